@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Fails when a file under protocol/ reaches for I/O, time, threads, global
+randomness or ns-3. protocol/ is sans-IO (see ../shared/DESIGN.md): hosts inject
+all of these. The build runs this before compiling protocol/, so a violation
+cannot be built.
+
+usage: protocol-purity.py ROOT [--stamp FILE]
+"""
+import pathlib
+import re
+import sys
+
+FORBIDDEN_INCLUDES = [
+    r"sys/socket\.h", r"netinet/", r"arpa/inet\.h", r"sys/epoll\.h", r"poll\.h", r"unistd\.h",
+    r"netdb\.h", r"sys/time\.h", r"time\.h", r"ctime", r"chrono", r"thread", r"mutex", r"future",
+    r"condition_variable", r"fstream", r"filesystem", r"cstdio", r"stdio\.h", r"iostream",
+    r"random>", r"ns3/", r"boost/asio",
+]
+FORBIDDEN_TOKENS = [
+    r"std::thread", r"steady_clock", r"system_clock", r"high_resolution_clock", r"random_device",
+    r"(?<![_A-Za-z])s?rand\(", r"randombytes_(buf|random|uniform)", r"getenv\(", r"fopen\(",
+    r"(?<![_A-Za-z.>:])socket\(", r"std::cout", r"std::cerr", r"(?<![_A-Za-z])printf\(",
+]
+INCLUDE_RE = re.compile(r'^\s*#\s*include\s*[<"](' + "|".join(FORBIDDEN_INCLUDES) + ")")
+TOKEN_RE = re.compile("|".join(FORBIDDEN_TOKENS))
+
+
+def check(root: pathlib.Path) -> list:
+    violations = []
+    for path in sorted(root.rglob("*")):
+        if path.suffix not in (".h", ".hpp", ".cc", ".cpp"):
+            continue
+        for n, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+            code = line.split("//", 1)[0]  # comments may name what is forbidden
+            if INCLUDE_RE.search(code):
+                violations.append(f"{path}:{n}: forbidden include: {line.strip()}")
+            elif TOKEN_RE.search(code):
+                violations.append(f"{path}:{n}: forbidden call: {line.strip()}")
+    return violations
+
+
+def main() -> int:
+    args = sys.argv[1:]
+    if not args:
+        print(__doc__, file=sys.stderr)
+        return 2
+    root = pathlib.Path(args[0])
+    violations = check(root)
+    if violations:
+        print("protocol/ must stay sans-IO; inject I/O, time and randomness instead:")
+        print("\n".join(violations))
+        return 1
+    if len(args) == 3 and args[1] == "--stamp":
+        pathlib.Path(args[2]).write_text("ok\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

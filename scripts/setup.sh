@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs every system dependency punchlab needs from Debian 12's archive.
+# Idempotent: packages already installed are not fetched again. Needs root.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  cmake g++ make pkg-config
+  # ns-3 3.37 (its CMake config needs gsl, sqlite3 and libxml2 too)
+  libns3-dev ns3 libgsl-dev libsqlite3-dev libxml2-dev
+  # protocol core and tools
+  libsodium-dev zlib1g-dev nlohmann-json3-dev libyaml-cpp-dev libboost-program-options-dev
+  # tests
+  libgtest-dev python3-pytest
+  # Python bindings and plots
+  pybind11-dev python3-dev python3-matplotlib
+  # the real lab: namespaces, NAT rules, captures
+  iproute2 nftables tshark
+  # validation peers nobody here wrote
+  stun-client stun-server coturn
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup.sh: must run as root to install packages (try: sudo $0)" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup.sh: all ${#PACKAGES[@]} packages already installed"
+  exit 0
+fi
+
+echo "setup.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer for it.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+apt-get update -qq
+apt-get install -y --no-install-recommends "${missing[@]}"
+# coturn and stund install services; punchlab starts its own instances in namespaces.
+for svc in coturn stund stun-server; do
+  if command -v systemctl >/dev/null 2>&1; then systemctl disable --now "$svc" >/dev/null 2>&1 || true; fi
+done

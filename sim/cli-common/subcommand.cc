@@ -1,0 +1,64 @@
+#include "cli-common/subcommand.h"
+
+#include <algorithm>
+#include <exception>
+#include <iostream>
+#include <map>
+
+namespace punchlab::cli {
+
+namespace {
+
+std::map<std::string, Subcommand>& Registry() {
+  static std::map<std::string, Subcommand> registry;
+  return registry;
+}
+
+void PrintUsage(std::ostream& out, const std::string& program, const std::string& description) {
+  out << description << "\n\nUsage: " << program << " <subcommand> [options]\n\nSubcommands:\n";
+  size_t width = 0;
+  for (const auto& [name, cmd] : Registry()) width = std::max(width, name.size());
+  for (const auto& [name, cmd] : Registry()) {
+    out << "  " << name << std::string(width - name.size() + 2, ' ') << cmd.summary << "\n";
+  }
+  out << "\nRun '" << program << " <subcommand> --help' for its options.\n";
+}
+
+}  // namespace
+
+SubcommandRegistration::SubcommandRegistration(
+    std::string name, std::string summary,
+    std::function<int(const std::vector<std::string>&)> run) {
+  Subcommand cmd{name, std::move(summary), std::move(run)};
+  Registry().emplace(std::move(name), std::move(cmd));
+}
+
+int DispatchSubcommand(const std::string& program, const std::string& description, int argc,
+                       char** argv) {
+  if (argc < 2) {
+    PrintUsage(std::cerr, program, description);
+    return kExitUsage;
+  }
+  const std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    PrintUsage(std::cout, program, description);
+    return kExitOk;
+  }
+  auto it = Registry().find(name);
+  if (it == Registry().end()) {
+    std::cerr << program << ": unknown subcommand '" << name << "' (see '" << program
+              << " --help')\n";
+    return kExitUsage;
+  }
+  std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    return it->second.run(args);
+  } catch (const std::exception& e) {
+    // Subcommands report their own errors; this is the last line of defence so
+    // that nothing ends in an uncaught exception.
+    std::cerr << program << " " << name << ": " << e.what() << "\n";
+    return kExitRuntime;
+  }
+}
+
+}  // namespace punchlab::cli

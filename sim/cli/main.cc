@@ -1,0 +1,7 @@
+// punchlab: the user-facing CLI. Subcommands register themselves (cmd-*.cc).
+#include "cli-common/subcommand.h"
+
+int main(int argc, char** argv) {
+  return punchlab::cli::DispatchSubcommand(
+      "punchlab", "punchlab: a test harness for peer-to-peer NAT traversal", argc, argv);
+}
