@@ -1,0 +1,140 @@
+// A node's side of the control plane: a StreamMachine that connects to the
+// coordination server, registers the node and keeps its registration current,
+// and reports the netmaps the server pushes. It reconnects with jittered
+// exponential backoff when the connection drops or the server goes silent,
+// registering again with its latest state; it stops for good when the server
+// refuses the registration or says goodbye, or after Leave().
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "punchlab/control/derp-map.h"
+#include "punchlab/control/messages.h"
+#include "punchlab/control/netmap.h"
+#include "punchlab/crypto/keys.h"
+#include "punchlab/random.h"
+#include "punchlab/stream-machine.h"
+#include "punchlab/time.h"
+
+namespace punchlab::control {
+
+struct ControlClientConfig {
+  Endpoint server;
+  NodePublicKey server_key;
+  Duration keepalive_interval = Duration::Seconds(20);
+  // Nothing heard from the server for this long: reconnect.
+  Duration server_silence_timeout = Duration::Seconds(60);
+  // From starting a connection to being registered.
+  Duration handshake_timeout = Duration::Seconds(10);
+  // First reconnect delay (jittered into [d/2, d]); doubles up to the maximum.
+  Duration backoff_initial = Duration::Seconds(1);
+  Duration backoff_max = Duration::Seconds(30);
+};
+
+// What the node tells the server about itself.
+struct Registration {
+  std::string token;  // from an IdentityProvider
+  DiscoPublicKey disco_key;
+  std::vector<Endpoint> endpoints;  // best first; only the first kMaxEndpoints are sent
+  RegionId home_region = kNoRegion;
+};
+
+struct Registered {
+  IpAddress address;
+  std::string user;
+  std::string domain;
+};
+struct RegistrationRefused {
+  std::string reason;  // the server's words, e.g. why the token was not accepted
+};
+struct NetmapUpdated {
+  Netmap netmap;
+};
+struct Disconnected {
+  std::string reason;
+  bool will_reconnect = false;
+};
+using ClientEvent = std::variant<Registered, RegistrationRefused, NetmapUpdated, Disconnected>;
+
+struct ClientStats {
+  uint64_t connects = 0;
+  uint64_t registrations = 0;
+  uint64_t netmaps = 0;
+  uint64_t oversized = 0;
+  uint64_t undecryptable = 0;
+  uint64_t malformed = 0;
+  uint64_t out_of_order = 0;
+  uint64_t unexpected = 0;
+};
+
+class ControlClient final : public StreamMachine {
+ public:
+  ControlClient(ControlClientConfig config, RandomSource& rng);
+  ~ControlClient() override;
+
+  // Starts (or restarts, on a fresh connection) registering `node_key`.
+  void Register(Timestamp now, NodePrivateKey node_key, Registration registration);
+  // Each change reaches the server at once when connected, else with the next
+  // registration.
+  void UpdateEndpoints(Timestamp now, std::vector<Endpoint> endpoints);
+  void UpdateDiscoKey(Timestamp now, const DiscoPublicKey& disco_key);
+  void SetHomeRegion(Timestamp now, RegionId region);
+  // Tells the server the node is going away and stops.
+  void Leave(Timestamp now);
+
+  void HandleConnected(Timestamp now, ConnectionId conn, const Endpoint& remote) override;
+  void HandleStream(Timestamp now, ConnectionId conn, ByteView bytes) override;
+  void HandleClosed(Timestamp now, ConnectionId conn) override;
+  void HandleTimeout(Timestamp now) override;
+  std::optional<StreamAction> PollStreamAction() override;
+  std::optional<Timestamp> PollTimeout() const override;
+
+  std::optional<ClientEvent> PollEvent();
+  bool registered() const { return state_ == State::kRegistered; }
+  // The latest netmap received, kept across reconnects.
+  const std::optional<Netmap>& netmap() const { return netmap_; }
+  const ClientStats& stats() const { return stats_; }
+
+ private:
+  enum class State {
+    kIdle,
+    kConnecting,        // kConnect emitted
+    kAwaitChallenge,    // hello sent
+    kAwaitRegistered,   // register sent
+    kRegistered,
+    kBackoff,           // waiting to reconnect
+    kStopped,
+  };
+  struct Session;
+
+  void Connect(Timestamp now);
+  void OnMessage(Timestamp now, Message msg);
+  // Sent only while a registration is in flight or done; otherwise the change
+  // waits in registration_ for the next Register message.
+  void SendUpdate(Timestamp now, const UpdateMsg& update);
+  void Send(Timestamp now, const Message& msg);
+  // Ends the current connection (if any); then reconnects after a backoff or
+  // stops for good. `send_close` is false when the host reported the close.
+  void Drop(Timestamp now, const std::string& reason, bool reconnect, bool send_close = true);
+
+  ControlClientConfig config_;
+  RandomSource& rng_;
+  std::optional<NodePrivateKey> node_key_;
+  Registration registration_;
+  State state_ = State::kIdle;
+  std::unique_ptr<Session> session_;  // the current connection, if any
+  ConnectionId next_conn_ = 1;
+  Duration backoff_;
+  Timestamp retry_at_;
+  std::optional<Netmap> netmap_;
+  std::deque<StreamAction> actions_;
+  std::deque<ClientEvent> events_;
+  ClientStats stats_;
+};
+
+}  // namespace punchlab::control

@@ -1,0 +1,51 @@
+// The DERP map: which relay regions exist and how to reach their servers. The
+// coordination server is configured with one and hands it to every node with
+// its netmap; nodes pick a home region from it and find relays and STUN
+// servers through it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "punchlab/endpoint.h"
+
+namespace punchlab::control {
+
+// Region ids are positive; 0 means "no home region" wherever a node names one.
+using RegionId = int;
+constexpr RegionId kNoRegion = 0;
+
+struct DerpNode {
+  std::string name;      // e.g. "1a"
+  Endpoint derp;         // where the DERP server accepts TCP
+  uint16_t stun_port = 3478;  // its STUN server, on the same address
+
+  Endpoint StunEndpoint() const { return Endpoint(derp.ip, stun_port); }
+  bool operator==(const DerpNode& o) const {
+    return name == o.name && derp == o.derp && stun_port == o.stun_port;
+  }
+  bool operator!=(const DerpNode& o) const { return !(*this == o); }
+};
+
+struct DerpRegion {
+  RegionId id = kNoRegion;
+  std::string name;  // e.g. "fra"
+  std::vector<DerpNode> nodes;
+
+  bool operator==(const DerpRegion& o) const {
+    return id == o.id && name == o.name && nodes == o.nodes;
+  }
+  bool operator!=(const DerpRegion& o) const { return !(*this == o); }
+};
+
+struct DerpMap {
+  std::vector<DerpRegion> regions;
+
+  // nullptr when no region has this id.
+  const DerpRegion* FindRegion(RegionId id) const;
+  bool operator==(const DerpMap& o) const { return regions == o.regions; }
+  bool operator!=(const DerpMap& o) const { return !(*this == o); }
+};
+
+}  // namespace punchlab::control

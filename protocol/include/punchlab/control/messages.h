@@ -1,0 +1,96 @@
+// Control-plane messages and their JSON encoding (nlohmann-json). Every frame
+// payload is one JSON object with a "type" and a "seq": each direction of a
+// connection numbers its messages 0, 1, 2, ... and the receiver accepts only
+// the next number, so a recorded frame cannot be replayed, dropped or
+// reordered within a session unnoticed.
+//
+// Client -> server: hello (seq 0, the only plaintext frame), register, update,
+// leave, ping. Server -> client: challenge, registered, refused, netmap, pong,
+// goodbye. The register must echo the challenge the server drew for this
+// connection, so a recorded session replayed on a new connection is refused.
+// Which of these a side accepts is the machines' business; the codec only
+// checks shape: required fields present with the right types, keys and
+// addresses in their strict text forms. Unknown fields are ignored.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "punchlab/bytes.h"
+#include "punchlab/control/derp-map.h"
+#include "punchlab/control/netmap.h"
+#include "punchlab/crypto/keys.h"
+#include "punchlab/endpoint.h"
+
+namespace punchlab::control {
+
+constexpr int kProtocolVersion = 1;
+// A node reporting more endpoints than this is misbehaving (real ones have a
+// handful: LAN addresses plus what STUN saw).
+constexpr size_t kMaxEndpoints = 32;
+
+struct HelloMsg {
+  int version = kProtocolVersion;
+  NodePublicKey node_key;
+};
+constexpr size_t kChallengeSize = 32;
+using Challenge = std::array<uint8_t, kChallengeSize>;
+
+struct ChallengeMsg {
+  Challenge challenge{};
+};
+struct RegisterMsg {
+  Challenge challenge{};
+  std::string token;
+  DiscoPublicKey disco_key;
+  std::vector<Endpoint> endpoints;
+  RegionId home_region = kNoRegion;
+};
+// Any subset of what a node may change after registering (at least one).
+struct UpdateMsg {
+  std::optional<std::vector<Endpoint>> endpoints;
+  std::optional<DiscoPublicKey> disco_key;
+  std::optional<RegionId> home_region;
+};
+struct LeaveMsg {};
+struct PingMsg {};
+struct RegisteredMsg {
+  IpAddress address;
+  std::string user;
+  std::string domain;
+};
+struct RefusedMsg {
+  std::string reason;
+};
+struct NetmapMsg {
+  Netmap netmap;
+};
+struct PongMsg {};
+// The server is closing this session and the client should not come back
+// with it (e.g. the same node key registered again elsewhere).
+struct GoodbyeMsg {
+  std::string reason;
+};
+
+using Message = std::variant<HelloMsg, RegisterMsg, UpdateMsg, LeaveMsg, PingMsg, ChallengeMsg,
+                             RegisteredMsg, RefusedMsg, NetmapMsg, PongMsg, GoodbyeMsg>;
+
+// "hello", "register", ...: for logs and errors.
+const char* MessageTypeName(const Message& msg);
+
+// UTF-8 JSON text of the message with its sequence number.
+Bytes EncodeMessage(const Message& msg, uint64_t seq);
+
+struct DecodedMessage {
+  uint64_t seq = 0;
+  Message msg;
+};
+// nullopt with `error` set when the bytes are not a well-formed message.
+std::optional<DecodedMessage> DecodeMessage(ByteView json, std::string& error);
+
+}  // namespace punchlab::control

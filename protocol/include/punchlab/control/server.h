@@ -1,0 +1,151 @@
+// The coordination server: a StreamMachine that accepts nodes' TCP
+// connections, checks their identity tokens, assigns overlay addresses and
+// keeps every node of a domain told about the others (and nothing about other
+// domains).
+//
+// Session on one connection (frames: frame.h, messages: messages.h):
+//   node   -> hello {node_key}                    plaintext, the only one
+//   server -> challenge {32 random bytes}
+//   node   -> register {challenge, token, disco_key, endpoints, home_region}
+//   server -> registered {address, user, domain}  or refused {reason} + close
+//   server -> netmap {...}                        now and after every change
+//   node   -> update / ping / leave               server -> pong
+// Everything after the hello is nonce || crypto_box between the node key and
+// the server key, so a node also proves it holds the key it registers; the
+// echoed challenge ties the registration to this connection.
+//
+// Netmaps go out when an input changed a domain: once per input, after all of
+// its messages are handled, to every node of that domain. A broken, hostile or
+// silent connection is closed with a reason (a ConnectionClosed event) and
+// counted; it never disturbs other connections.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "punchlab/control/derp-map.h"
+#include "punchlab/control/identity.h"
+#include "punchlab/control/messages.h"
+#include "punchlab/control/netmap.h"
+#include "punchlab/control/overlay-allocator.h"
+#include "punchlab/crypto/keys.h"
+#include "punchlab/random.h"
+#include "punchlab/stream-machine.h"
+#include "punchlab/time.h"
+
+namespace punchlab::control {
+
+struct ControlServerConfig {
+  std::vector<TrustedIssuer> trusted_issuers;
+  DerpMap derp_map;
+  IpAddress overlay_base = IpAddress::V4(100, 64, 0, 0);
+  int overlay_prefix_len = 10;
+  // From accept to a successful registration.
+  Duration handshake_timeout = Duration::Seconds(10);
+  // Nothing received for this long: the node is gone (clients ping every 20 s).
+  Duration idle_timeout = Duration::Seconds(60);
+};
+
+struct NodeRegistered {
+  ConnectionId conn = 0;
+  NodeInfo node;
+  std::string domain;
+};
+// A node left the netmaps: it sent leave, its connection closed or went
+// silent. (A node registering its key again on a new connection replaces the
+// old session without a NodeRemoved.)
+struct NodeRemoved {
+  NodePublicKey node_key;
+  std::string domain;
+  std::string reason;
+};
+struct NodeRefused {
+  ConnectionId conn = 0;
+  std::string reason;  // also sent to the node
+};
+// Every connection the server closes or sees closed, with why.
+struct ConnectionClosed {
+  ConnectionId conn = 0;
+  std::string reason;
+};
+using ServerEvent = std::variant<NodeRegistered, NodeRemoved, NodeRefused, ConnectionClosed>;
+
+struct ServerStats {
+  uint64_t connections = 0;
+  uint64_t messages = 0;       // well-formed messages handled
+  uint64_t oversized = 0;      // frame length above kMaxFrameSize
+  uint64_t undecryptable = 0;  // frame did not open with the session key
+  uint64_t malformed = 0;      // not a well-formed message (incl. a bad hello)
+  uint64_t out_of_order = 0;   // wrong sequence number (replay, drop, reorder)
+  uint64_t unexpected = 0;     // a message not valid in the session's state
+  uint64_t registrations = 0;
+  uint64_t refused = 0;
+  uint64_t netmaps_sent = 0;
+  uint64_t handshake_timeouts = 0;
+  uint64_t idle_timeouts = 0;
+};
+
+class ControlServer final : public StreamMachine {
+ public:
+  ControlServer(NodePrivateKey key, ControlServerConfig config, RandomSource& rng);
+
+  // Nodes need this (out of band, like Tailscale's control key) to talk to us.
+  const NodePublicKey& public_key() const { return key_.Public(); }
+
+  void HandleConnected(Timestamp now, ConnectionId conn, const Endpoint& remote) override;
+  void HandleStream(Timestamp now, ConnectionId conn, ByteView bytes) override;
+  void HandleClosed(Timestamp now, ConnectionId conn) override;
+  void HandleTimeout(Timestamp now) override;
+  std::optional<StreamAction> PollStreamAction() override;
+  std::optional<Timestamp> PollTimeout() const override;
+
+  // Replaces the DERP map and sends every node a netmap with it.
+  void SetDerpMap(Timestamp now, DerpMap derp_map);
+
+  std::optional<ServerEvent> PollEvent();
+  const ServerStats& stats() const { return stats_; }
+  // The registered node with this key, if any.
+  std::optional<NodeInfo> FindNode(const NodePublicKey& key) const;
+  size_t node_count() const { return nodes_.size(); }
+
+  ~ControlServer() override;
+
+ private:
+  struct Conn;
+  struct Record {
+    NodeInfo info;
+    std::string domain;
+    ConnectionId conn = 0;
+  };
+
+  void Dispatch(Timestamp now, ConnectionId conn, Message msg);
+  void OnHello(ConnectionId conn, Conn& c, const HelloMsg& hello);
+  void OnRegister(ConnectionId conn, Conn& c, RegisterMsg reg, Timestamp now);
+  void OnUpdate(const Conn& c, const UpdateMsg& update);
+  void Send(ConnectionId conn, const Message& msg);
+  // Closes `conn` and, if it carried a registered node, removes that node.
+  // `send_close` is false when the peer already closed it.
+  void Close(ConnectionId conn, const std::string& reason, bool send_close = true);
+  void FlushNetmaps();
+  Netmap NetmapFor(const Record& r) const;
+
+  NodePrivateKey key_;
+  ControlServerConfig config_;
+  RandomSource& rng_;
+  TokenVerifier verifier_;
+  OverlayAllocator overlay_;
+  std::map<ConnectionId, std::unique_ptr<Conn>> conns_;  // Conn holds src/ types
+  std::map<NodePublicKey, Record> nodes_;
+  std::set<std::string> dirty_domains_;
+  std::deque<StreamAction> actions_;
+  std::deque<ServerEvent> events_;
+  ServerStats stats_;
+};
+
+}  // namespace punchlab::control

@@ -1,0 +1,165 @@
+// DERP client machine: one node's connection to one DERP server.
+//
+// Start() emits kConnect (ids 1, 2, ... chosen here, one per attempt), then
+// on HandleConnected it sends the HTTP upgrade request, expects 101 and the
+// ServerKey frame, answers ClientInfo (node key + nonce || box(JSON
+// {"version":2}) sealed from the node key to the server key) and is connected
+// once the ServerInfo box opens. Then Send() relays packets to a node key and
+// kReceived events carry what others relayed here.
+//
+// Liveness: the server sends KeepAlive every 60-65 s; a connection that
+// brings no frame for idle_timeout is considered dead. Any loss (closed,
+// timed out, malformed input) emits kDisconnected with the reason and the
+// instant of the next attempt, which follows exponential backoff from
+// initial_backoff doubling up to max_backoff, each delay multiplied by a
+// factor drawn from [0.5, 1.5] (the injected RandomSource); a completed
+// handshake resets it. A Restarting frame replaces the next delay by the
+// server's reconnect_in.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+
+#include "punchlab/crypto/box.h"
+#include "punchlab/crypto/keys.h"
+#include "punchlab/derp/frame-reader.h"
+#include "punchlab/derp/frames.h"
+#include "punchlab/derp/http-upgrade.h"
+#include "punchlab/random.h"
+#include "punchlab/stream-machine.h"
+
+namespace punchlab {
+namespace derp {
+
+struct ClientConfig {
+  Endpoint server;
+  std::string host = "derp";  // HTTP Host header
+  // When set, a server presenting another key is refused (and retried).
+  std::optional<NodePublicKey> server_key;
+  // From kConnect to ServerInfo.
+  Duration handshake_timeout = Duration::Seconds(10);
+  // Two keepalive periods (60 s + up to 5 s) without a frame: gone.
+  Duration idle_timeout = Duration::Seconds(130);
+  Duration initial_backoff = Duration::Millis(100);
+  Duration max_backoff = Duration::Seconds(10);
+};
+
+enum class ClientState : uint8_t {
+  kIdle,         // not started
+  kConnecting,   // kConnect emitted, waiting for HandleConnected
+  kUpgrading,    // HTTP request sent, waiting for 101
+  kHandshaking,  // waiting for ServerKey, then ServerInfo
+  kConnected,
+  kBackoff,  // lost; waiting to retry
+  kStopped,
+};
+const char* ClientStateName(ClientState state);
+
+struct ClientStats {
+  uint64_t connect_attempts = 0;
+  uint64_t handshakes = 0;  // connections that reached kConnected
+  uint64_t packets_sent = 0;
+  uint64_t bytes_sent = 0;
+  uint64_t packets_received = 0;
+  uint64_t bytes_received = 0;
+  uint64_t send_dropped = 0;  // Send() while not connected, or oversize
+  uint64_t protocol_errors = 0;
+  uint64_t unknown_frames = 0;
+  uint64_t keepalives_received = 0;
+  uint64_t pongs_sent = 0;  // answers to the server's pings
+};
+
+struct ClientEvent {
+  enum class Kind : uint8_t {
+    kConnecting,    // an attempt started
+    kConnected,     // handshake done; key = server key
+    kDisconnected,  // text = reason; retry_at = next attempt (Max when stopped)
+    kReceived,      // key = source; data = packet
+    kPeerGone,      // key = peer; peer_gone_reason
+    kPeerPresent,   // key = peer
+    kHealth,        // text = server's health message (empty: healthy again)
+    kPong,          // data = the 8 bytes of our Ping
+    kRestarting,    // reconnect_in, try_for from the server
+  };
+  Kind kind = Kind::kConnecting;
+  NodePublicKey key;
+  Bytes data;
+  PeerGoneReason peer_gone_reason = PeerGoneReason::kDisconnected;
+  std::string text;
+  Timestamp retry_at;
+  Duration reconnect_in;
+  Duration try_for;
+};
+
+class Client final : public StreamMachine {
+ public:
+  Client(NodePrivateKey key, RandomSource& rng, ClientConfig config);
+
+  const NodePublicKey& public_key() const { return key_.Public(); }
+  ClientState state() const { return state_; }
+  bool connected() const { return state_ == ClientState::kConnected; }
+  // The id of the current (or last) connection attempt; 0 before Start().
+  ConnectionId connection() const { return conn_; }
+
+  // Begins connecting (from kIdle or kStopped).
+  void Start(Timestamp now);
+  // Closes the connection and stays down until Start().
+  void Stop(Timestamp now);
+  // Relays `packet` to the node holding `destination`. false (and counted)
+  // when not connected or larger than kMaxPacketSize.
+  bool Send(Timestamp now, const NodePublicKey& destination, ByteView packet);
+  // Tells the server whether it is this node's home region; remembered and
+  // repeated after every reconnect.
+  void SetPreferred(Timestamp now, bool preferred);
+  // false when not connected; the echo arrives as kPong.
+  bool Ping(Timestamp now, const PingData& data);
+
+  void HandleConnected(Timestamp now, ConnectionId conn, const Endpoint& remote) override;
+  void HandleStream(Timestamp now, ConnectionId conn, ByteView bytes) override;
+  void HandleClosed(Timestamp now, ConnectionId conn) override;
+  void HandleTimeout(Timestamp now) override;
+  std::optional<StreamAction> PollStreamAction() override;
+  std::optional<Timestamp> PollTimeout() const override;
+
+  std::optional<ClientEvent> PollEvent();
+  const ClientStats& stats() const { return stats_; }
+
+ private:
+  bool Attempting() const;
+  void Connect(Timestamp now);
+  void OnFrames(Timestamp now);
+  // false when the frame ended the connection.
+  bool OnFrame(Timestamp now, const Frame& frame);
+  bool OnHandshakeFrame(Timestamp now, const Frame& frame);
+  // Closes the connection ourselves, then Lost().
+  void Fail(Timestamp now, const std::string& reason);
+  void ProtocolError(Timestamp now, const std::string& reason);
+  // Schedules the next attempt and reports the loss.
+  void Lost(Timestamp now, const std::string& reason);
+  void Write(Bytes bytes);
+  void Emit(ClientEvent event) { events_.push_back(std::move(event)); }
+
+  NodePrivateKey key_;
+  RandomSource& rng_;
+  ClientConfig config_;
+  ClientState state_ = ClientState::kIdle;
+  ConnectionId conn_ = 0;
+  HttpHeadReader http_;
+  FrameReader frames_;
+  std::optional<NodePublicKey> server_key_;  // this attempt's, once ServerKey arrived
+  std::optional<SharedKey> shared_;
+  Timestamp handshake_deadline_;
+  Timestamp last_heard_;
+  Timestamp retry_at_;
+  uint32_t failures_ = 0;  // since the last completed handshake
+  std::optional<Duration> restart_hint_;
+  bool preferred_ = false;
+  std::deque<StreamAction> actions_;
+  std::deque<ClientEvent> events_;
+  ClientStats stats_;
+};
+
+}  // namespace derp
+}  // namespace punchlab

@@ -1,0 +1,184 @@
+// DERP relay server machine: many client connections on one host, packets
+// relayed between them by node key. One Server is one DERP node; several
+// regions are several independent Servers (mesh forwarding inside a region is
+// not implemented: ForwardPacket from a client is a protocol error).
+//
+// Per connection, in order:
+//   1. HTTP upgrade request -> 101 response + ServerKey (anything else: 426,
+//      close). The whole handshake must finish within handshake_timeout.
+//   2. ClientInfo -> its box must open with (server key, claimed client key)
+//      and hold a JSON object; then ServerInfo, and the client is registered.
+//      A forged ClientInfo (sealed by another key than the one it claims)
+//      closes the connection.
+//   3. SendPacket(dst) -> RecvPacket(src) on the connection holding dst.
+//      Unknown dst: dropped, counted, answered by PeerGone(not here) at most
+//      peer_gone_burst at once and one per peer_gone_interval after that.
+//      Ping -> Pong with the same 8 bytes. NotePreferred is recorded.
+//      KeepAlive every keepalive_interval + a per-connection jitter drawn
+//      from [0, keepalive_jitter].
+// A newer connection for a key replaces (closes) the older one. When a
+// client leaves, every still-connected peer it exchanged packets with (in
+// either direction) gets PeerGone(disconnected), so it can forget the route.
+// A malformed frame, an oversized length or a failed handshake closes that
+// one connection with a reason (event kProtocolError); no other connection
+// notices.
+//
+// Backpressure. Writes go out as StreamActions immediately, coalesced per
+// connection. A host whose socket cannot take more calls HandleWriteBlocked
+// (after accepting the write it was given, which it must buffer itself);
+// from then on frames for that connection wait in a queue of at most
+// send_queue_depth frames, and frames beyond that are dropped and counted
+// (packets_dropped_queue_overflow for RecvPacket, control_frames_dropped for
+// the rest). HandleWritable releases the queue as one write. A host that
+// can always write never calls either.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include "punchlab/crypto/keys.h"
+#include "punchlab/derp/frame-reader.h"
+#include "punchlab/derp/frames.h"
+#include "punchlab/derp/http-upgrade.h"
+#include "punchlab/random.h"
+#include "punchlab/stream-machine.h"
+
+namespace punchlab {
+namespace derp {
+
+struct ServerConfig {
+  Duration keepalive_interval = Duration::Seconds(60);
+  Duration keepalive_jitter = Duration::Seconds(5);
+  // From accept to registered client (HTTP upgrade + ClientInfo).
+  Duration handshake_timeout = Duration::Seconds(10);
+  // Frames held per connection while its host reports it blocked.
+  size_t send_queue_depth = 32;
+  // PeerGone(not here) token bucket, per connection.
+  uint32_t peer_gone_burst = 3;
+  Duration peer_gone_interval = Duration::Seconds(1);
+};
+
+struct ServerStats {
+  uint64_t connections_accepted = 0;
+  uint64_t clients_registered = 0;  // handshakes completed
+  uint64_t clients_replaced = 0;    // older connections closed for a newer one
+  uint64_t packets_relayed = 0;     // RecvPacket frames handed to a connection
+  uint64_t bytes_relayed = 0;       // their packet bytes
+  uint64_t packets_dropped_unknown_dest = 0;
+  uint64_t packets_dropped_queue_overflow = 0;
+  uint64_t packets_dropped_gone = 0;  // queued for a connection that then closed
+  uint64_t control_frames_dropped = 0;
+  uint64_t peer_gone_not_here_sent = 0;
+  uint64_t peer_gone_not_here_suppressed = 0;  // by the rate limit
+  uint64_t peer_gone_disconnected_sent = 0;
+  uint64_t protocol_errors = 0;  // connections closed for malformed input
+  uint64_t handshake_timeouts = 0;
+  uint64_t unknown_frames = 0;  // skipped, as DERP asks for forward compatibility
+  uint64_t keepalives_sent = 0;
+  uint64_t pongs_sent = 0;
+};
+
+struct ServerEvent {
+  enum class Kind : uint8_t {
+    kClientConnected,     // handshake done: conn now holds key
+    kClientDisconnected,  // a registered client's connection ended; reason says why
+    kProtocolError,       // a connection is closed for malformed input; reason says what
+  };
+  Kind kind = Kind::kClientConnected;
+  ConnectionId conn = 0;
+  NodePublicKey key;  // zero before the handshake
+  std::string reason;
+};
+
+// One registered client, for hosts and tests.
+struct ServerClientView {
+  ConnectionId conn = 0;
+  Endpoint remote;
+  bool preferred = false;
+  uint64_t queue_overflow_drops = 0;
+};
+
+class Server final : public StreamMachine {
+ public:
+  Server(NodePrivateKey key, RandomSource& rng, ServerConfig config = {});
+
+  const NodePublicKey& public_key() const { return key_.Public(); }
+
+  void HandleConnected(Timestamp now, ConnectionId conn, const Endpoint& remote) override;
+  void HandleStream(Timestamp now, ConnectionId conn, ByteView bytes) override;
+  void HandleClosed(Timestamp now, ConnectionId conn) override;
+  void HandleTimeout(Timestamp now) override;
+  std::optional<StreamAction> PollStreamAction() override;
+  std::optional<Timestamp> PollTimeout() const override;
+
+  // Backpressure from the host; see the comment at the top.
+  void HandleWriteBlocked(Timestamp now, ConnectionId conn);
+  void HandleWritable(Timestamp now, ConnectionId conn);
+
+  // Operator command: tell every client to come back after `reconnect_in`
+  // (and keep trying for `try_for`), then close every connection.
+  void AnnounceRestart(Timestamp now, Duration reconnect_in, Duration try_for);
+
+  std::optional<ServerEvent> PollEvent();
+  const ServerStats& stats() const { return stats_; }
+  size_t client_count() const { return clients_.size(); }
+  std::optional<ServerClientView> FindClient(const NodePublicKey& key) const;
+
+ private:
+  enum class Phase : uint8_t { kHttp, kClientInfo, kActive };
+
+  struct Connection {
+    ConnectionId id = 0;
+    Endpoint remote;
+    Phase phase = Phase::kHttp;
+    HttpHeadReader http;
+    FrameReader frames;
+    NodePublicKey key;
+    Timestamp deadline;  // handshake deadline, then the next keepalive
+    Duration keepalive_jitter;
+    bool preferred = false;
+    bool blocked = false;
+    std::deque<Bytes> queue;  // whole frames, while blocked
+    uint64_t queue_overflow_drops = 0;
+    uint32_t peer_gone_tokens = 0;
+    Timestamp peer_gone_refilled;
+  };
+
+  void OnHttp(Timestamp now, Connection& c, ByteView bytes);
+  void OnFrames(Timestamp now, ConnectionId id);
+  // false when the frame closed the connection.
+  bool OnFrame(Timestamp now, Connection& c, const Frame& frame);
+  bool OnClientInfo(Timestamp now, Connection& c, const Frame& frame);
+  void OnSendPacket(Timestamp now, Connection& c, const SendPacketFrame& f);
+  void Register(Timestamp now, Connection& c);
+  bool AllowPeerGone(Timestamp now, Connection& c);
+
+  // Queues a whole frame for `c`; `is_packet` picks the overflow counter.
+  void Send(Connection& c, Bytes frame, bool is_packet);
+  void Write(ConnectionId conn, Bytes bytes);
+  void ProtocolError(Timestamp now, Connection& c, const std::string& reason);
+  // Closes `c` (emits kClose) and forgets it.
+  void Close(Timestamp now, Connection& c, const std::string& reason);
+  // Forgets `c`; notifies its correspondents if it was the key's current holder.
+  void Forget(Timestamp now, ConnectionId id, const std::string& reason);
+
+  NodePrivateKey key_;
+  RandomSource& rng_;
+  ServerConfig config_;
+  std::map<ConnectionId, Connection> conns_;
+  std::unordered_map<NodePublicKey, ConnectionId> clients_;
+  // Peers that exchanged packets, kept symmetric: talked_[a] holds b iff
+  // talked_[b] holds a. Only registered keys appear.
+  std::unordered_map<NodePublicKey, std::set<NodePublicKey>> talked_;
+  std::deque<StreamAction> actions_;
+  std::deque<ServerEvent> events_;
+  ServerStats stats_;
+};
+
+}  // namespace derp
+}  // namespace punchlab

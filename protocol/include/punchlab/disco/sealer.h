@@ -1,0 +1,107 @@
+// Seals and opens disco packets for one node (one disco key pair):
+//   magic (6) || my disco public key (32) || nonce (24) || crypto_box(message)
+//
+// Peers are registered up front (from the netmap): AddPeer precomputes the
+// crypto_box shared key once, so opening a packet costs no scalar
+// multiplication, and a packet from a key that is not a registered peer is
+// dropped before any public-key work: strangers cannot make us compute
+// (Tailscale likewise ignores disco from keys outside its netmap). The
+// registry is bounded by `max_peers`.
+//
+// Open() never throws; every drop is counted by reason. Replay protection is
+// not done here: a replayed packet is still a valid box and opens again. The
+// path layer above matches pongs to outstanding ping txids (peer-paths.h).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+
+#include "punchlab/bytes.h"
+#include "punchlab/crypto/box.h"
+#include "punchlab/crypto/keys.h"
+#include "punchlab/disco/message.h"
+#include "punchlab/random.h"
+
+namespace punchlab {
+namespace disco {
+
+enum class DropReason : uint8_t {
+  kNotDisco,       // no magic (or shorter than the magic): not a disco packet at all
+  kTooShort,       // magic, but too short for header, MAC, type and version
+  kUnknownSender,  // sender key is not a registered peer (low-order keys never are)
+  kBoxFailed,      // the box did not open: tampered, truncated, or sealed to another key
+  kUnknownType,    // opened, but a message type we do not know
+  kBadPayload,     // opened, known type, payload too short for it
+};
+constexpr size_t kDropReasonCount = static_cast<size_t>(DropReason::kBadPayload) + 1;
+const char* DropReasonName(DropReason r);
+
+struct SealerStats {
+  uint64_t sealed = 0;
+  uint64_t opened = 0;  // packets that opened and decoded
+  uint64_t dropped[kDropReasonCount] = {};
+  uint64_t peers_rejected_low_order = 0;  // AddPeer with a low-order key
+  uint64_t peers_rejected_full = 0;       // AddPeer past max_peers
+
+  uint64_t Dropped(DropReason r) const { return dropped[static_cast<size_t>(r)]; }
+  uint64_t DroppedTotal() const;
+};
+
+struct Opened {
+  DiscoPublicKey sender;
+  Message message;
+};
+
+struct OpenResult {
+  std::optional<Opened> opened;             // set when the packet was good
+  DropReason drop = DropReason::kNotDisco;  // meaningful only when !opened
+  bool ok() const { return opened.has_value(); }
+};
+
+class DiscoSealer {
+ public:
+  static constexpr size_t kDefaultMaxPeers = 4096;
+
+  explicit DiscoSealer(DiscoPrivateKey mine, size_t max_peers = kDefaultMaxPeers);
+
+  const DiscoPublicKey& public_key() const { return mine_.Public(); }
+
+  enum class AddPeerResult : uint8_t { kAdded, kAlreadyKnown, kLowOrderKey, kFull };
+  // Precomputes the shared key with `peer`. A low-order key is refused
+  // (its shared secret would be all zeros) and counted.
+  AddPeerResult AddPeer(const DiscoPublicKey& peer);
+  // Forgets a peer (netmap removal, or its disco key changed). False if unknown.
+  bool RemovePeer(const DiscoPublicKey& peer);
+  bool HasPeer(const DiscoPublicKey& peer) const { return peers_.count(peer) != 0; }
+  size_t PeerCount() const { return peers_.size(); }
+
+  // The full packet for `to`, with a nonce drawn from `rng`. nullopt if `to`
+  // is not a registered peer.
+  std::optional<Bytes> Seal(RandomSource& rng, const DiscoPublicKey& to, const Message& m);
+  // With a fixed nonce (byte-vector tests) and/or raw plaintext (messages
+  // this codec does not model). Never reuse a nonce in real traffic.
+  std::optional<Bytes> Seal(const BoxNonce& nonce, const DiscoPublicKey& to, const Message& m);
+  std::optional<Bytes> SealPlaintext(const BoxNonce& nonce, const DiscoPublicKey& to,
+                                     ByteView plaintext);
+
+  OpenResult Open(ByteView packet);
+
+  // The claimed sender of a packet that LooksLikeDisco, without opening it
+  // (e.g. to find which peer it belongs to). Not authenticated.
+  static std::optional<DiscoPublicKey> PeekSender(ByteView packet);
+
+  const SealerStats& stats() const { return stats_; }
+
+ private:
+  OpenResult Drop(DropReason r);
+
+  DiscoPrivateKey mine_;
+  size_t max_peers_;
+  std::map<DiscoPublicKey, SharedKey> peers_;
+  SealerStats stats_;
+};
+
+}  // namespace disco
+}  // namespace punchlab

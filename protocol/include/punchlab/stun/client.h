@@ -1,0 +1,148 @@
+// STUN client transaction machine: binding requests with retransmission, any
+// number of concurrent transactions, each reported once as success, error
+// response or timeout.
+//
+// Schedule (RFC 5389 7.2.1, Tailscale's 100 ms start): first send at start,
+// retransmit after an RTO that starts at `initial_rto` and doubles up to
+// `max_rto`: with the defaults sends go out at 0, 100, 300, 700, 1500 ms, and
+// 3100 ms would be past the 3 s deadline, so the transaction times out at 3 s.
+// No send is made at or after the deadline.
+//
+// Matching: a response is matched by transaction id only, not by source,
+// because a CHANGE-REQUEST makes the server answer from another address; the
+// 96 (classic: 128) random bits of the id are what keep forged answers out.
+// Anything that does not match a pending transaction is dropped and counted.
+//
+// RTT: retransmissions carry the same transaction id (RFC 5389), so a response
+// does not say which send it answers. `rtt` is measured from the FIRST send
+// (an upper bound) and `rtt_since_last_send` from the most recent one (a lower
+// bound); they are equal when `retransmits` is 0. Callers that feed an RTT
+// estimator should use only samples with retransmits == 0 (Karn's rule).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "punchlab/datagram-machine.h"
+#include "punchlab/random.h"
+#include "punchlab/stun/message.h"
+
+namespace punchlab {
+namespace stun {
+
+struct BindingOptions {
+  // CHANGE-REQUEST (RFC 5780 / 3489): ask the server to answer from its other
+  // IP and/or port. The attribute is sent only when one flag is set.
+  bool change_ip = false;
+  bool change_port = false;
+  // SOFTWARE attribute; empty: none.
+  std::string software = "punchlab";
+  bool fingerprint = true;
+  // Send an RFC 3489 request (16-byte id, no cookie) for classic servers; the
+  // response is then expected in kind. Classic requests carry neither
+  // SOFTWARE nor FINGERPRINT (classic servers know neither, and stund drops a
+  // request whose string attribute is not a multiple of 4 bytes long).
+  bool classic = false;
+  // Give up this long after the first send (PROTOCOL.md: 3 s per probe).
+  Duration deadline = Duration::Seconds(3);
+  Duration initial_rto = Duration::Millis(100);
+  Duration max_rto = Duration::Millis(1600);
+};
+
+struct StunClientEvent {
+  enum class Kind : uint8_t {
+    kSuccess,        // success response; `mapped` is set
+    kErrorResponse,  // error response; `error` is set
+    kTimeout,        // no matching response before the deadline
+  };
+  Kind kind = Kind::kTimeout;
+  TransactionId transaction_id;
+  Endpoint local;   // where the request went out of
+  Endpoint server;  // where the request was sent
+  // kSuccess / kErrorResponse: where the response came from (differs from
+  // `server` when a change was requested or an on-path NAT rewrote it).
+  std::optional<Endpoint> response_source;
+  // kSuccess: XOR-MAPPED-ADDRESS, else MAPPED-ADDRESS (what stund sends).
+  std::optional<Endpoint> mapped;
+  // RESPONSE-ORIGIN / OTHER-ADDRESS, or classic SOURCE-ADDRESS /
+  // CHANGED-ADDRESS, when the server sent them.
+  std::optional<Endpoint> response_origin;
+  std::optional<Endpoint> other_address;
+  std::optional<ErrorCode> error;                // kErrorResponse
+  std::vector<uint16_t> unknown_attributes;      // kErrorResponse 420
+  std::optional<std::string> server_software;
+  Duration rtt;                  // from the first send (see file comment)
+  Duration rtt_since_last_send;  // from the most recent send
+  uint32_t retransmits = 0;      // sends after the first
+  BindingOptions options;        // what was asked
+};
+
+struct StunClientStats {
+  uint64_t transactions_started = 0;
+  uint64_t requests_sent = 0;  // every send, first and retransmissions
+  uint64_t retransmits = 0;
+  uint64_t successes = 0;
+  uint64_t error_responses = 0;
+  uint64_t timeouts = 0;
+  uint64_t cancelled = 0;
+  uint64_t dropped_malformed = 0;     // DecodeMessage failed
+  uint64_t dropped_not_response = 0;  // a request/indication, or a non-binding method
+  uint64_t dropped_unmatched = 0;     // no pending transaction has this id (late, duplicate, forged)
+  uint64_t dropped_no_address = 0;    // success response without any mapped address
+  // Decode failures by cause, indexed by DecodeError.
+  uint64_t malformed_by_reason[static_cast<size_t>(DecodeError::kFingerprintMismatch) + 1] = {};
+};
+
+class StunClient final : public DatagramMachine {
+ public:
+  // Transaction ids are drawn from `rng`, which must outlive the client.
+  explicit StunClient(RandomSource& rng);
+
+  // Starts a binding transaction: the first request is queued for
+  // PollTransmit() at once. `local` is the source endpoint to send from.
+  TransactionId StartBinding(Timestamp now, const Endpoint& local, const Endpoint& server,
+                             const BindingOptions& options = {});
+  // Forgets a pending transaction without an event; late responses to it are
+  // then counted as unmatched. Returns false if it was not pending.
+  bool Cancel(const TransactionId& id);
+  bool IsPending(const TransactionId& id) const;
+  size_t PendingCount() const { return pending_.size(); }
+
+  void HandleDatagram(Timestamp now, const Endpoint& local, const Endpoint& remote,
+                      ByteView payload) override;
+  void HandleTimeout(Timestamp now) override;
+  std::optional<Transmit> PollTransmit() override;
+  std::optional<Timestamp> PollTimeout() const override;
+  std::optional<StunClientEvent> PollEvent();
+
+  const StunClientStats& stats() const { return stats_; }
+
+ private:
+  struct Pending {
+    Endpoint local;
+    Endpoint server;
+    BindingOptions options;
+    Bytes request;
+    Timestamp first_send;
+    Timestamp last_send;
+    Timestamp next_send;
+    Timestamp deadline;
+    Duration rto;
+    uint32_t retransmits = 0;
+  };
+  void Send(Pending& p, Timestamp now);
+  void Finish(const TransactionId& id, Pending& p, StunClientEvent ev);
+
+  RandomSource& rng_;
+  std::map<TransactionId, Pending> pending_;
+  std::deque<Transmit> transmits_;
+  std::deque<StunClientEvent> events_;
+  StunClientStats stats_;
+};
+
+}  // namespace stun
+}  // namespace punchlab

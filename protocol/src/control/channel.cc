@@ -1,0 +1,54 @@
+#include "control/channel.h"
+
+namespace punchlab::control {
+
+Bytes Channel::EncodePlain(const Message& msg) { return EncodeFrame(EncodeMessage(msg, send_seq_++)); }
+
+std::optional<Bytes> Channel::EncodeSealed(const Message& msg, RandomSource& rng,
+                                          size_t max_size) {
+  const Bytes sealed = key_->Seal(rng, EncodeMessage(msg, send_seq_));
+  if (sealed.size() > max_size) return std::nullopt;
+  ++send_seq_;
+  return EncodeFrame(sealed);
+}
+
+Channel::Incoming Channel::Next() {
+  using Kind = Incoming::Kind;
+  Incoming in;
+  auto frame = decoder_.Next();
+  if (!frame) {
+    if (decoder_.broken()) {
+      in.kind = Kind::kOversized;
+      in.error = "frame length exceeds " + std::to_string(decoder_.max_frame_size()) + " bytes";
+    }
+    return in;
+  }
+  std::optional<Bytes> plain;
+  if (key_) {
+    plain = key_->Open(*frame);
+    if (!plain) {
+      in.kind = Kind::kUndecryptable;
+      in.error = "frame does not open with the session key";
+      return in;
+    }
+  } else {
+    plain = std::move(frame);
+  }
+  auto decoded = DecodeMessage(*plain, in.error);
+  if (!decoded) {
+    in.kind = Kind::kMalformed;
+    return in;
+  }
+  if (decoded->seq != recv_seq_) {
+    in.kind = Kind::kOutOfOrder;
+    in.error = "message seq " + std::to_string(decoded->seq) + " where " +
+               std::to_string(recv_seq_) + " was due";
+    return in;
+  }
+  ++recv_seq_;
+  in.kind = Kind::kMessage;
+  in.msg = std::move(decoded->msg);
+  return in;
+}
+
+}  // namespace punchlab::control

@@ -1,0 +1,51 @@
+// One end of a control connection below the message level: framing, sealing
+// with the session's SharedKey, and the per-direction sequence numbers (see
+// messages.h). Client and server each keep one per connection.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "punchlab/control/frame.h"
+#include "punchlab/control/messages.h"
+#include "punchlab/crypto/box.h"
+#include "punchlab/random.h"
+
+namespace punchlab::control {
+
+class Channel {
+ public:
+  // Frames longer than `max_receive` break the connection.
+  explicit Channel(size_t max_receive) : decoder_(max_receive) {}
+
+  // Until a key is set, incoming frames are read as plaintext (the server
+  // before the hello) and only EncodePlain may be used.
+  void SetKey(SharedKey key) { key_.emplace(std::move(key)); }
+  bool has_key() const { return key_.has_value(); }
+
+  // A whole frame ready to write.
+  Bytes EncodePlain(const Message& msg);
+  // nullopt if the sealed message would exceed `max_size` (the receiver's
+  // limit).
+  std::optional<Bytes> EncodeSealed(const Message& msg, RandomSource& rng, size_t max_size);
+
+  struct Incoming {
+    enum class Kind { kNone, kMessage, kOversized, kUndecryptable, kMalformed, kOutOfOrder };
+    Kind kind = Kind::kNone;
+    Message msg;
+    std::string error;  // for everything but kNone / kMessage
+  };
+  void Feed(ByteView bytes) { decoder_.Feed(bytes); }
+  // The next message, kNone when no complete frame is buffered, or the first
+  // problem found. After a problem the connection is unusable.
+  Incoming Next();
+
+ private:
+  FrameDecoder decoder_;
+  std::optional<SharedKey> key_;
+  uint64_t send_seq_ = 0;
+  uint64_t recv_seq_ = 0;
+};
+
+}  // namespace punchlab::control

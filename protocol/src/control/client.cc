@@ -1,0 +1,269 @@
+#include "punchlab/control/client.h"
+
+#include <algorithm>
+
+#include "control/channel.h"
+#include "punchlab/sodium.h"
+
+namespace punchlab::control {
+
+struct ControlClient::Session {
+  ConnectionId conn = 0;
+  Channel channel{kMaxFrameSize};
+  Timestamp started;
+  Timestamp last_rx;
+  Timestamp last_tx;
+};
+
+ControlClient::ControlClient(ControlClientConfig config, RandomSource& rng)
+    : config_(std::move(config)), rng_(rng), backoff_(config_.backoff_initial) {
+  EnsureSodium();
+}
+
+ControlClient::~ControlClient() = default;
+
+void ControlClient::Register(Timestamp now, NodePrivateKey node_key, Registration registration) {
+  node_key_.emplace(std::move(node_key));
+  registration_ = std::move(registration);
+  if (registration_.endpoints.size() > kMaxEndpoints) {
+    registration_.endpoints.resize(kMaxEndpoints);
+  }
+  if (session_) {
+    actions_.push_back(
+        StreamAction{StreamAction::Kind::kClose, session_->conn, {}, {}, "registering again"});
+    session_.reset();
+  }
+  backoff_ = config_.backoff_initial;
+  Connect(now);
+}
+
+void ControlClient::UpdateEndpoints(Timestamp now, std::vector<Endpoint> endpoints) {
+  if (endpoints.size() > kMaxEndpoints) endpoints.resize(kMaxEndpoints);
+  if (endpoints == registration_.endpoints) return;
+  registration_.endpoints = endpoints;
+  UpdateMsg u;
+  u.endpoints = std::move(endpoints);
+  SendUpdate(now, u);
+}
+
+void ControlClient::UpdateDiscoKey(Timestamp now, const DiscoPublicKey& disco_key) {
+  if (disco_key == registration_.disco_key) return;
+  registration_.disco_key = disco_key;
+  UpdateMsg u;
+  u.disco_key = disco_key;
+  SendUpdate(now, u);
+}
+
+void ControlClient::SetHomeRegion(Timestamp now, RegionId region) {
+  if (region == registration_.home_region) return;
+  registration_.home_region = region;
+  UpdateMsg u;
+  u.home_region = region;
+  SendUpdate(now, u);
+}
+
+void ControlClient::Leave(Timestamp now) {
+  if (state_ == State::kAwaitRegistered || state_ == State::kRegistered) Send(now, LeaveMsg{});
+  if (session_) {
+    Drop(now, "left", /*reconnect=*/false);
+  } else {
+    state_ = State::kStopped;
+  }
+}
+
+void ControlClient::HandleConnected(Timestamp now, ConnectionId conn, const Endpoint& /*remote*/) {
+  if (!session_ || session_->conn != conn || state_ != State::kConnecting) return;
+  state_ = State::kAwaitChallenge;
+  session_->last_rx = now;
+  session_->last_tx = now;
+  StreamAction hello;
+  hello.kind = StreamAction::Kind::kWrite;
+  hello.conn = conn;
+  hello.data = session_->channel.EncodePlain(HelloMsg{kProtocolVersion, node_key_->Public()});
+  actions_.push_back(std::move(hello));
+}
+
+void ControlClient::HandleStream(Timestamp now, ConnectionId conn, ByteView bytes) {
+  if (!session_ || session_->conn != conn) return;
+  session_->last_rx = now;
+  session_->channel.Feed(bytes);
+  while (session_ && session_->conn == conn) {
+    Channel::Incoming in = session_->channel.Next();
+    using Kind = Channel::Incoming::Kind;
+    switch (in.kind) {
+      case Kind::kNone: return;
+      case Kind::kMessage: OnMessage(now, std::move(in.msg)); continue;
+      case Kind::kOversized: ++stats_.oversized; break;
+      case Kind::kUndecryptable: ++stats_.undecryptable; break;
+      case Kind::kMalformed: ++stats_.malformed; break;
+      case Kind::kOutOfOrder: ++stats_.out_of_order; break;
+    }
+    return Drop(now, in.error, /*reconnect=*/true);
+  }
+}
+
+void ControlClient::HandleClosed(Timestamp now, ConnectionId conn) {
+  if (!session_ || session_->conn != conn) return;
+  Drop(now,
+       state_ == State::kConnecting ? "could not connect to the coordination server"
+                                    : "connection to the coordination server closed",
+       /*reconnect=*/true, /*send_close=*/false);
+}
+
+void ControlClient::HandleTimeout(Timestamp now) {
+  switch (state_) {
+    case State::kBackoff:
+      if (now >= retry_at_) Connect(now);
+      break;
+    case State::kConnecting:
+    case State::kAwaitChallenge:
+    case State::kAwaitRegistered:
+      if (now >= session_->started + config_.handshake_timeout) {
+        Drop(now, "not registered within " + config_.handshake_timeout.ToString(), true);
+      }
+      break;
+    case State::kRegistered:
+      if (now >= session_->last_rx + config_.server_silence_timeout) {
+        Drop(now, "coordination server silent for " + config_.server_silence_timeout.ToString(),
+             true);
+      } else if (now >= session_->last_tx + config_.keepalive_interval) {
+        Send(now, PingMsg{});
+      }
+      break;
+    case State::kIdle:
+    case State::kStopped:
+      break;
+  }
+}
+
+std::optional<StreamAction> ControlClient::PollStreamAction() {
+  if (actions_.empty()) return std::nullopt;
+  StreamAction a = std::move(actions_.front());
+  actions_.pop_front();
+  return a;
+}
+
+std::optional<Timestamp> ControlClient::PollTimeout() const {
+  switch (state_) {
+    case State::kBackoff:
+      return retry_at_;
+    case State::kConnecting:
+    case State::kAwaitChallenge:
+    case State::kAwaitRegistered:
+      return session_->started + config_.handshake_timeout;
+    case State::kRegistered:
+      return std::min(session_->last_rx + config_.server_silence_timeout,
+                      session_->last_tx + config_.keepalive_interval);
+    case State::kIdle:
+    case State::kStopped:
+      break;
+  }
+  return std::nullopt;
+}
+
+std::optional<ClientEvent> ControlClient::PollEvent() {
+  if (events_.empty()) return std::nullopt;
+  ClientEvent e = std::move(events_.front());
+  events_.pop_front();
+  return e;
+}
+
+void ControlClient::Connect(Timestamp now) {
+  auto shared = SharedKey::Compute(*node_key_, config_.server_key);
+  if (!shared) {
+    state_ = State::kStopped;
+    events_.push_back(Disconnected{"the coordination server key is not usable", false});
+    return;
+  }
+  session_ = std::make_unique<Session>();
+  session_->conn = next_conn_++;
+  session_->channel.SetKey(std::move(*shared));
+  session_->started = now;
+  session_->last_rx = now;
+  session_->last_tx = now;
+  state_ = State::kConnecting;
+  ++stats_.connects;
+  StreamAction a;
+  a.kind = StreamAction::Kind::kConnect;
+  a.conn = session_->conn;
+  a.remote = config_.server;
+  actions_.push_back(std::move(a));
+}
+
+void ControlClient::OnMessage(Timestamp now, Message msg) {
+  if (state_ == State::kAwaitChallenge) {
+    if (auto* ch = std::get_if<ChallengeMsg>(&msg)) {
+      state_ = State::kAwaitRegistered;
+      return Send(now, RegisterMsg{ch->challenge, registration_.token, registration_.disco_key,
+                                   registration_.endpoints, registration_.home_region});
+    }
+  }
+  if (state_ == State::kAwaitRegistered) {
+    if (auto* ok = std::get_if<RegisteredMsg>(&msg)) {
+      state_ = State::kRegistered;
+      backoff_ = config_.backoff_initial;
+      ++stats_.registrations;
+      events_.push_back(Registered{ok->address, ok->user, ok->domain});
+      return;
+    }
+    if (auto* refused = std::get_if<RefusedMsg>(&msg)) {
+      // A refusal (bad or expired token) does not heal by retrying.
+      events_.push_back(RegistrationRefused{refused->reason});
+      state_ = State::kStopped;
+      actions_.push_back(StreamAction{StreamAction::Kind::kClose, session_->conn, {}, {},
+                                      "registration refused"});
+      session_.reset();
+      return;
+    }
+  }
+  if (state_ == State::kRegistered) {
+    if (auto* nm = std::get_if<NetmapMsg>(&msg)) {
+      ++stats_.netmaps;
+      netmap_ = nm->netmap;
+      events_.push_back(NetmapUpdated{std::move(nm->netmap)});
+      return;
+    }
+    if (std::holds_alternative<PongMsg>(msg)) return;
+  }
+  if (auto* bye = std::get_if<GoodbyeMsg>(&msg)) {
+    return Drop(now, "server said goodbye: " + bye->reason, /*reconnect=*/false);
+  }
+  ++stats_.unexpected;
+  Drop(now, std::string("unexpected ") + MessageTypeName(msg) + " message", /*reconnect=*/true);
+}
+
+void ControlClient::SendUpdate(Timestamp now, const UpdateMsg& update) {
+  if (state_ == State::kAwaitRegistered || state_ == State::kRegistered) Send(now, update);
+}
+
+void ControlClient::Send(Timestamp now, const Message& msg) {
+  // Only an absurd token can exceed the server's limit; retrying would not
+  // help.
+  auto frame = session_->channel.EncodeSealed(msg, rng_, kMaxNodeFrameSize);
+  if (!frame) return Drop(now, std::string(MessageTypeName(msg)) + " message too large", false);
+  session_->last_tx = now;
+  StreamAction a;
+  a.kind = StreamAction::Kind::kWrite;
+  a.conn = session_->conn;
+  a.data = std::move(*frame);
+  actions_.push_back(std::move(a));
+}
+
+void ControlClient::Drop(Timestamp now, const std::string& reason, bool reconnect,
+                         bool send_close) {
+  if (session_ && send_close) {
+    actions_.push_back(
+        StreamAction{StreamAction::Kind::kClose, session_->conn, {}, {}, reason});
+  }
+  session_.reset();
+  events_.push_back(Disconnected{reason, reconnect});
+  if (!reconnect) {
+    state_ = State::kStopped;
+    return;
+  }
+  state_ = State::kBackoff;
+  retry_at_ = now + rng_.UniformDuration(backoff_ / 2, backoff_);
+  backoff_ = std::min(backoff_ * 2, config_.backoff_max);
+}
+
+}  // namespace punchlab::control

@@ -1,0 +1,366 @@
+#include "punchlab/control/messages.h"
+
+#include <algorithm>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+namespace punchlab::control {
+namespace {
+
+using nlohmann::json;
+
+template <class... Fs>
+struct Overloaded : Fs... {
+  using Fs::operator()...;
+};
+template <class... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;
+
+constexpr int64_t kMaxRegionId = std::numeric_limits<RegionId>::max();
+
+json EndpointsToJson(const std::vector<Endpoint>& eps) {
+  json out = json::array();
+  for (const Endpoint& e : eps) out.push_back(e.ToString());
+  return out;
+}
+
+json NodeToJson(const NodeInfo& n) {
+  return {{"node_key", n.node_key.ToString()}, {"disco_key", n.disco_key.ToString()},
+          {"endpoints", EndpointsToJson(n.endpoints)}, {"home_region", n.home_region},
+          {"address", n.address.ToString()},  {"user", n.user}};
+}
+
+json DerpMapToJson(const DerpMap& m) {
+  json regions = json::array();
+  for (const DerpRegion& r : m.regions) {
+    json nodes = json::array();
+    for (const DerpNode& n : r.nodes) {
+      nodes.push_back({{"name", n.name}, {"derp", n.derp.ToString()}, {"stun_port", n.stun_port}});
+    }
+    regions.push_back({{"id", r.id}, {"name", r.name}, {"nodes", std::move(nodes)}});
+  }
+  return {{"regions", std::move(regions)}};
+}
+
+// Reads typed fields out of one JSON object; the first failure is kept in
+// `error` and every later read fails too, so callers check once at the end.
+class Fields {
+ public:
+  Fields(const json& obj, const std::string& where, std::string& error)
+      : obj_(obj), where_(where), error_(error) {
+    if (!obj_.is_object()) Fail("", "is not an object");
+  }
+
+  bool ok() const { return ok_; }
+  bool Has(const char* key) const { return ok_ && obj_.find(key) != obj_.end(); }
+
+  const json* Get(const char* key) {
+    if (!ok_) return nullptr;
+    auto it = obj_.find(key);
+    if (it == obj_.end()) {
+      Fail(key, "is missing");
+      return nullptr;
+    }
+    return &*it;
+  }
+
+  std::string String(const char* key) {
+    const json* v = Get(key);
+    if (v && v->is_string()) return v->get<std::string>();
+    if (v) Fail(key, "is not a string");
+    return {};
+  }
+
+  int64_t Int(const char* key, int64_t lo, int64_t hi) {
+    const json* v = Get(key);
+    if (!v) return 0;
+    // Unsigned first: a JSON number above INT64_MAX must not wrap into range.
+    if (v->is_number_unsigned() && v->get<uint64_t>() <= static_cast<uint64_t>(hi) &&
+        v->get<uint64_t>() >= static_cast<uint64_t>(lo < 0 ? 0 : lo)) {
+      return static_cast<int64_t>(v->get<uint64_t>());
+    }
+    if (v->is_number_integer() && !v->is_number_unsigned() && v->get<int64_t>() >= lo &&
+        v->get<int64_t>() <= hi) {
+      return v->get<int64_t>();
+    }
+    Fail(key, "is not an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    return 0;
+  }
+
+  template <typename Role>
+  PublicKey<Role> Key(const char* key) {
+    const std::string text = String(key);
+    if (!ok_) return {};
+    auto k = PublicKey<Role>::Parse(text);
+    if (!k || k->IsZero()) {
+      Fail(key, std::string("is not a ") + Role::kPublicPrefix + " key");
+      return {};
+    }
+    return *k;
+  }
+
+  Endpoint EndpointAt(const char* key) {
+    const std::string text = String(key);
+    if (!ok_) return {};
+    auto e = Endpoint::Parse(text);
+    if (!e) Fail(key, "is not an ip:port endpoint");
+    return e ? *e : Endpoint{};
+  }
+
+  Challenge ChallengeAt(const char* key) {
+    const std::string text = String(key);
+    Challenge out{};
+    Bytes raw;
+    if (!ok_) return out;
+    if (!FromHex(text, raw) || raw.size() != kChallengeSize) {
+      Fail(key, "is not " + std::to_string(kChallengeSize) + " bytes of hex");
+      return out;
+    }
+    std::copy(raw.begin(), raw.end(), out.begin());
+    return out;
+  }
+
+  IpAddress Address(const char* key) {
+    const std::string text = String(key);
+    if (!ok_) return {};
+    auto a = IpAddress::Parse(text);
+    if (!a) Fail(key, "is not an IP address");
+    return a ? *a : IpAddress{};
+  }
+
+  std::vector<Endpoint> Endpoints(const char* key) {
+    const json* v = Get(key);
+    std::vector<Endpoint> out;
+    if (!v) return out;
+    if (!v->is_array() || v->size() > kMaxEndpoints) {
+      Fail(key, "is not an array of at most " + std::to_string(kMaxEndpoints) + " endpoints");
+      return out;
+    }
+    for (const json& item : *v) {
+      auto e = item.is_string() ? Endpoint::Parse(item.get<std::string>()) : std::nullopt;
+      if (!e) {
+        Fail(key, "holds something that is not an ip:port endpoint");
+        return {};
+      }
+      out.push_back(*e);
+    }
+    return out;
+  }
+
+  // The array under `key`, or nullptr (and failure) if it is not one.
+  const json* Array(const char* key) {
+    const json* v = Get(key);
+    if (v && !v->is_array()) {
+      Fail(key, "is not an array");
+      return nullptr;
+    }
+    return v;
+  }
+
+  void Fail(const std::string& key, const std::string& what) {
+    if (!ok_) return;
+    ok_ = false;
+    error_ = where_ + (key.empty() ? "" : "." + key) + " " + what;
+  }
+
+ private:
+  const json& obj_;
+  std::string where_;
+  std::string& error_;
+  bool ok_ = true;
+};
+
+std::optional<NodeInfo> NodeFromJson(const json& j, const std::string& where,
+                                     std::string& error) {
+  Fields f(j, where, error);
+  NodeInfo n;
+  n.node_key = f.Key<NodeKeyRole>("node_key");
+  n.disco_key = f.Key<DiscoKeyRole>("disco_key");
+  n.endpoints = f.Endpoints("endpoints");
+  n.home_region = static_cast<RegionId>(f.Int("home_region", 0, kMaxRegionId));
+  n.address = f.Address("address");
+  n.user = f.String("user");
+  if (!f.ok()) return std::nullopt;
+  return n;
+}
+
+std::optional<DerpMap> DerpMapFromJson(const json& j, std::string& error) {
+  Fields f(j, "derp_map", error);
+  const json* regions = f.Array("regions");
+  if (!f.ok()) return std::nullopt;
+  DerpMap m;
+  for (size_t i = 0; i < regions->size(); ++i) {
+    const std::string where = "derp_map.regions[" + std::to_string(i) + "]";
+    Fields rf((*regions)[i], where, error);
+    DerpRegion r;
+    r.id = static_cast<RegionId>(rf.Int("id", 1, kMaxRegionId));
+    r.name = rf.String("name");
+    const json* nodes = rf.Array("nodes");
+    if (!rf.ok()) return std::nullopt;
+    for (size_t k = 0; k < nodes->size(); ++k) {
+      Fields nf((*nodes)[k], where + ".nodes[" + std::to_string(k) + "]", error);
+      DerpNode n;
+      n.name = nf.String("name");
+      n.derp = nf.EndpointAt("derp");
+      n.stun_port = static_cast<uint16_t>(nf.Int("stun_port", 0, 65535));
+      if (!nf.ok()) return std::nullopt;
+      r.nodes.push_back(std::move(n));
+    }
+    m.regions.push_back(std::move(r));
+  }
+  return m;
+}
+
+std::optional<Message> NetmapFromJson(const json& j, std::string& error) {
+  Fields f(j, "netmap", error);
+  NetmapMsg m;
+  m.netmap.domain = f.String("domain");
+  const json* self = f.Get("self");
+  const json* peers = f.Array("peers");
+  const json* derp = f.Get("derp_map");
+  if (!f.ok()) return std::nullopt;
+  auto self_node = NodeFromJson(*self, "netmap.self", error);
+  auto derp_map = DerpMapFromJson(*derp, error);
+  if (!self_node || !derp_map) return std::nullopt;
+  m.netmap.self = std::move(*self_node);
+  m.netmap.derp_map = std::move(*derp_map);
+  for (size_t i = 0; i < peers->size(); ++i) {
+    auto peer = NodeFromJson((*peers)[i], "netmap.peers[" + std::to_string(i) + "]", error);
+    if (!peer) return std::nullopt;
+    m.netmap.peers.push_back(std::move(*peer));
+  }
+  return Message(std::move(m));
+}
+
+std::optional<Message> BodyFromJson(const std::string& type, const json& j,
+                                    std::string& error) {
+  Fields f(j, type, error);
+  Message out;
+  if (type == "hello") {
+    HelloMsg m;
+    m.version = static_cast<int>(f.Int("version", 0, std::numeric_limits<int>::max()));
+    m.node_key = f.Key<NodeKeyRole>("node_key");
+    out = m;
+  } else if (type == "register") {
+    RegisterMsg m;
+    m.challenge = f.ChallengeAt("challenge");
+    m.token = f.String("token");
+    m.disco_key = f.Key<DiscoKeyRole>("disco_key");
+    m.endpoints = f.Endpoints("endpoints");
+    m.home_region = static_cast<RegionId>(f.Int("home_region", 0, kMaxRegionId));
+    out = std::move(m);
+  } else if (type == "update") {
+    UpdateMsg m;
+    if (f.Has("endpoints")) m.endpoints = f.Endpoints("endpoints");
+    if (f.Has("disco_key")) m.disco_key = f.Key<DiscoKeyRole>("disco_key");
+    if (f.Has("home_region")) {
+      m.home_region = static_cast<RegionId>(f.Int("home_region", 0, kMaxRegionId));
+    }
+    if (!m.endpoints && !m.disco_key && !m.home_region) f.Fail("", "changes nothing");
+    out = std::move(m);
+  } else if (type == "leave") {
+    out = LeaveMsg{};
+  } else if (type == "ping") {
+    out = PingMsg{};
+  } else if (type == "challenge") {
+    out = ChallengeMsg{f.ChallengeAt("challenge")};
+  } else if (type == "registered") {
+    RegisteredMsg m;
+    m.address = f.Address("address");
+    m.user = f.String("user");
+    m.domain = f.String("domain");
+    out = std::move(m);
+  } else if (type == "refused") {
+    out = RefusedMsg{f.String("reason")};
+  } else if (type == "netmap") {
+    return NetmapFromJson(j, error);
+  } else if (type == "pong") {
+    out = PongMsg{};
+  } else if (type == "goodbye") {
+    out = GoodbyeMsg{f.String("reason")};
+  } else {
+    f.Fail("type", "\"" + type + "\" is not a known message type");
+  }
+  if (!f.ok()) return std::nullopt;
+  return out;
+}
+
+}  // namespace
+
+const char* MessageTypeName(const Message& msg) {
+  return std::visit(Overloaded{[](const HelloMsg&) { return "hello"; },
+                               [](const RegisterMsg&) { return "register"; },
+                               [](const UpdateMsg&) { return "update"; },
+                               [](const LeaveMsg&) { return "leave"; },
+                               [](const PingMsg&) { return "ping"; },
+                               [](const ChallengeMsg&) { return "challenge"; },
+                               [](const RegisteredMsg&) { return "registered"; },
+                               [](const RefusedMsg&) { return "refused"; },
+                               [](const NetmapMsg&) { return "netmap"; },
+                               [](const PongMsg&) { return "pong"; },
+                               [](const GoodbyeMsg&) { return "goodbye"; }},
+                    msg);
+}
+
+Bytes EncodeMessage(const Message& msg, uint64_t seq) {
+  json j = std::visit(
+      Overloaded{
+          [](const HelloMsg& m) -> json {
+            return {{"version", m.version}, {"node_key", m.node_key.ToString()}};
+          },
+          [](const ChallengeMsg& m) -> json {
+            return {{"challenge", ToHex(ByteView(m.challenge.data(), m.challenge.size()))}};
+          },
+          [](const RegisterMsg& m) -> json {
+            return {{"challenge", ToHex(ByteView(m.challenge.data(), m.challenge.size()))},
+                    {"token", m.token},
+                    {"disco_key", m.disco_key.ToString()},
+                    {"endpoints", EndpointsToJson(m.endpoints)},
+                    {"home_region", m.home_region}};
+          },
+          [](const UpdateMsg& m) -> json {
+            json u = json::object();
+            if (m.endpoints) u["endpoints"] = EndpointsToJson(*m.endpoints);
+            if (m.disco_key) u["disco_key"] = m.disco_key->ToString();
+            if (m.home_region) u["home_region"] = *m.home_region;
+            return u;
+          },
+          [](const RegisteredMsg& m) -> json {
+            return {{"address", m.address.ToString()}, {"user", m.user}, {"domain", m.domain}};
+          },
+          [](const RefusedMsg& m) -> json { return {{"reason", m.reason}}; },
+          [](const NetmapMsg& m) -> json {
+            json peers = json::array();
+            for (const NodeInfo& p : m.netmap.peers) peers.push_back(NodeToJson(p));
+            return {{"domain", m.netmap.domain},
+                    {"self", NodeToJson(m.netmap.self)},
+                    {"peers", std::move(peers)},
+                    {"derp_map", DerpMapToJson(m.netmap.derp_map)}};
+          },
+          [](const GoodbyeMsg& m) -> json { return {{"reason", m.reason}}; },
+          [](const auto&) -> json { return json::object(); }},
+      msg);
+  j["type"] = MessageTypeName(msg);
+  j["seq"] = seq;
+  // Strings here are ours or came through the JSON parser, so they are valid
+  // UTF-8; replacing instead of throwing keeps a slip from ever escaping.
+  const std::string text = j.dump(-1, ' ', false, json::error_handler_t::replace);
+  return Bytes(text.begin(), text.end());
+}
+
+std::optional<DecodedMessage> DecodeMessage(ByteView bytes, std::string& error) {
+  const json j = json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    error = "message is not valid JSON";
+    return std::nullopt;
+  }
+  Fields f(j, "message", error);
+  const std::string type = f.String("type");
+  const auto seq = static_cast<uint64_t>(f.Int("seq", 0, std::numeric_limits<int64_t>::max()));
+  if (!f.ok()) return std::nullopt;
+  auto msg = BodyFromJson(type, j, error);
+  if (!msg) return std::nullopt;
+  return DecodedMessage{seq, std::move(*msg)};
+}
+
+}  // namespace punchlab::control

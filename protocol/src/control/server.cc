@@ -1,0 +1,295 @@
+#include "punchlab/control/server.h"
+
+#include <algorithm>
+
+#include "control/channel.h"
+#include "punchlab/sodium.h"
+
+namespace punchlab::control {
+
+struct ControlServer::Conn {
+  enum class Phase { kAwaitHello, kAwaitRegister, kRegistered };
+  Phase phase = Phase::kAwaitHello;
+  Channel channel{kMaxNodeFrameSize};
+  NodePublicKey node_key;  // from the hello
+  Challenge challenge{};   // the register must echo it
+  Timestamp opened;
+  Timestamp last_rx;
+};
+
+ControlServer::ControlServer(NodePrivateKey key, ControlServerConfig config, RandomSource& rng)
+    : key_(std::move(key)),
+      config_(std::move(config)),
+      rng_(rng),
+      verifier_(config_.trusted_issuers),
+      overlay_(config_.overlay_base, config_.overlay_prefix_len) {
+  EnsureSodium();
+}
+
+ControlServer::~ControlServer() = default;
+
+void ControlServer::HandleConnected(Timestamp now, ConnectionId conn, const Endpoint& /*remote*/) {
+  // A host reusing a live id has lost track of a close; treat it as one.
+  if (conns_.count(conn) != 0) Close(conn, "connection id reused by the host", false);
+  auto c = std::make_unique<Conn>();
+  c->opened = now;
+  c->last_rx = now;
+  conns_.emplace(conn, std::move(c));
+  ++stats_.connections;
+}
+
+void ControlServer::HandleStream(Timestamp now, ConnectionId conn, ByteView bytes) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end()) return;  // already closed by us; late bytes
+  it->second->last_rx = now;
+  it->second->channel.Feed(bytes);
+  for (;;) {
+    it = conns_.find(conn);
+    if (it == conns_.end()) break;
+    Channel::Incoming in = it->second->channel.Next();
+    using Kind = Channel::Incoming::Kind;
+    if (in.kind == Kind::kNone) break;
+    if (in.kind == Kind::kMessage) {
+      ++stats_.messages;
+      Dispatch(now, conn, std::move(in.msg));
+      continue;
+    }
+    switch (in.kind) {
+      case Kind::kOversized: ++stats_.oversized; break;
+      case Kind::kUndecryptable: ++stats_.undecryptable; break;
+      case Kind::kMalformed: ++stats_.malformed; break;
+      case Kind::kOutOfOrder: ++stats_.out_of_order; break;
+      case Kind::kNone:
+      case Kind::kMessage: break;
+    }
+    Close(conn, in.error);
+    break;
+  }
+  FlushNetmaps();
+}
+
+void ControlServer::HandleClosed(Timestamp /*now*/, ConnectionId conn) {
+  if (conns_.count(conn) == 0) return;
+  Close(conn, "connection closed by the node", false);
+  FlushNetmaps();
+}
+
+void ControlServer::HandleTimeout(Timestamp now) {
+  std::vector<std::pair<ConnectionId, std::string>> expired;
+  for (const auto& [id, c] : conns_) {
+    if (c->phase != Conn::Phase::kRegistered && now >= c->opened + config_.handshake_timeout) {
+      ++stats_.handshake_timeouts;
+      expired.emplace_back(id, "not registered within " + config_.handshake_timeout.ToString());
+    } else if (now >= c->last_rx + config_.idle_timeout) {
+      ++stats_.idle_timeouts;
+      expired.emplace_back(id, "silent for " + config_.idle_timeout.ToString());
+    }
+  }
+  for (const auto& [id, reason] : expired) Close(id, reason);
+  FlushNetmaps();
+}
+
+std::optional<StreamAction> ControlServer::PollStreamAction() {
+  if (actions_.empty()) return std::nullopt;
+  StreamAction a = std::move(actions_.front());
+  actions_.pop_front();
+  return a;
+}
+
+std::optional<Timestamp> ControlServer::PollTimeout() const {
+  std::optional<Timestamp> next;
+  for (const auto& [id, c] : conns_) {
+    Timestamp t = c->last_rx + config_.idle_timeout;
+    if (c->phase != Conn::Phase::kRegistered) t = std::min(t, c->opened + config_.handshake_timeout);
+    if (!next || t < *next) next = t;
+  }
+  return next;
+}
+
+void ControlServer::SetDerpMap(Timestamp /*now*/, DerpMap derp_map) {
+  config_.derp_map = std::move(derp_map);
+  for (const auto& [key, r] : nodes_) dirty_domains_.insert(r.domain);
+  FlushNetmaps();
+}
+
+std::optional<ServerEvent> ControlServer::PollEvent() {
+  if (events_.empty()) return std::nullopt;
+  ServerEvent e = std::move(events_.front());
+  events_.pop_front();
+  return e;
+}
+
+std::optional<NodeInfo> ControlServer::FindNode(const NodePublicKey& key) const {
+  auto it = nodes_.find(key);
+  if (it == nodes_.end()) return std::nullopt;
+  return it->second.info;
+}
+
+void ControlServer::Dispatch(Timestamp now, ConnectionId conn, Message msg) {
+  Conn& c = *conns_.at(conn);
+  const char* type = MessageTypeName(msg);
+  switch (c.phase) {
+    case Conn::Phase::kAwaitHello:
+      if (auto* hello = std::get_if<HelloMsg>(&msg)) return OnHello(conn, c, *hello);
+      break;
+    case Conn::Phase::kAwaitRegister:
+      if (auto* reg = std::get_if<RegisterMsg>(&msg)) return OnRegister(conn, c, std::move(*reg), now);
+      break;
+    case Conn::Phase::kRegistered:
+      if (auto* update = std::get_if<UpdateMsg>(&msg)) return OnUpdate(c, *update);
+      if (std::holds_alternative<PingMsg>(msg)) return Send(conn, PongMsg{});
+      if (std::holds_alternative<LeaveMsg>(msg)) return Close(conn, "node left");
+      break;
+  }
+  ++stats_.unexpected;
+  Close(conn, std::string("unexpected ") + type + " message");
+}
+
+void ControlServer::OnHello(ConnectionId conn, Conn& c, const HelloMsg& hello) {
+  if (hello.version != kProtocolVersion) {
+    ++stats_.malformed;
+    return Close(conn, "unsupported protocol version " + std::to_string(hello.version));
+  }
+  auto shared = SharedKey::Compute(key_, hello.node_key);
+  if (!shared) {
+    ++stats_.malformed;
+    return Close(conn, "hello carries an unusable node key");
+  }
+  c.node_key = hello.node_key;
+  c.channel.SetKey(std::move(*shared));
+  c.phase = Conn::Phase::kAwaitRegister;
+  rng_.Fill(c.challenge.data(), c.challenge.size());
+  Send(conn, ChallengeMsg{c.challenge});
+}
+
+void ControlServer::OnRegister(ConnectionId conn, Conn& c, RegisterMsg reg, Timestamp now) {
+  std::string error;
+  std::optional<IdentityClaims> claims;
+  if (reg.challenge != c.challenge) {
+    error = "registration does not answer this connection's challenge (a replay?)";
+  } else {
+    claims = verifier_.Verify(reg.token, now, error);
+  }
+  std::optional<IpAddress> address;
+  if (claims) {
+    address = overlay_.Assign(c.node_key);
+    if (!address) error = "no overlay address left to assign";
+  }
+  if (!claims || !address) {
+    ++stats_.refused;
+    events_.push_back(NodeRefused{conn, error});
+    Send(conn, RefusedMsg{error});
+    return Close(conn, "registration refused: " + error);
+  }
+  Record r;
+  r.info.node_key = c.node_key;
+  r.info.disco_key = reg.disco_key;
+  r.info.endpoints = std::move(reg.endpoints);
+  r.info.home_region = reg.home_region;
+  r.info.address = *address;
+  r.info.user = claims->user;
+  r.domain = claims->domain;
+  r.conn = conn;
+
+  // The same key registering again replaces its earlier session; that
+  // session's connection is told why and closed, without the node ever
+  // leaving its peers' netmaps.
+  auto old = nodes_.find(c.node_key);
+  if (old != nodes_.end()) {
+    const ConnectionId old_conn = old->second.conn;
+    dirty_domains_.insert(old->second.domain);
+    old->second = r;
+    if (old_conn != conn && conns_.count(old_conn) != 0) {
+      Send(old_conn, GoodbyeMsg{"this node key registered again on a newer connection"});
+      Close(old_conn, "replaced by a newer session of the same node key");
+    }
+  } else {
+    nodes_.emplace(c.node_key, r);
+  }
+  c.phase = Conn::Phase::kRegistered;
+  ++stats_.registrations;
+  dirty_domains_.insert(r.domain);
+  events_.push_back(NodeRegistered{conn, r.info, r.domain});
+  Send(conn, RegisteredMsg{r.info.address, r.info.user, r.domain});
+}
+
+void ControlServer::OnUpdate(const Conn& c, const UpdateMsg& update) {
+  Record& r = nodes_.at(c.node_key);
+  const NodeInfo before = r.info;
+  if (update.endpoints) r.info.endpoints = *update.endpoints;
+  if (update.disco_key) r.info.disco_key = *update.disco_key;
+  if (update.home_region) r.info.home_region = *update.home_region;
+  if (r.info != before) dirty_domains_.insert(r.domain);
+}
+
+void ControlServer::Send(ConnectionId conn, const Message& msg) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end()) return;
+  auto frame = it->second->channel.EncodeSealed(msg, rng_, kMaxFrameSize);
+  if (!frame) {
+    return Close(conn, std::string(MessageTypeName(msg)) + " message exceeds the frame limit");
+  }
+  StreamAction a;
+  a.kind = StreamAction::Kind::kWrite;
+  a.conn = conn;
+  a.data = std::move(*frame);
+  actions_.push_back(std::move(a));
+}
+
+void ControlServer::Close(ConnectionId conn, const std::string& reason, bool send_close) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end()) return;
+  const Conn& c = *it->second;
+  if (c.phase == Conn::Phase::kRegistered) {
+    auto node = nodes_.find(c.node_key);
+    // Only if this connection still carries the node: a replaced session's
+    // close must not remove the node its successor registered.
+    if (node != nodes_.end() && node->second.conn == conn) {
+      dirty_domains_.insert(node->second.domain);
+      events_.push_back(NodeRemoved{c.node_key, node->second.domain, reason});
+      nodes_.erase(node);
+    }
+  }
+  conns_.erase(it);
+  events_.push_back(ConnectionClosed{conn, reason});
+  if (send_close) {
+    StreamAction a;
+    a.kind = StreamAction::Kind::kClose;
+    a.conn = conn;
+    a.reason = reason;
+    actions_.push_back(std::move(a));
+  }
+}
+
+Netmap ControlServer::NetmapFor(const Record& r) const {
+  Netmap m;
+  m.domain = r.domain;
+  m.self = r.info;
+  m.derp_map = config_.derp_map;
+  for (const auto& [key, other] : nodes_) {
+    if (other.domain == r.domain && key != r.info.node_key) m.peers.push_back(other.info);
+  }
+  return m;
+}
+
+void ControlServer::FlushNetmaps() {
+  // Sending can close a connection (a netmap too large for a frame), which
+  // dirties its domain again; loop until nothing is dirty.
+  while (!dirty_domains_.empty()) {
+    const std::string domain = *dirty_domains_.begin();
+    dirty_domains_.erase(dirty_domains_.begin());
+    std::vector<NodePublicKey> members;
+    for (const auto& [key, r] : nodes_) {
+      if (r.domain == domain) members.push_back(key);
+    }
+    for (const NodePublicKey& key : members) {
+      auto it = nodes_.find(key);
+      if (it == nodes_.end()) continue;
+      const ConnectionId conn = it->second.conn;
+      Send(conn, NetmapMsg{NetmapFor(it->second)});
+      if (conns_.count(conn) != 0) ++stats_.netmaps_sent;
+    }
+  }
+}
+
+}  // namespace punchlab::control

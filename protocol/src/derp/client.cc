@@ -1,0 +1,373 @@
+#include "punchlab/derp/client.h"
+
+#include <algorithm>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+namespace punchlab {
+namespace derp {
+namespace {
+
+ByteView View(const std::string& s) {
+  return ByteView(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+}
+
+}  // namespace
+
+const char* ClientStateName(ClientState state) {
+  switch (state) {
+    case ClientState::kIdle: return "idle";
+    case ClientState::kConnecting: return "connecting";
+    case ClientState::kUpgrading: return "upgrading";
+    case ClientState::kHandshaking: return "handshaking";
+    case ClientState::kConnected: return "connected";
+    case ClientState::kBackoff: return "backoff";
+    case ClientState::kStopped: return "stopped";
+  }
+  return "unknown";
+}
+
+Client::Client(NodePrivateKey key, RandomSource& rng, ClientConfig config)
+    : key_(std::move(key)), rng_(rng), config_(std::move(config)) {}
+
+bool Client::Attempting() const {
+  return state_ == ClientState::kConnecting || state_ == ClientState::kUpgrading ||
+         state_ == ClientState::kHandshaking || state_ == ClientState::kConnected;
+}
+
+void Client::Start(Timestamp now) {
+  if (state_ == ClientState::kIdle || state_ == ClientState::kStopped) {
+    failures_ = 0;
+    Connect(now);
+  }
+}
+
+void Client::Stop(Timestamp) {
+  if (Attempting()) {
+    StreamAction a;
+    a.kind = StreamAction::Kind::kClose;
+    a.conn = conn_;
+    a.reason = "client stopped";
+    actions_.push_back(std::move(a));
+  }
+  if (state_ != ClientState::kIdle && state_ != ClientState::kStopped) {
+    ClientEvent e;
+    e.kind = ClientEvent::Kind::kDisconnected;
+    e.text = "client stopped";
+    e.retry_at = Timestamp::Max();
+    Emit(std::move(e));
+  }
+  state_ = ClientState::kStopped;
+  shared_.reset();
+}
+
+bool Client::Send(Timestamp, const NodePublicKey& destination, ByteView packet) {
+  if (state_ != ClientState::kConnected || packet.size() > kMaxPacketSize) {
+    ++stats_.send_dropped;
+    return false;
+  }
+  Write(Encode(SendPacketFrame{destination, packet.ToBytes()}));
+  ++stats_.packets_sent;
+  stats_.bytes_sent += packet.size();
+  return true;
+}
+
+void Client::SetPreferred(Timestamp, bool preferred) {
+  preferred_ = preferred;
+  if (state_ == ClientState::kConnected) Write(Encode(NotePreferredFrame{preferred}));
+}
+
+bool Client::Ping(Timestamp, const PingData& data) {
+  if (state_ != ClientState::kConnected) return false;
+  Write(Encode(PingFrame{data}));
+  return true;
+}
+
+void Client::HandleConnected(Timestamp, ConnectionId conn, const Endpoint&) {
+  if (conn != conn_ || state_ != ClientState::kConnecting) return;
+  Write(BuildUpgradeRequest(config_.host));
+  state_ = ClientState::kUpgrading;
+}
+
+void Client::HandleStream(Timestamp now, ConnectionId conn, ByteView bytes) {
+  if (conn != conn_ || !Attempting() || state_ == ClientState::kConnecting) return;
+  last_heard_ = now;
+  if (state_ != ClientState::kUpgrading) {
+    frames_.Feed(bytes);
+    OnFrames(now);
+    return;
+  }
+  const auto http = http_.Feed(bytes);
+  if (http == HttpHeadReader::State::kNeedMore) return;
+  std::string why;
+  if (http == HttpHeadReader::State::kError) {
+    ProtocolError(now, http_.error());
+    return;
+  }
+  if (!CheckUpgradeResponse(http_.head(), why)) {
+    ProtocolError(now, why);
+    return;
+  }
+  state_ = ClientState::kHandshaking;
+  frames_.Feed(http_.TakeRest());
+  OnFrames(now);
+}
+
+void Client::HandleClosed(Timestamp now, ConnectionId conn) {
+  if (conn != conn_ || !Attempting()) return;
+  Lost(now, state_ == ClientState::kConnecting ? "connect failed" : "connection closed by server");
+}
+
+void Client::HandleTimeout(Timestamp now) {
+  if (state_ == ClientState::kBackoff && now >= retry_at_) {
+    Connect(now);
+  } else if (Attempting() && state_ != ClientState::kConnected && now >= handshake_deadline_) {
+    Fail(now, "handshake not finished within " + config_.handshake_timeout.ToString());
+  } else if (state_ == ClientState::kConnected && now >= last_heard_ + config_.idle_timeout) {
+    Fail(now, "nothing heard from the server for " + config_.idle_timeout.ToString());
+  }
+}
+
+std::optional<StreamAction> Client::PollStreamAction() {
+  if (actions_.empty()) return std::nullopt;
+  StreamAction a = std::move(actions_.front());
+  actions_.pop_front();
+  return a;
+}
+
+std::optional<Timestamp> Client::PollTimeout() const {
+  switch (state_) {
+    case ClientState::kBackoff: return retry_at_;
+    case ClientState::kConnecting:
+    case ClientState::kUpgrading:
+    case ClientState::kHandshaking: return handshake_deadline_;
+    case ClientState::kConnected: return last_heard_ + config_.idle_timeout;
+    case ClientState::kIdle:
+    case ClientState::kStopped: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::optional<ClientEvent> Client::PollEvent() {
+  if (events_.empty()) return std::nullopt;
+  ClientEvent e = std::move(events_.front());
+  events_.pop_front();
+  return e;
+}
+
+void Client::Connect(Timestamp now) {
+  ++conn_;
+  state_ = ClientState::kConnecting;
+  handshake_deadline_ = now + config_.handshake_timeout;
+  http_ = HttpHeadReader();
+  frames_ = FrameReader();
+  server_key_.reset();
+  shared_.reset();
+  ++stats_.connect_attempts;
+  StreamAction a;
+  a.kind = StreamAction::Kind::kConnect;
+  a.conn = conn_;
+  a.remote = config_.server;
+  actions_.push_back(std::move(a));
+  ClientEvent e;
+  e.kind = ClientEvent::Kind::kConnecting;
+  Emit(std::move(e));
+}
+
+void Client::OnFrames(Timestamp now) {
+  const ConnectionId conn = conn_;
+  // Stop as soon as a frame ends this connection.
+  while (conn_ == conn && Attempting()) {
+    std::optional<Frame> frame = frames_.Next();
+    if (!frame) {
+      if (frames_.failed()) ProtocolError(now, frames_.error());
+      return;
+    }
+    const bool handled =
+        state_ == ClientState::kHandshaking ? OnHandshakeFrame(now, *frame) : OnFrame(now, *frame);
+    if (!handled) return;
+  }
+}
+
+bool Client::OnHandshakeFrame(Timestamp now, const Frame& frame) {
+  if (!server_key_) {
+    auto f = Decode<ServerKeyFrame>(frame);
+    if (!f) {
+      ProtocolError(now, "expected ServerKey, got " + FrameTypeName(frame.type));
+      return false;
+    }
+    if (config_.server_key && *config_.server_key != f->key) {
+      ProtocolError(now, "server key " + f->key.ShortString() + " is not the configured " +
+                             config_.server_key->ShortString());
+      return false;
+    }
+    shared_ = SharedKey::Compute(key_, f->key);
+    if (!shared_) {
+      ProtocolError(now, "server key " + f->key.ShortString() + " is a low-order point");
+      return false;
+    }
+    server_key_ = f->key;
+    const std::string info = nlohmann::json{{"version", kProtocolVersion}}.dump();
+    Write(Encode(ClientInfoFrame{public_key(), shared_->Seal(rng_, View(info))}));
+    return true;
+  }
+  auto f = Decode<ServerInfoFrame>(frame);
+  if (!f) {
+    ProtocolError(now, "expected ServerInfo, got " + FrameTypeName(frame.type));
+    return false;
+  }
+  auto plain = shared_->Open(f->sealed);
+  if (!plain) {
+    ProtocolError(now, "ServerInfo box does not open with the server key");
+    return false;
+  }
+  const auto json = nlohmann::json::parse(plain->begin(), plain->end(), nullptr, false);
+  if (json.is_discarded() || !json.is_object()) {
+    ProtocolError(now, "ServerInfo does not hold a JSON object");
+    return false;
+  }
+  state_ = ClientState::kConnected;
+  failures_ = 0;
+  ++stats_.handshakes;
+  if (preferred_) Write(Encode(NotePreferredFrame{true}));
+  ClientEvent e;
+  e.kind = ClientEvent::Kind::kConnected;
+  e.key = *server_key_;
+  Emit(std::move(e));
+  return true;
+}
+
+bool Client::OnFrame(Timestamp now, const Frame& frame) {
+  ClientEvent e;
+  switch (frame.type) {
+    case FrameType::kRecvPacket: {
+      auto f = Decode<RecvPacketFrame>(frame);
+      if (!f) {
+        ProtocolError(now, "malformed RecvPacket");
+        return false;
+      }
+      ++stats_.packets_received;
+      stats_.bytes_received += f->packet.size();
+      e.kind = ClientEvent::Kind::kReceived;
+      e.key = f->source;
+      e.data = std::move(f->packet);
+      break;
+    }
+    case FrameType::kKeepAlive: ++stats_.keepalives_received; return true;
+    case FrameType::kPing: {
+      auto f = Decode<PingFrame>(frame);
+      if (!f) {
+        ProtocolError(now, "malformed Ping");
+        return false;
+      }
+      Write(Encode(PongFrame{f->data}));
+      ++stats_.pongs_sent;
+      return true;
+    }
+    case FrameType::kPong: {
+      auto f = Decode<PongFrame>(frame);
+      if (!f) {
+        ProtocolError(now, "malformed Pong");
+        return false;
+      }
+      e.kind = ClientEvent::Kind::kPong;
+      e.data.assign(f->data.begin(), f->data.end());
+      break;
+    }
+    case FrameType::kPeerGone: {
+      auto f = Decode<PeerGoneFrame>(frame);
+      if (!f) {
+        ProtocolError(now, "malformed PeerGone");
+        return false;
+      }
+      e.kind = ClientEvent::Kind::kPeerGone;
+      e.key = f->key;
+      e.peer_gone_reason = f->reason;
+      break;
+    }
+    case FrameType::kPeerPresent: {
+      auto f = Decode<PeerPresentFrame>(frame);
+      if (!f) {
+        ProtocolError(now, "malformed PeerPresent");
+        return false;
+      }
+      e.kind = ClientEvent::Kind::kPeerPresent;
+      e.key = f->key;
+      break;
+    }
+    case FrameType::kHealth: {
+      e.kind = ClientEvent::Kind::kHealth;
+      e.text = Decode<HealthFrame>(frame)->text;
+      break;
+    }
+    case FrameType::kRestarting: {
+      auto f = Decode<RestartingFrame>(frame);
+      if (!f) {
+        ProtocolError(now, "malformed Restarting");
+        return false;
+      }
+      restart_hint_ = f->reconnect_in;
+      e.kind = ClientEvent::Kind::kRestarting;
+      e.reconnect_in = f->reconnect_in;
+      e.try_for = f->try_for;
+      break;
+    }
+    default: ++stats_.unknown_frames; return true;
+  }
+  Emit(std::move(e));
+  return true;
+}
+
+void Client::Fail(Timestamp now, const std::string& reason) {
+  StreamAction a;
+  a.kind = StreamAction::Kind::kClose;
+  a.conn = conn_;
+  a.reason = reason;
+  actions_.push_back(std::move(a));
+  Lost(now, reason);
+}
+
+void Client::ProtocolError(Timestamp now, const std::string& reason) {
+  ++stats_.protocol_errors;
+  Fail(now, "protocol error: " + reason);
+}
+
+void Client::Lost(Timestamp now, const std::string& reason) {
+  Duration delay;
+  if (restart_hint_) {
+    delay = *restart_hint_;
+    restart_hint_.reset();
+  } else {
+    Duration base = config_.initial_backoff;
+    for (uint32_t i = 0; i < failures_ && base < config_.max_backoff; ++i) base = base * 2;
+    base = std::min(base, config_.max_backoff);
+    delay = rng_.UniformDuration(base / 2, base + base / 2);
+  }
+  ++failures_;
+  state_ = ClientState::kBackoff;
+  retry_at_ = now + delay;
+  shared_.reset();
+  ClientEvent e;
+  e.kind = ClientEvent::Kind::kDisconnected;
+  e.text = reason;
+  e.retry_at = retry_at_;
+  Emit(std::move(e));
+}
+
+void Client::Write(Bytes bytes) {
+  if (!actions_.empty() && actions_.back().kind == StreamAction::Kind::kWrite &&
+      actions_.back().conn == conn_) {
+    Bytes& data = actions_.back().data;
+    data.insert(data.end(), bytes.begin(), bytes.end());
+    return;
+  }
+  StreamAction a;
+  a.kind = StreamAction::Kind::kWrite;
+  a.conn = conn_;
+  a.data = std::move(bytes);
+  actions_.push_back(std::move(a));
+}
+
+}  // namespace derp
+}  // namespace punchlab

@@ -1,0 +1,374 @@
+#include "punchlab/derp/server.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "punchlab/crypto/box.h"
+
+namespace punchlab {
+namespace derp {
+namespace {
+
+bool IsRecvPacket(const Bytes& frame) {
+  return !frame.empty() && frame[0] == static_cast<uint8_t>(FrameType::kRecvPacket);
+}
+
+// Packet bytes inside a whole RecvPacket frame.
+uint64_t PacketBytes(const Bytes& frame) { return frame.size() - kFrameHeaderSize - kKeySize; }
+
+}  // namespace
+
+Server::Server(NodePrivateKey key, RandomSource& rng, ServerConfig config)
+    : key_(std::move(key)), rng_(rng), config_(config) {}
+
+void Server::HandleConnected(Timestamp now, ConnectionId conn, const Endpoint& remote) {
+  Connection c;
+  c.id = conn;
+  c.remote = remote;
+  c.deadline = now + config_.handshake_timeout;
+  if (conns_.emplace(conn, std::move(c)).second) ++stats_.connections_accepted;
+}
+
+void Server::HandleStream(Timestamp now, ConnectionId conn, ByteView bytes) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end()) return;  // closed by us; the host's bytes were in flight
+  Connection& c = it->second;
+  if (c.phase == Phase::kHttp) {
+    OnHttp(now, c, bytes);
+    return;
+  }
+  c.frames.Feed(bytes);
+  OnFrames(now, conn);
+}
+
+void Server::HandleClosed(Timestamp now, ConnectionId conn) {
+  if (conns_.count(conn)) Forget(now, conn, "connection closed by peer");
+}
+
+void Server::HandleTimeout(Timestamp now) {
+  std::vector<ConnectionId> due;
+  for (const auto& [id, c] : conns_) {
+    if (c.deadline <= now) due.push_back(id);
+  }
+  for (ConnectionId id : due) {
+    Connection& c = conns_.at(id);
+    if (c.phase != Phase::kActive) {
+      ++stats_.handshake_timeouts;
+      events_.push_back({ServerEvent::Kind::kProtocolError, id, c.key,
+                         "handshake not finished within " + config_.handshake_timeout.ToString()});
+      Close(now, c, "handshake timed out");
+      continue;
+    }
+    Send(c, Encode(KeepAliveFrame{}), false);
+    ++stats_.keepalives_sent;
+    c.deadline = now + config_.keepalive_interval + c.keepalive_jitter;
+  }
+}
+
+std::optional<StreamAction> Server::PollStreamAction() {
+  if (actions_.empty()) return std::nullopt;
+  StreamAction a = std::move(actions_.front());
+  actions_.pop_front();
+  return a;
+}
+
+std::optional<Timestamp> Server::PollTimeout() const {
+  std::optional<Timestamp> earliest;
+  for (const auto& [id, c] : conns_) {
+    if (!earliest || c.deadline < *earliest) earliest = c.deadline;
+  }
+  return earliest;
+}
+
+void Server::HandleWriteBlocked(Timestamp, ConnectionId conn) {
+  auto it = conns_.find(conn);
+  if (it != conns_.end()) it->second.blocked = true;
+}
+
+void Server::HandleWritable(Timestamp, ConnectionId conn) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end()) return;
+  Connection& c = it->second;
+  c.blocked = false;
+  Bytes out;
+  for (const Bytes& frame : c.queue) {
+    if (IsRecvPacket(frame)) {
+      ++stats_.packets_relayed;
+      stats_.bytes_relayed += PacketBytes(frame);
+    }
+    out.insert(out.end(), frame.begin(), frame.end());
+  }
+  c.queue.clear();
+  if (!out.empty()) Write(conn, std::move(out));
+}
+
+void Server::AnnounceRestart(Timestamp now, Duration reconnect_in, Duration try_for) {
+  std::vector<ConnectionId> ids;
+  for (auto& [id, c] : conns_) {
+    if (c.phase == Phase::kActive) Send(c, Encode(RestartingFrame{reconnect_in, try_for}), false);
+    ids.push_back(id);
+  }
+  for (ConnectionId id : ids) Close(now, conns_.at(id), "server restarting");
+}
+
+std::optional<ServerEvent> Server::PollEvent() {
+  if (events_.empty()) return std::nullopt;
+  ServerEvent e = std::move(events_.front());
+  events_.pop_front();
+  return e;
+}
+
+std::optional<ServerClientView> Server::FindClient(const NodePublicKey& key) const {
+  auto it = clients_.find(key);
+  if (it == clients_.end()) return std::nullopt;
+  const Connection& c = conns_.at(it->second);
+  return ServerClientView{c.id, c.remote, c.preferred, c.queue_overflow_drops};
+}
+
+void Server::OnHttp(Timestamp now, Connection& c, ByteView bytes) {
+  const auto state = c.http.Feed(bytes);
+  if (state == HttpHeadReader::State::kNeedMore) return;
+  std::string why;
+  if (state == HttpHeadReader::State::kError) {
+    why = c.http.error();
+  } else if (CheckUpgradeRequest(c.http.head(), why)) {
+    Bytes out = BuildUpgradeResponse(public_key());
+    AppendFrame(out, ServerKeyFrame{public_key()});
+    Write(c.id, std::move(out));
+    c.phase = Phase::kClientInfo;
+    c.frames.Feed(c.http.TakeRest());
+    OnFrames(now, c.id);
+    return;
+  }
+  Write(c.id, BuildUpgradeRequiredResponse());
+  ProtocolError(now, c, why);
+}
+
+void Server::OnFrames(Timestamp now, ConnectionId id) {
+  for (;;) {
+    auto it = conns_.find(id);
+    if (it == conns_.end()) return;
+    Connection& c = it->second;
+    std::optional<Frame> frame = c.frames.Next();
+    if (!frame) {
+      if (c.frames.failed()) ProtocolError(now, c, c.frames.error());
+      return;
+    }
+    if (!OnFrame(now, c, *frame)) return;
+  }
+}
+
+bool Server::OnFrame(Timestamp now, Connection& c, const Frame& frame) {
+  if (c.phase == Phase::kClientInfo) return OnClientInfo(now, c, frame);
+  switch (frame.type) {
+    case FrameType::kSendPacket: {
+      auto f = Decode<SendPacketFrame>(frame);
+      if (!f) {
+        ProtocolError(now, c,
+                      "malformed SendPacket (" + std::to_string(frame.payload.size()) + " bytes)");
+        return false;
+      }
+      OnSendPacket(now, c, *f);
+      return true;
+    }
+    case FrameType::kNotePreferred: {
+      auto f = Decode<NotePreferredFrame>(frame);
+      if (!f) {
+        ProtocolError(now, c, "malformed NotePreferred");
+        return false;
+      }
+      c.preferred = f->preferred;
+      return true;
+    }
+    case FrameType::kPing: {
+      auto f = Decode<PingFrame>(frame);
+      if (!f) {
+        ProtocolError(now, c, "malformed Ping");
+        return false;
+      }
+      Send(c, Encode(PongFrame{f->data}), false);
+      ++stats_.pongs_sent;
+      return true;
+    }
+    case FrameType::kPong:
+    case FrameType::kKeepAlive: return true;
+    case FrameType::kForwardPacket:
+      ProtocolError(now, c, "ForwardPacket from a client that is not a mesh peer");
+      return false;
+    default: ++stats_.unknown_frames; return true;
+  }
+}
+
+bool Server::OnClientInfo(Timestamp now, Connection& c, const Frame& frame) {
+  if (frame.type != FrameType::kClientInfo) {
+    ProtocolError(now, c, "expected ClientInfo, got " + FrameTypeName(frame.type));
+    return false;
+  }
+  auto info = Decode<ClientInfoFrame>(frame);
+  if (!info) {
+    ProtocolError(now, c, "malformed ClientInfo");
+    return false;
+  }
+  auto shared = SharedKey::Compute(key_, info->key);
+  if (!shared) {
+    ProtocolError(now, c, "ClientInfo key " + info->key.ShortString() + " is a low-order point");
+    return false;
+  }
+  auto plain = shared->Open(info->sealed);
+  if (!plain) {
+    ProtocolError(now, c,
+                  "ClientInfo box does not open with the claimed key " + info->key.ShortString());
+    return false;
+  }
+  const auto json = nlohmann::json::parse(plain->begin(), plain->end(), nullptr, false);
+  if (json.is_discarded() || !json.is_object()) {
+    ProtocolError(now, c, "ClientInfo does not hold a JSON object");
+    return false;
+  }
+  c.key = info->key;
+  const std::string server_info = nlohmann::json{{"version", kProtocolVersion}}.dump();
+  const ByteView server_info_bytes(reinterpret_cast<const uint8_t*>(server_info.data()),
+                                   server_info.size());
+  Send(c, Encode(ServerInfoFrame{shared->Seal(rng_, server_info_bytes)}), false);
+  Register(now, c);
+  return true;
+}
+
+void Server::Register(Timestamp now, Connection& c) {
+  c.phase = Phase::kActive;
+  c.keepalive_jitter = rng_.UniformDuration(Duration::Zero(), config_.keepalive_jitter);
+  c.deadline = now + config_.keepalive_interval + c.keepalive_jitter;
+  c.peer_gone_tokens = config_.peer_gone_burst;
+  c.peer_gone_refilled = now;
+  ++stats_.clients_registered;
+
+  auto it = clients_.find(c.key);
+  if (it != clients_.end()) {
+    // The newer connection wins; the key stays present, so its peers are not
+    // told it left, and what it talked to carries over to the new connection.
+    const ConnectionId older = it->second;
+    it->second = c.id;
+    ++stats_.clients_replaced;
+    Close(now, conns_.at(older), "replaced by a newer connection for the same key");
+  } else {
+    clients_.emplace(c.key, c.id);
+  }
+  events_.push_back({ServerEvent::Kind::kClientConnected, c.id, c.key, ""});
+}
+
+void Server::OnSendPacket(Timestamp now, Connection& c, const SendPacketFrame& f) {
+  auto dst = clients_.find(f.destination);
+  if (dst == clients_.end()) {
+    ++stats_.packets_dropped_unknown_dest;
+    if (AllowPeerGone(now, c)) {
+      Send(c, Encode(PeerGoneFrame{f.destination, PeerGoneReason::kNotHere}), false);
+      ++stats_.peer_gone_not_here_sent;
+    } else {
+      ++stats_.peer_gone_not_here_suppressed;
+    }
+    return;
+  }
+  talked_[c.key].insert(f.destination);
+  talked_[f.destination].insert(c.key);
+  Send(conns_.at(dst->second), Encode(RecvPacketFrame{c.key, f.packet}), true);
+}
+
+bool Server::AllowPeerGone(Timestamp now, Connection& c) {
+  const int64_t interval = config_.peer_gone_interval.nanos();
+  if (interval > 0 && c.peer_gone_tokens < config_.peer_gone_burst) {
+    const int64_t earned = (now - c.peer_gone_refilled).nanos() / interval;
+    if (earned > 0) {
+      c.peer_gone_tokens = static_cast<uint32_t>(
+          std::min<int64_t>(config_.peer_gone_burst, c.peer_gone_tokens + earned));
+      c.peer_gone_refilled = c.peer_gone_refilled + Duration::Nanos(earned * interval);
+    }
+  }
+  // A full bucket earns nothing: the next token is one interval after it is spent.
+  if (c.peer_gone_tokens >= config_.peer_gone_burst) c.peer_gone_refilled = now;
+  if (c.peer_gone_tokens == 0) return false;
+  --c.peer_gone_tokens;
+  return true;
+}
+
+void Server::Send(Connection& c, Bytes frame, bool is_packet) {
+  if (c.blocked) {
+    if (c.queue.size() < config_.send_queue_depth) {
+      c.queue.push_back(std::move(frame));
+    } else if (is_packet) {
+      ++stats_.packets_dropped_queue_overflow;
+      ++c.queue_overflow_drops;
+    } else {
+      ++stats_.control_frames_dropped;
+    }
+    return;
+  }
+  if (is_packet) {
+    ++stats_.packets_relayed;
+    stats_.bytes_relayed += PacketBytes(frame);
+  }
+  Write(c.id, std::move(frame));
+}
+
+void Server::Write(ConnectionId conn, Bytes bytes) {
+  if (!actions_.empty() && actions_.back().kind == StreamAction::Kind::kWrite &&
+      actions_.back().conn == conn) {
+    Bytes& data = actions_.back().data;
+    data.insert(data.end(), bytes.begin(), bytes.end());
+    return;
+  }
+  StreamAction a;
+  a.kind = StreamAction::Kind::kWrite;
+  a.conn = conn;
+  a.data = std::move(bytes);
+  actions_.push_back(std::move(a));
+}
+
+void Server::ProtocolError(Timestamp now, Connection& c, const std::string& reason) {
+  ++stats_.protocol_errors;
+  events_.push_back({ServerEvent::Kind::kProtocolError, c.id, c.key, reason});
+  Close(now, c, "protocol error: " + reason);
+}
+
+void Server::Close(Timestamp now, Connection& c, const std::string& reason) {
+  StreamAction a;
+  a.kind = StreamAction::Kind::kClose;
+  a.conn = c.id;
+  a.reason = reason;
+  actions_.push_back(std::move(a));
+  Forget(now, c.id, reason);
+}
+
+void Server::Forget(Timestamp, ConnectionId id, const std::string& reason) {
+  auto it = conns_.find(id);
+  Connection& c = it->second;
+  for (const Bytes& frame : c.queue) {
+    if (IsRecvPacket(frame)) ++stats_.packets_dropped_gone;
+  }
+  if (c.phase == Phase::kActive) {
+    events_.push_back({ServerEvent::Kind::kClientDisconnected, id, c.key, reason});
+    auto holder = clients_.find(c.key);
+    if (holder != clients_.end() && holder->second == id) {
+      clients_.erase(holder);
+      auto talked = talked_.find(c.key);
+      if (talked != talked_.end()) {
+        for (const NodePublicKey& peer : talked->second) {
+          if (peer == c.key) continue;  // it sent to itself
+          talked_[peer].erase(c.key);
+          auto peer_conn = clients_.find(peer);
+          if (peer_conn == clients_.end()) continue;
+          Send(conns_.at(peer_conn->second),
+               Encode(PeerGoneFrame{c.key, PeerGoneReason::kDisconnected}), false);
+          ++stats_.peer_gone_disconnected_sent;
+        }
+        talked_.erase(talked);
+      }
+    }
+  }
+  conns_.erase(it);
+}
+
+}  // namespace derp
+}  // namespace punchlab

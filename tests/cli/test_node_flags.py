@@ -1,0 +1,158 @@
+"""punchlab-node's command line: --help, flag and address errors, exit codes.
+
+Needs no root: the only sockets are on loopback. Every error must be exactly
+one line on stderr, start with "punchlab-node <subcommand>:", and exit with
+the documented code (2 usage, 4 runtime, 1 an unanswered probe).
+"""
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+
+import pytest
+
+BIN = os.path.join(os.environ.get("PUNCHLAB_BIN_DIR", ""), "punchlab-node")
+EXIT_USAGE = 2
+EXIT_RUNTIME = 4
+EXIT_EXPECTATION_FAILED = 1
+TIMEOUT = 20
+
+
+def node(*args):
+    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=TIMEOUT)
+
+
+def assert_one_line_error(result, code, subcommand, fragment):
+    assert result.returncode == code, result
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("punchlab-node %s: " % subcommand), lines[0]
+    assert fragment in lines[0], lines[0]
+    assert result.stdout == ""
+
+
+def test_binary_exists():
+    assert os.access(BIN, os.X_OK), "set PUNCHLAB_BIN_DIR to the build's sim/ dir (%s)" % BIN
+
+
+@pytest.mark.parametrize("subcommand", ["stun-server", "stun-probe"])
+def test_help_exits_zero_and_lists_flags(subcommand):
+    result = node(subcommand, "--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith("Usage: punchlab-node %s" % subcommand)
+    assert "--help" in result.stdout
+    assert result.stderr == ""
+
+
+def test_top_level_help_lists_both_subcommands():
+    result = node("--help")
+    assert result.returncode == 0
+    assert re.search(r"^\s+stun-probe\s", result.stdout, re.M)
+    assert re.search(r"^\s+stun-server\s", result.stdout, re.M)
+
+
+def test_unknown_subcommand():
+    result = node("stun-frobnicate")
+    assert result.returncode == EXIT_USAGE
+    assert result.stderr.count("\n") == 1
+    assert "unknown subcommand 'stun-frobnicate'" in result.stderr
+
+
+@pytest.mark.parametrize("args,fragment", [
+    ([], "missing SERVER:PORT"),
+    (["203.0.113.1"], "'203.0.113.1' is not an address:port"),
+    (["stun.example.org:3478"], "is not an address:port"),
+    (["203.0.113.1:70000"], "is not an address:port"),
+    (["[2001:db8::1]"], "is not an address:port"),
+    (["0.0.0.0:3478"], "is not a reachable server address"),
+    (["203.0.113.1:3478", "--bogus"], "unrecognised option '--bogus'"),
+    (["203.0.113.1:3478", "--timeout"], "'--timeout' is missing"),
+    (["203.0.113.1:3478", "--timeout", "abc"], "('abc') for option '--timeout' is invalid"),
+    (["203.0.113.1:3478", "--timeout", "-1"], "--timeout: must be a number of seconds above 0"),
+    (["203.0.113.1:3478", "--timeout", "0"], "--timeout: must be a number of seconds above 0"),
+    (["203.0.113.1:3478", "--local", "1.2.3.4"], "--local: '1.2.3.4' is not an address:port"),
+    (["203.0.113.1:3478", "--local", "[::1]:0"], "--local: must be the same address family"),
+    (["203.0.113.1:3478", "203.0.113.2:3478"], "too many positional options"),
+])
+def test_stun_probe_usage_errors(args, fragment):
+    assert_one_line_error(node("stun-probe", *args), EXIT_USAGE, "stun-probe", fragment)
+
+
+@pytest.mark.parametrize("args,fragment", [
+    ([], "'--listen' is required"),
+    (["--listen"], "'--listen' is missing"),
+    (["--listen", "203.0.113.1"], "--listen: '203.0.113.1' is not an address:port"),
+    (["--listen", "203.0.113.1:3478", "--bogus"], "unrecognised option '--bogus'"),
+    (["--listen", "203.0.113.1:3478", "--alternate", "203.0.113.1:3479"],
+     "must differ from --listen in both address and port"),
+    (["--listen", "203.0.113.1:3478", "--alternate", "203.0.113.2:3478"],
+     "must differ from --listen in both address and port"),
+    (["--listen", "203.0.113.1:3478", "--alternate", "[2001:db8::2]:3479"],
+     "same address family"),
+    (["--listen", "0.0.0.0:3478", "--alternate", "203.0.113.2:3479"], "not a wildcard"),
+    (["--listen", "203.0.113.1:0", "--alternate", "203.0.113.2:3479"], "not 0"),
+    (["--listen", "127.0.0.1:0", "--duration", "soon"], "for option '--duration' is invalid"),
+    (["--listen", "127.0.0.1:0", "--duration", "0"], "--duration: must be a number of seconds"),
+])
+def test_stun_server_usage_errors(args, fragment):
+    assert_one_line_error(node("stun-server", *args), EXIT_USAGE, "stun-server", fragment)
+
+
+def test_stun_server_bind_failure_is_a_runtime_error():
+    # 192.0.2.1 (TEST-NET-1) is not assigned to any interface here.
+    result = node("stun-server", "--listen", "192.0.2.1:3478", "--duration", "1")
+    assert_one_line_error(result, EXIT_RUNTIME, "stun-server",
+                          "bind udp 192.0.2.1:3478: Cannot assign requested address")
+
+
+def test_stun_server_port_in_use_is_a_runtime_error():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        result = node("stun-server", "--listen", "127.0.0.1:%d" % port, "--duration", "1")
+    assert_one_line_error(result, EXIT_RUNTIME, "stun-server", "Address already in use")
+
+
+def test_stun_probe_timeout_is_one_line_and_exit_1():
+    # A bound socket that never answers: the probe must give up on time.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        port = silent.getsockname()[1]
+        result = node("stun-probe", "127.0.0.1:%d" % port, "--timeout", "0.5")
+        # It did send: the request is waiting in the silent socket.
+        silent.settimeout(1)
+        request = silent.recv(2048)
+    assert_one_line_error(result, EXIT_EXPECTATION_FAILED, "stun-probe",
+                          "no response from 127.0.0.1:%d within 500ms" % port)
+    assert request[4:8] == bytes.fromhex("2112a442")
+
+
+def test_loopback_server_and_probe_agree_and_sigterm_stops_cleanly():
+    server = subprocess.Popen([BIN, "stun-server", "--listen", "127.0.0.1:0", "--duration", "30"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = server.stdout.readline()  # the server prints it before serving
+        match = re.match(r"stun-server listening on (127\.0\.0\.1:\d+)$", line.strip())
+        assert match, line
+        result = node("stun-probe", match.group(1), "--json")
+        assert result.returncode == 0, result
+        report = json.loads(result.stdout)
+        assert report["result"] == "success"
+        assert report["mapped"] == report["local"]
+        assert report["server"] == match.group(1)
+        assert report["response_origin"] == match.group(1)
+        assert isinstance(report["rtt_ms"], (int, float)) and report["rtt_ms"] >= 0
+
+        text = node("stun-probe", match.group(1))
+        assert text.returncode == 0, text
+        fields = dict(line.split(" ", 1) for line in text.stdout.splitlines())
+        assert fields["mapped"] == fields["local"]
+        assert float(fields["rtt_ms"]) >= 0
+    finally:
+        server.send_signal(signal.SIGTERM)
+        out, err = server.communicate(timeout=TIMEOUT)
+    assert server.returncode == 0
+    assert "stun-server stopped by signal 15: 2 requests" in err

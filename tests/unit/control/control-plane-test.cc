@@ -1,0 +1,631 @@
+// The coordination server and its clients over the in-memory stream driver:
+// registration and identity, domain isolation, pushed updates, nodes leaving,
+// hostile input, and what the wire reveals.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <deque>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "control/stream-test-driver.h"
+#include "punchlab/control/client.h"
+#include "punchlab/control/frame.h"
+#include "punchlab/control/identity.h"
+#include "punchlab/control/server.h"
+
+namespace punchlab::control {
+namespace {
+
+using testing::StreamTestDriver;
+
+const Endpoint kServerAddr = *Endpoint::Parse("203.0.113.1:443");
+const Timestamp kFarFuture = Timestamp::Zero() + Duration::Seconds(24 * 3600);
+constexpr char kDomainA[] = "a.example";
+constexpr char kDomainB[] = "b.example";
+
+Endpoint Ep(const char* text) { return *Endpoint::Parse(text); }
+
+bool Contains(const Bytes& haystack, const std::string& needle) {
+  return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) !=
+         haystack.end();
+}
+
+// The payloads of the frames in a captured byte stream.
+std::vector<Bytes> Frames(const Bytes& stream) {
+  FrameDecoder d;
+  d.Feed(stream);
+  std::vector<Bytes> out;
+  while (auto f = d.Next()) out.push_back(*f);
+  return out;
+}
+
+struct TestNode {
+  std::string name;
+  std::string user;
+  NodePrivateKey key;
+  DiscoPrivateKey disco;
+  Endpoint local;
+  std::vector<Endpoint> endpoints;
+  RegionId region = 1;
+  std::unique_ptr<ControlClient> client;
+  std::vector<ClientEvent> events;
+
+  const Netmap& netmap() const { return *client->netmap(); }
+  int netmap_count() const {
+    return static_cast<int>(std::count_if(events.begin(), events.end(), [](const ClientEvent& e) {
+      return std::holds_alternative<NetmapUpdated>(e);
+    }));
+  }
+  template <typename T>
+  std::vector<T> EventsOf() const {
+    std::vector<T> out;
+    for (const ClientEvent& e : events) {
+      if (auto* t = std::get_if<T>(&e)) out.push_back(*t);
+    }
+    return out;
+  }
+  // What a peer should see of this node.
+  NodeInfo Expected(const IpAddress& address) const {
+    return {key.Public(), disco.Public(), endpoints, region, address, user};
+  }
+  IpAddress address() const { return EventsOf<Registered>().back().address; }
+};
+
+class ControlPlaneTest : public ::testing::Test {
+ protected:
+  ControlPlaneTest()
+      : idp_a_(SigningKey::Generate(rng_)),
+        idp_b_(SigningKey::Generate(rng_)),
+        server_rng_(rng_.Fork("server")),
+        server_(NodePrivateKey::Generate(rng_), Config(), server_rng_) {
+    net_.AddServer(&server_, kServerAddr, [this](Timestamp) {
+      while (auto e = server_.PollEvent()) server_events_.push_back(*e);
+    });
+  }
+
+  ControlServerConfig Config() {
+    ControlServerConfig c;
+    c.trusted_issuers = {{idp_a_.verify_key(), {kDomainA}}, {idp_b_.verify_key(), {kDomainB}}};
+    c.derp_map = derp_map_;
+    return c;
+  }
+
+  TestNode& AddNode(const std::string& name, const std::string& local,
+                    ControlClientConfig config = {}) {
+    if (config.server.port == 0) config.server = kServerAddr;
+    if (config.server_key.IsZero()) config.server_key = server_.public_key();
+    node_rngs_.push_back(std::make_unique<DeterministicRandom>(rng_.Fork("node/" + name)));
+    DeterministicRandom& r = *node_rngs_.back();
+    nodes_.push_back(std::make_unique<TestNode>(TestNode{
+        name, name, NodePrivateKey::Generate(r), DiscoPrivateKey::Generate(r), Ep(local.c_str()),
+        {Ep(local.c_str()), Ep(("198.51.100." + std::to_string(nodes_.size() + 10) + ":41641")
+                                   .c_str())},
+        1, std::make_unique<ControlClient>(config, r), {}}));
+    TestNode& n = *nodes_.back();
+    net_.AddClient(n.client.get(), n.local, [&n](Timestamp) {
+      while (auto e = n.client->PollEvent()) n.events.push_back(*e);
+    });
+    return n;
+  }
+
+  std::string Token(const IdentityProvider& idp, const std::string& user,
+                    const std::string& domain, Timestamp expires = kFarFuture) {
+    return *idp.Issue({user, domain, expires});
+  }
+
+  void Register(TestNode& n, const std::string& token) {
+    Registration r{token, n.disco.Public(), n.endpoints, n.region};
+    net_.Do(n.client.get(), [&](Timestamp now) { n.client->Register(now, n.key.Clone(), r); });
+  }
+
+  TestNode& Join(const std::string& name, const std::string& local, const char* domain) {
+    TestNode& n = AddNode(name, local);
+    Register(n, Token(domain == std::string(kDomainA) ? idp_a_ : idp_b_, name, domain));
+    return n;
+  }
+
+  template <typename T>
+  std::vector<T> ServerEventsOf() const {
+    std::vector<T> out;
+    for (const ServerEvent& e : server_events_) {
+      if (auto* t = std::get_if<T>(&e)) out.push_back(*t);
+    }
+    return out;
+  }
+
+  DeterministicRandom rng_{42};
+  DerpMap derp_map_{{{1, "fra", {{"1a", Ep("203.0.113.10:443"), 3478}}},
+                     {2, "nyc", {{"2a", Ep("203.0.113.20:443"), 3478},
+                                 {"2b", Ep("203.0.113.21:8443"), 3479}}}}};
+  IdentityProvider idp_a_;
+  IdentityProvider idp_b_;
+  DeterministicRandom server_rng_;
+  ControlServer server_;
+  StreamTestDriver net_;
+  std::vector<ServerEvent> server_events_;
+  std::vector<std::unique_ptr<DeterministicRandom>> node_rngs_;
+  std::deque<std::unique_ptr<TestNode>> nodes_;
+};
+
+TEST_F(ControlPlaneTest, NodesOfADomainSeeEachOtherAndNothingOfOtherDomains) {
+  TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
+  TestNode& bob = Join("bob", "192.0.2.11:41641", kDomainA);
+  bob.region = 2;
+  net_.Do(bob.client.get(), [&](Timestamp now) { bob.client->SetHomeRegion(now, 2); });
+  TestNode& carol = Join("carol", "192.0.2.12:41641", kDomainB);
+  net_.RunFor(Duration::Seconds(1));
+
+  ASSERT_TRUE(alice.client->registered() && bob.client->registered() && carol.client->registered());
+  EXPECT_EQ(alice.EventsOf<Registered>().back().domain, kDomainA);
+  EXPECT_EQ(carol.EventsOf<Registered>().back().domain, kDomainB);
+  EXPECT_EQ(carol.EventsOf<Registered>().back().user, "carol");
+  const std::set<IpAddress> addresses = {alice.address(), bob.address(), carol.address()};
+  EXPECT_EQ(addresses.size(), 3u);
+
+  const Netmap& a = alice.netmap();
+  EXPECT_EQ(a.domain, kDomainA);
+  EXPECT_EQ(a.self, alice.Expected(alice.address()));
+  ASSERT_EQ(a.peers.size(), 1u);
+  EXPECT_EQ(a.peers[0], bob.Expected(bob.address()));
+  EXPECT_EQ(a.peers[0].home_region, 2);
+  EXPECT_EQ(a.derp_map, derp_map_);
+
+  const Netmap& b = bob.netmap();
+  ASSERT_EQ(b.peers.size(), 1u);
+  EXPECT_EQ(b.peers[0], alice.Expected(alice.address()));
+  EXPECT_EQ(b.derp_map, derp_map_);
+
+  const Netmap& c = carol.netmap();
+  EXPECT_EQ(c.domain, kDomainB);
+  EXPECT_EQ(c.self, carol.Expected(carol.address()));
+  EXPECT_TRUE(c.peers.empty());
+  EXPECT_EQ(c.derp_map, derp_map_);
+
+  // Not now and not at any point before either.
+  for (const auto& u : alice.EventsOf<NetmapUpdated>()) {
+    EXPECT_FALSE(u.netmap.FindPeer(carol.key.Public()));
+  }
+  for (const auto& u : carol.EventsOf<NetmapUpdated>()) {
+    EXPECT_TRUE(u.netmap.peers.empty());
+  }
+}
+
+TEST_F(ControlPlaneTest, ProviderOfDomainBCannotRegisterANodeIntoDomainA) {
+  TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
+  TestNode& mallory = AddNode("mallory", "192.0.2.66:41641");
+  Register(mallory, Token(idp_b_, "mallory", kDomainA));
+  net_.RunFor(Duration::Seconds(300));
+
+  ASSERT_EQ(mallory.EventsOf<RegistrationRefused>().size(), 1u);
+  const std::string reason = mallory.EventsOf<RegistrationRefused>()[0].reason;
+  EXPECT_NE(reason.find("not signed by an identity provider trusted for domain \"a.example\""),
+            std::string::npos)
+      << reason;
+  EXPECT_FALSE(mallory.client->registered());
+  EXPECT_EQ(mallory.client->stats().connects, 1u);  // a refusal is final: no retry loop
+  EXPECT_TRUE(alice.netmap().peers.empty());
+  EXPECT_EQ(server_.node_count(), 1u);
+  EXPECT_EQ(server_.stats().refused, 1u);
+  ASSERT_EQ(ServerEventsOf<NodeRefused>().size(), 1u);
+  EXPECT_EQ(ServerEventsOf<NodeRefused>()[0].reason, reason);
+}
+
+TEST_F(ControlPlaneTest, ExpiredTokenIsRefusedWithAClearMessage) {
+  TestNode& late = AddNode("late", "192.0.2.10:41641");
+  const std::string token =
+      Token(idp_a_, "late", kDomainA, Timestamp::Zero() + Duration::Seconds(10));
+  net_.RunFor(Duration::Seconds(11));
+  Register(late, token);
+  net_.RunFor(Duration::Seconds(1));
+  ASSERT_EQ(late.EventsOf<RegistrationRefused>().size(), 1u);
+  const std::string reason = late.EventsOf<RegistrationRefused>()[0].reason;
+  EXPECT_NE(reason.find("identity token for late@a.example expired at 10s"), std::string::npos)
+      << reason;
+  EXPECT_EQ(late.netmap_count(), 0);
+}
+
+TEST_F(ControlPlaneTest, TamperedOrGarbledTokenIsRefused) {
+  const std::string token = Token(idp_a_, "eve", kDomainA);
+  // Re-sign nothing: swap in claims for another user under eve's signature.
+  const size_t dot = token.find('.', 9);
+  const std::string other = Token(idp_a_, "root", kDomainA);
+  const std::string spliced = other.substr(0, other.find('.', 9)) + token.substr(dot);
+  std::string flipped = token;
+  flipped[dot - 3] = flipped[dot - 3] == 'a' ? 'b' : 'a';
+
+  struct Case {
+    std::string token;
+    std::string says;
+  };
+  for (const Case& c : {Case{spliced, "is not signed by"}, Case{flipped, "identity token"},
+                        Case{"letmein", "malformed identity token"}}) {
+    TestNode& n = AddNode("eve" + std::to_string(nodes_.size()), "192.0.2.13:41641");
+    Register(n, c.token);
+    net_.RunFor(Duration::Seconds(1));
+    ASSERT_EQ(n.EventsOf<RegistrationRefused>().size(), 1u) << c.token;
+    EXPECT_NE(n.EventsOf<RegistrationRefused>()[0].reason.find(c.says), std::string::npos)
+        << n.EventsOf<RegistrationRefused>()[0].reason;
+  }
+  EXPECT_EQ(server_.node_count(), 0u);
+}
+
+TEST_F(ControlPlaneTest, ChangesArePushedPromptlyToSameDomainPeersOnly) {
+  TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
+  TestNode& bob = Join("bob", "192.0.2.11:41641", kDomainA);
+  TestNode& carol = Join("carol", "192.0.2.12:41641", kDomainB);
+  net_.RunFor(Duration::Seconds(1));
+  const int carol_before = carol.netmap_count();
+
+  // Endpoints. One hop to the server and one back: 20 ms.
+  alice.endpoints = {Ep("203.0.113.77:6000")};
+  net_.Do(alice.client.get(),
+          [&](Timestamp now) { alice.client->UpdateEndpoints(now, alice.endpoints); });
+  net_.RunFor(Duration::Millis(20));
+  EXPECT_EQ(bob.netmap().FindPeer(alice.key.Public())->endpoints, alice.endpoints);
+  EXPECT_EQ(alice.netmap().self.endpoints, alice.endpoints);
+
+  // Disco key (a restart of magicsock draws a new one).
+  DeterministicRandom r(99);
+  alice.disco = DiscoPrivateKey::Generate(r);
+  net_.Do(alice.client.get(),
+          [&](Timestamp now) { alice.client->UpdateDiscoKey(now, alice.disco.Public()); });
+  net_.RunFor(Duration::Millis(20));
+  EXPECT_EQ(bob.netmap().FindPeer(alice.key.Public())->disco_key, alice.disco.Public());
+
+  // Home region.
+  alice.region = 2;
+  net_.Do(alice.client.get(), [&](Timestamp now) { alice.client->SetHomeRegion(now, 2); });
+  net_.RunFor(Duration::Millis(20));
+  EXPECT_EQ(*bob.netmap().FindPeer(alice.key.Public()), alice.Expected(alice.address()));
+
+  EXPECT_EQ(carol.netmap_count(), carol_before);
+  EXPECT_TRUE(carol.netmap().peers.empty());
+
+  // And the other way: carol's changes reach nobody in domain A.
+  const int alice_before = alice.netmap_count();
+  const int bob_before = bob.netmap_count();
+  net_.Do(carol.client.get(),
+          [&](Timestamp now) { carol.client->UpdateEndpoints(now, {Ep("192.0.2.99:1")}); });
+  net_.RunFor(Duration::Seconds(1));
+  EXPECT_EQ(carol.netmap().self.endpoints, std::vector<Endpoint>{Ep("192.0.2.99:1")});
+  EXPECT_EQ(alice.netmap_count(), alice_before);
+  EXPECT_EQ(bob.netmap_count(), bob_before);
+
+  // A command that changes nothing sends nothing.
+  const int before = bob.netmap_count();
+  net_.Do(alice.client.get(), [&](Timestamp now) { alice.client->SetHomeRegion(now, 2); });
+  net_.RunFor(Duration::Seconds(1));
+  EXPECT_EQ(bob.netmap_count(), before);
+}
+
+TEST_F(ControlPlaneTest, LeavingNodeDisappearsFromPeers) {
+  TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
+  TestNode& bob = Join("bob", "192.0.2.11:41641", kDomainA);
+  TestNode& dave = Join("dave", "192.0.2.14:41641", kDomainA);
+  net_.RunFor(Duration::Seconds(1));
+  ASSERT_EQ(alice.netmap().peers.size(), 2u);
+
+  net_.Do(bob.client.get(), [&](Timestamp now) { bob.client->Leave(now); });
+  net_.RunFor(Duration::Millis(20));
+  EXPECT_FALSE(alice.netmap().FindPeer(bob.key.Public()));
+  EXPECT_FALSE(dave.netmap().FindPeer(bob.key.Public()));
+  EXPECT_TRUE(alice.netmap().FindPeer(dave.key.Public()));
+  ASSERT_EQ(ServerEventsOf<NodeRemoved>().size(), 1u);
+  EXPECT_EQ(ServerEventsOf<NodeRemoved>()[0].reason, "node left");
+  ASSERT_FALSE(bob.EventsOf<Disconnected>().empty());
+  EXPECT_FALSE(bob.EventsOf<Disconnected>().back().will_reconnect);
+  net_.RunFor(Duration::Seconds(120));
+  EXPECT_FALSE(bob.client->registered());  // left for good
+  EXPECT_EQ(server_.node_count(), 2u);
+}
+
+TEST_F(ControlPlaneTest, ClosedConnectionRemovesTheNodeUntilItReconnects) {
+  TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
+  TestNode& bob = Join("bob", "192.0.2.11:41641", kDomainA);
+  net_.RunFor(Duration::Seconds(1));
+  const IpAddress bob_address = bob.address();
+
+  net_.Cut(net_.LinksOf(bob.client.get()).back());
+  net_.RunFor(Duration::Millis(10));  // the server notices at once; alice hears 10 ms later
+  EXPECT_FALSE(alice.netmap().FindPeer(bob.key.Public()));
+  ASSERT_EQ(bob.EventsOf<Disconnected>().size(), 1u);
+  EXPECT_TRUE(bob.EventsOf<Disconnected>()[0].will_reconnect);
+
+  // Backoff starts at 1 s (jittered to 0.5..1 s).
+  net_.RunFor(Duration::Millis(1100));
+  EXPECT_TRUE(bob.client->registered());
+  EXPECT_EQ(bob.address(), bob_address);  // same key, same overlay address
+  ASSERT_TRUE(alice.netmap().FindPeer(bob.key.Public()));
+  EXPECT_EQ(*alice.netmap().FindPeer(bob.key.Public()), bob.Expected(bob_address));
+}
+
+TEST_F(ControlPlaneTest, SilentNodeIsDroppedAfterTheIdleTimeout) {
+  TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
+  ControlClientConfig patient;
+  patient.server_silence_timeout = Duration::Seconds(90);
+  TestNode& bob = AddNode("bob", "192.0.2.11:41641", patient);
+  Register(bob, Token(idp_a_, "bob", kDomainA));
+  net_.RunFor(Duration::Seconds(1));
+  ASSERT_TRUE(alice.netmap().FindPeer(bob.key.Public()));
+
+  // Keepalives keep an idle but healthy session up.
+  net_.RunFor(Duration::Seconds(300));
+  ASSERT_TRUE(alice.netmap().FindPeer(bob.key.Public()));
+  EXPECT_EQ(server_.stats().idle_timeouts, 0u);
+
+  // bob's last ping reached the server at 300.05 s; the server gives up 60 s
+  // after that.
+  net_.Blackhole(net_.LinksOf(bob.client.get()).back());
+  net_.RunFor(Duration::Seconds(58));
+  EXPECT_TRUE(alice.netmap().FindPeer(bob.key.Public()));
+  net_.RunFor(Duration::Seconds(3));
+  EXPECT_FALSE(alice.netmap().FindPeer(bob.key.Public()));
+  EXPECT_EQ(server_.stats().idle_timeouts, 1u);
+
+  // bob notices the silence too, reconnects and is back.
+  net_.RunFor(Duration::Seconds(40));
+  EXPECT_TRUE(alice.netmap().FindPeer(bob.key.Public()));
+}
+
+TEST_F(ControlPlaneTest, SameKeyRegisteringAgainReplacesTheOldSession) {
+  TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
+  TestNode& bob = Join("bob", "192.0.2.11:41641", kDomainA);
+  net_.RunFor(Duration::Seconds(1));
+  const IpAddress bob_address = bob.address();
+
+  // The same node key from another machine (bob moved to a new laptop).
+  TestNode& bob2 = AddNode("bob2", "192.0.2.21:41641");
+  bob2.key = bob.key.Clone();
+  bob2.user = "bob";
+  Register(bob2, Token(idp_a_, "bob", kDomainA));
+  net_.RunFor(Duration::Seconds(1));
+
+  EXPECT_TRUE(bob2.client->registered());
+  EXPECT_EQ(bob2.address(), bob_address);
+  ASSERT_FALSE(bob.EventsOf<Disconnected>().empty());
+  EXPECT_FALSE(bob.EventsOf<Disconnected>().back().will_reconnect);
+  EXPECT_NE(bob.EventsOf<Disconnected>().back().reason.find("registered again"),
+            std::string::npos);
+  ASSERT_EQ(alice.netmap().peers.size(), 1u);
+  EXPECT_EQ(alice.netmap().peers[0], bob2.Expected(bob_address));
+  EXPECT_TRUE(ServerEventsOf<NodeRemoved>().empty());
+  EXPECT_EQ(server_.node_count(), 2u);
+  net_.RunFor(Duration::Seconds(120));
+  EXPECT_FALSE(bob.client->registered());  // no tug of war
+  EXPECT_TRUE(bob2.client->registered());
+}
+
+TEST_F(ControlPlaneTest, HostileBytesCloseOnlyTheirOwnConnection) {
+  TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
+  TestNode& bob = Join("bob", "192.0.2.11:41641", kDomainA);
+  net_.RunFor(Duration::Seconds(1));
+  const auto alice_link = net_.LinksOf(alice.client.get()).back();
+
+  const Endpoint attacker = Ep("192.0.2.66:5000");
+  const std::string http = "GET / HTTP/1.1\r\n\r\n";
+  const auto garbage = net_.OpenRaw(attacker, kServerAddr);
+  const auto not_json = net_.OpenRaw(attacker, kServerAddr);
+  const auto oversized = net_.OpenRaw(attacker, kServerAddr);
+  const auto undecryptable = net_.OpenRaw(attacker, kServerAddr);
+  const auto impostor = net_.OpenRaw(attacker, kServerAddr);
+  const auto replay = net_.OpenRaw(attacker, kServerAddr);
+  net_.RunFor(Duration::Millis(20));
+
+  net_.WriteRaw(garbage, Bytes(http.begin(), http.end()));
+  net_.WriteRaw(not_json, EncodeFrame(Bytes(http.begin(), http.end())));
+  net_.WriteRaw(oversized, Bytes{0x00, 0x01, 0x00, 0x01, 'x'});  // 64 KiB + 1
+  // A fresh key's hello, then a frame that is not sealed to the server.
+  DeterministicRandom r(5);
+  const NodePrivateKey stranger = NodePrivateKey::Generate(r);
+  const Bytes hello = EncodeMessage(HelloMsg{kProtocolVersion, stranger.Public()}, 0);
+  net_.WriteRaw(undecryptable, EncodeFrame(hello));
+  net_.WriteRaw(undecryptable, EncodeFrame(Bytes(100, 0xab)));
+  // Alice's key without alice's private key.
+  net_.WriteRaw(impostor,
+                EncodeFrame(EncodeMessage(HelloMsg{kProtocolVersion, alice.key.Public()}, 0)));
+  net_.WriteRaw(impostor, EncodeFrame(Bytes(64, 0x11)));
+  // Alice's whole recorded session, replayed: the challenge differs.
+  net_.WriteRaw(replay, net_.ToServer(alice_link));
+  net_.RunFor(Duration::Seconds(1));
+
+  for (auto link : {garbage, not_json, oversized, undecryptable, impostor, replay}) {
+    EXPECT_FALSE(net_.ServerOpen(link)) << link;
+  }
+  EXPECT_EQ(server_.stats().oversized, 2u);  // "GET " read as a length is 1.2 GB
+  EXPECT_EQ(server_.stats().malformed, 1u);
+  EXPECT_EQ(server_.stats().undecryptable, 2u);
+  EXPECT_EQ(server_.stats().refused, 1u);
+  std::vector<std::string> reasons;
+  for (const auto& e : ServerEventsOf<ConnectionClosed>()) reasons.push_back(e.reason);
+  EXPECT_EQ(reasons.size(), 6u);
+  EXPECT_NE(std::find_if(reasons.begin(), reasons.end(),
+                         [](const std::string& s) { return s.find("a replay") != s.npos; }),
+            reasons.end());
+
+  // Everyone else carries on.
+  EXPECT_TRUE(net_.ServerOpen(alice_link));
+  EXPECT_TRUE(alice.client->registered() && bob.client->registered());
+  EXPECT_EQ(server_.node_count(), 2u);
+  alice.endpoints = {Ep("203.0.113.5:7000")};
+  net_.Do(alice.client.get(),
+          [&](Timestamp now) { alice.client->UpdateEndpoints(now, alice.endpoints); });
+  net_.RunFor(Duration::Millis(20));
+  EXPECT_EQ(bob.netmap().FindPeer(alice.key.Public())->endpoints, alice.endpoints);
+}
+
+TEST_F(ControlPlaneTest, RandomAndMutatedInputNeverHurtsTheServer) {
+  TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
+  TestNode& bob = Join("bob", "192.0.2.11:41641", kDomainA);
+  net_.RunFor(Duration::Seconds(1));
+  const Bytes session = net_.ToServer(net_.LinksOf(alice.client.get()).back());
+  DeterministicRandom r(11);
+  std::vector<StreamTestDriver::LinkId> links;
+  for (int i = 0; i < 300; ++i) {
+    const auto link = net_.OpenRaw(Ep("192.0.2.66:5000"), kServerAddr);
+    links.push_back(link);
+    net_.RunFor(Duration::Millis(10));
+    Bytes input;
+    if (i % 2 == 0) {
+      input.resize(r.Uniform(200));
+      r.Fill(input.data(), input.size());
+    } else {
+      // Alice's real session with one byte changed: a valid start, then a lie.
+      input = session;
+      input[r.Uniform(static_cast<uint32_t>(input.size()))] ^=
+          static_cast<uint8_t>(1 + r.Uniform(255));
+    }
+    net_.WriteRaw(link, input);
+  }
+  net_.RunFor(Duration::Seconds(11));  // past the handshake timeout
+  for (auto link : links) EXPECT_FALSE(net_.ServerOpen(link)) << link;
+  EXPECT_EQ(server_.stats().registrations, 2u);
+  EXPECT_EQ(server_.node_count(), 2u);
+  ASSERT_EQ(bob.netmap().peers.size(), 1u);
+  EXPECT_EQ(bob.netmap().peers[0], alice.Expected(alice.address()));
+}
+
+TEST_F(ControlPlaneTest, ReplayedFrameInsideASessionIsCaughtBySequence) {
+  TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
+  Join("bob", "192.0.2.11:41641", kDomainA);
+  net_.RunFor(Duration::Seconds(1));
+  const auto link = net_.LinksOf(alice.client.get()).back();
+  const std::vector<Bytes> sent = Frames(net_.ToServer(link));
+  ASSERT_GE(sent.size(), 2u);  // hello, register
+  net_.WriteRaw(link, EncodeFrame(sent[1]));
+  net_.RunFor(Duration::Millis(20));
+  EXPECT_EQ(server_.stats().out_of_order, 1u);
+  EXPECT_FALSE(net_.ServerOpen(link));
+  // alice sees the close, reconnects, and is back on a new connection.
+  net_.RunFor(Duration::Seconds(2));
+  EXPECT_TRUE(alice.client->registered());
+  EXPECT_EQ(server_.node_count(), 2u);
+}
+
+TEST_F(ControlPlaneTest, NothingAfterTheHelloIsPlaintext) {
+  TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
+  TestNode& bob = Join("bob", "192.0.2.11:41641", kDomainA);
+  net_.RunFor(Duration::Seconds(1));
+  net_.Do(alice.client.get(),
+          [&](Timestamp now) { alice.client->UpdateEndpoints(now, {Ep("203.0.113.9:9999")}); });
+  net_.RunFor(Duration::Seconds(60));  // some pings and pongs too
+
+  const auto link = net_.LinksOf(alice.client.get()).back();
+  const Bytes& up = net_.ToServer(link);
+  const Bytes& down = net_.ToClient(link);
+  const std::vector<Bytes> frames = Frames(up);
+  ASSERT_GE(frames.size(), 4u);
+  // The hello is plaintext and names alice's key: that is all it says.
+  const std::string alice_key = alice.key.Public().ToString();
+  EXPECT_TRUE(Contains(frames[0], alice_key));
+  const Bytes after_hello(up.begin() + static_cast<long>(4 + frames[0].size()), up.end());
+  const std::string alice_hex = alice_key.substr(8);
+  const std::string bob_hex = bob.key.Public().ToString().substr(8);
+  for (const std::string& secret :
+       {std::string("nodekey"), std::string("discokey"), alice_hex, std::string("endpoints"),
+        std::string("pltoken1"), std::string("register"), std::string("203.0.113.9"),
+        std::string("192.0.2.10"), std::string("seq")}) {
+    EXPECT_FALSE(Contains(after_hello, secret)) << secret;
+  }
+  for (const std::string& secret :
+       {std::string("nodekey"), alice_hex, bob_hex, std::string("100.64"),
+        std::string("netmap"), std::string("endpoints"),
+        std::string("fra"), std::string("203.0.113.10"), std::string("alice")}) {
+    EXPECT_FALSE(Contains(down, secret)) << secret;
+  }
+  // Every frame after the hello is nonce || box: at least 24 + 16 bytes.
+  for (size_t i = 1; i < frames.size(); ++i) EXPECT_GE(frames[i].size(), 40u);
+  for (const Bytes& f : Frames(down)) EXPECT_GE(f.size(), 40u);
+}
+
+TEST_F(ControlPlaneTest, ConnectionThatNeverRegistersIsClosed) {
+  const auto idle = net_.OpenRaw(Ep("192.0.2.66:5000"), kServerAddr);
+  net_.RunFor(Duration::Seconds(9));
+  EXPECT_TRUE(net_.ServerOpen(idle));
+  net_.RunFor(Duration::Seconds(2));
+  EXPECT_FALSE(net_.ServerOpen(idle));
+  EXPECT_EQ(server_.stats().handshake_timeouts, 1u);
+}
+
+TEST_F(ControlPlaneTest, UnreachableServerIsRetriedWithGrowingBackoff) {
+  // Pointed at an address nobody listens on: every connect is refused.
+  ControlClientConfig wrong;
+  wrong.server = Ep("203.0.113.250:443");
+  TestNode& lost = AddNode("lost", "192.0.2.10:41641", wrong);
+  Register(lost, Token(idp_a_, "lost", kDomainA));
+  net_.RunFor(Duration::Seconds(120));
+  // Waits of 0.5-1, 1-2, 2-4, 4-8, 8-16, 15-30 s, then 15-30 s again: 8 to 12
+  // connects in 2 minutes, where a fixed 1 s retry would make 120.
+  EXPECT_GE(lost.client->stats().connects, 8u);
+  EXPECT_LE(lost.client->stats().connects, 12u);
+  EXPECT_FALSE(lost.client->registered());
+  for (const auto& d : lost.EventsOf<Disconnected>()) EXPECT_TRUE(d.will_reconnect);
+}
+
+TEST_F(ControlPlaneTest, ClientGivesUpOnATokenTooLargeToSend) {
+  TestNode& n = AddNode("big", "192.0.2.10:41641");
+  Register(n, std::string(kMaxNodeFrameSize, 'x'));
+  net_.RunFor(Duration::Seconds(60));
+  ASSERT_EQ(n.EventsOf<Disconnected>().size(), 1u);
+  EXPECT_FALSE(n.EventsOf<Disconnected>()[0].will_reconnect);
+  EXPECT_NE(n.EventsOf<Disconnected>()[0].reason.find("too large"), std::string::npos);
+  EXPECT_EQ(n.client->stats().connects, 1u);
+  EXPECT_EQ(server_.stats().oversized, 0u);
+}
+
+TEST_F(ControlPlaneTest, NewDerpMapReachesEveryNode) {
+  TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
+  TestNode& carol = Join("carol", "192.0.2.12:41641", kDomainB);
+  net_.RunFor(Duration::Seconds(1));
+  DerpMap next = derp_map_;
+  next.regions.push_back({3, "sin", {{"3a", Ep("203.0.113.30:443"), 3478}}});
+  net_.Do(&server_, [&](Timestamp now) { server_.SetDerpMap(now, next); });
+  net_.RunFor(Duration::Millis(10));
+  EXPECT_EQ(alice.netmap().derp_map, next);
+  EXPECT_EQ(carol.netmap().derp_map, next);
+  ASSERT_TRUE(alice.netmap().derp_map.FindRegion(3));
+  EXPECT_EQ(alice.netmap().derp_map.FindRegion(3)->nodes[0].StunEndpoint(),
+            Ep("203.0.113.30:3478"));
+}
+
+TEST(ControlClient, GarbageFromTheServerIsCountedAndTriggersAReconnect) {
+  DeterministicRandom r(12);
+  const NodePrivateKey server_key = NodePrivateKey::Generate(r);
+  ControlClientConfig config;
+  config.server = kServerAddr;
+  config.server_key = server_key.Public();
+  ControlClient client(config, r);
+  const Timestamp t0 = Timestamp::Zero();
+  client.Register(t0, NodePrivateKey::Generate(r), Registration{"t", {}, {}, 0});
+  auto connect = client.PollStreamAction();
+  ASSERT_TRUE(connect && connect->kind == StreamAction::Kind::kConnect);
+  EXPECT_EQ(connect->remote, kServerAddr);
+  client.HandleConnected(t0, connect->conn, kServerAddr);
+  auto hello = client.PollStreamAction();
+  ASSERT_TRUE(hello && hello->kind == StreamAction::Kind::kWrite);
+
+  client.HandleStream(t0, connect->conn, EncodeFrame(Bytes(50, 0x42)));
+  EXPECT_EQ(client.stats().undecryptable, 1u);
+  auto close = client.PollStreamAction();
+  ASSERT_TRUE(close && close->kind == StreamAction::Kind::kClose);
+  auto event = client.PollEvent();
+  ASSERT_TRUE(event && std::holds_alternative<Disconnected>(*event));
+  EXPECT_TRUE(std::get<Disconnected>(*event).will_reconnect);
+  // Late bytes on the dead connection are ignored; the retry comes on time.
+  client.HandleStream(t0, connect->conn, Bytes{0xff, 0xff, 0xff, 0xff});
+  EXPECT_EQ(client.stats().oversized, 0u);
+  ASSERT_TRUE(client.PollTimeout());
+  EXPECT_LE(*client.PollTimeout(), t0 + Duration::Seconds(1));
+  client.HandleTimeout(*client.PollTimeout());
+  auto again = client.PollStreamAction();
+  ASSERT_TRUE(again && again->kind == StreamAction::Kind::kConnect);
+  EXPECT_NE(again->conn, connect->conn);
+  client.HandleConnected(t0, again->conn, kServerAddr);
+  client.PollStreamAction();
+  client.HandleStream(t0, again->conn, Bytes{0xff, 0xff, 0xff, 0xff});
+  EXPECT_EQ(client.stats().oversized, 1u);
+}
+
+}  // namespace
+}  // namespace punchlab::control

@@ -1,0 +1,63 @@
+#include "punchlab/control/frame.h"
+
+#include <gtest/gtest.h>
+
+namespace punchlab::control {
+namespace {
+
+TEST(Frame, LengthPrefixIsU32BigEndian) {
+  const Bytes payload = {'a', 'b', 'c'};
+  EXPECT_EQ(EncodeFrame(payload), (Bytes{0, 0, 0, 3, 'a', 'b', 'c'}));
+  EXPECT_EQ(EncodeFrame(Bytes(300, 'x')).size(), 304u);
+  EXPECT_EQ(EncodeFrame(Bytes(300, 'x'))[2], 1);
+  EXPECT_EQ(EncodeFrame(Bytes(300, 'x'))[3], 44);
+}
+
+TEST(Frame, DecodesFramesSplitAnywhereAndJoined) {
+  Bytes stream = EncodeFrame(Bytes{1, 2, 3});
+  const Bytes second = EncodeFrame(Bytes{});
+  const Bytes third = EncodeFrame(Bytes(1000, 7));
+  stream.insert(stream.end(), second.begin(), second.end());
+  stream.insert(stream.end(), third.begin(), third.end());
+
+  // One byte at a time.
+  FrameDecoder d;
+  std::vector<Bytes> frames;
+  for (uint8_t b : stream) {
+    d.Feed(ByteView(&b, 1));
+    while (auto f = d.Next()) frames.push_back(*f);
+  }
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_EQ(frames[0], (Bytes{1, 2, 3}));
+  EXPECT_TRUE(frames[1].empty());
+  EXPECT_EQ(frames[2], Bytes(1000, 7));
+  EXPECT_EQ(d.buffered(), 0u);
+
+  // All at once.
+  FrameDecoder all;
+  all.Feed(stream);
+  int n = 0;
+  while (all.Next()) ++n;
+  EXPECT_EQ(n, 3);
+  EXPECT_FALSE(all.broken());
+}
+
+TEST(Frame, OversizedLengthBreaksTheStreamWithoutWaitingForIt) {
+  FrameDecoder d(100);
+  d.Feed(EncodeFrame(Bytes(100, 1)));  // exactly the limit is fine
+  ASSERT_TRUE(d.Next());
+  d.Feed(Bytes{0, 0, 0, 101});  // header only: refused before any payload
+  EXPECT_FALSE(d.Next());
+  EXPECT_TRUE(d.broken());
+  EXPECT_EQ(d.buffered(), 0u);
+  d.Feed(EncodeFrame(Bytes{1}));  // nothing comes out of a broken stream
+  EXPECT_FALSE(d.Next());
+
+  FrameDecoder huge;
+  huge.Feed(Bytes{0xff, 0xff, 0xff, 0xff});
+  EXPECT_FALSE(huge.Next());
+  EXPECT_TRUE(huge.broken());
+}
+
+}  // namespace
+}  // namespace punchlab::control

@@ -1,0 +1,145 @@
+#include "punchlab/control/identity.h"
+
+#include <gtest/gtest.h>
+
+#include <sodium.h>
+
+#include <string>
+
+namespace punchlab::control {
+namespace {
+
+const Timestamp kExpiry = Timestamp::Zero() + Duration::Seconds(3600);
+
+std::string B64(const std::string& s) {
+  std::string out(sodium_base64_ENCODED_LEN(s.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                  '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(s.data()),
+                    s.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  out.resize(out.size() - 1);
+  return out;
+}
+
+class IdentityTest : public ::testing::Test {
+ protected:
+  DeterministicRandom rng{7};
+  IdentityProvider idp_a{SigningKey::Generate(rng)};
+  IdentityProvider idp_b{SigningKey::Generate(rng)};
+  TokenVerifier verifier{{{idp_a.verify_key(), {"a.example"}},
+                          {idp_b.verify_key(), {"b.example", "c.example"}}}};
+
+  std::string Token(const IdentityProvider& idp, const std::string& user,
+                    const std::string& domain, Timestamp expires = kExpiry) {
+    auto t = idp.Issue({user, domain, expires});
+    EXPECT_TRUE(t);
+    return t.value_or("");
+  }
+  std::string Refusal(const std::string& token, Timestamp now = Timestamp::Zero()) {
+    std::string error;
+    EXPECT_FALSE(verifier.Verify(token, now, error)) << token;
+    return error;
+  }
+};
+
+TEST_F(IdentityTest, IssuedTokenVerifiesAndCarriesItsClaims) {
+  const std::string token = Token(idp_a, "alice", "a.example");
+  EXPECT_EQ(token.rfind("pltoken1.", 0), 0u);
+  std::string error;
+  auto claims = verifier.Verify(token, kExpiry - Duration::Nanos(1), error);
+  ASSERT_TRUE(claims) << error;
+  EXPECT_EQ(*claims, (IdentityClaims{"alice", "a.example", kExpiry}));
+  // A provider may be trusted for several domains.
+  EXPECT_TRUE(verifier.Verify(Token(idp_b, "carol", "c.example"), Timestamp::Zero(), error));
+}
+
+TEST_F(IdentityTest, ExpiredTokenIsRefusedSayingSo) {
+  const std::string error = Refusal(Token(idp_a, "alice", "a.example"), kExpiry);
+  EXPECT_NE(error.find("expired"), std::string::npos) << error;
+  EXPECT_NE(error.find("alice@a.example"), std::string::npos) << error;
+}
+
+TEST_F(IdentityTest, ProviderOfOneDomainCannotVouchForAnother) {
+  // idp_b is trusted for b.example, and signs a claim about a.example.
+  const std::string error = Refusal(Token(idp_b, "mallory", "a.example"));
+  EXPECT_NE(error.find("not signed by an identity provider trusted for domain \"a.example\""),
+            std::string::npos)
+      << error;
+  EXPECT_NE(Refusal(Token(idp_a, "alice", "z.example")).find("no identity provider is trusted"),
+            std::string::npos);
+}
+
+TEST_F(IdentityTest, TamperedClaimsOrSignatureAreRefused) {
+  const std::string token = Token(idp_a, "alice", "a.example");
+  const size_t dot = token.find('.', 9);
+  const std::string sig = token.substr(dot + 1);
+  // Same signature over different claims.
+  const std::string forged_claims =
+      "pltoken1." + B64(R"({"domain":"a.example","expires":999999999999999,"user":"alice"})") +
+      "." + sig;
+  EXPECT_NE(Refusal(forged_claims).find("not signed"), std::string::npos);
+  // Flip a bit of the signature.
+  std::string bad_sig = token;
+  bad_sig[dot + 5] = bad_sig[dot + 5] == 'A' ? 'B' : 'A';
+  EXPECT_NE(Refusal(bad_sig).find("not signed"), std::string::npos);
+  // Signature of another token.
+  const std::string other = Token(idp_a, "bob", "a.example");
+  EXPECT_NE(Refusal(token.substr(0, dot + 1) + other.substr(other.find('.', 9) + 1))
+                .find("not signed"),
+            std::string::npos);
+}
+
+TEST_F(IdentityTest, ParsingIsStrict) {
+  const std::string token = Token(idp_a, "alice", "a.example");
+  const size_t dot = token.find('.', 9);
+  const std::string claims = token.substr(9, dot - 9);
+  const std::string sig = token.substr(dot + 1);
+  const std::string good_json = R"({"domain":"a.example","expires":1,"user":"alice"})";
+  const std::string bad[] = {
+      "",
+      token.substr(1),
+      "pltoken2." + claims + "." + sig,
+      "pltoken1." + claims,
+      "pltoken1." + claims + "." + sig + "=",
+      "pltoken1." + claims + "." + sig + ".x",
+      "pltoken1." + claims + ". " + sig,
+      "pltoken1." + claims + "." + sig.substr(0, sig.size() - 2),
+      " " + token,
+      token + "\n",
+      std::string("pltoken1.") + "!!!!" + "." + sig,
+      "pltoken1." + B64("not json") + "." + sig,
+      "pltoken1." + B64(R"({"domain":"a.example","expires":1})") + "." + sig,
+      "pltoken1." + B64(R"({"domain":"a.example","expires":1,"user":"alice","admin":true})") +
+          "." + sig,
+      "pltoken1." + B64(R"({"user":"alice","domain":"a.example","expires":1})") + "." + sig,
+      "pltoken1." + B64(R"({"domain":"a.example", "expires":1,"user":"alice"})") + "." + sig,
+      "pltoken1." + B64(R"({"domain":"a.example","expires":1.5,"user":"alice"})") + "." + sig,
+      "pltoken1." + B64(R"({"domain":"a.example","expires":"1","user":"alice"})") + "." + sig,
+      "pltoken1." + B64(R"({"domain":"A.example","expires":1,"user":"alice"})") + "." + sig,
+      "pltoken1." + B64(R"({"domain":"a.example","expires":1,"user":"al ice"})") + "." + sig,
+      "pltoken1." + B64(R"({"domain":"a.example","expires":1,"user":""})") + "." + sig,
+      "pltoken1." + B64(R"({"domain":"a.example","expires":18446744073709551615,"user":"a"})") +
+          "." + sig,
+      "pltoken1." + B64(good_json) + "." + B64(std::string(63, 'x')),
+      "pltoken1." + claims + "." + sig + std::string(3000, 'A'),
+  };
+  for (const std::string& t : bad) {
+    std::string error;
+    EXPECT_FALSE(ParseToken(t, error)) << t;
+    EXPECT_FALSE(error.empty()) << t;
+  }
+  std::string error;
+  auto parsed = ParseToken("pltoken1." + B64(good_json) + "." + sig, error);
+  ASSERT_TRUE(parsed) << error;  // well-formed; the signature is checked later
+  EXPECT_EQ(parsed->claims, (IdentityClaims{"alice", "a.example", Timestamp::FromNanos(1)}));
+}
+
+TEST_F(IdentityTest, ProviderRefusesToIssueInvalidNames) {
+  EXPECT_FALSE(idp_a.Issue({"", "a.example", kExpiry}));
+  EXPECT_FALSE(idp_a.Issue({"al ice", "a.example", kExpiry}));
+  EXPECT_FALSE(idp_a.Issue({"alice", "A.Example", kExpiry}));
+  EXPECT_TRUE(IsValidUser("bob.smith+ci@a.example"));
+  EXPECT_FALSE(IsValidDomain(std::string(254, 'a')));
+}
+
+}  // namespace
+}  // namespace punchlab::control

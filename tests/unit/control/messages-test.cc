@@ -1,0 +1,176 @@
+#include "punchlab/control/messages.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace punchlab::control {
+namespace {
+
+Bytes Text(const std::string& s) { return Bytes(s.begin(), s.end()); }
+
+NodePublicKey NodeKey(uint8_t fill) {
+  KeyBytes k;
+  k.fill(fill);
+  return NodePublicKey(k);
+}
+
+DiscoPublicKey DiscoKey(uint8_t fill) {
+  KeyBytes k;
+  k.fill(fill);
+  return DiscoPublicKey(k);
+}
+
+Netmap SampleNetmap() {
+  Netmap m;
+  m.domain = "a.example";
+  m.self = {NodeKey(1), DiscoKey(2), {*Endpoint::Parse("192.0.2.1:41641")}, 1,
+            IpAddress::V4(100, 64, 0, 1), "alice"};
+  m.peers.push_back({NodeKey(3), DiscoKey(4),
+                     {*Endpoint::Parse("198.51.100.9:1234"), *Endpoint::Parse("[2001:db8::1]:5")},
+                     2, IpAddress::V4(100, 64, 0, 2), "bob@a.example"});
+  m.derp_map.regions.push_back({1, "fra", {{"1a", *Endpoint::Parse("203.0.113.10:443"), 3478}}});
+  m.derp_map.regions.push_back({2, "nyc", {}});
+  return m;
+}
+
+template <typename T>
+T RoundTrip(const Message& msg, uint64_t seq) {
+  std::string error;
+  auto d = DecodeMessage(EncodeMessage(msg, seq), error);
+  EXPECT_TRUE(d) << error;
+  if (!d) return T{};
+  EXPECT_EQ(d->seq, seq);
+  EXPECT_TRUE(std::holds_alternative<T>(d->msg)) << MessageTypeName(d->msg);
+  return std::get<T>(d->msg);
+}
+
+TEST(Messages, HelloIsCompactJsonWithSortedKeys) {
+  const std::string key_text = "nodekey:" + std::string(64, '0').replace(62, 2, "01");
+  KeyBytes raw{};
+  raw[31] = 1;
+  const Bytes wire = EncodeMessage(HelloMsg{1, NodePublicKey(raw)}, 0);
+  EXPECT_EQ(std::string(wire.begin(), wire.end()),
+            "{\"node_key\":\"" + key_text + "\",\"seq\":0,\"type\":\"hello\",\"version\":1}");
+}
+
+TEST(Messages, EveryMessageRoundTrips) {
+  auto hello = RoundTrip<HelloMsg>(HelloMsg{1, NodeKey(9)}, 0);
+  EXPECT_EQ(hello.node_key, NodeKey(9));
+  EXPECT_EQ(hello.version, 1);
+
+  Challenge ch;
+  for (size_t i = 0; i < ch.size(); ++i) ch[i] = static_cast<uint8_t>(i * 7);
+  EXPECT_EQ(RoundTrip<ChallengeMsg>(ChallengeMsg{ch}, 0).challenge, ch);
+
+  RegisterMsg reg{ch, "pltoken1.abc.def", DiscoKey(5),
+                  {*Endpoint::Parse("10.0.0.2:41641"), *Endpoint::Parse("[::1]:9")}, 3};
+  auto reg2 = RoundTrip<RegisterMsg>(reg, 1);
+  EXPECT_EQ(reg2.challenge, ch);
+  EXPECT_EQ(reg2.token, reg.token);
+  EXPECT_EQ(reg2.disco_key, reg.disco_key);
+  EXPECT_EQ(reg2.endpoints, reg.endpoints);
+  EXPECT_EQ(reg2.home_region, 3);
+
+  UpdateMsg only_region;
+  only_region.home_region = 0;
+  auto u1 = RoundTrip<UpdateMsg>(only_region, 2);
+  EXPECT_FALSE(u1.endpoints);
+  EXPECT_FALSE(u1.disco_key);
+  EXPECT_EQ(u1.home_region, 0);
+  UpdateMsg all;
+  all.endpoints = std::vector<Endpoint>{};
+  all.disco_key = DiscoKey(6);
+  all.home_region = 7;
+  auto u2 = RoundTrip<UpdateMsg>(all, 3);
+  EXPECT_EQ(u2.endpoints, std::vector<Endpoint>{});
+  EXPECT_EQ(u2.disco_key, DiscoKey(6));
+  EXPECT_EQ(u2.home_region, 7);
+
+  RoundTrip<LeaveMsg>(LeaveMsg{}, 4);
+  RoundTrip<PingMsg>(PingMsg{}, 5);
+  RoundTrip<PongMsg>(PongMsg{}, 6);
+  auto ok = RoundTrip<RegisteredMsg>(RegisteredMsg{IpAddress::V4(100, 100, 1, 2), "alice", "a.b"}, 1);
+  EXPECT_EQ(ok.address, IpAddress::V4(100, 100, 1, 2));
+  EXPECT_EQ(ok.user, "alice");
+  EXPECT_EQ(ok.domain, "a.b");
+  EXPECT_EQ(RoundTrip<RefusedMsg>(RefusedMsg{"token \"x\" expired"}, 1).reason,
+            "token \"x\" expired");
+  EXPECT_EQ(RoundTrip<GoodbyeMsg>(GoodbyeMsg{"replaced"}, 9).reason, "replaced");
+  EXPECT_EQ(RoundTrip<NetmapMsg>(NetmapMsg{SampleNetmap()}, 2).netmap, SampleNetmap());
+}
+
+TEST(Messages, UnknownFieldsAreIgnored) {
+  std::string error;
+  auto d = DecodeMessage(Text(R"({"type":"ping","seq":3,"future":[1,2]})"), error);
+  ASSERT_TRUE(d) << error;
+  EXPECT_TRUE(std::holds_alternative<PingMsg>(d->msg));
+}
+
+TEST(Messages, MalformedInputIsRejectedWithAReason) {
+  const std::string key = NodeKey(1).ToString();
+  const std::string disco = DiscoKey(2).ToString();
+  const std::string ch(64, 'a');
+  const std::string bad[] = {
+      "",
+      "not json",
+      "[1,2,3]",
+      R"({"seq":0})",
+      R"({"type":"ping"})",
+      R"({"type":"ping","seq":-1})",
+      R"({"type":"ping","seq":1.5})",
+      R"({"type":"ping","seq":"1"})",
+      R"({"type":"ping","seq":18446744073709551615})",
+      R"({"type":"launch","seq":0})",
+      R"({"type":7,"seq":0})",
+      R"({"type":"hello","seq":0,"version":1})",
+      R"({"type":"hello","seq":0,"version":1,"node_key":"nodekey:00"})",
+      R"({"type":"hello","seq":0,"version":1,"node_key":")" + disco + R"("})",
+      R"({"type":"hello","seq":0,"version":1,"node_key":"nodekey:)" + std::string(64, '0') +
+          R"("})",
+      R"({"type":"hello","seq":0,"version":-1,"node_key":")" + key + R"("})",
+      R"({"type":"challenge","seq":0,"challenge":"abcd"})",
+      R"({"type":"register","seq":1,"challenge":")" + ch + R"(","token":"t","disco_key":")" +
+          disco + R"(","endpoints":["1.2.3.4"],"home_region":1})",
+      R"({"type":"register","seq":1,"challenge":")" + ch + R"(","token":"t","disco_key":")" +
+          disco + R"(","endpoints":"1.2.3.4:5","home_region":1})",
+      R"({"type":"register","seq":1,"challenge":")" + ch + R"(","token":"t","disco_key":")" +
+          disco + R"(","endpoints":[],"home_region":-3})",
+      R"({"type":"register","seq":1,"challenge":")" + ch + R"(","disco_key":")" + disco +
+          R"(","endpoints":[],"home_region":1})",
+      R"({"type":"update","seq":2})",
+      R"({"type":"update","seq":2,"home_region":"1"})",
+      R"({"type":"registered","seq":0,"address":"100.64.0.256","user":"a","domain":"b"})",
+      R"({"type":"netmap","seq":1,"domain":"a","self":{},"peers":[],"derp_map":{"regions":[]}})",
+      R"({"type":"netmap","seq":1,"domain":"a","self":null,"peers":[],"derp_map":{}})",
+  };
+  for (const std::string& text : bad) {
+    std::string error;
+    EXPECT_FALSE(DecodeMessage(Text(text), error)) << text;
+    EXPECT_FALSE(error.empty()) << text;
+  }
+}
+
+TEST(Messages, TooManyEndpointsAreRejected) {
+  std::vector<Endpoint> eps(kMaxEndpoints + 1, *Endpoint::Parse("192.0.2.1:1"));
+  UpdateMsg u;
+  u.endpoints = eps;
+  std::string error;
+  EXPECT_FALSE(DecodeMessage(EncodeMessage(u, 1), error));
+  EXPECT_NE(error.find("endpoints"), std::string::npos) << error;
+  eps.pop_back();
+  u.endpoints = eps;
+  EXPECT_TRUE(DecodeMessage(EncodeMessage(u, 1), error)) << error;
+}
+
+TEST(Messages, DeeplyNestedJsonIsRejectedWithoutCrashing) {
+  const std::string deep = std::string(200000, '[') + std::string(200000, ']');
+  std::string error;
+  EXPECT_FALSE(DecodeMessage(Text(deep), error));
+  const std::string in_field =
+      R"({"type":"ping","seq":0,"x":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  EXPECT_TRUE(DecodeMessage(Text(in_field), error));  // unknown field, ignored, no crash
+}
+
+}  // namespace
+}  // namespace punchlab::control

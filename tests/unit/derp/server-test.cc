@@ -1,0 +1,521 @@
+// The DERP server machine, driven over in-memory pipes in virtual time.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "derp/derp-world.h"
+#include "derp/stream-test-driver.h"
+#include "punchlab/crypto/box.h"
+#include "punchlab/derp/frame-reader.h"
+#include "punchlab/derp/http-upgrade.h"
+
+namespace punchlab {
+namespace derp {
+namespace {
+
+using testing::DerpClientHost;
+using testing::DerpServerHost;
+using testing::DerpWorld;
+using testing::RawStream;
+using testing::Text;
+using Kind = ClientEvent::Kind;
+using SKind = ServerEvent::Kind;
+
+constexpr const char* kServer = "192.0.2.1:443";
+
+// HTTP upgrade + ClientInfo claiming `claimed`, its box sealed by `sealer`.
+Bytes RawHandshake(const NodePrivateKey& sealer, const NodePublicKey& claimed,
+                   const NodePublicKey& server, RandomSource& rng) {
+  Bytes out = BuildUpgradeRequest("derp");
+  auto shared = SharedKey::Compute(sealer, server);
+  AppendFrame(out, ClientInfoFrame{claimed, shared->Seal(rng, Text("{\"version\":2}"))});
+  return out;
+}
+
+// The frames a raw client received after the server's HTTP response.
+std::vector<Frame> FramesAfterHttp(const Bytes& received) {
+  HttpHeadReader http;
+  if (http.Feed(received) != HttpHeadReader::State::kDone) return {};
+  FrameReader reader;
+  reader.Feed(http.TakeRest());
+  std::vector<Frame> out;
+  while (auto f = reader.Next()) out.push_back(std::move(*f));
+  return out;
+}
+
+std::vector<PeerGoneFrame> PeerGones(const DerpClientHost& c) {
+  std::vector<PeerGoneFrame> out;
+  for (const auto& e : c.Events(Kind::kPeerGone))
+    out.push_back({e.event.key, e.event.peer_gone_reason});
+  return out;
+}
+
+TEST(DerpServer, TwoClientsExchangePackets) {
+  DerpWorld world;
+  auto& server = world.AddServer(kServer, 1);
+  auto& a = world.AddClient("198.51.100.10:40000", 10, server);
+  auto& b = world.AddClient("198.51.100.11:40000", 11, server);
+  world.ConnectAll();
+  EXPECT_EQ(server.server->client_count(), 2u);
+  auto connected = server.Events(SKind::kClientConnected);
+  ASSERT_EQ(connected.size(), 2u);
+  EXPECT_EQ(std::set<NodePublicKey>({connected[0].event.key, connected[1].event.key}),
+            std::set<NodePublicKey>({a.key(), b.key()}));
+  EXPECT_EQ(a.Events(Kind::kConnected).at(0).event.key, server.server->public_key());
+
+  const Timestamp sent = world.driver.now();
+  ASSERT_TRUE(a.client->Send(sent, b.key(), Text("hello")));
+  ASSERT_TRUE(b.client->Send(sent, a.key(), Text("world!")));
+  world.driver.RunFor(Duration::Seconds(1));
+  EXPECT_EQ(b.ReceivedFrom(a.key()), std::vector<std::string>{"hello"});
+  EXPECT_EQ(a.ReceivedFrom(b.key()), std::vector<std::string>{"world!"});
+  // Client -> server -> client: two one-way latencies.
+  EXPECT_EQ(b.Events(Kind::kReceived).at(0).at, sent + Duration::Millis(20));
+  EXPECT_EQ(server.server->stats().packets_relayed, 2u);
+  EXPECT_EQ(server.server->stats().bytes_relayed, 11u);
+  EXPECT_EQ(b.client->stats().packets_received, 1u);
+}
+
+TEST(DerpServer, EverythingSplitIntoOneByteSegmentsStillWorks) {
+  DerpWorld world;
+  world.driver.max_segment = 1;
+  auto& server = world.AddServer(kServer, 1);
+  auto& a = world.AddClient("198.51.100.10:40000", 10, server);
+  auto& b = world.AddClient("198.51.100.11:40000", 11, server);
+  world.ConnectAll();
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(a.client->Send(world.driver.now(), b.key(), Text("packet " + std::to_string(i))));
+  }
+  world.driver.RunFor(Duration::Seconds(1));
+  EXPECT_EQ(b.ReceivedFrom(a.key()),
+            (std::vector<std::string>{"packet 0", "packet 1", "packet 2", "packet 3", "packet 4"}));
+  EXPECT_EQ(server.server->stats().protocol_errors, 0u);
+}
+
+TEST(DerpServer, ForgedClientInfoIsRefusedAndClosed) {
+  DerpWorld world;
+  auto& server = world.AddServer(kServer, 1);
+  DeterministicRandom rng(99);
+  auto victim = NodePrivateKey::Generate(rng);
+  auto attacker = NodePrivateKey::Generate(rng);
+  const NodePublicKey server_key = server.server->public_key();
+
+  RawStream forger;
+  RawStream honest;
+  world.driver.AddClient(*Endpoint::Parse("203.0.113.66:1"), forger);
+  world.driver.AddClient(*Endpoint::Parse("203.0.113.67:1"), honest);
+  forger.on_connected = [&](ConnectionId c) {
+    forger.Write(c, RawHandshake(attacker, victim.Public(), server_key, rng));
+  };
+  honest.on_connected = [&](ConnectionId c) {
+    honest.Write(c, RawHandshake(victim, victim.Public(), server_key, rng));
+  };
+  forger.Connect(1, *Endpoint::Parse(kServer));
+  world.driver.RunFor(Duration::Seconds(1));
+
+  EXPECT_TRUE(forger.closed.count(1));
+  auto frames = FramesAfterHttp(forger.received[1]);
+  ASSERT_EQ(frames.size(), 1u);  // ServerKey, and no ServerInfo
+  EXPECT_EQ(frames[0].type, FrameType::kServerKey);
+  auto errors = server.Events(SKind::kProtocolError);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].event.reason.find("does not open with the claimed key"), std::string::npos)
+      << errors[0].event.reason;
+  EXPECT_TRUE(server.Events(SKind::kClientConnected).empty());
+  EXPECT_FALSE(server.server->FindClient(victim.Public()));
+  EXPECT_EQ(server.server->stats().protocol_errors, 1u);
+
+  // The same bytes sealed by the key they claim are accepted.
+  honest.Connect(1, *Endpoint::Parse(kServer));
+  world.driver.RunFor(Duration::Seconds(1));
+  EXPECT_FALSE(honest.closed.count(1));
+  auto ok = FramesAfterHttp(honest.received[1]);
+  ASSERT_EQ(ok.size(), 2u);
+  auto info = Decode<ServerInfoFrame>(ok[1]);
+  ASSERT_TRUE(info);
+  auto opened = SharedKey::Compute(victim, server_key)->Open(info->sealed);
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(std::string(opened->begin(), opened->end()), "{\"version\":2}");
+  EXPECT_TRUE(server.server->FindClient(victim.Public()));
+}
+
+TEST(DerpServer, UnknownDestinationGetsRateLimitedPeerGoneNotHere) {
+  DerpWorld world;
+  auto& server = world.AddServer(kServer, 1);
+  auto& a = world.AddClient("198.51.100.10:40000", 10, server);
+  world.ConnectAll();
+  DeterministicRandom rng(5);
+  const NodePublicKey nobody = NodePrivateKey::Generate(rng).Public();
+
+  auto burst = [&] {
+    for (int i = 0; i < 10; ++i) a.client->Send(world.driver.now(), nobody, Text("x"));
+    world.driver.RunFor(Duration::Millis(100));
+  };
+  burst();
+  auto gone = PeerGones(a);
+  ASSERT_EQ(gone.size(), 3u);  // the burst allowance
+  for (const auto& g : gone) {
+    EXPECT_EQ(g.key, nobody);
+    EXPECT_EQ(g.reason, PeerGoneReason::kNotHere);
+  }
+  EXPECT_EQ(server.server->stats().packets_dropped_unknown_dest, 10u);
+  EXPECT_EQ(server.server->stats().peer_gone_not_here_sent, 3u);
+  EXPECT_EQ(server.server->stats().peer_gone_not_here_suppressed, 7u);
+
+  world.driver.RunFor(Duration::Millis(1000));  // one token back
+  burst();
+  EXPECT_EQ(PeerGones(a).size(), 4u);
+
+  world.driver.RunFor(Duration::Seconds(60));  // full again, but never above the burst
+  burst();
+  EXPECT_EQ(PeerGones(a).size(), 7u);
+  EXPECT_EQ(server.server->stats().packets_dropped_unknown_dest, 30u);
+  EXPECT_EQ(server.server->stats().packets_relayed, 0u);
+}
+
+TEST(DerpServer, DepartedClientProducesPeerGoneForThoseItTalkedWith) {
+  DerpWorld world;
+  auto& server = world.AddServer(kServer, 1);
+  auto& a = world.AddClient("198.51.100.10:40000", 10, server);
+  auto& b = world.AddClient("198.51.100.11:40000", 11, server);  // a sent to b
+  auto& c = world.AddClient("198.51.100.12:40000", 12, server);  // c sent to a
+  auto& d = world.AddClient("198.51.100.13:40000", 13, server);  // strangers
+  world.ConnectAll();
+  a.client->Send(world.driver.now(), b.key(), Text("to b"));
+  c.client->Send(world.driver.now(), a.key(), Text("to a"));
+  d.client->Send(world.driver.now(), b.key(), Text("d to b"));
+  world.driver.RunFor(Duration::Seconds(1));
+
+  a.client->Stop(world.driver.now());
+  world.driver.RunFor(Duration::Seconds(1));
+  auto gone = server.Events(SKind::kClientDisconnected);
+  ASSERT_EQ(gone.size(), 1u);
+  EXPECT_EQ(gone[0].event.key, a.key());
+  EXPECT_EQ(gone[0].event.reason, "connection closed by peer");
+  for (auto* peer : {&b, &c}) {
+    auto g = PeerGones(*peer);
+    ASSERT_EQ(g.size(), 1u) << peer->address.ToString();
+    EXPECT_EQ(g[0].key, a.key());
+    EXPECT_EQ(g[0].reason, PeerGoneReason::kDisconnected);
+  }
+  EXPECT_TRUE(PeerGones(d).empty());
+  EXPECT_EQ(server.server->stats().peer_gone_disconnected_sent, 2u);
+  EXPECT_EQ(server.server->client_count(), 3u);
+
+  // d leaving tells b (d sent to b), and nobody else.
+  d.client->Stop(world.driver.now());
+  world.driver.RunFor(Duration::Seconds(1));
+  ASSERT_EQ(PeerGones(b).size(), 2u);
+  EXPECT_EQ(PeerGones(b)[1].key, d.key());
+  EXPECT_EQ(PeerGones(c).size(), 1u);
+}
+
+TEST(DerpServer, NewerConnectionForTheSameKeyReplacesTheOlder) {
+  DerpWorld world;
+  auto& server = world.AddServer(kServer, 1);
+  DeterministicRandom key_rng(42);
+  auto key = NodePrivateKey::Generate(key_rng);
+  auto& old_conn = world.AddClientWithKey("198.51.100.10:40000", 10, key.Clone(), server);
+  auto& b = world.AddClient("198.51.100.11:40000", 11, server);
+  auto& new_conn = world.AddClientWithKey("198.51.100.20:40000", 20, key.Clone(), server);
+  // The replaced client would otherwise come back and replace the newer one.
+  auto collect = world.driver.observer;
+  world.driver.observer = [&](Timestamp now) {
+    collect(now);
+    if (!old_conn.Events(Kind::kDisconnected).empty()) old_conn.client->Stop(now);
+  };
+  old_conn.client->Start(world.driver.now());
+  b.client->Start(world.driver.now());
+  world.driver.RunFor(Duration::Seconds(1));
+  b.client->Send(world.driver.now(), key.Public(), Text("to old"));
+  world.driver.RunFor(Duration::Seconds(1));
+  EXPECT_EQ(old_conn.ReceivedFrom(b.key()), std::vector<std::string>{"to old"});
+  const ConnectionId old_server_conn = server.server->FindClient(key.Public())->conn;
+
+  new_conn.client->Start(world.driver.now());
+  world.driver.RunFor(Duration::Seconds(1));
+  ASSERT_TRUE(new_conn.client->connected());
+  auto gone = server.Events(SKind::kClientDisconnected);
+  ASSERT_EQ(gone.size(), 1u);
+  EXPECT_EQ(gone[0].event.conn, old_server_conn);
+  EXPECT_NE(gone[0].event.reason.find("replaced by a newer connection"), std::string::npos);
+  EXPECT_EQ(server.server->FindClient(key.Public())->conn,
+            *world.driver.ServerConn(*new_conn.client, new_conn.client->connection()));
+  EXPECT_EQ(server.server->stats().clients_replaced, 1u);
+  EXPECT_EQ(old_conn.Events(Kind::kDisconnected).at(0).event.text, "connection closed by server");
+  // The key never left, so b is not told it did.
+  EXPECT_TRUE(PeerGones(b).empty());
+
+  b.client->Send(world.driver.now(), key.Public(), Text("to new"));
+  world.driver.RunFor(Duration::Seconds(1));
+  EXPECT_EQ(new_conn.ReceivedFrom(b.key()), std::vector<std::string>{"to new"});
+  EXPECT_EQ(old_conn.ReceivedFrom(b.key()).size(), 1u);
+  EXPECT_EQ(server.server->client_count(), 2u);
+}
+
+TEST(DerpServer, MalformedInputClosesOnlyThatConnection) {
+  DerpWorld world;
+  auto& server = world.AddServer(kServer, 1);
+  auto& a = world.AddClient("198.51.100.10:40000", 10, server);
+  auto& b = world.AddClient("198.51.100.11:40000", 11, server);
+  world.ConnectAll();
+  const NodePublicKey server_key = server.server->public_key();
+  DeterministicRandom rng(3);
+
+  struct Bad {
+    std::string name;
+    Bytes after_handshake;  // empty: `raw` replaces the handshake
+    Bytes raw;
+    std::string reason;
+  };
+  std::vector<Bad> bads = {
+      {"oversized length", {0x04, 0xff, 0xff, 0xff, 0xff}, {}, "announces 4294967295 bytes"},
+      {"short SendPacket",
+       {0x04, 0, 0, 0, 10, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10},
+       {},
+       "malformed SendPacket"},
+      {"NotePreferred of 2 bytes", {0x07, 0, 0, 0, 2, 1, 1}, {}, "malformed NotePreferred"},
+      {"TLS instead of HTTP",
+       {},
+       {0x16, 0x03, 0x01, 0x00, 0xa5, '\r', '\n', '\r', '\n'},
+       "not a DERP upgrade"},
+      {"frame before ClientInfo", {}, {}, "expected ClientInfo, got SendPacket"},
+  };
+  bads[4].raw = BuildUpgradeRequest("derp");
+  AppendFrame(bads[4].raw, SendPacketFrame{a.key(), Bytes{1}});
+
+  std::vector<std::unique_ptr<RawStream>> raws;
+  std::vector<NodePrivateKey> keys;
+  for (size_t i = 0; i < bads.size(); ++i) {
+    raws.push_back(std::make_unique<RawStream>());
+    keys.push_back(NodePrivateKey::Generate(rng));
+    world.driver.AddClient(*Endpoint::Parse("203.0.113." + std::to_string(10 + i) + ":1"),
+                           *raws.back());
+    RawStream* raw = raws.back().get();
+    raw->on_connected = [&, i, raw](ConnectionId c) {
+      if (bads[i].after_handshake.empty()) {
+        raw->Write(c, bads[i].raw);
+        return;
+      }
+      Bytes out = RawHandshake(keys[i], keys[i].Public(), server_key, rng);
+      out.insert(out.end(), bads[i].after_handshake.begin(), bads[i].after_handshake.end());
+      raw->Write(c, out);
+    };
+  }
+  // Traffic between a and b in flight while the bad connections misbehave.
+  for (auto& raw : raws) raw->Connect(1, *Endpoint::Parse(kServer));
+  for (int i = 0; i < 3; ++i) {
+    a.client->Send(world.driver.now(), b.key(), Text("a" + std::to_string(i)));
+    b.client->Send(world.driver.now(), a.key(), Text("b" + std::to_string(i)));
+    world.driver.RunFor(Duration::Millis(7));
+  }
+  world.driver.RunFor(Duration::Seconds(1));
+  a.client->Send(world.driver.now(), b.key(), Text("after"));
+  world.driver.RunFor(Duration::Seconds(1));
+
+  EXPECT_EQ(b.ReceivedFrom(a.key()), (std::vector<std::string>{"a0", "a1", "a2", "after"}));
+  EXPECT_EQ(a.ReceivedFrom(b.key()), (std::vector<std::string>{"b0", "b1", "b2"}));
+  EXPECT_TRUE(a.client->connected());
+  EXPECT_TRUE(b.client->connected());
+  EXPECT_EQ(a.client->stats().connect_attempts, 1u);
+
+  auto errors = server.Events(SKind::kProtocolError);
+  ASSERT_EQ(errors.size(), bads.size());
+  for (size_t i = 0; i < bads.size(); ++i) {
+    EXPECT_TRUE(raws[i]->closed.count(1)) << bads[i].name;
+    bool found = false;
+    for (const auto& e : errors) found |= e.event.reason.find(bads[i].reason) != std::string::npos;
+    EXPECT_TRUE(found) << bads[i].name;
+  }
+  EXPECT_EQ(std::string(raws[3]->received[1].begin(), raws[3]->received[1].end())
+                .rfind("HTTP/1.1 426", 0),
+            0u);
+  // The three that had registered are also reported gone.
+  EXPECT_EQ(server.Events(SKind::kClientDisconnected).size(), 3u);
+  EXPECT_EQ(server.server->stats().protocol_errors, bads.size());
+  EXPECT_EQ(server.server->client_count(), 2u);
+}
+
+TEST(DerpServer, QueueOverflowIsDroppedAndCounted) {
+  DerpWorld world;
+  auto& server = world.AddServer(kServer, 1);
+  auto& a = world.AddClient("198.51.100.10:40000", 10, server);
+  auto& b = world.AddClient("198.51.100.11:40000", 11, server);
+  world.ConnectAll();
+  const ConnectionId b_conn = *world.driver.ServerConn(*b.client, b.client->connection());
+
+  server.server->HandleWriteBlocked(world.driver.now(), b_conn);
+  for (int i = 0; i < 40; ++i) a.client->Send(world.driver.now(), b.key(), Text(std::to_string(i)));
+  world.driver.RunFor(Duration::Seconds(1));
+  EXPECT_TRUE(b.Events(Kind::kReceived).empty());
+  EXPECT_EQ(server.server->stats().packets_dropped_queue_overflow, 8u);
+  EXPECT_EQ(server.server->FindClient(b.key())->queue_overflow_drops, 8u);
+  EXPECT_EQ(server.server->stats().packets_relayed, 0u);
+
+  server.server->HandleWritable(world.driver.now(), b_conn);
+  world.driver.RunFor(Duration::Seconds(1));
+  std::vector<std::string> expected;
+  for (int i = 0; i < 32; ++i) expected.push_back(std::to_string(i));
+  EXPECT_EQ(b.ReceivedFrom(a.key()), expected);
+  EXPECT_EQ(server.server->stats().packets_relayed, 32u);
+
+  // Unblocked again: nothing more is dropped.
+  for (int i = 0; i < 40; ++i) a.client->Send(world.driver.now(), b.key(), Text("more"));
+  world.driver.RunFor(Duration::Seconds(1));
+  EXPECT_EQ(b.ReceivedFrom(a.key()).size(), 72u);
+  EXPECT_EQ(server.server->stats().packets_dropped_queue_overflow, 8u);
+}
+
+TEST(DerpServer, KeepAliveEverySixtySecondsWithPerConnectionJitter) {
+  DerpWorld world;
+  auto& server = world.AddServer(kServer, 1);
+  std::vector<DerpClientHost*> clients;
+  for (int i = 0; i < 4; ++i) {
+    clients.push_back(&world.AddClient("198.51.100." + std::to_string(10 + i) + ":40000",
+                                       static_cast<uint64_t>(10 + i), server));
+  }
+  std::vector<std::vector<Timestamp>> arrivals(clients.size());
+  auto collect = world.driver.observer;
+  world.driver.observer = [&](Timestamp now) {
+    collect(now);
+    for (size_t i = 0; i < clients.size(); ++i) {
+      while (arrivals[i].size() < clients[i]->client->stats().keepalives_received) {
+        arrivals[i].push_back(now);
+      }
+    }
+  };
+  world.ConnectAll();
+  world.driver.RunFor(Duration::Seconds(600));
+
+  std::set<int64_t> periods;
+  for (size_t i = 0; i < clients.size(); ++i) {
+    const Timestamp connected = clients[i]->Events(Kind::kConnected).at(0).at;
+    ASSERT_GE(arrivals[i].size(), 9u);
+    Timestamp prev = connected;
+    for (Timestamp t : arrivals[i]) {
+      const Duration gap = t - prev;
+      EXPECT_GE(gap, Duration::Seconds(60));
+      EXPECT_LE(gap, Duration::Seconds(65));
+      prev = t;
+    }
+    periods.insert((arrivals[i][1] - arrivals[i][0]).nanos());
+    // Keepalives keep the client's idle timer from ever firing.
+    EXPECT_EQ(clients[i]->client->stats().connect_attempts, 1u);
+  }
+  EXPECT_EQ(periods.size(), clients.size()) << "jitter should differ between connections";
+  EXPECT_GE(server.server->stats().keepalives_sent, 36u);
+}
+
+TEST(DerpServer, PingIsEchoedAsPong) {
+  DerpWorld world;
+  auto& server = world.AddServer(kServer, 1);
+  auto& a = world.AddClient("198.51.100.10:40000", 10, server);
+  world.ConnectAll();
+  const PingData data = {9, 8, 7, 6, 5, 4, 3, 2};
+  ASSERT_TRUE(a.client->Ping(world.driver.now(), data));
+  world.driver.RunFor(Duration::Seconds(1));
+  auto pongs = a.Events(Kind::kPong);
+  ASSERT_EQ(pongs.size(), 1u);
+  EXPECT_EQ(pongs[0].event.data, Bytes(data.begin(), data.end()));
+  EXPECT_EQ(server.server->stats().pongs_sent, 1u);
+}
+
+TEST(DerpServer, NotePreferredIsRecorded) {
+  DerpWorld world;
+  auto& server = world.AddServer(kServer, 1);
+  auto& a = world.AddClient("198.51.100.10:40000", 10, server);
+  world.ConnectAll();
+  EXPECT_FALSE(server.server->FindClient(a.key())->preferred);
+  a.client->SetPreferred(world.driver.now(), true);
+  world.driver.RunFor(Duration::Seconds(1));
+  EXPECT_TRUE(server.server->FindClient(a.key())->preferred);
+  a.client->SetPreferred(world.driver.now(), false);
+  world.driver.RunFor(Duration::Seconds(1));
+  EXPECT_FALSE(server.server->FindClient(a.key())->preferred);
+}
+
+TEST(DerpServer, SilentConnectionTimesOutDuringHandshake) {
+  DerpWorld world;
+  auto& server = world.AddServer(kServer, 1);
+  RawStream mute;
+  world.driver.AddClient(*Endpoint::Parse("203.0.113.9:1"), mute);
+  mute.Connect(1, *Endpoint::Parse(kServer));
+  world.driver.RunFor(Duration::Seconds(9));
+  EXPECT_FALSE(mute.closed.count(1));
+  world.driver.RunFor(Duration::Seconds(2));
+  EXPECT_TRUE(mute.closed.count(1));
+  auto errors = server.Events(SKind::kProtocolError);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].event.reason.find("handshake not finished within 10s"), std::string::npos);
+  EXPECT_EQ(server.server->stats().handshake_timeouts, 1u);
+  EXPECT_FALSE(server.server->PollTimeout());
+}
+
+TEST(DerpServer, ForwardPacketFromAPlainClientIsRefused) {
+  DerpWorld world;
+  auto& server = world.AddServer(kServer, 1);
+  auto& b = world.AddClient("198.51.100.11:40000", 11, server);
+  world.ConnectAll();
+  DeterministicRandom rng(8);
+  auto key = NodePrivateKey::Generate(rng);
+  RawStream raw;
+  world.driver.AddClient(*Endpoint::Parse("203.0.113.9:1"), raw);
+  raw.on_connected = [&](ConnectionId c) {
+    Bytes out = RawHandshake(key, key.Public(), server.server->public_key(), rng);
+    AppendFrame(out, ForwardPacketFrame{key.Public(), b.key(), Bytes{1, 2}});
+    raw.Write(c, out);
+  };
+  raw.Connect(1, *Endpoint::Parse(kServer));
+  world.driver.RunFor(Duration::Seconds(1));
+  EXPECT_TRUE(raw.closed.count(1));
+  EXPECT_TRUE(b.Events(Kind::kReceived).empty());
+  EXPECT_NE(server.Events(SKind::kProtocolError).at(0).event.reason.find("not a mesh peer"),
+            std::string::npos);
+}
+
+TEST(DerpServer, UnknownFrameTypesAreSkipped) {
+  DerpWorld world;
+  auto& server = world.AddServer(kServer, 1);
+  auto& b = world.AddClient("198.51.100.11:40000", 11, server);
+  world.ConnectAll();
+  DeterministicRandom rng(8);
+  auto key = NodePrivateKey::Generate(rng);
+  RawStream raw;
+  world.driver.AddClient(*Endpoint::Parse("203.0.113.9:1"), raw);
+  raw.on_connected = [&](ConnectionId c) {
+    Bytes out = RawHandshake(key, key.Public(), server.server->public_key(), rng);
+    AppendFrame(out, static_cast<FrameType>(0x10), Bytes{});  // WatchConns, mesh-only
+    AppendFrame(out, static_cast<FrameType>(0x7f), Bytes{1, 2, 3});
+    AppendFrame(out, SendPacketFrame{b.key(), Bytes{'o', 'k'}});
+    raw.Write(c, out);
+  };
+  raw.Connect(1, *Endpoint::Parse(kServer));
+  world.driver.RunFor(Duration::Seconds(1));
+  EXPECT_FALSE(raw.closed.count(1));
+  EXPECT_EQ(b.ReceivedFrom(key.Public()), std::vector<std::string>{"ok"});
+  EXPECT_EQ(server.server->stats().unknown_frames, 2u);
+}
+
+TEST(DerpServer, RegionsAreIndependentServers) {
+  DerpWorld world;
+  auto& fra = world.AddServer("192.0.2.1:443", 1);
+  auto& nyc = world.AddServer("192.0.2.2:443", 2);
+  auto& a = world.AddClient("198.51.100.10:40000", 10, fra);
+  auto& b = world.AddClient("198.51.100.11:40000", 11, nyc);
+  world.ConnectAll();
+  EXPECT_NE(fra.server->public_key(), nyc.server->public_key());
+  EXPECT_EQ(fra.server->client_count(), 1u);
+  EXPECT_EQ(nyc.server->client_count(), 1u);
+  a.client->Send(world.driver.now(), b.key(), Text("cross-region"));
+  world.driver.RunFor(Duration::Seconds(1));
+  EXPECT_TRUE(b.Events(Kind::kReceived).empty());
+  ASSERT_EQ(PeerGones(a).size(), 1u);
+  EXPECT_EQ(PeerGones(a)[0].reason, PeerGoneReason::kNotHere);
+}
+
+}  // namespace
+}  // namespace derp
+}  // namespace punchlab

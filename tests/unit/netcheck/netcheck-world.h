@@ -1,0 +1,156 @@
+// A NetcheckClient behind a tiny test NAT, with StunServer machines as DERP
+// regions at modeled round-trip times, on the virtual-clock net.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "punchlab/netcheck/client.h"
+#include "punchlab/random.h"
+#include "punchlab/stun/server.h"
+#include "virtual-net.h"
+
+namespace punchlab {
+namespace netcheck_test {
+
+using netcheck::NetcheckClient;
+using netcheck::NetcheckConfig;
+using netcheck::NetcheckEvent;
+using netcheck::Region;
+using netcheck::RegionId;
+using netcheck::Report;
+
+const Endpoint kLocal(IpAddress::V4(10, 0, 0, 2), 41641);
+const IpAddress kPublicIp = IpAddress::V4(203, 0, 113, 7);
+const Endpoint kLocal6(*IpAddress::Parse("2001:db8:1::2"), 41641);
+
+// Test-only NAT in front of kLocal (IPv6 passes untouched). Easy: one
+// external port for every destination, the local port preserved
+// (endpoint-independent mapping). Hard: a fresh external port per destination
+// IP (address-dependent mapping), so each server sees a different endpoint.
+class TestNat {
+ public:
+  explicit TestNat(bool hard) : hard_(hard) {}
+
+  bool operator()(Transmit& t) {
+    if (t.source == kLocal) {
+      const IpAddress key = hard_ ? t.destination.ip : IpAddress();
+      auto it = mapping_.find(key);
+      if (it == mapping_.end()) {
+        const uint16_t port = hard_ ? next_port_++ : kLocal.port;
+        it = mapping_.emplace(key, port).first;
+        inbound_[port] = kLocal;
+      }
+      t.source = Endpoint(kPublicIp, it->second);
+      return true;
+    }
+    if (t.destination.ip == kPublicIp) {
+      auto it = inbound_.find(t.destination.port);
+      if (it == inbound_.end()) return false;
+      t.destination = it->second;
+    }
+    return true;
+  }
+
+ private:
+  bool hard_;
+  uint16_t next_port_ = 50000;
+  std::map<IpAddress, uint16_t> mapping_;
+  std::map<uint16_t, Endpoint> inbound_;
+};
+
+struct ServerSpec {
+  Endpoint at;
+  Duration rtt;
+};
+struct RegionSpec {
+  RegionId id;
+  std::string name;
+  std::vector<ServerSpec> servers;
+};
+
+struct World {
+  World(std::vector<RegionSpec> specs, bool hard_nat = false, uint64_t seed = 1,
+        NetcheckConfig config = {})
+      : rng(seed), client(rng, std::move(config)), nat(hard_nat) {
+    std::vector<Region> regions;
+    for (const RegionSpec& spec : specs) {
+      Region r{spec.id, spec.name, {}};
+      for (const ServerSpec& s : spec.servers) {
+        stun::StunServerConfig c;
+        c.primary = s.at;
+        servers.push_back(std::make_unique<stun::StunServer>(c));
+        net.Attach(servers.back().get(), {s.at});
+        rtt[s.at.ip] = s.rtt;
+        r.stun.push_back(s.at);
+      }
+      regions.push_back(std::move(r));
+    }
+    client.SetRegions(std::move(regions));
+    client.SetLocalEndpoints({kLocal});
+    net.Attach(&client, {kLocal, kLocal6});
+    net.nat = [this](Transmit& t) { return nat(t); };
+    net.delay = [this](const Transmit& t) -> std::optional<Duration> {
+      for (const IpAddress& ip : {t.source.ip, t.destination.ip}) {
+        auto it = rtt.find(ip);
+        if (it == rtt.end()) continue;
+        if (dropping.count(ip) != 0) return std::nullopt;
+        return it->second / 2;
+      }
+      return Duration::Zero();
+    };
+  }
+
+  // Starts a report now and runs `for_` of virtual time.
+  void RunReport(Duration for_ = Duration::Seconds(6)) {
+    client.StartReport(net.now());
+    net.Drain(&client);
+    net.RunUntil(net.now() + for_);
+  }
+
+  // Every event queued since the last call.
+  std::vector<NetcheckEvent> Events() {
+    std::vector<NetcheckEvent> out;
+    while (auto ev = client.PollEvent()) out.push_back(std::move(*ev));
+    return out;
+  }
+  // The reports among Events(); home changes go to `home_changes`.
+  std::vector<netcheck::Report> Reports() {
+    std::vector<netcheck::Report> out;
+    for (NetcheckEvent& ev : Events()) {
+      if (ev.kind == NetcheckEvent::Kind::kReportReady) {
+        out.push_back(std::move(*ev.report));
+      } else {
+        home_changes.push_back(*ev.home_change);
+      }
+    }
+    return out;
+  }
+  netcheck::Report OnlyReport() {
+    std::vector<netcheck::Report> r = Reports();
+    EXPECT_EQ(r.size(), 1u);
+    return r.empty() ? netcheck::Report() : r.front();
+  }
+
+  void SetRtt(const Endpoint& server, Duration d) { rtt[server.ip] = d; }
+  void Drop(const Endpoint& server) { dropping.insert(server.ip); }
+
+  DeterministicRandom rng;  // before `client`, which keeps a reference
+  NetcheckClient client;
+  VirtualNet net;
+  std::map<IpAddress, Duration> rtt;
+  std::set<IpAddress> dropping;
+  std::vector<netcheck::HomeRegionChange> home_changes;
+  TestNat nat;
+  std::vector<std::unique_ptr<stun::StunServer>> servers;
+};
+
+}  // namespace netcheck_test
+}  // namespace punchlab
