@@ -12,6 +12,12 @@ punchlab::IpAddress ToPunchlab(const Ipv6Address& a) {
   return punchlab::IpAddress::V6(b);
 }
 
+punchlab::IpAddress ToPunchlabIp(const Address& a) {
+  if (Ipv4Address::IsMatchingType(a)) return ToPunchlab(Ipv4Address::ConvertFrom(a));
+  if (Ipv6Address::IsMatchingType(a)) return ToPunchlab(Ipv6Address::ConvertFrom(a));
+  NS_FATAL_ERROR("not an IPv4/IPv6 address");
+}
+
 punchlab::Endpoint ToPunchlabEndpoint(const Address& a) {
   if (InetSocketAddress::IsMatchingType(a)) {
     InetSocketAddress in = InetSocketAddress::ConvertFrom(a);

@@ -15,6 +15,9 @@ namespace ns3 {
 
 punchlab::IpAddress ToPunchlab(const Ipv4Address& a);
 punchlab::IpAddress ToPunchlab(const Ipv6Address& a);
+// An Ipv4Address or Ipv6Address carried in an Address (as AddressValue
+// attributes hold them); anything else is a programming error.
+punchlab::IpAddress ToPunchlabIp(const Address& a);
 // InetSocketAddress or Inet6SocketAddress; anything else is a programming error.
 punchlab::Endpoint ToPunchlabEndpoint(const Address& a);
 punchlab::Timestamp ToPunchlab(const Time& t);
