@@ -1,0 +1,415 @@
+#include "model/nat-middlebox.h"
+
+#include <algorithm>
+
+#include "model/punchlab-ns3-convert.h"
+#include "ns3/abort.h"
+#include "ns3/inet-socket-address.h"
+#include "ns3/ipv4-route.h"
+#include "ns3/log.h"
+#include "ns3/output-stream-wrapper.h"
+#include "ns3/simulator.h"
+#include "ns3/trace-source-accessor.h"
+
+namespace ns3 {
+
+NS_LOG_COMPONENT_DEFINE("NatMiddlebox");
+NS_OBJECT_ENSURE_REGISTERED(NatMiddlebox);
+
+using punchlab::nat::Direction;
+using punchlab::nat::DropReason;
+using punchlab::nat::InboundResult;
+using punchlab::nat::OutboundResult;
+
+TypeId NatMiddlebox::GetTypeId() {
+  static TypeId tid =
+      TypeId("ns3::NatMiddlebox")
+          .SetParent<Ipv4RoutingProtocol>()
+          .SetGroupName("Punchlab")
+          .AddConstructor<NatMiddlebox>()
+          .AddTraceSource("Translated",
+                          "A packet forwarded translated (either direction), as it leaves.",
+                          MakeTraceSourceAccessor(&NatMiddlebox::m_translatedTrace),
+                          "ns3::NatMiddlebox::PacketTracedCallback")
+          .AddTraceSource("Hairpinned",
+                          "A packet from inside to an external address, looped back inside, "
+                          "as it leaves.",
+                          MakeTraceSourceAccessor(&NatMiddlebox::m_hairpinnedTrace),
+                          "ns3::NatMiddlebox::PacketTracedCallback")
+          .AddTraceSource("Filtered",
+                          "An inbound packet refused by the NAT's filtering or the firewall.",
+                          MakeTraceSourceAccessor(&NatMiddlebox::m_filteredTrace),
+                          "ns3::NatMiddlebox::PacketTracedCallback")
+          .AddTraceSource("PoolExhausted",
+                          "An outbound packet dropped because no external port was free.",
+                          MakeTraceSourceAccessor(&NatMiddlebox::m_poolExhaustedTrace),
+                          "ns3::NatMiddlebox::PacketTracedCallback")
+          .AddTraceSource("Drop", "Every packet the middlebox dropped, with the reason.",
+                          MakeTraceSourceAccessor(&NatMiddlebox::m_dropTrace),
+                          "ns3::NatMiddlebox::DropTracedCallback")
+          .AddTraceSource("Expired",
+                          "A mapping's idle timeout ran out: protocol number, inside and "
+                          "external endpoint.",
+                          MakeTraceSourceAccessor(&NatMiddlebox::m_expiredTrace),
+                          "ns3::NatMiddlebox::ExpiredTracedCallback");
+  return tid;
+}
+
+NatMiddlebox::NatMiddlebox() = default;
+NatMiddlebox::~NatMiddlebox() = default;
+
+void NatMiddlebox::DoDispose() {
+  m_expiryEvent.Cancel();
+  if (m_inner) m_inner->Dispose();
+  m_inner = nullptr;
+  m_ipv4 = nullptr;
+  Ipv4RoutingProtocol::DoDispose();
+}
+
+void NatMiddlebox::SetInnerRouting(Ptr<Ipv4RoutingProtocol> inner) { m_inner = inner; }
+void NatMiddlebox::AddInsideInterface(uint32_t interface) { m_inside.insert(interface); }
+void NatMiddlebox::AddOutsideInterface(uint32_t interface) { m_outside.insert(interface); }
+
+void NatMiddlebox::EnableNat(const punchlab::nat::NatConfig& config,
+                             const std::vector<Ipv4Address>& external,
+                             punchlab::DeterministicRandom random) {
+  std::vector<punchlab::IpAddress> pool;
+  for (const Ipv4Address& a : external) pool.push_back(ToPunchlab(a));
+  m_random = std::make_unique<punchlab::DeterministicRandom>(std::move(random));
+  m_nat = std::make_unique<punchlab::nat::NatTable>(config, std::move(pool), *m_random);
+  m_nat->SetExpiryObserver([this](punchlab::nat::Protocol protocol,
+                                  const punchlab::Endpoint& inside,
+                                  const punchlab::Endpoint& external_endpoint) {
+    OnMappingExpired(protocol, inside, external_endpoint);
+  });
+}
+
+void NatMiddlebox::EnableFirewall(const punchlab::nat::FirewallConfig& config) {
+  m_firewall = std::make_unique<punchlab::nat::Firewall>(config);
+}
+
+const punchlab::nat::NatTable& NatMiddlebox::GetNat() const {
+  NS_ABORT_MSG_UNLESS(m_nat, "NatMiddlebox::GetNat: this middlebox has no NAT");
+  return *m_nat;
+}
+
+const punchlab::nat::Firewall& NatMiddlebox::GetFirewall() const {
+  NS_ABORT_MSG_UNLESS(m_firewall, "NatMiddlebox::GetFirewall: this middlebox has no firewall");
+  return *m_firewall;
+}
+
+std::vector<Ipv4Address> NatMiddlebox::GetExternalAddresses() const {
+  std::vector<Ipv4Address> out;
+  if (m_nat) {
+    for (const punchlab::IpAddress& a : m_nat->external_addresses()) out.push_back(ToNs3Ipv4(a));
+  }
+  return out;
+}
+
+bool NatMiddlebox::IsExternal(Ipv4Address a) const {
+  return m_nat && m_nat->IsExternalAddress(ToPunchlab(a));
+}
+
+// --- Faults ---
+
+void NatMiddlebox::Reboot() {
+  NS_ABORT_MSG_UNLESS(m_nat, "NatMiddlebox::Reboot: this middlebox has no NAT");
+  m_nat->Reboot(ToPunchlab(Simulator::Now()));
+  ArmExpiryTimer();
+}
+
+void NatMiddlebox::RebootWithAddresses(std::vector<Ipv4Address> newExternal) {
+  NS_ABORT_MSG_UNLESS(m_nat, "NatMiddlebox::RebootWithAddresses: this middlebox has no NAT");
+  NS_ABORT_MSG_IF(newExternal.empty(), "NatMiddlebox::RebootWithAddresses: no addresses given");
+  NS_ABORT_MSG_IF(m_outside.empty(), "NatMiddlebox::RebootWithAddresses: no outside interface");
+  // Take the old external addresses off the outside interfaces and put the new
+  // ones on the first interface that had one, with the same mask.
+  uint32_t target = *m_outside.begin();
+  Ipv4Mask mask("/32");
+  bool found = false;
+  for (uint32_t interface : m_outside) {
+    for (uint32_t i = m_ipv4->GetNAddresses(interface); i-- > 0;) {
+      const Ipv4InterfaceAddress address = m_ipv4->GetAddress(interface, i);
+      if (!IsExternal(address.GetLocal())) continue;
+      if (!found) {
+        target = interface;
+        mask = address.GetMask();
+        found = true;
+      }
+      m_ipv4->RemoveAddress(interface, i);
+    }
+  }
+  std::vector<punchlab::IpAddress> pool;
+  for (const Ipv4Address& a : newExternal) {
+    m_ipv4->AddAddress(target, Ipv4InterfaceAddress(a, mask));
+    pool.push_back(ToPunchlab(a));
+  }
+  m_nat->Reboot(ToPunchlab(Simulator::Now()), std::move(pool));
+  ArmExpiryTimer();
+}
+
+void NatMiddlebox::SetMappingBehaviour(punchlab::nat::Dependence mapping) {
+  NS_ABORT_MSG_UNLESS(m_nat, "NatMiddlebox::SetMappingBehaviour: this middlebox has no NAT");
+  m_nat->SetMappingBehaviour(mapping);
+}
+
+void NatMiddlebox::BlockUdp(bool block) {
+  NS_ABORT_MSG_UNLESS(m_firewall, "NatMiddlebox::BlockUdp: this middlebox has no firewall");
+  m_firewall->BlockUdp(block);
+}
+
+// --- Packet path ---
+
+Ptr<Ipv4Route> NatMiddlebox::Lookup(const Ipv4Header& header) {
+  Socket::SocketErrno error;
+  return m_inner->RouteOutput(nullptr, header, nullptr, error);
+}
+
+bool NatMiddlebox::Forward(Ptr<Packet> packet, const Ipv4Header& header,
+                           UnicastForwardCallback& ucb) {
+  Ptr<Ipv4Route> route = Lookup(header);
+  if (!route) {
+    ++m_counters.not_routed;
+    Drop(packet, header, std::string("no-route"));
+    return false;
+  }
+  ucb(route, packet, header);
+  return true;
+}
+
+bool NatMiddlebox::RouteInput(Ptr<const Packet> p, const Ipv4Header& header,
+                              Ptr<const NetDevice> idev, UnicastForwardCallback ucb,
+                              MulticastForwardCallback mcb, LocalDeliverCallback lcb,
+                              ErrorCallback ecb) {
+  const int32_t iif = m_ipv4->GetInterfaceForDevice(idev);
+  const Ipv4Address dst = header.GetDestination();
+  if (iif >= 0 && !dst.IsBroadcast() && !dst.IsMulticast()) {
+    const uint32_t in = static_cast<uint32_t>(iif);
+    const bool inside = IsInside(in);
+    const bool outside = IsOutside(in);
+    if (IsExternal(dst) && (inside || outside)) {
+      if (inside) {
+        HandleOutbound(p, header, ucb);  // hairpin
+      } else {
+        HandleInbound(p, header, ucb);
+      }
+      return true;
+    }
+    if ((inside || outside) && !m_ipv4->IsDestinationAddress(dst, in)) {
+      Ptr<Ipv4Route> route = Lookup(header);
+      const int32_t out = route ? m_ipv4->GetInterfaceForDevice(route->GetOutputDevice()) : -1;
+      if (out >= 0 && inside && IsOutside(static_cast<uint32_t>(out))) {
+        if (m_nat) {
+          HandleOutbound(p, header, ucb);
+        } else {
+          HandleFiltered(p, header, Direction::kOutbound, ucb);
+        }
+        return true;
+      }
+      if (out >= 0 && outside && IsInside(static_cast<uint32_t>(out))) {
+        if (m_nat) {
+          ++m_counters.not_routed;
+          Drop(p, header, std::string("not-routed"));
+        } else {
+          HandleFiltered(p, header, Direction::kInbound, ucb);
+        }
+        return true;
+      }
+    }
+  }
+  return m_inner->RouteInput(p, header, idev, ucb, mcb, lcb, ecb);
+}
+
+bool NatMiddlebox::ParseOrDrop(Ptr<const Packet> p, const Ipv4Header& header, NatPacket* parsed) {
+  const NatParseStatus status = NatPacket::Parse(p, header, parsed);
+  if (status == NatParseStatus::kOk) return true;
+  DropUnparsed(p, header, status);
+  return false;
+}
+
+void NatMiddlebox::DropUnparsed(Ptr<const Packet> p, const Ipv4Header& header,
+                                NatParseStatus status) {
+  switch (status) {
+    case NatParseStatus::kOk:
+      return;
+    case NatParseStatus::kOtherProtocol:
+      ++m_counters.unsupported;
+      break;
+    case NatParseStatus::kFragment:
+      ++m_counters.fragments;
+      break;
+    case NatParseStatus::kMalformed:
+    case NatParseStatus::kBadChecksum:
+      ++m_counters.malformed;
+      break;
+  }
+  Drop(p, header, std::string(ToString(status)));
+}
+
+void NatMiddlebox::HandleOutbound(Ptr<const Packet> p, const Ipv4Header& header,
+                                  UnicastForwardCallback& ucb) {
+  NatPacket packet;
+  if (!ParseOrDrop(p, header, &packet)) return;
+  const punchlab::Timestamp now = ToPunchlab(Simulator::Now());
+  if (m_firewall) {
+    const DropReason refused = m_firewall->Outbound(now, packet.protocol(), packet.source(),
+                                                    packet.destination(), packet.tcpFlags());
+    if (refused != DropReason::kNone) {
+      ArmExpiryTimer();
+      Drop(p, header, refused);
+      return;
+    }
+  }
+  const OutboundResult result = m_nat->Outbound(now, packet.protocol(), packet.source(),
+                                                packet.destination(), packet.tcpFlags());
+  ArmExpiryTimer();
+  Ipv4Header out;
+  switch (result.verdict) {
+    case OutboundResult::Verdict::kDrop:
+      Drop(p, header, result.reason);
+      return;
+    case OutboundResult::Verdict::kTranslate: {
+      Ptr<Packet> translated = packet.Rewrite(result.external_src, packet.destination(), &out);
+      if (Forward(translated, out, ucb)) m_translatedTrace(out, translated);
+      return;
+    }
+    case OutboundResult::Verdict::kHairpin: {
+      Ptr<Packet> looped = packet.Rewrite(result.external_src, result.inside_dst, &out);
+      if (Forward(looped, out, ucb)) m_hairpinnedTrace(out, looped);
+      return;
+    }
+  }
+}
+
+void NatMiddlebox::HandleInbound(Ptr<const Packet> p, const Ipv4Header& header,
+                                 UnicastForwardCallback& ucb) {
+  NatPacket packet;
+  if (!ParseOrDrop(p, header, &packet)) return;
+  const punchlab::Timestamp now = ToPunchlab(Simulator::Now());
+  const InboundResult result = m_nat->Inbound(now, packet.protocol(), packet.source(),
+                                              packet.destination(), packet.tcpFlags());
+  if (result.verdict == InboundResult::Verdict::kDrop) {
+    ArmExpiryTimer();
+    Drop(p, header, result.reason);
+    return;
+  }
+  if (m_firewall) {
+    const DropReason refused = m_firewall->Inbound(now, packet.protocol(), packet.source(),
+                                                   result.inside_dst, packet.tcpFlags());
+    if (refused != DropReason::kNone) {
+      ArmExpiryTimer();
+      Drop(p, header, refused);
+      return;
+    }
+  }
+  ArmExpiryTimer();
+  Ipv4Header out;
+  Ptr<Packet> translated = packet.Rewrite(packet.source(), result.inside_dst, &out);
+  if (Forward(translated, out, ucb)) m_translatedTrace(out, translated);
+}
+
+void NatMiddlebox::HandleFiltered(Ptr<const Packet> p, const Ipv4Header& header, Direction dir,
+                                  UnicastForwardCallback& ucb) {
+  NatPacket packet;
+  const NatParseStatus status = NatPacket::Parse(p, header, &packet);
+  if (status == NatParseStatus::kOtherProtocol) {
+    Forward(p->Copy(), header, ucb);  // a firewall judges UDP and TCP only
+    return;
+  }
+  if (status != NatParseStatus::kOk) {
+    DropUnparsed(p, header, status);
+    return;
+  }
+  const punchlab::Timestamp now = ToPunchlab(Simulator::Now());
+  const DropReason refused =
+      dir == Direction::kOutbound
+          ? m_firewall->Outbound(now, packet.protocol(), packet.source(), packet.destination(),
+                                 packet.tcpFlags())
+          : m_firewall->Inbound(now, packet.protocol(), packet.source(), packet.destination(),
+                                packet.tcpFlags());
+  ArmExpiryTimer();
+  if (refused != DropReason::kNone) {
+    Drop(p, header, refused);
+    return;
+  }
+  Forward(p->Copy(), header, ucb);
+}
+
+void NatMiddlebox::Drop(Ptr<const Packet> p, const Ipv4Header& header, DropReason reason) {
+  if (reason == DropReason::kFiltered) m_filteredTrace(header, p);
+  if (reason == DropReason::kPoolExhausted) m_poolExhaustedTrace(header, p);
+  Drop(p, header, std::string(punchlab::nat::ToString(reason)));
+}
+
+void NatMiddlebox::Drop(Ptr<const Packet> p, const Ipv4Header& header, const std::string& reason) {
+  NS_LOG_LOGIC("drop " << header.GetSource() << " -> " << header.GetDestination() << ": "
+                       << reason);
+  m_dropTrace(header, p, reason);
+}
+
+// --- Expiry ---
+
+void NatMiddlebox::ArmExpiryTimer() {
+  punchlab::Timestamp next = punchlab::Timestamp::Max();
+  if (m_nat) next = std::min(next, m_nat->NextExpiry());
+  if (m_firewall) next = std::min(next, m_firewall->NextExpiry());
+  if (next == punchlab::Timestamp::Max()) {
+    m_expiryEvent.Cancel();
+    return;
+  }
+  const Time delay = ToNs3Delay(ToPunchlab(Simulator::Now()), next);
+  const Time at = Simulator::Now() + delay;
+  // An earlier pending wake-up is fine: it re-arms for what is left.
+  if (m_expiryEvent.IsRunning() && m_expiryEvent.GetTs() <= static_cast<uint64_t>(at.GetTimeStep())) {
+    return;
+  }
+  m_expiryEvent.Cancel();
+  m_expiryEvent = Simulator::Schedule(delay, &NatMiddlebox::OnExpiryTimer, this);
+}
+
+void NatMiddlebox::OnExpiryTimer() {
+  const punchlab::Timestamp now = ToPunchlab(Simulator::Now());
+  if (m_nat) m_nat->Expire(now);
+  if (m_firewall) m_firewall->Expire(now);
+  ArmExpiryTimer();
+}
+
+void NatMiddlebox::OnMappingExpired(punchlab::nat::Protocol protocol,
+                                    const punchlab::Endpoint& inside,
+                                    const punchlab::Endpoint& external) {
+  m_expiredTrace(static_cast<uint8_t>(protocol), ToNs3Address(inside), ToNs3Address(external));
+}
+
+// --- Delegation to the wrapped protocol ---
+
+Ptr<Ipv4Route> NatMiddlebox::RouteOutput(Ptr<Packet> p, const Ipv4Header& header,
+                                         Ptr<NetDevice> oif, Socket::SocketErrno& sockerr) {
+  return m_inner->RouteOutput(p, header, oif, sockerr);
+}
+
+void NatMiddlebox::NotifyInterfaceUp(uint32_t interface) { m_inner->NotifyInterfaceUp(interface); }
+
+void NatMiddlebox::NotifyInterfaceDown(uint32_t interface) {
+  m_inner->NotifyInterfaceDown(interface);
+}
+
+void NatMiddlebox::NotifyAddAddress(uint32_t interface, Ipv4InterfaceAddress address) {
+  m_inner->NotifyAddAddress(interface, address);
+}
+
+void NatMiddlebox::NotifyRemoveAddress(uint32_t interface, Ipv4InterfaceAddress address) {
+  m_inner->NotifyRemoveAddress(interface, address);
+}
+
+void NatMiddlebox::SetIpv4(Ptr<Ipv4> ipv4) { m_ipv4 = ipv4; }
+
+void NatMiddlebox::PrintRoutingTable(Ptr<OutputStreamWrapper> stream, Time::Unit unit) const {
+  *stream->GetStream() << "NatMiddlebox (inside";
+  for (uint32_t i : m_inside) *stream->GetStream() << " " << i;
+  *stream->GetStream() << ", outside";
+  for (uint32_t i : m_outside) *stream->GetStream() << " " << i;
+  *stream->GetStream() << ") wrapping:\n";
+  m_inner->PrintRoutingTable(stream, unit);
+}
+
+}  // namespace ns3

@@ -1,0 +1,168 @@
+// A NAT and/or stateful firewall on an ns-3 node, translating and filtering
+// real IPv4 UDP and TCP packets between its inside and outside interfaces.
+//
+// Hook: ns-3.37 has no netfilter, and Ipv4ListRouting delivers packets for
+// the node's own addresses before any routing protocol in the list sees them,
+// which would swallow inbound traffic to the NAT's external address. So the
+// middlebox is the node's top-level Ipv4RoutingProtocol and wraps the one the
+// node had (as ns-3's MPLS module does): RouteInput sees every received
+// packet first, translates what crosses between inside and outside, forwards
+// it with the unicast-forward callback along a route the wrapped protocol
+// picks, and hands everything else to the wrapped protocol unchanged.
+// Locally sent packets (RouteOutput) are not translated.
+//
+// What happens to a received packet:
+//  * inside -> outside (the wrapped routing sends it out an outside
+//    interface), or inside -> one of the NAT's external addresses (hairpin):
+//    firewall Outbound, then NAT Outbound; forwarded translated or dropped.
+//  * outside -> an external address: NAT Inbound, then firewall Inbound on the
+//    translated tuple. Without a mapping it is dropped and counted, not
+//    delivered to the node's own stack.
+//  * outside -> an inside address without translation: dropped (a NAT does
+//    not route into its private side); on a firewall-only node it is the
+//    inbound path and the firewall decides.
+//  * anything else (other interfaces, broadcast, the node's own addresses):
+//    the wrapped protocol.
+// IPv4 fragments and malformed UDP/TCP headers crossing the box are dropped
+// and counted; other IP protocols are dropped by the NAT (it cannot translate
+// them) and passed by a firewall-only box.
+//
+// With both on one box, the NAT's counters say what the NAT decided: an
+// inbound packet it translated may still be dropped by the firewall after it.
+//
+// Expiry runs on one simulator event at the core's NextExpiry(), so counters
+// and the Expired trace keep time even when no packets flow.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "model/nat-packet.h"
+#include "nat-core/firewall.h"
+#include "nat-core/nat-config.h"
+#include "nat-core/nat-table.h"
+#include "ns3/event-id.h"
+#include "ns3/ipv4-routing-protocol.h"
+#include "ns3/ipv4.h"
+#include "ns3/traced-callback.h"
+#include "punchlab/random.h"
+
+namespace ns3 {
+
+class NatMiddlebox : public Ipv4RoutingProtocol {
+ public:
+  static TypeId GetTypeId();
+  NatMiddlebox();
+  ~NatMiddlebox() override;
+
+  // Packets the middlebox refused or could not parse, beyond the core counters.
+  struct PacketCounters {
+    uint64_t malformed = 0;     // truncated/inconsistent UDP/TCP header or bad checksum
+    uint64_t fragments = 0;     // IPv4 fragments crossing the box
+    uint64_t unsupported = 0;   // other IP protocols crossing a NAT
+    uint64_t not_routed = 0;    // outside -> inside without translation, or no route
+  };
+
+  // --- Wiring (NatHelper does this) ---
+  // The routing protocol the node had; it keeps routing everything not translated.
+  // Ipv4StaticRoutingHelper::GetStaticRouting(ipv4) cannot see through the
+  // middlebox: reach the node's routes with
+  // Ipv4RoutingHelper::GetRouting<Ipv4StaticRouting>(box->GetInnerRouting()).
+  void SetInnerRouting(Ptr<Ipv4RoutingProtocol> inner);
+  Ptr<Ipv4RoutingProtocol> GetInnerRouting() const { return m_inner; }
+  void AddInsideInterface(uint32_t interface);
+  void AddOutsideInterface(uint32_t interface);
+  // Translate with `config`, using `external` (addresses of an outside
+  // interface) as the pool. Random ports are drawn from `random`.
+  void EnableNat(const punchlab::nat::NatConfig& config, const std::vector<Ipv4Address>& external,
+                 punchlab::DeterministicRandom random);
+  void EnableFirewall(const punchlab::nat::FirewallConfig& config);
+
+  // --- Faults, callable at any simulated time (e.g. via Simulator::Schedule) ---
+  // All mappings lost; with addresses, the outside interface trades its
+  // external addresses for these (same mask) and the NAT comes back on them.
+  void Reboot();
+  void RebootWithAddresses(std::vector<Ipv4Address> newExternal);
+  // New flows are mapped by `mapping`, live ones keep their mappings.
+  void SetMappingBehaviour(punchlab::nat::Dependence mapping);
+  void BlockUdp(bool block);
+
+  // --- Inspection ---
+  bool HasNat() const { return m_nat != nullptr; }
+  bool HasFirewall() const { return m_firewall != nullptr; }
+  const punchlab::nat::NatTable& GetNat() const;  // only if HasNat()
+  const punchlab::nat::Firewall& GetFirewall() const;  // only if HasFirewall()
+  const PacketCounters& GetPacketCounters() const { return m_counters; }
+  std::vector<Ipv4Address> GetExternalAddresses() const;
+
+  // --- Ipv4RoutingProtocol ---
+  Ptr<Ipv4Route> RouteOutput(Ptr<Packet> p, const Ipv4Header& header, Ptr<NetDevice> oif,
+                             Socket::SocketErrno& sockerr) override;
+  bool RouteInput(Ptr<const Packet> p, const Ipv4Header& header, Ptr<const NetDevice> idev,
+                  UnicastForwardCallback ucb, MulticastForwardCallback mcb,
+                  LocalDeliverCallback lcb, ErrorCallback ecb) override;
+  void NotifyInterfaceUp(uint32_t interface) override;
+  void NotifyInterfaceDown(uint32_t interface) override;
+  void NotifyAddAddress(uint32_t interface, Ipv4InterfaceAddress address) override;
+  void NotifyRemoveAddress(uint32_t interface, Ipv4InterfaceAddress address) override;
+  // Only remembers `ipv4`: the wrapped protocol is already bound to it.
+  void SetIpv4(Ptr<Ipv4> ipv4) override;
+  void PrintRoutingTable(Ptr<OutputStreamWrapper> stream,
+                         Time::Unit unit = Time::S) const override;
+
+  // Trace signatures. Packets are the payload after the IPv4 header.
+  typedef void (*PacketTracedCallback)(const Ipv4Header& header, Ptr<const Packet> packet);
+  typedef void (*DropTracedCallback)(const Ipv4Header& header, Ptr<const Packet> packet,
+                                     const std::string& reason);
+  typedef void (*ExpiredTracedCallback)(uint8_t protocol, const Address& inside,
+                                        const Address& external);
+
+ protected:
+  void DoDispose() override;
+
+ private:
+  // Forwards `packet` with `header` towards its destination; false if no route.
+  bool Forward(Ptr<Packet> packet, const Ipv4Header& header, UnicastForwardCallback& ucb);
+  Ptr<Ipv4Route> Lookup(const Ipv4Header& header);
+  bool IsInside(uint32_t interface) const { return m_inside.count(interface) != 0; }
+  bool IsOutside(uint32_t interface) const { return m_outside.count(interface) != 0; }
+  bool IsExternal(Ipv4Address a) const;
+
+  void HandleOutbound(Ptr<const Packet> p, const Ipv4Header& header, UnicastForwardCallback& ucb);
+  void HandleInbound(Ptr<const Packet> p, const Ipv4Header& header, UnicastForwardCallback& ucb);
+  // Firewall-only box: check and pass without translation.
+  void HandleFiltered(Ptr<const Packet> p, const Ipv4Header& header, punchlab::nat::Direction dir,
+                      UnicastForwardCallback& ucb);
+  // Parses for the box; false (after counting and tracing the drop) if it can't be translated.
+  bool ParseOrDrop(Ptr<const Packet> p, const Ipv4Header& header, NatPacket* parsed);
+  void DropUnparsed(Ptr<const Packet> p, const Ipv4Header& header, NatParseStatus status);
+  void Drop(Ptr<const Packet> p, const Ipv4Header& header, punchlab::nat::DropReason reason);
+  void Drop(Ptr<const Packet> p, const Ipv4Header& header, const std::string& reason);
+
+  void ArmExpiryTimer();
+  void OnExpiryTimer();
+  void OnMappingExpired(punchlab::nat::Protocol protocol, const punchlab::Endpoint& inside,
+                        const punchlab::Endpoint& external);
+
+  Ptr<Ipv4> m_ipv4;
+  Ptr<Ipv4RoutingProtocol> m_inner;
+  std::set<uint32_t> m_inside;
+  std::set<uint32_t> m_outside;
+  std::unique_ptr<punchlab::DeterministicRandom> m_random;  // before m_nat, which uses it
+  std::unique_ptr<punchlab::nat::NatTable> m_nat;
+  std::unique_ptr<punchlab::nat::Firewall> m_firewall;
+  PacketCounters m_counters;
+  EventId m_expiryEvent;
+
+  TracedCallback<const Ipv4Header&, Ptr<const Packet>> m_translatedTrace;
+  TracedCallback<const Ipv4Header&, Ptr<const Packet>> m_hairpinnedTrace;
+  TracedCallback<const Ipv4Header&, Ptr<const Packet>> m_filteredTrace;
+  TracedCallback<const Ipv4Header&, Ptr<const Packet>> m_poolExhaustedTrace;
+  TracedCallback<const Ipv4Header&, Ptr<const Packet>, const std::string&> m_dropTrace;
+  TracedCallback<uint8_t, const Address&, const Address&> m_expiredTrace;
+};
+
+}  // namespace ns3

@@ -1,0 +1,277 @@
+#include "nat-core/nat-table.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace punchlab {
+namespace nat {
+
+size_t NatTable::MappingKeyHash::operator()(const MappingKey& k) const noexcept {
+  size_t h = (static_cast<size_t>(k.protocol) << 8) | static_cast<size_t>(k.dependence);
+  h = HashCombine(h, std::hash<Endpoint>()(k.inside));
+  return HashCombine(h, std::hash<Endpoint>()(k.remote));
+}
+
+size_t NatTable::ExternalKeyHash::operator()(const ExternalKey& k) const noexcept {
+  return HashCombine(static_cast<size_t>(k.protocol), std::hash<Endpoint>()(k.external));
+}
+
+size_t NatTable::RemoteIpKeyHash::operator()(const RemoteIpKey& k) const noexcept {
+  return HashCombine(k.binding, std::hash<IpAddress>()(k.remote_ip));
+}
+
+NatTable::NatTable(NatConfig config, std::vector<IpAddress> external, RandomSource& rng)
+    : config_(config), external_(std::move(external)), rng_(rng), flows_(config.timeouts) {
+  ResetState();
+}
+
+void NatTable::ResetState() {
+  flows_.Clear();
+  pools_.assign(external_.size() * 2, PortPool(config_.port_range));
+  bindings_.clear();
+  free_bindings_.clear();
+  by_external_.clear();
+  mappings_.clear();
+  remote_ips_.clear();
+  paired_.clear();
+  next_pair_ = 0;
+  next_arbitrary_ = 0;
+}
+
+bool NatTable::IsExternalAddress(const IpAddress& ip) const {
+  return std::find(external_.begin(), external_.end(), ip) != external_.end();
+}
+
+size_t NatTable::PoolIndex(size_t ip_index, Protocol protocol) const {
+  return ip_index * 2 + (protocol == Protocol::kTcp ? 0 : 1);
+}
+
+NatTable::MappingKey NatTable::KeyFor(Dependence d, Protocol protocol, const Endpoint& inside,
+                                      const Endpoint& dst) {
+  MappingKey key{protocol, d, inside, Endpoint()};
+  if (d != Dependence::kEndpointIndependent) key.remote.ip = dst.ip;
+  if (d == Dependence::kAddressAndPortDependent) key.remote.port = dst.port;
+  return key;
+}
+
+void NatTable::Expire(Timestamp now) {
+  flows_.Expire(now, [this](const FlowKey& key, const FlowTracker::Flow& flow) {
+    OnFlowExpired(key, flow);
+  });
+}
+
+OutboundResult NatTable::Outbound(Timestamp now, Protocol protocol, const Endpoint& inside_src,
+                                  const Endpoint& dst, TcpFlags flags) {
+  Expire(now);
+  OutboundResult result;
+  const bool hairpin = IsExternalAddress(dst.ip);
+  if (hairpin && !config_.hairpin) {
+    ++counters_.hairpin_refused;
+    result.reason = DropReason::kHairpinOff;
+    return result;
+  }
+
+  const FlowKey flow_key{protocol, inside_src, dst};
+  uint32_t binding;
+  if (FlowTracker::Flow* flow = flows_.Find(flow_key)) {
+    binding = flow->owner;
+    flows_.Touch(now, flow_key, *flow, Direction::kOutbound, flags, true);
+  } else {
+    const MappingKey key = KeyFor(config_.mapping, protocol, inside_src, dst);
+    auto it = mappings_.find(key);
+    if (it != mappings_.end()) {
+      binding = it->second;
+    } else {
+      auto fresh = NewMapping(key, &result.reason);
+      if (!fresh) return result;
+      binding = *fresh;
+    }
+    flows_.Open(now, flow_key, binding, Direction::kOutbound, flags);
+    AddFlow(binding, dst);
+  }
+  result.external_src = bindings_[binding].external;
+
+  if (!hairpin) {
+    ++counters_.translated_outbound;
+    result.verdict = OutboundResult::Verdict::kTranslate;
+    return result;
+  }
+  // RFC 4787 REQ-9: the looped-back packet comes from the sender's external
+  // endpoint, and the destination binding's filter judges it like any inbound.
+  const InboundResult inbound = Admit(now, protocol, result.external_src, dst, flags);
+  if (inbound.verdict == InboundResult::Verdict::kDrop) {
+    result.reason = inbound.reason;
+    return result;
+  }
+  ++counters_.hairpinned;
+  result.verdict = OutboundResult::Verdict::kHairpin;
+  result.inside_dst = inbound.inside_dst;
+  return result;
+}
+
+InboundResult NatTable::Inbound(Timestamp now, Protocol protocol, const Endpoint& remote_src,
+                                const Endpoint& external_dst, TcpFlags flags) {
+  Expire(now);
+  InboundResult result = Admit(now, protocol, remote_src, external_dst, flags);
+  if (result.verdict == InboundResult::Verdict::kTranslate) ++counters_.translated_inbound;
+  return result;
+}
+
+InboundResult NatTable::Admit(Timestamp now, Protocol protocol, const Endpoint& remote_src,
+                              const Endpoint& external_dst, TcpFlags flags) {
+  InboundResult result;
+  auto it = by_external_.find(ExternalKey{protocol, external_dst});
+  if (it == by_external_.end()) {
+    ++counters_.no_mapping;
+    result.reason = DropReason::kNoMapping;
+    return result;
+  }
+  const uint32_t binding = it->second;
+  const Endpoint inside = bindings_[binding].inside;
+  const FlowKey flow_key{protocol, inside, remote_src};
+  FlowTracker::Flow* flow = flows_.Find(flow_key);
+  if (!FilterAdmits(binding, remote_src, flow)) {
+    ++counters_.filtered;
+    result.reason = DropReason::kFiltered;
+    return result;
+  }
+  const bool refresh = config_.refresh == Refresh::kBoth;
+  if (flow != nullptr && flow->owner == binding) {
+    flows_.Touch(now, flow_key, *flow, Direction::kInbound, flags, refresh);
+  } else if (flow == nullptr && refresh) {
+    flows_.Open(now, flow_key, binding, Direction::kInbound, flags);
+    AddFlow(binding, remote_src);
+  }
+  result.verdict = InboundResult::Verdict::kTranslate;
+  result.inside_dst = inside;
+  return result;
+}
+
+bool NatTable::FilterAdmits(uint32_t binding, const Endpoint& remote,
+                            const FlowTracker::Flow* flow) const {
+  switch (config_.filtering) {
+    case Dependence::kEndpointIndependent:
+      return true;
+    case Dependence::kAddressDependent:
+      return remote_ips_.count(RemoteIpKey{binding, remote.ip}) != 0;
+    case Dependence::kAddressAndPortDependent:
+      return flow != nullptr && flow->owner == binding;
+  }
+  return false;
+}
+
+std::optional<uint32_t> NatTable::NewMapping(const MappingKey& key, DropReason* reason) {
+  auto alloc = Allocate(key.inside, key.protocol, reason);
+  if (!alloc) return std::nullopt;
+  const Endpoint external(external_[alloc->pool / 2], alloc->port);
+
+  uint32_t index;
+  auto shared = by_external_.find(ExternalKey{key.protocol, external});
+  if (shared != by_external_.end()) {
+    index = shared->second;  // port preservation: this inside endpoint already holds it
+  } else {
+    if (free_bindings_.empty()) {
+      index = static_cast<uint32_t>(bindings_.size());
+      bindings_.emplace_back();
+    } else {
+      index = free_bindings_.back();
+      free_bindings_.pop_back();
+    }
+    Binding& b = bindings_[index];
+    b.protocol = key.protocol;
+    b.inside = key.inside;
+    b.external = external;
+    b.pool = alloc->pool;
+    b.flows = 0;
+    b.keys.clear();
+    pools_[alloc->pool].Hold(alloc->port, key.inside);
+    by_external_.emplace(ExternalKey{key.protocol, external}, index);
+  }
+  bindings_[index].keys.push_back(key);
+  mappings_.emplace(key, index);
+  ++counters_.mappings_created;
+  return index;
+}
+
+std::optional<NatTable::Allocation> NatTable::Allocate(const Endpoint& inside, Protocol protocol,
+                                                       DropReason* reason) {
+  // Candidate external addresses, in the order to try them.
+  std::vector<size_t> order;
+  if (config_.pooling == Pooling::kPaired) {
+    if (auto paired = PairedAddress(inside.ip)) order.push_back(*paired);
+  } else {
+    for (size_t i = 0; i < external_.size(); ++i) {
+      const size_t ip = (next_arbitrary_ + i) % external_.size();
+      if (external_[ip].family() == inside.ip.family()) order.push_back(ip);
+    }
+    next_arbitrary_ = external_.empty() ? 0 : (next_arbitrary_ + 1) % external_.size();
+  }
+  if (order.empty()) {
+    ++counters_.no_external_address;
+    *reason = DropReason::kNoExternalAddress;
+    return std::nullopt;
+  }
+  // With several addresses, a preserved port on any of them beats a fallback port.
+  if (config_.ports == PortAssignment::kPreserve) {
+    for (size_t ip : order) {
+      const size_t pool = PoolIndex(ip, protocol);
+      if (pools_[pool].CanTake(inside.port, inside)) return Allocation{pool, inside.port};
+    }
+  }
+  for (size_t ip : order) {
+    const size_t pool = PoolIndex(ip, protocol);
+    if (auto port = pools_[pool].Pick(inside, config_.ports, rng_)) {
+      return Allocation{pool, *port};
+    }
+  }
+  ++counters_.pool_exhausted;
+  *reason = DropReason::kPoolExhausted;
+  return std::nullopt;
+}
+
+std::optional<size_t> NatTable::PairedAddress(const IpAddress& inside_ip) {
+  auto it = paired_.find(inside_ip);
+  if (it != paired_.end()) return it->second;
+  // Pair new inside IPs round-robin over the addresses of their family.
+  for (size_t i = 0; i < external_.size(); ++i) {
+    const size_t ip = (next_pair_ + i) % external_.size();
+    if (external_[ip].family() != inside_ip.family()) continue;
+    next_pair_ = (ip + 1) % external_.size();
+    paired_.emplace(inside_ip, ip);
+    return ip;
+  }
+  return std::nullopt;
+}
+
+void NatTable::AddFlow(uint32_t binding, const Endpoint& remote) {
+  ++bindings_[binding].flows;
+  ++remote_ips_[RemoteIpKey{binding, remote.ip}];
+}
+
+void NatTable::OnFlowExpired(const FlowKey& key, const FlowTracker::Flow& flow) {
+  ++counters_.flows_expired;
+  const uint32_t index = flow.owner;
+  Binding& b = bindings_[index];
+  auto ips = remote_ips_.find(RemoteIpKey{index, key.remote.ip});
+  assert(ips != remote_ips_.end());
+  if (--ips->second == 0) remote_ips_.erase(ips);
+  if (--b.flows != 0) return;
+
+  counters_.mappings_expired += b.keys.size();
+  for (const MappingKey& k : b.keys) mappings_.erase(k);
+  by_external_.erase(ExternalKey{b.protocol, b.external});
+  pools_[b.pool].Release(b.external.port);
+  free_bindings_.push_back(index);
+  if (expiry_observer_) expiry_observer_(b.protocol, b.inside, b.external);
+}
+
+void NatTable::Reboot(Timestamp now, std::optional<std::vector<IpAddress>> new_external) {
+  Expire(now);
+  ++counters_.reboots;
+  counters_.mappings_lost += mappings_.size();
+  if (new_external) external_ = std::move(*new_external);
+  ResetState();
+}
+
+}  // namespace nat
+}  // namespace punchlab
