@@ -114,8 +114,8 @@ def test_turnutils_stunclient_reads_rfc5780_attributes_from_our_server(world):
     client = world.client.spawn(["turnutils_stunclient", A1])
     match, lines = netlab.wait_for_line(client, r"UDP reflexive addr: ([\d.]+):(\d+)$",
                                         PEER_TIMEOUT)
-    # See the xfail test below: after this first answer the client waits for
-    # a RESPONSE-PORT answer forever, so it is stopped here.
+    # Only the first answer's RFC 5780 attributes are checked here; the test
+    # that runs the client to completion checks steps 2 and 3.
     netlab.stop_process(client)
     assert match, lines
     assert match.group(1) == CLIENT
@@ -126,20 +126,30 @@ def test_turnutils_stunclient_reads_rfc5780_attributes_from_our_server(world):
     stop_our_server(server)
 
 
-@pytest.mark.xfail(strict=False, raises=AssertionError, reason=(
-    "turnutils_stunclient's RFC 5780 steps 2 and 3 send RESPONSE-PORT (0x0027) and PADDING "
-    "(0x0026) and wait, without a timeout, on local port + 1; our StunServer answers 420 "
-    "Unknown Attribute from the request's port instead"))
 def test_turnutils_stunclient_completes_rfc5780_exchange_with_our_server(world):
     require_tool("turnutils_stunclient", "coturn")
     server = world.start_our_server(alternate=True)
     try:
+        # After an answer with OTHER-ADDRESS the client sends step 2 with
+        # RESPONSE-PORT (its port + 1) and CHANGE-REQUEST, then step 3 with
+        # CHANGE-REQUEST and PADDING from that new port; it waits for each
+        # answer with no timeout of its own, so run_to_end bounds it.
         client = world.client.spawn(["turnutils_stunclient", A1])
         code, out, _ = run_to_end(client, PEER_TIMEOUT)
-        assert code == 0
-        assert "RFC 5780 response 3" in out
     finally:
-        stop_our_server(server)
+        stats = stop_our_server(server)
+    assert code == 0, out
+    for step in (1, 2, 3):
+        assert "RFC 5780 response %d" % step in out, out
+    found = reflexive_addresses(out)
+    assert found and all(ip == CLIENT for ip, _ in found), out
+    # Steps 1 and 2 leave from port X, step 3 from X + 1: step 2's answer
+    # reached X + 1, the RESPONSE-PORT, or the client would still be waiting.
+    ports = sorted({int(port) for _, port in found})
+    assert len(ports) == 2 and ports[1] == ports[0] + 1, out
+    # Steps 2 and 3 asked to change IP and port: answered from A2:P2.
+    assert "Response origin: : %s:%d" % (A2, ALT_PORT) in out, out
+    assert stats == {"requests": 3, "classic": 0, "answered": 3, "errors": 0, "changed": 2}, stats
 
 
 # --- our stun-probe against stund (Vovida 0.97 server) -----------------------
@@ -214,7 +224,7 @@ def test_our_probe_change_request_against_coturn_rfc5780(world):
 
 
 def test_coturn_client_completes_rfc5780_with_coturn_server(world):
-    """Control for the xfail above: the lab itself lets the exchange finish."""
+    """Control: coturn's own server completes the same exchange in this lab."""
     require_tool("turnutils_stunclient", "coturn")
     turnserver = start_turnserver(world, [A1, A2])
     client = world.client.spawn(["turnutils_stunclient", A1])

@@ -86,6 +86,8 @@ const char* AttributeName(uint16_t type) {
     case attr::kUnknownAttributes: return "UNKNOWN-ATTRIBUTES";
     case attr::kReflectedFrom: return "REFLECTED-FROM";
     case attr::kXorMappedAddress: return "XOR-MAPPED-ADDRESS";
+    case attr::kPadding: return "PADDING";
+    case attr::kResponsePort: return "RESPONSE-PORT";
     case attr::kXorMappedAddressAlt: return "XOR-MAPPED-ADDRESS (0x8020)";
     case attr::kSoftware: return "SOFTWARE";
     case attr::kFingerprint: return "FINGERPRINT";
@@ -309,6 +311,15 @@ DecodeResult DecodeMessage(ByteView d) {
         }
         break;
       }
+      case attr::kResponsePort: {
+        // Exactly 4: the port, then 2 bytes of padding inside the value.
+        if (v.size() != 4) return bad("is " + std::to_string(v.size()) + " bytes, expected 4");
+        if (!m.response_port) m.response_port = static_cast<uint16_t>((v[0] << 8) | v[1]);
+        break;
+      }
+      case attr::kPadding:
+        if (!m.padding) m.padding = static_cast<uint16_t>(v.size());
+        break;
       case attr::kErrorCode: {
         if (v.size() < 4) return bad("is " + std::to_string(v.size()) + " bytes, needs at least 4");
         const int klass = v[2] & 0x07;
@@ -382,6 +393,11 @@ Bytes EncodeMessage(const Message& m) {
     const uint8_t v[4] = {0, 0, 0, flags};
     a.Raw(attr::kChangeRequest, ByteView(v, 4));
   }
+  if (m.response_port) {
+    const uint8_t v[4] = {static_cast<uint8_t>(*m.response_port >> 8),
+                          static_cast<uint8_t>(*m.response_port), 0, 0};
+    a.Raw(attr::kResponsePort, ByteView(v, 4));
+  }
   if (m.username) a.Text(attr::kUsername, *m.username);
   if (m.error_code) {
     assert(m.error_code->code >= 300 && m.error_code->code <= 699);
@@ -398,6 +414,7 @@ Bytes EncodeMessage(const Message& m) {
     a.Raw(attr::kUnknownAttributes, v);
   }
   if (m.software) a.Text(attr::kSoftware, *m.software);
+  if (m.padding) a.Raw(attr::kPadding, Bytes(*m.padding));
   for (const RawAttribute& raw : m.other_attributes) a.Raw(raw.type, raw.value);
 
   if (m.fingerprint) {

@@ -1,12 +1,24 @@
 #include "punchlab/stun/server.h"
 
+#include <algorithm>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 namespace punchlab {
 namespace stun {
+namespace {
+
+// In 32 bits: 65535 rounds to 65536.
+uint32_t RoundUpTo4(uint16_t n) { return (uint32_t{n} + 3) & ~uint32_t{3}; }
+
+}  // namespace
 
 StunServer::StunServer(StunServerConfig config) : config_(std::move(config)) {
+  if (config_.padding_mtu > kMaxPaddingMtu) {
+    throw std::invalid_argument("STUN padding MTU " + std::to_string(config_.padding_mtu) +
+                                " exceeds " + std::to_string(kMaxPaddingMtu));
+  }
   if (config_.alternate) {
     const Endpoint& p = config_.primary;
     const Endpoint& a = *config_.alternate;
@@ -74,7 +86,7 @@ void StunServer::Answer(const Endpoint& local, const Endpoint& remote, const Mes
   resp.transaction_id = req.transaction_id;
 
   if (req.classic()) {
-    if (!req.unknown_required.empty() || !source) {
+    if (!req.unknown_required.empty() || !source || req.response_port || req.padding) {
       ++stats_.dropped_classic_unsupported;
       return;
     }
@@ -91,9 +103,18 @@ void StunServer::Answer(const Endpoint& local, const Endpoint& remote, const Mes
               req.unknown_required);
     return;
   }
+  if (req.response_port && req.padding) {
+    SendError(local, remote, req, error::kBadRequest,
+              "Bad Request: RESPONSE-PORT together with PADDING", {});
+    return;
+  }
   if (req.change_request && !config_.alternate) {
     SendError(local, remote, req, error::kUnknownAttribute, "Unknown Attribute",
               {attr::kChangeRequest});
+    return;
+  }
+  if (req.response_port == uint16_t{0}) {
+    SendError(local, remote, req, error::kBadRequest, "Bad Request: RESPONSE-PORT 0", {});
     return;
   }
   if (!source) {
@@ -106,8 +127,19 @@ void StunServer::Answer(const Endpoint& local, const Endpoint& remote, const Mes
   // A host on a wildcard bind may not know its own address: say nothing then.
   if (!source->ip.IsUnspecified()) resp.response_origin = *source;
   resp.other_address = other;
+  if (req.padding) {
+    // At most RoundUpTo4(kMaxPaddingMtu), so it fits 16 bits.
+    resp.padding = static_cast<uint16_t>(
+        std::min(RoundUpTo4(config_.padding_mtu), RoundUpTo4(*req.padding)));
+    ++stats_.padded_responses;
+  }
   if (*source != local) ++stats_.changed_responses;
-  Emit(*source, remote, std::move(resp));
+  Endpoint destination = remote;
+  if (req.response_port) {
+    destination.port = *req.response_port;
+    ++stats_.redirected_responses;
+  }
+  Emit(*source, destination, std::move(resp));
 }
 
 void StunServer::SendError(const Endpoint& local, const Endpoint& remote, const Message& req,

@@ -69,6 +69,21 @@ const char* kStundResponse =
     "0020000800019d857ec54875"
     "80220010566f766964612e6f726720302e393700";
 
+// Captured on loopback: coturn 4.6.1's turnutils_stunclient against our
+// server, RFC 5780 steps 2 and 3 (sent after a response with OTHER-ADDRESS).
+// Step 2: RESPONSE-PORT (its local port + 1), then CHANGE-REQUEST ip+port.
+const char* kCoturnResponsePortRequest =
+    "000100102112a44265867e68c5757fbed73188bc"
+    "002700049ea80000"   // RESPONSE-PORT 40616, 2 bytes of padding
+    "0003000400000006";  // CHANGE-REQUEST ip+port
+// Step 3: CHANGE-REQUEST ip+port, then PADDING of 1500 zero bytes (1532 bytes in all).
+std::string CoturnPaddingRequest() {
+  return "000105e82112a442a65d6c7e808df3983347d307"
+         "0003000400000006"
+         "002605dc" +
+         std::string(2 * 1500, '0');
+}
+
 TransactionId Rfc5769Id() {
   return TransactionId({0x21, 0x12, 0xA4, 0x42, 0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6, 0x86,
                         0xfa, 0x87, 0xdf, 0xae});
@@ -240,6 +255,69 @@ TEST(StunClassic, NoCookieMustBeClassicBinding) {
   EXPECT_TRUE(DecodeMessage(Hex("0111000001c548742ab2c90db9327c3d1e31c213")));
 }
 
+TEST(StunRfc5780, CoturnResponsePortRequest) {
+  DecodeResult r = DecodeMessage(Hex(kCoturnResponsePortRequest));
+  ASSERT_TRUE(r) << r.reason;
+  const Message& m = *r.message;
+  EXPECT_EQ(m.response_port, 40616);
+  EXPECT_EQ(m.change_request, (ChangeRequest{true, true}));
+  EXPECT_FALSE(m.padding);
+  // Understood now, so not a reason for 420.
+  EXPECT_TRUE(m.unknown_required.empty());
+  EXPECT_TRUE(m.other_attributes.empty());
+  // Our encoder writes CHANGE-REQUEST first; the attributes' bytes are coturn's.
+  EXPECT_EQ(ToHex(EncodeMessage(m)),
+            "000100102112a44265867e68c5757fbed73188bc"
+            "0003000400000006"
+            "002700049ea80000");
+}
+
+TEST(StunRfc5780, CoturnPaddingRequestReencodesByteForByte) {
+  const Bytes b = Hex(CoturnPaddingRequest());
+  ASSERT_EQ(b.size(), 1532u);
+  DecodeResult r = DecodeMessage(b);
+  ASSERT_TRUE(r) << r.reason;
+  EXPECT_EQ(r.message->padding, 1500);
+  EXPECT_EQ(r.message->change_request, (ChangeRequest{true, true}));
+  EXPECT_FALSE(r.message->response_port);
+  EXPECT_TRUE(r.message->unknown_required.empty());
+  EXPECT_EQ(EncodeMessage(*r.message), b);
+}
+
+TEST(StunRfc5780, PaddingKeepsOnlyItsLength) {
+  // 5 bytes of free-form PADDING (plus 3 of attribute padding) decode to a
+  // length; encoding writes zeros.
+  DecodeResult r = DecodeMessage(Hex(
+      "0101000c2112a442b7e7a701bc34d686fa87dfae"
+      "00260005ffeeddccbb000000"));
+  ASSERT_TRUE(r) << r.reason;
+  EXPECT_EQ(r.message->padding, 5);
+  EXPECT_EQ(ToHex(EncodeMessage(*r.message)),
+            "0101000c2112a442b7e7a701bc34d686fa87dfae"
+            "002600050000000000000000");
+}
+
+TEST(StunRfc5780, EncodeResponsePortAndPaddingBytes) {
+  Message m;
+  m.transaction_id = Rfc5769Id();
+  m.response_port = 0xBEEF;
+  m.padding = 8;
+  m.software.emplace("x");
+  // RESPONSE-PORT, SOFTWARE, then PADDING (after all modelled attributes).
+  EXPECT_EQ(ToHex(EncodeMessage(m)),
+            "0001001c2112a442b7e7a701bc34d686fa87dfae"
+            "00270004beef0000"
+            "8022000178000000"
+            "002600080000000000000000");
+  m.padding = 0;
+  m.software.reset();
+  m.response_port.reset();
+  EXPECT_EQ(ToHex(EncodeMessage(m)), "000100042112a442b7e7a701bc34d686fa87dfae00260000");
+  DecodeResult r = DecodeMessage(EncodeMessage(m));
+  ASSERT_TRUE(r) << r.reason;
+  EXPECT_EQ(r.message->padding, 0);
+}
+
 TEST(StunTransactionId, RandomIsModernAndDrawnFromSource) {
   DeterministicRandom a(1);
   DeterministicRandom b(1);
@@ -269,6 +347,8 @@ TEST(StunRoundTrip, EveryAttribute) {
         m.source_address = E("192.0.2.3:1", "[::1]:2");
         m.changed_address = E("192.0.2.4:2", "[fe80::1]:3");
         m.change_request = ChangeRequest{true, false};
+        m.response_port = 65535;
+        m.padding = 13;
         m.username = "user:name";
         m.error_code = ErrorCode{420, "Unknown Attribute"};
         m.unknown_attributes = {0x0024, 0x7777, 0x0001};
@@ -291,6 +371,8 @@ TEST(StunRoundTrip, EveryAttribute) {
         EXPECT_EQ(d.source_address, m.source_address);
         EXPECT_EQ(d.changed_address, m.changed_address);
         EXPECT_EQ(d.change_request, m.change_request);
+        EXPECT_EQ(d.response_port, m.response_port);
+        EXPECT_EQ(d.padding, m.padding);
         EXPECT_EQ(d.username, m.username);
         EXPECT_EQ(d.error_code, m.error_code);
         EXPECT_EQ(d.unknown_attributes, m.unknown_attributes);
@@ -392,6 +474,13 @@ TEST(StunDecode, MalformedRejectedWithReason) {
       {"change-request 8 bytes",
        "0001000c2112a442b7e7a701bc34d686fa87dfae000300080000000000000000",
        DecodeError::kBadAttribute},
+      {"response-port 2 bytes", "000100082112a442b7e7a701bc34d686fa87dfae002700029ea80000",
+       DecodeError::kBadAttribute},
+      {"response-port 8 bytes",
+       "0001000c2112a442b7e7a701bc34d686fa87dfae002700089ea8000000000000",
+       DecodeError::kBadAttribute},
+      {"padding overruns", "000100082112a442b7e7a701bc34d686fa87dfae0026000500000000",
+       DecodeError::kAttributeOverrun},
       {"error class 7", "011100082112a442b7e7a701bc34d686fa87dfae0009000400000700",
        DecodeError::kBadAttribute},
       {"error number 100", "011100082112a442b7e7a701bc34d686fa87dfae0009000400000464",
@@ -426,7 +515,8 @@ TEST(StunDecode, MalformedRejectedWithReason) {
 std::vector<Bytes> ValidSamples() {
   std::vector<Bytes> out;
   for (const char* h : {kRfc5769Request, kRfc5769V4Response, kRfc5769V6Response,
-                        kRfc5769LongTermRequest, kVovidaRequest, kStundResponse}) {
+                        kRfc5769LongTermRequest, kVovidaRequest, kStundResponse,
+                        kCoturnResponsePortRequest}) {
     out.push_back(Hex(h));
   }
   DeterministicRandom rng(11);
@@ -438,6 +528,8 @@ std::vector<Bytes> ValidSamples() {
   m.response_origin = Ep("192.0.2.1:3478");
   m.other_address = Ep("192.0.2.2:3479");
   m.change_request = ChangeRequest{true, true};
+  m.response_port = 40001;
+  m.padding = 7;
   m.error_code = ErrorCode{420, "Unknown Attribute"};
   m.unknown_attributes = {0x0024, 0x0025, 0x0026};
   m.software = "abcde";

@@ -65,6 +65,11 @@ TEST(StunServer, LocalEndpointsAndConfigChecks) {
   StunServerConfig mixed = Rfc5780Config();
   mixed.alternate = Endpoint(*IpAddress::Parse("2001:db8::2"), kP2);
   EXPECT_THROW(StunServer{mixed}, std::invalid_argument);
+  StunServerConfig huge_padding = Rfc5780Config();
+  huge_padding.padding_mtu = kMaxPaddingMtu + 1;
+  EXPECT_THROW(StunServer{huge_padding}, std::invalid_argument);
+  huge_padding.padding_mtu = kMaxPaddingMtu;
+  EXPECT_NO_THROW(StunServer{huge_padding});
 }
 
 TEST(StunServer, ModernResponseCarriesRfc5780Attributes) {
@@ -176,6 +181,155 @@ TEST(StunServer, UnknownRequiredAttributeIs420OptionalIsIgnored) {
   EXPECT_EQ(Decoded(Drain(s).at(0)).cls, MessageClass::kSuccessResponse);
 }
 
+// coturn's turnutils_stunclient, RFC 5780 step 2 (captured; see
+// message-test.cc): RESPONSE-PORT 40616 and CHANGE-REQUEST ip+port.
+const char* kCoturnResponsePortRequest =
+    "000100102112a44265867e68c5757fbed73188bc002700049ea800000003000400000006";
+
+Bytes RequestWith(RandomSource& rng, std::optional<uint16_t> response_port,
+                  std::optional<uint16_t> padding,
+                  std::optional<ChangeRequest> change = std::nullopt) {
+  Message m;
+  m.transaction_id = TransactionId::Random(rng);
+  m.response_port = response_port;
+  m.padding = padding;
+  m.change_request = change;
+  return EncodeMessage(m);
+}
+
+// RFC 5780 7.5: to the request's source IP, at RESPONSE-PORT; the mapped
+// address is still where the request came from.
+TEST(StunServer, ResponsePortSendsToSourceIpAtThatPort) {
+  StunServer s(Rfc5780Config());
+  Bytes req;
+  ASSERT_TRUE(FromHex(kCoturnResponsePortRequest, req));
+  s.HandleDatagram(Timestamp::Zero(), Endpoint(kA1, kP1), kClient, req);
+  auto ts = Drain(s);
+  ASSERT_EQ(ts.size(), 1u);
+  EXPECT_EQ(ts[0].source, Endpoint(kA2, kP2));
+  EXPECT_EQ(ts[0].destination, Endpoint(kClient.ip, 40616));
+  Message m = Decoded(ts[0]);
+  EXPECT_EQ(m.cls, MessageClass::kSuccessResponse);
+  EXPECT_EQ(m.xor_mapped_address, kClient);
+  EXPECT_EQ(m.mapped_address, kClient);
+  EXPECT_EQ(m.response_origin, Endpoint(kA2, kP2));
+  EXPECT_EQ(m.other_address, Endpoint(kA2, kP2));
+  EXPECT_FALSE(m.response_port);  // a request attribute, not echoed
+  EXPECT_FALSE(m.padding);
+  EXPECT_EQ(s.stats().redirected_responses, 1u);
+  EXPECT_EQ(s.stats().changed_responses, 1u);
+  EXPECT_EQ(s.stats().error_responses, 0u);
+}
+
+// RFC 5780 5: RESPONSE-PORT (and PADDING) make sense on a single-address server.
+TEST(StunServer, ResponsePortWithoutAlternate) {
+  DeterministicRandom rng(8);
+  StunServerConfig c;
+  c.primary = Endpoint(kA1, kP1);
+  StunServer s(c);
+  s.HandleDatagram(Timestamp::Zero(), c.primary, kClient, RequestWith(rng, 1, std::nullopt));
+  auto ts = Drain(s);
+  ASSERT_EQ(ts.size(), 1u);
+  EXPECT_EQ(ts[0].source, c.primary);
+  EXPECT_EQ(ts[0].destination, Endpoint(kClient.ip, 1));
+  Message m = Decoded(ts[0]);
+  EXPECT_EQ(m.xor_mapped_address, kClient);
+  EXPECT_FALSE(m.other_address);
+}
+
+// RFC 5780 6.1: PADDING in the request, PADDING in the response: MTU-sized,
+// rounded up to 4, but no longer than the request's own.
+TEST(StunServer, PaddingAnsweredWithPadding) {
+  DeterministicRandom rng(9);
+  StunServerConfig c = Rfc5780Config();
+  StunServer s(c);
+  // coturn's step 3: change ip+port with 1500 bytes of PADDING.
+  const Bytes big = RequestWith(rng, std::nullopt, 1500, ChangeRequest{true, true});
+  ASSERT_EQ(big.size(), 1532u);
+  s.HandleDatagram(Timestamp::Zero(), Endpoint(kA1, kP1), kClient, big);
+  auto ts = Drain(s);
+  ASSERT_EQ(ts.size(), 1u);
+  EXPECT_EQ(ts[0].source, Endpoint(kA2, kP2));
+  EXPECT_EQ(ts[0].destination, kClient);
+  Message m = Decoded(ts[0]);
+  EXPECT_EQ(m.cls, MessageClass::kSuccessResponse);
+  EXPECT_EQ(m.padding, 1500);
+  EXPECT_EQ(m.xor_mapped_address, kClient);
+  EXPECT_TRUE(m.fingerprint);
+  EXPECT_GT(ts[0].payload.size(), 1500u);
+
+  // A small PADDING gets a small one back (rounded up to 4): no amplifier.
+  s.HandleDatagram(Timestamp::Zero(), Endpoint(kA1, kP1), kClient,
+                   RequestWith(rng, std::nullopt, 5));
+  EXPECT_EQ(Decoded(Drain(s).at(0)).padding, 8);
+  s.HandleDatagram(Timestamp::Zero(), Endpoint(kA1, kP1), kClient,
+                   RequestWith(rng, std::nullopt, 0));
+  EXPECT_EQ(Decoded(Drain(s).at(0)).padding, 0);
+  // No PADDING asked, none sent.
+  s.HandleDatagram(Timestamp::Zero(), Endpoint(kA1, kP1), kClient, Request(rng));
+  EXPECT_FALSE(Decoded(Drain(s).at(0)).padding);
+  EXPECT_EQ(s.stats().padded_responses, 3u);
+
+  // A host that knows a smaller MTU: that, rounded up to a multiple of 4.
+  c.padding_mtu = 1401;
+  StunServer small(c);
+  small.HandleDatagram(Timestamp::Zero(), Endpoint(kA1, kP1), kClient,
+                       RequestWith(rng, std::nullopt, 1500));
+  EXPECT_EQ(Decoded(Drain(small).at(0)).padding, 1404);
+}
+
+// RFC 5780 6.1 / 7.5: RESPONSE-PORT with PADDING is a 400, sent (like every
+// error) to the request's source port, not to RESPONSE-PORT.
+TEST(StunServer, ResponsePortErrorsGoToTheSourcePort) {
+  DeterministicRandom rng(10);
+  StunServer s(Rfc5780Config());
+  const Endpoint at(kA2, kP1);
+  s.HandleDatagram(Timestamp::Zero(), at, kClient, RequestWith(rng, 40001, 1500));
+  auto ts = Drain(s);
+  ASSERT_EQ(ts.size(), 1u);
+  EXPECT_EQ(ts[0].source, at);
+  EXPECT_EQ(ts[0].destination, kClient);
+  Message e = Decoded(ts[0]);
+  EXPECT_EQ(e.cls, MessageClass::kErrorResponse);
+  ASSERT_TRUE(e.error_code);
+  EXPECT_EQ(e.error_code->code, 400);
+  EXPECT_FALSE(e.padding);
+
+  // RESPONSE-PORT 0 names no port.
+  s.HandleDatagram(Timestamp::Zero(), at, kClient, RequestWith(rng, 0, std::nullopt));
+  ts = Drain(s);
+  ASSERT_EQ(ts.size(), 1u);
+  EXPECT_EQ(ts[0].destination, kClient);
+  EXPECT_EQ(Decoded(ts[0]).error_code->code, 400);
+
+  // An unknown comprehension-required attribute next to RESPONSE-PORT: 420 to the source.
+  Message m;
+  m.transaction_id = TransactionId::Random(rng);
+  m.response_port = 40001;
+  m.other_attributes = {RawAttribute{0x0024, {0, 0, 0, 1}}};
+  s.HandleDatagram(Timestamp::Zero(), at, kClient, EncodeMessage(m));
+  ts = Drain(s);
+  ASSERT_EQ(ts.size(), 1u);
+  EXPECT_EQ(ts[0].destination, kClient);
+  e = Decoded(ts[0]);
+  EXPECT_EQ(e.error_code->code, 420);
+  EXPECT_EQ(e.unknown_attributes, std::vector<uint16_t>{0x0024});
+
+  // Without an alternate, CHANGE-REQUEST next to RESPONSE-PORT: 420 to the source.
+  StunServerConfig single;
+  single.primary = Endpoint(kA1, kP1);
+  StunServer one(single);
+  one.HandleDatagram(Timestamp::Zero(), single.primary, kClient,
+                     RequestWith(rng, 40001, std::nullopt, ChangeRequest{true, true}));
+  ts = Drain(one);
+  ASSERT_EQ(ts.size(), 1u);
+  EXPECT_EQ(ts[0].destination, kClient);
+  EXPECT_EQ(Decoded(ts[0]).unknown_attributes, std::vector<uint16_t>{attr::kChangeRequest});
+
+  EXPECT_EQ(s.stats().error_responses, 3u);
+  EXPECT_EQ(s.stats().redirected_responses, 0u);
+}
+
 // The exact request Debian's `stun` client sends for its test I, answered in
 // kind: 16-byte id echoed, MAPPED / SOURCE / CHANGED-ADDRESS, nothing else.
 TEST(StunServer, ClassicRequestAnsweredInKindByteForByte) {
@@ -223,7 +377,15 @@ TEST(StunServer, ClassicWithoutAlternateAnswersTestIAndDropsChanges) {
   ASSERT_TRUE(FromHex("0001000801c548742ab2c90db9327c3d1e31c2130077000400000000", req));
   s.HandleDatagram(Timestamp::Zero(), c.primary, kClient, req);
   EXPECT_TRUE(Drain(s).empty());
-  EXPECT_EQ(s.stats().dropped_classic_unsupported, 2u);
+  // RFC 3489 has no RESPONSE-PORT or PADDING: dropped likewise.
+  ASSERT_TRUE(FromHex(
+      "0001001001c548742ab2c90db9327c3d1e31c2130003000400000000002700049c410000", req));
+  s.HandleDatagram(Timestamp::Zero(), c.primary, kClient, req);
+  ASSERT_TRUE(FromHex(
+      "0001001001c548742ab2c90db9327c3d1e31c213000300040000000000260004ffffffff", req));
+  s.HandleDatagram(Timestamp::Zero(), c.primary, kClient, req);
+  EXPECT_TRUE(Drain(s).empty());
+  EXPECT_EQ(s.stats().dropped_classic_unsupported, 4u);
   EXPECT_EQ(s.stats().error_responses, 0u);
 }
 

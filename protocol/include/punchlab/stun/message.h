@@ -52,6 +52,8 @@ constexpr uint16_t kErrorCode = 0x0009;
 constexpr uint16_t kUnknownAttributes = 0x000A;
 constexpr uint16_t kReflectedFrom = 0x000B;  // RFC 3489 only; parsed, ignored
 constexpr uint16_t kXorMappedAddress = 0x0020;
+constexpr uint16_t kPadding = 0x0026;       // RFC 5780 7.6
+constexpr uint16_t kResponsePort = 0x0027;  // RFC 5780 7.5
 // Pre-RFC 5389 drafts' XOR-MAPPED-ADDRESS; Tailscale and Vovida stund still
 // send or accept it. Decoded into Message::xor_mapped_address.
 constexpr uint16_t kXorMappedAddressAlt = 0x8020;
@@ -141,6 +143,12 @@ struct Message {
   std::optional<Endpoint> source_address;   // RFC 3489
   std::optional<Endpoint> changed_address;  // RFC 3489
   std::optional<ChangeRequest> change_request;
+  // RESPONSE-PORT (RFC 5780 7.5): a 16-bit port followed by 2 bytes of padding.
+  std::optional<uint16_t> response_port;
+  // PADDING (RFC 5780 7.6): the value's length in bytes. Its content is
+  // free-form and meaningless, so decoding keeps only the length and encoding
+  // writes that many zero bytes.
+  std::optional<uint16_t> padding;
   std::optional<std::string> software;
   std::optional<std::string> username;
   std::optional<ErrorCode> error_code;
@@ -198,9 +206,11 @@ DecodeResult DecodeMessage(ByteView datagram);
 
 // Writes the header, the set fields (XOR-MAPPED-ADDRESS, MAPPED-ADDRESS,
 // RESPONSE-ORIGIN, OTHER-ADDRESS, SOURCE-ADDRESS, CHANGED-ADDRESS,
-// CHANGE-REQUEST, USERNAME, ERROR-CODE, UNKNOWN-ATTRIBUTES, SOFTWARE),
-// other_attributes, then FINGERPRINT if asked. Padding is zeros. Strings
-// longer than an attribute can carry are the caller's bug (asserted).
+// CHANGE-REQUEST, RESPONSE-PORT, USERNAME, ERROR-CODE, UNKNOWN-ATTRIBUTES,
+// SOFTWARE, PADDING), other_attributes, then FINGERPRINT if asked. Attribute
+// padding and PADDING's value are zeros. Strings longer than an attribute can
+// carry, and messages longer than the 16-bit length field, are the caller's
+// bug (asserted).
 Bytes EncodeMessage(const Message& m);
 
 // Cheap demultiplexing test for a socket shared with disco and data (see

@@ -6,12 +6,20 @@
 // alternate A2:P2 it listens on all four combinations A1:P1, A1:P2, A2:P1,
 // A2:P2 (LocalEndpoints(); the host binds each). A response leaves from the
 // endpoint the request arrived on, with the IP and/or port swapped to the
-// other one when CHANGE-REQUEST asks, and goes to the request's source.
+// other one when CHANGE-REQUEST asks, and goes to the request's source, or
+// to the source IP at the port a RESPONSE-PORT names (RFC 5780 7.5).
 //
 // Responses.
 //   modern:  XOR-MAPPED-ADDRESS and MAPPED-ADDRESS (RFC 5780 6.1 asks for
 //            both), RESPONSE-ORIGIN (the response's source), OTHER-ADDRESS
-//            (with an alternate), SOFTWARE, FINGERPRINT.
+//            (with an alternate), SOFTWARE, FINGERPRINT; PADDING when the
+//            request carried PADDING (RFC 5780 6.1: "MUST be included").
+//            Its length is the MTU (padding_mtu, rounded up to a multiple of
+//            4) as 6.1 recommends, but never more than the request's own
+//            PADDING: a response never much larger than its request makes
+//            the server useless as an amplifier towards a spoofed source.
+//            RESPONSE-PORT honoured with or without an alternate (RFC 5780 5
+//            allows RESPONSE-PORT and PADDING on single-address servers).
 //   classic: MAPPED-ADDRESS, SOURCE-ADDRESS, CHANGED-ADDRESS (with an
 //            alternate); the 16-byte id echoed. No FINGERPRINT (RFC 3489 has
 //            none) and no SOFTWARE: the Vovida client rejects a whole message
@@ -29,18 +37,30 @@
 //       RFC 5780 6.1 says "the server MUST generate an error response of type
 //       420", which tells the client "this server cannot do behaviour
 //       discovery" rather than "your request was malformed" (400);
+//   400 Bad Request when the request carries both RESPONSE-PORT and PADDING
+//       (RFC 5780 6.1 "MUST return an error response of type 400", 7.5 "MUST
+//       NOT process"; 10: this "prevents an amplification attack that is
+//       targeted at the originating address"), or RESPONSE-PORT 0 (no
+//       datagram can be sent to port 0);
 //   400 Bad Request when a change is requested but the request arrived on an
 //       endpoint that is none of LocalEndpoints() (e.g. a wildcard bind the
 //       host could not resolve), so the server cannot tell which one to swap.
+//   An error response always leaves from the endpoint the request arrived on
+//   for the request's source port, even when the request has RESPONSE-PORT:
+//   the request was not processed, and a client must expect errors there
+//   anyway (RFC 5780 5: it "MUST be prepared to receive a 420" to requests
+//   with RESPONSE-PORT, which servers need not support).
 // Classic requests never get an error response: the Vovida client counts ANY
 // message carrying its test's id as "the server answered this test" (it does
 // not look at the type), so an error would make it report a wrong NAT type.
 // Like stund, the server answers a classic CHANGE-REQUEST with no flags
 // normally, and silently drops (and counts) what it cannot honour: a change
-// without an alternate, or unknown comprehension-required attributes.
+// without an alternate, unknown comprehension-required attributes, and the
+// RFC 5780 RESPONSE-PORT / PADDING, which RFC 3489 does not have.
 // Everything else (undecodable datagrams, responses, indications, methods
 // other than Binding) is dropped and counted. A response only ever goes to the
-// request's source (RFC 3489's RESPONSE-ADDRESS is ignored): no reflection.
+// request's source IP (RFC 3489's RESPONSE-ADDRESS, which could name any
+// host, is ignored): no reflection towards third parties.
 //
 // Stateless and timer-free: PollTimeout() is always nullopt. A DERP server
 // that "also answers STUN" hosts one of these on its UDP port.
@@ -66,7 +86,16 @@ struct StunServerConfig {
   std::optional<Endpoint> alternate;
   std::string software = "punchlab";  // empty: no SOFTWARE attribute
   bool fingerprint = true;             // FINGERPRINT on modern responses
+  // MTU of the outgoing interface, for PADDING in responses (see above); the
+  // host sets it when it knows better than Ethernet's 1500. At most
+  // kMaxPaddingMtu, else the constructor throws std::invalid_argument.
+  uint16_t padding_mtu = 1500;
 };
+
+// RFC 5780 7.6: PADDING must not take the IP datagram past 64 KiB. 64000
+// leaves room for the IP, UDP and STUN headers and every other attribute a
+// response carries (the longest, SOFTWARE, is at most 767 bytes).
+constexpr uint16_t kMaxPaddingMtu = 64000;
 
 struct StunServerStats {
   uint64_t requests = 0;          // well-formed binding requests received
@@ -74,6 +103,8 @@ struct StunServerStats {
   uint64_t success_responses = 0;
   uint64_t error_responses = 0;
   uint64_t changed_responses = 0;  // answered from a swapped IP and/or port
+  uint64_t redirected_responses = 0;  // sent to a RESPONSE-PORT, not the source port
+  uint64_t padded_responses = 0;      // carrying PADDING
   uint64_t dropped_malformed = 0;
   uint64_t dropped_not_request = 0;  // responses, indications, other methods
   // Classic requests the server cannot honour (see "Errors" above).
