@@ -2,7 +2,6 @@
 
 #include <functional>
 
-#include "nat-core/duration-text.h"
 
 namespace punchlab {
 namespace nat {
@@ -106,7 +105,7 @@ bool ParsePortRange(std::string_view text, PortRange& out) {
 }
 
 bool ParseTimeout(std::string_view text, Duration& out) {
-  auto d = ParseDuration(text);
+  auto d = Duration::Parse(text);
   if (!d || *d <= Duration::Zero()) return false;
   out = *d;
   return true;

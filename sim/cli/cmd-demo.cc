@@ -3,9 +3,8 @@
 // router, then asks for an answer from the server's other address and port.
 #include <boost/program_options.hpp>
 
-#include <charconv>
-#include <cmath>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -24,24 +23,14 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// "20ms", "1.5s", "250us", "0ms": a non-negative decimal with its unit, at
-// most a minute (anything longer is a typo, not a network).
+// At most a minute: anything longer is a typo, not a network.
 ns3::Time ParseLatency(const std::string& flag, const std::string& text) {
-  const size_t unitAt = text.find_first_not_of("0123456789.");
-  const std::string number = text.substr(0, unitAt);
-  const std::string unit = unitAt == std::string::npos ? "" : text.substr(unitAt);
-  const double scale = unit == "s" ? 1e9 : unit == "ms" ? 1e6 : unit == "us" ? 1e3
-                                                        : unit == "ns" ? 1 : 0;
-  double value = 0;
-  const char* end = number.data() + number.size();
-  const auto parsed = std::from_chars(number.data(), end, value);
-  if (scale == 0 || number.empty() || number.front() == '.' || number.back() == '.' ||
-      parsed.ec != std::errc() || parsed.ptr != end) {
-    throw UsageError(flag + ": '" + text + "' is not a duration (write e.g. 20ms, 1.5s, 250us)");
+  const std::optional<punchlab::Duration> d = punchlab::Duration::Parse(text);
+  if (!d) throw UsageError(flag + ": '" + text + "' is not a duration (write e.g. 20ms, 1.5s, 250us)");
+  if (*d > punchlab::Duration::Seconds(60)) {
+    throw UsageError(flag + ": '" + text + "' is longer than a minute");
   }
-  const double nanos = value * scale;
-  if (nanos > 60e9) throw UsageError(flag + ": '" + text + "' is longer than a minute");
-  return ns3::NanoSeconds(std::llround(nanos));
+  return ns3::NanoSeconds(d->nanos());
 }
 
 int RunDemo(const std::vector<std::string>& argv) {

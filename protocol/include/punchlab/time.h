@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace punchlab {
 
@@ -39,6 +41,11 @@ class Duration {
 
   // "1.5s", "250ms", "20us", "7ns": shortest exact unit, for logs and JSON.
   std::string ToString() const;
+  // The inverse, as people write durations in flags, NAT specs and scenarios:
+  // a non-negative decimal and a unit (ns, us, ms, s, m, h), e.g. "30s",
+  // "1.5s", "250ms". Exact: the value must be a whole number of nanoseconds.
+  // nullopt for anything else (no sign, no spaces, no missing unit, no overflow).
+  static std::optional<Duration> Parse(std::string_view text);
 
  private:
   constexpr explicit Duration(int64_t ns) : ns_(ns) {}

@@ -19,6 +19,29 @@ TEST(Duration, ArithmeticAndText) {
   EXPECT_LT(Timestamp::FromNanos(5), Timestamp::Max());
 }
 
+TEST(Duration, ParsesWhatPeopleWrite) {
+  EXPECT_EQ(Duration::Parse("30s"), Duration::Seconds(30));
+  EXPECT_EQ(Duration::Parse("250ms"), Duration::Millis(250));
+  EXPECT_EQ(Duration::Parse("20us"), Duration::Micros(20));
+  EXPECT_EQ(Duration::Parse("7ns"), Duration::Nanos(7));
+  EXPECT_EQ(Duration::Parse("4m"), Duration::Seconds(240));
+  EXPECT_EQ(Duration::Parse("2h"), Duration::Seconds(7200));
+  EXPECT_EQ(Duration::Parse("0s"), Duration::Zero());
+  EXPECT_EQ(Duration::Parse("1.5s"), Duration::Millis(1500));
+  EXPECT_EQ(Duration::Parse("0.25ms"), Duration::Micros(250));
+  EXPECT_EQ(Duration::Parse("1.000000001s"), Duration::Nanos(1000000001));
+  EXPECT_EQ(Duration::Parse("2.50us"), Duration::Nanos(2500));
+  for (const char* bad : {"", "s", "30", "30 s", "-1s", "30sec", "1d", " 30s", "1.s", ".5s",
+                          "1..5s", "1.5ns", "0.0001us", "99999999999999999999s",
+                          "9223372036854775807h", "1e3ms"}) {
+    EXPECT_FALSE(Duration::Parse(bad)) << bad;
+  }
+  // ToString's output reads back.
+  for (Duration d : {Duration::Seconds(7440), Duration::Millis(1500), Duration::Nanos(3)}) {
+    EXPECT_EQ(Duration::Parse(d.ToString()), d);
+  }
+}
+
 TEST(IpAddress, ParsesAndFormatsV4) {
   auto a = IpAddress::Parse("192.0.2.1");
   ASSERT_TRUE(a);

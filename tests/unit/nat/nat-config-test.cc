@@ -1,6 +1,5 @@
 #include <gtest/gtest.h>
 
-#include "nat-core/duration-text.h"
 #include "nat-core/nat-config.h"
 
 namespace punchlab {
@@ -169,24 +168,6 @@ TEST(NatSpec, ErrorsNameTheBadItemAndTheValidChoices) {
   EXPECT_NE(ErrorOf("").find("empty NAT spec"), std::string::npos);
   EXPECT_NE(ErrorOf("symmetric,,hairpin=on").find("empty item"), std::string::npos);
   EXPECT_NE(ErrorOf("symmetric,").find("empty item"), std::string::npos);
-}
-
-TEST(DurationText, ParsesIntegerWithUnit) {
-  EXPECT_EQ(ParseDuration("30s"), Duration::Seconds(30));
-  EXPECT_EQ(ParseDuration("250ms"), Duration::Millis(250));
-  EXPECT_EQ(ParseDuration("20us"), Duration::Micros(20));
-  EXPECT_EQ(ParseDuration("7ns"), Duration::Nanos(7));
-  EXPECT_EQ(ParseDuration("4m"), Duration::Seconds(240));
-  EXPECT_EQ(ParseDuration("2h"), Duration::Seconds(7200));
-  EXPECT_EQ(ParseDuration("0s"), Duration::Zero());
-  for (const char* bad : {"", "s", "30", "30 s", "-1s", "1.5s", "30sec", "1d", " 30s",
-                          "99999999999999999999s", "9223372036854775807h"}) {
-    EXPECT_FALSE(ParseDuration(bad)) << bad;
-  }
-  // Duration::ToString's output reads back.
-  for (Duration d : {Duration::Seconds(7440), Duration::Millis(1500), Duration::Nanos(3)}) {
-    EXPECT_EQ(ParseDuration(d.ToString()), d);
-  }
 }
 
 }  // namespace
