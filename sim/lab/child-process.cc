@@ -1,0 +1,223 @@
+#include "lab/child-process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include "lab/interrupt.h"
+#include "lab/lab-error.h"
+#include "realio/monotonic-clock.h"
+
+namespace punchlab::lab {
+namespace {
+
+// How often WaitForLine looks at the output again: output has no readiness
+// signal of its own when it goes to a memory file.
+constexpr Duration kOutputPollInterval = Duration::Millis(20);
+
+std::string ErrnoText(int error) { return std::strerror(error); }
+
+realio::UniqueFd MemoryFile(const char* name) {
+  realio::UniqueFd fd(memfd_create(name, MFD_CLOEXEC));
+  if (!fd.valid()) throw LabError(std::string("memfd_create: ") + ErrnoText(errno));
+  return fd;
+}
+
+realio::UniqueFd InputFile(const std::string& input) {
+  if (input.empty()) return realio::UniqueFd(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  realio::UniqueFd fd = MemoryFile("lab-stdin");
+  size_t written = 0;
+  while (written < input.size()) {
+    const ssize_t n = write(fd.get(), input.data() + written, input.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw LabError(std::string("writing a child's stdin: ") + ErrnoText(errno));
+    written += static_cast<size_t>(n);
+  }
+  lseek(fd.get(), 0, SEEK_SET);
+  return fd;
+}
+
+std::string ReadAll(int fd) {
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || st.st_size <= 0) return {};
+  std::string out(static_cast<size_t>(st.st_size), '\0');
+  size_t got = 0;
+  while (got < out.size()) {
+    const ssize_t n = pread(fd, out.data() + got, out.size() - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  out.resize(got);
+  return out;
+}
+
+int ToPollMillis(Duration d) {
+  const int64_t ms = (d.nanos() + 999999) / 1000000;
+  return static_cast<int>(std::clamp<int64_t>(ms, 0, 60000));
+}
+
+}  // namespace
+
+std::string JoinCommand(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const std::string& arg : argv) {
+    if (!out.empty()) out += ' ';
+    out += arg;
+  }
+  return out;
+}
+
+ChildProcess::ChildProcess(std::vector<std::string> argv, const std::string& input)
+    : argv_(std::move(argv)) {
+  if (argv_.empty()) throw LabError("cannot start an empty command");
+  realio::UniqueFd in = InputFile(input);
+  if (!in.valid()) throw LabError("open /dev/null: " + ErrnoText(errno));
+  stdout_ = MemoryFile("lab-stdout");
+  stderr_ = MemoryFile("lab-stderr");
+  // The child reports a failed exec through this pipe; a successful exec
+  // closes it (O_CLOEXEC) and the parent reads end-of-file.
+  int exec_pipe[2];
+  if (pipe2(exec_pipe, O_CLOEXEC) != 0) throw LabError("pipe2: " + ErrnoText(errno));
+  realio::UniqueFd exec_read(exec_pipe[0]);
+  realio::UniqueFd exec_write(exec_pipe[1]);
+  // Built before fork: the child may only make async-signal-safe calls.
+  std::vector<char*> args;
+  for (std::string& arg : argv_) args.push_back(arg.data());
+  args.push_back(nullptr);
+
+  pid_ = fork();
+  if (pid_ < 0) throw LabError("fork for '" + command() + "': " + ErrnoText(errno));
+  if (pid_ == 0) {
+    setsid();
+    dup2(in.get(), STDIN_FILENO);
+    dup2(stdout_.get(), STDOUT_FILENO);
+    dup2(stderr_.get(), STDERR_FILENO);
+    execvp(args[0], args.data());
+    const int error = errno;
+    [[maybe_unused]] const ssize_t n = write(exec_write.get(), &error, sizeof error);
+    _exit(127);
+  }
+  exec_write.Reset();
+  int exec_error = 0;
+  ssize_t n;
+  do {
+    n = read(exec_read.get(), &exec_error, sizeof exec_error);
+  } while (n < 0 && errno == EINTR);
+  if (n == static_cast<ssize_t>(sizeof exec_error)) {
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+    throw LabError("cannot run '" + command() + "': " + ErrnoText(exec_error));
+  }
+  pidfd_ = realio::UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, pid_, 0)));
+  if (!pidfd_.valid()) {
+    const int error = errno;
+    Signal(SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+    throw LabError("pidfd_open for '" + command() + "': " + ErrnoText(error));
+  }
+}
+
+ChildProcess::~ChildProcess() {
+  try {
+    Stop();
+  } catch (...) {
+    // A destructor must not throw; Stop only fails on a broken system.
+  }
+}
+
+std::string ChildProcess::Stdout() const { return ReadAll(stdout_.get()); }
+
+std::string ChildProcess::Stderr() const { return ReadAll(stderr_.get()); }
+
+bool ChildProcess::Reap() {
+  if (pid_ < 0 || exit_code_ >= 0) return true;
+  int status = 0;
+  pid_t r;
+  do {
+    r = waitpid(pid_, &status, WNOHANG);
+  } while (r < 0 && errno == EINTR);
+  if (r != pid_) return false;
+  if (WIFSIGNALED(status)) {
+    term_signal_ = WTERMSIG(status);
+    exit_code_ = 128 + term_signal_;
+  } else {
+    exit_code_ = WEXITSTATUS(status);
+  }
+  return true;
+}
+
+bool ChildProcess::exited() { return Reap(); }
+
+std::string ChildProcess::DescribeStatus() const {
+  if (exit_code_ < 0) return "running";
+  if (term_signal_ != 0) return "killed by signal " + std::to_string(term_signal_);
+  return "exit " + std::to_string(exit_code_);
+}
+
+void ChildProcess::PollOnce(Duration timeout, bool interruptible) {
+  pollfd fds[2] = {{pidfd_.get(), POLLIN, 0}, {InterruptFd(), POLLIN, 0}};
+  const nfds_t count = interruptible && InterruptFd() >= 0 ? 2 : 1;
+  // EINTR (a signal) simply ends this round; the caller looks again.
+  poll(fds, count, ToPollMillis(timeout));
+  if (interruptible) ThrowIfInterrupted();
+}
+
+bool ChildProcess::WaitExit(Duration timeout, bool interruptible) {
+  const Timestamp deadline = realio::MonotonicNow() + timeout;
+  while (true) {
+    if (Reap()) return true;
+    if (interruptible) ThrowIfInterrupted();
+    const Timestamp now = realio::MonotonicNow();
+    if (now >= deadline) return false;
+    PollOnce(deadline - now, interruptible);
+  }
+}
+
+std::string ChildProcess::WaitForLine(const std::regex& pattern, Duration timeout) {
+  const Timestamp deadline = realio::MonotonicNow() + timeout;
+  while (true) {
+    // Look before reaping: a process may print the line and exit at once.
+    const bool gone = Reap();
+    const std::string out = Stdout();
+    size_t start = 0;
+    for (size_t end; (end = out.find('\n', start)) != std::string::npos; start = end + 1) {
+      const std::string line = out.substr(start, end - start);
+      if (std::regex_search(line, pattern)) return line;
+    }
+    const Timestamp now = realio::MonotonicNow();
+    if (gone || now >= deadline) {
+      const std::string why =
+          gone ? "ended (" + DescribeStatus() + ")" : "is still running after " + timeout.ToString();
+      throw LabError("'" + command() + "' " + why + " without printing the expected line; stdout: " +
+                     out + " stderr: " + Stderr());
+    }
+    PollOnce(std::min(deadline - now, kOutputPollInterval), true);
+  }
+}
+
+void ChildProcess::Signal(int signal) {
+  // The child leads its own process group (setsid): signal the group, so
+  // whatever it forked goes too. It is not reaped yet, so the id is still ours.
+  if (kill(-pid_, signal) != 0) kill(pid_, signal);
+}
+
+void ChildProcess::Stop(Duration grace) {
+  if (Reap()) return;
+  Signal(SIGTERM);
+  if (WaitExit(grace, false)) return;
+  Signal(SIGKILL);
+  WaitExit(grace, false);
+}
+
+}  // namespace punchlab::lab

@@ -1,0 +1,74 @@
+// One process the lab started. argv is exec'd directly (never through a
+// shell, so no argument is ever re-parsed), in its own session (a terminal's
+// Ctrl-C reaches only the lab, which then stops its children in order),
+// with stdin fed from a given text or /dev/null, and stdout and stderr going
+// into memory files: the child never blocks on a full pipe, and its output can
+// be read at any time, also after it exited. Every wait is bounded.
+#pragma once
+
+#include <sys/types.h>
+
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "punchlab/time.h"
+#include "realio/unique-fd.h"
+
+namespace punchlab::lab {
+
+// "ip netns exec plab1x1-router nft -f -", for messages.
+std::string JoinCommand(const std::vector<std::string>& argv);
+
+class ChildProcess {
+ public:
+  // Starts argv[0] (looked up in PATH) with `input` on stdin. Throws LabError
+  // when it cannot be started (e.g. not installed).
+  explicit ChildProcess(std::vector<std::string> argv, const std::string& input = "");
+  // Stops it (SIGTERM, then SIGKILL): no child outlives its owner.
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  const std::vector<std::string>& argv() const { return argv_; }
+  std::string command() const { return JoinCommand(argv_); }
+
+  // Everything it wrote so far.
+  std::string Stdout() const;
+  std::string Stderr() const;
+
+  bool exited();
+  // The exit code, or 128 + the signal that ended it; -1 while it runs.
+  int exit_code() const { return exit_code_; }
+  // "exit 0", "killed by signal 9", "running".
+  std::string DescribeStatus() const;
+
+  // Waits at most `timeout` for it to exit; true when it did. An
+  // interruptible wait throws Interrupted when a lab signal arrives.
+  bool WaitExit(Duration timeout, bool interruptible = true);
+  // Waits until a complete stdout line matches `pattern` and returns that
+  // line. Throws LabError (quoting its output) when it exits first or
+  // `timeout` passes.
+  std::string WaitForLine(const std::regex& pattern, Duration timeout);
+  // SIGTERM to its process group, then SIGKILL after `grace`; waits for it.
+  // Never interrupted: teardown must finish.
+  void Stop(Duration grace = Duration::Seconds(2));
+
+ private:
+  // Reaps it if it exited; true when it is gone.
+  bool Reap();
+  // Polls the child's pidfd (and the lab's signal pipe) up to `timeout`.
+  void PollOnce(Duration timeout, bool interruptible);
+  void Signal(int signal);
+
+  std::vector<std::string> argv_;
+  pid_t pid_ = -1;
+  realio::UniqueFd pidfd_;
+  realio::UniqueFd stdout_;
+  realio::UniqueFd stderr_;
+  int exit_code_ = -1;
+  int term_signal_ = 0;
+};
+
+}  // namespace punchlab::lab

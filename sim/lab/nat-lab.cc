@@ -1,0 +1,56 @@
+#include "lab/nat-lab.h"
+
+#include "lab/lab-error.h"
+
+namespace punchlab::lab {
+namespace {
+
+constexpr Duration kMaxUdpTimeout = Duration::Seconds(86400);
+constexpr Duration kMaxLatency = Duration::Seconds(10);
+
+std::string Cidr(const char* ip, int length) { return std::string(ip) + "/" + std::to_string(length); }
+
+}  // namespace
+
+void CheckSpec(const RealNatSpec& spec) {
+  const Duration t = spec.udp_timeout;
+  if (t < Duration::Seconds(1) || t > kMaxUdpTimeout || t.nanos() % 1000000000 != 0) {
+    throw LabError("udp timeout " + t.ToString() +
+                   ": must be whole seconds from 1s to 86400s (conntrack counts seconds)");
+  }
+  if (spec.latency < Duration::Zero() || spec.latency > kMaxLatency) {
+    throw LabError("latency " + spec.latency.ToString() + ": must be from 0 to 10s");
+  }
+}
+
+NatLab::NatLab(const RealNatSpec& spec) : spec_(spec) {
+  CheckSpec(spec_);
+  client_ = lab_.AddNamespace("client");
+  router_ = lab_.AddNamespace("router");
+  server_ = lab_.AddNamespace("server");
+  lab_.Link(client_, "eth0", {Cidr(kClientIp, 24)}, router_, "lan", {Cidr(kRouterLanIp, 24)});
+  lab_.Link(router_, "wan", {Cidr(kRouterWanIp, 24)}, server_, "eth0",
+            {Cidr(kServerIp, 24), Cidr(kServerAltIp, 24)});
+  lab_.Route(client_, "default", kRouterLanIp);
+  lab_.Route(server_, "default", kRouterWanIp);
+
+  const std::string seconds = std::to_string(spec_.udp_timeout.nanos() / 1000000000);
+  lab_.Sysctl(router_, "net.ipv4.ip_forward", "1");
+  // "udp_timeout" covers flows that saw traffic one way only, "_stream" those
+  // with replies: a NAT mapping is one lifetime either way.
+  lab_.Sysctl(router_, "net.netfilter.nf_conntrack_udp_timeout", seconds);
+  lab_.Sysctl(router_, "net.netfilter.nf_conntrack_udp_timeout_stream", seconds);
+  NatRulesetConfig rules;
+  rules.type = spec_.type;
+  rules.wan_if = "wan";
+  rules.udp_timeout = spec_.udp_timeout;
+  ruleset_ = NatRuleset(rules);
+  lab_.Nft(router_, ruleset_);
+
+  if (spec_.latency > Duration::Zero()) {
+    lab_.Delay(router_, "wan", spec_.latency);
+    lab_.Delay(server_, "eth0", spec_.latency);
+  }
+}
+
+}  // namespace punchlab::lab

@@ -1,0 +1,274 @@
+#include "lab/netns-lab.h"
+
+#include <dirent.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <fstream>
+#include <iostream>
+#include <regex>
+#include <sstream>
+
+#include "lab/lab-error.h"
+#include "punchlab/endpoint.h"
+#include "realio/monotonic-clock.h"
+
+namespace punchlab::lab {
+namespace {
+
+constexpr const char* kNetnsDir = "/run/netns";
+// "plab<pid>x<n>-<name>": the pid tells a stale lab from a live one.
+const std::regex kLabName(R"(^plab(\d+)x\d+-)");
+constexpr Duration kTeardownTimeout = Duration::Seconds(10);
+constexpr Duration kStrayGrace = Duration::Seconds(1);
+constexpr size_t kMaxInterfaceName = 15;  // IFNAMSIZ - 1
+
+std::atomic<int> g_lab_counter{0};
+
+// Teardown's commands: bounded, never aborted by a second signal, and their
+// failures collected rather than thrown one by one.
+CommandOptions TeardownOptions() {
+  CommandOptions o;
+  o.timeout = kTeardownTimeout;
+  o.check = false;
+  o.interruptible = false;
+  return o;
+}
+
+bool ProcessGone(pid_t pid) {
+  if (kill(pid, 0) != 0 && errno == ESRCH) return true;
+  // A zombie still answers kill(); its parent will reap it, it holds no namespace.
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  const size_t paren = line.rfind(')');
+  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z';
+}
+
+bool PidAlive(const std::string& digits) {
+  // Longer than any pid_t: cannot belong to a live process.
+  if (digits.size() > 9) return false;
+  return !ProcessGone(static_cast<pid_t>(std::stol(digits)));
+}
+
+// Ends every process inside `full_name`. Only called for namespaces a lab
+// made, so every process in it was started by that lab, directly or not.
+void EndProcessesIn(const std::string& full_name) {
+  const CommandResult r = RunCommand({"ip", "netns", "pids", full_name}, TeardownOptions());
+  std::vector<pid_t> pids;
+  std::istringstream in(r.out);
+  for (long pid; in >> pid;) pids.push_back(static_cast<pid_t>(pid));
+  if (pids.empty()) return;
+  for (pid_t pid : pids) kill(pid, SIGTERM);
+  const Timestamp deadline = realio::MonotonicNow() + kStrayGrace;
+  while (realio::MonotonicNow() < deadline) {
+    pids.erase(std::remove_if(pids.begin(), pids.end(), ProcessGone), pids.end());
+    if (pids.empty()) return;
+    poll(nullptr, 0, 20);
+  }
+  for (pid_t pid : pids) kill(pid, SIGKILL);
+}
+
+bool NamespaceExists(const std::string& full_name) {
+  return access((std::string(kNetnsDir) + "/" + full_name).c_str(), F_OK) == 0;
+}
+
+// Empty on success, else what went wrong.
+std::string DeleteNamespace(const std::string& full_name) {
+  EndProcessesIn(full_name);
+  const CommandResult r = RunCommand({"ip", "netns", "delete", full_name}, TeardownOptions());
+  if (NamespaceExists(full_name)) return "ip netns delete " + full_name + ": " + TrimRight(r.err);
+  return {};
+}
+
+void CheckInterfaceName(const std::string& ifname) {
+  if (ifname.empty() || ifname.size() > kMaxInterfaceName) {
+    throw LabError("interface name '" + ifname + "' must have 1 to 15 characters");
+  }
+}
+
+bool InV4Range(uint32_t ip, int length, uint32_t net, int net_length) {
+  const uint32_t mask = net_length == 0 ? 0 : ~uint32_t{0} << (32 - net_length);
+  return length >= net_length && (ip & mask) == net;
+}
+
+}  // namespace
+
+void CheckLabAddress(const std::string& cidr) {
+  const size_t slash = cidr.find('/');
+  const std::optional<IpAddress> ip =
+      slash == std::string::npos ? std::nullopt : IpAddress::Parse(cidr.substr(0, slash));
+  int length = -1;
+  if (ip) {
+    const std::string len = cidr.substr(slash + 1);
+    if (!len.empty() && len.size() <= 3 && std::all_of(len.begin(), len.end(), [](unsigned char ch) { return std::isdigit(ch) != 0; })) {
+      length = std::stoi(len);
+    }
+  }
+  if (!ip || length < 0 || length > (ip->is_v4() ? 32 : 128)) {
+    throw LabError("'" + cidr + "' is not an address/prefix (write e.g. 203.0.113.1/24)");
+  }
+  bool allowed;
+  if (ip->is_v4()) {
+    const uint32_t a = ip->v4();
+    allowed = InV4Range(a, length, 0xCB007100, 24) ||  // 203.0.113.0/24
+              InV4Range(a, length, 0xC6336400, 24) ||  // 198.51.100.0/24
+              InV4Range(a, length, 0xC0000200, 24) ||  // 192.0.2.0/24
+              InV4Range(a, length, 0x0A000000, 8) ||   // 10.0.0.0/8
+              InV4Range(a, length, 0xC0A80000, 16);    // 192.168.0.0/16
+  } else {
+    const auto& b = ip->bytes();
+    allowed = length >= 32 && b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8;
+  }
+  if (!allowed) {
+    throw LabError("'" + cidr +
+                   "' is outside the lab's ranges (203.0.113.0/24, 198.51.100.0/24, "
+                   "192.0.2.0/24, 10.0.0.0/8, 192.168.0.0/16, 2001:db8::/32)");
+  }
+}
+
+std::vector<std::string> ListNamespaces() {
+  std::vector<std::string> names;
+  DIR* dir = opendir(kNetnsDir);
+  if (!dir) return names;
+  while (const dirent* entry = readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  closedir(dir);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::vector<std::string> RemoveStaleLabs() {
+  std::vector<std::string> removed;
+  for (const std::string& name : ListNamespaces()) {
+    std::smatch m;
+    if (!std::regex_search(name, m, kLabName) || PidAlive(m[1].str())) continue;
+    // Another lab starting at the same moment may delete it first: fine.
+    DeleteNamespace(name);
+    if (!NamespaceExists(name)) removed.push_back(name);
+  }
+  return removed;
+}
+
+Lab::Lab() {
+  if (geteuid() != 0) throw LabError("the lab needs root to create network namespaces");
+  RemoveStaleLabs();
+  prefix_ = "plab" + std::to_string(getpid()) + "x" + std::to_string(++g_lab_counter) + "-";
+}
+
+Lab::~Lab() {
+  try {
+    Teardown();
+  } catch (const std::exception& e) {
+    std::cerr << "lab teardown: " << e.what() << "\n";
+  }
+}
+
+Namespace Lab::AddNamespace(const std::string& name) {
+  static const std::regex kName("^[a-z0-9-]{1,32}$");
+  if (!std::regex_match(name, kName)) {
+    throw LabError("namespace name '" + name + "': use 1-32 lower-case letters, digits, '-'");
+  }
+  Namespace ns{name, prefix_ + name};
+  // Recorded before it exists: a failure halfway is still cleaned up.
+  namespaces_.push_back(ns);
+  RunCommand({"ip", "netns", "add", ns.full_name});
+  RunCommand({"ip", "-n", ns.full_name, "link", "set", "lo", "up"});
+  return ns;
+}
+
+void Lab::Link(const Namespace& a, const std::string& a_if, const std::vector<std::string>& a_cidrs,
+               const Namespace& b, const std::string& b_if,
+               const std::vector<std::string>& b_cidrs) {
+  CheckInterfaceName(a_if);
+  CheckInterfaceName(b_if);
+  for (const auto& cidr : a_cidrs) CheckLabAddress(cidr);
+  for (const auto& cidr : b_cidrs) CheckLabAddress(cidr);
+  // Created inside a and moved to b in one step: no name ever appears in
+  // the root namespace.
+  RunCommand({"ip", "-n", a.full_name, "link", "add", a_if, "type", "veth", "peer", "name", b_if,
+              "netns", b.full_name});
+  for (const auto& [ns, ifname, cidrs] :
+       {std::tie(a, a_if, a_cidrs), std::tie(b, b_if, b_cidrs)}) {
+    for (const std::string& cidr : cidrs) {
+      RunCommand({"ip", "-n", ns.full_name, "addr", "add", cidr, "dev", ifname});
+    }
+    RunCommand({"ip", "-n", ns.full_name, "link", "set", ifname, "up"});
+  }
+}
+
+void Lab::Route(const Namespace& ns, const std::string& destination, const std::string& via) {
+  if (destination != "default") CheckLabAddress(destination);
+  RunCommand({"ip", "-n", ns.full_name, "route", "add", destination, "via", via});
+}
+
+void Lab::Sysctl(const Namespace& ns, const std::string& key, const std::string& value) {
+  Exec(ns, {"sysctl", "-q", "-w", key + "=" + value});
+}
+
+void Lab::Nft(const Namespace& ns, const std::string& ruleset) {
+  CommandOptions o;
+  o.input = ruleset;
+  Exec(ns, {"nft", "-f", "-"}, o);
+}
+
+void Lab::Delay(const Namespace& ns, const std::string& ifname, Duration delay) {
+  const std::string micros = std::to_string(delay.nanos() / 1000) + "us";
+  std::vector<std::string> argv = {"tc", "-n", ns.full_name, "qdisc", "replace", "dev", ifname,
+                                   "root", "netem", "delay", micros};
+  CommandOptions o;
+  o.check = false;
+  const CommandResult r = RunCommand(argv, o);
+  if (r.exit_code == 0) return;
+  std::string hint;
+  if (r.err.find("qdisc kind is unknown") != std::string::npos) {
+    hint = " (this kernel has no netem qdisc, CONFIG_NET_SCH_NETEM: run without latency)";
+  }
+  throw LabError("'" + JoinCommand(argv) + "' failed (exit " + std::to_string(r.exit_code) +
+                 "): " + TrimRight(r.err) + hint);
+}
+
+CommandResult Lab::Exec(const Namespace& ns, const std::vector<std::string>& argv,
+                        const CommandOptions& options) {
+  std::vector<std::string> full = {"ip", "netns", "exec", ns.full_name};
+  full.insert(full.end(), argv.begin(), argv.end());
+  return RunCommand(full, options);
+}
+
+ChildProcess& Lab::Spawn(const Namespace& ns, const std::vector<std::string>& argv) {
+  // `ip netns exec` execs argv in place: the child's pid is argv's pid.
+  std::vector<std::string> full = {"ip", "netns", "exec", ns.full_name};
+  full.insert(full.end(), argv.begin(), argv.end());
+  processes_.push_back(std::make_unique<ChildProcess>(full));
+  return *processes_.back();
+}
+
+void Lab::Teardown() {
+  if (torn_down_) return;
+  torn_down_ = true;
+  for (auto it = processes_.rbegin(); it != processes_.rend(); ++it) (*it)->Stop();
+  processes_.clear();
+  std::string failures;
+  for (auto it = namespaces_.rbegin(); it != namespaces_.rend(); ++it) {
+    const std::string failure = DeleteNamespace(it->full_name);
+    if (!failure.empty()) failures += (failures.empty() ? "" : "; ") + failure;
+  }
+  if (!failures.empty()) throw LabError("could not remove the lab: " + failures);
+}
+
+std::vector<std::string> Lab::Leftovers() const {
+  std::vector<std::string> left;
+  for (const std::string& name : ListNamespaces()) {
+    if (name.compare(0, prefix_.size(), prefix_) == 0) left.push_back(name);
+  }
+  return left;
+}
+
+}  // namespace punchlab::lab

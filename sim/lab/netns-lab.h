@@ -1,0 +1,85 @@
+// A lab of network namespaces that always cleans up after itself.
+//
+// Namespaces are named "<prefix><name>", the prefix "plab<pid>x<n>-" carrying
+// the creating process's pid: a Lab that starts deletes every namespace with
+// such a prefix whose pid is no longer alive (a run killed with SIGKILL), and
+// leaves live ones alone. veth pairs are created inside the namespaces
+// (never in the root namespace), addresses are checked to lie in the
+// documentation ranges 203.0.113.0/24, 198.51.100.0/24, 192.0.2.0/24 or
+// 2001:db8::/32, or in 10.0.0.0/8 / 192.168.0.0/16 (which then exist only
+// inside the lab), so nothing the lab does can reach a real network.
+//
+// Teardown (explicit, or in the destructor, including while an exception or
+// an Interrupted unwinds) stops the processes the lab spawned, then any
+// process still inside its namespaces, then deletes the namespaces; the veth
+// pairs, addresses, routes, nftables rules and qdiscs go with them.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lab/child-process.h"
+#include "lab/command.h"
+#include "lab/interrupt.h"
+#include "punchlab/time.h"
+
+namespace punchlab::lab {
+
+struct Namespace {
+  std::string name;       // "router"
+  std::string full_name;  // "plab1234x1-router"
+};
+
+class Lab {
+ public:
+  // Needs root. Removes stale labs first (RemoveStaleLabs).
+  Lab();
+  ~Lab();
+  Lab(const Lab&) = delete;
+  Lab& operator=(const Lab&) = delete;
+
+  const std::string& prefix() const { return prefix_; }
+
+  // A new namespace with its loopback up. `name`: lower-case letters, digits, '-'.
+  Namespace AddNamespace(const std::string& name);
+  // A veth pair between a (interface a_if) and b (b_if), both up, with the
+  // given "address/prefix" strings. Interface names: at most 15 characters.
+  void Link(const Namespace& a, const std::string& a_if, const std::vector<std::string>& a_cidrs,
+            const Namespace& b, const std::string& b_if, const std::vector<std::string>& b_cidrs);
+  // `destination`: "default" or "address/prefix".
+  void Route(const Namespace& ns, const std::string& destination, const std::string& via);
+  void Sysctl(const Namespace& ns, const std::string& key, const std::string& value);
+  // Loads an nftables ruleset (nft -f -).
+  void Nft(const Namespace& ns, const std::string& ruleset);
+  // tc netem: every packet leaving `ifname` is held `delay` (one way).
+  void Delay(const Namespace& ns, const std::string& ifname, Duration delay);
+
+  // Runs argv inside ns to completion (ip netns exec).
+  CommandResult Exec(const Namespace& ns, const std::vector<std::string>& argv,
+                     const CommandOptions& options = {});
+  // Starts argv inside ns; it runs until the lab is torn down (or is stopped).
+  ChildProcess& Spawn(const Namespace& ns, const std::vector<std::string>& argv);
+
+  // Idempotent. Throws LabError when something could not be removed.
+  void Teardown();
+  // This lab's namespaces that still exist (none after Teardown).
+  std::vector<std::string> Leftovers() const;
+
+ private:
+  InterruptGuard guard_;
+  std::string prefix_;
+  std::vector<Namespace> namespaces_;
+  std::vector<std::unique_ptr<ChildProcess>> processes_;
+  bool torn_down_ = false;
+};
+
+// Every network namespace (the names in /run/netns).
+std::vector<std::string> ListNamespaces();
+// Deletes namespaces that a Lab made in a process that is gone (and ends any
+// process left inside them); returns their names.
+std::vector<std::string> RemoveStaleLabs();
+// Throws LabError unless `cidr` ("address/prefix") lies in the ranges above.
+void CheckLabAddress(const std::string& cidr);
+
+}  // namespace punchlab::lab
