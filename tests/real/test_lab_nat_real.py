@@ -368,3 +368,27 @@ def test_killed_lab_is_removed_by_the_next_one(punchlab_bin, node_bin):
         killed.close()
         if fake in netlab._list_namespaces():
             remove_namespace(fake)
+
+
+@pytest.mark.parametrize("nat", ["restricted-cone", "symmetric"])
+def test_public_classify_real_matches_the_configured_preset(punchlab_bin, node_bin, nat):
+    """`punchlab classify --nat PRESET --real` (the user-facing command) builds
+    the same lab NAT, and its verdict and Debian's agree with the preset."""
+    argv = [punchlab_bin, "classify", "--nat", nat, "--real", "--node-bin", node_bin, "--json"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _started_pids.append(proc.pid)
+    try:
+        out, err = proc.communicate(timeout=CLASSIFY_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=EXIT_TIMEOUT)
+        pytest.fail("classify --real still running after %ss: %s %s" % (CLASSIFY_TIMEOUT, out, err))
+    assert proc.returncode == 0, err
+    report = json.loads(out)
+    assert report["mode"] == "real"
+    assert report["match"] is True, report
+    assert report["mapping"] == report["configured"]["mapping"]
+    assert report["filtering"] == report["configured"]["filtering"]
+    words = "Address Dependent Filter" if nat == "restricted-cone" else "Dependent Mapping"
+    assert words in report["stun_client"], report["stun_client"]
+    assert not lab_namespaces(proc.pid), "the lab was not removed"

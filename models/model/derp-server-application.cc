@@ -1,0 +1,212 @@
+#include "model/derp-server-application.h"
+
+#include "model/application-setup.h"
+#include "ns3/log.h"
+#include "ns3/trace-source-accessor.h"
+#include "ns3/uinteger.h"
+
+namespace ns3 {
+
+NS_LOG_COMPONENT_DEFINE("DerpServerApplication");
+NS_OBJECT_ENSURE_REGISTERED(DerpServerApplication);
+
+namespace {
+constexpr const char* kKind = "derp-server";
+}  // namespace
+
+TypeId DerpServerApplication::GetTypeId() {
+  static TypeId tid =
+      TypeId("ns3::DerpServerApplication")
+          .SetParent<Application>()
+          .SetGroupName("Punchlab")
+          .AddConstructor<DerpServerApplication>()
+          .AddAttribute("Address",
+                        "IP to serve on (Ipv4Address or Ipv6Address). Unset: the node's first "
+                        "IPv4 interface address.",
+                        AddressValue(), MakeAddressAccessor(&DerpServerApplication::m_address),
+                        MakeAddressChecker())
+          .AddAttribute("Port", "DERP TCP port.", UintegerValue(443),
+                        MakeUintegerAccessor(&DerpServerApplication::m_port),
+                        MakeUintegerChecker<uint16_t>())
+          .AddAttribute("StunPort", "STUN UDP port on the same address; 0: no STUN.",
+                        UintegerValue(3478),
+                        MakeUintegerAccessor(&DerpServerApplication::m_stunPort),
+                        MakeUintegerChecker<uint16_t>())
+          .AddAttribute("Seed",
+                        "Run seed; the server key and keepalive jitter are drawn from "
+                        "streams forked from it per node and application.",
+                        UintegerValue(1), MakeUintegerAccessor(&DerpServerApplication::m_seed),
+                        MakeUintegerChecker<uint64_t>())
+          .AddAttribute("SendQueueDepth",
+                        "Frames held per connection while its socket is blocked; more are "
+                        "dropped and counted.",
+                        UintegerValue(32),
+                        MakeUintegerAccessor(&DerpServerApplication::m_sendQueueDepth),
+                        MakeUintegerChecker<uint32_t>(1))
+          .AddAttribute("KeepAliveInterval", "KeepAlive frame period (plus up to 5 s jitter).",
+                        TimeValue(Seconds(60)),
+                        MakeTimeAccessor(&DerpServerApplication::m_keepAliveInterval),
+                        MakeTimeChecker(NanoSeconds(1)))
+          .AddAttribute(
+              "HandshakeTimeout", "From accept to a registered client (HTTP upgrade + ClientInfo).",
+              TimeValue(Seconds(10)), MakeTimeAccessor(&DerpServerApplication::m_handshakeTimeout),
+              MakeTimeChecker(NanoSeconds(1)))
+          .AddTraceSource("ClientConnected", "A client completed its handshake (key, conn).",
+                          MakeTraceSourceAccessor(&DerpServerApplication::m_clientConnectedTrace),
+                          "ns3::DerpServerApplication::ClientTracedCallback")
+          .AddTraceSource(
+              "ClientDisconnected", "A registered client's connection ended (key, reason).",
+              MakeTraceSourceAccessor(&DerpServerApplication::m_clientDisconnectedTrace),
+              "ns3::DerpServerApplication::ClientGoneTracedCallback")
+          .AddTraceSource("ProtocolError",
+                          "A connection was closed for malformed input (conn, reason).",
+                          MakeTraceSourceAccessor(&DerpServerApplication::m_protocolErrorTrace),
+                          "ns3::DerpServerApplication::ProtocolErrorTracedCallback");
+  return tid;
+}
+
+DerpServerApplication::DerpServerApplication() = default;
+DerpServerApplication::~DerpServerApplication() = default;
+
+punchlab::NodePrivateKey DerpServerApplication::MakeKey() const {
+  punchlab::DeterministicRandom random =
+      ForkApplicationRandom(m_seed, *this, std::string(kKind) + "/key");
+  return punchlab::NodePrivateKey::Generate(random);
+}
+
+punchlab::NodePublicKey DerpServerApplication::GetPublicKey() const { return MakeKey().Public(); }
+
+punchlab::Endpoint DerpServerApplication::GetDerpEndpoint() const {
+  return punchlab::Endpoint(ResolveServiceAddress(*this, m_address), m_port);
+}
+
+punchlab::Endpoint DerpServerApplication::GetStunEndpoint() const {
+  return punchlab::Endpoint(ResolveServiceAddress(*this, m_address), m_stunPort);
+}
+
+const punchlab::derp::ServerStats& DerpServerApplication::GetStats() const {
+  static const punchlab::derp::ServerStats kNone;
+  return m_region ? m_region->derp().stats() : kNone;
+}
+
+const punchlab::stun::StunServerStats& DerpServerApplication::GetStunStats() const {
+  static const punchlab::stun::StunServerStats kNone;
+  return m_region ? m_region->stun().stats() : kNone;
+}
+
+MachineTcpHostCounters DerpServerApplication::GetTcpCounters() const {
+  return m_tcp ? m_tcp->GetCounters() : m_tcpCounters;
+}
+
+size_t DerpServerApplication::GetClientCount() const {
+  return m_region ? m_region->derp().client_count() : 0;
+}
+
+std::optional<punchlab::derp::ServerClientView> DerpServerApplication::FindClient(
+    const punchlab::NodePublicKey& key) const {
+  if (!m_region) return std::nullopt;
+  return m_region->derp().FindClient(key);
+}
+
+void DerpServerApplication::StartApplication() {
+  const punchlab::IpAddress ip = ResolveServiceAddress(*this, m_address);
+  punchlab::stun::StunServerConfig stunConfig;
+  stunConfig.primary = punchlab::Endpoint(ip, m_stunPort);
+  punchlab::derp::ServerConfig derpConfig;
+  derpConfig.send_queue_depth = m_sendQueueDepth;
+  derpConfig.keepalive_interval = punchlab::Duration::Nanos(m_keepAliveInterval.GetNanoSeconds());
+  derpConfig.handshake_timeout = punchlab::Duration::Nanos(m_handshakeTimeout.GetNanoSeconds());
+  m_random =
+      std::make_unique<punchlab::DeterministicRandom>(ForkApplicationRandom(m_seed, *this, kKind));
+  m_region =
+      std::make_unique<punchlab::derp::RegionNode>(MakeKey(), *m_random, stunConfig, derpConfig);
+
+  m_tcp = CreateObject<MachineTcpHost>(GetNode(), m_region.get());
+  m_tcp->SetEventCallback(MakeCallback(&DerpServerApplication::OnTcpDrained, this));
+  m_tcp->SetBackpressureCallbacks(MakeCallback(&DerpServerApplication::OnWriteBlocked, this),
+                                  MakeCallback(&DerpServerApplication::OnWritable, this));
+  const punchlab::Endpoint derp = m_tcp->Listen(punchlab::Endpoint(ip, m_port));
+  if (m_stunPort != 0) {
+    m_udp = CreateObject<MachineUdpHost>(GetNode(), m_region.get());
+    m_udp->SetEventCallback(MakeCallback(&DerpServerApplication::OnUdpDrained, this));
+    m_udp->Bind(stunConfig.primary);
+  }
+  NS_LOG_INFO("DERP server " << m_region->derp().public_key().ShortString() << " on node "
+                             << GetNode()->GetId() << ": derp " << derp.ToString() << ", stun "
+                             << (m_stunPort ? stunConfig.primary.ToString() : "off"));
+}
+
+void DerpServerApplication::StopApplication() {
+  if (m_tcp) {
+    m_tcpCounters = m_tcp->GetCounters();
+    m_tcp->Close();
+    m_tcp = nullptr;
+  }
+  if (m_udp) {
+    m_udp->Close();
+    m_udp = nullptr;
+  }
+}
+
+// Teardown, not a stop: nothing is sent (see MachineTcpHost::DoDispose).
+void DerpServerApplication::DoDispose() {
+  if (m_tcp) {
+    m_tcpCounters = m_tcp->GetCounters();
+    m_tcp->Dispose();
+    m_tcp = nullptr;
+  }
+  if (m_udp) {
+    m_udp->Dispose();
+    m_udp = nullptr;
+  }
+  Application::DoDispose();
+}
+
+void DerpServerApplication::OnTcpDrained() {
+  DrainEvents();
+  if (m_crossDraining || !m_udp) return;
+  m_crossDraining = true;
+  m_udp->Drain();
+  m_crossDraining = false;
+}
+
+void DerpServerApplication::OnUdpDrained() {
+  DrainEvents();
+  if (m_crossDraining || !m_tcp) return;
+  m_crossDraining = true;
+  m_tcp->Drain();
+  m_crossDraining = false;
+}
+
+void DerpServerApplication::DrainEvents() {
+  using Kind = punchlab::derp::ServerEvent::Kind;
+  while (std::optional<punchlab::derp::ServerEvent> ev = m_region->derp().PollEvent()) {
+    switch (ev->kind) {
+      case Kind::kClientConnected:
+        NS_LOG_INFO("node " << GetNode()->GetId() << " client " << ev->key.ShortString()
+                            << " connected on conn " << ev->conn);
+        m_clientConnectedTrace(ev->key, ev->conn);
+        break;
+      case Kind::kClientDisconnected:
+        NS_LOG_INFO("node " << GetNode()->GetId() << " client " << ev->key.ShortString()
+                            << " left: " << ev->reason);
+        m_clientDisconnectedTrace(ev->key, ev->reason);
+        break;
+      case Kind::kProtocolError:
+        NS_LOG_INFO("node " << GetNode()->GetId() << " conn " << ev->conn
+                            << " closed: " << ev->reason);
+        m_protocolErrorTrace(ev->conn, ev->reason);
+        break;
+    }
+  }
+}
+
+void DerpServerApplication::OnWriteBlocked(punchlab::Timestamp now, punchlab::ConnectionId conn) {
+  m_region->derp().HandleWriteBlocked(now, conn);
+}
+
+void DerpServerApplication::OnWritable(punchlab::Timestamp now, punchlab::ConnectionId conn) {
+  m_region->derp().HandleWritable(now, conn);
+}
+
+}  // namespace ns3

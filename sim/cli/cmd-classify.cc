@@ -1,0 +1,334 @@
+// punchlab classify: builds a NAT from a SPEC with a client behind it and an
+// RFC 5780 STUN server with two addresses outside, runs punchlab's NAT
+// behaviour discovery from the client, and prints what it found next to what
+// was configured. In ns-3 (models/helper/classify-topology.h) by default; with
+// --real in a lab of network namespaces and nftables (sim/lab/classify-real.h),
+// where Debian's `stun` client judges the same NAT as well.
+//
+// The verdict compares the findings with what the configuration shows to an
+// outside observer (models/helper/nat-observability.h): a port-preserving
+// NAT's destination-dependent mapping, for one, cannot be seen by anyone.
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include <iomanip>
+#include <iostream>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "cli-common/subcommand.h"
+#include "helper/classify-topology.h"
+#include "helper/nat-observability.h"
+#include "lab/classify-real.h"
+#include "lab/interrupt.h"
+#include "lab/lab-error.h"
+#include "nat-core/nat-config.h"
+
+namespace punchlab::cli {
+namespace {
+
+namespace po = boost::program_options;
+using ns3::NatFindings;
+
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+const Duration kDefaultSimLatency = Duration::Millis(20);
+
+// What one discovery run found, simulated or real.
+struct Outcome {
+  std::string mode;  // "sim" or "real"
+  NatFindings found;
+  bool udp_blocked = false;
+  std::optional<std::string> mapped;
+  std::string report;  // the discovery's one-line report
+  std::optional<lab::RealClassification> real;
+};
+
+std::string PresetNames() {
+  std::string out;
+  for (const nat::NatPreset& p : nat::NatPresets()) out += (out.empty() ? "" : ", ") + std::string(p.name);
+  return out;
+}
+
+// The lab NAT type `config` is, if it is one of the lab's four: the classic
+// preset exactly, except for the UDP timeout, which the lab takes too.
+std::optional<lab::NatType> LabTypeOf(const nat::NatConfig& config) {
+  for (lab::NatType type : {lab::NatType::kFullCone, lab::NatType::kRestrictedCone,
+                            lab::NatType::kPortRestrictedCone, lab::NatType::kSymmetric}) {
+    nat::NatConfig preset = nat::FindNatPreset(lab::ToString(type))->config;
+    preset.timeouts.udp = config.timeouts.udp;
+    if (preset == config) return type;
+  }
+  return std::nullopt;
+}
+
+// punchlab-node lives next to punchlab in the build tree and when installed.
+std::string DefaultNodeBinary() {
+  std::vector<char> path(4096);
+  const ssize_t n = readlink("/proc/self/exe", path.data(), path.size() - 1);
+  if (n <= 0) return "punchlab-node";
+  const std::string self(path.data(), static_cast<size_t>(n));
+  return self.substr(0, self.rfind('/') + 1) + "punchlab-node";
+}
+
+Outcome RunSimulated(const nat::NatConfig& config, uint64_t seed, Duration latency) {
+  ns3::ClassifyTopologyConfig tc;
+  tc.nat = config;
+  tc.seed = seed;
+  tc.internetDelay = ns3::NanoSeconds(latency.nanos());
+  const stun::NatReport r = ns3::ClassifyNat(tc);
+  Outcome o;
+  o.mode = "sim";
+  o.found = ns3::ReportedFindings(r);
+  o.udp_blocked = r.udp_blocked;
+  if (r.mapped) o.mapped = r.mapped->ToString();
+  o.report = r.ToString();
+  return o;
+}
+
+Outcome RunReal(const lab::RealNatSpec& spec, const lab::LabBinaries& bins) {
+  lab::RealClassification c = lab::ClassifyReal(spec, bins);
+  Outcome o;
+  o.mode = "real";
+  o.found = {c.ours.mapping, c.ours.filtering, c.ours.port_assignment, c.ours.hairpin};
+  o.udp_blocked = c.ours.udp_blocked;
+  if (!c.ours.mapped.empty()) o.mapped = c.ours.mapped;
+  o.report = c.ours.line;
+  o.real = std::move(c);
+  return o;
+}
+
+nlohmann::json FindingsJson(const NatFindings& f) {
+  return {{"mapping", f.mapping},
+          {"filtering", f.filtering},
+          {"port_assignment", f.port_assignment},
+          {"hairpin", f.hairpin}};
+}
+
+nlohmann::json ToJson(const nat::NatConfig& config, const ns3::NatExpectation& expected,
+                      const Outcome& o, const std::vector<ns3::FindingDifference>& diffs,
+                      uint64_t seed) {
+  nlohmann::json configured = FindingsJson(ns3::ConfiguredFindings(config));
+  configured["spec"] = config.ToString();
+  nlohmann::json j = FindingsJson(o.found);
+  j["mode"] = o.mode;
+  j["configured"] = configured;
+  j["expected"] = FindingsJson(expected.findings);
+  j["notes"] = expected.notes;
+  j["mapped"] = o.mapped ? nlohmann::json(*o.mapped) : nlohmann::json(nullptr);
+  j["udp_blocked"] = o.udp_blocked;
+  j["report"] = o.report;
+  j["match"] = diffs.empty();
+  j["differences"] = nlohmann::json::array();
+  for (const auto& d : diffs) {
+    j["differences"].push_back({{"knob", d.knob}, {"expected", d.expected}, {"found", d.found}});
+  }
+  if (o.real) {
+    j["stun_client"] = o.real->stun_client_verdict;
+    j["stun_client_exit_code"] = o.real->stun_client_exit_code;
+  } else {
+    j["seed"] = seed;
+  }
+  return j;
+}
+
+void PrintText(const nat::NatConfig& config, const ns3::NatExpectation& expected,
+               const Outcome& o, const std::vector<ns3::FindingDifference>& diffs,
+               uint64_t seed) {
+  const NatFindings configured = ns3::ConfiguredFindings(config);
+  auto row = [](const std::string& label, const std::string& a, const std::string& b) {
+    std::cout << std::left << std::setw(17) << label << std::setw(28) << a << b << "\n";
+  };
+  std::cout << std::left << std::setw(17) << "nat" << config.ToString() << "\n";
+  std::cout << std::setw(17) << "mode"
+            << (o.real ? std::string("real (network namespaces and nftables)")
+                       : "sim (ns-3, seed " + std::to_string(seed) + ")")
+            << "\n";
+  row("", "configured", "found");
+  row("mapping", configured.mapping, o.found.mapping);
+  row("filtering", configured.filtering, o.found.filtering);
+  row("port_assignment", configured.port_assignment, o.found.port_assignment);
+  row("hairpin", configured.hairpin, o.found.hairpin);
+  std::cout << std::setw(17) << "mapped" << (o.mapped ? *o.mapped : "none")
+            << (o.udp_blocked ? " (UDP blocked)" : "") << "\n";
+  for (const std::string& note : expected.notes) std::cout << std::setw(17) << "note" << note << "\n";
+  if (o.real) std::cout << std::setw(17) << "stun_client" << o.real->stun_client_verdict << "\n";
+  std::cout << std::setw(17) << "result";
+  if (diffs.empty()) {
+    std::cout << (expected.notes.empty() ? "found what was configured"
+                                         : "found what the configuration shows from outside")
+              << "\n";
+  } else {
+    std::cout << "differs in";
+    for (const auto& d : diffs) std::cout << " " << d.knob;
+    std::cout << "\n";
+  }
+}
+
+std::string DescribeDifferences(const std::vector<ns3::FindingDifference>& diffs) {
+  std::string out;
+  for (const auto& d : diffs) {
+    out += (out.empty() ? "" : "; ") + d.knob + " should show as " + d.expected + " but was found " +
+           d.found;
+  }
+  return out;
+}
+
+int Run(const std::vector<std::string>& argv) {
+  po::options_description options("Options");
+  options.add_options()
+      ("help,h", "show this help and exit")
+      ("nat", po::value<std::string>()->value_name("SPEC"),
+       "the NAT to build: a preset and/or knobs key=value, comma-separated")
+      ("real", po::bool_switch(),
+       "build it in a lab of network namespaces and nftables instead (root; "
+       "full-cone, restricted-cone, port-restricted-cone or symmetric, with any "
+       "udp_timeout) and let Debian's stun client judge it too")
+      ("json", po::bool_switch(), "print one JSON object instead of text")
+      ("seed", po::value<uint64_t>()->default_value(1),
+       "run seed of the simulation (random ports, transaction ids)")
+      ("latency", po::value<std::string>()->value_name("DURATION"),
+       "one-way delay between the internet router and the STUN server "
+       "(default 20ms in ns-3, none in the lab)")
+      ("node-bin", po::value<std::string>()->value_name("PATH"),
+       "with --real: the punchlab-node to run (default: the one next to this binary)");
+
+  nat::NatConfig config;
+  bool real = false;
+  bool json = false;
+  uint64_t seed = 1;
+  std::optional<Duration> latency;
+  lab::RealNatSpec realSpec;
+  lab::LabBinaries bins;
+  try {
+    po::variables_map vm;
+    const std::vector<std::string> args(argv.begin() + (argv.empty() ? 0 : 1), argv.end());
+    // No positional arguments: a stray word is an error, not silently ignored.
+    po::store(po::command_line_parser(args)
+                  .options(options)
+                  .positional(po::positional_options_description())
+                  .run(),
+              vm);
+    if (vm.count("help")) {
+      std::cout
+          << "Usage: punchlab classify --nat SPEC [--real] [--json] [--seed N]\n\n"
+             "Builds a NAT from SPEC with a client behind it and an RFC 5780 STUN server\n"
+             "with two addresses outside, runs punchlab's NAT behaviour discovery from the\n"
+             "client (RFC 5780 tests: two server addresses, CHANGE-REQUEST) and prints the\n"
+             "mapping, filtering, port assignment and hairpinning it found next to the\n"
+             "configured ones. Simulated in ns-3 unless --real.\n\n"
+             "SPEC: a preset and/or knobs key=value, comma-separated, knobs overriding\n"
+             "the preset. Presets: " << PresetNames() << ".\n"
+             "Knobs:\n"
+             "  mapping, filtering  endpoint-independent | address-dependent |\n"
+             "                      address-and-port-dependent\n"
+             "  ports               preserve | sequential | random\n"
+             "  hairpin             on | off\n"
+             "  also port_range, pooling, refresh, udp_timeout, tcp_established_timeout,\n"
+             "  tcp_transitory_timeout\n"
+             "e.g. mapping=address-dependent,filtering=endpoint-independent,ports=preserve,hairpin=on\n\n"
+             "Some configurations cannot show as configured to anyone outside the NAT (a\n"
+             "port-preserving NAT's per-destination mapping looks endpoint-independent); the\n"
+             "output says so in a note and judges against what the NAT shows.\n\n"
+             "Exit 0 when discovery found what the NAT shows; 1 when something differs (named\n"
+             "on stderr); 2 on bad flags or SPEC; 4 when the lab cannot be built.\n\n"
+          << options;
+      return kExitOk;
+    }
+    po::notify(vm);
+    if (!vm.count("nat")) throw UsageError("missing --nat SPEC (see 'punchlab classify --help')");
+    const std::string spec = vm["nat"].as<std::string>();
+    nat::NatSpecResult parsed = nat::ParseNatSpec(spec);
+    if (!parsed) throw UsageError("--nat: " + parsed.error);
+    config = *parsed.config;
+    real = vm["real"].as<bool>();
+    json = vm["json"].as<bool>();
+    seed = vm["seed"].as<uint64_t>();
+    if (vm.count("latency")) {
+      const std::string text = vm["latency"].as<std::string>();
+      latency = Duration::Parse(text);
+      if (!latency) {
+        throw UsageError("--latency: '" + text + "' is not a duration (write e.g. 20ms, 1.5s)");
+      }
+      if (*latency > Duration::Seconds(10)) {
+        throw UsageError("--latency: '" + text + "' is longer than 10s");
+      }
+    }
+    if (vm.count("node-bin") && !real) throw UsageError("--node-bin: only with --real");
+    if (real) {
+      const std::optional<lab::NatType> type = LabTypeOf(config);
+      if (!type) {
+        const std::string canonical = config.ToString();
+        throw UsageError("--real: the lab builds only the classic NATs full-cone, "
+                         "restricted-cone, port-restricted-cone and symmetric (each with any "
+                         "udp_timeout), not '" + spec + "'" +
+                         (canonical == spec ? "" : " (" + canonical + ")") +
+                         "; classify it without --real");
+      }
+      realSpec.type = *type;
+      realSpec.udp_timeout = config.timeouts.udp;
+      realSpec.latency = latency.value_or(Duration::Zero());
+      lab::CheckSpec(realSpec);
+      bins.punchlab_node =
+          vm.count("node-bin") ? vm["node-bin"].as<std::string>() : DefaultNodeBinary();
+    }
+  } catch (const po::error& e) {
+    std::cerr << "punchlab classify: " << e.what() << " (see 'punchlab classify --help')\n";
+    return kExitUsage;
+  } catch (const UsageError& e) {
+    std::cerr << "punchlab classify: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const lab::LabError& e) {  // CheckSpec: a udp_timeout or latency the lab cannot do
+    std::cerr << "punchlab classify: --real: " << e.what() << "\n";
+    return kExitUsage;
+  }
+
+  Outcome outcome;
+  if (real) {
+    try {
+      outcome = RunReal(realSpec, bins);
+    } catch (const lab::Interrupted& e) {
+      // The lab is gone by now (its destructor ran while this unwound).
+      std::cerr << "punchlab classify: " << e.what() << "; lab removed\n";
+      lab::ReraiseCaughtSignal();
+      return 128 + e.signal();
+    } catch (const lab::LabError& e) {
+      std::cerr << "punchlab classify: " << e.what() << "\n";
+      return kExitRuntime;
+    }
+    // A signal that came while the teardown ran (which it cannot cut short).
+    lab::ReraiseCaughtSignal();
+  } else {
+    outcome = RunSimulated(config, seed, latency.value_or(kDefaultSimLatency));
+  }
+
+  const ns3::NatExpectation expected = ns3::ExpectedFindings(config);
+  const std::vector<ns3::FindingDifference> diffs =
+      ns3::CompareFindings(expected.findings, outcome.found);
+  if (json) {
+    std::cout << ToJson(config, expected, outcome, diffs, seed).dump() << std::endl;
+  } else {
+    PrintText(config, expected, outcome, diffs, seed);
+  }
+  if (!diffs.empty()) {
+    std::cerr << "punchlab classify: discovery did not find what the NAT shows: "
+              << DescribeDifferences(diffs) << "\n";
+    return kExitExpectationFailed;
+  }
+  return kExitOk;
+}
+
+const SubcommandRegistration kRegistration(
+    "classify",
+    "build a NAT from a SPEC, run NAT behaviour discovery behind it, compare (ns-3 or --real)",
+    [](const std::vector<std::string>& argv) { return Run(argv); });
+
+}  // namespace
+}  // namespace punchlab::cli
