@@ -1,0 +1,295 @@
+// A punchlab node: Tailscale magicsock's behaviour as one sans-IO machine,
+// composed from the machines of the other areas.
+//
+//   control::ControlClient  registers the node key, publishes endpoints, disco
+//                           key and home region; brings the netmap (peers and
+//                           DERP map).
+//   netcheck::NetcheckClient STUN to every region from the node's UDP socket:
+//                           global endpoint, hard NAT, UDP blocked, home
+//                           region (hysteresis), re-STUN every 20-26 s while
+//                           active.
+//   derp::Client (per region) the relays: the home region at once, a peer's
+//                           home region when something must reach that peer.
+//   disco::DiscoSealer      seals/opens disco with this run's disco key.
+//   disco::PeerPaths (per peer) which direct path to use, pings, trust,
+//                           heartbeats, upgrades, fallback.
+//
+// One object is one run of the node: the constructor draws a fresh disco key
+// from the RandomSource, Start() begins, Stop() ends for good. A restart is a
+// new Node with the same node key (peers see a new disco key in the netmap
+// and start over: PathChanged kPeerRestarted, then discovery again).
+//
+// Host contract. The Node is both machine shapes:
+// * DatagramMachine: a UDP socket bound to each endpoint of
+//   `local_endpoints` (usually just one, e.g. 10.0.0.2:41641). Everything
+//   that arrives on them goes to HandleDatagram with the socket's endpoint as
+//   `local`; PollTransmit names the socket to send from in Transmit::source.
+//   The node demultiplexes: STUN -> netcheck, disco magic -> disco,
+//   0xD0 -> data.
+// * StreamMachine: TCP connections to the control server and to DERP
+//   servers. The node chooses the ConnectionIds (kConnect carries the remote
+//   endpoint); the host reports HandleConnected/HandleStream/HandleClosed with
+//   the same id. Ids are (slot << 32) | sub-machine id: slot 0 is control,
+//   each DERP client instance gets a new slot.
+// * Drain rule: after every input (HandleDatagram, HandleConnected,
+//   HandleStream, HandleClosed, HandleTimeout and every command), poll
+//   PollTransmit() until empty, PollStreamAction() until empty, PollEvent()
+//   until empty, then arm one timer at PollTimeout() (HandleTimeout(now) when
+//   it fires; an early or late call is harmless).
+//
+// DERP usage. The home region comes from netcheck; when a report finds no
+// region at all (UDP blocked), the node falls back to the lowest region id
+// of the DERP map (Tailscale measures HTTPS latency then; punchlab has only
+// STUN). A peer is reached through its home region from the netmap, or ours
+// when it has none. Packets for a region whose connection is still coming up
+// wait in a bounded queue. Connections stay open for the node's lifetime
+// (Tailscale closes idle non-home ones after a minute; punchlab does not).
+// Pings that arrive over DERP are answered over the same region with a pong
+// whose source is 127.3.3.40:<region> (Tailscale's DERP "magic" address).
+//
+// RTT per path: direct paths from disco pong round trips (every discovery
+// ping and heartbeat). DERP: while a session to a peer is active and its data
+// goes over DERP, the node sends the peer a disco ping THROUGH DERP every
+// heartbeat_interval; the relayed pong gives the end-to-end relayed RTT,
+// which is what an application would see. (A DERP Ping frame would only time
+// half the path.)
+//
+// Endpoints published: the STUN-discovered global endpoints (kept for
+// `endpoint_freshness`, 27 s, after a report last saw them, so one lost
+// report does not withdraw them), then the local interface endpoints.
+// Peer-reflexive endpoints of peers (where their pings came from) are
+// candidates in their PeerPaths.
+//
+// Data: Send() seals the payload end to end (data-frame.h) and sends it to
+// the best trusted direct path, else over DERP. Every send is session
+// activity for that peer's PeerPaths (discovery, heartbeats); sends and
+// receives keep netcheck active (re-STUN) for session_active_timeout.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "punchlab/control/client.h"
+#include "punchlab/crypto/box.h"
+#include "punchlab/crypto/keys.h"
+#include "punchlab/datagram-machine.h"
+#include "punchlab/derp/client.h"
+#include "punchlab/disco/path-config.h"
+#include "punchlab/disco/peer-paths.h"
+#include "punchlab/disco/sealer.h"
+#include "punchlab/netcheck/client.h"
+#include "punchlab/node/events.h"
+#include "punchlab/random.h"
+#include "punchlab/stream-machine.h"
+
+namespace punchlab {
+namespace node {
+
+struct NodeConfig {
+  // Where the coordination server is (control.server), its key
+  // (control.server_key) and the control timers.
+  control::ControlClientConfig control;
+  std::string token;  // from an identity provider
+  // The UDP endpoints the host has bound (interface addresses): sent from,
+  // probed from, and published.
+  std::vector<Endpoint> local_endpoints;
+  disco::PathConfig paths;
+  netcheck::NetcheckConfig netcheck;
+  // DERP timers and backoff; server and host name come from the DERP map.
+  derp::ClientConfig derp;
+  Duration endpoint_freshness = Duration::Seconds(27);
+  // Packets held per DERP region while its connection comes up.
+  size_t derp_queue_limit = 64;
+};
+
+enum class SendResult : uint8_t {
+  kDirect,       // sent to the best direct path
+  kDerp,         // handed to the DERP connection
+  kQueued,       // waiting for the DERP connection to come up
+  kUnknownPeer,  // not in the netmap (or its node key is unusable)
+  kNoRoute,      // no direct path and no DERP region to use
+  kTooLarge,     // above kMaxDataPayload
+  kDropped,      // DERP queue full, or the node is not running
+};
+const char* SendResultName(SendResult r);
+
+class Node final : public DatagramMachine, public StreamMachine {
+ public:
+  // The disco key is drawn from `rng` here. `rng` must outlive the node.
+  Node(NodePrivateKey key, RandomSource& rng, NodeConfig config);
+  ~Node() override;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  const NodePublicKey& public_key() const { return key_.Public(); }
+  const DiscoPublicKey& disco_key() const { return sealer_.public_key(); }
+
+  // ---- commands ----
+  // Registers with control; everything else follows from the netmap. Once.
+  void Start(Timestamp now);
+  // Leaves the control plane, closes DERP, stops timers. Final.
+  void Stop(Timestamp now);
+  SendResult Send(Timestamp now, const NodePublicKey& peer, ByteView payload);
+  // The host's interfaces changed (the host rebinds its sockets): publish
+  // the new ones, run a netcheck report at once, and void every direct
+  // path's trust (it was proven from the old sockets), as magicsock does on
+  // a link change.
+  void SetLocalEndpoints(Timestamp now, std::vector<Endpoint> locals);
+
+  // ---- DatagramMachine ----
+  void HandleDatagram(Timestamp now, const Endpoint& local, const Endpoint& remote,
+                      ByteView payload) override;
+  std::optional<Transmit> PollTransmit() override;
+
+  // ---- StreamMachine ----
+  void HandleConnected(Timestamp now, ConnectionId conn, const Endpoint& remote) override;
+  void HandleStream(Timestamp now, ConnectionId conn, ByteView bytes) override;
+  void HandleClosed(Timestamp now, ConnectionId conn) override;
+  std::optional<StreamAction> PollStreamAction() override;
+
+  // ---- both ----
+  void HandleTimeout(Timestamp now) override;
+  std::optional<Timestamp> PollTimeout() const override;
+
+  std::optional<Event> PollEvent();
+
+  // ---- observation ----
+  bool started() const { return started_; }
+  bool stopped() const { return stopped_; }
+  bool registered() const { return control_.registered(); }
+  RegionId home_region() const { return home_; }
+  bool DerpConnected(RegionId region) const;
+  // What this node publishes.
+  const std::vector<Endpoint>& endpoints() const { return endpoints_; }
+  std::vector<NodePublicKey> Peers() const;
+  bool HasPeer(const NodePublicKey& peer) const { return peers_.count(peer) != 0; }
+  // The path data to `peer` takes now (as last reported by PathChanged).
+  std::optional<Path> PathTo(const NodePublicKey& peer) const;
+  const PeerStats* FindPeerStats(const NodePublicKey& peer) const;
+  const disco::PeerPaths* FindPeerPaths(const NodePublicKey& peer) const;
+  const NodeStats& stats() const { return stats_; }
+  const disco::SealerStats& sealer_stats() const { return sealer_.stats(); }
+  const netcheck::NetcheckClient& netcheck() const { return netcheck_; }
+  const control::ControlClient& control() const { return control_; }
+
+ private:
+  struct SentPing {
+    Endpoint to;
+    Timestamp at;
+  };
+  struct Peer {
+    control::NodeInfo info;
+    std::optional<SharedKey> data_key;  // nullopt: the node key is unusable
+    bool disco_ok = false;              // the sealer accepted its disco key
+    std::unique_ptr<disco::PeerPaths> paths;
+    Path path;  // as last reported
+    std::map<disco::TxId, SentPing> udp_pings;  // to time pongs per path
+    std::optional<Timestamp> next_derp_ping;
+    // Why PeerPaths was last Reset (its own reason only says "reset").
+    PathChangeReason reset_reason = PathChangeReason::kPeerRestarted;
+    PeerStats stats;
+  };
+  struct DerpPing {
+    NodePublicKey peer;
+    RegionId region = kNoRegion;
+    Timestamp at;
+  };
+  struct Queued {
+    NodePublicKey to;
+    Bytes packet;
+    std::optional<size_t> data_bytes;  // set for application data (counters)
+  };
+  struct DerpLink {
+    uint32_t slot = 0;
+    Endpoint server;
+    std::unique_ptr<derp::Client> client;
+    std::deque<Queued> queue;
+  };
+
+  // Runs every sub-machine's follow-up work until nothing is left.
+  void Pump(Timestamp now);
+  void UpdateActivity(Timestamp now);
+  bool Active(Timestamp now) const;
+
+  // Control and netcheck.
+  void OnControlEvent(Timestamp now, control::ClientEvent event);
+  void ApplyNetmap(Timestamp now, const control::Netmap& netmap);
+  void ApplyDerpMap(Timestamp now, const control::DerpMap& map);
+  void AddPeer(Timestamp now, const control::NodeInfo& info);
+  void UpdatePeer(Timestamp now, const NodePublicKey& key, Peer& peer,
+                  const control::NodeInfo& info);
+  void RemovePeer(Timestamp now, const NodePublicKey& key);
+  void OnNetcheckEvent(Timestamp now, netcheck::NetcheckEvent event);
+  void SetHome(Timestamp now, RegionId region, const std::string& reason);
+  void PublishEndpoints(Timestamp now);
+  std::vector<Endpoint> CurrentEndpoints(Timestamp now);
+  RegionId FallbackHome() const;
+
+  // Paths and disco.
+  bool DrainPeer(Timestamp now, const NodePublicKey& key, Peer& peer);
+  void ReportPath(Timestamp now, const NodePublicKey& key, Peer& peer, Path to,
+                  PathChangeReason reason, std::string detail, std::optional<Duration> rtt);
+  void CheckDerpPaths(Timestamp now);
+  Path FallbackPath(const Peer& peer) const;
+  RegionId RegionFor(const Peer& peer) const;
+  std::optional<Endpoint> LocalFor(const Endpoint& remote) const;
+  void SendDiscoUdp(Peer& peer, const Endpoint& from, const Endpoint& to, const disco::Message& m);
+  void SendDiscoDerp(Timestamp now, Peer& peer, RegionId region, const disco::Message& m);
+  void HandleDisco(Timestamp now, ByteView packet, const Endpoint* local, const Endpoint* remote,
+                   RegionId derp_region, const NodePublicKey* derp_source);
+  void HandleData(Timestamp now, ByteView frame, const Path& path,
+                  const NodePublicKey* derp_source);
+  void RecordRtt(Timestamp now, const NodePublicKey& key, Peer& peer, const Path& path,
+                 Duration rtt);
+  void DropDisco(uint64_t& reason);
+  void DropData(uint64_t& reason);
+
+  // DERP.
+  DerpLink* EnsureDerp(Timestamp now, RegionId region);
+  void RetireDerp(Timestamp now, RegionId region);
+  void OnDerpEvent(Timestamp now, RegionId region, derp::ClientEvent event);
+  // false when dropped (counted).
+  bool SendDerp(Timestamp now, RegionId region, const NodePublicKey& to, Bytes packet,
+                std::optional<size_t> data_bytes, bool* queued);
+  void CountDerpData(const NodePublicKey& to, RegionId region, size_t bytes);
+  void Emit(Timestamp now, EventBody body);
+
+  NodePrivateKey key_;
+  RandomSource& rng_;
+  NodeConfig config_;
+  disco::DiscoSealer sealer_;
+  control::ControlClient control_;
+  netcheck::NetcheckClient netcheck_;
+  bool started_ = false;
+  bool stopped_ = false;
+
+  control::DerpMap derp_map_;
+  bool have_derp_map_ = false;
+  RegionId home_ = kNoRegion;
+  std::map<RegionId, DerpLink> derp_;
+  std::map<uint32_t, RegionId> derp_slots_;
+  uint32_t next_slot_ = 1;
+
+  std::map<NodePublicKey, Peer> peers_;
+  std::map<DiscoPublicKey, NodePublicKey> by_disco_;
+  std::map<disco::TxId, DerpPing> derp_pings_;
+
+  std::vector<Endpoint> locals_;
+  std::map<Endpoint, Timestamp> stun_seen_;  // global endpoints, when last seen
+  std::vector<Endpoint> endpoints_;          // as published
+  std::optional<Timestamp> last_activity_;   // data sent or received
+
+  std::deque<Transmit> transmits_;
+  std::deque<StreamAction> actions_;  // from retired DERP clients
+  std::deque<Event> events_;
+  NodeStats stats_;
+};
+
+}  // namespace node
+}  // namespace punchlab

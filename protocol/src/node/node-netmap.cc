@@ -1,0 +1,222 @@
+// Node: what the control plane and netcheck tell it. The netmap's peers
+// become PeerPaths and sealer entries; its DERP map becomes netcheck's
+// regions; netcheck's reports become published endpoints and the home region.
+#include <algorithm>
+#include <set>
+#include <type_traits>
+#include <utility>
+
+#include "punchlab/node/node.h"
+
+namespace punchlab {
+namespace node {
+
+// ---- control -----------------------------------------------------------------
+
+void Node::OnControlEvent(Timestamp now, control::ClientEvent event) {
+  std::visit(
+      [&](auto& e) {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, control::Registered>) {
+          Emit(now, Registered{e.address, e.user, e.domain});
+        } else if constexpr (std::is_same_v<T, control::RegistrationRefused>) {
+          Emit(now, RegistrationRefused{e.reason});
+        } else if constexpr (std::is_same_v<T, control::NetmapUpdated>) {
+          ApplyNetmap(now, e.netmap);
+        } else {
+          static_assert(std::is_same_v<T, control::Disconnected>);
+          Emit(now, ControlDisconnected{e.reason, e.will_reconnect});
+        }
+      },
+      event);
+}
+
+void Node::ApplyNetmap(Timestamp now, const control::Netmap& netmap) {
+  ApplyDerpMap(now, netmap.derp_map);
+  std::set<NodePublicKey> listed;
+  for (const control::NodeInfo& info : netmap.peers) {
+    if (info.node_key == public_key()) continue;
+    listed.insert(info.node_key);
+    auto it = peers_.find(info.node_key);
+    if (it == peers_.end()) {
+      AddPeer(now, info);
+    } else {
+      UpdatePeer(now, it->first, it->second, info);
+    }
+  }
+  std::vector<NodePublicKey> gone;
+  for (const auto& [key, peer] : peers_) {
+    if (listed.count(key) == 0) gone.push_back(key);
+  }
+  for (const NodePublicKey& key : gone) RemovePeer(now, key);
+}
+
+void Node::ApplyDerpMap(Timestamp now, const control::DerpMap& map) {
+  if (have_derp_map_ && map == derp_map_) return;
+  derp_map_ = map;
+  have_derp_map_ = true;
+  // A region that left the map, or whose server moved, loses its connection.
+  std::vector<RegionId> stale;
+  for (const auto& [region, link] : derp_) {
+    const control::DerpRegion* r = derp_map_.FindRegion(region);
+    if (r == nullptr || r->nodes.empty() || r->nodes.front().derp != link.server) {
+      stale.push_back(region);
+    }
+  }
+  for (RegionId region : stale) RetireDerp(now, region);
+  if (home_ != kNoRegion) {
+    if (DerpLink* link = EnsureDerp(now, home_)) link->client->SetPreferred(now, true);
+  }
+
+  std::vector<netcheck::Region> regions;
+  for (const control::DerpRegion& r : derp_map_.regions) {
+    netcheck::Region region{r.id, r.name, {}};
+    for (const control::DerpNode& n : r.nodes) region.stun.push_back(n.StunEndpoint());
+    regions.push_back(std::move(region));
+  }
+  netcheck_.SetRegions(std::move(regions));
+  netcheck_.StartReport(now);
+}
+
+void Node::AddPeer(Timestamp now, const control::NodeInfo& info) {
+  std::optional<SharedKey> data_key = SharedKey::Compute(key_, info.node_key);
+  if (!data_key) {
+    ++stats_.peers_rejected;  // a low-order node key: nothing can be sealed to it
+    return;
+  }
+  Peer peer;
+  peer.info = info;
+  peer.data_key = std::move(data_key);
+  peer.paths = std::make_unique<disco::PeerPaths>(rng_, config_.paths);
+  if (by_disco_.count(info.disco_key) == 0 &&
+      sealer_.AddPeer(info.disco_key) == disco::DiscoSealer::AddPeerResult::kAdded) {
+    peer.disco_ok = true;
+    by_disco_[info.disco_key] = info.node_key;
+  } else {
+    ++stats_.peers_rejected;  // relayed data still works; no direct path
+  }
+  peer.paths->SetNetmapEndpoints(now, info.endpoints);
+  peer.path = FallbackPath(peer);
+  Emit(now, PeerAdded{info.node_key, info.disco_key, info.endpoints, info.home_region, peer.path});
+  peers_.emplace(info.node_key, std::move(peer));
+}
+
+void Node::UpdatePeer(Timestamp now, const NodePublicKey& key, Peer& peer,
+                      const control::NodeInfo& info) {
+  if (info.disco_key != peer.info.disco_key) {
+    // The peer restarted: pings, pongs and trust of its old run mean nothing.
+    if (peer.disco_ok) {
+      sealer_.RemovePeer(peer.info.disco_key);
+      by_disco_.erase(peer.info.disco_key);
+    }
+    peer.disco_ok = by_disco_.count(info.disco_key) == 0 &&
+                    sealer_.AddPeer(info.disco_key) == disco::DiscoSealer::AddPeerResult::kAdded;
+    if (peer.disco_ok) {
+      by_disco_[info.disco_key] = key;
+    } else {
+      ++stats_.peers_rejected;
+    }
+    peer.reset_reason = PathChangeReason::kPeerRestarted;
+    peer.paths->Reset(now);
+    peer.udp_pings.clear();
+    peer.next_derp_ping.reset();
+    for (auto it = derp_pings_.begin(); it != derp_pings_.end();) {
+      it = it->second.peer == key ? derp_pings_.erase(it) : std::next(it);
+    }
+    Emit(now, PeerRestarted{key, peer.info.disco_key, info.disco_key});
+  }
+  if (info.endpoints != peer.info.endpoints) peer.paths->SetNetmapEndpoints(now, info.endpoints);
+  peer.info = info;
+}
+
+void Node::RemovePeer(Timestamp now, const NodePublicKey& key) {
+  auto it = peers_.find(key);
+  if (it == peers_.end()) return;
+  if (it->second.disco_ok) {
+    sealer_.RemovePeer(it->second.info.disco_key);
+    by_disco_.erase(it->second.info.disco_key);
+  }
+  for (auto p = derp_pings_.begin(); p != derp_pings_.end();) {
+    p = p->second.peer == key ? derp_pings_.erase(p) : std::next(p);
+  }
+  peers_.erase(it);
+  Emit(now, PeerRemoved{key});
+}
+
+// ---- netcheck ----------------------------------------------------------------
+
+void Node::OnNetcheckEvent(Timestamp now, netcheck::NetcheckEvent event) {
+  if (event.kind == netcheck::NetcheckEvent::Kind::kReportReady && event.report) {
+    const netcheck::Report& r = *event.report;
+    if (r.global_v4) stun_seen_[*r.global_v4] = now;
+    if (r.global_v6) stun_seen_[*r.global_v6] = now;
+    PublishEndpoints(now);
+    Emit(now, NetcheckDone{r});
+    // No region answered (UDP blocked) and none chosen before: DERP over
+    // TCP still works, so pick one rather than stay unreachable.
+    if (netcheck_.home_region() == kNoRegion && home_ == kNoRegion) {
+      if (RegionId fallback = FallbackHome(); fallback != kNoRegion) {
+        SetHome(now, fallback, "no STUN answer: lowest region id");
+      }
+    }
+    return;
+  }
+  if (event.kind == netcheck::NetcheckEvent::Kind::kHomeRegionChanged && event.home_change) {
+    const netcheck::HomeRegionChange& c = *event.home_change;
+    std::string reason = netcheck::HomeChangeReasonName(c.reason);
+    if (!c.detail.empty()) reason += ": " + c.detail;
+    if (c.to != kNoRegion) {
+      SetHome(now, c.to, reason);
+    } else if (RegionId fallback = FallbackHome(); fallback != kNoRegion) {
+      SetHome(now, fallback, reason + "; lowest region id");
+    }
+  }
+}
+
+RegionId Node::FallbackHome() const {
+  RegionId best = kNoRegion;
+  for (const control::DerpRegion& r : derp_map_.regions) {
+    if (!r.nodes.empty() && (best == kNoRegion || r.id < best)) best = r.id;
+  }
+  return best;
+}
+
+void Node::SetHome(Timestamp now, RegionId region, const std::string& reason) {
+  if (region == home_) return;
+  const RegionId old = home_;
+  if (auto it = derp_.find(old); it != derp_.end()) it->second.client->SetPreferred(now, false);
+  home_ = region;
+  control_.SetHomeRegion(now, region);
+  if (DerpLink* link = EnsureDerp(now, region)) link->client->SetPreferred(now, true);
+  Emit(now, HomeRegionChanged{old, region, reason});
+}
+
+// ---- endpoints ---------------------------------------------------------------
+
+std::vector<Endpoint> Node::CurrentEndpoints(Timestamp now) {
+  for (auto it = stun_seen_.begin(); it != stun_seen_.end();) {
+    it = now - it->second > config_.endpoint_freshness ? stun_seen_.erase(it) : std::next(it);
+  }
+  // Most recently seen first: the endpoint peers should try first.
+  std::vector<std::pair<Timestamp, Endpoint>> seen;
+  for (const auto& [ep, at] : stun_seen_) seen.emplace_back(at, ep);
+  std::stable_sort(seen.begin(), seen.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<Endpoint> out;
+  for (const auto& [at, ep] : seen) out.push_back(ep);
+  for (const Endpoint& ep : locals_) {
+    if (std::find(out.begin(), out.end(), ep) == out.end()) out.push_back(ep);
+  }
+  return out;
+}
+
+void Node::PublishEndpoints(Timestamp now) {
+  std::vector<Endpoint> eps = CurrentEndpoints(now);
+  if (eps == endpoints_) return;
+  endpoints_ = std::move(eps);
+  control_.UpdateEndpoints(now, endpoints_);
+  Emit(now, EndpointsChanged{endpoints_});
+}
+
+}  // namespace node
+}  // namespace punchlab

@@ -1,0 +1,269 @@
+// Node: disco and data. PeerPaths decides; this file seals what it asks for,
+// routes what arrives (UDP or DERP) to it, translates its path changes into
+// node paths (a direct endpoint, or the DERP region the peer is reached
+// through) and keeps per-path counters and RTTs.
+#include <string>
+#include <utility>
+#include <variant>
+
+#include "punchlab/disco/message.h"
+#include "punchlab/node/data-frame.h"
+#include "punchlab/node/node.h"
+
+namespace punchlab {
+namespace node {
+namespace {
+
+// Where a pong over DERP says the ping came from: Tailscale's "magic" DERP
+// address 127.3.3.40 with the region id as port.
+Endpoint DerpMagicEndpoint(RegionId region) {
+  return Endpoint(IpAddress::V4(127, 3, 3, 40), static_cast<uint16_t>(region));
+}
+
+PathChangeReason FromDisco(disco::PathChangeReason r, PathChangeReason reset_reason) {
+  switch (r) {
+    case disco::PathChangeReason::kPong: return PathChangeReason::kPong;
+    case disco::PathChangeReason::kCallMeMaybe: return PathChangeReason::kCallMeMaybe;
+    case disco::PathChangeReason::kBetterPath: return PathChangeReason::kBetterPath;
+    case disco::PathChangeReason::kTrustExpired: return PathChangeReason::kTrustExpired;
+    case disco::PathChangeReason::kReset: return reset_reason;
+  }
+  return PathChangeReason::kPong;
+}
+
+template <typename Sent>
+void ForgetOlderThan(std::map<disco::TxId, Sent>& pings, Timestamp limit) {
+  for (auto it = pings.begin(); it != pings.end();) {
+    it = it->second.at < limit ? pings.erase(it) : std::next(it);
+  }
+}
+
+}  // namespace
+
+// ---- per-peer work -------------------------------------------------------------
+
+bool Node::DrainPeer(Timestamp now, const NodePublicKey& key, Peer& peer) {
+  bool progress = false;
+  for (const disco::PingToSend& p : peer.paths->PollPingsToSend(now)) {
+    progress = true;
+    const std::optional<Endpoint> from = LocalFor(p.to);
+    if (!from) {
+      ++stats_.pings_without_local;
+      continue;
+    }
+    ForgetOlderThan(peer.udp_pings, now - config_.paths.ping_timeout);
+    peer.udp_pings[p.txid] = SentPing{p.to, now};
+    SendDiscoUdp(peer, *from, p.to, disco::Ping{p.txid, public_key(), 0});
+    ++stats_.disco_pings_sent;
+  }
+  while (auto ev = peer.paths->PollEvent()) {
+    progress = true;
+    if (ev->kind == disco::PeerPathsEvent::Kind::kSendCallMeMaybe) {
+      const RegionId region = RegionFor(peer);
+      if (region == kNoRegion) continue;
+      SendDiscoDerp(now, peer, region, disco::CallMeMaybe{endpoints_});
+      ++stats_.disco_call_me_maybes_sent;
+      continue;
+    }
+    const Path to = ev->to ? Path::Direct(*ev->to) : FallbackPath(peer);
+    const PathChangeReason reason = FromDisco(ev->reason, peer.reset_reason);
+    std::string detail = ev->detail;
+    if (reason == PathChangeReason::kPeerRestarted) detail = "new disco key; earlier pongs void";
+    if (reason == PathChangeReason::kLocalChange) detail = "our sockets changed; earlier pongs void";
+    ReportPath(now, key, peer, to, reason, std::move(detail), ev->rtt);
+  }
+
+  // The relayed path's RTT: a disco ping through DERP every heartbeat while
+  // the session is active and relayed (see node.h).
+  const RegionId region = RegionFor(peer);
+  const bool relayed = !peer.paths->BestAddr(now) && region != kNoRegion;
+  if (!peer.disco_ok || !relayed || !peer.paths->SessionActive(now)) {
+    peer.next_derp_ping.reset();
+  } else if ((!peer.next_derp_ping || now >= *peer.next_derp_ping) && DerpConnected(region)) {
+    disco::TxId txid{};
+    rng_.Fill(txid.data(), txid.size());
+    ForgetOlderThan(derp_pings_, now - config_.paths.ping_timeout);
+    derp_pings_[txid] = DerpPing{key, region, now};
+    SendDiscoDerp(now, peer, region, disco::Ping{txid, public_key(), 0});
+    ++stats_.disco_pings_sent;
+    peer.next_derp_ping = now + config_.paths.heartbeat_interval;
+  }
+  return progress;
+}
+
+void Node::ReportPath(Timestamp now, const NodePublicKey& key, Peer& peer, Path to,
+                      PathChangeReason reason, std::string detail, std::optional<Duration> rtt) {
+  if (to == peer.path) return;
+  const Path from = peer.path;
+  peer.path = to;
+  ++peer.stats.path_changes;
+  Emit(now, PathChanged{key, from, std::move(to), reason, std::move(detail), rtt});
+}
+
+void Node::CheckDerpPaths(Timestamp now) {
+  for (auto& [key, peer] : peers_) {
+    if (peer.path.direct()) continue;
+    const Path want = FallbackPath(peer);
+    if (want == peer.path) continue;
+    const bool theirs = want.derp() && want.region == peer.info.home_region;
+    ReportPath(now, key, peer, want, PathChangeReason::kDerpRegion,
+               want.derp() ? (theirs ? "the peer's home region" : "our home region")
+                           : "no region to reach the peer",
+               std::nullopt);
+  }
+}
+
+Path Node::FallbackPath(const Peer& peer) const {
+  const RegionId region = RegionFor(peer);
+  return region == kNoRegion ? Path::None() : Path::Derp(region);
+}
+
+RegionId Node::RegionFor(const Peer& peer) const {
+  if (peer.info.home_region != kNoRegion && derp_map_.FindRegion(peer.info.home_region)) {
+    return peer.info.home_region;
+  }
+  return home_;
+}
+
+std::optional<Endpoint> Node::LocalFor(const Endpoint& remote) const {
+  for (const Endpoint& local : locals_) {
+    if (local.ip.family() == remote.ip.family()) return local;
+  }
+  return std::nullopt;
+}
+
+// ---- disco -------------------------------------------------------------------
+
+void Node::SendDiscoUdp(Peer& peer, const Endpoint& from, const Endpoint& to,
+                        const disco::Message& m) {
+  if (std::optional<Bytes> packet = sealer_.Seal(rng_, peer.info.disco_key, m)) {
+    transmits_.push_back(Transmit{from, to, std::move(*packet)});
+  }
+}
+
+void Node::SendDiscoDerp(Timestamp now, Peer& peer, RegionId region, const disco::Message& m) {
+  if (std::optional<Bytes> packet = sealer_.Seal(rng_, peer.info.disco_key, m)) {
+    SendDerp(now, region, peer.info.node_key, std::move(*packet), std::nullopt, nullptr);
+  }
+}
+
+void Node::HandleDisco(Timestamp now, ByteView packet, const Endpoint* local,
+                       const Endpoint* remote, RegionId derp_region,
+                       const NodePublicKey* derp_source) {
+  disco::OpenResult opened = sealer_.Open(packet);
+  if (!opened.ok()) {
+    DropDisco(stats_.disco_not_opened);
+    return;
+  }
+  auto owner = by_disco_.find(opened.opened->sender);
+  if (owner == by_disco_.end()) {  // the sealer knows only netmap peers; kept in step
+    DropDisco(stats_.disco_not_opened);
+    return;
+  }
+  const NodePublicKey key = owner->second;
+  Peer& peer = peers_.at(key);
+  const bool via_derp = derp_source != nullptr;
+  if (via_derp && *derp_source != key) {
+    DropDisco(stats_.disco_sender_mismatch);
+    return;
+  }
+
+  if (const auto* ping = std::get_if<disco::Ping>(&opened.opened->message)) {
+    if (!ping->node_key.IsZero() && ping->node_key != key) {
+      DropDisco(stats_.disco_node_key_mismatch);
+      return;
+    }
+    ++stats_.disco_pings_received;
+    if (via_derp) {
+      SendDiscoDerp(now, peer, derp_region, disco::Pong{ping->txid, DerpMagicEndpoint(derp_region)});
+    } else {
+      if (!peer.paths->HandlePingFrom(now, *remote, ping->txid)) {
+        DropDisco(stats_.disco_pings_not_answered);
+        return;
+      }
+      SendDiscoUdp(peer, *local, *remote, disco::Pong{ping->txid, *remote});
+    }
+    ++stats_.disco_pongs_sent;
+    return;
+  }
+
+  if (const auto* pong = std::get_if<disco::Pong>(&opened.opened->message)) {
+    ++stats_.disco_pongs_received;
+    if (via_derp) {
+      auto it = derp_pings_.find(pong->txid);
+      if (it == derp_pings_.end() || it->second.peer != key ||
+          now - it->second.at > config_.paths.ping_timeout) {
+        DropDisco(stats_.disco_pongs_rejected);
+        return;
+      }
+      const DerpPing sent = it->second;
+      derp_pings_.erase(it);
+      RecordRtt(now, key, peer, Path::Derp(sent.region), now - sent.at);
+      return;
+    }
+    if (peer.paths->HandlePongFrom(now, pong->txid, *remote) != disco::PongResult::kAccepted) {
+      DropDisco(stats_.disco_pongs_rejected);
+      return;
+    }
+    auto sent = peer.udp_pings.find(pong->txid);
+    if (sent != peer.udp_pings.end()) {
+      RecordRtt(now, key, peer, Path::Direct(sent->second.to), now - sent->second.at);
+      peer.udp_pings.erase(sent);
+    }
+    return;
+  }
+
+  const auto& cmm = std::get<disco::CallMeMaybe>(opened.opened->message);
+  if (!via_derp) {
+    DropDisco(stats_.disco_call_me_maybe_over_udp);
+    return;
+  }
+  ++stats_.disco_call_me_maybes_received;
+  peer.paths->HandleCallMeMaybe(now, cmm.endpoints);
+}
+
+void Node::RecordRtt(Timestamp now, const NodePublicKey& key, Peer& peer, const Path& path,
+                     Duration rtt) {
+  peer.stats.paths[path].rtt.Add(rtt);
+  Emit(now, RttMeasured{key, path, rtt});
+}
+
+void Node::DropDisco(uint64_t& reason) {
+  ++reason;
+  ++stats_.disco_dropped;
+}
+
+// ---- data --------------------------------------------------------------------
+
+void Node::HandleData(Timestamp now, ByteView frame, const Path& path,
+                      const NodePublicKey* derp_source) {
+  const std::optional<NodePublicKey> sender = PeekDataSender(frame);  // LooksLikeData held
+  if (derp_source && *derp_source != *sender) {
+    DropData(stats_.data_sender_mismatch);
+    return;
+  }
+  auto it = peers_.find(*sender);
+  if (it == peers_.end()) {
+    DropData(stats_.data_unknown_sender);
+    return;
+  }
+  std::optional<Bytes> payload = OpenData(*it->second.data_key, frame);
+  if (!payload) {
+    DropData(stats_.data_bad_box);
+    return;
+  }
+  ++stats_.data_received;
+  PathCounters& c = it->second.stats.paths[path];
+  ++c.packets_received;
+  c.bytes_received += payload->size();
+  last_activity_ = now;
+  Emit(now, DataReceived{*sender, std::move(*payload), path});
+}
+
+void Node::DropData(uint64_t& reason) {
+  ++reason;
+  ++stats_.data_dropped;
+}
+
+}  // namespace node
+}  // namespace punchlab

@@ -1,0 +1,319 @@
+// Node: lifecycle, the machine interfaces, and the pump that lets the
+// sub-machines react to each other after every input.
+#include "punchlab/node/node.h"
+
+#include <utility>
+
+#include "punchlab/disco/message.h"
+#include "punchlab/node/data-frame.h"
+#include "punchlab/stun/message.h"
+#include "node/conn-id.h"
+
+namespace punchlab {
+namespace node {
+
+const char* SendResultName(SendResult r) {
+  switch (r) {
+    case SendResult::kDirect: return "direct";
+    case SendResult::kDerp: return "derp";
+    case SendResult::kQueued: return "queued";
+    case SendResult::kUnknownPeer: return "unknown peer";
+    case SendResult::kNoRoute: return "no route";
+    case SendResult::kTooLarge: return "too large";
+    case SendResult::kDropped: return "dropped";
+  }
+  return "unknown";
+}
+
+Node::Node(NodePrivateKey key, RandomSource& rng, NodeConfig config)
+    : key_(std::move(key)),
+      rng_(rng),
+      config_(std::move(config)),
+      sealer_(DiscoPrivateKey::Generate(rng_)),
+      control_(config_.control, rng_),
+      netcheck_(rng_, config_.netcheck),
+      locals_(config_.local_endpoints) {}
+
+Node::~Node() = default;
+
+// ---- commands ----------------------------------------------------------------
+
+void Node::Start(Timestamp now) {
+  if (started_) return;
+  started_ = true;
+  netcheck_.SetLocalEndpoints(locals_);
+  endpoints_ = CurrentEndpoints(now);
+  control_.Register(now, key_.Clone(),
+                    control::Registration{config_.token, disco_key(), endpoints_, home_});
+  Emit(now, EndpointsChanged{endpoints_});
+  Pump(now);
+}
+
+void Node::Stop(Timestamp now) {
+  if (!started_ || stopped_) return;
+  stopped_ = true;
+  control_.Leave(now);
+  for (auto& [region, link] : derp_) {
+    link.client->Stop(now);
+    stats_.derp_queue_dropped += link.queue.size();
+    link.queue.clear();
+  }
+  netcheck_.SetActive(now, false);
+}
+
+SendResult Node::Send(Timestamp now, const NodePublicKey& peer_key, ByteView payload) {
+  if (!started_ || stopped_) return SendResult::kDropped;
+  if (payload.size() > kMaxDataPayload) {
+    ++stats_.sends_too_large;
+    return SendResult::kTooLarge;
+  }
+  auto it = peers_.find(peer_key);
+  if (it == peers_.end()) {
+    ++stats_.sends_unknown_peer;
+    return SendResult::kUnknownPeer;
+  }
+  Peer& peer = it->second;
+  last_activity_ = now;
+  if (peer.disco_ok) peer.paths->NoteDataSent(now);
+  // Pings, CallMeMaybe and path changes this send starts (or that are due)
+  // go first, so the path chosen below is the one just reported.
+  DrainPeer(now, peer_key, peer);
+
+  Bytes frame = SealData(rng_, public_key(), *peer.data_key, payload);
+  SendResult result = SendResult::kNoRoute;
+  const std::optional<Endpoint> best = peer.paths->BestAddr(now);
+  const std::optional<Endpoint> from = best ? LocalFor(*best) : std::nullopt;
+  if (best && from) {
+    transmits_.push_back(Transmit{*from, *best, std::move(frame)});
+    PathCounters& c = peer.stats.paths[Path::Direct(*best)];
+    ++c.packets_sent;
+    c.bytes_sent += payload.size();
+    ++stats_.data_sent_direct;
+    result = SendResult::kDirect;
+  } else if (const RegionId region = RegionFor(peer); region != kNoRegion) {
+    bool queued = false;
+    if (SendDerp(now, region, peer_key, std::move(frame), payload.size(), &queued)) {
+      result = queued ? SendResult::kQueued : SendResult::kDerp;
+    } else {
+      ++peer.stats.sends_dropped;
+      result = SendResult::kDropped;
+    }
+  } else {
+    ++stats_.sends_no_route;
+    ++peer.stats.sends_dropped;
+  }
+  Pump(now);
+  return result;
+}
+
+void Node::SetLocalEndpoints(Timestamp now, std::vector<Endpoint> locals) {
+  if (locals == locals_) return;
+  locals_ = std::move(locals);
+  netcheck_.SetLocalEndpoints(locals_);
+  if (!started_ || stopped_) return;
+  netcheck_.StartReport(now);
+  for (auto& [key, peer] : peers_) {
+    peer.reset_reason = PathChangeReason::kLocalChange;
+    peer.paths->Reset(now);
+    peer.udp_pings.clear();
+  }
+  PublishEndpoints(now);
+  Pump(now);
+}
+
+// ---- DatagramMachine -------------------------------------------------------
+
+void Node::HandleDatagram(Timestamp now, const Endpoint& local, const Endpoint& remote,
+                          ByteView payload) {
+  if (!started_ || stopped_) return;
+  ++stats_.datagrams_received;
+  if (stun::LooksLikeStun(payload)) {
+    ++stats_.stun_datagrams;
+    netcheck_.HandleDatagram(now, local, remote, payload);
+  } else if (disco::LooksLikeDisco(payload)) {
+    ++stats_.disco_datagrams;
+    HandleDisco(now, payload, &local, &remote, kNoRegion, nullptr);
+  } else if (LooksLikeData(payload)) {
+    ++stats_.data_datagrams;
+    HandleData(now, payload, Path::Direct(remote), nullptr);
+  } else {
+    ++stats_.unknown_datagrams;
+  }
+  Pump(now);
+}
+
+std::optional<Transmit> Node::PollTransmit() {
+  if (!transmits_.empty()) {
+    Transmit t = std::move(transmits_.front());
+    transmits_.pop_front();
+    return t;
+  }
+  return netcheck_.PollTransmit();
+}
+
+// ---- StreamMachine -----------------------------------------------------------
+
+void Node::HandleConnected(Timestamp now, ConnectionId conn, const Endpoint& remote) {
+  const ConnSplit s = SplitConn(conn);
+  if (s.slot == kControlSlot) {
+    control_.HandleConnected(now, s.sub, remote);
+  } else if (auto r = derp_slots_.find(s.slot); r != derp_slots_.end()) {
+    derp_.at(r->second).client->HandleConnected(now, s.sub, remote);
+  }
+  Pump(now);
+}
+
+void Node::HandleStream(Timestamp now, ConnectionId conn, ByteView bytes) {
+  const ConnSplit s = SplitConn(conn);
+  if (s.slot == kControlSlot) {
+    control_.HandleStream(now, s.sub, bytes);
+  } else if (auto r = derp_slots_.find(s.slot); r != derp_slots_.end()) {
+    derp_.at(r->second).client->HandleStream(now, s.sub, bytes);
+  }
+  Pump(now);
+}
+
+void Node::HandleClosed(Timestamp now, ConnectionId conn) {
+  const ConnSplit s = SplitConn(conn);
+  if (s.slot == kControlSlot) {
+    control_.HandleClosed(now, s.sub);
+  } else if (auto r = derp_slots_.find(s.slot); r != derp_slots_.end()) {
+    derp_.at(r->second).client->HandleClosed(now, s.sub);
+  }
+  Pump(now);
+}
+
+std::optional<StreamAction> Node::PollStreamAction() {
+  if (!actions_.empty()) {
+    StreamAction a = std::move(actions_.front());
+    actions_.pop_front();
+    return a;
+  }
+  if (auto a = control_.PollStreamAction()) {
+    a->conn = ComposeConn(kControlSlot, a->conn);
+    return a;
+  }
+  for (auto& [region, link] : derp_) {
+    if (auto a = link.client->PollStreamAction()) {
+      a->conn = ComposeConn(link.slot, a->conn);
+      return a;
+    }
+  }
+  return std::nullopt;
+}
+
+// ---- timers ------------------------------------------------------------------
+
+void Node::HandleTimeout(Timestamp now) {
+  if (!started_ || stopped_) return;
+  auto due = [now](std::optional<Timestamp> t) { return t && *t <= now; };
+  if (due(control_.PollTimeout())) control_.HandleTimeout(now);
+  if (due(netcheck_.PollTimeout())) netcheck_.HandleTimeout(now);
+  for (auto& [region, link] : derp_) {
+    if (due(link.client->PollTimeout())) link.client->HandleTimeout(now);
+  }
+  // Peer timers (ping timeouts, trust expiry, heartbeats, DERP pings) run in
+  // the pump: PollPingsToSend(now) advances them.
+  Pump(now);
+}
+
+std::optional<Timestamp> Node::PollTimeout() const {
+  if (!started_ || stopped_) return std::nullopt;
+  std::optional<Timestamp> next;
+  auto consider = [&next](std::optional<Timestamp> t) {
+    if (t && (!next || *t < *next)) next = t;
+  };
+  consider(control_.PollTimeout());
+  consider(netcheck_.PollTimeout());
+  for (const auto& [region, link] : derp_) consider(link.client->PollTimeout());
+  for (const auto& [key, peer] : peers_) {
+    consider(peer.paths->NextWakeup());
+    consider(peer.next_derp_ping);
+  }
+  // Wake up when the session goes idle, to stop re-STUNning.
+  if (last_activity_ && netcheck_.active()) {
+    consider(*last_activity_ + config_.paths.session_active_timeout + Duration::Nanos(1));
+  }
+  return next;
+}
+
+std::optional<Event> Node::PollEvent() {
+  if (events_.empty()) return std::nullopt;
+  Event e = std::move(events_.front());
+  events_.pop_front();
+  return e;
+}
+
+// ---- the pump ----------------------------------------------------------------
+
+void Node::Pump(Timestamp now) {
+  // After Stop() the sub-machines only finish closing; nothing new starts.
+  if (stopped_) return;
+  for (bool progress = true; progress;) {
+    progress = false;
+    while (auto e = control_.PollEvent()) {
+      progress = true;
+      OnControlEvent(now, std::move(*e));
+    }
+    while (auto e = netcheck_.PollEvent()) {
+      progress = true;
+      OnNetcheckEvent(now, std::move(*e));
+    }
+    // Collected first: handling one may open another region's connection.
+    std::vector<std::pair<RegionId, derp::ClientEvent>> derp_events;
+    for (auto& [region, link] : derp_) {
+      while (auto e = link.client->PollEvent()) derp_events.emplace_back(region, std::move(*e));
+    }
+    for (auto& [region, e] : derp_events) {
+      progress = true;
+      OnDerpEvent(now, region, std::move(e));
+    }
+    for (auto& [key, peer] : peers_) progress = DrainPeer(now, key, peer) || progress;
+  }
+  CheckDerpPaths(now);
+  UpdateActivity(now);
+}
+
+bool Node::Active(Timestamp now) const {
+  return last_activity_ && now - *last_activity_ <= config_.paths.session_active_timeout;
+}
+
+void Node::UpdateActivity(Timestamp now) {
+  // Re-STUN (keeping NAT mappings and endpoints fresh) only while data
+  // flows, as magicsock does; an idle node lets its mappings go.
+  if (have_derp_map_) netcheck_.SetActive(now, Active(now));
+}
+
+void Node::Emit(Timestamp now, EventBody body) { events_.push_back(Event{now, std::move(body)}); }
+
+// ---- observation -------------------------------------------------------------
+
+bool Node::DerpConnected(RegionId region) const {
+  auto it = derp_.find(region);
+  return it != derp_.end() && it->second.client->connected();
+}
+
+std::vector<NodePublicKey> Node::Peers() const {
+  std::vector<NodePublicKey> out;
+  for (const auto& [key, peer] : peers_) out.push_back(key);
+  return out;
+}
+
+std::optional<Path> Node::PathTo(const NodePublicKey& peer) const {
+  auto it = peers_.find(peer);
+  if (it == peers_.end()) return std::nullopt;
+  return it->second.path;
+}
+
+const PeerStats* Node::FindPeerStats(const NodePublicKey& peer) const {
+  auto it = peers_.find(peer);
+  return it == peers_.end() ? nullptr : &it->second.stats;
+}
+
+const disco::PeerPaths* Node::FindPeerPaths(const NodePublicKey& peer) const {
+  auto it = peers_.find(peer);
+  return it == peers_.end() ? nullptr : it->second.paths.get();
+}
+
+}  // namespace node
+}  // namespace punchlab
