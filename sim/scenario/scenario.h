@@ -1,0 +1,195 @@
+// The scenario model: what a scenario file says, after validation. Every
+// quantity is converted (durations as Duration, bit rates in bits/s, sizes in
+// bytes, loss as a fraction 0..1), every default applied (nodes inherit the
+// file's `defaults`), every name checked and every NAT nesting resolved into a
+// chain. Independent of ns-3 and of the real lab: each driver translates it
+// into its own world. All times count from the start of the run (0s).
+//
+// The keys, their defaults and their meaning are documented in one place:
+// schema.cc (printed by `punchlab schema`, committed as scenarios/REFERENCE.md).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nat-core/firewall.h"
+#include "nat-core/nat-config.h"
+#include "punchlab/time.h"
+
+namespace punchlab {
+namespace scenario {
+
+// 1-based position in the scenario file, so a driver can point at the entry a
+// verdict is about. line 0: not from the file.
+struct SourcePos {
+  int line = 0;
+  int column = 0;
+};
+
+// A link's properties, one way (both directions get the same).
+struct Link {
+  Duration latency;
+  Duration jitter;             // delay varies by up to this much either way
+  double loss = 0;             // fraction of packets dropped, 0..1
+  uint64_t bandwidth_bps = 0;  // 0 = unlimited
+};
+
+struct DerpRegion {
+  SourcePos where;
+  int id = 0;
+  std::string name;
+  Duration latency;  // one way between the internet and the region's server
+};
+
+struct ControlServer {
+  Duration latency;  // one way between the internet and the server
+  std::vector<std::string> domains;
+};
+
+// One box between a host and the internet.
+struct Hop {
+  enum class Kind : uint8_t { kNat, kFirewall };
+  Kind kind = Kind::kNat;
+  std::string name;
+};
+
+struct NatDef {
+  SourcePos where;
+  std::string name;
+  std::string preset;      // the preset the knobs started from
+  nat::NatConfig config;   // preset + knobs, built by nat::ParseNatSpec
+  uint32_t external_ips = 1;
+  std::string behind;      // the box this NAT's uplink hangs off; "" = the internet
+  std::vector<Hop> chain;  // the boxes above this one, nearest first
+  Link link;               // uplink to `behind` (or to the internet)
+};
+
+struct FirewallDef {
+  SourcePos where;
+  std::string name;
+  nat::FirewallConfig config;
+  std::string behind;      // "" = the internet
+  std::vector<Hop> chain;  // the boxes above this one, nearest first
+  Link link;
+};
+
+struct NodeDef {
+  SourcePos where;
+  std::string name;
+  std::string behind;      // the box whose LAN the node sits on; "" = public, on the internet
+  std::vector<Hop> chain;  // every box between the node and the internet, nearest first
+  Link link;               // the node's LAN link (or its link to the internet)
+  std::string domain;
+  Duration start;          // when the node's process starts
+};
+
+// [from, until)
+struct Interval {
+  Duration from;
+  Duration until;
+};
+
+// `size_bytes` every `every` from `from` to `to` during [start, stop), except
+// in the idle gaps.
+struct Flow {
+  SourcePos where;
+  std::string from;
+  std::string to;
+  Duration start;
+  Duration stop;
+  Duration every;                   // from `rate` when the file gave one
+  uint64_t size_bytes = 0;
+  std::optional<uint64_t> rate_bps;  // as written, when the file gave a rate
+  std::vector<Interval> idle;        // sorted, disjoint, inside [start, stop)
+};
+
+enum class TargetKind : uint8_t { kNode, kNat, kFirewall, kDerpRegion };
+const char* ToString(TargetKind t);  // the YAML key: node, nat, firewall, derp_region
+
+enum class Action : uint8_t {
+  kSet,           // change the settings in Event::settings
+  kRestart,       // node: a new process with the same node key and a new disco key
+  kReboot,        // nat: every mapping lost, same external addresses
+  kChangeAddress, // nat: every mapping lost, new external addresses
+  kLinkDown,      // node, nat, firewall: its link stops carrying packets
+  kLinkUp,
+  kDown,          // derp_region: the server stops (connections drop)
+  kUp,
+};
+const char* ToString(Action a);  // the YAML value: set, restart, reboot, change-address, ...
+
+// What a kSet event changes; unset fields stay as they were. Link settings
+// apply to a node's or box's link, `latency` alone to a DERP region.
+struct Settings {
+  std::optional<Duration> latency;
+  std::optional<Duration> jitter;
+  std::optional<double> loss;
+  std::optional<uint64_t> bandwidth_bps;  // 0 = unlimited
+  std::optional<nat::Dependence> mapping;  // NAT: new flows only; live mappings stay
+  std::optional<bool> block_udp;           // firewall
+};
+
+struct Event {
+  SourcePos where;
+  Duration at;
+  TargetKind target_kind = TargetKind::kNode;
+  std::string target;
+  Action action = Action::kSet;
+  Settings settings;
+  // Undo after this long: settings go back, a link or server comes back up.
+  std::optional<Duration> duration;
+};
+
+enum class PathKind : uint8_t { kDirect, kDerp, kLocal, kNone };
+const char* ToString(PathKind p);  // direct, derp, local, none
+
+enum class CheckKind : uint8_t { kPath, kTimeToDirect, kRtt, kLoss };
+
+// One thing that must hold between nodes a and b (either direction).
+struct Expectation {
+  SourcePos where;
+  CheckKind check = CheckKind::kPath;
+  std::string a;
+  std::string b;
+  // kPath: the path in use at `by`, or throughout [from, until) without `by`.
+  PathKind path = PathKind::kDirect;
+  std::optional<Duration> by;
+  // The window for kPath (without `by`), kRtt and kLoss; kTimeToDirect
+  // measures from `from` (until is stop_time there).
+  Duration from;
+  Duration until;
+  std::optional<PathKind> over;  // kRtt, kLoss: only samples taken on this path
+  Duration time_to_direct_max;   // kTimeToDirect
+  std::optional<Duration> rtt_min;  // kRtt: at least one of the two is set
+  std::optional<Duration> rtt_max;
+  double loss_max = 0;              // kLoss: fraction 0..1
+};
+
+struct Scenario {
+  std::string file;  // as given to the loader
+  std::string name;
+  std::string description;
+  Duration stop_time;
+  uint64_t seed = 0;
+  Link internet;
+  std::vector<DerpRegion> derp_regions;
+  ControlServer control;
+  // In file order.
+  std::vector<NatDef> nats;
+  std::vector<FirewallDef> firewalls;
+  std::vector<NodeDef> nodes;
+  std::vector<Flow> traffic;
+  std::vector<Event> events;
+  std::vector<Expectation> expectations;
+
+  const NodeDef* FindNode(std::string_view name) const;
+  const NatDef* FindNat(std::string_view name) const;
+  const FirewallDef* FindFirewall(std::string_view name) const;
+  const DerpRegion* FindDerpRegion(std::string_view name) const;
+};
+
+}  // namespace scenario
+}  // namespace punchlab

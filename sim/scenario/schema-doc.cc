@@ -1,0 +1,217 @@
+// The reference page, rendered from the schema table: plain text for
+// `punchlab schema`, markdown for `punchlab schema --markdown` and
+// scenarios/REFERENCE.md.
+#include <algorithm>
+#include <sstream>
+
+#include "nat-core/nat-config.h"
+#include "scenario/schema.h"
+
+namespace punchlab {
+namespace scenario {
+
+namespace {
+
+constexpr std::string_view kExample = R"(name: home-vs-office
+description: laptop at home, workstation behind the office's symmetric NAT
+stop_time: 60s
+seed: 1
+internet: {latency: 20ms}
+derp:
+  regions: [{id: 1, name: fra, latency: 15ms}]
+nats:
+  home:   {preset: port-restricted-cone, udp_timeout: 30s}
+  office: {preset: symmetric}
+nodes:
+  laptop:      {behind: home}
+  workstation: {behind: office}
+traffic:
+  - {from: laptop, to: workstation, start: 5s, every: 100ms, size: 200B}
+events:
+  - {at: 30s, nat: home, action: reboot}
+expect:
+  - {between: [laptop, workstation], path: derp, by: 10s}
+)";
+
+constexpr std::string_view kIntro =
+    "A scenario is one YAML file: the network (internet, DERP relays, control server, NATs "
+    "and firewalls), the nodes behind it, the traffic they send, the faults that strike and "
+    "what must happen. `punchlab validate FILE...` checks files without running them; "
+    "`punchlab schema` prints this reference.";
+
+struct Quantity {
+  const char* kind;
+  const char* how;
+  const char* examples;
+};
+
+constexpr Quantity kQuantities[] = {
+    {"duration", "a number and ns, us, ms, s, m or h", "250ms, 1.5s, 2m"},
+    {"bit rate",
+     "a number and bit, kbit, Mbit, Gbit (powers of 1000) or Kibit, Mibit, Gibit (powers of "
+     "1024); /s may follow",
+     "10Mbit, 1.5Gbit, 64kbit/s"},
+    {"size", "a number and B, kB, MB, GB (powers of 1000) or KiB, MiB, GiB (powers of 1024)",
+     "200B, 1.5KiB, 1MB"},
+    {"percentage", "a number from 0 to 100 and %", "1%, 0.5%"},
+    {"name",
+     "letters, digits, '-', '_' and '.', starting with a letter or digit, at most 32 characters",
+     "laptop, home-nat"},
+};
+
+constexpr std::string_view kQuantityNote =
+    "No space between number and unit; fractions must come out whole (1.5KiB is 1536 bytes, "
+    "0.5B is an error). A number without a unit is an error.";
+
+std::string MarkdownCell(std::string text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+std::string PresetValue(const nat::NatConfig& c, std::string_view knob) {
+  if (knob == "mapping") return nat::ToString(c.mapping);
+  if (knob == "filtering") return nat::ToString(c.filtering);
+  if (knob == "ports") return nat::ToString(c.ports);
+  if (knob == "port_range") {
+    return std::to_string(c.port_range.first) + "-" + std::to_string(c.port_range.last);
+  }
+  if (knob == "hairpin") return c.hairpin ? "true" : "false";
+  if (knob == "pooling") return nat::ToString(c.pooling);
+  if (knob == "refresh") return nat::ToString(c.refresh);
+  if (knob == "udp_timeout") return c.timeouts.udp.ToString();
+  if (knob == "tcp_established_timeout") return c.timeouts.tcp_established.ToString();
+  if (knob == "tcp_transitory_timeout") return c.timeouts.tcp_transitory.ToString();
+  return "";
+}
+
+constexpr std::string_view kPresetKnobs[] = {
+    "mapping", "filtering",   "ports",       "port_range",
+    "hairpin", "pooling",     "refresh",     "udp_timeout",
+    "tcp_established_timeout", "tcp_transitory_timeout"};
+
+// The knobs on which presets differ get a column each; the rest one sentence.
+struct PresetKnobs {
+  std::vector<std::string_view> varying;
+  std::string common;  // "port_range 1024-65535, ..."
+};
+
+PresetKnobs SplitPresetKnobs() {
+  PresetKnobs out;
+  const auto& presets = nat::NatPresets();
+  for (std::string_view knob : kPresetKnobs) {
+    const std::string first = PresetValue(presets.front().config, knob);
+    const bool varies = std::any_of(presets.begin(), presets.end(), [&](const auto& p) {
+      return PresetValue(p.config, knob) != first;
+    });
+    if (varies) {
+      out.varying.push_back(knob);
+    } else {
+      out.common += (out.common.empty() ? "" : ", ") + std::string(knob) + " " + first;
+    }
+  }
+  return out;
+}
+
+// Greedy word wrap: `indent` spaces before every line, at most `width` columns.
+std::string Wrap(std::string_view text, size_t indent, size_t width) {
+  std::string out;
+  std::string line(indent, ' ');
+  std::istringstream words{std::string(text)};
+  std::string word;
+  bool empty = true;
+  while (words >> word) {
+    if (!empty && line.size() + 1 + word.size() > width) {
+      out += line + "\n";
+      line.assign(indent, ' ');
+      empty = true;
+    }
+    line += (empty ? "" : " ") + word;
+    empty = false;
+  }
+  if (!empty) out += line + "\n";
+  return out;
+}
+
+}  // namespace
+
+std::string_view SchemaExample() { return kExample; }
+
+std::string RenderSchemaMarkdown() {
+  std::ostringstream out;
+  out << "# Scenario file reference\n\n"
+      << "<!-- Generated by `punchlab schema --markdown` from sim/scenario/schema.cc; do not "
+         "edit by hand (a test compares the two). -->\n\n"
+      << kIntro << "\n\n## Example\n\n```yaml\n"
+      << kExample << "```\n\n## Quantities\n\n| kind | write | examples |\n|---|---|---|\n";
+  for (const Quantity& q : kQuantities) {
+    out << "| " << q.kind << " | " << MarkdownCell(q.how) << " | " << q.examples << " |\n";
+  }
+  out << "\n" << kQuantityNote << "\n";
+  for (const SchemaSection& s : SchemaSections()) {
+    out << "\n## `" << s.name << "`\n\nIn " << s.applies << ". " << s.description << "\n\n"
+        << "| key | type | default | description |\n|---|---|---|---|\n";
+    for (const SchemaKey& k : SchemaKeys()) {
+      if (k.section != s.name) continue;
+      const std::string def = k.default_kind == DefaultKind::kLiteral
+                                  ? "`" + k.default_text + "`"
+                                  : "*" + DefaultName(k) + "*";
+      out << "| `" << k.key << "` | " << MarkdownCell(TypeName(k)) << " | "
+          << MarkdownCell(def) << " | " << MarkdownCell(k.description) << " `" << k.example
+          << "` |\n";
+    }
+  }
+  const PresetKnobs knobs = SplitPresetKnobs();
+  out << "\n## NAT presets\n\nWhat each preset gives the knobs of `nats.NAME`. All presets "
+         "share: "
+      << knobs.common << ".\n\n| preset |";
+  for (std::string_view c : knobs.varying) out << " " << c << " |";
+  out << " description |\n|---|";
+  for (size_t i = 0; i < knobs.varying.size(); ++i) out << "---|";
+  out << "---|\n";
+  for (const nat::NatPreset& p : nat::NatPresets()) {
+    out << "| `" << p.name << "` |";
+    for (std::string_view c : knobs.varying) out << " " << PresetValue(p.config, c) << " |";
+    out << " " << MarkdownCell(p.description) << " |\n";
+  }
+  return out.str();
+}
+
+std::string RenderSchemaText() {
+  constexpr size_t kWidth = 96;
+  std::ostringstream out;
+  out << "PUNCHLAB SCENARIO FILES (punchlab schema --markdown prints this as markdown)\n\n"
+      << Wrap(kIntro, 0, kWidth) << "\nEXAMPLE\n\n";
+  std::istringstream example{std::string(kExample)};
+  for (std::string line; std::getline(example, line);) out << "    " << line << "\n";
+  out << "\nQUANTITIES\n\n";
+  for (const Quantity& q : kQuantities) {
+    out << "  " << q.kind << " (" << q.examples << ")\n" << Wrap(q.how, 6, kWidth);
+  }
+  out << Wrap(kQuantityNote, 2, kWidth);
+  for (const SchemaSection& s : SchemaSections()) {
+    out << "\n" << s.name << "  [in " << s.applies << "]\n"
+        << Wrap(s.description, 2, kWidth) << "\n";
+    for (const SchemaKey& k : SchemaKeys()) {
+      if (k.section != s.name) continue;
+      out << "  " << k.key << ": " << TypeName(k) << "; default: " << DefaultName(k) << "\n"
+          << Wrap(k.description + " Example: " + k.example, 6, kWidth);
+    }
+  }
+  const PresetKnobs knobs = SplitPresetKnobs();
+  out << "\nNAT PRESETS\n\n" << Wrap("All presets share: " + knobs.common + ".", 2, kWidth);
+  for (const nat::NatPreset& p : nat::NatPresets()) {
+    std::string values;
+    for (std::string_view c : knobs.varying) {
+      values += (values.empty() ? "" : ", ") + std::string(c) + ": " + PresetValue(p.config, c);
+    }
+    out << "  " << p.name << "\n" << Wrap(std::string(p.description) + ". " + values, 6, kWidth);
+  }
+  return out.str();
+}
+
+}  // namespace scenario
+}  // namespace punchlab

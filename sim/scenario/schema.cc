@@ -1,0 +1,488 @@
+#include "scenario/schema.h"
+
+#include <algorithm>
+
+#include "nat-core/nat-config.h"
+#include "punchlab/node/data-frame.h"
+#include "scenario/scenario.h"
+
+namespace punchlab {
+namespace scenario {
+
+namespace {
+
+template <typename E, int N>
+std::vector<std::string> EnumNames() {
+  std::vector<std::string> names;
+  for (int i = 0; i < N; ++i) names.emplace_back(nat::ToString(static_cast<E>(i)));
+  return names;
+}
+
+std::vector<std::string> PresetNames() {
+  std::vector<std::string> names;
+  for (const nat::NatPreset& p : nat::NatPresets()) names.emplace_back(p.name);
+  return names;
+}
+
+std::vector<std::string> ActionNames() {
+  std::vector<std::string> names;
+  for (Action a : {Action::kRestart, Action::kReboot, Action::kChangeAddress, Action::kLinkDown,
+                   Action::kLinkUp, Action::kDown, Action::kUp}) {
+    names.emplace_back(ToString(a));
+  }
+  return names;
+}
+
+std::vector<std::string> PathNames(bool with_none) {
+  std::vector<std::string> names;
+  for (PathKind p : {PathKind::kDirect, PathKind::kDerp, PathKind::kLocal, PathKind::kNone}) {
+    if (p != PathKind::kNone || with_none) names.emplace_back(ToString(p));
+  }
+  return names;
+}
+
+// The link keys, shared by `internet` and every `link` (defaults differ).
+void AddLinkKeys(std::vector<SchemaKey>& keys, std::string_view section,
+                 const std::string& latency_default, const std::string& what) {
+  auto add = [&](std::string key, ValueKind kind, std::string def, std::string example,
+                 std::string description) -> SchemaKey& {
+    SchemaKey k;
+    k.section = std::string(section);
+    k.key = std::move(key);
+    k.kind = kind;
+    k.default_kind = DefaultKind::kLiteral;
+    k.default_text = std::move(def);
+    k.example = std::move(example);
+    k.description = std::move(description);
+    keys.push_back(std::move(k));
+    return keys.back();
+  };
+  add("latency", ValueKind::kDuration, latency_default, "latency: " + latency_default,
+      "One-way delay " + what + ".")
+      .aliases = {"delay", "rtt"};
+  add("jitter", ValueKind::kDuration, "0ms", "jitter: 5ms",
+      "The delay varies by up to this much either way, packet by packet.");
+  add("loss", ValueKind::kPercent, "0%", "loss: 1%",
+      "Fraction of packets dropped at random, each way.")
+      .aliases = {"drop", "packet_loss"};
+  add("bandwidth", ValueKind::kBitRate, "unlimited", "bandwidth: 10Mbit",
+      "Capacity each way: unlimited, or a bit rate like 10Mbit.")
+      .aliases = {"rate", "bw", "capacity"};
+}
+
+std::vector<SchemaKey> BuildKeys() {
+  std::vector<SchemaKey> keys;
+  std::string_view current;
+  auto add = [&](std::string key, ValueKind kind, DefaultKind default_kind, std::string def,
+                 std::string example, std::string description) -> SchemaKey& {
+    SchemaKey k;
+    k.section = std::string(current);
+    k.key = std::move(key);
+    k.kind = kind;
+    k.default_kind = default_kind;
+    k.default_text = std::move(def);
+    k.example = std::move(example);
+    k.description = std::move(description);
+    keys.push_back(std::move(k));
+    return keys.back();
+  };
+  using V = ValueKind;
+  using D = DefaultKind;
+  const std::vector<std::string> dependence = EnumNames<nat::Dependence, 3>();
+
+  current = section::kTop;
+  add("name", V::kText, D::kComputed, "the file name without .yaml", "name: home-vs-office",
+      "What reports call the scenario.");
+  add("description", V::kText, D::kLiteral, "\"\"",
+      "description: laptop at home, workstation behind a symmetric NAT",
+      "A sentence or two for people: what the scenario shows.");
+  add("stop_time", V::kDuration, D::kLiteral, "60s", "stop_time: 2m",
+      "How long the run lasts. Every time in the file counts from the start of the run (0s) "
+      "and lies within stop_time.")
+      .aliases = {"duration", "stop", "end", "end_time", "run_time"};
+  add("seed", V::kInteger, D::kLiteral, "1", "seed: 7",
+      "Seeds every random choice (keys, ports, loss, jitter): the same file and seed give the "
+      "same simulated run.")
+      .aliases = {"random_seed", "rng_seed"};
+  add("internet", V::kMap, D::kLiteral, "{}", "internet: {latency: 20ms, loss: 0.1%}",
+      "The internet: what lies between public nodes, NATs' and firewalls' uplinks, DERP "
+      "servers and the control server.")
+      .subsection = std::string(section::kInternet);
+  add("derp", V::kMap, D::kLiteral, "{}", "derp: {regions: [{id: 1, name: fra, latency: 15ms}]}",
+      "The DERP relays.")
+      .subsection = std::string(section::kDerp);
+  keys.back().aliases = {"relays", "relay"};
+  add("control", V::kMap, D::kLiteral, "{}", "control: {domains: [home, corp]}",
+      "The coordination (control) server.")
+      .subsection = std::string(section::kControl);
+  keys.back().aliases = {"coordination", "controller"};
+  add("defaults", V::kMap, D::kLiteral, "{}", "defaults: {domain: corp, link: {latency: 2ms}}",
+      "Node keys every node inherits unless it sets the key itself; link keys are inherited "
+      "one by one.")
+      .subsection = std::string(section::kNode);
+  keys.back().aliases = {"default", "node_defaults"};
+  add("nats", V::kNamedMaps, D::kLiteral, "{}", "nats: {home: {preset: full-cone}}",
+      "The NATs, by name.")
+      .subsection = std::string(section::kNat);
+  keys.back().aliases = {"nat"};
+  add("firewalls", V::kNamedMaps, D::kLiteral, "{}", "firewalls: {corp-fw: {block_udp: true}}",
+      "Stateful firewalls that do not translate, by name.")
+      .subsection = std::string(section::kFirewall);
+  keys.back().aliases = {"firewall"};
+  add("nodes", V::kNamedMaps, D::kRequired, "", "nodes: {laptop: {behind: home}, server: {}}",
+      "The peers, by name: at least one.")
+      .subsection = std::string(section::kNode);
+  keys.back().aliases = {"node", "peers", "hosts"};
+  add("traffic", V::kList, D::kLiteral, "[]",
+      "traffic: [{from: laptop, to: server, every: 100ms}]",
+      "Application packets between nodes.")
+      .subsection = std::string(section::kTraffic);
+  keys.back().aliases = {"flows"};
+  add("events", V::kList, D::kLiteral, "[]", "events: [{at: 30s, nat: home, action: reboot}]",
+      "Faults and changes at given times.")
+      .subsection = std::string(section::kEvent);
+  keys.back().aliases = {"faults", "event"};
+  add("expect", V::kList, D::kLiteral, "[]",
+      "expect: [{between: [laptop, server], path: direct, by: 10s}]",
+      "What must hold; the run's exit code says whether all of it did.")
+      .subsection = std::string(section::kExpect);
+  keys.back().aliases = {"expectations", "expects", "checks", "assert"};
+
+  AddLinkKeys(keys, section::kInternet, "20ms",
+              "across the internet between any two things on it, on top of their own links");
+
+  current = section::kDerp;
+  add("regions", V::kList, D::kLiteral, "[{id: 1, name: default}]",
+      "regions: [{id: 1, name: fra, latency: 15ms}, {id: 2, name: nyc, latency: 80ms}]",
+      "The DERP regions, one server each; the server also answers STUN, as Tailscale's do. "
+      "Nodes pick their home region by measured latency. [] means no relays at all.")
+      .subsection = std::string(section::kDerpRegion);
+
+  current = section::kDerpRegion;
+  add("id", V::kInteger, D::kRequired, "", "id: 1",
+      "Region id, unique, 1 to 65535. Without STUN answers a node falls back to the lowest id.");
+  add("name", V::kName, D::kRequired, "", "name: fra", "Region name, unique; events use it.");
+  add("latency", V::kDuration, D::kLiteral, "10ms", "latency: 15ms",
+      "One-way delay between the internet and the region's server.");
+
+  current = section::kControl;
+  add("latency", V::kDuration, D::kLiteral, "10ms", "latency: 10ms",
+      "One-way delay between the internet and the control server.");
+  add("domains", V::kNameList, D::kLiteral, "[default]", "domains: [home, corp]",
+      "The domains (tailnets) the server keeps apart: a node learns the keys and endpoints of "
+      "the nodes in its own domain only.")
+      .aliases = {"tailnets", "domain"};
+
+  current = section::kNode;
+  add("behind", V::kName, D::kLiteral, "internet", "behind: home",
+      "The NAT or firewall whose inside network the node is on; internet: a public address, "
+      "no NAT.")
+      .aliases = {"nat", "parent", "upstream", "firewall"};
+  add("link", V::kMap, D::kLiteral, "{}", "link: {latency: 2ms, loss: 1%}",
+      "The node's LAN link to `behind` (to the internet when public).")
+      .subsection = std::string(section::kLink);
+  keys.back().aliases = {"lan", "uplink"};
+  add("domain", V::kName, D::kLiteral, "default", "domain: corp",
+      "The node's domain (tailnet), one of control.domains.")
+      .aliases = {"tailnet"};
+  add("start", V::kDuration, D::kLiteral, "0s", "start: 5s",
+      "When the node's process starts: it then registers with control, runs STUN and "
+      "connects to its home DERP region.")
+      .aliases = {"start_time", "at", "starts"};
+
+  AddLinkKeys(keys, section::kLink, "1ms", "of the link");
+
+  current = section::kNat;
+  add("preset", V::kChoice, D::kLiteral, "port-restricted-cone", "preset: symmetric",
+      "The behaviour to start from (see NAT presets); the knobs below override it.")
+      .choices = PresetNames();
+  keys.back().aliases = {"type", "kind"};
+  add("mapping", V::kChoice, D::kComputed, "the preset's",
+      "mapping: address-and-port-dependent",
+      "RFC 4787 mapping: on what besides the inside endpoint an external port depends "
+      "(address-and-port-dependent = symmetric).")
+      .choices = dependence;
+  add("filtering", V::kChoice, D::kComputed, "the preset's", "filtering: endpoint-independent",
+      "RFC 4787 filtering: which inbound packets a mapping lets through.")
+      .choices = dependence;
+  add("ports", V::kChoice, D::kComputed, "the preset's", "ports: random",
+      "How a new mapping's external port is picked: the inside port when free, the next free "
+      "one, or at random.")
+      .choices = EnumNames<nat::PortAssignment, 3>();
+  keys.back().aliases = {"port_assignment", "port_allocation"};
+  add("port_range", V::kText, D::kComputed, "the preset's (1024-65535)",
+      "port_range: 20000-20999", "The external ports the NAT hands out, FIRST-LAST.");
+  add("hairpin", V::kBool, D::kComputed, "the preset's", "hairpin: true",
+      "Whether hosts inside can reach each other at the NAT's external address.")
+      .aliases = {"hairpinning"};
+  add("pooling", V::kChoice, D::kComputed, "the preset's", "pooling: arbitrary",
+      "With several external addresses: paired keeps each inside host on one address, "
+      "arbitrary may use any address for each mapping.")
+      .choices = EnumNames<nat::Pooling, 2>();
+  add("refresh", V::kChoice, D::kComputed, "the preset's", "refresh: both",
+      "Which packets keep a mapping alive: outbound only, or inbound too.")
+      .choices = EnumNames<nat::Refresh, 2>();
+  add("udp_timeout", V::kDuration, D::kComputed, "the preset's", "udp_timeout: 30s",
+      "A UDP mapping no packet has refreshed for this long is dropped.")
+      .aliases = {"mapping_timeout", "timeout", "udp_mapping_timeout", "mapping_lifetime"};
+  add("tcp_established_timeout", V::kDuration, D::kComputed, "the preset's",
+      "tcp_established_timeout: 2h", "Idle timeout of an established TCP mapping.");
+  add("tcp_transitory_timeout", V::kDuration, D::kComputed, "the preset's",
+      "tcp_transitory_timeout: 4m", "Idle timeout of a TCP mapping that is opening or closing.");
+  add("external_ips", V::kInteger, D::kLiteral, "1", "external_ips: 2",
+      "How many external addresses the NAT has, 1 to 16 (pooling matters with 2 or more).")
+      .aliases = {"addresses", "external_addresses", "ips"};
+  add("behind", V::kName, D::kLiteral, "internet", "behind: carrier",
+      "The NAT or firewall whose inside network this NAT's uplink is on (a home NAT behind a "
+      "carrier-grade NAT); internet: a public uplink.")
+      .aliases = {"parent", "upstream", "nat"};
+  add("link", V::kMap, D::kLiteral, "{}", "link: {latency: 5ms}",
+      "The uplink to `behind` (to the internet when public).")
+      .subsection = std::string(section::kLink);
+  keys.back().aliases = {"uplink", "wan"};
+
+  const nat::FirewallConfig firewall;
+  current = section::kFirewall;
+  add("block_udp", V::kBool, D::kLiteral, firewall.block_udp ? "true" : "false",
+      "block_udp: true",
+      "Drop all UDP both ways, as some corporate firewalls do; events can switch it.")
+      .aliases = {"udp_blocked", "no_udp"};
+  add("udp_timeout", V::kDuration, D::kLiteral, firewall.timeouts.udp.ToString(),
+      "udp_timeout: 60s",
+      "A UDP flow with no packet either way for this long is forgotten: replies no longer pass.")
+      .aliases = {"timeout", "mapping_timeout"};
+  add("tcp_established_timeout", V::kDuration, D::kLiteral,
+      firewall.timeouts.tcp_established.ToString(), "tcp_established_timeout: 2h",
+      "Idle timeout of an established TCP flow.");
+  add("tcp_transitory_timeout", V::kDuration, D::kLiteral,
+      firewall.timeouts.tcp_transitory.ToString(), "tcp_transitory_timeout: 4m",
+      "Idle timeout of a TCP flow that is opening or closing.");
+  add("inbound_allow", V::kPortRules, D::kLiteral, "[]", "inbound_allow: [udp:41641]",
+      "Local ports unsolicited inbound traffic may reach: udp:PORT, tcp:FIRST-LAST, or udp "
+      "for every port.");
+  add("outbound_allow", V::kPortRules, D::kLiteral, "[]", "outbound_allow: [tcp:443, udp:3478]",
+      "If not empty, outbound traffic may only go to these remote ports; [] allows all.");
+  add("behind", V::kName, D::kLiteral, "internet", "behind: office",
+      "The NAT or firewall whose inside network this firewall's uplink is on; internet: a "
+      "public uplink.")
+      .aliases = {"parent", "upstream", "nat"};
+  add("link", V::kMap, D::kLiteral, "{}", "link: {latency: 1ms}",
+      "The uplink to `behind` (to the internet when public).")
+      .subsection = std::string(section::kLink);
+  keys.back().aliases = {"uplink", "wan"};
+
+  current = section::kTraffic;
+  add("from", V::kName, D::kRequired, "", "from: laptop", "The sending node.")
+      .aliases = {"src", "source", "sender"};
+  add("to", V::kName, D::kRequired, "", "to: server", "The receiving node, not the sender.")
+      .aliases = {"dst", "destination", "receiver"};
+  add("start", V::kDuration, D::kComputed, "when both nodes have started", "start: 5s",
+      "The first packet; not before both nodes have started.")
+      .aliases = {"at", "begin"};
+  add("stop", V::kDuration, D::kComputed, "stop_time", "stop: 50s",
+      "No packets from then on.")
+      .aliases = {"end", "until"};
+  add("every", V::kDuration, D::kLiteral, "1s", "every: 100ms",
+      "Time between packets (not with rate).")
+      .aliases = {"interval", "period"};
+  add("rate", V::kBitRate, D::kUnset, "not set (every applies)", "rate: 1Mbit",
+      "Instead of every: send size-byte packets at this bit rate.")
+      .aliases = {"bitrate", "bandwidth"};
+  add("size", V::kSize, D::kLiteral, "200B", "size: 1200B",
+      "Payload of each packet, 1B to " + std::to_string(MaxFlowPacketSize()) +
+          "B (one UDP datagram with punchlab's framing).")
+      .aliases = {"bytes", "length", "payload"};
+  add("idle", V::kList, D::kLiteral, "[]", "idle: [{at: 20s, for: 2m}]",
+      "Gaps with no packets, e.g. to let a NAT mapping expire.")
+      .subsection = std::string(section::kIdle);
+  keys.back().aliases = {"gaps", "pause", "pauses"};
+
+  current = section::kIdle;
+  add("at", V::kDuration, D::kRequired, "", "at: 20s",
+      "Start of the gap, within the flow.")
+      .aliases = {"from", "start"};
+  add("for", V::kDuration, D::kRequired, "", "for: 2m",
+      "Length of the gap; it ends by the flow's stop.")
+      .aliases = {"duration", "length"};
+
+  current = section::kEvent;
+  add("at", V::kDuration, D::kRequired, "", "at: 30s", "When it happens, before stop_time.")
+      .aliases = {"time", "when"};
+  add("node", V::kName, D::kUnset, "not set", "node: laptop",
+      "Target: a node. Give exactly one of node, nat, firewall, derp_region.");
+  add("nat", V::kName, D::kUnset, "not set", "nat: home", "Target: a NAT.");
+  add("firewall", V::kName, D::kUnset, "not set", "firewall: corp-fw", "Target: a firewall.");
+  add("derp_region", V::kName, D::kUnset, "not set", "derp_region: fra",
+      "Target: a DERP region, by name.")
+      .aliases = {"region", "derp"};
+  add("action", V::kChoice, D::kUnset, "not set: the event changes the settings it gives",
+      "action: reboot",
+      "What happens. node: restart (a new process: same node key, new disco key), link-down, "
+      "link-up. nat: reboot (every mapping lost), change-address (every mapping lost, new "
+      "external addresses), link-down, link-up. firewall: link-down, link-up. derp_region: "
+      "down, up.")
+      .choices = ActionNames();
+  keys.back().aliases = {"do", "kind", "type"};
+  add("latency", V::kDuration, D::kUnset, "not set", "latency: 300ms",
+      "New one-way delay of the target's link; of a DERP region: between the internet and "
+      "its server.")
+      .aliases = {"delay"};
+  add("jitter", V::kDuration, D::kUnset, "not set", "jitter: 20ms",
+      "New jitter of the target's link (node, nat, firewall).");
+  add("loss", V::kPercent, D::kUnset, "not set", "loss: 5%",
+      "New loss of the target's link (node, nat, firewall).");
+  add("bandwidth", V::kBitRate, D::kUnset, "not set", "bandwidth: 1Mbit",
+      "New capacity of the target's link (node, nat, firewall): unlimited or a bit rate.");
+  add("mapping", V::kChoice, D::kUnset, "not set", "mapping: address-and-port-dependent",
+      "NAT only: map new flows this way from now on; live mappings keep theirs.")
+      .choices = dependence;
+  add("block_udp", V::kBool, D::kUnset, "not set", "block_udp: true",
+      "Firewall only: start (true) or stop (false) dropping all UDP.");
+  add("for", V::kDuration, D::kUnset, "not set: for good", "for: 10s",
+      "Undo after this long: settings go back, link-down and down come back up. Not with "
+      "restart, reboot, change-address, link-up or up.")
+      .aliases = {"duration", "length"};
+
+  current = section::kExpect;
+  add("between", V::kNameList, D::kRequired, "", "between: [laptop, server]",
+      "The two nodes, either way round.")
+      .aliases = {"nodes", "peers", "pair"};
+  add("path", V::kChoice, D::kUnset, "not set", "path: direct",
+      "Check the path in use: direct (UDP through the NATs), derp (relayed), local (over a "
+      "LAN both share), none (they cannot reach each other). With by, or throughout from-until.")
+      .choices = PathNames(true);
+  add("by", V::kDuration, D::kUnset, "not set", "by: 10s",
+      "With path: the path is this one at this time.")
+      .aliases = {"at", "before"};
+  add("from", V::kDuration, D::kComputed, "when both nodes have started", "from: 20s",
+      "Start of the window for path, rtt_min/rtt_max and loss_max; for time_to_direct_max, "
+      "when the clock starts.")
+      .aliases = {"after", "since", "start"};
+  add("until", V::kDuration, D::kComputed, "stop_time", "until: 50s", "End of the window.")
+      .aliases = {"to", "end", "stop"};
+  add("time_to_direct_max", V::kDuration, D::kUnset, "not set", "time_to_direct_max: 5s",
+      "The path becomes direct (or local) within this long after from.")
+      .aliases = {"time_to_direct", "ttd", "ttd_max"};
+  add("rtt_min", V::kDuration, D::kUnset, "not set", "rtt_min: 40ms",
+      "Every round-trip time measured between the two in the window is at least this.");
+  add("rtt_max", V::kDuration, D::kUnset, "not set", "rtt_max: 100ms",
+      "Every round-trip time measured between the two in the window is at most this.")
+      .aliases = {"rtt", "max_rtt"};
+  add("over", V::kChoice, D::kUnset, "not set: any path", "over: derp",
+      "With rtt_min/rtt_max or loss_max: count only samples taken while the path was this.")
+      .choices = PathNames(false);
+  keys.back().aliases = {"via", "on", "on_path"};
+  add("loss_max", V::kPercent, D::kUnset, "not set", "loss_max: 1%",
+      "At most this fraction of the packets of the traffic between the two (in the window) "
+      "is lost; needs a traffic entry between them.")
+      .aliases = {"loss", "max_loss"};
+  return keys;
+}
+
+std::vector<SchemaSection> BuildSections() {
+  return {
+      {std::string(section::kTop), "the file",
+       "A scenario file is one YAML map. Keys are strict everywhere: an unknown key, a value "
+       "of the wrong type or a name that does not exist is an error, reported with "
+       "file:line:col before anything runs."},
+      {std::string(section::kInternet), "internet", "The internet core."},
+      {std::string(section::kDerp), "derp", "The DERP relays."},
+      {std::string(section::kDerpRegion), "each entry of derp.regions", "A DERP region."},
+      {std::string(section::kControl), "control", "The coordination server."},
+      {std::string(section::kNode), "each entry of nodes, and defaults",
+       "A node is one peer running punchlab's client. A key a node does not set comes from "
+       "defaults, else from the default below."},
+      {std::string(section::kLink),
+       "nodes.NAME.link, defaults.link, nats.NAME.link, firewalls.NAME.link",
+       "A link, the same both ways: a node's LAN link, or a NAT's or firewall's uplink. A node "
+       "inherits each key it does not set from defaults.link."},
+      {std::string(section::kNat), "each entry of nats",
+       "A NAT: a preset plus knobs, built by the same code as punchlab's --nat SPEC. Nodes sit "
+       "behind it, on its inside network; NATs nest by `behind`."},
+      {std::string(section::kFirewall), "each entry of firewalls",
+       "A stateful firewall that does not translate: outbound traffic opens a flow, inbound "
+       "passes only on a flow or an allow rule. Nodes and NATs sit behind it as behind a NAT."},
+      {std::string(section::kTraffic), "each entry of traffic",
+       "One flow of application packets, sealed end to end and sent over whatever path the "
+       "two nodes use at the time."},
+      {std::string(section::kIdle), "each entry of a traffic entry's idle", "A gap in a flow."},
+      {std::string(section::kEvent), "each entry of events",
+       "One fault or change: at, exactly one target (node, nat, firewall or derp_region), "
+       "and either an action or new settings."},
+      {std::string(section::kExpect), "each entry of expect",
+       "One check between two nodes: exactly one of path, time_to_direct_max, "
+       "rtt_min/rtt_max or loss_max."},
+  };
+}
+
+}  // namespace
+
+uint64_t MaxFlowPacketSize() {
+  // One data frame in one IPv4 UDP datagram (65507 bytes of payload), which
+  // also fits one DERP packet.
+  constexpr size_t kMaxUdpPayload = 65507;
+  static_assert(kMaxUdpPayload - node::kDataOverhead <= node::kMaxDataPayload);
+  return kMaxUdpPayload - node::kDataOverhead;
+}
+
+const std::vector<SchemaSection>& SchemaSections() {
+  static const std::vector<SchemaSection> sections = BuildSections();
+  return sections;
+}
+
+const std::vector<SchemaKey>& SchemaKeys() {
+  static const std::vector<SchemaKey> keys = BuildKeys();
+  return keys;
+}
+
+const SchemaKey* FindSchemaKey(std::string_view section, std::string_view key) {
+  for (const SchemaKey& k : SchemaKeys()) {
+    if (k.section == section && k.key == key) return &k;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> SchemaKeyNames(std::string_view section) {
+  std::vector<std::string> names;
+  for (const SchemaKey& k : SchemaKeys()) {
+    if (k.section == section) names.push_back(k.key);
+  }
+  return names;
+}
+
+std::string TypeName(const SchemaKey& key) {
+  switch (key.kind) {
+    case ValueKind::kText: return "text";
+    case ValueKind::kName: return "name";
+    case ValueKind::kNameList: return "list of names";
+    case ValueKind::kInteger: return "integer";
+    case ValueKind::kBool: return "true or false";
+    case ValueKind::kDuration: return "duration";
+    case ValueKind::kBitRate: return "bit rate";
+    case ValueKind::kSize: return "size";
+    case ValueKind::kPercent: return "percentage";
+    case ValueKind::kChoice: {
+      std::string out = "one of: ";
+      for (size_t i = 0; i < key.choices.size(); ++i) out += (i ? ", " : "") + key.choices[i];
+      return out;
+    }
+    case ValueKind::kPortRules: return "list of port rules";
+    case ValueKind::kMap: return "map (" + key.subsection + ")";
+    case ValueKind::kNamedMaps: return "NAME: map (" + key.subsection + ")";
+    case ValueKind::kList: return "list of maps (" + key.subsection + ")";
+  }
+  return "?";
+}
+
+std::string DefaultName(const SchemaKey& key) {
+  switch (key.default_kind) {
+    case DefaultKind::kRequired: return "required";
+    case DefaultKind::kLiteral: return key.default_text;
+    case DefaultKind::kComputed:
+    case DefaultKind::kUnset: return key.default_text;
+  }
+  return "?";
+}
+
+}  // namespace scenario
+}  // namespace punchlab
