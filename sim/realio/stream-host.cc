@@ -25,9 +25,14 @@ bool WouldBlock(int error) { return error == EAGAIN || error == EWOULDBLOCK; }
 }  // namespace
 
 StreamHost::StreamHost(EventLoop& loop, StreamMachine& machine, DrainEvents drain_events)
+    : StreamHost(loop, machine, std::move(drain_events), Options{}) {}
+
+StreamHost::StreamHost(EventLoop& loop, StreamMachine& machine, DrainEvents drain_events,
+                       Options options)
     : loop_(loop),
       machine_(machine),
       drain_events_(std::move(drain_events)),
+      options_(std::move(options)),
       timer_(loop.CreateTimer([this](Timestamp now) { OnTimer(now); })),
       resume_accept_timer_(loop.CreateTimer([this](Timestamp) {
         for (auto& listener : listeners_) {
@@ -38,6 +43,11 @@ StreamHost::StreamHost(EventLoop& loop, StreamMachine& machine, DrainEvents drai
         }
       })) {
   read_buffer_.resize(kReadChunk);
+  // One hook without the other would leave a connection blocked for good.
+  if (!options_.on_write_blocked || !options_.on_writable) {
+    options_.on_write_blocked = nullptr;
+    options_.on_writable = nullptr;
+  }
 }
 
 StreamHost::~StreamHost() {
@@ -58,8 +68,10 @@ Endpoint StreamHost::Listen(const Endpoint& local, int backlog) {
 
 size_t StreamHost::PendingOutput(ConnectionId conn) const {
   auto it = connections_.find(conn);
-  return it == connections_.end() ? 0 : it->second->output.size() - it->second->output_sent;
+  return it == connections_.end() ? 0 : Pending(*it->second);
 }
+
+Timestamp StreamHost::Now() const { return MonotonicNow() + options_.clock_offset; }
 
 void StreamHost::Drain() {
   // The events callback may command the machine and call Drain() again; the
@@ -76,11 +88,13 @@ void StreamHost::Drain() {
     while (auto action = machine_.PollStreamAction()) Apply(std::move(*action));
   } while (drain_again_);
   draining_ = false;
-  loop_.ArmTimer(timer_, machine_.PollTimeout());
+  std::optional<Timestamp> wake = machine_.PollTimeout();
+  if (wake && *wake != Timestamp::Max()) *wake = *wake - options_.clock_offset;
+  loop_.ArmTimer(timer_, wake);
 }
 
 void StreamHost::OnTimer(Timestamp now) {
-  machine_.HandleTimeout(now);
+  machine_.HandleTimeout(now + options_.clock_offset);
   Drain();
 }
 
@@ -96,11 +110,11 @@ void StreamHost::Apply(StreamAction action) {
         return;
       }
       Connection& c = *it->second;
-      c.output.insert(c.output.end(), action.data.begin(), action.data.end());
-      if (!c.connecting && !Flush(c)) {
+      if (!Write(c, std::move(action.data))) {
         Drop(action.conn, true);
         return;
       }
+      if (!CheckOutput(action.conn, c)) return;
       UpdateInterest(c.fd.get(), c);
       return;
     }
@@ -137,7 +151,7 @@ void StreamHost::StartConnect(ConnectionId conn, const Endpoint& remote) {
     // Failed at once (no route, bad family): the machine hears it as a close.
     ++stats_.connects_failed;
     stats_.last_error = e.error();
-    machine_.HandleClosed(MonotonicNow(), conn);
+    machine_.HandleClosed(Now(), conn);
     return;
   }
   auto c = std::make_unique<Connection>();
@@ -174,7 +188,7 @@ void StreamHost::OnListenerReady(Listener& listener) {
     const int raw = c->fd.get();
     connections_[conn] = std::move(c);
     loop_.Watch(raw, POLLIN, [this, conn](short revents) { OnConnectionReady(conn, revents); });
-    machine_.HandleConnected(MonotonicNow(), conn, remote);
+    machine_.HandleConnected(Now(), conn, remote);
     Drain();
   }
 }
@@ -205,7 +219,10 @@ void StreamHost::OnConnectionReady(ConnectionId conn, short revents) {
       Drop(conn, false);
       return;
     }
+    const bool was_blocked = c.blocked;
+    CheckOutput(conn, c);  // only shrank: cannot overflow
     UpdateInterest(c.fd.get(), c);
+    if (was_blocked && !c.blocked) Drain();
   }
 }
 
@@ -227,7 +244,10 @@ void StreamHost::FinishConnect(ConnectionId conn) {
     return;
   }
   UpdateInterest(c.fd.get(), c);
-  machine_.HandleConnected(MonotonicNow(), conn, c.remote);
+  machine_.HandleConnected(Now(), conn, c.remote);
+  // After HandleConnected: the machine may hear of backpressure only on a
+  // connection it knows is up.
+  if (CheckOutput(conn, c)) UpdateInterest(c.fd.get(), c);
   Drain();
 }
 
@@ -254,7 +274,7 @@ void StreamHost::ReadFrom(ConnectionId conn) {
     }
     stats_.bytes_read += static_cast<uint64_t>(n);
     if (c.closing) continue;  // the machine is done with it; discard
-    machine_.HandleStream(MonotonicNow(), conn,
+    machine_.HandleStream(Now(), conn,
                           ByteView(read_buffer_.data(), static_cast<size_t>(n)));
     Drain();
   }
@@ -285,6 +305,36 @@ bool StreamHost::Flush(Connection& c) {
   return true;
 }
 
+bool StreamHost::Write(Connection& c, Bytes data) {
+  if (c.output_sent == c.output.size()) {
+    // Nothing pending: take the machine's buffer as ours instead of copying.
+    c.output = std::move(data);
+    c.output_sent = 0;
+  } else {
+    c.output.insert(c.output.end(), data.begin(), data.end());
+  }
+  return c.connecting || Flush(c);
+}
+
+bool StreamHost::CheckOutput(ConnectionId conn, Connection& c) {
+  const size_t pending = Pending(c);
+  if (pending > options_.max_output) {
+    ++stats_.closed_output_overflow;
+    Drop(conn, !c.closing);
+    return false;
+  }
+  if (!options_.on_write_blocked || c.closing || c.connecting) return true;
+  if (!c.blocked && pending > options_.high_water) {
+    c.blocked = true;
+    ++stats_.write_blocked;
+    options_.on_write_blocked(Now(), conn);
+  } else if (c.blocked && pending <= options_.low_water) {
+    c.blocked = false;
+    options_.on_writable(Now(), conn);
+  }
+  return true;
+}
+
 void StreamHost::UpdateInterest(int fd, const Connection& c) {
   int events = c.closing ? 0 : POLLIN;
   if (c.connecting || c.output_sent < c.output.size()) events |= POLLOUT;
@@ -296,7 +346,7 @@ void StreamHost::Drop(ConnectionId conn, bool tell_machine) {
   if (it == connections_.end()) return;
   loop_.Unwatch(it->second->fd.get());
   connections_.erase(it);  // closes the socket
-  if (tell_machine) machine_.HandleClosed(MonotonicNow(), conn);
+  if (tell_machine) machine_.HandleClosed(Now(), conn);
 }
 
 }  // namespace punchlab::realio

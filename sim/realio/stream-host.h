@@ -13,6 +13,16 @@
 // Bytes read are passed on as HandleStream; EOF, a reset or any socket error
 // ends the connection with HandleClosed. After each input the host drains
 // actions, calls `drain_events`, and arms one timer at PollTimeout().
+//
+// Flow control (Options). A connection's unsent output is bounded by
+// max_output: a peer that reads slower than the machine writes cannot grow
+// our memory without limit; past the bound the connection is closed as an
+// error (HandleClosed; Stats::closed_output_overflow). A machine that can hold
+// back (the DERP server queues, then drops and counts) sets on_write_blocked
+// and on_writable (both or neither: one alone is ignored): the host calls on_write_blocked once the unsent output rises
+// above high_water (after buffering the write that crossed it) and
+// on_writable once it has fallen to low_water or below. Machines that set no
+// hooks are unaffected but for the bound.
 #pragma once
 
 #include <cstdint>
@@ -41,12 +51,30 @@ class StreamHost {
     uint64_t closed_by_peer = 0;    // EOF
     uint64_t closed_on_error = 0;   // reset, write failure, ...
     uint64_t closed_by_machine = 0;
+    uint64_t closed_output_overflow = 0;  // unsent output above max_output
+    uint64_t write_blocked = 0;     // on_write_blocked calls
     uint64_t bad_actions = 0;       // write/close to an unknown id, connect to an id in use
     int last_error = 0;             // errno of the latest socket failure, for logs
   };
   using DrainEvents = std::function<void()>;
+  using ConnectionHook = std::function<void(Timestamp now, ConnectionId conn)>;
+
+  struct Options {
+    // Unsent bytes per connection (see "Flow control" above).
+    size_t high_water = 256 * 1024;
+    size_t low_water = 64 * 1024;
+    size_t max_output = 64 * 1024 * 1024;
+    ConnectionHook on_write_blocked;
+    ConnectionHook on_writable;
+    // Added to the monotonic clock for every `now` handed to the machine and
+    // subtracted from its PollTimeout(), so a machine can live on another
+    // epoch (e.g. the Unix epoch, for wall-clock token expiry) while the
+    // host's timers stay monotonic.
+    Duration clock_offset;
+  };
 
   StreamHost(EventLoop& loop, StreamMachine& machine, DrainEvents drain_events = {});
+  StreamHost(EventLoop& loop, StreamMachine& machine, DrainEvents drain_events, Options options);
   ~StreamHost();
   StreamHost(const StreamHost&) = delete;
   StreamHost& operator=(const StreamHost&) = delete;
@@ -70,6 +98,7 @@ class StreamHost {
     Endpoint remote;
     bool connecting = false;
     bool closing = false;  // the machine closed it; flush, then close
+    bool blocked = false;  // on_write_blocked called, on_writable not yet
     Bytes output;
     size_t output_sent = 0;  // bytes of `output` already written
   };
@@ -86,6 +115,14 @@ class StreamHost {
   void ReadFrom(ConnectionId conn);
   // Writes what the kernel takes; false when the connection failed.
   bool Flush(Connection& c);
+  // Buffers `data` behind what is pending, writing straight from it when
+  // nothing is; false when the connection failed.
+  bool Write(Connection& c, Bytes data);
+  size_t Pending(const Connection& c) const { return c.output.size() - c.output_sent; }
+  // Applies the bound and the blocked/writable hooks after output changed;
+  // false when the connection was dropped for exceeding max_output.
+  bool CheckOutput(ConnectionId conn, Connection& c);
+  Timestamp Now() const;
   void UpdateInterest(int fd, const Connection& c);
   // Closes the socket; tells the machine unless it asked for the close itself.
   void Drop(ConnectionId conn, bool tell_machine);
@@ -94,6 +131,7 @@ class StreamHost {
   EventLoop& loop_;
   StreamMachine& machine_;
   DrainEvents drain_events_;
+  Options options_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::map<ConnectionId, std::unique_ptr<Connection>> connections_;
   ConnectionId next_accepted_id_ = kFirstAcceptedId;

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# The real DERP server on loopback under 1, 8 and 64 client pairs, beside the
+# machine's raw loopback TCP relay throughput measured in the same run: starts
+# `punchlab-node derp-server` and `punchlab-node raw-relay` on 127.0.0.1, runs
+# `punchlab-node derp-bench` against each (DERP first, then raw, per pair
+# count, --repeat times) and prints the best packets/s and MB/s of each, the
+# DERP/raw ratio, and each server's CPU time per relayed packet (from
+# /proc/PID/stat), which other load on the machine disturbs far less than
+# throughput. Prints numbers; it is not a test and judges nothing.
+#
+# usage: bench/derp-bench.sh [--bin PUNCHLAB_NODE] [--duration SECONDS] [--repeat N]
+#                            [--size BYTES] [--pairs "1 8 64"] [--json FILE]
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+bin=${PUNCHLAB_NODE:-$here/../build/sim/punchlab-node}
+duration=5
+repeat=3
+size=1200
+pairs="1 8 64"
+json_out=""
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --bin) bin=$2; shift 2 ;;
+    --duration) duration=$2; shift 2 ;;
+    --repeat) repeat=$2; shift 2 ;;
+    --size) size=$2; shift 2 ;;
+    --pairs) pairs=$2; shift 2 ;;
+    --json) json_out=$2; shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) echo "derp-bench.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+[ -x "$bin" ] || { echo "derp-bench.sh: no punchlab-node at '$bin' (build it, or pass --bin)" >&2; exit 2; }
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# start NAME ARGS...: runs a server, waits (bounded) for its readiness line,
+# sets $ready to that line and $started to its pid.
+start() {
+  local name=$1; shift
+  "$bin" "$@" >"$work/$name.out" 2>"$work/$name.err" &
+  started=$!
+  pids+=($started)
+  for _ in $(seq 100); do
+    ready=$(head -n1 "$work/$name.out")
+    [ -n "$ready" ] && return 0
+    sleep 0.05
+  done
+  echo "derp-bench.sh: $name did not start: $(cat "$work/$name.err")" >&2
+  exit 4
+}
+
+start derp derp-server --listen 127.0.0.1:0
+derp_at=$(sed -E 's/^derp-server listening on ([^,]+),.*/\1/' <<<"$ready")
+derp_pid=$started
+start raw raw-relay --listen 127.0.0.1:0
+raw_at=$(sed -E 's/^raw-relay listening on (.*)$/\1/' <<<"$ready")
+raw_pid=$started
+
+# CPU time (user + system, clock ticks) a process has used so far.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# run MODE PAIRS REP: one derp-bench run, its JSON in $work, plus the server's
+# CPU ticks during it.
+run() {
+  local mode=$1 n=$2 rep=$3 pid at flags=()
+  if [ "$mode" = raw ]; then pid=$raw_pid; at=$raw_at; flags=(--raw); else pid=$derp_pid; at=$derp_at; fi
+  local before; before=$(cpu_ticks "$pid")
+  "$bin" derp-bench "${flags[@]}" --server "$at" --pairs "$n" --duration "$duration" \
+    --size "$size" --json >"$work/$mode-$n-$rep.json" || true
+  echo $(( $(cpu_ticks "$pid") - before )) >"$work/$mode-$n-$rep.ticks"
+}
+
+echo "machine: $(nproc) cores, $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "packets of $size bytes, ${duration}s per run, best of $repeat runs, both directions of every pair"
+for n in $pairs; do
+  for rep in $(seq "$repeat"); do
+    run derp "$n" "$rep"
+    run raw "$n" "$rep"
+  done
+done
+
+python3 - "$work" "$json_out" "$repeat" "$(getconf CLK_TCK)" $pairs <<'PY'
+import json, sys
+work, json_out, repeat, tck, pairs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:]
+
+def runs(mode, n):
+    out = []
+    for rep in range(1, repeat + 1):
+        try:
+            j = json.load(open("%s/%s-%s-%d.json" % (work, mode, n, rep)))
+        except (OSError, ValueError):
+            continue
+        ticks = int(open("%s/%s-%s-%d.ticks" % (work, mode, n, rep)).read())
+        j["server_cpu_us_per_packet"] = (
+            1e6 * ticks / tck / j["packets_delivered"] if j["packets_delivered"] else None)
+        out.append(j)
+    return out
+
+rows = []
+print()
+print("%5s | %10s %9s | %10s %9s | %8s | %-16s | %4s %12s" % (
+    "pairs", "DERP pkt/s", "DERP MB/s", "raw pkt/s", "raw MB/s", "DERP/raw",
+    "server us/packet", "lost", "misdelivered"))
+print("%5s | %10s %9s | %10s %9s | %8s | %-16s |" % ("", "", "", "", "", "", "  DERP    raw"))
+print("-" * 104)
+for n in pairs:
+    d_runs, r_runs = runs("derp", n), runs("raw", n)
+    if not d_runs or not r_runs:
+        print("%5s | run failed (see derp-bench's output above)" % n)
+        continue
+    d = max(d_runs, key=lambda j: j["mbytes_per_s"])
+    r = max(r_runs, key=lambda j: j["mbytes_per_s"])
+    ratio = d["mbytes_per_s"] / r["mbytes_per_s"] if r["mbytes_per_s"] else float("nan")
+    cpu = lambda rs: min(j["server_cpu_us_per_packet"] or float("inf") for j in rs)
+    print("%5s | %10.0f %9.1f | %10.0f %9.1f | %7.0f%% | %6.2f %6.2f    | %4d %12d" % (
+        n, d["pps"], d["mbytes_per_s"], r["pps"], r["mbytes_per_s"], 100 * ratio,
+        cpu(d_runs), cpu(r_runs), sum(j["packets_lost"] for j in d_runs),
+        sum(j["misdelivered"] for j in d_runs + r_runs)))
+    rows.append({"pairs": int(n), "derp_runs": d_runs, "raw_runs": r_runs,
+                 "best_derp_over_raw": ratio})
+if json_out:
+    json.dump(rows, open(json_out, "w"), indent=1)
+PY

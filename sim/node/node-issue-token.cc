@@ -1,0 +1,109 @@
+// punchlab-node issue-token: the identity provider of a real lab. Signs a
+// pltoken1 token (protocol/include/punchlab/control/identity.h) that vouches
+// for a user of a domain until now + --valid-for.
+//
+// Time convention on real sockets: `expires` is nanoseconds since the Unix
+// epoch, and `punchlab-node control-server` runs its ControlServer on the
+// same clock (realio/wall-clock.h), so a token issued on one host is judged
+// by another's wall clock, as OAuth tokens are. (In simulation both are the
+// simulated clock.)
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <iostream>
+#include <regex>
+
+#include "cli-common/subcommand.h"
+#include "node/node-keys.h"
+#include "node/node-options.h"
+#include "punchlab/control/identity.h"
+#include "realio/wall-clock.h"
+
+namespace punchlab::cli {
+namespace {
+
+namespace po = boost::program_options;
+
+constexpr double kMaxValidSeconds = 366.0 * 86400;
+
+CommandSpec Spec() {
+  CommandSpec spec{
+      "issue-token",
+      "issue-token --idp-private-key idpprivkey:HEX --user USER --domain DOMAIN [options]",
+      "Prints an identity token (pltoken1....) signed by the identity provider's key,\n"
+      "for `punchlab-node control-server --idp-key <its idpkey:>` to accept from\n"
+      "nodes registering as USER in DOMAIN. The token expires --valid-for after\n"
+      "now; expiry is Unix time (nanoseconds since 1970 UTC), the clock the\n"
+      "control server judges it by.",
+      po::options_description("Options"),
+      {}};
+  spec.options.add_options()
+      ("idp-private-key", po::value<std::string>()->required()->value_name("idpprivkey:HEX"),
+       "the identity provider's signing key (from 'gen-key --kind idp')")
+      ("user", po::value<std::string>()->required()->value_name("USER"),
+       "1-64 of A-Z a-z 0-9 . _ @ + -")
+      ("domain", po::value<std::string>()->required()->value_name("DOMAIN"),
+       "1-253 of a-z 0-9 . -")
+      ("valid-for", po::value<std::string>()->default_value("24h")->value_name("DURATION"),
+       "seconds, or a number with a unit s, m, h or d (e.g. 90s, 30m, 1h, 7d)")
+      ("json", po::bool_switch(), "print the token and its claims as one JSON object");
+  return spec;
+}
+
+Duration ParseValidFor(const std::string& text) {
+  static const std::regex kForm(R"(([0-9]+(\.[0-9]+)?)([smhd]?))");
+  std::smatch m;
+  if (!std::regex_match(text, m, kForm)) {
+    throw UsageError("--valid-for: '" + text + "' is not a duration (write e.g. 90s, 30m, 1h or 7d)");
+  }
+  const double unit = m[3] == "m" ? 60 : m[3] == "h" ? 3600 : m[3] == "d" ? 86400 : 1;
+  const double seconds = std::stod(m[1]) * unit;
+  if (seconds <= 0 || seconds > kMaxValidSeconds) {
+    throw UsageError("--valid-for: must be above 0 and at most 366d");
+  }
+  return Duration::Nanos(std::llround(seconds * 1e9));
+}
+
+int Run(const std::vector<std::string>& argv) {
+  const CommandSpec spec = Spec();
+  po::variables_map vm;
+  if (!ParseCommandLine(argv, spec, vm)) return kExitOk;
+
+  SigningKey key = ParseSigningKeyFlag("--idp-private-key", vm["idp-private-key"].as<std::string>());
+  control::IdentityClaims claims;
+  claims.user = vm["user"].as<std::string>();
+  claims.domain = vm["domain"].as<std::string>();
+  if (!control::IsValidUser(claims.user)) {
+    throw UsageError("--user: '" + claims.user + "' is not a user name (1-64 of A-Z a-z 0-9 . _ @ + -)");
+  }
+  if (!control::IsValidDomain(claims.domain)) {
+    throw UsageError("--domain: '" + claims.domain +
+                     "' is not a domain (1-253 of lowercase a-z, 0-9, '.' and '-')");
+  }
+  claims.expires = realio::UnixNow() + ParseValidFor(vm["valid-for"].as<std::string>());
+
+  const control::IdentityProvider idp(std::move(key));
+  const std::optional<std::string> token = idp.Issue(claims);
+  if (!token) throw std::runtime_error("the identity provider refused the claims");
+  if (vm["json"].as<bool>()) {
+    std::cout << nlohmann::json{{"token", *token},
+                                {"user", claims.user},
+                                {"domain", claims.domain},
+                                {"expires_unix_ns", claims.expires.nanos()},
+                                {"issuer", idp.verify_key().ToString()}}
+                     .dump()
+              << "\n";
+  } else {
+    std::cout << *token << "\n";
+  }
+  return kExitOk;
+}
+
+const SubcommandRegistration kRegistration(
+    "issue-token", "sign an identity token for control-server (a lab's identity provider)",
+    [](const std::vector<std::string>& argv) {
+      return RunNodeCommand("issue-token", [&] { return Run(argv); });
+    });
+
+}  // namespace
+}  // namespace punchlab::cli

@@ -1,0 +1,348 @@
+// punchlab-node node: one punchlab Node (control client, netcheck, DERP,
+// disco) on real sockets, printing what it does: path changes, registration,
+// peers, DERP and data, one line per event (JSON with --json).
+//
+// Hosting. The Node is both a DatagramMachine (its UDP socket) and a
+// StreamMachine (control and DERP over TCP), so a DatagramHost and a
+// StreamHost share it. Each host drains only its own output kind, but an input
+// to either can produce both (a netmap from control makes disco pings; a UDP
+// datagram can make a DERP write), so each host's drain callback also drains
+// the other one. `crossing` stops the second host from calling back into the
+// first, which would make their re-drain loops chase each other forever. Both
+// hosts arm a timer at the Node's PollTimeout(); the Node tolerates the
+// second, early-or-late HandleTimeout.
+//
+// Time. Both hosts run the Node on the monotonic clock: the control client
+// only carries the identity token, whose expiry (Unix time, see issue-token)
+// is judged by the control server on its own wall clock.
+#include <algorithm>
+#include <cmath>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli-common/subcommand.h"
+#include "node/node-keys.h"
+#include "node/node-options.h"
+#include "punchlab/node/data-frame.h"
+#include "punchlab/node/node.h"
+#include "realio/datagram-host.h"
+#include "realio/event-loop.h"
+#include "realio/monotonic-clock.h"
+#include "realio/os-random.h"
+#include "realio/route-source.h"
+#include "realio/stop-on-signals.h"
+#include "realio/stream-host.h"
+#include "realio/udp-socket.h"
+
+namespace punchlab::cli {
+namespace {
+
+namespace po = boost::program_options;
+using json = nlohmann::json;
+
+CommandSpec Spec() {
+  CommandSpec spec{
+      "node",
+      "node --control ADDR:PORT --control-key nodekey:HEX --token TOKEN [options]",
+      "Runs a punchlab node: registers with the control server (token from\n"
+      "issue-token), learns its peers and the DERP map, finds its global endpoint\n"
+      "with STUN, keeps a DERP connection to its home region and discovers direct\n"
+      "paths to its peers. With --send-to it sends --size bytes to that peer every\n"
+      "--every. Prints one line per event to stdout (a JSON object with --json:\n"
+      "at_ms, event, and per event peer, from, to, reason, rtt_ms, ...); received\n"
+      "data is counted, and the counts are printed in a final \"summary\" line.\n"
+      "Stops on SIGINT, SIGTERM or after --duration.",
+      po::options_description("Options"),
+      {}};
+  spec.options.add_options()
+      ("control", po::value<std::string>()->required()->value_name("ADDR:PORT"),
+       "the control server's TCP endpoint")
+      ("control-key", po::value<std::string>()->required()->value_name("nodekey:HEX"),
+       "the control server's public key (its readiness line prints it)")
+      ("token", po::value<std::string>()->required()->value_name("TOKEN"),
+       "identity token from issue-token")
+      ("listen", po::value<std::string>()->value_name("ADDR:PORT"),
+       "UDP endpoint (a specific address; default: the address routing to --control, "
+       "port 0)")
+      ("send-to", po::value<std::string>()->value_name("nodekey:HEX"), "send data to this peer")
+      ("every", po::value<std::string>()->default_value("100ms")->value_name("DURATION"),
+       "interval between sends (e.g. 100ms, 1s)")
+      ("size", po::value<size_t>()->default_value(200)->value_name("BYTES"),
+       "payload bytes per send")
+      ("duration", po::value<double>()->value_name("SECONDS"), "stop after this long")
+      ("json", po::bool_switch(), "print events as JSON objects, one per line");
+  AddNodeKeyOptions(spec.options);
+  return spec;
+}
+
+// "100ms", "2s" or "1.5s".
+Duration ParseInterval(const std::string& flag, const std::string& text) {
+  const std::string form = flag + ": '" + text + "' is not a duration (write e.g. 100ms or 2s)";
+  double scale = 0;
+  std::string number;
+  if (text.size() > 2 && text.compare(text.size() - 2, 2, "ms") == 0) {
+    scale = 1e-3;
+    number = text.substr(0, text.size() - 2);
+  } else if (text.size() > 1 && text.back() == 's') {
+    scale = 1;
+    number = text.substr(0, text.size() - 1);
+  } else {
+    throw UsageError(form);
+  }
+  double value = 0;
+  try {
+    size_t used = 0;
+    value = std::stod(number, &used);
+    if (used != number.size()) throw UsageError(form);
+  } catch (const std::logic_error&) {
+    throw UsageError(form);
+  }
+  const double seconds = value * scale;
+  if (!std::isfinite(seconds) || seconds < 1e-3 || seconds > 3600) {
+    throw UsageError(flag + ": must be from 1ms to 3600s");
+  }
+  return Duration::Nanos(std::llround(seconds * 1e9));
+}
+
+NodePublicKey ParseNodeKeyFlag(const std::string& flag, const std::string& text) {
+  auto key = NodePublicKey::Parse(text);
+  if (!key) throw UsageError(flag + ": not a node public key (write nodekey:<64 hex>)");
+  return *key;
+}
+
+std::string PathText(const node::Path& path) { return path.ToString(); }
+
+// Received data is counted per path rather than printed per packet.
+struct DataCounts {
+  uint64_t sent = 0;
+  uint64_t send_failed = 0;  // SendResult other than direct/derp/queued
+  uint64_t received = 0;
+  uint64_t received_direct = 0;
+  uint64_t received_derp = 0;
+  uint64_t received_bytes = 0;
+};
+
+class EventPrinter {
+ public:
+  EventPrinter(bool as_json, Timestamp start) : json_(as_json), start_(start) {}
+
+  void Print(const node::Event& event, DataCounts& counts) {
+    const double at_ms = (event.at - start_).millis();
+    if (const auto* data = std::get_if<node::DataReceived>(&event.body)) {
+      ++counts.received;
+      counts.received_bytes += data->data.size();
+      if (data->path.direct()) ++counts.received_direct;
+      if (data->path.derp()) ++counts.received_derp;
+      return;
+    }
+    if (std::holds_alternative<node::RttMeasured>(event.body)) return;  // heartbeats: too many
+    if (!json_) {
+      std::cout << static_cast<int64_t>(at_ms) << " ms " << node::Describe(event.body)
+                << std::endl;
+      return;
+    }
+    json line = Fields(event.body);
+    line["at_ms"] = std::round(at_ms * 1000) / 1000;
+    line["text"] = node::Describe(event.body);
+    std::cout << line.dump() << std::endl;  // readers follow the lines as they come
+  }
+
+ private:
+  static json Fields(const node::EventBody& body) {
+    return std::visit(
+        [](const auto& e) -> json {
+          using T = std::decay_t<decltype(e)>;
+          if constexpr (std::is_same_v<T, node::PathChanged>) {
+            json j{{"event", "path_changed"},
+                   {"peer", e.peer.ToString()},
+                   {"from", PathText(e.from)},
+                   {"to", PathText(e.to)},
+                   {"direct", e.to.direct()},
+                   {"reason", node::PathChangeReasonName(e.reason)},
+                   {"detail", e.detail}};
+            j["rtt_ms"] = e.rtt ? json(e.rtt->millis()) : json(nullptr);
+            return j;
+          } else if constexpr (std::is_same_v<T, node::Registered>) {
+            return {{"event", "registered"}, {"address", e.address.ToString()},
+                    {"user", e.user}, {"domain", e.domain}};
+          } else if constexpr (std::is_same_v<T, node::PeerAdded>) {
+            json endpoints = json::array();
+            for (const auto& ep : e.endpoints) endpoints.push_back(ep.ToString());
+            return {{"event", "peer_added"}, {"peer", e.peer.ToString()},
+                    {"endpoints", endpoints}, {"home_region", e.home_region},
+                    {"path", PathText(e.path)}};
+          } else if constexpr (std::is_same_v<T, node::PeerRemoved>) {
+            return {{"event", "peer_removed"}, {"peer", e.peer.ToString()}};
+          } else if constexpr (std::is_same_v<T, node::PeerRestarted>) {
+            return {{"event", "peer_restarted"}, {"peer", e.peer.ToString()}};
+          } else if constexpr (std::is_same_v<T, node::RegistrationRefused>) {
+            return {{"event", "registration_refused"}, {"reason", e.reason}};
+          } else if constexpr (std::is_same_v<T, node::ControlDisconnected>) {
+            return {{"event", "control_disconnected"}, {"reason", e.reason},
+                    {"will_reconnect", e.will_reconnect}};
+          } else if constexpr (std::is_same_v<T, node::EndpointsChanged>) {
+            json endpoints = json::array();
+            for (const auto& ep : e.endpoints) endpoints.push_back(ep.ToString());
+            return {{"event", "endpoints_changed"}, {"endpoints", endpoints}};
+          } else if constexpr (std::is_same_v<T, node::NetcheckDone>) {
+            return {{"event", "netcheck_done"},
+                    {"udp_blocked", e.report.udp_blocked},
+                    {"global_v4", e.report.global_v4 ? json(e.report.global_v4->ToString())
+                                                     : json(nullptr)},
+                    {"hard_nat", e.report.mapping_varies_by_dest_ip
+                                     ? json(*e.report.mapping_varies_by_dest_ip)
+                                     : json(nullptr)}};
+          } else if constexpr (std::is_same_v<T, node::HomeRegionChanged>) {
+            return {{"event", "home_region_changed"}, {"from", e.from}, {"to", e.to},
+                    {"reason", e.reason}};
+          } else if constexpr (std::is_same_v<T, node::DerpConnected>) {
+            return {{"event", "derp_connected"}, {"region", e.region}};
+          } else if constexpr (std::is_same_v<T, node::DerpDisconnected>) {
+            return {{"event", "derp_disconnected"}, {"region", e.region}, {"reason", e.reason}};
+          } else {
+            return {{"event", "other"}};  // DataReceived, RttMeasured: handled by Print
+          }
+        },
+        body);
+  }
+
+  bool json_;
+  Timestamp start_;
+};
+
+int Run(const std::vector<std::string>& argv) {
+  const CommandSpec spec = Spec();
+  po::variables_map vm;
+  if (!ParseCommandLine(argv, spec, vm)) return kExitOk;
+
+  node::NodeConfig config;
+  config.control.server = ParseEndpointFlag("--control", vm["control"].as<std::string>());
+  config.control.server_key = ParseNodeKeyFlag("--control-key", vm["control-key"].as<std::string>());
+  config.token = vm["token"].as<std::string>();
+  if (config.token.empty()) throw UsageError("--token: must not be empty");
+  std::optional<NodePublicKey> send_to;
+  if (vm.count("send-to")) send_to = ParseNodeKeyFlag("--send-to", vm["send-to"].as<std::string>());
+  const Duration every = ParseInterval("--every", vm["every"].as<std::string>());
+  const size_t size = vm["size"].as<size_t>();
+  if (size == 0 || size > node::kMaxDataPayload) {
+    throw UsageError("--size: must be from 1 to " + std::to_string(node::kMaxDataPayload));
+  }
+  std::optional<Duration> duration;
+  if (vm.count("duration")) duration = ParseSecondsFlag("--duration", vm["duration"].as<double>());
+  Endpoint listen;
+  if (vm.count("listen")) {
+    listen = ParseEndpointFlag("--listen", vm["listen"].as<std::string>());
+    // The bound address is published to peers as a candidate: it must be one.
+    if (listen.ip.IsUnspecified()) {
+      throw UsageError("--listen: give a specific address, not " + listen.ip.ToString());
+    }
+  } else {
+    listen = Endpoint{realio::RouteSource(config.control.server.ip), 0};
+  }
+
+  realio::OsRandom rng;
+  NodePrivateKey key = NodeKeyFromFlags(vm, rng);
+  realio::EventLoop loop;
+  realio::UdpSocket socket = realio::UdpSocket::Bind(listen);
+  config.local_endpoints = {socket.local()};
+  node::Node node(std::move(key), rng, std::move(config));
+
+  const Timestamp start = realio::MonotonicNow();
+  EventPrinter printer(vm["json"].as<bool>(), start);
+  DataCounts counts;
+  auto drain_events = [&] {
+    while (auto event = node.PollEvent()) printer.Print(*event, counts);
+  };
+  realio::DatagramHost* udp_ptr = nullptr;
+  realio::StreamHost* tcp_ptr = nullptr;
+  bool crossing = false;
+  realio::DatagramHost udp(loop, node, [&] {
+    drain_events();
+    if (crossing || !tcp_ptr) return;
+    crossing = true;
+    tcp_ptr->Drain();
+    crossing = false;
+  });
+  realio::StreamHost tcp(loop, node, [&] {
+    drain_events();
+    if (crossing || !udp_ptr) return;
+    crossing = true;
+    udp_ptr->Drain();
+    crossing = false;
+  });
+  udp_ptr = &udp;
+  tcp_ptr = &tcp;
+  udp.AddSocket(std::move(socket));
+  realio::StopOnSignals stop(loop);
+
+  std::cerr << "node " << node.public_key().ToString() << " on " << udp.LocalEndpoints()[0].ToString()
+            << std::endl;
+  node.Start(realio::MonotonicNow());
+  udp.Drain();
+
+  const Bytes payload(size, 0x5a);
+  const realio::EventLoop::TimerId send_timer = loop.CreateTimer([&](Timestamp now) {
+    // Until the netmap names the peer, a send would only count kUnknownPeer.
+    if (node.HasPeer(*send_to)) {
+      const node::SendResult result = node.Send(now, *send_to, payload);
+      if (result == node::SendResult::kDirect || result == node::SendResult::kDerp ||
+          result == node::SendResult::kQueued) {
+        ++counts.sent;
+      } else {
+        ++counts.send_failed;
+      }
+      udp.Drain();
+    }
+    loop.ArmTimer(send_timer, now + every);
+  });
+  if (send_to) loop.ArmTimer(send_timer, start + every);
+
+  const Timestamp deadline = duration ? start + *duration : Timestamp::Max();
+  loop.Run(deadline);
+  loop.DestroyTimer(send_timer);
+
+  // Leave control and DERP politely; give the close writes a moment to flush.
+  node.Stop(realio::MonotonicNow());
+  udp.Drain();
+  loop.Run(realio::MonotonicNow() + Duration::Millis(200));
+
+  const auto& s = node.stats();
+  json summary{{"event", "summary"},
+               {"at_ms", (realio::MonotonicNow() - start).millis()},
+               {"sent", counts.sent},
+               {"send_failed", counts.send_failed},
+               {"sent_direct", s.data_sent_direct},
+               {"sent_derp", s.data_sent_derp},
+               {"received", counts.received},
+               {"received_direct", counts.received_direct},
+               {"received_derp", counts.received_derp},
+               {"received_bytes", counts.received_bytes},
+               {"peers", node.Peers().size()}};
+  if (send_to) {
+    const auto path = node.PathTo(*send_to);
+    summary["path"] = path ? json(path->ToString()) : json(nullptr);
+  }
+  if (vm["json"].as<bool>()) {
+    std::cout << summary.dump() << std::endl;
+  } else {
+    std::cout << "summary: sent " << counts.sent << " (" << s.data_sent_direct << " direct, "
+              << s.data_sent_derp << " derp), received " << counts.received << " ("
+              << counts.received_direct << " direct, " << counts.received_derp << " derp)"
+              << std::endl;
+  }
+  return kExitOk;
+}
+
+const SubcommandRegistration kRegistration(
+    "node", "run a node: control, netcheck, DERP and direct paths; prints path changes",
+    [](const std::vector<std::string>& argv) {
+      return RunNodeCommand("node", [&] { return Run(argv); });
+    });
+
+}  // namespace
+}  // namespace punchlab::cli
