@@ -3,6 +3,10 @@
 # Build trees: build/ (default) and build-asan/ (ASan + UBSan).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+case "${1:-}" in
+  ""|--sanitize) ;;
+  *) echo "usage: build.sh [--sanitize] (unknown option: $1)" >&2; exit 2 ;;
+esac
 build_dir="$root/build"
 extra=()
 if [ "${1:-}" = "--sanitize" ]; then

@@ -3,7 +3,16 @@
 # Usage: scripts/test.sh [--sanitize]   (--sanitize: ASan + UBSan build in build-asan/)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+case "${1:-}" in
+  ""|--sanitize) ;;
+  *) echo "usage: test.sh [--sanitize] (unknown option: $1)" >&2; exit 2 ;;
+esac
 "$root/scripts/setup.sh"
 build_dir=$("$root/scripts/build.sh" "$@" | tail -n 1)
 cd "$build_dir"
+if [ "${1:-}" = "--sanitize" ]; then
+  export ASAN_OPTIONS="abort_on_error=0:detect_stack_use_after_return=1"
+  export LSAN_OPTIONS="suppressions=$root/cmake/lsan-suppressions.txt:print_suppressions=0"
+  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+fi
 ctest --output-on-failure -j"$(nproc)"
