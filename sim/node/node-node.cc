@@ -313,7 +313,7 @@ int Run(const std::vector<std::string>& argv) {
 
   const auto& s = node.stats();
   json summary{{"event", "summary"},
-               {"at_ms", (realio::MonotonicNow() - start).millis()},
+               {"at_ms", std::round((realio::MonotonicNow() - start).millis())},
                {"sent", counts.sent},
                {"send_failed", counts.send_failed},
                {"sent_direct", s.data_sent_direct},
@@ -322,7 +322,15 @@ int Run(const std::vector<std::string>& argv) {
                {"received_direct", counts.received_direct},
                {"received_derp", counts.received_derp},
                {"received_bytes", counts.received_bytes},
-               {"peers", node.Peers().size()}};
+               {"peers", node.Peers().size()},
+               {"disco_pings_sent", s.disco_pings_sent},
+               {"disco_pings_received", s.disco_pings_received},
+               {"disco_pongs_received", s.disco_pongs_received},
+               {"call_me_maybes_sent", s.disco_call_me_maybes_sent},
+               {"call_me_maybes_received", s.disco_call_me_maybes_received},
+               {"disco_dropped", s.disco_dropped},
+               {"udp_send_errors", udp.stats().send_errors},
+               {"udp_no_source_socket", udp.stats().no_source_socket}};
   if (send_to) {
     const auto path = node.PathTo(*send_to);
     summary["path"] = path ? json(path->ToString()) : json(nullptr);

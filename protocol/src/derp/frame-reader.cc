@@ -14,6 +14,12 @@ void FrameReader::Feed(ByteView bytes) {
 }
 
 std::optional<Frame> FrameReader::Next() {
+  auto view = NextView();
+  if (!view) return std::nullopt;
+  return Frame{view->type, view->payload.ToBytes()};
+}
+
+std::optional<FrameView> FrameReader::NextView() {
   if (failed()) return std::nullopt;
   ByteReader r(ByteView(buffer_).sub(pos_));
   uint8_t type = 0;
@@ -28,7 +34,7 @@ std::optional<Frame> FrameReader::Next() {
   }
   ByteView payload;
   if (!r.ReadBytes(length, payload)) return std::nullopt;
-  Frame frame{static_cast<FrameType>(type), payload.ToBytes()};
+  FrameView frame{static_cast<FrameType>(type), payload};
   pos_ += kFrameHeaderSize + length;
   return frame;
 }

@@ -110,11 +110,26 @@ void SendPacketFrame::EncodePayload(ByteWriter& w) const {
 }
 
 std::optional<SendPacketFrame> SendPacketFrame::DecodePayload(ByteView payload) {
+  auto v = SendPacketView::DecodePayload(payload);
+  if (!v) return std::nullopt;
+  return SendPacketFrame{v->destination, v->packet.ToBytes()};
+}
+
+std::optional<SendPacketView> SendPacketView::DecodePayload(ByteView payload) {
   ByteReader r(payload);
-  SendPacketFrame f;
+  SendPacketView f;
   if (!ReadKey(r, f.destination) || r.remaining() > kMaxPacketSize) return std::nullopt;
-  f.packet = r.Rest().ToBytes();
+  f.packet = r.Rest();
   return f;
+}
+
+void AppendRecvPacket(Bytes& out, const NodePublicKey& source, ByteView packet) {
+  assert(packet.size() <= kMaxPacketSize);
+  ByteWriter w(out);
+  w.U8(static_cast<uint8_t>(FrameType::kRecvPacket));
+  w.U32(static_cast<uint32_t>(kKeySize + packet.size()));
+  w.Append(source.view());
+  w.Append(packet);
 }
 
 void RecvPacketFrame::EncodePayload(ByteWriter& w) const {

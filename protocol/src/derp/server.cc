@@ -16,6 +16,9 @@ bool IsRecvPacket(const Bytes& frame) {
   return !frame.empty() && frame[0] == static_cast<uint8_t>(FrameType::kRecvPacket);
 }
 
+// Initial capacity of a write that relayed packets are appended to.
+constexpr size_t kWriteReserve = 64 * 1024;
+
 // Packet bytes inside a whole RecvPacket frame.
 uint64_t PacketBytes(const Bytes& frame) { return frame.size() - kFrameHeaderSize - kKeySize; }
 
@@ -30,6 +33,7 @@ void Server::HandleConnected(Timestamp now, ConnectionId conn, const Endpoint& r
   c.remote = remote;
   c.deadline = now + config_.handshake_timeout;
   if (conns_.emplace(conn, std::move(c)).second) ++stats_.connections_accepted;
+  deadlines_changed_ = true;
 }
 
 void Server::HandleStream(Timestamp now, ConnectionId conn, ByteView bytes) {
@@ -49,6 +53,7 @@ void Server::HandleClosed(Timestamp now, ConnectionId conn) {
 }
 
 void Server::HandleTimeout(Timestamp now) {
+  deadlines_changed_ = true;
   std::vector<ConnectionId> due;
   for (const auto& [id, c] : conns_) {
     if (c.deadline <= now) due.push_back(id);
@@ -76,11 +81,14 @@ std::optional<StreamAction> Server::PollStreamAction() {
 }
 
 std::optional<Timestamp> Server::PollTimeout() const {
-  std::optional<Timestamp> earliest;
-  for (const auto& [id, c] : conns_) {
-    if (!earliest || c.deadline < *earliest) earliest = c.deadline;
+  if (deadlines_changed_) {
+    earliest_deadline_.reset();
+    for (const auto& [id, c] : conns_) {
+      if (!earliest_deadline_ || c.deadline < *earliest_deadline_) earliest_deadline_ = c.deadline;
+    }
+    deadlines_changed_ = false;
   }
-  return earliest;
+  return earliest_deadline_;
 }
 
 void Server::HandleWriteBlocked(Timestamp, ConnectionId conn) {
@@ -93,16 +101,14 @@ void Server::HandleWritable(Timestamp, ConnectionId conn) {
   if (it == conns_.end()) return;
   Connection& c = it->second;
   c.blocked = false;
-  Bytes out;
-  for (const Bytes& frame : c.queue) {
+  for (Bytes& frame : c.queue) {
     if (IsRecvPacket(frame)) {
       ++stats_.packets_relayed;
       stats_.bytes_relayed += PacketBytes(frame);
     }
-    out.insert(out.end(), frame.begin(), frame.end());
+    Write(conn, std::move(frame));
   }
   c.queue.clear();
-  if (!out.empty()) Write(conn, std::move(out));
 }
 
 void Server::AnnounceRestart(Timestamp now, Duration reconnect_in, Duration try_for) {
@@ -152,7 +158,7 @@ void Server::OnFrames(Timestamp now, ConnectionId id) {
     auto it = conns_.find(id);
     if (it == conns_.end()) return;
     Connection& c = it->second;
-    std::optional<Frame> frame = c.frames.Next();
+    std::optional<FrameView> frame = c.frames.NextView();
     if (!frame) {
       if (c.frames.failed()) ProtocolError(now, c, c.frames.error());
       return;
@@ -161,11 +167,11 @@ void Server::OnFrames(Timestamp now, ConnectionId id) {
   }
 }
 
-bool Server::OnFrame(Timestamp now, Connection& c, const Frame& frame) {
+bool Server::OnFrame(Timestamp now, Connection& c, const FrameView& frame) {
   if (c.phase == Phase::kClientInfo) return OnClientInfo(now, c, frame);
   switch (frame.type) {
     case FrameType::kSendPacket: {
-      auto f = Decode<SendPacketFrame>(frame);
+      auto f = SendPacketView::DecodePayload(frame.payload);
       if (!f) {
         ProtocolError(now, c,
                       "malformed SendPacket (" + std::to_string(frame.payload.size()) + " bytes)");
@@ -202,7 +208,7 @@ bool Server::OnFrame(Timestamp now, Connection& c, const Frame& frame) {
   }
 }
 
-bool Server::OnClientInfo(Timestamp now, Connection& c, const Frame& frame) {
+bool Server::OnClientInfo(Timestamp now, Connection& c, const FrameView& frame) {
   if (frame.type != FrameType::kClientInfo) {
     ProtocolError(now, c, "expected ClientInfo, got " + FrameTypeName(frame.type));
     return false;
@@ -241,6 +247,7 @@ void Server::Register(Timestamp now, Connection& c) {
   c.phase = Phase::kActive;
   c.keepalive_jitter = rng_.UniformDuration(Duration::Zero(), config_.keepalive_jitter);
   c.deadline = now + config_.keepalive_interval + c.keepalive_jitter;
+  deadlines_changed_ = true;
   c.peer_gone_tokens = config_.peer_gone_burst;
   c.peer_gone_refilled = now;
   ++stats_.clients_registered;
@@ -259,7 +266,7 @@ void Server::Register(Timestamp now, Connection& c) {
   events_.push_back({ServerEvent::Kind::kClientConnected, c.id, c.key, ""});
 }
 
-void Server::OnSendPacket(Timestamp now, Connection& c, const SendPacketFrame& f) {
+void Server::OnSendPacket(Timestamp now, Connection& c, const SendPacketView& f) {
   auto dst = clients_.find(f.destination);
   if (dst == clients_.end()) {
     ++stats_.packets_dropped_unknown_dest;
@@ -271,9 +278,23 @@ void Server::OnSendPacket(Timestamp now, Connection& c, const SendPacketFrame& f
     }
     return;
   }
-  talked_[c.key].insert(f.destination);
-  talked_[f.destination].insert(c.key);
-  Send(conns_.at(dst->second), Encode(RecvPacketFrame{c.key, f.packet}), true);
+  NoteTalked(c, f.destination);
+  Connection& d = conns_.at(dst->second);
+  if (d.blocked) {
+    Bytes frame;
+    AppendRecvPacket(frame, c.key, f.packet);
+    Send(d, std::move(frame), true);
+    return;
+  }
+  ++stats_.packets_relayed;
+  stats_.bytes_relayed += f.packet.size();
+  AppendRecvPacket(WriteBuffer(d.id), c.key, f.packet);
+}
+
+void Server::NoteTalked(Connection& c, const NodePublicKey& dst) {
+  if (c.last_talked == dst) return;
+  c.last_talked = dst;
+  if (talked_[c.key].insert(dst).second) talked_[dst].insert(c.key);
 }
 
 bool Server::AllowPeerGone(Timestamp now, Connection& c) {
@@ -326,6 +347,19 @@ void Server::Write(ConnectionId conn, Bytes bytes) {
   actions_.push_back(std::move(a));
 }
 
+Bytes& Server::WriteBuffer(ConnectionId conn) {
+  if (actions_.empty() || actions_.back().kind != StreamAction::Kind::kWrite ||
+      actions_.back().conn != conn) {
+    StreamAction a;
+    a.kind = StreamAction::Kind::kWrite;
+    a.conn = conn;
+    // Room for a read's worth of relayed frames, so appending rarely reallocates.
+    a.data.reserve(kWriteReserve);
+    actions_.push_back(std::move(a));
+  }
+  return actions_.back().data;
+}
+
 void Server::ProtocolError(Timestamp now, Connection& c, const std::string& reason) {
   ++stats_.protocol_errors;
   events_.push_back({ServerEvent::Kind::kProtocolError, c.id, c.key, reason});
@@ -359,8 +393,9 @@ void Server::Forget(Timestamp, ConnectionId id, const std::string& reason) {
           talked_[peer].erase(c.key);
           auto peer_conn = clients_.find(peer);
           if (peer_conn == clients_.end()) continue;
-          Send(conns_.at(peer_conn->second),
-               Encode(PeerGoneFrame{c.key, PeerGoneReason::kDisconnected}), false);
+          Connection& p = conns_.at(peer_conn->second);
+          if (p.last_talked == c.key) p.last_talked.reset();
+          Send(p, Encode(PeerGoneFrame{c.key, PeerGoneReason::kDisconnected}), false);
           ++stats_.peer_gone_disconnected_sent;
         }
         talked_.erase(talked);
@@ -368,6 +403,7 @@ void Server::Forget(Timestamp, ConnectionId id, const std::string& reason) {
     }
   }
   conns_.erase(it);
+  deadlines_changed_ = true;
 }
 
 }  // namespace derp

@@ -26,6 +26,8 @@ class FrameReader {
   void Feed(ByteView bytes);
   // The next complete frame; nullopt when more bytes are needed or failed().
   std::optional<Frame> Next();
+  // Same, parsed in place: the view is valid until the next Feed/Next/NextView.
+  std::optional<FrameView> NextView();
 
   bool failed() const { return !error_.empty(); }
   const std::string& error() const { return error_; }

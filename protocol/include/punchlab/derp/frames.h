@@ -59,6 +59,13 @@ struct Frame {
   Bytes payload;
 };
 
+// A frame parsed in place: `payload` points into the reader's buffer and is
+// valid until that reader is fed or advanced again. Saves the relay a copy.
+struct FrameView {
+  FrameType type = FrameType::kKeepAlive;
+  ByteView payload;
+};
+
 enum class PeerGoneReason : uint8_t { kDisconnected = 0, kNotHere = 1 };
 const char* PeerGoneReasonName(PeerGoneReason reason);
 
@@ -99,6 +106,14 @@ struct SendPacketFrame {
   void EncodePayload(ByteWriter& w) const;
   // Rejects packets over kMaxPacketSize.
   static std::optional<SendPacketFrame> DecodePayload(ByteView payload);
+};
+
+// SendPacket decoded without copying: `packet` points into the payload it was
+// decoded from. Same checks as SendPacketFrame::DecodePayload.
+struct SendPacketView {
+  NodePublicKey destination;
+  ByteView packet;
+  static std::optional<SendPacketView> DecodePayload(ByteView payload);
 };
 
 // Server -> client: `packet` relayed from `source`.
@@ -191,6 +206,10 @@ struct RestartingFrame {
 // Appends header + payload of a raw frame. The payload must fit a u32.
 void AppendFrame(Bytes& out, FrameType type, ByteView payload);
 
+// Appends a whole RecvPacket frame; the relay's hot path, so no temporary:
+// the packet is copied once, straight into `out`.
+void AppendRecvPacket(Bytes& out, const NodePublicKey& source, ByteView packet);
+
 // Appends header + payload of a typed frame.
 template <typename T>
 void AppendFrame(Bytes& out, const T& frame) {
@@ -210,6 +229,12 @@ Bytes Encode(const T& frame) {
 // The typed frame if `raw` has T's type and a well-formed payload.
 template <typename T>
 std::optional<T> Decode(const Frame& raw) {
+  if (raw.type != T::kType) return std::nullopt;
+  return T::DecodePayload(raw.payload);
+}
+
+template <typename T>
+std::optional<T> Decode(const FrameView& raw) {
   if (raw.type != T::kType) return std::nullopt;
   return T::DecodePayload(raw.payload);
 }

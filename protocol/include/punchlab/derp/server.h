@@ -147,20 +147,27 @@ class Server final : public StreamMachine {
     uint64_t queue_overflow_drops = 0;
     uint32_t peer_gone_tokens = 0;
     Timestamp peer_gone_refilled;
+    // The last destination recorded in talked_, so a steady flow to one peer
+    // skips the bookkeeping. Cleared when that peer is forgotten.
+    std::optional<NodePublicKey> last_talked;
   };
 
   void OnHttp(Timestamp now, Connection& c, ByteView bytes);
   void OnFrames(Timestamp now, ConnectionId id);
   // false when the frame closed the connection.
-  bool OnFrame(Timestamp now, Connection& c, const Frame& frame);
-  bool OnClientInfo(Timestamp now, Connection& c, const Frame& frame);
-  void OnSendPacket(Timestamp now, Connection& c, const SendPacketFrame& f);
+  bool OnFrame(Timestamp now, Connection& c, const FrameView& frame);
+  bool OnClientInfo(Timestamp now, Connection& c, const FrameView& frame);
+  void OnSendPacket(Timestamp now, Connection& c, const SendPacketView& f);
+  void NoteTalked(Connection& c, const NodePublicKey& dst);
   void Register(Timestamp now, Connection& c);
   bool AllowPeerGone(Timestamp now, Connection& c);
 
   // Queues a whole frame for `c`; `is_packet` picks the overflow counter.
   void Send(Connection& c, Bytes frame, bool is_packet);
   void Write(ConnectionId conn, Bytes bytes);
+  // The pending write to `conn` to append to (the last action if it is one,
+  // else a new one), so consecutive frames for a connection go out together.
+  Bytes& WriteBuffer(ConnectionId conn);
   void ProtocolError(Timestamp now, Connection& c, const std::string& reason);
   // Closes `c` (emits kClose) and forgets it.
   void Close(Timestamp now, Connection& c, const std::string& reason);
@@ -176,6 +183,10 @@ class Server final : public StreamMachine {
   // talked_[b] holds a. Only registered keys appear.
   std::unordered_map<NodePublicKey, std::set<NodePublicKey>> talked_;
   std::deque<StreamAction> actions_;
+  // PollTimeout() is asked after every input; walking every connection each
+  // time is wasted while no deadline moved. Recomputed when one may have.
+  mutable std::optional<Timestamp> earliest_deadline_;
+  mutable bool deadlines_changed_ = false;
   std::deque<ServerEvent> events_;
   ServerStats stats_;
 };
