@@ -27,7 +27,8 @@ class RandomSource {
 };
 
 // ChaCha20 keystream (libsodium crypto_stream_chacha20_ietf) keyed by a 32-byte
-// seed: the same construction as randombytes_buf_deterministic, but streaming.
+// seed: the construction libsodium uses for its deterministic random bytes,
+// but streaming.
 class DeterministicRandom final : public RandomSource {
  public:
   explicit DeterministicRandom(uint64_t seed);
