@@ -10,12 +10,11 @@ namespace ns3 {
 std::string ApplicationRandomLabel(const Application& app, const std::string& kind) {
   Ptr<Node> node = app.GetNode();
   NS_ABORT_MSG_IF(!node, "a " << kind << " application is not installed on a node");
-  for (uint32_t i = 0; i < node->GetNApplications(); ++i) {
-    if (PeekPointer(node->GetApplication(i)) == &app) {
-      return "node/" + std::to_string(node->GetId()) + "/app/" + std::to_string(i) + "/" + kind;
-    }
-  }
-  NS_FATAL_ERROR("a " << kind << " application is not on its own node");
+  uint32_t i = 0;
+  while (i < node->GetNApplications() && PeekPointer(node->GetApplication(i)) != &app) ++i;
+  NS_ABORT_MSG_IF(i == node->GetNApplications(),
+                  "a " << kind << " application is not on its own node");
+  return "node/" + std::to_string(node->GetId()) + "/app/" + std::to_string(i) + "/" + kind;
 }
 
 punchlab::DeterministicRandom ForkApplicationRandom(uint64_t seed, const Application& app,

@@ -14,8 +14,8 @@ punchlab::IpAddress ToPunchlab(const Ipv6Address& a) {
 
 punchlab::IpAddress ToPunchlabIp(const Address& a) {
   if (Ipv4Address::IsMatchingType(a)) return ToPunchlab(Ipv4Address::ConvertFrom(a));
-  if (Ipv6Address::IsMatchingType(a)) return ToPunchlab(Ipv6Address::ConvertFrom(a));
-  NS_FATAL_ERROR("not an IPv4/IPv6 address");
+  NS_ABORT_MSG_UNLESS(Ipv6Address::IsMatchingType(a), "not an IPv4/IPv6 address");
+  return ToPunchlab(Ipv6Address::ConvertFrom(a));
 }
 
 punchlab::Endpoint ToPunchlabEndpoint(const Address& a) {
@@ -23,11 +23,9 @@ punchlab::Endpoint ToPunchlabEndpoint(const Address& a) {
     InetSocketAddress in = InetSocketAddress::ConvertFrom(a);
     return punchlab::Endpoint(ToPunchlab(in.GetIpv4()), in.GetPort());
   }
-  if (Inet6SocketAddress::IsMatchingType(a)) {
-    Inet6SocketAddress in = Inet6SocketAddress::ConvertFrom(a);
-    return punchlab::Endpoint(ToPunchlab(in.GetIpv6()), in.GetPort());
-  }
-  NS_FATAL_ERROR("not an IPv4/IPv6 socket address");
+  NS_ABORT_MSG_UNLESS(Inet6SocketAddress::IsMatchingType(a), "not an IPv4/IPv6 socket address");
+  Inet6SocketAddress in = Inet6SocketAddress::ConvertFrom(a);
+  return punchlab::Endpoint(ToPunchlab(in.GetIpv6()), in.GetPort());
 }
 
 punchlab::Timestamp ToPunchlab(const Time& t) {

@@ -84,10 +84,10 @@ const punchlab::stun::StunClientStats& StunClientApplication::GetStats() const {
 
 uint32_t StunClientApplication::ApplicationIndex() const {
   Ptr<Node> node = GetNode();
-  for (uint32_t i = 0; i < node->GetNApplications(); ++i) {
-    if (PeekPointer(node->GetApplication(i)) == this) return i;
-  }
-  NS_FATAL_ERROR("StunClientApplication is not on its own node");
+  uint32_t i = 0;
+  while (i < node->GetNApplications() && PeekPointer(node->GetApplication(i)) != this) ++i;
+  NS_ABORT_MSG_IF(i == node->GetNApplications(), "StunClientApplication is not on its own node");
+  return i;
 }
 
 void StunClientApplication::StartApplication() {
