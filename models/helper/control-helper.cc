@@ -67,8 +67,10 @@ ApplicationContainer ControlServerHelper::Install(NodeContainer nodes) const {
 
 std::string ControlServerHelper::IssueToken(const punchlab::control::IdentityProvider& provider,
                                             const std::string& user, const std::string& domain,
+                                            const punchlab::NodePublicKey& nodeKey,
                                             Time expires) {
-  std::optional<std::string> token = provider.Issue({user, domain, ToPunchlab(expires)});
+  std::optional<std::string> token =
+      provider.Issue({user, domain, nodeKey, ToPunchlab(expires)});
   NS_ABORT_MSG_UNLESS(
       token, "cannot issue a token for user '" << user << "' of domain '" << domain << "'");
   return *token;

@@ -32,11 +32,14 @@ class ControlServerHelper {
   ApplicationContainer Install(Ptr<Node> node) const;
   ApplicationContainer Install(NodeContainer nodes) const;
 
-  // A token from `provider` for `user` of `domain`, valid until `expires`
-  // (simulation time): the control server's clock is the simulation clock.
-  // Aborts when user or domain is not valid (control/identity.h).
+  // A token from `provider` for the node with key `nodeKey` (an app's
+  // GetPublicKey(), known once it is added to its node with its Seed set)
+  // registering as `user` of `domain`, valid until `expires` (simulation
+  // time): the control server's clock is the simulation clock.
+  // Aborts when user, domain or key is not valid (control/identity.h).
   static std::string IssueToken(const punchlab::control::IdentityProvider& provider,
-                                const std::string& user, const std::string& domain, Time expires);
+                                const std::string& user, const std::string& domain,
+                                const punchlab::NodePublicKey& nodeKey, Time expires);
 
  private:
   ObjectFactory m_factory;

@@ -130,10 +130,11 @@ NatPairWorld::NatPairWorld(const NatPairWorldConfig& config) {
     app->SetAttribute("ControlAddress", AddressValue(ControlAddress()));
     app->SetAttribute("ControlPort", UintegerValue(controlServer->GetEndpoint().port));
     app->SetAttribute("ControlKey", StringValue(controlServer->GetPublicKey().ToString()));
-    app->SetAttribute("Token", StringValue(ControlServerHelper::IssueToken(
-                                   idp, user, kDomain, Seconds(3600))));
     app->SetAttribute("Seed", UintegerValue(config.seed));
     host->AddApplication(app);
+    // The key (hence the token, bound to it) exists once seed and node are set.
+    app->SetAttribute("Token", StringValue(ControlServerHelper::IssueToken(
+                                   idp, user, kDomain, app->GetPublicKey(), Seconds(3600))));
     return app;
   };
   a = install(hostA, "alice");

@@ -81,19 +81,17 @@ class ControlPlaneAppsTest : public ::testing::Test {
   }
   ~ControlPlaneAppsTest() override { Simulator::Destroy(); }
 
-  std::string Token(const IdentityProvider& idp, const std::string& user, const std::string& domain,
-                    Time expires = Seconds(3600)) {
-    return ControlServerHelper::IssueToken(idp, user, domain, expires);
-  }
-
-  // A node on `node` registering with `token`; it reports its own address
-  // and port 41641 as its endpoint.
+  // A node on `node` registering as `user` of `domain` with a token from
+  // `idp` (bound to the app's key, so issued once it is installed); it
+  // reports its own address and port 41641 as its endpoint.
   Ptr<ControlClientApplication> Join(Ptr<Node> node, Ipv4Address address,
-                                     const std::string& token) {
+                                     const IdentityProvider& idp, const std::string& user,
+                                     const std::string& domain, Time expires = Seconds(3600)) {
     ControlClientHelper helper(server);
-    helper.SetAttribute("Token", StringValue(token));
     helper.SetAttribute("HomeRegion", UintegerValue(1));
     auto app = DynamicCast<ControlClientApplication>(helper.Install(node).Get(0));
+    app->SetAttribute("Token", StringValue(ControlServerHelper::IssueToken(
+                                   idp, user, domain, app->GetPublicKey(), expires)));
     app->SetEndpoints({Endpoint(ToPunchlab(address), 41641)});
     NodeLog& log = logs[PeekPointer(app)];
     app->TraceConnectWithoutContext(
@@ -133,9 +131,9 @@ class ControlPlaneAppsTest : public ::testing::Test {
 };
 
 TEST_F(ControlPlaneAppsTest, NodesOfADomainSeeEachOtherAndNothingOfOtherDomains) {
-  auto alice = Join(world.a.Get(0), RelayWorld::A(0), Token(alphaIdp, "alice", kAlpha));
-  auto bob = Join(world.b.Get(0), RelayWorld::B(0), Token(alphaIdp, "bob", kAlpha));
-  auto carol = Join(world.b.Get(1), RelayWorld::B(1), Token(betaIdp, "carol", kBeta));
+  auto alice = Join(world.a.Get(0), RelayWorld::A(0), alphaIdp, "alice", kAlpha);
+  auto bob = Join(world.b.Get(0), RelayWorld::B(0), alphaIdp, "bob", kAlpha);
+  auto carol = Join(world.b.Get(1), RelayWorld::B(1), betaIdp, "carol", kBeta);
   Simulator::Run();
 
   ASSERT_TRUE(alice->IsRegistered() && bob->IsRegistered() && carol->IsRegistered());
@@ -169,9 +167,9 @@ TEST_F(ControlPlaneAppsTest, NodesOfADomainSeeEachOtherAndNothingOfOtherDomains)
 }
 
 TEST_F(ControlPlaneAppsTest, ProviderOfTheSecondDomainCannotRegisterIntoTheFirst) {
-  auto alice = Join(world.a.Get(0), RelayWorld::A(0), Token(alphaIdp, "alice", kAlpha));
+  auto alice = Join(world.a.Get(0), RelayWorld::A(0), alphaIdp, "alice", kAlpha);
   // carol's provider vouches for a user of alpha.example: not its domain.
-  auto mallory = Join(world.b.Get(0), RelayWorld::B(0), Token(betaIdp, "mallory", kAlpha));
+  auto mallory = Join(world.b.Get(0), RelayWorld::B(0), betaIdp, "mallory", kAlpha);
   Simulator::Run();
 
   ASSERT_EQ(Log(mallory).refused.size(), 1u);
@@ -189,8 +187,8 @@ TEST_F(ControlPlaneAppsTest, ProviderOfTheSecondDomainCannotRegisterIntoTheFirst
 }
 
 TEST_F(ControlPlaneAppsTest, TokensExpireOnTheSimulationClock) {
-  auto early = Join(world.a.Get(0), RelayWorld::A(0), Token(alphaIdp, "early", kAlpha, Seconds(2)));
-  auto late = Join(world.a.Get(1), RelayWorld::A(1), Token(alphaIdp, "late", kAlpha, Seconds(2)));
+  auto early = Join(world.a.Get(0), RelayWorld::A(0), alphaIdp, "early", kAlpha, Seconds(2));
+  auto late = Join(world.a.Get(1), RelayWorld::A(1), alphaIdp, "late", kAlpha, Seconds(2));
   late->SetStartTime(Seconds(3));
   Simulator::Run();
 
@@ -201,8 +199,8 @@ TEST_F(ControlPlaneAppsTest, TokensExpireOnTheSimulationClock) {
 }
 
 TEST_F(ControlPlaneAppsTest, GarbageClosesOnlyItsOwnConnection) {
-  auto alice = Join(world.a.Get(0), RelayWorld::A(0), Token(alphaIdp, "alice", kAlpha));
-  auto bob = Join(world.b.Get(0), RelayWorld::B(0), Token(alphaIdp, "bob", kAlpha));
+  auto alice = Join(world.a.Get(0), RelayWorld::A(0), alphaIdp, "alice", kAlpha);
+  auto bob = Join(world.b.Get(0), RelayWorld::B(0), alphaIdp, "bob", kAlpha);
   Ptr<StreamActor> raw = InstallStreamActor(world.a.Get(2));
   raw->ConnectAt(Seconds(1), 1, server->GetEndpoint(), ToBytes("GET / HTTP/1.1\r\n\r\n"));
   const Endpoint moved(ToPunchlab(RelayWorld::A(0)), 50000);
@@ -227,8 +225,8 @@ TEST_F(ControlPlaneAppsTest, GarbageClosesOnlyItsOwnConnection) {
 }
 
 TEST_F(ControlPlaneAppsTest, NodeThatLeavesDisappearsFromItsPeersNetmaps) {
-  auto alice = Join(world.a.Get(0), RelayWorld::A(0), Token(alphaIdp, "alice", kAlpha));
-  auto bob = Join(world.b.Get(0), RelayWorld::B(0), Token(alphaIdp, "bob", kAlpha));
+  auto alice = Join(world.a.Get(0), RelayWorld::A(0), alphaIdp, "alice", kAlpha);
+  auto bob = Join(world.b.Get(0), RelayWorld::B(0), alphaIdp, "bob", kAlpha);
   bob->SetStopTime(Seconds(2));
   Simulator::Run();
 

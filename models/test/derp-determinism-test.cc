@@ -126,10 +126,10 @@ std::string RunOnce(uint64_t seed) {
     nodes.SetAttribute("Seed", UintegerValue(seed));
     for (uint32_t i : {2u, 1u}) {
       Ptr<Node> node = i == 2 ? world.a.Get(2) : world.b.Get(1);
-      nodes.SetAttribute(
-          "Token", StringValue(ControlServerHelper::IssueToken(idp, "user" + std::to_string(i),
-                                                               "lab.example", Seconds(60))));
       auto app = DynamicCast<ControlClientApplication>(nodes.Install(node).Get(0));
+      app->SetAttribute("Token", StringValue(ControlServerHelper::IssueToken(
+                                     idp, "user" + std::to_string(i), "lab.example",
+                                     app->GetPublicKey(), Seconds(60))));
       app->SetStartTime(MilliSeconds(100 * i));
       TraceControlClient(app, "n" + std::to_string(i), log);
     }

@@ -1,6 +1,8 @@
 // punchlab-node issue-token: the identity provider of a real lab. Signs a
 // pltoken1 token (protocol/include/punchlab/control/identity.h) that vouches
-// for a user of a domain until now + --valid-for.
+// for a user of a domain, registering the node with key --node-key, until
+// now + --valid-for. The node's key must therefore exist before its token:
+// make it with `gen-key --kind node` and hand the node its private half.
 //
 // Time convention on real sockets: `expires` is nanoseconds since the Unix
 // epoch, and `punchlab-node control-server` runs its ControlServer on the
@@ -29,10 +31,12 @@ constexpr double kMaxValidSeconds = 366.0 * 86400;
 CommandSpec Spec() {
   CommandSpec spec{
       "issue-token",
-      "issue-token --idp-private-key idpprivkey:HEX --user USER --domain DOMAIN [options]",
+      "issue-token --idp-private-key idpprivkey:HEX --user USER --domain DOMAIN\n"
+      "            --node-key nodekey:HEX [options]",
       "Prints an identity token (pltoken1....) signed by the identity provider's key,\n"
       "for `punchlab-node control-server --idp-key <its idpkey:>` to accept from\n"
-      "nodes registering as USER in DOMAIN. The token expires --valid-for after\n"
+      "the node with key --node-key registering as USER in DOMAIN (any other node\n"
+      "presenting it is refused). The token expires --valid-for after\n"
       "now; expiry is Unix time (nanoseconds since 1970 UTC), the clock the\n"
       "control server judges it by.",
       po::options_description("Options"),
@@ -44,6 +48,8 @@ CommandSpec Spec() {
        "1-64 of A-Z a-z 0-9 . _ @ + -")
       ("domain", po::value<std::string>()->required()->value_name("DOMAIN"),
        "1-253 of a-z 0-9 . -")
+      ("node-key", po::value<std::string>()->required()->value_name("nodekey:HEX"),
+       "the public key of the one node the token is for (from 'gen-key --kind node')")
       ("valid-for", po::value<std::string>()->default_value("24h")->value_name("DURATION"),
        "seconds, or a number with a unit s, m, h or d (e.g. 90s, 30m, 1h, 7d)")
       ("json", po::bool_switch(), "print the token and its claims as one JSON object");
@@ -80,6 +86,12 @@ int Run(const std::vector<std::string>& argv) {
     throw UsageError("--domain: '" + claims.domain +
                      "' is not a domain (1-253 of lowercase a-z, 0-9, '.' and '-')");
   }
+  const std::optional<NodePublicKey> node_key =
+      NodePublicKey::Parse(vm["node-key"].as<std::string>());
+  if (!node_key || node_key->IsZero()) {
+    throw UsageError("--node-key: not a node public key (write nodekey:<64 hex>)");
+  }
+  claims.node_key = *node_key;
   claims.expires = realio::UnixNow() + ParseValidFor(vm["valid-for"].as<std::string>());
 
   const control::IdentityProvider idp(std::move(key));
@@ -89,6 +101,7 @@ int Run(const std::vector<std::string>& argv) {
     std::cout << nlohmann::json{{"token", *token},
                                 {"user", claims.user},
                                 {"domain", claims.domain},
+                                {"node_key", claims.node_key.ToString()},
                                 {"expires_unix_ns", claims.expires.nanos()},
                                 {"issuer", idp.verify_key().ToString()}}
                      .dump()

@@ -21,6 +21,7 @@ EXIT_RUNTIME = 4
 TIMEOUT = 30
 
 IDP_KEY = "idpkey:" + "11" * 32  # only parsed, never verified against
+NODE_KEY = "nodekey:" + "33" * 32  # the node a token is issued for
 
 
 def node(*args, timeout=TIMEOUT):
@@ -144,17 +145,27 @@ def test_top_level_help_lists_the_new_subcommands():
     ("control-server", ["--listen", "127.0.0.1:0", "--trust", IDP_KEY + "=a", "--derp",
                         "1:fra:127.0.0.1:1", "--derp", "1:ams:127.0.0.1:2"],
      "region 1 is called both 'fra' and 'ams'"),
-    ("issue-token", ["--user", "u", "--domain", "d"], "'--idp-private-key' is required"),
-    ("issue-token", ["--idp-private-key", IDP_KEY, "--user", "u", "--domain", "d"],
+    ("issue-token", ["--user", "u", "--domain", "d", "--node-key", NODE_KEY],
+     "'--idp-private-key' is required"),
+    ("issue-token", ["--idp-private-key", "idpprivkey:" + "22" * 32, "--user", "u",
+                     "--domain", "d"], "'--node-key' is required"),
+    ("issue-token", ["--idp-private-key", "idpprivkey:" + "22" * 32, "--user", "u",
+                     "--domain", "d", "--node-key", "nodekey:" + "00" * 32],
+     "--node-key: not a node public key"),
+    ("issue-token", ["--idp-private-key", "idpprivkey:" + "22" * 32, "--user", "u",
+                     "--domain", "d", "--node-key", "privkey:" + "33" * 32],
+     "--node-key: not a node public key"),
+    ("issue-token", ["--idp-private-key", IDP_KEY, "--user", "u", "--domain", "d",
+                     "--node-key", NODE_KEY],
      "--idp-private-key: not an identity provider private key"),
     ("issue-token", ["--idp-private-key", "idpprivkey:" + "22" * 32, "--user", "u v",
-                     "--domain", "d"], "--user: 'u v' is not a user name"),
+                     "--domain", "d", "--node-key", NODE_KEY], "--user: 'u v' is not a user name"),
     ("issue-token", ["--idp-private-key", "idpprivkey:" + "22" * 32, "--user", "u",
-                     "--domain", "D"], "--domain: 'D' is not a domain"),
+                     "--domain", "D", "--node-key", NODE_KEY], "--domain: 'D' is not a domain"),
     ("issue-token", ["--idp-private-key", "idpprivkey:" + "22" * 32, "--user", "u",
-                     "--domain", "d", "--valid-for", "1y"], "--valid-for: '1y' is not a duration"),
+                     "--domain", "d", "--valid-for", "1y", "--node-key", NODE_KEY], "--valid-for: '1y' is not a duration"),
     ("issue-token", ["--idp-private-key", "idpprivkey:" + "22" * 32, "--user", "u",
-                     "--domain", "d", "--valid-for", "0s"], "--valid-for: must be above 0"),
+                     "--domain", "d", "--valid-for", "0s", "--node-key", NODE_KEY], "--valid-for: must be above 0"),
     ("gen-key", [], "'--kind' is required"),
     ("gen-key", ["--kind", "disco"], "--kind: 'disco' is not a key kind"),
 ])
@@ -195,7 +206,8 @@ def test_issue_token_expires_on_the_unix_clock():
     idp = json.loads(node("gen-key", "--kind", "idp", "--json").stdout)
     before = time.time_ns()
     result = node("issue-token", "--idp-private-key", idp["private"], "--user", "alice",
-                  "--domain", "lab.example", "--valid-for", "1h", "--json")
+                  "--domain", "lab.example", "--node-key", NODE_KEY, "--valid-for", "1h",
+                  "--json")
     after = time.time_ns()
     assert result.returncode == 0, result
     out = json.loads(result.stdout)
@@ -204,11 +216,13 @@ def test_issue_token_expires_on_the_unix_clock():
     assert prefix == "pltoken1"
     assert len(b64url(signature)) == 64
     claims = json.loads(b64url(claims))
-    assert claims == {"domain": "lab.example", "expires": out["expires_unix_ns"], "user": "alice"}
+    assert claims == {"domain": "lab.example", "expires": out["expires_unix_ns"],
+                      "node_key": NODE_KEY, "user": "alice"}
+    assert out["node_key"] == NODE_KEY
     hour = 3600 * 10**9
     assert before + hour <= claims["expires"] <= after + hour
     plain = node("issue-token", "--idp-private-key", idp["private"], "--user", "alice",
-                 "--domain", "lab.example", "--valid-for", "90")
+                 "--domain", "lab.example", "--node-key", NODE_KEY, "--valid-for", "90")
     assert re.fullmatch(r"pltoken1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\n", plain.stdout)
 
 

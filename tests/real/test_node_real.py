@@ -106,7 +106,8 @@ class NatWorld:
         procs = []
         for i, ns in enumerate(self.nodes):
             token = run_json(self.node_bin, "issue-token", "--idp-private-key", self.idp_private,
-                             "--user", "user%d" % i, "--domain", "lab")["token"]
+                             "--user", "user%d" % i, "--domain", "lab",
+                             "--node-key", keys[i]["public"])["token"]
             procs.append(ns.spawn([
                 self.node_bin, "node", "--control", "%s:%d" % (SERVER_A, CONTROL_PORT),
                 "--control-key", self.control_key, "--token", token,

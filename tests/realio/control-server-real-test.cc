@@ -1,8 +1,8 @@
 // The coordination server and its clients on real loopback TCP, the server
 // on Unix time as `punchlab-node control-server` runs it (tokens' expiry is
 // wall-clock time): nodes of one domain see each other and nothing of another
-// domain; tokens from a provider not trusted for the domain, or expired by
-// the wall clock, are refused; garbage closes only its own connection.
+// domain; tokens from a provider not trusted for the domain, expired by the
+// wall clock or issued for another node's key are refused; garbage closes only its own connection.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -79,20 +79,22 @@ class ControlReal : public ::testing::Test {
     std::string refusal;
   };
 
+  // Tokens are bound to the node's key (identity.h).
   std::string Token(const control::IdentityProvider& idp, const std::string& user,
-                    const std::string& domain, Timestamp expires) {
-    return *idp.Issue({user, domain, expires});
+                    const std::string& domain, const Node& node, Timestamp expires) {
+    return *idp.Issue({user, domain, node.key.Public(), expires});
   }
   std::string Token(const control::IdentityProvider& idp, const std::string& user,
-                    const std::string& domain) {
-    return Token(idp, user, domain, UnixNow() + Duration::Seconds(3600));
+                    const std::string& domain, const Node& node) {
+    return Token(idp, user, domain, node, UnixNow() + Duration::Seconds(3600));
   }
   std::unique_ptr<Node> NewNode() {
     return std::make_unique<Node>(loop, rng, at, server.public_key());
   }
-  std::unique_ptr<Node> Registered(const std::string& token) {
+  std::unique_ptr<Node> Registered(const control::IdentityProvider& idp, const std::string& user,
+                                   const std::string& domain) {
     auto node = NewNode();
-    node->Register(rng, token);
+    node->Register(rng, Token(idp, user, domain, *node));
     EXPECT_TRUE(RunUntil(loop, [&] { return node->client.registered(); })) << node->refusal;
     return node;
   }
@@ -107,9 +109,9 @@ class ControlReal : public ::testing::Test {
 };
 
 TEST_F(ControlReal, NodesSeeTheirOwnDomainOnly) {
-  auto a1 = Registered(Token(idp_a, "alice", kDomainA));
-  auto a2 = Registered(Token(idp_a, "bob", kDomainA));
-  auto b1 = Registered(Token(idp_b, "carol", kDomainB));
+  auto a1 = Registered(idp_a, "alice", kDomainA);
+  auto a2 = Registered(idp_a, "bob", kDomainA);
+  auto b1 = Registered(idp_b, "carol", kDomainB);
   const NodePublicKey k1 = a1->key.Public();
   const NodePublicKey k2 = a2->key.Public();
   ASSERT_TRUE(RunUntil(loop, [&] { return a1->Sees(k2) && a2->Sees(k1) && b1->client.netmap(); }));
@@ -130,22 +132,32 @@ TEST_F(ControlReal, NodesSeeTheirOwnDomainOnly) {
 }
 
 TEST_F(ControlReal, RefusesTokensNotTrustedForTheDomainOrExpiredByTheWallClock) {
-  auto a1 = Registered(Token(idp_a, "alice", kDomainA));
+  auto a1 = Registered(idp_a, "alice", kDomainA);
 
   // Domain B's provider cannot vouch for domain A.
   auto intruder = NewNode();
-  intruder->Register(rng, Token(idp_b, "mallory", kDomainA));
+  intruder->Register(rng, Token(idp_b, "mallory", kDomainA, *intruder));
   // Expired a second ago on the wall clock.
   auto late = NewNode();
-  late->Register(rng, Token(idp_a, "dave", kDomainA, UnixNow() - Duration::Seconds(1)));
+  late->Register(rng, Token(idp_a, "dave", kDomainA, *late, UnixNow() - Duration::Seconds(1)));
   // An hour after process start: valid only for a server on the process's
   // own monotonic clock; the server judges Unix time.
   auto wrong_clock = NewNode();
-  wrong_clock->Register(rng, Token(idp_a, "erin", kDomainA, Timestamp::Zero() + Duration::Seconds(3600)));
+  wrong_clock->Register(rng, Token(idp_a, "erin", kDomainA, *wrong_clock,
+                                          Timestamp::Zero() + Duration::Seconds(3600)));
+
+  // A valid token of a1's, copied to another node.
+  auto thief = NewNode();
+  thief->Register(rng, Token(idp_a, "alice", kDomainA, *a1));
 
   ASSERT_TRUE(RunUntil(loop, [&] {
-    return !intruder->refusal.empty() && !late->refusal.empty() && !wrong_clock->refusal.empty();
+    return !intruder->refusal.empty() && !late->refusal.empty() &&
+           !wrong_clock->refusal.empty() && !thief->refusal.empty();
   }));
+  EXPECT_NE(thief->refusal.find("token was issued for " + a1->key.Public().ToString() +
+                                ", not for this node"),
+            std::string::npos) << thief->refusal;
+  EXPECT_FALSE(thief->client.registered());
   EXPECT_NE(intruder->refusal.find("not signed by an identity provider trusted"),
             std::string::npos) << intruder->refusal;
   EXPECT_NE(late->refusal.find("expired"), std::string::npos) << late->refusal;
@@ -153,21 +165,21 @@ TEST_F(ControlReal, RefusesTokensNotTrustedForTheDomainOrExpiredByTheWallClock) 
   EXPECT_FALSE(intruder->client.registered());
   EXPECT_FALSE(late->client.registered());
   EXPECT_FALSE(wrong_clock->client.registered());
-  EXPECT_EQ(server.stats().refused, 3u);
+  EXPECT_EQ(server.stats().refused, 4u);
   EXPECT_EQ(server.node_count(), 1u);
   // a1's netmap never listed any of them.
   EXPECT_TRUE(a1->client.netmap()->peers.empty());
 }
 
 TEST_F(ControlReal, GarbageClosesOnlyItsOwnConnection) {
-  auto a1 = Registered(Token(idp_a, "alice", kDomainA));
+  auto a1 = Registered(idp_a, "alice", kDomainA);
   ScriptedPeer garbage(loop, at);
   Bytes junk(5000);
   rng.Fill(junk.data(), junk.size());
   garbage.Send(junk);
   ASSERT_TRUE(RunUntil(loop, [&] { return garbage.closed(); }));
 
-  auto a2 = Registered(Token(idp_a, "bob", kDomainA));
+  auto a2 = Registered(idp_a, "bob", kDomainA);
   const NodePublicKey k2 = a2->key.Public();
   ASSERT_TRUE(RunUntil(loop, [&] { return a1->Sees(k2); }));
   EXPECT_TRUE(a1->client.registered());

@@ -74,9 +74,13 @@ bool IsValidDomain(const std::string& domain) {
 }
 
 std::optional<std::string> IdentityProvider::Issue(const IdentityClaims& claims) const {
-  if (!IsValidUser(claims.user) || !IsValidDomain(claims.domain)) return std::nullopt;
-  const nlohmann::json j = {
-      {"user", claims.user}, {"domain", claims.domain}, {"expires", claims.expires.nanos()}};
+  if (!IsValidUser(claims.user) || !IsValidDomain(claims.domain) || claims.node_key.IsZero()) {
+    return std::nullopt;
+  }
+  const nlohmann::json j = {{"user", claims.user},
+                            {"domain", claims.domain},
+                            {"node_key", claims.node_key.ToString()},
+                            {"expires", claims.expires.nanos()}};
   const std::string text = j.dump();
   const Bytes payload(text.begin(), text.end());
   const Signature sig = key_.Sign(SignedMessage(payload));
@@ -112,10 +116,11 @@ std::optional<ParsedToken> ParseToken(const std::string& text, std::string& erro
                                        /*allow_exceptions=*/false);
   const auto user = j.is_object() ? j.find("user") : j.end();
   const auto domain = j.is_object() ? j.find("domain") : j.end();
+  const auto node_key = j.is_object() ? j.find("node_key") : j.end();
   const auto expires = j.is_object() ? j.find("expires") : j.end();
-  if (!j.is_object() || j.size() != 3 || user == j.end() || domain == j.end() ||
-      expires == j.end()) {
-    error = "token claims must be an object with exactly user, domain and expires";
+  if (!j.is_object() || j.size() != 4 || user == j.end() || domain == j.end() ||
+      node_key == j.end() || expires == j.end()) {
+    error = "token claims must be an object with exactly user, domain, node_key and expires";
     return std::nullopt;
   }
   if (j.dump() != std::string(claims_bytes->begin(), claims_bytes->end())) {
@@ -130,6 +135,12 @@ std::optional<ParsedToken> ParseToken(const std::string& text, std::string& erro
     error = "token domain is not a valid domain name";
     return std::nullopt;
   }
+  const std::optional<NodePublicKey> key =
+      node_key->is_string() ? NodePublicKey::Parse(node_key->get<std::string>()) : std::nullopt;
+  if (!key || key->IsZero()) {
+    error = "token node_key is not a node public key (nodekey:<64 hex>)";
+    return std::nullopt;
+  }
   const bool fits = expires->is_number_integer() &&
                     (!expires->is_number_unsigned() ||
                      expires->get<uint64_t>() <=
@@ -141,13 +152,15 @@ std::optional<ParsedToken> ParseToken(const std::string& text, std::string& erro
   ParsedToken t;
   t.claims.user = user->get<std::string>();
   t.claims.domain = domain->get<std::string>();
+  t.claims.node_key = *key;
   t.claims.expires = Timestamp::FromNanos(expires->get<int64_t>());
   t.signed_claims = std::move(*claims_bytes);
   std::copy(sig_bytes->begin(), sig_bytes->end(), t.signature.begin());
   return t;
 }
 
-std::optional<IdentityClaims> TokenVerifier::Verify(const std::string& token, Timestamp now,
+std::optional<IdentityClaims> TokenVerifier::Verify(const std::string& token,
+                                                    const NodePublicKey& node_key, Timestamp now,
                                                     std::string& error) const {
   std::string parse_error;
   auto parsed = ParseToken(token, parse_error);
@@ -177,6 +190,13 @@ std::optional<IdentityClaims> TokenVerifier::Verify(const std::string& token, Ti
   if (!signed_by_trusted) {
     error = "identity token for " + c.user + "@" + c.domain +
             " is not signed by an identity provider trusted for domain \"" + c.domain + "\"";
+    return std::nullopt;
+  }
+  // Checked after the signature, so the key named here is one the provider
+  // really vouched for.
+  if (c.node_key != node_key) {
+    error = "token was issued for " + c.node_key.ToString() + ", not for this node (" +
+            node_key.ToString() + "; token of " + c.user + "@" + c.domain + ")";
     return std::nullopt;
   }
   if (now >= c.expires) {

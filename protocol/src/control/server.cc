@@ -168,7 +168,7 @@ void ControlServer::OnRegister(ConnectionId conn, Conn& c, RegisterMsg reg, Time
   if (reg.challenge != c.challenge) {
     error = "registration does not answer this connection's challenge (a replay?)";
   } else {
-    claims = verifier_.Verify(reg.token, now, error);
+    claims = verifier_.Verify(reg.token, c.node_key, now, error);
   }
   std::optional<IpAddress> address;
   if (claims) {

@@ -110,9 +110,11 @@ class ControlPlaneTest : public ::testing::Test {
     return n;
   }
 
+  // Tokens are bound to the key of the node that may use them.
   std::string Token(const IdentityProvider& idp, const std::string& user,
-                    const std::string& domain, Timestamp expires = kFarFuture) {
-    return *idp.Issue({user, domain, expires});
+                    const std::string& domain, const NodePublicKey& node_key,
+                    Timestamp expires = kFarFuture) {
+    return *idp.Issue({user, domain, node_key, expires});
   }
 
   void Register(TestNode& n, const std::string& token) {
@@ -122,7 +124,8 @@ class ControlPlaneTest : public ::testing::Test {
 
   TestNode& Join(const std::string& name, const std::string& local, const char* domain) {
     TestNode& n = AddNode(name, local);
-    Register(n, Token(domain == std::string(kDomainA) ? idp_a_ : idp_b_, name, domain));
+    Register(n, Token(domain == std::string(kDomainA) ? idp_a_ : idp_b_, name, domain,
+                      n.key.Public()));
     return n;
   }
 
@@ -195,7 +198,7 @@ TEST_F(ControlPlaneTest, NodesOfADomainSeeEachOtherAndNothingOfOtherDomains) {
 TEST_F(ControlPlaneTest, ProviderOfDomainBCannotRegisterANodeIntoDomainA) {
   TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
   TestNode& mallory = AddNode("mallory", "192.0.2.66:41641");
-  Register(mallory, Token(idp_b_, "mallory", kDomainA));
+  Register(mallory, Token(idp_b_, "mallory", kDomainA, mallory.key.Public()));
   net_.RunFor(Duration::Seconds(300));
 
   ASSERT_EQ(mallory.EventsOf<RegistrationRefused>().size(), 1u);
@@ -212,10 +215,32 @@ TEST_F(ControlPlaneTest, ProviderOfDomainBCannotRegisterANodeIntoDomainA) {
   EXPECT_EQ(ServerEventsOf<NodeRefused>()[0].reason, reason);
 }
 
+TEST_F(ControlPlaneTest, TokenCopiedFromAnotherNodeIsRefused) {
+  TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
+  // mallory got hold of alice's token (Ed25519 signing is deterministic:
+  // this is the very token alice registered with) but not alice's key.
+  TestNode& mallory = AddNode("mallory", "192.0.2.66:41641");
+  Register(mallory, Token(idp_a_, "alice", kDomainA, alice.key.Public()));
+  net_.RunFor(Duration::Seconds(300));
+
+  ASSERT_EQ(mallory.EventsOf<RegistrationRefused>().size(), 1u);
+  const std::string reason = mallory.EventsOf<RegistrationRefused>()[0].reason;
+  EXPECT_NE(reason.find("token was issued for " + alice.key.Public().ToString() +
+                        ", not for this node (" + mallory.key.Public().ToString()),
+            std::string::npos)
+      << reason;
+  EXPECT_FALSE(mallory.client->registered());
+  EXPECT_EQ(mallory.client->stats().connects, 1u);  // final, no retry loop
+  EXPECT_TRUE(alice.client->registered());
+  EXPECT_TRUE(alice.netmap().peers.empty());
+  EXPECT_EQ(server_.node_count(), 1u);
+  EXPECT_EQ(server_.stats().refused, 1u);
+}
+
 TEST_F(ControlPlaneTest, ExpiredTokenIsRefusedWithAClearMessage) {
   TestNode& late = AddNode("late", "192.0.2.10:41641");
   const std::string token =
-      Token(idp_a_, "late", kDomainA, Timestamp::Zero() + Duration::Seconds(10));
+      Token(idp_a_, "late", kDomainA, late.key.Public(), Timestamp::Zero() + Duration::Seconds(10));
   net_.RunFor(Duration::Seconds(11));
   Register(late, token);
   net_.RunFor(Duration::Seconds(1));
@@ -227,10 +252,12 @@ TEST_F(ControlPlaneTest, ExpiredTokenIsRefusedWithAClearMessage) {
 }
 
 TEST_F(ControlPlaneTest, TamperedOrGarbledTokenIsRefused) {
-  const std::string token = Token(idp_a_, "eve", kDomainA);
+  // The signature check comes first, so whose key the tokens name is moot.
+  const NodePublicKey someone = NodePrivateKey::Generate(rng_).Public();
+  const std::string token = Token(idp_a_, "eve", kDomainA, someone);
   // Re-sign nothing: swap in claims for another user under eve's signature.
   const size_t dot = token.find('.', 9);
-  const std::string other = Token(idp_a_, "root", kDomainA);
+  const std::string other = Token(idp_a_, "root", kDomainA, someone);
   const std::string spliced = other.substr(0, other.find('.', 9)) + token.substr(dot);
   std::string flipped = token;
   flipped[dot - 3] = flipped[dot - 3] == 'a' ? 'b' : 'a';
@@ -346,7 +373,7 @@ TEST_F(ControlPlaneTest, SilentNodeIsDroppedAfterTheIdleTimeout) {
   ControlClientConfig patient;
   patient.server_silence_timeout = Duration::Seconds(90);
   TestNode& bob = AddNode("bob", "192.0.2.11:41641", patient);
-  Register(bob, Token(idp_a_, "bob", kDomainA));
+  Register(bob, Token(idp_a_, "bob", kDomainA, bob.key.Public()));
   net_.RunFor(Duration::Seconds(1));
   ASSERT_TRUE(alice.netmap().FindPeer(bob.key.Public()));
 
@@ -379,7 +406,7 @@ TEST_F(ControlPlaneTest, SameKeyRegisteringAgainReplacesTheOldSession) {
   TestNode& bob2 = AddNode("bob2", "192.0.2.21:41641");
   bob2.key = bob.key.Clone();
   bob2.user = "bob";
-  Register(bob2, Token(idp_a_, "bob", kDomainA));
+  Register(bob2, Token(idp_a_, "bob", kDomainA, bob2.key.Public()));
   net_.RunFor(Duration::Seconds(1));
 
   EXPECT_TRUE(bob2.client->registered());
@@ -553,7 +580,7 @@ TEST_F(ControlPlaneTest, UnreachableServerIsRetriedWithGrowingBackoff) {
   ControlClientConfig wrong;
   wrong.server = Ep("203.0.113.250:443");
   TestNode& lost = AddNode("lost", "192.0.2.10:41641", wrong);
-  Register(lost, Token(idp_a_, "lost", kDomainA));
+  Register(lost, Token(idp_a_, "lost", kDomainA, lost.key.Public()));
   net_.RunFor(Duration::Seconds(120));
   // Waits of 0.5-1, 1-2, 2-4, 4-8, 8-16, 15-30 s, then 15-30 s again: 8 to 12
   // connects in 2 minutes, where a fixed 1 s retry would make 120.

@@ -27,17 +27,27 @@ class IdentityTest : public ::testing::Test {
   IdentityProvider idp_b{SigningKey::Generate(rng)};
   TokenVerifier verifier{{{idp_a.verify_key(), {"a.example"}},
                           {idp_b.verify_key(), {"b.example", "c.example"}}}};
+  // The node every token here is issued for and presented by, unless a test
+  // says otherwise.
+  NodePublicKey node = NodePrivateKey::Generate(rng).Public();
+  NodePublicKey other_node = NodePrivateKey::Generate(rng).Public();
 
   std::string Token(const IdentityProvider& idp, const std::string& user,
                     const std::string& domain, Timestamp expires = kExpiry) {
-    auto t = idp.Issue({user, domain, expires});
+    auto t = idp.Issue({user, domain, node, expires});
     EXPECT_TRUE(t);
     return t.value_or("");
   }
   std::string Refusal(const std::string& token, Timestamp now = Timestamp::Zero()) {
     std::string error;
-    EXPECT_FALSE(verifier.Verify(token, now, error)) << token;
+    EXPECT_FALSE(verifier.Verify(token, node, now, error)) << token;
     return error;
+  }
+  // Claims JSON naming `node`, as the provider writes it.
+  std::string Claims(const std::string& domain, const std::string& expires,
+                     const std::string& user) const {
+    return R"({"domain":")" + domain + R"(","expires":)" + expires + R"(,"node_key":")" +
+           node.ToString() + R"(","user":")" + user + R"("})";
   }
 };
 
@@ -45,11 +55,29 @@ TEST_F(IdentityTest, IssuedTokenVerifiesAndCarriesItsClaims) {
   const std::string token = Token(idp_a, "alice", "a.example");
   EXPECT_EQ(token.rfind("pltoken1.", 0), 0u);
   std::string error;
-  auto claims = verifier.Verify(token, kExpiry - Duration::Nanos(1), error);
+  auto claims = verifier.Verify(token, node, kExpiry - Duration::Nanos(1), error);
   ASSERT_TRUE(claims) << error;
-  EXPECT_EQ(*claims, (IdentityClaims{"alice", "a.example", kExpiry}));
+  EXPECT_EQ(*claims, (IdentityClaims{"alice", "a.example", node, kExpiry}));
   // A provider may be trusted for several domains.
-  EXPECT_TRUE(verifier.Verify(Token(idp_b, "carol", "c.example"), Timestamp::Zero(), error));
+  EXPECT_TRUE(
+      verifier.Verify(Token(idp_b, "carol", "c.example"), node, Timestamp::Zero(), error));
+}
+
+TEST_F(IdentityTest, TokenIsRefusedToAnyOtherNodeKey) {
+  const std::string token = Token(idp_a, "alice", "a.example");
+  std::string error;
+  EXPECT_FALSE(verifier.Verify(token, other_node, Timestamp::Zero(), error));
+  EXPECT_EQ(error, "token was issued for " + node.ToString() + ", not for this node (" +
+                       other_node.ToString() + "; token of alice@a.example)");
+  // The key is part of what is signed: naming another key breaks the signature.
+  std::string forged_error;
+  const std::string forged = "pltoken1." + B64(R"({"domain":"a.example","expires":)" +
+                                                std::to_string(kExpiry.nanos()) +
+                                                R"(,"node_key":")" + other_node.ToString() +
+                                                R"(","user":"alice"})") +
+                             token.substr(token.find('.', 9));
+  EXPECT_FALSE(verifier.Verify(forged, other_node, Timestamp::Zero(), forged_error));
+  EXPECT_NE(forged_error.find("not signed"), std::string::npos) << forged_error;
 }
 
 TEST_F(IdentityTest, ExpiredTokenIsRefusedSayingSo) {
@@ -74,8 +102,7 @@ TEST_F(IdentityTest, TamperedClaimsOrSignatureAreRefused) {
   const std::string sig = token.substr(dot + 1);
   // Same signature over different claims.
   const std::string forged_claims =
-      "pltoken1." + B64(R"({"domain":"a.example","expires":999999999999999,"user":"alice"})") +
-      "." + sig;
+      "pltoken1." + B64(Claims("a.example", "999999999999999", "alice")) + "." + sig;
   EXPECT_NE(Refusal(forged_claims).find("not signed"), std::string::npos);
   // Flip a bit of the signature.
   std::string bad_sig = token;
@@ -93,7 +120,8 @@ TEST_F(IdentityTest, ParsingIsStrict) {
   const size_t dot = token.find('.', 9);
   const std::string claims = token.substr(9, dot - 9);
   const std::string sig = token.substr(dot + 1);
-  const std::string good_json = R"({"domain":"a.example","expires":1,"user":"alice"})";
+  const std::string good_json = Claims("a.example", "1", "alice");
+  const std::string key_hex = node.ToString().substr(8);
   const std::string bad[] = {
       "",
       token.substr(1),
@@ -108,6 +136,20 @@ TEST_F(IdentityTest, ParsingIsStrict) {
       std::string("pltoken1.") + "!!!!" + "." + sig,
       "pltoken1." + B64("not json") + "." + sig,
       "pltoken1." + B64(R"({"domain":"a.example","expires":1})") + "." + sig,
+      // The claims of a token from before tokens were bound to a node.
+      "pltoken1." + B64(R"({"domain":"a.example","expires":1,"user":"alice"})") + "." + sig,
+      "pltoken1." + B64(R"({"domain":"a.example","expires":1,"node_key":"nodekey:)" + key_hex +
+                        R"(","user":"alice","admin":true})") + "." + sig,
+      "pltoken1." + B64(R"({"domain":"a.example","expires":1,"node_key":"discokey:)" + key_hex +
+                        R"(","user":"alice"})") + "." + sig,
+      "pltoken1." + B64(R"({"domain":"a.example","expires":1,"node_key":")" + key_hex +
+                        R"(","user":"alice"})") + "." + sig,
+      "pltoken1." + B64(R"({"domain":"a.example","expires":1,"node_key":"nodekey:)" +
+                        std::string(64, '0') + R"(","user":"alice"})") + "." + sig,
+      "pltoken1." + B64(R"({"domain":"a.example","expires":1,"node_key":"nodekey:)" +
+                        std::string(64, 'A') + R"(","user":"alice"})") + "." + sig,
+      "pltoken1." + B64(R"({"domain":"a.example","expires":1,"node_key":7,"user":"alice"})") +
+          "." + sig,
       "pltoken1." + B64(R"({"domain":"a.example","expires":1,"user":"alice","admin":true})") +
           "." + sig,
       "pltoken1." + B64(R"({"user":"alice","domain":"a.example","expires":1})") + "." + sig,
@@ -130,13 +172,15 @@ TEST_F(IdentityTest, ParsingIsStrict) {
   std::string error;
   auto parsed = ParseToken("pltoken1." + B64(good_json) + "." + sig, error);
   ASSERT_TRUE(parsed) << error;  // well-formed; the signature is checked later
-  EXPECT_EQ(parsed->claims, (IdentityClaims{"alice", "a.example", Timestamp::FromNanos(1)}));
+  EXPECT_EQ(parsed->claims,
+            (IdentityClaims{"alice", "a.example", node, Timestamp::FromNanos(1)}));
 }
 
 TEST_F(IdentityTest, ProviderRefusesToIssueInvalidNames) {
-  EXPECT_FALSE(idp_a.Issue({"", "a.example", kExpiry}));
-  EXPECT_FALSE(idp_a.Issue({"al ice", "a.example", kExpiry}));
-  EXPECT_FALSE(idp_a.Issue({"alice", "A.Example", kExpiry}));
+  EXPECT_FALSE(idp_a.Issue({"", "a.example", node, kExpiry}));
+  EXPECT_FALSE(idp_a.Issue({"al ice", "a.example", node, kExpiry}));
+  EXPECT_FALSE(idp_a.Issue({"alice", "A.Example", node, kExpiry}));
+  EXPECT_FALSE(idp_a.Issue({"alice", "a.example", NodePublicKey(), kExpiry}));
   EXPECT_TRUE(IsValidUser("bob.smith+ci@a.example"));
   EXPECT_FALSE(IsValidDomain(std::string(254, 'a')));
 }

@@ -271,7 +271,7 @@ class NodeWorld {
     NodeConfig c;
     c.control.server = kControl;
     c.control.server_key = control_->public_key();
-    c.token = *idp_.Issue({n.name, kDomain, At(Sec(365 * 24 * 3600))});
+    c.token = *idp_.Issue({n.name, kDomain, n.key.Public(), At(Sec(365 * 24 * 3600))});
     c.local_endpoints = {n.local()};
     n.node = std::make_unique<Node>(n.key.Clone(), *n.rng, std::move(c));
     NodeHost* h = &n;

@@ -1,15 +1,17 @@
 // A modeled identity provider (the OAuth2/OIDC login of the real system): it
-// vouches that a user of a domain may register nodes until an expiry, by
-// signing a token with Ed25519. The coordination server trusts a configured
+// vouches that a user of a domain may register one node (named by its node
+// public key) until an expiry, by signing a token with Ed25519. The coordination server trusts a configured
 // set of providers, each for the domains it names, and refuses anything else.
 //
 // Token text (one shell word, safe on a command line):
 //   "pltoken1." base64url(claims JSON) "." base64url(signature)
 // base64url without padding. The claims JSON is an object with exactly the
-// keys user, domain and expires, e.g.
-//   {"domain":"example.com","expires":<ns>,"user":"alice"}
+// keys user, domain, node_key and expires, e.g.
+//   {"domain":"example.com","expires":<ns>,"node_key":"nodekey:<64 hex>","user":"alice"}
 // where expires is an instant on the coordination server's clock (the
-// Timestamp it is handed as `now`). The signature covers a context string and
+// Timestamp it is handed as `now`). The node key binds the token to one node:
+// a token copied off one host is useless to any other key, because the
+// server only accepts it on a session that proved it holds that key. The signature covers a context string and
 // the claims bytes exactly as transmitted, so no JSON canonicalisation is
 // involved. Parsing is strict: one spelling per token.
 #pragma once
@@ -19,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "punchlab/crypto/keys.h"
 #include "punchlab/crypto/sign.h"
 #include "punchlab/time.h"
 
@@ -27,10 +30,12 @@ namespace punchlab::control {
 struct IdentityClaims {
   std::string user;
   std::string domain;
+  NodePublicKey node_key;  // the only node that may register with the token
   Timestamp expires;
 
   bool operator==(const IdentityClaims& o) const {
-    return user == o.user && domain == o.domain && expires == o.expires;
+    return user == o.user && domain == o.domain && node_key == o.node_key &&
+           expires == o.expires;
   }
 };
 
@@ -43,7 +48,8 @@ class IdentityProvider {
   explicit IdentityProvider(SigningKey key) : key_(std::move(key)) {}
 
   const VerifyKey& verify_key() const { return key_.Public(); }
-  // nullopt when the user or domain is not valid (see IsValidUser/Domain).
+  // nullopt when the user or domain is not valid (see IsValidUser/Domain)
+  // or the node key is unset (all zeros).
   std::optional<std::string> Issue(const IdentityClaims& claims) const;
 
  private:
@@ -71,10 +77,11 @@ class TokenVerifier {
   explicit TokenVerifier(std::vector<TrustedIssuer> issuers) : issuers_(std::move(issuers)) {}
 
   // The claims of a well-formed token, signed by a provider trusted for the
-  // token's domain and not expired at `now`; otherwise nullopt and `error`
+  // token's domain, issued for `node_key` (the key the registering session
+  // proved it holds) and not expired at `now`; otherwise nullopt and `error`
   // says which of these failed, in words meant for the person registering.
-  std::optional<IdentityClaims> Verify(const std::string& token, Timestamp now,
-                                       std::string& error) const;
+  std::optional<IdentityClaims> Verify(const std::string& token, const NodePublicKey& node_key,
+                                       Timestamp now, std::string& error) const;
 
  private:
   std::vector<TrustedIssuer> issuers_;
