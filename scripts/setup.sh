@@ -14,8 +14,9 @@ PACKAGES=(
   libgtest-dev python3-pytest
   # Python bindings and plots
   pybind11-dev python3-dev python3-matplotlib
-  # the real lab: namespaces, NAT rules, captures
-  iproute2 nftables tshark
+  # the real lab: namespaces, NAT rules, captures; conntrack flushes a NAT's
+  # mappings when a scenario reboots it
+  iproute2 nftables tshark conntrack
   # validation peers nobody here wrote
   stun-client stun-server coturn
 )

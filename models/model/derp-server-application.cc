@@ -148,6 +148,14 @@ void DerpServerApplication::StopApplication() {
   }
 }
 
+void DerpServerApplication::Crash() {
+  if (IsRunning()) StopApplication();
+}
+
+void DerpServerApplication::Recover() {
+  if (!IsRunning()) StartApplication();
+}
+
 // Teardown, not a stop: nothing is sent (see MachineTcpHost::DoDispose).
 void DerpServerApplication::DoDispose() {
   if (m_tcp) {

@@ -36,6 +36,13 @@ class DerpServerApplication : public Application {
 
   // Available once the application is installed on a node.
   punchlab::NodePublicKey GetPublicKey() const;
+
+  // Faults, at any simulated time while the application runs: the server
+  // process stops (every connection closes, STUN stops answering) and later
+  // starts again with the same key and no clients. Counters start over.
+  void Crash();
+  void Recover();
+  bool IsRunning() const { return m_tcp != nullptr; }
   // Where the relay listens (TCP) and STUN answers (UDP); Address unset
   // resolves to the node's first IPv4 address. Available once installed.
   punchlab::Endpoint GetDerpEndpoint() const;

@@ -75,7 +75,13 @@ TypeId NodeApplication::GetTypeId() {
                           "ns3::NodeApplication::DataReceivedTracedCallback")
           .AddTraceSource("Rtt", "A round trip time was measured (peer, path, rtt).",
                           MakeTraceSourceAccessor(&NodeApplication::m_rttTrace),
-                          "ns3::NodeApplication::RttTracedCallback");
+                          "ns3::NodeApplication::RttTracedCallback")
+          .AddTraceSource("PeerAdded", "The netmap brought a new peer (peer, path).",
+                          MakeTraceSourceAccessor(&NodeApplication::m_peerAddedTrace),
+                          "ns3::NodeApplication::PeerAddedTracedCallback")
+          .AddTraceSource("PeerRemoved", "A peer left the netmap (peer).",
+                          MakeTraceSourceAccessor(&NodeApplication::m_peerRemovedTrace),
+                          "ns3::NodeApplication::PeerRemovedTracedCallback");
   return tid;
 }
 
@@ -195,6 +201,10 @@ void NodeApplication::DrainEvents() {
             m_dataReceivedTrace(e.peer, packet, e.path);
           } else if constexpr (std::is_same_v<T, node::RttMeasured>) {
             m_rttTrace(e.peer, e.path, NanoSeconds(e.rtt.nanos()));
+          } else if constexpr (std::is_same_v<T, node::PeerAdded>) {
+            m_peerAddedTrace(e.peer, e.path);
+          } else if constexpr (std::is_same_v<T, node::PeerRemoved>) {
+            m_peerRemovedTrace(e.peer);
           }
         },
         event->body);
@@ -218,6 +228,12 @@ void NodeApplication::SendTraffic() {
   ++m_trafficSent;
   Send(*m_trafficPeer, payload);
   m_trafficEvent = Simulator::Schedule(m_interval, &NodeApplication::SendTraffic, this);
+}
+
+void NodeApplication::Restart() {
+  NS_ABORT_MSG_UNLESS(m_udp, "NodeApplication::Restart: the node is not running");
+  StopApplication();
+  StartApplication();
 }
 
 void NodeApplication::StopApplication() {

@@ -38,6 +38,11 @@ class NodeApplication : public Application {
   // This node's key; available once the application is installed.
   punchlab::NodePublicKey GetPublicKey() const;
 
+  // A new process on the same host: stops the running node and starts a new
+  // one with the same node key and a new disco key (a "restart" fault).
+  // Only while running.
+  void Restart();
+
   // Sends `payload` to `peer` now (while running); what the node did with it.
   punchlab::node::SendResult Send(const punchlab::NodePublicKey& peer, punchlab::ByteView payload);
 
@@ -61,6 +66,11 @@ class NodeApplication : public Application {
   typedef void (*DataReceivedTracedCallback)(const punchlab::NodePublicKey& peer,
                                              Ptr<const Packet> payload,
                                              const punchlab::node::Path& path);
+  // (peer, path): the netmap brought a new peer; data to it takes `path` for now.
+  typedef void (*PeerAddedTracedCallback)(const punchlab::NodePublicKey& peer,
+                                          const punchlab::node::Path& path);
+  // (peer): the peer left the netmap.
+  typedef void (*PeerRemovedTracedCallback)(const punchlab::NodePublicKey& peer);
   // (peer, path, rtt): a round trip was measured on a path.
   typedef void (*RttTracedCallback)(const punchlab::NodePublicKey& peer,
                                     const punchlab::node::Path& path, Time rtt);
@@ -108,6 +118,8 @@ class NodeApplication : public Application {
   TracedCallback<const punchlab::NodePublicKey&, Ptr<const Packet>, const punchlab::node::Path&>
       m_dataReceivedTrace;
   TracedCallback<const punchlab::NodePublicKey&, const punchlab::node::Path&, Time> m_rttTrace;
+  TracedCallback<const punchlab::NodePublicKey&, const punchlab::node::Path&> m_peerAddedTrace;
+  TracedCallback<const punchlab::NodePublicKey&> m_peerRemovedTrace;
 };
 
 }  // namespace ns3

@@ -1,4 +1,4 @@
-// The committed files: every scenarios/*.yaml loads, REFERENCE.md is what
+// The committed files: every scenarios/**/*.yaml loads, REFERENCE.md is what
 // `punchlab schema --markdown` prints, the fixtures say what they should, and
 // no truncation of a valid file crashes the loader.
 #include <gmock/gmock.h>
@@ -26,7 +26,7 @@ std::string ReadFile(const fs::path& path) {
 
 std::vector<fs::path> Files(const fs::path& dir, std::string_view prefix = "") {
   std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(dir)) {
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
     if (entry.path().extension() == ".yaml" && name.rfind(prefix, 0) == 0) {
       files.push_back(entry.path());

@@ -1,0 +1,15 @@
+// punchlab._core: the C++ half of the `punchlab` Python package. Scripts use
+// the package (bindings/python/punchlab), which wraps this module.
+#include "bind.h"
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "punchlab's C++ core: scenarios, runs, STUN/disco codecs, keys, NAT presets";
+  using namespace punchlab::python;
+  BindKeys(m);
+  BindStun(m);
+  BindDisco(m);
+  BindNat(m);
+  BindScenario(m);
+  BindResults(m);
+  BindRun(m);
+}

@@ -1,0 +1,293 @@
+#include "results/evaluate.h"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "results/format.h"
+
+namespace punchlab {
+namespace results {
+namespace {
+
+using scenario::CheckKind;
+using scenario::Expectation;
+
+bool IsDirect(PathKind p) { return p == PathKind::kDirect || p == PathKind::kLocal; }
+
+// The pair's path as a step function: each segment holds from its start until
+// the next one's. The first segment starts at 0 with "none".
+class PairPath {
+ public:
+  PairPath(const std::vector<PathChange>& timeline, const std::string& a, const std::string& b) {
+    std::vector<const PathChange*> mine;
+    for (const PathChange& c : timeline) {
+      if ((c.node == a && c.peer == b) || (c.node == b && c.peer == a)) mine.push_back(&c);
+    }
+    std::stable_sort(mine.begin(), mine.end(),
+                     [](const PathChange* x, const PathChange* y) { return x->at < y->at; });
+    segments_.push_back({Duration::Zero(), PathKind::kNone});
+    PathKind ab = PathKind::kNone;
+    PathKind ba = PathKind::kNone;
+    for (size_t i = 0; i < mine.size();) {
+      // Entries at the same instant apply together: no transient disagreement.
+      const Duration at = mine[i]->at;
+      for (; i < mine.size() && mine[i]->at == at; ++i) {
+        (mine[i]->node == a ? ab : ba) = mine[i]->path;
+      }
+      const PathKind pair = ab == ba ? ab : PathKind::kNone;
+      if (pair == segments_.back().path) continue;
+      if (segments_.back().start == at) {
+        segments_.back().path = pair;
+        // Merging into the previous segment keeps the list minimal.
+        if (segments_.size() > 1 && segments_[segments_.size() - 2].path == pair) {
+          segments_.pop_back();
+        }
+      } else {
+        segments_.push_back({at, pair});
+      }
+    }
+  }
+
+  struct Segment {
+    Duration start;
+    PathKind path;
+  };
+
+  PathKind At(Duration t) const { return segments_[IndexAt(t)].path; }
+
+  // The first instant in [from, until) at which `pred` holds, if any.
+  template <typename Pred>
+  std::optional<Duration> FirstWhere(Duration from, Duration until, Pred pred) const {
+    if (from >= until) return std::nullopt;
+    size_t i = IndexAt(from);
+    if (pred(segments_[i].path)) return from;
+    for (++i; i < segments_.size() && segments_[i].start < until; ++i) {
+      if (pred(segments_[i].path)) return segments_[i].start;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  size_t IndexAt(Duration t) const {
+    size_t i = 0;
+    while (i + 1 < segments_.size() && segments_[i + 1].start <= t) ++i;
+    return i;
+  }
+
+  std::vector<Segment> segments_;
+};
+
+bool InPair(const Probe& p, const std::string& a, const std::string& b) {
+  return (p.src == a && p.dst == b) || (p.src == b && p.dst == a);
+}
+
+RttPercentiles Percentiles(std::vector<Duration> rtts) {
+  RttPercentiles r;
+  r.samples = rtts.size();
+  if (rtts.empty()) return r;
+  std::sort(rtts.begin(), rtts.end());
+  const auto rank = [&](uint64_t pct) { return rtts[(pct * rtts.size() + 99) / 100 - 1]; };
+  r.min = rtts.front();
+  r.p50 = rank(50);
+  r.p90 = rank(90);
+  r.p99 = rank(99);
+  r.max = rtts.back();
+  return r;
+}
+
+std::string PairName(const Expectation& e) { return e.a + "-" + e.b; }
+
+std::string Window(const Expectation& e) {
+  return " from " + e.from.ToString() + " until " + e.until.ToString();
+}
+
+std::string Over(const Expectation& e) {
+  return e.over ? std::string(" over ") + scenario::ToString(*e.over) : "";
+}
+
+std::string DescribeExpectation(const Expectation& e) {
+  const std::string pair = PairName(e);
+  switch (e.check) {
+    case CheckKind::kPath:
+      return pair + " path " + scenario::ToString(e.path) +
+             (e.by ? " by " + e.by->ToString() : Window(e));
+    case CheckKind::kTimeToDirect:
+      return pair + " time to direct <= " + e.time_to_direct_max.ToString() + " from " +
+             e.from.ToString();
+    case CheckKind::kRtt: {
+      std::string bound;
+      if (e.rtt_min && e.rtt_max) {
+        bound = "in [" + e.rtt_min->ToString() + ", " + e.rtt_max->ToString() + "]";
+      } else if (e.rtt_max) {
+        bound = "<= " + e.rtt_max->ToString();
+      } else if (e.rtt_min) {
+        bound = ">= " + e.rtt_min->ToString();
+      }
+      return pair + " every rtt " + bound + Over(e) + Window(e);
+    }
+    case CheckKind::kLoss:
+      return pair + " loss <= " + FormatPercent(e.loss_max) + Over(e) + Window(e);
+  }
+  return pair;
+}
+
+void CheckPathBy(const Expectation& e, const PairPath& path, ExpectationResult& r) {
+  const Duration by = *e.by;
+  const PathKind seen = path.At(by);
+  r.ok = seen == e.path;
+  r.observed = std::string(scenario::ToString(seen)) + " at " + FormatSeconds(by);
+  if (r.ok) return;
+  const auto later =
+      path.FirstWhere(by, Duration::Max(), [&](PathKind p) { return p == e.path; });
+  r.observed += later ? " (" + std::string(scenario::ToString(e.path)) + " from " +
+                            FormatSeconds(*later) + ")"
+                      : " (never " + std::string(scenario::ToString(e.path)) + " after)";
+}
+
+void CheckPathThroughout(const Expectation& e, const PairPath& path, ExpectationResult& r) {
+  const auto deviation =
+      path.FirstWhere(e.from, e.until, [&](PathKind p) { return p != e.path; });
+  r.ok = !deviation;
+  if (r.ok) {
+    r.observed = std::string(scenario::ToString(e.path)) + " throughout";
+    return;
+  }
+  const PathKind seen = path.At(*deviation);
+  r.observed = std::string(scenario::ToString(seen)) + " from " + FormatSeconds(*deviation);
+  const auto back = path.FirstWhere(*deviation, e.until, [&](PathKind p) { return p == e.path; });
+  r.observed += back ? " until " + FormatSeconds(*back) : " to the end of the window";
+}
+
+void CheckTimeToDirect(const Expectation& e, const PairPath& path, Duration stop,
+                       ExpectationResult& r) {
+  const auto direct = path.FirstWhere(e.from, stop, IsDirect);
+  if (!direct) {
+    r.ok = false;
+    r.observed = "never direct";
+    return;
+  }
+  const Duration took = *direct - e.from;
+  r.ok = took <= e.time_to_direct_max;
+  r.observed_value = took.seconds();
+  r.observed = FormatSeconds(took) + " (" + scenario::ToString(path.At(*direct)) + " at " +
+               FormatSeconds(*direct) + ")";
+}
+
+bool InWindow(const Expectation& e, const Probe& p) {
+  return p.sent_at >= e.from && p.sent_at < e.until && (!e.over || p.path == *e.over);
+}
+
+void CheckRtt(const Expectation& e, const Results& in, ExpectationResult& r) {
+  std::vector<Duration> rtts;
+  const Probe* first_bad = nullptr;
+  uint64_t bad = 0;
+  for (const Probe& p : in.probes) {
+    if (!InPair(p, e.a, e.b) || !InWindow(e, p) || !p.echoed_at) continue;
+    rtts.push_back(p.Rtt());
+    if ((e.rtt_min && p.Rtt() < *e.rtt_min) || (e.rtt_max && p.Rtt() > *e.rtt_max)) {
+      if (first_bad == nullptr) first_bad = &p;
+      ++bad;
+    }
+  }
+  if (rtts.empty()) {
+    r.ok = false;
+    r.observed = "no samples";
+    return;
+  }
+  const RttPercentiles pct = Percentiles(rtts);
+  r.ok = bad == 0;
+  r.observed_value = (e.rtt_max ? pct.max : pct.min).seconds();
+  r.observed = std::to_string(pct.samples) + " samples, min " + FormatMillis(pct.min) +
+               ", p50 " + FormatMillis(pct.p50) + ", max " + FormatMillis(pct.max);
+  if (!r.ok) {
+    r.observed += "; " + std::to_string(bad) + " outside, first " +
+                  FormatMillis(first_bad->Rtt()) + " sent at " +
+                  FormatSeconds(first_bad->sent_at);
+  }
+}
+
+void CheckLoss(const Expectation& e, const Results& in, ExpectationResult& r) {
+  const Duration settled = in.stop_time - kInFlightGrace;
+  uint64_t sent = 0;
+  uint64_t lost = 0;
+  for (const Probe& p : in.probes) {
+    if (!InPair(p, e.a, e.b) || !InWindow(e, p) || p.sent_at >= settled) continue;
+    ++sent;
+    if (!p.echoed_at) ++lost;
+  }
+  if (sent == 0) {
+    r.ok = false;
+    r.observed = "no samples";
+    return;
+  }
+  const double fraction = static_cast<double>(lost) / static_cast<double>(sent);
+  r.ok = fraction <= e.loss_max;
+  r.observed_value = fraction;
+  r.observed = FormatPercent(fraction) + " lost (" + std::to_string(lost) + " of " +
+               std::to_string(sent) + " probes)";
+}
+
+PairSummary Summarize(const Results& in, const std::string& a, const std::string& b) {
+  PairSummary s;
+  s.a = a;
+  s.b = b;
+  const PairPath path(in.timeline, a, b);
+  s.time_to_direct = path.FirstWhere(Duration::Zero(), in.stop_time, IsDirect);
+  // The last instant of the run: an entry at stop_time itself ("stopped")
+  // describes no time the run had.
+  s.final_path = in.stop_time > Duration::Zero()
+                     ? path.At(in.stop_time - Duration::Nanos(1))
+                     : PathKind::kNone;
+  std::map<PathKind, std::vector<Duration>> rtts;
+  const Duration settled = in.stop_time - kInFlightGrace;
+  for (const Probe& p : in.probes) {
+    if (!InPair(p, a, b)) continue;
+    ++s.probes_sent;
+    if (p.echoed_at) {
+      rtts[p.path].push_back(p.Rtt());
+    } else if (p.sent_at < settled) {
+      ++s.probes_lost;
+    }
+  }
+  for (auto& [kind, samples] : rtts) s.rtt[kind] = Percentiles(std::move(samples));
+  return s;
+}
+
+}  // namespace
+
+void EvaluateExpectations(const scenario::Scenario& scenario, Results& results) {
+  results.expectations.clear();
+  for (const Expectation& e : scenario.expectations) {
+    ExpectationResult r;
+    r.where = e.where;
+    r.text = DescribeExpectation(e);
+    const PairPath path(results.timeline, e.a, e.b);
+    switch (e.check) {
+      case CheckKind::kPath:
+        if (e.by) {
+          CheckPathBy(e, path, r);
+        } else {
+          CheckPathThroughout(e, path, r);
+        }
+        break;
+      case CheckKind::kTimeToDirect: CheckTimeToDirect(e, path, results.stop_time, r); break;
+      case CheckKind::kRtt: CheckRtt(e, results, r); break;
+      case CheckKind::kLoss: CheckLoss(e, results, r); break;
+    }
+    results.expectations.push_back(std::move(r));
+  }
+
+  std::set<std::pair<std::string, std::string>> pairs;
+  const auto add = [&](const std::string& x, const std::string& y) {
+    if (x != y) pairs.insert(std::minmax(x, y));
+  };
+  for (const PathChange& c : results.timeline) add(c.node, c.peer);
+  for (const Probe& p : results.probes) add(p.src, p.dst);
+  results.pairs.clear();
+  for (const auto& [a, b] : pairs) results.pairs.push_back(Summarize(results, a, b));
+}
+
+}  // namespace results
+}  // namespace punchlab

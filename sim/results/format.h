@@ -1,0 +1,17 @@
+// Numbers in words for verdicts and summaries: short, fixed precision, no
+// trailing zeros, the same text on every machine ("23.4s", "71.204ms", "0.4%").
+#pragma once
+
+#include <string>
+
+#include "punchlab/time.h"
+
+namespace punchlab {
+namespace results {
+
+std::string FormatSeconds(Duration d);   // millisecond precision: "23.412s", "10s"
+std::string FormatMillis(Duration d);    // microsecond precision: "71.204ms"
+std::string FormatPercent(double fraction);  // 0.004 -> "0.4%", three decimals at most
+
+}  // namespace results
+}  // namespace punchlab

@@ -1,0 +1,213 @@
+#include "results/read-json.h"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "results/write-json.h"
+
+namespace punchlab {
+namespace results {
+namespace {
+
+using Json = nlohmann::json;
+
+// Walks the document keeping the key path for messages.
+class Reader {
+ public:
+  explicit Reader(std::string name) : name_(std::move(name)) {}
+
+  [[noreturn]] void Fail(const std::string& where, const std::string& what) const {
+    throw ResultsReadError(name_ + ": " + (where.empty() ? "" : where + ": ") + what);
+  }
+
+  const Json& Key(const Json& obj, const std::string& where, const char* key) const {
+    auto it = obj.find(key);
+    if (it == obj.end()) Fail(where, std::string("missing key '") + key + "'");
+    return *it;
+  }
+
+  std::string String(const Json& obj, const std::string& where, const char* key) const {
+    const Json& v = Key(obj, where, key);
+    if (!v.is_string()) Fail(Join(where, key), "expected a string");
+    return v.get<std::string>();
+  }
+
+  bool Bool(const Json& obj, const std::string& where, const char* key) const {
+    const Json& v = Key(obj, where, key);
+    if (!v.is_boolean()) Fail(Join(where, key), "expected true or false");
+    return v.get<bool>();
+  }
+
+  uint64_t Unsigned(const Json& v, const std::string& where) const {
+    if (!v.is_number_unsigned()) Fail(where, "expected a non-negative integer");
+    return v.get<uint64_t>();
+  }
+  uint64_t Unsigned(const Json& obj, const std::string& where, const char* key) const {
+    return Unsigned(Key(obj, where, key), Join(where, key));
+  }
+
+  std::optional<double> OptionalNumber(const Json& obj, const std::string& where,
+                                       const char* key) const {
+    const Json& v = Key(obj, where, key);
+    if (v.is_null()) return std::nullopt;
+    if (!v.is_number()) Fail(Join(where, key), "expected a number or null");
+    return v.get<double>();
+  }
+  double Number(const Json& obj, const std::string& where, const char* key) const {
+    auto v = OptionalNumber(obj, where, key);
+    if (!v) Fail(Join(where, key), "expected a number");
+    return *v;
+  }
+
+  // Seconds (or milliseconds with scale 1e6) back to exact nanoseconds.
+  Duration Time(double value, double ns_per_unit) const {
+    return Duration::Nanos(static_cast<int64_t>(std::llround(value * ns_per_unit)));
+  }
+
+  const Json& Array(const Json& obj, const std::string& where, const char* key) const {
+    const Json& v = Key(obj, where, key);
+    if (!v.is_array()) Fail(Join(where, key), "expected a list");
+    return v;
+  }
+  const Json& Object(const Json& v, const std::string& where) const {
+    if (!v.is_object()) Fail(where, "expected a map");
+    return v;
+  }
+
+  PathKind Path(const Json& v, const std::string& where) const {
+    if (v.is_string()) {
+      for (PathKind p : {PathKind::kDirect, PathKind::kDerp, PathKind::kLocal, PathKind::kNone}) {
+        if (v.get<std::string>() == scenario::ToString(p)) return p;
+      }
+    }
+    Fail(where, "expected one of direct, derp, local, none");
+  }
+
+  static std::string Join(const std::string& where, const std::string& key) {
+    return where.empty() ? key : where + "." + key;
+  }
+  static std::string Index(const char* key, size_t i) {
+    return std::string(key) + "[" + std::to_string(i) + "]";
+  }
+
+ private:
+  std::string name_;
+};
+
+int Int(const Reader& r, const Json& obj, const std::string& where, const char* key) {
+  const uint64_t v = r.Unsigned(obj, where, key);
+  if (v > 1000000000) r.Fail(Reader::Join(where, key), "out of range");
+  return static_cast<int>(v);
+}
+
+}  // namespace
+
+Results ParseResultsJson(std::string_view text, const std::string& name) {
+  const Reader r(name);
+  Json doc = Json::parse(text.begin(), text.end(), nullptr, false);
+  if (doc.is_discarded()) r.Fail("", "not valid JSON");
+  r.Object(doc, "");
+  if (r.String(doc, "", "format") != kResultsFormat) {
+    r.Fail("format", std::string("expected \"") + kResultsFormat + "\"");
+  }
+  Results out;
+  out.scenario = r.String(doc, "", "scenario");
+  out.file = r.String(doc, "", "file");
+  out.description = r.String(doc, "", "description");
+  out.seed = r.Unsigned(doc, "", "seed");
+  const std::string mode = r.String(doc, "", "mode");
+  if (mode == ToString(Mode::kSimulation)) {
+    out.mode = Mode::kSimulation;
+  } else if (mode == ToString(Mode::kReal)) {
+    out.mode = Mode::kReal;
+  } else {
+    r.Fail("mode", "expected simulation or real");
+  }
+  out.stop_time = r.Time(r.Number(doc, "", "stop_time_s"), 1e9);
+  const bool ok = r.Bool(doc, "", "ok");
+
+  const Json& expectations = r.Array(doc, "", "expectations");
+  for (size_t i = 0; i < expectations.size(); ++i) {
+    const std::string at = Reader::Index("expectations", i);
+    const Json& e = r.Object(expectations[i], at);
+    ExpectationResult x;
+    x.where.line = Int(r, e, at, "line");
+    x.where.column = Int(r, e, at, "column");
+    x.text = r.String(e, at, "text");
+    x.ok = r.Bool(e, at, "ok");
+    x.observed = r.String(e, at, "observed");
+    x.observed_value = r.OptionalNumber(e, at, "observed_value");
+    out.expectations.push_back(std::move(x));
+  }
+  if (ok != out.AllExpectationsOk()) r.Fail("ok", "disagrees with the expectations' ok");
+
+  const Json& pairs = r.Array(doc, "", "pairs");
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    const std::string at = Reader::Index("pairs", i);
+    const Json& p = r.Object(pairs[i], at);
+    PairSummary s;
+    s.a = r.String(p, at, "a");
+    s.b = r.String(p, at, "b");
+    if (auto t = r.OptionalNumber(p, at, "time_to_direct_s")) s.time_to_direct = r.Time(*t, 1e9);
+    s.final_path = r.Path(r.Key(p, at, "final_path"), Reader::Join(at, "final_path"));
+    s.probes_sent = r.Unsigned(p, at, "probes_sent");
+    s.probes_lost = r.Unsigned(p, at, "probes_lost");
+    const std::string rtt_at = Reader::Join(at, "rtt");
+    for (const auto& [kind, v] : r.Object(r.Key(p, at, "rtt"), rtt_at).items()) {
+      const std::string k_at = Reader::Join(rtt_at, kind);
+      const Json& o = r.Object(v, k_at);
+      RttPercentiles pct;
+      pct.samples = r.Unsigned(o, k_at, "samples");
+      pct.min = r.Time(r.Number(o, k_at, "min_ms"), 1e6);
+      pct.p50 = r.Time(r.Number(o, k_at, "p50_ms"), 1e6);
+      pct.p90 = r.Time(r.Number(o, k_at, "p90_ms"), 1e6);
+      pct.p99 = r.Time(r.Number(o, k_at, "p99_ms"), 1e6);
+      pct.max = r.Time(r.Number(o, k_at, "max_ms"), 1e6);
+      s.rtt[r.Path(Json(kind), k_at)] = pct;
+    }
+    out.pairs.push_back(std::move(s));
+  }
+
+  const Json& timeline = r.Array(doc, "", "timeline");
+  for (size_t i = 0; i < timeline.size(); ++i) {
+    const std::string at = Reader::Index("timeline", i);
+    const Json& c = r.Object(timeline[i], at);
+    PathChange x;
+    x.at = r.Time(r.Number(c, at, "t_s"), 1e9);
+    x.node = r.String(c, at, "node");
+    x.peer = r.String(c, at, "peer");
+    x.path = r.Path(r.Key(c, at, "path"), Reader::Join(at, "path"));
+    x.detail = r.String(c, at, "detail");
+    x.reason = r.String(c, at, "reason");
+    out.timeline.push_back(std::move(x));
+  }
+
+  for (const auto& [group, values] : r.Object(r.Key(doc, "", "counters"), "counters").items()) {
+    const std::string at = Reader::Join("counters", group);
+    for (const auto& [key, value] : r.Object(values, at).items()) {
+      out.counters[group][key] = r.Unsigned(value, Reader::Join(at, key));
+    }
+  }
+
+  const Json& notes = r.Array(doc, "", "notes");
+  for (size_t i = 0; i < notes.size(); ++i) {
+    if (!notes[i].is_string()) r.Fail(Reader::Index("notes", i), "expected a string");
+    out.notes.push_back(notes[i].get<std::string>());
+  }
+  if (out.mode == Mode::kSimulation) out.events_executed = r.Unsigned(doc, "", "events_executed");
+  return out;
+}
+
+Results ReadResultsJson(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ResultsReadError(path + ": cannot open");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return ParseResultsJson(text.str(), path);
+}
+
+}  // namespace results
+}  // namespace punchlab

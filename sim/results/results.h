@@ -1,0 +1,111 @@
+// What a scenario run produced, in either world (ns-3 or the real lab): the
+// raw observations a runner records, and the verdicts computed from them.
+// Runners (sim/run-sim, sim/run-real) fill the observation fields;
+// EvaluateExpectations (evaluate.h) fills `expectations` and `pairs` from
+// them, the same code for both worlds. Writers (write-*.h) turn a Results
+// into results.json, latency.csv and junit.xml; ReadResultsJson reads
+// results.json back (compare, matrix, the Python package).
+//
+// Times are since the start of the run. Node names are the scenario's.
+// Everything here is deterministic for a simulated run: vectors are in the
+// order things happened (ties broken by the runner deterministically), maps
+// are ordered.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "punchlab/time.h"
+#include "scenario/scenario.h"
+
+namespace punchlab {
+namespace results {
+
+using scenario::PathKind;  // direct, derp, local, none
+
+enum class Mode : uint8_t { kSimulation, kReal };
+const char* ToString(Mode m);  // "simulation", "real"
+
+// Node `node` switched the path its data to `peer` takes.
+struct PathChange {
+  Duration at;
+  std::string node;
+  std::string peer;
+  PathKind path = PathKind::kNone;
+  std::string detail;  // "direct 198.51.100.2:41641", "derp 1", "none"
+  std::string reason;  // node::PathChangeReasonName, or "start", "restart", "stopped"
+};
+
+// One traffic packet (a probe): sent by `src` to `dst`; `dst` echoes it back
+// on whatever path it uses; the round trip completes when the echo arrives.
+struct Probe {
+  Duration sent_at;
+  std::string src;
+  std::string dst;
+  uint64_t seq = 0;                     // per (src, dst) flow, from 0
+  PathKind path = PathKind::kNone;      // the path src used to send it
+  std::optional<Duration> echoed_at;    // unset: lost (or still in flight at stop)
+  Duration Rtt() const { return echoed_at ? *echoed_at - sent_at : Duration::Zero(); }
+};
+
+// Named counters of one box or node: "nat/home" -> {"translated": 812, ...},
+// "node/alice" -> {"disco_pings_sent": 31, ...}, "derp/fra" -> {...}.
+using CounterGroups = std::map<std::string, std::map<std::string, uint64_t>>;
+
+struct ExpectationResult {
+  scenario::SourcePos where;  // the entry in the scenario file
+  std::string text;           // what was expected, in words: "alice-bob path direct by 20s"
+  bool ok = false;
+  std::string observed;       // what was seen, in words: "derp at 20s (direct from 23.4s)"
+  std::optional<double> observed_value;  // seconds for times/RTTs, fraction for loss
+};
+
+struct RttPercentiles {
+  uint64_t samples = 0;
+  Duration min, p50, p90, p99, max;
+};
+
+// Per unordered pair of nodes that exchanged traffic (a < b by name order).
+struct PairSummary {
+  std::string a;
+  std::string b;
+  // The first time both sides' paths to each other were direct (or local);
+  // unset when that never happened.
+  std::optional<Duration> time_to_direct;
+  PathKind final_path = PathKind::kNone;  // at stop_time, "none" if they disagree
+  std::map<PathKind, RttPercentiles> rtt;  // per path the probes took
+  uint64_t probes_sent = 0;
+  uint64_t probes_lost = 0;
+};
+
+struct Results {
+  // Inputs.
+  std::string scenario;  // the scenario's name
+  std::string file;
+  std::string description;
+  uint64_t seed = 0;
+  Mode mode = Mode::kSimulation;
+  Duration stop_time;
+
+  // Observations (runners fill these).
+  std::vector<PathChange> timeline;
+  std::vector<Probe> probes;
+  CounterGroups counters;
+  // Things the runner could not do as written (e.g. a real-lab limitation),
+  // in words. Never silent.
+  std::vector<std::string> notes;
+  // Simulation only: how much work the run was (for `punchlab bench`).
+  uint64_t events_executed = 0;
+
+  // Verdicts (EvaluateExpectations fills these).
+  std::vector<ExpectationResult> expectations;
+  std::vector<PairSummary> pairs;
+
+  bool AllExpectationsOk() const;
+};
+
+}  // namespace results
+}  // namespace punchlab

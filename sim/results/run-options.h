@@ -1,0 +1,29 @@
+// How to run a scenario, for either world. The runners:
+//   sim/run-sim/run-sim.h    results::Results RunInSimulation(const scenario::Scenario&, const RunOptions&);
+//   sim/run-real/run-real.h  results::Results RunInLab(const scenario::Scenario&, const RunOptions&);
+// Both throw RunError when the run cannot happen at all (the lab cannot be
+// built, a process will not start); anything the run *observed* — including
+// failures of the protocol — goes into the Results instead.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace punchlab {
+namespace results {
+
+struct RunOptions {
+  std::optional<uint64_t> seed;  // overrides the scenario's seed
+  std::string out_dir;           // the results directory; pcaps are written here
+  bool pcap = false;             // one pcap file per link, <out_dir>/pcap/<link>.pcap
+};
+
+class RunError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace results
+}  // namespace punchlab

@@ -1,0 +1,88 @@
+#include "results/write-json.h"
+
+#include <nlohmann/json.hpp>
+
+namespace punchlab {
+namespace results {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json Rtt(const RttPercentiles& r) {
+  Json j;
+  j["samples"] = r.samples;
+  j["min_ms"] = r.min.millis();
+  j["p50_ms"] = r.p50.millis();
+  j["p90_ms"] = r.p90.millis();
+  j["p99_ms"] = r.p99.millis();
+  j["max_ms"] = r.max.millis();
+  return j;
+}
+
+Json Pair(const PairSummary& p) {
+  Json j;
+  j["a"] = p.a;
+  j["b"] = p.b;
+  j["time_to_direct_s"] = p.time_to_direct ? Json(p.time_to_direct->seconds()) : Json();
+  j["final_path"] = scenario::ToString(p.final_path);
+  j["probes_sent"] = p.probes_sent;
+  j["probes_lost"] = p.probes_lost;
+  Json rtt = Json::object();
+  for (const auto& [kind, r] : p.rtt) rtt[scenario::ToString(kind)] = Rtt(r);
+  j["rtt"] = std::move(rtt);
+  return j;
+}
+
+}  // namespace
+
+std::string ResultsJsonText(const Results& r) {
+  Json j;
+  j["format"] = kResultsFormat;
+  j["scenario"] = r.scenario;
+  j["file"] = r.file;
+  j["description"] = r.description;
+  j["seed"] = r.seed;
+  j["mode"] = ToString(r.mode);
+  j["stop_time_s"] = r.stop_time.seconds();
+  j["ok"] = r.AllExpectationsOk();
+  Json expectations = Json::array();
+  for (const ExpectationResult& e : r.expectations) {
+    Json x;
+    x["line"] = e.where.line;
+    x["column"] = e.where.column;
+    x["text"] = e.text;
+    x["ok"] = e.ok;
+    x["observed"] = e.observed;
+    x["observed_value"] = e.observed_value ? Json(*e.observed_value) : Json();
+    expectations.push_back(std::move(x));
+  }
+  j["expectations"] = std::move(expectations);
+  Json pairs = Json::array();
+  for (const PairSummary& p : r.pairs) pairs.push_back(Pair(p));
+  j["pairs"] = std::move(pairs);
+  Json timeline = Json::array();
+  for (const PathChange& c : r.timeline) {
+    Json x;
+    x["t_s"] = c.at.seconds();
+    x["node"] = c.node;
+    x["peer"] = c.peer;
+    x["path"] = scenario::ToString(c.path);
+    x["detail"] = c.detail;
+    x["reason"] = c.reason;
+    timeline.push_back(std::move(x));
+  }
+  j["timeline"] = std::move(timeline);
+  Json counters = Json::object();
+  for (const auto& [group, values] : r.counters) {
+    Json g = Json::object();
+    for (const auto& [name, value] : values) g[name] = value;
+    counters[group] = std::move(g);
+  }
+  j["counters"] = std::move(counters);
+  j["notes"] = r.notes;
+  if (r.mode == Mode::kSimulation) j["events_executed"] = r.events_executed;
+  return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace results
+}  // namespace punchlab

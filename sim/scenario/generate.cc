@@ -1,0 +1,73 @@
+#include "scenario/generate.h"
+
+#include <cstdio>
+#include <sstream>
+
+namespace punchlab {
+namespace scenario {
+
+std::string PairScenarioName(const std::string& nat_a, const std::string& nat_b) {
+  return "matrix-" + nat_a + "--" + nat_b;
+}
+
+std::string PairScenarioYaml(const PairScenarioSpec& spec) {
+  const uint32_t pps = spec.packets_per_second == 0 ? 1 : spec.packets_per_second;
+  const Duration every = Duration::Nanos(1000000000 / pps);
+  std::ostringstream y;
+  y << "name: " << PairScenarioName(spec.nat_a, spec.nat_b) << "\n"
+    << "description: alice behind " << spec.nat_a << ", bob behind " << spec.nat_b << ", "
+    << pps << " packets/s each way\n"
+    << "stop_time: " << spec.duration.ToString() << "\n"
+    << "seed: " << spec.seed << "\n"
+    << "internet: {latency: 20ms}\n"
+    << "derp:\n  regions: [{id: 1, name: fra, latency: 10ms}]\n"
+    << "nats:\n"
+    << "  nat-a: {preset: " << spec.nat_a << "}\n"
+    << "  nat-b: {preset: " << spec.nat_b << "}\n"
+    << "nodes:\n"
+    << "  alice: {behind: nat-a}\n"
+    << "  bob: {behind: nat-b}\n"
+    << "traffic:\n"
+    << "  - {from: alice, to: bob, start: 1s, every: " << every.ToString() << ", size: 200B}\n"
+    << "  - {from: bob, to: alice, start: 1s, every: " << every.ToString() << ", size: 200B}\n";
+  return y.str();
+}
+
+namespace {
+std::string Numbered(const char* prefix, uint32_t i) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%s%05u", prefix, i);
+  return buf;
+}
+}  // namespace
+
+std::string CrowdScenarioYaml(const CrowdScenarioSpec& spec) {
+  std::ostringstream y;
+  y << "name: crowd-" << spec.nodes << "\n"
+    << "description: " << spec.nodes << " nodes behind mixed NATs, each talking to "
+    << spec.peers_per_node << " peers\n"
+    << "stop_time: " << spec.duration.ToString() << "\n"
+    << "seed: " << spec.seed << "\n"
+    << "internet: {latency: 20ms}\n"
+    << "derp:\n  regions: [{id: 1, name: fra, latency: 10ms}]\n"
+    << "nats:\n";
+  for (uint32_t i = 0; i < spec.nodes; ++i) {
+    y << "  " << Numbered("nat", i) << ": {preset: " << spec.presets[i % spec.presets.size()]
+      << "}\n";
+  }
+  y << "nodes:\n";
+  for (uint32_t i = 0; i < spec.nodes; ++i) {
+    y << "  " << Numbered("n", i) << ": {behind: " << Numbered("nat", i) << "}\n";
+  }
+  y << "traffic:\n";
+  for (uint32_t i = 0; i < spec.nodes; ++i) {
+    for (uint32_t k = 1; k <= spec.peers_per_node && k < spec.nodes; ++k) {
+      y << "  - {from: " << Numbered("n", i) << ", to: " << Numbered("n", (i + k) % spec.nodes)
+        << ", start: 1s, every: " << spec.every.ToString() << ", size: 200B}\n";
+    }
+  }
+  return y.str();
+}
+
+}  // namespace scenario
+}  // namespace punchlab

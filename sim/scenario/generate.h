@@ -1,0 +1,45 @@
+// Scenarios the tools make up rather than read: one cell of the NAT matrix
+// (`punchlab matrix`, `punchlab bench`, the demo) and a crowd of nodes behind
+// mixed NATs (`punchlab bench`). They are produced as YAML text and go
+// through the same loader as a user's file, so a generated scenario is
+// exactly as valid, and as documented, as a written one.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "punchlab/time.h"
+
+namespace punchlab {
+namespace scenario {
+
+// alice behind `nat_a`, bob behind `nat_b` (preset names), one DERP region,
+// `packets_per_second` probes of 200 bytes each way from 1s on. No
+// expectations: the tools report what emerged.
+struct PairScenarioSpec {
+  std::string nat_a;
+  std::string nat_b;
+  Duration duration = Duration::Seconds(60);
+  uint32_t packets_per_second = 10;
+  uint64_t seed = 1;
+};
+std::string PairScenarioYaml(const PairScenarioSpec& spec);
+// "matrix-<a>--<b>", the cell's scenario name.
+std::string PairScenarioName(const std::string& nat_a, const std::string& nat_b);
+
+// `nodes` nodes, node i behind its own NAT with preset presets[i % size],
+// each sending to the next `peers_per_node` nodes (mod nodes) every `every`.
+struct CrowdScenarioSpec {
+  uint32_t nodes = 1000;
+  uint32_t peers_per_node = 3;
+  std::vector<std::string> presets = {"full-cone", "restricted-cone", "port-restricted-cone",
+                                      "symmetric"};
+  Duration duration = Duration::Seconds(60);
+  Duration every = Duration::Seconds(1);
+  uint64_t seed = 1;
+};
+std::string CrowdScenarioYaml(const CrowdScenarioSpec& spec);
+
+}  // namespace scenario
+}  // namespace punchlab
