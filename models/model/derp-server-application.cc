@@ -110,30 +110,40 @@ std::optional<punchlab::derp::ServerClientView> DerpServerApplication::FindClien
 
 void DerpServerApplication::StartApplication() {
   const punchlab::IpAddress ip = ResolveServiceAddress(*this, m_address);
+  m_random =
+      std::make_unique<punchlab::DeterministicRandom>(ForkApplicationRandom(m_seed, *this, kKind));
+  m_down = false;
+  StartProcess(ip);
+  const punchlab::Endpoint derp = m_tcp->Listen(punchlab::Endpoint(ip, m_port));
+  NS_LOG_INFO("DERP server " << m_region->derp().public_key().ShortString() << " on node "
+                             << GetNode()->GetId() << ": derp " << derp.ToString() << ", stun "
+                             << (m_stunPort ? GetStunEndpoint().ToString() : "off"));
+}
+
+void DerpServerApplication::StartProcess(const punchlab::IpAddress& ip) {
   punchlab::stun::StunServerConfig stunConfig;
   stunConfig.primary = punchlab::Endpoint(ip, m_stunPort);
   punchlab::derp::ServerConfig derpConfig;
   derpConfig.send_queue_depth = m_sendQueueDepth;
   derpConfig.keepalive_interval = punchlab::Duration::Nanos(m_keepAliveInterval.GetNanoSeconds());
   derpConfig.handshake_timeout = punchlab::Duration::Nanos(m_handshakeTimeout.GetNanoSeconds());
-  m_random =
-      std::make_unique<punchlab::DeterministicRandom>(ForkApplicationRandom(m_seed, *this, kKind));
+  // The random stream goes on across restarts: a restarted server draws new
+  // nonces and jitter, with the same key (MakeKey forks its own stream).
   m_region =
       std::make_unique<punchlab::derp::RegionNode>(MakeKey(), *m_random, stunConfig, derpConfig);
-
-  m_tcp = CreateObject<MachineTcpHost>(GetNode(), m_region.get());
-  m_tcp->SetEventCallback(MakeCallback(&DerpServerApplication::OnTcpDrained, this));
-  m_tcp->SetBackpressureCallbacks(MakeCallback(&DerpServerApplication::OnWriteBlocked, this),
-                                  MakeCallback(&DerpServerApplication::OnWritable, this));
-  const punchlab::Endpoint derp = m_tcp->Listen(punchlab::Endpoint(ip, m_port));
+  if (!m_tcp) {
+    m_tcp = CreateObject<MachineTcpHost>(GetNode(), m_region.get());
+    m_tcp->SetEventCallback(MakeCallback(&DerpServerApplication::OnTcpDrained, this));
+    m_tcp->SetBackpressureCallbacks(MakeCallback(&DerpServerApplication::OnWriteBlocked, this),
+                                    MakeCallback(&DerpServerApplication::OnWritable, this));
+  } else {
+    m_tcp->AttachMachine(m_region.get());
+  }
   if (m_stunPort != 0) {
     m_udp = CreateObject<MachineUdpHost>(GetNode(), m_region.get());
     m_udp->SetEventCallback(MakeCallback(&DerpServerApplication::OnUdpDrained, this));
     m_udp->Bind(stunConfig.primary);
   }
-  NS_LOG_INFO("DERP server " << m_region->derp().public_key().ShortString() << " on node "
-                             << GetNode()->GetId() << ": derp " << derp.ToString() << ", stun "
-                             << (m_stunPort ? stunConfig.primary.ToString() : "off"));
 }
 
 void DerpServerApplication::StopApplication() {
@@ -149,11 +159,20 @@ void DerpServerApplication::StopApplication() {
 }
 
 void DerpServerApplication::Crash() {
-  if (IsRunning()) StopApplication();
+  if (!IsRunning()) return;
+  m_down = true;
+  m_tcpCounters = m_tcp->GetCounters();
+  m_tcp->DetachMachine();
+  if (m_udp) {
+    m_udp->Close();
+    m_udp = nullptr;
+  }
 }
 
 void DerpServerApplication::Recover() {
-  if (!IsRunning()) StartApplication();
+  if (!m_tcp || !m_down) return;
+  m_down = false;
+  StartProcess(ResolveServiceAddress(*this, m_address));
 }
 
 // Teardown, not a stop: nothing is sent (see MachineTcpHost::DoDispose).

@@ -38,11 +38,13 @@ class DerpServerApplication : public Application {
   punchlab::NodePublicKey GetPublicKey() const;
 
   // Faults, at any simulated time while the application runs: the server
-  // process stops (every connection closes, STUN stops answering) and later
+  // process stops (every connection closes, STUN stops answering, new
+  // connections are closed at once: MachineTcpHost::DetachMachine) and later
   // starts again with the same key and no clients. Counters start over.
+  // Crash while down and Recover while up do nothing.
   void Crash();
   void Recover();
-  bool IsRunning() const { return m_tcp != nullptr; }
+  bool IsRunning() const { return m_tcp != nullptr && !m_down; }
   // Where the relay listens (TCP) and STUN answers (UDP); Address unset
   // resolves to the node's first IPv4 address. Available once installed.
   punchlab::Endpoint GetDerpEndpoint() const;
@@ -72,6 +74,8 @@ class DerpServerApplication : public Application {
  private:
   void StartApplication() override;
   void StopApplication() override;
+  // A new server process: a fresh region node and the STUN socket.
+  void StartProcess(const punchlab::IpAddress& ip);
   punchlab::NodePrivateKey MakeKey() const;
   // Each host drains the region node's events and then the other host, so
   // work the shared clock (HandleTimeout wakes both halves) produced for the
@@ -96,6 +100,7 @@ class DerpServerApplication : public Application {
   Ptr<MachineUdpHost> m_udp;
   MachineTcpHostCounters m_tcpCounters;  // of the last host, kept after stop
   bool m_crossDraining = false;
+  bool m_down = false;  // crashed: the listener stays, the process is gone
   TracedCallback<const punchlab::NodePublicKey&, uint64_t> m_clientConnectedTrace;
   TracedCallback<const punchlab::NodePublicKey&, const std::string&> m_clientDisconnectedTrace;
   TracedCallback<uint64_t, const std::string&> m_protocolErrorTrace;

@@ -53,7 +53,9 @@ bool LinkChannel::TransmitStart(Ptr<const Packet> p, Ptr<PointToPointNetDevice> 
   }
   const uint32_t wire = src == GetSource(0) ? 0 : 1;
   Ptr<PointToPointNetDevice> dst = GetDestination(wire);
-  Simulator::ScheduleWithContext(dst->GetNode()->GetId(), txTime + delay,
+  const Time arrival = std::max(Simulator::Now() + txTime + delay, m_lastArrival[wire]);
+  m_lastArrival[wire] = arrival;
+  Simulator::ScheduleWithContext(dst->GetNode()->GetId(), arrival - Simulator::Now(),
                                  &PointToPointNetDevice::Receive, dst, p->Copy());
   return true;
 }

@@ -1,7 +1,12 @@
 // LinkChannel: a point-to-point channel with the properties a scenario gives a
 // link: delay, jitter (the delay varies by up to Jitter either way, packet by
-// packet, so packets may overtake each other as with netem), random loss,
-// and an up/down switch (a "link-down" fault: nothing crosses while down).
+// packet), random loss, and an up/down switch (a "link-down" fault: nothing
+// crosses while down).
+//
+// Jitter never reorders: a packet arrives no earlier than the one sent
+// before it in the same direction, as on a FIFO path. (Reordering on every
+// link would make TCP - DERP and control - stall on spurious retransmissions
+// that real Internet paths rarely cause.)
 // Bandwidth stays where ns-3 keeps it, the devices' DataRate.
 //
 // Every property can change at any simulated time. Loss and jitter draw from
@@ -46,6 +51,7 @@ class LinkChannel : public PointToPointChannel {
   bool m_up = true;
   uint64_t m_lost = 0;
   uint64_t m_droppedDown = 0;
+  Time m_lastArrival[2];  // per direction (wire), for FIFO order under jitter
   std::unique_ptr<punchlab::DeterministicRandom> m_random;
 };
 

@@ -1,5 +1,7 @@
 #include "model/machine-tcp-host.h"
 
+#include "model/linux-like-tcp-socket.h"
+
 #include <algorithm>
 
 #include "model/punchlab-ns3-convert.h"
@@ -83,7 +85,9 @@ MachineTcpHost::~MachineTcpHost() {
 
 punchlab::Endpoint MachineTcpHost::Listen(const punchlab::Endpoint& local) {
   NS_ABORT_MSG_IF(!m_machine, "Listen after Close");
-  Ptr<Socket> socket = Socket::CreateSocket(m_node, TcpSocketFactory::GetTypeId());
+  // Listeners answer stray segments with a RST, as Linux does: see
+  // linux-like-tcp-socket.h for why NAT scenarios need it.
+  Ptr<Socket> socket = LinuxLikeTcpSocket::CreateListener(m_node);
   NS_ABORT_MSG_IF(socket->Bind(ToNs3Address(local)) != 0 || socket->Listen() != 0,
                   "cannot listen on " << local.ToString() << " on node " << m_node->GetId());
   // A null connection-request callback accepts every connection.
@@ -427,6 +431,23 @@ void MachineTcpHost::ArmTimer() {
 }
 
 void MachineTcpHost::Close() { Release(true); }
+
+void MachineTcpHost::DetachMachine() {
+  m_timer.Cancel();
+  for (auto& [id, c] : m_connections) {
+    Unwatch(c.socket);
+    c.socket->Close();
+  }
+  m_connections.clear();
+  m_machine = nullptr;
+}
+
+void MachineTcpHost::AttachMachine(punchlab::StreamMachine* machine) {
+  NS_ABORT_MSG_IF(m_machine, "AttachMachine: a machine is attached already");
+  NS_ABORT_MSG_IF(m_listeners.empty(), "AttachMachine: nothing listens (closed host)");
+  m_machine = machine;
+  Drain();
+}
 
 void MachineTcpHost::Release(bool closeSockets) {
   m_timer.Cancel();

@@ -105,6 +105,17 @@ class MachineTcpHost : public Object {
   // hears no HandleClosed). Call it during the run (e.g. StopApplication);
   // Dispose() at teardown lets the sockets go without sending anything.
   void Close();
+  // A server process crash: every connection closes (a FIN each, as a kernel
+  // closes a dead process's sockets) and the machine is let go, but the
+  // listening sockets stay. ns-3 keeps a closed connection's port pair in
+  // TIME_WAIT and refuses to bind a new listener over it, and ns-3.37 ignores
+  // the RST that would refuse a SYN, so "nobody listens" is modelled as:
+  // every connection accepted without a machine is closed at once. The
+  // client sees its connection end right after it opened, and retries.
+  void DetachMachine();
+  // The restarted process: `machine` (borrowed, as in the constructor) takes
+  // over the listeners. Only after DetachMachine().
+  void AttachMachine(punchlab::StreamMachine* machine);
 
   const MachineTcpHostCounters& GetCounters() const { return m_counters; }
   size_t GetConnectionCount() const { return m_connections.size(); }

@@ -1,0 +1,140 @@
+// punchlab run FILE... [--seed N] [--out DIR] [--pcap] [--quiet]
+//
+// Runs scenarios in ns-3 and writes one results directory per scenario,
+// DIR/<scenario name>/ (sim/results/README.md). Every file is loaded and
+// checked before anything runs: one broken file and nothing runs (exit 3).
+// Exit 0 when every expectation of every scenario held, 1 when one did not,
+// 4 when a run could not happen at all.
+#include <boost/program_options.hpp>
+
+#include <iostream>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli-common/subcommand.h"
+#include "results/run-options.h"
+#include "results/summary.h"
+#include "results/write-directory.h"
+#include "run-sim/run-sim.h"
+#include "scenario/loader.h"
+
+namespace punchlab::cli {
+namespace {
+
+namespace po = boost::program_options;
+
+constexpr const char* kUsage = "Usage: punchlab run FILE... [options]\n";
+
+int Usage(const std::string& message) {
+  std::cerr << "punchlab run: " << message << " (see 'punchlab run --help')\n";
+  return kExitUsage;
+}
+
+int RunRun(const std::vector<std::string>& argv) {
+  po::options_description options("Options");
+  options.add_options()
+      ("help,h", "show this help and exit")
+      ("seed", po::value<uint64_t>()->value_name("N"), "use this seed instead of each file's")
+      ("out", po::value<std::string>()->default_value("results")->value_name("DIR"),
+       "results go to DIR/<scenario name>/")
+      ("pcap", po::bool_switch(), "also write DIR/<scenario name>/pcap/<link>.pcap")
+      ("quiet,q", po::bool_switch(), "one line per scenario instead of the full summary");
+  po::options_description hidden;
+  hidden.add_options()("file", po::value<std::vector<std::string>>(), "scenario file");
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::positional_options_description positional;
+  positional.add("file", -1);
+  po::variables_map vm;
+  try {
+    const std::vector<std::string> args(argv.begin() + (argv.empty() ? 0 : 1), argv.end());
+    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return Usage(e.what());
+  }
+  if (vm.count("help")) {
+    std::cout << kUsage
+              << "\nRuns scenario files in the ns-3 simulation and writes, per scenario,\n"
+                 "DIR/<name>/results.json, latency.csv and junit.xml (and pcap/ with\n"
+                 "--pcap). Prints each scenario's verdicts. Every file is checked first;\n"
+                 "a broken one stops everything.\n"
+                 "Exit code: 0 every expectation held, 1 one did not, 3 a file is broken,\n"
+                 "4 a run could not happen.\n\n"
+              << options;
+    return kExitOk;
+  }
+  if (!vm.count("file")) return Usage("give at least one scenario file");
+
+  std::vector<scenario::Scenario> scenarios;
+  bool broken = false;
+  for (const std::string& file : vm["file"].as<std::vector<std::string>>()) {
+    scenario::LoadResult loaded = scenario::LoadScenarioFile(file);
+    for (const scenario::Diagnostic& d : loaded.errors) std::cerr << d.ToString() << "\n";
+    if (!loaded.ok()) {
+      broken = true;
+      continue;
+    }
+    scenarios.push_back(std::move(*loaded.scenario));
+  }
+  if (broken) {
+    std::cerr << "punchlab run: nothing was run: fix the scenario files above\n";
+    return kExitBadScenario;
+  }
+  // Two files with one name would write one directory.
+  std::map<std::string, std::string> names;
+  for (const scenario::Scenario& s : scenarios) {
+    const auto [it, fresh] = names.emplace(s.name, s.file);
+    if (!fresh) {
+      std::cerr << "punchlab run: " << it->second << " and " << s.file
+                << " are both named '" << s.name
+                << "'; their results would share a directory: give one a different name:\n";
+      return kExitBadScenario;
+    }
+  }
+
+  const std::string out = vm["out"].as<std::string>();
+  const bool quiet = vm["quiet"].as<bool>();
+  int exit_code = kExitOk;
+  for (const scenario::Scenario& s : scenarios) {
+    results::RunOptions run;
+    if (vm.count("seed")) run.seed = vm["seed"].as<uint64_t>();
+    run.out_dir = out + "/" + s.name;
+    run.pcap = vm["pcap"].as<bool>();
+    results::Results r;
+    try {
+      r = runsim::RunInSimulation(s, run);
+      results::WriteResultsDirectory(run.out_dir, r);
+    } catch (const std::exception& e) {
+      std::cerr << "punchlab run: " << s.file << ": " << e.what() << "\n";
+      return kExitRuntime;
+    }
+    const bool ok = r.AllExpectationsOk();
+    if (quiet) {
+      size_t held = 0;
+      for (const results::ExpectationResult& e : r.expectations) held += e.ok ? 1 : 0;
+      std::cout << (ok ? "ok   " : "FAIL ") << s.name << ": " << held << "/"
+                << r.expectations.size() << " expectations held (" << run.out_dir << ")\n";
+      if (!ok) {
+        for (const results::ExpectationResult& e : r.expectations) {
+          if (!e.ok) {
+            std::cout << "     " << s.file << ":" << e.where.line << ":" << e.where.column
+                      << ": " << e.text << ": observed " << e.observed << "\n";
+          }
+        }
+      }
+    } else {
+      std::cout << results::FormatSummary(r) << "results in " << run.out_dir << "/\n\n";
+    }
+    if (!ok) exit_code = kExitExpectationFailed;
+  }
+  return exit_code;
+}
+
+const SubcommandRegistration kRegistration("run", "run scenario files and judge their expectations",
+                                           RunRun);
+
+}  // namespace
+}  // namespace punchlab::cli

@@ -1,0 +1,160 @@
+#include "run-sim/counters.h"
+
+namespace punchlab {
+namespace runsim {
+namespace {
+
+using Group = std::map<std::string, uint64_t>;
+
+// One "name": value entry per field; the field's name is the counter's.
+#define PL_COUNT(group, stats, field) (group)[#field] = (stats).field
+
+Group NatGroup(const ns3::NatMiddlebox& box) {
+  Group g;
+  const nat::NatCounters& c = box.GetNat().counters();
+  PL_COUNT(g, c, translated_outbound);
+  PL_COUNT(g, c, translated_inbound);
+  PL_COUNT(g, c, hairpinned);
+  PL_COUNT(g, c, filtered);
+  PL_COUNT(g, c, no_mapping);
+  PL_COUNT(g, c, pool_exhausted);
+  PL_COUNT(g, c, no_external_address);
+  PL_COUNT(g, c, hairpin_refused);
+  PL_COUNT(g, c, mappings_created);
+  PL_COUNT(g, c, mappings_expired);
+  PL_COUNT(g, c, mappings_lost);
+  PL_COUNT(g, c, flows_expired);
+  PL_COUNT(g, c, reboots);
+  return g;
+}
+
+Group FirewallGroup(const ns3::NatMiddlebox& box) {
+  Group g;
+  const nat::FirewallCounters& c = box.GetFirewall().counters();
+  PL_COUNT(g, c, passed_outbound);
+  PL_COUNT(g, c, passed_inbound);
+  PL_COUNT(g, c, dropped_unsolicited);
+  PL_COUNT(g, c, dropped_udp_blocked);
+  PL_COUNT(g, c, dropped_not_allowed);
+  PL_COUNT(g, c, flows_expired);
+  return g;
+}
+
+void AddPacketCounters(Group& g, const ns3::NatMiddlebox& box) {
+  const ns3::NatMiddlebox::PacketCounters& c = box.GetPacketCounters();
+  PL_COUNT(g, c, malformed);
+  PL_COUNT(g, c, fragments);
+  PL_COUNT(g, c, unsupported);
+  PL_COUNT(g, c, not_routed);
+}
+
+Group NodeGroup(const node::NodeStats& c) {
+  Group g;
+  PL_COUNT(g, c, datagrams_received);
+  PL_COUNT(g, c, stun_datagrams);
+  PL_COUNT(g, c, disco_datagrams);
+  PL_COUNT(g, c, data_datagrams);
+  PL_COUNT(g, c, unknown_datagrams);
+  PL_COUNT(g, c, disco_pings_sent);
+  PL_COUNT(g, c, disco_pongs_sent);
+  PL_COUNT(g, c, disco_call_me_maybes_sent);
+  PL_COUNT(g, c, disco_pings_received);
+  PL_COUNT(g, c, disco_pongs_received);
+  PL_COUNT(g, c, disco_call_me_maybes_received);
+  PL_COUNT(g, c, disco_dropped);
+  PL_COUNT(g, c, disco_not_opened);
+  PL_COUNT(g, c, disco_sender_mismatch);
+  PL_COUNT(g, c, disco_node_key_mismatch);
+  PL_COUNT(g, c, disco_call_me_maybe_over_udp);
+  PL_COUNT(g, c, disco_pongs_rejected);
+  PL_COUNT(g, c, disco_pings_not_answered);
+  PL_COUNT(g, c, pings_without_local);
+  PL_COUNT(g, c, data_sent_direct);
+  PL_COUNT(g, c, data_sent_derp);
+  PL_COUNT(g, c, data_received);
+  PL_COUNT(g, c, data_dropped);
+  PL_COUNT(g, c, data_unknown_sender);
+  PL_COUNT(g, c, data_bad_box);
+  PL_COUNT(g, c, data_sender_mismatch);
+  PL_COUNT(g, c, sends_unknown_peer);
+  PL_COUNT(g, c, sends_too_large);
+  PL_COUNT(g, c, sends_no_route);
+  PL_COUNT(g, c, derp_queue_dropped);
+  PL_COUNT(g, c, derp_send_failed);
+  PL_COUNT(g, c, derp_unknown_packets);
+  PL_COUNT(g, c, derp_peer_gone);
+  PL_COUNT(g, c, peers_rejected);
+  return g;
+}
+
+Group DerpGroup(const ns3::DerpServerApplication& server) {
+  Group g;
+  const derp::ServerStats& c = server.GetStats();
+  PL_COUNT(g, c, connections_accepted);
+  PL_COUNT(g, c, clients_registered);
+  PL_COUNT(g, c, clients_replaced);
+  PL_COUNT(g, c, packets_relayed);
+  PL_COUNT(g, c, bytes_relayed);
+  PL_COUNT(g, c, packets_dropped_unknown_dest);
+  PL_COUNT(g, c, packets_dropped_queue_overflow);
+  PL_COUNT(g, c, packets_dropped_gone);
+  PL_COUNT(g, c, control_frames_dropped);
+  PL_COUNT(g, c, peer_gone_not_here_sent);
+  PL_COUNT(g, c, peer_gone_disconnected_sent);
+  PL_COUNT(g, c, protocol_errors);
+  PL_COUNT(g, c, handshake_timeouts);
+  PL_COUNT(g, c, keepalives_sent);
+  const stun::StunServerStats& s = server.GetStunStats();
+  g["stun_requests"] = s.requests;
+  g["stun_success_responses"] = s.success_responses;
+  g["stun_dropped_malformed"] = s.dropped_malformed;
+  return g;
+}
+
+Group ControlGroup(const control::ServerStats& c) {
+  Group g;
+  PL_COUNT(g, c, connections);
+  PL_COUNT(g, c, messages);
+  PL_COUNT(g, c, oversized);
+  PL_COUNT(g, c, undecryptable);
+  PL_COUNT(g, c, malformed);
+  PL_COUNT(g, c, out_of_order);
+  PL_COUNT(g, c, unexpected);
+  PL_COUNT(g, c, registrations);
+  PL_COUNT(g, c, refused);
+  PL_COUNT(g, c, netmaps_sent);
+  PL_COUNT(g, c, handshake_timeouts);
+  PL_COUNT(g, c, idle_timeouts);
+  return g;
+}
+
+#undef PL_COUNT
+
+}  // namespace
+
+results::CounterGroups CollectCounters(const ScenarioWorld& world) {
+  results::CounterGroups groups;
+  for (const WorldBox& b : world.boxes) {
+    if (b.nat) {
+      Group g = NatGroup(*b.box);
+      AddPacketCounters(g, *b.box);
+      groups["nat/" + b.name] = std::move(g);
+    } else {
+      Group g = FirewallGroup(*b.box);
+      AddPacketCounters(g, *b.box);
+      groups["firewall/" + b.name] = std::move(g);
+    }
+  }
+  for (const WorldNode& n : world.nodes) groups["node/" + n.name] = NodeGroup(n.app->GetStats());
+  for (const WorldRegion& r : world.regions) groups["derp/" + r.def->name] = DerpGroup(*r.server);
+  groups["control"] = ControlGroup(world.control->GetStats());
+  for (const WorldLink& l : world.links) {
+    if (l.channel->GetLost() == 0 && l.channel->GetDroppedDown() == 0) continue;
+    groups["link/" + l.name] = {{"lost", l.channel->GetLost()},
+                                {"dropped_down", l.channel->GetDroppedDown()}};
+  }
+  return groups;
+}
+
+}  // namespace runsim
+}  // namespace punchlab

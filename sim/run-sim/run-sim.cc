@@ -1,0 +1,81 @@
+#include "run-sim/run-sim.h"
+
+#include <memory>
+
+#include "ns3/config.h"
+#include "ns3/rng-seed-manager.h"
+#include "ns3/simulator.h"
+#include "ns3/uinteger.h"
+#include "results/evaluate.h"
+#include "results/probe.h"
+#include "results/format.h"
+#include "run-sim/counters.h"
+#include "run-sim/fault-driver.h"
+#include "run-sim/path-recorder.h"
+#include "run-sim/pcap-capture.h"
+#include "run-sim/scenario-world.h"
+#include "run-sim/traffic-driver.h"
+
+namespace punchlab {
+namespace runsim {
+namespace {
+
+// ns-3 keeps global state (the simulator, the node list, attribute
+// defaults): every run starts from the same place, so runs in one process
+// (compare, the Python bindings) are as deterministic as runs in fresh ones.
+void ResetSimulator(uint64_t seed) {
+  ns3::Simulator::Destroy();
+  ns3::RngSeedManager::SetSeed(static_cast<uint32_t>(seed % 0xfffffffeu) + 1);
+  ns3::RngSeedManager::SetRun(1);
+  // Full-size TCP segments for control and DERP (ns-3's default is 536 bytes).
+  ns3::Config::SetDefault("ns3::TcpSocket::SegmentSize", ns3::UintegerValue(1448));
+}
+
+void NoteSmallFlows(const scenario::Scenario& scenario, results::Results& r) {
+  for (const scenario::Flow& f : scenario.traffic) {
+    if (f.size_bytes < results::kProbeHeaderSize) {
+      r.notes.push_back(scenario.file + ":" + std::to_string(f.where.line) + ":" +
+                        std::to_string(f.where.column) + ": packets of " +
+                        std::to_string(f.size_bytes) + " B carry the " +
+                        std::to_string(results::kProbeHeaderSize) +
+                        "-byte probe header, so they are sent as " +
+                        std::to_string(results::kProbeHeaderSize) + " B");
+    }
+  }
+}
+
+}  // namespace
+
+results::Results RunInSimulation(const scenario::Scenario& scenario,
+                                 const results::RunOptions& options) {
+  results::Results r;
+  r.scenario = scenario.name;
+  r.file = scenario.file;
+  r.description = scenario.description;
+  r.seed = options.seed.value_or(scenario.seed);
+  r.mode = results::Mode::kSimulation;
+  r.stop_time = scenario.stop_time;
+  NoteSmallFlows(scenario, r);
+
+  ResetSimulator(r.seed);
+  {
+    ScenarioWorld world(scenario, r.seed);
+    PathRecorder paths(world, r);
+    TrafficDriver traffic(world, r);
+    FaultDriver faults(world, paths, r);
+    if (options.pcap) EnablePcapCapture(world, options.out_dir + "/pcap");
+
+    ns3::Simulator::Stop(ns3::NanoSeconds(scenario.stop_time.nanos()));
+    ns3::Simulator::Run();
+
+    r.counters = CollectCounters(world);
+    r.counters["traffic"] = traffic.Counters();
+    r.events_executed = ns3::Simulator::GetEventCount();
+    ns3::Simulator::Destroy();
+  }
+  results::EvaluateExpectations(scenario, r);
+  return r;
+}
+
+}  // namespace runsim
+}  // namespace punchlab

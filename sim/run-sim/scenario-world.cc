@@ -1,0 +1,354 @@
+#include "run-sim/scenario-world.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+#include <utility>
+
+#include "helper/control-helper.h"
+#include "helper/derp-helper.h"
+#include "helper/nat-helper.h"
+#include "ns3/data-rate.h"
+#include "ns3/drop-tail-queue.h"
+#include "ns3/internet-stack-helper.h"
+#include "ns3/ipv4-static-routing-helper.h"
+#include "ns3/ipv4-static-routing.h"
+#include "ns3/ipv4.h"
+#include "ns3/mac48-address.h"
+#include "ns3/string.h"
+#include "ns3/uinteger.h"
+#include "punchlab/control/identity.h"
+#include "punchlab/crypto/sign.h"
+#include "punchlab/random.h"
+#include "results/run-options.h"
+
+namespace punchlab {
+namespace runsim {
+namespace {
+
+using ns3::Ipv4;
+using ns3::Ipv4Address;
+using ns3::Ptr;
+
+// Datagrams of every size the scenario allows cross links whole: the NAT
+// model does not reassemble fragments (a real NAT's conntrack does), so the
+// links do not fragment.
+constexpr uint16_t kMtu = 65535;
+
+uint32_t InterfaceOf(Ptr<ns3::NetDevice> device) {
+  return static_cast<uint32_t>(
+      device->GetNode()->GetObject<Ipv4>()->GetInterfaceForDevice(device));
+}
+
+Ptr<ns3::Ipv4StaticRouting> StaticRoutingOf(Ptr<ns3::Node> node) {
+  ns3::Ipv4StaticRoutingHelper helper;
+  return helper.GetStaticRouting(node->GetObject<Ipv4>());
+}
+
+// The identity provider's domains must be lower-case DNS names; scenario
+// names may also hold capitals and '_'.
+std::string TokenDomain(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    out.push_back(c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  return out;
+}
+
+}  // namespace
+
+ScenarioWorld::ScenarioWorld(const scenario::Scenario& scenario, uint64_t seed)
+    : scenario_(scenario), seed_(seed) {
+  core = ns3::CreateObject<ns3::Node>();
+  ns3::InternetStackHelper internet;
+  ns3::Ipv4StaticRoutingHelper staticRouting;
+  internet.SetRoutingHelper(staticRouting);
+  internet.Install(core);
+
+  BuildBoxes();
+  BuildServers();
+  BuildNodes();
+  RouteThroughFirewalls();
+  InstallBoxes();
+  InstallApplications();
+}
+
+ScenarioWorld::~ScenarioWorld() = default;
+
+ScenarioWorld::Parent ScenarioWorld::ParentOf(const std::string& behind) const {
+  Parent p;
+  if (behind.empty()) {
+    p.host = core;
+    return p;
+  }
+  const WorldBox& box = boxes.at(box_index_.at(behind));
+  p.host = box.host;
+  p.inside_public = box.inside_public;
+  p.box = &box;
+  return p;
+}
+
+size_t ScenarioWorld::AddLink(const std::string& name, const Parent& parent,
+                              Ptr<ns3::Node> lower, const scenario::Link& own,
+                              uint32_t lower_addresses) {
+  WorldLink link;
+  link.name = name;
+  link.own = own;
+  link.internet = parent.box == nullptr;
+  link.subnet = parent.inside_public ? plan_.NextPublic() : plan_.NextPrivate();
+  if (lower_addresses > link.subnet.size - 3) {
+    throw results::RunError("link " + name + " needs more addresses than its subnet holds");
+  }
+  link.channel = ns3::CreateObject<ns3::LinkChannel>();
+  link.channel->SetRandom(DeterministicRandom(seed_).Fork("link/" + name));
+
+  auto attach = [&](Ptr<ns3::Node> host, const std::vector<Ipv4Address>& addresses) {
+    Ptr<ns3::PointToPointNetDevice> device = ns3::CreateObject<ns3::PointToPointNetDevice>();
+    device->SetAddress(ns3::Mac48Address::Allocate());
+    device->SetQueue(ns3::CreateObject<ns3::DropTailQueue<ns3::Packet>>());
+    device->SetMtu(kMtu);
+    host->AddDevice(device);
+    device->Attach(link.channel);
+    Ptr<Ipv4> ipv4 = host->GetObject<Ipv4>();
+    const uint32_t interface = static_cast<uint32_t>(ipv4->AddInterface(device));
+    for (const Ipv4Address& a : addresses) {
+      ipv4->AddAddress(interface, ns3::Ipv4InterfaceAddress(a, link.subnet.mask));
+    }
+    ipv4->SetUp(interface);
+    return device;
+  };
+  std::vector<Ipv4Address> lowers;
+  for (uint32_t i = 0; i < lower_addresses; ++i) lowers.push_back(link.subnet.Host(2 + i));
+  link.lower = attach(lower, lowers);
+  link.upper = attach(parent.host, {link.subnet.Upper()});
+
+  // The lower end's way out is this link.
+  StaticRoutingOf(lower)->SetDefaultRoute(link.subnet.Upper(), InterfaceOf(link.lower));
+
+  links.push_back(std::move(link));
+  const size_t index = links.size() - 1;
+  ApplyLinkSettings(index, own);
+  return index;
+}
+
+void ScenarioWorld::ApplyLinkSettings(size_t index, const scenario::Link& own) {
+  WorldLink& link = links.at(index);
+  link.own = own;
+  const LinkParams p = CombineLink(own, link.internet ? &scenario_.internet : nullptr);
+  link.channel->SetAttribute("Delay", ns3::TimeValue(ns3::NanoSeconds(p.latency.nanos())));
+  link.channel->SetJitter(ns3::NanoSeconds(p.jitter.nanos()));
+  link.channel->SetLoss(p.loss);
+  const ns3::DataRate rate(p.bandwidth_bps == 0 ? kUnlimitedBps : p.bandwidth_bps);
+  link.lower->SetDataRate(rate);
+  link.upper->SetDataRate(rate);
+}
+
+void ScenarioWorld::BuildBoxes() {
+  // Parents before children: a box's chain lists every box above it.
+  std::vector<WorldBox> pending;
+  for (const scenario::NatDef& nat : scenario_.nats) {
+    WorldBox b;
+    b.name = nat.name;
+    b.nat = true;
+    b.nat_def = &nat;
+    b.external_count = nat.external_ips;
+    pending.push_back(b);
+  }
+  for (const scenario::FirewallDef& fw : scenario_.firewalls) {
+    WorldBox b;
+    b.name = fw.name;
+    b.firewall_def = &fw;
+    pending.push_back(b);
+  }
+  auto depth = [](const WorldBox& b) {
+    return b.nat ? b.nat_def->chain.size() : b.firewall_def->chain.size();
+  };
+  std::stable_sort(pending.begin(), pending.end(),
+                   [&](const WorldBox& x, const WorldBox& y) { return depth(x) < depth(y); });
+
+  ns3::InternetStackHelper internet;
+  ns3::Ipv4StaticRoutingHelper staticRouting;
+  internet.SetRoutingHelper(staticRouting);
+  for (WorldBox& b : pending) {
+    const std::string& behind = b.nat ? b.nat_def->behind : b.firewall_def->behind;
+    const scenario::Link& own = b.nat ? b.nat_def->link : b.firewall_def->link;
+    const Parent parent = ParentOf(behind);
+    b.host = ns3::CreateObject<ns3::Node>();
+    internet.Install(b.host);
+    b.inside_public = !b.nat && parent.inside_public;
+    b.uplink = AddLink((b.nat ? "nat-" : "firewall-") + b.name, parent, b.host, own,
+                       b.nat ? b.external_count : 1);
+    boxes.push_back(std::move(b));
+    box_index_[boxes.back().name] = boxes.size() - 1;
+  }
+}
+
+void ScenarioWorld::BuildServers() {
+  ns3::InternetStackHelper internet;
+  ns3::Ipv4StaticRoutingHelper staticRouting;
+  internet.SetRoutingHelper(staticRouting);
+  const Parent internetCore = ParentOf("");
+
+  punchlab::control::DerpMap derpMap;
+  for (const scenario::DerpRegion& def : scenario_.derp_regions) {
+    WorldRegion r;
+    r.def = &def;
+    r.host = ns3::CreateObject<ns3::Node>();
+    internet.Install(r.host);
+    scenario::Link own;
+    own.latency = def.latency;
+    r.link = AddLink("derp-" + def.name, internetCore, r.host, own, 1);
+    ns3::DerpServerHelper helper(links[r.link].subnet.Lower());
+    helper.SetAttribute("Seed", ns3::UintegerValue(seed_));
+    ns3::ApplicationContainer apps = helper.Install(r.host);
+    r.server = ns3::DynamicCast<ns3::DerpServerApplication>(apps.Get(0));
+    derpMap.regions.push_back(ns3::DerpServerHelper::MakeRegion(def.id, def.name, apps));
+    regions.push_back(r);
+  }
+
+  control_host = ns3::CreateObject<ns3::Node>();
+  internet.Install(control_host);
+  scenario::Link own;
+  own.latency = scenario_.control.latency;
+  control_link = AddLink("control", internetCore, control_host, own, 1);
+  ns3::ControlServerHelper helper(links[control_link].subnet.Lower());
+  helper.SetAttribute("Seed", ns3::UintegerValue(seed_));
+  helper.SetDerpMap(derpMap);
+  // Nodes' tokens come from one identity provider, trusted for every domain.
+  DeterministicRandom idpRandom = DeterministicRandom(seed_).Fork("scenario/idp");
+  idp_ = std::make_unique<control::IdentityProvider>(SigningKey::Generate(idpRandom));
+  std::vector<std::string> domains;
+  std::map<std::string, std::string> seen;
+  for (const std::string& d : scenario_.control.domains) {
+    const std::string t = TokenDomain(d);
+    const auto [it, fresh] = seen.emplace(t, d);
+    if (!fresh) {
+      throw results::RunError("domains '" + it->second + "' and '" + d +
+                              "' are the same domain to the identity provider ('" + t +
+                              "'): rename one");
+    }
+    if (!control::IsValidDomain(t)) {
+      throw results::RunError("domain '" + d + "' cannot be a token domain: use letters, "
+                              "digits and '-'");
+    }
+    domains.push_back(t);
+  }
+  helper.AddTrustedIssuer(idp_->verify_key(), domains);
+  control = ns3::DynamicCast<ns3::ControlServerApplication>(helper.Install(control_host).Get(0));
+}
+
+void ScenarioWorld::BuildNodes() {
+  ns3::InternetStackHelper internet;
+  ns3::Ipv4StaticRoutingHelper staticRouting;
+  internet.SetRoutingHelper(staticRouting);
+  for (const scenario::NodeDef& def : scenario_.nodes) {
+    WorldNode n;
+    n.name = def.name;
+    n.def = &def;
+    n.host = ns3::CreateObject<ns3::Node>();
+    internet.Install(n.host);
+    n.link = AddLink("node-" + def.name, ParentOf(def.behind), n.host, def.link, 1);
+    n.address = links[n.link].subnet.Lower();
+    nodes.push_back(n);
+    node_index_[def.name] = nodes.size() - 1;
+  }
+}
+
+// A firewall does not translate, so whatever hangs below it keeps its own
+// addresses and the boxes above must route them: each link behind a
+// firewall is routed at the firewall's parent via the firewall's uplink, and
+// on up while the parent is a firewall too. Above a NAT nobody needs it.
+void ScenarioWorld::RouteThroughFirewalls() {
+  auto routeUp = [&](const Subnet& subnet, const std::string& behind) {
+    std::string current = behind;
+    while (!current.empty()) {
+      const WorldBox& box = boxes.at(box_index_.at(current));
+      if (box.nat) return;
+      const WorldLink& uplink = links.at(box.uplink);
+      const Ptr<ns3::Node> parentHost = uplink.upper->GetNode();
+      StaticRoutingOf(parentHost)->AddNetworkRouteTo(subnet.network, subnet.mask,
+                                                     uplink.subnet.Lower(),
+                                                     InterfaceOf(uplink.upper));
+      current = box.firewall_def->behind;
+    }
+  };
+  for (const WorldBox& b : boxes) {
+    routeUp(links.at(b.uplink).subnet, b.nat ? b.nat_def->behind : b.firewall_def->behind);
+  }
+  for (const WorldNode& n : nodes) routeUp(links.at(n.link).subnet, n.def->behind);
+}
+
+void ScenarioWorld::InstallBoxes() {
+  // Inside interfaces: the upper ends of the links that hang off each box.
+  std::map<Ptr<ns3::Node>, std::vector<uint32_t>> inside;
+  for (const WorldLink& l : links) {
+    if (!l.internet) inside[l.upper->GetNode()].push_back(InterfaceOf(l.upper));
+  }
+  for (WorldBox& b : boxes) {
+    ns3::NatHelper helper;
+    helper.SetSeed(seed_);
+    if (b.nat) {
+      helper.SetNat(b.nat_def->config);
+    } else {
+      helper.DisableNat();
+      helper.SetFirewall(b.firewall_def->config);
+    }
+    b.box = helper.Install(b.host, inside[b.host], InterfaceOf(links.at(b.uplink).lower));
+  }
+}
+
+void ScenarioWorld::InstallApplications() {
+  const punchlab::Endpoint controlEndpoint = control->GetEndpoint();
+  const ns3::Time expires = ns3::NanoSeconds(scenario_.stop_time.nanos()) + ns3::Hours(1);
+  for (WorldNode& n : nodes) {
+    n.app = ns3::CreateObject<ns3::NodeApplication>();
+    n.app->SetAttribute("ControlAddress", ns3::AddressValue(links[control_link].subnet.Lower()));
+    n.app->SetAttribute("ControlPort", ns3::UintegerValue(controlEndpoint.port));
+    n.app->SetAttribute("ControlKey", ns3::StringValue(control->GetPublicKey().ToString()));
+    n.app->SetAttribute("Seed", ns3::UintegerValue(seed_));
+    n.app->SetAttribute("LocalAddress", ns3::AddressValue(n.address));
+    n.app->SetAttribute("LocalPort", ns3::UintegerValue(kNodePort));
+    n.host->AddApplication(n.app);
+    n.key = n.app->GetPublicKey();
+    n.app->SetAttribute("Token", ns3::StringValue(ns3::ControlServerHelper::IssueToken(
+                                     *idp_, n.name, TokenDomain(n.def->domain), n.key, expires)));
+    n.app->SetStartTime(ns3::NanoSeconds(n.def->start.nanos()));
+    node_by_key_[n.key] = static_cast<size_t>(&n - nodes.data());
+  }
+}
+
+WorldNode* ScenarioWorld::FindNode(const std::string& name) {
+  const auto it = node_index_.find(name);
+  return it == node_index_.end() ? nullptr : &nodes[it->second];
+}
+
+WorldBox* ScenarioWorld::FindBox(const std::string& name) {
+  const auto it = box_index_.find(name);
+  return it == box_index_.end() ? nullptr : &boxes[it->second];
+}
+
+WorldRegion* ScenarioWorld::FindRegion(const std::string& name) {
+  for (WorldRegion& r : regions) {
+    if (r.def->name == name) return &r;
+  }
+  return nullptr;
+}
+
+const WorldNode* ScenarioWorld::FindNodeByKey(const punchlab::NodePublicKey& key) const {
+  const auto it = node_by_key_.find(key);
+  return it == node_by_key_.end() ? nullptr : &nodes[it->second];
+}
+
+std::vector<Ipv4Address> ScenarioWorld::NextExternalAddresses(WorldBox& box) {
+  const Subnet& s = links.at(box.uplink).subnet;
+  // Hosts .2 .. size-2 are usable below the upper end's .1.
+  const uint32_t usable = s.size - 3;
+  const uint32_t sets = usable / box.external_count;
+  const uint32_t set = (++box.address_changes) % sets;
+  std::vector<Ipv4Address> out;
+  for (uint32_t i = 0; i < box.external_count; ++i) out.push_back(s.Host(2 + set * box.external_count + i));
+  return out;
+}
+
+}  // namespace runsim
+}  // namespace punchlab

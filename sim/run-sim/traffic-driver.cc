@@ -1,0 +1,138 @@
+#include "run-sim/traffic-driver.h"
+
+#include <algorithm>
+
+#include "ns3/callback.h"
+#include "ns3/simulator.h"
+#include "results/probe.h"
+#include "run-sim/path-recorder.h"
+
+namespace punchlab {
+namespace runsim {
+namespace {
+
+Duration Now() { return Duration::Nanos(ns3::Simulator::Now().GetNanoSeconds()); }
+ns3::Time ToTime(Duration d) { return ns3::NanoSeconds(d.nanos()); }
+
+}  // namespace
+
+TrafficDriver::TrafficDriver(ScenarioWorld& world, results::Results& results)
+    : world_(world), results_(results) {
+  for (const scenario::Flow& def : world_.scenario().traffic) {
+    Flow f;
+    f.def = &def;
+    f.from = static_cast<size_t>(world_.FindNode(def.from) - world_.nodes.data());
+    f.to = static_cast<size_t>(world_.FindNode(def.to) - world_.nodes.data());
+    flows_.push_back(f);
+  }
+  for (size_t i = 0; i < world_.nodes.size(); ++i) {
+    world_.nodes[i].app->TraceConnectWithoutContext(
+        "DataReceived",
+        ns3::Callback<void, const NodePublicKey&, ns3::Ptr<const ns3::Packet>, const node::Path&>(
+            [this, i](const NodePublicKey& peer, ns3::Ptr<const ns3::Packet> packet,
+                      const node::Path&) { OnData(i, peer, packet); }));
+  }
+  for (size_t f = 0; f < flows_.size(); ++f) {
+    // The first send time may itself fall in an idle gap.
+    Flow& flow = flows_[f];
+    Duration first = flow.def->start;
+    const auto& idle = flow.def->idle;
+    while (flow.next_idle < idle.size() && first >= idle[flow.next_idle].from) {
+      if (first < idle[flow.next_idle].until) first = idle[flow.next_idle].until;
+      ++flow.next_idle;
+    }
+    if (first < flow.def->stop) {
+      ns3::Simulator::Schedule(ToTime(first), &TrafficDriver::SendProbe, this, f);
+    }
+  }
+}
+
+Duration TrafficDriver::NextSendTime(Flow& flow, Duration sent) {
+  Duration next = sent + flow.def->every;
+  const auto& idle = flow.def->idle;
+  while (flow.next_idle < idle.size() && next >= idle[flow.next_idle].from) {
+    if (next < idle[flow.next_idle].until) next = idle[flow.next_idle].until;
+    ++flow.next_idle;
+  }
+  return next;
+}
+
+void TrafficDriver::SendProbe(size_t f) {
+  Flow& flow = flows_[f];
+  WorldNode& from = world_.nodes[flow.from];
+  const WorldNode& to = world_.nodes[flow.to];
+
+  results::Probe probe;
+  probe.sent_at = Now();
+  probe.src = from.name;
+  probe.dst = to.name;
+  probe.seq = flow.probes.size();
+  const Bytes payload = results::EncodeProbe(
+      {results::ProbeKind::kProbe, static_cast<uint32_t>(f), probe.seq}, flow.def->size_bytes);
+  const node::SendResult sent = from.app->Send(to.key, payload);
+  switch (sent) {
+    case node::SendResult::kDirect:
+      probe.path = ClassifyPath(from, to, from.app->GetPathTo(to.key));
+      break;
+    case node::SendResult::kDerp:
+    case node::SendResult::kQueued:
+      probe.path = results::PathKind::kDerp;
+      break;
+    default:
+      probe.path = results::PathKind::kNone;  // dropped at the sender: lost
+      break;
+  }
+  ++probes_sent_;
+  flow.probes.push_back(results_.probes.size());
+  results_.probes.push_back(std::move(probe));
+
+  const Duration next = NextSendTime(flow, Now());
+  if (next < flow.def->stop) {
+    ns3::Simulator::Schedule(ToTime(next - Now()), &TrafficDriver::SendProbe, this, f);
+  }
+}
+
+void TrafficDriver::OnData(size_t node, const NodePublicKey& peer,
+                           ns3::Ptr<const ns3::Packet> packet) {
+  Bytes bytes(packet->GetSize());
+  packet->CopyData(bytes.data(), static_cast<uint32_t>(bytes.size()));
+  const std::optional<results::ProbeHeader> header = results::DecodeProbe(bytes);
+  if (!header) {
+    ++not_probes_;
+    return;
+  }
+  if (header->flow >= flows_.size()) {
+    ++misdirected_;
+    return;
+  }
+  Flow& flow = flows_[header->flow];
+  if (header->kind == results::ProbeKind::kProbe) {
+    if (flow.to != node || world_.nodes[flow.from].key != peer) {
+      ++misdirected_;
+      return;
+    }
+    world_.nodes[node].app->Send(peer, *results::EchoOf(bytes));
+    ++echoes_sent_;
+    return;
+  }
+  if (flow.from != node || world_.nodes[flow.to].key != peer || header->seq >= flow.probes.size()) {
+    ++misdirected_;
+    return;
+  }
+  results::Probe& probe = results_.probes[flow.probes[header->seq]];
+  if (probe.echoed_at) {
+    ++duplicate_echoes_;
+    return;
+  }
+  probe.echoed_at = Now();
+  ++echoes_received_;
+}
+
+std::map<std::string, uint64_t> TrafficDriver::Counters() const {
+  return {{"probes_sent", probes_sent_},         {"echoes_sent", echoes_sent_},
+          {"echoes_received", echoes_received_}, {"duplicate_echoes", duplicate_echoes_},
+          {"not_probes", not_probes_},           {"misdirected", misdirected_}};
+}
+
+}  // namespace runsim
+}  // namespace punchlab
