@@ -11,25 +11,27 @@
 
 namespace punchlab {
 namespace results {
-namespace {
-
-void WriteFile(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+void WriteTextFile(const std::string& path, const std::string& text) {
+  const std::filesystem::path p(path);
+  if (p.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(p.parent_path(), ec);
+    if (ec) {
+      throw std::runtime_error(p.parent_path().string() +
+                               ": cannot create directory: " + ec.message());
+    }
+  }
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
   out << text;
   out.close();
-  if (!out) throw std::runtime_error(path.string() + ": cannot write");
+  if (!out) throw std::runtime_error(path + ": cannot write");
 }
 
-}  // namespace
-
 void WriteResultsDirectory(const std::string& dir, const Results& results) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw std::runtime_error(dir + ": cannot create directory: " + ec.message());
   const std::filesystem::path base(dir);
-  WriteFile(base / "results.json", ResultsJsonText(results));
-  WriteFile(base / "latency.csv", LatencyCsvText(results));
-  WriteFile(base / "junit.xml", JunitXmlText(results));
+  WriteTextFile((base / "results.json").string(), ResultsJsonText(results));
+  WriteTextFile((base / "latency.csv").string(), LatencyCsvText(results));
+  WriteTextFile((base / "junit.xml").string(), JunitXmlText(results));
 }
 
 }  // namespace results
