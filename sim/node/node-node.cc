@@ -14,10 +14,18 @@
 //
 // Time. Both hosts run the Node on the monotonic clock: the control client
 // only carries the identity token, whose expiry (Unix time, see issue-token)
-// is judged by the control server on its own wall clock.
+// is judged by the control server on its own wall clock. Printed times
+// (at_ms) count from the process start, or with --epoch-unix-ns from that
+// shared instant: the scenario runner starts many node processes, restarts
+// some, and needs every line of every process on one time base.
+//
+// Scenario traffic. --flow (repeatable) sends numbered probes on a schedule;
+// every node echoes the probes it receives (probe-traffic.h). The older
+// --send-to traffic stays as it was: opaque bytes, counted by the receiver.
 #include <algorithm>
 #include <cmath>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -26,8 +34,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cli-common/subcommand.h"
+#include "node/flow-spec.h"
 #include "node/node-keys.h"
 #include "node/node-options.h"
+#include "node/probe-traffic.h"
 #include "punchlab/node/data-frame.h"
 #include "punchlab/node/node.h"
 #include "realio/datagram-host.h"
@@ -38,6 +48,7 @@
 #include "realio/stop-on-signals.h"
 #include "realio/stream-host.h"
 #include "realio/udp-socket.h"
+#include "realio/wall-clock.h"
 
 namespace punchlab::cli {
 namespace {
@@ -56,7 +67,22 @@ CommandSpec Spec() {
       "--every. Prints one line per event to stdout (a JSON object with --json:\n"
       "at_ms, event, and per event peer, from, to, reason, rtt_ms, ...); received\n"
       "data is counted, and the counts are printed in a final \"summary\" line.\n"
-      "Stops on SIGINT, SIGTERM or after --duration.",
+      "Stops on SIGINT, SIGTERM or after --duration.\n"
+      "\n"
+      "Probes (the scenario runner's traffic): each --flow sends numbered probes\n"
+      "(sim/results/probe.h) to a peer on a schedule, and every node echoes each\n"
+      "probe it receives back to its sender. SPEC is comma-separated key=value:\n"
+      "  id=0,to=nodekey:HEX,start=5s,stop=60s,every=100ms,size=200[,idle=20s+60s]...\n"
+      "id: the flow number in the probes; start/stop: the schedule, counted from\n"
+      "--epoch-unix-ns (else from this process's start); probe k (seq k) is due at\n"
+      "start + k*every, none in an idle gap AT+FOR; size: payload bytes. A process\n"
+      "started late resumes at the next slot due. With --json every probe sent and\n"
+      "echo received is a line:\n"
+      "  {\"event\":\"probe_sent\",\"at_ms\":..,\"flow\":0,\"seq\":3,\"path\":\"derp 1\",\"result\":\"derp\"}\n"
+      "  {\"event\":\"echo_received\",\"at_ms\":..,\"flow\":0,\"seq\":3,\"path\":\"direct ADDR:PORT\"}\n"
+      "and the first line is {\"event\":\"started\",\"at_ms\":..,\"node_key\":..,\n"
+      "\"disco_key\":..,\"listen\":..}. Received data that is neither probe nor echo\n"
+      "is counted (summary: data_not_probe).",
       po::options_description("Options"),
       {}};
   spec.options.add_options()
@@ -75,6 +101,10 @@ CommandSpec Spec() {
       ("size", po::value<size_t>()->default_value(200)->value_name("BYTES"),
        "payload bytes per send")
       ("duration", po::value<double>()->value_name("SECONDS"), "stop after this long")
+      ("flow", po::value<std::vector<std::string>>()->composing()->value_name("SPEC"),
+       "send probes on a schedule (repeatable; SPEC above)")
+      ("epoch-unix-ns", po::value<int64_t>()->value_name("NANOS"),
+       "the run's start instant (Unix time in ns): at_ms and flow times count from it")
       ("json", po::bool_switch(), "print events as JSON objects, one per line");
   AddNodeKeyOptions(spec.options);
   return spec;
@@ -130,6 +160,8 @@ struct DataCounts {
 class EventPrinter {
  public:
   EventPrinter(bool as_json, Timestamp start) : json_(as_json), start_(start) {}
+
+  double AtMs(Timestamp t) const { return std::round((t - start_).millis() * 1000) / 1000; }
 
   void Print(const node::Event& event, DataCounts& counts) {
     const double at_ms = (event.at - start_).millis();
@@ -234,6 +266,19 @@ int Run(const std::vector<std::string>& argv) {
   }
   std::optional<Duration> duration;
   if (vm.count("duration")) duration = ParseSecondsFlag("--duration", vm["duration"].as<double>());
+  std::vector<FlowSpec> flows;
+  if (vm.count("flow")) {
+    for (const std::string& text : vm["flow"].as<std::vector<std::string>>()) {
+      std::string error;
+      std::optional<FlowSpec> flow = ParseFlowSpec(text, error);
+      if (!flow) throw UsageError("--flow: " + error + " in '" + text + "'");
+      if (flow->size > node::kMaxDataPayload) {
+        throw UsageError("--flow: size=" + std::to_string(flow->size) + " is above " +
+                         std::to_string(node::kMaxDataPayload) + " in '" + text + "'");
+      }
+      flows.push_back(std::move(*flow));
+    }
+  }
   Endpoint listen;
   if (vm.count("listen")) {
     listen = ParseEndpointFlag("--listen", vm["listen"].as<std::string>());
@@ -253,10 +298,23 @@ int Run(const std::vector<std::string>& argv) {
   node::Node node(std::move(key), rng, std::move(config));
 
   const Timestamp start = realio::MonotonicNow();
-  EventPrinter printer(vm["json"].as<bool>(), start);
+  // The run's epoch on this process's monotonic clock.
+  const Timestamp epoch =
+      vm.count("epoch-unix-ns")
+          ? Timestamp::FromNanos(vm["epoch-unix-ns"].as<int64_t>() -
+                                 realio::UnixEpochOffset().nanos())
+          : start;
+  const bool as_json = vm["json"].as<bool>();
+  EventPrinter printer(as_json, epoch);
   DataCounts counts;
+  std::unique_ptr<ProbeTraffic> traffic;
   auto drain_events = [&] {
-    while (auto event = node.PollEvent()) printer.Print(*event, counts);
+    while (auto event = node.PollEvent()) {
+      if (const auto* data = std::get_if<node::DataReceived>(&event->body)) {
+        if (traffic) traffic->OnData(event->at, data->peer, data->data, data->path);
+      }
+      printer.Print(*event, counts);
+    }
   };
   realio::DatagramHost* udp_ptr = nullptr;
   realio::StreamHost* tcp_ptr = nullptr;
@@ -282,8 +340,24 @@ int Run(const std::vector<std::string>& argv) {
 
   std::cerr << "node " << node.public_key().ToString() << " on " << udp.LocalEndpoints()[0].ToString()
             << std::endl;
+  traffic = std::make_unique<ProbeTraffic>(
+      loop, node, std::move(flows), epoch,
+      [&](const json& line) {
+        if (as_json) std::cout << line.dump() << std::endl;
+      },
+      [&] { udp.Drain(); });
+  if (as_json) {
+    std::cout << json{{"event", "started"},
+                      {"at_ms", printer.AtMs(realio::MonotonicNow())},
+                      {"node_key", node.public_key().ToString()},
+                      {"disco_key", node.disco_key().ToString()},
+                      {"listen", udp.LocalEndpoints()[0].ToString()}}
+                     .dump()
+              << std::endl;
+  }
   node.Start(realio::MonotonicNow());
   udp.Drain();
+  traffic->Start(realio::MonotonicNow());
 
   const Bytes payload(size, 0x5a);
   const realio::EventLoop::TimerId send_timer = loop.CreateTimer([&](Timestamp now) {
@@ -305,6 +379,8 @@ int Run(const std::vector<std::string>& argv) {
   const Timestamp deadline = duration ? start + *duration : Timestamp::Max();
   loop.Run(deadline);
   loop.DestroyTimer(send_timer);
+  const ProbeCounts probes = traffic->counts();
+  traffic.reset();
 
   // Leave control and DERP politely; give the close writes a moment to flush.
   node.Stop(realio::MonotonicNow());
@@ -313,7 +389,7 @@ int Run(const std::vector<std::string>& argv) {
 
   const auto& s = node.stats();
   json summary{{"event", "summary"},
-               {"at_ms", std::round((realio::MonotonicNow() - start).millis())},
+               {"at_ms", std::round((realio::MonotonicNow() - epoch).millis())},
                {"sent", counts.sent},
                {"send_failed", counts.send_failed},
                {"sent_direct", s.data_sent_direct},
@@ -330,7 +406,14 @@ int Run(const std::vector<std::string>& argv) {
                {"call_me_maybes_received", s.disco_call_me_maybes_received},
                {"disco_dropped", s.disco_dropped},
                {"udp_send_errors", udp.stats().send_errors},
-               {"udp_no_source_socket", udp.stats().no_source_socket}};
+               {"udp_no_source_socket", udp.stats().no_source_socket},
+               {"probes_sent", probes.probes_sent},
+               {"probes_send_failed", probes.probes_send_failed},
+               {"probes_received", probes.probes_received},
+               {"echoes_sent", probes.echoes_sent},
+               {"echoes_send_failed", probes.echoes_send_failed},
+               {"echoes_received", probes.echoes_received},
+               {"data_not_probe", probes.data_not_probe}};
   if (send_to) {
     const auto path = node.PathTo(*send_to);
     summary["path"] = path ? json(path->ToString()) : json(nullptr);

@@ -1,0 +1,153 @@
+#include "node/flow-spec.h"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <sstream>
+
+namespace punchlab::cli {
+namespace {
+
+constexpr Duration kMinEvery = Duration::Millis(1);
+// One UDP datagram with the node's framing (node::kMaxDataPayload); the node
+// checks the exact limit when it sends.
+constexpr size_t kMaxSize = 65535;
+
+std::optional<Duration> ParseTime(const std::string& key, const std::string& value,
+                                  std::string& error) {
+  const std::optional<Duration> d = Duration::Parse(value);
+  if (!d) error = key + "='" + value + "' is not a duration (write e.g. 100ms or 1.5s)";
+  return d;
+}
+
+std::optional<uint64_t> ParseUnsigned(const std::string& key, const std::string& value,
+                                      uint64_t max, std::string& error) {
+  const bool digits = !value.empty() && value.size() <= 10 &&
+                      std::all_of(value.begin(), value.end(),
+                                  [](unsigned char c) { return std::isdigit(c) != 0; });
+  const uint64_t n = digits ? std::stoull(value) : 0;
+  if (!digits || n > max) {
+    error = key + "='" + value + "' must be a whole number from 0 to " + std::to_string(max);
+    return std::nullopt;
+  }
+  return n;
+}
+
+}  // namespace
+
+std::optional<FlowSpec::Slot> FlowSpec::SlotAtOrAfter(Duration t) const {
+  // The schedule is a run of grids: from `start` every `every`; a send time
+  // that falls in an idle gap moves to the gap's end and the grid restarts
+  // there (the ns-3 runner's TrafficDriver does the same). Walk the grids
+  // segment by segment: at most idle.size() + 1 of them.
+  const int64_t step = every.nanos();
+  Duration segment = start;
+  uint64_t first_seq = 0;
+  size_t gap = 0;
+  while (true) {
+    for (; gap < idle.size() && segment >= idle[gap].first; ++gap) {
+      if (segment < idle[gap].first + idle[gap].second) segment = idle[gap].first + idle[gap].second;
+    }
+    if (segment >= stop) return std::nullopt;
+    const Duration end = gap < idle.size() ? std::min(stop, idle[gap].first) : stop;
+    const int64_t slots = ((end - segment).nanos() + step - 1) / step;  // >= 1
+    const Duration last = segment + every * (slots - 1);
+    if (t <= last) {
+      const int64_t j = t <= segment ? 0 : ((t - segment).nanos() + step - 1) / step;
+      return Slot{first_seq + static_cast<uint64_t>(j), segment + every * j};
+    }
+    first_seq += static_cast<uint64_t>(slots);
+    segment = last + every;
+  }
+}
+
+std::string FormatFlowSpec(const FlowSpec& f) {
+  std::ostringstream out;
+  out << "id=" << f.id << ",to=" << f.to.ToString() << ",start=" << f.start.ToString()
+      << ",stop=" << f.stop.ToString() << ",every=" << f.every.ToString() << ",size=" << f.size;
+  for (const auto& [at, length] : f.idle) out << ",idle=" << at.ToString() << "+" << length.ToString();
+  return out.str();
+}
+
+std::optional<FlowSpec> ParseFlowSpec(const std::string& text, std::string& error) {
+  FlowSpec f;
+  std::map<std::string, int> seen;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos) {
+      error = "'" + item + "' is not key=value";
+      return std::nullopt;
+    }
+    const std::string key = item.substr(0, eq);
+    const std::string value = item.substr(eq + 1);
+    if (key != "idle" && seen[key]++ > 0) {
+      error = "'" + key + "' given twice";
+      return std::nullopt;
+    }
+    if (key == "id") {
+      const auto id = ParseUnsigned(key, value, UINT32_MAX, error);
+      if (!id) return std::nullopt;
+      f.id = static_cast<uint32_t>(*id);
+    } else if (key == "to") {
+      const auto to = NodePublicKey::Parse(value);
+      if (!to || to->IsZero()) {
+        error = "to='" + value + "' is not a node public key (write nodekey:<64 hex>)";
+        return std::nullopt;
+      }
+      f.to = *to;
+    } else if (key == "start" || key == "stop" || key == "every") {
+      const auto d = ParseTime(key, value, error);
+      if (!d) return std::nullopt;
+      (key == "start" ? f.start : key == "stop" ? f.stop : f.every) = *d;
+    } else if (key == "size") {
+      const auto size = ParseUnsigned(key, value, kMaxSize, error);
+      if (!size) return std::nullopt;
+      if (*size == 0) {
+        error = "size=0: a probe needs at least 1 byte";
+        return std::nullopt;
+      }
+      f.size = static_cast<size_t>(*size);
+    } else if (key == "idle") {
+      const size_t plus = value.find('+');
+      if (plus == std::string::npos) {
+        error = "idle='" + value + "' is not AT+FOR (e.g. 20s+1m)";
+        return std::nullopt;
+      }
+      const auto at = ParseTime("idle", value.substr(0, plus), error);
+      if (!at) return std::nullopt;
+      const auto length = ParseTime("idle", value.substr(plus + 1), error);
+      if (!length) return std::nullopt;
+      f.idle.emplace_back(*at, *length);
+    } else {
+      error = "unknown key '" + key + "' (keys: id, to, start, stop, every, size, idle)";
+      return std::nullopt;
+    }
+  }
+  for (const char* required : {"id", "to", "start", "stop", "every", "size"}) {
+    if (!seen.count(required)) {
+      error = std::string("'") + required + "' is missing";
+      return std::nullopt;
+    }
+  }
+  if (f.every < kMinEvery) {
+    error = "every=" + f.every.ToString() + ": must be at least 1ms";
+    return std::nullopt;
+  }
+  if (f.stop < f.start) {
+    error = "stop=" + f.stop.ToString() + " is before start=" + f.start.ToString();
+    return std::nullopt;
+  }
+  std::sort(f.idle.begin(), f.idle.end());
+  for (size_t i = 1; i < f.idle.size(); ++i) {
+    if (f.idle[i].first < f.idle[i - 1].first + f.idle[i - 1].second) {
+      error = "idle gaps at " + f.idle[i - 1].first.ToString() + " and " +
+              f.idle[i].first.ToString() + " overlap";
+      return std::nullopt;
+    }
+  }
+  return f;
+}
+
+}  // namespace punchlab::cli

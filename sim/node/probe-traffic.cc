@@ -1,0 +1,98 @@
+#include "node/probe-traffic.h"
+
+#include <cmath>
+#include <utility>
+
+#include "results/probe.h"
+
+namespace punchlab::cli {
+namespace {
+
+using json = nlohmann::json;
+
+// Milliseconds with microsecond precision: enough for RTTs, short lines.
+double Rounded(double ms) { return std::round(ms * 1000) / 1000; }
+
+bool Sent(node::SendResult r) {
+  return r == node::SendResult::kDirect || r == node::SendResult::kDerp ||
+         r == node::SendResult::kQueued;
+}
+
+}  // namespace
+
+ProbeTraffic::ProbeTraffic(realio::EventLoop& loop, node::Node& node, std::vector<FlowSpec> flows,
+                           Timestamp epoch, Print print, std::function<void()> after_send)
+    : loop_(loop),
+      node_(node),
+      epoch_(epoch),
+      print_(std::move(print)),
+      after_send_(std::move(after_send)) {
+  flows_.reserve(flows.size());
+  for (FlowSpec& spec : flows) flows_.push_back(Flow{std::move(spec), 0, std::nullopt});
+  // Timers capture the flow's index: flows_ never changes size from here on.
+  for (size_t i = 0; i < flows_.size(); ++i) {
+    flows_[i].timer = loop_.CreateTimer([this, i](Timestamp now) {
+      Flow& flow = flows_[i];
+      if (!flow.next) return;
+      const FlowSpec::Slot slot = *flow.next;
+      SendProbe(flow, slot.seq, now);
+      // A late timer still sends every slot once, in order.
+      ArmAtOrAfter(flow, slot.at + Duration::Nanos(1));
+    });
+  }
+}
+
+ProbeTraffic::~ProbeTraffic() {
+  for (const Flow& flow : flows_) loop_.DestroyTimer(flow.timer);
+}
+
+void ProbeTraffic::Start(Timestamp now) {
+  for (Flow& flow : flows_) ArmAtOrAfter(flow, now - epoch_);
+}
+
+void ProbeTraffic::ArmAtOrAfter(Flow& flow, Duration t) {
+  flow.next = flow.spec.SlotAtOrAfter(t);
+  loop_.ArmTimer(flow.timer, flow.next ? std::optional<Timestamp>(epoch_ + flow.next->at)
+                                       : std::nullopt);
+}
+
+void ProbeTraffic::SendProbe(Flow& flow, uint64_t seq, Timestamp now) {
+  const Bytes probe =
+      results::EncodeProbe({results::ProbeKind::kProbe, flow.spec.id, seq}, flow.spec.size);
+  const node::SendResult result = node_.Send(now, flow.spec.to, probe);
+  const bool sent = Sent(result);
+  ++(sent ? counts_.probes_sent : counts_.probes_send_failed);
+  const std::optional<node::Path> path = sent ? node_.PathTo(flow.spec.to) : std::nullopt;
+  print_(json{{"event", "probe_sent"},
+              {"at_ms", Rounded(AtMs(now))},
+              {"flow", flow.spec.id},
+              {"seq", seq},
+              {"path", path ? path->ToString() : "none"},
+              {"result", node::SendResultName(result)}});
+  after_send_();
+}
+
+void ProbeTraffic::OnData(Timestamp now, const NodePublicKey& peer, ByteView data,
+                          const node::Path& path) {
+  const std::optional<results::ProbeHeader> header = results::DecodeProbe(data);
+  if (!header) {
+    ++counts_.data_not_probe;
+    return;
+  }
+  if (header->kind == results::ProbeKind::kEcho) {
+    ++counts_.echoes_received;
+    print_(json{{"event", "echo_received"},
+                {"at_ms", Rounded(AtMs(now))},
+                {"flow", header->flow},
+                {"seq", header->seq},
+                {"path", path.ToString()}});
+    return;
+  }
+  ++counts_.probes_received;
+  const std::optional<Bytes> echo = results::EchoOf(data);
+  if (!echo) return;  // DecodeProbe said probe, so EchoOf cannot refuse it
+  ++(Sent(node_.Send(now, peer, *echo)) ? counts_.echoes_sent : counts_.echoes_send_failed);
+  after_send_();
+}
+
+}  // namespace punchlab::cli

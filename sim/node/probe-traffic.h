@@ -1,0 +1,81 @@
+// The scenario traffic of `punchlab-node node`: probe flows (--flow, see
+// flow-spec.h) sent on schedule, and the receiving side of every flow: a
+// probe that arrives is echoed straight back to its sender (on whatever path
+// this node uses to it), an echo that arrives completes a round trip. The
+// payloads are results/probe.h's, the same bytes ns-3 sends.
+//
+// Reported as JSON lines through `print` (times in ms since the run's epoch):
+//   {"event":"probe_sent","at_ms":5000.2,"flow":0,"seq":0,"path":"derp 1","result":"derp"}
+//   {"event":"echo_received","at_ms":5071.4,"flow":0,"seq":0,"path":"derp 1"}
+// `path` is the path this node used (probe_sent) or the echo arrived on;
+// `result` is node::SendResultName of the send (a probe the node could not
+// send has path "none"). Data that is not a probe or an echo is counted,
+// never fatal.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "node/flow-spec.h"
+#include "punchlab/bytes.h"
+#include "punchlab/node/node.h"
+#include "realio/event-loop.h"
+
+namespace punchlab::cli {
+
+struct ProbeCounts {
+  uint64_t probes_sent = 0;        // handed to the node (direct, derp or queued)
+  uint64_t probes_send_failed = 0; // the node refused (unknown peer, no route, ...)
+  uint64_t probes_received = 0;
+  uint64_t echoes_sent = 0;
+  uint64_t echoes_send_failed = 0;
+  uint64_t echoes_received = 0;
+  uint64_t data_not_probe = 0;     // received data that is neither probe nor echo
+};
+
+class ProbeTraffic {
+ public:
+  using Print = std::function<void(const nlohmann::json& line)>;
+
+  // `epoch`: the run's start instant on this process's monotonic clock; flow
+  // times count from it. `after_send` runs after every send (the host drains
+  // the node's transmits).
+  ProbeTraffic(realio::EventLoop& loop, node::Node& node, std::vector<FlowSpec> flows,
+               Timestamp epoch, Print print, std::function<void()> after_send);
+  ~ProbeTraffic();
+  ProbeTraffic(const ProbeTraffic&) = delete;
+  ProbeTraffic& operator=(const ProbeTraffic&) = delete;
+
+  // Arms each flow at its next slot due at or after `now`.
+  void Start(Timestamp now);
+  // Application data from `peer` that arrived on `path`.
+  void OnData(Timestamp now, const NodePublicKey& peer, ByteView data, const node::Path& path);
+
+  const ProbeCounts& counts() const { return counts_; }
+
+ private:
+  struct Flow {
+    FlowSpec spec;
+    realio::EventLoop::TimerId timer = 0;
+    std::optional<FlowSpec::Slot> next;  // the slot the timer is armed for
+  };
+
+  // Arms the flow's timer for its first slot at or after `t` (run time).
+  void ArmAtOrAfter(Flow& flow, Duration t);
+  void SendProbe(Flow& flow, uint64_t seq, Timestamp now);
+  double AtMs(Timestamp t) const { return (t - epoch_).millis(); }
+
+  realio::EventLoop& loop_;
+  node::Node& node_;
+  std::vector<Flow> flows_;
+  Timestamp epoch_;
+  Print print_;
+  std::function<void()> after_send_;
+  ProbeCounts counts_;
+};
+
+}  // namespace punchlab::cli

@@ -1,0 +1,123 @@
+#include "run-real/commands.h"
+
+#include <cmath>
+
+#include "punchlab/control/identity.h"
+
+namespace punchlab::runreal {
+namespace {
+
+std::string Seconds(Duration d) {
+  // --duration takes decimal seconds; whole milliseconds are plenty here.
+  const int64_t ms = d.nanos() / 1000000;
+  return std::to_string(ms / 1000) + "." + std::to_string(1000 + ms % 1000).substr(1);
+}
+
+std::string At(const std::string& address, uint16_t port) {
+  return address + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+std::string ControlDomain(const scenario::Scenario& s, const std::string& domain) {
+  if (control::IsValidDomain(domain)) return domain;
+  for (size_t i = 0; i < s.control.domains.size(); ++i) {
+    if (s.control.domains[i] == domain) return "punchlab-domain-" + std::to_string(i);
+  }
+  return domain;
+}
+
+std::vector<std::string> DerpServerArgv(const std::string& node_bin, const HostPlan& server,
+                                        const std::string& private_key, Duration stop_time) {
+  return {node_bin,
+          "derp-server",
+          "--listen",
+          At(server.uplink.address, kDerpPort),
+          "--stun",
+          At(server.uplink.address, kStunPort),
+          "--private-key",
+          private_key,
+          "--duration",
+          Seconds(stop_time + kProcessGrace)};
+}
+
+std::vector<std::string> ControlServerArgv(const std::string& node_bin, const LabPlan& plan,
+                                           const scenario::Scenario& scenario,
+                                           const std::string& idp_public_key,
+                                           const std::string& private_key) {
+  std::string domains;
+  for (const std::string& d : scenario.control.domains) {
+    domains += (domains.empty() ? "" : ",") + ControlDomain(scenario, d);
+  }
+  std::vector<std::string> argv = {node_bin,
+                                   "control-server",
+                                   "--listen",
+                                   At(plan.control.uplink.address, kControlPort),
+                                   "--idp-key",
+                                   idp_public_key,
+                                   "--domains",
+                                   domains,
+                                   "--private-key",
+                                   private_key,
+                                   "--duration",
+                                   Seconds(scenario.stop_time + kProcessGrace)};
+  for (size_t i = 0; i < scenario.derp_regions.size(); ++i) {
+    const scenario::DerpRegion& r = scenario.derp_regions[i];
+    argv.push_back("--derp");
+    argv.push_back(std::to_string(r.id) + ":" + r.name + ":" +
+                   At(plan.derp[i].uplink.address, kDerpPort) + ":" + std::to_string(kStunPort));
+  }
+  return argv;
+}
+
+std::vector<cli::FlowSpec> FlowsFrom(const scenario::Scenario& scenario, const std::string& node,
+                                     const std::vector<NodeIdentity>& keys) {
+  std::vector<cli::FlowSpec> flows;
+  for (size_t i = 0; i < scenario.traffic.size(); ++i) {
+    const scenario::Flow& f = scenario.traffic[i];
+    if (f.from != node) continue;
+    size_t to = 0;
+    while (to < scenario.nodes.size() && scenario.nodes[to].name != f.to) ++to;
+    cli::FlowSpec spec;
+    spec.id = static_cast<uint32_t>(i);
+    spec.to = *NodePublicKey::Parse(keys.at(to).public_key);
+    spec.start = f.start;
+    spec.stop = f.stop;
+    spec.every = f.every;
+    spec.size = static_cast<size_t>(f.size_bytes);
+    for (const scenario::Interval& gap : f.idle) spec.idle.emplace_back(gap.from, gap.until - gap.from);
+    flows.push_back(std::move(spec));
+  }
+  return flows;
+}
+
+std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& node,
+                                  const std::string& control_address,
+                                  const std::string& control_key, const NodeIdentity& identity,
+                                  const std::vector<cli::FlowSpec>& flows, int64_t epoch_unix_ns,
+                                  Duration stop_time) {
+  std::vector<std::string> argv = {node_bin,
+                                   "node",
+                                   "--control",
+                                   At(control_address, kControlPort),
+                                   "--control-key",
+                                   control_key,
+                                   "--token",
+                                   identity.token,
+                                   "--private-key",
+                                   identity.private_key,
+                                   "--listen",
+                                   At(node.uplink.address, kNodePort),
+                                   "--epoch-unix-ns",
+                                   std::to_string(epoch_unix_ns),
+                                   "--duration",
+                                   Seconds(stop_time + kProcessGrace),
+                                   "--json"};
+  for (const cli::FlowSpec& flow : flows) {
+    argv.push_back("--flow");
+    argv.push_back(cli::FormatFlowSpec(flow));
+  }
+  return argv;
+}
+
+}  // namespace punchlab::runreal

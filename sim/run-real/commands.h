@@ -1,0 +1,50 @@
+// The command lines of the lab's processes (punchlab-node derp-server,
+// control-server and node), built from the plan and the scenario. Pure: the
+// keys and tokens come in as text, so tests check the exact argv.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "node/flow-spec.h"
+#include "run-real/lab-plan.h"
+#include "scenario/scenario.h"
+
+namespace punchlab::runreal {
+
+// Every process also gets --duration: it ends by itself this long after the
+// run should have stopped, even if the runner could not stop it.
+constexpr Duration kProcessGrace = Duration::Seconds(30);
+
+std::vector<std::string> DerpServerArgv(const std::string& node_bin, const HostPlan& server,
+                                        const std::string& private_key, Duration stop_time);
+
+// The control server's name for a scenario domain: the same when it is a
+// valid control domain (lower-case a-z, 0-9, '.', '-'), else
+// "punchlab-domain-<index in control.domains>".
+std::string ControlDomain(const scenario::Scenario& scenario, const std::string& domain);
+
+std::vector<std::string> ControlServerArgv(const std::string& node_bin, const LabPlan& plan,
+                                           const scenario::Scenario& scenario,
+                                           const std::string& idp_public_key,
+                                           const std::string& private_key);
+
+struct NodeIdentity {
+  std::string private_key;  // privkey:...
+  std::string public_key;   // nodekey:...
+  std::string token;        // pltoken1...
+};
+
+// The flows `node` sends: one per traffic entry from it, id = the entry's
+// index in the file. `keys[i]` is node i's (scenario order) identity.
+std::vector<cli::FlowSpec> FlowsFrom(const scenario::Scenario& scenario, const std::string& node,
+                                     const std::vector<NodeIdentity>& keys);
+
+std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& node,
+                                  const std::string& control_address,
+                                  const std::string& control_key, const NodeIdentity& identity,
+                                  const std::vector<cli::FlowSpec>& flows, int64_t epoch_unix_ns,
+                                  Duration stop_time);
+
+}  // namespace punchlab::runreal

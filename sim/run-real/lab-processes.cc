@@ -1,0 +1,242 @@
+#include "run-real/lab-processes.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+
+#include "lab/lab-error.h"
+#include "punchlab/control/identity.h"
+#include "punchlab/crypto/sign.h"
+#include "realio/os-random.h"
+#include "realio/wall-clock.h"
+#include "results/run-options.h"
+
+namespace punchlab::runreal {
+namespace {
+
+// Tokens outlive the run by this much (the control server judges expiry on
+// the wall clock).
+constexpr Duration kTokenSlack = Duration::Seconds(3600);
+constexpr Duration kStopGrace = Duration::Seconds(3);
+
+std::string LastLines(const std::string& text, size_t max_lines) {
+  size_t end = text.size();
+  while (end > 0 && (text[end - 1] == '\n' || text[end - 1] == ' ')) --end;
+  size_t start = end;
+  for (size_t lines = 0; start > 0 && lines < max_lines;) {
+    --start;
+    if (text[start] == '\n' && ++lines == max_lines) {
+      ++start;
+      break;
+    }
+  }
+  std::string out = text.substr(start, end - start);
+  for (char& c : out) {
+    if (c == '\n') c = ' ';
+  }
+  return out;
+}
+
+bool Executable(const std::string& path) { return access(path.c_str(), X_OK) == 0; }
+
+}  // namespace
+
+std::string FindNodeBinary() {
+  if (const char* env = std::getenv("PUNCHLAB_NODE_BIN"); env && *env) {
+    if (!Executable(env)) {
+      throw results::RunError(std::string("PUNCHLAB_NODE_BIN=") + env + " is not an executable");
+    }
+    return env;
+  }
+  std::vector<char> self(4096);
+  const ssize_t n = readlink("/proc/self/exe", self.data(), self.size() - 1);
+  if (n > 0) {
+    const std::string exe(self.data(), static_cast<size_t>(n));
+    const std::string sibling = exe.substr(0, exe.rfind('/') + 1) + "punchlab-node";
+    if (Executable(sibling)) return sibling;
+  }
+  if (const char* path = std::getenv("PATH")) {
+    std::string dirs = path;
+    size_t start = 0;
+    while (start <= dirs.size()) {
+      const size_t colon = std::min(dirs.find(':', start), dirs.size());
+      const std::string candidate = dirs.substr(start, colon - start) + "/punchlab-node";
+      if (colon > start && Executable(candidate)) return candidate;
+      start = colon + 1;
+    }
+  }
+  throw results::RunError(
+      "punchlab-node not found: build it (it sits next to punchlab in the build tree) or set "
+      "PUNCHLAB_NODE_BIN");
+}
+
+LabProcesses::LabProcesses(LabWorld& world, const scenario::Scenario& scenario,
+                           const LabPlan& plan, std::string node_bin,
+                           std::vector<std::string>& notes)
+    : world_(world),
+      scenario_(scenario),
+      plan_(plan),
+      node_bin_(std::move(node_bin)),
+      notes_(notes),
+      node_runs_(scenario.nodes.size()),
+      derp_runs_(scenario.derp_regions.size()) {}
+
+lab::ChildProcess& LabProcesses::Spawn(const std::string& ns, const std::string& name,
+                                       const std::vector<std::string>& argv) {
+  lab::ChildProcess& child = world_.lab().Spawn(world_.Ns(ns), argv);
+  procs_.push_back({name, &child, false, false});
+  node_stopped_at_.emplace_back();
+  return child;
+}
+
+void LabProcesses::StartServers() {
+  realio::OsRandom rng;
+  for (size_t i = 0; i < scenario_.derp_regions.size(); ++i) {
+    derp_private_keys_.push_back(NodePrivateKey::Generate(rng).ToSecretString());
+    StartDerp(i);
+  }
+  const SigningKey idp_key = SigningKey::Generate(rng);
+  const control::IdentityProvider idp(idp_key.Clone());
+  const NodePrivateKey control_key = NodePrivateKey::Generate(rng);
+  control_key_ = control_key.Public().ToString();
+  lab::ChildProcess& control =
+      Spawn(plan_.control.ns, "control",
+            ControlServerArgv(node_bin_, plan_, scenario_, idp.verify_key().ToString(),
+                              control_key.ToSecretString()));
+  control.WaitForLine(std::regex("^control-server listening on "), kServerReadyTimeout);
+
+  const Timestamp expires = realio::UnixNow() + scenario_.stop_time + kTokenSlack;
+  for (const scenario::NodeDef& node : scenario_.nodes) {
+    const NodePrivateKey key = NodePrivateKey::Generate(rng);
+    control::IdentityClaims claims;
+    claims.user = node.name;
+    claims.domain = ControlDomain(scenario_, node.domain);
+    claims.node_key = key.Public();
+    claims.expires = expires;
+    const std::optional<std::string> token = idp.Issue(claims);
+    if (!token) {
+      throw lab::LabError("the lab's identity provider refused a token for node " + node.name +
+                          " in domain " + claims.domain);
+    }
+    identities_.push_back({key.ToSecretString(), key.Public().ToString(), *token});
+  }
+}
+
+void LabProcesses::StartDerp(size_t region) {
+  const HostPlan& host = plan_.derp[region];
+  lab::ChildProcess& child =
+      Spawn(host.ns, "derp-" + host.name + "." + std::to_string(derp_runs_[region].size()),
+            DerpServerArgv(node_bin_, host, derp_private_keys_[region], scenario_.stop_time));
+  derp_runs_[region].push_back(procs_.size() - 1);
+  child.WaitForLine(std::regex("^derp-server listening on "), kServerReadyTimeout);
+}
+
+void LabProcesses::StopDerp(size_t region) {
+  if (derp_runs_[region].empty()) return;
+  Proc& p = procs_[derp_runs_[region].back()];
+  p.stopped_by_us = true;
+  p.child->Stop(kStopGrace);
+}
+
+std::vector<std::string> LabProcesses::NodeCommand(size_t index) const {
+  const scenario::NodeDef& node = scenario_.nodes[index];
+  return NodeArgv(node_bin_, plan_.nodes[index], plan_.control.uplink.address, control_key_,
+                  identities_[index], FlowsFrom(scenario_, node.name, identities_),
+                  epoch_unix_ns_, scenario_.stop_time);
+}
+
+void LabProcesses::StartNode(size_t index) {
+  const HostPlan& host = plan_.nodes[index];
+  Spawn(host.ns, "node-" + host.name + "." + std::to_string(node_runs_[index].size()),
+        NodeCommand(index));
+  node_runs_[index].push_back(procs_.size() - 1);
+}
+
+void LabProcesses::RestartNode(size_t index, Duration at) {
+  if (!node_runs_[index].empty()) {
+    const size_t last = node_runs_[index].back();
+    procs_[last].stopped_by_us = true;
+    procs_[last].child->Stop(kStopGrace);
+    node_stopped_at_[last] = at;
+  }
+  StartNode(index);
+}
+
+void LabProcesses::NoteExited(Duration now) {
+  for (Proc& p : procs_) {
+    if (p.stopped_by_us || p.exit_noted || !p.child->exited()) continue;
+    p.exit_noted = true;
+    notes_.push_back(p.name + " exited by itself at about " + now.ToString() + " (" +
+                     p.child->DescribeStatus() + "): " + LastLines(p.child->Stderr(), 3));
+  }
+}
+
+std::vector<std::vector<ProcessRun>> LabProcesses::StopAll() {
+  // Nodes first: they leave control and DERP while those still run.
+  for (const auto& runs : node_runs_) {
+    for (size_t i : runs) {
+      if (!procs_[i].stopped_by_us) {
+        procs_[i].stopped_by_us = true;
+        procs_[i].child->Stop(kStopGrace);
+      }
+    }
+  }
+  for (Proc& p : procs_) {
+    if (!p.stopped_by_us) {
+      p.stopped_by_us = true;
+      p.child->Stop(kStopGrace);
+    }
+  }
+  std::vector<std::vector<ProcessRun>> out(node_runs_.size());
+  for (size_t n = 0; n < node_runs_.size(); ++n) {
+    for (size_t i : node_runs_[n]) out[n].push_back({procs_[i].child->Stdout(), node_stopped_at_[i]});
+  }
+  return out;
+}
+
+std::map<std::string, std::map<std::string, uint64_t>> LabProcesses::Counters() const {
+  static const std::regex kDerpStats(
+      R"((\d+) connections, (\d+) clients registered, (\d+) packets relayed \((\d+) bytes\).* (\d+) stun requests)");
+  std::map<std::string, std::map<std::string, uint64_t>> out;
+  for (size_t r = 0; r < derp_runs_.size(); ++r) {
+    auto& c = out["derp/" + scenario_.derp_regions[r].name];
+    c["server_runs"] = derp_runs_[r].size();
+    for (size_t i : derp_runs_[r]) {
+      std::smatch m;
+      const std::string err = procs_[i].child->Stderr();
+      if (!std::regex_search(err, m, kDerpStats)) continue;
+      c["connections"] += std::stoull(m[1]);
+      c["clients_registered"] += std::stoull(m[2]);
+      c["packets_relayed"] += std::stoull(m[3]);
+      c["bytes_relayed"] += std::stoull(m[4]);
+      c["stun_requests"] += std::stoull(m[5]);
+    }
+  }
+  return out;
+}
+
+NodeDirectory LabProcesses::Directory() const {
+  NodeDirectory d;
+  for (size_t i = 0; i < scenario_.nodes.size() && i < identities_.size(); ++i) {
+    d.name_by_key[identities_[i].public_key] = scenario_.nodes[i].name;
+    d.address_by_node[scenario_.nodes[i].name] = plan_.nodes[i].uplink.address;
+  }
+  return d;
+}
+
+void LabProcesses::SaveLogs(const std::string& dir) const {
+  for (const Proc& p : procs_) {
+    std::vector<std::string> argv = p.child->argv();
+    // Keys and tokens were only good for this run, but stay out of files anyway.
+    for (size_t i = 1; i < argv.size(); ++i) {
+      if (argv[i - 1] == "--private-key" || argv[i - 1] == "--token") argv[i] = "(secret)";
+    }
+    std::ofstream(dir + "/" + p.name + ".cmd") << lab::JoinCommand(argv) << "\n";
+    std::ofstream(dir + "/" + p.name + ".out") << p.child->Stdout();
+    std::ofstream(dir + "/" + p.name + ".err") << p.child->Stderr();
+  }
+}
+
+}  // namespace punchlab::runreal

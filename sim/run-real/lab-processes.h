@@ -1,0 +1,94 @@
+// The process half of a real run: one punchlab-node derp-server (with STUN)
+// per DERP region, one control-server holding the scenario's domains, and one
+// punchlab-node node per scenario node, each in its namespace. Keys and
+// identity tokens are made in-process (an IdentityProvider the control
+// server trusts); a node restart is a new process with the same node key.
+//
+// Every wait is bounded; the lab stops whatever is left at teardown.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lab/child-process.h"
+#include "run-real/commands.h"
+#include "run-real/lab-plan.h"
+#include "run-real/lab-world.h"
+#include "run-real/node-log.h"
+#include "scenario/scenario.h"
+
+namespace punchlab::runreal {
+
+// How long a server may take to print its readiness line.
+constexpr Duration kServerReadyTimeout = Duration::Seconds(10);
+
+class LabProcesses {
+ public:
+  LabProcesses(LabWorld& world, const scenario::Scenario& scenario, const LabPlan& plan,
+               std::string node_bin, std::vector<std::string>& notes);
+
+  // Starts the DERP servers and the control server and waits until each is
+  // listening. Throws lab::LabError quoting a server that does not come up.
+  void StartServers();
+
+  // The run's start instant (Unix ns), passed to every node.
+  void SetEpoch(int64_t epoch_unix_ns) { epoch_unix_ns_ = epoch_unix_ns; }
+
+  void StartNode(size_t index);
+  // Ends the node's process (SIGTERM: it leaves control and DERP) and starts
+  // a new one with the same key and flows; `at` is the run time of the stop.
+  void RestartNode(size_t index, Duration at);
+  void StopDerp(size_t region);
+  void StartDerp(size_t region);
+
+  // Notes each process that exited by itself (once per process), with the
+  // run time it was noticed at and the end of its stderr.
+  void NoteExited(Duration now);
+
+  // Stops every node (then the servers), in that order, and returns each
+  // node's process runs in scenario order.
+  std::vector<std::vector<ProcessRun>> StopAll();
+
+  // "derp/<region>" and "control" counters from the servers' final lines.
+  std::map<std::string, std::map<std::string, uint64_t>> Counters() const;
+  NodeDirectory Directory() const;
+
+  // Writes every process's command, stdout and stderr into `dir`.
+  void SaveLogs(const std::string& dir) const;
+
+ private:
+  struct Proc {
+    std::string name;  // "node-alice.1", "derp-fra.0", "control"
+    lab::ChildProcess* child = nullptr;
+    bool stopped_by_us = false;
+    bool exit_noted = false;
+  };
+
+  lab::ChildProcess& Spawn(const std::string& ns, const std::string& name,
+                           const std::vector<std::string>& argv);
+  std::vector<std::string> NodeCommand(size_t index) const;
+
+  LabWorld& world_;
+  const scenario::Scenario& scenario_;
+  const LabPlan& plan_;
+  std::string node_bin_;
+  std::vector<std::string>& notes_;
+  int64_t epoch_unix_ns_ = 0;
+
+  std::string control_key_;
+  std::vector<std::string> derp_private_keys_;
+  std::vector<NodeIdentity> identities_;
+  std::vector<Proc> procs_;                     // every process ever started, in order
+  std::vector<std::vector<size_t>> node_runs_;  // per node: indices into procs_
+  std::vector<std::vector<size_t>> derp_runs_;  // per region
+  std::vector<std::optional<Duration>> node_stopped_at_;  // per proc index: restart instant
+};
+
+// Where punchlab-node is: $PUNCHLAB_NODE_BIN, else next to this executable,
+// else on PATH. Throws results::RunError when it is not executable.
+std::string FindNodeBinary();
+
+}  // namespace punchlab::runreal

@@ -1,0 +1,350 @@
+#include "run-real/lab-world.h"
+
+#include <algorithm>
+#include <sstream>
+
+#include "lab/bridge.h"
+#include "lab/command.h"
+#include "lab/lab-error.h"
+#include "lab/nat-ruleset.h"
+#include "run-real/firewall-ruleset.h"
+
+namespace punchlab::runreal {
+namespace {
+
+using scenario::TargetKind;
+
+std::string Cidr(const std::string& address, int prefix) {
+  return address + "/" + std::to_string(prefix);
+}
+
+// Two independent chances to drop a packet, as one.
+double CombinedLoss(double a, double b) { return 1 - (1 - a) * (1 - b); }
+
+uint64_t SlowerRate(uint64_t a, uint64_t b) {
+  if (a == 0) return b;
+  if (b == 0) return a;
+  return std::min(a, b);
+}
+
+constexpr const char* kTcpTransitoryKeys[] = {
+    "nf_conntrack_tcp_timeout_syn_sent", "nf_conntrack_tcp_timeout_syn_recv",
+    "nf_conntrack_tcp_timeout_fin_wait", "nf_conntrack_tcp_timeout_close_wait",
+    "nf_conntrack_tcp_timeout_last_ack", "nf_conntrack_tcp_timeout_time_wait",
+    "nf_conntrack_tcp_timeout_close"};
+
+}  // namespace
+
+LabWorld::LabWorld(const scenario::Scenario& scenario, const LabPlan& plan,
+                   std::vector<std::string>& notes)
+    : scenario_(scenario), plan_(plan), notes_(notes) {}
+
+LabWorld::~LabWorld() = default;
+
+void LabWorld::Note(const scenario::SourcePos& where, const std::string& text) {
+  if (where.line > 0) {
+    notes_.push_back(scenario_.file + ":" + std::to_string(where.line) + ":" +
+                     std::to_string(where.column) + ": " + text);
+  } else {
+    notes_.push_back(text);
+  }
+}
+
+const lab::Namespace& LabWorld::AddNamespace(const std::string& short_name) {
+  return namespaces_.emplace(short_name, lab_.AddNamespace(short_name)).first->second;
+}
+
+const lab::Namespace& LabWorld::Ns(const std::string& short_name) const {
+  const auto it = namespaces_.find(short_name);
+  if (it == namespaces_.end()) throw lab::LabError("no lab namespace '" + short_name + "'");
+  return it->second;
+}
+
+void LabWorld::Build() {
+  const lab::Namespace& core = AddNamespace(kCoreNamespace);
+  netem_ = lab::NetemAvailable(core);
+  lab::AddBridge(core, kCoreBridge, Cidr(kCoreAddress, kCorePrefix));
+  lab::KeepBridgesOutOfNetfilter(lab_, core);
+  lab_.Sysctl(core, "net.ipv4.ip_forward", "1");
+  // The core routes between hosts of one bridge (to firewall LANs): without
+  // this it would also tell them to go around it (ICMP redirects).
+  lab_.Sysctl(core, "net.ipv4.conf.all.send_redirects", "0");
+  lab_.Sysctl(core, std::string("net.ipv4.conf.") + kCoreBridge + ".send_redirects", "0");
+
+  for (const scenario::NatDef& def : scenario_.nats) {
+    NatState& n = nats_[def.name];
+    n.def = &def;
+    n.box = plan_.FindBox(def.name);
+    n.config = def.config;
+  }
+  for (const scenario::FirewallDef& def : scenario_.firewalls) {
+    FirewallState& f = firewalls_[def.name];
+    f.def = &def;
+    f.box = plan_.FindBox(def.name);
+    f.config = def.config;
+  }
+  for (const BoxPlan* box : plan_.BoxesInBuildOrder()) {
+    AddNamespace(box->ns);
+    BuildUplink(box->uplink);
+    const lab::Namespace& ns = Ns(box->ns);
+    lab::AddBridge(ns, kLanBridge, Cidr(box->lan_address, box->lan_prefix));
+    lab::KeepBridgesOutOfNetfilter(lab_, ns);
+    lab_.Sysctl(ns, "net.ipv4.ip_forward", "1");
+    if (box->is_nat) {
+      BuildNat(nats_.at(box->name));
+    } else {
+      BuildFirewall(firewalls_.at(box->name));
+    }
+  }
+  for (const HostPlan& h : plan_.derp) {
+    AddNamespace(h.ns);
+    BuildUplink(h.uplink);
+  }
+  AddNamespace(plan_.control.ns);
+  BuildUplink(plan_.control.uplink);
+  for (const HostPlan& h : plan_.nodes) {
+    AddNamespace(h.ns);
+    BuildUplink(h.uplink);
+  }
+  for (const RoutePlan& r : plan_.routes) lab_.Route(Ns(r.ns), r.destination, r.via);
+
+  bool delay_skipped = false;
+  for (auto& [ns, link] : links_) {
+    ApplyShape(link);
+    delay_skipped |= !netem_ && (link.link.latency > Duration::Zero() ||
+                                 link.link.jitter > Duration::Zero());
+  }
+  const scenario::Link& internet = scenario_.internet;
+  if (!netem_ && (delay_skipped || internet.latency > Duration::Zero() ||
+                  internet.jitter > Duration::Zero())) {
+    notes_.push_back(
+        "latency and jitter are not emulated: this kernel has no netem qdisc (sch_netem, "
+        "CONFIG_NET_SCH_NETEM), so every link ran without added delay (the scenario asks for " +
+        internet.latency.ToString() +
+        " one way across the internet alone): round trips and times to direct are shorter "
+        "than the scenario's; loss and bandwidth are applied");
+  }
+  if (internet.bandwidth_bps > 0) {
+    notes_.push_back(
+        "internet bandwidth is applied on each link out of the internet core, not as one "
+        "capacity shared by all traffic");
+  }
+}
+
+void LabWorld::BuildUplink(const Uplink& u) {
+  const lab::Namespace& child = Ns(u.ns);
+  const lab::Namespace& parent = Ns(u.parent_ns);
+  lab_.Link(child, u.ifname, {Cidr(u.address, u.prefix)}, parent, u.parent_port, {});
+  lab::AttachToBridge(parent, u.parent_port, u.parent_bridge);
+  lab_.Route(child, "default", u.gateway);
+  LinkState& state = links_[u.ns];
+  state.uplink = &u;
+  state.link = u.link;
+  state.shaped = std::make_unique<lab::ShapedLink>(lab::LinkEnd{child, u.ifname},
+                                                   lab::LinkEnd{parent, u.parent_port});
+}
+
+void LabWorld::ApplyShape(LinkState& s) {
+  lab::LinkShape up;  // child -> parent
+  up.delay = s.link.latency;
+  up.jitter = s.link.jitter;
+  up.loss = s.link.loss;
+  up.rate_bps = s.link.bandwidth_bps;
+  up.down = s.down;
+  lab::LinkShape down_dir = up;  // parent -> child
+  if (s.uplink->to_internet) {
+    // Crossing the internet from A to B: A's uplink, then the core's egress
+    // toward B, which carries the internet's own properties once.
+    const scenario::Link& i = scenario_.internet;
+    down_dir.delay = up.delay + i.latency;
+    down_dir.jitter = up.jitter + i.jitter;
+    down_dir.loss = CombinedLoss(up.loss, i.loss);
+    down_dir.rate_bps = SlowerRate(up.rate_bps, i.bandwidth_bps);
+  }
+  s.shaped->Set(up, down_dir, netem_);
+}
+
+void LabWorld::ConntrackTimeouts(const lab::Namespace& ns, int64_t udp_s,
+                                 int64_t tcp_established_s, int64_t tcp_transitory_s) {
+  // "udp_timeout" covers flows seen one way only, "_stream" those with
+  // replies: one mapping lifetime either way (as lab/nat-lab.cc does).
+  lab_.Sysctl(ns, "net.netfilter.nf_conntrack_udp_timeout", std::to_string(udp_s));
+  lab_.Sysctl(ns, "net.netfilter.nf_conntrack_udp_timeout_stream", std::to_string(udp_s));
+  lab_.Sysctl(ns, "net.netfilter.nf_conntrack_tcp_timeout_established",
+              std::to_string(tcp_established_s));
+  for (const char* key : kTcpTransitoryKeys) {
+    lab_.Sysctl(ns, std::string("net.netfilter.") + key, std::to_string(tcp_transitory_s));
+  }
+}
+
+void LabWorld::BuildNat(NatState& n) {
+  const lab::Namespace& ns = Ns(n.box->ns);
+  // A change of address adds the new one before removing the old; the new
+  // one then takes over instead of being deleted with it.
+  lab_.Sysctl(ns, "net.ipv4.conf.all.promote_secondaries", "1");
+  lab_.Sysctl(ns, "net.ipv4.conf.wan.promote_secondaries", "1");
+  n.address = n.box->uplink.address;
+  n.translated = TranslateNat(n.config, n.def->external_ips);
+  for (const std::string& d : n.translated.deviations) Note(n.def->where, "nat " + n.def->name + ": " + d);
+  ConntrackTimeouts(ns, n.translated.udp_timeout_s, n.translated.tcp_established_timeout_s,
+                    n.translated.tcp_transitory_timeout_s);
+  lab_.Nft(ns, lab::NatRuleset(n.translated.ruleset));
+}
+
+void LabWorld::BuildFirewall(FirewallState& f) {
+  const lab::Namespace& ns = Ns(f.box->ns);
+  const nat::FlowTimeouts& t = f.config.timeouts;
+  for (const auto& [knob, d] : {std::pair{"udp_timeout", t.udp},
+                                std::pair{"tcp_established_timeout", t.tcp_established},
+                                std::pair{"tcp_transitory_timeout", t.tcp_transitory}}) {
+    if (Duration::Seconds(ConntrackSeconds(d)) != d) {
+      Note(f.def->where, "firewall " + f.def->name + ": " + knob + ": " + d.ToString() +
+                             " is rounded up to whole seconds (conntrack counts seconds)");
+    }
+  }
+  ConntrackTimeouts(ns, ConntrackSeconds(t.udp), ConntrackSeconds(t.tcp_established),
+                    ConntrackSeconds(t.tcp_transitory));
+  lab_.Nft(ns, FirewallRuleset(f.config));
+}
+
+void LabWorld::FlushConntrack(const lab::Namespace& ns) {
+  lab::CommandOptions o;
+  o.check = false;
+  const lab::CommandResult r = lab_.Exec(ns, {"conntrack", "-F"}, o);
+  // conntrack -F exits 1 with "0 flow entries" on some versions when the
+  // table is already empty; anything else is a real failure.
+  if (r.exit_code != 0 && r.err.find("flow entries have been deleted") == std::string::npos) {
+    throw lab::LabError("conntrack -F in " + ns.full_name + " failed (exit " +
+                        std::to_string(r.exit_code) + "): " + lab::TrimRight(r.err));
+  }
+}
+
+void LabWorld::RebootNat(const std::string& name) {
+  NatState& n = nats_.at(name);
+  const lab::Namespace& ns = Ns(n.box->ns);
+  // Reloading the ruleset empties its dynamic maps (the cones' mappings);
+  // the flush forgets every conntrack mapping.
+  lab_.Nft(ns, "table ip punchlab_nat\ndelete table ip punchlab_nat\n" +
+                   lab::NatRuleset(n.translated.ruleset));
+  FlushConntrack(ns);
+  ++n.reboots;
+}
+
+void LabWorld::ChangeNatAddress(const std::string& name, const scenario::SourcePos& where) {
+  NatState& n = nats_.at(name);
+  const Uplink& u = n.box->uplink;
+  if (n.spare_used >= u.spare_addresses.size()) {
+    // PlanLab reserves one per change-address event, so this is a bug.
+    throw lab::LabError(scenario_.file + ":" + std::to_string(where.line) + ":" +
+                        std::to_string(where.column) + ": nat " + name +
+                        " has no spare address left");
+  }
+  const std::string next = u.spare_addresses[n.spare_used++];
+  const lab::Namespace& ns = Ns(n.box->ns);
+  lab::RunCommand({"ip", "-n", ns.full_name, "addr", "add", Cidr(next, u.prefix), "dev", u.ifname});
+  lab::RunCommand({"ip", "-n", ns.full_name, "addr", "del", Cidr(n.address, u.prefix), "dev", u.ifname});
+  lab::RunCommand({"ip", "-n", ns.full_name, "route", "replace", "default", "via", u.gateway});
+  n.address = next;
+  RebootNat(name);
+  --n.reboots;
+  ++n.address_changes;
+}
+
+void LabWorld::SetNatMapping(const std::string& name, nat::Dependence mapping,
+                             const scenario::SourcePos& where) {
+  NatState& n = nats_.at(name);
+  const lab::NatType before = n.translated.ruleset.type;
+  n.config.mapping = mapping;
+  LabNat next = TranslateNat(n.config, n.def->external_ips);
+  const std::vector<std::string> old = n.translated.deviations;
+  for (const std::string& d : next.deviations) {
+    if (std::find(old.begin(), old.end(), d) == old.end()) Note(where, "nat " + name + ": " + d);
+  }
+  n.translated = std::move(next);
+  if (n.translated.ruleset.type == before) return;
+  if (before == lab::NatType::kFullCone || before == lab::NatType::kRestrictedCone) {
+    Note(where, "nat " + name +
+                    ": the lab reloads the NAT's rules for the new mapping, which also drops the "
+                    "cone's endpoint-independent entries of live mappings (their conntrack "
+                    "translations stay)");
+  }
+  // conntrack entries are untouched: live flows keep their translations.
+  lab_.Nft(Ns(n.box->ns), "table ip punchlab_nat\ndelete table ip punchlab_nat\n" +
+                              lab::NatRuleset(n.translated.ruleset));
+}
+
+void LabWorld::SetBlockUdp(const std::string& name, bool block) {
+  FirewallState& f = firewalls_.at(name);
+  f.config.block_udp = block;
+  lab_.Nft(Ns(f.box->ns), FirewallRuleset(f.config));
+}
+
+LabWorld::LinkState& LabWorld::LinkOf(TargetKind kind, const std::string& target) {
+  return const_cast<LinkState&>(static_cast<const LabWorld*>(this)->LinkOf(kind, target));
+}
+
+const LabWorld::LinkState& LabWorld::LinkOf(TargetKind kind, const std::string& target) const {
+  const std::string* ns = nullptr;
+  if (kind == TargetKind::kNode) {
+    if (const HostPlan* h = plan_.FindNode(target)) ns = &h->ns;
+  } else if (kind == TargetKind::kDerpRegion) {
+    if (const HostPlan* h = plan_.FindDerp(target)) ns = &h->ns;
+  } else if (const BoxPlan* b = plan_.FindBox(target)) {
+    ns = &b->ns;
+  }
+  const auto it = ns ? links_.find(*ns) : links_.end();
+  if (it == links_.end()) {
+    throw lab::LabError(std::string("no lab link for ") + scenario::ToString(kind) + " '" +
+                        target + "'");
+  }
+  return it->second;
+}
+
+scenario::Settings LabWorld::LinkSettings(TargetKind kind, const std::string& target) const {
+  const LinkState& s = LinkOf(kind, target);
+  scenario::Settings out;
+  out.latency = s.link.latency;
+  out.jitter = s.link.jitter;
+  out.loss = s.link.loss;
+  out.bandwidth_bps = s.link.bandwidth_bps;
+  return out;
+}
+
+void LabWorld::SetLink(TargetKind kind, const std::string& target,
+                       const scenario::Settings& settings, const scenario::SourcePos& where) {
+  LinkState& s = LinkOf(kind, target);
+  if (settings.latency) s.link.latency = *settings.latency;
+  if (settings.jitter) s.link.jitter = *settings.jitter;
+  if (settings.loss) s.link.loss = *settings.loss;
+  if (settings.bandwidth_bps) s.link.bandwidth_bps = *settings.bandwidth_bps;
+  if (!netem_ && (settings.latency || settings.jitter)) {
+    Note(where, std::string("the new ") + (settings.latency ? "latency" : "jitter") + " of " +
+                    scenario::ToString(kind) + " " + target +
+                    " is not applied: this kernel has no netem qdisc");
+  }
+  ApplyShape(s);
+}
+
+void LabWorld::SetLinkDown(TargetKind kind, const std::string& target, bool down) {
+  LinkState& s = LinkOf(kind, target);
+  s.down = down;
+  ApplyShape(s);
+}
+
+std::map<std::string, std::map<std::string, uint64_t>> LabWorld::Counters() {
+  std::map<std::string, std::map<std::string, uint64_t>> out;
+  for (auto& [name, n] : nats_) {
+    auto& c = out["nat/" + name];
+    c["reboots"] = n.reboots;
+    c["address_changes"] = n.address_changes;
+    lab::CommandOptions o;
+    o.check = false;
+    const lab::CommandResult r = lab_.Exec(Ns(n.box->ns), {"conntrack", "-C"}, o);
+    std::istringstream in(r.out);
+    uint64_t entries = 0;
+    if (r.exit_code == 0 && (in >> entries)) c["conntrack_entries"] = entries;
+  }
+  return out;
+}
+
+}  // namespace punchlab::runreal

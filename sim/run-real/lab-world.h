@@ -1,0 +1,111 @@
+// The network half of a real run: builds a LabPlan out of network namespaces
+// (lab::Lab, which always deletes them), bridges, veths, routes, nftables
+// NATs and firewalls and shaped links, and changes them when events strike.
+// Processes are lab-processes.h's.
+//
+// Everything it cannot do as the scenario says goes into `notes` as a
+// sentence, with the scenario entry's file:line:col where there is one.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lab/link-shaper.h"
+#include "lab/netns-lab.h"
+#include "run-real/lab-plan.h"
+#include "run-real/nat-translation.h"
+#include "scenario/scenario.h"
+
+namespace punchlab::runreal {
+
+class LabWorld {
+ public:
+  // Creates the Lab (removing stale labs first); Build() makes the network.
+  // Throws lab::LabError (not root, ...).
+  LabWorld(const scenario::Scenario& scenario, const LabPlan& plan,
+           std::vector<std::string>& notes);
+  ~LabWorld();
+  LabWorld(const LabWorld&) = delete;
+  LabWorld& operator=(const LabWorld&) = delete;
+
+  // Throws lab::LabError naming the command that failed.
+  void Build();
+
+  lab::Lab& lab() { return lab_; }
+  const lab::Namespace& Ns(const std::string& short_name) const;
+  bool netem() const { return netem_; }
+
+  // ---- what events do to the network ----
+  // Every mapping lost (conntrack flushed, the cone's maps emptied), same address.
+  void RebootNat(const std::string& nat);
+  // Every mapping lost, and the NAT's uplink moves to its next spare address.
+  void ChangeNatAddress(const std::string& nat, const scenario::SourcePos& where);
+  // New flows are mapped this way from now on; live conntrack entries keep theirs.
+  void SetNatMapping(const std::string& nat, nat::Dependence mapping,
+                     const scenario::SourcePos& where);
+  void SetBlockUdp(const std::string& firewall, bool block);
+  // The link of a node, NAT or firewall (its uplink), or a DERP region's
+  // (latency only): the fields set in `settings` change, the rest stay.
+  void SetLink(scenario::TargetKind kind, const std::string& target,
+               const scenario::Settings& settings, const scenario::SourcePos& where);
+  // The link's current settings, to undo a SetLink later.
+  scenario::Settings LinkSettings(scenario::TargetKind kind, const std::string& target) const;
+  void SetLinkDown(scenario::TargetKind kind, const std::string& target, bool down);
+
+  // What the run's counters get: "nat/<name>" -> conntrack entries, reboots, ...
+  std::map<std::string, std::map<std::string, uint64_t>> Counters();
+
+  // Idempotent; the destructor calls it too.
+  void Teardown() { lab_.Teardown(); }
+  std::vector<std::string> Leftovers() const { return lab_.Leftovers(); }
+
+ private:
+  struct LinkState {
+    const Uplink* uplink = nullptr;
+    scenario::Link link;
+    bool down = false;
+    std::unique_ptr<lab::ShapedLink> shaped;
+  };
+  struct NatState {
+    const scenario::NatDef* def = nullptr;
+    const BoxPlan* box = nullptr;
+    nat::NatConfig config;
+    LabNat translated;
+    std::string address;  // the uplink's address now
+    size_t spare_used = 0;
+    uint64_t reboots = 0;
+    uint64_t address_changes = 0;
+  };
+  struct FirewallState {
+    const scenario::FirewallDef* def = nullptr;
+    const BoxPlan* box = nullptr;
+    nat::FirewallConfig config;
+  };
+
+  const lab::Namespace& AddNamespace(const std::string& short_name);
+  void BuildUplink(const Uplink& uplink);
+  void BuildNat(NatState& nat);
+  void BuildFirewall(FirewallState& fw);
+  void ConntrackTimeouts(const lab::Namespace& ns, int64_t udp_s, int64_t tcp_established_s,
+                         int64_t tcp_transitory_s);
+  void ApplyShape(LinkState& link);
+  LinkState& LinkOf(scenario::TargetKind kind, const std::string& target);
+  const LinkState& LinkOf(scenario::TargetKind kind, const std::string& target) const;
+  void FlushConntrack(const lab::Namespace& ns);
+  void Note(const scenario::SourcePos& where, const std::string& text);
+
+  const scenario::Scenario& scenario_;
+  const LabPlan& plan_;
+  std::vector<std::string>& notes_;
+  lab::Lab lab_;
+  std::map<std::string, lab::Namespace> namespaces_;
+  bool netem_ = false;
+  std::map<std::string, LinkState> links_;  // by the uplink's child namespace
+  std::map<std::string, NatState> nats_;    // by scenario name
+  std::map<std::string, FirewallState> firewalls_;
+};
+
+}  // namespace punchlab::runreal

@@ -1,0 +1,233 @@
+#include "run-real/node-log.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "punchlab/endpoint.h"
+
+namespace punchlab::runreal {
+namespace {
+
+using json = nlohmann::json;
+using scenario::PathKind;
+
+std::optional<std::string> Text(const json& j, const char* key) {
+  const auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+std::optional<double> Number(const json& j, const char* key) {
+  const auto it = j.find(key);
+  if (it == j.end() || !it->is_number()) return std::nullopt;
+  return it->get<double>();
+}
+
+std::optional<uint64_t> Unsigned(const json& j, const char* key) {
+  const auto it = j.find(key);
+  if (it == j.end() || !it->is_number_unsigned()) return std::nullopt;
+  return it->get<uint64_t>();
+}
+
+Duration FromMs(double ms) { return Duration::Nanos(std::llround(ms * 1e6)); }
+
+const scenario::NodeDef* FindNode(const scenario::Scenario& s, const std::string& name) {
+  return s.FindNode(name);
+}
+
+size_t NodeIndex(const scenario::Scenario& s, const std::string& name) {
+  for (size_t i = 0; i < s.nodes.size(); ++i) {
+    if (s.nodes[i].name == name) return i;
+  }
+  return s.nodes.size();
+}
+
+// Everything one node's runs showed, before it goes into the Results.
+class NodeLogReader {
+ public:
+  NodeLogReader(const scenario::Scenario& s, const NodeDirectory& dir, std::string node,
+                results::Results& results)
+      : s_(s), dir_(dir), node_(std::move(node)), results_(results) {
+    for (size_t i = 0; i < s_.traffic.size(); ++i) {
+      if (s_.traffic[i].from == node_) flow_to_.emplace(static_cast<uint32_t>(i), s_.traffic[i].to);
+    }
+  }
+
+  void Read(const std::vector<ProcessRun>& runs) {
+    for (size_t r = 0; r < runs.size(); ++r) {
+      std::istringstream in(runs[r].out);
+      std::string line;
+      while (std::getline(in, line)) {
+        if (line.empty()) continue;
+        const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+        if (j.is_discarded() || !j.is_object()) {
+          ++unparsed_;
+          continue;
+        }
+        Line(j);
+      }
+      if (runs[r].stopped_at) EndRun(*runs[r].stopped_at);
+    }
+    for (auto& [key, probe] : probes_) {
+      if (probe.sent_at < s_.stop_time) results_.probes.push_back(std::move(probe));
+    }
+    if (unparsed_ > 0) {
+      results_.notes.push_back("node " + node_ + ": " + std::to_string(unparsed_) +
+                               " output lines were not JSON objects and were ignored");
+    }
+    if (unknown_peer_lines_ > 0) {
+      results_.notes.push_back("node " + node_ + ": " + std::to_string(unknown_peer_lines_) +
+                               " lines named a peer or flow that is not in the scenario");
+    }
+  }
+
+ private:
+  void Line(const json& j) {
+    const auto event = Text(j, "event");
+    const auto at_ms = Number(j, "at_ms");
+    if (!event || !at_ms) {
+      ++unparsed_;
+      return;
+    }
+    const Duration at = FromMs(*at_ms);
+    if (*event == "peer_added") {
+      Path(j, at, Text(j, "path"), "peer-added");
+    } else if (*event == "path_changed") {
+      const auto reason = Text(j, "reason");
+      Path(j, at, Text(j, "to"), reason ? *reason : "");
+    } else if (*event == "peer_removed") {
+      Path(j, at, std::string("none"), "peer-removed");
+    } else if (*event == "probe_sent") {
+      ProbeSent(j, at);
+    } else if (*event == "echo_received") {
+      EchoReceived(j, at);
+    } else if (*event == "summary") {
+      Summary(j);
+    }
+  }
+
+  void Path(const json& j, Duration at, const std::optional<std::string>& path,
+            const std::string& reason) {
+    const auto key = Text(j, "peer");
+    const auto peer = key ? dir_.name_by_key.find(*key) : dir_.name_by_key.end();
+    if (peer == dir_.name_by_key.end() || !path) {
+      ++unknown_peer_lines_;
+      return;
+    }
+    results::PathChange c;
+    c.at = at;
+    c.node = node_;
+    c.peer = peer->second;
+    c.path = ClassifyPath(s_, dir_, node_, c.peer, *path);
+    c.detail = *path;
+    c.reason = reason;
+    current_[c.peer] = c.path;
+    results_.timeline.push_back(std::move(c));
+  }
+
+  void EndRun(Duration at) {
+    for (auto& [peer, path] : current_) {
+      if (path == PathKind::kNone) continue;
+      results_.timeline.push_back({at, node_, peer, PathKind::kNone, "none", "restart"});
+      path = PathKind::kNone;
+    }
+  }
+
+  void ProbeSent(const json& j, Duration at) {
+    const auto flow = Unsigned(j, "flow");
+    const auto seq = Unsigned(j, "seq");
+    const auto path = Text(j, "path");
+    const auto to = flow ? flow_to_.find(static_cast<uint32_t>(*flow)) : flow_to_.end();
+    if (!seq || !path || to == flow_to_.end()) {
+      ++unknown_peer_lines_;
+      return;
+    }
+    results::Probe p;
+    p.sent_at = at;
+    p.src = node_;
+    p.dst = to->second;
+    p.seq = *seq;
+    p.path = ClassifyPath(s_, dir_, node_, p.dst, *path);
+    probes_[{*flow, *seq}] = std::move(p);
+  }
+
+  void EchoReceived(const json& j, Duration at) {
+    const auto flow = Unsigned(j, "flow");
+    const auto seq = Unsigned(j, "seq");
+    if (!flow || !seq) {
+      ++unparsed_;
+      return;
+    }
+    const auto it = probes_.find({*flow, *seq});
+    // An echo of a probe this node never reported sending (its run ended
+    // between sending and printing) has nothing to complete.
+    if (it == probes_.end() || it->second.echoed_at) return;
+    it->second.echoed_at = at;
+  }
+
+  void Summary(const json& j) {
+    auto& counters = results_.counters["node/" + node_];
+    for (const auto& [key, value] : j.items()) {
+      if (key == "at_ms" || !value.is_number_unsigned()) continue;
+      counters[key] += value.get<uint64_t>();
+    }
+    ++counters["process_runs"];
+  }
+
+  const scenario::Scenario& s_;
+  const NodeDirectory& dir_;
+  std::string node_;
+  results::Results& results_;
+  std::map<uint32_t, std::string> flow_to_;
+  std::map<std::pair<uint64_t, uint64_t>, results::Probe> probes_;
+  std::map<std::string, PathKind> current_;
+  uint64_t unparsed_ = 0;
+  uint64_t unknown_peer_lines_ = 0;
+};
+
+}  // namespace
+
+PathKind ClassifyPath(const scenario::Scenario& s, const NodeDirectory& dir,
+                      const std::string& node, const std::string& peer,
+                      const std::string& path_text) {
+  if (path_text.rfind("derp ", 0) == 0) return PathKind::kDerp;
+  if (path_text.rfind("direct ", 0) != 0) return PathKind::kNone;
+  const std::optional<Endpoint> ep = Endpoint::Parse(path_text.substr(7));
+  const auto own = dir.address_by_node.find(peer);
+  const scenario::NodeDef* a = FindNode(s, node);
+  const scenario::NodeDef* b = FindNode(s, peer);
+  const bool same_lan = a && b && !a->behind.empty() && a->behind == b->behind;
+  if (ep && own != dir.address_by_node.end() && ep->ip.ToString() == own->second && same_lan) {
+    return PathKind::kLocal;
+  }
+  return PathKind::kDirect;
+}
+
+void CollectNodeLog(const scenario::Scenario& scenario, const NodeDirectory& directory,
+                    const std::string& node, const std::vector<ProcessRun>& runs,
+                    results::Results& results) {
+  NodeLogReader(scenario, directory, node, results).Read(runs);
+}
+
+void FinishObservations(const scenario::Scenario& s, results::Results& results) {
+  const auto index = [&](const std::string& name) { return NodeIndex(s, name); };
+  std::stable_sort(results.timeline.begin(), results.timeline.end(),
+                   [&](const results::PathChange& x, const results::PathChange& y) {
+                     if (x.at != y.at) return x.at < y.at;
+                     if (x.node != y.node) return index(x.node) < index(y.node);
+                     return index(x.peer) < index(y.peer);
+                   });
+  std::stable_sort(results.probes.begin(), results.probes.end(),
+                   [&](const results::Probe& x, const results::Probe& y) {
+                     if (x.sent_at != y.sent_at) return x.sent_at < y.sent_at;
+                     if (x.src != y.src) return index(x.src) < index(y.src);
+                     if (x.dst != y.dst) return index(x.dst) < index(y.dst);
+                     return x.seq < y.seq;
+                   });
+}
+
+}  // namespace punchlab::runreal

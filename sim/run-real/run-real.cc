@@ -1,0 +1,177 @@
+#include "run-real/run-real.h"
+
+#include <poll.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <memory>
+
+#include "lab/child-process.h"
+#include "lab/interrupt.h"
+#include "lab/lab-error.h"
+#include "realio/monotonic-clock.h"
+#include "realio/wall-clock.h"
+#include "results/evaluate.h"
+#include "results/probe.h"
+#include "run-real/event-actions.h"
+#include "run-real/lab-plan.h"
+#include "run-real/lab-processes.h"
+#include "run-real/lab-world.h"
+#include "run-real/node-log.h"
+#include "run-real/schedule.h"
+
+namespace punchlab::runreal {
+namespace {
+
+using results::RunError;
+
+// How often the runner looks at its processes while it waits.
+constexpr Duration kWatchInterval = Duration::Millis(100);
+// A step this much later than its time gets a note.
+constexpr Duration kLateNote = Duration::Millis(250);
+
+std::string Position(const scenario::Scenario& s, const scenario::SourcePos& where) {
+  return s.file + ":" + std::to_string(where.line) + ":" + std::to_string(where.column);
+}
+
+// Sleeps until run time `t` (bounded by it), waking to notice processes that
+// died and signals (lab::Interrupted).
+void WaitUntil(Timestamp epoch, Duration t, LabProcesses& processes) {
+  while (true) {
+    lab::ThrowIfInterrupted();
+    const Duration now = realio::MonotonicNow() - epoch;
+    processes.NoteExited(now);
+    if (now >= t) return;
+    const Duration nap = std::min(t - now, kWatchInterval);
+    pollfd fd{lab::InterruptFd(), POLLIN, 0};
+    poll(&fd, fd.fd >= 0 ? 1 : 0, static_cast<int>((nap.nanos() + 999999) / 1000000));
+  }
+}
+
+void NoteScenarioLimits(const scenario::Scenario& s, std::vector<std::string>& notes) {
+  for (const scenario::Flow& f : s.traffic) {
+    if (f.size_bytes < results::kProbeHeaderSize) {
+      notes.push_back(Position(s, f.where) + ": traffic " + f.from + " -> " + f.to + ": size " +
+                      std::to_string(f.size_bytes) + "B is below the probe header; the lab " +
+                      "sends " + std::to_string(results::kProbeHeaderSize) + "B probes");
+    }
+  }
+}
+
+std::string StepText(const scenario::Scenario& s, const Step& step) {
+  if (step.kind == Step::Kind::kStartNode) return "the start of node " + s.nodes[step.index].name;
+  const scenario::Event& e = s.events[step.index];
+  return std::string(step.kind == Step::Kind::kUndo ? "the end of " : "") + "the event at " +
+         Position(s, e.where);
+}
+
+// One link capture per uplink, for --pcap.
+class Captures {
+ public:
+  Captures(LabWorld& world, const LabPlan& plan, const std::string& dir) {
+    std::filesystem::create_directories(dir);
+    for (const Uplink* u : plan.Uplinks()) {
+      const std::string file = std::filesystem::absolute(dir + "/" + u->label + ".pcap").string();
+      children_.push_back(&world.lab().Spawn(
+          world.Ns(u->ns), {"dumpcap", "-q", "-P", "-i", u->ifname, "-w", file}));
+    }
+  }
+  // dumpcap finishes its file on SIGTERM.
+  void Stop() {
+    for (lab::ChildProcess* c : children_) c->Stop();
+  }
+
+ private:
+  std::vector<lab::ChildProcess*> children_;
+};
+
+void Run(const scenario::Scenario& s, const results::RunOptions& options,
+         results::Results& results) {
+  const std::string node_bin = FindNodeBinary();
+  const LabPlan plan = PlanLab(s);
+  LabWorld world(s, plan, results.notes);
+  world.Build();
+  std::unique_ptr<Captures> captures;
+  if (options.pcap) {
+    if (options.out_dir.empty()) throw RunError("--pcap needs a results directory (--out)");
+    captures = std::make_unique<Captures>(world, plan, options.out_dir + "/pcap");
+  }
+  LabProcesses processes(world, s, plan, node_bin, results.notes);
+  processes.StartServers();
+  EventActions actions(s, world, processes);
+
+  const Timestamp epoch = realio::MonotonicNow();
+  processes.SetEpoch((epoch + realio::UnixEpochOffset()).nanos());
+  for (const Step& step : BuildSchedule(s)) {
+    WaitUntil(epoch, step.at, processes);
+    const Duration late = realio::MonotonicNow() - epoch - step.at;
+    if (late > kLateNote) {
+      results.notes.push_back(StepText(s, step) + " ran " + late.ToString() + " late");
+    }
+    switch (step.kind) {
+      case Step::Kind::kStartNode:
+        processes.StartNode(step.index);
+        break;
+      case Step::Kind::kEvent:
+        actions.Apply(step.index, step.at);
+        break;
+      case Step::Kind::kUndo:
+        actions.Undo(step.index);
+        break;
+    }
+  }
+  WaitUntil(epoch, s.stop_time, processes);
+
+  const std::vector<std::vector<ProcessRun>> runs = processes.StopAll();
+  if (captures) captures->Stop();
+  for (auto& [group, counters] : world.Counters()) results.counters[group] = counters;
+  for (auto& [group, counters] : processes.Counters()) results.counters[group] = counters;
+  const NodeDirectory directory = processes.Directory();
+  for (size_t i = 0; i < s.nodes.size(); ++i) {
+    CollectNodeLog(s, directory, s.nodes[i].name, runs[i], results);
+  }
+  if (!options.out_dir.empty()) {
+    const std::string logs = options.out_dir + "/lab-logs";
+    std::filesystem::create_directories(logs);
+    processes.SaveLogs(logs);
+  }
+  world.Teardown();
+  if (!world.Leftovers().empty()) {
+    throw RunError("the lab left namespaces behind: " + world.Leftovers().front());
+  }
+}
+
+}  // namespace
+
+results::Results RunInLab(const scenario::Scenario& s, const results::RunOptions& options) {
+  results::Results results;
+  results.scenario = s.name;
+  results.file = s.file;
+  results.description = s.description;
+  results.seed = options.seed ? *options.seed : s.seed;
+  results.mode = results::Mode::kReal;
+  results.stop_time = s.stop_time;
+  NoteScenarioLimits(s, results.notes);
+  try {
+    Run(s, options, results);
+  } catch (const lab::Interrupted&) {
+    // The lab is gone (LabWorld unwound); end the way the signal asked.
+    lab::ReraiseCaughtSignal();
+    throw RunError("interrupted");
+  } catch (const lab::LabError& e) {
+    throw RunError(std::string("the real lab failed: ") + e.what());
+  } catch (const std::filesystem::filesystem_error& e) {
+    throw RunError(e.what());
+  }
+  // A signal that arrived while nothing was waiting (the last teardown steps
+  // do not poll for it) still ends the program, now that the lab is gone.
+  if (lab::CaughtSignal() != 0) {
+    lab::ReraiseCaughtSignal();
+    throw RunError("interrupted");
+  }
+  FinishObservations(s, results);
+  results::EvaluateExpectations(s, results);
+  return results;
+}
+
+}  // namespace punchlab::runreal

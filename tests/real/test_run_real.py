@@ -1,0 +1,292 @@
+"""Scenarios run in the real lab (sim/run-real, runreal::RunInLab): real
+punchlab-node processes behind nftables NATs in network namespaces, driven by
+tests/run-real/driver (one scenario in, one results directory out).
+
+Each test writes a short scenario, runs it (in real time: a 12 s scenario
+takes 12 s), and checks what results.json says against what the NATs must
+do: cones punch through, two symmetric NATs stay on DERP, a NAT reboot and a
+firewall that stops blocking UDP are recovered from. The lab is gone
+afterwards, also when the run fails or is interrupted.
+"""
+
+import csv
+import json
+import os
+import re
+import signal
+import subprocess
+import textwrap
+import time
+
+import pytest
+
+import netlab
+
+LAB_NAMESPACE_RE = re.compile(r"^plab(\d+)x\d+-")
+# Scenario time plus the lab's set-up and teardown.
+RUN_SLACK = 60
+EXIT_TIMEOUT = 30
+
+
+@pytest.fixture(scope="module")
+def driver(node_bin):
+    build_dir = os.path.dirname(os.path.dirname(os.path.abspath(node_bin)))
+    path = os.path.join(build_dir, "tests", "run-real-driver")
+    if not os.access(path, os.X_OK):
+        pytest.fail("run-real-driver not found at %r: build the run-real-driver target" % path)
+    return path
+
+
+def lab_namespaces(pid):
+    return [ns for ns in netlab._list_namespaces()
+            if LAB_NAMESPACE_RE.match(ns) and LAB_NAMESPACE_RE.match(ns).group(1) == str(pid)]
+
+
+def start(driver, node_bin, tmp_path, yaml, env_node_bin=None):
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(textwrap.dedent(yaml))
+    out = tmp_path / "out"
+    env = dict(os.environ, PUNCHLAB_NODE_BIN=env_node_bin or node_bin)
+    proc = subprocess.Popen([driver, str(scenario), str(out)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    return proc, out
+
+
+def run(driver, node_bin, tmp_path, yaml, stop_s):
+    """Runs the scenario; returns (exit code, stdout, stderr, results.json or None, out dir)."""
+    proc, out = start(driver, node_bin, tmp_path, yaml)
+    try:
+        stdout, stderr = proc.communicate(timeout=stop_s + RUN_SLACK)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=EXIT_TIMEOUT)
+        pytest.fail("the run did not end within %ss: %s %s" % (stop_s + RUN_SLACK, stdout, stderr))
+    assert lab_namespaces(proc.pid) == [], "the lab was not removed"
+    results_file = out / "results.json"
+    results = json.loads(results_file.read_text()) if results_file.exists() else None
+    return proc.returncode, stdout, stderr, results, out
+
+
+def pair(results, a, b):
+    matches = [p for p in results["pairs"] if (p["a"], p["b"]) == (a, b)]
+    assert matches, results["pairs"]
+    return matches[0]
+
+
+def timeline(results, node, peer):
+    return [c for c in results["timeline"] if c["node"] == node and c["peer"] == peer]
+
+
+def explain(stdout, results):
+    return "%s\n%s" % (stdout, json.dumps({k: results[k] for k in ("expectations", "pairs", "notes")},
+                                          indent=1))
+
+
+def netem_available():
+    ns = "plt%dnetem" % os.getpid()
+    subprocess.run(["ip", "netns", "add", ns], check=True, timeout=10)
+    try:
+        r = subprocess.run(["tc", "-n", ns, "qdisc", "add", "dev", "lo", "root", "netem", "delay",
+                            "1ms"], capture_output=True, text=True, timeout=10)
+        return r.returncode == 0
+    finally:
+        subprocess.run(["ip", "netns", "delete", ns], timeout=10)
+
+
+CONES = """
+    name: cones
+    stop_time: 12s
+    derp: {regions: [{id: 1, name: fra}]}
+    nats:
+      nat-a: {preset: full-cone}
+      nat-b: {preset: port-restricted-cone}
+    nodes:
+      alice: {behind: nat-a}
+      bob:   {behind: nat-b}
+    traffic:
+      - {from: alice, to: bob, start: 1s, every: 100ms, size: 200B}
+      - {from: bob, to: alice, start: 1s, every: 100ms, size: 300B}
+    expect:
+      - {between: [alice, bob], path: direct, by: 8s}
+      - {between: [alice, bob], loss_max: 2%, from: 8s}
+"""
+
+
+def test_cones_go_direct_and_the_results_say_how(driver, node_bin, tmp_path):
+    code, stdout, stderr, results, out = run(driver, node_bin, tmp_path, CONES, 12)
+    assert code == 0, stderr + stdout
+    assert results["format"] == "punchlab-results/1"
+    assert results["mode"] == "real" and results["scenario"] == "cones"
+    assert results["ok"] is True and all(e["ok"] for e in results["expectations"]), \
+        explain(stdout, results)
+    p = pair(results, "alice", "bob")
+    assert p["final_path"] == "direct"
+    assert p["time_to_direct_s"] is not None and p["time_to_direct_s"] < 8
+    # Both flows: a probe every 100 ms from 1 s to 12 s, each way.
+    assert 200 <= p["probes_sent"] <= 220, p
+    assert p["probes_lost"] <= 4, p
+    assert p["rtt"]["direct"]["samples"] > 150
+    # Each side's path: first what the netmap gave, then the punched one, to
+    # the other side's NAT (the internet 203.0.113.0/24), not its LAN address.
+    for node, peer in (("alice", "bob"), ("bob", "alice")):
+        changes = timeline(results, node, peer)
+        assert changes[0]["reason"] == "peer-added", changes
+        direct = [c for c in changes if c["path"] == "direct"]
+        assert direct and direct[0]["detail"].startswith("direct 203.0.113."), changes
+    # The probes the nodes counted are the probes results.json holds.
+    counters = results["counters"]
+    sent = counters["node/alice"]["probes_sent"] + counters["node/bob"]["probes_sent"]
+    assert sent - 4 <= p["probes_sent"] <= sent, (sent, p)
+    assert counters["node/bob"]["echoes_sent"] > 90
+    assert counters["node/alice"]["data_not_probe"] == 0
+    assert counters["derp/fra"]["clients_registered"] == 2
+    assert "nat/nat-a" in counters and "nat/nat-b" in counters
+    with open(out / "latency.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert rows and {r["path"] for r in rows} <= {"direct", "derp"}
+    assert any(r["src"] == "bob" and r["dst"] == "alice" and r["path"] == "direct" for r in rows)
+    # The lab's processes left their output for debugging, without secrets.
+    logs = os.listdir(out / "lab-logs")
+    assert {"node-alice.0.out", "node-bob.0.err", "derp-fra.0.out", "control.cmd"} <= set(logs)
+    assert "privkey:" not in (out / "lab-logs" / "node-alice.0.cmd").read_text()
+    if not netem_available():
+        assert any("no netem qdisc" in n for n in results["notes"]), results["notes"]
+
+
+def test_two_symmetric_nats_stay_on_derp(driver, node_bin, tmp_path):
+    code, stdout, stderr, results, _ = run(driver, node_bin, tmp_path, """
+        name: symmetric-both
+        stop_time: 10s
+        nats:
+          left:  {preset: symmetric}
+          right: {preset: symmetric}
+        nodes:
+          alice: {behind: left}
+          bob:   {behind: right}
+        traffic:
+          - {from: alice, to: bob, every: 100ms}
+        expect:
+          - {between: [alice, bob], path: derp, from: 3s}
+          - {between: [alice, bob], loss_max: 2%, from: 3s}
+        """, 10)
+    assert code == 0, stderr + explain(stdout, results)
+    p = pair(results, "alice", "bob")
+    assert p["final_path"] == "derp" and p["time_to_direct_s"] is None
+    assert not any(c["path"] == "direct" for c in results["timeline"]), results["timeline"]
+    assert p["rtt"]["derp"]["samples"] > 60
+    assert results["counters"]["derp/default"]["packets_relayed"] > 100
+
+
+def test_a_nat_reboot_mid_run_is_recovered_from(driver, node_bin, tmp_path):
+    code, stdout, stderr, results, _ = run(driver, node_bin, tmp_path, """
+        name: reboot
+        stop_time: 16s
+        nats:
+          home:   {preset: port-restricted-cone}
+          office: {preset: port-restricted-cone}
+        nodes:
+          laptop: {behind: home}
+          server: {behind: office}
+        traffic:
+          - {from: laptop, to: server, every: 100ms}
+          - {from: server, to: laptop, every: 100ms}
+        events:
+          - {at: 7s, nat: home, action: reboot}
+        expect:
+          - {between: [laptop, server], path: direct, by: 6s}
+          - {between: [laptop, server], time_to_direct_max: 6s, from: 7s}
+          - {between: [laptop, server], path: direct, by: 15s}
+        """, 16)
+    assert code == 0, stderr + explain(stdout, results)
+    assert results["counters"]["nat/home"]["reboots"] == 1
+    assert results["counters"]["nat/office"]["reboots"] == 0
+    assert pair(results, "laptop", "server")["final_path"] == "direct"
+
+
+def test_a_firewall_that_stops_blocking_udp_lets_the_pair_go_direct(driver, node_bin, tmp_path):
+    code, stdout, stderr, results, _ = run(driver, node_bin, tmp_path, """
+        name: corporate
+        stop_time: 20s
+        firewalls:
+          corp-fw: {block_udp: true}
+        nats:
+          office: {preset: port-restricted-cone, behind: corp-fw}
+          home:   {preset: full-cone}
+        nodes:
+          workstation: {behind: office}
+          laptop:      {behind: home}
+        traffic:
+          - {from: workstation, to: laptop, every: 100ms}
+        events:
+          - {at: 8s, firewall: corp-fw, block_udp: false}
+        expect:
+          - {between: [workstation, laptop], path: derp, from: 3s, until: 8s}
+          - {between: [workstation, laptop], time_to_direct_max: 10s, from: 8s}
+        """, 20)
+    assert code == 0, stderr + explain(stdout, results)
+    p = pair(results, "laptop", "workstation")
+    assert p["final_path"] == "direct" and p["time_to_direct_s"] > 8, p
+    # While UDP was blocked the office's node learned no global endpoint:
+    # everything it sent went over DERP (TCP).
+    assert p["rtt"]["derp"]["samples"] > 30
+
+
+def test_probe_rtt_reflects_netem_latency(driver, node_bin, tmp_path):
+    if not netem_available():
+        pytest.skip("this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM): the lab cannot "
+                    "delay packets, so RTTs cannot reflect latency")
+    code, stdout, stderr, results, _ = run(driver, node_bin, tmp_path, """
+        name: latency
+        stop_time: 10s
+        internet: {latency: 30ms}
+        defaults: {link: {latency: 2ms}}
+        nats:
+          a: {preset: full-cone, link: {latency: 1ms}}
+          b: {preset: full-cone, link: {latency: 1ms}}
+        nodes:
+          alice: {behind: a}
+          bob:   {behind: b}
+        traffic:
+          - {from: alice, to: bob, every: 100ms}
+        expect:
+          - {between: [alice, bob], path: direct, by: 6s}
+        """, 10)
+    assert code == 0, stderr + explain(stdout, results)
+    direct = pair(results, "alice", "bob")["rtt"]["direct"]
+    # One way: 2 (alice's LAN) + 1 (NAT a's uplink) + 30 + 1 + 2 = 36 ms.
+    assert 72 <= direct["min_ms"] < 150, direct
+
+
+def test_a_run_that_cannot_start_its_servers_leaves_nothing(driver, node_bin, tmp_path):
+    broken = tmp_path / "broken-node"
+    broken.write_text("#!/bin/sh\necho 'broken on purpose' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    proc, out = start(driver, node_bin, tmp_path, CONES, env_node_bin=str(broken))
+    stdout, stderr = proc.communicate(timeout=RUN_SLACK)
+    assert proc.returncode == 4, stdout + stderr
+    assert "derp-server" in stderr and "broken on purpose" in stderr, stderr
+    assert lab_namespaces(proc.pid) == []
+    assert not (out / "results.json").exists()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_mid_run_removes_the_lab(driver, node_bin, tmp_path, signum):
+    proc, out = start(driver, node_bin, tmp_path, CONES)
+    deadline = time.monotonic() + RUN_SLACK
+    node_pids = []
+    while time.monotonic() < deadline and not node_pids:
+        nodes = [ns for ns in lab_namespaces(proc.pid) if ns.endswith("-node0")]
+        if nodes:
+            r = subprocess.run(["ip", "netns", "pids", nodes[0]], capture_output=True, text=True,
+                               timeout=10)
+            node_pids = [int(p) for p in r.stdout.split()]
+        time.sleep(0.05)
+    assert node_pids, "the run never started its first node"
+    proc.send_signal(signum)
+    _, stderr = proc.communicate(timeout=EXIT_TIMEOUT)
+    # It removes the lab, then ends by the signal it got.
+    assert proc.returncode == -signum, stderr
+    assert lab_namespaces(proc.pid) == []
+    for pid in node_pids:
+        assert not os.path.exists("/proc/%d" % pid) or \
+            open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[0] == "Z"

@@ -1,0 +1,84 @@
+// The lab processes' command lines.
+#include "run-real/commands.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "run-real-test-util.h"
+
+namespace punchlab::runreal {
+namespace {
+
+using ::testing::ElementsAre;
+using testing::LoadOk;
+
+const char* kYaml = R"(
+stop_time: 60s
+derp: {regions: [{id: 7, name: fra}, {id: 9, name: nyc}]}
+control: {domains: [corp, Home_Net]}
+nats: {home: {}}
+nodes:
+  a: {behind: home, domain: Home_Net}
+  b: {domain: Home_Net}
+traffic:
+  - {from: a, to: b, start: 5s, every: 100ms, size: 64B, idle: [{at: 20s, for: 10s}]}
+  - {from: b, to: a, every: 1s}
+  - {from: a, to: b, start: 30s, stop: 40s, every: 200ms, size: 8B}
+)";
+
+std::vector<NodeIdentity> Identities() {
+  return {{"privkey:" + std::string(64, '1'), "nodekey:" + std::string(64, 'a'), "pltoken1.a"},
+          {"privkey:" + std::string(64, '2'), "nodekey:" + std::string(64, 'b'), "pltoken1.b"}};
+}
+
+TEST(Commands, DerpServerListensOnItsAddressWithStun) {
+  const scenario::Scenario s = LoadOk(kYaml);
+  const LabPlan plan = PlanLab(s);
+  EXPECT_THAT(DerpServerArgv("/bin/node", plan.derp[1], "privkey:x", s.stop_time),
+              ElementsAre("/bin/node", "derp-server", "--listen", "203.0.113.3:3340", "--stun",
+                          "203.0.113.3:3478", "--private-key", "privkey:x", "--duration",
+                          "90.000"));
+}
+
+TEST(Commands, ControlServerHoldsEveryDomainAndRegion) {
+  const scenario::Scenario s = LoadOk(kYaml);
+  const LabPlan plan = PlanLab(s);
+  EXPECT_THAT(ControlServerArgv("/bin/node", plan, s, "idpkey:x", "privkey:y"),
+              ElementsAre("/bin/node", "control-server", "--listen", "203.0.113.4:8080",
+                          "--idp-key", "idpkey:x", "--domains", "corp,punchlab-domain-1",
+                          "--private-key", "privkey:y", "--duration", "90.000", "--derp",
+                          "7:fra:203.0.113.2:3340:3478", "--derp", "9:nyc:203.0.113.3:3340:3478"));
+  EXPECT_EQ(ControlDomain(s, "corp"), "corp");
+  EXPECT_EQ(ControlDomain(s, "Home_Net"), "punchlab-domain-1");
+}
+
+TEST(Commands, FlowsAreTheSendersTrafficEntriesByIndex) {
+  const scenario::Scenario s = LoadOk(kYaml);
+  const std::vector<cli::FlowSpec> flows = FlowsFrom(s, "a", Identities());
+  ASSERT_EQ(flows.size(), 2u);
+  EXPECT_EQ(cli::FormatFlowSpec(flows[0]),
+            "id=0,to=nodekey:" + std::string(64, 'b') +
+                ",start=5s,stop=60s,every=100ms,size=64,idle=20s+10s");
+  EXPECT_EQ(cli::FormatFlowSpec(flows[1]),
+            "id=2,to=nodekey:" + std::string(64, 'b') + ",start=30s,stop=40s,every=200ms,size=8");
+  ASSERT_EQ(FlowsFrom(s, "b", Identities()).size(), 1u);
+  EXPECT_EQ(FlowsFrom(s, "b", Identities())[0].id, 1u);
+}
+
+TEST(Commands, NodeGetsItsKeyTokenAddressEpochAndFlows) {
+  const scenario::Scenario s = LoadOk(kYaml);
+  const LabPlan plan = PlanLab(s);
+  const std::vector<NodeIdentity> ids = Identities();
+  const auto argv = NodeArgv("/bin/node", plan.nodes[1], plan.control.uplink.address,
+                             "nodekey:c", ids[1], FlowsFrom(s, "b", ids), 1234567890, s.stop_time);
+  EXPECT_THAT(argv, ElementsAre("/bin/node", "node", "--control", "203.0.113.4:8080",
+                                "--control-key", "nodekey:c", "--token", "pltoken1.b",
+                                "--private-key", "privkey:" + std::string(64, '2'), "--listen",
+                                "203.0.113.6:41641", "--epoch-unix-ns", "1234567890",
+                                "--duration", "90.000", "--json", "--flow",
+                                "id=1,to=nodekey:" + std::string(64, 'a') +
+                                    ",start=0s,stop=60s,every=1s,size=200"));
+}
+
+}  // namespace
+}  // namespace punchlab::runreal

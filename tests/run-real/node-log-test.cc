@@ -1,0 +1,139 @@
+// punchlab-node's JSON lines as observations: timelines, probes and counters.
+#include "run-real/node-log.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "run-real-test-util.h"
+
+namespace punchlab::runreal {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing::LoadOk;
+
+const std::string kA = "nodekey:" + std::string(64, 'a');
+const std::string kB = "nodekey:" + std::string(64, 'b');
+const std::string kC = "nodekey:" + std::string(64, 'c');
+
+const char* kYaml = R"(
+stop_time: 10s
+nats: {home: {}}
+nodes:
+  a: {behind: home}
+  b: {behind: home}
+  c: {}
+traffic:
+  - {from: a, to: c, every: 1s}
+  - {from: c, to: a, every: 1s}
+)";
+
+NodeDirectory Directory() {
+  NodeDirectory d;
+  d.name_by_key = {{kA, "a"}, {kB, "b"}, {kC, "c"}};
+  d.address_by_node = {{"a", "10.1.0.2"}, {"b", "10.1.0.3"}, {"c", "203.0.113.6"}};
+  return d;
+}
+
+std::string Timeline(const results::Results& r) {
+  std::string out;
+  for (const auto& c : r.timeline) {
+    out += c.at.ToString() + " " + c.node + ">" + c.peer + " " + scenario::ToString(c.path) + " (" +
+           c.reason + ")\n";
+  }
+  return out;
+}
+
+TEST(NodeLog, PathLinesBecomeTheTimeline) {
+  const scenario::Scenario s = LoadOk(kYaml);
+  results::Results r;
+  const std::string out =
+      R"({"event":"started","at_ms":1.5,"node_key":")" + kA + R"("})" "\n"
+      R"({"event":"peer_added","at_ms":10,"peer":")" + kC + R"(","path":"derp 1"})" "\n"
+      R"({"event":"peer_added","at_ms":10,"peer":")" + kB + R"(","path":"none"})" "\n"
+      R"({"event":"path_changed","at_ms":250.5,"peer":")" + kC + R"(","to":"direct 203.0.113.6:41641","reason":"pong"})" "\n"
+      R"({"event":"path_changed","at_ms":300,"peer":")" + kB + R"(","to":"direct 10.1.0.3:41641","reason":"call-me-maybe"})" "\n"
+      R"({"event":"peer_removed","at_ms":9000,"peer":")" + kB + R"("})" "\n";
+  CollectNodeLog(s, Directory(), "a", {{out, std::nullopt}}, r);
+  FinishObservations(s, r);
+  EXPECT_EQ(Timeline(r),
+            "10ms a>b none (peer-added)\n"
+            "10ms a>c derp (peer-added)\n"
+            "250500us a>c direct (pong)\n"
+            "300ms a>b local (call-me-maybe)\n"
+            "9s a>b none (peer-removed)\n");
+  EXPECT_EQ(r.timeline[2].detail, "direct 203.0.113.6:41641");
+  EXPECT_TRUE(r.notes.empty());
+}
+
+TEST(NodeLog, ARestartEndsEveryPathAndTheNextRunStartsOver) {
+  const scenario::Scenario s = LoadOk(kYaml);
+  results::Results r;
+  const std::string first =
+      R"({"event":"peer_added","at_ms":10,"peer":")" + kC + R"(","path":"derp 1"})" "\n"
+      R"({"event":"summary","at_ms":4000,"probes_sent":4,"path":"derp 1"})" "\n";
+  const std::string second =
+      R"({"event":"peer_added","at_ms":4100,"peer":")" + kC + R"(","path":"derp 1"})" "\n"
+      R"({"event":"summary","at_ms":10000,"probes_sent":6})" "\n";
+  CollectNodeLog(s, Directory(), "a", {{first, Duration::Seconds(4)}, {second, std::nullopt}}, r);
+  EXPECT_EQ(Timeline(r),
+            "10ms a>c derp (peer-added)\n"
+            "4s a>c none (restart)\n"
+            "4100ms a>c derp (peer-added)\n");
+  EXPECT_EQ(r.counters["node/a"]["probes_sent"], 10u);
+  EXPECT_EQ(r.counters["node/a"]["process_runs"], 2u);
+  EXPECT_EQ(r.counters["node/a"].count("at_ms"), 0u);
+}
+
+TEST(NodeLog, ProbesAndTheirEchoesPairUpPerFlowAndSeq) {
+  const scenario::Scenario s = LoadOk(kYaml);
+  results::Results r;
+  const std::string out =
+      R"({"event":"probe_sent","at_ms":1000,"flow":0,"seq":0,"path":"derp 1","result":"derp"})" "\n"
+      R"({"event":"probe_sent","at_ms":2000,"flow":0,"seq":1,"path":"direct 203.0.113.6:41641","result":"direct"})" "\n"
+      R"({"event":"echo_received","at_ms":2001.25,"flow":0,"seq":1,"path":"direct 203.0.113.6:41641"})" "\n"
+      R"({"event":"echo_received","at_ms":1080,"flow":0,"seq":0,"path":"derp 1"})" "\n"
+      R"({"event":"echo_received","at_ms":1090,"flow":0,"seq":0,"path":"derp 1"})" "\n"
+      R"({"event":"probe_sent","at_ms":3000,"flow":0,"seq":2,"path":"none","result":"no-route"})" "\n"
+      R"({"event":"probe_sent","at_ms":10000,"flow":0,"seq":9,"path":"derp 1","result":"derp"})" "\n";
+  CollectNodeLog(s, Directory(), "a", {{out, std::nullopt}}, r);
+  FinishObservations(s, r);
+  ASSERT_EQ(r.probes.size(), 3u);  // the one at stop_time does not count
+  EXPECT_EQ(r.probes[0].src, "a");
+  EXPECT_EQ(r.probes[0].dst, "c");
+  EXPECT_EQ(r.probes[0].path, scenario::PathKind::kDerp);
+  EXPECT_EQ(r.probes[0].Rtt(), Duration::Millis(80));  // the first echo counts
+  EXPECT_EQ(r.probes[1].path, scenario::PathKind::kDirect);
+  EXPECT_EQ(r.probes[1].Rtt(), Duration::Micros(1250));
+  EXPECT_EQ(r.probes[2].path, scenario::PathKind::kNone);
+  EXPECT_FALSE(r.probes[2].echoed_at);
+}
+
+TEST(NodeLog, GarbageIsCountedInANoteNotFatal) {
+  const scenario::Scenario s = LoadOk(kYaml);
+  results::Results r;
+  const std::string out = "not json\n[1,2]\n{\"event\":\"peer_added\"}\n"
+      R"({"event":"peer_added","at_ms":1,"peer":"nodekey:)" + std::string(64, 'f') + R"(","path":"derp 1"})" "\n"
+      R"({"event":"probe_sent","at_ms":1,"flow":1,"seq":0,"path":"derp 1"})" "\n"
+      R"({"event":"path_changed","at_ms":"soon","peer":")" + kC + R"(","to":"derp 1"})" "\n";
+  CollectNodeLog(s, Directory(), "a", {{out, std::nullopt}}, r);
+  EXPECT_TRUE(r.timeline.empty());
+  EXPECT_TRUE(r.probes.empty());
+  EXPECT_THAT(r.notes, ElementsAre(HasSubstr("node a: 4 output lines were not JSON objects"),
+                                   HasSubstr("node a: 2 lines named a peer or flow that is not")));
+}
+
+TEST(NodeLog, LocalNeedsTheSameLanAndThePeersOwnAddress) {
+  const scenario::Scenario s = LoadOk(kYaml);
+  const NodeDirectory d = Directory();
+  EXPECT_EQ(ClassifyPath(s, d, "a", "b", "direct 10.1.0.3:41641"), scenario::PathKind::kLocal);
+  EXPECT_EQ(ClassifyPath(s, d, "a", "b", "direct 203.0.113.5:41641"), scenario::PathKind::kDirect);
+  // c is public: its own address is not a LAN both share.
+  EXPECT_EQ(ClassifyPath(s, d, "a", "c", "direct 203.0.113.6:41641"), scenario::PathKind::kDirect);
+  EXPECT_EQ(ClassifyPath(s, d, "a", "c", "derp 3"), scenario::PathKind::kDerp);
+  EXPECT_EQ(ClassifyPath(s, d, "a", "c", "none"), scenario::PathKind::kNone);
+}
+
+}  // namespace
+}  // namespace punchlab::runreal
