@@ -4,8 +4,12 @@
 
 #include <pybind11/pybind11.h>
 
+#include <cmath>
+#include <string>
+#include <utility>
 
 #include "punchlab/bytes.h"
+#include "punchlab/time.h"
 
 namespace punchlab::python {
 
@@ -28,6 +32,26 @@ inline ByteView ViewOf(const py::bytes& b) {
 }
 inline py::bytes ToPyBytes(ByteView v) {
   return py::bytes(reinterpret_cast<const char*>(v.data()), v.size());
+}
+
+// str() of an enum as the word files use ("direct", "symmetric"). Assigned,
+// not def()'d: def() would add an overload behind pybind11's own __str__,
+// which always matches first.
+template <typename E, typename F>
+void SetEnumStr(py::enum_<E>& e, F&& to_word) {
+  e.attr("__str__") = py::cpp_function(std::forward<F>(to_word), py::name("__str__"), py::is_method(e));
+}
+
+// Durations cross into Python as float seconds, in attributes named *_s,
+// the convention results.json uses too.
+inline double Seconds(Duration d) { return d.seconds(); }
+// Rounds to the nanosecond; `what` names the attribute in the error.
+inline Duration FromSeconds(double s, const std::string& what) {
+  if (!std::isfinite(s) || s < 0 || s > 9.2e9) {
+    throw py::value_error(what + ": expected a non-negative number of seconds, got " +
+                          std::to_string(s));
+  }
+  return Duration::Nanos(std::llround(s * 1e9));
 }
 
 }  // namespace punchlab::python

@@ -11,5 +11,11 @@ PYBIND11_MODULE(_core, m) {
   BindNat(m);
   BindScenario(m);
   BindResults(m);
+  // run.cc is built only once the ns-3 scenario runner (sim/run-sim) exists.
+#ifdef PUNCHLAB_HAVE_RUN_SIM
   BindRun(m);
+  m.attr("HAVE_RUN_SIM") = true;
+#else
+  m.attr("HAVE_RUN_SIM") = false;
+#endif
 }

@@ -1,0 +1,79 @@
+"""RTT over time for one pair: each probe's round trip at the time it was
+sent (both directions), the pair's path shaded behind it (direct, local,
+DERP; unshaded while the two sides disagree), and a vertical marker at every
+instant the pair's path changed."""
+
+from dataclasses import dataclass
+from typing import List
+
+from .figures import PATH_COLORS, new_figure
+from .pair_paths import Change, Segment, pair_changes, pair_segments
+from .results_dir import ResultsDir, Sample
+
+SHADED_PATHS = ("direct", "local", "derp")
+
+
+@dataclass
+class RttTimeline:
+    scenario: str
+    a: str
+    b: str
+    stop_time_s: float
+    samples: List[Sample]     # both directions, in latency.csv order
+    segments: List[Segment]   # the pair's path over [0, stop_time)
+    changes: List[Change]     # the marked instants
+
+    def samples_on(self, path: str) -> List[Sample]:
+        return [s for s in self.samples if s.path == path]
+
+
+def rtt_timeline_data(results: ResultsDir, a: str, b: str) -> RttTimeline:
+    segments = pair_segments(results.timeline, a, b, results.stop_time_s)
+    samples = [s for s in results.samples if {s.src, s.dst} == {a, b}]
+    return RttTimeline(results.scenario, a, b, results.stop_time_s, samples, segments,
+                       pair_changes(segments))
+
+
+def plot_rtt_timeline(data: RttTimeline):
+    """The Figure. Artists carry gids for whoever inspects it: 'path-<path>'
+    on the shaded spans, 'path-change' on the markers, 'rtt-<src>-<dst>-<path>'
+    on the sample series."""
+    fig = new_figure(10, 4)
+    ax = fig.add_subplot()
+    shaded = set()
+    for seg in data.segments:
+        if seg.path not in SHADED_PATHS:
+            continue
+        ax.axvspan(seg.start_s, seg.end_s, color=PATH_COLORS[seg.path], alpha=0.12, lw=0,
+                   gid=f"path-{seg.path}",
+                   label=None if seg.path in shaded else f"pair on {seg.path}")
+        shaded.add(seg.path)
+    for i, ch in enumerate(data.changes):
+        ax.axvline(ch.t_s, color="black", lw=0.8, ls="--", gid="path-change",
+                   label="path change" if i == 0 else None)
+        # Changes close together (a pair settling in) get one label, the last
+        # one's, not a smudge.
+        following = data.changes[i + 1:i + 2]
+        if following and following[0].t_s - ch.t_s < 0.02 * data.stop_time_s:
+            continue
+        ax.annotate(f"{ch.before}\u2192{ch.after}", (ch.t_s, 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(2, -10), textcoords="offset points", fontsize=7, rotation=90,
+                    va="top")
+    markers = {(data.a, data.b): "o", (data.b, data.a): "^"}
+    for (src, dst), marker in markers.items():
+        for path in ("direct", "local", "derp", "none"):
+            pts = [s for s in data.samples if s.src == src and s.dst == dst and s.path == path]
+            if not pts:
+                continue
+            ax.plot([s.time_s for s in pts], [s.rtt_ms for s in pts], ls="none", marker=marker,
+                    ms=2.5, color=PATH_COLORS[path], gid=f"rtt-{src}-{dst}-{path}",
+                    label=f"{src}\u2192{dst} over {path}")
+    ax.set_xlim(0, data.stop_time_s)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("time (s), when the probe was sent")
+    ax.set_ylabel("round-trip time (ms)")
+    ax.set_title(f"{data.scenario}: {data.a} \u2194 {data.b}")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper right", fontsize=7, markerscale=2)
+    ax.grid(True, alpha=0.3)
+    return fig

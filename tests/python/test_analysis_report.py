@@ -1,0 +1,168 @@
+"""The HTML report from hand-written fixtures: self-contained (every plot
+an embedded PNG, nothing fetched), the verdict table as results.json says,
+text escaped; the same through `punchlab report`."""
+
+import base64
+import html.parser
+import json
+import os
+import subprocess
+
+import pytest
+
+from conftest import FIXTURES, python_env, run_module_report
+
+
+class Page(html.parser.HTMLParser):
+    """The parts of the report the tests look at: images, table rows, links."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.images, self.rows, self.external, self.tags = [], [], [], set()
+        self._row = None
+        self._cell = None
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags.add(tag)
+        if tag == "img":
+            self.images.append(attrs["src"])
+        for key in ("src", "href"):
+            if key in attrs and not attrs[key].startswith("data:"):
+                self.external.append(attrs[key])
+        if tag == "tr":
+            self._row = []
+        if tag in ("td", "th"):
+            self._cell = ""
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell += data
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._row is not None:
+            self._row.append(self._cell)
+            self._cell = None
+        if tag == "tr":
+            self.rows.append(self._row)
+            self._row = None
+
+
+def pngs(page):
+    out = []
+    for src in page.images:
+        assert src.startswith("data:image/png;base64,")
+        png = base64.b64decode(src.split(",", 1)[1], validate=True)
+        assert png.startswith(b"\x89PNG\r\n\x1a\n")
+        out.append(png)
+    return out
+
+
+@pytest.fixture
+def report(tmp_path):
+    out = tmp_path / "report.html"
+    r = run_module_report(FIXTURES / "derp-then-direct", FIXTURES / "matrix", "-o", out,
+                          "--png-dir", tmp_path / "png")
+    assert r.returncode == 0, r.stderr
+    return r, out, tmp_path / "png"
+
+
+def test_report_is_self_contained(report):
+    r, out, _ = report
+    page = Page(out.read_text())
+    assert page.external == [] and "script" not in page.tags and "link" not in page.tags
+    # CDF + one timeline for the run, the matrix heat map.
+    assert len(pngs(page)) == 3
+    assert r.stdout == f"punchlab report: wrote {out} (3 plots)\n"
+
+
+def test_png_dir_holds_the_embedded_plots(report):
+    _, out, png_dir = report
+    files = sorted(os.listdir(png_dir))
+    assert files == ["derp-then-direct-rtt-alice-bob.png", "derp-then-direct-rtt-cdf.png",
+                     "matrix-time-to-direct.png"]
+    embedded = pngs(Page(out.read_text()))
+    assert sorted(embedded) == sorted((png_dir / f).read_bytes() for f in files)
+
+
+def test_verdict_table_matches_results_json(report):
+    _, out, _ = report
+    rows = Page(out.read_text()).rows
+    results = json.loads((FIXTURES / "derp-then-direct" / "results.json").read_text())
+    for e in results["expectations"]:
+        row = [f"{results['file']}:{e['line']}:{e['column']}", e["text"],
+               "\u2713 ok" if e["ok"] else "\u2717 failed", e["observed"]]
+        assert row in rows
+    # The pair table and the matrix's cell table.
+    assert ["alice \u2194 bob", "10.200 s", "direct", "direct 48.5 ms (19), derp 181.0 ms (19)",
+            "0 / 38"] in rows
+    assert ["symmetric", "symmetric", "derp", "never", "derp 128.0 ms", "0 / 1180"] in rows
+    assert ["symmetric", "full-cone", "direct", "1.250 s", "direct 48.0 ms, derp 88.0 ms",
+            "2 / 1180"] in rows
+    # The run's summary row: 1 of 2 expectations, failed.
+    assert ["derp-then-direct", str(FIXTURES / "derp-then-direct"), "simulation", "1 / 2",
+            "\u2717 failed"] in rows
+
+
+def test_text_from_results_is_escaped(fixture_copy, tmp_path):
+    d = fixture_copy("derp-then-direct")
+    data = json.loads((d / "results.json").read_text())
+    data["description"] = '<script>alert("x")</script>'
+    data["notes"] = ["a & b <i>"]
+    (d / "results.json").write_text(json.dumps(data))
+    r = run_module_report(d, "-o", tmp_path / "r.html")
+    assert r.returncode == 0, r.stderr
+    text = (tmp_path / "r.html").read_text()
+    assert "<script>" not in text and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in text
+    assert "<li>a &amp; b &lt;i&gt;</li>" in text
+
+
+def test_several_runs_get_a_combined_cdf(tmp_path):
+    r = run_module_report(FIXTURES / "derp-then-direct", FIXTURES / "derp-then-direct",
+                          "-o", tmp_path / "r.html", "--png-dir", tmp_path / "png")
+    assert r.returncode == 0, r.stderr
+    assert "all-rtt-cdf.png" in os.listdir(tmp_path / "png")
+
+
+def test_punchlab_report_runs_the_module(punchlab_bin, tmp_path):
+    out = tmp_path / "report.html"
+    r = subprocess.run([punchlab_bin, "report", FIXTURES / "derp-then-direct", "-o", out],
+                       capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == f"punchlab report: wrote {out} (2 plots)\n"
+    assert len(pngs(Page(out.read_text()))) == 2
+
+
+def test_punchlab_report_help_and_listing(punchlab_bin):
+    r = subprocess.run([punchlab_bin, "report", "--help"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout.startswith("usage: punchlab report [-h] -o FILE")
+    r = subprocess.run([punchlab_bin, "--help"], capture_output=True, text=True, timeout=60)
+    assert "  report " in r.stdout
+
+
+def test_punchlab_report_bad_input_exit_2(punchlab_bin, tmp_path):
+    r = subprocess.run([punchlab_bin, "report", tmp_path / "missing", "-o", tmp_path / "r.html"],
+                       capture_output=True, text=True, timeout=60)
+    assert (r.returncode, r.stderr) == (2, f"punchlab report: {tmp_path}/missing: no such results directory\n")
+
+
+def test_punchlab_report_without_python(punchlab_bin, tmp_path):
+    env = dict(os.environ, PUNCHLAB_PYTHON=str(tmp_path / "no-python3"))
+    r = subprocess.run([punchlab_bin, "report", FIXTURES / "derp-then-direct", "-o", tmp_path / "r.html"],
+                       capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode == 4
+    assert r.stderr == (f"punchlab report: cannot run {tmp_path}/no-python3 (No such file or directory); "
+                        "install Debian's python3 and python3-matplotlib (scripts/setup.sh does)\n")
+
+
+def test_punchlab_report_keeps_the_callers_pythonpath(punchlab_bin, tmp_path):
+    # A user's PYTHONPATH stays after the package dir: here a matplotlib that
+    # fails to import, which the report must name.
+    fake = tmp_path / "fake" / "matplotlib"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('no matplotlib here')\n")
+    env = dict(os.environ, PYTHONPATH=str(tmp_path / "fake"))
+    r = subprocess.run([punchlab_bin, "report", FIXTURES / "derp-then-direct", "-o", tmp_path / "r.html"],
+                       capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode == 4 and "no matplotlib here" in r.stderr and "python3-matplotlib" in r.stderr

@@ -1,0 +1,188 @@
+"""Real simulation runs (ns-3, through the binding and `punchlab run`) and
+the plots' data built from them: a pair that is first relayed through a far
+DERP region and then direct (tests/python/scenarios/derp-then-direct.yaml),
+and a small NAT matrix of real cells."""
+
+import json
+import os
+import subprocess
+import threading
+import time
+
+import pytest
+
+import punchlab
+from conftest import SCENARIOS, run_module_report
+from punchlab.analysis.heatmap import heatmap_data, plot_heatmap
+from punchlab.analysis.matrix_dir import load_matrix_dir
+from punchlab.analysis.pair_paths import first_direct_s, pair_changes, pair_segments
+from punchlab.analysis.results_dir import load_results_dir
+from punchlab.analysis.rtt_cdf import rtt_cdf_data
+from punchlab.analysis.rtt_timeline import plot_rtt_timeline, rtt_timeline_data
+
+SCENARIO = SCENARIOS / "derp-then-direct.yaml"
+
+
+@pytest.fixture(scope="module")
+def derp_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "derp-then-direct"
+    results = punchlab.run(str(SCENARIO), out_dir=str(out))
+    return results, out
+
+
+def test_run_holds_its_expectations(derp_run):
+    results, out = derp_run
+    assert results.ok, results.summary()
+    assert sorted(os.listdir(out)) == ["junit.xml", "latency.csv", "results.json"]
+    pair = results.find_pair("alice", "bob")
+    assert pair.final_path == punchlab.PathKind.DIRECT
+    # Relayed while the firewall blocked UDP (until 10s), direct after.
+    assert 10.0 < pair.time_to_direct_s < 20.0
+    paths = [str(p.path) for p in results.probes if p.rtt_ms is not None]
+    assert "derp" in paths and "direct" in paths
+    assert paths.index("direct") > paths.index("derp")
+
+
+def test_latency_samples_match_latency_csv(derp_run):
+    results, out = derp_run
+    echoed = [p for p in results.probes if p.rtt_ms is not None]
+    rows = load_results_dir(str(out)).samples
+    assert len(rows) == len(echoed) > 300
+    for p, row in zip(echoed, rows):
+        assert (row.src, row.dst, row.path) == (p.src, p.dst, str(p.path))
+        assert row.time_s == pytest.approx(p.sent_s, abs=1e-6)
+        assert row.rtt_ms == pytest.approx(p.rtt_ms, abs=1e-3)
+
+
+def test_direct_median_rtt_below_relayed_median(derp_run):
+    results, out = derp_run
+    run = load_results_dir(str(out))
+    cdf = rtt_cdf_data([run], "derp-then-direct")
+    direct, derp = cdf.series["direct"], cdf.series["derp"]
+    # The DERP region is 80ms away each way: relaying costs a lot.
+    assert direct.median_ms + 100 < derp.median_ms
+    # The CDF's medians are results.json's nearest-rank p50s (the CSV keeps 3 decimals).
+    pair = run.find_pair("alice", "bob")
+    assert direct.median_ms == pytest.approx(pair.rtt["direct"].p50_ms, abs=1e-3)
+    assert derp.median_ms == pytest.approx(pair.rtt["derp"].p50_ms, abs=1e-3)
+    assert len(direct.rtts_ms) == pair.rtt["direct"].samples
+
+
+def test_path_change_markers_at_the_timeline_instants(derp_run):
+    results, out = derp_run
+    run = load_results_dir(str(out))
+    data = rtt_timeline_data(run, "alice", "bob")
+    markers = [line.get_xdata()[0] for line in plot_rtt_timeline(data).axes[0].lines
+               if line.get_gid() == "path-change"]
+    assert markers == [c.t_s for c in data.changes]
+    # The pair went direct at the instant the later of the two sides did,
+    # which is results.json's time_to_direct_s.
+    last_side_direct = max(c.t_s for c in results.timeline if str(c.path) == "direct")
+    change = next(c for c in data.changes if c.after == "direct")
+    assert change.t_s == pytest.approx(last_side_direct, abs=1e-9)
+    assert change.t_s == pytest.approx(run.find_pair("alice", "bob").time_to_direct_s, abs=1e-9)
+    assert change.t_s in markers
+    # Before it, the pair was on DERP: the shaded derp span ends where direct begins.
+    segments = pair_segments(run.timeline, "alice", "bob", run.stop_time_s)
+    assert [s.path for s in segments][-3:] == ["derp", "none", "direct"]
+    assert first_direct_s(segments) == change.t_s
+    assert pair_changes(segments) == data.changes
+
+
+def test_same_seed_same_bytes_as_punchlab_run(derp_run, punchlab_bin, tmp_path):
+    results, out = derp_run
+    r = subprocess.run([punchlab_bin, "run", "--quiet", "--out", tmp_path, SCENARIO],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    cli = tmp_path / "derp-then-direct"
+    for name in ("results.json", "latency.csv", "junit.xml"):
+        assert (cli / name).read_bytes() == (out / name).read_bytes(), name
+    assert punchlab.run(str(SCENARIO)).to_json() == results.to_json()
+
+
+def test_report_from_a_real_run(derp_run, punchlab_bin, tmp_path):
+    _, out = derp_run
+    r = subprocess.run([punchlab_bin, "report", out, "-o", tmp_path / "r.html", "--png-dir", tmp_path / "png"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert sorted(os.listdir(tmp_path / "png")) == ["derp-then-direct-rtt-alice-bob.png",
+                                                     "derp-then-direct-rtt-cdf.png"]
+    text = (tmp_path / "r.html").read_text()
+    assert "alice-bob path derp from 3s until 10s" in text
+
+
+def test_run_releases_the_gil():
+    scenario = punchlab.load_scenario_text(
+        "stop_time: 120s\n"
+        "nats: {a: {preset: symmetric}, b: {preset: full-cone}}\n"
+        "nodes: {alice: {behind: a}, bob: {behind: b}}\n"
+        "traffic:\n"
+        "  - {from: alice, to: bob, every: 10ms, size: 200B}\n"
+        "  - {from: bob, to: alice, every: 10ms, size: 200B}\n", "busy.yaml")
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (punchlab.run(scenario), done.set()))
+    stamps = [time.perf_counter()]
+    worker.start()
+    while not done.is_set():
+        time.sleep(0.001)
+        stamps.append(time.perf_counter())
+    worker.join()
+    total = stamps[-1] - stamps[0]
+    longest_stall = max(b - a for a, b in zip(stamps, stamps[1:]))
+    assert total > 0.3, "the run should take a while for this test to mean anything"
+    # Holding the GIL would stall this thread for the whole run.
+    assert longest_stall < total / 3, (longest_stall, total)
+
+
+def test_concurrent_runs_are_serialised_and_identical():
+    scenario = punchlab.load_scenario(str(SCENARIO))
+    expected = punchlab.run(scenario).to_json()
+    outputs = []
+    threads = [threading.Thread(target=lambda: outputs.append(punchlab.run(scenario).to_json()))
+               for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outputs == [expected] * 3
+
+
+def test_seed_override_and_bad_arguments(tmp_path):
+    assert punchlab.run(str(SCENARIO), seed=9).seed == 9
+    with pytest.raises(punchlab.ScenarioError, match="nope.yaml: cannot read the file"):
+        punchlab.run(str(tmp_path / "nope.yaml"))
+    with pytest.raises(ValueError, match="pcap=True needs out_dir"):
+        punchlab.run(str(SCENARIO), pcap=True)
+
+
+def test_matrix_heatmap_from_punchlab_matrix(punchlab_bin, tmp_path):
+    out = tmp_path / "matrix"
+    r = subprocess.run([punchlab_bin, "matrix", "--nats", "full-cone,symmetric", "--duration", "20s",
+                        "--jobs", "2", "--out", out], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    cells = json.loads((out / "matrix.json").read_text())["cells"]
+    assert len(cells) == 4
+
+    matrix = load_matrix_dir(str(out))
+    data = heatmap_data(matrix)
+    assert data.rows == data.cols == ["full-cone", "symmetric"]
+    image = next(im for im in plot_heatmap(data).axes[0].images if im.get_gid() == "time-to-direct")
+    for cell in cells:
+        # The heat map's value is matrix.json's, which is the cell run's own.
+        c = matrix.find(cell["a"], cell["b"])
+        assert c.results_dir == str(out / cell["results"])
+        from_results = load_results_dir(c.results_dir).find_pair("alice", "bob").time_to_direct_s
+        assert data.value(cell["a"], cell["b"]) == cell["time_to_direct_s"] == from_results
+        r_, k = data.rows.index(cell["a"]), data.cols.index(cell["b"])
+        if cell["time_to_direct_s"] is None:
+            assert image.get_array().mask[r_][k]
+        else:
+            assert image.get_array()[r_][k] == pytest.approx(cell["time_to_direct_s"])
+    # Two symmetric NATs cannot punch through: relayed, never direct.
+    assert data.value("symmetric", "symmetric") is None
+    assert matrix.find("symmetric", "symmetric").path == "derp"
+    assert data.value("full-cone", "full-cone") is not None
+
+    r = run_module_report(out, "-o", tmp_path / "r.html", "--png-dir", tmp_path / "png")
+    assert r.returncode == 0, r.stderr
+    assert os.listdir(tmp_path / "png") == ["matrix-time-to-direct.png"]
