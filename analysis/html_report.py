@@ -1,7 +1,9 @@
 """The HTML report: one self-contained file (plots embedded as base64 PNG,
 no scripts, no external links) from results and matrix directories.
 
-For each results directory: the verdict table, the pair table, the RTT
+Inputs: results directories, matrix directories, and directories of
+results directories (what `punchlab run --out DIR` fills). For each results
+directory: the verdict table, the pair table, the RTT
 timeline of each pair and the RTT CDF by path. For each matrix directory:
 the time-to-direct heat map and the cell table. With several results
 directories, one CDF over all of them on top.
@@ -50,11 +52,27 @@ class Matrix:
     cell_runs: Dict[Tuple[str, str], ResultsDir] = field(default_factory=dict)
 
 
+def _expand(paths: Sequence[str]) -> List[str]:
+    """`punchlab run --out DIR a.yaml b.yaml` writes DIR/a/, DIR/b/: DIR
+    itself stands for those results directories, in name order."""
+    out = []
+    for p in paths:
+        if (os.path.isdir(p) and not os.path.exists(os.path.join(p, "results.json"))
+                and not is_matrix_dir(p)):
+            children = sorted(os.path.join(p, c) for c in os.listdir(p)
+                              if os.path.isfile(os.path.join(p, c, "results.json")))
+            if children:
+                out.extend(children)
+                continue
+        out.append(p)
+    return out
+
+
 def load_inputs(paths: Sequence[str]) -> Tuple[List[ResultsDir], List[Matrix]]:
     """Everything is read (and checked) before anything is drawn."""
     runs: List[ResultsDir] = []
     matrices: List[Matrix] = []
-    for p in paths:
+    for p in _expand(paths):
         if os.path.isdir(p) and is_matrix_dir(p):
             m = Matrix(load_matrix_dir(p))
             for c in m.dir.cells:

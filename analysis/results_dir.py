@@ -266,7 +266,8 @@ def load_results_dir(path: str) -> ResultsDir:
     json_file = os.path.join(path, "results.json")
     if not os.path.exists(json_file):
         raise InputError(f"{json_file}: no such file: {path} is not a results directory "
-                         f"(punchlab run --out DIR writes DIR/<scenario>/results.json)")
+                         f"(punchlab run --out DIR writes DIR/<scenario>/results.json) "
+                         f"nor holds any")
     fields = parse_results_json(read_json_file(json_file), json_file)
     samples = read_latency_csv(os.path.join(path, "latency.csv"))
     return ResultsDir(path=path, samples=samples, **fields)

@@ -38,7 +38,7 @@ def plot_rtt_timeline(data: RttTimeline):
     """The Figure. Artists carry gids for whoever inspects it: 'path-<path>'
     on the shaded spans, 'path-change' on the markers, 'rtt-<src>-<dst>-<path>'
     on the sample series."""
-    fig = new_figure(10, 4)
+    fig = new_figure(11, 4)
     ax = fig.add_subplot()
     shaded = set()
     for seg in data.segments:
@@ -69,11 +69,13 @@ def plot_rtt_timeline(data: RttTimeline):
                     ms=2.5, color=PATH_COLORS[path], gid=f"rtt-{src}-{dst}-{path}",
                     label=f"{src}\u2192{dst} over {path}")
     ax.set_xlim(0, data.stop_time_s)
-    ax.set_ylim(bottom=0)
+    # Headroom above the slowest sample, so no point sits on the frame.
+    ax.set_ylim(0, 1.15 * max((s.rtt_ms for s in data.samples), default=1.0))
     ax.set_xlabel("time (s), when the probe was sent")
     ax.set_ylabel("round-trip time (ms)")
     ax.set_title(f"{data.scenario}: {data.a} \u2194 {data.b}")
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="upper right", fontsize=7, markerscale=2)
+        # Outside the axes: inside, it would hide samples.
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, markerscale=2)
     ax.grid(True, alpha=0.3)
     return fig

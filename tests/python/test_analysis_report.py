@@ -166,3 +166,16 @@ def test_punchlab_report_keeps_the_callers_pythonpath(punchlab_bin, tmp_path):
     r = subprocess.run([punchlab_bin, "report", FIXTURES / "derp-then-direct", "-o", tmp_path / "r.html"],
                        capture_output=True, text=True, timeout=60, env=env)
     assert r.returncode == 4 and "no matplotlib here" in r.stderr and "python3-matplotlib" in r.stderr
+
+
+def test_a_directory_of_results_directories(tmp_path):
+    # What `punchlab run --out DIR a.yaml b.yaml` leaves: DIR/<scenario>/ each.
+    import shutil
+    for name in ("b-run", "a-run"):
+        shutil.copytree(FIXTURES / "derp-then-direct", tmp_path / "runs" / name)
+    (tmp_path / "runs" / "not-a-run").mkdir()
+    r = run_module_report(tmp_path / "runs", "-o", tmp_path / "r.html")
+    assert r.returncode == 0, r.stderr
+    rows = Page((tmp_path / "r.html").read_text()).rows
+    dirs = [row[1] for row in rows if row and row[0] == "derp-then-direct"]
+    assert dirs == [str(tmp_path / "runs" / "a-run"), str(tmp_path / "runs" / "b-run")]
