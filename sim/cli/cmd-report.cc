@@ -1,12 +1,16 @@
 // punchlab report RESULTS... -o FILE [--title TEXT] [--png-dir DIR]
 //
 // The HTML report (plots and verdicts) is Python (analysis/, matplotlib), so
-// this subcommand only hands over: it replaces itself with
-// `/usr/bin/python3 -m punchlab.report ARGS...`, the build tree's package
-// directory (PUNCHLAB_PYTHON_DIR, set by bindings/CMakeLists.txt) first on
-// PYTHONPATH. Flags, --help, messages and exit codes are the Python side's
-// (0 written, 2 bad input, 4 matplotlib missing or output unwritable).
+// this subcommand only hands over: it runs `/usr/bin/python3 -m
+// punchlab.report ARGS...` with the build tree's package directory
+// (PUNCHLAB_PYTHON_DIR, set by bindings/CMakeLists.txt) first on PYTHONPATH
+// and exits with its code. Flags, --help and messages are the Python side's
+// (exit 0 written, 2 bad input, 4 matplotlib missing or output unwritable).
 // PUNCHLAB_PYTHON names another interpreter (tests use it).
+#include "cmd-report.h"
+
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,14 +22,49 @@
 
 #include "cli-common/subcommand.h"
 
+extern char** environ;
+
 namespace punchlab::cli {
 namespace {
 
 constexpr const char* kDefaultPython = "/usr/bin/python3";
 
+// environ with PYTHONPATH=<package dir>[:<the caller's PYTHONPATH>].
+std::vector<std::string> ChildEnvironment(const std::string& package_dir) {
+  std::vector<std::string> env;
+  std::string python_path = package_dir;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string var = *e;
+    if (var.rfind("PYTHONPATH=", 0) == 0) {
+      if (var.size() > 11) python_path += ":" + var.substr(11);
+    } else {
+      env.push_back(var);
+    }
+  }
+  env.push_back("PYTHONPATH=" + python_path);
+  return env;
+}
+
+std::vector<char*> Pointers(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (std::string& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
 int RunReport(const std::vector<std::string>& argv) {
+  return WriteReport(std::vector<std::string>(argv.begin() + (argv.empty() ? 0 : 1), argv.end()));
+}
+
+const SubcommandRegistration kRegistration(
+    "report", "write an HTML report (plots, verdicts) from results and matrix directories",
+    RunReport);
+
+}  // namespace
+
+int WriteReport(const std::vector<std::string>& report_args) {
 #ifndef PUNCHLAB_PYTHON_DIR
-  (void)argv;
+  (void)report_args;
   std::cerr << "punchlab report: this punchlab was built without the Python package "
                "(bindings/CMakeLists.txt sets PUNCHLAB_PYTHON_DIR); rebuild from the top-level "
                "CMakeLists.txt\n";
@@ -45,29 +84,31 @@ int RunReport(const std::vector<std::string>& argv) {
               << "); install Debian's python3 and python3-matplotlib (scripts/setup.sh does)\n";
     return kExitRuntime;
   }
-  const char* old_path = std::getenv("PYTHONPATH");
-  const std::string path = package_dir + (old_path && *old_path ? ":" + std::string(old_path) : "");
-  if (setenv("PYTHONPATH", path.c_str(), 1) != 0) {
-    std::cerr << "punchlab report: cannot set PYTHONPATH: " << std::strerror(errno) << "\n";
-    return kExitRuntime;
-  }
 
   std::vector<std::string> args = {python, "-m", "punchlab.report"};
-  args.insert(args.end(), argv.begin() + (argv.empty() ? 0 : 1), argv.end());
-  std::vector<char*> c_args;
-  for (std::string& a : args) c_args.push_back(a.data());
-  c_args.push_back(nullptr);
+  args.insert(args.end(), report_args.begin(), report_args.end());
+  std::vector<std::string> env = ChildEnvironment(package_dir);
+  std::vector<char*> c_args = Pointers(args);
+  std::vector<char*> c_env = Pointers(env);
   std::cout.flush();
   std::cerr.flush();
-  execv(python.c_str(), c_args.data());
-  std::cerr << "punchlab report: cannot run " << python << ": " << std::strerror(errno) << "\n";
+  pid_t pid = 0;
+  const int err = posix_spawn(&pid, python.c_str(), nullptr, nullptr, c_args.data(), c_env.data());
+  if (err != 0) {
+    std::cerr << "punchlab report: cannot run " << python << ": " << std::strerror(err) << "\n";
+    return kExitRuntime;
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) {
+      std::cerr << "punchlab report: waiting for " << python << ": " << std::strerror(errno) << "\n";
+      return kExitRuntime;
+    }
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  std::cerr << "punchlab report: " << python << " was killed by signal " << WTERMSIG(status) << "\n";
   return kExitRuntime;
 #endif
 }
 
-const SubcommandRegistration kRegistration(
-    "report", "write an HTML report (plots, verdicts) from results and matrix directories",
-    RunReport);
-
-}  // namespace
 }  // namespace punchlab::cli

@@ -1,0 +1,17 @@
+// `punchlab report` as a function, for subcommands that end by writing the
+// report (the demo): runs `python3 -m punchlab.report ARGS...` as a child
+// process with the build tree's package first on PYTHONPATH, and waits.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace punchlab::cli {
+
+// `args` are the report's own: RESULTS... -o FILE [--title T] [--png-dir DIR].
+// Returns the report's exit code (0 written, 2 bad input, 4 matplotlib
+// missing or output unwritable), or kExitRuntime when Python cannot be run;
+// every message goes to stderr, the "wrote FILE" line to stdout.
+int WriteReport(const std::vector<std::string>& args);
+
+}  // namespace punchlab::cli
