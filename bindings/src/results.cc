@@ -126,7 +126,8 @@ void BindResultsClass(py::module_& m) {
       .def_readonly("pairs", &Results::pairs)
       .def_readonly("timeline", &Results::timeline)
       .def_readonly("probes", &Results::probes,
-                    "every probe in send order (empty when read back from results.json)")
+                    "every probe in send order (empty when read back from results.json); each "
+                    "access builds a new list, so keep it in a variable")
       .def_readonly("counters", &Results::counters)
       .def_readonly("notes", &Results::notes)
       .def_readonly("events_executed", &Results::events_executed)

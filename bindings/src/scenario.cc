@@ -2,8 +2,8 @@
 // model (scenario.h), read-only: a Scenario object is always one the
 // validator accepted, so Python cannot build an invalid one by assignment.
 // A rejected file raises ScenarioError (a ValueError) whose text is every
-// diagnostic as "file:line:col: message", one per line, and whose
-// `diagnostics` attribute holds them as objects.
+// diagnostic as "file:line:col: message", one per line; `diagnostics`
+// holds them as objects, and `file`, `line`, `column` are the first one's.
 #include <pybind11/stl.h>
 
 #include <optional>
@@ -32,6 +32,7 @@ struct ScenarioLoadFailure : std::runtime_error {
 };
 
 Scenario OrThrow(LoadResult r) {
+  // The loader returns no scenario only with at least one error.
   if (!r.ok()) throw ScenarioLoadFailure(std::move(r.errors));
   return std::move(*r.scenario);
 }
@@ -116,6 +117,11 @@ void BindDiagnostics(py::module_& m) {
     } catch (const ScenarioLoadFailure& e) {
       py::object err = (*error_type)(e.what());
       err.attr("diagnostics") = py::cast(e.errors);
+      // The first problem's position, for scripts that point at one place.
+      const Diagnostic& first = e.errors.front();
+      err.attr("file") = first.file;
+      err.attr("line") = first.line;
+      err.attr("column") = first.column;
       PyErr_SetObject(error_type->ptr(), err.ptr());
     }
   });

@@ -28,6 +28,7 @@ def test_bad_file_raises_every_positioned_error():
     got = [(str(d.line), str(d.column), d.message) for d in e.value.diagnostics]
     assert got == want
     assert all(d.file == str(path) for d in e.value.diagnostics)
+    assert (e.value.file, e.value.line, e.value.column) == (str(path), 3, 3)
     # str(): one "file:line:col: message" per line, first problem first.
     assert str(e.value).splitlines()[0] == f"{path}:3:3: unknown key 'latancy' in internet; did you " \
         "mean 'latency'? (keys: latency, jitter, loss, bandwidth)"
