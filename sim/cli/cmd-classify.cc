@@ -3,13 +3,12 @@
 // behaviour discovery from the client, and prints what it found next to what
 // was configured. In ns-3 (models/helper/classify-topology.h) by default; with
 // --real in a lab of network namespaces and nftables (sim/lab/classify-real.h),
-// where Debian's `stun` client judges the same NAT as well.
+// where Debian's `stun` client judges the same NAT as well; --hold keeps that
+// lab up for inspection after the verdict is printed.
 //
 // The verdict compares the findings with what the configuration shows to an
 // outside observer (models/helper/nat-observability.h): a port-preserving
 // NAT's destination-dependent mapping, for one, cannot be seen by anyone.
-#include <unistd.h>
-
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
@@ -21,6 +20,7 @@
 #include <vector>
 
 #include "cli-common/subcommand.h"
+#include "cli/cmd-classify-real.h"
 #include "helper/classify-topology.h"
 #include "helper/nat-observability.h"
 #include "lab/classify-real.h"
@@ -49,6 +49,7 @@ struct Outcome {
   std::optional<std::string> mapped;
   std::string report;  // the discovery's one-line report
   std::optional<lab::RealClassification> real;
+  std::optional<nlohmann::json> lab;  // real: LabJson
 };
 
 std::string PresetNames() {
@@ -57,25 +58,16 @@ std::string PresetNames() {
   return out;
 }
 
-// The lab NAT type `config` is, if it is one of the lab's four: the classic
-// preset exactly, except for the UDP timeout, which the lab takes too.
+// The lab NAT type `config` is, if the lab builds it: a preset exactly,
+// except for hairpinning and the UDP timeout, which the lab takes as knobs.
 std::optional<lab::NatType> LabTypeOf(const nat::NatConfig& config) {
-  for (lab::NatType type : {lab::NatType::kFullCone, lab::NatType::kRestrictedCone,
-                            lab::NatType::kPortRestrictedCone, lab::NatType::kSymmetric}) {
+  for (lab::NatType type : lab::AllNatTypes()) {
     nat::NatConfig preset = nat::FindNatPreset(lab::ToString(type))->config;
     preset.timeouts.udp = config.timeouts.udp;
+    preset.hairpin = config.hairpin;
     if (preset == config) return type;
   }
   return std::nullopt;
-}
-
-// punchlab-node lives next to punchlab in the build tree and when installed.
-std::string DefaultNodeBinary() {
-  std::vector<char> path(4096);
-  const ssize_t n = readlink("/proc/self/exe", path.data(), path.size() - 1);
-  if (n <= 0) return "punchlab-node";
-  const std::string self(path.data(), static_cast<size_t>(n));
-  return self.substr(0, self.rfind('/') + 1) + "punchlab-node";
 }
 
 Outcome RunSimulated(const nat::NatConfig& config, uint64_t seed, Duration latency) {
@@ -93,15 +85,15 @@ Outcome RunSimulated(const nat::NatConfig& config, uint64_t seed, Duration laten
   return o;
 }
 
-Outcome RunReal(const lab::RealNatSpec& spec, const lab::LabBinaries& bins) {
-  lab::RealClassification c = lab::ClassifyReal(spec, bins);
+Outcome RealOutcome(const lab::RealClassification& c, const lab::NatLab& nat, bool hold) {
   Outcome o;
   o.mode = "real";
   o.found = {c.ours.mapping, c.ours.filtering, c.ours.port_assignment, c.ours.hairpin};
   o.udp_blocked = c.ours.udp_blocked;
   if (!c.ours.mapped.empty()) o.mapped = c.ours.mapped;
   o.report = c.ours.line;
-  o.real = std::move(c);
+  o.real = c;
+  o.lab = LabJson(c, nat, hold);
   return o;
 }
 
@@ -133,6 +125,7 @@ nlohmann::json ToJson(const nat::NatConfig& config, const ns3::NatExpectation& e
   if (o.real) {
     j["stun_client"] = o.real->stun_client_verdict;
     j["stun_client_exit_code"] = o.real->stun_client_exit_code;
+    j["lab"] = *o.lab;
   } else {
     j["seed"] = seed;
   }
@@ -159,7 +152,16 @@ void PrintText(const nat::NatConfig& config, const ns3::NatExpectation& expected
   std::cout << std::setw(17) << "mapped" << (o.mapped ? *o.mapped : "none")
             << (o.udp_blocked ? " (UDP blocked)" : "") << "\n";
   for (const std::string& note : expected.notes) std::cout << std::setw(17) << "note" << note << "\n";
-  if (o.real) std::cout << std::setw(17) << "stun_client" << o.real->stun_client_verdict << "\n";
+  if (o.real) {
+    std::cout << std::setw(17) << "stun_client" << o.real->stun_client_verdict << "\n";
+    for (const auto& d : (*o.lab)["linux_differences"]) {
+      std::cout << std::setw(17) << "lab" << d.get<std::string>() << "\n";
+    }
+    if (o.lab->contains("namespaces")) {
+      std::cout << std::setw(17) << "held" << (*o.lab)["namespaces"].dump()
+                << " (until stdin closes)\n";
+    }
+  }
   std::cout << std::setw(17) << "result";
   if (diffs.empty()) {
     std::cout << (expected.notes.empty() ? "found what was configured"
@@ -189,8 +191,11 @@ int Run(const std::vector<std::string>& argv) {
        "the NAT to build: a preset and/or knobs key=value, comma-separated")
       ("real", po::bool_switch(),
        "build it in a lab of network namespaces and nftables instead (root; "
-       "full-cone, restricted-cone, port-restricted-cone or symmetric, with any "
-       "udp_timeout) and let Debian's stun client judge it too")
+       "any preset, with any hairpin and udp_timeout) and let Debian's stun "
+       "client judge it too")
+      ("hold", po::bool_switch(),
+       "with --real: after printing, keep the lab up (its namespaces are in the "
+       "output) until stdin closes or SIGINT/SIGTERM/SIGHUP arrives")
       ("json", po::bool_switch(), "print one JSON object instead of text")
       ("seed", po::value<uint64_t>()->default_value(1),
        "run seed of the simulation (random ports, transaction ids)")
@@ -205,8 +210,7 @@ int Run(const std::vector<std::string>& argv) {
   bool json = false;
   uint64_t seed = 1;
   std::optional<Duration> latency;
-  lab::RealNatSpec realSpec;
-  lab::LabBinaries bins;
+  RealClassifyOptions realOptions;
   try {
     po::variables_map vm;
     const std::vector<std::string> args(argv.begin() + (argv.empty() ? 0 : 1), argv.end());
@@ -218,12 +222,14 @@ int Run(const std::vector<std::string>& argv) {
               vm);
     if (vm.count("help")) {
       std::cout
-          << "Usage: punchlab classify --nat SPEC [--real] [--json] [--seed N]\n\n"
+          << "Usage: punchlab classify --nat SPEC [--real [--hold]] [--json] [--seed N]\n\n"
              "Builds a NAT from SPEC with a client behind it and an RFC 5780 STUN server\n"
              "with two addresses outside, runs punchlab's NAT behaviour discovery from the\n"
              "client (RFC 5780 tests: two server addresses, CHANGE-REQUEST) and prints the\n"
              "mapping, filtering, port assignment and hairpinning it found next to the\n"
-             "configured ones. Simulated in ns-3 unless --real.\n\n"
+             "configured ones. Simulated in ns-3 unless --real, which builds the NAT\n"
+             "from network namespaces and nftables (as root) and runs Debian's `stun`\n"
+             "client behind it too.\n\n"
              "SPEC: a preset and/or knobs key=value, comma-separated, knobs overriding\n"
              "the preset. Presets: " << PresetNames() << ".\n"
              "Knobs:\n"
@@ -262,22 +268,25 @@ int Run(const std::vector<std::string>& argv) {
       }
     }
     if (vm.count("node-bin") && !real) throw UsageError("--node-bin: only with --real");
+    if (vm["hold"].as<bool>() && !real) throw UsageError("--hold: only with --real");
     if (real) {
       const std::optional<lab::NatType> type = LabTypeOf(config);
       if (!type) {
         const std::string canonical = config.ToString();
-        throw UsageError("--real: the lab builds only the classic NATs full-cone, "
-                         "restricted-cone, port-restricted-cone and symmetric (each with any "
-                         "udp_timeout), not '" + spec + "'" +
+        throw UsageError("--real: the lab builds the presets " + lab::NatTypeList() +
+                         " (each with any hairpin and udp_timeout), not '" + spec + "'" +
                          (canonical == spec ? "" : " (" + canonical + ")") +
                          "; classify it without --real");
       }
+      lab::RealNatSpec& realSpec = realOptions.spec;
       realSpec.type = *type;
+      realSpec.hairpin = config.hairpin;
       realSpec.udp_timeout = config.timeouts.udp;
       realSpec.latency = latency.value_or(Duration::Zero());
       lab::CheckSpec(realSpec);
-      bins.punchlab_node =
+      realOptions.binaries.punchlab_node =
           vm.count("node-bin") ? vm["node-bin"].as<std::string>() : DefaultNodeBinary();
+      realOptions.hold = vm["hold"].as<bool>();
     }
   } catch (const po::error& e) {
     std::cerr << "punchlab classify: " << e.what() << " (see 'punchlab classify --help')\n";
@@ -290,39 +299,44 @@ int Run(const std::vector<std::string>& argv) {
     return kExitUsage;
   }
 
-  Outcome outcome;
-  if (real) {
-    try {
-      outcome = RunReal(realSpec, bins);
-    } catch (const lab::Interrupted& e) {
-      // The lab is gone by now (its destructor ran while this unwound).
-      std::cerr << "punchlab classify: " << e.what() << "; lab removed\n";
-      lab::ReraiseCaughtSignal();
-      return 128 + e.signal();
-    } catch (const lab::LabError& e) {
-      std::cerr << "punchlab classify: " << e.what() << "\n";
-      return kExitRuntime;
-    }
-    // A signal that came while the teardown ran (which it cannot cut short).
-    lab::ReraiseCaughtSignal();
-  } else {
-    outcome = RunSimulated(config, seed, latency.value_or(kDefaultSimLatency));
-  }
-
   const ns3::NatExpectation expected = ns3::ExpectedFindings(config);
-  const std::vector<ns3::FindingDifference> diffs =
-      ns3::CompareFindings(expected.findings, outcome.found);
-  if (json) {
-    std::cout << ToJson(config, expected, outcome, diffs, seed).dump() << std::endl;
-  } else {
-    PrintText(config, expected, outcome, diffs, seed);
+  // Prints the verdict; returns the exit code.
+  auto report = [&](const Outcome& outcome) {
+    const std::vector<ns3::FindingDifference> diffs =
+        ns3::CompareFindings(expected.findings, outcome.found);
+    if (json) {
+      std::cout << ToJson(config, expected, outcome, diffs, seed).dump() << std::endl;
+    } else {
+      PrintText(config, expected, outcome, diffs, seed);
+      std::cout << std::flush;
+    }
+    if (!diffs.empty()) {
+      std::cerr << "punchlab classify: discovery did not find what the NAT shows: "
+                << DescribeDifferences(diffs) << "\n";
+      return kExitExpectationFailed;
+    }
+    return kExitOk;
+  };
+
+  if (!real) return report(RunSimulated(config, seed, latency.value_or(kDefaultSimLatency)));
+  int exit_code = kExitOk;
+  try {
+    RunRealClassification(realOptions, [&](const lab::RealClassification& c,
+                                            const lab::NatLab& nat) {
+      exit_code = report(RealOutcome(c, nat, realOptions.hold));
+    });
+  } catch (const lab::Interrupted& e) {
+    // The lab is gone by now (its destructor ran while this unwound).
+    std::cerr << "punchlab classify: " << e.what() << "; lab removed\n";
+    lab::ReraiseCaughtSignal();
+    return 128 + e.signal();
+  } catch (const lab::LabError& e) {
+    std::cerr << "punchlab classify: " << e.what() << "\n";
+    return kExitRuntime;
   }
-  if (!diffs.empty()) {
-    std::cerr << "punchlab classify: discovery did not find what the NAT shows: "
-              << DescribeDifferences(diffs) << "\n";
-    return kExitExpectationFailed;
-  }
-  return kExitOk;
+  // A signal that came while the teardown ran (which it cannot cut short).
+  lab::ReraiseCaughtSignal();
+  return exit_code;
 }
 
 const SubcommandRegistration kRegistration(

@@ -23,19 +23,31 @@ void CheckSpec(const RealNatSpec& spec) {
   }
 }
 
+std::vector<std::string> ExternalAddresses(NatType type) {
+  if (type == NatType::kCgnat) return {kRouterWanIp, kRouterWanPoolIp};
+  return {kRouterWanIp};
+}
+
 NatLab::NatLab(const RealNatSpec& spec) : spec_(spec) {
   CheckSpec(spec_);
   client_ = lab_.AddNamespace("client");
   router_ = lab_.AddNamespace("router");
   server_ = lab_.AddNamespace("server");
+  const std::vector<std::string> external = ExternalAddresses(spec_.type);
+  std::vector<std::string> wan_cidrs;
+  for (const std::string& a : external) wan_cidrs.push_back(Cidr(a.c_str(), 24));
   lab_.Link(client_, "eth0", {Cidr(kClientIp, 24)}, router_, "lan", {Cidr(kRouterLanIp, 24)});
-  lab_.Link(router_, "wan", {Cidr(kRouterWanIp, 24)}, server_, "eth0",
+  lab_.Link(router_, "wan", wan_cidrs, server_, "eth0",
             {Cidr(kServerIp, 24), Cidr(kServerAltIp, 24)});
   lab_.Route(client_, "default", kRouterLanIp);
   lab_.Route(server_, "default", kRouterWanIp);
 
   const std::string seconds = std::to_string(spec_.udp_timeout.nanos() / 1000000000);
   lab_.Sysctl(router_, "net.ipv4.ip_forward", "1");
+  // A hairpinned datagram leaves by the interface it came in on; a redirect
+  // would tell the client to bypass the router, which a NAT never wants.
+  lab_.Sysctl(router_, "net.ipv4.conf.all.send_redirects", "0");
+  lab_.Sysctl(router_, "net.ipv4.conf.lan.send_redirects", "0");
   // "udp_timeout" covers flows that saw traffic one way only, "_stream" those
   // with replies: a NAT mapping is one lifetime either way.
   lab_.Sysctl(router_, "net.netfilter.nf_conntrack_udp_timeout", seconds);
@@ -44,6 +56,9 @@ NatLab::NatLab(const RealNatSpec& spec) : spec_(spec) {
   rules.type = spec_.type;
   rules.wan_if = "wan";
   rules.udp_timeout = spec_.udp_timeout;
+  rules.wan_addresses = external;
+  rules.lan_if = "lan";
+  rules.hairpin = spec_.hairpin;
   ruleset_ = NatRuleset(rules);
   lab_.Nft(router_, ruleset_);
 

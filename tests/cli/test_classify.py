@@ -169,12 +169,25 @@ def test_bad_latency():
                           "--latency: 'fast' is not a duration")
 
 
-@pytest.mark.parametrize("spec", ["cgnat", "symmetric,hairpin=on", "full-cone,ports=random"])
-def test_real_accepts_only_the_labs_four_types(spec):
+@pytest.mark.parametrize("spec,canonical", [
+    ("full-cone,ports=random", "full-cone,ports=random"),
+    ("cgnat,pooling=arbitrary", "cgnat,pooling=arbitrary"),
+    ("mapping=address-dependent", "port-restricted-cone,mapping=address-dependent"),
+    ("symmetric,refresh=both", "symmetric,refresh=both"),
+])
+def test_real_builds_presets_with_hairpin_and_timeout_only(spec, canonical):
     # Rejected before any lab is built, so no root is needed.
-    assert_one_line_error(classify("--nat", spec, "--real"),
-                          "--real: the lab builds only the classic NATs full-cone, "
-                          "restricted-cone, port-restricted-cone and symmetric")
+    result = classify("--nat", spec, "--real")
+    assert_one_line_error(result,
+                          "--real: the lab builds the presets full-cone, restricted-cone, "
+                          "port-restricted-cone, symmetric, symmetric-port-preserving or cgnat "
+                          "(each with any hairpin and udp_timeout), not '%s'" % spec)
+    if canonical != spec:
+        assert "(%s)" % canonical in result.stderr
+
+
+def test_hold_needs_real():
+    assert_one_line_error(classify("--nat", "cgnat", "--hold"), "--hold: only with --real")
 
 
 def test_real_rejects_a_timeout_conntrack_cannot_keep():
@@ -186,7 +199,7 @@ def test_help():
     result = classify("--help")
     assert result.returncode == 0
     assert result.stdout.startswith("Usage: punchlab classify --nat SPEC")
-    for flag in ("--nat", "--real", "--json", "--seed", "--latency"):
+    for flag in ("--nat", "--real", "--hold", "--json", "--seed", "--latency"):
         assert flag in result.stdout, flag
     assert "symmetric-port-preserving" in result.stdout  # the preset list
     assert result.stderr == ""
