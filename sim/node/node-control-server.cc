@@ -58,7 +58,7 @@ CommandSpec Spec() {
                    ->value_name("ID:NAME:ADDR:PORT[:STUNPORT]"),
        "a DERP node for the DERP map (repeatable; the same ID again adds a node to "
        "that region; STUNPORT defaults to 3478)")
-      ("duration", po::value<double>()->value_name("SECONDS"), "stop after this long");
+      ("duration", po::value<std::string>()->value_name("DURATION"), "stop after this long");
   AddNodeKeyOptions(spec.options);
   return spec;
 }
@@ -188,7 +188,9 @@ int Run(const std::vector<std::string>& argv) {
   config.trusted_issuers = TrustFromFlags(vm);
   config.derp_map = DerpMapFromFlags(vm);
   std::optional<Duration> duration;
-  if (vm.count("duration")) duration = ParseSecondsFlag("--duration", vm["duration"].as<double>());
+  if (vm.count("duration")) {
+    duration = ParseDurationFlag("--duration", vm["duration"].as<std::string>());
+  }
   realio::OsRandom rng;
   control::ControlServer server(NodeKeyFromFlags(vm, rng), std::move(config), rng);
 

@@ -49,7 +49,7 @@ CommandSpec Spec() {
       "derp-bench", "derp-bench --server ADDR:PORT [options]",
       "Connects --pairs pairs of DERP clients to the server and relays packets of\n"
       "--size bytes between the two clients of each pair, both ways, as fast as\n"
-      "the server allows, for --duration seconds (timed from when every client is\n"
+      "the server allows, for --duration (timed from when every client is\n"
       "connected). Prints packets_sent, packets_delivered, packets_lost (sequence\n"
       "gaps: dropped by the server), misdelivered (to the wrong client, corrupted,\n"
       "duplicated or reordered: must be 0), pps, mbps (Mbit/s) and mbytes_per_s of\n"
@@ -64,13 +64,14 @@ CommandSpec Spec() {
       ("server", po::value<std::string>()->required()->value_name("ADDR:PORT"),
        "the DERP server (or raw-relay with --raw)")
       ("pairs", po::value<int>()->default_value(1)->value_name("N"), "client pairs, 1-512")
-      ("duration", po::value<double>()->default_value(5.0)->value_name("SECONDS"),
+      ("duration", po::value<std::string>()->default_value("5s")->value_name("DURATION"),
        "how long to relay")
       ("size", po::value<size_t>()->default_value(1200)->value_name("BYTES"),
        "packet size, 16-65536")
       ("window", po::value<size_t>()->value_name("PACKETS"),
        "packets in flight per client (default: 256 KiB worth, at least 8)")
-      ("connect-timeout", po::value<double>()->default_value(10.0)->value_name("SECONDS"),
+      ("connect-timeout",
+       po::value<std::string>()->default_value("10s")->value_name("DURATION"),
        "give up when not every client is connected by then")
       ("raw", po::bool_switch(), "load a raw-relay instead of a DERP server")
       ("json", po::bool_switch(), "print one JSON object instead of text");
@@ -404,7 +405,7 @@ int Run(const std::vector<std::string>& argv) {
   const int pairs = vm["pairs"].as<int>();
   if (pairs < 1 || pairs > 512) throw UsageError("--pairs: must be from 1 to 512");
   config.pairs = static_cast<size_t>(pairs);
-  config.duration = ParseSecondsFlag("--duration", vm["duration"].as<double>());
+  config.duration = ParseDurationFlag("--duration", vm["duration"].as<std::string>());
   config.size = vm["size"].as<size_t>();
   if (config.size < kBenchHeaderSize || config.size > derp::kMaxPacketSize) {
     throw UsageError("--size: must be from 16 to 65536 bytes");
@@ -415,7 +416,7 @@ int Run(const std::vector<std::string>& argv) {
     throw UsageError("--window: must be at least 2 packets and at most 16 MiB of them");
   }
   config.connect_timeout =
-      ParseSecondsFlag("--connect-timeout", vm["connect-timeout"].as<double>());
+      ParseDurationFlag("--connect-timeout", vm["connect-timeout"].as<std::string>());
   config.raw = vm["raw"].as<bool>();
 
   realio::EventLoop loop;

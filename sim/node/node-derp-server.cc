@@ -49,7 +49,7 @@ CommandSpec Spec() {
        "DERP (TCP) endpoint; port 0 picks a free one")
       ("stun", po::value<std::string>()->value_name("ADDR:PORT"),
        "also answer STUN on this UDP endpoint (Tailscale's port is 3478)")
-      ("duration", po::value<double>()->value_name("SECONDS"), "stop after this long")
+      ("duration", po::value<std::string>()->value_name("DURATION"), "stop after this long")
       ("send-queue-depth", po::value<size_t>()->default_value(32)->value_name("FRAMES"),
        "frames held per blocked connection before dropping (>= 1)")
       ("verbose", po::bool_switch(), "log every client that connects or leaves to stderr");
@@ -66,7 +66,9 @@ int Run(const std::vector<std::string>& argv) {
   std::optional<Endpoint> stun_at;
   if (vm.count("stun")) stun_at = ParseEndpointFlag("--stun", vm["stun"].as<std::string>());
   std::optional<Duration> duration;
-  if (vm.count("duration")) duration = ParseSecondsFlag("--duration", vm["duration"].as<double>());
+  if (vm.count("duration")) {
+    duration = ParseDurationFlag("--duration", vm["duration"].as<std::string>());
+  }
   derp::ServerConfig derp_config;
   derp_config.send_queue_depth = vm["send-queue-depth"].as<size_t>();
   if (derp_config.send_queue_depth == 0) throw UsageError("--send-queue-depth: must be at least 1");

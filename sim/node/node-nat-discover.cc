@@ -54,7 +54,7 @@ CommandSpec Spec() {
        "extra sockets bind the same address on free ports")
       ("extra-sockets", po::value<unsigned>()->default_value(kMinExtraSockets)->value_name("N"),
        "further sockets for the port-assignment verdict (3-16)")
-      ("timeout", po::value<double>()->default_value(3.0)->value_name("SECONDS"),
+      ("timeout", po::value<std::string>()->default_value("3s")->value_name("DURATION"),
        "give up on each probe this long after its first send")
       ("classic", po::bool_switch(), "send RFC 3489 requests (for classic-only servers)")
       ("json", po::bool_switch(), "print one JSON object instead of text");
@@ -101,7 +101,7 @@ int Run(const std::vector<std::string>& argv) {
     throw UsageError("--extra-sockets: must be between 3 and 16");
   }
   stun::BindingOptions binding;
-  binding.deadline = ParseSecondsFlag("--timeout", vm["timeout"].as<double>());
+  binding.deadline = ParseDurationFlag("--timeout", vm["timeout"].as<std::string>());
   binding.classic = vm["classic"].as<bool>();
   const bool json = vm["json"].as<bool>();
   Endpoint local(realio::RouteSource(server.ip), 0);

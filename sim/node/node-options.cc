@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <iostream>
+#include <optional>
 
 #include "cli-common/subcommand.h"
 #include "realio/socket-error.h"
@@ -40,6 +41,43 @@ Duration ParseSecondsFlag(const std::string& flag, double seconds) {
     throw UsageError(flag + ": must be a number of seconds above 0 and at most 86400");
   }
   return Duration::Nanos(std::llround(seconds * 1e9));
+}
+
+namespace {
+
+// "12", "0.5", "-1": digits with at most one '.', optionally negative.
+bool IsBareNumber(const std::string& text) {
+  size_t digits = 0;
+  size_t dots = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char ch = text[i];
+    if (ch >= '0' && ch <= '9') {
+      ++digits;
+    } else if (ch == '.') {
+      ++dots;
+    } else if (!(ch == '-' && i == 0)) {
+      return false;
+    }
+  }
+  return digits > 0 && dots <= 1;
+}
+
+}  // namespace
+
+Duration ParseDurationFlag(const std::string& flag, const std::string& text) {
+  constexpr Duration kDay = Duration::Seconds(86400);
+  const std::string range =
+      flag + ": must be a duration above 0 and at most a day (86400s), not '" + text + "'";
+  const bool bare = IsBareNumber(text);
+  if (bare && text[0] == '-') throw UsageError(range);
+  const std::optional<Duration> d = Duration::Parse(bare ? text + "s" : text);
+  if (!d) {
+    throw UsageError(flag + ": '" + text +
+                     "' is not a duration (write e.g. 30s, 1.5s or 500ms; a bare number is "
+                     "seconds)");
+  }
+  if (*d <= Duration::Zero() || *d > kDay) throw UsageError(range);
+  return *d;
 }
 
 int RunNodeCommand(const std::string& name, const std::function<int()>& body) {

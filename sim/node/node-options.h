@@ -39,6 +39,11 @@ bool ParseCommandLine(const std::vector<std::string>& argv, const CommandSpec& s
 Endpoint ParseEndpointFlag(const std::string& flag, const std::string& text);
 // Seconds as a decimal number, > 0 and at most a day.
 Duration ParseSecondsFlag(const std::string& flag, double seconds);
+// A duration with its unit, as everywhere else in punchlab (Duration::Parse:
+// "30s", "1.5s", "500ms", "2m"), or a bare number of seconds ("0.5"), which is
+// what these flags took before they had units. Above 0 and at most a day.
+// Declare such a flag as po::value<std::string>()->value_name("DURATION").
+Duration ParseDurationFlag(const std::string& flag, const std::string& text);
 
 // Runs `body`, turning UsageError into kExitUsage and realio::SocketError (and
 // any other exception) into kExitRuntime, each with one line on stderr.

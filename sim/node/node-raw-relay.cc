@@ -32,7 +32,7 @@ constexpr int kMaxReadsPerWakeup = 16;
 
 CommandSpec Spec() {
   CommandSpec spec{
-      "raw-relay", "raw-relay --listen ADDR:PORT [--duration SECONDS]",
+      "raw-relay", "raw-relay --listen ADDR:PORT [--duration DURATION]",
       "Forwards bytes between pairs of TCP connections (paired by a 16-byte hello:\n"
       "\"PLRAWREL\" + pair id u64), untouched: the raw relay throughput that\n"
       "`derp-bench --raw` measures as a baseline for the DERP server. Prints one\n"
@@ -43,7 +43,7 @@ CommandSpec Spec() {
   spec.options.add_options()
       ("listen", po::value<std::string>()->required()->value_name("ADDR:PORT"),
        "TCP endpoint; port 0 picks a free one")
-      ("duration", po::value<double>()->value_name("SECONDS"), "stop after this long");
+      ("duration", po::value<std::string>()->value_name("DURATION"), "stop after this long");
   return spec;
 }
 
@@ -228,7 +228,9 @@ int Run(const std::vector<std::string>& argv) {
   if (!ParseCommandLine(argv, spec, vm)) return kExitOk;
   const Endpoint listen = ParseEndpointFlag("--listen", vm["listen"].as<std::string>());
   std::optional<Duration> duration;
-  if (vm.count("duration")) duration = ParseSecondsFlag("--duration", vm["duration"].as<double>());
+  if (vm.count("duration")) {
+    duration = ParseDurationFlag("--duration", vm["duration"].as<std::string>());
+  }
 
   realio::EventLoop loop;
   realio::TcpListener listener = realio::ListenTcp(listen, 128);

@@ -39,7 +39,7 @@ CommandSpec Spec() {
        "the STUN server (also the positional argument)")
       ("local", po::value<std::string>()->value_name("ADDR:PORT"),
        "bind here (default: the address the route to SERVER uses, any port)")
-      ("timeout", po::value<double>()->default_value(3.0)->value_name("SECONDS"),
+      ("timeout", po::value<std::string>()->default_value("3s")->value_name("DURATION"),
        "give up this long after the first send")
       ("change-ip", po::bool_switch(), "CHANGE-REQUEST: ask for the answer from the other IP")
       ("change-port", po::bool_switch(), "CHANGE-REQUEST: ask for the answer from the other port")
@@ -104,7 +104,7 @@ int Run(const std::vector<std::string>& argv) {
     throw UsageError("SERVER:PORT: '" + server.ToString() + "' is not a reachable server address");
   }
   stun::BindingOptions options;
-  options.deadline = ParseSecondsFlag("--timeout", vm["timeout"].as<double>());
+  options.deadline = ParseDurationFlag("--timeout", vm["timeout"].as<std::string>());
   options.change_ip = vm["change-ip"].as<bool>();
   options.change_port = vm["change-port"].as<bool>();
   options.classic = vm["classic"].as<bool>();

@@ -33,7 +33,7 @@ CommandSpec Spec() {
        "primary endpoint A1:P1 (port 0: any free port, only without --alternate)")
       ("alternate", po::value<std::string>()->value_name("ADDR:PORT"),
        "alternate endpoint A2:P2: same family, different address and port")
-      ("duration", po::value<double>()->value_name("SECONDS"), "stop after this long")
+      ("duration", po::value<std::string>()->value_name("DURATION"), "stop after this long")
       ("software", po::value<std::string>()->default_value("punchlab")->value_name("TEXT"),
        "SOFTWARE attribute in responses (empty: none)");
   return spec;
@@ -68,7 +68,9 @@ int Run(const std::vector<std::string>& argv) {
     CheckAlternate(config.primary, *config.alternate);
   }
   std::optional<Duration> duration;
-  if (vm.count("duration")) duration = ParseSecondsFlag("--duration", vm["duration"].as<double>());
+  if (vm.count("duration")) {
+    duration = ParseDurationFlag("--duration", vm["duration"].as<std::string>());
+  }
   config.software = vm["software"].as<std::string>();
 
   // Without an alternate, bind first: with port 0 only the socket knows the

@@ -11,6 +11,7 @@ import re
 import signal
 import socket
 import subprocess
+import time
 
 import pytest
 
@@ -70,9 +71,13 @@ def test_unknown_subcommand():
     (["0.0.0.0:3478"], "is not a reachable server address"),
     (["203.0.113.1:3478", "--bogus"], "unrecognised option '--bogus'"),
     (["203.0.113.1:3478", "--timeout"], "'--timeout' is missing"),
-    (["203.0.113.1:3478", "--timeout", "abc"], "('abc') for option '--timeout' is invalid"),
-    (["203.0.113.1:3478", "--timeout", "-1"], "--timeout: must be a number of seconds above 0"),
-    (["203.0.113.1:3478", "--timeout", "0"], "--timeout: must be a number of seconds above 0"),
+    (["203.0.113.1:3478", "--timeout", "abc"], "--timeout: 'abc' is not a duration (write e.g. 30s"),
+    (["203.0.113.1:3478", "--timeout", "3 s"], "--timeout: '3 s' is not a duration"),
+    (["203.0.113.1:3478", "--timeout", "1.5sec"], "--timeout: '1.5sec' is not a duration"),
+    (["203.0.113.1:3478", "--timeout", "-1"], "--timeout: must be a duration above 0 and at most a day"),
+    (["203.0.113.1:3478", "--timeout", "0"], "--timeout: must be a duration above 0 and at most a day"),
+    (["203.0.113.1:3478", "--timeout", "0ms"], "--timeout: must be a duration above 0"),
+    (["203.0.113.1:3478", "--timeout", "25h"], "at most a day (86400s), not '25h'"),
     (["203.0.113.1:3478", "--local", "1.2.3.4"], "--local: '1.2.3.4' is not an address:port"),
     (["203.0.113.1:3478", "--local", "[::1]:0"], "--local: must be the same address family"),
     (["203.0.113.1:3478", "203.0.113.2:3478"], "too many positional options"),
@@ -94,8 +99,8 @@ def test_stun_probe_usage_errors(args, fragment):
      "same address family"),
     (["--listen", "0.0.0.0:3478", "--alternate", "203.0.113.2:3479"], "not a wildcard"),
     (["--listen", "203.0.113.1:0", "--alternate", "203.0.113.2:3479"], "not 0"),
-    (["--listen", "127.0.0.1:0", "--duration", "soon"], "for option '--duration' is invalid"),
-    (["--listen", "127.0.0.1:0", "--duration", "0"], "--duration: must be a number of seconds"),
+    (["--listen", "127.0.0.1:0", "--duration", "soon"], "--duration: 'soon' is not a duration"),
+    (["--listen", "127.0.0.1:0", "--duration", "0"], "--duration: must be a duration above 0"),
 ])
 def test_stun_server_usage_errors(args, fragment):
     assert_one_line_error(node("stun-server", *args), EXIT_USAGE, "stun-server", fragment)
@@ -116,18 +121,31 @@ def test_stun_server_port_in_use_is_a_runtime_error():
     assert_one_line_error(result, EXIT_RUNTIME, "stun-server", "Address already in use")
 
 
-def test_stun_probe_timeout_is_one_line_and_exit_1():
-    # A bound socket that never answers: the probe must give up on time.
+@pytest.mark.parametrize("timeout", ["0.5", "500ms", "0.5s"])
+def test_stun_probe_timeout_is_one_line_and_exit_1(timeout):
+    # A bound socket that never answers: the probe must give up on time. The
+    # timeout takes a unit; a bare number is seconds, as before units.
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
         silent.bind(("127.0.0.1", 0))
         port = silent.getsockname()[1]
-        result = node("stun-probe", "127.0.0.1:%d" % port, "--timeout", "0.5")
+        result = node("stun-probe", "127.0.0.1:%d" % port, "--timeout", timeout)
         # It did send: the request is waiting in the silent socket.
         silent.settimeout(1)
         request = silent.recv(2048)
     assert_one_line_error(result, EXIT_EXPECTATION_FAILED, "stun-probe",
                           "no response from 127.0.0.1:%d within 500ms" % port)
     assert request[4:8] == bytes.fromhex("2112a442")
+
+
+@pytest.mark.parametrize("duration", ["1.5", "1500ms"])
+def test_stun_server_duration_takes_units(duration):
+    # --duration ends the server on its own after that long (no signal).
+    started = time.monotonic()
+    result = node("stun-server", "--listen", "127.0.0.1:0", "--duration", duration)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result
+    assert "stun-server stopped:" in result.stderr, result.stderr
+    assert 1.4 <= elapsed < 10, elapsed
 
 
 def test_loopback_server_and_probe_agree_and_sigterm_stops_cleanly():
