@@ -115,12 +115,14 @@ class Planner {
   }
 
   Uplink MakeUplink(const std::string& ns, const std::string& ifname, const std::string& label,
-                    const std::string& behind, const scenario::Link& link, size_t spares) {
+                    const std::string& behind, const scenario::Link& link, size_t addresses,
+                    size_t spares) {
     Network& net = NetworkOf(behind);
     Uplink u;
     u.ns = ns;
     u.ifname = ifname;
     u.address = net.Take();
+    for (size_t i = 1; i < addresses; ++i) u.more_addresses.push_back(net.Take());
     u.prefix = net.prefix();
     for (size_t i = 0; i < spares; ++i) u.spare_addresses.push_back(net.Take());
     u.parent_ns = NamespaceOf(behind);
@@ -135,7 +137,7 @@ class Planner {
 
   HostPlan Host(const std::string& name, const std::string& ns, const std::string& label,
                 const std::string& behind, const scenario::Link& link) {
-    return HostPlan{name, ns, MakeUplink(ns, "eth0", label, behind, link, 0)};
+    return HostPlan{name, ns, MakeUplink(ns, "eth0", label, behind, link, 1, 0)};
   }
 
   void PlanBoxes() {
@@ -166,9 +168,10 @@ class Planner {
       const std::string& behind = p.is_nat ? s_.nats[p.index].behind : s_.firewalls[p.index].behind;
       const scenario::Link& link = p.is_nat ? s_.nats[p.index].link : s_.firewalls[p.index].link;
       box.ns = (p.is_nat ? "nat" : "fw") + std::to_string(p.index);
-      const size_t spares = p.is_nat ? ChangeAddressEvents(s_, p.name) : 0;
+      const size_t addresses = p.is_nat ? s_.nats[p.index].external_ips : 1;
+      const size_t spares = p.is_nat ? addresses * ChangeAddressEvents(s_, p.name) : 0;
       box.uplink = MakeUplink(box.ns, "wan", (p.is_nat ? "nat-" : "firewall-") + p.name, behind,
-                              link, spares);
+                              link, addresses, spares);
       Network lan = p.is_nat ? Network("behind NAT " + p.name,
                                        V4(10, static_cast<uint8_t>(p.index + 1), 0, 0), 24)
                              : FirewallLan(p.name, s_.firewalls[p.index].chain, public_firewalls,

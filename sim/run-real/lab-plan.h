@@ -19,8 +19,9 @@
 //
 // Every attachment is a veth from the child's namespace (eth0 or wan) to a
 // port "p<n>" of the parent's bridge, so each one has its own link
-// properties, applied per direction (lab/link-shaper.h). A NAT gets spare
-// addresses in its parent's network for each change-address event.
+// properties, applied per direction (lab/link-shaper.h). A NAT gets one
+// address per external_ips in its parent's network, and as many spare ones
+// for each change-address event.
 #pragma once
 
 #include <cstdint>
@@ -46,9 +47,12 @@ constexpr uint16_t kControlPort = 8080;
 struct Uplink {
   std::string ns;         // the child's namespace (short name), e.g. "node0"
   std::string ifname;     // the child's interface: "eth0" for hosts, "wan" for boxes
-  std::string address;    // the child's address, e.g. "10.1.0.2"
+  std::string address;    // the child's (main) address, e.g. "10.1.0.2"
+  // A NAT's further external addresses (external_ips > 1), on the same interface.
+  std::vector<std::string> more_addresses;
   int prefix = 24;
-  // More addresses in the same network for change-address events, in order.
+  // More addresses in the same network for change-address events, in order;
+  // each event takes the next 1 + more_addresses.size() of them.
   std::vector<std::string> spare_addresses;
   std::string parent_ns;    // kCoreNamespace or a box's namespace
   std::string parent_port;  // the bridge port in parent_ns: "p0", "p1", ...

@@ -42,12 +42,11 @@ LabWorld::LabWorld(const scenario::Scenario& scenario, const LabPlan& plan,
 LabWorld::~LabWorld() = default;
 
 void LabWorld::Note(const scenario::SourcePos& where, const std::string& text) {
-  if (where.line > 0) {
-    notes_.push_back(scenario_.file + ":" + std::to_string(where.line) + ":" +
-                     std::to_string(where.column) + ": " + text);
-  } else {
-    notes_.push_back(text);
-  }
+  const std::string note = where.line > 0 ? scenario_.file + ":" + std::to_string(where.line) +
+                                                ":" + std::to_string(where.column) + ": " + text
+                                          : text;
+  // An event and its undo would say the same thing twice.
+  if (std::find(notes_.begin(), notes_.end(), note) == notes_.end()) notes_.push_back(note);
 }
 
 const lab::Namespace& LabWorld::AddNamespace(const std::string& short_name) {
@@ -134,7 +133,9 @@ void LabWorld::Build() {
 void LabWorld::BuildUplink(const Uplink& u) {
   const lab::Namespace& child = Ns(u.ns);
   const lab::Namespace& parent = Ns(u.parent_ns);
-  lab_.Link(child, u.ifname, {Cidr(u.address, u.prefix)}, parent, u.parent_port, {});
+  std::vector<std::string> cidrs = {Cidr(u.address, u.prefix)};
+  for (const std::string& a : u.more_addresses) cidrs.push_back(Cidr(a, u.prefix));
+  lab_.Link(child, u.ifname, cidrs, parent, u.parent_port, {});
   lab::AttachToBridge(parent, u.parent_port, u.parent_bridge);
   lab_.Route(child, "default", u.gateway);
   LinkState& state = links_[u.ns];
@@ -183,8 +184,13 @@ void LabWorld::BuildNat(NatState& n) {
   // one then takes over instead of being deleted with it.
   lab_.Sysctl(ns, "net.ipv4.conf.all.promote_secondaries", "1");
   lab_.Sysctl(ns, "net.ipv4.conf.wan.promote_secondaries", "1");
-  n.address = n.box->uplink.address;
-  n.translated = TranslateNat(n.config, n.def->external_ips);
+  // A hairpinned datagram leaves by the interface it came in on; a redirect
+  // would tell the sender to go around the NAT (as lab/nat-lab.cc says).
+  lab_.Sysctl(ns, "net.ipv4.conf.all.send_redirects", "0");
+  lab_.Sysctl(ns, std::string("net.ipv4.conf.") + kLanBridge + ".send_redirects", "0");
+  n.addresses = {n.box->uplink.address};
+  for (const std::string& a : n.box->uplink.more_addresses) n.addresses.push_back(a);
+  n.translated = TranslateNat(n.config, n.addresses);
   for (const std::string& d : n.translated.deviations) Note(n.def->where, "nat " + n.def->name + ": " + d);
   ConntrackTimeouts(ns, n.translated.udp_timeout_s, n.translated.tcp_established_timeout_s,
                     n.translated.tcp_transitory_timeout_s);
@@ -233,18 +239,28 @@ void LabWorld::RebootNat(const std::string& name) {
 void LabWorld::ChangeNatAddress(const std::string& name, const scenario::SourcePos& where) {
   NatState& n = nats_.at(name);
   const Uplink& u = n.box->uplink;
-  if (n.spare_used >= u.spare_addresses.size()) {
-    // PlanLab reserves one per change-address event, so this is a bug.
+  const size_t count = n.addresses.size();
+  if (n.spare_used + count > u.spare_addresses.size()) {
+    // PlanLab reserves a set per change-address event, so this is a bug.
     throw lab::LabError(scenario_.file + ":" + std::to_string(where.line) + ":" +
                         std::to_string(where.column) + ": nat " + name +
                         " has no spare address left");
   }
-  const std::string next = u.spare_addresses[n.spare_used++];
+  const std::vector<std::string> next(u.spare_addresses.begin() + static_cast<long>(n.spare_used),
+                                      u.spare_addresses.begin() +
+                                          static_cast<long>(n.spare_used + count));
+  n.spare_used += count;
   const lab::Namespace& ns = Ns(n.box->ns);
-  lab::RunCommand({"ip", "-n", ns.full_name, "addr", "add", Cidr(next, u.prefix), "dev", u.ifname});
-  lab::RunCommand({"ip", "-n", ns.full_name, "addr", "del", Cidr(n.address, u.prefix), "dev", u.ifname});
+  for (const std::string& a : next) {
+    lab::RunCommand({"ip", "-n", ns.full_name, "addr", "add", Cidr(a, u.prefix), "dev", u.ifname});
+  }
+  for (const std::string& a : n.addresses) {
+    lab::RunCommand({"ip", "-n", ns.full_name, "addr", "del", Cidr(a, u.prefix), "dev", u.ifname});
+  }
   lab::RunCommand({"ip", "-n", ns.full_name, "route", "replace", "default", "via", u.gateway});
-  n.address = next;
+  n.addresses = next;
+  // Rules that name the addresses (hairpin, a pool) must name the new ones.
+  if (!n.translated.ruleset.wan_addresses.empty()) n.translated.ruleset.wan_addresses = next;
   RebootNat(name);
   --n.reboots;
   ++n.address_changes;
@@ -255,7 +271,7 @@ void LabWorld::SetNatMapping(const std::string& name, nat::Dependence mapping,
   NatState& n = nats_.at(name);
   const lab::NatType before = n.translated.ruleset.type;
   n.config.mapping = mapping;
-  LabNat next = TranslateNat(n.config, n.def->external_ips);
+  LabNat next = TranslateNat(n.config, n.addresses);
   const std::vector<std::string> old = n.translated.deviations;
   for (const std::string& d : next.deviations) {
     if (std::find(old.begin(), old.end(), d) == old.end()) Note(where, "nat " + name + ": " + d);
@@ -318,9 +334,9 @@ void LabWorld::SetLink(TargetKind kind, const std::string& target,
   if (settings.loss) s.link.loss = *settings.loss;
   if (settings.bandwidth_bps) s.link.bandwidth_bps = *settings.bandwidth_bps;
   if (!netem_ && (settings.latency || settings.jitter)) {
-    Note(where, std::string("the new ") + (settings.latency ? "latency" : "jitter") + " of " +
+    Note(where, std::string(settings.latency ? "latency" : "jitter") + " changes of " +
                     scenario::ToString(kind) + " " + target +
-                    " is not applied: this kernel has no netem qdisc");
+                    " are not applied: this kernel has no netem qdisc");
   }
   ApplyShape(s);
 }

@@ -74,7 +74,7 @@ class LabWorld {
     const BoxPlan* box = nullptr;
     nat::NatConfig config;
     LabNat translated;
-    std::string address;  // the uplink's address now
+    std::vector<std::string> addresses;  // the uplink's addresses now, main one first
     size_t spare_used = 0;
     uint64_t reboots = 0;
     uint64_t address_changes = 0;

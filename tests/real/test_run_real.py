@@ -290,3 +290,46 @@ def test_a_signal_mid_run_removes_the_lab(driver, node_bin, tmp_path, signum):
     for pid in node_pids:
         assert not os.path.exists("/proc/%d" % pid) or \
             open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def test_compare_runs_both_worlds_and_reports_agreement(node_bin, tmp_path):
+    punchlab = os.path.join(os.path.dirname(os.path.abspath(node_bin)), "punchlab")
+    scenario = tmp_path / "cones.yaml"
+    scenario.write_text(textwrap.dedent(CONES))
+    out = tmp_path / "compare"
+    proc = subprocess.Popen([punchlab, "compare", str(scenario), "--out", str(out), "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, PUNCHLAB_NODE_BIN=node_bin))
+    try:
+        stdout, stderr = proc.communicate(timeout=12 + RUN_SLACK)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=EXIT_TIMEOUT)
+        pytest.fail("compare did not end: %s %s" % (stdout, stderr))
+    assert lab_namespaces(proc.pid) == []
+    assert proc.returncode in (0, 1), stderr
+    report = json.loads(stdout)
+    assert report["format"] == "punchlab-compare/1"
+    [c] = report["scenarios"]
+    assert c["scenario"] == "cones"
+    assert c["sim_dir"] == str(out / "cones" / "sim")
+    sim = json.loads((out / "cones" / "sim" / "results.json").read_text())
+    real = json.loads((out / "cones" / "real" / "results.json").read_text())
+    assert (sim["mode"], real["mode"]) == ("simulation", "real")
+    # Per expectation: both verdicts as the two results.json say, and whether they agree.
+    assert [(e["line"], e["column"]) for e in c["expectations"]] == \
+        [(e["line"], e["column"]) for e in sim["expectations"]]
+    for e, s, r in zip(c["expectations"], sim["expectations"], real["expectations"]):
+        assert (e["sim"]["ok"], e["real"]["ok"]) == (s["ok"], r["ok"])
+        assert e["agree"] == (s["ok"] == r["ok"])
+    assert c["agree"] == all(e["agree"] for e in c["expectations"])
+    assert report["agree"] == c["agree"]
+    assert proc.returncode == (0 if c["agree"] else 1)
+    # Cones go direct in both worlds; the difference in time is reported.
+    [p] = c["pairs"]
+    assert (p["a"], p["b"]) == ("alice", "bob")
+    ttd_sim = p["sim"]["time_to_direct_s"]
+    ttd_real = p["real"]["time_to_direct_s"]
+    assert ttd_sim is not None and ttd_real is not None, p
+    assert p["time_to_direct_diff_s"] == pytest.approx(ttd_real - ttd_sim, abs=1e-6)
+    assert c["notes"]["real"] == real["notes"]

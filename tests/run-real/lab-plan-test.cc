@@ -67,6 +67,16 @@ events:
   EXPECT_EQ(home->uplink.address, "10.2.0.2");  // carrier is nats[1]: 10.2.0.0/24
   EXPECT_THAT(home->uplink.spare_addresses, ElementsAre("10.2.0.3", "10.2.0.4"));
   EXPECT_EQ(plan.FindNode("b")->uplink.address, "10.2.0.5");
+  // A NAT with an address pool gets all of it, and a pool's worth of spares per change.
+  const LabPlan pool = PlanLab(LoadOk(R"(
+nats: {carrier: {preset: cgnat, external_ips: 3}}
+nodes: {a: {behind: carrier}}
+events: [{at: 10s, nat: carrier, action: change-address}]
+)"));
+  const Uplink& u = pool.FindBox("carrier")->uplink;
+  EXPECT_EQ(u.address, "203.0.113.4");
+  EXPECT_THAT(u.more_addresses, ElementsAre("203.0.113.5", "203.0.113.6"));
+  EXPECT_THAT(u.spare_addresses, ElementsAre("203.0.113.7", "203.0.113.8", "203.0.113.9"));
   EXPECT_EQ(plan.FindNode("a")->uplink.address, "10.1.0.2");
   const std::vector<const BoxPlan*> order = plan.BoxesInBuildOrder();
   ASSERT_EQ(order.size(), 2u);
