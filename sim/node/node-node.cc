@@ -100,7 +100,8 @@ CommandSpec Spec() {
        "interval between sends (e.g. 100ms, 1s)")
       ("size", po::value<size_t>()->default_value(200)->value_name("BYTES"),
        "payload bytes per send")
-      ("duration", po::value<double>()->value_name("SECONDS"), "stop after this long")
+      ("duration", po::value<std::string>()->value_name("DURATION"),
+       "stop after this long (e.g. 90s; a bare number is seconds)")
       ("flow", po::value<std::vector<std::string>>()->composing()->value_name("SPEC"),
        "send probes on a schedule (repeatable; SPEC above)")
       ("epoch-unix-ns", po::value<int64_t>()->value_name("NANOS"),
@@ -265,7 +266,7 @@ int Run(const std::vector<std::string>& argv) {
     throw UsageError("--size: must be from 1 to " + std::to_string(node::kMaxDataPayload));
   }
   std::optional<Duration> duration;
-  if (vm.count("duration")) duration = ParseSecondsFlag("--duration", vm["duration"].as<double>());
+  if (vm.count("duration")) duration = ParseDurationFlag("--duration", vm["duration"].as<std::string>());
   std::vector<FlowSpec> flows;
   if (vm.count("flow")) {
     for (const std::string& text : vm["flow"].as<std::vector<std::string>>()) {

@@ -1,17 +1,9 @@
 #include "run-real/commands.h"
 
-#include <cmath>
-
 #include "punchlab/control/identity.h"
 
 namespace punchlab::runreal {
 namespace {
-
-std::string Seconds(Duration d) {
-  // --duration takes decimal seconds; whole milliseconds are plenty here.
-  const int64_t ms = d.nanos() / 1000000;
-  return std::to_string(ms / 1000) + "." + std::to_string(1000 + ms % 1000).substr(1);
-}
 
 std::string At(const std::string& address, uint16_t port) {
   return address + ":" + std::to_string(port);
@@ -38,7 +30,7 @@ std::vector<std::string> DerpServerArgv(const std::string& node_bin, const HostP
           "--private-key",
           private_key,
           "--duration",
-          Seconds(stop_time + kProcessGrace)};
+          (stop_time + kProcessGrace).ToString()};
 }
 
 std::vector<std::string> ControlServerArgv(const std::string& node_bin, const LabPlan& plan,
@@ -60,7 +52,7 @@ std::vector<std::string> ControlServerArgv(const std::string& node_bin, const La
                                    "--private-key",
                                    private_key,
                                    "--duration",
-                                   Seconds(scenario.stop_time + kProcessGrace)};
+                                   (scenario.stop_time + kProcessGrace).ToString()};
   for (size_t i = 0; i < scenario.derp_regions.size(); ++i) {
     const scenario::DerpRegion& r = scenario.derp_regions[i];
     argv.push_back("--derp");
@@ -111,7 +103,7 @@ std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& n
                                    "--epoch-unix-ns",
                                    std::to_string(epoch_unix_ns),
                                    "--duration",
-                                   Seconds(stop_time + kProcessGrace),
+                                   (stop_time + kProcessGrace).ToString(),
                                    "--json"};
   for (const cli::FlowSpec& flow : flows) {
     argv.push_back("--flow");

@@ -333,3 +333,71 @@ def test_compare_runs_both_worlds_and_reports_agreement(node_bin, tmp_path):
     assert ttd_sim is not None and ttd_real is not None, p
     assert p["time_to_direct_diff_s"] == pytest.approx(ttd_real - ttd_sim, abs=1e-6)
     assert c["notes"]["real"] == real["notes"]
+
+
+# --- punchlab-node node's probes, on their own -------------------------------
+
+def test_node_echoes_probes_and_counts_data_that_is_not_a_probe(node_bin, tmp_path):
+    """Node A sends probes (--flow); node B echoes them and sends A plain data
+    (--send-to), which A counts instead of choking on it."""
+    from test_node_real import NatWorld, SERVER_A, CONTROL_PORT, run_json
+    with netlab.Lab() as lab:
+        world = NatWorld(lab, node_bin, "")
+        world.start_servers()
+        keys = [run_json(node_bin, "gen-key", "--kind", "node") for _ in range(2)]
+        epoch_ns = time.time_ns()
+        extra = [["--flow", "id=7,to=%s,start=0s,stop=5s,every=100ms,size=40" % keys[1]["public"],
+                  "--epoch-unix-ns", str(epoch_ns)],
+                 ["--send-to", keys[0]["public"], "--every", "100ms", "--size", "50"]]
+        procs = []
+        for i, ns in enumerate(world.nodes):
+            token = run_json(node_bin, "issue-token", "--idp-private-key", world.idp_private,
+                             "--user", "user%d" % i, "--domain", "lab",
+                             "--node-key", keys[i]["public"])["token"]
+            procs.append(ns.spawn([node_bin, "node", "--control", "%s:%d" % (SERVER_A, CONTROL_PORT),
+                                   "--control-key", world.control_key, "--token", token,
+                                   "--private-key", keys[i]["private"], "--duration", "6s",
+                                   "--json"] + extra[i]))
+        lines = []
+        for proc in procs:
+            out, err = proc.communicate(timeout=20)
+            assert proc.returncode == 0, err
+            lines.append([json.loads(line) for line in out.splitlines() if line.strip()])
+    a, b = lines
+    assert a[0]["event"] == "started" and a[0]["node_key"] == keys[0]["public"]
+    sent = [e for e in a if e["event"] == "probe_sent"]
+    echoes = [e for e in a if e["event"] == "echo_received"]
+    # Once the netmap names B, every 100 ms until 5 s after the epoch; numbered in order.
+    assert 20 <= len(sent) <= 50, len(sent)
+    assert all(e["flow"] == 7 for e in sent + echoes)
+    assert [e["seq"] for e in sent] == sorted(e["seq"] for e in sent)
+    assert all(e["at_ms"] < 5000 for e in sent)
+    by_seq = {e["seq"]: e for e in sent}
+    assert len(echoes) >= len(sent) - 3
+    for e in echoes:
+        assert e["at_ms"] >= by_seq[e["seq"]]["at_ms"]
+    summary_a = [e for e in a if e["event"] == "summary"][-1]
+    summary_b = [e for e in b if e["event"] == "summary"][-1]
+    assert summary_a["probes_sent"] + summary_a["probes_send_failed"] == len(sent)
+    assert summary_a["echoes_received"] == len(echoes)
+    assert summary_a["data_not_probe"] > 20, summary_a
+    assert summary_b["probes_received"] == summary_b["echoes_sent"] >= len(echoes)
+    assert summary_b["data_not_probe"] == 0
+
+
+@pytest.mark.parametrize("flow, fragment", [
+    ("id=1", "--flow: 'to' is missing in 'id=1'"),
+    ("id=1,to=nodekey:" + "ab" * 32 + ",start=0s,stop=1s,every=1s,size=70000",
+     "--flow: size='70000' must be a whole number from 0 to 65535"),
+    ("id=1,to=nodekey:" + "ab" * 32 + ",start=0s,stop=1s,every=1s,size=65500",
+     "--flow: size=65500 is above"),
+])
+def test_node_rejects_a_bad_flow_in_one_line(node_bin, flow, fragment):
+    key = "nodekey:" + "11" * 32
+    result = subprocess.run([node_bin, "node", "--control", "203.0.113.1:1", "--control-key", key,
+                             "--token", "t", "--flow", flow], capture_output=True, text=True,
+                            timeout=10)
+    assert result.returncode == 2, result
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("punchlab-node node: "), result.stderr
+    assert fragment in lines[0], lines[0]

@@ -37,7 +37,7 @@ TEST(Commands, DerpServerListensOnItsAddressWithStun) {
   EXPECT_THAT(DerpServerArgv("/bin/node", plan.derp[1], "privkey:x", s.stop_time),
               ElementsAre("/bin/node", "derp-server", "--listen", "203.0.113.3:3340", "--stun",
                           "203.0.113.3:3478", "--private-key", "privkey:x", "--duration",
-                          "90.000"));
+                          "90s"));
 }
 
 TEST(Commands, ControlServerHoldsEveryDomainAndRegion) {
@@ -46,7 +46,7 @@ TEST(Commands, ControlServerHoldsEveryDomainAndRegion) {
   EXPECT_THAT(ControlServerArgv("/bin/node", plan, s, "idpkey:x", "privkey:y"),
               ElementsAre("/bin/node", "control-server", "--listen", "203.0.113.4:8080",
                           "--idp-key", "idpkey:x", "--domains", "corp,punchlab-domain-1",
-                          "--private-key", "privkey:y", "--duration", "90.000", "--derp",
+                          "--private-key", "privkey:y", "--duration", "90s", "--derp",
                           "7:fra:203.0.113.2:3340:3478", "--derp", "9:nyc:203.0.113.3:3340:3478"));
   EXPECT_EQ(ControlDomain(s, "corp"), "corp");
   EXPECT_EQ(ControlDomain(s, "Home_Net"), "punchlab-domain-1");
@@ -75,7 +75,7 @@ TEST(Commands, NodeGetsItsKeyTokenAddressEpochAndFlows) {
                                 "--control-key", "nodekey:c", "--token", "pltoken1.b",
                                 "--private-key", "privkey:" + std::string(64, '2'), "--listen",
                                 "203.0.113.6:41641", "--epoch-unix-ns", "1234567890",
-                                "--duration", "90.000", "--json", "--flow",
+                                "--duration", "90s", "--json", "--flow",
                                 "id=1,to=nodekey:" + std::string(64, 'a') +
                                     ",start=0s,stop=60s,every=1s,size=200"));
 }
