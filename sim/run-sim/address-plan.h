@@ -1,17 +1,17 @@
 // Where every simulated link gets its addresses. Each link is its own subnet:
-// the upper end (the box or the internet core it hangs off) takes .1, the
-// lower end (node, box uplink, server) takes .2 onwards.
+// the upper end (the box it hangs off; on an access link to the internet
+// nobody) is .1, the lower end (node, box uplink, server) takes .2 onwards.
 //
 //   public  198.18.0.0/15 (RFC 2544's benchmarking range), one /26 per link:
-//           links to the internet core, and links behind firewalls that
+//           access links to the internet, and links behind firewalls that
 //           nothing translates (their hosts must be reachable as they are).
 //           A /26 holds a NAT's external addresses (.2 up to .17) and the
 //           ones change-address moves it to (.18 onwards, wrapping).
 //   private 10.0.0.0/8, one /24 per link: links behind a NAT.
 //
-// The internet core routes every public /26 it is attached to; a firewall's
-// parent gets a static route to each subnet behind that firewall (see
-// scenario-world.cc). Public addresses are never private in the sense of
+// The internet delivers every access link's /26 to its device; a firewall's
+// parent (or the internet) gets a route to each subnet behind that firewall
+// (see scenario-world.cc). Public addresses are never private in the sense of
 // IpAddress::IsPrivate, private ones always are, so nodes rank candidates as
 // they would on a real network.
 #pragma once

@@ -148,10 +148,14 @@ results::CounterGroups CollectCounters(const ScenarioWorld& world) {
   for (const WorldNode& n : world.nodes) groups["node/" + n.name] = NodeGroup(n.app->GetStats());
   for (const WorldRegion& r : world.regions) groups["derp/" + r.def->name] = DerpGroup(*r.server);
   groups["control"] = ControlGroup(world.control->GetStats());
-  for (const WorldLink& l : world.links) {
-    if (l.channel->GetLost() == 0 && l.channel->GetDroppedDown() == 0) continue;
-    groups["link/" + l.name] = {{"lost", l.channel->GetLost()},
-                                {"dropped_down", l.channel->GetDroppedDown()}};
+  for (size_t i = 0; i < world.links.size(); ++i) {
+    const uint64_t lost = world.LinkLost(i);
+    const uint64_t down = world.LinkDroppedDown(i);
+    if (lost == 0 && down == 0) continue;
+    groups["link/" + world.links[i].name] = {{"lost", lost}, {"dropped_down", down}};
+  }
+  if (world.internet->GetUnroutable() != 0) {
+    groups["internet"] = {{"unroutable", world.internet->GetUnroutable()}};
   }
   return groups;
 }

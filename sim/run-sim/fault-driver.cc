@@ -63,11 +63,10 @@ void FaultDriver::Apply(const scenario::Event& event) {
 }
 
 bool FaultDriver::ApplyToLink(const scenario::Event& event, size_t link) {
-  ns3::Ptr<ns3::LinkChannel> channel = world_.links[link].channel;
   if (event.action == Action::kLinkDown || event.action == Action::kLinkUp) {
     const bool up = event.action == Action::kLinkUp;
-    channel->SetUp(up);
-    UndoLater(event, [channel, up] { channel->SetUp(!up); });
+    world_.SetLinkUp(link, up);
+    UndoLater(event, [this, link, up] { world_.SetLinkUp(link, !up); });
     return true;
   }
   if (event.action == Action::kSet && HasLinkSettings(event.settings)) {

@@ -17,9 +17,9 @@ void EnablePcapCapture(const ScenarioWorld& world, const std::string& dir) {
   for (const WorldLink& link : world.links) {
     const std::string path = dir + "/" + link.name + ".pcap";
     ns3::Ptr<ns3::PcapFileWrapper> file =
-        helper.CreateFile(path, std::ios::out, ns3::PcapHelper::DLT_PPP);
+        helper.CreateFile(path, std::ios::out, ns3::PcapHelper::DLT_RAW);
     if (file->Fail()) throw results::RunError("cannot write " + path);
-    helper.HookDefaultSink<ns3::PointToPointNetDevice>(link.lower, "PromiscSniffer", file);
+    helper.HookDefaultSink<ns3::NetDevice>(link.lower, "PromiscSniffer", file);
   }
 }
 

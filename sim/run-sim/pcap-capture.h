@@ -1,6 +1,6 @@
-// `--pcap`: one capture per link, <dir>/<link name>.pcap (PPP framing, as ns-3's
-// point-to-point devices write it; Wireshark and tshark read it, and decode
-// the STUN on port 3478). Each link is captured at its lower end (node, box
+// `--pcap`: one capture per link, <dir>/<link name>.pcap, of bare IPv4
+// packets (LINKTYPE_RAW): Wireshark and tshark read it and decode the STUN on
+// port 3478. Each link is captured at its lower end (node, box
 // uplink or server), which sees both directions: a NAT's uplink capture
 // shows the translated packets.
 #pragma once

@@ -9,12 +9,11 @@
 #include "helper/derp-helper.h"
 #include "helper/nat-helper.h"
 #include "ns3/data-rate.h"
-#include "ns3/drop-tail-queue.h"
 #include "ns3/internet-stack-helper.h"
 #include "ns3/ipv4-static-routing-helper.h"
 #include "ns3/ipv4-static-routing.h"
 #include "ns3/ipv4.h"
-#include "ns3/mac48-address.h"
+#include "model/wire-channel.h"
 #include "ns3/string.h"
 #include "ns3/uinteger.h"
 #include "punchlab/control/identity.h"
@@ -40,6 +39,17 @@ uint32_t InterfaceOf(Ptr<ns3::NetDevice> device) {
       device->GetNode()->GetObject<Ipv4>()->GetInterfaceForDevice(device));
 }
 
+// A node with an IPv4 stack that routes statically (and nothing else, so no
+// other routing protocol looks at every packet).
+Ptr<ns3::Node> NewHost() {
+  Ptr<ns3::Node> node = ns3::CreateObject<ns3::Node>();
+  ns3::InternetStackHelper stack;
+  ns3::Ipv4StaticRoutingHelper staticRouting;
+  stack.SetRoutingHelper(staticRouting);
+  stack.Install(node);
+  return node;
+}
+
 Ptr<ns3::Ipv4StaticRouting> StaticRoutingOf(Ptr<ns3::Node> node) {
   ns3::Ipv4StaticRoutingHelper helper;
   return helper.GetStaticRouting(node->GetObject<Ipv4>());
@@ -59,12 +69,7 @@ std::string TokenDomain(const std::string& name) {
 
 ScenarioWorld::ScenarioWorld(const scenario::Scenario& scenario, uint64_t seed)
     : scenario_(scenario), seed_(seed) {
-  core = ns3::CreateObject<ns3::Node>();
-  ns3::InternetStackHelper internet;
-  ns3::Ipv4StaticRoutingHelper staticRouting;
-  internet.SetRoutingHelper(staticRouting);
-  internet.Install(core);
-
+  internet = ns3::CreateObject<ns3::InternetChannel>();
   BuildBoxes();
   BuildServers();
   BuildNodes();
@@ -77,10 +82,7 @@ ScenarioWorld::~ScenarioWorld() = default;
 
 ScenarioWorld::Parent ScenarioWorld::ParentOf(const std::string& behind) const {
   Parent p;
-  if (behind.empty()) {
-    p.host = core;
-    return p;
-  }
+  if (behind.empty()) return p;
   const WorldBox& box = boxes.at(box_index_.at(behind));
   p.host = box.host;
   p.inside_public = box.inside_public;
@@ -94,35 +96,44 @@ size_t ScenarioWorld::AddLink(const std::string& name, const Parent& parent,
   WorldLink link;
   link.name = name;
   link.own = own;
-  link.internet = parent.box == nullptr;
   link.subnet = parent.inside_public ? plan_.NextPublic() : plan_.NextPrivate();
   if (lower_addresses > link.subnet.size - 3) {
     throw results::RunError("link " + name + " needs more addresses than its subnet holds");
   }
-  link.channel = ns3::CreateObject<ns3::LinkChannel>();
-  link.channel->SetRandom(DeterministicRandom(seed_).Fork("link/" + name));
+  DeterministicRandom random = DeterministicRandom(seed_).Fork("link/" + name);
 
-  auto attach = [&](Ptr<ns3::Node> host, const std::vector<Ipv4Address>& addresses) {
-    Ptr<ns3::PointToPointNetDevice> device = ns3::CreateObject<ns3::PointToPointNetDevice>();
-    device->SetAddress(ns3::Mac48Address::Allocate());
-    device->SetQueue(ns3::CreateObject<ns3::DropTailQueue<ns3::Packet>>());
+  auto addInterface = [&](Ptr<ns3::NetDevice> device, const std::vector<Ipv4Address>& addresses) {
     device->SetMtu(kMtu);
-    host->AddDevice(device);
-    device->Attach(link.channel);
-    Ptr<Ipv4> ipv4 = host->GetObject<Ipv4>();
+    Ptr<Ipv4> ipv4 = device->GetNode()->GetObject<Ipv4>();
     const uint32_t interface = static_cast<uint32_t>(ipv4->AddInterface(device));
     for (const Ipv4Address& a : addresses) {
       ipv4->AddAddress(interface, ns3::Ipv4InterfaceAddress(a, link.subnet.mask));
     }
     ipv4->SetUp(interface);
-    return device;
   };
   std::vector<Ipv4Address> lowers;
   for (uint32_t i = 0; i < lower_addresses; ++i) lowers.push_back(link.subnet.Host(2 + i));
-  link.lower = attach(lower, lowers);
-  link.upper = attach(parent.host, {link.subnet.Upper()});
 
-  // The lower end's way out is this link.
+  link.lower = ns3::CreateObject<ns3::ShapedNetDevice>();
+  link.lower->SetRandom(random.Fork("lower"));
+  lower->AddDevice(link.lower);
+  if (parent.box == nullptr) {
+    // An access link: the internet delivers the subnet to this device.
+    link.lower->Attach(internet);
+    internet->AddRoute(link.subnet.network, link.subnet.mask, link.lower);
+    addInterface(link.lower, lowers);
+  } else {
+    Ptr<ns3::WireChannel> wire = ns3::CreateObject<ns3::WireChannel>();
+    link.upper = ns3::CreateObject<ns3::ShapedNetDevice>();
+    link.upper->SetRandom(random.Fork("upper"));
+    parent.host->AddDevice(link.upper);
+    link.lower->Attach(wire);
+    link.upper->Attach(wire);
+    addInterface(link.lower, lowers);
+    addInterface(link.upper, {link.subnet.Upper()});
+  }
+  // The lower end's way out is this link (on an access link the gateway is
+  // nominal: shaped devices need no ARP).
   StaticRoutingOf(lower)->SetDefaultRoute(link.subnet.Upper(), InterfaceOf(link.lower));
 
   links.push_back(std::move(link));
@@ -134,13 +145,39 @@ size_t ScenarioWorld::AddLink(const std::string& name, const Parent& parent,
 void ScenarioWorld::ApplyLinkSettings(size_t index, const scenario::Link& own) {
   WorldLink& link = links.at(index);
   link.own = own;
-  const LinkParams p = CombineLink(own, link.internet ? &scenario_.internet : nullptr);
-  link.channel->SetAttribute("Delay", ns3::TimeValue(ns3::NanoSeconds(p.latency.nanos())));
-  link.channel->SetJitter(ns3::NanoSeconds(p.jitter.nanos()));
-  link.channel->SetLoss(p.loss);
-  const ns3::DataRate rate(p.bandwidth_bps == 0 ? kUnlimitedBps : p.bandwidth_bps);
-  link.lower->SetDataRate(rate);
-  link.upper->SetDataRate(rate);
+  auto apply = [](ns3::ShapedNetDevice& device, const LinkParams& p) {
+    device.SetDelay(ns3::NanoSeconds(p.latency.nanos()));
+    device.SetJitter(ns3::NanoSeconds(p.jitter.nanos()));
+    device.SetLoss(p.loss);
+    device.SetDataRate(ns3::DataRate(p.bandwidth_bps == 0 ? kUnlimitedBps : p.bandwidth_bps));
+  };
+  if (link.internet()) {
+    apply(*link.lower, CombineLink(own, &scenario_.internet));
+    return;
+  }
+  // A wire's two ends share its latency, jitter and loss (each way: the
+  // sender's half plus the receiver's half); both send at its rate.
+  const auto [first, second] = SplitLink(own);
+  apply(*link.lower, first);
+  apply(*link.upper, second);
+}
+
+void ScenarioWorld::SetLinkUp(size_t index, bool up) {
+  WorldLink& link = links.at(index);
+  link.lower->SetUp(up);
+  if (link.upper) link.upper->SetUp(up);
+}
+
+uint64_t ScenarioWorld::LinkLost(size_t index) const {
+  const WorldLink& link = links.at(index);
+  uint64_t n = link.lower->GetLost() + link.lower->GetDroppedQueue();
+  if (link.upper) n += link.upper->GetLost() + link.upper->GetDroppedQueue();
+  return n;
+}
+
+uint64_t ScenarioWorld::LinkDroppedDown(size_t index) const {
+  const WorldLink& link = links.at(index);
+  return link.lower->GetDroppedDown() + (link.upper ? link.upper->GetDroppedDown() : 0);
 }
 
 void ScenarioWorld::BuildBoxes() {
@@ -166,15 +203,11 @@ void ScenarioWorld::BuildBoxes() {
   std::stable_sort(pending.begin(), pending.end(),
                    [&](const WorldBox& x, const WorldBox& y) { return depth(x) < depth(y); });
 
-  ns3::InternetStackHelper internet;
-  ns3::Ipv4StaticRoutingHelper staticRouting;
-  internet.SetRoutingHelper(staticRouting);
   for (WorldBox& b : pending) {
     const std::string& behind = b.nat ? b.nat_def->behind : b.firewall_def->behind;
     const scenario::Link& own = b.nat ? b.nat_def->link : b.firewall_def->link;
     const Parent parent = ParentOf(behind);
-    b.host = ns3::CreateObject<ns3::Node>();
-    internet.Install(b.host);
+    b.host = NewHost();
     b.inside_public = !b.nat && parent.inside_public;
     b.uplink = AddLink((b.nat ? "nat-" : "firewall-") + b.name, parent, b.host, own,
                        b.nat ? b.external_count : 1);
@@ -184,20 +217,16 @@ void ScenarioWorld::BuildBoxes() {
 }
 
 void ScenarioWorld::BuildServers() {
-  ns3::InternetStackHelper internet;
-  ns3::Ipv4StaticRoutingHelper staticRouting;
-  internet.SetRoutingHelper(staticRouting);
-  const Parent internetCore = ParentOf("");
+  const Parent onInternet = ParentOf("");
 
   punchlab::control::DerpMap derpMap;
   for (const scenario::DerpRegion& def : scenario_.derp_regions) {
     WorldRegion r;
     r.def = &def;
-    r.host = ns3::CreateObject<ns3::Node>();
-    internet.Install(r.host);
+    r.host = NewHost();
     scenario::Link own;
     own.latency = def.latency;
-    r.link = AddLink("derp-" + def.name, internetCore, r.host, own, 1);
+    r.link = AddLink("derp-" + def.name, onInternet, r.host, own, 1);
     ns3::DerpServerHelper helper(links[r.link].subnet.Lower());
     helper.SetAttribute("Seed", ns3::UintegerValue(seed_));
     ns3::ApplicationContainer apps = helper.Install(r.host);
@@ -206,11 +235,10 @@ void ScenarioWorld::BuildServers() {
     regions.push_back(r);
   }
 
-  control_host = ns3::CreateObject<ns3::Node>();
-  internet.Install(control_host);
+  control_host = NewHost();
   scenario::Link own;
   own.latency = scenario_.control.latency;
-  control_link = AddLink("control", internetCore, control_host, own, 1);
+  control_link = AddLink("control", onInternet, control_host, own, 1);
   ns3::ControlServerHelper helper(links[control_link].subnet.Lower());
   helper.SetAttribute("Seed", ns3::UintegerValue(seed_));
   helper.SetDerpMap(derpMap);
@@ -238,15 +266,11 @@ void ScenarioWorld::BuildServers() {
 }
 
 void ScenarioWorld::BuildNodes() {
-  ns3::InternetStackHelper internet;
-  ns3::Ipv4StaticRoutingHelper staticRouting;
-  internet.SetRoutingHelper(staticRouting);
   for (const scenario::NodeDef& def : scenario_.nodes) {
     WorldNode n;
     n.name = def.name;
     n.def = &def;
-    n.host = ns3::CreateObject<ns3::Node>();
-    internet.Install(n.host);
+    n.host = NewHost();
     n.link = AddLink("node-" + def.name, ParentOf(def.behind), n.host, def.link, 1);
     n.address = links[n.link].subnet.Lower();
     nodes.push_back(n);
@@ -265,10 +289,13 @@ void ScenarioWorld::RouteThroughFirewalls() {
       const WorldBox& box = boxes.at(box_index_.at(current));
       if (box.nat) return;
       const WorldLink& uplink = links.at(box.uplink);
-      const Ptr<ns3::Node> parentHost = uplink.upper->GetNode();
-      StaticRoutingOf(parentHost)->AddNetworkRouteTo(subnet.network, subnet.mask,
-                                                     uplink.subnet.Lower(),
-                                                     InterfaceOf(uplink.upper));
+      if (uplink.internet()) {
+        internet->AddRoute(subnet.network, subnet.mask, uplink.lower);
+        return;
+      }
+      StaticRoutingOf(uplink.upper->GetNode())
+          ->AddNetworkRouteTo(subnet.network, subnet.mask, uplink.subnet.Lower(),
+                              InterfaceOf(uplink.upper));
       current = box.firewall_def->behind;
     }
   };
@@ -282,7 +309,7 @@ void ScenarioWorld::InstallBoxes() {
   // Inside interfaces: the upper ends of the links that hang off each box.
   std::map<Ptr<ns3::Node>, std::vector<uint32_t>> inside;
   for (const WorldLink& l : links) {
-    if (!l.internet) inside[l.upper->GetNode()].push_back(InterfaceOf(l.upper));
+    if (!l.internet()) inside[l.upper->GetNode()].push_back(InterfaceOf(l.upper));
   }
   for (WorldBox& b : boxes) {
     ns3::NatHelper helper;

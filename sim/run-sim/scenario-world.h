@@ -1,6 +1,6 @@
 // The ns-3 world a scenario describes, built once before the run:
 //
-//                       internet core (one router)
+//                    the internet (one InternetChannel)
 //        ┌──────────┬──────┴───────┬───────────────┬──────────┐
 //   DERP region   control     NAT/firewall       public node  ...
 //   servers       server      uplinks              (no box)
@@ -9,11 +9,13 @@
 //                        ┌───────┴────────┐
 //                      node            nested box ── its nodes
 //
-// Every line is its own point-to-point LinkChannel with the scenario's
-// latency, jitter, loss and bandwidth (link-settings.h), so each link can
-// fail or change on its own. Addresses: address-plan.h. Routing is static:
-// hosts and boxes default to the link above them; the core knows its
-// attached subnets; a firewall's parent routes the subnets behind it.
+// Every public thing has its own access link to the internet (an
+// InternetNetDevice: models/model/internet-channel.h); every line below a
+// box is its own point-to-point LinkChannel. Each link has the scenario's
+// latency, jitter, loss and bandwidth (link-settings.h), so each can fail or
+// change on its own. Addresses: address-plan.h. Routing is static: hosts
+// and boxes default to the link above them; the internet delivers to the
+// device owning a subnet; a firewall's parent routes the subnets behind it.
 //
 // Services: one DERP server per region (which also answers STUN on 3478),
 // and the control server trusting one identity provider for every domain of
@@ -31,12 +33,11 @@
 
 #include "model/control-server-application.h"
 #include "model/derp-server-application.h"
-#include "model/link-channel.h"
+#include "model/internet-channel.h"
 #include "model/nat-middlebox.h"
 #include "model/node-application.h"
 #include "ns3/ipv4-address.h"
 #include "ns3/node.h"
-#include "ns3/point-to-point-net-device.h"
 #include "punchlab/control/identity.h"
 #include "punchlab/crypto/keys.h"
 #include "run-sim/address-plan.h"
@@ -46,15 +47,16 @@
 namespace punchlab {
 namespace runsim {
 
-// One point-to-point link of the world.
+// One link of the world: an access link to the internet, or a wire below a
+// box. Each end is a ShapedNetDevice (models/model/shaped-net-device.h).
 struct WorldLink {
   std::string name;  // "node-laptop", "nat-home", "firewall-corp", "derp-fra", "control"
-  ns3::Ptr<ns3::LinkChannel> channel;
-  ns3::Ptr<ns3::PointToPointNetDevice> lower;  // node / box uplink / server side
-  ns3::Ptr<ns3::PointToPointNetDevice> upper;  // the box or core it hangs off
-  scenario::Link own;                 // the scenario's settings for this link
-  bool internet = false;              // attached to the core: carries half the internet
+  ns3::Ptr<ns3::ShapedNetDevice> lower;  // node / box uplink / server side
+  ns3::Ptr<ns3::ShapedNetDevice> upper;  // below a box: the box's end; null on the internet
+  scenario::Link own;                    // the scenario's settings for this link
   Subnet subnet;
+
+  bool internet() const { return upper == nullptr; }  // carries half the internet too
 };
 
 struct WorldBox {
@@ -107,7 +109,7 @@ class ScenarioWorld {
   std::vector<WorldBox> boxes;      // parents before children
   std::vector<WorldNode> nodes;     // in file order
   std::vector<WorldRegion> regions; // in file order
-  ns3::Ptr<ns3::Node> core;
+  ns3::Ptr<ns3::InternetChannel> internet;
   ns3::Ptr<ns3::Node> control_host;
   ns3::Ptr<ns3::ControlServerApplication> control;
   size_t control_link = 0;
@@ -118,17 +120,22 @@ class ScenarioWorld {
   // The node with this key, or null.
   const WorldNode* FindNodeByKey(const punchlab::NodePublicKey& key) const;
 
-  // Applies `own` (plus the internet's share on core links) to a link now.
+  // Applies `own` (plus the internet's share on access links) to a link now.
   void ApplyLinkSettings(size_t link, const scenario::Link& own);
+  // A link stops (or starts again) carrying packets, both ways.
+  void SetLinkUp(size_t link, bool up);
+  // Packets a link dropped (both ends): at random or on a full backlog, and while down.
+  uint64_t LinkLost(size_t link) const;
+  uint64_t LinkDroppedDown(size_t link) const;
 
   // The next set of external addresses for a change-address fault on `box`.
   std::vector<ns3::Ipv4Address> NextExternalAddresses(WorldBox& box);
 
  private:
   struct Parent {
-    ns3::Ptr<ns3::Node> host;      // core or box host
+    ns3::Ptr<ns3::Node> host;      // the box host; null: the internet
     bool inside_public = true;     // addresses below it are public
-    const WorldBox* box = nullptr; // null: the core
+    const WorldBox* box = nullptr; // null: the internet
   };
   Parent ParentOf(const std::string& behind) const;
   size_t AddLink(const std::string& name, const Parent& parent, ns3::Ptr<ns3::Node> lower,

@@ -1,0 +1,157 @@
+// ShapedNetDevice and ShapedChannel: light links for scenario worlds, with
+// the properties a scenario gives a link: delay, jitter, random loss, a data
+// rate, and an up/down switch. Two channels carry them:
+//
+//   InternetChannel (internet-channel.h)  every public host's access link;
+//       a packet goes to the device owning its destination address.
+//   WireChannel (wire-channel.h)          a point-to-point link below a box.
+//
+// A packet's way: the sender's device serialises it (its DataRate; a
+// backlog over 1 s is dropped), drops it at random (loss) or when down,
+// delays it (delay, varied by up to the jitter either way); the channel
+// names the receiving device, which drops its own share, adds its own delay
+// and, on the internet, serialises it again at its DataRate (two access
+// links are two store-and-forward hops; a wire is one). Packets into a
+// device never overtake each other (FIFO): jitter varies delay, never order,
+// as on a real path (reordering on every link would make TCP - DERP and
+// control - stall on spurious retransmissions that real paths rarely cause).
+// Delivery is one simulator event per hop.
+//
+// Packets are IPv4 (0x0800) without a link-layer header; NeedsArp is false,
+// so hosts route out of a device with any gateway on its subnet.
+// PromiscSniffer sees every packet a device sends or receives: capture it
+// with PcapHelper::DLT_RAW. Loss and jitter draw from a DeterministicRandom
+// the owner hands in (SetRandom), only while they are set, so turning them
+// on for one device does not shift another's draws.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "ns3/channel.h"
+#include "ns3/data-rate.h"
+#include "ns3/mac48-address.h"
+#include "ns3/net-device.h"
+#include "ns3/node.h"
+#include "ns3/nstime.h"
+#include "ns3/traced-callback.h"
+#include "punchlab/random.h"
+
+namespace ns3 {
+
+class ShapedNetDevice;
+
+class ShapedChannel : public Channel {
+ public:
+  static TypeId GetTypeId();
+  ShapedChannel();
+  ~ShapedChannel() override;
+
+  std::size_t GetNDevices() const override { return m_devices.size(); }
+  Ptr<NetDevice> GetDevice(std::size_t i) const override;
+
+  // Packets nobody on the channel receives (no device owns the destination).
+  uint64_t GetUnroutable() const { return m_unroutable; }
+
+ protected:
+  friend class ShapedNetDevice;
+  virtual void Add(Ptr<ShapedNetDevice> device);
+  // The device that receives `packet` (its IPv4 header first) from `src`; null: nobody.
+  virtual Ptr<ShapedNetDevice> Destination(Ptr<const Packet> packet,
+                                           Ptr<ShapedNetDevice> src) const = 0;
+  // Whether the receiving device serialises again (a second hop).
+  virtual bool ReceiverSerialises() const = 0;
+  // From `src`, which has serialised it and drawn its own delay: on to the receiver.
+  void Transmit(Ptr<Packet> packet, Ptr<ShapedNetDevice> src, Time leftSender);
+
+  std::vector<Ptr<ShapedNetDevice>> m_devices;
+  uint64_t m_unroutable = 0;
+};
+
+class ShapedNetDevice : public NetDevice {
+ public:
+  static TypeId GetTypeId();
+  ShapedNetDevice();
+  ~ShapedNetDevice() override;
+
+  void Attach(Ptr<ShapedChannel> channel);
+
+  void SetRandom(punchlab::DeterministicRandom random);
+  void SetDelay(Time delay) { m_delay = delay; }
+  void SetJitter(Time jitter) { m_jitter = jitter; }
+  void SetLoss(double loss) { m_loss = loss; }
+  void SetDataRate(DataRate rate) { m_rate = rate; }
+  void SetUp(bool up) { m_up = up; }
+  Time GetDelay() const { return m_delay; }
+  Time GetJitter() const { return m_jitter; }
+  double GetLoss() const { return m_loss; }
+  DataRate GetDataRate() const { return m_rate; }
+  bool IsUp() const { return m_up; }
+
+  // Packets this device dropped: at random, while down, on a full backlog.
+  uint64_t GetLost() const { return m_lost; }
+  uint64_t GetDroppedDown() const { return m_droppedDown; }
+  uint64_t GetDroppedQueue() const { return m_droppedQueue; }
+
+  // NetDevice.
+  void SetIfIndex(const uint32_t index) override { m_ifIndex = index; }
+  uint32_t GetIfIndex() const override { return m_ifIndex; }
+  Ptr<Channel> GetChannel() const override;
+  void SetAddress(Address address) override;
+  Address GetAddress() const override { return m_address; }
+  bool SetMtu(const uint16_t mtu) override;
+  uint16_t GetMtu() const override { return m_mtu; }
+  bool IsLinkUp() const override { return true; }
+  void AddLinkChangeCallback(Callback<void> callback) override;
+  bool IsBroadcast() const override { return true; }
+  Address GetBroadcast() const override { return Mac48Address::GetBroadcast(); }
+  bool IsMulticast() const override { return false; }
+  Address GetMulticast(Ipv4Address multicastGroup) const override;
+  Address GetMulticast(Ipv6Address addr) const override;
+  bool IsBridge() const override { return false; }
+  bool IsPointToPoint() const override { return true; }
+  bool Send(Ptr<Packet> packet, const Address& dest, uint16_t protocolNumber) override;
+  bool SendFrom(Ptr<Packet> packet, const Address& source, const Address& dest,
+                uint16_t protocolNumber) override;
+  Ptr<Node> GetNode() const override { return m_node; }
+  void SetNode(Ptr<Node> node) override { m_node = node; }
+  bool NeedsArp() const override { return false; }
+  void SetReceiveCallback(NetDevice::ReceiveCallback cb) override { m_rx = cb; }
+  void SetPromiscReceiveCallback(NetDevice::PromiscReceiveCallback cb) override;
+  bool SupportsSendFrom() const override { return false; }
+
+ protected:
+  void DoDispose() override;
+
+ private:
+  friend class ShapedChannel;
+  Time DrawDelay();
+  bool DrawLoss();
+  // The receiving half: `packet` reaches this device's link at `at`.
+  void Arrive(Ptr<Packet> packet, Time at, bool serialise);
+  void Deliver(Ptr<Packet> packet);
+
+  Ptr<Node> m_node;
+  Ptr<ShapedChannel> m_channel;
+  Mac48Address m_address;
+  uint32_t m_ifIndex = 0;
+  uint16_t m_mtu = 65535;
+  NetDevice::ReceiveCallback m_rx;
+  NetDevice::PromiscReceiveCallback m_promiscRx;
+
+  Time m_delay;
+  Time m_jitter;
+  double m_loss = 0;
+  DataRate m_rate{"100Gbps"};
+  bool m_up = true;
+  std::unique_ptr<punchlab::DeterministicRandom> m_random;
+  Time m_txBusyUntil;  // egress serialisation
+  Time m_rxBusyUntil;  // ingress: also keeps arrivals in order
+  uint64_t m_lost = 0;
+  uint64_t m_droppedDown = 0;
+  uint64_t m_droppedQueue = 0;
+  TracedCallback<Ptr<const Packet>> m_snifferTrace;
+};
+
+}  // namespace ns3
