@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "lab/child-process.h"
+#include "lab/command.h"
 #include "lab/interrupt.h"
 #include "lab/lab-error.h"
 #include "realio/monotonic-clock.h"
@@ -29,6 +30,8 @@ using results::RunError;
 constexpr Duration kWatchInterval = Duration::Millis(100);
 // A step this much later than its time gets a note.
 constexpr Duration kLateNote = Duration::Millis(250);
+constexpr Duration kCaptureStartTimeout = Duration::Seconds(10);
+constexpr uintmax_t kPcapHeaderSize = 24;
 
 std::string Position(const scenario::Scenario& s, const scenario::SourcePos& where) {
   return s.file + ":" + std::to_string(where.line) + ":" + std::to_string(where.column);
@@ -70,12 +73,32 @@ class Captures {
  public:
   Captures(LabWorld& world, const LabPlan& plan, const std::string& dir) {
     std::filesystem::create_directories(dir);
+    std::vector<std::string> files;
     for (const Uplink* u : plan.Uplinks()) {
-      const std::string file = std::filesystem::absolute(dir + "/" + u->label + ".pcap").string();
+      files.push_back(std::filesystem::absolute(dir + "/" + u->label + ".pcap").string());
       children_.push_back(&world.lab().Spawn(
-          world.Ns(u->ns), {"dumpcap", "-q", "-P", "-i", u->ifname, "-w", file}));
+          world.Ns(u->ns), {"dumpcap", "-q", "-P", "-i", u->ifname, "-w", files.back()}));
+    }
+    // dumpcap writes the file's header once it captures: wait for every one,
+    // so the run's first packets are in the files.
+    const Timestamp deadline = realio::MonotonicNow() + kCaptureStartTimeout;
+    for (size_t i = 0; i < files.size(); ++i) {
+      while (!Started(files[i])) {
+        if (children_[i]->exited() || realio::MonotonicNow() > deadline) {
+          throw lab::LabError("dumpcap did not start capturing into " + files[i] + " (" +
+                              children_[i]->DescribeStatus() + "): " +
+                              lab::TrimRight(children_[i]->Stderr()));
+        }
+        lab::ThrowIfInterrupted();
+        poll(nullptr, 0, 20);
+      }
     }
   }
+  static bool Started(const std::string& file) {
+    std::error_code error;
+    return std::filesystem::file_size(file, error) >= kPcapHeaderSize && !error;
+  }
+
   // dumpcap finishes its file on SIGTERM.
   void Stop() {
     for (lab::ChildProcess* c : children_) c->Stop();

@@ -42,19 +42,19 @@ def lab_namespaces(pid):
             if LAB_NAMESPACE_RE.match(ns) and LAB_NAMESPACE_RE.match(ns).group(1) == str(pid)]
 
 
-def start(driver, node_bin, tmp_path, yaml, env_node_bin=None):
+def start(driver, node_bin, tmp_path, yaml, env_node_bin=None, flags=()):
     scenario = tmp_path / "scenario.yaml"
     scenario.write_text(textwrap.dedent(yaml))
     out = tmp_path / "out"
     env = dict(os.environ, PUNCHLAB_NODE_BIN=env_node_bin or node_bin)
-    proc = subprocess.Popen([driver, str(scenario), str(out)], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([driver, str(scenario), str(out), *flags], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
     return proc, out
 
 
-def run(driver, node_bin, tmp_path, yaml, stop_s):
+def run(driver, node_bin, tmp_path, yaml, stop_s, flags=()):
     """Runs the scenario; returns (exit code, stdout, stderr, results.json or None, out dir)."""
-    proc, out = start(driver, node_bin, tmp_path, yaml)
+    proc, out = start(driver, node_bin, tmp_path, yaml, flags=flags)
     try:
         stdout, stderr = proc.communicate(timeout=stop_s + RUN_SLACK)
     except subprocess.TimeoutExpired:
@@ -229,6 +229,28 @@ def test_a_firewall_that_stops_blocking_udp_lets_the_pair_go_direct(driver, node
     # While UDP was blocked the office's node learned no global endpoint:
     # everything it sent went over DERP (TCP).
     assert p["rtt"]["derp"]["samples"] > 30
+
+
+def test_pcap_captures_every_link_from_the_first_packet(driver, node_bin, tmp_path):
+    code, stdout, stderr, results, out = run(driver, node_bin, tmp_path, """
+        name: capture
+        stop_time: 4s
+        nats: {home: {preset: full-cone}}
+        nodes: {a: {behind: home}, b: {}}
+        traffic: [{from: a, to: b, every: 200ms}]
+        """, 4, flags=["--pcap"])
+    assert code == 0, stderr + stdout
+    files = sorted(os.listdir(out / "pcap"))
+    assert files == ["control.pcap", "derp-default.pcap", "nat-home.pcap", "node-a.pcap",
+                     "node-b.pcap"]
+    # tshark decodes the node's first STUN exchange with the DERP server's STUN.
+    stun = subprocess.run(["tshark", "-r", str(out / "pcap" / "node-a.pcap"), "-Y", "stun"],
+                          capture_output=True, text=True, timeout=60)
+    assert stun.returncode == 0, stun.stderr
+    assert "Binding Request" in stun.stdout and "Binding Success Response" in stun.stdout, \
+        stun.stdout
+    # Behind the NAT, the node's link carries its LAN address; the NAT's uplink the mapped one.
+    assert "10.1.0.2" in stun.stdout
 
 
 def test_probe_rtt_reflects_netem_latency(driver, node_bin, tmp_path):

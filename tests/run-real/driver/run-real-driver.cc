@@ -1,9 +1,10 @@
-// run-real-driver SCENARIO OUT_DIR: runs one scenario in the real lab
+// run-real-driver SCENARIO OUT_DIR [--pcap]: runs one scenario in the real lab
 // (runreal::RunInLab) and writes its results directory — what the real-lab
 // pytest suite (tests/real/test_run_real.py) drives, independent of the CLI
 // around it. Exit 0: every expectation held; 1: one did not; 3: the scenario
 // was rejected; 4: the run could not happen.
 #include <iostream>
+#include <string>
 
 #include "results/summary.h"
 #include "results/write-directory.h"
@@ -12,8 +13,9 @@
 
 int main(int argc, char** argv) {
   using namespace punchlab;
-  if (argc != 3) {
-    std::cerr << "usage: run-real-driver SCENARIO OUT_DIR\n";
+  const bool pcap = argc == 4 && std::string(argv[3]) == "--pcap";
+  if (argc != 3 && !pcap) {
+    std::cerr << "usage: run-real-driver SCENARIO OUT_DIR [--pcap]\n";
     return 2;
   }
   const scenario::LoadResult loaded = scenario::LoadScenarioFile(argv[1]);
@@ -23,6 +25,7 @@ int main(int argc, char** argv) {
   }
   results::RunOptions options;
   options.out_dir = argv[2];
+  options.pcap = pcap;
   try {
     const results::Results r = runreal::RunInLab(*loaded.scenario, options);
     results::WriteResultsDirectory(options.out_dir, r);
