@@ -2,12 +2,9 @@
 //                 [--duration D] [--pps N]
 //
 // Every ordered pair of the given NAT presets becomes one generated scenario
-// (scenario/generate.h: alice behind A, bob behind B, probes both ways),
-// written to DIR/scenarios/ and run by a child `punchlab run` process, up to
-// --jobs at a time, each into DIR/cells/<scenario>/. A progress line follows
-// the cells as they finish; the grid goes to DIR/matrix.json, matrix.md and
-// matrix.html (results/matrix.h) and to stdout. Nothing is decided here:
-// each cell's path is what its run observed.
+// run by a child `punchlab run` process (cli/matrix-runner.h), up to --jobs
+// at a time; the grid goes to DIR/matrix.json, matrix.md and matrix.html
+// (results/matrix.h) and to stdout.
 //
 // Exit 0 when every cell ran, 2 for bad flags, 4 when a cell could not run
 // (its child's stderr is quoted).
@@ -16,9 +13,7 @@
 #include <boost/program_options.hpp>
 
 #include <algorithm>
-#include <deque>
 #include <iostream>
-#include <memory>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -26,16 +21,11 @@
 #include <vector>
 
 #include "cli-common/subcommand.h"
-#include "lab/child-process.h"
-#include "lab/command.h"
+#include "cli/matrix-runner.h"
 #include "lab/interrupt.h"
 #include "lab/lab-error.h"
 #include "nat-core/nat-config.h"
 #include "results/matrix.h"
-#include "results/read-json.h"
-#include "results/write-directory.h"
-#include "scenario/generate.h"
-#include "scenario/loader.h"
 
 namespace punchlab::cli {
 namespace {
@@ -72,39 +62,6 @@ std::vector<std::string> ParseNats(const std::string& text) {
   }
   if (nats.empty()) throw UsageError("--nats: give at least one preset (presets: " + PresetNames() + ")");
   return nats;
-}
-
-std::string SelfPath() {
-  char buf[4096];
-  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) throw std::runtime_error("cannot find the punchlab binary (/proc/self/exe)");
-  return std::string(buf, static_cast<size_t>(n));
-}
-
-struct Cell {
-  std::string a, b, name, file;
-  std::unique_ptr<lab::ChildProcess> child;
-  std::optional<results::MatrixCell> result;
-  std::string error;
-};
-
-// "[########........] 5/16 full-cone--symmetric: direct 0.548s"
-void Progress(size_t done, size_t total, const Cell& cell, bool tty) {
-  constexpr size_t kWidth = 24;
-  const size_t filled = total == 0 ? kWidth : done * kWidth / total;
-  std::string line = "[" + std::string(filled, '#') + std::string(kWidth - filled, '.') + "] " +
-                     std::to_string(done) + "/" + std::to_string(total) + " " + cell.a + " -- " +
-                     cell.b + ": ";
-  if (cell.result) {
-    line += scenario::ToString(cell.result->path);
-  } else {
-    line += "failed";
-  }
-  if (tty) {
-    std::cerr << "\r\033[K" << line << (done == total ? "\n" : "") << std::flush;
-  } else {
-    std::cerr << line << "\n";
-  }
 }
 
 int RunMatrix(const std::vector<std::string>& argv) {
@@ -167,98 +124,29 @@ int RunMatrix(const std::vector<std::string>& argv) {
     std::cerr << "punchlab matrix: " << e.what() << "\n";
     return kExitUsage;
   }
-  const bool real = vm["real"].as<bool>();
   const std::string out = vm["out"].as<std::string>();
 
-  std::deque<Cell> cells;
+  MatrixRunOptions run_options;
+  run_options.nats = nats;
+  run_options.spec = spec;
+  run_options.jobs = jobs;
+  run_options.real = vm["real"].as<bool>();
+  run_options.out = out;
+  MatrixRun run;
   try {
-    for (const std::string& a : nats) {
-      for (const std::string& b : nats) {
-        spec.nat_a = a;
-        spec.nat_b = b;
-        Cell c;
-        c.a = a;
-        c.b = b;
-        c.name = scenario::PairScenarioName(a, b);
-        c.file = out + "/scenarios/" + c.name + ".yaml";
-        const std::string yaml = scenario::PairScenarioYaml(spec);
-        // The generator and the loader must agree; a mismatch is our bug.
-        const scenario::LoadResult check = scenario::LoadScenarioText(yaml, c.file);
-        if (!check.ok()) {
-          throw std::logic_error("generated scenario " + c.file +
-                                 " does not load: " + check.errors.front().ToString());
-        }
-        results::WriteTextFile(c.file, yaml);
-        cells.push_back(std::move(c));
-      }
-    }
+    run = RunMatrixCells(run_options);
+  } catch (const lab::Interrupted&) {
+    lab::ReraiseCaughtSignal();
+    return kExitRuntime;
   } catch (const std::runtime_error& e) {
     std::cerr << "punchlab matrix: " << e.what() << "\n";
     return kExitRuntime;
   }
-
-  const std::string self = SelfPath();
-  const bool tty = isatty(STDERR_FILENO) != 0;
-  size_t next = 0;
-  size_t done = 0;
-  std::vector<Cell*> running;
-  lab::InterruptGuard guard;  // Ctrl-C stops the children (their destructors)
-  try {
-    while (done < cells.size()) {
-      while (running.size() < jobs && next < cells.size()) {
-        Cell& c = cells[next++];
-        std::vector<std::string> child = {self, "run", "--quiet", "--out", out + "/cells",
-                                          c.file};
-        if (real) child.push_back("--real");
-        c.child = std::make_unique<lab::ChildProcess>(child);
-        running.push_back(&c);
-      }
-      // Wait for the oldest; poll the others, so a fast cell is reported at once.
-      running.front()->child->WaitExit(Duration::Millis(20));
-      for (auto it = running.begin(); it != running.end();) {
-        Cell& c = **it;
-        if (!c.child->exited()) {
-          ++it;
-          continue;
-        }
-        const int code = c.child->exit_code();
-        if (code == kExitOk || code == kExitExpectationFailed) {
-          try {
-            const std::string dir = "cells/" + c.name;
-            c.result = results::CellFromResults(
-                c.a, c.b, results::ReadResultsJson(out + "/" + dir + "/results.json"), dir);
-          } catch (const std::exception& e) {
-            c.error = e.what();
-          }
-        } else {
-          c.error = c.child->DescribeStatus() + ": " + lab::TrimRight(c.child->Stderr());
-        }
-        ++done;
-        Progress(done, cells.size(), c, tty);
-        it = running.erase(it);
-      }
-    }
-  } catch (const lab::Interrupted&) {
-    running.clear();
-    cells.clear();  // stops every child
-    lab::ReraiseCaughtSignal();
-    return kExitRuntime;
-  }
-
-  results::Matrix m;
-  m.mode = real ? results::Mode::kReal : results::Mode::kSimulation;
-  m.seed = spec.seed;
-  m.duration = spec.duration;
-  m.nats = nats;
+  const results::Matrix& m = run.matrix;
   int exit_code = kExitOk;
-  for (const Cell& c : cells) {
-    if (c.result) {
-      m.cells.push_back(*c.result);
-    } else {
-      std::cerr << "punchlab matrix: cell " << c.a << " -- " << c.b << " did not run: " << c.error
-                << "\n";
-      exit_code = kExitRuntime;
-    }
+  for (const std::string& error : run.errors) {
+    std::cerr << "punchlab matrix: " << error << "\n";
+    exit_code = kExitRuntime;
   }
   try {
     results::WriteMatrixFiles(out, m);

@@ -42,27 +42,34 @@ std::string Numbered(const char* prefix, uint32_t i) {
 }  // namespace
 
 std::string CrowdScenarioYaml(const CrowdScenarioSpec& spec) {
+  const uint32_t group = spec.peers_per_node + 1;
+  const uint32_t groups = (spec.nodes + group - 1) / group;
   std::ostringstream y;
   y << "name: crowd-" << spec.nodes << "\n"
-    << "description: " << spec.nodes << " nodes behind mixed NATs, each talking to "
-    << spec.peers_per_node << " peers\n"
+    << "description: " << spec.nodes << " nodes behind mixed NATs in tailnets of " << group
+    << ", each talking to the " << spec.peers_per_node << " others\n"
     << "stop_time: " << spec.duration.ToString() << "\n"
     << "seed: " << spec.seed << "\n"
     << "internet: {latency: 20ms}\n"
     << "derp:\n  regions: [{id: 1, name: fra, latency: 10ms}]\n"
-    << "nats:\n";
+    << "control:\n  domains: [";
+  for (uint32_t g = 0; g < groups; ++g) y << (g ? ", " : "") << Numbered("tailnet", g);
+  y << "]\nnats:\n";
   for (uint32_t i = 0; i < spec.nodes; ++i) {
     y << "  " << Numbered("nat", i) << ": {preset: " << spec.presets[i % spec.presets.size()]
       << "}\n";
   }
   y << "nodes:\n";
   for (uint32_t i = 0; i < spec.nodes; ++i) {
-    y << "  " << Numbered("n", i) << ": {behind: " << Numbered("nat", i) << "}\n";
+    y << "  " << Numbered("n", i) << ": {behind: " << Numbered("nat", i)
+      << ", domain: " << Numbered("tailnet", i / group) << "}\n";
   }
   y << "traffic:\n";
   for (uint32_t i = 0; i < spec.nodes; ++i) {
-    for (uint32_t k = 1; k <= spec.peers_per_node && k < spec.nodes; ++k) {
-      y << "  - {from: " << Numbered("n", i) << ", to: " << Numbered("n", (i + k) % spec.nodes)
+    const uint32_t first = i / group * group;
+    for (uint32_t j = first; j < first + group && j < spec.nodes; ++j) {
+      if (j == i) continue;
+      y << "  - {from: " << Numbered("n", i) << ", to: " << Numbered("n", j)
         << ", start: 1s, every: " << spec.every.ToString() << ", size: 200B}\n";
     }
   }

@@ -28,8 +28,12 @@ std::string PairScenarioYaml(const PairScenarioSpec& spec);
 // "matrix-<a>--<b>", the cell's scenario name.
 std::string PairScenarioName(const std::string& nat_a, const std::string& nat_b);
 
-// `nodes` nodes, node i behind its own NAT with preset presets[i % size],
-// each sending to the next `peers_per_node` nodes (mod nodes) every `every`.
+// `nodes` nodes, node i behind its own NAT with preset presets[i % size], in
+// groups of peers_per_node + 1 consecutive nodes; each group is a domain of
+// its own (a tailnet: its nodes learn about each other only), and each node
+// sends to every other node of its group every `every`. So every node talks
+// to peers_per_node peers, and a coordination server serves many small
+// tailnets, as a hosted one does. A last, smaller group takes the rest.
 struct CrowdScenarioSpec {
   uint32_t nodes = 1000;
   uint32_t peers_per_node = 3;

@@ -2,6 +2,9 @@
 // and say what they were asked to.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <string>
+
 #include "scenario/generate.h"
 #include "scenario/loader.h"
 
@@ -30,18 +33,30 @@ TEST(Generate, PairScenarioLoadsWithBothNatsAndTrafficBothWays) {
   EXPECT_EQ(s.traffic[1].from, "bob");
 }
 
-TEST(Generate, CrowdScenarioHasEveryNodeTalkingToItsPeers) {
+TEST(Generate, CrowdScenarioPutsEachGroupInItsOwnTailnetTalkingToItsPeers) {
   CrowdScenarioSpec spec;
-  spec.nodes = 20;
+  spec.nodes = 22;  // five groups of four and a last group of two
   spec.peers_per_node = 3;
   const LoadResult r = LoadScenarioText(CrowdScenarioYaml(spec), "crowd.yaml");
   for (const Diagnostic& d : r.errors) ADD_FAILURE() << d.ToString();
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r.scenario->nodes.size(), 20u);
-  EXPECT_EQ(r.scenario->nats.size(), 20u);
-  EXPECT_EQ(r.scenario->traffic.size(), 60u);
-  EXPECT_EQ(r.scenario->FindNat("nat00003")->preset, "symmetric");
-  EXPECT_EQ(r.scenario->traffic.back().to, "n00002");  // wraps around
+  const Scenario& s = *r.scenario;
+  EXPECT_EQ(s.nodes.size(), 22u);
+  EXPECT_EQ(s.nats.size(), 22u);
+  EXPECT_EQ(s.control.domains.size(), 6u);
+  EXPECT_EQ(s.traffic.size(), 5u * 4 * 3 + 2);
+  EXPECT_EQ(s.FindNat("nat00003")->preset, "symmetric");
+  EXPECT_EQ(s.FindNode("n00004")->domain, s.FindNode("n00007")->domain);
+  EXPECT_NE(s.FindNode("n00003")->domain, s.FindNode("n00004")->domain);
+  // Every flow stays inside its group, and each node of a full group sends to three peers.
+  std::map<std::string, int> sends;
+  for (const Flow& f : s.traffic) {
+    EXPECT_EQ(s.FindNode(f.from)->domain, s.FindNode(f.to)->domain) << f.from << " -> " << f.to;
+    EXPECT_NE(f.from, f.to);
+    ++sends[f.from];
+  }
+  EXPECT_EQ(sends["n00000"], 3);
+  EXPECT_EQ(sends["n00021"], 1);
 }
 
 }  // namespace

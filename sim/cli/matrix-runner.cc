@@ -1,0 +1,137 @@
+#include "cli/matrix-runner.h"
+
+#include <unistd.h>
+
+#include <deque>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+
+#include "cli-common/subcommand.h"
+#include "lab/child-process.h"
+#include "lab/command.h"
+#include "lab/interrupt.h"
+#include "lab/lab-error.h"
+#include "results/read-json.h"
+#include "results/write-directory.h"
+#include "scenario/loader.h"
+
+namespace punchlab::cli {
+namespace {
+
+struct Cell {
+  std::string a, b, name, file;
+  std::unique_ptr<lab::ChildProcess> child;
+  std::optional<results::MatrixCell> result;
+  std::string error;
+};
+
+// "[########........] 5/16 full-cone -- symmetric: direct"
+void Progress(size_t done, size_t total, const Cell& cell, bool tty) {
+  constexpr size_t kWidth = 24;
+  const size_t filled = total == 0 ? kWidth : done * kWidth / total;
+  std::string line = "[" + std::string(filled, '#') + std::string(kWidth - filled, '.') + "] " +
+                     std::to_string(done) + "/" + std::to_string(total) + " " + cell.a + " -- " +
+                     cell.b + ": " +
+                     (cell.result ? scenario::ToString(cell.result->path) : "failed");
+  if (tty) {
+    std::cerr << "\r\033[K" << line << (done == total ? "\n" : "") << std::flush;
+  } else {
+    std::cerr << line << "\n";
+  }
+}
+
+}  // namespace
+
+std::string SelfPath() {
+  char buf[4096];
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) throw std::runtime_error("cannot find the punchlab binary (/proc/self/exe)");
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+MatrixRun RunMatrixCells(const MatrixRunOptions& options) {
+  std::deque<Cell> cells;
+  scenario::PairScenarioSpec spec = options.spec;
+  for (const std::string& a : options.nats) {
+    for (const std::string& b : options.nats) {
+      spec.nat_a = a;
+      spec.nat_b = b;
+      Cell c;
+      c.a = a;
+      c.b = b;
+      c.name = scenario::PairScenarioName(a, b);
+      c.file = options.out + "/scenarios/" + c.name + ".yaml";
+      const std::string yaml = scenario::PairScenarioYaml(spec);
+      // The generator and the loader must agree; a mismatch is our bug.
+      const scenario::LoadResult check = scenario::LoadScenarioText(yaml, c.file);
+      if (!check.ok()) {
+        throw std::logic_error("generated scenario " + c.file +
+                               " does not load: " + check.errors.front().ToString());
+      }
+      results::WriteTextFile(c.file, yaml);
+      cells.push_back(std::move(c));
+    }
+  }
+
+  MatrixRun run;
+  const std::string self = SelfPath();
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  size_t next = 0;
+  size_t done = 0;
+  std::vector<Cell*> running;
+  lab::InterruptGuard guard;  // Ctrl-C: the children are stopped as `cells` goes
+  while (done < cells.size()) {
+    while (running.size() < options.jobs && next < cells.size()) {
+      Cell& c = cells[next++];
+      std::vector<std::string> argv = {self, "run", "--quiet", "--out", options.out + "/cells",
+                                       c.file};
+      if (options.real) argv.push_back("--real");
+      c.child = std::make_unique<lab::ChildProcess>(argv);
+      running.push_back(&c);
+    }
+    // Wait for the oldest; poll the others, so a fast cell is reported at once.
+    running.front()->child->WaitExit(Duration::Millis(20));
+    for (auto it = running.begin(); it != running.end();) {
+      Cell& c = **it;
+      if (!c.child->exited()) {
+        ++it;
+        continue;
+      }
+      const int code = c.child->exit_code();
+      if (code == kExitOk || code == kExitExpectationFailed) {
+        try {
+          const std::string dir = "cells/" + c.name;
+          const results::Results r =
+              results::ReadResultsJson(options.out + "/" + dir + "/results.json");
+          c.result = results::CellFromResults(c.a, c.b, r, dir);
+          run.events += r.events_executed;
+        } catch (const std::exception& e) {
+          c.error = e.what();
+        }
+      } else {
+        c.error = c.child->DescribeStatus() + ": " + lab::TrimRight(c.child->Stderr());
+      }
+      c.child.reset();
+      ++done;
+      Progress(done, cells.size(), c, tty);
+      it = running.erase(it);
+    }
+  }
+
+  run.matrix.mode = options.real ? results::Mode::kReal : results::Mode::kSimulation;
+  run.matrix.seed = options.spec.seed;
+  run.matrix.duration = options.spec.duration;
+  run.matrix.nats = options.nats;
+  for (const Cell& c : cells) {
+    if (c.result) {
+      run.matrix.cells.push_back(*c.result);
+    } else {
+      run.errors.push_back("cell " + c.a + " -- " + c.b + " did not run: " + c.error);
+    }
+  }
+  return run;
+}
+
+}  // namespace punchlab::cli

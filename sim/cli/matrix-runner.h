@@ -1,0 +1,41 @@
+// Runs the cells of a NAT matrix (results/matrix.h) as child `punchlab run`
+// processes, up to `jobs` at a time, with a progress line on stderr: shared
+// by `punchlab matrix`, `punchlab bench` and the demo.
+//
+// Every ordered pair of `nats` becomes a generated scenario (alice behind a,
+// bob behind b: scenario/generate.h) in <out>/scenarios/, run into
+// <out>/cells/<scenario>/. Nothing is decided here: each cell is what its
+// run observed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "results/matrix.h"
+#include "scenario/generate.h"
+
+namespace punchlab::cli {
+
+struct MatrixRunOptions {
+  std::vector<std::string> nats;
+  scenario::PairScenarioSpec spec;  // duration, packets per second, seed (nat_a/b ignored)
+  unsigned jobs = 1;
+  bool real = false;
+  std::string out;
+};
+
+struct MatrixRun {
+  results::Matrix matrix;           // the cells that ran
+  std::vector<std::string> errors;  // "cell a -- b did not run: ..." for the others
+  uint64_t events = 0;              // simulator events of all cells (simulation only)
+};
+
+// Throws std::runtime_error when the files cannot be written; lab::Interrupted
+// (after stopping every child) on Ctrl-C.
+MatrixRun RunMatrixCells(const MatrixRunOptions& options);
+
+// The path of the running binary, to start children of.
+std::string SelfPath();
+
+}  // namespace punchlab::cli
