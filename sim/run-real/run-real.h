@@ -11,8 +11,9 @@
 //     NATs and firewalls are router namespaces with a LAN bridge behind them
 //     (10.<k>.0.0/24 behind NAT k); nodes, DERP servers and the control
 //     server are namespaces with one veth each.
-//   * NATs: Linux masquerade / fully-random / the cone rulesets of
-//     lab/nat-ruleset.h; knobs the lab cannot build are notes
+//   * NATs: the nftables NAT of lab/nat-ruleset.h nearest to the knobs (one
+//     per preset, hairpinning, a paired address pool); knobs the lab cannot
+//     build and Linux's differences from the model are notes
 //     (run-real/nat-translation.h). Firewalls: run-real/firewall-ruleset.h.
 //   * Links: netem delay/jitter (when the kernel has sch_netem), rate
 //     (netem, or tbf), loss and link-down (nftables ingress); see
