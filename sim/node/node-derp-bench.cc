@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -111,8 +112,12 @@ class BenchLink {
   virtual void Drain() = 0;
 };
 
-realio::StreamHost::Options HostOptions(size_t index, LinkListener& listener) {
+// `recycle`: where the host hands emptied write buffers back (both kinds of
+// link reuse them, so neither side of the comparison pays for fresh memory).
+realio::StreamHost::Options HostOptions(size_t index, LinkListener& listener,
+                                        std::function<void(Bytes&&)> recycle) {
   realio::StreamHost::Options options;
+  options.recycle = std::move(recycle);
   options.on_write_blocked = [index, &listener](Timestamp, ConnectionId) {
     listener.OnBlocked(index, true);
   };
@@ -141,7 +146,9 @@ class DerpLink final : public BenchLink {
       : index_(index),
         listener_(listener),
         client_(NodePrivateKey::Generate(rng), rng, ClientConfig(server)),
-        host_(loop, client_, [this] { OnDrain(); }, HostOptions(index, listener)) {}
+        host_(loop, client_, [this] { OnDrain(); },
+              HostOptions(index, listener,
+                          [this](Bytes&& spare) { client_.RecycleWriteBuffer(std::move(spare)); })) {}
 
   const NodePublicKey& key() const { return client_.public_key(); }
   void set_partner(const NodePublicKey& partner) { partner_ = partner; }
@@ -194,7 +201,10 @@ class RawLink final : public BenchLink, public StreamMachine {
         listener_(listener),
         server_(server),
         pair_(pair),
-        host_(loop, *this, [this] { listener_.OnDrained(index_); }, HostOptions(index, listener)) {}
+        host_(loop, *this, [this] { listener_.OnDrained(index_); },
+              HostOptions(index, listener, [this](Bytes&& spare) {
+                if (out_.empty() && out_.capacity() < spare.capacity()) out_ = std::move(spare);
+              })) {}
 
   void Start() override {
     connect_pending_ = true;
@@ -217,18 +227,32 @@ class RawLink final : public BenchLink, public StreamMachine {
     out_.insert(out_.begin(), hello.begin(), hello.end());
     listener_.OnReady(index_);
   }
+  // Packets are read where the host put them, as the DERP client's frames
+  // are (FrameReader::Borrow); only a packet that continues in the next read
+  // is assembled in in_, from just the bytes it lacks.
   void HandleStream(Timestamp, ConnectionId, ByteView bytes) override {
-    in_.insert(in_.end(), bytes.begin(), bytes.end());
-    size_t pos = 0;
-    while (in_.size() - pos >= 4) {
-      const size_t n = (size_t{in_[pos]} << 24) | (size_t{in_[pos + 1]} << 16) |
-                       (size_t{in_[pos + 2]} << 8) | in_[pos + 3];
-      if (in_.size() - pos - 4 < n) break;
-      listener_.OnPacket(index_, true, ByteView(in_.data() + pos + 4, n));
-      pos += 4 + n;
+    while (!in_.empty() && !bytes.empty()) {
+      const size_t need = in_.size() < 4 ? 4 : 4 + PacketSize(in_);
+      const size_t take = std::min(need - in_.size(), bytes.size());
+      in_.insert(in_.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(take));
+      bytes = bytes.sub(take);
+      if (in_.size() >= 4 && in_.size() == 4 + PacketSize(in_)) {
+        listener_.OnPacket(index_, true, ByteView(in_).sub(4));
+        in_.clear();
+      }
     }
-    in_.erase(in_.begin(), in_.begin() + static_cast<std::ptrdiff_t>(pos));
+    if (!in_.empty()) return;  // the read ended inside that packet
+    while (bytes.size() >= 4 && bytes.size() - 4 >= PacketSize(bytes)) {
+      const size_t n = PacketSize(bytes);
+      listener_.OnPacket(index_, true, bytes.sub(4, n));
+      bytes = bytes.sub(4 + n);
+    }
+    in_.assign(bytes.begin(), bytes.end());
   }
+  static size_t PacketSize(ByteView b) {
+    return (size_t{b[0]} << 24) | (size_t{b[1]} << 16) | (size_t{b[2]} << 8) | b[3];
+  }
+
   void HandleClosed(Timestamp, ConnectionId) override {
     connected_ = false;
     listener_.OnTrouble(index_, "raw-relay closed the connection");

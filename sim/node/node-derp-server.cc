@@ -96,6 +96,8 @@ int Run(const std::vector<std::string>& argv) {
   options.on_writable = [&](Timestamp now, ConnectionId conn) {
     node.derp().HandleWritable(now, conn);
   };
+  // Every read turns into a write of about its size: reuse those buffers.
+  options.recycle = [&](Bytes&& spare) { node.derp().RecycleWriteBuffer(std::move(spare)); };
   realio::StreamHost tcp(
       loop, node,
       [&] {

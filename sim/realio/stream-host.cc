@@ -307,13 +307,22 @@ bool StreamHost::Flush(Connection& c) {
 
 bool StreamHost::Write(Connection& c, Bytes data) {
   if (c.output_sent == c.output.size()) {
-    // Nothing pending: take the machine's buffer as ours instead of copying.
-    c.output = std::move(data);
+    // Nothing pending: take the machine's buffer as ours instead of copying,
+    // and give back the (empty) one it replaces.
+    c.output.clear();
+    c.output.swap(data);
     c.output_sent = 0;
   } else {
     c.output.insert(c.output.end(), data.begin(), data.end());
   }
+  Recycle(std::move(data));
   return c.connecting || Flush(c);
+}
+
+void StreamHost::Recycle(Bytes buffer) {
+  if (!options_.recycle || buffer.capacity() == 0) return;
+  buffer.clear();
+  options_.recycle(std::move(buffer));
 }
 
 bool StreamHost::CheckOutput(ConnectionId conn, Connection& c) {

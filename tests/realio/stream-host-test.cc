@@ -155,6 +155,61 @@ TEST(StreamHost, EchoesSixteenMegabytesThroughPartialWritesThenSeesEof) {
   EXPECT_EQ(server_host.ConnectionCount(), 0u);
 }
 
+// Echoes like EchoServer, but builds every write in a buffer the host gave
+// back, so a buffer handed back while still in use would garble the echo.
+class RecyclingEcho final : public QueueMachine {
+ public:
+  void HandleConnected(Timestamp, ConnectionId conn, const Endpoint&) override {
+    connected.insert(conn);
+  }
+  void HandleStream(Timestamp, ConnectionId conn, ByteView bytes) override {
+    Bytes out;
+    if (!spares.empty()) {
+      out = std::move(spares.back());
+      spares.pop_back();
+      ++reused;
+    }
+    out.assign(bytes.begin(), bytes.end());
+    Write(conn, std::move(out));
+    ++writes;
+  }
+  void HandleClosed(Timestamp, ConnectionId conn) override { closed.insert(conn); }
+  void Recycle(Bytes&& spare) {
+    if (!spare.empty() || spare.capacity() == 0) ++bad_spares;
+    spares.push_back(std::move(spare));
+  }
+
+  std::vector<Bytes> spares;
+  size_t writes = 0;
+  size_t reused = 0;
+  size_t bad_spares = 0;
+};
+
+TEST(StreamHost, HandsBackWriteBuffersOnlyOnceItIsDoneWithThem) {
+  EventLoop loop;
+  RecyclingEcho server;
+  StreamHost::Options options;
+  options.recycle = [&](Bytes&& spare) { server.Recycle(std::move(spare)); };
+  StreamHost server_host(
+      loop, server, [&] { if (!server.closed.empty()) loop.Stop(); }, std::move(options));
+  const Endpoint listening = server_host.Listen(kLoopbackAnyPort);
+
+  const Bytes payload = Pattern(16 << 20);
+  Client client(listening, payload, /*close_when_echoed=*/true);
+  StreamHost client_host(loop, client);
+  client_host.Drain();
+
+  ASSERT_EQ(loop.Run(MonotonicNow() + kBound), EventLoop::StopReason::kStopped);
+  ASSERT_EQ(client.received.size(), payload.size());
+  EXPECT_TRUE(client.received == payload);
+  EXPECT_EQ(server.bad_spares, 0u);  // empty, memory kept
+  // Every write's buffer came back but the last one's (freed with the
+  // connection), and they were used again.
+  EXPECT_GT(server.writes, 10u);
+  EXPECT_GE(server.reused + server.spares.size() + 1, server.writes);
+  EXPECT_GT(server.reused, server.writes / 2);
+}
+
 TEST(StreamHost, CloseAfterWriteDeliversEverythingBeforeEof) {
   EventLoop loop;
   GreetAndClose server(4 << 20);

@@ -13,6 +13,10 @@ ByteView View(const std::string& s) {
   return ByteView(reinterpret_cast<const uint8_t*>(s.data()), s.size());
 }
 
+// Recycled write buffers kept, and the largest one worth keeping.
+constexpr size_t kMaxSpareBuffers = 4;
+constexpr size_t kMaxSpareCapacity = 1024 * 1024;
+
 }  // namespace
 
 const char* ClientStateName(ClientState state) {
@@ -67,7 +71,8 @@ bool Client::Send(Timestamp, const NodePublicKey& destination, ByteView packet) 
     ++stats_.send_dropped;
     return false;
   }
-  Write(Encode(SendPacketFrame{destination, packet.ToBytes()}));
+  // Straight into the pending write: the packet is copied once.
+  AppendSendPacket(WriteBuffer(), destination, packet);
   ++stats_.packets_sent;
   stats_.bytes_sent += packet.size();
   return true;
@@ -94,8 +99,16 @@ void Client::HandleStream(Timestamp now, ConnectionId conn, ByteView bytes) {
   if (conn != conn_ || !Attempting() || state_ == ClientState::kConnecting) return;
   last_heard_ = now;
   if (state_ != ClientState::kUpgrading) {
-    frames_.Feed(bytes);
+    // Frames are parsed where the host read them; the rest of a frame that
+    // continues in the next read is kept once this read is done with.
+    const ConnectionId conn_before = conn_;
+    frames_.Borrow(bytes);
     OnFrames(now);
+    if (conn_ == conn_before && Attempting()) {
+      frames_.Keep();
+    } else {
+      frames_ = FrameReader();  // the connection ended: nothing of it to keep
+    }
     return;
   }
   const auto http = http_.Feed(bytes);
@@ -179,7 +192,7 @@ void Client::OnFrames(Timestamp now) {
   const ConnectionId conn = conn_;
   // Stop as soon as a frame ends this connection.
   while (conn_ == conn && Attempting()) {
-    std::optional<Frame> frame = frames_.Next();
+    std::optional<FrameView> frame = frames_.NextView();
     if (!frame) {
       if (frames_.failed()) ProtocolError(now, frames_.error());
       return;
@@ -190,7 +203,7 @@ void Client::OnFrames(Timestamp now) {
   }
 }
 
-bool Client::OnHandshakeFrame(Timestamp now, const Frame& frame) {
+bool Client::OnHandshakeFrame(Timestamp now, const FrameView& frame) {
   if (!server_key_) {
     auto f = Decode<ServerKeyFrame>(frame);
     if (!f) {
@@ -238,11 +251,11 @@ bool Client::OnHandshakeFrame(Timestamp now, const Frame& frame) {
   return true;
 }
 
-bool Client::OnFrame(Timestamp now, const Frame& frame) {
+bool Client::OnFrame(Timestamp now, const FrameView& frame) {
   ClientEvent e;
   switch (frame.type) {
     case FrameType::kRecvPacket: {
-      auto f = Decode<RecvPacketFrame>(frame);
+      auto f = RecvPacketView::DecodePayload(frame.payload);
       if (!f) {
         ProtocolError(now, "malformed RecvPacket");
         return false;
@@ -251,7 +264,7 @@ bool Client::OnFrame(Timestamp now, const Frame& frame) {
       stats_.bytes_received += f->packet.size();
       e.kind = ClientEvent::Kind::kReceived;
       e.key = f->source;
-      e.data = std::move(f->packet);
+      e.data = f->packet.ToBytes();  // the one copy: the event outlives the read
       break;
     }
     case FrameType::kKeepAlive: ++stats_.keepalives_received; return true;
@@ -367,6 +380,30 @@ void Client::Write(Bytes bytes) {
   a.conn = conn_;
   a.data = std::move(bytes);
   actions_.push_back(std::move(a));
+}
+
+Bytes& Client::WriteBuffer() {
+  if (actions_.empty() || actions_.back().kind != StreamAction::Kind::kWrite ||
+      actions_.back().conn != conn_) {
+    StreamAction a;
+    a.kind = StreamAction::Kind::kWrite;
+    a.conn = conn_;
+    if (!spare_buffers_.empty()) {
+      a.data = std::move(spare_buffers_.back());
+      spare_buffers_.pop_back();
+    }
+    actions_.push_back(std::move(a));
+  }
+  return actions_.back().data;
+}
+
+void Client::RecycleWriteBuffer(Bytes buffer) {
+  if (spare_buffers_.size() >= kMaxSpareBuffers || buffer.capacity() == 0 ||
+      buffer.capacity() > kMaxSpareCapacity) {
+    return;
+  }
+  buffer.clear();
+  spare_buffers_.push_back(std::move(buffer));
 }
 
 }  // namespace derp

@@ -1,16 +1,37 @@
 #include "punchlab/derp/frame-reader.h"
 
+#include <algorithm>
+
 namespace punchlab {
 namespace derp {
 
 void FrameReader::Feed(ByteView bytes) {
+  Borrow(bytes);
+  Keep();
+}
+
+void FrameReader::Borrow(ByteView bytes) {
   if (failed() || bytes.empty()) return;
+  // Bytes still borrowed from an earlier call come first: make them ours.
+  if (!borrowed_.empty()) Keep();
+  borrowed_ = bytes;
+}
+
+void FrameReader::Keep() {
+  if (failed() || borrowed_.empty()) return;
   // Drop consumed bytes before growing, so the buffer stays about one frame long.
   if (pos_ > 0) {
     buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(pos_));
     pos_ = 0;
   }
-  buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
+  TakeBorrowed(borrowed_.size());
+}
+
+void FrameReader::TakeBorrowed(size_t want) {
+  const size_t n = std::min(want, borrowed_.size());
+  buffer_.insert(buffer_.end(), borrowed_.begin(),
+                 borrowed_.begin() + static_cast<std::ptrdiff_t>(n));
+  borrowed_ = borrowed_.sub(n);
 }
 
 std::optional<Frame> FrameReader::Next() {
@@ -19,23 +40,54 @@ std::optional<Frame> FrameReader::Next() {
   return Frame{view->type, view->payload.ToBytes()};
 }
 
+void FrameReader::Fail(FrameType type, uint32_t length) {
+  error_ = "frame " + FrameTypeName(type) + " announces " + std::to_string(length) +
+           " bytes, over the limit of " + std::to_string(max_payload_);
+  buffer_.clear();
+  pos_ = 0;
+  borrowed_ = ByteView();
+}
+
+bool FrameReader::ReadHeader(ByteView bytes, FrameType& type, size_t& frame_size) {
+  ByteReader r(bytes);
+  uint8_t raw_type = 0;
+  uint32_t length = 0;
+  if (!r.ReadU8(raw_type) || !r.ReadU32(length)) return false;
+  type = static_cast<FrameType>(raw_type);
+  if (length > max_payload_) {
+    Fail(type, length);
+    return false;
+  }
+  frame_size = kFrameHeaderSize + length;
+  return true;
+}
+
 std::optional<FrameView> FrameReader::NextView() {
   if (failed()) return std::nullopt;
-  ByteReader r(ByteView(buffer_).sub(pos_));
-  uint8_t type = 0;
-  uint32_t length = 0;
-  if (!r.ReadU8(type) || !r.ReadU32(length)) return std::nullopt;
-  if (length > max_payload_) {
-    error_ = "frame " + FrameTypeName(static_cast<FrameType>(type)) + " announces " +
-             std::to_string(length) + " bytes, over the limit of " + std::to_string(max_payload_);
-    buffer_.clear();
-    pos_ = 0;
-    return std::nullopt;
+  FrameType type = FrameType::kKeepAlive;
+  size_t size = 0;
+  if (pos_ < buffer_.size()) {
+    // A frame that began in an earlier read: complete it in our own buffer
+    // with just the bytes it lacks, header first.
+    if (buffer_.size() - pos_ < kFrameHeaderSize) {
+      TakeBorrowed(kFrameHeaderSize - (buffer_.size() - pos_));
+    }
+    if (!ReadHeader(ByteView(buffer_).sub(pos_), type, size)) return std::nullopt;
+    if (buffer_.size() - pos_ < size) TakeBorrowed(size - (buffer_.size() - pos_));
+    if (buffer_.size() - pos_ < size) return std::nullopt;
+    FrameView frame{type, ByteView(buffer_).sub(pos_ + kFrameHeaderSize, size - kFrameHeaderSize)};
+    pos_ += size;
+    if (pos_ == buffer_.size()) {
+      // The view stays valid: clear() keeps the storage until the next call.
+      buffer_.clear();
+      pos_ = 0;
+    }
+    return frame;
   }
-  ByteView payload;
-  if (!r.ReadBytes(length, payload)) return std::nullopt;
-  FrameView frame{static_cast<FrameType>(type), payload};
-  pos_ += kFrameHeaderSize + length;
+  // Everything we own is parsed: frames whole in the borrowed bytes are parsed there.
+  if (!ReadHeader(borrowed_, type, size) || borrowed_.size() < size) return std::nullopt;
+  FrameView frame{type, borrowed_.sub(kFrameHeaderSize, size - kFrameHeaderSize)};
+  borrowed_ = borrowed_.sub(size);
   return frame;
 }
 

@@ -123,13 +123,27 @@ std::optional<SendPacketView> SendPacketView::DecodePayload(ByteView payload) {
   return f;
 }
 
-void AppendRecvPacket(Bytes& out, const NodePublicKey& source, ByteView packet) {
+namespace {
+
+// Header, key and packet of a Send/RecvPacket frame. (No reserve(): exact
+// reservations would defeat the vector's geometric growth over many appends.)
+void AppendKeyedPacket(Bytes& out, FrameType type, const NodePublicKey& key, ByteView packet) {
   assert(packet.size() <= kMaxPacketSize);
   ByteWriter w(out);
-  w.U8(static_cast<uint8_t>(FrameType::kRecvPacket));
+  w.U8(static_cast<uint8_t>(type));
   w.U32(static_cast<uint32_t>(kKeySize + packet.size()));
-  w.Append(source.view());
+  w.Append(key.view());
   w.Append(packet);
+}
+
+}  // namespace
+
+void AppendRecvPacket(Bytes& out, const NodePublicKey& source, ByteView packet) {
+  AppendKeyedPacket(out, FrameType::kRecvPacket, source, packet);
+}
+
+void AppendSendPacket(Bytes& out, const NodePublicKey& destination, ByteView packet) {
+  AppendKeyedPacket(out, FrameType::kSendPacket, destination, packet);
 }
 
 void RecvPacketFrame::EncodePayload(ByteWriter& w) const {
@@ -138,10 +152,16 @@ void RecvPacketFrame::EncodePayload(ByteWriter& w) const {
 }
 
 std::optional<RecvPacketFrame> RecvPacketFrame::DecodePayload(ByteView payload) {
+  auto v = RecvPacketView::DecodePayload(payload);
+  if (!v) return std::nullopt;
+  return RecvPacketFrame{v->source, v->packet.ToBytes()};
+}
+
+std::optional<RecvPacketView> RecvPacketView::DecodePayload(ByteView payload) {
   ByteReader r(payload);
-  RecvPacketFrame f;
+  RecvPacketView f;
   if (!ReadKey(r, f.source) || r.remaining() > kMaxPacketSize) return std::nullopt;
-  f.packet = r.Rest().ToBytes();
+  f.packet = r.Rest();
   return f;
 }
 

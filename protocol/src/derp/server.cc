@@ -12,12 +12,11 @@ namespace punchlab {
 namespace derp {
 namespace {
 
-bool IsRecvPacket(const Bytes& frame) {
-  return !frame.empty() && frame[0] == static_cast<uint8_t>(FrameType::kRecvPacket);
-}
-
 // Initial capacity of a write that relayed packets are appended to.
 constexpr size_t kWriteReserve = 64 * 1024;
+// Recycled write buffers kept, and the largest one worth keeping.
+constexpr size_t kMaxSpareBuffers = 16;
+constexpr size_t kMaxSpareCapacity = 1024 * 1024;
 
 // Packet bytes inside a whole RecvPacket frame.
 uint64_t PacketBytes(const Bytes& frame) { return frame.size() - kFrameHeaderSize - kKeySize; }
@@ -44,8 +43,12 @@ void Server::HandleStream(Timestamp now, ConnectionId conn, ByteView bytes) {
     OnHttp(now, c, bytes);
     return;
   }
-  c.frames.Feed(bytes);
+  // Frames are parsed where the host read them; what a read leaves of its
+  // last frame is copied once the connection has taken all it can.
+  c.frames.Borrow(bytes);
   OnFrames(now, conn);
+  it = conns_.find(conn);
+  if (it != conns_.end()) it->second.frames.Keep();
 }
 
 void Server::HandleClosed(Timestamp now, ConnectionId conn) {
@@ -101,14 +104,22 @@ void Server::HandleWritable(Timestamp, ConnectionId conn) {
   if (it == conns_.end()) return;
   Connection& c = it->second;
   c.blocked = false;
-  for (Bytes& frame : c.queue) {
-    if (IsRecvPacket(frame)) {
-      ++stats_.packets_relayed;
-      stats_.bytes_relayed += PacketBytes(frame);
-    }
-    Write(conn, std::move(frame));
+  stats_.packets_relayed += c.queued_packets;
+  stats_.bytes_relayed += c.queued_packet_bytes;
+  if (!c.queue.empty()) Write(conn, std::move(c.queue));
+  c.queue = Bytes();
+  c.queued_frames = 0;
+  c.queued_packets = 0;
+  c.queued_packet_bytes = 0;
+}
+
+void Server::RecycleWriteBuffer(Bytes buffer) {
+  if (spare_buffers_.size() >= kMaxSpareBuffers || buffer.capacity() < kWriteReserve ||
+      buffer.capacity() > kMaxSpareCapacity) {
+    return;
   }
-  c.queue.clear();
+  buffer.clear();
+  spare_buffers_.push_back(std::move(buffer));
 }
 
 void Server::AnnounceRestart(Timestamp now, Duration reconnect_in, Duration try_for) {
@@ -281,9 +292,11 @@ void Server::OnSendPacket(Timestamp now, Connection& c, const SendPacketView& f)
   NoteTalked(c, f.destination);
   Connection& d = conns_.at(dst->second);
   if (d.blocked) {
-    Bytes frame;
-    AppendRecvPacket(frame, c.key, f.packet);
-    Send(d, std::move(frame), true);
+    if (!QueueHasRoom(d, true)) return;
+    AppendRecvPacket(d.queue, c.key, f.packet);
+    ++d.queued_frames;
+    ++d.queued_packets;
+    d.queued_packet_bytes += f.packet.size();
     return;
   }
   ++stats_.packets_relayed;
@@ -314,15 +327,25 @@ bool Server::AllowPeerGone(Timestamp now, Connection& c) {
   return true;
 }
 
+bool Server::QueueHasRoom(Connection& c, bool is_packet) {
+  if (c.queued_frames < config_.send_queue_depth) return true;
+  if (is_packet) {
+    ++stats_.packets_dropped_queue_overflow;
+    ++c.queue_overflow_drops;
+  } else {
+    ++stats_.control_frames_dropped;
+  }
+  return false;
+}
+
 void Server::Send(Connection& c, Bytes frame, bool is_packet) {
   if (c.blocked) {
-    if (c.queue.size() < config_.send_queue_depth) {
-      c.queue.push_back(std::move(frame));
-    } else if (is_packet) {
-      ++stats_.packets_dropped_queue_overflow;
-      ++c.queue_overflow_drops;
-    } else {
-      ++stats_.control_frames_dropped;
+    if (!QueueHasRoom(c, is_packet)) return;
+    c.queue.insert(c.queue.end(), frame.begin(), frame.end());
+    ++c.queued_frames;
+    if (is_packet) {
+      ++c.queued_packets;
+      c.queued_packet_bytes += PacketBytes(frame);
     }
     return;
   }
@@ -353,6 +376,10 @@ Bytes& Server::WriteBuffer(ConnectionId conn) {
     StreamAction a;
     a.kind = StreamAction::Kind::kWrite;
     a.conn = conn;
+    if (!spare_buffers_.empty()) {
+      a.data = std::move(spare_buffers_.back());
+      spare_buffers_.pop_back();
+    }
     // Room for a read's worth of relayed frames, so appending rarely reallocates.
     a.data.reserve(kWriteReserve);
     actions_.push_back(std::move(a));
@@ -378,9 +405,7 @@ void Server::Close(Timestamp now, Connection& c, const std::string& reason) {
 void Server::Forget(Timestamp, ConnectionId id, const std::string& reason) {
   auto it = conns_.find(id);
   Connection& c = it->second;
-  for (const Bytes& frame : c.queue) {
-    if (IsRecvPacket(frame)) ++stats_.packets_dropped_gone;
-  }
+  stats_.packets_dropped_gone += c.queued_packets;
   if (c.phase == Phase::kActive) {
     events_.push_back({ServerEvent::Kind::kClientDisconnected, id, c.key, reason});
     auto holder = clients_.find(c.key);

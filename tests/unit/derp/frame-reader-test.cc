@@ -97,6 +97,122 @@ TEST(DerpFrameReader, OneByteAtATime) {
   ExpectSame(got, expected);
 }
 
+// Reads `stream` the way a relay does: each piece borrowed, parsed in place,
+// what is left kept, and the piece's memory then scribbled over (as the
+// host's next read would), so any view into it that outlived Keep() shows.
+std::vector<Frame> ReadBorrowed(const Bytes& stream, const std::vector<size_t>& cuts,
+                                FrameReader& reader) {
+  std::vector<Frame> out;
+  size_t from = 0;
+  for (size_t i = 0; i <= cuts.size(); ++i) {
+    const size_t to = i < cuts.size() ? cuts[i] : stream.size();
+    Bytes piece(stream.begin() + static_cast<std::ptrdiff_t>(from),
+                stream.begin() + static_cast<std::ptrdiff_t>(to));
+    reader.Borrow(piece);
+    while (auto f = reader.NextView()) out.push_back(Frame{f->type, f->payload.ToBytes()});
+    reader.Keep();
+    std::fill(piece.begin(), piece.end(), 0xee);
+    from = to;
+  }
+  return out;
+}
+
+TEST(DerpFrameReader, BorrowedSplitAtEveryByteBoundaryParsesTheSame) {
+  const Bytes stream = AllFrames();
+  FrameReader whole;
+  whole.Feed(stream);
+  const auto expected = ReadAll(whole);
+  for (size_t cut = 0; cut <= stream.size(); ++cut) {
+    FrameReader reader;
+    ExpectSame(ReadBorrowed(stream, {cut}, reader), expected);
+    EXPECT_EQ(reader.buffered(), 0u) << cut;
+  }
+}
+
+TEST(DerpFrameReader, BorrowedThreeWaySplitsParseTheSame) {
+  const Bytes stream = AllFrames();
+  FrameReader whole;
+  whole.Feed(stream);
+  const auto expected = ReadAll(whole);
+  for (size_t a = 0; a <= stream.size(); a += 3) {
+    for (size_t b = a; b <= stream.size(); b += 7) {
+      FrameReader reader;
+      ExpectSame(ReadBorrowed(stream, {a, b}, reader), expected);
+    }
+  }
+}
+
+TEST(DerpFrameReader, BorrowingCopiesOnlyWhatAFrameSpanningReadsLacks) {
+  Bytes stream;
+  AppendFrame(stream, SendPacketFrame{KeyOf(1), Bytes(1000, 0x11)});
+  AppendFrame(stream, SendPacketFrame{KeyOf(2), Bytes(1000, 0x22)});
+  AppendFrame(stream, SendPacketFrame{KeyOf(3), Bytes(1000, 0x33)});
+  const size_t frame = kFrameHeaderSize + kKeySize + 1000;
+  FrameReader reader;
+  // The first read ends 10 bytes into the second frame.
+  const Bytes first(stream.begin(), stream.begin() + static_cast<std::ptrdiff_t>(frame + 10));
+  reader.Borrow(first);
+  auto f = reader.NextView();
+  ASSERT_TRUE(f);
+  // Parsed in place: the payload is inside the borrowed bytes.
+  EXPECT_EQ(f->payload.data(), first.data() + kFrameHeaderSize);
+  EXPECT_FALSE(reader.NextView());
+  EXPECT_EQ(reader.buffered(), 10u);
+  reader.Keep();
+  EXPECT_EQ(reader.buffered(), 10u);
+  // The second read completes that frame (in the reader's buffer) and holds
+  // the third whole, which is parsed in place again.
+  const Bytes second(stream.begin() + static_cast<std::ptrdiff_t>(frame + 10), stream.end());
+  reader.Borrow(second);
+  f = reader.NextView();
+  ASSERT_TRUE(f);
+  EXPECT_TRUE(f->payload.data() < second.data() ||
+              f->payload.data() >= second.data() + second.size());
+  const NodePublicKey key2 = KeyOf(2);
+  Bytes want(key2.view().begin(), key2.view().end());
+  want.insert(want.end(), 1000, 0x22);
+  EXPECT_EQ(f->payload.ToBytes(), want);
+  f = reader.NextView();
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->payload.data(), second.data() + (frame - 10) + kFrameHeaderSize);
+  EXPECT_EQ(f->payload[kKeySize], 0x33);
+  EXPECT_FALSE(reader.NextView());
+  reader.Keep();
+  EXPECT_EQ(reader.buffered(), 0u);
+}
+
+TEST(DerpFrameReader, FeedAfterAnUnkeptBorrowKeepsTheOrder) {
+  // A caller that borrows twice without Keep() in between loses nothing.
+  Bytes stream;
+  AppendFrame(stream, PingFrame{{1, 1, 1, 1, 1, 1, 1, 1}});
+  AppendFrame(stream, PongFrame{{2, 2, 2, 2, 2, 2, 2, 2}});
+  FrameReader reader;
+  const Bytes a(stream.begin(), stream.begin() + 7);
+  const Bytes b(stream.begin() + 7, stream.end());
+  reader.Borrow(a);
+  reader.Feed(b);
+  auto first = reader.Next();
+  auto second = reader.Next();
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->type, FrameType::kPing);
+  EXPECT_EQ(second->type, FrameType::kPong);
+  EXPECT_EQ(reader.buffered(), 0u);
+}
+
+TEST(DerpFrameReader, OversizedLengthInBorrowedBytesFailsAndDropsThem) {
+  Bytes stream;
+  AppendFrame(stream, PingFrame{});
+  stream.insert(stream.end(), {0x04, 0x00, 0x01, 0x00, 0x41, 0x00, 0x00});
+  FrameReader reader;
+  reader.Borrow(stream);
+  EXPECT_TRUE(reader.NextView());
+  EXPECT_FALSE(reader.NextView());
+  EXPECT_TRUE(reader.failed());
+  EXPECT_EQ(reader.buffered(), 0u);
+  reader.Keep();
+  EXPECT_EQ(reader.buffered(), 0u);
+}
+
 TEST(DerpFrameReader, MaximalFrameIsAccepted) {
   FrameReader reader;
   Bytes stream;

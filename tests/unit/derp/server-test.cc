@@ -369,6 +369,97 @@ TEST(DerpServer, QueueOverflowIsDroppedAndCounted) {
   EXPECT_EQ(server.server->stats().packets_dropped_queue_overflow, 8u);
 }
 
+TEST(DerpServer, BlockedQueueKeepsOrderCountsOnReleaseAndDropsWhenGone) {
+  DerpWorld world;
+  auto& server = world.AddServer(kServer, 1);
+  auto& a = world.AddClient("198.51.100.10:40000", 10, server);
+  auto& b = world.AddClient("198.51.100.11:40000", 11, server);
+  world.ConnectAll();
+  const ConnectionId b_conn = *world.driver.ServerConn(*b.client, b.client->connection());
+
+  server.server->HandleWriteBlocked(world.driver.now(), b_conn);
+  a.client->Send(world.driver.now(), b.key(), Text("one"));
+  world.driver.RunFor(Duration::Millis(100));
+  b.client->Ping(world.driver.now(), PingData{1, 2, 3, 4, 5, 6, 7, 8});  // its Pong waits too
+  world.driver.RunFor(Duration::Millis(100));
+  a.client->Send(world.driver.now(), b.key(), Text("two"));
+  world.driver.RunFor(Duration::Millis(100));
+  EXPECT_EQ(server.server->stats().packets_relayed, 0u);  // queued is not relayed yet
+  EXPECT_TRUE(b.Events(Kind::kPong).empty());
+
+  server.server->HandleWritable(world.driver.now(), b_conn);
+  world.driver.RunFor(Duration::Seconds(1));
+  EXPECT_EQ(b.ReceivedFrom(a.key()), (std::vector<std::string>{"one", "two"}));
+  ASSERT_EQ(b.Events(Kind::kPong).size(), 1u);
+  // In the order they were queued: the Pong between the two packets.
+  std::vector<Kind> order;
+  for (const auto& e : b.events) {
+    if (e.event.kind == Kind::kReceived || e.event.kind == Kind::kPong) order.push_back(e.event.kind);
+  }
+  EXPECT_EQ(order, (std::vector<Kind>{Kind::kReceived, Kind::kPong, Kind::kReceived}));
+  EXPECT_EQ(server.server->stats().packets_relayed, 2u);
+  EXPECT_EQ(server.server->stats().bytes_relayed, 6u);
+
+  // Queued for a connection that then goes: counted as dropped for a gone peer.
+  server.server->HandleWriteBlocked(world.driver.now(), b_conn);
+  for (int i = 0; i < 3; ++i) a.client->Send(world.driver.now(), b.key(), Text("late"));
+  world.driver.RunFor(Duration::Millis(100));
+  b.client->Stop(world.driver.now());
+  world.driver.RunFor(Duration::Seconds(1));
+  EXPECT_EQ(server.server->stats().packets_dropped_gone, 3u);
+  EXPECT_EQ(server.server->stats().packets_relayed, 2u);
+}
+
+TEST(DerpServer, RelaysIntoWriteBuffersTheHostHandsBack) {
+  // Two raw clients on a bare machine, so the test sees the write actions.
+  DeterministicRandom rng(3);
+  Server server(NodePrivateKey::Generate(rng), rng);
+  const NodePrivateKey ka = NodePrivateKey::Generate(rng);
+  const NodePrivateKey kb = NodePrivateKey::Generate(rng);
+  const Endpoint remote = *Endpoint::Parse("198.51.100.10:40000");
+  Timestamp now;
+  for (auto [conn, key] : {std::pair<ConnectionId, const NodePrivateKey*>{1, &ka}, {2, &kb}}) {
+    server.HandleConnected(now, conn, remote);
+    server.HandleStream(now, conn, RawHandshake(*key, key->Public(), server.public_key(), rng));
+  }
+  ASSERT_EQ(server.client_count(), 2u);
+  while (server.PollStreamAction()) {
+  }
+
+  Bytes spare;
+  spare.reserve(128 * 1024);
+  const uint8_t* memory = spare.data();
+  server.RecycleWriteBuffer(std::move(spare));
+  const std::string text = "via a recycled buffer";
+  const Bytes packet(text.begin(), text.end());
+  Bytes send;
+  AppendFrame(send, SendPacketFrame{kb.Public(), packet});
+  server.HandleStream(now, 1, send);
+  auto write = server.PollStreamAction();
+  ASSERT_TRUE(write);
+  EXPECT_EQ(write->kind, StreamAction::Kind::kWrite);
+  EXPECT_EQ(write->conn, 2u);
+  EXPECT_EQ(write->data.data(), memory);  // the same memory, not a new allocation
+  FrameReader reader;
+  reader.Feed(write->data);
+  auto frame = reader.Next();
+  ASSERT_TRUE(frame);
+  auto recv = Decode<RecvPacketFrame>(*frame);
+  ASSERT_TRUE(recv);
+  EXPECT_EQ(recv->source, ka.Public());
+  EXPECT_EQ(recv->packet, packet);
+
+  // Only a few buffers of a sensible size are kept.
+  Bytes tiny;
+  tiny.reserve(16);
+  const uint8_t* tiny_memory = tiny.data();
+  server.RecycleWriteBuffer(std::move(tiny));
+  server.HandleStream(now, 1, send);
+  write = server.PollStreamAction();
+  ASSERT_TRUE(write);
+  EXPECT_NE(write->data.data(), tiny_memory);
+}
+
 TEST(DerpServer, KeepAliveEverySixtySecondsWithPerConnectionJitter) {
   DerpWorld world;
   auto& server = world.AddServer(kServer, 1);

@@ -21,6 +21,7 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "punchlab/crypto/box.h"
 #include "punchlab/crypto/keys.h"
@@ -115,6 +116,9 @@ class Client final : public StreamMachine {
   void SetPreferred(Timestamp now, bool preferred);
   // false when not connected; the echo arrives as kPong.
   bool Ping(Timestamp now, const PingData& data);
+  // A host may hand back the buffer of a write it is done with (emptied); the
+  // next write reuses its memory. At most a few are kept.
+  void RecycleWriteBuffer(Bytes buffer);
 
   void HandleConnected(Timestamp now, ConnectionId conn, const Endpoint& remote) override;
   void HandleStream(Timestamp now, ConnectionId conn, ByteView bytes) override;
@@ -131,14 +135,17 @@ class Client final : public StreamMachine {
   void Connect(Timestamp now);
   void OnFrames(Timestamp now);
   // false when the frame ended the connection.
-  bool OnFrame(Timestamp now, const Frame& frame);
-  bool OnHandshakeFrame(Timestamp now, const Frame& frame);
+  bool OnFrame(Timestamp now, const FrameView& frame);
+  bool OnHandshakeFrame(Timestamp now, const FrameView& frame);
   // Closes the connection ourselves, then Lost().
   void Fail(Timestamp now, const std::string& reason);
   void ProtocolError(Timestamp now, const std::string& reason);
   // Schedules the next attempt and reports the loss.
   void Lost(Timestamp now, const std::string& reason);
   void Write(Bytes bytes);
+  // The pending write to append to (the last action if it is a write on this
+  // connection, else a new one), so frames sent together go out as one write.
+  Bytes& WriteBuffer();
   void Emit(ClientEvent event) { events_.push_back(std::move(event)); }
 
   NodePrivateKey key_;
@@ -157,6 +164,7 @@ class Client final : public StreamMachine {
   std::optional<Duration> restart_hint_;
   bool preferred_ = false;
   std::deque<StreamAction> actions_;
+  std::vector<Bytes> spare_buffers_;  // see RecycleWriteBuffer
   std::deque<ClientEvent> events_;
   ClientStats stats_;
 };

@@ -125,6 +125,13 @@ struct RecvPacketFrame {
   static std::optional<RecvPacketFrame> DecodePayload(ByteView payload);
 };
 
+// RecvPacket decoded without copying, as SendPacketView.
+struct RecvPacketView {
+  NodePublicKey source;
+  ByteView packet;
+  static std::optional<RecvPacketView> DecodePayload(ByteView payload);
+};
+
 // Server -> client, empty: keeps NATs and idle timers on the path open.
 struct KeepAliveFrame {
   static constexpr FrameType kType = FrameType::kKeepAlive;
@@ -209,6 +216,8 @@ void AppendFrame(Bytes& out, FrameType type, ByteView payload);
 // Appends a whole RecvPacket frame; the relay's hot path, so no temporary:
 // the packet is copied once, straight into `out`.
 void AppendRecvPacket(Bytes& out, const NodePublicKey& source, ByteView packet);
+// The same for the client's SendPacket.
+void AppendSendPacket(Bytes& out, const NodePublicKey& destination, ByteView packet);
 
 // Appends header + payload of a typed frame.
 template <typename T>

@@ -40,6 +40,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "punchlab/crypto/keys.h"
 #include "punchlab/derp/frame-reader.h"
@@ -120,6 +121,11 @@ class Server final : public StreamMachine {
   void HandleWriteBlocked(Timestamp now, ConnectionId conn);
   void HandleWritable(Timestamp now, ConnectionId conn);
 
+  // A host may hand back the buffer of a write it is done with (emptied), so
+  // the next write reuses its memory rather than allocating afresh. At most
+  // a few are kept; anything else is freed.
+  void RecycleWriteBuffer(Bytes buffer);
+
   // Operator command: tell every client to come back after `reconnect_in`
   // (and keep trying for `try_for`), then close every connection.
   void AnnounceRestart(Timestamp now, Duration reconnect_in, Duration try_for);
@@ -143,7 +149,12 @@ class Server final : public StreamMachine {
     Duration keepalive_jitter;
     bool preferred = false;
     bool blocked = false;
-    std::deque<Bytes> queue;  // whole frames, while blocked
+    // While blocked: whole frames back to back (released as one write, no
+    // allocation per frame), how many, and the RecvPackets among them.
+    Bytes queue;
+    size_t queued_frames = 0;
+    uint64_t queued_packets = 0;
+    uint64_t queued_packet_bytes = 0;
     uint64_t queue_overflow_drops = 0;
     uint32_t peer_gone_tokens = 0;
     Timestamp peer_gone_refilled;
@@ -164,6 +175,8 @@ class Server final : public StreamMachine {
 
   // Queues a whole frame for `c`; `is_packet` picks the overflow counter.
   void Send(Connection& c, Bytes frame, bool is_packet);
+  // For a blocked `c`: whether its queue takes one more frame; counts the drop if not.
+  bool QueueHasRoom(Connection& c, bool is_packet);
   void Write(ConnectionId conn, Bytes bytes);
   // The pending write to `conn` to append to (the last action if it is one,
   // else a new one), so consecutive frames for a connection go out together.
@@ -183,6 +196,7 @@ class Server final : public StreamMachine {
   // talked_[b] holds a. Only registered keys appear.
   std::unordered_map<NodePublicKey, std::set<NodePublicKey>> talked_;
   std::deque<StreamAction> actions_;
+  std::vector<Bytes> spare_buffers_;  // see RecycleWriteBuffer
   // PollTimeout() is asked after every input; walking every connection each
   // time is wasted while no deadline moved. Recomputed when one may have.
   mutable std::optional<Timestamp> earliest_deadline_;
