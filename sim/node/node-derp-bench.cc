@@ -168,6 +168,7 @@ class DerpLink final : public BenchLink {
         case derp::ClientEvent::Kind::kConnected: listener_.OnReady(index_); break;
         case derp::ClientEvent::Kind::kReceived:
           listener_.OnPacket(index_, ev->key == partner_, ev->data);
+          client_.RecycleReceived(std::move(ev->data));
           break;
         case derp::ClientEvent::Kind::kDisconnected:
           listener_.OnTrouble(index_, "lost the server: " + ev->text);

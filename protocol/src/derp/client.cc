@@ -16,6 +16,8 @@ ByteView View(const std::string& s) {
 // Recycled write buffers kept, and the largest one worth keeping.
 constexpr size_t kMaxSpareBuffers = 4;
 constexpr size_t kMaxSpareCapacity = 1024 * 1024;
+// Recycled packet buffers kept (an event queue's worth of a busy read).
+constexpr size_t kMaxSparePackets = 64;
 
 }  // namespace
 
@@ -264,7 +266,12 @@ bool Client::OnFrame(Timestamp now, const FrameView& frame) {
       stats_.bytes_received += f->packet.size();
       e.kind = ClientEvent::Kind::kReceived;
       e.key = f->source;
-      e.data = f->packet.ToBytes();  // the one copy: the event outlives the read
+      // The one copy: the event outlives the read.
+      if (!spare_packets_.empty()) {
+        e.data = std::move(spare_packets_.back());
+        spare_packets_.pop_back();
+      }
+      e.data.assign(f->packet.begin(), f->packet.end());
       break;
     }
     case FrameType::kKeepAlive: ++stats_.keepalives_received; return true;
@@ -395,6 +402,15 @@ Bytes& Client::WriteBuffer() {
     actions_.push_back(std::move(a));
   }
   return actions_.back().data;
+}
+
+void Client::RecycleReceived(Bytes packet) {
+  if (spare_packets_.size() >= kMaxSparePackets || packet.capacity() == 0 ||
+      packet.capacity() > kMaxPacketSize) {
+    return;
+  }
+  packet.clear();
+  spare_packets_.push_back(std::move(packet));
 }
 
 void Client::RecycleWriteBuffer(Bytes buffer) {

@@ -49,11 +49,12 @@ void FrameReader::Fail(FrameType type, uint32_t length) {
 }
 
 bool FrameReader::ReadHeader(ByteView bytes, FrameType& type, size_t& frame_size) {
-  ByteReader r(bytes);
-  uint8_t raw_type = 0;
-  uint32_t length = 0;
-  if (!r.ReadU8(raw_type) || !r.ReadU32(length)) return false;
-  type = static_cast<FrameType>(raw_type);
+  // By hand rather than through ByteReader: this runs once per frame.
+  if (bytes.size() < kFrameHeaderSize) return false;
+  const uint8_t* h = bytes.data();
+  type = static_cast<FrameType>(h[0]);
+  const uint32_t length = (uint32_t{h[1]} << 24) | (uint32_t{h[2]} << 16) |
+                          (uint32_t{h[3]} << 8) | uint32_t{h[4]};
   if (length > max_payload_) {
     Fail(type, length);
     return false;

@@ -1,5 +1,6 @@
 #include "punchlab/derp/frames.h"
 
+#include <algorithm>
 #include <cassert>
 #include <limits>
 
@@ -129,11 +130,18 @@ namespace {
 // reservations would defeat the vector's geometric growth over many appends.)
 void AppendKeyedPacket(Bytes& out, FrameType type, const NodePublicKey& key, ByteView packet) {
   assert(packet.size() <= kMaxPacketSize);
-  ByteWriter w(out);
-  w.U8(static_cast<uint8_t>(type));
-  w.U32(static_cast<uint32_t>(kKeySize + packet.size()));
-  w.Append(key.view());
-  w.Append(packet);
+  // Header and key are put together here and appended in one go: this runs
+  // once per relayed packet.
+  uint8_t head[kFrameHeaderSize + kKeySize];
+  const auto length = static_cast<uint32_t>(kKeySize + packet.size());
+  head[0] = static_cast<uint8_t>(type);
+  head[1] = static_cast<uint8_t>(length >> 24);
+  head[2] = static_cast<uint8_t>(length >> 16);
+  head[3] = static_cast<uint8_t>(length >> 8);
+  head[4] = static_cast<uint8_t>(length);
+  std::copy(key.raw().begin(), key.raw().end(), head + kFrameHeaderSize);
+  out.insert(out.end(), head, head + sizeof head);
+  out.insert(out.end(), packet.begin(), packet.end());
 }
 
 }  // namespace

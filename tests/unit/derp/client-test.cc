@@ -1,6 +1,7 @@
 // The DERP client machine: handshake, liveness, reconnect with backoff.
 #include <gtest/gtest.h>
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -248,6 +249,32 @@ TEST(DerpClient, HandshakeAndEveryServerFrameAgainstAScriptedServer) {
   ASSERT_EQ(lost.size(), 1u);
   EXPECT_EQ(lost[0].event.text, "protocol error: malformed RecvPacket");
   EXPECT_EQ(a.client->state(), ClientState::kBackoff);
+}
+
+TEST(DerpClient, ReceivedPacketsReuseBuffersTheApplicationHandsBack) {
+  DerpWorld world;
+  auto& server = world.AddServer(kServer, 1);
+  auto& a = world.AddClient("198.51.100.10:40000", 10, server);
+  auto& b = world.AddClient("198.51.100.11:40000", 11, server);
+  world.ConnectAll();
+  a.client->Send(world.driver.now(), b.key(), Text("first!"));  // as long as the next
+  world.driver.RunFor(Duration::Seconds(1));
+  auto received = [&b]() -> ClientEvent& {
+    for (auto it = b.events.rbegin(); it != b.events.rend(); ++it) {
+      if (it->event.kind == Kind::kReceived) return it->event;
+    }
+    throw std::runtime_error("nothing received");
+  };
+  ASSERT_EQ(b.Events(Kind::kReceived).size(), 1u);
+  Bytes done = std::move(received().data);
+  const uint8_t* memory = done.data();
+  b.client->RecycleReceived(std::move(done));
+  a.client->Send(world.driver.now(), b.key(), Text("second"));
+  world.driver.RunFor(Duration::Seconds(1));
+  ASSERT_EQ(b.Events(Kind::kReceived).size(), 2u);
+  const ClientEvent& second = received();
+  EXPECT_EQ(std::string(second.data.begin(), second.data.end()), "second");
+  EXPECT_EQ(second.data.data(), memory);  // the handed-back buffer, not a new one
 }
 
 TEST(DerpClient, SendIsRefusedWhenNotConnectedOrOversize) {

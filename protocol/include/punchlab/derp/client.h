@@ -119,6 +119,10 @@ class Client final : public StreamMachine {
   // A host may hand back the buffer of a write it is done with (emptied); the
   // next write reuses its memory. At most a few are kept.
   void RecycleWriteBuffer(Bytes buffer);
+  // Likewise the data of a kReceived event once the application is done with
+  // it: the next received packet is copied into that memory instead of a
+  // fresh allocation. Optional; at most a few are kept.
+  void RecycleReceived(Bytes packet);
 
   void HandleConnected(Timestamp now, ConnectionId conn, const Endpoint& remote) override;
   void HandleStream(Timestamp now, ConnectionId conn, ByteView bytes) override;
@@ -165,6 +169,7 @@ class Client final : public StreamMachine {
   bool preferred_ = false;
   std::deque<StreamAction> actions_;
   std::vector<Bytes> spare_buffers_;  // see RecycleWriteBuffer
+  std::vector<Bytes> spare_packets_;  // see RecycleReceived
   std::deque<ClientEvent> events_;
   ClientStats stats_;
 };
