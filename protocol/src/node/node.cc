@@ -228,7 +228,9 @@ std::optional<Timestamp> Node::PollTimeout() const {
   for (const auto& [region, link] : derp_) consider(link.client->PollTimeout());
   for (const auto& [key, peer] : peers_) {
     consider(peer.paths->NextWakeup());
-    consider(peer.next_derp_ping);
+    // A relayed-RTT ping waits for its region's connection, whose kConnected
+    // sends it; until then its due time would only wake us in a loop.
+    if (peer.next_derp_ping && DerpConnected(RegionFor(peer))) consider(peer.next_derp_ping);
   }
   // Wake up when the session goes idle, to stop re-STUNning.
   if (last_activity_ && netcheck_.active()) {

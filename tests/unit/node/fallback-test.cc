@@ -206,6 +206,27 @@ TEST(Fallback, NewLocalAddressIsProbedPublishedAndPunchedAgain) {
   EXPECT_EQ(p.w.world.stats().datagrams_bad_source, 0u);
 }
 
+// A relayed pair whose DERP server vanishes: the relayed-RTT ping that is due
+// waits for a connection, and the node's next wake-up stays in the future
+// (it once stayed at the missed instant, and a host's timer spun there).
+TEST(Fallback, RelayedPairWaitsWithoutSpinningWhileItsDerpServerIsGone) {
+  TwoNodes p(NatConfig::Symmetric(), NatConfig::Symmetric());
+  p.w.StartAndSettle();
+  const Timestamp end = At(Sec(60));
+  p.w.Traffic(*p.a, *p.b, "a2b", kPeriod, end);
+  p.w.Traffic(*p.b, *p.a, "b2a", kPeriod, end);
+  ASSERT_TRUE(p.w.world.RunUntilTrue([&] { return BothRelayed(p); }, p.w.world.now() + Sec(5)));
+  p.w.world.RunFor(Sec(5));  // relayed-RTT pings going
+  p.w.StopRegion(p.a->node->home_region(), VirtualWorld::Departure::kClose);
+  // The world throws when a machine keeps asking to be woken at one instant.
+  EXPECT_NO_THROW(p.w.world.RunFor(Sec(20)));
+  for (const NodeHost* n : {p.a, p.b}) {
+    const std::optional<Timestamp> next = n->node->PollTimeout();
+    ASSERT_TRUE(next.has_value());
+    EXPECT_GT(*next, p.w.world.now()) << n->name;
+  }
+}
+
 }  // namespace
 }  // namespace node_test
 }  // namespace punchlab

@@ -143,7 +143,7 @@ class NodeWorld {
       derp::RegionNode* rn = regions_nodes_.back().get();
       const HostId h =
           world.AddHost("derp-" + r.name, VirtualWorld::kInternet, {r.ip}, LinkParams{r.access, 0});
-      world.Attach(h, {"derp-" + r.name, rn, rn, {sc.primary}, {Derp(r)}, {}});
+      region_machines_.push_back(world.Attach(h, {"derp-" + r.name, rn, rn, {sc.primary}, {Derp(r)}, {}}));
     }
   }
 
@@ -170,6 +170,13 @@ class NodeWorld {
     throw std::logic_error("no such region");
   }
   control::ControlServer& control_server() { return *control_; }
+  // The region's server process is gone for good (`how`: whether its TCP
+  // peers notice).
+  void StopRegion(node::RegionId id, VirtualWorld::Departure how) {
+    for (size_t i = 0; i < regions_.size(); ++i) {
+      if (regions_[i].id == id) world.Detach(region_machines_[i], how);
+    }
+  }
 
   NatId AddNat(const std::string& name, const char* external, NatConfig config,
                Duration uplink = Ms(10)) {
@@ -298,6 +305,7 @@ class NodeWorld {
   std::vector<std::unique_ptr<NodeHost>> hosts_;
   std::vector<std::unique_ptr<Node>> retired_;
   std::vector<std::unique_ptr<DeterministicRandom>> retired_rngs_;
+  std::vector<MachineId> region_machines_;
   std::map<std::pair<std::string, std::string>, std::shared_ptr<int>> sent_;
   std::vector<std::unique_ptr<std::function<void()>>> ticks_;
 };
