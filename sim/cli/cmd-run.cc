@@ -1,7 +1,9 @@
-// punchlab run FILE... [--seed N] [--out DIR] [--pcap] [--quiet]
+// punchlab run FILE... [--seed N] [--out DIR] [--pcap] [--real] [--quiet]
 //
-// Runs scenarios in ns-3 and writes one results directory per scenario,
-// DIR/<scenario name>/ (sim/results/README.md). Every file is loaded and
+// Runs scenarios in ns-3 (or, with --real, in the network-namespace lab with
+// punchlab-node processes: sim/run-real/) and writes one results directory
+// per scenario, DIR/<scenario name>/ (sim/results/README.md), the same
+// format from either world. Every file is loaded and
 // checked before anything runs: one broken file and nothing runs (exit 3).
 // Exit 0 when every expectation of every scenario held, 1 when one did not,
 // 4 when a run could not happen at all.
@@ -17,6 +19,9 @@
 #include "results/run-options.h"
 #include "results/summary.h"
 #include "results/write-directory.h"
+#include "lab/interrupt.h"
+#include "lab/lab-error.h"
+#include "run-real/run-real.h"
 #include "run-sim/run-sim.h"
 #include "scenario/loader.h"
 
@@ -40,6 +45,8 @@ int RunRun(const std::vector<std::string>& argv) {
       ("out", po::value<std::string>()->default_value("results")->value_name("DIR"),
        "results go to DIR/<scenario name>/")
       ("pcap", po::bool_switch(), "also write DIR/<scenario name>/pcap/<link>.pcap")
+      ("real", po::bool_switch(),
+       "run in the real network-namespace lab (root; real time) instead of ns-3")
       ("quiet,q", po::bool_switch(), "one line per scenario instead of the full summary");
   po::options_description hidden;
   hidden.add_options()("file", po::value<std::vector<std::string>>(), "scenario file");
@@ -57,7 +64,9 @@ int RunRun(const std::vector<std::string>& argv) {
   }
   if (vm.count("help")) {
     std::cout << kUsage
-              << "\nRuns scenario files in the ns-3 simulation and writes, per scenario,\n"
+              << "\nRuns scenario files in the ns-3 simulation (or, with --real, as\n"
+                 "punchlab-node processes behind nftables NATs in network namespaces)\n"
+                 "and writes, per scenario,\n"
                  "DIR/<name>/results.json, latency.csv and junit.xml (and pcap/ with\n"
                  "--pcap). Prints each scenario's verdicts. Every file is checked first;\n"
                  "a broken one stops everything.\n"
@@ -105,8 +114,11 @@ int RunRun(const std::vector<std::string>& argv) {
     run.pcap = vm["pcap"].as<bool>();
     results::Results r;
     try {
-      r = runsim::RunInSimulation(s, run);
+      r = vm["real"].as<bool>() ? runreal::RunInLab(s, run) : runsim::RunInSimulation(s, run);
       results::WriteResultsDirectory(run.out_dir, r);
+    } catch (const lab::Interrupted&) {
+      lab::ReraiseCaughtSignal();  // the lab is gone; end the way the signal asked
+      return kExitRuntime;
     } catch (const std::exception& e) {
       std::cerr << "punchlab run: " << s.file << ": " << e.what() << "\n";
       return kExitRuntime;

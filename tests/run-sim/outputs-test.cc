@@ -1,0 +1,120 @@
+// What a run writes: the same scenario and seed give byte-identical results,
+// another seed another run; pcaps are per link and readable by tshark;
+// traffic keeps its idle gaps; tiny packets are noted, not silently grown.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "results/write-json.h"
+#include "run-sim-test-util.h"
+
+namespace punchlab::runsim {
+namespace {
+
+using testing::PairYaml;
+using testing::Probes;
+using testing::RunYaml;
+
+const std::string kFaulty = PairYaml(
+    "port-restricted-cone", "full-cone",
+    "events:\n"
+    "  - {at: 8s, nat: home, action: change-address}\n"
+    "  - {at: 15s, node: bob, action: restart}\n");
+
+TEST(RunSimOutputs, SameSeedGivesByteIdenticalResults) {
+  const std::string first = results::ResultsJsonText(RunYaml(kFaulty));
+  const std::string second = results::ResultsJsonText(RunYaml(kFaulty));
+  EXPECT_EQ(first, second);
+}
+
+TEST(RunSimOutputs, AnotherSeedIsAnotherRun) {
+  results::RunOptions seven;
+  seven.seed = 7;
+  const results::Results a = RunYaml(kFaulty);
+  const results::Results b = RunYaml(kFaulty, seven);
+  EXPECT_EQ(b.seed, 7u);
+  // Keys, txids and random ports differ; the outcome need not.
+  EXPECT_NE(results::ResultsJsonText(a), results::ResultsJsonText(b));
+}
+
+std::string Capture(const std::string& command) {
+  std::string out;
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+  if (!pipe) return out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, pipe.get())) out.append(buf, n);
+  return out;
+}
+
+TEST(RunSimOutputs, PcapPerLinkThatTsharkDecodes) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / "punchlab-runsim-pcap-test";
+  std::filesystem::remove_all(dir);
+  results::RunOptions options;
+  options.pcap = true;
+  options.out_dir = dir.string();
+  RunYaml(PairYaml("full-cone", "full-cone"), options);
+  for (const char* link : {"node-alice", "node-bob", "nat-home", "nat-office", "derp-fra", "control"}) {
+    const std::filesystem::path file = dir / "pcap" / (std::string(link) + ".pcap");
+    ASSERT_TRUE(std::filesystem::exists(file)) << file;
+    EXPECT_GT(std::filesystem::file_size(file), 24u) << file << " holds no packets";
+  }
+  if (std::system("command -v tshark >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "tshark is not installed (scripts/setup.sh installs it)";
+  }
+  // The DERP server's link carries the nodes' STUN binding requests.
+  const std::string stun = Capture("tshark -r " + (dir / "pcap" / "derp-fra.pcap").string() +
+                                   " -Y stun -T fields -e stun.type 2>&1");
+  EXPECT_NE(stun.find("0x0001"), std::string::npos) << stun;
+  EXPECT_NE(stun.find("0x0101"), std::string::npos) << stun;
+  // Behind the NAT the node's own address; outside it the NAT's.
+  const std::string inside = Capture("tshark -r " + (dir / "pcap" / "node-alice.pcap").string() +
+                                     " -T fields -e ip.src 2>&1 | sort -u");
+  const std::string outside = Capture("tshark -r " + (dir / "pcap" / "nat-home.pcap").string() +
+                                      " -T fields -e ip.src 2>&1 | sort -u");
+  EXPECT_NE(inside.find("10.0."), std::string::npos) << inside;
+  EXPECT_EQ(outside.find("10.0."), std::string::npos) << outside;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(RunSimOutputs, IdleGapsSendNothingAndTrafficResumesAtTheirEnd) {
+  const results::Results r = RunYaml(
+      "stop_time: 30s\n"
+      "nodes: {alice: {}, bob: {}}\n"
+      "traffic: [{from: alice, to: bob, start: 2s, stop: 25s, every: 500ms,\n"
+      "           idle: [{at: 5s, for: 10s}]}]\n");
+  EXPECT_EQ(Probes(r, "alice", 0, 2).sent, 0u);
+  EXPECT_EQ(Probes(r, "alice", 2, 5).sent, 6u);   // 2, 2.5, ... 4.5
+  EXPECT_EQ(Probes(r, "alice", 5, 15).sent, 0u);
+  EXPECT_EQ(Probes(r, "alice", 15, 25).sent, 20u);  // from 15 on again
+  EXPECT_EQ(Probes(r, "alice", 25, 30).sent, 0u);
+  EXPECT_DOUBLE_EQ(r.probes[6].sent_at.seconds(), 15.0);
+}
+
+TEST(RunSimOutputs, PacketsBelowTheProbeHeaderAreNoted) {
+  const results::Results r = RunYaml(
+      "stop_time: 5s\n"
+      "nodes: {alice: {}, bob: {}}\n"
+      "traffic: [{from: alice, to: bob, size: 8B}]\n");
+  ASSERT_EQ(r.notes.size(), 1u);
+  EXPECT_NE(r.notes[0].find("t.yaml:3:11"), std::string::npos) << r.notes[0];
+  EXPECT_NE(r.notes[0].find("sent as 16 B"), std::string::npos) << r.notes[0];
+}
+
+TEST(RunSimOutputs, EventsAreCountedAndCountersNameEveryBox) {
+  const results::Results r = RunYaml(PairYaml("full-cone", "symmetric"));
+  EXPECT_GT(r.events_executed, 1000u);
+  for (const char* group : {"nat/home", "nat/office", "node/alice", "node/bob", "derp/fra",
+                            "control", "traffic"}) {
+    EXPECT_EQ(r.counters.count(group), 1u) << group;
+  }
+  EXPECT_EQ(testing::Counter(r, "traffic", "probes_sent"), 150u);
+  EXPECT_EQ(testing::Counter(r, "traffic", "misdirected"), 0u);
+}
+
+}  // namespace
+}  // namespace punchlab::runsim
