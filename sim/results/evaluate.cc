@@ -127,8 +127,17 @@ std::string DescribeExpectation(const Expectation& e) {
       }
       return pair + " every rtt " + bound + Over(e) + Window(e);
     }
-    case CheckKind::kLoss:
-      return pair + " loss <= " + FormatPercent(e.loss_max) + Over(e) + Window(e);
+    case CheckKind::kLoss: {
+      std::string bound;
+      if (e.loss_min > 0 && e.loss_max < 1) {
+        bound = "in [" + FormatPercent(e.loss_min) + ", " + FormatPercent(e.loss_max) + "]";
+      } else if (e.loss_min > 0) {
+        bound = ">= " + FormatPercent(e.loss_min);
+      } else {
+        bound = "<= " + FormatPercent(e.loss_max);
+      }
+      return pair + " loss " + bound + Over(e) + Window(e);
+    }
   }
   return pair;
 }
@@ -223,7 +232,7 @@ void CheckLoss(const Expectation& e, const Results& in, ExpectationResult& r) {
     return;
   }
   const double fraction = static_cast<double>(lost) / static_cast<double>(sent);
-  r.ok = fraction <= e.loss_max;
+  r.ok = fraction >= e.loss_min && fraction <= e.loss_max;
   r.observed_value = fraction;
   r.observed = FormatPercent(fraction) + " lost (" + std::to_string(lost) + " of " +
                std::to_string(sent) + " probes)";

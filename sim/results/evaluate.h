@@ -22,10 +22,10 @@
 //                    reports samples, min, p50 and max; observed_value is the
 //                    max RTT in seconds (the min when only rtt_min is given).
 //                    No echoed probe in the window fails: "no samples".
-//   loss_max:        of the probes sent in [from, until) either way (with
+//   loss_min/loss_max: of the probes sent in [from, until) either way (with
 //                    `over`: sent on that path), leaving out those sent in the
 //                    last 2 s before stop_time (they may still be in flight),
-//                    the fraction never echoed is at most the bound.
+//                    the fraction never echoed lies within [loss_min, loss_max].
 //                    observed_value: the fraction. No probes: "no samples".
 //
 // Pair summaries: one per unordered pair with probes or timeline entries,

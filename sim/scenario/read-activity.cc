@@ -398,11 +398,13 @@ void ReadExpectation(Reader& r, const Value& entry, Scenario& s) {
   if (const Value* v = f->Own("rtt_min") ? f->Own("rtt_min") : f->Own("rtt_max")) {
     checks.emplace_back(CheckKind::kRtt, v);
   }
-  if (const Value* v = f->Own("loss_max")) checks.emplace_back(CheckKind::kLoss, v);
+  if (const Value* v = f->Own("loss_min") ? f->Own("loss_min") : f->Own("loss_max")) {
+    checks.emplace_back(CheckKind::kLoss, v);
+  }
   if (checks.empty()) {
     r.Error(entry.mark, entry.where +
                             " checks nothing; give one of path, time_to_direct_max, "
-                            "rtt_min/rtt_max or loss_max");
+                            "rtt_min/rtt_max or loss_min/loss_max");
     return;
   }
   if (checks.size() > 1) {
@@ -433,7 +435,7 @@ void ReadExpectation(Reader& r, const Value& entry, Scenario& s) {
       break;
     case CheckKind::kRtt:
     case CheckKind::kLoss:
-      CheckApplies(r, *f, e.check == CheckKind::kRtt ? "rtt_min/rtt_max" : "loss_max",
+      CheckApplies(r, *f, e.check == CheckKind::kRtt ? "rtt_min/rtt_max" : "loss_min/loss_max",
                    {"from", "until", "over"}, "; give a window with from and until");
       break;
   }
@@ -462,7 +464,11 @@ void ReadExpectation(Reader& r, const Value& entry, Scenario& s) {
                                          e.rtt_max->ToString() + ") is below rtt_min (" +
                                          e.rtt_min->ToString() + ")");
   }
+  if (auto loss = r.GetPercent(*f, "loss_min")) e.loss_min = *loss;
   if (auto loss = r.GetPercent(*f, "loss_max")) e.loss_max = *loss;
+  if (e.loss_min > e.loss_max) {
+    r.Error(f->Own("loss_max")->mark, "loss_max in " + entry.where + " is below loss_min");
+  }
 
   // Times: inside the run, not before both nodes exist.
   const Duration earliest = a != nullptr && b != nullptr ? LaterStart(*a, *b) : Duration::Zero();

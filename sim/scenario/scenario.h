@@ -163,9 +163,10 @@ struct Expectation {
   Duration until;
   std::optional<PathKind> over;  // kRtt, kLoss: only samples taken on this path
   Duration time_to_direct_max;   // kTimeToDirect
-  std::optional<Duration> rtt_min;  // kRtt: at least one of the two is set
+  std::optional<Duration> rtt_min;  // kRtt: at least one of the two is set (likewise loss_min/max)
   std::optional<Duration> rtt_max;
-  double loss_max = 0;              // kLoss: fraction 0..1
+  double loss_min = 0;              // kLoss: fraction 0..1; 0 is no lower bound
+  double loss_max = 1;              // kLoss: fraction 0..1; 1 is no upper bound
 };
 
 struct Scenario {

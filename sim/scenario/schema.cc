@@ -355,7 +355,8 @@ std::vector<SchemaKey> BuildKeys() {
       "With path: the path is this one at this time.")
       .aliases = {"at", "before"};
   add("from", V::kDuration, D::kComputed, "when both nodes have started", "from: 20s",
-      "Start of the window for path, rtt_min/rtt_max and loss_max; for time_to_direct_max, "
+      "Start of the window for path, rtt_min/rtt_max and loss_min/loss_max; for "
+      "time_to_direct_max, "
       "when the clock starts.")
       .aliases = {"after", "since", "start"};
   add("until", V::kDuration, D::kComputed, "stop_time", "until: 50s", "End of the window.")
@@ -369,9 +370,14 @@ std::vector<SchemaKey> BuildKeys() {
       "Every round-trip time measured between the two in the window is at most this.")
       .aliases = {"rtt", "max_rtt"};
   add("over", V::kChoice, D::kUnset, "not set: any path", "over: derp",
-      "With rtt_min/rtt_max or loss_max: count only samples taken while the path was this.")
+      "With rtt_min/rtt_max or loss_min/loss_max: count only probes sent while the sender's "
+      "path was this.")
       .choices = PathNames(false);
   keys.back().aliases = {"via", "on", "on_path"};
+  add("loss_min", V::kPercent, D::kUnset, "not set", "loss_min: 10%",
+      "At least this fraction of the packets of the traffic between the two (in the window) "
+      "is lost: for reproductions that show a symptom. Needs a traffic entry between them.")
+      .aliases = {"min_loss"};
   add("loss_max", V::kPercent, D::kUnset, "not set", "loss_max: 1%",
       "At most this fraction of the packets of the traffic between the two (in the window) "
       "is lost; needs a traffic entry between them.")
@@ -411,7 +417,7 @@ std::vector<SchemaSection> BuildSections() {
        "and either an action or new settings."},
       {std::string(section::kExpect), "each entry of expect",
        "One check between two nodes: exactly one of path, time_to_direct_max, "
-       "rtt_min/rtt_max or loss_max."},
+       "rtt_min/rtt_max or loss_min/loss_max."},
   };
 }
 

@@ -416,7 +416,7 @@ TEST(Errors, ExpectationShape) {
                           "nodes"));
   EXPECT_THAT(Errors(base + "  - {between: [a, b]}\n"),
               ElementsAre("t.yaml:3:5: expect[0] checks nothing; give one of path, "
-                          "time_to_direct_max, rtt_min/rtt_max or loss_max"));
+                          "time_to_direct_max, rtt_min/rtt_max or loss_min/loss_max"));
   EXPECT_THAT(Errors(base + "  - {between: [a, b], path: direct, rtt_max: 5ms, by: 5s}\n"),
               ElementsAre("t.yaml:3:37: expect[0] checks both path and rtt_max; give one check "
                           "per entry: split it into two"));
@@ -434,6 +434,12 @@ TEST(Errors, ExpectationShape) {
                           "when its clock starts"));
   EXPECT_THAT(Errors(base + "  - {between: [a, b], rtt_min: 50ms, rtt_max: 5ms}\n"),
               ElementsAre("t.yaml:3:47: rtt_max in expect[0] (5ms) is below rtt_min (50ms)"));
+  const std::string flowing = "nodes: {a: {}, b: {}}\ntraffic: [{from: a, to: b}]\nexpect:\n";
+  EXPECT_THAT(Errors(flowing + "  - {between: [a, b], loss_min: 50%, loss_max: 5%}\n"),
+              ElementsAre("t.yaml:4:48: loss_max in expect[0] is below loss_min"));
+  EXPECT_THAT(Errors(flowing + "  - {between: [a, b], loss_min: 5%, by: 5s}\n"),
+              ElementsAre("t.yaml:4:37: by does not apply to loss_min/loss_max; give a window "
+                          "with from and until"));
 }
 
 TEST(Errors, ExpectationTimes) {

@@ -324,8 +324,9 @@ expect:
   - {between: [a, c], time_to_direct_max: 5s, from: 40s}
   - {between: [a, c], rtt_min: 40ms, rtt_max: 100ms, over: direct}
   - {between: [c, a], loss_max: 1%, from: 20s, until: 80s}
+  - {between: [a, c], loss_min: 10%, from: 30s}
 )");
-  ASSERT_EQ(s.expectations.size(), 7u);
+  ASSERT_EQ(s.expectations.size(), 8u);
   const auto& e = s.expectations;
   EXPECT_EQ(e[0].check, CheckKind::kPath);
   EXPECT_EQ(e[0].a, "a");
@@ -348,9 +349,13 @@ expect:
   EXPECT_EQ(e[5].over, PathKind::kDirect);
   EXPECT_EQ(e[6].check, CheckKind::kLoss);
   EXPECT_DOUBLE_EQ(e[6].loss_max, 0.01);
+  EXPECT_DOUBLE_EQ(e[6].loss_min, 0.0);  // no lower bound
   EXPECT_FALSE(e[6].over);
   EXPECT_EQ(e[6].where.line, 13);
   EXPECT_EQ(e[6].where.column, 5);
+  EXPECT_EQ(e[7].check, CheckKind::kLoss);
+  EXPECT_DOUBLE_EQ(e[7].loss_min, 0.1);
+  EXPECT_DOUBLE_EQ(e[7].loss_max, 1.0);  // no upper bound
 }
 
 TEST(Loader, ExpectationWindowStartsWhenBothNodesRun) {
