@@ -273,24 +273,26 @@ def test_restart_link_down_and_derp_outage_are_played_and_recovered_from(driver,
 def test_link_loss_drops_that_share_of_packets(driver, node_bin, tmp_path):
     code, stdout, stderr, results, _ = run(driver, node_bin, tmp_path, """
         name: lossy
-        stop_time: 14s
+        stop_time: 20s
         nodes:
-          a: {link: {loss: 20%}}
+          a: {link: {loss: 10%}}
           b: {}
         traffic:
           - {from: a, to: b, start: 1s, every: 50ms}
         expect:
           - {between: [a, b], over: direct, loss_max: 100%}
-        """, 14)
+        """, 20)
     assert code == 0, stderr + stdout
     # Only probes sent on the direct path: over DERP (TCP) a lost segment is
     # sent again, so nothing is lost there. A direct probe crosses a's link
-    # out, its echo back: 1 - 0.8 * 0.8 = 36% lost (20% when b answered over
-    # DERP). The window leaves room for chance (about 150 samples).
+    # out, its echo back: 1 - 0.9 * 0.9 = 19% lost (10% when b answered over
+    # DERP). 10% rather than more: lost disco pings would also expire the
+    # direct path's trust now and then and leave too few direct samples to
+    # judge. The window leaves room for chance (about 350 samples).
     [direct] = results["expectations"]
     samples = int(re.search(r"of (\d+) probes", direct["observed"]).group(1))
-    assert samples >= 50, direct
-    assert 0.15 <= direct["observed_value"] <= 0.55, direct
+    assert samples >= 100, direct
+    assert 0.08 <= direct["observed_value"] <= 0.32, direct
 
 
 def test_pcap_captures_every_link_from_the_first_packet(driver, node_bin, tmp_path):
