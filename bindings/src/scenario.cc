@@ -238,6 +238,7 @@ void BindParts(py::module_& m) {
       .def_property_readonly("time_to_direct_max_s", SecondsOf(&Expectation::time_to_direct_max))
       .def_property_readonly("rtt_min_s", OptionalSecondsOf(&Expectation::rtt_min))
       .def_property_readonly("rtt_max_s", OptionalSecondsOf(&Expectation::rtt_max))
+      .def_readonly("loss_min", &Expectation::loss_min)
       .def_readonly("loss_max", &Expectation::loss_max)
       .def("__repr__", [](const Expectation& e) {
         return std::string("<Expectation ") + CheckName(e.check) + " " + e.a + "-" + e.b + " at line " +

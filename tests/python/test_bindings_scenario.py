@@ -87,7 +87,7 @@ def test_valid_file_becomes_the_model():
     assert (ex[0].where.line, ex[0].where.column) == (entry + 1, 5)
     assert ex[2].time_to_direct_max_s == 10.0 and ex[2].from_s == 20.0
     assert (ex[3].rtt_min_s, ex[3].rtt_max_s, ex[3].over) == (0.010, 0.200, punchlab.PathKind.DIRECT)
-    assert ex[4].loss_max == pytest.approx(0.01)
+    assert ex[4].loss_max == pytest.approx(0.01) and ex[4].loss_min == 0.0
     assert str(ex[5].path) == "none"
 
 
