@@ -1,9 +1,10 @@
 """A `punchlab matrix` output directory: matrix.json and one results
 directory per cell (sim/results/matrix.h, sim/cli/cmd-matrix.cc).
 
-matrix.json is {"format": "punchlab-matrix/1", "mode", "seed",
-"duration_s", "nats": [...], "cells": [...]}; the reader also takes a bare
-list of cells. Each cell has at least "a" and "b" (the NAT presets of alice
+matrix.json is a list of cells, as `punchlab matrix` writes it; the reader
+also takes an object {"format": "punchlab-matrix/1", "nats": [...],
+"cells": [...]} (rows and columns then in the "nats" order). Each cell has
+at least "a" and "b" (the NAT presets of alice
 and bob), "path" (the pair's path at the end of the run) and
 "time_to_direct_s" (null: never direct); other keys are kept in `extra`.
 A cell's results directory is the one its "results" (or "results_dir",

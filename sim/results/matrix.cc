@@ -71,12 +71,6 @@ MatrixCell CellFromResults(const std::string& a, const std::string& b, const Res
 }
 
 std::string MatrixJsonText(const Matrix& m) {
-  Json j;
-  j["format"] = "punchlab-matrix/1";
-  j["mode"] = ToString(m.mode);
-  j["seed"] = m.seed;
-  j["duration_s"] = m.duration.seconds();
-  j["nats"] = m.nats;
   Json cells = Json::array();
   for (const MatrixCell& c : m.cells) {
     Json x;
@@ -90,10 +84,12 @@ std::string MatrixJsonText(const Matrix& m) {
     x["probes_sent"] = c.probes_sent;
     x["probes_lost"] = c.probes_lost;
     x["results"] = c.results_dir;
+    x["mode"] = ToString(m.mode);
+    x["seed"] = m.seed;
+    x["duration_s"] = m.duration.seconds();
     cells.push_back(std::move(x));
   }
-  j["cells"] = std::move(cells);
-  return j.dump(2) + "\n";
+  return cells.dump(2) + "\n";
 }
 
 std::string MatrixMarkdown(const Matrix& m) {

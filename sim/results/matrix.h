@@ -3,14 +3,16 @@
 // scenario run like any other (scenario/generate.h) with its own results
 // directory. The grid is written three ways into the output directory:
 //
-//   matrix.json  {"format": "punchlab-matrix/1", "mode": ..., "seed": ...,
-//                 "duration_s": ..., "nats": [...], "cells": [
-//                   {"a": "full-cone", "b": "symmetric", "path": "direct",
+//   matrix.json  a list of cells, row-major (for a in nats, for b in nats):
+//                  [{"a": "full-cone", "b": "symmetric", "path": "direct",
 //                    "time_to_direct_s": 0.548, "rtt_p50_ms": {"direct": 48.0},
 //                    "probes_sent": 1180, "probes_lost": 6,
-//                    "results": "cells/matrix-full-cone--symmetric"}, ...]}
+//                    "results": "cells/matrix-full-cone--symmetric",
+//                    "mode": "simulation", "seed": 1, "duration_s": 60.0}, ...]
 //                path is the pair's path at the end of the run (direct, derp,
-//                local or none); time_to_direct_s is null when never direct.
+//                local or none); time_to_direct_s is null when never direct;
+//                results is the cell's results directory, relative to the
+//                matrix directory.
 //   matrix.md    the grid as a Markdown table (rows: a, columns: b)
 //   matrix.html  the same, self-contained, cells coloured by path
 #pragma once
