@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cli-common/subcommand.h"
+#include "cli/scenario-files.h"
 #include "results/run-options.h"
 #include "results/write-directory.h"
 #include "run-real/compare-results.h"
@@ -89,37 +90,16 @@ int RunCompare(const std::vector<std::string>& argv) {
   }
   if (!vm.count("file")) return Usage("give at least one scenario file");
 
-  std::vector<scenario::Scenario> scenarios;
-  bool broken = false;
-  for (const std::string& file : vm["file"].as<std::vector<std::string>>()) {
-    scenario::LoadResult loaded = scenario::LoadScenarioFile(file);
-    for (const scenario::Diagnostic& d : loaded.errors) std::cerr << d.ToString() << "\n";
-    if (!loaded.ok()) {
-      broken = true;
-      continue;
-    }
-    scenarios.push_back(std::move(*loaded.scenario));
-  }
-  if (broken) {
-    std::cerr << "punchlab compare: nothing was run: fix the scenario files above\n";
-    return kExitBadScenario;
-  }
-  std::map<std::string, std::string> names;
-  for (const scenario::Scenario& s : scenarios) {
-    const auto [it, fresh] = names.emplace(s.name, s.file);
-    if (!fresh) {
-      std::cerr << "punchlab compare: " << it->second << " and " << s.file << " are both named '"
-                << s.name << "'; their results would share a directory: rename one\n";
-      return kExitBadScenario;
-    }
-  }
+  const std::optional<std::vector<scenario::Scenario>> scenarios =
+      LoadScenarioFiles("punchlab compare", vm["file"].as<std::vector<std::string>>());
+  if (!scenarios) return kExitBadScenario;
 
   const std::string out = vm["out"].as<std::string>();
   const bool as_json = vm["json"].as<bool>();
   nlohmann::json report = {{"format", "punchlab-compare/1"}, {"scenarios", nlohmann::json::array()}};
   bool all_agree = true;
   size_t agreeing = 0;
-  for (const scenario::Scenario& s : scenarios) {
+  for (const scenario::Scenario& s : *scenarios) {
     results::RunOptions sim_options;
     if (vm.count("seed")) sim_options.seed = vm["seed"].as<uint64_t>();
     sim_options.pcap = vm["pcap"].as<bool>();
@@ -153,7 +133,7 @@ int RunCompare(const std::vector<std::string>& argv) {
     report["agree"] = all_agree;
     std::cout << report.dump(2) << "\n";
   } else {
-    std::cout << agreeing << " of " << scenarios.size()
+    std::cout << agreeing << " of " << scenarios->size()
               << " scenarios agree between simulation and real lab\n";
   }
   return all_agree ? kExitOk : kExitExpectationFailed;

@@ -10,12 +10,12 @@
 #include <boost/program_options.hpp>
 
 #include <iostream>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "cli-common/subcommand.h"
+#include "cli/scenario-files.h"
 #include "results/run-options.h"
 #include "results/summary.h"
 #include "results/write-directory.h"
@@ -77,37 +77,14 @@ int RunRun(const std::vector<std::string>& argv) {
   }
   if (!vm.count("file")) return Usage("give at least one scenario file");
 
-  std::vector<scenario::Scenario> scenarios;
-  bool broken = false;
-  for (const std::string& file : vm["file"].as<std::vector<std::string>>()) {
-    scenario::LoadResult loaded = scenario::LoadScenarioFile(file);
-    for (const scenario::Diagnostic& d : loaded.errors) std::cerr << d.ToString() << "\n";
-    if (!loaded.ok()) {
-      broken = true;
-      continue;
-    }
-    scenarios.push_back(std::move(*loaded.scenario));
-  }
-  if (broken) {
-    std::cerr << "punchlab run: nothing was run: fix the scenario files above\n";
-    return kExitBadScenario;
-  }
-  // Two files with one name would write one directory.
-  std::map<std::string, std::string> names;
-  for (const scenario::Scenario& s : scenarios) {
-    const auto [it, fresh] = names.emplace(s.name, s.file);
-    if (!fresh) {
-      std::cerr << "punchlab run: " << it->second << " and " << s.file
-                << " are both named '" << s.name
-                << "'; their results would share a directory: give one a different name:\n";
-      return kExitBadScenario;
-    }
-  }
+  const std::optional<std::vector<scenario::Scenario>> scenarios =
+      LoadScenarioFiles("punchlab run", vm["file"].as<std::vector<std::string>>());
+  if (!scenarios) return kExitBadScenario;
 
   const std::string out = vm["out"].as<std::string>();
   const bool quiet = vm["quiet"].as<bool>();
   int exit_code = kExitOk;
-  for (const scenario::Scenario& s : scenarios) {
+  for (const scenario::Scenario& s : *scenarios) {
     results::RunOptions run;
     if (vm.count("seed")) run.seed = vm["seed"].as<uint64_t>();
     run.out_dir = out + "/" + s.name;
