@@ -1,0 +1,130 @@
+"""`punchlab run`, `matrix`, `bench` and `demo` as a user meets them: exit
+codes, what lands in the results directory, and errors (no root needed: all
+in ns-3).
+
+Exit codes: 0 every expectation held, 1 one did not, 2 usage, 3 a broken
+scenario file (nothing runs), 4 a run could not happen.
+"""
+
+import json
+import os
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+BIN = os.path.join(os.environ.get("PUNCHLAB_BIN_DIR", ""), "punchlab")
+SOURCE = Path(__file__).resolve().parents[2]
+TIMEOUT = 120
+
+PAIR = """\
+stop_time: 20s
+nats:
+  home: {preset: full-cone}
+  office: {preset: symmetric}
+nodes:
+  alice: {behind: home}
+  bob: {behind: office}
+traffic:
+  - {from: alice, to: bob, every: 200ms}
+expect:
+  - {between: [alice, bob], path: direct, by: 10s}
+"""
+
+
+def punchlab(*args, cwd=None):
+    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=TIMEOUT, cwd=cwd)
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_a_run_writes_results_latency_and_junit(tmp_path):
+    scenario = write(tmp_path, "pair.yaml", PAIR)
+    result = punchlab("run", scenario, "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result
+    out = tmp_path / "out" / "pair"
+    results = json.loads((out / "results.json").read_text())
+    assert results["format"] == "punchlab-results/1"
+    assert results["ok"] is True and results["mode"] == "simulation"
+    assert [e["ok"] for e in results["expectations"]] == [True]
+    rows = (out / "latency.csv").read_text().splitlines()
+    assert rows[0] == "time_s,src,dst,path,rtt_ms"
+    assert len(rows) > 50
+    suite = ET.parse(out / "junit.xml").getroot()
+    assert suite.get("tests") == "1" and suite.get("failures") == "0"
+    assert "pair (simulation, seed 1, 20s): all 1 expectations hold" in result.stdout
+
+
+def test_a_broken_expectation_exits_1_and_says_where(tmp_path):
+    scenario = write(tmp_path, "wrong.yaml", PAIR.replace("path: direct", "path: derp"))
+    result = punchlab("run", "-q", scenario, "--out", str(tmp_path / "out"))
+    assert result.returncode == 1, result
+    assert "FAIL wrong: 0/1 expectations held" in result.stdout
+    assert f"{scenario}:11:5: alice-bob path derp by 10s: observed direct at 10s" in result.stdout
+    failures = ET.parse(tmp_path / "out" / "wrong" / "junit.xml").getroot().iter("failure")
+    assert [f.get("message") for f in failures] == ["direct at 10s (never derp after)"]
+
+
+def test_one_broken_file_stops_everything_with_exit_3(tmp_path):
+    good = write(tmp_path, "good.yaml", PAIR)
+    bad = write(tmp_path, "bad.yaml", PAIR.replace("every: 200ms", "every: 200"))
+    result = punchlab("run", good, bad, "--out", str(tmp_path / "out"))
+    assert result.returncode == 3, result
+    assert f"{bad}:9:35: every in traffic[0]: '200' has no unit" in result.stderr
+    assert "nothing was run" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_usage_errors_exit_2_with_one_line(tmp_path):
+    for args, fragment in [
+        (["run"], "give at least one scenario file"),
+        (["run", "x.yaml", "--sed", "1"], "unrecognised option '--sed'"),
+        (["matrix", "--nats", "full-cone,open"], "'open' is not a NAT preset"),
+        (["matrix", "--nats", "full-cone,full-cone"], "'full-cone' is given twice"),
+        (["matrix", "--duration", "60"], "is not a duration"),
+        (["bench", "--only", "everything"], "'everything' is not a workload"),
+        (["bench", "--nodes", "3"], "--nodes: must be from 4 to 2000"),
+        (["demo", "extra"], "punchlab demo:"),
+    ]:
+        result = punchlab(*args, cwd=tmp_path)
+        assert result.returncode == 2, (args, result)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and fragment in lines[0], (args, result.stderr)
+
+
+def test_matrix_writes_a_list_of_cells_that_each_ran(tmp_path):
+    out = tmp_path / "m"
+    result = punchlab("matrix", "--nats", "full-cone,symmetric", "--duration", "20s",
+                      "--out", str(out), "--jobs", "2")
+    assert result.returncode == 0, result
+    cells = json.loads((out / "matrix.json").read_text())
+    assert [(c["a"], c["b"]) for c in cells] == [
+        ("full-cone", "full-cone"), ("full-cone", "symmetric"),
+        ("symmetric", "full-cone"), ("symmetric", "symmetric")]
+    by_pair = {(c["a"], c["b"]): c for c in cells}
+    # Two symmetric NATs leave no hole to punch; a full cone lets anything in.
+    assert by_pair[("symmetric", "symmetric")]["path"] == "derp"
+    assert by_pair[("symmetric", "symmetric")]["time_to_direct_s"] is None
+    assert by_pair[("full-cone", "symmetric")]["path"] == "direct"
+    for c in cells:
+        own = json.loads((out / c["results"] / "results.json").read_text())
+        [pair] = own["pairs"]
+        assert pair["final_path"] == c["path"]
+        assert pair["time_to_direct_s"] == c["time_to_direct_s"]
+    assert "| **symmetric** |" in (out / "matrix.md").read_text()
+    assert "<table>" in (out / "matrix.html").read_text()
+
+
+def test_bench_prints_its_numbers_as_json():
+    result = punchlab("bench", "--only", "matrix", "--json")
+    assert result.returncode == 0, result
+    [matrix] = json.loads(result.stdout)["benchmarks"]
+    assert matrix["name"] == "matrix"
+    assert matrix["simulated_s"] == 16 * 60
+    assert matrix["events"] > 0 and matrix["wall_s"] > 0 and matrix["peak_rss_mib"] > 0
+    assert matrix["outcome"].startswith("16 cells ran") and "0 failed" in matrix["outcome"]
