@@ -56,10 +56,13 @@ class Reader {
     if (!v.is_number()) Fail(Join(where, key), "expected a number or null");
     return v.get<double>();
   }
+  // Checks the type itself rather than going through OptionalNumber: a
+  // required number given as text must not be told "expected a number or
+  // null" when null is rejected right after.
   double Number(const Json& obj, const std::string& where, const char* key) const {
-    auto v = OptionalNumber(obj, where, key);
-    if (!v) Fail(Join(where, key), "expected a number");
-    return *v;
+    const Json& v = Key(obj, where, key);
+    if (!v.is_number()) Fail(Join(where, key), "expected a number");
+    return v.get<double>();
   }
 
   // Seconds (or milliseconds with scale 1e6) back to exact nanoseconds.

@@ -1,0 +1,762 @@
+// The results directory's files (sim/results/README.md): results.json written
+// and read back, the strict reader's errors, latency.csv, junit.xml, and the
+// directory writer's errors.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cctype>
+#include <functional>
+#include <limits>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "results-test-util.h"
+#include "results/read-json.h"
+#include "results/write-csv.h"
+#include "results/write-directory.h"
+#include "results/write-json.h"
+#include "results/write-junit.h"
+
+namespace punchlab::results {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+using testing::Echoed;
+using testing::Lost;
+using testing::Ms;
+using testing::ReadFile;
+using testing::ScratchDir;
+using testing::Sec;
+
+// The README's example, small enough to spell out byte for byte.
+Results ReadmeExample() {
+  Results r;
+  r.scenario = "home-vs-office";
+  r.file = "scenarios/home-vs-office.yaml";
+  r.description = "d";
+  r.seed = 1;
+  r.mode = Mode::kSimulation;
+  r.stop_time = Sec(60);
+  ExpectationResult e;
+  e.where = {21, 5};
+  e.text = "laptop-workstation path derp by 10s";
+  e.ok = true;
+  e.observed = "derp at 10s";
+  r.expectations.push_back(e);
+  PairSummary p;
+  p.a = "laptop";
+  p.b = "workstation";
+  p.final_path = PathKind::kDerp;
+  p.probes_sent = 550;
+  p.probes_lost = 2;
+  p.rtt[PathKind::kDerp] = {548,
+                            Duration::Micros(70100),
+                            Ms(71),
+                            Duration::Micros(72300),
+                            Ms(74),
+                            Duration::Micros(75200)};
+  r.pairs.push_back(p);
+  PathChange c;
+  c.at = Ms(412);
+  c.node = "laptop";
+  c.peer = "workstation";
+  c.path = PathKind::kDerp;
+  c.detail = "derp 1";
+  c.reason = "start";
+  r.timeline.push_back(c);
+  r.counters["nat/home"] = {{"translated", 1200}, {"filtered", 3}};
+  r.events_executed = 123456;
+  return r;
+}
+
+constexpr const char* kReadmeExampleJson = R"json({
+  "format": "punchlab-results/1",
+  "scenario": "home-vs-office",
+  "file": "scenarios/home-vs-office.yaml",
+  "description": "d",
+  "seed": 1,
+  "mode": "simulation",
+  "stop_time_s": 60.0,
+  "ok": true,
+  "expectations": [
+    {
+      "line": 21,
+      "column": 5,
+      "text": "laptop-workstation path derp by 10s",
+      "ok": true,
+      "observed": "derp at 10s",
+      "observed_value": null
+    }
+  ],
+  "pairs": [
+    {
+      "a": "laptop",
+      "b": "workstation",
+      "time_to_direct_s": null,
+      "final_path": "derp",
+      "probes_sent": 550,
+      "probes_lost": 2,
+      "rtt": {
+        "derp": {
+          "samples": 548,
+          "min_ms": 70.1,
+          "p50_ms": 71.0,
+          "p90_ms": 72.3,
+          "p99_ms": 74.0,
+          "max_ms": 75.2
+        }
+      }
+    }
+  ],
+  "timeline": [
+    {
+      "t_s": 0.412,
+      "node": "laptop",
+      "peer": "workstation",
+      "path": "derp",
+      "detail": "derp 1",
+      "reason": "start"
+    }
+  ],
+  "counters": {
+    "nat/home": {
+      "filtered": 3,
+      "translated": 1200
+    }
+  },
+  "notes": [],
+  "events_executed": 123456
+}
+)json";
+
+// Everything a results.json carries, with values that are easy to get wrong:
+// times that are not whole milliseconds, a failed expectation with a value,
+// every path kind, text needing JSON escapes, the largest integers.
+Results RichResults() {
+  Results r;
+  r.scenario = "rich";
+  r.file = "scenarios/rich.yaml";
+  r.description = "quotes \" backslash \\ newline \n tab \t caf\xc3\xa9";
+  r.seed = std::numeric_limits<uint64_t>::max();
+  r.mode = Mode::kSimulation;
+  r.stop_time = Duration::Nanos(90123456789);
+  ExpectationResult ok;
+  ok.where = {7, 3};
+  ok.text = "alice-bob path direct by 10s";
+  ok.ok = true;
+  ok.observed = "direct at 10s";
+  ExpectationResult failed;
+  failed.where = {8, 3};
+  failed.text = "alice-bob time to direct <= 1s from 0s";
+  failed.ok = false;
+  failed.observed = "2.548s (direct at 2.548s)";
+  failed.observed_value = 2.548000001;
+  r.expectations = {ok, failed};
+  PairSummary p;
+  p.a = "alice";
+  p.b = "bob";
+  p.time_to_direct = Duration::Nanos(2548000001);
+  p.final_path = PathKind::kDirect;
+  p.probes_sent = 1180;
+  p.probes_lost = 6;
+  p.rtt[PathKind::kDirect] = {1100, Duration::Nanos(40123456), Duration::Nanos(48000001),
+                              Ms(52), Duration::Micros(60001), Duration::Nanos(99999999)};
+  p.rtt[PathKind::kDerp] = {74, Ms(70), Ms(71), Ms(72), Ms(73), Ms(74)};
+  PairSummary q;
+  q.a = "bob";
+  q.b = "carol";
+  q.final_path = PathKind::kNone;
+  // 1.000001 ms and 1.000000007 s come out of seconds()/millis() a hair low:
+  // reading them back must round to the nanosecond, not truncate.
+  const Duration odd_rtt = Duration::Nanos(1000001);
+  q.rtt[PathKind::kLocal] = {1, odd_rtt, odd_rtt, odd_rtt, odd_rtt, odd_rtt};
+  r.pairs = {p, q};
+  r.timeline.push_back(testing::Change(Duration::Nanos(412345678), "alice", "bob", PathKind::kDerp,
+                                       "start"));
+  r.timeline.push_back(testing::Change(Duration::Nanos(2548000001), "bob", "alice",
+                                       PathKind::kDirect, "disco-pong"));
+  r.timeline.push_back(
+      testing::Change(Duration::Nanos(1000000007), "bob", "carol", PathKind::kLocal, "lan"));
+  r.timeline.push_back(testing::Change(Duration::Nanos(90123456789), "bob", "carol",
+                                       PathKind::kNone, "stopped"));
+  r.timeline[1].detail = "direct 198.51.100.2:41641";
+  r.counters["nat/home"] = {{"translated", 812}, {"filtered", 0}};
+  r.counters["node/alice"] = {{"disco_pings_sent", std::numeric_limits<uint64_t>::max()}};
+  r.notes = {"first note", "second <note> & \"quoted\""};
+  r.events_executed = 987654321012;
+  // Probes are not in results.json.
+  r.probes.push_back(Echoed("alice", "bob", Sec(1), PathKind::kDirect, Ms(40)));
+  return r;
+}
+
+// Field by field, probes excepted (they are not in results.json).
+void ExpectSameResults(const Results& want, const Results& got) {
+  EXPECT_EQ(got.scenario, want.scenario);
+  EXPECT_EQ(got.file, want.file);
+  EXPECT_EQ(got.description, want.description);
+  EXPECT_EQ(got.seed, want.seed);
+  EXPECT_EQ(got.mode, want.mode);
+  EXPECT_EQ(got.stop_time, want.stop_time);
+  EXPECT_EQ(got.counters, want.counters);
+  EXPECT_EQ(got.notes, want.notes);
+  EXPECT_EQ(got.events_executed, want.events_executed);
+  ASSERT_EQ(got.expectations.size(), want.expectations.size());
+  for (size_t i = 0; i < want.expectations.size(); ++i) {
+    SCOPED_TRACE("expectations[" + std::to_string(i) + "]");
+    const ExpectationResult& w = want.expectations[i];
+    const ExpectationResult& g = got.expectations[i];
+    EXPECT_EQ(g.where.line, w.where.line);
+    EXPECT_EQ(g.where.column, w.where.column);
+    EXPECT_EQ(g.text, w.text);
+    EXPECT_EQ(g.ok, w.ok);
+    EXPECT_EQ(g.observed, w.observed);
+    EXPECT_EQ(g.observed_value, w.observed_value);
+  }
+  ASSERT_EQ(got.pairs.size(), want.pairs.size());
+  for (size_t i = 0; i < want.pairs.size(); ++i) {
+    SCOPED_TRACE("pairs[" + std::to_string(i) + "]");
+    const PairSummary& w = want.pairs[i];
+    const PairSummary& g = got.pairs[i];
+    EXPECT_EQ(g.a, w.a);
+    EXPECT_EQ(g.b, w.b);
+    EXPECT_EQ(g.time_to_direct, w.time_to_direct);
+    EXPECT_EQ(g.final_path, w.final_path);
+    EXPECT_EQ(g.probes_sent, w.probes_sent);
+    EXPECT_EQ(g.probes_lost, w.probes_lost);
+    ASSERT_EQ(g.rtt.size(), w.rtt.size());
+    for (const auto& [kind, wp] : w.rtt) {
+      SCOPED_TRACE(scenario::ToString(kind));
+      ASSERT_EQ(g.rtt.count(kind), 1u);
+      const RttPercentiles& gp = g.rtt.at(kind);
+      EXPECT_EQ(gp.samples, wp.samples);
+      EXPECT_EQ(gp.min, wp.min);
+      EXPECT_EQ(gp.p50, wp.p50);
+      EXPECT_EQ(gp.p90, wp.p90);
+      EXPECT_EQ(gp.p99, wp.p99);
+      EXPECT_EQ(gp.max, wp.max);
+    }
+  }
+  ASSERT_EQ(got.timeline.size(), want.timeline.size());
+  for (size_t i = 0; i < want.timeline.size(); ++i) {
+    SCOPED_TRACE("timeline[" + std::to_string(i) + "]");
+    const PathChange& w = want.timeline[i];
+    const PathChange& g = got.timeline[i];
+    EXPECT_EQ(g.at, w.at);
+    EXPECT_EQ(g.node, w.node);
+    EXPECT_EQ(g.peer, w.peer);
+    EXPECT_EQ(g.path, w.path);
+    EXPECT_EQ(g.detail, w.detail);
+    EXPECT_EQ(g.reason, w.reason);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// results.json
+
+TEST(ResultsJson, ReadmeExampleByteForByte) {
+  EXPECT_EQ(ResultsJsonText(ReadmeExample()), kReadmeExampleJson);
+}
+
+TEST(ResultsJson, RoundTripGivesBackEveryFieldButProbes) {
+  const Results original = RichResults();
+  const Results back = ParseResultsJson(ResultsJsonText(original), "rich.json");
+  ExpectSameResults(original, back);
+  EXPECT_TRUE(back.probes.empty());
+  EXPECT_FALSE(back.AllExpectationsOk());
+}
+
+TEST(ResultsJson, RealModeHasNoEventsExecutedAndRoundTrips) {
+  Results real = RichResults();
+  real.mode = Mode::kReal;
+  const std::string text = ResultsJsonText(real);
+  EXPECT_THAT(text, HasSubstr("\"mode\": \"real\""));
+  EXPECT_THAT(text, Not(HasSubstr("events_executed")));
+  const Results back = ParseResultsJson(text, "real.json");
+  real.events_executed = 0;  // simulation only: not carried
+  ExpectSameResults(real, back);
+}
+
+TEST(ResultsJson, SameResultsGiveTheSameBytes) {
+  const Results r = RichResults();
+  const Results copy = r;
+  const std::string text = ResultsJsonText(r);
+  EXPECT_EQ(ResultsJsonText(r), text);
+  EXPECT_EQ(ResultsJsonText(copy), text);
+  // Reading back and writing again reproduces the file exactly: nothing is
+  // lost or reformatted on the way (compare and matrix rely on this).
+  EXPECT_EQ(ResultsJsonText(ParseResultsJson(text, "rich.json")), text);
+  EXPECT_EQ(text.back(), '\n');
+}
+
+TEST(ResultsJson, ProbesAreLeftOut) {
+  Results a = RichResults();
+  Results b = a;
+  b.probes.clear();
+  EXPECT_EQ(ResultsJsonText(a), ResultsJsonText(b));
+  EXPECT_THAT(ResultsJsonText(a), Not(HasSubstr("probes\":")));
+}
+
+TEST(ResultsJson, TopLevelKeysInTheDocumentedOrder) {
+  const nlohmann::ordered_json doc = nlohmann::ordered_json::parse(ResultsJsonText(RichResults()));
+  std::vector<std::string> keys;
+  for (const auto& item : doc.items()) keys.push_back(item.key());
+  EXPECT_THAT(keys, ::testing::ElementsAre("format", "scenario", "file", "description", "seed",
+                                           "mode", "stop_time_s", "ok", "expectations", "pairs",
+                                           "timeline", "counters", "notes", "events_executed"));
+  EXPECT_EQ(doc["ok"], false);
+  EXPECT_EQ(doc["pairs"][0]["time_to_direct_s"], 2.548000001);
+  EXPECT_TRUE(doc["pairs"][1]["time_to_direct_s"].is_null());
+  EXPECT_TRUE(doc["expectations"][0]["observed_value"].is_null());
+  EXPECT_EQ(doc["expectations"][1]["observed_value"], 2.548000001);
+}
+
+TEST(ResultsJson, InvalidUtf8IsReplacedNotThrown) {
+  Results r = ReadmeExample();
+  r.description = "bad \xff byte";
+  std::string text;
+  ASSERT_NO_THROW(text = ResultsJsonText(r));
+  EXPECT_THAT(text, HasSubstr("bad \xef\xbf\xbd byte"));  // U+FFFD
+  EXPECT_NO_THROW(ParseResultsJson(text, "utf8.json"));
+}
+
+// ---------------------------------------------------------------------------
+// The strict reader's errors: file name, key path, what was expected.
+
+// The README example with one change made to its JSON.
+std::string Edited(const std::function<void(nlohmann::ordered_json&)>& edit) {
+  nlohmann::ordered_json doc = nlohmann::ordered_json::parse(kReadmeExampleJson);
+  edit(doc);
+  return doc.dump(2);
+}
+
+std::string ReadError(const std::string& text) {
+  try {
+    ParseResultsJson(text, "out/results.json");
+  } catch (const ResultsReadError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(ResultsJsonReader, TheUneditedExampleReads) {
+  EXPECT_EQ(ReadError(Edited([](auto&) {})), "(no error)");
+}
+
+TEST(ResultsJsonReader, WrongFormatTag) {
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["format"] = "punchlab-results/2"; })),
+            "out/results.json: format: expected \"punchlab-results/1\"");
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["format"] = "punchlab-matrix/1"; })),
+            "out/results.json: format: expected \"punchlab-results/1\"");
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["format"] = 1; })),
+            "out/results.json: format: expected a string");
+}
+
+TEST(ResultsJsonReader, MissingKeysAtTopLevelAndNested) {
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d.erase("seed"); })),
+            "out/results.json: missing key 'seed'");
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d.erase("format"); })),
+            "out/results.json: missing key 'format'");
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["pairs"][0].erase("probes_sent"); })),
+            "out/results.json: pairs[0]: missing key 'probes_sent'");
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["pairs"][0]["rtt"]["derp"].erase("p90_ms"); })),
+            "out/results.json: pairs[0].rtt.derp: missing key 'p90_ms'");
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["expectations"][0].erase("observed_value"); })),
+            "out/results.json: expectations[0]: missing key 'observed_value'");
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["timeline"][0].erase("reason"); })),
+            "out/results.json: timeline[0]: missing key 'reason'");
+  // Simulation results must say how much work the run was.
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d.erase("events_executed"); })),
+            "out/results.json: missing key 'events_executed'");
+}
+
+TEST(ResultsJsonReader, WrongTypes) {
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["pairs"][0]["probes_sent"] = "550"; })),
+            "out/results.json: pairs[0].probes_sent: expected a non-negative integer");
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["pairs"][0]["probes_lost"] = -1; })),
+            "out/results.json: pairs[0].probes_lost: expected a non-negative integer");
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["seed"] = 1.5; })),
+            "out/results.json: seed: expected a non-negative integer");
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["expectations"][0]["ok"] = "yes"; })),
+            "out/results.json: expectations[0].ok: expected true or false");
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["expectations"][0]["observed_value"] = "1s"; })),
+            "out/results.json: expectations[0].observed_value: expected a number or null");
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["scenario"] = nullptr; })),
+            "out/results.json: scenario: expected a string");
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["mode"] = "sim"; })),
+            "out/results.json: mode: expected simulation or real");
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["timeline"][0]["path"] = "relay"; })),
+            "out/results.json: timeline[0].path: expected one of direct, derp, local, none");
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["pairs"][0]["final_path"] = 2; })),
+            "out/results.json: pairs[0].final_path: expected one of direct, derp, local, none");
+  EXPECT_EQ(ReadError(Edited([](auto& d) {
+              d["pairs"][0]["rtt"]["relay"] = d["pairs"][0]["rtt"]["derp"];
+            })),
+            "out/results.json: pairs[0].rtt.relay: expected one of direct, derp, local, none");
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["expectations"] = nlohmann::json::object(); })),
+            "out/results.json: expectations: expected a list");
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["timeline"][0] = "0.4s derp"; })),
+            "out/results.json: timeline[0]: expected a map");
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["counters"]["nat/home"] = 5; })),
+            "out/results.json: counters.nat/home: expected a map");
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["counters"]["nat/home"]["filtered"] = -3; })),
+            "out/results.json: counters.nat/home.filtered: expected a non-negative integer");
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["notes"] = {"fine", 3}; })),
+            "out/results.json: notes[1]: expected a string");
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["expectations"][0]["line"] = 5000000000; })),
+            "out/results.json: expectations[0].line: out of range");
+}
+
+// A number the format requires may not be null or text; the message must not
+// offer null as a choice there.
+TEST(ResultsJsonReader, RequiredNumbersSayJustNumber) {
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["stop_time_s"] = nullptr; })),
+            "out/results.json: stop_time_s: expected a number");
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["stop_time_s"] = "60s"; })),
+            "out/results.json: stop_time_s: expected a number");
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["pairs"][0]["rtt"]["derp"]["p50_ms"] = "71"; })),
+            "out/results.json: pairs[0].rtt.derp.p50_ms: expected a number");
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["timeline"][0]["t_s"] = nullptr; })),
+            "out/results.json: timeline[0].t_s: expected a number");
+}
+
+TEST(ResultsJsonReader, OkMustAgreeWithTheExpectations) {
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["ok"] = false; })),
+            "out/results.json: ok: disagrees with the expectations' ok");
+}
+
+TEST(ResultsJsonReader, TruncatedOrNotJson) {
+  const std::string text = kReadmeExampleJson;
+  EXPECT_EQ(ReadError(text.substr(0, text.size() / 2)), "out/results.json: not valid JSON");
+  EXPECT_EQ(ReadError(text.substr(0, text.size() - 3)), "out/results.json: not valid JSON");
+  EXPECT_EQ(ReadError(""), "out/results.json: not valid JSON");
+  EXPECT_EQ(ReadError("[1, 2]"), "out/results.json: expected a map");
+}
+
+TEST(ResultsJsonReader, ReadsAFileAndNamesItInErrors) {
+  ScratchDir dir;
+  const std::string good = dir / "results.json";
+  WriteTextFile(good, ResultsJsonText(RichResults()));
+  ExpectSameResults(RichResults(), ReadResultsJson(good));
+
+  const std::string bad = dir / "bad.json";
+  WriteTextFile(bad, Edited([](auto& d) { d.erase("pairs"); }));
+  try {
+    ReadResultsJson(bad);
+    ADD_FAILURE() << "no error";
+  } catch (const ResultsReadError& e) {
+    EXPECT_EQ(std::string(e.what()), bad + ": missing key 'pairs'");
+  }
+
+  const std::string missing = dir / "missing.json";
+  try {
+    ReadResultsJson(missing);
+    ADD_FAILURE() << "no error";
+  } catch (const ResultsReadError& e) {
+    EXPECT_EQ(std::string(e.what()), missing + ": cannot open");
+  }
+}
+
+// ---------------------------------------------------------------------------
+// latency.csv
+
+TEST(LatencyCsv, OneRowPerEchoedProbeInOrderWithFixedDecimals) {
+  Results r = testing::EmptyRun();
+  r.probes.push_back(Echoed("laptop", "workstation", Ms(5100), PathKind::kDerp,
+                            Duration::Nanos(71204321)));
+  r.probes.push_back(Lost("laptop", "workstation", Ms(5200), PathKind::kDerp));
+  r.probes.push_back(Echoed("workstation", "laptop", Duration::Nanos(12345678901),
+                            PathKind::kDirect, Duration::Micros(40500)));
+  r.probes.push_back(Echoed("laptop", "workstation", Sec(20), PathKind::kLocal,
+                            Duration::Micros(250)));
+  EXPECT_EQ(LatencyCsvText(r),
+            "time_s,src,dst,path,rtt_ms\n"
+            "5.100000,laptop,workstation,derp,71.204\n"
+            "12.345679,workstation,laptop,direct,40.500\n"
+            "20.000000,laptop,workstation,local,0.250\n");
+}
+
+TEST(LatencyCsv, HeaderAloneWithoutDeliveredProbes) {
+  Results r = testing::EmptyRun();
+  EXPECT_EQ(LatencyCsvText(r), "time_s,src,dst,path,rtt_ms\n");
+  r.probes.push_back(Lost("a", "b", Sec(1), PathKind::kDirect));
+  EXPECT_EQ(LatencyCsvText(r), "time_s,src,dst,path,rtt_ms\n");
+}
+
+// ---------------------------------------------------------------------------
+// junit.xml
+
+// Returns "" when `xml` is well-formed as far as junit.xml needs: an optional
+// <?xml ...?> declaration, exactly one root element, properly nested tags,
+// unique attributes quoted with '"' holding no '<', '&' only as one of the
+// five predefined entities or a character reference, no control characters
+// XML 1.0 forbids, and nothing but whitespace outside the root.
+std::string WellFormednessError(std::string_view xml) {
+  size_t i = 0;
+  std::vector<std::string> open;
+  int roots = 0;
+  const auto at = [&](const std::string& what) { return what + " at offset " + std::to_string(i); };
+  const auto name_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == ':' || c == '-' ||
+           c == '.';
+  };
+  const auto read_name = [&] {
+    const size_t start = i;
+    while (i < xml.size() && name_char(xml[i])) ++i;
+    return std::string(xml.substr(start, i - start));
+  };
+  const auto skip_space = [&] {
+    while (i < xml.size() && std::isspace(static_cast<unsigned char>(xml[i]))) ++i;
+  };
+  // One character of text or attribute value at i; "" if fine.
+  const auto char_data = [&]() -> std::string {
+    const char c = xml[i];
+    if (c == '<') return at("raw '<'");
+    if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+      return at("control character");
+    }
+    if (c == '&') {
+      const size_t semi = xml.find(';', i);
+      if (semi == std::string_view::npos) return at("unterminated entity");
+      const std::string_view ref = xml.substr(i + 1, semi - i - 1);
+      const bool named = ref == "amp" || ref == "lt" || ref == "gt" || ref == "quot" ||
+                         ref == "apos";
+      const bool numeric = ref.size() > 1 && ref[0] == '#' &&
+                           ref.find_first_not_of("0123456789", 1) == std::string_view::npos;
+      if (!named && !numeric) return at("unknown entity &" + std::string(ref) + ";");
+      i = semi + 1;
+      return "";
+    }
+    ++i;
+    return "";
+  };
+
+  if (xml.substr(0, 5) == "<?xml") {
+    const size_t end = xml.find("?>");
+    if (end == std::string_view::npos) return "unterminated declaration";
+    i = end + 2;
+  }
+  while (i < xml.size()) {
+    if (xml[i] != '<') {
+      if (open.empty() && !std::isspace(static_cast<unsigned char>(xml[i]))) {
+        return at("text outside the root element");
+      }
+      if (std::string err = char_data(); !err.empty()) return err;
+      continue;
+    }
+    if (xml.substr(i, 2) == "</") {
+      i += 2;
+      const std::string name = read_name();
+      skip_space();
+      if (i >= xml.size() || xml[i] != '>') return at("bad end tag");
+      ++i;
+      if (open.empty() || open.back() != name) return at("</" + name + "> does not match");
+      open.pop_back();
+      continue;
+    }
+    ++i;
+    const std::string name = read_name();
+    if (name.empty()) return at("bad start tag");
+    if (open.empty() && ++roots > 1) return at("a second root element");
+    std::set<std::string> attributes;
+    while (true) {
+      const size_t before = i;
+      skip_space();
+      if (i >= xml.size()) return at("unterminated tag <" + name);
+      if (xml.substr(i, 2) == "/>") {
+        i += 2;
+        break;
+      }
+      if (xml[i] == '>') {
+        ++i;
+        open.push_back(name);
+        break;
+      }
+      if (i == before) return at("no space before an attribute");
+      const std::string attribute = read_name();
+      if (attribute.empty()) return at("bad attribute");
+      if (!attributes.insert(attribute).second) return at("duplicate attribute " + attribute);
+      if (xml.substr(i, 2) != "=\"") return at("attribute " + attribute + " not quoted");
+      i += 2;
+      while (i < xml.size() && xml[i] != '"') {
+        if (std::string err = char_data(); !err.empty()) return err;
+      }
+      if (i >= xml.size()) return at("unterminated attribute value");
+      ++i;
+    }
+  }
+  if (!open.empty()) return "unclosed <" + open.back() + ">";
+  if (roots != 1) return "no root element";
+  return "";
+}
+
+TEST(XmlChecker, RejectsWhatIsNotWellFormed) {
+  // The junit checks below lean on this checker: it must be able to fail.
+  EXPECT_EQ(WellFormednessError("<?xml version=\"1.0\"?>\n<a x=\"1\"><b/>t &amp; &#38;</a>\n"), "");
+  for (const char* bad : {"<a><b></a></b>", "<a x=\"1\" x=\"2\"/>", "<a>&</a>", "<a>&nbsp;</a>",
+                          "<a>\x01</a>", "<a x=\"<\"/>", "<a x=1/>", "<a>", "<a/><b/>",
+                          "text<a/>", "<a x=\"\"y=\"\"/>"}) {
+    EXPECT_NE(WellFormednessError(bad), "") << bad;
+  }
+}
+
+size_t Count(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+TEST(XmlEscape, EscapesMarkupAndReplacesForbiddenControls) {
+  EXPECT_EQ(XmlEscape("a < b & c > d \"e\" 'f'"),
+            "a &lt; b &amp; c &gt; d &quot;e&quot; &apos;f&apos;");
+  EXPECT_EQ(XmlEscape("tab\tnl\ncr\r"), "tab\tnl\ncr\r");
+  const std::string controls = std::string("nul") + '\0' + "bell" + '\x07' + "esc" + '\x1b';
+  EXPECT_EQ(XmlEscape(controls), "nul?bell?esc?");
+  EXPECT_EQ(XmlEscape("caf\xc3\xa9 \xe2\x9c\x93"), "caf\xc3\xa9 \xe2\x9c\x93");  // UTF-8 kept
+  EXPECT_EQ(XmlEscape(""), "");
+}
+
+TEST(JunitXml, TwoExpectationsExactly) {
+  Results r = ReadmeExample();
+  ExpectationResult failed;
+  failed.where = {24, 5};
+  failed.text = "laptop-workstation time to direct <= 5s from 0s";
+  failed.ok = false;
+  failed.observed = "never direct";
+  r.expectations.push_back(failed);
+  EXPECT_EQ(JunitXmlText(r),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            "<testsuites name=\"punchlab\" tests=\"2\" failures=\"1\">\n"
+            "  <testsuite name=\"home-vs-office\" tests=\"2\" failures=\"1\" errors=\"0\" "
+            "skipped=\"0\">\n"
+            "    <properties>\n"
+            "      <property name=\"file\" value=\"scenarios/home-vs-office.yaml\"/>\n"
+            "      <property name=\"mode\" value=\"simulation\"/>\n"
+            "      <property name=\"seed\" value=\"1\"/>\n"
+            "    </properties>\n"
+            "    <testcase classname=\"home-vs-office\" name=\"laptop-workstation path derp by "
+            "10s\" file=\"scenarios/home-vs-office.yaml\" line=\"21\"/>\n"
+            "    <testcase classname=\"home-vs-office\" name=\"laptop-workstation time to direct "
+            "&lt;= 5s from 0s\" file=\"scenarios/home-vs-office.yaml\" line=\"24\">\n"
+            "      <failure message=\"never direct\">never direct</failure>\n"
+            "    </testcase>\n"
+            "  </testsuite>\n"
+            "</testsuites>\n");
+}
+
+TEST(JunitXml, OneTestcasePerExpectationFailuresCarryObservedAndAllIsEscaped) {
+  Results r = testing::EmptyRun();
+  r.scenario = "a&b";
+  r.file = "dir/\"odd\" <name>.yaml";
+  r.mode = Mode::kReal;
+  r.seed = 42;
+  for (int i = 0; i < 3; ++i) {
+    ExpectationResult e;
+    e.where = {10 + i, 3};
+    e.text = "x-y every rtt <= 100ms #" + std::to_string(i);
+    e.ok = i != 1;
+    e.observed = i == 1 ? "3 samples; 1 outside <first> & \"worst\" 'x'" : "fine";
+    r.expectations.push_back(e);
+  }
+  r.notes = {"lab: hairpin <not> built & \"noted\"", std::string("bell\x07 here")};
+  const std::string xml = JunitXmlText(r);
+
+  EXPECT_EQ(WellFormednessError(xml), "") << xml;
+  EXPECT_EQ(Count(xml, "<testcase "), 3u);
+  EXPECT_EQ(Count(xml, "<failure "), 1u);
+  EXPECT_EQ(Count(xml, "tests=\"3\" failures=\"1\""), 2u);  // testsuites and testsuite
+  const std::string observed =
+      "3 samples; 1 outside &lt;first&gt; &amp; &quot;worst&quot; &apos;x&apos;";
+  EXPECT_THAT(xml, HasSubstr("<failure message=\"" + observed + "\">" + observed + "</failure>"));
+  EXPECT_THAT(xml, HasSubstr("line=\"11\">\n      <failure"));  // on the failed one
+  EXPECT_THAT(xml, HasSubstr("<testsuite name=\"a&amp;b\""));
+  EXPECT_THAT(xml, HasSubstr("classname=\"a&amp;b\""));
+  EXPECT_THAT(xml, HasSubstr("file=\"dir/&quot;odd&quot; &lt;name&gt;.yaml\""));
+  EXPECT_THAT(xml, HasSubstr("<property name=\"mode\" value=\"real\"/>"));
+  EXPECT_THAT(xml, HasSubstr("<property name=\"seed\" value=\"42\"/>"));
+  EXPECT_THAT(xml, HasSubstr("<system-out>lab: hairpin &lt;not&gt; built &amp; &quot;noted&quot;\n"
+                             "bell? here\n</system-out>"));
+}
+
+TEST(JunitXml, NoExpectationsIsAnEmptyWellFormedSuite) {
+  Results r = testing::EmptyRun();
+  const std::string xml = JunitXmlText(r);
+  EXPECT_EQ(WellFormednessError(xml), "") << xml;
+  EXPECT_EQ(Count(xml, "<testcase"), 0u);
+  EXPECT_THAT(xml, HasSubstr("tests=\"0\" failures=\"0\""));
+  EXPECT_THAT(xml, Not(HasSubstr("system-out")));
+}
+
+// ---------------------------------------------------------------------------
+// The results directory
+
+TEST(ResultsDirectory, WritesTheThreeFilesCreatingDirectories) {
+  ScratchDir scratch;
+  Results r = RichResults();
+  const std::string dir = scratch / "nested/cells/one";
+  WriteResultsDirectory(dir, r);
+  EXPECT_EQ(ReadFile(dir + "/results.json"), ResultsJsonText(r));
+  EXPECT_EQ(ReadFile(dir + "/latency.csv"), LatencyCsvText(r));
+  EXPECT_EQ(ReadFile(dir + "/junit.xml"), JunitXmlText(r));
+
+  // Writing again replaces, never appends.
+  Results smaller = testing::EmptyRun();
+  WriteResultsDirectory(dir, smaller);
+  EXPECT_EQ(ReadFile(dir + "/results.json"), ResultsJsonText(smaller));
+  EXPECT_EQ(ReadFile(dir + "/latency.csv"), "time_s,src,dst,path,rtt_ms\n");
+}
+
+std::string WriteError(const std::function<void()>& write) {
+  try {
+    write();
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(ResultsDirectory, UnwritableDirectoryIsAClearErrorNamingIt) {
+  // A parent that is a regular file cannot hold a directory, even for root.
+  ScratchDir scratch;
+  const std::string plain = scratch / "plain";
+  WriteTextFile(plain, "not a directory\n");
+  const std::string dir = plain + "/out";
+  const std::string message = WriteError([&] { WriteResultsDirectory(dir, RichResults()); });
+  EXPECT_THAT(message, StartsWith(dir + ": cannot create directory: "));
+  EXPECT_EQ(ReadFile(plain), "not a directory\n");  // left alone
+}
+
+TEST(WriteTextFile, ErrorsNameThePath) {
+  ScratchDir scratch;
+  const std::string plain = scratch / "plain";
+  WriteTextFile(plain, "x");
+
+  // The parent itself is a regular file.
+  const std::string under_file = plain + "/x.txt";
+  const std::string message = WriteError([&] { WriteTextFile(under_file, "text"); });
+  EXPECT_THAT(message, StartsWith(plain + ": cannot create directory: "));
+
+  // The path is a directory.
+  const std::string message_dir = WriteError([&] { WriteTextFile(scratch.path(), "text"); });
+  EXPECT_EQ(message_dir, scratch.path() + ": cannot write");
+}
+
+TEST(WriteTextFile, CreatesParentsAndTruncates) {
+  ScratchDir scratch;
+  const std::string path = scratch / "a/b/c.txt";
+  WriteTextFile(path, "a longer first text");
+  EXPECT_EQ(ReadFile(path), "a longer first text");
+  WriteTextFile(path, "short");
+  EXPECT_EQ(ReadFile(path), "short");
+  WriteTextFile(path, "");
+  EXPECT_EQ(ReadFile(path), "");
+}
+
+}  // namespace
+}  // namespace punchlab::results
