@@ -65,9 +65,17 @@ class Reader {
     return v.get<double>();
   }
 
-  // Seconds (or milliseconds with scale 1e6) back to exact nanoseconds.
-  Duration Time(double value, double ns_per_unit) const {
-    return Duration::Nanos(static_cast<int64_t>(std::llround(value * ns_per_unit)));
+  // A time in seconds (or milliseconds with scale 1e6) back to exact
+  // nanoseconds; beyond about 290 years the nanoseconds would overflow.
+  Duration Time(double value, double ns_per_unit, const std::string& where,
+                const char* key) const {
+    const double ns = value * ns_per_unit;
+    if (!(ns > -9.2e18 && ns < 9.2e18)) Fail(Join(where, key), "out of range");
+    return Duration::Nanos(static_cast<int64_t>(std::llround(ns)));
+  }
+  Duration Time(const Json& obj, const std::string& where, const char* key,
+                double ns_per_unit) const {
+    return Time(Number(obj, where, key), ns_per_unit, where, key);
   }
 
   const Json& Array(const Json& obj, const std::string& where, const char* key) const {
@@ -129,7 +137,7 @@ Results ParseResultsJson(std::string_view text, const std::string& name) {
   } else {
     r.Fail("mode", "expected simulation or real");
   }
-  out.stop_time = r.Time(r.Number(doc, "", "stop_time_s"), 1e9);
+  out.stop_time = r.Time(doc, "", "stop_time_s", 1e9);
   const bool ok = r.Bool(doc, "", "ok");
 
   const Json& expectations = r.Array(doc, "", "expectations");
@@ -154,7 +162,7 @@ Results ParseResultsJson(std::string_view text, const std::string& name) {
     PairSummary s;
     s.a = r.String(p, at, "a");
     s.b = r.String(p, at, "b");
-    if (auto t = r.OptionalNumber(p, at, "time_to_direct_s")) s.time_to_direct = r.Time(*t, 1e9);
+    if (auto t = r.OptionalNumber(p, at, "time_to_direct_s")) s.time_to_direct = r.Time(*t, 1e9, at, "time_to_direct_s");
     s.final_path = r.Path(r.Key(p, at, "final_path"), Reader::Join(at, "final_path"));
     s.probes_sent = r.Unsigned(p, at, "probes_sent");
     s.probes_lost = r.Unsigned(p, at, "probes_lost");
@@ -164,11 +172,11 @@ Results ParseResultsJson(std::string_view text, const std::string& name) {
       const Json& o = r.Object(v, k_at);
       RttPercentiles pct;
       pct.samples = r.Unsigned(o, k_at, "samples");
-      pct.min = r.Time(r.Number(o, k_at, "min_ms"), 1e6);
-      pct.p50 = r.Time(r.Number(o, k_at, "p50_ms"), 1e6);
-      pct.p90 = r.Time(r.Number(o, k_at, "p90_ms"), 1e6);
-      pct.p99 = r.Time(r.Number(o, k_at, "p99_ms"), 1e6);
-      pct.max = r.Time(r.Number(o, k_at, "max_ms"), 1e6);
+      pct.min = r.Time(o, k_at, "min_ms", 1e6);
+      pct.p50 = r.Time(o, k_at, "p50_ms", 1e6);
+      pct.p90 = r.Time(o, k_at, "p90_ms", 1e6);
+      pct.p99 = r.Time(o, k_at, "p99_ms", 1e6);
+      pct.max = r.Time(o, k_at, "max_ms", 1e6);
       s.rtt[r.Path(Json(kind), k_at)] = pct;
     }
     out.pairs.push_back(std::move(s));
@@ -179,7 +187,7 @@ Results ParseResultsJson(std::string_view text, const std::string& name) {
     const std::string at = Reader::Index("timeline", i);
     const Json& c = r.Object(timeline[i], at);
     PathChange x;
-    x.at = r.Time(r.Number(c, at, "t_s"), 1e9);
+    x.at = r.Time(c, at, "t_s", 1e9);
     x.node = r.String(c, at, "node");
     x.peer = r.String(c, at, "peer");
     x.path = r.Path(r.Key(c, at, "path"), Reader::Join(at, "path"));

@@ -413,6 +413,16 @@ TEST(ResultsJsonReader, WrongTypes) {
             "out/results.json: expectations[0].line: out of range");
 }
 
+// Times that would overflow nanoseconds are refused, naming the key.
+TEST(ResultsJsonReader, TimesBeyondNanosecondRangeAreOutOfRange) {
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["stop_time_s"] = 1e300; })),
+            "out/results.json: stop_time_s: out of range");
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["timeline"][0]["t_s"] = -1e12; })),
+            "out/results.json: timeline[0].t_s: out of range");
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["pairs"][0]["rtt"]["derp"]["max_ms"] = 1e16; })),
+            "out/results.json: pairs[0].rtt.derp.max_ms: out of range");
+}
+
 // A number the format requires may not be null or text; the message must not
 // offer null as a choice there.
 TEST(ResultsJsonReader, RequiredNumbersSayJustNumber) {
@@ -620,6 +630,26 @@ TEST(XmlEscape, EscapesMarkupAndReplacesForbiddenControls) {
   EXPECT_EQ(XmlEscape(controls), "nul?bell?esc?");
   EXPECT_EQ(XmlEscape("caf\xc3\xa9 \xe2\x9c\x93"), "caf\xc3\xa9 \xe2\x9c\x93");  // UTF-8 kept
   EXPECT_EQ(XmlEscape(""), "");
+}
+
+// XML must be UTF-8: a stray byte (a Latin-1 file name, a cut sequence, an
+// overlong form, a surrogate) becomes U+FFFD, and the document stays well-formed.
+TEST(XmlEscape, BytesThatAreNotUtf8BecomeTheReplacementCharacter) {
+  const std::string kReplacement = "\xef\xbf\xbd";
+  EXPECT_EQ(XmlEscape("caf\xe9"), "caf" + kReplacement);
+  EXPECT_EQ(XmlEscape("\xe2\x9c"), kReplacement + kReplacement);       // cut short
+  EXPECT_EQ(XmlEscape("\xc0\xaf"), kReplacement + kReplacement);       // overlong '/'
+  EXPECT_EQ(XmlEscape("\xed\xa0\x80"), kReplacement + kReplacement + kReplacement);  // surrogate
+  EXPECT_EQ(XmlEscape("\xf0\x9f\x92\xac"), "\xf0\x9f\x92\xac");    // U+1F4AC kept
+  Results r = ReadmeExample();
+  r.notes.push_back("lab note from a Latin-1 world: \xe9t\xe9");
+  r.expectations[0].ok = false;
+  r.expectations[0].observed = "derp \xff at 10s";
+  const std::string xml = JunitXmlText(r);
+  EXPECT_EQ(WellFormednessError(xml), "");
+  // nlohmann-json's dump refuses text that is not UTF-8 (error 316).
+  EXPECT_NO_THROW((void)nlohmann::json(xml).dump());
+  EXPECT_NE(xml.find("derp \xef\xbf\xbd at 10s"), std::string::npos);
 }
 
 TEST(JunitXml, TwoExpectationsExactly) {

@@ -39,7 +39,8 @@ class Duration {
   constexpr bool operator>(Duration o) const { return ns_ > o.ns_; }
   constexpr bool operator>=(Duration o) const { return ns_ >= o.ns_; }
 
-  // "1.5s", "250ms", "20us", "7ns": shortest exact unit, for logs and JSON.
+  // "2s", "1500ms", "20us", "7ns": the largest unit that keeps the value whole,
+  // for logs and JSON.
   std::string ToString() const;
   // The inverse, as people write durations in flags, NAT specs and scenarios:
   // a non-negative decimal and a unit (ns, us, ms, s, m, h), e.g. "30s",
