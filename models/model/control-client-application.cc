@@ -148,6 +148,11 @@ void ControlClientApplication::OnEvents() {
     } else if (const auto* updated = std::get_if<control::NetmapUpdated>(&*event)) {
       NS_LOG_INFO("node " << node << " netmap with " << updated->netmap.peers.size() << " peers");
       m_netmapTrace(updated->netmap);
+    } else if (const auto* changed = std::get_if<control::PeersChanged>(&*event)) {
+      // The trace always carries the whole netmap, as the client now holds it.
+      NS_LOG_INFO("node " << node << " netmap: " << changed->changed.size() << " peers changed, "
+                          << changed->removed.size() << " left");
+      m_netmapTrace(*m_client->netmap());
     } else if (const auto* disconnected = std::get_if<control::Disconnected>(&*event)) {
       NS_LOG_INFO("node " << node << " disconnected: " << disconnected->reason
                           << (disconnected->will_reconnect ? " (will reconnect)" : ""));

@@ -20,11 +20,8 @@ bool IsDirect(PathKind p) { return p == PathKind::kDirect || p == PathKind::kLoc
 // the next one's. The first segment starts at 0 with "none".
 class PairPath {
  public:
-  PairPath(const std::vector<PathChange>& timeline, const std::string& a, const std::string& b) {
-    std::vector<const PathChange*> mine;
-    for (const PathChange& c : timeline) {
-      if ((c.node == a && c.peer == b) || (c.node == b && c.peer == a)) mine.push_back(&c);
-    }
+  // `mine`: the pair's timeline entries (either direction), in timeline order.
+  PairPath(std::vector<const PathChange*> mine, const std::string& a) {
     std::stable_sort(mine.begin(), mine.end(),
                      [](const PathChange* x, const PathChange* y) { return x->at < y->at; });
     segments_.push_back({Duration::Zero(), PathKind::kNone});
@@ -79,9 +76,36 @@ class PairPath {
   std::vector<Segment> segments_;
 };
 
-bool InPair(const Probe& p, const std::string& a, const std::string& b) {
-  return (p.src == a && p.dst == b) || (p.src == b && p.dst == a);
-}
+// Each unordered pair's timeline entries and probes, gathered in one pass so
+// that judging and summarising many pairs does not rescan the whole run per pair.
+class PairIndex {
+ public:
+  using Key = std::pair<std::string, std::string>;  // (smaller name, larger name)
+  struct Entry {
+    std::vector<const PathChange*> changes;
+    std::vector<const Probe*> probes;
+  };
+
+  explicit PairIndex(const Results& in) {
+    for (const PathChange& c : in.timeline) {
+      if (c.node != c.peer) pairs_[KeyOf(c.node, c.peer)].changes.push_back(&c);
+    }
+    for (const Probe& p : in.probes) {
+      if (p.src != p.dst) pairs_[KeyOf(p.src, p.dst)].probes.push_back(&p);
+    }
+  }
+
+  static Key KeyOf(const std::string& x, const std::string& y) { return std::minmax(x, y); }
+  const Entry& Of(const std::string& a, const std::string& b) const {
+    static const Entry kNone;
+    const auto it = pairs_.find(KeyOf(a, b));
+    return it == pairs_.end() ? kNone : it->second;
+  }
+  const std::map<Key, Entry>& all() const { return pairs_; }
+
+ private:
+  std::map<Key, Entry> pairs_;
+};
 
 RttPercentiles Percentiles(std::vector<Duration> rtts) {
   RttPercentiles r;
@@ -188,12 +212,14 @@ bool InWindow(const Expectation& e, const Probe& p) {
   return p.sent_at >= e.from && p.sent_at < e.until && (!e.over || p.path == *e.over);
 }
 
-void CheckRtt(const Expectation& e, const Results& in, ExpectationResult& r) {
+void CheckRtt(const Expectation& e, const std::vector<const Probe*>& probes,
+              ExpectationResult& r) {
   std::vector<Duration> rtts;
   const Probe* first_bad = nullptr;
   uint64_t bad = 0;
-  for (const Probe& p : in.probes) {
-    if (!InPair(p, e.a, e.b) || !InWindow(e, p) || !p.echoed_at) continue;
+  for (const Probe* q : probes) {
+    const Probe& p = *q;
+    if (!InWindow(e, p) || !p.echoed_at) continue;
     rtts.push_back(p.Rtt());
     if ((e.rtt_min && p.Rtt() < *e.rtt_min) || (e.rtt_max && p.Rtt() > *e.rtt_max)) {
       if (first_bad == nullptr) first_bad = &p;
@@ -217,12 +243,14 @@ void CheckRtt(const Expectation& e, const Results& in, ExpectationResult& r) {
   }
 }
 
-void CheckLoss(const Expectation& e, const Results& in, ExpectationResult& r) {
-  const Duration settled = in.stop_time - kInFlightGrace;
+void CheckLoss(const Expectation& e, const std::vector<const Probe*>& probes, Duration stop,
+               ExpectationResult& r) {
+  const Duration settled = stop - kInFlightGrace;
   uint64_t sent = 0;
   uint64_t lost = 0;
-  for (const Probe& p : in.probes) {
-    if (!InPair(p, e.a, e.b) || !InWindow(e, p) || p.sent_at >= settled) continue;
+  for (const Probe* q : probes) {
+    const Probe& p = *q;
+    if (!InWindow(e, p) || p.sent_at >= settled) continue;
     ++sent;
     if (!p.echoed_at) ++lost;
   }
@@ -238,11 +266,12 @@ void CheckLoss(const Expectation& e, const Results& in, ExpectationResult& r) {
                std::to_string(sent) + " probes)";
 }
 
-PairSummary Summarize(const Results& in, const std::string& a, const std::string& b) {
+PairSummary Summarize(const Results& in, const std::string& a, const std::string& b,
+                      const PairIndex::Entry& entry) {
   PairSummary s;
   s.a = a;
   s.b = b;
-  const PairPath path(in.timeline, a, b);
+  const PairPath path(entry.changes, a);
   s.time_to_direct = path.FirstWhere(Duration::Zero(), in.stop_time, IsDirect);
   // The last instant of the run: an entry at stop_time itself ("stopped")
   // describes no time the run had.
@@ -251,8 +280,8 @@ PairSummary Summarize(const Results& in, const std::string& a, const std::string
                      : PathKind::kNone;
   std::map<PathKind, std::vector<Duration>> rtts;
   const Duration settled = in.stop_time - kInFlightGrace;
-  for (const Probe& p : in.probes) {
-    if (!InPair(p, a, b)) continue;
+  for (const Probe* q : entry.probes) {
+    const Probe& p = *q;
     ++s.probes_sent;
     if (p.echoed_at) {
       rtts[p.path].push_back(p.Rtt());
@@ -267,12 +296,14 @@ PairSummary Summarize(const Results& in, const std::string& a, const std::string
 }  // namespace
 
 void EvaluateExpectations(const scenario::Scenario& scenario, Results& results) {
+  const PairIndex index(results);
   results.expectations.clear();
   for (const Expectation& e : scenario.expectations) {
     ExpectationResult r;
     r.where = e.where;
     r.text = DescribeExpectation(e);
-    const PairPath path(results.timeline, e.a, e.b);
+    const PairIndex::Entry& entry = index.Of(e.a, e.b);
+    const PairPath path(entry.changes, e.a);
     switch (e.check) {
       case CheckKind::kPath:
         if (e.by) {
@@ -282,20 +313,16 @@ void EvaluateExpectations(const scenario::Scenario& scenario, Results& results) 
         }
         break;
       case CheckKind::kTimeToDirect: CheckTimeToDirect(e, path, results.stop_time, r); break;
-      case CheckKind::kRtt: CheckRtt(e, results, r); break;
-      case CheckKind::kLoss: CheckLoss(e, results, r); break;
+      case CheckKind::kRtt: CheckRtt(e, entry.probes, r); break;
+      case CheckKind::kLoss: CheckLoss(e, entry.probes, results.stop_time, r); break;
     }
     results.expectations.push_back(std::move(r));
   }
 
-  std::set<std::pair<std::string, std::string>> pairs;
-  const auto add = [&](const std::string& x, const std::string& y) {
-    if (x != y) pairs.insert(std::minmax(x, y));
-  };
-  for (const PathChange& c : results.timeline) add(c.node, c.peer);
-  for (const Probe& p : results.probes) add(p.src, p.dst);
   results.pairs.clear();
-  for (const auto& [a, b] : pairs) results.pairs.push_back(Summarize(results, a, b));
+  for (const auto& [key, entry] : index.all()) {
+    results.pairs.push_back(Summarize(results, key.first, key.second, entry));
+  }
 }
 
 }  // namespace results

@@ -201,6 +201,7 @@ void ControlClient::OnMessage(Timestamp now, Message msg) {
   if (state_ == State::kAwaitRegistered) {
     if (auto* ok = std::get_if<RegisteredMsg>(&msg)) {
       state_ = State::kRegistered;
+      have_netmap_ = false;  // this session's first update is a whole netmap
       backoff_ = config_.backoff_initial;
       ++stats_.registrations;
       events_.push_back(Registered{ok->address, ok->user, ok->domain});
@@ -219,8 +220,15 @@ void ControlClient::OnMessage(Timestamp now, Message msg) {
   if (state_ == State::kRegistered) {
     if (auto* nm = std::get_if<NetmapMsg>(&msg)) {
       ++stats_.netmaps;
+      have_netmap_ = true;
       netmap_ = nm->netmap;
       events_.push_back(NetmapUpdated{std::move(nm->netmap)});
+      return;
+    }
+    // A change makes sense only on top of a whole netmap from this session.
+    if (auto* delta = std::get_if<PeersChangedMsg>(&msg); delta && have_netmap_) {
+      ++stats_.deltas;
+      ApplyPeersChanged(std::move(*delta));
       return;
     }
     if (std::holds_alternative<PongMsg>(msg)) return;
@@ -230,6 +238,33 @@ void ControlClient::OnMessage(Timestamp now, Message msg) {
   }
   ++stats_.unexpected;
   Drop(now, std::string("unexpected ") + MessageTypeName(msg) + " message", /*reconnect=*/true);
+}
+
+void ControlClient::ApplyPeersChanged(PeersChangedMsg delta) {
+  Netmap& m = *netmap_;
+  auto byKey = [](const NodeInfo& n, const NodePublicKey& k) { return n.node_key < k; };
+  PeersChanged event;
+  for (NodeInfo& info : delta.changed) {
+    if (info.node_key == m.self.node_key) {
+      m.self = std::move(info);
+      continue;
+    }
+    // Peers stay ordered by node key, as in a whole netmap.
+    auto it = std::lower_bound(m.peers.begin(), m.peers.end(), info.node_key, byKey);
+    if (it != m.peers.end() && it->node_key == info.node_key) {
+      *it = info;
+    } else {
+      m.peers.insert(it, info);
+    }
+    event.changed.push_back(std::move(info));
+  }
+  for (const NodePublicKey& key : delta.removed) {
+    auto it = std::lower_bound(m.peers.begin(), m.peers.end(), key, byKey);
+    if (it == m.peers.end() || it->node_key != key) continue;
+    m.peers.erase(it);
+    event.removed.push_back(key);
+  }
+  if (!event.changed.empty() || !event.removed.empty()) events_.push_back(std::move(event));
 }
 
 void ControlClient::SendUpdate(Timestamp now, const UpdateMsg& update) {

@@ -232,6 +232,30 @@ std::optional<Message> NetmapFromJson(const json& j, std::string& error) {
   return Message(std::move(m));
 }
 
+std::optional<Message> PeersChangedFromJson(const json& j, std::string& error) {
+  Fields f(j, "peers_changed", error);
+  const json* changed = f.Array("changed");
+  const json* removed = f.Array("removed");
+  if (!f.ok()) return std::nullopt;
+  PeersChangedMsg m;
+  for (size_t i = 0; i < changed->size(); ++i) {
+    auto node = NodeFromJson((*changed)[i], "peers_changed.changed[" + std::to_string(i) + "]",
+                             error);
+    if (!node) return std::nullopt;
+    m.changed.push_back(std::move(*node));
+  }
+  for (size_t i = 0; i < removed->size(); ++i) {
+    const json& k = (*removed)[i];
+    auto key = k.is_string() ? NodePublicKey::Parse(k.get<std::string>()) : std::nullopt;
+    if (!key) {
+      error = "peers_changed.removed[" + std::to_string(i) + "] is not a node key";
+      return std::nullopt;
+    }
+    m.removed.push_back(*key);
+  }
+  return Message(std::move(m));
+}
+
 std::optional<Message> BodyFromJson(const std::string& type, const json& j,
                                     std::string& error) {
   Fields f(j, type, error);
@@ -274,6 +298,8 @@ std::optional<Message> BodyFromJson(const std::string& type, const json& j,
     out = RefusedMsg{f.String("reason")};
   } else if (type == "netmap") {
     return NetmapFromJson(j, error);
+  } else if (type == "peers_changed") {
+    return PeersChangedFromJson(j, error);
   } else if (type == "pong") {
     out = PongMsg{};
   } else if (type == "goodbye") {
@@ -297,6 +323,7 @@ const char* MessageTypeName(const Message& msg) {
                                [](const RegisteredMsg&) { return "registered"; },
                                [](const RefusedMsg&) { return "refused"; },
                                [](const NetmapMsg&) { return "netmap"; },
+                               [](const PeersChangedMsg&) { return "peers_changed"; },
                                [](const PongMsg&) { return "pong"; },
                                [](const GoodbyeMsg&) { return "goodbye"; }},
                     msg);
@@ -336,6 +363,13 @@ Bytes EncodeMessage(const Message& msg, uint64_t seq) {
                     {"self", NodeToJson(m.netmap.self)},
                     {"peers", std::move(peers)},
                     {"derp_map", DerpMapToJson(m.netmap.derp_map)}};
+          },
+          [](const PeersChangedMsg& m) -> json {
+            json changed = json::array();
+            for (const NodeInfo& n : m.changed) changed.push_back(NodeToJson(n));
+            json removed = json::array();
+            for (const NodePublicKey& k : m.removed) removed.push_back(k.ToString());
+            return {{"changed", std::move(changed)}, {"removed", std::move(removed)}};
           },
           [](const GoodbyeMsg& m) -> json { return {{"reason", m.reason}}; },
           [](const auto&) -> json { return json::object(); }},

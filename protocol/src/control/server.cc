@@ -15,6 +15,8 @@ struct ControlServer::Conn {
   Challenge challenge{};   // the register must echo it
   Timestamp opened;
   Timestamp last_rx;
+  // A new session gets the whole netmap first, deltas after it.
+  bool needs_netmap = true;
 };
 
 ControlServer::ControlServer(NodePrivateKey key, ControlServerConfig config, RandomSource& rng)
@@ -108,7 +110,9 @@ std::optional<Timestamp> ControlServer::PollTimeout() const {
 
 void ControlServer::SetDerpMap(Timestamp /*now*/, DerpMap derp_map) {
   config_.derp_map = std::move(derp_map);
-  for (const auto& [key, r] : nodes_) dirty_domains_.insert(r.domain);
+  // Every session gets a whole netmap with the new DERP map.
+  for (auto& [id, c] : conns_) c->needs_netmap = true;
+  for (const auto& [key, r] : nodes_) pending_[r.domain];
   FlushNetmaps();
 }
 
@@ -197,7 +201,7 @@ void ControlServer::OnRegister(ConnectionId conn, Conn& c, RegisterMsg reg, Time
   auto old = nodes_.find(c.node_key);
   if (old != nodes_.end()) {
     const ConnectionId old_conn = old->second.conn;
-    dirty_domains_.insert(old->second.domain);
+    if (old->second.domain != r.domain) MarkRemoved(old->second.domain, c.node_key);
     old->second = r;
     if (old_conn != conn && conns_.count(old_conn) != 0) {
       Send(old_conn, GoodbyeMsg{"this node key registered again on a newer connection"});
@@ -207,8 +211,9 @@ void ControlServer::OnRegister(ConnectionId conn, Conn& c, RegisterMsg reg, Time
     nodes_.emplace(c.node_key, r);
   }
   c.phase = Conn::Phase::kRegistered;
+  c.needs_netmap = true;
   ++stats_.registrations;
-  dirty_domains_.insert(r.domain);
+  MarkChanged(r.domain, c.node_key);
   events_.push_back(NodeRegistered{conn, r.info, r.domain});
   Send(conn, RegisteredMsg{r.info.address, r.info.user, r.domain});
 }
@@ -219,7 +224,7 @@ void ControlServer::OnUpdate(const Conn& c, const UpdateMsg& update) {
   if (update.endpoints) r.info.endpoints = *update.endpoints;
   if (update.disco_key) r.info.disco_key = *update.disco_key;
   if (update.home_region) r.info.home_region = *update.home_region;
-  if (r.info != before) dirty_domains_.insert(r.domain);
+  if (r.info != before) MarkChanged(r.domain, c.node_key);
 }
 
 void ControlServer::Send(ConnectionId conn, const Message& msg) {
@@ -245,7 +250,7 @@ void ControlServer::Close(ConnectionId conn, const std::string& reason, bool sen
     // Only if this connection still carries the node: a replaced session's
     // close must not remove the node its successor registered.
     if (node != nodes_.end() && node->second.conn == conn) {
-      dirty_domains_.insert(node->second.domain);
+      MarkRemoved(node->second.domain, c.node_key);
       events_.push_back(NodeRemoved{c.node_key, node->second.domain, reason});
       nodes_.erase(node);
     }
@@ -272,12 +277,31 @@ Netmap ControlServer::NetmapFor(const Record& r) const {
   return m;
 }
 
+void ControlServer::MarkChanged(const std::string& domain, const NodePublicKey& key) {
+  DomainChanges& d = pending_[domain];
+  d.removed.erase(key);
+  d.changed.insert(key);
+}
+
+void ControlServer::MarkRemoved(const std::string& domain, const NodePublicKey& key) {
+  DomainChanges& d = pending_[domain];
+  d.changed.erase(key);
+  d.removed.insert(key);
+}
+
 void ControlServer::FlushNetmaps() {
-  // Sending can close a connection (a netmap too large for a frame), which
-  // dirties its domain again; loop until nothing is dirty.
-  while (!dirty_domains_.empty()) {
-    const std::string domain = *dirty_domains_.begin();
-    dirty_domains_.erase(dirty_domains_.begin());
+  // Sending can close a connection (a message too large for a frame), which
+  // changes its domain again; loop until nothing is pending.
+  while (!pending_.empty()) {
+    const std::string domain = pending_.begin()->first;
+    const DomainChanges changes = std::move(pending_.begin()->second);
+    pending_.erase(pending_.begin());
+    PeersChangedMsg delta;
+    for (const NodePublicKey& key : changes.changed) {
+      auto it = nodes_.find(key);
+      if (it != nodes_.end()) delta.changed.push_back(it->second.info);
+    }
+    delta.removed.assign(changes.removed.begin(), changes.removed.end());
     std::vector<NodePublicKey> members;
     for (const auto& [key, r] : nodes_) {
       if (r.domain == domain) members.push_back(key);
@@ -286,8 +310,16 @@ void ControlServer::FlushNetmaps() {
       auto it = nodes_.find(key);
       if (it == nodes_.end()) continue;
       const ConnectionId conn = it->second.conn;
-      Send(conn, NetmapMsg{NetmapFor(it->second)});
-      if (conns_.count(conn) != 0) ++stats_.netmaps_sent;
+      auto c = conns_.find(conn);
+      if (c == conns_.end()) continue;
+      if (c->second->needs_netmap) {
+        c->second->needs_netmap = false;
+        Send(conn, NetmapMsg{NetmapFor(it->second)});
+        if (conns_.count(conn) != 0) ++stats_.netmaps_sent;
+      } else if (!delta.changed.empty() || !delta.removed.empty()) {
+        Send(conn, delta);
+        if (conns_.count(conn) != 0) ++stats_.deltas_sent;
+      }
     }
   }
 }

@@ -23,6 +23,8 @@ void Node::OnControlEvent(Timestamp now, control::ClientEvent event) {
           Emit(now, RegistrationRefused{e.reason});
         } else if constexpr (std::is_same_v<T, control::NetmapUpdated>) {
           ApplyNetmap(now, e.netmap);
+        } else if constexpr (std::is_same_v<T, control::PeersChanged>) {
+          ApplyPeersChanged(now, e);
         } else {
           static_assert(std::is_same_v<T, control::Disconnected>);
           Emit(now, ControlDisconnected{e.reason, e.will_reconnect});
@@ -49,6 +51,22 @@ void Node::ApplyNetmap(Timestamp now, const control::Netmap& netmap) {
     if (listed.count(key) == 0) gone.push_back(key);
   }
   for (const NodePublicKey& key : gone) RemovePeer(now, key);
+}
+
+// Only what changed: one entry per changed peer, whatever the domain's size.
+void Node::ApplyPeersChanged(Timestamp now, const control::PeersChanged& change) {
+  for (const control::NodeInfo& info : change.changed) {
+    if (info.node_key == public_key()) continue;
+    auto it = peers_.find(info.node_key);
+    if (it == peers_.end()) {
+      AddPeer(now, info);
+    } else {
+      UpdatePeer(now, it->first, it->second, info);
+    }
+  }
+  for (const NodePublicKey& key : change.removed) {
+    if (peers_.count(key) != 0) RemovePeer(now, key);
+  }
 }
 
 void Node::ApplyDerpMap(Timestamp now, const control::DerpMap& map) {

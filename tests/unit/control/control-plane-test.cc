@@ -53,9 +53,10 @@ struct TestNode {
   std::vector<ClientEvent> events;
 
   const Netmap& netmap() const { return *client->netmap(); }
+  // Updates of any kind: whole netmaps and changes.
   int netmap_count() const {
     return static_cast<int>(std::count_if(events.begin(), events.end(), [](const ClientEvent& e) {
-      return std::holds_alternative<NetmapUpdated>(e);
+      return std::holds_alternative<NetmapUpdated>(e) || std::holds_alternative<PeersChanged>(e);
     }));
   }
   template <typename T>
@@ -193,6 +194,50 @@ TEST_F(ControlPlaneTest, NodesOfADomainSeeEachOtherAndNothingOfOtherDomains) {
   for (const auto& u : carol.EventsOf<NetmapUpdated>()) {
     EXPECT_TRUE(u.netmap.peers.empty());
   }
+  for (const auto& change : alice.EventsOf<PeersChanged>()) {
+    for (const NodeInfo& n : change.changed) EXPECT_NE(n.node_key, carol.key.Public());
+  }
+  EXPECT_TRUE(carol.EventsOf<PeersChanged>().empty());
+}
+
+// A session's first update is the whole netmap; after that a change travels
+// as the one entry that changed (or the key that left), so the cost of a
+// change grows with the domain, not with its square.
+TEST_F(ControlPlaneTest, ChangesTravelAsTheEntryThatChangedNotAWholeNetmap) {
+  TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
+  TestNode& bob = Join("bob", "192.0.2.11:41641", kDomainA);
+  net_.RunFor(Duration::Seconds(1));
+  ASSERT_EQ(alice.EventsOf<NetmapUpdated>().size(), 1u);
+  ASSERT_EQ(bob.EventsOf<NetmapUpdated>().size(), 1u);
+  // bob joined after alice: alice heard of him as a change.
+  ASSERT_EQ(alice.EventsOf<PeersChanged>().size(), 1u);
+  EXPECT_EQ(alice.EventsOf<PeersChanged>()[0].changed,
+            std::vector<NodeInfo>{bob.Expected(bob.address())});
+
+  TestNode& dave = Join("dave", "192.0.2.13:41641", kDomainA);
+  net_.RunFor(Duration::Seconds(1));
+  for (TestNode* n : {&alice, &bob}) {
+    const PeersChanged last = n->EventsOf<PeersChanged>().back();
+    EXPECT_EQ(last.changed, std::vector<NodeInfo>{dave.Expected(dave.address())}) << n->user;
+    EXPECT_TRUE(last.removed.empty());
+    EXPECT_EQ(n->EventsOf<NetmapUpdated>().size(), 1u) << n->user;
+  }
+  EXPECT_EQ(dave.netmap().peers.size(), 2u);
+
+  // bob leaves: the others hear his key, nothing else.
+  net_.Do(bob.client.get(), [&](Timestamp now) { bob.client->Leave(now); });
+  net_.RunFor(Duration::Seconds(1));
+  for (TestNode* n : {&alice, &dave}) {
+    const PeersChanged last = n->EventsOf<PeersChanged>().back();
+    EXPECT_TRUE(last.changed.empty());
+    EXPECT_EQ(last.removed, std::vector<NodePublicKey>{bob.key.Public()}) << n->user;
+    EXPECT_FALSE(n->netmap().FindPeer(bob.key.Public()));
+  }
+  // Peers stay ordered by key in the netmap the client keeps.
+  ASSERT_EQ(alice.netmap().peers.size(), 1u);
+  EXPECT_EQ(alice.netmap().peers[0].node_key, dave.key.Public());
+  EXPECT_EQ(server_.stats().netmaps_sent, 3u);  // one per session
+  EXPECT_GE(server_.stats().deltas_sent, 4u);
 }
 
 TEST_F(ControlPlaneTest, ProviderOfDomainBCannotRegisterANodeIntoDomainA) {

@@ -98,6 +98,25 @@ TEST(Messages, EveryMessageRoundTrips) {
             "token \"x\" expired");
   EXPECT_EQ(RoundTrip<GoodbyeMsg>(GoodbyeMsg{"replaced"}, 9).reason, "replaced");
   EXPECT_EQ(RoundTrip<NetmapMsg>(NetmapMsg{SampleNetmap()}, 2).netmap, SampleNetmap());
+  const Netmap sample = SampleNetmap();
+  const PeersChangedMsg change{{sample.peers.at(0)}, {sample.self.node_key}};
+  const PeersChangedMsg back = RoundTrip<PeersChangedMsg>(change, 3);
+  EXPECT_EQ(back.changed, change.changed);
+  EXPECT_EQ(back.removed, change.removed);
+  EXPECT_TRUE(RoundTrip<PeersChangedMsg>(PeersChangedMsg{}, 4).changed.empty());
+}
+
+TEST(Messages, PeersChangedNeedsBothListsAndRealKeys) {
+  std::string error;
+  EXPECT_FALSE(DecodeMessage(Text(R"({"type":"peers_changed","seq":1,"changed":[]})"), error));
+  EXPECT_NE(error.find("removed"), std::string::npos) << error;
+  EXPECT_FALSE(DecodeMessage(
+      Text(R"({"type":"peers_changed","seq":1,"changed":[],"removed":["nodekey:12"]})"), error));
+  EXPECT_EQ(error, "peers_changed.removed[0] is not a node key");
+  EXPECT_FALSE(DecodeMessage(
+      Text(R"({"type":"peers_changed","seq":1,"changed":[{"node_key":"x"}],"removed":[]})"),
+      error));
+  EXPECT_NE(error.find("peers_changed.changed[0]"), std::string::npos) << error;
 }
 
 TEST(Messages, UnknownFieldsAreIgnored) {

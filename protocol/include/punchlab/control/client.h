@@ -52,19 +52,29 @@ struct Registered {
 struct RegistrationRefused {
   std::string reason;  // the server's words, e.g. why the token was not accepted
 };
+// The server sent the whole netmap (after registering, or with a new DERP map).
 struct NetmapUpdated {
   Netmap netmap;
+};
+// The server sent what changed in the domain (netmap() holds the result):
+// peers added or changed (whole entries), and peers that left. Changes to
+// this node's own entry only update netmap().self and are not listed.
+struct PeersChanged {
+  std::vector<NodeInfo> changed;
+  std::vector<NodePublicKey> removed;
 };
 struct Disconnected {
   std::string reason;
   bool will_reconnect = false;
 };
-using ClientEvent = std::variant<Registered, RegistrationRefused, NetmapUpdated, Disconnected>;
+using ClientEvent =
+    std::variant<Registered, RegistrationRefused, NetmapUpdated, PeersChanged, Disconnected>;
 
 struct ClientStats {
   uint64_t connects = 0;
   uint64_t registrations = 0;
   uint64_t netmaps = 0;
+  uint64_t deltas = 0;
   uint64_t oversized = 0;
   uint64_t undecryptable = 0;
   uint64_t malformed = 0;
@@ -114,6 +124,7 @@ class ControlClient final : public StreamMachine {
 
   void Connect(Timestamp now);
   void OnMessage(Timestamp now, Message msg);
+  void ApplyPeersChanged(PeersChangedMsg delta);
   // Sent only while a registration is in flight or done; otherwise the change
   // waits in registration_ for the next Register message.
   void SendUpdate(Timestamp now, const UpdateMsg& update);
@@ -132,6 +143,7 @@ class ControlClient final : public StreamMachine {
   Duration backoff_;
   Timestamp retry_at_;
   std::optional<Netmap> netmap_;
+  bool have_netmap_ = false;  // a whole netmap arrived on this session
   std::deque<StreamAction> actions_;
   std::deque<ClientEvent> events_;
   ClientStats stats_;

@@ -5,7 +5,8 @@
 // reordered within a session unnoticed.
 //
 // Client -> server: hello (seq 0, the only plaintext frame), register, update,
-// leave, ping. Server -> client: challenge, registered, refused, netmap, pong,
+// leave, ping. Server -> client: challenge, registered, refused, netmap (the
+// whole netmap), peers_changed (what changed since the last one), pong,
 // goodbye. The register must echo the challenge the server drew for this
 // connection, so a recorded session replayed on a new connection is refused.
 // Which of these a side accepts is the machines' business; the codec only
@@ -70,6 +71,15 @@ struct RefusedMsg {
 struct NetmapMsg {
   Netmap netmap;
 };
+// Since the last netmap or peers_changed on this session: these nodes of the
+// domain were added or changed (whole entries; the receiver's own entry may
+// be among them), these left. What Tailscale's map responses call
+// PeersChanged/PeersRemoved: a change costs one entry per node, not a whole
+// netmap, so a large domain stays cheap.
+struct PeersChangedMsg {
+  std::vector<NodeInfo> changed;
+  std::vector<NodePublicKey> removed;
+};
 struct PongMsg {};
 // The server is closing this session and the client should not come back
 // with it (e.g. the same node key registered again elsewhere).
@@ -78,7 +88,8 @@ struct GoodbyeMsg {
 };
 
 using Message = std::variant<HelloMsg, RegisterMsg, UpdateMsg, LeaveMsg, PingMsg, ChallengeMsg,
-                             RegisteredMsg, RefusedMsg, NetmapMsg, PongMsg, GoodbyeMsg>;
+                             RegisteredMsg, RefusedMsg, NetmapMsg, PeersChangedMsg, PongMsg,
+                             GoodbyeMsg>;
 
 // "hello", "register", ...: for logs and errors.
 const char* MessageTypeName(const Message& msg);

@@ -8,14 +8,19 @@
 //   server -> challenge {32 random bytes}
 //   node   -> register {challenge, token, disco_key, endpoints, home_region}
 //   server -> registered {address, user, domain}  or refused {reason} + close
-//   server -> netmap {...}                        now and after every change
+//   server -> netmap {...}                        the whole netmap, now
+//   server -> peers_changed {changed, removed}    after every change
 //   node   -> update / ping / leave               server -> pong
 // Everything after the hello is nonce || crypto_box between the node key and
 // the server key, so a node also proves it holds the key it registers; the
 // echoed challenge ties the registration to this connection.
 //
-// Netmaps go out when an input changed a domain: once per input, after all of
-// its messages are handled, to every node of that domain. A broken, hostile or
+// Updates go out when an input changed a domain: once per input, after all
+// of its messages are handled, to every node of that domain: a session's
+// first update (and every one after the DERP map changes) is the whole
+// netmap, later ones only the entries that changed and the keys that left,
+// so a change costs O(domain size) messages of one entry, not O(domain size)
+// whole netmaps. A broken, hostile or
 // silent connection is closed with a reason (a ConnectionClosed event) and
 // counted; it never disturbs other connections.
 #pragma once
@@ -86,7 +91,8 @@ struct ServerStats {
   uint64_t unexpected = 0;     // a message not valid in the session's state
   uint64_t registrations = 0;
   uint64_t refused = 0;
-  uint64_t netmaps_sent = 0;
+  uint64_t netmaps_sent = 0;   // whole netmaps
+  uint64_t deltas_sent = 0;    // peers_changed messages
   uint64_t handshake_timeouts = 0;
   uint64_t idle_timeouts = 0;
 };
@@ -133,6 +139,8 @@ class ControlServer final : public StreamMachine {
   // `send_close` is false when the peer already closed it.
   void Close(ConnectionId conn, const std::string& reason, bool send_close = true);
   void FlushNetmaps();
+  void MarkChanged(const std::string& domain, const NodePublicKey& key);
+  void MarkRemoved(const std::string& domain, const NodePublicKey& key);
   Netmap NetmapFor(const Record& r) const;
 
   NodePrivateKey key_;
@@ -142,7 +150,12 @@ class ControlServer final : public StreamMachine {
   OverlayAllocator overlay_;
   std::map<ConnectionId, std::unique_ptr<Conn>> conns_;  // Conn holds src/ types
   std::map<NodePublicKey, Record> nodes_;
-  std::set<std::string> dirty_domains_;
+  // What changed per domain since the last flush.
+  struct DomainChanges {
+    std::set<NodePublicKey> changed;  // added or changed
+    std::set<NodePublicKey> removed;
+  };
+  std::map<std::string, DomainChanges> pending_;
   std::deque<StreamAction> actions_;
   std::deque<ServerEvent> events_;
   ServerStats stats_;

@@ -220,6 +220,7 @@ class Node final : public DatagramMachine, public StreamMachine {
   // Control and netcheck.
   void OnControlEvent(Timestamp now, control::ClientEvent event);
   void ApplyNetmap(Timestamp now, const control::Netmap& netmap);
+  void ApplyPeersChanged(Timestamp now, const control::PeersChanged& change);
   void ApplyDerpMap(Timestamp now, const control::DerpMap& map);
   void AddPeer(Timestamp now, const control::NodeInfo& info);
   void UpdatePeer(Timestamp now, const NodePublicKey& key, Peer& peer,
