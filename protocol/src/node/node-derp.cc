@@ -96,7 +96,9 @@ void Node::OnDerpEvent(Timestamp now, RegionId region, derp::ClientEvent event) 
       }
       // Relayed-RTT pings that waited for this connection go out now.
       for (auto& [key, peer] : peers_) {
-        if (RegionFor(peer) == region) peer.next_derp_ping.reset();
+        if (RegionFor(peer) != region) continue;
+        peer.next_derp_ping.reset();
+        MarkBusy(key);
       }
       break;
     }

@@ -73,6 +73,7 @@ void Node::ApplyDerpMap(Timestamp now, const control::DerpMap& map) {
   if (have_derp_map_ && map == derp_map_) return;
   derp_map_ = map;
   have_derp_map_ = true;
+  MarkAllBusy();  // the region each peer is reached through may change
   // A region that left the map, or whose server moved, loses its connection.
   std::vector<RegionId> stale;
   for (const auto& [region, link] : derp_) {
@@ -117,10 +118,12 @@ void Node::AddPeer(Timestamp now, const control::NodeInfo& info) {
   peer.path = FallbackPath(peer);
   Emit(now, PeerAdded{info.node_key, info.disco_key, info.endpoints, info.home_region, peer.path});
   peers_.emplace(info.node_key, std::move(peer));
+  MarkBusy(info.node_key);
 }
 
 void Node::UpdatePeer(Timestamp now, const NodePublicKey& key, Peer& peer,
                       const control::NodeInfo& info) {
+  MarkBusy(key);
   if (info.disco_key != peer.info.disco_key) {
     // The peer restarted: pings, pongs and trust of its old run mean nothing.
     if (peer.disco_ok) {
@@ -157,6 +160,8 @@ void Node::RemovePeer(Timestamp now, const NodePublicKey& key) {
   for (auto p = derp_pings_.begin(); p != derp_pings_.end();) {
     p = p->second.peer == key ? derp_pings_.erase(p) : std::next(p);
   }
+  if (it->second.wake) wakes_.erase({*it->second.wake, key});
+  busy_.erase(key);
   peers_.erase(it);
   Emit(now, PeerRemoved{key});
 }
@@ -204,6 +209,7 @@ void Node::SetHome(Timestamp now, RegionId region, const std::string& reason) {
   const RegionId old = home_;
   if (auto it = derp_.find(old); it != derp_.end()) it->second.client->SetPreferred(now, false);
   home_ = region;
+  MarkAllBusy();  // peers reached through our home region move with it
   control_.SetHomeRegion(now, region);
   if (DerpLink* link = EnsureDerp(now, region)) link->client->SetPreferred(now, true);
   Emit(now, HomeRegionChanged{old, region, reason});

@@ -100,17 +100,15 @@ void Node::ReportPath(Timestamp now, const NodePublicKey& key, Peer& peer, Path 
   Emit(now, PathChanged{key, from, std::move(to), reason, std::move(detail), rtt});
 }
 
-void Node::CheckDerpPaths(Timestamp now) {
-  for (auto& [key, peer] : peers_) {
-    if (peer.path.direct()) continue;
-    const Path want = FallbackPath(peer);
-    if (want == peer.path) continue;
-    const bool theirs = want.derp() && want.region == peer.info.home_region;
-    ReportPath(now, key, peer, want, PathChangeReason::kDerpRegion,
-               want.derp() ? (theirs ? "the peer's home region" : "our home region")
-                           : "no region to reach the peer",
-               std::nullopt);
-  }
+void Node::CheckDerpPath(Timestamp now, const NodePublicKey& key, Peer& peer) {
+  if (peer.path.direct()) return;
+  const Path want = FallbackPath(peer);
+  if (want == peer.path) return;
+  const bool theirs = want.derp() && want.region == peer.info.home_region;
+  ReportPath(now, key, peer, want, PathChangeReason::kDerpRegion,
+             want.derp() ? (theirs ? "the peer's home region" : "our home region")
+                         : "no region to reach the peer",
+             std::nullopt);
 }
 
 Path Node::FallbackPath(const Peer& peer) const {
@@ -167,6 +165,7 @@ void Node::HandleDisco(Timestamp now, ByteView packet, const Endpoint* local,
     DropDisco(stats_.disco_sender_mismatch);
     return;
   }
+  MarkBusy(key);  // whatever it says may give its PeerPaths work
 
   if (const auto* ping = std::get_if<disco::Ping>(&opened.opened->message)) {
     if (!ping->node_key.IsZero() && ping->node_key != key) {

@@ -75,6 +75,7 @@ SendResult Node::Send(Timestamp now, const NodePublicKey& peer_key, ByteView pay
   Peer& peer = it->second;
   last_activity_ = now;
   if (peer.disco_ok) peer.paths->NoteDataSent(now);
+  MarkBusy(peer_key);
   // Pings, CallMeMaybe and path changes this send starts (or that are due)
   // go first, so the path chosen below is the one just reported.
   DrainPeer(now, peer_key, peer);
@@ -117,6 +118,7 @@ void Node::SetLocalEndpoints(Timestamp now, std::vector<Endpoint> locals) {
     peer.paths->Reset(now);
     peer.udp_pings.clear();
   }
+  MarkAllBusy();
   PublishEndpoints(now);
   Pump(now);
 }
@@ -213,7 +215,12 @@ void Node::HandleTimeout(Timestamp now) {
     if (due(link.client->PollTimeout())) link.client->HandleTimeout(now);
   }
   // Peer timers (ping timeouts, trust expiry, heartbeats, DERP pings) run in
-  // the pump: PollPingsToSend(now) advances them.
+  // the pump: PollPingsToSend(now) advances them, for the peers that are due.
+  while (!wakes_.empty() && wakes_.begin()->first <= now) {
+    MarkBusy(wakes_.begin()->second);
+    peers_.at(wakes_.begin()->second).wake.reset();
+    wakes_.erase(wakes_.begin());
+  }
   Pump(now);
 }
 
@@ -226,17 +233,31 @@ std::optional<Timestamp> Node::PollTimeout() const {
   consider(control_.PollTimeout());
   consider(netcheck_.PollTimeout());
   for (const auto& [region, link] : derp_) consider(link.client->PollTimeout());
-  for (const auto& [key, peer] : peers_) {
-    consider(peer.paths->NextWakeup());
-    // A relayed-RTT ping waits for its region's connection, whose kConnected
-    // sends it; until then its due time would only wake us in a loop.
-    if (peer.next_derp_ping && DerpConnected(RegionFor(peer))) consider(peer.next_derp_ping);
-  }
+  // Busy peers are drained at the end of every input; a busy one left here
+  // (a command before Start) wants the next timeout at once.
+  if (!busy_.empty()) return Timestamp::Zero();
+  if (!wakes_.empty()) consider(wakes_.begin()->first);
   // Wake up when the session goes idle, to stop re-STUNning.
   if (last_activity_ && netcheck_.active()) {
     consider(*last_activity_ + config_.paths.session_active_timeout + Duration::Nanos(1));
   }
   return next;
+}
+
+void Node::MarkAllBusy() {
+  for (const auto& [key, peer] : peers_) busy_.insert(key);
+}
+
+void Node::Reschedule(const NodePublicKey& key, Peer& peer) {
+  if (peer.wake) wakes_.erase({*peer.wake, key});
+  peer.wake = peer.paths->NextWakeup();
+  // A relayed-RTT ping waits for its region's connection, whose kConnected
+  // marks the peer busy; until then its due time would only wake us in a loop.
+  if (peer.next_derp_ping && DerpConnected(RegionFor(peer)) &&
+      (!peer.wake || *peer.next_derp_ping < *peer.wake)) {
+    peer.wake = peer.next_derp_ping;
+  }
+  if (peer.wake) wakes_.insert({*peer.wake, key});
 }
 
 std::optional<Event> Node::PollEvent() {
@@ -270,9 +291,16 @@ void Node::Pump(Timestamp now) {
       progress = true;
       OnDerpEvent(now, region, std::move(e));
     }
-    for (auto& [key, peer] : peers_) progress = DrainPeer(now, key, peer) || progress;
+    while (!busy_.empty()) {
+      const NodePublicKey key = *busy_.begin();
+      busy_.erase(busy_.begin());
+      auto it = peers_.find(key);
+      if (it == peers_.end()) continue;
+      progress = DrainPeer(now, key, it->second) || progress;
+      CheckDerpPath(now, key, it->second);
+      Reschedule(key, it->second);
+    }
   }
-  CheckDerpPaths(now);
   UpdateActivity(now);
 }
 

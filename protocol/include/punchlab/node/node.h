@@ -72,6 +72,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -194,6 +195,8 @@ class Node final : public DatagramMachine, public StreamMachine {
     // Why PeerPaths was last Reset (its own reason only says "reset").
     PathChangeReason reset_reason = PathChangeReason::kPeerRestarted;
     PeerStats stats;
+    // Its entry in wakes_, if any.
+    std::optional<Timestamp> wake;
   };
   struct DerpPing {
     NodePublicKey peer;
@@ -233,10 +236,19 @@ class Node final : public DatagramMachine, public StreamMachine {
   RegionId FallbackHome() const;
 
   // Paths and disco.
+  // Only busy peers are drained in a pump, and only peers whose wake-up is due
+  // become busy on a timeout: a node with a thousand quiet peers does work
+  // for the few that have some (PeerPaths' inputs mark a peer busy).
+  void MarkBusy(const NodePublicKey& key) { busy_.insert(key); }
+  void MarkAllBusy();
+  // After a drain: when the peer next needs one (PeerPaths' timers, its
+  // relayed-RTT ping while its region is connected).
+  void Reschedule(const NodePublicKey& key, Peer& peer);
   bool DrainPeer(Timestamp now, const NodePublicKey& key, Peer& peer);
+  // On DERP and not where the regions say it should be: report the move.
+  void CheckDerpPath(Timestamp now, const NodePublicKey& key, Peer& peer);
   void ReportPath(Timestamp now, const NodePublicKey& key, Peer& peer, Path to,
                   PathChangeReason reason, std::string detail, std::optional<Duration> rtt);
-  void CheckDerpPaths(Timestamp now);
   Path FallbackPath(const Peer& peer) const;
   RegionId RegionFor(const Peer& peer) const;
   std::optional<Endpoint> LocalFor(const Endpoint& remote) const;
@@ -278,6 +290,8 @@ class Node final : public DatagramMachine, public StreamMachine {
   uint32_t next_slot_ = 1;
 
   std::map<NodePublicKey, Peer> peers_;
+  std::set<NodePublicKey> busy_;                          // to drain in the pump
+  std::set<std::pair<Timestamp, NodePublicKey>> wakes_;   // peers' next wake-ups
   std::map<DiscoPublicKey, NodePublicKey> by_disco_;
   std::map<disco::TxId, DerpPing> derp_pings_;
 
