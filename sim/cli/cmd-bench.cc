@@ -32,6 +32,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli-common/subcommand.h"
+#include "cli/parse-options.h"
 #include "cli/matrix-runner.h"
 #include "lab/interrupt.h"
 #include "lab/lab-error.h"
@@ -177,14 +178,7 @@ int RunBench(const std::vector<std::string>& argv) {
        "matrix cells at once (default: the number of cores)")
       ("json", po::bool_switch(), "print the measurements as one JSON object");
   po::variables_map vm;
-  try {
-    const std::vector<std::string> args(argv.begin() + (argv.empty() ? 0 : 1), argv.end());
-    po::store(po::command_line_parser(args).options(options).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "punchlab bench: " << e.what() << " (see 'punchlab bench --help')\n";
-    return kExitUsage;
-  }
+  if (!ParseOptions("bench", argv, options, /*files=*/false, vm)) return kExitUsage;
   if (vm.count("help")) {
     std::cout << "Usage: punchlab bench [options]\n\n"
                  "Measures the simulator: the classic 4x4 NAT matrix (goal: <= 5 s wall on\n"

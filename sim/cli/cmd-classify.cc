@@ -34,7 +34,7 @@ namespace {
 namespace po = boost::program_options;
 using ns3::NatFindings;
 
-class UsageError : public std::runtime_error {
+class BadFlag : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
@@ -249,10 +249,10 @@ int Run(const std::vector<std::string>& argv) {
       return kExitOk;
     }
     po::notify(vm);
-    if (!vm.count("nat")) throw UsageError("missing --nat SPEC (see 'punchlab classify --help')");
+    if (!vm.count("nat")) throw BadFlag("missing --nat SPEC (see 'punchlab classify --help')");
     const std::string spec = vm["nat"].as<std::string>();
     nat::NatSpecResult parsed = nat::ParseNatSpec(spec);
-    if (!parsed) throw UsageError("--nat: " + parsed.error);
+    if (!parsed) throw BadFlag("--nat: " + parsed.error);
     config = *parsed.config;
     real = vm["real"].as<bool>();
     json = vm["json"].as<bool>();
@@ -261,19 +261,19 @@ int Run(const std::vector<std::string>& argv) {
       const std::string text = vm["latency"].as<std::string>();
       latency = Duration::Parse(text);
       if (!latency) {
-        throw UsageError("--latency: '" + text + "' is not a duration (write e.g. 20ms, 1.5s)");
+        throw BadFlag("--latency: '" + text + "' is not a duration (write e.g. 20ms, 1.5s)");
       }
       if (*latency > Duration::Seconds(10)) {
-        throw UsageError("--latency: '" + text + "' is longer than 10s");
+        throw BadFlag("--latency: '" + text + "' is longer than 10s");
       }
     }
-    if (vm.count("node-bin") && !real) throw UsageError("--node-bin: only with --real");
-    if (vm["hold"].as<bool>() && !real) throw UsageError("--hold: only with --real");
+    if (vm.count("node-bin") && !real) throw BadFlag("--node-bin: only with --real");
+    if (vm["hold"].as<bool>() && !real) throw BadFlag("--hold: only with --real");
     if (real) {
       const std::optional<lab::NatType> type = LabTypeOf(config);
       if (!type) {
         const std::string canonical = config.ToString();
-        throw UsageError("--real: the lab builds the presets " + lab::NatTypeList() +
+        throw BadFlag("--real: the lab builds the presets " + lab::NatTypeList() +
                          " (each with any hairpin and udp_timeout), not '" + spec + "'" +
                          (canonical == spec ? "" : " (" + canonical + ")") +
                          "; classify it without --real");
@@ -291,7 +291,7 @@ int Run(const std::vector<std::string>& argv) {
   } catch (const po::error& e) {
     std::cerr << "punchlab classify: " << e.what() << " (see 'punchlab classify --help')\n";
     return kExitUsage;
-  } catch (const UsageError& e) {
+  } catch (const BadFlag& e) {
     std::cerr << "punchlab classify: " << e.what() << "\n";
     return kExitUsage;
   } catch (const lab::LabError& e) {  // CheckSpec: a udp_timeout or latency the lab cannot do

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cli-common/subcommand.h"
+#include "cli/parse-options.h"
 #include "cli/scenario-files.h"
 #include "results/run-options.h"
 #include "results/write-directory.h"
@@ -29,11 +30,6 @@ namespace punchlab::cli {
 namespace {
 
 namespace po = boost::program_options;
-
-int Usage(const std::string& message) {
-  std::cerr << "punchlab compare: " << message << " (see 'punchlab compare --help')\n";
-  return kExitUsage;
-}
 
 constexpr const char* kHelp =
     "Usage: punchlab compare FILE... [options]\n"
@@ -70,25 +66,13 @@ int RunCompare(const std::vector<std::string>& argv) {
        "results go to DIR/<scenario name>/sim/ and .../real/")
       ("pcap", po::bool_switch(), "also capture every link in both worlds (<dir>/pcap/)")
       ("json", po::bool_switch(), "print one JSON object (shape above) instead of text");
-  po::options_description hidden;
-  hidden.add_options()("file", po::value<std::vector<std::string>>(), "scenario file");
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("file", -1);
   po::variables_map vm;
-  try {
-    const std::vector<std::string> args(argv.begin() + (argv.empty() ? 0 : 1), argv.end());
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return Usage(e.what());
-  }
+  if (!ParseOptions("compare", argv, options, /*files=*/true, vm)) return kExitUsage;
   if (vm.count("help")) {
     std::cout << kHelp << options;
     return kExitOk;
   }
-  if (!vm.count("file")) return Usage("give at least one scenario file");
+  if (!vm.count("file")) return UsageError("compare", "give at least one scenario file");
 
   const std::optional<std::vector<scenario::Scenario>> scenarios =
       LoadScenarioFiles("punchlab compare", vm["file"].as<std::vector<std::string>>());

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "cli-common/subcommand.h"
+#include "cli/parse-options.h"
 #include "cli/cmd-report.h"
 #include "cli/matrix-runner.h"
 #include "lab/interrupt.h"
@@ -39,18 +40,7 @@ int RunDemo(const std::vector<std::string>& argv) {
       ("jobs,j", po::value<unsigned>()->value_name("N"),
        "cells run at once (default: the number of cores)");
   po::variables_map vm;
-  try {
-    const std::vector<std::string> args(argv.begin() + (argv.empty() ? 0 : 1), argv.end());
-    po::store(po::command_line_parser(args)
-                  .options(options)
-                  .positional(po::positional_options_description())
-                  .run(),
-              vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "punchlab demo: " << e.what() << " (see 'punchlab demo --help')\n";
-    return kExitUsage;
-  }
+  if (!ParseOptions("demo", argv, options, /*files=*/false, vm)) return kExitUsage;
   if (vm.count("help")) {
     std::cout << "Usage: punchlab demo [options]\n\n"
                  "The classic NAT matrix in simulation: two nodes behind every pair of\n"

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "cli-common/subcommand.h"
+#include "cli/parse-options.h"
 #include "cli/matrix-runner.h"
 #include "lab/interrupt.h"
 #include "lab/lab-error.h"
@@ -32,7 +33,7 @@ namespace {
 
 namespace po = boost::program_options;
 
-class UsageError : public std::runtime_error {
+class BadFlag : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
@@ -52,15 +53,15 @@ std::vector<std::string> ParseNats(const std::string& text) {
   std::string name;
   while (std::getline(in, name, ',')) {
     if (nat::FindNatPreset(name) == nullptr) {
-      throw UsageError("--nats: '" + name + "' is not a NAT preset (presets: " + PresetNames() +
+      throw BadFlag("--nats: '" + name + "' is not a NAT preset (presets: " + PresetNames() +
                        ")");
     }
     if (std::find(nats.begin(), nats.end(), name) != nats.end()) {
-      throw UsageError("--nats: '" + name + "' is given twice");
+      throw BadFlag("--nats: '" + name + "' is given twice");
     }
     nats.push_back(name);
   }
-  if (nats.empty()) throw UsageError("--nats: give at least one preset (presets: " + PresetNames() + ")");
+  if (nats.empty()) throw BadFlag("--nats: give at least one preset (presets: " + PresetNames() + ")");
   return nats;
 }
 
@@ -81,14 +82,7 @@ int RunMatrix(const std::vector<std::string>& argv) {
       ("pps", po::value<unsigned>()->default_value(10)->value_name("N"),
        "probes per second, each way");
   po::variables_map vm;
-  try {
-    const std::vector<std::string> args(argv.begin() + (argv.empty() ? 0 : 1), argv.end());
-    po::store(po::command_line_parser(args).options(options).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "punchlab matrix: " << e.what() << " (see 'punchlab matrix --help')\n";
-    return kExitUsage;
-  }
+  if (!ParseOptions("matrix", argv, options, /*files=*/false, vm)) return kExitUsage;
   if (vm.count("help")) {
     std::cout << "Usage: punchlab matrix [--nats A,B,...] [options]\n\n"
                  "Runs every ordered pair of NAT presets (alice behind A, bob behind B)\n"
@@ -108,19 +102,19 @@ int RunMatrix(const std::vector<std::string>& argv) {
                                       : "full-cone,restricted-cone,port-restricted-cone,symmetric");
     const std::optional<Duration> d = Duration::Parse(vm["duration"].as<std::string>());
     if (!d || *d <= Duration::Zero() || *d > Duration::Seconds(24 * 3600)) {
-      throw UsageError("--duration: '" + vm["duration"].as<std::string>() +
+      throw BadFlag("--duration: '" + vm["duration"].as<std::string>() +
                        "' is not a duration from 1ns to 24h (write e.g. 60s, 2m)");
     }
     spec.duration = *d;
     spec.packets_per_second = vm["pps"].as<unsigned>();
     if (spec.packets_per_second < 1 || spec.packets_per_second > 1000) {
-      throw UsageError("--pps: must be from 1 to 1000");
+      throw BadFlag("--pps: must be from 1 to 1000");
     }
     spec.seed = vm["seed"].as<uint64_t>();
     const unsigned cores = std::max(1u, static_cast<unsigned>(sysconf(_SC_NPROCESSORS_ONLN)));
     jobs = vm.count("jobs") ? vm["jobs"].as<unsigned>() : (vm["real"].as<bool>() ? 1 : cores);
-    if (jobs < 1 || jobs > 64) throw UsageError("--jobs: must be from 1 to 64");
-  } catch (const UsageError& e) {
+    if (jobs < 1 || jobs > 64) throw BadFlag("--jobs: must be from 1 to 64");
+  } catch (const BadFlag& e) {
     std::cerr << "punchlab matrix: " << e.what() << "\n";
     return kExitUsage;
   }

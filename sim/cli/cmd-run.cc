@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli-common/subcommand.h"
+#include "cli/parse-options.h"
 #include "cli/scenario-files.h"
 #include "results/run-options.h"
 #include "results/summary.h"
@@ -32,11 +33,6 @@ namespace po = boost::program_options;
 
 constexpr const char* kUsage = "Usage: punchlab run FILE... [options]\n";
 
-int Usage(const std::string& message) {
-  std::cerr << "punchlab run: " << message << " (see 'punchlab run --help')\n";
-  return kExitUsage;
-}
-
 int RunRun(const std::vector<std::string>& argv) {
   po::options_description options("Options");
   options.add_options()
@@ -48,20 +44,8 @@ int RunRun(const std::vector<std::string>& argv) {
       ("real", po::bool_switch(),
        "run in the real network-namespace lab (root; real time) instead of ns-3")
       ("quiet,q", po::bool_switch(), "one line per scenario instead of the full summary");
-  po::options_description hidden;
-  hidden.add_options()("file", po::value<std::vector<std::string>>(), "scenario file");
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("file", -1);
   po::variables_map vm;
-  try {
-    const std::vector<std::string> args(argv.begin() + (argv.empty() ? 0 : 1), argv.end());
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return Usage(e.what());
-  }
+  if (!ParseOptions("run", argv, options, /*files=*/true, vm)) return kExitUsage;
   if (vm.count("help")) {
     std::cout << kUsage
               << "\nRuns scenario files in the ns-3 simulation (or, with --real, as\n"
@@ -75,7 +59,7 @@ int RunRun(const std::vector<std::string>& argv) {
               << options;
     return kExitOk;
   }
-  if (!vm.count("file")) return Usage("give at least one scenario file");
+  if (!vm.count("file")) return UsageError("run", "give at least one scenario file");
 
   const std::optional<std::vector<scenario::Scenario>> scenarios =
       LoadScenarioFiles("punchlab run", vm["file"].as<std::vector<std::string>>());

@@ -18,7 +18,7 @@ namespace {
 
 namespace po = boost::program_options;
 
-class UsageError : public std::runtime_error {
+class BadFlag : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
@@ -26,9 +26,9 @@ class UsageError : public std::runtime_error {
 // At most a minute: anything longer is a typo, not a network.
 ns3::Time ParseLatency(const std::string& flag, const std::string& text) {
   const std::optional<punchlab::Duration> d = punchlab::Duration::Parse(text);
-  if (!d) throw UsageError(flag + ": '" + text + "' is not a duration (write e.g. 20ms, 1.5s, 250us)");
+  if (!d) throw BadFlag(flag + ": '" + text + "' is not a duration (write e.g. 20ms, 1.5s, 250us)");
   if (*d > punchlab::Duration::Seconds(60)) {
-    throw UsageError(flag + ": '" + text + "' is longer than a minute");
+    throw BadFlag(flag + ": '" + text + "' is longer than a minute");
   }
   return ns3::NanoSeconds(d->nanos());
 }
@@ -74,12 +74,12 @@ int RunDemo(const std::vector<std::string>& argv) {
     config.interval = ParseLatency("--interval", vm["interval"].as<std::string>());
     config.probes = vm["probes"].as<uint32_t>();
     if (config.probes < 1 || config.probes > 100) {
-      throw UsageError("--probes: must be between 1 and 100");
+      throw BadFlag("--probes: must be between 1 and 100");
     }
   } catch (const po::error& e) {
     std::cerr << "punchlab stun-demo: " << e.what() << " (see 'punchlab stun-demo --help')\n";
     return kExitUsage;
-  } catch (const UsageError& e) {
+  } catch (const BadFlag& e) {
     std::cerr << "punchlab stun-demo: " << e.what() << " (see 'punchlab stun-demo --help')\n";
     return kExitUsage;
   }

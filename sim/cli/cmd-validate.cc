@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli-common/subcommand.h"
+#include "cli/parse-options.h"
 #include "scenario/loader.h"
 
 namespace punchlab::cli {
@@ -18,21 +19,8 @@ namespace po = boost::program_options;
 int RunValidate(const std::vector<std::string>& argv) {
   po::options_description options("Options");
   options.add_options()("help,h", "show this help and exit");
-  po::options_description hidden;
-  hidden.add_options()("file", po::value<std::vector<std::string>>(), "scenario file");
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("file", -1);
   po::variables_map vm;
-  try {
-    const std::vector<std::string> args(argv.begin() + (argv.empty() ? 0 : 1), argv.end());
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "punchlab validate: " << e.what() << " (see 'punchlab validate --help')\n";
-    return kExitUsage;
-  }
+  if (!ParseOptions("validate", argv, options, /*files=*/true, vm)) return kExitUsage;
   if (vm.count("help")) {
     std::cout << "Usage: punchlab validate FILE...\n\n"
                  "Checks scenario files without running them: unknown keys, wrong types,\n"
@@ -44,9 +32,7 @@ int RunValidate(const std::vector<std::string>& argv) {
     return kExitOk;
   }
   if (!vm.count("file")) {
-    std::cerr << "punchlab validate: give at least one scenario file (see 'punchlab validate "
-                 "--help')\n";
-    return kExitUsage;
+    return UsageError("validate", "give at least one scenario file");
   }
   int exit_code = kExitOk;
   for (const std::string& file : vm["file"].as<std::vector<std::string>>()) {
