@@ -5,13 +5,13 @@ set -euo pipefail
 
 PACKAGES=(
   # build
-  cmake g++ make pkg-config
+  cmake g++ make pkg-config ccache
   # ns-3 3.37 (its CMake config needs gsl, sqlite3 and libxml2 too)
   libns3-dev ns3 libgsl-dev libsqlite3-dev libxml2-dev
   # protocol core and tools
   libsodium-dev zlib1g-dev nlohmann-json3-dev libyaml-cpp-dev libboost-program-options-dev
   # tests
-  libgtest-dev python3-pytest
+  libgtest-dev libgmock-dev python3-pytest
   # Python bindings and plots
   pybind11-dev python3-dev python3-matplotlib
   # the real lab: namespaces, NAT rules, captures; conntrack flushes a NAT's

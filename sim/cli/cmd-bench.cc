@@ -70,7 +70,7 @@ double PeakRssMib(int who) {
 
 Measurement BenchMatrix(unsigned jobs, const std::string& dir) {
   MatrixRunOptions options;
-  options.nats = {"full-cone", "restricted-cone", "port-restricted-cone", "symmetric"};
+  options.nats = kClassicNats;
   options.spec.duration = Duration::Seconds(60);
   options.spec.packets_per_second = 10;
   options.jobs = jobs;

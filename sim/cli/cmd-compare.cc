@@ -12,7 +12,6 @@
 #include <nlohmann/json.hpp>
 
 #include <iostream>
-#include <map>
 #include <string>
 #include <vector>
 

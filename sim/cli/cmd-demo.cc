@@ -60,7 +60,7 @@ int RunDemo(const std::vector<std::string>& argv) {
   const std::string out = vm["out"].as<std::string>();
 
   MatrixRunOptions matrix;
-  matrix.nats = {"full-cone", "restricted-cone", "port-restricted-cone", "symmetric"};
+  matrix.nats = kClassicNats;
   matrix.spec.duration = Duration::Seconds(60);
   matrix.spec.packets_per_second = 10;
   matrix.spec.seed = vm["seed"].as<uint64_t>();

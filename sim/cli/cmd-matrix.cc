@@ -98,8 +98,7 @@ int RunMatrix(const std::vector<std::string>& argv) {
   scenario::PairScenarioSpec spec;
   unsigned jobs = 1;
   try {
-    nats = ParseNats(vm.count("nats") ? vm["nats"].as<std::string>()
-                                      : "full-cone,restricted-cone,port-restricted-cone,symmetric");
+    nats = vm.count("nats") ? ParseNats(vm["nats"].as<std::string>()) : kClassicNats;
     const std::optional<Duration> d = Duration::Parse(vm["duration"].as<std::string>());
     if (!d || *d <= Duration::Zero() || *d > Duration::Seconds(24 * 3600)) {
       throw BadFlag("--duration: '" + vm["duration"].as<std::string>() +

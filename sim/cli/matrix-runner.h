@@ -17,6 +17,10 @@
 
 namespace punchlab::cli {
 
+// The classic four: full cone, restricted cone, port-restricted cone, symmetric.
+inline const std::vector<std::string> kClassicNats = {"full-cone", "restricted-cone",
+                                                      "port-restricted-cone", "symmetric"};
+
 struct MatrixRunOptions {
   std::vector<std::string> nats;
   scenario::PairScenarioSpec spec;  // duration, packets per second, seed (nat_a/b ignored)
