@@ -86,7 +86,7 @@ const punchlab::control::ClientStats& ControlClientApplication::GetStats() const
   return m_client ? m_client->stats() : kNone;
 }
 
-MachineTcpHostCounters ControlClientApplication::GetTcpCounters() const {
+MachineHostCounters ControlClientApplication::GetTcpCounters() const {
   return m_host ? m_host->GetCounters() : m_tcpCounters;
 }
 
@@ -125,7 +125,7 @@ void ControlClientApplication::StartApplication() {
   registration.home_region = static_cast<punchlab::control::RegionId>(m_homeRegion);
 
   m_client = std::make_unique<punchlab::control::ControlClient>(config, *m_random);
-  m_host = CreateObject<MachineTcpHost>(GetNode(), m_client.get());
+  m_host = CreateObject<MachineHost>(GetNode(), m_client.get());
   m_host->SetEventCallback(MakeCallback(&ControlClientApplication::OnEvents, this));
   punchlab::NodePrivateKey key = MakeKey();
   NS_LOG_INFO("control client " << key.Public().ShortString() << " on node " << GetNode()->GetId()
@@ -169,7 +169,7 @@ void ControlClientApplication::StopApplication() {
   m_host = nullptr;
 }
 
-// Teardown, not a stop: nothing is sent (see MachineTcpHost::DoDispose).
+// Teardown, not a stop: nothing is sent (see MachineHost::DoDispose).
 void ControlClientApplication::DoDispose() {
   if (m_host) {
     m_tcpCounters = m_host->GetCounters();

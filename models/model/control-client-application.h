@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "model/machine-tcp-host.h"
+#include "model/machine-host.h"
 #include "ns3/address.h"
 #include "ns3/application.h"
 #include "ns3/traced-callback.h"
@@ -50,7 +50,7 @@ class ControlClientApplication : public Application {
   // The machine's and the TCP host's counters; zero before the application
   // starts, still readable after it stops.
   const punchlab::control::ClientStats& GetStats() const;
-  MachineTcpHostCounters GetTcpCounters() const;
+  MachineHostCounters GetTcpCounters() const;
 
   // (registered): the server accepted the registration.
   typedef void (*RegisteredTracedCallback)(const punchlab::control::Registered& registered);
@@ -81,8 +81,8 @@ class ControlClientApplication : public Application {
   uint32_t m_starts = 0;
   std::unique_ptr<punchlab::DeterministicRandom> m_random;
   std::unique_ptr<punchlab::control::ControlClient> m_client;
-  Ptr<MachineTcpHost> m_host;
-  MachineTcpHostCounters m_tcpCounters;  // of the last host, kept after stop
+  Ptr<MachineHost> m_host;
+  MachineHostCounters m_tcpCounters;  // of the last host, kept after stop
   punchlab::DiscoPublicKey m_discoKey;
   TracedCallback<const punchlab::control::Registered&> m_registeredTrace;
   TracedCallback<const std::string&> m_refusedTrace;

@@ -97,7 +97,7 @@ const punchlab::control::ServerStats& ControlServerApplication::GetStats() const
   return m_server ? m_server->stats() : kNone;
 }
 
-MachineTcpHostCounters ControlServerApplication::GetTcpCounters() const {
+MachineHostCounters ControlServerApplication::GetTcpCounters() const {
   return m_host ? m_host->GetCounters() : m_tcpCounters;
 }
 
@@ -123,7 +123,7 @@ void ControlServerApplication::StartApplication() {
       std::make_unique<punchlab::DeterministicRandom>(ForkApplicationRandom(m_seed, *this, kKind));
   m_server =
       std::make_unique<punchlab::control::ControlServer>(MakeKey(), std::move(config), *m_random);
-  m_host = CreateObject<MachineTcpHost>(GetNode(), m_server.get());
+  m_host = CreateObject<MachineHost>(GetNode(), m_server.get());
   m_host->SetEventCallback(MakeCallback(&ControlServerApplication::OnEvents, this));
   const punchlab::Endpoint local = m_host->Listen(GetEndpoint());
   NS_LOG_INFO("control server " << m_server->public_key().ShortString() << " on node "
@@ -160,7 +160,7 @@ void ControlServerApplication::StopApplication() {
   m_host = nullptr;
 }
 
-// Teardown, not a stop: nothing is sent (see MachineTcpHost::DoDispose).
+// Teardown, not a stop: nothing is sent (see MachineHost::DoDispose).
 void ControlServerApplication::DoDispose() {
   if (m_host) {
     m_tcpCounters = m_host->GetCounters();

@@ -6,7 +6,7 @@
 // a Timestamp on the simulation clock (nanoseconds since the start), as
 // ControlServerHelper::IssueToken writes it. All of that is the machine's
 // (protocol/include/punchlab/control/server.h); this class hosts it on a
-// MachineTcpHost and turns its events into trace sources.
+// MachineHost and turns its events into trace sources.
 //
 // The server key and random stream (challenges, nonces) come from the Seed
 // attribute, forked per node and application (application-setup.h): nodes
@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "model/machine-tcp-host.h"
+#include "model/machine-host.h"
 #include "ns3/address.h"
 #include "ns3/application.h"
 #include "ns3/nstime.h"
@@ -48,7 +48,7 @@ class ControlServerApplication : public Application {
   // The machine's and the TCP host's counters; zero before the application
   // starts, still readable after it stops.
   const punchlab::control::ServerStats& GetStats() const;
-  MachineTcpHostCounters GetTcpCounters() const;
+  MachineHostCounters GetTcpCounters() const;
   size_t GetNodeCount() const;
   std::optional<punchlab::control::NodeInfo> FindNode(const punchlab::NodePublicKey& key) const;
 
@@ -81,8 +81,8 @@ class ControlServerApplication : public Application {
 
   std::unique_ptr<punchlab::DeterministicRandom> m_random;
   std::unique_ptr<punchlab::control::ControlServer> m_server;
-  Ptr<MachineTcpHost> m_host;
-  MachineTcpHostCounters m_tcpCounters;  // of the last host, kept after stop
+  Ptr<MachineHost> m_host;
+  MachineHostCounters m_tcpCounters;  // of the last host, kept after stop
   TracedCallback<const punchlab::control::NodeInfo&, const std::string&> m_registeredTrace;
   TracedCallback<const punchlab::NodePublicKey&, const std::string&, const std::string&>
       m_removedTrace;

@@ -102,7 +102,7 @@ const punchlab::derp::ClientStats& DerpClientApplication::GetStats() const {
   return m_client ? m_client->stats() : kNone;
 }
 
-MachineTcpHostCounters DerpClientApplication::GetTcpCounters() const {
+MachineHostCounters DerpClientApplication::GetTcpCounters() const {
   return m_host ? m_host->GetCounters() : m_tcpCounters;
 }
 
@@ -137,7 +137,7 @@ void DerpClientApplication::StartApplication() {
   m_random =
       std::make_unique<punchlab::DeterministicRandom>(ForkApplicationRandom(m_seed, *this, kKind));
   m_client = std::make_unique<punchlab::derp::Client>(MakeKey(), *m_random, config);
-  m_host = CreateObject<MachineTcpHost>(GetNode(), m_client.get());
+  m_host = CreateObject<MachineHost>(GetNode(), m_client.get());
   m_host->SetEventCallback(MakeCallback(&DerpClientApplication::OnEvents, this));
   NS_LOG_INFO("DERP client " << m_client->public_key().ShortString() << " on node "
                              << GetNode()->GetId() << " -> " << config.server.ToString());
@@ -210,7 +210,7 @@ void DerpClientApplication::StopApplication() {
   m_host = nullptr;
 }
 
-// Teardown, not a stop: nothing is sent (see MachineTcpHost::DoDispose).
+// Teardown, not a stop: nothing is sent (see MachineHost::DoDispose).
 void DerpClientApplication::DoDispose() {
   m_trafficEvent.Cancel();
   if (m_host) {

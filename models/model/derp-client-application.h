@@ -14,7 +14,7 @@
 #include <memory>
 #include <string>
 
-#include "model/machine-tcp-host.h"
+#include "model/machine-host.h"
 #include "ns3/address.h"
 #include "ns3/application.h"
 #include "ns3/event-id.h"
@@ -41,7 +41,7 @@ class DerpClientApplication : public Application {
   // The machine's and the TCP host's counters; zero before the application
   // starts, still readable after it stops.
   const punchlab::derp::ClientStats& GetStats() const;
-  MachineTcpHostCounters GetTcpCounters() const;
+  MachineHostCounters GetTcpCounters() const;
 
   // (serverKey): the handshake completed.
   typedef void (*ConnectedTracedCallback)(const punchlab::NodePublicKey& serverKey);
@@ -77,8 +77,8 @@ class DerpClientApplication : public Application {
 
   std::unique_ptr<punchlab::DeterministicRandom> m_random;
   std::unique_ptr<punchlab::derp::Client> m_client;
-  Ptr<MachineTcpHost> m_host;
-  MachineTcpHostCounters m_tcpCounters;  // of the last host, kept after stop
+  Ptr<MachineHost> m_host;
+  MachineHostCounters m_tcpCounters;  // of the last host, kept after stop
   punchlab::NodePublicKey m_peerKey;
   uint32_t m_packetsSent = 0;
   EventId m_trafficEvent;

@@ -94,8 +94,8 @@ const punchlab::stun::StunServerStats& DerpServerApplication::GetStunStats() con
   return m_region ? m_region->stun().stats() : kNone;
 }
 
-MachineTcpHostCounters DerpServerApplication::GetTcpCounters() const {
-  return m_tcp ? m_tcp->GetCounters() : m_tcpCounters;
+MachineHostCounters DerpServerApplication::GetTcpCounters() const {
+  return m_host ? m_host->GetCounters() : m_tcpCounters;
 }
 
 size_t DerpServerApplication::GetClientCount() const {
@@ -114,7 +114,7 @@ void DerpServerApplication::StartApplication() {
       std::make_unique<punchlab::DeterministicRandom>(ForkApplicationRandom(m_seed, *this, kKind));
   m_down = false;
   StartProcess(ip);
-  const punchlab::Endpoint derp = m_tcp->Listen(punchlab::Endpoint(ip, m_port));
+  const punchlab::Endpoint derp = m_host->Listen(punchlab::Endpoint(ip, m_port));
   NS_LOG_INFO("DERP server " << m_region->derp().public_key().ShortString() << " on node "
                              << GetNode()->GetId() << ": derp " << derp.ToString() << ", stun "
                              << (m_stunPort ? GetStunEndpoint().ToString() : "off"));
@@ -131,78 +131,50 @@ void DerpServerApplication::StartProcess(const punchlab::IpAddress& ip) {
   // nonces and jitter, with the same key (MakeKey forks its own stream).
   m_region =
       std::make_unique<punchlab::derp::RegionNode>(MakeKey(), *m_random, stunConfig, derpConfig);
-  if (!m_tcp) {
-    m_tcp = CreateObject<MachineTcpHost>(GetNode(), m_region.get());
-    m_tcp->SetEventCallback(MakeCallback(&DerpServerApplication::OnTcpDrained, this));
-    m_tcp->SetBackpressureCallbacks(MakeCallback(&DerpServerApplication::OnWriteBlocked, this),
-                                    MakeCallback(&DerpServerApplication::OnWritable, this));
+  // One machine, both faces: without a STUN port it is hosted as a stream
+  // machine only (no UDP socket, nothing to poll there).
+  punchlab::DatagramMachine* stun = m_stunPort != 0 ? m_region.get() : nullptr;
+  if (!m_host) {
+    m_host = CreateObject<MachineHost>(GetNode(), stun, m_region.get());
+    m_host->SetEventCallback(MakeCallback(&DerpServerApplication::DrainEvents, this));
+    m_host->SetBackpressureCallbacks(MakeCallback(&DerpServerApplication::OnWriteBlocked, this),
+                                     MakeCallback(&DerpServerApplication::OnWritable, this));
   } else {
-    m_tcp->AttachMachine(m_region.get());
+    m_host->AttachMachine(stun, m_region.get());
   }
-  if (m_stunPort != 0) {
-    m_udp = CreateObject<MachineUdpHost>(GetNode(), m_region.get());
-    m_udp->SetEventCallback(MakeCallback(&DerpServerApplication::OnUdpDrained, this));
-    m_udp->Bind(stunConfig.primary);
-  }
+  if (stun) m_host->Bind(stunConfig.primary);
 }
 
 void DerpServerApplication::StopApplication() {
-  if (m_tcp) {
-    m_tcpCounters = m_tcp->GetCounters();
-    m_tcp->Close();
-    m_tcp = nullptr;
-  }
-  if (m_udp) {
-    m_udp->Close();
-    m_udp = nullptr;
+  if (m_host) {
+    m_tcpCounters = m_host->GetCounters();
+    m_host->Close();
+    m_host = nullptr;
   }
 }
 
 void DerpServerApplication::Crash() {
   if (!IsRunning()) return;
   m_down = true;
-  m_tcpCounters = m_tcp->GetCounters();
-  m_tcp->DetachMachine();
-  if (m_udp) {
-    m_udp->Close();
-    m_udp = nullptr;
-  }
+  m_tcpCounters = m_host->GetCounters();
+  // The STUN socket closes with the process; the listener stays.
+  m_host->DetachMachine();
 }
 
 void DerpServerApplication::Recover() {
-  if (!m_tcp || !m_down) return;
+  if (!m_host || !m_down) return;
   m_down = false;
   StartProcess(ResolveServiceAddress(*this, m_address));
 }
 
-// Teardown, not a stop: nothing is sent (see MachineTcpHost::DoDispose).
+// Teardown, not a stop: nothing is sent (see MachineHost::DoDispose).
 void DerpServerApplication::DoDispose() {
-  if (m_tcp) {
-    m_tcpCounters = m_tcp->GetCounters();
-    m_tcp->Dispose();
-    m_tcp = nullptr;
-  }
-  if (m_udp) {
-    m_udp->Dispose();
-    m_udp = nullptr;
+  if (m_host) {
+    m_tcpCounters = m_host->GetCounters();
+    m_host->Dispose();
+    m_host = nullptr;
   }
   Application::DoDispose();
-}
-
-void DerpServerApplication::OnTcpDrained() {
-  DrainEvents();
-  if (m_crossDraining || !m_udp) return;
-  m_crossDraining = true;
-  m_udp->Drain();
-  m_crossDraining = false;
-}
-
-void DerpServerApplication::OnUdpDrained() {
-  DrainEvents();
-  if (m_crossDraining || !m_tcp) return;
-  m_crossDraining = true;
-  m_tcp->Drain();
-  m_crossDraining = false;
 }
 
 void DerpServerApplication::DrainEvents() {

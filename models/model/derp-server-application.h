@@ -2,11 +2,11 @@
 // runs them: the DERP relay on TCP (Address:Port) and a STUN server on UDP
 // (Address:StunPort) on the same address, so clients learn their public
 // address from the node they relay through. Both are one machine,
-// punchlab::derp::RegionNode, hosted by a MachineTcpHost and a
-// MachineUdpHost; relaying, handshakes, PeerGone and queueing are the
-// machine's (protocol/include/punchlab/derp/server.h). The TCP host reports
-// socket backpressure to the relay, which then queues (SendQueueDepth frames
-// per connection) and drops beyond that.
+// punchlab::derp::RegionNode, hosted by one MachineHost (both faces, one
+// timer); relaying, handshakes, PeerGone and queueing are the machine's
+// (protocol/include/punchlab/derp/server.h). The host reports socket
+// backpressure to the relay, which then queues (SendQueueDepth frames per
+// connection) and drops beyond that.
 //
 // The server's node key and its random stream (keepalive jitter) come from
 // the Seed attribute, forked per node and application (application-setup.h):
@@ -17,8 +17,8 @@
 #include <optional>
 #include <string>
 
-#include "model/machine-tcp-host.h"
-#include "model/machine-udp-host.h"
+#include "model/machine-host.h"
+#include "model/machine-host.h"
 #include "ns3/address.h"
 #include "ns3/application.h"
 #include "ns3/nstime.h"
@@ -39,12 +39,12 @@ class DerpServerApplication : public Application {
 
   // Faults, at any simulated time while the application runs: the server
   // process stops (every connection closes, STUN stops answering, new
-  // connections are closed at once: MachineTcpHost::DetachMachine) and later
+  // connections are closed at once: MachineHost::DetachMachine) and later
   // starts again with the same key and no clients. Counters start over.
   // Crash while down and Recover while up do nothing.
   void Crash();
   void Recover();
-  bool IsRunning() const { return m_tcp != nullptr && !m_down; }
+  bool IsRunning() const { return m_host != nullptr && !m_down; }
   // Where the relay listens (TCP) and STUN answers (UDP); Address unset
   // resolves to the node's first IPv4 address. Available once installed.
   punchlab::Endpoint GetDerpEndpoint() const;
@@ -54,7 +54,7 @@ class DerpServerApplication : public Application {
   // starts, still readable after it stops.
   const punchlab::derp::ServerStats& GetStats() const;
   const punchlab::stun::StunServerStats& GetStunStats() const;
-  MachineTcpHostCounters GetTcpCounters() const;
+  MachineHostCounters GetTcpCounters() const;
   // Registered clients right now.
   size_t GetClientCount() const;
   std::optional<punchlab::derp::ServerClientView> FindClient(
@@ -80,8 +80,6 @@ class DerpServerApplication : public Application {
   // Each host drains the region node's events and then the other host, so
   // work the shared clock (HandleTimeout wakes both halves) produced for the
   // other half goes out at once.
-  void OnTcpDrained();
-  void OnUdpDrained();
   void DrainEvents();
   void OnWriteBlocked(punchlab::Timestamp now, punchlab::ConnectionId conn);
   void OnWritable(punchlab::Timestamp now, punchlab::ConnectionId conn);
@@ -96,10 +94,8 @@ class DerpServerApplication : public Application {
 
   std::unique_ptr<punchlab::DeterministicRandom> m_random;
   std::unique_ptr<punchlab::derp::RegionNode> m_region;
-  Ptr<MachineTcpHost> m_tcp;
-  Ptr<MachineUdpHost> m_udp;
-  MachineTcpHostCounters m_tcpCounters;  // of the last host, kept after stop
-  bool m_crossDraining = false;
+  Ptr<MachineHost> m_host;
+  MachineHostCounters m_tcpCounters;  // of the last host, kept after stop
   bool m_down = false;  // crashed: the listener stays, the process is gone
   TracedCallback<const punchlab::NodePublicKey&, uint64_t> m_clientConnectedTrace;
   TracedCallback<const punchlab::NodePublicKey&, const std::string&> m_clientDisconnectedTrace;

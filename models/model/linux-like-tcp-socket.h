@@ -12,7 +12,7 @@
 //
 // TcpL4Protocol only ever creates TcpSocketBase (its "SocketType" attribute
 // names the congestion control), so CreateListener builds one the way
-// TcpL4Protocol::CreateSocket does; MachineTcpHost listens on these.
+// TcpL4Protocol::CreateSocket does; MachineHost listens on these.
 // Connections a listener accepts are forked as plain TcpSocketBase: only
 // the LISTEN state differs.
 #pragma once

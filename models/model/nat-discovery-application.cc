@@ -96,7 +96,7 @@ void NatDiscoveryApplication::StartApplication() {
   m_discovery = std::make_unique<punchlab::stun::NatDiscovery>(*m_random, config);
   m_report.reset();
 
-  m_host = CreateObject<MachineUdpHost>(GetNode(), m_discovery.get());
+  m_host = CreateObject<MachineHost>(GetNode(), m_discovery.get());
   m_host->SetEventCallback(MakeCallback(&NatDiscoveryApplication::OnEvents, this));
   for (const punchlab::Endpoint& local : m_discovery->LocalEndpoints()) m_host->Bind(local);
   NS_LOG_INFO("node " << GetNode()->GetId() << " discovering the NAT from "

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "model/machine-udp-host.h"
+#include "model/machine-host.h"
 #include "ns3/address.h"
 #include "ns3/application.h"
 #include "ns3/nstime.h"
@@ -62,7 +62,7 @@ class NatDiscoveryApplication : public Application {
 
   std::unique_ptr<punchlab::DeterministicRandom> m_random;
   std::unique_ptr<punchlab::stun::NatDiscovery> m_discovery;
-  Ptr<MachineUdpHost> m_host;
+  Ptr<MachineHost> m_host;
   std::optional<punchlab::stun::NatReport> m_report;
   TracedCallback<const punchlab::stun::NatReport&> m_reportTrace;
 };

@@ -137,51 +137,18 @@ void NodeApplication::StartApplication() {
   const punchlab::Endpoint local(ResolveServiceAddress(*this, m_localAddress), m_localPort);
   config.local_endpoints = {local};
   m_machine = std::make_unique<punchlab::node::Node>(MakeKey(), *m_random, config);
-  m_udp = CreateObject<MachineUdpHost>(GetNode(), m_machine.get());
-  m_udp->Bind(local);
-  m_tcp = CreateObject<MachineTcpHost>(GetNode(), m_machine.get());
-  m_udp->SetEventCallback(MakeCallback(&NodeApplication::OnUdpDrained, this));
-  m_tcp->SetEventCallback(MakeCallback(&NodeApplication::OnTcpDrained, this));
+  m_host = CreateObject<MachineHost>(GetNode(), m_machine.get(), m_machine.get());
+  m_host->Bind(local);
+  m_host->SetEventCallback(MakeCallback(&NodeApplication::DrainEvents, this));
   NS_LOG_INFO("node " << m_machine->public_key().ShortString() << " on node "
                       << GetNode()->GetId() << " at " << local.ToString());
   m_machine->Start(ToPunchlab(Simulator::Now()));
-  DrainAll();
+  m_host->Drain();
 
   if (m_trafficPeer && m_interval.IsStrictlyPositive()) {
     const Time first = m_trafficStart > Simulator::Now() ? m_trafficStart - Simulator::Now() : Time(0);
     m_trafficEvent = Simulator::Schedule(first, &NodeApplication::SendTraffic, this);
   }
-}
-
-// The drain rule across two hosts. Each host drains its own queue (UDP:
-// transmits; TCP: stream actions) and then calls us; an input on one host can
-// leave work for the other (a datagram that completes a netcheck report may
-// open a DERP connection; DERP bytes carry disco that makes pings), so each
-// callback also drains the other host, which re-arms its timer at the
-// node's PollTimeout. The flags stop the other host's callback from bouncing
-// back: that host is already inside its own drain loop and finishes it.
-// Both hosts arm a timer at the same PollTimeout; whichever fires first
-// drains both, which re-arms (cancels) the other, and an early or late
-// HandleTimeout is harmless to the node.
-void NodeApplication::OnUdpDrained() {
-  DrainEvents();
-  if (m_inTcpDrain || !m_tcp) return;
-  m_inUdpDrain = true;
-  m_tcp->Drain();
-  m_inUdpDrain = false;
-}
-
-void NodeApplication::OnTcpDrained() {
-  DrainEvents();
-  if (m_inUdpDrain || !m_udp) return;
-  m_inTcpDrain = true;
-  m_udp->Drain();
-  m_inTcpDrain = false;
-}
-
-void NodeApplication::DrainAll() {
-  // The UDP host's callback drains the TCP host.
-  if (m_udp) m_udp->Drain();
 }
 
 void NodeApplication::DrainEvents() {
@@ -215,7 +182,7 @@ punchlab::node::SendResult NodeApplication::Send(const punchlab::NodePublicKey& 
                                                  punchlab::ByteView payload) {
   if (!m_machine) return punchlab::node::SendResult::kDropped;
   punchlab::node::SendResult result = m_machine->Send(ToPunchlab(Simulator::Now()), peer, payload);
-  DrainAll();
+  if (m_host) m_host->Drain();
   return result;
 }
 
@@ -231,7 +198,7 @@ void NodeApplication::SendTraffic() {
 }
 
 void NodeApplication::Restart() {
-  NS_ABORT_MSG_UNLESS(m_udp, "NodeApplication::Restart: the node is not running");
+  NS_ABORT_MSG_UNLESS(m_host, "NodeApplication::Restart: the node is not running");
   StopApplication();
   StartApplication();
 }
@@ -240,28 +207,22 @@ void NodeApplication::StopApplication() {
   m_trafficEvent.Cancel();
   if (!m_machine) return;
   m_machine->Stop(ToPunchlab(Simulator::Now()));
-  DrainAll();
+  if (m_host) m_host->Drain();
   Release();
 }
 
-// Closes both hosts; the machine stays readable (stats, paths) after the stop.
+// Closes the host; the machine stays readable (stats, paths) after the stop.
 void NodeApplication::Release() {
-  if (m_udp) {
-    m_udp->Close();
-    m_udp = nullptr;
-  }
-  if (m_tcp) {
-    m_tcp->Close();
-    m_tcp = nullptr;
+  if (m_host) {
+    m_host->Close();
+    m_host = nullptr;
   }
 }
 
 void NodeApplication::DoDispose() {
   m_trafficEvent.Cancel();
-  if (m_udp) m_udp->Dispose();
-  if (m_tcp) m_tcp->Dispose();
-  m_udp = nullptr;
-  m_tcp = nullptr;
+  if (m_host) m_host->Dispose();
+  m_host = nullptr;
   Application::DoDispose();
 }
 

@@ -1,9 +1,8 @@
 // NodeApplication: a whole punchlab node (punchlab::node::Node: control
 // client, netcheck, DERP clients, disco path finding, sealed data) on an ns-3
-// node. The Node is both a DatagramMachine and a StreamMachine, so this
-// application runs it on a MachineUdpHost (one UDP socket, LocalAddress:
-// LocalPort) and a MachineTcpHost (control and DERP connections) at once and
-// keeps the drain rule across both (see OnUdpDrained / OnTcpDrained).
+// node. The Node is both a DatagramMachine and a StreamMachine; one
+// MachineHost runs both faces (one UDP socket, LocalAddress:LocalPort, and
+// the control and DERP connections) with one drain rule and one timer.
 //
 // The node key comes from the Seed attribute, forked per node and application
 // (application-setup.h): GetPublicKey() works before the run, so peers can be
@@ -17,8 +16,8 @@
 #include <optional>
 #include <string>
 
-#include "model/machine-tcp-host.h"
-#include "model/machine-udp-host.h"
+#include "model/machine-host.h"
+#include "model/machine-host.h"
 #include "ns3/address.h"
 #include "ns3/application.h"
 #include "ns3/event-id.h"
@@ -82,11 +81,7 @@ class NodeApplication : public Application {
   void StartApplication() override;
   void StopApplication() override;
   punchlab::NodePrivateKey MakeKey() const;
-  void OnUdpDrained();
-  void OnTcpDrained();
   void DrainEvents();
-  // After a command: both hosts send what the node has and re-arm timers.
-  void DrainAll();
   void SendTraffic();
   void Release();
 
@@ -105,10 +100,7 @@ class NodeApplication : public Application {
   uint32_t m_starts = 0;
   std::unique_ptr<punchlab::DeterministicRandom> m_random;
   std::unique_ptr<punchlab::node::Node> m_machine;
-  Ptr<MachineUdpHost> m_udp;
-  Ptr<MachineTcpHost> m_tcp;
-  bool m_inUdpDrain = false;
-  bool m_inTcpDrain = false;
+  Ptr<MachineHost> m_host;
   std::optional<punchlab::NodePublicKey> m_trafficPeer;
   EventId m_trafficEvent;
   uint64_t m_trafficSent = 0;

@@ -108,7 +108,7 @@ void StunClientApplication::StartApplication() {
   m_results.clear();
   m_probesSent = 0;
 
-  m_host = CreateObject<MachineUdpHost>(GetNode(), m_client.get());
+  m_host = CreateObject<MachineHost>(GetNode(), m_client.get());
   m_host->SetEventCallback(MakeCallback(&StunClientApplication::OnEvents, this));
   m_local = m_host->Bind(punchlab::Endpoint(localIp, m_localPort));
   SendProbe();

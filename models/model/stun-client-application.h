@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "model/machine-udp-host.h"
+#include "model/machine-host.h"
 #include "ns3/address.h"
 #include "ns3/application.h"
 #include "ns3/event-id.h"
@@ -68,7 +68,7 @@ class StunClientApplication : public Application {
 
   std::unique_ptr<punchlab::DeterministicRandom> m_random;
   std::unique_ptr<punchlab::stun::StunClient> m_client;
-  Ptr<MachineUdpHost> m_host;
+  Ptr<MachineHost> m_host;
   punchlab::Endpoint m_local;
   uint32_t m_probesSent = 0;
   EventId m_probeEvent;

@@ -80,7 +80,7 @@ void StunServerApplication::StartApplication() {
   m_server = std::make_unique<punchlab::stun::StunServer>(config);
   m_requestsSeen = 0;
 
-  m_host = CreateObject<MachineUdpHost>(GetNode(), m_server.get());
+  m_host = CreateObject<MachineHost>(GetNode(), m_server.get());
   m_host->TraceConnectWithoutContext("Rx", MakeCallback(&StunServerApplication::OnRx, this));
   m_host->TraceConnectWithoutContext("Tx", MakeCallback(&StunServerApplication::OnTx, this));
   m_host->SetEventCallback(MakeCallback(&StunServerApplication::OnEvents, this));

@@ -10,7 +10,7 @@
 
 #include <memory>
 
-#include "model/machine-udp-host.h"
+#include "model/machine-host.h"
 #include "ns3/address.h"
 #include "ns3/application.h"
 #include "ns3/traced-callback.h"
@@ -53,7 +53,7 @@ class StunServerApplication : public Application {
   std::string m_software;
 
   std::unique_ptr<punchlab::stun::StunServer> m_server;
-  Ptr<MachineUdpHost> m_host;
+  Ptr<MachineHost> m_host;
   // The datagram being handled, for the Request trace fired after it.
   Address m_rxLocal;
   Address m_rxRemote;

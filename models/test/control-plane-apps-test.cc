@@ -209,7 +209,7 @@ TEST_F(ControlPlaneAppsTest, GarbageClosesOnlyItsOwnConnection) {
 
   EXPECT_TRUE(raw->IsClosed(1));
   ASSERT_EQ(serverClosed.size(), 1u);
-  EXPECT_GE(serverClosed[0].first, MachineTcpHost::kFirstAcceptedId);
+  EXPECT_GE(serverClosed[0].first, MachineHost::kFirstAcceptedId);
   EXPECT_EQ(server->GetStats().oversized, 1u);  // "GET " read as a frame length
   EXPECT_EQ(server->GetTcpCounters().accepted, 3u);
 

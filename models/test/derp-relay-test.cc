@@ -173,7 +173,7 @@ TEST_F(DerpRelayTest, TwoClientsOnDifferentLansExchangePacketsThroughTheRelay) {
   auto seenA = server->FindClient(a->GetPublicKey());
   ASSERT_TRUE(seenA);
   EXPECT_EQ(seenA->remote.ip, ToPunchlab(RelayWorld::A(0)));
-  EXPECT_GE(seenA->conn, MachineTcpHost::kFirstAcceptedId);
+  EXPECT_GE(seenA->conn, MachineHost::kFirstAcceptedId);
   EXPECT_EQ(a->GetStats().packets_received, 1u);
   EXPECT_EQ(a->GetStats().packets_sent, 1u);
   EXPECT_TRUE(protocolErrors.empty());

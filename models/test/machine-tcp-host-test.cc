@@ -1,9 +1,9 @@
-// MachineTcpHost against trivial test-only machines (an echo server and the
+// MachineHost against trivial test-only machines (an echo server and the
 // scripted client of relay-test-world.h) on a point-to-point link: accepted
 // ids, in-order delivery, partial writes through a small TCP send buffer,
 // close after flush, peer close, refused connects, the timer, backpressure
 // hooks and the output bound.
-#include "model/machine-tcp-host.h"
+#include "model/machine-host.h"
 
 #include <gtest/gtest.h>
 
@@ -27,7 +27,7 @@ using punchlab::Endpoint;
 using punchlab::Timestamp;
 using relaytest::ScriptedStream;
 
-constexpr ConnectionId kFirstAccepted = MachineTcpHost::kFirstAcceptedId;
+constexpr ConnectionId kFirstAccepted = MachineHost::kFirstAcceptedId;
 
 // Patterned bytes (0, 1, ..., 250, 0, ...): a lost, duplicated or reordered
 // chunk shows up as a mismatch.
@@ -115,22 +115,22 @@ class MachineTcpHostTest : public ::testing::Test {
     Config::SetDefault("ns3::TcpSocket::SndBufSize", UintegerValue(bytes));
   }
 
-  Ptr<MachineTcpHost> Host(uint32_t node, punchlab::StreamMachine& machine) {
-    hosts.push_back(CreateObject<MachineTcpHost>(nodes.Get(node), &machine));
+  Ptr<MachineHost> Host(uint32_t node, punchlab::StreamMachine& machine) {
+    hosts.push_back(CreateObject<MachineHost>(nodes.Get(node), &machine));
     return hosts.back();
   }
   // The server host, listening on 10.1.1.2:7000.
-  Ptr<MachineTcpHost> Server() {
-    Ptr<MachineTcpHost> host = Host(1, server);
+  Ptr<MachineHost> Server() {
+    Ptr<MachineHost> host = Host(1, server);
     EXPECT_EQ(host->Listen(kServer), kServer);
     return host;
   }
   // The client host; at `at` it connects as conn 1 and writes `greeting`.
-  Ptr<MachineTcpHost> Client(Time at, punchlab::Bytes greeting) {
+  Ptr<MachineHost> Client(Time at, punchlab::Bytes greeting) {
     return Client(at, greeting, kServer);
   }
-  Ptr<MachineTcpHost> Client(Time at, punchlab::Bytes greeting, Endpoint to) {
-    Ptr<MachineTcpHost> host = Host(0, client);
+  Ptr<MachineHost> Client(Time at, punchlab::Bytes greeting, Endpoint to) {
+    Ptr<MachineHost> host = Host(0, client);
     Simulator::Schedule(at, [this, host, to, greeting]() {
       client.Connect(1, to, greeting);
       host->Drain();
@@ -141,16 +141,16 @@ class MachineTcpHostTest : public ::testing::Test {
   const Endpoint kClientIp = *Endpoint::Parse("10.1.1.1:0");
   const Endpoint kServer = *Endpoint::Parse("10.1.1.2:7000");
   NodeContainer nodes;
-  std::vector<Ptr<MachineTcpHost>> hosts;
+  std::vector<Ptr<MachineHost>> hosts;
   ServerMachine server;
   ScriptedStream client;
   Ptr<const AttributeValue> m_defaultSndBuf;
 };
 
 TEST_F(MachineTcpHostTest, AcceptedConnectionGetsAHighIdAndBytesEchoInOrder) {
-  Ptr<MachineTcpHost> serverHost = Server();
+  Ptr<MachineHost> serverHost = Server();
   const punchlab::Bytes blob = Pattern(100 * 1000);
-  Ptr<MachineTcpHost> clientHost = Client(Seconds(1), blob);
+  Ptr<MachineHost> clientHost = Client(Seconds(1), blob);
   std::vector<std::pair<uint64_t, Endpoint>> connected;
   serverHost->TraceConnectWithoutContext(
       "Connected", Callback<void, uint64_t, const Address&>([&](uint64_t conn, const Address& a) {
@@ -180,12 +180,12 @@ TEST_F(MachineTcpHostTest, AcceptedConnectionGetsAHighIdAndBytesEchoInOrder) {
 TEST_F(MachineTcpHostTest, SmallSendBufferSplitsAWriteAndKeepsTheRestInOrder) {
   SetSendBuffer(4096);
   server.echo = false;
-  Ptr<MachineTcpHost> serverHost = Server();
+  Ptr<MachineHost> serverHost = Server();
   const punchlab::Bytes blob = Pattern(200 * 1000);
-  Ptr<MachineTcpHost> clientHost = Client(Seconds(1), {});
+  Ptr<MachineHost> clientHost = Client(Seconds(1), {});
   std::vector<uint32_t> chunks;
   clientHost->TraceConnectWithoutContext(
-      "Tx", Callback<void, uint64_t, Ptr<const Packet>>([&](uint64_t conn, Ptr<const Packet> p) {
+      "StreamTx", Callback<void, uint64_t, Ptr<const Packet>>([&](uint64_t conn, Ptr<const Packet> p) {
         EXPECT_EQ(conn, 1u);
         chunks.push_back(p->GetSize());
       }));
@@ -209,7 +209,7 @@ TEST_F(MachineTcpHostTest, SmallSendBufferSplitsAWriteAndKeepsTheRestInOrder) {
 TEST_F(MachineTcpHostTest, WritesBeforeTheConnectCompletesGoFirst) {
   server.echo = false;
   Server();
-  Ptr<MachineTcpHost> clientHost = Client(Seconds(1), {});
+  Ptr<MachineHost> clientHost = Client(Seconds(1), {});
   Simulator::Schedule(Seconds(1), [&]() {
     client.Write(1, punchlab::Bytes{'e', 'a', 'r', 'l', 'y', ' '});
     clientHost->Drain();
@@ -228,7 +228,7 @@ TEST_F(MachineTcpHostTest, CloseWaitsUntilEveryBufferedByteIsWritten) {
   server.echo = false;
   server.greeting = Pattern(300 * 1000);
   server.closeAfterGreeting = true;
-  Ptr<MachineTcpHost> serverHost = Server();
+  Ptr<MachineHost> serverHost = Server();
   Client(Seconds(1), {});
   std::vector<std::pair<uint64_t, std::string>> closes;
   serverHost->TraceConnectWithoutContext("Closed", Callback<void, uint64_t, const std::string&>(
@@ -249,8 +249,8 @@ TEST_F(MachineTcpHostTest, CloseWaitsUntilEveryBufferedByteIsWritten) {
 
 TEST_F(MachineTcpHostTest, PeerCloseDeliversTheLastBytesThenHandleClosed) {
   server.echo = false;
-  Ptr<MachineTcpHost> serverHost = Server();
-  Ptr<MachineTcpHost> clientHost = Client(Seconds(1), punchlab::Bytes{'b', 'y', 'e'});
+  Ptr<MachineHost> serverHost = Server();
+  Ptr<MachineHost> clientHost = Client(Seconds(1), punchlab::Bytes{'b', 'y', 'e'});
   Simulator::Schedule(Seconds(2), [&]() {
     client.Write(1, punchlab::Bytes{'!'});
     client.Close(1);
@@ -277,7 +277,7 @@ TEST_F(MachineTcpHostTest, PeerCloseDeliversTheLastBytesThenHandleClosed) {
 // 3+6+12+24+48+96 = 189 s. Machines bound that with their own handshake
 // timeouts; the host's part is to report the failure at all.
 TEST_F(MachineTcpHostTest, ConnectThatNeverCompletesIsReportedAsClosed) {
-  Ptr<MachineTcpHost> clientHost = Client(Seconds(1), {}, *Endpoint::Parse("10.1.1.2:7001"));
+  Ptr<MachineHost> clientHost = Client(Seconds(1), {}, *Endpoint::Parse("10.1.1.2:7001"));
   Simulator::Schedule(Seconds(200), [&]() {
     client.Write(1, punchlab::Bytes{'?'});
     clientHost->Drain();
@@ -293,7 +293,7 @@ TEST_F(MachineTcpHostTest, ConnectThatNeverCompletesIsReportedAsClosed) {
 
 TEST_F(MachineTcpHostTest, TimerFiresAtTheInstantsAskedForWithOneEventArmed) {
   server.wakeups = {ToPunchlab(Seconds(1.5)), ToPunchlab(Seconds(2.25))};
-  Ptr<MachineTcpHost> serverHost = Server();
+  Ptr<MachineHost> serverHost = Server();
   Simulator::Schedule(Seconds(1), [&]() { serverHost->Drain(); });
   // A drain in between re-arms instead of adding a second event.
   Simulator::Schedule(Seconds(1.2), [&]() { serverHost->Drain(); });
@@ -308,7 +308,7 @@ TEST_F(MachineTcpHostTest, BackpressureHooksFireAboveHighWaterAndBelowLowWater) 
   SetSendBuffer(4096);
   server.echo = false;
   server.greeting = Pattern(100 * 1000);
-  Ptr<MachineTcpHost> serverHost = Server();
+  Ptr<MachineHost> serverHost = Server();
   serverHost->SetAttribute("HighWater", UintegerValue(20000));
   serverHost->SetAttribute("LowWater", UintegerValue(5000));
   std::vector<std::pair<std::string, ConnectionId>> hooks;
@@ -334,7 +334,7 @@ TEST_F(MachineTcpHostTest, OutputAboveMaxOutputClosesTheConnection) {
   SetSendBuffer(4096);
   server.echo = false;
   server.greeting = Pattern(100 * 1000);
-  Ptr<MachineTcpHost> serverHost = Server();
+  Ptr<MachineHost> serverHost = Server();
   serverHost->SetAttribute("MaxOutput", UintegerValue(50000));
   Client(Seconds(1), {});
   Simulator::Run();

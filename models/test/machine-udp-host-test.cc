@@ -1,4 +1,4 @@
-// MachineUdpHost against a trivial test-only machine: timers fire at the exact
+// MachineHost against a trivial test-only machine: timers fire at the exact
 // virtual instants asked for, one armed event at a time, the drain order, and
 // how `local` / transmit.source map to sockets.
 #include <gtest/gtest.h>
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "model/machine-udp-host.h"
+#include "model/machine-host.h"
 #include "model/punchlab-ns3-convert.h"
 #include "ns3/core-module.h"
 #include "ns3/internet-module.h"
@@ -101,7 +101,7 @@ class MachineUdpHostTest : public ::testing::Test {
 TEST_F(MachineUdpHostTest, TimeoutsFireAtExactVirtualInstantsOncePerArm) {
   ScriptedMachine m;
   m.wakeups = {At(1.5), Timestamp::FromNanos(2'000'000'001), At(7)};
-  auto host = CreateObject<MachineUdpHost>(nodes.Get(0), &m);
+  auto host = CreateObject<MachineHost>(nodes.Get(0), &m);
   host->Drain();
   Simulator::Run();
   EXPECT_EQ(m.fired, (std::vector<Timestamp>{At(1.5), Timestamp::FromNanos(2'000'000'001), At(7)}));
@@ -111,7 +111,7 @@ TEST_F(MachineUdpHostTest, TimeoutsFireAtExactVirtualInstantsOncePerArm) {
 TEST_F(MachineUdpHostTest, RearmingCancelsThePreviousTimer) {
   ScriptedMachine m;
   m.wakeups = {At(10)};
-  auto host = CreateObject<MachineUdpHost>(nodes.Get(0), &m);
+  auto host = CreateObject<MachineHost>(nodes.Get(0), &m);
   host->Drain();
   // A command at 1 s moves the wake-up earlier; the 10 s event must go away.
   Simulator::Schedule(Seconds(1), [&] {
@@ -124,7 +124,7 @@ TEST_F(MachineUdpHostTest, RearmingCancelsThePreviousTimer) {
   // Draining twice without a change must not arm a second event either.
   ScriptedMachine m2;
   m2.wakeups = {At(20)};
-  auto host2 = CreateObject<MachineUdpHost>(nodes.Get(1), &m2);
+  auto host2 = CreateObject<MachineHost>(nodes.Get(1), &m2);
   host2->Drain();
   host2->Drain();
   Simulator::Run();
@@ -136,13 +136,13 @@ TEST_F(MachineUdpHostTest, DrainOrderTransmitsThenEventsThenTimer) {
   ScriptedMachine client;
   ScriptedMachine server;
   client.echo = false;
-  auto clientHost = CreateObject<MachineUdpHost>(nodes.Get(0), &client);
-  auto serverHost = CreateObject<MachineUdpHost>(nodes.Get(1), &server);
+  auto clientHost = CreateObject<MachineHost>(nodes.Get(0), &client);
+  auto serverHost = CreateObject<MachineHost>(nodes.Get(1), &server);
   EXPECT_EQ(clientHost->Bind(a), a);
   EXPECT_EQ(serverHost->Bind(b), b);
   serverHost->SetEventCallback(Callback<void>([&server] { server.log.push_back("events"); }));
   client.Queue(a, b, "hello");
-  Simulator::ScheduleNow(&MachineUdpHost::Drain, clientHost);
+  Simulator::ScheduleNow(&MachineHost::Drain, clientHost);
   Simulator::Run();
 
   ASSERT_EQ(server.received.size(), 1u);
@@ -171,15 +171,15 @@ TEST_F(MachineUdpHostTest, EventCallbackMayCommandAndDrainAgain) {
   ScriptedMachine server;
   client.echo = false;
   server.echo = false;
-  auto clientHost = CreateObject<MachineUdpHost>(nodes.Get(0), &client);
-  auto serverHost = CreateObject<MachineUdpHost>(nodes.Get(1), &server);
+  auto clientHost = CreateObject<MachineHost>(nodes.Get(0), &client);
+  auto serverHost = CreateObject<MachineHost>(nodes.Get(1), &server);
   clientHost->Bind(a);
   serverHost->Bind(b);
   // The "application" answers each datagram with a command from its event
   // callback and drains again from inside the drain.
   struct App {
     ScriptedMachine* m;
-    Ptr<MachineUdpHost> host;
+    Ptr<MachineHost> host;
     size_t answered = 0;
     void OnEvents() {
       if (answered == m->received.size()) return;
@@ -191,7 +191,7 @@ TEST_F(MachineUdpHostTest, EventCallbackMayCommandAndDrainAgain) {
   } app{&server, serverHost};
   serverHost->SetEventCallback(MakeCallback(&App::OnEvents, &app));
   client.Queue(a, b, "hi");
-  Simulator::ScheduleNow(&MachineUdpHost::Drain, clientHost);
+  Simulator::ScheduleNow(&MachineHost::Drain, clientHost);
   Simulator::Run();
   ASSERT_EQ(client.received.size(), 1u);
   EXPECT_EQ(client.received[0].payload, "reply");
@@ -205,8 +205,8 @@ TEST_F(MachineUdpHostTest, WildcardBindReportsInterfaceAddressAndRepliesFromIt) 
   ScriptedMachine client;
   ScriptedMachine server;
   client.echo = false;
-  auto clientHost = CreateObject<MachineUdpHost>(nodes.Get(0), &client);
-  auto serverHost = CreateObject<MachineUdpHost>(nodes.Get(1), &server);
+  auto clientHost = CreateObject<MachineHost>(nodes.Get(0), &client);
+  auto serverHost = CreateObject<MachineHost>(nodes.Get(1), &server);
   Endpoint ephemeral = clientHost->Bind(Endpoint(punchlab::IpAddress(), 0));
   EXPECT_TRUE(ephemeral.ip.IsUnspecified());
   EXPECT_NE(ephemeral.port, 0);
@@ -214,7 +214,7 @@ TEST_F(MachineUdpHostTest, WildcardBindReportsInterfaceAddressAndRepliesFromIt) 
   EXPECT_EQ(wildcard, Endpoint(punchlab::IpAddress(), b.port));
 
   client.Queue(ephemeral, b, "x");
-  Simulator::ScheduleNow(&MachineUdpHost::Drain, clientHost);
+  Simulator::ScheduleNow(&MachineHost::Drain, clientHost);
   Simulator::Run();
 
   ASSERT_EQ(server.received.size(), 1u);
@@ -228,7 +228,7 @@ TEST_F(MachineUdpHostTest, WildcardBindReportsInterfaceAddressAndRepliesFromIt) 
 
 TEST_F(MachineUdpHostTest, UnknownSourceIsDroppedAndCounted) {
   ScriptedMachine m;
-  auto host = CreateObject<MachineUdpHost>(nodes.Get(0), &m);
+  auto host = CreateObject<MachineHost>(nodes.Get(0), &m);
   host->Bind(a);
   int drops = 0;
   host->TraceConnectWithoutContext(
@@ -237,7 +237,7 @@ TEST_F(MachineUdpHostTest, UnknownSourceIsDroppedAndCounted) {
   m.Queue(Endpoint(a.ip, 5001), b, "wrong port");
   m.Queue(Endpoint(punchlab::IpAddress::V4(10, 9, 9, 9), 5000), b, "not my address");
   m.Queue(a, b, "fine");
-  Simulator::ScheduleNow(&MachineUdpHost::Drain, host);
+  Simulator::ScheduleNow(&MachineHost::Drain, host);
   Simulator::Run();
   EXPECT_EQ(host->GetCounters().txNoSocket, 2u);
   EXPECT_EQ(host->GetCounters().txDatagrams, 1u);
@@ -249,8 +249,8 @@ TEST_F(MachineUdpHostTest, CloseStopsTimersAndReception) {
   ScriptedMachine server;
   client.echo = false;
   server.wakeups = {At(5)};
-  auto clientHost = CreateObject<MachineUdpHost>(nodes.Get(0), &client);
-  auto serverHost = CreateObject<MachineUdpHost>(nodes.Get(1), &server);
+  auto clientHost = CreateObject<MachineHost>(nodes.Get(0), &client);
+  auto serverHost = CreateObject<MachineHost>(nodes.Get(1), &server);
   clientHost->Bind(a);
   serverHost->Bind(b);
   serverHost->Drain();
@@ -282,8 +282,8 @@ TEST(MachineUdpHostV6Test, EchoOverIpv6) {
   ScriptedMachine client;
   ScriptedMachine server;
   client.echo = false;
-  auto clientHost = CreateObject<MachineUdpHost>(nodes.Get(0), &client);
-  auto serverHost = CreateObject<MachineUdpHost>(nodes.Get(1), &server);
+  auto clientHost = CreateObject<MachineHost>(nodes.Get(0), &client);
+  auto serverHost = CreateObject<MachineHost>(nodes.Get(1), &server);
   clientHost->Bind(a6);
   serverHost->Bind(Endpoint(punchlab::IpAddress::V6({}), b6.port));
   // Give duplicate address detection time to finish before sending.

@@ -122,7 +122,7 @@ TypeId StreamActor::GetTypeId() {
 }
 
 void StreamActor::StartApplication() {
-  m_host = CreateObject<MachineTcpHost>(GetNode(), &m_script);
+  m_host = CreateObject<MachineHost>(GetNode(), &m_script);
 }
 
 void StreamActor::ConnectAt(Time at, punchlab::ConnectionId conn, const punchlab::Endpoint& remote,

@@ -19,7 +19,7 @@
 #include <set>
 #include <string>
 
-#include "model/machine-tcp-host.h"
+#include "model/machine-host.h"
 #include "ns3/application.h"
 #include "ns3/ipv4-address.h"
 #include "ns3/net-device-container.h"
@@ -93,7 +93,7 @@ class StreamActor : public Application {
   void StopApplication() override {}
 
   ScriptedStream m_script;
-  Ptr<MachineTcpHost> m_host;
+  Ptr<MachineHost> m_host;
 };
 
 // Installs a StreamActor on `node` (started at time 0).

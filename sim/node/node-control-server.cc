@@ -3,7 +3,7 @@
 // provider (`punchlab-node issue-token`), learn the nodes of their own domain
 // and the DERP map given here.
 //
-// The machine runs on Unix time (StreamHost clock_offset =
+// The machine runs on Unix time (Host clock_offset =
 // realio::UnixEpochOffset()): token expiry is wall-clock time, written by the
 // identity provider's host, so the server must judge it by its wall clock.
 #include <iostream>
@@ -22,7 +22,7 @@
 #include "realio/monotonic-clock.h"
 #include "realio/os-random.h"
 #include "realio/stop-on-signals.h"
-#include "realio/stream-host.h"
+#include "realio/host.h"
 #include "realio/wall-clock.h"
 
 namespace punchlab::cli {
@@ -195,9 +195,9 @@ int Run(const std::vector<std::string>& argv) {
   control::ControlServer server(NodeKeyFromFlags(vm, rng), std::move(config), rng);
 
   realio::EventLoop loop;
-  realio::StreamHost::Options options;
+  realio::Host::Options options;
   options.clock_offset = realio::UnixEpochOffset();
-  realio::StreamHost host(
+  realio::Host host(
       loop, server,
       [&] {
         while (auto event = server.PollEvent()) LogEvent(*event);

@@ -1,5 +1,5 @@
 // punchlab-node derp-bench: load for a DERP server. Connects N pairs of DERP
-// clients (derp::Client machines, one StreamHost each, all on one event
+// clients (derp::Client machines, one Host each, all on one event
 // loop) and relays packets between the two clients of every pair, both ways,
 // as fast as the server takes them, for a fixed time.
 //
@@ -32,7 +32,7 @@
 #include "realio/event-loop.h"
 #include "realio/monotonic-clock.h"
 #include "realio/os-random.h"
-#include "realio/stream-host.h"
+#include "realio/host.h"
 
 namespace punchlab::cli {
 namespace {
@@ -108,15 +108,15 @@ class BenchLink {
   virtual void Start() = 0;
   virtual bool ready() const = 0;
   virtual void Send(Timestamp now, ByteView packet) = 0;
-  // Carries out what Send() queued (StreamHost::Drain).
+  // Carries out what Send() queued (Host::Drain).
   virtual void Drain() = 0;
 };
 
 // `recycle`: where the host hands emptied write buffers back (both kinds of
 // link reuse them, so neither side of the comparison pays for fresh memory).
-realio::StreamHost::Options HostOptions(size_t index, LinkListener& listener,
+realio::Host::Options HostOptions(size_t index, LinkListener& listener,
                                         std::function<void(Bytes&&)> recycle) {
-  realio::StreamHost::Options options;
+  realio::Host::Options options;
   options.recycle = std::move(recycle);
   options.on_write_blocked = [index, &listener](Timestamp, ConnectionId) {
     listener.OnBlocked(index, true);
@@ -187,7 +187,7 @@ class DerpLink final : public BenchLink {
   LinkListener& listener_;
   NodePublicKey partner_;
   derp::Client client_;
-  realio::StreamHost host_;
+  realio::Host host_;
 };
 
 // raw-relay's side of the comparison: a 16-byte hello (magic, pair id) and
@@ -285,7 +285,7 @@ class RawLink final : public BenchLink, public StreamMachine {
   bool connected_ = false;
   Bytes out_;
   Bytes in_;
-  realio::StreamHost host_;
+  realio::Host host_;
 };
 
 struct BenchResult {

@@ -14,12 +14,12 @@
 #include "node/node-keys.h"
 #include "node/node-options.h"
 #include "punchlab/derp/region-node.h"
-#include "realio/datagram-host.h"
+#include "realio/host.h"
 #include "realio/event-loop.h"
 #include "realio/monotonic-clock.h"
 #include "realio/os-random.h"
 #include "realio/stop-on-signals.h"
-#include "realio/stream-host.h"
+#include "realio/host.h"
 #include "realio/udp-socket.h"
 
 namespace punchlab::cli {
@@ -88,7 +88,7 @@ int Run(const std::vector<std::string>& argv) {
   derp::RegionNode node(std::move(key), rng, stun_config, derp_config);
 
   realio::EventLoop loop;
-  realio::StreamHost::Options options;
+  realio::Host::Options options;
   options.max_output = kMaxOutput;
   options.on_write_blocked = [&](Timestamp now, ConnectionId conn) {
     node.derp().HandleWriteBlocked(now, conn);
@@ -98,8 +98,10 @@ int Run(const std::vector<std::string>& argv) {
   };
   // Every read turns into a write of about its size: reuse those buffers.
   options.recycle = [&](Bytes&& spare) { node.derp().RecycleWriteBuffer(std::move(spare)); };
-  realio::StreamHost tcp(
-      loop, node,
+  // The RegionNode is both a StreamMachine (DERP) and a DatagramMachine
+  // (STUN): one host, one timer.
+  realio::Host host(
+      loop, node, node,
       [&] {
         while (auto ev = node.derp().PollEvent()) {
           using Kind = derp::ServerEvent::Kind;
@@ -114,9 +116,8 @@ int Run(const std::vector<std::string>& argv) {
         }
       },
       std::move(options));
-  const Endpoint derp_local = tcp.Listen(listen);
-  realio::DatagramHost udp(loop, node);
-  if (stun_socket) udp.AddSocket(std::move(*stun_socket));
+  const Endpoint derp_local = host.Listen(listen);
+  if (stun_socket) host.AddSocket(std::move(*stun_socket));
   realio::StopOnSignals stop(loop);
 
   std::cout << "derp-server listening on " << derp_local.ToString();
@@ -127,7 +128,7 @@ int Run(const std::vector<std::string>& argv) {
   loop.Run(deadline);
 
   const auto& d = node.derp().stats();
-  const auto& h = tcp.stats();
+  const auto& h = host.stats();
   const std::string why =
       stop.received() ? " by signal " + std::to_string(stop.received()) : std::string();
   std::cerr << "derp-server stopped" << why << ": " << d.connections_accepted << " connections, "

@@ -11,7 +11,7 @@
 #include "cli-common/subcommand.h"
 #include "node/node-options.h"
 #include "punchlab/stun/nat-discovery.h"
-#include "realio/datagram-host.h"
+#include "realio/host.h"
 #include "realio/event-loop.h"
 #include "realio/monotonic-clock.h"
 #include "realio/os-random.h"
@@ -128,7 +128,7 @@ int Run(const std::vector<std::string>& argv) {
   stun::NatDiscovery discovery(rng, config);
   realio::EventLoop loop;
   std::optional<stun::NatReport> report;
-  realio::DatagramHost host(loop, discovery, [&] {
+  realio::Host host(loop, discovery, [&] {
     while (auto r = discovery.PollEvent()) {
       report = std::move(r);
       loop.Stop();

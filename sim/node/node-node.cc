@@ -3,16 +3,11 @@
 // peers, DERP and data, one line per event (JSON with --json).
 //
 // Hosting. The Node is both a DatagramMachine (its UDP socket) and a
-// StreamMachine (control and DERP over TCP), so a DatagramHost and a
-// StreamHost share it. Each host drains only its own output kind, but an input
-// to either can produce both (a netmap from control makes disco pings; a UDP
-// datagram can make a DERP write), so each host's drain callback also drains
-// the other one. `crossing` stops the second host from calling back into the
-// first, which would make their re-drain loops chase each other forever. Both
-// hosts arm a timer at the Node's PollTimeout(); the Node tolerates the
-// second, early-or-late HandleTimeout.
+// StreamMachine (control and DERP over TCP); one realio::Host runs both faces
+// with one drain rule and one timer (an input to either side can produce
+// both: a netmap from control makes disco pings, a datagram a DERP write).
 //
-// Time. Both hosts run the Node on the monotonic clock: the control client
+// Time. The host runs the Node on the monotonic clock: the control client
 // only carries the identity token, whose expiry (Unix time, see issue-token)
 // is judged by the control server on its own wall clock. Printed times
 // (at_ms) count from the process start, or with --epoch-unix-ns from that
@@ -40,13 +35,13 @@
 #include "node/probe-traffic.h"
 #include "punchlab/node/data-frame.h"
 #include "punchlab/node/node.h"
-#include "realio/datagram-host.h"
+#include "realio/host.h"
 #include "realio/event-loop.h"
 #include "realio/monotonic-clock.h"
 #include "realio/os-random.h"
 #include "realio/route-source.h"
 #include "realio/stop-on-signals.h"
-#include "realio/stream-host.h"
+#include "realio/host.h"
 #include "realio/udp-socket.h"
 #include "realio/wall-clock.h"
 
@@ -317,47 +312,30 @@ int Run(const std::vector<std::string>& argv) {
       printer.Print(*event, counts);
     }
   };
-  realio::DatagramHost* udp_ptr = nullptr;
-  realio::StreamHost* tcp_ptr = nullptr;
-  bool crossing = false;
-  realio::DatagramHost udp(loop, node, [&] {
-    drain_events();
-    if (crossing || !tcp_ptr) return;
-    crossing = true;
-    tcp_ptr->Drain();
-    crossing = false;
-  });
-  realio::StreamHost tcp(loop, node, [&] {
-    drain_events();
-    if (crossing || !udp_ptr) return;
-    crossing = true;
-    udp_ptr->Drain();
-    crossing = false;
-  });
-  udp_ptr = &udp;
-  tcp_ptr = &tcp;
-  udp.AddSocket(std::move(socket));
+  // The Node is both a DatagramMachine and a StreamMachine: one host, one timer.
+  realio::Host host(loop, node, node, drain_events);
+  host.AddSocket(std::move(socket));
   realio::StopOnSignals stop(loop);
 
-  std::cerr << "node " << node.public_key().ToString() << " on " << udp.LocalEndpoints()[0].ToString()
+  std::cerr << "node " << node.public_key().ToString() << " on " << host.LocalEndpoints()[0].ToString()
             << std::endl;
   traffic = std::make_unique<ProbeTraffic>(
       loop, node, std::move(flows), epoch,
       [&](const json& line) {
         if (as_json) std::cout << line.dump() << std::endl;
       },
-      [&] { udp.Drain(); });
+      [&] { host.Drain(); });
   if (as_json) {
     std::cout << json{{"event", "started"},
                       {"at_ms", printer.AtMs(realio::MonotonicNow())},
                       {"node_key", node.public_key().ToString()},
                       {"disco_key", node.disco_key().ToString()},
-                      {"listen", udp.LocalEndpoints()[0].ToString()}}
+                      {"listen", host.LocalEndpoints()[0].ToString()}}
                      .dump()
               << std::endl;
   }
   node.Start(realio::MonotonicNow());
-  udp.Drain();
+  host.Drain();
   traffic->Start(realio::MonotonicNow());
 
   const Bytes payload(size, 0x5a);
@@ -371,7 +349,7 @@ int Run(const std::vector<std::string>& argv) {
       } else {
         ++counts.send_failed;
       }
-      udp.Drain();
+      host.Drain();
     }
     loop.ArmTimer(send_timer, now + every);
   });
@@ -385,7 +363,7 @@ int Run(const std::vector<std::string>& argv) {
 
   // Leave control and DERP politely; give the close writes a moment to flush.
   node.Stop(realio::MonotonicNow());
-  udp.Drain();
+  host.Drain();
   loop.Run(realio::MonotonicNow() + Duration::Millis(200));
 
   const auto& s = node.stats();
@@ -406,8 +384,8 @@ int Run(const std::vector<std::string>& argv) {
                {"call_me_maybes_sent", s.disco_call_me_maybes_sent},
                {"call_me_maybes_received", s.disco_call_me_maybes_received},
                {"disco_dropped", s.disco_dropped},
-               {"udp_send_errors", udp.stats().send_errors},
-               {"udp_no_source_socket", udp.stats().no_source_socket},
+               {"udp_send_errors", host.stats().send_errors},
+               {"udp_no_source_socket", host.stats().no_source_socket},
                {"probes_sent", probes.probes_sent},
                {"probes_send_failed", probes.probes_send_failed},
                {"probes_received", probes.probes_received},

@@ -11,7 +11,7 @@
 #include "cli-common/subcommand.h"
 #include "node/node-options.h"
 #include "punchlab/stun/client.h"
-#include "realio/datagram-host.h"
+#include "realio/host.h"
 #include "realio/event-loop.h"
 #include "realio/monotonic-clock.h"
 #include "realio/os-random.h"
@@ -123,7 +123,7 @@ int Run(const std::vector<std::string>& argv) {
   stun::StunClient client(rng);
   realio::EventLoop loop;
   std::optional<stun::StunClientEvent> result;
-  realio::DatagramHost host(loop, client, [&] {
+  realio::Host host(loop, client, [&] {
     while (auto ev = client.PollEvent()) {
       result = std::move(ev);
       loop.Stop();

@@ -7,7 +7,7 @@
 #include "cli-common/subcommand.h"
 #include "node/node-options.h"
 #include "punchlab/stun/server.h"
-#include "realio/datagram-host.h"
+#include "realio/host.h"
 #include "realio/event-loop.h"
 #include "realio/monotonic-clock.h"
 #include "realio/stop-on-signals.h"
@@ -88,7 +88,7 @@ int Run(const std::vector<std::string>& argv) {
     }
   }
   realio::EventLoop loop;
-  realio::DatagramHost host(loop, server);
+  realio::Host host(loop, server);
   for (auto& socket : sockets) host.AddSocket(std::move(socket));
   realio::StopOnSignals stop(loop);
 

@@ -1,7 +1,7 @@
 // A single-threaded poll(2) event loop: file descriptors with readiness
 // callbacks, one-shot timers on the monotonic clock, and a stop flag.
 //
-// It knows nothing about UDP, TCP or machines: DatagramHost and StreamHost
+// It knows nothing about UDP, TCP or machines: Host (realio/host.h)
 // register their sockets and timers here, so UDP and TCP machines (and any
 // number of each) share one loop and one thread. Callbacks may add, change and
 // remove watches and timers, and call Stop(), at any time.

@@ -1,4 +1,4 @@
-// Non-blocking TCP socket calls for StreamHost: listen, connect, accept.
+// Non-blocking TCP socket calls for realio::Host: listen, connect, accept.
 // Every socket made here is non-blocking, close-on-exec, and (connections)
 // TCP_NODELAY, since the stream machines send small latency-sensitive frames.
 #pragma once

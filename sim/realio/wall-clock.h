@@ -13,7 +13,7 @@
 namespace punchlab::realio {
 
 // Add to MonotonicNow() to get nanoseconds since 1970-01-01T00:00:00Z (as
-// StreamHost::Options::clock_offset, for instance).
+// Host::Options::clock_offset, for instance).
 Duration UnixEpochOffset();
 // MonotonicNow() + UnixEpochOffset().
 Timestamp UnixNow();

@@ -38,8 +38,8 @@ class ControlReal : public ::testing::Test {
     config.trusted_issuers = {{idp_a.verify_key(), {kDomainA}}, {idp_b.verify_key(), {kDomainB}}};
     return config;
   }
-  static StreamHost::Options UnixTime() {
-    StreamHost::Options options;
+  static Host::Options UnixTime() {
+    Host::Options options;
     options.clock_offset = UnixEpochOffset();
     return options;
   }
@@ -75,7 +75,7 @@ class ControlReal : public ::testing::Test {
 
     NodePrivateKey key;
     control::ControlClient client;
-    StreamHost host;
+    Host host;
     std::string refusal;
   };
 
@@ -104,7 +104,7 @@ class ControlReal : public ::testing::Test {
   control::IdentityProvider idp_a;
   control::IdentityProvider idp_b;
   control::ControlServer server;
-  StreamHost server_host;
+  Host server_host;
   Endpoint at;
 };
 

@@ -1,4 +1,4 @@
-// DatagramHost and EventLoop on loopback sockets: real datagrams, real time,
+// Host and EventLoop on loopback sockets: real datagrams, real time,
 // every wait bounded by a loop deadline.
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 
 #include "punchlab/stun/client.h"
 #include "punchlab/stun/server.h"
-#include "realio/datagram-host.h"
+#include "realio/host.h"
 #include "realio/event-loop.h"
 #include "realio/monotonic-clock.h"
 #include "realio/os-random.h"
@@ -103,14 +103,14 @@ TEST(UdpSocket, BindReportsTheActualPortAndFailsLoudly) {
 TEST(DatagramHost, EchoesBetweenTwoMachinesAndReportsEndpoints) {
   EventLoop loop;
   EchoMachine echo;
-  DatagramHost echo_host(loop, echo);
+  Host echo_host(loop, echo);
   echo_host.AddSocket(UdpSocket::Bind(Loopback(1)));
   const Endpoint echo_at = echo_host.LocalEndpoints().at(0);
 
   UdpSocket ping_socket = UdpSocket::Bind(Loopback(1));
   PingMachine ping(ping_socket.local(), echo_at);
   const Endpoint ping_at = ping_socket.local();
-  DatagramHost ping_host(loop, ping, [&] {
+  Host ping_host(loop, ping, [&] {
     if (ping.answer) loop.Stop();
   });
   ping_host.AddSocket(std::move(ping_socket));
@@ -132,14 +132,14 @@ TEST(DatagramHost, WildcardSocketLearnsAndAnswersFromTheAddressHit) {
   // 127.0.0.0/8 is all loopback: 127.0.0.2 reaches a socket bound to 0.0.0.0.
   EventLoop loop;
   EchoMachine echo;
-  DatagramHost echo_host(loop, echo);
+  Host echo_host(loop, echo);
   echo_host.AddSocket(UdpSocket::Bind(Endpoint(IpAddress(), 0)));
   const uint16_t port = echo_host.LocalEndpoints().at(0).port;
   ASSERT_TRUE(echo_host.LocalEndpoints().at(0).ip.IsUnspecified());
 
   UdpSocket ping_socket = UdpSocket::Bind(Loopback(1));
   PingMachine ping(ping_socket.local(), Loopback(2, port));
-  DatagramHost ping_host(loop, ping, [&] {
+  Host ping_host(loop, ping, [&] {
     if (ping.answer) loop.Stop();
   });
   ping_host.AddSocket(std::move(ping_socket));
@@ -160,7 +160,7 @@ TEST(DatagramHost, TimersFireAndTransmitsFromUnknownSourcesAreCounted) {
   UdpSocket socket = UdpSocket::Bind(Loopback(1));
   UdpSocket silent = UdpSocket::Bind(Loopback(1));
   PingMachine ping(socket.local(), silent.local());
-  DatagramHost host(loop, ping, [&] {
+  Host host(loop, ping, [&] {
     if (ping.timeouts >= 3) loop.Stop();
   });
   host.AddSocket(std::move(socket));
@@ -173,7 +173,7 @@ TEST(DatagramHost, TimersFireAndTransmitsFromUnknownSourcesAreCounted) {
   EXPECT_GE(MonotonicNow() - start, Duration::Millis(150));
 
   PingMachine stray(Loopback(1, 9), silent.local());  // a source no socket has
-  DatagramHost stray_host(loop, stray);
+  Host stray_host(loop, stray);
   stray.Start(MonotonicNow());
   stray_host.Drain();
   EXPECT_EQ(stray_host.stats().no_source_socket, 1u);
@@ -225,13 +225,13 @@ TEST(DatagramHost, HostsTheStunMachinesEndToEnd) {
   UdpSocket server_socket = UdpSocket::Bind(Loopback(1));
   config.primary = server_socket.local();
   stun::StunServer server(config);
-  DatagramHost server_host(loop, server);
+  Host server_host(loop, server);
   server_host.AddSocket(std::move(server_socket));
 
   OsRandom rng;
   stun::StunClient client(rng);
   std::optional<stun::StunClientEvent> result;
-  DatagramHost client_host(loop, client, [&] {
+  Host client_host(loop, client, [&] {
     while (auto ev = client.PollEvent()) {
       result = ev;
       loop.Stop();

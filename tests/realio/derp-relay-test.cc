@@ -1,4 +1,4 @@
-// The DERP server and clients on real loopback TCP through StreamHost, with
+// The DERP server and clients on real loopback TCP through Host, with
 // the host's backpressure wired to the server as punchlab-node derp-server
 // does: packets relayed both ways, a forged ClientInfo refused, PeerGone for
 // a vanished correspondent, garbage closing only its own connection, and a
@@ -31,8 +31,8 @@ struct RelayServer {
     at = host.Listen(kLoopbackAnyPort);
   }
 
-  StreamHost::Options Options() {
-    StreamHost::Options options;
+  Host::Options Options() {
+    Host::Options options;
     options.max_output = kMaxServerOutput;
     options.on_write_blocked = [this](Timestamp now, ConnectionId conn) {
       server.HandleWriteBlocked(now, conn);
@@ -54,7 +54,7 @@ struct RelayServer {
   size_t protocol_errors() const { return server.stats().protocol_errors; }
 
   derp::Server server;
-  StreamHost host;
+  Host host;
   Endpoint at;
   std::map<NodePublicKey, ConnectionId> conn_of;
   std::vector<derp::ServerEvent> events;
@@ -81,8 +81,8 @@ struct TestClient {
   }
 
   // Tells the test when its socket is backed up (see `blocked`).
-  StreamHost::Options Options() {
-    StreamHost::Options options;
+  Host::Options Options() {
+    Host::Options options;
     options.on_write_blocked = [this](Timestamp, ConnectionId) { blocked = true; };
     options.on_writable = [this](Timestamp, ConnectionId) { blocked = false; };
     return options;
@@ -107,7 +107,7 @@ struct TestClient {
   }
 
   derp::Client client;
-  StreamHost host;
+  Host host;
   std::vector<derp::ClientEvent> received;
   std::vector<derp::ClientEvent> gone;
   int pongs = 0;

@@ -12,7 +12,7 @@
 #include "punchlab/stream-machine.h"
 #include "realio/event-loop.h"
 #include "realio/monotonic-clock.h"
-#include "realio/stream-host.h"
+#include "realio/host.h"
 
 namespace punchlab::realio {
 
@@ -81,7 +81,7 @@ class ScriptedPeer final : public StreamMachine {
   bool connected_ = false;
   bool closed_ = false;
   Bytes received_;
-  StreamHost host_;  // last: built once the machine state it drives exists
+  Host host_;  // last: built once the machine state it drives exists
 };
 
 }  // namespace punchlab::realio

@@ -1,4 +1,4 @@
-// StreamHost flow control on loopback TCP: the blocked / writable hooks
+// Host flow control on loopback TCP: the blocked / writable hooks
 // around the high- and low-water marks, the bound on unsent output, and the
 // clock offset a machine can run on.
 #include <gtest/gtest.h>
@@ -51,8 +51,8 @@ struct HookLog {
   std::vector<std::pair<char, size_t>> calls;  // 'b' / 'w', pending output at the call
 };
 
-StreamHost::Options Hooked(HookLog& log, StreamHost*& host, size_t high, size_t low) {
-  StreamHost::Options options;
+Host::Options Hooked(HookLog& log, Host*& host, size_t high, size_t low) {
+  Host::Options options;
   options.high_water = high;
   options.low_water = low;
   options.on_write_blocked = [&log, &host](Timestamp, ConnectionId conn) {
@@ -69,8 +69,8 @@ TEST(StreamHostFlow, BlockedAboveHighWaterThenWritableAtLowWater) {
   constexpr size_t kSize = 32 << 20;  // more than loopback's socket buffers hold
   Blaster blaster(kSize);
   HookLog log;
-  StreamHost* host_ptr = nullptr;
-  StreamHost host(loop, blaster, {}, Hooked(log, host_ptr, 256 << 10, 64 << 10));
+  Host* host_ptr = nullptr;
+  Host host(loop, blaster, {}, Hooked(log, host_ptr, 256 << 10, 64 << 10));
   host_ptr = &host;
   const Endpoint at = host.Listen(kLoopbackAnyPort);
 
@@ -91,10 +91,10 @@ TEST(StreamHostFlow, NoHooksNoCallsButTheSameBytes) {
   constexpr size_t kSize = 8 << 20;
   Blaster blaster(kSize);
   HookLog log;
-  StreamHost* host_ptr = nullptr;
-  StreamHost::Options options = Hooked(log, host_ptr, 1024, 0);
+  Host* host_ptr = nullptr;
+  Host::Options options = Hooked(log, host_ptr, 1024, 0);
   options.on_writable = nullptr;  // one hook alone is no flow control
-  StreamHost host(loop, blaster, {}, std::move(options));
+  Host host(loop, blaster, {}, std::move(options));
   host_ptr = &host;
   ScriptedPeer reader(loop, host.Listen(kLoopbackAnyPort));
   ASSERT_TRUE(RunUntil(loop, [&] { return reader.received().size() == kSize; }));
@@ -105,9 +105,9 @@ TEST(StreamHostFlow, NoHooksNoCallsButTheSameBytes) {
 TEST(StreamHostFlow, OutputBeyondTheBoundClosesTheConnection) {
   EventLoop loop;
   Blaster blaster(8 << 20);
-  StreamHost::Options options;
+  Host::Options options;
   options.max_output = 1 << 20;
-  StreamHost host(loop, blaster, {}, std::move(options));
+  Host host(loop, blaster, {}, std::move(options));
   ScriptedPeer peer(loop, host.Listen(kLoopbackAnyPort));
   ASSERT_TRUE(RunUntil(loop, [&] { return peer.closed() && !blaster.closed.empty(); }));
   EXPECT_EQ(host.stats().closed_output_overflow, 1u);
@@ -120,9 +120,9 @@ TEST(StreamHostFlow, ClockOffsetShiftsTheMachinesTimeNotTheTimers) {
   EventLoop loop;
   Blaster blaster(1);
   const Duration offset = Duration::Seconds(1000000);
-  StreamHost::Options options;
+  Host::Options options;
   options.clock_offset = offset;
-  StreamHost host(loop, blaster, {}, std::move(options));
+  Host host(loop, blaster, {}, std::move(options));
   ScriptedPeer peer(loop, host.Listen(kLoopbackAnyPort));
   ASSERT_TRUE(RunUntil(loop, [&] { return blaster.connected_at.has_value(); }));
   const Duration skew = *blaster.connected_at - (MonotonicNow() + offset);

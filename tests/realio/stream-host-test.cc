@@ -1,4 +1,4 @@
-// StreamHost on loopback TCP: connect, accept, large writes that the kernel
+// Host on loopback TCP: connect, accept, large writes that the kernel
 // takes only in part, close after flush, EOF and refused connects.
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 
 #include "realio/event-loop.h"
 #include "realio/monotonic-clock.h"
-#include "realio/stream-host.h"
+#include "realio/host.h"
 
 namespace punchlab::realio {
 namespace {
@@ -119,7 +119,7 @@ const Endpoint kLoopbackAnyPort(IpAddress::V4(127, 0, 0, 1), 0);
 TEST(StreamHost, EchoesSixteenMegabytesThroughPartialWritesThenSeesEof) {
   EventLoop loop;
   EchoServer server;
-  StreamHost server_host(loop, server, [&] {
+  Host server_host(loop, server, [&] {
     if (!server.closed.empty()) loop.Stop();
   });
   const Endpoint listening = server_host.Listen(kLoopbackAnyPort);
@@ -128,8 +128,8 @@ TEST(StreamHost, EchoesSixteenMegabytesThroughPartialWritesThenSeesEof) {
   const Bytes payload = Pattern(16 << 20);
   Client client(listening, payload, /*close_when_echoed=*/true);
   size_t most_pending = 0;
-  StreamHost* client_host_ptr = nullptr;
-  StreamHost client_host(loop, client, [&] {
+  Host* client_host_ptr = nullptr;
+  Host client_host(loop, client, [&] {
     most_pending = std::max(most_pending, client_host_ptr->PendingOutput(1));
   });
   client_host_ptr = &client_host;
@@ -145,7 +145,7 @@ TEST(StreamHost, EchoesSixteenMegabytesThroughPartialWritesThenSeesEof) {
   // The server saw the connection under a host-assigned id, and the client's
   // close as EOF.
   ASSERT_EQ(server.connected.size(), 1u);
-  EXPECT_GE(*server.connected.begin(), StreamHost::kFirstAcceptedId);
+  EXPECT_GE(*server.connected.begin(), Host::kFirstAcceptedId);
   EXPECT_EQ(server.closed, server.connected);
   EXPECT_EQ(server.remotes.at(0).ip, kLoopbackAnyPort.ip);
   EXPECT_EQ(client.closed.size(), 0u);  // it closed itself: no HandleClosed
@@ -188,15 +188,15 @@ class RecyclingEcho final : public QueueMachine {
 TEST(StreamHost, HandsBackWriteBuffersOnlyOnceItIsDoneWithThem) {
   EventLoop loop;
   RecyclingEcho server;
-  StreamHost::Options options;
+  Host::Options options;
   options.recycle = [&](Bytes&& spare) { server.Recycle(std::move(spare)); };
-  StreamHost server_host(
+  Host server_host(
       loop, server, [&] { if (!server.closed.empty()) loop.Stop(); }, std::move(options));
   const Endpoint listening = server_host.Listen(kLoopbackAnyPort);
 
   const Bytes payload = Pattern(16 << 20);
   Client client(listening, payload, /*close_when_echoed=*/true);
-  StreamHost client_host(loop, client);
+  Host client_host(loop, client);
   client_host.Drain();
 
   ASSERT_EQ(loop.Run(MonotonicNow() + kBound), EventLoop::StopReason::kStopped);
@@ -213,11 +213,11 @@ TEST(StreamHost, HandsBackWriteBuffersOnlyOnceItIsDoneWithThem) {
 TEST(StreamHost, CloseAfterWriteDeliversEverythingBeforeEof) {
   EventLoop loop;
   GreetAndClose server(4 << 20);
-  StreamHost server_host(loop, server);
+  Host server_host(loop, server);
   const Endpoint listening = server_host.Listen(kLoopbackAnyPort);
 
   Client client(listening, {}, false);
-  StreamHost client_host(loop, client, [&] {
+  Host client_host(loop, client, [&] {
     if (!client.closed.empty()) loop.Stop();
   });
   client_host.Drain();
@@ -235,11 +235,11 @@ TEST(StreamHost, RefusedConnectIsReportedAsClosed) {
   {
     // Learn a free port, then stop listening on it.
     EchoServer nobody;
-    StreamHost probe(loop, nobody);
+    Host probe(loop, nobody);
     unused = probe.Listen(kLoopbackAnyPort);
   }
   Client client(unused, Bytes{1, 2, 3}, false);
-  StreamHost client_host(loop, client, [&] {
+  Host client_host(loop, client, [&] {
     if (!client.closed.empty()) loop.Stop();
   });
   client_host.Drain();
@@ -253,7 +253,7 @@ TEST(StreamHost, RefusedConnectIsReportedAsClosed) {
 TEST(StreamHost, ActionsForUnknownConnectionsAreCountedNotFatal) {
   EventLoop loop;
   EchoServer machine;
-  StreamHost host(loop, machine);
+  Host host(loop, machine);
   machine.Write(42, Bytes{1});
   machine.Close(43);
   host.Drain();
