@@ -80,8 +80,10 @@ void Host::DrainFrom(Side first) {
       PollSide(second);
       DrainEventsNow();
     }
+    // Stream writes the events made go out before another round; both hosts
+    // this replaces did that, and neither polled transmits again here (a
+    // command from the events comes with Drain(), which repeats the round).
     PollSide(Side::kStreams);
-    PollSide(Side::kDatagrams);
   } while (drain_again_ && attached());
   draining_ = false;
   // Two hosts armed a timer each, the second-drained side first; that one

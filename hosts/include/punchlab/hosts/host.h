@@ -7,9 +7,9 @@
 // is left, in this order: the side that had the input (PollTransmit() for a
 // datagram, PollStreamAction() for the stream side), the events callback (the
 // owner polls the concrete machine's PollEvent()), the other side and the
-// events again, then both sides once more for whatever the events left. A
-// Drain() from inside the events callback (an owner that commands the
-// machine there) is remembered and the whole round repeats. Then the one
+// events again, then the stream side once more. A Drain() from inside the
+// events callback (an owner that commands the machine there) is remembered
+// and the whole round repeats. Then the one
 // timer is armed at PollTimeout() (Timestamp::Max() means never). For a
 // machine of both shapes that is the order the two separate hosts it
 // replaces used, which keeps simulated runs byte-identical: a timer drains
