@@ -7,8 +7,8 @@
 // Drain rule for hosts: after every input, PollTransmit() until empty, drain
 // events, then arm one timer at PollTimeout().
 //
-// Hosts (ns-3 applications in models/, real sockets in sim/realio) are written
-// once against this interface, which is what lets the same code run in both
+// The host is written once against this interface (hosts/: the host core,
+// with ns-3 and POSIX adapters), which is what lets the same code run in both
 // worlds.
 #pragma once
 
