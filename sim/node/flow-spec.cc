@@ -35,42 +35,20 @@ std::optional<uint64_t> ParseUnsigned(const std::string& key, const std::string&
 
 }  // namespace
 
-std::optional<FlowSpec::Slot> FlowSpec::SlotAtOrAfter(Duration t) const {
-  // The schedule is a run of grids: from `start` every `every`; a send time
-  // that falls in an idle gap moves to the gap's end and the grid restarts
-  // there (the ns-3 runner's TrafficDriver does the same). Walk the grids
-  // segment by segment: at most idle.size() + 1 of them.
-  const int64_t step = every.nanos();
-  Duration segment = start;
-  uint64_t first_seq = 0;
-  size_t gap = 0;
-  while (true) {
-    for (; gap < idle.size() && segment >= idle[gap].first; ++gap) {
-      if (segment < idle[gap].first + idle[gap].second) segment = idle[gap].first + idle[gap].second;
-    }
-    if (segment >= stop) return std::nullopt;
-    const Duration end = gap < idle.size() ? std::min(stop, idle[gap].first) : stop;
-    const int64_t slots = ((end - segment).nanos() + step - 1) / step;  // >= 1
-    const Duration last = segment + every * (slots - 1);
-    if (t <= last) {
-      const int64_t j = t <= segment ? 0 : ((t - segment).nanos() + step - 1) / step;
-      return Slot{first_seq + static_cast<uint64_t>(j), segment + every * j};
-    }
-    first_seq += static_cast<uint64_t>(slots);
-    segment = last + every;
-  }
-}
-
 std::string FormatFlowSpec(const FlowSpec& f) {
   std::ostringstream out;
-  out << "id=" << f.id << ",to=" << f.to.ToString() << ",start=" << f.start.ToString()
-      << ",stop=" << f.stop.ToString() << ",every=" << f.every.ToString() << ",size=" << f.size;
-  for (const auto& [at, length] : f.idle) out << ",idle=" << at.ToString() << "+" << length.ToString();
+  const scenario::ProbeSchedule& t = f.schedule;
+  out << "id=" << f.id << ",to=" << f.to.ToString() << ",start=" << t.start.ToString()
+      << ",stop=" << t.stop.ToString() << ",every=" << t.every.ToString() << ",size=" << f.size;
+  for (const scenario::Interval& gap : t.idle) {
+    out << ",idle=" << gap.from.ToString() << "+" << (gap.until - gap.from).ToString();
+  }
   return out.str();
 }
 
 std::optional<FlowSpec> ParseFlowSpec(const std::string& text, std::string& error) {
   FlowSpec f;
+  scenario::ProbeSchedule& t = f.schedule;
   std::map<std::string, int> seen;
   std::stringstream in(text);
   std::string item;
@@ -100,7 +78,7 @@ std::optional<FlowSpec> ParseFlowSpec(const std::string& text, std::string& erro
     } else if (key == "start" || key == "stop" || key == "every") {
       const auto d = ParseTime(key, value, error);
       if (!d) return std::nullopt;
-      (key == "start" ? f.start : key == "stop" ? f.stop : f.every) = *d;
+      (key == "start" ? t.start : key == "stop" ? t.stop : t.every) = *d;
     } else if (key == "size") {
       const auto size = ParseUnsigned(key, value, kMaxSize, error);
       if (!size) return std::nullopt;
@@ -119,7 +97,7 @@ std::optional<FlowSpec> ParseFlowSpec(const std::string& text, std::string& erro
       if (!at) return std::nullopt;
       const auto length = ParseTime("idle", value.substr(plus + 1), error);
       if (!length) return std::nullopt;
-      f.idle.emplace_back(*at, *length);
+      t.idle.push_back({*at, *at + *length});
     } else {
       error = "unknown key '" + key + "' (keys: id, to, start, stop, every, size, idle)";
       return std::nullopt;
@@ -131,19 +109,21 @@ std::optional<FlowSpec> ParseFlowSpec(const std::string& text, std::string& erro
       return std::nullopt;
     }
   }
-  if (f.every < kMinEvery) {
-    error = "every=" + f.every.ToString() + ": must be at least 1ms";
+  if (t.every < kMinEvery) {
+    error = "every=" + t.every.ToString() + ": must be at least 1ms";
     return std::nullopt;
   }
-  if (f.stop < f.start) {
-    error = "stop=" + f.stop.ToString() + " is before start=" + f.start.ToString();
+  if (t.stop < t.start) {
+    error = "stop=" + t.stop.ToString() + " is before start=" + t.start.ToString();
     return std::nullopt;
   }
-  std::sort(f.idle.begin(), f.idle.end());
-  for (size_t i = 1; i < f.idle.size(); ++i) {
-    if (f.idle[i].first < f.idle[i - 1].first + f.idle[i - 1].second) {
-      error = "idle gaps at " + f.idle[i - 1].first.ToString() + " and " +
-              f.idle[i].first.ToString() + " overlap";
+  std::sort(t.idle.begin(), t.idle.end(), [](const scenario::Interval& a, const scenario::Interval& b) {
+    return a.from != b.from ? a.from < b.from : a.until < b.until;
+  });
+  for (size_t i = 1; i < t.idle.size(); ++i) {
+    if (t.idle[i].from < t.idle[i - 1].until) {
+      error = "idle gaps at " + t.idle[i - 1].from.ToString() + " and " +
+              t.idle[i].from.ToString() + " overlap";
       return std::nullopt;
     }
   }

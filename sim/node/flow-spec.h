@@ -14,43 +14,28 @@
 //   size   payload bytes (a probe is never shorter than its 16-byte header)
 //   idle   AT+FOR: no probes in [AT, AT+FOR); repeatable, gaps must not overlap
 //
-// Durations as Duration::Parse reads them ("100ms", "1.5s"). The schedule is
-// the ns-3 runner's: the first probe at start, each next one `every` after the
-// previous; one that would fall in an idle gap goes at the gap's end instead
-// (and the schedule continues from there). Probes are numbered 0, 1, 2, ...
-// in that order (seq). A node process that starts late (a restart) resumes
-// with the next probe due, keeping its number, so sequence numbers stay
-// unique per flow across restarts (the ones due while no process ran are
-// never sent).
+// Durations as Duration::Parse reads them ("100ms", "1.5s"). start, stop,
+// every and idle are a scenario::ProbeSchedule (scenario/meaning/
+// probe-schedule.h), the ns-3 runner's schedule. A node process that starts
+// late (a restart) resumes with the next probe due, keeping its number, so
+// sequence numbers stay unique per flow across restarts (the ones due while
+// no process ran are never sent).
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "punchlab/crypto/keys.h"
-#include "punchlab/time.h"
+#include "scenario/meaning/probe-schedule.h"
 
 namespace punchlab::cli {
 
 struct FlowSpec {
   uint32_t id = 0;
   NodePublicKey to;
-  Duration start;
-  Duration stop;
-  Duration every = Duration::Seconds(1);
+  scenario::ProbeSchedule schedule;  // idle=AT+FOR is the gap [AT, AT+FOR)
   size_t size = 200;
-  std::vector<std::pair<Duration, Duration>> idle;  // (at, for), sorted by at
-
-  struct Slot {
-    uint64_t seq = 0;
-    Duration at;
-  };
-  // The first probe due at or after `t` (skipping idle gaps); nullopt when
-  // the flow has none left.
-  std::optional<Slot> SlotAtOrAfter(Duration t) const;
 };
 
 // The text ParseFlowSpec reads back.

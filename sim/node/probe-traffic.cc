@@ -34,10 +34,11 @@ ProbeTraffic::ProbeTraffic(realio::EventLoop& loop, node::Node& node, std::vecto
     flows_[i].timer = loop_.CreateTimer([this, i](Timestamp now) {
       Flow& flow = flows_[i];
       if (!flow.next) return;
-      const FlowSpec::Slot slot = *flow.next;
+      const scenario::ProbeSlot slot = *flow.next;
       SendProbe(flow, slot.seq, now);
       // A late timer still sends every slot once, in order.
-      ArmAtOrAfter(flow, slot.at + Duration::Nanos(1));
+      flow.next = flow.spec.schedule.After(slot);
+      Arm(flow);
     });
   }
 }
@@ -51,7 +52,11 @@ void ProbeTraffic::Start(Timestamp now) {
 }
 
 void ProbeTraffic::ArmAtOrAfter(Flow& flow, Duration t) {
-  flow.next = flow.spec.SlotAtOrAfter(t);
+  flow.next = flow.spec.schedule.SlotAtOrAfter(t);
+  Arm(flow);
+}
+
+void ProbeTraffic::Arm(Flow& flow) {
   loop_.ArmTimer(flow.timer, flow.next ? std::optional<Timestamp>(epoch_ + flow.next->at)
                                        : std::nullopt);
 }

@@ -1,5 +1,6 @@
 // The scenario traffic of `punchlab-node node`: probe flows (--flow, see
-// flow-spec.h) sent on schedule, and the receiving side of every flow: a
+// flow-spec.h) sent in the slots of their scenario::ProbeSchedule (the ns-3
+// runner's schedule, scenario/meaning/probe-schedule.h), and the receiving side of every flow: a
 // probe that arrives is echoed straight back to its sender (on whatever path
 // this node uses to it), an echo that arrives completes a round trip. The
 // payloads are results/probe.h's, the same bytes ns-3 sends.
@@ -61,11 +62,13 @@ class ProbeTraffic {
   struct Flow {
     FlowSpec spec;
     realio::EventLoop::TimerId timer = 0;
-    std::optional<FlowSpec::Slot> next;  // the slot the timer is armed for
+    std::optional<scenario::ProbeSlot> next;  // the slot the timer is armed for
   };
 
   // Arms the flow's timer for its first slot at or after `t` (run time).
   void ArmAtOrAfter(Flow& flow, Duration t);
+  // Arms the flow's timer for flow.next (or disarms it).
+  void Arm(Flow& flow);
   void SendProbe(Flow& flow, uint64_t seq, Timestamp now);
   double AtMs(Timestamp t) const { return (t - epoch_).millis(); }
 

@@ -1,6 +1,9 @@
 #include "run-real/commands.h"
 
-#include "punchlab/control/identity.h"
+#include <stdexcept>
+#include <utility>
+
+#include "scenario/meaning/control-names.h"
 
 namespace punchlab::runreal {
 namespace {
@@ -11,12 +14,28 @@ std::string At(const std::string& address, uint16_t port) {
 
 }  // namespace
 
-std::string ControlDomain(const scenario::Scenario& s, const std::string& domain) {
-  if (control::IsValidDomain(domain)) return domain;
-  for (size_t i = 0; i < s.control.domains.size(); ++i) {
-    if (s.control.domains[i] == domain) return "punchlab-domain-" + std::to_string(i);
-  }
-  return domain;
+Endpoint NodeEndpoint(const HostPlan& node) {
+  const std::optional<IpAddress> ip = IpAddress::Parse(node.uplink.address);
+  if (!ip) throw std::logic_error("lab plan address '" + node.uplink.address + "' is not an IP");
+  return Endpoint(*ip, kNodePort);
+}
+
+scenario::PathClassifier LabPathClassifier(const scenario::Scenario& scenario,
+                                           const LabPlan& plan) {
+  std::vector<Endpoint> own;
+  for (const HostPlan& node : plan.nodes) own.push_back(NodeEndpoint(node));
+  return scenario::PathClassifier(scenario, std::move(own));
+}
+
+control::IdentityClaims NodeClaims(const scenario::Scenario& scenario, size_t node,
+                                   const NodePublicKey& key, Timestamp expires) {
+  const scenario::NodeDef& def = scenario.nodes.at(node);
+  control::IdentityClaims claims;
+  claims.user = scenario::ControlUser(def);
+  claims.domain = scenario::ControlDomain(def.domain);
+  claims.node_key = key;
+  claims.expires = expires;
+  return claims;
 }
 
 std::vector<std::string> DerpServerArgv(const std::string& node_bin, const HostPlan& server,
@@ -39,7 +58,7 @@ std::vector<std::string> ControlServerArgv(const std::string& node_bin, const La
                                            const std::string& private_key) {
   std::string domains;
   for (const std::string& d : scenario.control.domains) {
-    domains += (domains.empty() ? "" : ",") + ControlDomain(scenario, d);
+    domains += (domains.empty() ? "" : ",") + scenario::ControlDomain(d);
   }
   std::vector<std::string> argv = {node_bin,
                                    "control-server",
@@ -73,11 +92,8 @@ std::vector<cli::FlowSpec> FlowsFrom(const scenario::Scenario& scenario, const s
     cli::FlowSpec spec;
     spec.id = static_cast<uint32_t>(i);
     spec.to = *NodePublicKey::Parse(keys.at(to).public_key);
-    spec.start = f.start;
-    spec.stop = f.stop;
-    spec.every = f.every;
+    spec.schedule = scenario::ProbeSchedule::Of(f);
     spec.size = static_cast<size_t>(f.size_bytes);
-    for (const scenario::Interval& gap : f.idle) spec.idle.emplace_back(gap.from, gap.until - gap.from);
     flows.push_back(std::move(spec));
   }
   return flows;
@@ -99,7 +115,7 @@ std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& n
                                    "--private-key",
                                    identity.private_key,
                                    "--listen",
-                                   At(node.uplink.address, kNodePort),
+                                   NodeEndpoint(node).ToString(),
                                    "--epoch-unix-ns",
                                    std::to_string(epoch_unix_ns),
                                    "--duration",

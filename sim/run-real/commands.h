@@ -1,6 +1,8 @@
 // The command lines of the lab's processes (punchlab-node derp-server,
-// control-server and node), built from the plan and the scenario. Pure: the
-// keys and tokens come in as text, so tests check the exact argv.
+// control-server and node), built from the plan and the scenario, and what
+// the scenario means in this lab (node endpoints, path classifier, token
+// claims). Pure: the keys and tokens come in as text, so tests check the
+// exact argv.
 #pragma once
 
 #include <cstdint>
@@ -8,7 +10,10 @@
 #include <vector>
 
 #include "node/flow-spec.h"
+#include "punchlab/control/identity.h"
+#include "punchlab/endpoint.h"
 #include "run-real/lab-plan.h"
+#include "scenario/meaning/path-classifier.h"
 #include "scenario/scenario.h"
 
 namespace punchlab::runreal {
@@ -20,10 +25,19 @@ constexpr Duration kProcessGrace = Duration::Seconds(30);
 std::vector<std::string> DerpServerArgv(const std::string& node_bin, const HostPlan& server,
                                         const std::string& private_key, Duration stop_time);
 
-// The control server's name for a scenario domain: the same when it is a
-// valid control domain (lower-case a-z, 0-9, '.', '-'), else
-// "punchlab-domain-<index in control.domains>".
-std::string ControlDomain(const scenario::Scenario& scenario, const std::string& domain);
+// Where node `node` listens (--listen): its lab address and kNodePort.
+Endpoint NodeEndpoint(const HostPlan& node);
+
+// What decides the kind of each node's paths in this lab: every node's own
+// endpoint (NodeEndpoint) under the scenario's rule (scenario/meaning/
+// path-classifier.h, the ns-3 runner's too).
+scenario::PathClassifier LabPathClassifier(const scenario::Scenario& scenario,
+                                           const LabPlan& plan);
+
+// The claims of node `node`'s token (scenario order): user and domain as the
+// control plane names them (scenario/meaning/control-names.h).
+control::IdentityClaims NodeClaims(const scenario::Scenario& scenario, size_t node,
+                                   const NodePublicKey& key, Timestamp expires);
 
 std::vector<std::string> ControlServerArgv(const std::string& node_bin, const LabPlan& plan,
                                            const scenario::Scenario& scenario,

@@ -110,11 +110,9 @@ void LabProcesses::StartServers() {
   const Timestamp expires = realio::UnixNow() + scenario_.stop_time + kTokenSlack;
   for (const scenario::NodeDef& node : scenario_.nodes) {
     const NodePrivateKey key = NodePrivateKey::Generate(rng);
-    control::IdentityClaims claims;
-    claims.user = node.name;
-    claims.domain = ControlDomain(scenario_, node.domain);
-    claims.node_key = key.Public();
-    claims.expires = expires;
+    const control::IdentityClaims claims =
+        NodeClaims(scenario_, static_cast<size_t>(&node - scenario_.nodes.data()), key.Public(),
+                   expires);
     const std::optional<std::string> token = idp.Issue(claims);
     if (!token) {
       throw lab::LabError("the lab's identity provider refused a token for node " + node.name +
@@ -221,7 +219,6 @@ NodeDirectory LabProcesses::Directory() const {
   NodeDirectory d;
   for (size_t i = 0; i < scenario_.nodes.size() && i < identities_.size(); ++i) {
     d.name_by_key[identities_[i].public_key] = scenario_.nodes[i].name;
-    d.address_by_node[scenario_.nodes[i].name] = plan_.nodes[i].uplink.address;
   }
   return d;
 }

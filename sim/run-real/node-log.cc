@@ -1,6 +1,8 @@
 #include "run-real/node-log.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cstddef>
 #include <cmath>
 #include <sstream>
 #include <utility>
@@ -35,10 +37,6 @@ std::optional<uint64_t> Unsigned(const json& j, const char* key) {
 
 Duration FromMs(double ms) { return Duration::Nanos(std::llround(ms * 1e6)); }
 
-const scenario::NodeDef* FindNode(const scenario::Scenario& s, const std::string& name) {
-  return s.FindNode(name);
-}
-
 size_t NodeIndex(const scenario::Scenario& s, const std::string& name) {
   for (size_t i = 0; i < s.nodes.size(); ++i) {
     if (s.nodes[i].name == name) return i;
@@ -49,9 +47,10 @@ size_t NodeIndex(const scenario::Scenario& s, const std::string& name) {
 // Everything one node's runs showed, before it goes into the Results.
 class NodeLogReader {
  public:
-  NodeLogReader(const scenario::Scenario& s, const NodeDirectory& dir, std::string node,
+  NodeLogReader(const scenario::Scenario& s, const NodeDirectory& dir,
+                const scenario::PathClassifier& paths, std::string node,
                 results::Results& results)
-      : s_(s), dir_(dir), node_(std::move(node)), results_(results) {
+      : s_(s), dir_(dir), paths_(paths), node_(std::move(node)), results_(results) {
     for (size_t i = 0; i < s_.traffic.size(); ++i) {
       if (s_.traffic[i].from == node_) flow_to_.emplace(static_cast<uint32_t>(i), s_.traffic[i].to);
     }
@@ -122,7 +121,7 @@ class NodeLogReader {
     c.at = at;
     c.node = node_;
     c.peer = peer->second;
-    c.path = ClassifyPath(s_, dir_, node_, c.peer, *path);
+    c.path = ClassifyPath(paths_, node_, c.peer, *path);
     c.detail = *path;
     c.reason = reason;
     current_[c.peer] = c.path;
@@ -151,7 +150,7 @@ class NodeLogReader {
     p.src = node_;
     p.dst = to->second;
     p.seq = *seq;
-    p.path = ClassifyPath(s_, dir_, node_, p.dst, *path);
+    p.path = ClassifyPath(paths_, node_, p.dst, *path);
     probes_[{*flow, *seq}] = std::move(p);
   }
 
@@ -180,6 +179,7 @@ class NodeLogReader {
 
   const scenario::Scenario& s_;
   const NodeDirectory& dir_;
+  const scenario::PathClassifier& paths_;
   std::string node_;
   results::Results& results_;
   std::map<uint32_t, std::string> flow_to_;
@@ -191,26 +191,37 @@ class NodeLogReader {
 
 }  // namespace
 
-PathKind ClassifyPath(const scenario::Scenario& s, const NodeDirectory& dir,
-                      const std::string& node, const std::string& peer,
-                      const std::string& path_text) {
-  if (path_text.rfind("derp ", 0) == 0) return PathKind::kDerp;
-  if (path_text.rfind("direct ", 0) != 0) return PathKind::kNone;
-  const std::optional<Endpoint> ep = Endpoint::Parse(path_text.substr(7));
-  const auto own = dir.address_by_node.find(peer);
-  const scenario::NodeDef* a = FindNode(s, node);
-  const scenario::NodeDef* b = FindNode(s, peer);
-  const bool same_lan = a && b && !a->behind.empty() && a->behind == b->behind;
-  if (ep && own != dir.address_by_node.end() && ep->ip.ToString() == own->second && same_lan) {
-    return PathKind::kLocal;
+std::optional<node::Path> ParsePath(const std::string& text) {
+  if (text == "none") return node::Path::None();
+  if (text.rfind("derp ", 0) == 0) {
+    const std::string id = text.substr(5);
+    const size_t sign = !id.empty() && id[0] == '-' ? 1 : 0;
+    const bool digits = id.size() > sign && id.size() <= sign + 9 &&
+                        std::all_of(id.begin() + static_cast<std::ptrdiff_t>(sign), id.end(),
+                                    [](unsigned char c) { return std::isdigit(c) != 0; });
+    if (!digits) return std::nullopt;
+    return node::Path::Derp(static_cast<node::RegionId>(std::stol(id)));
   }
-  return PathKind::kDirect;
+  if (text.rfind("direct ", 0) == 0) {
+    const std::optional<Endpoint> ep = Endpoint::Parse(text.substr(7));
+    if (ep) return node::Path::Direct(*ep);
+  }
+  return std::nullopt;
+}
+
+PathKind ClassifyPath(const scenario::PathClassifier& paths, const std::string& node,
+                      const std::string& peer, const std::string& path_text) {
+  const std::optional<node::Path> path = ParsePath(path_text);
+  const size_t from = paths.NodeIndex(node);
+  const size_t to = paths.NodeIndex(peer);
+  if (!path || from == paths.size() || to == paths.size()) return PathKind::kNone;
+  return paths.Classify(from, to, *path);
 }
 
 void CollectNodeLog(const scenario::Scenario& scenario, const NodeDirectory& directory,
-                    const std::string& node, const std::vector<ProcessRun>& runs,
-                    results::Results& results) {
-  NodeLogReader(scenario, directory, node, results).Read(runs);
+                    const scenario::PathClassifier& paths, const std::string& node,
+                    const std::vector<ProcessRun>& runs, results::Results& results) {
+  NodeLogReader(scenario, directory, paths, node, results).Read(runs);
 }
 
 void FinishObservations(const scenario::Scenario& s, results::Results& results) {

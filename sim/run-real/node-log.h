@@ -9,10 +9,11 @@
 //   peer_removed   path none, reason "peer-removed"
 //   a run the runner ended for a restart: every path none at that instant,
 //                  reason "restart"
-// A direct path is "local" when it goes to the peer's own address and both
-// nodes sit on the same LAN (behind the same box); otherwise "direct". The
-// reasons and the "local" rule are the ns-3 runner's (run-sim/path-recorder.h),
-// so the two worlds' timelines compare line by line.
+// Every path's kind (direct, derp, local, none) is `paths`' (the scenario's
+// rule, scenario/meaning/path-classifier.h, built by LabPathClassifier): a
+// direct path is "local" only when it goes to the peer's own address AND
+// port and both nodes sit on the same LAN. The reasons and the kinds are the
+// ns-3 runner's, so the two worlds' timelines compare line by line.
 //
 // Probes: each probe_sent line of node X's flow F is one Probe from X to F's
 // receiver; X's echo_received line with the same flow and seq completes it.
@@ -25,7 +26,9 @@
 #include <string>
 #include <vector>
 
+#include "punchlab/node/events.h"
 #include "results/results.h"
+#include "scenario/meaning/path-classifier.h"
 #include "scenario/scenario.h"
 
 namespace punchlab::runreal {
@@ -38,25 +41,28 @@ struct ProcessRun {
 };
 
 struct NodeDirectory {
-  std::map<std::string, std::string> name_by_key;      // "nodekey:..." -> node name
-  std::map<std::string, std::string> address_by_node;  // node name -> its own address
+  std::map<std::string, std::string> name_by_key;  // "nodekey:..." -> node name
 };
 
 // Adds `node`'s observations to `results` (timeline, probes, "node/<name>"
 // counters summed over its runs, notes). Call FinishObservations once after
 // every node.
 void CollectNodeLog(const scenario::Scenario& scenario, const NodeDirectory& directory,
-                    const std::string& node, const std::vector<ProcessRun>& runs,
-                    results::Results& results);
+                    const scenario::PathClassifier& paths, const std::string& node,
+                    const std::vector<ProcessRun>& runs, results::Results& results);
 
 // Sorts the timeline (by time, then node and peer in scenario order) and the
 // probes (by send time, then sender, receiver, seq): a deterministic order
 // for the same observations.
 void FinishObservations(const scenario::Scenario& scenario, results::Results& results);
 
-// "direct 10.1.0.3:41641" / "derp 1" / "none" as seen by `node` toward `peer`.
-scenario::PathKind ClassifyPath(const scenario::Scenario& scenario,
-                                const NodeDirectory& directory, const std::string& node,
+// A path as punchlab-node prints it (node::Path::ToString: "direct
+// 10.1.0.3:41641", "derp 1", "none"); nullopt for any other text.
+std::optional<node::Path> ParsePath(const std::string& text);
+
+// "direct 10.1.0.3:41641" / "derp 1" / "none" as seen by `node` toward
+// `peer`; text that is not a path is kNone.
+scenario::PathKind ClassifyPath(const scenario::PathClassifier& paths, const std::string& node,
                                 const std::string& peer, const std::string& path_text);
 
 }  // namespace punchlab::runreal

@@ -14,6 +14,7 @@
 #include "realio/wall-clock.h"
 #include "results/evaluate.h"
 #include "results/probe.h"
+#include "run-real/commands.h"
 #include "run-real/event-actions.h"
 #include "run-real/lab-plan.h"
 #include "run-real/lab-processes.h"
@@ -150,8 +151,9 @@ void Run(const scenario::Scenario& s, const results::RunOptions& options,
   for (auto& [group, counters] : world.Counters()) results.counters[group] = counters;
   for (auto& [group, counters] : processes.Counters()) results.counters[group] = counters;
   const NodeDirectory directory = processes.Directory();
+  const scenario::PathClassifier paths = LabPathClassifier(s, plan);
   for (size_t i = 0; i < s.nodes.size(); ++i) {
-    CollectNodeLog(s, directory, s.nodes[i].name, runs[i], results);
+    CollectNodeLog(s, directory, paths, s.nodes[i].name, runs[i], results);
   }
   if (!options.out_dir.empty()) {
     const std::string logs = options.out_dir + "/lab-logs";

@@ -1,21 +1,10 @@
 #include "run-sim/path-recorder.h"
 
-#include "model/punchlab-ns3-convert.h"
 #include "ns3/callback.h"
 #include "ns3/simulator.h"
 
 namespace punchlab {
 namespace runsim {
-
-results::PathKind ClassifyPath(const WorldNode& from, const WorldNode& to,
-                               const node::Path& path) {
-  if (path.derp()) return results::PathKind::kDerp;
-  if (!path.direct()) return results::PathKind::kNone;
-  const bool ownAddress =
-      path.endpoint == Endpoint(ns3::ToPunchlab(to.address), kNodePort);
-  const bool sameLan = !from.def->behind.empty() && from.def->behind == to.def->behind;
-  return ownAddress && sameLan ? results::PathKind::kLocal : results::PathKind::kDirect;
-}
 
 PathRecorder::PathRecorder(ScenarioWorld& world, results::Results& results)
     : world_(world), results_(results) {
@@ -58,7 +47,7 @@ void PathRecorder::Record(size_t node, const NodePublicKey& peer, const node::Pa
   c.at = Duration::Nanos(ns3::Simulator::Now().GetNanoSeconds());
   c.node = from.name;
   c.peer = to->name;
-  c.path = ClassifyPath(from, *to, path);
+  c.path = world_.paths().Classify(node, world_.IndexOf(*to), path);
   c.detail = path.ToString();
   c.reason = reason;
   results_.timeline.push_back(std::move(c));

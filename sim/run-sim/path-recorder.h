@@ -1,7 +1,7 @@
 // Records every node's path to every peer into Results::timeline, from the
 // NodeApplications' traces (PeerAdded, PathChanged, PeerRemoved) and the
-// restarts the fault driver announces. Also the one place that says what
-// kind of path a node::Path is in a scenario's terms (ClassifyPath).
+// restarts the fault driver announces. Each path's kind (direct, derp,
+// local, none) is the world's scenario::PathClassifier's (ScenarioWorld::paths).
 #pragma once
 
 #include <cstddef>
@@ -13,12 +13,6 @@
 
 namespace punchlab {
 namespace runsim {
-
-// direct, derp or none; "local" when the direct path goes to the peer's own
-// interface address and both sit on the same box's inside network (or the
-// same firewall's), so no NAT is crossed.
-results::PathKind ClassifyPath(const WorldNode& from, const WorldNode& to,
-                               const node::Path& path);
 
 class PathRecorder {
  public:

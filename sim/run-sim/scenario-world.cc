@@ -1,13 +1,12 @@
 #include "run-sim/scenario-world.h"
 
 #include <algorithm>
-#include <cctype>
-#include <set>
 #include <utility>
 
 #include "helper/control-helper.h"
 #include "helper/derp-helper.h"
 #include "helper/nat-helper.h"
+#include "model/punchlab-ns3-convert.h"
 #include "ns3/data-rate.h"
 #include "ns3/internet-stack-helper.h"
 #include "ns3/ipv4-static-routing-helper.h"
@@ -20,6 +19,7 @@
 #include "punchlab/crypto/sign.h"
 #include "punchlab/random.h"
 #include "results/run-options.h"
+#include "scenario/meaning/control-names.h"
 
 namespace punchlab {
 namespace runsim {
@@ -53,16 +53,6 @@ Ptr<ns3::Node> NewHost() {
 Ptr<ns3::Ipv4StaticRouting> StaticRoutingOf(Ptr<ns3::Node> node) {
   ns3::Ipv4StaticRoutingHelper helper;
   return helper.GetStaticRouting(node->GetObject<Ipv4>());
-}
-
-// The identity provider's domains must be lower-case DNS names; scenario
-// names may also hold capitals and '_'.
-std::string TokenDomain(const std::string& name) {
-  std::string out;
-  for (char c : name) {
-    out.push_back(c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  }
-  return out;
 }
 
 }  // namespace
@@ -245,22 +235,9 @@ void ScenarioWorld::BuildServers() {
   // Nodes' tokens come from one identity provider, trusted for every domain.
   DeterministicRandom idpRandom = DeterministicRandom(seed_).Fork("scenario/idp");
   idp_ = std::make_unique<control::IdentityProvider>(SigningKey::Generate(idpRandom));
+  // The loader refused two domains with the same control domain.
   std::vector<std::string> domains;
-  std::map<std::string, std::string> seen;
-  for (const std::string& d : scenario_.control.domains) {
-    const std::string t = TokenDomain(d);
-    const auto [it, fresh] = seen.emplace(t, d);
-    if (!fresh) {
-      throw results::RunError("domains '" + it->second + "' and '" + d +
-                              "' are the same domain to the identity provider ('" + t +
-                              "'): rename one");
-    }
-    if (!control::IsValidDomain(t)) {
-      throw results::RunError("domain '" + d + "' cannot be a token domain: use letters, "
-                              "digits and '-'");
-    }
-    domains.push_back(t);
-  }
+  for (const std::string& d : scenario_.control.domains) domains.push_back(scenario::ControlDomain(d));
   helper.AddTrustedIssuer(idp_->verify_key(), domains);
   control = ns3::DynamicCast<ns3::ControlServerApplication>(helper.Install(control_host).Get(0));
 }
@@ -276,6 +253,9 @@ void ScenarioWorld::BuildNodes() {
     nodes.push_back(n);
     node_index_[def.name] = nodes.size() - 1;
   }
+  std::vector<punchlab::Endpoint> own;
+  for (const WorldNode& n : nodes) own.emplace_back(ns3::ToPunchlab(n.address), kNodePort);
+  paths_.emplace(scenario_, std::move(own));
 }
 
 // A firewall does not translate, so whatever hangs below it keeps its own
@@ -338,7 +318,8 @@ void ScenarioWorld::InstallApplications() {
     n.host->AddApplication(n.app);
     n.key = n.app->GetPublicKey();
     n.app->SetAttribute("Token", ns3::StringValue(ns3::ControlServerHelper::IssueToken(
-                                     *idp_, n.name, TokenDomain(n.def->domain), n.key, expires)));
+                                     *idp_, scenario::ControlUser(*n.def),
+                                     scenario::ControlDomain(n.def->domain), n.key, expires)));
     n.app->SetStartTime(ns3::NanoSeconds(n.def->start.nanos()));
     node_by_key_[n.key] = static_cast<size_t>(&n - nodes.data());
   }

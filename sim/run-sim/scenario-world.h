@@ -19,8 +19,9 @@
 //
 // Services: one DERP server per region (which also answers STUN on 3478),
 // and the control server trusting one identity provider for every domain of
-// the scenario. Each node runs a NodeApplication on port 41641 from its
-// `start`, with a token for its domain bound to its key.
+// the scenario (scenario/meaning/control-names.h names them). Each node runs a
+// NodeApplication on port 41641 from its `start`, with a token for its domain
+// bound to its key.
 #pragma once
 
 #include <cstddef>
@@ -42,6 +43,7 @@
 #include "punchlab/crypto/keys.h"
 #include "run-sim/address-plan.h"
 #include "run-sim/link-settings.h"
+#include "scenario/meaning/path-classifier.h"
 #include "scenario/scenario.h"
 
 namespace punchlab {
@@ -119,6 +121,10 @@ class ScenarioWorld {
   WorldRegion* FindRegion(const std::string& name);
   // The node with this key, or null.
   const WorldNode* FindNodeByKey(const punchlab::NodePublicKey& key) const;
+  // What kind of path a node uses, given where each node listens in this
+  // world (its address, kNodePort): the same rule as the real lab's.
+  const scenario::PathClassifier& paths() const { return *paths_; }
+  size_t IndexOf(const WorldNode& node) const { return static_cast<size_t>(&node - nodes.data()); }
 
   // Applies `own` (plus the internet's share on access links) to a link now.
   void ApplyLinkSettings(size_t link, const scenario::Link& own);
@@ -151,6 +157,7 @@ class ScenarioWorld {
   uint64_t seed_;
   AddressPlan plan_;
   std::unique_ptr<control::IdentityProvider> idp_;
+  std::optional<scenario::PathClassifier> paths_;  // from BuildNodes on
   std::map<std::string, size_t> box_index_;
   std::map<std::string, size_t> node_index_;
   std::map<punchlab::NodePublicKey, size_t> node_by_key_;

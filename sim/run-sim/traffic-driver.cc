@@ -1,11 +1,8 @@
 #include "run-sim/traffic-driver.h"
 
-#include <algorithm>
-
 #include "ns3/callback.h"
 #include "ns3/simulator.h"
 #include "results/probe.h"
-#include "run-sim/path-recorder.h"
 
 namespace punchlab {
 namespace runsim {
@@ -21,6 +18,7 @@ TrafficDriver::TrafficDriver(ScenarioWorld& world, results::Results& results)
   for (const scenario::Flow& def : world_.scenario().traffic) {
     Flow f;
     f.def = &def;
+    f.schedule = scenario::ProbeSchedule::Of(def);
     f.from = static_cast<size_t>(world_.FindNode(def.from) - world_.nodes.data());
     f.to = static_cast<size_t>(world_.FindNode(def.to) - world_.nodes.data());
     flows_.push_back(f);
@@ -33,31 +31,16 @@ TrafficDriver::TrafficDriver(ScenarioWorld& world, results::Results& results)
                       const node::Path&) { OnData(i, peer, packet); }));
   }
   for (size_t f = 0; f < flows_.size(); ++f) {
-    // The first send time may itself fall in an idle gap.
-    Flow& flow = flows_[f];
-    Duration first = flow.def->start;
-    const auto& idle = flow.def->idle;
-    while (flow.next_idle < idle.size() && first >= idle[flow.next_idle].from) {
-      if (first < idle[flow.next_idle].until) first = idle[flow.next_idle].until;
-      ++flow.next_idle;
-    }
-    if (first < flow.def->stop) {
-      ns3::Simulator::Schedule(ToTime(first), &TrafficDriver::SendProbe, this, f);
-    }
+    ScheduleSlot(f, flows_[f].schedule.SlotAtOrAfter(Duration::Zero()));
   }
 }
 
-Duration TrafficDriver::NextSendTime(Flow& flow, Duration sent) {
-  Duration next = sent + flow.def->every;
-  const auto& idle = flow.def->idle;
-  while (flow.next_idle < idle.size() && next >= idle[flow.next_idle].from) {
-    if (next < idle[flow.next_idle].until) next = idle[flow.next_idle].until;
-    ++flow.next_idle;
-  }
-  return next;
+void TrafficDriver::ScheduleSlot(size_t f, const std::optional<scenario::ProbeSlot>& slot) {
+  if (!slot) return;
+  ns3::Simulator::Schedule(ToTime(slot->at - Now()), &TrafficDriver::SendProbe, this, f, *slot);
 }
 
-void TrafficDriver::SendProbe(size_t f) {
+void TrafficDriver::SendProbe(size_t f, scenario::ProbeSlot slot) {
   Flow& flow = flows_[f];
   WorldNode& from = world_.nodes[flow.from];
   const WorldNode& to = world_.nodes[flow.to];
@@ -66,13 +49,14 @@ void TrafficDriver::SendProbe(size_t f) {
   probe.sent_at = Now();
   probe.src = from.name;
   probe.dst = to.name;
-  probe.seq = flow.probes.size();
+  // Every slot is sent, in order: seq is also the probe's index in flow.probes.
+  probe.seq = slot.seq;
   const Bytes payload = results::EncodeProbe(
       {results::ProbeKind::kProbe, static_cast<uint32_t>(f), probe.seq}, flow.def->size_bytes);
   const node::SendResult sent = from.app->Send(to.key, payload);
   switch (sent) {
     case node::SendResult::kDirect:
-      probe.path = ClassifyPath(from, to, from.app->GetPathTo(to.key));
+      probe.path = world_.paths().Classify(flow.from, flow.to, from.app->GetPathTo(to.key));
       break;
     case node::SendResult::kDerp:
     case node::SendResult::kQueued:
@@ -86,10 +70,7 @@ void TrafficDriver::SendProbe(size_t f) {
   flow.probes.push_back(results_.probes.size());
   results_.probes.push_back(std::move(probe));
 
-  const Duration next = NextSendTime(flow, Now());
-  if (next < flow.def->stop) {
-    ns3::Simulator::Schedule(ToTime(next - Now()), &TrafficDriver::SendProbe, this, f);
-  }
+  ScheduleSlot(f, flow.schedule.After(slot));
 }
 
 void TrafficDriver::OnData(size_t node, const NodePublicKey& peer,

@@ -1,6 +1,6 @@
 // Plays the scenario's traffic: every flow sends a numbered probe
-// (results/probe.h) from `from` to `to` every `every` in [start, stop),
-// skipping its idle gaps (sending resumes at a gap's end); `to` echoes each
+// (results/probe.h) from `from` to `to` in each slot of its schedule
+// (scenario/meaning/probe-schedule.h, shared with punchlab-node); `to` echoes each
 // probe back over whatever path it uses; the round trip completes when the
 // echo arrives. Each probe becomes a results::Probe with the path the sender
 // used (from what the node did with it: sent direct, or handed to DERP).
@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "punchlab/node/events.h"
 #include "results/results.h"
 #include "run-sim/scenario-world.h"
+#include "scenario/meaning/probe-schedule.h"
 
 namespace punchlab {
 namespace runsim {
@@ -36,13 +38,13 @@ class TrafficDriver {
     const scenario::Flow* def = nullptr;
     size_t from = 0;
     size_t to = 0;
+    scenario::ProbeSchedule schedule;
     std::vector<size_t> probes;  // index into results.probes, by seq
-    size_t next_idle = 0;        // the first idle gap not yet passed
   };
 
-  void SendProbe(size_t flow);
-  // When the probe after one sent at `sent` goes; stop_ when the flow is done.
-  Duration NextSendTime(Flow& flow, Duration sent);
+  // Sends the flow's probe due now (`slot`) and schedules the next one.
+  void SendProbe(size_t flow, scenario::ProbeSlot slot);
+  void ScheduleSlot(size_t flow, const std::optional<scenario::ProbeSlot>& slot);
   void OnData(size_t node, const NodePublicKey& peer, ns3::Ptr<const ns3::Packet> packet);
 
   ScenarioWorld& world_;

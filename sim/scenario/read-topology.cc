@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "scenario/meaning/control-names.h"
 #include "scenario/sections.h"
 
 namespace punchlab {
@@ -145,6 +146,16 @@ void ReadInternetDerpControl(Reader& r, const Fields& top, Scenario& s) {
       if (std::find(s.control.domains.begin(), s.control.domains.end(), name) !=
           s.control.domains.end()) {
         r.Error(mark, "domain '" + name + "' is listed twice in control.domains; keep one");
+        continue;
+      }
+      // The control plane knows domains by ControlDomain (lower case, '_' as
+      // '-'): two that map to one name would be one domain in both runners.
+      const auto same = std::find_if(
+          s.control.domains.begin(), s.control.domains.end(),
+          [&](const std::string& d) { return ControlDomain(d) == ControlDomain(name); });
+      if (same != s.control.domains.end()) {
+        r.Error(mark, "domains '" + *same + "' and '" + name + "' are the same domain to the "
+                      "control server ('" + ControlDomain(name) + "'); rename one");
         continue;
       }
       s.control.domains.push_back(name);

@@ -45,11 +45,31 @@ TEST(Commands, ControlServerHoldsEveryDomainAndRegion) {
   const LabPlan plan = PlanLab(s);
   EXPECT_THAT(ControlServerArgv("/bin/node", plan, s, "idpkey:x", "privkey:y"),
               ElementsAre("/bin/node", "control-server", "--listen", "203.0.113.4:8080",
-                          "--idp-key", "idpkey:x", "--domains", "corp,punchlab-domain-1",
+                          "--idp-key", "idpkey:x", "--domains", "corp,home-net",
                           "--private-key", "privkey:y", "--duration", "90s", "--derp",
                           "7:fra:203.0.113.2:3340:3478", "--derp", "9:nyc:203.0.113.3:3340:3478"));
-  EXPECT_EQ(ControlDomain(s, "corp"), "corp");
-  EXPECT_EQ(ControlDomain(s, "Home_Net"), "punchlab-domain-1");
+}
+
+TEST(Commands, NodeTokensNameTheNodeAndItsControlDomain) {
+  const scenario::Scenario s = LoadOk(kYaml);
+  const NodePublicKey key = *NodePublicKey::Parse("nodekey:" + std::string(64, 'b'));
+  const Timestamp expires = Timestamp::FromNanos(123);
+  const control::IdentityClaims claims = NodeClaims(s, 1, key, expires);
+  EXPECT_EQ(claims.user, "b");
+  EXPECT_EQ(claims.domain, "home-net");  // the --domains name of Home_Net
+  EXPECT_EQ(claims.node_key, key);
+  EXPECT_EQ(claims.expires, expires);
+}
+
+TEST(Commands, PathsAreClassifiedAtTheNodesListenEndpoints) {
+  const scenario::Scenario s = LoadOk(kYaml);
+  const LabPlan plan = PlanLab(s);
+  const scenario::PathClassifier paths = LabPathClassifier(s, plan);
+  ASSERT_EQ(paths.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(paths.Own(i), NodeEndpoint(plan.nodes[i]));
+    EXPECT_EQ(paths.Own(i).ToString(), plan.nodes[i].uplink.address + ":41641");
+  }
 }
 
 TEST(Commands, FlowsAreTheSendersTrafficEntriesByIndex) {

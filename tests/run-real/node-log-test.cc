@@ -32,8 +32,14 @@ traffic:
 NodeDirectory Directory() {
   NodeDirectory d;
   d.name_by_key = {{kA, "a"}, {kB, "b"}, {kC, "c"}};
-  d.address_by_node = {{"a", "10.1.0.2"}, {"b", "10.1.0.3"}, {"c", "203.0.113.6"}};
   return d;
+}
+
+// Where a, b and c listen in this (hand-made) lab.
+scenario::PathClassifier Paths(const scenario::Scenario& s) {
+  return scenario::PathClassifier(s, {*Endpoint::Parse("10.1.0.2:41641"),
+                                      *Endpoint::Parse("10.1.0.3:41641"),
+                                      *Endpoint::Parse("203.0.113.6:41641")});
 }
 
 std::string Timeline(const results::Results& r) {
@@ -55,7 +61,7 @@ TEST(NodeLog, PathLinesBecomeTheTimeline) {
       R"({"event":"path_changed","at_ms":250.5,"peer":")" + kC + R"(","to":"direct 203.0.113.6:41641","reason":"pong"})" "\n"
       R"({"event":"path_changed","at_ms":300,"peer":")" + kB + R"(","to":"direct 10.1.0.3:41641","reason":"call-me-maybe"})" "\n"
       R"({"event":"peer_removed","at_ms":9000,"peer":")" + kB + R"("})" "\n";
-  CollectNodeLog(s, Directory(), "a", {{out, std::nullopt}}, r);
+  CollectNodeLog(s, Directory(), Paths(s), "a", {{out, std::nullopt}}, r);
   FinishObservations(s, r);
   EXPECT_EQ(Timeline(r),
             "10ms a>b none (peer-added)\n"
@@ -76,7 +82,7 @@ TEST(NodeLog, ARestartEndsEveryPathAndTheNextRunStartsOver) {
   const std::string second =
       R"({"event":"peer_added","at_ms":4100,"peer":")" + kC + R"(","path":"derp 1"})" "\n"
       R"({"event":"summary","at_ms":10000,"probes_sent":6})" "\n";
-  CollectNodeLog(s, Directory(), "a", {{first, Duration::Seconds(4)}, {second, std::nullopt}}, r);
+  CollectNodeLog(s, Directory(), Paths(s), "a", {{first, Duration::Seconds(4)}, {second, std::nullopt}}, r);
   EXPECT_EQ(Timeline(r),
             "10ms a>c derp (peer-added)\n"
             "4s a>c none (restart)\n"
@@ -97,7 +103,7 @@ TEST(NodeLog, ProbesAndTheirEchoesPairUpPerFlowAndSeq) {
       R"({"event":"echo_received","at_ms":1090,"flow":0,"seq":0,"path":"derp 1"})" "\n"
       R"({"event":"probe_sent","at_ms":3000,"flow":0,"seq":2,"path":"none","result":"no-route"})" "\n"
       R"({"event":"probe_sent","at_ms":10000,"flow":0,"seq":9,"path":"derp 1","result":"derp"})" "\n";
-  CollectNodeLog(s, Directory(), "a", {{out, std::nullopt}}, r);
+  CollectNodeLog(s, Directory(), Paths(s), "a", {{out, std::nullopt}}, r);
   FinishObservations(s, r);
   ASSERT_EQ(r.probes.size(), 3u);  // the one at stop_time does not count
   EXPECT_EQ(r.probes[0].src, "a");
@@ -117,7 +123,7 @@ TEST(NodeLog, GarbageIsCountedInANoteNotFatal) {
       R"({"event":"peer_added","at_ms":1,"peer":"nodekey:)" + std::string(64, 'f') + R"(","path":"derp 1"})" "\n"
       R"({"event":"probe_sent","at_ms":1,"flow":1,"seq":0,"path":"derp 1"})" "\n"
       R"({"event":"path_changed","at_ms":"soon","peer":")" + kC + R"(","to":"derp 1"})" "\n";
-  CollectNodeLog(s, Directory(), "a", {{out, std::nullopt}}, r);
+  CollectNodeLog(s, Directory(), Paths(s), "a", {{out, std::nullopt}}, r);
   EXPECT_TRUE(r.timeline.empty());
   EXPECT_TRUE(r.probes.empty());
   EXPECT_THAT(r.notes, ElementsAre(HasSubstr("node a: 4 output lines were not JSON objects"),
@@ -126,13 +132,43 @@ TEST(NodeLog, GarbageIsCountedInANoteNotFatal) {
 
 TEST(NodeLog, LocalNeedsTheSameLanAndThePeersOwnAddress) {
   const scenario::Scenario s = LoadOk(kYaml);
-  const NodeDirectory d = Directory();
-  EXPECT_EQ(ClassifyPath(s, d, "a", "b", "direct 10.1.0.3:41641"), scenario::PathKind::kLocal);
-  EXPECT_EQ(ClassifyPath(s, d, "a", "b", "direct 203.0.113.5:41641"), scenario::PathKind::kDirect);
+  const scenario::PathClassifier d = Paths(s);
+  EXPECT_EQ(ClassifyPath(d, "a", "b", "direct 10.1.0.3:41641"), scenario::PathKind::kLocal);
+  EXPECT_EQ(ClassifyPath(d, "a", "b", "direct 203.0.113.5:41641"), scenario::PathKind::kDirect);
   // c is public: its own address is not a LAN both share.
-  EXPECT_EQ(ClassifyPath(s, d, "a", "c", "direct 203.0.113.6:41641"), scenario::PathKind::kDirect);
-  EXPECT_EQ(ClassifyPath(s, d, "a", "c", "derp 3"), scenario::PathKind::kDerp);
-  EXPECT_EQ(ClassifyPath(s, d, "a", "c", "none"), scenario::PathKind::kNone);
+  EXPECT_EQ(ClassifyPath(d, "a", "c", "direct 203.0.113.6:41641"), scenario::PathKind::kDirect);
+  EXPECT_EQ(ClassifyPath(d, "a", "c", "derp 3"), scenario::PathKind::kDerp);
+  EXPECT_EQ(ClassifyPath(d, "a", "c", "none"), scenario::PathKind::kNone);
+}
+
+TEST(NodeLog, LocalNeedsThePeersOwnPortToo) {
+  // This reader used to compare the address alone and called a path to b's
+  // address on another port local; the ns-3 runner never did.
+  const scenario::Scenario s = LoadOk(kYaml);
+  const scenario::PathClassifier d = Paths(s);
+  EXPECT_EQ(ClassifyPath(d, "a", "b", "direct 10.1.0.3:50000"), scenario::PathKind::kDirect);
+  results::Results r;
+  const std::string out =
+      R"({"event":"path_changed","at_ms":300,"peer":")" + kB + R"(","to":"direct 10.1.0.3:50000","reason":"pong"})" "\n"
+      R"({"event":"path_changed","at_ms":400,"peer":")" + kB + R"(","to":"direct 10.1.0.3:41641","reason":"better-path"})" "\n";
+  CollectNodeLog(s, Directory(), d, "a", {{out, std::nullopt}}, r);
+  FinishObservations(s, r);
+  EXPECT_EQ(Timeline(r), "300ms a>b direct (pong)\n400ms a>b local (better-path)\n");
+}
+
+TEST(NodeLog, PathTextIsNodePathToString) {
+  for (const node::Path& p : {node::Path::None(), node::Path::Derp(7),
+                              node::Path::Direct(*Endpoint::Parse("10.1.0.3:41641")),
+                              node::Path::Direct(*Endpoint::Parse("[2001:db8::1]:5"))}) {
+    EXPECT_EQ(ParsePath(p.ToString()), p) << p.ToString();
+  }
+  for (const char* bad : {"", "direct", "direct 10.1.0.3", "derp", "derp x", "derp 1 2", "relay 1"}) {
+    EXPECT_FALSE(ParsePath(bad)) << bad;
+  }
+  const scenario::Scenario s = LoadOk(kYaml);
+  EXPECT_EQ(ClassifyPath(Paths(s), "a", "b", "derp x"), scenario::PathKind::kNone);
+  EXPECT_EQ(ClassifyPath(Paths(s), "a", "nobody", "direct 10.1.0.3:41641"),
+            scenario::PathKind::kNone);
 }
 
 }  // namespace

@@ -1,0 +1,48 @@
+// When a flow's probes are due. The one definition of the probe schedule:
+// the ns-3 runner (run-sim/traffic-driver) and punchlab-node's probe traffic
+// (node/probe-traffic, fed by the real runner's --flow) both ask it.
+//
+// The first probe goes at `start`, each next one `every` after the previous;
+// one that would fall in an idle gap [from, until) goes at the gap's end
+// instead, and the schedule continues from there; nothing at or after
+// `stop`. Probes are numbered 0, 1, 2, ... in that order (their seq).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "punchlab/time.h"
+#include "scenario/scenario.h"
+
+namespace punchlab {
+namespace scenario {
+
+struct ProbeSlot {
+  uint64_t seq = 0;
+  Duration at;  // from the run's start
+
+  bool operator==(const ProbeSlot& o) const { return seq == o.seq && at == o.at; }
+};
+
+struct ProbeSchedule {
+  Duration start;
+  Duration stop;
+  Duration every = Duration::Seconds(1);  // above 0
+  std::vector<Interval> idle;             // sorted by `from`, not overlapping
+
+  // The schedule of a scenario's traffic entry.
+  static ProbeSchedule Of(const Flow& flow);
+
+  // The first probe due at or after `t`; nullopt when the flow has none left.
+  // A sender that missed slots (a late timer, a restarted process) resumes
+  // with the next one due and keeps its number.
+  std::optional<ProbeSlot> SlotAtOrAfter(Duration t) const;
+  // The probe after `slot`.
+  std::optional<ProbeSlot> After(const ProbeSlot& slot) const {
+    return SlotAtOrAfter(slot.at + Duration::Nanos(1));
+  }
+};
+
+}  // namespace scenario
+}  // namespace punchlab

@@ -1,0 +1,194 @@
+// scenario/meaning/: what a scenario means to both runners: when a flow's
+// probes are due, what kind of path a node uses, what the control plane calls
+// a domain and a node. (tests/meaning/ checks that both runners use these.)
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "punchlab/control/identity.h"
+#include "scenario-test-util.h"
+#include "scenario/meaning/control-names.h"
+#include "scenario/meaning/path-classifier.h"
+#include "scenario/meaning/probe-schedule.h"
+
+namespace punchlab::scenario {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing::Errors;
+using testing::LoadOk;
+
+using Slots = std::vector<std::pair<uint64_t, int64_t>>;  // (seq, ms)
+
+ProbeSchedule Schedule(Duration start, Duration stop, Duration every,
+                       std::vector<Interval> idle = {}) {
+  return ProbeSchedule{start, stop, every, std::move(idle)};
+}
+
+// Every (seq, ms) the schedule holds, walked slot after slot as a sender does.
+Slots Walk(const ProbeSchedule& s) {
+  Slots out;
+  for (auto slot = s.SlotAtOrAfter(Duration::Zero()); slot; slot = s.After(*slot)) {
+    out.emplace_back(slot->seq, slot->at.nanos() / 1000000);
+    if (out.size() > 1000) break;
+  }
+  return out;
+}
+
+Duration Ms(int64_t ms) { return Duration::Millis(ms); }
+
+TEST(ProbeSchedule, EveryFromStartUntilStop) {
+  EXPECT_EQ(Walk(Schedule(Ms(1000), Ms(1300), Ms(100))),
+            (Slots{{0, 1000}, {1, 1100}, {2, 1200}}));
+}
+
+TEST(ProbeSchedule, IdleGapsMoveTheNextProbeToTheGapsEnd) {
+  // Probes at 0, 300, 600; 900 falls in [800, 1050) so it goes at 1050, and
+  // the schedule continues from there: 1350.
+  EXPECT_EQ(Walk(Schedule(Ms(0), Ms(1400), Ms(300), {{Ms(800), Ms(1050)}})),
+            (Slots{{0, 0}, {1, 300}, {2, 600}, {3, 1050}, {4, 1350}}));
+}
+
+TEST(ProbeSchedule, AGapShorterThanEveryBetweenTwoProbesChangesNothing) {
+  EXPECT_EQ(Walk(Schedule(Ms(0), Ms(1000), Ms(500), {{Ms(100), Ms(300)}})),
+            (Slots{{0, 0}, {1, 500}}));
+}
+
+TEST(ProbeSchedule, AStartInsideAGapBeginsAtItsEnd) {
+  EXPECT_EQ(Walk(Schedule(Ms(1000), Ms(3000), Ms(1000), {{Ms(1000), Ms(1500)}})),
+            (Slots{{0, 1500}, {1, 2500}}));
+}
+
+TEST(ProbeSchedule, AProbeDueAtAGapsStartGoesAtItsEnd) {
+  // 200 is the gap's first instant: it moves to 250; the gap [450, 460) is
+  // passed over between two probes; nothing at or after stop.
+  EXPECT_EQ(Walk(Schedule(Ms(0), Ms(650), Ms(100), {{Ms(200), Ms(250)}, {Ms(460), Ms(470)}})),
+            (Slots{{0, 0}, {1, 100}, {2, 250}, {3, 350}, {4, 450}, {5, 550}}));
+}
+
+TEST(ProbeSchedule, ALateSenderResumesAtTheNextSlotWithItsNumber) {
+  const ProbeSchedule s = Schedule(Ms(0), Ms(10000), Ms(100), {{Ms(2000), Ms(3000)}});
+  const auto slot = s.SlotAtOrAfter(Ms(3456));
+  ASSERT_TRUE(slot);
+  // 20 probes before the gap (0..1900ms), then 3000, 3100, ...: 3500 is seq 25.
+  EXPECT_EQ(*slot, (ProbeSlot{25, Ms(3500)}));
+  EXPECT_EQ(s.SlotAtOrAfter(Ms(3500)), slot);  // a slot is due at its own instant
+  EXPECT_EQ(s.After(*slot), (ProbeSlot{26, Ms(3600)}));
+  EXPECT_FALSE(s.SlotAtOrAfter(Ms(10000)));
+  EXPECT_FALSE(s.After(ProbeSlot{124, Ms(9900)}));
+}
+
+TEST(ProbeSchedule, IsTheScenarioFlowsTimes) {
+  const Scenario sc = LoadOk(R"(
+stop_time: 10s
+nodes: {a: {}, b: {}}
+traffic:
+  - {from: a, to: b, start: 1s, stop: 3s, every: 500ms, idle: [{at: 2s, for: 700ms}]}
+)");
+  ASSERT_EQ(sc.traffic.size(), 1u);
+  EXPECT_EQ(Walk(ProbeSchedule::Of(sc.traffic[0])),
+            (Slots{{0, 1000}, {1, 1500}, {2, 2700}}));
+}
+
+// a and b behind one NAT, c behind a firewall, d public.
+const char* kLan = R"(
+stop_time: 10s
+nats: {home: {}}
+firewalls: {corp: {}}
+nodes:
+  a: {behind: home}
+  b: {behind: home}
+  c: {behind: corp}
+  d: {}
+  e: {behind: corp}
+)";
+
+const Endpoint kA = *Endpoint::Parse("10.1.0.2:41641");
+const Endpoint kB = *Endpoint::Parse("10.1.0.3:41641");
+const Endpoint kC = *Endpoint::Parse("198.51.100.2:41641");
+const Endpoint kD = *Endpoint::Parse("203.0.113.9:41641");
+const Endpoint kE = *Endpoint::Parse("198.51.100.3:41641");
+
+TEST(PathClassifier, LocalIsOwnEndpointToOwnEndpointOnOneLan) {
+  const Scenario s = LoadOk(kLan);
+  const PathClassifier paths(s, {kA, kB, kC, kD, kE});
+  EXPECT_EQ(paths.Classify(0, 1, node::Path::Direct(kB)), PathKind::kLocal);
+  EXPECT_EQ(paths.Classify(1, 0, node::Path::Direct(kA)), PathKind::kLocal);
+  // Behind one firewall: nothing translates, still one LAN.
+  EXPECT_EQ(paths.Classify(2, 4, node::Path::Direct(kE)), PathKind::kLocal);
+  // Through the NAT's mapping: direct.
+  EXPECT_EQ(paths.Classify(0, 1, node::Path::Direct(*Endpoint::Parse("203.0.113.2:50000"))),
+            PathKind::kDirect);
+  // The peer's own address on another LAN (a firewall's public LAN) is not local.
+  EXPECT_EQ(paths.Classify(0, 2, node::Path::Direct(kC)), PathKind::kDirect);
+  EXPECT_EQ(paths.Classify(3, 2, node::Path::Direct(kC)), PathKind::kDirect);
+  // Public nodes share no LAN.
+  EXPECT_EQ(paths.Classify(2, 3, node::Path::Direct(kD)), PathKind::kDirect);
+  EXPECT_EQ(paths.Classify(0, 1, node::Path::Derp(1)), PathKind::kDerp);
+  EXPECT_EQ(paths.Classify(0, 1, node::Path::None()), PathKind::kNone);
+}
+
+TEST(PathClassifier, LocalNeedsThePeersOwnPortNotJustItsAddress) {
+  // The real lab's node log matched the address alone: a datagram to b's
+  // address on another port (a NAT hairpin or port forward on b's own box,
+  // another socket) was called local. Address and port must both be b's.
+  const Scenario s = LoadOk(kLan);
+  const PathClassifier paths(s, {kA, kB, kC, kD, kE});
+  EXPECT_EQ(paths.Classify(0, 1, node::Path::Direct(Endpoint(kB.ip, 41642))),
+            PathKind::kDirect);
+  EXPECT_EQ(paths.Direct(0, 1, kA, Endpoint(kB.ip, 1)), PathKind::kDirect);
+}
+
+TEST(PathClassifier, ADatagramSeenOnTheWireIsLocalOnlyWhenNeitherEndWasTranslated) {
+  const Scenario s = LoadOk(kLan);
+  const PathClassifier paths(s, {kA, kB, kC, kD, kE});
+  EXPECT_EQ(paths.Direct(0, 1, kA, kB), PathKind::kLocal);
+  // At b, from a's NAT mapping (hairpinned): not local.
+  EXPECT_EQ(paths.Direct(0, 1, *Endpoint::Parse("203.0.113.2:50000"), kB), PathKind::kDirect);
+  // From a's address but another port: some other socket or a translation.
+  EXPECT_EQ(paths.Direct(0, 1, Endpoint(kA.ip, 50000), kB), PathKind::kDirect);
+}
+
+TEST(PathClassifier, NamesAndCounts) {
+  const Scenario s = LoadOk(kLan);
+  const PathClassifier paths(s, {kA, kB, kC, kD, kE});
+  EXPECT_EQ(paths.size(), 5u);
+  EXPECT_EQ(paths.NodeIndex("c"), 2u);
+  EXPECT_EQ(paths.NodeIndex("zz"), 5u);
+  EXPECT_EQ(paths.Own(3), kD);
+  EXPECT_THROW(PathClassifier(s, {kA, kB}), std::invalid_argument);
+}
+
+TEST(ControlNames, DomainsAreLowerCaseDnsNames) {
+  EXPECT_EQ(ControlDomain("corp"), "corp");
+  EXPECT_EQ(ControlDomain("Home_Net"), "home-net");
+  EXPECT_EQ(ControlDomain("tailnet.Example-1"), "tailnet.example-1");
+}
+
+TEST(ControlNames, EveryScenarioNameIsAValidDomainAndUser) {
+  // Scenario names: a letter or digit, then letters, digits, '-', '_', '.'.
+  const Scenario s = LoadOk(R"(
+stop_time: 10s
+control: {domains: [Z9_a.b-C, x]}
+nodes:
+  Alice_1.x-Y: {domain: Z9_a.b-C}
+)");
+  ASSERT_EQ(s.nodes.size(), 1u);
+  EXPECT_EQ(ControlDomain(s.nodes[0].domain), "z9-a.b-c");
+  EXPECT_TRUE(control::IsValidDomain(ControlDomain(s.nodes[0].domain)));
+  EXPECT_EQ(ControlUser(s.nodes[0]), "Alice_1.x-Y");
+  EXPECT_TRUE(control::IsValidUser(ControlUser(s.nodes[0])));
+}
+
+TEST(ControlNames, TheLoaderRefusesTwoDomainsWithOneControlName) {
+  EXPECT_THAT(Errors(R"(
+stop_time: 10s
+control: {domains: [home_net, Home-Net]}
+nodes: {a: {domain: home_net}}
+)"),
+              ElementsAre(HasSubstr("t.yaml:3:31: domains 'home_net' and 'Home-Net' are the same "
+                                    "domain to the control server ('home-net'); rename one")));
+}
+
+}  // namespace
+}  // namespace punchlab::scenario
