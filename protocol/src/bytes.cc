@@ -1,6 +1,7 @@
 #include "punchlab/bytes.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 
 namespace punchlab {
@@ -75,8 +76,9 @@ void ByteWriter::U64(uint64_t v) {
 }
 
 void ByteWriter::PatchU16(size_t offset, uint16_t v) {
-  out_.at(offset) = static_cast<uint8_t>(v >> 8);
-  out_.at(offset + 1) = static_cast<uint8_t>(v);
+  assert(offset + 2 <= out_.size());  // a field written earlier, by the caller
+  out_[offset] = static_cast<uint8_t>(v >> 8);
+  out_[offset + 1] = static_cast<uint8_t>(v);
 }
 
 std::string ToHex(ByteView v) {

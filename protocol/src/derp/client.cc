@@ -317,8 +317,13 @@ bool Client::OnFrame(Timestamp now, const FrameView& frame) {
       break;
     }
     case FrameType::kHealth: {
+      auto f = Decode<HealthFrame>(frame);
+      if (!f) {
+        ProtocolError(now, "malformed Health");
+        return false;
+      }
       e.kind = ClientEvent::Kind::kHealth;
-      e.text = Decode<HealthFrame>(frame)->text;
+      e.text = std::move(f->text);
       break;
     }
     case FrameType::kRestarting: {

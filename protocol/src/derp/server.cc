@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "punchlab/crypto/box.h"
+#include "must-find.h"
 
 namespace punchlab {
 namespace derp {
@@ -62,7 +63,7 @@ void Server::HandleTimeout(Timestamp now) {
     if (c.deadline <= now) due.push_back(id);
   }
   for (ConnectionId id : due) {
-    Connection& c = conns_.at(id);
+    Connection& c = MustFind(conns_, id);
     if (c.phase != Phase::kActive) {
       ++stats_.handshake_timeouts;
       events_.push_back({ServerEvent::Kind::kProtocolError, id, c.key,
@@ -128,7 +129,7 @@ void Server::AnnounceRestart(Timestamp now, Duration reconnect_in, Duration try_
     if (c.phase == Phase::kActive) Send(c, Encode(RestartingFrame{reconnect_in, try_for}), false);
     ids.push_back(id);
   }
-  for (ConnectionId id : ids) Close(now, conns_.at(id), "server restarting");
+  for (ConnectionId id : ids) Close(now, MustFind(conns_, id), "server restarting");
 }
 
 std::optional<ServerEvent> Server::PollEvent() {
@@ -141,7 +142,7 @@ std::optional<ServerEvent> Server::PollEvent() {
 std::optional<ServerClientView> Server::FindClient(const NodePublicKey& key) const {
   auto it = clients_.find(key);
   if (it == clients_.end()) return std::nullopt;
-  const Connection& c = conns_.at(it->second);
+  const Connection& c = MustFind(conns_, it->second);
   return ServerClientView{c.id, c.remote, c.preferred, c.queue_overflow_drops};
 }
 
@@ -270,7 +271,7 @@ void Server::Register(Timestamp now, Connection& c) {
     const ConnectionId older = it->second;
     it->second = c.id;
     ++stats_.clients_replaced;
-    Close(now, conns_.at(older), "replaced by a newer connection for the same key");
+    Close(now, MustFind(conns_, older), "replaced by a newer connection for the same key");
   } else {
     clients_.emplace(c.key, c.id);
   }
@@ -290,7 +291,7 @@ void Server::OnSendPacket(Timestamp now, Connection& c, const SendPacketView& f)
     return;
   }
   NoteTalked(c, f.destination);
-  Connection& d = conns_.at(dst->second);
+  Connection& d = MustFind(conns_, dst->second);
   if (d.blocked) {
     if (!QueueHasRoom(d, true)) return;
     AppendRecvPacket(d.queue, c.key, f.packet);
@@ -418,7 +419,7 @@ void Server::Forget(Timestamp, ConnectionId id, const std::string& reason) {
           talked_[peer].erase(c.key);
           auto peer_conn = clients_.find(peer);
           if (peer_conn == clients_.end()) continue;
-          Connection& p = conns_.at(peer_conn->second);
+          Connection& p = MustFind(conns_, peer_conn->second);
           if (p.last_talked == c.key) p.last_talked.reset();
           Send(p, Encode(PeerGoneFrame{c.key, PeerGoneReason::kDisconnected}), false);
           ++stats_.peer_gone_disconnected_sent;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "must-find.h"
+
 namespace punchlab {
 namespace stun {
 namespace {
@@ -142,13 +144,13 @@ void NatDiscovery::Advance(Timestamp now) {
     auto it = results_.find(p);
     return it != results_.end() && it->second.kind == Kind::kSuccess;
   };
-  auto mapped = [&](Probe p) { return *results_.at(p).mapped; };
+  auto mapped = [&](Probe p) { return *MustFind(results_, p).mapped; };
 
   // Each case either starts probes (and returns to wait for them) or moves on.
   while (probes_.empty() && step_ != Step::kDone) {
     switch (step_) {
       case Step::kTestI: {
-        const StunClientEvent& t1 = results_.at(Probe::kTestI);
+        const StunClientEvent& t1 = MustFind(results_, Probe::kTestI);
         if (t1.kind == Kind::kTimeout) {
           report_.udp_blocked = true;
           Finish();
@@ -172,8 +174,8 @@ void NatDiscovery::Advance(Timestamp now) {
         return;
       }
       case Step::kFiltering: {
-        const StunClientEvent& both = results_.at(Probe::kFilterIpPort);
-        const StunClientEvent& port = results_.at(Probe::kFilterPort);
+        const StunClientEvent& both = MustFind(results_, Probe::kFilterIpPort);
+        const StunClientEvent& port = MustFind(results_, Probe::kFilterPort);
         if (both.kind == Kind::kSuccess) {
           report_.filtering = NatBehavior::kEndpointIndependent;
         } else if (port.kind == Kind::kSuccess) {
