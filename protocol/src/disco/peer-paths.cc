@@ -4,6 +4,7 @@
 #include <set>
 
 #include "punchlab/disco/path-score.h"
+#include "must-find.h"
 
 namespace punchlab {
 namespace disco {
@@ -140,28 +141,29 @@ bool PeerPaths::HandlePingFrom(Timestamp now, const Endpoint& src, const TxId& t
   return true;
 }
 
-PongResult PeerPaths::HandlePongFrom(Timestamp now, const TxId& txid, const Endpoint& from) {
+PongAnswer PeerPaths::HandlePongFrom(Timestamp now, const TxId& txid, const Endpoint& from) {
   Advance(now);
   auto it = outstanding_.find(txid);
   if (it == outstanding_.end()) {
     const std::optional<Retired> retired = FindRetired(txid);
     if (!retired) {
       ++stats_.pongs_unknown_txid;
-      return PongResult::kUnknownTxid;
+      return PongAnswer{PongResult::kUnknownTxid, std::nullopt};
     }
     if (*retired == Retired::kAnswered) {
       ++stats_.pongs_duplicate_txid;
-      return PongResult::kDuplicate;
+      return PongAnswer{PongResult::kDuplicate, std::nullopt};
     }
     ++stats_.pongs_expired_txid;
-    return PongResult::kExpired;
+    return PongAnswer{PongResult::kExpired, std::nullopt};
   }
   const SentPing sent = it->second;
   outstanding_.erase(it);
   Retire(txid, Retired::kAnswered);
   ++stats_.pongs_accepted;
-  RecordPong(now, sent, now - sent.at, from);
-  return PongResult::kAccepted;
+  const Duration rtt = now - sent.at;
+  RecordPong(now, sent, rtt, from);
+  return PongAnswer{PongResult::kAccepted, PongAnswer::Timed{sent.to, rtt}};
 }
 
 void PeerPaths::NoteDataSent(Timestamp now) {
@@ -208,7 +210,7 @@ std::optional<Timestamp> PeerPaths::NextWakeup() const {
   };
   for (const auto& [txid, sent] : outstanding_) consider(sent.at + config_.ping_timeout);
   if (best_) {
-    const Candidate& c = candidates_.at(*best_);
+    const Candidate& c = CandidateAt(*best_);
     if (c.trusted_until) consider(*c.trusted_until);
   }
   if (heartbeat_at_) consider(*heartbeat_at_);
@@ -218,13 +220,13 @@ std::optional<Timestamp> PeerPaths::NextWakeup() const {
 std::optional<Endpoint> PeerPaths::BestAddr(Timestamp now) const {
   // Checked against `now` too, so the answer is right even before the timer
   // that expires the trust has run.
-  if (!best_ || !candidates_.at(*best_).Trusted(now)) return std::nullopt;
+  if (!best_ || !CandidateAt(*best_).Trusted(now)) return std::nullopt;
   return best_;
 }
 
 std::optional<Duration> PeerPaths::BestLatency() const {
   if (!best_) return std::nullopt;
-  return candidates_.at(*best_).latency();
+  return CandidateAt(*best_).latency();
 }
 
 bool PeerPaths::SessionActive(Timestamp now) const {
@@ -257,7 +259,7 @@ void PeerPaths::ExpirePings(Timestamp now) {
 }
 
 void PeerPaths::ExpireTrust(Timestamp now) {
-  if (!best_ || candidates_.at(*best_).Trusted(now)) return;
+  if (!best_ || CandidateAt(*best_).Trusted(now)) return;
   std::string detail = "no pong from " + best_->ToString() + " for " +
                        config_.trust_duration.ToString();
   if (!SessionActive(now)) detail += " (session idle)";
@@ -287,7 +289,7 @@ void PeerPaths::Heartbeat(Timestamp now) {
 
 bool PeerPaths::WantFullPing(Timestamp now) const {
   if (!best_ || !last_full_ping_) return true;
-  const std::optional<Duration> latency = candidates_.at(*best_).latency();
+  const std::optional<Duration> latency = CandidateAt(*best_).latency();
   if (latency && *latency <= config_.good_enough_latency) return false;
   return now - *last_full_ping_ >= config_.upgrade_interval;
 }
@@ -321,7 +323,7 @@ bool PeerPaths::StartPing(const Endpoint& to, Timestamp now, PingPurpose purpose
     rng_.Fill(txid.data(), txid.size());
   } while (outstanding_.count(txid) != 0);
   outstanding_[txid] = SentPing{to, now, purpose};
-  candidates_.at(to).last_ping_sent = now;
+  CandidateAt(to).last_ping_sent = now;
   pings_.push_back(PingToSend{txid, to, purpose});
   if (purpose == PingPurpose::kHeartbeat) {
     ++stats_.heartbeat_pings;
@@ -371,7 +373,7 @@ void PeerPaths::RecordPong(Timestamp now, const SentPing& sent, Duration rtt,
     return;
   }
   if (*best_ == c.endpoint) return;  // trust refreshed, latency updated
-  const Candidate& current = candidates_.at(*best_);
+  const Candidate& current = CandidateAt(*best_);
   const Duration current_rtt = current.latency().value_or(Duration::Max());
   if (IsBetterPath(c.endpoint, rtt, current.endpoint, current_rtt, config_.switch_margin_points)) {
     ChangePath(now, c.endpoint, PathChangeReason::kBetterPath,
@@ -386,7 +388,7 @@ void PeerPaths::ChangePath(Timestamp now, std::optional<Endpoint> to, PathChange
   ev.at = now;
   ev.from = best_;
   ev.to = to;
-  if (to) ev.rtt = candidates_.at(*to).latency();
+  if (to) ev.rtt = CandidateAt(*to).latency();
   ev.reason = reason;
   ev.detail = std::move(detail);
   events_.push_back(std::move(ev));
@@ -395,6 +397,13 @@ void PeerPaths::ChangePath(Timestamp now, std::optional<Endpoint> to, PathChange
 }
 
 // ---- candidates ------------------------------------------------------------
+
+// best_ and every endpoint a ping goes to are candidates.
+Candidate& PeerPaths::CandidateAt(const Endpoint& ep) { return MustFind(candidates_, ep); }
+
+const Candidate& PeerPaths::CandidateAt(const Endpoint& ep) const {
+  return MustFind(candidates_, ep);
+}
 
 Candidate* PeerPaths::AddCandidate(Timestamp now, const Endpoint& ep) {
   if (candidates_.size() >= config_.max_candidates) PruneCandidates(now);

@@ -75,16 +75,11 @@ void Node::ApplyDerpMap(Timestamp now, const control::DerpMap& map) {
   have_derp_map_ = true;
   MarkAllBusy();  // the region each peer is reached through may change
   // A region that left the map, or whose server moved, loses its connection.
-  std::vector<RegionId> stale;
-  for (const auto& [region, link] : derp_) {
-    const control::DerpRegion* r = derp_map_.FindRegion(region);
-    if (r == nullptr || r->nodes.empty() || r->nodes.front().derp != link.server) {
-      stale.push_back(region);
-    }
-  }
-  for (RegionId region : stale) RetireDerp(now, region);
+  for (RegionId region : derp_.Stale(derp_map_)) RetireDerp(now, region);
   if (home_ != kNoRegion) {
-    if (DerpLink* link = EnsureDerp(now, home_)) link->client->SetPreferred(now, true);
+    if (derp::Client* client = derp_.Ensure(now, home_, derp_map_)) {
+      client->SetPreferred(now, true);
+    }
   }
 
   std::vector<netcheck::Region> regions;
@@ -118,12 +113,12 @@ void Node::AddPeer(Timestamp now, const control::NodeInfo& info) {
   peer.path = FallbackPath(peer);
   Emit(now, PeerAdded{info.node_key, info.disco_key, info.endpoints, info.home_region, peer.path});
   peers_.emplace(info.node_key, std::move(peer));
-  MarkBusy(info.node_key);
+  scheduler_.MarkBusy(info.node_key);
 }
 
 void Node::UpdatePeer(Timestamp now, const NodePublicKey& key, Peer& peer,
                       const control::NodeInfo& info) {
-  MarkBusy(key);
+  scheduler_.MarkBusy(key);
   if (info.disco_key != peer.info.disco_key) {
     // The peer restarted: pings, pongs and trust of its old run mean nothing.
     if (peer.disco_ok) {
@@ -139,11 +134,7 @@ void Node::UpdatePeer(Timestamp now, const NodePublicKey& key, Peer& peer,
     }
     peer.reset_reason = PathChangeReason::kPeerRestarted;
     peer.paths->Reset(now);
-    peer.udp_pings.clear();
-    peer.next_derp_ping.reset();
-    for (auto it = derp_pings_.begin(); it != derp_pings_.end();) {
-      it = it->second.peer == key ? derp_pings_.erase(it) : std::next(it);
-    }
+    peer.relayed.Reset();
     Emit(now, PeerRestarted{key, peer.info.disco_key, info.disco_key});
   }
   if (info.endpoints != peer.info.endpoints) peer.paths->SetNetmapEndpoints(now, info.endpoints);
@@ -157,11 +148,7 @@ void Node::RemovePeer(Timestamp now, const NodePublicKey& key) {
     sealer_.RemovePeer(it->second.info.disco_key);
     by_disco_.erase(it->second.info.disco_key);
   }
-  for (auto p = derp_pings_.begin(); p != derp_pings_.end();) {
-    p = p->second.peer == key ? derp_pings_.erase(p) : std::next(p);
-  }
-  if (it->second.wake) wakes_.erase({*it->second.wake, key});
-  busy_.erase(key);
+  scheduler_.Forget(key);
   peers_.erase(it);
   Emit(now, PeerRemoved{key});
 }
@@ -207,11 +194,13 @@ RegionId Node::FallbackHome() const {
 void Node::SetHome(Timestamp now, RegionId region, const std::string& reason) {
   if (region == home_) return;
   const RegionId old = home_;
-  if (auto it = derp_.find(old); it != derp_.end()) it->second.client->SetPreferred(now, false);
+  derp_.SetPreferred(now, old, false);
   home_ = region;
   MarkAllBusy();  // peers reached through our home region move with it
   control_.SetHomeRegion(now, region);
-  if (DerpLink* link = EnsureDerp(now, region)) link->client->SetPreferred(now, true);
+  if (derp::Client* client = derp_.Ensure(now, region, derp_map_)) {
+    client->SetPreferred(now, true);
+  }
   Emit(now, HomeRegionChanged{old, region, reason});
 }
 

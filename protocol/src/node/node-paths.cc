@@ -9,6 +9,7 @@
 #include "punchlab/disco/message.h"
 #include "punchlab/node/data-frame.h"
 #include "punchlab/node/node.h"
+#include "must-find.h"
 
 namespace punchlab {
 namespace node {
@@ -31,13 +32,6 @@ PathChangeReason FromDisco(disco::PathChangeReason r, PathChangeReason reset_rea
   return PathChangeReason::kPong;
 }
 
-template <typename Sent>
-void ForgetOlderThan(std::map<disco::TxId, Sent>& pings, Timestamp limit) {
-  for (auto it = pings.begin(); it != pings.end();) {
-    it = it->second.at < limit ? pings.erase(it) : std::next(it);
-  }
-}
-
 }  // namespace
 
 // ---- per-peer work -------------------------------------------------------------
@@ -51,8 +45,6 @@ bool Node::DrainPeer(Timestamp now, const NodePublicKey& key, Peer& peer) {
       ++stats_.pings_without_local;
       continue;
     }
-    ForgetOlderThan(peer.udp_pings, now - config_.paths.ping_timeout);
-    peer.udp_pings[p.txid] = SentPing{p.to, now};
     SendDiscoUdp(peer, *from, p.to, disco::Ping{p.txid, public_key(), 0});
     ++stats_.disco_pings_sent;
   }
@@ -74,19 +66,15 @@ bool Node::DrainPeer(Timestamp now, const NodePublicKey& key, Peer& peer) {
   }
 
   // The relayed path's RTT: a disco ping through DERP every heartbeat while
-  // the session is active and relayed (see node.h).
+  // the session is active and relayed (relayed-rtt.h).
   const RegionId region = RegionFor(peer);
   const bool relayed = !peer.paths->BestAddr(now) && region != kNoRegion;
-  if (!peer.disco_ok || !relayed || !peer.paths->SessionActive(now)) {
-    peer.next_derp_ping.reset();
-  } else if ((!peer.next_derp_ping || now >= *peer.next_derp_ping) && DerpConnected(region)) {
-    disco::TxId txid{};
-    rng_.Fill(txid.data(), txid.size());
-    ForgetOlderThan(derp_pings_, now - config_.paths.ping_timeout);
-    derp_pings_[txid] = DerpPing{key, region, now};
-    SendDiscoDerp(now, peer, region, disco::Ping{txid, public_key(), 0});
+  const bool probing = peer.disco_ok && relayed && peer.paths->SessionActive(now);
+  if (std::optional<disco::TxId> txid =
+          peer.relayed.Due(now, probing, probing && DerpConnected(region), region, rng_,
+                           config_.paths.heartbeat_interval, config_.paths.ping_timeout)) {
+    SendDiscoDerp(now, peer, region, disco::Ping{*txid, public_key(), 0});
     ++stats_.disco_pings_sent;
-    peer.next_derp_ping = now + config_.paths.heartbeat_interval;
   }
   return progress;
 }
@@ -141,7 +129,7 @@ void Node::SendDiscoUdp(Peer& peer, const Endpoint& from, const Endpoint& to,
 
 void Node::SendDiscoDerp(Timestamp now, Peer& peer, RegionId region, const disco::Message& m) {
   if (std::optional<Bytes> packet = sealer_.Seal(rng_, peer.info.disco_key, m)) {
-    SendDerp(now, region, peer.info.node_key, std::move(*packet), std::nullopt, nullptr);
+    SendDerp(now, region, peer.info.node_key, std::move(*packet), std::nullopt);
   }
 }
 
@@ -159,13 +147,13 @@ void Node::HandleDisco(Timestamp now, ByteView packet, const Endpoint* local,
     return;
   }
   const NodePublicKey key = owner->second;
-  Peer& peer = peers_.at(key);
+  Peer& peer = MustFind(peers_, key);  // by_disco_ lists only peers
   const bool via_derp = derp_source != nullptr;
   if (via_derp && *derp_source != key) {
     DropDisco(stats_.disco_sender_mismatch);
     return;
   }
-  MarkBusy(key);  // whatever it says may give its PeerPaths work
+  scheduler_.MarkBusy(key);  // whatever it says may give its PeerPaths work
 
   if (const auto* ping = std::get_if<disco::Ping>(&opened.opened->message)) {
     if (!ping->node_key.IsZero() && ping->node_key != key) {
@@ -189,26 +177,21 @@ void Node::HandleDisco(Timestamp now, ByteView packet, const Endpoint* local,
   if (const auto* pong = std::get_if<disco::Pong>(&opened.opened->message)) {
     ++stats_.disco_pongs_received;
     if (via_derp) {
-      auto it = derp_pings_.find(pong->txid);
-      if (it == derp_pings_.end() || it->second.peer != key ||
-          now - it->second.at > config_.paths.ping_timeout) {
+      const std::optional<RelayedRttProbe::Answer> answer =
+          peer.relayed.HandlePong(now, pong->txid, config_.paths.ping_timeout);
+      if (!answer) {
         DropDisco(stats_.disco_pongs_rejected);
         return;
       }
-      const DerpPing sent = it->second;
-      derp_pings_.erase(it);
-      RecordRtt(now, key, peer, Path::Derp(sent.region), now - sent.at);
+      RecordRtt(now, key, peer, Path::Derp(answer->region), answer->rtt);
       return;
     }
-    if (peer.paths->HandlePongFrom(now, pong->txid, *remote) != disco::PongResult::kAccepted) {
+    const disco::PongAnswer answer = peer.paths->HandlePongFrom(now, pong->txid, *remote);
+    if (!answer.accepted()) {
       DropDisco(stats_.disco_pongs_rejected);
       return;
     }
-    auto sent = peer.udp_pings.find(pong->txid);
-    if (sent != peer.udp_pings.end()) {
-      RecordRtt(now, key, peer, Path::Direct(sent->second.to), now - sent->second.at);
-      peer.udp_pings.erase(sent);
-    }
+    RecordRtt(now, key, peer, Path::Direct(answer.timed->to), answer.timed->rtt);
     return;
   }
 

@@ -32,6 +32,10 @@ Node::Node(NodePrivateKey key, RandomSource& rng, NodeConfig config)
       sealer_(DiscoPrivateKey::Generate(rng_)),
       control_(config_.control, rng_),
       netcheck_(rng_, config_.netcheck),
+      derp_(key_, rng_, config_.derp, config_.derp_queue_limit, stats_,
+            [this](const NodePublicKey& to, RegionId region, size_t bytes) {
+              CountDerpData(to, region, bytes);
+            }),
       locals_(config_.local_endpoints) {}
 
 Node::~Node() = default;
@@ -53,11 +57,7 @@ void Node::Stop(Timestamp now) {
   if (!started_ || stopped_) return;
   stopped_ = true;
   control_.Leave(now);
-  for (auto& [region, link] : derp_) {
-    link.client->Stop(now);
-    stats_.derp_queue_dropped += link.queue.size();
-    link.queue.clear();
-  }
+  derp_.Stop(now);
   netcheck_.SetActive(now, false);
 }
 
@@ -75,7 +75,7 @@ SendResult Node::Send(Timestamp now, const NodePublicKey& peer_key, ByteView pay
   Peer& peer = it->second;
   last_activity_ = now;
   if (peer.disco_ok) peer.paths->NoteDataSent(now);
-  MarkBusy(peer_key);
+  scheduler_.MarkBusy(peer_key);
   // Pings, CallMeMaybe and path changes this send starts (or that are due)
   // go first, so the path chosen below is the one just reported.
   DrainPeer(now, peer_key, peer);
@@ -92,12 +92,13 @@ SendResult Node::Send(Timestamp now, const NodePublicKey& peer_key, ByteView pay
     ++stats_.data_sent_direct;
     result = SendResult::kDirect;
   } else if (const RegionId region = RegionFor(peer); region != kNoRegion) {
-    bool queued = false;
-    if (SendDerp(now, region, peer_key, std::move(frame), payload.size(), &queued)) {
-      result = queued ? SendResult::kQueued : SendResult::kDerp;
-    } else {
-      ++peer.stats.sends_dropped;
-      result = SendResult::kDropped;
+    switch (SendDerp(now, region, peer_key, std::move(frame), payload.size())) {
+      case DerpLinks::SendResult::kSent: result = SendResult::kDerp; break;
+      case DerpLinks::SendResult::kQueued: result = SendResult::kQueued; break;
+      case DerpLinks::SendResult::kDropped:
+        ++peer.stats.sends_dropped;
+        result = SendResult::kDropped;
+        break;
     }
   } else {
     ++stats_.sends_no_route;
@@ -116,7 +117,6 @@ void Node::SetLocalEndpoints(Timestamp now, std::vector<Endpoint> locals) {
   for (auto& [key, peer] : peers_) {
     peer.reset_reason = PathChangeReason::kLocalChange;
     peer.paths->Reset(now);
-    peer.udp_pings.clear();
   }
   MarkAllBusy();
   PublishEndpoints(now);
@@ -159,8 +159,8 @@ void Node::HandleConnected(Timestamp now, ConnectionId conn, const Endpoint& rem
   const ConnSplit s = SplitConn(conn);
   if (s.slot == kControlSlot) {
     control_.HandleConnected(now, s.sub, remote);
-  } else if (auto r = derp_slots_.find(s.slot); r != derp_slots_.end()) {
-    derp_.at(r->second).client->HandleConnected(now, s.sub, remote);
+  } else if (derp::Client* client = derp_.BySlot(s.slot)) {
+    client->HandleConnected(now, s.sub, remote);
   }
   Pump(now);
 }
@@ -169,8 +169,8 @@ void Node::HandleStream(Timestamp now, ConnectionId conn, ByteView bytes) {
   const ConnSplit s = SplitConn(conn);
   if (s.slot == kControlSlot) {
     control_.HandleStream(now, s.sub, bytes);
-  } else if (auto r = derp_slots_.find(s.slot); r != derp_slots_.end()) {
-    derp_.at(r->second).client->HandleStream(now, s.sub, bytes);
+  } else if (derp::Client* client = derp_.BySlot(s.slot)) {
+    client->HandleStream(now, s.sub, bytes);
   }
   Pump(now);
 }
@@ -179,29 +179,19 @@ void Node::HandleClosed(Timestamp now, ConnectionId conn) {
   const ConnSplit s = SplitConn(conn);
   if (s.slot == kControlSlot) {
     control_.HandleClosed(now, s.sub);
-  } else if (auto r = derp_slots_.find(s.slot); r != derp_slots_.end()) {
-    derp_.at(r->second).client->HandleClosed(now, s.sub);
+  } else if (derp::Client* client = derp_.BySlot(s.slot)) {
+    client->HandleClosed(now, s.sub);
   }
   Pump(now);
 }
 
 std::optional<StreamAction> Node::PollStreamAction() {
-  if (!actions_.empty()) {
-    StreamAction a = std::move(actions_.front());
-    actions_.pop_front();
-    return a;
-  }
+  if (auto a = derp_.PollClosing()) return a;
   if (auto a = control_.PollStreamAction()) {
     a->conn = ComposeConn(kControlSlot, a->conn);
     return a;
   }
-  for (auto& [region, link] : derp_) {
-    if (auto a = link.client->PollStreamAction()) {
-      a->conn = ComposeConn(link.slot, a->conn);
-      return a;
-    }
-  }
-  return std::nullopt;
+  return derp_.PollStreamAction();
 }
 
 // ---- timers ------------------------------------------------------------------
@@ -211,16 +201,10 @@ void Node::HandleTimeout(Timestamp now) {
   auto due = [now](std::optional<Timestamp> t) { return t && *t <= now; };
   if (due(control_.PollTimeout())) control_.HandleTimeout(now);
   if (due(netcheck_.PollTimeout())) netcheck_.HandleTimeout(now);
-  for (auto& [region, link] : derp_) {
-    if (due(link.client->PollTimeout())) link.client->HandleTimeout(now);
-  }
+  derp_.HandleTimeout(now);
   // Peer timers (ping timeouts, trust expiry, heartbeats, DERP pings) run in
   // the pump: PollPingsToSend(now) advances them, for the peers that are due.
-  while (!wakes_.empty() && wakes_.begin()->first <= now) {
-    MarkBusy(wakes_.begin()->second);
-    peers_.at(wakes_.begin()->second).wake.reset();
-    wakes_.erase(wakes_.begin());
-  }
+  scheduler_.WakeDue(now);
   Pump(now);
 }
 
@@ -232,11 +216,11 @@ std::optional<Timestamp> Node::PollTimeout() const {
   };
   consider(control_.PollTimeout());
   consider(netcheck_.PollTimeout());
-  for (const auto& [region, link] : derp_) consider(link.client->PollTimeout());
+  consider(derp_.PollTimeout());
   // Busy peers are drained at the end of every input; a busy one left here
   // (a command before Start) wants the next timeout at once.
-  if (!busy_.empty()) return Timestamp::Zero();
-  if (!wakes_.empty()) consider(wakes_.begin()->first);
+  if (scheduler_.AnyBusy()) return Timestamp::Zero();
+  consider(scheduler_.NextWake());
   // Wake up when the session goes idle, to stop re-STUNning.
   if (last_activity_ && netcheck_.active()) {
     consider(*last_activity_ + config_.paths.session_active_timeout + Duration::Nanos(1));
@@ -245,19 +229,16 @@ std::optional<Timestamp> Node::PollTimeout() const {
 }
 
 void Node::MarkAllBusy() {
-  for (const auto& [key, peer] : peers_) busy_.insert(key);
+  for (const auto& [key, peer] : peers_) scheduler_.MarkBusy(key);
 }
 
 void Node::Reschedule(const NodePublicKey& key, Peer& peer) {
-  if (peer.wake) wakes_.erase({*peer.wake, key});
-  peer.wake = peer.paths->NextWakeup();
+  std::optional<Timestamp> wake = peer.paths->NextWakeup();
   // A relayed-RTT ping waits for its region's connection, whose kConnected
   // marks the peer busy; until then its due time would only wake us in a loop.
-  if (peer.next_derp_ping && DerpConnected(RegionFor(peer)) &&
-      (!peer.wake || *peer.next_derp_ping < *peer.wake)) {
-    peer.wake = peer.next_derp_ping;
-  }
-  if (peer.wake) wakes_.insert({*peer.wake, key});
+  const std::optional<Timestamp> ping = peer.relayed.next();
+  if (ping && DerpConnected(RegionFor(peer)) && (!wake || *ping < *wake)) wake = ping;
+  scheduler_.SetWake(key, wake);
 }
 
 std::optional<Event> Node::PollEvent() {
@@ -283,22 +264,16 @@ void Node::Pump(Timestamp now) {
       OnNetcheckEvent(now, std::move(*e));
     }
     // Collected first: handling one may open another region's connection.
-    std::vector<std::pair<RegionId, derp::ClientEvent>> derp_events;
-    for (auto& [region, link] : derp_) {
-      while (auto e = link.client->PollEvent()) derp_events.emplace_back(region, std::move(*e));
-    }
-    for (auto& [region, e] : derp_events) {
+    for (auto& [region, e] : derp_.PollEvents()) {
       progress = true;
       OnDerpEvent(now, region, std::move(e));
     }
-    while (!busy_.empty()) {
-      const NodePublicKey key = *busy_.begin();
-      busy_.erase(busy_.begin());
-      auto it = peers_.find(key);
+    while (std::optional<NodePublicKey> key = scheduler_.TakeBusy()) {
+      auto it = peers_.find(*key);
       if (it == peers_.end()) continue;
-      progress = DrainPeer(now, key, it->second) || progress;
-      CheckDerpPath(now, key, it->second);
-      Reschedule(key, it->second);
+      progress = DrainPeer(now, *key, it->second) || progress;
+      CheckDerpPath(now, *key, it->second);
+      Reschedule(*key, it->second);
     }
   }
   UpdateActivity(now);
@@ -318,10 +293,7 @@ void Node::Emit(Timestamp now, EventBody body) { events_.push_back(Event{now, st
 
 // ---- observation -------------------------------------------------------------
 
-bool Node::DerpConnected(RegionId region) const {
-  auto it = derp_.find(region);
-  return it != derp_.end() && it->second.client->connected();
-}
+bool Node::DerpConnected(RegionId region) const { return derp_.Connected(region); }
 
 std::vector<NodePublicKey> Node::Peers() const {
   std::vector<NodePublicKey> out;

@@ -76,7 +76,7 @@ class Harness {
       if (pong_first) {
         const InFlight p = *pong;
         in_flight_.erase(pong);
-        pong_results.push_back(paths.HandlePongFrom(now, p.txid, p.from));
+        pong_results.push_back(paths.HandlePongFrom(now, p.txid, p.from).result);
       }
       Drain();
     }
@@ -379,18 +379,20 @@ TEST(PeerPaths, UnknownReplayedAndExpiredPongsChangeNothing) {
   TxId forged{};
   forged.fill(0x5a);
   h.RunUntil(At(Ms(10)));
-  EXPECT_EQ(h.paths.HandlePongFrom(h.now, forged, kA), PongResult::kUnknownTxid);
+  EXPECT_EQ(h.paths.HandlePongFrom(h.now, forged, kA).result, PongResult::kUnknownTxid);
   EXPECT_FALSE(h.paths.BestAddr(h.now));
 
   h.RunUntil(At(Ms(20)));
-  EXPECT_EQ(h.paths.HandlePongFrom(h.now, first.txid, kA), PongResult::kAccepted);
+  EXPECT_EQ(h.paths.HandlePongFrom(h.now, first.txid, kA).result, PongResult::kAccepted);
   h.Drain();
   ASSERT_EQ(h.paths.BestAddr(h.now), kA);
   const Timestamp trusted_until = *h.paths.FindCandidate(kA)->trusted_until;
 
   // A replay a second later is not a fresh proof: trust is not extended.
   h.RunUntil(At(Sec(1)));
-  EXPECT_EQ(h.paths.HandlePongFrom(h.now, first.txid, kA), PongResult::kDuplicate);
+  const PongAnswer replay = h.paths.HandlePongFrom(h.now, first.txid, kA);
+  EXPECT_EQ(replay.result, PongResult::kDuplicate);
+  EXPECT_FALSE(replay.timed) << "a rejected pong times nothing";
   EXPECT_EQ(*h.paths.FindCandidate(kA)->trusted_until, trusted_until);
   EXPECT_EQ(h.paths.FindCandidate(kA)->latencies.size(), 1u);
 
@@ -400,7 +402,7 @@ TEST(PeerPaths, UnknownReplayedAndExpiredPongsChangeNothing) {
   ASSERT_EQ(heartbeat.purpose, PingPurpose::kHeartbeat);
   h.RunUntil(At(Ms(8100)));
   EXPECT_FALSE(h.paths.BestAddr(h.now)) << "trust ran out at 6.52 s";
-  EXPECT_EQ(h.paths.HandlePongFrom(h.now, heartbeat.txid, kA), PongResult::kExpired);
+  EXPECT_EQ(h.paths.HandlePongFrom(h.now, heartbeat.txid, kA).result, PongResult::kExpired);
   h.Drain();
   EXPECT_FALSE(h.paths.BestAddr(h.now)) << "a late pong does not restore the path";
 
@@ -563,7 +565,7 @@ TEST(PeerPaths, ResetForgetsPathsAndPingsInFlight) {
   EXPECT_EQ(h.paths.OutstandingPings(), 0u);
   EXPECT_FALSE(h.paths.NextWakeup());
   EXPECT_NE(h.paths.FindCandidate(kA), nullptr);
-  EXPECT_EQ(h.paths.HandlePongFrom(h.now, heartbeat.txid, kA), PongResult::kExpired);
+  EXPECT_EQ(h.paths.HandlePongFrom(h.now, heartbeat.txid, kA).result, PongResult::kExpired);
 }
 
 TEST(PeerPaths, TxidsComeFromTheInjectedRandomSource) {
@@ -587,7 +589,11 @@ TEST(PeerPaths, PongFromAnotherAddressCreditsThePingedPath) {
   h.SendData();
   const PingToSend ping = h.LastPingTo(kA);
   h.RunUntil(At(Ms(15)));
-  EXPECT_EQ(h.paths.HandlePongFrom(h.now, ping.txid, kB), PongResult::kAccepted);
+  const PongAnswer answer = h.paths.HandlePongFrom(h.now, ping.txid, kB);
+  EXPECT_EQ(answer.result, PongResult::kAccepted);
+  ASSERT_TRUE(answer.timed);
+  EXPECT_EQ(answer.timed->to, kA) << "the pinged path times the round trip, not the pong's source";
+  EXPECT_EQ(answer.timed->rtt, Ms(15));
   h.Drain();
   EXPECT_EQ(h.paths.BestAddr(h.now), kA);
   EXPECT_EQ(h.PathEvents()[0].detail,

@@ -119,6 +119,18 @@ enum class PongResult : uint8_t {
 };
 const char* PongResultName(PongResult r);
 
+// What a pong meant, with what the node needs to time the path it proved.
+struct PongAnswer {
+  struct Timed {
+    Endpoint to;   // where the answered ping was sent (the path it proves)
+    Duration rtt;  // from that ping's send to this pong
+  };
+  PongResult result = PongResult::kUnknownTxid;
+  std::optional<Timed> timed;  // set exactly when result is kAccepted
+
+  bool accepted() const { return result == PongResult::kAccepted; }
+};
+
 struct PeerPathsStats {
   uint64_t discovery_pings = 0;  // including CallMeMaybe-triggered ones
   uint64_t heartbeat_pings = 0;
@@ -157,8 +169,9 @@ class PeerPaths {
   // from the same address, e.g. received on two sockets) or an unusable `src`.
   bool HandlePingFrom(Timestamp now, const Endpoint& src, const TxId& txid);
   // A pong from the peer arrived over UDP from `from`. The latency and trust
-  // go to the address the ping was sent to.
-  PongResult HandlePongFrom(Timestamp now, const TxId& txid, const Endpoint& from);
+  // go to the address the ping was sent to; an accepted answer says which
+  // address that was and the round trip (the node times paths with it).
+  PongAnswer HandlePongFrom(Timestamp now, const TxId& txid, const Endpoint& from);
   // The node sent (or is about to send) data to this peer.
   void NoteDataSent(Timestamp now);
   // The peer restarted (new disco key): forget paths, trust and pings in
@@ -192,6 +205,9 @@ class PeerPaths {
   };
   enum class Retired : uint8_t { kAnswered, kTimedOut, kCancelled };
 
+  // best_ and every endpoint a ping goes to are candidates (asserted).
+  Candidate& CandidateAt(const Endpoint& ep);
+  const Candidate& CandidateAt(const Endpoint& ep) const;
   void Advance(Timestamp now);
   void ExpirePings(Timestamp now);
   void ExpireTrust(Timestamp now);

@@ -12,7 +12,15 @@
 //                           home region when something must reach that peer.
 //   disco::DiscoSealer      seals/opens disco with this run's disco key.
 //   disco::PeerPaths (per peer) which direct path to use, pings, trust,
-//                           heartbeats, upgrades, fallback.
+//                           heartbeats, upgrades, fallback; its accepted
+//                           pongs time the direct paths.
+// and three parts of its own:
+//   DerpLinks (derp-links.h) the derp::Clients, their connection slots and
+//                           the queues of packets waiting for a connection.
+//   RelayedRttProbe (per peer, relayed-rtt.h) when to ping a relayed peer
+//                           through DERP, and the relayed round trip.
+//   PeerScheduler (peer-scheduler.h) which peers have work now and when the
+//                           others next wake up.
 //
 // One object is one run of the node: the constructor draws a fresh disco key
 // from the RandomSource, Start() begins, Stop() ends for good. A restart is a
@@ -72,7 +80,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -85,7 +92,10 @@
 #include "punchlab/disco/peer-paths.h"
 #include "punchlab/disco/sealer.h"
 #include "punchlab/netcheck/client.h"
+#include "punchlab/node/derp-links.h"
 #include "punchlab/node/events.h"
+#include "punchlab/node/peer-scheduler.h"
+#include "punchlab/node/relayed-rtt.h"
 #include "punchlab/random.h"
 #include "punchlab/stream-machine.h"
 
@@ -180,39 +190,16 @@ class Node final : public DatagramMachine, public StreamMachine {
   const control::ControlClient& control() const { return control_; }
 
  private:
-  struct SentPing {
-    Endpoint to;
-    Timestamp at;
-  };
   struct Peer {
     control::NodeInfo info;
     std::optional<SharedKey> data_key;  // nullopt: the node key is unusable
     bool disco_ok = false;              // the sealer accepted its disco key
-    std::unique_ptr<disco::PeerPaths> paths;
+    std::unique_ptr<disco::PeerPaths> paths;  // direct paths, UDP pings, trust
     Path path;  // as last reported
-    std::map<disco::TxId, SentPing> udp_pings;  // to time pongs per path
-    std::optional<Timestamp> next_derp_ping;
+    RelayedRttProbe relayed;
     // Why PeerPaths was last Reset (its own reason only says "reset").
     PathChangeReason reset_reason = PathChangeReason::kPeerRestarted;
     PeerStats stats;
-    // Its entry in wakes_, if any.
-    std::optional<Timestamp> wake;
-  };
-  struct DerpPing {
-    NodePublicKey peer;
-    RegionId region = kNoRegion;
-    Timestamp at;
-  };
-  struct Queued {
-    NodePublicKey to;
-    Bytes packet;
-    std::optional<size_t> data_bytes;  // set for application data (counters)
-  };
-  struct DerpLink {
-    uint32_t slot = 0;
-    Endpoint server;
-    std::unique_ptr<derp::Client> client;
-    std::deque<Queued> queue;
   };
 
   // Runs every sub-machine's follow-up work until nothing is left.
@@ -236,10 +223,6 @@ class Node final : public DatagramMachine, public StreamMachine {
   RegionId FallbackHome() const;
 
   // Paths and disco.
-  // Only busy peers are drained in a pump, and only peers whose wake-up is due
-  // become busy on a timeout: a node with a thousand quiet peers does work
-  // for the few that have some (PeerPaths' inputs mark a peer busy).
-  void MarkBusy(const NodePublicKey& key) { busy_.insert(key); }
   void MarkAllBusy();
   // After a drain: when the peer next needs one (PeerPaths' timers, its
   // relayed-RTT ping while its region is connected).
@@ -264,46 +247,42 @@ class Node final : public DatagramMachine, public StreamMachine {
   void DropData(uint64_t& reason);
 
   // DERP.
-  DerpLink* EnsureDerp(Timestamp now, RegionId region);
   void RetireDerp(Timestamp now, RegionId region);
   void OnDerpEvent(Timestamp now, RegionId region, derp::ClientEvent event);
-  // false when dropped (counted).
-  bool SendDerp(Timestamp now, RegionId region, const NodePublicKey& to, Bytes packet,
-                std::optional<size_t> data_bytes, bool* queued);
+  DerpLinks::SendResult SendDerp(Timestamp now, RegionId region, const NodePublicKey& to,
+                                 Bytes packet, std::optional<size_t> data_bytes);
   void CountDerpData(const NodePublicKey& to, RegionId region, size_t bytes);
   void Emit(Timestamp now, EventBody body);
 
   NodePrivateKey key_;
   RandomSource& rng_;
   NodeConfig config_;
+  NodeStats stats_;  // before the parts that count into it
   disco::DiscoSealer sealer_;
   control::ControlClient control_;
   netcheck::NetcheckClient netcheck_;
   bool started_ = false;
   bool stopped_ = false;
 
+  // The relays: the map from control, our home region, a client per region.
   control::DerpMap derp_map_;
   bool have_derp_map_ = false;
   RegionId home_ = kNoRegion;
-  std::map<RegionId, DerpLink> derp_;
-  std::map<uint32_t, RegionId> derp_slots_;
-  uint32_t next_slot_ = 1;
+  DerpLinks derp_;
 
+  // The netmap's peers, their disco keys, and which of them have work.
   std::map<NodePublicKey, Peer> peers_;
-  std::set<NodePublicKey> busy_;                          // to drain in the pump
-  std::set<std::pair<Timestamp, NodePublicKey>> wakes_;   // peers' next wake-ups
   std::map<DiscoPublicKey, NodePublicKey> by_disco_;
-  std::map<disco::TxId, DerpPing> derp_pings_;
+  PeerScheduler scheduler_;
 
+  // Our endpoints: interface sockets, STUN-seen globals, what is published.
   std::vector<Endpoint> locals_;
   std::map<Endpoint, Timestamp> stun_seen_;  // global endpoints, when last seen
   std::vector<Endpoint> endpoints_;          // as published
   std::optional<Timestamp> last_activity_;   // data sent or received
 
   std::deque<Transmit> transmits_;
-  std::deque<StreamAction> actions_;  // from retired DERP clients
   std::deque<Event> events_;
-  NodeStats stats_;
 };
 
 }  // namespace node
