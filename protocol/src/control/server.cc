@@ -1,9 +1,11 @@
 #include "punchlab/control/server.h"
 
 #include <algorithm>
+#include <cassert>
 
 #include "control/channel.h"
 #include "punchlab/sodium.h"
+#include "must-find.h"
 
 namespace punchlab::control {
 
@@ -15,6 +17,8 @@ struct ControlServer::Conn {
   Challenge challenge{};   // the register must echo it
   Timestamp opened;
   Timestamp last_rx;
+  // When the connection times out: its entry in deadlines_ (Refresh).
+  Timestamp deadline;
   // A new session gets the whole netmap first, deltas after it.
   bool needs_netmap = true;
 };
@@ -36,7 +40,8 @@ void ControlServer::HandleConnected(Timestamp now, ConnectionId conn, const Endp
   auto c = std::make_unique<Conn>();
   c->opened = now;
   c->last_rx = now;
-  conns_.emplace(conn, std::move(c));
+  Conn& added = *conns_.emplace(conn, std::move(c)).first->second;
+  Refresh(conn, added, /*listed=*/false);
   ++stats_.connections;
 }
 
@@ -44,6 +49,7 @@ void ControlServer::HandleStream(Timestamp now, ConnectionId conn, ByteView byte
   auto it = conns_.find(conn);
   if (it == conns_.end()) return;  // already closed by us; late bytes
   it->second->last_rx = now;
+  Refresh(conn, *it->second);
   it->second->channel.Feed(bytes);
   for (;;) {
     it = conns_.find(conn);
@@ -77,8 +83,16 @@ void ControlServer::HandleClosed(Timestamp /*now*/, ConnectionId conn) {
 }
 
 void ControlServer::HandleTimeout(Timestamp now) {
+  // The due connections, in id order (the order closes and their events
+  // have always had).
+  std::vector<ConnectionId> due;
+  for (auto d = deadlines_.begin(); d != deadlines_.end() && d->first <= now; ++d) {
+    due.push_back(d->second);
+  }
+  std::sort(due.begin(), due.end());
   std::vector<std::pair<ConnectionId, std::string>> expired;
-  for (const auto& [id, c] : conns_) {
+  for (ConnectionId id : due) {
+    const Conn* c = MustFind(conns_, id).get();  // deadlines_ lists open connections only
     if (c->phase != Conn::Phase::kRegistered && now >= c->opened + config_.handshake_timeout) {
       ++stats_.handshake_timeouts;
       expired.emplace_back(id, "not registered within " + config_.handshake_timeout.ToString());
@@ -99,20 +113,24 @@ std::optional<StreamAction> ControlServer::PollStreamAction() {
 }
 
 std::optional<Timestamp> ControlServer::PollTimeout() const {
-  std::optional<Timestamp> next;
-  for (const auto& [id, c] : conns_) {
-    Timestamp t = c->last_rx + config_.idle_timeout;
-    if (c->phase != Conn::Phase::kRegistered) t = std::min(t, c->opened + config_.handshake_timeout);
-    if (!next || t < *next) next = t;
+  if (deadlines_.empty()) return std::nullopt;
+  return deadlines_.begin()->first;
+}
+
+void ControlServer::Refresh(ConnectionId conn, Conn& c, bool listed) {
+  if (listed) deadlines_.erase({c.deadline, conn});
+  c.deadline = c.last_rx + config_.idle_timeout;
+  if (c.phase != Conn::Phase::kRegistered) {
+    c.deadline = std::min(c.deadline, c.opened + config_.handshake_timeout);
   }
-  return next;
+  deadlines_.insert({c.deadline, conn});
 }
 
 void ControlServer::SetDerpMap(Timestamp /*now*/, DerpMap derp_map) {
   config_.derp_map = std::move(derp_map);
   // Every session gets a whole netmap with the new DERP map.
   for (auto& [id, c] : conns_) c->needs_netmap = true;
-  for (const auto& [key, r] : nodes_) pending_[r.domain];
+  for (const auto& [domain, keys] : members_) pending_[domain];
   FlushNetmaps();
 }
 
@@ -130,7 +148,7 @@ std::optional<NodeInfo> ControlServer::FindNode(const NodePublicKey& key) const 
 }
 
 void ControlServer::Dispatch(Timestamp now, ConnectionId conn, Message msg) {
-  Conn& c = *conns_.at(conn);
+  Conn& c = *MustFind(conns_, conn);  // HandleStream dispatches for open ones only
   const char* type = MessageTypeName(msg);
   switch (c.phase) {
     case Conn::Phase::kAwaitHello:
@@ -201,7 +219,11 @@ void ControlServer::OnRegister(ConnectionId conn, Conn& c, RegisterMsg reg, Time
   auto old = nodes_.find(c.node_key);
   if (old != nodes_.end()) {
     const ConnectionId old_conn = old->second.conn;
-    if (old->second.domain != r.domain) MarkRemoved(old->second.domain, c.node_key);
+    if (old->second.domain != r.domain) {
+      MarkRemoved(old->second.domain, c.node_key);
+      LeaveDomain(old->second.domain, c.node_key);
+      members_[r.domain].insert(c.node_key);
+    }
     old->second = r;
     if (old_conn != conn && conns_.count(old_conn) != 0) {
       Send(old_conn, GoodbyeMsg{"this node key registered again on a newer connection"});
@@ -209,8 +231,10 @@ void ControlServer::OnRegister(ConnectionId conn, Conn& c, RegisterMsg reg, Time
     }
   } else {
     nodes_.emplace(c.node_key, r);
+    members_[r.domain].insert(c.node_key);
   }
   c.phase = Conn::Phase::kRegistered;
+  Refresh(conn, c);  // the handshake deadline no longer applies
   c.needs_netmap = true;
   ++stats_.registrations;
   MarkChanged(r.domain, c.node_key);
@@ -219,7 +243,7 @@ void ControlServer::OnRegister(ConnectionId conn, Conn& c, RegisterMsg reg, Time
 }
 
 void ControlServer::OnUpdate(const Conn& c, const UpdateMsg& update) {
-  Record& r = nodes_.at(c.node_key);
+  Record& r = MustFind(nodes_, c.node_key);  // a registered session's node is listed
   const NodeInfo before = r.info;
   if (update.endpoints) r.info.endpoints = *update.endpoints;
   if (update.disco_key) r.info.disco_key = *update.disco_key;
@@ -251,10 +275,12 @@ void ControlServer::Close(ConnectionId conn, const std::string& reason, bool sen
     // close must not remove the node its successor registered.
     if (node != nodes_.end() && node->second.conn == conn) {
       MarkRemoved(node->second.domain, c.node_key);
+      LeaveDomain(node->second.domain, c.node_key);
       events_.push_back(NodeRemoved{c.node_key, node->second.domain, reason});
       nodes_.erase(node);
     }
   }
+  deadlines_.erase({c.deadline, conn});
   conns_.erase(it);
   events_.push_back(ConnectionClosed{conn, reason});
   if (send_close) {
@@ -271,10 +297,21 @@ Netmap ControlServer::NetmapFor(const Record& r) const {
   m.domain = r.domain;
   m.self = r.info;
   m.derp_map = config_.derp_map;
-  for (const auto& [key, other] : nodes_) {
-    if (other.domain == r.domain && key != r.info.node_key) m.peers.push_back(other.info);
+  auto members = members_.find(r.domain);
+  assert(members != members_.end());  // r is one of them
+  m.peers.reserve(members->second.size() - 1);
+  for (const NodePublicKey& key : members->second) {
+    if (key == r.info.node_key) continue;
+    m.peers.push_back(MustFind(nodes_, key).info);  // members_ and nodes_ change together
   }
   return m;
+}
+
+void ControlServer::LeaveDomain(const std::string& domain, const NodePublicKey& key) {
+  auto it = members_.find(domain);
+  assert(it != members_.end());
+  it->second.erase(key);
+  if (it->second.empty()) members_.erase(it);
 }
 
 void ControlServer::MarkChanged(const std::string& domain, const NodePublicKey& key) {
@@ -302,9 +339,10 @@ void ControlServer::FlushNetmaps() {
       if (it != nodes_.end()) delta.changed.push_back(it->second.info);
     }
     delta.removed.assign(changes.removed.begin(), changes.removed.end());
+    // A copy: sending can close a connection, which leaves the domain.
     std::vector<NodePublicKey> members;
-    for (const auto& [key, r] : nodes_) {
-      if (r.domain == domain) members.push_back(key);
+    if (auto m = members_.find(domain); m != members_.end()) {
+      members.assign(m->second.begin(), m->second.end());
     }
     for (const NodePublicKey& key : members) {
       auto it = nodes_.find(key);

@@ -31,6 +31,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -141,7 +142,11 @@ class ControlServer final : public StreamMachine {
   void FlushNetmaps();
   void MarkChanged(const std::string& domain, const NodePublicKey& key);
   void MarkRemoved(const std::string& domain, const NodePublicKey& key);
+  void LeaveDomain(const std::string& domain, const NodePublicKey& key);
   Netmap NetmapFor(const Record& r) const;
+  // Recomputes the connection's deadline and its place in deadlines_
+  // (`listed`: it has one there already).
+  void Refresh(ConnectionId conn, Conn& c, bool listed = true);
 
   NodePrivateKey key_;
   ControlServerConfig config_;
@@ -150,6 +155,12 @@ class ControlServer final : public StreamMachine {
   OverlayAllocator overlay_;
   std::map<ConnectionId, std::unique_ptr<Conn>> conns_;  // Conn holds src/ types
   std::map<NodePublicKey, Record> nodes_;
+  // Each domain's registered nodes, so a change costs the domain's size, not
+  // every node's.
+  std::map<std::string, std::set<NodePublicKey>> members_;
+  // Every connection's deadline (handshake or idle), earliest first, so
+  // PollTimeout reads one entry and HandleTimeout visits only due ones.
+  std::set<std::pair<Timestamp, ConnectionId>> deadlines_;
   // What changed per domain since the last flush.
   struct DomainChanges {
     std::set<NodePublicKey> changed;  // added or changed
