@@ -261,7 +261,7 @@ TEST(Netcheck, UnreachableHomeMovesTheHome) {
 std::vector<Timestamp> PeriodicStarts(uint64_t seed, Duration run_for) {
   World w(ThreeRegions(), false, seed);
   w.client.SetActive(w.net.now(), true);
-  w.net.Drain(&w.client);
+  w.Drain();
   w.net.RunUntil(At(run_for));
   std::vector<Timestamp> starts;
   for (const Report& r : w.Reports()) {
@@ -294,7 +294,7 @@ TEST(Netcheck, ReStunEvery20To26SecondsDeterministicPerSeed) {
 TEST(Netcheck, InactiveStopsReStunAndReactivationAfterIdleReportsAtOnce) {
   World w(ThreeRegions());
   w.client.SetActive(w.net.now(), true);
-  w.net.Drain(&w.client);
+  w.Drain();
   w.net.RunUntil(At(Duration::Seconds(10)));
   ASSERT_TRUE(w.client.next_periodic_report());
   w.client.SetActive(w.net.now(), false);
@@ -303,7 +303,7 @@ TEST(Netcheck, InactiveStopsReStunAndReactivationAfterIdleReportsAtOnce) {
   EXPECT_EQ(w.Reports().size(), 1u);
 
   w.client.SetActive(w.net.now(), true);
-  w.net.Drain(&w.client);
+  w.Drain();
   w.net.RunUntil(At(Duration::Seconds(121)));
   std::vector<Report> reports = w.Reports();
   ASSERT_EQ(reports.size(), 1u);
@@ -314,7 +314,7 @@ TEST(Netcheck, InactiveStopsReStunAndReactivationAfterIdleReportsAtOnce) {
 TEST(Netcheck, ReactivationSoonAfterAReportKeepsItsSchedule) {
   World w(ThreeRegions());
   w.client.SetActive(w.net.now(), true);
-  w.net.Drain(&w.client);
+  w.Drain();
   w.net.RunUntil(At(Duration::Seconds(5)));
   w.client.SetActive(w.net.now(), false);
   w.client.SetActive(w.net.now(), true);
@@ -327,7 +327,7 @@ TEST(Netcheck, ReactivationSoonAfterAReportKeepsItsSchedule) {
 TEST(Netcheck, StartReportWhileRunningIsDeferred) {
   World w(ThreeRegions());
   w.client.StartReport(w.net.now());
-  w.net.Drain(&w.client);
+  w.Drain();
   w.net.RunUntil(At(Ms(10)));
   EXPECT_TRUE(w.client.StartReport(w.net.now()));  // e.g. a link change
   EXPECT_TRUE(w.client.StartReport(w.net.now()));  // coalesced

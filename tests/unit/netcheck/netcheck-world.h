@@ -1,5 +1,9 @@
 // A NetcheckClient behind a tiny test NAT, with StunServer machines as DERP
-// regions at modeled round-trip times, on the virtual-clock net.
+// regions at modeled round-trip times, in the virtual world: each server IP
+// is a host whose access link is half its round trip (the client's is
+// instant), so regions sit at different distances; a dropped server's link
+// loses everything. The test NAT is the world's `intercept`; the client's
+// host holds its public address.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -15,7 +19,7 @@
 #include "punchlab/netcheck/client.h"
 #include "punchlab/random.h"
 #include "punchlab/stun/server.h"
-#include "virtual-net.h"
+#include "support/virtual-world.h"
 
 namespace punchlab {
 namespace netcheck_test {
@@ -87,32 +91,38 @@ struct World {
         stun::StunServerConfig c;
         c.primary = s.at;
         servers.push_back(std::make_unique<stun::StunServer>(c));
-        net.Attach(servers.back().get(), {s.at});
-        rtt[s.at.ip] = s.rtt;
+        auto host = server_hosts.find(s.at.ip);
+        if (host == server_hosts.end()) {
+          host = server_hosts
+                     .emplace(s.at.ip, net.AddHost(s.at.ToString(), testsupport::VirtualWorld::kInternet,
+                                                   {s.at.ip}))
+                     .first;
+        }
+        net.Attach(host->second, testsupport::MachineSpec{s.at.ToString(), servers.back().get(),
+                                                          nullptr, {s.at}, {}, {}});
+        SetRtt(s.at, s.rtt);
         r.stun.push_back(s.at);
       }
       regions.push_back(std::move(r));
     }
     client.SetRegions(std::move(regions));
     client.SetLocalEndpoints({kLocal});
-    net.Attach(&client, {kLocal, kLocal6});
-    net.nat = [this](Transmit& t) { return nat(t); };
-    net.delay = [this](const Transmit& t) -> std::optional<Duration> {
-      for (const IpAddress& ip : {t.source.ip, t.destination.ip}) {
-        auto it = rtt.find(ip);
-        if (it == rtt.end()) continue;
-        if (dropping.count(ip) != 0) return std::nullopt;
-        return it->second / 2;
-      }
-      return Duration::Zero();
-    };
+    const testsupport::HostId client_host =
+        net.AddHost("client", testsupport::VirtualWorld::kInternet,
+                    {kLocal.ip, kPublicIp, kLocal6.ip}, testsupport::LinkParams{Duration::Zero(), 0.0});
+    client_id = net.Attach(
+        client_host, testsupport::MachineSpec{"client", &client, nullptr, {kLocal, kLocal6}, {}, {}});
+    net.intercept = [this](testsupport::MachineId, Transmit& t) { return nat(t); };
   }
 
   // Starts a report now and runs `for_` of virtual time.
   void RunReport(Duration for_ = Duration::Seconds(6)) {
-    client.StartReport(net.now());
-    net.Drain(&client);
+    net.Do(client_id, [this](Timestamp now) { client.StartReport(now); });
     net.RunUntil(net.now() + for_);
+  }
+  // Sends what a command given to the client directly wants sent.
+  void Drain() {
+    net.Do(client_id, [](Timestamp) {});
   }
 
   // Every event queued since the last call.
@@ -139,12 +149,24 @@ struct World {
     return r.empty() ? netcheck::Report() : r.front();
   }
 
-  void SetRtt(const Endpoint& server, Duration d) { rtt[server.ip] = d; }
-  void Drop(const Endpoint& server) { dropping.insert(server.ip); }
+  void SetRtt(const Endpoint& server, Duration d) {
+    rtt[server.ip] = d;
+    ApplyLink(server.ip);
+  }
+  void Drop(const Endpoint& server) {
+    dropping.insert(server.ip);
+    ApplyLink(server.ip);
+  }
+  void ApplyLink(const IpAddress& ip) {
+    net.SetAccess(server_hosts.at(ip),
+                  testsupport::LinkParams{rtt[ip] / 2, dropping.count(ip) != 0 ? 1.0 : 0.0});
+  }
 
   DeterministicRandom rng;  // before `client`, which keeps a reference
   NetcheckClient client;
-  VirtualNet net;
+  testsupport::VirtualWorld net;
+  testsupport::MachineId client_id = 0;
+  std::map<IpAddress, testsupport::HostId> server_hosts;
   std::map<IpAddress, Duration> rtt;
   std::set<IpAddress> dropping;
   std::vector<netcheck::HomeRegionChange> home_changes;

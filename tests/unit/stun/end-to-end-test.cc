@@ -1,19 +1,27 @@
-// StunClient and StunServer talking through the in-memory network, with the
-// drain rule and a virtual clock.
+// StunClient and StunServer talking through the virtual world (a host each
+// on the public internet, 10 ms apart), with the drain rule and a virtual
+// clock.
 #include <gtest/gtest.h>
 
 #include <vector>
 
-#include "in-memory-net.h"
 #include "punchlab/random.h"
 #include "punchlab/stun/client.h"
 #include "punchlab/stun/server.h"
+#include "support/virtual-world.h"
 
 namespace punchlab {
 namespace stun {
 namespace {
 
-using testnet::InMemoryNet;
+using testsupport::HostId;
+using testsupport::LinkParams;
+using testsupport::MachineId;
+using testsupport::MachineSpec;
+using testsupport::VirtualWorld;
+
+// Each access link is half of the 10 ms one-way delay between two hosts.
+const LinkParams kHalfWay{Duration::Millis(5), 0.0};
 
 const Endpoint kA1P1(IpAddress::V4(198, 51, 100, 1), 3478);
 const Endpoint kA2P2(IpAddress::V4(198, 51, 100, 2), 3479);
@@ -27,24 +35,36 @@ struct World {
           if (with_alternate) c.alternate = kA2P2;
           return c;
         }()) {
-    net.Attach(&server, server.LocalEndpoints());
-    net.Attach(&client, {kClient});
+    const HostId server_host =
+        net.AddHost("server", VirtualWorld::kInternet, {kA1P1.ip, kA2P2.ip}, kHalfWay);
+    const HostId client_host =
+        net.AddHost("client", VirtualWorld::kInternet, {kClient.ip}, kHalfWay);
+    net.Attach(server_host, MachineSpec{"server", &server, nullptr, server.LocalEndpoints(), {}, {}});
+    client_id = net.Attach(client_host, MachineSpec{"client", &client, nullptr, {kClient}, {},
+                                                    [this](Timestamp now) {
+                                                      while (auto ev = client.PollEvent()) {
+                                                        events.push_back(std::move(*ev));
+                                                        event_times.push_back(now);
+                                                      }
+                                                    }});
   }
 
   StunClientEvent Bind(const BindingOptions& o = {}, const Endpoint& to = kA1P1) {
-    client.StartBinding(net.now(), kClient, to, o);
-    net.Drain(&client);
-    net.RunUntil(net.now() + Duration::Seconds(10));
-    auto ev = client.PollEvent();
-    EXPECT_TRUE(ev);
-    EXPECT_FALSE(client.PollEvent());
-    return ev.value_or(StunClientEvent());
+    events.clear();
+    event_times.clear();
+    net.Do(client_id, [&](Timestamp now) { client.StartBinding(now, kClient, to, o); });
+    net.RunFor(Duration::Seconds(10));
+    EXPECT_EQ(events.size(), 1u);
+    return events.empty() ? StunClientEvent() : events.front();
   }
 
   DeterministicRandom rng;
-  InMemoryNet net;
+  VirtualWorld net;
   StunClient client;
   StunServer server;
+  MachineId client_id = 0;
+  std::vector<StunClientEvent> events;  // the client's, as they happened
+  std::vector<Timestamp> event_times;
 };
 
 TEST(StunEndToEnd, PlainBinding) {
@@ -121,7 +141,9 @@ TEST(StunEndToEnd, ChangeWithoutAlternateIsAnError) {
 TEST(StunEndToEnd, LostPacketsRetransmitted) {
   World w;
   int to_drop = 3;  // the first three requests vanish
-  w.net.route = [&](Transmit& t) { return !(t.destination == kA1P1 && to_drop-- > 0); };
+  w.net.intercept = [&](MachineId, Transmit& t) {
+    return !(t.destination == kA1P1 && to_drop-- > 0);
+  };
   StunClientEvent ev = w.Bind();
   EXPECT_EQ(ev.kind, StunClientEvent::Kind::kSuccess);
   EXPECT_EQ(ev.retransmits, 3u);
@@ -134,48 +156,53 @@ TEST(StunEndToEnd, UnreachableServerTimesOut) {
   const Endpoint nowhere(IpAddress::V4(192, 0, 2, 99), 3478);
   StunClientEvent ev = w.Bind({}, nowhere);
   EXPECT_EQ(ev.kind, StunClientEvent::Kind::kTimeout);
-  EXPECT_EQ(w.net.undeliverable, 5);
-  EXPECT_EQ(w.net.now(), Timestamp::Zero() + Duration::Seconds(3));
+  EXPECT_EQ(w.net.stats().datagrams_undeliverable, 5u);
+  ASSERT_EQ(w.event_times.size(), 1u);
+  EXPECT_EQ(w.event_times.front(), Timestamp::Zero() + Duration::Seconds(3));
 }
 
 // Another host on the path sprays forged answers; only the real one counts.
 TEST(StunEndToEnd, ForgedResponsesDroppedAndCounted) {
   World w;
   DeterministicRandom attacker(666);
-  w.client.StartBinding(w.net.now(), kClient, kA1P1);
-  w.net.Drain(&w.client);
+  w.net.Do(w.client_id, [&](Timestamp now) { w.client.StartBinding(now, kClient, kA1P1); });
   for (int i = 0; i < 5; ++i) {
     Message forged;
     forged.cls = MessageClass::kSuccessResponse;
     forged.transaction_id = TransactionId::Random(attacker);
     forged.xor_mapped_address = Endpoint(IpAddress::V4(6, 6, 6, 6), 666);
-    w.net.Send(Transmit{kA1P1, kClient, EncodeMessage(forged)});
+    w.net.InjectDatagram(kClient, kA1P1, EncodeMessage(forged));
   }
-  w.net.Send(Transmit{kA1P1, kClient, Bytes{0xde, 0xad}});
+  w.net.InjectDatagram(kClient, kA1P1, Bytes{0xde, 0xad});
   w.net.RunUntil(Timestamp::Zero() + Duration::Seconds(10));
-  auto ev = w.client.PollEvent();
-  ASSERT_TRUE(ev);
-  EXPECT_EQ(ev->mapped, kClient);
+  ASSERT_EQ(w.events.size(), 1u);
+  EXPECT_EQ(w.events.front().mapped, kClient);
   EXPECT_EQ(w.client.stats().dropped_unmatched, 5u);
   EXPECT_EQ(w.client.stats().dropped_malformed, 1u);
 }
 
 TEST(StunEndToEnd, ManyConcurrentBindingsIpv6) {
   DeterministicRandom rng(9);
-  InMemoryNet net;
+  VirtualWorld net;
   StunServerConfig c;
   c.primary = *Endpoint::Parse("[2001:db8::1]:3478");
   c.alternate = *Endpoint::Parse("[2001:db8::2]:3479");
   StunServer server(c);
   StunClient client(rng);
-  net.Attach(&server, server.LocalEndpoints());
+  const HostId server_host =
+      net.AddHost("server", VirtualWorld::kInternet, {c.primary.ip, c.alternate->ip}, kHalfWay);
+  net.Attach(server_host, MachineSpec{"server", &server, nullptr, server.LocalEndpoints(), {}, {}});
   std::vector<Endpoint> locals;
   for (uint16_t p = 50000; p < 50010; ++p) {
     locals.push_back(Endpoint(*IpAddress::Parse("2001:db8:ffff::9"), p));
   }
-  net.Attach(&client, locals);
-  for (const Endpoint& l : locals) client.StartBinding(net.now(), l, c.primary);
-  net.Drain(&client);
+  const HostId client_host =
+      net.AddHost("client", VirtualWorld::kInternet, {locals.front().ip}, kHalfWay);
+  const MachineId client_id =
+      net.Attach(client_host, MachineSpec{"client", &client, nullptr, locals, {}, {}});
+  net.Do(client_id, [&](Timestamp now) {
+    for (const Endpoint& l : locals) client.StartBinding(now, l, c.primary);
+  });
   net.RunUntil(Timestamp::Zero() + Duration::Seconds(5));
   int n = 0;
   while (auto ev = client.PollEvent()) {

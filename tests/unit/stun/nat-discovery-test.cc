@@ -1,6 +1,6 @@
-// NatDiscovery against StunServer through the in-memory network, behind a
-// tiny fake NAT written here (only for this test; the real NAT model lives in
-// models/).
+// NatDiscovery against StunServer through the virtual world, behind a tiny
+// fake NAT written here as the world's `intercept` (an oracle of its own for
+// this test, independent of the NAT model).
 #include <gtest/gtest.h>
 
 #include <map>
@@ -8,16 +8,20 @@
 #include <tuple>
 #include <vector>
 
-#include "in-memory-net.h"
 #include "punchlab/random.h"
 #include "punchlab/stun/nat-discovery.h"
 #include "punchlab/stun/server.h"
+#include "support/virtual-world.h"
 
 namespace punchlab {
 namespace stun {
 namespace {
 
-using testnet::InMemoryNet;
+using testsupport::HostId;
+using testsupport::LinkParams;
+using testsupport::MachineId;
+using testsupport::MachineSpec;
+using testsupport::VirtualWorld;
 
 const IpAddress kInside = IpAddress::V4(10, 0, 0, 2);
 const IpAddress kPublic = IpAddress::V4(203, 0, 113, 1);
@@ -113,16 +117,22 @@ struct Outcome {
   Timestamp finished_at;
 };
 
+// `route` (the fake NAT, or nullptr for none) sees every datagram as it is
+// sent; the prober's host holds the NAT's public address too, so what the
+// NAT rewrites leaves from an address of its own. 10 ms one way.
 Outcome Discover(const std::function<bool(Transmit&)>& route, bool with_alternate = true,
              IpAddress inside = kInside, bool classic = false) {
+  const LinkParams half_way{Duration::Millis(5), 0.0};
   DeterministicRandom rng(5);
-  InMemoryNet net;
-  net.route = route;
+  VirtualWorld net;
+  if (route) net.intercept = [&route](MachineId, Transmit& t) { return route(t); };
   StunServerConfig sc;
   sc.primary = kA1P1;
   if (with_alternate) sc.alternate = kA2P2;
   StunServer server(sc);
-  net.Attach(&server, server.LocalEndpoints());
+  const HostId server_host =
+      net.AddHost("server", VirtualWorld::kInternet, {kA1P1.ip, kA2P2.ip}, half_way);
+  net.Attach(server_host, MachineSpec{"server", &server, nullptr, server.LocalEndpoints(), {}, {}});
 
   NatDiscoveryConfig dc;
   dc.local = Endpoint(inside, 5000);
@@ -130,11 +140,15 @@ Outcome Discover(const std::function<bool(Transmit&)>& route, bool with_alternat
   dc.server = kA1P1;
   dc.binding.classic = classic;
   NatDiscovery nd(rng, dc);
-  net.Attach(&nd, nd.LocalEndpoints());
-  nd.Start(net.now());
-  net.Drain(&nd);
-  net.RunUntil(Timestamp::Zero() + Duration::Seconds(60));
-  EXPECT_TRUE(nd.finished());
+  std::vector<IpAddress> addresses{inside};
+  if (inside != kPublic) addresses.push_back(kPublic);
+  const HostId prober_host = net.AddHost("prober", VirtualWorld::kInternet, addresses, half_way);
+  const MachineId prober =
+      net.Attach(prober_host, MachineSpec{"prober", &nd, nullptr, nd.LocalEndpoints(), {}, {}});
+  net.Do(prober, [&](Timestamp now) { nd.Start(now); });
+  // The clock stops where discovery finished.
+  EXPECT_TRUE(net.RunUntilTrue([&] { return nd.finished(); },
+                               Timestamp::Zero() + Duration::Seconds(60)));
   auto r = nd.PollEvent();
   EXPECT_TRUE(r);
   EXPECT_FALSE(nd.PollEvent());
