@@ -511,6 +511,25 @@ const Bytes& VirtualWorld::StreamBytesToClient(StreamLinkId link) const {
   return links_.at(link).to_client;
 }
 
+std::vector<StreamLinkId> VirtualWorld::StreamLinksFrom(MachineId client) const {
+  std::vector<StreamLinkId> out;
+  for (StreamLinkId l = 0; l < links_.size(); ++l) {
+    if (links_[l].client == client) out.push_back(l);
+  }
+  return out;
+}
+
+bool VirtualWorld::StreamOpenAtServer(StreamLinkId link) const {
+  return links_.at(link).server_open;
+}
+
+void VirtualWorld::InjectStream(StreamLinkId id, Bytes bytes) {
+  StreamLink& link = links_.at(id);
+  if (capture_streams) link.to_server.insert(link.to_server.end(), bytes.begin(), bytes.end());
+  if (link.blackholed || !link.server) return;
+  Schedule(now_ + link.latency, StreamItem{id, true, StreamItem::Kind::kData, std::move(bytes)});
+}
+
 void VirtualWorld::CutStream(StreamLinkId id) {
   StreamLink& link = links_.at(id);
   if (link.client_open) Schedule(now_, StreamItem{id, false, StreamItem::Kind::kClosed, {}});

@@ -172,6 +172,13 @@ class VirtualWorld {
   // Writes are cut into segments of at most this many bytes.
   size_t max_segment = std::numeric_limits<size_t>::max();
   std::vector<StreamLinkId> StreamLinksTo(const Endpoint& server) const;
+  // The connections a machine opened, oldest first.
+  std::vector<StreamLinkId> StreamLinksFrom(MachineId client) const;
+  // Whether the server's end is still open (it has not closed or seen a close).
+  bool StreamOpenAtServer(StreamLinkId link) const;
+  // Bytes into the client-to-server direction now, after whatever the client
+  // wrote so far, as if the client had written them (a replay, a forgery).
+  void InjectStream(StreamLinkId link, Bytes bytes);
   const Bytes& StreamBytesToServer(StreamLinkId link) const;
   const Bytes& StreamBytesToClient(StreamLinkId link) const;
   // Both ends learn now that the connection is gone (reset).

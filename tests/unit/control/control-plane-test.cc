@@ -1,24 +1,36 @@
-// The coordination server and its clients over the in-memory stream driver:
+// The coordination server and its clients in the virtual world (each node and
+// the server a host, 10 ms apart; every stream byte captured):
 // registration and identity, domain isolation, pushed updates, nodes leaving,
 // hostile input, and what the wire reveals.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <deque>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
 
-#include "control/stream-test-driver.h"
 #include "punchlab/control/client.h"
 #include "punchlab/control/frame.h"
 #include "punchlab/control/identity.h"
 #include "punchlab/control/server.h"
+#include "support/raw-stream.h"
+#include "support/virtual-world.h"
 
 namespace punchlab::control {
 namespace {
 
-using testing::StreamTestDriver;
+using testsupport::HostId;
+using testsupport::LinkParams;
+using testsupport::MachineId;
+using testsupport::MachineSpec;
+using testsupport::RawStream;
+using testsupport::StreamLinkId;
+using testsupport::VirtualWorld;
+
+// Each access link is half of the 10 ms one-way delay between two hosts.
+const LinkParams kHalfWay{Duration::Millis(5), 0.0};
 
 const Endpoint kServerAddr = *Endpoint::Parse("203.0.113.1:443");
 const Timestamp kFarFuture = Timestamp::Zero() + Duration::Seconds(24 * 3600);
@@ -51,6 +63,7 @@ struct TestNode {
   RegionId region = 1;
   std::unique_ptr<ControlClient> client;
   std::vector<ClientEvent> events;
+  MachineId id = 0;  // in the world
 
   const Netmap& netmap() const { return *client->netmap(); }
   // Updates of any kind: whole netmaps and changes.
@@ -81,9 +94,32 @@ class ControlPlaneTest : public ::testing::Test {
         idp_b_(SigningKey::Generate(rng_)),
         server_rng_(rng_.Fork("server")),
         server_(NodePrivateKey::Generate(rng_), Config(), server_rng_) {
-    net_.AddServer(&server_, kServerAddr, [this](Timestamp) {
-      while (auto e = server_.PollEvent()) server_events_.push_back(*e);
-    });
+    net_.capture_streams = true;
+    server_id_ = net_.Attach(HostAt(kServerAddr.ip),
+                MachineSpec{"control", nullptr, &server_, {}, {kServerAddr}, [this](Timestamp) {
+                              while (auto e = server_.PollEvent()) server_events_.push_back(*e);
+                            }});
+  }
+
+  // The host holding `ip`, made on first use.
+  HostId HostAt(const IpAddress& ip) {
+    auto it = hosts_.find(ip);
+    if (it == hosts_.end()) {
+      it = hosts_.emplace(ip, net_.AddHost(ip.ToString(), VirtualWorld::kInternet, {ip}, kHalfWay))
+               .first;
+    }
+    return it->second;
+  }
+
+  // A connection from `from` with no machine behind it (bytes go in with
+  // InjectStream), to a server at `to`.
+  StreamLinkId OpenRaw(const Endpoint& from, const Endpoint& to) {
+    raws_.push_back(std::make_unique<RawStream>());
+    RawStream& raw = *raws_.back();
+    const MachineId id =
+        net_.Attach(HostAt(from.ip), MachineSpec{"raw", nullptr, &raw, {}, {}, {}});
+    net_.Do(id, [&](Timestamp) { raw.Connect(1, to); });
+    return net_.StreamLinksFrom(id).back();
   }
 
   ControlServerConfig Config() {
@@ -105,9 +141,10 @@ class ControlPlaneTest : public ::testing::Test {
                                    .c_str())},
         1, std::make_unique<ControlClient>(config, r), {}}));
     TestNode& n = *nodes_.back();
-    net_.AddClient(n.client.get(), n.local, [&n](Timestamp) {
-      while (auto e = n.client->PollEvent()) n.events.push_back(*e);
-    });
+    n.id = net_.Attach(HostAt(n.local.ip),
+                       MachineSpec{name, nullptr, n.client.get(), {}, {}, [&n](Timestamp) {
+                                     while (auto e = n.client->PollEvent()) n.events.push_back(*e);
+                                   }});
     return n;
   }
 
@@ -120,7 +157,7 @@ class ControlPlaneTest : public ::testing::Test {
 
   void Register(TestNode& n, const std::string& token) {
     Registration r{token, n.disco.Public(), n.endpoints, n.region};
-    net_.Do(n.client.get(), [&](Timestamp now) { n.client->Register(now, n.key.Clone(), r); });
+    net_.Do(n.id, [&](Timestamp now) { n.client->Register(now, n.key.Clone(), r); });
   }
 
   TestNode& Join(const std::string& name, const std::string& local, const char* domain) {
@@ -147,7 +184,10 @@ class ControlPlaneTest : public ::testing::Test {
   IdentityProvider idp_b_;
   DeterministicRandom server_rng_;
   ControlServer server_;
-  StreamTestDriver net_;
+  VirtualWorld net_;
+  MachineId server_id_ = 0;
+  std::map<IpAddress, HostId> hosts_;
+  std::vector<std::unique_ptr<RawStream>> raws_;
   std::vector<ServerEvent> server_events_;
   std::vector<std::unique_ptr<DeterministicRandom>> node_rngs_;
   std::deque<std::unique_ptr<TestNode>> nodes_;
@@ -157,7 +197,7 @@ TEST_F(ControlPlaneTest, NodesOfADomainSeeEachOtherAndNothingOfOtherDomains) {
   TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
   TestNode& bob = Join("bob", "192.0.2.11:41641", kDomainA);
   bob.region = 2;
-  net_.Do(bob.client.get(), [&](Timestamp now) { bob.client->SetHomeRegion(now, 2); });
+  net_.Do(bob.id, [&](Timestamp now) { bob.client->SetHomeRegion(now, 2); });
   TestNode& carol = Join("carol", "192.0.2.12:41641", kDomainB);
   net_.RunFor(Duration::Seconds(1));
 
@@ -225,7 +265,7 @@ TEST_F(ControlPlaneTest, ChangesTravelAsTheEntryThatChangedNotAWholeNetmap) {
   EXPECT_EQ(dave.netmap().peers.size(), 2u);
 
   // bob leaves: the others hear his key, nothing else.
-  net_.Do(bob.client.get(), [&](Timestamp now) { bob.client->Leave(now); });
+  net_.Do(bob.id, [&](Timestamp now) { bob.client->Leave(now); });
   net_.RunFor(Duration::Seconds(1));
   for (TestNode* n : {&alice, &dave}) {
     const PeersChanged last = n->EventsOf<PeersChanged>().back();
@@ -332,7 +372,7 @@ TEST_F(ControlPlaneTest, ChangesArePushedPromptlyToSameDomainPeersOnly) {
 
   // Endpoints. One hop to the server and one back: 20 ms.
   alice.endpoints = {Ep("203.0.113.77:6000")};
-  net_.Do(alice.client.get(),
+  net_.Do(alice.id,
           [&](Timestamp now) { alice.client->UpdateEndpoints(now, alice.endpoints); });
   net_.RunFor(Duration::Millis(20));
   EXPECT_EQ(bob.netmap().FindPeer(alice.key.Public())->endpoints, alice.endpoints);
@@ -341,14 +381,14 @@ TEST_F(ControlPlaneTest, ChangesArePushedPromptlyToSameDomainPeersOnly) {
   // Disco key (a restart of magicsock draws a new one).
   DeterministicRandom r(99);
   alice.disco = DiscoPrivateKey::Generate(r);
-  net_.Do(alice.client.get(),
+  net_.Do(alice.id,
           [&](Timestamp now) { alice.client->UpdateDiscoKey(now, alice.disco.Public()); });
   net_.RunFor(Duration::Millis(20));
   EXPECT_EQ(bob.netmap().FindPeer(alice.key.Public())->disco_key, alice.disco.Public());
 
   // Home region.
   alice.region = 2;
-  net_.Do(alice.client.get(), [&](Timestamp now) { alice.client->SetHomeRegion(now, 2); });
+  net_.Do(alice.id, [&](Timestamp now) { alice.client->SetHomeRegion(now, 2); });
   net_.RunFor(Duration::Millis(20));
   EXPECT_EQ(*bob.netmap().FindPeer(alice.key.Public()), alice.Expected(alice.address()));
 
@@ -358,7 +398,7 @@ TEST_F(ControlPlaneTest, ChangesArePushedPromptlyToSameDomainPeersOnly) {
   // And the other way: carol's changes reach nobody in domain A.
   const int alice_before = alice.netmap_count();
   const int bob_before = bob.netmap_count();
-  net_.Do(carol.client.get(),
+  net_.Do(carol.id,
           [&](Timestamp now) { carol.client->UpdateEndpoints(now, {Ep("192.0.2.99:1")}); });
   net_.RunFor(Duration::Seconds(1));
   EXPECT_EQ(carol.netmap().self.endpoints, std::vector<Endpoint>{Ep("192.0.2.99:1")});
@@ -367,7 +407,7 @@ TEST_F(ControlPlaneTest, ChangesArePushedPromptlyToSameDomainPeersOnly) {
 
   // A command that changes nothing sends nothing.
   const int before = bob.netmap_count();
-  net_.Do(alice.client.get(), [&](Timestamp now) { alice.client->SetHomeRegion(now, 2); });
+  net_.Do(alice.id, [&](Timestamp now) { alice.client->SetHomeRegion(now, 2); });
   net_.RunFor(Duration::Seconds(1));
   EXPECT_EQ(bob.netmap_count(), before);
 }
@@ -379,7 +419,7 @@ TEST_F(ControlPlaneTest, LeavingNodeDisappearsFromPeers) {
   net_.RunFor(Duration::Seconds(1));
   ASSERT_EQ(alice.netmap().peers.size(), 2u);
 
-  net_.Do(bob.client.get(), [&](Timestamp now) { bob.client->Leave(now); });
+  net_.Do(bob.id, [&](Timestamp now) { bob.client->Leave(now); });
   net_.RunFor(Duration::Millis(20));
   EXPECT_FALSE(alice.netmap().FindPeer(bob.key.Public()));
   EXPECT_FALSE(dave.netmap().FindPeer(bob.key.Public()));
@@ -399,7 +439,7 @@ TEST_F(ControlPlaneTest, ClosedConnectionRemovesTheNodeUntilItReconnects) {
   net_.RunFor(Duration::Seconds(1));
   const IpAddress bob_address = bob.address();
 
-  net_.Cut(net_.LinksOf(bob.client.get()).back());
+  net_.CutStream(net_.StreamLinksFrom(bob.id).back());
   net_.RunFor(Duration::Millis(10));  // the server notices at once; alice hears 10 ms later
   EXPECT_FALSE(alice.netmap().FindPeer(bob.key.Public()));
   ASSERT_EQ(bob.EventsOf<Disconnected>().size(), 1u);
@@ -429,7 +469,7 @@ TEST_F(ControlPlaneTest, SilentNodeIsDroppedAfterTheIdleTimeout) {
 
   // bob's last ping reached the server at 300.05 s; the server gives up 60 s
   // after that.
-  net_.Blackhole(net_.LinksOf(bob.client.get()).back());
+  net_.BlackholeStream(net_.StreamLinksFrom(bob.id).back());
   net_.RunFor(Duration::Seconds(58));
   EXPECT_TRUE(alice.netmap().FindPeer(bob.key.Public()));
   net_.RunFor(Duration::Seconds(3));
@@ -473,37 +513,37 @@ TEST_F(ControlPlaneTest, HostileBytesCloseOnlyTheirOwnConnection) {
   TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
   TestNode& bob = Join("bob", "192.0.2.11:41641", kDomainA);
   net_.RunFor(Duration::Seconds(1));
-  const auto alice_link = net_.LinksOf(alice.client.get()).back();
+  const auto alice_link = net_.StreamLinksFrom(alice.id).back();
 
   const Endpoint attacker = Ep("192.0.2.66:5000");
   const std::string http = "GET / HTTP/1.1\r\n\r\n";
-  const auto garbage = net_.OpenRaw(attacker, kServerAddr);
-  const auto not_json = net_.OpenRaw(attacker, kServerAddr);
-  const auto oversized = net_.OpenRaw(attacker, kServerAddr);
-  const auto undecryptable = net_.OpenRaw(attacker, kServerAddr);
-  const auto impostor = net_.OpenRaw(attacker, kServerAddr);
-  const auto replay = net_.OpenRaw(attacker, kServerAddr);
+  const auto garbage = OpenRaw(attacker, kServerAddr);
+  const auto not_json = OpenRaw(attacker, kServerAddr);
+  const auto oversized = OpenRaw(attacker, kServerAddr);
+  const auto undecryptable = OpenRaw(attacker, kServerAddr);
+  const auto impostor = OpenRaw(attacker, kServerAddr);
+  const auto replay = OpenRaw(attacker, kServerAddr);
   net_.RunFor(Duration::Millis(20));
 
-  net_.WriteRaw(garbage, Bytes(http.begin(), http.end()));
-  net_.WriteRaw(not_json, EncodeFrame(Bytes(http.begin(), http.end())));
-  net_.WriteRaw(oversized, Bytes{0x00, 0x01, 0x00, 0x01, 'x'});  // 64 KiB + 1
+  net_.InjectStream(garbage, Bytes(http.begin(), http.end()));
+  net_.InjectStream(not_json, EncodeFrame(Bytes(http.begin(), http.end())));
+  net_.InjectStream(oversized, Bytes{0x00, 0x01, 0x00, 0x01, 'x'});  // 64 KiB + 1
   // A fresh key's hello, then a frame that is not sealed to the server.
   DeterministicRandom r(5);
   const NodePrivateKey stranger = NodePrivateKey::Generate(r);
   const Bytes hello = EncodeMessage(HelloMsg{kProtocolVersion, stranger.Public()}, 0);
-  net_.WriteRaw(undecryptable, EncodeFrame(hello));
-  net_.WriteRaw(undecryptable, EncodeFrame(Bytes(100, 0xab)));
+  net_.InjectStream(undecryptable, EncodeFrame(hello));
+  net_.InjectStream(undecryptable, EncodeFrame(Bytes(100, 0xab)));
   // Alice's key without alice's private key.
-  net_.WriteRaw(impostor,
+  net_.InjectStream(impostor,
                 EncodeFrame(EncodeMessage(HelloMsg{kProtocolVersion, alice.key.Public()}, 0)));
-  net_.WriteRaw(impostor, EncodeFrame(Bytes(64, 0x11)));
+  net_.InjectStream(impostor, EncodeFrame(Bytes(64, 0x11)));
   // Alice's whole recorded session, replayed: the challenge differs.
-  net_.WriteRaw(replay, net_.ToServer(alice_link));
+  net_.InjectStream(replay, net_.StreamBytesToServer(alice_link));
   net_.RunFor(Duration::Seconds(1));
 
   for (auto link : {garbage, not_json, oversized, undecryptable, impostor, replay}) {
-    EXPECT_FALSE(net_.ServerOpen(link)) << link;
+    EXPECT_FALSE(net_.StreamOpenAtServer(link)) << link;
   }
   EXPECT_EQ(server_.stats().oversized, 2u);  // "GET " read as a length is 1.2 GB
   EXPECT_EQ(server_.stats().malformed, 1u);
@@ -517,11 +557,11 @@ TEST_F(ControlPlaneTest, HostileBytesCloseOnlyTheirOwnConnection) {
             reasons.end());
 
   // Everyone else carries on.
-  EXPECT_TRUE(net_.ServerOpen(alice_link));
+  EXPECT_TRUE(net_.StreamOpenAtServer(alice_link));
   EXPECT_TRUE(alice.client->registered() && bob.client->registered());
   EXPECT_EQ(server_.node_count(), 2u);
   alice.endpoints = {Ep("203.0.113.5:7000")};
-  net_.Do(alice.client.get(),
+  net_.Do(alice.id,
           [&](Timestamp now) { alice.client->UpdateEndpoints(now, alice.endpoints); });
   net_.RunFor(Duration::Millis(20));
   EXPECT_EQ(bob.netmap().FindPeer(alice.key.Public())->endpoints, alice.endpoints);
@@ -531,11 +571,11 @@ TEST_F(ControlPlaneTest, RandomAndMutatedInputNeverHurtsTheServer) {
   TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
   TestNode& bob = Join("bob", "192.0.2.11:41641", kDomainA);
   net_.RunFor(Duration::Seconds(1));
-  const Bytes session = net_.ToServer(net_.LinksOf(alice.client.get()).back());
+  const Bytes session = net_.StreamBytesToServer(net_.StreamLinksFrom(alice.id).back());
   DeterministicRandom r(11);
-  std::vector<StreamTestDriver::LinkId> links;
+  std::vector<StreamLinkId> links;
   for (int i = 0; i < 300; ++i) {
-    const auto link = net_.OpenRaw(Ep("192.0.2.66:5000"), kServerAddr);
+    const auto link = OpenRaw(Ep("192.0.2.66:5000"), kServerAddr);
     links.push_back(link);
     net_.RunFor(Duration::Millis(10));
     Bytes input;
@@ -548,10 +588,10 @@ TEST_F(ControlPlaneTest, RandomAndMutatedInputNeverHurtsTheServer) {
       input[r.Uniform(static_cast<uint32_t>(input.size()))] ^=
           static_cast<uint8_t>(1 + r.Uniform(255));
     }
-    net_.WriteRaw(link, input);
+    net_.InjectStream(link, input);
   }
   net_.RunFor(Duration::Seconds(11));  // past the handshake timeout
-  for (auto link : links) EXPECT_FALSE(net_.ServerOpen(link)) << link;
+  for (auto link : links) EXPECT_FALSE(net_.StreamOpenAtServer(link)) << link;
   EXPECT_EQ(server_.stats().registrations, 2u);
   EXPECT_EQ(server_.node_count(), 2u);
   ASSERT_EQ(bob.netmap().peers.size(), 1u);
@@ -562,13 +602,13 @@ TEST_F(ControlPlaneTest, ReplayedFrameInsideASessionIsCaughtBySequence) {
   TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
   Join("bob", "192.0.2.11:41641", kDomainA);
   net_.RunFor(Duration::Seconds(1));
-  const auto link = net_.LinksOf(alice.client.get()).back();
-  const std::vector<Bytes> sent = Frames(net_.ToServer(link));
+  const auto link = net_.StreamLinksFrom(alice.id).back();
+  const std::vector<Bytes> sent = Frames(net_.StreamBytesToServer(link));
   ASSERT_GE(sent.size(), 2u);  // hello, register
-  net_.WriteRaw(link, EncodeFrame(sent[1]));
+  net_.InjectStream(link, EncodeFrame(sent[1]));
   net_.RunFor(Duration::Millis(20));
   EXPECT_EQ(server_.stats().out_of_order, 1u);
-  EXPECT_FALSE(net_.ServerOpen(link));
+  EXPECT_FALSE(net_.StreamOpenAtServer(link));
   // alice sees the close, reconnects, and is back on a new connection.
   net_.RunFor(Duration::Seconds(2));
   EXPECT_TRUE(alice.client->registered());
@@ -579,13 +619,13 @@ TEST_F(ControlPlaneTest, NothingAfterTheHelloIsPlaintext) {
   TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
   TestNode& bob = Join("bob", "192.0.2.11:41641", kDomainA);
   net_.RunFor(Duration::Seconds(1));
-  net_.Do(alice.client.get(),
+  net_.Do(alice.id,
           [&](Timestamp now) { alice.client->UpdateEndpoints(now, {Ep("203.0.113.9:9999")}); });
   net_.RunFor(Duration::Seconds(60));  // some pings and pongs too
 
-  const auto link = net_.LinksOf(alice.client.get()).back();
-  const Bytes& up = net_.ToServer(link);
-  const Bytes& down = net_.ToClient(link);
+  const auto link = net_.StreamLinksFrom(alice.id).back();
+  const Bytes& up = net_.StreamBytesToServer(link);
+  const Bytes& down = net_.StreamBytesToClient(link);
   const std::vector<Bytes> frames = Frames(up);
   ASSERT_GE(frames.size(), 4u);
   // The hello is plaintext and names alice's key: that is all it says.
@@ -612,11 +652,11 @@ TEST_F(ControlPlaneTest, NothingAfterTheHelloIsPlaintext) {
 }
 
 TEST_F(ControlPlaneTest, ConnectionThatNeverRegistersIsClosed) {
-  const auto idle = net_.OpenRaw(Ep("192.0.2.66:5000"), kServerAddr);
+  const auto idle = OpenRaw(Ep("192.0.2.66:5000"), kServerAddr);
   net_.RunFor(Duration::Seconds(9));
-  EXPECT_TRUE(net_.ServerOpen(idle));
+  EXPECT_TRUE(net_.StreamOpenAtServer(idle));
   net_.RunFor(Duration::Seconds(2));
-  EXPECT_FALSE(net_.ServerOpen(idle));
+  EXPECT_FALSE(net_.StreamOpenAtServer(idle));
   EXPECT_EQ(server_.stats().handshake_timeouts, 1u);
 }
 
@@ -652,7 +692,7 @@ TEST_F(ControlPlaneTest, NewDerpMapReachesEveryNode) {
   net_.RunFor(Duration::Seconds(1));
   DerpMap next = derp_map_;
   next.regions.push_back({3, "sin", {{"3a", Ep("203.0.113.30:443"), 3478}}});
-  net_.Do(&server_, [&](Timestamp now) { server_.SetDerpMap(now, next); });
+  net_.Do(server_id_, [&](Timestamp now) { server_.SetDerpMap(now, next); });
   net_.RunFor(Duration::Millis(10));
   EXPECT_EQ(alice.netmap().derp_map, next);
   EXPECT_EQ(carol.netmap().derp_map, next);
