@@ -5,9 +5,16 @@
 #include <iostream>
 #include <map>
 
+#include "cli-common/flags.h"
+
 namespace punchlab::cli {
 
 namespace {
+
+std::string& Program() {
+  static std::string program = "punchlab";
+  return program;
+}
 
 std::map<std::string, Subcommand>& Registry() {
   static std::map<std::string, Subcommand> registry;
@@ -33,8 +40,11 @@ SubcommandRegistration::SubcommandRegistration(
   Registry().emplace(std::move(name), std::move(cmd));
 }
 
+const std::string& ProgramName() { return Program(); }
+
 int DispatchSubcommand(const std::string& program, const std::string& description, int argc,
                        char** argv) {
+  Program() = program;
   if (argc < 2) {
     PrintUsage(std::cerr, program, description);
     return kExitUsage;
@@ -53,9 +63,13 @@ int DispatchSubcommand(const std::string& program, const std::string& descriptio
   std::vector<std::string> args(argv + 1, argv + argc);
   try {
     return it->second.run(args);
+  } catch (const UsageError& e) {
+    std::cerr << program << " " << name << ": " << e.what() << " (see '" << program << " "
+              << name << " --help')\n";
+    return kExitUsage;
   } catch (const std::exception& e) {
-    // Subcommands report their own errors; this is the last line of defence so
-    // that nothing ends in an uncaught exception.
+    // A subcommand that cannot go on (a socket that will not bind, a lab that
+    // cannot be built) says why in one line; nothing ends uncaught.
     std::cerr << program << " " << name << ": " << e.what() << "\n";
     return kExitRuntime;
   }

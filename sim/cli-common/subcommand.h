@@ -32,8 +32,14 @@ class SubcommandRegistration {
 };
 
 // Dispatches argv to the named subcommand; handles --help / no arguments / an
-// unknown name with a one-line error and kExitUsage.
+// unknown name with a one-line error and kExitUsage. What the subcommand
+// throws is one line on stderr, "<program> <name>: <what>": a UsageError
+// (flags.h) adds "(see '<program> <name> --help')" and exits kExitUsage, any
+// other exception kExitRuntime.
 int DispatchSubcommand(const std::string& program, const std::string& description, int argc,
                        char** argv);
+
+// The program DispatchSubcommand runs as ("punchlab", "punchlab-node").
+const std::string& ProgramName();
 
 }  // namespace punchlab::cli

@@ -31,8 +31,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
-#include "cli/parse-options.h"
 #include "cli/matrix-runner.h"
 #include "lab/interrupt.h"
 #include "lab/lab-error.h"
@@ -168,9 +168,14 @@ nlohmann::ordered_json ToJson(const Measurement& m) {
 }
 
 int RunBench(const std::vector<std::string>& argv) {
-  po::options_description options("Options");
-  options.add_options()
-      ("help,h", "show this help and exit")
+  CommandSpec spec{"bench", "bench [options]",
+                   "Measures the simulator: the classic 4x4 NAT matrix (goal: <= 5 s wall on\n"
+                   "2 cores) and a crowd of 1,000 nodes (goal: <= 60 s wall, <= 4 GiB).\n"
+                   "Prints wall time, simulated/wall ratio, events per second and peak\n"
+                   "memory. Run it on a quiet machine.",
+                   po::options_description("Options"),
+                   {}};
+  spec.options.add_options()
       ("only", po::value<std::string>()->value_name("matrix|crowd"), "run one workload")
       ("nodes", po::value<uint32_t>()->default_value(1000)->value_name("N"),
        "nodes in the crowd (4 to 2000)")
@@ -178,32 +183,16 @@ int RunBench(const std::vector<std::string>& argv) {
        "matrix cells at once (default: the number of cores)")
       ("json", po::bool_switch(), "print the measurements as one JSON object");
   po::variables_map vm;
-  if (!ParseOptions("bench", argv, options, /*files=*/false, vm)) return kExitUsage;
-  if (vm.count("help")) {
-    std::cout << "Usage: punchlab bench [options]\n\n"
-                 "Measures the simulator: the classic 4x4 NAT matrix (goal: <= 5 s wall on\n"
-                 "2 cores) and a crowd of 1,000 nodes (goal: <= 60 s wall, <= 4 GiB).\n"
-                 "Prints wall time, simulated/wall ratio, events per second and peak\n"
-                 "memory. Run it on a quiet machine.\n\n"
-              << options;
-    return kExitOk;
-  }
+  if (!ParseCommandLine(argv, spec, vm)) return kExitOk;
   const std::string only = vm.count("only") ? vm["only"].as<std::string>() : "";
   if (!only.empty() && only != "matrix" && only != "crowd") {
-    std::cerr << "punchlab bench: --only: '" << only << "' is not a workload (matrix, crowd)\n";
-    return kExitUsage;
+    throw UsageError("--only: '" + only + "' is not a workload (matrix, crowd)");
   }
   const uint32_t nodes = vm["nodes"].as<uint32_t>();
-  if (nodes < 4 || nodes > 2000) {
-    std::cerr << "punchlab bench: --nodes: must be from 4 to 2000\n";
-    return kExitUsage;
-  }
+  if (nodes < 4 || nodes > 2000) throw UsageError("--nodes: must be from 4 to 2000");
   const unsigned cores = std::max(1u, static_cast<unsigned>(sysconf(_SC_NPROCESSORS_ONLN)));
   const unsigned jobs = vm.count("jobs") ? vm["jobs"].as<unsigned>() : cores;
-  if (jobs < 1 || jobs > 64) {
-    std::cerr << "punchlab bench: --jobs: must be from 1 to 64\n";
-    return kExitUsage;
-  }
+  if (jobs < 1 || jobs > 64) throw UsageError("--jobs: must be from 1 to 64");
 
   std::vector<Measurement> measured;
   const std::filesystem::path dir =

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
 #include "cli/cmd-classify-real.h"
 #include "helper/classify-topology.h"
@@ -34,12 +35,9 @@ namespace {
 namespace po = boost::program_options;
 using ns3::NatFindings;
 
-class BadFlag : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 const Duration kDefaultSimLatency = Duration::Millis(20);
+// Between the router and the STUN server: longer than 10s is a typo.
+constexpr DurationRange kLatencyRange{true, Duration::Seconds(10), false};
 
 // What one discovery run found, simulated or real.
 struct Outcome {
@@ -184,9 +182,33 @@ std::string DescribeDifferences(const std::vector<ns3::FindingDifference>& diffs
 }
 
 int Run(const std::vector<std::string>& argv) {
-  po::options_description options("Options");
-  options.add_options()
-      ("help,h", "show this help and exit")
+  CommandSpec spec{
+      "classify", "classify --nat SPEC [--real [--hold]] [--json] [--seed N]",
+      "Builds a NAT from SPEC with a client behind it and an RFC 5780 STUN server\n"
+      "with two addresses outside, runs punchlab's NAT behaviour discovery from the\n"
+      "client (RFC 5780 tests: two server addresses, CHANGE-REQUEST) and prints the\n"
+      "mapping, filtering, port assignment and hairpinning it found next to the\n"
+      "configured ones. Simulated in ns-3 unless --real, which builds the NAT\n"
+      "from network namespaces and nftables (as root) and runs Debian's `stun`\n"
+      "client behind it too.\n\n"
+      "SPEC: a preset and/or knobs key=value, comma-separated, knobs overriding\n"
+      "the preset. Presets: " + PresetNames() + ".\n"
+      "Knobs:\n"
+      "  mapping, filtering  endpoint-independent | address-dependent |\n"
+      "                      address-and-port-dependent\n"
+      "  ports               preserve | sequential | random\n"
+      "  hairpin             on | off\n"
+      "  also port_range, pooling, refresh, udp_timeout, tcp_established_timeout,\n"
+      "  tcp_transitory_timeout\n"
+      "e.g. mapping=address-dependent,filtering=endpoint-independent,ports=preserve,hairpin=on\n\n"
+      "Some configurations cannot show as configured to anyone outside the NAT (a\n"
+      "port-preserving NAT's per-destination mapping looks endpoint-independent); the\n"
+      "output says so in a note and judges against what the NAT shows.\n\n"
+      "Exit 0 when discovery found what the NAT shows; 1 when something differs (named\n"
+      "on stderr); 2 on bad flags or SPEC; 4 when the lab cannot be built.",
+      po::options_description("Options"),
+      {}};
+  spec.options.add_options()
       ("nat", po::value<std::string>()->value_name("SPEC"),
        "the NAT to build: a preset and/or knobs key=value, comma-separated")
       ("real", po::bool_switch(),
@@ -204,99 +226,46 @@ int Run(const std::vector<std::string>& argv) {
        "(default 20ms in ns-3, none in the lab)")
       ("node-bin", po::value<std::string>()->value_name("PATH"),
        "with --real: the punchlab-node to run (default: the one next to this binary)");
+  po::variables_map vm;
+  if (!ParseCommandLine(argv, spec, vm)) return kExitOk;
 
-  nat::NatConfig config;
-  bool real = false;
-  bool json = false;
-  uint64_t seed = 1;
+  if (!vm.count("nat")) throw UsageError("missing --nat SPEC");
+  const std::string nat_spec = vm["nat"].as<std::string>();
+  nat::NatSpecResult parsed = nat::ParseNatSpec(nat_spec);
+  if (!parsed) throw UsageError("--nat: " + parsed.error);
+  const nat::NatConfig config = *parsed.config;
+  const bool real = vm["real"].as<bool>();
+  const bool json = vm["json"].as<bool>();
+  const uint64_t seed = vm["seed"].as<uint64_t>();
   std::optional<Duration> latency;
+  if (vm.count("latency")) {
+    latency = ParseDurationFlag("--latency", vm["latency"].as<std::string>(), kLatencyRange);
+  }
+  if (vm.count("node-bin") && !real) throw UsageError("--node-bin: only with --real");
+  if (vm["hold"].as<bool>() && !real) throw UsageError("--hold: only with --real");
   RealClassifyOptions realOptions;
-  try {
-    po::variables_map vm;
-    const std::vector<std::string> args(argv.begin() + (argv.empty() ? 0 : 1), argv.end());
-    // No positional arguments: a stray word is an error, not silently ignored.
-    po::store(po::command_line_parser(args)
-                  .options(options)
-                  .positional(po::positional_options_description())
-                  .run(),
-              vm);
-    if (vm.count("help")) {
-      std::cout
-          << "Usage: punchlab classify --nat SPEC [--real [--hold]] [--json] [--seed N]\n\n"
-             "Builds a NAT from SPEC with a client behind it and an RFC 5780 STUN server\n"
-             "with two addresses outside, runs punchlab's NAT behaviour discovery from the\n"
-             "client (RFC 5780 tests: two server addresses, CHANGE-REQUEST) and prints the\n"
-             "mapping, filtering, port assignment and hairpinning it found next to the\n"
-             "configured ones. Simulated in ns-3 unless --real, which builds the NAT\n"
-             "from network namespaces and nftables (as root) and runs Debian's `stun`\n"
-             "client behind it too.\n\n"
-             "SPEC: a preset and/or knobs key=value, comma-separated, knobs overriding\n"
-             "the preset. Presets: " << PresetNames() << ".\n"
-             "Knobs:\n"
-             "  mapping, filtering  endpoint-independent | address-dependent |\n"
-             "                      address-and-port-dependent\n"
-             "  ports               preserve | sequential | random\n"
-             "  hairpin             on | off\n"
-             "  also port_range, pooling, refresh, udp_timeout, tcp_established_timeout,\n"
-             "  tcp_transitory_timeout\n"
-             "e.g. mapping=address-dependent,filtering=endpoint-independent,ports=preserve,hairpin=on\n\n"
-             "Some configurations cannot show as configured to anyone outside the NAT (a\n"
-             "port-preserving NAT's per-destination mapping looks endpoint-independent); the\n"
-             "output says so in a note and judges against what the NAT shows.\n\n"
-             "Exit 0 when discovery found what the NAT shows; 1 when something differs (named\n"
-             "on stderr); 2 on bad flags or SPEC; 4 when the lab cannot be built.\n\n"
-          << options;
-      return kExitOk;
+  if (real) {
+    const std::optional<lab::NatType> type = LabTypeOf(config);
+    if (!type) {
+      const std::string canonical = config.ToString();
+      throw UsageError("--real: the lab builds the presets " + lab::NatTypeList() +
+                       " (each with any hairpin and udp_timeout), not '" + nat_spec + "'" +
+                       (canonical == nat_spec ? "" : " (" + canonical + ")") +
+                       "; classify it without --real");
     }
-    po::notify(vm);
-    if (!vm.count("nat")) throw BadFlag("missing --nat SPEC (see 'punchlab classify --help')");
-    const std::string spec = vm["nat"].as<std::string>();
-    nat::NatSpecResult parsed = nat::ParseNatSpec(spec);
-    if (!parsed) throw BadFlag("--nat: " + parsed.error);
-    config = *parsed.config;
-    real = vm["real"].as<bool>();
-    json = vm["json"].as<bool>();
-    seed = vm["seed"].as<uint64_t>();
-    if (vm.count("latency")) {
-      const std::string text = vm["latency"].as<std::string>();
-      latency = Duration::Parse(text);
-      if (!latency) {
-        throw BadFlag("--latency: '" + text + "' is not a duration (write e.g. 20ms, 1.5s)");
-      }
-      if (*latency > Duration::Seconds(10)) {
-        throw BadFlag("--latency: '" + text + "' is longer than 10s");
-      }
-    }
-    if (vm.count("node-bin") && !real) throw BadFlag("--node-bin: only with --real");
-    if (vm["hold"].as<bool>() && !real) throw BadFlag("--hold: only with --real");
-    if (real) {
-      const std::optional<lab::NatType> type = LabTypeOf(config);
-      if (!type) {
-        const std::string canonical = config.ToString();
-        throw BadFlag("--real: the lab builds the presets " + lab::NatTypeList() +
-                         " (each with any hairpin and udp_timeout), not '" + spec + "'" +
-                         (canonical == spec ? "" : " (" + canonical + ")") +
-                         "; classify it without --real");
-      }
-      lab::RealNatSpec& realSpec = realOptions.spec;
-      realSpec.type = *type;
-      realSpec.hairpin = config.hairpin;
-      realSpec.udp_timeout = config.timeouts.udp;
-      realSpec.latency = latency.value_or(Duration::Zero());
+    lab::RealNatSpec& realSpec = realOptions.spec;
+    realSpec.type = *type;
+    realSpec.hairpin = config.hairpin;
+    realSpec.udp_timeout = config.timeouts.udp;
+    realSpec.latency = latency.value_or(Duration::Zero());
+    try {
       lab::CheckSpec(realSpec);
-      realOptions.binaries.punchlab_node =
-          vm.count("node-bin") ? vm["node-bin"].as<std::string>() : DefaultNodeBinary();
-      realOptions.hold = vm["hold"].as<bool>();
+    } catch (const lab::LabError& e) {  // a udp_timeout or latency the lab cannot do
+      throw UsageError(std::string("--real: ") + e.what());
     }
-  } catch (const po::error& e) {
-    std::cerr << "punchlab classify: " << e.what() << " (see 'punchlab classify --help')\n";
-    return kExitUsage;
-  } catch (const BadFlag& e) {
-    std::cerr << "punchlab classify: " << e.what() << "\n";
-    return kExitUsage;
-  } catch (const lab::LabError& e) {  // CheckSpec: a udp_timeout or latency the lab cannot do
-    std::cerr << "punchlab classify: --real: " << e.what() << "\n";
-    return kExitUsage;
+    realOptions.binaries.punchlab_node =
+        vm.count("node-bin") ? vm["node-bin"].as<std::string>() : DefaultNodeBinary();
+    realOptions.hold = vm["hold"].as<bool>();
   }
 
   const ns3::NatExpectation expected = ns3::ExpectedFindings(config);
@@ -342,7 +311,7 @@ int Run(const std::vector<std::string>& argv) {
 const SubcommandRegistration kRegistration(
     "classify",
     "build a NAT from a SPEC, run NAT behaviour discovery behind it, compare (ns-3 or --real)",
-    [](const std::vector<std::string>& argv) { return Run(argv); });
+    Run);
 
 }  // namespace
 }  // namespace punchlab::cli

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
-#include "cli/parse-options.h"
 #include "cli/scenario-files.h"
 #include "results/run-options.h"
 #include "results/write-directory.h"
@@ -30,9 +30,7 @@ namespace {
 
 namespace po = boost::program_options;
 
-constexpr const char* kHelp =
-    "Usage: punchlab compare FILE... [options]\n"
-    "\n"
+constexpr const char* kAbout =
     "Runs every scenario in the ns-3 simulation and in the real network-namespace\n"
     "lab (as root; punchlab-node processes behind nftables NATs, in real time), writes\n"
     "DIR/<name>/sim/ and DIR/<name>/real/ (results.json, latency.csv, junit.xml;\n"
@@ -54,24 +52,21 @@ constexpr const char* kHelp =
     "pair).\n"
     "\n"
     "Exit code: 0 every expectation agrees (ok in both or failed in both), 1 one\n"
-    "differs, 3 a file is broken, 4 a run could not happen (e.g. not root).\n\n";
+    "differs, 3 a file is broken, 4 a run could not happen (e.g. not root).";
 
 int RunCompare(const std::vector<std::string>& argv) {
-  po::options_description options("Options");
-  options.add_options()
-      ("help,h", "show this help and exit")
+  CommandSpec spec{"compare", "compare FILE... [options]", kAbout,
+                   po::options_description("Options"), {}};
+  spec.options.add_options()
       ("seed", po::value<uint64_t>()->value_name("N"), "use this seed instead of each file's")
       ("out", po::value<std::string>()->default_value("compare-results")->value_name("DIR"),
        "results go to DIR/<scenario name>/sim/ and .../real/")
       ("pcap", po::bool_switch(), "also capture every link in both worlds (<dir>/pcap/)")
       ("json", po::bool_switch(), "print one JSON object (shape above) instead of text");
+  spec.positional.add("file", -1);
   po::variables_map vm;
-  if (!ParseOptions("compare", argv, options, /*files=*/true, vm)) return kExitUsage;
-  if (vm.count("help")) {
-    std::cout << kHelp << options;
-    return kExitOk;
-  }
-  if (!vm.count("file")) return UsageError("compare", "give at least one scenario file");
+  if (!ParseCommandLine(argv, spec, vm)) return kExitOk;
+  if (!vm.count("file")) throw UsageError("give at least one scenario file");
 
   const std::optional<std::vector<scenario::Scenario>> scenarios =
       LoadScenarioFiles("punchlab compare", vm["file"].as<std::vector<std::string>>());

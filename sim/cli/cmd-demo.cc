@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
-#include "cli/parse-options.h"
 #include "cli/cmd-report.h"
 #include "cli/matrix-runner.h"
 #include "lab/interrupt.h"
@@ -31,32 +31,25 @@ namespace {
 namespace po = boost::program_options;
 
 int RunDemo(const std::vector<std::string>& argv) {
-  po::options_description options("Options");
-  options.add_options()
-      ("help,h", "show this help and exit")
+  CommandSpec spec{"demo", "demo [options]",
+                   "The classic NAT matrix in simulation: two nodes behind every pair of\n"
+                   "full cone, restricted cone, port-restricted cone and symmetric NATs,\n"
+                   "with a DERP relay and the coordination server, 60 simulated seconds\n"
+                   "each. Prints which pairs go direct and how fast, writes the grid and\n"
+                   "every cell's results to DIR, and ends with DIR/report.html.",
+                   po::options_description("Options"),
+                   {}};
+  spec.options.add_options()
       ("out", po::value<std::string>()->default_value("demo")->value_name("DIR"),
        "where the grid, the cells' results and the report go")
       ("seed", po::value<uint64_t>()->default_value(1)->value_name("N"), "seed of every cell")
       ("jobs,j", po::value<unsigned>()->value_name("N"),
        "cells run at once (default: the number of cores)");
   po::variables_map vm;
-  if (!ParseOptions("demo", argv, options, /*files=*/false, vm)) return kExitUsage;
-  if (vm.count("help")) {
-    std::cout << "Usage: punchlab demo [options]\n\n"
-                 "The classic NAT matrix in simulation: two nodes behind every pair of\n"
-                 "full cone, restricted cone, port-restricted cone and symmetric NATs,\n"
-                 "with a DERP relay and the coordination server, 60 simulated seconds\n"
-                 "each. Prints which pairs go direct and how fast, writes the grid and\n"
-                 "every cell's results to DIR, and ends with DIR/report.html.\n\n"
-              << options;
-    return kExitOk;
-  }
+  if (!ParseCommandLine(argv, spec, vm)) return kExitOk;
   const unsigned cores = std::max(1u, static_cast<unsigned>(sysconf(_SC_NPROCESSORS_ONLN)));
   const unsigned jobs = vm.count("jobs") ? vm["jobs"].as<unsigned>() : cores;
-  if (jobs < 1 || jobs > 64) {
-    std::cerr << "punchlab demo: --jobs: must be from 1 to 64\n";
-    return kExitUsage;
-  }
+  if (jobs < 1 || jobs > 64) throw UsageError("--jobs: must be from 1 to 64");
   const std::string out = vm["out"].as<std::string>();
 
   MatrixRunOptions matrix;

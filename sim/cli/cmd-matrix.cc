@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
-#include "cli/parse-options.h"
 #include "cli/matrix-runner.h"
 #include "lab/interrupt.h"
 #include "lab/lab-error.h"
@@ -32,11 +32,6 @@ namespace punchlab::cli {
 namespace {
 
 namespace po = boost::program_options;
-
-class BadFlag : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 std::string PresetNames() {
   std::string out;
@@ -53,22 +48,28 @@ std::vector<std::string> ParseNats(const std::string& text) {
   std::string name;
   while (std::getline(in, name, ',')) {
     if (nat::FindNatPreset(name) == nullptr) {
-      throw BadFlag("--nats: '" + name + "' is not a NAT preset (presets: " + PresetNames() +
+      throw UsageError("--nats: '" + name + "' is not a NAT preset (presets: " + PresetNames() +
                        ")");
     }
     if (std::find(nats.begin(), nats.end(), name) != nats.end()) {
-      throw BadFlag("--nats: '" + name + "' is given twice");
+      throw UsageError("--nats: '" + name + "' is given twice");
     }
     nats.push_back(name);
   }
-  if (nats.empty()) throw BadFlag("--nats: give at least one preset (presets: " + PresetNames() + ")");
+  if (nats.empty()) throw UsageError("--nats: give at least one preset (presets: " + PresetNames() + ")");
   return nats;
 }
 
 int RunMatrix(const std::vector<std::string>& argv) {
-  po::options_description options("Options");
-  options.add_options()
-      ("help,h", "show this help and exit")
+  CommandSpec spec{"matrix", "matrix [--nats A,B,...] [options]",
+                   "Runs every ordered pair of NAT presets (alice behind A, bob behind B)\n"
+                   "as a scenario, in parallel child processes, and writes the grid of\n"
+                   "paths and times to direct: DIR/matrix.json, matrix.md, matrix.html;\n"
+                   "each cell's results are in DIR/cells/<scenario>/.\n"
+                   "Presets: " + PresetNames(),
+                   po::options_description("Options"),
+                   {}};
+  spec.options.add_options()
       ("nats", po::value<std::string>()->value_name("A,B,..."),
        "NAT presets, comma-separated (default: the classic four)")
       ("out", po::value<std::string>()->default_value("matrix")->value_name("DIR"),
@@ -82,46 +83,26 @@ int RunMatrix(const std::vector<std::string>& argv) {
       ("pps", po::value<unsigned>()->default_value(10)->value_name("N"),
        "probes per second, each way");
   po::variables_map vm;
-  if (!ParseOptions("matrix", argv, options, /*files=*/false, vm)) return kExitUsage;
-  if (vm.count("help")) {
-    std::cout << "Usage: punchlab matrix [--nats A,B,...] [options]\n\n"
-                 "Runs every ordered pair of NAT presets (alice behind A, bob behind B)\n"
-                 "as a scenario, in parallel child processes, and writes the grid of\n"
-                 "paths and times to direct: DIR/matrix.json, matrix.md, matrix.html;\n"
-                 "each cell's results are in DIR/cells/<scenario>/.\n"
-                 "Presets: " << PresetNames() << "\n\n"
-              << options;
-    return kExitOk;
-  }
+  if (!ParseCommandLine(argv, spec, vm)) return kExitOk;
 
-  std::vector<std::string> nats;
-  scenario::PairScenarioSpec spec;
-  unsigned jobs = 1;
-  try {
-    nats = vm.count("nats") ? ParseNats(vm["nats"].as<std::string>()) : kClassicNats;
-    const std::optional<Duration> d = Duration::Parse(vm["duration"].as<std::string>());
-    if (!d || *d <= Duration::Zero() || *d > Duration::Seconds(24 * 3600)) {
-      throw BadFlag("--duration: '" + vm["duration"].as<std::string>() +
-                       "' is not a duration from 1ns to 24h (write e.g. 60s, 2m)");
-    }
-    spec.duration = *d;
-    spec.packets_per_second = vm["pps"].as<unsigned>();
-    if (spec.packets_per_second < 1 || spec.packets_per_second > 1000) {
-      throw BadFlag("--pps: must be from 1 to 1000");
-    }
-    spec.seed = vm["seed"].as<uint64_t>();
-    const unsigned cores = std::max(1u, static_cast<unsigned>(sysconf(_SC_NPROCESSORS_ONLN)));
-    jobs = vm.count("jobs") ? vm["jobs"].as<unsigned>() : (vm["real"].as<bool>() ? 1 : cores);
-    if (jobs < 1 || jobs > 64) throw BadFlag("--jobs: must be from 1 to 64");
-  } catch (const BadFlag& e) {
-    std::cerr << "punchlab matrix: " << e.what() << "\n";
-    return kExitUsage;
+  const std::vector<std::string> nats =
+      vm.count("nats") ? ParseNats(vm["nats"].as<std::string>()) : kClassicNats;
+  scenario::PairScenarioSpec cell;
+  cell.duration = ParseDurationFlag("--duration", vm["duration"].as<std::string>());
+  cell.packets_per_second = vm["pps"].as<unsigned>();
+  if (cell.packets_per_second < 1 || cell.packets_per_second > 1000) {
+    throw UsageError("--pps: must be from 1 to 1000");
   }
+  cell.seed = vm["seed"].as<uint64_t>();
+  const unsigned cores = std::max(1u, static_cast<unsigned>(sysconf(_SC_NPROCESSORS_ONLN)));
+  const unsigned jobs =
+      vm.count("jobs") ? vm["jobs"].as<unsigned>() : (vm["real"].as<bool>() ? 1 : cores);
+  if (jobs < 1 || jobs > 64) throw UsageError("--jobs: must be from 1 to 64");
   const std::string out = vm["out"].as<std::string>();
 
   MatrixRunOptions run_options;
   run_options.nats = nats;
-  run_options.spec = spec;
+  run_options.spec = cell;
   run_options.jobs = jobs;
   run_options.real = vm["real"].as<bool>();
   run_options.out = out;

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
-#include "cli/parse-options.h"
 #include "cli/scenario-files.h"
 #include "results/run-options.h"
 #include "results/summary.h"
@@ -31,12 +31,20 @@ namespace {
 
 namespace po = boost::program_options;
 
-constexpr const char* kUsage = "Usage: punchlab run FILE... [options]\n";
-
-int RunRun(const std::vector<std::string>& argv) {
-  po::options_description options("Options");
-  options.add_options()
-      ("help,h", "show this help and exit")
+CommandSpec Spec() {
+  CommandSpec spec{
+      "run", "run FILE... [options]",
+      "Runs scenario files in the ns-3 simulation (or, with --real, as\n"
+      "punchlab-node processes behind nftables NATs in network namespaces)\n"
+      "and writes, per scenario,\n"
+      "DIR/<name>/results.json, latency.csv and junit.xml (and pcap/ with\n"
+      "--pcap). Prints each scenario's verdicts. Every file is checked first;\n"
+      "a broken one stops everything.\n"
+      "Exit code: 0 every expectation held, 1 one did not, 3 a file is broken,\n"
+      "4 a run could not happen.",
+      po::options_description("Options"),
+      {}};
+  spec.options.add_options()
       ("seed", po::value<uint64_t>()->value_name("N"), "use this seed instead of each file's")
       ("out", po::value<std::string>()->default_value("results")->value_name("DIR"),
        "results go to DIR/<scenario name>/")
@@ -44,22 +52,14 @@ int RunRun(const std::vector<std::string>& argv) {
       ("real", po::bool_switch(),
        "run in the real network-namespace lab (root; real time) instead of ns-3")
       ("quiet,q", po::bool_switch(), "one line per scenario instead of the full summary");
+  spec.positional.add("file", -1);
+  return spec;
+}
+
+int RunRun(const std::vector<std::string>& argv) {
   po::variables_map vm;
-  if (!ParseOptions("run", argv, options, /*files=*/true, vm)) return kExitUsage;
-  if (vm.count("help")) {
-    std::cout << kUsage
-              << "\nRuns scenario files in the ns-3 simulation (or, with --real, as\n"
-                 "punchlab-node processes behind nftables NATs in network namespaces)\n"
-                 "and writes, per scenario,\n"
-                 "DIR/<name>/results.json, latency.csv and junit.xml (and pcap/ with\n"
-                 "--pcap). Prints each scenario's verdicts. Every file is checked first;\n"
-                 "a broken one stops everything.\n"
-                 "Exit code: 0 every expectation held, 1 one did not, 3 a file is broken,\n"
-                 "4 a run could not happen.\n\n"
-              << options;
-    return kExitOk;
-  }
-  if (!vm.count("file")) return UsageError("run", "give at least one scenario file");
+  if (!ParseCommandLine(argv, Spec(), vm)) return kExitOk;
+  if (!vm.count("file")) throw UsageError("give at least one scenario file");
 
   const std::optional<std::vector<scenario::Scenario>> scenarios =
       LoadScenarioFiles("punchlab run", vm["file"].as<std::vector<std::string>>());

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
 #include "scenario/schema.h"
 
@@ -16,30 +17,14 @@ namespace {
 namespace po = boost::program_options;
 
 int RunSchema(const std::vector<std::string>& argv) {
-  po::options_description options("Options");
-  options.add_options()
-      ("help,h", "show this help and exit")
-      ("markdown", "print markdown (what scenarios/REFERENCE.md holds)");
+  CommandSpec spec{"schema", "schema [--markdown]",
+                   "Prints every key a scenario file may hold, with its type, default and\n"
+                   "meaning, the units quantities take, and the NAT presets.",
+                   po::options_description("Options"),
+                   {}};
+  spec.options.add_options()("markdown", "print markdown (what scenarios/REFERENCE.md holds)");
   po::variables_map vm;
-  try {
-    const std::vector<std::string> args(argv.begin() + (argv.empty() ? 0 : 1), argv.end());
-    po::store(po::command_line_parser(args)
-                  .options(options)
-                  .positional(po::positional_options_description())
-                  .run(),
-              vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "punchlab schema: " << e.what() << " (see 'punchlab schema --help')\n";
-    return kExitUsage;
-  }
-  if (vm.count("help")) {
-    std::cout << "Usage: punchlab schema [--markdown]\n\n"
-                 "Prints every key a scenario file may hold, with its type, default and\n"
-                 "meaning, the units quantities take, and the NAT presets.\n\n"
-              << options;
-    return kExitOk;
-  }
+  if (!ParseCommandLine(argv, spec, vm)) return kExitOk;
   std::cout << (vm.count("markdown") ? scenario::RenderSchemaMarkdown()
                                      : scenario::RenderSchemaText());
   return kExitOk;

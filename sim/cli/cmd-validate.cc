@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
-#include "cli/parse-options.h"
 #include "scenario/loader.h"
 
 namespace punchlab::cli {
@@ -17,23 +17,18 @@ namespace {
 namespace po = boost::program_options;
 
 int RunValidate(const std::vector<std::string>& argv) {
-  po::options_description options("Options");
-  options.add_options()("help,h", "show this help and exit");
+  CommandSpec spec{"validate", "validate FILE...",
+                   "Checks scenario files without running them: unknown keys, wrong types,\n"
+                   "quantities without units, unknown names, impossible topologies. Prints\n"
+                   "'FILE: ok' for each good file and file:line:col: message for every\n"
+                   "problem. Exit code 0 when every file is good, 3 otherwise.\n"
+                   "'punchlab schema' lists every key.",
+                   po::options_description("Options"),
+                   {}};
+  spec.positional.add("file", -1);
   po::variables_map vm;
-  if (!ParseOptions("validate", argv, options, /*files=*/true, vm)) return kExitUsage;
-  if (vm.count("help")) {
-    std::cout << "Usage: punchlab validate FILE...\n\n"
-                 "Checks scenario files without running them: unknown keys, wrong types,\n"
-                 "quantities without units, unknown names, impossible topologies. Prints\n"
-                 "'FILE: ok' for each good file and file:line:col: message for every\n"
-                 "problem. Exit code 0 when every file is good, 3 otherwise.\n"
-                 "'punchlab schema' lists every key.\n\n"
-              << options;
-    return kExitOk;
-  }
-  if (!vm.count("file")) {
-    return UsageError("validate", "give at least one scenario file");
-  }
+  if (!ParseCommandLine(argv, spec, vm)) return kExitOk;
+  if (!vm.count("file")) throw UsageError("give at least one scenario file");
   int exit_code = kExitOk;
   for (const std::string& file : vm["file"].as<std::vector<std::string>>()) {
     const scenario::LoadResult result = scenario::LoadScenarioFile(file);

@@ -14,9 +14,9 @@
 #include <variant>
 #include <vector>
 
+#include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
 #include "node/node-keys.h"
-#include "node/node-options.h"
 #include "punchlab/control/server.h"
 #include "realio/event-loop.h"
 #include "realio/monotonic-clock.h"
@@ -189,7 +189,8 @@ int Run(const std::vector<std::string>& argv) {
   config.derp_map = DerpMapFromFlags(vm);
   std::optional<Duration> duration;
   if (vm.count("duration")) {
-    duration = ParseDurationFlag("--duration", vm["duration"].as<std::string>());
+    duration =
+        ParseDurationFlag("--duration", vm["duration"].as<std::string>(), kSecondsOrDuration);
   }
   realio::OsRandom rng;
   control::ControlServer server(NodeKeyFromFlags(vm, rng), std::move(config), rng);
@@ -224,10 +225,7 @@ int Run(const std::vector<std::string>& argv) {
 }
 
 const SubcommandRegistration kRegistration(
-    "control-server", "run the coordination server (netmaps per domain, token-checked)",
-    [](const std::vector<std::string>& argv) {
-      return RunNodeCommand("control-server", [&] { return Run(argv); });
-    });
+    "control-server", "run the coordination server (netmaps per domain, token-checked)", Run);
 
 }  // namespace
 }  // namespace punchlab::cli

@@ -25,9 +25,9 @@
 #include <string>
 #include <vector>
 
+#include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
 #include "node/bench-packet.h"
-#include "node/node-options.h"
 #include "punchlab/derp/client.h"
 #include "realio/event-loop.h"
 #include "realio/monotonic-clock.h"
@@ -430,7 +430,8 @@ int Run(const std::vector<std::string>& argv) {
   const int pairs = vm["pairs"].as<int>();
   if (pairs < 1 || pairs > 512) throw UsageError("--pairs: must be from 1 to 512");
   config.pairs = static_cast<size_t>(pairs);
-  config.duration = ParseDurationFlag("--duration", vm["duration"].as<std::string>());
+  config.duration =
+      ParseDurationFlag("--duration", vm["duration"].as<std::string>(), kSecondsOrDuration);
   config.size = vm["size"].as<size_t>();
   if (config.size < kBenchHeaderSize || config.size > derp::kMaxPacketSize) {
     throw UsageError("--size: must be from 16 to 65536 bytes");
@@ -441,7 +442,8 @@ int Run(const std::vector<std::string>& argv) {
     throw UsageError("--window: must be at least 2 packets and at most 16 MiB of them");
   }
   config.connect_timeout =
-      ParseDurationFlag("--connect-timeout", vm["connect-timeout"].as<std::string>());
+      ParseDurationFlag("--connect-timeout", vm["connect-timeout"].as<std::string>(),
+                        kSecondsOrDuration);
   config.raw = vm["raw"].as<bool>();
 
   realio::EventLoop loop;
@@ -479,10 +481,7 @@ int Run(const std::vector<std::string>& argv) {
 }
 
 const SubcommandRegistration kRegistration(
-    "derp-bench", "load a DERP server (or raw-relay) with pairs of clients; report packets/s",
-    [](const std::vector<std::string>& argv) {
-      return RunNodeCommand("derp-bench", [&] { return Run(argv); });
-    });
+    "derp-bench", "load a DERP server (or raw-relay) with pairs of clients; report packets/s", Run);
 
 }  // namespace
 }  // namespace punchlab::cli

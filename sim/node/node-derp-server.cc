@@ -10,9 +10,9 @@
 #include <optional>
 #include <vector>
 
+#include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
 #include "node/node-keys.h"
-#include "node/node-options.h"
 #include "punchlab/derp/region-node.h"
 #include "realio/host.h"
 #include "realio/event-loop.h"
@@ -67,7 +67,8 @@ int Run(const std::vector<std::string>& argv) {
   if (vm.count("stun")) stun_at = ParseEndpointFlag("--stun", vm["stun"].as<std::string>());
   std::optional<Duration> duration;
   if (vm.count("duration")) {
-    duration = ParseDurationFlag("--duration", vm["duration"].as<std::string>());
+    duration =
+        ParseDurationFlag("--duration", vm["duration"].as<std::string>(), kSecondsOrDuration);
   }
   derp::ServerConfig derp_config;
   derp_config.send_queue_depth = vm["send-queue-depth"].as<size_t>();
@@ -144,10 +145,7 @@ int Run(const std::vector<std::string>& argv) {
 }
 
 const SubcommandRegistration kRegistration(
-    "derp-server", "relay packets between DERP clients (TCP), with STUN on UDP",
-    [](const std::vector<std::string>& argv) {
-      return RunNodeCommand("derp-server", [&] { return Run(argv); });
-    });
+    "derp-server", "relay packets between DERP clients (TCP), with STUN on UDP", Run);
 
 }  // namespace
 }  // namespace punchlab::cli

@@ -5,8 +5,8 @@
 
 #include <iostream>
 
+#include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
-#include "node/node-options.h"
 #include "punchlab/crypto/keys.h"
 #include "punchlab/crypto/sign.h"
 #include "realio/os-random.h"
@@ -62,10 +62,7 @@ int Run(const std::vector<std::string>& argv) {
 }
 
 const SubcommandRegistration kRegistration(
-    "gen-key", "print a fresh node or identity provider key pair",
-    [](const std::vector<std::string>& argv) {
-      return RunNodeCommand("gen-key", [&] { return Run(argv); });
-    });
+    "gen-key", "print a fresh node or identity provider key pair", Run);
 
 }  // namespace
 }  // namespace punchlab::cli

@@ -11,13 +11,11 @@
 // simulated clock.)
 #include <nlohmann/json.hpp>
 
-#include <cmath>
 #include <iostream>
-#include <regex>
 
+#include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
 #include "node/node-keys.h"
-#include "node/node-options.h"
 #include "punchlab/control/identity.h"
 #include "realio/wall-clock.h"
 
@@ -26,7 +24,8 @@ namespace {
 
 namespace po = boost::program_options;
 
-constexpr double kMaxValidSeconds = 366.0 * 86400;
+// A token for longer than a year is a typo.
+constexpr DurationRange kValidFor{false, Duration::Seconds(366 * 86400), true};
 
 CommandSpec Spec() {
   CommandSpec spec{
@@ -51,23 +50,9 @@ CommandSpec Spec() {
       ("node-key", po::value<std::string>()->required()->value_name("nodekey:HEX"),
        "the public key of the one node the token is for (from 'gen-key --kind node')")
       ("valid-for", po::value<std::string>()->default_value("24h")->value_name("DURATION"),
-       "seconds, or a number with a unit s, m, h or d (e.g. 90s, 30m, 1h, 7d)")
+       "a duration (e.g. 90s, 30m, 1h, 168h) or a bare number of seconds")
       ("json", po::bool_switch(), "print the token and its claims as one JSON object");
   return spec;
-}
-
-Duration ParseValidFor(const std::string& text) {
-  static const std::regex kForm(R"(([0-9]+(\.[0-9]+)?)([smhd]?))");
-  std::smatch m;
-  if (!std::regex_match(text, m, kForm)) {
-    throw UsageError("--valid-for: '" + text + "' is not a duration (write e.g. 90s, 30m, 1h or 7d)");
-  }
-  const double unit = m[3] == "m" ? 60 : m[3] == "h" ? 3600 : m[3] == "d" ? 86400 : 1;
-  const double seconds = std::stod(m[1]) * unit;
-  if (seconds <= 0 || seconds > kMaxValidSeconds) {
-    throw UsageError("--valid-for: must be above 0 and at most 366d");
-  }
-  return Duration::Nanos(std::llround(seconds * 1e9));
 }
 
 int Run(const std::vector<std::string>& argv) {
@@ -92,7 +77,8 @@ int Run(const std::vector<std::string>& argv) {
     throw UsageError("--node-key: not a node public key (write nodekey:<64 hex>)");
   }
   claims.node_key = *node_key;
-  claims.expires = realio::UnixNow() + ParseValidFor(vm["valid-for"].as<std::string>());
+  claims.expires = realio::UnixNow() +
+                   ParseDurationFlag("--valid-for", vm["valid-for"].as<std::string>(), kValidFor);
 
   const control::IdentityProvider idp(std::move(key));
   const std::optional<std::string> token = idp.Issue(claims);
@@ -113,10 +99,7 @@ int Run(const std::vector<std::string>& argv) {
 }
 
 const SubcommandRegistration kRegistration(
-    "issue-token", "sign an identity token for control-server (a lab's identity provider)",
-    [](const std::vector<std::string>& argv) {
-      return RunNodeCommand("issue-token", [&] { return Run(argv); });
-    });
+    "issue-token", "sign an identity token for control-server (a lab's identity provider)", Run);
 
 }  // namespace
 }  // namespace punchlab::cli

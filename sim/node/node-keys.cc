@@ -4,7 +4,7 @@
 #include <cstring>
 #include <fstream>
 
-#include "node/node-options.h"
+#include "cli-common/flags.h"
 
 namespace punchlab::cli {
 

@@ -8,8 +8,8 @@
 #include <optional>
 #include <vector>
 
+#include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
-#include "node/node-options.h"
 #include "punchlab/stun/nat-discovery.h"
 #include "realio/host.h"
 #include "realio/event-loop.h"
@@ -101,7 +101,8 @@ int Run(const std::vector<std::string>& argv) {
     throw UsageError("--extra-sockets: must be between 3 and 16");
   }
   stun::BindingOptions binding;
-  binding.deadline = ParseDurationFlag("--timeout", vm["timeout"].as<std::string>());
+  binding.deadline =
+      ParseDurationFlag("--timeout", vm["timeout"].as<std::string>(), kSecondsOrDuration);
   binding.classic = vm["classic"].as<bool>();
   const bool json = vm["json"].as<bool>();
   Endpoint local(realio::RouteSource(server.ip), 0);
@@ -171,10 +172,7 @@ int Run(const std::vector<std::string>& argv) {
 }
 
 const SubcommandRegistration kRegistration(
-    "nat-discover", "RFC 5780 NAT behaviour discovery: mapping, filtering, ports, hairpin",
-    [](const std::vector<std::string>& argv) {
-      return RunNodeCommand("nat-discover", [&] { return Run(argv); });
-    });
+    "nat-discover", "RFC 5780 NAT behaviour discovery: mapping, filtering, ports, hairpin", Run);
 
 }  // namespace
 }  // namespace punchlab::cli

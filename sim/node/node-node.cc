@@ -28,10 +28,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
 #include "node/flow-spec.h"
 #include "node/node-keys.h"
-#include "node/node-options.h"
 #include "node/probe-traffic.h"
 #include "punchlab/node/data-frame.h"
 #include "punchlab/node/node.h"
@@ -261,7 +261,9 @@ int Run(const std::vector<std::string>& argv) {
     throw UsageError("--size: must be from 1 to " + std::to_string(node::kMaxDataPayload));
   }
   std::optional<Duration> duration;
-  if (vm.count("duration")) duration = ParseDurationFlag("--duration", vm["duration"].as<std::string>());
+  if (vm.count("duration")) {
+    duration = ParseDurationFlag("--duration", vm["duration"].as<std::string>(), kSecondsOrDuration);
+  }
   std::vector<FlowSpec> flows;
   if (vm.count("flow")) {
     for (const std::string& text : vm["flow"].as<std::vector<std::string>>()) {
@@ -409,10 +411,7 @@ int Run(const std::vector<std::string>& argv) {
 }
 
 const SubcommandRegistration kRegistration(
-    "node", "run a node: control, netcheck, DERP and direct paths; prints path changes",
-    [](const std::vector<std::string>& argv) {
-      return RunNodeCommand("node", [&] { return Run(argv); });
-    });
+    "node", "run a node: control, netcheck, DERP and direct paths; prints path changes", Run);
 
 }  // namespace
 }  // namespace punchlab::cli

@@ -12,8 +12,8 @@
 #include <optional>
 #include <unordered_map>
 
+#include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
-#include "node/node-options.h"
 #include "punchlab/bytes.h"
 #include "realio/event-loop.h"
 #include "realio/monotonic-clock.h"
@@ -229,7 +229,8 @@ int Run(const std::vector<std::string>& argv) {
   const Endpoint listen = ParseEndpointFlag("--listen", vm["listen"].as<std::string>());
   std::optional<Duration> duration;
   if (vm.count("duration")) {
-    duration = ParseDurationFlag("--duration", vm["duration"].as<std::string>());
+    duration =
+        ParseDurationFlag("--duration", vm["duration"].as<std::string>(), kSecondsOrDuration);
   }
 
   realio::EventLoop loop;
@@ -250,10 +251,7 @@ int Run(const std::vector<std::string>& argv) {
 }
 
 const SubcommandRegistration kRegistration(
-    "raw-relay", "forward bytes between paired TCP connections (derp-bench's baseline)",
-    [](const std::vector<std::string>& argv) {
-      return RunNodeCommand("raw-relay", [&] { return Run(argv); });
-    });
+    "raw-relay", "forward bytes between paired TCP connections (derp-bench's baseline)", Run);
 
 }  // namespace
 }  // namespace punchlab::cli

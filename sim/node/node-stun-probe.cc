@@ -8,8 +8,8 @@
 #include <optional>
 #include <sstream>
 
+#include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
-#include "node/node-options.h"
 #include "punchlab/stun/client.h"
 #include "realio/host.h"
 #include "realio/event-loop.h"
@@ -104,7 +104,8 @@ int Run(const std::vector<std::string>& argv) {
     throw UsageError("SERVER:PORT: '" + server.ToString() + "' is not a reachable server address");
   }
   stun::BindingOptions options;
-  options.deadline = ParseDurationFlag("--timeout", vm["timeout"].as<std::string>());
+  options.deadline =
+      ParseDurationFlag("--timeout", vm["timeout"].as<std::string>(), kSecondsOrDuration);
   options.change_ip = vm["change-ip"].as<bool>();
   options.change_port = vm["change-port"].as<bool>();
   options.classic = vm["classic"].as<bool>();
@@ -171,10 +172,7 @@ int Run(const std::vector<std::string>& argv) {
 }
 
 const SubcommandRegistration kRegistration(
-    "stun-probe", "one STUN binding transaction: print the mapped address and RTT",
-    [](const std::vector<std::string>& argv) {
-      return RunNodeCommand("stun-probe", [&] { return Run(argv); });
-    });
+    "stun-probe", "one STUN binding transaction: print the mapped address and RTT", Run);
 
 }  // namespace
 }  // namespace punchlab::cli

@@ -4,8 +4,8 @@
 #include <optional>
 #include <vector>
 
+#include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
-#include "node/node-options.h"
 #include "punchlab/stun/server.h"
 #include "realio/host.h"
 #include "realio/event-loop.h"
@@ -69,7 +69,8 @@ int Run(const std::vector<std::string>& argv) {
   }
   std::optional<Duration> duration;
   if (vm.count("duration")) {
-    duration = ParseDurationFlag("--duration", vm["duration"].as<std::string>());
+    duration =
+        ParseDurationFlag("--duration", vm["duration"].as<std::string>(), kSecondsOrDuration);
   }
   config.software = vm["software"].as<std::string>();
 
@@ -112,10 +113,7 @@ int Run(const std::vector<std::string>& argv) {
 }
 
 const SubcommandRegistration kRegistration(
-    "stun-server", "answer STUN binding requests (RFC 5389 / 5780 / 3489) on real UDP sockets",
-    [](const std::vector<std::string>& argv) {
-      return RunNodeCommand("stun-server", [&] { return Run(argv); });
-    });
+    "stun-server", "answer STUN binding requests (RFC 5389 / 5780 / 3489) on real UDP sockets", Run);
 
 }  // namespace
 }  // namespace punchlab::cli

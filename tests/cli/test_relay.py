@@ -165,7 +165,7 @@ def test_top_level_help_lists_the_new_subcommands():
     ("issue-token", ["--idp-private-key", "idpprivkey:" + "22" * 32, "--user", "u",
                      "--domain", "d", "--valid-for", "1y", "--node-key", NODE_KEY], "--valid-for: '1y' is not a duration"),
     ("issue-token", ["--idp-private-key", "idpprivkey:" + "22" * 32, "--user", "u",
-                     "--domain", "d", "--valid-for", "0s", "--node-key", NODE_KEY], "--valid-for: must be above 0"),
+                     "--domain", "d", "--valid-for", "0s", "--node-key", NODE_KEY], "--valid-for: must be a duration above 0"),
     ("gen-key", [], "'--kind' is required"),
     ("gen-key", ["--kind", "disco"], "--kind: 'disco' is not a key kind"),
 ])
