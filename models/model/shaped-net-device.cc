@@ -14,11 +14,6 @@ namespace ns3 {
 NS_OBJECT_ENSURE_REGISTERED(ShapedChannel);
 NS_OBJECT_ENSURE_REGISTERED(ShapedNetDevice);
 
-namespace {
-// A transmit backlog longer than this drops (a tail-drop queue sized in
-// time: at 10 Mbit/s about 1.2 MB).
-const Time kMaxBacklog = Seconds(1);
-}  // namespace
 
 TypeId ShapedChannel::GetTypeId() {
   static TypeId tid = TypeId("ns3::ShapedChannel").SetParent<Channel>().SetGroupName("Punchlab");
@@ -70,7 +65,7 @@ void ShapedNetDevice::Attach(Ptr<ShapedChannel> channel) {
 }
 
 void ShapedNetDevice::SetRandom(punchlab::DeterministicRandom random) {
-  m_random = std::make_unique<punchlab::DeterministicRandom>(std::move(random));
+  m_model.SetRandom(std::move(random));
 }
 
 Ptr<Channel> ShapedNetDevice::GetChannel() const { return m_channel; }
@@ -91,42 +86,13 @@ void ShapedNetDevice::SetPromiscReceiveCallback(NetDevice::PromiscReceiveCallbac
   m_promiscRx = cb;
 }
 
-Time ShapedNetDevice::DrawDelay() {
-  if (!m_jitter.IsStrictlyPositive()) return m_delay;
-  NS_ABORT_MSG_UNLESS(m_random, "ShapedNetDevice: jitter without SetRandom");
-  const int64_t j = m_jitter.GetNanoSeconds();
-  const int64_t offset =
-      m_random->UniformDuration(punchlab::Duration::Zero(), punchlab::Duration::Nanos(2 * j))
-          .nanos() - j;
-  return NanoSeconds(std::max<int64_t>(0, m_delay.GetNanoSeconds() + offset));
-}
-
-bool ShapedNetDevice::DrawLoss() {
-  if (m_loss <= 0) return false;
-  NS_ABORT_MSG_UNLESS(m_random, "ShapedNetDevice: loss without SetRandom");
-  const double u = static_cast<double>(m_random->NextU64() >> 11) * 0x1.0p-53;
-  if (u >= m_loss) return false;
-  ++m_lost;
-  return true;
-}
-
 bool ShapedNetDevice::Send(Ptr<Packet> packet, const Address&, uint16_t protocolNumber) {
   NS_ABORT_MSG_UNLESS(m_channel, "ShapedNetDevice: Send before Attach");
   if (protocolNumber != Ipv4L3Protocol::PROT_NUMBER) return false;
   m_snifferTrace(packet);
-  if (!m_up) {
-    ++m_droppedDown;
-    return true;
-  }
-  const Time now = Simulator::Now();
-  const Time start = std::max(now, m_txBusyUntil);
-  if (start - now > kMaxBacklog) {
-    ++m_droppedQueue;
-    return true;
-  }
-  m_txBusyUntil = start + m_rate.CalculateBytesTxTime(packet->GetSize());
-  if (DrawLoss()) return true;
-  m_channel->Transmit(packet->Copy(), this, m_txBusyUntil + DrawDelay());
+  const std::optional<punchlab::Duration> arrives = m_model.Transmit(
+      ToDuration(Simulator::Now()), ToDuration(m_rate.CalculateBytesTxTime(packet->GetSize())));
+  if (arrives) m_channel->Transmit(packet->Copy(), this, NanoSeconds(arrives->nanos()));
   return true;
 }
 
@@ -136,17 +102,18 @@ bool ShapedNetDevice::SendFrom(Ptr<Packet> packet, const Address&, const Address
 }
 
 void ShapedNetDevice::Arrive(Ptr<Packet> packet, Time at, bool serialise) {
-  if (DrawLoss()) return;
-  Time done = std::max(at + DrawDelay(), m_rxBusyUntil);
-  if (serialise) done += m_rate.CalculateBytesTxTime(packet->GetSize());
-  m_rxBusyUntil = done;
-  Simulator::ScheduleWithContext(m_node->GetId(), done - Simulator::Now(),
+  const punchlab::Duration tx = serialise
+                                    ? ToDuration(m_rate.CalculateBytesTxTime(packet->GetSize()))
+                                    : punchlab::Duration::Zero();
+  const std::optional<punchlab::Duration> done = m_model.Receive(ToDuration(at), tx);
+  if (!done) return;
+  Simulator::ScheduleWithContext(m_node->GetId(), NanoSeconds(done->nanos()) - Simulator::Now(),
                                  &ShapedNetDevice::Deliver, this, packet);
 }
 
 void ShapedNetDevice::Deliver(Ptr<Packet> packet) {
-  if (!m_up) {
-    ++m_droppedDown;
+  if (!IsUp()) {
+    m_model.CountDroppedDown();
     return;
   }
   m_snifferTrace(packet);

@@ -6,9 +6,11 @@
 //       a packet goes to the device owning its destination address.
 //   WireChannel (wire-channel.h)          a point-to-point link below a box.
 //
-// A packet's way: the sender's device serialises it (its DataRate; a
-// backlog over 1 s is dropped), drops it at random (loss) or when down,
-// delays it (delay, varied by up to the jitter either way); the channel
+// A packet's way (the arithmetic is link::LinkModel's, link/include/link/
+// link-model.h, which the real lab's userspace wire uses too): the sender's
+// device serialises it (its DataRate; a backlog over 1 s is dropped), drops
+// it at random (loss) or when down, delays it (delay, varied by up to the
+// jitter either way); the channel
 // names the receiving device, which drops its own share, adds its own delay
 // and, on the internet, serialises it again at its DataRate (two access
 // links are two store-and-forward hops; a wire is one). Packets into a
@@ -35,6 +37,7 @@
 #include "ns3/net-device.h"
 #include "ns3/node.h"
 #include "ns3/nstime.h"
+#include "link/link-model.h"
 #include "ns3/traced-callback.h"
 #include "punchlab/random.h"
 
@@ -78,21 +81,21 @@ class ShapedNetDevice : public NetDevice {
   void Attach(Ptr<ShapedChannel> channel);
 
   void SetRandom(punchlab::DeterministicRandom random);
-  void SetDelay(Time delay) { m_delay = delay; }
-  void SetJitter(Time jitter) { m_jitter = jitter; }
-  void SetLoss(double loss) { m_loss = loss; }
+  void SetDelay(Time delay) { m_model.mutable_shape().delay = ToDuration(delay); }
+  void SetJitter(Time jitter) { m_model.mutable_shape().jitter = ToDuration(jitter); }
+  void SetLoss(double loss) { m_model.mutable_shape().loss = loss; }
   void SetDataRate(DataRate rate) { m_rate = rate; }
-  void SetUp(bool up) { m_up = up; }
-  Time GetDelay() const { return m_delay; }
-  Time GetJitter() const { return m_jitter; }
-  double GetLoss() const { return m_loss; }
+  void SetUp(bool up) { m_model.mutable_shape().down = !up; }
+  Time GetDelay() const { return NanoSeconds(m_model.shape().delay.nanos()); }
+  Time GetJitter() const { return NanoSeconds(m_model.shape().jitter.nanos()); }
+  double GetLoss() const { return m_model.shape().loss; }
   DataRate GetDataRate() const { return m_rate; }
-  bool IsUp() const { return m_up; }
+  bool IsUp() const { return !m_model.shape().down; }
 
   // Packets this device dropped: at random, while down, on a full backlog.
-  uint64_t GetLost() const { return m_lost; }
-  uint64_t GetDroppedDown() const { return m_droppedDown; }
-  uint64_t GetDroppedQueue() const { return m_droppedQueue; }
+  uint64_t GetLost() const { return m_model.counters().lost; }
+  uint64_t GetDroppedDown() const { return m_model.counters().dropped_down; }
+  uint64_t GetDroppedQueue() const { return m_model.counters().dropped_queue; }
 
   // NetDevice.
   void SetIfIndex(const uint32_t index) override { m_ifIndex = index; }
@@ -126,8 +129,7 @@ class ShapedNetDevice : public NetDevice {
 
  private:
   friend class ShapedChannel;
-  Time DrawDelay();
-  bool DrawLoss();
+  static punchlab::Duration ToDuration(Time t) { return punchlab::Duration::Nanos(t.GetNanoSeconds()); }
   // The receiving half: `packet` reaches this device's link at `at`.
   void Arrive(Ptr<Packet> packet, Time at, bool serialise);
   void Deliver(Ptr<Packet> packet);
@@ -140,17 +142,10 @@ class ShapedNetDevice : public NetDevice {
   NetDevice::ReceiveCallback m_rx;
   NetDevice::PromiscReceiveCallback m_promiscRx;
 
-  Time m_delay;
-  Time m_jitter;
-  double m_loss = 0;
+  // Delay, jitter, loss, up/down and the queues' state; the rate stays
+  // ns-3's DataRate so serialisation times are ns-3's to the nanosecond.
+  punchlab::link::LinkModel m_model;
   DataRate m_rate{"100Gbps"};
-  bool m_up = true;
-  std::unique_ptr<punchlab::DeterministicRandom> m_random;
-  Time m_txBusyUntil;  // egress serialisation
-  Time m_rxBusyUntil;  // ingress: also keeps arrivals in order
-  uint64_t m_lost = 0;
-  uint64_t m_droppedDown = 0;
-  uint64_t m_droppedQueue = 0;
   TracedCallback<Ptr<const Packet>> m_snifferTrace;
 };
 
