@@ -1,0 +1,55 @@
+// punchlab-node wire: the real lab's userspace wire (wire-engine.h). The lab
+// starts one per run as root and drives it through stdin (link/wire-protocol.h);
+// it ends when stdin closes or its parent dies.
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <iostream>
+
+#include "cli-common/subcommand.h"
+#include "node/node-options.h"
+#include "node/wire-engine.h"
+
+namespace punchlab::cli {
+namespace {
+
+namespace po = boost::program_options;
+
+CommandSpec Spec() {
+  CommandSpec spec{
+      "wire", "wire --seed N",
+      "Joins pairs of TAP devices in network namespaces and applies each direction's\n"
+      "link model: delay, jitter that never reorders, loss, a rate with a 1 s queue,\n"
+      "down. Commands come on stdin, one per line, each answered on stdout:\n"
+      "  <seq> link <name> <netns-a> <if-a> <netns-b> <if-b>\n"
+      "  <seq> shape <name> <ab|ba> <delay_ns> <jitter_ns> <loss> <rate_bps> <up|down>\n"
+      "  <seq> stats\n"
+      "The real lab (punchlab run --real) starts it; it needs root (setns, /dev/net/tun)\n"
+      "and ends when stdin closes or the process that started it dies.",
+      po::options_description("Options"),
+      {}};
+  spec.options.add_options()
+      ("seed", po::value<uint64_t>()->default_value(1), "loss and jitter draw from this seed");
+  return spec;
+}
+
+int Run(const std::vector<std::string>& argv) {
+  const CommandSpec spec = Spec();
+  po::variables_map vm;
+  if (!ParseCommandLine(argv, spec, vm)) return kExitOk;
+  // Dies with whoever started it, even by SIGKILL: its TAP devices go with it.
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (getppid() == 1) return kExitRuntime;
+  wire::WireEngine engine(vm["seed"].as<uint64_t>());
+  return engine.Run(STDIN_FILENO, STDOUT_FILENO);
+}
+
+const SubcommandRegistration kRegistration(
+    "wire", "the real lab's userspace wire (TAP pairs with a link model)",
+    [](const std::vector<std::string>& argv) {
+      return RunNodeCommand("wire", [&] { return Run(argv); });
+    });
+
+}  // namespace
+}  // namespace punchlab::cli

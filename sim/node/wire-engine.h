@@ -1,0 +1,89 @@
+// The userspace wire behind `punchlab-node wire`: every lab link is a pair
+// of TAP devices (one in each of the link's two network namespaces) whose
+// frames this one process reads, passes through a link::LinkModel per
+// direction (delay, jitter that never reorders, seeded loss, a rate with a
+// 1 s queue, down) and writes to the other device when their time comes.
+// It is what the lab uses for links on any kernel, netem or not.
+//
+// One poll loop serves every link; the next delivery is the poll timeout at
+// nanosecond resolution (ppoll, timer slack 1 us), so nothing busy-polls.
+// Each direction's queue is in delivery order (LinkModel::InOrder), so the
+// next delivery is the earliest queue head.
+//
+// Only IPv4 frames are shaped. ARP and IPv6 (neighbour discovery) pass at
+// once, and are dropped only while the direction is down: the simulation's
+// links have no link layer, so resolving a neighbour must not cost a round
+// trip the simulation never pays. Rates count the IPv4 packet, not the
+// Ethernet header, as the simulation does.
+//
+// Randomness: direction "ab" of link "node-alice" draws from
+// DeterministicRandom(seed).Fork("wire/node-alice/ab"), so a run's loss
+// pattern follows the scenario's seed as far as real time allows.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "link/link-model.h"
+#include "link/wire-protocol.h"
+#include "punchlab/time.h"
+#include "realio/unique-fd.h"
+
+namespace punchlab::wire {
+
+class WireEngine {
+ public:
+  explicit WireEngine(uint64_t seed);
+  ~WireEngine();
+  WireEngine(const WireEngine&) = delete;
+  WireEngine& operator=(const WireEngine&) = delete;
+
+  // Serves `control_fd` (commands, one per line) until it closes; replies go
+  // to `reply_fd`. Returns the exit code.
+  int Run(int control_fd, int reply_fd);
+
+  // One command line's reply line (without the newline).
+  std::string Execute(const std::string& line);
+
+ private:
+  struct Pending {
+    Duration at;
+    std::vector<uint8_t> frame;
+  };
+  struct Direction {
+    link::LinkModel model;
+    int in_fd = -1;   // read from
+    int out_fd = -1;  // written to
+    std::deque<Pending> queue;
+    uint64_t delivered = 0;
+    uint64_t passed = 0;        // not IPv4: passed unshaped
+    uint64_t write_errors = 0;  // the receiving device refused it
+  };
+  struct Link {
+    std::string name;
+    realio::UniqueFd fd_a;
+    realio::UniqueFd fd_b;
+    Direction ab;
+    Direction ba;
+  };
+
+  Duration Now() const;
+  void OnReadable(Direction& d, Duration now);
+  void Write(Direction& d, const uint8_t* frame, size_t size);
+  // Delivers what is due; returns the next delivery time (Max when none).
+  Duration Flush(Duration now);
+  std::string Stats() const;
+
+  uint64_t seed_;
+  int64_t epoch_ns_ = 0;
+  realio::UniqueFd home_netns_;
+  std::vector<std::unique_ptr<Link>> links_;
+  std::map<std::string, Link*> by_name_;
+  std::vector<uint8_t> buffer_;
+};
+
+}  // namespace punchlab::wire
