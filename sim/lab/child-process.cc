@@ -3,10 +3,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <pthread.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -82,6 +85,50 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, const std::string& inp
   if (argv_.empty()) throw LabError("cannot start an empty command");
   realio::UniqueFd in = InputFile(input);
   if (!in.valid()) throw LabError("open /dev/null: " + ErrnoText(errno));
+  Start(std::move(in));
+}
+
+ChildProcess::ChildProcess(std::vector<std::string> argv, StdinPipe) : argv_(std::move(argv)) {
+  if (argv_.empty()) throw LabError("cannot start an empty command");
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) throw LabError("pipe2: " + ErrnoText(errno));
+  realio::UniqueFd in(fds[0]);
+  stdin_ = realio::UniqueFd(fds[1]);
+  Start(std::move(in));
+}
+
+void ChildProcess::WriteStdin(const std::string& text) {
+  if (!stdin_.valid()) throw LabError("'" + command() + "' has no stdin pipe");
+  // A child that is gone must give EPIPE, not end the runner with SIGPIPE:
+  // block it while writing and swallow one that became pending.
+  sigset_t pipe_set;
+  sigset_t old_set;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
+  size_t written = 0;
+  int error = 0;
+  while (written < text.size()) {
+    const ssize_t n = write(stdin_.get(), text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      error = errno;
+      break;
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (error == EPIPE) {
+    const timespec zero{0, 0};
+    sigtimedwait(&pipe_set, nullptr, &zero);
+  }
+  pthread_sigmask(SIG_SETMASK, &old_set, nullptr);
+  if (error != 0) {
+    Reap();
+    throw LabError("writing to '" + command() + "' (" + DescribeStatus() + "): " + ErrnoText(error));
+  }
+}
+
+void ChildProcess::Start(realio::UniqueFd in) {
   stdout_ = MemoryFile("lab-stdout");
   stderr_ = MemoryFile("lab-stderr");
   // The child reports a failed exec through this pipe; a successful exec
@@ -95,9 +142,14 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, const std::string& inp
   for (std::string& arg : argv_) args.push_back(arg.data());
   args.push_back(nullptr);
 
+  const pid_t parent = getpid();
   pid_ = fork();
   if (pid_ < 0) throw LabError("fork for '" + command() + "': " + ErrnoText(errno));
   if (pid_ == 0) {
+    // Dies with its parent, however the parent ends (kept across exec; `ip
+    // netns exec` execs in place, so the command itself has it).
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (getppid() != parent) _exit(127);
     setsid();
     dup2(in.get(), STDIN_FILENO);
     dup2(stdout_.get(), STDOUT_FILENO);

@@ -4,6 +4,10 @@
 // with stdin fed from a given text or /dev/null, and stdout and stderr going
 // into memory files: the child never blocks on a full pipe, and its output can
 // be read at any time, also after it exited. Every wait is bounded.
+//
+// A child dies with the thread that started it (PR_SET_PDEATHSIG, SIGKILL),
+// so `kill -9` of the runner leaves no process behind; the namespaces it
+// made are removed by the Lab's guard (netns-lab.h).
 #pragma once
 
 #include <sys/types.h>
@@ -25,6 +29,10 @@ class ChildProcess {
   // Starts argv[0] (looked up in PATH) with `input` on stdin. Throws LabError
   // when it cannot be started (e.g. not installed).
   explicit ChildProcess(std::vector<std::string> argv, const std::string& input = "");
+  // Starts argv with a pipe on stdin that stays open: WriteStdin feeds it,
+  // CloseStdin (or the destructor) ends it.
+  struct StdinPipe {};
+  ChildProcess(std::vector<std::string> argv, StdinPipe);
   // Stops it (SIGTERM, then SIGKILL): no child outlives its owner.
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
@@ -37,6 +45,11 @@ class ChildProcess {
   // Everything it wrote so far.
   std::string Stdout() const;
   std::string Stderr() const;
+
+  // Writes all of `text` to the child's stdin pipe (blocking). Throws
+  // LabError when there is no pipe or the child has closed it.
+  void WriteStdin(const std::string& text);
+  void CloseStdin() { stdin_.Reset(); }
 
   bool exited();
   // The exit code, or 128 + the signal that ended it; -1 while it runs.
@@ -61,10 +74,12 @@ class ChildProcess {
   // Polls the child's pidfd (and the lab's signal pipe) up to `timeout`.
   void PollOnce(Duration timeout, bool interruptible);
   void Signal(int signal);
+  void Start(realio::UniqueFd in);
 
   std::vector<std::string> argv_;
   pid_t pid_ = -1;
   realio::UniqueFd pidfd_;
+  realio::UniqueFd stdin_;  // the write end of the stdin pipe, when there is one
   realio::UniqueFd stdout_;
   realio::UniqueFd stderr_;
   int exit_code_ = -1;

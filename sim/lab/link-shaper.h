@@ -20,24 +20,13 @@
 #include <vector>
 
 #include "lab/netns-lab.h"
+#include "link/link-model.h"
 #include "punchlab/time.h"
 
 namespace punchlab::lab {
 
-// One direction of a link.
-struct LinkShape {
-  Duration delay;
-  Duration jitter;          // netem: the delay varies by up to this much either way
-  double loss = 0;          // fraction 0..1 of packets dropped
-  uint64_t rate_bps = 0;    // 0: unlimited
-  bool down = false;        // drops everything
-
-  bool operator==(const LinkShape& o) const {
-    return delay == o.delay && jitter == o.jitter && loss == o.loss && rate_bps == o.rate_bps &&
-           down == o.down;
-  }
-  bool operator!=(const LinkShape& o) const { return !(*this == o); }
-};
+// One direction of a link: the link model's (link/include/link/link-model.h).
+using LinkShape = link::Shape;
 
 struct LinkEnd {
   Namespace ns;

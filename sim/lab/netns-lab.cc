@@ -1,14 +1,17 @@
 #include "lab/netns-lab.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <regex>
@@ -161,6 +164,46 @@ Lab::Lab() {
   if (geteuid() != 0) throw LabError("the lab needs root to create network namespaces");
   RemoveStaleLabs();
   prefix_ = "plab" + std::to_string(getpid()) + "x" + std::to_string(++g_lab_counter) + "-";
+  StartGuard();
+}
+
+void Lab::StartGuard() {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) throw LabError(std::string("pipe2: ") + std::strerror(errno));
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    throw LabError(std::string("fork for the lab's guard: ") + std::strerror(errno));
+  }
+  if (pid == 0) {
+    // The guard: its own session (a terminal's Ctrl-C is the lab's to
+    // handle), deaf to the signals the lab handles, holding no descriptor
+    // but the read end, so only the lab's process keeps the pipe open.
+    setsid();
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) signal(sig, SIG_IGN);
+    dup2(fds[0], 3);
+    const int null_fd = open("/dev/null", O_RDWR);
+    if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
+    close_range(4, ~0U, 0);
+    char byte = 0;
+    ssize_t n;
+    do {
+      n = read(3, &byte, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n == 1) _exit(0);  // the lab tore itself down
+    // The lab's process is gone without a teardown: delete what it made.
+    try {
+      for (const std::string& name : ListNamespaces()) {
+        if (name.compare(0, prefix_.size(), prefix_) == 0) DeleteNamespace(name);
+      }
+    } catch (...) {
+    }
+    _exit(0);
+  }
+  close(fds[0]);
+  guard_pid_ = pid;
+  guard_fd_ = fds[1];
 }
 
 Lab::~Lab() {
@@ -195,6 +238,36 @@ void Lab::Link(const Namespace& a, const std::string& a_if, const std::vector<st
   // the root namespace.
   RunCommand({"ip", "-n", a.full_name, "link", "add", a_if, "type", "veth", "peer", "name", b_if,
               "netns", b.full_name});
+  ConfigureEnds(a, a_if, a_cidrs, b, b_if, b_cidrs);
+}
+
+void Lab::StartWire(const std::string& node_bin, uint64_t seed) {
+  if (wire_) throw LabError("the lab's wire is already running");
+  processes_.push_back(std::make_unique<ChildProcess>(
+      std::vector<std::string>{node_bin, "wire", "--seed", std::to_string(seed)},
+      ChildProcess::StdinPipe{}));
+  wire_ = std::make_unique<WireClient>(*processes_.back());
+}
+
+WireClient& Lab::wire() {
+  if (!wire_) throw LabError("the lab has no wire (StartWire)");
+  return *wire_;
+}
+
+void Lab::WireLink(const std::string& name, const Namespace& a, const std::string& a_if,
+                   const std::vector<std::string>& a_cidrs, const Namespace& b,
+                   const std::string& b_if, const std::vector<std::string>& b_cidrs) {
+  CheckInterfaceName(a_if);
+  CheckInterfaceName(b_if);
+  for (const auto& cidr : a_cidrs) CheckLabAddress(cidr);
+  for (const auto& cidr : b_cidrs) CheckLabAddress(cidr);
+  wire().AddLink({name, a.full_name, a_if, b.full_name, b_if});
+  ConfigureEnds(a, a_if, a_cidrs, b, b_if, b_cidrs);
+}
+
+void Lab::ConfigureEnds(const Namespace& a, const std::string& a_if,
+                        const std::vector<std::string>& a_cidrs, const Namespace& b,
+                        const std::string& b_if, const std::vector<std::string>& b_cidrs) {
   for (const auto& [ns, ifname, cidrs] :
        {std::tie(a, a_if, a_cidrs), std::tie(b, b_if, b_cidrs)}) {
     for (const std::string& cidr : cidrs) {
@@ -253,12 +326,23 @@ ChildProcess& Lab::Spawn(const Namespace& ns, const std::vector<std::string>& ar
 void Lab::Teardown() {
   if (torn_down_) return;
   torn_down_ = true;
+  wire_.reset();
   for (auto it = processes_.rbegin(); it != processes_.rend(); ++it) (*it)->Stop();
   processes_.clear();
   std::string failures;
   for (auto it = namespaces_.rbegin(); it != namespaces_.rend(); ++it) {
     const std::string failure = DeleteNamespace(it->full_name);
     if (!failure.empty()) failures += (failures.empty() ? "" : "; ") + failure;
+  }
+  // The guard's work is done: tell it so, and reap it.
+  if (guard_fd_ >= 0) {
+    const char done = 'd';
+    [[maybe_unused]] const ssize_t n = write(guard_fd_, &done, 1);
+    close(guard_fd_);
+    guard_fd_ = -1;
+    int status = 0;
+    while (waitpid(guard_pid_, &status, 0) < 0 && errno == EINTR) {
+    }
   }
   if (!failures.empty()) throw LabError("could not remove the lab: " + failures);
 }

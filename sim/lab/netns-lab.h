@@ -13,8 +13,22 @@
 // an Interrupted unwinds) stops the processes the lab spawned, then any
 // process still inside its namespaces, then deletes the namespaces; the veth
 // pairs, addresses, routes, nftables rules and qdiscs go with them.
+//
+// When the process dies without a teardown (kill -9), nothing of the lab
+// stays: every process the lab started dies with it (PR_SET_PDEATHSIG, see
+// child-process.h; the wire's TAP devices go with the wire), and a guard
+// process forked by the Lab, which waits on a pipe only the lab's process
+// holds, sees the pipe close and deletes the lab's namespaces (with their
+// nftables tables). `punchlab lab clean` removes what a lab left behind
+// otherwise (the guard itself killed too, a reboot of /run, ...).
+//
+// Links are veth pairs (Link) or, with StartWire, TAP pairs joined by the
+// userspace wire (WireLink, lab/wire.h), which applies the link model.
 #pragma once
 
+#include <sys/types.h>
+
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +36,7 @@
 #include "lab/child-process.h"
 #include "lab/command.h"
 #include "lab/interrupt.h"
+#include "lab/wire.h"
 #include "punchlab/time.h"
 
 namespace punchlab::lab {
@@ -47,6 +62,16 @@ class Lab {
   // given "address/prefix" strings. Interface names: at most 15 characters.
   void Link(const Namespace& a, const std::string& a_if, const std::vector<std::string>& a_cidrs,
             const Namespace& b, const std::string& b_if, const std::vector<std::string>& b_cidrs);
+  // Starts the lab's wire (`node_bin wire --seed seed`, in the root
+  // namespace); WireLink then makes links through it.
+  void StartWire(const std::string& node_bin, uint64_t seed);
+  // Like Link, but a TAP device at each end joined by the wire as link
+  // `name` (unshaped until wire().SetShape). Throws LabError without StartWire.
+  void WireLink(const std::string& name, const Namespace& a, const std::string& a_if,
+                const std::vector<std::string>& a_cidrs, const Namespace& b,
+                const std::string& b_if, const std::vector<std::string>& b_cidrs);
+  bool has_wire() const { return wire_ != nullptr; }
+  WireClient& wire();
   // `destination`: "default" or "address/prefix".
   void Route(const Namespace& ns, const std::string& destination, const std::string& via);
   void Sysctl(const Namespace& ns, const std::string& key, const std::string& value);
@@ -67,8 +92,16 @@ class Lab {
   std::vector<std::string> Leftovers() const;
 
  private:
+  void StartGuard();
+  void ConfigureEnds(const Namespace& a, const std::string& a_if,
+                     const std::vector<std::string>& a_cidrs, const Namespace& b,
+                     const std::string& b_if, const std::vector<std::string>& b_cidrs);
+
   InterruptGuard guard_;
   std::string prefix_;
+  pid_t guard_pid_ = -1;
+  int guard_fd_ = -1;  // the write end of the guard's pipe
+  std::unique_ptr<WireClient> wire_;
   std::vector<Namespace> namespaces_;
   std::vector<std::unique_ptr<ChildProcess>> processes_;
   bool torn_down_ = false;
@@ -77,7 +110,7 @@ class Lab {
 // Every network namespace (the names in /run/netns).
 std::vector<std::string> ListNamespaces();
 // Deletes namespaces that a Lab made in a process that is gone (and ends any
-// process left inside them); returns their names.
+// process left inside them); returns their names. `punchlab lab clean` runs it.
 std::vector<std::string> RemoveStaleLabs();
 // Throws LabError unless `cidr` ("address/prefix") lies in the ranges above.
 void CheckLabAddress(const std::string& cidr);

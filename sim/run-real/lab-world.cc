@@ -1,6 +1,8 @@
 #include "run-real/lab-world.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "lab/bridge.h"
@@ -35,9 +37,16 @@ constexpr const char* kTcpTransitoryKeys[] = {
 
 }  // namespace
 
+bool WireFromEnvironment() {
+  const char* value = std::getenv("PUNCHLAB_LAB_LINKS");
+  if (value == nullptr || std::string(value).empty() || std::string(value) == "wire") return true;
+  if (std::string(value) == "kernel") return false;
+  throw lab::LabError(std::string("PUNCHLAB_LAB_LINKS='") + value + "': write wire or kernel");
+}
+
 LabWorld::LabWorld(const scenario::Scenario& scenario, const LabPlan& plan,
-                   std::vector<std::string>& notes)
-    : scenario_(scenario), plan_(plan), notes_(notes) {}
+                   std::vector<std::string>& notes, LinkOptions links)
+    : scenario_(scenario), plan_(plan), notes_(notes), links_options_(std::move(links)) {}
 
 LabWorld::~LabWorld() = default;
 
@@ -62,6 +71,7 @@ const lab::Namespace& LabWorld::Ns(const std::string& short_name) const {
 void LabWorld::Build() {
   const lab::Namespace& core = AddNamespace(kCoreNamespace);
   netem_ = lab::NetemAvailable(core);
+  if (links_options_.wire) lab_.StartWire(links_options_.node_bin, links_options_.seed);
   lab::AddBridge(core, kCoreBridge, Cidr(kCoreAddress, kCorePrefix));
   lab::KeepBridgesOutOfNetfilter(lab_, core);
   lab_.Sysctl(core, "net.ipv4.ip_forward", "1");
@@ -114,7 +124,7 @@ void LabWorld::Build() {
                                  link.link.jitter > Duration::Zero());
   }
   const scenario::Link& internet = scenario_.internet;
-  if (!netem_ && (delay_skipped || internet.latency > Duration::Zero() ||
+  if (!links_options_.wire && !netem_ && (delay_skipped || internet.latency > Duration::Zero() ||
                   internet.jitter > Duration::Zero())) {
     notes_.push_back(
         "latency and jitter are not emulated: this kernel has no netem qdisc (sch_netem, "
@@ -135,7 +145,11 @@ void LabWorld::BuildUplink(const Uplink& u) {
   const lab::Namespace& parent = Ns(u.parent_ns);
   std::vector<std::string> cidrs = {Cidr(u.address, u.prefix)};
   for (const std::string& a : u.more_addresses) cidrs.push_back(Cidr(a, u.prefix));
-  lab_.Link(child, u.ifname, cidrs, parent, u.parent_port, {});
+  if (links_options_.wire) {
+    lab_.WireLink(u.label, child, u.ifname, cidrs, parent, u.parent_port, {});
+  } else {
+    lab_.Link(child, u.ifname, cidrs, parent, u.parent_port, {});
+  }
   lab::AttachToBridge(parent, u.parent_port, u.parent_bridge);
   lab_.Route(child, "default", u.gateway);
   LinkState& state = links_[u.ns];
@@ -162,7 +176,13 @@ void LabWorld::ApplyShape(LinkState& s) {
     down_dir.loss = CombinedLoss(up.loss, i.loss);
     down_dir.rate_bps = SlowerRate(up.rate_bps, i.bandwidth_bps);
   }
-  s.shaped->Set(up, down_dir, netem_);
+  if (links_options_.wire) {
+    // The wire's link a is the child's end, b the bridge port.
+    lab_.wire().SetShape(s.uplink->label, true, up);
+    lab_.wire().SetShape(s.uplink->label, false, down_dir);
+  } else {
+    s.shaped->Set(up, down_dir, netem_);
+  }
 }
 
 void LabWorld::ConntrackTimeouts(const lab::Namespace& ns, int64_t udp_s,
@@ -333,7 +353,7 @@ void LabWorld::SetLink(TargetKind kind, const std::string& target,
   if (settings.jitter) s.link.jitter = *settings.jitter;
   if (settings.loss) s.link.loss = *settings.loss;
   if (settings.bandwidth_bps) s.link.bandwidth_bps = *settings.bandwidth_bps;
-  if (!netem_ && (settings.latency || settings.jitter)) {
+  if (!links_options_.wire && !netem_ && (settings.latency || settings.jitter)) {
     Note(where, std::string(settings.latency ? "latency" : "jitter") + " changes of " +
                     scenario::ToString(kind) + " " + target +
                     " are not applied: this kernel has no netem qdisc");
@@ -359,6 +379,19 @@ std::map<std::string, std::map<std::string, uint64_t>> LabWorld::Counters() {
     std::istringstream in(r.out);
     uint64_t entries = 0;
     if (r.exit_code == 0 && (in >> entries)) c["conntrack_entries"] = entries;
+  }
+  if (links_options_.wire && lab_.has_wire()) {
+    // "link/<label>": what the wire did per direction ("up": from the
+    // child towards the internet, "down": back).
+    const nlohmann::json stats = nlohmann::json::parse(lab_.wire().Stats());
+    for (auto& [label, dirs] : stats.items()) {
+      auto& c = out["link/" + label];
+      for (const auto& [dir, name] : {std::pair{"ab", "up"}, std::pair{"ba", "down"}}) {
+        for (auto& [key, value] : dirs.at(dir).items()) {
+          c[std::string(name) + "_" + key] = value.get<uint64_t>();
+        }
+      }
+    }
   }
   return out;
 }

@@ -21,12 +21,27 @@
 
 namespace punchlab::runreal {
 
+// How the lab's links get their latency, jitter, loss, rate and down state.
+struct LinkOptions {
+  // true: every link is a TAP pair joined by `punchlab-node wire` (the link
+  // model of link/link-model.h, the simulation's, on any kernel). false:
+  // veths shaped by the kernel (netem or tbf, nftables; lab/link-shaper.h),
+  // where latency and jitter need sch_netem. $PUNCHLAB_LAB_LINKS=kernel
+  // chooses the kernel (LinkOptionsFromEnvironment).
+  bool wire = true;
+  std::string node_bin;  // punchlab-node, for the wire
+  uint64_t seed = 1;     // the wire's loss and jitter draw from it
+};
+// wire unless $PUNCHLAB_LAB_LINKS is "kernel"; throws lab::LabError for
+// another value than "wire" or "kernel".
+bool WireFromEnvironment();
+
 class LabWorld {
  public:
   // Creates the Lab (removing stale labs first); Build() makes the network.
   // Throws lab::LabError (not root, ...).
   LabWorld(const scenario::Scenario& scenario, const LabPlan& plan,
-           std::vector<std::string>& notes);
+           std::vector<std::string>& notes, LinkOptions links = {});
   ~LabWorld();
   LabWorld(const LabWorld&) = delete;
   LabWorld& operator=(const LabWorld&) = delete;
@@ -37,6 +52,7 @@ class LabWorld {
   lab::Lab& lab() { return lab_; }
   const lab::Namespace& Ns(const std::string& short_name) const;
   bool netem() const { return netem_; }
+  bool wired() const { return links_options_.wire; }
 
   // ---- what events do to the network ----
   // Every mapping lost (conntrack flushed, the cone's maps emptied), same address.
@@ -100,6 +116,7 @@ class LabWorld {
   const scenario::Scenario& scenario_;
   const LabPlan& plan_;
   std::vector<std::string>& notes_;
+  LinkOptions links_options_;
   lab::Lab lab_;
   std::map<std::string, lab::Namespace> namespaces_;
   bool netem_ = false;

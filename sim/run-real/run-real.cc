@@ -113,7 +113,11 @@ void Run(const scenario::Scenario& s, const results::RunOptions& options,
          results::Results& results) {
   const std::string node_bin = FindNodeBinary();
   const LabPlan plan = PlanLab(s);
-  LabWorld world(s, plan, results.notes);
+  LinkOptions links;
+  links.wire = WireFromEnvironment();
+  links.node_bin = node_bin;
+  links.seed = results.seed;
+  LabWorld world(s, plan, results.notes, links);
   world.Build();
   std::unique_ptr<Captures> captures;
   if (options.pcap) {

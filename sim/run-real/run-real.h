@@ -15,18 +15,19 @@
 //     per preset, hairpinning, a paired address pool); knobs the lab cannot
 //     build and Linux's differences from the model are notes
 //     (run-real/nat-translation.h). Firewalls: run-real/firewall-ruleset.h.
-//   * Links: netem delay/jitter (when the kernel has sch_netem), rate
-//     (netem, or tbf), loss and link-down (nftables ingress); see
-//     lab/link-shaper.h. No netem: latency and jitter are not applied, and a
-//     note says so.
+//   * Links: TAP pairs joined by `punchlab-node wire`, which applies the
+//     simulation's link model (link/link-model.h) seeded by the run's seed;
+//     $PUNCHLAB_LAB_LINKS=kernel uses veths shaped by netem/tbf/nftables
+//     instead (lab/link-shaper.h; no netem: latency and jitter are not
+//     applied, and a note says so). See run-real/README.md.
 //   * Time: t=0 is when the servers are up; every node process gets that
 //     instant (--epoch-unix-ns) and reports on it; events run at their time
 //     in real time (the run takes stop_time of wall time). An event that
 //     runs more than 250 ms late is noted.
 //   * Probes: each traffic entry is a --flow of its sender (id = the entry's
 //     index); receivers echo them (results/probe.h payloads).
-//   * Not deterministic: the seed does not pin real time, the kernel's port
-//     choices, netem or the lab's random loss.
+//   * Not deterministic: the seed does not pin real time or the kernel's
+//     port choices; the wire's loss and jitter draw from it.
 //
 // Errors: throws results::RunError when the run cannot happen (not root,
 // punchlab-node missing, the scenario does not fit the address plan, a lab

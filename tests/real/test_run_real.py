@@ -149,8 +149,14 @@ def test_cones_go_direct_and_the_results_say_how(driver, node_bin, tmp_path):
     logs = os.listdir(out / "lab-logs")
     assert {"node-alice.0.out", "node-bob.0.err", "derp-fra.0.out", "control.cmd"} <= set(logs)
     assert "privkey:" not in (out / "lab-logs" / "node-alice.0.cmd").read_text()
-    if not netem_available():
-        assert any("no netem qdisc" in n for n in results["notes"]), results["notes"]
+    if os.environ.get("PUNCHLAB_LAB_LINKS") == "kernel":
+        if not netem_available():
+            assert any("no netem qdisc" in n for n in results["notes"]), results["notes"]
+    else:
+        # The wire shaped every link, whatever the kernel has, and counted.
+        assert not any("netem" in n for n in results["notes"]), results["notes"]
+        wire = counters["link/node-alice"]
+        assert wire["up_delivered"] > 90 and wire["down_delivered"] > 90, wire
 
 
 def test_two_symmetric_nats_stay_on_derp(driver, node_bin, tmp_path):
@@ -317,10 +323,11 @@ def test_pcap_captures_every_link_from_the_first_packet(driver, node_bin, tmp_pa
     assert "10.1.0.2" in stun.stdout
 
 
-def test_probe_rtt_reflects_netem_latency(driver, node_bin, tmp_path):
-    if not netem_available():
-        pytest.skip("this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM): the lab cannot "
-                    "delay packets, so RTTs cannot reflect latency")
+def test_probe_rtt_reflects_link_latency(driver, node_bin, tmp_path):
+    # The lab's wire delays packets on any kernel; the kernel's links need netem.
+    if os.environ.get("PUNCHLAB_LAB_LINKS") == "kernel" and not netem_available():
+        pytest.skip("PUNCHLAB_LAB_LINKS=kernel and this kernel has no netem qdisc "
+                    "(CONFIG_NET_SCH_NETEM): the lab cannot delay packets")
     code, stdout, stderr, results, _ = run(driver, node_bin, tmp_path, """
         name: latency
         stop_time: 10s
@@ -341,6 +348,46 @@ def test_probe_rtt_reflects_netem_latency(driver, node_bin, tmp_path):
     direct = pair(results, "alice", "bob")["rtt"]["direct"]
     # One way: 2 (alice's LAN) + 1 (NAT a's uplink) + 30 + 1 + 2 = 36 ms.
     assert 72 <= direct["min_ms"] < 150, direct
+    assert not any("latency" in n and "not" in n for n in results["notes"]), results["notes"]
+
+
+def test_kill_9_mid_run_leaves_no_namespace_and_no_process(driver, node_bin, tmp_path):
+    """SIGKILL gives the runner no chance to clean up: its children die with
+    it (PR_SET_PDEATHSIG) and the lab's guard deletes its namespaces."""
+    proc, out = start(driver, node_bin, tmp_path, CONES)
+    deadline = time.monotonic() + RUN_SLACK
+    pids = []
+    while time.monotonic() < deadline and not pids:
+        nodes = [ns for ns in lab_namespaces(proc.pid) if ns.endswith("-node1")]
+        if nodes:
+            r = subprocess.run(["ip", "netns", "pids", nodes[0]], capture_output=True, text=True,
+                               timeout=10)
+            pids = [int(p) for p in r.stdout.split()]
+        time.sleep(0.05)
+    assert pids, "the run never started its second node"
+    # Every process the run started: its children (the wire, servers, nodes)
+    # and theirs.
+    children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True,
+                              timeout=10).stdout.split()
+    pids += [int(p) for p in children]
+    for ns in lab_namespaces(proc.pid):
+        r = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True, timeout=10)
+        pids += [int(p) for p in r.stdout.split()]
+    proc.kill()
+    proc.communicate(timeout=EXIT_TIMEOUT)
+
+    def alive(pid):
+        try:
+            state = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return False
+        return state != "Z"
+
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and (lab_namespaces(proc.pid) or any(map(alive, pids))):
+        time.sleep(0.05)
+    assert lab_namespaces(proc.pid) == []
+    assert [p for p in pids if alive(p)] == []
 
 
 def test_a_run_that_cannot_start_its_servers_leaves_nothing(driver, node_bin, tmp_path):
@@ -487,3 +534,22 @@ def test_node_rejects_a_bad_flow_in_one_line(node_bin, flow, fragment):
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("punchlab-node node: "), result.stderr
     assert fragment in lines[0], lines[0]
+
+
+def test_lab_clean_removes_a_dead_labs_namespaces_and_leaves_live_ones(node_bin, tmp_path):
+    punchlab = os.path.join(os.path.dirname(node_bin), "punchlab")
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = "plab%dx1-inet" % dead.pid
+    live = "plab%dx1-inet" % os.getpid()
+    for ns in (stale, live):
+        subprocess.run(["ip", "netns", "add", ns], check=True, timeout=10)
+    try:
+        r = subprocess.run([punchlab, "lab", "clean"], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert "removed " + stale in r.stdout, r.stdout
+        assert stale not in netlab._list_namespaces()
+        assert live in netlab._list_namespaces()
+    finally:
+        for ns in (stale, live):
+            subprocess.run(["ip", "netns", "delete", ns], capture_output=True, timeout=10)
