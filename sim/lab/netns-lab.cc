@@ -30,6 +30,9 @@ const std::regex kLabName(R"(^plab(\d+)x\d+-)");
 constexpr Duration kTeardownTimeout = Duration::Seconds(10);
 constexpr Duration kStrayGrace = Duration::Seconds(1);
 constexpr size_t kMaxInterfaceName = 15;  // IFNAMSIZ - 1
+// The wire's SCHED_FIFO priority: above every normal process (the nodes,
+// other builds), below the kernel's own threads (50).
+constexpr int kWirePriority = 10;
 
 std::atomic<int> g_lab_counter{0};
 
@@ -244,7 +247,8 @@ void Lab::Link(const Namespace& a, const std::string& a_if, const std::vector<st
 void Lab::StartWire(const std::string& node_bin, uint64_t seed) {
   if (wire_) throw LabError("the lab's wire is already running");
   processes_.push_back(std::make_unique<ChildProcess>(
-      std::vector<std::string>{node_bin, "wire", "--seed", std::to_string(seed)},
+      std::vector<std::string>{node_bin, "wire", "--seed", std::to_string(seed), "--realtime",
+                               std::to_string(kWirePriority)},
       ChildProcess::StdinPipe{}));
   wire_ = std::make_unique<WireClient>(*processes_.back());
 }

@@ -71,15 +71,19 @@ realio::UniqueFd OpenTap(const std::string& netns, const std::string& ifname, in
   return tap;
 }
 
-nlohmann::json CountersJson(const link::Counters& c, uint64_t delivered, uint64_t passed,
-                            uint64_t write_errors) {
+template <typename D>
+nlohmann::json CountersJson(const D& d) {
+  const link::Counters& c = d.model.counters();
   return {{"sent", c.sent},
+          {"late_over_500us", d.late_over_500us},
+          {"lateness_max_us", d.lateness_max_ns / 1000},
+          {"lateness_mean_us", d.timed == 0 ? 0 : d.lateness_sum_ns / d.timed / 1000},
           {"lost", c.lost},
           {"dropped_down", c.dropped_down},
           {"dropped_queue", c.dropped_queue},
-          {"delivered", delivered},
-          {"passed_unshaped", passed},
-          {"write_errors", write_errors}};
+          {"delivered", d.delivered},
+          {"passed_unshaped", d.passed},
+          {"write_errors", d.write_errors}};
 }
 
 }  // namespace
@@ -135,8 +139,7 @@ std::string WireEngine::Stats() const {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& l : links_) {
     out[l->name] = {
-        {"ab", CountersJson(l->ab.model.counters(), l->ab.delivered, l->ab.passed, l->ab.write_errors)},
-        {"ba", CountersJson(l->ba.model.counters(), l->ba.delivered, l->ba.passed, l->ba.write_errors)}};
+        {"ab", CountersJson(l->ab)}, {"ba", CountersJson(l->ba)}};
   }
   return out.dump();
 }
@@ -151,6 +154,21 @@ void WireEngine::Write(Direction& d, const uint8_t* frame, size_t size) {
   } else {
     ++d.write_errors;
   }
+}
+
+void WireEngine::Deliver(Direction& d, const Pending& p, Duration now) {
+  const uint64_t late = static_cast<uint64_t>(std::max<int64_t>(0, (now - p.at).nanos()));
+  ++d.timed;
+  d.lateness_sum_ns += late;
+  d.lateness_max_ns = std::max(d.lateness_max_ns, late);
+  if (late > 500000) ++d.late_over_500us;
+  Write(d, p.frame.data(), p.frame.size());
+}
+
+bool WireEngine::MakeRealtime(int priority) {
+  sched_param param{};
+  param.sched_priority = priority;
+  return sched_setscheduler(0, SCHED_FIFO, &param) == 0;
 }
 
 void WireEngine::OnReadable(Direction& d, Duration now) {
@@ -191,7 +209,7 @@ Duration WireEngine::Flush(Duration now) {
         if (d->model.shape().down) {
           d->model.CountDroppedDown();
         } else {
-          Write(*d, p.frame.data(), p.frame.size());
+          Deliver(*d, p, now);
         }
         d->queue.pop_front();
       }

@@ -38,6 +38,10 @@ namespace punchlab::wire {
 class WireEngine {
  public:
   explicit WireEngine(uint64_t seed);
+  // SCHED_FIFO at `priority` (1-99), so deliveries keep their time on a
+  // loaded machine; the wire sleeps between packets, so it takes little.
+  // Returns false (errno set) when the kernel refuses.
+  static bool MakeRealtime(int priority);
   ~WireEngine();
   WireEngine(const WireEngine&) = delete;
   WireEngine& operator=(const WireEngine&) = delete;
@@ -62,6 +66,11 @@ class WireEngine {
     uint64_t delivered = 0;
     uint64_t passed = 0;        // not IPv4: passed unshaped
     uint64_t write_errors = 0;  // the receiving device refused it
+    // How late deliveries were against their time (the wire's own error).
+    uint64_t late_over_500us = 0;
+    uint64_t lateness_max_ns = 0;
+    uint64_t lateness_sum_ns = 0;
+    uint64_t timed = 0;  // deliveries that waited in the queue
   };
   struct Link {
     std::string name;
@@ -74,6 +83,7 @@ class WireEngine {
   Duration Now() const;
   void OnReadable(Direction& d, Duration now);
   void Write(Direction& d, const uint8_t* frame, size_t size);
+  void Deliver(Direction& d, const Pending& p, Duration now);
   // Delivers what is due; returns the next delivery time (Max when none).
   Duration Flush(Duration now);
   std::string Stats() const;
