@@ -17,7 +17,14 @@ constexpr int kReplyPollMillis = 1;
 
 uint64_t WireClient::Send(link::WireCommand command) {
   command.seq = next_seq_++;
-  process_.WriteStdin(link::FormatWireCommand(command) + "\n");
+  try {
+    process_.WriteStdin(link::FormatWireCommand(command) + "\n");
+  } catch (const LabError& e) {
+    // A wire that is gone: say what it said.
+    process_.WaitExit(Duration::Seconds(1), false);
+    throw LabError("the wire ('" + process_.command() + "', " + process_.DescribeStatus() +
+                   ") is gone: " + TrimRight(process_.Stderr()) + " (" + e.what() + ")");
+  }
   return command.seq;
 }
 

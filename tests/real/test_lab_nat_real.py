@@ -704,24 +704,28 @@ def test_signal_while_holding_removes_the_lab(punchlab_bin, node_bin):
     assert servers and all(pid_gone(p) for p in servers)
 
 
-def test_killed_lab_is_removed_by_the_next_one(punchlab_bin, node_bin):
-    # A lab from a run whose pid cannot exist any more (above pid_max).
+def test_killed_lab_is_removed_by_its_guard_and_a_leftover_by_the_next_lab(punchlab_bin, node_bin):
+    # A lab from a run whose pid cannot exist any more (above pid_max), as a
+    # guard killed together with its lab would leave.
     pid_max = int(open("/proc/sys/kernel/pid_max").read())
     fake = "plab%dx1-left" % (pid_max + 1)
     killed = HeldLab(punchlab_bin, node_bin, "symmetric-port-preserving,hairpin=on")
     try:
-        left = lab_namespaces(killed.proc.pid)
+        assert len(lab_namespaces(killed.proc.pid)) == 3
         servers = namespace_pids(killed.namespaces["server"])
-        killed.proc.kill()  # SIGKILL: no cleanup is possible
+        killed.proc.kill()  # SIGKILL: the process itself cannot clean up
         killed.proc.wait(timeout=EXIT_TIMEOUT)
-        assert sorted(lab_namespaces(killed.proc.pid)) == sorted(left) and len(left) == 3
-        assert servers and not any(pid_gone(p) for p in servers)
-        subprocess.run(["ip", "netns", "add", fake], check=True, timeout=10)
-
-        classify(punchlab_bin, node_bin, "symmetric")
+        # Its servers die with it (PR_SET_PDEATHSIG); its guard deletes its namespaces.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and (lab_namespaces(killed.proc.pid) or
+                                               not all(pid_gone(p) for p in servers)):
+            time.sleep(0.05)
         assert lab_namespaces(killed.proc.pid) == []
+        assert servers and all(pid_gone(p) for p in servers)
+
+        subprocess.run(["ip", "netns", "add", fake], check=True, timeout=10)
+        classify(punchlab_bin, node_bin, "symmetric")
         assert fake not in netlab._list_namespaces()
-        assert all(pid_gone(p) for p in servers)
     finally:
         killed.close()
         if fake in netlab._list_namespaces():
