@@ -9,8 +9,8 @@
 #include <cstring>
 #include <iostream>
 
+#include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
-#include "node/node-options.h"
 #include "node/wire-engine.h"
 
 namespace punchlab::cli {
@@ -58,10 +58,7 @@ int Run(const std::vector<std::string>& argv) {
 }
 
 const SubcommandRegistration kRegistration(
-    "wire", "the real lab's userspace wire (TAP pairs with a link model)",
-    [](const std::vector<std::string>& argv) {
-      return RunNodeCommand("wire", [&] { return Run(argv); });
-    });
+    "wire", "the real lab's userspace wire (TAP pairs with a link model)", Run);
 
 }  // namespace
 }  // namespace punchlab::cli
