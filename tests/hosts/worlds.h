@@ -95,11 +95,13 @@ class MemoryWorld final : public World {
   // A paused reader takes nothing: its direction fills up to the window.
   void SetReading(HostId host, bool reading) {
     nodes_.at(host)->paused = !reading;
-    if (reading) {
-      for (auto& [key, pipe] : pipes_) {
-        if (pipe.to_host == host) Deliver(key);
-      }
+    if (!reading) return;
+    // Keys first: a delivery may end a pipe.
+    std::vector<PipeKey> keys;
+    for (const auto& [key, pipe] : pipes_) {
+      if (pipe.to_host == host) keys.push_back(key);
     }
+    for (const PipeKey& key : keys) Deliver(key);
   }
   // ArmTimer calls per host (the one-timer rule: one per drain).
   size_t arms(HostId host) const { return nodes_.at(host)->arms; }
