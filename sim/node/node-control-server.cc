@@ -19,10 +19,10 @@
 #include "node/node-keys.h"
 #include "punchlab/control/server.h"
 #include "realio/event-loop.h"
+#include "realio/host.h"
 #include "realio/monotonic-clock.h"
 #include "realio/os-random.h"
 #include "realio/stop-on-signals.h"
-#include "realio/host.h"
 #include "realio/wall-clock.h"
 
 namespace punchlab::cli {

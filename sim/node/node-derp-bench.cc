@@ -30,9 +30,9 @@
 #include "node/bench-packet.h"
 #include "punchlab/derp/client.h"
 #include "realio/event-loop.h"
+#include "realio/host.h"
 #include "realio/monotonic-clock.h"
 #include "realio/os-random.h"
-#include "realio/host.h"
 
 namespace punchlab::cli {
 namespace {

@@ -14,12 +14,11 @@
 #include "cli-common/subcommand.h"
 #include "node/node-keys.h"
 #include "punchlab/derp/region-node.h"
-#include "realio/host.h"
 #include "realio/event-loop.h"
+#include "realio/host.h"
 #include "realio/monotonic-clock.h"
 #include "realio/os-random.h"
 #include "realio/stop-on-signals.h"
-#include "realio/host.h"
 #include "realio/udp-socket.h"
 
 namespace punchlab::cli {

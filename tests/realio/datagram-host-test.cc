@@ -7,8 +7,8 @@
 
 #include "punchlab/stun/client.h"
 #include "punchlab/stun/server.h"
-#include "realio/host.h"
 #include "realio/event-loop.h"
+#include "realio/host.h"
 #include "realio/monotonic-clock.h"
 #include "realio/os-random.h"
 #include "realio/socket-error.h"

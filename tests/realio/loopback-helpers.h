@@ -11,8 +11,8 @@
 
 #include "punchlab/stream-machine.h"
 #include "realio/event-loop.h"
-#include "realio/monotonic-clock.h"
 #include "realio/host.h"
+#include "realio/monotonic-clock.h"
 
 namespace punchlab::realio {
 

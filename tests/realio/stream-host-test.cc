@@ -6,8 +6,8 @@
 #include <set>
 
 #include "realio/event-loop.h"
-#include "realio/monotonic-clock.h"
 #include "realio/host.h"
+#include "realio/monotonic-clock.h"
 
 namespace punchlab::realio {
 namespace {
