@@ -3,9 +3,10 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
+#include <string>
 
 #include "scenario/sections.h"
+#include "scenario/yaml-document.h"
 
 namespace punchlab {
 namespace scenario {
@@ -56,23 +57,27 @@ LoadResult LoadScenarioText(std::string_view text, const std::string& file_name)
   Scenario s;
   s.file = file_name;
   try {
-    const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
-    if (documents.empty() || documents[0].IsNull()) {
+    if (text.size() > kMaxScenarioBytes) {
+      YAML::Mark start;
+      start.line = 0;
+      start.column = 0;
+      r.Error(start, "the file holds more than " + std::to_string(kMaxScenarioBytes) +
+                         " bytes, the most a scenario file may hold (a scenario is a few KiB)");
+    } else if (const YamlDocument doc = ReadOneDocument(text); doc.empty) {
       YAML::Mark start;
       start.line = 0;
       start.column = 0;
       r.Error(start, "the file holds no scenario; write at least " +
                          FindSchemaKey(section::kTop, "nodes")->example);
     } else {
-      if (documents.size() > 1) {
-        const YAML::Mark& second = documents[1].Mark();
-        r.Error(second.line >= 0 ? second : documents[0].Mark(),
+      if (doc.second) {
+        r.Error(*doc.second,
                 "a second YAML document starts here, but a file holds one scenario; remove "
                 "the '---' or split the file");
       }
       Value root;
-      root.node.reset(documents[0]);
-      root.mark = documents[0].Mark();
+      root.node.reset(doc.root);
+      root.mark = doc.root.Mark();
       if (auto top = r.Map(root, "", section::kTop)) ReadScenario(r, *top, s);
     }
   } catch (const YAML::Exception& e) {
@@ -87,15 +92,18 @@ LoadResult LoadScenarioText(std::string_view text, const std::string& file_name)
 
 LoadResult LoadScenarioFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  if (in) text << in.rdbuf();
-  if (!in || in.bad()) {
+  // At most one byte past the cap: enough to say the file is too big without
+  // reading all of it (a scenario path could name /dev/zero).
+  std::string text(kMaxScenarioBytes + 1, '\0');
+  if (in) in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (!in && !in.eof()) {
     LoadResult result;
     result.errors.push_back(
         Diagnostic{path, 0, 0, std::string("cannot read the file: ") + std::strerror(errno)});
     return result;
   }
-  return LoadScenarioText(text.str(), path);
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  return LoadScenarioText(text, path);
 }
 
 }  // namespace scenario

@@ -80,6 +80,31 @@ def test_one_broken_file_stops_everything_with_exit_3(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+# yaml-cpp 0.7's LoadAll loops forever (memory growing) on a ',' that cannot
+# start a value; the loader must answer at once with the position.
+@pytest.mark.parametrize("text, position", [
+    (",", "1:1"),
+    ("---\n,", "2:1"),
+    ("# c\n,", "2:1"),
+    ("nodes: {}\n---\n,", "3:1"),
+])
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_a_stray_comma_is_a_positioned_error_at_once(tmp_path, command, text, position):
+    bad = write(tmp_path, "comma.yaml", text)
+    args = [command, bad] + (["--out", str(tmp_path / "out")] if command == "run" else [])
+    result = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=5)
+    assert result.returncode == 3, result
+    assert f"{bad}:{position}: malformed YAML: ',' outside [ ] or {{ }}" in result.stderr, result
+
+
+def test_a_file_too_big_to_be_a_scenario_is_refused(tmp_path):
+    big = tmp_path / "big.yaml"
+    big.write_text("# " + "x" * (5 << 20) + "\nnodes: {a: {}}\n")
+    result = punchlab("validate", str(big))
+    assert result.returncode == 3, result
+    assert "the most a scenario file may hold" in result.stderr, result
+
+
 def test_usage_errors_exit_2_with_one_line(tmp_path):
     for args, fragment in [
         (["run"], "give at least one scenario file"),

@@ -4,12 +4,14 @@
 #include <gtest/gtest.h>
 
 #include "scenario-test-util.h"
+#include "scenario/yaml-document.h"
 
 namespace punchlab::scenario {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 using testing::Errors;
 
@@ -499,6 +501,46 @@ TEST(Errors, TwoDocuments) {
   EXPECT_THAT(Errors("nodes: {a: {}}\n---\nnodes: {b: {}}\n"),
               ElementsAre("t.yaml:3:1: a second YAML document starts here, but a file holds one "
                           "scenario; remove the '---' or split the file"));
+}
+
+// yaml-cpp 0.7's LoadAll never returns on these (an empty document that
+// consumes nothing, forever); the loader stops at the ','.
+TEST(Errors, StrayCommaIsMalformedNotAHang) {
+  const std::string comma =
+      "malformed YAML: ',' outside [ ] or { }; write a list as [a, b] or one '- ' entry per line";
+  EXPECT_THAT(Errors(","), ElementsAre("t.yaml:1:1: " + comma));
+  EXPECT_THAT(Errors("---\n,"), ElementsAre("t.yaml:2:1: " + comma));
+  EXPECT_THAT(Errors("# c\n,"), ElementsAre("t.yaml:2:1: " + comma));
+  EXPECT_THAT(Errors("nodes: {}\n---\n,"), ElementsAre("t.yaml:3:1: " + comma));
+  EXPECT_THAT(Errors("nodes: {a: {}}\n,\n"), ElementsAre(HasSubstr("malformed YAML")));
+  EXPECT_THAT(Errors("&x ,"), ElementsAre(StartsWith("t.yaml:1:4: malformed YAML: ','")));
+  EXPECT_THAT(Errors("[a]\n,"), ElementsAre(StartsWith("t.yaml:2:1: malformed YAML: ','")));
+}
+
+TEST(Errors, EmptySecondDocumentIsStillASecondDocument) {
+  EXPECT_THAT(Errors("nodes: {a: {}}\n---\n"),
+              ElementsAre(StartsWith("t.yaml:3:1: a second YAML document starts here")));
+}
+
+TEST(Errors, TextLargerThanAnyScenarioIsRefusedUnread) {
+  const std::string big = "nodes: {a: {}}\n# " + std::string(kMaxScenarioBytes, 'x') + "\n";
+  EXPECT_THAT(Errors(big), ElementsAre(StartsWith("t.yaml:1:1: the file holds more than ")));
+}
+
+TEST(Errors, AliasesStandingForTooManyNodesAreRefusedBeforeTheTreeIsBuilt) {
+  // Ten levels of ten aliases each stand for 10^10 nodes in 300 bytes; the
+  // sixth line (a5: 1,111,111 nodes) is where the count passes the cap.
+  std::string bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i <= 10; ++i) {
+    const std::string prev = "*a" + std::to_string(i - 1);
+    bomb += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) bomb += (j ? ", " : "") + prev;
+    bomb += "]\n";
+  }
+  EXPECT_THAT(Errors(bomb), ElementsAre(StartsWith("t.yaml:6:")));
+  EXPECT_THAT(Errors(bomb), ElementsAre(HasSubstr("malformed YAML: more than 1000000 YAML nodes")));
+  // An alias of itself is no bomb, just not a scenario.
+  EXPECT_THAT(Errors("nodes: &a {x: *a}\n"), Not(::testing::IsEmpty()));
 }
 
 TEST(Errors, AllErrorsAreCollectedInFileOrder) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "scenario/generate.h"
+#include "scenario/yaml-document.h"
 #include "scenario/loader.h"
 
 namespace punchlab::scenario {
@@ -31,6 +32,19 @@ TEST(Generate, PairScenarioLoadsWithBothNatsAndTrafficBothWays) {
   ASSERT_EQ(s.traffic.size(), 2u);
   EXPECT_EQ(s.traffic[0].every, Duration::Millis(250));
   EXPECT_EQ(s.traffic[1].from, "bob");
+}
+
+// The loader's size caps (yaml-document.h) stay well above the largest
+// scenario the tools make: `punchlab bench --nodes 2000`.
+TEST(Generate, LargestCrowdFitsTheLoadersCaps) {
+  CrowdScenarioSpec spec;
+  spec.nodes = 2000;
+  const std::string yaml = CrowdScenarioYaml(spec);
+  EXPECT_LT(yaml.size(), kMaxScenarioBytes / 4);
+  const LoadResult r = LoadScenarioText(yaml, "crowd.yaml");
+  for (const Diagnostic& d : r.errors) ADD_FAILURE() << d.ToString();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.scenario->nodes.size(), 2000u);
 }
 
 TEST(Generate, CrowdScenarioPutsEachGroupInItsOwnTailnetTalkingToItsPeers) {
