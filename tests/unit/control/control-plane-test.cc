@@ -300,6 +300,31 @@ TEST_F(ControlPlaneTest, ProviderOfDomainBCannotRegisterANodeIntoDomainA) {
   EXPECT_EQ(ServerEventsOf<NodeRefused>()[0].reason, reason);
 }
 
+TEST_F(ControlPlaneTest, StrangerCannotTellAnUnknownDomainFromAnUntrustedSignature) {
+  // Same user, same self-made provider: one token names a domain the server
+  // serves, one a domain it does not. The refusals must not differ beyond
+  // repeating the claims the stranger wrote.
+  const IdentityProvider stranger(SigningKey::Generate(rng_));
+  std::vector<std::string> reasons;
+  for (const char* domain : {kDomainA, "unknown.example"}) {
+    TestNode& eve = AddNode("eve" + std::to_string(nodes_.size()), "192.0.2.66:41641");
+    Register(eve, Token(stranger, "eve", domain, eve.key.Public()));
+    net_.RunFor(Duration::Seconds(1));
+    ASSERT_EQ(eve.EventsOf<RegistrationRefused>().size(), 1u);
+    std::string reason = eve.EventsOf<RegistrationRefused>()[0].reason;
+    for (size_t at; (at = reason.find(domain)) != std::string::npos;) {
+      reason.replace(at, std::string(domain).size(), "DOMAIN");
+    }
+    reasons.push_back(reason);
+  }
+  EXPECT_EQ(reasons[0], reasons[1]);
+  EXPECT_EQ(reasons[0],
+            "identity token for eve@DOMAIN is not signed by an identity provider trusted for "
+            "domain \"DOMAIN\"");
+  EXPECT_EQ(server_.node_count(), 0u);
+  EXPECT_EQ(server_.stats().refused, 2u);
+}
+
 TEST_F(ControlPlaneTest, TokenCopiedFromAnotherNodeIsRefused) {
   TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
   // mallory got hold of alice's token (Ed25519 signing is deterministic:
