@@ -13,6 +13,7 @@
 #include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
 #include "node/node-keys.h"
+#include "node/stun-rate-limit-flags.h"
 #include "punchlab/derp/region-node.h"
 #include "realio/event-loop.h"
 #include "realio/host.h"
@@ -53,6 +54,7 @@ CommandSpec Spec() {
        "frames held per blocked connection before dropping (>= 1)")
       ("verbose", po::bool_switch(), "log every client that connects or leaves to stderr");
   AddNodeKeyOptions(spec.options);
+  AddStunRateLimitOptions(spec.options);
   return spec;
 }
 
@@ -81,6 +83,7 @@ int Run(const std::vector<std::string>& argv) {
   std::optional<realio::UdpSocket> stun_socket;
   stun::StunServerConfig stun_config;
   stun_config.primary = listen;
+  stun_config.rate_limit = StunRateLimitFromFlags(vm);
   if (stun_at) {
     stun_socket = realio::UdpSocket::Bind(*stun_at);
     stun_config.primary = stun_socket->local();
@@ -139,7 +142,8 @@ int Run(const std::vector<std::string>& argv) {
             << d.packets_dropped_gone << " for gone peers, " << d.protocol_errors
             << " protocol errors, " << h.write_blocked << " write-blocked, "
             << h.closed_output_overflow << " closed for output overflow, "
-            << node.stun().stats().requests << " stun requests\n";
+            << node.stun().stats().requests << " stun requests, "
+            << node.stun().stats().dropped_rate_limited << " stun requests rate-limited\n";
   return kExitOk;
 }
 

@@ -6,6 +6,7 @@
 
 #include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
+#include "node/stun-rate-limit-flags.h"
 #include "punchlab/stun/server.h"
 #include "realio/event-loop.h"
 #include "realio/host.h"
@@ -36,6 +37,7 @@ CommandSpec Spec() {
       ("duration", po::value<std::string>()->value_name("DURATION"), "stop after this long")
       ("software", po::value<std::string>()->default_value("punchlab")->value_name("TEXT"),
        "SOFTWARE attribute in responses (empty: none)");
+  AddStunRateLimitOptions(spec.options);
   return spec;
 }
 
@@ -73,6 +75,7 @@ int Run(const std::vector<std::string>& argv) {
         ParseDurationFlag("--duration", vm["duration"].as<std::string>(), kSecondsOrDuration);
   }
   config.software = vm["software"].as<std::string>();
+  config.rate_limit = StunRateLimitFromFlags(vm);
 
   // Without an alternate, bind first: with port 0 only the socket knows the
   // port the machine must call its own. With one, the machine's
@@ -108,7 +111,8 @@ int Run(const std::vector<std::string>& argv) {
             << s.classic_requests << " classic), " << s.success_responses << " answered, "
             << s.error_responses << " errors, " << s.changed_responses
             << " from a changed address, " << s.dropped_malformed << " malformed, "
-            << s.dropped_not_request << " not requests, " << h.send_errors << " send errors\n";
+            << s.dropped_not_request << " not requests, " << s.dropped_rate_limited
+            << " rate-limited, " << h.send_errors << " send errors\n";
   return kExitOk;
 }
 

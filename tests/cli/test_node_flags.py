@@ -101,6 +101,9 @@ def test_stun_probe_usage_errors(args, fragment):
     (["--listen", "203.0.113.1:0", "--alternate", "203.0.113.2:3479"], "not 0"),
     (["--listen", "127.0.0.1:0", "--duration", "soon"], "--duration: 'soon' is not a duration"),
     (["--listen", "127.0.0.1:0", "--duration", "0"], "--duration: must be a duration above 0"),
+    (["--listen", "127.0.0.1:0", "--stun-rate-limit", "0"], "--stun-rate-limit: must be at least 1"),
+    (["--listen", "127.0.0.1:0", "--stun-rate-limit", "5", "--stun-burst", "0"],
+     "--stun-burst: must be at least 1"),
 ])
 def test_stun_server_usage_errors(args, fragment):
     assert_one_line_error(node("stun-server", *args), EXIT_USAGE, "stun-server", fragment)
@@ -174,3 +177,40 @@ def test_loopback_server_and_probe_agree_and_sigterm_stops_cleanly():
         out, err = server.communicate(timeout=TIMEOUT)
     assert server.returncode == 0
     assert "stun-server stopped by signal 15: 2 requests" in err
+
+
+def test_stun_server_rate_limit_drops_and_counts_a_flood():
+    # RFC 5389 16.1.1: outside a lab a STUN server is a reflector for spoofed
+    # sources; with --stun-rate-limit a source gets its burst, then the rate.
+    server = subprocess.Popen([BIN, "stun-server", "--listen", "127.0.0.1:0", "--duration", "30",
+                               "--stun-rate-limit", "1", "--stun-burst", "5"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sent = 50
+    try:
+        line = server.stdout.readline()
+        match = re.match(r"stun-server listening on 127\.0\.0\.1:(\d+)$", line.strip())
+        assert match, line
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+            started = time.monotonic()
+            for i in range(sent):
+                # A bare Binding request: type, length 0, magic cookie, id.
+                client.sendto(bytes.fromhex("00010000 2112a442".replace(" ", ""))
+                              + i.to_bytes(12, "big"), ("127.0.0.1", int(match.group(1))))
+            elapsed = time.monotonic() - started
+            client.settimeout(1.0)
+            answered = 0
+            try:
+                while True:
+                    answer = client.recv(2048)
+                    assert answer[:2] == bytes.fromhex("0101"), answer  # success response
+                    answered += 1
+            except socket.timeout:
+                pass
+    finally:
+        server.send_signal(signal.SIGTERM)
+        out, err = server.communicate(timeout=TIMEOUT)
+    assert server.returncode == 0, err
+    # The burst at once, plus one a second while the flood lasted.
+    assert 5 <= answered <= 5 + int(elapsed) + 1, (answered, elapsed)
+    assert "stun-server stopped by signal 15: %d requests" % answered in err, err
+    assert "%d rate-limited" % (sent - answered) in err, err

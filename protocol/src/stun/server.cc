@@ -15,6 +15,7 @@ uint32_t RoundUpTo4(uint16_t n) { return (uint32_t{n} + 3) & ~uint32_t{3}; }
 }  // namespace
 
 StunServer::StunServer(StunServerConfig config) : config_(std::move(config)) {
+  if (config_.rate_limit) rate_limiter_.emplace(*config_.rate_limit);
   if (config_.padding_mtu > kMaxPaddingMtu) {
     throw std::invalid_argument("STUN padding MTU " + std::to_string(config_.padding_mtu) +
                                 " exceeds " + std::to_string(kMaxPaddingMtu));
@@ -56,8 +57,12 @@ std::optional<Endpoint> StunServer::Swap(const Endpoint& local, bool change_ip,
   return out;
 }
 
-void StunServer::HandleDatagram(Timestamp /*now*/, const Endpoint& local, const Endpoint& remote,
+void StunServer::HandleDatagram(Timestamp now, const Endpoint& local, const Endpoint& remote,
                                 ByteView payload) {
+  if (rate_limiter_ && !rate_limiter_->Allow(now, remote.ip)) {
+    ++stats_.dropped_rate_limited;
+    return;
+  }
   DecodeResult decoded = DecodeMessage(payload);
   if (!decoded) {
     ++stats_.dropped_malformed;

@@ -62,7 +62,13 @@
 // request's source IP (RFC 3489's RESPONSE-ADDRESS, which could name any
 // host, is ignored): no reflection towards third parties.
 //
-// Stateless and timer-free: PollTimeout() is always nullopt. A DERP server
+// Rate limit (rate_limit set; off by default, as a lab needs none): requests
+// from a source IP beyond its token bucket (rate-limit.h) are dropped before
+// they are decoded and counted in dropped_rate_limited, so one spoofed victim
+// receives at most the configured rate of responses (RFC 5389 16.1.1).
+//
+// Timer-free: PollTimeout() is always nullopt; stateless but for the rate
+// limit's buckets. A DERP server
 // that "also answers STUN" hosts one of these on its UDP port.
 #pragma once
 
@@ -74,6 +80,7 @@
 
 #include "punchlab/datagram-machine.h"
 #include "punchlab/stun/message.h"
+#include "punchlab/stun/rate-limit.h"
 
 namespace punchlab {
 namespace stun {
@@ -90,6 +97,8 @@ struct StunServerConfig {
   // host sets it when it knows better than Ethernet's 1500. At most
   // kMaxPaddingMtu, else the constructor throws std::invalid_argument.
   uint16_t padding_mtu = 1500;
+  // Per source IP (see above); nullopt: every request is answered.
+  std::optional<RateLimitConfig> rate_limit;
 };
 
 // RFC 5780 7.6: PADDING must not take the IP datagram past 64 KiB. 64000
@@ -109,6 +118,7 @@ struct StunServerStats {
   uint64_t dropped_not_request = 0;  // responses, indications, other methods
   // Classic requests the server cannot honour (see "Errors" above).
   uint64_t dropped_classic_unsupported = 0;
+  uint64_t dropped_rate_limited = 0;  // over the source's rate, or the source table full
   uint64_t malformed_by_reason[static_cast<size_t>(DecodeError::kFingerprintMismatch) + 1] = {};
 };
 
@@ -143,6 +153,7 @@ class StunServer final : public DatagramMachine {
   StunServerConfig config_;
   std::deque<Transmit> transmits_;
   StunServerStats stats_;
+  std::optional<SourceRateLimiter> rate_limiter_;
 };
 
 }  // namespace stun
