@@ -10,8 +10,8 @@ PACKAGES=(
   libns3-dev ns3 libgsl-dev libsqlite3-dev libxml2-dev
   # protocol core and tools
   libsodium-dev zlib1g-dev nlohmann-json3-dev libyaml-cpp-dev libboost-program-options-dev
-  # tests
-  libgtest-dev libgmock-dev python3-pytest
+  # tests; clang and its runtime (libFuzzer, sanitizers) for the fuzz targets
+  libgtest-dev libgmock-dev python3-pytest clang libclang-rt-14-dev
   # Python bindings and plots
   pybind11-dev python3-dev python3-matplotlib
   # the real lab: namespaces, NAT rules, captures; conntrack flushes a NAT's

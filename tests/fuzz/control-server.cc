@@ -1,0 +1,375 @@
+// The control server machine fed one connection's bytes. Two honest nodes
+// (real ControlClient machines) are registered, alice in a.example and carol
+// in b.example. Mallory's connection is the fuzzer's: a script of raw bytes,
+// a hello (for her own key or for alice's, which she cannot prove),
+// plaintext of the fuzzer's choosing sealed with her session key (the
+// server's JSON decoder behind the box, which raw bytes never reach), a
+// register carrying one of several tokens (valid for her key and domain,
+// from a provider not trusted for the domain, from a stranger, alice's,
+// expired, or the fuzzer's text), time passing, honest nodes changing, and
+// closing. What the server sends mallory is opened and decoded as her
+// client would.
+//
+// Invariants:
+//  * a node registers only with a valid token for its key and domain:
+//    mallory's connection registers only her own key, and only into a
+//    domain for which she presented a token valid for that key and domain;
+//  * netmaps never cross domains: every netmap or change a node receives
+//    (alice, carol, mallory) is of the domain the node registered in, and
+//    names only nodes that registered in that domain.
+#include <fuzzer/FuzzedDataProvider.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "control/channel.h"
+#include "fuzz-check.h"
+#include "punchlab/control/client.h"
+#include "punchlab/control/frame.h"
+#include "punchlab/control/identity.h"
+#include "punchlab/control/server.h"
+#include "punchlab/crypto/box.h"
+#include "punchlab/random.h"
+
+using namespace punchlab;
+using namespace punchlab::control;
+
+namespace {
+
+const Endpoint kServerAddr(IpAddress::V4(192, 0, 2, 1), 8443);
+constexpr ConnectionId kMallory = 9000;
+const Timestamp kExpires = Timestamp::Zero() + Duration::Seconds(100000);
+
+// Keys and tokens are the same for every input: made once (key generation
+// and signing would otherwise be most of each run).
+struct Material {
+  Material()
+      : rng(1),
+        idp_a(SigningKey::Generate(rng)),
+        idp_b(SigningKey::Generate(rng)),
+        stranger(SigningKey::Generate(rng)),
+        server(NodePrivateKey::Generate(rng)),
+        alice(NodePrivateKey::Generate(rng)),
+        carol(NodePrivateKey::Generate(rng)),
+        mallory(NodePrivateKey::Generate(rng)),
+        disco(DiscoPrivateKey::Generate(rng).Public()) {
+    const NodePublicKey me = mallory.Public();
+    honest_tokens = {*idp_a.Issue({"alice", "a.example", alice.Public(), kExpires}),
+                     *idp_b.Issue({"carol", "b.example", carol.Public(), kExpires})};
+    mallory_tokens = {
+        *idp_a.Issue({"mallory", "a.example", me, kExpires}),  // valid: the one way in
+        *idp_a.Issue({"mallory", "b.example", me, kExpires}),  // provider not trusted there
+        *stranger.Issue({"mallory", "a.example", me, kExpires}),
+        honest_tokens[0],                                            // alice's
+        *idp_b.Issue({"mallory", "b.example", me, Timestamp::Zero()}),  // expired
+    };
+  }
+  DeterministicRandom rng;
+  IdentityProvider idp_a, idp_b, stranger;
+  NodePrivateKey server, alice, carol, mallory;
+  DiscoPublicKey disco;
+  std::vector<std::string> honest_tokens;
+  std::vector<std::string> mallory_tokens;
+};
+
+const Material& M() {
+  static const Material m;
+  return m;
+}
+
+struct Honest {
+  std::string name;
+  std::string domain;
+  NodePrivateKey key;
+  DeterministicRandom rng;
+  std::unique_ptr<ControlClient> client;
+  Endpoint address;
+  ConnectionId client_conn = 0;
+  ConnectionId server_conn = 0;
+};
+
+class World {
+ public:
+  World()
+      : server_rng_(2),
+        server_(M().server.Clone(), Config(), server_rng_),
+        mallory_key_(M().mallory.Clone()),
+        mallory_rng_(3),
+        mallory_channel_(kMaxFrameSize) {
+    AddHonest("alice", "a.example", M().alice, 10);
+    AddHonest("carol", "b.example", M().carol, 11);
+  }
+
+  void Start() {
+    for (size_t i = 0; i < honest_.size(); ++i) {
+      Honest* h = honest_[i].get();
+      Registration r{M().honest_tokens[i], M().disco, {h->address}, 1};
+      h->client->Register(now_, h->key.Clone(), r);
+    }
+    Flush();
+    for (auto& h : honest_) FUZZ_CHECK(h->client->registered());
+    server_.HandleConnected(now_, kMallory, Endpoint(IpAddress::V4(198, 18, 0, 66), 6666));
+    mallory_open_ = true;
+  }
+
+  void MalloryRaw(ByteView bytes) {
+    // Bytes before the harness's hello may hold a hello of the fuzzer's: the
+    // session's numbering is then unknown here, and her view is not checked.
+    if (!mallory_channel_.has_key() && !bytes.empty()) mallory_reads_ = false;
+    ToServer(Bytes(bytes.begin(), bytes.end()));
+  }
+
+  void MalloryHello(bool as_alice) {
+    if (mallory_channel_.has_key()) return;
+    HelloMsg hello;
+    hello.node_key = as_alice ? honest_[0]->key.Public() : mallory_key_.Public();
+    hello_as_alice_ = as_alice;
+    const Bytes frame = mallory_channel_.EncodePlain(hello);
+    // Her side of the box is her own key whatever she claimed; set before the
+    // server's answer (the challenge) arrives.
+    mallory_channel_.SetKey(*SharedKey::Compute(mallory_key_, server_.public_key()));
+    ToServerFrame(frame);
+  }
+
+  void MallorySealed(ByteView plaintext) {
+    if (!mallory_channel_.has_key()) mallory_reads_ = false;
+    const auto key = SharedKey::Compute(mallory_key_, server_.public_key());
+    ToServerFrame(EncodeFrame(key->Seal(mallory_rng_, plaintext)));
+    Flush();
+  }
+
+  void MalloryRegisters(uint8_t which, const std::string& text, bool echo_challenge) {
+    if (!mallory_channel_.has_key()) return;
+    RegisterMsg reg;
+    if (echo_challenge && challenge_) reg.challenge = *challenge_;
+    reg.disco_key = M().disco;
+    reg.endpoints = {Endpoint(IpAddress::V4(198, 18, 0, 66), 6666)};
+    const size_t choice = which % (M().mallory_tokens.size() + 1);
+    reg.token = choice < M().mallory_tokens.size() ? M().mallory_tokens[choice] : text;
+    if (choice == 0 && !hello_as_alice_) valid_offers_.insert("a.example");
+    const auto frame = mallory_channel_.EncodeSealed(reg, mallory_rng_, kMaxNodeFrameSize);
+    if (frame) ToServerFrame(*frame);
+    Flush();
+  }
+
+  void HonestMoves(uint8_t which, uint16_t port) {
+    Honest& h = *honest_[which % honest_.size()];
+    h.client->UpdateEndpoints(now_, {Endpoint(h.address.ip, port)});
+    Flush();
+  }
+
+  void Advance(Duration d) {
+    now_ += d;
+    for (int round = 0; round < 100; ++round) {
+      bool due = false;
+      std::vector<StreamMachine*> machines = {&server_};
+      for (auto& h : honest_) machines.push_back(h->client.get());
+      for (StreamMachine* m : machines) {
+        if (auto t = m->PollTimeout(); t && *t <= now_) {
+          m->HandleTimeout(now_);
+          due = true;
+        }
+      }
+      Flush();
+      if (!due) break;
+    }
+  }
+
+  void MalloryCloses() {
+    if (!mallory_open_) return;
+    mallory_open_ = false;
+    server_.HandleClosed(now_, kMallory);
+    Flush();
+  }
+
+ private:
+  ControlServerConfig Config() {
+    ControlServerConfig c;
+    c.trusted_issuers = {{M().idp_a.verify_key(), {"a.example"}},
+                         {M().idp_b.verify_key(), {"b.example"}}};
+    return c;
+  }
+
+  void AddHonest(const std::string& name, const std::string& domain, const NodePrivateKey& key,
+                 uint8_t host) {
+    auto h = std::make_unique<Honest>(Honest{name, domain, key.Clone(),
+                                             DeterministicRandom(host), nullptr,
+                                             Endpoint(IpAddress::V4(203, 0, 113, host), 41641)});
+    ControlClientConfig c;
+    c.server = kServerAddr;
+    c.server_key = server_.public_key();
+    h->client = std::make_unique<ControlClient>(c, h->rng);
+    honest_.push_back(std::move(h));
+  }
+
+  void ToServerFrame(const Bytes& frame) { ToServer(frame); }
+
+  void ToServer(const Bytes& bytes) {
+    if (!mallory_open_) return;
+    server_.HandleStream(now_, kMallory, bytes);
+    Flush();
+  }
+
+  void Flush() {
+    for (int progress = 1; progress;) {
+      progress = 0;
+      // The server's events first: a registration is known before the
+      // netmaps it caused are delivered.
+      while (auto e = server_.PollEvent()) OnServerEvent(*e);
+      while (auto a = server_.PollStreamAction()) {
+        progress = 1;
+        Route(std::move(*a));
+      }
+      for (auto& h : honest_) {
+        while (auto a = h->client->PollStreamAction()) {
+          progress = 1;
+          FromClient(*h, std::move(*a));
+        }
+        while (auto e = h->client->PollEvent()) (void)e;
+        CheckNetmap(*h);
+      }
+    }
+    while (auto e = server_.PollEvent()) OnServerEvent(*e);
+  }
+
+  void FromClient(Honest& h, StreamAction a) {
+    switch (a.kind) {
+      case StreamAction::Kind::kConnect:
+        h.client_conn = a.conn;
+        h.server_conn = next_server_conn_++;
+        server_.HandleConnected(now_, h.server_conn, h.address);
+        h.client->HandleConnected(now_, h.client_conn, kServerAddr);
+        break;
+      case StreamAction::Kind::kWrite: server_.HandleStream(now_, h.server_conn, a.data); break;
+      case StreamAction::Kind::kClose: server_.HandleClosed(now_, h.server_conn); break;
+    }
+  }
+
+  void Route(StreamAction a) {
+    if (a.conn == kMallory) {
+      if (a.kind == StreamAction::Kind::kClose) {
+        mallory_open_ = false;
+        server_.HandleClosed(now_, kMallory);
+      } else if (a.kind == StreamAction::Kind::kWrite) {
+        ToMallory(a.data);
+      }
+      return;
+    }
+    for (auto& h : honest_) {
+      if (a.conn != h->server_conn) continue;
+      if (a.kind == StreamAction::Kind::kWrite) h->client->HandleStream(now_, h->client_conn, a.data);
+      if (a.kind == StreamAction::Kind::kClose) h->client->HandleClosed(now_, h->client_conn);
+      return;
+    }
+  }
+
+  void OnServerEvent(const ServerEvent& e) {
+    if (const auto* r = std::get_if<NodeRegistered>(&e)) {
+      if (r->conn == kMallory) {
+        FUZZ_CHECK(r->node.node_key == mallory_key_.Public());
+        FUZZ_CHECK(valid_offers_.count(r->domain) == 1);
+      } else {
+        bool honest = false;
+        for (auto& h : honest_) {
+          honest = honest || (r->conn == h->server_conn && r->node.node_key == h->key.Public() &&
+                              r->domain == h->domain);
+        }
+        FUZZ_CHECK(honest);
+      }
+      ever_in_[r->node.node_key].insert(r->domain);
+    }
+  }
+
+  // Every peer named to a node of `domain` registered in `domain`.
+  void CheckPeers(const std::string& domain, const std::vector<NodeInfo>& peers) {
+    for (const NodeInfo& p : peers) {
+      auto it = ever_in_.find(p.node_key);
+      FUZZ_CHECK(it != ever_in_.end() && it->second.count(domain) == 1);
+    }
+  }
+
+  void CheckNetmap(const Honest& h) {
+    if (!h.client->netmap()) return;
+    FUZZ_CHECK(h.client->netmap()->domain == h.domain);
+    CheckPeers(h.domain, h.client->netmap()->peers);
+  }
+
+  // What mallory's client would read.
+  void ToMallory(ByteView bytes) {
+    // Nothing is sealed to her before her hello; after a hello for alice's
+    // key it is sealed to alice, which she cannot open.
+    if (!mallory_channel_.has_key() || hello_as_alice_ || !mallory_reads_) return;
+    mallory_channel_.Feed(bytes);
+    for (;;) {
+      Channel::Incoming in = mallory_channel_.Next();
+      if (in.kind == Channel::Incoming::Kind::kNone) return;
+      FUZZ_CHECK(in.kind == Channel::Incoming::Kind::kMessage);  // the server's output parses
+      if (const auto* c = std::get_if<ChallengeMsg>(&in.msg)) challenge_ = c->challenge;
+      if (const auto* r = std::get_if<RegisteredMsg>(&in.msg)) mallory_domain_ = r->domain;
+      if (const auto* n = std::get_if<NetmapMsg>(&in.msg)) {
+        FUZZ_CHECK(mallory_domain_ && n->netmap.domain == *mallory_domain_);
+        CheckPeers(*mallory_domain_, n->netmap.peers);
+      }
+      if (const auto* p = std::get_if<PeersChangedMsg>(&in.msg)) {
+        FUZZ_CHECK(mallory_domain_.has_value());
+        CheckPeers(*mallory_domain_, p->changed);
+      }
+    }
+  }
+
+  Timestamp now_ = Timestamp::Zero() + Duration::Seconds(1000);
+  DeterministicRandom server_rng_;
+  ControlServer server_;
+  std::vector<std::unique_ptr<Honest>> honest_;
+  ConnectionId next_server_conn_ = 1;
+
+  NodePrivateKey mallory_key_;
+  DeterministicRandom mallory_rng_;
+  Channel mallory_channel_;
+  bool mallory_open_ = false;
+  bool hello_as_alice_ = false;
+  bool mallory_reads_ = true;  // her channel follows the session (see MalloryRaw)
+  std::optional<Challenge> challenge_;
+  std::optional<std::string> mallory_domain_;
+  std::set<std::string> valid_offers_;  // domains she presented a valid token for
+  std::map<NodePublicKey, std::set<std::string>> ever_in_;
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  FuzzedDataProvider in(data, size);
+  World w;
+  w.Start();
+  for (int steps = 0; steps < 32 && in.remaining_bytes() > 0; ++steps) {
+    switch (in.ConsumeIntegralInRange(0, 7)) {
+      case 0: w.MalloryHello(in.ConsumeIntegralInRange(0, 3) == 0); break;
+      case 1: {
+        const uint8_t which = in.ConsumeIntegral<uint8_t>();
+        const bool echo = in.ConsumeIntegralInRange(0, 7) != 0;
+        w.MalloryRegisters(which, in.ConsumeRandomLengthString(256), echo);
+        break;
+      }
+      case 2: w.Advance(Duration::Millis(in.ConsumeIntegralInRange(0, 90000))); break;
+      case 3: w.HonestMoves(in.ConsumeIntegral<uint8_t>(), in.ConsumeIntegral<uint16_t>()); break;
+      case 4: w.MalloryCloses(); break;
+      case 5: {
+        const std::string plain = in.ConsumeRandomLengthString(1024);
+        w.MallorySealed(ByteView(reinterpret_cast<const uint8_t*>(plain.data()), plain.size()));
+        break;
+      }
+      default: {
+        const std::string raw = in.ConsumeRandomLengthString(512);
+        w.MalloryRaw(ByteView(reinterpret_cast<const uint8_t*>(raw.data()), raw.size()));
+      }
+    }
+  }
+  return 0;
+}

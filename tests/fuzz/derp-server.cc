@@ -1,0 +1,289 @@
+// The DERP server machine fed one connection's bytes. Two honest clients
+// (real derp::Client machines, alice and bob) are connected to it; a third
+// connection, mallory's, carries the fuzzer's bytes. The first input byte
+// chooses whether mallory's bytes start from nothing (the HTTP upgrade and
+// ClientInfo parsers) or after a real handshake done for her key (the frame
+// handling of a registered client, which a fuzzer could not reach by
+// forging a sealed ClientInfo). The rest of the input is a script: mallory
+// writes a chunk, an honest client sends a packet, time passes (keepalives,
+// handshake deadlines), mallory's connection closes.
+//
+// Invariants:
+//  * a relayed packet reaches only its destination's holder, with the right
+//    source: every packet an honest client receives is one that was sent to
+//    its key, from the key it is attributed to (mallory's frames are parsed
+//    here independently to know what she asked for; a ForwardPacket from her
+//    is never a request);
+//  * every output parses: the honest clients never see a protocol error, and
+//    what the server writes to mallory is an HTTP head and then frames.
+#include <fuzzer/FuzzedDataProvider.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "fuzz-check.h"
+#include "punchlab/derp/client.h"
+#include "punchlab/derp/frame-reader.h"
+#include "punchlab/derp/http-upgrade.h"
+#include "punchlab/derp/server.h"
+#include "punchlab/random.h"
+
+using namespace punchlab;
+using namespace punchlab::derp;
+
+namespace {
+
+const Endpoint kServerAddr(IpAddress::V4(192, 0, 2, 1), 443);
+constexpr ConnectionId kMallory = 9000;
+
+KeyBytes Seed(uint8_t b) {
+  KeyBytes k{};
+  k.fill(b);
+  return k;
+}
+
+// Whose packets to whom: (destination, source) -> packets not yet delivered.
+using Expected = std::map<std::pair<NodePublicKey, NodePublicKey>, std::multiset<Bytes>>;
+
+struct Honest {
+  Honest(uint8_t seed, const NodePublicKey& server_key, const Endpoint& local)
+      : rng(seed), client(NodePrivateKey(Seed(seed)), rng, Config(server_key)), address(local) {}
+  static ClientConfig Config(const NodePublicKey& server_key) {
+    ClientConfig c;
+    c.server = kServerAddr;
+    c.server_key = server_key;
+    return c;
+  }
+  DeterministicRandom rng;
+  Client client;
+  Endpoint address;
+  ConnectionId client_conn = 0;
+  ConnectionId server_conn = 0;
+};
+
+class World {
+ public:
+  World()
+      : server_rng_(1),
+        server_(NodePrivateKey(Seed(1)), server_rng_),
+        alice_(2, server_.public_key(), Endpoint(IpAddress::V4(203, 0, 113, 2), 40002)),
+        bob_(3, server_.public_key(), Endpoint(IpAddress::V4(203, 0, 113, 3), 40003)) {}
+
+  // alice and bob connected; mallory's connection open, handshaken or not.
+  void Start(bool handshake_mallory) {
+    alice_.client.Start(now_);
+    bob_.client.Start(now_);
+    Flush();
+    FUZZ_CHECK(alice_.client.connected() && bob_.client.connected());
+    server_.HandleConnected(now_, kMallory, Endpoint(IpAddress::V4(198, 18, 0, 66), 6666));
+    mallory_open_ = true;
+    if (handshake_mallory) HandshakeMallory();
+  }
+
+  void MalloryWrites(ByteView bytes) {
+    if (!mallory_open_) return;
+    if (mallory_key_) {
+      // Her frames as the server will read them: what she asks to relay.
+      mallory_frames_.Feed(bytes);
+      while (auto f = mallory_frames_.Next()) {
+        if (f->type != FrameType::kSendPacket) continue;
+        if (auto send = SendPacketFrame::DecodePayload(f->payload)) {
+          expected_[{send->destination, *mallory_key_}].insert(send->packet);
+        }
+      }
+    }
+    server_.HandleStream(now_, kMallory, bytes);
+    Flush();
+  }
+
+  void HonestSends(bool from_alice, uint8_t to, Bytes packet) {
+    Honest& from = from_alice ? alice_ : bob_;
+    const NodePublicKey dst = to % 3 == 0   ? alice_.client.public_key()
+                              : to % 3 == 1 ? bob_.client.public_key()
+                                            : NodePrivateKey(Seed(4)).Public();
+    if (from.client.Send(now_, dst, packet)) {
+      expected_[{dst, from.client.public_key()}].insert(std::move(packet));
+    }
+    Flush();
+  }
+
+  void Advance(Duration d) {
+    now_ += d;
+    for (int round = 0; round < 100; ++round) {
+      bool due = false;
+      for (StreamMachine* m : {static_cast<StreamMachine*>(&server_),
+                               static_cast<StreamMachine*>(&alice_.client),
+                               static_cast<StreamMachine*>(&bob_.client)}) {
+        if (auto t = m->PollTimeout(); t && *t <= now_) {
+          m->HandleTimeout(now_);
+          due = true;
+        }
+      }
+      Flush();
+      if (!due) break;
+    }
+  }
+
+  void MalloryCloses() {
+    if (!mallory_open_) return;
+    mallory_open_ = false;
+    server_.HandleClosed(now_, kMallory);
+    Flush();
+  }
+
+  void CheckEnd() {
+    FUZZ_CHECK(alice_.client.stats().protocol_errors == 0);
+    FUZZ_CHECK(bob_.client.stats().protocol_errors == 0);
+    FUZZ_CHECK(!to_mallory_frames_.failed());
+  }
+
+ private:
+  void HandshakeMallory() {
+    // A real client does mallory's handshake; then her connection is the
+    // fuzzer's. The client machine is dropped: only the server's view matters.
+    DeterministicRandom rng(4);
+    Client m(NodePrivateKey(Seed(4)), rng, Honest::Config(server_.public_key()));
+    m.Start(now_);
+    ConnectionId conn = 0;
+    for (int round = 0; round < 16 && !m.connected(); ++round) {
+      while (auto a = m.PollStreamAction()) {
+        if (a->kind == StreamAction::Kind::kConnect) {
+          conn = a->conn;
+          m.HandleConnected(now_, conn, kServerAddr);
+        } else if (a->kind == StreamAction::Kind::kWrite) {
+          server_.HandleStream(now_, kMallory, a->data);
+        }
+      }
+      while (auto a = server_.PollStreamAction()) {
+        if (a->conn == kMallory && a->kind == StreamAction::Kind::kWrite) {
+          m.HandleStream(now_, conn, a->data);
+        } else {
+          Route(std::move(*a));
+        }
+      }
+    }
+    FUZZ_CHECK(m.connected());
+    mallory_key_ = m.public_key();
+    FUZZ_CHECK(mallory_head_.state() == HttpHeadReader::State::kNeedMore);
+    mallory_head_done_ = true;  // the head went to her client, not to the capture
+    Flush();
+  }
+
+  void Flush() {
+    for (int progress = 1; progress;) {
+      progress = 0;
+      while (auto a = server_.PollStreamAction()) {
+        progress = 1;
+        Route(std::move(*a));
+      }
+      for (Honest* h : {&alice_, &bob_}) {
+        while (auto a = h->client.PollStreamAction()) {
+          progress = 1;
+          FromClient(*h, std::move(*a));
+        }
+        while (auto e = h->client.PollEvent()) Received(*h, *e);
+      }
+    }
+    while (auto e = server_.PollEvent()) (void)e;
+  }
+
+  void FromClient(Honest& h, StreamAction a) {
+    switch (a.kind) {
+      case StreamAction::Kind::kConnect:
+        h.client_conn = a.conn;
+        h.server_conn = next_server_conn_++;
+        server_.HandleConnected(now_, h.server_conn, h.address);
+        h.client.HandleConnected(now_, h.client_conn, kServerAddr);
+        break;
+      case StreamAction::Kind::kWrite: server_.HandleStream(now_, h.server_conn, a.data); break;
+      case StreamAction::Kind::kClose: server_.HandleClosed(now_, h.server_conn); break;
+    }
+  }
+
+  void Route(StreamAction a) {
+    if (a.conn == kMallory) {
+      if (a.kind == StreamAction::Kind::kClose) {
+        mallory_open_ = false;
+        server_.HandleClosed(now_, kMallory);
+      } else if (a.kind == StreamAction::Kind::kWrite) {
+        ToMallory(a.data);
+      }
+      return;
+    }
+    for (Honest* h : {&alice_, &bob_}) {
+      if (a.conn != h->server_conn) continue;
+      if (a.kind == StreamAction::Kind::kWrite) h->client.HandleStream(now_, h->client_conn, a.data);
+      if (a.kind == StreamAction::Kind::kClose) h->client.HandleClosed(now_, h->client_conn);
+      return;
+    }
+    FUZZ_CHECK(a.kind == StreamAction::Kind::kClose);  // writes only to open connections
+  }
+
+  // What the server tells mallory must parse: an HTTP head, then frames.
+  void ToMallory(ByteView bytes) {
+    if (!mallory_head_done_) {
+      if (mallory_head_.Feed(bytes) != HttpHeadReader::State::kDone) {
+        FUZZ_CHECK(mallory_head_.state() == HttpHeadReader::State::kNeedMore);
+        return;
+      }
+      mallory_head_done_ = true;
+      to_mallory_frames_.Feed(mallory_head_.TakeRest());
+    } else {
+      to_mallory_frames_.Feed(bytes);
+    }
+    while (auto f = to_mallory_frames_.Next()) (void)f;
+  }
+
+  void Received(Honest& h, const ClientEvent& e) {
+    if (e.kind != ClientEvent::Kind::kReceived) return;
+    auto it = expected_.find({h.client.public_key(), e.key});
+    FUZZ_CHECK(it != expected_.end());
+    auto packet = it->second.find(e.data);
+    FUZZ_CHECK(packet != it->second.end());
+    it->second.erase(packet);
+  }
+
+  Timestamp now_ = Timestamp::Zero() + Duration::Seconds(1000);
+  DeterministicRandom server_rng_;
+  Server server_;
+  Honest alice_;
+  Honest bob_;
+  ConnectionId next_server_conn_ = 1;
+  bool mallory_open_ = false;
+  std::optional<NodePublicKey> mallory_key_;
+  FrameReader mallory_frames_;
+  HttpHeadReader mallory_head_;
+  bool mallory_head_done_ = false;
+  FrameReader to_mallory_frames_;
+  Expected expected_;
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  FuzzedDataProvider in(data, size);
+  World w;
+  w.Start(in.ConsumeBool());
+  for (int steps = 0; steps < 64 && in.remaining_bytes() > 0; ++steps) {
+    switch (in.ConsumeIntegralInRange(0, 7)) {
+      case 0:
+        w.HonestSends(in.ConsumeBool(), in.ConsumeIntegral<uint8_t>(),
+                      in.ConsumeBytes<uint8_t>(in.ConsumeIntegralInRange(0, 64)));
+        break;
+      case 1: w.Advance(Duration::Millis(in.ConsumeIntegralInRange(0, 70000))); break;
+      case 2: w.MalloryCloses(); break;
+      default: {
+        const std::vector<uint8_t> chunk =
+            in.ConsumeBytes<uint8_t>(in.ConsumeIntegralInRange(0, 512));
+        w.MalloryWrites(ByteView(chunk.data(), chunk.size()));
+      }
+    }
+  }
+  w.CheckEnd();
+  return 0;
+}

@@ -1,0 +1,15 @@
+// What a fuzz target asserts. A broken invariant prints what and where, then
+// aborts, which libFuzzer reports as a crash with the input that caused it.
+// (assert() would vanish under NDEBUG; these never do.)
+#pragma once
+
+#include <cstdio>
+#include <cstdlib>
+
+#define FUZZ_CHECK(cond)                                                               \
+  do {                                                                                 \
+    if (!(cond)) {                                                                     \
+      std::fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, #cond); \
+      std::abort();                                                                    \
+    }                                                                                  \
+  } while (0)

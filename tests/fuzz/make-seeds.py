@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Writes the parser targets' seed corpora (corpus/NAME/) from the tests'
+vectors: the STUN messages in tests/unit/stun/message-test.cc (RFC 5769 and
+captures of stund, the Vovida client and coturn), DERP frames and the HTTP
+upgrade as the protocol sends them, disco plaintexts, key/duration/endpoint
+text from PROTOCOL.md's forms, and every scenario and test fixture plus the
+inputs that once hung the loader. The machine targets' corpora (derp-server,
+derp-client, control-server, control-client) are fuzzer-made: their inputs
+are scripts for the harness, merged to a minimal set after a run
+(README.md). Run from anywhere: python3 tests/fuzz/make-seeds.py
+"""
+import re
+import shutil
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+
+
+def put(target, name, data):
+    d = HERE / "corpus" / target
+    d.mkdir(parents=True, exist_ok=True)
+    (d / name).write_bytes(data if isinstance(data, bytes) else data.encode())
+
+
+def stun():
+    text = (ROOT / "tests/unit/stun/message-test.cc").read_text()
+    # const char* kName = "hex" "hex" ...;
+    for m in re.finditer(r'const char\* (k\w+) =((?:\s*"[0-9a-f]+"(?:\s*//[^\n]*)?)+);', text):
+        hexes = "".join(re.findall(r'"([0-9a-f]+)"', m.group(2)))
+        put("stun", m.group(1), bytes.fromhex(hexes))
+    put("stun", "coturn-padding", bytes.fromhex("000105e82112a442a65d6c7e808df3983347d307"
+                                                "0003000400000006002605dc") + bytes(1500))
+    put("stun", "binding-request", bytes.fromhex("000100002112a442") + bytes(range(12)))
+
+
+# FuzzedDataProvider takes integers from the END of the input: the targets'
+# control bytes (cut sizes, read size, limits) go last.
+FRAMES_CONTROL = bytes([3, 5, 7, 11, 13, 17, 19, 23]) + b"\x01"  # 8 cuts, then "no limit"
+HTTP_CONTROL = b"\x00\x07"  # reads of 8 bytes
+
+
+def frame(t, payload):
+    return bytes([t]) + len(payload).to_bytes(4, "big") + payload
+
+
+def derp():
+    key = bytes(range(32))
+    magic = bytes.fromhex("44455250f09f9491")
+    frames = [
+        frame(0x01, magic + key), frame(0x02, key + bytes(24) + b"\x00" * 40),
+        frame(0x03, bytes(24 + 16 + 14)), frame(0x04, key + b"hello"),
+        frame(0x05, key + b"hello"), frame(0x06, b""), frame(0x07, b"\x01"),
+        frame(0x08, key + b"\x01"), frame(0x09, key + bytes(16) + b"\x01\xbb"),
+        frame(0x0a, key + key + b"pkt"), frame(0x12, bytes(8)), frame(0x13, bytes(8)),
+        frame(0x14, b"degraded"), frame(0x15, bytes(8)),
+    ]
+    for f in frames:
+        put("derp-frames", "frame-%02x" % f[0], f + FRAMES_CONTROL)
+    put("derp-frames", "all-frames", b"".join(frames) + FRAMES_CONTROL)
+    put("derp-frames", "oversized", bytes([4]) + (1 << 20).to_bytes(4, "big") + FRAMES_CONTROL)
+    put("derp-frames", "small-limit", frames[3] + bytes([1, 2, 3, 4, 5, 6, 7, 8, 16, 0]))
+    request = (b"GET /derp HTTP/1.1\r\nHost: derp.example\r\nConnection: Upgrade\r\n"
+               b"Upgrade: DERP\r\n\r\n")
+    response = (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: DERP\r\nConnection: Upgrade\r\n"
+                b"Derp-Version: 2\r\nDerp-Public-Key: " + key.hex().encode() + b"\r\n\r\n")
+    put("derp-http-upgrade", "request", request + HTTP_CONTROL)
+    put("derp-http-upgrade", "request-then-frame", request + frames[3] + HTTP_CONTROL)
+    put("derp-http-upgrade", "response", response + frames[0] + HTTP_CONTROL)
+    put("derp-http-upgrade", "upgrade-required",
+        b"HTTP/1.1 426 Upgrade Required\r\nConnection: close\r\n\r\n" + HTTP_CONTROL)
+    put("derp-http-upgrade", "bare-lf", b"GET /derp HTTP/1.1\nHost: x\n\n" + HTTP_CONTROL)
+
+
+def disco():
+    txid = bytes(range(12))
+    key = bytes(range(32, 64))
+    ping = b"\x01\x00" + txid + key
+    pong = b"\x02\x00" + txid + bytes(10) + b"\xff\xff\xc0\x00\x02\x01\x9c\x40"
+    cmm = b"\x03\x00" + (bytes(10) + b"\xff\xff\xcb\x00\x71\x05\xa2\x29") * 2
+    for sel, mode in ((0, "plain"), (2, "sealed")):
+        put("disco", "ping-" + mode, bytes([sel]) + ping)
+        put("disco", "ping-padded-" + mode, bytes([sel]) + ping + bytes(100))
+        put("disco", "pong-" + mode, bytes([sel]) + pong)
+        put("disco", "call-me-maybe-" + mode, bytes([sel]) + cmm)
+    put("disco", "packet-header", b"\x01" + bytes.fromhex("5453f09f92ac") + key + bytes(24 + 16 + 2))
+
+
+def text():
+    hexkey = "0123456789abcdef" * 4
+    for prefix in ("nodekey:", "privkey:", "discokey:", "discoprivkey:", "mkey:", "idpkey:",
+                   "idpprivkey:"):
+        put("text", prefix.rstrip(":"), prefix + hexkey)
+    for i, t in enumerate(["30s", "1.5s", "250ms", "2m", "1h", "0.000000001s", "100us", "-1s",
+                           "203.0.113.1:3478", "[2001:db8::1]:3478", "::ffff:192.0.2.1",
+                           "pltoken1.eyJkb21haW4iOiJhLmV4YW1wbGUifQ.AAAA"]):
+        put("text", "value-%02d" % i, t)
+
+
+def scenarios():
+    for path in sorted(list((ROOT / "scenarios").rglob("*.yaml")) +
+                       list((ROOT / "tests/scenario/fixtures").glob("*.yaml"))):
+        shutil.copyfile(path, HERE / "corpus/scenario-loader" / (path.parent.name + "-" + path.name))
+    # yaml-cpp 0.7's LoadAll loops forever on these (fixed in the loader).
+    for i, t in enumerate([",", "---\n,", "# c\n,", "nodes: {}\n---\n,", "&a ,", "[a]\n,"]):
+        put("scenario-loader", "stray-comma-%d" % i, t)
+
+
+(HERE / "corpus/scenario-loader").mkdir(parents=True, exist_ok=True)
+stun()
+derp()
+disco()
+text()
+scenarios()
