@@ -150,9 +150,11 @@ void ReadInternetDerpControl(Reader& r, const Fields& top, Scenario& s) {
       }
       // The control plane knows domains by ControlDomain (lower case, '_' as
       // '-'): two that map to one name would be one domain in both runners.
+      // (A lambda may not capture a structured binding in C++17: clang refuses.)
+      const std::string control_name = ControlDomain(name);
       const auto same = std::find_if(
           s.control.domains.begin(), s.control.domains.end(),
-          [&](const std::string& d) { return ControlDomain(d) == ControlDomain(name); });
+          [&](const std::string& d) { return ControlDomain(d) == control_name; });
       if (same != s.control.domains.end()) {
         r.Error(mark, "domains '" + *same + "' and '" + name + "' are the same domain to the "
                       "control server ('" + ControlDomain(name) + "'); rename one");
