@@ -54,6 +54,7 @@ punchlab::control::DerpRegion DerpServerHelper::MakeRegion(punchlab::control::Re
     node.name = std::to_string(id) + static_cast<char>('a' + i % 26);
     node.derp = server->GetDerpEndpoint();
     node.stun_port = server->GetStunEndpoint().port;
+    node.public_key = server->GetPublicKey();  // pinned: nodes refuse another key
     region.nodes.push_back(node);
   }
   return region;

@@ -55,9 +55,10 @@ CommandSpec Spec() {
       ("trust", po::value<std::vector<std::string>>()->composing()->value_name("idpkey:HEX=D1,D2"),
        "another trusted identity provider and its domains (repeatable)")
       ("derp", po::value<std::vector<std::string>>()->composing()
-                   ->value_name("ID:NAME:ADDR:PORT[:STUNPORT]"),
+                   ->value_name("ID:NAME:ADDR:PORT[:STUNPORT][@nodekey:HEX]"),
        "a DERP node for the DERP map (repeatable; the same ID again adds a node to "
-       "that region; STUNPORT defaults to 3478)")
+       "that region; STUNPORT defaults to 3478; with @nodekey:HEX nodes refuse a "
+       "server there that presents another key)")
       ("duration", po::value<std::string>()->value_name("DURATION"), "stop after this long");
   AddNodeKeyOptions(spec.options);
   return spec;
@@ -103,13 +104,22 @@ std::vector<control::TrustedIssuer> TrustFromFlags(const po::variables_map& vm) 
   return issuers;
 }
 
-// "ID:NAME:ADDR:PORT[:STUNPORT]"; ADDR may be a bracketed IPv6 address.
+// "ID:NAME:ADDR:PORT[:STUNPORT][@nodekey:HEX]"; ADDR may be a bracketed IPv6
+// address; the key, when given, is the one the server must present.
 control::DerpMap DerpMapFromFlags(const po::variables_map& vm) {
   control::DerpMap map;
   if (!vm.count("derp")) return map;
-  for (const std::string& text : vm["derp"].as<std::vector<std::string>>()) {
-    const std::string form =
-        "--derp: '" + text + "' is not ID:NAME:ADDR:PORT[:STUNPORT] (e.g. 1:fra:127.0.0.1:3340:3478)";
+  for (std::string text : vm["derp"].as<std::vector<std::string>>()) {
+    const std::string form = "--derp: '" + text +
+                             "' is not ID:NAME:ADDR:PORT[:STUNPORT][@nodekey:HEX] (e.g. "
+                             "1:fra:127.0.0.1:3340:3478)";
+    NodePublicKey server_key;
+    if (const size_t at = text.find('@'); at != std::string::npos) {
+      const auto key = NodePublicKey::Parse(text.substr(at + 1));
+      if (!key) throw UsageError("--derp: '" + text.substr(at + 1) + "' is not nodekey:<64 hex>");
+      server_key = *key;
+      text.resize(at);
+    }
     const size_t first = text.find(':');
     const size_t second = first == std::string::npos ? first : text.find(':', first + 1);
     if (second == std::string::npos) throw UsageError(form);
@@ -156,6 +166,7 @@ control::DerpMap DerpMapFromFlags(const po::variables_map& vm) {
       throw UsageError("--derp: region " + std::to_string(id) + " is called both '" +
                        region->name + "' and '" + name + "'");
     }
+    node.public_key = server_key;
     // Nodes are named as Tailscale's are: region id + a letter in order.
     node.name = std::to_string(id) + static_cast<char>('a' + region->nodes.size() % 26);
     region->nodes.push_back(node);

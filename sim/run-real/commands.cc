@@ -55,7 +55,8 @@ std::vector<std::string> DerpServerArgv(const std::string& node_bin, const HostP
 std::vector<std::string> ControlServerArgv(const std::string& node_bin, const LabPlan& plan,
                                            const scenario::Scenario& scenario,
                                            const std::string& idp_public_key,
-                                           const std::string& private_key) {
+                                           const std::string& private_key,
+                                           const std::vector<std::string>& derp_public_keys) {
   std::string domains;
   for (const std::string& d : scenario.control.domains) {
     domains += (domains.empty() ? "" : ",") + scenario::ControlDomain(d);
@@ -76,7 +77,8 @@ std::vector<std::string> ControlServerArgv(const std::string& node_bin, const La
     const scenario::DerpRegion& r = scenario.derp_regions[i];
     argv.push_back("--derp");
     argv.push_back(std::to_string(r.id) + ":" + r.name + ":" +
-                   At(plan.derp[i].uplink.address, kDerpPort) + ":" + std::to_string(kStunPort));
+                   At(plan.derp[i].uplink.address, kDerpPort) + ":" + std::to_string(kStunPort) +
+                   "@" + derp_public_keys.at(i));
   }
   return argv;
 }

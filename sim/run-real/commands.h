@@ -39,10 +39,13 @@ scenario::PathClassifier LabPathClassifier(const scenario::Scenario& scenario,
 control::IdentityClaims NodeClaims(const scenario::Scenario& scenario, size_t node,
                                    const NodePublicKey& key, Timestamp expires);
 
+// `derp_public_keys[i]` (nodekey:...) is pinned for region i in the DERP
+// map: nodes refuse a server there that presents another key.
 std::vector<std::string> ControlServerArgv(const std::string& node_bin, const LabPlan& plan,
                                            const scenario::Scenario& scenario,
                                            const std::string& idp_public_key,
-                                           const std::string& private_key);
+                                           const std::string& private_key,
+                                           const std::vector<std::string>& derp_public_keys);
 
 struct NodeIdentity {
   std::string private_key;  // privkey:...

@@ -93,8 +93,11 @@ lab::ChildProcess& LabProcesses::Spawn(const std::string& ns, const std::string&
 
 void LabProcesses::StartServers() {
   realio::OsRandom rng;
+  std::vector<std::string> derp_public_keys;
   for (size_t i = 0; i < scenario_.derp_regions.size(); ++i) {
-    derp_private_keys_.push_back(NodePrivateKey::Generate(rng).ToSecretString());
+    const NodePrivateKey key = NodePrivateKey::Generate(rng);
+    derp_private_keys_.push_back(key.ToSecretString());
+    derp_public_keys.push_back(key.Public().ToString());
     StartDerp(i);
   }
   const SigningKey idp_key = SigningKey::Generate(rng);
@@ -104,7 +107,7 @@ void LabProcesses::StartServers() {
   lab::ChildProcess& control =
       Spawn(plan_.control.ns, "control",
             ControlServerArgv(node_bin_, plan_, scenario_, idp.verify_key().ToString(),
-                              control_key.ToSecretString()));
+                              control_key.ToSecretString(), derp_public_keys));
   control.WaitForLine(std::regex("^control-server listening on "), kServerReadyTimeout);
 
   const Timestamp expires = realio::UnixNow() + scenario_.stop_time + kTokenSlack;

@@ -43,11 +43,13 @@ TEST(Commands, DerpServerListensOnItsAddressWithStun) {
 TEST(Commands, ControlServerHoldsEveryDomainAndRegion) {
   const scenario::Scenario s = LoadOk(kYaml);
   const LabPlan plan = PlanLab(s);
-  EXPECT_THAT(ControlServerArgv("/bin/node", plan, s, "idpkey:x", "privkey:y"),
+  EXPECT_THAT(ControlServerArgv("/bin/node", plan, s, "idpkey:x", "privkey:y",
+                                {"nodekey:7", "nodekey:9"}),
               ElementsAre("/bin/node", "control-server", "--listen", "203.0.113.4:8080",
                           "--idp-key", "idpkey:x", "--domains", "corp,home-net",
                           "--private-key", "privkey:y", "--duration", "90s", "--derp",
-                          "7:fra:203.0.113.2:3340:3478", "--derp", "9:nyc:203.0.113.3:3340:3478"));
+                          "7:fra:203.0.113.2:3340:3478@nodekey:7", "--derp",
+                          "9:nyc:203.0.113.3:3340:3478@nodekey:9"));
 }
 
 TEST(Commands, NodeTokensNameTheNodeAndItsControlDomain) {

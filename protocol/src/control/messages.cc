@@ -35,7 +35,9 @@ json DerpMapToJson(const DerpMap& m) {
   for (const DerpRegion& r : m.regions) {
     json nodes = json::array();
     for (const DerpNode& n : r.nodes) {
-      nodes.push_back({{"name", n.name}, {"derp", n.derp.ToString()}, {"stun_port", n.stun_port}});
+      json node{{"name", n.name}, {"derp", n.derp.ToString()}, {"stun_port", n.stun_port}};
+      if (!n.public_key.IsZero()) node["public_key"] = n.public_key.ToString();
+      nodes.push_back(std::move(node));
     }
     regions.push_back({{"id", r.id}, {"name", r.name}, {"nodes", std::move(nodes)}});
   }
@@ -203,6 +205,7 @@ std::optional<DerpMap> DerpMapFromJson(const json& j, std::string& error) {
       n.name = nf.String("name");
       n.derp = nf.EndpointAt("derp");
       n.stun_port = static_cast<uint16_t>(nf.Int("stun_port", 0, 65535));
+      if (nf.Has("public_key")) n.public_key = nf.Key<NodeKeyRole>("public_key");
       if (!nf.ok()) return std::nullopt;
       r.nodes.push_back(std::move(n));
     }

@@ -25,6 +25,8 @@ derp::Client* DerpLinks::Ensure(Timestamp now, RegionId region, const control::D
   derp::ClientConfig config = config_;
   config.server = server.derp;
   if (!server.name.empty()) config.host = server.name;
+  // A pinned key: a server presenting another one is refused (and retried).
+  if (!server.public_key.IsZero()) config.server_key = server.public_key;
   Link link;
   link.slot = next_slot_++;
   link.server = server.derp;

@@ -31,6 +31,9 @@ Netmap SampleNetmap() {
                      2, IpAddress::V4(100, 64, 0, 2), "bob@a.example"});
   m.derp_map.regions.push_back({1, "fra", {{"1a", *Endpoint::Parse("203.0.113.10:443"), 3478}}});
   m.derp_map.regions.push_back({2, "nyc", {}});
+  // A pinned server key travels with the map; an unpinned one (1a) does not.
+  m.derp_map.regions.push_back(
+      {3, "sfo", {{"3a", *Endpoint::Parse("203.0.113.30:443"), 3478, NodeKey(9)}}});
   return m;
 }
 

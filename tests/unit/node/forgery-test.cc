@@ -130,6 +130,37 @@ TEST(Forgery, BadDiscoAndDataAreDroppedCountedAndChangeNoPath) {
   }
 }
 
+
+// The DERP map pins each server's key: a node refuses a server in the
+// region's place that presents another (an impostor, or a misconfiguration),
+// and talks to one that presents the pinned key.
+TEST(Forgery, DerpServerWithAnotherKeyThanTheMapPinsIsRefused) {
+  for (const bool right_key : {true, false}) {
+    TwoNodes p(NatConfig::PortRestrictedCone(), NatConfig::PortRestrictedCone());
+    control::DerpMap map;
+    for (const node::RegionId id : {1, 2}) {
+      const RegionSpec& r = p.w.Region(id);
+      control::DerpNode n{r.name + "1", NodeWorld::Derp(r), 3478};
+      DeterministicRandom other(7);
+      n.public_key = right_key ? p.w.RegionServer(id).derp().public_key()
+                               : NodePrivateKey::Generate(other).Public();
+      map.regions.push_back(control::DerpRegion{id, r.name, {n}});
+    }
+    p.w.control_server().SetDerpMap(p.w.world.now(), map);
+    p.w.StartAll();
+    p.w.world.RunFor(Sec(5));
+    const auto& a = *p.a->node;
+    ASSERT_NE(a.home_region(), node::kNoRegion) << right_key;
+    EXPECT_EQ(a.DerpConnected(a.home_region()), right_key);
+    if (right_key) continue;
+    const auto lost = p.a->EventsOf<node::DerpDisconnected>();
+    ASSERT_FALSE(lost.empty());
+    EXPECT_NE(lost.front().second.reason.find("is not the configured"), std::string::npos)
+        << lost.front().second.reason;
+    EXPECT_EQ(p.w.RegionServer(a.home_region()).derp().stats().clients_registered, 0u);
+  }
+}
+
 }  // namespace
 }  // namespace node_test
 }  // namespace punchlab

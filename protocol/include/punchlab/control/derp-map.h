@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "punchlab/crypto/keys.h"
 #include "punchlab/endpoint.h"
 
 namespace punchlab::control {
@@ -20,10 +21,15 @@ struct DerpNode {
   std::string name;      // e.g. "1a"
   Endpoint derp;         // where the DERP server accepts TCP
   uint16_t stun_port = 3478;  // its STUN server, on the same address
+  // The key the DERP server must present (its ServerKey frame); a node
+  // refuses a server that presents another. Zero: not pinned, any key goes
+  // (Tailscale's DERP map can pin it too, through the TLS certificate).
+  NodePublicKey public_key{};
 
   Endpoint StunEndpoint() const { return Endpoint(derp.ip, stun_port); }
   bool operator==(const DerpNode& o) const {
-    return name == o.name && derp == o.derp && stun_port == o.stun_port;
+    return name == o.name && derp == o.derp && stun_port == o.stun_port &&
+           public_key == o.public_key;
   }
   bool operator!=(const DerpNode& o) const { return !(*this == o); }
 };
