@@ -1,7 +1,7 @@
 // The DERP applications in ns-3 (relay-test-world.h: two LANs behind
 // routers, the DERP server on the services LAN): clients on different LANs
 // exchange packets through the relay; a forged ClientInfo is refused; a
-// client that disappears produces PeerGone for those that talked to it; garbage
+// client that disappears produces PeerGone for those that received from it; garbage
 // on a connection closes only that connection; and the DERP server answers
 // STUN on UDP.
 #include <gtest/gtest.h>
@@ -210,27 +210,31 @@ TEST_F(DerpRelayTest, ForgedClientInfoIsRefusedAndTheVictimKeepsItsSession) {
   EXPECT_TRUE(Log(victim).disconnected.empty());
 }
 
-TEST_F(DerpRelayTest, ClientThatDisappearsProducesPeerGoneForThoseThatTalkedToIt) {
+// As derpserver: PeerGone(disconnected) to those that were relayed packets
+// from the client that left; PeerGone(not here) only for disco-looking packets.
+TEST_F(DerpRelayTest, ClientThatDisappearsProducesPeerGoneForThoseThatReceivedFromIt) {
   Ptr<DerpClientApplication> a = InstallClient(world.a.Get(0));
   Ptr<DerpClientApplication> b = InstallClient(world.b.Get(0));
   Ptr<DerpClientApplication> c = InstallClient(world.a.Get(1));
   SendAt(Seconds(1), a, b, "ping");
   SendAt(Seconds(1.5), b, a, "pong");
   a->SetStopTime(Seconds(3));
-  SendAt(Seconds(4), c, a, "anyone?");
+  SendAt(Seconds(4), c, a, "anyone?");  // data: dropped, not answered
+  // Disco magic "TS" U+1F4AC, then room for the sender key and the nonce.
+  SendAt(Seconds(4.5), c, a, std::string("TS\xf0\x9f\x92\xac") + std::string(60, 'k'));
   Simulator::Run();
 
   ASSERT_EQ(serverSawLeave.size(), 1u);
   EXPECT_EQ(serverSawLeave[0], a->GetPublicKey());
-  // b exchanged packets with a: told it left.
+  // b received from a: told it left.
   EXPECT_EQ(Log(b).gone, (std::vector<std::pair<NodePublicKey, PeerGoneReason>>{
                              {a->GetPublicKey(), PeerGoneReason::kDisconnected}}));
-  // c never did: told only when it sends to a key that is not there.
+  // c never did: told only when it sends disco to a key that is not there.
   EXPECT_EQ(Log(c).gone, (std::vector<std::pair<NodePublicKey, PeerGoneReason>>{
                              {a->GetPublicKey(), PeerGoneReason::kNotHere}}));
   EXPECT_EQ(server->GetClientCount(), 2u);
   EXPECT_EQ(server->GetStats().peer_gone_disconnected_sent, 1u);
-  EXPECT_EQ(server->GetStats().packets_dropped_unknown_dest, 1u);
+  EXPECT_EQ(server->GetStats().packets_dropped_unknown_dest, 2u);
 }
 
 TEST_F(DerpRelayTest, GarbageClosesOnlyItsOwnConnection) {

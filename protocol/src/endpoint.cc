@@ -62,11 +62,14 @@ bool IpAddress::IsLoopback() const {
 bool IpAddress::IsPrivate() const {
   if (is_v4()) {
     const uint8_t a = bytes_[0], b = bytes_[1];
-    return a == 10 || (a == 172 && (b & 0xf0) == 16) || (a == 192 && b == 168) ||
-           (a == 100 && (b & 0xc0) == 64) ||  // RFC 6598 shared address space (CGNAT)
-           (a == 169 && b == 254);
+    return a == 10 || (a == 172 && (b & 0xf0) == 16) || (a == 192 && b == 168);
   }
-  return (bytes_[0] & 0xfe) == 0xfc || (bytes_[0] == 0xfe && (bytes_[1] & 0xc0) == 0x80);
+  return (bytes_[0] & 0xfe) == 0xfc;
+}
+
+bool IpAddress::IsLinkLocalUnicast() const {
+  if (is_v4()) return bytes_[0] == 169 && bytes_[1] == 254;
+  return bytes_[0] == 0xfe && (bytes_[1] & 0xc0) == 0x80;
 }
 
 namespace {

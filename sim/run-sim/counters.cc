@@ -92,7 +92,7 @@ Group DerpGroup(const ns3::DerpServerApplication& server) {
   const derp::ServerStats& c = server.GetStats();
   PL_COUNT(g, c, connections_accepted);
   PL_COUNT(g, c, clients_registered);
-  PL_COUNT(g, c, clients_replaced);
+  PL_COUNT(g, c, duplicate_clients);
   PL_COUNT(g, c, packets_relayed);
   PL_COUNT(g, c, bytes_relayed);
   PL_COUNT(g, c, packets_dropped_unknown_dest);

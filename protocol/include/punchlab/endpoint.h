@@ -36,9 +36,12 @@ class IpAddress {
 
   bool IsUnspecified() const;
   bool IsLoopback() const;
-  // RFC 1918 / RFC 6598 (CGNAT) / RFC 4193 / link-local: addresses a peer on the
-  // same LAN can reach but the internet cannot.
+  // As Go's netip.Addr (what Tailscale's path choice uses): RFC 1918 and
+  // RFC 4193 (fc00::/7) private ranges. Not CGNAT (RFC 6598, 100.64/10),
+  // not link-local: those are IsLinkLocalUnicast.
   bool IsPrivate() const;
+  // 169.254/16, fe80::/10.
+  bool IsLinkLocalUnicast() const;
 
   std::string ToString() const;
 

@@ -14,7 +14,10 @@ std::optional<std::array<uint8_t, 32>> ParseKeyText(const char* prefix, const st
   }
   for (size_t i = prefix_len; i < text.size(); ++i) {
     const char c = text[i];
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return std::nullopt;
+    // Either case, as Tailscale's parser (types/key parseHex); we write lowercase.
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+      return std::nullopt;
+    }
   }
   // sodium_hex2bin, not FromHex, so no heap copy of what may be a private key
   // is left behind.

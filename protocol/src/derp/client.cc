@@ -223,7 +223,9 @@ bool Client::OnHandshakeFrame(Timestamp now, const FrameView& frame) {
       return false;
     }
     server_key_ = f->key;
-    const std::string info = nlohmann::json{{"version", kProtocolVersion}}.dump();
+    nlohmann::json info_json{{"version", kProtocolVersion}, {"CanAckPings", true}};
+    if (!config_.mesh_key.empty()) info_json["meshKey"] = config_.mesh_key;
+    const std::string info = info_json.dump();
     Write(Encode(ClientInfoFrame{public_key(), shared_->Seal(rng_, View(info))}));
     return true;
   }
@@ -246,6 +248,7 @@ bool Client::OnHandshakeFrame(Timestamp now, const FrameView& frame) {
   failures_ = 0;
   ++stats_.handshakes;
   if (preferred_) Write(Encode(NotePreferredFrame{true}));
+  if (config_.watch_connections) AppendFrame(WriteBuffer(), FrameType::kWatchConns, ByteView());
   ClientEvent e;
   e.kind = ClientEvent::Kind::kConnected;
   e.key = *server_key_;
@@ -314,6 +317,8 @@ bool Client::OnFrame(Timestamp now, const FrameView& frame) {
       }
       e.kind = ClientEvent::Kind::kPeerPresent;
       e.key = f->key;
+      e.endpoint = f->endpoint;
+      e.present_flags = f->flags;
       break;
     }
     case FrameType::kHealth: {

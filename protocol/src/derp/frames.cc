@@ -45,6 +45,7 @@ std::string FrameTypeName(FrameType type) {
     case FrameType::kForwardPacket: return "ForwardPacket";
     case FrameType::kPing: return "Ping";
     case FrameType::kPong: return "Pong";
+    case FrameType::kWatchConns: return "WatchConns";
     case FrameType::kHealth: return "Health";
     case FrameType::kRestarting: return "Restarting";
   }
@@ -208,6 +209,7 @@ void PeerPresentFrame::EncodePayload(ByteWriter& w) const {
     const auto ip = endpoint->ip.ToV6Mapped();
     w.Append(ByteView(ip.data(), ip.size()));
     w.U16(endpoint->port);
+    if (flags) w.U8(*flags);
   }
 }
 
@@ -219,6 +221,8 @@ std::optional<PeerPresentFrame> PeerPresentFrame::DecodePayload(ByteView payload
   uint16_t port = 0;
   if (r.remaining() >= ip.size() + 2 && r.ReadInto(ip.data(), ip.size()) && r.ReadU16(port)) {
     f.endpoint = Endpoint(IpAddress::FromV6Mapped(ip), port);
+    uint8_t flags = 0;
+    if (r.ReadU8(flags)) f.flags = flags;
   }
   return f;
 }

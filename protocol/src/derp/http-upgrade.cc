@@ -47,6 +47,26 @@ Bytes BuildUpgradeRequiredResponse() {
   return ToBytes("HTTP/1.1 426 Upgrade Required\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
 }
 
+Bytes BuildProbeResponse() {
+  return ToBytes(
+      "HTTP/1.1 200 OK\r\nAccess-Control-Allow-Origin: *\r\nConnection: close\r\n"
+      "Content-Length: 0\r\n\r\n");
+}
+
+bool IsProbeRequest(const HttpHead& head) {
+  for (const char* method : {"GET ", "HEAD "}) {
+    for (const char* path : {"/derp/probe", "/derp/latency-check"}) {
+      if (head.start_line == std::string(method) + path + " HTTP/1.1") return true;
+    }
+  }
+  return false;
+}
+
+bool WantsFastStart(const HttpHead& head) {
+  const auto v = head.Field(kFastStartHeader);
+  return v && *v == "1";
+}
+
 std::optional<std::string> HttpHead::Field(const std::string& name) const {
   const std::string want = Lower(name);
   for (const auto& [k, v] : fields) {

@@ -8,6 +8,7 @@
 
 #include "punchlab/crypto/box.h"
 #include "must-find.h"
+#include "punchlab/disco/message.h"
 
 namespace punchlab {
 namespace derp {
@@ -19,10 +20,46 @@ constexpr size_t kWriteReserve = 64 * 1024;
 constexpr size_t kMaxSpareBuffers = 16;
 constexpr size_t kMaxSpareCapacity = 1024 * 1024;
 
-// Packet bytes inside a whole RecvPacket frame.
-uint64_t PacketBytes(const Bytes& frame) { return frame.size() - kFrameHeaderSize - kKeySize; }
+// A blocked queue compacts its dropped prefix once it is this large and
+// at least half the buffer.
+constexpr size_t kCompactAfter = 64 * 1024;
 
 }  // namespace
+
+void Server::FrameQueue::Added(size_t start, size_t packet_bytes) {
+  starts_.emplace_back(start, packet_bytes);
+  packet_bytes_ += packet_bytes;
+}
+
+size_t Server::FrameQueue::DropOldest() {
+  const size_t dropped = starts_.front().second;
+  packet_bytes_ -= dropped;
+  starts_.pop_front();
+  head_ = starts_.empty() ? buf_.size() : starts_.front().first;
+  if (starts_.empty()) {
+    buf_.clear();
+    head_ = 0;
+  } else if (head_ >= kCompactAfter && head_ * 2 >= buf_.size()) {
+    buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(head_));
+    for (auto& f : starts_) f.first -= head_;
+    head_ = 0;
+  }
+  return dropped;
+}
+
+Bytes Server::FrameQueue::Take() {
+  Bytes out;
+  if (head_ == 0) {
+    out = std::move(buf_);
+  } else {
+    out.assign(buf_.begin() + static_cast<std::ptrdiff_t>(head_), buf_.end());
+  }
+  buf_ = Bytes();
+  head_ = 0;
+  starts_.clear();
+  packet_bytes_ = 0;
+  return out;
+}
 
 Server::Server(NodePrivateKey key, RandomSource& rng, ServerConfig config)
     : key_(std::move(key)), rng_(rng), config_(config) {}
@@ -71,7 +108,7 @@ void Server::HandleTimeout(Timestamp now) {
       Close(now, c, "handshake timed out");
       continue;
     }
-    Send(c, Encode(KeepAliveFrame{}), false);
+    Send(c, Encode(KeepAliveFrame{}));
     ++stats_.keepalives_sent;
     c.deadline = now + config_.keepalive_interval + c.keepalive_jitter;
   }
@@ -105,13 +142,21 @@ void Server::HandleWritable(Timestamp, ConnectionId conn) {
   if (it == conns_.end()) return;
   Connection& c = it->second;
   c.blocked = false;
-  stats_.packets_relayed += c.queued_packets;
-  stats_.bytes_relayed += c.queued_packet_bytes;
-  if (!c.queue.empty()) Write(conn, std::move(c.queue));
-  c.queue = Bytes();
-  c.queued_frames = 0;
-  c.queued_packets = 0;
-  c.queued_packet_bytes = 0;
+  stats_.packets_relayed += c.disco.frames() + c.packets.frames();
+  stats_.bytes_relayed += c.disco.packet_bytes() + c.packets.packet_bytes();
+  Bytes out = std::move(c.control);
+  c.control = Bytes();
+  c.control_frames = 0;
+  for (FrameQueue* q : {&c.disco, &c.packets}) {
+    if (q->frames() == 0) continue;
+    Bytes frames = q->Take();
+    if (out.empty()) {
+      out = std::move(frames);
+    } else {
+      out.insert(out.end(), frames.begin(), frames.end());
+    }
+  }
+  if (!out.empty()) Write(conn, std::move(out));
 }
 
 void Server::RecycleWriteBuffer(Bytes buffer) {
@@ -126,7 +171,7 @@ void Server::RecycleWriteBuffer(Bytes buffer) {
 void Server::AnnounceRestart(Timestamp now, Duration reconnect_in, Duration try_for) {
   std::vector<ConnectionId> ids;
   for (auto& [id, c] : conns_) {
-    if (c.phase == Phase::kActive) Send(c, Encode(RestartingFrame{reconnect_in, try_for}), false);
+    if (c.phase == Phase::kActive) Send(c, Encode(RestartingFrame{reconnect_in, try_for}));
     ids.push_back(id);
   }
   for (ConnectionId id : ids) Close(now, MustFind(conns_, id), "server restarting");
@@ -142,7 +187,7 @@ std::optional<ServerEvent> Server::PollEvent() {
 std::optional<ServerClientView> Server::FindClient(const NodePublicKey& key) const {
   auto it = clients_.find(key);
   if (it == clients_.end()) return std::nullopt;
-  const Connection& c = MustFind(conns_, it->second);
+  const Connection& c = MustFind(conns_, it->second.back());
   return ServerClientView{c.id, c.remote, c.preferred, c.queue_overflow_drops};
 }
 
@@ -152,8 +197,13 @@ void Server::OnHttp(Timestamp now, Connection& c, ByteView bytes) {
   std::string why;
   if (state == HttpHeadReader::State::kError) {
     why = c.http.error();
+  } else if (IsProbeRequest(c.http.head())) {
+    ++stats_.probes_answered;
+    Write(c.id, BuildProbeResponse());
+    Close(now, c, "latency probe answered");
+    return;
   } else if (CheckUpgradeRequest(c.http.head(), why)) {
-    Bytes out = BuildUpgradeResponse(public_key());
+    Bytes out = WantsFastStart(c.http.head()) ? Bytes() : BuildUpgradeResponse(public_key());
     AppendFrame(out, ServerKeyFrame{public_key()});
     Write(c.id, std::move(out));
     c.phase = Phase::kClientInfo;
@@ -181,6 +231,7 @@ void Server::OnFrames(Timestamp now, ConnectionId id) {
 
 bool Server::OnFrame(Timestamp now, Connection& c, const FrameView& frame) {
   if (c.phase == Phase::kClientInfo) return OnClientInfo(now, c, frame);
+  NoteActivity(c);
   switch (frame.type) {
     case FrameType::kSendPacket: {
       auto f = SendPacketView::DecodePayload(frame.payload);
@@ -207,7 +258,7 @@ bool Server::OnFrame(Timestamp now, Connection& c, const FrameView& frame) {
         ProtocolError(now, c, "malformed Ping");
         return false;
       }
-      Send(c, Encode(PongFrame{f->data}), false);
+      Send(c, Encode(PongFrame{f->data}));
       ++stats_.pongs_sent;
       return true;
     }
@@ -250,7 +301,7 @@ bool Server::OnClientInfo(Timestamp now, Connection& c, const FrameView& frame) 
   const std::string server_info = nlohmann::json{{"version", kProtocolVersion}}.dump();
   const ByteView server_info_bytes(reinterpret_cast<const uint8_t*>(server_info.data()),
                                    server_info.size());
-  Send(c, Encode(ServerInfoFrame{shared->Seal(rng_, server_info_bytes)}), false);
+  Send(c, Encode(ServerInfoFrame{shared->Seal(rng_, server_info_bytes)}));
   Register(now, c);
   return true;
 }
@@ -264,40 +315,48 @@ void Server::Register(Timestamp now, Connection& c) {
   c.peer_gone_refilled = now;
   ++stats_.clients_registered;
 
-  auto it = clients_.find(c.key);
-  if (it != clients_.end()) {
-    // The newer connection wins; the key stays present, so its peers are not
-    // told it left, and what it talked to carries over to the new connection.
-    const ConnectionId older = it->second;
-    it->second = c.id;
-    ++stats_.clients_replaced;
-    Close(now, MustFind(conns_, older), "replaced by a newer connection for the same key");
-  } else {
-    clients_.emplace(c.key, c.id);
+  // A key already held stays held by the older connections too (Tailscale
+  // keeps both: the client may be moving networks, and the old connection
+  // dies on its own); the newest is the active one until another speaks.
+  std::vector<ConnectionId>& holders = clients_[c.key];
+  if (!holders.empty()) {
+    ++stats_.duplicate_clients;
+    c.duplicate = true;
+    for (ConnectionId id : holders) MustFind(conns_, id).duplicate = true;
   }
+  holders.push_back(c.id);
   events_.push_back({ServerEvent::Kind::kClientConnected, c.id, c.key, ""});
+}
+
+void Server::NoteActivity(const Connection& c) {
+  if (!c.duplicate) return;  // the common case: one connection per key
+  auto it = clients_.find(c.key);
+  if (it == clients_.end() || it->second.size() < 2 || it->second.back() == c.id) return;
+  std::vector<ConnectionId>& holders = it->second;
+  holders.erase(std::find(holders.begin(), holders.end(), c.id));
+  holders.push_back(c.id);
 }
 
 void Server::OnSendPacket(Timestamp now, Connection& c, const SendPacketView& f) {
   auto dst = clients_.find(f.destination);
   if (dst == clients_.end()) {
     ++stats_.packets_dropped_unknown_dest;
+    // Only disco is answered: Tailscale's clients drop their DERP route to a
+    // peer on PeerGone, which must not happen because data raced ahead of a
+    // peer's connection.
+    if (!disco::LooksLikeDisco(f.packet)) return;
     if (AllowPeerGone(now, c)) {
-      Send(c, Encode(PeerGoneFrame{f.destination, PeerGoneReason::kNotHere}), false);
+      Send(c, Encode(PeerGoneFrame{f.destination, PeerGoneReason::kNotHere}));
       ++stats_.peer_gone_not_here_sent;
     } else {
       ++stats_.peer_gone_not_here_suppressed;
     }
     return;
   }
-  NoteTalked(c, f.destination);
-  Connection& d = MustFind(conns_, dst->second);
+  NoteRelayed(c, f.destination);
+  Connection& d = MustFind(conns_, dst->second.back());
   if (d.blocked) {
-    if (!QueueHasRoom(d, true)) return;
-    AppendRecvPacket(d.queue, c.key, f.packet);
-    ++d.queued_frames;
-    ++d.queued_packets;
-    d.queued_packet_bytes += f.packet.size();
+    Enqueue(d, c.key, f.packet);
     return;
   }
   ++stats_.packets_relayed;
@@ -305,10 +364,10 @@ void Server::OnSendPacket(Timestamp now, Connection& c, const SendPacketView& f)
   AppendRecvPacket(WriteBuffer(d.id), c.key, f.packet);
 }
 
-void Server::NoteTalked(Connection& c, const NodePublicKey& dst) {
-  if (c.last_talked == dst) return;
-  c.last_talked = dst;
-  if (talked_[c.key].insert(dst).second) talked_[dst].insert(c.key);
+void Server::NoteRelayed(Connection& c, const NodePublicKey& dst) {
+  if (c.last_relayed_to == dst) return;
+  c.last_relayed_to = dst;
+  if (receivers_[c.key].insert(dst).second) senders_[dst].insert(c.key);
 }
 
 bool Server::AllowPeerGone(Timestamp now, Connection& c) {
@@ -328,31 +387,27 @@ bool Server::AllowPeerGone(Timestamp now, Connection& c) {
   return true;
 }
 
-bool Server::QueueHasRoom(Connection& c, bool is_packet) {
-  if (c.queued_frames < config_.send_queue_depth) return true;
-  if (is_packet) {
+void Server::Enqueue(Connection& d, const NodePublicKey& source, ByteView packet) {
+  FrameQueue& q = disco::LooksLikeDisco(packet) ? d.disco : d.packets;
+  if (q.frames() >= std::max<size_t>(config_.send_queue_depth, 1)) {
+    q.DropOldest();
     ++stats_.packets_dropped_queue_overflow;
-    ++c.queue_overflow_drops;
-  } else {
-    ++stats_.control_frames_dropped;
+    ++d.queue_overflow_drops;
   }
-  return false;
+  const size_t start = q.buffer().size();
+  AppendRecvPacket(q.buffer(), source, packet);
+  q.Added(start, packet.size());
 }
 
-void Server::Send(Connection& c, Bytes frame, bool is_packet) {
+void Server::Send(Connection& c, Bytes frame) {
   if (c.blocked) {
-    if (!QueueHasRoom(c, is_packet)) return;
-    c.queue.insert(c.queue.end(), frame.begin(), frame.end());
-    ++c.queued_frames;
-    if (is_packet) {
-      ++c.queued_packets;
-      c.queued_packet_bytes += PacketBytes(frame);
+    if (c.control_frames >= config_.send_queue_depth) {
+      ++stats_.control_frames_dropped;
+      return;
     }
+    c.control.insert(c.control.end(), frame.begin(), frame.end());
+    ++c.control_frames;
     return;
-  }
-  if (is_packet) {
-    ++stats_.packets_relayed;
-    stats_.bytes_relayed += PacketBytes(frame);
   }
   Write(c.id, std::move(frame));
 }
@@ -406,30 +461,55 @@ void Server::Close(Timestamp now, Connection& c, const std::string& reason) {
 void Server::Forget(Timestamp, ConnectionId id, const std::string& reason) {
   auto it = conns_.find(id);
   Connection& c = it->second;
-  stats_.packets_dropped_gone += c.queued_packets;
+  stats_.packets_dropped_gone += c.disco.frames() + c.packets.frames();
   if (c.phase == Phase::kActive) {
     events_.push_back({ServerEvent::Kind::kClientDisconnected, id, c.key, reason});
-    auto holder = clients_.find(c.key);
-    if (holder != clients_.end() && holder->second == id) {
-      clients_.erase(holder);
-      auto talked = talked_.find(c.key);
-      if (talked != talked_.end()) {
-        for (const NodePublicKey& peer : talked->second) {
-          if (peer == c.key) continue;  // it sent to itself
-          talked_[peer].erase(c.key);
-          auto peer_conn = clients_.find(peer);
-          if (peer_conn == clients_.end()) continue;
-          Connection& p = MustFind(conns_, peer_conn->second);
-          if (p.last_talked == c.key) p.last_talked.reset();
-          Send(p, Encode(PeerGoneFrame{c.key, PeerGoneReason::kDisconnected}), false);
-          ++stats_.peer_gone_disconnected_sent;
-        }
-        talked_.erase(talked);
+    auto holders = clients_.find(c.key);
+    if (holders != clients_.end()) {
+      auto& ids = holders->second;
+      ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end());
+      if (ids.size() == 1) MustFind(conns_, ids.front()).duplicate = false;
+      if (ids.empty()) {
+        clients_.erase(holders);
+        const NodePublicKey key = c.key;
+        conns_.erase(it);
+        KeyGone(key);
+        deadlines_changed_ = true;
+        return;
       }
     }
   }
   conns_.erase(it);
   deadlines_changed_ = true;
+}
+
+void Server::KeyGone(const NodePublicKey& key) {
+  auto receivers = receivers_.find(key);
+  if (receivers != receivers_.end()) {
+    for (const NodePublicKey& peer : receivers->second) {
+      if (peer == key) continue;  // it sent to itself
+      senders_[peer].erase(key);
+      auto holders = clients_.find(peer);
+      if (holders == clients_.end()) continue;
+      Send(MustFind(conns_, holders->second.back()), Encode(PeerGoneFrame{key, PeerGoneReason::kDisconnected}));
+      ++stats_.peer_gone_disconnected_sent;
+    }
+    receivers_.erase(receivers);
+  }
+  auto senders = senders_.find(key);
+  if (senders != senders_.end()) {
+    for (const NodePublicKey& peer : senders->second) {
+      if (peer == key) continue;
+      receivers_[peer].erase(key);
+      auto holders = clients_.find(peer);
+      if (holders == clients_.end()) continue;
+      for (ConnectionId id : holders->second) {
+        Connection& p = MustFind(conns_, id);
+        if (p.last_relayed_to == key) p.last_relayed_to.reset();
+      }
+    }
+    senders_.erase(senders);
+  }
 }
 
 }  // namespace derp

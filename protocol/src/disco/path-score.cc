@@ -9,6 +9,7 @@ namespace disco {
 namespace {
 
 constexpr int kLoopbackBonus = 50;
+constexpr int kLinkLocalBonus = 30;
 constexpr int kPrivateBonus = 20;
 constexpr int kIpv6Bonus = 10;
 
@@ -32,6 +33,8 @@ int PathPoints(const Endpoint& path, Duration rtt, Duration other_rtt) {
   int points = LatencyPoints(rtt, other_rtt);
   if (path.ip.IsLoopback()) {
     points += kLoopbackBonus;
+  } else if (path.ip.IsLinkLocalUnicast()) {
+    points += kLinkLocalBonus;
   } else if (path.ip.IsPrivate()) {
     points += kPrivateBonus;
   }
@@ -44,7 +47,10 @@ bool IsBetterPath(const Endpoint& candidate, Duration candidate_rtt, const Endpo
   if (candidate == current) return false;
   const int a = PathPoints(candidate, candidate_rtt, current_rtt);
   const int b = PathPoints(current, current_rtt, candidate_rtt);
-  return a - b > margin_points;
+  // A candidate whose only edge is latency must be more than the margin
+  // faster; otherwise more points win.
+  if (a <= margin_points && b == 0) return false;
+  return a > b;
 }
 
 }  // namespace disco

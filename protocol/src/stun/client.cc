@@ -70,6 +70,16 @@ void StunClient::Finish(const TransactionId& id, Pending& p, StunClientEvent ev)
 
 void StunClient::HandleDatagram(Timestamp now, const Endpoint& /*local*/, const Endpoint& remote,
                                 ByteView payload) {
+  // Bytes after the length the header declares are not the message's: some
+  // servers and middleboxes pad datagrams, and Tailscale's client trims them
+  // (net/stun ParseResponse), so we do too rather than lose the answer.
+  if (payload.size() > kHeaderSize) {
+    const size_t declared = kHeaderSize + static_cast<size_t>((payload[2] << 8) | payload[3]);
+    if (declared < payload.size()) {
+      payload = payload.sub(0, declared);
+      ++stats_.trimmed_trailing_bytes;
+    }
+  }
   DecodeResult decoded = DecodeMessage(payload);
   if (!decoded) {
     ++stats_.dropped_malformed;
@@ -92,6 +102,9 @@ void StunClient::HandleDatagram(Timestamp now, const Endpoint& /*local*/, const 
   StunClientEvent ev;
   if (msg.cls == MessageClass::kSuccessResponse) {
     ev.mapped = msg.MappedEndpoint();
+    // An IPv4-mapped IPv6 address (::ffff:a.b.c.d) in an IPv6 attribute is
+    // that IPv4 address, as Tailscale reads it (netip Unmap).
+    if (ev.mapped) ev.mapped->ip = IpAddress::FromV6Mapped(ev.mapped->ip.ToV6Mapped());
     if (!ev.mapped) {
       // Useless answer; keep waiting in case a proper one follows.
       ++stats_.dropped_no_address;

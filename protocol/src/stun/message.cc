@@ -434,7 +434,7 @@ Bytes EncodeMessage(const Message& m) {
 bool LooksLikeStun(ByteView d) {
   if (d.size() < kHeaderSize || (d[0] & 0xC0) != 0) return false;
   const size_t length = static_cast<size_t>((d[2] << 8) | d[3]);
-  return length % 4 == 0 && kHeaderSize + length == d.size() && d[4] == 0x21 && d[5] == 0x12 &&
+  return length % 4 == 0 && kHeaderSize + length <= d.size() && d[4] == 0x21 && d[5] == 0x12 &&
          d[6] == 0xA4 && d[7] == 0x42;
 }
 

@@ -77,7 +77,13 @@ TEST(IpAddress, V6MappedRoundTripAndClasses) {
   auto v4 = IpAddress::V4(203, 0, 113, 7);
   EXPECT_EQ(IpAddress::FromV6Mapped(v4.ToV6Mapped()), v4);
   EXPECT_TRUE(IpAddress::V4(10, 1, 2, 3).IsPrivate());
-  EXPECT_TRUE(IpAddress::V4(100, 64, 0, 1).IsPrivate());
+  // As netip.Addr.IsPrivate: CGNAT space and link-local are not private.
+  EXPECT_FALSE(IpAddress::V4(100, 64, 0, 1).IsPrivate());
+  EXPECT_FALSE(IpAddress::V4(169, 254, 1, 1).IsPrivate());
+  EXPECT_TRUE(IpAddress::V4(169, 254, 1, 1).IsLinkLocalUnicast());
+  EXPECT_TRUE(IpAddress::Parse("fe80::1")->IsLinkLocalUnicast());
+  EXPECT_FALSE(IpAddress::Parse("fe80::1")->IsPrivate());
+  EXPECT_TRUE(IpAddress::Parse("fd00::1")->IsPrivate());
   EXPECT_FALSE(IpAddress::V4(203, 0, 113, 1).IsPrivate());
   EXPECT_TRUE(IpAddress::V4(127, 0, 0, 1).IsLoopback());
   EXPECT_TRUE(IpAddress::Parse("::1")->IsLoopback());

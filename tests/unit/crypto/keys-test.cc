@@ -105,7 +105,6 @@ TEST(Keys, TextParsingIsStrict) {
       "nodekey:" + hex.substr(1),     // 63 digits
       "nodekey:" + hex + "a",         // 65 digits
       "nodekey:" + hex + "aa",        // 66 digits (even, still wrong)
-      "nodekey:" + std::string(64, 'A'),  // uppercase rejected: one spelling per key
       "nodekey:" + hex.substr(1) + "g",   // non-hex
       "nodekey:" + hex + " ",             // trailing space
       " nodekey:" + hex,                  // leading space
@@ -113,6 +112,16 @@ TEST(Keys, TextParsingIsStrict) {
       "nodekey:" + hex.substr(2) + "0x",
   };
   for (const auto& s : bad) EXPECT_FALSE(NodePublicKey::Parse(s)) << "'" << s << "'";
+  // Uppercase hex parses, as in Tailscale's types/key, to the same key, which
+  // is written back in lowercase.
+  const auto upper = NodePublicKey::Parse("nodekey:" + std::string(64, 'A'));
+  ASSERT_TRUE(upper);
+  EXPECT_EQ(upper->ToString(), "nodekey:" + std::string(64, 'a'));
+  // Machine private keys share the node private form, as Tailscale's do.
+  const auto machine = MachinePrivateKey::Parse("privkey:" + hex);
+  ASSERT_TRUE(machine);
+  EXPECT_EQ(machine->ToSecretString(), "privkey:" + hex);
+  EXPECT_FALSE(MachinePrivateKey::Parse("mprivkey:" + hex));
   EXPECT_FALSE(NodePrivateKey::Parse("nodekey:" + hex));
   EXPECT_FALSE(NodePrivateKey::Parse("discoprivkey:" + hex));
   EXPECT_FALSE(NodePrivateKey::Parse("privkey:" + hex.substr(1)));

@@ -79,10 +79,11 @@ TEST(Sign, TextParsingIsStrict) {
   EXPECT_TRUE(VerifyKey::Parse("idpkey:" + hex));
   for (const std::string& bad :
        {std::string("idpkey:") + hex.substr(1), "idpkey:" + hex + "b", "idpkey:" + hex + " ",
-        "nodekey:" + hex, "IDPKEY:" + hex, "idpkey:" + std::string(64, 'B'),
-        "idpprivkey:" + hex}) {
+        "nodekey:" + hex, "IDPKEY:" + hex, "idpprivkey:" + hex}) {
     EXPECT_FALSE(VerifyKey::Parse(bad)) << bad;
   }
+  // Hex digits in either case, as for every key text (Tailscale's rule).
+  EXPECT_EQ(VerifyKey::Parse("idpkey:" + std::string(64, 'B')), VerifyKey::Parse("idpkey:" + hex));
   EXPECT_FALSE(SigningKey::Parse("idpkey:" + hex));
   EXPECT_FALSE(SigningKey::Parse("idpprivkey:" + hex.substr(1) + "z"));
   EXPECT_TRUE(SigningKey::Parse("idpprivkey:" + hex));

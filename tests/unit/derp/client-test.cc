@@ -200,7 +200,8 @@ TEST(DerpClient, HandshakeAndEveryServerFrameAgainstAScriptedServer) {
   auto shared = SharedKey::Compute(server_key, info->key);
   auto json = shared->Open(info->sealed);
   ASSERT_TRUE(json);
-  EXPECT_EQ(std::string(json->begin(), json->end()), "{\"version\":2}");
+  // What Tailscale's client sends: this client answers the server's pings.
+  EXPECT_EQ(std::string(json->begin(), json->end()), "{\"CanAckPings\":true,\"version\":2}");
 
   script.Write(conn, Encode(ServerInfoFrame{shared->Seal(rng, Text("{\"version\":2}"))}));
   world.driver.RunFor(Duration::Seconds(1));
@@ -209,7 +210,7 @@ TEST(DerpClient, HandshakeAndEveryServerFrameAgainstAScriptedServer) {
   Bytes burst;
   AppendFrame(burst, PingFrame{{1, 1, 2, 3, 5, 8, 13, 21}});
   AppendFrame(burst, HealthFrame{"duplicate connection"});
-  AppendFrame(burst, PeerPresentFrame{peer, std::nullopt});
+  AppendFrame(burst, PeerPresentFrame{peer, std::nullopt, std::nullopt});
   AppendFrame(burst, PeerGoneFrame{peer, PeerGoneReason::kNotHere});
   AppendFrame(burst, static_cast<FrameType>(0x42), Bytes{1});
   AppendFrame(burst, KeepAliveFrame{});

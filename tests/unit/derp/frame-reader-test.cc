@@ -28,7 +28,7 @@ Bytes AllFrames() {
   AppendFrame(out, KeepAliveFrame{});
   AppendFrame(out, NotePreferredFrame{true});
   AppendFrame(out, PeerGoneFrame{KeyOf(5), PeerGoneReason::kNotHere});
-  AppendFrame(out, PeerPresentFrame{KeyOf(6), std::nullopt});
+  AppendFrame(out, PeerPresentFrame{KeyOf(6), std::nullopt, std::nullopt});
   AppendFrame(out, ForwardPacketFrame{KeyOf(7), KeyOf(8), Bytes{9}});
   AppendFrame(out, PingFrame{{1, 2, 3, 4, 5, 6, 7, 8}});
   AppendFrame(out, PongFrame{{8, 7, 6, 5, 4, 3, 2, 1}});

@@ -142,16 +142,22 @@ TEST(DerpFrames, PeerGone) {
 }
 
 TEST(DerpFrames, PeerPresent) {
-  auto bare = RoundTrip(PeerPresentFrame{KeyOf(0x55), std::nullopt}, "0900000020" + Rep("55", 32));
+  auto bare = RoundTrip(PeerPresentFrame{KeyOf(0x55), std::nullopt, std::nullopt}, "0900000020" + Rep("55", 32));
   EXPECT_FALSE(bare.endpoint);
-  auto with = RoundTrip(PeerPresentFrame{KeyOf(0x55), *Endpoint::Parse("192.0.2.7:41641")},
+  auto with = RoundTrip(PeerPresentFrame{KeyOf(0x55), *Endpoint::Parse("192.0.2.7:41641"), std::nullopt},
                         "0900000032" + Rep("55", 32) + "00000000000000000000ffffc0000207a2a9");
   ASSERT_TRUE(with.endpoint);
   EXPECT_EQ(with.endpoint->ToString(), "192.0.2.7:41641");
-  // Trailing flags byte from newer servers is ignored.
-  Bytes payload = RawOf(Encode(with)).payload;
-  payload.push_back(0x01);
-  EXPECT_EQ(PeerPresentFrame::DecodePayload(payload)->endpoint, with.endpoint);
+  EXPECT_FALSE(with.flags);
+  // derpserver's form: key, address, then the flags byte (1: regular client).
+  auto flagged = RoundTrip(PeerPresentFrame{KeyOf(0x55), *Endpoint::Parse("192.0.2.7:41641"), 1},
+                           "0900000033" + Rep("55", 32) + "00000000000000000000ffffc0000207a2a901");
+  EXPECT_EQ(flagged.flags, std::optional<uint8_t>(1));
+  EXPECT_EQ(flagged.endpoint, with.endpoint);
+  // Bytes after the flags (a future server's) are ignored.
+  Bytes payload = RawOf(Encode(flagged)).payload;
+  payload.push_back(0x77);
+  EXPECT_EQ(PeerPresentFrame::DecodePayload(payload)->flags, std::optional<uint8_t>(1));
 }
 
 TEST(DerpFrames, ForwardPacket) {

@@ -2,7 +2,8 @@
 // where a node key is expected (and a box can only be computed between keys
 // of the same role; see box.h).
 //
-// Roles and their text forms (lowercase hex only; anything else is rejected):
+// Roles and their text forms, as Tailscale's types/key writes them (lowercase
+// hex; parsing takes either case, as Tailscale's does):
 //   node    public "nodekey:<64 hex>"   private "privkey:<64 hex>"
 //           A node's long-lived WireGuard-style identity. The DERP server's key
 //           is a node key too (as in Tailscale): ClientInfo is boxed between the
@@ -10,9 +11,12 @@
 //           32-byte slots of DERP frames.
 //   disco   public "discokey:<64 hex>"  private "discoprivkey:<64 hex>"
 //           Fresh at every start; seals disco pings/pongs/CallMeMaybe.
-//   machine public "mkey:<64 hex>"      private "mprivkey:<64 hex>"
+//   machine public "mkey:<64 hex>"      private "privkey:<64 hex>"
 //           Control plane: the coordination server's key and each node's
-//           machine key for talking to it.
+//           machine key for talking to it. Its private form is the node
+//           private key's (Tailscale's too): the context says which it is.
+// Tailscale has no text form for disco private keys; "discoprivkey:" is
+// punchlab's own (tests and tools only: disco keys are fresh every start).
 //
 // Keys come from an injected RandomSource: Generate() draws a 32-byte seed and
 // calls crypto_box_seed_keypair, so a simulated run is deterministic.
@@ -44,7 +48,7 @@ struct DiscoKeyRole {
 };
 struct MachineKeyRole {
   static constexpr const char* kPublicPrefix = "mkey:";
-  static constexpr const char* kPrivatePrefix = "mprivkey:";
+  static constexpr const char* kPrivatePrefix = "privkey:";
 };
 
 constexpr size_t kCurve25519KeySize = 32;
@@ -61,7 +65,7 @@ class PublicKey {
   explicit PublicKey(const KeyBytes& raw) : raw_(raw) {}
   // Exactly 32 bytes (e.g. straight off the wire), else nullopt.
   static std::optional<PublicKey> FromBytes(ByteView bytes);
-  // Role prefix + exactly 64 lowercase hex digits, nothing before or after.
+  // Role prefix + exactly 64 hex digits (either case), nothing before or after.
   static std::optional<PublicKey> Parse(const std::string& text);
 
   std::string ToString() const;     // "nodekey:<64 hex>"
@@ -89,7 +93,7 @@ class PrivateKey {
   // A raw Curve25519 scalar (as crypto_box_keypair would produce).
   explicit PrivateKey(const KeyBytes& raw);
   static std::optional<PrivateKey> FromBytes(ByteView bytes);
-  // Role's private prefix + exactly 64 lowercase hex digits.
+  // Role's private prefix + exactly 64 hex digits (either case).
   static std::optional<PrivateKey> Parse(const std::string& text);
 
   ~PrivateKey();

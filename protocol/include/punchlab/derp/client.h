@@ -3,7 +3,8 @@
 // Start() emits kConnect (ids 1, 2, ... chosen here, one per attempt), then
 // on HandleConnected it sends the HTTP upgrade request, expects 101 and the
 // ServerKey frame, answers ClientInfo (node key + nonce || box(JSON
-// {"version":2}) sealed from the node key to the server key) and is connected
+// {"version":2,"CanAckPings":true}, as Tailscale's client sends: this client
+// answers the server's Pings) sealed from the node key to the server key) and is connected
 // once the ServerInfo box opens. Then Send() relays packets to a node key and
 // kReceived events carry what others relayed here.
 //
@@ -39,6 +40,13 @@ struct ClientConfig {
   std::string host = "derp";  // HTTP Host header
   // When set, a server presenting another key is refused (and retried).
   std::optional<NodePublicKey> server_key;
+  // A region's mesh pre-shared key (64 hex digits, Tailscale's ClientInfo
+  // "meshKey"): a server that trusts it lets this client watch connections.
+  std::string mesh_key;
+  // After every handshake, ask for the server's connection list (WatchConns):
+  // a PeerPresent for every connected key, then PeerPresent/PeerGone as
+  // clients come and go. Servers only honour it with the right mesh_key.
+  bool watch_connections = false;
   // From kConnect to ServerInfo.
   Duration handshake_timeout = Duration::Seconds(10);
   // Two keepalive periods (60 s + up to 5 s) without a frame: gone.
@@ -79,7 +87,7 @@ struct ClientEvent {
     kDisconnected,  // text = reason; retry_at = next attempt (Max when stopped)
     kReceived,      // key = source; data = packet
     kPeerGone,      // key = peer; peer_gone_reason
-    kPeerPresent,   // key = peer
+    kPeerPresent,   // key = peer; endpoint and present_flags when the server sent them
     kHealth,        // text = server's health message (empty: healthy again)
     kPong,          // data = the 8 bytes of our Ping
     kRestarting,    // reconnect_in, try_for from the server
@@ -88,6 +96,8 @@ struct ClientEvent {
   NodePublicKey key;
   Bytes data;
   PeerGoneReason peer_gone_reason = PeerGoneReason::kDisconnected;
+  std::optional<Endpoint> endpoint;     // kPeerPresent
+  std::optional<uint8_t> present_flags;  // kPeerPresent
   std::string text;
   Timestamp retry_at;
   Duration reconnect_in;

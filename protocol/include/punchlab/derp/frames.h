@@ -44,6 +44,7 @@ enum class FrameType : uint8_t {
   kPeerGone = 0x08,
   kPeerPresent = 0x09,
   kForwardPacket = 0x0a,
+  kWatchConns = 0x10,  // mesh/trusted client -> server: send me PeerPresent/PeerGone for all
   kPing = 0x12,
   kPong = 0x13,
   kHealth = 0x14,
@@ -157,12 +158,17 @@ struct PeerGoneFrame {
   static std::optional<PeerGoneFrame> DecodePayload(ByteView payload);
 };
 
-// Server -> client: `key` is connected, optionally with its address
-// (16-byte IP, IPv4 v4-mapped, + port u16). Further trailing bytes ignored.
+// Server -> client (to watchers): `key` is connected, optionally with its
+// address (16-byte IP, IPv4 v4-mapped, + port u16) and then a flags byte
+// (Tailscale's PeerPresentFlags: 1 regular, 2 mesh peer, 4 prober, 8 not
+// ideal node), as derpserver writes it. Older servers stop after the key or
+// the address; further trailing bytes are ignored. Flags are only written
+// after an endpoint (the wire has no place for them otherwise).
 struct PeerPresentFrame {
   static constexpr FrameType kType = FrameType::kPeerPresent;
   NodePublicKey key;
   std::optional<Endpoint> endpoint;
+  std::optional<uint8_t> flags{};
   void EncodePayload(ByteWriter& w) const;
   static std::optional<PeerPresentFrame> DecodePayload(ByteView payload);
 };

@@ -4,8 +4,12 @@
 //   server: HTTP/1.1 101 Switching Protocols / Upgrade: DERP /
 //           Connection: Upgrade / Derp-Version: 2 / Derp-Public-Key: <hex>
 //
-// after which both sides speak DERP frames on the same stream. A server that
-// gets anything else answers 426 Upgrade Required and closes.
+// after which both sides speak DERP frames on the same stream. With
+// "Derp-Fast-Start: 1" (Tailscale's client sends it over TLS) the server
+// writes no response head: frames start at once. "GET|HEAD /derp/probe"
+// (or /derp/latency-check) is a latency probe, answered 200 and closed. A
+// server that gets anything else (websocket upgrades included: punchlab does
+// not speak DERP over websocket) answers 426 Upgrade Required and closes.
 #pragma once
 
 #include <cstddef>
@@ -23,6 +27,10 @@ namespace derp {
 Bytes BuildUpgradeRequest(const std::string& host);
 Bytes BuildUpgradeResponse(const NodePublicKey& server_key);
 Bytes BuildUpgradeRequiredResponse();
+// 200, empty, closed: the answer to a latency probe.
+Bytes BuildProbeResponse();
+
+constexpr const char* kFastStartHeader = "Derp-Fast-Start";
 
 // The start line and header fields of a request or response.
 struct HttpHead {
@@ -61,6 +69,10 @@ class HttpHeadReader {
 // true when `head` is "GET /derp HTTP/1.1" with "Upgrade: DERP" (any case);
 // otherwise false with the reason in `why`.
 bool CheckUpgradeRequest(const HttpHead& head, std::string& why);
+// "GET /derp/probe", "HEAD /derp/probe" (or /derp/latency-check), HTTP/1.1.
+bool IsProbeRequest(const HttpHead& head);
+// The request carries "Derp-Fast-Start: 1": no response head before the frames.
+bool WantsFastStart(const HttpHead& head);
 // true when `head` is a 101 response upgrading to DERP.
 bool CheckUpgradeResponse(const HttpHead& head, std::string& why);
 

@@ -1,24 +1,35 @@
 // DERP relay server machine: many client connections on one host, packets
 // relayed between them by node key. One Server is one DERP node; several
 // regions are several independent Servers (mesh forwarding inside a region is
-// not implemented: ForwardPacket from a client is a protocol error).
+// not implemented: ForwardPacket from a client is a protocol error, and
+// WatchConns is ignored, so no PeerPresent is ever sent).
+//
+// It behaves as Tailscale's derpserver (v1.102) where a client can tell;
+// tests/conformance holds it against derper with Tailscale's own client.
 //
 // Per connection, in order:
-//   1. HTTP upgrade request -> 101 response + ServerKey (anything else: 426,
-//      close). The whole handshake must finish within handshake_timeout.
+//   1. HTTP: an upgrade request -> 101 response + ServerKey (with
+//      "Derp-Fast-Start: 1": ServerKey at once, no response head);
+//      GET/HEAD /derp/probe -> 200 and close; anything else (websocket
+//      upgrades too) -> 426, close. The whole handshake must finish within
+//      handshake_timeout.
 //   2. ClientInfo -> its box must open with (server key, claimed client key)
 //      and hold a JSON object; then ServerInfo, and the client is registered.
 //      A forged ClientInfo (sealed by another key than the one it claims)
 //      closes the connection.
 //   3. SendPacket(dst) -> RecvPacket(src) on the connection holding dst.
-//      Unknown dst: dropped, counted, answered by PeerGone(not here) at most
-//      peer_gone_burst at once and one per peer_gone_interval after that.
-//      Ping -> Pong with the same 8 bytes. NotePreferred is recorded.
-//      KeepAlive every keepalive_interval + a per-connection jitter drawn
-//      from [0, keepalive_jitter].
-// A newer connection for a key replaces (closes) the older one. When a
-// client leaves, every still-connected peer it exchanged packets with (in
-// either direction) gets PeerGone(disconnected), so it can forget the route.
+//      Unknown dst: dropped, counted, and when the packet looks like disco
+//      answered by PeerGone(not here) at most peer_gone_burst at once and one
+//      per peer_gone_interval after that (Tailscale's clients drop their
+//      route on it, so data is never answered). Ping -> Pong with the same 8
+//      bytes. NotePreferred is recorded. KeepAlive every keepalive_interval +
+//      a per-connection jitter drawn from [0, keepalive_jitter].
+// Several connections may hold one key (a client moving networks, a cloned
+// key): all stay up, and the one that most recently sent anything (or
+// registered) gets the key's packets. When the last of them goes, every
+// still-connected client that was relayed packets from that key gets
+// PeerGone(disconnected), so it can forget the route; clients that only sent
+// to it are not told.
 // A malformed frame, an oversized length or a failed handshake closes that
 // one connection with a reason (event kProtocolError); no other connection
 // notices.
@@ -26,11 +37,13 @@
 // Backpressure. Writes go out as StreamActions immediately, coalesced per
 // connection. A host whose socket cannot take more calls HandleWriteBlocked
 // (after accepting the write it was given, which it must buffer itself);
-// from then on frames for that connection wait in a queue of at most
-// send_queue_depth frames, and frames beyond that are dropped and counted
-// (packets_dropped_queue_overflow for RecvPacket, control_frames_dropped for
-// the rest). HandleWritable releases the queue as one write. A host that
-// can always write never calls either.
+// from then on frames for that connection wait in queues: relayed packets in
+// two of send_queue_depth each, one for disco and one for the rest, each
+// dropping its OLDEST packet to make room (fresher packets matter more;
+// packets_dropped_queue_overflow), and control frames (PeerGone, Pong,
+// KeepAlive) in a third that drops beyond send_queue_depth
+// (control_frames_dropped). HandleWritable releases control, disco, then
+// data as one write. A host that can always write never calls either.
 #pragma once
 
 #include <cstdint>
@@ -67,7 +80,7 @@ struct ServerConfig {
 struct ServerStats {
   uint64_t connections_accepted = 0;
   uint64_t clients_registered = 0;  // handshakes completed
-  uint64_t clients_replaced = 0;    // older connections closed for a newer one
+  uint64_t duplicate_clients = 0;   // registrations for a key another connection holds
   uint64_t packets_relayed = 0;     // RecvPacket frames handed to a connection
   uint64_t bytes_relayed = 0;       // their packet bytes
   uint64_t packets_dropped_unknown_dest = 0;
@@ -82,6 +95,7 @@ struct ServerStats {
   uint64_t unknown_frames = 0;  // skipped, as DERP asks for forward compatibility
   uint64_t keepalives_sent = 0;
   uint64_t pongs_sent = 0;
+  uint64_t probes_answered = 0;  // GET/HEAD /derp/probe
 };
 
 struct ServerEvent {
@@ -138,6 +152,27 @@ class Server final : public StreamMachine {
  private:
   enum class Phase : uint8_t { kHttp, kClientInfo, kActive };
 
+  // Whole frames back to back, oldest first, that can lose their oldest
+  // frame in O(1): what a blocked connection holds for one kind of traffic.
+  class FrameQueue {
+   public:
+    size_t frames() const { return starts_.size(); }
+    uint64_t packet_bytes() const { return packet_bytes_; }
+    // Where to append the next frame; call Added() after appending it.
+    Bytes& buffer() { return buf_; }
+    void Added(size_t start, size_t packet_bytes);
+    // Forgets the oldest frame; returns its packet bytes.
+    size_t DropOldest();
+    // Everything queued, oldest first; the queue is then empty.
+    Bytes Take();
+
+   private:
+    Bytes buf_;
+    size_t head_ = 0;  // bytes before head_ are dropped frames
+    std::deque<std::pair<size_t, size_t>> starts_;  // (offset, packet bytes) per frame
+    uint64_t packet_bytes_ = 0;
+  };
+
   struct Connection {
     ConnectionId id = 0;
     Endpoint remote;
@@ -149,18 +184,20 @@ class Server final : public StreamMachine {
     Duration keepalive_jitter;
     bool preferred = false;
     bool blocked = false;
-    // While blocked: whole frames back to back (released as one write, no
-    // allocation per frame), how many, and the RecvPackets among them.
-    Bytes queue;
-    size_t queued_frames = 0;
-    uint64_t queued_packets = 0;
-    uint64_t queued_packet_bytes = 0;
+    // Another connection holds the same key (so activity must be noted).
+    bool duplicate = false;
+    // While blocked (see Backpressure above): relayed packets, disco and
+    // the rest, and control frames.
+    FrameQueue packets;
+    FrameQueue disco;
+    Bytes control;
+    size_t control_frames = 0;
     uint64_t queue_overflow_drops = 0;
     uint32_t peer_gone_tokens = 0;
     Timestamp peer_gone_refilled;
-    // The last destination recorded in talked_, so a steady flow to one peer
-    // skips the bookkeeping. Cleared when that peer is forgotten.
-    std::optional<NodePublicKey> last_talked;
+    // The last destination recorded in receivers_, so a steady flow to one
+    // peer skips the bookkeeping. Cleared when that peer is forgotten.
+    std::optional<NodePublicKey> last_relayed_to;
   };
 
   void OnHttp(Timestamp now, Connection& c, ByteView bytes);
@@ -169,14 +206,18 @@ class Server final : public StreamMachine {
   bool OnFrame(Timestamp now, Connection& c, const FrameView& frame);
   bool OnClientInfo(Timestamp now, Connection& c, const FrameView& frame);
   void OnSendPacket(Timestamp now, Connection& c, const SendPacketView& f);
-  void NoteTalked(Connection& c, const NodePublicKey& dst);
+  void NoteRelayed(Connection& c, const NodePublicKey& dst);
   void Register(Timestamp now, Connection& c);
+  // c sent a frame: with other connections for its key, it becomes the active one.
+  void NoteActivity(const Connection& c);
+  // The key's last connection went: tell its receivers, forget its routes.
+  void KeyGone(const NodePublicKey& key);
   bool AllowPeerGone(Timestamp now, Connection& c);
 
-  // Queues a whole frame for `c`; `is_packet` picks the overflow counter.
-  void Send(Connection& c, Bytes frame, bool is_packet);
-  // For a blocked `c`: whether its queue takes one more frame; counts the drop if not.
-  bool QueueHasRoom(Connection& c, bool is_packet);
+  // Sends a control frame to `c` (queued, or dropped and counted, while blocked).
+  void Send(Connection& c, Bytes frame);
+  // Queues a RecvPacket for a blocked `d`, dropping the oldest of its kind if full.
+  void Enqueue(Connection& d, const NodePublicKey& source, ByteView packet);
   void Write(ConnectionId conn, Bytes bytes);
   // The pending write to `conn` to append to (the last action if it is one,
   // else a new one), so consecutive frames for a connection go out together.
@@ -191,10 +232,13 @@ class Server final : public StreamMachine {
   RandomSource& rng_;
   ServerConfig config_;
   std::map<ConnectionId, Connection> conns_;
-  std::unordered_map<NodePublicKey, ConnectionId> clients_;
-  // Peers that exchanged packets, kept symmetric: talked_[a] holds b iff
-  // talked_[b] holds a. Only registered keys appear.
-  std::unordered_map<NodePublicKey, std::set<NodePublicKey>> talked_;
+  // The connections registered for each key, least recently active first:
+  // back() is the one that gets the key's packets.
+  std::unordered_map<NodePublicKey, std::vector<ConnectionId>> clients_;
+  // receivers_[a] holds b iff b was relayed packets from a (Tailscale's
+  // peerGoneWatchers); senders_ is its inverse. Only registered keys appear.
+  std::unordered_map<NodePublicKey, std::set<NodePublicKey>> receivers_;
+  std::unordered_map<NodePublicKey, std::set<NodePublicKey>> senders_;
   std::deque<StreamAction> actions_;
   std::vector<Bytes> spare_buffers_;  // see RecycleWriteBuffer
   // PollTimeout() is asked after every input; walking every connection each

@@ -34,8 +34,9 @@ struct PathConfig {
   // A best path at or below this latency ends the search for better ones.
   Duration good_enough_latency = Duration::Millis(5);
 
-  // Hysteresis: a path must beat the current one by more than this many
-  // points to replace it (path-score.h). 1 is Tailscale's "more than 1%".
+  // Hysteresis: a path whose only advantage is latency must be more than
+  // this many points (percent) faster to replace the current one
+  // (path-score.h). 1 is Tailscale's betterAddr.
   int switch_margin_points = 1;
 
   // Bounds, so a misbehaving peer cannot grow our state without limit.

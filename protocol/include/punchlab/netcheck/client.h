@@ -60,7 +60,10 @@ struct NetcheckConfig {
   Duration restun_min = Duration::Seconds(20);
   Duration restun_max = Duration::Seconds(26);
   HomeRegionConfig home;
-  std::string software = "punchlab";  // SOFTWARE attribute of the probes
+  // SOFTWARE attribute of the probes: derper drops binding requests without
+  // Tailscale's "tailnode", so a node pointed at a real DERP server would
+  // learn no public endpoint with anything else.
+  std::string software = "tailnode";
 };
 
 struct NetcheckEvent {

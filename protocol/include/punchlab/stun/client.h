@@ -8,6 +8,10 @@
 // 3100 ms would be past the 3 s deadline, so the transaction times out at 3 s.
 // No send is made at or after the deadline.
 //
+// Lenient reading, as Tailscale's client: bytes after the length the header
+// declares are trimmed, and an IPv4-mapped IPv6 mapped address is reported
+// as the IPv4 address it is.
+//
 // Matching: a response is matched by transaction id only, not by source,
 // because a CHANGE-REQUEST makes the server answer from another address; the
 // 96 (classic: 128) random bits of the id are what keep forged answers out.
@@ -39,8 +43,10 @@ struct BindingOptions {
   // IP and/or port. The attribute is sent only when one flag is set.
   bool change_ip = false;
   bool change_port = false;
-  // SOFTWARE attribute; empty: none.
-  std::string software = "punchlab";
+  // SOFTWARE attribute; empty: none. Tailscale's DERP servers (derper)
+  // answer only binding requests whose SOFTWARE is "tailnode", what
+  // Tailscale's own client sends, so that is the default.
+  std::string software = "tailnode";
   bool fingerprint = true;
   // Send an RFC 3489 request (16-byte id, no cookie) for classic servers; the
   // response is then expected in kind. Classic requests carry neither
@@ -93,6 +99,7 @@ struct StunClientStats {
   uint64_t dropped_not_response = 0;  // a request/indication, or a non-binding method
   uint64_t dropped_unmatched = 0;     // no pending transaction has this id (late, duplicate, forged)
   uint64_t dropped_no_address = 0;    // success response without any mapped address
+  uint64_t trimmed_trailing_bytes = 0;  // datagrams longer than their STUN length (trimmed, kept)
   // Decode failures by cause, indexed by DecodeError.
   uint64_t malformed_by_reason[static_cast<size_t>(DecodeError::kFingerprintMismatch) + 1] = {};
 };

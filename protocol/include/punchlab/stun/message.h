@@ -215,7 +215,8 @@ Bytes EncodeMessage(const Message& m);
 
 // Cheap demultiplexing test for a socket shared with disco and data (see
 // PROTOCOL.md): at least a header, top two bits zero, length a multiple of 4
-// and matching, magic cookie present. Classic messages are not recognised;
+// and within the datagram (trailing bytes allowed, as Tailscale's stun.Is
+// does: the client trims them), magic cookie present. Classic messages are not recognised;
 // a host that must serve classic clients gives STUN its own socket.
 bool LooksLikeStun(ByteView datagram);
 
