@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# The real DERP server on loopback under 1, 8 and 64 client pairs, beside the
-# machine's raw loopback TCP relay throughput measured in the same run: starts
-# `punchlab-node derp-server` and `punchlab-node raw-relay` on 127.0.0.1, runs
-# `punchlab-node derp-bench` against each (DERP first, then raw, per pair
+# The real DERP server on loopback under 1, 8 and 64 client pairs, beside
+# Tailscale's derper and the machine's raw loopback TCP relay throughput
+# measured in the same run: starts `punchlab-node derp-server`, derper (plain
+# HTTP, when a binary is at hand) and `punchlab-node raw-relay` on 127.0.0.1,
+# runs `punchlab-node derp-bench` against each (ours, derper, raw, per pair
 # count, --repeat times) and prints the best packets/s and MB/s of each, the
-# DERP/raw ratio, and each server's CPU time per relayed packet (from
-# /proc/PID/stat), which other load on the machine disturbs far less than
-# throughput. Prints numbers; it is not a test and judges nothing.
+# ratios, and each server's CPU time per relayed packet (from /proc/PID/stat),
+# which other load on the machine disturbs far less than throughput. Prints
+# numbers; it is not a test and judges nothing.
 #
-# usage: bench/derp-bench.sh [--bin PUNCHLAB_NODE] [--duration SECONDS] [--repeat N]
-#                            [--size BYTES] [--pairs "1 8 64"] [--json FILE]
+# derper: --derper PATH, else build/tests/conformance/derper (what ctest -R
+# conformance builds from tailscale.com), else the column is left out.
+#
+# usage: bench/derp-bench.sh [--bin PUNCHLAB_NODE] [--derper DERPER] [--duration SECONDS]
+#                            [--repeat N] [--size BYTES] [--pairs "1 8 64"] [--json FILE]
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,6 +23,7 @@ repeat=3
 size=1200
 pairs="1 8 64"
 json_out=""
+derper=$here/../build/tests/conformance/derper
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -28,7 +33,8 @@ while [ $# -gt 0 ]; do
     --size) size=$2; shift 2 ;;
     --pairs) pairs=$2; shift 2 ;;
     --json) json_out=$2; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --derper) derper=$2; shift 2 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "derp-bench.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -66,6 +72,27 @@ start raw raw-relay --listen 127.0.0.1:0
 raw_at=$(sed -E 's/^raw-relay listening on (.*)$/\1/' <<<"$ready")
 raw_pid=$started
 
+# derper on a free loopback port, plain HTTP, no STUN, its key in a config file.
+modes="derp raw"
+if [ -x "$derper" ]; then
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  echo '{"PrivateKey":"privkey:'"$(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')"'"}' >"$work/derper.json"
+  "$derper" -a "127.0.0.1:$port" -http-port -1 -stun=false -c "$work/derper.json" \
+    -certdir "$work" -home blank -mesh-psk-file "" >"$work/derper.out" 2>&1 &
+  derper_pid=$!
+  pids+=($derper_pid)
+  derper_at=127.0.0.1:$port
+  for _ in $(seq 200); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.05
+  done
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null \
+    || { echo "derp-bench.sh: derper did not start: $(cat "$work/derper.out")" >&2; exit 4; }
+  modes="derp derper raw"
+else
+  echo "derper: none at '$derper' (ctest -R conformance builds it, or pass --derper): column left out"
+fi
+
 # CPU time (user + system, clock ticks) a process has used so far.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
@@ -73,7 +100,11 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # CPU ticks during it.
 run() {
   local mode=$1 n=$2 rep=$3 pid at flags=()
-  if [ "$mode" = raw ]; then pid=$raw_pid; at=$raw_at; flags=(--raw); else pid=$derp_pid; at=$derp_at; fi
+  case "$mode" in
+    raw) pid=$raw_pid; at=$raw_at; flags=(--raw) ;;
+    derper) pid=$derper_pid; at=$derper_at ;;
+    *) pid=$derp_pid; at=$derp_at ;;
+  esac
   local before; before=$(cpu_ticks "$pid")
   "$bin" derp-bench "${flags[@]}" --server "$at" --pairs "$n" --duration "$duration" \
     --size "$size" --json >"$work/$mode-$n-$rep.json" || true
@@ -84,8 +115,7 @@ echo "machine: $(nproc) cores, $(uname -sr), load average $(cut -d' ' -f1-3 /pro
 echo "packets of $size bytes, ${duration}s per run, best of $repeat runs, both directions of every pair"
 for n in $pairs; do
   for rep in $(seq "$repeat"); do
-    run derp "$n" "$rep"
-    run raw "$n" "$rep"
+    for mode in $modes; do run "$mode" "$n" "$rep"; done
   done
 done
 
@@ -107,27 +137,41 @@ def runs(mode, n):
     return out
 
 rows = []
+with_derper = any(runs("derper", n) for n in pairs)
 print()
-print("%5s | %10s %9s | %10s %9s | %8s | %-16s | %4s %12s" % (
-    "pairs", "DERP pkt/s", "DERP MB/s", "raw pkt/s", "raw MB/s", "DERP/raw",
-    "server us/packet", "lost", "misdelivered"))
-print("%5s | %10s %9s | %10s %9s | %8s | %-16s |" % ("", "", "", "", "", "", "  DERP    raw"))
-print("-" * 104)
+head = "%5s | %10s %9s" % ("pairs", "ours pkt/s", "ours MB/s")
+if with_derper:
+    head += " | %12s %11s | %11s" % ("derper pkt/s", "derper MB/s", "ours/derper")
+head += " | %10s %9s | %8s | %-22s | %4s %12s" % (
+    "raw pkt/s", "raw MB/s", "ours/raw", "server us/packet", "lost", "misdelivered")
+print(head)
+print("%s | %-22s |" % (" " * (len(head.split(" | server")[0])), "  ours  derper    raw" if with_derper else "  ours    raw"))
+print("-" * len(head))
 for n in pairs:
-    d_runs, r_runs = runs("derp", n), runs("raw", n)
-    if not d_runs or not r_runs:
+    d_runs, t_runs, r_runs = runs("derp", n), runs("derper", n), runs("raw", n)
+    if not d_runs or not r_runs or (with_derper and not t_runs):
         print("%5s | run failed (see derp-bench's output above)" % n)
         continue
-    d = max(d_runs, key=lambda j: j["mbytes_per_s"])
-    r = max(r_runs, key=lambda j: j["mbytes_per_s"])
-    ratio = d["mbytes_per_s"] / r["mbytes_per_s"] if r["mbytes_per_s"] else float("nan")
+    best = lambda rs: max(rs, key=lambda j: j["mbytes_per_s"])
+    d, r = best(d_runs), best(r_runs)
+    ratio = lambda x, y: x["pps"] / y["pps"] if y["pps"] else float("nan")
     cpu = lambda rs: min(j["server_cpu_us_per_packet"] or float("inf") for j in rs)
-    print("%5s | %10.0f %9.1f | %10.0f %9.1f | %7.0f%% | %6.2f %6.2f    | %4d %12d" % (
-        n, d["pps"], d["mbytes_per_s"], r["pps"], r["mbytes_per_s"], 100 * ratio,
-        cpu(d_runs), cpu(r_runs), sum(j["packets_lost"] for j in d_runs),
-        sum(j["misdelivered"] for j in d_runs + r_runs)))
-    rows.append({"pairs": int(n), "derp_runs": d_runs, "raw_runs": r_runs,
-                 "best_derp_over_raw": ratio})
+    line = "%5s | %10.0f %9.1f" % (n, d["pps"], d["mbytes_per_s"])
+    cpus = "%6.2f" % cpu(d_runs)
+    row = {"pairs": int(n), "derp_runs": d_runs, "raw_runs": r_runs,
+           "best_derp_over_raw": d["mbytes_per_s"] / r["mbytes_per_s"] if r["mbytes_per_s"] else None}
+    if with_derper:
+        t = best(t_runs)
+        line += " | %12.0f %11.1f | %10.2fx" % (t["pps"], t["mbytes_per_s"], ratio(d, t))
+        cpus += " %7.2f" % cpu(t_runs)
+        row["derper_runs"] = t_runs
+        row["best_ours_over_derper_pps"] = ratio(d, t)
+    cpus += " %6.2f" % cpu(r_runs)
+    line += " | %10.0f %9.1f | %7.0f%% | %-22s | %4d %12d" % (
+        r["pps"], r["mbytes_per_s"], 100 * ratio(d, r), cpus,
+        sum(j["packets_lost"] for j in d_runs), sum(j["misdelivered"] for j in d_runs + t_runs + r_runs))
+    print(line)
+    rows.append(row)
 if json_out:
     json.dump(rows, open(json_out, "w"), indent=1)
 PY
