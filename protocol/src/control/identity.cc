@@ -137,8 +137,10 @@ std::optional<ParsedToken> ParseToken(const std::string& text, std::string& erro
   }
   const std::optional<NodePublicKey> key =
       node_key->is_string() ? NodePublicKey::Parse(node_key->get<std::string>()) : std::nullopt;
-  if (!key || key->IsZero()) {
-    error = "token node_key is not a node public key (nodekey:<64 hex>)";
+  // Signed claims have one spelling: the key as ToString() writes it
+  // (lowercase), though key text elsewhere parses in either case.
+  if (!key || key->IsZero() || key->ToString() != node_key->get<std::string>()) {
+    error = "token node_key is not a node public key (nodekey:<64 lowercase hex>)";
     return std::nullopt;
   }
   const bool fits = expires->is_number_integer() &&
