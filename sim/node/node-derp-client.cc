@@ -33,7 +33,7 @@
 #include "realio/monotonic-clock.h"
 #include "realio/os-random.h"
 #include "realio/stop-on-signals.h"
-#include "realio/stream-host.h"
+#include "realio/host.h"
 
 namespace punchlab::cli {
 namespace {
@@ -140,7 +140,7 @@ int Run(const std::vector<std::string>& argv) {
   derp::Client client(NodeKeyFromFlags(vm, rng), rng, config);
 
   realio::EventLoop loop;
-  realio::StreamHost host(loop, client, [&] {
+  realio::Host host(loop, client, [&] {
     while (auto ev = client.PollEvent()) {
       json j = EventJson(*ev, client);
       if (!j.is_null()) Print(j);
