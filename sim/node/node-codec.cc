@@ -19,7 +19,7 @@
 #include <string>
 
 #include "cli-common/subcommand.h"
-#include "node/node-options.h"
+#include "cli-common/flags.h"
 #include "punchlab/crypto/keys.h"
 #include "punchlab/disco/message.h"
 #include "punchlab/disco/sealer.h"
@@ -200,9 +200,7 @@ int Run(const std::vector<std::string>& argv) {
 
 const SubcommandRegistration kRegistration(
     "codec", "answer codec requests (keys, disco sealing) as JSON lines, for conformance tests",
-    [](const std::vector<std::string>& argv) {
-      return RunNodeCommand("codec", [&] { return Run(argv); });
-    });
+    Run);
 
 }  // namespace
 }  // namespace punchlab::cli

@@ -27,7 +27,7 @@
 
 #include "cli-common/subcommand.h"
 #include "node/node-keys.h"
-#include "node/node-options.h"
+#include "cli-common/flags.h"
 #include "punchlab/derp/client.h"
 #include "realio/event-loop.h"
 #include "realio/monotonic-clock.h"
@@ -180,9 +180,7 @@ int Run(const std::vector<std::string>& argv) {
 
 const SubcommandRegistration kRegistration(
     "derp-client", "one DERP client driven by JSON lines on stdin (for conformance tests)",
-    [](const std::vector<std::string>& argv) {
-      return RunNodeCommand("derp-client", [&] { return Run(argv); });
-    });
+    Run);
 
 }  // namespace
 }  // namespace punchlab::cli
