@@ -411,6 +411,35 @@ func (c *ourClient) expect(what string, want func(ourEvent) bool) ourEvent {
 	return ourEvent{}
 }
 
+// Waits until derper relays from c to dst (it registers a client a moment
+// after the handshake; earlier packets are dropped).
+func (c *ourClient) reach(dst *ourClient) {
+	c.t.Helper()
+	deadline := time.Now().Add(waitFor)
+	for time.Now().Before(deadline) {
+		marker := randomBytes(16)
+		c.sendTo(dst.key, marker)
+		want := hex.EncodeToString(marker)
+		wait := time.After(200 * time.Millisecond)
+	read:
+		for {
+			select {
+			case l, ok := <-dst.proc.lines:
+				if !ok {
+					c.t.Fatal("derp-client exited")
+				}
+				var e ourEvent
+				if json.Unmarshal([]byte(l), &e) == nil && e.Event == "recv" && e.Data == want {
+					return
+				}
+			case <-wait:
+				break read
+			}
+		}
+	}
+	c.t.Fatal("derper never relayed between our clients")
+}
+
 func (c *ourClient) sendTo(to key.NodePublic, data []byte) {
 	c.proc.send(map[string]string{"op": "send", "to": mustText(to), "data": hex.EncodeToString(data)})
 }
@@ -427,6 +456,7 @@ func TestOurClientThroughDerper(t *testing.T) {
 	x, y := newOurClient(t, s), newOurClient(t, s)
 	ts := newTSClient(t, s)
 
+	x.reach(y)
 	p := randomBytes(200)
 	x.sendTo(y.key, p)
 	y.expectPacket(x.key, p)
