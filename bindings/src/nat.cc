@@ -1,5 +1,5 @@
-// NAT behaviour as RFC 4787 knobs (models/nat-core/nat-config.h), the named
-// presets, and stateful firewall settings (nat-core/firewall.h). Knobs are
+// NAT behaviour as RFC 4787 knobs (nat/include/punchlab/nat/nat-config.h), the named
+// presets, and stateful firewall settings (punchlab/nat/firewall.h). Knobs are
 // enums whose `spec` is the word a NAT SPEC or scenario file uses; NatConfig
 // and FirewallConfig are dataclass-like: keyword construction with the C++
 // defaults, equality, copy, replace(**changes), to_dict(), and a repr that
@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "bind.h"
-#include "nat-core/firewall.h"
-#include "nat-core/nat-config.h"
+#include "punchlab/nat/firewall.h"
+#include "punchlab/nat/nat-config.h"
 
 namespace punchlab::python {
 namespace {
@@ -70,7 +70,7 @@ bool SameRules(const std::vector<nat::PortRule>& a, const std::vector<nat::PortR
   return true;
 }
 
-// nat-core gives FirewallConfig no operator== (nothing in C++ compares them).
+// nat/ gives FirewallConfig no operator== (nothing in C++ compares them).
 bool operator==(const nat::FirewallConfig& a, const nat::FirewallConfig& b) {
   return a.timeouts == b.timeouts && a.block_udp == b.block_udp &&
          SameRules(a.inbound_allow, b.inbound_allow) && SameRules(a.outbound_allow, b.outbound_allow);

@@ -20,10 +20,10 @@
 #include "model/nat-discovery-application.h"
 #include "model/nat-middlebox.h"
 #include "model/stun-server-application.h"
-#include "nat-core/nat-config.h"
 #include "ns3/ipv4-address.h"
 #include "ns3/node-container.h"
 #include "ns3/nstime.h"
+#include "punchlab/nat/nat-config.h"
 #include "punchlab/stun/nat-discovery.h"
 
 namespace ns3 {

@@ -19,10 +19,10 @@
 #include <vector>
 
 #include "model/nat-middlebox.h"
-#include "nat-core/firewall.h"
-#include "nat-core/nat-config.h"
 #include "ns3/node.h"
 #include "ns3/ptr.h"
+#include "punchlab/nat/firewall.h"
+#include "punchlab/nat/nat-config.h"
 
 namespace ns3 {
 
@@ -31,7 +31,7 @@ class NatHelper {
   // By default: a NAT with the default knobs (port-restricted-cone), no firewall, seed 1.
   NatHelper();
 
-  // NAT behaviour from a SPEC (see nat-core/nat-config.h); a bad SPEC aborts
+  // NAT behaviour from a SPEC (see punchlab/nat/nat-config.h); a bad SPEC aborts
   // with the parser's sentence, which names the bad item and the valid ones.
   void SetNat(const std::string& spec);
   void SetNat(const punchlab::nat::NatConfig& config);

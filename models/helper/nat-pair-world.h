@@ -19,11 +19,11 @@
 #include "model/derp-server-application.h"
 #include "model/nat-middlebox.h"
 #include "model/node-application.h"
-#include "nat-core/nat-config.h"
 #include "ns3/ipv4-address.h"
 #include "ns3/node.h"
 #include "ns3/nstime.h"
 #include "ns3/ptr.h"
+#include "punchlab/nat/nat-config.h"
 
 namespace ns3 {
 

@@ -41,13 +41,13 @@
 #include <vector>
 
 #include "model/nat-packet.h"
-#include "nat-core/firewall.h"
-#include "nat-core/nat-config.h"
-#include "nat-core/nat-table.h"
 #include "ns3/event-id.h"
 #include "ns3/ipv4-routing-protocol.h"
 #include "ns3/ipv4.h"
 #include "ns3/traced-callback.h"
+#include "punchlab/nat/firewall.h"
+#include "punchlab/nat/nat-config.h"
+#include "punchlab/nat/nat-table.h"
 #include "punchlab/random.h"
 
 namespace ns3 {

@@ -11,13 +11,13 @@
 
 #include <cstdint>
 
-#include "nat-core/flow-types.h"
 #include "ns3/ipv4-header.h"
 #include "ns3/packet.h"
 #include "ns3/ptr.h"
 #include "ns3/tcp-header.h"
 #include "ns3/udp-header.h"
 #include "punchlab/endpoint.h"
+#include "punchlab/nat/flow-types.h"
 
 namespace ns3 {
 

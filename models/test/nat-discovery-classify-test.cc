@@ -3,7 +3,7 @@
 // report must say what the NAT was configured to do, as far as the NAT lets
 // any outside observer see it.
 //
-// Two knobs cannot show as configured (helper/nat-observability.h has the
+// Two knobs cannot show as configured (punchlab/nat/nat-observability.h has the
 // argument); the expectation below derives them from the configuration, and
 // each run also checks, inside the NAT, that the knob really was in force:
 //  * a port-preserving NAT with destination-dependent mapping makes a mapping
@@ -19,16 +19,21 @@
 #include <tuple>
 
 #include "helper/classify-topology.h"
-#include "helper/nat-observability.h"
 #include "model/punchlab-ns3-convert.h"
 #include "ns3/simulator.h"
+#include "punchlab/nat/nat-observability.h"
 
 namespace ns3 {
 namespace {
 
+using punchlab::nat::CompareFindings;
+using punchlab::nat::ConfiguredFindings;
 using punchlab::nat::Dependence;
+using punchlab::nat::ExpectedFindings;
 using punchlab::nat::NatConfig;
+using punchlab::nat::NatExpectation;
 using punchlab::nat::PortAssignment;
+using punchlab::nat::ReportedFindings;
 
 constexpr uint16_t kMainPort = 50000;  // NatDiscoveryApplication's default LocalPort
 constexpr uint32_t kExtraSockets = 3;  // ClassifyTopologyConfig's default

@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "model/punchlab-ns3-convert.h"
-#include "nat-core/nat-table.h"
 #include "nat-test-world.h"
 #include "ns3/boolean.h"
 #include "ns3/global-value.h"
@@ -20,6 +19,7 @@
 #include "ns3/ipv4.h"
 #include "ns3/simulator.h"
 #include "ns3/traffic-control-helper.h"
+#include "punchlab/nat/nat-table.h"
 
 namespace ns3 {
 namespace {

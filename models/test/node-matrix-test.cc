@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "helper/nat-pair-world.h"
-#include "nat-core/nat-config.h"
 #include "ns3/simulator.h"
+#include "punchlab/nat/nat-config.h"
 #include "punchlab/node/events.h"
 
 namespace ns3 {

@@ -7,7 +7,7 @@
 // lab up for inspection after the verdict is printed.
 //
 // The verdict compares the findings with what the configuration shows to an
-// outside observer (models/helper/nat-observability.h): a port-preserving
+// outside observer (punchlab/nat/nat-observability.h): a port-preserving
 // NAT's destination-dependent mapping, for one, cannot be seen by anyone.
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
@@ -23,17 +23,17 @@
 #include "cli-common/subcommand.h"
 #include "cli/cmd-classify-real.h"
 #include "helper/classify-topology.h"
-#include "helper/nat-observability.h"
 #include "lab/classify-real.h"
 #include "lab/interrupt.h"
 #include "lab/lab-error.h"
-#include "nat-core/nat-config.h"
+#include "punchlab/nat/nat-config.h"
+#include "punchlab/nat/nat-observability.h"
 
 namespace punchlab::cli {
 namespace {
 
 namespace po = boost::program_options;
-using ns3::NatFindings;
+using nat::NatFindings;
 
 const Duration kDefaultSimLatency = Duration::Millis(20);
 // Between the router and the STUN server: longer than 10s is a typo.
@@ -76,7 +76,7 @@ Outcome RunSimulated(const nat::NatConfig& config, uint64_t seed, Duration laten
   const stun::NatReport r = ns3::ClassifyNat(tc);
   Outcome o;
   o.mode = "sim";
-  o.found = ns3::ReportedFindings(r);
+  o.found = nat::ReportedFindings(r);
   o.udp_blocked = r.udp_blocked;
   if (r.mapped) o.mapped = r.mapped->ToString();
   o.report = r.ToString();
@@ -102,10 +102,10 @@ nlohmann::json FindingsJson(const NatFindings& f) {
           {"hairpin", f.hairpin}};
 }
 
-nlohmann::json ToJson(const nat::NatConfig& config, const ns3::NatExpectation& expected,
-                      const Outcome& o, const std::vector<ns3::FindingDifference>& diffs,
+nlohmann::json ToJson(const nat::NatConfig& config, const nat::NatExpectation& expected,
+                      const Outcome& o, const std::vector<nat::FindingDifference>& diffs,
                       uint64_t seed) {
-  nlohmann::json configured = FindingsJson(ns3::ConfiguredFindings(config));
+  nlohmann::json configured = FindingsJson(nat::ConfiguredFindings(config));
   configured["spec"] = config.ToString();
   nlohmann::json j = FindingsJson(o.found);
   j["mode"] = o.mode;
@@ -130,10 +130,10 @@ nlohmann::json ToJson(const nat::NatConfig& config, const ns3::NatExpectation& e
   return j;
 }
 
-void PrintText(const nat::NatConfig& config, const ns3::NatExpectation& expected,
-               const Outcome& o, const std::vector<ns3::FindingDifference>& diffs,
+void PrintText(const nat::NatConfig& config, const nat::NatExpectation& expected,
+               const Outcome& o, const std::vector<nat::FindingDifference>& diffs,
                uint64_t seed) {
-  const NatFindings configured = ns3::ConfiguredFindings(config);
+  const NatFindings configured = nat::ConfiguredFindings(config);
   auto row = [](const std::string& label, const std::string& a, const std::string& b) {
     std::cout << std::left << std::setw(17) << label << std::setw(28) << a << b << "\n";
   };
@@ -172,7 +172,7 @@ void PrintText(const nat::NatConfig& config, const ns3::NatExpectation& expected
   }
 }
 
-std::string DescribeDifferences(const std::vector<ns3::FindingDifference>& diffs) {
+std::string DescribeDifferences(const std::vector<nat::FindingDifference>& diffs) {
   std::string out;
   for (const auto& d : diffs) {
     out += (out.empty() ? "" : "; ") + d.knob + " should show as " + d.expected + " but was found " +
@@ -268,11 +268,11 @@ int Run(const std::vector<std::string>& argv) {
     realOptions.hold = vm["hold"].as<bool>();
   }
 
-  const ns3::NatExpectation expected = ns3::ExpectedFindings(config);
+  const nat::NatExpectation expected = nat::ExpectedFindings(config);
   // Prints the verdict; returns the exit code.
   auto report = [&](const Outcome& outcome) {
-    const std::vector<ns3::FindingDifference> diffs =
-        ns3::CompareFindings(expected.findings, outcome.found);
+    const std::vector<nat::FindingDifference> diffs =
+        nat::CompareFindings(expected.findings, outcome.found);
     if (json) {
       std::cout << ToJson(config, expected, outcome, diffs, seed).dump() << std::endl;
     } else {

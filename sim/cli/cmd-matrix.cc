@@ -25,7 +25,7 @@
 #include "cli/matrix-runner.h"
 #include "lab/interrupt.h"
 #include "lab/lab-error.h"
-#include "nat-core/nat-config.h"
+#include "punchlab/nat/nat-config.h"
 #include "results/matrix.h"
 
 namespace punchlab::cli {

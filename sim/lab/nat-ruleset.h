@@ -1,5 +1,5 @@
 // nftables rulesets that make a Linux router behave as one of the NAT presets
-// of models/nat-core/nat-config.h (RFC 4787 vocabulary; see PROTOCOL.md).
+// of nat/include/punchlab/nat/nat-config.h (RFC 4787 vocabulary; see PROTOCOL.md).
 //
 // Mapping. Linux conntrack keeps a flow's source port while the translated
 // flow (external address:port -> destination) is unique, i.e. it maps per
@@ -44,7 +44,7 @@
 // address (ADF) or address and port (APDF) (set "peers", which records
 // hairpinned datagrams too), always under EIF. So a NAT whose mapping
 // depends on the destination drops its own hairpin probe unless it filters
-// endpoint-independently, as models/helper/nat-observability.h predicts;
+// endpoint-independently, as nat/'s nat-observability.h predicts;
 // the named counter "hairpin_filtered" counts what that filter dropped.
 // Without hairpinning such a datagram is delivered to the router itself,
 // which has nothing listening. Hairpinning covers UDP only.

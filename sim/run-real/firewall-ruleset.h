@@ -14,7 +14,7 @@
 
 #include <string>
 
-#include "nat-core/firewall.h"
+#include "punchlab/nat/firewall.h"
 
 namespace punchlab::runreal {
 

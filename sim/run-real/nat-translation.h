@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "lab/nat-ruleset.h"
-#include "nat-core/nat-config.h"
+#include "punchlab/nat/nat-config.h"
 #include "punchlab/time.h"
 
 namespace punchlab::runreal {

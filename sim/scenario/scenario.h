@@ -15,8 +15,8 @@
 #include <string_view>
 #include <vector>
 
-#include "nat-core/firewall.h"
-#include "nat-core/nat-config.h"
+#include "punchlab/nat/firewall.h"
+#include "punchlab/nat/nat-config.h"
 #include "punchlab/time.h"
 
 namespace punchlab {

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <sstream>
 
-#include "nat-core/nat-config.h"
+#include "punchlab/nat/nat-config.h"
 #include "scenario/schema.h"
 
 namespace punchlab {

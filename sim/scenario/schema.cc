@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "nat-core/nat-config.h"
+#include "punchlab/nat/nat-config.h"
 #include "punchlab/node/data-frame.h"
 #include "scenario/scenario.h"
 

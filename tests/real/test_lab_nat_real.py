@@ -1,7 +1,7 @@
 """The real lab's NATs (sim/lab/, driven through `punchlab classify --real`):
-every preset of models/nat-core/nat-config is built from nftables and
+every preset of nat/ (nat-config.h) is built from nftables and
 classified as configured (as far as it shows from outside, see
-models/helper/nat-observability.h) by our discovery client and by Debian's
+nat/ nat-observability.h) by our discovery client and by Debian's
 `stun`, with hairpinning on and off; what the classification cannot see
 (port overloading, paired pooling, hairpinning between two inside hosts, the
 REQ-9 filter on looped-back datagrams) is checked with sockets of our own

@@ -3,7 +3,7 @@
 // through the NAT SPEC code path.
 #include <gtest/gtest.h>
 
-#include "nat-core/nat-config.h"
+#include "punchlab/nat/nat-config.h"
 #include "scenario-test-util.h"
 #include "scenario/schema.h"
 

@@ -6,8 +6,8 @@
 
 #include <set>
 
-#include "nat-core/firewall.h"
-#include "nat-core/nat-config.h"
+#include "punchlab/nat/firewall.h"
+#include "punchlab/nat/nat-config.h"
 #include "scenario-test-util.h"
 #include "scenario/schema.h"
 #include "scenario/suggest.h"

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "nat-core/firewall.h"
 #include "nat/nat-test-util.h"
+#include "punchlab/nat/firewall.h"
 
 namespace punchlab {
 namespace nat {

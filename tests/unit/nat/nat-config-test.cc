@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "nat-core/nat-config.h"
+#include "punchlab/nat/nat-config.h"
 
 namespace punchlab {
 namespace nat {

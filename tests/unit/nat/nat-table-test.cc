@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "nat-core/nat-table.h"
 #include "nat/nat-test-util.h"
+#include "punchlab/nat/nat-table.h"
 #include "punchlab/random.h"
 
 namespace punchlab {

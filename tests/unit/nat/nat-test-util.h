@@ -4,8 +4,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "nat-core/nat-config.h"
 #include "punchlab/endpoint.h"
+#include "punchlab/nat/nat-config.h"
 #include "punchlab/time.h"
 
 namespace punchlab {

@@ -3,8 +3,8 @@
 #include <set>
 #include <vector>
 
-#include "nat-core/port-pool.h"
 #include "nat/nat-test-util.h"
+#include "punchlab/nat/port-pool.h"
 #include "punchlab/random.h"
 
 namespace punchlab {

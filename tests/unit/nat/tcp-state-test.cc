@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "nat-core/tcp-state.h"
+#include "punchlab/nat/tcp-state.h"
 
 namespace punchlab {
 namespace nat {

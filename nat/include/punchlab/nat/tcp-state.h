@@ -10,7 +10,7 @@
 
 #include <cstdint>
 
-#include "nat-core/flow-types.h"
+#include "punchlab/nat/flow-types.h"
 #include "punchlab/time.h"
 
 namespace punchlab {

@@ -1,4 +1,4 @@
-#include "nat-core/nat-config.h"
+#include "punchlab/nat/nat-config.h"
 
 #include <functional>
 

@@ -1,4 +1,4 @@
-#include "nat-core/tcp-state.h"
+#include "punchlab/nat/tcp-state.h"
 
 namespace punchlab {
 namespace nat {

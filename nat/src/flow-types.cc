@@ -1,4 +1,4 @@
-#include "nat-core/flow-types.h"
+#include "punchlab/nat/flow-types.h"
 
 namespace punchlab {
 namespace nat {

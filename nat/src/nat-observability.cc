@@ -1,10 +1,7 @@
-#include "helper/nat-observability.h"
+#include "punchlab/nat/nat-observability.h"
 
-namespace ns3 {
-
-using punchlab::nat::Dependence;
-using punchlab::nat::NatConfig;
-using punchlab::nat::PortAssignment;
+namespace punchlab {
+namespace nat {
 
 bool NatFindings::operator==(const NatFindings& o) const {
   return mapping == o.mapping && filtering == o.filtering &&
@@ -17,25 +14,25 @@ std::string NatFindings::ToString() const {
 }
 
 NatFindings ConfiguredFindings(const NatConfig& config) {
-  return {punchlab::nat::ToString(config.mapping), punchlab::nat::ToString(config.filtering),
-          punchlab::nat::ToString(config.ports), config.hairpin ? "on" : "off"};
+  return {ToString(config.mapping), ToString(config.filtering),
+          ToString(config.ports), config.hairpin ? "on" : "off"};
 }
 
-NatFindings ReportedFindings(const punchlab::stun::NatReport& report) {
-  return {punchlab::stun::ToString(report.mapping), punchlab::stun::ToString(report.filtering),
-          punchlab::stun::ToString(report.ports), punchlab::stun::ToString(report.hairpin)};
+NatFindings ReportedFindings(const stun::NatReport& report) {
+  return {stun::ToString(report.mapping), stun::ToString(report.filtering),
+          stun::ToString(report.ports), stun::ToString(report.hairpin)};
 }
 
 NatExpectation ExpectedFindings(const NatConfig& config) {
   NatExpectation e{ConfiguredFindings(config), {}};
-  const char* configuredMapping = punchlab::nat::ToString(config.mapping);
-  const char* filtering = punchlab::nat::ToString(config.filtering);
+  const char* configuredMapping = ToString(config.mapping);
+  const char* filtering = ToString(config.filtering);
 
   Dependence shownMapping = config.mapping;
   if (config.ports == PortAssignment::kPreserve &&
       config.mapping != Dependence::kEndpointIndependent) {
     shownMapping = Dependence::kEndpointIndependent;
-    e.findings.mapping = punchlab::nat::ToString(shownMapping);
+    e.findings.mapping = ToString(shownMapping);
     e.notes.push_back(std::string("mapping is ") + configuredMapping +
                       ", but port preservation gives every mapping of a socket the same "
                       "external port, so every destination sees one external endpoint: it "
@@ -67,4 +64,5 @@ std::vector<FindingDifference> CompareFindings(const NatFindings& expected,
   return out;
 }
 
-}  // namespace ns3
+}  // namespace nat
+}  // namespace punchlab

@@ -25,8 +25,8 @@
 #include <string_view>
 #include <vector>
 
-#include "nat-core/port-pool.h"
-#include "nat-core/tcp-state.h"
+#include "punchlab/nat/port-pool.h"
+#include "punchlab/nat/tcp-state.h"
 
 namespace punchlab {
 namespace nat {

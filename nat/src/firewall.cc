@@ -1,4 +1,4 @@
-#include "nat-core/firewall.h"
+#include "punchlab/nat/firewall.h"
 
 #include <algorithm>
 #include <utility>

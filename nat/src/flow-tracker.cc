@@ -1,4 +1,4 @@
-#include "nat-core/flow-tracker.h"
+#include "punchlab/nat/flow-tracker.h"
 
 namespace punchlab {
 namespace nat {

@@ -1,4 +1,4 @@
-#include "nat-core/nat-table.h"
+#include "punchlab/nat/nat-table.h"
 
 #include <algorithm>
 #include <cassert>

@@ -49,7 +49,7 @@ struct FlowKey {
   bool operator!=(const FlowKey& o) const { return !(*this == o); }
 };
 
-// Mixes hashes the boost::hash_combine way; used by every key in nat-core.
+// Mixes hashes the boost::hash_combine way; used by every key in nat/.
 inline size_t HashCombine(size_t seed, size_t h) {
   return seed ^ (h + 0x9e3779b97f4a7c15ull + (seed << 6) + (seed >> 2));
 }

@@ -33,12 +33,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include "nat-core/flow-tracker.h"
-#include "nat-core/flow-types.h"
-#include "nat-core/nat-config.h"
-#include "nat-core/nat-counters.h"
-#include "nat-core/port-pool.h"
 #include "punchlab/endpoint.h"
+#include "punchlab/nat/flow-tracker.h"
+#include "punchlab/nat/flow-types.h"
+#include "punchlab/nat/nat-config.h"
+#include "punchlab/nat/nat-counters.h"
+#include "punchlab/nat/port-pool.h"
 #include "punchlab/random.h"
 #include "punchlab/time.h"
 

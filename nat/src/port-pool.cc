@@ -1,4 +1,4 @@
-#include "nat-core/port-pool.h"
+#include "punchlab/nat/port-pool.h"
 
 #include <cassert>
 

@@ -8,7 +8,7 @@
 //
 //  * Mapping under port preservation. A port-preserving NAT gives every
 //    mapping of one inside socket the socket's own port, so all of them share
-//    one binding (nat-core/port-pool.h; Linux masquerade does the same):
+//    one binding (port-pool.h; Linux masquerade does the same):
 //    every destination sees the same external endpoint and the binding filters
 //    for all of them together. No outside observer can tell that from
 //    endpoint-independent mapping, so it shows as endpoint-independent.
@@ -29,10 +29,11 @@
 #include <string>
 #include <vector>
 
-#include "nat-core/nat-config.h"
+#include "punchlab/nat/nat-config.h"
 #include "punchlab/stun/nat-discovery.h"
 
-namespace ns3 {
+namespace punchlab {
+namespace nat {
 
 // The four behaviours in the NAT SPEC's words ("unknown" where a report has
 // no verdict). Keys are the JSON keys of `punchlab classify`.
@@ -49,16 +50,16 @@ struct NatFindings {
 };
 
 // The configuration's own knobs.
-NatFindings ConfiguredFindings(const punchlab::nat::NatConfig& config);
+NatFindings ConfiguredFindings(const NatConfig& config);
 // What a discovery run reported.
-NatFindings ReportedFindings(const punchlab::stun::NatReport& report);
+NatFindings ReportedFindings(const stun::NatReport& report);
 
 struct NatExpectation {
   NatFindings findings;  // what discovery should report
   // One sentence per knob that shows differently from its configuration, why.
   std::vector<std::string> notes;
 };
-NatExpectation ExpectedFindings(const punchlab::nat::NatConfig& config);
+NatExpectation ExpectedFindings(const NatConfig& config);
 
 struct FindingDifference {
   std::string knob;  // "mapping", "filtering", "port_assignment" or "hairpin"
@@ -69,4 +70,5 @@ struct FindingDifference {
 std::vector<FindingDifference> CompareFindings(const NatFindings& expected,
                                                const NatFindings& found);
 
-}  // namespace ns3
+}  // namespace nat
+}  // namespace punchlab

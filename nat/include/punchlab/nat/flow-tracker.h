@@ -18,8 +18,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "nat-core/flow-types.h"
-#include "nat-core/tcp-state.h"
+#include "punchlab/nat/flow-types.h"
+#include "punchlab/nat/tcp-state.h"
 #include "punchlab/time.h"
 
 namespace punchlab {

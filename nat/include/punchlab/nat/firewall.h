@@ -14,9 +14,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "nat-core/flow-tracker.h"
-#include "nat-core/flow-types.h"
 #include "punchlab/endpoint.h"
+#include "punchlab/nat/flow-tracker.h"
+#include "punchlab/nat/flow-types.h"
 #include "punchlab/time.h"
 
 namespace punchlab {

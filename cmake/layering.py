@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Fails when a folder includes a layer it must not know (../shared/DESIGN.md,
+"Layers"): arrows point one way.
+
+  nat/                   the standard library and protocol/'s value types only:
+                         no ns-3, no sockets, nothing from models/ or sim/
+  sim/lab, sim/run-real, the real lab, the scenario model, results and the CLI:
+  sim/scenario,          nothing from the ns-3 module (models/: "model/...",
+  sim/results, sim/cli   "helper/...") and no ns-3 header; only sim/run-sim
+                         (the ns-3 runner) and models/ itself may
+
+usage: layering.py ROOT [--stamp FILE]   (ROOT: the source tree)
+"""
+import pathlib
+import re
+import sys
+
+INCLUDE_RE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
+
+# nat/: quoted includes of these only; angle includes of C++ standard headers only.
+NAT_ALLOWED = re.compile(
+    r"^punchlab/(nat/[a-z0-9-]+\.h|endpoint\.h|time\.h|random\.h|stun/nat-discovery\.h)$")
+STD_HEADER = re.compile(r"^[a-z_]+$")  # <vector>, <cstdint>: no ".h", no "/"
+
+# What the real lab, the scenario model, results and the CLI may not include.
+NO_NS3 = re.compile(r"^(ns3/|model/|helper/|nat-core/)")
+NO_NS3_DIRS = ["sim/lab", "sim/run-real", "sim/scenario", "sim/results"]
+
+
+def sources(root: pathlib.Path):
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".h", ".hpp", ".cc", ".cpp"):
+            yield path
+
+
+def includes(path: pathlib.Path):
+    for n, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+        m = INCLUDE_RE.match(line)
+        if m:
+            yield n, m.group(1), m.group(2), line.strip()
+
+
+def check(root: pathlib.Path) -> list:
+    violations = []
+    for path in sources(root / "nat"):
+        for n, kind, name, line in includes(path):
+            ok = NAT_ALLOWED.match(name) if kind == '"' else STD_HEADER.match(name)
+            if not ok:
+                violations.append(f"{path}:{n}: nat/ knows only the standard library and "
+                                  f"protocol/'s value types: {line}")
+    for folder in NO_NS3_DIRS:
+        for path in sources(root / folder):
+            for n, kind, name, line in includes(path):
+                if NO_NS3.match(name):
+                    violations.append(f"{path}:{n}: {folder} must not know the ns-3 module "
+                                      f"(only sim/run-sim may): {line}")
+    return violations
+
+
+def main() -> int:
+    args = sys.argv[1:]
+    if not args:
+        print(__doc__, file=sys.stderr)
+        return 2
+    violations = check(pathlib.Path(args[0]))
+    if violations:
+        print("layering: a folder reaches for a layer it must not know:")
+        print("\n".join(violations))
+        return 1
+    if len(args) == 3 and args[1] == "--stamp":
+        pathlib.Path(args[2]).write_text("ok\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
