@@ -22,9 +22,10 @@ NAT_ALLOWED = re.compile(
     r"^punchlab/(nat/[a-z0-9-]+\.h|endpoint\.h|time\.h|random\.h|stun/nat-discovery\.h)$")
 STD_HEADER = re.compile(r"^[a-z_]+$")  # <vector>, <cstdint>: no ".h", no "/"
 
-# What the real lab, the scenario model, results and the CLI may not include.
+# What the real lab, the scenario model, results and the CLI may not include
+# (the CLI reaches ns-3 through sim/run-sim only: run-sim.h, ns3-tools.h).
 NO_NS3 = re.compile(r"^(ns3/|model/|helper/|nat-core/)")
-NO_NS3_DIRS = ["sim/lab", "sim/run-real", "sim/scenario", "sim/results"]
+NO_NS3_DIRS = ["sim/lab", "sim/run-real", "sim/scenario", "sim/results", "sim/cli"]
 
 
 def sources(root: pathlib.Path):

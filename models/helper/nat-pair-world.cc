@@ -21,8 +21,6 @@ namespace ns3 {
 
 namespace {
 
-using punchlab::nat::Dependence;
-
 uint32_t InterfaceOf(Ptr<NetDevice> device) {
   return static_cast<uint32_t>(device->GetNode()->GetObject<Ipv4>()->GetInterfaceForDevice(device));
 }
@@ -51,23 +49,7 @@ Ptr<NatMiddlebox> InstallNat(Ptr<Node> node, const std::string& spec, uint64_t s
   return helper.Install(node, InterfaceOf(inside), InterfaceOf(outside));
 }
 
-bool Eim(const punchlab::nat::NatConfig& c) {
-  return c.mapping == Dependence::kEndpointIndependent;
-}
-
-// See NatAllowsDirect in the header for the argument.
-bool Reaches(const punchlab::nat::NatConfig& x, const punchlab::nat::NatConfig& y) {
-  const bool pingIn = y.filtering == Dependence::kEndpointIndependent ||
-                      (Eim(y) && (y.filtering == Dependence::kAddressDependent || Eim(x)));
-  const bool pongBack = Eim(y) || x.filtering != Dependence::kAddressAndPortDependent;
-  return pingIn && pongBack;
-}
-
 }  // namespace
-
-bool NatAllowsDirect(const punchlab::nat::NatConfig& a, const punchlab::nat::NatConfig& b) {
-  return Reaches(a, b) || Reaches(b, a);
-}
 
 NatPairWorld::NatPairWorld(const NatPairWorldConfig& config) {
   hostA = CreateObject<Node>();

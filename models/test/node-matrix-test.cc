@@ -1,7 +1,7 @@
 // Two NodeApplications behind every pair of the classic four NATs: the path
 // A settles on towards B is direct exactly when the NATs' configured mapping
-// and filtering behaviours allow it (NatAllowsDirect, which argues from RFC
-// 4787 behaviours, never from a table of answers), and data arrives either
+// and filtering behaviours allow it (punchlab::nat::NatAllowsDirect, which
+// argues from RFC 4787 behaviours, never from a table of answers), and data arrives either
 // way. The time from A's first packet to its direct path is reported.
 #include <gtest/gtest.h>
 
@@ -13,6 +13,7 @@
 
 #include "helper/nat-pair-world.h"
 #include "ns3/simulator.h"
+#include "punchlab/nat/direct-path.h"
 #include "punchlab/nat/nat-config.h"
 #include "punchlab/node/events.h"
 
@@ -48,7 +49,7 @@ TEST_P(NodeMatrixTest, PathFollowsNatBehaviour) {
   NatPairWorldConfig config;
   config.natA = std::get<0>(GetParam());
   config.natB = std::get<1>(GetParam());
-  const bool expectDirect = NatAllowsDirect(Parse(config.natA), Parse(config.natB));
+  const bool expectDirect = punchlab::nat::NatAllowsDirect(Parse(config.natA), Parse(config.natB));
 
   NatPairWorld world(config);
   const NodePublicKey keyA = world.a->GetPublicKey();

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cassert>
 
+#include "punchlab/nat/behaviour.h"
+
 namespace punchlab {
 namespace nat {
 
@@ -48,10 +50,7 @@ size_t NatTable::PoolIndex(size_t ip_index, Protocol protocol) const {
 
 NatTable::MappingKey NatTable::KeyFor(Dependence d, Protocol protocol, const Endpoint& inside,
                                       const Endpoint& dst) {
-  MappingKey key{protocol, d, inside, Endpoint()};
-  if (d != Dependence::kEndpointIndependent) key.remote.ip = dst.ip;
-  if (d == Dependence::kAddressAndPortDependent) key.remote.port = dst.port;
-  return key;
+  return MappingKey{protocol, d, inside, MappingKeyRemote(d, dst)};
 }
 
 void NatTable::Expire(Timestamp now) {
@@ -149,15 +148,9 @@ InboundResult NatTable::Admit(Timestamp now, Protocol protocol, const Endpoint& 
 
 bool NatTable::FilterAdmits(uint32_t binding, const Endpoint& remote,
                             const FlowTracker::Flow* flow) const {
-  switch (config_.filtering) {
-    case Dependence::kEndpointIndependent:
-      return true;
-    case Dependence::kAddressDependent:
-      return remote_ips_.count(RemoteIpKey{binding, remote.ip}) != 0;
-    case Dependence::kAddressAndPortDependent:
-      return flow != nullptr && flow->owner == binding;
-  }
-  return false;
+  return FilteringAdmits(
+      config_.filtering, [&] { return flow != nullptr && flow->owner == binding; },
+      [&] { return remote_ips_.count(RemoteIpKey{binding, remote.ip}) != 0; });
 }
 
 std::optional<uint32_t> NatTable::NewMapping(const MappingKey& key, DropReason* reason) {

@@ -1,7 +1,7 @@
 // punchlab classify: builds a NAT from a SPEC with a client behind it and an
 // RFC 5780 STUN server with two addresses outside, runs punchlab's NAT
 // behaviour discovery from the client, and prints what it found next to what
-// was configured. In ns-3 (models/helper/classify-topology.h) by default; with
+// was configured. In ns-3 (run-sim/ns3-tools.h) by default; with
 // --real in a lab of network namespaces and nftables (sim/lab/classify-real.h),
 // where Debian's `stun` client judges the same NAT as well; --hold keeps that
 // lab up for inspection after the verdict is printed.
@@ -22,12 +22,12 @@
 #include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
 #include "cli/cmd-classify-real.h"
-#include "helper/classify-topology.h"
 #include "lab/classify-real.h"
 #include "lab/interrupt.h"
 #include "lab/lab-error.h"
 #include "punchlab/nat/nat-config.h"
 #include "punchlab/nat/nat-observability.h"
+#include "run-sim/ns3-tools.h"
 
 namespace punchlab::cli {
 namespace {
@@ -69,11 +69,7 @@ std::optional<lab::NatType> LabTypeOf(const nat::NatConfig& config) {
 }
 
 Outcome RunSimulated(const nat::NatConfig& config, uint64_t seed, Duration latency) {
-  ns3::ClassifyTopologyConfig tc;
-  tc.nat = config;
-  tc.seed = seed;
-  tc.internetDelay = ns3::NanoSeconds(latency.nanos());
-  const stun::NatReport r = ns3::ClassifyNat(tc);
+  const stun::NatReport r = runsim::ClassifyInSimulation(config, seed, latency);
   Outcome o;
   o.mode = "sim";
   o.found = nat::ReportedFindings(r);

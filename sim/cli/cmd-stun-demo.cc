@@ -1,4 +1,4 @@
-// punchlab stun-demo: the STUN demo scenario in ns-3 (models/helper/stun-demo.h):
+// punchlab stun-demo: the STUN demo scenario in ns-3 (run-sim/ns3-tools.h):
 // a client on a LAN learns its address from an RFC 5780 STUN server across a
 // router, then asks for an answer from the server's other address and port.
 #include <boost/program_options.hpp>
@@ -9,8 +9,7 @@
 
 #include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
-#include "helper/stun-demo.h"
-#include "ns3/simulator.h"
+#include "run-sim/ns3-tools.h"
 
 namespace punchlab::cli {
 namespace {
@@ -20,8 +19,8 @@ namespace po = boost::program_options;
 // At most a minute: anything longer is a typo, not a network.
 constexpr DurationRange kLatency{true, Duration::Seconds(60), false};
 
-ns3::Time ParseLatency(const std::string& flag, const std::string& text) {
-  return ns3::NanoSeconds(ParseDurationFlag(flag, text, kLatency).nanos());
+Duration ParseLatency(const std::string& flag, const std::string& text) {
+  return ParseDurationFlag(flag, text, kLatency);
 }
 
 int RunDemo(const std::vector<std::string>& argv) {
@@ -46,20 +45,17 @@ int RunDemo(const std::vector<std::string>& argv) {
        "time between the plain probes");
   po::variables_map vm;
   if (!ParseCommandLine(argv, spec, vm)) return kExitOk;
-  ns3::StunDemoConfig config;
+  runsim::StunDemoOptions config;
   config.seed = vm["seed"].as<uint64_t>();
-  config.topology.internetDelay = ParseLatency("--latency", vm["latency"].as<std::string>());
-  config.topology.lanDelay = ParseLatency("--lan-latency", vm["lan-latency"].as<std::string>());
+  config.internet_latency = ParseLatency("--latency", vm["latency"].as<std::string>());
+  config.lan_latency = ParseLatency("--lan-latency", vm["lan-latency"].as<std::string>());
   config.interval = ParseLatency("--interval", vm["interval"].as<std::string>());
   config.probes = vm["probes"].as<uint32_t>();
   if (config.probes < 1 || config.probes > 100) {
     throw UsageError("--probes: must be between 1 and 100");
   }
 
-  ns3::StunDemo demo(config);
-  demo.Run();
-  demo.Report(std::cout);
-  ns3::Simulator::Destroy();
+  runsim::RunStunDemo(config, std::cout);
   return kExitOk;
 }
 

@@ -1,56 +1,59 @@
 #include "support/mini-nat.h"
 
+#include "punchlab/nat/behaviour.h"
+
 namespace punchlab {
 namespace testsupport {
 namespace {
 
-const char* Short(NatBehaviour b) {
-  switch (b) {
-    case NatBehaviour::kEndpointIndependent: return "EI";
-    case NatBehaviour::kAddressDependent: return "AD";
-    case NatBehaviour::kAddressAndPortDependent: return "APD";
+const char* Short(Dependence d) {
+  switch (d) {
+    case Dependence::kEndpointIndependent: return "EI";
+    case Dependence::kAddressDependent: return "AD";
+    case Dependence::kAddressAndPortDependent: return "APD";
   }
   return "?";
 }
 
+// The library preset's behaviour; timeout and ports stay this NAT's defaults.
+NatConfig FromPreset(const char* name) {
+  const nat::NatConfig& preset = nat::FindNatPreset(name)->config;
+  NatConfig c;
+  c.mapping = preset.mapping;
+  c.filtering = preset.filtering;
+  c.ports = preset.ports;
+  c.hairpin = preset.hairpin;
+  return c;
+}
+
 }  // namespace
 
-NatConfig NatConfig::FullCone() {
-  NatConfig c;
-  c.filtering = NatBehaviour::kEndpointIndependent;
-  return c;
-}
-
-NatConfig NatConfig::RestrictedCone() {
-  NatConfig c;
-  c.filtering = NatBehaviour::kAddressDependent;
-  return c;
-}
-
-NatConfig NatConfig::PortRestrictedCone() { return NatConfig(); }
-
-NatConfig NatConfig::Symmetric() {
-  NatConfig c;
-  c.mapping = NatBehaviour::kAddressAndPortDependent;
-  c.filtering = NatBehaviour::kAddressAndPortDependent;
-  c.ports = PortAssignment::kRandom;
-  return c;
-}
+NatConfig NatConfig::FullCone() { return FromPreset("full-cone"); }
+NatConfig NatConfig::RestrictedCone() { return FromPreset("restricted-cone"); }
+NatConfig NatConfig::PortRestrictedCone() { return FromPreset("port-restricted-cone"); }
+NatConfig NatConfig::Symmetric() { return FromPreset("symmetric"); }
 
 std::string NatConfig::ToString() const {
   return std::string(Short(mapping)) + "M+" + Short(filtering) + "F";
+}
+
+nat::NatConfig NatConfig::Knobs() const {
+  nat::NatConfig c;
+  c.mapping = mapping;
+  c.filtering = filtering;
+  c.ports = ports;
+  c.port_range = nat::PortRange{port_min, port_max};
+  c.hairpin = hairpin;
+  c.refresh = inbound_refreshes ? nat::Refresh::kBoth : nat::Refresh::kOutbound;
+  c.timeouts.udp = mapping_timeout;
+  return c;
 }
 
 MiniNat::MiniNat(IpAddress external, NatConfig config, uint64_t seed)
     : external_(external), config_(config), rng_(seed), next_port_(config.port_min) {}
 
 MiniNat::Key MiniNat::KeyFor(const Endpoint& internal, const Endpoint& remote) const {
-  switch (config_.mapping) {
-    case NatBehaviour::kEndpointIndependent: return Key{internal, Endpoint()};
-    case NatBehaviour::kAddressDependent: return Key{internal, Endpoint(remote.ip, 0)};
-    case NatBehaviour::kAddressAndPortDependent: return Key{internal, remote};
-  }
-  return Key{internal, remote};
+  return Key{internal, nat::MappingKeyRemote(config_.mapping, remote)};
 }
 
 bool MiniNat::Live(const Mapping& m, Timestamp now) const {
@@ -129,18 +132,18 @@ std::optional<Endpoint> MiniNat::Inbound(Timestamp now, const Endpoint& remote, 
     return std::nullopt;
   }
   Mapping& m = it->second;
-  bool allowed = false;
-  switch (config_.filtering) {
-    case NatBehaviour::kEndpointIndependent: allowed = true; break;
-    case NatBehaviour::kAddressDependent:
-      for (const auto& [r, last] : m.flows) allowed = allowed || (r.ip == remote.ip && FlowLive(last, now));
-      break;
-    case NatBehaviour::kAddressAndPortDependent: {
-      auto f = m.flows.find(remote);
-      allowed = f != m.flows.end() && FlowLive(f->second, now);
-      break;
-    }
-  }
+  const bool allowed = nat::FilteringAdmits(
+      config_.filtering,
+      [&] {
+        auto f = m.flows.find(remote);
+        return f != m.flows.end() && FlowLive(f->second, now);
+      },
+      [&] {
+        for (const auto& [r, last] : m.flows) {
+          if (r.ip == remote.ip && FlowLive(last, now)) return true;
+        }
+        return false;
+      });
   if (!allowed) {
     ++stats_.dropped_filtered;
     return std::nullopt;

@@ -1,9 +1,17 @@
-// A minimal UDP NAT for virtual-time tests, in RFC 4787 vocabulary: mapping
-// behaviour (endpoint-independent, address-dependent, address-and-port-
-// dependent), filtering behaviour (same three), port assignment (preserve,
-// sequential, random), a mapping timeout refreshed by outbound traffic (and
-// optionally inbound), hairpinning (carried out by the world), one external
-// address. Flush() is a NAT reboot: every mapping is forgotten.
+// A minimal UDP NAT for virtual-time tests, in the NAT library's vocabulary
+// (punchlab/nat/, RFC 4787): mapping behaviour (endpoint-independent,
+// address-dependent, address-and-port-dependent), filtering behaviour (same
+// three), port assignment (preserve, sequential, random), a mapping timeout
+// refreshed by outbound traffic (and optionally inbound), hairpinning (carried
+// out by the world), one external address. Flush() is a NAT reboot: every
+// mapping is forgotten.
+//
+// What a mapping depends on and whom the filter lets in are the library's
+// rules (punchlab/nat/behaviour.h, the ones NatTable decides with), and the
+// classic four are the library's presets. What stays small here: ports come
+// from a pool 49152-65535 (a preserved port that is taken falls back to the
+// next sequential one, where NatTable's pool scans upward from it), UDP only,
+// and a 30 s default timeout.
 //
 // State is kept per flow (internal endpoint, remote endpoint), as conntrack
 // does: a flow lives `mapping_timeout` after its last outbound packet; a
@@ -20,27 +28,22 @@
 #include <string>
 
 #include "punchlab/endpoint.h"
+#include "punchlab/nat/nat-config.h"
 #include "punchlab/random.h"
 #include "punchlab/time.h"
 
 namespace punchlab {
 namespace testsupport {
 
-enum class NatBehaviour : uint8_t {
-  kEndpointIndependent,
-  kAddressDependent,
-  kAddressAndPortDependent,
-};
-
-enum class PortAssignment : uint8_t {
-  kPreserve,    // the internal port when free, else the next sequential one
-  kSequential,  // port_min, port_min + 1, ... (skipping ports in use)
-  kRandom,      // uniform over [port_min, port_max]
-};
+using nat::Dependence;
+// kPreserve: the internal port when free, else the next sequential one;
+// kSequential: port_min, port_min + 1, ... (skipping ports in use);
+// kRandom: uniform over [port_min, port_max].
+using nat::PortAssignment;
 
 struct NatConfig {
-  NatBehaviour mapping = NatBehaviour::kEndpointIndependent;
-  NatBehaviour filtering = NatBehaviour::kAddressAndPortDependent;
+  Dependence mapping = Dependence::kEndpointIndependent;
+  Dependence filtering = Dependence::kAddressAndPortDependent;
   PortAssignment ports = PortAssignment::kPreserve;
   Duration mapping_timeout = Duration::Seconds(30);
   bool inbound_refreshes = false;
@@ -48,7 +51,8 @@ struct NatConfig {
   uint16_t port_min = 49152;
   uint16_t port_max = 65535;
 
-  // The classic four (RFC 3489 names).
+  // The classic four (RFC 3489 names): the library's presets' mapping,
+  // filtering and port assignment (nat::NatPresets()).
   static NatConfig FullCone();            // EIM + EIF
   static NatConfig RestrictedCone();      // EIM + ADF
   static NatConfig PortRestrictedCone();  // EIM + APDF
@@ -56,6 +60,10 @@ struct NatConfig {
 
   // "EIM+APDF", for test names and logs.
   std::string ToString() const;
+  // The same NAT's knobs as the library's NatConfig (mapping, filtering,
+  // ports, hairpin, refresh, UDP timeout, port range), e.g. for
+  // nat::NatAllowsDirect.
+  nat::NatConfig Knobs() const;
 };
 
 struct NatStats {
