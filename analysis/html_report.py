@@ -125,6 +125,14 @@ class _Builder:
         self.add(f'<img alt="{_esc(alt)}" src="data:image/png;base64,{png_base64(png)}">')
 
 
+TIME_TO_DIRECT_MEANS = (
+    "Time to direct is measured on the wire: from the pair's first probe (the first send that "
+    "needed a path) to the first probe whose probe and echo both crossed the direct path. "
+    "Round trips are classified by both legs: direct, local or derp when both legs took that "
+    "path, mixed when one leg was relayed; per-path RTTs hold pure round trips only. "
+    "Final path asymmetric: both nodes have a path but not the same one.")
+
+
 def _run_section(b: _Builder, run: ResultsDir):
     b.add(f"<section><h2>{_esc(run.scenario)}</h2>")
     if run.description.strip():
@@ -145,14 +153,17 @@ def _run_section(b: _Builder, run: ResultsDir):
         b.add("<p>The scenario has no expectations.</p>")
 
     if run.pairs:
-        b.add("<h3>Pairs</h3><table><tr><th>pair</th><th>time to direct</th><th>final path</th>"
-              "<th>RTT p50 by path</th><th>lost / sent</th></tr>")
+        b.add("<h3>Pairs</h3><table><tr><th>pair</th><th>time to direct</th>"
+              "<th>first send</th><th>first direct round trip</th><th>final path</th>"
+              "<th>RTT p50 by round-trip path</th><th>lost / sent</th></tr>")
         for p in run.pairs:
             rtt = ", ".join(f"{path} {r.p50_ms:.1f} ms ({r.samples})" for path, r in p.rtt.items())
             b.add(f"<tr><td>{_esc(p.a)} \u2194 {_esc(p.b)}</td><td>{_seconds(p.time_to_direct_s)}</td>"
+                  f"<td>{_seconds(p.first_send_s)}</td><td>{_seconds(p.direct_at_s)}</td>"
                   f"<td>{_esc(p.final_path)}</td><td>{_esc(rtt) or '-'}</td>"
                   f"<td>{p.probes_lost} / {p.probes_sent}</td></tr>")
         b.add("</table>")
+        b.add(f'<p class="meta">{TIME_TO_DIRECT_MEANS}</p>')
 
     if run.notes:
         b.add("<h3>Notes</h3><ul>" + "".join(f"<li>{_esc(n)}</li>" for n in run.notes) + "</ul>")
@@ -191,12 +202,13 @@ def _matrix_section(b: _Builder, m: Matrix):
     b.add(f"<section><h2>NAT matrix: {_esc(d.path)}</h2>")
     meta = [x for x in (d.mode, None if d.seed is None else f"seed {d.seed}",
                         None if d.duration_s is None else f"{d.duration_s:g} s per pair") if x]
-    b.add(f'<p class="meta">Rows: alice\'s NAT; columns: bob\'s NAT. {_esc(", ".join(meta))}</p>')
+    b.add(f'<p class="meta">Rows: alice\'s NAT; columns: bob\'s NAT. {_esc(", ".join(meta))}. '
+          f'{TIME_TO_DIRECT_MEANS}</p>')
     b.plot(plot_heatmap(heatmap_data(d), "time to direct path (s)"),
            f"{os.path.basename(os.path.normpath(d.path))}-time-to-direct",
            "time to direct path per NAT pair")
     b.add("<table><tr><th>alice's NAT</th><th>bob's NAT</th><th>path</th><th>time to direct</th>"
-          "<th>RTT p50 by path</th><th>lost / sent</th></tr>")
+          "<th>RTT p50 by round-trip path</th><th>lost / sent</th></tr>")
     for c in d.cells:
         rtt, lost = _cell_numbers(c, m.cell_runs.get((c.a, c.b)))
         b.add(f"<tr><td>{_esc(c.a)}</td><td>{_esc(c.b)}</td><td>{_esc(c.path)}</td>"
