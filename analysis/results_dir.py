@@ -78,6 +78,15 @@ class PathChange:
 
 
 @dataclass(frozen=True)
+class EventMark:
+    """One of the scenario's timed events (a fault), in words; until_s when
+    `for` undoes it."""
+    t_s: float
+    until_s: Optional[float]
+    what: str
+
+
+@dataclass(frozen=True)
 class Sample:
     """One latency.csv row: a probe sent at time_s on `path`; its echo came
     back on `echo_path` after rtt_ms. round_trip is both legs (ROUND_TRIPS),
@@ -110,6 +119,7 @@ class ResultsDir:
     pairs: List[PairSummary]
     timeline: List[PathChange]
     notes: List[str]
+    events: List[EventMark] = field(default_factory=list)
     samples: List[Sample] = field(default_factory=list)
 
     def find_pair(self, a: str, b: str) -> Optional[PairSummary]:
@@ -244,7 +254,9 @@ def parse_results_json(data, file: str) -> dict:
         timeline=[PathChange(t.number("t_s"), t.text("node"), t.text("peer"), t.path("path"),
                              t.text("detail"), t.text("reason"))
                   for t in top.items("timeline")],
-        notes=top.texts("notes"))
+        notes=top.texts("notes"),
+        events=[EventMark(e.number("t_s"), e.number_or_null("until_s"), e.text("what"))
+                for e in top.items("events")])
 
 
 def read_latency_csv(file: str) -> List[Sample]:

@@ -2,15 +2,16 @@
 sent (both directions), coloured by its round-trip path (both legs: direct,
 local, derp, or mixed), lost probes as red crosses along the bottom, the
 pair's path state shaded behind it (direct, local, DERP, asymmetric;
-unshaded while it is none), and a vertical marker at every instant the
-pair's path changed."""
+unshaded while it is none), a vertical marker at every instant the pair's
+path changed, and the scenario's faults (events) as red markers, hatched
+while they last."""
 
 from dataclasses import dataclass
 from typing import List
 
 from .figures import PATH_COLORS, new_figure
 from .pair_paths import Change, Segment, pair_changes, pair_segments
-from .results_dir import ResultsDir, Sample
+from .results_dir import EventMark, ResultsDir, Sample
 
 SHADED_PATHS = ("direct", "local", "derp", "asymmetric")
 TRIP_PATHS = ("direct", "local", "derp", "mixed")
@@ -25,6 +26,7 @@ class RttTimeline:
     samples: List[Sample]     # both directions, in latency.csv order, lost ones included
     segments: List[Segment]   # the pair's path over [0, stop_time)
     changes: List[Change]     # the marked instants
+    events: List[EventMark]   # the scenario's faults
 
     def samples_on(self, round_trip: str) -> List[Sample]:
         return [s for s in self.samples if s.round_trip == round_trip]
@@ -37,14 +39,15 @@ def rtt_timeline_data(results: ResultsDir, a: str, b: str) -> RttTimeline:
     segments = pair_segments(results.timeline, a, b, results.stop_time_s)
     samples = [s for s in results.samples if {s.src, s.dst} == {a, b}]
     return RttTimeline(results.scenario, a, b, results.stop_time_s, samples, segments,
-                       pair_changes(segments))
+                       pair_changes(segments), list(results.events))
 
 
 def plot_rtt_timeline(data: RttTimeline):
     """The Figure. Artists carry gids for whoever inspects it: 'path-<path>'
     on the shaded spans, 'path-change' on the markers, 'rtt-<src>-<dst>-<trip>'
     on the sample series (trip: the round-trip path), 'lost-<src>-<dst>' on
-    the lost probes (drawn at RTT 0)."""
+    the lost probes (drawn at RTT 0), 'event' on the fault markers and
+    'event-span' on the spans of faults undone by `for`."""
     fig = new_figure(11, 4)
     ax = fig.add_subplot()
     shaded = set()
@@ -66,6 +69,15 @@ def plot_rtt_timeline(data: RttTimeline):
         ax.annotate(f"{ch.before}\u2192{ch.after}", (ch.t_s, 1.0), xycoords=("data", "axes fraction"),
                     xytext=(2, -10), textcoords="offset points", fontsize=7, rotation=90,
                     va="top")
+    for i, ev in enumerate(data.events):
+        ax.axvline(ev.t_s, color=PATH_COLORS["lost"], lw=1.0, ls=":", gid="event",
+                   label="fault (scenario event)" if i == 0 else None)
+        if ev.until_s is not None:
+            ax.axvspan(ev.t_s, ev.until_s, facecolor="none", edgecolor=PATH_COLORS["lost"],
+                       hatch="//", lw=0, alpha=0.3, gid="event-span")
+        ax.annotate(ev.what, (ev.t_s, 0.0), xycoords=("data", "axes fraction"),
+                    xytext=(2, 12), textcoords="offset points", fontsize=7, rotation=90,
+                    va="bottom", color=PATH_COLORS["lost"])
     markers = {(data.a, data.b): "o", (data.b, data.a): "^"}
     for (src, dst), marker in markers.items():
         for trip in TRIP_PATHS:

@@ -358,9 +358,33 @@ PairSummary Summarize(const Results& in, const std::string& a, const std::string
   return s;
 }
 
+
+
+// "nat home reboot", "firewall fw set block_udp=false latency=20ms".
+std::string DescribeEvent(const scenario::Event& ev) {
+  std::string what = std::string(scenario::ToString(ev.target_kind)) + " " + ev.target + " " +
+                     scenario::ToString(ev.action);
+  const scenario::Settings& s = ev.settings;
+  if (s.latency) what += " latency=" + s.latency->ToString();
+  if (s.jitter) what += " jitter=" + s.jitter->ToString();
+  if (s.loss) what += " loss=" + FormatPercent(*s.loss);
+  if (s.bandwidth_bps) what += " bandwidth=" + std::to_string(*s.bandwidth_bps) + "bit/s";
+  if (s.mapping) what += " mapping=" + std::string(nat::ToString(*s.mapping));
+  if (s.block_udp) what += std::string(" block_udp=") + (*s.block_udp ? "true" : "false");
+  return what;
+}
+
 }  // namespace
 
 void EvaluateExpectations(const scenario::Scenario& scenario, Results& results) {
+  results.events.clear();
+  for (const scenario::Event& ev : scenario.events) {
+    EventMark m;
+    m.at = ev.at;
+    if (ev.duration) m.until = ev.at + *ev.duration;
+    m.what = DescribeEvent(ev);
+    results.events.push_back(std::move(m));
+  }
   const PairIndex index(results);
   results.expectations.clear();
   for (const Expectation& e : scenario.expectations) {

@@ -149,6 +149,17 @@ Results ParseResultsJson(std::string_view text, const std::string& name) {
   out.stop_time = r.Time(doc, "", "stop_time_s", 1e9);
   const bool ok = r.Bool(doc, "", "ok");
 
+  const Json& events = r.Array(doc, "", "events");
+  for (size_t i = 0; i < events.size(); ++i) {
+    const std::string at = Reader::Index("events", i);
+    const Json& e = r.Object(events[i], at);
+    EventMark m;
+    m.at = r.Time(e, at, "t_s", 1e9);
+    if (auto until = r.OptionalNumber(e, at, "until_s")) m.until = r.Time(*until, 1e9, at, "until_s");
+    m.what = r.String(e, at, "what");
+    out.events.push_back(std::move(m));
+  }
+
   const Json& expectations = r.Array(doc, "", "expectations");
   for (size_t i = 0; i < expectations.size(); ++i) {
     const std::string at = Reader::Index("expectations", i);

@@ -64,6 +64,15 @@ struct Probe {
   bool CrossedDirectBothWays() const;
 };
 
+// One of the scenario's timed events (faults), for plots and reports:
+// "nat home reboot", "firewall fw set block_udp=false". Copied from the
+// scenario by EvaluateExpectations, the same for both worlds.
+struct EventMark {
+  Duration at;
+  std::optional<Duration> until;  // when `for` undoes it
+  std::string what;
+};
+
 // Named counters of one box or node: "nat/home" -> {"translated": 812, ...},
 // "node/alice" -> {"disco_pings_sent": 31, ...}, "derp/fra" -> {...}.
 using CounterGroups = std::map<std::string, std::map<std::string, uint64_t>>;
@@ -121,6 +130,7 @@ struct Results {
   uint64_t events_executed = 0;
 
   // Verdicts (EvaluateExpectations fills these).
+  std::vector<EventMark> events;  // the scenario's events, in file order
   std::vector<ExpectationResult> expectations;
   std::vector<PairSummary> pairs;
 

@@ -50,6 +50,15 @@ std::string ResultsJsonText(const Results& r) {
   j["mode"] = ToString(r.mode);
   j["stop_time_s"] = r.stop_time.seconds();
   j["ok"] = r.AllExpectationsOk();
+  Json events = Json::array();
+  for (const EventMark& m : r.events) {
+    Json x;
+    x["t_s"] = m.at.seconds();
+    x["until_s"] = m.until ? Json(m.until->seconds()) : Json();
+    x["what"] = m.what;
+    events.push_back(std::move(x));
+  }
+  j["events"] = std::move(events);
   Json expectations = Json::array();
   for (const ExpectationResult& e : r.expectations) {
     Json x;

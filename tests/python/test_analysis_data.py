@@ -26,7 +26,7 @@ def test_results_dir_reads_every_documented_field(run):
     assert (run.scenario, run.mode, run.seed, run.stop_time_s, run.ok) == \
         ("derp-then-direct", "simulation", 1, 20.0, False)
     assert [e.ok for e in run.expectations] == [True, False]
-    assert run.expectations[1].observed_value == 10.2
+    assert run.expectations[1].observed_value == 11.0
     pair = run.find_pair("bob", "alice")
     assert (pair.a, pair.b, pair.time_to_direct_s, pair.final_path) == ("alice", "bob", 10.0, "direct")
     assert (pair.first_send_s, pair.direct_at_s) == (1.0, 11.0)
@@ -76,6 +76,9 @@ def test_timeline_markers_lie_at_the_change_instants(run):
                    for p in ax.patches if (p.get_gid() or "").startswith("path-"))
     assert spans == [("path-asymmetric", 10.0, 10.2), ("path-derp", 0.6, 10.0),
                      ("path-direct", 10.2, 20.0)]
+    # The scenario's fault (the firewall opening at 10s) is marked too.
+    assert [line.get_xdata()[0] for line in ax.lines if line.get_gid() == "event"] == [10.0]
+    assert run.events[0].what == "firewall fw set block_udp=false"
     # Every sample is drawn once, at its send time and RTT.
     drawn = sorted((x, y) for line in ax.lines if (line.get_gid() or "").startswith("rtt-")
                    for x, y in zip(line.get_xdata(), line.get_ydata()))

@@ -659,6 +659,33 @@ TEST(Evaluate, ReplacesEarlierVerdictsAndSummaries) {
   EXPECT_EQ(run.pairs.size(), 1u);
 }
 
+// The scenario's timed events come along in words, for the report's timelines.
+TEST(Evaluate, CopiesTheScenariosEventsInWords) {
+  scenario::Scenario s;
+  s.stop_time = Sec(60);
+  scenario::Event reboot;
+  reboot.at = Sec(30);
+  reboot.target_kind = scenario::TargetKind::kNat;
+  reboot.target = "home";
+  reboot.action = scenario::Action::kReboot;
+  scenario::Event open;
+  open.at = Sec(10);
+  open.target_kind = scenario::TargetKind::kFirewall;
+  open.target = "fw";
+  open.settings.block_udp = false;
+  open.settings.latency = Ms(20);
+  open.duration = Sec(5);
+  s.events = {reboot, open};
+  Results run = EmptyRun();
+  EvaluateExpectations(s, run);
+  ASSERT_EQ(run.events.size(), 2u);
+  EXPECT_EQ(run.events[0].at, Sec(30));
+  EXPECT_FALSE(run.events[0].until);
+  EXPECT_EQ(run.events[0].what, "nat home reboot");
+  EXPECT_EQ(run.events[1].until, Sec(15));
+  EXPECT_EQ(run.events[1].what, "firewall fw set latency=20ms block_udp=false");
+}
+
 TEST(Evaluate, NoExpectationsIsAllOk) {
   EXPECT_TRUE(Evaluate(EmptyRun(), {}).AllExpectationsOk());
 }

@@ -44,6 +44,7 @@ Results ReadmeExample() {
   r.seed = 1;
   r.mode = Mode::kSimulation;
   r.stop_time = Sec(60);
+  r.events.push_back({Sec(30), std::nullopt, "nat home reboot"});
   ExpectationResult e;
   e.where = {21, 5};
   e.text = "laptop-workstation path derp by 10s";
@@ -86,6 +87,13 @@ constexpr const char* kReadmeExampleJson = R"json({
   "mode": "simulation",
   "stop_time_s": 60.0,
   "ok": true,
+  "events": [
+    {
+      "t_s": 30.0,
+      "until_s": null,
+      "what": "nat home reboot"
+    }
+  ],
   "expectations": [
     {
       "line": 21,
@@ -150,6 +158,9 @@ Results RichResults() {
   r.seed = std::numeric_limits<uint64_t>::max();
   r.mode = Mode::kSimulation;
   r.stop_time = Duration::Nanos(90123456789);
+  r.events.push_back({Duration::Nanos(10000000001), Duration::Nanos(13000000001),
+                      "node alice link-down"});
+  r.events.push_back({Sec(30), std::nullopt, "firewall fw set block_udp=false"});
   ExpectationResult ok;
   ok.where = {7, 3};
   ok.text = "alice-bob path direct by 10s";
@@ -213,6 +224,12 @@ void ExpectSameResults(const Results& want, const Results& got) {
   EXPECT_EQ(got.counters, want.counters);
   EXPECT_EQ(got.notes, want.notes);
   EXPECT_EQ(got.events_executed, want.events_executed);
+  ASSERT_EQ(got.events.size(), want.events.size());
+  for (size_t i = 0; i < want.events.size(); ++i) {
+    EXPECT_EQ(got.events[i].at, want.events[i].at);
+    EXPECT_EQ(got.events[i].until, want.events[i].until);
+    EXPECT_EQ(got.events[i].what, want.events[i].what);
+  }
   ASSERT_EQ(got.expectations.size(), want.expectations.size());
   for (size_t i = 0; i < want.expectations.size(); ++i) {
     SCOPED_TRACE("expectations[" + std::to_string(i) + "]");
@@ -316,7 +333,8 @@ TEST(ResultsJson, TopLevelKeysInTheDocumentedOrder) {
   std::vector<std::string> keys;
   for (const auto& item : doc.items()) keys.push_back(item.key());
   EXPECT_THAT(keys, ::testing::ElementsAre("format", "scenario", "file", "description", "seed",
-                                           "mode", "stop_time_s", "ok", "expectations", "pairs",
+                                           "mode", "stop_time_s", "ok", "events", "expectations",
+                                           "pairs",
                                            "timeline", "counters", "notes", "events_executed"));
   EXPECT_EQ(doc["ok"], false);
   EXPECT_EQ(doc["pairs"][0]["time_to_direct_s"], 2.548000001);
