@@ -194,24 +194,24 @@ std::vector<SchemaKey> BuildKeys() {
       .aliases = {"start_time", "at", "starts"};
   // The node's protocol timers (node-timers.h); defaults are the protocol
   // core's, Tailscale magicsock's.
-  add("heartbeat", V::kDuration, D::kLiteral, "3s", "heartbeat: 1s",
+  add("heartbeat", V::kDuration, D::kUnset, "3s (the protocol core's, Tailscale's)", "heartbeat: 1s",
       "While data flows, ping the best direct path this often (keeps NAT mappings open and "
       "the path trusted).")
       .aliases = {"heartbeat_interval", "keepalive"};
-  add("trust_window", V::kDuration, D::kLiteral, "6.5s", "trust_window: 10s",
+  add("trust_window", V::kDuration, D::kUnset, "6.5s (the protocol core's, Tailscale's)", "trust_window: 10s",
       "A pong keeps its direct path usable on its own (without DERP) this long.")
       .aliases = {"trust_duration", "trust"};
-  add("idle_timeout", V::kDuration, D::kLiteral, "45s", "idle_timeout: 2m",
+  add("idle_timeout", V::kDuration, D::kUnset, "45s (the protocol core's, Tailscale's)", "idle_timeout: 2m",
       "The session to a peer stays active (heartbeats, discovery) this long after data was "
       "last sent to it.")
       .aliases = {"session_active_timeout", "session_timeout"};
-  add("restun_interval", V::kDuration, D::kLiteral, "20s", "restun_interval: 10s",
+  add("restun_interval", V::kDuration, D::kUnset, "20s (the protocol core's, Tailscale's)", "restun_interval: 10s",
       "While active, re-run STUN every this to 1.3 times this (a random point in between).")
       .aliases = {"restun", "stun_interval"};
-  add("upgrade_interval", V::kDuration, D::kLiteral, "60s", "upgrade_interval: 30s",
+  add("upgrade_interval", V::kDuration, D::kUnset, "60s (the protocol core's, Tailscale's)", "upgrade_interval: 30s",
       "With a working but slow direct path, ping every candidate this often for a better one.")
       .aliases = {"upgrade"};
-  add("ping_timeout", V::kDuration, D::kLiteral, "5s", "ping_timeout: 2s",
+  add("ping_timeout", V::kDuration, D::kUnset, "5s (the protocol core's, Tailscale's)", "ping_timeout: 2s",
       "A disco ping without a pong is given up after this long.")
       .aliases = {"pong_timeout"};
 

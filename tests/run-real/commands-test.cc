@@ -116,10 +116,10 @@ TEST(Commands, NodeTimersBecomeTimerFlags) {
                              "nodekey:c", ids[1], {}, 1, s.stop_time, timers);
   ASSERT_GE(argv.size(), 4u);
   EXPECT_THAT(std::vector<std::string>(argv.end() - 4, argv.end()),
-              ElementsAre("--timer", "heartbeat=1.5s", "--timer", "ping_timeout=2s"));
+              ElementsAre("--timer", "heartbeat=1500ms", "--timer", "ping_timeout=2s"));
 
   scenario::NodeTimers back;
-  EXPECT_FALSE(scenario::SetNodeTimer(back, "heartbeat=1.5s"));
+  EXPECT_FALSE(scenario::SetNodeTimer(back, "heartbeat=1500ms"));
   EXPECT_FALSE(scenario::SetNodeTimer(back, "ping_timeout=2s"));
   EXPECT_EQ(back, timers);
   EXPECT_EQ(*scenario::SetNodeTimer(back, "heartbeats=1s"),

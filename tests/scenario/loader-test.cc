@@ -69,7 +69,7 @@ nodes:
   EXPECT_EQ(c.ping_timeout, Duration::Millis(1500));
   const std::vector<std::string> errors = testing::Errors("nodes: {a: {heartbeat: 0s}}\n");
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(errors[0], "t.yaml:1:24: nodes.a.heartbeat: must be longer than 0s");
+  EXPECT_EQ(errors[0], "t.yaml:1:24: heartbeat in nodes.a: must be longer than 0s");
 }
 
 TEST(Loader, NameDefaultsToTheFileStem) {
