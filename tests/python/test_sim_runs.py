@@ -196,7 +196,13 @@ def test_matrix_heatmap_from_punchlab_matrix(punchlab_bin, tmp_path):
 
     r = run_module_report(out, "-o", tmp_path / "r.html", "--png-dir", tmp_path / "png")
     assert r.returncode == 0, r.stderr
-    assert os.listdir(tmp_path / "png") == ["matrix-time-to-direct.png"]
+    # The heat map, and each cell's own section (linked from its matrix
+    # cell): its RTT CDF and its pair's timeline.
+    pngs = sorted(os.listdir(tmp_path / "png"))
+    assert "matrix-time-to-direct.png" in pngs and len(pngs) == 1 + 2 * len(cells), pngs
+    for cell in cells:
+        name = os.path.basename(cell["results"])
+        assert f"{name}-rtt-cdf.png" in pngs and f"{name}-rtt-alice-bob.png" in pngs
 
 
 # The home NAT forgets an idle mapping after UDP_TIMEOUT and picks a random
