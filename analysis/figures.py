@@ -10,8 +10,9 @@ global state, nothing to close, no display needed.
 import base64
 import io
 
-# One colour per path, the same in every plot.
-PATH_COLORS = {"direct": "#2ca02c", "local": "#1f77b4", "derp": "#ff7f0e", "none": "#7f7f7f"}
+# One colour per path, pair state and round-trip path, the same in every plot.
+PATH_COLORS = {"direct": "#2ca02c", "local": "#1f77b4", "derp": "#ff7f0e", "none": "#7f7f7f",
+               "asymmetric": "#9467bd", "mixed": "#9467bd", "lost": "#d62728"}
 
 
 class MatplotlibMissing(Exception):

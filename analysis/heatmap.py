@@ -1,8 +1,9 @@
 """Time to a direct path for every NAT pair of a matrix, as a heat map:
 rows are alice's NAT, columns bob's, in the order of matrix.json's "nats".
 A cell that never went direct is blank and labelled "never direct" with the
-path it settled on (derp, none); a cell the matrix did not run is blank and
-labelled "-"."""
+path it settled on (derp, asymmetric, none); a cell the matrix did not run
+is blank and labelled "-". The colour scale starts at zero, so 1.048 s and
+1.112 s look alike rather than spanning the whole range."""
 
 import math
 from dataclasses import dataclass
@@ -46,7 +47,10 @@ def plot_heatmap(data: HeatMap, title: str = "time to direct path"):
     ax = fig.add_subplot()
     grid = np.ma.masked_invalid(np.array(
         [[math.nan if v is None else v for v in row] for row in data.values], dtype=float))
-    image = ax.imshow(grid, cmap="viridis_r", aspect="auto", gid="time-to-direct")
+    finite = [v for row in data.values for v in row if v is not None]
+    top = max(finite, default=1.0) or 1.0
+    image = ax.imshow(grid, cmap="viridis_r", aspect="auto", gid="time-to-direct", vmin=0,
+                      vmax=top)
     ax.set_facecolor("#dddddd")
     fig.colorbar(image, ax=ax, label="time to direct (s)")
     ax.set_xticks(range(len(data.cols)), data.cols, rotation=30, ha="right")
@@ -54,8 +58,7 @@ def plot_heatmap(data: HeatMap, title: str = "time to direct path"):
     ax.set_xlabel("bob's NAT (b)")
     ax.set_ylabel("alice's NAT (a)")
     ax.set_title(title)
-    finite = [v for row in data.values for v in row if v is not None]
-    middle = (min(finite) + max(finite)) / 2 if finite else 0
+    middle = top / 2
     for r, row in enumerate(data.labels):
         for k, label in enumerate(row):
             v = data.values[r][k]

@@ -1,5 +1,8 @@
 """The HTML report: one self-contained file (plots embedded as base64 PNG,
-no scripts, no external links) from results and matrix directories.
+no scripts, no external links) from results and matrix directories. It is
+browsable without scripts: a table of contents, every scenario and every
+pair's timeline in a collapsible <details> section (a scenario's own page,
+linked from its matrix cell), and a click on a plot zooms it (CSS :focus).
 
 Inputs: results directories, matrix directories, and directories of
 results directories (what `punchlab run --out DIR` fills). For each results
@@ -43,6 +46,11 @@ td.ok { color: #1a7f37; font-weight: bold; } td.fail { color: #c62828; font-weig
 img { max-width: 100%; display: block; margin: 0.5em 0; }
 .meta { color: #555; font-size: 0.9em; }
 section { border-top: 2px solid #ddd; margin-top: 2em; }
+summary { cursor: pointer; } summary h2, summary h3 { display: inline; }
+nav ul { columns: 2; font-size: 0.9em; }
+.zoom { overflow-x: auto; }
+.zoom img:focus { max-width: none; width: 200%; cursor: zoom-out; outline: none; }
+.zoom img { cursor: zoom-in; }
 """
 
 
@@ -122,11 +130,27 @@ class _Builder:
             file = os.path.join(self.png_dir, f"{base}{'' if n == 0 else f'-{n + 1}'}.png")
             with open(file, "wb") as f:
                 f.write(png)
-        self.add(f'<img alt="{_esc(alt)}" src="data:image/png;base64,{png_base64(png)}">')
+        self.add(f'<div class="zoom"><img tabindex="0" alt="{_esc(alt)}" '
+                 f'src="data:image/png;base64,{png_base64(png)}"></div>')
 
 
-def _run_section(b: _Builder, run: ResultsDir):
-    b.add(f"<section><h2>{_esc(run.scenario)}</h2>")
+TIME_TO_DIRECT_MEANS = (
+    "Time to direct is measured on the wire: from the pair's first probe (the first send that "
+    "needed a path) to the first probe whose probe and echo both crossed the direct path. "
+    "Round trips are classified by both legs: direct, local or derp when both legs took that "
+    "path, mixed when one leg was relayed; per-path RTTs hold pure round trips only. "
+    "Final path asymmetric: both nodes have a path but not the same one.")
+
+
+def run_anchor(scenario: str) -> str:
+    """The id of a scenario's section: what matrix cells and contents link to."""
+    return "run-" + _slug(scenario)
+
+
+def _run_section(b: _Builder, run: ResultsDir, open_: bool = True):
+    b.add(f'<section id="{run_anchor(run.scenario)}"><details{" open" if open_ else ""}>'
+          f"<summary><h2>{_esc(run.scenario)}</h2> {'&#10003;' if run.ok else '&#10007;'}"
+          f"</summary>")
     if run.description.strip():
         b.add(f"<p>{_esc(run.description.strip())}</p>")
     passed = sum(1 for e in run.expectations if e.ok)
@@ -145,13 +169,23 @@ def _run_section(b: _Builder, run: ResultsDir):
         b.add("<p>The scenario has no expectations.</p>")
 
     if run.pairs:
-        b.add("<h3>Pairs</h3><table><tr><th>pair</th><th>time to direct</th><th>final path</th>"
-              "<th>RTT p50 by path</th><th>lost / sent</th></tr>")
+        b.add("<h3>Pairs</h3><table><tr><th>pair</th><th>time to direct</th>"
+              "<th>first send</th><th>first direct round trip</th><th>final path</th>"
+              "<th>RTT p50 by round-trip path</th><th>lost / sent</th></tr>")
         for p in run.pairs:
             rtt = ", ".join(f"{path} {r.p50_ms:.1f} ms ({r.samples})" for path, r in p.rtt.items())
             b.add(f"<tr><td>{_esc(p.a)} \u2194 {_esc(p.b)}</td><td>{_seconds(p.time_to_direct_s)}</td>"
+                  f"<td>{_seconds(p.first_send_s)}</td><td>{_seconds(p.direct_at_s)}</td>"
                   f"<td>{_esc(p.final_path)}</td><td>{_esc(rtt) or '-'}</td>"
                   f"<td>{p.probes_lost} / {p.probes_sent}</td></tr>")
+        b.add("</table>")
+        b.add(f'<p class="meta">{TIME_TO_DIRECT_MEANS}</p>')
+
+    if run.events:
+        b.add("<h3>Faults</h3><table><tr><th>at</th><th>until</th><th>what</th></tr>")
+        for ev in run.events:
+            until = "-" if ev.until_s is None else _seconds(ev.until_s)
+            b.add(f"<tr><td>{_seconds(ev.t_s)}</td><td>{until}</td><td>{_esc(ev.what)}</td></tr>")
         b.add("</table>")
 
     if run.notes:
@@ -165,11 +199,16 @@ def _run_section(b: _Builder, run: ResultsDir):
     if pairs:
         b.add("<h3>Round-trip time over time</h3>")
     for a, bb in pairs[:MAX_TIMELINES_PER_RUN]:
+        b.add(f'<details open id="{run_anchor(run.scenario)}-{_slug(a)}-{_slug(bb)}">'
+              f"<summary>{_esc(a)} \u2194 {_esc(bb)}</summary>")
+        faults = "; ".join(f"{ev.t_s:g} s {ev.what}" for ev in run.events)
         b.plot(plot_rtt_timeline(rtt_timeline_data(run, a, bb)),
-               f"{run.scenario}-rtt-{a}-{bb}", f"RTT over time, {a} and {bb}")
+               f"{run.scenario}-rtt-{a}-{bb}",
+               f"RTT over time, {a} and {bb}" + (f"; faults marked: {faults}" if faults else ""))
+        b.add("</details>")
     if len(pairs) > MAX_TIMELINES_PER_RUN:
         b.add(f"<p>{len(pairs) - MAX_TIMELINES_PER_RUN} more pairs are not plotted.</p>")
-    b.add("</section>")
+    b.add("</details></section>")
 
 
 def _cell_numbers(cell, run: Optional[ResultsDir]) -> Tuple[str, str]:
@@ -186,22 +225,41 @@ def _cell_numbers(cell, run: Optional[ResultsDir]) -> Tuple[str, str]:
     return rtt, f"{lost} / {sent}" if isinstance(sent, int) and isinstance(lost, int) else "-"
 
 
-def _matrix_section(b: _Builder, m: Matrix):
+def matrix_anchor(m: Matrix) -> str:
+    return "matrix-" + _slug(m.dir.path)
+
+
+def _matrix_section(b: _Builder, m: Matrix, shown: set):
+    """`shown`: the scenarios with a section elsewhere in the report; a cell
+    links to its scenario's section, rendered here (collapsed) when it has
+    none yet."""
     d = m.dir
-    b.add(f"<section><h2>NAT matrix: {_esc(d.path)}</h2>")
+    b.add(f'<section id="{matrix_anchor(m)}"><h2>NAT matrix: {_esc(d.path)}</h2>')
     meta = [x for x in (d.mode, None if d.seed is None else f"seed {d.seed}",
                         None if d.duration_s is None else f"{d.duration_s:g} s per pair") if x]
-    b.add(f'<p class="meta">Rows: alice\'s NAT; columns: bob\'s NAT. {_esc(", ".join(meta))}</p>')
+    b.add(f'<p class="meta">Rows: alice\'s NAT; columns: bob\'s NAT. {_esc(", ".join(meta))}. '
+          f'{TIME_TO_DIRECT_MEANS}</p>')
     b.plot(plot_heatmap(heatmap_data(d), "time to direct path (s)"),
            f"{os.path.basename(os.path.normpath(d.path))}-time-to-direct",
            "time to direct path per NAT pair")
     b.add("<table><tr><th>alice's NAT</th><th>bob's NAT</th><th>path</th><th>time to direct</th>"
-          "<th>RTT p50 by path</th><th>lost / sent</th></tr>")
+          "<th>RTT p50 by round-trip path</th><th>lost / sent</th></tr>")
+    pages = []
     for c in d.cells:
-        rtt, lost = _cell_numbers(c, m.cell_runs.get((c.a, c.b)))
-        b.add(f"<tr><td>{_esc(c.a)}</td><td>{_esc(c.b)}</td><td>{_esc(c.path)}</td>"
+        run = m.cell_runs.get((c.a, c.b))
+        rtt, lost = _cell_numbers(c, run)
+        path = _esc(c.path)
+        if run is not None:
+            path = f'<a href="#{run_anchor(run.scenario)}">{path}</a>'
+            if run.scenario not in shown:
+                shown.add(run.scenario)
+                pages.append(run)
+        b.add(f"<tr><td>{_esc(c.a)}</td><td>{_esc(c.b)}</td><td>{path}</td>"
               f"<td>{_seconds(c.time_to_direct_s)}</td><td>{_esc(rtt) or '-'}</td><td>{lost}</td></tr>")
-    b.add("</table></section>")
+    b.add("</table>")
+    for run in pages:
+        _run_section(b, run, open_=False)
+    b.add("</section>")
 
 
 def build_report(paths: Sequence[str], title: Optional[str] = None,
@@ -216,22 +274,31 @@ def build_report(paths: Sequence[str], title: Optional[str] = None,
     b.add(f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
           f"<title>{_esc(title)}</title><style>{CSS}</style></head><body>")
     b.add(f"<h1>{_esc(title)}</h1>")
+    b.add("<nav><h2>Contents</h2><ul>")
+    for m in matrices:
+        b.add(f'<li><a href="#{matrix_anchor(m)}">NAT matrix: {_esc(m.dir.path)}</a></li>')
+    for r in runs:
+        b.add(f'<li><a href="#{run_anchor(r.scenario)}">{_esc(r.scenario)}</a> '
+              f"{'&#10003;' if r.ok else '&#10007;'}</li>")
+    b.add("</ul></nav>")
     if runs:
         b.add("<table><tr><th>scenario</th><th>results</th><th>mode</th>"
               "<th>expectations</th><th>verdict</th></tr>")
         for r in runs:
             passed = sum(1 for e in r.expectations if e.ok)
-            b.add(f"<tr><td>{_esc(r.scenario)}</td><td>{_esc(r.path)}</td><td>{_esc(r.mode)}</td>"
+            b.add(f'<tr><td><a href="#{run_anchor(r.scenario)}">{_esc(r.scenario)}</a></td>'
+                  f"<td>{_esc(r.path)}</td><td>{_esc(r.mode)}</td>"
                   f"<td>{passed} / {len(r.expectations)}</td>{_ok_cell(r.ok)}</tr>")
         b.add("</table>")
     if len(runs) > 1 and any(r.samples for r in runs):
         b.add("<h2>All runs: round-trip time by path</h2>")
         b.plot(plot_rtt_cdf(rtt_cdf_data(runs, "all runs: RTT by path")), "all-rtt-cdf",
                "CDF of RTT by path over all runs")
+    shown = {r.scenario for r in runs}
     for m in matrices:
-        _matrix_section(b, m)
+        _matrix_section(b, m, shown)
     for r in runs:
-        _run_section(b, r)
+        _run_section(b, r, open_=len(runs) <= 3)
     b.add("</body></html>\n")
     return "\n".join(b.parts), b.plots
 

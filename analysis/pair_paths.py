@@ -2,9 +2,11 @@
 
 The same rule as the verdicts (sim/results/evaluate.h): each side's path
 toward the other is the path of its latest timeline entry at or before t
-("none" before its first); the pair's path is that path while both sides
-agree and "none" while they differ -- one side on direct is not enough, data
-would still go one way over DERP. Entries at or after stop_time do not count.
+("none" before its first); the pair's path state is that path while both
+sides agree, "asymmetric" while both have a path but not the same one (data
+goes one way direct, the other over DERP) and "none" while either side has
+none. Entries at or after stop_time do not count. This is what the nodes
+decided; what crossed the wire is in latency.csv's round trips.
 """
 
 from dataclasses import dataclass
@@ -29,6 +31,13 @@ class Change:
     after: str
 
 
+def pair_state(ab: str, ba: str) -> str:
+    """The pair's state from each side's path toward the other."""
+    if ab == ba:
+        return ab
+    return "none" if "none" in (ab, ba) else "asymmetric"
+
+
 def pair_segments(timeline: Iterable[PathChange], a: str, b: str,
                   stop_time_s: float) -> List[Segment]:
     """[0, stop_time) cut where the pair's path changes; neighbours always differ."""
@@ -44,7 +53,7 @@ def pair_segments(timeline: Iterable[PathChange], a: str, b: str,
         while i < len(entries) and entries[i].t_s == t:
             side[entries[i].node] = entries[i].path
             i += 1
-        now = side[a] if side[a] == side[b] else "none"
+        now = pair_state(side[a], side[b])
         if now != current:
             if t > start:
                 segments.append(Segment(start, t, current))
@@ -67,7 +76,9 @@ def pair_changes(segments: List[Segment]) -> List[Change]:
 
 
 def first_direct_s(segments: List[Segment]) -> Optional[float]:
-    """When the pair was first direct (or local): results.json's time_to_direct_s."""
+    """When both nodes first chose direct (or local). Not results.json's
+    time_to_direct_s, which is measured on the wire (a probe crossing the
+    direct path both ways) from the pair's first probe."""
     for s in segments:
         if s.path in ("direct", "local"):
             return s.start_s

@@ -1,7 +1,8 @@
 """One results directory (sim/results/README.md) read into dataclasses.
 
 A results directory holds results.json (verdicts, pair summaries, the path
-timeline) and latency.csv (one row per echoed probe). The reader checks the
+timeline) and latency.csv (one row per probe, lost ones included, with both
+legs of each round trip). The reader checks the
 format tag and every key it uses, with its type, and raises InputError naming
 the file and the key ("out/results.json: pairs[0].a: expected text") or the
 line ("out/latency.csv:7: ...") instead of failing somewhere inside a plot.
@@ -18,9 +19,14 @@ from typing import Dict, List, Optional, Tuple
 
 from .errors import InputError
 
-RESULTS_FORMAT = "punchlab-results/1"
-PATHS = ("direct", "derp", "local", "none")
-CSV_HEADER = ["time_s", "src", "dst", "path", "rtt_ms"]
+RESULTS_FORMAT = "punchlab-results/2"
+# A node's path, or a pair's path state (asymmetric: both have a path, not the same).
+PATHS = ("direct", "derp", "local", "none", "asymmetric")
+# A round trip judged by both legs (results.h RoundTripPath).
+ROUND_TRIPS = ("direct", "local", "derp", "mixed")
+# latency.csv's round_trip column also says when no echo came back.
+UNECHOED = ("lost", "in-flight")
+CSV_HEADER = ["time_s", "src", "dst", "seq", "path", "echo_path", "round_trip", "rtt_ms"]
 
 
 @dataclass(frozen=True)
@@ -46,8 +52,13 @@ class RttSummary:
 
 @dataclass(frozen=True)
 class PairSummary:
+    """rtt is keyed by round-trip path (ROUND_TRIPS). time_to_direct_s =
+    direct_at_s - first_send_s: from the pair's first probe to the first
+    probe that crossed the direct path both ways."""
     a: str
     b: str
+    first_send_s: Optional[float]
+    direct_at_s: Optional[float]
     time_to_direct_s: Optional[float]
     final_path: str
     probes_sent: int
@@ -67,13 +78,31 @@ class PathChange:
 
 
 @dataclass(frozen=True)
+class EventMark:
+    """One of the scenario's timed events (a fault), in words; until_s when
+    `for` undoes it."""
+    t_s: float
+    until_s: Optional[float]
+    what: str
+
+
+@dataclass(frozen=True)
 class Sample:
-    """One latency.csv row: a probe sent at time_s on `path`, echoed after rtt_ms."""
+    """One latency.csv row: a probe sent at time_s on `path`; its echo came
+    back on `echo_path` after rtt_ms. round_trip is both legs (ROUND_TRIPS),
+    or "lost"/"in-flight" with echo_path and rtt_ms None."""
     time_s: float
     src: str
     dst: str
+    seq: int
     path: str
-    rtt_ms: float
+    echo_path: Optional[str]
+    round_trip: str
+    rtt_ms: Optional[float]
+
+    @property
+    def echoed(self) -> bool:
+        return self.rtt_ms is not None
 
 
 @dataclass
@@ -90,6 +119,7 @@ class ResultsDir:
     pairs: List[PairSummary]
     timeline: List[PathChange]
     notes: List[str]
+    events: List[EventMark] = field(default_factory=list)
     samples: List[Sample] = field(default_factory=list)
 
     def find_pair(self, a: str, b: str) -> Optional[PairSummary]:
@@ -197,11 +227,12 @@ def _pair(o: _Obj) -> PairSummary:
     rtt_obj = o.obj("rtt")
     rtt = {}
     for path in rtt_obj.value:
-        if path not in PATHS:
-            raise InputError(f"{o.file}: {rtt_obj.where}: unknown path '{path}' "
-                             f"(paths: {', '.join(PATHS)})")
+        if path not in ROUND_TRIPS:
+            raise InputError(f"{o.file}: {rtt_obj.where}: unknown round-trip path '{path}' "
+                             f"(round trips: {', '.join(ROUND_TRIPS)})")
         rtt[path] = _rtt(rtt_obj.obj(path))
-    return PairSummary(o.text("a"), o.text("b"), o.number_or_null("time_to_direct_s"),
+    return PairSummary(o.text("a"), o.text("b"), o.number_or_null("first_send_s"),
+                       o.number_or_null("direct_at_s"), o.number_or_null("time_to_direct_s"),
                        o.path("final_path"), o.count("probes_sent"), o.count("probes_lost"), rtt)
 
 
@@ -223,7 +254,9 @@ def parse_results_json(data, file: str) -> dict:
         timeline=[PathChange(t.number("t_s"), t.text("node"), t.text("peer"), t.path("path"),
                              t.text("detail"), t.text("reason"))
                   for t in top.items("timeline")],
-        notes=top.texts("notes"))
+        notes=top.texts("notes"),
+        events=[EventMark(e.number("t_s"), e.number_or_null("until_s"), e.text("what"))
+                for e in top.items("events")])
 
 
 def read_latency_csv(file: str) -> List[Sample]:
@@ -243,16 +276,29 @@ def read_latency_csv(file: str) -> List[Sample]:
         if len(row) != len(CSV_HEADER):
             raise InputError(f"{file}:{lineno}: expected {len(CSV_HEADER)} fields "
                              f"({','.join(CSV_HEADER)}), got {len(row)}")
-        time_s, src, dst, path, rtt_ms = row
+        time_s, src, dst, seq, path, echo_path, round_trip, rtt_ms = row
         try:
-            t, r = float(time_s), float(rtt_ms)
+            t, n = float(time_s), int(seq)
+            r = None if rtt_ms == "" else float(rtt_ms)
         except ValueError:
-            raise InputError(f"{file}:{lineno}: time_s and rtt_ms must be numbers") from None
-        if not (math.isfinite(t) and math.isfinite(r)) or r < 0:
-            raise InputError(f"{file}:{lineno}: time_s and rtt_ms must be finite, rtt_ms >= 0")
+            raise InputError(f"{file}:{lineno}: time_s, seq and rtt_ms must be numbers") from None
+        if not math.isfinite(t) or n < 0 or (r is not None and (not math.isfinite(r) or r < 0)):
+            raise InputError(f"{file}:{lineno}: time_s and rtt_ms must be finite, seq and "
+                             f"rtt_ms >= 0")
         if path not in PATHS:
             raise InputError(f"{file}:{lineno}: unknown path '{path}' (paths: {', '.join(PATHS)})")
-        samples.append(Sample(t, src, dst, path, r))
+        if round_trip in UNECHOED:
+            if echo_path != "" or r is not None:
+                raise InputError(f"{file}:{lineno}: a {round_trip} probe has no echo_path "
+                                 f"nor rtt_ms")
+            samples.append(Sample(t, src, dst, n, path, None, round_trip, None))
+            continue
+        if round_trip not in ROUND_TRIPS:
+            raise InputError(f"{file}:{lineno}: unknown round_trip '{round_trip}' "
+                             f"(round trips: {', '.join(ROUND_TRIPS + UNECHOED)})")
+        if echo_path not in PATHS or r is None:
+            raise InputError(f"{file}:{lineno}: an echoed probe needs echo_path and rtt_ms")
+        samples.append(Sample(t, src, dst, n, path, echo_path, round_trip, r))
     return samples
 
 

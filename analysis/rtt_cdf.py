@@ -1,6 +1,7 @@
-"""The CDF of round-trip times, one curve per path (direct, local, DERP):
-how much a relay costs. Over every sample of the given results directories,
-or of one pair."""
+"""The CDF of round-trip times, one curve per round-trip path (direct,
+local, DERP -- both legs on it -- and mixed: one leg relayed): how much a
+relay costs. Over every echoed probe of the given results directories, or of
+one pair."""
 
 import math
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from .figures import PATH_COLORS, new_figure
 from .results_dir import ResultsDir
 
-CDF_PATHS = ("direct", "local", "derp")
+CDF_PATHS = ("direct", "local", "derp", "mixed")
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,8 @@ def rtt_cdf_data(runs: Sequence[ResultsDir], title: str,
         for s in run.samples:
             if pair is not None and {s.src, s.dst} != set(pair):
                 continue
-            if s.path in by_path:
-                by_path[s.path].append(s.rtt_ms)
+            if s.round_trip in by_path:
+                by_path[s.round_trip].append(s.rtt_ms)
     series = {}
     for path, rtts in by_path.items():
         if rtts:

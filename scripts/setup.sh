@@ -17,6 +17,8 @@ PACKAGES=(
   # the real lab: namespaces, NAT rules, captures; conntrack flushes a NAT's
   # mappings when a scenario reboots it
   iproute2 nftables tshark conntrack
+  # the report test renders report.html headless
+  chromium
   # validation peers nobody here wrote
   stun-client stun-server coturn
 )

@@ -46,7 +46,17 @@ void BindObservations(py::module_& m) {
       .def_readonly("src", &Probe::src)
       .def_readonly("dst", &Probe::dst)
       .def_readonly("seq", &Probe::seq)
-      .def_readonly("path", &Probe::path, "the path src sent it on")
+      .def_readonly("path", &Probe::path, "the probe's leg: the path src sent it on")
+      .def_readonly("echo_path", &Probe::echo_path,
+                    "the echo's leg: the path it arrived on back at src (none while unechoed)")
+      .def_property_readonly(
+          "round_trip",
+          [](const Probe& p) -> std::optional<std::string> {
+            const std::optional<RoundTripPath> trip = p.RoundTrip();
+            if (!trip) return std::nullopt;
+            return std::string(ToString(*trip));
+          },
+          "both legs: 'direct', 'local', 'derp' or 'mixed'; None while unechoed")
       .def_property_readonly("echoed_s",
                              [](const Probe& p) -> std::optional<double> {
                                if (!p.echoed_at) return std::nullopt;
@@ -92,20 +102,34 @@ void BindObservations(py::module_& m) {
   py::class_<PairSummary>(m, "PairSummary", "Per unordered pair of nodes (a < b).")
       .def_readonly("a", &PairSummary::a)
       .def_readonly("b", &PairSummary::b)
+      .def_property_readonly("first_send_s",
+                             [](const PairSummary& p) -> std::optional<double> {
+                               if (!p.first_send) return std::nullopt;
+                               return Seconds(*p.first_send);
+                             },
+                             "when the pair's first probe was sent (either way)")
+      .def_property_readonly("direct_at_s",
+                             [](const PairSummary& p) -> std::optional<double> {
+                               if (!p.direct_at) return std::nullopt;
+                               return Seconds(*p.direct_at);
+                             },
+                             "when the first probe that crossed the direct path both ways was sent")
       .def_property_readonly("time_to_direct_s",
                              [](const PairSummary& p) -> std::optional<double> {
                                if (!p.time_to_direct) return std::nullopt;
                                return Seconds(*p.time_to_direct);
-                             })
+                             },
+                             "direct_at_s - first_send_s; None if never direct")
       .def_readonly("final_path", &PairSummary::final_path)
       .def_property_readonly(
           "rtt",
           [](const PairSummary& p) {
             std::map<std::string, RttPercentiles> out;
-            for (const auto& [kind, r] : p.rtt) out[scenario::ToString(kind)] = r;
+            for (const auto& [kind, r] : p.rtt) out[ToString(kind)] = r;
             return out;
           },
-          "{'direct': RttPercentiles, 'derp': ...}: per path the probes were sent on")
+          "{'direct': RttPercentiles, 'derp': ..., 'mixed': ...}: per round-trip path (both "
+          "legs; 'derp' only round trips relayed both ways)")
       .def_readonly("probes_sent", &PairSummary::probes_sent)
       .def_readonly("probes_lost", &PairSummary::probes_lost)
       .def("__repr__", [](const PairSummary& p) {

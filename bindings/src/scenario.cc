@@ -6,6 +6,8 @@
 // holds them as objects, and `file`, `line`, `column` are the first one's.
 #include <pybind11/stl.h>
 
+#include <cmath>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +15,7 @@
 #include "bind.h"
 #include "scenario/generate.h"
 #include "scenario/loader.h"
+#include "scenario/node-timers.h"
 #include "scenario/scenario.h"
 
 namespace punchlab::python {
@@ -72,7 +75,8 @@ const char* CheckName(CheckKind k) {
 void BindEnums(py::module_& m) {
   WordEnum<PathKind>(m, "PathKind",
                      {{"DIRECT", PathKind::kDirect}, {"DERP", PathKind::kDerp},
-                      {"LOCAL", PathKind::kLocal}, {"NONE", PathKind::kNone}});
+                      {"LOCAL", PathKind::kLocal}, {"NONE", PathKind::kNone},
+                      {"ASYMMETRIC", PathKind::kAsymmetric}});
   WordEnum<TargetKind>(m, "TargetKind",
                        {{"NODE", TargetKind::kNode}, {"NAT", TargetKind::kNat},
                         {"FIREWALL", TargetKind::kFirewall},
@@ -182,6 +186,18 @@ void BindParts(py::module_& m) {
       .def_readonly("link", &NodeDef::link)
       .def_readonly("domain", &NodeDef::domain)
       .def_property_readonly("start_s", SecondsOf(&NodeDef::start))
+      .def_property_readonly(
+          "timers",
+          [](const NodeDef& n) {
+            std::map<std::string, double> out;
+            for (const std::string& arg : NodeTimerArgs(n.timers)) {
+              const size_t eq = arg.find('=');
+              out[arg.substr(0, eq)] = Duration::Parse(arg.substr(eq + 1))->seconds();
+            }
+            return out;
+          },
+          "the protocol timers the scenario sets for this node, {name: seconds}; the rest "
+          "are the core's defaults")
       .def("__repr__", [](const NodeDef& n) {
         return "<NodeDef " + n.name + (n.behind.empty() ? "" : " behind " + n.behind) + ">";
       });
@@ -270,6 +286,34 @@ void BindScenarioClass(py::module_& m) {
       .def_readonly("traffic", &Scenario::traffic)
       .def_readonly("events", &Scenario::events)
       .def_readonly("expectations", &Scenario::expectations)
+      .def(
+          "with_node_timers",
+          [](const Scenario& s, std::optional<std::string> node, const py::kwargs& timers) {
+            Scenario out = s;
+            if (node && out.FindNode(*node) == nullptr) {
+              throw py::value_error("with_node_timers: no node '" + *node + "'");
+            }
+            for (NodeDef& n : out.nodes) {
+              if (node && n.name != *node) continue;
+              for (const auto& [key, value] : timers) {
+                // Seconds as a number, or a duration as the YAML writes it ("1.5s").
+                const std::string text =
+                    py::isinstance<py::str>(value)
+                        ? value.cast<std::string>()
+                        : Duration::Nanos(static_cast<int64_t>(
+                                              std::llround(value.cast<double>() * 1e9)))
+                              .ToString();
+                if (auto error = SetNodeTimer(n.timers, key.cast<std::string>() + "=" + text)) {
+                  throw py::value_error("with_node_timers: " + *error);
+                }
+              }
+            }
+            return out;
+          },
+          py::arg("node") = py::none(),
+          "A copy with node timers set, as the YAML keys of the same names do: for `node`, or "
+          "every node. with_node_timers(heartbeat=1.0, trust_window='10s'); values are seconds "
+          "or duration text. Raises ValueError for an unknown timer or a duration <= 0.")
       .def("find_node", Finder<NodeDef>(&Scenario::FindNode), py::arg("name"))
       .def("find_nat", Finder<NatDef>(&Scenario::FindNat), py::arg("name"))
       .def("find_firewall", Finder<FirewallDef>(&Scenario::FindFirewall), py::arg("name"))

@@ -123,7 +123,7 @@ void NodeApplication::StartApplication() {
                                                                  << "' is not nodekey:<64 hex>");
   }
 
-  punchlab::node::NodeConfig config;
+  punchlab::node::NodeConfig config = m_baseConfig;
   config.control.server = punchlab::Endpoint(ToPunchlabIp(m_controlAddress), m_controlPort);
   config.control.server_key = *controlKey;
   config.token = m_token;

@@ -42,6 +42,11 @@ class NodeApplication : public Application {
   // Only while running.
   void Restart();
 
+  // The config every start of the node begins from (timers, bounds); the
+  // application then sets control, token and local endpoints from its
+  // attributes. Set before the start to take effect.
+  void SetBaseConfig(const punchlab::node::NodeConfig& config) { m_baseConfig = config; }
+
   // Sends `payload` to `peer` now (while running); what the node did with it.
   punchlab::node::SendResult Send(const punchlab::NodePublicKey& peer, punchlab::ByteView payload);
 
@@ -96,6 +101,7 @@ class NodeApplication : public Application {
   Time m_interval;
   Time m_trafficStart;
   uint32_t m_packetSize;
+  punchlab::node::NodeConfig m_baseConfig;
 
   uint32_t m_starts = 0;
   std::unique_ptr<punchlab::DeterministicRandom> m_random;

@@ -43,6 +43,7 @@
 #include "realio/stop-on-signals.h"
 #include "realio/udp-socket.h"
 #include "realio/wall-clock.h"
+#include "scenario/node-timers.h"
 
 namespace punchlab::cli {
 namespace {
@@ -98,6 +99,9 @@ CommandSpec Spec() {
        "stop after this long (e.g. 90s; a bare number is seconds)")
       ("flow", po::value<std::vector<std::string>>()->composing()->value_name("SPEC"),
        "send probes on a schedule (repeatable; SPEC above)")
+      ("timer", po::value<std::vector<std::string>>()->composing()->value_name("NAME=DURATION"),
+       "set a protocol timer (repeatable): heartbeat, trust_window, idle_timeout, "
+       "restun_interval, upgrade_interval, ping_timeout -- the scenario keys of the same names")
       ("epoch-unix-ns", po::value<int64_t>()->value_name("NANOS"),
        "the run's start instant (Unix time in ns): at_ms and flow times count from it")
       ("json", po::bool_switch(), "print events as JSON objects, one per line");
@@ -252,6 +256,13 @@ int Run(const std::vector<std::string>& argv) {
   config.control.server_key = ParseNodeKeyFlag("--control-key", vm["control-key"].as<std::string>());
   config.token = vm["token"].as<std::string>();
   if (config.token.empty()) throw UsageError("--token: must not be empty");
+  if (vm.count("timer")) {
+    scenario::NodeTimers timers;
+    for (const std::string& text : vm["timer"].as<std::vector<std::string>>()) {
+      if (auto error = scenario::SetNodeTimer(timers, text)) throw UsageError("--timer: " + *error);
+    }
+    scenario::ApplyNodeTimers(timers, config);
+  }
   std::optional<NodePublicKey> send_to;
   if (vm.count("send-to")) send_to = ParseNodeKeyFlag("--send-to", vm["send-to"].as<std::string>());
   const Duration every = ParseInterval("--every", vm["every"].as<std::string>());

@@ -16,6 +16,13 @@ using scenario::Expectation;
 
 bool IsDirect(PathKind p) { return p == PathKind::kDirect || p == PathKind::kLocal; }
 
+// The pair's state from each side's path toward the other.
+PathKind PairState(PathKind ab, PathKind ba) {
+  if (ab == ba) return ab;
+  if (ab == PathKind::kNone || ba == PathKind::kNone) return PathKind::kNone;
+  return PathKind::kAsymmetric;
+}
+
 // The pair's path as a step function: each segment holds from its start until
 // the next one's. The first segment starts at 0 with "none".
 class PairPath {
@@ -33,7 +40,7 @@ class PairPath {
       for (; i < mine.size() && mine[i]->at == at; ++i) {
         (mine[i]->node == a ? ab : ba) = mine[i]->path;
       }
-      const PathKind pair = ab == ba ? ab : PathKind::kNone;
+      const PathKind pair = PairState(ab, ba);
       if (pair == segments_.back().path) continue;
       if (segments_.back().start == at) {
         segments_.back().path = pair;
@@ -166,6 +173,24 @@ std::string DescribeExpectation(const Expectation& e) {
   return pair;
 }
 
+// "none" means they cannot reach each other: a round trip of a probe sent in
+// the window says otherwise, whatever the nodes believed.
+void NoRoundTripWhileNone(const Expectation& e, const std::vector<const Probe*>& probes,
+                          ExpectationResult& r) {
+  uint64_t completed = 0;
+  const Probe* first = nullptr;
+  for (const Probe* p : probes) {
+    if (p->sent_at < e.from || p->sent_at >= e.until || !p->echoed_at) continue;
+    if (first == nullptr || p->sent_at < first->sent_at) first = p;
+    ++completed;
+  }
+  if (completed == 0) return;
+  r.ok = false;
+  r.observed += " by the nodes, but " + std::to_string(completed) +
+                " round trips completed (first sent at " + FormatSeconds(first->sent_at) +
+                ", " + ToString(*first->RoundTrip()) + ")";
+}
+
 void CheckPathBy(const Expectation& e, const PairPath& path, ExpectationResult& r) {
   const Duration by = *e.by;
   const PathKind seen = path.At(by);
@@ -179,12 +204,14 @@ void CheckPathBy(const Expectation& e, const PairPath& path, ExpectationResult& 
                       : " (never " + std::string(scenario::ToString(e.path)) + " after)";
 }
 
-void CheckPathThroughout(const Expectation& e, const PairPath& path, ExpectationResult& r) {
+void CheckPathThroughout(const Expectation& e, const PairPath& path,
+                         const std::vector<const Probe*>& probes, ExpectationResult& r) {
   const auto deviation =
       path.FirstWhere(e.from, e.until, [&](PathKind p) { return p != e.path; });
   r.ok = !deviation;
   if (r.ok) {
     r.observed = std::string(scenario::ToString(e.path)) + " throughout";
+    if (e.path == PathKind::kNone) NoRoundTripWhileNone(e, probes, r);
     return;
   }
   const PathKind seen = path.At(*deviation);
@@ -193,23 +220,57 @@ void CheckPathThroughout(const Expectation& e, const PairPath& path, Expectation
   r.observed += back ? " until " + FormatSeconds(*back) : " to the end of the window";
 }
 
-void CheckTimeToDirect(const Expectation& e, const PairPath& path, Duration stop,
+// The first probe sent in [from, until) whose both legs crossed the direct
+// (or local) path, if any.
+const Probe* FirstDirectRoundTrip(const std::vector<const Probe*>& probes, Duration from,
+                                  Duration until) {
+  const Probe* first = nullptr;
+  for (const Probe* p : probes) {
+    if (p->sent_at < from || p->sent_at >= until || !p->CrossedDirectBothWays()) continue;
+    if (first == nullptr || p->sent_at < first->sent_at) first = p;
+  }
+  return first;
+}
+
+void CheckTimeToDirect(const Expectation& e, const PairPath& path,
+                       const std::vector<const Probe*>& probes, Duration stop,
                        ExpectationResult& r) {
-  const auto direct = path.FirstWhere(e.from, stop, IsDirect);
-  if (!direct) {
+  const Probe* direct = FirstDirectRoundTrip(probes, e.from, stop);
+  const auto believed = path.FirstWhere(e.from, stop, IsDirect);
+  const std::string nodes =
+      believed ? "; the nodes were on " + std::string(scenario::ToString(path.At(*believed))) +
+                     " from " + FormatSeconds(*believed)
+               : "";
+  if (direct == nullptr) {
     r.ok = false;
-    r.observed = "never direct";
+    const auto sent = std::count_if(probes.begin(), probes.end(), [&](const Probe* p) {
+      return p->sent_at >= e.from && p->sent_at < stop;
+    });
+    r.observed = "never direct (none of " + std::to_string(sent) + " probes sent from " +
+                 FormatSeconds(e.from) + " crossed the direct path both ways" + nodes + ")";
     return;
   }
-  const Duration took = *direct - e.from;
+  const Duration took = direct->sent_at - e.from;
   r.ok = took <= e.time_to_direct_max;
   r.observed_value = took.seconds();
-  r.observed = FormatSeconds(took) + " (" + scenario::ToString(path.At(*direct)) + " at " +
-               FormatSeconds(*direct) + ")";
+  r.observed = FormatSeconds(took) + " (first round trip direct both ways: probe sent at " +
+               FormatSeconds(direct->sent_at) + nodes + ")";
 }
 
 bool InWindow(const Expectation& e, const Probe& p) {
-  return p.sent_at >= e.from && p.sent_at < e.until && (!e.over || p.path == *e.over);
+  return p.sent_at >= e.from && p.sent_at < e.until;
+}
+
+// `over` for an RTT check: both legs took that path.
+bool RoundTripOver(const Expectation& e, const Probe& p) {
+  if (!e.over) return true;
+  const std::optional<RoundTripPath> trip = p.RoundTrip();
+  switch (*e.over) {
+    case PathKind::kDirect: return trip == RoundTripPath::kDirect;
+    case PathKind::kLocal: return trip == RoundTripPath::kLocal;
+    case PathKind::kDerp: return trip == RoundTripPath::kDerp;
+    default: return false;  // the loader allows only the three above
+  }
 }
 
 void CheckRtt(const Expectation& e, const std::vector<const Probe*>& probes,
@@ -219,7 +280,7 @@ void CheckRtt(const Expectation& e, const std::vector<const Probe*>& probes,
   uint64_t bad = 0;
   for (const Probe* q : probes) {
     const Probe& p = *q;
-    if (!InWindow(e, p) || !p.echoed_at) continue;
+    if (!InWindow(e, p) || !p.echoed_at || !RoundTripOver(e, p)) continue;
     rtts.push_back(p.Rtt());
     if ((e.rtt_min && p.Rtt() < *e.rtt_min) || (e.rtt_max && p.Rtt() > *e.rtt_max)) {
       if (first_bad == nullptr) first_bad = &p;
@@ -250,7 +311,7 @@ void CheckLoss(const Expectation& e, const std::vector<const Probe*>& probes, Du
   uint64_t lost = 0;
   for (const Probe* q : probes) {
     const Probe& p = *q;
-    if (!InWindow(e, p) || p.sent_at >= settled) continue;
+    if (!InWindow(e, p) || (e.over && p.path != *e.over) || p.sent_at >= settled) continue;
     ++sent;
     if (!p.echoed_at) ++lost;
   }
@@ -272,30 +333,58 @@ PairSummary Summarize(const Results& in, const std::string& a, const std::string
   s.a = a;
   s.b = b;
   const PairPath path(entry.changes, a);
-  s.time_to_direct = path.FirstWhere(Duration::Zero(), in.stop_time, IsDirect);
   // The last instant of the run: an entry at stop_time itself ("stopped")
   // describes no time the run had.
   s.final_path = in.stop_time > Duration::Zero()
                      ? path.At(in.stop_time - Duration::Nanos(1))
                      : PathKind::kNone;
-  std::map<PathKind, std::vector<Duration>> rtts;
+  std::map<RoundTripPath, std::vector<Duration>> rtts;
   const Duration settled = in.stop_time - kInFlightGrace;
   for (const Probe* q : entry.probes) {
     const Probe& p = *q;
     ++s.probes_sent;
+    if (!s.first_send || p.sent_at < *s.first_send) s.first_send = p.sent_at;
     if (p.echoed_at) {
-      rtts[p.path].push_back(p.Rtt());
+      rtts[*p.RoundTrip()].push_back(p.Rtt());
     } else if (p.sent_at < settled) {
       ++s.probes_lost;
     }
+  }
+  if (const Probe* direct = FirstDirectRoundTrip(entry.probes, Duration::Zero(), in.stop_time)) {
+    s.direct_at = direct->sent_at;
+    s.time_to_direct = direct->sent_at - *s.first_send;
   }
   for (auto& [kind, samples] : rtts) s.rtt[kind] = Percentiles(std::move(samples));
   return s;
 }
 
+
+
+// "nat home reboot", "firewall fw set block_udp=false latency=20ms".
+std::string DescribeEvent(const scenario::Event& ev) {
+  std::string what = std::string(scenario::ToString(ev.target_kind)) + " " + ev.target + " " +
+                     scenario::ToString(ev.action);
+  const scenario::Settings& s = ev.settings;
+  if (s.latency) what += " latency=" + s.latency->ToString();
+  if (s.jitter) what += " jitter=" + s.jitter->ToString();
+  if (s.loss) what += " loss=" + FormatPercent(*s.loss);
+  if (s.bandwidth_bps) what += " bandwidth=" + std::to_string(*s.bandwidth_bps) + "bit/s";
+  if (s.mapping) what += " mapping=" + std::string(nat::ToString(*s.mapping));
+  if (s.block_udp) what += std::string(" block_udp=") + (*s.block_udp ? "true" : "false");
+  return what;
+}
+
 }  // namespace
 
 void EvaluateExpectations(const scenario::Scenario& scenario, Results& results) {
+  results.events.clear();
+  for (const scenario::Event& ev : scenario.events) {
+    EventMark m;
+    m.at = ev.at;
+    if (ev.duration) m.until = ev.at + *ev.duration;
+    m.what = DescribeEvent(ev);
+    results.events.push_back(std::move(m));
+  }
   const PairIndex index(results);
   results.expectations.clear();
   for (const Expectation& e : scenario.expectations) {
@@ -309,10 +398,12 @@ void EvaluateExpectations(const scenario::Scenario& scenario, Results& results) 
         if (e.by) {
           CheckPathBy(e, path, r);
         } else {
-          CheckPathThroughout(e, path, r);
+          CheckPathThroughout(e, path, entry.probes, r);
         }
         break;
-      case CheckKind::kTimeToDirect: CheckTimeToDirect(e, path, results.stop_time, r); break;
+      case CheckKind::kTimeToDirect:
+        CheckTimeToDirect(e, path, entry.probes, results.stop_time, r);
+        break;
       case CheckKind::kRtt: CheckRtt(e, entry.probes, r); break;
       case CheckKind::kLoss: CheckLoss(e, entry.probes, results.stop_time, r); break;
     }

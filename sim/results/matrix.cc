@@ -46,6 +46,7 @@ const char* Colour(PathKind p) {
     case PathKind::kDirect: return "#b7e1b0";
     case PathKind::kLocal: return "#a8d8ea";
     case PathKind::kDerp: return "#f6d58e";
+    case PathKind::kAsymmetric: return "#d7b5e8";
     case PathKind::kNone: return "#f4a6a6";
   }
   return "#ffffff";
@@ -79,7 +80,7 @@ std::string MatrixJsonText(const Matrix& m) {
     x["path"] = scenario::ToString(c.path);
     x["time_to_direct_s"] = c.time_to_direct ? Json(c.time_to_direct->seconds()) : Json();
     Json rtt = Json::object();
-    for (const auto& [kind, p50] : c.rtt_p50) rtt[scenario::ToString(kind)] = p50.millis();
+    for (const auto& [kind, p50] : c.rtt_p50) rtt[ToString(kind)] = p50.millis();
     x["rtt_p50_ms"] = std::move(rtt);
     x["probes_sent"] = c.probes_sent;
     x["probes_lost"] = c.probes_lost;
@@ -96,7 +97,8 @@ std::string MatrixMarkdown(const Matrix& m) {
   std::string out = "# NAT matrix (" + std::string(ToString(m.mode)) + ", seed " +
                     std::to_string(m.seed) + ", " + FormatSeconds(m.duration) + " per pair)\n\n" +
                     "Rows: alice's NAT. Columns: bob's NAT. Each cell: the path at the end, and "
-                    "the time to a direct path.\n\n| alice \\ bob |";
+                    "the time to direct: from the pair's first probe to the first probe that "
+                    "crossed the direct path both ways.\n\n| alice \\ bob |";
   for (const std::string& b : m.nats) out += " " + b + " |";
   out += "\n|---|";
   for (size_t i = 0; i < m.nats.size(); ++i) out += "---|";
@@ -120,8 +122,10 @@ std::string MatrixHtml(const Matrix& m) {
       "th{background:#eee}</style></head><body>\n<h1>NAT matrix</h1>\n<p>" +
       std::string(ToString(m.mode)) + ", seed " + std::to_string(m.seed) + ", " +
       HtmlEscape(FormatSeconds(m.duration)) +
-      " per pair. Rows: alice's NAT; columns: bob's NAT. Green: direct, yellow: DERP, "
-      "red: no path. Each cell links to its results.</p>\n<table>\n<tr><th>alice \\ bob</th>";
+      " per pair. Rows: alice's NAT; columns: bob's NAT. Green: direct, blue: local, "
+      "yellow: DERP, violet: asymmetric (direct one way, relayed the other), red: no path. "
+      "Time to direct counts from the pair's first probe to the first probe that crossed "
+      "the direct path both ways. Each cell links to its results.</p>\n<table>\n<tr><th>alice \\ bob</th>";
   for (const std::string& b : m.nats) out += "<th>" + HtmlEscape(b) + "</th>";
   out += "</tr>\n";
   for (const std::string& a : m.nats) {

@@ -9,8 +9,11 @@
 //                    "probes_sent": 1180, "probes_lost": 6,
 //                    "results": "cells/matrix-full-cone--symmetric",
 //                    "mode": "simulation", "seed": 1, "duration_s": 60.0}, ...]
-//                path is the pair's path at the end of the run (direct, derp,
-//                local or none); time_to_direct_s is null when never direct;
+//                path is the pair's path state at the end of the run (direct,
+//                derp, local, asymmetric or none); time_to_direct_s is the
+//                pair summary's (from the first probe to the first probe that
+//                crossed the direct path both ways), null when never direct;
+//                rtt_p50_ms per round-trip path (direct, local, derp, mixed);
 //                results is the cell's results directory, relative to the
 //                matrix directory.
 //   matrix.md    the grid as a Markdown table (rows: a, columns: b)
@@ -33,7 +36,7 @@ struct MatrixCell {
   std::string b;
   PathKind path = PathKind::kNone;
   std::optional<Duration> time_to_direct;
-  std::map<PathKind, Duration> rtt_p50;
+  std::map<RoundTripPath, Duration> rtt_p50;
   uint64_t probes_sent = 0;
   uint64_t probes_lost = 0;
   std::string results_dir;  // relative to the matrix directory

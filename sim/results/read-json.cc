@@ -90,11 +90,20 @@ class Reader {
 
   PathKind Path(const Json& v, const std::string& where) const {
     if (v.is_string()) {
-      for (PathKind p : {PathKind::kDirect, PathKind::kDerp, PathKind::kLocal, PathKind::kNone}) {
+      for (PathKind p : {PathKind::kDirect, PathKind::kDerp, PathKind::kLocal, PathKind::kNone,
+                         PathKind::kAsymmetric}) {
         if (v.get<std::string>() == scenario::ToString(p)) return p;
       }
     }
-    Fail(where, "expected one of direct, derp, local, none");
+    Fail(where, "expected one of direct, derp, local, none, asymmetric");
+  }
+
+  RoundTripPath Trip(const std::string& v, const std::string& where) const {
+    for (RoundTripPath p : {RoundTripPath::kDirect, RoundTripPath::kDerp, RoundTripPath::kLocal,
+                            RoundTripPath::kMixed}) {
+      if (v == ToString(p)) return p;
+    }
+    Fail(where, "expected one of direct, derp, local, mixed");
   }
 
   static std::string Join(const std::string& where, const std::string& key) {
@@ -140,6 +149,17 @@ Results ParseResultsJson(std::string_view text, const std::string& name) {
   out.stop_time = r.Time(doc, "", "stop_time_s", 1e9);
   const bool ok = r.Bool(doc, "", "ok");
 
+  const Json& events = r.Array(doc, "", "events");
+  for (size_t i = 0; i < events.size(); ++i) {
+    const std::string at = Reader::Index("events", i);
+    const Json& e = r.Object(events[i], at);
+    EventMark m;
+    m.at = r.Time(e, at, "t_s", 1e9);
+    if (auto until = r.OptionalNumber(e, at, "until_s")) m.until = r.Time(*until, 1e9, at, "until_s");
+    m.what = r.String(e, at, "what");
+    out.events.push_back(std::move(m));
+  }
+
   const Json& expectations = r.Array(doc, "", "expectations");
   for (size_t i = 0; i < expectations.size(); ++i) {
     const std::string at = Reader::Index("expectations", i);
@@ -162,7 +182,13 @@ Results ParseResultsJson(std::string_view text, const std::string& name) {
     PairSummary s;
     s.a = r.String(p, at, "a");
     s.b = r.String(p, at, "b");
-    if (auto t = r.OptionalNumber(p, at, "time_to_direct_s")) s.time_to_direct = r.Time(*t, 1e9, at, "time_to_direct_s");
+    const auto optional_time = [&](const char* key) -> std::optional<Duration> {
+      if (auto t = r.OptionalNumber(p, at, key)) return r.Time(*t, 1e9, at, key);
+      return std::nullopt;
+    };
+    s.first_send = optional_time("first_send_s");
+    s.direct_at = optional_time("direct_at_s");
+    s.time_to_direct = optional_time("time_to_direct_s");
     s.final_path = r.Path(r.Key(p, at, "final_path"), Reader::Join(at, "final_path"));
     s.probes_sent = r.Unsigned(p, at, "probes_sent");
     s.probes_lost = r.Unsigned(p, at, "probes_lost");
@@ -177,7 +203,7 @@ Results ParseResultsJson(std::string_view text, const std::string& name) {
       pct.p90 = r.Time(o, k_at, "p90_ms", 1e6);
       pct.p99 = r.Time(o, k_at, "p99_ms", 1e6);
       pct.max = r.Time(o, k_at, "max_ms", 1e6);
-      s.rtt[r.Path(Json(kind), k_at)] = pct;
+      s.rtt[r.Trip(kind, k_at)] = pct;
     }
     out.pairs.push_back(std::move(s));
   }

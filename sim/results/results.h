@@ -24,7 +24,15 @@
 namespace punchlab {
 namespace results {
 
-using scenario::PathKind;  // direct, derp, local, none
+using scenario::PathKind;  // direct, derp, local, none, asymmetric (scenario.h)
+
+// The path of one round trip, judged by both legs: the probe's (the path its
+// sender sent it on) and the echo's (the path it arrived on back at the
+// sender). direct/local/derp when both legs took it (direct and local mixed
+// count as direct: no relay either way), mixed when one leg was relayed and
+// the other not.
+enum class RoundTripPath : uint8_t { kDirect, kDerp, kLocal, kMixed };
+const char* ToString(RoundTripPath p);  // direct, derp, local, mixed
 
 enum class Mode : uint8_t { kSimulation, kReal };
 const char* ToString(Mode m);  // "simulation", "real"
@@ -46,9 +54,23 @@ struct Probe {
   std::string src;
   std::string dst;
   uint64_t seq = 0;                     // per (src, dst) flow, from 0
-  PathKind path = PathKind::kNone;      // the path src used to send it
+  PathKind path = PathKind::kNone;      // the probe's leg: the path src sent it on
   std::optional<Duration> echoed_at;    // unset: lost (or still in flight at stop)
+  PathKind echo_path = PathKind::kNone; // the echo's leg: the path it arrived on at src
   Duration Rtt() const { return echoed_at ? *echoed_at - sent_at : Duration::Zero(); }
+  // Both legs; nullopt while unechoed.
+  std::optional<RoundTripPath> RoundTrip() const;
+  // Both legs crossed the direct (or local) path.
+  bool CrossedDirectBothWays() const;
+};
+
+// One of the scenario's timed events (faults), for plots and reports:
+// "nat home reboot", "firewall fw set block_udp=false". Copied from the
+// scenario by EvaluateExpectations, the same for both worlds.
+struct EventMark {
+  Duration at;
+  std::optional<Duration> until;  // when `for` undoes it
+  std::string what;
 };
 
 // Named counters of one box or node: "nat/home" -> {"translated": 812, ...},
@@ -72,11 +94,18 @@ struct RttPercentiles {
 struct PairSummary {
   std::string a;
   std::string b;
-  // The first time both sides' paths to each other were direct (or local);
-  // unset when that never happened.
+  // When the pair's first probe (either way) was sent: the first send that
+  // needed a path. Unset without traffic.
+  std::optional<Duration> first_send;
+  // When the first probe whose probe and echo both crossed the direct (or
+  // local) path was sent; unset when none did.
+  std::optional<Duration> direct_at;
+  // direct_at - first_send: how long punching took as the traffic saw it.
   std::optional<Duration> time_to_direct;
-  PathKind final_path = PathKind::kNone;  // at stop_time, "none" if they disagree
-  std::map<PathKind, RttPercentiles> rtt;  // per path the probes took
+  PathKind final_path = PathKind::kNone;  // the pair's path state at stop_time
+  // Per round-trip path (both legs), over echoed probes: a relayed figure
+  // holds only round trips relayed both ways; mixed ones are kept apart.
+  std::map<RoundTripPath, RttPercentiles> rtt;
   uint64_t probes_sent = 0;
   uint64_t probes_lost = 0;
 };
@@ -101,6 +130,7 @@ struct Results {
   uint64_t events_executed = 0;
 
   // Verdicts (EvaluateExpectations fills these).
+  std::vector<EventMark> events;  // the scenario's events, in file order
   std::vector<ExpectationResult> expectations;
   std::vector<PairSummary> pairs;
 

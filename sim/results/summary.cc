@@ -29,12 +29,15 @@ std::string FormatSummary(const Results& r) {
   if (!r.pairs.empty()) out += "pairs:\n";
   for (const PairSummary& p : r.pairs) {
     out += "  " + p.a + " - " + p.b + ": " +
-           (p.time_to_direct ? "direct after " + FormatSeconds(*p.time_to_direct)
+           (p.time_to_direct ? "direct after " + FormatSeconds(*p.time_to_direct) +
+                                   " (first send " + FormatSeconds(*p.first_send) +
+                                   ", first round trip direct both ways " +
+                                   FormatSeconds(*p.direct_at) + ")"
                              : std::string("never direct")) +
            ", final path " + scenario::ToString(p.final_path);
     for (const auto& [kind, pct] : p.rtt) {
-      out += std::string(", rtt ") + scenario::ToString(kind) + " p50 " + FormatMillis(pct.p50) +
-             " (" + std::to_string(pct.samples) + ")";
+      out += std::string(", rtt ") + ToString(kind) + " p50 " + FormatMillis(pct.p50) + " (" +
+             std::to_string(pct.samples) + ")";
     }
     if (p.probes_sent > 0) {
       out += ", " + std::to_string(p.probes_lost) + " of " + std::to_string(p.probes_sent) +

@@ -23,12 +23,17 @@ Json Pair(const PairSummary& p) {
   Json j;
   j["a"] = p.a;
   j["b"] = p.b;
-  j["time_to_direct_s"] = p.time_to_direct ? Json(p.time_to_direct->seconds()) : Json();
+  const auto seconds = [](const std::optional<Duration>& d) {
+    return d ? Json(d->seconds()) : Json();
+  };
+  j["first_send_s"] = seconds(p.first_send);
+  j["direct_at_s"] = seconds(p.direct_at);
+  j["time_to_direct_s"] = seconds(p.time_to_direct);
   j["final_path"] = scenario::ToString(p.final_path);
   j["probes_sent"] = p.probes_sent;
   j["probes_lost"] = p.probes_lost;
   Json rtt = Json::object();
-  for (const auto& [kind, r] : p.rtt) rtt[scenario::ToString(kind)] = Rtt(r);
+  for (const auto& [kind, r] : p.rtt) rtt[ToString(kind)] = Rtt(r);
   j["rtt"] = std::move(rtt);
   return j;
 }
@@ -45,6 +50,15 @@ std::string ResultsJsonText(const Results& r) {
   j["mode"] = ToString(r.mode);
   j["stop_time_s"] = r.stop_time.seconds();
   j["ok"] = r.AllExpectationsOk();
+  Json events = Json::array();
+  for (const EventMark& m : r.events) {
+    Json x;
+    x["t_s"] = m.at.seconds();
+    x["until_s"] = m.until ? Json(m.until->seconds()) : Json();
+    x["what"] = m.what;
+    events.push_back(std::move(x));
+  }
+  j["events"] = std::move(events);
   Json expectations = Json::array();
   for (const ExpectationResult& e : r.expectations) {
     Json x;

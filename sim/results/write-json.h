@@ -1,7 +1,7 @@
-// results.json (sim/results/README.md, "format": "punchlab-results/1"): keys
+// results.json (sim/results/README.md, "format": "punchlab-results/2"): keys
 // in the documented order, two-space indentation, numbers in nlohmann-json's
 // shortest round-trip form, so the same Results always give the same bytes.
-// Probes are not in it (latency.csv has the delivered ones); everything else is.
+// Probes are not in it (latency.csv has every one); everything else is.
 #pragma once
 
 #include <string>
@@ -11,7 +11,7 @@
 namespace punchlab {
 namespace results {
 
-constexpr const char* kResultsFormat = "punchlab-results/1";
+constexpr const char* kResultsFormat = "punchlab-results/2";
 
 std::string ResultsJsonText(const Results& results);  // ends with a newline
 

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "scenario/meaning/control-names.h"
+#include "scenario/node-timers.h"
 
 namespace punchlab::runreal {
 namespace {
@@ -105,7 +106,7 @@ std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& n
                                   const std::string& control_address,
                                   const std::string& control_key, const NodeIdentity& identity,
                                   const std::vector<cli::FlowSpec>& flows, int64_t epoch_unix_ns,
-                                  Duration stop_time) {
+                                  Duration stop_time, const scenario::NodeTimers& timers) {
   std::vector<std::string> argv = {node_bin,
                                    "node",
                                    "--control",
@@ -126,6 +127,10 @@ std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& n
   for (const cli::FlowSpec& flow : flows) {
     argv.push_back("--flow");
     argv.push_back(cli::FormatFlowSpec(flow));
+  }
+  for (const std::string& timer : scenario::NodeTimerArgs(timers)) {
+    argv.push_back("--timer");
+    argv.push_back(timer);
   }
   return argv;
 }

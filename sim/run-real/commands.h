@@ -58,10 +58,11 @@ struct NodeIdentity {
 std::vector<cli::FlowSpec> FlowsFrom(const scenario::Scenario& scenario, const std::string& node,
                                      const std::vector<NodeIdentity>& keys);
 
+// `timers`: the node's protocol timers from the scenario, as --timer flags.
 std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& node,
                                   const std::string& control_address,
                                   const std::string& control_key, const NodeIdentity& identity,
                                   const std::vector<cli::FlowSpec>& flows, int64_t epoch_unix_ns,
-                                  Duration stop_time);
+                                  Duration stop_time, const scenario::NodeTimers& timers = {});
 
 }  // namespace punchlab::runreal

@@ -166,6 +166,9 @@ class NodeLogReader {
     // between sending and printing) has nothing to complete.
     if (it == probes_.end() || it->second.echoed_at) return;
     it->second.echoed_at = at;
+    const auto path = Text(j, "path");
+    it->second.echo_path =
+        path ? ClassifyPath(paths_, node_, it->second.dst, *path) : PathKind::kNone;
   }
 
   void Summary(const json& j) {

@@ -15,6 +15,7 @@
 #include "model/wire-channel.h"
 #include "ns3/string.h"
 #include "ns3/uinteger.h"
+#include "scenario/node-timers.h"
 #include "punchlab/control/identity.h"
 #include "punchlab/crypto/sign.h"
 #include "punchlab/random.h"
@@ -315,6 +316,9 @@ void ScenarioWorld::InstallApplications() {
     n.app->SetAttribute("Seed", ns3::UintegerValue(seed_));
     n.app->SetAttribute("LocalAddress", ns3::AddressValue(n.address));
     n.app->SetAttribute("LocalPort", ns3::UintegerValue(kNodePort));
+    punchlab::node::NodeConfig base;
+    scenario::ApplyNodeTimers(n.def->timers, base);
+    n.app->SetBaseConfig(base);
     n.host->AddApplication(n.app);
     n.key = n.app->GetPublicKey();
     n.app->SetAttribute("Token", ns3::StringValue(ns3::ControlServerHelper::IssueToken(

@@ -28,7 +28,7 @@ TrafficDriver::TrafficDriver(ScenarioWorld& world, results::Results& results)
         "DataReceived",
         ns3::Callback<void, const NodePublicKey&, ns3::Ptr<const ns3::Packet>, const node::Path&>(
             [this, i](const NodePublicKey& peer, ns3::Ptr<const ns3::Packet> packet,
-                      const node::Path&) { OnData(i, peer, packet); }));
+                      const node::Path& path) { OnData(i, peer, packet, path); }));
   }
   for (size_t f = 0; f < flows_.size(); ++f) {
     ScheduleSlot(f, flows_[f].schedule.SlotAtOrAfter(Duration::Zero()));
@@ -74,7 +74,7 @@ void TrafficDriver::SendProbe(size_t f, scenario::ProbeSlot slot) {
 }
 
 void TrafficDriver::OnData(size_t node, const NodePublicKey& peer,
-                           ns3::Ptr<const ns3::Packet> packet) {
+                           ns3::Ptr<const ns3::Packet> packet, const node::Path& path) {
   Bytes bytes(packet->GetSize());
   packet->CopyData(bytes.data(), static_cast<uint32_t>(bytes.size()));
   const std::optional<results::ProbeHeader> header = results::DecodeProbe(bytes);
@@ -106,6 +106,7 @@ void TrafficDriver::OnData(size_t node, const NodePublicKey& peer,
     return;
   }
   probe.echoed_at = Now();
+  probe.echo_path = world_.paths().Classify(node, flow.to, path);
   ++echoes_received_;
 }
 

@@ -2,8 +2,9 @@
 // (results/probe.h) from `from` to `to` in each slot of its schedule
 // (scenario/meaning/probe-schedule.h, shared with punchlab-node); `to` echoes each
 // probe back over whatever path it uses; the round trip completes when the
-// echo arrives. Each probe becomes a results::Probe with the path the sender
-// used (from what the node did with it: sent direct, or handed to DERP).
+// echo arrives. Each probe becomes a results::Probe with both legs: the path
+// the sender used (from what the node did with it: sent direct, or handed to
+// DERP) and the path the echo arrived on.
 //
 // Counters ("traffic"): probes_sent, echoes_sent, echoes_received,
 // duplicate_echoes, not_probes (data that did not parse as a probe),
@@ -45,7 +46,8 @@ class TrafficDriver {
   // Sends the flow's probe due now (`slot`) and schedules the next one.
   void SendProbe(size_t flow, scenario::ProbeSlot slot);
   void ScheduleSlot(size_t flow, const std::optional<scenario::ProbeSlot>& slot);
-  void OnData(size_t node, const NodePublicKey& peer, ns3::Ptr<const ns3::Packet> packet);
+  void OnData(size_t node, const NodePublicKey& peer, ns3::Ptr<const ns3::Packet> packet,
+              const node::Path& path);
 
   ScenarioWorld& world_;
   results::Results& results_;

@@ -441,7 +441,8 @@ void ReadExpectation(Reader& r, const Value& entry, Scenario& s) {
   }
 
   if (auto path = r.GetChoice(*f, "path")) {
-    for (PathKind p : {PathKind::kDirect, PathKind::kDerp, PathKind::kLocal, PathKind::kNone}) {
+    for (PathKind p : {PathKind::kDirect, PathKind::kDerp, PathKind::kLocal, PathKind::kNone,
+                       PathKind::kAsymmetric}) {
       if (*path == ToString(p)) e.path = p;
     }
   }

@@ -48,6 +48,32 @@ Link ReadInheritedLink(Reader& r, const Fields& f, const std::string& path,
   return link ? ReadLink(r, *link) : Link{};
 }
 
+// The node's protocol timers (node-timers.h), written or inherited from
+// defaults; each longer than zero.
+NodeTimers ReadNodeTimers(Reader& r, const Fields& f) {
+  NodeTimers t;
+  const std::pair<const char*, std::optional<Duration> NodeTimers::*> keys[] = {
+      {"heartbeat", &NodeTimers::heartbeat},
+      {"trust_window", &NodeTimers::trust_window},
+      {"idle_timeout", &NodeTimers::idle_timeout},
+      {"restun_interval", &NodeTimers::restun_interval},
+      {"upgrade_interval", &NodeTimers::upgrade_interval},
+      {"ping_timeout", &NodeTimers::ping_timeout},
+  };
+  for (const auto& [key, field] : keys) {
+    auto v = r.Get(f, key);
+    if (!v) continue;
+    auto d = r.DurationOf(*v);
+    if (!d) continue;
+    if (*d <= Duration::Zero()) {
+      r.Error(v->mark, v->what() + ": must be longer than 0s");
+      continue;
+    }
+    t.*field = *d;
+  }
+  return t;
+}
+
 // "" for internet, the name otherwise; nullopt when invalid.
 std::optional<std::string> ReadBehind(Reader& r, const Fields& f) {
   auto behind = r.GetName(f, "behind");
@@ -469,6 +495,7 @@ void ReadTopology(Reader& r, const Fields& top, Scenario& s) {
           }
         }
       }
+      node.timers = ReadNodeTimers(r, *f);
       if (auto domain = r.GetName(*f, "domain")) {
         node.domain = *domain;
         const auto& known = s.control.domains;

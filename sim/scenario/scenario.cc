@@ -45,6 +45,7 @@ const char* ToString(PathKind p) {
     case PathKind::kDerp: return "derp";
     case PathKind::kLocal: return "local";
     case PathKind::kNone: return "none";
+    case PathKind::kAsymmetric: return "asymmetric";
   }
   return "?";
 }

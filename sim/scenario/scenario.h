@@ -76,6 +76,23 @@ struct FirewallDef {
   Link link;
 };
 
+// The node's protocol timers a scenario may set (per node or in defaults);
+// unset: the protocol core's default, Tailscale's (node-timers.h maps them
+// onto node::NodeConfig).
+struct NodeTimers {
+  std::optional<Duration> heartbeat;         // ping the best path this often while active
+  std::optional<Duration> trust_window;      // a pong keeps its path usable this long
+  std::optional<Duration> idle_timeout;      // the session is active this long after a send
+  std::optional<Duration> restun_interval;   // re-STUN every this to 1.3x this while active
+  std::optional<Duration> upgrade_interval;  // look for a better direct path this often
+  std::optional<Duration> ping_timeout;      // a ping without a pong is forgotten after this
+  bool operator==(const NodeTimers& o) const {
+    return heartbeat == o.heartbeat && trust_window == o.trust_window &&
+           idle_timeout == o.idle_timeout && restun_interval == o.restun_interval &&
+           upgrade_interval == o.upgrade_interval && ping_timeout == o.ping_timeout;
+  }
+};
+
 struct NodeDef {
   SourcePos where;
   std::string name;
@@ -84,6 +101,7 @@ struct NodeDef {
   Link link;               // the node's LAN link (or its link to the internet)
   std::string domain;
   Duration start;          // when the node's process starts
+  NodeTimers timers;
 };
 
 // [from, until)
@@ -143,8 +161,12 @@ struct Event {
   std::optional<Duration> duration;
 };
 
-enum class PathKind : uint8_t { kDirect, kDerp, kLocal, kNone };
-const char* ToString(PathKind p);  // direct, derp, local, none
+// A node's path toward a peer (direct, derp, local, none), and a pair's: the
+// path both sides use when they agree; asymmetric while both have a path but
+// not the same one (data goes one way direct, the other over DERP); none
+// while either side has no path (no round trip can complete).
+enum class PathKind : uint8_t { kDirect, kDerp, kLocal, kNone, kAsymmetric };
+const char* ToString(PathKind p);  // direct, derp, local, none, asymmetric
 
 enum class CheckKind : uint8_t { kPath, kTimeToDirect, kRtt, kLoss };
 

@@ -33,10 +33,13 @@ std::vector<std::string> ActionNames() {
   return names;
 }
 
-std::vector<std::string> PathNames(bool with_none) {
+// A pair's path states (for `path`), or only the paths a probe can take (for `over`).
+std::vector<std::string> PathNames(bool pair_states) {
   std::vector<std::string> names;
-  for (PathKind p : {PathKind::kDirect, PathKind::kDerp, PathKind::kLocal, PathKind::kNone}) {
-    if (p != PathKind::kNone || with_none) names.emplace_back(ToString(p));
+  for (PathKind p : {PathKind::kDirect, PathKind::kDerp, PathKind::kLocal, PathKind::kNone,
+                     PathKind::kAsymmetric}) {
+    const bool state_only = p == PathKind::kNone || p == PathKind::kAsymmetric;
+    if (!state_only || pair_states) names.emplace_back(ToString(p));
   }
   return names;
 }
@@ -189,6 +192,28 @@ std::vector<SchemaKey> BuildKeys() {
       "When the node's process starts: it then registers with control, runs STUN and "
       "connects to its home DERP region.")
       .aliases = {"start_time", "at", "starts"};
+  // The node's protocol timers (node-timers.h); defaults are the protocol
+  // core's, Tailscale magicsock's.
+  add("heartbeat", V::kDuration, D::kUnset, "3s (the protocol core's, Tailscale's)", "heartbeat: 1s",
+      "While data flows, ping the best direct path this often (keeps NAT mappings open and "
+      "the path trusted).")
+      .aliases = {"heartbeat_interval", "keepalive"};
+  add("trust_window", V::kDuration, D::kUnset, "6.5s (the protocol core's, Tailscale's)", "trust_window: 10s",
+      "A pong keeps its direct path usable on its own (without DERP) this long.")
+      .aliases = {"trust_duration", "trust"};
+  add("idle_timeout", V::kDuration, D::kUnset, "45s (the protocol core's, Tailscale's)", "idle_timeout: 2m",
+      "The session to a peer stays active (heartbeats, discovery) this long after data was "
+      "last sent to it.")
+      .aliases = {"session_active_timeout", "session_timeout"};
+  add("restun_interval", V::kDuration, D::kUnset, "20s (the protocol core's, Tailscale's)", "restun_interval: 10s",
+      "While active, re-run STUN every this to 1.3 times this (a random point in between).")
+      .aliases = {"restun", "stun_interval"};
+  add("upgrade_interval", V::kDuration, D::kUnset, "60s (the protocol core's, Tailscale's)", "upgrade_interval: 30s",
+      "With a working but slow direct path, ping every candidate this often for a better one.")
+      .aliases = {"upgrade"};
+  add("ping_timeout", V::kDuration, D::kUnset, "5s (the protocol core's, Tailscale's)", "ping_timeout: 2s",
+      "A disco ping without a pong is given up after this long.")
+      .aliases = {"pong_timeout"};
 
   AddLinkKeys(keys, section::kLink, "1ms", "of the link");
 
@@ -348,8 +373,11 @@ std::vector<SchemaKey> BuildKeys() {
       "The two nodes, either way round.")
       .aliases = {"nodes", "peers", "pair"};
   add("path", V::kChoice, D::kUnset, "not set", "path: direct",
-      "Check the path in use: direct (UDP through the NATs), derp (relayed), local (over a "
-      "LAN both share), none (they cannot reach each other). With by, or throughout from-until.")
+      "Check the path both sides use (what each node decided): direct (UDP through the NATs), "
+      "derp (relayed), local (over a LAN both share), asymmetric (both have a path but not the "
+      "same one, e.g. direct one way and DERP the other), none (at least one side has no path: "
+      "they cannot reach each other; fails if a round trip completes in the window). With by, "
+      "or throughout from-until.")
       .choices = PathNames(true);
   add("by", V::kDuration, D::kUnset, "not set", "by: 10s",
       "With path: the path is this one at this time.")
@@ -362,7 +390,9 @@ std::vector<SchemaKey> BuildKeys() {
   add("until", V::kDuration, D::kComputed, "stop_time", "until: 50s", "End of the window.")
       .aliases = {"to", "end", "stop"};
   add("time_to_direct_max", V::kDuration, D::kUnset, "not set", "time_to_direct_max: 5s",
-      "The path becomes direct (or local) within this long after from.")
+      "Within this long after from, a probe crosses the direct (or local) path both ways: "
+      "measured on the wire, from from to the sending of the first probe sent at or after "
+      "from whose probe and echo both went direct.")
       .aliases = {"time_to_direct", "ttd", "ttd_max"};
   add("rtt_min", V::kDuration, D::kUnset, "not set", "rtt_min: 40ms",
       "Every round-trip time measured between the two in the window is at least this.");
@@ -370,8 +400,8 @@ std::vector<SchemaKey> BuildKeys() {
       "Every round-trip time measured between the two in the window is at most this.")
       .aliases = {"rtt", "max_rtt"};
   add("over", V::kChoice, D::kUnset, "not set: any path", "over: derp",
-      "With rtt_min/rtt_max or loss_min/loss_max: count only probes sent while the sender's "
-      "path was this.")
+      "With rtt_min/rtt_max: count only round trips whose probe and echo both took this path. "
+      "With loss_min/loss_max: count only probes sent on this path.")
       .choices = PathNames(false);
   keys.back().aliases = {"via", "on", "on_path"};
   add("loss_min", V::kPercent, D::kUnset, "not set", "loss_min: 10%",

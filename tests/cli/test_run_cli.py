@@ -49,11 +49,11 @@ def test_a_run_writes_results_latency_and_junit(tmp_path):
     assert result.returncode == 0, result
     out = tmp_path / "out" / "pair"
     results = json.loads((out / "results.json").read_text())
-    assert results["format"] == "punchlab-results/1"
+    assert results["format"] == "punchlab-results/2"
     assert results["ok"] is True and results["mode"] == "simulation"
     assert [e["ok"] for e in results["expectations"]] == [True]
     rows = (out / "latency.csv").read_text().splitlines()
-    assert rows[0] == "time_s,src,dst,path,rtt_ms"
+    assert rows[0] == "time_s,src,dst,seq,path,echo_path,round_trip,rtt_ms"
     assert len(rows) > 50
     suite = ET.parse(out / "junit.xml").getroot()
     assert suite.get("tests") == "1" and suite.get("failures") == "0"
@@ -153,3 +153,45 @@ def test_bench_prints_its_numbers_as_json():
     assert matrix["simulated_s"] == 16 * 60
     assert matrix["events"] > 0 and matrix["wall_s"] > 0 and matrix["peak_rss_mib"] > 0
     assert matrix["outcome"].startswith("16 cells ran") and "0 failed" in matrix["outcome"]
+
+
+REBOOT = """\
+stop_time: 60s
+internet: {latency: 20ms}
+derp: {regions: [{id: 1, name: fra, latency: 10ms}]}
+nats:
+  home: {preset: port-restricted-cone, ports: random}
+  office: {preset: full-cone}
+nodes:
+  laptop: {behind: home}
+  server: {behind: office}
+traffic:
+  - {from: laptop, to: server, start: 1s, every: 100ms}
+  - {from: server, to: laptop, start: 1s, every: 100ms}
+events:
+  - {at: 30s, nat: home, action: reboot}
+expect:
+  - {between: [laptop, server], time_to_direct_max: 1s, from: 30s}
+"""
+
+
+def test_time_to_direct_after_a_nat_reboot_fails_on_what_crossed_the_wire(tmp_path):
+    """The issue's false pass: the nodes keep their direct path through the
+    reboot, the probes over it die; the check must fail (exit 1) and report
+    when a probe crossed the direct path both ways again."""
+    scenario = write(tmp_path, "reboot.yaml", REBOOT)
+    result = punchlab("run", scenario, "--out", str(tmp_path / "out"))
+    assert result.returncode == 1, result
+    verdict = json.loads((tmp_path / "out" / "reboot" / "results.json").read_text())["expectations"][0]
+    assert verdict["ok"] is False and verdict["observed_value"] > 1.0, verdict
+    assert "first round trip direct both ways: probe sent at" in verdict["observed"]
+    assert "the nodes were on direct from 30s" in verdict["observed"]
+    rows = (tmp_path / "out" / "reboot" / "latency.csv").read_text().splitlines()[1:]
+    sent_at = 30.0 + verdict["observed_value"]
+    # The probe it names is in latency.csv, direct both ways; before it, from
+    # 30 s on, none was.
+    first = [r.split(",") for r in rows if abs(float(r.split(",")[0]) - sent_at) < 1e-6]
+    assert any(f[4] == f[5] == "direct" for f in first), first
+    between = [r.split(",") for r in rows if 30.0 <= float(r.split(",")[0]) < sent_at - 1e-6]
+    assert between and not any(f[6] == "direct" for f in between)
+    assert any(f[6] == "lost" for f in between)

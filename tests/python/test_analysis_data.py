@@ -26,25 +26,33 @@ def test_results_dir_reads_every_documented_field(run):
     assert (run.scenario, run.mode, run.seed, run.stop_time_s, run.ok) == \
         ("derp-then-direct", "simulation", 1, 20.0, False)
     assert [e.ok for e in run.expectations] == [True, False]
-    assert run.expectations[1].observed_value == 10.2
+    assert run.expectations[1].observed_value == 11.0
     pair = run.find_pair("bob", "alice")
-    assert (pair.a, pair.b, pair.time_to_direct_s, pair.final_path) == ("alice", "bob", 10.2, "direct")
-    assert set(pair.rtt) == {"direct", "derp"}
+    assert (pair.a, pair.b, pair.time_to_direct_s, pair.final_path) == ("alice", "bob", 10.0, "direct")
+    assert (pair.first_send_s, pair.direct_at_s) == (1.0, 11.0)
+    assert set(pair.rtt) == {"direct", "derp", "mixed"}
     assert len(run.timeline) == 4 and run.timeline[2] == PathChange(
         10.0, "alice", "bob", "direct", "direct 198.51.100.2:41641", "pong")
     assert len(run.samples) == 38
     assert run.samples[0].path == "derp" and run.samples[0].rtt_ms == 181.0
+    # alice's probe at 10.0s went direct; bob, not yet direct, echoed it over DERP.
+    mixed = next(s for s in run.samples if s.round_trip == "mixed")
+    assert (mixed.time_s, mixed.src, mixed.path, mixed.echo_path, mixed.seq) == \
+        (10.0, "alice", "direct", "derp", 9)
 
 
 def test_pair_path_needs_both_sides(run):
     segments = pair_segments(run.timeline, "alice", "bob", run.stop_time_s)
-    # alice alone on derp at 0.5s or on direct at 10.0s is not the pair's path.
+    # alice alone on derp at 0.5s is not the pair's path (bob has none yet);
+    # alice on direct at 10.0s while bob is on DERP is asymmetric.
     assert segments == [Segment(0.0, 0.6, "none"), Segment(0.6, 10.0, "derp"),
-                        Segment(10.0, 10.2, "none"), Segment(10.2, 20.0, "direct")]
+                        Segment(10.0, 10.2, "asymmetric"), Segment(10.2, 20.0, "direct")]
     assert [(c.t_s, c.before, c.after) for c in pair_changes(segments)] == \
-        [(0.6, "none", "derp"), (10.0, "derp", "none"), (10.2, "none", "direct")]
-    # The same instant results.json computed.
-    assert first_direct_s(segments) == run.find_pair("alice", "bob").time_to_direct_s
+        [(0.6, "none", "derp"), (10.0, "derp", "asymmetric"), (10.2, "asymmetric", "direct")]
+    # When the nodes chose direct -- before the first probe crossed it both
+    # ways (results.json's direct_at_s).
+    assert first_direct_s(segments) == 10.2
+    assert first_direct_s(segments) < run.find_pair("alice", "bob").direct_at_s
 
 
 def test_pair_path_ignores_entries_at_or_after_stop_time():
@@ -66,7 +74,11 @@ def test_timeline_markers_lie_at_the_change_instants(run):
     spans = sorted((p.get_gid(), round(min(x for x, _ in p.get_xy()), 6),
                     round(max(x for x, _ in p.get_xy()), 6))
                    for p in ax.patches if (p.get_gid() or "").startswith("path-"))
-    assert spans == [("path-derp", 0.6, 10.0), ("path-direct", 10.2, 20.0)]
+    assert spans == [("path-asymmetric", 10.0, 10.2), ("path-derp", 0.6, 10.0),
+                     ("path-direct", 10.2, 20.0)]
+    # The scenario's fault (the firewall opening at 10s) is marked too.
+    assert [line.get_xdata()[0] for line in ax.lines if line.get_gid() == "event"] == [10.0]
+    assert run.events[0].what == "firewall fw set block_udp=false"
     # Every sample is drawn once, at its send time and RTT.
     drawn = sorted((x, y) for line in ax.lines if (line.get_gid() or "").startswith("rtt-")
                    for x, y in zip(line.get_xdata(), line.get_ydata()))
@@ -75,7 +87,7 @@ def test_timeline_markers_lie_at_the_change_instants(run):
 
 def test_cdf_direct_median_below_relayed_median(run):
     data = rtt_cdf_data([run], "t")
-    assert set(data.series) == {"direct", "derp"}
+    assert set(data.series) == {"direct", "derp", "mixed"}
     direct, derp = data.series["direct"], data.series["derp"]
     assert direct.median_ms < derp.median_ms
     # Nearest-rank medians, as results.json's p50_ms.

@@ -20,13 +20,15 @@ def edit_json(path, change):
 
 
 # (name, how to break a copy of the derp-then-direct fixture, the message after "<dir>/")
+CSV_HEAD = "time_s,src,dst,seq,path,echo_path,round_trip,rtt_ms\n"
+
 BREAKAGES = [
     ("truncated json", lambda d: (d / "results.json").write_text('{"format": "punchlab-results/1",\n  "x": '),
      r"results\.json: not valid JSON: Expecting value at line 2 column 8"),
     ("not utf-8", lambda d: (d / "results.json").write_bytes(b'{"a": "\xff"}'),
      r"results\.json: not UTF-8 text"),
     ("wrong format", lambda d: edit_json(d / "results.json", lambda j: j.update(format="other/2")),
-     r'results\.json: not a punchlab results file \(format is "other/2", expected "punchlab-results/1"\)'),
+     r'results\.json: not a punchlab results file \(format is "other/2", expected "punchlab-results/2"\)'),
     ("top level list", lambda d: (d / "results.json").write_text("[]"),
      r"results\.json: not a punchlab results file"),
     ("missing key", lambda d: edit_json(d / "results.json", lambda j: j["pairs"][0].pop("a")),
@@ -34,21 +36,27 @@ BREAKAGES = [
     ("wrong type", lambda d: edit_json(d / "results.json", lambda j: j["pairs"][0].update(probes_sent="lots")),
      r'results\.json: pairs\[0\]\.probes_sent: expected a non-negative integer, got "lots"'),
     ("bad path", lambda d: edit_json(d / "results.json", lambda j: j["timeline"][1].update(path="carrier-pigeon")),
-     r"results\.json: timeline\[1\]\.path: expected one of direct, derp, local, none"),
+     r"results\.json: timeline\[1\]\.path: expected one of direct, derp, local, none, asymmetric"),
     ("bad rtt key", lambda d: edit_json(d / "results.json", lambda j: j["pairs"][0]["rtt"].update(tcp={})),
-     r"results\.json: pairs\[0\]\.rtt: unknown path 'tcp'"),
+     r"results\.json: pairs\[0\]\.rtt: unknown round-trip path 'tcp'"),
     ("no results.json", lambda d: (d / "results.json").unlink(),
      r"results\.json: no such file: .* is not a results directory"),
     ("no latency.csv", lambda d: (d / "latency.csv").unlink(),
      r"latency\.csv: no such file"),
     ("bad csv header", lambda d: (d / "latency.csv").write_text("t,src\n"),
-     r"latency\.csv:1: expected the header time_s,src,dst,path,rtt_ms"),
+     r"latency\.csv:1: expected the header time_s,src,dst,seq,path,echo_path,round_trip,rtt_ms"),
     ("short csv row", lambda d: (d / "latency.csv").write_text(
-        "time_s,src,dst,path,rtt_ms\n1.0,alice,bob,derp,180\n2.0,alice,bob\n"),
-     r"latency\.csv:3: expected 5 fields"),
+        CSV_HEAD + "1.0,alice,bob,0,derp,derp,derp,180\n2.0,alice,bob\n"),
+     r"latency\.csv:3: expected 8 fields"),
     ("non-numeric rtt", lambda d: (d / "latency.csv").write_text(
-        "time_s,src,dst,path,rtt_ms\n1.0,alice,bob,derp,fast\n"),
-     r"latency\.csv:2: time_s and rtt_ms must be numbers"),
+        CSV_HEAD + "1.0,alice,bob,0,derp,derp,derp,fast\n"),
+     r"latency\.csv:2: time_s, seq and rtt_ms must be numbers"),
+    ("unknown round trip", lambda d: (d / "latency.csv").write_text(
+        CSV_HEAD + "1.0,alice,bob,0,derp,derp,sideways,180\n"),
+     r"latency\.csv:2: unknown round_trip 'sideways'"),
+    ("lost with an rtt", lambda d: (d / "latency.csv").write_text(
+        CSV_HEAD + "1.0,alice,bob,0,derp,,lost,180\n"),
+     r"latency\.csv:2: a lost probe has no echo_path nor rtt_ms"),
 ]
 
 

@@ -6,6 +6,7 @@ import base64
 import html.parser
 import json
 import os
+import shutil
 import subprocess
 
 import pytest
@@ -19,6 +20,7 @@ class Page(html.parser.HTMLParser):
     def __init__(self, text):
         super().__init__()
         self.images, self.rows, self.external, self.tags = [], [], [], set()
+        self.anchors, self.ids = [], []
         self._row = None
         self._cell = None
         self.feed(text)
@@ -29,8 +31,12 @@ class Page(html.parser.HTMLParser):
         if tag == "img":
             self.images.append(attrs["src"])
         for key in ("src", "href"):
-            if key in attrs and not attrs[key].startswith("data:"):
+            if key in attrs and not attrs[key].startswith(("data:", "#")):
                 self.external.append(attrs[key])
+        if tag == "a" and attrs.get("href", "").startswith("#"):
+            self.anchors.append(attrs["href"][1:])
+        if "id" in attrs:
+            self.ids.append(attrs["id"])
         if tag == "tr":
             self._row = []
         if tag in ("td", "th"):
@@ -95,14 +101,25 @@ def test_verdict_table_matches_results_json(report):
                "\u2713 ok" if e["ok"] else "\u2717 failed", e["observed"]]
         assert row in rows
     # The pair table and the matrix's cell table.
-    assert ["alice \u2194 bob", "10.200 s", "direct", "direct 48.5 ms (19), derp 181.0 ms (19)",
-            "0 / 38"] in rows
+    assert ["alice \u2194 bob", "10.000 s", "1.000 s", "11.000 s", "direct",
+            "direct 48.5 ms (18), derp 181.0 ms (19), mixed 114.5 ms (1)", "0 / 38"] in rows
     assert ["symmetric", "symmetric", "derp", "never", "derp 128.0 ms", "0 / 1180"] in rows
-    assert ["symmetric", "full-cone", "direct", "1.250 s", "direct 48.0 ms, derp 88.0 ms",
+    assert ["symmetric", "full-cone", "direct", "1.250 s", "direct 48.0 ms, mixed 88.0 ms",
             "2 / 1180"] in rows
+    # The faults of the scenario, in words.
+    assert ["10.000 s", "-", "firewall fw set block_udp=false"] in rows
     # The run's summary row: 1 of 2 expectations, failed.
     assert ["derp-then-direct", str(FIXTURES / "derp-then-direct"), "simulation", "1 / 2",
             "\u2717 failed"] in rows
+
+
+def test_report_is_browsable_contents_sections_and_links_resolve(report):
+    _, out, _ = report
+    page = Page(out.read_text())
+    assert "nav" in page.tags and "details" in page.tags and "summary" in page.tags
+    # Every internal link lands on a section of the report.
+    assert page.anchors and set(page.anchors) <= set(page.ids), (page.anchors, page.ids)
+    assert "run-derp-then-direct" in page.anchors
 
 
 def test_text_from_results_is_escaped(fixture_copy, tmp_path):
@@ -179,3 +196,26 @@ def test_a_directory_of_results_directories(tmp_path):
     rows = Page((tmp_path / "r.html").read_text()).rows
     dirs = [row[1] for row in rows if row and row[0] == "derp-then-direct"]
     assert dirs == [str(tmp_path / "runs" / "a-run"), str(tmp_path / "runs" / "b-run")]
+
+
+CHROMIUM = shutil.which("chromium")
+
+
+@pytest.mark.skipif(CHROMIUM is None,
+                    reason="chromium is not installed (scripts/setup.sh installs Debian's)")
+def test_chromium_renders_the_report_with_faults_on_the_timeline(report, tmp_path):
+    """What a person sees: the report as a browser builds it, headless."""
+    _, out, _ = report
+    r = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                        "--disable-background-networking", f"--user-data-dir={tmp_path / 'profile'}",
+                        "--dump-dom", out.as_uri()],
+                       capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stderr[-2000:]
+    page = Page(r.stdout)
+    assert "nav" in page.tags and "details" in page.tags
+    assert len(pngs(page)) == 3
+    assert "run-derp-then-direct" in page.ids
+    # The fault of the scenario: in the faults table and on the pair's timeline.
+    assert ["10.000 s", "-", "firewall fw set block_udp=false"] in page.rows
+    assert ('alt="RTT over time, alice and bob; faults marked: 10 s firewall fw set '
+            'block_udp=false"') in r.stdout

@@ -15,11 +15,13 @@ def test_read_results_json_gives_objects():
     assert (r.scenario, r.seed, r.mode, r.stop_time_s, r.ok) == \
         ("derp-then-direct", 1, punchlab.Mode.SIMULATION, 20.0, False)
     assert [(e.line, e.column, e.ok) for e in r.expectations] == [(20, 5, True), (21, 5, False)]
-    assert r.expectations[1].observed_value == 10.2
+    assert r.expectations[1].observed_value == 11.0
     pair = r.find_pair("bob", "alice")
     assert (pair.a, pair.b, pair.time_to_direct_s, pair.final_path) == \
-        ("alice", "bob", 10.2, punchlab.PathKind.DIRECT)
-    assert pair.rtt["derp"].p50_ms == 181.0 and pair.rtt["direct"].samples == 19
+        ("alice", "bob", 10.0, punchlab.PathKind.DIRECT)
+    assert (pair.first_send_s, pair.direct_at_s) == (1.0, 11.0)
+    assert pair.rtt["derp"].p50_ms == 181.0 and pair.rtt["direct"].samples == 18
+    assert pair.rtt["mixed"].samples == 1
     assert [(round(c.t_s, 3), c.node, str(c.path), c.reason) for c in r.timeline] == [
         (0.5, "alice", "derp", "start"), (0.6, "bob", "derp", "start"),
         (10.0, "alice", "direct", "pong"), (10.2, "bob", "direct", "pong")]
@@ -45,5 +47,6 @@ def test_write_and_read_back(tmp_path):
     again = punchlab.read_results_json(str(tmp_path / "out" / "results.json"))
     assert again.to_json() == r.to_json()
     assert 'failures="1"' in r.junit_xml()
-    assert r.latency_csv() == "time_s,src,dst,path,rtt_ms\n"  # no probes read from JSON
+    # No probes are read from JSON.
+    assert r.latency_csv() == "time_s,src,dst,seq,path,echo_path,round_trip,rtt_ms\n"
     assert "derp-then-direct" in r.summary()

@@ -36,22 +36,31 @@ def test_run_holds_its_expectations(derp_run):
     assert sorted(os.listdir(out)) == ["junit.xml", "latency.csv", "results.json"]
     pair = results.find_pair("alice", "bob")
     assert pair.final_path == punchlab.PathKind.DIRECT
-    # Relayed while the firewall blocked UDP (until 10s), direct after.
-    assert 10.0 < pair.time_to_direct_s < 20.0
-    paths = [str(p.path) for p in results.probes if p.rtt_ms is not None]
-    assert "derp" in paths and "direct" in paths
-    assert paths.index("direct") > paths.index("derp")
+    # Relayed while the firewall blocked UDP (until 10s), direct after; time
+    # to direct counts from the first probe.
+    assert 10.0 < pair.direct_at_s < 20.0
+    assert pair.time_to_direct_s == pytest.approx(pair.direct_at_s - pair.first_send_s)
+    trips = [p.round_trip for p in results.probes if p.rtt_ms is not None]
+    assert "derp" in trips and "direct" in trips
+    assert trips.index("direct") > trips.index("derp")
+    # The first direct round trip is the one direct_at_s names.
+    first = next(p for p in results.probes if p.round_trip == "direct")
+    assert first.sent_s == pytest.approx(pair.direct_at_s)
+    assert str(first.path) == str(first.echo_path) == "direct"
 
 
 def test_latency_samples_match_latency_csv(derp_run):
     results, out = derp_run
-    echoed = [p for p in results.probes if p.rtt_ms is not None]
     rows = load_results_dir(str(out)).samples
-    assert len(rows) == len(echoed) > 300
-    for p, row in zip(echoed, rows):
-        assert (row.src, row.dst, row.path) == (p.src, p.dst, str(p.path))
+    assert len(rows) == len(results.probes) > 300
+    for p, row in zip(results.probes, rows):
+        assert (row.src, row.dst, row.seq, row.path) == (p.src, p.dst, p.seq, str(p.path))
         assert row.time_s == pytest.approx(p.sent_s, abs=1e-6)
-        assert row.rtt_ms == pytest.approx(p.rtt_ms, abs=1e-3)
+        if p.rtt_ms is None:
+            assert row.round_trip in ("lost", "in-flight") and row.rtt_ms is None
+        else:
+            assert (row.echo_path, row.round_trip) == (str(p.echo_path), p.round_trip)
+            assert row.rtt_ms == pytest.approx(p.rtt_ms, abs=1e-3)
 
 
 def test_direct_median_rtt_below_relayed_median(derp_run):
@@ -75,16 +84,18 @@ def test_path_change_markers_at_the_timeline_instants(derp_run):
     markers = [line.get_xdata()[0] for line in plot_rtt_timeline(data).axes[0].lines
                if line.get_gid() == "path-change"]
     assert markers == [c.t_s for c in data.changes]
-    # The pair went direct at the instant the later of the two sides did,
-    # which is results.json's time_to_direct_s.
+    # The pair went direct at the instant the later of the two sides did.
     last_side_direct = max(c.t_s for c in results.timeline if str(c.path) == "direct")
     change = next(c for c in data.changes if c.after == "direct")
     assert change.t_s == pytest.approx(last_side_direct, abs=1e-9)
-    assert change.t_s == pytest.approx(run.find_pair("alice", "bob").time_to_direct_s, abs=1e-9)
     assert change.t_s in markers
-    # Before it, the pair was on DERP: the shaded derp span ends where direct begins.
+    # The wire agrees within a probe interval (100 ms) and a round trip: a
+    # probe sent just before the later side switched may come back direct.
+    direct_at = run.find_pair("alice", "bob").direct_at_s
+    assert change.t_s - 0.2 < direct_at <= change.t_s + 0.1 + 1e-9
+    # Before it the pair was on DERP, then one side direct: asymmetric.
     segments = pair_segments(run.timeline, "alice", "bob", run.stop_time_s)
-    assert [s.path for s in segments][-3:] == ["derp", "none", "direct"]
+    assert [s.path for s in segments][-3:] == ["derp", "asymmetric", "direct"]
     assert first_direct_s(segments) == change.t_s
     assert pair_changes(segments) == data.changes
 
@@ -185,4 +196,73 @@ def test_matrix_heatmap_from_punchlab_matrix(punchlab_bin, tmp_path):
 
     r = run_module_report(out, "-o", tmp_path / "r.html", "--png-dir", tmp_path / "png")
     assert r.returncode == 0, r.stderr
-    assert os.listdir(tmp_path / "png") == ["matrix-time-to-direct.png"]
+    # The heat map, and each cell's own section (linked from its matrix
+    # cell): its RTT CDF and its pair's timeline.
+    pngs = sorted(os.listdir(tmp_path / "png"))
+    assert "matrix-time-to-direct.png" in pngs and len(pngs) == 1 + 2 * len(cells), pngs
+    for cell in cells:
+        name = os.path.basename(cell["results"])
+        assert f"{name}-rtt-cdf.png" in pngs and f"{name}-rtt-alice-bob.png" in pngs
+
+
+# The home NAT forgets an idle mapping after UDP_TIMEOUT and picks a random
+# port for the next one; the laptop sends every 5 s, so between sends only
+# the disco heartbeat keeps the mapping (scenarios/field/
+# mapping-expires-between-heartbeats.yaml is the field report).
+SPARSE = """\
+name: sweep
+stop_time: 60s
+nats:
+  home:   {preset: port-restricted-cone, ports: random, udp_timeout: UDP_TIMEOUT}
+  office: {preset: restricted-cone}
+nodes:
+  laptop: {behind: home}
+  server: {behind: office}
+traffic:
+  - {from: laptop, to: server, every: 1s, stop: 15s}
+  - {from: laptop, to: server, start: 15s, every: 5s}
+"""
+
+
+def _late_loss(udp_timeout: str, **timers) -> float:
+    s = punchlab.load_scenario_text(SPARSE.replace("UDP_TIMEOUT", udp_timeout), "sweep.yaml")
+    if timers:
+        s = s.with_node_timers(**timers)
+    r = punchlab.run(s)
+    late = [p for p in r.probes if 20.0 <= p.sent_s < 58.0]
+    return sum(p.rtt_ms is None for p in late) / len(late)
+
+
+def test_a_udp_timeout_sweep_follows_the_heartbeat():
+    """Only the heartbeat refreshes an idle mapping, so where the sweep turns
+    lossy follows the heartbeat: with the default 3 s heartbeat a 4 s
+    udp_timeout holds; with a 6 s heartbeat (set from Python as the YAML's
+    `heartbeat:` does) it no longer does, while 8 s holds either way."""
+    timeouts = ["2s", "4s", "8s"]
+    default = [_late_loss(t) for t in timeouts]
+    slow = [_late_loss(t, heartbeat=6.0) for t in timeouts]
+    assert default[0] > 0.1 and default[1] == 0.0 and default[2] == 0.0, default
+    assert slow[0] > 0.1 and slow[1] > 0.1 and slow[2] == 0.0, slow
+    # The timer really reached the nodes: a 1 s heartbeat keeps even 2 s alive.
+    assert _late_loss("2s", heartbeat="1s") == 0.0
+
+
+def test_node_timers_from_yaml_defaults_and_python():
+    text = SPARSE.replace("UDP_TIMEOUT", "30s").replace(
+        "nodes:\n", "defaults: {heartbeat: 2s, trust_window: 5s}\nnodes:\n").replace(
+        "laptop: {behind: home}", "laptop: {behind: home, heartbeat: 1s, restun_interval: 10s}")
+    s = punchlab.load_scenario_text(text, "t.yaml")
+    assert s.find_node("laptop").timers == {"heartbeat": 1.0, "trust_window": 5.0,
+                                            "restun_interval": 10.0}
+    assert s.find_node("server").timers == {"heartbeat": 2.0, "trust_window": 5.0}
+    t = s.with_node_timers("server", ping_timeout="2s")
+    assert t.find_node("server").timers["ping_timeout"] == 2.0
+    assert "ping_timeout" not in t.find_node("laptop").timers
+    with pytest.raises(ValueError, match="unknown timer 'heartbeats'"):
+        s.with_node_timers(heartbeats=1.0)
+    with pytest.raises(ValueError, match="longer than 0s"):
+        s.with_node_timers(heartbeat=0)
+    with pytest.raises(ValueError, match="no node 'carol'"):
+        s.with_node_timers("carol", heartbeat=1.0)
+    with pytest.raises(punchlab.ScenarioError, match="must be longer than 0s"):
+        punchlab.load_scenario_text(text.replace("heartbeat: 2s", "heartbeat: 0s"), "t.yaml")

@@ -115,7 +115,7 @@ CONES = """
 def test_cones_go_direct_and_the_results_say_how(driver, node_bin, tmp_path):
     code, stdout, stderr, results, out = run(driver, node_bin, tmp_path, CONES, 12)
     assert code == 0, stderr + stdout
-    assert results["format"] == "punchlab-results/1"
+    assert results["format"] == "punchlab-results/2"
     assert results["mode"] == "real" and results["scenario"] == "cones"
     assert results["ok"] is True and all(e["ok"] for e in results["expectations"]), \
         explain(stdout, results)
@@ -233,7 +233,8 @@ def test_a_firewall_that_stops_blocking_udp_lets_the_pair_go_direct(driver, node
         """, 20)
     assert code == 0, stderr + explain(stdout, results)
     p = pair(results, "laptop", "workstation")
-    assert p["final_path"] == "direct" and p["time_to_direct_s"] > 8, p
+    # Direct on the wire only after the firewall opened at 8s.
+    assert p["final_path"] == "direct" and p["direct_at_s"] > 8, p
     # While UDP was blocked the office's node learned no global endpoint:
     # everything it sent went over DERP (TCP).
     assert p["rtt"]["derp"]["samples"] > 30

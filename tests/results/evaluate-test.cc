@@ -29,6 +29,20 @@ constexpr PathKind kDirect = PathKind::kDirect;
 constexpr PathKind kDerp = PathKind::kDerp;
 constexpr PathKind kLocal = PathKind::kLocal;
 constexpr PathKind kNone = PathKind::kNone;
+constexpr PathKind kAsymmetric = PathKind::kAsymmetric;
+constexpr RoundTripPath kTripDirect = RoundTripPath::kDirect;
+constexpr RoundTripPath kTripDerp = RoundTripPath::kDerp;
+constexpr RoundTripPath kTripLocal = RoundTripPath::kLocal;
+constexpr RoundTripPath kTripMixed = RoundTripPath::kMixed;
+
+// alice sends bob a probe every 100 ms in [from, until); each goes out on
+// `sent` and its echo comes back on `echo` after 50 ms (lost when echo is none).
+void Stream(Results& run, Duration from, Duration until, PathKind sent, PathKind echo) {
+  for (Duration t = from; t < until; t = t + Ms(100)) {
+    run.probes.push_back(echo == kNone ? Lost("alice", "bob", t, sent)
+                                       : Echoed("alice", "bob", t, sent, Ms(50), echo));
+  }
+}
 
 // ---------------------------------------------------------------------------
 // path, by
@@ -69,22 +83,38 @@ TEST(PathBy, WithoutAnyTimelineTheExpectedPathNeverCame) {
   EXPECT_EQ(r.observed, "none at 10s (never direct after)");
 }
 
-TEST(PathBy, PairPathIsNoneWhileTheTwoSidesDisagree) {
+TEST(PathBy, PairPathIsAsymmetricWhileBothHavePathsThatDiffer) {
   Results run = EmptyRun();
   run.timeline.push_back(Change(Sec(5), "alice", "bob", kDirect));
   run.timeline.push_back(Change(Sec(5), "bob", "alice", kDerp));
   run.timeline.push_back(Change(Sec(8), "bob", "alice", kDirect));
 
-  // One side direct, the other on DERP: neither direct nor derp for the pair.
+  // One side direct, the other on DERP: neither direct nor derp for the pair,
+  // and not none either: they do reach each other.
   const ExpectationResult direct = EvaluateOne(run, PathBy(kDirect, Sec(6)));
   EXPECT_FALSE(direct.ok);
-  EXPECT_EQ(direct.observed, "none at 6s (direct from 8s)");
+  EXPECT_EQ(direct.observed, "asymmetric at 6s (direct from 8s)");
   const ExpectationResult derp = EvaluateOne(run, PathBy(kDerp, Sec(6)));
   EXPECT_FALSE(derp.ok);
-  EXPECT_EQ(derp.observed, "none at 6s (never derp after)");
-  EXPECT_TRUE(EvaluateOne(run, PathBy(kNone, Sec(6))).ok);
+  EXPECT_EQ(derp.observed, "asymmetric at 6s (never derp after)");
+  const ExpectationResult none = EvaluateOne(run, PathBy(kNone, Sec(6)));
+  EXPECT_FALSE(none.ok);
+  EXPECT_EQ(none.observed, "asymmetric at 6s (never none after)");
+  const ExpectationResult asym = EvaluateOne(run, PathBy(kAsymmetric, Sec(6)));
+  EXPECT_TRUE(asym.ok);
+  EXPECT_EQ(asym.text, "alice-bob path asymmetric by 6s");
   // Once bob follows, the pair is direct.
   EXPECT_TRUE(EvaluateOne(run, PathBy(kDirect, Sec(8))).ok);
+  EXPECT_FALSE(EvaluateOne(run, PathBy(kAsymmetric, Sec(8))).ok);
+}
+
+TEST(PathBy, PairPathIsNoneWhileOneSideHasNoPath) {
+  Results run = EmptyRun();
+  BothSwitch(run, Sec(2), "alice", "bob", kDerp);
+  run.timeline.push_back(Change(Sec(10), "bob", "alice", kNone, "restart"));
+  EXPECT_TRUE(EvaluateOne(run, PathBy(kNone, Sec(10))).ok);
+  EXPECT_EQ(EvaluateOne(run, PathBy(kAsymmetric, Sec(10))).observed,
+            "none at 10s (never asymmetric after)");
 }
 
 TEST(PathBy, OneSideAloneIsNotEnough) {
@@ -140,13 +170,29 @@ TEST(PathBy, SidesSwappingPathsAtOneInstantAreNeverOnACommonPath) {
   run.timeline.push_back(Change(Sec(10), "alice", "bob", kDirect));
   run.timeline.push_back(Change(Sec(10), "bob", "alice", kDerp));
 
-  EXPECT_EQ(EvaluateOne(run, testing::TimeToDirect(Sec(50))).observed, "never direct");
+  const ExpectationResult asym = EvaluateOne(run, PathThroughout(kAsymmetric, Sec(1), Sec(60)));
+  EXPECT_TRUE(asym.ok);
+  EXPECT_EQ(asym.observed, "asymmetric throughout");
   const ExpectationResult none = EvaluateOne(run, PathThroughout(kNone, Duration::Zero(), Sec(60)));
-  EXPECT_TRUE(none.ok);
-  EXPECT_EQ(none.observed, "none throughout");
-  const Results out = Evaluate(run, {});
-  ASSERT_EQ(out.pairs.size(), 1u);
-  EXPECT_FALSE(out.pairs[0].time_to_direct);
+  EXPECT_FALSE(none.ok);
+  EXPECT_EQ(none.observed, "asymmetric from 1s to the end of the window");
+  EXPECT_EQ(Evaluate(run, {}).pairs[0].final_path, kAsymmetric);
+}
+
+// "none" says they cannot reach each other: round trips that completed say
+// otherwise, whatever the nodes' timelines claim (the issue: `path: none`
+// passed while every probe arrived over DERP).
+TEST(PathThroughout, NoneFailsWhileRoundTripsComplete) {
+  Results run = EmptyRun();
+  run.probes.push_back(Lost("alice", "bob", Sec(1), kNone));
+  run.probes.push_back(Echoed("alice", "bob", Sec(2), kDerp, Ms(92)));
+  run.probes.push_back(Echoed("bob", "alice", Sec(3), kDerp, Ms(92)));
+  const ExpectationResult r = EvaluateOne(run, PathThroughout(kNone, Duration::Zero(), Sec(60)));
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.observed,
+            "none throughout by the nodes, but 2 round trips completed (first sent at 2s, derp)");
+  // Outside the window they do not count; lost probes never do.
+  EXPECT_TRUE(EvaluateOne(run, PathThroughout(kNone, Duration::Zero(), Sec(2))).ok);
 }
 
 TEST(PathBy, TimelineOutOfTimeOrderIsSortedAndTheLaterEntryOfOneInstantWins) {
@@ -178,15 +224,15 @@ TEST(PathThroughout, HoldsWhenThePathNeverDeviatesInTheWindow) {
 TEST(PathThroughout, ReportsTheFirstDeviationAndWhenItEnded) {
   Results run = EmptyRun();
   BothSwitch(run, Sec(1), "alice", "bob", kDirect);
-  // alice falls back to DERP for a second (the pair has no common path), then
-  // later bob's side breaks for good.
+  // alice falls back to DERP for a second (asymmetric: bob stays direct),
+  // then later both go to DERP for good.
   run.timeline.push_back(Change(Sec(5), "alice", "bob", kDerp));
   run.timeline.push_back(Change(Sec(6), "alice", "bob", kDirect));
   BothSwitch(run, Sec(12), "alice", "bob", kDerp);
 
   const ExpectationResult r = EvaluateOne(run, PathThroughout(kDirect, Sec(2), Sec(20)));
   EXPECT_FALSE(r.ok);
-  EXPECT_EQ(r.observed, "none from 5s until 6s");
+  EXPECT_EQ(r.observed, "asymmetric from 5s until 6s");
 
   // From 6s on, the first deviation is the switch to DERP that never came back.
   const ExpectationResult later = EvaluateOne(run, PathThroughout(kDirect, Sec(6), Sec(20)));
@@ -229,71 +275,108 @@ TEST(PathThroughout, ADeviationBeforeFromDoesNotCount) {
 TEST(TimeToDirect, AlreadyDirectAtFromTakesZero) {
   Results run = EmptyRun();
   BothSwitch(run, Sec(2), "alice", "bob", kDirect);
+  Stream(run, Sec(2), Sec(30), kDirect, kDirect);
   const ExpectationResult r = EvaluateOne(run, testing::TimeToDirect(Sec(1), Sec(20)));
   EXPECT_TRUE(r.ok);
   EXPECT_EQ(r.text, "alice-bob time to direct <= 1s from 20s");
   ASSERT_TRUE(r.observed_value);
   EXPECT_EQ(*r.observed_value, 0.0);
-  EXPECT_EQ(r.observed, "0s (direct at 20s)");
+  EXPECT_EQ(r.observed,
+            "0s (first round trip direct both ways: probe sent at 20s; the nodes were on direct "
+            "from 20s)");
+}
+
+// The issue's false pass: after a NAT reboot at 30 s both nodes still believe
+// in their direct path, but nothing crosses it until 42.5 s. The verdict
+// follows the wire.
+TEST(TimeToDirect, MeasuresTheWireNotWhatTheNodesBelieve) {
+  Results run = EmptyRun();
+  BothSwitch(run, Sec(2), "alice", "bob", kDirect);
+  Stream(run, Sec(2), Sec(30), kDirect, kDirect);
+  Stream(run, Sec(30), Ms(42500), kDirect, kNone);  // the reboot lost the mappings
+  Stream(run, Ms(42500), Sec(60), kDirect, kDirect);
+  const ExpectationResult r = EvaluateOne(run, testing::TimeToDirect(Sec(1), Sec(30)));
+  EXPECT_FALSE(r.ok);
+  ASSERT_TRUE(r.observed_value);
+  EXPECT_DOUBLE_EQ(*r.observed_value, 12.5);
+  EXPECT_EQ(r.observed,
+            "12.5s (first round trip direct both ways: probe sent at 42.5s; the nodes were on "
+            "direct from 30s)");
 }
 
 TEST(TimeToDirect, MeasuresFromFromAndTheBoundIsInclusive) {
   Results run = EmptyRun();
   BothSwitch(run, Sec(1), "alice", "bob", kDerp);
   BothSwitch(run, Ms(13500), "alice", "bob", kDirect);
+  Stream(run, Sec(1), Ms(13500), kDerp, kDerp);
+  Stream(run, Ms(13500), Sec(60), kDirect, kDirect);
 
   const ExpectationResult at_bound = EvaluateOne(run, testing::TimeToDirect(Ms(3500), Sec(10)));
   EXPECT_TRUE(at_bound.ok);
   ASSERT_TRUE(at_bound.observed_value);
   EXPECT_DOUBLE_EQ(*at_bound.observed_value, 3.5);
-  EXPECT_EQ(at_bound.observed, "3.5s (direct at 13.5s)");
 
   const ExpectationResult too_slow = EvaluateOne(run, testing::TimeToDirect(Sec(3), Sec(10)));
   EXPECT_FALSE(too_slow.ok);
-  EXPECT_EQ(too_slow.observed, "3.5s (direct at 13.5s)");
   ASSERT_TRUE(too_slow.observed_value);
   EXPECT_DOUBLE_EQ(*too_slow.observed_value, 3.5);
+}
+
+// One leg direct and the other relayed is not a direct path, whatever each
+// node believes.
+TEST(TimeToDirect, AMixedRoundTripIsNotDirect) {
+  Results run = EmptyRun();
+  BothSwitch(run, Sec(1), "alice", "bob", kDerp);
+  run.timeline.push_back(Change(Sec(4), "alice", "bob", kDirect));
+  Stream(run, Sec(1), Sec(4), kDerp, kDerp);
+  Stream(run, Sec(4), Sec(20), kDirect, kDerp);
+  Stream(run, Sec(20), Sec(21), kDirect, kDirect);
+  const ExpectationResult r = EvaluateOne(run, testing::TimeToDirect(Sec(50)));
+  EXPECT_TRUE(r.ok);
+  ASSERT_TRUE(r.observed_value);
+  EXPECT_DOUBLE_EQ(*r.observed_value, 20.0);
 }
 
 TEST(TimeToDirect, NeverDirectFailsWithoutAValue) {
   Results run = EmptyRun();
   BothSwitch(run, Sec(1), "alice", "bob", kDerp);
-  // One side direct is not the pair direct.
   run.timeline.push_back(Change(Sec(4), "alice", "bob", kDirect));
+  Stream(run, Sec(1), Sec(4), kDerp, kDerp);
+  Stream(run, Sec(4), Sec(5), kDirect, kDerp);
   const ExpectationResult r = EvaluateOne(run, testing::TimeToDirect(Sec(50)));
   EXPECT_FALSE(r.ok);
-  EXPECT_EQ(r.observed, "never direct");
+  EXPECT_EQ(r.observed,
+            "never direct (none of 40 probes sent from 0s crossed the direct path both ways)");
   EXPECT_FALSE(r.observed_value);
+}
+
+TEST(TimeToDirect, NodesDirectWithoutTrafficIsNeverDirect) {
+  Results run = EmptyRun();
+  BothSwitch(run, Sec(1), "alice", "bob", kDirect);
+  EXPECT_EQ(EvaluateOne(run, testing::TimeToDirect(Sec(50))).observed,
+            "never direct (none of 0 probes sent from 0s crossed the direct path both ways; "
+            "the nodes were on direct from 1s)");
 }
 
 TEST(TimeToDirect, DirectOnlyBeforeFromOrAtStopTimeIsNever) {
   Results run = EmptyRun();
-  BothSwitch(run, Sec(1), "alice", "bob", kDirect);
-  BothSwitch(run, Sec(3), "alice", "bob", kDerp);
-  // An entry at stop_time describes no time the run had.
-  BothSwitch(run, Sec(60), "alice", "bob", kDirect);
+  Stream(run, Sec(1), Sec(3), kDirect, kDirect);
+  Stream(run, Sec(3), Sec(60), kDerp, kDerp);
+  // A probe sent at stop_time belongs to no time the run had.
+  run.probes.push_back(Echoed("alice", "bob", Sec(60), kDirect, Ms(1)));
   const ExpectationResult r = EvaluateOne(run, testing::TimeToDirect(Sec(50), Sec(5)));
   EXPECT_FALSE(r.ok);
-  EXPECT_EQ(r.observed, "never direct");
+  EXPECT_FALSE(r.observed_value);
 }
 
 TEST(TimeToDirect, LocalCountsAsDirect) {
   Results run = EmptyRun();
-  BothSwitch(run, Sec(1), "alice", "bob", kDerp);
-  BothSwitch(run, Sec(4), "alice", "bob", kLocal);
+  Stream(run, Sec(1), Sec(4), kDerp, kDerp);
+  Stream(run, Sec(4), Sec(5), kLocal, kLocal);
   const ExpectationResult r = EvaluateOne(run, testing::TimeToDirect(Sec(5)));
   EXPECT_TRUE(r.ok);
-  EXPECT_EQ(r.observed, "4s (local at 4s)");
   ASSERT_TRUE(r.observed_value);
   EXPECT_DOUBLE_EQ(*r.observed_value, 4.0);
-}
-
-TEST(TimeToDirect, OneSideLocalTheOtherDirectIsNotAPath) {
-  // The sides must agree on the path; local and direct are different paths.
-  Results run = EmptyRun();
-  run.timeline.push_back(Change(Sec(2), "alice", "bob", kLocal));
-  run.timeline.push_back(Change(Sec(2), "bob", "alice", kDirect));
-  EXPECT_EQ(EvaluateOne(run, testing::TimeToDirect(Sec(50))).observed, "never direct");
 }
 
 // ---------------------------------------------------------------------------
@@ -349,11 +432,14 @@ TEST(RttCheck, BothBoundsReportTheMaxAndFailEitherWay) {
   EXPECT_FALSE(EvaluateOne(run, testing::Rtt(Ms(30), Ms(49))).ok);
 }
 
-TEST(RttCheck, OverRestrictsToProbesSentOnThatPath) {
+TEST(RttCheck, OverRestrictsToRoundTripsWithBothLegsOnThatPath) {
   Results run = EmptyRun();
   run.probes.push_back(Echoed("alice", "bob", Sec(1), kDerp, Ms(90)));
   run.probes.push_back(Echoed("alice", "bob", Sec(2), kDirect, Ms(40)));
   run.probes.push_back(Echoed("bob", "alice", Sec(3), kDirect, Ms(44)));
+  // Sent direct, echoed over DERP: neither a direct nor a relayed round trip.
+  run.probes.push_back(Echoed("alice", "bob", Sec(4), kDirect, Ms(70), kDerp));
+  run.probes.push_back(Echoed("bob", "alice", Sec(5), kDerp, Ms(66), kDirect));
 
   scenario::Expectation over_direct = testing::Rtt(std::nullopt, Ms(50));
   over_direct.over = kDirect;
@@ -361,6 +447,12 @@ TEST(RttCheck, OverRestrictsToProbesSentOnThatPath) {
   EXPECT_TRUE(r.ok);
   EXPECT_EQ(r.text, "alice-bob every rtt <= 50ms over direct from 0s until 60s");
   EXPECT_EQ(r.observed, "2 samples, min 40ms, p50 40ms, max 44ms");
+
+  scenario::Expectation over_derp = testing::Rtt(Ms(80), std::nullopt);
+  over_derp.over = kDerp;
+  const ExpectationResult derp = EvaluateOne(run, over_derp);
+  EXPECT_TRUE(derp.ok);
+  EXPECT_EQ(derp.observed, "1 samples, min 90ms, p50 90ms, max 90ms");
 
   // Without `over` the DERP sample counts and breaks the bound.
   EXPECT_FALSE(EvaluateOne(run, testing::Rtt(std::nullopt, Ms(50))).ok);
@@ -567,6 +659,33 @@ TEST(Evaluate, ReplacesEarlierVerdictsAndSummaries) {
   EXPECT_EQ(run.pairs.size(), 1u);
 }
 
+// The scenario's timed events come along in words, for the report's timelines.
+TEST(Evaluate, CopiesTheScenariosEventsInWords) {
+  scenario::Scenario s;
+  s.stop_time = Sec(60);
+  scenario::Event reboot;
+  reboot.at = Sec(30);
+  reboot.target_kind = scenario::TargetKind::kNat;
+  reboot.target = "home";
+  reboot.action = scenario::Action::kReboot;
+  scenario::Event open;
+  open.at = Sec(10);
+  open.target_kind = scenario::TargetKind::kFirewall;
+  open.target = "fw";
+  open.settings.block_udp = false;
+  open.settings.latency = Ms(20);
+  open.duration = Sec(5);
+  s.events = {reboot, open};
+  Results run = EmptyRun();
+  EvaluateExpectations(s, run);
+  ASSERT_EQ(run.events.size(), 2u);
+  EXPECT_EQ(run.events[0].at, Sec(30));
+  EXPECT_FALSE(run.events[0].until);
+  EXPECT_EQ(run.events[0].what, "nat home reboot");
+  EXPECT_EQ(run.events[1].until, Sec(15));
+  EXPECT_EQ(run.events[1].what, "firewall fw set latency=20ms block_udp=false");
+}
+
 TEST(Evaluate, NoExpectationsIsAllOk) {
   EXPECT_TRUE(Evaluate(EmptyRun(), {}).AllExpectationsOk());
 }
@@ -595,31 +714,51 @@ TEST(PairSummaries, OnePerUnorderedPairSortedWithASmallerThanB) {
   EXPECT_EQ(out.pairs[2].probes_sent, 0u);  // timeline entries alone make a pair
 }
 
-TEST(PairSummaries, TimeToDirectIsTheFirstInstantBothSidesAreDirect) {
+// Time to direct counts from the first send that needed a path (traffic
+// starts at 1 s here) to the first probe that crossed the direct path both
+// ways, not from the start of the run nor from the nodes' belief.
+TEST(PairSummaries, TimeToDirectCountsFromTheFirstSendToTheFirstDirectRoundTrip) {
   Results run = EmptyRun();
   BothSwitch(run, Ms(400), "alice", "bob", kDerp);
-  run.timeline.push_back(Change(Ms(2100), "alice", "bob", kDirect));
-  run.timeline.push_back(Change(Ms(2548), "bob", "alice", kDirect));
+  run.timeline.push_back(Change(Ms(1020), "alice", "bob", kDirect));
+  run.timeline.push_back(Change(Ms(1040), "bob", "alice", kDirect));
+  run.probes.push_back(Echoed("bob", "alice", Sec(1), kDerp, Ms(90)));
+  run.probes.push_back(Echoed("alice", "bob", Ms(1050), kDirect, Ms(40), kDerp));
+  run.probes.push_back(Echoed("alice", "bob", Ms(1100), kDirect, Ms(40)));
   const Results out = Evaluate(run, {});
   ASSERT_EQ(out.pairs.size(), 1u);
-  ASSERT_TRUE(out.pairs[0].time_to_direct);
-  EXPECT_EQ(*out.pairs[0].time_to_direct, Ms(2548));
-  EXPECT_EQ(out.pairs[0].final_path, kDirect);
+  const PairSummary& p = out.pairs[0];
+  ASSERT_TRUE(p.first_send && p.direct_at && p.time_to_direct);
+  EXPECT_EQ(*p.first_send, Sec(1));
+  EXPECT_EQ(*p.direct_at, Ms(1100));
+  EXPECT_EQ(*p.time_to_direct, Ms(100));
+  EXPECT_EQ(p.final_path, kDirect);
 }
 
 TEST(PairSummaries, LocalCountsAsDirectAndNeverDirectIsUnset) {
   Results local = EmptyRun();
   BothSwitch(local, Sec(3), "alice", "bob", kLocal);
+  Stream(local, Sec(3), Sec(4), kLocal, kLocal);
   const Results l = Evaluate(local, {});
   ASSERT_TRUE(l.pairs[0].time_to_direct);
-  EXPECT_EQ(*l.pairs[0].time_to_direct, Sec(3));
+  EXPECT_EQ(*l.pairs[0].time_to_direct, Duration::Zero());
   EXPECT_EQ(l.pairs[0].final_path, kLocal);
 
   Results derp = EmptyRun();
   BothSwitch(derp, Sec(1), "alice", "bob", kDerp);
+  Stream(derp, Sec(1), Sec(4), kDerp, kDerp);
   const Results d = Evaluate(derp, {});
   EXPECT_FALSE(d.pairs[0].time_to_direct);
+  EXPECT_FALSE(d.pairs[0].direct_at);
+  ASSERT_TRUE(d.pairs[0].first_send);
+  EXPECT_EQ(*d.pairs[0].first_send, Sec(1));
   EXPECT_EQ(d.pairs[0].final_path, kDerp);
+
+  // Without traffic there is nothing to time.
+  Results quiet = EmptyRun();
+  BothSwitch(quiet, Sec(1), "alice", "bob", kDirect);
+  EXPECT_FALSE(Evaluate(quiet, {}).pairs[0].first_send);
+  EXPECT_FALSE(Evaluate(quiet, {}).pairs[0].time_to_direct);
 }
 
 TEST(PairSummaries, FinalPathIgnoresEntriesAtOrAfterStopTime) {
@@ -635,22 +774,11 @@ TEST(PairSummaries, FinalPathIgnoresEntriesAtOrAfterStopTime) {
   EXPECT_EQ(Evaluate(run, {}).pairs[0].final_path, kDerp);
 }
 
-TEST(PairSummaries, FinalPathIsNoneWhenTheSidesDisagreeAtTheEnd) {
+TEST(PairSummaries, FinalPathIsAsymmetricWhenTheSidesDisagreeAtTheEnd) {
   Results run = EmptyRun();
   BothSwitch(run, Sec(5), "alice", "bob", kDirect);
   run.timeline.push_back(Change(Sec(50), "bob", "alice", kDerp));
-  const Results out = Evaluate(run, {});
-  EXPECT_EQ(out.pairs[0].final_path, kNone);
-  ASSERT_TRUE(out.pairs[0].time_to_direct);
-  EXPECT_EQ(*out.pairs[0].time_to_direct, Sec(5));
-}
-
-TEST(PairSummaries, TimeToDirectIgnoresADirectPathFromStopTimeOn) {
-  Results run = EmptyRun(Sec(60));
-  BothSwitch(run, Sec(60), "alice", "bob", kDirect);
-  const Results out = Evaluate(run, {});
-  EXPECT_FALSE(out.pairs[0].time_to_direct);
-  EXPECT_EQ(out.pairs[0].final_path, kNone);
+  EXPECT_EQ(Evaluate(run, {}).pairs[0].final_path, kAsymmetric);
 }
 
 // Ten samples 1..10 ms, in shuffled order: nearest rank gives the 5th, 9th and
@@ -665,8 +793,8 @@ TEST(PairSummaries, NearestRankPercentilesOfTenSamples) {
   }
   const Results out = Evaluate(run, {});
   ASSERT_EQ(out.pairs.size(), 1u);
-  ASSERT_EQ(out.pairs[0].rtt.count(kDirect), 1u);
-  const RttPercentiles& p = out.pairs[0].rtt.at(kDirect);
+  ASSERT_EQ(out.pairs[0].rtt.count(kTripDirect), 1u);
+  const RttPercentiles& p = out.pairs[0].rtt.at(kTripDirect);
   EXPECT_EQ(p.samples, 10u);
   EXPECT_EQ(p.min, Ms(1));
   EXPECT_EQ(p.p50, Ms(5));
@@ -680,7 +808,7 @@ TEST(PairSummaries, NearestRankPercentilesOfAHundredAndOfFewSamples) {
   for (int64_t i = 100; i >= 1; --i) {
     hundred.probes.push_back(Echoed("bob", "alice", Sec(101 - i), kDerp, Ms(i)));
   }
-  const RttPercentiles h = Evaluate(hundred, {}).pairs[0].rtt.at(kDerp);
+  const RttPercentiles h = Evaluate(hundred, {}).pairs[0].rtt.at(kTripDerp);
   EXPECT_EQ(h.samples, 100u);
   EXPECT_EQ(h.p50, Ms(50));
   EXPECT_EQ(h.p90, Ms(90));
@@ -691,7 +819,7 @@ TEST(PairSummaries, NearestRankPercentilesOfAHundredAndOfFewSamples) {
   for (int64_t ms : {30, 10, 20}) {
     three.probes.push_back(Echoed("alice", "bob", Sec(ms), kDirect, Ms(ms)));
   }
-  const RttPercentiles t = Evaluate(three, {}).pairs[0].rtt.at(kDirect);
+  const RttPercentiles t = Evaluate(three, {}).pairs[0].rtt.at(kTripDirect);
   EXPECT_EQ(t.min, Ms(10));
   EXPECT_EQ(t.p50, Ms(20));  // rank ceil(1.5) = 2
   EXPECT_EQ(t.p90, Ms(30));  // rank ceil(2.7) = 3
@@ -699,7 +827,7 @@ TEST(PairSummaries, NearestRankPercentilesOfAHundredAndOfFewSamples) {
 
   Results one = EmptyRun();
   one.probes.push_back(Echoed("alice", "bob", Sec(1), kDirect, Ms(42)));
-  const RttPercentiles o = Evaluate(one, {}).pairs[0].rtt.at(kDirect);
+  const RttPercentiles o = Evaluate(one, {}).pairs[0].rtt.at(kTripDirect);
   EXPECT_EQ(o.samples, 1u);
   EXPECT_EQ(o.min, Ms(42));
   EXPECT_EQ(o.p50, Ms(42));
@@ -707,21 +835,41 @@ TEST(PairSummaries, NearestRankPercentilesOfAHundredAndOfFewSamples) {
   EXPECT_EQ(o.max, Ms(42));
 }
 
-TEST(PairSummaries, RttIsKeptPerPathTheProbesWereSentOn) {
+// The issue's skewed relayed RTT: a probe sent over DERP whose echo came back
+// direct is neither a relayed nor a direct round trip; the derp figure holds
+// only round trips relayed both ways.
+TEST(PairSummaries, RttIsKeptPerRoundTripPathAndMixedTripsApart) {
   Results run = EmptyRun();
-  run.probes.push_back(Echoed("alice", "bob", Sec(1), kDerp, Ms(80)));
-  run.probes.push_back(Echoed("bob", "alice", Sec(2), kDerp, Ms(84)));
+  run.probes.push_back(Echoed("alice", "bob", Sec(1), kDerp, Ms(128)));
+  run.probes.push_back(Echoed("bob", "alice", Sec(2), kDerp, Ms(132)));
   run.probes.push_back(Echoed("alice", "bob", Sec(3), kDirect, Ms(40)));
+  run.probes.push_back(Echoed("alice", "bob", Ms(3100), kDerp, Ms(88), kDirect));
+  run.probes.push_back(Echoed("bob", "alice", Ms(3200), kDirect, Ms(86), kDerp));
   run.probes.push_back(Lost("alice", "bob", Sec(4), kLocal));  // no sample, no entry
   const Results out = Evaluate(run, {});
   const PairSummary& s = out.pairs[0];
-  ASSERT_EQ(s.rtt.size(), 2u);
-  EXPECT_EQ(s.rtt.at(kDerp).samples, 2u);
-  EXPECT_EQ(s.rtt.at(kDerp).min, Ms(80));
-  EXPECT_EQ(s.rtt.at(kDerp).max, Ms(84));
-  EXPECT_EQ(s.rtt.at(kDirect).samples, 1u);
-  EXPECT_EQ(s.rtt.at(kDirect).p50, Ms(40));
-  EXPECT_EQ(s.rtt.count(kLocal), 0u);
+  ASSERT_EQ(s.rtt.size(), 3u);
+  EXPECT_EQ(s.rtt.at(kTripDerp).samples, 2u);
+  EXPECT_EQ(s.rtt.at(kTripDerp).min, Ms(128));
+  EXPECT_EQ(s.rtt.at(kTripDerp).max, Ms(132));
+  EXPECT_EQ(s.rtt.at(kTripDirect).samples, 1u);
+  EXPECT_EQ(s.rtt.at(kTripDirect).p50, Ms(40));
+  EXPECT_EQ(s.rtt.at(kTripMixed).samples, 2u);
+  EXPECT_EQ(s.rtt.at(kTripMixed).min, Ms(86));
+  EXPECT_EQ(s.rtt.count(kTripLocal), 0u);
+}
+
+TEST(RoundTrips, EachIsJudgedByBothLegs) {
+  EXPECT_EQ(Echoed("a", "b", Sec(1), kDirect, Ms(1)).RoundTrip(), kTripDirect);
+  EXPECT_EQ(Echoed("a", "b", Sec(1), kLocal, Ms(1)).RoundTrip(), kTripLocal);
+  EXPECT_EQ(Echoed("a", "b", Sec(1), kDerp, Ms(1)).RoundTrip(), kTripDerp);
+  EXPECT_EQ(Echoed("a", "b", Sec(1), kLocal, Ms(1), kDirect).RoundTrip(), kTripDirect);
+  EXPECT_EQ(Echoed("a", "b", Sec(1), kDerp, Ms(1), kDirect).RoundTrip(), kTripMixed);
+  EXPECT_EQ(Echoed("a", "b", Sec(1), kDirect, Ms(1), kDerp).RoundTrip(), kTripMixed);
+  EXPECT_FALSE(Lost("a", "b", Sec(1), kDirect).RoundTrip());
+  EXPECT_TRUE(Echoed("a", "b", Sec(1), kLocal, Ms(1), kDirect).CrossedDirectBothWays());
+  EXPECT_FALSE(Echoed("a", "b", Sec(1), kDirect, Ms(1), kDerp).CrossedDirectBothWays());
+  EXPECT_FALSE(Lost("a", "b", Sec(1), kDirect).CrossedDirectBothWays());
 }
 
 TEST(PairSummaries, ProbesLostLeavesOutTheInFlightGraceWindow) {

@@ -54,8 +54,8 @@ TEST(MatrixCell, TakesTheAliceBobPairAndItsP50PerPath) {
   other.probes_sent = 999;
   PairSummary ab = Pair("alice", "bob", PathKind::kDirect);
   ab.time_to_direct = Ms(548);
-  ab.rtt[PathKind::kDerp] = WithP50(12, Ms(71));
-  ab.rtt[PathKind::kDirect] = WithP50(1100, Ms(48));
+  ab.rtt[RoundTripPath::kDerp] = WithP50(12, Ms(71));
+  ab.rtt[RoundTripPath::kDirect] = WithP50(1100, Ms(48));
   ab.probes_sent = 1180;
   ab.probes_lost = 6;
   r.pairs = {other, ab, Pair("bob", "carol", PathKind::kNone)};
@@ -68,8 +68,8 @@ TEST(MatrixCell, TakesTheAliceBobPairAndItsP50PerPath) {
   ASSERT_TRUE(c.time_to_direct);
   EXPECT_EQ(*c.time_to_direct, Ms(548));
   ASSERT_EQ(c.rtt_p50.size(), 2u);
-  EXPECT_EQ(c.rtt_p50.at(PathKind::kDirect), Ms(48));
-  EXPECT_EQ(c.rtt_p50.at(PathKind::kDerp), Ms(71));
+  EXPECT_EQ(c.rtt_p50.at(RoundTripPath::kDirect), Ms(48));
+  EXPECT_EQ(c.rtt_p50.at(RoundTripPath::kDerp), Ms(71));
   EXPECT_EQ(c.probes_sent, 1180u);
   EXPECT_EQ(c.probes_lost, 6u);
 }
@@ -89,7 +89,7 @@ TEST(MatrixCell, WithoutTheAliceBobPairThePathIsNone) {
   Results r = testing::EmptyRun();
   PairSummary ac = Pair("alice", "carol", PathKind::kDirect);
   ac.time_to_direct = Sec(1);
-  ac.rtt[PathKind::kDirect] = WithP50(3, Ms(10));
+  ac.rtt[RoundTripPath::kDirect] = WithP50(3, Ms(10));
   ac.probes_sent = 3;
   r.pairs = {ac};
   const MatrixCell c = CellFromResults("a", "b", r, "d");
@@ -116,10 +116,11 @@ TEST(MatrixCell, FromEvaluatedObservations) {
   run = testing::Evaluate(run, {});
   const MatrixCell c = CellFromResults("x", "y", run, "cells/x--y");
   EXPECT_EQ(c.path, PathKind::kDirect);
+  // From the first probe (1s) to the first one direct both ways (3s).
   ASSERT_TRUE(c.time_to_direct);
-  EXPECT_EQ(*c.time_to_direct, Ms(2500));
-  EXPECT_EQ(c.rtt_p50.at(PathKind::kDirect), Ms(42));
-  EXPECT_EQ(c.rtt_p50.at(PathKind::kDerp), Ms(80));
+  EXPECT_EQ(*c.time_to_direct, Sec(2));
+  EXPECT_EQ(c.rtt_p50.at(RoundTripPath::kDirect), Ms(42));
+  EXPECT_EQ(c.rtt_p50.at(RoundTripPath::kDerp), Ms(80));
   EXPECT_EQ(c.probes_sent, 5u);
   EXPECT_EQ(c.probes_lost, 1u);
 }
@@ -146,11 +147,11 @@ Matrix TwoByTwo() {
   m.duration = Sec(30);
   m.nats = {"full-cone", "symmetric"};
   MatrixCell fc_fc = Cell("full-cone", "full-cone", PathKind::kDirect, Ms(548));
-  fc_fc.rtt_p50[PathKind::kDirect] = Ms(48);
+  fc_fc.rtt_p50[RoundTripPath::kDirect] = Ms(48);
   fc_fc.probes_sent = 1180;
   fc_fc.probes_lost = 6;
   MatrixCell fc_sym = Cell("full-cone", "symmetric", PathKind::kDerp, std::nullopt);
-  fc_sym.rtt_p50[PathKind::kDerp] = Duration::Micros(71500);
+  fc_sym.rtt_p50[RoundTripPath::kDerp] = Duration::Micros(71500);
   fc_sym.probes_sent = 1180;
   MatrixCell sym_fc = Cell("symmetric", "full-cone", PathKind::kLocal, Ms(1200));
   m.cells = {fc_fc, fc_sym, sym_fc};
@@ -240,7 +241,8 @@ TEST(MatrixMarkdown, GridWithRowsForAliceAndNotRunForAbsentCells) {
             "# NAT matrix (simulation, seed 1, 30s per pair)\n"
             "\n"
             "Rows: alice's NAT. Columns: bob's NAT. Each cell: the path at the end, and the time "
-            "to a direct path.\n"
+            "to direct: from the pair's first probe to the first probe that crossed the direct "
+            "path both ways.\n"
             "\n"
             "| alice \\ bob | full-cone | symmetric |\n"
             "|---|---|---|\n"

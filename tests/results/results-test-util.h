@@ -53,14 +53,17 @@ inline void BothSwitch(Results& r, Duration at, const std::string& a, const std:
   r.timeline.push_back(Change(at, b, a, path));
 }
 
+// A probe sent on `path` whose echo came back after `rtt`, on `echo_path`
+// (the same path as the probe unless given).
 inline Probe Echoed(const std::string& src, const std::string& dst, Duration sent, PathKind path,
-                    Duration rtt) {
+                    Duration rtt, std::optional<PathKind> echo_path = std::nullopt) {
   Probe p;
   p.src = src;
   p.dst = dst;
   p.sent_at = sent;
   p.path = path;
   p.echoed_at = sent + rtt;
+  p.echo_path = echo_path.value_or(path);
   return p;
 }
 

@@ -64,12 +64,14 @@ Results SummaryRun() {
   p.a = "laptop";
   p.b = "workstation";
   p.final_path = PathKind::kDerp;
-  p.rtt[PathKind::kDerp] = {548, Ms(70), Duration::Micros(71204), Ms(72), Ms(74), Ms(75)};
+  p.rtt[RoundTripPath::kDerp] = {548, Ms(70), Duration::Micros(71204), Ms(72), Ms(74), Ms(75)};
   p.probes_sent = 550;
   p.probes_lost = 2;
   PairSummary q;
   q.a = "a";
   q.b = "b";
+  q.first_send = Sec(1);
+  q.direct_at = Ms(3548);
   q.time_to_direct = Ms(2548);
   q.final_path = PathKind::kDirect;
   r.pairs = {p, q};
@@ -86,7 +88,8 @@ TEST(Summary, VerdictsPairsAndNotes) {
             "pairs:\n"
             "  laptop - workstation: never direct, final path derp, rtt derp p50 71.204ms (548), "
             "2 of 550 probes lost\n"
-            "  a - b: direct after 2.548s, final path direct\n"
+            "  a - b: direct after 2.548s (first send 1s, first round trip direct both ways "
+            "3.548s), final path direct\n"
             "note: hairpin is not modelled in the lab\n");
 }
 

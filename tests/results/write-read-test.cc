@@ -44,6 +44,7 @@ Results ReadmeExample() {
   r.seed = 1;
   r.mode = Mode::kSimulation;
   r.stop_time = Sec(60);
+  r.events.push_back({Sec(30), std::nullopt, "nat home reboot"});
   ExpectationResult e;
   e.where = {21, 5};
   e.text = "laptop-workstation path derp by 10s";
@@ -53,10 +54,11 @@ Results ReadmeExample() {
   PairSummary p;
   p.a = "laptop";
   p.b = "workstation";
+  p.first_send = Ms(5100);
   p.final_path = PathKind::kDerp;
   p.probes_sent = 550;
   p.probes_lost = 2;
-  p.rtt[PathKind::kDerp] = {548,
+  p.rtt[RoundTripPath::kDerp] = {548,
                             Duration::Micros(70100),
                             Ms(71),
                             Duration::Micros(72300),
@@ -77,7 +79,7 @@ Results ReadmeExample() {
 }
 
 constexpr const char* kReadmeExampleJson = R"json({
-  "format": "punchlab-results/1",
+  "format": "punchlab-results/2",
   "scenario": "home-vs-office",
   "file": "scenarios/home-vs-office.yaml",
   "description": "d",
@@ -85,6 +87,13 @@ constexpr const char* kReadmeExampleJson = R"json({
   "mode": "simulation",
   "stop_time_s": 60.0,
   "ok": true,
+  "events": [
+    {
+      "t_s": 30.0,
+      "until_s": null,
+      "what": "nat home reboot"
+    }
+  ],
   "expectations": [
     {
       "line": 21,
@@ -99,6 +108,8 @@ constexpr const char* kReadmeExampleJson = R"json({
     {
       "a": "laptop",
       "b": "workstation",
+      "first_send_s": 5.1,
+      "direct_at_s": null,
       "time_to_direct_s": null,
       "final_path": "derp",
       "probes_sent": 550,
@@ -147,6 +158,9 @@ Results RichResults() {
   r.seed = std::numeric_limits<uint64_t>::max();
   r.mode = Mode::kSimulation;
   r.stop_time = Duration::Nanos(90123456789);
+  r.events.push_back({Duration::Nanos(10000000001), Duration::Nanos(13000000001),
+                      "node alice link-down"});
+  r.events.push_back({Sec(30), std::nullopt, "firewall fw set block_udp=false"});
   ExpectationResult ok;
   ok.where = {7, 3};
   ok.text = "alice-bob path direct by 10s";
@@ -156,27 +170,30 @@ Results RichResults() {
   failed.where = {8, 3};
   failed.text = "alice-bob time to direct <= 1s from 0s";
   failed.ok = false;
-  failed.observed = "2.548s (direct at 2.548s)";
+  failed.observed = "2.548s (first round trip direct both ways: probe sent at 2.548s)";
   failed.observed_value = 2.548000001;
   r.expectations = {ok, failed};
   PairSummary p;
   p.a = "alice";
   p.b = "bob";
+  p.first_send = Duration::Nanos(1000000007);
+  p.direct_at = Duration::Nanos(3548000008);
   p.time_to_direct = Duration::Nanos(2548000001);
   p.final_path = PathKind::kDirect;
   p.probes_sent = 1180;
   p.probes_lost = 6;
-  p.rtt[PathKind::kDirect] = {1100, Duration::Nanos(40123456), Duration::Nanos(48000001),
-                              Ms(52), Duration::Micros(60001), Duration::Nanos(99999999)};
-  p.rtt[PathKind::kDerp] = {74, Ms(70), Ms(71), Ms(72), Ms(73), Ms(74)};
+  p.rtt[RoundTripPath::kDirect] = {1100, Duration::Nanos(40123456), Duration::Nanos(48000001),
+                                   Ms(52), Duration::Micros(60001), Duration::Nanos(99999999)};
+  p.rtt[RoundTripPath::kDerp] = {74, Ms(70), Ms(71), Ms(72), Ms(73), Ms(74)};
+  p.rtt[RoundTripPath::kMixed] = {3, Ms(80), Ms(81), Ms(82), Ms(82), Ms(82)};
   PairSummary q;
   q.a = "bob";
   q.b = "carol";
-  q.final_path = PathKind::kNone;
+  q.final_path = PathKind::kAsymmetric;
   // 1.000001 ms and 1.000000007 s come out of seconds()/millis() a hair low:
   // reading them back must round to the nanosecond, not truncate.
   const Duration odd_rtt = Duration::Nanos(1000001);
-  q.rtt[PathKind::kLocal] = {1, odd_rtt, odd_rtt, odd_rtt, odd_rtt, odd_rtt};
+  q.rtt[RoundTripPath::kLocal] = {1, odd_rtt, odd_rtt, odd_rtt, odd_rtt, odd_rtt};
   r.pairs = {p, q};
   r.timeline.push_back(testing::Change(Duration::Nanos(412345678), "alice", "bob", PathKind::kDerp,
                                        "start"));
@@ -207,6 +224,12 @@ void ExpectSameResults(const Results& want, const Results& got) {
   EXPECT_EQ(got.counters, want.counters);
   EXPECT_EQ(got.notes, want.notes);
   EXPECT_EQ(got.events_executed, want.events_executed);
+  ASSERT_EQ(got.events.size(), want.events.size());
+  for (size_t i = 0; i < want.events.size(); ++i) {
+    EXPECT_EQ(got.events[i].at, want.events[i].at);
+    EXPECT_EQ(got.events[i].until, want.events[i].until);
+    EXPECT_EQ(got.events[i].what, want.events[i].what);
+  }
   ASSERT_EQ(got.expectations.size(), want.expectations.size());
   for (size_t i = 0; i < want.expectations.size(); ++i) {
     SCOPED_TRACE("expectations[" + std::to_string(i) + "]");
@@ -226,13 +249,15 @@ void ExpectSameResults(const Results& want, const Results& got) {
     const PairSummary& g = got.pairs[i];
     EXPECT_EQ(g.a, w.a);
     EXPECT_EQ(g.b, w.b);
+    EXPECT_EQ(g.first_send, w.first_send);
+    EXPECT_EQ(g.direct_at, w.direct_at);
     EXPECT_EQ(g.time_to_direct, w.time_to_direct);
     EXPECT_EQ(g.final_path, w.final_path);
     EXPECT_EQ(g.probes_sent, w.probes_sent);
     EXPECT_EQ(g.probes_lost, w.probes_lost);
     ASSERT_EQ(g.rtt.size(), w.rtt.size());
     for (const auto& [kind, wp] : w.rtt) {
-      SCOPED_TRACE(scenario::ToString(kind));
+      SCOPED_TRACE(ToString(kind));
       ASSERT_EQ(g.rtt.count(kind), 1u);
       const RttPercentiles& gp = g.rtt.at(kind);
       EXPECT_EQ(gp.samples, wp.samples);
@@ -308,7 +333,8 @@ TEST(ResultsJson, TopLevelKeysInTheDocumentedOrder) {
   std::vector<std::string> keys;
   for (const auto& item : doc.items()) keys.push_back(item.key());
   EXPECT_THAT(keys, ::testing::ElementsAre("format", "scenario", "file", "description", "seed",
-                                           "mode", "stop_time_s", "ok", "expectations", "pairs",
+                                           "mode", "stop_time_s", "ok", "events", "expectations",
+                                           "pairs",
                                            "timeline", "counters", "notes", "events_executed"));
   EXPECT_EQ(doc["ok"], false);
   EXPECT_EQ(doc["pairs"][0]["time_to_direct_s"], 2.548000001);
@@ -350,10 +376,11 @@ TEST(ResultsJsonReader, TheUneditedExampleReads) {
 }
 
 TEST(ResultsJsonReader, WrongFormatTag) {
-  EXPECT_EQ(ReadError(Edited([](auto& d) { d["format"] = "punchlab-results/2"; })),
-            "out/results.json: format: expected \"punchlab-results/1\"");
+  // The format before round trips were judged by both legs.
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["format"] = "punchlab-results/1"; })),
+            "out/results.json: format: expected \"punchlab-results/2\"");
   EXPECT_EQ(ReadError(Edited([](auto& d) { d["format"] = "punchlab-matrix/1"; })),
-            "out/results.json: format: expected \"punchlab-results/1\"");
+            "out/results.json: format: expected \"punchlab-results/2\"");
   EXPECT_EQ(ReadError(Edited([](auto& d) { d["format"] = 1; })),
             "out/results.json: format: expected a string");
 }
@@ -392,13 +419,15 @@ TEST(ResultsJsonReader, WrongTypes) {
   EXPECT_EQ(ReadError(Edited([](auto& d) { d["mode"] = "sim"; })),
             "out/results.json: mode: expected simulation or real");
   EXPECT_EQ(ReadError(Edited([](auto& d) { d["timeline"][0]["path"] = "relay"; })),
-            "out/results.json: timeline[0].path: expected one of direct, derp, local, none");
+            "out/results.json: timeline[0].path: expected one of direct, derp, local, none, "
+            "asymmetric");
   EXPECT_EQ(ReadError(Edited([](auto& d) { d["pairs"][0]["final_path"] = 2; })),
-            "out/results.json: pairs[0].final_path: expected one of direct, derp, local, none");
+            "out/results.json: pairs[0].final_path: expected one of direct, derp, local, none, "
+            "asymmetric");
   EXPECT_EQ(ReadError(Edited([](auto& d) {
               d["pairs"][0]["rtt"]["relay"] = d["pairs"][0]["rtt"]["derp"];
             })),
-            "out/results.json: pairs[0].rtt.relay: expected one of direct, derp, local, none");
+            "out/results.json: pairs[0].rtt.relay: expected one of direct, derp, local, mixed");
   EXPECT_EQ(ReadError(Edited([](auto& d) { d["expectations"] = nlohmann::json::object(); })),
             "out/results.json: expectations: expected a list");
   EXPECT_EQ(ReadError(Edited([](auto& d) { d["timeline"][0] = "0.4s derp"; })),
@@ -476,27 +505,35 @@ TEST(ResultsJsonReader, ReadsAFileAndNamesItInErrors) {
 // ---------------------------------------------------------------------------
 // latency.csv
 
-TEST(LatencyCsv, OneRowPerEchoedProbeInOrderWithFixedDecimals) {
+TEST(LatencyCsv, OneRowPerProbeInOrderWithBothLegsAndFixedDecimals) {
   Results r = testing::EmptyRun();
   r.probes.push_back(Echoed("laptop", "workstation", Ms(5100), PathKind::kDerp,
                             Duration::Nanos(71204321)));
   r.probes.push_back(Lost("laptop", "workstation", Ms(5200), PathKind::kDerp));
+  r.probes.back().seq = 1;
   r.probes.push_back(Echoed("workstation", "laptop", Duration::Nanos(12345678901),
-                            PathKind::kDirect, Duration::Micros(40500)));
+                            PathKind::kDirect, Duration::Micros(40500), PathKind::kDerp));
   r.probes.push_back(Echoed("laptop", "workstation", Sec(20), PathKind::kLocal,
                             Duration::Micros(250)));
+  r.probes.back().seq = 2;
+  r.probes.push_back(Lost("laptop", "workstation", Sec(21), PathKind::kNone));
+  r.probes.back().seq = 3;
+  // Sent in the last 2 s of the run: not (yet) lost.
+  r.probes.push_back(Lost("laptop", "workstation", Sec(58), PathKind::kDirect));
+  r.probes.back().seq = 4;
   EXPECT_EQ(LatencyCsvText(r),
-            "time_s,src,dst,path,rtt_ms\n"
-            "5.100000,laptop,workstation,derp,71.204\n"
-            "12.345679,workstation,laptop,direct,40.500\n"
-            "20.000000,laptop,workstation,local,0.250\n");
+            "time_s,src,dst,seq,path,echo_path,round_trip,rtt_ms\n"
+            "5.100000,laptop,workstation,0,derp,derp,derp,71.204\n"
+            "5.200000,laptop,workstation,1,derp,,lost,\n"
+            "12.345679,workstation,laptop,0,direct,derp,mixed,40.500\n"
+            "20.000000,laptop,workstation,2,local,local,local,0.250\n"
+            "21.000000,laptop,workstation,3,none,,lost,\n"
+            "58.000000,laptop,workstation,4,direct,,in-flight,\n");
 }
 
-TEST(LatencyCsv, HeaderAloneWithoutDeliveredProbes) {
+TEST(LatencyCsv, HeaderAloneWithoutProbes) {
   Results r = testing::EmptyRun();
-  EXPECT_EQ(LatencyCsvText(r), "time_s,src,dst,path,rtt_ms\n");
-  r.probes.push_back(Lost("a", "b", Sec(1), PathKind::kDirect));
-  EXPECT_EQ(LatencyCsvText(r), "time_s,src,dst,path,rtt_ms\n");
+  EXPECT_EQ(LatencyCsvText(r), "time_s,src,dst,seq,path,echo_path,round_trip,rtt_ms\n");
 }
 
 // ---------------------------------------------------------------------------
@@ -739,7 +776,7 @@ TEST(ResultsDirectory, WritesTheThreeFilesCreatingDirectories) {
   Results smaller = testing::EmptyRun();
   WriteResultsDirectory(dir, smaller);
   EXPECT_EQ(ReadFile(dir + "/results.json"), ResultsJsonText(smaller));
-  EXPECT_EQ(ReadFile(dir + "/latency.csv"), "time_s,src,dst,path,rtt_ms\n");
+  EXPECT_EQ(ReadFile(dir + "/latency.csv"), "time_s,src,dst,seq,path,echo_path,round_trip,rtt_ms\n");
 }
 
 std::string WriteError(const std::function<void()>& write) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "run-real-test-util.h"
+#include "scenario/node-timers.h"
 
 namespace punchlab::runreal {
 namespace {
@@ -100,6 +101,42 @@ TEST(Commands, NodeGetsItsKeyTokenAddressEpochAndFlows) {
                                 "--duration", "90s", "--json", "--flow",
                                 "id=1,to=nodekey:" + std::string(64, 'a') +
                                     ",start=0s,stop=60s,every=1s,size=200"));
+}
+
+// The scenario's node timers reach punchlab-node as --timer flags, in a
+// fixed order, which `node` applies with the same function the simulation uses.
+TEST(Commands, NodeTimersBecomeTimerFlags) {
+  const scenario::Scenario s = LoadOk(kYaml);
+  const LabPlan plan = PlanLab(s);
+  const std::vector<NodeIdentity> ids = Identities();
+  scenario::NodeTimers timers;
+  timers.ping_timeout = Duration::Seconds(2);
+  timers.heartbeat = Duration::Millis(1500);
+  const auto argv = NodeArgv("/bin/node", plan.nodes[1], plan.control.uplink.address,
+                             "nodekey:c", ids[1], {}, 1, s.stop_time, timers);
+  ASSERT_GE(argv.size(), 4u);
+  EXPECT_THAT(std::vector<std::string>(argv.end() - 4, argv.end()),
+              ElementsAre("--timer", "heartbeat=1500ms", "--timer", "ping_timeout=2s"));
+
+  scenario::NodeTimers back;
+  EXPECT_FALSE(scenario::SetNodeTimer(back, "heartbeat=1500ms"));
+  EXPECT_FALSE(scenario::SetNodeTimer(back, "ping_timeout=2s"));
+  EXPECT_EQ(back, timers);
+  EXPECT_EQ(*scenario::SetNodeTimer(back, "heartbeats=1s"),
+            "'heartbeats=1s': unknown timer 'heartbeats' (timers: heartbeat, trust_window, "
+            "idle_timeout, restun_interval, upgrade_interval, ping_timeout)");
+  EXPECT_EQ(*scenario::SetNodeTimer(back, "heartbeat=0s"),
+            "'heartbeat=0s': expected heartbeat=DURATION longer than 0s (e.g. heartbeat=2s)");
+
+  node::NodeConfig config;
+  const Duration default_trust = config.paths.trust_duration;
+  timers.restun_interval = Duration::Seconds(10);
+  scenario::ApplyNodeTimers(timers, config);
+  EXPECT_EQ(config.paths.heartbeat_interval, Duration::Millis(1500));
+  EXPECT_EQ(config.paths.ping_timeout, Duration::Seconds(2));
+  EXPECT_EQ(config.netcheck.restun_min, Duration::Seconds(10));
+  EXPECT_EQ(config.netcheck.restun_max, Duration::Seconds(13));
+  EXPECT_EQ(config.paths.trust_duration, default_trust);  // unset: untouched
 }
 
 }  // namespace

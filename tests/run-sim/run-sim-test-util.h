@@ -36,8 +36,9 @@ inline results::PairSummary Pair(const results::Results& r, const std::string& x
   return {};
 }
 
-// Median RTT in milliseconds over `path`, or -1 without samples.
-inline double P50Ms(const results::PairSummary& p, results::PathKind path) {
+// Median RTT in milliseconds of round trips over `path` (both legs), or -1
+// without samples.
+inline double P50Ms(const results::PairSummary& p, results::RoundTripPath path) {
   const auto it = p.rtt.find(path);
   return it == p.rtt.end() ? -1 : it->second.p50.millis();
 }

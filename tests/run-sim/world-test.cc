@@ -22,7 +22,7 @@ TEST(RunSimWorld, DirectRttIsTheSumOfTheLinksBothWays) {
   const results::Results r = RunYaml(PairYaml("full-cone", "full-cone"));
   const results::PairSummary p = Pair(r, "alice", "bob");
   EXPECT_EQ(p.final_path, PathKind::kDirect);
-  EXPECT_NEAR(P50Ms(p, PathKind::kDirect), 48.0, 0.1);
+  EXPECT_NEAR(P50Ms(p, results::RoundTripPath::kDirect), 48.0, 0.1);
 }
 
 // Relayed: each side to the DERP server is 1 + 11 + (10 + 10) = 32 ms.
@@ -31,7 +31,7 @@ TEST(RunSimWorld, RelayedRttCrossesTheDerpServerAndItsRegionLatency) {
   const results::PairSummary p = Pair(r, "alice", "bob");
   EXPECT_EQ(p.final_path, PathKind::kDerp);
   EXPECT_FALSE(p.time_to_direct.has_value());
-  EXPECT_NEAR(P50Ms(p, PathKind::kDerp), 128.0, 0.5);
+  EXPECT_NEAR(P50Ms(p, results::RoundTripPath::kDerp), 128.0, 0.5);
 }
 
 TEST(RunSimWorld, LinkLatencyKeysChangeTheRtt) {
@@ -44,7 +44,7 @@ TEST(RunSimWorld, LinkLatencyKeysChangeTheRtt) {
       "  server: {}\n"
       "traffic: [{from: alice, to: server, every: 500ms}]\n");
   // alice 3 + home 5 + 25, server (public) 1 + 25: 59 ms each way.
-  EXPECT_NEAR(P50Ms(Pair(r, "alice", "server"), PathKind::kDirect), 118.0, 0.1);
+  EXPECT_NEAR(P50Ms(Pair(r, "alice", "server"), results::RoundTripPath::kDirect), 118.0, 0.1);
 }
 
 // Address-and-port-dependent filtering on one side and a fresh port per
@@ -65,7 +65,7 @@ TEST(RunSimWorld, NodesBehindOneNatTalkLocally) {
       "expect: [{between: [alice, bob], path: local, by: 5s}]\n");
   EXPECT_TRUE(r.AllExpectationsOk()) << r.expectations[0].observed;
   // 1 ms each way over each node's LAN link: 4 ms round trip, no internet.
-  EXPECT_NEAR(P50Ms(Pair(r, "alice", "bob"), PathKind::kLocal), 4.0, 0.1);
+  EXPECT_NEAR(P50Ms(Pair(r, "alice", "bob"), results::RoundTripPath::kLocal), 4.0, 0.1);
 }
 
 // A home NAT behind a carrier NAT: two translations, and two homes behind

@@ -151,7 +151,7 @@ TEST(Errors, Choices) {
                           "port-restricted-cone, symmetric, symmetric-port-preserving, cgnat)"));
   EXPECT_THAT(Errors("nodes: {a: {}, b: {}}\nexpect: [{between: [a, b], path: drect, by: 5s}]\n"),
               ElementsAre("t.yaml:2:34: unknown path 'drect' in expect[0]; did you mean "
-                          "'direct'? (one of: direct, derp, local, none)"));
+                          "'direct'? (one of: direct, derp, local, none, asymmetric)"));
 }
 
 TEST(Errors, NatKnobValuesAreCheckedByTheNatSpecParser) {

@@ -45,6 +45,33 @@ TEST(Loader, MinimalFileGetsEveryDefault) {
   EXPECT_TRUE(s.expectations.empty());
 }
 
+// The node's protocol timers: per node, inherited from defaults key by key,
+// unset ones left to the core's defaults; zero is refused with its position.
+TEST(Loader, NodeTimersPerNodeAndFromDefaults) {
+  const Scenario s = LoadOk(R"(
+defaults: {heartbeat: 2s, trust_window: 5s}
+nodes:
+  a: {heartbeat: 1s, restun_interval: 10s}
+  b: {}
+  c: {idle_timeout: 2m, upgrade_interval: 30s, ping_timeout: 1500ms}
+)");
+  const NodeTimers& a = s.FindNode("a")->timers;
+  EXPECT_EQ(a.heartbeat, Duration::Seconds(1));
+  EXPECT_EQ(a.trust_window, Duration::Seconds(5));
+  EXPECT_EQ(a.restun_interval, Duration::Seconds(10));
+  EXPECT_FALSE(a.idle_timeout);
+  const NodeTimers& b = s.FindNode("b")->timers;
+  EXPECT_EQ(b.heartbeat, Duration::Seconds(2));
+  EXPECT_FALSE(b.restun_interval);
+  const NodeTimers& c = s.FindNode("c")->timers;
+  EXPECT_EQ(c.idle_timeout, Duration::Seconds(120));
+  EXPECT_EQ(c.upgrade_interval, Duration::Seconds(30));
+  EXPECT_EQ(c.ping_timeout, Duration::Millis(1500));
+  const std::vector<std::string> errors = testing::Errors("nodes: {a: {heartbeat: 0s}}\n");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], "t.yaml:1:24: heartbeat in nodes.a: must be longer than 0s");
+}
+
 TEST(Loader, NameDefaultsToTheFileStem) {
   auto r = LoadScenarioText("nodes: {a: {}}\n", "scenarios/home-vs-office.yaml");
   ASSERT_TRUE(r.ok());
