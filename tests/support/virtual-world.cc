@@ -135,6 +135,15 @@ void VirtualWorld::Bind(MachineId m, const Endpoint& udp) {
 
 void VirtualWorld::Unbind(const Endpoint& udp) { udp_bound_.erase(udp); }
 
+void VirtualWorld::Listen(MachineId m, const Endpoint& tcp) {
+  if (!HostHas(machines_.at(m)->host, tcp.ip)) {
+    throw std::logic_error("virtual world: listen on a foreign address");
+  }
+  listening_[tcp] = m;
+}
+
+void VirtualWorld::Unlisten(const Endpoint& tcp) { listening_.erase(tcp); }
+
 void VirtualWorld::Do(MachineId m, const std::function<void(Timestamp)>& command) {
   command(now_);
   Pump(m);
@@ -521,6 +530,12 @@ std::vector<StreamLinkId> VirtualWorld::StreamLinksFrom(MachineId client) const 
 
 bool VirtualWorld::StreamOpenAtServer(StreamLinkId link) const {
   return links_.at(link).server_open;
+}
+
+std::optional<ConnectionId> VirtualWorld::StreamServerConn(StreamLinkId link) const {
+  const StreamLink& l = links_.at(link);
+  if (!l.server) return std::nullopt;
+  return l.server_conn;
 }
 
 void VirtualWorld::InjectStream(StreamLinkId id, Bytes bytes) {

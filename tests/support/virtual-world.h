@@ -141,6 +141,10 @@ class VirtualWorld {
   // The host's sockets change (an interface address comes or goes).
   void Bind(MachineId machine, const Endpoint& udp);
   void Unbind(const Endpoint& udp);
+  // The machine starts or stops accepting at `tcp`; connections it already
+  // accepted stay, and a connect to an endpoint nobody listens on is refused.
+  void Listen(MachineId machine, const Endpoint& tcp);
+  void Unlisten(const Endpoint& tcp);
   // A command to a machine at the current time, then the drain rule.
   void Do(MachineId machine, const std::function<void(Timestamp)>& command);
 
@@ -176,6 +180,8 @@ class VirtualWorld {
   std::vector<StreamLinkId> StreamLinksFrom(MachineId client) const;
   // Whether the server's end is still open (it has not closed or seen a close).
   bool StreamOpenAtServer(StreamLinkId link) const;
+  // The ConnectionId the server's machine knows the link by (unset if refused).
+  std::optional<ConnectionId> StreamServerConn(StreamLinkId link) const;
   // Bytes into the client-to-server direction now, after whatever the client
   // wrote so far, as if the client had written them (a replay, a forgery).
   void InjectStream(StreamLinkId link, Bytes bytes);

@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "derp/derp-world.h"
-#include "derp/stream-test-driver.h"
 #include "punchlab/crypto/box.h"
 #include "punchlab/derp/frame-reader.h"
 #include "punchlab/derp/http-upgrade.h"
@@ -37,8 +36,8 @@ TEST(DerpClient, ReconnectsWithBackoffAfterTheServerClosesIt) {
   world.ConnectAll();
   EXPECT_EQ(a.client->state(), ClientState::kConnected);
 
-  world.driver.CloseFromServer(*world.driver.ServerConn(*a.client, a.client->connection()));
-  world.driver.RunFor(Duration::Seconds(1));
+  world.net.CutStream(a.link());
+  world.RunFor(Duration::Seconds(1));
   auto lost = a.Events(Kind::kDisconnected);
   ASSERT_EQ(lost.size(), 1u);
   EXPECT_EQ(lost[0].event.text, "connection closed by server");
@@ -50,8 +49,8 @@ TEST(DerpClient, ReconnectsWithBackoffAfterTheServerClosesIt) {
   EXPECT_EQ(a.Events(Kind::kConnecting).at(1).at, lost[0].event.retry_at);
   EXPECT_EQ(a.client->stats().connect_attempts, 2u);
   EXPECT_EQ(server.server->client_count(), 2u);
-  ASSERT_TRUE(a.client->Send(world.driver.now(), b.key(), Text("back")));
-  world.driver.RunFor(Duration::Seconds(1));
+  ASSERT_TRUE(a.Send(b.key(), Text("back")));
+  world.RunFor(Duration::Seconds(1));
   EXPECT_EQ(b.ReceivedFrom(a.key()), std::vector<std::string>{"back"});
 }
 
@@ -62,9 +61,9 @@ TEST(DerpClient, BackoffDoublesWithJitterUpToTheCapAndResetsAfterSuccess) {
   world.ConnectAll();
 
   const Endpoint address = *Endpoint::Parse(kServer);
-  world.driver.RemoveServer(address);
-  world.driver.CloseFromServer(*world.driver.ServerConn(*a.client, a.client->connection()));
-  world.driver.RunFor(Duration::Seconds(120));
+  world.net.Unlisten(address);
+  world.net.CutStream(a.link());
+  world.RunFor(Duration::Seconds(120));
   auto delays = RetryDelays(a);
   ASSERT_GE(delays.size(), 12u);
   std::vector<int64_t> distinct;
@@ -80,12 +79,12 @@ TEST(DerpClient, BackoffDoublesWithJitterUpToTheCapAndResetsAfterSuccess) {
   // Capped: the late delays are all within [5 s, 15 s] but not all equal.
   EXPECT_NE(distinct[10], distinct[11]);
 
-  world.driver.RestoreServer(address, *server.server);
-  world.driver.RunFor(Duration::Seconds(16));
+  world.net.Listen(server.id, address);
+  world.RunFor(Duration::Seconds(16));
   ASSERT_TRUE(a.client->connected());
   const size_t before = RetryDelays(a).size();
-  world.driver.CloseFromServer(*world.driver.ServerConn(*a.client, a.client->connection()));
-  world.driver.RunFor(Duration::Seconds(1));
+  world.net.CutStream(a.link());
+  world.RunFor(Duration::Seconds(1));
   auto after = RetryDelays(a);
   ASSERT_EQ(after.size(), before + 1);
   EXPECT_LE(after.back(), Duration::Millis(150));
@@ -97,8 +96,10 @@ TEST(DerpClient, RestartingSetsTheNextDelay) {
   auto& server = world.AddServer(kServer, 1);
   auto& a = world.AddClient("198.51.100.10:40000", 10, server);
   world.ConnectAll();
-  server.server->AnnounceRestart(world.driver.now(), Duration::Millis(2500), Duration::Seconds(30));
-  world.driver.RunFor(Duration::Seconds(1));
+  world.Do(server, [&](Timestamp now) {
+    server.server->AnnounceRestart(now, Duration::Millis(2500), Duration::Seconds(30));
+  });
+  world.RunFor(Duration::Seconds(1));
   auto restarting = a.Events(Kind::kRestarting);
   ASSERT_EQ(restarting.size(), 1u);
   EXPECT_EQ(restarting[0].event.reconnect_in, Duration::Millis(2500));
@@ -107,7 +108,7 @@ TEST(DerpClient, RestartingSetsTheNextDelay) {
   ASSERT_EQ(lost.size(), 1u);
   EXPECT_EQ(lost[0].event.retry_at - lost[0].at, Duration::Millis(2500));
   EXPECT_EQ(server.server->client_count(), 0u);
-  world.driver.RunFor(Duration::Seconds(2));
+  world.RunFor(Duration::Seconds(2));
   EXPECT_TRUE(a.client->connected());
 }
 
@@ -119,7 +120,7 @@ TEST(DerpClient, SilentServerIsDetectedByTheIdleTimeout) {
   auto& a = world.AddClient("198.51.100.10:40000", 10, server);
   world.ConnectAll();
   const Timestamp connected = a.Events(Kind::kConnected).at(0).at;
-  world.driver.RunFor(Duration::Seconds(131));
+  world.RunFor(Duration::Seconds(131));
   auto lost = a.Events(Kind::kDisconnected);
   ASSERT_EQ(lost.size(), 1u);
   EXPECT_EQ(lost[0].at, connected + Duration::Seconds(130));
@@ -131,12 +132,12 @@ TEST(DerpClient, SilentServerIsDetectedByTheIdleTimeout) {
 TEST(DerpClient, MuteServerFailsTheHandshakeAfterTenSeconds) {
   DerpWorld world;
   RawStream mute;  // accepts and never answers
-  world.driver.AddServer(*Endpoint::Parse(kServer), mute);
+  world.AddRaw(kServer, mute, /*listen=*/true);
   auto& a = world.AddClient("198.51.100.10:40000", 10, *Endpoint::Parse(kServer));
-  a.client->Start(world.driver.now());
-  world.driver.RunFor(Duration::Seconds(10) - Duration::Millis(1));
+  a.Start();
+  world.RunFor(Duration::Seconds(10) - Duration::Millis(1));
   EXPECT_EQ(a.client->state(), ClientState::kUpgrading);
-  world.driver.RunFor(Duration::Millis(2));
+  world.RunFor(Duration::Millis(2));
   auto lost = a.Events(Kind::kDisconnected);
   ASSERT_EQ(lost.size(), 1u);
   EXPECT_EQ(lost[0].at, Timestamp::Zero() + Duration::Seconds(10));
@@ -144,7 +145,7 @@ TEST(DerpClient, MuteServerFailsTheHandshakeAfterTenSeconds) {
   // The request went out and the connection was closed by the client.
   const Bytes& heard = mute.received.begin()->second;
   EXPECT_EQ(Bytes(heard.begin(), heard.begin() + 9), Text("GET /derp").ToBytes());
-  world.driver.RunFor(Duration::Millis(100));
+  world.RunFor(Duration::Millis(100));
   EXPECT_TRUE(mute.closed.count(mute.received.begin()->first));
 }
 
@@ -155,8 +156,8 @@ TEST(DerpClient, PinnedServerKeyMismatchIsRefused) {
   ClientConfig config;
   config.server_key = NodePrivateKey::Generate(rng).Public();
   auto& a = world.AddClient("198.51.100.10:40000", 10, server, config);
-  a.client->Start(world.driver.now());
-  world.driver.RunFor(Duration::Millis(100));
+  a.Start();
+  world.RunFor(Duration::Millis(100));
   EXPECT_FALSE(a.client->connected());
   auto lost = a.Events(Kind::kDisconnected);
   ASSERT_GE(lost.size(), 1u);
@@ -173,9 +174,9 @@ TEST(DerpClient, HandshakeAndEveryServerFrameAgainstAScriptedServer) {
   auto server_key = NodePrivateKey::Generate(rng);
   auto peer = NodePrivateKey::Generate(rng).Public();
   RawStream script;
-  world.driver.AddServer(*Endpoint::Parse(kServer), script);
+  const auto script_id = world.AddRaw(kServer, script, /*listen=*/true);
   auto& a = world.AddClient("198.51.100.10:40000", 10, *Endpoint::Parse(kServer));
-  a.client->SetPreferred(world.driver.now(), true);
+  a.SetPreferred(true);
   ConnectionId conn = 0;
   script.on_connected = [&](ConnectionId c) {
     conn = c;
@@ -183,8 +184,8 @@ TEST(DerpClient, HandshakeAndEveryServerFrameAgainstAScriptedServer) {
     AppendFrame(hello, ServerKeyFrame{server_key.Public()});
     script.Write(c, hello);
   };
-  a.client->Start(world.driver.now());
-  world.driver.RunFor(Duration::Seconds(1));
+  a.Start();
+  world.RunFor(Duration::Seconds(1));
   EXPECT_EQ(a.client->state(), ClientState::kHandshaking);
 
   // The client's request, then a ClientInfo whose box opens with its key.
@@ -203,8 +204,10 @@ TEST(DerpClient, HandshakeAndEveryServerFrameAgainstAScriptedServer) {
   // What Tailscale's client sends: this client answers the server's pings.
   EXPECT_EQ(std::string(json->begin(), json->end()), "{\"CanAckPings\":true,\"version\":2}");
 
-  script.Write(conn, Encode(ServerInfoFrame{shared->Seal(rng, Text("{\"version\":2}"))}));
-  world.driver.RunFor(Duration::Seconds(1));
+  world.Do(script_id, [&](Timestamp) {
+    script.Write(conn, Encode(ServerInfoFrame{shared->Seal(rng, Text("{\"version\":2}"))}));
+  });
+  world.RunFor(Duration::Seconds(1));
   ASSERT_TRUE(a.client->connected());
   EXPECT_EQ(a.Events(Kind::kConnected).at(0).event.key, server_key.Public());
   Bytes burst;
@@ -215,8 +218,8 @@ TEST(DerpClient, HandshakeAndEveryServerFrameAgainstAScriptedServer) {
   AppendFrame(burst, static_cast<FrameType>(0x42), Bytes{1});
   AppendFrame(burst, KeepAliveFrame{});
   AppendFrame(burst, RecvPacketFrame{peer, Text("relayed").ToBytes()});
-  script.Write(conn, burst);
-  world.driver.RunFor(Duration::Seconds(1));
+  world.Do(script_id, [&](Timestamp) { script.Write(conn, burst); });
+  world.RunFor(Duration::Seconds(1));
 
   std::vector<Kind> kinds;
   for (const auto& e : a.events) kinds.push_back(e.event.kind);
@@ -243,8 +246,8 @@ TEST(DerpClient, HandshakeAndEveryServerFrameAgainstAScriptedServer) {
   EXPECT_EQ(a.client->stats().pongs_sent, 1u);
 
   // A malformed frame ends the connection and the client retries.
-  script.Write(conn, Bytes{0x05, 0, 0, 0, 3, 1, 2, 3});
-  world.driver.RunFor(Duration::Millis(25));  // there and back; backoff is >= 50 ms
+  world.Do(script_id, [&](Timestamp) { script.Write(conn, Bytes{0x05, 0, 0, 0, 3, 1, 2, 3}); });
+  world.RunFor(Duration::Millis(25));  // there and back; backoff is >= 50 ms
   EXPECT_TRUE(script.closed.count(conn));
   auto lost = a.Events(Kind::kDisconnected);
   ASSERT_EQ(lost.size(), 1u);
@@ -258,8 +261,8 @@ TEST(DerpClient, ReceivedPacketsReuseBuffersTheApplicationHandsBack) {
   auto& a = world.AddClient("198.51.100.10:40000", 10, server);
   auto& b = world.AddClient("198.51.100.11:40000", 11, server);
   world.ConnectAll();
-  a.client->Send(world.driver.now(), b.key(), Text("first!"));  // as long as the next
-  world.driver.RunFor(Duration::Seconds(1));
+  a.Send(b.key(), Text("first!"));  // as long as the next
+  world.RunFor(Duration::Seconds(1));
   auto received = [&b]() -> ClientEvent& {
     for (auto it = b.events.rbegin(); it != b.events.rend(); ++it) {
       if (it->event.kind == Kind::kReceived) return it->event;
@@ -270,8 +273,8 @@ TEST(DerpClient, ReceivedPacketsReuseBuffersTheApplicationHandsBack) {
   Bytes done = std::move(received().data);
   const uint8_t* memory = done.data();
   b.client->RecycleReceived(std::move(done));
-  a.client->Send(world.driver.now(), b.key(), Text("second"));
-  world.driver.RunFor(Duration::Seconds(1));
+  a.Send(b.key(), Text("second"));
+  world.RunFor(Duration::Seconds(1));
   ASSERT_EQ(b.Events(Kind::kReceived).size(), 2u);
   const ClientEvent& second = received();
   EXPECT_EQ(std::string(second.data.begin(), second.data.end()), "second");
@@ -283,12 +286,12 @@ TEST(DerpClient, SendIsRefusedWhenNotConnectedOrOversize) {
   auto& server = world.AddServer(kServer, 1);
   auto& a = world.AddClient("198.51.100.10:40000", 10, server);
   auto& b = world.AddClient("198.51.100.11:40000", 11, server);
-  EXPECT_FALSE(a.client->Send(world.driver.now(), b.key(), Text("early")));
-  EXPECT_FALSE(a.client->Ping(world.driver.now(), PingData{}));
+  EXPECT_FALSE(a.Send(b.key(), Text("early")));
+  EXPECT_FALSE(a.Ping(PingData{}));
   world.ConnectAll();
-  EXPECT_FALSE(a.client->Send(world.driver.now(), b.key(), Bytes(kMaxPacketSize + 1, 0)));
-  EXPECT_TRUE(a.client->Send(world.driver.now(), b.key(), Bytes(kMaxPacketSize, 0)));
-  world.driver.RunFor(Duration::Seconds(1));
+  EXPECT_FALSE(a.Send(b.key(), Bytes(kMaxPacketSize + 1, 0)));
+  EXPECT_TRUE(a.Send(b.key(), Bytes(kMaxPacketSize, 0)));
+  world.RunFor(Duration::Seconds(1));
   ASSERT_EQ(b.Events(Kind::kReceived).size(), 1u);
   EXPECT_EQ(b.Events(Kind::kReceived)[0].event.data.size(), kMaxPacketSize);
   EXPECT_EQ(a.client->stats().send_dropped, 2u);
@@ -299,11 +302,11 @@ TEST(DerpClient, PreferenceIsRepeatedAfterReconnect) {
   auto& server = world.AddServer(kServer, 1);
   auto& a = world.AddClient("198.51.100.10:40000", 10, server);
   world.ConnectAll();
-  a.client->SetPreferred(world.driver.now(), true);
-  world.driver.RunFor(Duration::Seconds(1));
+  a.SetPreferred(true);
+  world.RunFor(Duration::Seconds(1));
   ASSERT_TRUE(server.server->FindClient(a.key())->preferred);
-  world.driver.CloseFromServer(*world.driver.ServerConn(*a.client, a.client->connection()));
-  world.driver.RunFor(Duration::Seconds(1));
+  world.net.CutStream(a.link());
+  world.RunFor(Duration::Seconds(1));
   ASSERT_TRUE(a.client->connected());
   EXPECT_EQ(a.client->stats().connect_attempts, 2u);
   EXPECT_TRUE(server.server->FindClient(a.key())->preferred);
@@ -314,16 +317,16 @@ TEST(DerpClient, StopClosesAndStaysDown) {
   auto& server = world.AddServer(kServer, 1);
   auto& a = world.AddClient("198.51.100.10:40000", 10, server);
   world.ConnectAll();
-  a.client->Stop(world.driver.now());
-  world.driver.RunFor(Duration::Seconds(60));
+  a.Stop();
+  world.RunFor(Duration::Seconds(60));
   EXPECT_EQ(a.client->state(), ClientState::kStopped);
   auto lost = a.Events(Kind::kDisconnected);
   ASSERT_EQ(lost.size(), 1u);
   EXPECT_EQ(lost[0].event.retry_at, Timestamp::Max());
   EXPECT_EQ(server.server->client_count(), 0u);
   EXPECT_FALSE(a.client->PollTimeout());
-  a.client->Start(world.driver.now());
-  world.driver.RunFor(Duration::Seconds(1));
+  a.Start();
+  world.RunFor(Duration::Seconds(1));
   EXPECT_TRUE(a.client->connected());
 }
 

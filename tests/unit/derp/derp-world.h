@@ -1,20 +1,39 @@
-// DERP servers and clients wired through the in-memory StreamTestDriver,
-// with every event recorded and timestamped as it happens.
+// DERP servers and clients in the virtual world (tests/support), with every
+// event recorded and timestamped as it happens.
+//
+// Each IP address is a host on the internet whose access link is half the
+// one-way latency, so any two hosts are `latency` apart (10 ms by default):
+// bytes take one latency, a connect reaches the listener after one latency
+// and the connecting side after two (a refused one fails after two).
+//
+// Commands go through the world (DerpWorld::Do, or the hosts' Start, Send,
+// ... which wrap it) so that what they make the machine send leaves at once
+// by the world's drain rule.
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "derp/stream-test-driver.h"
 #include "punchlab/derp/client.h"
 #include "punchlab/derp/frames.h"
 #include "punchlab/derp/server.h"
 #include "punchlab/random.h"
+#include "support/raw-stream.h"
+#include "support/virtual-world.h"
 
 namespace punchlab {
 namespace testing {
+
+using testsupport::MachineId;
+using testsupport::RawStream;
+using testsupport::VirtualWorld;
 
 template <typename Event>
 struct Timed {
@@ -24,6 +43,7 @@ struct Timed {
 
 struct DerpServerHost {
   Endpoint address;
+  MachineId id = 0;
   std::unique_ptr<DeterministicRandom> rng;
   std::unique_ptr<derp::Server> server;
   std::vector<Timed<derp::ServerEvent>> events;
@@ -39,6 +59,8 @@ struct DerpServerHost {
 
 struct DerpClientHost {
   Endpoint address;
+  MachineId id = 0;
+  VirtualWorld* net = nullptr;
   std::unique_ptr<DeterministicRandom> rng;
   std::unique_ptr<derp::Client> client;
   std::vector<Timed<derp::ClientEvent>> events;
@@ -59,6 +81,29 @@ struct DerpClientHost {
     }
     return out;
   }
+  // The client's own connection in the world (its newest).
+  testsupport::StreamLinkId link() const { return net->StreamLinksFrom(id).back(); }
+
+  // The client's commands, given at the world's current time.
+  void Start() {
+    net->Do(id, [this](Timestamp now) { client->Start(now); });
+  }
+  void Stop() {
+    net->Do(id, [this](Timestamp now) { client->Stop(now); });
+  }
+  bool Send(const NodePublicKey& to, ByteView packet) {
+    bool ok = false;
+    net->Do(id, [&](Timestamp now) { ok = client->Send(now, to, packet); });
+    return ok;
+  }
+  bool Ping(const derp::PingData& data) {
+    bool ok = false;
+    net->Do(id, [&](Timestamp now) { ok = client->Ping(now, data); });
+    return ok;
+  }
+  void SetPreferred(bool preferred) {
+    net->Do(id, [&](Timestamp now) { client->SetPreferred(now, preferred); });
+  }
 };
 
 inline ByteView Text(const std::string& s) {
@@ -67,9 +112,7 @@ inline ByteView Text(const std::string& s) {
 
 class DerpWorld {
  public:
-  explicit DerpWorld(Duration latency = Duration::Millis(10)) : driver(latency) {
-    driver.observer = [this](Timestamp now) { Collect(now); };
-  }
+  explicit DerpWorld(Duration latency = Duration::Millis(10)) : access_(latency / 2) {}
 
   DerpServerHost& AddServer(const std::string& address, uint64_t seed,
                             derp::ServerConfig config = {}) {
@@ -78,7 +121,15 @@ class DerpWorld {
     host->rng = std::make_unique<DeterministicRandom>(seed);
     auto key = NodePrivateKey::Generate(*host->rng);
     host->server = std::make_unique<derp::Server>(std::move(key), *host->rng, config);
-    driver.AddServer(host->address, *host->server);
+    DerpServerHost* h = host.get();
+    host->id = net.Attach(HostAt(host->address.ip),
+                          testsupport::MachineSpec{address, nullptr, h->server.get(), {},
+                                                   {h->address}, [this, h](Timestamp now) {
+                                                     while (auto e = h->server->PollEvent()) {
+                                                       h->events.push_back({now, std::move(*e)});
+                                                     }
+                                                     if (observer) observer(now);
+                                                   }});
     servers_.push_back(std::move(host));
     return *servers_.back();
   }
@@ -102,34 +153,77 @@ class DerpWorld {
                                    const Endpoint& server, derp::ClientConfig config = {}) {
     auto host = std::make_unique<DerpClientHost>();
     host->address = *Endpoint::Parse(address);
+    host->net = &net;
     host->rng = std::make_unique<DeterministicRandom>(seed * 7919 + 1);
     config.server = server;
     host->client = std::make_unique<derp::Client>(std::move(key), *host->rng, config);
-    driver.AddClient(host->address, *host->client);
+    DerpClientHost* h = host.get();
+    host->id = net.Attach(HostAt(host->address.ip),
+                          testsupport::MachineSpec{address, nullptr, h->client.get(), {}, {},
+                                                   [this, h](Timestamp now) {
+                                                     while (auto e = h->client->PollEvent()) {
+                                                       h->events.push_back({now, std::move(*e)});
+                                                     }
+                                                     if (observer) observer(now);
+                                                   }});
     clients_.push_back(std::move(host));
     return *clients_.back();
   }
 
+  // A scripted machine at `address` (a host of its own IP): a raw client, or
+  // a server if `listen` is set.
+  MachineId AddRaw(const std::string& address, RawStream& raw, bool listen = false) {
+    const Endpoint at = *Endpoint::Parse(address);
+    std::vector<Endpoint> listening;
+    if (listen) listening.push_back(at);
+    return net.Attach(HostAt(at.ip),
+                      testsupport::MachineSpec{address, nullptr, &raw, {}, listening, {}});
+  }
+
   // Starts every client and runs until all of them are connected.
   void ConnectAll() {
-    for (auto& c : clients_) c->client->Start(driver.now());
-    driver.RunFor(Duration::Seconds(1));
+    for (auto& c : clients_) c->Start();
+    net.RunFor(Duration::Seconds(1));
     for (auto& c : clients_) ASSERT_TRUE(c->client->connected()) << c->address.ToString();
   }
 
-  // Drains every machine's events (also called after every driver step).
-  void Collect(Timestamp now) {
-    for (auto& s : servers_) {
-      while (auto e = s->server->PollEvent()) s->events.push_back({now, std::move(*e)});
-    }
-    for (auto& c : clients_) {
-      while (auto e = c->client->PollEvent()) c->events.push_back({now, std::move(*e)});
-    }
+  // A command to a machine at the current time, then the drain rule.
+  void Do(MachineId machine, const std::function<void(Timestamp)>& command) {
+    net.Do(machine, command);
+  }
+  void Do(const DerpServerHost& host, const std::function<void(Timestamp)>& command) {
+    net.Do(host.id, command);
   }
 
-  StreamTestDriver driver;
+  // The server-side id of a client's (newest) connection.
+  ConnectionId ServerConn(const DerpClientHost& client) const {
+    const std::optional<ConnectionId> conn = net.StreamServerConn(client.link());
+    EXPECT_TRUE(conn) << client.address.ToString() << " has no accepted connection";
+    return conn.value_or(0);
+  }
+
+  Timestamp now() const { return net.now(); }
+  void RunFor(Duration d) { net.RunFor(d); }
+
+  // Called after every machine's input, once its events are recorded.
+  std::function<void(Timestamp)> observer;
+
+  VirtualWorld net;
 
  private:
+  testsupport::HostId HostAt(const IpAddress& ip) {
+    auto it = hosts_.find(ip);
+    if (it == hosts_.end()) {
+      it = hosts_
+               .emplace(ip, net.AddHost(ip.ToString(), VirtualWorld::kInternet, {ip},
+                                        testsupport::LinkParams{access_, 0.0}))
+               .first;
+    }
+    return it->second;
+  }
+
+  Duration access_;
+  std::map<IpAddress, testsupport::HostId> hosts_;
   std::vector<std::unique_ptr<DerpServerHost>> servers_;
   std::vector<std::unique_ptr<DerpClientHost>> clients_;
 };

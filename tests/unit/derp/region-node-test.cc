@@ -4,7 +4,6 @@
 #include <string>
 
 #include "derp/derp-world.h"
-#include "derp/stream-test-driver.h"
 #include "punchlab/derp/region-node.h"
 #include "punchlab/stun/message.h"
 
@@ -12,8 +11,11 @@ namespace punchlab {
 namespace derp {
 namespace {
 
-using testing::StreamTestDriver;
 using testing::Text;
+using testsupport::LinkParams;
+using testsupport::MachineId;
+using testsupport::MachineSpec;
+using testsupport::VirtualWorld;
 
 TEST(DerpRegionNode, AnswersStunAndRelaysDerp) {
   DeterministicRandom rng(1);
@@ -40,27 +42,37 @@ TEST(DerpRegionNode, AnswersStunAndRelaysDerp) {
   EXPECT_FALSE(node.PollTransmit());
   EXPECT_EQ(node.stun().stats().success_responses, 1u);
 
-  // TCP: two clients relay through the same node.
-  StreamTestDriver driver;
-  driver.AddServer(derp_address, node);
+  // TCP: two clients relay through the same node, in the virtual world
+  // (hosts 10 ms apart).
+  VirtualWorld world;
+  const LinkParams half_way{Duration::Millis(5), 0.0};
+  auto host = [&](const char* ip) {
+    return world.AddHost(ip, VirtualWorld::kInternet, {*IpAddress::Parse(ip)}, half_way);
+  };
+  world.Attach(host("192.0.2.1"), MachineSpec{"region", nullptr, &node, {}, {derp_address}, {}});
   DeterministicRandom rng_a(10), rng_b(11);
   ClientConfig config;
   config.server = derp_address;
   config.server_key = node.derp().public_key();
   Client a(NodePrivateKey::Generate(rng_a), rng_a, config);
   Client b(NodePrivateKey::Generate(rng_b), rng_b, config);
-  driver.AddClient(*Endpoint::Parse("198.51.100.7:40000"), a);
-  driver.AddClient(*Endpoint::Parse("198.51.100.8:40000"), b);
-  a.Start(driver.now());
-  b.Start(driver.now());
-  driver.RunFor(Duration::Seconds(1));
+  const MachineId a_id =
+      world.Attach(host("198.51.100.7"), MachineSpec{"a", nullptr, &a, {}, {}, {}});
+  const MachineId b_id =
+      world.Attach(host("198.51.100.8"), MachineSpec{"b", nullptr, &b, {}, {}, {}});
+  world.Do(a_id, [&](Timestamp now) { a.Start(now); });
+  world.Do(b_id, [&](Timestamp now) { b.Start(now); });
+  world.RunFor(Duration::Seconds(1));
   ASSERT_TRUE(a.connected() && b.connected());
   EXPECT_EQ(node.derp().client_count(), 2u);
   // The node's timer is the DERP half's (STUN has none).
   EXPECT_EQ(node.PollTimeout(), node.derp().PollTimeout());
 
-  ASSERT_TRUE(a.Send(driver.now(), b.public_key(), Text("via region node")));
-  driver.RunFor(Duration::Seconds(1));
+  bool sent = false;
+  world.Do(a_id,
+           [&](Timestamp now) { sent = a.Send(now, b.public_key(), Text("via region node")); });
+  ASSERT_TRUE(sent);
+  world.RunFor(Duration::Seconds(1));
   std::optional<ClientEvent> got;
   while (auto e = b.PollEvent()) {
     if (e->kind == ClientEvent::Kind::kReceived) got = std::move(e);
@@ -70,7 +82,7 @@ TEST(DerpRegionNode, AnswersStunAndRelaysDerp) {
   EXPECT_EQ(std::string(got->data.begin(), got->data.end()), "via region node");
 
   // Keepalives keep flowing through the composite's HandleTimeout.
-  driver.RunFor(Duration::Seconds(70));
+  world.RunFor(Duration::Seconds(70));
   EXPECT_EQ(node.derp().stats().keepalives_sent, 2u);
   EXPECT_EQ(a.stats().keepalives_received, 1u);
 }

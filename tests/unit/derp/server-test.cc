@@ -1,4 +1,4 @@
-// The DERP server machine, driven over in-memory pipes in virtual time.
+// The DERP server machine in the virtual world (hosts 10 ms apart).
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "derp/derp-world.h"
-#include "derp/stream-test-driver.h"
 #include "punchlab/crypto/box.h"
 #include "punchlab/derp/frame-reader.h"
 #include "punchlab/derp/http-upgrade.h"
@@ -74,10 +73,10 @@ TEST(DerpServer, TwoClientsExchangePackets) {
             std::set<NodePublicKey>({a.key(), b.key()}));
   EXPECT_EQ(a.Events(Kind::kConnected).at(0).event.key, server.server->public_key());
 
-  const Timestamp sent = world.driver.now();
-  ASSERT_TRUE(a.client->Send(sent, b.key(), Text("hello")));
-  ASSERT_TRUE(b.client->Send(sent, a.key(), Text("world!")));
-  world.driver.RunFor(Duration::Seconds(1));
+  const Timestamp sent = world.now();
+  ASSERT_TRUE(a.Send(b.key(), Text("hello")));
+  ASSERT_TRUE(b.Send(a.key(), Text("world!")));
+  world.RunFor(Duration::Seconds(1));
   EXPECT_EQ(b.ReceivedFrom(a.key()), std::vector<std::string>{"hello"});
   EXPECT_EQ(a.ReceivedFrom(b.key()), std::vector<std::string>{"world!"});
   // Client -> server -> client: two one-way latencies.
@@ -89,15 +88,15 @@ TEST(DerpServer, TwoClientsExchangePackets) {
 
 TEST(DerpServer, EverythingSplitIntoOneByteSegmentsStillWorks) {
   DerpWorld world;
-  world.driver.max_segment = 1;
+  world.net.max_segment = 1;
   auto& server = world.AddServer(kServer, 1);
   auto& a = world.AddClient("198.51.100.10:40000", 10, server);
   auto& b = world.AddClient("198.51.100.11:40000", 11, server);
   world.ConnectAll();
   for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(a.client->Send(world.driver.now(), b.key(), Text("packet " + std::to_string(i))));
+    ASSERT_TRUE(a.Send(b.key(), Text("packet " + std::to_string(i))));
   }
-  world.driver.RunFor(Duration::Seconds(1));
+  world.RunFor(Duration::Seconds(1));
   EXPECT_EQ(b.ReceivedFrom(a.key()),
             (std::vector<std::string>{"packet 0", "packet 1", "packet 2", "packet 3", "packet 4"}));
   EXPECT_EQ(server.server->stats().protocol_errors, 0u);
@@ -113,16 +112,16 @@ TEST(DerpServer, ForgedClientInfoIsRefusedAndClosed) {
 
   RawStream forger;
   RawStream honest;
-  world.driver.AddClient(*Endpoint::Parse("203.0.113.66:1"), forger);
-  world.driver.AddClient(*Endpoint::Parse("203.0.113.67:1"), honest);
+  const auto forger_id = world.AddRaw("203.0.113.66:1", forger);
+  const auto honest_id = world.AddRaw("203.0.113.67:1", honest);
   forger.on_connected = [&](ConnectionId c) {
     forger.Write(c, RawHandshake(attacker, victim.Public(), server_key, rng));
   };
   honest.on_connected = [&](ConnectionId c) {
     honest.Write(c, RawHandshake(victim, victim.Public(), server_key, rng));
   };
-  forger.Connect(1, *Endpoint::Parse(kServer));
-  world.driver.RunFor(Duration::Seconds(1));
+  world.Do(forger_id, [&](Timestamp) { forger.Connect(1, *Endpoint::Parse(kServer)); });
+  world.RunFor(Duration::Seconds(1));
 
   EXPECT_TRUE(forger.closed.count(1));
   auto frames = FramesAfterHttp(forger.received[1]);
@@ -137,8 +136,8 @@ TEST(DerpServer, ForgedClientInfoIsRefusedAndClosed) {
   EXPECT_EQ(server.server->stats().protocol_errors, 1u);
 
   // The same bytes sealed by the key they claim are accepted.
-  honest.Connect(1, *Endpoint::Parse(kServer));
-  world.driver.RunFor(Duration::Seconds(1));
+  world.Do(honest_id, [&](Timestamp) { honest.Connect(1, *Endpoint::Parse(kServer)); });
+  world.RunFor(Duration::Seconds(1));
   EXPECT_FALSE(honest.closed.count(1));
   auto ok = FramesAfterHttp(honest.received[1]);
   ASSERT_EQ(ok.size(), 2u);
@@ -159,13 +158,13 @@ TEST(DerpServer, UnknownDestinationGetsRateLimitedPeerGoneNotHere) {
   const NodePublicKey nobody = NodePrivateKey::Generate(rng).Public();
 
   auto burst = [&] {
-    for (int i = 0; i < 10; ++i) a.client->Send(world.driver.now(), nobody, DiscoLooking());
-    world.driver.RunFor(Duration::Millis(100));
+    for (int i = 0; i < 10; ++i) a.Send(nobody, DiscoLooking());
+    world.RunFor(Duration::Millis(100));
   };
   // Data to an absent key is dropped without an answer (as derpserver:
   // Tailscale's clients drop their route on PeerGone).
-  for (int i = 0; i < 5; ++i) a.client->Send(world.driver.now(), nobody, Text("data"));
-  world.driver.RunFor(Duration::Millis(100));
+  for (int i = 0; i < 5; ++i) a.Send(nobody, Text("data"));
+  world.RunFor(Duration::Millis(100));
   EXPECT_TRUE(PeerGones(a).empty());
   EXPECT_EQ(server.server->stats().packets_dropped_unknown_dest, 5u);
   burst();
@@ -179,11 +178,11 @@ TEST(DerpServer, UnknownDestinationGetsRateLimitedPeerGoneNotHere) {
   EXPECT_EQ(server.server->stats().peer_gone_not_here_sent, 3u);
   EXPECT_EQ(server.server->stats().peer_gone_not_here_suppressed, 7u);
 
-  world.driver.RunFor(Duration::Millis(1000));  // one token back
+  world.RunFor(Duration::Millis(1000));  // one token back
   burst();
   EXPECT_EQ(PeerGones(a).size(), 4u);
 
-  world.driver.RunFor(Duration::Seconds(60));  // full again, but never above the burst
+  world.RunFor(Duration::Seconds(60));  // full again, but never above the burst
   burst();
   EXPECT_EQ(PeerGones(a).size(), 7u);
   EXPECT_EQ(server.server->stats().packets_dropped_unknown_dest, 35u);
@@ -200,13 +199,13 @@ TEST(DerpServer, DepartedClientProducesPeerGoneForThoseThatReceivedFromIt) {
   auto& c = world.AddClient("198.51.100.12:40000", 12, server);  // c sent to a
   auto& d = world.AddClient("198.51.100.13:40000", 13, server);  // strangers
   world.ConnectAll();
-  a.client->Send(world.driver.now(), b.key(), Text("to b"));
-  c.client->Send(world.driver.now(), a.key(), Text("to a"));
-  d.client->Send(world.driver.now(), b.key(), Text("d to b"));
-  world.driver.RunFor(Duration::Seconds(1));
+  a.Send(b.key(), Text("to b"));
+  c.Send(a.key(), Text("to a"));
+  d.Send(b.key(), Text("d to b"));
+  world.RunFor(Duration::Seconds(1));
 
-  a.client->Stop(world.driver.now());
-  world.driver.RunFor(Duration::Seconds(1));
+  a.Stop();
+  world.RunFor(Duration::Seconds(1));
   auto gone = server.Events(SKind::kClientDisconnected);
   ASSERT_EQ(gone.size(), 1u);
   EXPECT_EQ(gone[0].event.key, a.key());
@@ -221,8 +220,8 @@ TEST(DerpServer, DepartedClientProducesPeerGoneForThoseThatReceivedFromIt) {
   EXPECT_EQ(server.server->client_count(), 3u);
 
   // d leaving tells b (d sent to b), and nobody else.
-  d.client->Stop(world.driver.now());
-  world.driver.RunFor(Duration::Seconds(1));
+  d.Stop();
+  world.RunFor(Duration::Seconds(1));
   ASSERT_EQ(PeerGones(b).size(), 2u);
   EXPECT_EQ(PeerGones(b)[1].key, d.key());
   EXPECT_TRUE(PeerGones(c).empty());
@@ -239,47 +238,47 @@ TEST(DerpServer, TwoConnectionsForOneKeyStayAndTheLastWriterGetsPackets) {
   auto& old_conn = world.AddClientWithKey("198.51.100.10:40000", 10, key.Clone(), server);
   auto& b = world.AddClient("198.51.100.11:40000", 11, server);
   auto& new_conn = world.AddClientWithKey("198.51.100.20:40000", 20, key.Clone(), server);
-  old_conn.client->Start(world.driver.now());
-  b.client->Start(world.driver.now());
-  world.driver.RunFor(Duration::Seconds(1));
-  b.client->Send(world.driver.now(), key.Public(), Text("to old"));
-  world.driver.RunFor(Duration::Seconds(1));
+  old_conn.Start();
+  b.Start();
+  world.RunFor(Duration::Seconds(1));
+  b.Send(key.Public(), Text("to old"));
+  world.RunFor(Duration::Seconds(1));
   EXPECT_EQ(old_conn.ReceivedFrom(b.key()), std::vector<std::string>{"to old"});
   const ConnectionId old_server_conn = server.server->FindClient(key.Public())->conn;
 
-  new_conn.client->Start(world.driver.now());
-  world.driver.RunFor(Duration::Seconds(1));
+  new_conn.Start();
+  world.RunFor(Duration::Seconds(1));
   ASSERT_TRUE(new_conn.client->connected());
   EXPECT_TRUE(old_conn.client->connected());
   EXPECT_TRUE(server.Events(SKind::kClientDisconnected).empty());
   const ConnectionId new_server_conn =
-      *world.driver.ServerConn(*new_conn.client, new_conn.client->connection());
+      world.ServerConn(new_conn);
   EXPECT_EQ(server.server->FindClient(key.Public())->conn, new_server_conn);
   EXPECT_EQ(server.server->stats().duplicate_clients, 1u);
   EXPECT_EQ(server.server->client_count(), 2u);  // keys
 
-  b.client->Send(world.driver.now(), key.Public(), Text("to new"));
-  world.driver.RunFor(Duration::Seconds(1));
+  b.Send(key.Public(), Text("to new"));
+  world.RunFor(Duration::Seconds(1));
   EXPECT_EQ(new_conn.ReceivedFrom(b.key()), std::vector<std::string>{"to new"});
   EXPECT_EQ(old_conn.ReceivedFrom(b.key()).size(), 1u);
 
   // The old connection speaks: it is the active one again.
-  old_conn.client->Send(world.driver.now(), b.key(), Text("old speaks"));
-  world.driver.RunFor(Duration::Seconds(1));
+  old_conn.Send(b.key(), Text("old speaks"));
+  world.RunFor(Duration::Seconds(1));
   EXPECT_EQ(b.ReceivedFrom(key.Public()), std::vector<std::string>{"old speaks"});
   EXPECT_EQ(server.server->FindClient(key.Public())->conn, old_server_conn);
-  b.client->Send(world.driver.now(), key.Public(), Text("to old again"));
-  world.driver.RunFor(Duration::Seconds(1));
+  b.Send(key.Public(), Text("to old again"));
+  world.RunFor(Duration::Seconds(1));
   EXPECT_EQ(old_conn.ReceivedFrom(b.key()),
             (std::vector<std::string>{"to old", "to old again"}));
 
   // One of two leaving is not the key leaving: b is not told.
-  new_conn.client->Stop(world.driver.now());
-  world.driver.RunFor(Duration::Seconds(1));
+  new_conn.Stop();
+  world.RunFor(Duration::Seconds(1));
   EXPECT_TRUE(PeerGones(b).empty());
   EXPECT_EQ(server.server->FindClient(key.Public())->conn, old_server_conn);
-  old_conn.client->Stop(world.driver.now());
-  world.driver.RunFor(Duration::Seconds(1));
+  old_conn.Stop();
+  world.RunFor(Duration::Seconds(1));
   ASSERT_EQ(PeerGones(b).size(), 1u);  // b was relayed packets from the key
   EXPECT_EQ(PeerGones(b)[0].key, key.Public());
   EXPECT_FALSE(server.server->FindClient(key.Public()));
@@ -317,12 +316,12 @@ TEST(DerpServer, MalformedInputClosesOnlyThatConnection) {
   AppendFrame(bads[4].raw, SendPacketFrame{a.key(), Bytes{1}});
 
   std::vector<std::unique_ptr<RawStream>> raws;
+  std::vector<testing::MachineId> raw_ids;
   std::vector<NodePrivateKey> keys;
   for (size_t i = 0; i < bads.size(); ++i) {
     raws.push_back(std::make_unique<RawStream>());
     keys.push_back(NodePrivateKey::Generate(rng));
-    world.driver.AddClient(*Endpoint::Parse("203.0.113." + std::to_string(10 + i) + ":1"),
-                           *raws.back());
+    raw_ids.push_back(world.AddRaw("203.0.113." + std::to_string(10 + i) + ":1", *raws.back()));
     RawStream* raw = raws.back().get();
     raw->on_connected = [&, i, raw](ConnectionId c) {
       if (bads[i].after_handshake.empty()) {
@@ -334,16 +333,21 @@ TEST(DerpServer, MalformedInputClosesOnlyThatConnection) {
       raw->Write(c, out);
     };
   }
-  // Traffic between a and b in flight while the bad connections misbehave.
-  for (auto& raw : raws) raw->Connect(1, *Endpoint::Parse(kServer));
-  for (int i = 0; i < 3; ++i) {
-    a.client->Send(world.driver.now(), b.key(), Text("a" + std::to_string(i)));
-    b.client->Send(world.driver.now(), a.key(), Text("b" + std::to_string(i)));
-    world.driver.RunFor(Duration::Millis(7));
+  // Traffic between a and b in flight while the bad connections misbehave:
+  // the bad bytes reach the server 3 latencies after the connect (the raw
+  // side learns it is connected after 2), between a's and b's packets.
+  for (size_t i = 0; i < raws.size(); ++i) {
+    world.Do(raw_ids[i], [&](Timestamp) { raws[i]->Connect(1, *Endpoint::Parse(kServer)); });
   }
-  world.driver.RunFor(Duration::Seconds(1));
-  a.client->Send(world.driver.now(), b.key(), Text("after"));
-  world.driver.RunFor(Duration::Seconds(1));
+  world.RunFor(Duration::Millis(10));
+  for (int i = 0; i < 3; ++i) {
+    a.Send(b.key(), Text("a" + std::to_string(i)));
+    b.Send(a.key(), Text("b" + std::to_string(i)));
+    world.RunFor(Duration::Millis(7));
+  }
+  world.RunFor(Duration::Seconds(1));
+  a.Send(b.key(), Text("after"));
+  world.RunFor(Duration::Seconds(1));
 
   EXPECT_EQ(b.ReceivedFrom(a.key()), (std::vector<std::string>{"a0", "a1", "a2", "after"}));
   EXPECT_EQ(a.ReceivedFrom(b.key()), (std::vector<std::string>{"b0", "b1", "b2"}));
@@ -374,18 +378,18 @@ TEST(DerpServer, QueueOverflowIsDroppedAndCounted) {
   auto& a = world.AddClient("198.51.100.10:40000", 10, server);
   auto& b = world.AddClient("198.51.100.11:40000", 11, server);
   world.ConnectAll();
-  const ConnectionId b_conn = *world.driver.ServerConn(*b.client, b.client->connection());
+  const ConnectionId b_conn = world.ServerConn(b);
 
-  server.server->HandleWriteBlocked(world.driver.now(), b_conn);
-  for (int i = 0; i < 40; ++i) a.client->Send(world.driver.now(), b.key(), Text(std::to_string(i)));
-  world.driver.RunFor(Duration::Seconds(1));
+  world.Do(server, [&](Timestamp now) { server.server->HandleWriteBlocked(now, b_conn); });
+  for (int i = 0; i < 40; ++i) a.Send(b.key(), Text(std::to_string(i)));
+  world.RunFor(Duration::Seconds(1));
   EXPECT_TRUE(b.Events(Kind::kReceived).empty());
   EXPECT_EQ(server.server->stats().packets_dropped_queue_overflow, 8u);
   EXPECT_EQ(server.server->FindClient(b.key())->queue_overflow_drops, 8u);
   EXPECT_EQ(server.server->stats().packets_relayed, 0u);
 
-  server.server->HandleWritable(world.driver.now(), b_conn);
-  world.driver.RunFor(Duration::Seconds(1));
+  world.Do(server, [&](Timestamp now) { server.server->HandleWritable(now, b_conn); });
+  world.RunFor(Duration::Seconds(1));
   // The oldest were dropped to make room (derpserver: fresher packets win).
   std::vector<std::string> expected;
   for (int i = 8; i < 40; ++i) expected.push_back(std::to_string(i));
@@ -393,8 +397,8 @@ TEST(DerpServer, QueueOverflowIsDroppedAndCounted) {
   EXPECT_EQ(server.server->stats().packets_relayed, 32u);
 
   // Unblocked again: nothing more is dropped.
-  for (int i = 0; i < 40; ++i) a.client->Send(world.driver.now(), b.key(), Text("more"));
-  world.driver.RunFor(Duration::Seconds(1));
+  for (int i = 0; i < 40; ++i) a.Send(b.key(), Text("more"));
+  world.RunFor(Duration::Seconds(1));
   EXPECT_EQ(b.ReceivedFrom(a.key()).size(), 72u);
   EXPECT_EQ(server.server->stats().packets_dropped_queue_overflow, 8u);
 }
@@ -407,15 +411,15 @@ TEST(DerpServer, BlockedDiscoQueuedApartFromData) {
   auto& a = world.AddClient("198.51.100.10:40000", 10, server);
   auto& b = world.AddClient("198.51.100.11:40000", 11, server);
   world.ConnectAll();
-  const ConnectionId b_conn = *world.driver.ServerConn(*b.client, b.client->connection());
+  const ConnectionId b_conn = world.ServerConn(b);
 
-  server.server->HandleWriteBlocked(world.driver.now(), b_conn);
-  a.client->Send(world.driver.now(), b.key(), DiscoLooking());
-  for (int i = 0; i < 100; ++i) a.client->Send(world.driver.now(), b.key(), Text("data"));
-  world.driver.RunFor(Duration::Seconds(1));
+  world.Do(server, [&](Timestamp now) { server.server->HandleWriteBlocked(now, b_conn); });
+  a.Send(b.key(), DiscoLooking());
+  for (int i = 0; i < 100; ++i) a.Send(b.key(), Text("data"));
+  world.RunFor(Duration::Seconds(1));
   EXPECT_EQ(server.server->stats().packets_dropped_queue_overflow, 68u);
-  server.server->HandleWritable(world.driver.now(), b_conn);
-  world.driver.RunFor(Duration::Seconds(1));
+  world.Do(server, [&](Timestamp now) { server.server->HandleWritable(now, b_conn); });
+  world.RunFor(Duration::Seconds(1));
   const auto got = b.Events(Kind::kReceived);
   ASSERT_EQ(got.size(), 33u);
   EXPECT_EQ(got[0].event.data, DiscoLooking());  // released first
@@ -428,20 +432,20 @@ TEST(DerpServer, BlockedQueueKeepsOrderCountsOnReleaseAndDropsWhenGone) {
   auto& a = world.AddClient("198.51.100.10:40000", 10, server);
   auto& b = world.AddClient("198.51.100.11:40000", 11, server);
   world.ConnectAll();
-  const ConnectionId b_conn = *world.driver.ServerConn(*b.client, b.client->connection());
+  const ConnectionId b_conn = world.ServerConn(b);
 
-  server.server->HandleWriteBlocked(world.driver.now(), b_conn);
-  a.client->Send(world.driver.now(), b.key(), Text("one"));
-  world.driver.RunFor(Duration::Millis(100));
-  b.client->Ping(world.driver.now(), PingData{1, 2, 3, 4, 5, 6, 7, 8});  // its Pong waits too
-  world.driver.RunFor(Duration::Millis(100));
-  a.client->Send(world.driver.now(), b.key(), Text("two"));
-  world.driver.RunFor(Duration::Millis(100));
+  world.Do(server, [&](Timestamp now) { server.server->HandleWriteBlocked(now, b_conn); });
+  a.Send(b.key(), Text("one"));
+  world.RunFor(Duration::Millis(100));
+  b.Ping(PingData{1, 2, 3, 4, 5, 6, 7, 8});  // its Pong waits too
+  world.RunFor(Duration::Millis(100));
+  a.Send(b.key(), Text("two"));
+  world.RunFor(Duration::Millis(100));
   EXPECT_EQ(server.server->stats().packets_relayed, 0u);  // queued is not relayed yet
   EXPECT_TRUE(b.Events(Kind::kPong).empty());
 
-  server.server->HandleWritable(world.driver.now(), b_conn);
-  world.driver.RunFor(Duration::Seconds(1));
+  world.Do(server, [&](Timestamp now) { server.server->HandleWritable(now, b_conn); });
+  world.RunFor(Duration::Seconds(1));
   EXPECT_EQ(b.ReceivedFrom(a.key()), (std::vector<std::string>{"one", "two"}));
   ASSERT_EQ(b.Events(Kind::kPong).size(), 1u);
   // Control frames go out first, then the packets in the order they came.
@@ -454,11 +458,11 @@ TEST(DerpServer, BlockedQueueKeepsOrderCountsOnReleaseAndDropsWhenGone) {
   EXPECT_EQ(server.server->stats().bytes_relayed, 6u);
 
   // Queued for a connection that then goes: counted as dropped for a gone peer.
-  server.server->HandleWriteBlocked(world.driver.now(), b_conn);
-  for (int i = 0; i < 3; ++i) a.client->Send(world.driver.now(), b.key(), Text("late"));
-  world.driver.RunFor(Duration::Millis(100));
-  b.client->Stop(world.driver.now());
-  world.driver.RunFor(Duration::Seconds(1));
+  world.Do(server, [&](Timestamp now) { server.server->HandleWriteBlocked(now, b_conn); });
+  for (int i = 0; i < 3; ++i) a.Send(b.key(), Text("late"));
+  world.RunFor(Duration::Millis(100));
+  b.Stop();
+  world.RunFor(Duration::Seconds(1));
   EXPECT_EQ(server.server->stats().packets_dropped_gone, 3u);
   EXPECT_EQ(server.server->stats().packets_relayed, 2u);
 }
@@ -572,9 +576,7 @@ TEST(DerpServer, KeepAliveEverySixtySecondsWithPerConnectionJitter) {
                                        static_cast<uint64_t>(10 + i), server));
   }
   std::vector<std::vector<Timestamp>> arrivals(clients.size());
-  auto collect = world.driver.observer;
-  world.driver.observer = [&](Timestamp now) {
-    collect(now);
+  world.observer = [&](Timestamp now) {
     for (size_t i = 0; i < clients.size(); ++i) {
       while (arrivals[i].size() < clients[i]->client->stats().keepalives_received) {
         arrivals[i].push_back(now);
@@ -582,7 +584,7 @@ TEST(DerpServer, KeepAliveEverySixtySecondsWithPerConnectionJitter) {
     }
   };
   world.ConnectAll();
-  world.driver.RunFor(Duration::Seconds(600));
+  world.RunFor(Duration::Seconds(600));
 
   std::set<int64_t> periods;
   for (size_t i = 0; i < clients.size(); ++i) {
@@ -609,8 +611,8 @@ TEST(DerpServer, PingIsEchoedAsPong) {
   auto& a = world.AddClient("198.51.100.10:40000", 10, server);
   world.ConnectAll();
   const PingData data = {9, 8, 7, 6, 5, 4, 3, 2};
-  ASSERT_TRUE(a.client->Ping(world.driver.now(), data));
-  world.driver.RunFor(Duration::Seconds(1));
+  ASSERT_TRUE(a.Ping(data));
+  world.RunFor(Duration::Seconds(1));
   auto pongs = a.Events(Kind::kPong);
   ASSERT_EQ(pongs.size(), 1u);
   EXPECT_EQ(pongs[0].event.data, Bytes(data.begin(), data.end()));
@@ -623,11 +625,11 @@ TEST(DerpServer, NotePreferredIsRecorded) {
   auto& a = world.AddClient("198.51.100.10:40000", 10, server);
   world.ConnectAll();
   EXPECT_FALSE(server.server->FindClient(a.key())->preferred);
-  a.client->SetPreferred(world.driver.now(), true);
-  world.driver.RunFor(Duration::Seconds(1));
+  a.SetPreferred(true);
+  world.RunFor(Duration::Seconds(1));
   EXPECT_TRUE(server.server->FindClient(a.key())->preferred);
-  a.client->SetPreferred(world.driver.now(), false);
-  world.driver.RunFor(Duration::Seconds(1));
+  a.SetPreferred(false);
+  world.RunFor(Duration::Seconds(1));
   EXPECT_FALSE(server.server->FindClient(a.key())->preferred);
 }
 
@@ -635,11 +637,11 @@ TEST(DerpServer, SilentConnectionTimesOutDuringHandshake) {
   DerpWorld world;
   auto& server = world.AddServer(kServer, 1);
   RawStream mute;
-  world.driver.AddClient(*Endpoint::Parse("203.0.113.9:1"), mute);
-  mute.Connect(1, *Endpoint::Parse(kServer));
-  world.driver.RunFor(Duration::Seconds(9));
+  const auto mute_id = world.AddRaw("203.0.113.9:1", mute);
+  world.Do(mute_id, [&](Timestamp) { mute.Connect(1, *Endpoint::Parse(kServer)); });
+  world.RunFor(Duration::Seconds(9));
   EXPECT_FALSE(mute.closed.count(1));
-  world.driver.RunFor(Duration::Seconds(2));
+  world.RunFor(Duration::Seconds(2));
   EXPECT_TRUE(mute.closed.count(1));
   auto errors = server.Events(SKind::kProtocolError);
   ASSERT_EQ(errors.size(), 1u);
@@ -656,14 +658,14 @@ TEST(DerpServer, ForwardPacketFromAPlainClientIsRefused) {
   DeterministicRandom rng(8);
   auto key = NodePrivateKey::Generate(rng);
   RawStream raw;
-  world.driver.AddClient(*Endpoint::Parse("203.0.113.9:1"), raw);
+  const auto raw_id = world.AddRaw("203.0.113.9:1", raw);
   raw.on_connected = [&](ConnectionId c) {
     Bytes out = RawHandshake(key, key.Public(), server.server->public_key(), rng);
     AppendFrame(out, ForwardPacketFrame{key.Public(), b.key(), Bytes{1, 2}});
     raw.Write(c, out);
   };
-  raw.Connect(1, *Endpoint::Parse(kServer));
-  world.driver.RunFor(Duration::Seconds(1));
+  world.Do(raw_id, [&](Timestamp) { raw.Connect(1, *Endpoint::Parse(kServer)); });
+  world.RunFor(Duration::Seconds(1));
   EXPECT_TRUE(raw.closed.count(1));
   EXPECT_TRUE(b.Events(Kind::kReceived).empty());
   EXPECT_NE(server.Events(SKind::kProtocolError).at(0).event.reason.find("not a mesh peer"),
@@ -678,7 +680,7 @@ TEST(DerpServer, UnknownFrameTypesAreSkipped) {
   DeterministicRandom rng(8);
   auto key = NodePrivateKey::Generate(rng);
   RawStream raw;
-  world.driver.AddClient(*Endpoint::Parse("203.0.113.9:1"), raw);
+  const auto raw_id = world.AddRaw("203.0.113.9:1", raw);
   raw.on_connected = [&](ConnectionId c) {
     Bytes out = RawHandshake(key, key.Public(), server.server->public_key(), rng);
     AppendFrame(out, static_cast<FrameType>(0x10), Bytes{});  // WatchConns, mesh-only
@@ -686,8 +688,8 @@ TEST(DerpServer, UnknownFrameTypesAreSkipped) {
     AppendFrame(out, SendPacketFrame{b.key(), Bytes{'o', 'k'}});
     raw.Write(c, out);
   };
-  raw.Connect(1, *Endpoint::Parse(kServer));
-  world.driver.RunFor(Duration::Seconds(1));
+  world.Do(raw_id, [&](Timestamp) { raw.Connect(1, *Endpoint::Parse(kServer)); });
+  world.RunFor(Duration::Seconds(1));
   EXPECT_FALSE(raw.closed.count(1));
   EXPECT_EQ(b.ReceivedFrom(key.Public()), std::vector<std::string>{"ok"});
   EXPECT_EQ(server.server->stats().unknown_frames, 2u);
@@ -703,9 +705,9 @@ TEST(DerpServer, RegionsAreIndependentServers) {
   EXPECT_NE(fra.server->public_key(), nyc.server->public_key());
   EXPECT_EQ(fra.server->client_count(), 1u);
   EXPECT_EQ(nyc.server->client_count(), 1u);
-  a.client->Send(world.driver.now(), b.key(), Text("cross-region"));
-  a.client->Send(world.driver.now(), b.key(), DiscoLooking());
-  world.driver.RunFor(Duration::Seconds(1));
+  a.Send(b.key(), Text("cross-region"));
+  a.Send(b.key(), DiscoLooking());
+  world.RunFor(Duration::Seconds(1));
   EXPECT_TRUE(b.Events(Kind::kReceived).empty());
   ASSERT_EQ(PeerGones(a).size(), 1u);  // for the disco packet only
   EXPECT_EQ(PeerGones(a)[0].reason, PeerGoneReason::kNotHere);

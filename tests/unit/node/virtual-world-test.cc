@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -291,6 +292,47 @@ TEST(VirtualWorld, StreamsConnectCarryBytesInOrderAndClose) {
   EXPECT_EQ(w.StreamBytesToServer(links[0]), (Bytes{'a', 'b', 'c', 'd', 'e'}));
   EXPECT_EQ(w.stats().streams_opened, 1u);
   EXPECT_EQ(w.stats().streams_refused, 1u);
+}
+
+// A listener can stop and start accepting; what it accepted stays, and the
+// world tells which server-side id each accepted link has.
+TEST(VirtualWorld, UnlistenRefusesNewStreamsKeepsAcceptedOnesAndListenRestores) {
+  VirtualWorld w;
+  const HostId hc = w.AddHost("c", VirtualWorld::kInternet, {Ip("198.51.100.1")},
+                              {Duration::Millis(2), 0});
+  const HostId hs = w.AddHost("s", VirtualWorld::kInternet, {Ip("203.0.113.1")},
+                              {Duration::Millis(3), 0});
+  Pipe client, server;
+  const Endpoint listen = Ep("203.0.113.1:443");
+  const MachineId mc = w.Attach(hc, {"c", nullptr, &client, {}, {}, {}});
+  const MachineId ms = w.Attach(hs, {"s", nullptr, &server, {}, {listen}, {}});
+  auto connect = [&](ConnectionId conn) {
+    w.Do(mc, [&](Timestamp) {
+      client.actions.push_back({StreamAction::Kind::kConnect, conn, listen, {}, {}});
+    });
+  };
+  connect(1);
+  w.RunFor(kS);
+  const StreamLinkId first = w.StreamLinksFrom(mc).back();
+  ASSERT_TRUE(w.StreamServerConn(first));
+  const std::string accepted = "connected " + std::to_string(*w.StreamServerConn(first)) + " ";
+  EXPECT_EQ(server.log.at(0).rfind(accepted, 0), 0u);
+
+  w.Unlisten(listen);
+  connect(2);
+  w.RunFor(kS);
+  // Refused after the round trip to the server's host (2 x 5 ms).
+  EXPECT_EQ(client.log.back(), "closed 2 @1010ms");
+  EXPECT_FALSE(w.StreamServerConn(w.StreamLinksFrom(mc).back()));
+  EXPECT_TRUE(w.StreamOpenAtServer(first));
+
+  w.Listen(ms, listen);
+  connect(3);
+  w.RunFor(kS);
+  EXPECT_EQ(client.log.back(), "connected 3 203.0.113.1:443 @2010ms");
+  EXPECT_EQ(w.stats().streams_opened, 2u);
+  EXPECT_EQ(w.stats().streams_refused, 1u);
+  EXPECT_THROW(w.Listen(ms, Ep("198.51.100.1:443")), std::logic_error);
 }
 
 }  // namespace
