@@ -44,13 +44,13 @@ class ServerMachine : public punchlab::StreamMachine {
  public:
   void HandleConnected(Timestamp, ConnectionId conn, const Endpoint& remote) override {
     accepted.emplace_back(conn, remote);
-    if (!greeting.empty()) Queue(punchlab::StreamAction::Kind::kWrite, conn, greeting);
-    if (closeAfterGreeting) Queue(punchlab::StreamAction::Kind::kClose, conn, {});
+    if (!greeting.empty()) actions.push_back(punchlab::StreamAction::Write(conn, greeting));
+    if (closeAfterGreeting) actions.push_back(punchlab::StreamAction::Close(conn, "test"));
   }
   void HandleStream(Timestamp, ConnectionId conn, punchlab::ByteView bytes) override {
     punchlab::Bytes& in = received[conn];
     in.insert(in.end(), bytes.begin(), bytes.end());
-    if (echo) Queue(punchlab::StreamAction::Kind::kWrite, conn, {bytes.begin(), bytes.end()});
+    if (echo) actions.push_back(punchlab::StreamAction::Write(conn, {bytes.begin(), bytes.end()}));
   }
   void HandleClosed(Timestamp now, ConnectionId conn) override { closed.emplace_back(conn, now); }
   void HandleTimeout(Timestamp now) override {
@@ -66,15 +66,6 @@ class ServerMachine : public punchlab::StreamMachine {
   std::optional<Timestamp> PollTimeout() const override {
     if (wakeups.empty()) return std::nullopt;
     return wakeups.front();
-  }
-
-  void Queue(punchlab::StreamAction::Kind kind, ConnectionId conn, punchlab::Bytes data) {
-    punchlab::StreamAction a;
-    a.kind = kind;
-    a.conn = conn;
-    a.data = std::move(data);
-    a.reason = "test";
-    actions.push_back(std::move(a));
   }
 
   bool echo = true;

@@ -66,27 +66,15 @@ RelayWorld::RelayWorld() {
 void ScriptedStream::Connect(punchlab::ConnectionId conn, const punchlab::Endpoint& remote,
                              punchlab::Bytes greeting) {
   m_greetings[conn] = std::move(greeting);
-  punchlab::StreamAction action;
-  action.kind = punchlab::StreamAction::Kind::kConnect;
-  action.conn = conn;
-  action.remote = remote;
-  m_actions.push_back(action);
+  m_actions.push_back(punchlab::StreamAction::Connect(conn, remote));
 }
 
 void ScriptedStream::Write(punchlab::ConnectionId conn, punchlab::Bytes bytes) {
-  punchlab::StreamAction action;
-  action.kind = punchlab::StreamAction::Kind::kWrite;
-  action.conn = conn;
-  action.data = std::move(bytes);
-  m_actions.push_back(std::move(action));
+  m_actions.push_back(punchlab::StreamAction::Write(conn, std::move(bytes)));
 }
 
 void ScriptedStream::Close(punchlab::ConnectionId conn) {
-  punchlab::StreamAction action;
-  action.kind = punchlab::StreamAction::Kind::kClose;
-  action.conn = conn;
-  action.reason = "script";
-  m_actions.push_back(std::move(action));
+  m_actions.push_back(punchlab::StreamAction::Close(conn, "script"));
 }
 
 void ScriptedStream::HandleConnected(punchlab::Timestamp, punchlab::ConnectionId conn,

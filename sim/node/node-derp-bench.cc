@@ -260,17 +260,12 @@ class RawLink final : public BenchLink, public StreamMachine {
   }
   void HandleTimeout(Timestamp) override {}
   std::optional<StreamAction> PollStreamAction() override {
-    StreamAction a;
-    a.conn = kConn;
     if (connect_pending_) {
       connect_pending_ = false;
-      a.kind = StreamAction::Kind::kConnect;
-      a.remote = server_;
-      return a;
+      return StreamAction::Connect(kConn, server_);
     }
     if (!connected_ || out_.empty()) return std::nullopt;
-    a.kind = StreamAction::Kind::kWrite;
-    a.data = std::move(out_);
+    StreamAction a = StreamAction::Write(kConn, std::move(out_));
     out_.clear();
     return a;
   }

@@ -17,16 +17,6 @@ namespace {
 Bytes B(const std::string& s) { return Bytes(s.begin(), s.end()); }
 std::string S(ByteView b) { return std::string(b.begin(), b.end()); }
 
-StreamAction Action(StreamAction::Kind kind, ConnectionId conn, Bytes data = {},
-                    Endpoint remote = {}) {
-  StreamAction a;
-  a.kind = kind;
-  a.conn = conn;
-  a.data = std::move(data);
-  a.remote = remote;
-  return a;
-}
-
 // A datagram peer: sends what it is told, records what comes back.
 class Pinger final : public DatagramMachine {
  public:
@@ -56,7 +46,7 @@ class StreamEcho final : public StreamMachine {
   }
   void HandleStream(Timestamp, ConnectionId conn, ByteView bytes) override {
     read += bytes.size();
-    if (echo) out.push_back(Action(StreamAction::Kind::kWrite, conn, Bytes(bytes.begin(), bytes.end())));
+    if (echo) out.push_back(StreamAction::Write(conn, Bytes(bytes.begin(), bytes.end())));
     received.insert(received.end(), bytes.begin(), bytes.end());
   }
   void HandleClosed(Timestamp, ConnectionId conn) override { closed.push_back(conn); }
@@ -91,9 +81,9 @@ class Bridge final : public DatagramMachine, public StreamMachine {
     sender_ = remote;
     if (!opened_) {
       opened_ = true;
-      actions_.push_back(Action(StreamAction::Kind::kConnect, kConn, {}, server_));
+      actions_.push_back(StreamAction::Connect(kConn, server_));
     }
-    actions_.push_back(Action(StreamAction::Kind::kWrite, kConn, Bytes(p.begin(), p.end())));
+    actions_.push_back(StreamAction::Write(kConn, Bytes(p.begin(), p.end())));
   }
   void HandleConnected(Timestamp, ConnectionId, const Endpoint&) override { ++connected; }
   void HandleStream(Timestamp, ConnectionId, ByteView bytes) override {
@@ -136,18 +126,18 @@ class Writer final : public StreamMachine {
  public:
   Writer(Endpoint server, size_t chunks, size_t size, bool close_after)
       : chunks_(chunks), size_(size), close_after_(close_after) {
-    out.push_back(Action(StreamAction::Kind::kConnect, 1, {}, server));
+    out.push_back(StreamAction::Connect(1, server));
     // Queued before the connect completes: the host holds them until then.
     for (size_t i = 0; i < chunks_; ++i) {
       Bytes chunk(size_);
       for (size_t j = 0; j < size_; ++j) chunk[j] = static_cast<uint8_t>((i * size_ + j) % 251);
-      out.push_back(Action(StreamAction::Kind::kWrite, 1, std::move(chunk)));
+      out.push_back(StreamAction::Write(1, std::move(chunk)));
     }
   }
   // A close while the connect is pending would drop the queue with it.
   void HandleConnected(Timestamp, ConnectionId, const Endpoint&) override {
     ++connected;
-    if (close_after_) out.push_back(Action(StreamAction::Kind::kClose, 1));
+    if (close_after_) out.push_back(StreamAction::Close(1));
   }
   void HandleStream(Timestamp, ConnectionId, ByteView) override {}
   void HandleClosed(Timestamp, ConnectionId conn) override { closed.push_back(conn); }
@@ -327,7 +317,7 @@ TEST(HostInMemory, OutputBeyondTheBoundClosesTheConnection) {
   const HostId client = world.AddHost(nullptr, &writer, {}, options);
   world.Drain(client);
   ASSERT_TRUE(world.RunUntil([&] { return writer.connected == 1; }));
-  writer.out.push_back(Action(StreamAction::Kind::kWrite, 1, Bytes(6000, 1)));
+  writer.out.push_back(StreamAction::Write(1, Bytes(6000, 1)));
   world.Drain(client);
   EXPECT_EQ(writer.closed, std::vector<ConnectionId>{1});
   EXPECT_EQ(world.StatsOf(client).closed_output_overflow, 1u);
@@ -429,8 +419,8 @@ TEST(HostInMemory, AcceptedIdsCountUpAndBadActionsAreCounted) {
   ASSERT_TRUE(world.RunUntil([&] { return a.connected == 1 && b.connected == 1; }));
   EXPECT_EQ(echo.accepted, (std::vector<ConnectionId>{Host::kFirstAcceptedId,
                                                       Host::kFirstAcceptedId + 1}));
-  a.out.push_back(Action(StreamAction::Kind::kConnect, 1, {}, server_ep));
-  a.out.push_back(Action(StreamAction::Kind::kWrite, 99, B("x")));
+  a.out.push_back(StreamAction::Connect(1, server_ep));
+  a.out.push_back(StreamAction::Write(99, B("x")));
   world.Drain(ha);
   EXPECT_EQ(world.StatsOf(ha).bad_actions, 2u);
 }

@@ -41,20 +41,12 @@ class ScriptedPeer final : public StreamMachine {
   static constexpr ConnectionId kConn = 1;
 
   ScriptedPeer(EventLoop& loop, const Endpoint& server) : host_(loop, *this) {
-    StreamAction a;
-    a.kind = StreamAction::Kind::kConnect;
-    a.conn = kConn;
-    a.remote = server;
-    actions_.push_back(std::move(a));
+    actions_.push_back(StreamAction::Connect(kConn, server));
     host_.Drain();
   }
 
   void Send(Bytes bytes) {
-    StreamAction a;
-    a.kind = StreamAction::Kind::kWrite;
-    a.conn = kConn;
-    a.data = std::move(bytes);
-    actions_.push_back(std::move(a));
+    actions_.push_back(StreamAction::Write(kConn, std::move(bytes)));
     host_.Drain();
   }
 

@@ -17,11 +17,7 @@ class Blaster final : public StreamMachine {
   void HandleConnected(Timestamp now, ConnectionId conn, const Endpoint&) override {
     connected_at = now;
     conn_ = conn;
-    StreamAction a;
-    a.kind = StreamAction::Kind::kWrite;
-    a.conn = conn;
-    a.data = Bytes(size_, 0xa5);
-    pending_ = std::move(a);
+    pending_ = StreamAction::Write(conn, Bytes(size_, 0xa5));
   }
   void HandleStream(Timestamp, ConnectionId, ByteView) override {}
   void HandleClosed(Timestamp, ConnectionId conn) override { closed.push_back(conn); }

@@ -1,14 +1,17 @@
 // A StreamMachine that says exactly what a test tells it to and records what
 // it hears: a misbehaving client, a raw connection a test writes into, or a
-// scripted server. Host it in the VirtualWorld (or any stream driver).
+// scripted server. Host it in the VirtualWorld, a real-socket host or any
+// stream driver; the on_* hooks (called after the input is recorded) let a
+// test answer as it goes (echo, greet and close, ...).
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
 #include <set>
+#include <string>
 #include <utility>
-#include <vector>
 
 #include "punchlab/bytes.h"
 #include "punchlab/stream-machine.h"
@@ -19,51 +22,52 @@ namespace testsupport {
 class RawStream final : public StreamMachine {
  public:
   void Connect(ConnectionId conn, const Endpoint& remote) {
-    StreamAction a;
-    a.kind = StreamAction::Kind::kConnect;
-    a.conn = conn;
-    a.remote = remote;
-    actions_.push_back(std::move(a));
+    actions_.push_back(StreamAction::Connect(conn, remote));
   }
   void Write(ConnectionId conn, Bytes bytes) {
-    StreamAction a;
-    a.kind = StreamAction::Kind::kWrite;
-    a.conn = conn;
-    a.data = std::move(bytes);
-    actions_.push_back(std::move(a));
+    actions_.push_back(StreamAction::Write(conn, std::move(bytes)));
   }
-  void Close(ConnectionId conn) {
-    StreamAction a;
-    a.kind = StreamAction::Kind::kClose;
-    a.conn = conn;
-    actions_.push_back(std::move(a));
+  void Close(ConnectionId conn, std::string reason = {}) {
+    actions_.push_back(StreamAction::Close(conn, std::move(reason)));
   }
 
-  void HandleConnected(Timestamp, ConnectionId conn, const Endpoint&) override {
+  void HandleConnected(Timestamp, ConnectionId conn, const Endpoint& remote) override {
     connected.insert(conn);
+    remotes[conn] = remote;
     if (on_connected) on_connected(conn);
   }
   void HandleStream(Timestamp, ConnectionId conn, ByteView bytes) override {
-    Bytes& r = received[conn];
-    r.insert(r.end(), bytes.begin(), bytes.end());
+    if (keep_received) {
+      Bytes& r = received[conn];
+      r.insert(r.end(), bytes.begin(), bytes.end());
+    }
+    if (on_stream) on_stream(conn, bytes);
   }
-  void HandleClosed(Timestamp, ConnectionId conn) override { closed.insert(conn); }
+  void HandleClosed(Timestamp, ConnectionId conn) override {
+    closed.insert(conn);
+    if (on_closed) on_closed(conn);
+  }
   void HandleTimeout(Timestamp) override {}
   std::optional<StreamAction> PollStreamAction() override {
     if (actions_.empty()) return std::nullopt;
     StreamAction a = std::move(actions_.front());
-    actions_.erase(actions_.begin());
+    actions_.pop_front();
     return a;
   }
   std::optional<Timestamp> PollTimeout() const override { return std::nullopt; }
 
   std::set<ConnectionId> connected;
   std::set<ConnectionId> closed;
+  std::map<ConnectionId, Endpoint> remotes;  // as HandleConnected named them
   std::map<ConnectionId, Bytes> received;
+  // Off: bytes only go to on_stream (a server echoing megabytes keeps none).
+  bool keep_received = true;
   std::function<void(ConnectionId)> on_connected;
+  std::function<void(ConnectionId, ByteView)> on_stream;
+  std::function<void(ConnectionId)> on_closed;
 
  private:
-  std::vector<StreamAction> actions_;
+  std::deque<StreamAction> actions_;
 };
 
 }  // namespace testsupport

@@ -4,8 +4,8 @@
 //
 // Inputs:  HandleConnected(now, conn), HandleStream(now, conn, bytes),
 //          HandleClosed(now, conn), HandleTimeout(now).
-// Outputs: PollStreamAction() (connect / write / close), PollTimeout(), and the
-//          concrete machine's PollEvent().
+// Outputs: PollStreamAction() (StreamAction::Connect / Write / Close),
+//          PollTimeout(), and the concrete machine's PollEvent().
 // Connections are named by a ConnectionId. A client machine that wants a
 // connection emits kConnect with a fresh id of its own choosing; a server host
 // assigns ids to accepted connections and reports them with HandleConnected.
@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "punchlab/bytes.h"
 #include "punchlab/endpoint.h"
@@ -23,6 +24,10 @@ namespace punchlab {
 
 using ConnectionId = uint64_t;
 
+// What a machine asks its host to do with a connection. Build one with the
+// named constructors below (Connect, Write, Close): each sets exactly the
+// fields its kind uses. The fields are what hosts read; the struct stays an
+// aggregate, so a host or test may still fill it by hand.
 struct StreamAction {
   enum class Kind : uint8_t { kConnect, kWrite, kClose };
   Kind kind = Kind::kWrite;
@@ -30,6 +35,31 @@ struct StreamAction {
   Endpoint remote;     // kConnect: where to connect
   Bytes data;          // kWrite: bytes to append to the stream, in order
   std::string reason;  // kClose: why (logged by hosts)
+
+  // Open connection `conn` (an id of the machine's choosing) to `remote`.
+  static StreamAction Connect(ConnectionId conn, const Endpoint& remote) {
+    StreamAction a;
+    a.kind = Kind::kConnect;
+    a.conn = conn;
+    a.remote = remote;
+    return a;
+  }
+  // Append `data` to `conn`'s stream, after everything written before.
+  static StreamAction Write(ConnectionId conn, Bytes data) {
+    StreamAction a;
+    a.kind = Kind::kWrite;
+    a.conn = conn;
+    a.data = std::move(data);
+    return a;
+  }
+  // Close `conn` once what was written before has gone; `reason` is logged.
+  static StreamAction Close(ConnectionId conn, std::string reason = {}) {
+    StreamAction a;
+    a.kind = Kind::kClose;
+    a.conn = conn;
+    a.reason = std::move(reason);
+    return a;
+  }
 };
 
 class StreamMachine {

@@ -29,8 +29,7 @@ void ControlClient::Register(Timestamp now, NodePrivateKey node_key, Registratio
     registration_.endpoints.resize(kMaxEndpoints);
   }
   if (session_) {
-    actions_.push_back(
-        StreamAction{StreamAction::Kind::kClose, session_->conn, {}, {}, "registering again"});
+    actions_.push_back(StreamAction::Close(session_->conn, "registering again"));
     session_.reset();
   }
   backoff_ = config_.backoff_initial;
@@ -76,11 +75,8 @@ void ControlClient::HandleConnected(Timestamp now, ConnectionId conn, const Endp
   state_ = State::kAwaitChallenge;
   session_->last_rx = now;
   session_->last_tx = now;
-  StreamAction hello;
-  hello.kind = StreamAction::Kind::kWrite;
-  hello.conn = conn;
-  hello.data = session_->channel.EncodePlain(HelloMsg{kProtocolVersion, node_key_->Public()});
-  actions_.push_back(std::move(hello));
+  actions_.push_back(StreamAction::Write(
+      conn, session_->channel.EncodePlain(HelloMsg{kProtocolVersion, node_key_->Public()})));
 }
 
 void ControlClient::HandleStream(Timestamp now, ConnectionId conn, ByteView bytes) {
@@ -183,11 +179,7 @@ void ControlClient::Connect(Timestamp now) {
   session_->last_tx = now;
   state_ = State::kConnecting;
   ++stats_.connects;
-  StreamAction a;
-  a.kind = StreamAction::Kind::kConnect;
-  a.conn = session_->conn;
-  a.remote = config_.server;
-  actions_.push_back(std::move(a));
+  actions_.push_back(StreamAction::Connect(session_->conn, config_.server));
 }
 
 void ControlClient::OnMessage(Timestamp now, Message msg) {
@@ -211,8 +203,7 @@ void ControlClient::OnMessage(Timestamp now, Message msg) {
       // A refusal (bad or expired token) does not heal by retrying.
       events_.push_back(RegistrationRefused{refused->reason});
       state_ = State::kStopped;
-      actions_.push_back(StreamAction{StreamAction::Kind::kClose, session_->conn, {}, {},
-                                      "registration refused"});
+      actions_.push_back(StreamAction::Close(session_->conn, "registration refused"));
       session_.reset();
       return;
     }
@@ -277,18 +268,13 @@ void ControlClient::Send(Timestamp now, const Message& msg) {
   auto frame = session_->channel.EncodeSealed(msg, rng_, kMaxNodeFrameSize);
   if (!frame) return Drop(now, std::string(MessageTypeName(msg)) + " message too large", false);
   session_->last_tx = now;
-  StreamAction a;
-  a.kind = StreamAction::Kind::kWrite;
-  a.conn = session_->conn;
-  a.data = std::move(*frame);
-  actions_.push_back(std::move(a));
+  actions_.push_back(StreamAction::Write(session_->conn, std::move(*frame)));
 }
 
 void ControlClient::Drop(Timestamp now, const std::string& reason, bool reconnect,
                          bool send_close) {
   if (session_ && send_close) {
-    actions_.push_back(
-        StreamAction{StreamAction::Kind::kClose, session_->conn, {}, {}, reason});
+    actions_.push_back(StreamAction::Close(session_->conn, reason));
   }
   session_.reset();
   events_.push_back(Disconnected{reason, reconnect});

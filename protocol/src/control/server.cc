@@ -258,11 +258,7 @@ void ControlServer::Send(ConnectionId conn, const Message& msg) {
   if (!frame) {
     return Close(conn, std::string(MessageTypeName(msg)) + " message exceeds the frame limit");
   }
-  StreamAction a;
-  a.kind = StreamAction::Kind::kWrite;
-  a.conn = conn;
-  a.data = std::move(*frame);
-  actions_.push_back(std::move(a));
+  actions_.push_back(StreamAction::Write(conn, std::move(*frame)));
 }
 
 void ControlServer::Close(ConnectionId conn, const std::string& reason, bool send_close) {
@@ -284,11 +280,7 @@ void ControlServer::Close(ConnectionId conn, const std::string& reason, bool sen
   conns_.erase(it);
   events_.push_back(ConnectionClosed{conn, reason});
   if (send_close) {
-    StreamAction a;
-    a.kind = StreamAction::Kind::kClose;
-    a.conn = conn;
-    a.reason = reason;
-    actions_.push_back(std::move(a));
+    actions_.push_back(StreamAction::Close(conn, reason));
   }
 }
 

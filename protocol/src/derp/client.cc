@@ -51,11 +51,7 @@ void Client::Start(Timestamp now) {
 
 void Client::Stop(Timestamp) {
   if (Attempting()) {
-    StreamAction a;
-    a.kind = StreamAction::Kind::kClose;
-    a.conn = conn_;
-    a.reason = "client stopped";
-    actions_.push_back(std::move(a));
+    actions_.push_back(StreamAction::Close(conn_, "client stopped"));
   }
   if (state_ != ClientState::kIdle && state_ != ClientState::kStopped) {
     ClientEvent e;
@@ -180,11 +176,7 @@ void Client::Connect(Timestamp now) {
   server_key_.reset();
   shared_.reset();
   ++stats_.connect_attempts;
-  StreamAction a;
-  a.kind = StreamAction::Kind::kConnect;
-  a.conn = conn_;
-  a.remote = config_.server;
-  actions_.push_back(std::move(a));
+  actions_.push_back(StreamAction::Connect(conn_, config_.server));
   ClientEvent e;
   e.kind = ClientEvent::Kind::kConnecting;
   Emit(std::move(e));
@@ -350,11 +342,7 @@ bool Client::OnFrame(Timestamp now, const FrameView& frame) {
 }
 
 void Client::Fail(Timestamp now, const std::string& reason) {
-  StreamAction a;
-  a.kind = StreamAction::Kind::kClose;
-  a.conn = conn_;
-  a.reason = reason;
-  actions_.push_back(std::move(a));
+  actions_.push_back(StreamAction::Close(conn_, reason));
   Lost(now, reason);
 }
 
@@ -392,24 +380,18 @@ void Client::Write(Bytes bytes) {
     data.insert(data.end(), bytes.begin(), bytes.end());
     return;
   }
-  StreamAction a;
-  a.kind = StreamAction::Kind::kWrite;
-  a.conn = conn_;
-  a.data = std::move(bytes);
-  actions_.push_back(std::move(a));
+  actions_.push_back(StreamAction::Write(conn_, std::move(bytes)));
 }
 
 Bytes& Client::WriteBuffer() {
   if (actions_.empty() || actions_.back().kind != StreamAction::Kind::kWrite ||
       actions_.back().conn != conn_) {
-    StreamAction a;
-    a.kind = StreamAction::Kind::kWrite;
-    a.conn = conn_;
+    Bytes buffer;
     if (!spare_buffers_.empty()) {
-      a.data = std::move(spare_buffers_.back());
+      buffer = std::move(spare_buffers_.back());
       spare_buffers_.pop_back();
     }
-    actions_.push_back(std::move(a));
+    actions_.push_back(StreamAction::Write(conn_, std::move(buffer)));
   }
   return actions_.back().data;
 }

@@ -419,26 +419,20 @@ void Server::Write(ConnectionId conn, Bytes bytes) {
     data.insert(data.end(), bytes.begin(), bytes.end());
     return;
   }
-  StreamAction a;
-  a.kind = StreamAction::Kind::kWrite;
-  a.conn = conn;
-  a.data = std::move(bytes);
-  actions_.push_back(std::move(a));
+  actions_.push_back(StreamAction::Write(conn, std::move(bytes)));
 }
 
 Bytes& Server::WriteBuffer(ConnectionId conn) {
   if (actions_.empty() || actions_.back().kind != StreamAction::Kind::kWrite ||
       actions_.back().conn != conn) {
-    StreamAction a;
-    a.kind = StreamAction::Kind::kWrite;
-    a.conn = conn;
+    Bytes buffer;
     if (!spare_buffers_.empty()) {
-      a.data = std::move(spare_buffers_.back());
+      buffer = std::move(spare_buffers_.back());
       spare_buffers_.pop_back();
     }
     // Room for a read's worth of relayed frames, so appending rarely reallocates.
-    a.data.reserve(kWriteReserve);
-    actions_.push_back(std::move(a));
+    buffer.reserve(kWriteReserve);
+    actions_.push_back(StreamAction::Write(conn, std::move(buffer)));
   }
   return actions_.back().data;
 }
@@ -450,11 +444,7 @@ void Server::ProtocolError(Timestamp now, Connection& c, const std::string& reas
 }
 
 void Server::Close(Timestamp now, Connection& c, const std::string& reason) {
-  StreamAction a;
-  a.kind = StreamAction::Kind::kClose;
-  a.conn = c.id;
-  a.reason = reason;
-  actions_.push_back(std::move(a));
+  actions_.push_back(StreamAction::Close(c.id, reason));
   Forget(now, c.id, reason);
 }
 

@@ -268,8 +268,8 @@ TEST(VirtualWorld, StreamsConnectCarryBytesInOrderAndClose) {
   const MachineId mc = w.Attach(hc, {"c", nullptr, &client, {}, {}, {}});
   w.Attach(hs, {"s", nullptr, &server, {}, {listen}, {}});
   w.Do(mc, [&](Timestamp) {
-    client.actions.push_back({StreamAction::Kind::kConnect, 7, listen, {}, {}});
-    client.actions.push_back({StreamAction::Kind::kConnect, 8, Ep("203.0.113.1:80"), {}, {}});
+    client.actions.push_back(StreamAction::Connect(7, listen));
+    client.actions.push_back(StreamAction::Connect(8, Ep("203.0.113.1:80")));
   });
   w.RunFor(kS);
   // One way is 1 + 10 + 4 = 15 ms; the server sees the NAT's address.
@@ -280,8 +280,8 @@ TEST(VirtualWorld, StreamsConnectCarryBytesInOrderAndClose) {
   EXPECT_EQ(client.log, (std::vector<std::string>{"connected 7 203.0.113.1:443 @30ms",
                                                   "closed 8 @30ms"}));
   w.Do(mc, [&](Timestamp) {
-    client.actions.push_back({StreamAction::Kind::kWrite, 7, {}, Bytes{'a', 'b', 'c', 'd', 'e'}, {}});
-    client.actions.push_back({StreamAction::Kind::kClose, 7, {}, {}, "done"});
+    client.actions.push_back(StreamAction::Write(7, Bytes{'a', 'b', 'c', 'd', 'e'}));
+    client.actions.push_back(StreamAction::Close(7, "done"));
   });
   w.RunFor(kS);
   EXPECT_EQ(server.log[1], "data abc @1015ms");
@@ -307,9 +307,7 @@ TEST(VirtualWorld, UnlistenRefusesNewStreamsKeepsAcceptedOnesAndListenRestores) 
   const MachineId mc = w.Attach(hc, {"c", nullptr, &client, {}, {}, {}});
   const MachineId ms = w.Attach(hs, {"s", nullptr, &server, {}, {listen}, {}});
   auto connect = [&](ConnectionId conn) {
-    w.Do(mc, [&](Timestamp) {
-      client.actions.push_back({StreamAction::Kind::kConnect, conn, listen, {}, {}});
-    });
+    w.Do(mc, [&](Timestamp) { client.actions.push_back(StreamAction::Connect(conn, listen)); });
   };
   connect(1);
   w.RunFor(kS);
