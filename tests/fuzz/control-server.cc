@@ -37,6 +37,7 @@
 #include "punchlab/control/server.h"
 #include "punchlab/crypto/box.h"
 #include "punchlab/random.h"
+#include "server-wiring.h"
 
 using namespace punchlab;
 using namespace punchlab::control;
@@ -44,7 +45,6 @@ using namespace punchlab::control;
 namespace {
 
 const Endpoint kServerAddr(IpAddress::V4(192, 0, 2, 1), 8443);
-constexpr ConnectionId kMallory = 9000;
 const Timestamp kExpires = Timestamp::Zero() + Duration::Seconds(100000);
 
 // Keys and tokens are the same for every input: made once (key generation
@@ -91,8 +91,6 @@ struct Honest {
   DeterministicRandom rng;
   std::unique_ptr<ControlClient> client;
   Endpoint address;
-  ConnectionId client_conn = 0;
-  ConnectionId server_conn = 0;
 };
 
 class World {
@@ -102,21 +100,34 @@ class World {
         server_(M().server.Clone(), Config(), server_rng_),
         mallory_key_(M().mallory.Clone()),
         mallory_rng_(3),
-        mallory_channel_(kMaxFrameSize) {
+        mallory_channel_(kMaxFrameSize),
+        wiring_(server_, kServerAddr, Timestamp::Zero() + Duration::Seconds(1000)) {
     AddHonest("alice", "a.example", M().alice, 10);
     AddHonest("carol", "b.example", M().carol, 11);
+    wiring_.to_mallory = [this](ByteView bytes) { ToMallory(bytes); };
+    // The server's events first: a registration is known before the
+    // netmaps it caused are delivered.
+    wiring_.before_round = [this] {
+      while (auto e = server_.PollEvent()) OnServerEvent(*e);
+    };
+    wiring_.after_round = [this] {
+      for (auto& h : honest_) {
+        while (auto e = h->client->PollEvent()) (void)e;
+        CheckNetmap(*h);
+      }
+    };
   }
 
   void Start() {
-    for (size_t i = 0; i < honest_.size(); ++i) {
-      Honest* h = honest_[i].get();
-      Registration r{M().honest_tokens[i], M().disco, {h->address}, 1};
-      h->client->Register(now_, h->key.Clone(), r);
-    }
-    Flush();
+    wiring_.Do([this](Timestamp now) {
+      for (size_t i = 0; i < honest_.size(); ++i) {
+        Honest* h = honest_[i].get();
+        Registration r{M().honest_tokens[i], M().disco, {h->address}, 1};
+        h->client->Register(now, h->key.Clone(), r);
+      }
+    });
     for (auto& h : honest_) FUZZ_CHECK(h->client->registered());
-    server_.HandleConnected(now_, kMallory, Endpoint(IpAddress::V4(198, 18, 0, 66), 6666));
-    mallory_open_ = true;
+    wiring_.OpenMallory(Endpoint(IpAddress::V4(198, 18, 0, 66), 6666));
   }
 
   void MalloryRaw(ByteView bytes) {
@@ -142,7 +153,6 @@ class World {
     if (!mallory_channel_.has_key()) mallory_reads_ = false;
     const auto key = SharedKey::Compute(mallory_key_, server_.public_key());
     ToServerFrame(EncodeFrame(key->Seal(mallory_rng_, plaintext)));
-    Flush();
   }
 
   void MalloryRegisters(uint8_t which, const std::string& text, bool echo_challenge) {
@@ -156,38 +166,16 @@ class World {
     if (choice == 0 && !hello_as_alice_) valid_offers_.insert("a.example");
     const auto frame = mallory_channel_.EncodeSealed(reg, mallory_rng_, kMaxNodeFrameSize);
     if (frame) ToServerFrame(*frame);
-    Flush();
   }
 
   void HonestMoves(uint8_t which, uint16_t port) {
     Honest& h = *honest_[which % honest_.size()];
-    h.client->UpdateEndpoints(now_, {Endpoint(h.address.ip, port)});
-    Flush();
+    wiring_.Do(
+        [&](Timestamp now) { h.client->UpdateEndpoints(now, {Endpoint(h.address.ip, port)}); });
   }
 
-  void Advance(Duration d) {
-    now_ += d;
-    for (int round = 0; round < 100; ++round) {
-      bool due = false;
-      std::vector<StreamMachine*> machines = {&server_};
-      for (auto& h : honest_) machines.push_back(h->client.get());
-      for (StreamMachine* m : machines) {
-        if (auto t = m->PollTimeout(); t && *t <= now_) {
-          m->HandleTimeout(now_);
-          due = true;
-        }
-      }
-      Flush();
-      if (!due) break;
-    }
-  }
-
-  void MalloryCloses() {
-    if (!mallory_open_) return;
-    mallory_open_ = false;
-    server_.HandleClosed(now_, kMallory);
-    Flush();
-  }
+  void Advance(Duration d) { wiring_.Advance(d); }
+  void MalloryCloses() { wiring_.MalloryCloses(); }
 
  private:
   ControlServerConfig Config() {
@@ -206,80 +194,23 @@ class World {
     c.server = kServerAddr;
     c.server_key = server_.public_key();
     h->client = std::make_unique<ControlClient>(c, h->rng);
+    wiring_.AddHonest(*h->client, h->address);
     honest_.push_back(std::move(h));
   }
 
   void ToServerFrame(const Bytes& frame) { ToServer(frame); }
-
-  void ToServer(const Bytes& bytes) {
-    if (!mallory_open_) return;
-    server_.HandleStream(now_, kMallory, bytes);
-    Flush();
-  }
-
-  void Flush() {
-    for (int progress = 1; progress;) {
-      progress = 0;
-      // The server's events first: a registration is known before the
-      // netmaps it caused are delivered.
-      while (auto e = server_.PollEvent()) OnServerEvent(*e);
-      while (auto a = server_.PollStreamAction()) {
-        progress = 1;
-        Route(std::move(*a));
-      }
-      for (auto& h : honest_) {
-        while (auto a = h->client->PollStreamAction()) {
-          progress = 1;
-          FromClient(*h, std::move(*a));
-        }
-        while (auto e = h->client->PollEvent()) (void)e;
-        CheckNetmap(*h);
-      }
-    }
-    while (auto e = server_.PollEvent()) OnServerEvent(*e);
-  }
-
-  void FromClient(Honest& h, StreamAction a) {
-    switch (a.kind) {
-      case StreamAction::Kind::kConnect:
-        h.client_conn = a.conn;
-        h.server_conn = next_server_conn_++;
-        server_.HandleConnected(now_, h.server_conn, h.address);
-        h.client->HandleConnected(now_, h.client_conn, kServerAddr);
-        break;
-      case StreamAction::Kind::kWrite: server_.HandleStream(now_, h.server_conn, a.data); break;
-      case StreamAction::Kind::kClose: server_.HandleClosed(now_, h.server_conn); break;
-    }
-  }
-
-  void Route(StreamAction a) {
-    if (a.conn == kMallory) {
-      if (a.kind == StreamAction::Kind::kClose) {
-        mallory_open_ = false;
-        server_.HandleClosed(now_, kMallory);
-      } else if (a.kind == StreamAction::Kind::kWrite) {
-        ToMallory(a.data);
-      }
-      return;
-    }
-    for (auto& h : honest_) {
-      if (a.conn != h->server_conn) continue;
-      if (a.kind == StreamAction::Kind::kWrite) h->client->HandleStream(now_, h->client_conn, a.data);
-      if (a.kind == StreamAction::Kind::kClose) h->client->HandleClosed(now_, h->client_conn);
-      return;
-    }
-  }
+  void ToServer(const Bytes& bytes) { wiring_.MalloryWrites(bytes); }
 
   void OnServerEvent(const ServerEvent& e) {
     if (const auto* r = std::get_if<NodeRegistered>(&e)) {
-      if (r->conn == kMallory) {
+      if (r->conn == fuzz::ServerWiring::kMallory) {
         FUZZ_CHECK(r->node.node_key == mallory_key_.Public());
         FUZZ_CHECK(valid_offers_.count(r->domain) == 1);
       } else {
         bool honest = false;
         for (auto& h : honest_) {
-          honest = honest || (r->conn == h->server_conn && r->node.node_key == h->key.Public() &&
-                              r->domain == h->domain);
+          honest = honest || (r->conn == wiring_.ServerConn(*h->client) &&
+                              r->node.node_key == h->key.Public() && r->domain == h->domain);
         }
         FUZZ_CHECK(honest);
       }
@@ -324,22 +255,20 @@ class World {
     }
   }
 
-  Timestamp now_ = Timestamp::Zero() + Duration::Seconds(1000);
   DeterministicRandom server_rng_;
   ControlServer server_;
   std::vector<std::unique_ptr<Honest>> honest_;
-  ConnectionId next_server_conn_ = 1;
 
   NodePrivateKey mallory_key_;
   DeterministicRandom mallory_rng_;
   Channel mallory_channel_;
-  bool mallory_open_ = false;
   bool hello_as_alice_ = false;
   bool mallory_reads_ = true;  // her channel follows the session (see MalloryRaw)
   std::optional<Challenge> challenge_;
   std::optional<std::string> mallory_domain_;
   std::set<std::string> valid_offers_;  // domains she presented a valid token for
   std::map<NodePublicKey, std::set<std::string>> ever_in_;
+  fuzz::ServerWiring wiring_;
 };
 
 }  // namespace

@@ -26,6 +26,7 @@
 #include "punchlab/derp/frame-reader.h"
 #include "punchlab/derp/server.h"
 #include "punchlab/random.h"
+#include "server-wiring.h"
 
 using namespace punchlab;
 using namespace punchlab::derp;
@@ -53,24 +54,20 @@ class World {
         }()) {}
 
   void Start(bool handshake) {
-    client_.Start(now_);
-    Flush();
-    if (!handshake) return;
-    // A real server answers the real handshake; then the stream is the fuzzer's.
+    if (!handshake) {
+      client_.Start(now_);
+      Flush();
+      return;
+    }
+    // A real server answers the real handshake, as for any honest client;
+    // then the stream is the fuzzer's.
     DeterministicRandom server_rng(1);
     Server server(NodePrivateKey(Seed(1)), server_rng);
-    server.HandleConnected(now_, 1, Endpoint(IpAddress::V4(203, 0, 113, 2), 40002));
-    for (Bytes& b : written_) server.HandleStream(now_, 1, b);
-    written_.clear();
-    for (int round = 0; round < 16 && !client_.connected(); ++round) {
-      while (auto a = server.PollStreamAction()) {
-        if (a->kind == StreamAction::Kind::kWrite) client_.HandleStream(now_, conn_, a->data);
-      }
-      while (auto a = client_.PollStreamAction()) {
-        if (a->kind == StreamAction::Kind::kWrite) server.HandleStream(now_, 1, a->data);
-      }
-    }
+    fuzz::ServerWiring wiring(server, kServerAddr, now_);
+    wiring.AddHonest(client_, Endpoint(IpAddress::V4(203, 0, 113, 2), 40002));
+    wiring.Do([this](Timestamp now) { client_.Start(now); });
     FUZZ_CHECK(client_.connected());
+    conn_ = client_.connection();
     while (client_.PollEvent()) {
     }
     connected_from_start_ = true;
@@ -129,12 +126,7 @@ class World {
           }
           break;
         case StreamAction::Kind::kWrite:
-          if (a->conn != conn_) break;
-          if (connected_from_start_) {
-            CheckClientFrames(a->data);
-          } else {
-            written_.push_back(std::move(a->data));
-          }
+          if (a->conn == conn_ && connected_from_start_) CheckClientFrames(a->data);
           break;
         case StreamAction::Kind::kClose:
           if (a->conn == conn_) open_ = false;
@@ -165,7 +157,6 @@ class World {
   ConnectionId conn_ = 0;
   bool open_ = true;
   bool connected_from_start_ = false;
-  std::vector<Bytes> written_;
   FrameReader stream_;
   FrameReader out_;
   std::deque<std::pair<NodePublicKey, Bytes>> expected_;

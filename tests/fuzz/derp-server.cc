@@ -32,6 +32,7 @@
 #include "punchlab/derp/http-upgrade.h"
 #include "punchlab/derp/server.h"
 #include "punchlab/random.h"
+#include "server-wiring.h"
 
 using namespace punchlab;
 using namespace punchlab::derp;
@@ -39,7 +40,6 @@ using namespace punchlab::derp;
 namespace {
 
 const Endpoint kServerAddr(IpAddress::V4(192, 0, 2, 1), 443);
-constexpr ConnectionId kMallory = 9000;
 
 KeyBytes Seed(uint8_t b) {
   KeyBytes k{};
@@ -47,23 +47,21 @@ KeyBytes Seed(uint8_t b) {
   return k;
 }
 
+ClientConfig HonestConfig(const NodePublicKey& server_key) {
+  ClientConfig c;
+  c.server = kServerAddr;
+  c.server_key = server_key;
+  return c;
+}
+
 // Whose packets to whom: (destination, source) -> packets not yet delivered.
 using Expected = std::map<std::pair<NodePublicKey, NodePublicKey>, std::multiset<Bytes>>;
 
 struct Honest {
-  Honest(uint8_t seed, const NodePublicKey& server_key, const Endpoint& local)
-      : rng(seed), client(NodePrivateKey(Seed(seed)), rng, Config(server_key)), address(local) {}
-  static ClientConfig Config(const NodePublicKey& server_key) {
-    ClientConfig c;
-    c.server = kServerAddr;
-    c.server_key = server_key;
-    return c;
-  }
+  Honest(uint8_t seed, const NodePublicKey& server_key)
+      : rng(seed), client(NodePrivateKey(Seed(seed)), rng, HonestConfig(server_key)) {}
   DeterministicRandom rng;
   Client client;
-  Endpoint address;
-  ConnectionId client_conn = 0;
-  ConnectionId server_conn = 0;
 };
 
 class World {
@@ -71,22 +69,33 @@ class World {
   World()
       : server_rng_(1),
         server_(NodePrivateKey(Seed(1)), server_rng_),
-        alice_(2, server_.public_key(), Endpoint(IpAddress::V4(203, 0, 113, 2), 40002)),
-        bob_(3, server_.public_key(), Endpoint(IpAddress::V4(203, 0, 113, 3), 40003)) {}
+        alice_(2, server_.public_key()),
+        bob_(3, server_.public_key()),
+        wiring_(server_, kServerAddr, Timestamp::Zero() + Duration::Seconds(1000)) {
+    wiring_.AddHonest(alice_.client, Endpoint(IpAddress::V4(203, 0, 113, 2), 40002));
+    wiring_.AddHonest(bob_.client, Endpoint(IpAddress::V4(203, 0, 113, 3), 40003));
+    wiring_.to_mallory = [this](ByteView bytes) { ToMallory(bytes); };
+    wiring_.after_round = [this] {
+      for (Honest* h : {&alice_, &bob_}) {
+        while (auto e = h->client.PollEvent()) Received(*h, *e);
+      }
+      while (auto e = server_.PollEvent()) (void)e;
+    };
+  }
 
   // alice and bob connected; mallory's connection open, handshaken or not.
   void Start(bool handshake_mallory) {
-    alice_.client.Start(now_);
-    bob_.client.Start(now_);
-    Flush();
+    wiring_.Do([this](Timestamp now) {
+      alice_.client.Start(now);
+      bob_.client.Start(now);
+    });
     FUZZ_CHECK(alice_.client.connected() && bob_.client.connected());
-    server_.HandleConnected(now_, kMallory, Endpoint(IpAddress::V4(198, 18, 0, 66), 6666));
-    mallory_open_ = true;
+    wiring_.OpenMallory(Endpoint(IpAddress::V4(198, 18, 0, 66), 6666));
     if (handshake_mallory) HandshakeMallory();
   }
 
   void MalloryWrites(ByteView bytes) {
-    if (!mallory_open_) return;
+    if (!wiring_.mallory_open()) return;
     if (mallory_key_) {
       // Her frames as the server will read them: what she asks to relay.
       mallory_frames_.Feed(bytes);
@@ -97,8 +106,7 @@ class World {
         }
       }
     }
-    server_.HandleStream(now_, kMallory, bytes);
-    Flush();
+    wiring_.MalloryWrites(bytes);
   }
 
   void HonestSends(bool from_alice, uint8_t to, Bytes packet) {
@@ -106,35 +114,15 @@ class World {
     const NodePublicKey dst = to % 3 == 0   ? alice_.client.public_key()
                               : to % 3 == 1 ? bob_.client.public_key()
                                             : NodePrivateKey(Seed(4)).Public();
-    if (from.client.Send(now_, dst, packet)) {
-      expected_[{dst, from.client.public_key()}].insert(std::move(packet));
-    }
-    Flush();
-  }
-
-  void Advance(Duration d) {
-    now_ += d;
-    for (int round = 0; round < 100; ++round) {
-      bool due = false;
-      for (StreamMachine* m : {static_cast<StreamMachine*>(&server_),
-                               static_cast<StreamMachine*>(&alice_.client),
-                               static_cast<StreamMachine*>(&bob_.client)}) {
-        if (auto t = m->PollTimeout(); t && *t <= now_) {
-          m->HandleTimeout(now_);
-          due = true;
-        }
+    wiring_.Do([&](Timestamp now) {
+      if (from.client.Send(now, dst, packet)) {
+        expected_[{dst, from.client.public_key()}].insert(std::move(packet));
       }
-      Flush();
-      if (!due) break;
-    }
+    });
   }
 
-  void MalloryCloses() {
-    if (!mallory_open_) return;
-    mallory_open_ = false;
-    server_.HandleClosed(now_, kMallory);
-    Flush();
-  }
+  void Advance(Duration d) { wiring_.Advance(d); }
+  void MalloryCloses() { wiring_.MalloryCloses(); }
 
   void CheckEnd() {
     FUZZ_CHECK(alice_.client.stats().protocol_errors == 0);
@@ -147,81 +135,25 @@ class World {
     // A real client does mallory's handshake; then her connection is the
     // fuzzer's. The client machine is dropped: only the server's view matters.
     DeterministicRandom rng(4);
-    Client m(NodePrivateKey(Seed(4)), rng, Honest::Config(server_.public_key()));
-    m.Start(now_);
+    Client m(NodePrivateKey(Seed(4)), rng, HonestConfig(server_.public_key()));
     ConnectionId conn = 0;
+    wiring_.to_mallory = [&](ByteView bytes) { m.HandleStream(wiring_.now(), conn, bytes); };
+    m.Start(wiring_.now());
     for (int round = 0; round < 16 && !m.connected(); ++round) {
       while (auto a = m.PollStreamAction()) {
         if (a->kind == StreamAction::Kind::kConnect) {
           conn = a->conn;
-          m.HandleConnected(now_, conn, kServerAddr);
+          m.HandleConnected(wiring_.now(), conn, kServerAddr);
         } else if (a->kind == StreamAction::Kind::kWrite) {
-          server_.HandleStream(now_, kMallory, a->data);
-        }
-      }
-      while (auto a = server_.PollStreamAction()) {
-        if (a->conn == kMallory && a->kind == StreamAction::Kind::kWrite) {
-          m.HandleStream(now_, conn, a->data);
-        } else {
-          Route(std::move(*a));
+          wiring_.MalloryWrites(a->data);
         }
       }
     }
     FUZZ_CHECK(m.connected());
+    wiring_.to_mallory = [this](ByteView bytes) { ToMallory(bytes); };
     mallory_key_ = m.public_key();
     FUZZ_CHECK(mallory_head_.state() == HttpHeadReader::State::kNeedMore);
     mallory_head_done_ = true;  // the head went to her client, not to the capture
-    Flush();
-  }
-
-  void Flush() {
-    for (int progress = 1; progress;) {
-      progress = 0;
-      while (auto a = server_.PollStreamAction()) {
-        progress = 1;
-        Route(std::move(*a));
-      }
-      for (Honest* h : {&alice_, &bob_}) {
-        while (auto a = h->client.PollStreamAction()) {
-          progress = 1;
-          FromClient(*h, std::move(*a));
-        }
-        while (auto e = h->client.PollEvent()) Received(*h, *e);
-      }
-    }
-    while (auto e = server_.PollEvent()) (void)e;
-  }
-
-  void FromClient(Honest& h, StreamAction a) {
-    switch (a.kind) {
-      case StreamAction::Kind::kConnect:
-        h.client_conn = a.conn;
-        h.server_conn = next_server_conn_++;
-        server_.HandleConnected(now_, h.server_conn, h.address);
-        h.client.HandleConnected(now_, h.client_conn, kServerAddr);
-        break;
-      case StreamAction::Kind::kWrite: server_.HandleStream(now_, h.server_conn, a.data); break;
-      case StreamAction::Kind::kClose: server_.HandleClosed(now_, h.server_conn); break;
-    }
-  }
-
-  void Route(StreamAction a) {
-    if (a.conn == kMallory) {
-      if (a.kind == StreamAction::Kind::kClose) {
-        mallory_open_ = false;
-        server_.HandleClosed(now_, kMallory);
-      } else if (a.kind == StreamAction::Kind::kWrite) {
-        ToMallory(a.data);
-      }
-      return;
-    }
-    for (Honest* h : {&alice_, &bob_}) {
-      if (a.conn != h->server_conn) continue;
-      if (a.kind == StreamAction::Kind::kWrite) h->client.HandleStream(now_, h->client_conn, a.data);
-      if (a.kind == StreamAction::Kind::kClose) h->client.HandleClosed(now_, h->client_conn);
-      return;
-    }
-    FUZZ_CHECK(a.kind == StreamAction::Kind::kClose);  // writes only to open connections
   }
 
   // What the server tells mallory must parse: an HTTP head, then frames.
@@ -248,13 +180,11 @@ class World {
     it->second.erase(packet);
   }
 
-  Timestamp now_ = Timestamp::Zero() + Duration::Seconds(1000);
   DeterministicRandom server_rng_;
   Server server_;
   Honest alice_;
   Honest bob_;
-  ConnectionId next_server_conn_ = 1;
-  bool mallory_open_ = false;
+  fuzz::ServerWiring wiring_;
   std::optional<NodePublicKey> mallory_key_;
   FrameReader mallory_frames_;
   HttpHeadReader mallory_head_;
