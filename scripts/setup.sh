@@ -10,6 +10,8 @@ PACKAGES=(
   libns3-dev ns3 libgsl-dev libsqlite3-dev libxml2-dev
   # protocol core and tools
   libsodium-dev zlib1g-dev nlohmann-json3-dev libyaml-cpp-dev libboost-program-options-dev
+  # WireGuard's BLAKE2s (libsodium has none): OpenSSL's libcrypto
+  libssl-dev
   # tests; clang and its runtime (libFuzzer, sanitizers) for the fuzz targets
   libgtest-dev libgmock-dev python3-pytest clang libclang-rt-14-dev
   # Python bindings and plots
@@ -21,6 +23,8 @@ PACKAGES=(
   chromium
   # validation peers nobody here wrote
   stun-client stun-server coturn
+  # WireGuard interop: the Go reference implementation and wg(8)
+  wireguard-go wireguard-tools
 )
 
 if [ "$(id -u)" -ne 0 ]; then
