@@ -33,14 +33,26 @@ struct Device::Keypair {
 };
 
 struct Device::Peer {
-  Peer(size_t id_in, const LocalStatic& local, const PeerConfig& c)
-      : id(id_in), config(c), remote(local, c.public_key, c.preshared_key), cookies(remote),
-        endpoint(c.endpoint) {}
+  Peer(size_t id_in, const PeerConfig& c) : id(id_in), config(c), endpoint(c.endpoint) {}
+
+  // The static-static DH and the MAC keys, computed on first use: a node with
+  // a large netmap talks to few of its peers.
+  struct Crypto {
+    Crypto(const LocalStatic& local, const PeerConfig& c)
+        : remote(local, c.public_key, c.preshared_key), cookies(remote) {}
+    RemoteStatic remote;
+    CookieGenerator cookies;
+  };
+  Crypto& crypto(const LocalStatic& local) {
+    if (!crypto_) crypto_ = std::make_unique<Crypto>(local, config);
+    return *crypto_;
+  }
+  RemoteStatic& remote(const LocalStatic& local) { return crypto(local).remote; }
+  CookieGenerator& cookies(const LocalStatic& local) { return crypto(local).cookies; }
 
   size_t id;
   PeerConfig config;
-  RemoteStatic remote;
-  CookieGenerator cookies;
+  std::unique_ptr<Crypto> crypto_;
   HandshakeState handshake;
   std::optional<Endpoint> endpoint;
   Tai64n last_timestamp{};
@@ -65,7 +77,7 @@ size_t Device::KeyHash::operator()(const Key32& k) const noexcept {
 
 Device::Device(const DeviceConfig& config, RandomSource& rng)
     : local_(config.private_key), unix_offset_(config.unix_offset),
-      under_load_after_(config.under_load_after), rng_(rng), cookie_checker_(local_) {}
+      under_load_after_(config.under_load_after), pad_(config.pad), rng_(rng), cookie_checker_(local_) {}
 
 Device::~Device() = default;
 
@@ -77,16 +89,29 @@ Device::Peer* Device::FindPeer(const Key32& key) const {
 void Device::AddPeer(const PeerConfig& config) {
   if (Peer* p = FindPeer(config.public_key)) {
     p->config = config;
-    p->remote.preshared_key = config.preshared_key;
+    if (p->crypto_) p->crypto_->remote.preshared_key = config.preshared_key;
     if (config.endpoint) p->endpoint = config.endpoint;
     return;
   }
   const size_t id = peers_.size();
-  peers_.push_back(std::make_unique<Peer>(id, local_, config));
+  peers_.push_back(std::make_unique<Peer>(id, config));
   peer_ids_.emplace(config.public_key, id);
 }
 
 bool Device::HasPeer(const Key32& peer) const { return FindPeer(peer) != nullptr; }
+
+void Device::RemovePeer(const Key32& key) {
+  auto it = peer_ids_.find(key);
+  if (it == peer_ids_.end()) return;
+  std::unique_ptr<Peer>& slot = peers_[it->second];
+  DropKeypair(slot->previous);
+  DropKeypair(slot->current);
+  DropKeypair(slot->next);
+  if (slot->handshake.stage != HandshakeState::Stage::kNone) FreeIndex(slot->handshake.local_index);
+  if (slot->scheduled) deadlines_.erase({*slot->scheduled, slot->id});
+  slot.reset();  // ids stay stable: the slot is not reused
+  peer_ids_.erase(it);
+}
 
 void Device::SetEndpoint(const Key32& peer, const Endpoint& endpoint) {
   if (Peer* p = FindPeer(peer)) p->endpoint = endpoint;
@@ -165,8 +190,8 @@ void Device::SendInitiation(Timestamp now, Peer& p, bool retry) {
   if (p.handshake.stage != HandshakeState::Stage::kNone) FreeIndex(p.handshake.local_index);
   const uint32_t index = NewIndex(p.id);
   const Tai64n ts = Tai64nFromUnixNanos((now + unix_offset_).nanos());
-  Bytes message = Encode(CreateInitiation(local_, p.remote, p.handshake, rng_, index, ts));
-  p.cookies.AddMacs(now, message);
+  Bytes message = Encode(CreateInitiation(local_, p.remote(local_), p.handshake, rng_, index, ts));
+  p.cookies(local_).AddMacs(now, message);
   ++p.counters.initiations_sent;
   Emit(p, std::move(message));
   OnAuthenticatedTraversal(now, p);
@@ -185,7 +210,7 @@ void Device::SendStaged(Timestamp now, Peer& p) {
     Bytes plain = std::move(p.staged.front());
     p.staged.pop_front();
     const bool keepalive = plain.empty();
-    plain.resize((plain.size() + 15) / 16 * 16, 0);  // padded to 16, as the paper
+    if (pad_) plain.resize((plain.size() + 15) / 16 * 16, 0);  // padded to 16, as the paper
     const uint64_t counter = kp->send_counter++;
     Bytes sealed;
     AeadSeal(kp->keys.send, counter, plain, ByteView(), sealed);
@@ -287,7 +312,7 @@ void Device::OnInitiation(Timestamp now, const std::optional<Endpoint>& from, By
     ++counters_.unknown_peer;
     return;
   }
-  if (!OpenTimestamp(p->remote, m, *opened)) {
+  if (!OpenTimestamp(p->remote(local_), m, *opened)) {
     ++counters_.handshake_failed;
     return;
   }
@@ -310,8 +335,8 @@ void Device::OnInitiation(Timestamp now, const std::optional<Endpoint>& from, By
   // Answer at once; the session waits in `next` until the initiator confirms it.
   auto kp = std::make_unique<Keypair>();
   const uint32_t index = NewIndex(p->id);
-  Bytes response = Encode(CreateResponse(p->remote, p->handshake, rng_, index, kp->keys));
-  p->cookies.AddMacs(now, response);
+  Bytes response = Encode(CreateResponse(p->remote(local_), p->handshake, rng_, index, kp->keys));
+  p->cookies(local_).AddMacs(now, response);
   kp->created = now;
   DropKeypair(p->next);
   p->next = std::move(kp);
@@ -325,13 +350,13 @@ void Device::OnResponse(Timestamp now, const std::optional<Endpoint>& from, Byte
   const Response m = *DecodeResponse(message);
   if (!PassesLoadCheck(now, from, message, m.sender)) return;
   auto it = indices_.find(m.receiver);
-  Peer* p = it == indices_.end() ? nullptr : peers_[it->second].get();
+  Peer* p = it == indices_.end() ? nullptr : peers_[it->second].get();  // null once removed
   if (p == nullptr || p->handshake.stage != HandshakeState::Stage::kInitiationCreated ||
       p->handshake.local_index != m.receiver) {
     ++counters_.unknown_index;
     return;
   }
-  auto keys = ConsumeResponse(local_, p->remote, p->handshake, m);
+  auto keys = ConsumeResponse(local_, p->remote(local_), p->handshake, m);
   if (!keys) {
     ++counters_.handshake_failed;
     return;
@@ -384,8 +409,12 @@ void Device::OnCookieReply(Timestamp now, ByteView message) {
     ++counters_.unknown_index;
     return;
   }
+  if (!peers_[it->second]) {
+    ++counters_.unknown_index;
+    return;
+  }
   Peer& p = *peers_[it->second];
-  if (!p.cookies.ConsumeReply(now, m)) {
+  if (!p.cookies(local_).ConsumeReply(now, m)) {
     ++counters_.bad_cookie_reply;
     return;
   }
@@ -397,6 +426,10 @@ void Device::OnTransport(Timestamp now, const std::optional<Endpoint>& from, Byt
   const TransportHeader h = *DecodeTransport(message, ciphertext);
   auto it = indices_.find(h.receiver);
   if (it == indices_.end()) {
+    ++counters_.unknown_index;
+    return;
+  }
+  if (!peers_[it->second]) {
     ++counters_.unknown_index;
     return;
   }

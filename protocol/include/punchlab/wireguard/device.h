@@ -56,6 +56,11 @@ struct DeviceConfig {
   // a per-source-address rate limit of 20 handshakes/s (burst 5), as
   // wireguard-go when its handshake queue is an eighth full (128 of 1024).
   uint32_t under_load_after = 128;
+  // Pad transport plaintext to a multiple of 16 bytes, as the paper and
+  // wireguard-go do for the IP packets they carry (whose header says their
+  // length). A carrier of payloads without a length of their own (the Node)
+  // turns it off so they arrive exactly as sent.
+  bool pad = true;
 };
 
 struct PeerConfig {
@@ -132,6 +137,8 @@ class Device {
   // Adding a peer that exists replaces its configuration, keeping its sessions.
   void AddPeer(const PeerConfig& peer);
   bool HasPeer(const Key32& peer) const;
+  // Forgets the peer, its sessions and timers; messages for it are then unknown.
+  void RemovePeer(const Key32& peer);
   void SetEndpoint(const Key32& peer, const Endpoint& endpoint);
   void SetPersistentKeepalive(Timestamp now, const Key32& peer, Duration interval);
 
@@ -201,6 +208,7 @@ class Device {
   LocalStatic local_;
   Duration unix_offset_;
   uint32_t under_load_after_;
+  bool pad_;
   RandomSource& rng_;
   CookieChecker cookie_checker_;
   std::vector<std::unique_ptr<Peer>> peers_;
