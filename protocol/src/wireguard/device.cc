@@ -57,7 +57,7 @@ struct Device::Peer {
   std::optional<Endpoint> endpoint;
   Tai64n last_timestamp{};
   std::optional<Timestamp> last_initiation_consumed;
-  std::optional<Timestamp> last_initiation_sent;
+  std::optional<Timestamp> last_handshake_sent;
   std::unique_ptr<Keypair> previous, current, next;
   std::deque<Bytes> staged;
   int handshake_attempts = 0;
@@ -184,9 +184,9 @@ void Device::Emit(Peer& p, Bytes message) {
 
 void Device::SendInitiation(Timestamp now, Peer& p, bool retry) {
   if (!retry) p.handshake_attempts = 0;
-  // Rate limit: one initiation per REKEY_TIMEOUT, retries included.
-  if (p.last_initiation_sent && now - *p.last_initiation_sent < Timers::kRekeyTimeout) return;
-  p.last_initiation_sent = now;
+  // Rate limit: one handshake message per REKEY_TIMEOUT, retries included.
+  if (p.last_handshake_sent && now - *p.last_handshake_sent < Timers::kRekeyTimeout) return;
+  p.last_handshake_sent = now;
   if (p.handshake.stage != HandshakeState::Stage::kNone) FreeIndex(p.handshake.local_index);
   const uint32_t index = NewIndex(p.id);
   const Tai64n ts = Tai64nFromUnixNanos((now + unix_offset_).nanos());
@@ -333,6 +333,9 @@ void Device::OnInitiation(Timestamp now, const std::optional<Endpoint>& from, By
   OnAuthenticatedReceived(*p);
 
   // Answer at once; the session waits in `next` until the initiator confirms it.
+  // A response counts against the initiation rate limit (as wireguard-go):
+  // two peers that initiated at once then do not keep colliding in lockstep.
+  p->last_handshake_sent = now;
   auto kp = std::make_unique<Keypair>();
   const uint32_t index = NewIndex(p->id);
   Bytes response = Encode(CreateResponse(p->remote(local_), p->handshake, rng_, index, kp->keys));
@@ -453,8 +456,14 @@ void Device::OnTransport(Timestamp now, const std::optional<Endpoint>& from, Byt
   }
   switch (kp->replay.Check(h.counter, Timers::kRejectAfterMessages)) {
     case ReplayWindow::Verdict::kFresh: break;
-    case ReplayWindow::Verdict::kReplayed: ++p.counters.replayed; return;
-    case ReplayWindow::Verdict::kTooOld: ++p.counters.late; return;
+    case ReplayWindow::Verdict::kReplayed:
+      ++p.counters.replayed;
+      ++counters_.replayed;
+      return;
+    case ReplayWindow::Verdict::kTooOld:
+      ++p.counters.late;
+      ++counters_.late;
+      return;
     case ReplayWindow::Verdict::kOverLimit: ++counters_.expired_session; return;
   }
   if (from) p.endpoint = from;

@@ -142,6 +142,28 @@ TEST(WireGuardDevice, HandshakeOnFirstSendThenDataBothWays) {
   EXPECT_EQ(w.b.events.back().kind, Event::Kind::kData);
 }
 
+TEST(WireGuardDevice, SimultaneousInitiationsResolveAndBothStreamsArrive) {
+  World w;
+  // Both send every 100 ms from the same instant: their first initiations
+  // cross and each drops the response to its own. Responding holds back a
+  // peer's next initiation for REKEY_TIMEOUT, so the jittered retries do not
+  // collide again in lockstep.
+  for (int i = 0; i < 200; ++i) {
+    w.Send(w.a, "a" + std::to_string(i));
+    w.Send(w.b, "b" + std::to_string(i));
+    w.RunFor(Duration::Millis(100));
+  }
+  EXPECT_TRUE(w.a.device.HasSession(w.now, w.kb()));
+  EXPECT_TRUE(w.b.device.HasSession(w.now, w.ka()));
+  // Everything sent once the session stood arrived: the last 100 of each.
+  const auto got_b = World::Data(w.b);
+  const auto got_a = World::Data(w.a);
+  ASSERT_GE(got_b.size(), 100u);
+  ASSERT_GE(got_a.size(), 100u);
+  EXPECT_EQ(got_b.back(), "a199");
+  EXPECT_EQ(got_a.back(), "b199");
+}
+
 TEST(WireGuardDevice, ResponderWithNothingToSendStillGetsAConfirmingKeepalive) {
   World w;
   w.a.device.Initiate(w.now, w.kb());

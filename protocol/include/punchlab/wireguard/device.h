@@ -102,6 +102,8 @@ struct DeviceCounters {
   uint64_t expired_session = 0;
   uint64_t decrypt_failed = 0;
   uint64_t bad_cookie_reply = 0;
+  uint64_t replayed = 0;             // the per-peer replayed and late, summed
+  uint64_t late = 0;
 };
 
 struct Event {
