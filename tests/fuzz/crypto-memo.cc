@@ -1,13 +1,14 @@
 // The machine targets' honest set-up, hoisted out of the per-input path.
 //
-// Every input of derp-server, derp-client and control-server starts the same
-// honest world: the same keys, the same handshakes, the same tokens. Nearly
-// all of an input's time went into redoing that world's public-key
-// cryptography (X25519 key agreement, key derivation, Ed25519 checks of the
-// same tokens). These targets are linked with -Wl,--wrap for the libsodium
-// calls the protocol makes (tests/fuzz/CMakeLists.txt), so a call comes here
-// first: one seen before, byte for byte, is answered from memory with what
-// libsodium answered then; any other goes to libsodium and is remembered.
+// Every input of the machine targets (derp-server, derp-client,
+// control-server, control-client) starts the same honest world: the same
+// keys, the same handshakes, the same tokens. Much of an input's time went
+// into redoing that world's public-key cryptography (X25519 key agreement,
+// key derivation, Ed25519 checks of the same tokens). These targets are
+// linked with -Wl,--wrap for the libsodium calls the protocol makes
+// (tests/fuzz/CMakeLists.txt), so a call comes here first: one seen before,
+// byte for byte, is answered from memory with what libsodium answered then;
+// any other goes to libsodium and is remembered.
 // The machines run unchanged and every invariant is still checked against
 // real cryptography: only repeated arithmetic is skipped. A fuzzer's own keys
 // and signatures are real calls too; the memo is emptied when it reaches
