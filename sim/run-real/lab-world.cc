@@ -248,11 +248,24 @@ void LabWorld::FlushConntrack(const lab::Namespace& ns) {
 void LabWorld::RebootNat(const std::string& name) {
   NatState& n = nats_.at(name);
   const lab::Namespace& ns = Ns(n.box->ns);
+  // The router is down while its state goes: nothing enters before conntrack
+  // (priority raw). Without that, the datagrams of live flows cross between
+  // the reload and the flush on their old conntrack entries, the record chain
+  // writes their old mappings back into the emptied cone maps, and the
+  // "rebooted" NAT hands out the same external ports again (found by
+  // `punchlab compare` on nat-reboot-dead-direct-path: 1 probe lost where
+  // the model loses every probe for seconds).
+  lab_.Nft(ns, "table ip punchlab_reboot {\n"
+               "  chain down {\n"
+               "    type filter hook prerouting priority raw; policy drop;\n"
+               "  }\n"
+               "}\n");
   // Reloading the ruleset empties its dynamic maps (the cones' mappings);
   // the flush forgets every conntrack mapping.
   lab_.Nft(ns, "table ip punchlab_nat\ndelete table ip punchlab_nat\n" +
                    lab::NatRuleset(n.translated.ruleset));
   FlushConntrack(ns);
+  lab_.Nft(ns, "delete table ip punchlab_reboot\n");
   ++n.reboots;
 }
 

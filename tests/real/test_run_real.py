@@ -211,6 +211,38 @@ def test_a_nat_reboot_mid_run_is_recovered_from(driver, node_bin, tmp_path):
     assert pair(results, "laptop", "server")["final_path"] == "direct"
 
 
+def test_a_rebooted_nat_with_random_ports_kills_the_direct_path_until_re_punched(
+        driver, node_bin, tmp_path):
+    # The field scenario nat-reboot-dead-direct-path, shortened. The reboot
+    # must hand the laptop a new random port while probes flow both ways at
+    # 10/s: the server's trusted endpoint then leads nowhere and every probe
+    # sent in the first second dies, as in the model. (The lab once let live
+    # flows write their old mappings back between reload and flush, and lost
+    # one probe in 80.)
+    code, stdout, stderr, results, _ = run(driver, node_bin, tmp_path, """
+        name: reboot-random
+        stop_time: 15s
+        internet: {latency: 20ms}
+        nats:
+          home:   {preset: port-restricted-cone, ports: random}
+          office: {preset: full-cone}
+        nodes:
+          laptop: {behind: home}
+          server: {behind: office}
+        traffic:
+          - {from: laptop, to: server, start: 1s, every: 100ms}
+          - {from: server, to: laptop, start: 1s, every: 100ms}
+        events:
+          - {at: 6s, nat: home, action: reboot}
+        expect:
+          - {between: [laptop, server], path: direct, by: 5s}
+          - {between: [laptop, server], loss_min: 100%, from: 6s, until: 7s}
+          - {between: [laptop, server], time_to_direct_max: 8s, from: 6s}
+        """, 15)
+    assert code == 0, stderr + explain(stdout, results)
+    assert results["counters"]["nat/home"]["reboots"] == 1
+
+
 def test_a_firewall_that_stops_blocking_udp_lets_the_pair_go_direct(driver, node_bin, tmp_path):
     code, stdout, stderr, results, _ = run(driver, node_bin, tmp_path, """
         name: corporate
