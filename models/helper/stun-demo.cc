@@ -33,28 +33,29 @@ std::string OrNone(const std::optional<punchlab::Endpoint>& e) {
 
 void ReportProbe(std::ostream& out, const punchlab::stun::StunClientEvent& ev,
                  const punchlab::Endpoint& clientOwn) {
-  using Kind = punchlab::stun::StunClientEvent::Kind;
-  if (ev.kind == Kind::kTimeout) {
-    out << "    result           timeout after " << Millis(ev.options.deadline) << "\n";
+  if (const auto* timeout = std::get_if<punchlab::stun::StunTimeout>(&ev)) {
+    out << "    result           timeout after " << Millis(timeout->options.deadline) << "\n";
     return;
   }
-  if (ev.kind == Kind::kErrorResponse) {
-    out << "    result           error " << ev.error->code << " " << ev.error->reason << "\n";
+  if (const auto* refused = std::get_if<punchlab::stun::StunErrorResponse>(&ev)) {
+    out << "    result           error " << refused->error->code << " " << refused->error->reason
+        << "\n";
     return;
   }
-  out << "    mapped address   " << ev.mapped->ToString()
-      << (*ev.mapped == clientOwn ? "  (the client's own address: no NAT on the path)"
-                                  : "  (translated on the path; the client is " +
-                                        clientOwn.ToString() + ")")
+  const auto& ok = std::get<punchlab::stun::StunSuccess>(ev);
+  out << "    mapped address   " << ok.mapped.ToString()
+      << (ok.mapped == clientOwn ? "  (the client's own address: no NAT on the path)"
+                                 : "  (translated on the path; the client is " +
+                                       clientOwn.ToString() + ")")
       << "\n";
-  out << "    rtt              " << Millis(ev.rtt);
-  if (ev.retransmits > 0) {
-    out << " from the first send, " << Millis(ev.rtt_since_last_send) << " from the last ("
-        << ev.retransmits << (ev.retransmits == 1 ? " retransmit)" : " retransmits)");
+  out << "    rtt              " << Millis(ok.rtt);
+  if (ok.retransmits > 0) {
+    out << " from the first send, " << Millis(ok.rtt_since_last_send) << " from the last ("
+        << ok.retransmits << (ok.retransmits == 1 ? " retransmit)" : " retransmits)");
   }
   out << "\n";
-  out << "    response origin  " << OrNone(ev.response_origin) << "\n";
-  out << "    other address    " << OrNone(ev.other_address) << "\n";
+  out << "    response origin  " << OrNone(ok.response_origin) << "\n";
+  out << "    other address    " << OrNone(ok.other_address) << "\n";
 }
 
 void ReportClient(std::ostream& out, const std::string& title, Ptr<StunClientApplication> app) {

@@ -2,6 +2,7 @@
 
 #include "model/application-setup.h"
 #include "model/punchlab-ns3-convert.h"
+#include "punchlab/overloaded.h"
 #include "ns3/abort.h"
 #include "ns3/boolean.h"
 #include "ns3/log.h"
@@ -165,36 +166,33 @@ void DerpClientApplication::SendTraffic() {
 }
 
 void DerpClientApplication::OnEvents() {
-  using Kind = punchlab::derp::ClientEvent::Kind;
+  namespace derp = punchlab::derp;
   const uint32_t node = GetNode()->GetId();
-  while (std::optional<punchlab::derp::ClientEvent> ev = m_client->PollEvent()) {
-    switch (ev->kind) {
-      case Kind::kConnecting:
-        NS_LOG_INFO("node " << node << " connecting");
-        break;
-      case Kind::kConnected:
-        NS_LOG_INFO("node " << node << " connected to " << ev->key.ShortString());
-        m_connectedTrace(ev->key);
-        break;
-      case Kind::kDisconnected:
-        NS_LOG_INFO("node " << node << " disconnected: " << ev->text);
-        m_disconnectedTrace(ev->text);
-        break;
-      case Kind::kReceived:
-        m_rxTrace(ev->key, Create<Packet>(ev->data.data(), static_cast<uint32_t>(ev->data.size())));
-        break;
-      case Kind::kPeerGone:
-        NS_LOG_INFO("node " << node << " peer " << ev->key.ShortString() << " gone: "
-                            << punchlab::derp::PeerGoneReasonName(ev->peer_gone_reason));
-        m_peerGoneTrace(ev->key, ev->peer_gone_reason);
-        break;
-      case Kind::kPeerPresent:
-      case Kind::kHealth:
-      case Kind::kPong:
-      case Kind::kRestarting:
-        NS_LOG_LOGIC("node " << node << " event " << static_cast<int>(ev->kind));
-        break;
-    }
+  while (std::optional<derp::ClientEvent> ev = m_client->PollEvent()) {
+    std::visit(
+        punchlab::Overloaded{
+            [&](const derp::Connecting&) { NS_LOG_INFO("node " << node << " connecting"); },
+            [&](const derp::Connected& e) {
+              NS_LOG_INFO("node " << node << " connected to " << e.server_key.ShortString());
+              m_connectedTrace(e.server_key);
+            },
+            [&](const derp::Disconnected& e) {
+              NS_LOG_INFO("node " << node << " disconnected: " << e.reason);
+              m_disconnectedTrace(e.reason);
+            },
+            [&](const derp::Received& e) {
+              m_rxTrace(e.source, Create<Packet>(e.data.data(), static_cast<uint32_t>(e.data.size())));
+            },
+            [&](const derp::PeerGone& e) {
+              NS_LOG_INFO("node " << node << " peer " << e.peer.ShortString()
+                                  << " gone: " << derp::PeerGoneReasonName(e.reason));
+              m_peerGoneTrace(e.peer, e.reason);
+            },
+            [&](const auto&) {  // PeerPresent, Health, Pong, Restarting
+              NS_LOG_LOGIC("node " << node << " event " << ev->index());
+            },
+        },
+        *ev);
   }
 }
 

@@ -1,6 +1,7 @@
 #include "model/derp-server-application.h"
 
 #include "model/application-setup.h"
+#include "punchlab/overloaded.h"
 #include "ns3/log.h"
 #include "ns3/trace-source-accessor.h"
 #include "ns3/uinteger.h"
@@ -178,25 +179,26 @@ void DerpServerApplication::DoDispose() {
 }
 
 void DerpServerApplication::DrainEvents() {
-  using Kind = punchlab::derp::ServerEvent::Kind;
-  while (std::optional<punchlab::derp::ServerEvent> ev = m_region->derp().PollEvent()) {
-    switch (ev->kind) {
-      case Kind::kClientConnected:
-        NS_LOG_INFO("node " << GetNode()->GetId() << " client " << ev->key.ShortString()
-                            << " connected on conn " << ev->conn);
-        m_clientConnectedTrace(ev->key, ev->conn);
-        break;
-      case Kind::kClientDisconnected:
-        NS_LOG_INFO("node " << GetNode()->GetId() << " client " << ev->key.ShortString()
-                            << " left: " << ev->reason);
-        m_clientDisconnectedTrace(ev->key, ev->reason);
-        break;
-      case Kind::kProtocolError:
-        NS_LOG_INFO("node " << GetNode()->GetId() << " conn " << ev->conn
-                            << " closed: " << ev->reason);
-        m_protocolErrorTrace(ev->conn, ev->reason);
-        break;
-    }
+  namespace derp = punchlab::derp;
+  while (std::optional<derp::ServerEvent> ev = m_region->derp().PollEvent()) {
+    std::visit(punchlab::Overloaded{
+                   [&](const derp::ClientConnected& e) {
+                     NS_LOG_INFO("node " << GetNode()->GetId() << " client " << e.key.ShortString()
+                                         << " connected on conn " << e.conn);
+                     m_clientConnectedTrace(e.key, e.conn);
+                   },
+                   [&](const derp::ClientDisconnected& e) {
+                     NS_LOG_INFO("node " << GetNode()->GetId() << " client " << e.key.ShortString()
+                                         << " left: " << e.reason);
+                     m_clientDisconnectedTrace(e.key, e.reason);
+                   },
+                   [&](const derp::ProtocolViolation& e) {
+                     NS_LOG_INFO("node " << GetNode()->GetId() << " conn " << e.conn
+                                         << " closed: " << e.reason);
+                     m_protocolErrorTrace(e.conn, e.reason);
+                   },
+               },
+               *ev);
   }
 }
 

@@ -133,11 +133,13 @@ void StunClientApplication::SendProbe() {
 }
 
 void StunClientApplication::OnEvents() {
-  using Kind = punchlab::stun::StunClientEvent::Kind;
   while (std::optional<punchlab::stun::StunClientEvent> ev = m_client->PollEvent()) {
-    const bool success = ev->kind == Kind::kSuccess;
-    const std::string mapped = success ? ev->mapped->ToString() : std::string();
-    const Time rtt = ev->kind == Kind::kTimeout ? Time(0) : NanoSeconds(ev->rtt.nanos());
+    const auto* ok = std::get_if<punchlab::stun::StunSuccess>(&*ev);
+    const bool success = ok != nullptr;
+    const std::string mapped = success ? ok->mapped.ToString() : std::string();
+    const Time rtt = std::holds_alternative<punchlab::stun::StunTimeout>(*ev)
+                         ? Time(0)
+                         : NanoSeconds(punchlab::stun::Exchange(*ev).rtt.nanos());
     NS_LOG_INFO("node " << GetNode()->GetId() << " probe result: "
                         << (success ? "mapped " + mapped : std::string("failed")) << " rtt "
                         << rtt.As(Time::MS));

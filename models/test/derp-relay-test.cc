@@ -323,11 +323,12 @@ TEST_F(DerpRelayTest, DerpServerAnswersStunOnUdp) {
 
   auto result = probe->GetLastResult();
   ASSERT_TRUE(result);
-  ASSERT_EQ(result->kind, punchlab::stun::StunClientEvent::Kind::kSuccess);
+  const auto* ok = std::get_if<punchlab::stun::StunSuccess>(&*result);
+  ASSERT_NE(ok, nullptr);
   // No NAT on the way: the DERP node saw the client's own address.
-  EXPECT_EQ(*result->mapped,
+  EXPECT_EQ(ok->mapped,
             punchlab::Endpoint(ToPunchlab(RelayWorld::A(0)), probe->GetLocalEndpoint().port));
-  EXPECT_EQ(result->response_source, server->GetStunEndpoint());
+  EXPECT_EQ(ok->response_source, server->GetStunEndpoint());
   EXPECT_EQ(server->GetStunStats().requests, 1u);
   EXPECT_EQ(server->GetStunStats().success_responses, 1u);
   // The relay beside it is unaffected.

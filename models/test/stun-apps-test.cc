@@ -26,7 +26,9 @@
 namespace ns3 {
 namespace {
 
-using Kind = punchlab::stun::StunClientEvent::Kind;
+using punchlab::stun::StunErrorResponse;
+using punchlab::stun::StunSuccess;
+using punchlab::stun::StunTimeout;
 using punchlab::Endpoint;
 
 const Endpoint kPrimary(ToPunchlab(StunDemoTopology::ServerPrimaryAddress()), 3478);
@@ -105,13 +107,14 @@ TEST_F(StunAppsTest, ClientLearnsItsOwnAddressAndTheRtt) {
   ASSERT_NE(own.port, 0);
   auto result = client->GetLastResult();
   ASSERT_TRUE(result.has_value());
-  ASSERT_EQ(result->kind, Kind::kSuccess);
-  EXPECT_EQ(*result->mapped, own);  // no NAT: the server saw the client's own address
-  EXPECT_EQ(result->retransmits, 0u);
-  EXPECT_EQ(result->response_origin, kPrimary);
-  EXPECT_EQ(result->other_address, kAlternate);
-  EXPECT_EQ(result->response_source, kPrimary);
-  const Time rtt = ToTime(result->rtt);
+  const auto* ok = std::get_if<StunSuccess>(&*result);
+  ASSERT_NE(ok, nullptr);
+  EXPECT_EQ(ok->mapped, own);  // no NAT: the server saw the client's own address
+  EXPECT_EQ(ok->retransmits, 0u);
+  EXPECT_EQ(ok->response_origin, kPrimary);
+  EXPECT_EQ(ok->other_address, kAlternate);
+  EXPECT_EQ(ok->response_source, kPrimary);
+  const Time rtt = ToTime(ok->rtt);
   EXPECT_GE(rtt, PathRtt());
   EXPECT_LE(rtt, PathRtt() + RttSlack());
 
@@ -144,10 +147,11 @@ TEST_F(StunAppsTest, ChangeRequestIsAnsweredFromTheOtherAddressAndPort) {
                         Case{portOnly, Endpoint(kPrimary.ip, 3479)}}) {
     auto result = c.app->GetLastResult();
     ASSERT_TRUE(result.has_value());
-    ASSERT_EQ(result->kind, Kind::kSuccess);
-    EXPECT_EQ(result->response_origin, c.expectedOrigin);
-    EXPECT_EQ(result->response_source, c.expectedOrigin);  // it really came from there
-    EXPECT_EQ(result->mapped->ip, ToPunchlab(StunDemoTopology::ClientAddress()));
+    const auto* ok = std::get_if<StunSuccess>(&*result);
+    ASSERT_NE(ok, nullptr);
+    EXPECT_EQ(ok->response_origin, c.expectedOrigin);
+    EXPECT_EQ(ok->response_source, c.expectedOrigin);  // it really came from there
+    EXPECT_EQ(ok->mapped.ip, ToPunchlab(StunDemoTopology::ClientAddress()));
   }
   EXPECT_EQ(server->GetStats().changed_responses, 3u);
   EXPECT_EQ(server->GetLocalEndpoints().size(), 4u);
@@ -159,8 +163,9 @@ TEST_F(StunAppsTest, ChangeRequestWithoutAlternateGets420) {
   Simulator::Run();
   auto result = client->GetLastResult();
   ASSERT_TRUE(result.has_value());
-  ASSERT_EQ(result->kind, Kind::kErrorResponse);
-  EXPECT_EQ(result->error->code, 420);
+  const auto* refused = std::get_if<StunErrorResponse>(&*result);
+  ASSERT_NE(refused, nullptr);
+  EXPECT_EQ(refused->error->code, 420);
   EXPECT_EQ(server->GetStats().error_responses, 1u);
   EXPECT_EQ(server->GetLocalEndpoints().size(), 1u);
 }
@@ -173,13 +178,14 @@ TEST_F(StunAppsTest, LostRequestIsRetransmittedAfterTheInitialRto) {
 
   auto result = client->GetLastResult();
   ASSERT_TRUE(result.has_value());
-  ASSERT_EQ(result->kind, Kind::kSuccess);
-  EXPECT_EQ(result->retransmits, 1u);
+  const auto* ok = std::get_if<StunSuccess>(&*result);
+  ASSERT_NE(ok, nullptr);
+  EXPECT_EQ(ok->retransmits, 1u);
   // The retransmission went out 100 ms after the first send.
-  const Time sinceLast = ToTime(result->rtt_since_last_send);
+  const Time sinceLast = ToTime(ok->rtt_since_last_send);
   EXPECT_GE(sinceLast, PathRtt());
   EXPECT_LE(sinceLast, PathRtt() + RttSlack());
-  EXPECT_EQ(ToTime(result->rtt) - sinceLast, MilliSeconds(100));
+  EXPECT_EQ(ToTime(ok->rtt) - sinceLast, MilliSeconds(100));
   EXPECT_EQ(client->GetStats().requests_sent, 2u);
   EXPECT_EQ(server->GetStats().requests, 1u);  // the first never arrived
 }
@@ -201,7 +207,7 @@ TEST_F(StunAppsTest, DeadPathTimesOutAtTheDeadline) {
   ASSERT_EQ(traced.size(), 1u);
   EXPECT_EQ(traced[0].first, Seconds(4));  // start + the 3 s deadline, exactly
   EXPECT_FALSE(traced[0].second);
-  EXPECT_EQ(client->GetLastResult()->kind, Kind::kTimeout);
+  EXPECT_TRUE(std::holds_alternative<StunTimeout>(*client->GetLastResult()));
   // Sends at 0, 100, 300, 700 and 1500 ms; 3100 ms is past the deadline.
   EXPECT_EQ(client->GetStats().requests_sent, 5u);
   EXPECT_EQ(server->GetStats().requests, 0u);
@@ -243,7 +249,9 @@ DemoTrace RunDemo(const StunDemoConfig& config) {
     }
     demo.Run();
     for (Ptr<StunClientApplication> app : {demo.GetBindingClient(), demo.GetChangeClient()}) {
-      for (const auto& ev : app->GetResults()) trace.lines.push_back(ev.transaction_id.ToString());
+      for (const auto& ev : app->GetResults()) {
+        trace.lines.push_back(punchlab::stun::Exchange(ev).transaction_id.ToString());
+      }
     }
     std::ostringstream report;
     demo.Report(report);

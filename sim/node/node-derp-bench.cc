@@ -164,20 +164,16 @@ class DerpLink final : public BenchLink {
  private:
   void OnDrain() {
     while (auto ev = client_.PollEvent()) {
-      switch (ev->kind) {
-        case derp::ClientEvent::Kind::kConnected: listener_.OnReady(index_); break;
-        case derp::ClientEvent::Kind::kReceived:
-          listener_.OnPacket(index_, ev->key == partner_, ev->data);
-          client_.RecycleReceived(std::move(ev->data));
-          break;
-        case derp::ClientEvent::Kind::kDisconnected:
-          listener_.OnTrouble(index_, "lost the server: " + ev->text);
-          break;
-        case derp::ClientEvent::Kind::kPeerGone:
-          listener_.OnTrouble(index_, std::string("server says partner is gone (") +
-                                          derp::PeerGoneReasonName(ev->peer_gone_reason) + ")");
-          break;
-        default: break;
+      if (std::holds_alternative<derp::Connected>(*ev)) {
+        listener_.OnReady(index_);
+      } else if (auto* packet = std::get_if<derp::Received>(&*ev)) {
+        listener_.OnPacket(index_, packet->source == partner_, packet->data);
+        client_.RecycleReceived(std::move(packet->data));
+      } else if (const auto* lost = std::get_if<derp::Disconnected>(&*ev)) {
+        listener_.OnTrouble(index_, "lost the server: " + lost->reason);
+      } else if (const auto* gone = std::get_if<derp::PeerGone>(&*ev)) {
+        listener_.OnTrouble(index_, std::string("server says partner is gone (") +
+                                        derp::PeerGoneReasonName(gone->reason) + ")");
       }
     }
     listener_.OnDrained(index_);

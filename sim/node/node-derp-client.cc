@@ -29,6 +29,7 @@
 #include "node/node-keys.h"
 #include "cli-common/flags.h"
 #include "punchlab/derp/client.h"
+#include "punchlab/overloaded.h"
 #include "realio/event-loop.h"
 #include "realio/monotonic-clock.h"
 #include "realio/os-random.h"
@@ -62,30 +63,35 @@ CommandSpec Spec() {
 
 void Print(const json& j) { std::cout << j.dump() << std::endl; }
 
-json EventJson(derp::ClientEvent& ev, const derp::Client& client) {
-  using Kind = derp::ClientEvent::Kind;
-  switch (ev.kind) {
-    case Kind::kConnected:
-      return json{{"event", "connected"}, {"key", client.public_key().ToString()},
-                  {"server_key", ev.key.ToString()}};
-    case Kind::kReceived:
-      return json{{"event", "recv"}, {"from", ev.key.ToString()}, {"data", ToHex(ev.data)}};
-    case Kind::kPeerGone:
-      return json{{"event", "peer_gone"}, {"key", ev.key.ToString()},
-                  {"reason", derp::PeerGoneReasonName(ev.peer_gone_reason)}};
-    case Kind::kPeerPresent: {
-      json j{{"event", "peer_present"}, {"key", ev.key.ToString()}};
-      if (ev.endpoint) j["endpoint"] = ev.endpoint->ToString();
-      if (ev.present_flags) j["flags"] = *ev.present_flags;
-      return j;
-    }
-    case Kind::kPong: return json{{"event", "pong"}, {"data", ToHex(ev.data)}};
-    case Kind::kHealth: return json{{"event", "health"}, {"text", ev.text}};
-    case Kind::kDisconnected: return json{{"event", "disconnected"}, {"reason", ev.text}};
-    case Kind::kConnecting: return nullptr;
-    case Kind::kRestarting: return json{{"event", "restarting"}};
-  }
-  return nullptr;
+json EventJson(const derp::ClientEvent& ev, const derp::Client& client) {
+  return std::visit(
+      Overloaded{
+          [&](const derp::Connected& e) -> json {
+            return json{{"event", "connected"}, {"key", client.public_key().ToString()},
+                        {"server_key", e.server_key.ToString()}};
+          },
+          [](const derp::Received& e) -> json {
+            return json{{"event", "recv"}, {"from", e.source.ToString()}, {"data", ToHex(e.data)}};
+          },
+          [](const derp::PeerGone& e) -> json {
+            return json{{"event", "peer_gone"}, {"key", e.peer.ToString()},
+                        {"reason", derp::PeerGoneReasonName(e.reason)}};
+          },
+          [](const derp::PeerPresent& e) -> json {
+            json j{{"event", "peer_present"}, {"key", e.peer.ToString()}};
+            if (e.endpoint) j["endpoint"] = e.endpoint->ToString();
+            if (e.flags) j["flags"] = *e.flags;
+            return j;
+          },
+          [](const derp::Pong& e) -> json { return json{{"event", "pong"}, {"data", ToHex(e.data)}}; },
+          [](const derp::Health& e) -> json { return json{{"event", "health"}, {"text", e.problem}}; },
+          [](const derp::Disconnected& e) -> json {
+            return json{{"event", "disconnected"}, {"reason", e.reason}};
+          },
+          [](const derp::Connecting&) -> json { return nullptr; },
+          [](const derp::Restarting&) -> json { return json{{"event", "restarting"}}; },
+      },
+      ev);
 }
 
 // Carries out one stdin command; false on quit.

@@ -107,14 +107,16 @@ int Run(const std::vector<std::string>& argv) {
       loop, node, node,
       [&] {
         while (auto ev = node.derp().PollEvent()) {
-          using Kind = derp::ServerEvent::Kind;
-          if (ev->kind == Kind::kProtocolError) {
-            std::cerr << "derp-server: connection " << ev->conn << " closed: " << ev->reason << "\n";
-          } else if (verbose) {
-            std::cerr << "derp-server: " << ev->key.ToString()
-                      << (ev->kind == Kind::kClientConnected ? " connected"
-                                                             : " left: " + ev->reason)
+          if (const auto* bad = std::get_if<derp::ProtocolViolation>(&*ev)) {
+            std::cerr << "derp-server: connection " << bad->conn << " closed: " << bad->reason
                       << "\n";
+          } else if (const auto* joined = std::get_if<derp::ClientConnected>(&*ev)) {
+            if (verbose) std::cerr << "derp-server: " << joined->key.ToString() << " connected\n";
+          } else if (const auto* left = std::get_if<derp::ClientDisconnected>(&*ev)) {
+            if (verbose) {
+              std::cerr << "derp-server: " << left->key.ToString() << " left: " << left->reason
+                        << "\n";
+            }
           }
         }
       },

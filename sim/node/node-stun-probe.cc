@@ -10,6 +10,7 @@
 
 #include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
+#include "punchlab/overloaded.h"
 #include "punchlab/stun/client.h"
 #include "realio/event-loop.h"
 #include "realio/host.h"
@@ -51,43 +52,48 @@ CommandSpec Spec() {
 
 double Millis(Duration d) { return std::round(d.millis() * 1000.0) / 1000.0; }
 
-const char* KindName(stun::StunClientEvent::Kind kind) {
-  switch (kind) {
-    case stun::StunClientEvent::Kind::kSuccess: return "success";
-    case stun::StunClientEvent::Kind::kErrorResponse: return "error-response";
-    case stun::StunClientEvent::Kind::kTimeout: return "timeout";
-  }
-  return "unknown";
+const char* ResultName(const stun::StunClientEvent& ev) {
+  return std::visit(Overloaded{
+                        [](const stun::StunSuccess&) { return "success"; },
+                        [](const stun::StunErrorResponse&) { return "error-response"; },
+                        [](const stun::StunTimeout&) { return "timeout"; },
+                    },
+                    ev);
 }
 
 nlohmann::json ToJson(const stun::StunClientEvent& ev) {
+  const stun::StunExchange& x = stun::Exchange(ev);
   nlohmann::json j;
-  j["result"] = KindName(ev.kind);
-  j["server"] = ev.server.ToString();
-  j["local"] = ev.local.ToString();
-  j["transaction_id"] = ev.transaction_id.ToString();
-  j["retransmits"] = ev.retransmits;
-  if (ev.mapped) j["mapped"] = ev.mapped->ToString();
-  if (ev.kind != stun::StunClientEvent::Kind::kTimeout) {
-    j["rtt_ms"] = Millis(ev.rtt);
-    j["rtt_since_last_send_ms"] = Millis(ev.rtt_since_last_send);
+  j["result"] = ResultName(ev);
+  j["server"] = x.server.ToString();
+  j["local"] = x.local.ToString();
+  j["transaction_id"] = x.transaction_id.ToString();
+  j["retransmits"] = x.retransmits;
+  if (const auto* ok = std::get_if<stun::StunSuccess>(&ev)) j["mapped"] = ok->mapped.ToString();
+  const stun::StunAnswer* answer = std::get_if<stun::StunSuccess>(&ev);
+  if (!answer) answer = std::get_if<stun::StunErrorResponse>(&ev);
+  if (answer) {
+    j["rtt_ms"] = Millis(x.rtt);
+    j["rtt_since_last_send_ms"] = Millis(x.rtt_since_last_send);
+    j["response_source"] = answer->response_source.ToString();
+    if (answer->response_origin) j["response_origin"] = answer->response_origin->ToString();
+    if (answer->other_address) j["other_address"] = answer->other_address->ToString();
+    if (answer->server_software) j["software"] = *answer->server_software;
   }
-  if (ev.response_source) j["response_source"] = ev.response_source->ToString();
-  if (ev.response_origin) j["response_origin"] = ev.response_origin->ToString();
-  if (ev.other_address) j["other_address"] = ev.other_address->ToString();
-  if (ev.server_software) j["software"] = *ev.server_software;
-  if (ev.error) j["error"] = {{"code", ev.error->code}, {"reason", ev.error->reason}};
+  if (const auto* e = std::get_if<stun::StunErrorResponse>(&ev); e && e->error) {
+    j["error"] = {{"code", e->error->code}, {"reason", e->error->reason}};
+  }
   return j;
 }
 
-void PrintText(const stun::StunClientEvent& ev) {
+void PrintText(const stun::StunSuccess& ev) {
   std::ostringstream rtt;
   rtt << std::fixed << std::setprecision(3) << ev.rtt.millis();
-  std::cout << "mapped " << ev.mapped->ToString() << "\n"
+  std::cout << "mapped " << ev.mapped.ToString() << "\n"
             << "rtt_ms " << rtt.str() << (ev.retransmits ? " (after retransmits)" : "") << "\n"
             << "server " << ev.server.ToString() << "\n"
             << "local " << ev.local.ToString() << "\n";
-  if (ev.response_source) std::cout << "response_source " << ev.response_source->ToString() << "\n";
+  std::cout << "response_source " << ev.response_source.ToString() << "\n";
   if (ev.response_origin) std::cout << "response_origin " << ev.response_origin->ToString() << "\n";
   if (ev.other_address) std::cout << "other_address " << ev.other_address->ToString() << "\n";
   if (ev.server_software) std::cout << "software " << *ev.server_software << "\n";
@@ -148,19 +154,16 @@ int Run(const std::vector<std::string>& argv) {
     return kExitRuntime;
   }
   if (json) std::cout << ToJson(*result).dump() << std::endl;
-  switch (result->kind) {
-    case stun::StunClientEvent::Kind::kSuccess:
-      if (!json) PrintText(*result);
-      return kExitOk;
-    case stun::StunClientEvent::Kind::kErrorResponse: {
-      const std::string error =
-          result->error ? std::to_string(result->error->code) + " " + result->error->reason
-                        : std::string("(no code)");
-      std::cerr << prefix << server.ToString() << " answered with error " << error << "\n";
-      return kExitExpectationFailed;
-    }
-    case stun::StunClientEvent::Kind::kTimeout:
-      break;
+  if (const auto* ok = std::get_if<stun::StunSuccess>(&*result)) {
+    if (!json) PrintText(*ok);
+    return kExitOk;
+  }
+  if (const auto* refused = std::get_if<stun::StunErrorResponse>(&*result)) {
+    const std::string error =
+        refused->error ? std::to_string(refused->error->code) + " " + refused->error->reason
+                       : std::string("(no code)");
+    std::cerr << prefix << server.ToString() << " answered with error " << error << "\n";
+    return kExitExpectationFailed;
   }
   const auto& h = host.stats();
   std::cerr << prefix << "no response from " << server.ToString() << " within "

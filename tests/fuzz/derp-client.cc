@@ -134,9 +134,11 @@ class World {
       }
     }
     while (auto e = client_.PollEvent()) {
-      if (e->kind != ClientEvent::Kind::kReceived || !connected_from_start_) continue;
+      const auto* received = std::get_if<derp::Received>(&*e);
+      if (!received || !connected_from_start_) continue;
       FUZZ_CHECK(!expected_.empty());
-      FUZZ_CHECK(expected_.front().first == e->key && expected_.front().second == e->data);
+      FUZZ_CHECK(expected_.front().first == received->source &&
+                 expected_.front().second == received->data);
       expected_.pop_front();
     }
   }

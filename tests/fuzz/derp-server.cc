@@ -77,7 +77,7 @@ class World {
     wiring_.to_mallory = [this](ByteView bytes) { ToMallory(bytes); };
     wiring_.after_round = [this] {
       for (Honest* h : {&alice_, &bob_}) {
-        while (auto e = h->client.PollEvent()) Received(*h, *e);
+        while (auto e = h->client.PollEvent()) CheckDelivery(*h, *e);
       }
       while (auto e = server_.PollEvent()) (void)e;
     };
@@ -171,11 +171,12 @@ class World {
     while (auto f = to_mallory_frames_.Next()) (void)f;
   }
 
-  void Received(Honest& h, const ClientEvent& e) {
-    if (e.kind != ClientEvent::Kind::kReceived) return;
-    auto it = expected_.find({h.client.public_key(), e.key});
+  void CheckDelivery(Honest& h, const ClientEvent& e) {
+    const auto* received = std::get_if<derp::Received>(&e);
+    if (!received) return;
+    auto it = expected_.find({h.client.public_key(), received->source});
     FUZZ_CHECK(it != expected_.end());
-    auto packet = it->second.find(e.data);
+    auto packet = it->second.find(received->data);
     FUZZ_CHECK(packet != it->second.end());
     it->second.erase(packet);
   }

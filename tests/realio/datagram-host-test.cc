@@ -245,8 +245,9 @@ TEST(DatagramHost, HostsTheStunMachinesEndToEnd) {
 
   ASSERT_EQ(loop.Run(MonotonicNow() + kBound), EventLoop::StopReason::kStopped);
   ASSERT_TRUE(result);
-  ASSERT_EQ(result->kind, stun::StunClientEvent::Kind::kSuccess);
-  EXPECT_EQ(result->mapped, client_at);
+  const auto* ok = std::get_if<stun::StunSuccess>(&*result);
+  ASSERT_NE(ok, nullptr);
+  EXPECT_EQ(ok->mapped, client_at);
   EXPECT_EQ(server.stats().success_responses, 1u);
 }
 

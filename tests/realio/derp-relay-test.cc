@@ -45,7 +45,7 @@ struct RelayServer {
 
   void OnEvents() {
     while (auto ev = server.PollEvent()) {
-      if (ev->kind == derp::ServerEvent::Kind::kClientConnected) conn_of[ev->key] = ev->conn;
+      if (const auto* c = std::get_if<derp::ClientConnected>(&*ev)) conn_of[c->key] = c->conn;
       events.push_back(*ev);
     }
     if (on_drain) on_drain();
@@ -66,11 +66,11 @@ struct TestClient {
       : client(NodePrivateKey::Generate(rng), rng, Config(server)),
         host(loop, client, [this] {
           while (auto ev = client.PollEvent()) {
-            if (ev->kind == derp::ClientEvent::Kind::kReceived) {
-              received.push_back(*ev);
-            } else if (ev->kind == derp::ClientEvent::Kind::kPeerGone) {
-              gone.push_back(*ev);
-            } else if (ev->kind == derp::ClientEvent::Kind::kPong) {
+            if (auto* r = std::get_if<derp::Received>(&*ev)) {
+              received.push_back(std::move(*r));
+            } else if (const auto* g = std::get_if<derp::PeerGone>(&*ev)) {
+              gone.push_back(*g);
+            } else if (std::holds_alternative<derp::Pong>(*ev)) {
               ++pongs;
             }
           }
@@ -101,15 +101,15 @@ struct TestClient {
   }
   bool GotText(const NodePublicKey& from, const std::string& text) const {
     for (const auto& ev : received) {
-      if (ev.key == from && ev.data == Bytes(text.begin(), text.end())) return true;
+      if (ev.source == from && ev.data == Bytes(text.begin(), text.end())) return true;
     }
     return false;
   }
 
   derp::Client client;
   Host host;
-  std::vector<derp::ClientEvent> received;
-  std::vector<derp::ClientEvent> gone;
+  std::vector<derp::Received> received;
+  std::vector<derp::PeerGone> gone;
   int pongs = 0;
   bool blocked = false;
   std::function<void()> on_drain;
@@ -149,7 +149,7 @@ TEST_F(DerpRelay, TwoClientsExchangePacketsInOrder) {
   ASSERT_TRUE(RunUntil(loop, [&] { return b->received.size() == 501; }));
   for (int i = 0; i < 500; ++i) {
     EXPECT_EQ(b->received[static_cast<size_t>(i) + 1].data, Text(std::to_string(i)));
-    EXPECT_EQ(b->received[static_cast<size_t>(i) + 1].key, a->key());
+    EXPECT_EQ(b->received[static_cast<size_t>(i) + 1].source, a->key());
   }
   EXPECT_EQ(relay.server.stats().packets_relayed, 502u);
   EXPECT_EQ(relay.server.client_count(), 2u);
@@ -199,8 +199,8 @@ TEST_F(DerpRelay, VanishedClientIsReportedGoneToThoseItTalkedTo) {
   b.reset();  // its socket closes without a word
 
   ASSERT_TRUE(RunUntil(loop, [&] { return !a->gone.empty(); }));
-  EXPECT_EQ(a->gone[0].key, b_key);
-  EXPECT_EQ(a->gone[0].peer_gone_reason, derp::PeerGoneReason::kDisconnected);
+  EXPECT_EQ(a->gone[0].peer, b_key);
+  EXPECT_EQ(a->gone[0].reason, derp::PeerGoneReason::kDisconnected);
   // The bystander never talked to b: it hears nothing (give it a round trip).
   bystander->client.Ping(MonotonicNow(), derp::PingData{1, 2, 3, 4, 5, 6, 7, 8});
   bystander->host.Drain();
@@ -290,7 +290,7 @@ TEST_F(DerpRelay, ClientThatStopsReadingCostsBoundedMemory) {
            slow.received.size() == stats.packets_relayed;
   }, Duration::Seconds(30)));
   for (const auto& ev : slow.received) {
-    ASSERT_EQ(ev.key, fast->key());
+    ASSERT_EQ(ev.source, fast->key());
     ASSERT_EQ(ev.data, packet);
   }
 }

@@ -54,11 +54,7 @@ void Client::Stop(Timestamp) {
     actions_.push_back(StreamAction::Close(conn_, "client stopped"));
   }
   if (state_ != ClientState::kIdle && state_ != ClientState::kStopped) {
-    ClientEvent e;
-    e.kind = ClientEvent::Kind::kDisconnected;
-    e.text = "client stopped";
-    e.retry_at = Timestamp::Max();
-    Emit(std::move(e));
+    Emit(Disconnected{"client stopped", Timestamp::Max()});
   }
   state_ = ClientState::kStopped;
   shared_.reset();
@@ -177,9 +173,7 @@ void Client::Connect(Timestamp now) {
   shared_.reset();
   ++stats_.connect_attempts;
   actions_.push_back(StreamAction::Connect(conn_, config_.server));
-  ClientEvent e;
-  e.kind = ClientEvent::Kind::kConnecting;
-  Emit(std::move(e));
+  Emit(Connecting{});
 }
 
 void Client::OnFrames(Timestamp now) {
@@ -241,15 +235,11 @@ bool Client::OnHandshakeFrame(Timestamp now, const FrameView& frame) {
   ++stats_.handshakes;
   if (preferred_) Write(Encode(NotePreferredFrame{true}));
   if (config_.watch_connections) AppendFrame(WriteBuffer(), FrameType::kWatchConns, ByteView());
-  ClientEvent e;
-  e.kind = ClientEvent::Kind::kConnected;
-  e.key = *server_key_;
-  Emit(std::move(e));
+  Emit(Connected{*server_key_});
   return true;
 }
 
 bool Client::OnFrame(Timestamp now, const FrameView& frame) {
-  ClientEvent e;
   switch (frame.type) {
     case FrameType::kRecvPacket: {
       auto f = RecvPacketView::DecodePayload(frame.payload);
@@ -259,15 +249,15 @@ bool Client::OnFrame(Timestamp now, const FrameView& frame) {
       }
       ++stats_.packets_received;
       stats_.bytes_received += f->packet.size();
-      e.kind = ClientEvent::Kind::kReceived;
-      e.key = f->source;
+      Received e{f->source, {}};
       // The one copy: the event outlives the read.
       if (!spare_packets_.empty()) {
         e.data = std::move(spare_packets_.back());
         spare_packets_.pop_back();
       }
       e.data.assign(f->packet.begin(), f->packet.end());
-      break;
+      Emit(std::move(e));
+      return true;
     }
     case FrameType::kKeepAlive: ++stats_.keepalives_received; return true;
     case FrameType::kPing: {
@@ -286,9 +276,8 @@ bool Client::OnFrame(Timestamp now, const FrameView& frame) {
         ProtocolError(now, "malformed Pong");
         return false;
       }
-      e.kind = ClientEvent::Kind::kPong;
-      e.data.assign(f->data.begin(), f->data.end());
-      break;
+      Emit(Pong{Bytes(f->data.begin(), f->data.end())});
+      return true;
     }
     case FrameType::kPeerGone: {
       auto f = Decode<PeerGoneFrame>(frame);
@@ -296,10 +285,8 @@ bool Client::OnFrame(Timestamp now, const FrameView& frame) {
         ProtocolError(now, "malformed PeerGone");
         return false;
       }
-      e.kind = ClientEvent::Kind::kPeerGone;
-      e.key = f->key;
-      e.peer_gone_reason = f->reason;
-      break;
+      Emit(PeerGone{f->key, f->reason});
+      return true;
     }
     case FrameType::kPeerPresent: {
       auto f = Decode<PeerPresentFrame>(frame);
@@ -307,11 +294,8 @@ bool Client::OnFrame(Timestamp now, const FrameView& frame) {
         ProtocolError(now, "malformed PeerPresent");
         return false;
       }
-      e.kind = ClientEvent::Kind::kPeerPresent;
-      e.key = f->key;
-      e.endpoint = f->endpoint;
-      e.present_flags = f->flags;
-      break;
+      Emit(PeerPresent{f->key, f->endpoint, f->flags});
+      return true;
     }
     case FrameType::kHealth: {
       auto f = Decode<HealthFrame>(frame);
@@ -319,9 +303,8 @@ bool Client::OnFrame(Timestamp now, const FrameView& frame) {
         ProtocolError(now, "malformed Health");
         return false;
       }
-      e.kind = ClientEvent::Kind::kHealth;
-      e.text = std::move(f->text);
-      break;
+      Emit(Health{std::move(f->text)});
+      return true;
     }
     case FrameType::kRestarting: {
       auto f = Decode<RestartingFrame>(frame);
@@ -330,15 +313,11 @@ bool Client::OnFrame(Timestamp now, const FrameView& frame) {
         return false;
       }
       restart_hint_ = f->reconnect_in;
-      e.kind = ClientEvent::Kind::kRestarting;
-      e.reconnect_in = f->reconnect_in;
-      e.try_for = f->try_for;
-      break;
+      Emit(Restarting{f->reconnect_in, f->try_for});
+      return true;
     }
     default: ++stats_.unknown_frames; return true;
   }
-  Emit(std::move(e));
-  return true;
 }
 
 void Client::Fail(Timestamp now, const std::string& reason) {
@@ -366,11 +345,7 @@ void Client::Lost(Timestamp now, const std::string& reason) {
   state_ = ClientState::kBackoff;
   retry_at_ = now + delay;
   shared_.reset();
-  ClientEvent e;
-  e.kind = ClientEvent::Kind::kDisconnected;
-  e.text = reason;
-  e.retry_at = retry_at_;
-  Emit(std::move(e));
+  Emit(Disconnected{reason, retry_at_});
 }
 
 void Client::Write(Bytes bytes) {

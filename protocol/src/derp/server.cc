@@ -103,7 +103,7 @@ void Server::HandleTimeout(Timestamp now) {
     Connection& c = MustFind(conns_, id);
     if (c.phase != Phase::kActive) {
       ++stats_.handshake_timeouts;
-      events_.push_back({ServerEvent::Kind::kProtocolError, id, c.key,
+      events_.push_back(ProtocolViolation{id, c.key,
                          "handshake not finished within " + config_.handshake_timeout.ToString()});
       Close(now, c, "handshake timed out");
       continue;
@@ -325,7 +325,7 @@ void Server::Register(Timestamp now, Connection& c) {
     for (ConnectionId id : holders) MustFind(conns_, id).duplicate = true;
   }
   holders.push_back(c.id);
-  events_.push_back({ServerEvent::Kind::kClientConnected, c.id, c.key, ""});
+  events_.push_back(ClientConnected{c.id, c.key});
 }
 
 void Server::NoteActivity(const Connection& c) {
@@ -439,7 +439,7 @@ Bytes& Server::WriteBuffer(ConnectionId conn) {
 
 void Server::ProtocolError(Timestamp now, Connection& c, const std::string& reason) {
   ++stats_.protocol_errors;
-  events_.push_back({ServerEvent::Kind::kProtocolError, c.id, c.key, reason});
+  events_.push_back(ProtocolViolation{c.id, c.key, reason});
   Close(now, c, "protocol error: " + reason);
 }
 
@@ -453,7 +453,7 @@ void Server::Forget(Timestamp, ConnectionId id, const std::string& reason) {
   Connection& c = it->second;
   stats_.packets_dropped_gone += c.disco.frames() + c.packets.frames();
   if (c.phase == Phase::kActive) {
-    events_.push_back({ServerEvent::Kind::kClientDisconnected, id, c.key, reason});
+    events_.push_back(ClientDisconnected{id, c.key, reason});
     auto holders = clients_.find(c.key);
     if (holders != clients_.end()) {
       auto& ids = holders->second;

@@ -175,7 +175,7 @@ void PeerPaths::NoteDataSent(Timestamp now) {
 
 void PeerPaths::Reset(Timestamp now) {
   Advance(now);
-  if (best_) ChangePath(now, std::nullopt, PathChangeReason::kReset, "peer reset");
+  if (best_) ChangePath(std::nullopt, PathChangeReason::kReset, "peer reset");
   for (const auto& [txid, sent] : outstanding_) Retire(txid, Retired::kCancelled);
   outstanding_.clear();
   for (auto& [ep, c] : candidates_) {
@@ -270,10 +270,10 @@ void PeerPaths::ExpireTrust(Timestamp now) {
     if (!alt || IsBetterPath(ep, *c.latency(), alt->endpoint, *alt->latency(), 0)) alt = &c;
   }
   if (alt) {
-    ChangePath(now, alt->endpoint, PathChangeReason::kTrustExpired,
+    ChangePath(alt->endpoint, PathChangeReason::kTrustExpired,
                detail + "; " + WithRtt(alt->endpoint, alt->latency()) + " still trusted");
   } else {
-    ChangePath(now, std::nullopt, PathChangeReason::kTrustExpired, detail);
+    ChangePath(std::nullopt, PathChangeReason::kTrustExpired, detail);
   }
 }
 
@@ -305,10 +305,7 @@ void PeerPaths::SendDiscoPings(Timestamp now, PingPurpose purpose, bool want_cal
     sent_any = StartPing(ep, now, purpose) || sent_any;
   }
   if (sent_any && want_call_me_maybe) {
-    PeerPathsEvent ev;
-    ev.kind = PeerPathsEvent::Kind::kSendCallMeMaybe;
-    ev.at = now;
-    events_.push_back(std::move(ev));
+    events_.push_back(SendCallMeMaybe{});
     ++stats_.call_me_maybe_requests;
   }
 }
@@ -367,7 +364,7 @@ void PeerPaths::RecordPong(Timestamp now, const SentPing& sent, Duration rtt,
     std::string detail = "pong from " + WithRtt(from, rtt);
     if (from != c.endpoint) detail += " for ping to " + c.endpoint.ToString();
     if (answered_cmm) detail += " after call-me-maybe";
-    ChangePath(now, c.endpoint,
+    ChangePath(c.endpoint,
                answered_cmm ? PathChangeReason::kCallMeMaybe : PathChangeReason::kPong,
                std::move(detail));
     return;
@@ -376,16 +373,14 @@ void PeerPaths::RecordPong(Timestamp now, const SentPing& sent, Duration rtt,
   const Candidate& current = CandidateAt(*best_);
   const Duration current_rtt = current.latency().value_or(Duration::Max());
   if (IsBetterPath(c.endpoint, rtt, current.endpoint, current_rtt, config_.switch_margin_points)) {
-    ChangePath(now, c.endpoint, PathChangeReason::kBetterPath,
+    ChangePath(c.endpoint, PathChangeReason::kBetterPath,
                WithRtt(c.endpoint, rtt) + " better than " + WithRtt(current.endpoint, current_rtt));
   }
 }
 
-void PeerPaths::ChangePath(Timestamp now, std::optional<Endpoint> to, PathChangeReason reason,
+void PeerPaths::ChangePath(std::optional<Endpoint> to, PathChangeReason reason,
                            std::string detail) {
-  PeerPathsEvent ev;
-  ev.kind = PeerPathsEvent::Kind::kPathChanged;
-  ev.at = now;
+  PathChanged ev;
   ev.from = best_;
   ev.to = to;
   if (to) ev.rtt = CandidateAt(*to).latency();

@@ -131,7 +131,8 @@ void NetcheckClient::DrainStun() {
     // Every transaction belongs to the running report: Finish() cancels
     // whatever is still pending, and the STUN client is ours alone.
     assert(running_);
-    auto it = running_->in_flight.find(ev->transaction_id);
+    const stun::StunExchange& exchange = stun::Exchange(*ev);
+    auto it = running_->in_flight.find(exchange.transaction_id);
     assert(it != running_->in_flight.end());
     const Probe& probe = it->second;
     ProbeResult r;
@@ -140,27 +141,22 @@ void NetcheckClient::DrainStun() {
     r.server = probe.server;
     r.round = probe.round;
     r.started = probe.started;
-    r.retransmits = ev->retransmits;
-    switch (ev->kind) {
-      case stun::StunClientEvent::Kind::kSuccess: {
-        r.outcome = ProbeOutcome::kSuccess;
-        r.rtt = ev->rtt;
-        r.mapped = ev->mapped;
-        running_->any_success = true;
-        auto [lat, inserted] = running_->latency.emplace(probe.region, ev->rtt);
-        if (!inserted && ev->rtt < lat->second) lat->second = ev->rtt;
-        ++stats_.probes_succeeded;
-        break;
-      }
-      case stun::StunClientEvent::Kind::kErrorResponse:
-        r.outcome = ProbeOutcome::kErrorResponse;
-        r.rtt = ev->rtt;
-        ++stats_.probes_error_response;
-        break;
-      case stun::StunClientEvent::Kind::kTimeout:
-        r.outcome = ProbeOutcome::kTimeout;
-        ++stats_.probes_timed_out;
-        break;
+    r.retransmits = exchange.retransmits;
+    if (const auto* ok = std::get_if<stun::StunSuccess>(&*ev)) {
+      r.outcome = ProbeOutcome::kSuccess;
+      r.rtt = ok->rtt;
+      r.mapped = ok->mapped;
+      running_->any_success = true;
+      auto [lat, inserted] = running_->latency.emplace(probe.region, ok->rtt);
+      if (!inserted && ok->rtt < lat->second) lat->second = ok->rtt;
+      ++stats_.probes_succeeded;
+    } else if (std::holds_alternative<stun::StunErrorResponse>(*ev)) {
+      r.outcome = ProbeOutcome::kErrorResponse;
+      r.rtt = exchange.rtt;
+      ++stats_.probes_error_response;
+    } else {
+      r.outcome = ProbeOutcome::kTimeout;
+      ++stats_.probes_timed_out;
     }
     running_->report.probes.push_back(std::move(r));
     running_->in_flight.erase(it);
@@ -268,18 +264,10 @@ void NetcheckClient::Finish(Timestamp now) {
   ++stats_.reports_finished;
   if (report.udp_blocked) ++stats_.reports_udp_blocked;
   last_report_ = report;
-  NetcheckEvent ready;
-  ready.kind = NetcheckEvent::Kind::kReportReady;
-  ready.at = now;
-  ready.report = std::move(report);
-  events_.push_back(std::move(ready));
+  events_.push_back(std::move(report));
   if (change) {
     ++stats_.home_changes;
-    NetcheckEvent moved;
-    moved.kind = NetcheckEvent::Kind::kHomeRegionChanged;
-    moved.at = now;
-    moved.home_change = std::move(change);
-    events_.push_back(std::move(moved));
+    events_.push_back(std::move(*change));
   }
 }
 

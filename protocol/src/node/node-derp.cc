@@ -34,35 +34,27 @@ void Node::CountDerpData(const NodePublicKey& to, RegionId region, size_t bytes)
 void Node::OnDerpEvent(Timestamp now, RegionId region, derp::ClientEvent event) {
   // Events of a client retired while they were collected are void.
   if (!derp_.Has(region)) return;
-  switch (event.kind) {
-    case derp::ClientEvent::Kind::kConnected: {
-      Emit(now, node::DerpConnected{region});
-      derp_.FlushQueue(now, region);
-      // Relayed-RTT pings that waited for this connection go out now.
-      for (auto& [key, peer] : peers_) {
-        if (RegionFor(peer) != region) continue;
-        peer.relayed.DueNow();
-        scheduler_.MarkBusy(key);
-      }
-      break;
+  if (std::holds_alternative<derp::Connected>(event)) {
+    Emit(now, node::DerpConnected{region});
+    derp_.FlushQueue(now, region);
+    // Relayed-RTT pings that waited for this connection go out now.
+    for (auto& [key, peer] : peers_) {
+      if (RegionFor(peer) != region) continue;
+      peer.relayed.DueNow();
+      scheduler_.MarkBusy(key);
     }
-    case derp::ClientEvent::Kind::kDisconnected:
-      Emit(now, DerpDisconnected{region, event.text});
-      break;
-    case derp::ClientEvent::Kind::kReceived:
-      if (disco::LooksLikeDisco(event.data)) {
-        HandleDisco(now, event.data, nullptr, nullptr, region, &event.key);
-      } else if (LooksLikeData(event.data)) {
-        HandleData(now, event.data, Path::Derp(region), &event.key);
-      } else {
-        ++stats_.derp_unknown_packets;
-      }
-      break;
-    case derp::ClientEvent::Kind::kPeerGone:
-      ++stats_.derp_peer_gone;
-      break;
-    default:
-      break;
+  } else if (auto* lost = std::get_if<derp::Disconnected>(&event)) {
+    Emit(now, DerpDisconnected{region, lost->reason});
+  } else if (auto* received = std::get_if<derp::Received>(&event)) {
+    if (disco::LooksLikeDisco(received->data)) {
+      HandleDisco(now, received->data, nullptr, nullptr, region, &received->source);
+    } else if (LooksLikeData(received->data)) {
+      HandleData(now, received->data, Path::Derp(region), &received->source);
+    } else {
+      ++stats_.derp_unknown_packets;
+    }
+  } else if (std::holds_alternative<derp::PeerGone>(event)) {
+    ++stats_.derp_peer_gone;
   }
 }
 

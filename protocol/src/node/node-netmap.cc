@@ -156,8 +156,8 @@ void Node::RemovePeer(Timestamp now, const NodePublicKey& key) {
 // ---- netcheck ----------------------------------------------------------------
 
 void Node::OnNetcheckEvent(Timestamp now, netcheck::NetcheckEvent event) {
-  if (event.kind == netcheck::NetcheckEvent::Kind::kReportReady && event.report) {
-    const netcheck::Report& r = *event.report;
+  if (const auto* report = std::get_if<netcheck::Report>(&event)) {
+    const netcheck::Report& r = *report;
     if (r.global_v4) stun_seen_[*r.global_v4] = now;
     if (r.global_v6) stun_seen_[*r.global_v6] = now;
     PublishEndpoints(now);
@@ -171,8 +171,8 @@ void Node::OnNetcheckEvent(Timestamp now, netcheck::NetcheckEvent event) {
     }
     return;
   }
-  if (event.kind == netcheck::NetcheckEvent::Kind::kHomeRegionChanged && event.home_change) {
-    const netcheck::HomeRegionChange& c = *event.home_change;
+  if (const auto* change = std::get_if<netcheck::HomeRegionChange>(&event)) {
+    const netcheck::HomeRegionChange& c = *change;
     std::string reason = netcheck::HomeChangeReasonName(c.reason);
     if (!c.detail.empty()) reason += ": " + c.detail;
     if (c.to != kNoRegion) {

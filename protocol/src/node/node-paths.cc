@@ -50,19 +50,20 @@ bool Node::DrainPeer(Timestamp now, const NodePublicKey& key, Peer& peer) {
   }
   while (auto ev = peer.paths->PollEvent()) {
     progress = true;
-    if (ev->kind == disco::PeerPathsEvent::Kind::kSendCallMeMaybe) {
+    const auto* change = std::get_if<disco::PathChanged>(&*ev);
+    if (!change) {  // disco::SendCallMeMaybe
       const RegionId region = RegionFor(peer);
       if (region == kNoRegion) continue;
       SendDiscoDerp(now, peer, region, disco::CallMeMaybe{endpoints_});
       ++stats_.disco_call_me_maybes_sent;
       continue;
     }
-    const Path to = ev->to ? Path::Direct(*ev->to) : FallbackPath(peer);
-    const PathChangeReason reason = FromDisco(ev->reason, peer.reset_reason);
-    std::string detail = ev->detail;
+    const Path to = change->to ? Path::Direct(*change->to) : FallbackPath(peer);
+    const PathChangeReason reason = FromDisco(change->reason, peer.reset_reason);
+    std::string detail = change->detail;
     if (reason == PathChangeReason::kPeerRestarted) detail = "new disco key; earlier pongs void";
     if (reason == PathChangeReason::kLocalChange) detail = "our sockets changed; earlier pongs void";
-    ReportPath(now, key, peer, to, reason, std::move(detail), ev->rtt);
+    ReportPath(now, key, peer, to, reason, std::move(detail), change->rtt);
   }
 
   // The relayed path's RTT: a disco ping through DERP every heartbeat while

@@ -59,12 +59,23 @@ bool StunClient::Cancel(const TransactionId& id) {
 
 bool StunClient::IsPending(const TransactionId& id) const { return pending_.count(id) != 0; }
 
-void StunClient::Finish(const TransactionId& id, Pending& p, StunClientEvent ev) {
-  ev.transaction_id = id;
-  ev.local = p.local;
-  ev.server = p.server;
-  ev.retransmits = p.retransmits;
-  ev.options = p.options;
+const StunExchange& Exchange(const StunClientEvent& ev) {
+  return std::visit([](const auto& e) -> const StunExchange& { return e; }, ev);
+}
+
+void StunClient::Finish(const TransactionId& id, const Pending& p, Timestamp now,
+                        StunClientEvent ev) {
+  std::visit(
+      [&](StunExchange& e) {
+        e.transaction_id = id;
+        e.local = p.local;
+        e.server = p.server;
+        e.retransmits = p.retransmits;
+        e.options = p.options;
+        e.rtt = now - p.first_send;
+        e.rtt_since_last_send = now - p.last_send;
+      },
+      ev);
   events_.push_back(std::move(ev));
 }
 
@@ -99,32 +110,35 @@ void StunClient::HandleDatagram(Timestamp now, const Endpoint& /*local*/, const 
   }
   Pending& p = it->second;
 
-  StunClientEvent ev;
+  auto answered = [&](StunAnswer& a) {
+    a.response_source = remote;
+    a.response_origin = msg.ResponseOrigin();
+    a.other_address = msg.OtherAddress();
+    a.server_software = msg.software;
+  };
   if (msg.cls == MessageClass::kSuccessResponse) {
-    ev.mapped = msg.MappedEndpoint();
-    // An IPv4-mapped IPv6 address (::ffff:a.b.c.d) in an IPv6 attribute is
-    // that IPv4 address, as Tailscale reads it (netip Unmap).
-    if (ev.mapped) ev.mapped->ip = IpAddress::FromV6Mapped(ev.mapped->ip.ToV6Mapped());
-    if (!ev.mapped) {
+    std::optional<Endpoint> mapped = msg.MappedEndpoint();
+    if (!mapped) {
       // Useless answer; keep waiting in case a proper one follows.
       ++stats_.dropped_no_address;
       return;
     }
-    ev.kind = StunClientEvent::Kind::kSuccess;
+    StunSuccess ok;
+    answered(ok);
+    ok.mapped = *mapped;
+    // An IPv4-mapped IPv6 address (::ffff:a.b.c.d) in an IPv6 attribute is
+    // that IPv4 address, as Tailscale reads it (netip Unmap).
+    ok.mapped.ip = IpAddress::FromV6Mapped(ok.mapped.ip.ToV6Mapped());
     ++stats_.successes;
+    Finish(it->first, p, now, std::move(ok));
   } else {
-    ev.kind = StunClientEvent::Kind::kErrorResponse;
-    ev.error = msg.error_code;
-    ev.unknown_attributes = msg.unknown_attributes;
+    StunErrorResponse error;
+    answered(error);
+    error.error = msg.error_code;
+    error.unknown_attributes = msg.unknown_attributes;
     ++stats_.error_responses;
+    Finish(it->first, p, now, std::move(error));
   }
-  ev.response_source = remote;
-  ev.response_origin = msg.ResponseOrigin();
-  ev.other_address = msg.OtherAddress();
-  ev.server_software = msg.software;
-  ev.rtt = now - p.first_send;
-  ev.rtt_since_last_send = now - p.last_send;
-  Finish(it->first, p, std::move(ev));
   pending_.erase(it);
 }
 
@@ -132,12 +146,8 @@ void StunClient::HandleTimeout(Timestamp now) {
   for (auto it = pending_.begin(); it != pending_.end();) {
     Pending& p = it->second;
     if (now >= p.deadline) {
-      StunClientEvent ev;
-      ev.kind = StunClientEvent::Kind::kTimeout;
-      ev.rtt = now - p.first_send;
-      ev.rtt_since_last_send = now - p.last_send;
       ++stats_.timeouts;
-      Finish(it->first, p, std::move(ev));
+      Finish(it->first, p, now, StunTimeout{});
       it = pending_.erase(it);
       continue;
     }

@@ -117,13 +117,13 @@ void NatDiscovery::HandleTimeout(Timestamp now) {
 
 void NatDiscovery::ProcessEvents(Timestamp now) {
   while (auto ev = client_.PollEvent()) {
-    auto it = probes_.find(ev->transaction_id);
+    auto it = probes_.find(Exchange(*ev).transaction_id);
     if (it == probes_.end()) continue;
     const Probe probe = it->second;
     probes_.erase(it);
     if (probe == Probe::kHairpin) hairpin_id_.reset();
     if (probe == Probe::kPort) {
-      if (ev->kind == StunClientEvent::Kind::kSuccess) NoteMapping(ev->local, *ev->mapped);
+      if (const auto* ok = std::get_if<StunSuccess>(&*ev)) NoteMapping(ok->local, ok->mapped);
     } else {
       results_[probe] = std::move(*ev);
     }
@@ -139,30 +139,34 @@ void NatDiscovery::NoteMapping(const Endpoint& local, const Endpoint& mapped) {
 }
 
 void NatDiscovery::Advance(Timestamp now) {
-  using Kind = StunClientEvent::Kind;
-  auto ok = [&](Probe p) {
+  auto success = [&](Probe p) -> const StunSuccess* {
     auto it = results_.find(p);
-    return it != results_.end() && it->second.kind == Kind::kSuccess;
+    return it == results_.end() ? nullptr : std::get_if<StunSuccess>(&it->second);
   };
-  auto mapped = [&](Probe p) { return *MustFind(results_, p).mapped; };
+  auto ok = [&](Probe p) { return success(p) != nullptr; };
+  auto mapped = [&](Probe p) { return std::get<StunSuccess>(MustFind(results_, p)).mapped; };
+  auto timed_out = [&](Probe p) {
+    auto it = results_.find(p);
+    return it != results_.end() && std::holds_alternative<StunTimeout>(it->second);
+  };
 
   // Each case either starts probes (and returns to wait for them) or moves on.
   while (probes_.empty() && step_ != Step::kDone) {
     switch (step_) {
       case Step::kTestI: {
-        const StunClientEvent& t1 = MustFind(results_, Probe::kTestI);
-        if (t1.kind == Kind::kTimeout) {
+        if (timed_out(Probe::kTestI)) {
           report_.udp_blocked = true;
           Finish();
           return;
         }
-        if (t1.kind != Kind::kSuccess) {  // the server refuses plain bindings: nothing to learn
+        const StunSuccess* t1 = success(Probe::kTestI);
+        if (!t1) {  // the server refuses plain bindings: nothing to learn
           Finish();
           return;
         }
-        report_.mapped = t1.mapped;
-        report_.other_address = t1.other_address;
-        NoteMapping(config_.local, *t1.mapped);
+        report_.mapped = t1->mapped;
+        report_.other_address = t1->other_address;
+        NoteMapping(config_.local, t1->mapped);
         if (report_.other_address) {
           step_ = Step::kFiltering;
           Begin(now, Probe::kFilterIpPort, config_.local, config_.server, true, true);
@@ -174,13 +178,11 @@ void NatDiscovery::Advance(Timestamp now) {
         return;
       }
       case Step::kFiltering: {
-        const StunClientEvent& both = MustFind(results_, Probe::kFilterIpPort);
-        const StunClientEvent& port = MustFind(results_, Probe::kFilterPort);
-        if (both.kind == Kind::kSuccess) {
+        if (ok(Probe::kFilterIpPort)) {
           report_.filtering = NatBehavior::kEndpointIndependent;
-        } else if (port.kind == Kind::kSuccess) {
+        } else if (ok(Probe::kFilterPort)) {
           report_.filtering = NatBehavior::kAddressDependent;
-        } else if (both.kind == Kind::kTimeout && port.kind == Kind::kTimeout) {
+        } else if (timed_out(Probe::kFilterIpPort) && timed_out(Probe::kFilterPort)) {
           report_.filtering = NatBehavior::kAddressAndPortDependent;
         }  // an error response: the server cannot change, filtering stays unknown
         step_ = Step::kMappingII;
@@ -210,10 +212,9 @@ void NatDiscovery::Advance(Timestamp now) {
       }
       case Step::kHairpin:
         if (report_.hairpin == Hairpinning::kUnknown) {
-          auto it = results_.find(Probe::kHairpin);
           // A reply instead of our own request means something else answers
           // at that address: no verdict.
-          if (it != results_.end() && it->second.kind == Kind::kTimeout) {
+          if (timed_out(Probe::kHairpin)) {
             report_.hairpin = Hairpinning::kOff;
           }
         }

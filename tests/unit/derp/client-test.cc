@@ -18,13 +18,12 @@ using testing::DerpClientHost;
 using testing::DerpWorld;
 using testing::RawStream;
 using testing::Text;
-using Kind = ClientEvent::Kind;
 
 constexpr const char* kServer = "192.0.2.1:443";
 
 std::vector<Duration> RetryDelays(const DerpClientHost& c) {
   std::vector<Duration> out;
-  for (const auto& e : c.Events(Kind::kDisconnected)) out.push_back(e.event.retry_at - e.at);
+  for (const auto& e : c.Events<Disconnected>()) out.push_back(e.event.retry_at - e.at);
   return out;
 }
 
@@ -38,15 +37,15 @@ TEST(DerpClient, ReconnectsWithBackoffAfterTheServerClosesIt) {
 
   world.net.CutStream(a.link());
   world.RunFor(Duration::Seconds(1));
-  auto lost = a.Events(Kind::kDisconnected);
+  auto lost = a.Events<Disconnected>();
   ASSERT_EQ(lost.size(), 1u);
-  EXPECT_EQ(lost[0].event.text, "connection closed by server");
+  EXPECT_EQ(lost[0].event.reason, "connection closed by server");
   const Duration delay = lost[0].event.retry_at - lost[0].at;
   EXPECT_GE(delay, Duration::Millis(50));
   EXPECT_LE(delay, Duration::Millis(150));
   // b is told a left (they had not talked, so no PeerGone), and a is back.
-  ASSERT_EQ(a.Events(Kind::kConnected).size(), 2u);
-  EXPECT_EQ(a.Events(Kind::kConnecting).at(1).at, lost[0].event.retry_at);
+  ASSERT_EQ(a.Events<Connected>().size(), 2u);
+  EXPECT_EQ(a.Events<Connecting>().at(1).at, lost[0].event.retry_at);
   EXPECT_EQ(a.client->stats().connect_attempts, 2u);
   EXPECT_EQ(server.server->client_count(), 2u);
   ASSERT_TRUE(a.Send(b.key(), Text("back")));
@@ -75,7 +74,7 @@ TEST(DerpClient, BackoffDoublesWithJitterUpToTheCapAndResetsAfterSuccess) {
     EXPECT_LE(delays[i], base + base / 2) << i;
     distinct.push_back(delays[i].nanos());
   }
-  EXPECT_EQ(a.Events(Kind::kDisconnected).back().event.text, "connect failed");
+  EXPECT_EQ(a.Events<Disconnected>().back().event.reason, "connect failed");
   // Capped: the late delays are all within [5 s, 15 s] but not all equal.
   EXPECT_NE(distinct[10], distinct[11]);
 
@@ -100,11 +99,11 @@ TEST(DerpClient, RestartingSetsTheNextDelay) {
     server.server->AnnounceRestart(now, Duration::Millis(2500), Duration::Seconds(30));
   });
   world.RunFor(Duration::Seconds(1));
-  auto restarting = a.Events(Kind::kRestarting);
+  auto restarting = a.Events<Restarting>();
   ASSERT_EQ(restarting.size(), 1u);
   EXPECT_EQ(restarting[0].event.reconnect_in, Duration::Millis(2500));
   EXPECT_EQ(restarting[0].event.try_for, Duration::Seconds(30));
-  auto lost = a.Events(Kind::kDisconnected);
+  auto lost = a.Events<Disconnected>();
   ASSERT_EQ(lost.size(), 1u);
   EXPECT_EQ(lost[0].event.retry_at - lost[0].at, Duration::Millis(2500));
   EXPECT_EQ(server.server->client_count(), 0u);
@@ -119,12 +118,12 @@ TEST(DerpClient, SilentServerIsDetectedByTheIdleTimeout) {
   auto& server = world.AddServer(kServer, 1, quiet);
   auto& a = world.AddClient("198.51.100.10:40000", 10, server);
   world.ConnectAll();
-  const Timestamp connected = a.Events(Kind::kConnected).at(0).at;
+  const Timestamp connected = a.Events<Connected>().at(0).at;
   world.RunFor(Duration::Seconds(131));
-  auto lost = a.Events(Kind::kDisconnected);
+  auto lost = a.Events<Disconnected>();
   ASSERT_EQ(lost.size(), 1u);
   EXPECT_EQ(lost[0].at, connected + Duration::Seconds(130));
-  EXPECT_NE(lost[0].event.text.find("nothing heard from the server for 130s"), std::string::npos);
+  EXPECT_NE(lost[0].event.reason.find("nothing heard from the server for 130s"), std::string::npos);
   EXPECT_TRUE(a.client->connected());  // and back
   EXPECT_EQ(server.server->client_count(), 1u);
 }
@@ -138,10 +137,10 @@ TEST(DerpClient, MuteServerFailsTheHandshakeAfterTenSeconds) {
   world.RunFor(Duration::Seconds(10) - Duration::Millis(1));
   EXPECT_EQ(a.client->state(), ClientState::kUpgrading);
   world.RunFor(Duration::Millis(2));
-  auto lost = a.Events(Kind::kDisconnected);
+  auto lost = a.Events<Disconnected>();
   ASSERT_EQ(lost.size(), 1u);
   EXPECT_EQ(lost[0].at, Timestamp::Zero() + Duration::Seconds(10));
-  EXPECT_EQ(lost[0].event.text, "handshake not finished within 10s");
+  EXPECT_EQ(lost[0].event.reason, "handshake not finished within 10s");
   // The request went out and the connection was closed by the client.
   const Bytes& heard = mute.received.begin()->second;
   EXPECT_EQ(Bytes(heard.begin(), heard.begin() + 9), Text("GET /derp").ToBytes());
@@ -159,9 +158,9 @@ TEST(DerpClient, PinnedServerKeyMismatchIsRefused) {
   a.Start();
   world.RunFor(Duration::Millis(100));
   EXPECT_FALSE(a.client->connected());
-  auto lost = a.Events(Kind::kDisconnected);
+  auto lost = a.Events<Disconnected>();
   ASSERT_GE(lost.size(), 1u);
-  EXPECT_NE(lost[0].event.text.find("is not the configured"), std::string::npos);
+  EXPECT_NE(lost[0].event.reason.find("is not the configured"), std::string::npos);
   EXPECT_EQ(a.client->stats().protocol_errors, lost.size());
   EXPECT_EQ(server.server->stats().clients_registered, 0u);
 }
@@ -209,7 +208,7 @@ TEST(DerpClient, HandshakeAndEveryServerFrameAgainstAScriptedServer) {
   });
   world.RunFor(Duration::Seconds(1));
   ASSERT_TRUE(a.client->connected());
-  EXPECT_EQ(a.Events(Kind::kConnected).at(0).event.key, server_key.Public());
+  EXPECT_EQ(a.Events<Connected>().at(0).event.server_key, server_key.Public());
   Bytes burst;
   AppendFrame(burst, PingFrame{{1, 1, 2, 3, 5, 8, 13, 21}});
   AppendFrame(burst, HealthFrame{"duplicate connection"});
@@ -221,12 +220,10 @@ TEST(DerpClient, HandshakeAndEveryServerFrameAgainstAScriptedServer) {
   world.Do(script_id, [&](Timestamp) { script.Write(conn, burst); });
   world.RunFor(Duration::Seconds(1));
 
-  std::vector<Kind> kinds;
-  for (const auto& e : a.events) kinds.push_back(e.event.kind);
-  EXPECT_EQ(kinds, (std::vector<Kind>{Kind::kConnecting, Kind::kConnected, Kind::kHealth,
-                                      Kind::kPeerPresent, Kind::kPeerGone, Kind::kReceived}));
-  EXPECT_EQ(a.Events(Kind::kHealth).at(0).event.text, "duplicate connection");
-  EXPECT_EQ(a.Events(Kind::kPeerGone).at(0).event.peer_gone_reason, PeerGoneReason::kNotHere);
+  EXPECT_EQ(a.EventNames(), (std::vector<std::string>{"Connecting", "Connected", "Health",
+                                                       "PeerPresent", "PeerGone", "Received"}));
+  EXPECT_EQ(a.Events<Health>().at(0).event.problem, "duplicate connection");
+  EXPECT_EQ(a.Events<PeerGone>().at(0).event.reason, PeerGoneReason::kNotHere);
   EXPECT_EQ(a.ReceivedFrom(peer), std::vector<std::string>{"relayed"});
   EXPECT_EQ(a.client->stats().unknown_frames, 1u);
   EXPECT_EQ(a.client->stats().keepalives_received, 1u);
@@ -249,9 +246,9 @@ TEST(DerpClient, HandshakeAndEveryServerFrameAgainstAScriptedServer) {
   world.Do(script_id, [&](Timestamp) { script.Write(conn, Bytes{0x05, 0, 0, 0, 3, 1, 2, 3}); });
   world.RunFor(Duration::Millis(25));  // there and back; backoff is >= 50 ms
   EXPECT_TRUE(script.closed.count(conn));
-  auto lost = a.Events(Kind::kDisconnected);
+  auto lost = a.Events<Disconnected>();
   ASSERT_EQ(lost.size(), 1u);
-  EXPECT_EQ(lost[0].event.text, "protocol error: malformed RecvPacket");
+  EXPECT_EQ(lost[0].event.reason, "protocol error: malformed RecvPacket");
   EXPECT_EQ(a.client->state(), ClientState::kBackoff);
 }
 
@@ -263,20 +260,20 @@ TEST(DerpClient, ReceivedPacketsReuseBuffersTheApplicationHandsBack) {
   world.ConnectAll();
   a.Send(b.key(), Text("first!"));  // as long as the next
   world.RunFor(Duration::Seconds(1));
-  auto received = [&b]() -> ClientEvent& {
+  auto received = [&b]() -> Received& {
     for (auto it = b.events.rbegin(); it != b.events.rend(); ++it) {
-      if (it->event.kind == Kind::kReceived) return it->event;
+      if (auto* r = std::get_if<Received>(&it->event)) return *r;
     }
     throw std::runtime_error("nothing received");
   };
-  ASSERT_EQ(b.Events(Kind::kReceived).size(), 1u);
+  ASSERT_EQ(b.Events<Received>().size(), 1u);
   Bytes done = std::move(received().data);
   const uint8_t* memory = done.data();
   b.client->RecycleReceived(std::move(done));
   a.Send(b.key(), Text("second"));
   world.RunFor(Duration::Seconds(1));
-  ASSERT_EQ(b.Events(Kind::kReceived).size(), 2u);
-  const ClientEvent& second = received();
+  ASSERT_EQ(b.Events<Received>().size(), 2u);
+  const Received& second = received();
   EXPECT_EQ(std::string(second.data.begin(), second.data.end()), "second");
   EXPECT_EQ(second.data.data(), memory);  // the handed-back buffer, not a new one
 }
@@ -292,8 +289,8 @@ TEST(DerpClient, SendIsRefusedWhenNotConnectedOrOversize) {
   EXPECT_FALSE(a.Send(b.key(), Bytes(kMaxPacketSize + 1, 0)));
   EXPECT_TRUE(a.Send(b.key(), Bytes(kMaxPacketSize, 0)));
   world.RunFor(Duration::Seconds(1));
-  ASSERT_EQ(b.Events(Kind::kReceived).size(), 1u);
-  EXPECT_EQ(b.Events(Kind::kReceived)[0].event.data.size(), kMaxPacketSize);
+  ASSERT_EQ(b.Events<Received>().size(), 1u);
+  EXPECT_EQ(b.Events<Received>()[0].event.data.size(), kMaxPacketSize);
   EXPECT_EQ(a.client->stats().send_dropped, 2u);
 }
 
@@ -320,7 +317,7 @@ TEST(DerpClient, StopClosesAndStaysDown) {
   a.Stop();
   world.RunFor(Duration::Seconds(60));
   EXPECT_EQ(a.client->state(), ClientState::kStopped);
-  auto lost = a.Events(Kind::kDisconnected);
+  auto lost = a.Events<Disconnected>();
   ASSERT_EQ(lost.size(), 1u);
   EXPECT_EQ(lost[0].event.retry_at, Timestamp::Max());
   EXPECT_EQ(server.server->client_count(), 0u);

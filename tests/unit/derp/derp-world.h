@@ -19,11 +19,13 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "punchlab/derp/client.h"
 #include "punchlab/derp/frames.h"
 #include "punchlab/derp/server.h"
+#include "punchlab/overloaded.h"
 #include "punchlab/random.h"
 #include "support/raw-stream.h"
 #include "support/virtual-world.h"
@@ -41,6 +43,32 @@ struct Timed {
   Event event;
 };
 
+// The events of one kind, as recorded.
+template <typename Kind, typename Event>
+std::vector<Timed<Kind>> EventsOf(const std::vector<Timed<Event>>& events) {
+  std::vector<Timed<Kind>> out;
+  for (const auto& e : events) {
+    if (const Kind* k = std::get_if<Kind>(&e.event)) out.push_back({e.at, *k});
+  }
+  return out;
+}
+
+// "Connecting", "Received", ...: for tests that pin the order of kinds.
+inline std::string EventName(const derp::ClientEvent& e) {
+  return std::visit(Overloaded{
+                        [](const derp::Connecting&) { return "Connecting"; },
+                        [](const derp::Connected&) { return "Connected"; },
+                        [](const derp::Disconnected&) { return "Disconnected"; },
+                        [](const derp::Received&) { return "Received"; },
+                        [](const derp::PeerGone&) { return "PeerGone"; },
+                        [](const derp::PeerPresent&) { return "PeerPresent"; },
+                        [](const derp::Health&) { return "Health"; },
+                        [](const derp::Pong&) { return "Pong"; },
+                        [](const derp::Restarting&) { return "Restarting"; },
+                    },
+                    e);
+}
+
 struct DerpServerHost {
   Endpoint address;
   MachineId id = 0;
@@ -48,12 +76,9 @@ struct DerpServerHost {
   std::unique_ptr<derp::Server> server;
   std::vector<Timed<derp::ServerEvent>> events;
 
-  std::vector<Timed<derp::ServerEvent>> Events(derp::ServerEvent::Kind kind) const {
-    std::vector<Timed<derp::ServerEvent>> out;
-    for (const auto& e : events) {
-      if (e.event.kind == kind) out.push_back(e);
-    }
-    return out;
+  template <typename Kind>
+  std::vector<Timed<Kind>> Events() const {
+    return EventsOf<Kind>(events);
   }
 };
 
@@ -66,18 +91,21 @@ struct DerpClientHost {
   std::vector<Timed<derp::ClientEvent>> events;
 
   const NodePublicKey& key() const { return client->public_key(); }
-  std::vector<Timed<derp::ClientEvent>> Events(derp::ClientEvent::Kind kind) const {
-    std::vector<Timed<derp::ClientEvent>> out;
-    for (const auto& e : events) {
-      if (e.event.kind == kind) out.push_back(e);
-    }
+  template <typename Kind>
+  std::vector<Timed<Kind>> Events() const {
+    return EventsOf<Kind>(events);
+  }
+  // The kinds of every event so far, in order (EventName).
+  std::vector<std::string> EventNames() const {
+    std::vector<std::string> out;
+    for (const auto& e : events) out.push_back(EventName(e.event));
     return out;
   }
   // Packets received from `source`, as strings, in order.
   std::vector<std::string> ReceivedFrom(const NodePublicKey& source) const {
     std::vector<std::string> out;
-    for (const auto& e : Events(derp::ClientEvent::Kind::kReceived)) {
-      if (e.event.key == source) out.emplace_back(e.event.data.begin(), e.event.data.end());
+    for (const auto& e : Events<derp::Received>()) {
+      if (e.event.source == source) out.emplace_back(e.event.data.begin(), e.event.data.end());
     }
     return out;
   }

@@ -73,12 +73,12 @@ TEST(DerpRegionNode, AnswersStunAndRelaysDerp) {
            [&](Timestamp now) { sent = a.Send(now, b.public_key(), Text("via region node")); });
   ASSERT_TRUE(sent);
   world.RunFor(Duration::Seconds(1));
-  std::optional<ClientEvent> got;
+  std::optional<Received> got;
   while (auto e = b.PollEvent()) {
-    if (e->kind == ClientEvent::Kind::kReceived) got = std::move(e);
+    if (auto* r = std::get_if<Received>(&*e)) got = std::move(*r);
   }
   ASSERT_TRUE(got);
-  EXPECT_EQ(got->key, a.public_key());
+  EXPECT_EQ(got->source, a.public_key());
   EXPECT_EQ(std::string(got->data.begin(), got->data.end()), "via region node");
 
   // Keepalives keep flowing through the composite's HandleTimeout.

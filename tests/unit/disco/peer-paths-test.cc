@@ -47,7 +47,12 @@ class Harness {
   PeerPaths paths;
   Timestamp now = Timestamp::Zero();
   std::vector<SentRecord> sent;
-  std::vector<PeerPathsEvent> events;
+  // Every event, with the time the harness drained it (the machine's `now`).
+  struct Recorded {
+    Timestamp at;
+    PeerPathsEvent event;
+  };
+  std::vector<Recorded> events;
   std::vector<PongResult> pong_results;
 
   void Drain() {
@@ -56,7 +61,7 @@ class Harness {
       auto it = rtt.find(p.to);
       if (it != rtt.end()) in_flight_.push_back({now + it->second, p.txid, p.to});
     }
-    while (auto ev = paths.PollEvent()) events.push_back(*ev);
+    while (auto ev = paths.PollEvent()) events.push_back({now, *ev});
   }
 
   // Runs the machine and the answering peer up to and including `t`. Starts
@@ -105,17 +110,21 @@ class Harness {
     return out;
   }
 
-  std::vector<PeerPathsEvent> PathEvents() const {
-    std::vector<PeerPathsEvent> out;
-    for (const auto& ev : events) {
-      if (ev.kind == PeerPathsEvent::Kind::kPathChanged) out.push_back(ev);
+  // A PathChanged and when it happened.
+  struct TimedPathChange : PathChanged {
+    Timestamp at;
+  };
+  std::vector<TimedPathChange> PathEvents() const {
+    std::vector<TimedPathChange> out;
+    for (const Recorded& r : events) {
+      if (const auto* change = std::get_if<PathChanged>(&r.event)) out.push_back({*change, r.at});
     }
     return out;
   }
 
   size_t CallMeMaybeRequests() const {
     return static_cast<size_t>(std::count_if(events.begin(), events.end(), [](const auto& ev) {
-      return ev.kind == PeerPathsEvent::Kind::kSendCallMeMaybe;
+      return std::holds_alternative<SendCallMeMaybe>(ev.event);
     }));
   }
 

@@ -184,15 +184,17 @@ TEST(Netcheck, EnoughRegionsCloseTheReportEarly) {
 TEST(Netcheck, HomeIsTheLowestLatencyRegion) {
   World w({{1, "syd", {{kSyd, Ms(250)}}}, {2, "lhr", {{kLhr, Ms(30)}}}, {3, "fra", {{kFra, Ms(45)}}}});
   w.RunReport();
-  std::vector<NetcheckEvent> events = w.Events();
+  auto events = w.Events();
   ASSERT_EQ(events.size(), 2u);
-  EXPECT_EQ(events[0].kind, NetcheckEvent::Kind::kReportReady);
-  EXPECT_EQ(events[0].report->home_region, 2);
-  EXPECT_EQ(events[1].kind, NetcheckEvent::Kind::kHomeRegionChanged);
+  const auto* report = std::get_if<Report>(&events[0].event);
+  ASSERT_NE(report, nullptr);
+  EXPECT_EQ(report->home_region, 2);
+  const auto* change = std::get_if<netcheck::HomeRegionChange>(&events[1].event);
+  ASSERT_NE(change, nullptr);
   EXPECT_EQ(events[1].at, events[0].at);
-  EXPECT_EQ(events[1].home_change->from, netcheck::kNoRegion);
-  EXPECT_EQ(events[1].home_change->to, 2);
-  EXPECT_EQ(events[1].home_change->reason, HomeChangeReason::kInitial);
+  EXPECT_EQ(change->from, netcheck::kNoRegion);
+  EXPECT_EQ(change->to, 2);
+  EXPECT_EQ(change->reason, HomeChangeReason::kInitial);
   EXPECT_EQ(w.client.home_region(), 2);
 }
 

@@ -14,6 +14,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "punchlab/netcheck/client.h"
@@ -110,8 +111,9 @@ struct World {
     const testsupport::HostId client_host =
         net.AddHost("client", testsupport::VirtualWorld::kInternet,
                     {kLocal.ip, kPublicIp, kLocal6.ip}, testsupport::LinkParams{Duration::Zero(), 0.0});
-    client_id = net.Attach(
-        client_host, testsupport::MachineSpec{"client", &client, nullptr, {kLocal, kLocal6}, {}, {}});
+    client_id = net.Attach(client_host,
+                           testsupport::MachineSpec{"client", &client, nullptr, {kLocal, kLocal6}, {},
+                                                    [this](Timestamp now) { Collect(now); }});
     net.intercept = [this](testsupport::MachineId, Transmit& t) { return nat(t); };
   }
 
@@ -125,20 +127,23 @@ struct World {
     net.Do(client_id, [](Timestamp) {});
   }
 
+  struct TimedEvent {
+    Timestamp at;  // when the world drained it
+    NetcheckEvent event;
+  };
   // Every event queued since the last call.
-  std::vector<NetcheckEvent> Events() {
-    std::vector<NetcheckEvent> out;
-    while (auto ev = client.PollEvent()) out.push_back(std::move(*ev));
-    return out;
+  std::vector<TimedEvent> Events() {
+    Collect(net.now());  // what commands given to the client directly queued
+    return std::exchange(recorded_, {});
   }
   // The reports among Events(); home changes go to `home_changes`.
   std::vector<netcheck::Report> Reports() {
     std::vector<netcheck::Report> out;
-    for (NetcheckEvent& ev : Events()) {
-      if (ev.kind == NetcheckEvent::Kind::kReportReady) {
-        out.push_back(std::move(*ev.report));
+    for (TimedEvent& ev : Events()) {
+      if (auto* report = std::get_if<Report>(&ev.event)) {
+        out.push_back(std::move(*report));
       } else {
-        home_changes.push_back(*ev.home_change);
+        home_changes.push_back(std::get<netcheck::HomeRegionChange>(ev.event));
       }
     }
     return out;
@@ -172,6 +177,12 @@ struct World {
   std::vector<netcheck::HomeRegionChange> home_changes;
   TestNat nat;
   std::vector<std::unique_ptr<stun::StunServer>> servers;
+
+ private:
+  void Collect(Timestamp now) {
+    while (auto ev = client.PollEvent()) recorded_.push_back({now, std::move(*ev)});
+  }
+  std::vector<TimedEvent> recorded_;
 };
 
 }  // namespace netcheck_test

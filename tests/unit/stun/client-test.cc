@@ -60,12 +60,13 @@ TEST(StunClient, RetransmitScheduleUntilDeadline) {
 
   auto ev = c.PollEvent();
   ASSERT_TRUE(ev);
-  EXPECT_EQ(ev->kind, StunClientEvent::Kind::kTimeout);
-  EXPECT_EQ(ev->transaction_id, id);
-  EXPECT_EQ(ev->local, kLocal);
-  EXPECT_EQ(ev->server, kServer);
-  EXPECT_EQ(ev->retransmits, 4u);
-  EXPECT_EQ(ev->rtt, Duration::Seconds(3));  // the deadline, measured from the first send
+  const auto* timeout = std::get_if<StunTimeout>(&*ev);
+  ASSERT_NE(timeout, nullptr);
+  EXPECT_EQ(timeout->transaction_id, id);
+  EXPECT_EQ(timeout->local, kLocal);
+  EXPECT_EQ(timeout->server, kServer);
+  EXPECT_EQ(timeout->retransmits, 4u);
+  EXPECT_EQ(timeout->rtt, Duration::Seconds(3));  // the deadline, measured from the first send
   EXPECT_FALSE(c.PollEvent());
   EXPECT_FALSE(c.IsPending(id));
   EXPECT_EQ(c.stats().requests_sent, 5u);
@@ -83,8 +84,9 @@ TEST(StunClient, RtoCapsAtMaxRto) {
             (std::vector<int64_t>{0, 100, 300, 700, 1500, 3100, 4700, 6300, 7900, 9500}));
   auto ev = c.PollEvent();
   ASSERT_TRUE(ev);
-  EXPECT_EQ(ev->kind, StunClientEvent::Kind::kTimeout);
-  EXPECT_EQ(ev->rtt, Duration::Seconds(10));
+  const auto* timeout = std::get_if<StunTimeout>(&*ev);
+  ASSERT_NE(timeout, nullptr);
+  EXPECT_EQ(timeout->rtt, Duration::Seconds(10));
 }
 
 TEST(StunClient, RequestCarriesOptions) {
@@ -154,15 +156,16 @@ TEST(StunClient, SuccessReportsMappedRttAndAttributes) {
 
   auto ev = c.PollEvent();
   ASSERT_TRUE(ev);
-  EXPECT_EQ(ev->kind, StunClientEvent::Kind::kSuccess);
-  EXPECT_EQ(ev->mapped, kMapped);
-  EXPECT_EQ(ev->response_source, from);
-  EXPECT_EQ(ev->response_origin, m.response_origin);
-  EXPECT_EQ(ev->other_address, m.other_address);
-  EXPECT_EQ(ev->server_software, "srv");
-  EXPECT_EQ(ev->rtt, Duration::Millis(350));
-  EXPECT_EQ(ev->rtt_since_last_send, Duration::Millis(50));
-  EXPECT_EQ(ev->retransmits, 2u);
+  const auto* ok = std::get_if<StunSuccess>(&*ev);
+  ASSERT_NE(ok, nullptr);
+  EXPECT_EQ(ok->mapped, kMapped);
+  EXPECT_EQ(ok->response_source, from);
+  EXPECT_EQ(ok->response_origin, m.response_origin);
+  EXPECT_EQ(ok->other_address, m.other_address);
+  EXPECT_EQ(ok->server_software, "srv");
+  EXPECT_EQ(ok->rtt, Duration::Millis(350));
+  EXPECT_EQ(ok->rtt_since_last_send, Duration::Millis(50));
+  EXPECT_EQ(ok->retransmits, 2u);
   EXPECT_FALSE(c.PollTimeout());
   EXPECT_EQ(c.stats().successes, 1u);
 
@@ -198,8 +201,11 @@ TEST(StunClient, AcceptsMappedAddressOnlyAnd8020) {
   ts_like.other_attributes = {RawAttribute{attr::kXorMappedAddressAlt, v}};
   c.HandleDatagram(Ms(30), kLocal, kServer, EncodeMessage(ts_like));
 
-  auto e1 = c.PollEvent();
-  auto e2 = c.PollEvent();
+  auto first = c.PollEvent();
+  auto second = c.PollEvent();
+  ASSERT_TRUE(first && second);
+  const auto* e1 = std::get_if<StunSuccess>(&*first);
+  const auto* e2 = std::get_if<StunSuccess>(&*second);
   ASSERT_TRUE(e1 && e2);
   EXPECT_EQ(e1->transaction_id, a);
   EXPECT_EQ(e1->mapped, kMapped);
@@ -223,10 +229,10 @@ TEST(StunClient, ErrorResponseReported) {
   c.HandleDatagram(Ms(40), kLocal, kServer, EncodeMessage(m));
   auto ev = c.PollEvent();
   ASSERT_TRUE(ev);
-  EXPECT_EQ(ev->kind, StunClientEvent::Kind::kErrorResponse);
-  EXPECT_EQ(ev->error, m.error_code);
-  EXPECT_EQ(ev->unknown_attributes, std::vector<uint16_t>{attr::kChangeRequest});
-  EXPECT_FALSE(ev->mapped);
+  const auto* refused = std::get_if<StunErrorResponse>(&*ev);
+  ASSERT_NE(refused, nullptr);
+  EXPECT_EQ(refused->error, m.error_code);
+  EXPECT_EQ(refused->unknown_attributes, std::vector<uint16_t>{attr::kChangeRequest});
   EXPECT_EQ(c.stats().error_responses, 1u);
 }
 
@@ -266,7 +272,8 @@ TEST(StunClient, DropsAndCountsWhatDoesNotMatch) {
   c.HandleDatagram(Ms(7), kLocal, kServer, Response(id));
   auto ev = c.PollEvent();
   ASSERT_TRUE(ev);
-  EXPECT_EQ(ev->kind, StunClientEvent::Kind::kSuccess);
+  const auto* ok = std::get_if<StunSuccess>(&*ev);
+  ASSERT_NE(ok, nullptr);
 }
 
 TEST(StunClient, ConcurrentTransactionsAndCancel) {
@@ -292,8 +299,8 @@ TEST(StunClient, ConcurrentTransactionsAndCancel) {
   c.HandleDatagram(Ms(170), local2, kServer, Response(b));
   auto ev = c.PollEvent();
   ASSERT_TRUE(ev);
-  EXPECT_EQ(ev->transaction_id, b);
-  EXPECT_EQ(ev->local, local2);
+  EXPECT_EQ(Exchange(*ev).transaction_id, b);
+  EXPECT_EQ(Exchange(*ev).local, local2);
   EXPECT_TRUE(c.IsPending(d));
   EXPECT_EQ(c.stats().cancelled, 1u);
   // The cancelled one's answer is unmatched now.

@@ -49,13 +49,17 @@ struct World {
                                                     }});
   }
 
-  StunClientEvent Bind(const BindingOptions& o = {}, const Endpoint& to = kA1P1) {
+  // One transaction, which must end as `Ending` (StunSuccess, ...).
+  template <typename Ending>
+  Ending Bind(const BindingOptions& o = {}, const Endpoint& to = kA1P1) {
     events.clear();
     event_times.clear();
     net.Do(client_id, [&](Timestamp now) { client.StartBinding(now, kClient, to, o); });
     net.RunFor(Duration::Seconds(10));
     EXPECT_EQ(events.size(), 1u);
-    return events.empty() ? StunClientEvent() : events.front();
+    const Ending* ending = events.empty() ? nullptr : std::get_if<Ending>(&events.front());
+    EXPECT_NE(ending, nullptr) << "the transaction ended otherwise";
+    return ending ? *ending : Ending();
   }
 
   DeterministicRandom rng;
@@ -69,8 +73,7 @@ struct World {
 
 TEST(StunEndToEnd, PlainBinding) {
   World w;
-  StunClientEvent ev = w.Bind();
-  EXPECT_EQ(ev.kind, StunClientEvent::Kind::kSuccess);
+  StunSuccess ev = w.Bind<StunSuccess>();
   EXPECT_EQ(ev.mapped, kClient);
   EXPECT_EQ(ev.rtt, Duration::Millis(20));
   EXPECT_EQ(ev.retransmits, 0u);
@@ -87,21 +90,20 @@ TEST(StunEndToEnd, ChangeRequestAnsweredFromAlternate) {
   BindingOptions both;
   both.change_ip = true;
   both.change_port = true;
-  StunClientEvent ev = w.Bind(both);
-  EXPECT_EQ(ev.kind, StunClientEvent::Kind::kSuccess);
+  StunSuccess ev = w.Bind<StunSuccess>(both);
   EXPECT_EQ(ev.response_source, kA2P2);
   EXPECT_EQ(ev.response_origin, kA2P2);
   EXPECT_EQ(ev.mapped, kClient);
 
   BindingOptions port;
   port.change_port = true;
-  ev = w.Bind(port);
+  ev = w.Bind<StunSuccess>(port);
   EXPECT_EQ(ev.response_source, Endpoint(kA1P1.ip, kA2P2.port));
 
   // Asking the alternate itself to change IP answers from A1:P2.
   BindingOptions ip;
   ip.change_ip = true;
-  ev = w.Bind(ip, kA2P2);
+  ev = w.Bind<StunSuccess>(ip, kA2P2);
   EXPECT_EQ(ev.response_source, Endpoint(kA1P1.ip, kA2P2.port));
   EXPECT_EQ(ev.other_address, kA1P1);
   EXPECT_EQ(w.server.stats().changed_responses, 3u);
@@ -112,8 +114,7 @@ TEST(StunEndToEnd, ClassicModeBinding) {
   BindingOptions classic;
   classic.classic = true;
   classic.change_ip = true;
-  StunClientEvent ev = w.Bind(classic);
-  EXPECT_EQ(ev.kind, StunClientEvent::Kind::kSuccess);
+  StunSuccess ev = w.Bind<StunSuccess>(classic);
   EXPECT_TRUE(ev.transaction_id.classic());
   EXPECT_EQ(ev.mapped, kClient);
   EXPECT_EQ(ev.response_source, Endpoint(kA2P2.ip, kA1P1.port));
@@ -127,14 +128,12 @@ TEST(StunEndToEnd, ChangeWithoutAlternateIsAnError) {
   World w(false);
   BindingOptions o;
   o.change_ip = true;
-  StunClientEvent ev = w.Bind(o);
-  EXPECT_EQ(ev.kind, StunClientEvent::Kind::kErrorResponse);
+  StunErrorResponse ev = w.Bind<StunErrorResponse>(o);
   ASSERT_TRUE(ev.error);
   EXPECT_EQ(ev.error->code, 420);
   // A classic client just hears nothing, as from an RFC 3489 server without a second IP.
   o.classic = true;
-  ev = w.Bind(o);
-  EXPECT_EQ(ev.kind, StunClientEvent::Kind::kTimeout);
+  w.Bind<StunTimeout>(o);
   EXPECT_EQ(w.server.stats().dropped_classic_unsupported, 5u);  // every retransmission
 }
 
@@ -144,8 +143,7 @@ TEST(StunEndToEnd, LostPacketsRetransmitted) {
   w.net.intercept = [&](MachineId, Transmit& t) {
     return !(t.destination == kA1P1 && to_drop-- > 0);
   };
-  StunClientEvent ev = w.Bind();
-  EXPECT_EQ(ev.kind, StunClientEvent::Kind::kSuccess);
+  StunSuccess ev = w.Bind<StunSuccess>();
   EXPECT_EQ(ev.retransmits, 3u);
   EXPECT_EQ(ev.rtt, Duration::Millis(720));  // 4th send at 700 ms + 20 ms round trip
   EXPECT_EQ(ev.rtt_since_last_send, Duration::Millis(20));
@@ -154,8 +152,7 @@ TEST(StunEndToEnd, LostPacketsRetransmitted) {
 TEST(StunEndToEnd, UnreachableServerTimesOut) {
   World w;
   const Endpoint nowhere(IpAddress::V4(192, 0, 2, 99), 3478);
-  StunClientEvent ev = w.Bind({}, nowhere);
-  EXPECT_EQ(ev.kind, StunClientEvent::Kind::kTimeout);
+  w.Bind<StunTimeout>({}, nowhere);
   EXPECT_EQ(w.net.stats().datagrams_undeliverable, 5u);
   ASSERT_EQ(w.event_times.size(), 1u);
   EXPECT_EQ(w.event_times.front(), Timestamp::Zero() + Duration::Seconds(3));
@@ -176,7 +173,9 @@ TEST(StunEndToEnd, ForgedResponsesDroppedAndCounted) {
   w.net.InjectDatagram(kClient, kA1P1, Bytes{0xde, 0xad});
   w.net.RunUntil(Timestamp::Zero() + Duration::Seconds(10));
   ASSERT_EQ(w.events.size(), 1u);
-  EXPECT_EQ(w.events.front().mapped, kClient);
+  const auto* ok = std::get_if<StunSuccess>(&w.events.front());
+  ASSERT_NE(ok, nullptr);
+  EXPECT_EQ(ok->mapped, kClient);
   EXPECT_EQ(w.client.stats().dropped_unmatched, 5u);
   EXPECT_EQ(w.client.stats().dropped_malformed, 1u);
 }
@@ -206,8 +205,9 @@ TEST(StunEndToEnd, ManyConcurrentBindingsIpv6) {
   net.RunUntil(Timestamp::Zero() + Duration::Seconds(5));
   int n = 0;
   while (auto ev = client.PollEvent()) {
-    EXPECT_EQ(ev->kind, StunClientEvent::Kind::kSuccess);
-    EXPECT_EQ(ev->mapped, ev->local);
+    const auto* ok = std::get_if<StunSuccess>(&*ev);
+    ASSERT_NE(ok, nullptr);
+    EXPECT_EQ(ok->mapped, ok->local);
     ++n;
   }
   EXPECT_EQ(n, 10);

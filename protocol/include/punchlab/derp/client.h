@@ -6,11 +6,11 @@
 // {"version":2,"CanAckPings":true}, as Tailscale's client sends: this client
 // answers the server's Pings) sealed from the node key to the server key) and is connected
 // once the ServerInfo box opens. Then Send() relays packets to a node key and
-// kReceived events carry what others relayed here.
+// Received events carry what others relayed here.
 //
 // Liveness: the server sends KeepAlive every 60-65 s; a connection that
 // brings no frame for idle_timeout is considered dead. Any loss (closed,
-// timed out, malformed input) emits kDisconnected with the reason and the
+// timed out, malformed input) emits Disconnected with the reason and the
 // instant of the next attempt, which follows exponential backoff from
 // initial_backoff doubling up to max_backoff, each delay multiplied by a
 // factor drawn from [0.5, 1.5] (the injected RandomSource); a completed
@@ -22,6 +22,7 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "punchlab/crypto/box.h"
@@ -80,29 +81,40 @@ struct ClientStats {
   uint64_t pongs_sent = 0;  // answers to the server's pings
 };
 
-struct ClientEvent {
-  enum class Kind : uint8_t {
-    kConnecting,    // an attempt started
-    kConnected,     // handshake done; key = server key
-    kDisconnected,  // text = reason; retry_at = next attempt (Max when stopped)
-    kReceived,      // key = source; data = packet
-    kPeerGone,      // key = peer; peer_gone_reason
-    kPeerPresent,   // key = peer; endpoint and present_flags when the server sent them
-    kHealth,        // text = server's health message (empty: healthy again)
-    kPong,          // data = the 8 bytes of our Ping
-    kRestarting,    // reconnect_in, try_for from the server
-  };
-  Kind kind = Kind::kConnecting;
-  NodePublicKey key;
-  Bytes data;
-  PeerGoneReason peer_gone_reason = PeerGoneReason::kDisconnected;
-  std::optional<Endpoint> endpoint;     // kPeerPresent
-  std::optional<uint8_t> present_flags;  // kPeerPresent
-  std::string text;
-  Timestamp retry_at;
+// Events (see protocol/README.md, "Events"): one struct per kind.
+struct Connecting {};  // an attempt started
+struct Connected {     // handshake done
+  NodePublicKey server_key;
+};
+struct Disconnected {
+  std::string reason;
+  Timestamp retry_at;  // the next attempt; Max when stopped
+};
+struct Received {  // a packet another node relayed here
+  NodePublicKey source;
+  Bytes data;  // hand back with RecycleReceived() when done
+};
+struct PeerGone {
+  NodePublicKey peer;
+  PeerGoneReason reason = PeerGoneReason::kDisconnected;
+};
+struct PeerPresent {
+  NodePublicKey peer;
+  std::optional<Endpoint> endpoint;  // when the server sent it
+  std::optional<uint8_t> flags;      // when the server sent them
+};
+struct Health {
+  std::string problem;  // the server's health message; empty: healthy again
+};
+struct Pong {
+  Bytes data;  // the 8 bytes of our Ping
+};
+struct Restarting {  // the server is restarting
   Duration reconnect_in;
   Duration try_for;
 };
+using ClientEvent = std::variant<Connecting, Connected, Disconnected, Received, PeerGone,
+                                 PeerPresent, Health, Pong, Restarting>;
 
 class Client final : public StreamMachine {
  public:
@@ -124,12 +136,12 @@ class Client final : public StreamMachine {
   // Tells the server whether it is this node's home region; remembered and
   // repeated after every reconnect.
   void SetPreferred(Timestamp now, bool preferred);
-  // false when not connected; the echo arrives as kPong.
+  // false when not connected; the echo arrives as a Pong event.
   bool Ping(Timestamp now, const PingData& data);
   // A host may hand back the buffer of a write it is done with (emptied); the
   // next write reuses its memory. At most a few are kept.
   void RecycleWriteBuffer(Bytes buffer);
-  // Likewise the data of a kReceived event once the application is done with
+  // Likewise the data of a Received event once the application is done with
   // it: the next received packet is copied into that memory instead of a
   // fresh allocation. Optional; at most a few are kept.
   void RecycleReceived(Bytes packet);

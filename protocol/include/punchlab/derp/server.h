@@ -31,7 +31,7 @@
 // PeerGone(disconnected), so it can forget the route; clients that only sent
 // to it are not told.
 // A malformed frame, an oversized length or a failed handshake closes that
-// one connection with a reason (event kProtocolError); no other connection
+// one connection with a reason (event ProtocolViolation); no other connection
 // notices.
 //
 // Backpressure. Writes go out as StreamActions immediately, coalesced per
@@ -53,6 +53,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include "punchlab/crypto/keys.h"
@@ -98,17 +99,22 @@ struct ServerStats {
   uint64_t probes_answered = 0;  // GET/HEAD /derp/probe
 };
 
-struct ServerEvent {
-  enum class Kind : uint8_t {
-    kClientConnected,     // handshake done: conn now holds key
-    kClientDisconnected,  // a registered client's connection ended; reason says why
-    kProtocolError,       // a connection is closed for malformed input; reason says what
-  };
-  Kind kind = Kind::kClientConnected;
+// Events (see protocol/README.md, "Events"): one struct per kind.
+struct ClientConnected {  // handshake done: conn now holds key
+  ConnectionId conn = 0;
+  NodePublicKey key;
+};
+struct ClientDisconnected {  // a registered client's connection ended
+  ConnectionId conn = 0;
+  NodePublicKey key;
+  std::string reason;
+};
+struct ProtocolViolation {  // a connection is closed for malformed input (or a stalled handshake)
   ConnectionId conn = 0;
   NodePublicKey key;  // zero before the handshake
   std::string reason;
 };
+using ServerEvent = std::variant<ClientConnected, ClientDisconnected, ProtocolViolation>;
 
 // One registered client, for hosts and tests.
 struct ServerClientView {

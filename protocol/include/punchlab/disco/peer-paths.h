@@ -11,7 +11,7 @@
 // * Nothing happens until data is sent (NoteDataSent) or the peer reaches out
 //   (CallMeMaybe, ping). Without a trusted direct path, every send starts a
 //   discovery round: each candidate not pinged within ping_interval is pinged,
-//   and if any ping went out, a kSendCallMeMaybe event asks the node to send
+//   and if any ping went out, a SendCallMeMaybe event asks the node to send
 //   its own endpoints to the peer over DERP, so the peer pings back at once
 //   and both NATs open.
 // * CallMeMaybe from the peer: its endpoints become candidates (earlier
@@ -47,6 +47,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "punchlab/disco/message.h"
@@ -80,19 +81,16 @@ enum class PathChangeReason : uint8_t {
 };
 const char* PathChangeReasonName(PathChangeReason r);
 
-struct PeerPathsEvent {
-  enum class Kind : uint8_t {
-    kPathChanged,      // from/to/rtt/reason/detail
-    kSendCallMeMaybe,  // send our endpoints to the peer over DERP now
-  };
-  Kind kind = Kind::kPathChanged;
-  Timestamp at;
+// Events (see protocol/README.md, "Events").
+struct PathChanged {
   std::optional<Endpoint> from;  // nullopt: DERP
   std::optional<Endpoint> to;    // nullopt: DERP
   std::optional<Duration> rtt;   // latest latency of `to`
   PathChangeReason reason = PathChangeReason::kPong;
   std::string detail;  // for logs, e.g. "pong from 192.0.2.1:41641 (rtt 20ms)"
 };
+struct SendCallMeMaybe {};  // send our endpoints to the peer over DERP now
+using PeerPathsEvent = std::variant<PathChanged, SendCallMeMaybe>;
 
 struct Candidate {
   Endpoint endpoint;
@@ -144,7 +142,7 @@ struct PeerPathsStats {
   uint64_t pings_received = 0;
   uint64_t duplicate_pings_received = 0;
   uint64_t call_me_maybes_received = 0;
-  uint64_t call_me_maybe_requests = 0;  // kSendCallMeMaybe events
+  uint64_t call_me_maybe_requests = 0;  // SendCallMeMaybe events
   uint64_t candidates_added = 0;
   uint64_t candidates_removed = 0;
   uint64_t candidates_refused = 0;  // unusable address (port 0, unspecified) or limit
@@ -221,7 +219,7 @@ class PeerPaths {
   Candidate* AddCandidate(Timestamp now, const Endpoint& ep);
   bool ShouldDelete(const Candidate& c, Timestamp now) const;
   void PruneCandidates(Timestamp now);
-  void ChangePath(Timestamp now, std::optional<Endpoint> to, PathChangeReason reason,
+  void ChangePath(std::optional<Endpoint> to, PathChangeReason reason,
                   std::string detail);
 
   RandomSource& rng_;

@@ -20,9 +20,9 @@
 //   the timed-out probes are sent again with their deadline cut to the report
 //   deadline: a node only concludes "UDP blocked" after trying for the whole
 //   5 s, and that report closes at exactly 5 s.
-// * Then the home region is chosen (home-region.h) and the events
-//   kReportReady and, if the home moved, kHomeRegionChanged are queued (in
-//   that order).
+// * Then the home region is chosen (home-region.h) and the events (the
+//   Report and, if the home moved, a HomeRegionChange) are queued in that
+//   order.
 //
 // Scheduling: while active (SetActive(now, true)), a new report starts a
 // random 20-26 s (drawn from the injected RandomSource) after the previous
@@ -39,6 +39,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "punchlab/datagram-machine.h"
@@ -66,16 +67,9 @@ struct NetcheckConfig {
   std::string software = "tailnode";
 };
 
-struct NetcheckEvent {
-  enum class Kind : uint8_t {
-    kReportReady,        // `report` is set
-    kHomeRegionChanged,  // `home_change` is set
-  };
-  Kind kind = Kind::kReportReady;
-  Timestamp at;
-  std::optional<Report> report;
-  std::optional<HomeRegionChange> home_change;
-};
+// Events (see protocol/README.md, "Events"): a finished report, and a
+// change of home region (which follows the report that caused it).
+using NetcheckEvent = std::variant<Report, HomeRegionChange>;
 
 struct NetcheckStats {
   uint64_t reports_started = 0;

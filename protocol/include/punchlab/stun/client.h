@@ -29,6 +29,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "punchlab/datagram-machine.h"
@@ -59,33 +60,41 @@ struct BindingOptions {
   Duration max_rto = Duration::Millis(1600);
 };
 
-struct StunClientEvent {
-  enum class Kind : uint8_t {
-    kSuccess,        // success response; `mapped` is set
-    kErrorResponse,  // error response; `error` is set
-    kTimeout,        // no matching response before the deadline
-  };
-  Kind kind = Kind::kTimeout;
+// Events (see protocol/README.md, "Events"): each transaction ends in
+// exactly one of StunSuccess, StunErrorResponse or StunTimeout.
+//
+// What every ending reports (Exchange() reads it from any of them).
+struct StunExchange {
   TransactionId transaction_id;
   Endpoint local;   // where the request went out of
   Endpoint server;  // where the request was sent
-  // kSuccess / kErrorResponse: where the response came from (differs from
-  // `server` when a change was requested or an on-path NAT rewrote it).
-  std::optional<Endpoint> response_source;
-  // kSuccess: XOR-MAPPED-ADDRESS, else MAPPED-ADDRESS (what stund sends).
-  std::optional<Endpoint> mapped;
+  BindingOptions options;        // what was asked
+  uint32_t retransmits = 0;      // sends after the first
+  Duration rtt;                  // from the first send (see file comment)
+  Duration rtt_since_last_send;  // from the most recent send
+};
+// What every response reports.
+struct StunAnswer : StunExchange {
+  // Where the response came from (differs from `server` when a change was
+  // requested or an on-path NAT rewrote it).
+  Endpoint response_source;
   // RESPONSE-ORIGIN / OTHER-ADDRESS, or classic SOURCE-ADDRESS /
   // CHANGED-ADDRESS, when the server sent them.
   std::optional<Endpoint> response_origin;
   std::optional<Endpoint> other_address;
-  std::optional<ErrorCode> error;                // kErrorResponse
-  std::vector<uint16_t> unknown_attributes;      // kErrorResponse 420
   std::optional<std::string> server_software;
-  Duration rtt;                  // from the first send (see file comment)
-  Duration rtt_since_last_send;  // from the most recent send
-  uint32_t retransmits = 0;      // sends after the first
-  BindingOptions options;        // what was asked
 };
+struct StunSuccess : StunAnswer {
+  Endpoint mapped;  // XOR-MAPPED-ADDRESS, else MAPPED-ADDRESS (what stund sends)
+};
+struct StunErrorResponse : StunAnswer {
+  std::optional<ErrorCode> error;
+  std::vector<uint16_t> unknown_attributes;  // error 420
+};
+struct StunTimeout : StunExchange {};  // no matching response before the deadline
+using StunClientEvent = std::variant<StunSuccess, StunErrorResponse, StunTimeout>;
+
+const StunExchange& Exchange(const StunClientEvent& ev);
 
 struct StunClientStats {
   uint64_t transactions_started = 0;
@@ -142,7 +151,8 @@ class StunClient final : public DatagramMachine {
     uint32_t retransmits = 0;
   };
   void Send(Pending& p, Timestamp now);
-  void Finish(const TransactionId& id, Pending& p, StunClientEvent ev);
+  // Fills in what every ending shares and queues the event.
+  void Finish(const TransactionId& id, const Pending& p, Timestamp now, StunClientEvent ev);
 
   RandomSource& rng_;
   std::map<TransactionId, Pending> pending_;
