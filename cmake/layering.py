@@ -15,6 +15,8 @@ import pathlib
 import re
 import sys
 
+import source_scan  # beside this file
+
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 
 # nat/: quoted includes of these only; angle includes of C++ standard headers only.
@@ -28,14 +30,8 @@ NO_NS3 = re.compile(r"^(ns3/|model/|helper/|nat-core/)")
 NO_NS3_DIRS = ["sim/lab", "sim/run-real", "sim/scenario", "sim/results", "sim/cli"]
 
 
-def sources(root: pathlib.Path):
-    for path in sorted(root.rglob("*")):
-        if path.suffix in (".h", ".hpp", ".cc", ".cpp"):
-            yield path
-
-
 def includes(path: pathlib.Path):
-    for n, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+    for n, line in source_scan.numbered_lines(path):
         m = INCLUDE_RE.match(line)
         if m:
             yield n, m.group(1), m.group(2), line.strip()
@@ -43,14 +39,14 @@ def includes(path: pathlib.Path):
 
 def check(root: pathlib.Path) -> list:
     violations = []
-    for path in sources(root / "nat"):
+    for path in source_scan.sources(root / "nat"):
         for n, kind, name, line in includes(path):
             ok = NAT_ALLOWED.match(name) if kind == '"' else STD_HEADER.match(name)
             if not ok:
                 violations.append(f"{path}:{n}: nat/ knows only the standard library and "
                                   f"protocol/'s value types: {line}")
     for folder in NO_NS3_DIRS:
-        for path in sources(root / folder):
+        for path in source_scan.sources(root / folder):
             for n, kind, name, line in includes(path):
                 if NO_NS3.match(name):
                     violations.append(f"{path}:{n}: {folder} must not know the ns-3 module "
@@ -58,20 +54,6 @@ def check(root: pathlib.Path) -> list:
     return violations
 
 
-def main() -> int:
-    args = sys.argv[1:]
-    if not args:
-        print(__doc__, file=sys.stderr)
-        return 2
-    violations = check(pathlib.Path(args[0]))
-    if violations:
-        print("layering: a folder reaches for a layer it must not know:")
-        print("\n".join(violations))
-        return 1
-    if len(args) == 3 and args[1] == "--stamp":
-        pathlib.Path(args[2]).write_text("ok\n")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(source_scan.main(__doc__, check,
+                              "layering: a folder reaches for a layer it must not know:"))

@@ -10,6 +10,8 @@ import pathlib
 import re
 import sys
 
+import source_scan  # beside this file
+
 FORBIDDEN_INCLUDES = [
     r"sys/socket\.h", r"netinet/", r"arpa/inet\.h", r"sys/epoll\.h", r"poll\.h", r"unistd\.h",
     r"netdb\.h", r"sys/time\.h", r"time\.h", r"ctime", r"chrono", r"thread", r"mutex", r"future",
@@ -27,10 +29,8 @@ TOKEN_RE = re.compile("|".join(FORBIDDEN_TOKENS))
 
 def check(root: pathlib.Path) -> list:
     violations = []
-    for path in sorted(root.rglob("*")):
-        if path.suffix not in (".h", ".hpp", ".cc", ".cpp"):
-            continue
-        for n, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+    for path in source_scan.sources(root):
+        for n, line in source_scan.numbered_lines(path):
             code = line.split("//", 1)[0]  # comments may name what is forbidden
             if INCLUDE_RE.search(code):
                 violations.append(f"{path}:{n}: forbidden include: {line.strip()}")
@@ -39,21 +39,7 @@ def check(root: pathlib.Path) -> list:
     return violations
 
 
-def main() -> int:
-    args = sys.argv[1:]
-    if not args:
-        print(__doc__, file=sys.stderr)
-        return 2
-    root = pathlib.Path(args[0])
-    violations = check(root)
-    if violations:
-        print("protocol/ must stay sans-IO; inject I/O, time and randomness instead:")
-        print("\n".join(violations))
-        return 1
-    if len(args) == 3 and args[1] == "--stamp":
-        pathlib.Path(args[2]).write_text("ok\n")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(source_scan.main(
+        __doc__, check,
+        "protocol/ must stay sans-IO; inject I/O, time and randomness instead:"))
