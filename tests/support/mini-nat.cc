@@ -42,7 +42,7 @@ nat::NatConfig NatConfig::Knobs() const {
   c.mapping = mapping;
   c.filtering = filtering;
   c.ports = ports;
-  c.port_range = nat::PortRange{port_min, port_max};
+  c.port_range = port_range;
   c.hairpin = hairpin;
   c.refresh = inbound_refreshes ? nat::Refresh::kBoth : nat::Refresh::kOutbound;
   c.timeouts.udp = mapping_timeout;
@@ -50,7 +50,7 @@ nat::NatConfig NatConfig::Knobs() const {
 }
 
 MiniNat::MiniNat(IpAddress external, NatConfig config, uint64_t seed)
-    : external_(external), config_(config), rng_(seed), next_port_(config.port_min) {}
+    : external_(external), config_(config), rng_(seed), pool_(config.port_range) {}
 
 MiniNat::Key MiniNat::KeyFor(const Endpoint& internal, const Endpoint& remote) const {
   return Key{internal, nat::MappingKeyRemote(config_.mapping, remote)};
@@ -64,44 +64,23 @@ bool MiniNat::Live(const Mapping& m, Timestamp now) const {
 }
 
 void MiniNat::Expire(Timestamp now) {
+  // A binding lives while any of its flows does; its mappings go with it.
   for (auto it = by_key_.begin(); it != by_key_.end();) {
     if (Live(by_port_.at(it->second), now)) {
       ++it;
       continue;
     }
-    by_port_.erase(it->second);
-    it = by_key_.erase(it);
     ++stats_.mappings_expired;
+    it = by_key_.erase(it);
   }
-}
-
-std::optional<uint16_t> MiniNat::NextSequential() {
-  const uint32_t span = static_cast<uint32_t>(config_.port_max) - config_.port_min + 1;
-  for (uint32_t i = 0; i < span; ++i) {
-    const auto port = static_cast<uint16_t>(next_port_);
-    next_port_ = next_port_ >= config_.port_max ? config_.port_min : next_port_ + 1;
-    if (by_port_.count(port) == 0) return port;
-  }
-  return std::nullopt;
-}
-
-std::optional<uint16_t> MiniNat::AllocatePort(uint16_t internal_port) {
-  switch (config_.ports) {
-    case PortAssignment::kPreserve:
-      if (internal_port != 0 && by_port_.count(internal_port) == 0) return internal_port;
-      return NextSequential();
-    case PortAssignment::kSequential: return NextSequential();
-    case PortAssignment::kRandom: {
-      const uint32_t span = static_cast<uint32_t>(config_.port_max) - config_.port_min + 1;
-      // A few draws find a free port unless the pool is nearly full.
-      for (int attempt = 0; attempt < 64; ++attempt) {
-        const auto port = static_cast<uint16_t>(config_.port_min + rng_.Uniform(span));
-        if (by_port_.count(port) == 0) return port;
-      }
-      return NextSequential();
+  for (auto it = by_port_.begin(); it != by_port_.end();) {
+    if (Live(it->second, now)) {
+      ++it;
+      continue;
     }
+    pool_.Release(it->first);
+    it = by_port_.erase(it);
   }
-  return std::nullopt;
 }
 
 std::optional<Endpoint> MiniNat::Outbound(Timestamp now, const Endpoint& internal,
@@ -110,13 +89,17 @@ std::optional<Endpoint> MiniNat::Outbound(Timestamp now, const Endpoint& interna
   const Key key = KeyFor(internal, remote);
   auto it = by_key_.find(key);
   if (it == by_key_.end()) {
-    const std::optional<uint16_t> port = AllocatePort(internal.port);
+    const std::optional<uint16_t> port = pool_.Pick(internal, config_.ports, rng_);
     if (!port) {
       ++stats_.dropped_no_port;
       return std::nullopt;
     }
+    // A preserved port this inside endpoint already holds is shared.
+    if (by_port_.count(*port) == 0) {
+      by_port_[*port] = Mapping{internal, {}};
+      pool_.Hold(*port, internal);
+    }
     it = by_key_.emplace(key, *port).first;
-    by_port_[*port] = Mapping{internal, {}};
     ++stats_.mappings_created;
   }
   by_port_.at(it->second).flows[remote] = now;
@@ -156,12 +139,13 @@ std::optional<Endpoint> MiniNat::Inbound(Timestamp now, const Endpoint& remote, 
 void MiniNat::Flush() {
   by_key_.clear();
   by_port_.clear();
+  pool_ = nat::PortPool(config_.port_range);
   ++stats_.flushes;
 }
 
 size_t MiniNat::MappingCount(Timestamp now) const {
   size_t n = 0;
-  for (const auto& [port, m] : by_port_) n += Live(m, now) ? 1 : 0;
+  for (const auto& [key, port] : by_key_) n += Live(by_port_.at(port), now) ? 1 : 0;
   return n;
 }
 

@@ -7,11 +7,13 @@
 // mapping is forgotten.
 //
 // What a mapping depends on and whom the filter lets in are the library's
-// rules (punchlab/nat/behaviour.h, the ones NatTable decides with), and the
-// classic four are the library's presets. What stays small here: ports come
-// from a pool 49152-65535 (a preserved port that is taken falls back to the
-// next sequential one, where NatTable's pool scans upward from it), UDP only,
-// and a 30 s default timeout.
+// rules (punchlab/nat/behaviour.h, the ones NatTable decides with), ports
+// come from the library's port pool (punchlab/nat/port-pool.h: preserve,
+// sequential, random, over the library's default range 1024-65535), and the
+// classic four are the library's presets. As in NatTable, the mappings of one
+// inside endpoint that preserve its port share that external port (one
+// binding, its flows together). What stays small here: UDP only, one external
+// address, and a 30 s default timeout.
 //
 // State is kept per flow (internal endpoint, remote endpoint), as conntrack
 // does: a flow lives `mapping_timeout` after its last outbound packet; a
@@ -29,6 +31,7 @@
 
 #include "punchlab/endpoint.h"
 #include "punchlab/nat/nat-config.h"
+#include "punchlab/nat/port-pool.h"
 #include "punchlab/random.h"
 #include "punchlab/time.h"
 
@@ -36,9 +39,7 @@ namespace punchlab {
 namespace testsupport {
 
 using nat::Dependence;
-// kPreserve: the internal port when free, else the next sequential one;
-// kSequential: port_min, port_min + 1, ... (skipping ports in use);
-// kRandom: uniform over [port_min, port_max].
+// How a new mapping picks its port: nat::PortPool (port-pool.h).
 using nat::PortAssignment;
 
 struct NatConfig {
@@ -48,8 +49,7 @@ struct NatConfig {
   Duration mapping_timeout = Duration::Seconds(30);
   bool inbound_refreshes = false;
   bool hairpin = false;
-  uint16_t port_min = 49152;
-  uint16_t port_max = 65535;
+  nat::PortRange port_range;  // the library's default range
 
   // The classic four (RFC 3489 names): the library's presets' mapping,
   // filtering and port assignment (nat::NatPresets()).
@@ -73,7 +73,7 @@ struct NatStats {
   uint64_t translated_in = 0;
   uint64_t dropped_no_mapping = 0;
   uint64_t dropped_filtered = 0;
-  uint64_t dropped_no_port = 0;
+  uint64_t dropped_no_port = 0;  // the port pool had none
   uint64_t flushes = 0;
 };
 
@@ -103,6 +103,8 @@ class MiniNat {
   const NatStats& stats() const { return stats_; }
 
  private:
+  // One external port's binding: the inside endpoint holding it and the
+  // flows of every mapping sharing it.
   struct Mapping {
     Endpoint internal;
     std::map<Endpoint, Timestamp> flows;  // remote -> last refresh
@@ -119,15 +121,13 @@ class MiniNat {
   bool Live(const Mapping& m, Timestamp now) const;
   bool FlowLive(Timestamp last, Timestamp now) const { return now - last < config_.mapping_timeout; }
   void Expire(Timestamp now);
-  std::optional<uint16_t> AllocatePort(uint16_t internal_port);
-  std::optional<uint16_t> NextSequential();
 
   IpAddress external_;
   NatConfig config_;
   DeterministicRandom rng_;
-  std::map<Key, uint16_t> by_key_;
-  std::map<uint16_t, Mapping> by_port_;
-  uint32_t next_port_;
+  nat::PortPool pool_;
+  std::map<Key, uint16_t> by_key_;      // mapping -> external port
+  std::map<uint16_t, Mapping> by_port_;  // external port -> binding
   NatStats stats_;
 };
 

@@ -87,7 +87,10 @@ TEST(Fallback, CutBetweenNatsFallsBackWithinTrustWindowAndRecovers) {
 
 TEST(Fallback, NatRebootWithANewPortRecoversThroughReStun) {
   NatConfig a_nat = NatConfig::PortRestrictedCone();
-  a_nat.ports = testsupport::PortAssignment::kSequential;  // a reboot changes the port
+  // A reboot changes the port: a random one is drawn afresh (a sequential
+  // pool starts over after a reboot, as NatTable's does, and would give the
+  // same port back).
+  a_nat.ports = testsupport::PortAssignment::kRandom;
   TwoNodes p(a_nat, NatConfig::PortRestrictedCone());
   const Timestamp end = At(Sec(120));
   GoDirect(p, end);
@@ -163,8 +166,8 @@ TEST(Fallback, NewLocalAddressIsProbedPublishedAndPunchedAgain) {
 
   // A report starts at once; it is over when the farther region answered.
   // The NAT still holds the old socket's mapping on port 41641, so the new
-  // socket gets the first port of its pool.
-  const Endpoint new_public(old_public.ip, NatConfig().port_min);
+  // socket gets the next port upward (the NAT library's port pool).
+  const Endpoint new_public(old_public.ip, static_cast<uint16_t>(old_public.port + 1));
   ASSERT_TRUE(p.w.world.RunUntilTrue(
       [&] {
         const auto& eps = p.a->node->endpoints();

@@ -85,12 +85,35 @@ TEST(MiniNat, MappingsTimeOutUnlessRefreshedAndFlushForgetsThem) {
   EXPECT_NE(nat.Outbound(At(kS * 140), kIn, kServer1)->port, port2);
 }
 
-TEST(MiniNat, PreservedPortTakenFallsBackToSequential) {
+// Ports come from the NAT library's pool (nat/port-pool.h), as NatTable's do.
+TEST(MiniNat, PreservedPortTakenFallsBackToTheNextPortUpward) {
   MiniNat nat(Ip("192.0.2.1"), NatConfig::PortRestrictedCone(), 1);
   const auto first = nat.Outbound(At(kS), Ep("10.0.0.2:41641"), kServer1);
   const auto second = nat.Outbound(At(kS), Ep("10.0.0.3:41641"), kServer1);
   EXPECT_EQ(first->port, 41641);
-  EXPECT_EQ(second->port, NatConfig().port_min);
+  EXPECT_EQ(second->port, 41642);
+}
+
+// Port preservation with a mapping per destination: one inside socket keeps
+// its port towards every destination, sharing one binding (NatTable's rule).
+TEST(MiniNat, PreservingSymmetricNatSharesThePortAcrossDestinations) {
+  NatConfig config = NatConfig::Symmetric();
+  config.ports = PortAssignment::kPreserve;
+  MiniNat nat(Ip("192.0.2.1"), config, 1);
+  const auto to1 = nat.Outbound(At(kS), kIn, kServer1);
+  const auto to2 = nat.Outbound(At(kS), kIn, kServer2);
+  ASSERT_TRUE(to1 && to2);
+  EXPECT_EQ(to1->port, kIn.port);
+  EXPECT_EQ(to2->port, kIn.port);
+  EXPECT_EQ(nat.MappingCount(At(kS)), 2u);
+  // Another inside socket with the same port gets a port of its own.
+  const auto other = nat.Outbound(At(kS), Ep("10.0.0.3:5000"), kServer1);
+  EXPECT_EQ(other->port, kIn.port + 1);
+  // Both mappings end with the binding's last flow, and the port is free again.
+  const Timestamp later = At(kS) + config.mapping_timeout;
+  EXPECT_EQ(nat.MappingCount(later), 0u);
+  EXPECT_EQ(nat.Outbound(later, Ep("10.0.0.3:5000"), kServer2)->port,
+            kIn.port);
 }
 
 // Echoes every datagram back to its sender and remembers when it arrived.
