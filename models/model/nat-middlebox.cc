@@ -166,8 +166,8 @@ Ptr<Ipv4Route> NatMiddlebox::Lookup(const Ipv4Header& header) {
 }
 
 bool NatMiddlebox::Forward(Ptr<Packet> packet, const Ipv4Header& header,
-                           UnicastForwardCallback& ucb) {
-  Ptr<Ipv4Route> route = Lookup(header);
+                           UnicastForwardCallback& ucb, Ptr<Ipv4Route> route) {
+  if (!route) route = Lookup(header);
   if (!route) {
     ++m_counters.not_routed;
     Drop(packet, header, std::string("no-route"));
@@ -189,7 +189,7 @@ bool NatMiddlebox::RouteInput(Ptr<const Packet> p, const Ipv4Header& header,
     const bool outside = IsOutside(in);
     if (IsExternal(dst) && (inside || outside)) {
       if (inside) {
-        HandleOutbound(p, header, ucb);  // hairpin
+        HandleOutbound(p, header, nullptr, ucb);  // hairpin
       } else {
         HandleInbound(p, header, ucb);
       }
@@ -200,9 +200,9 @@ bool NatMiddlebox::RouteInput(Ptr<const Packet> p, const Ipv4Header& header,
       const int32_t out = route ? m_ipv4->GetInterfaceForDevice(route->GetOutputDevice()) : -1;
       if (out >= 0 && inside && IsOutside(static_cast<uint32_t>(out))) {
         if (m_nat) {
-          HandleOutbound(p, header, ucb);
+          HandleOutbound(p, header, route, ucb);
         } else {
-          HandleFiltered(p, header, Direction::kOutbound, ucb);
+          HandleFiltered(p, header, Direction::kOutbound, route, ucb);
         }
         return true;
       }
@@ -211,7 +211,7 @@ bool NatMiddlebox::RouteInput(Ptr<const Packet> p, const Ipv4Header& header,
           ++m_counters.not_routed;
           Drop(p, header, std::string("not-routed"));
         } else {
-          HandleFiltered(p, header, Direction::kInbound, ucb);
+          HandleFiltered(p, header, Direction::kInbound, route, ucb);
         }
         return true;
       }
@@ -247,7 +247,7 @@ void NatMiddlebox::DropUnparsed(Ptr<const Packet> p, const Ipv4Header& header,
 }
 
 void NatMiddlebox::HandleOutbound(Ptr<const Packet> p, const Ipv4Header& header,
-                                  UnicastForwardCallback& ucb) {
+                                  Ptr<Ipv4Route> route, UnicastForwardCallback& ucb) {
   NatPacket packet;
   if (!ParseOrDrop(p, header, &packet)) return;
   const punchlab::Timestamp now = ToPunchlab(Simulator::Now());
@@ -269,8 +269,9 @@ void NatMiddlebox::HandleOutbound(Ptr<const Packet> p, const Ipv4Header& header,
       Drop(p, header, result.reason);
       return;
     case OutboundResult::Verdict::kTranslate: {
+      // Same destination as `header`: `route` (if any) still holds.
       Ptr<Packet> translated = packet.Rewrite(result.external_src, packet.destination(), &out);
-      if (Forward(translated, out, ucb)) m_translatedTrace(out, translated);
+      if (Forward(translated, out, ucb, route)) m_translatedTrace(out, translated);
       return;
     }
     case OutboundResult::Verdict::kHairpin: {
@@ -309,11 +310,11 @@ void NatMiddlebox::HandleInbound(Ptr<const Packet> p, const Ipv4Header& header,
 }
 
 void NatMiddlebox::HandleFiltered(Ptr<const Packet> p, const Ipv4Header& header, Direction dir,
-                                  UnicastForwardCallback& ucb) {
+                                  Ptr<Ipv4Route> route, UnicastForwardCallback& ucb) {
   NatPacket packet;
   const NatParseStatus status = NatPacket::Parse(p, header, &packet);
   if (status == NatParseStatus::kOtherProtocol) {
-    Forward(p->Copy(), header, ucb);  // a firewall judges UDP and TCP only
+    Forward(p->Copy(), header, ucb, route);  // a firewall judges UDP and TCP only
     return;
   }
   if (status != NatParseStatus::kOk) {
@@ -332,7 +333,7 @@ void NatMiddlebox::HandleFiltered(Ptr<const Packet> p, const Ipv4Header& header,
     Drop(p, header, refused);
     return;
   }
-  Forward(p->Copy(), header, ucb);
+  Forward(p->Copy(), header, ucb, route);
 }
 
 void NatMiddlebox::Drop(Ptr<const Packet> p, const Ipv4Header& header, DropReason reason) {

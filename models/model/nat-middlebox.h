@@ -125,17 +125,23 @@ class NatMiddlebox : public Ipv4RoutingProtocol {
 
  private:
   // Forwards `packet` with `header` towards its destination; false if no route.
-  bool Forward(Ptr<Packet> packet, const Ipv4Header& header, UnicastForwardCallback& ucb);
+  // `route` is the route to that destination when the caller already looked
+  // it up (routing depends on the destination only), else null.
+  bool Forward(Ptr<Packet> packet, const Ipv4Header& header, UnicastForwardCallback& ucb,
+               Ptr<Ipv4Route> route = nullptr);
   Ptr<Ipv4Route> Lookup(const Ipv4Header& header);
   bool IsInside(uint32_t interface) const { return m_inside.count(interface) != 0; }
   bool IsOutside(uint32_t interface) const { return m_outside.count(interface) != 0; }
   bool IsExternal(Ipv4Address a) const;
 
-  void HandleOutbound(Ptr<const Packet> p, const Ipv4Header& header, UnicastForwardCallback& ucb);
+  // `route`: the route to header's destination if RouteInput looked it up, so
+  // a packet translated without changing its destination is routed once.
+  void HandleOutbound(Ptr<const Packet> p, const Ipv4Header& header, Ptr<Ipv4Route> route,
+                      UnicastForwardCallback& ucb);
   void HandleInbound(Ptr<const Packet> p, const Ipv4Header& header, UnicastForwardCallback& ucb);
   // Firewall-only box: check and pass without translation.
   void HandleFiltered(Ptr<const Packet> p, const Ipv4Header& header, punchlab::nat::Direction dir,
-                      UnicastForwardCallback& ucb);
+                      Ptr<Ipv4Route> route, UnicastForwardCallback& ucb);
   // Parses for the box; false (after counting and tracing the drop) if it can't be translated.
   bool ParseOrDrop(Ptr<const Packet> p, const Ipv4Header& header, NatPacket* parsed);
   void DropUnparsed(Ptr<const Packet> p, const Ipv4Header& header, NatParseStatus status);
