@@ -397,12 +397,7 @@ void Device::SessionEstablished(Timestamp now, Peer& p, bool initiator) {
     p.handshake_attempts = 0;
     p.sent_last_minute_handshake = false;
   }
-  Event e;
-  e.kind = Event::Kind::kHandshakeComplete;
-  e.peer = p.config.public_key;
-  e.from = p.endpoint;
-  e.initiator = initiator;
-  events_.push_back(std::move(e));
+  events_.push_back(HandshakeComplete{p.config.public_key, p.endpoint, initiator});
 }
 
 void Device::OnCookieReply(Timestamp now, ByteView message) {
@@ -492,12 +487,7 @@ void Device::OnTransport(Timestamp now, const std::optional<Endpoint>& from, Byt
   }
   ++p.counters.data_received;
   OnDataReceived(now, p);
-  Event e;
-  e.kind = Event::Kind::kData;
-  e.peer = p.config.public_key;
-  e.data = std::move(plain);
-  e.from = from;
-  events_.push_back(std::move(e));
+  events_.push_back(DataReceived{p.config.public_key, std::move(plain), from});
 }
 
 // ---- timers -------------------------------------------------------------------
@@ -572,10 +562,7 @@ void Device::FireTimers(Timestamp now, Peer& p) {
       if (!Pending(p, Timer::kZeroKeyMaterial)) {
         Arm(p, Timer::kZeroKeyMaterial, now + Timers::kRejectAfterTime * 3);
       }
-      Event e;
-      e.kind = Event::Kind::kHandshakeGaveUp;
-      e.peer = p.config.public_key;
-      events_.push_back(std::move(e));
+      events_.push_back(HandshakeGaveUp{p.config.public_key});
     } else {
       ++p.handshake_attempts;
       SendInitiation(now, p, /*retry=*/true);

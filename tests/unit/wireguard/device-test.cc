@@ -113,9 +113,10 @@ struct World {
   }
   static std::vector<std::string> Data(const Side& s) {
     std::vector<std::string> out;
-    for (const auto& e : s.events) {
-      if (e.kind != Event::Kind::kData) continue;
-      std::string text(e.data.begin(), e.data.end());
+    for (const Event& e : s.events) {
+      const auto* received = std::get_if<DataReceived>(&e);
+      if (!received) continue;
+      std::string text(received->data.begin(), received->data.end());
       out.push_back(text.substr(0, text.find('\0')));  // strip the padding
     }
     return out;
@@ -138,8 +139,9 @@ TEST(WireGuardDevice, HandshakeOnFirstSendThenDataBothWays) {
   EXPECT_EQ(w.b.device.counters(w.ka())->handshakes, 1u);
   EXPECT_EQ(w.a.device.counters(w.kb())->rekeys, 0u);
   // Padded to 16: "hello" travels as 16 bytes of plaintext.
-  EXPECT_EQ(w.b.events.back().data.size(), 16u);
-  EXPECT_EQ(w.b.events.back().kind, Event::Kind::kData);
+  const auto* last = std::get_if<DataReceived>(&w.b.events.back());
+  ASSERT_NE(last, nullptr);
+  EXPECT_EQ(last->data.size(), 16u);
 }
 
 TEST(WireGuardDevice, SimultaneousInitiationsResolveAndBothStreamsArrive) {
@@ -218,7 +220,7 @@ TEST(WireGuardDevice, RetriesEveryRekeyTimeoutThenGivesUpAfterRekeyAttemptTime) 
     EXPECT_LE(gap, Timers::kRekeyTimeout + Timers::kRekeyTimeoutJitterMax);
   }
   ASSERT_FALSE(w.a.events.empty());
-  EXPECT_EQ(w.a.events.back().kind, Event::Kind::kHandshakeGaveUp);
+  EXPECT_TRUE(std::holds_alternative<HandshakeGaveUp>(w.a.events.back()));
   EXPECT_EQ(World::Count(w.a.sent, MessageType::kInitiation), 19u);
 }
 
@@ -411,9 +413,9 @@ TEST(WireGuardDevice, WithoutPaddingPayloadsArriveExactlyAsSent) {
   ASSERT_TRUE(data);
   EXPECT_EQ(data->message.size(), kKeepaliveSize + 7);
   b.HandleMessage(now, kAddrA, data->message);
-  std::optional<Event> got;
+  std::optional<DataReceived> got;
   while (auto e = b.PollEvent()) {
-    if (e->kind == Event::Kind::kData) got = std::move(e);
+    if (auto* received = std::get_if<DataReceived>(&*e)) got = std::move(*received);
   }
   ASSERT_TRUE(got);
   EXPECT_EQ(std::string(got->data.begin(), got->data.end()), "seven!!");

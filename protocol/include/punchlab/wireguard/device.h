@@ -17,6 +17,7 @@
 #include <set>
 #include <unordered_map>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "punchlab/endpoint.h"
@@ -106,18 +107,21 @@ struct DeviceCounters {
   uint64_t late = 0;
 };
 
-struct Event {
-  enum class Kind {
-    kData,              // `data` arrived from `peer` (padded to 16 bytes, as sent)
-    kHandshakeComplete, // a new session with `peer`; `initiator` says our role
-    kHandshakeGaveUp,   // no answer for REKEY_ATTEMPT_TIME; staged data dropped
-  };
-  Kind kind = Kind::kData;
+// Events (see protocol/README.md, "Events"): one struct per kind.
+struct DataReceived {
   Key32 peer{};
-  Bytes data;
+  Bytes data;  // padded to 16 bytes, as sent
   std::optional<Endpoint> from;
-  bool initiator = false;
 };
+struct HandshakeComplete {  // a new session with `peer`
+  Key32 peer{};
+  std::optional<Endpoint> from;
+  bool initiator = false;  // our role in it
+};
+struct HandshakeGaveUp {  // no answer for REKEY_ATTEMPT_TIME; staged data dropped
+  Key32 peer{};
+};
+using Event = std::variant<DataReceived, HandshakeComplete, HandshakeGaveUp>;
 
 // A message for the wire. `peer` is zero for a cookie reply to an unknown
 // sender; `destination` is the peer's endpoint when known (always set for a
