@@ -315,7 +315,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("-o", "--output", required=True, metavar="FILE", help="the HTML file")
     parser.add_argument("--title", help="the report's title")
     parser.add_argument("--png-dir", metavar="DIR", help="also write every plot as DIR/<name>.png")
-    args = parser.parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    # argparse answers --help (exit 0) before it looks at the rest, and
+    # reports missing arguments before unknown ones: an unknown option is
+    # named first, with exit 2, wherever it stands.
+    known = set(parser._option_string_actions)
+    for a in given:
+        if a == "--":
+            break
+        flag = a.split("=", 1)[0]
+        if not a.startswith("-") or a == "-" or flag in known:
+            continue
+        short_with_value = not a.startswith("--") and a[:2] in known  # -oFILE
+        abbreviated = a.startswith("--") and \
+            len([k for k in known if k.startswith(flag)]) == 1  # --out for --output
+        if not (short_with_value or abbreviated):
+            parser.error(f"unrecognized arguments: {a}")
+    args = parser.parse_args(given)
     try:
         text, plots = build_report(args.inputs, args.title, args.png_dir)
     except InputError as e:

@@ -14,6 +14,8 @@ PACKAGES=(
   libssl-dev
   # tests; clang and its runtime (libFuzzer, sanitizers) for the fuzz targets
   libgtest-dev libgmock-dev python3-pytest clang libclang-rt-14-dev
+  # the README's GitHub Actions example is parsed by a test
+  python3-yaml
   # Python bindings and plots
   pybind11-dev python3-dev python3-matplotlib
   # the real lab: namespaces, NAT rules, captures; conntrack flushes a NAT's

@@ -50,9 +50,31 @@ int DispatchSubcommand(const std::string& program, const std::string& descriptio
     return kExitUsage;
   }
   const std::string name = argv[1];
-  if (name == "--help" || name == "-h" || name == "help") {
-    PrintUsage(std::cout, program, description);
+  if (name == "--version" || name == "-V" || name == "version") {
+    if (argc > 2) {
+      std::cerr << program << ": " << name << " takes no arguments (got '" << argv[2] << "')\n";
+      return kExitUsage;
+    }
+    std::cout << program << " " << PUNCHLAB_VERSION << "\n";
     return kExitOk;
+  }
+  if (name == "--help" || name == "-h" || name == "help") {
+    if (argc == 2) {
+      PrintUsage(std::cout, program, description);
+      return kExitOk;
+    }
+    // `help NAME` is `NAME --help`; anything else after --help is a mistake
+    // the user should hear about (exit 2), not a silent success.
+    const auto topic = Registry().find(argv[2]);
+    if (argc > 3 || topic == Registry().end()) {
+      const char* unexpected = topic == Registry().end() ? argv[2] : argv[3];
+      std::cerr << program << ": " << name << ": unexpected '" << unexpected << "' (usage: "
+                << program << " --help, or " << program << " help <subcommand>)\n";
+      return kExitUsage;
+    }
+    argv[1] = argv[2];
+    argv[2] = const_cast<char*>("--help");
+    return DispatchSubcommand(program, description, argc, argv);
   }
   auto it = Registry().find(name);
   if (it == Registry().end()) {

@@ -31,8 +31,10 @@ class SubcommandRegistration {
                          std::function<int(const std::vector<std::string>&)> run);
 };
 
-// Dispatches argv to the named subcommand; handles --help / no arguments / an
-// unknown name with a one-line error and kExitUsage. What the subcommand
+// Dispatches argv to the named subcommand. Handles --help/-h/help (with a
+// subcommand name: that subcommand's --help; with anything else: kExitUsage),
+// --version/-V/version (the project's version, CMake's PROJECT_VERSION), no
+// arguments and an unknown name (a one-line error and kExitUsage). What the subcommand
 // throws is one line on stderr, "<program> <name>: <what>": a UsageError
 // (flags.h) adds "(see '<program> <name> --help')" and exits kExitUsage, any
 // other exception kExitRuntime.

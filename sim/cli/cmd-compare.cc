@@ -1,4 +1,4 @@
-// punchlab compare FILE... [--seed N] [--out DIR] [--pcap] [--json]
+// punchlab compare PATH... [--seed N] [--out DIR] [--pcap] [--json]
 //
 // Runs each scenario twice — in ns-3 (runsim::RunInSimulation) and in the
 // real lab (runreal::RunInLab, needs root) — writes both results
@@ -55,7 +55,7 @@ constexpr const char* kAbout =
     "differs, 3 a file is broken, 4 a run could not happen (e.g. not root).";
 
 int RunCompare(const std::vector<std::string>& argv) {
-  CommandSpec spec{"compare", "compare FILE... [options]", kAbout,
+  CommandSpec spec{"compare", "compare PATH... [options]", kAbout,
                    po::options_description("Options"), {}};
   spec.options.add_options()
       ("seed", po::value<uint64_t>()->value_name("N"), "use this seed instead of each file's")
@@ -69,7 +69,8 @@ int RunCompare(const std::vector<std::string>& argv) {
   if (!vm.count("file")) throw UsageError("give at least one scenario file");
 
   const std::optional<std::vector<scenario::Scenario>> scenarios =
-      LoadScenarioFiles("punchlab compare", vm["file"].as<std::vector<std::string>>());
+      LoadScenarioFiles("punchlab compare", ExpandScenarioPaths("punchlab compare",
+                                                                vm["file"].as<std::vector<std::string>>()));
   if (!scenarios) return kExitBadScenario;
 
   const std::string out = vm["out"].as<std::string>();

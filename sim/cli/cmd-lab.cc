@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
 #include "lab/lab-error.h"
 #include "lab/netns-lab.h"
@@ -18,15 +19,20 @@ namespace punchlab::cli {
 namespace {
 
 int RunLab(const std::vector<std::string>& argv) {
-  const bool help = argv.size() > 1 && (argv[1] == "--help" || argv[1] == "-h");
-  if (help || argv.size() != 2 || argv[1] != "clean") {
-    std::cout << "Usage: punchlab lab clean\n\n"
-                 "Deletes the network namespaces (with their processes and nftables tables)\n"
-                 "that a real lab (run --real, compare, classify --real) left behind when its\n"
-                 "process was killed, and prints their names. Running labs are left alone.\n"
-                 "Needs root.\n";
-    return help ? kExitOk : kExitUsage;
-  }
+  CommandSpec spec{"lab", "lab clean",
+                   "Deletes the network namespaces (with their processes and nftables tables)\n"
+                   "that a real lab (run --real, compare, classify --real) left behind when its\n"
+                   "process was killed, and prints their names. Running labs are left alone.\n"
+                   "Needs root.",
+                   boost::program_options::options_description("Options"),
+                   {}};
+  spec.positional.add("action", 1);
+  boost::program_options::variables_map vm;
+  if (!ParseCommandLine(argv, spec, vm)) return kExitOk;
+  const std::vector<std::string> action =
+      vm.count("action") ? vm["action"].as<std::vector<std::string>>() : std::vector<std::string>{};
+  if (action.empty()) throw UsageError("give what to do: clean");
+  if (action[0] != "clean") throw UsageError("'" + action[0] + "' is not an action (the one action is clean)");
   if (geteuid() != 0) {
     std::cerr << "punchlab lab clean: needs root (network namespaces)\n";
     return kExitRuntime;

@@ -4,7 +4,8 @@
 // Every ordered pair of the given NAT presets becomes one generated scenario
 // run by a child `punchlab run` process (cli/matrix-runner.h), up to --jobs
 // at a time; the grid goes to DIR/matrix.json, matrix.md and matrix.html
-// (results/matrix.h) and to stdout.
+// (results/matrix.h) and to stdout, and every cell as a test suite to
+// DIR/junit.xml (results/write-junit.h).
 //
 // Exit 0 when every cell ran, 2 for bad flags, 4 when a cell could not run
 // (its child's stderr is quoted).
@@ -27,6 +28,8 @@
 #include "lab/lab-error.h"
 #include "punchlab/nat/nat-config.h"
 #include "results/matrix.h"
+#include "results/write-directory.h"
+#include "results/write-junit.h"
 
 namespace punchlab::cli {
 namespace {
@@ -65,7 +68,8 @@ int RunMatrix(const std::vector<std::string>& argv) {
                    "Runs every ordered pair of NAT presets (alice behind A, bob behind B)\n"
                    "as a scenario, in parallel child processes, and writes the grid of\n"
                    "paths and times to direct: DIR/matrix.json, matrix.md, matrix.html;\n"
-                   "each cell's results are in DIR/cells/<scenario>/.\n"
+                   "each cell's results are in DIR/cells/<scenario>/, and every cell is a\n"
+                   "test suite (with its wall time) in DIR/junit.xml for CI.\n"
                    "Presets: " + PresetNames(),
                    po::options_description("Options"),
                    {}};
@@ -124,12 +128,14 @@ int RunMatrix(const std::vector<std::string>& argv) {
   }
   try {
     results::WriteMatrixFiles(out, m);
+    results::WriteTextFile(out + "/junit.xml", results::JunitAggregateText(run.junit));
   } catch (const std::exception& e) {
     std::cerr << "punchlab matrix: " << e.what() << "\n";
     return kExitRuntime;
   }
   std::cout << results::MatrixMarkdown(m) << "\nwritten: " << out << "/matrix.json, " << out
-            << "/matrix.md, " << out << "/matrix.html; cells in " << out << "/cells/\n";
+            << "/matrix.md, " << out << "/matrix.html, " << out << "/junit.xml; cells in " << out
+            << "/cells/\n";
   return exit_code;
 }
 

@@ -1,14 +1,17 @@
-// punchlab run FILE... [--seed N] [--out DIR] [--pcap] [--real] [--quiet]
+// punchlab run PATH... [--seed N] [--out DIR] [--pcap] [--real] [--quiet]
+//                      [--junit FILE | --no-junit]
 //
 // Runs scenarios in ns-3 (or, with --real, in the network-namespace lab with
 // punchlab-node processes: sim/run-real/) and writes one results directory
 // per scenario, DIR/<scenario name>/ (sim/results/README.md), the same
-// format from either world. Every file is loaded and
+// format from either world, and DIR/junit.xml: every scenario of the run in
+// one file for CI, with wall times (results/write-junit.h). Every file is loaded and
 // checked before anything runs: one broken file and nothing runs (exit 3).
 // Exit 0 when every expectation of every scenario held, 1 when one did not,
 // 4 when a run could not happen at all.
 #include <boost/program_options.hpp>
 
+#include <chrono>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -20,6 +23,7 @@
 #include "results/run-options.h"
 #include "results/summary.h"
 #include "results/write-directory.h"
+#include "results/write-junit.h"
 #include "lab/interrupt.h"
 #include "lab/lab-error.h"
 #include "run-real/run-real.h"
@@ -33,15 +37,17 @@ namespace po = boost::program_options;
 
 CommandSpec Spec() {
   CommandSpec spec{
-      "run", "run FILE... [options]",
+      "run", "run PATH... [options]",
       "Runs scenario files in the ns-3 simulation (or, with --real, as\n"
       "punchlab-node processes behind nftables NATs in network namespaces)\n"
       "and writes, per scenario,\n"
       "DIR/<name>/results.json, latency.csv and junit.xml (and pcap/ with\n"
-      "--pcap). Prints each scenario's verdicts. Every file is checked first;\n"
+      "--pcap), and DIR/junit.xml with every scenario of the run (wall times\n"
+      "in time=) for CI. Prints each scenario's verdicts. A directory stands\n"
+      "for every .yaml/.yml file under it. Every file is checked first;\n"
       "a broken one stops everything.\n"
-      "Exit code: 0 every expectation held, 1 one did not, 3 a file is broken,\n"
-      "4 a run could not happen.",
+      "Exit code: 0 every expectation held, 1 one did not, 2 a usage mistake,\n"
+      "3 a file is broken, 4 a run could not happen.",
       po::options_description("Options"),
       {}};
   spec.options.add_options()
@@ -51,7 +57,10 @@ CommandSpec Spec() {
       ("pcap", po::bool_switch(), "also write DIR/<scenario name>/pcap/<link>.pcap")
       ("real", po::bool_switch(),
        "run in the real network-namespace lab (root; real time) instead of ns-3")
-      ("quiet,q", po::bool_switch(), "one line per scenario instead of the full summary");
+      ("quiet,q", po::bool_switch(), "one line per scenario instead of the full summary")
+      ("junit", po::value<std::string>()->value_name("FILE"),
+       "write the run's junit.xml here instead of DIR/junit.xml")
+      ("no-junit", po::bool_switch(), "write no junit.xml for the run (each DIR/<name>/ keeps its own)");
   spec.positional.add("file", -1);
   return spec;
 }
@@ -61,12 +70,33 @@ int RunRun(const std::vector<std::string>& argv) {
   if (!ParseCommandLine(argv, Spec(), vm)) return kExitOk;
   if (!vm.count("file")) throw UsageError("give at least one scenario file");
 
-  const std::optional<std::vector<scenario::Scenario>> scenarios =
-      LoadScenarioFiles("punchlab run", vm["file"].as<std::vector<std::string>>());
+  if (vm.count("junit") && vm["no-junit"].as<bool>()) {
+    throw UsageError("--junit and --no-junit exclude each other");
+  }
+  const std::optional<std::vector<scenario::Scenario>> scenarios = LoadScenarioFiles(
+      "punchlab run", ExpandScenarioPaths("punchlab run", vm["file"].as<std::vector<std::string>>()));
   if (!scenarios) return kExitBadScenario;
 
   const std::string out = vm["out"].as<std::string>();
   const bool quiet = vm["quiet"].as<bool>();
+  const bool real = vm["real"].as<bool>();
+  const std::optional<std::string> junit_file =
+      vm["no-junit"].as<bool>() ? std::nullopt
+                                : std::optional<std::string>(vm.count("junit") ? vm["junit"].as<std::string>()
+                                                                               : out + "/junit.xml");
+  std::vector<results::JunitRun> junit;
+  // Rewritten after every scenario, so that it holds what ran even when a
+  // later scenario cannot.
+  const auto write_junit = [&] {
+    if (!junit_file) return true;
+    try {
+      results::WriteTextFile(*junit_file, results::JunitAggregateText(junit));
+    } catch (const std::exception& e) {
+      std::cerr << "punchlab run: " << e.what() << "\n";
+      return false;
+    }
+    return true;
+  };
   int exit_code = kExitOk;
   for (const scenario::Scenario& s : *scenarios) {
     results::RunOptions run;
@@ -74,16 +104,31 @@ int RunRun(const std::vector<std::string>& argv) {
     run.out_dir = out + "/" + s.name;
     run.pcap = vm["pcap"].as<bool>();
     results::Results r;
+    const auto started = std::chrono::steady_clock::now();
+    const auto wall_s = [&] {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    };
     try {
-      r = vm["real"].as<bool>() ? runreal::RunInLab(s, run) : runsim::RunInSimulation(s, run);
+      r = real ? runreal::RunInLab(s, run) : runsim::RunInSimulation(s, run);
       results::WriteResultsDirectory(run.out_dir, r);
     } catch (const lab::Interrupted&) {
       lab::ReraiseCaughtSignal();  // the lab is gone; end the way the signal asked
       return kExitRuntime;
     } catch (const std::exception& e) {
       std::cerr << "punchlab run: " << s.file << ": " << e.what() << "\n";
+      results::JunitRun failed;
+      failed.results.scenario = s.name;
+      failed.results.file = s.file;
+      failed.results.seed = run.seed.value_or(s.seed);
+      failed.results.mode = real ? results::Mode::kReal : results::Mode::kSimulation;
+      failed.wall_s = wall_s();
+      failed.error = e.what();
+      junit.push_back(std::move(failed));
+      write_junit();
       return kExitRuntime;
     }
+    junit.push_back({r, wall_s(), std::nullopt});
+    if (!write_junit()) return kExitRuntime;
     const bool ok = r.AllExpectationsOk();
     if (quiet) {
       size_t held = 0;

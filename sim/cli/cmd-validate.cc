@@ -1,4 +1,4 @@
-// punchlab validate FILE...: loads and checks scenario files without running
+// punchlab validate PATH...: loads and checks scenario files without running
 // them. Prints "FILE: ok" per good file, every problem of a bad one as
 // file:line:col: message (on stderr); exit 0 when all are good, 3 otherwise.
 #include <boost/program_options.hpp>
@@ -9,6 +9,7 @@
 
 #include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
+#include "cli/scenario-files.h"
 #include "scenario/loader.h"
 
 namespace punchlab::cli {
@@ -17,11 +18,14 @@ namespace {
 namespace po = boost::program_options;
 
 int RunValidate(const std::vector<std::string>& argv) {
-  CommandSpec spec{"validate", "validate FILE...",
+  CommandSpec spec{"validate", "validate PATH...",
                    "Checks scenario files without running them: unknown keys, wrong types,\n"
                    "quantities without units, unknown names, impossible topologies. Prints\n"
                    "'FILE: ok' for each good file and file:line:col: message for every\n"
-                   "problem. Exit code 0 when every file is good, 3 otherwise.\n"
+                   "problem. A directory stands for every .yaml/.yml file under it; a quoted\n"
+                   "pattern ('scenarios/*/*.yaml') is expanded; other files are skipped.\n"
+                   "Exit code 0 when every file is good, 3 otherwise, 2 when no scenario\n"
+                   "file was given.\n"
                    "'punchlab schema' lists every key.",
                    po::options_description("Options"),
                    {}};
@@ -30,7 +34,8 @@ int RunValidate(const std::vector<std::string>& argv) {
   if (!ParseCommandLine(argv, spec, vm)) return kExitOk;
   if (!vm.count("file")) throw UsageError("give at least one scenario file");
   int exit_code = kExitOk;
-  for (const std::string& file : vm["file"].as<std::vector<std::string>>()) {
+  for (const std::string& file :
+       ExpandScenarioPaths("punchlab validate", vm["file"].as<std::vector<std::string>>())) {
     const scenario::LoadResult result = scenario::LoadScenarioFile(file);
     if (result.ok()) {
       std::cout << file << ": ok\n";

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <deque>
 #include <iostream>
 #include <memory>
@@ -23,7 +24,10 @@ namespace {
 struct Cell {
   std::string a, b, name, file;
   std::unique_ptr<lab::ChildProcess> child;
+  std::chrono::steady_clock::time_point started;
+  double wall_s = 0;
   std::optional<results::MatrixCell> result;
+  results::Results results;
   std::string error;
 };
 
@@ -85,9 +89,12 @@ MatrixRun RunMatrixCells(const MatrixRunOptions& options) {
   while (done < cells.size()) {
     while (running.size() < options.jobs && next < cells.size()) {
       Cell& c = cells[next++];
-      std::vector<std::string> argv = {self, "run", "--quiet", "--out", options.out + "/cells",
-                                       c.file};
+      // --no-junit: the cells run side by side into one directory; the
+      // matrix writes the one junit.xml of them all.
+      std::vector<std::string> argv = {self, "run", "--quiet", "--no-junit", "--out",
+                                       options.out + "/cells", c.file};
       if (options.real) argv.push_back("--real");
+      c.started = std::chrono::steady_clock::now();
       c.child = std::make_unique<lab::ChildProcess>(argv);
       running.push_back(&c);
     }
@@ -99,14 +106,15 @@ MatrixRun RunMatrixCells(const MatrixRunOptions& options) {
         ++it;
         continue;
       }
+      c.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - c.started).count();
       const int code = c.child->exit_code();
       if (code == kExitOk || code == kExitExpectationFailed) {
         try {
           const std::string dir = "cells/" + c.name;
-          const results::Results r =
-              results::ReadResultsJson(options.out + "/" + dir + "/results.json");
+          results::Results r = results::ReadResultsJson(options.out + "/" + dir + "/results.json");
           c.result = results::CellFromResults(c.a, c.b, r, dir);
           run.events += r.events_executed;
+          c.results = std::move(r);
         } catch (const std::exception& e) {
           c.error = e.what();
         }
@@ -125,11 +133,18 @@ MatrixRun RunMatrixCells(const MatrixRunOptions& options) {
   run.matrix.duration = options.spec.duration;
   run.matrix.nats = options.nats;
   for (const Cell& c : cells) {
+    results::JunitRun junit{c.results, c.wall_s, std::nullopt};
     if (c.result) {
       run.matrix.cells.push_back(*c.result);
     } else {
       run.errors.push_back("cell " + c.a + " -- " + c.b + " did not run: " + c.error);
+      junit.results.scenario = c.name;
+      junit.results.file = c.file;
+      junit.results.seed = options.spec.seed;
+      junit.results.mode = run.matrix.mode;
+      junit.error = c.error;
     }
+    run.junit.push_back(std::move(junit));
   }
   return run;
 }

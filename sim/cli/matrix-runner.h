@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "results/matrix.h"
+#include "results/write-junit.h"
 #include "scenario/generate.h"
 
 namespace punchlab::cli {
@@ -33,6 +34,10 @@ struct MatrixRun {
   results::Matrix matrix;           // the cells that ran
   std::vector<std::string> errors;  // "cell a -- b did not run: ..." for the others
   uint64_t events = 0;              // simulator events of all cells (simulation only)
+  // Every cell in grid order with its wall time (start to exit of its child)
+  // and its results, or the error that kept it from running: the matrix's
+  // junit.xml.
+  std::vector<results::JunitRun> junit;
 };
 
 // Throws std::runtime_error when the files cannot be written; lab::Interrupted

@@ -143,6 +143,15 @@ def test_matrix_writes_a_list_of_cells_that_each_ran(tmp_path):
         assert pair["time_to_direct_s"] == c["time_to_direct_s"]
     assert "| **symmetric** |" in (out / "matrix.md").read_text()
     assert "<table>" in (out / "matrix.html").read_text()
+    # One junit.xml for the whole grid, a suite per cell with its wall time
+    # (the cells ran side by side, none wrote its own run-level file).
+    root = ET.parse(out / "junit.xml").getroot()
+    suites = root.findall("testsuite")
+    assert [s.get("name") for s in suites] == [Path(c["results"]).name for c in cells]
+    assert all(float(s.get("time")) > 0 and s.find("testcase").get("name") == "run"
+               for s in suites)
+    assert root.get("errors") == "0"
+    assert not (out / "cells" / "junit.xml").exists()
 
 
 def test_bench_prints_its_numbers_as_json():

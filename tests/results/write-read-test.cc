@@ -4,15 +4,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <cctype>
 #include <functional>
 #include <limits>
-#include <set>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 #include <nlohmann/json.hpp>
 
 #include "results-test-util.h"
@@ -539,108 +540,56 @@ TEST(LatencyCsv, HeaderAloneWithoutProbes) {
 // ---------------------------------------------------------------------------
 // junit.xml
 
-// Returns "" when `xml` is well-formed as far as junit.xml needs: an optional
-// <?xml ...?> declaration, exactly one root element, properly nested tags,
-// unique attributes quoted with '"' holding no '<', '&' only as one of the
-// five predefined entities or a character reference, no control characters
-// XML 1.0 forbids, and nothing but whitespace outside the root.
-std::string WellFormednessError(std::string_view xml) {
-  size_t i = 0;
-  std::vector<std::string> open;
-  int roots = 0;
-  const auto at = [&](const std::string& what) { return what + " at offset " + std::to_string(i); };
-  const auto name_char = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == ':' || c == '-' ||
-           c == '.';
-  };
-  const auto read_name = [&] {
-    const size_t start = i;
-    while (i < xml.size() && name_char(xml[i])) ++i;
-    return std::string(xml.substr(start, i - start));
-  };
-  const auto skip_space = [&] {
-    while (i < xml.size() && std::isspace(static_cast<unsigned char>(xml[i]))) ++i;
-  };
-  // One character of text or attribute value at i; "" if fine.
-  const auto char_data = [&]() -> std::string {
-    const char c = xml[i];
-    if (c == '<') return at("raw '<'");
-    if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-      return at("control character");
+// libxml2 reads what libxml2 wrote: a test must not trust the writer to check
+// itself, so the document is parsed strictly (no recovery, no network) and
+// the tests look at what a CI system would read.
+struct XmlDoc {
+  xmlDocPtr doc = nullptr;
+  std::string error;
+  explicit XmlDoc(const std::string& xml) {
+    doc = xmlReadMemory(xml.data(), static_cast<int>(xml.size()), "junit.xml", nullptr,
+                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (doc == nullptr) {
+      const xmlError* e = xmlGetLastError();
+      error = e != nullptr && e->message != nullptr ? e->message : "not well-formed";
     }
-    if (c == '&') {
-      const size_t semi = xml.find(';', i);
-      if (semi == std::string_view::npos) return at("unterminated entity");
-      const std::string_view ref = xml.substr(i + 1, semi - i - 1);
-      const bool named = ref == "amp" || ref == "lt" || ref == "gt" || ref == "quot" ||
-                         ref == "apos";
-      const bool numeric = ref.size() > 1 && ref[0] == '#' &&
-                           ref.find_first_not_of("0123456789", 1) == std::string_view::npos;
-      if (!named && !numeric) return at("unknown entity &" + std::string(ref) + ";");
-      i = semi + 1;
-      return "";
-    }
-    ++i;
-    return "";
-  };
+  }
+  ~XmlDoc() {
+    if (doc != nullptr) xmlFreeDoc(doc);
+  }
+  XmlDoc(const XmlDoc&) = delete;
+  XmlDoc& operator=(const XmlDoc&) = delete;
+  xmlNodePtr root() const { return xmlDocGetRootElement(doc); }
+};
 
-  if (xml.substr(0, 5) == "<?xml") {
-    const size_t end = xml.find("?>");
-    if (end == std::string_view::npos) return "unterminated declaration";
-    i = end + 2;
-  }
-  while (i < xml.size()) {
-    if (xml[i] != '<') {
-      if (open.empty() && !std::isspace(static_cast<unsigned char>(xml[i]))) {
-        return at("text outside the root element");
-      }
-      if (std::string err = char_data(); !err.empty()) return err;
-      continue;
-    }
-    if (xml.substr(i, 2) == "</") {
-      i += 2;
-      const std::string name = read_name();
-      skip_space();
-      if (i >= xml.size() || xml[i] != '>') return at("bad end tag");
-      ++i;
-      if (open.empty() || open.back() != name) return at("</" + name + "> does not match");
-      open.pop_back();
-      continue;
-    }
-    ++i;
-    const std::string name = read_name();
-    if (name.empty()) return at("bad start tag");
-    if (open.empty() && ++roots > 1) return at("a second root element");
-    std::set<std::string> attributes;
-    while (true) {
-      const size_t before = i;
-      skip_space();
-      if (i >= xml.size()) return at("unterminated tag <" + name);
-      if (xml.substr(i, 2) == "/>") {
-        i += 2;
-        break;
-      }
-      if (xml[i] == '>') {
-        ++i;
-        open.push_back(name);
-        break;
-      }
-      if (i == before) return at("no space before an attribute");
-      const std::string attribute = read_name();
-      if (attribute.empty()) return at("bad attribute");
-      if (!attributes.insert(attribute).second) return at("duplicate attribute " + attribute);
-      if (xml.substr(i, 2) != "=\"") return at("attribute " + attribute + " not quoted");
-      i += 2;
-      while (i < xml.size() && xml[i] != '"') {
-        if (std::string err = char_data(); !err.empty()) return err;
-      }
-      if (i >= xml.size()) return at("unterminated attribute value");
-      ++i;
+std::string WellFormednessError(const std::string& xml) {
+  XmlDoc d(xml);
+  return d.doc == nullptr ? (d.error.empty() ? "not well-formed" : d.error) : "";
+}
+
+std::vector<xmlNodePtr> Children(xmlNodePtr node, const char* name) {
+  std::vector<xmlNodePtr> out;
+  for (xmlNodePtr c = node->children; c != nullptr; c = c->next) {
+    if (c->type == XML_ELEMENT_NODE && std::string_view(reinterpret_cast<const char*>(c->name)) == name) {
+      out.push_back(c);
     }
   }
-  if (!open.empty()) return "unclosed <" + open.back() + ">";
-  if (roots != 1) return "no root element";
-  return "";
+  return out;
+}
+
+std::string Attr(xmlNodePtr node, const char* name) {
+  xmlChar* v = xmlGetProp(node, reinterpret_cast<const xmlChar*>(name));
+  if (v == nullptr) return "<absent>";
+  std::string out(reinterpret_cast<const char*>(v));
+  xmlFree(v);
+  return out;
+}
+
+std::string Content(xmlNodePtr node) {
+  xmlChar* v = xmlNodeGetContent(node);
+  std::string out(v != nullptr ? reinterpret_cast<const char*>(v) : "");
+  xmlFree(v);
+  return out;
 }
 
 TEST(XmlChecker, RejectsWhatIsNotWellFormed) {
@@ -659,25 +608,24 @@ size_t Count(const std::string& text, const std::string& needle) {
   return n;
 }
 
-TEST(XmlEscape, EscapesMarkupAndReplacesForbiddenControls) {
-  EXPECT_EQ(XmlEscape("a < b & c > d \"e\" 'f'"),
-            "a &lt; b &amp; c &gt; d &quot;e&quot; &apos;f&apos;");
-  EXPECT_EQ(XmlEscape("tab\tnl\ncr\r"), "tab\tnl\ncr\r");
+TEST(XmlSafeText, KeepsMarkupAndUtf8AndReplacesForbiddenControls) {
+  EXPECT_EQ(XmlSafeText("a < b & c > d \"e\" 'f'"), "a < b & c > d \"e\" 'f'");
+  EXPECT_EQ(XmlSafeText("tab\tnl\ncr\r"), "tab\tnl\ncr\r");
   const std::string controls = std::string("nul") + '\0' + "bell" + '\x07' + "esc" + '\x1b';
-  EXPECT_EQ(XmlEscape(controls), "nul?bell?esc?");
-  EXPECT_EQ(XmlEscape("caf\xc3\xa9 \xe2\x9c\x93"), "caf\xc3\xa9 \xe2\x9c\x93");  // UTF-8 kept
-  EXPECT_EQ(XmlEscape(""), "");
+  EXPECT_EQ(XmlSafeText(controls), "nul?bell?esc?");
+  EXPECT_EQ(XmlSafeText("caf\xc3\xa9 \xe2\x9c\x93"), "caf\xc3\xa9 \xe2\x9c\x93");  // UTF-8 kept
+  EXPECT_EQ(XmlSafeText(""), "");
 }
 
 // XML must be UTF-8: a stray byte (a Latin-1 file name, a cut sequence, an
 // overlong form, a surrogate) becomes U+FFFD, and the document stays well-formed.
-TEST(XmlEscape, BytesThatAreNotUtf8BecomeTheReplacementCharacter) {
+TEST(XmlSafeText, BytesThatAreNotUtf8BecomeTheReplacementCharacter) {
   const std::string kReplacement = "\xef\xbf\xbd";
-  EXPECT_EQ(XmlEscape("caf\xe9"), "caf" + kReplacement);
-  EXPECT_EQ(XmlEscape("\xe2\x9c"), kReplacement + kReplacement);       // cut short
-  EXPECT_EQ(XmlEscape("\xc0\xaf"), kReplacement + kReplacement);       // overlong '/'
-  EXPECT_EQ(XmlEscape("\xed\xa0\x80"), kReplacement + kReplacement + kReplacement);  // surrogate
-  EXPECT_EQ(XmlEscape("\xf0\x9f\x92\xac"), "\xf0\x9f\x92\xac");    // U+1F4AC kept
+  EXPECT_EQ(XmlSafeText("caf\xe9"), "caf" + kReplacement);
+  EXPECT_EQ(XmlSafeText("\xe2\x9c"), kReplacement + kReplacement);       // cut short
+  EXPECT_EQ(XmlSafeText("\xc0\xaf"), kReplacement + kReplacement);       // overlong '/'
+  EXPECT_EQ(XmlSafeText("\xed\xa0\x80"), kReplacement + kReplacement + kReplacement);  // surrogate
+  EXPECT_EQ(XmlSafeText("\xf0\x9f\x92\xac"), "\xf0\x9f\x92\xac");    // U+1F4AC kept
   Results r = ReadmeExample();
   r.notes.push_back("lab note from a Latin-1 world: \xe9t\xe9");
   r.expectations[0].ok = false;
@@ -717,7 +665,7 @@ TEST(JunitXml, TwoExpectationsExactly) {
             "</testsuites>\n");
 }
 
-TEST(JunitXml, OneTestcasePerExpectationFailuresCarryObservedAndAllIsEscaped) {
+TEST(JunitXml, OneTestcasePerExpectationFailuresCarryObservedAndAllTextSurvives) {
   Results r = testing::EmptyRun();
   r.scenario = "a&b";
   r.file = "dir/\"odd\" <name>.yaml";
@@ -728,27 +676,47 @@ TEST(JunitXml, OneTestcasePerExpectationFailuresCarryObservedAndAllIsEscaped) {
     e.where = {10 + i, 3};
     e.text = "x-y every rtt <= 100ms #" + std::to_string(i);
     e.ok = i != 1;
-    e.observed = i == 1 ? "3 samples; 1 outside <first> & \"worst\" 'x'" : "fine";
+    e.observed = i == 1 ? "3 samples; 1 outside <first> & \"worst\" 'x'\nsecond line" : "fine";
     r.expectations.push_back(e);
   }
   r.notes = {"lab: hairpin <not> built & \"noted\"", std::string("bell\x07 here")};
   const std::string xml = JunitXmlText(r);
 
-  EXPECT_EQ(WellFormednessError(xml), "") << xml;
-  EXPECT_EQ(Count(xml, "<testcase "), 3u);
-  EXPECT_EQ(Count(xml, "<failure "), 1u);
-  EXPECT_EQ(Count(xml, "tests=\"3\" failures=\"1\""), 2u);  // testsuites and testsuite
-  const std::string observed =
-      "3 samples; 1 outside &lt;first&gt; &amp; &quot;worst&quot; &apos;x&apos;";
-  EXPECT_THAT(xml, HasSubstr("<failure message=\"" + observed + "\">" + observed + "</failure>"));
-  EXPECT_THAT(xml, HasSubstr("line=\"11\">\n      <failure"));  // on the failed one
-  EXPECT_THAT(xml, HasSubstr("<testsuite name=\"a&amp;b\""));
-  EXPECT_THAT(xml, HasSubstr("classname=\"a&amp;b\""));
-  EXPECT_THAT(xml, HasSubstr("file=\"dir/&quot;odd&quot; &lt;name&gt;.yaml\""));
-  EXPECT_THAT(xml, HasSubstr("<property name=\"mode\" value=\"real\"/>"));
-  EXPECT_THAT(xml, HasSubstr("<property name=\"seed\" value=\"42\"/>"));
-  EXPECT_THAT(xml, HasSubstr("<system-out>lab: hairpin &lt;not&gt; built &amp; &quot;noted&quot;\n"
-                             "bell? here\n</system-out>"));
+  XmlDoc d(xml);
+  ASSERT_NE(d.doc, nullptr) << d.error << "\n" << xml;
+  const xmlNodePtr root = d.root();
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(root->name)), "testsuites");
+  EXPECT_EQ(Attr(root, "tests"), "3");
+  EXPECT_EQ(Attr(root, "failures"), "1");
+  EXPECT_EQ(Attr(root, "time"), "<absent>");  // byte-identical for one seed
+  const auto suites = Children(root, "testsuite");
+  ASSERT_EQ(suites.size(), 1u);
+  const xmlNodePtr suite = suites[0];
+  EXPECT_EQ(Attr(suite, "name"), "a&b");
+  EXPECT_EQ(Attr(suite, "tests"), "3");
+  EXPECT_EQ(Attr(suite, "failures"), "1");
+  const auto cases = Children(suite, "testcase");
+  ASSERT_EQ(cases.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(Attr(cases[i], "classname"), "a&b");
+    EXPECT_EQ(Attr(cases[i], "name"), r.expectations[i].text);
+    EXPECT_EQ(Attr(cases[i], "file"), "dir/\"odd\" <name>.yaml");
+    EXPECT_EQ(Attr(cases[i], "line"), std::to_string(10 + i));
+    EXPECT_EQ(Attr(cases[i], "time"), "<absent>");
+    EXPECT_EQ(Children(cases[i], "failure").size(), i == 1 ? 1u : 0u);
+  }
+  // What was observed survives markup, quotes and a newline, in the
+  // attribute and in the element.
+  const xmlNodePtr failure = Children(cases[1], "failure").at(0);
+  EXPECT_EQ(Attr(failure, "message"), r.expectations[1].observed);
+  EXPECT_EQ(Content(failure), r.expectations[1].observed);
+  const auto properties = Children(Children(suite, "properties").at(0), "property");
+  ASSERT_EQ(properties.size(), 3u);
+  EXPECT_EQ(Attr(properties[0], "value"), r.file);
+  EXPECT_EQ(Attr(properties[1], "value"), "real");
+  EXPECT_EQ(Attr(properties[2], "value"), "42");
+  EXPECT_EQ(Content(Children(suite, "system-out").at(0)),
+            "lab: hairpin <not> built & \"noted\"\nbell? here\n");
 }
 
 TEST(JunitXml, NoExpectationsIsAnEmptyWellFormedSuite) {
@@ -758,6 +726,68 @@ TEST(JunitXml, NoExpectationsIsAnEmptyWellFormedSuite) {
   EXPECT_EQ(Count(xml, "<testcase"), 0u);
   EXPECT_THAT(xml, HasSubstr("tests=\"0\" failures=\"0\""));
   EXPECT_THAT(xml, Not(HasSubstr("system-out")));
+}
+
+// A multi-scenario run's junit.xml: one suite per scenario with its wall
+// time, a "run" testcase carrying it (or the error that kept the scenario
+// from running: CI shows it as broken, not as passed), every expectation
+// with time=, and the totals on <testsuites>.
+TEST(JunitXml, AggregateHoldsEverySuiteWithTimesTotalsAndErrors) {
+  Results first = ReadmeExample();
+  ExpectationResult failed;
+  failed.where = {24, 5};
+  failed.text = "laptop-workstation loss <= 0%";
+  failed.observed = "3% lost";
+  first.expectations.push_back(failed);
+  Results second = testing::EmptyRun();
+  second.scenario = "quiet";
+  JunitRun broken;
+  broken.results.scenario = "broken";
+  broken.results.file = "broken.yaml";
+  broken.error = "cannot build the world: <too many> links";
+  broken.wall_s = 0.25;
+  const std::string xml = JunitAggregateText({{first, 1.5, std::nullopt},
+                                              {second, 0.0004, std::nullopt}, broken});
+  XmlDoc d(xml);
+  ASSERT_NE(d.doc, nullptr) << d.error << "\n" << xml;
+  const xmlNodePtr root = d.root();
+  // 2 expectations + 3 runs; the failed expectation; the broken run.
+  EXPECT_EQ(Attr(root, "tests"), "5");
+  EXPECT_EQ(Attr(root, "failures"), "1");
+  EXPECT_EQ(Attr(root, "errors"), "1");
+  EXPECT_EQ(Attr(root, "time"), "1.750");
+  const auto suites = Children(root, "testsuite");
+  ASSERT_EQ(suites.size(), 3u);
+  const std::vector<std::vector<std::string>> want = {
+      {"home-vs-office", "3", "1", "0", "1.500"},
+      {"quiet", "1", "0", "0", "0.000"},
+      {"broken", "1", "0", "1", "0.250"}};
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ((std::vector<std::string>{Attr(suites[i], "name"), Attr(suites[i], "tests"),
+                                        Attr(suites[i], "failures"), Attr(suites[i], "errors"),
+                                        Attr(suites[i], "time")}),
+              want[i]);
+    const auto cases = Children(suites[i], "testcase");
+    ASSERT_FALSE(cases.empty());
+    EXPECT_EQ(Attr(cases[0], "name"), "run");
+    EXPECT_EQ(Attr(cases[0], "time"), want[i][4]);
+    for (size_t k = 1; k < cases.size(); ++k) EXPECT_EQ(Attr(cases[k], "time"), "0.000");
+  }
+  EXPECT_EQ(Children(suites[0], "testcase").size(), 3u);
+  const auto error = Children(Children(suites[2], "testcase").at(0), "error");
+  ASSERT_EQ(error.size(), 1u);
+  EXPECT_EQ(Attr(error[0], "message"), "cannot build the world: <too many> links");
+  EXPECT_EQ(Children(Children(suites[0], "testcase").at(0), "error").size(), 0u);
+  // A results directory's own junit.xml stays free of wall times.
+  EXPECT_THAT(JunitXmlText(first), Not(HasSubstr("time=")));
+}
+
+TEST(JunitXml, AggregateOfNothingIsAnEmptyWellFormedDocument) {
+  const std::string xml = JunitAggregateText({});
+  XmlDoc d(xml);
+  ASSERT_NE(d.doc, nullptr) << d.error;
+  EXPECT_EQ(Attr(d.root(), "tests"), "0");
+  EXPECT_EQ(Attr(d.root(), "time"), "0.000");
 }
 
 // ---------------------------------------------------------------------------
