@@ -41,6 +41,23 @@ void BindObservations(py::module_& m) {
                scenario::ToString(c.path) + " (" + c.reason + ")>";
       });
 
+  py::class_<DiscoStep>(m, "DiscoStep",
+                        "One step of the disco log: what node did or saw toward peer, and why.")
+      .def_property_readonly("t_s", [](const DiscoStep& d) { return Seconds(d.at); })
+      .def_readonly("node", &DiscoStep::node)
+      .def_readonly("peer", &DiscoStep::peer)
+      .def_property_readonly("what", [](const DiscoStep& d) { return std::string(ToString(d.what)); },
+                             "ping-sent, ping-received, pong-sent, pong-received, "
+                             "call-me-maybe-sent, call-me-maybe-received, candidate, trust, path")
+      .def_readonly("via", &DiscoStep::via)
+      .def_readonly("endpoint", &DiscoStep::endpoint)
+      .def_readonly("txid", &DiscoStep::txid)
+      .def_readonly("reason", &DiscoStep::reason)
+      .def("__repr__", [](const DiscoStep& d) {
+        return "<DiscoStep " + FormatSeconds(d.at) + " " + d.node + "->" + d.peer + " " +
+               ToString(d.what) + " (" + d.reason + ")>";
+      });
+
   py::class_<Probe>(m, "Probe", "One latency sample: a probe src sent to dst and its echo.")
       .def_property_readonly("sent_s", [](const Probe& p) { return Seconds(p.sent_at); })
       .def_readonly("src", &Probe::src)
@@ -149,6 +166,7 @@ void BindResultsClass(py::module_& m) {
       .def_readonly("expectations", &Results::expectations)
       .def_readonly("pairs", &Results::pairs)
       .def_readonly("timeline", &Results::timeline)
+      .def_readonly("disco_log", &Results::disco_log)
       .def_readonly("probes", &Results::probes,
                     "every probe in send order (empty when read back from results.json); each "
                     "access builds a new list, so keep it in a variable")
@@ -169,7 +187,7 @@ void BindResultsClass(py::module_& m) {
       .def("junit_xml", &JunitXmlText, "junit.xml's text")
       .def("write", [](const Results& r, const std::string& dir) { WriteResultsDirectory(dir, r); },
            py::arg("dir"),
-           "Writes results.json, latency.csv and junit.xml into dir (created as needed).")
+           "Writes results.json, latency.csv, disco.csv and junit.xml into dir (created as needed).")
       .def("__repr__", [](const Results& r) {
         return "<Results " + r.scenario + (r.AllExpectationsOk() ? " ok" : " FAILED") + ", " +
                std::to_string(r.expectations.size()) + " expectations, " +

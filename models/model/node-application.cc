@@ -81,7 +81,12 @@ TypeId NodeApplication::GetTypeId() {
                           "ns3::NodeApplication::PeerAddedTracedCallback")
           .AddTraceSource("PeerRemoved", "A peer left the netmap (peer).",
                           MakeTraceSourceAccessor(&NodeApplication::m_peerRemovedTrace),
-                          "ns3::NodeApplication::PeerRemovedTracedCallback");
+                          "ns3::NodeApplication::PeerRemovedTracedCallback")
+          .AddTraceSource("DiscoLog",
+                          "A step of the disco log: a disco message sent or received, a "
+                          "candidate learned, a trust change, a path decision (event).",
+                          MakeTraceSourceAccessor(&NodeApplication::m_discoLogTrace),
+                          "ns3::NodeApplication::DiscoLogTracedCallback");
   return tid;
 }
 
@@ -158,10 +163,16 @@ void NodeApplication::DrainEvents() {
     if (!event) break;
     NS_LOG_INFO("node " << GetNode()->GetId() << " " << node::Describe(event->body));
     std::visit(
-        [this](auto& e) {
+        [this, &event](auto& e) {
           using T = std::decay_t<decltype(e)>;
           if constexpr (std::is_same_v<T, node::PathChanged>) {
             m_pathChangedTrace(e.peer, e.from, e.to, node::PathChangeReasonName(e.reason));
+            m_discoLogTrace(event->body);
+          } else if constexpr (std::is_same_v<T, node::DiscoSent> ||
+                               std::is_same_v<T, node::DiscoReceived> ||
+                               std::is_same_v<T, node::CandidateLearned> ||
+                               std::is_same_v<T, node::TrustChanged>) {
+            m_discoLogTrace(event->body);
           } else if constexpr (std::is_same_v<T, node::DataReceived>) {
             Ptr<const Packet> packet =
                 Create<Packet>(e.data.data(), static_cast<uint32_t>(e.data.size()));

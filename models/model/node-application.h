@@ -78,6 +78,10 @@ class NodeApplication : public Application {
   // (peer, path, rtt): a round trip was measured on a path.
   typedef void (*RttTracedCallback)(const punchlab::NodePublicKey& peer,
                                     const punchlab::node::Path& path, Time rtt);
+  // (event): a step of the disco log -- DiscoSent, DiscoReceived,
+  // CandidateLearned, TrustChanged (only with NodeConfig::disco_log) and
+  // PathChanged, the path decision.
+  typedef void (*DiscoLogTracedCallback)(const punchlab::node::EventBody& event);
 
  protected:
   void DoDispose() override;
@@ -118,6 +122,7 @@ class NodeApplication : public Application {
   TracedCallback<const punchlab::NodePublicKey&, const punchlab::node::Path&, Time> m_rttTrace;
   TracedCallback<const punchlab::NodePublicKey&, const punchlab::node::Path&> m_peerAddedTrace;
   TracedCallback<const punchlab::NodePublicKey&> m_peerRemovedTrace;
+  TracedCallback<const punchlab::node::EventBody&> m_discoLogTrace;
 };
 
 }  // namespace ns3

@@ -43,6 +43,7 @@
 #include "realio/stop-on-signals.h"
 #include "realio/udp-socket.h"
 #include "realio/wall-clock.h"
+#include "results/disco-step.h"
 #include "scenario/node-timers.h"
 
 namespace punchlab::cli {
@@ -104,7 +105,10 @@ CommandSpec Spec() {
        "restun_interval, upgrade_interval, ping_timeout -- the scenario keys of the same names")
       ("epoch-unix-ns", po::value<int64_t>()->value_name("NANOS"),
        "the run's start instant (Unix time in ns): at_ms and flow times count from it")
-      ("json", po::bool_switch(), "print events as JSON objects, one per line");
+      ("json", po::bool_switch(), "print events as JSON objects, one per line")
+      ("disco-log", po::bool_switch(),
+       "also print every disco message, candidate, trust change and path decision "
+       "(with --json: {\"event\": \"disco\", \"what\": ...} lines)");
   AddNodeKeyOptions(spec.options);
   return spec;
 }
@@ -158,7 +162,8 @@ struct DataCounts {
 
 class EventPrinter {
  public:
-  EventPrinter(bool as_json, Timestamp start) : json_(as_json), start_(start) {}
+  EventPrinter(bool as_json, bool disco_log, Timestamp start)
+      : json_(as_json), disco_log_(disco_log), start_(start) {}
 
   double AtMs(Timestamp t) const { return std::round((t - start_).millis() * 1000) / 1000; }
 
@@ -177,10 +182,21 @@ class EventPrinter {
                 << std::endl;
       return;
     }
+    const double at = std::round(at_ms * 1000) / 1000;
     json line = Fields(event.body);
-    line["at_ms"] = std::round(at_ms * 1000) / 1000;
-    line["text"] = node::Describe(event.body);
-    std::cout << line.dump() << std::endl;  // readers follow the lines as they come
+    if (line["event"] != "other") {
+      line["at_ms"] = at;
+      line["text"] = node::Describe(event.body);
+      std::cout << line.dump() << std::endl;  // readers follow the lines as they come
+    }
+    // The disco log's step (results/disco-step.h), for the real runner; a
+    // path decision is both a path_changed line and a step. The node emits
+    // the message, candidate and trust events only with --disco-log.
+    if (disco_log_) {
+      if (std::optional<results::NodeDiscoStep> d = results::DiscoStepOf(event.body)) {
+        std::cout << results::DiscoStepJsonLine(*d, at) << std::endl;
+      }
+    }
   }
 
  private:
@@ -243,6 +259,7 @@ class EventPrinter {
   }
 
   bool json_;
+  bool disco_log_;
   Timestamp start_;
 };
 
@@ -256,6 +273,7 @@ int Run(const std::vector<std::string>& argv) {
   config.control.server_key = ParseNodeKeyFlag("--control-key", vm["control-key"].as<std::string>());
   config.token = vm["token"].as<std::string>();
   if (config.token.empty()) throw UsageError("--token: must not be empty");
+  config.disco_log = vm["disco-log"].as<bool>();
   if (vm.count("timer")) {
     scenario::NodeTimers timers;
     for (const std::string& text : vm["timer"].as<std::vector<std::string>>()) {
@@ -313,7 +331,7 @@ int Run(const std::vector<std::string>& argv) {
                                  realio::UnixEpochOffset().nanos())
           : start;
   const bool as_json = vm["json"].as<bool>();
-  EventPrinter printer(as_json, epoch);
+  EventPrinter printer(as_json, vm["disco-log"].as<bool>(), epoch);
   DataCounts counts;
   std::unique_ptr<ProbeTraffic> traffic;
   auto drain_events = [&] {

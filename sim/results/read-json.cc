@@ -222,6 +222,28 @@ Results ParseResultsJson(std::string_view text, const std::string& name) {
     out.timeline.push_back(std::move(x));
   }
 
+  // The disco log came after punchlab-results/2's first files: absent is empty.
+  if (doc.contains("disco_log")) {
+    const Json& disco = r.Array(doc, "", "disco_log");
+    for (size_t i = 0; i < disco.size(); ++i) {
+      const std::string at = Reader::Index("disco_log", i);
+      const Json& d = r.Object(disco[i], at);
+      DiscoStep x;
+      x.at = r.Time(d, at, "t_s", 1e9);
+      x.node = r.String(d, at, "node");
+      x.peer = r.String(d, at, "peer");
+      const std::string what = r.String(d, at, "what");
+      const std::optional<DiscoStepKind> kind = ParseDiscoStepKind(what);
+      if (!kind) r.Fail(Reader::Join(at, "what"), "'" + what + "' is not a disco step");
+      x.what = *kind;
+      x.via = r.String(d, at, "via");
+      x.endpoint = r.String(d, at, "endpoint");
+      x.txid = r.String(d, at, "txid");
+      x.reason = r.String(d, at, "reason");
+      out.disco_log.push_back(std::move(x));
+    }
+  }
+
   for (const auto& [group, values] : r.Object(r.Key(doc, "", "counters"), "counters").items()) {
     const std::string at = Reader::Join("counters", group);
     for (const auto& [key, value] : r.Object(values, at).items()) {

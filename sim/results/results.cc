@@ -24,6 +24,37 @@ const char* ToString(RoundTripPath p) {
 }
 
 namespace {
+constexpr DiscoStepKind kDiscoStepKinds[] = {
+    DiscoStepKind::kPingSent,        DiscoStepKind::kPingReceived,
+    DiscoStepKind::kPongSent,        DiscoStepKind::kPongReceived,
+    DiscoStepKind::kCallMeMaybeSent, DiscoStepKind::kCallMeMaybeReceived,
+    DiscoStepKind::kCandidate,       DiscoStepKind::kTrust,
+    DiscoStepKind::kPath};
+}  // namespace
+
+const char* ToString(DiscoStepKind k) {
+  switch (k) {
+    case DiscoStepKind::kPingSent: return "ping-sent";
+    case DiscoStepKind::kPingReceived: return "ping-received";
+    case DiscoStepKind::kPongSent: return "pong-sent";
+    case DiscoStepKind::kPongReceived: return "pong-received";
+    case DiscoStepKind::kCallMeMaybeSent: return "call-me-maybe-sent";
+    case DiscoStepKind::kCallMeMaybeReceived: return "call-me-maybe-received";
+    case DiscoStepKind::kCandidate: return "candidate";
+    case DiscoStepKind::kTrust: return "trust";
+    case DiscoStepKind::kPath: return "path";
+  }
+  return "?";
+}
+
+std::optional<DiscoStepKind> ParseDiscoStepKind(const std::string& text) {
+  for (DiscoStepKind k : kDiscoStepKinds) {
+    if (text == ToString(k)) return k;
+  }
+  return std::nullopt;
+}
+
+namespace {
 bool IsDirectLeg(PathKind p) { return p == PathKind::kDirect || p == PathKind::kLocal; }
 }  // namespace
 

@@ -64,6 +64,42 @@ struct Probe {
   bool CrossedDirectBothWays() const;
 };
 
+// What one step of the disco log is (DiscoStep).
+enum class DiscoStepKind : uint8_t {
+  kPingSent,
+  kPingReceived,
+  kPongSent,
+  kPongReceived,
+  kCallMeMaybeSent,
+  kCallMeMaybeReceived,
+  kCandidate,  // the node learned an endpoint of the peer to try
+  kTrust,      // a direct endpoint became trusted (a pong) or stopped being so
+  kPath,       // the node moved its data to the peer onto another path
+};
+// "ping-sent", "ping-received", "pong-sent", "pong-received",
+// "call-me-maybe-sent", "call-me-maybe-received", "candidate", "trust", "path".
+const char* ToString(DiscoStepKind k);
+std::optional<DiscoStepKind> ParseDiscoStepKind(const std::string& text);
+
+// One step of the disco log: what `node` did or saw toward `peer`, and why.
+// A ping's sent and received steps share their txid, so a reader can follow
+// it (and see what a NAT did to it: the receiver's `endpoint` is where it
+// came from after translation; no received step means it was dropped).
+struct DiscoStep {
+  Duration at;
+  std::string node;
+  std::string peer;
+  DiscoStepKind what = DiscoStepKind::kPingSent;
+  // Messages: "udp" or "derp <region>" (how it went or came); else "".
+  std::string via;
+  // Over UDP, where a message went to or came from; the candidate; the
+  // endpoint whose trust changed; the path taken ("direct <ep>", "derp 1",
+  // "none"). "" for messages over DERP.
+  std::string endpoint;
+  std::string txid;    // pings and pongs: 24 hex digits; else ""
+  std::string reason;  // why, in words: "heartbeat", "rtt 20ms", "trust expired", ...
+};
+
 // One of the scenario's timed events (faults), for plots and reports:
 // "nat home reboot", "firewall fw set block_udp=false". Copied from the
 // scenario by EvaluateExpectations, the same for both worlds.
@@ -122,6 +158,9 @@ struct Results {
   // Observations (runners fill these).
   std::vector<PathChange> timeline;
   std::vector<Probe> probes;
+  // Every disco step of every node, in the order they happened; empty when
+  // the scenario turned the log off (`disco_log: false`).
+  std::vector<DiscoStep> disco_log;
   CounterGroups counters;
   // Things the runner could not do as written (e.g. a real-lab limitation),
   // in words. Never silent.

@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "results/write-csv.h"
+#include "results/write-disco-csv.h"
 #include "results/write-json.h"
 #include "results/write-junit.h"
 
@@ -31,6 +32,7 @@ void WriteResultsDirectory(const std::string& dir, const Results& results) {
   const std::filesystem::path base(dir);
   WriteTextFile((base / "results.json").string(), ResultsJsonText(results));
   WriteTextFile((base / "latency.csv").string(), LatencyCsvText(results));
+  WriteTextFile((base / "disco.csv").string(), DiscoCsvText(results));
   WriteTextFile((base / "junit.xml").string(), JunitXmlText(results));
 }
 

@@ -1,5 +1,5 @@
-// A results directory (sim/results/README.md): results.json, latency.csv and
-// junit.xml, the directory created as needed (pcap/ is the runner's).
+// A results directory (sim/results/README.md): results.json, latency.csv,
+// disco.csv and junit.xml, the directory created as needed (pcap/ is the runner's).
 #pragma once
 
 #include <string>

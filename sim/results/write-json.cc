@@ -86,6 +86,20 @@ std::string ResultsJsonText(const Results& r) {
     timeline.push_back(std::move(x));
   }
   j["timeline"] = std::move(timeline);
+  Json disco = Json::array();
+  for (const DiscoStep& d : r.disco_log) {
+    Json x;
+    x["t_s"] = d.at.seconds();
+    x["node"] = d.node;
+    x["peer"] = d.peer;
+    x["what"] = ToString(d.what);
+    x["via"] = d.via;
+    x["endpoint"] = d.endpoint;
+    x["txid"] = d.txid;
+    x["reason"] = d.reason;
+    disco.push_back(std::move(x));
+  }
+  j["disco_log"] = std::move(disco);
   Json counters = Json::object();
   for (const auto& [group, values] : r.counters) {
     Json g = Json::object();

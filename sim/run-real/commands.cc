@@ -106,7 +106,8 @@ std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& n
                                   const std::string& control_address,
                                   const std::string& control_key, const NodeIdentity& identity,
                                   const std::vector<cli::FlowSpec>& flows, int64_t epoch_unix_ns,
-                                  Duration stop_time, const scenario::NodeTimers& timers) {
+                                  Duration stop_time, const scenario::NodeTimers& timers,
+                                  bool disco_log) {
   std::vector<std::string> argv = {node_bin,
                                    "node",
                                    "--control",
@@ -132,6 +133,7 @@ std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& n
     argv.push_back("--timer");
     argv.push_back(timer);
   }
+  if (disco_log) argv.push_back("--disco-log");
   return argv;
 }
 

@@ -58,11 +58,13 @@ struct NodeIdentity {
 std::vector<cli::FlowSpec> FlowsFrom(const scenario::Scenario& scenario, const std::string& node,
                                      const std::vector<NodeIdentity>& keys);
 
-// `timers`: the node's protocol timers from the scenario, as --timer flags.
+// `timers`: the node's protocol timers from the scenario, as --timer flags;
+// `disco_log`: the scenario's disco_log, as --disco-log.
 std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& node,
                                   const std::string& control_address,
                                   const std::string& control_key, const NodeIdentity& identity,
                                   const std::vector<cli::FlowSpec>& flows, int64_t epoch_unix_ns,
-                                  Duration stop_time, const scenario::NodeTimers& timers = {});
+                                  Duration stop_time, const scenario::NodeTimers& timers = {},
+                                  bool disco_log = false);
 
 }  // namespace punchlab::runreal

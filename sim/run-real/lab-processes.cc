@@ -145,7 +145,7 @@ std::vector<std::string> LabProcesses::NodeCommand(size_t index) const {
   const scenario::NodeDef& node = scenario_.nodes[index];
   return NodeArgv(node_bin_, plan_.nodes[index], plan_.control.uplink.address, control_key_,
                   identities_[index], FlowsFrom(scenario_, node.name, identities_),
-                  epoch_unix_ns_, scenario_.stop_time, node.timers);
+                  epoch_unix_ns_, scenario_.stop_time, node.timers, scenario_.disco_log);
 }
 
 void LabProcesses::StartNode(size_t index) {

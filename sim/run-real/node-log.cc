@@ -106,7 +106,31 @@ class NodeLogReader {
       EchoReceived(j, at);
     } else if (*event == "summary") {
       Summary(j);
+    } else if (*event == "disco") {
+      Disco(j, at);
     }
+  }
+
+  // A step of the disco log (punchlab-node --disco-log: results/disco-step.h).
+  void Disco(const json& j, Duration at) {
+    const auto key = Text(j, "peer");
+    const auto peer = key ? dir_.name_by_key.find(*key) : dir_.name_by_key.end();
+    const auto what = Text(j, "what");
+    const std::optional<results::DiscoStepKind> kind =
+        what ? results::ParseDiscoStepKind(*what) : std::nullopt;
+    const auto via = Text(j, "via");
+    const auto endpoint = Text(j, "endpoint");
+    const auto txid = Text(j, "txid");
+    const auto reason = Text(j, "reason");
+    if (!kind || !via || !endpoint || !txid || !reason) {
+      ++unparsed_;
+      return;
+    }
+    if (peer == dir_.name_by_key.end()) {
+      ++unknown_peer_lines_;
+      return;
+    }
+    results_.disco_log.push_back({at, node_, peer->second, *kind, *via, *endpoint, *txid, *reason});
   }
 
   void Path(const json& j, Duration at, const std::optional<std::string>& path,
@@ -241,6 +265,13 @@ void FinishObservations(const scenario::Scenario& s, results::Results& results) 
                      if (x.src != y.src) return index(x.src) < index(y.src);
                      if (x.dst != y.dst) return index(x.dst) < index(y.dst);
                      return x.seq < y.seq;
+                   });
+  // Each node's steps are in its own order; merged by time, a node's steps
+  // at one instant keep that order.
+  std::stable_sort(results.disco_log.begin(), results.disco_log.end(),
+                   [&](const results::DiscoStep& x, const results::DiscoStep& y) {
+                     if (x.at != y.at) return x.at < y.at;
+                     return index(x.node) < index(y.node);
                    });
 }
 

@@ -1,6 +1,7 @@
 #include "run-sim/run-sim.h"
 
 #include <memory>
+#include <optional>
 
 #include "ns3/config.h"
 #include "ns3/rng-seed-manager.h"
@@ -10,6 +11,7 @@
 #include "results/probe.h"
 #include "results/format.h"
 #include "run-sim/counters.h"
+#include "run-sim/disco-recorder.h"
 #include "run-sim/fault-driver.h"
 #include "run-sim/path-recorder.h"
 #include "run-sim/pcap-capture.h"
@@ -61,6 +63,8 @@ results::Results RunInSimulation(const scenario::Scenario& scenario,
   {
     ScenarioWorld world(scenario, r.seed);
     PathRecorder paths(world, r);
+    std::optional<DiscoRecorder> disco;
+    if (scenario.disco_log) disco.emplace(world, r);
     TrafficDriver traffic(world, r);
     FaultDriver faults(world, paths, r);
     if (options.pcap) EnablePcapCapture(world, options.out_dir + "/pcap");

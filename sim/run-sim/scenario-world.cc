@@ -318,6 +318,7 @@ void ScenarioWorld::InstallApplications() {
     n.app->SetAttribute("LocalPort", ns3::UintegerValue(kNodePort));
     punchlab::node::NodeConfig base;
     scenario::ApplyNodeTimers(n.def->timers, base);
+    base.disco_log = scenario_.disco_log;
     n.app->SetBaseConfig(base);
     n.host->AddApplication(n.app);
     n.key = n.app->GetPublicKey();

@@ -41,6 +41,7 @@ void ReadScenario(Reader& r, const Fields& top, Scenario& s) {
     s.stop_time = Duration::Max();
   }
   s.seed = r.GetInteger(top, "seed", 0, UINT64_MAX).value_or(0);
+  s.disco_log = r.GetBool(top, "disco_log").value_or(true);
   ReadTopology(r, top, s);
   ReadActivity(r, top, s);
 }

@@ -197,6 +197,7 @@ struct Scenario {
   std::string description;
   Duration stop_time;
   uint64_t seed = 0;
+  bool disco_log = true;  // record the disco log (results::Results::disco_log)
   Link internet;
   std::vector<DerpRegion> derp_regions;
   ControlServer control;

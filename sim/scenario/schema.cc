@@ -107,6 +107,11 @@ std::vector<SchemaKey> BuildKeys() {
       "Seeds every random choice (keys, ports, loss, jitter): the same file and seed give the "
       "same simulated run.")
       .aliases = {"random_seed", "rng_seed"};
+  add("disco_log", V::kBool, D::kLiteral, "true", "disco_log: false",
+      "Record every disco ping, pong and CallMeMaybe, every candidate learned, every trust "
+      "change and path decision, per pair with the reason, in results.json (disco_log) and "
+      "disco.csv. Off for crowds, where nobody reads it and it costs time and memory.")
+      .aliases = {"disco", "discolog"};
   add("internet", V::kMap, D::kLiteral, "{}", "internet: {latency: 20ms, loss: 0.1%}",
       "The internet: what lies between public nodes, NATs' and firewalls' uplinks, DERP "
       "servers and the control server.")

@@ -27,6 +27,11 @@ def test_read_results_json_gives_objects():
         (10.0, "alice", "direct", "pong"), (10.2, "bob", "direct", "pong")]
     assert r.counters == {"nat/home": {"translated": 120, "filtered": 3}}
     assert r.probes == []  # not in results.json
+    assert len(r.disco_log) == 22
+    ping = r.disco_log[2]
+    assert (ping.t_s, ping.node, ping.peer, ping.what, ping.via, ping.endpoint, ping.txid,
+            ping.reason) == (1.0, "alice", "bob", "ping-sent", "udp", "198.51.100.2:41641",
+                             "aa0000000000000000000001", "discovery")
 
 
 def test_read_errors_name_the_file_and_key(fixture_copy):
@@ -43,7 +48,8 @@ def test_read_errors_name_the_file_and_key(fixture_copy):
 def test_write_and_read_back(tmp_path):
     r = punchlab.read_results_json(str(FIXTURES / "derp-then-direct" / "results.json"))
     r.write(str(tmp_path / "out"))
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["junit.xml", "latency.csv", "results.json"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "disco.csv", "junit.xml", "latency.csv", "results.json"]
     again = punchlab.read_results_json(str(tmp_path / "out" / "results.json"))
     assert again.to_json() == r.to_json()
     assert 'failures="1"' in r.junit_xml()

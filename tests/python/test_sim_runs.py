@@ -33,7 +33,7 @@ def derp_run(tmp_path_factory):
 def test_run_holds_its_expectations(derp_run):
     results, out = derp_run
     assert results.ok, results.summary()
-    assert sorted(os.listdir(out)) == ["junit.xml", "latency.csv", "results.json"]
+    assert sorted(os.listdir(out)) == ["disco.csv", "junit.xml", "latency.csv", "results.json"]
     pair = results.find_pair("alice", "bob")
     assert pair.final_path == punchlab.PathKind.DIRECT
     # Relayed while the firewall blocked UDP (until 10s), direct after; time
@@ -106,7 +106,7 @@ def test_same_seed_same_bytes_as_punchlab_run(derp_run, punchlab_bin, tmp_path):
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     cli = tmp_path / "derp-then-direct"
-    for name in ("results.json", "latency.csv", "junit.xml"):
+    for name in ("results.json", "latency.csv", "disco.csv", "junit.xml"):
         assert (cli / name).read_bytes() == (out / name).read_bytes(), name
     assert punchlab.run(str(SCENARIO)).to_json() == results.to_json()
 

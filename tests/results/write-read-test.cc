@@ -19,6 +19,7 @@
 #include "results-test-util.h"
 #include "results/read-json.h"
 #include "results/write-csv.h"
+#include "results/write-disco-csv.h"
 #include "results/write-directory.h"
 #include "results/write-json.h"
 #include "results/write-junit.h"
@@ -137,6 +138,7 @@ constexpr const char* kReadmeExampleJson = R"json({
       "reason": "start"
     }
   ],
+  "disco_log": [],
   "counters": {
     "nat/home": {
       "filtered": 3,
@@ -205,6 +207,11 @@ Results RichResults() {
   r.timeline.push_back(testing::Change(Duration::Nanos(90123456789), "bob", "carol",
                                        PathKind::kNone, "stopped"));
   r.timeline[1].detail = "direct 198.51.100.2:41641";
+  r.disco_log.push_back({Duration::Nanos(2500000001), "alice", "bob", DiscoStepKind::kPingSent,
+                         "udp", "198.51.100.2:41641", "00112233445566778899aabb", "discovery"});
+  r.disco_log.push_back({Duration::Nanos(2548000001), "bob", "alice",
+                         DiscoStepKind::kCallMeMaybeReceived, "derp 1", "", "",
+                         "their endpoints [192.0.2.1:1, \"odd\"]"});
   r.counters["nat/home"] = {{"translated", 812}, {"filtered", 0}};
   r.counters["node/alice"] = {{"disco_pings_sent", std::numeric_limits<uint64_t>::max()}};
   r.notes = {"first note", "second <note> & \"quoted\""};
@@ -281,6 +288,20 @@ void ExpectSameResults(const Results& want, const Results& got) {
     EXPECT_EQ(g.detail, w.detail);
     EXPECT_EQ(g.reason, w.reason);
   }
+  ASSERT_EQ(got.disco_log.size(), want.disco_log.size());
+  for (size_t i = 0; i < want.disco_log.size(); ++i) {
+    SCOPED_TRACE("disco_log[" + std::to_string(i) + "]");
+    const DiscoStep& w = want.disco_log[i];
+    const DiscoStep& g = got.disco_log[i];
+    EXPECT_EQ(g.at, w.at);
+    EXPECT_EQ(g.node, w.node);
+    EXPECT_EQ(g.peer, w.peer);
+    EXPECT_EQ(g.what, w.what);
+    EXPECT_EQ(g.via, w.via);
+    EXPECT_EQ(g.endpoint, w.endpoint);
+    EXPECT_EQ(g.txid, w.txid);
+    EXPECT_EQ(g.reason, w.reason);
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -336,7 +357,8 @@ TEST(ResultsJson, TopLevelKeysInTheDocumentedOrder) {
   EXPECT_THAT(keys, ::testing::ElementsAre("format", "scenario", "file", "description", "seed",
                                            "mode", "stop_time_s", "ok", "events", "expectations",
                                            "pairs",
-                                           "timeline", "counters", "notes", "events_executed"));
+                                           "timeline", "disco_log", "counters", "notes",
+                                           "events_executed"));
   EXPECT_EQ(doc["ok"], false);
   EXPECT_EQ(doc["pairs"][0]["time_to_direct_s"], 2.548000001);
   EXPECT_TRUE(doc["pairs"][1]["time_to_direct_s"].is_null());
@@ -402,6 +424,35 @@ TEST(ResultsJsonReader, MissingKeysAtTopLevelAndNested) {
   // Simulation results must say how much work the run was.
   EXPECT_EQ(ReadError(Edited([](auto& d) { d.erase("events_executed"); })),
             "out/results.json: missing key 'events_executed'");
+}
+
+// The disco log came later than punchlab-results/2's first files: a file
+// without it reads as an empty log; a step must be whole and name a known kind.
+TEST(ResultsJsonReader, DiscoLogAbsentIsEmptyAndItsStepsAreChecked) {
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d.erase("disco_log"); })), "(no error)");
+  const auto with_step = [](auto& d) {
+    d["disco_log"] = nlohmann::json::array({{{"t_s", 1.5},
+                                             {"node", "laptop"},
+                                             {"peer", "workstation"},
+                                             {"what", "pong-received"},
+                                             {"via", "udp"},
+                                             {"endpoint", "192.0.2.1:41641"},
+                                             {"txid", "00"},
+                                             {"reason", "rtt 20.000ms"}}});
+  };
+  EXPECT_EQ(ReadError(Edited(with_step)), "(no error)");
+  EXPECT_EQ(ReadError(Edited([&](auto& d) {
+              with_step(d);
+              d["disco_log"][0]["what"] = "pinged";
+            })),
+            "out/results.json: disco_log[0].what: 'pinged' is not a disco step");
+  EXPECT_EQ(ReadError(Edited([&](auto& d) {
+              with_step(d);
+              d["disco_log"][0].erase("txid");
+            })),
+            "out/results.json: disco_log[0]: missing key 'txid'");
+  EXPECT_EQ(ReadError(Edited([](auto& d) { d["disco_log"] = "none"; })),
+            "out/results.json: disco_log: expected a list");
 }
 
 TEST(ResultsJsonReader, WrongTypes) {
@@ -530,6 +581,22 @@ TEST(LatencyCsv, OneRowPerProbeInOrderWithBothLegsAndFixedDecimals) {
             "20.000000,laptop,workstation,2,local,local,local,0.250\n"
             "21.000000,laptop,workstation,3,none,,lost,\n"
             "58.000000,laptop,workstation,4,direct,,in-flight,\n");
+}
+
+TEST(DiscoCsv, OneRowPerStepQuotedWhereNeeded) {
+  EXPECT_EQ(DiscoCsvText(RichResults()),
+            "time_s,node,peer,what,via,endpoint,txid,reason\n"
+            "2.500000,alice,bob,ping-sent,udp,198.51.100.2:41641,00112233445566778899aabb,"
+            "discovery\n"
+            "2.548000,bob,alice,call-me-maybe-received,derp 1,,,"
+            "\"their endpoints [192.0.2.1:1, \"\"odd\"\"]\"\n");
+  EXPECT_EQ(DiscoCsvText(testing::EmptyRun()), std::string(kDiscoCsvHeader) + "\n");
+  for (DiscoStepKind k : {DiscoStepKind::kPingSent, DiscoStepKind::kPongReceived,
+                          DiscoStepKind::kCallMeMaybeSent, DiscoStepKind::kCandidate,
+                          DiscoStepKind::kTrust, DiscoStepKind::kPath}) {
+    EXPECT_EQ(ParseDiscoStepKind(ToString(k)), k);
+  }
+  EXPECT_EQ(ParseDiscoStepKind("ping"), std::nullopt);
 }
 
 TEST(LatencyCsv, HeaderAloneWithoutProbes) {
@@ -800,6 +867,7 @@ TEST(ResultsDirectory, WritesTheThreeFilesCreatingDirectories) {
   WriteResultsDirectory(dir, r);
   EXPECT_EQ(ReadFile(dir + "/results.json"), ResultsJsonText(r));
   EXPECT_EQ(ReadFile(dir + "/latency.csv"), LatencyCsvText(r));
+  EXPECT_EQ(ReadFile(dir + "/disco.csv"), DiscoCsvText(r));
   EXPECT_EQ(ReadFile(dir + "/junit.xml"), JunitXmlText(r));
 
   // Writing again replaces, never appends.

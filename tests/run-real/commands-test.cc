@@ -1,6 +1,7 @@
 // The lab processes' command lines.
 #include "run-real/commands.h"
 
+#include <algorithm>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -101,6 +102,19 @@ TEST(Commands, NodeGetsItsKeyTokenAddressEpochAndFlows) {
                                 "--duration", "90s", "--json", "--flow",
                                 "id=1,to=nodekey:" + std::string(64, 'a') +
                                     ",start=0s,stop=60s,every=1s,size=200"));
+}
+
+// The scenario's disco_log reaches punchlab-node as --disco-log, last.
+TEST(Commands, DiscoLogBecomesTheDiscoLogFlag) {
+  const scenario::Scenario s = LoadOk(kYaml);
+  const LabPlan plan = PlanLab(s);
+  const std::vector<NodeIdentity> ids = Identities();
+  const auto with = NodeArgv("/bin/node", plan.nodes[1], plan.control.uplink.address, "nodekey:c",
+                             ids[1], {}, 1, s.stop_time, {}, true);
+  EXPECT_EQ(with.back(), "--disco-log");
+  const auto without = NodeArgv("/bin/node", plan.nodes[1], plan.control.uplink.address,
+                                "nodekey:c", ids[1], {}, 1, s.stop_time, {}, false);
+  EXPECT_EQ(std::count(without.begin(), without.end(), "--disco-log"), 0);
 }
 
 // The scenario's node timers reach punchlab-node as --timer flags, in a

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "results/disco-step.h"
 #include "run-real-test-util.h"
 
 namespace punchlab::runreal {
@@ -114,6 +115,70 @@ TEST(NodeLog, ProbesAndTheirEchoesPairUpPerFlowAndSeq) {
   EXPECT_EQ(r.probes[1].Rtt(), Duration::Micros(1250));
   EXPECT_EQ(r.probes[2].path, scenario::PathKind::kNone);
   EXPECT_FALSE(r.probes[2].echoed_at);
+}
+
+// The disco log from the real lab: a node's events become punchlab-node's
+// "disco" lines (results::DiscoStepJsonLine, what `node --disco-log` prints)
+// and the runner reads them back into the same steps the simulation records
+// (results::DiscoStepOf), with the peer by its scenario name, merged in time
+// order across nodes.
+TEST(NodeLog, DiscoLinesBecomeTheDiscoLogStepForStep) {
+  const scenario::Scenario s = LoadOk(kYaml);
+  const NodePublicKey a = *NodePublicKey::Parse(kA);
+  const NodePublicKey c = *NodePublicKey::Parse(kC);
+  node::DiscoSent ping;
+  ping.peer = c;
+  ping.type = disco::MessageType::kPing;
+  ping.via = node::Path::Direct(*Endpoint::Parse("203.0.113.6:41641"));
+  ping.txid = disco::TxId{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 255};
+  ping.why = "discovery";
+  node::DiscoReceived cmm;
+  cmm.peer = c;
+  cmm.type = disco::MessageType::kCallMeMaybe;
+  cmm.via = node::Path::Derp(1);
+  cmm.why = "their endpoints [203.0.113.6:41641]";
+  node::PathChanged path{c, node::Path::Derp(1), node::Path::Direct(*Endpoint::Parse("203.0.113.6:41641")),
+                         node::PathChangeReason::kPong, "pong from 203.0.113.6:41641", std::nullopt};
+  node::DiscoReceived seen;  // on c's side: a's ping, after a's NAT
+  seen.peer = a;
+  seen.type = disco::MessageType::kPing;
+  seen.via = node::Path::Direct(*Endpoint::Parse("198.51.100.9:1024"));
+  seen.txid = ping.txid;
+  seen.why = "answered";
+
+  const auto line = [](const node::EventBody& e, double at_ms) {
+    return results::DiscoStepJsonLine(*results::DiscoStepOf(e), at_ms) + "\n";
+  };
+  results::Results r;
+  CollectNodeLog(s, Directory(), Paths(s), "a",
+                 {{line(ping, 100) + line(cmm, 150.5) + line(path, 300), std::nullopt}}, r);
+  CollectNodeLog(s, Directory(), Paths(s), "c", {{line(seen, 120), std::nullopt}}, r);
+  FinishObservations(s, r);
+  ASSERT_EQ(r.disco_log.size(), 4u);
+  std::vector<std::string> rows;
+  for (const results::DiscoStep& d : r.disco_log) {
+    rows.push_back(d.at.ToString() + " " + d.node + ">" + d.peer + " " + results::ToString(d.what) +
+                   " via=" + d.via + " ep=" + d.endpoint + " txid=" + d.txid + " (" + d.reason + ")");
+  }
+  EXPECT_THAT(rows, ElementsAre(
+      "100ms a>c ping-sent via=udp ep=203.0.113.6:41641 txid=0102030405060708090a0bff (discovery)",
+      "120ms c>a ping-received via=udp ep=198.51.100.9:1024 txid=0102030405060708090a0bff (answered)",
+      "150500us a>c call-me-maybe-received via=derp 1 ep= txid= (their endpoints [203.0.113.6:41641])",
+      "300ms a>c path via= ep=direct 203.0.113.6:41641 txid= (pong: pong from 203.0.113.6:41641)"));
+  EXPECT_TRUE(r.notes.empty());
+
+  // A step naming a peer outside the scenario, or no known kind, is counted.
+  results::Results bad;
+  CollectNodeLog(s, Directory(), Paths(s), "a",
+                 {{R"({"event":"disco","at_ms":1,"peer":"nodekey:)" + std::string(64, 'f') +
+                       R"(","what":"ping-sent","via":"udp","endpoint":"","txid":"","reason":""})"
+                       "\n"
+                       R"({"event":"disco","at_ms":1,"peer":")" + kC +
+                       R"(","what":"pinged","via":"udp","endpoint":"","txid":"","reason":""})" "\n",
+                   std::nullopt}},
+                 bad);
+  EXPECT_TRUE(bad.disco_log.empty());
+  EXPECT_EQ(bad.notes.size(), 2u);
 }
 
 TEST(NodeLog, GarbageIsCountedInANoteNotFatal) {

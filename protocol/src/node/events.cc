@@ -135,6 +135,32 @@ std::string Line(const RttMeasured& e) {
   return "rtt " + e.peer.ShortString() + " " + e.path.ToString() + " " + e.rtt.ToString();
 }
 
+std::string TxidText(const std::optional<disco::TxId>& txid) {
+  if (!txid) return "";
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = " txid ";
+  for (uint8_t b : *txid) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+std::string Line(const DiscoSent& e) {
+  return std::string("disco ") + disco::MessageTypeName(e.type) + " -> " + e.peer.ShortString() +
+         " via " + e.via.ToString() + TxidText(e.txid) + " (" + e.why + ")";
+}
+std::string Line(const DiscoReceived& e) {
+  return std::string("disco ") + disco::MessageTypeName(e.type) + " <- " + e.peer.ShortString() +
+         " via " + e.via.ToString() + TxidText(e.txid) + " (" + e.why + ")";
+}
+std::string Line(const CandidateLearned& e) {
+  return "candidate " + e.peer.ShortString() + " " + e.endpoint.ToString() + " (" + e.source + ")";
+}
+std::string Line(const TrustChanged& e) {
+  return "trust " + e.peer.ShortString() + " " + e.endpoint.ToString() +
+         (e.trusted ? " trusted" : " untrusted") + " (" + e.why + ")";
+}
+
 }  // namespace
 
 std::string Describe(const EventBody& body) {

@@ -21,6 +21,19 @@ Endpoint DerpMagicEndpoint(RegionId region) {
   return Endpoint(IpAddress::V4(127, 3, 3, 40), static_cast<uint16_t>(region));
 }
 
+std::string EndpointList(const std::vector<Endpoint>& endpoints) {
+  std::string out;
+  for (const Endpoint& ep : endpoints) out += (out.empty() ? "" : " ") + ep.ToString();
+  return "[" + out + "]";
+}
+
+// "148.001ms": a measured RTT to the microsecond, as a person reads it.
+std::string Millis(Duration d) {
+  const int64_t us = (d.nanos() + 500) / 1000;
+  std::string frac = std::to_string(us % 1000);
+  return std::to_string(us / 1000) + "." + std::string(3 - frac.size(), '0') + frac + "ms";
+}
+
 PathChangeReason FromDisco(disco::PathChangeReason r, PathChangeReason reset_reason) {
   switch (r) {
     case disco::PathChangeReason::kPong: return PathChangeReason::kPong;
@@ -47,6 +60,8 @@ bool Node::DrainPeer(Timestamp now, const NodePublicKey& key, Peer& peer) {
     }
     SendDiscoUdp(peer, *from, p.to, disco::Ping{p.txid, public_key(), 0});
     ++stats_.disco_pings_sent;
+    LogDisco<DiscoSent>(now, key, disco::MessageType::kPing, Path::Direct(p.to), p.txid,
+                        [&] { return std::string(disco::PingPurposeName(p.purpose)); });
   }
   while (auto ev = peer.paths->PollEvent()) {
     progress = true;
@@ -56,6 +71,8 @@ bool Node::DrainPeer(Timestamp now, const NodePublicKey& key, Peer& peer) {
       if (region == kNoRegion) continue;
       SendDiscoDerp(now, peer, region, disco::CallMeMaybe{endpoints_});
       ++stats_.disco_call_me_maybes_sent;
+      LogDisco<DiscoSent>(now, key, disco::MessageType::kCallMeMaybe, Path::Derp(region),
+                          std::nullopt, [&] { return "our endpoints " + EndpointList(endpoints_); });
       continue;
     }
     const Path to = change->to ? Path::Direct(*change->to) : FallbackPath(peer);
@@ -76,6 +93,8 @@ bool Node::DrainPeer(Timestamp now, const NodePublicKey& key, Peer& peer) {
                            config_.paths.heartbeat_interval, config_.paths.ping_timeout)) {
     SendDiscoDerp(now, peer, region, disco::Ping{*txid, public_key(), 0});
     ++stats_.disco_pings_sent;
+    LogDisco<DiscoSent>(now, key, disco::MessageType::kPing, Path::Derp(region), *txid,
+                        [] { return std::string("relayed rtt"); });
   }
   return progress;
 }
@@ -156,22 +175,36 @@ void Node::HandleDisco(Timestamp now, ByteView packet, const Endpoint* local,
   }
   scheduler_.MarkBusy(key);  // whatever it says may give its PeerPaths work
 
+  // How it came, for the disco log.
+  const Path came = via_derp ? Path::Derp(derp_region) : Path::Direct(*remote);
   if (const auto* ping = std::get_if<disco::Ping>(&opened.opened->message)) {
     if (!ping->node_key.IsZero() && ping->node_key != key) {
       DropDisco(stats_.disco_node_key_mismatch);
+      LogDisco<DiscoReceived>(now, key, disco::MessageType::kPing, came, ping->txid,
+                              [] { return std::string("dropped: names another node key"); });
       return;
     }
     ++stats_.disco_pings_received;
     if (via_derp) {
+      LogDisco<DiscoReceived>(now, key, disco::MessageType::kPing, came, ping->txid,
+                              [] { return std::string("answered over derp"); });
       SendDiscoDerp(now, peer, derp_region, disco::Pong{ping->txid, DerpMagicEndpoint(derp_region)});
     } else {
-      if (!peer.paths->HandlePingFrom(now, *remote, ping->txid)) {
+      const bool answer = peer.paths->HandlePingFrom(now, *remote, ping->txid);
+      LogDisco<DiscoReceived>(now, key, disco::MessageType::kPing, came, ping->txid, [&] {
+        return std::string(answer ? "answered" : "not answered: seen before or unusable source");
+      });
+      if (!answer) {
         DropDisco(stats_.disco_pings_not_answered);
         return;
       }
       SendDiscoUdp(peer, *local, *remote, disco::Pong{ping->txid, *remote});
     }
     ++stats_.disco_pongs_sent;
+    LogDisco<DiscoSent>(now, key, disco::MessageType::kPong, came, ping->txid, [&] {
+      return "answers the ping; it came from " +
+             (via_derp ? came.ToString() : remote->ToString());
+    });
     return;
   }
 
@@ -180,6 +213,10 @@ void Node::HandleDisco(Timestamp now, ByteView packet, const Endpoint* local,
     if (via_derp) {
       const std::optional<RelayedRttProbe::Answer> answer =
           peer.relayed.HandlePong(now, pong->txid, config_.paths.ping_timeout);
+      LogDisco<DiscoReceived>(now, key, disco::MessageType::kPong, came, pong->txid, [&] {
+        return answer ? "relayed rtt " + Millis(answer->rtt)
+                      : std::string("rejected: not an outstanding relayed ping");
+      });
       if (!answer) {
         DropDisco(stats_.disco_pongs_rejected);
         return;
@@ -188,6 +225,12 @@ void Node::HandleDisco(Timestamp now, ByteView packet, const Endpoint* local,
       return;
     }
     const disco::PongAnswer answer = peer.paths->HandlePongFrom(now, pong->txid, *remote);
+    LogDisco<DiscoReceived>(now, key, disco::MessageType::kPong, came, pong->txid, [&] {
+      return answer.accepted()
+                 ? "rtt " + Millis(answer.timed->rtt) + " to " + answer.timed->to.ToString() +
+                       "; it saw us at " + pong->source.ToString()
+                 : std::string("rejected: ") + disco::PongResultName(answer.result);
+    });
     if (!answer.accepted()) {
       DropDisco(stats_.disco_pongs_rejected);
       return;
@@ -197,6 +240,10 @@ void Node::HandleDisco(Timestamp now, ByteView packet, const Endpoint* local,
   }
 
   const auto& cmm = std::get<disco::CallMeMaybe>(opened.opened->message);
+  LogDisco<DiscoReceived>(now, key, disco::MessageType::kCallMeMaybe, came, std::nullopt, [&] {
+    return (via_derp ? "their endpoints " : "dropped: only DERP may carry it; endpoints ") +
+           EndpointList(cmm.endpoints);
+  });
   if (!via_derp) {
     DropDisco(stats_.disco_call_me_maybe_over_udp);
     return;

@@ -268,6 +268,8 @@ class NodeWorld {
   std::vector<std::string> log;
 
   VirtualWorld world;
+  // NodeConfig::disco_log of the nodes started from here on.
+  bool disco_log = false;
 
  private:
   void NewRun(NodeHost& n) {
@@ -280,6 +282,7 @@ class NodeWorld {
     c.control.server_key = control_->public_key();
     c.token = *idp_.Issue({n.name, kDomain, n.key.Public(), At(Sec(365 * 24 * 3600))});
     c.local_endpoints = {n.local()};
+    c.disco_log = disco_log;
     n.node = std::make_unique<Node>(n.key.Clone(), *n.rng, std::move(c));
     NodeHost* h = &n;
     n.machine = world.Attach(
@@ -317,10 +320,12 @@ struct TwoNodes {
   static constexpr int64_t kHostAccessMs = 1;
   static constexpr int64_t kUplinkMs = 10;
 
-  // `a_spare`: more addresses for a's host (to move to).
+  // `a_spare`: more addresses for a's host (to move to); `disco_log`: the
+  // nodes' NodeConfig::disco_log.
   explicit TwoNodes(NatConfig nat_a, NatConfig nat_b, uint64_t seed = 1,
-                    std::vector<IpAddress> a_spare = {})
+                    std::vector<IpAddress> a_spare = {}, bool disco_log = false)
       : w(seed) {
+    w.disco_log = disco_log;
     na = w.AddNat("nat-a", "192.0.2.10", nat_a, Ms(kUplinkMs));
     nb = w.AddNat("nat-b", "192.0.2.20", nat_b, Ms(kUplinkMs));
     a = &w.AddNode("a", w.world.InsideOf(na), "10.1.0.2", Ms(kHostAccessMs), std::move(a_spare));

@@ -17,6 +17,7 @@
 #include "punchlab/bytes.h"
 #include "punchlab/control/derp-map.h"
 #include "punchlab/crypto/keys.h"
+#include "punchlab/disco/message.h"
 #include "punchlab/endpoint.h"
 #include "punchlab/netcheck/report.h"
 #include "punchlab/time.h"
@@ -155,10 +156,44 @@ struct RttMeasured {
   Duration rtt;
 };
 
+
+// The disco log (only with NodeConfig::disco_log): every disco message to or
+// from a peer, every endpoint of the peer learned, every trust change, each
+// with why -- what a person reads to follow a punch. PathChanged is the
+// log's path decision.
+//
+// What the two message events share.
+struct DiscoMessageStep {
+  NodePublicKey peer;
+  disco::MessageType type = disco::MessageType::kPing;
+  // Over UDP: Direct(where it went to, or came from); over DERP: Derp(region).
+  Path via;
+  std::optional<disco::TxId> txid;  // pings and pongs
+  std::string why;  // "heartbeat", "answers the ping", "rtt 20ms", "dropped: ...", ...
+};
+struct DiscoSent : DiscoMessageStep {};
+struct DiscoReceived : DiscoMessageStep {};
+// An endpoint of the peer to try: from the netmap, a CallMeMaybe, or a ping
+// the peer sent from it.
+struct CandidateLearned {
+  NodePublicKey peer;
+  Endpoint endpoint;
+  std::string source;
+};
+// A direct endpoint of the peer became trusted (a pong proved it) or stopped
+// being trusted (no pong within the trust window, or a reset).
+struct TrustChanged {
+  NodePublicKey peer;
+  Endpoint endpoint;
+  bool trusted = false;
+  std::string why;
+};
+
 using EventBody =
     std::variant<Registered, RegistrationRefused, ControlDisconnected, PeerAdded, PeerRemoved,
                  PeerRestarted, EndpointsChanged, NetcheckDone, HomeRegionChanged, DerpConnected,
-                 DerpDisconnected, PathChanged, DataReceived, RttMeasured>;
+                 DerpDisconnected, PathChanged, DataReceived, RttMeasured, DiscoSent,
+                 DiscoReceived, CandidateLearned, TrustChanged>;
 
 struct Event {
   Timestamp at;

@@ -117,6 +117,10 @@ struct NodeConfig {
   Duration endpoint_freshness = Duration::Seconds(27);
   // Packets held per DERP region while its connection comes up.
   size_t derp_queue_limit = 64;
+  // Emit the disco log's events (DiscoSent, DiscoReceived, CandidateLearned,
+  // TrustChanged: events.h). Off, nothing of it is built: a crowd of nodes
+  // heartbeating every few seconds would pay for events nobody reads.
+  bool disco_log = false;
 };
 
 enum class SendResult : uint8_t {
@@ -253,6 +257,19 @@ class Node final : public DatagramMachine, public StreamMachine {
                                  Bytes packet, std::optional<size_t> data_bytes);
   void CountDerpData(const NodePublicKey& to, RegionId region, size_t bytes);
   void Emit(Timestamp now, EventBody body);
+  // The disco log's message events; `why` is built only when the log is on.
+  template <typename Step, typename Why>
+  void LogDisco(Timestamp now, const NodePublicKey& peer, disco::MessageType type, Path via,
+                std::optional<disco::TxId> txid, Why&& why) {
+    if (!config_.disco_log) return;
+    Step step;
+    step.peer = peer;
+    step.type = type;
+    step.via = std::move(via);
+    step.txid = txid;
+    step.why = why();
+    Emit(now, std::move(step));
+  }
 
   NodePrivateKey key_;
   RandomSource& rng_;

@@ -1,0 +1,98 @@
+#include "results/disco-step.h"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <type_traits>
+#include <variant>
+
+namespace punchlab {
+namespace results {
+namespace {
+
+DiscoStepKind KindOf(disco::MessageType type, bool sent) {
+  switch (type) {
+    case disco::MessageType::kPing:
+      return sent ? DiscoStepKind::kPingSent : DiscoStepKind::kPingReceived;
+    case disco::MessageType::kPong:
+      return sent ? DiscoStepKind::kPongSent : DiscoStepKind::kPongReceived;
+    case disco::MessageType::kCallMeMaybe:
+      return sent ? DiscoStepKind::kCallMeMaybeSent : DiscoStepKind::kCallMeMaybeReceived;
+  }
+  return DiscoStepKind::kPingSent;
+}
+
+std::string Hex(const disco::TxId& txid) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (uint8_t b : txid) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
+NodeDiscoStep Message(const node::DiscoMessageStep& m, bool sent) {
+  NodeDiscoStep out;
+  out.peer = m.peer;
+  out.step.what = KindOf(m.type, sent);
+  if (m.via.direct()) {
+    out.step.via = "udp";
+    out.step.endpoint = m.via.endpoint.ToString();
+  } else {
+    out.step.via = m.via.ToString();  // "derp 1"
+  }
+  if (m.txid) out.step.txid = Hex(*m.txid);
+  out.step.reason = m.why;
+  return out;
+}
+
+}  // namespace
+
+std::optional<NodeDiscoStep> DiscoStepOf(const node::EventBody& body) {
+  return std::visit(
+      [](const auto& e) -> std::optional<NodeDiscoStep> {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, node::DiscoSent>) {
+          return Message(e, true);
+        } else if constexpr (std::is_same_v<T, node::DiscoReceived>) {
+          return Message(e, false);
+        } else if constexpr (std::is_same_v<T, node::CandidateLearned>) {
+          NodeDiscoStep out;
+          out.peer = e.peer;
+          out.step.what = DiscoStepKind::kCandidate;
+          out.step.endpoint = e.endpoint.ToString();
+          out.step.reason = e.source;
+          return out;
+        } else if constexpr (std::is_same_v<T, node::TrustChanged>) {
+          NodeDiscoStep out;
+          out.peer = e.peer;
+          out.step.what = DiscoStepKind::kTrust;
+          out.step.endpoint = e.endpoint.ToString();
+          out.step.reason = std::string(e.trusted ? "trusted: " : "untrusted: ") + e.why;
+          return out;
+        } else if constexpr (std::is_same_v<T, node::PathChanged>) {
+          NodeDiscoStep out;
+          out.peer = e.peer;
+          out.step.what = DiscoStepKind::kPath;
+          out.step.endpoint = e.to.ToString();
+          out.step.reason = node::PathChangeReasonName(e.reason);
+          if (!e.detail.empty()) out.step.reason += ": " + e.detail;
+          return out;
+        } else {
+          return std::nullopt;
+        }
+      },
+      body);
+}
+
+std::string DiscoStepJsonLine(const NodeDiscoStep& d, double at_ms) {
+  const nlohmann::ordered_json line{
+      {"event", "disco"},          {"at_ms", at_ms},           {"peer", d.peer.ToString()},
+      {"what", ToString(d.step.what)}, {"via", d.step.via},     {"endpoint", d.step.endpoint},
+      {"txid", d.step.txid},       {"reason", d.step.reason}};
+  return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace results
+}  // namespace punchlab

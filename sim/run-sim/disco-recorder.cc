@@ -1,0 +1,31 @@
+#include "run-sim/disco-recorder.h"
+
+#include <optional>
+#include <utility>
+
+#include "ns3/callback.h"
+#include "ns3/simulator.h"
+#include "results/disco-step.h"
+
+namespace punchlab {
+namespace runsim {
+
+DiscoRecorder::DiscoRecorder(ScenarioWorld& world, results::Results& results)
+    : world_(world), results_(results) {
+  for (size_t i = 0; i < world_.nodes.size(); ++i) {
+    world_.nodes[i].app->TraceConnectWithoutContext(
+        "DiscoLog", ns3::Callback<void, const node::EventBody&>([this, i](const node::EventBody& e) {
+          std::optional<results::NodeDiscoStep> step = results::DiscoStepOf(e);
+          if (!step) return;
+          const WorldNode* peer = world_.FindNodeByKey(step->peer);
+          if (peer == nullptr) return;  // not one of the scenario's nodes: cannot happen
+          step->step.at = Duration::Nanos(ns3::Simulator::Now().GetNanoSeconds());
+          step->step.node = world_.nodes[i].name;
+          step->step.peer = peer->name;
+          results_.disco_log.push_back(std::move(step->step));
+        }));
+  }
+}
+
+}  // namespace runsim
+}  // namespace punchlab
