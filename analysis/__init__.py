@@ -8,6 +8,7 @@ works wherever Debian's python3-matplotlib does.
   matrix_dir    load_matrix_dir(): a NAT-matrix directory
   pair_paths    a pair's path over time (both sides must agree), path changes
   rtt_timeline  RTT over time per pair, path shaded, changes marked
+  sequence_diagram  a pair's punch, message by message, from the disco log
   rtt_cdf       the CDF of direct vs relayed RTT
   heatmap       time to direct per NAT pair, as a heat map
   html_report   the self-contained HTML report; main() of `punchlab report`

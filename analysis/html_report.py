@@ -31,6 +31,7 @@ from .matrix_dir import MatrixDir, is_matrix_dir, load_matrix_dir
 from .results_dir import ResultsDir, load_results_dir
 from .rtt_cdf import plot_rtt_cdf, rtt_cdf_data
 from .rtt_timeline import plot_rtt_timeline, rtt_timeline_data
+from .sequence_diagram import Arrow, plot_sequence, sequence_data
 
 EXIT_BAD_INPUT = 2
 EXIT_RUNTIME = 4
@@ -205,10 +206,44 @@ def _run_section(b: _Builder, run: ResultsDir, open_: bool = True):
         b.plot(plot_rtt_timeline(rtt_timeline_data(run, a, bb)),
                f"{run.scenario}-rtt-{a}-{bb}",
                f"RTT over time, {a} and {bb}" + (f"; faults marked: {faults}" if faults else ""))
+        _sequence(b, run, a, bb)
         b.add("</details>")
     if len(pairs) > MAX_TIMELINES_PER_RUN:
         b.add(f"<p>{len(pairs) - MAX_TIMELINES_PER_RUN} more pairs are not plotted.</p>")
     b.add("</details></section>")
+
+
+def _sequence(b: _Builder, run: ResultsDir, a: str, bb: str):
+    """The punch as a sequence diagram and, below it, the same messages as a
+    table (what each one was, where it went, what became of it)."""
+    seq = sequence_data(run, a, bb)
+    if not seq.rows:
+        return
+    b.add(f'<details class="sequence" id="{run_anchor(run.scenario)}-{_slug(a)}-{_slug(bb)}-punch">'
+          f"<summary>The punch, step by step (disco log)</summary>")
+    b.plot(plot_sequence(seq), f"{run.scenario}-punch-{a}-{bb}",
+           f"Sequence diagram of the punch between {a} and {bb}: "
+           f"{len(seq.arrows())} disco messages, {len(seq.marks())} decisions")
+    b.add("<table><tr><th>sent</th><th>from</th><th>to</th><th>message</th><th>why</th>"
+          "<th>what became of it</th></tr>")
+    for r in seq.rows:
+        if isinstance(r, Arrow):
+            where = f"{r.message} to {r.to}" if r.to else f"{r.message} over {r.via}"
+            if r.arrived_s is None:
+                fate = '<span class="fail">never arrived (dropped on the way)</span>'
+            else:
+                fate = _esc(f"arrived {r.arrived_s:.3f} s" +
+                            (f" from {r.came_from}" if r.came_from else "") + f": {r.answer}")
+            b.add(f"<tr><td>{r.t_s:.3f} s</td><td>{_esc(r.src)}</td><td>{_esc(r.dst)}</td>"
+                  f"<td>{_esc(where)}</td><td>{_esc(r.why)}</td><td>{fate}</td></tr>")
+        else:
+            b.add(f"<tr><td>{r.t_s:.3f} s</td><td>{_esc(r.node)}</td><td></td>"
+                  f"<td>{_esc(r.what)}</td><td colspan=\"2\">{_esc(r.text)}</td></tr>")
+    b.add("</table>")
+    if seq.left_out:
+        b.add(f'<p class="meta">{seq.left_out} more steps of this pair (heartbeats, relayed RTT '
+              f"pings, what came after the punch) are in disco.csv.</p>")
+    b.add("</details>")
 
 
 def _cell_numbers(cell, run: Optional[ResultsDir]) -> Tuple[str, str]:

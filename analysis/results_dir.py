@@ -27,6 +27,9 @@ ROUND_TRIPS = ("direct", "local", "derp", "mixed")
 # latency.csv's round_trip column also says when no echo came back.
 UNECHOED = ("lost", "in-flight")
 CSV_HEADER = ["time_s", "src", "dst", "seq", "path", "echo_path", "round_trip", "rtt_ms"]
+# What a step of the disco log is (results.h DiscoStepKind).
+DISCO_STEPS = ("ping-sent", "ping-received", "pong-sent", "pong-received",
+               "call-me-maybe-sent", "call-me-maybe-received", "candidate", "trust", "path")
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,21 @@ class PairSummary:
     probes_sent: int
     probes_lost: int
     rtt: Dict[str, RttSummary]
+
+
+@dataclass(frozen=True)
+class DiscoStep:
+    """One step of the disco log: what `node` did or saw toward `peer`, and why
+    (sim/results/README.md, disco_log). Pings and pongs carry their txid,
+    the same at both ends."""
+    t_s: float
+    node: str
+    peer: str
+    what: str
+    via: str
+    endpoint: str
+    txid: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -121,6 +139,7 @@ class ResultsDir:
     notes: List[str]
     events: List[EventMark] = field(default_factory=list)
     samples: List[Sample] = field(default_factory=list)
+    disco_log: List[DiscoStep] = field(default_factory=list)
 
     def find_pair(self, a: str, b: str) -> Optional[PairSummary]:
         for p in self.pairs:
@@ -256,7 +275,17 @@ def parse_results_json(data, file: str) -> dict:
                   for t in top.items("timeline")],
         notes=top.texts("notes"),
         events=[EventMark(e.number("t_s"), e.number_or_null("until_s"), e.text("what"))
-                for e in top.items("events")])
+                for e in top.items("events")],
+        # Files from before the disco log have none.
+        disco_log=[_disco_step(d) for d in top.items("disco_log")] if "disco_log" in data else [])
+
+
+def _disco_step(o: "_Obj") -> DiscoStep:
+    what = o.text("what")
+    if what not in DISCO_STEPS:
+        raise o._bad("what", "one of " + ", ".join(DISCO_STEPS))
+    return DiscoStep(o.number("t_s"), o.text("node"), o.text("peer"), what, o.text("via"),
+                     o.text("endpoint"), o.text("txid"), o.text("reason"))
 
 
 def read_latency_csv(file: str) -> List[Sample]:

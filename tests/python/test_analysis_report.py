@@ -78,16 +78,17 @@ def test_report_is_self_contained(report):
     r, out, _ = report
     page = Page(out.read_text())
     assert page.external == [] and "script" not in page.tags and "link" not in page.tags
-    # CDF + one timeline for the run, the matrix heat map.
-    assert len(pngs(page)) == 3
-    assert r.stdout == f"punchlab report: wrote {out} (3 plots)\n"
+    # CDF + one timeline and the punch's sequence diagram for the run, the
+    # matrix heat map.
+    assert len(pngs(page)) == 4
+    assert r.stdout == f"punchlab report: wrote {out} (4 plots)\n"
 
 
 def test_png_dir_holds_the_embedded_plots(report):
     _, out, png_dir = report
     files = sorted(os.listdir(png_dir))
-    assert files == ["derp-then-direct-rtt-alice-bob.png", "derp-then-direct-rtt-cdf.png",
-                     "matrix-time-to-direct.png"]
+    assert files == ["derp-then-direct-punch-alice-bob.png", "derp-then-direct-rtt-alice-bob.png",
+                     "derp-then-direct-rtt-cdf.png", "matrix-time-to-direct.png"]
     embedded = pngs(Page(out.read_text()))
     assert sorted(embedded) == sorted((png_dir / f).read_bytes() for f in files)
 
@@ -147,8 +148,8 @@ def test_punchlab_report_runs_the_module(punchlab_bin, tmp_path):
     r = subprocess.run([punchlab_bin, "report", FIXTURES / "derp-then-direct", "-o", out],
                        capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert r.stdout == f"punchlab report: wrote {out} (2 plots)\n"
-    assert len(pngs(Page(out.read_text()))) == 2
+    assert r.stdout == f"punchlab report: wrote {out} (3 plots)\n"
+    assert len(pngs(Page(out.read_text()))) == 3
 
 
 def test_punchlab_report_help_and_listing(punchlab_bin):
@@ -213,9 +214,84 @@ def test_chromium_renders_the_report_with_faults_on_the_timeline(report, tmp_pat
     assert r.returncode == 0, r.stderr[-2000:]
     page = Page(r.stdout)
     assert "nav" in page.tags and "details" in page.tags
-    assert len(pngs(page)) == 3
+    assert len(pngs(page)) == 4
     assert "run-derp-then-direct" in page.ids
     # The fault of the scenario: in the faults table and on the pair's timeline.
     assert ["10.000 s", "-", "firewall fw set block_udp=false"] in page.rows
     assert ('alt="RTT over time, alice and bob; faults marked: 10 s firewall fw set '
             'block_udp=false"') in r.stdout
+    # The punch as the browser shows it: the diagram and its table.
+    assert ('alt="Sequence diagram of the punch between alice and bob: 7 disco messages, '
+            '4 decisions"') in r.stdout
+    assert PUNCH_ROWS[2] in page.rows and PUNCH_ROWS[-1] in page.rows
+
+
+PUNCH_ROWS = [
+    ["0.500 s", "alice", "", "path", "derp 1 (derp region: our home region)"],
+    ["0.600 s", "bob", "", "path", "derp 1 (derp region: our home region)"],
+    ["1.000 s", "alice", "bob", "ping to 198.51.100.2:41641", "discovery",
+     "never arrived (dropped on the way)"],
+    ["1.000 s", "alice", "bob", "call-me-maybe over derp 1", "our endpoints [198.51.100.1:41641]",
+     "arrived 1.100 s: their endpoints [198.51.100.1:41641]"],
+    ["1.100 s", "bob", "alice", "ping to 198.51.100.1:41641", "call-me-maybe",
+     "never arrived (dropped on the way)"],
+    ["9.952 s", "alice", "bob", "ping to 198.51.100.2:41641", "discovery",
+     "arrived 9.976 s from 198.51.100.1:41641: answered"],
+    ["9.976 s", "bob", "alice", "pong to 198.51.100.1:41641",
+     "answers the ping; it came from 198.51.100.1:41641",
+     "arrived 10.000 s from 198.51.100.2:41641: rtt 48.000ms to 198.51.100.2:41641; "
+     "it saw us at 198.51.100.1:41641"],
+    ["10.000 s", "alice", "", "path", "direct 198.51.100.2:41641 (pong: pong from 198.51.100.2:41641)"],
+    ["10.152 s", "bob", "alice", "ping to 198.51.100.1:41641", "discovery",
+     "arrived 10.176 s from 198.51.100.2:41641: answered"],
+    ["10.176 s", "alice", "bob", "pong to 198.51.100.2:41641",
+     "answers the ping; it came from 198.51.100.2:41641",
+     "arrived 10.200 s from 198.51.100.1:41641: rtt 48.000ms to 198.51.100.1:41641; "
+     "it saw us at 198.51.100.2:41641"],
+    ["10.200 s", "bob", "", "path", "direct 198.51.100.1:41641 (pong: pong from 198.51.100.1:41641)"],
+]
+
+
+def test_sequence_data_follows_each_message_to_its_fate():
+    """Messages matched to their arrivals by txid (CallMeMaybe by order),
+    those that never arrived marked, the relayed-RTT ping left out, and the
+    diagram ending when both sides are direct (the heartbeat after is left
+    for disco.csv)."""
+    from punchlab.analysis.results_dir import load_results_dir
+    from punchlab.analysis.sequence_diagram import Arrow, Mark, plot_sequence, sequence_data
+    run = load_results_dir(str(FIXTURES / "derp-then-direct"))
+    seq = sequence_data(run, "alice", "bob")
+    assert sequence_data(run, "bob", "alice").rows == seq.rows
+    kinds = [("mark" if isinstance(r, Mark) else r.message, r.t_s) for r in seq.rows]
+    assert kinds == [("mark", 0.5), ("mark", 0.6), ("ping", 1.0), ("call-me-maybe", 1.0),
+                     ("ping", 1.1), ("ping", 9.952), ("pong", 9.976), ("mark", 10.0),
+                     ("ping", 10.152), ("pong", 10.176), ("mark", 10.2)]
+    dropped = [r for r in seq.arrows() if r.arrived_s is None]
+    assert [(r.src, r.to) for r in dropped] == [("alice", "198.51.100.2:41641"),
+                                                ("bob", "198.51.100.1:41641")]
+    cmm = seq.arrows()[1]
+    assert (cmm.message, cmm.relayed, cmm.arrived_s) == ("call-me-maybe", True, 1.1)
+    ping = seq.arrows()[3]
+    # Sent to bob's public endpoint, seen by bob coming from alice's: the NATs' doing.
+    assert (ping.to, ping.arrived_s, ping.came_from, ping.answer) == (
+        "198.51.100.2:41641", 9.976, "198.51.100.1:41641", "answered")
+    # 4 relayed-RTT steps and the 2 of the heartbeat after the punch.
+    assert seq.left_out == 6
+    fig = plot_sequence(seq)
+    gids = [a.get_gid() for a in fig.axes[0].get_children() if a.get_gid()]
+    assert gids.count("dropped-ping") == 2 and gids.count("mark-path") == 4
+    assert gids.count("message-ping") == 2 and gids.count("message-pong") == 2
+    assert gids.count("message-call-me-maybe") == 1
+
+
+def test_the_report_shows_the_punch_step_by_step(report):
+    _, out, _ = report
+    text = out.read_text()
+    page = Page(text)
+    assert "run-derp-then-direct-alice-bob-punch" in page.ids
+    rows = page.rows
+    start = rows.index(["sent", "from", "to", "message", "why", "what became of it"])
+    assert rows[start + 1:start + 1 + len(PUNCH_ROWS)] == PUNCH_ROWS
+    assert ('alt="Sequence diagram of the punch between alice and bob: 7 disco messages, '
+            '4 decisions"') in text
+    assert "6 more steps of this pair" in text

@@ -116,7 +116,8 @@ def test_report_from_a_real_run(derp_run, punchlab_bin, tmp_path):
     r = subprocess.run([punchlab_bin, "report", out, "-o", tmp_path / "r.html", "--png-dir", tmp_path / "png"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
-    assert sorted(os.listdir(tmp_path / "png")) == ["derp-then-direct-rtt-alice-bob.png",
+    assert sorted(os.listdir(tmp_path / "png")) == ["derp-then-direct-punch-alice-bob.png",
+                                                     "derp-then-direct-rtt-alice-bob.png",
                                                      "derp-then-direct-rtt-cdf.png"]
     text = (tmp_path / "r.html").read_text()
     assert "alice-bob path derp from 3s until 10s" in text
@@ -197,12 +198,13 @@ def test_matrix_heatmap_from_punchlab_matrix(punchlab_bin, tmp_path):
     r = run_module_report(out, "-o", tmp_path / "r.html", "--png-dir", tmp_path / "png")
     assert r.returncode == 0, r.stderr
     # The heat map, and each cell's own section (linked from its matrix
-    # cell): its RTT CDF and its pair's timeline.
+    # cell): its RTT CDF, its pair's timeline and the punch's sequence diagram.
     pngs = sorted(os.listdir(tmp_path / "png"))
-    assert "matrix-time-to-direct.png" in pngs and len(pngs) == 1 + 2 * len(cells), pngs
+    assert "matrix-time-to-direct.png" in pngs and len(pngs) == 1 + 3 * len(cells), pngs
     for cell in cells:
         name = os.path.basename(cell["results"])
         assert f"{name}-rtt-cdf.png" in pngs and f"{name}-rtt-alice-bob.png" in pngs
+        assert f"{name}-punch-alice-bob.png" in pngs
 
 
 # The home NAT forgets an idle mapping after UDP_TIMEOUT and picks a random
