@@ -226,3 +226,23 @@ def test_the_readme_github_actions_example_parses_and_its_commands_work(tmp_path
     assert len(library) >= 3
     assert len(root.findall("testsuite")) == len(library)
     assert root.get("failures") == "0" and root.get("errors") == "0"
+
+
+def test_the_documentation_links_only_inside_the_repository():
+    """README.md, every folder's README and docs/: each relative link
+    resolves to a file of the repository, and nothing points outside it
+    (../shared/DESIGN.md was such a link)."""
+    docs = [SOURCE / "README.md", *sorted(SOURCE.glob("*/README.md")),
+            *sorted(SOURCE.glob("sim/*/README.md")), *sorted((SOURCE / "docs").glob("*.md"))]
+    assert (SOURCE / "docs" / "ARCHITECTURE.md") in docs
+    checked = 0
+    for doc in docs:
+        text = doc.read_text()
+        assert "../shared" not in text, doc
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
+            if re.match(r"[a-z]+:", target):  # https:, mailto:
+                continue
+            path = (doc.parent / target).resolve()
+            assert SOURCE in path.parents and path.exists(), (doc, target)
+            checked += 1
+    assert checked >= 3

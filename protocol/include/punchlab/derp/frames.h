@@ -4,7 +4,7 @@
 // Each typed frame below is a struct with its FrameType (kType), an encoder for
 // its payload and a decoder that never reads out of bounds; Encode(frame)
 // produces header + payload, Decode<T>(raw) checks the type and parses.
-// Wire facts: ../shared/PROTOCOL.md "DERP".
+// Wire facts: docs/PROTOCOL.md "DERP".
 #pragma once
 
 #include <array>
