@@ -87,8 +87,12 @@ TEST(RunSimDiscoLog, APunchBetweenTwoPortRestrictedConesIsInTheLog) {
     }
     bool pong_before = false;
     bool went_direct = false;
+    std::string trusted;  // the endpoint a pong made trusted, as "direct <ep>"
     for (const DiscoStep& d : r.disco_log) {
       if (d.node != node) continue;
+      if (d.what == DiscoStepKind::kTrust && d.reason.rfind("trusted: a pong proved it", 0) == 0) {
+        trusted = "direct " + d.endpoint;
+      }
       if (d.what == DiscoStepKind::kPongReceived && d.via == "udp" &&
           d.reason.rfind("rtt ", 0) == 0) {
         pong_before = true;
@@ -98,11 +102,17 @@ TEST(RunSimDiscoLog, APunchBetweenTwoPortRestrictedConesIsInTheLog) {
       if (d.endpoint.rfind("direct ", 0) == 0) {
         EXPECT_TRUE(pong_before) << node << " went direct at " << d.at.ToString()
                                  << " without a pong";
+        EXPECT_EQ(d.endpoint, trusted) << node << " went direct to an endpoint it did not trust";
         went_direct = true;
       }
     }
     EXPECT_EQ(from_log, from_timeline) << node;
     EXPECT_TRUE(went_direct) << node;
+    // The peer's endpoints came from the netmap before any disco message.
+    const auto candidates = Steps(r, node, DiscoStepKind::kCandidate);
+    ASSERT_FALSE(candidates.empty()) << node;
+    EXPECT_EQ(candidates[0].reason, "netmap");
+    EXPECT_LE(candidates[0].at, Steps(r, node, DiscoStepKind::kPingSent).at(0).at);
   }
 }
 

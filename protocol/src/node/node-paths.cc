@@ -63,6 +63,7 @@ bool Node::DrainPeer(Timestamp now, const NodePublicKey& key, Peer& peer) {
     LogDisco<DiscoSent>(now, key, disco::MessageType::kPing, Path::Direct(p.to), p.txid,
                         [&] { return std::string(disco::PingPurposeName(p.purpose)); });
   }
+  LogCandidatesAndTrust(now, key, peer);
   while (auto ev = peer.paths->PollEvent()) {
     progress = true;
     const auto* change = std::get_if<disco::PathChanged>(&*ev);
@@ -97,6 +98,40 @@ bool Node::DrainPeer(Timestamp now, const NodePublicKey& key, Peer& peer) {
                         [] { return std::string("relayed rtt"); });
   }
   return progress;
+}
+
+void Node::LogCandidatesAndTrust(Timestamp now, const NodePublicKey& key, Peer& peer) {
+  if (!config_.disco_log) return;
+  for (const auto& [ep, c] : peer.paths->candidates()) {
+    if (peer.logged_candidates.insert(ep).second) {
+      // Where PeerPaths has it from (the first that applies).
+      const char* source = c.in_netmap          ? "netmap"
+                           : c.in_call_me_maybe ? "call-me-maybe"
+                           : c.peer_reflexive   ? "a ping from the peer came from it"
+                                                : "discovery";
+      Emit(now, CandidateLearned{key, ep, source});
+    }
+    if (c.Trusted(now) && peer.logged_trusted.insert(ep).second) {
+      Emit(now, TrustChanged{key, ep, true,
+                             "a pong proved it; trusted for " + Millis(*c.trusted_until - now) +
+                                 " unless a pong renews it"});
+    }
+  }
+  for (auto it = peer.logged_trusted.begin(); it != peer.logged_trusted.end();) {
+    const disco::Candidate* c = peer.paths->FindCandidate(*it);
+    if (c != nullptr && c->Trusted(now)) {
+      ++it;
+      continue;
+    }
+    const char* why = c == nullptr                 ? "no longer a candidate"
+                      : c->trusted_until.has_value() ? "no pong within the trust window"
+                                                     : "trust reset (peer restarted or our sockets changed)";
+    Emit(now, TrustChanged{key, *it, false, why});
+    it = peer.logged_trusted.erase(it);
+  }
+  for (auto it = peer.logged_candidates.begin(); it != peer.logged_candidates.end();) {
+    it = peer.paths->FindCandidate(*it) == nullptr ? peer.logged_candidates.erase(it) : ++it;
+  }
 }
 
 void Node::ReportPath(Timestamp now, const NodePublicKey& key, Peer& peer, Path to,

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -90,6 +91,56 @@ TEST(DiscoLog, APunchStepByStepAtTheTimesTheLatenciesGive) {
   EXPECT_EQ(b_got_pong->first, derp_a_to_b + direct * 2);
   EXPECT_EQ(b_got_pong->second.why, "rtt 44.000ms to 192.0.2.10:41641; it saw us at 192.0.2.20:41641");
   ASSERT_EQ(TwoNodes::DirectRtt(), Ms(44));  // what the line above says
+
+  // B learned A's endpoints from the netmap, before the punch; that pong
+  // made A's public endpoint trusted for the trust window, then B moved its
+  // path there: trust first, then the decision, at the same instant.
+  std::vector<std::string> b_candidates;
+  for (const auto& [at, c] : p.b->EventsOf<node::CandidateLearned>()) {
+    EXPECT_LT(at, t0);
+    b_candidates.push_back(c.endpoint.ToString() + " " + c.source);
+  }
+  std::sort(b_candidates.begin(), b_candidates.end());
+  EXPECT_EQ(b_candidates,
+            (std::vector<std::string>{"10.1.0.2:41641 netmap", "192.0.2.10:41641 netmap"}));
+  size_t trust = 0, path = 0;
+  for (size_t i = 0; i < p.b->events.size(); ++i) {
+    const node::Event& e = p.b->events[i];
+    if (const auto* t = std::get_if<node::TrustChanged>(&e.body); t && trust == 0) {
+      trust = i;
+      EXPECT_EQ(e.at - t0, derp_a_to_b + direct * 2);
+      EXPECT_EQ(t->endpoint, TwoNodes::PublicA());
+      EXPECT_TRUE(t->trusted);
+      EXPECT_EQ(t->why, "a pong proved it; trusted for 6500.000ms unless a pong renews it");
+    }
+    const auto* c = std::get_if<node::PathChanged>(&e.body);
+    if (c && c->to.direct() && path == 0) path = i;
+  }
+  ASSERT_GT(trust, 0u);
+  EXPECT_LT(trust, path);
+  EXPECT_EQ(p.b->events[path].at, p.b->events[trust].at);
+}
+
+// Without data the session goes idle, heartbeats stop, and the trust ends
+// with the window after the last pong: the log says so, with why.
+TEST(DiscoLog, TrustEndsAWindowAfterTheLastPongOnceTheSessionIsIdle) {
+  TwoNodes p(NatConfig::FullCone(), NatConfig::FullCone(), 1, {}, true);
+  p.w.StartAndSettle();
+  const Timestamp t0 = p.w.world.now();
+  p.w.Traffic(*p.a, *p.b, "a2b", Ms(100), t0 + Sec(1));
+  p.w.world.RunUntil(t0 + Sec(120));
+  const auto trust = p.a->EventsOf<node::TrustChanged>();
+  ASSERT_GE(trust.size(), 2u);
+  EXPECT_TRUE(trust.front().second.trusted);
+  const auto& [ended, last] = trust.back();
+  EXPECT_FALSE(last.trusted);
+  EXPECT_EQ(last.endpoint, TwoNodes::PublicB());
+  EXPECT_EQ(last.why, "no pong within the trust window");
+  Timestamp last_pong;
+  for (const auto& [at, r] : p.a->EventsOf<node::DiscoReceived>()) {
+    if (r.type == disco::MessageType::kPong && r.via.direct() && at < ended) last_pong = at;
+  }
+  EXPECT_EQ(ended - last_pong, disco::PathConfig().trust_duration);
 }
 
 TEST(DiscoLog, OffEmitsNoneOfIt) {

@@ -80,6 +80,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -204,6 +205,10 @@ class Node final : public DatagramMachine, public StreamMachine {
     // Why PeerPaths was last Reset (its own reason only says "reset").
     PathChangeReason reset_reason = PathChangeReason::kPeerRestarted;
     PeerStats stats;
+    // The disco log's view of PeerPaths' candidates and trusted endpoints,
+    // to report what changed (only kept with NodeConfig::disco_log).
+    std::set<Endpoint> logged_candidates;
+    std::set<Endpoint> logged_trusted;
   };
 
   // Runs every sub-machine's follow-up work until nothing is left.
@@ -257,6 +262,9 @@ class Node final : public DatagramMachine, public StreamMachine {
                                  Bytes packet, std::optional<size_t> data_bytes);
   void CountDerpData(const NodePublicKey& to, RegionId region, size_t bytes);
   void Emit(Timestamp now, EventBody body);
+  // The disco log: the peer's candidates and trusted endpoints that came or
+  // went since the last call (CandidateLearned, TrustChanged).
+  void LogCandidatesAndTrust(Timestamp now, const NodePublicKey& key, Peer& peer);
   // The disco log's message events; `why` is built only when the log is on.
   template <typename Step, typename Why>
   void LogDisco(Timestamp now, const NodePublicKey& peer, disco::MessageType type, Path via,
