@@ -1,0 +1,148 @@
+-- punchlab.lua: a Wireshark/tshark dissector for punchlab's (and Tailscale's)
+-- disco packets and DERP frames (docs/PROTOCOL.md), for the captures
+-- `punchlab run --pcap` writes.
+--
+--   tshark -X lua_script:analysis/wireshark/punchlab.lua -r results/<name>/pcap/node-alice.pcap
+--   tshark -X lua_script:analysis/wireshark/punchlab.lua -d tcp.port==443,punchlab_derp \
+--          -r results/<name>/pcap/derp-fra.pcap
+--
+-- or copy it into ~/.local/lib/wireshark/plugins/. Disco packets on any UDP
+-- port are found by their magic; DERP runs on the DERP server's TCP port
+-- (443 in the simulation, without TLS), which Wireshark takes for TLS, hence
+-- "Decode As" (-d). Disco packets relayed inside DERP SendPacket/RecvPacket
+-- frames are dissected too. Disco payloads are sealed (NaCl box): this
+-- shows their header (sender's disco key, nonce) and the sealed size; what
+-- is inside is in the run's disco log (results.json disco_log, disco.csv),
+-- matched by txid.
+
+local DISCO_MAGIC = "5453f09f92ac"          -- "TS" U+1F4AC
+local DERP_MAGIC = "44455250f09f9491"       -- "DERP" U+1F511
+local DISCO_HEADER = 6 + 32 + 24
+local BOX_OVERHEAD = 16
+
+-- Disco ------------------------------------------------------------------------
+
+local disco = Proto("punchlab_disco", "punchlab disco")
+local df = {
+  magic = ProtoField.bytes("punchlab_disco.magic", "Magic"),
+  sender = ProtoField.bytes("punchlab_disco.sender", "Sender disco key"),
+  nonce = ProtoField.bytes("punchlab_disco.nonce", "Nonce"),
+  sealed = ProtoField.bytes("punchlab_disco.sealed", "Sealed message (NaCl box)"),
+  sealed_len = ProtoField.uint32("punchlab_disco.sealed_len", "Sealed length"),
+}
+disco.fields = { df.magic, df.sender, df.nonce, df.sealed, df.sealed_len }
+
+local function is_disco(tvb)
+  return tvb:len() >= DISCO_HEADER + BOX_OVERHEAD + 2 and
+         tostring(tvb(0, 6):bytes()):lower() == DISCO_MAGIC
+end
+
+function disco.dissector(tvb, pinfo, tree)
+  if not is_disco(tvb) then return 0 end
+  local t = tree:add(disco, tvb(), "punchlab disco")
+  t:add(df.magic, tvb(0, 6))
+  t:add(df.sender, tvb(6, 32))
+  t:add(df.nonce, tvb(38, 24))
+  local sealed = tvb:len() - DISCO_HEADER
+  t:add(df.sealed, tvb(DISCO_HEADER, sealed))
+  t:add(df.sealed_len, tvb(DISCO_HEADER, sealed), sealed)
+  pinfo.cols.protocol = "disco"
+  pinfo.cols.info = "disco from " .. tostring(tvb(6, 4):bytes()):lower() .. "..., " ..
+                    sealed .. " sealed bytes"
+  return tvb:len()
+end
+
+local function disco_heuristic(tvb, pinfo, tree)
+  if not is_disco(tvb) then return false end
+  disco.dissector(tvb, pinfo, tree)
+  return true
+end
+disco:register_heuristic("udp", disco_heuristic)
+
+-- DERP ---------------------------------------------------------------------------
+
+local frame_names = {
+  [0x01] = "ServerKey", [0x02] = "ClientInfo", [0x03] = "ServerInfo", [0x04] = "SendPacket",
+  [0x05] = "RecvPacket", [0x06] = "KeepAlive", [0x07] = "NotePreferred", [0x08] = "PeerGone",
+  [0x09] = "PeerPresent", [0x0a] = "ForwardPacket", [0x10] = "WatchConns", [0x11] = "ClosePeer",
+  [0x12] = "Ping", [0x13] = "Pong", [0x14] = "Health", [0x15] = "Restarting",
+}
+
+local derp = Proto("punchlab_derp", "punchlab DERP")
+local rf = {
+  type = ProtoField.uint8("punchlab_derp.type", "Frame type", base.HEX, frame_names),
+  length = ProtoField.uint32("punchlab_derp.length", "Payload length"),
+  magic = ProtoField.bytes("punchlab_derp.magic", "Magic"),
+  key = ProtoField.bytes("punchlab_derp.key", "Key"),
+  dst = ProtoField.bytes("punchlab_derp.dst", "Destination key"),
+  src = ProtoField.bytes("punchlab_derp.src", "Source key"),
+  payload = ProtoField.bytes("punchlab_derp.payload", "Payload"),
+  http = ProtoField.string("punchlab_derp.http", "HTTP upgrade"),
+}
+derp.fields = { rf.type, rf.length, rf.magic, rf.key, rf.dst, rf.src, rf.payload, rf.http }
+
+local MAX_FRAME = 64 * 1024 + 64
+
+-- One frame's tree; a relayed disco packet goes to the disco dissector.
+local function frame(tvb, pinfo, tree, offset, ftype, len)
+  local name = frame_names[ftype] or string.format("unknown 0x%02x", ftype)
+  local t = tree:add(derp, tvb(offset, 5 + len), "DERP " .. name)
+  t:add(rf.type, tvb(offset, 1))
+  t:add(rf.length, tvb(offset + 1, 4))
+  local p = offset + 5
+  if ftype == 0x01 and len >= 40 then
+    t:add(rf.magic, tvb(p, 8))
+    t:add(rf.key, tvb(p + 8, 32))
+  elseif (ftype == 0x04 or ftype == 0x05) and len >= 32 then
+    t:add(ftype == 0x04 and rf.dst or rf.src, tvb(p, 32))
+    if len > 32 then
+      local inner = tvb(p + 32, len - 32):tvb()
+      if is_disco(inner) then disco.dissector(inner, pinfo, t) else t:add(rf.payload, tvb(p + 32, len - 32)) end
+    end
+  elseif len > 0 then
+    t:add(rf.payload, tvb(p, len))
+  end
+  return name
+end
+
+function derp.dissector(tvb, pinfo, tree)
+  local offset = 0
+  local names = {}
+  local total = tvb:len()
+  -- The HTTP/1.1 upgrade (GET /derp ... or HTTP/1.1 101 ...) before the frames.
+  local head = tvb(0, math.min(total, 5)):string()
+  if head == "GET /" or head == "HTTP/" then
+    local text = tvb():string()
+    local stop = text:find("\r\n\r\n", 1, true)
+    if not stop then
+      pinfo.desegment_offset = 0
+      pinfo.desegment_len = DESEGMENT_ONE_MORE_SEGMENT
+      return
+    end
+    tree:add(rf.http, tvb(0, stop + 3), text:sub(1, (text:find("\r\n", 1, true) or stop) - 1))
+    names[#names + 1] = "HTTP upgrade"
+    offset = stop + 3
+  end
+  while offset < total do
+    if total - offset < 5 then
+      pinfo.desegment_offset = offset
+      pinfo.desegment_len = DESEGMENT_ONE_MORE_SEGMENT
+      break
+    end
+    local ftype = tvb(offset, 1):uint()
+    local len = tvb(offset + 1, 4):uint()
+    if len > MAX_FRAME then break end  -- not DERP (or lost sync): leave the rest raw
+    if total - offset < 5 + len then
+      pinfo.desegment_offset = offset
+      pinfo.desegment_len = 5 + len - (total - offset)
+      break
+    end
+    names[#names + 1] = frame(tvb, pinfo, tree, offset, ftype, len)
+    offset = offset + 5 + len
+  end
+  pinfo.cols.protocol = "DERP"
+  if #names > 0 then pinfo.cols.info = table.concat(names, ", ") end
+end
+
+-- "Decode As" DERP on the DERP server's TCP port (-d tcp.port==443,punchlab_derp).
+DissectorTable.get("tcp.port"):add_for_decode_as(derp)

@@ -1,0 +1,98 @@
+"""The shipped Wireshark dissector (analysis/wireshark/punchlab.lua) on the
+captures `punchlab run --pcap` writes, read by tshark: every disco packet on
+a node's link is found and agrees with the run's disco log one for one, and
+the DERP server's link shows the DERP handshake and the relayed packets
+frame by frame, with the disco packets inside them. Skipped (77) without
+tshark."""
+
+import collections
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BIN = os.path.join(os.path.abspath(os.environ.get("PUNCHLAB_BIN_DIR", "")), "punchlab")
+SOURCE = Path(__file__).resolve().parents[2]
+DISSECTOR = SOURCE / "analysis" / "wireshark" / "punchlab.lua"
+TSHARK = shutil.which("tshark")
+
+PAIR = """\
+stop_time: 12s
+internet: {latency: 20ms}
+derp: {regions: [{id: 1, name: fra, latency: 10ms}]}
+nats:
+  home: {preset: port-restricted-cone}
+  office: {preset: port-restricted-cone}
+nodes:
+  alice: {behind: home}
+  bob: {behind: office}
+traffic:
+  - {from: alice, to: bob, every: 200ms}
+"""
+
+
+def tshark(pcap, *args):
+    r = subprocess.run([TSHARK, "-X", f"lua_script:{DISSECTOR}", "-r", str(pcap), *args],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return [line for line in r.stdout.splitlines() if line]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    if TSHARK is None:
+        pytest.skip("tshark is not installed (scripts/setup.sh installs Debian's)")
+    tmp = tmp_path_factory.mktemp("capture")
+    (tmp / "pair.yaml").write_text(PAIR)
+    r = subprocess.run([BIN, "run", "-q", "--pcap", "--out", str(tmp / "out"), str(tmp / "pair.yaml")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    out = tmp / "out" / "pair"
+    return out, json.loads((out / "results.json").read_text())["disco_log"]
+
+
+def test_every_disco_packet_on_a_nodes_link_is_in_the_disco_log(run):
+    out, log = run
+    senders = tshark(out / "pcap" / "node-alice.pcap", "-Y", "punchlab_disco",
+                     "-T", "fields", "-e", "punchlab_disco.sender")
+    udp = [d for d in log if d["node"] == "alice" and d["via"] == "udp"]
+    sent = sum(1 for d in udp if d["what"].endswith("-sent"))
+    received = sum(1 for d in udp if d["what"].endswith("-received"))
+    assert sent > 0 and received > 0
+    # Two senders on alice's link: alice (what she sent) and bob (what reached her).
+    assert sorted(collections.Counter(senders).values()) == sorted([sent, received])
+    sizes = tshark(out / "pcap" / "node-alice.pcap", "-Y", "punchlab_disco",
+                   "-T", "fields", "-e", "punchlab_disco.sealed_len")
+    assert all(int(s) >= 16 + 2 for s in sizes)
+
+
+def test_the_derp_link_shows_the_handshake_and_the_relayed_disco_packets(run):
+    out, log = run
+    pcap = out / "pcap" / "derp-fra.pcap"
+    types = [t for line in tshark(pcap, "-d", "tcp.port==443,punchlab_derp", "-Y", "punchlab_derp",
+                                  "-T", "fields", "-e", "punchlab_derp.type")
+             for t in line.split(",")]
+    counts = collections.Counter(int(t, 16) for t in types)
+    # Per client: ServerKey, ClientInfo, ServerInfo; then packets both ways.
+    assert counts[0x01] == 2 and counts[0x02] == 2 and counts[0x03] == 2, counts
+    assert counts[0x04] > 0 and counts[0x05] > 0
+    magic = tshark(pcap, "-d", "tcp.port==443,punchlab_derp", "-Y", "punchlab_derp.magic",
+                   "-T", "fields", "-e", "punchlab_derp.magic")
+    assert set(m.replace(":", "") for m in magic) == {"44455250f09f9491"}
+    # The disco messages relayed over DERP are found inside the frames: every
+    # one the log says was sent over DERP is in a SendPacket.
+    relayed = tshark(pcap, "-d", "tcp.port==443,punchlab_derp", "-Y", "punchlab_disco",
+                     "-T", "fields", "-e", "punchlab_disco.nonce")
+    nonces = [n for line in relayed for n in line.split(",")]
+    over_derp = sum(1 for d in log if d["via"].startswith("derp") and d["what"].endswith("-sent"))
+    # Each relayed disco packet crosses the DERP link twice: SendPacket in, RecvPacket out.
+    assert len(nonces) == 2 * over_derp, (len(nonces), over_derp)
+    assert all(c == 2 for c in collections.Counter(nonces).values())
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__]))
