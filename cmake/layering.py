@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fails when a folder includes a layer it must not know (../shared/DESIGN.md,
+"""Fails when a folder includes a layer it must not know (docs/ARCHITECTURE.md,
 "Layers"): arrows point one way.
 
   nat/                   the standard library and protocol/'s value types only:

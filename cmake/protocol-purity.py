@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Fails when a file under protocol/ reaches for I/O, time, threads, global
-randomness or ns-3. protocol/ is sans-IO (see ../shared/DESIGN.md): hosts inject
+randomness or ns-3. protocol/ is sans-IO (see docs/ARCHITECTURE.md): hosts inject
 all of these. The build runs this before compiling protocol/, so a violation
 cannot be built.
 

@@ -1,4 +1,4 @@
-// A NetcheckClient behind a tiny test NAT, with StunServer machines as DERP
+// A NetcheckClient behind the test NAT (mini-nat), with StunServer machines as DERP
 // regions at modeled round-trip times, in the virtual world: each server IP
 // is a host whose access link is half its round trip (the client's is
 // instant), so regions sit at different distances; a dropped server's link
@@ -36,39 +36,42 @@ const Endpoint kLocal(IpAddress::V4(10, 0, 0, 2), 41641);
 const IpAddress kPublicIp = IpAddress::V4(203, 0, 113, 7);
 const Endpoint kLocal6(*IpAddress::Parse("2001:db8:1::2"), 41641);
 
-// Test-only NAT in front of kLocal (IPv6 passes untouched). Easy: one
-// external port for every destination, the local port preserved
-// (endpoint-independent mapping). Hard: a fresh external port per destination
-// IP (address-dependent mapping), so each server sees a different endpoint.
-class TestNat {
+// The client's NAT in front of kLocal (IPv6 passes untouched): the one test
+// NAT (tests/support/mini-nat, the NAT library's rules and port pool).
+// Easy: one external port for every destination, the local port preserved,
+// open to anyone (EIM + EIF). Hard: a fresh external port per destination IP
+// (address-dependent mapping), so each server sees a different endpoint.
+class ClientNat {
  public:
-  explicit TestNat(bool hard) : hard_(hard) {}
+  ClientNat(bool hard, uint64_t seed) : nat_(kPublicIp, Config(hard), seed) {}
 
-  bool operator()(Transmit& t) {
+  // The world's intercept: translates the client's datagrams and the answers
+  // to its public address; false drops (no mapping).
+  bool operator()(Timestamp now, Transmit& t) {
     if (t.source == kLocal) {
-      const IpAddress key = hard_ ? t.destination.ip : IpAddress();
-      auto it = mapping_.find(key);
-      if (it == mapping_.end()) {
-        const uint16_t port = hard_ ? next_port_++ : kLocal.port;
-        it = mapping_.emplace(key, port).first;
-        inbound_[port] = kLocal;
-      }
-      t.source = Endpoint(kPublicIp, it->second);
+      const std::optional<Endpoint> external = nat_.Outbound(now, kLocal, t.destination);
+      if (!external) return false;
+      t.source = *external;
       return true;
     }
     if (t.destination.ip == kPublicIp) {
-      auto it = inbound_.find(t.destination.port);
-      if (it == inbound_.end()) return false;
-      t.destination = it->second;
+      const std::optional<Endpoint> inside = nat_.Inbound(now, t.source, t.destination.port);
+      if (!inside) return false;
+      t.destination = *inside;
     }
     return true;
   }
 
  private:
-  bool hard_;
-  uint16_t next_port_ = 50000;
-  std::map<IpAddress, uint16_t> mapping_;
-  std::map<uint16_t, Endpoint> inbound_;
+  static testsupport::NatConfig Config(bool hard) {
+    testsupport::NatConfig c = testsupport::NatConfig::FullCone();
+    if (hard) {
+      c.mapping = nat::Dependence::kAddressDependent;
+      c.ports = nat::PortAssignment::kSequential;
+    }
+    return c;
+  }
+  testsupport::MiniNat nat_;
 };
 
 struct ServerSpec {
@@ -84,7 +87,7 @@ struct RegionSpec {
 struct World {
   World(std::vector<RegionSpec> specs, bool hard_nat = false, uint64_t seed = 1,
         NetcheckConfig config = {})
-      : rng(seed), client(rng, std::move(config)), nat(hard_nat) {
+      : rng(seed), client(rng, std::move(config)), nat(hard_nat, seed) {
     std::vector<Region> regions;
     for (const RegionSpec& spec : specs) {
       Region r{spec.id, spec.name, {}};
@@ -114,7 +117,7 @@ struct World {
     client_id = net.Attach(client_host,
                            testsupport::MachineSpec{"client", &client, nullptr, {kLocal, kLocal6}, {},
                                                     [this](Timestamp now) { Collect(now); }});
-    net.intercept = [this](testsupport::MachineId, Transmit& t) { return nat(t); };
+    net.intercept = [this](testsupport::MachineId, Transmit& t) { return nat(net.now(), t); };
   }
 
   // Starts a report now and runs `for_` of virtual time.
@@ -175,7 +178,7 @@ struct World {
   std::map<IpAddress, Duration> rtt;
   std::set<IpAddress> dropping;
   std::vector<netcheck::HomeRegionChange> home_changes;
-  TestNat nat;
+  ClientNat nat;
   std::vector<std::unique_ptr<stun::StunServer>> servers;
 
  private:
