@@ -10,10 +10,19 @@
 -- port are found by their magic; DERP runs on the DERP server's TCP port
 -- (443 in the simulation, without TLS), which Wireshark takes for TLS, hence
 -- "Decode As" (-d). Disco packets relayed inside DERP SendPacket/RecvPacket
--- frames are dissected too. Disco payloads are sealed (NaCl box): this
--- shows their header (sender's disco key, nonce) and the sealed size; what
--- is inside is in the run's disco log (results.json disco_log, disco.csv),
--- matched by txid.
+-- frames are dissected too.
+--
+-- Disco payloads are sealed (NaCl box). A simulated run with --pcap writes
+-- pcap/disco-keys.log beside the captures: per sealed message, its nonce and
+-- the message as sealed. Given that file, the dissector opens each packet
+-- whose nonce it lists and shows the message (Ping/Pong/CallMeMaybe, txid,
+-- node key, the pong's source, the CallMeMaybe's endpoints):
+--
+--   tshark -X lua_script:analysis/wireshark/punchlab.lua \
+--          -o punchlab_disco.keylog:results/<name>/pcap/disco-keys.log -r ...
+--
+-- Without it only the header (sender's disco key, nonce) and the sealed
+-- size show; the run's disco log (disco.csv) has the rest, by txid.
 
 local DISCO_MAGIC = "5453f09f92ac"          -- "TS" U+1F4AC
 local DERP_MAGIC = "44455250f09f9491"       -- "DERP" U+1F511
@@ -30,7 +39,76 @@ local df = {
   sealed = ProtoField.bytes("punchlab_disco.sealed", "Sealed message (NaCl box)"),
   sealed_len = ProtoField.uint32("punchlab_disco.sealed_len", "Sealed length"),
 }
-disco.fields = { df.magic, df.sender, df.nonce, df.sealed, df.sealed_len }
+local message_names = { [0x01] = "Ping", [0x02] = "Pong", [0x03] = "CallMeMaybe" }
+df.type = ProtoField.uint8("punchlab_disco.type", "Message type", base.HEX, message_names)
+df.version = ProtoField.uint8("punchlab_disco.version", "Version")
+df.txid = ProtoField.bytes("punchlab_disco.txid", "Transaction id")
+df.node_key = ProtoField.bytes("punchlab_disco.node_key", "Sender node key")
+df.source = ProtoField.string("punchlab_disco.source", "Source the peer saw")
+df.endpoint = ProtoField.string("punchlab_disco.endpoint", "Endpoint")
+disco.fields = { df.magic, df.sender, df.nonce, df.sealed, df.sealed_len, df.type, df.version,
+                 df.txid, df.node_key, df.source, df.endpoint }
+disco.prefs.keylog = Pref.string("Key log", "",
+                                 "pcap/disco-keys.log of a simulated run: nonce and message per line")
+
+-- The key log, read again whenever its path changes: nonce hex -> plaintext hex.
+local keys, keys_path = {}, nil
+local function key_for(nonce_hex)
+  if keys_path ~= disco.prefs.keylog then
+    keys, keys_path = {}, disco.prefs.keylog
+    local f = keys_path ~= "" and io.open(keys_path, "r") or nil
+    if f then
+      for line in f:lines() do
+        local nonce, plain = line:match("^(%x+) (%x+)$")
+        if nonce then keys[nonce:lower()] = plain end
+      end
+      f:close()
+    end
+  end
+  return keys[nonce_hex]
+end
+
+-- A 16-byte IP (IPv4 as v4-mapped IPv6) and a u16 port at tvb(offset).
+local function endpoint_text(tvb, offset)
+  local ip = tvb(offset, 16):bytes()
+  local port = tvb(offset + 16, 2):uint()
+  local mapped = tostring(ip):sub(1, 24):lower() == "00000000000000000000ffff"
+  if mapped then
+    return string.format("%d.%d.%d.%d:%d", ip:get_index(12), ip:get_index(13),
+                         ip:get_index(14), ip:get_index(15), port)
+  end
+  local groups = {}
+  for i = 0, 14, 2 do groups[#groups + 1] = string.format("%x", tvb(offset + i, 2):uint()) end
+  return "[" .. table.concat(groups, ":") .. "]:" .. port
+end
+
+-- The opened message (plaintext: type, version, payload) into `tree`; its
+-- one-line summary.
+local function message(plain, tree)
+  local t = tree:add(disco, plain(), "Disco message (opened with the key log)")
+  local mtype = plain(0, 1):uint()
+  t:add(df.type, plain(0, 1))
+  t:add(df.version, plain(1, 1))
+  local name = message_names[mtype] or string.format("type 0x%02x", mtype)
+  if (mtype == 0x01 or mtype == 0x02) and plain:len() >= 14 then
+    t:add(df.txid, plain(2, 12))
+    name = name .. " txid " .. tostring(plain(2, 12):bytes()):lower()
+    if mtype == 0x01 and plain:len() >= 46 then t:add(df.node_key, plain(14, 32)) end
+    if mtype == 0x02 and plain:len() >= 32 then
+      local seen = endpoint_text(plain, 14)
+      t:add(df.source, plain(14, 18), seen)
+      name = name .. " saw " .. seen
+    end
+  elseif mtype == 0x03 then
+    local n = 0
+    for offset = 2, plain:len() - 18, 18 do
+      t:add(df.endpoint, plain(offset, 18), endpoint_text(plain, offset))
+      n = n + 1
+    end
+    name = name .. " (" .. n .. " endpoints)"
+  end
+  return name
+end
 
 local function is_disco(tvb)
   return tvb:len() >= DISCO_HEADER + BOX_OVERHEAD + 2 and
@@ -47,8 +125,14 @@ function disco.dissector(tvb, pinfo, tree)
   t:add(df.sealed, tvb(DISCO_HEADER, sealed))
   t:add(df.sealed_len, tvb(DISCO_HEADER, sealed), sealed)
   pinfo.cols.protocol = "disco"
-  pinfo.cols.info = "disco from " .. tostring(tvb(6, 4):bytes()):lower() .. "..., " ..
-                    sealed .. " sealed bytes"
+  local plain_hex = key_for(tostring(tvb(38, 24):bytes()):lower())
+  if plain_hex then
+    local plain = ByteArray.new(plain_hex):tvb("Disco plaintext")
+    pinfo.cols.info = "disco " .. message(plain, t)
+  else
+    pinfo.cols.info = "disco from " .. tostring(tvb(6, 4):bytes()):lower() .. "..., " ..
+                      sealed .. " sealed bytes"
+  end
   return tvb:len()
 end
 

@@ -22,10 +22,11 @@ DiscoStepKind KindOf(disco::MessageType type, bool sent) {
   return DiscoStepKind::kPingSent;
 }
 
-std::string Hex(const disco::TxId& txid) {
+template <typename Container>
+std::string Hex(const Container& bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  for (uint8_t b : txid) {
+  for (uint8_t b : bytes) {
     out += kHex[b >> 4];
     out += kHex[b & 15];
   }
@@ -92,6 +93,11 @@ std::string DiscoStepJsonLine(const NodeDiscoStep& d, double at_ms) {
       {"what", ToString(d.step.what)}, {"via", d.step.via},     {"endpoint", d.step.endpoint},
       {"txid", d.step.txid},       {"reason", d.step.reason}};
   return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string DiscoKeyLogLine(const node::DiscoSent& sent) {
+  if (sent.nonce.empty() || sent.plaintext.empty()) return "";
+  return Hex(sent.nonce) + " " + Hex(sent.plaintext);
 }
 
 }  // namespace results

@@ -1,7 +1,9 @@
 #include "run-sim/disco-recorder.h"
 
 #include <optional>
+#include <string>
 #include <utility>
+#include <variant>
 
 #include "ns3/callback.h"
 #include "ns3/simulator.h"
@@ -15,6 +17,10 @@ DiscoRecorder::DiscoRecorder(ScenarioWorld& world, results::Results& results)
   for (size_t i = 0; i < world_.nodes.size(); ++i) {
     world_.nodes[i].app->TraceConnectWithoutContext(
         "DiscoLog", ns3::Callback<void, const node::EventBody&>([this, i](const node::EventBody& e) {
+          if (const auto* sent = std::get_if<node::DiscoSent>(&e)) {
+            const std::string line = results::DiscoKeyLogLine(*sent);
+            if (!line.empty()) key_log_ += line + "\n";
+          }
           std::optional<results::NodeDiscoStep> step = results::DiscoStepOf(e);
           if (!step) return;
           const WorldNode* peer = world_.FindNodeByKey(step->peer);

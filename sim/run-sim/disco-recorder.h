@@ -5,6 +5,8 @@
 // the same steps back from punchlab-node's output).
 #pragma once
 
+#include <string>
+
 #include "results/results.h"
 #include "run-sim/scenario-world.h"
 
@@ -17,9 +19,13 @@ class DiscoRecorder {
   // the scenario's disco_log on (the nodes emit the log's events then).
   DiscoRecorder(ScenarioWorld& world, results::Results& results);
 
+  // Every sealed disco message sent, as key-log lines (results::DiscoKeyLogLine).
+  const std::string& KeyLog() const { return key_log_; }
+
  private:
   ScenarioWorld& world_;
   results::Results& results_;
+  std::string key_log_;
 };
 
 }  // namespace runsim

@@ -9,6 +9,7 @@
 #include "ns3/uinteger.h"
 #include "results/evaluate.h"
 #include "results/probe.h"
+#include "results/write-directory.h"
 #include "results/format.h"
 #include "run-sim/counters.h"
 #include "run-sim/disco-recorder.h"
@@ -72,6 +73,11 @@ results::Results RunInSimulation(const scenario::Scenario& scenario,
     ns3::Simulator::Stop(ns3::NanoSeconds(scenario.stop_time.nanos()));
     ns3::Simulator::Run();
 
+    // The key log beside the captures, so a reader can open the sealed
+    // disco packets in them (analysis/wireshark/punchlab.lua).
+    if (options.pcap && disco) {
+      results::WriteTextFile(options.out_dir + "/pcap/disco-keys.log", disco->KeyLog());
+    }
     r.counters = CollectCounters(world);
     r.counters["traffic"] = traffic.Counters();
     r.events_executed = ns3::Simulator::GetEventCount();

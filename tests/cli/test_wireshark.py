@@ -1,9 +1,10 @@
 """The shipped Wireshark dissector (analysis/wireshark/punchlab.lua) on the
 captures `punchlab run --pcap` writes, read by tshark: every disco packet on
-a node's link is found and agrees with the run's disco log one for one, and
-the DERP server's link shows the DERP handshake and the relayed packets
-frame by frame, with the disco packets inside them. Skipped (77) without
-tshark."""
+a node's link is found and agrees with the run's disco log one for one, the
+DERP server's link shows the DERP handshake and the relayed packets frame by
+frame, with the disco packets inside them, and with the run's key log
+(pcap/disco-keys.log) every sealed disco packet opens to the message the
+disco log says it was. Skipped (77) without tshark."""
 
 import collections
 import json
@@ -92,6 +93,36 @@ def test_the_derp_link_shows_the_handshake_and_the_relayed_disco_packets(run):
     # Each relayed disco packet crosses the DERP link twice: SendPacket in, RecvPacket out.
     assert len(nonces) == 2 * over_derp, (len(nonces), over_derp)
     assert all(c == 2 for c in collections.Counter(nonces).values())
+
+
+def test_with_the_key_log_every_disco_packet_opens_to_what_the_log_says(run):
+    out, log = run
+    keylog = f"punchlab_disco.keylog:{out / 'pcap' / 'disco-keys.log'}"
+    rows = tshark(out / "pcap" / "node-alice.pcap", "-o", keylog, "-Y", "punchlab_disco",
+                  "-T", "fields", "-E", "occurrence=l", "-e", "punchlab_disco.type",
+                  "-e", "punchlab_disco.txid", "-e", "punchlab_disco.source")
+    opened = [r.split("\t") for r in rows]
+    assert opened and all(o[0] for o in opened), "a disco packet on alice's link did not open"
+    # Every ping and pong on alice's link is one her log has (sent or
+    # received over UDP), by txid, and the other way round.
+    mine = [d for d in log if d["node"] == "alice" and d["via"] == "udp"]
+    for kind, code in (("ping", "0x01"), ("pong", "0x02")):
+        on_wire = {o[1].replace(":", "") for o in opened if o[0] == code}
+        in_log = {d["txid"] for d in mine if d["what"].startswith(kind)}
+        assert on_wire == in_log and on_wire, kind
+    # A pong says where its sender saw the ping come from: what alice's log
+    # read from it ("it saw us at ...").
+    saw = {d["txid"]: d["reason"].split("it saw us at ")[1] for d in log
+           if d["node"] == "alice" and d["what"] == "pong-received" and d["via"] == "udp"}
+    for o in opened:
+        if o[0] == "0x02" and o[1].replace(":", "") in saw:
+            assert o[2] == saw[o[1].replace(":", "")]
+    # Over DERP: the CallMeMaybes open too, each seen going in and coming out.
+    derp = tshark(out / "pcap" / "derp-fra.pcap", "-o", keylog, "-d", "tcp.port==443,punchlab_derp",
+                  "-Y", "punchlab_disco", "-T", "fields", "-e", "punchlab_disco.type")
+    types = collections.Counter(t for line in derp for t in line.split(","))
+    sent = sum(1 for d in log if d["what"] == "call-me-maybe-sent")
+    assert sent > 0 and types["0x03"] == 2 * sent, (types, sent)
 
 
 if __name__ == "__main__":

@@ -58,10 +58,11 @@ bool Node::DrainPeer(Timestamp now, const NodePublicKey& key, Peer& peer) {
       ++stats_.pings_without_local;
       continue;
     }
-    SendDiscoUdp(peer, *from, p.to, disco::Ping{p.txid, public_key(), 0});
+    SealedDisco sealed = SendDiscoUdp(peer, *from, p.to, disco::Ping{p.txid, public_key(), 0});
     ++stats_.disco_pings_sent;
     LogDisco<DiscoSent>(now, key, disco::MessageType::kPing, Path::Direct(p.to), p.txid,
-                        [&] { return std::string(disco::PingPurposeName(p.purpose)); });
+                        [&] { return std::string(disco::PingPurposeName(p.purpose)); },
+                        std::move(sealed));
   }
   LogCandidatesAndTrust(now, key, peer);
   while (auto ev = peer.paths->PollEvent()) {
@@ -70,10 +71,11 @@ bool Node::DrainPeer(Timestamp now, const NodePublicKey& key, Peer& peer) {
     if (!change) {  // disco::SendCallMeMaybe
       const RegionId region = RegionFor(peer);
       if (region == kNoRegion) continue;
-      SendDiscoDerp(now, peer, region, disco::CallMeMaybe{endpoints_});
+      SealedDisco sealed = SendDiscoDerp(now, peer, region, disco::CallMeMaybe{endpoints_});
       ++stats_.disco_call_me_maybes_sent;
       LogDisco<DiscoSent>(now, key, disco::MessageType::kCallMeMaybe, Path::Derp(region),
-                          std::nullopt, [&] { return "our endpoints " + EndpointList(endpoints_); });
+                          std::nullopt, [&] { return "our endpoints " + EndpointList(endpoints_); },
+                          std::move(sealed));
       continue;
     }
     const Path to = change->to ? Path::Direct(*change->to) : FallbackPath(peer);
@@ -92,10 +94,10 @@ bool Node::DrainPeer(Timestamp now, const NodePublicKey& key, Peer& peer) {
   if (std::optional<disco::TxId> txid =
           peer.relayed.Due(now, probing, probing && DerpConnected(region), region, rng_,
                            config_.paths.heartbeat_interval, config_.paths.ping_timeout)) {
-    SendDiscoDerp(now, peer, region, disco::Ping{*txid, public_key(), 0});
+    SealedDisco sealed = SendDiscoDerp(now, peer, region, disco::Ping{*txid, public_key(), 0});
     ++stats_.disco_pings_sent;
     LogDisco<DiscoSent>(now, key, disco::MessageType::kPing, Path::Derp(region), *txid,
-                        [] { return std::string("relayed rtt"); });
+                        [] { return std::string("relayed rtt"); }, std::move(sealed));
   }
   return progress;
 }
@@ -175,17 +177,30 @@ std::optional<Endpoint> Node::LocalFor(const Endpoint& remote) const {
 
 // ---- disco -------------------------------------------------------------------
 
-void Node::SendDiscoUdp(Peer& peer, const Endpoint& from, const Endpoint& to,
-                        const disco::Message& m) {
-  if (std::optional<Bytes> packet = sealer_.Seal(rng_, peer.info.disco_key, m)) {
-    transmits_.push_back(Transmit{from, to, std::move(*packet)});
-  }
+Node::SealedDisco Node::Sealed(bool log, const Bytes& packet, const disco::Message& m) {
+  if (!log || packet.size() < disco::kHeaderSize) return {};
+  const size_t at = disco::kMagicSize + kCurve25519KeySize;
+  return {Bytes(packet.begin() + static_cast<std::ptrdiff_t>(at),
+                packet.begin() + static_cast<std::ptrdiff_t>(at + kBoxNonceSize)),
+          disco::EncodeMessage(m)};
 }
 
-void Node::SendDiscoDerp(Timestamp now, Peer& peer, RegionId region, const disco::Message& m) {
-  if (std::optional<Bytes> packet = sealer_.Seal(rng_, peer.info.disco_key, m)) {
-    SendDerp(now, region, peer.info.node_key, std::move(*packet), std::nullopt);
-  }
+Node::SealedDisco Node::SendDiscoUdp(Peer& peer, const Endpoint& from, const Endpoint& to,
+                                     const disco::Message& m) {
+  std::optional<Bytes> packet = sealer_.Seal(rng_, peer.info.disco_key, m);
+  if (!packet) return {};
+  SealedDisco sealed = Sealed(config_.disco_log, *packet, m);
+  transmits_.push_back(Transmit{from, to, std::move(*packet)});
+  return sealed;
+}
+
+Node::SealedDisco Node::SendDiscoDerp(Timestamp now, Peer& peer, RegionId region,
+                                      const disco::Message& m) {
+  std::optional<Bytes> packet = sealer_.Seal(rng_, peer.info.disco_key, m);
+  if (!packet) return {};
+  SealedDisco sealed = Sealed(config_.disco_log, *packet, m);
+  SendDerp(now, region, peer.info.node_key, std::move(*packet), std::nullopt);
+  return sealed;
 }
 
 void Node::HandleDisco(Timestamp now, ByteView packet, const Endpoint* local,
@@ -220,10 +235,12 @@ void Node::HandleDisco(Timestamp now, ByteView packet, const Endpoint* local,
       return;
     }
     ++stats_.disco_pings_received;
+    SealedDisco pong;
     if (via_derp) {
       LogDisco<DiscoReceived>(now, key, disco::MessageType::kPing, came, ping->txid,
                               [] { return std::string("answered over derp"); });
-      SendDiscoDerp(now, peer, derp_region, disco::Pong{ping->txid, DerpMagicEndpoint(derp_region)});
+      pong = SendDiscoDerp(now, peer, derp_region,
+                           disco::Pong{ping->txid, DerpMagicEndpoint(derp_region)});
     } else {
       const bool answer = peer.paths->HandlePingFrom(now, *remote, ping->txid);
       LogDisco<DiscoReceived>(now, key, disco::MessageType::kPing, came, ping->txid, [&] {
@@ -233,13 +250,13 @@ void Node::HandleDisco(Timestamp now, ByteView packet, const Endpoint* local,
         DropDisco(stats_.disco_pings_not_answered);
         return;
       }
-      SendDiscoUdp(peer, *local, *remote, disco::Pong{ping->txid, *remote});
+      pong = SendDiscoUdp(peer, *local, *remote, disco::Pong{ping->txid, *remote});
     }
     ++stats_.disco_pongs_sent;
-    LogDisco<DiscoSent>(now, key, disco::MessageType::kPong, came, ping->txid, [&] {
-      return "answers the ping; it came from " +
-             (via_derp ? came.ToString() : remote->ToString());
-    });
+    LogDisco<DiscoSent>(
+        now, key, disco::MessageType::kPong, came, ping->txid,
+        [&] { return "answers the ping; it came from " + (via_derp ? came.ToString() : remote->ToString()); },
+        std::move(pong));
     return;
   }
 

@@ -171,7 +171,13 @@ struct DiscoMessageStep {
   std::optional<disco::TxId> txid;  // pings and pongs
   std::string why;  // "heartbeat", "answers the ping", "rtt 20ms", "dropped: ...", ...
 };
-struct DiscoSent : DiscoMessageStep {};
+struct DiscoSent : DiscoMessageStep {
+  // The sealed packet's nonce and the message as sealed (disco::EncodeMessage):
+  // a key log of these lets a capture's reader open the packet (the
+  // simulation writes pcap/disco-keys.log beside its captures).
+  Bytes nonce;
+  Bytes plaintext;
+};
 struct DiscoReceived : DiscoMessageStep {};
 // An endpoint of the peer to try: from the netmap, a CallMeMaybe, or a ping
 // the peer sent from it.

@@ -81,6 +81,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <type_traits>
 #include <string>
 #include <vector>
 
@@ -244,8 +245,17 @@ class Node final : public DatagramMachine, public StreamMachine {
   Path FallbackPath(const Peer& peer) const;
   RegionId RegionFor(const Peer& peer) const;
   std::optional<Endpoint> LocalFor(const Endpoint& remote) const;
-  void SendDiscoUdp(Peer& peer, const Endpoint& from, const Endpoint& to, const disco::Message& m);
-  void SendDiscoDerp(Timestamp now, Peer& peer, RegionId region, const disco::Message& m);
+  // What DiscoSent carries of a sealed message (only with the disco log).
+  struct SealedDisco {
+    Bytes nonce;
+    Bytes plaintext;
+  };
+  // The nonce of a sealed disco packet (magic || sender key || nonce || box)
+  // and the message as sealed; empty unless `log`.
+  static SealedDisco Sealed(bool log, const Bytes& packet, const disco::Message& m);
+  SealedDisco SendDiscoUdp(Peer& peer, const Endpoint& from, const Endpoint& to,
+                           const disco::Message& m);
+  SealedDisco SendDiscoDerp(Timestamp now, Peer& peer, RegionId region, const disco::Message& m);
   void HandleDisco(Timestamp now, ByteView packet, const Endpoint* local, const Endpoint* remote,
                    RegionId derp_region, const NodePublicKey* derp_source);
   void HandleData(Timestamp now, ByteView frame, const Path& path,
@@ -268,7 +278,7 @@ class Node final : public DatagramMachine, public StreamMachine {
   // The disco log's message events; `why` is built only when the log is on.
   template <typename Step, typename Why>
   void LogDisco(Timestamp now, const NodePublicKey& peer, disco::MessageType type, Path via,
-                std::optional<disco::TxId> txid, Why&& why) {
+                std::optional<disco::TxId> txid, Why&& why, SealedDisco sealed = {}) {
     if (!config_.disco_log) return;
     Step step;
     step.peer = peer;
@@ -276,6 +286,10 @@ class Node final : public DatagramMachine, public StreamMachine {
     step.via = std::move(via);
     step.txid = txid;
     step.why = why();
+    if constexpr (std::is_same_v<Step, DiscoSent>) {
+      step.nonce = std::move(sealed.nonce);
+      step.plaintext = std::move(sealed.plaintext);
+    }
     Emit(now, std::move(step));
   }
 
