@@ -57,8 +57,9 @@ class Interop:
         self.capture_file = str(tmp_path / "pln.pcapng")
         self.capture = None
 
-    def start_capture(self):
-        self.capture = self.pln.spawn(["tshark", "-i", "eth0", "-f", "udp", "-q", "-w", self.capture_file],
+    def start_capture(self, capture_filter="udp"):
+        self.capture = self.pln.spawn(["tshark", "-i", "eth0", "-f", capture_filter, "-q", "-w",
+                                       self.capture_file],
                                       stderr=subprocess.STDOUT)
         match, lines = netlab.wait_for_line(self.capture, r"Capturing on", READY_TIMEOUT)
         assert match, lines
@@ -225,3 +226,49 @@ def test_a_session_survives_the_initiators_rekey_after_two_minutes(interop):
     assert counters["rekeys"] >= 1 and counters["handshakes"] >= 2, counters
     # Nothing lost across the rekey but what the last instants left in flight.
     assert counters["echo_replies_received"] >= counters["echo_requests_sent"] - 2, counters
+
+
+FLOOD_PORT = 40000
+FLOOD = """
+import socket, sys, time
+packet = bytes.fromhex(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("", FLOOD_PORT))
+end = time.monotonic() + float(sys.argv[4])
+while time.monotonic() < end:
+    for _ in range(200):
+        try:
+            s.sendto(packet, (sys.argv[2], int(sys.argv[3])))
+        except OSError:
+            pass
+""".replace("FLOOD_PORT", str(FLOOD_PORT))
+
+
+def test_wireguard_go_under_load_demands_a_cookie_and_punchlab_answers_it(interop):
+    """wireguard-go counts as under load while its handshake queue is an eighth
+    full (128 of 1024) and for a second after. A flood of copies of a real
+    initiation (valid MAC1, so each costs it a full handshake attempt) from
+    punchlab's address fills that queue; punchlab's own initiation meanwhile
+    gets a cookie reply, and its retry after REKEY_TIMEOUT carries MAC2."""
+    interop.start_capture()
+    interop.start_wireguard_go()
+    # One initiation to copy: punchlab starts a handshake and is stopped.
+    interop.start_punchlab("--ping", WGO_TUN, "--ping-count", "1")
+    interop.wait_for_node_line(r"^wg handshake complete as initiator", 10)
+    interop.stop_punchlab()
+    first = [p for src, p in interop.packets() if src == PLN and p[0] == 1][0]
+    # The flood itself stays out of the capture (it leaves from FLOOD_PORT).
+    interop.start_capture("udp and not port %d" % FLOOD_PORT)
+    flood = interop.pln.spawn(["python3", "-c", FLOOD, first.hex(), WGO, str(PORT), "2.5"])
+    time.sleep(0.5)  # bounded: the flood is under way
+    interop.start_punchlab("--ping", WGO_TUN, "--ping-count", "40", "--ping-interval", "250ms")
+    flood.communicate(timeout=10)
+    assert flood.returncode == 0
+    interop.wait_for_node_line(r"^wg handshake complete as initiator", 15)
+    counters = interop.stop_punchlab()
+    assert counters["cookies_received"] >= 1, counters
+    assert counters["echo_replies_received"] >= 1 and counters["decrypt_failed"] == 0, counters
+    packets = interop.packets()
+    assert any(src == WGO and p[0] == 3 and len(p) == 64 for src, p in packets)
+    ours = [p for src, p in packets if src == PLN and p[0] == 1 and p != first]
+    assert any(p[132:148] != bytes(16) for p in ours), "no initiation of ours carried MAC2"
