@@ -25,8 +25,8 @@ PACKAGES=(
   chromium
   # validation peers nobody here wrote
   stun-client stun-server coturn
-  # WireGuard interop: the Go reference implementation and wg(8)
-  wireguard-go wireguard-tools
+  # WireGuard interop: the Go reference implementation, wg(8), and ping across the tunnel
+  wireguard-go wireguard-tools iputils-ping
 )
 
 if [ "$(id -u)" -ne 0 ]; then

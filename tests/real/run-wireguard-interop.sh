@@ -2,7 +2,7 @@
 # Runs test_wireguard_interop.py: protocol/wireguard against Debian's
 # wireguard-go and wg in network namespaces. Exit 77 (ctest: skipped) with
 # the reason when it cannot run here: it needs root, /dev/net/tun,
-# wireguard-go, wg and tshark (scripts/setup.sh installs them).
+# wireguard-go, wg, tshark and ping (scripts/setup.sh installs them).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin_dir=""
@@ -20,7 +20,7 @@ if [ ! -c /dev/net/tun ]; then
   echo "SKIPPED: WireGuard interop needs /dev/net/tun for wireguard-go"
   exit 77
 fi
-for tool in wireguard-go:wireguard-go wg:wireguard-tools tshark:tshark; do
+for tool in wireguard-go:wireguard-go wg:wireguard-tools tshark:tshark ping:iputils-ping; do
   if ! command -v "${tool%%:*}" >/dev/null 2>&1; then
     echo "SKIPPED: ${tool%%:*} is missing (Debian package ${tool##*:}; scripts/setup.sh installs it)"
     exit 77
