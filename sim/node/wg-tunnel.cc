@@ -66,6 +66,7 @@ void WgTunnel::Pump(Timestamp now) {
           ++stats_.echo_requests_answered;
         } else {
           ++stats_.echo_replies_received;
+          on_line_("wg echo reply from " + echo->source.ToString() + " seq " + std::to_string(echo->sequence));
         }
         break;
       }

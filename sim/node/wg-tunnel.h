@@ -34,7 +34,7 @@ struct WgTunnelStats {
 
 class WgTunnel final : public DatagramMachine {
  public:
-  // `on_line` gets one line per handshake (for the test to wait on).
+  // `on_line` gets one line per handshake and per echo reply (for tests to wait on).
   WgTunnel(const WgTunnelConfig& config, RandomSource& rng, std::function<void(const std::string&)> on_line);
 
   void HandleDatagram(Timestamp now, const Endpoint& local, const Endpoint& remote, ByteView payload) override;
