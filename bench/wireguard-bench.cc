@@ -17,6 +17,7 @@
 #include <map>
 #include <optional>
 #include <utility>
+#include <variant>
 
 #include "punchlab/wireguard/device.h"
 
@@ -88,7 +89,7 @@ double FirstData(uint64_t seed, Duration delay, Duration period, Duration limit,
     while (auto o = p.a.PollTransmit()) wire.emplace(now + delay, std::make_pair(true, o->message));
     while (auto o = p.b.PollTransmit()) wire.emplace(now + delay, std::make_pair(false, o->message));
     while (auto e = p.b.PollEvent()) {
-      if (e->kind == Event::Kind::kData && !first) first = now;
+      if (std::holds_alternative<DataReceived>(*e) && !first) first = now;
     }
     while (p.a.PollEvent()) {
     }

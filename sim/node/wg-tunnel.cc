@@ -1,6 +1,7 @@
 #include "node/wg-tunnel.h"
 
 #include <algorithm>
+#include <variant>
 
 #include "node/ipv4-echo.h"
 
@@ -44,32 +45,30 @@ void WgTunnel::HandleTimeout(Timestamp now) {
 
 void WgTunnel::Pump(Timestamp now) {
   while (auto e = device_.PollEvent()) {
-    switch (e->kind) {
-      case wireguard::Event::Kind::kHandshakeComplete:
-        on_line_(std::string("wg handshake complete as ") + (e->initiator ? "initiator" : "responder") +
-                 (e->from ? " with " + e->from->ToString() : std::string()));
-        break;
-      case wireguard::Event::Kind::kHandshakeGaveUp:
-        on_line_("wg handshake gave up");
-        break;
-      case wireguard::Event::Kind::kData: {
-        auto echo = DecodeIcmpEcho(e->data);
-        if (!echo || echo->destination != config_.tunnel_address) {
-          ++stats_.not_echo;
-          break;
-        }
-        if (echo->request) {
-          IcmpEcho reply = *echo;
-          reply.request = false;
-          std::swap(reply.source, reply.destination);
-          device_.Send(now, config_.peer.public_key, EncodeIcmpEcho(reply));
-          ++stats_.echo_requests_answered;
-        } else {
-          ++stats_.echo_replies_received;
-          on_line_("wg echo reply from " + echo->source.ToString() + " seq " + std::to_string(echo->sequence));
-        }
-        break;
-      }
+    if (const auto* done = std::get_if<wireguard::HandshakeComplete>(&*e)) {
+      on_line_(std::string("wg handshake complete as ") + (done->initiator ? "initiator" : "responder") +
+               (done->from ? " with " + done->from->ToString() : std::string()));
+      continue;
+    }
+    if (std::holds_alternative<wireguard::HandshakeGaveUp>(*e)) {
+      on_line_("wg handshake gave up");
+      continue;
+    }
+    const auto& data = std::get<wireguard::DataReceived>(*e);
+    auto echo = DecodeIcmpEcho(data.data);
+    if (!echo || echo->destination != config_.tunnel_address) {
+      ++stats_.not_echo;
+      continue;
+    }
+    if (echo->request) {
+      IcmpEcho reply = *echo;
+      reply.request = false;
+      std::swap(reply.source, reply.destination);
+      device_.Send(now, config_.peer.public_key, EncodeIcmpEcho(reply));
+      ++stats_.echo_requests_answered;
+    } else {
+      ++stats_.echo_replies_received;
+      on_line_("wg echo reply from " + echo->source.ToString() + " seq " + std::to_string(echo->sequence));
     }
   }
 }
