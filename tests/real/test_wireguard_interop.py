@@ -59,24 +59,26 @@ class Interop:
         self.capture = None
 
     def start_capture(self, capture_filter="udp"):
-        self.capture = self.pln.spawn(["tshark", "-i", "eth0", "-f", capture_filter, "-q", "-w",
-                                       self.capture_file],
-                                      stderr=subprocess.STDOUT)
-        match, lines = netlab.wait_for_line(self.capture, r"Capturing on", READY_TIMEOUT)
-        assert match, lines
+        # Decoded live, one line per packet flushed at once (-l): a file
+        # written by dumpcap may still hold the last packets when it stops.
+        self.capture = self.pln.spawn(["tshark", "-i", "eth0", "-f", capture_filter, "-l", "-T", "fields",
+                                       "-e", "ip.src", "-e", "udp.payload"])
+        # "Capturing on 'eth0'" goes to stderr once dumpcap has the interface.
+        deadline = time.monotonic() + READY_TIMEOUT
+        seen = ""
+        while "Capturing on" not in seen:
+            left = deadline - time.monotonic()
+            assert left > 0, "tshark did not start capturing: %s" % seen
+            ready, _, _ = select.select([self.capture.stderr.fileno()], [], [], left)
+            if ready:
+                chunk = os.read(self.capture.stderr.fileno(), 4096).decode(errors="replace")
+                assert chunk, "tshark ended: %s" % seen
+                seen += chunk
 
     def packets(self):
         """(source, payload bytes) of every UDP datagram captured so far."""
-        # SIGINT to tshark and its dumpcap (its own process group): dumpcap
-        # writes what it still holds before it exits; a lone tshark may not.
-        try:
-            os.killpg(self.capture.pid, signal.SIGINT)
-        except ProcessLookupError:
-            pass
-        netlab.stop_process(self.capture, signum=signal.SIGINT, grace=10)
-        out = subprocess.run(["tshark", "-r", self.capture_file, "-T", "fields", "-e", "ip.src",
-                              "-e", "udp.payload"], capture_output=True, text=True, check=True,
-                             timeout=30).stdout
+        time.sleep(0.5)  # bounded: the last packets cross the veth and tshark's pipeline
+        _, out, _ = netlab.stop_process(self.capture, signum=signal.SIGINT, grace=10)
         result = []
         for line in out.splitlines():
             src, _, payload = line.partition("\t")
