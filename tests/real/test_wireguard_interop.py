@@ -160,19 +160,24 @@ def is_keepalive(payload):
 
 def test_punchlab_initiates_pings_through_wireguard_go_and_keepalives_cross(interop):
     interop.start_capture()
-    interop.start_wireguard_go(persistent_keepalive=1)
+    interop.start_wireguard_go()
     interop.start_punchlab("--ping", WGO_TUN, "--ping-count", "5", "--ping-interval", "200ms",
                            "--persistent-keepalive", "1s")
     interop.wait_for_node_line(r"^wg handshake complete as initiator with %s:%d$" % (WGO, PORT), 10)
-    # wireguard-go's kernel side answers our echo requests; then both sides'
-    # persistent keepalives (1 s) must show on the wire.
+    # wireguard-go's kernel side answers our echo requests.
+    for seq in range(5):
+        interop.wait_for_node_line(r"^wg echo reply from %s seq %d$" % (WGO_TUN, seq), 5)
     wait_until(lambda: interop.wgo_latest_handshake() > 0, 5, "wg show: a handshake")
-    time.sleep(2.5)  # bounded: lets two keepalive intervals pass
+    # Our persistent keepalive (1 s) goes out once nothing else has for a
+    # second. A persistent keepalive set on wireguard-go's side sends one at once.
+    time.sleep(1.5)  # bounded: one keepalive interval after the last ping
+    interop.wgo.run(["wg", "set", "wg0", "peer", interop.pln_pub, "persistent-keepalive", "25"])
+    time.sleep(0.5)  # bounded: its keepalive crosses the veth
     counters = interop.stop_punchlab()
     assert counters["handshakes"] >= 1, counters
     assert counters["echo_requests_sent"] == 5, counters
     assert counters["echo_replies_received"] == 5, counters
-    assert counters["keepalives_received"] >= 1, counters
+    assert counters["keepalives_sent"] >= 1 and counters["keepalives_received"] >= 1, counters
     assert counters["decrypt_failed"] == 0 and counters["bad_mac1"] == 0, counters
     packets = interop.packets()
     initiations = [p for src, p in packets if src == PLN and p[0] == 1]
