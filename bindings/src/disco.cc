@@ -112,7 +112,6 @@ void BindDisco(py::module_& m) {
   py::enum_<disco::DiscoSealer::AddPeerResult>(d, "AddPeerResult")
       .value("ADDED", disco::DiscoSealer::AddPeerResult::kAdded)
       .value("ALREADY_KNOWN", disco::DiscoSealer::AddPeerResult::kAlreadyKnown)
-      .value("LOW_ORDER_KEY", disco::DiscoSealer::AddPeerResult::kLowOrderKey)
       .value("FULL", disco::DiscoSealer::AddPeerResult::kFull);
 
   py::class_<disco::DiscoSealer>(d, "Sealer",

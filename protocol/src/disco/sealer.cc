@@ -32,13 +32,32 @@ DiscoSealer::AddPeerResult DiscoSealer::AddPeer(const DiscoPublicKey& peer) {
     ++stats_.peers_rejected_full;
     return AddPeerResult::kFull;
   }
-  std::optional<SharedKey> shared = SharedKey::Compute(mine_, peer);
-  if (!shared) {
-    ++stats_.peers_rejected_low_order;
-    return AddPeerResult::kLowOrderKey;
-  }
-  peers_.emplace(peer, std::move(*shared));
+  peers_.emplace(peer, Entry{});
   return AddPeerResult::kAdded;
+}
+
+const SharedKey* DiscoSealer::KeyOf(const DiscoPublicKey& peer, Entry& entry) {
+  if (!entry.key && !entry.low_order) {
+    entry.key = SharedKey::Compute(mine_, peer);
+    if (entry.key) {
+      ++stats_.keys_derived;
+    } else {
+      entry.low_order = true;
+      ++stats_.peers_rejected_low_order;
+    }
+  }
+  return entry.key ? &*entry.key : nullptr;
+}
+
+bool DiscoSealer::Prepare(const DiscoPublicKey& peer) {
+  auto it = peers_.find(peer);
+  return it != peers_.end() && KeyOf(peer, it->second) != nullptr;
+}
+
+size_t DiscoSealer::DerivedCount() const {
+  size_t n = 0;
+  for (const auto& [peer, entry] : peers_) n += entry.key ? 1 : 0;
+  return n;
 }
 
 bool DiscoSealer::RemovePeer(const DiscoPublicKey& peer) { return peers_.erase(peer) != 0; }
@@ -59,12 +78,14 @@ std::optional<Bytes> DiscoSealer::SealPlaintext(const BoxNonce& nonce, const Dis
                                                 ByteView plaintext) {
   auto it = peers_.find(to);
   if (it == peers_.end()) return std::nullopt;
+  const SharedKey* key = KeyOf(to, it->second);
+  if (!key) return std::nullopt;
   Bytes out;
   out.reserve(kHeaderSize + kBoxOverhead + plaintext.size());
   ByteWriter w(out);
   w.Append(ByteView(kMagic.data(), kMagic.size()));
   w.Append(public_key().view());
-  w.Append(it->second.Seal(nonce, plaintext));  // nonce || box
+  w.Append(key->Seal(nonce, plaintext));  // nonce || box
   ++stats_.sealed;
   return out;
 }
@@ -89,7 +110,9 @@ OpenResult DiscoSealer::Open(ByteView packet) {
   const std::optional<DiscoPublicKey> sender = PeekSender(packet);
   auto it = sender ? peers_.find(*sender) : peers_.end();
   if (it == peers_.end()) return Drop(DropReason::kUnknownSender);
-  std::optional<Bytes> plaintext = it->second.Open(packet.sub(kMagicSize + kCurve25519KeySize));
+  const SharedKey* key = KeyOf(*sender, it->second);
+  if (!key) return Drop(DropReason::kUnknownSender);  // low-order: no one can be it
+  std::optional<Bytes> plaintext = key->Open(packet.sub(kMagicSize + kCurve25519KeySize));
   if (!plaintext) return Drop(DropReason::kBoxFailed);
   DecodeResult decoded = DecodeMessage(*plaintext);
   switch (decoded.error) {

@@ -1,5 +1,6 @@
 // Node: what the control plane and netcheck tell it. The netmap's peers
-// become PeerPaths and sealer entries; its DERP map becomes netcheck's
+// become peers and sealer entries (their keys and PeerPaths made at first
+// use); its DERP map becomes netcheck's
 // regions; netcheck's reports become published endpoints and the home region.
 #include <algorithm>
 #include <set>
@@ -92,16 +93,11 @@ void Node::ApplyDerpMap(Timestamp now, const control::DerpMap& map) {
   netcheck_.StartReport(now);
 }
 
+// No key is derived and no PeerPaths made here: both wait for first use
+// (node.h, Peer).
 void Node::AddPeer(Timestamp now, const control::NodeInfo& info) {
-  std::optional<SharedKey> data_key = SharedKey::Compute(key_, info.node_key);
-  if (!data_key) {
-    ++stats_.peers_rejected;  // a low-order node key: nothing can be sealed to it
-    return;
-  }
   Peer peer;
   peer.info = info;
-  peer.data_key = std::move(data_key);
-  peer.paths = std::make_unique<disco::PeerPaths>(rng_, config_.paths);
   if (by_disco_.count(info.disco_key) == 0 &&
       sealer_.AddPeer(info.disco_key) == disco::DiscoSealer::AddPeerResult::kAdded) {
     peer.disco_ok = true;
@@ -109,7 +105,6 @@ void Node::AddPeer(Timestamp now, const control::NodeInfo& info) {
   } else {
     ++stats_.peers_rejected;  // relayed data still works; no direct path
   }
-  peer.paths->SetNetmapEndpoints(now, info.endpoints);
   peer.path = FallbackPath(peer);
   Emit(now, PeerAdded{info.node_key, info.disco_key, info.endpoints, info.home_region, peer.path});
   peers_.emplace(info.node_key, std::move(peer));
@@ -133,11 +128,13 @@ void Node::UpdatePeer(Timestamp now, const NodePublicKey& key, Peer& peer,
       ++stats_.peers_rejected;
     }
     peer.reset_reason = PathChangeReason::kPeerRestarted;
-    peer.paths->Reset(now);
+    if (peer.paths) peer.paths->Reset(now);
     peer.relayed.Reset();
     Emit(now, PeerRestarted{key, peer.info.disco_key, info.disco_key});
   }
-  if (info.endpoints != peer.info.endpoints) peer.paths->SetNetmapEndpoints(now, info.endpoints);
+  if (peer.paths && info.endpoints != peer.info.endpoints) {
+    peer.paths->SetNetmapEndpoints(now, info.endpoints);
+  }
   peer.info = info;
 }
 

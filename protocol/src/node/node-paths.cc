@@ -49,7 +49,64 @@ PathChangeReason FromDisco(disco::PathChangeReason r, PathChangeReason reset_rea
 
 // ---- per-peer work -------------------------------------------------------------
 
+disco::PeerPaths& Node::Paths(Timestamp now, Peer& peer) {
+  if (!peer.paths) {
+    peer.paths = std::make_unique<disco::PeerPaths>(rng_, config_.paths);
+    peer.paths->SetNetmapEndpoints(now, peer.info.endpoints);
+  }
+  return *peer.paths;
+}
+
+bool Node::DiscoUsable(Peer& peer) {
+  if (!peer.disco_ok) return false;
+  if (sealer_.Prepare(peer.info.disco_key)) return true;
+  // A low-order disco key: nothing can be sealed to it. Relayed data still works.
+  sealer_.RemovePeer(peer.info.disco_key);
+  by_disco_.erase(peer.info.disco_key);
+  peer.disco_ok = false;
+  ++stats_.peers_rejected;
+  return false;
+}
+
+const SharedKey* Node::DataKey(Peer& peer) {
+  if (!peer.data_key && !peer.node_key_low_order) {
+    peer.data_key = SharedKey::Compute(key_, peer.info.node_key);
+    if (peer.data_key) {
+      ++stats_.data_keys_derived;
+    } else {
+      peer.node_key_low_order = true;
+      ++stats_.peers_rejected;  // a low-order node key: nothing can be sealed to it
+    }
+  }
+  return peer.data_key ? &*peer.data_key : nullptr;
+}
+
 bool Node::DrainPeer(Timestamp now, const NodePublicKey& key, Peer& peer) {
+  bool progress = false;
+  // The disco log reports each netmap candidate when the node learns it, as
+  // PeerPaths has it: with the log on, a listed peer's PeerPaths is made at
+  // its first drain (its keys stay lazy).
+  if (!peer.paths && config_.disco_log) Paths(now, peer);
+  if (peer.paths) progress = DrainPaths(now, key, peer);
+  // The relayed path's RTT: a disco ping through DERP every heartbeat while
+  // the session is active and relayed (relayed-rtt.h). Without a PeerPaths
+  // no data was ever sent: no session.
+  const RegionId region = RegionFor(peer);
+  const bool relayed = !(peer.paths && peer.paths->BestAddr(now)) && region != kNoRegion;
+  const bool probing =
+      peer.disco_ok && relayed && peer.paths && peer.paths->SessionActive(now);
+  if (std::optional<disco::TxId> txid =
+          peer.relayed.Due(now, probing, probing && DerpConnected(region), region, rng_,
+                           config_.paths.heartbeat_interval, config_.paths.ping_timeout)) {
+    SealedDisco sealed = SendDiscoDerp(now, peer, region, disco::Ping{*txid, public_key(), 0});
+    ++stats_.disco_pings_sent;
+    LogDisco<DiscoSent>(now, key, disco::MessageType::kPing, Path::Derp(region), *txid,
+                        [] { return std::string("relayed rtt"); }, std::move(sealed));
+  }
+  return progress;
+}
+
+bool Node::DrainPaths(Timestamp now, const NodePublicKey& key, Peer& peer) {
   bool progress = false;
   for (const disco::PingToSend& p : peer.paths->PollPingsToSend(now)) {
     progress = true;
@@ -84,20 +141,6 @@ bool Node::DrainPeer(Timestamp now, const NodePublicKey& key, Peer& peer) {
     if (reason == PathChangeReason::kPeerRestarted) detail = "new disco key; earlier pongs void";
     if (reason == PathChangeReason::kLocalChange) detail = "our sockets changed; earlier pongs void";
     ReportPath(now, key, peer, to, reason, std::move(detail), change->rtt);
-  }
-
-  // The relayed path's RTT: a disco ping through DERP every heartbeat while
-  // the session is active and relayed (relayed-rtt.h).
-  const RegionId region = RegionFor(peer);
-  const bool relayed = !peer.paths->BestAddr(now) && region != kNoRegion;
-  const bool probing = peer.disco_ok && relayed && peer.paths->SessionActive(now);
-  if (std::optional<disco::TxId> txid =
-          peer.relayed.Due(now, probing, probing && DerpConnected(region), region, rng_,
-                           config_.paths.heartbeat_interval, config_.paths.ping_timeout)) {
-    SealedDisco sealed = SendDiscoDerp(now, peer, region, disco::Ping{*txid, public_key(), 0});
-    ++stats_.disco_pings_sent;
-    LogDisco<DiscoSent>(now, key, disco::MessageType::kPing, Path::Derp(region), *txid,
-                        [] { return std::string("relayed rtt"); }, std::move(sealed));
   }
   return progress;
 }
@@ -242,7 +285,7 @@ void Node::HandleDisco(Timestamp now, ByteView packet, const Endpoint* local,
       pong = SendDiscoDerp(now, peer, derp_region,
                            disco::Pong{ping->txid, DerpMagicEndpoint(derp_region)});
     } else {
-      const bool answer = peer.paths->HandlePingFrom(now, *remote, ping->txid);
+      const bool answer = Paths(now, peer).HandlePingFrom(now, *remote, ping->txid);
       LogDisco<DiscoReceived>(now, key, disco::MessageType::kPing, came, ping->txid, [&] {
         return std::string(answer ? "answered" : "not answered: seen before or unusable source");
       });
@@ -276,7 +319,10 @@ void Node::HandleDisco(Timestamp now, ByteView packet, const Endpoint* local,
       RecordRtt(now, key, peer, Path::Derp(answer->region), answer->rtt);
       return;
     }
-    const disco::PongAnswer answer = peer.paths->HandlePongFrom(now, pong->txid, *remote);
+    // No PeerPaths: it never pinged, so no txid can be ours.
+    const disco::PongAnswer answer =
+        peer.paths ? peer.paths->HandlePongFrom(now, pong->txid, *remote)
+                   : disco::PongAnswer{disco::PongResult::kUnknownTxid, std::nullopt};
     LogDisco<DiscoReceived>(now, key, disco::MessageType::kPong, came, pong->txid, [&] {
       return answer.accepted()
                  ? "rtt " + Millis(answer.timed->rtt) + " to " + answer.timed->to.ToString() +
@@ -301,7 +347,7 @@ void Node::HandleDisco(Timestamp now, ByteView packet, const Endpoint* local,
     return;
   }
   ++stats_.disco_call_me_maybes_received;
-  peer.paths->HandleCallMeMaybe(now, cmm.endpoints);
+  Paths(now, peer).HandleCallMeMaybe(now, cmm.endpoints);
 }
 
 void Node::RecordRtt(Timestamp now, const NodePublicKey& key, Peer& peer, const Path& path,
@@ -329,7 +375,12 @@ void Node::HandleData(Timestamp now, ByteView frame, const Path& path,
     DropData(stats_.data_unknown_sender);
     return;
   }
-  std::optional<Bytes> payload = OpenData(*it->second.data_key, frame);
+  const SharedKey* data_key = DataKey(it->second);
+  if (!data_key) {
+    DropData(stats_.data_unknown_sender);  // a low-order key: anyone could have sealed it
+    return;
+  }
+  std::optional<Bytes> payload = OpenData(*data_key, frame);
   if (!payload) {
     DropData(stats_.data_bad_box);
     return;

@@ -2,6 +2,7 @@
 // sub-machines react to each other after every input.
 #include "punchlab/node/node.h"
 
+#include <limits>
 #include <utility>
 
 #include "punchlab/disco/message.h"
@@ -29,7 +30,9 @@ Node::Node(NodePrivateKey key, RandomSource& rng, NodeConfig config)
     : key_(std::move(key)),
       rng_(rng),
       config_(std::move(config)),
-      sealer_(DiscoPrivateKey::Generate(rng_)),
+      // Bounded by the netmap (from the trusted control server), not by the
+      // sealer's guard for unvetted registries: a tailnet may list thousands.
+      sealer_(DiscoPrivateKey::Generate(rng_), std::numeric_limits<size_t>::max()),
       control_(config_.control, rng_),
       netcheck_(rng_, config_.netcheck),
       derp_(key_, rng_, config_.derp, config_.derp_queue_limit, stats_,
@@ -73,16 +76,22 @@ SendResult Node::Send(Timestamp now, const NodePublicKey& peer_key, ByteView pay
     return SendResult::kUnknownPeer;
   }
   Peer& peer = it->second;
+  const SharedKey* data_key = DataKey(peer);
+  if (!data_key) {  // a low-order node key, found now
+    ++stats_.sends_unknown_peer;
+    return SendResult::kUnknownPeer;
+  }
   last_activity_ = now;
-  if (peer.disco_ok) peer.paths->NoteDataSent(now);
+  if (DiscoUsable(peer)) Paths(now, peer).NoteDataSent(now);
   scheduler_.MarkBusy(peer_key);
   // Pings, CallMeMaybe and path changes this send starts (or that are due)
   // go first, so the path chosen below is the one just reported.
   DrainPeer(now, peer_key, peer);
 
-  Bytes frame = SealData(rng_, public_key(), *peer.data_key, payload);
+  Bytes frame = SealData(rng_, public_key(), *data_key, payload);
   SendResult result = SendResult::kNoRoute;
-  const std::optional<Endpoint> best = peer.paths->BestAddr(now);
+  const std::optional<Endpoint> best =
+      peer.paths ? peer.paths->BestAddr(now) : std::nullopt;
   const std::optional<Endpoint> from = best ? LocalFor(*best) : std::nullopt;
   if (best && from) {
     transmits_.push_back(Transmit{*from, *best, std::move(frame)});
@@ -116,7 +125,7 @@ void Node::SetLocalEndpoints(Timestamp now, std::vector<Endpoint> locals) {
   netcheck_.StartReport(now);
   for (auto& [key, peer] : peers_) {
     peer.reset_reason = PathChangeReason::kLocalChange;
-    peer.paths->Reset(now);
+    if (peer.paths) peer.paths->Reset(now);
   }
   MarkAllBusy();
   PublishEndpoints(now);
@@ -233,7 +242,7 @@ void Node::MarkAllBusy() {
 }
 
 void Node::Reschedule(const NodePublicKey& key, Peer& peer) {
-  std::optional<Timestamp> wake = peer.paths->NextWakeup();
+  std::optional<Timestamp> wake = peer.paths ? peer.paths->NextWakeup() : std::nullopt;
   // A relayed-RTT ping waits for its region's connection, whose kConnected
   // marks the peer busy; until then its due time would only wake us in a loop.
   const std::optional<Timestamp> ping = peer.relayed.next();
@@ -315,6 +324,11 @@ const PeerStats* Node::FindPeerStats(const NodePublicKey& peer) const {
 const disco::PeerPaths* Node::FindPeerPaths(const NodePublicKey& peer) const {
   auto it = peers_.find(peer);
   return it == peers_.end() ? nullptr : it->second.paths.get();
+}
+
+const control::NodeInfo* Node::FindPeerInfo(const NodePublicKey& peer) const {
+  auto it = peers_.find(peer);
+  return it == peers_.end() ? nullptr : &it->second.info;
 }
 
 }  // namespace node

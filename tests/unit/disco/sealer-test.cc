@@ -163,22 +163,59 @@ TEST(DiscoSealer, UnknownSenderDroppedWithoutOpening) {
   EXPECT_FALSE(bob.Seal(rng, alice.public_key(), TestPing()));
 }
 
-TEST(DiscoSealer, LowOrderPeerKeysAreRefused) {
+TEST(DiscoSealer, LowOrderPeerKeysAreRefusedAtFirstUse) {
+  DeterministicRandom rng(4);
   DiscoSealer bob(Priv(kBobSecret));
   // The all-zero point and a published small-order point of Curve25519.
   const DiscoPublicKey zero;
   const DiscoPublicKey small_order = *DiscoPublicKey::FromBytes(
       Hex("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"));
-  EXPECT_EQ(bob.AddPeer(zero), DiscoSealer::AddPeerResult::kLowOrderKey);
-  EXPECT_EQ(bob.AddPeer(small_order), DiscoSealer::AddPeerResult::kLowOrderKey);
-  EXPECT_EQ(bob.PeerCount(), 0u);
-  EXPECT_EQ(bob.stats().peers_rejected_low_order, 2u);
+  // Registering derives nothing, so it cannot tell yet.
+  EXPECT_EQ(bob.AddPeer(zero), DiscoSealer::AddPeerResult::kAdded);
+  EXPECT_EQ(bob.AddPeer(small_order), DiscoSealer::AddPeerResult::kAdded);
+  EXPECT_EQ(bob.stats().peers_rejected_low_order, 0u);
+  EXPECT_EQ(bob.stats().keys_derived, 0u);
+
+  // First use finds them out: nothing is sealed to them, counted once each.
+  EXPECT_FALSE(bob.Seal(rng, zero, TestPing()));
+  EXPECT_FALSE(bob.Prepare(zero));
+  EXPECT_FALSE(bob.Seal(rng, zero, TestPing()));
+  EXPECT_EQ(bob.stats().peers_rejected_low_order, 1u);
+  EXPECT_EQ(bob.stats().sealed, 0u);
 
   // A packet claiming to come from such a key is dropped as unknown.
   Bytes packet(kMagic.begin(), kMagic.end());
   packet.insert(packet.end(), small_order.raw().begin(), small_order.raw().end());
   packet.resize(kMinPacketSize + 44, 0);
   EXPECT_EQ(bob.Open(packet).drop, DropReason::kUnknownSender);
+  EXPECT_EQ(bob.Open(packet).drop, DropReason::kUnknownSender);
+  EXPECT_EQ(bob.stats().peers_rejected_low_order, 2u);
+  EXPECT_EQ(bob.stats().keys_derived, 0u);
+  EXPECT_EQ(bob.DerivedCount(), 0u);
+}
+
+TEST(DiscoSealer, SharedKeysAreDerivedOnceAtFirstUse) {
+  DeterministicRandom rng(7);
+  DiscoSealer alice(Priv(kAliceSecret));
+  DiscoSealer bob(Priv(kBobSecret));
+  std::vector<DiscoPublicKey> strangers;
+  for (int i = 0; i < 50; ++i) {
+    strangers.push_back(DiscoPrivateKey::Generate(rng).Public());
+    alice.AddPeer(strangers.back());
+  }
+  alice.AddPeer(bob.public_key());
+  bob.AddPeer(alice.public_key());
+  EXPECT_EQ(alice.stats().keys_derived, 0u);  // 51 registered, none used
+
+  Bytes packet = *alice.Seal(rng, bob.public_key(), TestPing());
+  EXPECT_TRUE(bob.Open(packet).ok());
+  EXPECT_TRUE(bob.Open(packet).ok());
+  EXPECT_TRUE(alice.Seal(rng, bob.public_key(), TestPing()));
+  EXPECT_TRUE(alice.Prepare(bob.public_key()));
+  EXPECT_EQ(alice.stats().keys_derived, 1u);
+  EXPECT_EQ(bob.stats().keys_derived, 1u);
+  EXPECT_EQ(alice.DerivedCount(), 1u);
+  EXPECT_FALSE(alice.Prepare(DiscoPrivateKey::Generate(rng).Public()));  // not registered
 }
 
 TEST(DiscoSealer, PeerRegistryIsBounded) {

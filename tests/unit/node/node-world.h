@@ -226,10 +226,15 @@ class NodeWorld {
       }
       for (const auto& b : hosts_) {
         if (a == b) continue;
-        const disco::PeerPaths* paths = n.FindPeerPaths(b->pub());
-        if (paths == nullptr) return false;
+        // The netmap lists b with every endpoint b publishes (b's PeerPaths,
+        // made at first use, takes its candidates from there).
+        const control::NodeInfo* info = n.FindPeerInfo(b->pub());
+        if (info == nullptr) return false;
         for (const Endpoint& ep : b->node->endpoints()) {
-          if (paths->FindCandidate(ep) == nullptr) return false;
+          if (std::find(info->endpoints.begin(), info->endpoints.end(), ep) ==
+              info->endpoints.end()) {
+            return false;
+          }
         }
         if (b->node->endpoints().size() < 2) return false;  // no STUN answer yet
       }

@@ -1,12 +1,16 @@
 // Seals and opens disco packets for one node (one disco key pair):
 //   magic (6) || my disco public key (32) || nonce (24) || crypto_box(message)
 //
-// Peers are registered up front (from the netmap): AddPeer precomputes the
-// crypto_box shared key once, so opening a packet costs no scalar
-// multiplication, and a packet from a key that is not a registered peer is
-// dropped before any public-key work: strangers cannot make us compute
-// (Tailscale likewise ignores disco from keys outside its netmap). The
-// registry is bounded by `max_peers`.
+// Peers are registered up front (from the netmap) and their crypto_box shared
+// key is derived on first use (the first Seal to or Open from that peer, or
+// Prepare), once: a node in a tailnet of thousands talks to a few of them,
+// and a scalar multiplication per listed peer made a tailnet cost the square
+// of its size. A packet from a key that is not a registered peer is dropped
+// before any public-key work: strangers cannot make us compute (Tailscale
+// likewise ignores disco from keys outside its netmap). A low-order peer key
+// (its shared secret would be all zeros) is found and refused at that first
+// use: counted once, then treated as unknown. The registry is bounded by
+// `max_peers`.
 //
 // Open() never throws; every drop is counted by reason. Replay protection is
 // not done here: a replayed packet is still a valid box and opens again. The
@@ -42,7 +46,8 @@ struct SealerStats {
   uint64_t sealed = 0;
   uint64_t opened = 0;  // packets that opened and decoded
   uint64_t dropped[kDropReasonCount] = {};
-  uint64_t peers_rejected_low_order = 0;  // AddPeer with a low-order key
+  uint64_t peers_rejected_low_order = 0;  // registered keys found low-order at first use
+  uint64_t keys_derived = 0;              // shared keys computed (at most one per peer)
   uint64_t peers_rejected_full = 0;       // AddPeer past max_peers
 
   uint64_t Dropped(DropReason r) const { return dropped[static_cast<size_t>(r)]; }
@@ -68,17 +73,21 @@ class DiscoSealer {
 
   const DiscoPublicKey& public_key() const { return mine_.Public(); }
 
-  enum class AddPeerResult : uint8_t { kAdded, kAlreadyKnown, kLowOrderKey, kFull };
-  // Precomputes the shared key with `peer`. A low-order key is refused
-  // (its shared secret would be all zeros) and counted.
+  enum class AddPeerResult : uint8_t { kAdded, kAlreadyKnown, kFull };
+  // Registers `peer`; its shared key is derived at first use.
   AddPeerResult AddPeer(const DiscoPublicKey& peer);
+  // Derives the shared key with `peer` now if not yet done. False if `peer`
+  // is not registered or its key is low-order (then counted, once).
+  bool Prepare(const DiscoPublicKey& peer);
   // Forgets a peer (netmap removal, or its disco key changed). False if unknown.
   bool RemovePeer(const DiscoPublicKey& peer);
   bool HasPeer(const DiscoPublicKey& peer) const { return peers_.count(peer) != 0; }
+  // Registered peers whose shared key has been derived (low-order ones not).
+  size_t DerivedCount() const;
   size_t PeerCount() const { return peers_.size(); }
 
   // The full packet for `to`, with a nonce drawn from `rng`. nullopt if `to`
-  // is not a registered peer.
+  // is not a registered peer or its key is low-order.
   std::optional<Bytes> Seal(RandomSource& rng, const DiscoPublicKey& to, const Message& m);
   // With a fixed nonce (byte-vector tests) and/or raw plaintext (messages
   // this codec does not model). Never reuse a nonce in real traffic.
@@ -95,11 +104,18 @@ class DiscoSealer {
   const SealerStats& stats() const { return stats_; }
 
  private:
+  // A registered peer: its key once derived; low_order once found so.
+  struct Entry {
+    std::optional<SharedKey> key;
+    bool low_order = false;
+  };
   OpenResult Drop(DropReason r);
+  // The peer's shared key, derived now if needed; nullptr if low-order.
+  const SharedKey* KeyOf(const DiscoPublicKey& peer, Entry& entry);
 
   DiscoPrivateKey mine_;
   size_t max_peers_;
-  std::map<DiscoPublicKey, SharedKey> peers_;
+  std::map<DiscoPublicKey, Entry> peers_;
   SealerStats stats_;
 };
 

@@ -255,6 +255,7 @@ struct NodeStats {
   uint64_t derp_unknown_packets = 0; // relayed bytes that are neither disco nor data
   uint64_t derp_peer_gone = 0;
 
+  uint64_t data_keys_derived = 0;  // per-peer data keys made (at first data to or from it)
   uint64_t peers_rejected = 0;  // low-order node or disco key, or a disco key already in use
 };
 

@@ -189,18 +189,28 @@ class Node final : public DatagramMachine, public StreamMachine {
   // The path data to `peer` takes now (as last reported by PathChanged).
   std::optional<Path> PathTo(const NodePublicKey& peer) const;
   const PeerStats* FindPeerStats(const NodePublicKey& peer) const;
+  // nullptr until the peer is first used (node.h, Peer): then its paths.
   const disco::PeerPaths* FindPeerPaths(const NodePublicKey& peer) const;
+  // The peer as the netmap last listed it.
+  const control::NodeInfo* FindPeerInfo(const NodePublicKey& peer) const;
   const NodeStats& stats() const { return stats_; }
   const disco::SealerStats& sealer_stats() const { return sealer_.stats(); }
   const netcheck::NetcheckClient& netcheck() const { return netcheck_; }
   const control::ControlClient& control() const { return control_; }
 
  private:
+  // Per-peer state is made on first use, not when the netmap lists the peer:
+  // a node of a big tailnet talks to a few of its peers, and eager state
+  // (an X25519 shared key each for data and disco, a PeerPaths) made a
+  // tailnet cost the square of its size. An unused PeerPaths holds nothing
+  // but the netmap's endpoints, so making it later from peer.info gives the
+  // same candidates (up to PathConfig::max_candidates of them).
   struct Peer {
     control::NodeInfo info;
-    std::optional<SharedKey> data_key;  // nullopt: the node key is unusable
-    bool disco_ok = false;              // the sealer accepted its disco key
-    std::unique_ptr<disco::PeerPaths> paths;  // direct paths, UDP pings, trust
+    std::optional<SharedKey> data_key;  // derived at the first data to or from it
+    bool node_key_low_order = false;    // found at that first use: no data either way
+    bool disco_ok = false;              // the sealer took its disco key (low-order: at first use)
+    std::unique_ptr<disco::PeerPaths> paths;  // direct paths, UDP pings, trust; Paths()
     Path path;  // as last reported
     RelayedRttProbe relayed;
     // Why PeerPaths was last Reset (its own reason only says "reset").
@@ -233,11 +243,20 @@ class Node final : public DatagramMachine, public StreamMachine {
   RegionId FallbackHome() const;
 
   // Paths and disco.
+  // The peer's PeerPaths, made now from its netmap endpoints if not yet.
+  disco::PeerPaths& Paths(Timestamp now, Peer& peer);
+  // The sealer derives the peer's disco key now if not yet; false (and the
+  // peer loses disco, counted) when the key is low-order.
+  bool DiscoUsable(Peer& peer);
+  // The peer's data key, derived now if not yet; nullptr (counted once)
+  // when its node key is low-order.
+  const SharedKey* DataKey(Peer& peer);
   void MarkAllBusy();
   // After a drain: when the peer next needs one (PeerPaths' timers, its
   // relayed-RTT ping while its region is connected).
   void Reschedule(const NodePublicKey& key, Peer& peer);
   bool DrainPeer(Timestamp now, const NodePublicKey& key, Peer& peer);
+  bool DrainPaths(Timestamp now, const NodePublicKey& key, Peer& peer);
   // On DERP and not where the regions say it should be: report the move.
   void CheckDerpPath(Timestamp now, const NodePublicKey& key, Peer& peer);
   void ReportPath(Timestamp now, const NodePublicKey& key, Peer& peer, Path to,
