@@ -1,28 +1,39 @@
-// punchlab bench [--only matrix|crowd] [--nodes N] [--jobs N] [--json]
+// punchlab bench [--only matrix|tailnet|crowd] [--tailnet N,...] [--crowd N]
+//                [--limit FACTOR] [--jobs N] [--json]
 //
-// Measures the simulator on the two workloads the project promises numbers
-// for, and prints them (a benchmark, not a test: nothing here passes or
-// fails, the goals are printed beside the numbers):
+// Measures the simulator on the workloads the project promises numbers for,
+// and prints them beside their goals (a benchmark, not a test: nothing here
+// passes or fails):
 //
-//   matrix  the classic 4x4 NAT matrix, 60 simulated seconds per cell,
-//           10 probes/s each way, cells in parallel child processes
-//           (cli/matrix-runner.h), as `punchlab matrix` runs it.
-//           Goal: at most 5 s wall on 2 cores.
-//   crowd   N nodes (default 1,000) behind mixed NATs, in tailnets of four,
-//           each node sending to its 3 peers every second for 60 simulated
-//           seconds (scenario/generate.h), in this process.
-//           Goal: at most 60 s wall and 4 GiB.
+//   matrix   the classic 4x4 NAT matrix, 60 simulated seconds per cell,
+//            10 probes/s each way, cells in parallel child processes
+//            (cli/matrix-runner.h), as `punchlab matrix` runs it.
+//            Goal: at most 0.5 s wall on 2 cores.
+//   tailnet  N nodes (default 1,000 and 10,000) in ONE tailnet, each behind
+//            its own NAT, each sending to the next 3 every second for 60
+//            simulated seconds. Goal: 1,000 in 20 s and 1 GiB, 10,000 in
+//            5 minutes and 8 GiB; cost per node roughly flat between them.
+//   crowd    N nodes (default 10,000) in tailnets of four, each sending to
+//            its 3 peers every second for 60 simulated seconds.
+//            Goal: 5 minutes and 8 GiB.
 //
-// For each: wall time, simulated seconds per wall second, simulator events
-// per wall second, and peak resident memory (matrix: the largest child).
+// Each simulated workload runs in a child process of its own, so its peak
+// memory is its own (wait4's ru_maxrss), and is stopped at --limit times its
+// wall goal (then reported as stopped, with the time it had run).
+#include <poll.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <sstream>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -57,6 +68,8 @@ struct Measurement {
   double goal_wall_s = 0;
   double goal_rss_mib = 0;  // 0: none
   std::string outcome;      // what the run produced, in words
+  uint32_t nodes = 0;       // tailnet and crowd
+  bool stopped = false;     // stopped at the limit: wall_s is how long it had run
 };
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -85,7 +98,7 @@ Measurement BenchMatrix(unsigned jobs, const std::string& dir) {
   m.simulated_s = 60.0 * static_cast<double>(run.matrix.cells.size());
   m.events = run.events;
   m.peak_rss_mib = PeakRssMib(RUSAGE_CHILDREN);
-  m.goal_wall_s = 5;
+  m.goal_wall_s = 0.5;
   size_t direct = 0;
   for (const results::MatrixCell& c : run.matrix.cells) {
     direct += c.path == results::PathKind::kDirect ? 1 : 0;
@@ -93,58 +106,6 @@ Measurement BenchMatrix(unsigned jobs, const std::string& dir) {
   m.outcome = std::to_string(run.matrix.cells.size()) + " cells ran (" + std::to_string(direct) +
               " direct), " + std::to_string(run.errors.size()) + " failed";
   return m;
-}
-
-Measurement BenchCrowd(uint32_t nodes) {
-  scenario::CrowdScenarioSpec spec;
-  spec.nodes = nodes;
-  const scenario::LoadResult loaded =
-      scenario::LoadScenarioText(scenario::CrowdScenarioYaml(spec), "crowd.yaml");
-  if (!loaded.ok()) throw std::logic_error("crowd scenario: " + loaded.errors.front().ToString());
-  const Clock::time_point start = Clock::now();
-  const results::Results r = runsim::RunInSimulation(*loaded.scenario, results::RunOptions{});
-  Measurement m;
-  m.name = "crowd";
-  m.workload = std::to_string(nodes) +
-               " nodes behind mixed NATs in tailnets of 4, each sending to 3 peers every "
-               "second, 60 s simulated";
-  m.wall_s = Seconds(Clock::now() - start);
-  m.simulated_s = spec.duration.seconds();
-  m.events = r.events_executed;
-  m.peak_rss_mib = PeakRssMib(RUSAGE_SELF);
-  m.goal_wall_s = 60;
-  m.goal_rss_mib = 4096;
-  size_t direct = 0, derp = 0;
-  uint64_t sent = 0, lost = 0;
-  for (const results::PairSummary& p : r.pairs) {
-    direct += p.final_path == results::PathKind::kDirect ? 1 : 0;
-    derp += p.final_path == results::PathKind::kDerp ? 1 : 0;
-    sent += p.probes_sent;
-    lost += p.probes_lost;
-  }
-  m.outcome = std::to_string(r.pairs.size()) + " pairs: " + std::to_string(direct) + " direct, " +
-              std::to_string(derp) + " derp at the end; " + std::to_string(lost) + " of " +
-              std::to_string(sent) + " probes lost";
-  return m;
-}
-
-void Print(const Measurement& m) {
-  char line[256];
-  std::cout << m.name << ": " << m.workload << "\n";
-  std::snprintf(line, sizeof line, "  wall %.2f s (goal <= %.0f s: %s)\n", m.wall_s, m.goal_wall_s,
-                m.wall_s <= m.goal_wall_s ? "met" : "missed");
-  std::cout << line;
-  std::snprintf(line, sizeof line, "  simulated/wall %.1f x, %.0f events/s (%llu events)\n",
-                m.simulated_s / m.wall_s, static_cast<double>(m.events) / m.wall_s,
-                static_cast<unsigned long long>(m.events));
-  std::cout << line;
-  if (m.goal_rss_mib > 0) {
-    std::snprintf(line, sizeof line, "  peak memory %.0f MiB (goal <= %.0f MiB: %s)\n",
-                  m.peak_rss_mib, m.goal_rss_mib, m.peak_rss_mib <= m.goal_rss_mib ? "met" : "missed");
-  } else {
-    std::snprintf(line, sizeof line, "  peak memory %.0f MiB\n", m.peak_rss_mib);
-  }
-  std::cout << line << "  " << m.outcome << "\n";
 }
 
 nlohmann::ordered_json ToJson(const Measurement& m) {
@@ -163,43 +124,276 @@ nlohmann::ordered_json ToJson(const Measurement& m) {
     j["goal_rss_mib"] = m.goal_rss_mib;
     j["goal_rss_met"] = m.peak_rss_mib <= m.goal_rss_mib;
   }
+  if (m.nodes > 0) {
+    j["nodes"] = m.nodes;
+    j["wall_ms_per_node"] = m.wall_s * 1000 / m.nodes;
+    j["rss_kib_per_node"] = m.peak_rss_mib * 1024 / m.nodes;
+  }
+  j["stopped"] = m.stopped;
   j["outcome"] = m.outcome;
   return j;
 }
 
+// The workload's name, words and goals (the issue's: 60 simulated seconds,
+// each node sending to 3 peers every second, on 2 cores).
+Measurement Planned(uint32_t nodes, bool tailnet) {
+  Measurement m;
+  m.nodes = nodes;
+  m.simulated_s = 60;
+  char count[32];
+  std::snprintf(count, sizeof count, "%u", nodes);
+  if (tailnet) {
+    m.name = "tailnet-" + std::string(count);
+    m.workload = std::string(count) +
+                 " nodes in one tailnet behind mixed NATs, each sending to the next 3 every "
+                 "second, 60 s simulated";
+    m.goal_wall_s = nodes <= 1000 ? 20 : 300;
+    m.goal_rss_mib = nodes <= 1000 ? 1024 : 8192;
+  } else {
+    m.name = "crowd-" + std::string(count);
+    m.workload = std::string(count) +
+                 " nodes behind mixed NATs in tailnets of 4, each sending to its 3 peers every "
+                 "second, 60 s simulated";
+    m.goal_wall_s = 300;
+    m.goal_rss_mib = 8192;
+  }
+  return m;
+}
+
+// A tailnet of `nodes` (tailnet = true) or a crowd of tailnets of four.
+Measurement BenchNodes(uint32_t nodes, bool tailnet) {
+  scenario::CrowdScenarioSpec spec;
+  spec.nodes = nodes;
+  if (tailnet) spec.tailnet_size = nodes;
+  const scenario::LoadResult loaded =
+      scenario::LoadScenarioText(scenario::CrowdScenarioYaml(spec), "bench.yaml");
+  if (!loaded.ok()) throw std::logic_error("bench scenario: " + loaded.errors.front().ToString());
+  const Clock::time_point start = Clock::now();
+  const results::Results r = runsim::RunInSimulation(*loaded.scenario, results::RunOptions{});
+  Measurement m = Planned(nodes, tailnet);
+  m.wall_s = Seconds(Clock::now() - start);
+  m.events = r.events_executed;
+  m.peak_rss_mib = PeakRssMib(RUSAGE_SELF);
+  size_t direct = 0, derp = 0;
+  uint64_t sent = 0, lost = 0;
+  for (const results::PairSummary& p : r.pairs) {
+    direct += p.final_path == results::PathKind::kDirect ? 1 : 0;
+    derp += p.final_path == results::PathKind::kDerp ? 1 : 0;
+    sent += p.probes_sent;
+    lost += p.probes_lost;
+  }
+  m.outcome = std::to_string(r.pairs.size()) + " pairs: " + std::to_string(direct) + " direct, " +
+              std::to_string(derp) + " derp at the end; " + std::to_string(lost) + " of " +
+              std::to_string(sent) + " probes lost";
+  return m;
+}
+
+// Runs BenchNodes in a child process: its own peak memory, and stopped
+// after `limit_s` (0: none).
+Measurement BenchNodesInChild(uint32_t nodes, bool tailnet, double limit_s) {
+  int fds[2];
+  if (pipe(fds) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  std::cout.flush();
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    close(fds[0]);
+    std::string out;
+    try {
+      out = ToJson(BenchNodes(nodes, tailnet)).dump();
+    } catch (const std::exception& e) {
+      out = nlohmann::json{{"error", e.what()}}.dump();
+    }
+    for (size_t done = 0; done < out.size();) {
+      const ssize_t n = write(fds[1], out.data() + done, out.size() - done);
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    _exit(0);
+  }
+  close(fds[1]);
+  const Clock::time_point start = Clock::now();
+  std::string text;
+  bool stopped = false;
+  for (;;) {
+    lab::ThrowIfInterrupted();
+    const double left = limit_s > 0 ? limit_s - Seconds(Clock::now() - start) : 1.0;
+    if (left <= 0) {
+      stopped = true;
+      break;
+    }
+    pollfd p{fds[0], POLLIN, 0};
+    const int ready = poll(&p, 1, static_cast<int>(std::min(left, 1.0) * 1000) + 1);
+    if (ready < 0 && errno != EINTR) break;
+    if (ready <= 0) continue;
+    char buf[4096];
+    const ssize_t n = read(fds[0], buf, sizeof buf);
+    if (n <= 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  close(fds[0]);
+  if (stopped) kill(pid, SIGKILL);
+  int status = 0;
+  rusage usage{};
+  wait4(pid, &status, 0, &usage);
+  Measurement m = Planned(nodes, tailnet);
+  m.peak_rss_mib = static_cast<double>(usage.ru_maxrss) / 1024.0;
+  if (stopped) {
+    m.stopped = true;
+    m.wall_s = Seconds(Clock::now() - start);
+    m.outcome = "stopped at the limit, unfinished";
+    return m;
+  }
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    throw std::runtime_error(m.name + ": the child ended without a measurement (status " +
+                             std::to_string(status) + ")");
+  }
+  if (j.contains("error")) throw std::runtime_error(m.name + ": " + j["error"].get<std::string>());
+  m.wall_s = j["wall_s"].get<double>();
+  m.events = j["events"].get<uint64_t>();
+  m.outcome = j["outcome"].get<std::string>();
+  return m;
+}
+
+void Print(const Measurement& m) {
+  char line[256];
+  std::cout << m.name << ": " << m.workload << "\n";
+  if (m.stopped) {
+    std::snprintf(line, sizeof line, "  stopped after %.0f s, unfinished (goal <= %.0f s: missed)\n",
+                  m.wall_s, m.goal_wall_s);
+  } else {
+    std::snprintf(line, sizeof line, "  wall %.2f s (goal <= %.4g s: %s)\n", m.wall_s,
+                  m.goal_wall_s, m.wall_s <= m.goal_wall_s ? "met" : "missed");
+  }
+  std::cout << line;
+  if (!m.stopped) {
+    std::snprintf(line, sizeof line, "  simulated/wall %.1f x, %.0f events/s (%llu events)\n",
+                  m.simulated_s / m.wall_s, static_cast<double>(m.events) / m.wall_s,
+                  static_cast<unsigned long long>(m.events));
+    std::cout << line;
+  }
+  if (m.goal_rss_mib > 0) {
+    std::snprintf(line, sizeof line, "  peak memory %.0f MiB%s (goal <= %.0f MiB: %s)\n",
+                  m.peak_rss_mib, m.stopped ? " until stopped" : "", m.goal_rss_mib,
+                  m.peak_rss_mib <= m.goal_rss_mib ? (m.stopped ? "so far" : "met") : "missed");
+  } else {
+    std::snprintf(line, sizeof line, "  peak memory %.0f MiB\n", m.peak_rss_mib);
+  }
+  std::cout << line;
+  if (m.nodes > 0 && !m.stopped) {
+    std::snprintf(line, sizeof line, "  per node: %.2f ms wall, %.0f KiB\n",
+                  m.wall_s * 1000 / m.nodes, m.peak_rss_mib * 1024 / m.nodes);
+    std::cout << line;
+  }
+  std::cout << "  " << m.outcome << "\n";
+}
+
+// Cost per node from the smallest to the largest finished tailnet: the goal
+// is roughly flat (a tailnet must not cost the square of its size).
+std::string CostPerNode(const std::vector<Measurement>& measured) {
+  const Measurement* small = nullptr;
+  const Measurement* large = nullptr;
+  for (const Measurement& m : measured) {
+    if (m.name.rfind("tailnet-", 0) != 0) continue;
+    if (!small || m.nodes < small->nodes) small = &m;
+    if (!large || m.nodes > large->nodes) large = &m;
+  }
+  if (!small || !large || small == large) return "";
+  char line[320];
+  if (large->stopped) {
+    std::snprintf(line, sizeof line,
+                  "cost per node, tailnet %u -> %u: at least %.1f x the wall time per node "
+                  "(%u stopped after %.0f s; goal: roughly flat)",
+                  small->nodes, large->nodes,
+                  (large->wall_s / large->nodes) / (small->wall_s / small->nodes), large->nodes,
+                  large->wall_s);
+  } else {
+    std::snprintf(line, sizeof line,
+                  "cost per node, tailnet %u -> %u: wall x %.2f, memory x %.2f (goal: roughly flat)",
+                  small->nodes, large->nodes,
+                  (large->wall_s / large->nodes) / (small->wall_s / small->nodes),
+                  (large->peak_rss_mib / large->nodes) / (small->peak_rss_mib / small->nodes));
+  }
+  return line;
+}
+
+std::vector<uint32_t> ParseSizes(const std::string& flag, const std::string& text) {
+  std::vector<uint32_t> out;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    char* end = nullptr;
+    const unsigned long n = std::strtoul(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0' || n < 4 || n > 20000) {
+      throw UsageError(flag + ": '" + item + "' is not a node count from 4 to 20000");
+    }
+    out.push_back(static_cast<uint32_t>(n));
+  }
+  if (out.empty()) throw UsageError(flag + ": no node count");
+  return out;
+}
+
 int RunBench(const std::vector<std::string>& argv) {
   CommandSpec spec{"bench", "bench [options]",
-                   "Measures the simulator: the classic 4x4 NAT matrix (goal: <= 5 s wall on\n"
-                   "2 cores) and a crowd of 1,000 nodes (goal: <= 60 s wall, <= 4 GiB).\n"
-                   "Prints wall time, simulated/wall ratio, events per second and peak\n"
-                   "memory. Run it on a quiet machine.",
+                   "Measures the simulator beside its goals (60 simulated seconds, each node\n"
+                   "sending to 3 peers every second, on 2 cores): the classic 4x4 NAT matrix\n"
+                   "(<= 0.5 s), one tailnet of 1,000 nodes (<= 20 s, 1 GiB) and of 10,000\n"
+                   "(<= 5 min, 8 GiB; cost per node roughly flat), a crowd of 10,000 nodes in\n"
+                   "tailnets of 4 (<= 5 min, 8 GiB). Prints wall time, simulated/wall ratio,\n"
+                   "events per second, peak memory and cost per node. Each simulated workload\n"
+                   "runs in a child process and is stopped at --limit times its goal. Run it\n"
+                   "on a quiet machine.",
                    po::options_description("Options"),
                    {}};
   spec.options.add_options()
-      ("only", po::value<std::string>()->value_name("matrix|crowd"), "run one workload")
-      ("nodes", po::value<uint32_t>()->default_value(1000)->value_name("N"),
-       "nodes in the crowd (4 to 2000)")
+      ("only", po::value<std::string>()->value_name("matrix|tailnet|crowd"), "run one workload")
+      ("tailnet", po::value<std::string>()->default_value("1000,10000")->value_name("N,..."),
+       "tailnet sizes (4 to 20000 nodes each)")
+      ("crowd", po::value<uint32_t>()->default_value(10000)->value_name("N"),
+       "nodes in the crowd (4 to 20000)")
+      ("nodes", po::value<uint32_t>()->value_name("N"), "the same as --crowd (older spelling)")
+      ("limit", po::value<double>()->default_value(2)->value_name("FACTOR"),
+       "stop a simulated workload at FACTOR times its wall goal (0: never)")
       ("jobs,j", po::value<unsigned>()->value_name("N"),
        "matrix cells at once (default: the number of cores)")
       ("json", po::bool_switch(), "print the measurements as one JSON object");
   po::variables_map vm;
   if (!ParseCommandLine(argv, spec, vm)) return kExitOk;
   const std::string only = vm.count("only") ? vm["only"].as<std::string>() : "";
-  if (!only.empty() && only != "matrix" && only != "crowd") {
-    throw UsageError("--only: '" + only + "' is not a workload (matrix, crowd)");
+  if (!only.empty() && only != "matrix" && only != "crowd" && only != "tailnet") {
+    throw UsageError("--only: '" + only + "' is not a workload (matrix, tailnet, crowd)");
   }
-  const uint32_t nodes = vm["nodes"].as<uint32_t>();
-  if (nodes < 4 || nodes > 2000) throw UsageError("--nodes: must be from 4 to 2000");
+  const std::vector<uint32_t> tailnets = ParseSizes("--tailnet", vm["tailnet"].as<std::string>());
+  const uint32_t crowd = vm.count("nodes") ? vm["nodes"].as<uint32_t>() : vm["crowd"].as<uint32_t>();
+  if (crowd < 4 || crowd > 20000) throw UsageError("--crowd: must be from 4 to 20000");
+  const double limit = vm["limit"].as<double>();
+  if (!(limit >= 0)) throw UsageError("--limit: must be 0 or more");
   const unsigned cores = std::max(1u, static_cast<unsigned>(sysconf(_SC_NPROCESSORS_ONLN)));
   const unsigned jobs = vm.count("jobs") ? vm["jobs"].as<unsigned>() : cores;
   if (jobs < 1 || jobs > 64) throw UsageError("--jobs: must be from 1 to 64");
+  const bool json = vm["json"].as<bool>();
 
   std::vector<Measurement> measured;
   const std::filesystem::path dir =
       std::filesystem::temp_directory_path() / ("punchlab-bench-" + std::to_string(getpid()));
+  if (!json) std::cout << "punchlab bench on " << cores << " cores\n" << std::flush;
+  auto done = [&](Measurement m) {
+    if (!json) {
+      Print(m);
+      std::cout.flush();
+    }
+    measured.push_back(std::move(m));
+  };
   try {
-    if (only.empty() || only == "matrix") measured.push_back(BenchMatrix(jobs, dir.string()));
-    if (only.empty() || only == "crowd") measured.push_back(BenchCrowd(nodes));
+    if (only.empty() || only == "matrix") done(BenchMatrix(jobs, dir.string()));
+    if (only.empty() || only == "tailnet") {
+      for (uint32_t n : tailnets) {
+        done(BenchNodesInChild(n, true, limit * Planned(n, true).goal_wall_s));
+      }
+    }
+    if (only.empty() || only == "crowd") {
+      done(BenchNodesInChild(crowd, false, limit * Planned(crowd, false).goal_wall_s));
+    }
   } catch (const lab::Interrupted&) {
     std::filesystem::remove_all(dir);
     lab::ReraiseCaughtSignal();
@@ -210,21 +404,23 @@ int RunBench(const std::vector<std::string>& argv) {
     return kExitRuntime;
   }
   std::filesystem::remove_all(dir);
-  if (vm["json"].as<bool>()) {
+  const std::string cost = CostPerNode(measured);
+  if (json) {
     nlohmann::ordered_json j;
     j["cores"] = cores;
     j["benchmarks"] = nlohmann::ordered_json::array();
     for (const Measurement& m : measured) j["benchmarks"].push_back(ToJson(m));
+    if (!cost.empty()) j["cost_per_node"] = cost;
     std::cout << j.dump(2) << "\n";
-  } else {
-    std::cout << "punchlab bench on " << cores << " cores\n";
-    for (const Measurement& m : measured) Print(m);
+  } else if (!cost.empty()) {
+    std::cout << cost << "\n";
   }
   return kExitOk;
 }
 
 const SubcommandRegistration kRegistration(
-    "bench", "measure the simulator: the 4x4 matrix and a 1,000-node crowd", RunBench);
+    "bench", "measure the simulator beside its goals: the 4x4 matrix, big tailnets, a crowd",
+    RunBench);
 
 }  // namespace
 }  // namespace punchlab::cli

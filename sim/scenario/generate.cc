@@ -1,6 +1,8 @@
 #include "scenario/generate.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <set>
 #include <sstream>
 
 namespace punchlab {
@@ -42,7 +44,7 @@ std::string Numbered(const char* prefix, uint32_t i) {
 }  // namespace
 
 std::string CrowdScenarioYaml(const CrowdScenarioSpec& spec) {
-  const uint32_t group = spec.peers_per_node + 1;
+  const uint32_t group = spec.tailnet_size != 0 ? spec.tailnet_size : spec.peers_per_node + 1;
   const uint32_t groups = (spec.nodes + group - 1) / group;
   std::ostringstream y;
   y << "name: crowd-" << spec.nodes << "\n"
@@ -70,8 +72,13 @@ std::string CrowdScenarioYaml(const CrowdScenarioSpec& spec) {
   y << "traffic:\n";
   for (uint32_t i = 0; i < spec.nodes; ++i) {
     const uint32_t first = i / group * group;
-    for (uint32_t j = first; j < first + group && j < spec.nodes; ++j) {
-      if (j == i) continue;
+    const uint32_t size = std::min(group, spec.nodes - first);
+    // The next peers_per_node of the group after i, wrapping, in ascending order.
+    std::set<uint32_t> peers;
+    for (uint32_t k = 1; k <= spec.peers_per_node && k < size; ++k) {
+      peers.insert(first + (i - first + k) % size);
+    }
+    for (uint32_t j : peers) {
       y << "  - {from: " << Numbered("n", i) << ", to: " << Numbered("n", j)
         << ", start: 1s, every: " << spec.every.ToString() << ", size: 200B}\n";
     }

@@ -34,9 +34,13 @@ std::string PairScenarioName(const std::string& nat_a, const std::string& nat_b)
 // sends to every other node of its group every `every`. So every node talks
 // to peers_per_node peers, and a coordination server serves many small
 // tailnets, as a hosted one does. A last, smaller group takes the rest.
+// With `tailnet_size` set, groups are that big instead, and each node sends
+// to the next peers_per_node nodes of its group (wrapping around): one
+// tailnet of 10,000 nodes in which each talks to 3 is tailnet_size = nodes.
 struct CrowdScenarioSpec {
   uint32_t nodes = 1000;
   uint32_t peers_per_node = 3;
+  uint32_t tailnet_size = 0;  // 0: peers_per_node + 1
   std::vector<std::string> presets = {"full-cone", "restricted-cone", "port-restricted-cone",
                                       "symmetric"};
   Duration duration = Duration::Seconds(60);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 #include <string>
 
 #include "scenario/generate.h"
@@ -34,17 +35,39 @@ TEST(Generate, PairScenarioLoadsWithBothNatsAndTrafficBothWays) {
   EXPECT_EQ(s.traffic[1].from, "bob");
 }
 
-// The loader's size caps (yaml-document.h) stay well above the largest
-// scenario the tools make: `punchlab bench --nodes 2000`.
-TEST(Generate, LargestCrowdFitsTheLoadersCaps) {
+// The loader's size caps (yaml-document.h) stay above the largest scenarios
+// the tools make: `punchlab bench`'s crowd and tailnet of 10,000 nodes (by
+// size; loading one takes tens of seconds, so a 2,000-node crowd is loaded).
+TEST(Generate, LargestCrowdAndTailnetFitTheLoadersCaps) {
+  for (uint32_t tailnet : {0u, 10000u}) {
+    CrowdScenarioSpec spec;
+    spec.nodes = 10000;
+    spec.tailnet_size = tailnet;
+    EXPECT_LT(CrowdScenarioYaml(spec).size(), kMaxScenarioBytes * 3 / 4);
+  }
   CrowdScenarioSpec spec;
   spec.nodes = 2000;
-  const std::string yaml = CrowdScenarioYaml(spec);
-  EXPECT_LT(yaml.size(), kMaxScenarioBytes / 4);
-  const LoadResult r = LoadScenarioText(yaml, "crowd.yaml");
+  const LoadResult r = LoadScenarioText(CrowdScenarioYaml(spec), "crowd.yaml");
   for (const Diagnostic& d : r.errors) ADD_FAILURE() << d.ToString();
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.scenario->nodes.size(), 2000u);
+  EXPECT_EQ(r.scenario->traffic.size(), 6000u);
+  EXPECT_EQ(r.scenario->control.domains.size(), 500u);
+}
+
+TEST(Generate, OneBigTailnetSendsToTheNextPeersWrappingAround) {
+  CrowdScenarioSpec spec;
+  spec.nodes = 10;
+  spec.tailnet_size = 10;
+  const LoadResult r = LoadScenarioText(CrowdScenarioYaml(spec), "tailnet.yaml");
+  ASSERT_TRUE(r.ok());
+  const Scenario& s = *r.scenario;
+  EXPECT_EQ(s.control.domains.size(), 1u);
+  std::map<std::string, std::set<std::string>> to;
+  for (const Flow& f : s.traffic) to[f.from].insert(f.to);
+  EXPECT_EQ(to.size(), 10u);
+  EXPECT_EQ(to["n00000"], (std::set<std::string>{"n00001", "n00002", "n00003"}));
+  EXPECT_EQ(to["n00008"], (std::set<std::string>{"n00009", "n00000", "n00001"}));
 }
 
 TEST(Generate, CrowdScenarioPutsEachGroupInItsOwnTailnetTalkingToItsPeers) {
