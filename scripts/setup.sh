@@ -18,6 +18,8 @@ PACKAGES=(
   python3-yaml
   # Python bindings and plots
   pybind11-dev python3-dev python3-matplotlib
+  # sweeps: scenario text, tables, a Dask cluster (punchlab.sweep)
+  python3-yaml python3-pandas python3-distributed
   # the real lab: namespaces, NAT rules, captures; conntrack flushes a NAT's
   # mappings when a scenario reboots it
   iproute2 nftables tshark conntrack

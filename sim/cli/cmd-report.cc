@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -62,32 +63,39 @@ const SubcommandRegistration kRegistration(
 
 }  // namespace
 
-int WriteReport(const std::vector<std::string>& report_args) {
+int RunPythonModule(const std::string& command, const std::string& module,
+                    const std::vector<std::string>& module_args,
+                    const std::vector<std::string>& extra_env) {
 #ifndef PUNCHLAB_PYTHON_DIR
-  (void)report_args;
-  std::cerr << "punchlab report: this punchlab was built without the Python package "
+  (void)module;
+  (void)module_args;
+  (void)extra_env;
+  std::cerr << "punchlab " << command << ": this punchlab was built without the Python package "
                "(bindings/CMakeLists.txt sets PUNCHLAB_PYTHON_DIR); rebuild from the top-level "
                "CMakeLists.txt\n";
   return kExitRuntime;
 #else
   const std::string package_dir = PUNCHLAB_PYTHON_DIR;
-  const std::string entry = package_dir + "/punchlab/report.py";
+  std::string relative = module;
+  std::replace(relative.begin(), relative.end(), '.', '/');
+  const std::string entry = package_dir + "/" + relative + ".py";
   if (access(entry.c_str(), R_OK) != 0) {
-    std::cerr << "punchlab report: the Python package is missing (" << entry << ": "
+    std::cerr << "punchlab " << command << ": the Python package is missing (" << entry << ": "
               << std::strerror(errno) << "); build the punchlab_python target\n";
     return kExitRuntime;
   }
   const char* env_python = std::getenv("PUNCHLAB_PYTHON");
   const std::string python = env_python && *env_python ? env_python : kDefaultPython;
   if (access(python.c_str(), X_OK) != 0) {
-    std::cerr << "punchlab report: cannot run " << python << " (" << std::strerror(errno)
+    std::cerr << "punchlab " << command << ": cannot run " << python << " (" << std::strerror(errno)
               << "); install Debian's python3 and python3-matplotlib (scripts/setup.sh does)\n";
     return kExitRuntime;
   }
 
-  std::vector<std::string> args = {python, "-m", "punchlab.report"};
-  args.insert(args.end(), report_args.begin(), report_args.end());
+  std::vector<std::string> args = {python, "-m", module};
+  args.insert(args.end(), module_args.begin(), module_args.end());
   std::vector<std::string> env = ChildEnvironment(package_dir);
+  env.insert(env.end(), extra_env.begin(), extra_env.end());
   std::vector<char*> c_args = Pointers(args);
   std::vector<char*> c_env = Pointers(env);
   std::cout.flush();
@@ -95,20 +103,25 @@ int WriteReport(const std::vector<std::string>& report_args) {
   pid_t pid = 0;
   const int err = posix_spawn(&pid, python.c_str(), nullptr, nullptr, c_args.data(), c_env.data());
   if (err != 0) {
-    std::cerr << "punchlab report: cannot run " << python << ": " << std::strerror(err) << "\n";
+    std::cerr << "punchlab " << command << ": cannot run " << python << ": " << std::strerror(err) << "\n";
     return kExitRuntime;
   }
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) {
-      std::cerr << "punchlab report: waiting for " << python << ": " << std::strerror(errno) << "\n";
+      std::cerr << "punchlab " << command << ": waiting for " << python << ": " << std::strerror(errno) << "\n";
       return kExitRuntime;
     }
   }
   if (WIFEXITED(status)) return WEXITSTATUS(status);
-  std::cerr << "punchlab report: " << python << " was killed by signal " << WTERMSIG(status) << "\n";
+  std::cerr << "punchlab " << command << ": " << python << " was killed by signal " << WTERMSIG(status) << "\n";
   return kExitRuntime;
 #endif
+}
+
+
+int WriteReport(const std::vector<std::string>& report_args) {
+  return RunPythonModule("report", "punchlab.report", report_args);
 }
 
 }  // namespace punchlab::cli

@@ -14,4 +14,11 @@ namespace punchlab::cli {
 // every message goes to stderr, the "wrote FILE" line to stdout.
 int WriteReport(const std::vector<std::string>& args);
 
+// The same hand-over for any module of the package (`punchlab sweep` runs
+// punchlab.sweep): `python3 -m MODULE ARGS...` with `extra_env` (NAME=VALUE)
+// added to the environment; messages name `punchlab COMMAND`.
+int RunPythonModule(const std::string& command, const std::string& module,
+                    const std::vector<std::string>& module_args,
+                    const std::vector<std::string>& extra_env = {});
+
 }  // namespace punchlab::cli
