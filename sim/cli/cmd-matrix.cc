@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "cli-common/flags.h"
+#include "cli-common/shard.h"
 #include "cli-common/subcommand.h"
 #include "cli/matrix-runner.h"
 #include "lab/interrupt.h"
@@ -85,7 +86,10 @@ int RunMatrix(const std::vector<std::string>& argv) {
       ("duration", po::value<std::string>()->default_value("60s")->value_name("D"),
        "simulated time per cell")
       ("pps", po::value<unsigned>()->default_value(10)->value_name("N"),
-       "probes per second, each way");
+       "probes per second, each way")
+      ("shard", po::value<std::string>()->value_name("INDEX/COUNT"),
+       "run cells INDEX, INDEX+COUNT, ... in row order (default: GTEST_SHARD_INDEX/"
+       "GTEST_TOTAL_SHARDS if set); the grid then holds this shard's cells");
   po::variables_map vm;
   if (!ParseCommandLine(argv, spec, vm)) return kExitOk;
 
@@ -110,6 +114,8 @@ int RunMatrix(const std::vector<std::string>& argv) {
   run_options.jobs = jobs;
   run_options.real = vm["real"].as<bool>();
   run_options.out = out;
+  run_options.shard = ResolveShard(
+      vm.count("shard") ? std::optional<std::string>(vm["shard"].as<std::string>()) : std::nullopt);
   MatrixRun run;
   try {
     run = RunMatrixCells(run_options);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "cli-common/flags.h"
+#include "cli-common/shard.h"
 #include "cli-common/subcommand.h"
 #include "cli/scenario-files.h"
 #include "results/run-options.h"
@@ -60,7 +61,10 @@ CommandSpec Spec() {
       ("quiet,q", po::bool_switch(), "one line per scenario instead of the full summary")
       ("junit", po::value<std::string>()->value_name("FILE"),
        "write the run's junit.xml here instead of DIR/junit.xml")
-      ("no-junit", po::bool_switch(), "write no junit.xml for the run (each DIR/<name>/ keeps its own)");
+      ("no-junit", po::bool_switch(), "write no junit.xml for the run (each DIR/<name>/ keeps its own)")
+      ("shard", po::value<std::string>()->value_name("INDEX/COUNT"),
+       "run files INDEX, INDEX+COUNT, ... of those given (default: GTEST_SHARD_INDEX/"
+       "GTEST_TOTAL_SHARDS if set)");
   spec.positional.add("file", -1);
   return spec;
 }
@@ -97,8 +101,12 @@ int RunRun(const std::vector<std::string>& argv) {
     }
     return true;
   };
+  const std::optional<Shard> shard = ResolveShard(
+      vm.count("shard") ? std::optional<std::string>(vm["shard"].as<std::string>()) : std::nullopt);
   int exit_code = kExitOk;
-  for (const scenario::Scenario& s : *scenarios) {
+  for (size_t i = 0; i < scenarios->size(); ++i) {
+    if (shard && !shard->Takes(i)) continue;
+    const scenario::Scenario& s = (*scenarios)[i];
     results::RunOptions run;
     if (vm.count("seed")) run.seed = vm["seed"].as<uint64_t>();
     run.out_dir = out + "/" + s.name;

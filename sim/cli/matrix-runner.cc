@@ -58,8 +58,10 @@ std::string SelfPath() {
 MatrixRun RunMatrixCells(const MatrixRunOptions& options) {
   std::deque<Cell> cells;
   scenario::PairScenarioSpec spec = options.spec;
+  size_t index = 0;
   for (const std::string& a : options.nats) {
     for (const std::string& b : options.nats) {
+      if (options.shard && !options.shard->Takes(index++)) continue;
       spec.nat_a = a;
       spec.nat_b = b;
       Cell c;

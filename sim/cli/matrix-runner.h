@@ -9,9 +9,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "cli-common/shard.h"
 #include "results/matrix.h"
 #include "results/write-junit.h"
 #include "scenario/generate.h"
@@ -28,6 +30,7 @@ struct MatrixRunOptions {
   unsigned jobs = 1;
   bool real = false;
   std::string out;
+  std::optional<Shard> shard;  // run only this shard's cells (row order)
 };
 
 struct MatrixRun {

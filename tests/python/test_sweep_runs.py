@@ -140,3 +140,29 @@ def test_set_path_reaches_lists_and_refuses_what_is_not_a_path():
         sweep.set_path(doc, "traffic.5.every", "1s")
     with pytest.raises(sweep.SweepError, match="is a value"):
         sweep.set_path(doc, "nats.a.preset.x", 1)
+
+
+def test_run_and_matrix_take_their_shard(punchlab_bin, tmp_path):
+    files = []
+    for i in range(3):
+        f = tmp_path / f"s{i}.yaml"
+        f.write_text(TEMPLATE.read_text().replace("name: sweep-pair", f"name: shard-{i}"))
+        files.append(str(f))
+    r = subprocess.run([punchlab_bin, "run", "--quiet", "--shard", "1/2", "--out",
+                        str(tmp_path / "run"), *files], capture_output=True, text=True, timeout=120)
+    assert r.returncode in (0, 1), r.stderr
+    assert sorted(os.listdir(tmp_path / "run")) == ["shard-1"]
+    env = dict(os.environ, GTEST_SHARD_INDEX="0", GTEST_TOTAL_SHARDS="2")
+    r = subprocess.run([punchlab_bin, "run", "--quiet", "--out", str(tmp_path / "env"), *files],
+                       capture_output=True, text=True, env=env, timeout=120)
+    assert sorted(os.listdir(tmp_path / "env")) == ["shard-0", "shard-2"], r.stderr
+    r = subprocess.run([punchlab_bin, "matrix", "--nats", "full-cone,symmetric", "--duration",
+                        "3s", "--shard", "1/2", "--out", str(tmp_path / "matrix")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    # Row order: full--full, full--symmetric, symmetric--full, symmetric--symmetric.
+    assert sorted(os.listdir(tmp_path / "matrix" / "cells")) == [
+        "matrix-full-cone--symmetric", "matrix-symmetric--symmetric"]
+    r = subprocess.run([punchlab_bin, "run", "--shard", "2/2", *files], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 2 and "shard 2/2" in r.stderr

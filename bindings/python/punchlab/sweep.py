@@ -254,9 +254,11 @@ def run_one(task: Mapping[str, Any], out_dir: Optional[str] = None,
         with open(path, "w", encoding="utf-8") as f:
             f.write(task["scenario"])
         started = time.monotonic()
+        # The sweep has sharded already: the run itself takes its one file.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GTEST_")}
         proc = subprocess.run([binary, "run", "--quiet", "--seed", str(task["seed"]), "--out",
                                os.path.join(work, "out"), path],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         row["wall_s"] = round(time.monotonic() - started, 3)
         produced = [d for d in os.listdir(os.path.join(work, "out"))] if os.path.isdir(
             os.path.join(work, "out")) else []
