@@ -365,7 +365,10 @@ int RunBench(const std::vector<std::string>& argv) {
   }
   const std::vector<uint32_t> tailnets = ParseSizes("--tailnet", vm["tailnet"].as<std::string>());
   const uint32_t crowd = vm.count("nodes") ? vm["nodes"].as<uint32_t>() : vm["crowd"].as<uint32_t>();
-  if (crowd < 4 || crowd > 20000) throw UsageError("--crowd: must be from 4 to 20000");
+  if (crowd < 4 || crowd > 20000) {
+    throw UsageError(std::string(vm.count("nodes") ? "--nodes" : "--crowd") +
+                     ": must be from 4 to 20000");
+  }
   const double limit = vm["limit"].as<double>();
   if (!(limit >= 0)) throw UsageError("--limit: must be 0 or more");
   const unsigned cores = std::max(1u, static_cast<unsigned>(sysconf(_SC_NPROCESSORS_ONLN)));

@@ -164,6 +164,28 @@ def test_bench_prints_its_numbers_as_json():
     assert matrix["outcome"].startswith("16 cells ran") and "0 failed" in matrix["outcome"]
 
 
+def test_bench_measures_small_tailnets_and_crowds_in_children_and_stops_at_the_limit():
+    result = punchlab("bench", "--only", "tailnet", "--tailnet", "8,12", "--json")
+    assert result.returncode == 0, result
+    out = json.loads(result.stdout)
+    small, large = out["benchmarks"]
+    assert (small["name"], small["nodes"], large["nodes"]) == ("tailnet-8", 8, 12)
+    # Every pair of the tailnet is reported (28 of 8 nodes), talking or not
+    # (bench/README.md: the results still grow with the square of a tailnet).
+    assert small["outcome"].startswith("28 pairs") and not small["stopped"]
+    assert small["goal_wall_s"] == 20 and small["goal_rss_mib"] == 1024
+    assert small["peak_rss_mib"] > 0 and small["wall_ms_per_node"] > 0
+    assert "cost per node, tailnet 8 -> 12" in out["cost_per_node"]
+    result = punchlab("bench", "--only", "crowd", "--crowd", "8", "--json")
+    [crowd] = json.loads(result.stdout)["benchmarks"]
+    assert crowd["name"] == "crowd-8" and crowd["outcome"].startswith("12 pairs")
+    assert crowd["goal_wall_s"] == 300 and crowd["goal_rss_mib"] == 8192
+    # A workload far from its goal is stopped at --limit times it, and says so.
+    result = punchlab("bench", "--only", "tailnet", "--tailnet", "400", "--limit", "0.001")
+    assert result.returncode == 0, result
+    assert "stopped after 0 s, unfinished (goal <= 20 s: missed)" in result.stdout
+
+
 REBOOT = """\
 stop_time: 60s
 internet: {latency: 20ms}
