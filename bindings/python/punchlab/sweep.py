@@ -260,8 +260,10 @@ def run_one(task: Mapping[str, Any], out_dir: Optional[str] = None,
                                os.path.join(work, "out"), path],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         row["wall_s"] = round(time.monotonic() - started, 3)
-        produced = [d for d in os.listdir(os.path.join(work, "out"))] if os.path.isdir(
-            os.path.join(work, "out")) else []
+        out = os.path.join(work, "out")
+        # The scenario's results directory (beside the run's junit.xml).
+        produced = [d for d in os.listdir(out) if os.path.isdir(os.path.join(out, d))] \
+            if os.path.isdir(out) else []
         if proc.returncode not in (0, 1) or len(produced) != 1:
             text = proc.stderr.strip() or proc.stdout.strip() or f"exit {proc.returncode}"
             row["error"] = text.replace(path, "scenario")[-2000:]
