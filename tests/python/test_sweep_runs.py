@@ -151,11 +151,11 @@ def test_run_and_matrix_take_their_shard(punchlab_bin, tmp_path):
     r = subprocess.run([punchlab_bin, "run", "--quiet", "--shard", "1/2", "--out",
                         str(tmp_path / "run"), *files], capture_output=True, text=True, timeout=120)
     assert r.returncode in (0, 1), r.stderr
-    assert sorted(os.listdir(tmp_path / "run")) == ["shard-1"]
+    assert sorted(os.listdir(tmp_path / "run")) == ["junit.xml", "shard-1"]
     env = dict(os.environ, GTEST_SHARD_INDEX="0", GTEST_TOTAL_SHARDS="2")
     r = subprocess.run([punchlab_bin, "run", "--quiet", "--out", str(tmp_path / "env"), *files],
                        capture_output=True, text=True, env=env, timeout=120)
-    assert sorted(os.listdir(tmp_path / "env")) == ["shard-0", "shard-2"], r.stderr
+    assert sorted(os.listdir(tmp_path / "env")) == ["junit.xml", "shard-0", "shard-2"], r.stderr
     r = subprocess.run([punchlab_bin, "matrix", "--nats", "full-cone,symmetric", "--duration",
                         "3s", "--shard", "1/2", "--out", str(tmp_path / "matrix")],
                        capture_output=True, text=True, timeout=120)

@@ -479,11 +479,11 @@ def _parse_value(text: str) -> Any:
 def main(argv: Optional[List[str]] = None) -> int:
     import argparse
     p = argparse.ArgumentParser(
-        prog="punchlab sweep",
+        prog="punchlab sweep", add_help=False,
         description="Runs a scenario template over parameters x seeds; writes runs.jsonl, "
                     "runs.csv and summary.csv (rates with 95%% intervals) to --out. Run again "
                     "with the same --out to resume.")
-    p.add_argument("template", help="the scenario file the parameters are written into")
+    p.add_argument("template", nargs="?", help="the scenario file the parameters are written into")
     p.add_argument("--param", "-p", action="append", default=[], metavar="KEY=V1,V2,...",
                    help="a grid parameter: a dotted key of the scenario and its values")
     p.add_argument("--sample", type=int, metavar="N",
@@ -498,8 +498,17 @@ def main(argv: Optional[List[str]] = None) -> int:
                    help="run every COUNT-th run from INDEX (default: GTEST_SHARD_INDEX/"
                         "GTEST_TOTAL_SHARDS if set)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
+    # --help is answered after the rest is read: a wrong flag beside it is still an error.
+    p.add_argument("--help", "-h", action="store_true", help="show this help message and exit")
     p.add_argument("--version", action="version", version="punchlab sweep")
-    args = p.parse_args(argv)
+    args, unknown = p.parse_known_args(argv)
+    if unknown:  # named before a missing template: the flag is the mistake
+        p.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if args.help:
+        p.print_help()
+        return 0
+    if not args.template:
+        p.error("the following arguments are required: template")
     try:
         params: Dict[str, List[Any]] = {}
         for item in args.param:
