@@ -56,8 +56,10 @@ std::string FormatWireCommand(const WireCommand& c) {
     out << " shape " << s->name << ' ' << (s->a_to_b ? "ab" : "ba") << ' '
         << s->shape.delay.nanos() << ' ' << s->shape.jitter.nanos() << ' ' << s->shape.loss
         << ' ' << s->shape.rate_bps << ' ' << (s->shape.down ? "down" : "up");
-  } else {
+  } else if (std::holds_alternative<WireStatsCommand>(c.what)) {
     out << " stats";
+  } else {
+    out << " flows";
   }
   return out.str();
 }
@@ -92,8 +94,11 @@ WireCommand ParseWireCommand(const std::string& line) {
   } else if (verb == "stats") {
     if (w.size() != 2) throw std::invalid_argument("stats takes nothing");
     c.what = WireStatsCommand{};
+  } else if (verb == "flows") {
+    if (w.size() != 2) throw std::invalid_argument("flows takes nothing");
+    c.what = WireFlowsCommand{};
   } else {
-    throw std::invalid_argument("unknown command '" + verb + "' (link, shape or stats)");
+    throw std::invalid_argument("unknown command '" + verb + "' (link, shape, stats or flows)");
   }
   return c;
 }

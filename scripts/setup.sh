@@ -27,7 +27,8 @@ PACKAGES=(
   chromium
   # validation peers nobody here wrote
   stun-client stun-server coturn
-  # WireGuard interop: the Go reference implementation, wg(8), and ping across the tunnel
+  # WireGuard interop (the Go reference implementation, wg(8), ping across the
+  # tunnel) and program nodes in the lab (scenarios/programs/)
   wireguard-go wireguard-tools iputils-ping
 )
 

@@ -1,5 +1,9 @@
 // punchlab matrix --nats A,B,... [--out DIR] [--jobs N] [--real] [--seed N]
-//                 [--duration D] [--pps N]
+//                 [--duration D] [--pps N] [--program FILE]
+//
+// With --program (and --real), both nodes of every cell run the program FILE
+// describes (the YAML of a node's `run:` map) instead of punchlab's client,
+// and the cells are judged by the lab's wire: the grid of a user's own peer.
 //
 // Every ordered pair of the given NAT presets becomes one generated scenario
 // run by a child `punchlab run` process (cli/matrix-runner.h), up to --jobs
@@ -12,6 +16,8 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+
+#include <fstream>
 
 #include <algorithm>
 #include <iostream>
@@ -89,7 +95,10 @@ int RunMatrix(const std::vector<std::string>& argv) {
        "probes per second, each way")
       ("shard", po::value<std::string>()->value_name("INDEX/COUNT"),
        "run cells INDEX, INDEX+COUNT, ... in row order (default: GTEST_SHARD_INDEX/"
-       "GTEST_TOTAL_SHARDS if set); the grid then holds this shard's cells");
+       "GTEST_TOTAL_SHARDS if set); the grid then holds this shard's cells")
+      ("program", po::value<std::string>()->value_name("FILE"),
+       "both nodes run this program instead of punchlab's client (FILE: the YAML of a "
+       "node's run: map); needs --real");
   po::variables_map vm;
   if (!ParseCommandLine(argv, spec, vm)) return kExitOk;
 
@@ -102,6 +111,20 @@ int RunMatrix(const std::vector<std::string>& argv) {
     throw UsageError("--pps: must be from 1 to 1000");
   }
   cell.seed = vm["seed"].as<uint64_t>();
+  if (vm.count("program")) {
+    if (!vm["real"].as<bool>()) {
+      throw UsageError("--program: programs run only in the real lab; add --real");
+    }
+    const std::string file = vm["program"].as<std::string>();
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw UsageError("--program: cannot read " + file);
+    std::ostringstream text;
+    text << in.rdbuf();
+    cell.program_yaml = text.str();
+    if (cell.program_yaml.find_first_not_of(" \t\r\n") == std::string::npos) {
+      throw UsageError("--program: " + file + " is empty; write a run: map, e.g. command: [my-peer]");
+    }
+  }
   const unsigned cores = std::max(1u, static_cast<unsigned>(sysconf(_SC_NPROCESSORS_ONLN)));
   const unsigned jobs =
       vm.count("jobs") ? vm["jobs"].as<unsigned>() : (vm["real"].as<bool>() ? 1 : cores);
@@ -116,12 +139,16 @@ int RunMatrix(const std::vector<std::string>& argv) {
   run_options.out = out;
   run_options.shard = ResolveShard(
       vm.count("shard") ? std::optional<std::string>(vm["shard"].as<std::string>()) : std::nullopt);
+  if (vm.count("program")) run_options.program_file = vm["program"].as<std::string>();
   MatrixRun run;
   try {
     run = RunMatrixCells(run_options);
   } catch (const lab::Interrupted&) {
     lab::ReraiseCaughtSignal();
     return kExitRuntime;
+  } catch (const ProgramRejected& e) {
+    std::cerr << e.what() << "\n";
+    return kExitBadScenario;
   } catch (const std::runtime_error& e) {
     std::cerr << "punchlab matrix: " << e.what() << "\n";
     return kExitRuntime;

@@ -1,5 +1,7 @@
 #include "cli/matrix-runner.h"
 
+#include <algorithm>
+
 #include <unistd.h>
 
 #include <chrono>
@@ -72,6 +74,22 @@ MatrixRun RunMatrixCells(const MatrixRunOptions& options) {
       const std::string yaml = scenario::PairScenarioYaml(spec);
       // The generator and the loader must agree; a mismatch is our bug.
       const scenario::LoadResult check = scenario::LoadScenarioText(yaml, c.file);
+      if (!check.ok() && !options.program_file.empty()) {
+        // The user's program: point into their file (its lines come after
+        // the generated header, indented by 4).
+        const int header = static_cast<int>(
+            std::count(yaml.begin(), yaml.begin() + static_cast<std::ptrdiff_t>(yaml.find("  run:\n") + 7), '\n'));
+        std::string message;
+        for (scenario::Diagnostic d : check.errors) {
+          if (d.line > header) {
+            d.file = options.program_file;
+            d.line -= header;
+            d.column = std::max(1, d.column - 4);
+          }
+          message += (message.empty() ? "" : "\n") + d.ToString();
+        }
+        throw ProgramRejected(message);
+      }
       if (!check.ok()) {
         throw std::logic_error("generated scenario " + c.file +
                                " does not load: " + check.errors.front().ToString());

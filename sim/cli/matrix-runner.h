@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,12 @@ struct MatrixRunOptions {
   bool real = false;
   std::string out;
   std::optional<Shard> shard;  // run only this shard's cells (row order)
+  std::string program_file;  // where spec.program_yaml came from, for errors
+};
+
+// The --program file does not make a valid node program (file:line:col lines).
+struct ProgramRejected : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 struct MatrixRun {

@@ -192,6 +192,15 @@ std::string ChildProcess::Stdout() const { return ReadAll(stdout_.get()); }
 
 std::string ChildProcess::Stderr() const { return ReadAll(stderr_.get()); }
 
+uint64_t ChildProcess::OutputBytes() const {
+  uint64_t total = 0;
+  for (int fd : {stdout_.get(), stderr_.get()}) {
+    struct stat st {};
+    if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0) total += static_cast<uint64_t>(st.st_size);
+  }
+  return total;
+}
+
 bool ChildProcess::Reap() {
   if (pid_ < 0 || exit_code_ >= 0) return true;
   int status = 0;

@@ -45,6 +45,8 @@ class ChildProcess {
   // Everything it wrote so far.
   std::string Stdout() const;
   std::string Stderr() const;
+  // How much it wrote to stdout and stderr so far, without reading it.
+  uint64_t OutputBytes() const;
 
   // Writes all of `text` to the child's stdin pipe (blocking). Throws
   // LabError when there is no pipe or the child has closed it.

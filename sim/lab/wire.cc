@@ -93,4 +93,12 @@ std::string WireClient::Stats() {
   return r.text;
 }
 
+std::string WireClient::Flows() {
+  const uint64_t seq = Send({0, link::WireFlowsCommand{}});
+  const link::WireReply r = WaitReply(seq);
+  CheckReplies();
+  if (!r.ok) throw LabError("the wire's flows: " + r.text);
+  return r.text;
+}
+
 }  // namespace punchlab::lab

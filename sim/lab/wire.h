@@ -31,6 +31,8 @@ class WireClient {
   void SetShape(const std::string& link, bool a_to_b, const link::Shape& shape);
   // The wire's counters per link and direction, as JSON text.
   std::string Stats();
+  // The wire's per-address accounting (link/wire-protocol.h `flows`), as JSON text.
+  std::string Flows();
   // Throws LabError for a refused command whose reply has come.
   void CheckReplies();
 

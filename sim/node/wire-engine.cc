@@ -5,6 +5,7 @@
 #include <linux/if_tun.h>
 #include <poll.h>
 #include <sched.h>
+#include <arpa/inet.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <time.h>
@@ -124,8 +125,10 @@ std::string WireEngine::Execute(const std::string& line) {
       const auto it = by_name_.find(s->name);
       if (it == by_name_.end()) throw std::runtime_error("no link '" + s->name + "'");
       (s->a_to_b ? it->second->ab : it->second->ba).model.SetShape(s->shape);
-    } else {
+    } else if (std::holds_alternative<link::WireStatsCommand>(c.what)) {
       reply.text = Stats();
+    } else {
+      reply.text = Flows();
     }
     reply.ok = true;
   } catch (const std::exception& e) {
@@ -144,6 +147,49 @@ std::string WireEngine::Stats() const {
   return out.dump();
 }
 
+void WireEngine::Account(Direction& d, const uint8_t* frame, size_t size) {
+  constexpr size_t kIpv4Header = 20;
+  if (!IsIpv4(frame, size) || size < kEthernetHeader + kIpv4Header) return;
+  FlowKey key;
+  key.bin = MonotonicNanos() / link::kFlowBinNanos;
+  std::memcpy(&key.src, frame + kEthernetHeader + 12, 4);
+  std::memcpy(&key.dst, frame + kEthernetHeader + 16, 4);
+  auto it = d.flows.find(key);
+  if (it == d.flows.end()) {
+    if (flow_entries_ >= link::kMaxFlowEntries) {
+      ++d.untracked;
+      return;
+    }
+    ++flow_entries_;
+    it = d.flows.emplace(key, FlowCount{}).first;
+  }
+  ++it->second.packets;
+  it->second.bytes += size - kEthernetHeader;
+}
+
+std::string WireEngine::Flows() const {
+  const auto address = [](uint32_t a) {
+    char text[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, &a, text, sizeof text);
+    return std::string(text);
+  };
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& l : links_) {
+    nlohmann::json link = nlohmann::json::object();
+    for (const auto& [name, d] : {std::pair{"ab", &l->ab}, std::pair{"ba", &l->ba}}) {
+      nlohmann::json rows = nlohmann::json::array();
+      for (const auto& [key, count] : d->flows) {
+        rows.push_back({key.bin * (link::kFlowBinNanos / 1000000), address(key.src),
+                        address(key.dst), count.packets, count.bytes});
+      }
+      link[name] = std::move(rows);
+      link[std::string("untracked_") + name] = d->untracked;
+    }
+    out[l->name] = std::move(link);
+  }
+  return out.dump();
+}
+
 void WireEngine::Write(Direction& d, const uint8_t* frame, size_t size) {
   ssize_t n;
   do {
@@ -151,6 +197,7 @@ void WireEngine::Write(Direction& d, const uint8_t* frame, size_t size) {
   } while (n < 0 && errno == EINTR);
   if (n == static_cast<ssize_t>(size)) {
     ++d.delivered;
+    Account(d, frame, size);
   } else {
     ++d.write_errors;
   }

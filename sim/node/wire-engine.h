@@ -16,6 +16,12 @@
 // trip the simulation never pays. Rates count the IPv4 packet, not the
 // Ethernet header, as the simulation does.
 //
+// Accounting: every IPv4 packet delivered is counted per direction, 100 ms
+// bin, source and destination address (the `flows` command), so the lab can
+// tell from the wire itself which way two peers' packets went (directly
+// between their NATs, through a relay, over their LAN), whatever program
+// sent them.
+//
 // Randomness: direction "ab" of link "node-alice" draws from
 // DeterministicRandom(seed).Fork("wire/node-alice/ab"), so a run's loss
 // pattern follows the scenario's seed as far as real time allows.
@@ -54,6 +60,19 @@ class WireEngine {
   std::string Execute(const std::string& line);
 
  private:
+  // One flows entry: per 100 ms bin, source and destination (network order).
+  struct FlowKey {
+    int64_t bin = 0;  // CLOCK_MONOTONIC / kFlowBinNanos
+    uint32_t src = 0;
+    uint32_t dst = 0;
+    bool operator<(const FlowKey& o) const {
+      return bin != o.bin ? bin < o.bin : src != o.src ? src < o.src : dst < o.dst;
+    }
+  };
+  struct FlowCount {
+    uint64_t packets = 0;
+    uint64_t bytes = 0;
+  };
   struct Pending {
     Duration at;
     std::vector<uint8_t> frame;
@@ -71,6 +90,8 @@ class WireEngine {
     uint64_t lateness_max_ns = 0;
     uint64_t lateness_sum_ns = 0;
     uint64_t timed = 0;  // deliveries that waited in the queue
+    std::map<FlowKey, FlowCount> flows;  // IPv4 deliveries by bin and addresses
+    uint64_t untracked = 0;              // delivered once the flow table was full
   };
   struct Link {
     std::string name;
@@ -87,6 +108,8 @@ class WireEngine {
   // Delivers what is due; returns the next delivery time (Max when none).
   Duration Flush(Duration now);
   std::string Stats() const;
+  std::string Flows() const;
+  void Account(Direction& d, const uint8_t* frame, size_t size);
 
   uint64_t seed_;
   int64_t epoch_ns_ = 0;
@@ -94,6 +117,7 @@ class WireEngine {
   std::vector<std::unique_ptr<Link>> links_;
   std::map<std::string, Link*> by_name_;
   std::vector<uint8_t> buffer_;
+  size_t flow_entries_ = 0;  // over every direction, at most link::kMaxFlowEntries
 };
 
 }  // namespace punchlab::wire

@@ -91,6 +91,14 @@ class PairIndex {
   struct Entry {
     std::vector<const PathChange*> changes;
     std::vector<const Probe*> probes;
+    std::vector<const WireSample*> wire;  // in time order
+    // A program node's side: its timeline is the wire's view (reason
+    // "wire"), and no probes cross: times to direct come from the wire.
+    bool JudgedByWire() const {
+      return probes.empty() && std::any_of(changes.begin(), changes.end(), [](const PathChange* c) {
+               return c->reason == "wire";
+             });
+    }
   };
 
   explicit PairIndex(const Results& in) {
@@ -99,6 +107,10 @@ class PairIndex {
     }
     for (const Probe& p : in.probes) {
       if (p.src != p.dst) pairs_[KeyOf(p.src, p.dst)].probes.push_back(&p);
+    }
+    for (const WireSample& w : in.wire) {
+      const auto it = pairs_.find(KeyOf(w.from, w.to));
+      if (it != pairs_.end()) it->second.wire.push_back(&w);
     }
   }
 
@@ -232,6 +244,25 @@ const Probe* FirstDirectRoundTrip(const std::vector<const Probe*>& probes, Durat
   return first;
 }
 
+// A program pair: from `from` until both sides' packets reached each other
+// directly (the wire's view, wire-paths.h).
+void CheckTimeToDirectOnWire(const Expectation& e, const PairPath& path, Duration stop,
+                             ExpectationResult& r) {
+  const auto direct = path.FirstWhere(e.from, stop, IsDirect);
+  if (!direct) {
+    r.ok = false;
+    r.observed = "never direct (the wire carried no packets directly both ways from " +
+                 FormatSeconds(e.from) + ")";
+    return;
+  }
+  const Duration took = *direct - e.from;
+  r.ok = took <= e.time_to_direct_max;
+  r.observed_value = took.seconds();
+  r.observed = FormatSeconds(took) + " (the wire carried packets " +
+               scenario::ToString(path.At(*direct)) + " both ways from " +
+               FormatSeconds(*direct) + ")";
+}
+
 void CheckTimeToDirect(const Expectation& e, const PairPath& path,
                        const std::vector<const Probe*>& probes, Duration stop,
                        ExpectationResult& r) {
@@ -355,6 +386,15 @@ PairSummary Summarize(const Results& in, const std::string& a, const std::string
     s.time_to_direct = direct->sent_at - *s.first_send;
   }
   for (auto& [kind, samples] : rtts) s.rtt[kind] = Percentiles(std::move(samples));
+  if (entry.JudgedByWire()) {
+    // No probes: the first packet either way that reached the other, and
+    // the first instant both went direct.
+    if (!entry.wire.empty()) s.first_send = entry.wire.front()->at;
+    s.direct_at = path.FirstWhere(Duration::Zero(), in.stop_time, IsDirect);
+    if (s.first_send && s.direct_at) {
+      s.time_to_direct = std::max(Duration::Zero(), *s.direct_at - *s.first_send);
+    }
+  }
   return s;
 }
 
@@ -372,6 +412,91 @@ std::string DescribeEvent(const scenario::Event& ev) {
   if (s.mapping) what += " mapping=" + std::string(nat::ToString(*s.mapping));
   if (s.block_udp) what += std::string(" block_udp=") + (*s.block_udp ? "true" : "false");
   return what;
+}
+
+std::string DescribeRun(const ProgramReport& p) {
+  switch (p.status) {
+    case ProgramReport::Status::kRan: return "ran until stopped";
+    case ProgramReport::Status::kExited:
+      return "exited by itself at " + FormatSeconds(*p.exited_at) + " (status " +
+             std::to_string(*p.exit_code) + ")" + (p.detail.empty() ? "" : ": " + p.detail);
+    case ProgramReport::Status::kNeverStarted: return "never started: " + p.detail;
+    case ProgramReport::Status::kOutputFlood:
+      return "flooded its output (" + std::to_string(p.output_bytes) +
+             " bytes) and was killed" + (p.exited_at ? " at " + FormatSeconds(*p.exited_at) : "");
+  }
+  return "?";
+}
+
+// The checks every program node gets: how it ends, the lines it must print,
+// that it does not flood the network.
+void CheckProgram(const scenario::NodeDef& node, const std::vector<ProgramReport>& all,
+                  std::vector<ExpectationResult>& out) {
+  const scenario::Program& program = *node.run;
+  std::vector<const ProgramReport*> runs;
+  for (const ProgramReport& p : all) {
+    if (p.node == node.name) runs.push_back(&p);
+  }
+  const std::string name = "program " + node.name;
+  ExpectationResult life;
+  life.where = program.where;
+  if (runs.empty()) {
+    life.text = name + (program.expect_exit ? " exits with status " +
+                                                  std::to_string(*program.expect_exit)
+                                            : " runs until stop_time");
+    life.observed = "never run";
+    out.push_back(std::move(life));
+    return;
+  }
+  if (program.expect_exit) {
+    const ProgramReport& last = *runs.back();
+    life.text = name + " exits with status " + std::to_string(*program.expect_exit);
+    life.ok = last.status == ProgramReport::Status::kExited &&
+              last.exit_code == *program.expect_exit;
+    life.observed = last.status == ProgramReport::Status::kRan ? "still running at stop_time"
+                                                               : DescribeRun(last);
+  } else {
+    life.text = name + " runs until stop_time";
+    life.ok = true;
+    life.observed = "ran until stopped";
+    for (const ProgramReport* p : runs) {
+      if (p->status == ProgramReport::Status::kRan) continue;
+      life.ok = false;
+      life.observed = DescribeRun(*p);
+      break;
+    }
+  }
+  out.push_back(std::move(life));
+
+  for (size_t i = 0; i < program.expect_output.size(); ++i) {
+    ExpectationResult r;
+    r.where = program.where;
+    r.text = name + " prints a line matching /" + program.expect_output[i] + "/";
+    uint64_t bytes = 0;
+    for (const ProgramReport* p : runs) {
+      bytes += p->output_bytes;
+      if (!r.ok && i < p->output_matches.size() && p->output_matches[i]) {
+        r.ok = true;
+        r.observed = "\"" + *p->output_matches[i] + "\"";
+      }
+    }
+    if (!r.ok) r.observed = "no line matched (" + std::to_string(bytes) + " bytes of output)";
+    out.push_back(std::move(r));
+  }
+
+  ExpectationResult rate;
+  rate.where = program.where;
+  rate.text = name + " sends at most " + std::to_string(program.max_packet_rate) + " packets/s";
+  const ProgramReport* peak = runs.front();
+  for (const ProgramReport* p : runs) {
+    if (p->peak_packet_rate > peak->peak_packet_rate) peak = p;
+  }
+  rate.ok = peak->peak_packet_rate <= program.max_packet_rate;
+  rate.observed_value = static_cast<double>(peak->peak_packet_rate);
+  rate.observed = "peak " + std::to_string(peak->peak_packet_rate) + " packets/s" +
+                  (peak->peak_at ? " at " + FormatSeconds(*peak->peak_at) : "") +
+                  (rate.ok ? "" : ": a flood");
+  out.push_back(std::move(rate));
 }
 
 }  // namespace
@@ -402,12 +527,19 @@ void EvaluateExpectations(const scenario::Scenario& scenario, Results& results) 
         }
         break;
       case CheckKind::kTimeToDirect:
-        CheckTimeToDirect(e, path, entry.probes, results.stop_time, r);
+        if (entry.JudgedByWire()) {
+          CheckTimeToDirectOnWire(e, path, results.stop_time, r);
+        } else {
+          CheckTimeToDirect(e, path, entry.probes, results.stop_time, r);
+        }
         break;
       case CheckKind::kRtt: CheckRtt(e, entry.probes, r); break;
       case CheckKind::kLoss: CheckLoss(e, entry.probes, results.stop_time, r); break;
     }
     results.expectations.push_back(std::move(r));
+  }
+  for (const scenario::NodeDef& node : scenario.nodes) {
+    if (node.run) CheckProgram(node, results.programs, results.expectations);
   }
 
   results.pairs.clear();

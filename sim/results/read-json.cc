@@ -256,6 +256,70 @@ Results ParseResultsJson(std::string_view text, const std::string& name) {
     if (!notes[i].is_string()) r.Fail(Reader::Index("notes", i), "expected a string");
     out.notes.push_back(notes[i].get<std::string>());
   }
+  if (doc.contains("wire")) {
+    const Json& wire = r.Array(doc, "", "wire");
+    for (size_t i = 0; i < wire.size(); ++i) {
+      const std::string at = Reader::Index("wire", i);
+      const Json& w = wire[i];
+      if (!w.is_array() || w.size() != 6 || !w[0].is_number() || !w[1].is_string() ||
+          !w[2].is_string()) {
+        r.Fail(at, "expected [t_s, from, to, path, packets, bytes]");
+      }
+      WireSample x;
+      x.at = r.Time(w[0].get<double>(), 1e9, at, "t_s");
+      x.from = w[1].get<std::string>();
+      x.to = w[2].get<std::string>();
+      x.path = r.Path(w[3], at);
+      x.packets = r.Unsigned(w[4], at);
+      x.bytes = r.Unsigned(w[5], at);
+      out.wire.push_back(std::move(x));
+    }
+  }
+  if (doc.contains("programs")) {
+    const Json& programs = r.Array(doc, "", "programs");
+    for (size_t i = 0; i < programs.size(); ++i) {
+      const std::string at = Reader::Index("programs", i);
+      const Json& p = r.Object(programs[i], at);
+      ProgramReport x;
+      x.node = r.String(p, at, "node");
+      x.command = r.String(p, at, "command");
+      const std::string status = r.String(p, at, "status");
+      bool known = false;
+      for (auto s : {ProgramReport::Status::kRan, ProgramReport::Status::kExited,
+                     ProgramReport::Status::kNeverStarted, ProgramReport::Status::kOutputFlood}) {
+        if (status == ToString(s)) {
+          x.status = s;
+          known = true;
+        }
+      }
+      if (!known) r.Fail(Reader::Join(at, "status"), "expected one of ran, exited, never-started, output-flood");
+      x.started_at = r.Time(p, at, "started_s", 1e9);
+      if (auto t = r.OptionalNumber(p, at, "exited_s")) x.exited_at = r.Time(*t, 1e9, at, "exited_s");
+      if (auto c = r.OptionalNumber(p, at, "exit_code")) x.exit_code = static_cast<int>(*c);
+      x.detail = r.String(p, at, "detail");
+      x.output_bytes = r.Unsigned(p, at, "output_bytes");
+      for (const Json& m : r.Array(p, at, "output_matches")) {
+        if (m.is_null()) {
+          x.output_matches.emplace_back();
+        } else if (m.is_string()) {
+          x.output_matches.emplace_back(m.get<std::string>());
+        } else {
+          r.Fail(Reader::Join(at, "output_matches"), "expected strings or null");
+        }
+      }
+      x.peak_packet_rate = r.Unsigned(p, at, "peak_packet_rate");
+      if (auto t = r.OptionalNumber(p, at, "peak_at_s")) x.peak_at = r.Time(*t, 1e9, at, "peak_at_s");
+      const std::string reported_at = Reader::Join(at, "reported_paths");
+      for (const Json& rp : r.Array(p, at, "reported_paths")) {
+        if (!rp.is_array() || rp.size() != 3 || !rp[0].is_number() || !rp[1].is_string()) {
+          r.Fail(reported_at, "expected [t_s, peer, path]");
+        }
+        x.reported_paths.push_back({r.Time(rp[0].get<double>(), 1e9, reported_at, "t_s"),
+                                    rp[1].get<std::string>(), r.Path(rp[2], reported_at)});
+      }
+      out.programs.push_back(std::move(x));
+    }
+  }
   if (out.mode == Mode::kSimulation) out.events_executed = r.Unsigned(doc, "", "events_executed");
   return out;
 }

@@ -13,6 +13,16 @@ const char* ToString(Mode m) {
   return "?";
 }
 
+const char* ToString(ProgramReport::Status s) {
+  switch (s) {
+    case ProgramReport::Status::kRan: return "ran";
+    case ProgramReport::Status::kExited: return "exited";
+    case ProgramReport::Status::kNeverStarted: return "never-started";
+    case ProgramReport::Status::kOutputFlood: return "output-flood";
+  }
+  return "?";
+}
+
 const char* ToString(RoundTripPath p) {
   switch (p) {
     case RoundTripPath::kDirect: return "direct";

@@ -100,6 +100,21 @@ struct DiscoStep {
   std::string reason;  // why, in words: "heartbeat", "rtt 20ms", "trust expired", ...
 };
 
+// What the lab's wire delivered from one node to another in one 100 ms bin
+// (real lab): `path` direct (from the sender's public side: its outermost
+// NAT, or itself when public), local (from its own address, on a LAN both
+// share) or derp (from a known relay, a DERP server or a program node with
+// relay: true, that the sender had sent to). Counted where the packets
+// reached the receiver: its own link.
+struct WireSample {
+  Duration at;  // the bin's start
+  std::string from;
+  std::string to;
+  PathKind path = PathKind::kNone;
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+};
+
 // One of the scenario's timed events (faults), for plots and reports:
 // "nat home reboot", "firewall fw set block_udp=false". Copied from the
 // scenario by EvaluateExpectations, the same for both worlds.
@@ -112,6 +127,39 @@ struct EventMark {
 // Named counters of one box or node: "nat/home" -> {"translated": 812, ...},
 // "node/alice" -> {"disco_pings_sent": 31, ...}, "derp/fra" -> {...}.
 using CounterGroups = std::map<std::string, std::map<std::string, uint64_t>>;
+
+// A program node's process run (real lab, scenario.h Program): how it ended
+// and what it printed. One per process run (a restart starts another).
+struct ProgramReport {
+  enum class Status : uint8_t {
+    kRan,           // ran until the runner stopped it (at stop_time or for a restart)
+    kExited,        // exited by itself before it was stopped
+    kNeverStarted,  // could not be executed (not found, not executable)
+    kOutputFlood,   // wrote more than max_output; killed
+  };
+  std::string node;
+  std::string command;  // as started, facts filled in
+  Status status = Status::kRan;
+  Duration started_at;
+  std::optional<Duration> exited_at;  // kExited/kOutputFlood: when the runner saw it end
+  std::optional<int> exit_code;       // its exit status, 128 + signal when killed
+  std::string detail;                 // why it never started, or the end of its stderr
+  uint64_t output_bytes = 0;          // stdout + stderr
+  // Per Program::expect_output pattern: the first line that matched.
+  std::vector<std::optional<std::string>> output_matches;
+  // Packets it sent per second, the most over any 100 ms the wire counted.
+  uint64_t peak_packet_rate = 0;
+  std::optional<Duration> peak_at;
+  // The program's own view, if it printed one (sim/run-real/README.md,
+  // "A program's own view"): from `at` on it says its path to `peer` is `path`.
+  struct ReportedPath {
+    Duration at;
+    std::string peer;
+    PathKind path = PathKind::kNone;
+  };
+  std::vector<ReportedPath> reported_paths;
+};
+const char* ToString(ProgramReport::Status s);  // ran, exited, never-started, output-flood
 
 struct ExpectationResult {
   scenario::SourcePos where;  // the entry in the scenario file
@@ -165,6 +213,11 @@ struct Results {
   // Things the runner could not do as written (e.g. a real-lab limitation),
   // in words. Never silent.
   std::vector<std::string> notes;
+  // Real lab only: what the wire delivered between nodes, by bin (then from,
+  // to, path).
+  std::vector<WireSample> wire;
+  // Real lab only: program nodes' process runs, in start order.
+  std::vector<ProgramReport> programs;
   // Simulation only: how much work the run was (for `punchlab bench`).
   uint64_t events_executed = 0;
 

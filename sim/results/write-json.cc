@@ -38,6 +38,32 @@ Json Pair(const PairSummary& p) {
   return j;
 }
 
+Json Program(const ProgramReport& p) {
+  const auto seconds = [](const std::optional<Duration>& d) {
+    return d ? Json(d->seconds()) : Json();
+  };
+  Json j;
+  j["node"] = p.node;
+  j["command"] = p.command;
+  j["status"] = ToString(p.status);
+  j["started_s"] = p.started_at.seconds();
+  j["exited_s"] = seconds(p.exited_at);
+  j["exit_code"] = p.exit_code ? Json(*p.exit_code) : Json();
+  j["detail"] = p.detail;
+  j["output_bytes"] = p.output_bytes;
+  Json matches = Json::array();
+  for (const auto& m : p.output_matches) matches.push_back(m ? Json(*m) : Json());
+  j["output_matches"] = std::move(matches);
+  j["peak_packet_rate"] = p.peak_packet_rate;
+  j["peak_at_s"] = seconds(p.peak_at);
+  Json reported = Json::array();
+  for (const auto& r : p.reported_paths) {
+    reported.push_back(Json::array({r.at.seconds(), r.peer, scenario::ToString(r.path)}));
+  }
+  j["reported_paths"] = std::move(reported);
+  return j;
+}
+
 }  // namespace
 
 std::string ResultsJsonText(const Results& r) {
@@ -108,6 +134,21 @@ std::string ResultsJsonText(const Results& r) {
   }
   j["counters"] = std::move(counters);
   j["notes"] = r.notes;
+  // Only real runs have them: simulated results stay as they were.
+  if (!r.wire.empty()) {
+    Json wire = Json::array();
+    for (const WireSample& w : r.wire) {
+      wire.push_back(Json::array({w.at.seconds(), w.from, w.to, scenario::ToString(w.path),
+                                  w.packets, w.bytes}));
+    }
+    j["wire"] = std::move(wire);
+  }
+  // Only real runs with program nodes have them: simulated results stay as they were.
+  if (!r.programs.empty()) {
+    Json programs = Json::array();
+    for (const ProgramReport& p : r.programs) programs.push_back(Program(p));
+    j["programs"] = std::move(programs);
+  }
   if (r.mode == Mode::kSimulation) j["events_executed"] = r.events_executed;
   return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }

@@ -2,7 +2,12 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 
@@ -12,6 +17,8 @@
 #include "realio/os-random.h"
 #include "realio/wall-clock.h"
 #include "results/run-options.h"
+#include "run-real/programs.h"
+#include "scenario/facts.h"
 
 namespace punchlab::runreal {
 namespace {
@@ -73,20 +80,30 @@ std::string FindNodeBinary() {
 }
 
 LabProcesses::LabProcesses(LabWorld& world, const scenario::Scenario& scenario,
-                           const LabPlan& plan, std::string node_bin,
+                           const LabPlan& plan, std::string node_bin, uint64_t seed,
                            std::vector<std::string>& notes)
     : world_(world),
       scenario_(scenario),
       plan_(plan),
       node_bin_(std::move(node_bin)),
+      seed_(seed),
       notes_(notes),
       node_runs_(scenario.nodes.size()),
       derp_runs_(scenario.derp_regions.size()) {}
 
+LabProcesses::~LabProcesses() {
+  if (program_root_.empty()) return;
+  std::error_code ignored;
+  std::filesystem::remove_all(program_root_, ignored);
+}
+
 lab::ChildProcess& LabProcesses::Spawn(const std::string& ns, const std::string& name,
                                        const std::vector<std::string>& argv) {
   lab::ChildProcess& child = world_.lab().Spawn(world_.Ns(ns), argv);
-  procs_.push_back({name, &child, false, false});
+  Proc p;
+  p.name = name;
+  p.child = &child;
+  procs_.push_back(std::move(p));
   node_stopped_at_.emplace_back();
   return child;
 }
@@ -112,6 +129,10 @@ void LabProcesses::StartServers() {
 
   const Timestamp expires = realio::UnixNow() + scenario_.stop_time + kTokenSlack;
   for (const scenario::NodeDef& node : scenario_.nodes) {
+    if (node.run) {
+      identities_.emplace_back();  // a program has no key of ours
+      continue;
+    }
     const NodePrivateKey key = NodePrivateKey::Generate(rng);
     const control::IdentityClaims claims =
         NodeClaims(scenario_, static_cast<size_t>(&node - scenario_.nodes.data()), key.Public(),
@@ -148,7 +169,58 @@ std::vector<std::string> LabProcesses::NodeCommand(size_t index) const {
                   epoch_unix_ns_, scenario_.stop_time, node.timers, scenario_.disco_log);
 }
 
-void LabProcesses::StartNode(size_t index) {
+void LabProcesses::StartProgram(size_t index, Duration at) {
+  const HostPlan& host = plan_.nodes[index];
+  const scenario::Program& program = *scenario_.nodes[index].run;
+  const std::string name = "node-" + host.name + "." + std::to_string(node_runs_[index].size());
+  if (program_root_.empty()) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "punchlab-programs-XXXXXX").string();
+    if (mkdtemp(tmpl.data()) == nullptr) {
+      throw lab::LabError("mkdtemp " + tmpl + ": " + std::strerror(errno));
+    }
+    program_root_ = tmpl;
+  }
+  const std::string dir = program_root_ + "/" + name;
+  std::filesystem::create_directories(dir);
+  const auto facts = ProgramFacts(scenario_, plan_, index, dir, seed_);
+  Proc p;
+  p.name = name;
+  p.program_node = index;
+  p.started_at = at;
+  for (const auto& [file, text] : program.files) {
+    const std::filesystem::path path = std::filesystem::path(dir) / file;
+    std::filesystem::create_directories(path.parent_path());
+    std::ofstream(path, std::ios::binary) << scenario::FillFacts(text, facts);
+  }
+  const std::vector<std::string> argv = ProgramArgv(program, facts, dir);
+  p.command = lab::JoinCommand(std::vector<std::string>(argv.end() - static_cast<std::ptrdiff_t>(program.command.size()), argv.end()));
+  const char* path_env = std::getenv("PATH");
+  if (auto why = CannotExecute(scenario::FillFacts(program.command.front(), facts), dir,
+                               path_env ? path_env : "")) {
+    p.never_started = *why;
+  } else {
+    try {
+      p.child = &world_.lab().Spawn(world_.Ns(host.ns), argv);
+    } catch (const lab::LabError& e) {
+      p.never_started = e.what();
+    }
+  }
+  procs_.push_back(std::move(p));
+  node_stopped_at_.emplace_back();
+  node_runs_[index].push_back(procs_.size() - 1);
+}
+
+void LabProcesses::StopProc(Proc& p) {
+  p.stopped_by_us = true;
+  if (p.child == nullptr) return;
+  p.child->Stop(p.program_node ? scenario_.nodes[*p.program_node].run->stop_grace : kStopGrace);
+}
+
+void LabProcesses::StartNode(size_t index, Duration at) {
+  if (scenario_.nodes[index].run) {
+    StartProgram(index, at);
+    return;
+  }
   const HostPlan& host = plan_.nodes[index];
   Spawn(host.ns, "node-" + host.name + "." + std::to_string(node_runs_[index].size()),
         NodeCommand(index));
@@ -158,16 +230,34 @@ void LabProcesses::StartNode(size_t index) {
 void LabProcesses::RestartNode(size_t index, Duration at) {
   if (!node_runs_[index].empty()) {
     const size_t last = node_runs_[index].back();
-    procs_[last].stopped_by_us = true;
-    procs_[last].child->Stop(kStopGrace);
+    Proc& p = procs_[last];
+    if (p.program_node && !p.stopped_by_us && p.child != nullptr && p.child->exited() &&
+        !p.exited_at) {
+      p.exited_at = at;
+    }
+    StopProc(p);
     node_stopped_at_[last] = at;
   }
-  StartNode(index);
+  StartNode(index, at);
 }
 
 void LabProcesses::NoteExited(Duration now) {
   for (Proc& p : procs_) {
-    if (p.stopped_by_us || p.exit_noted || !p.child->exited()) continue;
+    if (p.child == nullptr || p.stopped_by_us || p.exit_noted) continue;
+    if (p.program_node) {
+      const scenario::Program& program = *scenario_.nodes[*p.program_node].run;
+      if (p.child->exited()) {
+        p.exit_noted = true;
+        p.exited_at = now;
+      } else if (p.child->OutputBytes() > program.max_output_bytes) {
+        p.exit_noted = true;
+        p.output_flood = true;
+        p.exited_at = now;
+        StopProc(p);
+      }
+      continue;
+    }
+    if (!p.child->exited()) continue;
     p.exit_noted = true;
     notes_.push_back(p.name + " exited by itself at about " + now.ToString() + " (" +
                      p.child->DescribeStatus() + "): " + LastLines(p.child->Stderr(), 3));
@@ -178,21 +268,68 @@ std::vector<std::vector<ProcessRun>> LabProcesses::StopAll() {
   // Nodes first: they leave control and DERP while those still run.
   for (const auto& runs : node_runs_) {
     for (size_t i : runs) {
-      if (!procs_[i].stopped_by_us) {
-        procs_[i].stopped_by_us = true;
-        procs_[i].child->Stop(kStopGrace);
-      }
+      if (!procs_[i].stopped_by_us) StopProc(procs_[i]);
     }
   }
   for (Proc& p : procs_) {
-    if (!p.stopped_by_us) {
-      p.stopped_by_us = true;
-      p.child->Stop(kStopGrace);
-    }
+    if (!p.stopped_by_us) StopProc(p);
   }
   std::vector<std::vector<ProcessRun>> out(node_runs_.size());
   for (size_t n = 0; n < node_runs_.size(); ++n) {
-    for (size_t i : node_runs_[n]) out[n].push_back({procs_[i].child->Stdout(), node_stopped_at_[i]});
+    for (size_t i : node_runs_[n]) {
+      const Proc& p = procs_[i];
+      out[n].push_back({p.child != nullptr ? p.child->Stdout() : "", node_stopped_at_[i]});
+    }
+  }
+  return out;
+}
+
+std::vector<results::ProgramReport> LabProcesses::ProgramReports() const {
+  using Status = results::ProgramReport::Status;
+  std::vector<results::ProgramReport> out;
+  for (const Proc& p : procs_) {
+    if (!p.program_node) continue;
+    const scenario::Program& program = *scenario_.nodes[*p.program_node].run;
+    results::ProgramReport r;
+    r.node = scenario_.nodes[*p.program_node].name;
+    r.command = p.command;
+    r.started_at = p.started_at;
+    if (p.child == nullptr) {
+      r.status = Status::kNeverStarted;
+      r.detail = p.never_started;
+      r.output_matches.resize(program.expect_output.size());
+      out.push_back(std::move(r));
+      continue;
+    }
+    const std::string stdout_text = p.child->Stdout();
+    const std::string stderr_text = p.child->Stderr();
+    r.exit_code = p.child->exit_code();
+    r.output_bytes = stdout_text.size() + stderr_text.size();
+    r.output_matches = MatchOutput(program.expect_output, stdout_text, stderr_text);
+    size_t malformed = 0;
+    r.reported_paths = ReportedPaths(stdout_text, epoch_unix_ns_, malformed);
+    if (malformed > 0) {
+      notes_.push_back(p.name + ": " + std::to_string(malformed) +
+                       " \"punchlab\": \"path\" lines lacked peer, a path (direct, derp, "
+                       "local, none) or unix_ms and were ignored");
+    }
+    r.exited_at = p.exited_at;
+    // Killed by the lab for its output, or by the kernel (SIGXFSZ: a write
+    // past max_output).
+    if (p.output_flood || r.exit_code == 128 + SIGXFSZ ||
+        r.output_bytes >= program.max_output_bytes) {
+      r.status = Status::kOutputFlood;
+    } else if (p.exited_at) {
+      r.status = Status::kExited;
+      r.detail = LastLines(stderr_text, 3);
+      // env(1) and prlimit(1) exec the program: their own failure is the
+      // program never starting (found but not runnable, a bad interpreter...).
+      if ((r.exit_code == 126 || r.exit_code == 127) &&
+          (stderr_text.rfind("env: ", 0) == 0 || stderr_text.rfind("prlimit: ", 0) == 0)) {
+        r.status = Status::kNeverStarted;
+      }
+    }
+    out.push_back(std::move(r));
   }
   return out;
 }
@@ -221,13 +358,18 @@ std::map<std::string, std::map<std::string, uint64_t>> LabProcesses::Counters() 
 NodeDirectory LabProcesses::Directory() const {
   NodeDirectory d;
   for (size_t i = 0; i < scenario_.nodes.size() && i < identities_.size(); ++i) {
-    d.name_by_key[identities_[i].public_key] = scenario_.nodes[i].name;
+    if (!scenario_.nodes[i].run) d.name_by_key[identities_[i].public_key] = scenario_.nodes[i].name;
   }
   return d;
 }
 
 void LabProcesses::SaveLogs(const std::string& dir) const {
   for (const Proc& p : procs_) {
+    if (p.child == nullptr) {
+      std::ofstream(dir + "/" + p.name + ".cmd") << p.command << "\n";
+      std::ofstream(dir + "/" + p.name + ".err") << "never started: " << p.never_started << "\n";
+      continue;
+    }
     std::vector<std::string> argv = p.child->argv();
     // Keys and tokens were only good for this run, but stay out of files anyway.
     for (size_t i = 1; i < argv.size(); ++i) {

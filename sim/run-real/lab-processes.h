@@ -18,6 +18,7 @@
 #include "run-real/lab-plan.h"
 #include "run-real/lab-world.h"
 #include "run-real/node-log.h"
+#include "results/results.h"
 #include "scenario/scenario.h"
 
 namespace punchlab::runreal {
@@ -28,7 +29,11 @@ constexpr Duration kServerReadyTimeout = Duration::Seconds(10);
 class LabProcesses {
  public:
   LabProcesses(LabWorld& world, const scenario::Scenario& scenario, const LabPlan& plan,
-               std::string node_bin, std::vector<std::string>& notes);
+               std::string node_bin, uint64_t seed, std::vector<std::string>& notes);
+  // Removes the program nodes' working directories.
+  ~LabProcesses();
+  LabProcesses(const LabProcesses&) = delete;
+  LabProcesses& operator=(const LabProcesses&) = delete;
 
   // Starts the DERP servers and the control server and waits until each is
   // listening. Throws lab::LabError quoting a server that does not come up.
@@ -37,7 +42,9 @@ class LabProcesses {
   // The run's start instant (Unix ns), passed to every node.
   void SetEpoch(int64_t epoch_unix_ns) { epoch_unix_ns_ = epoch_unix_ns; }
 
-  void StartNode(size_t index);
+  // A program node (scenario.h Program) starts its program: one that cannot
+  // be executed is recorded as never started, and the run goes on.
+  void StartNode(size_t index, Duration at);
   // Ends the node's process (SIGTERM: it leaves control and DERP) and starts
   // a new one with the same key and flows; `at` is the run time of the stop.
   void RestartNode(size_t index, Duration at);
@@ -45,12 +52,17 @@ class LabProcesses {
   void StartDerp(size_t region);
 
   // Notes each process that exited by itself (once per process), with the
-  // run time it was noticed at and the end of its stderr.
+  // run time it was noticed at and the end of its stderr; a program is
+  // recorded in its report instead, and one whose output went over its
+  // max_output is stopped.
   void NoteExited(Duration now);
 
   // Stops every node (then the servers), in that order, and returns each
   // node's process runs in scenario order.
   std::vector<std::vector<ProcessRun>> StopAll();
+
+  // After StopAll: every program node's process runs, in start order.
+  std::vector<results::ProgramReport> ProgramReports() const;
 
   // "derp/<region>" and "control" counters from the servers' final lines.
   std::map<std::string, std::map<std::string, uint64_t>> Counters() const;
@@ -62,10 +74,20 @@ class LabProcesses {
  private:
   struct Proc {
     std::string name;  // "node-alice.1", "derp-fra.0", "control"
-    lab::ChildProcess* child = nullptr;
+    lab::ChildProcess* child = nullptr;  // null: a program that never started
     bool stopped_by_us = false;
     bool exit_noted = false;
+    // Program nodes only:
+    std::optional<size_t> program_node;
+    std::string command;  // as started (facts filled in)
+    Duration started_at;
+    std::optional<Duration> exited_at;  // seen exited by itself (or killed for its output)
+    bool output_flood = false;
+    std::string never_started;  // why, when it could not be executed
   };
+
+  void StartProgram(size_t index, Duration at);
+  void StopProc(Proc& p);
 
   lab::ChildProcess& Spawn(const std::string& ns, const std::string& name,
                            const std::vector<std::string>& argv);
@@ -75,7 +97,9 @@ class LabProcesses {
   const scenario::Scenario& scenario_;
   const LabPlan& plan_;
   std::string node_bin_;
+  uint64_t seed_ = 0;
   std::vector<std::string>& notes_;
+  std::string program_root_;  // the programs' working directories, made on first use
   int64_t epoch_unix_ns_ = 0;
 
   std::string control_key_;

@@ -409,4 +409,9 @@ std::map<std::string, std::map<std::string, uint64_t>> LabWorld::Counters() {
   return out;
 }
 
+std::optional<std::string> LabWorld::WireFlows() {
+  if (!links_options_.wire || !lab_.has_wire()) return std::nullopt;
+  return lab_.wire().Flows();
+}
+
 }  // namespace punchlab::runreal

@@ -73,6 +73,9 @@ class LabWorld {
 
   // What the run's counters get: "nat/<name>" -> conntrack entries, reboots, ...
   std::map<std::string, std::map<std::string, uint64_t>> Counters();
+  // The wire's per-address accounting (link/wire-protocol.h `flows`);
+  // nullopt with the kernel's links (no wire).
+  std::optional<std::string> WireFlows();
 
   // Idempotent; the destructor calls it too.
   void Teardown() { lab_.Teardown(); }

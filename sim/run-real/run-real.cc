@@ -1,6 +1,7 @@
 #include "run-real/run-real.h"
 
 #include <poll.h>
+#include <time.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -21,6 +22,7 @@
 #include "run-real/lab-world.h"
 #include "run-real/node-log.h"
 #include "run-real/schedule.h"
+#include "run-real/wire-paths.h"
 
 namespace punchlab::runreal {
 namespace {
@@ -109,6 +111,42 @@ class Captures {
   std::vector<lab::ChildProcess*> children_;
 };
 
+// The wire's view: what it delivered between nodes, program nodes' paths,
+// their send rates.
+void JudgeByWire(const scenario::Scenario& s, const LabPlan& plan, LabWorld& world,
+                 Timestamp epoch, results::Results& results) {
+  const bool programs = std::any_of(s.nodes.begin(), s.nodes.end(),
+                                    [](const scenario::NodeDef& n) { return n.run.has_value(); });
+  const std::optional<std::string> flows = world.WireFlows();
+  if (!flows) {
+    if (programs) {
+      results.notes.push_back("PUNCHLAB_LAB_LINKS=kernel: there is no wire to count packets, so "
+                              "program nodes' paths and send rates are not judged");
+    }
+    return;
+  }
+  // The wire counts on CLOCK_MONOTONIC itself; realio's clock starts with
+  // this process.
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  const int64_t offset_ns = static_cast<int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec -
+                            realio::MonotonicNow().nanos();
+  WireView view = ReadWireView(s, plan, *flows, (epoch.nanos() + offset_ns) / 1000000);
+  results.wire = std::move(view.samples);
+  for (results::PathChange& c : view.timeline) results.timeline.push_back(std::move(c));
+  for (results::ProgramReport& p : results.programs) {
+    const auto it = view.peak_send_rate.find(p.node);
+    if (it == view.peak_send_rate.end()) continue;
+    // Per node, not per process run: a restarted program shares its link.
+    p.peak_packet_rate = it->second.first;
+    if (it->second.first > 0) p.peak_at = it->second.second;
+  }
+  if (view.untracked > 0) {
+    results.notes.push_back("the wire's accounting table was full: " +
+                            std::to_string(view.untracked) + " packets were not counted by address");
+  }
+}
+
 void Run(const scenario::Scenario& s, const results::RunOptions& options,
          results::Results& results) {
   const std::string node_bin = FindNodeBinary();
@@ -124,7 +162,7 @@ void Run(const scenario::Scenario& s, const results::RunOptions& options,
     if (options.out_dir.empty()) throw RunError("--pcap needs a results directory (--out)");
     captures = std::make_unique<Captures>(world, plan, options.out_dir + "/pcap");
   }
-  LabProcesses processes(world, s, plan, node_bin, results.notes);
+  LabProcesses processes(world, s, plan, node_bin, results.seed, results.notes);
   processes.StartServers();
   EventActions actions(s, world, processes);
 
@@ -138,7 +176,7 @@ void Run(const scenario::Scenario& s, const results::RunOptions& options,
     }
     switch (step.kind) {
       case Step::Kind::kStartNode:
-        processes.StartNode(step.index);
+        processes.StartNode(step.index, step.at);
         break;
       case Step::Kind::kEvent:
         actions.Apply(step.index, step.at);
@@ -157,8 +195,10 @@ void Run(const scenario::Scenario& s, const results::RunOptions& options,
   const NodeDirectory directory = processes.Directory();
   const scenario::PathClassifier paths = LabPathClassifier(s, plan);
   for (size_t i = 0; i < s.nodes.size(); ++i) {
-    CollectNodeLog(s, directory, paths, s.nodes[i].name, runs[i], results);
+    if (!s.nodes[i].run) CollectNodeLog(s, directory, paths, s.nodes[i].name, runs[i], results);
   }
+  results.programs = processes.ProgramReports();
+  JudgeByWire(s, plan, world, epoch, results);
   if (!options.out_dir.empty()) {
     const std::string logs = options.out_dir + "/lab-logs";
     std::filesystem::create_directories(logs);

@@ -58,6 +58,14 @@ results::Results RunInSimulation(const scenario::Scenario& scenario,
   r.seed = options.seed.value_or(scenario.seed);
   r.mode = results::Mode::kSimulation;
   r.stop_time = scenario.stop_time;
+  for (const scenario::NodeDef& n : scenario.nodes) {
+    if (n.run) {
+      throw results::RunError(scenario.file + ":" + std::to_string(n.run->where.line) + ":" +
+                              std::to_string(n.run->where.column) + ": node " + n.name +
+                              " runs a program (run:), which only the real lab can: punchlab "
+                              "run --real");
+    }
+  }
   NoteSmallFlows(scenario, r);
 
   ResetSimulator(r.seed);

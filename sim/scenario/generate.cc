@@ -28,8 +28,15 @@ std::string PairScenarioYaml(const PairScenarioSpec& spec) {
     << "  nat-b: {preset: " << spec.nat_b << "}\n"
     << "nodes:\n"
     << "  alice: {behind: nat-a}\n"
-    << "  bob: {behind: nat-b}\n"
-    << "traffic:\n"
+    << "  bob: {behind: nat-b}\n";
+  if (!spec.program_yaml.empty()) {
+    // Both sides run the program; its text goes in indented as written.
+    y << "defaults:\n  run:\n";
+    std::istringstream lines(spec.program_yaml);
+    for (std::string line; std::getline(lines, line);) y << "    " << line << "\n";
+    return y.str();
+  }
+  y << "traffic:\n"
     << "  - {from: alice, to: bob, start: 1s, every: " << every.ToString() << ", size: 200B}\n"
     << "  - {from: bob, to: alice, start: 1s, every: " << every.ToString() << ", size: 200B}\n";
   return y.str();

@@ -23,6 +23,11 @@ struct PairScenarioSpec {
   Duration duration = Duration::Seconds(60);
   uint32_t packets_per_second = 10;
   uint64_t seed = 1;
+  // Non-empty: both nodes run this program instead of punchlab's client: the
+  // YAML of a node's `run:` map (a block map, as written in a file), with
+  // {{peer.public_address}} and the other facts (scenario/facts.h). Then
+  // there is no traffic: the wire judges the program's own packets.
+  std::string program_yaml;
 };
 std::string PairScenarioYaml(const PairScenarioSpec& spec);
 // "matrix-<a>--<b>", the cell's scenario name.

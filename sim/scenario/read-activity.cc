@@ -89,6 +89,12 @@ void ReadTraffic(Reader& r, const Value& entry, Scenario& s) {
       SameDomain(r, *from, *to, entry.mark, "traffic between them cannot flow");
     }
   }
+  for (const auto& [node, key] : {std::pair{from, "from"}, std::pair{to, "to"}}) {
+    if (node == nullptr || !node->run) continue;
+    r.Error(f->Own(key)->mark, node->name + " runs a program (run:), and traffic entries are "
+                                            "punchlab's probes; the program's own packets are "
+                                            "what the wire judges: remove this entry");
+  }
   const Duration earliest = from != nullptr && to != nullptr ? LaterStart(*from, *to)
                                                              : Duration::Zero();
   flow.start = earliest;
@@ -505,6 +511,13 @@ void ReadExpectation(Reader& r, const Value& entry, Scenario& s) {
   if (a == nullptr || b == nullptr) return;
   e.a = a->name;
   e.b = b->name;
+  if ((e.check == CheckKind::kRtt || e.check == CheckKind::kLoss) && (a->run || b->run)) {
+    r.Error(check_value.key_mark,
+            check_value.key_name + " in " + entry.where + " needs punchlab's probes, and " +
+                (a->run ? a->name : b->name) +
+                " runs a program (run:); check path or time_to_direct_max instead");
+    return;
+  }
   const YAML::Mark& where = between_value->mark;
   const bool expects_reach = !(e.check == CheckKind::kPath && e.path == PathKind::kNone);
   if (expects_reach && !SameDomain(r, *a, *b, where, "only path: none can hold between them")) {

@@ -474,6 +474,7 @@ void ReadTopology(Reader& r, const Fields& top, Scenario& s) {
   }
 
   std::map<std::string, Value> node_behind;
+  std::vector<TemplateText> templates;
   for (const auto& [name, value] : nodes) {
     chains.AddNode(name);
     NodeDef node;
@@ -496,6 +497,7 @@ void ReadTopology(Reader& r, const Fields& top, Scenario& s) {
         }
       }
       node.timers = ReadNodeTimers(r, *f);
+      if (auto run = r.Get(*f, "run")) node.run = ReadProgram(r, *run, path + ".run", templates);
       if (auto domain = r.GetName(*f, "domain")) {
         node.domain = *domain;
         const auto& known = s.control.domains;
@@ -516,6 +518,7 @@ void ReadTopology(Reader& r, const Fields& top, Scenario& s) {
     s.nodes.push_back(std::move(node));
   }
   chains.Resolve(node_behind);
+  CheckProgramFacts(r, s, templates);
 }
 
 }  // namespace scenario

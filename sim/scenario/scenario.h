@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "punchlab/nat/firewall.h"
@@ -93,6 +94,34 @@ struct NodeTimers {
   }
 };
 
+// A program a node runs instead of punchlab's own node (real lab only): any
+// peer, or infrastructure on the internet side (a TURN server, a relay).
+// Command, environment and files are templates: {{fact}} is filled in when
+// the lab starts it (scenario/facts.h lists the facts). Paths between
+// program nodes are judged from what the lab's wire carried, not from what
+// the program says.
+struct Program {
+  SourcePos where;
+  std::vector<std::string> command;  // argv; command[0] looked up in PATH
+  std::vector<std::pair<std::string, std::string>> env;    // NAME, value
+  std::vector<std::pair<std::string, std::string>> files;  // relative path, contents
+  // Packets through this node count as relayed (path derp) between the
+  // nodes on either side of it.
+  bool relay = false;
+  // A path counts as in use this long after the last packet that crossed it.
+  Duration path_window = Duration::Seconds(3);
+  // SIGTERM at the end of the run, SIGKILL this long after.
+  Duration stop_grace = Duration::Seconds(2);
+  // Unset: it must run until the end. Set: it must exit by itself with this.
+  std::optional<int> expect_exit;
+  // ECMAScript regexes; each must match a line of its stdout or stderr.
+  std::vector<std::string> expect_output;
+  // Output (and files it writes) beyond this: killed (SIGXFSZ), reported.
+  uint64_t max_output_bytes = 16ull << 20;
+  // More packets than this per second sent at any time: reported as a flood.
+  uint64_t max_packet_rate = 20000;
+};
+
 struct NodeDef {
   SourcePos where;
   std::string name;
@@ -102,6 +131,7 @@ struct NodeDef {
   std::string domain;
   Duration start;          // when the node's process starts
   NodeTimers timers;
+  std::optional<Program> run;  // set: the node is this program, not punchlab-node
 };
 
 // [from, until)

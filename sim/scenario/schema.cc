@@ -220,6 +220,54 @@ std::vector<SchemaKey> BuildKeys() {
       "A disco ping without a pong is given up after this long.")
       .aliases = {"pong_timeout"};
 
+  add("run", V::kMap, D::kUnset, "not set: the node is punchlab's own client",
+      "run: {command: [sh, peer.sh], files: {peer.sh: \"exec my-peer {{nodes.bob.public_address}}\"}}",
+      "Real lab only: the node is this program instead of punchlab's client, started in the "
+      "node's namespace at `start`, stopped at stop_time. Its paths are judged from what the "
+      "lab's wire carried.")
+      .subsection = std::string(section::kRun);
+  keys.back().aliases = {"program", "exec", "command"};
+
+  current = section::kRun;
+  add("command", V::kTextList, D::kRequired, "", "command: [wireguard-go, -f, wg0]",
+      "The program and its arguments (the first looked up in PATH), run without a shell. "
+      "Facts are filled in: {{self.address}}, {{nodes.NAME.public_address}}, ... (see "
+      "Facts).")
+      .aliases = {"cmd", "argv", "args"};
+  add("env", V::kTextMap, D::kLiteral, "{}", "env: {PEER: \"{{nodes.bob.public_address}}\"}",
+      "Environment variables added to the lab's, facts filled in.")
+      .aliases = {"environment"};
+  add("files", V::kTextMap, D::kLiteral, "{}", "files: {wg0.conf: \"[Interface]\\n...\"}",
+      "Files written into the program's working directory (its current directory, "
+      "{{dir}}) before it starts, facts filled in; names are relative paths.")
+      .aliases = {"working_files", "config"};
+  add("relay", V::kBool, D::kLiteral, "false", "relay: true",
+      "The program relays between other nodes (a TURN server, a libp2p relay): the wire "
+      "counts what goes through it as relayed (path derp).")
+      .aliases = {"is_relay", "turn"};
+  add("path_window", V::kDuration, D::kLiteral, "3s", "path_window: 5s",
+      "A path between two program nodes counts as in use this long after the last packet "
+      "the wire saw on it; longer than the program's keepalive.")
+      .aliases = {"window", "hold"};
+  add("stop_grace", V::kDuration, D::kLiteral, "2s", "stop_grace: 5s",
+      "At stop_time the program gets SIGTERM, and SIGKILL this long after.")
+      .aliases = {"grace", "kill_after"};
+  add("expect_exit", V::kInteger, D::kUnset, "not set: it must run until stop_time",
+      "expect_exit: 0",
+      "It must exit by itself before stop_time with this status (for programs that print "
+      "their own verdict).")
+      .aliases = {"exit", "exit_code", "status"};
+  add("expect_output", V::kTextList, D::kLiteral, "[]", "expect_output: [\"^handshake ok\"]",
+      "Regular expressions (ECMAScript); each must match a line of its stdout or stderr.")
+      .aliases = {"output", "expect_line", "expect_lines"};
+  add("max_output", V::kSize, D::kLiteral, "16MiB", "max_output: 1MiB",
+      "A program that writes more than this (stdout, stderr or any file) is killed and "
+      "reported as flooding its output.");
+  add("max_packet_rate", V::kInteger, D::kLiteral, "20000", "max_packet_rate: 1000",
+      "Packets per second it may send (measured by the wire over 100 ms); more is reported "
+      "as a flood and fails the run.")
+      .aliases = {"max_pps", "packet_rate"};
+
   AddLinkKeys(keys, section::kLink, "1ms", "of the link");
 
   current = section::kNat;
@@ -433,6 +481,15 @@ std::vector<SchemaSection> BuildSections() {
       {std::string(section::kNode), "each entry of nodes, and defaults",
        "A node is one peer running punchlab's client. A key a node does not set comes from "
        "defaults, else from the default below."},
+      {std::string(section::kRun), "nodes.NAME.run, defaults.run",
+       "A program as the node (real lab only). Facts a command, env value or file may name "
+       "as {{fact}}: {{self.name}}, {{self.address}} (its own address), "
+       "{{self.public_address}} (the address the internet sees: its outermost NAT's, else "
+       "its own), {{nodes.NAME.address}}, {{nodes.NAME.public_address}}, "
+       "{{derp.NAME.address}} (a DERP region's server: DERP on port 3340, STUN on 3478), "
+       "{{dir}} (its working directory), {{seed}}; with exactly two peers (nodes that are not "
+       "relays), also {{peer.name}}, {{peer.address}} and {{peer.public_address}}, the other "
+       "one, so one defaults.run serves both sides."},
       {std::string(section::kLink),
        "nodes.NAME.link, defaults.link, nats.NAME.link, firewalls.NAME.link",
        "A link, the same both ways: a node's LAN link, or a NAT's or firewall's uplink. A node "
@@ -494,6 +551,8 @@ std::vector<std::string> SchemaKeyNames(std::string_view section) {
 std::string TypeName(const SchemaKey& key) {
   switch (key.kind) {
     case ValueKind::kText: return "text";
+    case ValueKind::kTextList: return "list of text";
+    case ValueKind::kTextMap: return "NAME: text";
     case ValueKind::kName: return "name";
     case ValueKind::kNameList: return "list of names";
     case ValueKind::kInteger: return "integer";

@@ -24,6 +24,7 @@ inline constexpr std::string_view kControl = "control";
 inline constexpr std::string_view kNat = "nats.NAME";
 inline constexpr std::string_view kFirewall = "firewalls.NAME";
 inline constexpr std::string_view kNode = "nodes.NAME";  // also `defaults`
+inline constexpr std::string_view kRun = "nodes.NAME.run";  // also defaults.run
 inline constexpr std::string_view kLink = "link";        // a node's or box's `link`
 inline constexpr std::string_view kTraffic = "traffic[]";
 inline constexpr std::string_view kIdle = "traffic[].idle[]";
@@ -33,6 +34,8 @@ inline constexpr std::string_view kExpect = "expect[]";
 
 enum class ValueKind : uint8_t {
   kText,       // any string
+  kTextList,   // a list of strings
+  kTextMap,    // NAME: string
   kName,       // a name: letters, digits, '-', '_', '.'
   kNameList,   // a list of names
   kInteger,

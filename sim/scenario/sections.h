@@ -4,6 +4,10 @@
 // names (a node with a bad key is still a node).
 #pragma once
 
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "scenario/scenario.h"
 #include "scenario/yaml-reader.h"
 
@@ -18,6 +22,19 @@ void ReadTopology(Reader& r, const Fields& top, Scenario& s);
 void ReadActivity(Reader& r, const Fields& top, Scenario& s);
 
 SourcePos PositionOf(const YAML::Mark& mark);
+
+// A text a program's facts are filled into, for checking once every node is known.
+struct TemplateText {
+  std::string text;
+  YAML::Mark mark;
+  bool quoted = false;  // a quoted scalar: its text starts one column after the mark
+};
+
+// nodes.NAME.run (read-program.cc); its templates go to `templates`.
+std::optional<Program> ReadProgram(Reader& r, const Value& value, const std::string& path,
+                                   std::vector<TemplateText>& templates);
+// Every {{fact}} names one the scenario has (scenario/facts.h).
+void CheckProgramFacts(Reader& r, const Scenario& s, const std::vector<TemplateText>& templates);
 
 }  // namespace scenario
 }  // namespace punchlab

@@ -295,6 +295,64 @@ std::optional<std::vector<std::pair<std::string, YAML::Mark>>> Reader::NameList(
   return names;
 }
 
+std::optional<std::vector<std::pair<std::string, YAML::Mark>>> Reader::TextList(const Value& v) {
+  if (v.node.IsNull()) return std::vector<std::pair<std::string, YAML::Mark>>{};
+  if (!v.node.IsSequence()) {
+    Error(v.mark, v.what() + " must be a list, not " + KindOf(v.node) + ExampleHint(v));
+    return std::nullopt;
+  }
+  std::vector<std::pair<std::string, YAML::Mark>> out;
+  bool ok = true;
+  for (const YAML::Node& item : v.node) {
+    Value element = v;
+    element.node.reset(item);
+    element.mark = HasPosition(item) ? item.Mark() : v.mark;
+    auto text = Scalar(element);
+    if (!text) {
+      ok = false;
+      continue;
+    }
+    out.emplace_back(*text, element.mark);
+  }
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+std::optional<std::vector<Reader::TextEntry>> Reader::TextMap(const Value& v) {
+  if (v.node.IsNull()) return std::vector<TextEntry>{};
+  if (!v.node.IsMap()) {
+    Error(v.mark, v.what() + " must be a map of NAME: text, not " + KindOf(v.node) +
+                      ExampleHint(v));
+    return std::nullopt;
+  }
+  std::vector<TextEntry> out;
+  bool ok = true;
+  for (const auto& item : v.node) {
+    Value key = v;
+    key.node.reset(item.first);
+    key.mark = HasPosition(item.first) ? item.first.Mark() : v.mark;
+    Value value = v;
+    value.node.reset(item.second);
+    value.mark = HasPosition(item.second) ? item.second.Mark() : key.mark;
+    auto k = Scalar(key);
+    auto text = Scalar(value);
+    if (!k || !text) {
+      ok = false;
+      continue;
+    }
+    for (const TextEntry& e : out) {
+      if (e.key == *k) {
+        Error(key.mark, v.what() + " names '" + *k + "' twice (line " +
+                            std::to_string(e.key_mark.line + 1) + ")");
+        ok = false;
+      }
+    }
+    out.push_back({*k, key.mark, *text, value.mark});
+  }
+  if (!ok) return std::nullopt;
+  return out;
+}
+
 std::optional<uint64_t> Reader::Integer(const Value& v, uint64_t min, uint64_t max) {
   auto text = Scalar(v);
   if (!text) return std::nullopt;

@@ -87,6 +87,16 @@ class Reader {
   std::optional<std::string> Text(const Value& v);
   std::optional<std::string> Name(const Value& v);
   std::optional<std::vector<std::pair<std::string, YAML::Mark>>> NameList(const Value& v);
+  // A list of scalars, each with its position (null = no entries).
+  std::optional<std::vector<std::pair<std::string, YAML::Mark>>> TextList(const Value& v);
+  struct TextEntry {
+    std::string key;
+    YAML::Mark key_mark;
+    std::string value;
+    YAML::Mark mark;
+  };
+  // A map of scalars to scalars (null = no entries), in file order.
+  std::optional<std::vector<TextEntry>> TextMap(const Value& v);
   std::optional<uint64_t> Integer(const Value& v, uint64_t min, uint64_t max);
   std::optional<bool> Bool(const Value& v);
   std::optional<Duration> DurationOf(const Value& v);

@@ -330,6 +330,49 @@ TEST(ResultsJson, RealModeHasNoEventsExecutedAndRoundTrips) {
   ExpectSameResults(real, back);
 }
 
+// A real run with program nodes also carries the wire's samples and the
+// programs' reports; reading them back and writing again gives the same bytes.
+TEST(ResultsJson, WireSamplesAndProgramsRoundTrip) {
+  Results real = RichResults();
+  real.mode = Mode::kReal;
+  real.wire.push_back({Ms(1200), "alice", "bob", PathKind::kDirect, 3, 420});
+  real.wire.push_back({Ms(1300), "bob", "alice", PathKind::kDerp, 1, 148});
+  ProgramReport p;
+  p.node = "alice";
+  p.command = "sh peer.sh";
+  p.status = ProgramReport::Status::kExited;
+  p.started_at = Sec(1);
+  p.exited_at = Ms(2500);
+  p.exit_code = 1;
+  p.detail = "no route";
+  p.output_bytes = 12;
+  p.output_matches = {std::string("wg0 up"), std::nullopt};
+  p.peak_packet_rate = 30;
+  p.peak_at = Sec(2);
+  p.reported_paths = {{Ms(4200), "bob", PathKind::kDirect}};
+  real.programs.push_back(p);
+  ProgramReport never;
+  never.node = "bob";
+  never.status = ProgramReport::Status::kNeverStarted;
+  real.programs.push_back(never);
+  const std::string text = ResultsJsonText(real);
+  EXPECT_THAT(text, HasSubstr("\"status\": \"never-started\""));
+  const Results back = ParseResultsJson(text, "real.json");
+  ASSERT_EQ(back.wire.size(), 2u);
+  EXPECT_EQ(back.wire[1].path, PathKind::kDerp);
+  EXPECT_EQ(back.wire[0].bytes, 420u);
+  ASSERT_EQ(back.programs.size(), 2u);
+  EXPECT_EQ(back.programs[0].exit_code, 1);
+  EXPECT_EQ(back.programs[0].output_matches[0], "wg0 up");
+  EXPECT_FALSE(back.programs[0].output_matches[1]);
+  ASSERT_EQ(back.programs[0].reported_paths.size(), 1u);
+  EXPECT_EQ(back.programs[0].reported_paths[0].at, Ms(4200));
+  EXPECT_EQ(back.programs[1].status, ProgramReport::Status::kNeverStarted);
+  EXPECT_EQ(ResultsJsonText(back), text);
+  // Simulated results never have them: their bytes stay as they were.
+  EXPECT_THAT(ResultsJsonText(RichResults()), Not(HasSubstr("\"programs\"")));
+}
+
 TEST(ResultsJson, SameResultsGiveTheSameBytes) {
   const Results r = RichResults();
   const Results copy = r;

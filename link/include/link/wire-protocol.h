@@ -10,6 +10,13 @@
 //        what link <name> does from a to b (ab) or from b to a (ba) from now on.
 //   <seq> stats
 //        one JSON object: per link and direction the LinkModel counters.
+//   <seq> flows
+//        one JSON object: per link and direction the IPv4 packets and bytes
+//        delivered, per 100 ms of CLOCK_MONOTONIC and source and destination
+//        address: {"node-alice": {"ab": [[bin_ms, "src", "dst", packets,
+//        bytes], ...], "ba": [...]}, ...}, bin_ms the bin's start in ms;
+//        plus "untracked_ab"/"untracked_ba": packets delivered after the
+//        table was full (kMaxFlowEntries).
 //
 //   reply: "<seq> ok", "<seq> ok <json>" (stats) or "<seq> error <sentence>".
 //
@@ -38,10 +45,16 @@ struct WireShapeCommand {
   Shape shape;
 };
 struct WireStatsCommand {};
+struct WireFlowsCommand {};
+
+// The wire's per-address accounting (flows): its time bin, and how many
+// (link, direction, bin, source, destination) entries it keeps at most.
+inline constexpr int64_t kFlowBinNanos = 100'000'000;
+inline constexpr size_t kMaxFlowEntries = 200'000;
 
 struct WireCommand {
   uint64_t seq = 0;
-  std::variant<WireLinkCommand, WireShapeCommand, WireStatsCommand> what;
+  std::variant<WireLinkCommand, WireShapeCommand, WireStatsCommand, WireFlowsCommand> what;
 };
 
 std::string FormatWireCommand(const WireCommand& command);

@@ -28,6 +28,8 @@ TEST(WireProtocol, LinkShapeAndStatsRoundTrip) {
   EXPECT_EQ(exact.shape.loss, shape.loss);
 
   EXPECT_TRUE(std::holds_alternative<WireStatsCommand>(ParseWireCommand("9 stats").what));
+  EXPECT_TRUE(std::holds_alternative<WireFlowsCommand>(ParseWireCommand("10 flows").what));
+  EXPECT_EQ(FormatWireCommand({11, WireFlowsCommand{}}), "11 flows");
 }
 
 TEST(WireProtocol, BadLinesSayWhatIsWrong) {
