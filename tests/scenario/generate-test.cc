@@ -2,8 +2,11 @@
 // and say what they were asked to.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
+#include <vector>
 #include <string>
 
 #include "scenario/generate.h"
@@ -12,6 +15,13 @@
 
 namespace punchlab::scenario {
 namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 
 TEST(Generate, PairScenarioLoadsWithBothNatsAndTrafficBothWays) {
   PairScenarioSpec spec;
@@ -33,6 +43,28 @@ TEST(Generate, PairScenarioLoadsWithBothNatsAndTrafficBothWays) {
   ASSERT_EQ(s.traffic.size(), 2u);
   EXPECT_EQ(s.traffic[0].every, Duration::Millis(250));
   EXPECT_EQ(s.traffic[1].from, "bob");
+}
+
+// `punchlab matrix --program`: both nodes run the program, no probes; the
+// committed WireGuard program fits every cell.
+TEST(Generate, PairScenarioWithAProgramOnBothSides) {
+  PairScenarioSpec spec;
+  spec.nat_a = "symmetric";
+  spec.nat_b = "full-cone";
+  spec.program_yaml = ReadFile(std::string(PUNCHLAB_SOURCE_DIR) + "/scenarios/programs/wireguard.run");
+  ASSERT_FALSE(spec.program_yaml.empty());
+  const LoadResult r = LoadScenarioText(PairScenarioYaml(spec), "pair.yaml");
+  for (const Diagnostic& d : r.errors) ADD_FAILURE() << d.ToString();
+  ASSERT_TRUE(r.ok());
+  const Scenario& s = *r.scenario;
+  EXPECT_TRUE(s.traffic.empty());
+  ASSERT_EQ(s.nodes.size(), 2u);
+  for (const NodeDef& n : s.nodes) {
+    ASSERT_TRUE(n.run) << n.name;
+    EXPECT_EQ(n.run->command, (std::vector<std::string>{"sh", "peer.sh"}));
+    ASSERT_EQ(n.run->files.size(), 1u);
+    EXPECT_NE(n.run->files[0].second.find("{{peer.public_address}}"), std::string::npos);
+  }
 }
 
 // The loader's size caps (yaml-document.h) stay above the largest scenarios
