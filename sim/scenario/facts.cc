@@ -41,7 +41,7 @@ size_t Scan(const std::string& text, OnText on_text, OnFact on_fact) {
 
 }  // namespace
 
-std::vector<std::string> FactNames(const Scenario& s) {
+std::vector<std::string> FactNames(const Scenario& s, size_t node) {
   std::vector<std::string> names = {"self.name", "self.address", "self.public_address", "dir",
                                     "seed"};
   for (const NodeDef& n : s.nodes) {
@@ -49,7 +49,7 @@ std::vector<std::string> FactNames(const Scenario& s) {
     names.push_back("nodes." + n.name + ".public_address");
   }
   for (const DerpRegion& r : s.derp_regions) names.push_back("derp." + r.name + ".address");
-  if (PeerOf(s, 0)) {
+  if (PeerOf(s, node)) {
     for (const char* f : {"peer.name", "peer.address", "peer.public_address"}) names.push_back(f);
   }
   return names;

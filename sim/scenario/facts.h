@@ -18,10 +18,11 @@ namespace scenario {
 
 // Every fact name the scenario offers a program: self.name, self.address,
 // self.public_address, nodes.NAME.address, nodes.NAME.public_address,
-// derp.NAME.address, dir, seed; and peer.name, peer.address,
+// derp.NAME.address, dir, seed; and for node `node` peer.name, peer.address,
 // peer.public_address when the scenario has exactly two peers (nodes that
-// are not relays), so one `defaults.run` serves both sides of a pair.
-std::vector<std::string> FactNames(const Scenario& s);
+// are not relays) and it is one of them, so one `defaults.run` serves both
+// sides of a pair.
+std::vector<std::string> FactNames(const Scenario& s, size_t node);
 
 // The other peer of `node` when the scenario has exactly two peers.
 std::optional<size_t> PeerOf(const Scenario& s, size_t node);

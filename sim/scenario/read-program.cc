@@ -33,14 +33,14 @@ bool IsRelativeFile(const std::string& path) {
 }  // namespace
 
 std::optional<Program> ReadProgram(Reader& r, const Value& value, const std::string& path,
-                                   std::vector<TemplateText>& templates) {
+                                   size_t node_index, std::vector<TemplateText>& templates) {
   auto f = r.Map(value, path, section::kRun);
   if (!f) return std::nullopt;
   Program p;
   p.where = PositionOf(value.mark);
   const auto templated = [&](const std::string& text, const YAML::Mark& mark,
                              const YAML::Node& node) {
-    templates.push_back({text, mark, node.IsScalar() && node.Tag() == "!"});
+    templates.push_back({text, mark, node.IsScalar() && node.Tag() == "!", node_index});
   };
   if (auto v = r.Get(*f, "command")) {
     if (auto list = r.TextList(*v)) {
@@ -107,9 +107,8 @@ std::optional<Program> ReadProgram(Reader& r, const Value& value, const std::str
 }
 
 void CheckProgramFacts(Reader& r, const Scenario& s, const std::vector<TemplateText>& templates) {
-  const std::vector<std::string> known = FactNames(s);
   for (const TemplateText& t : templates) {
-    const auto problem = CheckFacts(t.text, known);
+    const auto problem = CheckFacts(t.text, FactNames(s, t.node));
     if (!problem) continue;
     YAML::Mark mark = t.mark;
     // On a one-line scalar the column points at the fact itself.

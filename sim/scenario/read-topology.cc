@@ -497,7 +497,9 @@ void ReadTopology(Reader& r, const Fields& top, Scenario& s) {
         }
       }
       node.timers = ReadNodeTimers(r, *f);
-      if (auto run = r.Get(*f, "run")) node.run = ReadProgram(r, *run, path + ".run", templates);
+      if (auto run = r.Get(*f, "run")) {
+        node.run = ReadProgram(r, *run, path + ".run", s.nodes.size(), templates);
+      }
       if (auto domain = r.GetName(*f, "domain")) {
         node.domain = *domain;
         const auto& known = s.control.domains;

@@ -28,11 +28,12 @@ struct TemplateText {
   std::string text;
   YAML::Mark mark;
   bool quoted = false;  // a quoted scalar: its text starts one column after the mark
+  size_t node = 0;      // whose program (index in Scenario::nodes)
 };
 
 // nodes.NAME.run (read-program.cc); its templates go to `templates`.
 std::optional<Program> ReadProgram(Reader& r, const Value& value, const std::string& path,
-                                   std::vector<TemplateText>& templates);
+                                   size_t node_index, std::vector<TemplateText>& templates);
 // Every {{fact}} names one the scenario has (scenario/facts.h).
 void CheckProgramFacts(Reader& r, const Scenario& s, const std::vector<TemplateText>& templates);
 

@@ -119,7 +119,9 @@ TEST(Facts, PeerFactsNeedExactlyTwoPeers) {
                               "  b: {}\n  turn: {run: {command: [turnserver], relay: true}}\n");
   EXPECT_EQ(PeerOf(two, 0), 1u);
   EXPECT_EQ(PeerOf(two, 1), 0u);
-  EXPECT_FALSE(PeerOf(two, 2));  // the relay is no one's peer
+  EXPECT_FALSE(PeerOf(two, 2));  // the relay is no one's peer, and has none
+  EXPECT_THAT(Errors("nodes:\n  a: {}\n  b: {}\n  turn: {run: {command: [x, \"{{peer.name}}\"], relay: true}}\n"),
+              ElementsAre(StartsWith("t.yaml:4:30: unknown fact 'peer.name'")));
   EXPECT_THAT(Errors("nodes:\n  a: {run: {command: [x, \"{{peer.name}}\"]}}\n  b: {}\n  c: {}\n"),
               ElementsAre(StartsWith("t.yaml:2:27: unknown fact 'peer.name'")));
 }
