@@ -3,7 +3,8 @@
 # in the real lab with `punchlab run --real`; fails when any expectation of
 # any of them fails. Then, for each --agree SCENARIO (a library scenario
 # with punchlab's own nodes), checks that the wire's view and the nodes' own
-# path events agree (wire_agrees.py). Exit 77 (ctest: skipped) with the reason when they
+# path events agree (wire_agrees.py); and that misbehaving programs are
+# reported and hang nothing (check_misbehaving.py). Exit 77 (ctest: skipped) with the reason when they
 # cannot run here: they need root (network namespaces) and the programs
 # they run (Debian's wireguard-go and wireguard-tools).
 set -uo pipefail
@@ -49,6 +50,10 @@ for scenario in "$folder"/*.yaml; do
   echo "$(basename "$scenario"): exit $code in $(( $(date +%s) - start ))s"
   [ "$code" -eq 0 ] || failed="$failed $(basename "$scenario")"
 done
+# Programs that exit early, never start, flood their output or the network:
+# each reported as such, the run never hung.
+/usr/bin/python3 "$(dirname "$0")/check_misbehaving.py" "$bin_dir/punchlab" "$out/misbehaving" \
+  || failed="$failed misbehaving"
 if [ ${#agree[@]} -gt 0 ]; then
   start=$(date +%s)
   /usr/bin/python3 "$(dirname "$0")/wire_agrees.py" "$bin_dir/punchlab" "$out/agree" "${agree[@]}" \
