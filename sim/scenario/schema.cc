@@ -445,7 +445,8 @@ std::vector<SchemaKey> BuildKeys() {
   add("time_to_direct_max", V::kDuration, D::kUnset, "not set", "time_to_direct_max: 5s",
       "Within this long after from, a probe crosses the direct (or local) path both ways: "
       "measured on the wire, from from to the sending of the first probe sent at or after "
-      "from whose probe and echo both went direct.")
+      "from whose probe and echo both went direct. With a program node (run:): until both "
+      "sides' packets first reached each other directly, as the lab's wire saw them.")
       .aliases = {"time_to_direct", "ttd", "ttd_max"};
   add("rtt_min", V::kDuration, D::kUnset, "not set", "rtt_min: 40ms",
       "Every round-trip time measured between the two in the window is at least this.");
