@@ -202,7 +202,10 @@ def test_the_readme_github_actions_example_parses_and_its_commands_work(tmp_path
     ran = 0
     # A small copy of the library (the report over all of it takes half a
     # minute of plotting; ctest's library.* runs every scenario anyway).
-    library = sorted((SOURCE / "scenarios").rglob("*.yaml"))[::8]
+    # scenarios/programs/ runs only in the real lab (program nodes): the
+    # workflow leaves it out.
+    library = sorted(f for f in (SOURCE / "scenarios").rglob("*.yaml")
+                     if f.parent.name != "programs")[::8]
     for f in library:
         (tmp_path / f.relative_to(SOURCE).parent).mkdir(parents=True, exist_ok=True)
         (tmp_path / f.relative_to(SOURCE)).symlink_to(f)
