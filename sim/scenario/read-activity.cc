@@ -539,7 +539,10 @@ void ReadExpectation(Reader& r, const Value& entry, Scenario& s) {
   }
   const bool wants_derp = (e.check == CheckKind::kPath && e.path == PathKind::kDerp) ||
                           (e.over && *e.over == PathKind::kDerp);
-  if (wants_derp && s.derp_regions.empty()) {
+  const bool relay_program = std::any_of(s.nodes.begin(), s.nodes.end(), [](const NodeDef& n) {
+    return n.run && n.run->relay;
+  });
+  if (wants_derp && s.derp_regions.empty() && !relay_program) {
     r.Error(path_value.mark,
             "derp.regions is empty, so no path is ever derp; add a region or expect another path");
   }

@@ -6,7 +6,7 @@
 # path events agree (wire_agrees.py); and that misbehaving programs are
 # reported and hang nothing (check_misbehaving.py). Exit 77 (ctest: skipped) with the reason when they
 # cannot run here: they need root (network namespaces) and the programs
-# they run (Debian's wireguard-go and wireguard-tools).
+# they run (Debian's wireguard-go, wireguard-tools and coturn).
 set -uo pipefail
 bin_dir=""
 out=""
@@ -30,11 +30,11 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 77
 fi
 missing=""
-for program in wireguard-go wg prlimit; do
+for program in wireguard-go wg turnserver turnutils_uclient turnutils_peer prlimit; do
   command -v "$program" > /dev/null || missing="$missing $program"
 done
 if [ -n "$missing" ]; then
-  echo "SKIPPED: not installed:$missing (bash scripts/setup.sh installs wireguard-go and wireguard-tools)"
+  echo "SKIPPED: not installed:$missing (bash scripts/setup.sh installs wireguard-go, wireguard-tools and coturn)"
   exit 77
 fi
 if [ ! -c /dev/net/tun ]; then
