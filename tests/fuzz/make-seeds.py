@@ -97,6 +97,25 @@ def text():
         put("text", "value-%02d" % i, t)
 
 
+def portmap():
+    # RFC 6886 / 6887 layouts as tests/unit/portmap/codec-test.cc checks them,
+    # and the captured PCP MAP answer from Tailscale's pcp_test.go.
+    for name, h in [
+        ("pmp-address-request", "0000"),
+        ("pmp-map-request", "00010000ed40000000001c20"),
+        ("pmp-address-response", "0080000001020304cb007107"),
+        ("pmp-map-response", "00810000000000 10ed40c35000000e10"),
+        ("pmp-unsupported-version", "0081000100000005"),
+        ("pcp-announce-request", "0200000000000000" + "00000000000000000000ffffc0a8010a"),
+        ("pcp-announce-response", "02800002" "0000001e" "00000063" + "00" * 12),
+        ("pcp-map-request", "020100000000" "1c20" "00000000000000000000ffffc0a8010a"
+         "0102030405060708090a0b0c" "11000000" "a2a9" "0000" "00000000000000000000ffff00000000"),
+        ("pcp-map-response-captured", "0281000000001c2000029bed" + "00" * 12 +
+         "817009 18f1d0fb2d9d4c0abc" "11000000" "04d204d2" "00000000000000000000ffff87b4aff6"),
+    ]:
+        put("portmap", name, bytes.fromhex(h.replace(" ", "")))
+
+
 def scenarios():
     for path in sorted(list((ROOT / "scenarios").rglob("*.yaml")) +
                        list((ROOT / "tests/scenario/fixtures").glob("*.yaml"))):
@@ -111,4 +130,5 @@ stun()
 derp()
 disco()
 text()
+portmap()
 scenarios()

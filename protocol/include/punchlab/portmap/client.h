@@ -1,0 +1,210 @@
+// The port-mapping client machine: asks the default gateway for a mapping of
+// the node's UDP port with NAT-PMP (RFC 6886) or PCP (RFC 6887), keeps it
+// fresh, releases it, and reports the mapped endpoint. It behaves as
+// Tailscale's net/portmapper client (the facts below are from its source):
+//
+// * Probe: a NAT-PMP external-address request and a PCP ANNOUNCE to
+//   gateway:5351, answers awaited for 250 ms (portMapServiceTimeout); a
+//   protocol seen within 10 minutes (trustServiceStillAvailableDuration) is
+//   not probed again.
+// * Map (GetCachedMappingOrStartCreatingOne -> createOrGetMapping): a valid
+//   mapping before its renew time is returned as is; otherwise one request
+//   goes out, NAT-PMP unless only PCP was seen recently, asking for the
+//   previous external port and a 7200 s lease. NAT-PMP also asks for the
+//   external address when it is not known from a probe. No retransmission:
+//   answers are awaited for 250 ms. When a probe within the last 5 s found
+//   neither protocol, nothing is sent (Tailscale goes to UPnP there).
+// * Renew at half the granted lease; the mapping is good until the lease
+//   ends. Tailscale renews at the first endpoint update after that instant;
+//   this machine renews on a timer at that instant (deliberate: an idle node
+//   keeps its mapping, and the moment is deterministic).
+// * Release: a request with lifetime 0 for the mapped port (PCP: with the
+//   mapping's own nonce, as RFC 6887 section 15 requires; Tailscale sends a
+//   fresh nonce there, tailscale#21127).
+// * Answers count only from gateway:5351 (Tailscale's `src == pxpAddr`), so
+//   a router that answers from another address is never heard
+//   (tailscale#5502). A PCP MAP answer must carry the request's nonce
+//   (Tailscale ignores it). An answer whose epoch is lower than the
+//   mapping's says the server lost its state (RFC 6886 3.6; Tailscale's
+//   maybeInvalidate*MappingLocked): the mapping is dropped and made again.
+//
+// Everything malformed, from elsewhere or not awaited is dropped and counted
+// (ClientStats); nothing is thrown.
+//
+// UPnP IGD (protocol/portmap/upnp-*) plugs in where Tailscale falls back to
+// it: with `ClientConfig::upnp` set, the machine emits UpnpWanted instead of
+// failing, and the UPnP machine hands its result back with AdoptMapping, so
+// renewal times, loss and publication stay in this one place.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "punchlab/datagram-machine.h"
+#include "punchlab/portmap/mapping-protocol.h"
+#include "punchlab/portmap/pcp.h"
+#include "punchlab/portmap/pmp.h"
+#include "punchlab/random.h"
+
+namespace punchlab {
+namespace portmap {
+
+struct Mapping {
+  MappingProtocol protocol = MappingProtocol::kPmp;
+  Endpoint internal;  // the node's socket: LAN address and UDP port
+  Endpoint external;  // what peers send to
+  Timestamp renew_after;
+  Timestamp good_until;
+  uint32_t epoch_seconds = 0;  // the server's epoch in the answer that granted it
+};
+
+struct ClientConfig {
+  bool pmp = true;
+  bool pcp = true;
+  bool upnp = false;  // see the file comment: UpnpWanted instead of a failure
+  Duration probe_timeout = Duration::Millis(250);
+  Duration map_timeout = Duration::Millis(250);
+  uint32_t lifetime_seconds = 7200;
+  Duration trust_service = Duration::Seconds(600);
+  Duration recent_probe = Duration::Seconds(5);
+  // A renewal that failed is tried again this long after (never later than
+  // halfway to the lease's end). Tailscale tries again at its next endpoint
+  // update, every 20-26 s while active.
+  Duration renew_retry = Duration::Seconds(20);
+};
+
+// Events (protocol/README.md, "Events").
+struct Probed {  // a probe ended: which services answered with success
+  bool pmp = false;
+  bool pcp = false;
+};
+struct MappingCreated {
+  Mapping mapping;
+  bool renewal = false;  // an existing mapping was refreshed (its external may have changed)
+};
+struct MappingFailed {
+  MappingProtocol protocol = MappingProtocol::kPmp;
+  std::string reason;  // "timeout", "no-service", or the result code's name
+  std::optional<uint16_t> result_code;
+};
+enum class LossReason : uint8_t { kExpired, kEpochReset, kReleased, kGatewayChanged };
+const char* ToString(LossReason r);  // expired, epoch-reset, released, gateway-changed
+struct MappingLost {
+  Mapping mapping;
+  LossReason reason = LossReason::kExpired;
+};
+struct UpnpWanted {  // Tailscale's getUPnPPortMapping call
+  IpAddress gateway;
+  Endpoint internal;
+  uint16_t previous_external_port = 0;
+};
+using ClientEvent = std::variant<Probed, MappingCreated, MappingFailed, MappingLost, UpnpWanted>;
+
+struct ClientStats {
+  uint64_t probes = 0;
+  uint64_t pmp_requests_sent = 0;
+  uint64_t pcp_requests_sent = 0;
+  uint64_t mappings_created = 0;
+  uint64_t renewals = 0;
+  uint64_t failures = 0;        // MappingFailed events
+  uint64_t timeouts = 0;        // of those, no answer in time
+  uint64_t error_answers = 0;   // answers with a non-success result code
+  uint64_t released = 0;
+  uint64_t expired = 0;
+  uint64_t epoch_resets = 0;
+  uint64_t dropped_malformed = 0;       // neither codec reads it
+  uint64_t dropped_wrong_source = 0;    // not from gateway:5351
+  uint64_t dropped_unexpected = 0;      // well formed but nothing awaits it
+  uint64_t dropped_nonce_mismatch = 0;  // PCP MAP answer for another nonce
+};
+
+class Client final : public DatagramMachine {
+ public:
+  // Nonces come from `rng`, which must outlive the client.
+  explicit Client(RandomSource& rng, ClientConfig config = {});
+
+  // The default gateway and the node's socket (requests leave from it, and it
+  // is what gets mapped). A change forgets every mapping and what was seen.
+  void SetGateway(Timestamp now, const Endpoint& local, const IpAddress& gateway);
+  // Tailscale's Probe: no-op without a gateway or while one runs.
+  void Probe(Timestamp now);
+  // Tailscale's GetCachedMappingOrStartCreatingOne: the mapped endpoint while
+  // the mapping is good; starts making one when there is none or it is due.
+  std::optional<Endpoint> CachedMappingOrStartCreating(Timestamp now);
+  // Deletes the mapping at the gateway (no answer awaited) and forgets it.
+  void Release(Timestamp now);
+  // A mapping another machine made (UPnP) becomes this client's.
+  void AdoptMapping(Timestamp now, const Mapping& mapping);
+
+  void HandleDatagram(Timestamp now, const Endpoint& local, const Endpoint& remote,
+                      ByteView payload) override;
+  void HandleTimeout(Timestamp now) override;
+  std::optional<Transmit> PollTransmit() override;
+  std::optional<Timestamp> PollTimeout() const override;
+  std::optional<ClientEvent> PollEvent();
+
+  const std::optional<Mapping>& mapping() const { return mapping_; }
+  bool probing() const { return probe_.has_value(); }
+  bool creating() const { return creating_.has_value(); }
+  const ClientStats& stats() const { return stats_; }
+  const ClientConfig& config() const { return config_; }
+
+ private:
+  struct ProbeState {
+    Timestamp deadline;
+    bool want_pmp = false;
+    bool want_pcp = false;
+    Probed result;
+  };
+  struct Creating {
+    MappingProtocol protocol = MappingProtocol::kPmp;
+    Timestamp deadline;
+    pcp::Nonce nonce{};
+    std::optional<IpAddress> external_ip;  // NAT-PMP: from the address answer
+    std::optional<pmp::Response> map;      // NAT-PMP: the map answer
+    bool renewal = false;
+  };
+
+  bool SawPmpRecently(Timestamp now) const;
+  bool SawPcpRecently(Timestamp now) const;
+  void StartCreating(Timestamp now);
+  void Send(Bytes payload, MappingProtocol protocol);
+  // Ends an attempt; a failed renewal is tried again after renew_retry.
+  void Fail(Timestamp now, MappingProtocol protocol, std::string reason,
+            std::optional<uint16_t> code);
+  void Lose(LossReason reason);
+  // An answer's epoch: a lower one than the mapping's means the server's
+  // state is gone (the mapping with it).
+  void NoteEpoch(Timestamp now, MappingProtocol protocol, uint32_t epoch);
+  void Grant(Timestamp now, MappingProtocol protocol, const Endpoint& external,
+             uint32_t lifetime_seconds, uint32_t epoch);
+  void HandlePmp(Timestamp now, const pmp::Response& res);
+  void HandlePcp(Timestamp now, const pcp::Response& res);
+  void FinishProbeIfComplete();
+
+  RandomSource& rng_;
+  ClientConfig config_;
+  std::optional<Endpoint> local_;
+  std::optional<IpAddress> gateway_;
+
+  std::optional<ProbeState> probe_;
+  std::optional<Timestamp> last_probe_;
+  std::optional<Timestamp> pmp_seen_;
+  std::optional<IpAddress> pmp_public_ip_;
+  std::optional<Timestamp> pcp_seen_;
+
+  std::optional<Creating> creating_;
+  std::optional<Mapping> mapping_;
+  pcp::Nonce mapping_nonce_{};  // the PCP mapping's nonce (renewal, release)
+  Timestamp next_renewal_;      // renew_after, pushed back after a failed attempt
+
+  std::deque<Transmit> transmits_;
+  std::deque<ClientEvent> events_;
+  ClientStats stats_;
+};
+
+}  // namespace portmap
+}  // namespace punchlab
