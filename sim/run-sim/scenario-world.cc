@@ -56,10 +56,33 @@ Ptr<ns3::Ipv4StaticRouting> StaticRoutingOf(Ptr<ns3::Node> node) {
   return helper.GetStaticRouting(node->GetObject<Ipv4>());
 }
 
+// Whether no NAT sits between a host and the internet (its chain).
+bool OnPublicAddresses(const std::vector<scenario::Hop>& chain) {
+  return std::none_of(chain.begin(), chain.end(),
+                      [](const scenario::Hop& h) { return h.kind == scenario::Hop::Kind::kNat; });
+}
+
+// The links the world will put on public addresses (AddressPlan sizes its
+// subnets by them): servers, and every box and node with no NAT above.
+uint32_t PublicLinks(const scenario::Scenario& s) {
+  size_t n = s.derp_regions.size() + 1;  // + the control server
+  for (const scenario::NatDef& d : s.nats) n += OnPublicAddresses(d.chain) ? 1 : 0;
+  for (const scenario::FirewallDef& d : s.firewalls) n += OnPublicAddresses(d.chain) ? 1 : 0;
+  for (const scenario::NodeDef& d : s.nodes) n += OnPublicAddresses(d.chain) ? 1 : 0;
+  return static_cast<uint32_t>(std::min<size_t>(n, UINT32_MAX));
+}
+
+bool ChangesAddress(const scenario::Scenario& s, const std::string& nat) {
+  return std::any_of(s.events.begin(), s.events.end(), [&](const scenario::Event& e) {
+    return e.target_kind == scenario::TargetKind::kNat && e.target == nat &&
+           e.action == scenario::Action::kChangeAddress;
+  });
+}
+
 }  // namespace
 
 ScenarioWorld::ScenarioWorld(const scenario::Scenario& scenario, uint64_t seed)
-    : scenario_(scenario), seed_(seed) {
+    : scenario_(scenario), seed_(seed), plan_(PublicLinks(scenario)) {
   internet = ns3::CreateObject<ns3::InternetChannel>();
   BuildBoxes();
   BuildServers();
@@ -81,6 +104,17 @@ ScenarioWorld::Parent ScenarioWorld::ParentOf(const std::string& behind) const {
   return p;
 }
 
+// Why a public subnet is small, when it is: the world's public links share
+// 198.18.0.0/15 (address-plan.h).
+std::string ScenarioWorld::SubnetReason(const Subnet& subnet) const {
+  if (subnet.size != plan_.public_subnet_size() || subnet.size == AddressPlan::kLargestPublicSubnet) {
+    return "";
+  }
+  return ": its public subnet has " + std::to_string(subnet.size) +
+         " addresses because this scenario's " + std::to_string(PublicLinks(scenario_)) +
+         " public links share 198.18.0.0/15";
+}
+
 size_t ScenarioWorld::AddLink(const std::string& name, const Parent& parent,
                               Ptr<ns3::Node> lower, const scenario::Link& own,
                               uint32_t lower_addresses) {
@@ -88,8 +122,10 @@ size_t ScenarioWorld::AddLink(const std::string& name, const Parent& parent,
   link.name = name;
   link.own = own;
   link.subnet = parent.inside_public ? plan_.NextPublic() : plan_.NextPrivate();
-  if (lower_addresses > link.subnet.size - 3) {
-    throw results::RunError("link " + name + " needs more addresses than its subnet holds");
+  if (lower_addresses > link.subnet.Usable()) {
+    throw results::RunError("link " + name + " needs " + std::to_string(lower_addresses) +
+                            " addresses, more than its subnet holds (" +
+                            std::to_string(link.subnet.Usable()) + ")" + SubnetReason(link.subnet));
   }
   DeterministicRandom random = DeterministicRandom(seed_).Fork("link/" + name);
 
@@ -202,6 +238,14 @@ void ScenarioWorld::BuildBoxes() {
     b.inside_public = !b.nat && parent.inside_public;
     b.uplink = AddLink((b.nat ? "nat-" : "firewall-") + b.name, parent, b.host, own,
                        b.nat ? b.external_count : 1);
+    // change-address moves the NAT to the next set of addresses in its
+    // subnet: there must be a next one.
+    const Subnet& subnet = links[b.uplink].subnet;
+    if (b.nat && ChangesAddress(scenario_, b.name) && 2 * b.external_count > subnet.Usable()) {
+      throw results::RunError("NAT " + b.name + " changes address, but its uplink's subnet holds " +
+                              std::to_string(subnet.Usable()) + " addresses, no second set of " +
+                              std::to_string(b.external_count) + SubnetReason(subnet));
+    }
     boxes.push_back(std::move(b));
     box_index_[boxes.back().name] = boxes.size() - 1;
   }
@@ -354,9 +398,7 @@ const WorldNode* ScenarioWorld::FindNodeByKey(const punchlab::NodePublicKey& key
 
 std::vector<Ipv4Address> ScenarioWorld::NextExternalAddresses(WorldBox& box) {
   const Subnet& s = links.at(box.uplink).subnet;
-  // Hosts .2 .. size-2 are usable below the upper end's .1.
-  const uint32_t usable = s.size - 3;
-  const uint32_t sets = usable / box.external_count;
+  const uint32_t sets = s.Usable() / box.external_count;
   const uint32_t set = (++box.address_changes) % sets;
   std::vector<Ipv4Address> out;
   for (uint32_t i = 0; i < box.external_count; ++i) out.push_back(s.Host(2 + set * box.external_count + i));

@@ -146,6 +146,7 @@ class ScenarioWorld {
   Parent ParentOf(const std::string& behind) const;
   size_t AddLink(const std::string& name, const Parent& parent, ns3::Ptr<ns3::Node> lower,
                  const scenario::Link& own, uint32_t lower_addresses);
+  std::string SubnetReason(const Subnet& subnet) const;
   void BuildBoxes();
   void BuildServers();
   void BuildNodes();

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "results/run-options.h"
+#include "model/punchlab-ns3-convert.h"
 #include "run-sim/address-plan.h"
 #include "run-sim-test-util.h"
 
@@ -136,11 +137,98 @@ TEST(RunSimWorld, NodesLearnOnlyThePeersOfTheirOwnDomain) {
 
 TEST(RunSimWorld, AddressPlanRefusesMoreLinksThanItHolds) {
   AddressPlan plan;
-  for (uint32_t i = 0; i < AddressPlan::kPublicSubnets; ++i) plan.NextPublic();
+  for (uint32_t i = 0; i < plan.public_links(); ++i) plan.NextPublic();
   EXPECT_THROW(plan.NextPublic(), results::RunError);
   const Subnet s = plan.NextPrivate();
   EXPECT_EQ(s.network, ns3::Ipv4Address("10.0.0.0"));
   EXPECT_EQ(s.Lower(), ns3::Ipv4Address("10.0.0.2"));
+}
+
+// Up to 2,048 public links every one is a /26, as it always was (so every
+// scenario's addresses stay what they were); beyond, the subnets shrink so
+// each of them still gets its own, down to /30s.
+TEST(RunSimWorld, AddressPlanShrinksPublicSubnetsToGiveEveryLinkItsOwn) {
+  AddressPlan small(2048);
+  EXPECT_EQ(small.public_subnet_size(), 64u);
+  EXPECT_EQ(small.NextPublic().network, ns3::Ipv4Address("198.18.0.0"));
+  const Subnet second = small.NextPublic();
+  EXPECT_EQ(second.network, ns3::Ipv4Address("198.18.0.64"));
+  EXPECT_EQ(second.Lower(), ns3::Ipv4Address("198.18.0.66"));
+  EXPECT_EQ(second.mask, ns3::Ipv4Mask("255.255.255.192"));
+
+  EXPECT_EQ(AddressPlan(2049).public_subnet_size(), 32u);
+  EXPECT_EQ(AddressPlan(8192).public_subnet_size(), 16u);
+
+  // A crowd of 10,000 nodes behind their own NATs, DERP and control: /29s.
+  AddressPlan crowd(10002);
+  EXPECT_EQ(crowd.public_subnet_size(), 8u);
+  Subnet last;
+  for (uint32_t i = 0; i < 10002; ++i) {
+    const Subnet s = crowd.NextPublic();
+    EXPECT_EQ(s.mask, ns3::Ipv4Mask("255.255.255.248"));
+    EXPECT_EQ(s.Usable(), 5u);
+    EXPECT_EQ(s.network.CombineMask(s.mask), s.network) << "not aligned";
+    EXPECT_FALSE(ns3::ToPunchlab(s.Lower()).IsPrivate());
+    if (i > 0) {
+      EXPECT_EQ(s.network.Get(), last.network.Get() + 8);
+    }
+    last = s;
+  }
+  EXPECT_EQ(last.network, ns3::Ipv4Address("198.19.56.136"));  // 198.18.0.0 + 8 * 10001
+
+  AddressPlan most(AddressPlan::MaxPublicLinks());
+  EXPECT_EQ(most.public_subnet_size(), 4u);
+  EXPECT_EQ(most.public_links(), 32768u);
+  for (uint32_t i = 0; i + 1 < most.public_links(); ++i) most.NextPublic();
+  const Subnet top = most.NextPublic();
+  EXPECT_EQ(top.Upper(), ns3::Ipv4Address("198.19.255.253"));
+  EXPECT_EQ(top.Lower(), ns3::Ipv4Address("198.19.255.254"));
+  EXPECT_THROW(most.NextPublic(), results::RunError);
+  try {
+    AddressPlan(32769);
+    ADD_FAILURE() << "32,769 public links fit";
+  } catch (const results::RunError& e) {
+    EXPECT_NE(std::string(e.what()).find("room for 32768 links on public addresses (a /30 each"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+// `count` nodes straight on the internet (a public link each), and `extra`.
+std::string ManyPublicNodes(int count, const std::string& extra) {
+  std::string yaml = "stop_time: 1s\n" + extra + "nodes:\n";
+  for (int i = 0; i < count; ++i) yaml += "  n" + std::to_string(i) + ": {}\n";
+  return yaml;
+}
+
+std::string RunErrorOf(const std::string& yaml) {
+  try {
+    RunYaml(yaml);
+  } catch (const results::RunError& e) {
+    return e.what();
+  }
+  return "(ran)";
+}
+
+// With more than 4,096 public links each gets a /28 (13 addresses for its
+// lower end): a NAT of 16 external addresses no longer fits, and the run
+// says so, and why, before it builds anything else.
+TEST(RunSimWorld, ALinkThatOutgrowsItsSmallerPublicSubnetIsRefusedWithTheReason) {
+  const std::string big = RunErrorOf(
+      ManyPublicNodes(4100, "nats: {big: {preset: full-cone, external_ips: 16}}\n"));
+  EXPECT_NE(big.find("link nat-big needs 16 addresses, more than its subnet holds (13): its "
+                     "public subnet has 16 addresses because this scenario's 4103 public links "
+                     "share 198.18.0.0/15"),
+            std::string::npos)
+      << big;
+  // change-address needs a second set of external addresses in the subnet.
+  const std::string moves = RunErrorOf(ManyPublicNodes(
+      4100, "nats: {home: {preset: full-cone, external_ips: 8}}\n"
+            "events: [{at: 500ms, nat: home, action: change-address}]\n"));
+  EXPECT_NE(moves.find("NAT home changes address, but its uplink's subnet holds 13 addresses, "
+                       "no second set of 8"),
+            std::string::npos)
+      << moves;
 }
 
 }  // namespace
