@@ -19,7 +19,10 @@
 //
 // Each simulated workload runs in a child process of its own, so its peak
 // memory is its own (wait4's ru_maxrss), and is stopped at --limit times its
-// wall goal (then reported as stopped, with the time it had run).
+// wall goal (then reported as stopped, with the time it had run). A workload
+// that fails (an error, a child killed, a matrix cell that did not run) is
+// reported as FAILED with what happened, and the next one runs; the exit code
+// is then kExitRuntime, after every workload.
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -35,6 +38,7 @@
 #include <cstring>
 #include <sstream>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -70,6 +74,7 @@ struct Measurement {
   std::string outcome;      // what the run produced, in words
   uint32_t nodes = 0;       // tailnet and crowd
   bool stopped = false;     // stopped at the limit: wall_s is how long it had run
+  std::string error;        // non-empty: the workload failed, and this is what happened
 };
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -105,6 +110,7 @@ Measurement BenchMatrix(unsigned jobs, const std::string& dir) {
   }
   m.outcome = std::to_string(run.matrix.cells.size()) + " cells ran (" + std::to_string(direct) +
               " direct), " + std::to_string(run.errors.size()) + " failed";
+  if (!run.errors.empty()) m.error = run.errors.front();
   return m;
 }
 
@@ -112,6 +118,16 @@ nlohmann::ordered_json ToJson(const Measurement& m) {
   nlohmann::ordered_json j;
   j["name"] = m.name;
   j["workload"] = m.workload;
+  if (!m.error.empty()) {
+    // Nothing measured but how long it took to fail and the memory it had.
+    j["failed"] = true;
+    j["error"] = m.error;
+    j["wall_s"] = m.wall_s;
+    j["peak_rss_mib"] = m.peak_rss_mib;
+    if (m.nodes > 0) j["nodes"] = m.nodes;
+    if (!m.outcome.empty()) j["outcome"] = m.outcome;
+    return j;
+  }
   j["wall_s"] = m.wall_s;
   j["simulated_s"] = m.simulated_s;
   j["simulated_per_wall"] = m.simulated_s / m.wall_s;
@@ -130,6 +146,7 @@ nlohmann::ordered_json ToJson(const Measurement& m) {
     j["rss_kib_per_node"] = m.peak_rss_mib * 1024 / m.nodes;
   }
   j["stopped"] = m.stopped;
+  j["failed"] = false;
   j["outcome"] = m.outcome;
   return j;
 }
@@ -188,8 +205,18 @@ Measurement BenchNodes(uint32_t nodes, bool tailnet) {
   return m;
 }
 
+std::string ChildEnd(int status) {
+  if (WIFSIGNALED(status)) {
+    const int sig = WTERMSIG(status);
+    return "killed by signal " + std::to_string(sig) + ", " + strsignal(sig) +
+           (sig == SIGKILL ? "; out of memory?" : "");
+  }
+  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
+  return "wait status " + std::to_string(status);
+}
+
 // Runs BenchNodes in a child process: its own peak memory, and stopped
-// after `limit_s` (0: none).
+// after `limit_s` (0: none). A failure comes back as Measurement::error.
 Measurement BenchNodesInChild(uint32_t nodes, bool tailnet, double limit_s) {
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
@@ -246,10 +273,15 @@ Measurement BenchNodesInChild(uint32_t nodes, bool tailnet, double limit_s) {
   }
   const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
-    throw std::runtime_error(m.name + ": the child ended without a measurement (status " +
-                             std::to_string(status) + ")");
+    m.wall_s = Seconds(Clock::now() - start);
+    m.error = "the child ended without a measurement (" + ChildEnd(status) + ")";
+    return m;
   }
-  if (j.contains("error")) throw std::runtime_error(m.name + ": " + j["error"].get<std::string>());
+  if (j.contains("error")) {
+    m.wall_s = Seconds(Clock::now() - start);
+    m.error = j["error"].get<std::string>();
+    return m;
+  }
   m.wall_s = j["wall_s"].get<double>();
   m.events = j["events"].get<uint64_t>();
   m.outcome = j["outcome"].get<std::string>();
@@ -259,6 +291,13 @@ Measurement BenchNodesInChild(uint32_t nodes, bool tailnet, double limit_s) {
 void Print(const Measurement& m) {
   char line[256];
   std::cout << m.name << ": " << m.workload << "\n";
+  if (!m.error.empty()) {
+    std::snprintf(line, sizeof line, "  FAILED after %.2f s, peak memory %.0f MiB: ", m.wall_s,
+                  m.peak_rss_mib);
+    std::cout << line << m.error << "\n";
+    if (!m.outcome.empty()) std::cout << "  " << m.outcome << "\n";
+    return;
+  }
   if (m.stopped) {
     std::snprintf(line, sizeof line, "  stopped after %.0f s, unfinished (goal <= %.0f s: missed)\n",
                   m.wall_s, m.goal_wall_s);
@@ -295,7 +334,7 @@ std::string CostPerNode(const std::vector<Measurement>& measured) {
   const Measurement* small = nullptr;
   const Measurement* large = nullptr;
   for (const Measurement& m : measured) {
-    if (m.name.rfind("tailnet-", 0) != 0) continue;
+    if (m.name.rfind("tailnet-", 0) != 0 || !m.error.empty()) continue;
     if (!small || m.nodes < small->nodes) small = &m;
     if (!large || m.nodes > large->nodes) large = &m;
   }
@@ -324,8 +363,8 @@ std::vector<uint32_t> ParseSizes(const std::string& flag, const std::string& tex
   for (std::string item; std::getline(in, item, ',');) {
     char* end = nullptr;
     const unsigned long n = std::strtoul(item.c_str(), &end, 10);
-    if (item.empty() || *end != '\0' || n < 4 || n > 20000) {
-      throw UsageError(flag + ": '" + item + "' is not a node count from 4 to 20000");
+    if (item.empty() || *end != '\0' || n < 4 || n > 100000) {
+      throw UsageError(flag + ": '" + item + "' is not a node count from 4 to 100000");
     }
     out.push_back(static_cast<uint32_t>(n));
   }
@@ -348,9 +387,9 @@ int RunBench(const std::vector<std::string>& argv) {
   spec.options.add_options()
       ("only", po::value<std::string>()->value_name("matrix|tailnet|crowd"), "run one workload")
       ("tailnet", po::value<std::string>()->default_value("1000,10000")->value_name("N,..."),
-       "tailnet sizes (4 to 20000 nodes each)")
+       "tailnet sizes (4 to 100000 nodes each)")
       ("crowd", po::value<uint32_t>()->default_value(10000)->value_name("N"),
-       "nodes in the crowd (4 to 20000)")
+       "nodes in the crowd (4 to 100000)")
       ("nodes", po::value<uint32_t>()->value_name("N"), "the same as --crowd (older spelling)")
       ("limit", po::value<double>()->default_value(2)->value_name("FACTOR"),
        "stop a simulated workload at FACTOR times its wall goal (0: never)")
@@ -365,9 +404,9 @@ int RunBench(const std::vector<std::string>& argv) {
   }
   const std::vector<uint32_t> tailnets = ParseSizes("--tailnet", vm["tailnet"].as<std::string>());
   const uint32_t crowd = vm.count("nodes") ? vm["nodes"].as<uint32_t>() : vm["crowd"].as<uint32_t>();
-  if (crowd < 4 || crowd > 20000) {
+  if (crowd < 4 || crowd > 100000) {
     throw UsageError(std::string(vm.count("nodes") ? "--nodes" : "--crowd") +
-                     ": must be from 4 to 20000");
+                     ": must be from 4 to 100000");
   }
   const double limit = vm["limit"].as<double>();
   if (!(limit >= 0)) throw UsageError("--limit: must be 0 or more");
@@ -387,26 +426,47 @@ int RunBench(const std::vector<std::string>& argv) {
     }
     measured.push_back(std::move(m));
   };
+  // Every workload runs, whatever became of the one before; a failure is
+  // one workload's outcome, and the exit code says so at the end.
+  auto attempt = [&](Measurement planned, const std::function<Measurement()>& run) {
+    const Clock::time_point start = Clock::now();
+    try {
+      done(run());
+    } catch (const lab::Interrupted&) {
+      throw;
+    } catch (const std::exception& e) {
+      planned.wall_s = Seconds(Clock::now() - start);
+      planned.error = e.what();
+      done(std::move(planned));
+    }
+  };
   try {
-    if (only.empty() || only == "matrix") done(BenchMatrix(jobs, dir.string()));
+    if (only.empty() || only == "matrix") {
+      Measurement planned;
+      planned.name = "matrix";
+      planned.workload = "classic 4x4 NAT matrix";
+      planned.goal_wall_s = 0.5;
+      attempt(planned, [&] { return BenchMatrix(jobs, dir.string()); });
+    }
     if (only.empty() || only == "tailnet") {
       for (uint32_t n : tailnets) {
-        done(BenchNodesInChild(n, true, limit * Planned(n, true).goal_wall_s));
+        attempt(Planned(n, true),
+                [&] { return BenchNodesInChild(n, true, limit * Planned(n, true).goal_wall_s); });
       }
     }
     if (only.empty() || only == "crowd") {
-      done(BenchNodesInChild(crowd, false, limit * Planned(crowd, false).goal_wall_s));
+      attempt(Planned(crowd, false), [&] {
+        return BenchNodesInChild(crowd, false, limit * Planned(crowd, false).goal_wall_s);
+      });
     }
   } catch (const lab::Interrupted&) {
     std::filesystem::remove_all(dir);
     lab::ReraiseCaughtSignal();
     return kExitRuntime;
-  } catch (const std::exception& e) {
-    std::filesystem::remove_all(dir);
-    std::cerr << "punchlab bench: " << e.what() << "\n";
-    return kExitRuntime;
   }
   std::filesystem::remove_all(dir);
+  const auto failed = static_cast<size_t>(std::count_if(
+      measured.begin(), measured.end(), [](const Measurement& m) { return !m.error.empty(); }));
   const std::string cost = CostPerNode(measured);
   if (json) {
     nlohmann::ordered_json j;
@@ -417,6 +477,11 @@ int RunBench(const std::vector<std::string>& argv) {
     std::cout << j.dump(2) << "\n";
   } else if (!cost.empty()) {
     std::cout << cost << "\n";
+  }
+  if (failed > 0) {
+    std::cerr << "punchlab bench: " << failed << " of " << measured.size()
+              << " workloads failed (marked FAILED above)\n";
+    return kExitRuntime;
   }
   return kExitOk;
 }

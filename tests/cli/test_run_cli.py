@@ -113,7 +113,7 @@ def test_usage_errors_exit_2_with_one_line(tmp_path):
         (["matrix", "--nats", "full-cone,full-cone"], "'full-cone' is given twice"),
         (["matrix", "--duration", "60"], "is not a duration"),
         (["bench", "--only", "everything"], "'everything' is not a workload"),
-        (["bench", "--nodes", "3"], "--nodes: must be from 4 to 2000"),
+        (["bench", "--nodes", "3"], "--nodes: must be from 4 to 100000"),
         (["demo", "extra"], "punchlab demo:"),
     ]:
         result = punchlab(*args, cwd=tmp_path)
@@ -184,6 +184,26 @@ def test_bench_measures_small_tailnets_and_crowds_in_children_and_stops_at_the_l
     result = punchlab("bench", "--only", "tailnet", "--tailnet", "400", "--limit", "0.001")
     assert result.returncode == 0, result
     assert "stopped after 0 s, unfinished (goal <= 20 s: missed)" in result.stdout
+
+
+def test_bench_reports_a_failed_workload_and_goes_on_to_the_next():
+    # 40,000 nodes cannot run (their scenario is larger than a scenario may
+    # be, and they would need more public links than the address plan has):
+    # the bench says so beside that workload, runs the next, and ends non-zero.
+    result = punchlab("bench", "--only", "tailnet", "--tailnet", "40000,8", "--json")
+    assert result.returncode == 4, result
+    failed, small = json.loads(result.stdout)["benchmarks"]
+    assert failed["name"] == "tailnet-40000" and failed["failed"] is True
+    assert failed["error"] and "events" not in failed and "goal_wall_met" not in failed
+    assert small["name"] == "tailnet-8" and small["failed"] is False
+    assert small["outcome"].startswith("28 pairs") and not small["stopped"]
+    assert "1 of 2 workloads failed" in result.stderr
+    # In words: the failure is marked where the workload's numbers would be.
+    result = punchlab("bench", "--only", "tailnet", "--tailnet", "40000,8")
+    assert result.returncode == 4, result
+    failed_text, small_text = result.stdout.split("tailnet-8:")
+    assert "tailnet-40000:" in failed_text and "  FAILED after " in failed_text
+    assert "wall " in small_text and "28 pairs" in small_text
 
 
 REBOOT = """\
