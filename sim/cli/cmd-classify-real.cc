@@ -38,13 +38,13 @@ void RunRealClassification(const RealClassifyOptions& options,
 }
 
 nlohmann::json LabJson(const lab::RealClassification& c, const lab::NatLab& nat, bool layout) {
-  nlohmann::json j = {{"type", lab::ToString(c.spec.type)},
-                      {"hairpin", c.spec.hairpin ? "on" : "off"},
-                      {"udp_timeout", c.spec.udp_timeout.ToString()},
+  nlohmann::json j = {{"nat", c.spec.nat.ToString()},
+                      {"hairpin", c.spec.nat.hairpin ? "on" : "off"},
+                      {"udp_timeout", c.spec.nat.timeouts.udp.ToString()},
                       {"latency", c.spec.latency.ToString()},
-                      {"external_addresses", lab::ExternalAddresses(c.spec.type)},
+                      {"external_addresses", lab::ExternalAddresses(c.spec.external_ips)},
                       {"ruleset", c.ruleset},
-                      {"linux_differences", lab::LinuxDifferences(c.spec.type, c.spec.hairpin)},
+                      {"linux_differences", lab::LinuxDifferences(c.spec.nat)},
                       {"stun_client_exit_code", c.stun_client_exit_code},
                       {"raw", {{"nat_discover", c.nat_discover_output},
                                {"stun_client", c.stun_client_output}}}};

@@ -56,18 +56,6 @@ std::string PresetNames() {
   return out;
 }
 
-// The lab NAT type `config` is, if the lab builds it: a preset exactly,
-// except for hairpinning and the UDP timeout, which the lab takes as knobs.
-std::optional<lab::NatType> LabTypeOf(const nat::NatConfig& config) {
-  for (lab::NatType type : lab::AllNatTypes()) {
-    nat::NatConfig preset = nat::FindNatPreset(lab::ToString(type))->config;
-    preset.timeouts.udp = config.timeouts.udp;
-    preset.hairpin = config.hairpin;
-    if (preset == config) return type;
-  }
-  return std::nullopt;
-}
-
 Outcome RunSimulated(const nat::NatConfig& config, uint64_t seed, Duration latency) {
   const stun::NatReport r = runsim::ClassifyInSimulation(config, seed, latency);
   Outcome o;
@@ -209,8 +197,12 @@ int Run(const std::vector<std::string>& argv) {
        "the NAT to build: a preset and/or knobs key=value, comma-separated")
       ("real", po::bool_switch(),
        "build it in a lab of network namespaces and nftables instead (root; "
-       "any preset, with any hairpin and udp_timeout) and let Debian's stun "
-       "client judge it too")
+       "every knob value Linux can build: not address-dependent mapping, sequential "
+       "ports, a port_range, fractional timeouts) and let Debian's stun client judge "
+       "it too")
+      ("external-ips", po::value<size_t>()->value_name("N"),
+       "with --real: the router's external addresses, a pool with paired pooling "
+       "(default 1, at most 16)")
       ("hold", po::bool_switch(),
        "with --real: after printing, keep the lab up (its namespaces are in the "
        "output) until stdin closes or SIGINT/SIGTERM/SIGHUP arrives")
@@ -239,25 +231,17 @@ int Run(const std::vector<std::string>& argv) {
   }
   if (vm.count("node-bin") && !real) throw UsageError("--node-bin: only with --real");
   if (vm["hold"].as<bool>() && !real) throw UsageError("--hold: only with --real");
+  if (vm.count("external-ips") && !real) throw UsageError("--external-ips: only with --real");
   RealClassifyOptions realOptions;
   if (real) {
-    const std::optional<lab::NatType> type = LabTypeOf(config);
-    if (!type) {
-      const std::string canonical = config.ToString();
-      throw UsageError("--real: the lab builds the presets " + lab::NatTypeList() +
-                       " (each with any hairpin and udp_timeout), not '" + nat_spec + "'" +
-                       (canonical == nat_spec ? "" : " (" + canonical + ")") +
-                       "; classify it without --real");
-    }
     lab::RealNatSpec& realSpec = realOptions.spec;
-    realSpec.type = *type;
-    realSpec.hairpin = config.hairpin;
-    realSpec.udp_timeout = config.timeouts.udp;
+    realSpec.nat = config;
+    if (vm.count("external-ips")) realSpec.external_ips = vm["external-ips"].as<size_t>();
     realSpec.latency = latency.value_or(Duration::Zero());
     try {
       lab::CheckSpec(realSpec);
-    } catch (const lab::LabError& e) {  // a udp_timeout or latency the lab cannot do
-      throw UsageError(std::string("--real: ") + e.what());
+    } catch (const lab::LabError& e) {  // a knob, address count or latency the lab cannot do
+      throw UsageError(std::string("--real: ") + e.what() + "; classify it without --real");
     }
     realOptions.binaries.punchlab_node =
         vm.count("node-bin") ? vm["node-bin"].as<std::string>() : DefaultNodeBinary();

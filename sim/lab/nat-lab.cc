@@ -5,7 +5,6 @@
 namespace punchlab::lab {
 namespace {
 
-constexpr Duration kMaxUdpTimeout = Duration::Seconds(86400);
 constexpr Duration kMaxLatency = Duration::Seconds(10);
 
 std::string Cidr(const char* ip, int length) { return std::string(ip) + "/" + std::to_string(length); }
@@ -13,19 +12,25 @@ std::string Cidr(const char* ip, int length) { return std::string(ip) + "/" + st
 }  // namespace
 
 void CheckSpec(const RealNatSpec& spec) {
-  const Duration t = spec.udp_timeout;
-  if (t < Duration::Seconds(1) || t > kMaxUdpTimeout || t.nanos() % 1000000000 != 0) {
-    throw LabError("udp timeout " + t.ToString() +
-                   ": must be whole seconds from 1s to 86400s (conntrack counts seconds)");
+  if (spec.external_ips < 1 || spec.external_ips > kMaxExternalIps) {
+    throw LabError("external_ips " + std::to_string(spec.external_ips) + ": must be from 1 to " +
+                   std::to_string(kMaxExternalIps));
   }
+  std::string refused;
+  for (const std::string& why : UnbuildableKnobs(spec.nat, spec.external_ips)) {
+    refused += (refused.empty() ? "" : "; ") + why;
+  }
+  if (!refused.empty()) throw LabError(refused);
   if (spec.latency < Duration::Zero() || spec.latency > kMaxLatency) {
     throw LabError("latency " + spec.latency.ToString() + ": must be from 0 to 10s");
   }
 }
 
-std::vector<std::string> ExternalAddresses(NatType type) {
-  if (type == NatType::kCgnat) return {kRouterWanIp, kRouterWanPoolIp};
-  return {kRouterWanIp};
+std::vector<std::string> ExternalAddresses(size_t count) {
+  // 203.0.113.254, .253, ...: far above the server's .1 and .2.
+  std::vector<std::string> out;
+  for (size_t i = 0; i < count; ++i) out.push_back("203.0.113." + std::to_string(254 - i));
+  return out;
 }
 
 NatLab::NatLab(const RealNatSpec& spec) : spec_(spec) {
@@ -33,7 +38,7 @@ NatLab::NatLab(const RealNatSpec& spec) : spec_(spec) {
   client_ = lab_.AddNamespace("client");
   router_ = lab_.AddNamespace("router");
   server_ = lab_.AddNamespace("server");
-  const std::vector<std::string> external = ExternalAddresses(spec_.type);
+  const std::vector<std::string> external = ExternalAddresses(spec_.external_ips);
   std::vector<std::string> wan_cidrs;
   for (const std::string& a : external) wan_cidrs.push_back(Cidr(a.c_str(), 24));
   lab_.Link(client_, "eth0", {Cidr(kClientIp, 24)}, router_, "lan", {Cidr(kRouterLanIp, 24)});
@@ -42,7 +47,7 @@ NatLab::NatLab(const RealNatSpec& spec) : spec_(spec) {
   lab_.Route(client_, "default", kRouterLanIp);
   lab_.Route(server_, "default", kRouterWanIp);
 
-  const std::string seconds = std::to_string(spec_.udp_timeout.nanos() / 1000000000);
+  const std::string seconds = std::to_string(spec_.nat.timeouts.udp.nanos() / 1000000000);
   lab_.Sysctl(router_, "net.ipv4.ip_forward", "1");
   // A hairpinned datagram leaves by the interface it came in on; a redirect
   // would tell the client to bypass the router, which a NAT never wants.
@@ -53,12 +58,10 @@ NatLab::NatLab(const RealNatSpec& spec) : spec_(spec) {
   lab_.Sysctl(router_, "net.netfilter.nf_conntrack_udp_timeout", seconds);
   lab_.Sysctl(router_, "net.netfilter.nf_conntrack_udp_timeout_stream", seconds);
   NatRulesetConfig rules;
-  rules.type = spec_.type;
+  rules.nat = spec_.nat;
   rules.wan_if = "wan";
-  rules.udp_timeout = spec_.udp_timeout;
   rules.wan_addresses = external;
   rules.lan_if = "lan";
-  rules.hairpin = spec_.hairpin;
   ruleset_ = NatRuleset(rules);
   lab_.Nft(router_, ruleset_);
 

@@ -3,20 +3,22 @@
 //   client 198.51.100.10 -eth0--lan- 198.51.100.1 router 203.0.113.254 -wan--eth0- server 203.0.113.1
 //                                                        (203.0.113.253)                 203.0.113.2
 //
-// The router forwards, NATs with the spec's nftables ruleset (nat-ruleset.h)
-// and times UDP conntrack entries out after the spec's timeout (the
-// nf_conntrack_udp_timeout sysctls are per network namespace). A cgnat router
-// has a pool of two external addresses (203.0.113.253 as well); the others
-// have one. The router sends no ICMP redirects, which hairpinned datagrams
+// The router forwards, NATs with the nftables ruleset of the spec's knobs
+// (nat-ruleset.h) and times UDP conntrack entries out after the spec's
+// udp_timeout (the nf_conntrack_udp_timeout sysctls are per network
+// namespace). With external_ips > 1 the router has a pool of addresses
+// (203.0.113.253 and down as well). The router sends no ICMP redirects, which hairpinned datagrams
 // (in and out of the LAN interface) would otherwise provoke. With a latency,
 // netem delays every packet leaving either end of the router-server link.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
 #include "lab/nat-ruleset.h"
 #include "lab/netns-lab.h"
+#include "punchlab/nat/nat-config.h"
 #include "punchlab/time.h"
 
 namespace punchlab::lab {
@@ -24,17 +26,17 @@ namespace punchlab::lab {
 inline constexpr const char* kClientIp = "198.51.100.10";
 inline constexpr const char* kRouterLanIp = "198.51.100.1";
 inline constexpr const char* kRouterWanIp = "203.0.113.254";
-// The second address of a cgnat router's pool.
-inline constexpr const char* kRouterWanPoolIp = "203.0.113.253";
 inline constexpr const char* kServerIp = "203.0.113.1";
 inline constexpr const char* kServerAltIp = "203.0.113.2";
 
+// A pool holds at most this many addresses (as a scenario NAT's external_ips).
+inline constexpr size_t kMaxExternalIps = 16;
+
 struct RealNatSpec {
-  NatType type = NatType::kPortRestrictedCone;
-  // Hairpinning (nat-ruleset.h); the cgnat preset has it on.
-  bool hairpin = false;
-  // The UDP mapping lifetime: whole seconds, 1 s to 1 day (conntrack counts seconds).
-  Duration udp_timeout = Duration::Seconds(30);
+  // The NAT's knobs; UnbuildableKnobs (nat-ruleset.h) must have nothing to say.
+  nat::NatConfig nat;
+  // How many external addresses the router has: 1 to kMaxExternalIps.
+  size_t external_ips = 1;
   // One-way delay of the router-server link; zero: none. At most 10 s.
   Duration latency = Duration::Zero();
 };
@@ -42,8 +44,8 @@ struct RealNatSpec {
 // Throws LabError with a sentence saying what to write instead.
 void CheckSpec(const RealNatSpec& spec);
 
-// The router's external addresses for `type`, its main one first.
-std::vector<std::string> ExternalAddresses(NatType type);
+// The router's `count` external addresses, its main one (kRouterWanIp) first.
+std::vector<std::string> ExternalAddresses(size_t count);
 
 class NatLab {
  public:

@@ -7,31 +7,50 @@
 namespace punchlab::lab {
 namespace {
 
-struct NatTypeName {
-  NatType type;
-  const char* name;
-};
-constexpr NatTypeName kNames[] = {
-    {NatType::kFullCone, "full-cone"},
-    {NatType::kRestrictedCone, "restricted-cone"},
-    {NatType::kPortRestrictedCone, "port-restricted-cone"},
-    {NatType::kSymmetric, "symmetric"},
-    {NatType::kSymmetricPortPreserving, "symmetric-port-preserving"},
-    {NatType::kCgnat, "cgnat"},
+using nat::Dependence;
+using nat::PortAssignment;
+
+constexpr int64_t kNanosPerSecond = 1000000000;
+// The conntrack sysctls are ints.
+constexpr int64_t kMaxConntrackSeconds = 2147483647;
+
+// What the ruleset needs, derived from the knobs once.
+struct Shape {
+  Dependence filter;
+  bool eim;              // endpoint-independent mapping: map "eim"
+  bool preserve_eim;     // ... keeping the inside port: set "taken"
+  bool random;           // new mappings take random ports
+  bool filters_by_dnat;  // a filter looser than conntrack's: inbound DNAT
+  bool need_mappings;    // map "mappings": DNAT's targets (filter, hairpin)
+  bool need_peers;       // set "peers": who a mapping sent to (ADF, hairpin's filter)
 };
 
-enum class Filter : uint8_t { kEndpointIndependent, kAddress, kAddressAndPort };
-
-Filter FilterOf(NatType t) {
-  switch (t) {
-    case NatType::kFullCone: return Filter::kEndpointIndependent;
-    case NatType::kRestrictedCone: return Filter::kAddress;
-    default: return Filter::kAddressAndPort;
-  }
+Shape ShapeOf(const nat::NatConfig& c) {
+  Shape s{};
+  s.filter = c.filtering;
+  s.eim = c.mapping == Dependence::kEndpointIndependent;
+  s.preserve_eim = s.eim && c.ports == PortAssignment::kPreserve;
+  s.random = c.ports == PortAssignment::kRandom;
+  s.filters_by_dnat = c.filtering != Dependence::kAddressAndPortDependent;
+  s.need_mappings = s.filters_by_dnat || c.hairpin;
+  s.need_peers = c.filtering == Dependence::kAddressDependent ||
+                 (c.hairpin && c.filtering != Dependence::kEndpointIndependent);
+  return s;
 }
 
-// Inbound traffic from the WAN is DNATed (rather than left to conntrack).
-bool FiltersByDnat(NatType t) { return t == NatType::kFullCone || t == NatType::kRestrictedCone; }
+// Whether the NAT keeps state in nftables maps and sets (refreshed by
+// outbound datagrams only) besides conntrack's.
+bool KeepsMaps(const Shape& s) { return s.eim || s.need_mappings || s.need_peers; }
+
+void CheckTimeout(const char* knob, Duration d, std::vector<std::string>& out) {
+  if (d.nanos() % kNanosPerSecond != 0) {
+    out.push_back(std::string(knob) + "=" + d.ToString() +
+                  ": conntrack counts whole seconds; write a whole number of seconds");
+  } else if (d.nanos() / kNanosPerSecond > kMaxConntrackSeconds) {
+    out.push_back(std::string(knob) + "=" + d.ToString() + ": conntrack takes at most " +
+                  std::to_string(kMaxConntrackSeconds) + "s");
+  }
+}
 
 void CheckInterface(const std::string& name) {
   bool ok = !name.empty() && name.size() <= 15;
@@ -84,71 +103,72 @@ std::string SnatAction(const NatRulesetConfig& c, bool random) {
 
 // The key of "peers" for the sender's external endpoint (after source NAT)
 // and the remote it sends to.
-std::string PeersKey(Filter filter, const std::string& remote_addr,
+std::string PeersKey(Dependence filter, const std::string& remote_addr,
                      const std::string& remote_port) {
   return "ip saddr . udp sport . " + remote_addr +
-         (filter == Filter::kAddressAndPort ? " . " + remote_port : "");
+         (filter == Dependence::kAddressAndPortDependent ? " . " + remote_port : "");
 }
 
 }  // namespace
 
-const char* ToString(NatType type) {
-  for (const auto& n : kNames) {
-    if (n.type == type) return n.name;
+std::vector<std::string> UnbuildableKnobs(const nat::NatConfig& c, size_t external_addresses) {
+  std::vector<std::string> out;
+  if (c.mapping == Dependence::kAddressDependent) {
+    out.push_back(
+        "mapping=address-dependent: the lab builds endpoint-independent mapping (an nftables "
+        "map) and address-and-port-dependent mapping (conntrack), not this one");
   }
-  return "unknown";
-}
-
-std::optional<NatType> ParseNatType(const std::string& text) {
-  for (const auto& n : kNames) {
-    if (text == n.name) return n.type;
+  if (c.ports == PortAssignment::kSequential) {
+    out.push_back(
+        "ports=sequential: Linux's NAT keeps the inside port or picks a random one, never the "
+        "next in sequence; use preserve or random");
   }
-  return std::nullopt;
-}
-
-const std::vector<NatType>& AllNatTypes() {
-  static const std::vector<NatType> all = [] {
-    std::vector<NatType> v;
-    for (const auto& n : kNames) v.push_back(n.type);
-    return v;
-  }();
-  return all;
-}
-
-std::string NatTypeList() {
-  std::string out;
-  const size_t n = sizeof kNames / sizeof kNames[0];
-  for (size_t i = 0; i < n; ++i) {
-    out += (i == 0 ? "" : i + 1 == n ? " or " : ", ") + std::string(kNames[i].name);
+  if (c.port_range != nat::PortRange{}) {
+    out.push_back("port_range=" + std::to_string(c.port_range.first) + "-" +
+                  std::to_string(c.port_range.last) +
+                  ": the lab's NATs take ports from the kernel's whole range; leave it unset");
   }
+  if (external_addresses > 1 && c.pooling == nat::Pooling::kArbitrary) {
+    out.push_back(
+        "pooling=arbitrary: the lab's address pool is paired (the hash of the inside address "
+        "picks the external address)");
+  }
+  if (c.refresh == nat::Refresh::kBoth && KeepsMaps(ShapeOf(c))) {
+    out.push_back(
+        "refresh=both: this NAT keeps its mappings in nftables maps, which only outbound "
+        "datagrams refresh; refresh=both is built for address-and-port-dependent mapping "
+        "and filtering without hairpinning (conntrack alone)");
+  }
+  CheckTimeout("udp_timeout", c.timeouts.udp, out);
+  CheckTimeout("tcp_established_timeout", c.timeouts.tcp_established, out);
+  CheckTimeout("tcp_transitory_timeout", c.timeouts.tcp_transitory, out);
   return out;
-}
-
-bool PresetHairpins(NatType type) { return type == NatType::kCgnat; }
-
-bool MapsEndpointIndependently(NatType type) {
-  return type != NatType::kSymmetric && type != NatType::kSymmetricPortPreserving;
 }
 
 std::string NatRuleset(const NatRulesetConfig& c) {
   CheckInterface(c.wan_if);
   CheckInterface(c.lan_if);
   for (const std::string& a : c.wan_addresses) CheckAddress(a);
-  if (c.hairpin && c.wan_addresses.empty()) {
+  std::string refused;
+  for (const std::string& why : UnbuildableKnobs(c.nat, c.wan_addresses.size())) {
+    refused += (refused.empty() ? "" : "; ") + why;
+  }
+  if (!refused.empty()) throw LabError("NAT ruleset: " + refused);
+  const nat::NatConfig& n = c.nat;
+  if (n.hairpin && c.wan_addresses.empty()) {
     throw LabError("NAT ruleset: hairpinning needs the router's external addresses "
                    "(wan_addresses): masquerade would give looped-back datagrams the LAN address");
   }
 
-  const NatType t = c.type;
-  const Filter filter = FilterOf(t);
-  const bool eim = MapsEndpointIndependently(t);
-  const bool preserve_eim = eim && t != NatType::kCgnat;
-  const bool need_mappings = FiltersByDnat(t) || c.hairpin;
-  const bool need_peers =
-      t == NatType::kRestrictedCone || (c.hairpin && filter != Filter::kEndpointIndependent);
+  const Shape shape = ShapeOf(n);
+  const Dependence filter = shape.filter;
+  const bool eim = shape.eim;
+  const bool preserve_eim = shape.preserve_eim;
+  const bool need_mappings = shape.need_mappings;
+  const bool need_peers = shape.need_peers;
   const std::string wan = Quoted(c.wan_if);
   const std::string lan = Quoted(c.lan_if);
-  const std::string timeout = TimeoutText(c.udp_timeout);
+  const std::string timeout = TimeoutText(n.timeouts.udp);
   const std::string endpoint = "ipv4_addr . inet_service";
   // Matches the datagrams hairpinning loops back (after their DNAT).
   const std::string hairpinned = "iifname " + lan + " oifname " + lan + " ct status dnat";
@@ -160,27 +180,27 @@ std::string NatRuleset(const NatRulesetConfig& c) {
   if (need_peers) {
     r += DynamicMap("set peers",
                     endpoint + " . ipv4_addr" +
-                        (filter == Filter::kAddressAndPort ? " . inet_service" : ""),
+                        (filter == Dependence::kAddressAndPortDependent ? " . inet_service" : ""),
                     timeout);
   }
 
   // Hairpinned datagrams the receiving mapping's filter dropped, for tests and
   // for anyone wondering why a hairpinning NAT shows no hairpinning.
-  if (c.hairpin && need_peers) r += "  counter hairpin_filtered {\n  }\n";
+  if (n.hairpin && need_peers) r += "  counter hairpin_filtered {\n  }\n";
   r += "  chain input {\n"
        "    type filter hook input priority filter; policy accept;\n"
        "    iifname " + wan + " ct state new drop\n"
        "  }\n";
 
-  if (FiltersByDnat(t) || c.hairpin) {
+  if (need_mappings) {
     r += "  chain prerouting {\n"
          "    type nat hook prerouting priority dstnat; policy accept;\n";
     const std::string to_inside = "dnat ip to ip daddr . udp dport map @mappings\n";
-    if (t == NatType::kFullCone) r += "    iifname " + wan + " " + to_inside;
-    if (t == NatType::kRestrictedCone) {
+    if (filter == Dependence::kEndpointIndependent) r += "    iifname " + wan + " " + to_inside;
+    if (filter == Dependence::kAddressDependent) {
       r += "    iifname " + wan + " ip daddr . udp dport . ip saddr @peers " + to_inside;
     }
-    if (c.hairpin) {
+    if (n.hairpin) {
       std::string pool;
       for (const std::string& a : c.wan_addresses) pool += (pool.empty() ? "" : ", ") + a;
       r += "    iifname " + lan + " ip daddr { " + pool + " } " + to_inside;
@@ -194,12 +214,12 @@ std::string NatRuleset(const NatRulesetConfig& c) {
     r += "    ip saddr . udp sport @eim snat ip to ip saddr . udp sport map @eim\n";
   }
   if (preserve_eim) r += "    udp sport @taken " + SnatAction(c, true) + "\n";
-  r += "    " + SnatAction(c, t == NatType::kSymmetric || t == NatType::kCgnat) + "\n";
+  r += "    " + SnatAction(c, shape.random) + "\n";
   r += "  }\n";
   r += "  chain postrouting {\n"
        "    type nat hook postrouting priority srcnat; policy accept;\n"
        "    oifname " + wan + " jump mapping\n";
-  if (c.hairpin) r += "    " + hairpinned + " jump mapping\n";
+  if (n.hairpin) r += "    " + hairpinned + " jump mapping\n";
   r += "  }\n";
 
   // After source NAT (priority srcnat + 10) the header carries the external
@@ -229,7 +249,7 @@ std::string NatRuleset(const NatRulesetConfig& c) {
        "    type filter hook postrouting priority srcnat + 10; policy accept;\n";
   if (eim || need_mappings) {
     r += "    oifname " + wan + " jump note\n";
-    if (c.hairpin) r += "    " + hairpinned + " jump note\n";
+    if (n.hairpin) r += "    " + hairpinned + " jump note\n";
   }
   if (need_peers) {
     // The remote a datagram is sent to: its destination on the WAN; before
@@ -237,7 +257,7 @@ std::string NatRuleset(const NatRulesetConfig& c) {
     // looped-back one, or the external endpoint its reply goes back to.
     r += "    oifname " + wan + " update @peers { " + PeersKey(filter, "ip daddr", "udp dport") +
          " }\n";
-    if (c.hairpin) {
+    if (n.hairpin) {
       r += "    " + hairpinned + " meta l4proto udp ct direction original update @peers { " +
            PeersKey(filter, "ct original ip daddr", "ct original proto-dst") + " }\n";
       r += "    " + hairpinned + " meta l4proto udp ct direction reply update @peers { " +
@@ -246,7 +266,7 @@ std::string NatRuleset(const NatRulesetConfig& c) {
       // sent to the sender's external address (and port)?
       r += "    " + hairpinned + " meta l4proto udp ct direction original ct original ip daddr . "
            "ct original proto-dst . ip saddr" +
-           (filter == Filter::kAddressAndPort ? " . udp sport" : "") +
+           (filter == Dependence::kAddressAndPortDependent ? " . udp sport" : "") +
            " != @peers counter name hairpin_filtered drop\n";
     }
   }
@@ -255,38 +275,54 @@ std::string NatRuleset(const NatRulesetConfig& c) {
   return r;
 }
 
-std::vector<std::string> LinuxDifferences(NatType type, bool hairpin) {
+std::vector<std::string> LinuxDifferences(const nat::NatConfig& c) {
+  const Shape shape = ShapeOf(c);
+  const bool preserve = c.ports == PortAssignment::kPreserve;
   std::vector<std::string> out;
-  if (MapsEndpointIndependently(type)) {
-    out.push_back(
-        "refresh: the endpoint-independent mapping (and any cone filter) is refreshed by "
-        "outbound datagrams only, but each flow's conntrack entry is refreshed by inbound "
-        "ones too");
-  } else {
-    out.push_back(
-        "refresh: a mapping is a conntrack entry, which inbound datagrams refresh too (the "
-        "preset refreshes on outbound ones only)");
+  // refresh=both is built exactly where conntrack alone keeps the state
+  // (and refused elsewhere: UnbuildableKnobs).
+  if (c.refresh == nat::Refresh::kOutbound) {
+    if (shape.eim) {
+      out.push_back(
+          "refresh: the endpoint-independent mapping (and any cone filter) is refreshed by "
+          "outbound datagrams only, but each flow's conntrack entry is refreshed by inbound "
+          "ones too");
+    } else {
+      out.push_back(
+          "refresh: a mapping is a conntrack entry, which inbound datagrams refresh too (the "
+          "model refreshes on outbound ones only)");
+    }
   }
-  if (type == NatType::kFullCone || type == NatType::kRestrictedCone ||
-      type == NatType::kPortRestrictedCone) {
+  if (shape.eim && preserve) {
     out.push_back(
         "ports: when another inside endpoint holds the inside port, the mapping gets a random "
         "port (the model takes the next free port upward)");
   }
-  if (type == NatType::kSymmetricPortPreserving) {
+  if (!shape.eim && preserve) {
     out.push_back(
         "ports: two inside endpoints with the same port share one external port towards "
         "different destinations (Linux port overloading; the model never shares, RFC 4787 "
         "REQ-3), and on a clash towards the same destination the later one gets a random "
         "port (the model: the next free port upward)");
   }
-  if (type == NatType::kSymmetric || type == NatType::kCgnat) {
+  if (c.ports == PortAssignment::kRandom) {
     out.push_back(
         "ports: a random port is unique per destination (conntrack), not reserved: it may "
         "rarely equal one that another inside endpoint's mapping uses towards other "
         "destinations");
   }
-  if (hairpin) out.push_back("hairpin: UDP only");
+  if (!shape.eim && shape.filters_by_dnat) {
+    out.push_back(
+        "filtering: an answer to a remote the filter let in leaves through the mapping that "
+        "remote sent to (conntrack's reply direction); the model gives it the per-destination "
+        "mapping it would give any new destination");
+    if (preserve) {
+      out.push_back(
+          "filtering: a remote's datagram to an external port that port overloading shares "
+          "goes to the inside endpoint that last sent from it");
+    }
+  }
+  if (c.hairpin) out.push_back("hairpin: UDP only");
   return out;
 }
 

@@ -211,7 +211,9 @@ void LabWorld::BuildNat(NatState& n) {
   n.addresses = {n.box->uplink.address};
   for (const std::string& a : n.box->uplink.more_addresses) n.addresses.push_back(a);
   n.translated = TranslateNat(n.config, n.addresses);
-  for (const std::string& d : n.translated.deviations) Note(n.def->where, "nat " + n.def->name + ": " + d);
+  for (const std::string& d : n.translated.linux_differences) {
+    Note(n.def->where, "nat " + n.def->name + ": " + d);
+  }
   ConntrackTimeouts(ns, n.translated.udp_timeout_s, n.translated.tcp_established_timeout_s,
                     n.translated.tcp_transitory_timeout_s);
   lab_.Nft(ns, lab::NatRuleset(n.translated.ruleset));
@@ -302,20 +304,21 @@ void LabWorld::ChangeNatAddress(const std::string& name, const scenario::SourceP
 void LabWorld::SetNatMapping(const std::string& name, nat::Dependence mapping,
                              const scenario::SourcePos& where) {
   NatState& n = nats_.at(name);
-  const lab::NatType before = n.translated.ruleset.type;
+  const nat::NatConfig before = n.config;
   n.config.mapping = mapping;
   LabNat next = TranslateNat(n.config, n.addresses);
-  const std::vector<std::string> old = n.translated.deviations;
-  for (const std::string& d : next.deviations) {
+  const std::vector<std::string> old = n.translated.linux_differences;
+  for (const std::string& d : next.linux_differences) {
     if (std::find(old.begin(), old.end(), d) == old.end()) Note(where, "nat " + name + ": " + d);
   }
   n.translated = std::move(next);
-  if (n.translated.ruleset.type == before) return;
-  if (before == lab::NatType::kFullCone || before == lab::NatType::kRestrictedCone) {
+  if (n.config == before) return;
+  if (before.mapping == nat::Dependence::kEndpointIndependent ||
+      before.filtering != nat::Dependence::kAddressAndPortDependent) {
     Note(where, "nat " + name +
                     ": the lab reloads the NAT's rules for the new mapping, which also drops the "
-                    "cone's endpoint-independent entries of live mappings (their conntrack "
-                    "translations stay)");
+                    "nftables map entries (endpoint-independent mappings, a cone's filter) of "
+                    "live mappings (their conntrack translations stay)");
   }
   // conntrack entries are untouched: live flows keep their translations.
   lab_.Nft(Ns(n.box->ns), "table ip punchlab_nat\ndelete table ip punchlab_nat\n" +

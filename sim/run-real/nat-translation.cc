@@ -1,55 +1,20 @@
 #include "run-real/nat-translation.h"
 
-#include <algorithm>
+#include "results/run-options.h"
 
 namespace punchlab::runreal {
 namespace {
 
-using nat::Dependence;
-using nat::PortAssignment;
-
 constexpr int64_t kNanosPerSecond = 1000000000;
 
-int64_t Seconds(const char* knob, Duration d, std::vector<std::string>& deviations) {
-  const int64_t s = ConntrackSeconds(d);
-  if (Duration::Seconds(s) != d) {
-    deviations.push_back(std::string(knob) + ": " + d.ToString() + " is rounded to " +
-                         std::to_string(s) + "s (conntrack counts whole seconds)");
-  }
-  return s;
+std::string Joined(const std::vector<std::string>& sentences) {
+  std::string out;
+  for (const std::string& s : sentences) out += (out.empty() ? "" : "; ") + s;
+  return out;
 }
 
-// The lab NAT nearest to the knobs, and what it cannot build of them.
-lab::NatType NearestType(const nat::NatConfig& c, std::vector<std::string>& dev) {
-  if (c.mapping == Dependence::kEndpointIndependent) {
-    if (c.filtering == Dependence::kAddressAndPortDependent) {
-      if (c.ports == PortAssignment::kRandom) return lab::NatType::kCgnat;
-      if (c.ports == PortAssignment::kSequential) {
-        dev.push_back("ports: sequential is not built: the lab keeps the inside port");
-      }
-      return lab::NatType::kPortRestrictedCone;
-    }
-    if (c.ports != PortAssignment::kPreserve) {
-      dev.push_back(std::string("ports: ") + nat::ToString(c.ports) +
-                    " is not built with this filtering: the lab's cones keep the inside port");
-    }
-    return c.filtering == Dependence::kEndpointIndependent ? lab::NatType::kFullCone
-                                                           : lab::NatType::kRestrictedCone;
-  }
-  if (c.mapping == Dependence::kAddressDependent) {
-    dev.push_back(
-        "mapping: address-dependent cannot be built with nftables; the lab maps "
-        "address-and-port-dependently instead");
-  }
-  if (c.filtering != Dependence::kAddressAndPortDependent) {
-    dev.push_back(std::string("filtering: ") + nat::ToString(c.filtering) +
-                  " is not built: with this mapping the lab filters by address and port");
-  }
-  if (c.ports == PortAssignment::kRandom) return lab::NatType::kSymmetric;
-  if (c.ports == PortAssignment::kSequential) {
-    dev.push_back("ports: sequential is not built: the lab keeps the inside port");
-  }
-  return lab::NatType::kSymmetricPortPreserving;
+std::string Where(const scenario::Scenario& s, const scenario::SourcePos& where) {
+  return s.file + ":" + std::to_string(where.line) + ":" + std::to_string(where.column);
 }
 
 }  // namespace
@@ -60,39 +25,49 @@ int64_t ConntrackSeconds(Duration d) {
 }
 
 LabNat TranslateNat(const nat::NatConfig& c, const std::vector<std::string>& external_addresses) {
+  const std::vector<std::string> refused = lab::UnbuildableKnobs(c, external_addresses.size());
+  if (!refused.empty()) {
+    throw results::RunError("the lab cannot build the NAT " + c.ToString() + ": " +
+                            Joined(refused));
+  }
   LabNat out;
-  std::vector<std::string>& dev = out.deviations;
-  const lab::NatType type = NearestType(c, dev);
-  if (c.port_range != nat::PortRange{}) {
-    dev.push_back("port_range: " + std::to_string(c.port_range.first) + "-" +
-                  std::to_string(c.port_range.last) +
-                  " is not built: the lab's NATs use the kernel's port choice");
-  }
-  if (external_addresses.size() > 1 && c.pooling == nat::Pooling::kArbitrary) {
-    dev.push_back("pooling: arbitrary is not built: the lab's address pool is paired");
-  }
-  for (std::string& d : lab::LinuxDifferences(type, c.hairpin)) {
-    // Linux refreshes on inbound packets too; that is only a difference when
-    // the scenario asked for outbound refresh.
-    const bool refresh_exact = d.rfind("refresh:", 0) == 0 &&
-                               c.refresh == nat::Refresh::kBoth &&
-                               !lab::MapsEndpointIndependently(type);
-    if (!refresh_exact) dev.push_back(std::move(d));
-  }
-  out.udp_timeout_s = Seconds("udp_timeout", c.timeouts.udp, dev);
-  out.tcp_established_timeout_s =
-      Seconds("tcp_established_timeout", c.timeouts.tcp_established, dev);
-  out.tcp_transitory_timeout_s = Seconds("tcp_transitory_timeout", c.timeouts.tcp_transitory, dev);
-  out.ruleset.type = type;
+  out.linux_differences = lab::LinuxDifferences(c);
+  out.udp_timeout_s = ConntrackSeconds(c.timeouts.udp);
+  out.tcp_established_timeout_s = ConntrackSeconds(c.timeouts.tcp_established);
+  out.tcp_transitory_timeout_s = ConntrackSeconds(c.timeouts.tcp_transitory);
+  out.ruleset.nat = c;
   out.ruleset.wan_if = "wan";
   out.ruleset.lan_if = "lan";
-  out.ruleset.hairpin = c.hairpin;
-  out.ruleset.udp_timeout = Duration::Seconds(out.udp_timeout_s);
   // Hairpinned datagrams leave by the LAN, whose address masquerade would
   // pick; a pool needs its addresses named. Otherwise masquerade follows
   // whatever address wan has (a change of address needs no new rules).
   if (c.hairpin || external_addresses.size() > 1) out.ruleset.wan_addresses = external_addresses;
   return out;
+}
+
+void CheckNatsBuildable(const scenario::Scenario& s) {
+  std::string errors;
+  auto check = [&](const scenario::SourcePos& where, const std::string& what,
+                   const nat::NatConfig& config, size_t external_ips) {
+    for (const std::string& why : lab::UnbuildableKnobs(config, external_ips)) {
+      errors += (errors.empty() ? "" : "\n") + Where(s, where) + ": " + what + ": " + why;
+    }
+  };
+  for (const scenario::NatDef& n : s.nats) {
+    check(n.where, "nat " + n.name, n.config, n.external_ips);
+  }
+  for (const scenario::Event& e : s.events) {
+    if (e.target_kind != scenario::TargetKind::kNat || !e.settings.mapping) continue;
+    const scenario::NatDef* n = s.FindNat(e.target);
+    if (n == nullptr) continue;  // the loader names unknown targets
+    nat::NatConfig config = n->config;
+    config.mapping = *e.settings.mapping;
+    check(e.where, "nat " + n->name + " after this event", config, n->external_ips);
+  }
+  if (!errors.empty()) {
+    throw results::RunError("the real lab cannot build these NATs as written (the simulator "
+                            "can: run without --real):\n" + errors);
+  }
 }
 
 }  // namespace punchlab::runreal

@@ -20,6 +20,7 @@
 #include "run-real/lab-plan.h"
 #include "run-real/lab-processes.h"
 #include "run-real/lab-world.h"
+#include "run-real/nat-translation.h"
 #include "run-real/node-log.h"
 #include "run-real/schedule.h"
 #include "run-real/wire-paths.h"
@@ -149,6 +150,7 @@ void JudgeByWire(const scenario::Scenario& s, const LabPlan& plan, LabWorld& wor
 
 void Run(const scenario::Scenario& s, const results::RunOptions& options,
          results::Results& results) {
+  CheckNatsBuildable(s);  // before anything is built
   const std::string node_bin = FindNodeBinary();
   const LabPlan plan = PlanLab(s);
   LinkOptions links;

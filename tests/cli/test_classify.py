@@ -169,21 +169,29 @@ def test_bad_latency():
                           "--latency: 'fast' is not a duration")
 
 
-@pytest.mark.parametrize("spec,canonical", [
-    ("full-cone,ports=random", "full-cone,ports=random"),
-    ("cgnat,pooling=arbitrary", "cgnat,pooling=arbitrary"),
-    ("mapping=address-dependent", "port-restricted-cone,mapping=address-dependent"),
-    ("symmetric,refresh=both", "symmetric,refresh=both"),
+@pytest.mark.parametrize("spec,flags,refused", [
+    ("mapping=address-dependent", (), "mapping=address-dependent: the lab builds"),
+    ("full-cone,ports=sequential", (), "ports=sequential: Linux's NAT keeps the inside port"),
+    ("cgnat,port_range=20000-20999", (), "port_range=20000-20999: "),
+    ("full-cone,refresh=both", (), "refresh=both: "),
+    ("cgnat,pooling=arbitrary", ("--external-ips", "2"), "pooling=arbitrary: "),
 ])
-def test_real_builds_presets_with_hairpin_and_timeout_only(spec, canonical):
+def test_real_refuses_a_knob_linux_cannot_build_by_name(spec, flags, refused):
     # Rejected before any lab is built, so no root is needed.
-    result = classify("--nat", spec, "--real")
-    assert_one_line_error(result,
-                          "--real: the lab builds the presets full-cone, restricted-cone, "
-                          "port-restricted-cone, symmetric, symmetric-port-preserving or cgnat "
-                          "(each with any hairpin and udp_timeout), not '%s'" % spec)
-    if canonical != spec:
-        assert "(%s)" % canonical in result.stderr
+    result = classify("--nat", spec, "--real", *flags)
+    assert_one_line_error(result, "--real: " + refused)
+    assert "classify it without --real" in result.stderr
+
+
+@pytest.mark.parametrize("count", ["0", "17"])
+def test_real_external_ips_is_bounded(count):
+    assert_one_line_error(classify("--nat", "cgnat", "--real", "--external-ips", count),
+                          "--real: external_ips %s: must be from 1 to 16" % count)
+
+
+def test_external_ips_needs_real():
+    assert_one_line_error(classify("--nat", "cgnat", "--external-ips", "2"),
+                          "--external-ips: only with --real")
 
 
 def test_hold_needs_real():
@@ -192,7 +200,7 @@ def test_hold_needs_real():
 
 def test_real_rejects_a_timeout_conntrack_cannot_keep():
     assert_one_line_error(classify("--nat", "full-cone,udp_timeout=1500ms", "--real"),
-                          "--real: udp timeout 1500ms")
+                          "--real: udp_timeout=1500ms: conntrack counts whole seconds")
 
 
 def test_help():

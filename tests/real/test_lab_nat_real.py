@@ -38,7 +38,8 @@ CGNAT_POOL = {"203.0.113.254", "203.0.113.253"}
 
 PRESETS = ["full-cone", "restricted-cone", "port-restricted-cone", "symmetric",
            "symmetric-port-preserving", "cgnat"]
-ENDPOINT_INDEPENDENT_TYPES = {"full-cone", "restricted-cone", "port-restricted-cone", "cgnat"}
+# A carrier NAT's address pool: two external addresses, paired.
+POOL = ("--external-ips", "2")
 
 # Every classify process this module starts; none may leave a namespace.
 _started_pids = []
@@ -345,9 +346,12 @@ def chain_rules(ruleset, chain):
             if line.strip() and not line.strip().startswith("type ")]
 
 
-def check_classification(report, preset, hairpin):
+def check_classification(report, hairpin, pooled=False):
+    """The lab built and classified the NAT of report["configured"], whose
+    knobs (not a name) decide what the ruleset holds."""
     lab = report["lab"]
-    assert lab["type"] == preset and lab["hairpin"] == hairpin
+    configured = report["configured"]
+    assert lab["nat"] == configured["spec"] and lab["hairpin"] == hairpin
     assert report["configured"]["hairpin"] == hairpin
     assert report["udp_blocked"] is False
     # Our discovery found what the NAT shows from outside...
@@ -364,24 +368,28 @@ def check_classification(report, preset, hairpin):
     assert ip in lab["external_addresses"], report["mapped"]
     # The router ran what the report says it ran.
     rules = lab["ruleset"]
+    random = configured["port_assignment"] == "random"
+    eim = configured["mapping"] == "endpoint-independent"
     new_mapping = chain_rules(rules, "mapping")[-1]  # a flow without a mapping yet
     assert new_mapping.startswith("snat ip to "), new_mapping
-    assert new_mapping.endswith("fully-random") == (preset in ("symmetric", "cgnat"))
-    assert ("jhash ip saddr mod 2" in new_mapping) == (preset == "cgnat")
-    assert ("@eim" in rules) == (preset in ENDPOINT_INDEPENDENT_TYPES)
-    assert ("@taken" in rules) == (preset in ("full-cone", "restricted-cone", "port-restricted-cone"))
+    assert new_mapping.endswith("fully-random") == random
+    assert ("jhash ip saddr mod 2" in new_mapping) == pooled
+    assert len(lab["external_addresses"]) == (2 if pooled else 1)
+    assert ("@eim" in rules) == eim
+    assert ("@taken" in rules) == (eim and not random)
     dnat = chain_rules(rules, "prerouting")
     assert any(r.startswith('iifname "lan" ip daddr') for r in dnat) == (hairpin == "on")
     cone_dnat = any(r.startswith('iifname "wan" ') for r in dnat)
-    assert cone_dnat == (preset in ("full-cone", "restricted-cone"))
+    assert cone_dnat == (configured["filtering"] != "address-and-port-dependent")
     assert lab["linux_differences"], "every lab NAT differs from the model somewhere"
 
 
 @pytest.mark.parametrize("preset", PRESETS)
 def test_every_preset_classifies_as_configured(punchlab_bin, node_bin, preset):
-    report = classify(punchlab_bin, node_bin, preset)
+    pooled = preset == "cgnat"
+    report = classify(punchlab_bin, node_bin, preset, *(POOL if pooled else ()))
     assert report["configured"]["spec"] == preset
-    check_classification(report, preset, "on" if preset == "cgnat" else "off")
+    check_classification(report, "on" if preset == "cgnat" else "off", pooled)
     if preset == "symmetric-port-preserving":
         # Port preservation hides the per-destination mapping from any single
         # socket (test_port_overloading... shows it with two inside hosts).
@@ -396,8 +404,10 @@ def test_every_preset_classifies_as_configured(punchlab_bin, node_bin, preset):
 def test_hairpinning_is_a_knob(punchlab_bin, node_bin, preset):
     """Every preset with its hairpinning flipped (cgnat's is on by default)."""
     hairpin = "off" if preset == "cgnat" else "on"
-    report = classify(punchlab_bin, node_bin, "%s,hairpin=%s" % (preset, hairpin))
-    check_classification(report, preset, hairpin)
+    pooled = preset == "cgnat"
+    report = classify(punchlab_bin, node_bin, "%s,hairpin=%s" % (preset, hairpin),
+                      *(POOL if pooled else ()))
+    check_classification(report, hairpin, pooled)
     if preset == "symmetric":
         # Hairpinning is on, but the probe loops back from a fresh mapping
         # that the client's own mapping never sent to, and the filter drops it
@@ -406,6 +416,37 @@ def test_hairpinning_is_a_knob(punchlab_bin, node_bin, preset):
         assert any("hairpinning is on" in n for n in report["notes"])
     else:
         assert report["hairpin"] == hairpin
+
+
+# Knob combinations no preset names: the lab builds them from the knobs.
+BEYOND_PRESETS = ["symmetric,filtering=endpoint-independent", "full-cone,ports=random",
+                  "symmetric,filtering=address-dependent,hairpin=on"]
+
+
+@pytest.mark.parametrize("spec", BEYOND_PRESETS)
+def test_knob_combinations_beyond_the_presets_classify_as_configured(punchlab_bin, node_bin, spec):
+    report = classify(punchlab_bin, node_bin, spec)
+    assert report["configured"]["spec"] == spec
+    check_classification(report, report["configured"]["hairpin"])
+    if spec.startswith("symmetric,filtering="):
+        # Random ports show the per-destination mapping; the looser filter
+        # lets the server's other address in (RFC 5780 tests II and III).
+        assert report["mapping"] == "address-and-port-dependent"
+        assert report["filtering"] == spec.split("=")[1].split(",")[0]
+    assert any(d.startswith("filtering: ") for d in report["lab"]["linux_differences"]) == \
+        spec.startswith("symmetric,")
+
+
+@pytest.mark.parametrize("spec,knob", [("mapping=address-dependent", "mapping=address-dependent"),
+                                       ("full-cone,ports=sequential", "ports=sequential"),
+                                       ("symmetric,udp_timeout=1500ms", "udp_timeout=1500ms")])
+def test_a_knob_linux_cannot_build_is_refused_before_any_lab(punchlab_bin, node_bin, spec, knob):
+    proc = start(punchlab_bin, node_bin, spec)
+    out, err = proc.communicate(timeout=CLASSIFY_TIMEOUT)
+    assert proc.returncode == 2, (out, err)
+    assert out == ""
+    assert "--real: %s: " % knob in err, err
+    assert lab_namespaces(proc.pid) == []
 
 
 @pytest.mark.parametrize("classic", [False, True], ids=["modern", "classic"])
@@ -455,7 +496,7 @@ def test_cgnat_pools_external_addresses_paired(punchlab_bin, node_bin):
     same one (paired pooling), whatever the port or destination, and the
     inside addresses spread over both. Ports are not preserved."""
     inside = ["198.51.100.%d" % i for i in range(10, 16)]
-    with HeldLab(punchlab_bin, node_bin, "cgnat") as lab:
+    with HeldLab(punchlab_bin, node_bin, "cgnat", *POOL) as lab:
         for ip in inside[1:]:
             lab.add_client_address(ip)
         endpoints = [(ip, port) for ip in inside for port in (42000, 42001)]
@@ -489,7 +530,7 @@ def test_hairpinning_between_two_inside_hosts(punchlab_bin, node_bin, spec):
     hairpinning nothing arrives."""
     hairpin = "hairpin=off" not in spec
     full_cone = spec.startswith("full-cone")
-    with HeldLab(punchlab_bin, node_bin, spec) as lab:
+    with HeldLab(punchlab_bin, node_bin, spec, *(POOL if spec.startswith("cgnat") else ())) as lab:
         lab.add_client_address("198.51.100.11")
         a, b = agents(lab, (CLIENT, 43000), ("198.51.100.11", 43001))
         try:

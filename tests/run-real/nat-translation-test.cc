@@ -4,6 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "results/run-options.h"
+#include "run-real-test-util.h"
+
 namespace punchlab::runreal {
 namespace {
 
@@ -21,18 +24,15 @@ nat::NatConfig Spec(const std::string& text) {
   return r.config.value_or(nat::NatConfig{});
 }
 
-TEST(NatTranslation, EveryPresetIsBuiltAsItsLabNat) {
+TEST(NatTranslation, EveryPresetIsBuiltFromItsKnobs) {
   for (const nat::NatPreset& preset : nat::NatPresets()) {
     const LabNat n = TranslateNat(preset.config, kOne);
-    EXPECT_EQ(lab::ToString(n.ruleset.type), std::string(preset.name));
+    EXPECT_EQ(n.ruleset.nat, preset.config) << preset.name;
     // Only Linux's own differences from the model, no knob left unbuilt.
-    EXPECT_EQ(n.deviations, lab::LinuxDifferences(n.ruleset.type, preset.config.hairpin))
-        << preset.name;
+    EXPECT_EQ(n.linux_differences, lab::LinuxDifferences(preset.config)) << preset.name;
     EXPECT_EQ(n.ruleset.wan_if, "wan");
     EXPECT_EQ(n.ruleset.lan_if, "lan");
-    EXPECT_EQ(n.ruleset.hairpin, preset.config.hairpin);
     EXPECT_EQ(n.udp_timeout_s * 1000000000, preset.config.timeouts.udp.nanos());
-    EXPECT_EQ(n.ruleset.udp_timeout, preset.config.timeouts.udp);
     EXPECT_EQ(n.tcp_established_timeout_s, 7440);
     EXPECT_EQ(n.tcp_transitory_timeout_s, 240);
   }
@@ -44,43 +44,68 @@ TEST(NatTranslation, AddressesAreNamedOnlyWhenHairpinOrAPoolNeedThem) {
               ElementsAre("203.0.113.5"));
   const LabNat pool = TranslateNat(Spec("cgnat"), {"203.0.113.5", "203.0.113.6"});
   EXPECT_THAT(pool.ruleset.wan_addresses, ElementsAre("203.0.113.5", "203.0.113.6"));
-  EXPECT_THAT(pool.deviations, Not(Contains(HasSubstr("pooling"))));
-  EXPECT_THAT(TranslateNat(Spec("cgnat,pooling=arbitrary"), {"203.0.113.5", "203.0.113.6"}).deviations,
-              Contains(HasSubstr("pooling: arbitrary is not built")));
+  EXPECT_THAT(pool.linux_differences, Not(Contains(HasSubstr("pooling"))));
 }
 
 TEST(NatTranslation, RefreshOnBothIsExactForConntrackMappings) {
   const auto refresh = HasSubstr("refresh:");
-  EXPECT_THAT(TranslateNat(Spec("symmetric"), kOne).deviations, Contains(refresh));
-  EXPECT_THAT(TranslateNat(Spec("symmetric,refresh=both"), kOne).deviations,
+  EXPECT_THAT(TranslateNat(Spec("symmetric"), kOne).linux_differences, Contains(refresh));
+  EXPECT_THAT(TranslateNat(Spec("symmetric,refresh=both"), kOne).linux_differences,
               Not(Contains(refresh)));
-  // The cones' endpoint-independent maps are refreshed outbound only.
-  EXPECT_THAT(TranslateNat(Spec("full-cone,refresh=both"), kOne).deviations, Contains(refresh));
 }
 
-TEST(NatTranslation, KnobsTheLabCannotBuildAreNamed) {
-  const LabNat adm = TranslateNat(
-      Spec("mapping=address-dependent,ports=random,filtering=endpoint-independent"), kOne);
-  EXPECT_EQ(adm.ruleset.type, lab::NatType::kSymmetric);
-  EXPECT_THAT(adm.deviations, Contains(HasSubstr("mapping: address-dependent cannot be built")));
-  EXPECT_THAT(adm.deviations, Contains(HasSubstr("filtering: endpoint-independent is not built")));
-
-  const LabNat cone = TranslateNat(Spec("full-cone,ports=random,port_range=20000-20999"), kOne);
-  EXPECT_EQ(cone.ruleset.type, lab::NatType::kFullCone);
-  EXPECT_THAT(cone.deviations, Contains(HasSubstr("ports: random is not built")));
-  EXPECT_THAT(cone.deviations, Contains(HasSubstr("port_range: 20000-20999 is not built")));
-
-  const LabNat seq = TranslateNat(Spec("port-restricted-cone,ports=sequential"), kOne);
-  EXPECT_EQ(seq.ruleset.type, lab::NatType::kPortRestrictedCone);
-  EXPECT_THAT(seq.deviations, Contains(HasSubstr("ports: sequential is not built")));
-
-  const LabNat odd = TranslateNat(Spec("symmetric,udp_timeout=2500ms"), kOne);
-  EXPECT_THAT(odd.deviations, Contains(HasSubstr("udp_timeout: 2500ms is rounded to 3s")));
-  EXPECT_EQ(odd.udp_timeout_s, 3);
-  EXPECT_EQ(odd.ruleset.udp_timeout, Duration::Seconds(3));
+// What the lab cannot build is refused by knob, never built as something near it.
+TEST(NatTranslation, KnobsTheLabCannotBuildAreRefused) {
+  auto refused = [](const std::string& spec, const std::vector<std::string>& addresses) {
+    try {
+      TranslateNat(Spec(spec), addresses);
+    } catch (const results::RunError& e) {
+      return std::string(e.what());
+    }
+    return std::string("built");
+  };
+  EXPECT_THAT(refused("mapping=address-dependent,ports=random,filtering=endpoint-independent", kOne),
+              HasSubstr("mapping=address-dependent: "));
+  const std::string cone = refused("full-cone,ports=sequential,port_range=20000-20999", kOne);
+  EXPECT_THAT(cone, HasSubstr("ports=sequential: "));
+  EXPECT_THAT(cone, HasSubstr("port_range=20000-20999: "));
+  EXPECT_THAT(refused("symmetric,udp_timeout=2500ms", kOne),
+              HasSubstr("udp_timeout=2500ms: conntrack counts whole seconds"));
+  EXPECT_THAT(refused("cgnat,pooling=arbitrary", {"203.0.113.5", "203.0.113.6"}),
+              HasSubstr("pooling=arbitrary: "));
+  EXPECT_THAT(refused("full-cone,refresh=both", kOne), HasSubstr("refresh=both: "));
+  // Not presets, but built.
+  EXPECT_EQ(refused("full-cone,ports=random", kOne), "built");
+  EXPECT_EQ(refused("symmetric,filtering=address-dependent,hairpin=on", kOne), "built");
+  EXPECT_EQ(refused("cgnat,pooling=arbitrary", kOne), "built");  // no pool, nothing to pool
 }
 
-TEST(NatTranslation, ConntrackSecondsRoundUpToAtLeastOne) {
+TEST(NatTranslation, AScenarioIsCheckedBeforeTheLabIsBuilt) {
+  const std::string head =
+      "stop_time: 10s\n"
+      "nats:\n"
+      "  home: {preset: full-cone}\n";
+  const std::string nodes =
+      "nodes:\n"
+      "  alice: {behind: home}\n"
+      "  bob: {}\n";
+  EXPECT_NO_THROW(CheckNatsBuildable(testing::LoadOk(
+      head + "  office: {preset: symmetric, filtering: endpoint-independent}\n" + nodes)));
+  try {
+    CheckNatsBuildable(testing::LoadOk(
+        head + "  office: {preset: symmetric, ports: sequential}\n" + nodes +
+        "events: [{at: 5s, nat: home, mapping: address-dependent}]\n"));
+    FAIL() << "built";
+  } catch (const results::RunError& e) {
+    const std::string what = e.what();
+    EXPECT_THAT(what, HasSubstr("\nt.yaml:4:3: nat office: ports=sequential: ")) << what;
+    EXPECT_THAT(what, HasSubstr("\nt.yaml:8:10: nat home after this event: "
+                                "mapping=address-dependent: "))
+        << what;
+  }
+}
+
+TEST(NatTranslation, ConntrackSecondsAreWholeAndAtLeastOne) {
   EXPECT_EQ(ConntrackSeconds(Duration::Millis(1)), 1);
   EXPECT_EQ(ConntrackSeconds(Duration::Zero()), 1);
   EXPECT_EQ(ConntrackSeconds(Duration::Seconds(30)), 30);
