@@ -33,13 +33,8 @@ using namespace punchlab::derp;
 
 namespace {
 
-const Endpoint kServerAddr(IpAddress::V4(192, 0, 2, 1), 443);
-
-KeyBytes Seed(uint8_t b) {
-  KeyBytes k{};
-  k.fill(b);
-  return k;
-}
+using fuzz::kDerpServerAddr;
+using fuzz::Seed;
 
 class World {
  public:
@@ -48,7 +43,7 @@ class World {
         rng_(2),
         client_(NodePrivateKey(Seed(2)), rng_, [&] {
           ClientConfig c;
-          c.server = kServerAddr;
+          c.server = kDerpServerAddr;
           c.server_key = server_key_.Public();
           return c;
         }()) {}
@@ -63,7 +58,7 @@ class World {
     // then the stream is the fuzzer's.
     DeterministicRandom server_rng(1);
     Server server(NodePrivateKey(Seed(1)), server_rng);
-    fuzz::ServerWiring wiring(server, kServerAddr, now_);
+    fuzz::ServerWiring wiring(server, kDerpServerAddr, now_);
     wiring.AddHonest(client_, Endpoint(IpAddress::V4(203, 0, 113, 2), 40002));
     wiring.Do([this](Timestamp now) { client_.Start(now); });
     FUZZ_CHECK(client_.connected());
@@ -120,7 +115,7 @@ class World {
           // Every attempt gets a connection; only the first carries the script.
           if (conn_ == 0) {
             conn_ = a->conn;
-            client_.HandleConnected(now_, conn_, kServerAddr);
+            client_.HandleConnected(now_, conn_, kDerpServerAddr);
           } else {
             client_.HandleClosed(now_, a->conn);
           }

@@ -39,17 +39,12 @@ using namespace punchlab::derp;
 
 namespace {
 
-const Endpoint kServerAddr(IpAddress::V4(192, 0, 2, 1), 443);
-
-KeyBytes Seed(uint8_t b) {
-  KeyBytes k{};
-  k.fill(b);
-  return k;
-}
+using fuzz::kDerpServerAddr;
+using fuzz::Seed;
 
 ClientConfig HonestConfig(const NodePublicKey& server_key) {
   ClientConfig c;
-  c.server = kServerAddr;
+  c.server = kDerpServerAddr;
   c.server_key = server_key;
   return c;
 }
@@ -71,7 +66,7 @@ class World {
         server_(NodePrivateKey(Seed(1)), server_rng_),
         alice_(2, server_.public_key()),
         bob_(3, server_.public_key()),
-        wiring_(server_, kServerAddr, Timestamp::Zero() + Duration::Seconds(1000)) {
+        wiring_(server_, kDerpServerAddr, Timestamp::Zero() + Duration::Seconds(1000)) {
     wiring_.AddHonest(alice_.client, Endpoint(IpAddress::V4(203, 0, 113, 2), 40002));
     wiring_.AddHonest(bob_.client, Endpoint(IpAddress::V4(203, 0, 113, 3), 40003));
     wiring_.to_mallory = [this](ByteView bytes) { ToMallory(bytes); };
@@ -143,7 +138,7 @@ class World {
       while (auto a = m.PollStreamAction()) {
         if (a->kind == StreamAction::Kind::kConnect) {
           conn = a->conn;
-          m.HandleConnected(wiring_.now(), conn, kServerAddr);
+          m.HandleConnected(wiring_.now(), conn, kDerpServerAddr);
         } else if (a->kind == StreamAction::Kind::kWrite) {
           wiring_.MalloryWrites(a->data);
         }

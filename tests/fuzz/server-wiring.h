@@ -3,7 +3,8 @@
 // ("mallory"), in memory and at one instant (the targets check what crosses,
 // not when it arrives). Shared by the derp-server, derp-client and
 // control-server targets, which differ only in their machines and in what
-// they check.
+// they check. The DERP targets also share the server's address and their
+// keys (kDerpServerAddr, Seed).
 //
 // Flush() is the host drain rule: rounds until no machine has an action
 // left. Each round calls `before_round` (e.g. drain the server's events, so a
@@ -20,11 +21,22 @@
 
 #include "fuzz-check.h"
 #include "punchlab/bytes.h"
+#include "punchlab/crypto/keys.h"
 #include "punchlab/endpoint.h"
 #include "punchlab/stream-machine.h"
 #include "punchlab/time.h"
 
 namespace punchlab::fuzz {
+
+// Where the DERP targets' server listens (DERP over TLS's port).
+inline const Endpoint kDerpServerAddr(IpAddress::V4(192, 0, 2, 1), 443);
+
+// A key of 32 bytes `b`: a distinct, fixed key per byte (1: the server's).
+inline KeyBytes Seed(uint8_t b) {
+  KeyBytes k{};
+  k.fill(b);
+  return k;
+}
 
 class ServerWiring {
  public:
