@@ -20,8 +20,17 @@ bool IsV6LinkLocal(const IpAddress& ip) {
   return ip.is_v6() && ip.bytes()[0] == 0xfe && (ip.bytes()[1] & 0xc0) == 0x80;
 }
 
+// A measured RTT for people: milliseconds to the microsecond ("48.001ms",
+// "20ms"), where Duration::ToString's exact form would say "48000104ns".
+std::string RttText(Duration rtt) {
+  const int64_t us = (rtt.nanos() + 500) / 1000;
+  std::string frac = std::to_string(1000 + us % 1000).substr(1);  // three digits
+  while (!frac.empty() && frac.back() == '0') frac.pop_back();
+  return std::to_string(us / 1000) + (frac.empty() ? "" : "." + frac) + "ms";
+}
+
 std::string WithRtt(const Endpoint& ep, std::optional<Duration> rtt) {
-  return ep.ToString() + " (rtt " + (rtt ? rtt->ToString() : std::string("?")) + ")";
+  return ep.ToString() + " (rtt " + (rtt ? RttText(*rtt) : std::string("?")) + ")";
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "punchlab/disco/peer-paths.h"
@@ -154,6 +155,24 @@ TEST(PeerPaths, IdleUntilDataIsSent) {
   EXPECT_FALSE(h.paths.NextWakeup());
   EXPECT_FALSE(h.paths.BestAddr(h.now));
   EXPECT_EQ(h.paths.candidates().size(), 2u);
+}
+
+TEST(PeerPaths, PathChangesSayAMeasuredRttInMilliseconds) {
+  // A real RTT is no whole number of anything: milliseconds to the
+  // microsecond, not Duration's exact "48000104ns".
+  for (const auto& [rtt, text] : {std::pair{Duration::Nanos(48000104), "48ms"},
+                                  std::pair{Duration::Nanos(48123456), "48.123ms"},
+                                  std::pair{Duration::Nanos(250400), "0.25ms"}}) {
+    Harness h;
+    h.rtt[kA] = rtt;
+    h.paths.SetNetmapEndpoints(h.now, {kA});
+    h.SendData();
+    h.RunUntil(At(rtt));
+    auto path = h.PathEvents();
+    ASSERT_EQ(path.size(), 1u) << text;
+    EXPECT_EQ(path[0].rtt, rtt);
+    EXPECT_EQ(path[0].detail, std::string("pong from 198.51.100.10:41641 (rtt ") + text + ")");
+  }
 }
 
 TEST(PeerPaths, PongEstablishesDirectPathAndTrust) {
