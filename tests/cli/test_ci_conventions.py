@@ -10,41 +10,11 @@ import re
 import shlex
 import subprocess
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 import yaml
 
-BIN_DIR = os.path.abspath(os.environ.get("PUNCHLAB_BIN_DIR", ""))
-BIN = os.path.join(BIN_DIR, "punchlab")
-NODE_BIN = os.path.join(BIN_DIR, "punchlab-node")
-SOURCE = Path(__file__).resolve().parents[2]
-TIMEOUT = 120
-
-PAIR = """\
-stop_time: 20s
-nats:
-  home: {preset: full-cone}
-  office: {preset: symmetric}
-nodes:
-  alice: {behind: home}
-  bob: {behind: office}
-traffic:
-  - {from: alice, to: bob, every: 200ms}
-expect:
-  - {between: [alice, bob], path: direct, by: 10s}
-"""
-
-
-def run(binary, *args, cwd=None):
-    return subprocess.run([binary, *args], capture_output=True, text=True, timeout=TIMEOUT,
-                          cwd=cwd)
-
-
-def write(directory, name, text):
-    path = directory / name
-    path.write_text(text)
-    return str(path)
+from cli_run import BIN, NODE_BIN, PAIR, SOURCE, run, write
 
 
 def project_version():

@@ -7,40 +7,13 @@ scenario file (nothing runs), 4 a run could not happen.
 """
 
 import json
-import os
 import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-BIN = os.path.join(os.environ.get("PUNCHLAB_BIN_DIR", ""), "punchlab")
-SOURCE = Path(__file__).resolve().parents[2]
-TIMEOUT = 120
-
-PAIR = """\
-stop_time: 20s
-nats:
-  home: {preset: full-cone}
-  office: {preset: symmetric}
-nodes:
-  alice: {behind: home}
-  bob: {behind: office}
-traffic:
-  - {from: alice, to: bob, every: 200ms}
-expect:
-  - {between: [alice, bob], path: direct, by: 10s}
-"""
-
-
-def punchlab(*args, cwd=None):
-    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=TIMEOUT, cwd=cwd)
-
-
-def write(tmp_path, name, text):
-    path = tmp_path / name
-    path.write_text(text)
-    return str(path)
+from cli_run import BIN, PAIR, punchlab, write
 
 
 def test_a_run_writes_results_latency_and_junit(tmp_path):
