@@ -40,7 +40,7 @@ struct Pair {
     a.AddPeer(PeerConfig{b.public_key(), {}, kB, Duration::Zero()});
     b.AddPeer(PeerConfig{a.public_key(), {}, kA, Duration::Zero()});
   }
-  static DeviceConfig Config(uint8_t key) { return DeviceConfig{Private(key), Duration::Zero(), 128, false}; }
+  static DeviceConfig Config(uint8_t key) { return DeviceConfig{Private(key), Duration::Zero(), 128, false, {}}; }
   DeterministicRandom ra, rb;
   Device a, b;
 };

@@ -59,8 +59,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Under load from the first message when the second byte says so: the
   // cookie path is reached too.
   const uint32_t load = size > 1 && (data[1] & 1) ? 0 : 128;
-  Device a(DeviceConfig{Private(1), Duration::Seconds(1700000000), 128, true}, ra);
-  Device b(DeviceConfig{Private(2), Duration::Seconds(1700000000), load, true}, rb);
+  Device a(DeviceConfig{Private(1), Duration::Seconds(1700000000), 128, true, {}}, ra);
+  Device b(DeviceConfig{Private(2), Duration::Seconds(1700000000), load, true, {}}, rb);
   a.AddPeer(PeerConfig{b.public_key(), {}, kB, Duration::Zero()});
   b.AddPeer(PeerConfig{a.public_key(), {}, kA, Duration::Zero()});
   Timestamp now = Timestamp::FromNanos(1);

@@ -3,6 +3,14 @@
 namespace punchlab {
 namespace node {
 
+const char* DataPlaneName(DataPlane p) {
+  switch (p) {
+    case DataPlane::kWireGuard: return "wireguard";
+    case DataPlane::kSealedFrame: return "sealed-frame";
+  }
+  return "unknown";
+}
+
 bool LooksLikeData(ByteView packet) {
   return packet.size() >= kDataOverhead && packet[0] == kDataFrameType;
 }

@@ -7,6 +7,7 @@
 #include "punchlab/disco/message.h"
 #include "punchlab/node/data-frame.h"
 #include "punchlab/node/node.h"
+#include "punchlab/wireguard/messages.h"
 
 namespace punchlab {
 namespace node {
@@ -48,7 +49,10 @@ void Node::OnDerpEvent(Timestamp now, RegionId region, derp::ClientEvent event) 
   } else if (auto* received = std::get_if<derp::Received>(&event)) {
     if (disco::LooksLikeDisco(received->data)) {
       HandleDisco(now, received->data, nullptr, nullptr, region, &received->source);
-    } else if (LooksLikeData(received->data)) {
+    } else if (config_.data_plane == DataPlane::kWireGuard &&
+               wireguard::IsWireGuardMessage(received->data)) {
+      HandleWireGuard(now, received->data, Path::Derp(region), nullptr, &received->source);
+    } else if (config_.data_plane == DataPlane::kSealedFrame && LooksLikeData(received->data)) {
       HandleData(now, received->data, Path::Derp(region), &received->source);
     } else {
       ++stats_.derp_unknown_packets;

@@ -129,6 +129,13 @@ void Node::UpdatePeer(Timestamp now, const NodePublicKey& key, Peer& peer,
     }
     peer.reset_reason = PathChangeReason::kPeerRestarted;
     if (peer.paths) peer.paths->Reset(now);
+    // Its WireGuard sessions died with it: the next data handshakes afresh
+    // instead of sending on a session the peer forgot (which WireGuard alone
+    // would notice only KEEPALIVE + REKEY_TIMEOUT later).
+    if (peer.wireguard_peer) {
+      wg_.RemovePeer(key.raw());
+      peer.wireguard_peer = false;
+    }
     peer.relayed.Reset();
     Emit(now, PeerRestarted{key, peer.info.disco_key, info.disco_key});
   }
@@ -146,6 +153,7 @@ void Node::RemovePeer(Timestamp now, const NodePublicKey& key) {
     by_disco_.erase(it->second.info.disco_key);
   }
   scheduler_.Forget(key);
+  wg_.RemovePeer(key.raw());
   peers_.erase(it);
   Emit(now, PeerRemoved{key});
 }

@@ -68,17 +68,29 @@ bool Node::DiscoUsable(Peer& peer) {
   return false;
 }
 
-const SharedKey* Node::DataKey(Peer& peer) {
-  if (!peer.data_key && !peer.node_key_low_order) {
+bool Node::DataReady(Peer& peer) {
+  if (peer.node_key_low_order) return false;
+  if (config_.data_plane == DataPlane::kWireGuard) {
+    if (peer.wireguard_peer) return true;
+    const wireguard::Key32 key = peer.info.node_key.raw();
+    wg_.AddPeer(wireguard::PeerConfig{key, {}, std::nullopt, config_.persistent_keepalive});
+    if (wg_.KeyUsable(key)) {
+      peer.wireguard_peer = true;
+      ++stats_.data_keys_derived;
+      return true;
+    }
+    wg_.RemovePeer(key);
+  } else {
+    if (peer.data_key) return true;
     peer.data_key = SharedKey::Compute(key_, peer.info.node_key);
     if (peer.data_key) {
       ++stats_.data_keys_derived;
-    } else {
-      peer.node_key_low_order = true;
-      ++stats_.peers_rejected;  // a low-order node key: nothing can be sealed to it
+      return true;
     }
   }
-  return peer.data_key ? &*peer.data_key : nullptr;
+  peer.node_key_low_order = true;
+  ++stats_.peers_rejected;  // a low-order node key: no data either way
+  return false;
 }
 
 bool Node::DrainPeer(Timestamp now, const NodePublicKey& key, Peer& peer) {
@@ -375,22 +387,26 @@ void Node::HandleData(Timestamp now, ByteView frame, const Path& path,
     DropData(stats_.data_unknown_sender);
     return;
   }
-  const SharedKey* data_key = DataKey(it->second);
-  if (!data_key) {
+  if (!DataReady(it->second)) {
     DropData(stats_.data_unknown_sender);  // a low-order key: anyone could have sealed it
     return;
   }
-  std::optional<Bytes> payload = OpenData(*data_key, frame);
+  std::optional<Bytes> payload = OpenData(*it->second.data_key, frame);
   if (!payload) {
     DropData(stats_.data_bad_box);
     return;
   }
+  Deliver(now, *sender, it->second, std::move(*payload), path);
+}
+
+void Node::Deliver(Timestamp now, const NodePublicKey& sender, Peer& peer, Bytes payload,
+                   const Path& path) {
   ++stats_.data_received;
-  PathCounters& c = it->second.stats.paths[path];
+  PathCounters& c = peer.stats.paths[path];
   ++c.packets_received;
-  c.bytes_received += payload->size();
+  c.bytes_received += payload.size();
   last_activity_ = now;
-  Emit(now, DataReceived{*sender, std::move(*payload), path});
+  Emit(now, DataReceived{sender, std::move(payload), path});
 }
 
 void Node::DropData(uint64_t& reason) {

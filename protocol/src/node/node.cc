@@ -2,16 +2,34 @@
 // sub-machines react to each other after every input.
 #include "punchlab/node/node.h"
 
+#include <algorithm>
+#include <functional>
 #include <limits>
 #include <utility>
 
 #include "punchlab/disco/message.h"
 #include "punchlab/node/data-frame.h"
 #include "punchlab/stun/message.h"
+#include "punchlab/wireguard/messages.h"
 #include "node/conn-id.h"
 
 namespace punchlab {
 namespace node {
+namespace {
+
+wireguard::DeviceConfig WireGuardConfig(
+    const NodePrivateKey& key, const NodeConfig& config,
+    std::function<std::optional<wireguard::PeerConfig>(const wireguard::Key32&)> find_peer) {
+  wireguard::DeviceConfig c;
+  c.find_peer = std::move(find_peer);
+  const ByteView secret = key.SecretBytes();
+  std::copy(secret.begin(), secret.end(), c.private_key.begin());
+  c.unix_offset = config.unix_offset;
+  c.pad = false;  // payloads have no length of their own (data-frame.h)
+  return c;
+}
+
+}  // namespace
 
 const char* SendResultName(SendResult r) {
   switch (r) {
@@ -39,6 +57,9 @@ Node::Node(NodePrivateKey key, RandomSource& rng, NodeConfig config)
             [this](const NodePublicKey& to, RegionId region, size_t bytes) {
               CountDerpData(to, region, bytes);
             }),
+      wg_(WireGuardConfig(key_, config_,
+                          [this](const wireguard::Key32& k) { return WireGuardPeerFor(k); }),
+          rng_),
       locals_(config_.local_endpoints) {}
 
 Node::~Node() = default;
@@ -76,8 +97,7 @@ SendResult Node::Send(Timestamp now, const NodePublicKey& peer_key, ByteView pay
     return SendResult::kUnknownPeer;
   }
   Peer& peer = it->second;
-  const SharedKey* data_key = DataKey(peer);
-  if (!data_key) {  // a low-order node key, found now
+  if (!DataReady(peer)) {  // a low-order node key, found now
     ++stats_.sends_unknown_peer;
     return SendResult::kUnknownPeer;
   }
@@ -88,7 +108,22 @@ SendResult Node::Send(Timestamp now, const NodePublicKey& peer_key, ByteView pay
   // go first, so the path chosen below is the one just reported.
   DrainPeer(now, peer_key, peer);
 
-  Bytes frame = SealData(rng_, public_key(), *data_key, payload);
+  SendResult result;
+  if (config_.data_plane == DataPlane::kWireGuard) {
+    // Staged behind a handshake when there is no session yet; what the
+    // device emits goes out over the path just chosen.
+    wg_.Send(now, peer_key.raw(), payload);
+    result = FlushWireGuard(now, &peer_key);
+  } else {
+    result = SendSealed(now, peer_key, peer, payload);
+  }
+  Pump(now);
+  return result;
+}
+
+SendResult Node::SendSealed(Timestamp now, const NodePublicKey& peer_key, Peer& peer,
+                            ByteView payload) {
+  Bytes frame = SealData(rng_, public_key(), *peer.data_key, payload);
   SendResult result = SendResult::kNoRoute;
   const std::optional<Endpoint> best =
       peer.paths ? peer.paths->BestAddr(now) : std::nullopt;
@@ -113,7 +148,6 @@ SendResult Node::Send(Timestamp now, const NodePublicKey& peer_key, ByteView pay
     ++stats_.sends_no_route;
     ++peer.stats.sends_dropped;
   }
-  Pump(now);
   return result;
 }
 
@@ -144,7 +178,11 @@ void Node::HandleDatagram(Timestamp now, const Endpoint& local, const Endpoint& 
   } else if (disco::LooksLikeDisco(payload)) {
     ++stats_.disco_datagrams;
     HandleDisco(now, payload, &local, &remote, kNoRegion, nullptr);
-  } else if (LooksLikeData(payload)) {
+  } else if (config_.data_plane == DataPlane::kWireGuard &&
+             wireguard::IsWireGuardMessage(payload)) {
+    ++stats_.data_datagrams;
+    HandleWireGuard(now, payload, Path::Direct(remote), &remote, nullptr);
+  } else if (config_.data_plane == DataPlane::kSealedFrame && LooksLikeData(payload)) {
     ++stats_.data_datagrams;
     HandleData(now, payload, Path::Direct(remote), nullptr);
   } else {
@@ -211,6 +249,10 @@ void Node::HandleTimeout(Timestamp now) {
   if (due(control_.PollTimeout())) control_.HandleTimeout(now);
   if (due(netcheck_.PollTimeout())) netcheck_.HandleTimeout(now);
   derp_.HandleTimeout(now);
+  if (due(wg_.PollTimeout())) {
+    wg_.HandleTimeout(now);
+    FlushWireGuard(now);
+  }
   // Peer timers (ping timeouts, trust expiry, heartbeats, DERP pings) run in
   // the pump: PollPingsToSend(now) advances them, for the peers that are due.
   scheduler_.WakeDue(now);
@@ -226,6 +268,7 @@ std::optional<Timestamp> Node::PollTimeout() const {
   consider(control_.PollTimeout());
   consider(netcheck_.PollTimeout());
   consider(derp_.PollTimeout());
+  consider(wg_.PollTimeout());
   // Busy peers are drained at the end of every input; a busy one left here
   // (a command before Start) wants the next timeout at once.
   if (scheduler_.AnyBusy()) return Timestamp::Zero();

@@ -77,7 +77,8 @@ size_t Device::KeyHash::operator()(const Key32& k) const noexcept {
 
 Device::Device(const DeviceConfig& config, RandomSource& rng)
     : local_(config.private_key), unix_offset_(config.unix_offset),
-      under_load_after_(config.under_load_after), pad_(config.pad), rng_(rng), cookie_checker_(local_) {}
+      under_load_after_(config.under_load_after), pad_(config.pad), find_peer_(config.find_peer), rng_(rng),
+      cookie_checker_(local_) {}
 
 Device::~Device() = default;
 
@@ -99,6 +100,11 @@ void Device::AddPeer(const PeerConfig& config) {
 }
 
 bool Device::HasPeer(const Key32& peer) const { return FindPeer(peer) != nullptr; }
+
+bool Device::KeyUsable(const Key32& peer) {
+  Peer* p = FindPeer(peer);
+  return p != nullptr && p->remote(local_).static_static_ok;
+}
 
 void Device::RemovePeer(const Key32& key) {
   auto it = peer_ids_.find(key);
@@ -308,6 +314,12 @@ void Device::OnInitiation(Timestamp now, const std::optional<Endpoint>& from, By
     return;
   }
   Peer* p = FindPeer(ToKey(opened->initiator_static));
+  if (p == nullptr && find_peer_) {
+    if (std::optional<PeerConfig> config = find_peer_(ToKey(opened->initiator_static))) {
+      AddPeer(*config);
+      p = FindPeer(config->public_key);
+    }
+  }
   if (p == nullptr) {
     ++counters_.unknown_peer;
     return;
@@ -320,7 +332,7 @@ void Device::OnInitiation(Timestamp now, const std::optional<Endpoint>& from, By
     ++counters_.timestamp_replayed;
     return;
   }
-  if (p->last_initiation_consumed && now - *p->last_initiation_consumed < Timers::kInitiationMinInterval) {
+  if (p->last_initiation_consumed && now - *p->last_initiation_consumed <= Timers::kInitiationMinInterval) {
     ++counters_.initiation_flood;
     return;
   }
@@ -553,7 +565,10 @@ void Device::FireTimers(Timestamp now, Peer& p) {
     return true;
   };
   if (due(Timer::kRetransmitHandshake)) {
-    if (p.handshake_attempts >= Timers::kMaxHandshakeAttempts) {
+    // wireguard-go's expiredRetransmitHandshake: retries while attempts <=
+    // MaxTimerHandshakes (18), so it gives up after 20 initiations (its log:
+    // "after MaxTimerHandshakes+2 attempts").
+    if (p.handshake_attempts > Timers::kMaxHandshakeAttempts) {
       // Gave up after REKEY_ATTEMPT_TIME: drop what waited, wipe keys later.
       ++p.counters.handshake_timeouts;
       p.counters.staged_dropped += p.staged.size();

@@ -249,8 +249,9 @@ class NodeWorld {
   }
 
   // `from` sends "<tag>-<i>" to `to` every `period`, from now until `until`.
+  // Sends every `period` from `delay` after now until `until`.
   void Traffic(NodeHost& from, const NodeHost& to, const std::string& tag, Duration period,
-               Timestamp until) {
+               Timestamp until, Duration delay = Duration::Zero()) {
     auto counter = std::make_shared<int>(0);
     sent_[{from.name, tag}] = counter;
     ticks_.push_back(std::make_unique<std::function<void()>>());
@@ -262,7 +263,7 @@ class NodeWorld {
       world.Do(f->machine, [f, &dst, &payload](Timestamp now) { f->node->Send(now, dst, payload); });
       if (world.now() + period <= until) world.At(world.now() + period, [tick] { (*tick)(); });
     };
-    world.At(world.now(), [tick] { (*tick)(); });
+    world.At(world.now() + delay, [tick] { (*tick)(); });
   }
   int SentCount(const NodeHost& from, const std::string& tag) const {
     auto it = sent_.find({from.name, tag});
@@ -275,6 +276,8 @@ class NodeWorld {
   VirtualWorld world;
   // NodeConfig::disco_log of the nodes started from here on.
   bool disco_log = false;
+  // NodeConfig::data_plane of the nodes started from here on.
+  node::DataPlane data_plane = node::DataPlane::kSealedFrame;
 
  private:
   void NewRun(NodeHost& n) {
@@ -288,6 +291,7 @@ class NodeWorld {
     c.token = *idp_.Issue({n.name, kDomain, n.key.Public(), At(Sec(365 * 24 * 3600))});
     c.local_endpoints = {n.local()};
     c.disco_log = disco_log;
+    c.data_plane = data_plane;
     n.node = std::make_unique<Node>(n.key.Clone(), *n.rng, std::move(c));
     NodeHost* h = &n;
     n.machine = world.Attach(
@@ -328,9 +332,11 @@ struct TwoNodes {
   // `a_spare`: more addresses for a's host (to move to); `disco_log`: the
   // nodes' NodeConfig::disco_log.
   explicit TwoNodes(NatConfig nat_a, NatConfig nat_b, uint64_t seed = 1,
-                    std::vector<IpAddress> a_spare = {}, bool disco_log = false)
+                    std::vector<IpAddress> a_spare = {}, bool disco_log = false,
+                    node::DataPlane data_plane = node::DataPlane::kSealedFrame)
       : w(seed) {
     w.disco_log = disco_log;
+    w.data_plane = data_plane;
     na = w.AddNat("nat-a", "192.0.2.10", nat_a, Ms(kUplinkMs));
     nb = w.AddNat("nat-b", "192.0.2.20", nat_b, Ms(kUplinkMs));
     a = &w.AddNode("a", w.world.InsideOf(na), "10.1.0.2", Ms(kHostAccessMs), std::move(a_spare));

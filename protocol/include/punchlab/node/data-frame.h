@@ -1,6 +1,13 @@
-// Application data between nodes, sealed end to end with the node keys, in
-// punchlab's own frame (Tailscale carries WireGuard here; punchlab models the
-// path, not the tunnel):
+// Application data between nodes: the two data planes a Node can use.
+//
+// * WireGuard (protocol/wireguard), as Tailscale's: the node keys
+//   are the WireGuard static keys, a handshake precedes the first data, and
+//   over DERP the packet inside SendPacket is the WireGuard message. The Node
+//   carries payloads, not IP packets, so it does not pad them (nothing would
+//   tell their length back): a payload costs a transport message's 32 bytes
+//   of header and tag.
+// * The sealed frame (NodeConfig's default for now): punchlab's own, one NaCl
+//   box per payload, no handshake, no counters, no replay protection:
 //
 //   type 0xD0 (1) || sender node public key (32) || nonce (24) ||
 //   crypto_box(payload) (payload + 16)
@@ -25,10 +32,14 @@
 namespace punchlab {
 namespace node {
 
+enum class DataPlane : uint8_t { kWireGuard, kSealedFrame };
+const char* DataPlaneName(DataPlane p);  // "wireguard", "sealed-frame"
+
 constexpr uint8_t kDataFrameType = 0xD0;
 constexpr size_t kDataHeaderSize = 1 + kCurve25519KeySize;                      // 33
 constexpr size_t kDataOverhead = kDataHeaderSize + kBoxNonceSize + kBoxOverhead;  // 73
-// The largest payload that still fits one DERP packet.
+// The largest payload that still fits one DERP packet in either data plane
+// (the sealed frame's overhead is the larger).
 constexpr size_t kMaxDataPayload = derp::kMaxPacketSize - kDataOverhead;
 
 // Type byte present and long enough for header, nonce and MAC.

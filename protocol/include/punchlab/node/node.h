@@ -33,7 +33,8 @@
 //   that arrives on them goes to HandleDatagram with the socket's endpoint as
 //   `local`; PollTransmit names the socket to send from in Transmit::source.
 //   The node demultiplexes: STUN -> netcheck, disco magic -> disco,
-//   0xD0 -> data.
+//   WireGuard message types (1-4, then three zero bytes) -> WireGuard, or
+//   0xD0 -> data with the sealed-frame data plane.
 // * StreamMachine: TCP connections to the control server and to DERP
 //   servers. The node chooses the ConnectionIds (kConnect carries the remote
 //   endpoint); the host reports HandleConnected/HandleStream/HandleClosed with
@@ -68,10 +69,16 @@
 // Peer-reflexive endpoints of peers (where their pings came from) are
 // candidates in their PeerPaths.
 //
-// Data: Send() seals the payload end to end (data-frame.h) and sends it to
-// the best trusted direct path, else over DERP. Every send is session
-// activity for that peer's PeerPaths (discovery, heartbeats); sends and
-// receives keep netcheck active (re-STUN) for session_active_timeout.
+// Data (data-frame.h), one of two data planes (NodeConfig::data_plane).
+// WireGuard, as Tailscale's: Send() hands the payload to a wireguard::Device
+// keyed by the node key, which stages it behind a handshake when there is no
+// session; every message the device emits for a peer (initiation, response,
+// transport data, keepalive) goes to the best trusted direct path, else over
+// DERP inside SendPacket (node-wireguard.cc). The sealed frame (the default
+// for now): each payload sealed alone with a NaCl box, no handshake. Every
+// send is session activity for that peer's PeerPaths (discovery,
+// heartbeats); sends and receives keep netcheck active (re-STUN) for
+// session_active_timeout.
 #pragma once
 
 #include <cstddef>
@@ -94,12 +101,14 @@
 #include "punchlab/disco/peer-paths.h"
 #include "punchlab/disco/sealer.h"
 #include "punchlab/netcheck/client.h"
+#include "punchlab/node/data-frame.h"
 #include "punchlab/node/derp-links.h"
 #include "punchlab/node/events.h"
 #include "punchlab/node/peer-scheduler.h"
 #include "punchlab/node/relayed-rtt.h"
 #include "punchlab/random.h"
 #include "punchlab/stream-machine.h"
+#include "punchlab/wireguard/device.h"
 
 namespace punchlab {
 namespace node {
@@ -123,12 +132,20 @@ struct NodeConfig {
   // TrustChanged: events.h). Off, nothing of it is built: a crowd of nodes
   // heartbeating every few seconds would pay for events nobody reads.
   bool disco_log = false;
+  DataPlane data_plane = DataPlane::kSealedFrame;
+  // WireGuard: persistent keepalive to every peer, off (zero) as in
+  // Tailscale, whose disco heartbeats keep active paths alive; and the wall
+  // clock the handshake's TAI64N timestamps come from (Unix time = now +
+  // unix_offset: the real clock's offset on real sockets, a fixed epoch in
+  // simulation so runs stay deterministic).
+  Duration persistent_keepalive = Duration::Zero();
+  Duration unix_offset = Duration::Seconds(1767225600);  // 2026-01-01T00:00:00Z
 };
 
 enum class SendResult : uint8_t {
   kDirect,       // sent to the best direct path
   kDerp,         // handed to the DERP connection
-  kQueued,       // waiting for the DERP connection to come up
+  kQueued,       // waiting for the DERP connection or the WireGuard handshake
   kUnknownPeer,  // not in the netmap (or its node key is unusable)
   kNoRoute,      // no direct path and no DERP region to use
   kTooLarge,     // above kMaxDataPayload
@@ -195,6 +212,13 @@ class Node final : public DatagramMachine, public StreamMachine {
   const control::NodeInfo* FindPeerInfo(const NodePublicKey& peer) const;
   const NodeStats& stats() const { return stats_; }
   const disco::SealerStats& sealer_stats() const { return sealer_.stats(); }
+  // WireGuard's counters for one peer (handshakes, rekeys, keepalives,
+  // replayed and late packets; nullptr before its first use), and the
+  // device-wide drops.
+  const wireguard::PeerCounters* FindWireGuardCounters(const NodePublicKey& peer) const {
+    return wg_.counters(peer.raw());
+  }
+  const wireguard::DeviceCounters& wireguard_counters() const { return wg_.counters(); }
   const netcheck::NetcheckClient& netcheck() const { return netcheck_; }
   const control::ControlClient& control() const { return control_; }
 
@@ -207,7 +231,10 @@ class Node final : public DatagramMachine, public StreamMachine {
   // same candidates (up to PathConfig::max_candidates of them).
   struct Peer {
     control::NodeInfo info;
-    std::optional<SharedKey> data_key;  // derived at the first data to or from it
+    // The data plane's per-peer state, made at the first data to or from it:
+    // a sealed-frame key, or the WireGuard device's peer.
+    std::optional<SharedKey> data_key;
+    bool wireguard_peer = false;
     bool node_key_low_order = false;    // found at that first use: no data either way
     bool disco_ok = false;              // the sealer took its disco key (low-order: at first use)
     std::unique_ptr<disco::PeerPaths> paths;  // direct paths, UDP pings, trust; Paths()
@@ -248,9 +275,9 @@ class Node final : public DatagramMachine, public StreamMachine {
   // The sealer derives the peer's disco key now if not yet; false (and the
   // peer loses disco, counted) when the key is low-order.
   bool DiscoUsable(Peer& peer);
-  // The peer's data key, derived now if not yet; nullptr (counted once)
-  // when its node key is low-order.
-  const SharedKey* DataKey(Peer& peer);
+  // The peer's data-plane state (a sealed-frame key or a WireGuard peer),
+  // made now if not yet; false (counted once) when its node key is low-order.
+  bool DataReady(Peer& peer);
   void MarkAllBusy();
   // After a drain: when the peer next needs one (PeerPaths' timers, its
   // relayed-RTT ping while its region is connected).
@@ -277,8 +304,25 @@ class Node final : public DatagramMachine, public StreamMachine {
   SealedDisco SendDiscoDerp(Timestamp now, Peer& peer, RegionId region, const disco::Message& m);
   void HandleDisco(Timestamp now, ByteView packet, const Endpoint* local, const Endpoint* remote,
                    RegionId derp_region, const NodePublicKey* derp_source);
+  // The sealed-frame data plane.
   void HandleData(Timestamp now, ByteView frame, const Path& path,
                   const NodePublicKey* derp_source);
+  SendResult SendSealed(Timestamp now, const NodePublicKey& key, Peer& peer, ByteView payload);
+  // WireGuard (node-wireguard.cc): a message in, over `path` (from `remote`
+  // on UDP, from `derp_source` over DERP); then everything the device wants
+  // sent is routed and its events become node events.
+  void HandleWireGuard(Timestamp now, ByteView message, const Path& path, const Endpoint* remote,
+                       const NodePublicKey* derp_source);
+  // Routes what the device emitted; returns how `for_peer`'s last data
+  // message left (kQueued when none did: staged behind a handshake).
+  SendResult FlushWireGuard(Timestamp now, const NodePublicKey* for_peer = nullptr);
+  SendResult RouteWireGuard(Timestamp now, wireguard::Outgoing out);
+  // The device asks for a peer it does not have yet (an initiation from it):
+  // a netmap peer becomes a WireGuard peer at that first use.
+  std::optional<wireguard::PeerConfig> WireGuardPeerFor(const wireguard::Key32& key);
+  // Data that arrived over `path`, authenticated as from `sender`.
+  void Deliver(Timestamp now, const NodePublicKey& sender, Peer& peer, Bytes payload,
+               const Path& path);
   void RecordRtt(Timestamp now, const NodePublicKey& key, Peer& peer, const Path& path,
                  Duration rtt);
   void DropDisco(uint64_t& reason);
@@ -332,6 +376,11 @@ class Node final : public DatagramMachine, public StreamMachine {
   std::map<NodePublicKey, Peer> peers_;
   std::map<DiscoPublicKey, NodePublicKey> by_disco_;
   PeerScheduler scheduler_;
+
+  // The WireGuard data plane, and where the message it is handling came from.
+  wireguard::Device wg_;
+  std::optional<Path> wg_arrival_;
+  const NodePublicKey* wg_derp_source_ = nullptr;
 
   // Our endpoints: interface sockets, STUN-seen globals, what is published.
   std::vector<Endpoint> locals_;

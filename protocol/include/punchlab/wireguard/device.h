@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -39,11 +40,19 @@ struct Timers {
   static constexpr Duration kRekeyTimeout = Duration::Seconds(5);
   static constexpr Duration kRekeyTimeoutJitterMax = Duration::Millis(333);
   static constexpr Duration kKeepaliveTimeout = Duration::Seconds(10);
-  // Initiations from one peer closer than this are a flood (wireguard-go: 50/s).
+  // Initiations from one peer at most this far apart are a flood (wireguard-go: 50/s).
   static constexpr Duration kInitiationMinInterval = Duration::Millis(20);
   static constexpr int kMaxHandshakeAttempts =
       static_cast<int>(kRekeyAttemptTime.nanos() / kRekeyTimeout.nanos());  // 18
   static constexpr size_t kMaxStagedPackets = 128;
+};
+
+struct PeerConfig {
+  Key32 public_key{};
+  Key32 preshared_key{};
+  std::optional<Endpoint> endpoint;
+  // Off (zero) by default, as in wg and Tailscale.
+  Duration persistent_keepalive = Duration::Zero();
 };
 
 struct DeviceConfig {
@@ -62,14 +71,11 @@ struct DeviceConfig {
   // length). A carrier of payloads without a length of their own (the Node)
   // turns it off so they arrive exactly as sent.
   bool pad = true;
-};
-
-struct PeerConfig {
-  Key32 public_key{};
-  Key32 preshared_key{};
-  std::optional<Endpoint> endpoint;
-  // Off (zero) by default, as in wg and Tailscale.
-  Duration persistent_keepalive = Duration::Zero();
+  // Asked when an initiation comes from a public key the device has no peer
+  // for; a config adds the peer then. A host with many possible peers (the
+  // Node's netmap) adds them at first use instead of all up front, as
+  // wireguard-go's LookupPeer finds them in its table.
+  std::function<std::optional<PeerConfig>(const Key32&)> find_peer;
 };
 
 // Per peer, for results.
@@ -143,6 +149,10 @@ class Device {
   // Adding a peer that exists replaces its configuration, keeping its sessions.
   void AddPeer(const PeerConfig& peer);
   bool HasPeer(const Key32& peer) const;
+  // Whether a handshake with the peer can succeed: false for a low-order
+  // public key (the static-static DH is all zeros; wireguard-go refuses such a
+  // peer). Computes the peer's DH and MAC keys now if not yet.
+  bool KeyUsable(const Key32& peer);
   // Forgets the peer, its sessions and timers; messages for it are then unknown.
   void RemovePeer(const Key32& peer);
   void SetEndpoint(const Key32& peer, const Endpoint& endpoint);
@@ -215,6 +225,7 @@ class Device {
   Duration unix_offset_;
   uint32_t under_load_after_;
   bool pad_;
+  std::function<std::optional<PeerConfig>(const Key32&)> find_peer_;
   RandomSource& rng_;
   CookieChecker cookie_checker_;
   std::vector<std::unique_ptr<Peer>> peers_;
