@@ -30,6 +30,9 @@ PACKAGES=(
   # WireGuard interop (the Go reference implementation, wg(8), ping across the
   # tunnel) and program nodes in the lab (scenarios/programs/)
   wireguard-go wireguard-tools iputils-ping
+  # port mapping in the lab: miniupnpd (NAT-PMP, PCP, UPnP IGD) on lab routers,
+  # natpmpc and upnpc as clients nobody here wrote (tests/portmap-real/)
+  miniupnpd-nftables natpmpc miniupnpc
 )
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -56,6 +59,8 @@ echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-
 apt-get update -qq
 apt-get install -y --no-install-recommends "${missing[@]}"
 # coturn and stund install services; punchlab starts its own instances in namespaces.
+# (miniupnpd-nftables installs no service; its configuration package
+# "miniupnpd" is only recommended, and not installed.)
 for svc in coturn stund stun-server; do
   if command -v systemctl >/dev/null 2>&1; then systemctl disable --now "$svc" >/dev/null 2>&1 || true; fi
 done

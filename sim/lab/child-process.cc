@@ -245,12 +245,13 @@ bool ChildProcess::WaitExit(Duration timeout, bool interruptible) {
   }
 }
 
-std::string ChildProcess::WaitForLine(const std::regex& pattern, Duration timeout) {
+std::string ChildProcess::WaitForLine(const std::regex& pattern, Duration timeout,
+                                      Stream stream) {
   const Timestamp deadline = realio::MonotonicNow() + timeout;
   while (true) {
     // Look before reaping: a process may print the line and exit at once.
     const bool gone = Reap();
-    const std::string out = Stdout();
+    const std::string out = stream == Stream::kStdout ? Stdout() : Stderr();
     size_t start = 0;
     for (size_t end; (end = out.find('\n', start)) != std::string::npos; start = end + 1) {
       const std::string line = out.substr(start, end - start);

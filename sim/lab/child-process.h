@@ -62,10 +62,12 @@ class ChildProcess {
   // Waits at most `timeout` for it to exit; true when it did. An
   // interruptible wait throws Interrupted when a lab signal arrives.
   bool WaitExit(Duration timeout, bool interruptible = true);
-  // Waits until a complete stdout line matches `pattern` and returns that
-  // line. Throws LabError (quoting its output) when it exits first or
-  // `timeout` passes.
-  std::string WaitForLine(const std::regex& pattern, Duration timeout);
+  // Waits until a complete line of stdout (or of stderr, for a daemon that
+  // logs there) matches `pattern` and returns that line. Throws LabError
+  // (quoting its output) when it exits first or `timeout` passes.
+  enum class Stream { kStdout, kStderr };
+  std::string WaitForLine(const std::regex& pattern, Duration timeout,
+                          Stream stream = Stream::kStdout);
   // SIGTERM to its process group, then SIGKILL after `grace`; waits for it.
   // Never interrupted: teardown must finish.
   void Stop(Duration grace = Duration::Seconds(2));

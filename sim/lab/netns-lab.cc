@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <regex>
@@ -25,6 +27,8 @@ namespace punchlab::lab {
 namespace {
 
 constexpr const char* kNetnsDir = "/run/netns";
+// A lab's temp directory: kTempRoot + prefix + "tmp".
+constexpr const char* kTempRoot = "/tmp/";
 // "plab<pid>x<n>-<name>": the pid tells a stale lab from a live one.
 const std::regex kLabName(R"(^plab(\d+)x\d+-)");
 constexpr Duration kTeardownTimeout = Duration::Seconds(10);
@@ -103,6 +107,14 @@ bool InV4Range(uint32_t ip, int length, uint32_t net, int net_length) {
   return length >= net_length && (ip & mask) == net;
 }
 
+std::string TempDirOf(const std::string& prefix) { return kTempRoot + prefix + "tmp"; }
+
+// Never throws: teardown and the guard go on with the rest.
+void RemoveTree(const std::string& path) {
+  std::error_code ignored;
+  std::filesystem::remove_all(path, ignored);
+}
+
 }  // namespace
 
 void CheckLabAddress(const std::string& cidr) {
@@ -126,7 +138,8 @@ void CheckLabAddress(const std::string& cidr) {
               InV4Range(a, length, 0xC6336400, 24) ||  // 198.51.100.0/24
               InV4Range(a, length, 0xC0000200, 24) ||  // 192.0.2.0/24
               InV4Range(a, length, 0x0A000000, 8) ||   // 10.0.0.0/8
-              InV4Range(a, length, 0xC0A80000, 16);    // 192.168.0.0/16
+              InV4Range(a, length, 0xC0A80000, 16) ||  // 192.168.0.0/16
+              InV4Range(a, length, 0x0B000000, 24);    // 11.0.0.0/24: see netns-lab.h
   } else {
     const auto& b = ip->bytes();
     allowed = length >= 32 && b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8;
@@ -134,7 +147,7 @@ void CheckLabAddress(const std::string& cidr) {
   if (!allowed) {
     throw LabError("'" + cidr +
                    "' is outside the lab's ranges (203.0.113.0/24, 198.51.100.0/24, "
-                   "192.0.2.0/24, 10.0.0.0/8, 192.168.0.0/16, 2001:db8::/32)");
+                   "192.0.2.0/24, 10.0.0.0/8, 192.168.0.0/16, 11.0.0.0/24, 2001:db8::/32)");
   }
 }
 
@@ -159,6 +172,15 @@ std::vector<std::string> RemoveStaleLabs() {
     // Another lab starting at the same moment may delete it first: fine.
     DeleteNamespace(name);
     if (!NamespaceExists(name)) removed.push_back(name);
+  }
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(kTempRoot, error)) {
+    const std::string name = entry.path().filename().string();
+    std::smatch m;
+    if (std::regex_search(name, m, kLabName) && name.size() > 3 &&
+        name.compare(name.size() - 3, 3, "tmp") == 0 && !PidAlive(m[1].str())) {
+      RemoveTree(entry.path().string());
+    }
   }
   return removed;
 }
@@ -202,6 +224,7 @@ void Lab::StartGuard() {
       }
     } catch (...) {
     }
+    RemoveTree(TempDirOf(prefix_));
     _exit(0);
   }
   close(fds[0]);
@@ -327,6 +350,17 @@ ChildProcess& Lab::Spawn(const Namespace& ns, const std::vector<std::string>& ar
   return *processes_.back();
 }
 
+const std::string& Lab::TempDir() {
+  if (temp_dir_.empty()) {
+    const std::string dir = TempDirOf(prefix_);
+    if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      throw LabError("mkdir " + dir + ": " + std::strerror(errno));
+    }
+    temp_dir_ = dir;
+  }
+  return temp_dir_;
+}
+
 void Lab::Teardown() {
   if (torn_down_) return;
   torn_down_ = true;
@@ -337,6 +371,13 @@ void Lab::Teardown() {
   for (auto it = namespaces_.rbegin(); it != namespaces_.rend(); ++it) {
     const std::string failure = DeleteNamespace(it->full_name);
     if (!failure.empty()) failures += (failures.empty() ? "" : "; ") + failure;
+  }
+  if (!temp_dir_.empty()) {
+    std::error_code error;
+    std::filesystem::remove_all(temp_dir_, error);
+    if (error) {
+      failures += (failures.empty() ? "" : "; ") + ("remove " + temp_dir_ + ": " + error.message());
+    }
   }
   // The guard's work is done: tell it so, and reap it.
   if (guard_fd_ >= 0) {

@@ -7,20 +7,29 @@
 // (never in the root namespace), addresses are checked to lie in the
 // documentation ranges 203.0.113.0/24, 198.51.100.0/24, 192.0.2.0/24 or
 // 2001:db8::/32, or in 10.0.0.0/8 / 192.168.0.0/16 (which then exist only
-// inside the lab), so nothing the lab does can reach a real network.
+// inside the lab), so nothing the lab does can reach a real network. One
+// more range, 11.0.0.0/24, is the lab's "public" one for a router that runs
+// miniupnpd: the daemon refuses to map ports behind an external address it
+// calls private or reserved, which every range above is (lab/miniupnpd.h).
+// 11.0.0.0/8 is assigned space that is not special, so miniupnpd accepts it;
+// like the others it exists only inside the lab's namespaces, which have no
+// link to any real network.
 //
 // Teardown (explicit, or in the destructor, including while an exception or
 // an Interrupted unwinds) stops the processes the lab spawned, then any
 // process still inside its namespaces, then deletes the namespaces; the veth
-// pairs, addresses, routes, nftables rules and qdiscs go with them.
+// pairs, addresses, routes, nftables rules and qdiscs go with them. Then the
+// lab's temp directory (TempDir) goes: files the lab's daemons need (their
+// configurations, pid and lease files) live there, never in /var/run, which
+// every namespace shares.
 //
 // When the process dies without a teardown (kill -9), nothing of the lab
 // stays: every process the lab started dies with it (PR_SET_PDEATHSIG, see
 // child-process.h; the wire's TAP devices go with the wire), and a guard
 // process forked by the Lab, which waits on a pipe only the lab's process
 // holds, sees the pipe close and deletes the lab's namespaces (with their
-// nftables tables). `punchlab lab clean` removes what a lab left behind
-// otherwise (the guard itself killed too, a reboot of /run, ...).
+// nftables tables) and its temp directory. `punchlab lab clean` removes what
+// a lab left behind otherwise (the guard itself killed too, a reboot of /run, ...).
 //
 // Links are veth pairs (Link) or, with StartWire, TAP pairs joined by the
 // userspace wire (WireLink, lab/wire.h), which applies the link model.
@@ -86,6 +95,11 @@ class Lab {
   // Starts argv inside ns; it runs until the lab is torn down (or is stopped).
   ChildProcess& Spawn(const Namespace& ns, const std::vector<std::string>& argv);
 
+  // The lab's own directory, /tmp/<prefix>tmp (made on first use, mode 0700),
+  // for files its processes need; removed with the lab, also by the guard and
+  // by RemoveStaleLabs when the lab's process died.
+  const std::string& TempDir();
+
   // Idempotent. Throws LabError when something could not be removed.
   void Teardown();
   // This lab's namespaces that still exist (none after Teardown).
@@ -104,13 +118,15 @@ class Lab {
   std::unique_ptr<WireClient> wire_;
   std::vector<Namespace> namespaces_;
   std::vector<std::unique_ptr<ChildProcess>> processes_;
+  std::string temp_dir_;
   bool torn_down_ = false;
 };
 
 // Every network namespace (the names in /run/netns).
 std::vector<std::string> ListNamespaces();
 // Deletes namespaces that a Lab made in a process that is gone (and ends any
-// process left inside them); returns their names. `punchlab lab clean` runs it.
+// process left inside them) and such labs' temp directories; returns the
+// namespaces' names. `punchlab lab clean` runs it.
 std::vector<std::string> RemoveStaleLabs();
 // Throws LabError unless `cidr` ("address/prefix") lies in the ranges above.
 void CheckLabAddress(const std::string& cidr);

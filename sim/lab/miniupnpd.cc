@@ -1,0 +1,115 @@
+#include "lab/miniupnpd.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <regex>
+
+#include "lab/lab-error.h"
+
+namespace punchlab::lab {
+namespace {
+
+// A stable UUID: the root description (and so the captured test vectors)
+// stays the same from run to run. miniupnpd derives its sub-devices' UUIDs
+// from it.
+constexpr const char* kUuid = "3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b";
+
+void CheckName(const std::string& what, const std::string& name) {
+  static const std::regex kName("^[A-Za-z0-9_.-]{1,15}$");
+  if (!std::regex_match(name, kName)) throw LabError("miniupnpd: " + what + " '" + name + "' is not an interface name");
+}
+
+int64_t WholeSeconds(Duration d) { return d.nanos() / 1000000000; }
+
+}  // namespace
+
+std::string MiniupnpdRuleset(const MiniupnpdConfig& config) {
+  CheckName("WAN interface", config.wan_if);
+  const std::string t = kPortmapTable;
+  return "table inet " + t + " {\n"
+         "  chain forward {\n"
+         "    type filter hook forward priority filter; policy accept;\n"
+         "    jump miniupnpd\n"
+         "  }\n"
+         "  chain miniupnpd {\n"
+         "  }\n"
+         "  chain prerouting {\n"
+         "    type nat hook prerouting priority dstnat - 10; policy accept;\n"
+         "    jump prerouting_miniupnpd\n"
+         "  }\n"
+         "  chain prerouting_miniupnpd {\n"
+         "  }\n"
+         "  chain postrouting {\n"
+         "    type nat hook postrouting priority srcnat - 10; policy accept;\n"
+         "    jump postrouting_miniupnpd\n"
+         "  }\n"
+         "  chain postrouting_miniupnpd {\n"
+         "  }\n"
+         "}\n";
+}
+
+std::string MiniupnpdConf(const MiniupnpdConfig& c, const std::string& dir) {
+  CheckName("WAN interface", c.wan_if);
+  CheckName("LAN interface", c.lan_if);
+  if (c.lan_cidr.empty()) throw LabError("miniupnpd: the LAN's network/prefix is missing");
+  CheckLabAddress(c.lan_cidr);
+  if (!c.natpmp && !c.upnp) throw LabError("miniupnpd: serves neither NAT-PMP/PCP nor UPnP");
+  if (c.min_lifetime < Duration::Seconds(1) || c.max_lifetime < c.min_lifetime) {
+    throw LabError("miniupnpd: lifetimes " + c.min_lifetime.ToString() + " to " +
+                   c.max_lifetime.ToString() + " are out of order");
+  }
+  const std::string t = kPortmapTable;
+  std::string s;
+  s += "ext_ifname=" + c.wan_if + "\n";
+  s += "listening_ip=" + c.lan_if + "\n";
+  s += "http_port=" + std::to_string(c.http_port) + "\n";
+  s += std::string("enable_natpmp=") + (c.natpmp ? "yes" : "no") + "\n";
+  s += std::string("enable_upnp=") + (c.upnp ? "yes" : "no") + "\n";
+  s += "min_lifetime=" + std::to_string(WholeSeconds(c.min_lifetime)) + "\n";
+  s += "max_lifetime=" + std::to_string(WholeSeconds(c.max_lifetime)) + "\n";
+  // Clients map ports for themselves only.
+  s += "secure_mode=yes\n";
+  s += "system_uptime=yes\n";
+  s += "uuid=" + std::string(kUuid) + "\n";
+  s += "lease_file=" + dir + "/leases\n";
+  s += "upnp_table_name=" + t + "\n";
+  s += "upnp_nat_table_name=" + t + "\n";
+  s += "upnp_forward_chain=miniupnpd\n";
+  s += "upnp_nat_chain=prerouting_miniupnpd\n";
+  s += "upnp_nat_postrouting_chain=postrouting_miniupnpd\n";
+  // Checked in order; the first that matches decides.
+  s += "allow 1-65535 " + c.lan_cidr + " 1-65535\n";
+  s += "deny 0-65535 0.0.0.0/0 0-65535\n";
+  return s;
+}
+
+Miniupnpd::Miniupnpd(Lab& lab, const Namespace& router, const MiniupnpdConfig& config) {
+  dir_ = lab.TempDir() + "/miniupnpd-" + router.name;
+  const std::string conf = MiniupnpdConf(config, dir_);
+  if (mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) {
+    throw LabError("mkdir " + dir_ + ": " + std::strerror(errno));
+  }
+  {
+    std::ofstream out(dir_ + "/miniupnpd.conf");
+    out << conf;
+    if (!out.flush()) throw LabError("cannot write " + dir_ + "/miniupnpd.conf");
+  }
+  lab.Nft(router, MiniupnpdRuleset(config));
+  process_ = &lab.Spawn(router, {"miniupnpd", "-d", "-f", dir_ + "/miniupnpd.conf", "-P",
+                                 dir_ + "/miniupnpd.pid"});
+  // It opens HTTP before NAT-PMP/PCP: the last one it serves says it is up.
+  const std::regex ready(config.natpmp ? "Listening for NAT-PMP/PCP traffic on port"
+                                       : "HTTP listening on port");
+  process_->WaitForLine(ready, kReadyTimeout, ChildProcess::Stream::kStderr);
+  const std::string log = Log();
+  if (log.find("Port forwarding is impossible") != std::string::npos) {
+    throw LabError("miniupnpd in " + router.full_name +
+                   " will not map ports: its WAN address is private or reserved (give the router "
+                   "an address in " + std::string(kPublicRange) + "); its log: " + log);
+  }
+}
+
+}  // namespace punchlab::lab
