@@ -3,8 +3,8 @@
 vectors: the STUN messages in tests/unit/stun/message-test.cc (RFC 5769 and
 captures of stund, the Vovida client and coturn), DERP frames and the HTTP
 upgrade as the protocol sends them, disco plaintexts, key/duration/endpoint
-text from PROTOCOL.md's forms, and every scenario and test fixture plus the
-inputs that once hung the loader. The machine targets' corpora (derp-server,
+text from PROTOCOL.md's forms, every scenario and test fixture plus the
+inputs that once hung the loader, and miniupnpd's captured UPnP answers. The machine targets' corpora (derp-server,
 derp-client, control-server, control-client) are fuzzer-made: their inputs
 are scripts for the harness, merged to a minimal set after a run
 (README.md). Run from anywhere: python3 tests/fuzz/make-seeds.py
@@ -125,6 +125,19 @@ def scenarios():
         put("scenario-loader", "stray-comma-%d" % i, t)
 
 
+def upnp():
+    # What miniupnpd 2.3.1 answered (tests/unit/portmap/miniupnpd-2.3.1/):
+    # each whole, and each body alone (the XML the description and SOAP
+    # parsers read); the target's control bytes (the HTTP cut) go last.
+    for path in sorted((ROOT / "tests/unit/portmap/miniupnpd-2.3.1").glob("*.txt")):
+        raw = path.read_bytes()
+        put("upnp", "miniupnpd-" + path.stem, raw + b"\x00\x40")
+        head_end = raw.find(b"\r\n\r\n")
+        if raw.startswith(b"HTTP/1.1 200") or raw.startswith(b"HTTP/1.1 500"):
+            if head_end >= 0 and not path.stem.startswith("ssdp"):
+                put("upnp", "body-" + path.stem, raw[head_end + 4:] + b"\x00\x00")
+
+
 (HERE / "corpus/scenario-loader").mkdir(parents=True, exist_ok=True)
 stun()
 derp()
@@ -132,3 +145,4 @@ disco()
 text()
 portmap()
 scenarios()
+upnp()
