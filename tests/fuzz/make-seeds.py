@@ -4,8 +4,9 @@ vectors: the STUN messages in tests/unit/stun/message-test.cc (RFC 5769 and
 captures of stund, the Vovida client and coturn), DERP frames and the HTTP
 upgrade as the protocol sends them, disco plaintexts, key/duration/endpoint
 text from PROTOCOL.md's forms, every scenario and test fixture plus the
-inputs that once hung the loader, and miniupnpd's captured UPnP answers. The machine targets' corpora (derp-server,
-derp-client, control-server, control-client) are fuzzer-made: their inputs
+inputs that once hung the loader, and miniupnpd's captured UPnP answers. The
+machine targets' corpora (derp-server, derp-client, control-server,
+control-client) are fuzzer-made: their inputs
 are scripts for the harness, merged to a minimal set after a run
 (README.md). Run from anywhere: python3 tests/fuzz/make-seeds.py
 """
