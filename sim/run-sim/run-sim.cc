@@ -88,6 +88,7 @@ results::Results RunInSimulation(const scenario::Scenario& scenario,
     }
     r.counters = CollectCounters(world);
     r.counters["traffic"] = traffic.Counters();
+    if (auto timeline = paths.Counters(); !timeline.empty()) r.counters["timeline"] = timeline;
     r.events_executed = ns3::Simulator::GetEventCount();
     ns3::Simulator::Destroy();
   }

@@ -1,12 +1,15 @@
 // What a run writes: the same scenario and seed give byte-identical results,
 // another seed another run; pcaps are per link and readable by tshark;
-// traffic keeps its idle gaps; tiny packets are noted, not silently grown.
+// traffic keeps its idle gaps; tiny packets are noted, not silently grown;
+// a big domain's silent pairs are counted, not listed.
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <set>
+#include <utility>
 #include <string>
 
 #include "results/write-json.h"
@@ -114,6 +117,49 @@ TEST(RunSimOutputs, EventsAreCountedAndCountersNameEveryBox) {
   }
   EXPECT_EQ(testing::Counter(r, "traffic", "probes_sent"), 150u);
   EXPECT_EQ(testing::Counter(r, "traffic", "misdirected"), 0u);
+}
+
+// 150 nodes in one domain: 11,175 possible pairs, beyond the 10,000 up to
+// which every pair is listed (path-recorder.h). Ten talk in a ring and one
+// expectation names a silent pair: those 11 pairs are listed and judged;
+// the other pairs' entries (each node's "peer-added" of each peer, path derp:
+// its home region) are counted, not listed.
+TEST(RunSimOutputs, ABigDomainsSilentPairsAreCountedNotListed) {
+  constexpr int kNodes = 150;
+  std::string yaml = "stop_time: 4s\ncontrol: {domains: [corp]}\nnodes:\n";
+  for (int i = 0; i < kNodes; ++i) yaml += "  n" + std::to_string(i) + ": {domain: corp}\n";
+  yaml += "traffic:\n";
+  for (int i = 0; i < 10; ++i) {
+    yaml += "  - {from: n" + std::to_string(i) + ", to: n" + std::to_string((i + 1) % 10) +
+            ", start: 1s, every: 500ms}\n";
+  }
+  yaml += "expect:\n  - {between: [n20, n140], path: derp, by: 2s}\n";
+  const results::Results r = RunYaml(yaml);
+  ASSERT_EQ(r.expectations.size(), 1u);
+  EXPECT_TRUE(r.expectations[0].ok) << r.expectations[0].observed;
+  std::set<std::pair<std::string, std::string>> listed;
+  for (const results::PairSummary& p : r.pairs) listed.insert(std::minmax(p.a, p.b));
+  std::set<std::pair<std::string, std::string>> want = {std::minmax(std::string("n20"), std::string("n140"))};
+  for (int i = 0; i < 10; ++i) {
+    want.insert(std::minmax("n" + std::to_string(i), "n" + std::to_string((i + 1) % 10)));
+  }
+  EXPECT_EQ(listed, want);
+  for (const results::PairSummary& p : r.pairs) {
+    if (p.a == "n20" || p.b == "n20") {
+      EXPECT_EQ(p.final_path, results::PathKind::kDerp);
+    } else {
+      EXPECT_EQ(p.final_path, results::PathKind::kDirect) << p.a << "-" << p.b;
+    }
+  }
+  // Every node learned of every peer (at least one entry each way for each
+  // of the other pairs: peer-added, then derp once its home region is known),
+  // and none of them got a direct path.
+  EXPECT_GE(testing::Counter(r, "timeline", "unlisted_entries"),
+            uint64_t{kNodes} * (kNodes - 1) - 2 * 11);
+  EXPECT_EQ(r.counters.at("timeline").at("unlisted_direct_entries"), 0u);
+  for (const results::PathChange& c : r.timeline) {
+    EXPECT_TRUE(want.count(std::minmax(c.node, c.peer))) << c.node << " " << c.peer;
+  }
 }
 
 }  // namespace
