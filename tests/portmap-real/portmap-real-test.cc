@@ -39,6 +39,8 @@
 #include "lab/netns-lab.h"
 #include "punchlab/nat/nat-config.h"
 #include "portmap-real/netns-socket.h"
+#include "punchlab/portmap/pcp.h"
+#include "punchlab/portmap/pmp.h"
 #include "punchlab/portmap/upnp-description.h"
 #include "punchlab/portmap/upnp-http.h"
 #include "punchlab/portmap/upnp-soap.h"
@@ -313,6 +315,72 @@ TEST(RealPortmap, UpnpCodecAgainstMiniupnpd) {
   UdpSocket stranger(l.server, 0);
   stranger.SendTo(kRouterWan, 4700, "deleted");
   EXPECT_FALSE(Expect(inside, "deleted", kAbsentMs));
+}
+
+// protocol/portmap's NAT-PMP and PCP codecs (pmp.h, pcp.h) against
+// miniupnpd: the requests they build are answered, and the answers decode
+// to the mapping that then lets the outside in.
+TEST(RealPortmap, NatPmpAndPcpCodecsAgainstMiniupnpd) {
+  namespace pmp = portmap::pmp;
+  namespace pcp = portmap::pcp;
+  PortmapLab l("symmetric");
+  UdpSocket client(l.client, 0);
+  auto ask = [&](const Bytes& request, const std::string& capture_as) {
+    client.SendTo(kRouterLan, portmap::kServerPort, std::string(request.begin(), request.end()));
+    const std::optional<Datagram> d = client.ReceiveAny(kArriveMs);
+    EXPECT_TRUE(d) << capture_as << ": no answer; miniupnpd's log:\n" << l.daemon->Log();
+    if (!d) return Bytes{};
+    Capture(capture_as, d->payload);
+    EXPECT_EQ(d->from_port, portmap::kServerPort);
+    return Bytes(d->payload.begin(), d->payload.end());
+  };
+
+  pmp::DecodeError pe{};
+  const std::optional<pmp::Response> address =
+      pmp::DecodeResponse(ask(pmp::EncodeExternalAddressRequest(), "pmp-external-address"), &pe);
+  ASSERT_TRUE(address) << pmp::ToString(pe);
+  EXPECT_EQ(address->result, pmp::ResultCode::kSuccess);
+  ASSERT_TRUE(address->has_body);
+  EXPECT_EQ(address->external_ip.ToString(), kRouterWan);
+
+  pmp::MapRequest map;
+  map.internal_port = 4800;
+  map.suggested_external_port = 4800;
+  map.lifetime_seconds = 120;
+  const std::optional<pmp::Response> mapped =
+      pmp::DecodeResponse(ask(pmp::EncodeMapRequest(map), "pmp-map-udp"), &pe);
+  ASSERT_TRUE(mapped) << pmp::ToString(pe);
+  EXPECT_EQ(mapped->result, pmp::ResultCode::kSuccess);
+  EXPECT_EQ(mapped->internal_port, 4800);
+  EXPECT_EQ(mapped->lifetime_seconds, 120u);
+  UdpSocket inside(l.client, 4800);
+  UdpSocket outside(l.server, 0);
+  outside.SendTo(kRouterWan, mapped->external_port, "pmp mapped");
+  EXPECT_TRUE(Expect(inside, "pmp mapped", kArriveMs)) << l.daemon->Log();
+
+  pcp::Request request;
+  request.opcode = pcp::kOpMap;
+  request.lifetime_seconds = 600;
+  request.client_ip = *IpAddress::Parse(kClient);
+  pcp::MapData data;
+  data.nonce = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  data.internal_port = 4900;
+  data.external_port = 4900;
+  data.external_ip = IpAddress::V4(0, 0, 0, 0);
+  request.map = data;
+  pcp::DecodeError ce{};
+  const std::optional<pcp::Response> pcp_mapped =
+      pcp::DecodeResponse(ask(pcp::EncodeRequest(request), "pcp-map-udp"), &ce);
+  ASSERT_TRUE(pcp_mapped) << pcp::ToString(ce);
+  EXPECT_EQ(pcp_mapped->result, pcp::ResultCode::kSuccess);
+  ASSERT_TRUE(pcp_mapped->map);
+  EXPECT_EQ(pcp_mapped->map->nonce, data.nonce);
+  EXPECT_EQ(pcp_mapped->map->internal_port, 4900);
+  EXPECT_EQ(pcp_mapped->map->external_ip.ToString(), kRouterWan);
+  EXPECT_EQ(pcp_mapped->lifetime_seconds, 600u);
+  UdpSocket inside_pcp(l.client, 4900);
+  outside.SendTo(kRouterWan, pcp_mapped->map->external_port, "pcp mapped");
+  EXPECT_TRUE(Expect(inside_pcp, "pcp mapped", kArriveMs)) << l.daemon->Log();
 }
 
 bool ProcessGone(pid_t pid) { return kill(pid, 0) != 0 && errno == ESRCH; }
