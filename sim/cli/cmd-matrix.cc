@@ -1,9 +1,11 @@
 // punchlab matrix --nats A,B,... [--out DIR] [--jobs N] [--real] [--seed N]
-//                 [--duration D] [--pps N] [--program FILE]
+//                 [--duration D] [--pps N] [--program FILE [--service NAME=FILE]...]
 //
 // With --program (and --real), both nodes of every cell run the program FILE
 // describes (the YAML of a node's `run:` map) instead of punchlab's client,
 // and the cells are judged by the lab's wire: the grid of a user's own peer.
+// Each --service adds a node on the internet side running another program
+// (service: true), such as the control server Tailscale's clients need.
 //
 // Every ordered pair of the given NAT presets becomes one generated scenario
 // run by a child `punchlab run` process (cli/matrix-runner.h), up to --jobs
@@ -98,7 +100,11 @@ int RunMatrix(const std::vector<std::string>& argv) {
        "GTEST_TOTAL_SHARDS if set); the grid then holds this shard's cells")
       ("program", po::value<std::string>()->value_name("FILE"),
        "both nodes run this program instead of punchlab's client (FILE: the YAML of a "
-       "node's run: map); needs --real");
+       "node's run: map); needs --real")
+      ("service", po::value<std::vector<std::string>>()->value_name("NAME=FILE"),
+       "with --program: a node NAME on the internet side runs this program (FILE: its run: "
+       "map, saying service: true), e.g. the control server the programs register with; "
+       "repeatable");
   po::variables_map vm;
   if (!ParseCommandLine(argv, spec, vm)) return kExitOk;
 
@@ -125,6 +131,29 @@ int RunMatrix(const std::vector<std::string>& argv) {
       throw UsageError("--program: " + file + " is empty; write a run: map, e.g. command: [my-peer]");
     }
   }
+  std::vector<std::string> service_files;
+  if (vm.count("service")) {
+    if (!vm.count("program")) throw UsageError("--service: only with --program");
+    for (const std::string& arg : vm["service"].as<std::vector<std::string>>()) {
+      const size_t eq = arg.find('=');
+      const std::string name = eq == std::string::npos ? "" : arg.substr(0, eq);
+      if (name.empty() || name == "alice" || name == "bob" ||
+          name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos) {
+        throw UsageError("--service: '" + arg +
+                         "' is not NAME=FILE with a node name other than alice and bob");
+      }
+      const std::string file = arg.substr(eq + 1);
+      std::ifstream in(file, std::ios::binary);
+      if (!in) throw UsageError("--service: cannot read " + file);
+      std::ostringstream text;
+      text << in.rdbuf();
+      for (const auto& [other, run] : cell.services) {
+        if (other == name) throw UsageError("--service: '" + name + "' is given twice");
+      }
+      cell.services.emplace_back(name, text.str());
+      service_files.push_back(file);
+    }
+  }
   const unsigned cores = std::max(1u, static_cast<unsigned>(sysconf(_SC_NPROCESSORS_ONLN)));
   const unsigned jobs =
       vm.count("jobs") ? vm["jobs"].as<unsigned>() : (vm["real"].as<bool>() ? 1 : cores);
@@ -140,6 +169,7 @@ int RunMatrix(const std::vector<std::string>& argv) {
   run_options.shard = ResolveShard(
       vm.count("shard") ? std::optional<std::string>(vm["shard"].as<std::string>()) : std::nullopt);
   if (vm.count("program")) run_options.program_file = vm["program"].as<std::string>();
+  run_options.service_files = service_files;
   MatrixRun run;
   try {
     run = RunMatrixCells(run_options);

@@ -75,16 +75,17 @@ MatrixRun RunMatrixCells(const MatrixRunOptions& options) {
       // The generator and the loader must agree; a mismatch is our bug.
       const scenario::LoadResult check = scenario::LoadScenarioText(yaml, c.file);
       if (!check.ok() && !options.program_file.empty()) {
-        // The user's program: point into their file (its lines come after
-        // the generated header, indented by 4).
-        const int header = static_cast<int>(
-            std::count(yaml.begin(), yaml.begin() + static_cast<std::ptrdiff_t>(yaml.find("  run:\n") + 7), '\n'));
+        // The user's program or service: point into their file.
+        const std::vector<scenario::GeneratedBlock> blocks = scenario::PairScenarioBlocks(spec);
         std::string message;
         for (scenario::Diagnostic d : check.errors) {
-          if (d.line > header) {
-            d.file = options.program_file;
-            d.line -= header;
-            d.column = std::max(1, d.column - 4);
+          for (const scenario::GeneratedBlock& block : blocks) {
+            if (d.line < block.first_line || d.line > block.last_line) continue;
+            d.file = block.service == 0 ? options.program_file
+                                        : options.service_files.at(block.service - 1);
+            d.line -= block.first_line - 1;
+            d.column = std::max(1, d.column - block.indent);
+            break;
           }
           message += (message.empty() ? "" : "\n") + d.ToString();
         }

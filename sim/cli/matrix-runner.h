@@ -33,6 +33,7 @@ struct MatrixRunOptions {
   std::string out;
   std::optional<Shard> shard;  // run only this shard's cells (row order)
   std::string program_file;  // where spec.program_yaml came from, for errors
+  std::vector<std::string> service_files;  // where spec.services[i] came from
 };
 
 // The --program file does not make a valid node program (file:line:col lines).

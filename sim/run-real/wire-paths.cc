@@ -85,6 +85,10 @@ WireView ReadWireViewOrThrow(const scenario::Scenario& s, const LabPlan& plan,
       relays.insert(PublicAddress(s, plan, i));
     }
   }
+  // Services (a coordination server) carry no path between nodes: what
+  // they exchange with a peer is neither direct nor relayed.
+  std::vector<bool> is_service(n, false);
+  for (size_t i = 0; i < n; ++i) is_service[i] = s.nodes[i].run && s.nodes[i].run->service;
   std::vector<std::string> own(n);
   std::vector<std::string> pub(n);
   for (size_t i = 0; i < n; ++i) {
@@ -99,10 +103,11 @@ WireView ReadWireViewOrThrow(const scenario::Scenario& s, const LabPlan& plan,
   std::map<std::tuple<int64_t, size_t, size_t, PathKind>, std::pair<uint64_t, uint64_t>> counts;
   for (size_t x = 0; x < n; ++x) {
     for (const Row& r : received[x]) {
+      if (is_service[x]) break;
       if (relays.count(r.src) != 0) {
         // Relayed: from every peer that sent to this relay within its window.
         for (size_t p = 0; p < n; ++p) {
-          if (p == x || is_relay[p]) continue;
+          if (p == x || is_relay[p] || is_service[p]) continue;
           const int64_t window_ms = window_of(p).nanos() / 1000000;
           const bool sent_there = std::any_of(sent[p].begin(), sent[p].end(), [&](const Row& o) {
             return o.dst == r.src && o.bin_ms <= r.bin_ms && o.bin_ms >= r.bin_ms - window_ms;
@@ -115,7 +120,7 @@ WireView ReadWireViewOrThrow(const scenario::Scenario& s, const LabPlan& plan,
         continue;
       }
       for (size_t p = 0; p < n; ++p) {
-        if (p == x || is_relay[p] || is_relay[x]) continue;
+        if (p == x || is_relay[p] || is_relay[x] || is_service[p]) continue;
         PathKind kind = PathKind::kNone;
         const bool same_lan = !s.nodes[p].behind.empty() && s.nodes[p].behind == s.nodes[x].behind;
         if (r.src == own[p] && same_lan) {
@@ -151,10 +156,10 @@ WireView ReadWireViewOrThrow(const scenario::Scenario& s, const LabPlan& plan,
 
   // Program nodes' timelines toward every other (non-relay) node.
   for (size_t x = 0; x < n; ++x) {
-    if (!s.nodes[x].run || is_relay[x]) continue;
+    if (!s.nodes[x].run || is_relay[x] || is_service[x]) continue;
     const Duration window = window_of(x);
     for (size_t p = 0; p < n; ++p) {
-      if (p == x || is_relay[p]) continue;
+      if (p == x || is_relay[p] || is_service[p]) continue;
       // Deliveries from x to p, in time order: when each kind was last seen.
       std::vector<std::pair<Duration, PathKind>> seen;
       for (const auto& [key, c] : counts) {

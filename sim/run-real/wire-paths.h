@@ -12,6 +12,8 @@
 //   derp   from P   when S is a known relay (a DERP server, a program node
 //                   with relay: true) and P sent to that relay (P's link,
 //                   away from P) within the path window before.
+// A service program (service: true, a coordination server) is no end of a
+// path: what it exchanges with the peers is not counted.
 // Two peers behind one NAT share a public side: a hairpinned packet counts
 // for each of them (the accounting keeps addresses, not ports).
 //

@@ -58,7 +58,7 @@ std::vector<std::string> FactNames(const Scenario& s, size_t node) {
 std::optional<size_t> PeerOf(const Scenario& s, size_t node) {
   std::vector<size_t> peers;
   for (size_t i = 0; i < s.nodes.size(); ++i) {
-    if (!(s.nodes[i].run && s.nodes[i].run->relay)) peers.push_back(i);
+    if (!(s.nodes[i].run && (s.nodes[i].run->relay || s.nodes[i].run->service))) peers.push_back(i);
   }
   if (peers.size() != 2) return std::nullopt;
   if (node == peers[0]) return peers[1];

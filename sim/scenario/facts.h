@@ -20,7 +20,7 @@ namespace scenario {
 // self.public_address, nodes.NAME.address, nodes.NAME.public_address,
 // derp.NAME.address, dir, seed; and for node `node` peer.name, peer.address,
 // peer.public_address when the scenario has exactly two peers (nodes that
-// are not relays) and it is one of them, so one `defaults.run` serves both
+// are not relays or services) and it is one of them, so one `defaults.run` serves both
 // sides of a pair.
 std::vector<std::string> FactNames(const Scenario& s, size_t node);
 

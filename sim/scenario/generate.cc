@@ -30,16 +30,49 @@ std::string PairScenarioYaml(const PairScenarioSpec& spec) {
     << "  alice: {behind: nat-a}\n"
     << "  bob: {behind: nat-b}\n";
   if (!spec.program_yaml.empty()) {
-    // Both sides run the program; its text goes in indented as written.
+    // Services on the internet side, then both sides' program; each text
+    // goes in indented as written (PairScenarioBlocks says where).
+    const auto indented = [&y](const std::string& text, const char* indent) {
+      std::istringstream lines(text);
+      for (std::string line; std::getline(lines, line);) y << indent << line << "\n";
+    };
+    for (const auto& [name, run] : spec.services) {
+      y << "  " << name << ":\n    run:\n";
+      indented(run, "      ");
+    }
     y << "defaults:\n  run:\n";
-    std::istringstream lines(spec.program_yaml);
-    for (std::string line; std::getline(lines, line);) y << "    " << line << "\n";
+    indented(spec.program_yaml, "    ");
     return y.str();
   }
   y << "traffic:\n"
     << "  - {from: alice, to: bob, start: 1s, every: " << every.ToString() << ", size: 200B}\n"
     << "  - {from: bob, to: alice, start: 1s, every: " << every.ToString() << ", size: 200B}\n";
   return y.str();
+}
+
+std::vector<GeneratedBlock> PairScenarioBlocks(const PairScenarioSpec& spec) {
+  std::vector<GeneratedBlock> blocks;
+  if (spec.program_yaml.empty()) return blocks;
+  const auto count_lines = [](const std::string& text) {
+    std::istringstream lines(text);
+    int n = 0;
+    for (std::string line; std::getline(lines, line);) ++n;
+    return n;
+  };
+  PairScenarioSpec header_only = spec;
+  header_only.program_yaml = " ";
+  header_only.services.clear();
+  // The header: everything up to the nodes' list, plus alice and bob.
+  int line = count_lines(PairScenarioYaml(header_only)) - 3;  // minus defaults, run, " "
+  for (size_t i = 0; i < spec.services.size(); ++i) {
+    line += 2;  // "  NAME:", "    run:"
+    const int n = count_lines(spec.services[i].second);
+    blocks.push_back({line + 1, line + n, 6, i + 1});
+    line += n;
+  }
+  line += 2;  // "defaults:", "  run:"
+  blocks.push_back({line + 1, line + count_lines(spec.program_yaml), 4, 0});
+  return blocks;
 }
 
 namespace {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "punchlab/time.h"
@@ -28,7 +29,21 @@ struct PairScenarioSpec {
   // {{peer.public_address}} and the other facts (scenario/facts.h). Then
   // there is no traffic: the wire judges the program's own packets.
   std::string program_yaml;
+  // Service programs on the internet side (a coordination server the
+  // programs register with; each `run:` map says `service: true`): name and
+  // the YAML of its run: map. Only with program_yaml.
+  std::vector<std::pair<std::string, std::string>> services;
 };
+// Where a generated pair scenario's text came from a user's file: lines
+// [first_line, last_line] (1-based) are that file's, indented by `indent`.
+struct GeneratedBlock {
+  int first_line = 0;
+  int last_line = 0;
+  int indent = 0;
+  size_t service = 0;  // 0: program_yaml; i + 1: services[i]
+};
+// The blocks of PairScenarioYaml(spec)'s text, in order.
+std::vector<GeneratedBlock> PairScenarioBlocks(const PairScenarioSpec& spec);
 std::string PairScenarioYaml(const PairScenarioSpec& spec);
 // "matrix-<a>--<b>", the cell's scenario name.
 std::string PairScenarioName(const std::string& nat_a, const std::string& nat_b);

@@ -80,6 +80,13 @@ std::optional<Program> ReadProgram(Reader& r, const Value& value, const std::str
     }
   }
   if (auto b = r.GetBool(*f, "relay")) p.relay = *b;
+  if (auto b = r.GetBool(*f, "service")) {
+    p.service = *b;
+    if (p.service && p.relay) {
+      r.Error(r.Get(*f, "service")->mark,
+              "service in " + path + ": a program is a relay or a service, not both");
+    }
+  }
   if (auto d = r.GetDuration(*f, "path_window")) {
     p.path_window = *d;
     if (*d < Duration::Millis(100)) {

@@ -108,6 +108,9 @@ struct Program {
   // Packets through this node count as relayed (path derp) between the
   // nodes on either side of it.
   bool relay = false;
+  // A server the peers use (a coordination server): neither a peer nor a
+  // relay; what it exchanges with them is no path between nodes.
+  bool service = false;
   // A path counts as in use this long after the last packet that crossed it.
   Duration path_window = Duration::Seconds(3);
   // SIGTERM at the end of the run, SIGKILL this long after.

@@ -245,6 +245,11 @@ std::vector<SchemaKey> BuildKeys() {
       "The program relays between other nodes (a TURN server, a libp2p relay): the wire "
       "counts what goes through it as relayed (path derp).")
       .aliases = {"is_relay", "turn"};
+  add("service", V::kBool, D::kLiteral, "false", "service: true",
+      "The program serves the peers (a coordination server such as Tailscale's "
+      "testcontrol): it is neither a peer nor a relay, so it gets no peer.* facts, the two "
+      "peers keep theirs, and what it exchanges with them is no path between nodes.")
+      .aliases = {"server", "infrastructure"};
   add("path_window", V::kDuration, D::kLiteral, "3s", "path_window: 5s",
       "A path between two program nodes counts as in use this long after the last packet "
       "the wire saw on it; longer than the program's keepalive.")

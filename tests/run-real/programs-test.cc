@@ -161,6 +161,51 @@ TEST(WirePaths, ThroughARelayTheSenderSentToIsDerp) {
   EXPECT_EQ(v.timeline[0].at, Duration::Millis(100));
 }
 
+// A service (a coordination server on the internet side) keeps the two
+// peers' peer.* facts, and what it exchanges with them is no path: the
+// peers' own packets to each other still are.
+TEST(WirePaths, AServiceIsNoEndOfAPath) {
+  const scenario::Scenario s = LoadOk(R"(
+stop_time: 30s
+derp: {regions: [{id: 1, name: fra}]}
+nats: {nat-a: {}, nat-b: {}}
+nodes:
+  alice: {behind: nat-a, run: {command: [peer, "{{peer.name}}"]}}
+  bob: {behind: nat-b, run: {command: [peer, "{{peer.name}}"]}}
+  control: {run: {command: [ctl, "{{self.address}}"], service: true}}
+)");
+  const LabPlan plan = PlanLab(s);
+  EXPECT_EQ(ProgramFacts(s, plan, 0, "/tmp/w", 1).at("peer.name"), "bob");
+  EXPECT_EQ(ProgramFacts(s, plan, 1, "/tmp/w", 1).at("peer.name"), "alice");
+  EXPECT_EQ(ProgramFacts(s, plan, 2, "/tmp/w", 1).count("peer.name"), 0u);
+  const std::string nat_a = plan.FindBox("nat-a")->uplink.address;
+  const std::string nat_b = plan.FindBox("nat-b")->uplink.address;
+  const std::string a = plan.nodes[0].uplink.address;
+  const std::string b = plan.nodes[1].uplink.address;
+  const std::string ctl = plan.nodes[2].uplink.address;
+  // Both peers talk to control all along; from 2 s on also to each other.
+  nlohmann::json links = {
+      {"node-alice",
+       {{"ab", {{1000, a, ctl, 5, 500}, {3000, a, nat_b, 1, 100}}},
+        {"ba", {{1000, ctl, a, 5, 500}, {3000, nat_b, a, 1, 100}}}}},
+      {"node-bob",
+       {{"ab", {{1000, b, ctl, 5, 500}, {3000, b, nat_a, 1, 100}}},
+        {"ba", {{1000, ctl, b, 5, 500}, {3000, nat_a, b, 1, 100}}}}},
+      {"node-control",
+       {{"ab", {{1000, ctl, nat_a, 5, 500}, {1000, ctl, nat_b, 5, 500}}},
+        {"ba", {{1000, nat_a, ctl, 5, 500}, {1000, nat_b, ctl, 5, 500}}}}}};
+  const WireView v = ReadWireView(s, plan, Flows(links), 1000);
+  std::vector<std::string> seen;
+  for (const auto& w : v.samples) {
+    seen.push_back(w.from + ">" + w.to + " " + scenario::ToString(w.path) + " " + w.at.ToString());
+  }
+  EXPECT_THAT(seen, ElementsAre("alice>bob direct 2s", "bob>alice direct 2s"));
+  for (const auto& c : v.timeline) {
+    EXPECT_NE(c.node, "control");
+    EXPECT_NE(c.peer, "control");
+  }
+}
+
 TEST(WirePaths, MalformedFlowsThrow) {
   const scenario::Scenario s = LoadOk(kPair);
   const LabPlan plan = PlanLab(s);

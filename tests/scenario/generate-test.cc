@@ -67,6 +67,63 @@ TEST(Generate, PairScenarioWithAProgramOnBothSides) {
   }
 }
 
+// `punchlab matrix --program --service NAME=FILE`: Tailscale's client on both
+// sides and its control server as a service on the internet side; the blocks
+// say which lines came from which file.
+TEST(Generate, PairScenarioWithAServiceBesideTheProgram) {
+  PairScenarioSpec spec;
+  spec.nat_a = "full-cone";
+  spec.nat_b = "symmetric";
+  const std::string dir = std::string(PUNCHLAB_SOURCE_DIR) + "/scenarios/programs/tailscale/";
+  spec.program_yaml = ReadFile(dir + "tailscaled.run");
+  spec.services.emplace_back("control", ReadFile(dir + "testcontrol.run"));
+  ASSERT_FALSE(spec.program_yaml.empty());
+  ASSERT_FALSE(spec.services[0].second.empty());
+  const std::string yaml = PairScenarioYaml(spec);
+  const LoadResult r = LoadScenarioText(yaml, "pair.yaml");
+  for (const Diagnostic& d : r.errors) ADD_FAILURE() << d.ToString();
+  ASSERT_TRUE(r.ok());
+  const Scenario& s = *r.scenario;
+  ASSERT_EQ(s.nodes.size(), 3u);
+  ASSERT_TRUE(s.nodes[2].run);
+  EXPECT_EQ(s.nodes[2].name, "control");
+  EXPECT_TRUE(s.nodes[2].run->service);
+  EXPECT_TRUE(s.nodes[2].behind.empty());
+  EXPECT_EQ(s.nodes[2].run->command.front(), "testcontrol-lab");
+  EXPECT_FALSE(s.nodes[0].run->service);
+
+  const std::vector<GeneratedBlock> blocks = PairScenarioBlocks(spec);
+  ASSERT_EQ(blocks.size(), 2u);
+  std::vector<std::string> lines;
+  std::istringstream in(yaml);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  EXPECT_EQ(blocks[0].service, 1u);
+  EXPECT_EQ(blocks[0].indent, 6);
+  EXPECT_EQ(lines.at(static_cast<size_t>(blocks[0].first_line - 1)),
+            "      " + spec.services[0].second.substr(0, spec.services[0].second.find('\n')));
+  EXPECT_EQ(blocks[1].service, 0u);
+  EXPECT_EQ(blocks[1].indent, 4);
+  EXPECT_EQ(blocks[1].last_line, static_cast<int>(lines.size()));
+  EXPECT_EQ(lines.at(static_cast<size_t>(blocks[1].first_line - 1)),
+            "    " + spec.program_yaml.substr(0, spec.program_yaml.find('\n')));
+}
+
+// A program is a relay or a service, not both.
+TEST(Generate, AServiceThatIsAlsoARelayIsRejected) {
+  const LoadResult r = LoadScenarioText(R"(
+stop_time: 10s
+nodes:
+  control: {run: {command: [ctl], service: true, relay: true}}
+)", "both.yaml");
+  ASSERT_FALSE(r.ok());
+  std::string all;
+  for (const Diagnostic& d : r.errors) all += d.ToString() + "\n";
+  EXPECT_NE(all.find("both.yaml:4:44: service in nodes.control.run: a program is a relay or a "
+                     "service, not both"),
+            std::string::npos)
+      << all;
+}
+
 // The loader's size caps (yaml-document.h) stay above the largest scenarios
 // the tools make: `punchlab bench`'s crowd and tailnet of 10,000 nodes (by
 // size; loading one takes tens of seconds, so a 2,000-node crowd is loaded).
