@@ -23,6 +23,7 @@ DIRECT_AFTER = re.compile(r"^tailscale ping: direct after (\d+) ms")
 
 
 def load(directory):
+    """The grid's cells by (a, b), in the grid's order."""
     with open(os.path.join(directory, "matrix.json")) as f:
         return {(c["a"], c["b"]): c for c in json.load(f)}
 
@@ -69,7 +70,7 @@ def main(argv):
         "|---|---|---|---|---|---|---|---|",
     ]
     disagree = []
-    for (a, b), r in sorted(real.items()):
+    for (a, b), r in real.items():
         s = sim.get((a, b))
         if s is None:
             disagree.append("%s -- %s: not in the simulated grid" % (a, b))
