@@ -38,6 +38,13 @@ if [ -z "$work_dir" ] || { [ -z "$bin_dir" ] && [ -z "$build_only" ]; }; then
 fi
 mkdir -p "$work_dir"
 work_dir=$(cd "$work_dir" && pwd) || exit 1
+if [ -n "$bin_dir" ]; then
+  bin_dir=$(cd "$bin_dir" && pwd) || exit 1
+  if [ ! -x "$bin_dir/punchlab" ]; then
+    echo "run.sh: $bin_dir/punchlab is not built" >&2
+    exit 1
+  fi
+fi
 
 if [ -z "$build_only" ] && [ "$(id -u)" -ne 0 ]; then
   echo "SKIPPED: tailscaled in the lab needs root to create network namespaces"
