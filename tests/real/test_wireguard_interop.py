@@ -256,13 +256,33 @@ for _ in range(64):
     packets.append(body + hashlib.blake2s(body, key=mac1_key, digest_size=16).digest() + bytes(16))
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("", FLOOD_PORT))
-end = time.monotonic() + float(sys.argv[4])
+s.setblocking(False)
+# wireguard-go answers an initiation without MAC2 with a cookie reply only while
+# it is under load, so the first cookie reply to the flood says it is: announce
+# it, then go on for the given seconds. Never under load within 5 s: exit 3.
+# Bursts of 512 with 50 ms pauses: each burst fills the handshake queue past
+# an eighth (128 of 1024), renewing wireguard-go's one-second under-load
+# state, but never fills it, so punchlab's own initiation is queued, not
+# dropped (a full queue drops it, and its retry comes after the load is over).
+end = time.monotonic() + 5.0
+under_load = False
 while time.monotonic() < end:
-    for packet in packets:
+    for packet in packets * 8:
         try:
             s.sendto(packet, (sys.argv[2], int(sys.argv[3])))
         except OSError:
             pass
+    time.sleep(0.05)
+    if not under_load:
+        try:
+            reply = s.recv(256)
+        except OSError:
+            continue
+        if reply[:1] == bytes([3]):
+            under_load = True
+            print("under load", flush=True)
+            end = time.monotonic() + float(sys.argv[4])
+sys.exit(0 if under_load else 3)
 """.replace("FLOOD_PORT", str(FLOOD_PORT))
 
 
@@ -276,7 +296,10 @@ def test_wireguard_go_under_load_demands_a_cookie_and_punchlab_answers_it(intero
     interop.start_capture("udp and not port %d" % FLOOD_PORT)
     interop.start_wireguard_go()
     flood = interop.pln.spawn(["python3", "-c", FLOOD, interop.wgo_pub, WGO, str(PORT), "2.5"])
-    time.sleep(0.5)  # bounded: the flood is under way
+    # Bounded: the flood exits 3 after 5 s if wireguard-go never came under load.
+    ready, _, _ = select.select([flood.stdout], [], [], 10)
+    assert ready and flood.stdout.readline().strip() == "under load", \
+        "wireguard-go sent no cookie reply to the flood: %s" % (flood.poll(),)
     interop.start_punchlab("--ping", WGO_TUN, "--ping-count", "40", "--ping-interval", "250ms")
     flood.communicate(timeout=10)
     assert flood.returncode == 0
