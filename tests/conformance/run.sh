@@ -32,34 +32,8 @@ if [ ! -x "$node" ]; then
   exit 1
 fi
 
-go_bin=$(command -v go || true)
-[ -z "$go_bin" ] && [ -x /usr/local/go/bin/go ] && go_bin=/usr/local/go/bin/go
-if [ -z "$go_bin" ]; then
-  echo "SKIPPED: no Go toolchain (go is not on PATH and /usr/local/go/bin/go is missing)"
-  exit 77
-fi
-# Never download another toolchain: go.mod's version must be the machine's.
-export GOTOOLCHAIN=local
-want=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$here/go.mod")
-have=$("$go_bin" env GOVERSION | sed 's/^go//')
-if [ "$(printf '%s\n%s\n' "$want" "$have" | sort -V | head -1)" != "$want" ]; then
-  echo "SKIPPED: $go_bin is go $have, go.mod needs go $want"
-  exit 77
-fi
-
 cd "$here" || exit 1
-mkdir -p "$work_dir"
-# Modules come from the proxy (go.sum is committed and checked).
-if ! out=$(timeout 300 "$go_bin" mod download 2>&1); then
-  if grep -qi "checksum mismatch\|SECURITY ERROR\|verifying" <<<"$out"; then
-    echo "$out"
-    echo "run.sh: module checksums do not match go.sum"
-    exit 1
-  fi
-  echo "$out" | tail -3
-  echo "SKIPPED: the Go module proxy is unreachable ($("$go_bin" env GOPROXY))"
-  exit 77
-fi
+source "$here/../go-module-preamble.sh"
 
 start=$(date +%s)
 if ! "$go_bin" build -o "$work_dir/derper" tailscale.com/cmd/derper; then

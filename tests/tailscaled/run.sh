@@ -50,32 +50,8 @@ if [ -z "$build_only" ] && [ "$(id -u)" -ne 0 ]; then
   echo "SKIPPED: tailscaled in the lab needs root to create network namespaces"
   exit 77
 fi
-go_bin=$(command -v go || true)
-[ -z "$go_bin" ] && [ -x /usr/local/go/bin/go ] && go_bin=/usr/local/go/bin/go
-if [ -z "$go_bin" ]; then
-  echo "SKIPPED: no Go toolchain (go is not on PATH and /usr/local/go/bin/go is missing)"
-  exit 77
-fi
-# Never download another toolchain: go.mod's version must be the machine's.
-export GOTOOLCHAIN=local
-want=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$here/go.mod")
-have=$("$go_bin" env GOVERSION | sed 's/^go//')
-if [ "$(printf '%s\n%s\n' "$want" "$have" | sort -V | head -1)" != "$want" ]; then
-  echo "SKIPPED: $go_bin is go $have, go.mod needs go $want"
-  exit 77
-fi
 cd "$here" || exit 1
-# Modules come from the proxy (go.sum is committed and checked).
-if ! out=$(timeout 300 "$go_bin" mod download 2>&1); then
-  if grep -qi "checksum mismatch\|SECURITY ERROR\|verifying" <<<"$out"; then
-    echo "$out"
-    echo "run.sh: module checksums do not match go.sum"
-    exit 1
-  fi
-  echo "$out" | tail -3
-  echo "SKIPPED: the Go module proxy is unreachable ($("$go_bin" env GOPROXY))"
-  exit 77
-fi
+source "$here/../go-module-preamble.sh"
 start=$(date +%s)
 mkdir -p "$work_dir/bin"
 if ! "$go_bin" build -o "$work_dir/bin/" tailscale.com/cmd/tailscaled tailscale.com/cmd/tailscale \
