@@ -49,11 +49,15 @@ for name in "${names[@]}"; do
   dict=()
   [ -f "$root/tests/fuzz/$name.dict" ] && dict=(-dict="$root/tests/fuzz/$name.dict")
   mkdir -p "$fuzz_dir/corpus/$name"
+  seed_dirs=("$root/tests/fuzz/corpus/$name")
+  if [ -f "$root/tests/fuzz/$name.seed-dirs" ]; then
+    while read -r dir; do seed_dirs+=("$root/$dir"); done < <(grep -v '^#' "$root/tests/fuzz/$name.seed-dirs")
+  fi
   start=$(date +%s)
   status=0
   ASAN_OPTIONS=detect_leaks=1 nice -n 19 "$fuzz_dir/fuzz-$name" -runs="$runs" -timeout=10 \
     -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$fuzz_dir/artifacts/$name-" \
-    "${dict[@]}" "$fuzz_dir/corpus/$name" "$root/tests/fuzz/corpus/$name" >"$log" 2>&1 || status=$?
+    "${dict[@]}" "$fuzz_dir/corpus/$name" "${seed_dirs[@]}" >"$log" 2>&1 || status=$?
   elapsed=$(( $(date +%s) - start ))
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
   speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)

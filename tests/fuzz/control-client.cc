@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "control/channel.h"
+#include "fuzz-addresses.h"
 #include "fuzz-check.h"
 #include "punchlab/control/client.h"
 #include "punchlab/control/frame.h"
@@ -30,7 +31,7 @@ using namespace punchlab::control;
 
 namespace {
 
-const Endpoint kServerAddr(IpAddress::V4(192, 0, 2, 1), 8443);
+using fuzz::kControlServerAddr;
 
 class World {
  public:
@@ -41,7 +42,7 @@ class World {
         rng_(2),
         client_([&] {
           ControlClientConfig c;
-          c.server = kServerAddr;
+          c.server = kControlServerAddr;
           c.server_key = server_key_.Public();
           return c;
         }(), rng_) {
@@ -144,7 +145,7 @@ class World {
           session_.emplace(kMaxNodeFrameSize);  // a new connection, a new session
           challenge_.reset();
           registered_in_session_ = false;
-          client_.HandleConnected(now_, conn_, kServerAddr);
+          client_.HandleConnected(now_, conn_, kControlServerAddr);
           break;
         case StreamAction::Kind::kWrite:
           if (a->conn == conn_) FromClient(a->data);

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "control/channel.h"
+#include "fuzz-addresses.h"
 #include "fuzz-check.h"
 #include "punchlab/control/client.h"
 #include "punchlab/control/frame.h"
@@ -44,7 +45,7 @@ using namespace punchlab::control;
 
 namespace {
 
-const Endpoint kServerAddr(IpAddress::V4(192, 0, 2, 1), 8443);
+using fuzz::kControlServerAddr;
 const Timestamp kExpires = Timestamp::Zero() + Duration::Seconds(100000);
 
 // Keys and tokens are the same for every input: made once (key generation
@@ -101,7 +102,7 @@ class World {
         mallory_key_(M().mallory.Clone()),
         mallory_rng_(3),
         mallory_channel_(kMaxFrameSize),
-        wiring_(server_, kServerAddr, Timestamp::Zero() + Duration::Seconds(1000)) {
+        wiring_(server_, kControlServerAddr, Timestamp::Zero() + Duration::Seconds(1000)) {
     AddHonest("alice", "a.example", M().alice, 10);
     AddHonest("carol", "b.example", M().carol, 11);
     wiring_.to_mallory = [this](ByteView bytes) { ToMallory(bytes); };
@@ -191,7 +192,7 @@ class World {
                                              DeterministicRandom(host), nullptr,
                                              Endpoint(IpAddress::V4(203, 0, 113, host), 41641)});
     ControlClientConfig c;
-    c.server = kServerAddr;
+    c.server = kControlServerAddr;
     c.server_key = server_.public_key();
     h->client = std::make_unique<ControlClient>(c, h->rng);
     wiring_.AddHonest(*h->client, h->address);

@@ -3,15 +3,15 @@
 vectors: the STUN messages in tests/unit/stun/message-test.cc (RFC 5769 and
 captures of stund, the Vovida client and coturn), DERP frames and the HTTP
 upgrade as the protocol sends them, disco plaintexts, key/duration/endpoint
-text from PROTOCOL.md's forms, every scenario and test fixture plus the
-inputs that once hung the loader, and miniupnpd's captured UPnP answers. The
+text from PROTOCOL.md's forms, the inputs that once hung the scenario
+loader (which also reads every scenario and fixture where it is:
+scenario-loader.seed-dirs), and miniupnpd's captured UPnP answers. The
 machine targets' corpora (derp-server, derp-client, control-server,
 control-client) are fuzzer-made: their inputs
 are scripts for the harness, merged to a minimal set after a run
 (README.md). Run from anywhere: python3 tests/fuzz/make-seeds.py
 """
 import re
-import shutil
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -118,9 +118,8 @@ def portmap():
 
 
 def scenarios():
-    for path in sorted(list((ROOT / "scenarios").rglob("*.yaml")) +
-                       list((ROOT / "tests/scenario/fixtures").glob("*.yaml"))):
-        shutil.copyfile(path, HERE / "corpus/scenario-loader" / (path.parent.name + "-" + path.name))
+    # The tree's scenarios and fixtures are seeds where they are
+    # (scenario-loader.seed-dirs), so no copy here can go stale.
     # yaml-cpp 0.7's LoadAll loops forever on these (fixed in the loader).
     for i, t in enumerate([",", "---\n,", "# c\n,", "nodes: {}\n---\n,", "&a ,", "[a]\n,"]):
         put("scenario-loader", "stray-comma-%d" % i, t)

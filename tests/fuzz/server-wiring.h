@@ -3,8 +3,8 @@
 // ("mallory"), in memory and at one instant (the targets check what crosses,
 // not when it arrives). Shared by the derp-server, derp-client and
 // control-server targets, which differ only in their machines and in what
-// they check. The DERP targets also share the server's address and their
-// keys (kDerpServerAddr, Seed).
+// they check. The DERP targets also share their keys (Seed); the servers'
+// addresses are in fuzz-addresses.h.
 //
 // Flush() is the host drain rule: rounds until no machine has an action
 // left. Each round calls `before_round` (e.g. drain the server's events, so a
@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "fuzz-addresses.h"
 #include "fuzz-check.h"
 #include "punchlab/bytes.h"
 #include "punchlab/crypto/keys.h"
@@ -27,9 +28,6 @@
 #include "punchlab/time.h"
 
 namespace punchlab::fuzz {
-
-// Where the DERP targets' server listens (DERP over TLS's port).
-inline const Endpoint kDerpServerAddr(IpAddress::V4(192, 0, 2, 1), 443);
 
 // A key of 32 bytes `b`: a distinct, fixed key per byte (1: the server's).
 inline KeyBytes Seed(uint8_t b) {
