@@ -54,9 +54,11 @@ std::string Capture(const std::string& command) {
 }
 
 TEST(RunSimOutputs, PcapPerLinkThatTsharkDecodes) {
-  const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / "punchlab-runsim-pcap-test";
-  std::filesystem::remove_all(dir);
+  // A directory of its own: two trees' test runs may share the machine.
+  std::string templ =
+      (std::filesystem::temp_directory_path() / "punchlab-runsim-pcap-XXXXXX").string();
+  ASSERT_NE(mkdtemp(templ.data()), nullptr) << templ;
+  const std::filesystem::path dir = templ;
   results::RunOptions options;
   options.pcap = true;
   options.out_dir = dir.string();
