@@ -1,5 +1,5 @@
 // punchlab bench [--only matrix|tailnet|crowd] [--tailnet N,...] [--crowd N]
-//                [--limit FACTOR] [--jobs N] [--json]
+//                [--limit FACTOR] [--memory-limit MIB] [--jobs N] [--json]
 //
 // Measures the simulator on the workloads the project promises numbers for,
 // and prints them beside their goals (a benchmark, not a test: nothing here
@@ -19,10 +19,13 @@
 //
 // Each simulated workload runs in a child process of its own, so its peak
 // memory is its own (wait4's ru_maxrss), and is stopped at --limit times its
-// wall goal (then reported as stopped, with the time it had run). A workload
-// that fails (an error, a child killed, a matrix cell that did not run) is
-// reported as FAILED with what happened, and the next one runs; the exit code
-// is then kExitRuntime, after every workload.
+// wall goal (then reported as stopped, with the time it had run), and its
+// address space is capped (--memory-limit; by default twice its memory goal,
+// at most half the machine's memory; the matrix's cells at 1 GiB each), so
+// no workload can take a shared machine's memory: one that reaches the cap
+// fails. A workload that fails (an error, the cap, a child killed, a matrix
+// cell that did not run) is reported as FAILED with what happened, and the
+// next one runs; the exit code is then kExitRuntime, after every workload.
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -48,6 +51,7 @@
 
 #include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
+#include "cli/address-space-cap.h"
 #include "cli/matrix-runner.h"
 #include "lab/interrupt.h"
 #include "lab/lab-error.h"
@@ -77,6 +81,10 @@ struct Measurement {
   std::string error;        // non-empty: the workload failed, and this is what happened
 };
 
+// A matrix cell is two nodes (about 25 MiB resident): 1 GiB of address
+// space is room to spare, and two of them at once cannot hurt a machine.
+constexpr uint64_t kMatrixCellCapMib = 1024;
+
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
 // ru_maxrss is in KiB on Linux.
@@ -86,8 +94,14 @@ double PeakRssMib(int who) {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 
-Measurement BenchMatrix(unsigned jobs, const std::string& dir) {
+// The matrix's cells are `punchlab run` children (matrix-runner.h), each
+// started under prlimit(1) with its address space capped at `cap_mib`.
+Measurement BenchMatrix(unsigned jobs, const std::string& dir, uint64_t cap_mib) {
+  // prlimit(1) run as root could lift a cap this process was given: never.
+  const uint64_t given = AddressSpaceLimitMib();
+  if (given > 0 && (cap_mib == 0 || given < cap_mib)) cap_mib = given;
   MatrixRunOptions options;
+  options.cell_address_space_mib = cap_mib;
   options.nats = kClassicNats;
   options.spec.duration = Duration::Seconds(60);
   options.spec.packets_per_second = 10;
@@ -110,7 +124,13 @@ Measurement BenchMatrix(unsigned jobs, const std::string& dir) {
   }
   m.outcome = std::to_string(run.matrix.cells.size()) + " cells ran (" + std::to_string(direct) +
               " direct), " + std::to_string(run.errors.size()) + " failed";
-  if (!run.errors.empty()) m.error = run.errors.front();
+  if (!run.errors.empty()) {
+    m.error = run.errors.front();
+    if (cap_mib > 0) {
+      m.error += " (each cell's address space was capped at " + std::to_string(cap_mib) +
+                 " MiB: --memory-limit)";
+    }
+  }
   return m;
 }
 
@@ -215,9 +235,21 @@ std::string ChildEnd(int status) {
   return "wait status " + std::to_string(status);
 }
 
-// Runs BenchNodes in a child process: its own peak memory, and stopped
-// after `limit_s` (0: none). A failure comes back as Measurement::error.
-Measurement BenchNodesInChild(uint32_t nodes, bool tailnet, double limit_s) {
+// The address space a tailnet or crowd child may have, in MiB (0: no cap):
+// `flag` when given (--memory-limit), else twice the workload's memory goal
+// (room to see by how much it misses), but never more than half of this
+// machine's memory, so a run with no flags cannot take the machine.
+uint64_t MemoryCapMib(const Measurement& planned, std::optional<uint64_t> flag) {
+  if (flag) return *flag;
+  const auto twice_goal = static_cast<uint64_t>(2 * planned.goal_rss_mib);
+  const uint64_t half_machine = PhysicalMemoryMib() / 2;
+  return half_machine > 0 ? std::min(twice_goal, half_machine) : twice_goal;
+}
+
+// Runs BenchNodes in a child process: its own peak memory, stopped after
+// `limit_s` (0: none), its address space capped at `cap_mib` (0: none). A
+// failure (the cap reached included) comes back as Measurement::error.
+Measurement BenchNodesInChild(uint32_t nodes, bool tailnet, double limit_s, uint64_t cap_mib) {
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
   std::cout.flush();
@@ -227,6 +259,15 @@ Measurement BenchNodesInChild(uint32_t nodes, bool tailnet, double limit_s) {
     close(fds[0]);
     std::string out;
     try {
+      if (cap_mib > 0) {
+        const uint64_t cap = CapAddressSpace(cap_mib);
+        ReportOutOfMemoryTo(
+            fds[1], nlohmann::json{{"error", "out of memory: its address space is capped at " +
+                                                 std::to_string(cap) +
+                                                 " MiB (--memory-limit), and the workload "
+                                                 "needed more"}}
+                        .dump());
+      }
       out = ToJson(BenchNodes(nodes, tailnet)).dump();
     } catch (const std::exception& e) {
       out = nlohmann::json{{"error", e.what()}}.dump();
@@ -275,6 +316,11 @@ Measurement BenchNodesInChild(uint32_t nodes, bool tailnet, double limit_s) {
   if (j.is_discarded() || !j.is_object()) {
     m.wall_s = Seconds(Clock::now() - start);
     m.error = "the child ended without a measurement (" + ChildEnd(status) + ")";
+    // Not every failed allocation reaches operator new (C code, the stack).
+    if (cap_mib > 0) {
+      m.error += "; its address space was capped at " + std::to_string(cap_mib) +
+                 " MiB (--memory-limit)";
+    }
     return m;
   }
   if (j.contains("error")) {
@@ -380,8 +426,10 @@ int RunBench(const std::vector<std::string>& argv) {
                    "(<= 5 min, 8 GiB; cost per node roughly flat), a crowd of 10,000 nodes in\n"
                    "tailnets of 4 (<= 5 min, 8 GiB). Prints wall time, simulated/wall ratio,\n"
                    "events per second, peak memory and cost per node. Each simulated workload\n"
-                   "runs in a child process and is stopped at --limit times its goal. Run it\n"
-                   "on a quiet machine.",
+                   "runs in a child process, is stopped at --limit times its goal, and may\n"
+                   "have at most --memory-limit of address space (by default twice its\n"
+                   "memory goal, at most half of this machine's memory): one that needs more\n"
+                   "is FAILED. Run it on a quiet machine.",
                    po::options_description("Options"),
                    {}};
   spec.options.add_options()
@@ -393,6 +441,10 @@ int RunBench(const std::vector<std::string>& argv) {
       ("nodes", po::value<uint32_t>()->value_name("N"), "the same as --crowd (older spelling)")
       ("limit", po::value<double>()->default_value(2)->value_name("FACTOR"),
        "stop a simulated workload at FACTOR times its wall goal (0: never)")
+      ("memory-limit", po::value<uint64_t>()->value_name("MIB"),
+       "cap each simulated workload's address space at MIB (0: no cap; default: twice its "
+       "memory goal, at most half of this machine's memory; 1024 per matrix cell); a "
+       "workload that needs more is FAILED")
       ("jobs,j", po::value<unsigned>()->value_name("N"),
        "matrix cells at once (default: the number of cores)")
       ("json", po::bool_switch(), "print the measurements as one JSON object");
@@ -410,6 +462,12 @@ int RunBench(const std::vector<std::string>& argv) {
   }
   const double limit = vm["limit"].as<double>();
   if (!(limit >= 0)) throw UsageError("--limit: must be 0 or more");
+  const std::optional<uint64_t> memory_limit =
+      vm.count("memory-limit") ? std::optional<uint64_t>(vm["memory-limit"].as<uint64_t>())
+                               : std::nullopt;
+  if (memory_limit && *memory_limit > (uint64_t{1} << 30)) {
+    throw UsageError("--memory-limit: must be at most 1073741824 (MiB)");
+  }
   const unsigned cores = std::max(1u, static_cast<unsigned>(sysconf(_SC_NPROCESSORS_ONLN)));
   const unsigned jobs = vm.count("jobs") ? vm["jobs"].as<unsigned>() : cores;
   if (jobs < 1 || jobs > 64) throw UsageError("--jobs: must be from 1 to 64");
@@ -446,17 +504,24 @@ int RunBench(const std::vector<std::string>& argv) {
       planned.name = "matrix";
       planned.workload = "classic 4x4 NAT matrix";
       planned.goal_wall_s = 0.5;
-      attempt(planned, [&] { return BenchMatrix(jobs, dir.string()); });
+      attempt(planned, [&] {
+        return BenchMatrix(jobs, dir.string(), memory_limit ? *memory_limit : kMatrixCellCapMib);
+      });
     }
     if (only.empty() || only == "tailnet") {
       for (uint32_t n : tailnets) {
-        attempt(Planned(n, true),
-                [&] { return BenchNodesInChild(n, true, limit * Planned(n, true).goal_wall_s); });
+        const Measurement planned = Planned(n, true);
+        attempt(planned, [&] {
+          return BenchNodesInChild(n, true, limit * planned.goal_wall_s,
+                                   MemoryCapMib(planned, memory_limit));
+        });
       }
     }
     if (only.empty() || only == "crowd") {
-      attempt(Planned(crowd, false), [&] {
-        return BenchNodesInChild(crowd, false, limit * Planned(crowd, false).goal_wall_s);
+      const Measurement planned = Planned(crowd, false);
+      attempt(planned, [&] {
+        return BenchNodesInChild(crowd, false, limit * planned.goal_wall_s,
+                                 MemoryCapMib(planned, memory_limit));
       });
     }
   } catch (const lab::Interrupted&) {

@@ -112,8 +112,15 @@ MatrixRun RunMatrixCells(const MatrixRunOptions& options) {
       Cell& c = cells[next++];
       // --no-junit: the cells run side by side into one directory; the
       // matrix writes the one junit.xml of them all.
-      std::vector<std::string> argv = {self, "run", "--quiet", "--no-junit", "--out",
-                                       options.out + "/cells", c.file};
+      std::vector<std::string> argv;
+      if (options.cell_address_space_mib > 0) {
+        argv = {"prlimit", "--as=" + std::to_string(options.cell_address_space_mib << 20), "--"};
+      }
+      for (std::string arg : {self, std::string("run"), std::string("--quiet"),
+                              std::string("--no-junit"), std::string("--out"),
+                              options.out + "/cells", c.file}) {
+        argv.push_back(std::move(arg));
+      }
       if (options.real) argv.push_back("--real");
       c.started = std::chrono::steady_clock::now();
       c.child = std::make_unique<lab::ChildProcess>(argv);

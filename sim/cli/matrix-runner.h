@@ -34,6 +34,9 @@ struct MatrixRunOptions {
   std::optional<Shard> shard;  // run only this shard's cells (row order)
   std::string program_file;  // where spec.program_yaml came from, for errors
   std::vector<std::string> service_files;  // where spec.services[i] came from
+  // Non-zero: each cell's address space is capped at this many MiB
+  // (prlimit(1) starts it), and a cell that needs more fails (the bench).
+  uint64_t cell_address_space_mib = 0;
 };
 
 // The --program file does not make a valid node program (file:line:col lines).

@@ -87,6 +87,7 @@ def test_usage_errors_exit_2_with_one_line(tmp_path):
         (["matrix", "--duration", "60"], "is not a duration"),
         (["bench", "--only", "everything"], "'everything' is not a workload"),
         (["bench", "--nodes", "3"], "--nodes: must be from 4 to 100000"),
+        (["bench", "--memory-limit", "-1"], "--memory-limit: must be at most 1073741824"),
         (["demo", "extra"], "punchlab demo:"),
     ]:
         result = punchlab(*args, cwd=tmp_path)
@@ -178,6 +179,56 @@ def test_bench_reports_a_failed_workload_and_goes_on_to_the_next():
     failed_text, small_text = result.stdout.split("tailnet-8:")
     assert "tailnet-40000:" in failed_text and "  FAILED after " in failed_text
     assert "wall " in small_text and "28 pairs" in small_text
+
+
+def test_bench_fails_a_workload_that_outgrows_its_memory_cap_and_goes_on():
+    # 200 nodes need about 130 MiB resident (and ~50 MiB of mapped binary):
+    # capped at 100 MiB of address space the child's allocation fails where it
+    # happens, the bench reports why, and the next workload runs under the
+    # same cap (8 nodes fit in 70 MiB).
+    result = punchlab("bench", "--only", "tailnet", "--tailnet", "200,8",
+                      "--memory-limit", "100", "--json")
+    assert result.returncode == 4, result
+    failed, small = json.loads(result.stdout)["benchmarks"]
+    assert failed["name"] == "tailnet-200" and failed["failed"] is True
+    assert failed["error"] == ("out of memory: its address space is capped at 100 MiB "
+                               "(--memory-limit), and the workload needed more")
+    assert 0 < failed["peak_rss_mib"] < 100 and "events" not in failed
+    assert small["name"] == "tailnet-8" and small["failed"] is False
+    assert small["outcome"].startswith("28 pairs")
+    assert "1 of 2 workloads failed" in result.stderr
+    # In words, beside the workload.
+    result = punchlab("bench", "--only", "crowd", "--crowd", "200", "--memory-limit", "90")
+    assert result.returncode == 4, result
+    assert "crowd-200:" in result.stdout and "  FAILED after " in result.stdout
+    assert "out of memory: its address space is capped at 90 MiB" in result.stdout
+
+
+def test_bench_never_lifts_a_tighter_cap_it_was_given():
+    # Under prlimit --as (or a shell's ulimit -v) the bench's children keep
+    # the tighter cap and say which one they had: the flag cannot raise it.
+    def cap_at_130_mib():
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (130 << 20, 130 << 20))
+
+    result = subprocess.run([BIN, "bench", "--only", "tailnet", "--tailnet", "200",
+                             "--memory-limit", "4096", "--json"], capture_output=True,
+                            text=True, timeout=120, preexec_fn=cap_at_130_mib)
+    assert result.returncode == 4, result
+    [failed] = json.loads(result.stdout)["benchmarks"]
+    assert failed["error"].startswith("out of memory: its address space is capped at 130 MiB")
+
+
+def test_bench_caps_the_matrix_cells_too():
+    # Each cell is a `punchlab run` child that inherits the cap; one that
+    # cannot run under it is named, with the cap.
+    result = punchlab("bench", "--only", "matrix", "--memory-limit", "40", "--json")
+    assert result.returncode == 4, result
+    [matrix] = json.loads(result.stdout)["benchmarks"]
+    assert matrix["failed"] is True
+    assert matrix["error"].startswith("cell full-cone -- full-cone did not run: ")
+    assert matrix["error"].endswith("(each cell's address space was capped at 40 MiB: "
+                                    "--memory-limit)")
 
 
 REBOOT = """\
