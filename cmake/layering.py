@@ -2,7 +2,8 @@
 """Fails when a folder includes a layer it must not know (docs/ARCHITECTURE.md,
 "Layers"): arrows point one way.
 
-  nat/                   the standard library and protocol/'s value types only:
+  nat/                   the standard library and protocol/'s value types only
+                         (and the port-mapping codecs its server speaks):
                          no ns-3, no sockets, nothing from models/ or sim/
   sim/lab, sim/run-real, the real lab, the scenario model, results and the CLI:
   sim/scenario,          nothing from the ns-3 module (models/: "model/...",
@@ -21,7 +22,8 @@ INCLUDE_RE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 
 # nat/: quoted includes of these only; angle includes of C++ standard headers only.
 NAT_ALLOWED = re.compile(
-    r"^punchlab/(nat/[a-z0-9-]+\.h|endpoint\.h|time\.h|random\.h|stun/nat-discovery\.h)$")
+    r"^punchlab/(nat/[a-z0-9-]+\.h|endpoint\.h|time\.h|random\.h|bytes\.h|transmit\.h|"
+    r"stun/nat-discovery\.h|portmap/(pmp|pcp|mapping-protocol)\.h)$")
 STD_HEADER = re.compile(r"^[a-z_]+$")  # <vector>, <cstdint>: no ".h", no "/"
 
 # What the real lab, the scenario model, results and the CLI may not include

@@ -38,6 +38,7 @@ void NatTable::ResetState() {
   paired_.clear();
   next_pair_ = 0;
   next_arbitrary_ = 0;
+  leases_.clear();
 }
 
 bool NatTable::IsExternalAddress(const IpAddress& ip) const {
@@ -57,6 +58,92 @@ void NatTable::Expire(Timestamp now) {
   flows_.Expire(now, [this](const FlowKey& key, const FlowTracker::Flow& flow) {
     OnFlowExpired(key, flow);
   });
+  ExpireLeases(now);
+}
+
+Timestamp NatTable::NextExpiry() {
+  Timestamp next = flows_.NextExpiry();
+  for (const auto& [key, index] : leases_) next = std::min(next, *bindings_[index].lease_until);
+  return next;
+}
+
+void NatTable::ExpireLeases(Timestamp now) {
+  for (auto it = leases_.begin(); it != leases_.end();) {
+    auto next = std::next(it);
+    if (*bindings_[it->second].lease_until <= now) {
+      ++lease_counters_.leases_expired;
+      EndLease(it);
+    }
+    it = next;
+  }
+}
+
+void NatTable::EndLease(std::map<LeaseKey, uint32_t>::iterator it) {
+  const uint32_t index = it->second;
+  leases_.erase(it);
+  bindings_[index].lease_until.reset();
+  if (bindings_[index].flows == 0) FreeBinding(index);
+}
+
+std::optional<Endpoint> NatTable::MapPort(Timestamp now, Protocol protocol, const Endpoint& inside,
+                                          uint16_t suggested, Timestamp until) {
+  Expire(now);
+  auto it = leases_.find(LeaseKey{protocol, inside});
+  if (it != leases_.end()) {
+    bindings_[it->second].lease_until = until;
+    ++lease_counters_.leases_renewed;
+    return bindings_[it->second].external;
+  }
+  // The inside endpoint's endpoint-independent mapping, if it has one (a NAT
+  // with endpoint-independent mapping, or an ended lease whose flows live),
+  // becomes the explicit one.
+  const MappingKey key = KeyFor(Dependence::kEndpointIndependent, protocol, inside, Endpoint());
+  uint32_t index;
+  auto existing = mappings_.find(key);
+  if (existing != mappings_.end()) {
+    index = existing->second;
+  } else {
+    std::optional<Allocation> alloc;
+    if (suggested != 0) {
+      const std::optional<size_t> ip = config_.pooling == Pooling::kPaired
+                                           ? PairedAddress(inside.ip)
+                                           : std::optional<size_t>();
+      if (ip && pools_[PoolIndex(*ip, protocol)].CanTake(suggested, inside)) {
+        alloc = Allocation{PoolIndex(*ip, protocol), suggested};
+      }
+    }
+    if (!alloc) {
+      // Allocate counts its failures as dropped packets; a refused request
+      // is not a packet (the server counts it).
+      const NatCounters saved = counters_;
+      DropReason reason = DropReason::kNone;
+      alloc = Allocate(inside, protocol, &reason);
+      if (!alloc) {
+        counters_ = saved;
+        return std::nullopt;
+      }
+    }
+    index = Bind(key, *alloc);
+  }
+  bindings_[index].lease_until = until;
+  leases_.emplace(LeaseKey{protocol, inside}, index);
+  ++lease_counters_.leases_granted;
+  return bindings_[index].external;
+}
+
+bool NatTable::UnmapPort(Timestamp now, Protocol protocol, const Endpoint& inside) {
+  Expire(now);
+  auto it = leases_.find(LeaseKey{protocol, inside});
+  if (it == leases_.end()) return false;
+  ++lease_counters_.leases_deleted;
+  EndLease(it);
+  return true;
+}
+
+std::optional<Endpoint> NatTable::PortMapped(Protocol protocol, const Endpoint& inside) const {
+  auto it = leases_.find(LeaseKey{protocol, inside});
+  if (it == leases_.end()) return std::nullopt;
+  return bindings_[it->second].external;
 }
 
 OutboundResult NatTable::Outbound(Timestamp now, Protocol protocol, const Endpoint& inside_src,
@@ -75,6 +162,10 @@ OutboundResult NatTable::Outbound(Timestamp now, Protocol protocol, const Endpoi
   if (FlowTracker::Flow* flow = flows_.Find(flow_key)) {
     binding = flow->owner;
     flows_.Touch(now, flow_key, *flow, Direction::kOutbound, flags, true);
+  } else if (auto lease = leases_.find(LeaseKey{protocol, inside_src}); lease != leases_.end()) {
+    binding = lease->second;  // port mapping: every new flow leaves from the leased port
+    flows_.Open(now, flow_key, binding, Direction::kOutbound, flags);
+    AddFlow(binding, dst);
   } else {
     const MappingKey key = KeyFor(config_.mapping, protocol, inside_src, dst);
     auto it = mappings_.find(key);
@@ -148,6 +239,7 @@ InboundResult NatTable::Admit(Timestamp now, Protocol protocol, const Endpoint& 
 
 bool NatTable::FilterAdmits(uint32_t binding, const Endpoint& remote,
                             const FlowTracker::Flow* flow) const {
+  if (bindings_[binding].lease_until) return true;  // port mapping: endpoint-independent
   return FilteringAdmits(
       config_.filtering, [&] { return flow != nullptr && flow->owner == binding; },
       [&] { return remote_ips_.count(RemoteIpKey{binding, remote.ip}) != 0; });
@@ -156,7 +248,11 @@ bool NatTable::FilterAdmits(uint32_t binding, const Endpoint& remote,
 std::optional<uint32_t> NatTable::NewMapping(const MappingKey& key, DropReason* reason) {
   auto alloc = Allocate(key.inside, key.protocol, reason);
   if (!alloc) return std::nullopt;
-  const Endpoint external(external_[alloc->pool / 2], alloc->port);
+  return Bind(key, *alloc);
+}
+
+uint32_t NatTable::Bind(const MappingKey& key, const Allocation& alloc) {
+  const Endpoint external(external_[alloc.pool / 2], alloc.port);
 
   uint32_t index;
   auto shared = by_external_.find(ExternalKey{key.protocol, external});
@@ -174,10 +270,11 @@ std::optional<uint32_t> NatTable::NewMapping(const MappingKey& key, DropReason* 
     b.protocol = key.protocol;
     b.inside = key.inside;
     b.external = external;
-    b.pool = alloc->pool;
+    b.pool = alloc.pool;
     b.flows = 0;
     b.keys.clear();
-    pools_[alloc->pool].Hold(alloc->port, key.inside);
+    b.lease_until.reset();
+    pools_[alloc.pool].Hold(alloc.port, key.inside);
     by_external_.emplace(ExternalKey{key.protocol, external}, index);
   }
   bindings_[index].keys.push_back(key);
@@ -249,8 +346,13 @@ void NatTable::OnFlowExpired(const FlowKey& key, const FlowTracker::Flow& flow) 
   assert(ips != remote_ips_.end());
   if (--ips->second == 0) remote_ips_.erase(ips);
   if (--b.flows != 0) return;
-
+  if (b.lease_until) return;  // port mapping: the lease holds it
   counters_.mappings_expired += b.keys.size();
+  FreeBinding(index);
+}
+
+void NatTable::FreeBinding(uint32_t index) {
+  Binding& b = bindings_[index];
   for (const MappingKey& k : b.keys) mappings_.erase(k);
   by_external_.erase(ExternalKey{b.protocol, b.external});
   pools_[b.pool].Release(b.external.port);
@@ -258,12 +360,41 @@ void NatTable::OnFlowExpired(const FlowKey& key, const FlowTracker::Flow& flow) 
   if (expiry_observer_) expiry_observer_(b.protocol, b.inside, b.external);
 }
 
-void NatTable::Reboot(Timestamp now, std::optional<std::vector<IpAddress>> new_external) {
+void NatTable::Reboot(Timestamp now, std::optional<std::vector<IpAddress>> new_external,
+                      bool keep_port_mappings) {
   Expire(now);
   ++counters_.reboots;
-  counters_.mappings_lost += mappings_.size();
+  struct Kept {
+    LeaseKey key;
+    Endpoint external;
+    Timestamp until;
+  };
+  std::vector<Kept> kept;
+  if (keep_port_mappings) {
+    for (const auto& [key, index] : leases_) {
+      kept.push_back(Kept{key, bindings_[index].external, *bindings_[index].lease_until});
+    }
+  }
+  counters_.mappings_lost += mappings_.size() - kept.size();
+  const size_t leases = leases_.size();
   if (new_external) external_ = std::move(*new_external);
   ResetState();
+  // Stored leases come back on their ports, where their address still is.
+  for (const Kept& k : kept) {
+    auto ip = std::find(external_.begin(), external_.end(), k.external.ip);
+    if (ip == external_.end()) continue;
+    const size_t ip_index = static_cast<size_t>(ip - external_.begin());
+    const size_t pool = PoolIndex(ip_index, k.key.protocol);
+    if (!pools_[pool].CanTake(k.external.port, k.key.inside)) continue;
+    if (config_.pooling == Pooling::kPaired) paired_.emplace(k.key.inside.ip, ip_index);
+    const uint32_t index = Bind(
+        KeyFor(Dependence::kEndpointIndependent, k.key.protocol, k.key.inside, Endpoint()),
+        Allocation{pool, k.external.port});
+    bindings_[index].lease_until = k.until;
+    leases_.emplace(k.key, index);
+    ++lease_counters_.leases_kept;
+  }
+  lease_counters_.leases_lost += leases - leases_.size();
 }
 
 }  // namespace nat

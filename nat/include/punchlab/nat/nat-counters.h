@@ -26,5 +26,16 @@ struct NatCounters {
   uint64_t reboots = 0;
 };
 
+// Port-mapping leases (NAT-PMP, PCP) in the table: kept apart from
+// NatCounters, which every NAT reports whether it offers port mapping or not.
+struct PortMappingCounters {
+  uint64_t leases_granted = 0;  // new explicit mappings
+  uint64_t leases_renewed = 0;  // an existing one's lease extended
+  uint64_t leases_deleted = 0;  // released by the client
+  uint64_t leases_expired = 0;  // ran out
+  uint64_t leases_lost = 0;     // wiped by a reboot
+  uint64_t leases_kept = 0;     // survived a reboot (a router that stores them)
+};
+
 }  // namespace nat
 }  // namespace punchlab

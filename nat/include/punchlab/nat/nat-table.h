@@ -23,12 +23,22 @@
 // how new flows are mapped, not live ones (the "new mappings for new flows"
 // fault).
 //
+// Port mapping (NAT-PMP, PCP: port-mapping-server.h) makes an explicit
+// mapping: endpoint-independent both ways, as RFC 6886 3.3 and RFC 6887 11
+// grant it (every remote may send to it, and the inside endpoint's new flows
+// leave from it, whatever the NAT's own mapping and filtering), held until
+// its lease ends whatever its flows do. Its binding is an ordinary one
+// otherwise: flows on it time out as any, and when the lease ends it lives
+// on only while flows do. A reboot loses leases with everything else,
+// unless the router keeps them (Reboot's `keep_port_mappings`).
+//
 // Expiry is exact at every call's `now` (each call first expires what ran
 // out), and Expire/NextExpiry let a host run one timer for the whole table.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -82,8 +92,8 @@ class NatTable {
                         const Endpoint& external_dst, TcpFlags flags = TcpFlags());
 
   void Expire(Timestamp now);
-  // When the next flow runs out (Timestamp::Max() if none).
-  Timestamp NextExpiry() { return flows_.NextExpiry(); }
+  // When the next flow or port-mapping lease runs out (Timestamp::Max() if none).
+  Timestamp NextExpiry();
   // Told about every binding whose last flow ran out (its mappings go with it),
   // for hosts that trace expiries.
   using ExpiryObserver =
@@ -93,7 +103,23 @@ class NatTable {
   // Faults. Reboot forgets every mapping and flow (counted as lost; what had
   // already expired by `now` counts as expired) and, if given, comes back with
   // new external addresses.
-  void Reboot(Timestamp now, std::optional<std::vector<IpAddress>> new_external = std::nullopt);
+  // With `keep_port_mappings` the leases come back on the same ports (a router
+  // that stores them), each with no flows.
+  void Reboot(Timestamp now, std::optional<std::vector<IpAddress>> new_external = std::nullopt,
+              bool keep_port_mappings = false);
+
+  // Port mapping: maps `inside` (an explicit, endpoint-independent mapping)
+  // until `until`, on `suggested` when it is free (0: any), else where the
+  // NAT's port assignment puts it; an inside endpoint that already has one
+  // keeps its port and gets the new lease. nullopt when no port is free.
+  std::optional<Endpoint> MapPort(Timestamp now, Protocol protocol, const Endpoint& inside,
+                                  uint16_t suggested, Timestamp until);
+  // Ends `inside`'s lease now; false when it had none.
+  bool UnmapPort(Timestamp now, Protocol protocol, const Endpoint& inside);
+  // The external endpoint `inside` is leased, if any.
+  std::optional<Endpoint> PortMapped(Protocol protocol, const Endpoint& inside) const;
+  size_t port_mapping_count() const { return leases_.size(); }
+  const PortMappingCounters& port_mapping_counters() const { return lease_counters_; }
   void SetMappingBehaviour(Dependence mapping) { config_.mapping = mapping; }
 
   bool IsExternalAddress(const IpAddress& ip) const;
@@ -146,6 +172,14 @@ class NatTable {
     size_t pool = 0;
     uint32_t flows = 0;
     std::vector<MappingKey> keys;  // the mappings that lead here
+    std::optional<Timestamp> lease_until;  // port mapping: explicit until then
+  };
+  struct LeaseKey {
+    Protocol protocol;
+    Endpoint inside;
+    bool operator<(const LeaseKey& o) const {
+      return protocol != o.protocol ? protocol < o.protocol : inside < o.inside;
+    }
   };
   struct Allocation {
     size_t pool;
@@ -160,6 +194,9 @@ class NatTable {
   std::optional<uint32_t> NewMapping(const MappingKey& key, DropReason* reason);
   std::optional<Allocation> Allocate(const Endpoint& inside, Protocol protocol,
                                      DropReason* reason);
+  // The binding for `key` on `alloc`'s port (shared when this inside
+  // endpoint already holds it), with the mapping recorded.
+  uint32_t Bind(const MappingKey& key, const Allocation& alloc);
   std::optional<size_t> PairedAddress(const IpAddress& inside_ip);
   // `flow` is the inside endpoint's flow with `remote`, if any.
   bool FilterAdmits(uint32_t binding, const Endpoint& remote,
@@ -169,6 +206,10 @@ class NatTable {
                       const Endpoint& external_dst, TcpFlags flags);
   void AddFlow(uint32_t binding, const Endpoint& remote);
   void OnFlowExpired(const FlowKey& key, const FlowTracker::Flow& flow);
+  // Frees a binding with no flows (and its mappings).
+  void FreeBinding(uint32_t index);
+  void ExpireLeases(Timestamp now);
+  void EndLease(std::map<LeaseKey, uint32_t>::iterator it);
   void ResetState();
 
   NatConfig config_;
@@ -187,6 +228,8 @@ class NatTable {
   std::unordered_map<IpAddress, size_t> paired_;  // inside IP -> external address index
   size_t next_pair_ = 0;       // paired pooling: next address to pair a new inside IP with
   size_t next_arbitrary_ = 0;  // arbitrary pooling: address a new mapping tries first
+  std::map<LeaseKey, uint32_t> leases_;  // port mapping: inside endpoint -> binding
+  PortMappingCounters lease_counters_;
 };
 
 }  // namespace nat
