@@ -114,7 +114,9 @@ bool NatMiddlebox::IsExternal(Ipv4Address a) const {
 
 void NatMiddlebox::Reboot() {
   NS_ABORT_MSG_UNLESS(m_nat, "NatMiddlebox::Reboot: this middlebox has no NAT");
-  m_nat->Reboot(ToPunchlab(Simulator::Now()));
+  const bool keep = m_portMapping && m_portMapping->config().keep_on_reboot;
+  m_nat->Reboot(ToPunchlab(Simulator::Now()), std::nullopt, keep);
+  if (m_portMapping) m_portMapping->Reboot(ToPunchlab(Simulator::Now()));
   ArmExpiryTimer();
 }
 
@@ -145,7 +147,50 @@ void NatMiddlebox::RebootWithAddresses(std::vector<Ipv4Address> newExternal) {
     pool.push_back(ToPunchlab(a));
   }
   m_nat->Reboot(ToPunchlab(Simulator::Now()), std::move(pool));
+  if (m_portMapping) m_portMapping->Reboot(ToPunchlab(Simulator::Now()));
   ArmExpiryTimer();
+}
+
+void NatMiddlebox::EnablePortMapping(const punchlab::nat::PortMappingConfig& config) {
+  NS_ABORT_MSG_UNLESS(m_nat, "NatMiddlebox::EnablePortMapping: enable the NAT first");
+  m_portMapping = std::make_unique<punchlab::nat::PortMappingServer>(
+      config, *m_nat, ToPunchlab(Simulator::Now()));
+}
+
+void NatMiddlebox::SetPortMapping(const punchlab::nat::PortMappingConfig& config) {
+  NS_ABORT_MSG_UNLESS(m_portMapping, "NatMiddlebox::SetPortMapping: no port mapping here");
+  m_portMapping->SetConfig(config);
+}
+
+const punchlab::nat::PortMappingServer& NatMiddlebox::GetPortMapping() const {
+  NS_ABORT_MSG_UNLESS(m_portMapping, "NatMiddlebox::GetPortMapping: no port mapping here");
+  return *m_portMapping;
+}
+
+void NatMiddlebox::HandlePortMapping(const NatPacket& packet, uint32_t interface,
+                                     UnicastForwardCallback& ucb) {
+  const punchlab::Timestamp now = ToPunchlab(Simulator::Now());
+  const uint32_t size = packet.body()->GetSize();
+  std::vector<uint8_t> request(size);
+  packet.body()->CopyData(request.data(), size);
+  // The LAN address of #5502's router: the inside subnet's last host address.
+  const Ipv4Address gateway = ToNs3Ipv4(packet.destination().ip);
+  Ipv4Mask mask("/32");
+  for (uint32_t i = 0; i < m_ipv4->GetNAddresses(interface); ++i) {
+    if (m_ipv4->GetAddress(interface, i).GetLocal() == gateway) {
+      mask = m_ipv4->GetAddress(interface, i).GetMask();
+    }
+  }
+  const Ipv4Address lan(gateway.CombineMask(mask).Get() | (~mask.Get() - 1));
+  auto answer = m_portMapping->HandleRequest(now, packet.source(), packet.destination().ip,
+                                             ToPunchlab(lan),
+                                             punchlab::ByteView(request.data(), request.size()));
+  ArmExpiryTimer();  // a lease changes the table's next expiry
+  if (!answer) return;
+  Ipv4Header out;
+  Ptr<Packet> reply = NatPacket::MakeUdp(answer->source, answer->destination,
+                                         answer->payload.data(), answer->payload.size(), &out);
+  Forward(reply, out, ucb);
 }
 
 void NatMiddlebox::SetMappingBehaviour(punchlab::nat::Dependence mapping) {
@@ -194,6 +239,15 @@ bool NatMiddlebox::RouteInput(Ptr<const Packet> p, const Ipv4Header& header,
         HandleInbound(p, header, ucb);
       }
       return true;
+    }
+    if (inside && m_portMapping && m_ipv4->IsDestinationAddress(dst, in)) {
+      NatPacket packet;
+      if (NatPacket::Parse(p, header, &packet) == NatParseStatus::kOk &&
+          packet.protocol() == punchlab::nat::Protocol::kUdp &&
+          packet.destination().port == punchlab::portmap::kServerPort) {
+        HandlePortMapping(packet, in, ucb);
+        return true;
+      }
     }
     if ((inside || outside) && !m_ipv4->IsDestinationAddress(dst, in)) {
       Ptr<Ipv4Route> route = Lookup(header);

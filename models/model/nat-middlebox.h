@@ -18,6 +18,8 @@
 //  * outside -> an external address: NAT Inbound, then firewall Inbound on the
 //    translated tuple. Without a mapping it is dropped and counted, not
 //    delivered to the node's own stack.
+//  * inside -> the box's own address, UDP port 5351, with port mapping
+//    enabled: answered by the port-mapping server (NAT-PMP / PCP).
 //  * outside -> an inside address without translation: dropped (a NAT does
 //    not route into its private side); on a firewall-only node it is the
 //    inbound path and the firewall decides.
@@ -48,6 +50,7 @@
 #include "punchlab/nat/firewall.h"
 #include "punchlab/nat/nat-config.h"
 #include "punchlab/nat/nat-table.h"
+#include "punchlab/nat/port-mapping-server.h"
 #include "punchlab/random.h"
 
 namespace ns3 {
@@ -80,6 +83,11 @@ class NatMiddlebox : public Ipv4RoutingProtocol {
   void EnableNat(const punchlab::nat::NatConfig& config, const std::vector<Ipv4Address>& external,
                  punchlab::DeterministicRandom random);
   void EnableFirewall(const punchlab::nat::FirewallConfig& config);
+  // The router answers NAT-PMP / PCP (port-mapping-server.h) at its address
+  // on every inside interface, port 5351, granting leases in its NAT table.
+  // Needs EnableNat first. Answers "from the LAN address" come from the
+  // inside subnet's last host address.
+  void EnablePortMapping(const punchlab::nat::PortMappingConfig& config);
 
   // --- Faults, callable at any simulated time (e.g. via Simulator::Schedule) ---
   // All mappings lost; with addresses, the outside interface trades its
@@ -89,12 +97,16 @@ class NatMiddlebox : public Ipv4RoutingProtocol {
   // New flows are mapped by `mapping`, live ones keep their mappings.
   void SetMappingBehaviour(punchlab::nat::Dependence mapping);
   void BlockUdp(bool block);
+  // The router's port-mapping knobs change (leases stay).
+  void SetPortMapping(const punchlab::nat::PortMappingConfig& config);
 
   // --- Inspection ---
   bool HasNat() const { return m_nat != nullptr; }
   bool HasFirewall() const { return m_firewall != nullptr; }
   const punchlab::nat::NatTable& GetNat() const;  // only if HasNat()
   const punchlab::nat::Firewall& GetFirewall() const;  // only if HasFirewall()
+  bool HasPortMapping() const { return m_portMapping != nullptr; }
+  const punchlab::nat::PortMappingServer& GetPortMapping() const;  // only if HasPortMapping()
   const PacketCounters& GetPacketCounters() const { return m_counters; }
   std::vector<Ipv4Address> GetExternalAddresses() const;
 
@@ -148,6 +160,9 @@ class NatMiddlebox : public Ipv4RoutingProtocol {
   void Drop(Ptr<const Packet> p, const Ipv4Header& header, punchlab::nat::DropReason reason);
   void Drop(Ptr<const Packet> p, const Ipv4Header& header, const std::string& reason);
 
+  // A datagram from inside to the box's own address on `interface`, port 5351.
+  void HandlePortMapping(const NatPacket& packet, uint32_t interface,
+                         UnicastForwardCallback& ucb);
   void ArmExpiryTimer();
   void OnExpiryTimer();
   void OnMappingExpired(punchlab::nat::Protocol protocol, const punchlab::Endpoint& inside,
@@ -160,6 +175,7 @@ class NatMiddlebox : public Ipv4RoutingProtocol {
   std::unique_ptr<punchlab::DeterministicRandom> m_random;  // before m_nat, which uses it
   std::unique_ptr<punchlab::nat::NatTable> m_nat;
   std::unique_ptr<punchlab::nat::Firewall> m_firewall;
+  std::unique_ptr<punchlab::nat::PortMappingServer> m_portMapping;
   PacketCounters m_counters;
   EventId m_expiryEvent;
 

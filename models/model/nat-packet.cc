@@ -145,4 +145,28 @@ Ptr<Packet> NatPacket::Rewrite(const punchlab::Endpoint& source,
   return packet;
 }
 
+Ptr<Packet> NatPacket::MakeUdp(const punchlab::Endpoint& source,
+                               const punchlab::Endpoint& destination, const uint8_t* data,
+                               size_t size, Ipv4Header* ip) {
+  const Ipv4Address from = ToNs3Ipv4(source.ip);
+  const Ipv4Address to = ToNs3Ipv4(destination.ip);
+  Ptr<Packet> packet = Create<Packet>(data, static_cast<uint32_t>(size));
+  UdpHeader udp;
+  udp.SetSourcePort(source.port);
+  udp.SetDestinationPort(destination.port);
+  if (Node::ChecksumEnabled()) {
+    udp.EnableChecksums();
+    udp.InitializeChecksum(from, to, kUdpNumber);
+  }
+  packet->AddHeader(udp);
+  *ip = Ipv4Header();
+  ip->SetSource(from);
+  ip->SetDestination(to);
+  ip->SetProtocol(kUdpNumber);
+  ip->SetTtl(64);
+  ip->SetPayloadSize(static_cast<uint16_t>(packet->GetSize()));
+  if (Node::ChecksumEnabled()) ip->EnableChecksum();
+  return packet;
+}
+
 }  // namespace ns3

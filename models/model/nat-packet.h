@@ -45,6 +45,14 @@ class NatPacket {
   // IP header to send it with.
   Ptr<Packet> Rewrite(const punchlab::Endpoint& source, const punchlab::Endpoint& destination,
                       Ipv4Header* ip) const;
+  // What follows the UDP/TCP header.
+  Ptr<const Packet> body() const { return m_body; }
+
+  // A UDP datagram the box itself sends (its port-mapping server's answers):
+  // the payload after the IP header, and that header (TTL 64).
+  static Ptr<Packet> MakeUdp(const punchlab::Endpoint& source,
+                             const punchlab::Endpoint& destination, const uint8_t* data,
+                             size_t size, Ipv4Header* ip);
 
  private:
   Ipv4Header m_ip;

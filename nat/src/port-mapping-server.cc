@@ -36,9 +36,8 @@ constexpr uint32_t kErrorLifetimeSeconds = 30;
 
 }  // namespace
 
-PortMappingServer::PortMappingServer(PortMappingConfig config, NatTable& table,
-                                     IpAddress gateway, IpAddress lan_address, Timestamp boot)
-    : config_(config), table_(table), gateway_(gateway), lan_address_(lan_address), boot_(boot) {}
+PortMappingServer::PortMappingServer(PortMappingConfig config, NatTable& table, Timestamp boot)
+    : config_(config), table_(table), boot_(boot) {}
 
 uint32_t PortMappingServer::Epoch(Timestamp now) const {
   const int64_t s = (now - boot_).nanos() / 1000000000;
@@ -51,6 +50,8 @@ void PortMappingServer::Reboot(Timestamp now) {
 }
 
 std::optional<Transmit> PortMappingServer::HandleRequest(Timestamp now, const Endpoint& from,
+                                                         const IpAddress& gateway,
+                                                         const IpAddress& lan_address,
                                                          ByteView request) {
   if (!config_.pmp && !config_.pcp) {
     ++counters_.dropped_not_offered;
@@ -89,8 +90,7 @@ std::optional<Transmit> PortMappingServer::HandleRequest(Timestamp now, const En
     }
   }
   if (!answer) return std::nullopt;
-  const IpAddress source =
-      config_.answer_from == AnswerFrom::kGateway ? gateway_ : lan_address_;
+  const IpAddress source = config_.answer_from == AnswerFrom::kGateway ? gateway : lan_address;
   return Transmit{Endpoint(source, portmap::kServerPort), from, std::move(payload)};
 }
 

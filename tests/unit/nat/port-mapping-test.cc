@@ -109,7 +109,7 @@ class ServerTest : public PortMappingTest {
   void Exchange(portmap::Client& client, PortMappingServer& server, Timestamp now) {
     while (auto t = client.PollTransmit()) {
       EXPECT_EQ(t->destination, Endpoint(kGateway, portmap::kServerPort));
-      if (auto answer = server.HandleRequest(now, t->source, t->payload)) {
+      if (auto answer = server.HandleRequest(now, t->source, kGateway, kLanAddress, t->payload)) {
         EXPECT_EQ(answer->destination, t->source);
         client.HandleDatagram(now, t->source, answer->source, answer->payload);
       }
@@ -121,7 +121,7 @@ class ServerTest : public PortMappingTest {
     return out;
   }
   PortMappingServer Server(PortMappingConfig config) {
-    return PortMappingServer(config, table_, kGateway, kLanAddress, Sec(0));
+    return PortMappingServer(config, table_, Sec(0));
   }
   static PortMappingConfig Offers(bool pmp, bool pcp) {
     PortMappingConfig c;
@@ -204,11 +204,11 @@ TEST_F(ServerTest, PcpDeleteWithAnotherNonceIsRefused) {  // tailscale#21127
   req.map = pcp::MapData{};
   req.map->nonce[0] = 1;
   req.map->internal_port = kHost.port;
-  auto granted = server.HandleRequest(Sec(0), kHost, pcp::EncodeRequest(req));
+  auto granted = server.HandleRequest(Sec(0), kHost, kGateway, kLanAddress, pcp::EncodeRequest(req));
   ASSERT_TRUE(granted);
   req.lifetime_seconds = 0;
   req.map->nonce[0] = 2;
-  auto refused = pcp::DecodeResponse(server.HandleRequest(Sec(1), kHost, pcp::EncodeRequest(req))->payload);
+  auto refused = pcp::DecodeResponse(server.HandleRequest(Sec(1), kHost, kGateway, kLanAddress, pcp::EncodeRequest(req))->payload);
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->result, pcp::ResultCode::kNotAuthorized);
   EXPECT_TRUE(table_.PortMapped(Protocol::kUdp, kHost));
@@ -273,23 +273,23 @@ TEST_F(ServerTest, RebootRestartsTheEpochAndTheClientNoticesAtItsRenewal) {
 
 TEST_F(ServerTest, GarbageIsDroppedOrAnsweredAsTheRfcsSay) {
   auto server = Server(Offers(true, true));
-  EXPECT_FALSE(server.HandleRequest(Sec(0), kHost, Bytes{0}));
-  EXPECT_FALSE(server.HandleRequest(Sec(0), kHost, Bytes{0, 0x80}));  // a response
-  auto opcode = server.HandleRequest(Sec(0), kHost, Bytes{0, 9, 0, 0});
+  EXPECT_FALSE(server.HandleRequest(Sec(0), kHost, kGateway, kLanAddress, Bytes{0}));
+  EXPECT_FALSE(server.HandleRequest(Sec(0), kHost, kGateway, kLanAddress, Bytes{0, 0x80}));  // a response
+  auto opcode = server.HandleRequest(Sec(0), kHost, kGateway, kLanAddress, Bytes{0, 9, 0, 0});
   ASSERT_TRUE(opcode);
   EXPECT_EQ(ToHex(opcode->payload), "00890005");  // RFC 6886 3.5: echoed, result 5
   Bytes odd(25, 0);
   odd[0] = 2;
-  auto malformed = server.HandleRequest(Sec(0), kHost, odd);
+  auto malformed = server.HandleRequest(Sec(0), kHost, kGateway, kLanAddress, odd);
   ASSERT_TRUE(malformed);
   EXPECT_EQ(pcp::DecodeResponse(malformed->payload)->result, pcp::ResultCode::kMalformedRequest);
   pcp::Request spoofed;
   spoofed.client_ip = Ip("192.168.1.99");
-  auto mismatch = server.HandleRequest(Sec(0), kHost, pcp::EncodeRequest(spoofed));
+  auto mismatch = server.HandleRequest(Sec(0), kHost, kGateway, kLanAddress, pcp::EncodeRequest(spoofed));
   ASSERT_TRUE(mismatch);
   EXPECT_EQ(pcp::DecodeResponse(mismatch->payload)->result, pcp::ResultCode::kAddressMismatch);
   auto none = Server(PortMappingConfig{});
-  EXPECT_FALSE(none.HandleRequest(Sec(0), kHost, pmp::EncodeExternalAddressRequest()));
+  EXPECT_FALSE(none.HandleRequest(Sec(0), kHost, kGateway, kLanAddress, pmp::EncodeExternalAddressRequest()));
   EXPECT_EQ(none.counters().dropped_not_offered, 1u);
 }
 

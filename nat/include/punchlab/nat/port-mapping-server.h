@@ -55,14 +55,15 @@ struct PortMappingServerCounters {
 
 class PortMappingServer {
  public:
-  // `table` (kept by reference) is the NAT's. `gateway` is the router's
-  // inside address (where clients send); answers with AnswerFrom::kLanAddress
-  // come from `lan_address`. The router booted at `boot`.
-  PortMappingServer(PortMappingConfig config, NatTable& table, IpAddress gateway,
-                    IpAddress lan_address, Timestamp boot);
+  // `table` (kept by reference) is the NAT's. The router booted at `boot`.
+  PortMappingServer(PortMappingConfig config, NatTable& table, Timestamp boot);
 
-  // A datagram from inside host `from` to gateway:5351; the answer, if any.
-  std::optional<Transmit> HandleRequest(Timestamp now, const Endpoint& from, ByteView request);
+  // A datagram from inside host `from` to `gateway`:5351 (the router's
+  // address on that LAN, where clients send); the answer, if any. With
+  // AnswerFrom::kLanAddress it comes from `lan_address`:5351 instead.
+  std::optional<Transmit> HandleRequest(Timestamp now, const Endpoint& from,
+                                        const IpAddress& gateway, const IpAddress& lan_address,
+                                        ByteView request);
 
   // The router restarted: the epoch starts again. (The table's reboot is the
   // host's, with config().keep_on_reboot.)
@@ -82,8 +83,6 @@ class PortMappingServer {
 
   PortMappingConfig config_;
   NatTable& table_;
-  IpAddress gateway_;
-  IpAddress lan_address_;
   Timestamp boot_;
   // PCP: each lease's nonce, by protocol and inside endpoint.
   std::map<std::pair<Protocol, Endpoint>, portmap::pcp::Nonce> nonces_;
