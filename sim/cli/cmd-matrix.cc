@@ -59,9 +59,13 @@ std::vector<std::string> ParseNats(const std::string& text) {
   std::stringstream in(text);
   std::string name;
   while (std::getline(in, name, ',')) {
-    if (nat::FindNatPreset(name) == nullptr) {
-      throw UsageError("--nats: '" + name + "' is not a NAT preset (presets: " + PresetNames() +
-                       ")");
+    std::string error;
+    if (!name.empty() && !scenario::ParseMatrixNat(name, &error)) {
+      throw UsageError("--nats: " + error + " (presets: " + PresetNames() +
+                       "; add +pmp, +pcp or +upnp for a router that offers port mapping)");
+    }
+    if (name.empty()) {
+      throw UsageError("--nats: '' is not a NAT preset (presets: " + PresetNames() + ")");
     }
     if (std::find(nats.begin(), nats.end(), name) != nats.end()) {
       throw UsageError("--nats: '" + name + "' is given twice");

@@ -346,6 +346,7 @@ void ScenarioWorld::InstallBoxes() {
       helper.SetFirewall(b.firewall_def->config);
     }
     b.box = helper.Install(b.host, inside[b.host], InterfaceOf(links.at(b.uplink).lower));
+    if (b.nat && b.nat_def->port_mapping.any()) b.box->EnablePortMapping(b.nat_def->port_mapping);
   }
 }
 
@@ -363,6 +364,12 @@ void ScenarioWorld::InstallApplications() {
     punchlab::node::NodeConfig base;
     scenario::ApplyNodeTimers(n.def->timers, base);
     base.disco_log = scenario_.disco_log;
+    // Behind a NAT the node asks its gateway (the NAT's address on its link)
+    // for a port mapping, as Tailscale does on any LAN; whether anyone
+    // answers is the NAT's port_mapping.
+    if (!n.def->chain.empty() && n.def->chain.front().kind == scenario::Hop::Kind::kNat) {
+      base.gateway = ns3::ToPunchlab(links.at(n.link).subnet.Upper());
+    }
     n.app->SetBaseConfig(base);
     n.host->AddApplication(n.app);
     n.key = n.app->GetPublicKey();

@@ -5,12 +5,55 @@
 #include <set>
 #include <sstream>
 
+#include "punchlab/nat/nat-config.h"
+#include "punchlab/portmap/mapping-protocol.h"
+
 namespace punchlab {
 namespace scenario {
 
 std::string PairScenarioName(const std::string& nat_a, const std::string& nat_b) {
   return "matrix-" + nat_a + "--" + nat_b;
 }
+
+std::optional<MatrixNat> ParseMatrixNat(const std::string& name, std::string* error) {
+  MatrixNat out;
+  std::stringstream in(name);
+  std::string part;
+  std::getline(in, out.preset, '+');
+  if (nat::FindNatPreset(out.preset) == nullptr) {
+    *error = "'" + out.preset + "' is not a NAT preset";
+    return std::nullopt;
+  }
+  while (std::getline(in, part, '+')) {
+    if (!portmap::ParseMappingProtocol(part)) {
+      *error = "'" + part + "' is not a port-mapping protocol (pmp, pcp, upnp)";
+      return std::nullopt;
+    }
+    if (std::find(out.port_mapping.begin(), out.port_mapping.end(), part) !=
+        out.port_mapping.end()) {
+      *error = "'" + part + "' is given twice in '" + name + "'";
+      return std::nullopt;
+    }
+    out.port_mapping.push_back(part);
+  }
+  if (name.back() == '+') {
+    *error = "'" + name + "' ends in '+'; write e.g. symmetric+pmp";
+    return std::nullopt;
+  }
+  return out;
+}
+
+namespace {
+// The YAML of a cell's NAT: its preset, and its router's port mapping.
+std::string MatrixNatYaml(const std::string& name) {
+  std::string error;
+  const std::optional<MatrixNat> n = ParseMatrixNat(name, &error);
+  if (!n || n->port_mapping.empty()) return "{preset: " + (n ? n->preset : name) + "}";
+  std::string protocols;
+  for (const std::string& p : n->port_mapping) protocols += (protocols.empty() ? "" : ", ") + p;
+  return "{preset: " + n->preset + ", port_mapping: {protocols: [" + protocols + "]}}";
+}
+}  // namespace
 
 std::string PairScenarioYaml(const PairScenarioSpec& spec) {
   const uint32_t pps = spec.packets_per_second == 0 ? 1 : spec.packets_per_second;
@@ -24,8 +67,8 @@ std::string PairScenarioYaml(const PairScenarioSpec& spec) {
     << "internet: {latency: 20ms}\n"
     << "derp:\n  regions: [{id: 1, name: fra, latency: 10ms}]\n"
     << "nats:\n"
-    << "  nat-a: {preset: " << spec.nat_a << "}\n"
-    << "  nat-b: {preset: " << spec.nat_b << "}\n"
+    << "  nat-a: " << MatrixNatYaml(spec.nat_a) << "\n"
+    << "  nat-b: " << MatrixNatYaml(spec.nat_b) << "\n"
     << "nodes:\n"
     << "  alice: {behind: nat-a}\n"
     << "  bob: {behind: nat-b}\n";

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,7 +16,17 @@
 namespace punchlab {
 namespace scenario {
 
-// alice behind `nat_a`, bob behind `nat_b` (preset names), one DERP region,
+// A matrix cell's NAT: a preset name, optionally with the port-mapping
+// protocols its router offers, natlab's easyPMP/hardPMP as
+// "port-restricted-cone+pmp", "symmetric+pmp", "symmetric+pmp+pcp".
+struct MatrixNat {
+  std::string preset;
+  std::vector<std::string> port_mapping;  // pmp, pcp, upnp
+};
+// nullopt with `error` set (a sentence) when the name is not one.
+std::optional<MatrixNat> ParseMatrixNat(const std::string& name, std::string* error);
+
+// alice behind `nat_a`, bob behind `nat_b` (matrix NAT names), one DERP region,
 // `packets_per_second` probes of 200 bytes each way from 1s on. No
 // expectations: the tools report what emerged.
 struct PairScenarioSpec {

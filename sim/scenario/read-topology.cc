@@ -17,7 +17,8 @@ constexpr std::string_view kInternetName = "internet";
 // The keys of nats.NAME that are not NAT SPEC knobs; every other key is one
 // (a test checks the schema's knobs against nat::ParseNatSpec's).
 bool IsNatKnob(std::string_view key) {
-  return key != "preset" && key != "external_ips" && key != "behind" && key != "link";
+  return key != "preset" && key != "external_ips" && key != "behind" && key != "link" &&
+         key != "port_mapping";
 }
 
 Link ReadLink(Reader& r, const Fields& f) {
@@ -195,6 +196,45 @@ void ReadInternetDerpControl(Reader& r, const Fields& top, Scenario& s) {
   }
 }
 
+// nats.NAME.port_mapping: what the router offers and how it answers.
+nat::PortMappingConfig ReadPortMapping(Reader& r, const Fields& f) {
+  nat::PortMappingConfig c;
+  if (auto list = r.Get(f, "protocols")) {
+    auto names = r.NameList(*list);
+    for (const auto& [name, mark] : names.value_or(decltype(names)::value_type{})) {
+      auto p = portmap::ParseMappingProtocol(name);
+      if (!p) {
+        r.Error(mark, "port_mapping.protocols: '" + name +
+                          "' is not a port-mapping protocol; write pmp, pcp or upnp");
+        continue;
+      }
+      if (c.offers(*p)) {
+        r.Error(mark, "port_mapping.protocols lists '" + name + "' twice; keep one");
+        continue;
+      }
+      (*p == portmap::MappingProtocol::kPmp   ? c.pmp
+       : *p == portmap::MappingProtocol::kPcp ? c.pcp
+                                              : c.upnp) = true;
+    }
+    if (names && names->empty()) {
+      r.Error(list->mark, "port_mapping.protocols lists nothing; write e.g. [pmp, pcp], or "
+                          "leave port_mapping out for a router that offers none");
+    }
+  }
+  if (auto limit = r.GetDuration(f, "lease_limit")) {
+    if (*limit < Duration::Seconds(1)) {
+      r.Error(f.Own("lease_limit")->mark,
+              "port_mapping.lease_limit: leases are whole seconds; write 1s or more");
+    } else {
+      c.lease_limit = *limit;
+    }
+  }
+  if (auto e = r.GetChoice(f, "error")) c.error = *nat::ParsePortMappingError(*e);
+  if (auto a = r.GetChoice(f, "answer_from")) c.answer_from = *nat::ParseAnswerFrom(*a);
+  if (auto keep = r.GetBool(f, "keep_on_reboot")) c.keep_on_reboot = *keep;
+  return c;
+}
+
 NatDef ReadNat(Reader& r, const std::string& name, const Value& value, const Fields& f) {
   NatDef n;
   n.name = name;
@@ -242,6 +282,10 @@ NatDef ReadNat(Reader& r, const std::string& name, const Value& value, const Fie
   if (auto ips = r.GetInteger(f, "external_ips", 1, 16)) n.external_ips = static_cast<uint32_t>(*ips);
   n.behind = ReadBehind(r, f).value_or("");
   n.link = ReadInheritedLink(r, f, "nats." + name + ".link", nullptr);
+  if (auto pm = SubMap(r, f, "port_mapping", "nats." + name + ".port_mapping",
+                       section::kPortMapping)) {
+    n.port_mapping = ReadPortMapping(r, *pm);
+  }
   return n;
 }
 

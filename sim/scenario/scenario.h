@@ -18,6 +18,7 @@
 
 #include "punchlab/nat/firewall.h"
 #include "punchlab/nat/nat-config.h"
+#include "punchlab/nat/port-mapping.h"
 #include "punchlab/time.h"
 
 namespace punchlab {
@@ -62,6 +63,7 @@ struct NatDef {
   std::string name;
   std::string preset;      // the preset the knobs started from
   nat::NatConfig config;   // preset + knobs, built by nat::ParseNatSpec
+  nat::PortMappingConfig port_mapping;  // what its router offers (none by default)
   uint32_t external_ips = 1;
   std::string behind;      // the box this NAT's uplink hangs off; "" = the internet
   std::vector<Hop> chain;  // the boxes above this one, nearest first

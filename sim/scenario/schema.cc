@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "punchlab/nat/nat-config.h"
+#include "punchlab/nat/port-mapping.h"
 #include "punchlab/node/data-frame.h"
 #include "scenario/scenario.h"
 
@@ -323,6 +324,43 @@ std::vector<SchemaKey> BuildKeys() {
       "The uplink to `behind` (to the internet when public).")
       .subsection = std::string(section::kLink);
   keys.back().aliases = {"uplink", "wan"};
+  add("port_mapping", V::kMap, D::kUnset, "none: the router answers no port-mapping request",
+      "port_mapping: {protocols: [pmp, pcp]}",
+      "The router answers port-mapping requests from the nodes behind it (NAT-PMP, PCP; UPnP "
+      "in the real lab): a granted mapping is an entry of this NAT's table, endpoint-"
+      "independent both ways for its lease (RFC 6886 3.3, RFC 6887 11). The nodes ask as "
+      "Tailscale's portmapper does and publish the mapped endpoint.")
+      .subsection = std::string(section::kPortMapping);
+  keys.back().aliases = {"portmap", "port_mapper", "upnp", "nat_pmp", "pcp"};
+
+  const nat::PortMappingConfig port_mapping;
+  current = section::kPortMapping;
+  add("protocols", V::kNameList, D::kRequired, "", "protocols: [pmp, pcp]",
+      "What the router offers, any of pmp (NAT-PMP, RFC 6886), pcp (PCP, RFC 6887) and upnp "
+      "(UPnP IGD: the real lab's miniupnpd answers it; the simulated router does not yet).")
+      .aliases = {"protocol", "services", "offers"};
+  add("lease_limit", V::kDuration, D::kUnset, "what the client asks (Tailscale: 2h)",
+      "lease_limit: 60s",
+      "The longest lease the router grants; clients renew at half of what they are granted.")
+      .aliases = {"max_lease", "lifetime", "lease"};
+  add("error", V::kChoice, D::kLiteral, nat::ToString(port_mapping.error),
+      "error: out-of-resources",
+      "Refuse every mapping request with this answer (NAT-PMP result 2/3/4, PCP 2/7/8); the "
+      "probe's address request and ANNOUNCE still succeed.")
+      .choices = {"none", "not-authorized", "network-failure", "out-of-resources"};
+  keys.back().aliases = {"errors", "result", "result_code", "refuse"};
+  add("answer_from", V::kChoice, D::kLiteral, nat::ToString(port_mapping.answer_from),
+      "answer_from: lan-address",
+      "Where answers come from: the gateway address the nodes asked, or the router's own LAN "
+      "address (a failover pair's virtual gateway, tailscale#5502), which clients that "
+      "accept only the gateway never hear.")
+      .choices = {"gateway", "lan-address"};
+  keys.back().aliases = {"source", "reply_from", "answers_from"};
+  add("keep_on_reboot", V::kBool, D::kLiteral, port_mapping.keep_on_reboot ? "true" : "false",
+      "keep_on_reboot: true",
+      "Whether a reboot keeps the leases (a router that stores them, as miniupnpd's lease "
+      "file does) or loses them with every other mapping.")
+      .aliases = {"persistent", "survives_reboot", "keep_mappings"};
 
   const nat::FirewallConfig firewall;
   current = section::kFirewall;
@@ -503,6 +541,10 @@ std::vector<SchemaSection> BuildSections() {
       {std::string(section::kNat), "each entry of nats",
        "A NAT: a preset plus knobs, built by the same code as punchlab's --nat SPEC. Nodes sit "
        "behind it, on its inside network; NATs nest by `behind`."},
+      {std::string(section::kPortMapping), "nats.NAME.port_mapping",
+       "Port mapping at the NAT's router (NAT-PMP, PCP, UPnP): what it offers and how it "
+       "answers. Matrix presets name a NAT with NAT-PMP or PCP as PRESET+pmp or PRESET+pcp "
+       "(punchlab matrix --nats symmetric+pmp)."},
       {std::string(section::kFirewall), "each entry of firewalls",
        "A stateful firewall that does not translate: outbound traffic opens a flow, inbound "
        "passes only on a flow or an allow rule. Nodes and NATs sit behind it as behind a NAT."},

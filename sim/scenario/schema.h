@@ -22,6 +22,7 @@ inline constexpr std::string_view kDerp = "derp";
 inline constexpr std::string_view kDerpRegion = "derp.regions[]";
 inline constexpr std::string_view kControl = "control";
 inline constexpr std::string_view kNat = "nats.NAME";
+inline constexpr std::string_view kPortMapping = "nats.NAME.port_mapping";
 inline constexpr std::string_view kFirewall = "firewalls.NAME";
 inline constexpr std::string_view kNode = "nodes.NAME";  // also `defaults`
 inline constexpr std::string_view kRun = "nodes.NAME.run";  // also defaults.run

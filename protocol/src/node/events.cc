@@ -161,6 +161,20 @@ std::string Line(const TrustChanged& e) {
          (e.trusted ? " trusted" : " untrusted") + " (" + e.why + ")";
 }
 
+std::string Line(const PortMappingCreated& e) {
+  return std::string("portmap ") + portmap::ToString(e.mapping.protocol) + " " +
+         (e.renewal ? "renewed " : "mapped ") + e.mapping.internal.ToString() + " -> " +
+         e.mapping.external.ToString() + " until " +
+         std::to_string(e.mapping.good_until.seconds()) + "s";
+}
+std::string Line(const PortMappingLost& e) {
+  return std::string("portmap ") + portmap::ToString(e.mapping.protocol) + " lost " +
+         e.mapping.external.ToString() + " (" + portmap::ToString(e.reason) + ")";
+}
+std::string Line(const PortMappingFailed& e) {
+  return std::string("portmap ") + portmap::ToString(e.protocol) + " failed (" + e.reason + ")";
+}
+
 }  // namespace
 
 std::string Describe(const EventBody& body) {

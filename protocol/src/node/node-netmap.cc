@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "punchlab/node/node.h"
+#include "punchlab/overloaded.h"
 
 namespace punchlab {
 namespace node {
@@ -167,6 +168,8 @@ void Node::OnNetcheckEvent(Timestamp now, netcheck::NetcheckEvent event) {
     if (r.global_v6) stun_seen_[*r.global_v6] = now;
     PublishEndpoints(now);
     Emit(now, NetcheckDone{r});
+    // netcheck probes the port mappers beside STUN (its report's PMP/PCP).
+    if (portmap_) portmap_->Probe(now);
     // No region answered (UDP blocked) and none chosen before: DERP over
     // TCP still works, so pick one rather than stay unreachable.
     if (netcheck_.home_region() == kNoRegion && home_ == kNoRegion) {
@@ -209,6 +212,33 @@ void Node::SetHome(Timestamp now, RegionId region, const std::string& reason) {
   Emit(now, HomeRegionChanged{old, region, reason});
 }
 
+// ---- port mapping ------------------------------------------------------------
+
+void Node::OnPortMapEvent(Timestamp now, portmap::ClientEvent event) {
+  std::visit(Overloaded{
+                 [&](const portmap::Probed& p) {
+                   // magicsock's determineEndpoints asks for the mapping after
+                   // every report; here only when there is something to ask.
+                   if (p.pmp || p.pcp || portmap_->mapping()) {
+                     portmap_->CachedMappingOrStartCreating(now);
+                   }
+                 },
+                 [&](const portmap::MappingCreated& c) {
+                   Emit(now, PortMappingCreated{c.mapping, c.renewal});
+                   PublishEndpoints(now);
+                 },
+                 [&](const portmap::MappingLost& l) {
+                   Emit(now, PortMappingLost{l.mapping, l.reason});
+                   PublishEndpoints(now);
+                 },
+                 [&](const portmap::MappingFailed& f) {
+                   Emit(now, PortMappingFailed{f.protocol, f.reason});
+                 },
+                 [&](const portmap::UpnpWanted&) {},  // no UPnP machine in the node yet
+             },
+             event);
+}
+
 // ---- endpoints ---------------------------------------------------------------
 
 std::vector<Endpoint> Node::CurrentEndpoints(Timestamp now) {
@@ -221,7 +251,13 @@ std::vector<Endpoint> Node::CurrentEndpoints(Timestamp now) {
   std::stable_sort(seen.begin(), seen.end(),
                    [](const auto& a, const auto& b) { return a.first > b.first; });
   std::vector<Endpoint> out;
-  for (const auto& [at, ep] : seen) out.push_back(ep);
+  // The mapped endpoint first while it is good (magicsock adds it first).
+  if (portmap_ && portmap_->mapping() && now < portmap_->mapping()->good_until) {
+    out.push_back(portmap_->mapping()->external);
+  }
+  for (const auto& [at, ep] : seen) {
+    if (std::find(out.begin(), out.end(), ep) == out.end()) out.push_back(ep);
+  }
   for (const Endpoint& ep : locals_) {
     if (std::find(out.begin(), out.end(), ep) == out.end()) out.push_back(ep);
   }

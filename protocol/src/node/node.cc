@@ -70,6 +70,14 @@ void Node::Start(Timestamp now) {
   if (started_) return;
   started_ = true;
   netcheck_.SetLocalEndpoints(locals_);
+  if (config_.gateway) {
+    auto v4 = std::find_if(locals_.begin(), locals_.end(),
+                           [](const Endpoint& e) { return e.ip.is_v4(); });
+    if (v4 != locals_.end()) {
+      portmap_.emplace(rng_, config_.portmap);
+      portmap_->SetGateway(now, *v4, *config_.gateway);
+    }
+  }
   endpoints_ = CurrentEndpoints(now);
   control_.Register(now, key_.Clone(),
                     control::Registration{config_.token, disco_key(), endpoints_, home_});
@@ -80,6 +88,7 @@ void Node::Start(Timestamp now) {
 void Node::Stop(Timestamp now) {
   if (!started_ || stopped_) return;
   stopped_ = true;
+  if (portmap_) portmap_->Release(now);  // magicsock closes its portmapper
   control_.Leave(now);
   derp_.Stop(now);
   netcheck_.SetActive(now, false);
@@ -172,7 +181,10 @@ void Node::HandleDatagram(Timestamp now, const Endpoint& local, const Endpoint& 
                           ByteView payload) {
   if (!started_ || stopped_) return;
   ++stats_.datagrams_received;
-  if (stun::LooksLikeStun(payload)) {
+  if (portmap_ && remote.port == portmap::kServerPort) {
+    ++stats_.portmap_datagrams;
+    portmap_->HandleDatagram(now, local, remote, payload);
+  } else if (stun::LooksLikeStun(payload)) {
     ++stats_.stun_datagrams;
     netcheck_.HandleDatagram(now, local, remote, payload);
   } else if (disco::LooksLikeDisco(payload)) {
@@ -196,6 +208,9 @@ std::optional<Transmit> Node::PollTransmit() {
     Transmit t = std::move(transmits_.front());
     transmits_.pop_front();
     return t;
+  }
+  if (portmap_) {
+    if (auto t = portmap_->PollTransmit()) return t;
   }
   return netcheck_.PollTransmit();
 }
@@ -248,6 +263,7 @@ void Node::HandleTimeout(Timestamp now) {
   auto due = [now](std::optional<Timestamp> t) { return t && *t <= now; };
   if (due(control_.PollTimeout())) control_.HandleTimeout(now);
   if (due(netcheck_.PollTimeout())) netcheck_.HandleTimeout(now);
+  if (portmap_ && due(portmap_->PollTimeout())) portmap_->HandleTimeout(now);
   derp_.HandleTimeout(now);
   if (due(wg_.PollTimeout())) {
     wg_.HandleTimeout(now);
@@ -267,6 +283,7 @@ std::optional<Timestamp> Node::PollTimeout() const {
   };
   consider(control_.PollTimeout());
   consider(netcheck_.PollTimeout());
+  if (portmap_) consider(portmap_->PollTimeout());
   consider(derp_.PollTimeout());
   consider(wg_.PollTimeout());
   // Busy peers are drained at the end of every input; a busy one left here
@@ -314,6 +331,10 @@ void Node::Pump(Timestamp now) {
     while (auto e = netcheck_.PollEvent()) {
       progress = true;
       OnNetcheckEvent(now, std::move(*e));
+    }
+    while (auto e = portmap_ ? portmap_->PollEvent() : std::nullopt) {
+      progress = true;
+      OnPortMapEvent(now, std::move(*e));
     }
     // Collected first: handling one may open another region's connection.
     for (auto& [region, e] : derp_.PollEvents()) {

@@ -20,6 +20,7 @@
 #include "punchlab/disco/message.h"
 #include "punchlab/endpoint.h"
 #include "punchlab/netcheck/report.h"
+#include "punchlab/portmap/client.h"
 #include "punchlab/time.h"
 
 namespace punchlab {
@@ -195,11 +196,28 @@ struct TrustChanged {
   std::string why;
 };
 
+// Port mapping at the default gateway (portmap::Client): the mapped endpoint
+// is published first among the node's endpoints while it is good, as
+// Tailscale's magicsock publishes its portmapped endpoint.
+struct PortMappingCreated {
+  portmap::Mapping mapping;
+  bool renewal = false;
+};
+struct PortMappingLost {
+  portmap::Mapping mapping;
+  portmap::LossReason reason = portmap::LossReason::kExpired;
+};
+struct PortMappingFailed {
+  portmap::MappingProtocol protocol = portmap::MappingProtocol::kPmp;
+  std::string reason;
+};
+
 using EventBody =
     std::variant<Registered, RegistrationRefused, ControlDisconnected, PeerAdded, PeerRemoved,
                  PeerRestarted, EndpointsChanged, NetcheckDone, HomeRegionChanged, DerpConnected,
                  DerpDisconnected, PathChanged, DataReceived, RttMeasured, DiscoSent,
-                 DiscoReceived, CandidateLearned, TrustChanged>;
+                 DiscoReceived, CandidateLearned, TrustChanged,
+                 PortMappingCreated, PortMappingLost, PortMappingFailed>;
 
 struct Event {
   Timestamp at;
@@ -219,6 +237,7 @@ struct NodeStats {
   uint64_t disco_datagrams = 0;
   uint64_t data_datagrams = 0;
   uint64_t unknown_datagrams = 0;  // neither STUN, disco nor data: dropped
+  uint64_t portmap_datagrams = 0;  // from port 5351: the port-mapping client's
 
   // Disco. Every dropped disco packet counts once in disco_dropped; the
   // sealer's stats say why for those that did not open.

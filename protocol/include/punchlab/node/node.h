@@ -67,7 +67,11 @@
 // `endpoint_freshness`, 27 s, after a report last saw them, so one lost
 // report does not withdraw them), then the local interface endpoints.
 // Peer-reflexive endpoints of peers (where their pings came from) are
-// candidates in their PeerPaths.
+// candidates in their PeerPaths. With a default gateway (NodeConfig::gateway)
+// the node runs portmap::Client as magicsock runs net/portmapper: a probe
+// after every netcheck report, a mapping of the node's socket when the probe
+// found NAT-PMP or PCP; the mapped endpoint goes first among those published
+// (Tailscale's EndpointPortmapped) and every change republishes.
 //
 // Data (data-frame.h), one of two data planes (NodeConfig::data_plane).
 // WireGuard, as Tailscale's: Send() hands the payload to a wireguard::Device
@@ -105,6 +109,7 @@
 #include "punchlab/node/derp-links.h"
 #include "punchlab/node/events.h"
 #include "punchlab/node/peer-scheduler.h"
+#include "punchlab/portmap/client.h"
 #include "punchlab/node/relayed-rtt.h"
 #include "punchlab/random.h"
 #include "punchlab/stream-machine.h"
@@ -140,6 +145,11 @@ struct NodeConfig {
   // simulation so runs stay deterministic).
   Duration persistent_keepalive = Duration::Zero();
   Duration unix_offset = Duration::Seconds(1767225600);  // 2026-01-01T00:00:00Z
+  // The default gateway, where the port-mapping client asks (its first IPv4
+  // local endpoint is mapped); unset: no port mapping (a node on the
+  // internet, or a host that knows no gateway).
+  std::optional<IpAddress> gateway;
+  portmap::ClientConfig portmap;
 };
 
 enum class SendResult : uint8_t {
@@ -220,6 +230,8 @@ class Node final : public DatagramMachine, public StreamMachine {
   }
   const wireguard::DeviceCounters& wireguard_counters() const { return wg_.counters(); }
   const netcheck::NetcheckClient& netcheck() const { return netcheck_; }
+  // nullptr without a gateway.
+  const portmap::Client* portmap() const { return portmap_ ? &*portmap_ : nullptr; }
   const control::ControlClient& control() const { return control_; }
 
  private:
@@ -264,6 +276,7 @@ class Node final : public DatagramMachine, public StreamMachine {
                   const control::NodeInfo& info);
   void RemovePeer(Timestamp now, const NodePublicKey& key);
   void OnNetcheckEvent(Timestamp now, netcheck::NetcheckEvent event);
+  void OnPortMapEvent(Timestamp now, portmap::ClientEvent event);
   void SetHome(Timestamp now, RegionId region, const std::string& reason);
   void PublishEndpoints(Timestamp now);
   std::vector<Endpoint> CurrentEndpoints(Timestamp now);
@@ -363,6 +376,7 @@ class Node final : public DatagramMachine, public StreamMachine {
   disco::DiscoSealer sealer_;
   control::ControlClient control_;
   netcheck::NetcheckClient netcheck_;
+  std::optional<portmap::Client> portmap_;
   bool started_ = false;
   bool stopped_ = false;
 
