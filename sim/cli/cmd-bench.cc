@@ -197,13 +197,18 @@ Measurement Planned(uint32_t nodes, bool tailnet) {
   return m;
 }
 
-// A tailnet of `nodes` (tailnet = true) or a crowd of tailnets of four.
-Measurement BenchNodes(uint32_t nodes, bool tailnet) {
+// The scenario of a tailnet of `nodes` (tailnet = true) or of a crowd of
+// tailnets of four.
+std::string NodesScenario(uint32_t nodes, bool tailnet) {
   scenario::CrowdScenarioSpec spec;
   spec.nodes = nodes;
   if (tailnet) spec.tailnet_size = nodes;
+  return scenario::CrowdScenarioYaml(spec);
+}
+
+Measurement BenchNodes(uint32_t nodes, bool tailnet) {
   const scenario::LoadResult loaded =
-      scenario::LoadScenarioText(scenario::CrowdScenarioYaml(spec), "bench.yaml");
+      scenario::LoadScenarioText(NodesScenario(nodes, tailnet), "bench.yaml");
   if (!loaded.ok()) throw std::logic_error("bench scenario: " + loaded.errors.front().ToString());
   const Clock::time_point start = Clock::now();
   const results::Results r = runsim::RunInSimulation(*loaded.scenario, results::RunOptions{});
@@ -447,7 +452,10 @@ int RunBench(const std::vector<std::string>& argv) {
        "workload that needs more is FAILED")
       ("jobs,j", po::value<unsigned>()->value_name("N"),
        "matrix cells at once (default: the number of cores)")
-      ("json", po::bool_switch(), "print the measurements as one JSON object");
+      ("json", po::bool_switch(), "print the measurements as one JSON object")
+      ("print-scenario", po::bool_switch(),
+       "print the scenario of the first tailnet (or, with --only crowd, of the crowd) and "
+       "exit: to run or profile it with `punchlab run`");
   po::variables_map vm;
   if (!ParseCommandLine(argv, spec, vm)) return kExitOk;
   const std::string only = vm.count("only") ? vm["only"].as<std::string>() : "";
@@ -472,6 +480,12 @@ int RunBench(const std::vector<std::string>& argv) {
   const unsigned jobs = vm.count("jobs") ? vm["jobs"].as<unsigned>() : cores;
   if (jobs < 1 || jobs > 64) throw UsageError("--jobs: must be from 1 to 64");
   const bool json = vm["json"].as<bool>();
+  if (vm["print-scenario"].as<bool>()) {
+    if (only == "matrix") throw UsageError("--print-scenario: the matrix is `punchlab matrix`");
+    std::cout << (only == "crowd" ? NodesScenario(crowd, false)
+                                  : NodesScenario(tailnets.front(), true));
+    return kExitOk;
+  }
 
   std::vector<Measurement> measured;
   const std::filesystem::path dir =

@@ -181,6 +181,18 @@ def test_bench_reports_a_failed_workload_and_goes_on_to_the_next():
     assert "wall " in small_text and "28 pairs" in small_text
 
 
+def test_bench_prints_the_scenario_a_workload_runs(tmp_path):
+    # To profile one workload alone: the same YAML, loadable as a user's file.
+    result = punchlab("bench", "--tailnet", "8,12", "--print-scenario")
+    assert result.returncode == 0, result
+    assert result.stdout.count("{behind: nat") == 8
+    assert "domains: [tailnet00000]" in result.stdout
+    scenario = write(tmp_path, "tailnet-8.yaml", result.stdout)
+    assert punchlab("validate", scenario).returncode == 0
+    crowd = punchlab("bench", "--only", "crowd", "--crowd", "8", "--print-scenario").stdout
+    assert "domains: [tailnet00000, tailnet00001]" in crowd
+
+
 def test_bench_fails_a_workload_that_outgrows_its_memory_cap_and_goes_on():
     # 200 nodes need about 130 MiB resident (and ~50 MiB of mapped binary):
     # capped at 100 MiB of address space the child's allocation fails where it
