@@ -212,7 +212,11 @@ void ControlClient::OnMessage(Timestamp now, Message msg) {
     if (auto* nm = std::get_if<NetmapMsg>(&msg)) {
       ++stats_.netmaps;
       have_netmap_ = true;
-      netmap_ = nm->netmap;
+      if (config_.keep_peers) {
+        netmap_ = nm->netmap;
+      } else {
+        netmap_ = Netmap{nm->netmap.domain, nm->netmap.self, {}, nm->netmap.derp_map};
+      }
       events_.push_back(NetmapUpdated{std::move(nm->netmap)});
       return;
     }
@@ -240,6 +244,10 @@ void ControlClient::ApplyPeersChanged(PeersChangedMsg delta) {
       m.self = std::move(info);
       continue;
     }
+    if (!config_.keep_peers) {
+      event.changed.push_back(std::move(info));
+      continue;
+    }
     // Peers stay ordered by node key, as in a whole netmap.
     auto it = std::lower_bound(m.peers.begin(), m.peers.end(), info.node_key, byKey);
     if (it != m.peers.end() && it->node_key == info.node_key) {
@@ -250,6 +258,10 @@ void ControlClient::ApplyPeersChanged(PeersChangedMsg delta) {
     event.changed.push_back(std::move(info));
   }
   for (const NodePublicKey& key : delta.removed) {
+    if (!config_.keep_peers) {
+      event.removed.push_back(key);
+      continue;
+    }
     auto it = std::lower_bound(m.peers.begin(), m.peers.end(), key, byKey);
     if (it == m.peers.end() || it->node_key != key) continue;
     m.peers.erase(it);

@@ -39,7 +39,19 @@ std::optional<Bytes> FrameDecoder::Next() {
   ByteView payload;
   if (!r.ReadBytes(length, payload)) return std::nullopt;
   pos_ += kFrameHeaderSize + length;
-  return payload.ToBytes();
+  Bytes out = payload.ToBytes();
+  if (pos_ == buffer_.size()) {
+    // Drained. A big frame (a whole netmap) must not leave its capacity
+    // behind for the connection's lifetime: in a tailnet of N nodes that is
+    // N buffers of N entries each.
+    if (buffer_.capacity() > kKeptCapacity) {
+      Bytes().swap(buffer_);
+    } else {
+      buffer_.clear();
+    }
+    pos_ = 0;
+  }
+  return out;
 }
 
 }  // namespace punchlab::control

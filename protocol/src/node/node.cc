@@ -29,6 +29,12 @@ wireguard::DeviceConfig WireGuardConfig(
   return c;
 }
 
+// The node keeps its peers (peers_); its control client keeps none.
+control::ControlClientConfig ControlConfig(control::ControlClientConfig config) {
+  config.keep_peers = false;
+  return config;
+}
+
 }  // namespace
 
 const char* SendResultName(SendResult r) {
@@ -51,7 +57,7 @@ Node::Node(NodePrivateKey key, RandomSource& rng, NodeConfig config)
       // Bounded by the netmap (from the trusted control server), not by the
       // sealer's guard for unvetted registries: a tailnet may list thousands.
       sealer_(DiscoPrivateKey::Generate(rng_), std::numeric_limits<size_t>::max()),
-      control_(config_.control, rng_),
+      control_(ControlConfig(config_.control), rng_),
       netcheck_(rng_, config_.netcheck),
       derp_(key_, rng_, config_.derp, config_.derp_queue_limit, stats_,
             [this](const NodePublicKey& to, RegionId region, size_t bytes) {

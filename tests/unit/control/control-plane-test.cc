@@ -280,6 +280,46 @@ TEST_F(ControlPlaneTest, ChangesTravelAsTheEntryThatChangedNotAWholeNetmap) {
   EXPECT_GE(server_.stats().deltas_sent, 4u);
 }
 
+// An owner that keeps the peers itself (the Node) asks the client not to:
+// the same events (every entry, every key that left), and a netmap() with
+// self, domain and DERP map but no peer copies.
+TEST_F(ControlPlaneTest, AClientThatKeepsNoPeersReportsTheSameChanges) {
+  ControlClientConfig lean;
+  lean.keep_peers = false;
+  TestNode& alice = AddNode("alice", "192.0.2.10:41641", lean);
+  Register(alice, Token(idp_a_, "alice", kDomainA, alice.key.Public()));
+  TestNode& bob = Join("bob", "192.0.2.11:41641", kDomainA);
+  net_.RunFor(Duration::Seconds(1));
+  TestNode& dave = Join("dave", "192.0.2.13:41641", kDomainA);
+  net_.RunFor(Duration::Seconds(1));
+
+  ASSERT_TRUE(alice.client->registered());
+  const Netmap& kept = alice.netmap();
+  EXPECT_EQ(kept.self, alice.Expected(alice.address()));
+  EXPECT_EQ(kept.domain, kDomainA);
+  EXPECT_EQ(kept.derp_map, derp_map_);
+  EXPECT_TRUE(kept.peers.empty());
+  // What alice heard, whole netmaps and changes together: bob and dave.
+  std::map<NodePublicKey, NodeInfo> heard;
+  for (const ClientEvent& e : alice.events) {
+    if (auto* m = std::get_if<NetmapUpdated>(&e)) {
+      for (const NodeInfo& p : m->netmap.peers) heard[p.node_key] = p;
+    } else if (auto* c = std::get_if<PeersChanged>(&e)) {
+      for (const NodeInfo& p : c->changed) heard[p.node_key] = p;
+    }
+  }
+  EXPECT_EQ(heard, (std::map<NodePublicKey, NodeInfo>{
+                       {bob.key.Public(), bob.Expected(bob.address())},
+                       {dave.key.Public(), dave.Expected(dave.address())}}));
+  // And the keys that left, as the server named them.
+  net_.Do(bob.id, [&](Timestamp now) { bob.client->Leave(now); });
+  net_.RunFor(Duration::Seconds(1));
+  const PeersChanged last = alice.EventsOf<PeersChanged>().back();
+  EXPECT_TRUE(last.changed.empty());
+  EXPECT_EQ(last.removed, std::vector<NodePublicKey>{bob.key.Public()});
+  EXPECT_TRUE(alice.netmap().peers.empty());
+}
+
 TEST_F(ControlPlaneTest, ProviderOfDomainBCannotRegisterANodeIntoDomainA) {
   TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
   TestNode& mallory = AddNode("mallory", "192.0.2.66:41641");

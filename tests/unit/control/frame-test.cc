@@ -42,6 +42,28 @@ TEST(Frame, DecodesFramesSplitAnywhereAndJoined) {
   EXPECT_FALSE(all.broken());
 }
 
+// A connection lives as long as its node; one big frame (a whole netmap of
+// a large tailnet) must not keep its buffer for that long.
+TEST(Frame, ABigFrameDoesNotLeaveItsBufferBehind) {
+  const Bytes big = EncodeFrame(Bytes(1 << 20, 9));
+  const Bytes small = EncodeFrame(Bytes{4, 5});
+  FrameDecoder d;
+  d.Feed(ByteView(big).sub(0, 1000));
+  EXPECT_FALSE(d.Next());
+  d.Feed(ByteView(big).sub(1000));
+  EXPECT_GE(d.capacity(), big.size());
+  ASSERT_EQ(d.Next(), Bytes(1 << 20, 9));
+  EXPECT_EQ(d.buffered(), 0u);
+  EXPECT_LE(d.capacity(), 16u << 10);
+  // Frames split across feeds still decode after that.
+  d.Feed(ByteView(small).sub(0, 3));
+  EXPECT_FALSE(d.Next());
+  d.Feed(ByteView(small).sub(3));
+  EXPECT_EQ(d.Next(), (Bytes{4, 5}));
+  EXPECT_FALSE(d.Next());
+  EXPECT_FALSE(d.broken());
+}
+
 TEST(Frame, OversizedLengthBreaksTheStreamWithoutWaitingForIt) {
   FrameDecoder d(100);
   d.Feed(EncodeFrame(Bytes(100, 1)));  // exactly the limit is fine

@@ -34,6 +34,12 @@ struct ControlClientConfig {
   // First reconnect delay (jittered into [d/2, d]); doubles up to the maximum.
   Duration backoff_initial = Duration::Seconds(1);
   Duration backoff_max = Duration::Seconds(30);
+  // false: netmap() keeps self, domain and DERP map but no peers; peers are
+  // only reported (NetmapUpdated, PeersChanged, whose `removed` then lists
+  // every key the server named). For an owner that keeps its peers itself
+  // (the Node): a second copy per node made a tailnet's memory twice its
+  // square, and a sorted insert per changed peer its CPU a cube.
+  bool keep_peers = true;
 };
 
 // What the node tells the server about itself.
@@ -57,8 +63,9 @@ struct NetmapUpdated {
   Netmap netmap;
 };
 // The server sent what changed in the domain (netmap() holds the result):
-// peers added or changed (whole entries), and peers that left. Changes to
-// this node's own entry only update netmap().self and are not listed.
+// peers added or changed (whole entries), and peers that left (only those
+// netmap() had, unless keep_peers is false). Changes to this node's own
+// entry only update netmap().self and are not listed.
 struct PeersChanged {
   std::vector<NodeInfo> changed;
   std::vector<NodePublicKey> removed;

@@ -37,8 +37,12 @@ class FrameDecoder {
   size_t max_frame_size() const { return max_; }
   // Bytes held that do not form a complete frame yet.
   size_t buffered() const { return buffer_.size() - pos_; }
+  // Memory the buffer holds, used or not.
+  size_t capacity() const { return buffer_.capacity(); }
 
  private:
+  // Capacity kept when the buffer drains; beyond it the buffer is freed.
+  static constexpr size_t kKeptCapacity = 16 << 10;
   size_t max_;
   Bytes buffer_;
   size_t pos_ = 0;  // start of the first unconsumed byte in buffer_
