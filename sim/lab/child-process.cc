@@ -282,4 +282,10 @@ void ChildProcess::Stop(Duration grace) {
   WaitExit(grace, false);
 }
 
+void ChildProcess::Kill(Duration timeout) {
+  if (Reap()) return;
+  Signal(SIGKILL);
+  WaitExit(timeout, false);
+}
+
 }  // namespace punchlab::lab

@@ -71,6 +71,9 @@ class ChildProcess {
   // SIGTERM to its process group, then SIGKILL after `grace`; waits for it.
   // Never interrupted: teardown must finish.
   void Stop(Duration grace = Duration::Seconds(2));
+  // SIGKILL to its process group at once (a power cut: no clean-up of its
+  // own), then waits at most `timeout` for it. Never interrupted.
+  void Kill(Duration timeout = Duration::Seconds(2));
 
  private:
   // Reaps it if it exited; true when it is gone.

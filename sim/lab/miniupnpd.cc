@@ -24,6 +24,17 @@ void CheckName(const std::string& what, const std::string& name) {
 
 int64_t WholeSeconds(Duration d) { return d.nanos() / 1000000000; }
 
+// The first byte of a request to 5351 is its version: 0 NAT-PMP, 2 PCP.
+std::string Input(const MiniupnpdConfig& c) {
+  if (!c.drop_pmp && !c.drop_pcp) return "";
+  std::string s =
+      "  chain input {\n"
+      "    type filter hook input priority filter - 10; policy accept;\n";
+  if (c.drop_pmp) s += "    udp dport 5351 @th,64,8 0 drop\n";
+  if (c.drop_pcp) s += "    udp dport 5351 @th,64,8 2 drop\n";
+  return s + "  }\n";
+}
+
 }  // namespace
 
 std::string MiniupnpdRuleset(const MiniupnpdConfig& config) {
@@ -47,8 +58,8 @@ std::string MiniupnpdRuleset(const MiniupnpdConfig& config) {
          "    jump postrouting_miniupnpd\n"
          "  }\n"
          "  chain postrouting_miniupnpd {\n"
-         "  }\n"
-         "}\n";
+         "  }\n" +
+         Input(config) + "}\n";
 }
 
 std::string MiniupnpdConf(const MiniupnpdConfig& c, const std::string& dir) {
@@ -57,6 +68,9 @@ std::string MiniupnpdConf(const MiniupnpdConfig& c, const std::string& dir) {
   if (c.lan_cidr.empty()) throw LabError("miniupnpd: the LAN's network/prefix is missing");
   CheckLabAddress(c.lan_cidr);
   if (!c.natpmp && !c.upnp) throw LabError("miniupnpd: serves neither NAT-PMP/PCP nor UPnP");
+  if (c.drop_pmp && c.drop_pcp) {
+    throw LabError("miniupnpd: drops both NAT-PMP and PCP; turn natpmp off instead");
+  }
   if (c.min_lifetime < Duration::Seconds(1) || c.max_lifetime < c.min_lifetime) {
     throw LabError("miniupnpd: lifetimes " + c.min_lifetime.ToString() + " to " +
                    c.max_lifetime.ToString() + " are out of order");
@@ -72,7 +86,7 @@ std::string MiniupnpdConf(const MiniupnpdConfig& c, const std::string& dir) {
   s += "max_lifetime=" + std::to_string(WholeSeconds(c.max_lifetime)) + "\n";
   // Clients map ports for themselves only.
   s += "secure_mode=yes\n";
-  s += "system_uptime=yes\n";
+  s += std::string("system_uptime=") + (c.system_uptime ? "yes" : "no") + "\n";
   s += "uuid=" + std::string(kUuid) + "\n";
   s += "lease_file=" + dir + "/leases\n";
   s += "upnp_table_name=" + t + "\n";

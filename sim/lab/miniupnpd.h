@@ -13,6 +13,8 @@
 //                own inbound DNAT (punchlab_nat's prerouting at dstnat)
 //   postrouting  nat hook at srcnat - 10, jumps to "postrouting_miniupnpd"
 //                (PCP PEER's SNAT rules)
+//   input        (drop_pmp/drop_pcp only) filter hook, drops the requests
+//                of the protocol the router does not offer
 //
 // A mapped datagram from the WAN is DNATed to the inside endpoint before the
 // lab NAT's filter sees it; the inside host's replies belong to that
@@ -55,6 +57,15 @@ struct MiniupnpdConfig {
   // NAT-PMP and PCP (one switch in miniupnpd) and UPnP IGD.
   bool natpmp = true;
   bool upnp = true;
+  // A router that offers only one of NAT-PMP and PCP: its input chain drops
+  // the other's requests (NAT-PMP's version byte 0, PCP's 2) before the
+  // daemon sees them, so they go unanswered.
+  bool drop_pmp = false;
+  bool drop_pcp = false;
+  // The epoch in its answers counts from the machine's boot (true: it never
+  // goes back while the lab runs) or from the daemon's start (false: a
+  // restart sets it back, as a real router's reboot does; RFC 6886 3.6).
+  bool system_uptime = true;
   // The UPnP HTTP port on the LAN address (SSDP's LOCATION points there).
   uint16_t http_port = 2869;
   // PCP's lifetime bounds (NAT-PMP lifetimes are taken as asked).

@@ -103,6 +103,9 @@ CommandSpec Spec() {
       ("timer", po::value<std::vector<std::string>>()->composing()->value_name("NAME=DURATION"),
        "set a protocol timer (repeatable): heartbeat, trust_window, idle_timeout, "
        "restun_interval, upgrade_interval, ping_timeout -- the scenario keys of the same names")
+      ("gateway", po::value<std::string>()->value_name("ADDR"),
+       "the default gateway, asked for a port mapping of the UDP socket (NAT-PMP, PCP) after "
+       "every netcheck, as Tailscale's portmapper does; the mapped endpoint is published first")
       ("epoch-unix-ns", po::value<int64_t>()->value_name("NANOS"),
        "the run's start instant (Unix time in ns): at_ms and flow times count from it")
       ("json", po::bool_switch(), "print events as JSON objects, one per line")
@@ -280,6 +283,14 @@ int Run(const std::vector<std::string>& argv) {
       if (auto error = scenario::SetNodeTimer(timers, text)) throw UsageError("--timer: " + *error);
     }
     scenario::ApplyNodeTimers(timers, config);
+  }
+  if (vm.count("gateway")) {
+    const std::string text = vm["gateway"].as<std::string>();
+    const std::optional<IpAddress> gateway = IpAddress::Parse(text);
+    if (!gateway || !gateway->is_v4() || gateway->IsUnspecified()) {
+      throw UsageError("--gateway: '" + text + "' is not an IPv4 address");
+    }
+    config.gateway = *gateway;
   }
   std::optional<NodePublicKey> send_to;
   if (vm.count("send-to")) send_to = ParseNodeKeyFlag("--send-to", vm["send-to"].as<std::string>());

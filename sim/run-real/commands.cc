@@ -107,7 +107,7 @@ std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& n
                                   const std::string& control_key, const NodeIdentity& identity,
                                   const std::vector<cli::FlowSpec>& flows, int64_t epoch_unix_ns,
                                   Duration stop_time, const scenario::NodeTimers& timers,
-                                  bool disco_log) {
+                                  bool disco_log, bool asks_gateway) {
   std::vector<std::string> argv = {node_bin,
                                    "node",
                                    "--control",
@@ -134,6 +134,10 @@ std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& n
     argv.push_back(timer);
   }
   if (disco_log) argv.push_back("--disco-log");
+  if (asks_gateway) {
+    argv.push_back("--gateway");
+    argv.push_back(node.uplink.gateway);
+  }
   return argv;
 }
 

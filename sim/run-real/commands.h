@@ -59,12 +59,14 @@ std::vector<cli::FlowSpec> FlowsFrom(const scenario::Scenario& scenario, const s
                                      const std::vector<NodeIdentity>& keys);
 
 // `timers`: the node's protocol timers from the scenario, as --timer flags;
-// `disco_log`: the scenario's disco_log, as --disco-log.
+// `disco_log`: the scenario's disco_log, as --disco-log; `asks_gateway`:
+// the node asks its gateway (its uplink's) for a port mapping, --gateway
+// (scenario/meaning/port-mapping.h).
 std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& node,
                                   const std::string& control_address,
                                   const std::string& control_key, const NodeIdentity& identity,
                                   const std::vector<cli::FlowSpec>& flows, int64_t epoch_unix_ns,
                                   Duration stop_time, const scenario::NodeTimers& timers = {},
-                                  bool disco_log = false);
+                                  bool disco_log = false, bool asks_gateway = false);
 
 }  // namespace punchlab::runreal

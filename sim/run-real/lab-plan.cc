@@ -69,7 +69,9 @@ bool Public(const std::vector<scenario::Hop>& chain) {
 class Planner {
  public:
   explicit Planner(const scenario::Scenario& s)
-      : s_(s), core_("the internet", V4(203, 0, 113, 0), kCorePrefix) {}
+      : s_(s),
+        core_("the internet", V4(203, 0, 113, 0), kCorePrefix),
+        portmap_("the internet's port-mapping routers", V4(11, 0, 0, 0), 24) {}
 
   LabPlan Plan() {
     if (s_.nats.size() > kMaxNats) {
@@ -114,10 +116,17 @@ class Planner {
     return plan_.FindBox(box)->ns;
   }
 
+  // `portmap`: a port-mapping router on the internet, whose addresses come
+  // from the core's 11.0.0.0/24 (the file comment in lab-plan.h).
   Uplink MakeUplink(const std::string& ns, const std::string& ifname, const std::string& label,
                     const std::string& behind, const scenario::Link& link, size_t addresses,
-                    size_t spares) {
-    Network& net = NetworkOf(behind);
+                    size_t spares, bool portmap = false) {
+    if (portmap && !behind.empty()) {
+      // CheckPortMappingBuildable refuses it first, by the scenario's position.
+      throw RunError(label + ": a port-mapping router must hang off the internet");
+    }
+    Network& net = portmap ? portmap_ : NetworkOf(behind);
+    if (portmap) plan_.core_portmap_cidr = portmap_.Router() + "/" + std::to_string(portmap_.prefix());
     Uplink u;
     u.ns = ns;
     u.ifname = ifname;
@@ -126,7 +135,8 @@ class Planner {
     u.prefix = net.prefix();
     for (size_t i = 0; i < spares; ++i) u.spare_addresses.push_back(net.Take());
     u.parent_ns = NamespaceOf(behind);
-    u.parent_port = net.TakePort();
+    // The port-mapping network shares the core's bridge and its ports.
+    u.parent_port = (portmap ? core_ : net).TakePort();
     u.parent_bridge = behind.empty() ? kCoreBridge : kLanBridge;
     u.gateway = net.Router();
     u.link = link;
@@ -170,8 +180,9 @@ class Planner {
       box.ns = (p.is_nat ? "nat" : "fw") + std::to_string(p.index);
       const size_t addresses = p.is_nat ? s_.nats[p.index].external_ips : 1;
       const size_t spares = p.is_nat ? addresses * ChangeAddressEvents(s_, p.name) : 0;
+      const bool portmap = p.is_nat && s_.nats[p.index].port_mapping.any();
       box.uplink = MakeUplink(box.ns, "wan", (p.is_nat ? "nat-" : "firewall-") + p.name, behind,
-                              link, addresses, spares);
+                              link, addresses, spares, portmap);
       Network lan = p.is_nat ? Network("behind NAT " + p.name,
                                        V4(10, static_cast<uint8_t>(p.index + 1), 0, 0), 24)
                              : FirewallLan(p.name, s_.firewalls[p.index].chain, public_firewalls,
@@ -217,6 +228,7 @@ class Planner {
   const scenario::Scenario& s_;
   LabPlan plan_;
   Network core_;
+  Network portmap_;
   std::map<std::string, Network> lans_;
 };
 

@@ -8,6 +8,11 @@
 //             and firewalls hang off it with addresses 203.0.113.2 and up.
 //   NAT k:    namespace "nat<k>", uplink "wan" in its parent's network, a
 //             bridge "lan" holding 10.<k+1>.0.1/24 for what sits behind it.
+//             A NAT whose router offers port mapping (its `port_mapping`:
+//             miniupnpd runs there, lab/miniupnpd.h) takes its WAN
+//             addresses from 11.0.0.0/24 instead, on the same core bridge,
+//             where the core also holds 11.0.0.1/24: miniupnpd 2.3.1
+//             refuses to map behind a private or reserved WAN address.
 //   firewall: namespace "fw<k>", like a NAT but it does not translate, so
 //             its LAN must be routable from above: public firewalls (no NAT
 //             above them) get a 198.51.100.0/27 block (at most 8), private
@@ -89,6 +94,9 @@ struct RoutePlan {
 struct LabPlan {
   std::vector<HostPlan> derp;  // per DERP region, in scenario order
   HostPlan control;
+  // The core's address in the port-mapping routers' network
+  // ("11.0.0.1/24"); empty when no NAT's router maps ports.
+  std::string core_portmap_cidr;
   std::vector<BoxPlan> nats;       // in scenario order
   std::vector<BoxPlan> firewalls;  // in scenario order
   std::vector<HostPlan> nodes;     // in scenario order

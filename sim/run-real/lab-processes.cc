@@ -19,6 +19,7 @@
 #include "results/run-options.h"
 #include "run-real/programs.h"
 #include "scenario/facts.h"
+#include "scenario/meaning/port-mapping.h"
 
 namespace punchlab::runreal {
 namespace {
@@ -166,7 +167,8 @@ std::vector<std::string> LabProcesses::NodeCommand(size_t index) const {
   const scenario::NodeDef& node = scenario_.nodes[index];
   return NodeArgv(node_bin_, plan_.nodes[index], plan_.control.uplink.address, control_key_,
                   identities_[index], FlowsFrom(scenario_, node.name, identities_),
-                  epoch_unix_ns_, scenario_.stop_time, node.timers, scenario_.disco_log);
+                  epoch_unix_ns_, scenario_.stop_time, node.timers, scenario_.disco_log,
+                  scenario::PortMappingGateway(scenario_, node) != nullptr);
 }
 
 void LabProcesses::StartProgram(size_t index, Duration at) {

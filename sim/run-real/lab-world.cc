@@ -1,6 +1,7 @@
 #include "run-real/lab-world.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -73,6 +74,12 @@ void LabWorld::Build() {
   netem_ = lab::NetemAvailable(core);
   if (links_options_.wire) lab_.StartWire(links_options_.node_bin, links_options_.seed);
   lab::AddBridge(core, kCoreBridge, Cidr(kCoreAddress, kCorePrefix));
+  if (!plan_.core_portmap_cidr.empty()) {
+    // The port-mapping routers' network, on the same bridge (lab-plan.h).
+    lab::CheckLabAddress(plan_.core_portmap_cidr);
+    lab::RunCommand({"ip", "-n", core.full_name, "addr", "add", plan_.core_portmap_cidr, "dev",
+                     kCoreBridge});
+  }
   lab::KeepBridgesOutOfNetfilter(lab_, core);
   lab_.Sysctl(core, "net.ipv4.ip_forward", "1");
   // The core routes between hosts of one bridge (to firewall LANs): without
@@ -217,6 +224,17 @@ void LabWorld::BuildNat(NatState& n) {
   ConntrackTimeouts(ns, n.translated.udp_timeout_s, n.translated.tcp_established_timeout_s,
                     n.translated.tcp_transitory_timeout_s);
   lab_.Nft(ns, lab::NatRuleset(n.translated.ruleset));
+  if (n.def->port_mapping.any()) {
+    n.portmap = TranslatePortMapping(n.def->port_mapping, n.box->lan_subnet);
+    for (const std::string& d : n.portmap->differences) {
+      Note(n.def->port_mapping_where, "nat " + n.def->name + ": " + d);
+    }
+    StartMiniupnpd(n);
+  }
+}
+
+void LabWorld::StartMiniupnpd(NatState& n) {
+  n.daemon = std::make_unique<lab::Miniupnpd>(lab_, Ns(n.box->ns), n.portmap->daemon);
 }
 
 void LabWorld::BuildFirewall(FirewallState& f) {
@@ -266,8 +284,19 @@ void LabWorld::RebootNat(const std::string& name) {
   // the flush forgets every conntrack mapping.
   lab_.Nft(ns, "table ip punchlab_nat\ndelete table ip punchlab_nat\n" +
                    lab::NatRuleset(n.translated.ruleset));
+  std::string leases;
+  if (n.daemon) {
+    // Power gone: the daemon cleans nothing up, its rules go with the
+    // router's memory; only a lease file it stores survives.
+    n.daemon->process().Kill();
+    leases = n.daemon->dir() + "/leases";
+    lab_.Nft(ns, std::string("table inet ") + lab::kPortmapTable + "\ndelete table inet " +
+                     lab::kPortmapTable + "\n");
+    if (!n.def->port_mapping.keep_on_reboot) std::remove(leases.c_str());
+  }
   FlushConntrack(ns);
   lab_.Nft(ns, "delete table ip punchlab_reboot\n");
+  if (n.daemon) StartMiniupnpd(n);
   ++n.reboots;
 }
 

@@ -14,9 +14,11 @@
 #include <vector>
 
 #include "lab/link-shaper.h"
+#include "lab/miniupnpd.h"
 #include "lab/netns-lab.h"
 #include "run-real/lab-plan.h"
 #include "run-real/nat-translation.h"
+#include "run-real/portmap-translation.h"
 #include "scenario/scenario.h"
 
 namespace punchlab::runreal {
@@ -55,7 +57,10 @@ class LabWorld {
   bool wired() const { return links_options_.wire; }
 
   // ---- what events do to the network ----
-  // Every mapping lost (conntrack flushed, the cone's maps emptied), same address.
+  // Every mapping lost (conntrack flushed, the cone's maps emptied), same
+  // address. A router running miniupnpd loses power too: the daemon is
+  // killed and started again (its epoch restarts), with its lease file when
+  // port_mapping.keep_on_reboot says the router stores it.
   void RebootNat(const std::string& nat);
   // Every mapping lost, and the NAT's uplink moves to its next spare address.
   void ChangeNatAddress(const std::string& nat, const scenario::SourcePos& where);
@@ -93,6 +98,9 @@ class LabWorld {
     const BoxPlan* box = nullptr;
     nat::NatConfig config;
     LabNat translated;
+    // Its router's port mapping (run-real/portmap-translation.h), when it offers any.
+    std::optional<LabPortMapping> portmap;
+    std::unique_ptr<lab::Miniupnpd> daemon;
     std::vector<std::string> addresses;  // the uplink's addresses now, main one first
     size_t spare_used = 0;
     uint64_t reboots = 0;
@@ -107,6 +115,7 @@ class LabWorld {
   const lab::Namespace& AddNamespace(const std::string& short_name);
   void BuildUplink(const Uplink& uplink);
   void BuildNat(NatState& nat);
+  void StartMiniupnpd(NatState& nat);
   void BuildFirewall(FirewallState& fw);
   void ConntrackTimeouts(const lab::Namespace& ns, int64_t udp_s, int64_t tcp_established_s,
                          int64_t tcp_transitory_s);

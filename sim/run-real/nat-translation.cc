@@ -1,6 +1,7 @@
 #include "run-real/nat-translation.h"
 
 #include "results/run-options.h"
+#include "run-real/portmap-translation.h"
 
 namespace punchlab::runreal {
 namespace {
@@ -55,6 +56,10 @@ void CheckNatsBuildable(const scenario::Scenario& s) {
   };
   for (const scenario::NatDef& n : s.nats) {
     check(n.where, "nat " + n.name, n.config, n.external_ips);
+    for (const std::string& why : UnbuildablePortMapping(s, n)) {
+      errors += (errors.empty() ? "" : "\n") + Where(s, n.port_mapping_where) + ": nat " +
+                n.name + ": " + why;
+    }
   }
   for (const scenario::Event& e : s.events) {
     if (e.target_kind != scenario::TargetKind::kNat || !e.settings.mapping) continue;

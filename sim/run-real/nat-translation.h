@@ -35,7 +35,8 @@ LabNat TranslateNat(const nat::NatConfig& config,
 
 // Throws results::RunError ("FILE:LINE:COL: nat NAME: KNOB=VALUE: why", one
 // line per NAT or event) when a NAT of the scenario, or one as a
-// set-mapping event leaves it, has a knob the lab cannot build.
+// set-mapping event leaves it, has a knob the lab cannot build, its
+// port_mapping included (run-real/portmap-translation.h).
 void CheckNatsBuildable(const scenario::Scenario& scenario);
 
 // Seconds for a conntrack sysctl: a whole-second duration in seconds, at least 1.

@@ -21,6 +21,7 @@
 #include "punchlab/random.h"
 #include "results/run-options.h"
 #include "scenario/meaning/control-names.h"
+#include "scenario/meaning/port-mapping.h"
 
 namespace punchlab {
 namespace runsim {
@@ -365,9 +366,8 @@ void ScenarioWorld::InstallApplications() {
     scenario::ApplyNodeTimers(n.def->timers, base);
     base.disco_log = scenario_.disco_log;
     // Behind a NAT the node asks its gateway (the NAT's address on its link)
-    // for a port mapping, as Tailscale does on any LAN; whether anyone
-    // answers is the NAT's port_mapping.
-    if (!n.def->chain.empty() && n.def->chain.front().kind == scenario::Hop::Kind::kNat) {
+    // for a port mapping (scenario/meaning/port-mapping.h).
+    if (scenario::PortMappingGateway(scenario_, *n.def) != nullptr) {
       base.gateway = ns3::ToPunchlab(links.at(n.link).subnet.Upper());
     }
     n.app->SetBaseConfig(base);

@@ -285,6 +285,7 @@ NatDef ReadNat(Reader& r, const std::string& name, const Value& value, const Fie
   if (auto pm = SubMap(r, f, "port_mapping", "nats." + name + ".port_mapping",
                        section::kPortMapping)) {
     n.port_mapping = ReadPortMapping(r, *pm);
+    if (const Value* own = f.Own("port_mapping")) n.port_mapping_where = PositionOf(own->key_mark);
   }
   return n;
 }

@@ -64,6 +64,7 @@ struct NatDef {
   std::string preset;      // the preset the knobs started from
   nat::NatConfig config;   // preset + knobs, built by nat::ParseNatSpec
   nat::PortMappingConfig port_mapping;  // what its router offers (none by default)
+  SourcePos port_mapping_where;         // its `port_mapping:` entry, when written
   uint32_t external_ips = 1;
   std::string behind;      // the box this NAT's uplink hangs off; "" = the internet
   std::vector<Hop> chain;  // the boxes above this one, nearest first
