@@ -244,10 +244,16 @@ void Host::OnClosed(Timestamp now, ConnectionId conn, CloseReason why, int error
   if (tell_machine) DrainFrom(Side::kStreams);
 }
 
+void Host::Abandon(ConnectionId conn) {
+  auto it = connections_.find(conn);
+  if (it == connections_.end() || it->second.connecting) return;
+  Drop(conn, CloseReason::kError, false);
+}
+
 void Host::Apply(StreamAction action) {
   switch (action.kind) {
     case StreamAction::Kind::kConnect:
-      StartConnect(action.conn, action.remote);
+      StartConnect(action.conn, action.remote, action.tls);
       return;
     case StreamAction::Kind::kWrite: {
       auto it = connections_.find(action.conn);
@@ -284,7 +290,8 @@ void Host::Apply(StreamAction action) {
   }
 }
 
-void Host::StartConnect(ConnectionId conn, const Endpoint& remote) {
+void Host::StartConnect(ConnectionId conn, const Endpoint& remote,
+                        const std::optional<TlsDial>& tls) {
   if (connections_.count(conn)) {
     ++stats_.bad_actions;
     return;
@@ -293,7 +300,7 @@ void Host::StartConnect(ConnectionId conn, const Endpoint& remote) {
   Connection& c = connections_[conn];
   c.remote = remote;
   c.connecting = true;
-  if (!sockets_.Connect(conn, remote)) {
+  if (!(tls ? sockets_.ConnectTls(conn, remote, *tls) : sockets_.Connect(conn, remote))) {
     // Failed at once (no route, bad family): the machine hears it as a close.
     ++stats_.connects_failed;
     Drop(conn, CloseReason::kConnectFailed, true);

@@ -2,7 +2,9 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include "realio/monotonic-clock.h"
 #include "realio/socket-error.h"
@@ -48,7 +50,10 @@ Host::Host(EventLoop& loop, DatagramMachine* datagrams, StreamMachine* streams,
             loop_.SetEvents(listener->socket.fd.get(), POLLIN);
           }
         }
-      })) {
+      })),
+      tls_timer_(loop.CreateTimer([this](Timestamp) { OnTlsTimer(); })),
+      tls_handshake_timeout_(options.tls_handshake_timeout),
+      on_tls_failure_(options.on_tls_failure) {
   read_buffer_.resize(kReadChunk);
 }
 
@@ -58,6 +63,7 @@ Host::~Host() {
   for (const auto& [id, s] : streams_) loop_.Unwatch(s.fd.get());
   loop_.DestroyTimer(timer_);
   loop_.DestroyTimer(resume_accept_timer_);
+  loop_.DestroyTimer(tls_timer_);
 }
 
 Timestamp Host::Now() const { return MonotonicNow() + clock_offset_; }
@@ -126,7 +132,18 @@ hosts::SendResult Host::SendDatagram(const Transmit& transmit) {
 // ---- TCP -------------------------------------------------------------------------
 
 Endpoint Host::Listen(const Endpoint& local, int backlog) {
-  listeners_.push_back(std::make_unique<Listener>(Listener{ListenTcp(local, backlog), false}));
+  return ListenOn(local, backlog, nullptr);
+}
+
+Endpoint Host::ListenTls(const Endpoint& local, std::shared_ptr<const TlsServerContext> tls,
+                         int backlog) {
+  return ListenOn(local, backlog, std::move(tls));
+}
+
+Endpoint Host::ListenOn(const Endpoint& local, int backlog,
+                        std::shared_ptr<const TlsServerContext> tls) {
+  listeners_.push_back(
+      std::make_unique<Listener>(Listener{ListenTcp(local, backlog), false, std::move(tls)}));
   Listener& listener = *listeners_.back();
   loop_.Watch(listener.socket.fd.get(), POLLIN, [this, &listener](short) {
     OnListenerReady(listener);
@@ -153,8 +170,23 @@ void Host::OnListenerReady(Listener& listener) {
     }
     const ConnectionId conn = core_.Accept(remote);
     const int raw = fd.get();
-    streams_[conn] = Stream{std::move(fd), false};
+    Stream& s = streams_[conn];
+    s.fd = std::move(fd);
+    s.remote = remote;
+    s.accepted = true;
     loop_.Watch(raw, POLLIN, [this, conn](short revents) { OnStreamReady(conn, revents); });
+    if (listener.tls) {
+      // The machine hears of it once the handshake is done (DeliverTls).
+      try {
+        s.tls = TlsSession::Server(*listener.tls);
+      } catch (const TlsError& e) {
+        FailTls(conn, e.what(), EPROTO);
+        continue;
+      }
+      s.tls_deadline = MonotonicNow() + tls_handshake_timeout_;
+      ArmTlsTimer();
+      continue;
+    }
     core_.OnConnected(Now(), conn);
   }
 }
@@ -168,8 +200,30 @@ bool Host::Connect(ConnectionId conn, const Endpoint& remote) {
     return false;
   }
   const int raw = fd.get();
-  streams_[conn] = Stream{std::move(fd), true};
+  Stream& s = streams_[conn];
+  s.fd = std::move(fd);
+  s.connecting = true;
+  s.remote = remote;
   loop_.Watch(raw, POLLOUT, [this, conn](short revents) { OnStreamReady(conn, revents); });
+  return true;
+}
+
+bool Host::ConnectTls(ConnectionId conn, const Endpoint& remote, const TlsDial& tls) {
+  std::unique_ptr<TlsSession> session;
+  try {
+    if (!tls_client_) tls_client_ = std::make_unique<TlsClientContext>();
+    session = TlsSession::Client(*tls_client_, tls, remote);
+  } catch (const TlsError& e) {
+    ++tls_stats_.failures;
+    tls_stats_.last_failure = e.what();
+    if (on_tls_failure_) on_tls_failure_(remote, e.what());
+    return false;
+  }
+  if (!Connect(conn, remote)) return false;
+  Stream& s = streams_.at(conn);
+  s.tls = std::move(session);
+  s.tls_deadline = MonotonicNow() + tls_handshake_timeout_;
+  ArmTlsTimer();
   return true;
 }
 
@@ -183,8 +237,17 @@ void Host::OnStreamReady(ConnectionId conn, short revents) {
       return;
     }
     it->second.connecting = false;
+    if (it->second.tls) {
+      // TCP is up; the machine hears of it once TLS is (DeliverTls).
+      it->second.tls->Start();
+      if (DeliverTls(conn)) UpdateEvents(conn, streams_.at(conn));
+      return;
+    }
     core_.OnConnected(Now(), conn);
     return;
+  }
+  if (it->second.tls && (revents & POLLOUT) && it->second.tls->OutputSize() > 0) {
+    if (!FlushTls(conn)) return;
   }
   // Read before acting on POLLHUP/POLLERR: data queued before an EOF or a reset
   // must still reach the machine, and the read reports the error itself.
@@ -192,7 +255,10 @@ void Host::OnStreamReady(ConnectionId conn, short revents) {
     ReadFrom(conn);
     if (!streams_.count(conn)) return;
   }
-  if (revents & POLLOUT) core_.OnWritable(Now(), conn);
+  Stream& s = streams_.at(conn);
+  if ((revents & POLLOUT) && (!s.tls || s.established)) core_.OnWritable(Now(), conn);
+  auto again = streams_.find(conn);
+  if (again != streams_.end() && again->second.tls) UpdateEvents(conn, again->second);
 }
 
 void Host::ReadFrom(ConnectionId conn) {
@@ -207,11 +273,25 @@ void Host::ReadFrom(ConnectionId conn) {
       core_.OnClosed(Now(), conn, hosts::CloseReason::kError, errno);
       return;
     }
+    const ByteView bytes(read_buffer_.data(), static_cast<size_t>(n));
+    if (it->second.tls) {
+      if (n == 0) {
+        if (!it->second.established) {
+          FailTls(conn, "tls handshake: the peer closed the connection", ECONNRESET);
+        } else {
+          core_.OnClosed(Now(), conn, hosts::CloseReason::kPeerClosed);
+        }
+        return;
+      }
+      it->second.tls->Feed(bytes);
+      if (!DeliverTls(conn)) return;
+      continue;
+    }
     if (n == 0) {
       core_.OnClosed(Now(), conn, hosts::CloseReason::kPeerClosed);
       return;
     }
-    core_.OnStream(Now(), conn, ByteView(read_buffer_.data(), static_cast<size_t>(n)));
+    core_.OnStream(Now(), conn, bytes);
   }
 }
 
@@ -219,6 +299,7 @@ hosts::WriteResult Host::Write(ConnectionId conn, ByteView bytes) {
   hosts::WriteResult result;
   auto it = streams_.find(conn);
   if (it == streams_.end()) return result;
+  if (it->second.tls) return WriteTls(conn, it->second, bytes);
   while (result.taken < bytes.size()) {
     const ssize_t n = ::send(it->second.fd.get(), bytes.data() + result.taken,
                              bytes.size() - result.taken, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -237,6 +318,12 @@ hosts::WriteResult Host::Write(ConnectionId conn, ByteView bytes) {
 void Host::SetInterest(ConnectionId conn, bool reading, bool want_write) {
   auto it = streams_.find(conn);
   if (it == streams_.end()) return;
+  if (it->second.tls) {
+    it->second.reading = reading;
+    it->second.want_write = want_write;
+    UpdateEvents(conn, it->second);
+    return;
+  }
   int events = reading ? POLLIN : 0;
   if (want_write) events |= POLLOUT;
   loop_.SetEvents(it->second.fd.get(), static_cast<short>(events));
@@ -245,8 +332,165 @@ void Host::SetInterest(ConnectionId conn, bool reading, bool want_write) {
 void Host::CloseStream(ConnectionId conn, hosts::CloseReason /*why*/) {
   auto it = streams_.find(conn);
   if (it == streams_.end()) return;
+  if (TlsSession* tls = it->second.tls.get()) {
+    // Best effort, without waiting: what is still queued, then close_notify.
+    tls->Shutdown();
+    const ByteView out = tls->Output();
+    if (!out.empty()) {
+      (void)::send(it->second.fd.get(), out.data(), out.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    }
+  }
   loop_.Unwatch(it->second.fd.get());
   streams_.erase(it);  // closes the socket
+}
+
+// ---- TLS -------------------------------------------------------------------------
+
+bool Host::FlushTls(ConnectionId conn) {
+  Stream& s = streams_.at(conn);
+  while (s.tls->OutputSize() > 0) {
+    const ByteView out = s.tls->Output();
+    const ssize_t n = ::send(s.fd.get(), out.data(), out.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0) {
+      if (WouldBlock(errno)) return true;
+      if (errno == EINTR) continue;
+      const int error = errno;
+      if (!s.established) {
+        FailTls(conn, std::string("tls handshake: send: ") + std::strerror(error), error);
+      } else {
+        core_.OnClosed(Now(), conn, hosts::CloseReason::kError, error);
+      }
+      return false;
+    }
+    s.tls->Consume(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+bool Host::DeliverTls(ConnectionId conn) {
+  if (!FlushTls(conn)) return false;
+  Stream* s = &streams_.at(conn);
+  if (!s->established) {
+    if (s->tls->state() == TlsSession::State::kFailed) {
+      FailTls(conn, s->tls->error(), EPROTO);
+      return false;
+    }
+    if (!s->tls->open()) return true;  // the handshake goes on
+    s->established = true;
+    ++tls_stats_.handshakes;
+    ArmTlsTimer();
+    core_.OnConnected(Now(), conn);
+    auto it = streams_.find(conn);
+    if (it == streams_.end()) return false;
+    s = &it->second;
+  }
+  if (plain_buffer_.size() < kReadChunk) plain_buffer_.resize(kReadChunk);
+  // Everything the ciphertext held: the socket will not wake us for it again.
+  while (const size_t n = s->tls->Read(plain_buffer_.data(), plain_buffer_.size())) {
+    core_.OnStream(Now(), conn, ByteView(plain_buffer_.data(), n));
+    auto it = streams_.find(conn);
+    if (it == streams_.end()) return false;
+    s = &it->second;
+  }
+  if (!FlushTls(conn)) return false;
+  switch (s->tls->state()) {
+    case TlsSession::State::kClosed:
+      core_.OnClosed(Now(), conn, hosts::CloseReason::kPeerClosed);
+      return false;
+    case TlsSession::State::kFailed:
+      ++tls_stats_.broken;
+      tls_stats_.last_failure = s->tls->error();
+      core_.OnClosed(Now(), conn, hosts::CloseReason::kError, EPROTO);
+      return false;
+    default:
+      return true;
+  }
+}
+
+hosts::WriteResult Host::WriteTls(ConnectionId conn, Stream& s, ByteView bytes) {
+  hosts::WriteResult result;
+  // At most one record's worth of ciphertext waits in the session: the rest
+  // stays in the core's queue, where backpressure sees it.
+  constexpr size_t kChunk = 16 * 1024;
+  const int fd = s.fd.get();
+  TlsSession& tls = *s.tls;
+  auto send_output = [&]() -> bool {
+    while (tls.OutputSize() > 0) {
+      const ByteView out = tls.Output();
+      const ssize_t n = ::send(fd, out.data(), out.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n < 0) {
+        if (WouldBlock(errno)) return true;
+        if (errno == EINTR) continue;
+        result.failed = true;
+        result.error = errno;
+        return false;
+      }
+      tls.Consume(static_cast<size_t>(n));
+    }
+    return true;
+  };
+  if (!send_output()) return result;
+  while (result.taken < bytes.size() && tls.OutputSize() == 0 && tls.open()) {
+    const size_t chunk = std::min(kChunk, bytes.size() - result.taken);
+    tls.Write(ByteView(bytes.data() + result.taken, chunk));
+    result.taken += chunk;
+    if (!send_output()) return result;
+  }
+  if (!tls.open() && result.taken < bytes.size()) {
+    result.failed = true;
+    result.error = EPROTO;
+  }
+  UpdateEvents(conn, s);
+  return result;
+}
+
+void Host::FailTls(ConnectionId conn, const std::string& why, int error) {
+  Stream& s = streams_.at(conn);
+  ++tls_stats_.failures;
+  tls_stats_.last_failure = why;
+  const Endpoint remote = s.remote;
+  const bool accepted = s.accepted;
+  if (on_tls_failure_) on_tls_failure_(remote, why);
+  if (accepted) {
+    core_.Abandon(conn);  // CloseStream: the machine never knew it
+  } else {
+    core_.OnClosed(Now(), conn, hosts::CloseReason::kConnectFailed, error);
+  }
+  ArmTlsTimer();
+}
+
+void Host::UpdateEvents(ConnectionId conn, const Stream& s) {
+  (void)conn;
+  if (s.connecting) return;  // waits for POLLOUT: the connect's end
+  // Until the handshake is done the host reads for TLS; after, as the core wishes.
+  int events = (!s.established || s.reading) ? POLLIN : 0;
+  if ((s.established && s.want_write) || s.tls->OutputSize() > 0) events |= POLLOUT;
+  loop_.SetEvents(s.fd.get(), static_cast<short>(events));
+}
+
+void Host::ArmTlsTimer() {
+  std::optional<Timestamp> earliest;
+  for (const auto& [conn, s] : streams_) {
+    if (s.tls && !s.established && (!earliest || s.tls_deadline < *earliest)) {
+      earliest = s.tls_deadline;
+    }
+  }
+  loop_.ArmTimer(tls_timer_, earliest);
+}
+
+void Host::OnTlsTimer() {
+  const Timestamp now = MonotonicNow();
+  std::vector<ConnectionId> late;
+  for (const auto& [conn, s] : streams_) {
+    if (s.tls && !s.established && s.tls_deadline <= now) late.push_back(conn);
+  }
+  for (const ConnectionId conn : late) {
+    if (streams_.count(conn)) {
+      FailTls(conn, "tls handshake not done within " + tls_handshake_timeout_.ToString(),
+              ETIMEDOUT);
+    }
+  }
+  ArmTlsTimer();
 }
 
 }  // namespace punchlab::realio

@@ -434,8 +434,8 @@ void VirtualWorld::OnAction(MachineId m, StreamAction a) {
     const StreamLinkId id = links_.size();
     const Route route = ResolveStream(machines_[m]->host, a.remote);
     link.latency = route.latency;
-    if (!route.server) {
-      ++stats_.streams_refused;
+    if (!route.server || a.tls) {
+      ++(a.tls ? stats_.streams_refused_tls : stats_.streams_refused);
       link.server_open = false;
       links_.push_back(std::move(link));
       link_ends_[{m, a.conn}] = id;

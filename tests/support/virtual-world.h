@@ -96,6 +96,8 @@ struct WorldStats {
   uint64_t datagrams_intercepted = 0;    // dropped by `intercept`
   uint64_t streams_opened = 0;
   uint64_t streams_refused = 0;
+  // kConnect with TLS: this world has none, so the connect fails (as in ns-3).
+  uint64_t streams_refused_tls = 0;
 };
 
 // A datagram handed to a machine.

@@ -9,6 +9,12 @@
 // Connections are named by a ConnectionId. A client machine that wants a
 // connection emits kConnect with a fresh id of its own choosing; a server host
 // assigns ids to accepted connections and reports them with HandleConnected.
+//
+// TLS is the host's business, never the machine's: a kConnect may carry a
+// TlsDial (what the host must check of the server's certificate), and the
+// host runs TLS under the stream, so the machine still sees plaintext bytes
+// and hears HandleConnected only once the TLS handshake is done. A host that
+// cannot do TLS (ns-3, the virtual test world) fails such a connect at once.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +30,30 @@ namespace punchlab {
 
 using ConnectionId = uint64_t;
 
+// How a host dials a connection over TLS, with the meaning of Tailscale's
+// tailcfg.DERPNode fields of the same names. The server's certificate must be
+// valid for `server_name` (sent as SNI; empty: the remote's IP address is the
+// name), checked against the system's roots, unless:
+// * cert_name is "sha256-raw:<64 hex>": the certificate is pinned — the leaf
+//   certificate's SHA-256 (over its DER bytes) must be this, and nothing else
+//   is checked (a self-signed certificate, as in the lab);
+// * cert_name is another non-empty name: the certificate must be valid for
+//   that name instead of server_name;
+// * insecure_for_tests: nothing is checked (tests only; anyone on the path can
+//   then read and change the stream).
+struct TlsDial {
+  std::string server_name;
+  std::string cert_name;
+  bool insecure_for_tests = false;
+
+  static constexpr const char* kPinPrefix = "sha256-raw:";
+  bool operator==(const TlsDial& o) const {
+    return server_name == o.server_name && cert_name == o.cert_name &&
+           insecure_for_tests == o.insecure_for_tests;
+  }
+  bool operator!=(const TlsDial& o) const { return !(*this == o); }
+};
+
 // What a machine asks its host to do with a connection. Build one with the
 // named constructors below (Connect, Write, Close): each sets exactly the
 // fields its kind uses. The fields are what hosts read; the struct stays an
@@ -33,15 +63,19 @@ struct StreamAction {
   Kind kind = Kind::kWrite;
   ConnectionId conn = 0;
   Endpoint remote;     // kConnect: where to connect
+  std::optional<TlsDial> tls;  // kConnect: run TLS under the stream (see TlsDial)
   Bytes data;          // kWrite: bytes to append to the stream, in order
   std::string reason;  // kClose: why (logged by hosts)
 
-  // Open connection `conn` (an id of the machine's choosing) to `remote`.
-  static StreamAction Connect(ConnectionId conn, const Endpoint& remote) {
+  // Open connection `conn` (an id of the machine's choosing) to `remote`,
+  // over TLS when `tls` is given.
+  static StreamAction Connect(ConnectionId conn, const Endpoint& remote,
+                              std::optional<TlsDial> tls = std::nullopt) {
     StreamAction a;
     a.kind = Kind::kConnect;
     a.conn = conn;
     a.remote = remote;
+    a.tls = std::move(tls);
     return a;
   }
   // Append `data` to `conn`'s stream, after everything written before.

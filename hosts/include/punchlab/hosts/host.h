@@ -114,6 +114,10 @@ class Host {
   // The connection ended (kPeerClosed, kError, kConnectFailed). The world
   // closed its side; the core calls CloseStream to let it forget the socket.
   void OnClosed(Timestamp now, ConnectionId conn, CloseReason why, int error = 0);
+  // An Accept()ed connection that never reached the machine (its TLS
+  // handshake failed or timed out): forgotten, its socket closed
+  // (CloseStream), the machine told nothing.
+  void Abandon(ConnectionId conn);
   void OnTimer(Timestamp now);
 
   // Runs the drain rule: call it after giving the machine a command.
@@ -166,7 +170,7 @@ class Host {
   void ArmTimer();
   void Send(const Transmit& transmit);
   void Apply(StreamAction action);
-  void StartConnect(ConnectionId conn, const Endpoint& remote);
+  void StartConnect(ConnectionId conn, const Endpoint& remote, const std::optional<TlsDial>& tls);
   // Writes what the socket takes; false when the connection failed.
   bool Flush(ConnectionId conn, Connection& c);
   bool Write(ConnectionId conn, Connection& c, Bytes data);

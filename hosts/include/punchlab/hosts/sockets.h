@@ -62,6 +62,14 @@ class Sockets {
   // Starts a connect as `conn`; false when it failed at once (no route, bad
   // family). Later: Host::OnConnected or Host::OnClosed(kConnectFailed).
   virtual bool Connect(ConnectionId conn, const Endpoint& remote) = 0;
+  // The same over TLS (a kConnect with a TlsDial): the world runs TLS under
+  // the stream and calls Host::OnConnected only once the handshake is done
+  // and the certificate passed `tls`'s checks, else OnClosed(kConnectFailed).
+  // A world without TLS (ns-3, the in-memory worlds) fails it at once.
+  virtual bool ConnectTls(ConnectionId /*conn*/, const Endpoint& /*remote*/,
+                          const TlsDial& /*tls*/) {
+    return false;
+  }
   // Hands the socket as much of `bytes` as it takes now, in order.
   virtual WriteResult Write(ConnectionId conn, ByteView bytes) = 0;
   // The core's wishes for a connection changed: it reads (false once the
