@@ -65,7 +65,8 @@ start() {
   exit 4
 }
 
-start derp derp-server --listen 127.0.0.1:0
+# Plain HTTP for every column, so ours and derper compare on the same footing.
+start derp derp-server --listen 127.0.0.1:0 --plain-http
 derp_at=$(sed -E 's/^derp-server listening on ([^,]+),.*/\1/' <<<"$ready")
 derp_pid=$started
 start raw raw-relay --listen 127.0.0.1:0
@@ -102,8 +103,8 @@ run() {
   local mode=$1 n=$2 rep=$3 pid at flags=()
   case "$mode" in
     raw) pid=$raw_pid; at=$raw_at; flags=(--raw) ;;
-    derper) pid=$derper_pid; at=$derper_at ;;
-    *) pid=$derp_pid; at=$derp_at ;;
+    derper) pid=$derper_pid; at=$derper_at; flags=(--plain-http) ;;
+    *) pid=$derp_pid; at=$derp_at; flags=(--plain-http) ;;
   esac
   local before; before=$(cpu_ticks "$pid")
   "$bin" derp-bench "${flags[@]}" --server "$at" --pairs "$n" --duration "$duration" \

@@ -104,15 +104,40 @@ std::vector<control::TrustedIssuer> TrustFromFlags(const po::variables_map& vm) 
   return issuers;
 }
 
-// "ID:NAME:ADDR:PORT[:STUNPORT][@nodekey:HEX]"; ADDR may be a bracketed IPv6
-// address; the key, when given, is the one the server must present.
+// "ID:NAME:ADDR:PORT[:STUNPORT][@nodekey:HEX][,OPTION...]"; ADDR may be a
+// bracketed IPv6 address; the key, when given, is the one the server must
+// present. Options (Tailscale's DERPNode fields): cert=NAME (the name the TLS
+// certificate carries, or sha256-raw:HEX to pin it), insecure-for-tests,
+// plain-http (no TLS; tests only).
 control::DerpMap DerpMapFromFlags(const po::variables_map& vm) {
   control::DerpMap map;
   if (!vm.count("derp")) return map;
   for (std::string text : vm["derp"].as<std::vector<std::string>>()) {
     const std::string form = "--derp: '" + text +
-                             "' is not ID:NAME:ADDR:PORT[:STUNPORT][@nodekey:HEX] (e.g. "
-                             "1:fra:127.0.0.1:3340:3478)";
+                             "' is not ID:NAME:ADDR:PORT[:STUNPORT][@nodekey:HEX][,cert=NAME]"
+                             "[,insecure-for-tests][,plain-http] (e.g. "
+                             "1:fra:127.0.0.1:3340:3478,plain-http)";
+    control::DerpNode node;
+    if (const size_t comma = text.find(','); comma != std::string::npos) {
+      std::string options = text.substr(comma + 1) + ",";
+      text.resize(comma);
+      for (size_t at = 0, next; (next = options.find(',', at)) != std::string::npos; at = next + 1) {
+        const std::string option = options.substr(at, next - at);
+        if (option == "plain-http") {
+          node.plain_http = true;
+        } else if (option == "insecure-for-tests") {
+          node.insecure_for_tests = true;
+        } else if (option.rfind("cert=", 0) == 0 && option.size() > 5) {
+          node.cert_name = option.substr(5);
+        } else {
+          throw UsageError("--derp: unknown option '" + option +
+                           "' (cert=NAME, insecure-for-tests, plain-http)");
+        }
+      }
+      if (node.plain_http && (node.insecure_for_tests || !node.cert_name.empty())) {
+        throw UsageError("--derp: plain-http takes no TLS option");
+      }
+    }
     NodePublicKey server_key;
     if (const size_t at = text.find('@'); at != std::string::npos) {
       const auto key = NodePublicKey::Parse(text.substr(at + 1));
@@ -136,7 +161,6 @@ control::DerpMap DerpMapFromFlags(const po::variables_map& vm) {
     }
     if (id <= 0) throw UsageError("--derp: region ID must be a positive integer in '" + text + "'");
     if (name.empty()) throw UsageError(form);
-    control::DerpNode node;
     if (auto endpoint = Endpoint::Parse(rest)) {
       node.derp = *endpoint;
     } else {

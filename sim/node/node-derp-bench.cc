@@ -21,6 +21,7 @@
 #include <cmath>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@
 #include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
 #include "node/bench-packet.h"
+#include "node/tls-flags.h"
 #include "punchlab/derp/client.h"
 #include "realio/event-loop.h"
 #include "realio/host.h"
@@ -76,6 +78,7 @@ CommandSpec Spec() {
        "give up when not every client is connected by then")
       ("raw", po::bool_switch(), "load a raw-relay instead of a DERP server")
       ("json", po::bool_switch(), "print one JSON object instead of text");
+  AddTlsDialOptions(spec.options);
   return spec;
 }
 
@@ -87,6 +90,7 @@ struct BenchConfig {
   size_t window = 0;
   Duration connect_timeout;
   bool raw = false;
+  std::optional<TlsDial> tls;  // the DERP clients' (a raw-relay has no TLS)
 };
 
 // What a link reports to the benchmark.
@@ -133,19 +137,20 @@ uint64_t TagOf(const NodePublicKey& key) {
   return tag;
 }
 
-derp::ClientConfig ClientConfig(const Endpoint& server) {
+derp::ClientConfig ClientConfig(const Endpoint& server, const std::optional<TlsDial>& tls) {
   derp::ClientConfig config;
   config.server = server;
+  config.tls = tls;
   return config;
 }
 
 class DerpLink final : public BenchLink {
  public:
   DerpLink(size_t index, LinkListener& listener, realio::EventLoop& loop, RandomSource& rng,
-           const Endpoint& server)
+           const Endpoint& server, const std::optional<TlsDial>& tls)
       : index_(index),
         listener_(listener),
-        client_(NodePrivateKey::Generate(rng), rng, ClientConfig(server)),
+        client_(NodePrivateKey::Generate(rng), rng, ClientConfig(server, tls)),
         host_(loop, client_, [this] { OnDrain(); },
               HostOptions(index, listener,
                           [this](Bytes&& spare) { client_.RecycleWriteBuffer(std::move(spare)); })) {}
@@ -300,7 +305,7 @@ class Bench final : public LinkListener {
         links_.back().link = std::make_unique<RawLink>(i, *this, loop, config.server, i / 2);
         tags.push_back(rng.NextU64());
       } else {
-        auto link = std::make_unique<DerpLink>(i, *this, loop, rng, config.server);
+        auto link = std::make_unique<DerpLink>(i, *this, loop, rng, config.server, config.tls);
         tags.push_back(TagOf(link->key()));
         links_.emplace_back();
         links_.back().link = std::move(link);
@@ -436,6 +441,11 @@ int Run(const std::vector<std::string>& argv) {
       ParseDurationFlag("--connect-timeout", vm["connect-timeout"].as<std::string>(),
                         kSecondsOrDuration);
   config.raw = vm["raw"].as<bool>();
+  config.tls = TlsDialFromFlags(vm);
+  if (config.raw && config.tls && (config.tls->insecure_for_tests || !config.tls->cert_name.empty())) {
+    throw UsageError("--raw: a raw-relay has no TLS (no --cert-name/--insecure-for-tests)");
+  }
+  if (config.raw) config.tls.reset();
 
   realio::EventLoop loop;
   realio::OsRandom rng;
@@ -446,6 +456,7 @@ int Run(const std::vector<std::string>& argv) {
   const double bytes = static_cast<double>(r.delivered) * static_cast<double>(config.size);
   nlohmann::json j;
   j["mode"] = config.raw ? "raw" : "derp";
+  j["tls"] = config.tls.has_value();
   j["server"] = config.server.ToString();
   j["pairs"] = config.pairs;
   j["size"] = config.size;

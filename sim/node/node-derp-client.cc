@@ -16,6 +16,7 @@
 //   {"event":"pong","data":"<hex>"}
 //   {"event":"health","text":"..."}
 //   {"event":"disconnected","reason":"..."}
+//   {"event":"tls_failed","server":"ip:port","reason":"..."}  (then disconnected)
 //   {"event":"error","error":"..."}     (a command it could not carry out)
 #include <nlohmann/json.hpp>
 #include <poll.h>
@@ -27,6 +28,7 @@
 
 #include "cli-common/subcommand.h"
 #include "node/node-keys.h"
+#include "node/tls-flags.h"
 #include "cli-common/flags.h"
 #include "punchlab/derp/client.h"
 #include "punchlab/overloaded.h"
@@ -45,8 +47,8 @@ using nlohmann::json;
 CommandSpec Spec() {
   CommandSpec spec{
       "derp-client", "derp-client --server ADDR:PORT [--server-key nodekey:...] [key options]",
-      "Connects one DERP client to the server (HTTP upgrade, no TLS) and relays\n"
-      "what stdin asks for; prints every event as a JSON line on stdout. See the\n"
+      "Connects one DERP client to the server (HTTP upgrade over TLS; plain HTTP\n"
+      "with --plain-http) and relays what stdin asks for; prints every event as a JSON line on stdout. See the\n"
       "comment at the top of node-derp-client.cc for the line formats.",
       po::options_description("Options"),
       {}};
@@ -58,6 +60,7 @@ CommandSpec Spec() {
        "the region's mesh pre-shared key (64 hex digits), sent in ClientInfo")
       ("watch", po::bool_switch(), "ask for the server's connection list (WatchConns)");
   AddNodeKeyOptions(spec.options);
+  AddTlsDialOptions(spec.options);
   return spec;
 }
 
@@ -142,16 +145,22 @@ int Run(const std::vector<std::string>& argv) {
   }
   if (vm.count("mesh-key")) config.mesh_key = vm["mesh-key"].as<std::string>();
   config.watch_connections = vm["watch"].as<bool>();
+  config.tls = TlsDialFromFlags(vm);
   realio::OsRandom rng;
   derp::Client client(NodeKeyFromFlags(vm, rng), rng, config);
 
   realio::EventLoop loop;
+  realio::Host::Options options;
+  // Before the Disconnected event it causes: why TLS refused the server.
+  options.on_tls_failure = [](const Endpoint& remote, const std::string& why) {
+    Print({{"event", "tls_failed"}, {"server", remote.ToString()}, {"reason", why}});
+  };
   realio::Host host(loop, client, [&] {
     while (auto ev = client.PollEvent()) {
       json j = EventJson(*ev, client);
       if (!j.is_null()) Print(j);
     }
-  });
+  }, std::move(options));
   realio::StopOnSignals stop(loop);
 
   std::string pending;

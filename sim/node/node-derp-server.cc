@@ -1,6 +1,7 @@
 // punchlab-node derp-server: one DERP region node on real sockets — the DERP
-// relay (derp::Server, HTTP upgrade without TLS) on TCP and, with --stun, the
-// STUN server beside it on UDP, as Tailscale's DERP nodes run.
+// relay (derp::Server, HTTP upgrade over TLS; plain HTTP with --plain-http) on
+// TCP and, with --stun, the STUN server beside it on UDP, as Tailscale's DERP
+// nodes run. TLS is realio::Host's (OpenSSL); the relay machine never sees it.
 //
 // The TCP host reports socket backpressure to the relay: above the host's
 // high-water mark a connection is "blocked" and the relay queues its frames
@@ -14,6 +15,7 @@
 #include "cli-common/subcommand.h"
 #include "node/node-keys.h"
 #include "node/stun-rate-limit-flags.h"
+#include "node/tls-flags.h"
 #include "punchlab/derp/region-node.h"
 #include "realio/event-loop.h"
 #include "realio/host.h"
@@ -36,10 +38,11 @@ constexpr size_t kMaxOutput = 8 * 1024 * 1024;
 CommandSpec Spec() {
   CommandSpec spec{
       "derp-server", "derp-server --listen ADDR:PORT [--stun ADDR:PORT] [options]",
-      "Relays packets between DERP clients (Tailscale's DERP v2 over TCP, HTTP\n"
-      "upgrade on GET /derp, no TLS) and, with --stun, answers STUN binding\n"
-      "requests on UDP. Prints one line to stdout when ready:\n"
-      "  derp-server listening on ADDR:PORT[, stun ADDR:PORT], key nodekey:HEX\n"
+      "Relays packets between DERP clients (Tailscale's DERP v2 over TLS, HTTP\n"
+      "upgrade on GET /derp; plain HTTP with --plain-http) and, with --stun,\n"
+      "answers STUN binding requests on UDP. Prints one line to stdout when ready:\n"
+      "  derp-server listening on ADDR:PORT[, stun ADDR:PORT], key nodekey:HEX[, cert sha256-raw:HEX]\n"
+      "(the cert part over TLS: what a DERP map pins, --derp ...,cert=sha256-raw:HEX)\n"
       "and one line of statistics to stderr when it stops (SIGINT, SIGTERM or\n"
       "--duration).",
       po::options_description("Options"),
@@ -55,6 +58,7 @@ CommandSpec Spec() {
       ("verbose", po::bool_switch(), "log every client that connects or leaves to stderr");
   AddNodeKeyOptions(spec.options);
   AddStunRateLimitOptions(spec.options);
+  AddTlsServeOptions(spec.options);
   return spec;
 }
 
@@ -75,6 +79,7 @@ int Run(const std::vector<std::string>& argv) {
   derp_config.send_queue_depth = vm["send-queue-depth"].as<size_t>();
   if (derp_config.send_queue_depth == 0) throw UsageError("--send-queue-depth: must be at least 1");
   const bool verbose = vm["verbose"].as<bool>();
+  const std::shared_ptr<realio::TlsServerContext> tls = TlsServerFromFlags(vm, listen);
   realio::OsRandom rng;
   NodePrivateKey key = NodeKeyFromFlags(vm, rng);
 
@@ -99,6 +104,9 @@ int Run(const std::vector<std::string>& argv) {
   options.on_writable = [&](Timestamp now, ConnectionId conn) {
     node.derp().HandleWritable(now, conn);
   };
+  options.on_tls_failure = [&](const Endpoint& remote, const std::string& why) {
+    if (verbose) std::cerr << "derp-server: " << remote.ToString() << ": " << why << "\n";
+  };
   // Every read turns into a write of about its size: reuse those buffers.
   options.recycle = [&](Bytes&& spare) { node.derp().RecycleWriteBuffer(std::move(spare)); };
   // The RegionNode is both a StreamMachine (DERP) and a DatagramMachine
@@ -121,13 +129,15 @@ int Run(const std::vector<std::string>& argv) {
         }
       },
       std::move(options));
-  const Endpoint derp_local = host.Listen(listen);
+  const Endpoint derp_local = tls ? host.ListenTls(listen, tls) : host.Listen(listen);
   if (stun_socket) host.AddSocket(std::move(*stun_socket));
   realio::StopOnSignals stop(loop);
 
   std::cout << "derp-server listening on " << derp_local.ToString();
   if (stun_at) std::cout << ", stun " << stun_config.primary.ToString();
-  std::cout << ", key " << node.derp().public_key().ToString() << std::endl;  // tests wait for it
+  std::cout << ", key " << node.derp().public_key().ToString();
+  if (tls) std::cout << ", cert " << tls->CertPin();
+  std::cout << std::endl;  // tests wait for it
 
   const Timestamp deadline = duration ? realio::MonotonicNow() + *duration : Timestamp::Max();
   loop.Run(deadline);
@@ -145,7 +155,12 @@ int Run(const std::vector<std::string>& argv) {
             << " protocol errors, " << h.write_blocked << " write-blocked, "
             << h.closed_output_overflow << " closed for output overflow, "
             << node.stun().stats().requests << " stun requests, "
-            << node.stun().stats().dropped_rate_limited << " stun requests rate-limited\n";
+            << node.stun().stats().dropped_rate_limited << " stun requests rate-limited";
+  if (tls) {
+    std::cerr << ", " << host.tls_stats().handshakes << " tls handshakes, "
+              << host.tls_stats().failures << " failed";
+  }
+  std::cerr << "\n";
   return kExitOk;
 }
 

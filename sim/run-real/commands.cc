@@ -40,7 +40,8 @@ control::IdentityClaims NodeClaims(const scenario::Scenario& scenario, size_t no
 }
 
 std::vector<std::string> DerpServerArgv(const std::string& node_bin, const HostPlan& server,
-                                        const std::string& private_key, Duration stop_time) {
+                                        const std::string& private_key, Duration stop_time,
+                                        const DerpTls& tls) {
   return {node_bin,
           "derp-server",
           "--listen",
@@ -50,14 +51,19 @@ std::vector<std::string> DerpServerArgv(const std::string& node_bin, const HostP
           "--private-key",
           private_key,
           "--duration",
-          (stop_time + kProcessGrace).ToString()};
+          (stop_time + kProcessGrace).ToString(),
+          "--tls-cert",
+          tls.cert_file,
+          "--tls-key",
+          tls.key_file};
 }
 
 std::vector<std::string> ControlServerArgv(const std::string& node_bin, const LabPlan& plan,
                                            const scenario::Scenario& scenario,
                                            const std::string& idp_public_key,
                                            const std::string& private_key,
-                                           const std::vector<std::string>& derp_public_keys) {
+                                           const std::vector<std::string>& derp_public_keys,
+                                           const std::vector<DerpTls>& derp_tls) {
   std::string domains;
   for (const std::string& d : scenario.control.domains) {
     domains += (domains.empty() ? "" : ",") + scenario::ControlDomain(d);
@@ -79,7 +85,7 @@ std::vector<std::string> ControlServerArgv(const std::string& node_bin, const La
     argv.push_back("--derp");
     argv.push_back(std::to_string(r.id) + ":" + r.name + ":" +
                    At(plan.derp[i].uplink.address, kDerpPort) + ":" + std::to_string(kStunPort) +
-                   "@" + derp_public_keys.at(i));
+                   "@" + derp_public_keys.at(i) + ",cert=" + derp_tls.at(i).pin);
   }
   return argv;
 }

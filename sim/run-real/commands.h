@@ -22,8 +22,17 @@ namespace punchlab::runreal {
 // run should have stopped, even if the runner could not stop it.
 constexpr Duration kProcessGrace = Duration::Seconds(30);
 
+// A lab DERP server's TLS certificate (made by the lab, so a restarted server
+// keeps it and the DERP map's pin stays true): files, and the pin.
+struct DerpTls {
+  std::string cert_file;
+  std::string key_file;
+  std::string pin;  // sha256-raw:HEX
+};
+
 std::vector<std::string> DerpServerArgv(const std::string& node_bin, const HostPlan& server,
-                                        const std::string& private_key, Duration stop_time);
+                                        const std::string& private_key, Duration stop_time,
+                                        const DerpTls& tls);
 
 // Where node `node` listens (--listen): its lab address and kNodePort.
 Endpoint NodeEndpoint(const HostPlan& node);
@@ -45,7 +54,8 @@ std::vector<std::string> ControlServerArgv(const std::string& node_bin, const La
                                            const scenario::Scenario& scenario,
                                            const std::string& idp_public_key,
                                            const std::string& private_key,
-                                           const std::vector<std::string>& derp_public_keys);
+                                           const std::vector<std::string>& derp_public_keys,
+                                           const std::vector<DerpTls>& derp_tls);
 
 struct NodeIdentity {
   std::string private_key;  // privkey:...

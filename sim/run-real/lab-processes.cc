@@ -15,6 +15,7 @@
 #include "punchlab/control/identity.h"
 #include "punchlab/crypto/sign.h"
 #include "realio/os-random.h"
+#include "realio/tls-context.h"
 #include "realio/wall-clock.h"
 #include "results/run-options.h"
 #include "run-real/programs.h"
@@ -93,10 +94,35 @@ LabProcesses::LabProcesses(LabWorld& world, const scenario::Scenario& scenario,
       derp_runs_(scenario.derp_regions.size()) {}
 
 LabProcesses::~LabProcesses() {
-  if (program_root_.empty()) return;
   std::error_code ignored;
-  std::filesystem::remove_all(program_root_, ignored);
+  if (!program_root_.empty()) std::filesystem::remove_all(program_root_, ignored);
+  if (!tls_root_.empty()) std::filesystem::remove_all(tls_root_, ignored);
 }
+
+namespace {
+
+std::string MakeTempDir(const std::string& prefix) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    throw lab::LabError("mkdtemp " + tmpl + ": " + std::strerror(errno));
+  }
+  return tmpl;
+}
+
+// A self-signed certificate for the region's server (OpenSSL, no shell), in
+// files under `dir` (0700, made by mkdtemp); the DERP map pins it.
+DerpTls MakeDerpTls(const std::string& dir, const HostPlan& host) {
+  const auto tls = realio::TlsServerContext::SelfSigned("derp-" + host.name, {host.uplink.address});
+  DerpTls out;
+  out.cert_file = dir + "/derp-" + host.name + ".crt";
+  out.key_file = dir + "/derp-" + host.name + ".key";
+  out.pin = tls->CertPin();
+  std::ofstream(out.cert_file) << tls->CertPem();
+  std::ofstream(out.key_file) << tls->KeyPem();
+  return out;
+}
+
+}  // namespace
 
 lab::ChildProcess& LabProcesses::Spawn(const std::string& ns, const std::string& name,
                                        const std::vector<std::string>& argv) {
@@ -116,6 +142,8 @@ void LabProcesses::StartServers() {
     const NodePrivateKey key = NodePrivateKey::Generate(rng);
     derp_private_keys_.push_back(key.ToSecretString());
     derp_public_keys.push_back(key.Public().ToString());
+    if (tls_root_.empty()) tls_root_ = MakeTempDir("punchlab-derp-tls");
+    derp_tls_.push_back(MakeDerpTls(tls_root_, plan_.derp[i]));
     StartDerp(i);
   }
   const SigningKey idp_key = SigningKey::Generate(rng);
@@ -125,7 +153,7 @@ void LabProcesses::StartServers() {
   lab::ChildProcess& control =
       Spawn(plan_.control.ns, "control",
             ControlServerArgv(node_bin_, plan_, scenario_, idp.verify_key().ToString(),
-                              control_key.ToSecretString(), derp_public_keys));
+                              control_key.ToSecretString(), derp_public_keys, derp_tls_));
   control.WaitForLine(std::regex("^control-server listening on "), kServerReadyTimeout);
 
   const Timestamp expires = realio::UnixNow() + scenario_.stop_time + kTokenSlack;
@@ -151,7 +179,8 @@ void LabProcesses::StartDerp(size_t region) {
   const HostPlan& host = plan_.derp[region];
   lab::ChildProcess& child =
       Spawn(host.ns, "derp-" + host.name + "." + std::to_string(derp_runs_[region].size()),
-            DerpServerArgv(node_bin_, host, derp_private_keys_[region], scenario_.stop_time));
+            DerpServerArgv(node_bin_, host, derp_private_keys_[region], scenario_.stop_time,
+                           derp_tls_[region]));
   derp_runs_[region].push_back(procs_.size() - 1);
   child.WaitForLine(std::regex("^derp-server listening on "), kServerReadyTimeout);
 }
@@ -175,13 +204,7 @@ void LabProcesses::StartProgram(size_t index, Duration at) {
   const HostPlan& host = plan_.nodes[index];
   const scenario::Program& program = *scenario_.nodes[index].run;
   const std::string name = "node-" + host.name + "." + std::to_string(node_runs_[index].size());
-  if (program_root_.empty()) {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "punchlab-programs-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) {
-      throw lab::LabError("mkdtemp " + tmpl + ": " + std::strerror(errno));
-    }
-    program_root_ = tmpl;
-  }
+  if (program_root_.empty()) program_root_ = MakeTempDir("punchlab-programs");
   const std::string dir = program_root_ + "/" + name;
   std::filesystem::create_directories(dir);
   const auto facts = ProgramFacts(scenario_, plan_, index, dir, seed_);
@@ -338,7 +361,8 @@ std::vector<results::ProgramReport> LabProcesses::ProgramReports() const {
 
 std::map<std::string, std::map<std::string, uint64_t>> LabProcesses::Counters() const {
   static const std::regex kDerpStats(
-      R"((\d+) connections, (\d+) clients registered, (\d+) packets relayed \((\d+) bytes\).* (\d+) stun requests)");
+      R"((\d+) connections, (\d+) clients registered, (\d+) packets relayed \((\d+) bytes\).*? (\d+) stun requests)");
+  static const std::regex kTlsStats(R"((\d+) tls handshakes, (\d+) failed)");
   std::map<std::string, std::map<std::string, uint64_t>> out;
   for (size_t r = 0; r < derp_runs_.size(); ++r) {
     auto& c = out["derp/" + scenario_.derp_regions[r].name];
@@ -352,6 +376,10 @@ std::map<std::string, std::map<std::string, uint64_t>> LabProcesses::Counters() 
       c["packets_relayed"] += std::stoull(m[3]);
       c["bytes_relayed"] += std::stoull(m[4]);
       c["stun_requests"] += std::stoull(m[5]);
+      if (std::regex_search(err, m, kTlsStats)) {
+        c["tls_handshakes"] += std::stoull(m[1]);
+        c["tls_failures"] += std::stoull(m[2]);
+      }
     }
   }
   return out;

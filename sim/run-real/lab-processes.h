@@ -104,6 +104,8 @@ class LabProcesses {
 
   std::string control_key_;
   std::vector<std::string> derp_private_keys_;
+  std::string tls_root_;  // the DERP servers' certificates and keys
+  std::vector<DerpTls> derp_tls_;
   std::vector<NodeIdentity> identities_;
   std::vector<Proc> procs_;                     // every process ever started, in order
   std::vector<std::vector<size_t>> node_runs_;  // per node: indices into procs_

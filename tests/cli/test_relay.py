@@ -64,7 +64,7 @@ class Server:
 
 
 DERP_READY = (r"derp-server listening on (127\.0\.0\.1:\d+)(?:, stun (127\.0\.0\.1:\d+))?, "
-              r"key (nodekey:[0-9a-f]{64})$")
+              r"key (nodekey:[0-9a-f]{64})(?:, cert (sha256-raw:[0-9a-f]{64}))?$")
 CONTROL_READY = r"control-server listening on (127\.0\.0\.1:\d+), key (nodekey:[0-9a-f]{64})$"
 RAW_READY = r"raw-relay listening on (127\.0\.0\.1:\d+)$"
 
@@ -145,6 +145,21 @@ def test_top_level_help_lists_the_new_subcommands():
     ("control-server", ["--listen", "127.0.0.1:0", "--trust", IDP_KEY + "=a", "--derp",
                         "1:fra:127.0.0.1:1", "--derp", "1:ams:127.0.0.1:2"],
      "region 1 is called both 'fra' and 'ams'"),
+    ("control-server", ["--listen", "127.0.0.1:0", "--trust", IDP_KEY + "=a", "--derp",
+                        "1:fra:127.0.0.1:1,tls"], "--derp: unknown option 'tls'"),
+    ("control-server", ["--listen", "127.0.0.1:0", "--trust", IDP_KEY + "=a", "--derp",
+                        "1:fra:127.0.0.1:1,plain-http,insecure-for-tests"],
+     "plain-http takes no TLS option"),
+    ("derp-server", ["--listen", "127.0.0.1:0", "--plain-http", "--tls-cert", "/x"],
+     "--plain-http: not with --tls-cert/--tls-key"),
+    ("derp-server", ["--listen", "127.0.0.1:0", "--tls-cert", "/x"],
+     "--tls-cert and --tls-key: give both or neither"),
+    ("derp-client", ["--server", "127.0.0.1:1", "--cert-name", "sha256-raw:12"],
+     "--cert-name: 'sha256-raw:12' is not sha256-raw:<64 hex>"),
+    ("derp-client", ["--server", "127.0.0.1:1", "--plain-http", "--insecure-for-tests"],
+     "--plain-http: not with --cert-name/--insecure-for-tests"),
+    ("derp-bench", ["--server", "127.0.0.1:1", "--raw", "--insecure-for-tests"],
+     "--raw: a raw-relay has no TLS"),
     ("issue-token", ["--user", "u", "--domain", "d", "--node-key", NODE_KEY],
      "'--idp-private-key' is required"),
     ("issue-token", ["--idp-private-key", "idpprivkey:" + "22" * 32, "--user", "u",
@@ -227,14 +242,17 @@ def test_issue_token_expires_on_the_unix_clock():
 
 
 def test_derp_server_relays_answers_stun_and_stops_cleanly():
+    # TLS by default: a self-signed certificate whose pin the clients check.
     with Server(DERP_READY, "derp-server", "--listen", "127.0.0.1:0", "--stun",
                 "127.0.0.1:0") as derp:
         stun = node("stun-probe", derp.match.group(2), "--json")
         assert stun.returncode == 0, stun
         assert json.loads(stun.stdout)["result"] == "success"
 
+        pin = derp.match.group(4)
+        assert pin, "a TLS server prints its certificate's pin"
         bench = node("derp-bench", "--server", derp.match.group(1), "--pairs", "2",
-                     "--duration", "1", "--json")
+                     "--duration", "1", "--cert-name", pin, "--json")
         assert bench.returncode == 0, bench
         report = json.loads(bench.stdout)
         assert report["misdelivered"] == 0
@@ -242,21 +260,48 @@ def test_derp_server_relays_answers_stun_and_stops_cleanly():
         assert report["packets_sent"] >= report["packets_delivered"]
         assert report["disconnects"] == 0
         assert report["pps"] > 0 and report["mbps"] > 0 and report["mbytes_per_s"] > 0
+        assert report["tls"] is True
         assert derp.stop() == 0
     assert re.search(r"derp-server stopped by signal 15: 4 connections, 4 clients registered, "
                      r"\d+ packets relayed", derp.stderr), derp.stderr
     assert "1 stun requests" in derp.stderr
+    assert "4 tls handshakes, 0 failed" in derp.stderr, derp.stderr
+
+
+def test_derp_client_refuses_a_certificate_it_did_not_pin():
+    with Server(DERP_READY, "derp-server", "--listen", "127.0.0.1:0") as derp:
+        pin = derp.match.group(4)
+        other = "sha256-raw:" + "ab" * 32
+        proc = subprocess.Popen([BIN, "derp-client", "--server", derp.match.group(1),
+                                 "--cert-name", other], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True)
+        events = [json.loads(proc.stdout.readline()) for _ in range(2)]
+        proc.stdin.close()
+        proc.wait(timeout=TIMEOUT)
+        assert events[0]["event"] == "tls_failed", events
+        assert "is not the pinned " + other in events[0]["reason"], events
+        assert events[1] == {"event": "disconnected", "reason": "connect failed"}, events
+        good = subprocess.Popen([BIN, "derp-client", "--server", derp.match.group(1),
+                                 "--cert-name", pin, "--server-key", derp.match.group(3)],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        connected = json.loads(good.stdout.readline())
+        good.stdin.close()
+        good.wait(timeout=TIMEOUT)
+        assert connected["event"] == "connected", connected
+        assert connected["server_key"] == derp.match.group(3)
+        assert derp.stop() == 0
+    assert "1 failed" in derp.stderr, derp.stderr
 
 
 def test_derp_garbage_closes_only_that_connection():
-    with Server(DERP_READY, "derp-server", "--listen", "127.0.0.1:0") as derp:
+    with Server(DERP_READY, "derp-server", "--listen", "127.0.0.1:0", "--plain-http") as derp:
         host, port = split(derp.match.group(1))
         with socket.create_connection((host, port), timeout=5) as junk:
             junk.sendall(b"\x16\x03\x01" + os.urandom(9000))
             reply = wait_closed(junk)
         assert reply.startswith(b"HTTP/1.1 426"), reply
         bench = node("derp-bench", "--server", derp.match.group(1), "--pairs", "1",
-                     "--duration", "0.5", "--json")
+                     "--duration", "0.5", "--plain-http", "--json")
         assert bench.returncode == 0, bench
         assert json.loads(bench.stdout)["misdelivered"] == 0
         assert derp.stop() == 0

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"tailscale.com/derp/derphttp"
 	"tailscale.com/disco"
 	"tailscale.com/net/netmon"
+	"tailscale.com/tailcfg"
 	"tailscale.com/types/key"
 )
 
@@ -373,7 +375,7 @@ type ourEvent struct {
 
 func newOurClient(t *testing.T, s *derpServer, extra ...string) *ourClient {
 	t.Helper()
-	args := append([]string{"derp-client", "--server", s.hostPort, "--server-key",
+	args := append([]string{"derp-client", "--plain-http", "--server", s.hostPort, "--server-key",
 		mustText(s.key)}, extra...)
 	c := &ourClient{t: t, proc: start(t, punchlabNode(t), args...)}
 	ev := c.expect("connected", func(e ourEvent) bool { return e.Event == "connected" })
@@ -512,9 +514,97 @@ func TestOurClientWatchesDerper(t *testing.T) {
 func TestOurClientRefusesAnotherServerKey(t *testing.T) {
 	s := startDerper(t, "")
 	other := key.NewNode().Public()
-	p := start(t, punchlabNode(t), "derp-client", "--server", s.hostPort, "--server-key", mustText(other))
+	p := start(t, punchlabNode(t), "derp-client", "--plain-http", "--server", s.hostPort, "--server-key", mustText(other))
 	l := p.line()
 	if !strings.Contains(l, `"disconnected"`) || !strings.Contains(l, "is not the configured") {
 		t.Fatalf("derp-client with the wrong server key said %q, want a refusal", l)
+	}
+}
+
+// ---- over TLS ----
+
+// Tailscale's region client (derphttp, TLS as in production) through our
+// derp-server over TLS, the DERP map pinning its self-signed certificate with
+// CertName "sha256-raw:<hex>" as Tailscale's DERPNode does; and refused when
+// the map pins another certificate.
+func TestTailscaleClientOverTLSWithPinnedCert(t *testing.T) {
+	s := startOurDerpTLS(t)
+	host, portText, _ := net.SplitHostPort(s.hostPort)
+	port, _ := strconv.Atoi(portText)
+	region := func(certName string) func() *tailcfg.DERPRegion {
+		return func() *tailcfg.DERPRegion {
+			return &tailcfg.DERPRegion{RegionID: 1, RegionCode: "lab", Nodes: []*tailcfg.DERPNode{{
+				Name: "1a", RegionID: 1, HostName: host, IPv4: host, DERPPort: port,
+				CertName: certName,
+			}}}
+		}
+	}
+	connect := func(certName string) (*derphttp.Client, key.NodePrivate, error) {
+		k := key.NewNode()
+		c := derphttp.NewRegionClient(k, func(string, ...any) {}, netmon.NewStatic(), region(certName))
+		t.Cleanup(func() { c.Close() })
+		return c, k, c.Connect(withTimeout(t))
+	}
+	a, _, err := connect(s.certPin)
+	if err != nil {
+		t.Fatalf("Tailscale's client over TLS, pinned: %v", err)
+	}
+	if got := a.ServerPublicKey(); got != s.key {
+		t.Fatalf("server key over TLS %v, want %v", got, s.key)
+	}
+	b, bKey, err := connect(s.certPin)
+	if err != nil {
+		t.Fatalf("second client: %v", err)
+	}
+	// b receives; a sends until the server has registered b (bounded).
+	got := make(chan []byte, 16)
+	go func() {
+		for {
+			m, err := b.Recv()
+			if err != nil {
+				close(got)
+				return
+			}
+			if p, ok := m.(derp.ReceivedPacket); ok {
+				got <- p.Data
+			}
+		}
+	}()
+	deadline := time.After(waitFor)
+	for done := false; !done; {
+		if err := a.Send(bKey.Public(), []byte("over tls")); err != nil {
+			t.Fatalf("send over TLS: %v", err)
+		}
+		select {
+		case data, ok := <-got:
+			if !ok || !bytes.Equal(data, []byte("over tls")) {
+				t.Fatalf("b got %q (open %v)", data, ok)
+			}
+			done = true
+		case <-time.After(100 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("no packet over TLS within %v", waitFor)
+		}
+	}
+
+	other := "sha256-raw:" + strings.Repeat("ab", 32)
+	if _, _, err := connect(other); err == nil || !strings.Contains(err.Error(), "cert hash does not match") {
+		t.Fatalf("a map pinning another certificate: err %v, want a hash mismatch", err)
+	}
+}
+
+// Our client (derp-client, TLS by default) through our server over TLS:
+// the pin from the server's line accepted, another refused before DERP.
+func TestOurClientOverTLSChecksThePin(t *testing.T) {
+	s := startOurDerpTLS(t)
+	p := start(t, punchlabNode(t), "derp-client", "--server", s.hostPort, "--cert-name", s.certPin,
+		"--server-key", mustText(s.key))
+	if l := p.line(); !strings.Contains(l, `"event":"connected"`) {
+		t.Fatalf("derp-client over TLS said %q, want connected", l)
+	}
+	other := "sha256-raw:" + strings.Repeat("cd", 32)
+	q := start(t, punchlabNode(t), "derp-client", "--server", s.hostPort, "--cert-name", other)
+	if l := q.line(); !strings.Contains(l, `"event":"tls_failed"`) || !strings.Contains(l, "is not the pinned") {
+		t.Fatalf("derp-client with another pin said %q, want tls_failed", l)
 	}
 }

@@ -139,14 +139,32 @@ type derpServer struct {
 	stun     string // its STUN server (UDP)
 	key      key.NodePublic
 	proc     *child
+	certPin  string // over TLS: "sha256-raw:<hex>" of its certificate
 }
 
 func (s *derpServer) url() string { return "http://" + s.hostPort + "/derp" }
 
-var listeningLine = regexp.MustCompile(`listening on (\S+), stun (\S+), key (nodekey:[0-9a-f]{64})`)
+var listeningLine = regexp.MustCompile(`listening on (\S+), stun (\S+), key (nodekey:[0-9a-f]{64})(?:, cert (sha256-raw:[0-9a-f]{64}))?`)
 
-// punchlab-node derp-server on loopback, with its STUN server.
+// punchlab-node derp-server on loopback, with its STUN server, over plain
+// HTTP as Tailscale's own tests run derper (startOurDerpTLS: over TLS).
 func startOurDerp(t *testing.T, extra ...string) *derpServer {
+	t.Helper()
+	return startOurDerpWith(t, append([]string{"--plain-http"}, extra...)...)
+}
+
+// The same over TLS (the server's default): a self-signed certificate, its
+// pin in certPin.
+func startOurDerpTLS(t *testing.T) *derpServer {
+	t.Helper()
+	s := startOurDerpWith(t)
+	if s.certPin == "" {
+		t.Fatal("derp-server over TLS printed no certificate pin")
+	}
+	return s
+}
+
+func startOurDerpWith(t *testing.T, extra ...string) *derpServer {
 	t.Helper()
 	args := append([]string{"derp-server", "--listen", "127.0.0.1:0", "--stun", "127.0.0.1:0"}, extra...)
 	p := start(t, punchlabNode(t), args...)
@@ -159,7 +177,7 @@ func startOurDerp(t *testing.T, extra ...string) *derpServer {
 	if err := k.UnmarshalText([]byte(m[3])); err != nil {
 		t.Fatalf("Tailscale cannot parse our server key %q: %v", m[3], err)
 	}
-	return &derpServer{name: "punchlab", hostPort: m[1], stun: m[2], key: k, proc: p}
+	return &derpServer{name: "punchlab", hostPort: m[1], stun: m[2], key: k, proc: p, certPin: m[4]}
 }
 
 func freePort(t *testing.T, network string) int {

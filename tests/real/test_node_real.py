@@ -91,11 +91,15 @@ class NatWorld:
         derp = self.server.spawn([self.node_bin, "derp-server", "--listen",
                                   "%s:%d" % (SERVER_A, DERP_PORT), "--stun",
                                   "%s:%d" % (SERVER_A, STUN_PORT), "--duration", "50"])
-        wait_ready(derp, r"^derp-server listening on ")
+        # Over TLS (the default), its key and self-signed certificate pinned in the map.
+        ready = wait_ready(derp, r"^derp-server listening on .*, key (nodekey:[0-9a-f]{64}), "
+                                 r"cert (sha256-raw:[0-9a-f]{64})$")
         control = self.server.spawn([
             self.node_bin, "control-server", "--listen", "%s:%d" % (SERVER_A, CONTROL_PORT),
             "--idp-key", idp["public"], "--domains", "lab", "--derp",
-            "1:lab:%s:%d:%d" % (SERVER_A, DERP_PORT, STUN_PORT), "--duration", "50"])
+            "1:lab:%s:%d:%d@%s,cert=%s" % (SERVER_A, DERP_PORT, STUN_PORT, ready.group(1),
+                                           ready.group(2)),
+            "--duration", "50"])
         self.control_key = wait_ready(
             control, r"^control-server listening on \S+, key (nodekey:[0-9a-f]{64})$").group(1)
         self.idp_private = idp["private"]

@@ -140,6 +140,9 @@ def test_cones_go_direct_and_the_results_say_how(driver, node_bin, tmp_path):
     assert counters["node/bob"]["echoes_sent"] > 90
     assert counters["node/alice"]["data_not_probe"] == 0
     assert counters["derp/fra"]["clients_registered"] == 2
+    # Over TLS, the certificate the lab made and pinned: every node's handshake passed.
+    assert counters["derp/fra"]["tls_handshakes"] >= 2
+    assert counters["derp/fra"]["tls_failures"] == 0
     assert "nat/nat-a" in counters and "nat/nat-b" in counters
     with open(out / "latency.csv") as f:
         rows = list(csv.DictReader(f))

@@ -37,6 +37,10 @@ json DerpMapToJson(const DerpMap& m) {
     for (const DerpNode& n : r.nodes) {
       json node{{"name", n.name}, {"derp", n.derp.ToString()}, {"stun_port", n.stun_port}};
       if (!n.public_key.IsZero()) node["public_key"] = n.public_key.ToString();
+      // Absent means TLS: plain HTTP is the exception that must be said.
+      if (n.plain_http) node["plain_http"] = true;
+      if (!n.cert_name.empty()) node["cert_name"] = n.cert_name;
+      if (n.insecure_for_tests) node["insecure_for_tests"] = true;
       nodes.push_back(std::move(node));
     }
     regions.push_back({{"id", r.id}, {"name", r.name}, {"nodes", std::move(nodes)}});
@@ -64,6 +68,13 @@ class Fields {
       return nullptr;
     }
     return &*it;
+  }
+
+  bool Bool(const char* key) {
+    const json* v = Get(key);
+    if (v && v->is_boolean()) return v->get<bool>();
+    if (v) Fail(key, "is not true or false");
+    return false;
   }
 
   std::string String(const char* key) {
@@ -206,6 +217,9 @@ std::optional<DerpMap> DerpMapFromJson(const json& j, std::string& error) {
       n.derp = nf.EndpointAt("derp");
       n.stun_port = static_cast<uint16_t>(nf.Int("stun_port", 0, 65535));
       if (nf.Has("public_key")) n.public_key = nf.Key<NodeKeyRole>("public_key");
+      if (nf.Has("plain_http")) n.plain_http = nf.Bool("plain_http");
+      if (nf.Has("cert_name")) n.cert_name = nf.String("cert_name");
+      if (nf.Has("insecure_for_tests")) n.insecure_for_tests = nf.Bool("insecure_for_tests");
       if (!nf.ok()) return std::nullopt;
       r.nodes.push_back(std::move(n));
     }

@@ -172,7 +172,7 @@ void Client::Connect(Timestamp now) {
   server_key_.reset();
   shared_.reset();
   ++stats_.connect_attempts;
-  actions_.push_back(StreamAction::Connect(conn_, config_.server));
+  actions_.push_back(StreamAction::Connect(conn_, config_.server, config_.tls));
   Emit(Connecting{});
 }
 
@@ -199,6 +199,7 @@ bool Client::OnHandshakeFrame(Timestamp now, const FrameView& frame) {
       return false;
     }
     if (config_.server_key && *config_.server_key != f->key) {
+      ++stats_.server_key_refused;
       ProtocolError(now, "server key " + f->key.ShortString() + " is not the configured " +
                              config_.server_key->ShortString());
       return false;

@@ -27,6 +27,7 @@ derp::Client* DerpLinks::Ensure(Timestamp now, RegionId region, const control::D
   if (!server.name.empty()) config.host = server.name;
   // A pinned key: a server presenting another one is refused (and retried).
   if (!server.public_key.IsZero()) config.server_key = server.public_key;
+  config.tls = server.Tls();
   Link link;
   link.slot = next_slot_++;
   link.server = server.derp;

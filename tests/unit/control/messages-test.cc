@@ -34,6 +34,19 @@ Netmap SampleNetmap() {
   // A pinned server key travels with the map; an unpinned one (1a) does not.
   m.derp_map.regions.push_back(
       {3, "sfo", {{"3a", *Endpoint::Parse("203.0.113.30:443"), 3478, NodeKey(9)}}});
+  // How to dial each: TLS unless said (1a, 3a), a pinned certificate, a
+  // name, insecure for tests, plain HTTP.
+  control::DerpRegion tls{4, "ams", {}};
+  for (int i = 0; i < 4; ++i) {
+    control::DerpNode n{"4" + std::string(1, static_cast<char>('a' + i)),
+                        *Endpoint::Parse("203.0.113.40:443"), 3478};
+    if (i == 0) n.cert_name = "sha256-raw:" + std::string(64, 'e');
+    if (i == 1) n.cert_name = "derp.example";
+    if (i == 2) n.insecure_for_tests = true;
+    if (i == 3) n.plain_http = true;
+    tls.nodes.push_back(n);
+  }
+  m.derp_map.regions.push_back(tls);
   return m;
 }
 
@@ -55,6 +68,28 @@ TEST(Messages, HelloIsCompactJsonWithSortedKeys) {
   const Bytes wire = EncodeMessage(HelloMsg{1, NodePublicKey(raw)}, 0);
   EXPECT_EQ(std::string(wire.begin(), wire.end()),
             "{\"node_key\":\"" + key_text + "\",\"seq\":0,\"type\":\"hello\",\"version\":1}");
+}
+
+TEST(Messages, DerpMapSaysHowToDialEachServer) {
+  const Netmap m = SampleNetmap();
+  const std::string json = [&] {
+    const Bytes wire = EncodeMessage(NetmapMsg{m}, 1);
+    return std::string(wire.begin(), wire.end());
+  }();
+  // TLS is the default and not written; plain HTTP is the one said.
+  EXPECT_NE(json.find("\"plain_http\":true"), std::string::npos);
+  EXPECT_EQ(json.find("\"plain_http\":false"), std::string::npos);
+  const auto& nodes = m.derp_map.regions.back().nodes;
+  EXPECT_EQ(nodes[0].Tls(), (TlsDial{"", "sha256-raw:" + std::string(64, 'e'), false}));
+  EXPECT_EQ(nodes[1].Tls(), (TlsDial{"", "derp.example", false}));
+  EXPECT_EQ(nodes[2].Tls(), (TlsDial{"", "", true}));
+  EXPECT_FALSE(nodes[3].Tls());
+  // A wrong type is refused with where it was.
+  std::string bad = json;
+  bad.replace(bad.find("\"plain_http\":true"), 17, "\"plain_http\":\"yes\"");
+  std::string error;
+  EXPECT_FALSE(DecodeMessage(Bytes(bad.begin(), bad.end()), error));
+  EXPECT_NE(error.find("plain_http"), std::string::npos) << error;
 }
 
 TEST(Messages, EveryMessageRoundTrips) {

@@ -162,6 +162,7 @@ TEST(DerpClient, PinnedServerKeyMismatchIsRefused) {
   ASSERT_GE(lost.size(), 1u);
   EXPECT_NE(lost[0].event.reason.find("is not the configured"), std::string::npos);
   EXPECT_EQ(a.client->stats().protocol_errors, lost.size());
+  EXPECT_EQ(a.client->stats().server_key_refused, lost.size());
   EXPECT_EQ(server.server->stats().clients_registered, 0u);
 }
 

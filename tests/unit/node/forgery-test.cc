@@ -140,7 +140,7 @@ TEST(Forgery, DerpServerWithAnotherKeyThanTheMapPinsIsRefused) {
     control::DerpMap map;
     for (const node::RegionId id : {1, 2}) {
       const RegionSpec& r = p.w.Region(id);
-      control::DerpNode n{r.name + "1", NodeWorld::Derp(r), 3478};
+      control::DerpNode n = NodeWorld::PlainDerpNode(r);
       DeterministicRandom other(7);
       n.public_key = right_key ? p.w.RegionServer(id).derp().public_key()
                                : NodePrivateKey::Generate(other).Public();

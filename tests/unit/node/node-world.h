@@ -124,8 +124,7 @@ class NodeWorld {
     control::ControlServerConfig cc;
     cc.trusted_issuers = {{idp_.verify_key(), {kDomain}}};
     for (const RegionSpec& r : regions_) {
-      cc.derp_map.regions.push_back(
-          control::DerpRegion{r.id, r.name, {control::DerpNode{r.name + "1", Derp(r), 3478}}});
+      cc.derp_map.regions.push_back(control::DerpRegion{r.id, r.name, {PlainDerpNode(r)}});
     }
     control_rng_ = std::make_unique<DeterministicRandom>(rng_.Fork("control"));
     control_ = std::make_unique<control::ControlServer>(NodePrivateKey::Generate(*control_rng_),
@@ -157,6 +156,13 @@ class NodeWorld {
   NodeWorld& operator=(const NodeWorld&) = delete;
 
   static Endpoint Derp(const RegionSpec& r) { return Endpoint(r.ip, 443); }
+  // The region's server in a DERP map: plain HTTP, since the virtual world
+  // has no TLS (it refuses a TLS connect, as ns-3 does).
+  static control::DerpNode PlainDerpNode(const RegionSpec& r) {
+    control::DerpNode n{r.name + "1", Derp(r), 3478};
+    n.plain_http = true;
+    return n;
+  }
   const RegionSpec& Region(node::RegionId id) const {
     for (const RegionSpec& r : regions_) {
       if (r.id == id) return r;

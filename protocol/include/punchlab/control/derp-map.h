@@ -5,11 +5,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "punchlab/crypto/keys.h"
 #include "punchlab/endpoint.h"
+#include "punchlab/stream-machine.h"
 
 namespace punchlab::control {
 
@@ -25,11 +27,21 @@ struct DerpNode {
   // refuses a server that presents another. Zero: not pinned, any key goes
   // (Tailscale's DERP map can pin it too, through the TLS certificate).
   NodePublicKey public_key{};
+  // DERP runs over TLS unless plain_http (tests and the simulation, which
+  // does not model TLS). cert_name and insecure_for_tests say what a node
+  // checks of the server's certificate, as Tailscale's DERPNode fields of
+  // those names do (TlsDial): "sha256-raw:<hex>" pins a self-signed one.
+  bool plain_http = false;
+  std::string cert_name;
+  bool insecure_for_tests = false;
 
   Endpoint StunEndpoint() const { return Endpoint(derp.ip, stun_port); }
+  // How to dial this server: nullopt for plain HTTP.
+  std::optional<TlsDial> Tls() const;
   bool operator==(const DerpNode& o) const {
     return name == o.name && derp == o.derp && stun_port == o.stun_port &&
-           public_key == o.public_key;
+           public_key == o.public_key && plain_http == o.plain_http &&
+           cert_name == o.cert_name && insecure_for_tests == o.insecure_for_tests;
   }
   bool operator!=(const DerpNode& o) const { return !(*this == o); }
 };

@@ -39,6 +39,11 @@ namespace derp {
 struct ClientConfig {
   Endpoint server;
   std::string host = "derp";  // HTTP Host header
+  // Set: dial over TLS with these checks of the server's certificate (the
+  // host runs TLS; see TlsDial in stream-machine.h). Unset: plain HTTP, which
+  // shows everything but packet contents to the path and lets a captured
+  // ClientInfo be replayed (docs/PROTOCOL.md, "DERP over TLS").
+  std::optional<TlsDial> tls;
   // When set, a server presenting another key is refused (and retried).
   std::optional<NodePublicKey> server_key;
   // A region's mesh pre-shared key (64 hex digits, Tailscale's ClientInfo
@@ -76,6 +81,9 @@ struct ClientStats {
   uint64_t bytes_received = 0;
   uint64_t send_dropped = 0;  // Send() while not connected, or oversize
   uint64_t protocol_errors = 0;
+  // Servers refused for presenting another key than config.server_key (also
+  // counted in protocol_errors; the Disconnected reason names both keys).
+  uint64_t server_key_refused = 0;
   uint64_t unknown_frames = 0;
   uint64_t keepalives_received = 0;
   uint64_t pongs_sent = 0;  // answers to the server's pings
