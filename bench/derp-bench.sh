@@ -6,8 +6,10 @@
 # runs `punchlab-node derp-bench` against each (ours, derper, raw, per pair
 # count, --repeat times) and prints the best packets/s and MB/s of each, the
 # ratios, and each server's CPU time per relayed packet (from /proc/PID/stat),
-# which other load on the machine disturbs far less than throughput. Prints
-# numbers; it is not a test and judges nothing.
+# which other load on the machine disturbs far less than throughput. Ours,
+# derper and raw run plain (the same footing); a last column runs ours over
+# TLS (the real world's default, its certificate pinned) against ours plain.
+# Prints numbers; it is not a test and judges nothing.
 #
 # derper: --derper PATH, else build/tests/conformance/derper (what ctest -R
 # conformance builds from tailscale.com), else the column is left out.
@@ -69,12 +71,17 @@ start() {
 start derp derp-server --listen 127.0.0.1:0 --plain-http
 derp_at=$(sed -E 's/^derp-server listening on ([^,]+),.*/\1/' <<<"$ready")
 derp_pid=$started
+# Ours over TLS (the real world's default), its self-signed certificate pinned.
+start tls derp-server --listen 127.0.0.1:0
+tls_at=$(sed -E 's/^derp-server listening on ([^,]+),.*/\1/' <<<"$ready")
+tls_pin=$(sed -E 's/.*, cert (sha256-raw:[0-9a-f]+)$/\1/' <<<"$ready")
+tls_pid=$started
 start raw raw-relay --listen 127.0.0.1:0
 raw_at=$(sed -E 's/^raw-relay listening on (.*)$/\1/' <<<"$ready")
 raw_pid=$started
 
 # derper on a free loopback port, plain HTTP, no STUN, its key in a config file.
-modes="derp raw"
+modes="derp tls raw"
 if [ -x "$derper" ]; then
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   echo '{"PrivateKey":"privkey:'"$(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')"'"}' >"$work/derper.json"
@@ -89,7 +96,7 @@ if [ -x "$derper" ]; then
   done
   (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null \
     || { echo "derp-bench.sh: derper did not start: $(cat "$work/derper.out")" >&2; exit 4; }
-  modes="derp derper raw"
+  modes="derp tls derper raw"
 else
   echo "derper: none at '$derper' (ctest -R conformance builds it, or pass --derper): column left out"
 fi
@@ -104,6 +111,7 @@ run() {
   case "$mode" in
     raw) pid=$raw_pid; at=$raw_at; flags=(--raw) ;;
     derper) pid=$derper_pid; at=$derper_at; flags=(--plain-http) ;;
+    tls) pid=$tls_pid; at=$tls_at; flags=(--cert-name "$tls_pin") ;;
     *) pid=$derp_pid; at=$derp_at; flags=(--plain-http) ;;
   esac
   local before; before=$(cpu_ticks "$pid")
@@ -145,6 +153,7 @@ if with_derper:
     head += " | %12s %11s | %11s" % ("derper pkt/s", "derper MB/s", "ours/derper")
 head += " | %10s %9s | %8s | %-22s | %4s %12s" % (
     "raw pkt/s", "raw MB/s", "ours/raw", "server us/packet", "lost", "misdelivered")
+head += " | %13s %9s" % ("ours TLS pkt/s", "TLS/plain")
 print(head)
 print("%s | %-22s |" % (" " * (len(head.split(" | server")[0])), "  ours  derper    raw" if with_derper else "  ours    raw"))
 print("-" * len(head))
@@ -159,7 +168,8 @@ for n in pairs:
     cpu = lambda rs: min(j["server_cpu_us_per_packet"] or float("inf") for j in rs)
     line = "%5s | %10.0f %9.1f" % (n, d["pps"], d["mbytes_per_s"])
     cpus = "%6.2f" % cpu(d_runs)
-    row = {"pairs": int(n), "derp_runs": d_runs, "raw_runs": r_runs,
+    s_runs = runs("tls", n)
+    row = {"pairs": int(n), "derp_runs": d_runs, "raw_runs": r_runs, "tls_runs": s_runs,
            "best_derp_over_raw": d["mbytes_per_s"] / r["mbytes_per_s"] if r["mbytes_per_s"] else None}
     if with_derper:
         t = best(t_runs)
@@ -171,6 +181,13 @@ for n in pairs:
     line += " | %10.0f %9.1f | %7.0f%% | %-22s | %4d %12d" % (
         r["pps"], r["mbytes_per_s"], 100 * ratio(d, r), cpus,
         sum(j["packets_lost"] for j in d_runs), sum(j["misdelivered"] for j in d_runs + t_runs + r_runs))
+    if s_runs:
+        s = best(s_runs)
+        line += " | %14.0f %8.0f%%" % (s["pps"], 100 * ratio(s, d))
+        row["best_tls_over_plain_pps"] = ratio(s, d)
+        row["tls_server_cpu_us_per_packet"] = cpu(s_runs)
+    else:
+        line += " | %14s %9s" % ("failed", "")
     print(line)
     rows.append(row)
 if json_out:

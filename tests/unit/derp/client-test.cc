@@ -166,6 +166,31 @@ TEST(DerpClient, PinnedServerKeyMismatchIsRefused) {
   EXPECT_EQ(server.server->stats().clients_registered, 0u);
 }
 
+// TLS is the host's: the client asks for it in its kConnect, and a world
+// without TLS (this one, as ns-3) refuses the connect rather than run the
+// stream in plain text.
+TEST(DerpClient, TlsDialIsCarriedInTheConnectAndAWorldWithoutTlsRefusesIt) {
+  DerpWorld world;
+  auto& server = world.AddServer(kServer, 1);
+  ClientConfig config;
+  config.tls = TlsDial{"", "sha256-raw:" + std::string(64, 'a'), false};
+  DeterministicRandom rng(4);
+  Client bare(NodePrivateKey::Generate(rng), rng, config);
+  bare.Start(Timestamp::Zero());
+  auto connect = bare.PollStreamAction();
+  ASSERT_TRUE(connect && connect->kind == StreamAction::Kind::kConnect);
+  EXPECT_EQ(connect->tls, config.tls);
+
+  auto& a = world.AddClient("198.51.100.10:40000", 10, server, config);
+  a.Start();
+  world.RunFor(Duration::Millis(100));
+  EXPECT_FALSE(a.client->connected());
+  ASSERT_FALSE(a.Events<Disconnected>().empty());
+  EXPECT_EQ(a.Events<Disconnected>()[0].event.reason, "connect failed");
+  EXPECT_GE(world.net.stats().streams_refused_tls, 1u);
+  EXPECT_EQ(server.server->stats().connections_accepted, 0u);
+}
+
 // A hand-written server: checks what the client says and says everything a
 // DERP server may say.
 TEST(DerpClient, HandshakeAndEveryServerFrameAgainstAScriptedServer) {

@@ -32,7 +32,7 @@ struct DerpNode {
   // checks of the server's certificate, as Tailscale's DERPNode fields of
   // those names do (TlsDial): "sha256-raw:<hex>" pins a self-signed one.
   bool plain_http = false;
-  std::string cert_name;
+  std::string cert_name{};
   bool insecure_for_tests = false;
 
   Endpoint StunEndpoint() const { return Endpoint(derp.ip, stun_port); }
