@@ -112,7 +112,9 @@ std::string MakeTempDir(const std::string& prefix) {
 // A self-signed certificate for the region's server (OpenSSL, no shell), in
 // files under `dir` (0700, made by mkdtemp); the DERP map pins it.
 DerpTls MakeDerpTls(const std::string& dir, const HostPlan& host) {
-  const auto tls = realio::TlsServerContext::SelfSigned("derp-" + host.name, {host.uplink.address});
+  std::vector<IpAddress> ips;
+  if (const auto ip = IpAddress::Parse(host.uplink.address)) ips.push_back(*ip);
+  const auto tls = realio::TlsServerContext::SelfSigned("derp-" + host.name, ips);
   DerpTls out;
   out.cert_file = dir + "/derp-" + host.name + ".crt";
   out.key_file = dir + "/derp-" + host.name + ".key";

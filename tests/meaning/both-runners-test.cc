@@ -205,7 +205,8 @@ TEST(BothRunners, NameDomainsAndNodesAlikeToTheControlPlane) {
   // The lab: the control server's --domains and each node's token claims.
   const std::vector<std::string> argv =
       runreal::ControlServerArgv("/bin/node", plan, s, "idpkey:x", "privkey:y",
-                                 std::vector<std::string>(s.derp_regions.size(), "nodekey:z"));
+                                 std::vector<std::string>(s.derp_regions.size(), "nodekey:z"),
+                                 std::vector<runreal::DerpTls>(s.derp_regions.size()));
   const auto domains = std::find(argv.begin(), argv.end(), "--domains");
   ASSERT_NE(domains, argv.end());
   EXPECT_EQ(*(domains + 1), "home-net,corp.example");
