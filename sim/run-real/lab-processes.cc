@@ -209,7 +209,9 @@ void LabProcesses::StartProgram(size_t index, Duration at) {
   if (program_root_.empty()) program_root_ = MakeTempDir("punchlab-programs");
   const std::string dir = program_root_ + "/" + name;
   std::filesystem::create_directories(dir);
-  const auto facts = ProgramFacts(scenario_, plan_, index, dir, seed_);
+  std::vector<std::string> pins;
+  for (const DerpTls& tls : derp_tls_) pins.push_back(tls.pin);
+  const auto facts = ProgramFacts(scenario_, plan_, index, dir, seed_, pins);
   Proc p;
   p.name = name;
   p.program_node = index;

@@ -22,7 +22,8 @@ std::string PublicAddress(const scenario::Scenario& s, const LabPlan& plan, size
 
 std::map<std::string, std::string> ProgramFacts(const scenario::Scenario& s, const LabPlan& plan,
                                                 size_t node, const std::string& dir,
-                                                uint64_t seed) {
+                                                uint64_t seed,
+                                                const std::vector<std::string>& derp_cert_pins) {
   std::map<std::string, std::string> facts;
   facts["self.name"] = s.nodes[node].name;
   facts["self.address"] = plan.nodes[node].uplink.address;
@@ -40,6 +41,7 @@ std::map<std::string, std::string> ProgramFacts(const scenario::Scenario& s, con
   }
   for (size_t i = 0; i < s.derp_regions.size(); ++i) {
     facts["derp." + s.derp_regions[i].name + ".address"] = plan.derp[i].uplink.address;
+    facts["derp." + s.derp_regions[i].name + ".cert_pin"] = derp_cert_pins.at(i);
   }
   return facts;
 }

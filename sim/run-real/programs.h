@@ -26,10 +26,13 @@ namespace punchlab::runreal {
 // external address, or its own when no NAT is above it.
 std::string PublicAddress(const scenario::Scenario& s, const LabPlan& plan, size_t node);
 
-// Every fact scenario/facts.h names, for node `node` running in `dir`.
+// Every fact scenario/facts.h names, for node `node` running in `dir`;
+// derp_cert_pins[i] is region i's certificate pin (sha256-raw:HEX, made when
+// the lab starts its DERP servers).
 std::map<std::string, std::string> ProgramFacts(const scenario::Scenario& s, const LabPlan& plan,
                                                 size_t node, const std::string& dir,
-                                                uint64_t seed);
+                                                uint64_t seed,
+                                                const std::vector<std::string>& derp_cert_pins);
 
 // The command line after `ip netns exec <ns>` (facts filled in).
 std::vector<std::string> ProgramArgv(const scenario::Program& program,

@@ -48,7 +48,10 @@ std::vector<std::string> FactNames(const Scenario& s, size_t node) {
     names.push_back("nodes." + n.name + ".address");
     names.push_back("nodes." + n.name + ".public_address");
   }
-  for (const DerpRegion& r : s.derp_regions) names.push_back("derp." + r.name + ".address");
+  for (const DerpRegion& r : s.derp_regions) {
+    names.push_back("derp." + r.name + ".address");
+    names.push_back("derp." + r.name + ".cert_pin");
+  }
   if (PeerOf(s, node)) {
     for (const char* f : {"peer.name", "peer.address", "peer.public_address"}) names.push_back(f);
   }
@@ -78,7 +81,8 @@ std::optional<FactProblem> CheckFacts(const std::string& text,
                                           (guess ? "; did you mean '" + *guess + "'?" : "") +
                                           " (facts: self.name, self.address, "
                                           "self.public_address, nodes.NAME.address, "
-                                          "nodes.NAME.public_address, derp.NAME.address, dir, "
+                                          "nodes.NAME.public_address, derp.NAME.address, "
+                                          "derp.NAME.cert_pin, dir, "
                                           "seed; peer.name, peer.address, "
                                           "peer.public_address with exactly two peers)"};
       });

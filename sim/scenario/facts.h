@@ -18,7 +18,7 @@ namespace scenario {
 
 // Every fact name the scenario offers a program: self.name, self.address,
 // self.public_address, nodes.NAME.address, nodes.NAME.public_address,
-// derp.NAME.address, dir, seed; and for node `node` peer.name, peer.address,
+// derp.NAME.address, derp.NAME.cert_pin, dir, seed; and for node `node` peer.name, peer.address,
 // peer.public_address when the scenario has exactly two peers (nodes that
 // are not relays or services) and it is one of them, so one `defaults.run` serves both
 // sides of a pair.

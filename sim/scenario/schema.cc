@@ -530,7 +530,9 @@ std::vector<SchemaSection> BuildSections() {
        "as {{fact}}: {{self.name}}, {{self.address}} (its own address), "
        "{{self.public_address}} (the address the internet sees: its outermost NAT's, else "
        "its own), {{nodes.NAME.address}}, {{nodes.NAME.public_address}}, "
-       "{{derp.NAME.address}} (a DERP region's server: DERP on port 3340, STUN on 3478), "
+       "{{derp.NAME.address}} (a DERP region's server: DERP over TLS on port 3340, STUN on "
+       "3478), {{derp.NAME.cert_pin}} (its self-signed certificate's pin, sha256-raw:HEX as "
+       "in Tailscale's DERPNode.CertName), "
        "{{dir}} (its working directory), {{seed}}; with exactly two peers (nodes that are not "
        "relays), also {{peer.name}}, {{peer.address}} and {{peer.public_address}}, the other "
        "one, so one defaults.run serves both sides."},

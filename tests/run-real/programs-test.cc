@@ -38,7 +38,7 @@ nodes:
 TEST(Programs, FactsComeFromTheAddressPlan) {
   const scenario::Scenario s = LoadOk(kPair);
   const LabPlan plan = PlanLab(s);
-  const auto facts = ProgramFacts(s, plan, 0, "/tmp/w", 42);
+  const auto facts = ProgramFacts(s, plan, 0, "/tmp/w", 42, {"sha256-raw:ab12"});
   const std::string alice = plan.nodes[0].uplink.address;
   const std::string nat_b = plan.FindBox("nat-b")->uplink.address;
   EXPECT_EQ(facts.at("self.name"), "alice");
@@ -48,6 +48,7 @@ TEST(Programs, FactsComeFromTheAddressPlan) {
   EXPECT_EQ(facts.at("peer.public_address"), nat_b);
   EXPECT_EQ(facts.at("nodes.bob.address"), plan.nodes[1].uplink.address);
   EXPECT_EQ(facts.at("derp.fra.address"), plan.derp[0].uplink.address);
+  EXPECT_EQ(facts.at("derp.fra.cert_pin"), "sha256-raw:ab12");
   EXPECT_EQ(facts.at("seed"), "42");
   EXPECT_EQ(facts.at("dir"), "/tmp/w");
   // Behind two NATs the internet sees the outer one.
@@ -175,9 +176,9 @@ nodes:
   control: {run: {command: [ctl, "{{self.address}}"], service: true}}
 )");
   const LabPlan plan = PlanLab(s);
-  EXPECT_EQ(ProgramFacts(s, plan, 0, "/tmp/w", 1).at("peer.name"), "bob");
-  EXPECT_EQ(ProgramFacts(s, plan, 1, "/tmp/w", 1).at("peer.name"), "alice");
-  EXPECT_EQ(ProgramFacts(s, plan, 2, "/tmp/w", 1).count("peer.name"), 0u);
+  EXPECT_EQ(ProgramFacts(s, plan, 0, "/tmp/w", 1, {"sha256-raw:ab12"}).at("peer.name"), "bob");
+  EXPECT_EQ(ProgramFacts(s, plan, 1, "/tmp/w", 1, {"sha256-raw:ab12"}).at("peer.name"), "alice");
+  EXPECT_EQ(ProgramFacts(s, plan, 2, "/tmp/w", 1, {"sha256-raw:ab12"}).count("peer.name"), 0u);
   const std::string nat_a = plan.FindBox("nat-a")->uplink.address;
   const std::string nat_b = plan.FindBox("nat-b")->uplink.address;
   const std::string a = plan.nodes[0].uplink.address;

@@ -68,8 +68,8 @@ TEST(Program, UnknownFactPointsAtItsColumn) {
               ElementsAre("t.yaml:3:32: unknown fact 'nodes.bb.address'; did you mean "
                           "'nodes.b.address'? (facts: self.name, self.address, "
                           "self.public_address, nodes.NAME.address, nodes.NAME.public_address, "
-                          "derp.NAME.address, dir, seed; peer.name, peer.address, "
-                          "peer.public_address with exactly two peers)"));
+                          "derp.NAME.address, derp.NAME.cert_pin, dir, seed; peer.name, "
+                          "peer.address, peer.public_address with exactly two peers)"));
   EXPECT_THAT(Errors("nodes:\n  a:\n    run: {command: [x, {{self.address]}\n"),
               ElementsAre(HasSubstr("t.yaml:3:")));
   EXPECT_THAT(Errors("nodes:\n  a:\n    run: {command: [x, \"{{self.address\"]}\n"),

@@ -5,11 +5,13 @@
 // Tailscale's cmd/testcontrol listens on 127.0.0.1 and runs its own DERP
 // server; in the lab the nodes are in other network namespaces.
 //
-//	testcontrol-lab --listen 203.0.113.5:9911 --derp 203.0.113.2
+//	testcontrol-lab --listen 203.0.113.5:9911 --derp 203.0.113.2 --cert-name sha256-raw:HEX
 //
-// DERP is plain HTTP on --derp-port (tailscaled needs
-// TS_DEBUG_USE_DERP_HTTP=1), STUN on --stun-port. Nodes register without
-// authentication (testcontrol's default) and all see each other.
+// DERP is TLS on --derp-port with the server's self-signed certificate
+// pinned by --cert-name (Tailscale's DERPNode.CertName; without it the map
+// says InsecureForTests and any certificate is taken), STUN on --stun-port.
+// Nodes register without authentication (testcontrol's default) and all see
+// each other.
 package main
 
 import (
@@ -27,7 +29,8 @@ import (
 func main() {
 	listen := flag.String("listen", "", "ip:port to serve the control protocol on (required)")
 	derp := flag.String("derp", "", "the DERP server's IPv4 address (required)")
-	derpPort := flag.Int("derp-port", 3340, "the DERP server's port (plain HTTP)")
+	derpPort := flag.Int("derp-port", 3340, "the DERP server's port (TLS)")
+	certName := flag.String("cert-name", "", "the DERP server's certificate: sha256-raw:HEX pins it (empty: InsecureForTests)")
 	stunPort := flag.Int("stun-port", 3478, "the DERP server's STUN port")
 	regionCode := flag.String("region", "lab", "the DERP region's code")
 	flag.Parse()
@@ -59,9 +62,10 @@ func main() {
 						IPv6:     "none",
 						DERPPort: *derpPort,
 						STUNPort: *stunPort,
-						// Plain HTTP needs TS_DEBUG_USE_DERP_HTTP=1 on the node;
-						// no TLS certificate is checked then.
-						InsecureForTests: true,
+						// The lab's certificate is self-signed: pinned by its hash,
+						// or, with no pin given, not checked at all.
+						CertName:         *certName,
+						InsecureForTests: *certName == "",
 					}},
 				},
 			},
@@ -83,7 +87,7 @@ func main() {
 		log.Printf("testcontrol-lab: 404 for %s %s", r.Method, r.URL.Path)
 		http.NotFound(w, r)
 	})
-	log.Printf("testcontrol-lab: control on http://%s, DERP region %s at %s:%d (STUN %d)",
-		ln.Addr(), *regionCode, *derp, *derpPort, *stunPort)
+	log.Printf("testcontrol-lab: control on http://%s, DERP region %s at https://%s:%d (cert %q, STUN %d)",
+		ln.Addr(), *regionCode, *derp, *derpPort, *certName, *stunPort)
 	log.Fatal(http.Serve(ln, handler))
 }
