@@ -7,8 +7,10 @@
 # count, --repeat times) and prints the best packets/s and MB/s of each, the
 # ratios, and each server's CPU time per relayed packet (from /proc/PID/stat),
 # which other load on the machine disturbs far less than throughput. Ours,
-# derper and raw run plain (the same footing); a last column runs ours over
-# TLS (the real world's default, its certificate pinned) against ours plain.
+# derper and raw run plain (the same footing); the last columns run ours
+# and derper over TLS (the real world's default; ours with its self-signed
+# certificate pinned, derper with the self-signed IP certificate its
+# --certmode manual makes, pinned too) against ours plain.
 # Prints numbers; it is not a test and judges nothing.
 #
 # derper: --derper PATH, else build/tests/conformance/derper (what ctest -R
@@ -96,7 +98,25 @@ if [ -x "$derper" ]; then
   done
   (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null \
     || { echo "derp-bench.sh: derper did not start: $(cat "$work/derper.out")" >&2; exit 4; }
-  modes="derp tls derper raw"
+  # derper over TLS: --certmode manual with an IP hostname makes its own
+  # self-signed certificate in --certdir, which the load generator pins.
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  mkdir -p "$work/derper-certs"
+  "$derper" -a "127.0.0.1:$port" -http-port -1 -stun=false -c "$work/derper.json" \
+    -certmode manual -certdir "$work/derper-certs" -hostname 127.0.0.1 -home blank \
+    -mesh-psk-file "" >"$work/derper-tls.out" 2>&1 &
+  derper_tls_pid=$!
+  pids+=($derper_tls_pid)
+  derper_tls_at=127.0.0.1:$port
+  for _ in $(seq 200); do
+    [ -s "$work/derper-certs/127.0.0.1.crt" ] && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.05
+  done
+  [ -s "$work/derper-certs/127.0.0.1.crt" ] \
+    || { echo "derp-bench.sh: derper (TLS) did not start: $(cat "$work/derper-tls.out")" >&2; exit 4; }
+  derper_tls_pin=sha256-raw:$(openssl x509 -in "$work/derper-certs/127.0.0.1.crt" -outform DER \
+    | sha256sum | cut -d' ' -f1)
+  modes="derp tls derper derper_tls raw"
 else
   echo "derper: none at '$derper' (ctest -R conformance builds it, or pass --derper): column left out"
 fi
@@ -111,6 +131,7 @@ run() {
   case "$mode" in
     raw) pid=$raw_pid; at=$raw_at; flags=(--raw) ;;
     derper) pid=$derper_pid; at=$derper_at; flags=(--plain-http) ;;
+    derper_tls) pid=$derper_tls_pid; at=$derper_tls_at; flags=(--cert-name "$derper_tls_pin") ;;
     tls) pid=$tls_pid; at=$tls_at; flags=(--cert-name "$tls_pin") ;;
     *) pid=$derp_pid; at=$derp_at; flags=(--plain-http) ;;
   esac
@@ -146,6 +167,7 @@ def runs(mode, n):
     return out
 
 rows = []
+tls_cpus = []
 with_derper = any(runs("derper", n) for n in pairs)
 print()
 head = "%5s | %10s %9s" % ("pairs", "ours pkt/s", "ours MB/s")
@@ -154,6 +176,8 @@ if with_derper:
 head += " | %10s %9s | %8s | %-22s | %4s %12s" % (
     "raw pkt/s", "raw MB/s", "ours/raw", "server us/packet", "lost", "misdelivered")
 head += " | %13s %9s" % ("ours TLS pkt/s", "TLS/plain")
+if with_derper:
+    head += " | %16s %15s" % ("derper TLS pkt/s", "ours/derper TLS")
 print(head)
 print("%s | %-22s |" % (" " * (len(head.split(" | server")[0])), "  ours  derper    raw" if with_derper else "  ours    raw"))
 print("-" * len(head))
@@ -180,7 +204,8 @@ for n in pairs:
     cpus += " %6.2f" % cpu(r_runs)
     line += " | %10.0f %9.1f | %7.0f%% | %-22s | %4d %12d" % (
         r["pps"], r["mbytes_per_s"], 100 * ratio(d, r), cpus,
-        sum(j["packets_lost"] for j in d_runs), sum(j["misdelivered"] for j in d_runs + t_runs + r_runs))
+        sum(j["packets_lost"] for j in d_runs), sum(j["misdelivered"] for m in ("derp", "tls", "derper", "derper_tls", "raw")
+            for j in runs(m, n)))
     if s_runs:
         s = best(s_runs)
         line += " | %14.0f %8.0f%%" % (s["pps"], 100 * ratio(s, d))
@@ -188,8 +213,23 @@ for n in pairs:
         row["tls_server_cpu_us_per_packet"] = cpu(s_runs)
     else:
         line += " | %14s %9s" % ("failed", "")
+    if with_derper:
+        u_runs = runs("derper_tls", n)
+        row["derper_tls_runs"] = u_runs
+        if u_runs and s_runs:
+            u = best(u_runs)
+            line += " | %16.0f %14.2fx" % (u["pps"], ratio(s, u))
+            row["best_ours_tls_over_derper_tls_pps"] = ratio(s, u)
+            row["derper_tls_server_cpu_us_per_packet"] = cpu(u_runs)
+            tls_cpus.append("%5s pairs: ours TLS %.2f, derper TLS %.2f" % (n, cpu(s_runs), cpu(u_runs)))
+        else:
+            line += " | %16s %15s" % ("failed", "")
     print(line)
     rows.append(row)
+if tls_cpus:
+    print("\nserver CPU us/packet over TLS:")
+    for line in tls_cpus:
+        print(line)
 if json_out:
     json.dump(rows, open(json_out, "w"), indent=1)
 PY
