@@ -23,6 +23,15 @@
 --
 -- Without it only the header (sender's disco key, nonce) and the sealed
 -- size show; the run's disco log (disco.csv) has the rest, by txid.
+--
+-- In the real lab DERP runs over TLS on port 3340. A run with --pcap writes
+-- pcap/all.pcapng with the DERP servers' TLS key log inside, so the frames
+-- decrypt with no key option:
+--
+--   tshark -X lua_script:analysis/wireshark/punchlab.lua -d tcp.port==3340,tls \
+--          -r results/<name>/pcap/all.pcapng
+--
+-- (a per-link .pcap needs -o tls.keylog_file:results/<name>/pcap/tls-keys.log).
 
 local DISCO_MAGIC = "5453f09f92ac"          -- "TS" U+1F4AC
 local DERP_MAGIC = "44455250f09f9491"       -- "DERP" U+1F511
@@ -230,3 +239,7 @@ end
 
 -- "Decode As" DERP on the DERP server's TCP port (-d tcp.port==443,punchlab_derp).
 DissectorTable.get("tcp.port"):add_for_decode_as(derp)
+-- Over TLS, once the key log decrypts it, Wireshark's HTTP dissector reads
+-- the upgrade (GET /derp, "Upgrade: DERP") and hands what follows the 101 to
+-- the dissector registered for that token.
+DissectorTable.get("http.upgrade"):add("derp", derp)

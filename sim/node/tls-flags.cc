@@ -14,26 +14,35 @@ void AddTlsServeOptions(po::options_description& options) {
        "TLS certificate chain (PEM, leaf first); default: a self-signed one made at start")
       ("tls-key", po::value<std::string>()->value_name("FILE"), "its private key (PEM)")
       ("tls-name", po::value<std::string>()->default_value("derp")->value_name("NAME"),
-       "the self-signed certificate's name (besides the listen address)");
+       "the self-signed certificate's name (besides the listen address)")
+      ("tls-keylog", po::value<std::string>()->value_name("FILE"),
+       "append the TLS sessions' secrets to FILE (NSS key log format, as SSLKEYLOGFILE) "
+       "so Wireshark can decrypt captures; labs and tests only");
 }
 
 std::shared_ptr<realio::TlsServerContext> TlsServerFromFlags(const po::variables_map& vm,
                                                             const Endpoint& listen) {
   const bool files = vm.count("tls-cert") || vm.count("tls-key");
   if (vm["plain-http"].as<bool>()) {
-    if (files) throw UsageError("--plain-http: not with --tls-cert/--tls-key");
+    if (files || vm.count("tls-keylog")) {
+      throw UsageError("--plain-http: not with --tls-cert/--tls-key/--tls-keylog");
+    }
     return nullptr;
   }
+  std::shared_ptr<realio::TlsServerContext> tls;
   if (files) {
     if (!vm.count("tls-cert") || !vm.count("tls-key")) {
       throw UsageError("--tls-cert and --tls-key: give both or neither");
     }
-    return realio::TlsServerContext::FromFiles(vm["tls-cert"].as<std::string>(),
-                                               vm["tls-key"].as<std::string>());
+    tls = realio::TlsServerContext::FromFiles(vm["tls-cert"].as<std::string>(),
+                                              vm["tls-key"].as<std::string>());
+  } else {
+    std::vector<IpAddress> ips;
+    if (!listen.ip.IsUnspecified()) ips.push_back(listen.ip);
+    tls = realio::TlsServerContext::SelfSigned(vm["tls-name"].as<std::string>(), ips);
   }
-  std::vector<IpAddress> ips;
-  if (!listen.ip.IsUnspecified()) ips.push_back(listen.ip);
-  return realio::TlsServerContext::SelfSigned(vm["tls-name"].as<std::string>(), ips);
+  if (vm.count("tls-keylog")) tls->LogKeysTo(vm["tls-keylog"].as<std::string>());
+  return tls;
 }
 
 void AddTlsDialOptions(po::options_description& options) {

@@ -4,7 +4,8 @@
 // (docs/PROTOCOL.md, "DERP over TLS").
 //
 // Serving: --tls-cert FILE --tls-key FILE, or else a self-signed certificate
-// made at start for --tls-name and the listen address (its pin is printed).
+// made at start for --tls-name and the listen address (its pin is printed);
+// --tls-keylog FILE logs the sessions' secrets for Wireshark.
 // Dialing: --cert-name (a name, or "sha256-raw:<hex>" to pin a certificate)
 // or --insecure-for-tests; with neither, the certificate must be valid for
 // the server's address under the system's roots.

@@ -7,6 +7,10 @@
 // A self-signed certificate is pinned, not trusted: its holder publishes
 // CertPin() ("sha256-raw:<hex>" of the certificate's DER bytes, Tailscale's
 // DERPNode.CertName form) and clients compare it.
+//
+// A server can log its sessions' secrets (LogKeysTo) in the NSS key log
+// format browsers write for SSLKEYLOGFILE, so Wireshark/tshark decrypt its
+// captured connections (the lab does so for --pcap runs).
 #pragma once
 
 #include <memory>
@@ -19,6 +23,7 @@
 #include "punchlab/stream-machine.h"
 
 struct ssl_ctx_st;
+struct ssl_st;
 
 namespace punchlab::realio {
 
@@ -51,12 +56,18 @@ class TlsServerContext {
   std::string CertPem() const;
   // The private key as PEM (to hand to a server process; keep it 0600).
   std::string KeyPem() const;
+  // From now on, appends every session's secrets to `file` (created 0600),
+  // one key log line per write, so several processes may share the file.
+  // Throws TlsError when it cannot be opened.
+  void LogKeysTo(const std::string& file);
   ssl_ctx_st* ctx() const { return ctx_; }
 
  private:
   explicit TlsServerContext(ssl_ctx_st* ctx);
+  static void OnKeyLogLine(const ssl_st* ssl, const char* line);
   ssl_ctx_st* ctx_;
   Bytes cert_der_;
+  int keylog_fd_ = -1;
 };
 
 class TlsClientContext {

@@ -42,20 +42,25 @@ control::IdentityClaims NodeClaims(const scenario::Scenario& scenario, size_t no
 std::vector<std::string> DerpServerArgv(const std::string& node_bin, const HostPlan& server,
                                         const std::string& private_key, Duration stop_time,
                                         const DerpTls& tls) {
-  return {node_bin,
-          "derp-server",
-          "--listen",
-          At(server.uplink.address, kDerpPort),
-          "--stun",
-          At(server.uplink.address, kStunPort),
-          "--private-key",
-          private_key,
-          "--duration",
-          (stop_time + kProcessGrace).ToString(),
-          "--tls-cert",
-          tls.cert_file,
-          "--tls-key",
-          tls.key_file};
+  std::vector<std::string> argv = {node_bin,
+                                   "derp-server",
+                                   "--listen",
+                                   At(server.uplink.address, kDerpPort),
+                                   "--stun",
+                                   At(server.uplink.address, kStunPort),
+                                   "--private-key",
+                                   private_key,
+                                   "--duration",
+                                   (stop_time + kProcessGrace).ToString(),
+                                   "--tls-cert",
+                                   tls.cert_file,
+                                   "--tls-key",
+                                   tls.key_file};
+  if (!tls.keylog_file.empty()) {
+    argv.push_back("--tls-keylog");
+    argv.push_back(tls.keylog_file);
+  }
+  return argv;
 }
 
 std::vector<std::string> ControlServerArgv(const std::string& node_bin, const LabPlan& plan,

@@ -28,6 +28,9 @@ struct DerpTls {
   std::string cert_file;
   std::string key_file;
   std::string pin;  // sha256-raw:HEX
+  // Non-empty (runs with --pcap): where the server logs its TLS sessions'
+  // secrets (--tls-keylog), so the captures decrypt.
+  std::string keylog_file;
 };
 
 std::vector<std::string> DerpServerArgv(const std::string& node_bin, const HostPlan& server,

@@ -146,6 +146,7 @@ void LabProcesses::StartServers() {
     derp_public_keys.push_back(key.Public().ToString());
     if (tls_root_.empty()) tls_root_ = MakeTempDir("punchlab-derp-tls");
     derp_tls_.push_back(MakeDerpTls(tls_root_, plan_.derp[i]));
+    derp_tls_.back().keylog_file = tls_keylog_;
     StartDerp(i);
   }
   const SigningKey idp_key = SigningKey::Generate(rng);

@@ -35,6 +35,10 @@ class LabProcesses {
   LabProcesses(const LabProcesses&) = delete;
   LabProcesses& operator=(const LabProcesses&) = delete;
 
+  // Before StartServers: the DERP servers log their TLS sessions' secrets
+  // to `file` (a captured run's key log).
+  void LogTlsKeysTo(std::string file) { tls_keylog_ = std::move(file); }
+
   // Starts the DERP servers and the control server and waits until each is
   // listening. Throws lab::LabError quoting a server that does not come up.
   void StartServers();
@@ -105,6 +109,7 @@ class LabProcesses {
   std::string control_key_;
   std::vector<std::string> derp_private_keys_;
   std::string tls_root_;  // the DERP servers' certificates and keys
+  std::string tls_keylog_;
   std::vector<DerpTls> derp_tls_;
   std::vector<NodeIdentity> identities_;
   std::vector<Proc> procs_;                     // every process ever started, in order

@@ -20,6 +20,7 @@
 #include "run-real/lab-plan.h"
 #include "run-real/lab-processes.h"
 #include "run-real/lab-world.h"
+#include "run-real/merged-capture.h"
 #include "run-real/nat-translation.h"
 #include "run-real/node-log.h"
 #include "run-real/schedule.h"
@@ -165,6 +166,10 @@ void Run(const scenario::Scenario& s, const results::RunOptions& options,
     captures = std::make_unique<Captures>(world, plan, options.out_dir + "/pcap");
   }
   LabProcesses processes(world, s, plan, node_bin, results.seed, results.notes);
+  if (captures) {
+    processes.LogTlsKeysTo(
+        std::filesystem::absolute(options.out_dir + "/pcap/" + kTlsKeyLogFile).string());
+  }
   processes.StartServers();
   EventActions actions(s, world, processes);
 
@@ -191,7 +196,14 @@ void Run(const scenario::Scenario& s, const results::RunOptions& options,
   WaitUntil(epoch, s.stop_time, processes);
 
   const std::vector<std::vector<ProcessRun>> runs = processes.StopAll();
-  if (captures) captures->Stop();
+  if (captures) {
+    captures->Stop();
+    const std::string why = MergeCaptures(plan, options.out_dir + "/pcap");
+    if (!why.empty()) {
+      results.notes.push_back(std::string("--pcap: no merged capture (pcap/") +
+                              kMergedCaptureFile + "): " + why);
+    }
+  }
   for (auto& [group, counters] : world.Counters()) results.counters[group] = counters;
   for (auto& [group, counters] : processes.Counters()) results.counters[group] = counters;
   const NodeDirectory directory = processes.Directory();

@@ -39,7 +39,10 @@
 // Options: seed is recorded only; with out_dir, the processes' command lines
 // (secrets blanked), stdout and stderr go to <out_dir>/lab-logs/; with pcap,
 // every link is captured (dumpcap, on the child side of each veth) into
-// <out_dir>/pcap/<link>.pcap, e.g. node-alice.pcap, nat-home.pcap.
+// <out_dir>/pcap/<link>.pcap, e.g. node-alice.pcap, nat-home.pcap, the DERP
+// servers log their TLS keys to pcap/tls-keys.log, and at the end
+// pcap/all.pcapng merges every link with named interfaces and the key log
+// inside (run-real/merged-capture.h).
 // punchlab-node is found via $PUNCHLAB_NODE_BIN, next to the running binary,
 // or on PATH.
 #pragma once

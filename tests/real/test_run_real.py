@@ -13,6 +13,7 @@ import csv
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import textwrap
@@ -391,8 +392,8 @@ def test_pcap_captures_every_link_from_the_first_packet(driver, node_bin, tmp_pa
         """, 4, flags=["--pcap"])
     assert code == 0, stderr + stdout
     files = sorted(os.listdir(out / "pcap"))
-    assert files == ["control.pcap", "derp-default.pcap", "nat-home.pcap", "node-a.pcap",
-                     "node-b.pcap"]
+    assert files == ["all.pcapng", "control.pcap", "derp-default.pcap", "nat-home.pcap",
+                     "node-a.pcap", "node-b.pcap", "tls-keys.log"]
     # tshark decodes the node's first STUN exchange with the DERP server's STUN.
     stun = subprocess.run(["tshark", "-r", str(out / "pcap" / "node-a.pcap"), "-Y", "stun"],
                           capture_output=True, text=True, timeout=60)
@@ -401,6 +402,72 @@ def test_pcap_captures_every_link_from_the_first_packet(driver, node_bin, tmp_pa
         stun.stdout
     # Behind the NAT, the node's link carries its LAN address; the NAT's uplink the mapped one.
     assert "10.1.0.2" in stun.stdout
+
+
+DISSECTOR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "analysis",
+                         "wireshark", "punchlab.lua")
+DERP_OVER_TLS = ["-X", "lua_script:" + DISSECTOR, "-d", "tcp.port==3340,tls"]
+
+
+def tshark_fields(capture, fields, extra=(), display_filter=None):
+    argv = ["tshark", "-r", str(capture), *extra, "-T", "fields"]
+    for f in fields:
+        argv += ["-e", f]
+    if display_filter:
+        argv += ["-Y", display_filter]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return [line.split("\t") for line in done.stdout.splitlines()]
+
+
+def test_pcap_merged_run_capture_names_links_and_decrypts_derp(driver, node_bin, tmp_path):
+    """pcap/all.pcapng: every link's packets in one file, each interface named
+    after its link and saying which side of which NAT it is, with the DERP
+    servers' TLS key log inside, so tshark reads DERP frames out of TLS."""
+    if shutil.which("tshark") is None:
+        pytest.skip("tshark is not installed (bash scripts/setup.sh)")
+    code, stdout, stderr, results, out = run(driver, node_bin, tmp_path, """
+        name: capture-tls
+        stop_time: 4s
+        nats: {home: {preset: full-cone}}
+        nodes: {a: {behind: home}, b: {}}
+        traffic: [{from: a, to: b, every: 200ms}]
+        """, 4, flags=["--pcap"])
+    assert code == 0, stderr + stdout
+    assert not [n for n in results["notes"] if "merged capture" in n], results["notes"]
+    merged = out / "pcap" / "all.pcapng"
+    keys = (out / "pcap" / "tls-keys.log").read_text().splitlines()
+    # TLS 1.3 sessions: each logs its traffic secrets, one per line.
+    assert any(k.startswith("CLIENT_TRAFFIC_SECRET_0 ") for k in keys), keys
+    assert all(re.fullmatch(r"[A-Z_0-9]+ [0-9a-f]{64} [0-9a-f]+", k) for k in keys), keys
+
+    names = {}
+    for name, description in tshark_fields(merged, ["frame.interface_name",
+                                                    "frame.interface_description"]):
+        names[name] = description
+    assert sorted(names) == ["control", "derp-default", "nat-home", "node-a", "node-b"], names
+    assert names["node-a"].startswith("node a (eth0 10.1.0.2), inside nat home"), names
+    assert names["nat-home"].startswith("nat home's outside (wan "), names
+    assert names["nat-home"].endswith("on the internet"), names
+    # As many packets as the per-link files hold together.
+    per_link = sum(len(tshark_fields(out / "pcap" / f, ["frame.number"]))
+                   for f in os.listdir(out / "pcap") if f.endswith(".pcap"))
+    assert len(tshark_fields(merged, ["frame.number"])) == per_link
+
+    # Decrypted with the key log inside: each node's ClientInfo (0x02) on its
+    # own link, and the server's ServerInfo (0x03) back. (Wireshark keys a TCP
+    # stream by addresses and ports, not interface: a stream that several
+    # links carry untranslated is dissected on the first link it shows on.)
+    frames = tshark_fields(merged, ["frame.interface_name", "punchlab_derp.type"], DERP_OVER_TLS,
+                           "punchlab_derp")
+    types = {(link, t) for link, types in frames for t in types.split(",")}
+    assert ("node-a", "0x02") in types and ("node-b", "0x02") in types, sorted(types)
+    assert [t for t in types if t[1] == "0x03"], sorted(types)
+    # A per-link file holds no keys: without the key log nothing decrypts.
+    link_file = out / "pcap" / "derp-default.pcap"
+    assert tshark_fields(link_file, ["frame.number"], DERP_OVER_TLS, "punchlab_derp") == []
+    keyed = DERP_OVER_TLS + ["-o", "tls.keylog_file:" + str(out / "pcap" / "tls-keys.log")]
+    assert tshark_fields(link_file, ["frame.number"], keyed, "punchlab_derp.type == 0x02")
 
 
 def test_probe_rtt_reflects_link_latency(driver, node_bin, tmp_path):

@@ -10,6 +10,10 @@
 // handshake and the victim keeps its packets.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -126,6 +130,38 @@ TEST(DerpTls, PinnedCertificateRelaysBothWays) {
   EXPECT_EQ(a.host.tls_stats().handshakes, 1u);
   EXPECT_EQ(relay.host.tls_stats().failures, 0u);
   EXPECT_EQ(relay.server.stats().protocol_errors, 0u);
+}
+
+// A server that logs its keys (the lab's --pcap runs) writes, per TLS 1.3
+// session, the NSS key log lines Wireshark reads: the same client random on
+// each, and both sides' traffic secrets.
+TEST(DerpTls, ServerLogsSessionSecretsInTheKeyLogFormat) {
+  const std::string file = ::testing::TempDir() + "derp-tls-keylog-" + std::to_string(getpid());
+  std::remove(file.c_str());
+  const auto cert = TlsServerContext::SelfSigned("derp.test", {IpAddress::V4(127, 0, 0, 1)});
+  cert->LogKeysTo(file);
+  EventLoop loop;
+  OsRandom rng;
+  Relay relay(loop, rng, cert);
+  Client a(loop, rng, Dial(relay.at, Pinned(cert->CertPin())));
+  ASSERT_TRUE(RunUntil(loop, [&] { return a.client.connected(); }));
+  std::ifstream in(file);
+  std::map<std::string, std::string> random_of;  // label -> client random
+  for (std::string line; std::getline(in, line);) {
+    const size_t a_space = line.find(' ');
+    const size_t b_space = line.find(' ', a_space + 1);
+    ASSERT_NE(b_space, std::string::npos) << line;
+    const std::string random = line.substr(a_space + 1, b_space - a_space - 1);
+    EXPECT_EQ(random.size(), 64u) << line;
+    EXPECT_EQ(random.find_first_not_of("0123456789abcdef"), std::string::npos) << line;
+    random_of[line.substr(0, a_space)] = random;
+  }
+  std::remove(file.c_str());
+  for (const char* label : {"CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+                            "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0"}) {
+    ASSERT_TRUE(random_of.count(label)) << label;
+    EXPECT_EQ(random_of[label], random_of["CLIENT_TRAFFIC_SECRET_0"]) << label;
+  }
 }
 
 TEST(DerpTls, AnotherCertificateThanThePinnedOneIsRefused) {

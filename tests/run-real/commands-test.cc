@@ -37,10 +37,17 @@ TEST(Commands, DerpServerListensOnItsAddressWithStun) {
   const scenario::Scenario s = LoadOk(kYaml);
   const LabPlan plan = PlanLab(s);
   EXPECT_THAT(DerpServerArgv("/bin/node", plan.derp[1], "privkey:x", s.stop_time,
-                             {"/tmp/d/c.crt", "/tmp/d/c.key", "sha256-raw:ab"}),
+                             {"/tmp/d/c.crt", "/tmp/d/c.key", "sha256-raw:ab", ""}),
               ElementsAre("/bin/node", "derp-server", "--listen", "203.0.113.3:3340", "--stun",
                           "203.0.113.3:3478", "--private-key", "privkey:x", "--duration",
                           "90s", "--tls-cert", "/tmp/d/c.crt", "--tls-key", "/tmp/d/c.key"));
+  // A captured run's server logs its TLS secrets beside the captures.
+  EXPECT_THAT(DerpServerArgv("/bin/node", plan.derp[1], "privkey:x", s.stop_time,
+                             {"/tmp/d/c.crt", "/tmp/d/c.key", "sha256-raw:ab", "/out/pcap/k.log"}),
+              ElementsAre("/bin/node", "derp-server", "--listen", "203.0.113.3:3340", "--stun",
+                          "203.0.113.3:3478", "--private-key", "privkey:x", "--duration",
+                          "90s", "--tls-cert", "/tmp/d/c.crt", "--tls-key", "/tmp/d/c.key",
+                          "--tls-keylog", "/out/pcap/k.log"));
 }
 
 TEST(Commands, ControlServerHoldsEveryDomainAndRegion) {
@@ -48,7 +55,7 @@ TEST(Commands, ControlServerHoldsEveryDomainAndRegion) {
   const LabPlan plan = PlanLab(s);
   EXPECT_THAT(ControlServerArgv("/bin/node", plan, s, "idpkey:x", "privkey:y",
                                 {"nodekey:7", "nodekey:9"},
-                                {{"", "", "sha256-raw:07"}, {"", "", "sha256-raw:09"}}),
+                                {{"", "", "sha256-raw:07", ""}, {"", "", "sha256-raw:09", ""}}),
               ElementsAre("/bin/node", "control-server", "--listen", "203.0.113.4:8080",
                           "--idp-key", "idpkey:x", "--domains", "corp,home-net",
                           "--private-key", "privkey:y", "--duration", "90s", "--derp",
