@@ -44,6 +44,7 @@
 #include "realio/udp-socket.h"
 #include "realio/wall-clock.h"
 #include "results/disco-step.h"
+#include "results/portmap-counters.h"
 #include "scenario/node-timers.h"
 
 namespace punchlab::cli {
@@ -434,6 +435,10 @@ int Run(const std::vector<std::string>& argv) {
                {"echoes_send_failed", probes.echoes_send_failed},
                {"echoes_received", probes.echoes_received},
                {"data_not_probe", probes.data_not_probe}};
+  // The port-mapping client's counters (results/portmap-counters.h).
+  if (node.portmap() != nullptr) {
+    summary["portmap"] = results::PortMapClientCounters(node.portmap()->stats());
+  }
   if (send_to) {
     const auto path = node.PathTo(*send_to);
     summary["path"] = path ? json(path->ToString()) : json(nullptr);

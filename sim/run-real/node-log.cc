@@ -198,6 +198,14 @@ class NodeLogReader {
   void Summary(const json& j) {
     auto& counters = results_.counters["node/" + node_];
     for (const auto& [key, value] : j.items()) {
+      if (key == "portmap" && value.is_object()) {
+        // results/portmap-counters.h: the group both runners name alike.
+        auto& portmap = results_.counters["portmap/" + node_];
+        for (const auto& [name, n] : value.items()) {
+          if (n.is_number_unsigned()) portmap[name] += n.get<uint64_t>();
+        }
+        continue;
+      }
       if (key == "at_ms" || !value.is_number_unsigned()) continue;
       counters[key] += value.get<uint64_t>();
     }

@@ -1,5 +1,7 @@
 #include "run-sim/counters.h"
 
+#include "results/portmap-counters.h"
+
 namespace punchlab {
 namespace runsim {
 namespace {
@@ -48,6 +50,25 @@ void AddPacketCounters(Group& g, const ns3::NatMiddlebox& box) {
   PL_COUNT(g, c, not_routed);
 }
 
+// The router's NAT-PMP/PCP server (simulation only: miniupnpd counts nothing
+// it tells), as "portmap_<field>" in the NAT's group.
+void AddPortMappingServer(Group& g, const nat::PortMappingServerCounters& c) {
+  const std::pair<const char*, uint64_t> fields[] = {
+      {"pmp_requests", c.pmp_requests},
+      {"pcp_requests", c.pcp_requests},
+      {"granted", c.granted},
+      {"deleted", c.deleted},
+      {"refused", c.refused},
+      {"out_of_resources", c.out_of_resources},
+      {"unsupported_version", c.unsupported_version},
+      {"unsupported", c.unsupported},
+      {"address_mismatch", c.address_mismatch},
+      {"delete_not_authorized", c.delete_not_authorized},
+      {"dropped_malformed", c.dropped_malformed},
+      {"dropped_not_offered", c.dropped_not_offered}};
+  for (const auto& [name, value] : fields) g[std::string("portmap_") + name] = value;
+}
+
 Group NodeGroup(const node::NodeStats& c) {
   Group g;
   PL_COUNT(g, c, datagrams_received);
@@ -55,6 +76,7 @@ Group NodeGroup(const node::NodeStats& c) {
   PL_COUNT(g, c, disco_datagrams);
   PL_COUNT(g, c, data_datagrams);
   PL_COUNT(g, c, unknown_datagrams);
+  PL_COUNT(g, c, portmap_datagrams);
   PL_COUNT(g, c, disco_pings_sent);
   PL_COUNT(g, c, disco_pongs_sent);
   PL_COUNT(g, c, disco_call_me_maybes_sent);
@@ -138,6 +160,7 @@ results::CounterGroups CollectCounters(const ScenarioWorld& world) {
     if (b.nat) {
       Group g = NatGroup(*b.box);
       AddPacketCounters(g, *b.box);
+      if (b.box->HasPortMapping()) AddPortMappingServer(g, b.box->GetPortMapping().counters());
       groups["nat/" + b.name] = std::move(g);
     } else {
       Group g = FirewallGroup(*b.box);
@@ -145,7 +168,13 @@ results::CounterGroups CollectCounters(const ScenarioWorld& world) {
       groups["firewall/" + b.name] = std::move(g);
     }
   }
-  for (const WorldNode& n : world.nodes) groups["node/" + n.name] = NodeGroup(n.app->GetStats());
+  for (const WorldNode& n : world.nodes) {
+    groups["node/" + n.name] = NodeGroup(n.app->GetStats());
+    const node::Node* machine = n.app->GetMachine();
+    if (machine != nullptr && machine->portmap() != nullptr) {
+      groups["portmap/" + n.name] = results::PortMapClientCounters(machine->portmap()->stats());
+    }
+  }
   for (const WorldRegion& r : world.regions) groups["derp/" + r.def->name] = DerpGroup(*r.server);
   groups["control"] = ControlGroup(world.control->GetStats());
   for (size_t i = 0; i < world.links.size(); ++i) {

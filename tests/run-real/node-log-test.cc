@@ -93,6 +93,24 @@ TEST(NodeLog, ARestartEndsEveryPathAndTheNextRunStartsOver) {
   EXPECT_EQ(r.counters["node/a"].count("at_ms"), 0u);
 }
 
+// The summary's "portmap" object (results/portmap-counters.h) is the
+// group portmap/<node>, summed over the node's process runs as the
+// simulation names it; it is not a node/ counter.
+TEST(NodeLog, PortMappingCountersAreTheirOwnGroup) {
+  const scenario::Scenario s = LoadOk(kYaml);
+  results::Results r;
+  const std::string first =
+      R"({"event":"summary","at_ms":4000,"probes_sent":4,"portmap":{"probes":2,"mappings_created":1}})" "\n";
+  const std::string second =
+      R"({"event":"summary","at_ms":10000,"probes_sent":6,"portmap":{"probes":1,"epoch_resets":1}})" "\n";
+  CollectNodeLog(s, Directory(), Paths(s), "a", {{first, Duration::Seconds(4)}, {second, std::nullopt}}, r);
+  EXPECT_EQ(r.counters["portmap/a"]["probes"], 3u);
+  EXPECT_EQ(r.counters["portmap/a"]["mappings_created"], 1u);
+  EXPECT_EQ(r.counters["portmap/a"]["epoch_resets"], 1u);
+  EXPECT_EQ(r.counters["node/a"].count("portmap"), 0u);
+  EXPECT_EQ(r.counters["node/a"]["probes_sent"], 10u);
+}
+
 TEST(NodeLog, ProbesAndTheirEchoesPairUpPerFlowAndSeq) {
   const scenario::Scenario s = LoadOk(kYaml);
   results::Results r;

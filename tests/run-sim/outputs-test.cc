@@ -121,6 +121,30 @@ TEST(RunSimOutputs, EventsAreCountedAndCountersNameEveryBox) {
   EXPECT_EQ(testing::Counter(r, "traffic", "misdirected"), 0u);
 }
 
+// Port mapping's counters: the client's per node asking a gateway
+// (portmap/<node>, results/portmap-counters.h, named as the real lab names
+// them) and the router's server in its NAT's group (portmap_*).
+TEST(RunSimOutputs, PortMappingIsCountedOnBothEnds) {
+  const results::Results r = RunYaml(
+      "stop_time: 10s\n"
+      "nats:\n"
+      "  home: {preset: symmetric, port_mapping: {protocols: [pmp]}}\n"
+      "  office: {preset: symmetric}\n"
+      "nodes: {alice: {behind: home}, bob: {behind: office}, carol: {}}\n");
+  EXPECT_EQ(testing::Counter(r, "portmap/alice", "mappings_created"), 1u);
+  EXPECT_GE(testing::Counter(r, "portmap/alice", "pmp_requests_sent"), 2u);
+  EXPECT_EQ(testing::Counter(r, "nat/home", "portmap_granted"), 1u);
+  // A PCP ANNOUNCE to a NAT-PMP-only router: "unsupported version".
+  EXPECT_GE(testing::Counter(r, "nat/home", "portmap_unsupported_version"), 1u);
+  EXPECT_GE(testing::Counter(r, "node/alice", "portmap_datagrams"), 2u);
+  // bob asks a router that offers nothing and gets nothing; carol asks nobody.
+  EXPECT_GE(testing::Counter(r, "portmap/bob", "probes"), 1u);
+  EXPECT_EQ(testing::Counter(r, "portmap/bob", "mappings_created"), 0u);
+  ASSERT_EQ(r.counters.count("nat/office"), 1u);
+  EXPECT_EQ(r.counters.at("nat/office").count("portmap_granted"), 0u);  // no server there
+  EXPECT_EQ(r.counters.count("portmap/carol"), 0u);
+}
+
 // 150 nodes in one domain: 11,175 possible pairs, beyond the 10,000 up to
 // which every pair is listed (path-recorder.h). Ten talk in a ring and one
 // expectation names a silent pair: those 11 pairs are listed and judged;

@@ -5,6 +5,12 @@
 
 namespace punchlab {
 namespace portmap {
+namespace {
+
+// RFC 6886 3.6's tolerance for an epoch below the estimate.
+constexpr int64_t kEpochSlackMs = 2000;
+
+}  // namespace
 
 const char* ToString(LossReason r) {
   switch (r) {
@@ -53,9 +59,14 @@ void Client::Probe(Timestamp now) {
   ++stats_.probes;
   ProbeState p;
   p.deadline = now + config_.probe_timeout;
-  // A service seen recently counts without asking again (Tailscale's Probe).
-  p.result.pmp = config_.pmp && SawPmpRecently(now);
-  p.result.pcp = config_.pcp && SawPcpRecently(now);
+  // A service seen recently counts without asking again (Tailscale's
+  // Probe), except the one holding our mapping: its answer's epoch is the
+  // mapping check (see the file comment).
+  const bool check_pmp = mapping_ && mapping_->protocol == MappingProtocol::kPmp;
+  const bool check_pcp = mapping_ && mapping_->protocol == MappingProtocol::kPcp;
+  if (check_pmp || check_pcp) ++stats_.mapping_checks;
+  p.result.pmp = config_.pmp && SawPmpRecently(now) && !check_pmp;
+  p.result.pcp = config_.pcp && SawPcpRecently(now) && !check_pcp;
   p.want_pmp = config_.pmp && !p.result.pmp;
   p.want_pcp = config_.pcp && !p.result.pcp;
   probe_ = p;
@@ -199,7 +210,20 @@ void Client::Lose(LossReason reason) {
 }
 
 void Client::NoteEpoch(Timestamp now, MappingProtocol protocol, uint32_t epoch) {
-  if (!mapping_ || mapping_->protocol != protocol || epoch >= mapping_->epoch_seconds) return;
+  if (!mapping_ || mapping_->protocol != protocol) return;
+  // RFC 6886 3.6 / RFC 6887 8.5: the epoch last heard plus 7/8 of the time
+  // since is a conservative estimate; one more than 2 s under it means the
+  // server restarted (and lost the mapping), even when its new epoch is
+  // not below the old one.
+  const int64_t elapsed_ms = (now - mapping_->epoch_at).nanos() / 1000000;
+  const int64_t expected_ms =
+      int64_t{mapping_->epoch_seconds} * 1000 + std::max<int64_t>(elapsed_ms, 0) * 7 / 8;
+  const bool went_back = epoch < mapping_->epoch_seconds;  // Tailscale's rule
+  if (!went_back && int64_t{epoch} * 1000 + kEpochSlackMs >= expected_ms) {
+    mapping_->epoch_seconds = epoch;
+    mapping_->epoch_at = now;
+    return;
+  }
   ++stats_.epoch_resets;
   Lose(LossReason::kEpochReset);
   if (protocol == MappingProtocol::kPmp) {
@@ -225,6 +249,7 @@ void Client::Grant(Timestamp now, MappingProtocol protocol, const Endpoint& exte
   m.renew_after = now + lease / 2;  // Tailscale: "renew in half the time"
   m.good_until = now + lease;
   m.epoch_seconds = epoch;
+  m.epoch_at = now;
   mapping_ = m;
   next_renewal_ = m.renew_after;
   ++(renewal ? stats_.renewals : stats_.mappings_created);

@@ -2,6 +2,7 @@
 // when, and what it makes of answers, errors, silence and garbage.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "punchlab/portmap/client.h"
@@ -309,6 +310,43 @@ TEST_F(ClientTest, AnEpochThatWentBackMeansTheRouterForgotTheMapping) {
   EXPECT_FALSE(again.renewal);
   EXPECT_EQ(again.mapping.external.port, 50123);
   EXPECT_EQ(client_.stats().epoch_resets, 1u);
+}
+
+// The probe after a netcheck asks the held mapping's server again (not
+// trusting it was seen recently): an epoch that counted on is a healthy
+// router; one far under the RFC 6886 3.6 estimate is a router that rebooted
+// and forgot the mapping, even when it is above the mapping's first epoch.
+TEST_F(ClientTest, TheProbeAfterANetcheckChecksTheMappingAndNoticesAReboot) {
+  ProbePmpOnly(At(0), 1);
+  client_.CachedMappingOrStartCreating(At(0));
+  Sent();
+  Answer(At(1), PmpMap(50000, 7200, 1));
+  Events();
+  auto has_address_request = [](const std::vector<Transmit>& sent) {
+    return std::any_of(sent.begin(), sent.end(),
+                       [](const Transmit& t) { return ToHex(t.payload) == "0000"; });
+  };
+  client_.Probe(At(25000));
+  EXPECT_TRUE(has_address_request(Sent()));
+  Answer(At(25002), PmpAddress(25));  // 1 + 7/8 of 25 s = 22.9: it counted on
+  EXPECT_TRUE(client_.mapping());
+  client_.HandleTimeout(At(25300));  // the probe ends (PCP unanswered)
+  Events();
+  // Rebooted at 40 s: at 50 s its epoch is 10, under 25 + 7/8 of 25 s - 2.
+  client_.Probe(At(50000));
+  EXPECT_TRUE(has_address_request(Sent()));
+  Answer(At(50002), PmpAddress(10));
+  auto ev = Events();
+  ASSERT_FALSE(ev.empty());
+  EXPECT_EQ(std::get<MappingLost>(ev[0]).reason, LossReason::kEpochReset);
+  EXPECT_FALSE(client_.mapping());
+  EXPECT_EQ(client_.stats().epoch_resets, 1u);
+  EXPECT_EQ(client_.stats().mapping_checks, 2u);
+  // ... and the mapping is asked for again at once.
+  const auto sent = Sent();
+  EXPECT_TRUE(std::any_of(sent.begin(), sent.end(), [](const Transmit& t) {
+    return ToHex(t.payload).substr(0, 4) == "0001";  // NAT-PMP map UDP
+  }));
 }
 
 TEST_F(ClientTest, AnUnansweredRenewalIsRetriedAndTheLeaseLapses) {

@@ -25,8 +25,19 @@
 //   a router that answers from another address is never heard
 //   (tailscale#5502). A PCP MAP answer must carry the request's nonce
 //   (Tailscale ignores it). An answer whose epoch is lower than the
-//   mapping's says the server lost its state (RFC 6886 3.6; Tailscale's
+//   mapping's says the server lost its state (Tailscale's
 //   maybeInvalidate*MappingLocked): the mapping is dropped and made again.
+//   So does an epoch more than 2 s under the last one heard plus 7/8 of the
+//   time since (RFC 6886 3.6, RFC 6887 8.5), which catches a router that
+//   rebooted before it had counted up to the old epoch.
+// * Mapping check (deliberate difference): while it holds a mapping, the
+//   probe after every netcheck asks that mapping's server again (NAT-PMP's
+//   address request, PCP's ANNOUNCE) instead of trusting it was seen within
+//   10 minutes, so a router that rebooted and forgot the mapping is noticed
+//   at the next netcheck, not at the renewal an hour later. Tailscale
+//   trusts the service and keeps publishing the dead mapping until then
+//   (a field scenario shows the difference: field/router-reboot-forgets-
+//   port-mapping).
 //
 // Everything malformed, from elsewhere or not awaited is dropped and counted
 // (ClientStats); nothing is thrown.
@@ -58,7 +69,8 @@ struct Mapping {
   Endpoint external;  // what peers send to
   Timestamp renew_after;
   Timestamp good_until;
-  uint32_t epoch_seconds = 0;  // the server's epoch in the answer that granted it
+  uint32_t epoch_seconds = 0;  // the server's epoch in its last answer
+  Timestamp epoch_at;          // when that answer came
 };
 
 struct ClientConfig {
@@ -115,6 +127,7 @@ struct ClientStats {
   uint64_t released = 0;
   uint64_t expired = 0;
   uint64_t epoch_resets = 0;
+  uint64_t mapping_checks = 0;  // probes that asked the held mapping's server again
   uint64_t dropped_malformed = 0;       // neither codec reads it
   uint64_t dropped_wrong_source = 0;    // not from gateway:5351
   uint64_t dropped_unexpected = 0;      // well formed but nothing awaits it
