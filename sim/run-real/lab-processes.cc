@@ -144,7 +144,12 @@ void LabProcesses::StartServers() {
     const NodePrivateKey key = NodePrivateKey::Generate(rng);
     derp_private_keys_.push_back(key.ToSecretString());
     derp_public_keys.push_back(key.Public().ToString());
-    if (tls_root_.empty()) tls_root_ = MakeTempDir("punchlab-derp-tls");
+    if (tls_root_.empty()) {
+      // In the lab's own directory: removed with the lab, also by its guard
+      // when the runner is killed (kill -9).
+      tls_root_ = world_.lab().TempDir() + "/derp-tls";
+      std::filesystem::create_directories(tls_root_);
+    }
     derp_tls_.push_back(MakeDerpTls(tls_root_, plan_.derp[i]));
     derp_tls_.back().keylog_file = tls_keylog_;
     StartDerp(i);

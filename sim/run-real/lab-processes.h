@@ -108,7 +108,7 @@ class LabProcesses {
 
   std::string control_key_;
   std::vector<std::string> derp_private_keys_;
-  std::string tls_root_;  // the DERP servers' certificates and keys
+  std::string tls_root_;  // the DERP servers' certificates and keys (in the lab's TempDir)
   std::string tls_keylog_;
   std::vector<DerpTls> derp_tls_;
   std::vector<NodeIdentity> identities_;

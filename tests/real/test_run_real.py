@@ -10,6 +10,7 @@ afterwards, also when the run fails or is interrupted.
 """
 
 import csv
+import glob
 import json
 import os
 import re
@@ -500,7 +501,9 @@ def test_probe_rtt_reflects_link_latency(driver, node_bin, tmp_path):
 
 def test_kill_9_mid_run_leaves_no_namespace_and_no_process(driver, node_bin, tmp_path):
     """SIGKILL gives the runner no chance to clean up: its children die with
-    it (PR_SET_PDEATHSIG) and the lab's guard deletes its namespaces."""
+    it (PR_SET_PDEATHSIG) and the lab's guard deletes its namespaces and its
+    temp directory (the DERP servers' certificates and keys are in it)."""
+    tls_dirs_before = set(glob.glob("/tmp/punchlab-derp-tls-*"))
     proc, out = start(driver, node_bin, tmp_path, CONES)
     deadline = time.monotonic() + RUN_SLACK
     pids = []
@@ -531,10 +534,14 @@ def test_kill_9_mid_run_leaves_no_namespace_and_no_process(driver, node_bin, tmp
         return state != "Z"
 
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and (lab_namespaces(proc.pid) or any(map(alive, pids))):
+    lab_tmp = "/tmp/plab%dx*" % proc.pid
+    while time.monotonic() < deadline and (lab_namespaces(proc.pid) or any(map(alive, pids))
+                                           or glob.glob(lab_tmp)):
         time.sleep(0.05)
     assert lab_namespaces(proc.pid) == []
     assert [p for p in pids if alive(p)] == []
+    assert set(glob.glob("/tmp/punchlab-derp-tls-*")) <= tls_dirs_before
+    assert glob.glob(lab_tmp) == []
 
 
 def test_a_run_that_cannot_start_its_servers_leaves_nothing(driver, node_bin, tmp_path):
