@@ -12,6 +12,14 @@ std::optional<Bytes> Channel::EncodeSealed(const Message& msg, RandomSource& rng
   return EncodeFrame(sealed);
 }
 
+std::optional<Bytes> Channel::EncodeSealed(const PreparedMessage& msg, RandomSource& rng,
+                                          size_t max_size) {
+  const Bytes sealed = key_->Seal(rng, EncodePrepared(msg, send_seq_));
+  if (sealed.size() > max_size) return std::nullopt;
+  ++send_seq_;
+  return EncodeFrame(sealed);
+}
+
 Channel::Incoming Channel::Next() {
   using Kind = Incoming::Kind;
   Incoming in;

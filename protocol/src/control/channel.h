@@ -29,6 +29,8 @@ class Channel {
   // nullopt if the sealed message would exceed `max_size` (the receiver's
   // limit).
   std::optional<Bytes> EncodeSealed(const Message& msg, RandomSource& rng, size_t max_size);
+  std::optional<Bytes> EncodeSealed(const PreparedMessage& msg, RandomSource& rng,
+                                    size_t max_size);
 
   struct Incoming {
     enum class Kind { kNone, kMessage, kOversized, kUndecryptable, kMalformed, kOutOfOrder };

@@ -399,6 +399,36 @@ Bytes EncodeMessage(const Message& msg, uint64_t seq) {
   return Bytes(text.begin(), text.end());
 }
 
+PreparedMessage PrepareMessage(const Message& msg) {
+  // Keys are sorted, so a message without keys after "type" ends in
+  // "seq":0,"type":"NAME"}; a '"' inside a string is escaped, so that text
+  // cannot be a string's.
+  const Bytes zero = EncodeMessage(msg, 0);
+  const std::string text(zero.begin(), zero.end());
+  const std::string seq_key = "\"seq\":";
+  const std::string tail = std::string(",\"type\":\"") + MessageTypeName(msg) + "\"}";
+  const std::string end = seq_key + "0" + tail;
+  PreparedMessage p;
+  if (text.size() < end.size() || text.compare(text.size() - end.size(), end.size(), end) != 0) {
+    p.whole = msg;
+    return p;
+  }
+  p.head = text.substr(0, text.size() - end.size() + seq_key.size());
+  p.tail = tail;
+  return p;
+}
+
+Bytes EncodePrepared(const PreparedMessage& prepared, uint64_t seq) {
+  if (prepared.whole) return EncodeMessage(*prepared.whole, seq);
+  const std::string number = std::to_string(seq);
+  Bytes out;
+  out.reserve(prepared.head.size() + number.size() + prepared.tail.size());
+  out.insert(out.end(), prepared.head.begin(), prepared.head.end());
+  out.insert(out.end(), number.begin(), number.end());
+  out.insert(out.end(), prepared.tail.begin(), prepared.tail.end());
+  return out;
+}
+
 std::optional<DecodedMessage> DecodeMessage(ByteView bytes, std::string& error) {
   const json j = json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {

@@ -261,6 +261,14 @@ void ControlServer::Send(ConnectionId conn, const Message& msg) {
   actions_.push_back(StreamAction::Write(conn, std::move(*frame)));
 }
 
+void ControlServer::Send(ConnectionId conn, const PreparedMessage& msg, const char* type) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end()) return;
+  auto frame = it->second->channel.EncodeSealed(msg, rng_, kMaxFrameSize);
+  if (!frame) return Close(conn, std::string(type) + " message exceeds the frame limit");
+  actions_.push_back(StreamAction::Write(conn, std::move(*frame)));
+}
+
 void ControlServer::Close(ConnectionId conn, const std::string& reason, bool send_close) {
   auto it = conns_.find(conn);
   if (it == conns_.end()) return;
@@ -331,6 +339,9 @@ void ControlServer::FlushNetmaps() {
       if (it != nodes_.end()) delta.changed.push_back(it->second.info);
     }
     delta.removed.assign(changes.removed.begin(), changes.removed.end());
+    // The same text for every member but for its sequence number: encoded
+    // once (at the first member that takes it), sealed per connection.
+    std::optional<PreparedMessage> prepared;
     // A copy: sending can close a connection, which leaves the domain.
     std::vector<NodePublicKey> members;
     if (auto m = members_.find(domain); m != members_.end()) {
@@ -347,7 +358,8 @@ void ControlServer::FlushNetmaps() {
         Send(conn, NetmapMsg{NetmapFor(it->second)});
         if (conns_.count(conn) != 0) ++stats_.netmaps_sent;
       } else if (!delta.changed.empty() || !delta.removed.empty()) {
-        Send(conn, delta);
+        if (!prepared) prepared = PrepareMessage(delta);
+        Send(conn, *prepared, "peers_changed");
         if (conns_.count(conn) != 0) ++stats_.deltas_sent;
       }
     }

@@ -144,6 +144,35 @@ TEST(Messages, EveryMessageRoundTrips) {
   EXPECT_TRUE(RoundTrip<PeersChangedMsg>(PeersChangedMsg{}, 4).changed.empty());
 }
 
+// Encoded once for many connections, a message is the same bytes as encoded
+// per connection, whatever its sequence number and whatever its strings
+// hold (a user named like the sequence key included); messages whose keys
+// do not end with seq and type (hello: "version") fall back to a whole copy.
+TEST(Messages, APreparedMessageIsTheSameBytesForEverySequenceNumber) {
+  Netmap sample = SampleNetmap();
+  sample.peers[0].user = "\"seq\":0,\"type\":\"peers_changed\"}";
+  UpdateMsg update;
+  update.home_region = 2;
+  const std::vector<Message> messages = {
+      PeersChangedMsg{{sample.peers.at(0), sample.self}, {NodeKey(7)}},
+      PeersChangedMsg{},
+      NetmapMsg{sample},
+      HelloMsg{1, NodeKey(9)},
+      update,
+      PingMsg{},
+      GoodbyeMsg{"\"seq\":0"}};
+  for (const Message& m : messages) {
+    const PreparedMessage prepared = PrepareMessage(m);
+    for (uint64_t seq : {uint64_t{0}, uint64_t{1}, uint64_t{10}, uint64_t{123456789},
+                         uint64_t{1} << 62}) {
+      EXPECT_EQ(EncodePrepared(prepared, seq), EncodeMessage(m, seq))
+          << MessageTypeName(m) << " seq " << seq;
+    }
+  }
+  EXPECT_FALSE(PrepareMessage(PeersChangedMsg{}).whole);  // split: encoded once
+  EXPECT_TRUE(PrepareMessage(HelloMsg{1, NodeKey(9)}).whole);
+}
+
 TEST(Messages, PeersChangedNeedsBothListsAndRealKeys) {
   std::string error;
   EXPECT_FALSE(DecodeMessage(Text(R"({"type":"peers_changed","seq":1,"changed":[]})"), error));

@@ -97,6 +97,18 @@ const char* MessageTypeName(const Message& msg);
 // UTF-8 JSON text of the message with its sequence number.
 Bytes EncodeMessage(const Message& msg, uint64_t seq);
 
+// A message encoded once for many connections, each with its own sequence
+// number: EncodePrepared(PrepareMessage(m), seq) == EncodeMessage(m, seq).
+// The server sends every change of a domain to each member; encoding it
+// once instead of per member took a sixth of a 300-node tailnet's CPU.
+struct PreparedMessage {
+  std::string head;  // the text before the sequence number
+  std::string tail;  // and after it
+  std::optional<Message> whole;  // when the text does not split (encoded per call)
+};
+PreparedMessage PrepareMessage(const Message& msg);
+Bytes EncodePrepared(const PreparedMessage& prepared, uint64_t seq);
+
 struct DecodedMessage {
   uint64_t seq = 0;
   Message msg;

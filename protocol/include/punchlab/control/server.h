@@ -136,6 +136,7 @@ class ControlServer final : public StreamMachine {
   void OnRegister(ConnectionId conn, Conn& c, RegisterMsg reg, Timestamp now);
   void OnUpdate(const Conn& c, const UpdateMsg& update);
   void Send(ConnectionId conn, const Message& msg);
+  void Send(ConnectionId conn, const PreparedMessage& msg, const char* type);
   // Closes `conn` and, if it carried a registered node, removes that node.
   // `send_close` is false when the peer already closed it.
   void Close(ConnectionId conn, const std::string& reason, bool send_close = true);
