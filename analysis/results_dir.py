@@ -29,7 +29,8 @@ UNECHOED = ("lost", "in-flight")
 CSV_HEADER = ["time_s", "src", "dst", "seq", "path", "echo_path", "round_trip", "rtt_ms"]
 # What a step of the disco log is (results.h DiscoStepKind).
 DISCO_STEPS = ("ping-sent", "ping-received", "pong-sent", "pong-received",
-               "call-me-maybe-sent", "call-me-maybe-received", "candidate", "trust", "path")
+               "call-me-maybe-sent", "call-me-maybe-received", "candidate", "trust", "path",
+               "handshake")
 
 
 @dataclass(frozen=True)

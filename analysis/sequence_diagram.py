@@ -106,7 +106,7 @@ def sequence_data(results: ResultsDir, a: str, b: str, max_rows: int = MAX_ROWS)
                               None if got is None else got.t_s,
                               "" if got is None else got.endpoint,
                               "" if got is None else got.reason))
-        elif s.what in ("path", "candidate", "trust"):
+        elif s.what in ("path", "candidate", "trust", "handshake"):
             rows.append(Mark(s.t_s, s.node, s.what, f"{s.endpoint} ({s.reason})"))
         # received steps are drawn as the arrowheads of their messages
     seq.rows = rows[:max_rows]

@@ -171,7 +171,8 @@ void NodeApplication::DrainEvents() {
           } else if constexpr (std::is_same_v<T, node::DiscoSent> ||
                                std::is_same_v<T, node::DiscoReceived> ||
                                std::is_same_v<T, node::CandidateLearned> ||
-                               std::is_same_v<T, node::TrustChanged>) {
+                               std::is_same_v<T, node::TrustChanged> ||
+                               std::is_same_v<T, node::WireGuardHandshake>) {
             m_discoLogTrace(event->body);
           } else if constexpr (std::is_same_v<T, node::DataReceived>) {
             Ptr<const Packet> packet =

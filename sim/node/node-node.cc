@@ -103,7 +103,10 @@ CommandSpec Spec() {
        "send probes on a schedule (repeatable; SPEC above)")
       ("timer", po::value<std::vector<std::string>>()->composing()->value_name("NAME=DURATION"),
        "set a protocol timer (repeatable): heartbeat, trust_window, idle_timeout, "
-       "restun_interval, upgrade_interval, ping_timeout -- the scenario keys of the same names")
+       "restun_interval, upgrade_interval, ping_timeout, persistent_keepalive -- the scenario "
+       "keys of the same names")
+      ("data-plane", po::value<std::string>()->default_value("sealed-frame")->value_name("NAME"),
+       "what carries data: wireguard or sealed-frame (the scenario key data_plane)")
       ("gateway", po::value<std::string>()->value_name("ADDR"),
        "the default gateway, asked for a port mapping of the UDP socket (NAT-PMP, PCP) after "
        "every netcheck, as Tailscale's portmapper does; the mapped endpoint is published first")
@@ -278,6 +281,15 @@ int Run(const std::vector<std::string>& argv) {
   config.token = vm["token"].as<std::string>();
   if (config.token.empty()) throw UsageError("--token: must not be empty");
   config.disco_log = vm["disco-log"].as<bool>();
+  const std::string plane = vm["data-plane"].as<std::string>();
+  if (plane == node::DataPlaneName(node::DataPlane::kWireGuard)) {
+    config.data_plane = node::DataPlane::kWireGuard;
+  } else if (plane != node::DataPlaneName(node::DataPlane::kSealedFrame)) {
+    throw UsageError("--data-plane: '" + plane + "' is not wireguard or sealed-frame");
+  }
+  // WireGuard's TAI64N timestamps: the real clock, so a restarted process's
+  // initiations are newer than the last run's.
+  config.unix_offset = realio::UnixEpochOffset();
   if (vm.count("timer")) {
     scenario::NodeTimers timers;
     for (const std::string& text : vm["timer"].as<std::vector<std::string>>()) {

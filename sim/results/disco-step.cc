@@ -65,6 +65,18 @@ std::optional<NodeDiscoStep> DiscoStepOf(const node::EventBody& body) {
           out.step.endpoint = e.endpoint.ToString();
           out.step.reason = e.source;
           return out;
+        } else if constexpr (std::is_same_v<T, node::WireGuardHandshake>) {
+          NodeDiscoStep out;
+          out.peer = e.peer;
+          out.step.what = DiscoStepKind::kHandshake;
+          if (e.via.direct()) {
+            out.step.via = "udp";
+            out.step.endpoint = e.via.endpoint.ToString();
+          } else {
+            out.step.via = e.via.ToString();
+          }
+          out.step.reason = e.initiator ? "wireguard: initiated, response came" : "wireguard: answered an initiation";
+          return out;
         } else if constexpr (std::is_same_v<T, node::TrustChanged>) {
           NodeDiscoStep out;
           out.peer = e.peer;

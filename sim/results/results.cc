@@ -39,7 +39,7 @@ constexpr DiscoStepKind kDiscoStepKinds[] = {
     DiscoStepKind::kPongSent,        DiscoStepKind::kPongReceived,
     DiscoStepKind::kCallMeMaybeSent, DiscoStepKind::kCallMeMaybeReceived,
     DiscoStepKind::kCandidate,       DiscoStepKind::kTrust,
-    DiscoStepKind::kPath};
+    DiscoStepKind::kPath,            DiscoStepKind::kHandshake};
 }  // namespace
 
 const char* ToString(DiscoStepKind k) {
@@ -53,6 +53,7 @@ const char* ToString(DiscoStepKind k) {
     case DiscoStepKind::kCandidate: return "candidate";
     case DiscoStepKind::kTrust: return "trust";
     case DiscoStepKind::kPath: return "path";
+    case DiscoStepKind::kHandshake: return "handshake";
   }
   return "?";
 }

@@ -75,9 +75,11 @@ enum class DiscoStepKind : uint8_t {
   kCandidate,  // the node learned an endpoint of the peer to try
   kTrust,      // a direct endpoint became trusted (a pong) or stopped being so
   kPath,       // the node moved its data to the peer onto another path
+  kHandshake,  // a WireGuard handshake completed (data_plane wireguard)
 };
 // "ping-sent", "ping-received", "pong-sent", "pong-received",
-// "call-me-maybe-sent", "call-me-maybe-received", "candidate", "trust", "path".
+// "call-me-maybe-sent", "call-me-maybe-received", "candidate", "trust", "path",
+// "handshake".
 const char* ToString(DiscoStepKind k);
 std::optional<DiscoStepKind> ParseDiscoStepKind(const std::string& text);
 

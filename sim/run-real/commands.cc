@@ -106,7 +106,7 @@ std::vector<cli::FlowSpec> FlowsFrom(const scenario::Scenario& scenario, const s
     cli::FlowSpec spec;
     spec.id = static_cast<uint32_t>(i);
     spec.to = *NodePublicKey::Parse(keys.at(to).public_key);
-    spec.schedule = scenario::ProbeSchedule::Of(f);
+    spec.schedule = scenario::ProbeSchedule::Of(scenario, f);
     spec.size = static_cast<size_t>(f.size_bytes);
     flows.push_back(std::move(spec));
   }
@@ -118,7 +118,8 @@ std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& n
                                   const std::string& control_key, const NodeIdentity& identity,
                                   const std::vector<cli::FlowSpec>& flows, int64_t epoch_unix_ns,
                                   Duration stop_time, const scenario::NodeTimers& timers,
-                                  bool disco_log, bool asks_gateway) {
+                                  bool disco_log, bool asks_gateway,
+                                  node::DataPlane data_plane) {
   std::vector<std::string> argv = {node_bin,
                                    "node",
                                    "--control",
@@ -148,6 +149,10 @@ std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& n
   if (asks_gateway) {
     argv.push_back("--gateway");
     argv.push_back(node.uplink.gateway);
+  }
+  if (data_plane != node::DataPlane::kSealedFrame) {  // punchlab-node's default
+    argv.push_back("--data-plane");
+    argv.push_back(node::DataPlaneName(data_plane));
   }
   return argv;
 }

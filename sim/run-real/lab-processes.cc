@@ -205,7 +205,8 @@ std::vector<std::string> LabProcesses::NodeCommand(size_t index) const {
   return NodeArgv(node_bin_, plan_.nodes[index], plan_.control.uplink.address, control_key_,
                   identities_[index], FlowsFrom(scenario_, node.name, identities_),
                   epoch_unix_ns_, scenario_.stop_time, node.timers, scenario_.disco_log,
-                  scenario::PortMappingGateway(scenario_, node) != nullptr);
+                  scenario::PortMappingGateway(scenario_, node) != nullptr,
+                  node.data_plane);
 }
 
 void LabProcesses::StartProgram(size_t index, Duration at) {

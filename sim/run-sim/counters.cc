@@ -109,6 +109,23 @@ Group NodeGroup(const node::NodeStats& c) {
   return g;
 }
 
+Group WireGuardGroup(const wireguard::PeerCounters& c) {
+  Group g;
+  PL_COUNT(g, c, initiations_sent);
+  PL_COUNT(g, c, handshakes);
+  PL_COUNT(g, c, rekeys);
+  PL_COUNT(g, c, handshake_timeouts);
+  PL_COUNT(g, c, keepalives_sent);
+  PL_COUNT(g, c, keepalives_received);
+  PL_COUNT(g, c, data_sent);
+  PL_COUNT(g, c, data_received);
+  PL_COUNT(g, c, replayed);
+  PL_COUNT(g, c, late);
+  PL_COUNT(g, c, cookies_received);
+  PL_COUNT(g, c, staged_dropped);
+  return g;
+}
+
 Group DerpGroup(const ns3::DerpServerApplication& server) {
   Group g;
   const derp::ServerStats& c = server.GetStats();
@@ -171,8 +188,16 @@ results::CounterGroups CollectCounters(const ScenarioWorld& world) {
   for (const WorldNode& n : world.nodes) {
     groups["node/" + n.name] = NodeGroup(n.app->GetStats());
     const node::Node* machine = n.app->GetMachine();
-    if (machine != nullptr && machine->portmap() != nullptr) {
+    if (machine == nullptr) continue;
+    if (machine->portmap() != nullptr) {
       groups["portmap/" + n.name] = results::PortMapClientCounters(machine->portmap()->stats());
+    }
+    // WireGuard per pair and direction, for the peers a node's (last run's)
+    // device knows: only with data_plane: wireguard.
+    for (const WorldNode& peer : world.nodes) {
+      if (const wireguard::PeerCounters* c = machine->FindWireGuardCounters(peer.key)) {
+        groups["wireguard/" + n.name + "->" + peer.name] = WireGuardGroup(*c);
+      }
     }
   }
   for (const WorldRegion& r : world.regions) groups["derp/" + r.def->name] = DerpGroup(*r.server);

@@ -370,6 +370,7 @@ void ScenarioWorld::InstallApplications() {
     if (scenario::PortMappingGateway(scenario_, *n.def) != nullptr) {
       base.gateway = ns3::ToPunchlab(links.at(n.link).subnet.Upper());
     }
+    base.data_plane = n.def->data_plane;
     n.app->SetBaseConfig(base);
     n.host->AddApplication(n.app);
     n.key = n.app->GetPublicKey();

@@ -16,6 +16,7 @@ const std::vector<std::pair<std::string, Field>>& Fields() {
       {"restun_interval", &NodeTimers::restun_interval},
       {"upgrade_interval", &NodeTimers::upgrade_interval},
       {"ping_timeout", &NodeTimers::ping_timeout},
+      {"persistent_keepalive", &NodeTimers::persistent_keepalive},
   };
   return kFields;
 }
@@ -37,6 +38,7 @@ void ApplyNodeTimers(const NodeTimers& t, node::NodeConfig& config) {
   if (t.idle_timeout) config.paths.session_active_timeout = *t.idle_timeout;
   if (t.upgrade_interval) config.paths.upgrade_interval = *t.upgrade_interval;
   if (t.ping_timeout) config.paths.ping_timeout = *t.ping_timeout;
+  if (t.persistent_keepalive) config.persistent_keepalive = *t.persistent_keepalive;
   if (t.restun_interval) {
     config.netcheck.restun_min = *t.restun_interval;
     config.netcheck.restun_max = Duration::Nanos(t.restun_interval->nanos() / 10 * 13);

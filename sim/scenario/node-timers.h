@@ -1,6 +1,7 @@
 // What a scenario's node timers mean for the protocol core: NodeTimers
 // (scenario.h, the YAML keys heartbeat, trust_window, idle_timeout,
-// restun_interval, upgrade_interval, ping_timeout) onto node::NodeConfig, for
+// restun_interval, upgrade_interval, ping_timeout, persistent_keepalive) onto
+// node::NodeConfig, for
 // both runners (ns-3 sets the config directly; the real lab passes the same
 // values to punchlab-node as --timer NAME=DURATION flags, which apply them
 // with this same function).

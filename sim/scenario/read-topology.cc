@@ -60,6 +60,7 @@ NodeTimers ReadNodeTimers(Reader& r, const Fields& f) {
       {"restun_interval", &NodeTimers::restun_interval},
       {"upgrade_interval", &NodeTimers::upgrade_interval},
       {"ping_timeout", &NodeTimers::ping_timeout},
+      {"persistent_keepalive", &NodeTimers::persistent_keepalive},
   };
   for (const auto& [key, field] : keys) {
     auto v = r.Get(f, key);
@@ -541,7 +542,16 @@ void ReadTopology(Reader& r, const Fields& top, Scenario& s) {
           }
         }
       }
+      if (auto skew = r.Get(*f, "start_skew")) {
+        // DurationOf refuses a negative duration (it is no duration) itself.
+        if (auto t = r.DurationOf(*skew)) node.start_skew = *t;
+      }
       node.timers = ReadNodeTimers(r, *f);
+      if (auto plane = r.GetChoice(*f, "data_plane")) {
+        node.data_plane = *plane == node::DataPlaneName(node::DataPlane::kWireGuard)
+                              ? node::DataPlane::kWireGuard
+                              : node::DataPlane::kSealedFrame;
+      }
       if (auto run = r.Get(*f, "run")) {
         node.run = ReadProgram(r, *run, path + ".run", s.nodes.size(), templates);
       }

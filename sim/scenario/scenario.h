@@ -19,6 +19,7 @@
 #include "punchlab/nat/firewall.h"
 #include "punchlab/nat/nat-config.h"
 #include "punchlab/nat/port-mapping.h"
+#include "punchlab/node/data-frame.h"
 #include "punchlab/time.h"
 
 namespace punchlab {
@@ -90,10 +91,12 @@ struct NodeTimers {
   std::optional<Duration> restun_interval;   // re-STUN every this to 1.3x this while active
   std::optional<Duration> upgrade_interval;  // look for a better direct path this often
   std::optional<Duration> ping_timeout;      // a ping without a pong is forgotten after this
+  std::optional<Duration> persistent_keepalive;  // WireGuard's, to every peer; unset: off
   bool operator==(const NodeTimers& o) const {
     return heartbeat == o.heartbeat && trust_window == o.trust_window &&
            idle_timeout == o.idle_timeout && restun_interval == o.restun_interval &&
-           upgrade_interval == o.upgrade_interval && ping_timeout == o.ping_timeout;
+           upgrade_interval == o.upgrade_interval && ping_timeout == o.ping_timeout &&
+           persistent_keepalive == o.persistent_keepalive;
   }
 };
 
@@ -136,7 +139,10 @@ struct NodeDef {
   Link link;               // the node's LAN link (or its link to the internet)
   std::string domain;
   Duration start;          // when the node's process starts
+  Duration start_skew;     // its flows start a seeded random 0 to this late (probe-schedule.h)
   NodeTimers timers;
+  // What carries its data (punchlab/node/data-frame.h).
+  node::DataPlane data_plane = node::DataPlane::kSealedFrame;
   std::optional<Program> run;  // set: the node is this program, not punchlab-node
 };
 

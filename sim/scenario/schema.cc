@@ -220,6 +220,26 @@ std::vector<SchemaKey> BuildKeys() {
   add("ping_timeout", V::kDuration, D::kUnset, "5s (the protocol core's, Tailscale's)", "ping_timeout: 2s",
       "A disco ping without a pong is given up after this long.")
       .aliases = {"pong_timeout"};
+  add("start_skew", V::kDuration, D::kLiteral, "0s", "start_skew: 50ms",
+      "The node's flows start (and resume after idle gaps) a random 0 to this late, picked "
+      "by the seed and the node's name, the same in both worlds: real senders never start "
+      "at once (the real lab measured 8-48 ms). WireGuard peers whose first sends are "
+      "closer together than the one-way delay both initiate and collide (wireguard-go has "
+      "no tie-break; the next try is 5 s later).")
+      .aliases = {"skew", "send_skew"};
+  add("data_plane", V::kChoice, D::kLiteral, "sealed-frame", "data_plane: wireguard",
+      "What carries the node's data: wireguard (WireGuard transport messages after a "
+      "Noise_IKpsk2 handshake, keepalives, rekeys, as Tailscale's; its handshakes retry "
+      "every 5 s) or sealed-frame (punchlab's own frame: each payload in a NaCl box, no "
+      "handshake).")
+      .choices = {"wireguard", "sealed-frame"};
+  keys.back().aliases = {"dataplane", "tunnel"};
+  add("persistent_keepalive", V::kDuration, D::kUnset,
+      "off (WireGuard's and Tailscale's default)", "persistent_keepalive: 25s",
+      "With data_plane: wireguard, send each peer a keepalive after this long without "
+      "sending it anything (Tailscale leaves it off: disco heartbeats keep active paths "
+      "alive).")
+      .aliases = {"persistentkeepalive", "wg_keepalive"};
 
   add("run", V::kMap, D::kUnset, "not set: the node is punchlab's own client",
       "run: {command: [sh, peer.sh], files: {peer.sh: \"exec my-peer {{nodes.bob.public_address}}\"}}",

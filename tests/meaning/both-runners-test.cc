@@ -101,7 +101,7 @@ TEST(BothRunners, SendTheScenariosProbesAtTheSameTimes) {
   const std::vector<runreal::NodeIdentity> ids = Identities(s.nodes.size());
   for (size_t i = 0; i < s.traffic.size(); ++i) {
     const scenario::Flow& f = s.traffic[i];
-    const Slots expected = Walk(scenario::ProbeSchedule::Of(f));
+    const Slots expected = Walk(scenario::ProbeSchedule::Of(s, f));
     ASSERT_FALSE(expected.empty());
     // ns-3: the probes the run sent.
     EXPECT_EQ(SimProbes(sim, f.from, f.to), expected) << "flow " << i << " in ns-3";
@@ -118,7 +118,7 @@ TEST(BothRunners, SendTheScenariosProbesAtTheSameTimes) {
     EXPECT_TRUE(found) << "flow " << i << " has no --flow";
   }
   // b's flow, spelled out: it starts inside a gap, so at the gap's end.
-  EXPECT_EQ(Walk(scenario::ProbeSchedule::Of(s.traffic[1])),
+  EXPECT_EQ(Walk(scenario::ProbeSchedule::Of(s, s.traffic[1])),
             (Slots{{0, 2'900'000'000}, {1, 3'600'000'000}, {2, 4'300'000'000},
                    {3, 5'000'000'000}, {4, 5'700'000'000}, {5, 6'400'000'000},
                    {6, 7'100'000'000}, {7, 7'800'000'000}}));

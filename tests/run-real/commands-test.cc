@@ -147,7 +147,8 @@ TEST(Commands, NodeTimersBecomeTimerFlags) {
   EXPECT_EQ(back, timers);
   EXPECT_EQ(*scenario::SetNodeTimer(back, "heartbeats=1s"),
             "'heartbeats=1s': unknown timer 'heartbeats' (timers: heartbeat, trust_window, "
-            "idle_timeout, restun_interval, upgrade_interval, ping_timeout)");
+            "idle_timeout, restun_interval, upgrade_interval, ping_timeout, "
+            "persistent_keepalive)");
   EXPECT_EQ(*scenario::SetNodeTimer(back, "heartbeat=0s"),
             "'heartbeat=0s': expected heartbeat=DURATION longer than 0s (e.g. heartbeat=2s)");
 

@@ -86,8 +86,52 @@ traffic:
   - {from: a, to: b, start: 1s, stop: 3s, every: 500ms, idle: [{at: 2s, for: 700ms}]}
 )");
   ASSERT_EQ(sc.traffic.size(), 1u);
-  EXPECT_EQ(Walk(ProbeSchedule::Of(sc.traffic[0])),
+  EXPECT_EQ(Walk(ProbeSchedule::Of(sc, sc.traffic[0])),
             (Slots{{0, 1000}, {1, 1500}, {2, 2700}}));
+}
+
+// A node's start_skew shifts all its flows, start and idle gaps alike, by one
+// seeded amount within it; the seed and the node's name pick it.
+TEST(ProbeSchedule, StartSkewShiftsEveryFlowOfTheNodeByOneSeededAmount) {
+  const char* kText = R"(
+stop_time: 10s
+seed: %d
+nodes: {a: {start_skew: 50ms}, b: {start_skew: 50ms}, c: {}}
+traffic:
+  - {from: a, to: b, start: 1s, stop: 3s, every: 500ms, idle: [{at: 2s, for: 700ms}]}
+  - {from: a, to: c, start: 1s, stop: 3s, every: 500ms}
+  - {from: b, to: a, start: 1s, stop: 3s, every: 500ms}
+  - {from: c, to: a, start: 1s, stop: 3s, every: 500ms}
+)";
+  auto load = [&](int seed) {
+    char text[512];
+    std::snprintf(text, sizeof text, kText, seed);
+    return LoadOk(text);
+  };
+  const Scenario one = load(1);
+  const ProbeSchedule a_b = ProbeSchedule::Of(one, one.traffic[0]);
+  const ProbeSchedule a_c = ProbeSchedule::Of(one, one.traffic[1]);
+  const ProbeSchedule b_a = ProbeSchedule::Of(one, one.traffic[2]);
+  const Duration skew_a = a_b.start - Ms(1000);
+  EXPECT_GE(skew_a, Duration::Zero());
+  EXPECT_LE(skew_a, Ms(50));
+  EXPECT_EQ(a_c.start, a_b.start);  // one skew per node
+  ASSERT_EQ(a_b.idle.size(), 1u);
+  EXPECT_EQ(a_b.idle[0].from, Ms(2000) + skew_a);
+  EXPECT_EQ(a_b.idle[0].until, Ms(2700) + skew_a);
+  EXPECT_EQ(a_b.stop, Ms(3000));
+  EXPECT_NE(b_a.start, a_b.start);  // another node, another skew
+  EXPECT_EQ(ProbeSchedule::Of(one, one.traffic[3]).start, Ms(1000));  // c: no skew
+  // The same seed gives the same skews; another seed others.
+  const Scenario again = load(1);
+  EXPECT_EQ(ProbeSchedule::Of(again, again.traffic[0]).start, a_b.start);
+  const Scenario other = load(2);
+  EXPECT_NE(ProbeSchedule::Of(other, other.traffic[0]).start, a_b.start);
+}
+
+TEST(ProbeSchedule, ANegativeStartSkewIsRefused) {
+  EXPECT_THAT(Errors("stop_time: 10s\nnodes: {a: {start_skew: -1ms}, b: {}}\n"),
+              ElementsAre(HasSubstr("t.yaml:2:25: start_skew in nodes.a: '-1ms' is not a duration")));
 }
 
 // a and b behind one NAT, c behind a firewall, d public.

@@ -156,6 +156,10 @@ std::string Line(const DiscoReceived& e) {
 std::string Line(const CandidateLearned& e) {
   return "candidate " + e.peer.ShortString() + " " + e.endpoint.ToString() + " (" + e.source + ")";
 }
+std::string Line(const WireGuardHandshake& e) {
+  return "wireguard handshake " + e.peer.ShortString() + (e.initiator ? " initiated" : " answered") +
+         " over " + e.via.ToString();
+}
 std::string Line(const TrustChanged& e) {
   return "trust " + e.peer.ShortString() + " " + e.endpoint.ToString() +
          (e.trusted ? " trusted" : " untrusted") + " (" + e.why + ")";

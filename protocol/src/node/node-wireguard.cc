@@ -76,7 +76,13 @@ SendResult Node::FlushWireGuard(Timestamp now, const NodePublicKey* for_peer) {
               if (it == peers_.end()) return;  // removed since; the device forgot it too
               Deliver(now, sender, it->second, std::move(d.data), *wg_arrival_);
             },
-            [&](wireguard::HandshakeComplete&) {},
+            [&](wireguard::HandshakeComplete& h) {
+              // Both roles complete inside HandleWireGuard: the initiator on
+              // the response, the responder on the initiation.
+              if (wg_arrival_) {
+                Emit(now, WireGuardHandshake{NodePublicKey(h.peer), h.initiator, *wg_arrival_});
+              }
+            },
             [&](wireguard::HandshakeGaveUp&) {},
         },
         *e);
@@ -99,6 +105,15 @@ SendResult Node::RouteWireGuard(Timestamp now, wireguard::Outgoing out) {
     return SendResult::kNoRoute;
   }
   Peer& peer = it->second;
+  if (!data) {
+    // A handshake or keepalive is traffic to the peer like data (magicsock
+    // cannot tell them apart): it keeps the session active, so heartbeats
+    // keep the direct path trusted and its NAT mappings open. Data did this
+    // in Send() already.
+    last_activity_ = now;
+    if (DiscoUsable(peer)) Paths(now, peer).NoteDataSent(now);
+    scheduler_.MarkBusy(it->first);
+  }
   const std::optional<Endpoint> best = peer.paths ? peer.paths->BestAddr(now) : std::nullopt;
   const std::optional<Endpoint> from = best ? LocalFor(*best) : std::nullopt;
   if (best && from) {

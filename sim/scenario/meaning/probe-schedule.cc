@@ -1,12 +1,35 @@
 #include "scenario/meaning/probe-schedule.h"
 
 #include <algorithm>
+#include <string>
+
+#include "punchlab/random.h"
 
 namespace punchlab {
 namespace scenario {
+namespace {
 
-ProbeSchedule ProbeSchedule::Of(const Flow& flow) {
-  return ProbeSchedule{flow.start, flow.stop, flow.every, flow.idle};
+// The node's skew: uniform in [0, start_skew], from the scenario seed and the
+// node's name alone.
+Duration StartSkew(const Scenario& scenario, const std::string& node) {
+  for (const NodeDef& n : scenario.nodes) {
+    if (n.name != node || n.start_skew <= Duration::Zero()) continue;
+    DeterministicRandom rng = DeterministicRandom(scenario.seed).Fork("start_skew/" + node);
+    return rng.UniformDuration(Duration::Zero(), n.start_skew);
+  }
+  return Duration::Zero();
+}
+
+}  // namespace
+
+ProbeSchedule ProbeSchedule::Of(const Scenario& scenario, const Flow& flow) {
+  const Duration skew = StartSkew(scenario, flow.from);
+  ProbeSchedule s{flow.start + skew, flow.stop, flow.every, flow.idle};
+  for (Interval& gap : s.idle) {
+    gap.from = gap.from + skew;
+    gap.until = gap.until + skew;
+  }
+  return s;
 }
 
 std::optional<ProbeSlot> ProbeSchedule::SlotAtOrAfter(Duration t) const {

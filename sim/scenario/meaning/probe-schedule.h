@@ -6,6 +6,13 @@
 // one that would fall in an idle gap [from, until) goes at the gap's end
 // instead, and the schedule continues from there; nothing at or after
 // `stop`. Probes are numbered 0, 1, 2, ... in that order (their seq).
+//
+// Real senders never start at the same instant (the real lab measured 8-48
+// ms between two nodes' first sends): a node's flows are shifted, start and
+// idle gaps alike, by a seeded random 0 to its start_skew (the scenario seed
+// and the node's name pick it, so both worlds and every rerun agree). It
+// matters to WireGuard: two peers whose first sends are closer together than
+// the one-way delay both initiate, and wireguard-go has no tie-break.
 #pragma once
 
 #include <cstdint>
@@ -31,8 +38,8 @@ struct ProbeSchedule {
   Duration every = Duration::Seconds(1);  // above 0
   std::vector<Interval> idle;             // sorted by `from`, not overlapping
 
-  // The schedule of a scenario's traffic entry.
-  static ProbeSchedule Of(const Flow& flow);
+  // The schedule of a scenario's traffic entry, shifted by its sender's start skew.
+  static ProbeSchedule Of(const Scenario& scenario, const Flow& flow);
 
   // The first probe due at or after `t`; nullopt when the flow has none left.
   // A sender that missed slots (a late timer, a restarted process) resumes

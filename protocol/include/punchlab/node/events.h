@@ -212,12 +212,21 @@ struct PortMappingFailed {
   std::string reason;
 };
 
+// A WireGuard handshake with the peer completed (data_plane wireguard):
+// `initiator` when we started it (its response came over `via`), else we
+// answered the initiation that came over `via`.
+struct WireGuardHandshake {
+  NodePublicKey peer;
+  bool initiator = false;
+  Path via;
+};
+
 using EventBody =
     std::variant<Registered, RegistrationRefused, ControlDisconnected, PeerAdded, PeerRemoved,
                  PeerRestarted, EndpointsChanged, NetcheckDone, HomeRegionChanged, DerpConnected,
                  DerpDisconnected, PathChanged, DataReceived, RttMeasured, DiscoSent,
                  DiscoReceived, CandidateLearned, TrustChanged,
-                 PortMappingCreated, PortMappingLost, PortMappingFailed>;
+                 PortMappingCreated, PortMappingLost, PortMappingFailed, WireGuardHandshake>;
 
 struct Event {
   Timestamp at;
