@@ -225,7 +225,9 @@ std::vector<SchemaKey> BuildKeys() {
       "by the seed and the node's name, the same in both worlds: real senders never start "
       "at once (the real lab measured 8-48 ms). WireGuard peers whose first sends are "
       "closer together than the one-way delay both initiate and collide (wireguard-go has "
-      "no tie-break; the next try is 5 s later).")
+      "no tie-break; the next try is 5 s later, and senders with the same period under "
+      "a third of a second may collide again for minutes, as real wireguard-go does: "
+      "bench/README.md).")
       .aliases = {"skew", "send_skew"};
   add("data_plane", V::kChoice, D::kLiteral, "sealed-frame", "data_plane: wireguard",
       "What carries the node's data: wireguard (WireGuard transport messages after a "

@@ -345,8 +345,11 @@ void Device::OnInitiation(Timestamp now, const std::optional<Endpoint>& from, By
   OnAuthenticatedReceived(*p);
 
   // Answer at once; the session waits in `next` until the initiator confirms it.
-  // A response counts against the initiation rate limit (as wireguard-go):
-  // two peers that initiated at once then do not keep colliding in lockstep.
+  // A response counts against the initiation rate limit (wireguard-go's
+  // SendHandshakeResponse sets lastSentHandshake): after a collision each
+  // side's next try waits REKEY_TIMEOUT from its answer. Senders whose data
+  // ticks meet that end together collide again (see
+  // tests/unit/wireguard/collision-test.cc); wireguard-go has no tie-break.
   p->last_handshake_sent = now;
   auto kp = std::make_unique<Keypair>();
   const uint32_t index = NewIndex(p->id);

@@ -148,8 +148,8 @@ TEST(WireGuardDevice, SimultaneousInitiationsResolveAndBothStreamsArrive) {
   World w;
   // Both send every 100 ms from the same instant: their first initiations
   // cross and each drops the response to its own. Responding holds back a
-  // peer's next initiation for REKEY_TIMEOUT, so the jittered retries do not
-  // collide again in lockstep.
+  // peer's next initiation for REKEY_TIMEOUT; a jittered retransmit that
+  // fires before the next data tick breaks the tie (how often: collision-test.cc).
   for (int i = 0; i < 200; ++i) {
     w.Send(w.a, "a" + std::to_string(i));
     w.Send(w.b, "b" + std::to_string(i));
