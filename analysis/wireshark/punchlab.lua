@@ -1,6 +1,6 @@
 -- punchlab.lua: a Wireshark/tshark dissector for punchlab's (and Tailscale's)
--- disco packets and DERP frames (docs/PROTOCOL.md), for the captures
--- `punchlab run --pcap` writes.
+-- disco packets and DERP frames, and punchlab's control protocol
+-- (docs/PROTOCOL.md), for the captures `punchlab run --pcap` writes.
 --
 --   tshark -X lua_script:analysis/wireshark/punchlab.lua -r results/<name>/pcap/node-alice.pcap
 --   tshark -X lua_script:analysis/wireshark/punchlab.lua -d tcp.port==443,punchlab_derp \
@@ -32,10 +32,19 @@
 --          -r results/<name>/pcap/all.pcapng
 --
 -- (a per-link .pcap needs -o tls.keylog_file:results/<name>/pcap/tls-keys.log).
+--
+-- The control protocol (TCP port 8080, a preference; no HTTP, no TLS) shows
+-- each frame: the hello in plaintext; the rest sealed, opened with the key
+-- log a simulated run writes beside its captures:
+--
+--   tshark -X lua_script:analysis/wireshark/punchlab.lua \
+--          -o punchlab_control.keylog:results/<name>/pcap/control-keys.log \
+--          -Y 'punchlab_control.type == "registered"' -r results/<name>/pcap/control.pcap
 
 local DISCO_MAGIC = "5453f09f92ac"          -- "TS" U+1F4AC
 local DERP_MAGIC = "44455250f09f9491"       -- "DERP" U+1F511
-local DISCO_HEADER = 6 + 32 + 24
+local NONCE_SIZE = 24                       -- NaCl box nonce
+local DISCO_HEADER = 6 + 32 + NONCE_SIZE
 local BOX_OVERHEAD = 16
 
 -- Disco ------------------------------------------------------------------------
@@ -60,22 +69,27 @@ disco.fields = { df.magic, df.sender, df.nonce, df.sealed, df.sealed_len, df.typ
 disco.prefs.keylog = Pref.string("Key log", "",
                                  "pcap/disco-keys.log of a simulated run: nonce and message per line")
 
--- The key log, read again whenever its path changes: nonce hex -> plaintext hex.
-local keys, keys_path = {}, nil
-local function key_for(nonce_hex)
-  if keys_path ~= disco.prefs.keylog then
-    keys, keys_path = {}, disco.prefs.keylog
-    local f = keys_path ~= "" and io.open(keys_path, "r") or nil
-    if f then
-      for line in f:lines() do
-        local nonce, plain = line:match("^(%x+) (%x+)$")
-        if nonce then keys[nonce:lower()] = plain end
+-- A key log (disco's or control's: "<nonce hex> <message hex>" per line) as
+-- a lookup nonce hex -> message hex, read again whenever the path that
+-- `path()` returns changes.
+local function KeyLog(path)
+  local keys, keys_path = {}, nil
+  return function(nonce_hex)
+    if keys_path ~= path() then
+      keys, keys_path = {}, path()
+      local f = keys_path ~= "" and io.open(keys_path, "r") or nil
+      if f then
+        for line in f:lines() do
+          local nonce, plain = line:match("^(%x+) (%x+)$")
+          if nonce then keys[nonce:lower()] = plain end
+        end
+        f:close()
       end
-      f:close()
     end
+    return keys[nonce_hex]
   end
-  return keys[nonce_hex]
 end
+local key_for = KeyLog(function() return disco.prefs.keylog end)
 
 -- A 16-byte IP (IPv4 as v4-mapped IPv6) and a u16 port at tvb(offset).
 local function endpoint_text(tvb, offset)
@@ -243,3 +257,178 @@ DissectorTable.get("tcp.port"):add_for_decode_as(derp)
 -- the upgrade (GET /derp, "Upgrade: DERP") and hands what follows the 101 to
 -- the dissector registered for that token.
 DissectorTable.get("http.upgrade"):add("derp", derp)
+
+-- Control ---------------------------------------------------------------------------
+-- punchlab's control plane (protocol/include/punchlab/control/messages.h):
+-- on TCP (port 8080 in both runners), frames of a u32 big-endian length and
+-- a payload. The node's first frame, the hello, is plaintext JSON; every
+-- other frame is sealed with the session's key (nonce || NaCl box). With the
+-- simulation's pcap/control-keys.log (nonce and message per sealed frame,
+-- the disco key log's format) each sealed frame shows its message.
+-- Wireshark's JSON dissector reads each message; the message's type and key
+-- fields are read back from its tree (json.path_with_value), not parsed here.
+
+local control = Proto("punchlab_control", "punchlab control")
+local cf = {
+  length = ProtoField.uint32("punchlab_control.length", "Frame length"),
+  nonce = ProtoField.bytes("punchlab_control.nonce", "Nonce"),
+  sealed = ProtoField.bytes("punchlab_control.sealed", "Sealed message (NaCl box)"),
+  sealed_len = ProtoField.uint32("punchlab_control.sealed_len", "Sealed length"),
+  type = ProtoField.string("punchlab_control.type", "Message type"),
+  seq = ProtoField.uint64("punchlab_control.seq", "Sequence number"),
+  version = ProtoField.uint32("punchlab_control.version", "Protocol version"),
+  node_key = ProtoField.string("punchlab_control.node_key", "Node key"),
+  disco_key = ProtoField.string("punchlab_control.disco_key", "Disco key"),
+  endpoint = ProtoField.string("punchlab_control.endpoint", "Endpoint"),
+  home_region = ProtoField.uint32("punchlab_control.home_region", "Home DERP region"),
+  address = ProtoField.string("punchlab_control.address", "Overlay address"),
+  user = ProtoField.string("punchlab_control.user", "User"),
+  domain = ProtoField.string("punchlab_control.domain", "Domain"),
+  reason = ProtoField.string("punchlab_control.reason", "Reason"),
+  peers = ProtoField.uint32("punchlab_control.peers", "Peers in the netmap"),
+  peer = ProtoField.string("punchlab_control.peer", "Peer node key"),
+  changed = ProtoField.uint32("punchlab_control.changed", "Peers added or changed"),
+  removed = ProtoField.uint32("punchlab_control.removed", "Peers removed"),
+}
+control.fields = { cf.length, cf.nonce, cf.sealed, cf.sealed_len, cf.type, cf.seq, cf.version,
+                   cf.node_key, cf.disco_key, cf.endpoint, cf.home_region, cf.address, cf.user,
+                   cf.domain, cf.reason, cf.peers, cf.peer, cf.changed, cf.removed }
+control.prefs.keylog = Pref.string("Key log", "",
+                                   "pcap/control-keys.log of a simulated run: nonce and message per line")
+control.prefs.port = Pref.uint("TCP port", 8080, "The coordination server's port (0: none)")
+
+local CONTROL_MAX_FRAME = 4 * 1024 * 1024  -- control::kMaxFrameSize
+local control_keys = KeyLog(function() return control.prefs.keylog end)
+local json = Dissector.get("json")
+local json_path_with_value = Field.new("json.path_with_value")
+
+-- The message's members as Wireshark's JSON dissector read them: path -> list
+-- of values ("/type" -> {"hello"}, "/peers/[]/node_key" -> {...}), from the
+-- json.path_with_value items added since `before`.
+local function json_members(before)
+  local members = {}
+  local all = { json_path_with_value() }
+  for i = before + 1, #all do
+    local path, value = tostring(all[i].value):match("^([^:]*):(.*)$")
+    if path then
+      members[path] = members[path] or {}
+      table.insert(members[path], value)
+    end
+  end
+  return members
+end
+
+-- One message (plaintext JSON tvb) into `tree`: Wireshark's JSON tree and our
+-- key fields; its one-line summary.
+local function control_message(plain, pinfo, tree)
+  local before = select("#", json_path_with_value())
+  json:call(plain, pinfo, tree)
+  local m = json_members(before)
+  local function first(path) return m[path] and m[path][1] end
+  local function count(path) return m[path] and #m[path] or 0 end
+  local mtype = first("/type") or "?"
+  tree:add(cf.type, plain(), mtype)
+  if first("/seq") then tree:add(cf.seq, plain(), UInt64(tonumber(first("/seq")))) end
+  local summary = mtype
+  local function add(field, path, label)
+    for _, v in ipairs(m[path] or {}) do
+      tree:add(field, plain(), field == cf.home_region and tonumber(v) or v)
+      if label then summary = summary .. " " .. label .. v end
+    end
+  end
+  if mtype == "hello" then
+    add(cf.version, "/version")
+    add(cf.node_key, "/node_key", "")
+  elseif mtype == "register" or mtype == "update" then
+    add(cf.disco_key, "/disco_key")
+    add(cf.endpoint, "/endpoints/[]")
+    add(cf.home_region, "/home_region", "region ")
+    if m["/endpoints/[]"] or mtype == "register" then
+      summary = summary .. " (" .. count("/endpoints/[]") .. " endpoints)"
+    end
+  elseif mtype == "registered" then
+    add(cf.address, "/address", "")
+    add(cf.user, "/user", "as ")
+    add(cf.domain, "/domain", "in ")
+  elseif mtype == "refused" or mtype == "goodbye" then
+    add(cf.reason, "/reason", "")
+  elseif mtype == "netmap" then
+    add(cf.domain, "/domain", "")
+    add(cf.node_key, "/self/node_key")
+    add(cf.address, "/self/address")
+    add(cf.peer, "/peers/[]/node_key")
+    tree:add(cf.peers, plain(), count("/peers/[]/node_key"))
+    summary = summary .. " (" .. count("/peers/[]/node_key") .. " peers)"
+  elseif mtype == "peers_changed" then
+    add(cf.peer, "/changed/[]/node_key")
+    tree:add(cf.changed, plain(), count("/changed/[]/node_key"))
+    tree:add(cf.removed, plain(), count("/removed/[]"))
+    summary = summary .. " (" .. count("/changed/[]/node_key") .. " changed, " ..
+              count("/removed/[]") .. " removed)"
+  end
+  return summary
+end
+
+-- One frame's payload at tvb(offset, len).
+local function control_frame(tvb, pinfo, tree, offset, len)
+  local t = tree:add(control, tvb(offset, 4 + len), "punchlab control frame")
+  t:add(cf.length, tvb(offset, 4))
+  local payload = tvb(offset + 4, len)
+  local plain_hex
+  if len >= NONCE_SIZE + BOX_OVERHEAD then
+    plain_hex = control_keys(tostring(tvb(offset + 4, NONCE_SIZE):bytes()):lower())
+  end
+  if plain_hex then
+    t:add(cf.nonce, tvb(offset + 4, NONCE_SIZE))
+    t:add(cf.sealed_len, payload, len - NONCE_SIZE)
+    return control_message(ByteArray.new(plain_hex):tvb("Control message"), pinfo, t)
+  end
+  local text = payload:string()
+  if text:sub(1, 1) == "{" and text:sub(-1) == "}" then  -- the hello: plaintext
+    return control_message(payload:tvb(), pinfo, t)
+  end
+  if len >= NONCE_SIZE then t:add(cf.nonce, tvb(offset + 4, NONCE_SIZE)) end
+  t:add(cf.sealed, payload)
+  t:add(cf.sealed_len, payload, math.max(len - NONCE_SIZE, 0))
+  return "sealed, " .. len .. " bytes"
+end
+
+function control.dissector(tvb, pinfo, tree)
+  local total = tvb:len()
+  if total >= 4 and tvb(0, 4):uint() > CONTROL_MAX_FRAME then
+    -- Not a control frame (text starts far above the limit): HTTP or data.
+    return Dissector.get("http"):call(tvb, pinfo, tree)
+  end
+  local offset, names = 0, {}
+  while offset < total do
+    if total - offset < 4 then
+      pinfo.desegment_offset = offset
+      pinfo.desegment_len = DESEGMENT_ONE_MORE_SEGMENT
+      break
+    end
+    local len = tvb(offset, 4):uint()
+    if len > CONTROL_MAX_FRAME then break end  -- lost sync: leave the rest raw
+    if total - offset < 4 + len then
+      pinfo.desegment_offset = offset
+      pinfo.desegment_len = 4 + len - (total - offset)
+      break
+    end
+    names[#names + 1] = control_frame(tvb, pinfo, tree, offset, len)
+    offset = offset + 4 + len
+  end
+  pinfo.cols.protocol = "control"
+  if #names > 0 then pinfo.cols.info = "control " .. table.concat(names, ", ") end
+  return total
+end
+
+-- The coordination server's port (a preference), and "Decode As" for others.
+local control_port = 0
+local function register_control_port()
+  local ports = DissectorTable.get("tcp.port")
+  if control_port ~= 0 then ports:remove(control_port, control) end
+  control_port = control.prefs.port
+  if control_port ~= 0 then ports:add(control_port, control) end
+end
+control.prefs_changed = register_control_port
+register_control_port()
+DissectorTable.get("tcp.port"):add_for_decode_as(control)

@@ -70,6 +70,10 @@ void ControlServerApplication::AddTrustedIssuer(const punchlab::VerifyKey& key,
   m_issuers.push_back({key, std::move(domains)});
 }
 
+void ControlServerApplication::SetKeyLog(punchlab::control::KeyLog keyLog) {
+  m_keyLog = std::move(keyLog);
+}
+
 void ControlServerApplication::SetDerpMap(punchlab::control::DerpMap derpMap) {
   m_derpMap = derpMap;
   if (m_host) {
@@ -119,6 +123,7 @@ void ControlServerApplication::StartApplication() {
   config.derp_map = m_derpMap;
   config.handshake_timeout = punchlab::Duration::Nanos(m_handshakeTimeout.GetNanoSeconds());
   config.idle_timeout = punchlab::Duration::Nanos(m_idleTimeout.GetNanoSeconds());
+  config.key_log = m_keyLog;
   m_random =
       std::make_unique<punchlab::DeterministicRandom>(ForkApplicationRandom(m_seed, *this, kKind));
   m_server =

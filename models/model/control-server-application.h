@@ -38,6 +38,9 @@ class ControlServerApplication : public Application {
   void AddTrustedIssuer(const punchlab::VerifyKey& key, std::vector<std::string> domains);
   // Before the start, or while running: then every node gets a new netmap.
   void SetDerpMap(punchlab::control::DerpMap derpMap);
+  // Told every frame the server seals (for --pcap's control key log). Set
+  // before the start to take effect.
+  void SetKeyLog(punchlab::control::KeyLog keyLog);
 
   // Available once the application is installed on a node.
   punchlab::NodePublicKey GetPublicKey() const;
@@ -78,6 +81,7 @@ class ControlServerApplication : public Application {
   Time m_idleTimeout;
   std::vector<punchlab::control::TrustedIssuer> m_issuers;
   punchlab::control::DerpMap m_derpMap;
+  punchlab::control::KeyLog m_keyLog;
 
   std::unique_ptr<punchlab::DeterministicRandom> m_random;
   std::unique_ptr<punchlab::control::ControlServer> m_server;

@@ -46,6 +46,11 @@ class NodeApplication : public Application {
   // application then sets control, token and local endpoints from its
   // attributes. Set before the start to take effect.
   void SetBaseConfig(const punchlab::node::NodeConfig& config) { m_baseConfig = config; }
+  // Told every control frame the node seals (for --pcap's control key log).
+  // Set before the start to take effect.
+  void SetControlKeyLog(punchlab::control::KeyLog keyLog) {
+    m_baseConfig.control.key_log = std::move(keyLog);
+  }
 
   // Sends `payload` to `peer` now (while running); what the node did with it.
   punchlab::node::SendResult Send(const punchlab::NodePublicKey& peer, punchlab::ByteView payload);

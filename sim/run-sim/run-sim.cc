@@ -11,6 +11,7 @@
 #include "results/probe.h"
 #include "results/write-directory.h"
 #include "results/format.h"
+#include "run-sim/control-key-log.h"
 #include "run-sim/counters.h"
 #include "run-sim/disco-recorder.h"
 #include "run-sim/fault-driver.h"
@@ -76,7 +77,11 @@ results::Results RunInSimulation(const scenario::Scenario& scenario,
     if (scenario.disco_log) disco.emplace(world, r);
     TrafficDriver traffic(world, r);
     FaultDriver faults(world, paths, r);
-    if (options.pcap) EnablePcapCapture(world, options.out_dir + "/pcap");
+    std::optional<ControlKeyLog> control_keys;
+    if (options.pcap) {
+      EnablePcapCapture(world, options.out_dir + "/pcap");
+      control_keys.emplace(world);
+    }
 
     ns3::Simulator::Stop(ns3::NanoSeconds(scenario.stop_time.nanos()));
     ns3::Simulator::Run();
@@ -85,6 +90,9 @@ results::Results RunInSimulation(const scenario::Scenario& scenario,
     // disco packets in them (analysis/wireshark/punchlab.lua).
     if (options.pcap && disco) {
       results::WriteTextFile(options.out_dir + "/pcap/disco-keys.log", disco->KeyLog());
+    }
+    if (control_keys) {
+      results::WriteTextFile(options.out_dir + "/pcap/control-keys.log", control_keys->Text());
     }
     r.counters = CollectCounters(world);
     r.counters["traffic"] = traffic.Counters();

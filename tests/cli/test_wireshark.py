@@ -4,7 +4,10 @@ a node's link is found and agrees with the run's disco log one for one, the
 DERP server's link shows the DERP handshake and the relayed packets frame by
 frame, with the disco packets inside them, and with the run's key log
 (pcap/disco-keys.log) every sealed disco packet opens to the message the
-disco log says it was. Skipped (77) without tshark."""
+disco log says it was. The control link shows every control frame: the
+hellos in plaintext, and with the run's control key log
+(pcap/control-keys.log) every sealed message with its type and key fields,
+one for one with what the machines sealed. Skipped (77) without tshark."""
 
 import collections
 import json
@@ -125,6 +128,65 @@ def test_with_the_key_log_every_disco_packet_opens_to_what_the_log_says(run):
     types = collections.Counter(t for line in derp for t in line.split(","))
     sent = sum(1 for d in log if d["what"] == "call-me-maybe-sent")
     assert sent > 0 and types["0x03"] == 2 * sent, (types, sent)
+
+
+def control_fields(out, *fields, keylog=True):
+    opts = ["-o", f"punchlab_control.keylog:{out / 'pcap' / 'control-keys.log'}"] if keylog else []
+    rows = tshark(out / "pcap" / "control.pcap", *opts, "-Y", "punchlab_control", "-T", "fields",
+                  "-E", "occurrence=a", "-E", "aggregator=;", "-E", "separator=|",
+                  *[a for f in fields for a in ("-e", f)])
+    # One row per packet; a packet may carry several frames (aggregated by ";").
+    return [r.split("|") for r in rows]
+
+
+def test_with_the_key_log_every_control_message_shows_its_type_and_fields(run):
+    out, _ = run
+    sealed = []
+    for line in (out / "pcap" / "control-keys.log").read_text().splitlines():
+        nonce, message = line.split(" ")
+        sealed.append(json.loads(bytes.fromhex(message)))
+    # Each sealed frame once on the control link, with the type and seq the
+    # machine sealed, plus the two plaintext hellos.
+    rows = control_fields(out, "punchlab_control.type", "punchlab_control.seq")
+    on_wire = collections.Counter()
+    for types, seqs in rows:
+        on_wire.update(zip(types.split(";"), (int(s) for s in seqs.split(";"))))
+    expected = collections.Counter((m["type"], m["seq"]) for m in sealed)
+    expected[("hello", 0)] += 2
+    assert on_wire == expected, (on_wire, expected)
+    # The handshake and the first netmap per node, and the changes after it.
+    types = collections.Counter(t for t, _ in on_wire.elements())
+    for t in ("hello", "challenge", "register", "registered", "netmap"):
+        assert types[t] == 2, (t, types)
+    assert types["update"] > 0 and types["peers_changed"] > 0, types
+    # Key fields: who registered as whom, where; each netmap's own key is a
+    # hello's, and peers are the other node.
+    registered = control_fields(out, "punchlab_control.user", "punchlab_control.domain",
+                                "punchlab_control.address")
+    regs = [r for r in registered if r[0]]
+    assert sorted(r[0] for r in regs) == ["alice", "bob"], regs
+    # (a netmap in the same packet names its domain and the node's address too)
+    assert all(set(r[1].split(";")) == {"default"} for r in regs), regs
+    assert all(a.startswith("100.") for r in regs for a in r[2].split(";")), regs
+    hellos = [r[1] for r in control_fields(out, "punchlab_control.type", "punchlab_control.node_key")
+              if r[0] == "hello"]
+    assert len(set(hellos)) == 2 and all(k.startswith("nodekey:") for k in hellos), hellos
+    selves = {m["self"]["node_key"] for m in sealed if m["type"] == "netmap"}
+    assert selves == set(hellos)
+    peers = control_fields(out, "punchlab_control.type", "punchlab_control.peer")
+    named = {p for t, ps in peers for tt, p in zip(t.split(";"), ps.split(";")) if p}
+    assert named == set(hellos), (named, hellos)
+    endpoints = [e for r in control_fields(out, "punchlab_control.endpoint") for e in r[0].split(";") if e]
+    assert endpoints and all(":" in e for e in endpoints), endpoints
+
+
+def test_without_the_key_log_control_frames_show_as_sealed(run):
+    out, _ = run
+    rows = control_fields(out, "punchlab_control.type", "punchlab_control.sealed_len", keylog=False)
+    frames = sum(len(sizes.split(";")) for _, sizes in rows if sizes)
+    assert [t for t, _ in rows if t] == ["hello", "hello"]
+    sealed = len((out / "pcap" / "control-keys.log").read_text().splitlines())
+    assert frames == sealed and sealed > 0, (frames, sealed)
 
 
 if __name__ == "__main__":

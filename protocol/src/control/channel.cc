@@ -5,18 +5,21 @@ namespace punchlab::control {
 Bytes Channel::EncodePlain(const Message& msg) { return EncodeFrame(EncodeMessage(msg, send_seq_++)); }
 
 std::optional<Bytes> Channel::EncodeSealed(const Message& msg, RandomSource& rng,
-                                          size_t max_size) {
-  const Bytes sealed = key_->Seal(rng, EncodeMessage(msg, send_seq_));
-  if (sealed.size() > max_size) return std::nullopt;
-  ++send_seq_;
-  return EncodeFrame(sealed);
+                                          size_t max_size, const KeyLog& log) {
+  return Seal(EncodeMessage(msg, send_seq_), rng, max_size, log);
 }
 
 std::optional<Bytes> Channel::EncodeSealed(const PreparedMessage& msg, RandomSource& rng,
-                                          size_t max_size) {
-  const Bytes sealed = key_->Seal(rng, EncodePrepared(msg, send_seq_));
+                                          size_t max_size, const KeyLog& log) {
+  return Seal(EncodePrepared(msg, send_seq_), rng, max_size, log);
+}
+
+std::optional<Bytes> Channel::Seal(const Bytes& message, RandomSource& rng, size_t max_size,
+                                   const KeyLog& log) {
+  const Bytes sealed = key_->Seal(rng, message);
   if (sealed.size() > max_size) return std::nullopt;
   ++send_seq_;
+  if (log) log(ByteView(sealed.data(), kBoxNonceSize), message);
   return EncodeFrame(sealed);
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "punchlab/control/frame.h"
+#include "punchlab/control/key-log.h"
 #include "punchlab/control/messages.h"
 #include "punchlab/crypto/box.h"
 #include "punchlab/random.h"
@@ -27,10 +28,11 @@ class Channel {
   // A whole frame ready to write.
   Bytes EncodePlain(const Message& msg);
   // nullopt if the sealed message would exceed `max_size` (the receiver's
-  // limit).
-  std::optional<Bytes> EncodeSealed(const Message& msg, RandomSource& rng, size_t max_size);
+  // limit). A sealed frame is reported to `log` (when set), nonce and message.
+  std::optional<Bytes> EncodeSealed(const Message& msg, RandomSource& rng, size_t max_size,
+                                    const KeyLog& log = KeyLog());
   std::optional<Bytes> EncodeSealed(const PreparedMessage& msg, RandomSource& rng,
-                                    size_t max_size);
+                                    size_t max_size, const KeyLog& log = KeyLog());
 
   struct Incoming {
     enum class Kind { kNone, kMessage, kOversized, kUndecryptable, kMalformed, kOutOfOrder };
@@ -44,6 +46,9 @@ class Channel {
   Incoming Next();
 
  private:
+  std::optional<Bytes> Seal(const Bytes& message, RandomSource& rng, size_t max_size,
+                            const KeyLog& log);
+
   FrameDecoder decoder_;
   std::optional<SharedKey> key_;
   uint64_t send_seq_ = 0;

@@ -277,7 +277,7 @@ void ControlClient::SendUpdate(Timestamp now, const UpdateMsg& update) {
 void ControlClient::Send(Timestamp now, const Message& msg) {
   // Only an absurd token can exceed the server's limit; retrying would not
   // help.
-  auto frame = session_->channel.EncodeSealed(msg, rng_, kMaxNodeFrameSize);
+  auto frame = session_->channel.EncodeSealed(msg, rng_, kMaxNodeFrameSize, config_.key_log);
   if (!frame) return Drop(now, std::string(MessageTypeName(msg)) + " message too large", false);
   session_->last_tx = now;
   actions_.push_back(StreamAction::Write(session_->conn, std::move(*frame)));

@@ -254,7 +254,7 @@ void ControlServer::OnUpdate(const Conn& c, const UpdateMsg& update) {
 void ControlServer::Send(ConnectionId conn, const Message& msg) {
   auto it = conns_.find(conn);
   if (it == conns_.end()) return;
-  auto frame = it->second->channel.EncodeSealed(msg, rng_, kMaxFrameSize);
+  auto frame = it->second->channel.EncodeSealed(msg, rng_, kMaxFrameSize, config_.key_log);
   if (!frame) {
     return Close(conn, std::string(MessageTypeName(msg)) + " message exceeds the frame limit");
   }
@@ -264,7 +264,7 @@ void ControlServer::Send(ConnectionId conn, const Message& msg) {
 void ControlServer::Send(ConnectionId conn, const PreparedMessage& msg, const char* type) {
   auto it = conns_.find(conn);
   if (it == conns_.end()) return;
-  auto frame = it->second->channel.EncodeSealed(msg, rng_, kMaxFrameSize);
+  auto frame = it->second->channel.EncodeSealed(msg, rng_, kMaxFrameSize, config_.key_log);
   if (!frame) return Close(conn, std::string(type) + " message exceeds the frame limit");
   actions_.push_back(StreamAction::Write(conn, std::move(*frame)));
 }

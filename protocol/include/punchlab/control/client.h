@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "punchlab/control/derp-map.h"
+#include "punchlab/control/key-log.h"
 #include "punchlab/control/messages.h"
 #include "punchlab/control/netmap.h"
 #include "punchlab/crypto/keys.h"
@@ -40,6 +41,8 @@ struct ControlClientConfig {
   // (the Node): a second copy per node made a tailnet's memory twice its
   // square, and a sorted insert per changed peer its CPU a cube.
   bool keep_peers = true;
+  // Told every frame this client seals (key-log.h); for captures.
+  KeyLog key_log;
 };
 
 // What the node tells the server about itself.

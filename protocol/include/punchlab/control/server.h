@@ -37,6 +37,7 @@
 
 #include "punchlab/control/derp-map.h"
 #include "punchlab/control/identity.h"
+#include "punchlab/control/key-log.h"
 #include "punchlab/control/messages.h"
 #include "punchlab/control/netmap.h"
 #include "punchlab/control/overlay-allocator.h"
@@ -56,6 +57,8 @@ struct ControlServerConfig {
   Duration handshake_timeout = Duration::Seconds(10);
   // Nothing received for this long: the node is gone (clients ping every 20 s).
   Duration idle_timeout = Duration::Seconds(60);
+  // Told every frame this server seals (key-log.h); for captures.
+  KeyLog key_log;
 };
 
 struct NodeRegistered {

@@ -1,0 +1,17 @@
+#include "run-sim/control-key-log.h"
+
+#include "punchlab/bytes.h"
+
+namespace punchlab {
+namespace runsim {
+
+ControlKeyLog::ControlKeyLog(ScenarioWorld& world) {
+  const control::KeyLog log = [this](ByteView nonce, ByteView message) {
+    text_ += ToHex(nonce) + " " + ToHex(message) + "\n";
+  };
+  world.control->SetKeyLog(log);
+  for (WorldNode& n : world.nodes) n.app->SetControlKeyLog(log);
+}
+
+}  // namespace runsim
+}  // namespace punchlab
