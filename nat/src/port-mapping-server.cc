@@ -125,14 +125,21 @@ Bytes PortMappingServer::HandlePmp(Timestamp now, const Endpoint& from, ByteView
     return pmp::EncodeResponse(res);
   }
   if (req->opcode != pmp::kOpMapUdp && req->opcode != pmp::kOpMapTcp) {
-    // Section 3.5: the whole request back, response bit set, result 5.
+    // Section 3.5: the whole request back, response bit set, result 5. A
+    // request shorter than an answer's 8-byte header (version, opcode,
+    // result, epoch) is filled up to it, epoch included: an echo without
+    // its result code is an answer no client can read (found by the
+    // portmap-server fuzz target).
     ++counters_.unsupported;
     Bytes echo = request.ToBytes();
-    echo[1] = static_cast<uint8_t>(echo[1] | pmp::kResponseBit);
-    if (echo.size() >= 4) {
-      echo[2] = 0;
-      echo[3] = static_cast<uint8_t>(pmp::ResultCode::kUnsupportedOpcode);
+    if (echo.size() < 8) {
+      echo.resize(8);
+      const uint32_t epoch = Epoch(now);
+      for (int i = 0; i < 4; ++i) echo[4 + i] = static_cast<uint8_t>(epoch >> (24 - 8 * i));
     }
+    echo[1] = static_cast<uint8_t>(echo[1] | pmp::kResponseBit);
+    echo[2] = 0;
+    echo[3] = static_cast<uint8_t>(pmp::ResultCode::kUnsupportedOpcode);
     return echo;
   }
   const Protocol protocol = req->opcode == pmp::kOpMapUdp ? Protocol::kUdp : Protocol::kTcp;

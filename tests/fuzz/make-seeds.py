@@ -101,7 +101,7 @@ def text():
 def portmap():
     # RFC 6886 / 6887 layouts as tests/unit/portmap/codec-test.cc checks them,
     # and the captured PCP MAP answer from Tailscale's pcp_test.go.
-    for name, h in [
+    vectors = [
         ("pmp-address-request", "0000"),
         ("pmp-map-request", "00010000ed40000000001c20"),
         ("pmp-address-response", "0080000001020304cb007107"),
@@ -113,8 +113,18 @@ def portmap():
          "0102030405060708090a0b0c" "11000000" "a2a9" "0000" "00000000000000000000ffff00000000"),
         ("pcp-map-response-captured", "0281000000001c2000029bed" + "00" * 12 +
          "817009 18f1d0fb2d9d4c0abc" "11000000" "04d204d2" "00000000000000000000ffff87b4aff6"),
-    ]:
+    ]
+    for name, h in vectors:
         put("portmap", name, bytes.fromhex(h.replace(" ", "")))
+    # The same messages are the portmap-server target's dictionary: its
+    # inputs are scripts (its corpus is a fuzzer's), whose datagrams the
+    # mutator builds from these.
+    lines = ["# Written by make-seeds.py from its portmap vectors: NAT-PMP and PCP requests"
+             " and answers as the RFCs lay them out."]
+    for name, h in vectors:
+        data = bytes.fromhex(h.replace(" ", ""))
+        lines.append('%s="%s"' % (name.replace("-", "_"), "".join("\\x%02x" % b for b in data)))
+    (HERE / "portmap-server.dict").write_text("\n".join(lines) + "\n")
 
 
 def scenarios():

@@ -275,9 +275,21 @@ TEST_F(ServerTest, GarbageIsDroppedOrAnsweredAsTheRfcsSay) {
   auto server = Server(Offers(true, true));
   EXPECT_FALSE(server.HandleRequest(Sec(0), kHost, kGateway, kLanAddress, Bytes{0}));
   EXPECT_FALSE(server.HandleRequest(Sec(0), kHost, kGateway, kLanAddress, Bytes{0, 0x80}));  // a response
-  auto opcode = server.HandleRequest(Sec(0), kHost, kGateway, kLanAddress, Bytes{0, 9, 0, 0});
+  // RFC 6886 3.5: echoed, result 5; a request shorter than the 8-byte
+  // header is filled up to it (result and epoch), so the client's codec reads it.
+  auto opcode = server.HandleRequest(Sec(7), kHost, kGateway, kLanAddress, Bytes{0, 9, 0, 0});
   ASSERT_TRUE(opcode);
-  EXPECT_EQ(ToHex(opcode->payload), "00890005");  // RFC 6886 3.5: echoed, result 5
+  EXPECT_EQ(ToHex(opcode->payload), "0089000500000007");
+  auto short_opcode = server.HandleRequest(Sec(7), kHost, kGateway, kLanAddress, Bytes{0, 9});
+  ASSERT_TRUE(short_opcode);
+  auto echo = pmp::DecodeResponse(short_opcode->payload);
+  ASSERT_TRUE(echo);
+  EXPECT_EQ(echo->result, pmp::ResultCode::kUnsupportedOpcode);
+  EXPECT_EQ(echo->epoch_seconds, 7u);
+  const Bytes long_request{0, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  auto whole = server.HandleRequest(Sec(7), kHost, kGateway, kLanAddress, long_request);
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(ToHex(whole->payload), "00890005030405060708090a");  // the whole request
   Bytes odd(25, 0);
   odd[0] = 2;
   auto malformed = server.HandleRequest(Sec(0), kHost, kGateway, kLanAddress, odd);
