@@ -73,7 +73,8 @@ CommandSpec Spec() {
       "id: the flow number in the probes; start/stop: the schedule, counted from\n"
       "--epoch-unix-ns (else from this process's start); probe k (seq k) is due at\n"
       "start + k*every, none in an idle gap AT+FOR; size: payload bytes. A process\n"
-      "started late resumes at the next slot due. With --json every probe sent and\n"
+      "started late resumes at the next slot due, or with --start-at sends the slots\n"
+      "due since then at once. With --json every probe sent and\n"
       "echo received is a line:\n"
       "  {\"event\":\"probe_sent\",\"at_ms\":..,\"flow\":0,\"seq\":3,\"path\":\"derp 1\",\"result\":\"derp\"}\n"
       "  {\"event\":\"echo_received\",\"at_ms\":..,\"flow\":0,\"seq\":3,\"path\":\"direct ADDR:PORT\"}\n"
@@ -112,6 +113,10 @@ CommandSpec Spec() {
        "every netcheck, as Tailscale's portmapper does; the mapped endpoint is published first")
       ("epoch-unix-ns", po::value<int64_t>()->value_name("NANOS"),
        "the run's start instant (Unix time in ns): at_ms and flow times count from it")
+      ("start-at", po::value<std::string>()->value_name("DURATION"),
+       "when (run time, from --epoch-unix-ns) this process was meant to start: probes "
+       "due from then that it started too late for are sent at once, in order (default: "
+       "the next slot due when it starts)")
       ("json", po::bool_switch(), "print events as JSON objects, one per line")
       ("disco-log", po::bool_switch(),
        "also print every disco message, candidate, trust change and path decision "
@@ -312,6 +317,11 @@ int Run(const std::vector<std::string>& argv) {
   if (size == 0 || size > node::kMaxDataPayload) {
     throw UsageError("--size: must be from 1 to " + std::to_string(node::kMaxDataPayload));
   }
+  std::optional<Duration> start_at;
+  if (vm.count("start-at")) {
+    start_at = ParseDurationFlag("--start-at", vm["start-at"].as<std::string>(),
+                                 DurationRange{true, Duration::Seconds(86400), false});
+  }
   std::optional<Duration> duration;
   if (vm.count("duration")) {
     duration = ParseDurationFlag("--duration", vm["duration"].as<std::string>(), kSecondsOrDuration);
@@ -390,7 +400,9 @@ int Run(const std::vector<std::string>& argv) {
   }
   node.Start(realio::MonotonicNow());
   host.Drain();
-  traffic->Start(realio::MonotonicNow());
+  // Started late (a fork, `ip netns exec` and exec take milliseconds): the
+  // slots due since the intended start go now, as the simulation sends them.
+  traffic->Start(start_at ? *start_at : realio::MonotonicNow() - epoch);
 
   const Bytes payload(size, 0x5a);
   const realio::EventLoop::TimerId send_timer = loop.CreateTimer([&](Timestamp now) {

@@ -47,8 +47,8 @@ ProbeTraffic::~ProbeTraffic() {
   for (const Flow& flow : flows_) loop_.DestroyTimer(flow.timer);
 }
 
-void ProbeTraffic::Start(Timestamp now) {
-  for (Flow& flow : flows_) ArmAtOrAfter(flow, now - epoch_);
+void ProbeTraffic::Start(Duration from) {
+  for (Flow& flow : flows_) ArmAtOrAfter(flow, from);
 }
 
 void ProbeTraffic::ArmAtOrAfter(Flow& flow, Duration t) {

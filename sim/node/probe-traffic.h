@@ -51,8 +51,13 @@ class ProbeTraffic {
   ProbeTraffic(const ProbeTraffic&) = delete;
   ProbeTraffic& operator=(const ProbeTraffic&) = delete;
 
-  // Arms each flow at its next slot due at or after `now`.
-  void Start(Timestamp now);
+  // Arms each flow at its first slot due at or after `from` (run time): the
+  // instant this process was meant to start. Slots between `from` and now,
+  // which a process that took a few ms to start missed, are sent at once, in
+  // order, as a late timer sends them; the simulation's node starts at its
+  // instant and sends them then (a send before the netmap names the peer is a
+  // probe lost at the sender in both worlds).
+  void Start(Duration from);
   // Application data from `peer` that arrived on `path`.
   void OnData(Timestamp now, const NodePublicKey& peer, ByteView data, const node::Path& path);
 

@@ -119,7 +119,8 @@ std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& n
                                   const std::vector<cli::FlowSpec>& flows, int64_t epoch_unix_ns,
                                   Duration stop_time, const scenario::NodeTimers& timers,
                                   bool disco_log, bool asks_gateway,
-                                  node::DataPlane data_plane) {
+                                  node::DataPlane data_plane,
+                                  std::optional<Duration> start_at) {
   std::vector<std::string> argv = {node_bin,
                                    "node",
                                    "--control",
@@ -137,6 +138,10 @@ std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& n
                                    "--duration",
                                    (stop_time + kProcessGrace).ToString(),
                                    "--json"};
+  if (start_at) {
+    argv.push_back("--start-at");
+    argv.push_back(start_at->ToString());
+  }
   for (const cli::FlowSpec& flow : flows) {
     argv.push_back("--flow");
     argv.push_back(cli::FormatFlowSpec(flow));

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -75,13 +76,16 @@ std::vector<cli::FlowSpec> FlowsFrom(const scenario::Scenario& scenario, const s
 // `disco_log`: the scenario's disco_log, as --disco-log; `asks_gateway`:
 // the node asks its gateway (its uplink's) for a port mapping, --gateway
 // (scenario/meaning/port-mapping.h).
-// `data_plane`: the node's, as --data-plane.
+// `data_plane`: the node's, as --data-plane. `start_at`: the run time the
+// runner starts this process at (its schedule step), as --start-at: the
+// probes due from then go even though the process comes up milliseconds later.
 std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& node,
                                   const std::string& control_address,
                                   const std::string& control_key, const NodeIdentity& identity,
                                   const std::vector<cli::FlowSpec>& flows, int64_t epoch_unix_ns,
                                   Duration stop_time, const scenario::NodeTimers& timers = {},
                                   bool disco_log = false, bool asks_gateway = false,
-                                  node::DataPlane data_plane = node::DataPlane::kSealedFrame);
+                                  node::DataPlane data_plane = node::DataPlane::kSealedFrame,
+                                  std::optional<Duration> start_at = std::nullopt);
 
 }  // namespace punchlab::runreal

@@ -2,10 +2,7 @@
 
 #include <unistd.h>
 
-#include <cerrno>
 #include <csignal>
-#include <cstring>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -101,16 +98,8 @@ LabProcesses::~LabProcesses() {
 
 namespace {
 
-std::string MakeTempDir(const std::string& prefix) {
-  std::string tmpl = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
-  if (mkdtemp(tmpl.data()) == nullptr) {
-    throw lab::LabError("mkdtemp " + tmpl + ": " + std::strerror(errno));
-  }
-  return tmpl;
-}
-
 // A self-signed certificate for the region's server (OpenSSL, no shell), in
-// files under `dir` (0700, made by mkdtemp); the DERP map pins it.
+// files under `dir` (the lab's TempDir, 0700); the DERP map pins it.
 DerpTls MakeDerpTls(const std::string& dir, const HostPlan& host) {
   std::vector<IpAddress> ips;
   if (const auto ip = IpAddress::Parse(host.uplink.address)) ips.push_back(*ip);
@@ -200,20 +189,25 @@ void LabProcesses::StopDerp(size_t region) {
   p.child->Stop(kStopGrace);
 }
 
-std::vector<std::string> LabProcesses::NodeCommand(size_t index) const {
+std::vector<std::string> LabProcesses::NodeCommand(size_t index, Duration at) const {
   const scenario::NodeDef& node = scenario_.nodes[index];
   return NodeArgv(node_bin_, plan_.nodes[index], plan_.control.uplink.address, control_key_,
                   identities_[index], FlowsFrom(scenario_, node.name, identities_),
                   epoch_unix_ns_, scenario_.stop_time, node.timers, scenario_.disco_log,
                   scenario::PortMappingGateway(scenario_, node) != nullptr,
-                  node.data_plane);
+                  node.data_plane, at);
 }
 
 void LabProcesses::StartProgram(size_t index, Duration at) {
   const HostPlan& host = plan_.nodes[index];
   const scenario::Program& program = *scenario_.nodes[index].run;
   const std::string name = "node-" + host.name + "." + std::to_string(node_runs_[index].size());
-  if (program_root_.empty()) program_root_ = MakeTempDir("punchlab-programs");
+  if (program_root_.empty()) {
+    // In the lab's own directory, as the DERP certificates: removed with the
+    // lab, also by its guard when the runner is killed (kill -9).
+    program_root_ = world_.lab().TempDir() + "/programs";
+    std::filesystem::create_directories(program_root_);
+  }
   const std::string dir = program_root_ + "/" + name;
   std::filesystem::create_directories(dir);
   std::vector<std::string> pins;
@@ -259,7 +253,7 @@ void LabProcesses::StartNode(size_t index, Duration at) {
   }
   const HostPlan& host = plan_.nodes[index];
   Spawn(host.ns, "node-" + host.name + "." + std::to_string(node_runs_[index].size()),
-        NodeCommand(index));
+        NodeCommand(index, at));
   node_runs_[index].push_back(procs_.size() - 1);
 }
 

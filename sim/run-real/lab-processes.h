@@ -95,7 +95,7 @@ class LabProcesses {
 
   lab::ChildProcess& Spawn(const std::string& ns, const std::string& name,
                            const std::vector<std::string>& argv);
-  std::vector<std::string> NodeCommand(size_t index) const;
+  std::vector<std::string> NodeCommand(size_t index, Duration at) const;
 
   LabWorld& world_;
   const scenario::Scenario& scenario_;
@@ -103,7 +103,7 @@ class LabProcesses {
   std::string node_bin_;
   uint64_t seed_ = 0;
   std::vector<std::string>& notes_;
-  std::string program_root_;  // the programs' working directories, made on first use
+  std::string program_root_;  // the programs' working directories (in the lab's TempDir), made on first use
   int64_t epoch_unix_ns_ = 0;
 
   std::string control_key_;

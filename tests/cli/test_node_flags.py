@@ -214,3 +214,43 @@ def test_stun_server_rate_limit_drops_and_counts_a_flood():
     assert 5 <= answered <= 5 + int(elapsed) + 1, (answered, elapsed)
     assert "stun-server stopped by signal 15: %d requests" % answered in err, err
     assert "%d rate-limited" % (sent - answered) in err, err
+
+
+# A node process comes up milliseconds after the runner meant it to (fork,
+# `ip netns exec`, exec). With --start-at it still sends the probes due since
+# that instant, at once and in order, as the simulation's node sends them at
+# its instant; without it, it resumes at the next slot. Nothing answers on
+# 127.0.0.1:1, so every probe is "none" (no netmap), as in the simulation's
+# first slot.
+@pytest.mark.parametrize("start_at", [None, "0s"])
+def test_node_started_late_sends_the_probes_due_since_start_at(start_at):
+    key = "nodekey:" + "ab" * 32
+    epoch_ns = time.time_ns() - 1_000_000_000  # the run began a second ago
+    args = ["node", "--control", "127.0.0.1:1", "--control-key", "nodekey:" + "11" * 32,
+            "--token", "t", "--listen", "127.0.0.1:0", "--json", "--duration", "1.4s",
+            "--epoch-unix-ns", str(epoch_ns),
+            "--flow", "id=3,to=%s,start=0s,stop=5s,every=100ms,size=40" % key]
+    if start_at:
+        args += ["--start-at", start_at]
+    result = node(*args)
+    assert result.returncode == 0, result
+    lines = [json.loads(l) for l in result.stdout.splitlines() if l.strip()]
+    started = next(e for e in lines if e["event"] == "started")
+    sent = [e for e in lines if e["event"] == "probe_sent"]
+    assert sent and all(e["path"] == "none" and e["flow"] == 3 for e in sent), sent
+    seqs = [e["seq"] for e in sent]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), seqs
+    first_due = int(started["at_ms"] // 100) + 1  # the next slot after the start
+    if start_at:
+        assert seqs[0] == 0
+        # The missed ones went at once, not on their (past) slots.
+        late = [e for e in sent if e["seq"] < first_due]
+        assert len(late) >= 9 and late[-1]["at_ms"] - late[0]["at_ms"] < 50, late
+    else:
+        assert seqs[0] >= 10, seqs[:3]
+
+
+def test_node_start_at_must_be_a_duration():
+    result = node("node", "--control", "127.0.0.1:1", "--control-key", "nodekey:" + "11" * 32,
+                  "--token", "t", "--start-at", "soon")
+    assert_one_line_error(result, EXIT_USAGE, "node", "--start-at")

@@ -54,7 +54,11 @@ def main():
         expect(("program %s runs until stop_time" % name, False) in checks,
                "%s's run check did not fail" % name)
     expect(took < 6 + 60, "the run took %.0fs for a 6s scenario" % took)
-    left = glob.glob("/tmp/punchlab-programs-*")
+    # The working directories live in the lab's own directory (/tmp/plab<pid>x<n>-tmp),
+    # which goes with the lab; none may stay behind for a runner that has ended.
+    left = glob.glob("/tmp/punchlab-programs-*") + [
+        d for d in glob.glob("/tmp/plab*x*-tmp/programs")
+        if not os.path.exists("/proc/" + d[len("/tmp/plab"):].split("x", 1)[0])]
     expect(not left, "working directories left behind: %r" % left)
     for p in problems:
         print("misbehaving: " + p)

@@ -499,22 +499,34 @@ def test_probe_rtt_reflects_link_latency(driver, node_bin, tmp_path):
     assert not any("latency" in n and "not" in n for n in results["notes"]), results["notes"]
 
 
+# CONES with a program node (its working directory holds a file).
+CONES_AND_A_PROGRAM = CONES.replace("""      bob:   {behind: nat-b}
+""", """      bob:   {behind: nat-b}
+      carol: {run: {command: [sleep, "60"], files: {note.txt: "kept in the lab's directory"}}}
+""")
+
+
 def test_kill_9_mid_run_leaves_no_namespace_and_no_process(driver, node_bin, tmp_path):
     """SIGKILL gives the runner no chance to clean up: its children die with
     it (PR_SET_PDEATHSIG) and the lab's guard deletes its namespaces and its
-    temp directory (the DERP servers' certificates and keys are in it)."""
-    tls_dirs_before = set(glob.glob("/tmp/punchlab-derp-tls-*"))
-    proc, out = start(driver, node_bin, tmp_path, CONES)
+    temp directory (the DERP servers' certificates and keys and the program
+    nodes' working directories are in it)."""
+    outside_before = set(glob.glob("/tmp/punchlab-derp-tls-*") +
+                         glob.glob("/tmp/punchlab-programs-*"))
+    proc, out = start(driver, node_bin, tmp_path, CONES_AND_A_PROGRAM)
     deadline = time.monotonic() + RUN_SLACK
     pids = []
-    while time.monotonic() < deadline and not pids:
-        nodes = [ns for ns in lab_namespaces(proc.pid) if ns.endswith("-node1")]
-        if nodes:
-            r = subprocess.run(["ip", "netns", "pids", nodes[0]], capture_output=True, text=True,
-                               timeout=10)
-            pids = [int(p) for p in r.stdout.split()]
+    # Until the second node and the program (node2, started after it) run.
+    while time.monotonic() < deadline and len(pids) < 2:
+        pids = []
+        for suffix in ("-node1", "-node2"):
+            nodes = [ns for ns in lab_namespaces(proc.pid) if ns.endswith(suffix)]
+            if nodes:
+                r = subprocess.run(["ip", "netns", "pids", nodes[0]], capture_output=True,
+                                   text=True, timeout=10)
+                pids += [int(p) for p in r.stdout.split()][:1]
         time.sleep(0.05)
-    assert pids, "the run never started its second node"
+    assert len(pids) == 2, "the run never started its second node and its program"
     # Every process the run started: its children (the wire, servers, nodes)
     # and theirs.
     children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True,
@@ -540,7 +552,8 @@ def test_kill_9_mid_run_leaves_no_namespace_and_no_process(driver, node_bin, tmp
         time.sleep(0.05)
     assert lab_namespaces(proc.pid) == []
     assert [p for p in pids if alive(p)] == []
-    assert set(glob.glob("/tmp/punchlab-derp-tls-*")) <= tls_dirs_before
+    outside = set(glob.glob("/tmp/punchlab-derp-tls-*") + glob.glob("/tmp/punchlab-programs-*"))
+    assert outside <= outside_before
     assert glob.glob(lab_tmp) == []
 
 

@@ -113,6 +113,21 @@ TEST(Commands, NodeGetsItsKeyTokenAddressEpochAndFlows) {
                                     ",start=0s,stop=60s,every=1s,size=200"));
 }
 
+// The schedule step's instant reaches punchlab-node as --start-at, after the
+// epoch: a process that comes up late still sends the probes due since then.
+TEST(Commands, NodeGetsTheInstantItWasMeantToStart) {
+  const scenario::Scenario s = LoadOk(kYaml);
+  const LabPlan plan = PlanLab(s);
+  const std::vector<NodeIdentity> ids = Identities();
+  const auto argv = NodeArgv("/bin/node", plan.nodes[1], plan.control.uplink.address, "nodekey:c",
+                             ids[1], {}, 1, s.stop_time, {}, false, false,
+                             node::DataPlane::kSealedFrame, Duration::Millis(1500));
+  const auto at = std::find(argv.begin(), argv.end(), "--start-at");
+  ASSERT_NE(at, argv.end());
+  EXPECT_EQ(*(at + 1), "1500ms");
+  EXPECT_EQ(*(at - 5), "--epoch-unix-ns");
+}
+
 // The scenario's disco_log reaches punchlab-node as --disco-log, last.
 TEST(Commands, DiscoLogBecomesTheDiscoLogFlag) {
   const scenario::Scenario s = LoadOk(kYaml);
