@@ -18,11 +18,13 @@
 // every node echoes the probes it receives (probe-traffic.h). The older
 // --send-to traffic stays as it was: opaque bytes, counted by the receiver.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <variant>
 #include <vector>
 
@@ -73,8 +75,9 @@ CommandSpec Spec() {
       "id: the flow number in the probes; start/stop: the schedule, counted from\n"
       "--epoch-unix-ns (else from this process's start); probe k (seq k) is due at\n"
       "start + k*every, none in an idle gap AT+FOR; size: payload bytes. A process\n"
-      "started late resumes at the next slot due, or with --start-at sends the slots\n"
-      "due since then at once. With --json every probe sent and\n"
+      "started late resumes at the next slot due; with --start-at it waits for that\n"
+      "instant if launched before it, or sends the slots due since then at once if\n"
+      "it came up after it. With --json every probe sent and\n"
       "echo received is a line:\n"
       "  {\"event\":\"probe_sent\",\"at_ms\":..,\"flow\":0,\"seq\":3,\"path\":\"derp 1\",\"result\":\"derp\"}\n"
       "  {\"event\":\"echo_received\",\"at_ms\":..,\"flow\":0,\"seq\":3,\"path\":\"direct ADDR:PORT\"}\n"
@@ -114,9 +117,9 @@ CommandSpec Spec() {
       ("epoch-unix-ns", po::value<int64_t>()->value_name("NANOS"),
        "the run's start instant (Unix time in ns): at_ms and flow times count from it")
       ("start-at", po::value<std::string>()->value_name("DURATION"),
-       "when (run time, from --epoch-unix-ns) this process was meant to start: probes "
-       "due from then that it started too late for are sent at once, in order (default: "
-       "the next slot due when it starts)")
+       "when (run time, from --epoch-unix-ns) the node starts: a process launched earlier "
+       "waits for it; one that came up later sends the probes due since then at once, in "
+       "order (default: at once, resuming at the next slot due)")
       ("json", po::bool_switch(), "print events as JSON objects, one per line")
       ("disco-log", po::bool_switch(),
        "also print every disco message, candidate, trust change and path decision "
@@ -350,20 +353,30 @@ int Run(const std::vector<std::string>& argv) {
     listen = Endpoint{realio::RouteSource(config.control.server.ip), 0};
   }
 
+  // The run's epoch on this process's monotonic clock.
+  const Timestamp epoch =
+      vm.count("epoch-unix-ns")
+          ? Timestamp::FromNanos(vm["epoch-unix-ns"].as<int64_t>() -
+                                 realio::UnixEpochOffset().nanos())
+          : realio::MonotonicNow();
+  // Launched ahead of its instant (the real runner's node lead): wait for it
+  // before anything the node does, so it starts when the simulation's node
+  // does and not when its process happened to come up.
+  if (start_at) {
+    const Timestamp due = epoch + *start_at;
+    for (Timestamp now = realio::MonotonicNow(); now < due; now = realio::MonotonicNow()) {
+      std::this_thread::sleep_for(std::chrono::nanoseconds((due - now).nanos()));
+    }
+  }
+
+  const Timestamp start = realio::MonotonicNow();
+
   realio::OsRandom rng;
   NodePrivateKey key = NodeKeyFromFlags(vm, rng);
   realio::EventLoop loop;
   realio::UdpSocket socket = realio::UdpSocket::Bind(listen);
   config.local_endpoints = {socket.local()};
   node::Node node(std::move(key), rng, std::move(config));
-
-  const Timestamp start = realio::MonotonicNow();
-  // The run's epoch on this process's monotonic clock.
-  const Timestamp epoch =
-      vm.count("epoch-unix-ns")
-          ? Timestamp::FromNanos(vm["epoch-unix-ns"].as<int64_t>() -
-                                 realio::UnixEpochOffset().nanos())
-          : start;
   const bool as_json = vm["json"].as<bool>();
   EventPrinter printer(as_json, vm["disco-log"].as<bool>(), epoch);
   DataCounts counts;
@@ -400,8 +413,8 @@ int Run(const std::vector<std::string>& argv) {
   }
   node.Start(realio::MonotonicNow());
   host.Drain();
-  // Started late (a fork, `ip netns exec` and exec take milliseconds): the
-  // slots due since the intended start go now, as the simulation sends them.
+  // Came up after --start-at (launching takes milliseconds, more under load):
+  // the slots due since then go now, as the simulation's node sends them.
   traffic->Start(start_at ? *start_at : realio::MonotonicNow() - epoch);
 
   const Bytes payload(size, 0x5a);

@@ -250,6 +250,24 @@ def test_node_started_late_sends_the_probes_due_since_start_at(start_at):
         assert seqs[0] >= 10, seqs[:3]
 
 
+# Launched ahead of its instant (the real runner launches nodes 300 ms early),
+# the node waits for it before it starts: its first line and first probe come
+# at --start-at, not when the process came up.
+def test_node_launched_early_waits_for_its_start_at():
+    key = "nodekey:" + "ab" * 32
+    epoch_ns = time.time_ns()
+    result = node("node", "--control", "127.0.0.1:1", "--control-key", "nodekey:" + "11" * 32,
+                  "--token", "t", "--listen", "127.0.0.1:0", "--json", "--duration", "0.5s",
+                  "--epoch-unix-ns", str(epoch_ns), "--start-at", "800ms",
+                  "--flow", "id=0,to=%s,start=0s,stop=5s,every=100ms,size=40" % key)
+    assert result.returncode == 0, result
+    lines = [json.loads(l) for l in result.stdout.splitlines() if l.strip()]
+    assert lines[0]["event"] == "started" and 800 <= lines[0]["at_ms"] < 900, lines[0]
+    sent = [e for e in lines if e["event"] == "probe_sent"]
+    # Slot 8 is due at 800 ms: none of the eight before it were this node's to send.
+    assert sent[0]["seq"] == 8 and sent[0]["at_ms"] >= 800, sent[:2]
+
+
 def test_node_start_at_must_be_a_duration():
     result = node("node", "--control", "127.0.0.1:1", "--control-key", "nodekey:" + "11" * 32,
                   "--token", "t", "--start-at", "soon")

@@ -37,5 +37,26 @@ events:
                                      "30s event 0", "50s event 2", "55s undo 2", "58s event 3"));
 }
 
+// punchlab-node nodes are launched node_lead early (they wait for their
+// instant themselves); a program node, which cannot wait, at its start.
+TEST(Schedule, LaunchesNodesAheadOfTheirStartAndProgramsAtIt) {
+  const scenario::Scenario s = LoadOk(R"(
+stop_time: 60s
+nats: {home: {}}
+nodes:
+  a: {behind: home}
+  b: {start: 5s}
+  p: {start: 5s, run: {command: [sleep, "1"]}}
+events:
+  - {at: 4900ms, nat: home, action: reboot}
+)");
+  const std::vector<Step> steps = BuildSchedule(s, Duration::Millis(300));
+  std::vector<std::string> due;
+  for (const Step& step : steps) due.push_back(step.due.ToString() + " " + step.at.ToString());
+  EXPECT_THAT(Describe(steps), ::testing::ElementsAre("0s start 0", "5s start 1", "4900ms event 0",
+                                                      "5s start 2"));
+  EXPECT_THAT(due, ::testing::ElementsAre("-300ms 0s", "4700ms 5s", "4900ms 4900ms", "5s 5s"));
+}
+
 }  // namespace
 }  // namespace punchlab::runreal
