@@ -359,18 +359,6 @@ int Run(const std::vector<std::string>& argv) {
           ? Timestamp::FromNanos(vm["epoch-unix-ns"].as<int64_t>() -
                                  realio::UnixEpochOffset().nanos())
           : realio::MonotonicNow();
-  // Launched ahead of its instant (the real runner's node lead): wait for it
-  // before anything the node does, so it starts when the simulation's node
-  // does and not when its process happened to come up.
-  if (start_at) {
-    const Timestamp due = epoch + *start_at;
-    for (Timestamp now = realio::MonotonicNow(); now < due; now = realio::MonotonicNow()) {
-      std::this_thread::sleep_for(std::chrono::nanoseconds((due - now).nanos()));
-    }
-  }
-
-  const Timestamp start = realio::MonotonicNow();
-
   realio::OsRandom rng;
   NodePrivateKey key = NodeKeyFromFlags(vm, rng);
   realio::EventLoop loop;
@@ -402,6 +390,17 @@ int Run(const std::vector<std::string>& argv) {
         if (as_json) std::cout << line.dump() << std::endl;
       },
       [&] { host.Drain(); });
+  // Launched ahead of its instant (the real runner's node lead): everything
+  // above (socket, keys: milliseconds under load) is ready; wait for it, so
+  // the node starts when the simulation's does and not when its process
+  // happened to come up.
+  if (start_at) {
+    const Timestamp due = epoch + *start_at;
+    for (Timestamp now = realio::MonotonicNow(); now < due; now = realio::MonotonicNow()) {
+      std::this_thread::sleep_for(std::chrono::nanoseconds((due - now).nanos()));
+    }
+  }
+  const Timestamp start = realio::MonotonicNow();
   if (as_json) {
     std::cout << json{{"event", "started"},
                       {"at_ms", printer.AtMs(realio::MonotonicNow())},
