@@ -95,6 +95,9 @@ class LabProcesses {
 
   lab::ChildProcess& Spawn(const std::string& ns, const std::string& name,
                            const std::vector<std::string>& argv);
+  // Puts one of the lab's own processes at SCHED_FIFO (kLabProcessPriority);
+  // where the kernel refuses (a container), a note says so, once.
+  void KeepTime(lab::ChildProcess& child);
   std::vector<std::string> NodeCommand(size_t index, Duration at) const;
 
   LabWorld& world_;
@@ -103,6 +106,7 @@ class LabProcesses {
   std::string node_bin_;
   uint64_t seed_ = 0;
   std::vector<std::string>& notes_;
+  bool realtime_refused_ = false;
   std::string program_root_;  // the programs' working directories (in the lab's TempDir), made on first use
   int64_t epoch_unix_ns_ = 0;
 
