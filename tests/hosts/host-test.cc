@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "support/queued-stream.h"
 #include "worlds.h"
 
 namespace punchlab::hosts::testing {
@@ -39,29 +40,20 @@ class Pinger final : public DatagramMachine {
 };
 
 // A stream server that writes back what it reads.
-class StreamEcho final : public StreamMachine {
+class StreamEcho final : public testsupport::QueuedStreamMachine {
  public:
   void HandleConnected(Timestamp, ConnectionId conn, const Endpoint&) override {
     accepted.push_back(conn);
   }
   void HandleStream(Timestamp, ConnectionId conn, ByteView bytes) override {
     read += bytes.size();
-    if (echo) out.push_back(StreamAction::Write(conn, Bytes(bytes.begin(), bytes.end())));
+    if (echo) Queue(StreamAction::Write(conn, Bytes(bytes.begin(), bytes.end())));
     received.insert(received.end(), bytes.begin(), bytes.end());
   }
   void HandleClosed(Timestamp, ConnectionId conn) override { closed.push_back(conn); }
-  void HandleTimeout(Timestamp) override {}
-  std::optional<StreamAction> PollStreamAction() override {
-    if (out.empty()) return std::nullopt;
-    StreamAction a = std::move(out.front());
-    out.pop_front();
-    return a;
-  }
-  std::optional<Timestamp> PollTimeout() const override { return std::nullopt; }
   bool echo = true;
   size_t read = 0;
   Bytes received;
-  std::deque<StreamAction> out;
   std::vector<ConnectionId> accepted;
   std::vector<ConnectionId> closed;
 };
@@ -122,33 +114,25 @@ class Bridge final : public DatagramMachine, public StreamMachine {
 };
 
 // Writes `chunks` of `size` bytes on connect, then (if asked) closes.
-class Writer final : public StreamMachine {
+class Writer final : public testsupport::QueuedStreamMachine {
  public:
   Writer(Endpoint server, size_t chunks, size_t size, bool close_after)
       : chunks_(chunks), size_(size), close_after_(close_after) {
-    out.push_back(StreamAction::Connect(1, server));
+    Queue(StreamAction::Connect(1, server));
     // Queued before the connect completes: the host holds them until then.
     for (size_t i = 0; i < chunks_; ++i) {
       Bytes chunk(size_);
       for (size_t j = 0; j < size_; ++j) chunk[j] = static_cast<uint8_t>((i * size_ + j) % 251);
-      out.push_back(StreamAction::Write(1, std::move(chunk)));
+      Queue(StreamAction::Write(1, std::move(chunk)));
     }
   }
   // A close while the connect is pending would drop the queue with it.
   void HandleConnected(Timestamp, ConnectionId, const Endpoint&) override {
     ++connected;
-    if (close_after_) out.push_back(StreamAction::Close(1));
+    if (close_after_) Queue(StreamAction::Close(1));
   }
   void HandleStream(Timestamp, ConnectionId, ByteView) override {}
   void HandleClosed(Timestamp, ConnectionId conn) override { closed.push_back(conn); }
-  void HandleTimeout(Timestamp) override {}
-  std::optional<StreamAction> PollStreamAction() override {
-    if (out.empty()) return std::nullopt;
-    StreamAction a = std::move(out.front());
-    out.pop_front();
-    return a;
-  }
-  std::optional<Timestamp> PollTimeout() const override { return std::nullopt; }
   Bytes Expected() const {
     Bytes all(chunks_ * size_);
     for (size_t k = 0; k < all.size(); ++k) all[k] = static_cast<uint8_t>(k % 251);
@@ -156,7 +140,6 @@ class Writer final : public StreamMachine {
   }
   int connected = 0;
   std::vector<ConnectionId> closed;
-  std::deque<StreamAction> out;
 
  private:
   size_t chunks_;
@@ -317,7 +300,7 @@ TEST(HostInMemory, OutputBeyondTheBoundClosesTheConnection) {
   const HostId client = world.AddHost(nullptr, &writer, {}, options);
   world.Drain(client);
   ASSERT_TRUE(world.RunUntil([&] { return writer.connected == 1; }));
-  writer.out.push_back(StreamAction::Write(1, Bytes(6000, 1)));
+  writer.Queue(StreamAction::Write(1, Bytes(6000, 1)));
   world.Drain(client);
   EXPECT_EQ(writer.closed, std::vector<ConnectionId>{1});
   EXPECT_EQ(world.StatsOf(client).closed_output_overflow, 1u);
@@ -419,8 +402,8 @@ TEST(HostInMemory, AcceptedIdsCountUpAndBadActionsAreCounted) {
   ASSERT_TRUE(world.RunUntil([&] { return a.connected == 1 && b.connected == 1; }));
   EXPECT_EQ(echo.accepted, (std::vector<ConnectionId>{Host::kFirstAcceptedId,
                                                       Host::kFirstAcceptedId + 1}));
-  a.out.push_back(StreamAction::Connect(1, server_ep));
-  a.out.push_back(StreamAction::Write(99, B("x")));
+  a.Queue(StreamAction::Connect(1, server_ep));
+  a.Queue(StreamAction::Write(99, B("x")));
   world.Drain(ha);
   EXPECT_EQ(world.StatsOf(ha).bad_actions, 2u);
 }

@@ -228,7 +228,7 @@ TEST(DerpTls, SilentPeerIsDroppedAfterTheHandshakeTimeout) {
 
 // A man in the middle that forwards both ways and records what the client
 // sent: the capture an attacker on the path would replay.
-class Tap final : public StreamMachine {
+class Tap final : public testsupport::QueuedStreamMachine {
  public:
   Tap(EventLoop& loop, const Endpoint& server) : server_(server), host_(loop, *this) {
     at = host_.Listen(kLoopbackAnyPort);
@@ -236,26 +236,18 @@ class Tap final : public StreamMachine {
   void HandleConnected(Timestamp, ConnectionId conn, const Endpoint&) override {
     if (conn >= Host::kFirstAcceptedId) {
       client_ = conn;
-      actions_.push_back(StreamAction::Connect(kUpstream, server_));
+      Queue(StreamAction::Connect(kUpstream, server_));
     }
   }
   void HandleStream(Timestamp, ConnectionId conn, ByteView bytes) override {
     if (conn == client_) {
       captured.insert(captured.end(), bytes.begin(), bytes.end());
-      actions_.push_back(StreamAction::Write(kUpstream, Bytes(bytes.begin(), bytes.end())));
+      Queue(StreamAction::Write(kUpstream, Bytes(bytes.begin(), bytes.end())));
     } else {
-      actions_.push_back(StreamAction::Write(client_, Bytes(bytes.begin(), bytes.end())));
+      Queue(StreamAction::Write(client_, Bytes(bytes.begin(), bytes.end())));
     }
   }
   void HandleClosed(Timestamp, ConnectionId) override {}
-  void HandleTimeout(Timestamp) override {}
-  std::optional<StreamAction> PollStreamAction() override {
-    if (actions_.empty()) return std::nullopt;
-    StreamAction a = std::move(actions_.front());
-    actions_.pop_front();
-    return a;
-  }
-  std::optional<Timestamp> PollTimeout() const override { return std::nullopt; }
 
   Endpoint at;
   Bytes captured;
@@ -264,7 +256,6 @@ class Tap final : public StreamMachine {
   static constexpr ConnectionId kUpstream = 1;
   Endpoint server_;
   ConnectionId client_ = 0;
-  std::deque<StreamAction> actions_;
   Host host_;
 };
 

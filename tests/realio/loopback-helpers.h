@@ -4,7 +4,6 @@
 // comes back (to play a misbehaving client).
 #pragma once
 
-#include <deque>
 #include <functional>
 #include <initializer_list>
 #include <optional>
@@ -13,6 +12,7 @@
 #include "realio/event-loop.h"
 #include "realio/host.h"
 #include "realio/monotonic-clock.h"
+#include "support/queued-stream.h"
 
 namespace punchlab::realio {
 
@@ -36,17 +36,17 @@ inline bool RunUntil(EventLoop& loop, const std::function<bool()>& done,
 }
 
 // Connects (as connection 1) to `server` and writes what Send() is given.
-class ScriptedPeer final : public StreamMachine {
+class ScriptedPeer final : public testsupport::QueuedStreamMachine {
  public:
   static constexpr ConnectionId kConn = 1;
 
   ScriptedPeer(EventLoop& loop, const Endpoint& server) : host_(loop, *this) {
-    actions_.push_back(StreamAction::Connect(kConn, server));
+    Queue(StreamAction::Connect(kConn, server));
     host_.Drain();
   }
 
   void Send(Bytes bytes) {
-    actions_.push_back(StreamAction::Write(kConn, std::move(bytes)));
+    Queue(StreamAction::Write(kConn, std::move(bytes)));
     host_.Drain();
   }
 
@@ -59,17 +59,8 @@ class ScriptedPeer final : public StreamMachine {
     received_.insert(received_.end(), bytes.begin(), bytes.end());
   }
   void HandleClosed(Timestamp, ConnectionId) override { closed_ = true; }
-  void HandleTimeout(Timestamp) override {}
-  std::optional<StreamAction> PollStreamAction() override {
-    if (actions_.empty()) return std::nullopt;
-    StreamAction a = std::move(actions_.front());
-    actions_.pop_front();
-    return a;
-  }
-  std::optional<Timestamp> PollTimeout() const override { return std::nullopt; }
 
  private:
-  std::deque<StreamAction> actions_;
   bool connected_ = false;
   bool closed_ = false;
   Bytes received_;

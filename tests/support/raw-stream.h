@@ -5,7 +5,6 @@
 // test answer as it goes (echo, greet and close, ...).
 #pragma once
 
-#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -15,20 +14,21 @@
 
 #include "punchlab/bytes.h"
 #include "punchlab/stream-machine.h"
+#include "support/queued-stream.h"
 
 namespace punchlab {
 namespace testsupport {
 
-class RawStream final : public StreamMachine {
+class RawStream final : public QueuedStreamMachine {
  public:
   void Connect(ConnectionId conn, const Endpoint& remote) {
-    actions_.push_back(StreamAction::Connect(conn, remote));
+    Queue(StreamAction::Connect(conn, remote));
   }
   void Write(ConnectionId conn, Bytes bytes) {
-    actions_.push_back(StreamAction::Write(conn, std::move(bytes)));
+    Queue(StreamAction::Write(conn, std::move(bytes)));
   }
   void Close(ConnectionId conn, std::string reason = {}) {
-    actions_.push_back(StreamAction::Close(conn, std::move(reason)));
+    Queue(StreamAction::Close(conn, std::move(reason)));
   }
 
   void HandleConnected(Timestamp, ConnectionId conn, const Endpoint& remote) override {
@@ -47,14 +47,6 @@ class RawStream final : public StreamMachine {
     closed.insert(conn);
     if (on_closed) on_closed(conn);
   }
-  void HandleTimeout(Timestamp) override {}
-  std::optional<StreamAction> PollStreamAction() override {
-    if (actions_.empty()) return std::nullopt;
-    StreamAction a = std::move(actions_.front());
-    actions_.pop_front();
-    return a;
-  }
-  std::optional<Timestamp> PollTimeout() const override { return std::nullopt; }
 
   std::set<ConnectionId> connected;
   std::set<ConnectionId> closed;
@@ -65,9 +57,6 @@ class RawStream final : public StreamMachine {
   std::function<void(ConnectionId)> on_connected;
   std::function<void(ConnectionId, ByteView)> on_stream;
   std::function<void(ConnectionId)> on_closed;
-
- private:
-  std::deque<StreamAction> actions_;
 };
 
 }  // namespace testsupport

@@ -3,6 +3,8 @@
 // router's server answering real client requests.
 #include <gtest/gtest.h>
 
+#include <utility>
+
 #include "nat/nat-test-util.h"
 #include "punchlab/nat/nat-table.h"
 #include "punchlab/nat/port-mapping-server.h"
@@ -123,6 +125,25 @@ class ServerTest : public PortMappingTest {
   PortMappingServer Server(PortMappingConfig config) {
     return PortMappingServer(config, table_, Sec(0));
   }
+  // The lease set-up the server tests share: `client` at kHost probes the
+  // server at `at` (its one event, Probed, returned), then asks for a
+  // mapping a second later (the one event the answer makes, returned).
+  std::pair<portmap::Probed, portmap::ClientEvent> ProbeThenMap(portmap::Client& client,
+                                                                PortMappingServer& server,
+                                                                Timestamp at) {
+    client.SetGateway(at, kHost, kGateway);
+    client.Probe(at);
+    Exchange(client, server, at);
+    auto probed = Events(client);
+    EXPECT_EQ(probed.size(), 1u);
+    const Timestamp later = at + Duration::Seconds(1);
+    client.CachedMappingOrStartCreating(later);
+    Exchange(client, server, later);
+    auto mapped = Events(client);
+    EXPECT_EQ(mapped.size(), 1u);
+    if (probed.size() != 1 || mapped.size() != 1) return {};
+    return {std::get<portmap::Probed>(probed[0]), std::move(mapped[0])};
+  }
   static PortMappingConfig Offers(bool pmp, bool pcp) {
     PortMappingConfig c;
     c.pmp = pmp;
@@ -135,18 +156,11 @@ class ServerTest : public PortMappingTest {
 TEST_F(ServerTest, PmpClientGetsARealMapping) {
   auto server = Server(Offers(true, false));
   portmap::Client client(client_rng_);
-  client.SetGateway(Sec(0), kHost, kGateway);
-  client.Probe(Sec(0));
-  Exchange(client, server, Sec(0));
-  auto ev = Events(client);
-  ASSERT_EQ(ev.size(), 1u);
-  EXPECT_TRUE(std::get<portmap::Probed>(ev[0]).pmp);
-  EXPECT_FALSE(std::get<portmap::Probed>(ev[0]).pcp);  // refused as "unsupported version"
-  client.CachedMappingOrStartCreating(Sec(1));
-  Exchange(client, server, Sec(1));
-  ev = Events(client);
-  ASSERT_EQ(ev.size(), 1u);
-  const auto& m = std::get<portmap::MappingCreated>(ev[0]).mapping;
+  const auto [probed, created] = ProbeThenMap(client, server, Sec(0));
+  EXPECT_TRUE(probed.pmp);
+  EXPECT_FALSE(probed.pcp);  // refused as "unsupported version"
+  ASSERT_TRUE(std::get_if<portmap::MappingCreated>(&created));
+  const auto& m = std::get<portmap::MappingCreated>(created).mapping;
   EXPECT_EQ(m.protocol, portmap::MappingProtocol::kPmp);
   EXPECT_EQ(table_.PortMapped(Protocol::kUdp, kHost), m.external);
   EXPECT_EQ(m.good_until, Sec(1) + Duration::Seconds(7200));
@@ -164,18 +178,11 @@ TEST_F(ServerTest, PcpClientGetsALeaseCappedByTheLimit) {
   config.lease_limit = Duration::Seconds(60);
   auto server = Server(config);
   portmap::Client client(client_rng_);
-  client.SetGateway(Sec(0), kHost, kGateway);
-  client.Probe(Sec(0));
-  Exchange(client, server, Sec(0));
-  auto ev = Events(client);
-  ASSERT_EQ(ev.size(), 1u);
-  EXPECT_FALSE(std::get<portmap::Probed>(ev[0]).pmp);
-  EXPECT_TRUE(std::get<portmap::Probed>(ev[0]).pcp);
-  client.CachedMappingOrStartCreating(Sec(1));
-  Exchange(client, server, Sec(1));
-  ev = Events(client);
-  ASSERT_EQ(ev.size(), 1u);
-  const auto& m = std::get<portmap::MappingCreated>(ev[0]).mapping;
+  const auto [probed, created] = ProbeThenMap(client, server, Sec(0));
+  EXPECT_FALSE(probed.pmp);
+  EXPECT_TRUE(probed.pcp);
+  ASSERT_TRUE(std::get_if<portmap::MappingCreated>(&created));
+  const auto& m = std::get<portmap::MappingCreated>(created).mapping;
   EXPECT_EQ(m.protocol, portmap::MappingProtocol::kPcp);
   EXPECT_EQ(m.external.ip, kPublic);
   EXPECT_EQ(m.renew_after, Sec(31));
@@ -183,7 +190,7 @@ TEST_F(ServerTest, PcpClientGetsALeaseCappedByTheLimit) {
   // Renewal at half the lease keeps the port and pushes the table's lease on.
   client.HandleTimeout(Sec(31));
   Exchange(client, server, Sec(31));
-  ev = Events(client);
+  auto ev = Events(client);
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_TRUE(std::get<portmap::MappingCreated>(ev[0]).renewal);
   EXPECT_EQ(std::get<portmap::MappingCreated>(ev[0]).mapping.external, m.external);
@@ -219,18 +226,11 @@ TEST_F(ServerTest, ErrorKnobRefusesMapsButNotTheProbe) {
   config.error = PortMappingError::kOutOfResources;
   auto server = Server(config);
   portmap::Client client(client_rng_);
-  client.SetGateway(Sec(0), kHost, kGateway);
-  client.Probe(Sec(0));
-  Exchange(client, server, Sec(0));
-  auto ev = Events(client);
-  ASSERT_EQ(ev.size(), 1u);
-  EXPECT_TRUE(std::get<portmap::Probed>(ev[0]).pmp);
-  EXPECT_TRUE(std::get<portmap::Probed>(ev[0]).pcp);
-  client.CachedMappingOrStartCreating(Sec(1));
-  Exchange(client, server, Sec(1));
-  ev = Events(client);
-  ASSERT_EQ(ev.size(), 1u);
-  EXPECT_EQ(std::get<portmap::MappingFailed>(ev[0]).reason, "out-of-resources");
+  const auto [probed, failed] = ProbeThenMap(client, server, Sec(0));
+  EXPECT_TRUE(probed.pmp);
+  EXPECT_TRUE(probed.pcp);
+  ASSERT_TRUE(std::get_if<portmap::MappingFailed>(&failed));
+  EXPECT_EQ(std::get<portmap::MappingFailed>(failed).reason, "out-of-resources");
   EXPECT_EQ(table_.port_mapping_count(), 0u);
   EXPECT_EQ(server.counters().refused, 1u);
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "support/mini-nat.h"
+#include "support/queued-stream.h"
 #include "support/virtual-world.h"
 
 namespace punchlab {
@@ -251,7 +252,7 @@ TEST(VirtualWorld, InterceptRewritesOrDropsWhatMachinesSend) {
 
 // Records everything a stream machine is told; a client also connects and
 // writes on command.
-class Pipe final : public StreamMachine {
+class Pipe final : public QueuedStreamMachine {
  public:
   void HandleConnected(Timestamp now, ConnectionId conn, const Endpoint& remote) override {
     log.push_back("connected " + std::to_string(conn) + " " + remote.ToString() + " @" +
@@ -264,16 +265,7 @@ class Pipe final : public StreamMachine {
   void HandleClosed(Timestamp now, ConnectionId conn) override {
     log.push_back("closed " + std::to_string(conn) + " @" + (now - Timestamp::Zero()).ToString());
   }
-  void HandleTimeout(Timestamp) override {}
-  std::optional<StreamAction> PollStreamAction() override {
-    if (actions.empty()) return std::nullopt;
-    StreamAction a = std::move(actions.front());
-    actions.pop_front();
-    return a;
-  }
-  std::optional<Timestamp> PollTimeout() const override { return std::nullopt; }
 
-  std::deque<StreamAction> actions;
   std::vector<std::string> log;
 };
 
@@ -291,8 +283,8 @@ TEST(VirtualWorld, StreamsConnectCarryBytesInOrderAndClose) {
   const MachineId mc = w.Attach(hc, {"c", nullptr, &client, {}, {}, {}});
   w.Attach(hs, {"s", nullptr, &server, {}, {listen}, {}});
   w.Do(mc, [&](Timestamp) {
-    client.actions.push_back(StreamAction::Connect(7, listen));
-    client.actions.push_back(StreamAction::Connect(8, Ep("203.0.113.1:80")));
+    client.Queue(StreamAction::Connect(7, listen));
+    client.Queue(StreamAction::Connect(8, Ep("203.0.113.1:80")));
   });
   w.RunFor(kS);
   // One way is 1 + 10 + 4 = 15 ms; the server sees the NAT's address.
@@ -303,8 +295,8 @@ TEST(VirtualWorld, StreamsConnectCarryBytesInOrderAndClose) {
   EXPECT_EQ(client.log, (std::vector<std::string>{"connected 7 203.0.113.1:443 @30ms",
                                                   "closed 8 @30ms"}));
   w.Do(mc, [&](Timestamp) {
-    client.actions.push_back(StreamAction::Write(7, Bytes{'a', 'b', 'c', 'd', 'e'}));
-    client.actions.push_back(StreamAction::Close(7, "done"));
+    client.Queue(StreamAction::Write(7, Bytes{'a', 'b', 'c', 'd', 'e'}));
+    client.Queue(StreamAction::Close(7, "done"));
   });
   w.RunFor(kS);
   EXPECT_EQ(server.log[1], "data abc @1015ms");
@@ -330,7 +322,7 @@ TEST(VirtualWorld, UnlistenRefusesNewStreamsKeepsAcceptedOnesAndListenRestores) 
   const MachineId mc = w.Attach(hc, {"c", nullptr, &client, {}, {}, {}});
   const MachineId ms = w.Attach(hs, {"s", nullptr, &server, {}, {listen}, {}});
   auto connect = [&](ConnectionId conn) {
-    w.Do(mc, [&](Timestamp) { client.actions.push_back(StreamAction::Connect(conn, listen)); });
+    w.Do(mc, [&](Timestamp) { client.Queue(StreamAction::Connect(conn, listen)); });
   };
   connect(1);
   w.RunFor(kS);
