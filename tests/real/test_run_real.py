@@ -469,6 +469,17 @@ def test_pcap_merged_run_capture_names_links_and_decrypts_derp(driver, node_bin,
     assert tshark_fields(link_file, ["frame.number"], DERP_OVER_TLS, "punchlab_derp") == []
     keyed = DERP_OVER_TLS + ["-o", "tls.keylog_file:" + str(out / "pcap" / "tls-keys.log")]
     assert tshark_fields(link_file, ["frame.number"], keyed, "punchlab_derp.type == 0x02")
+    # The control plane (TCP 8080, no TLS) dissects too: each node's
+    # plaintext hello with its node key, and the sealed frames by size (a
+    # real run writes no control key log; the simulation's cli.wireshark
+    # opens them).
+    control = tshark_fields(merged, ["punchlab_control.type", "punchlab_control.node_key",
+                                     "punchlab_control.sealed_len"],
+                            ["-X", "lua_script:" + DISSECTOR], "punchlab_control")
+    hello_keys = {key for types, keys, _ in control
+                  for t, key in zip(types.split(","), keys.split(",")) if t == "hello"}
+    assert len(hello_keys) == 2 and all(k.startswith("nodekey:") for k in hello_keys), control
+    assert any(sizes for _, _, sizes in control), control
 
 
 def test_probe_rtt_reflects_link_latency(driver, node_bin, tmp_path):
