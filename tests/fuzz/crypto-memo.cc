@@ -1,8 +1,8 @@
 // The machine targets' honest set-up, hoisted out of the per-input path.
 //
 // Every input of the machine targets (derp-server, derp-client,
-// control-server, control-client) starts the same honest world: the same
-// keys, the same handshakes, the same tokens. Much of an input's time went
+// control-server, control-client, and wireguard's two devices) starts the
+// same honest world: the same keys, the same handshakes, the same tokens. Much of an input's time went
 // into redoing that world's public-key cryptography (X25519 key agreement,
 // key derivation, Ed25519 checks of the same tokens). These targets are
 // linked with -Wl,--wrap for the libsodium calls the protocol makes
@@ -26,6 +26,7 @@
 extern "C" {
 int __real_crypto_box_beforenm(unsigned char* k, const unsigned char* pk, const unsigned char* sk);
 int __real_crypto_scalarmult_base(unsigned char* q, const unsigned char* n);
+int __real_crypto_scalarmult(unsigned char* q, const unsigned char* n, const unsigned char* p);
 int __real_crypto_box_seed_keypair(unsigned char* pk, unsigned char* sk,
                                    const unsigned char* seed);
 int __real_crypto_sign_seed_keypair(unsigned char* pk, unsigned char* sk,
@@ -94,6 +95,11 @@ int __wrap_crypto_box_beforenm(unsigned char* k, const unsigned char* pk,
 int __wrap_crypto_scalarmult_base(unsigned char* q, const unsigned char* n) {
   return TheMemo().Get('m', {{n, kX25519}}, q, kX25519,
                        [&](unsigned char* out) { return __real_crypto_scalarmult_base(out, n); });
+}
+
+int __wrap_crypto_scalarmult(unsigned char* q, const unsigned char* n, const unsigned char* p) {
+  return TheMemo().Get('x', {{n, kX25519}, {p, kX25519}}, q, kX25519,
+                       [&](unsigned char* out) { return __real_crypto_scalarmult(out, n, p); });
 }
 
 int __wrap_crypto_box_seed_keypair(unsigned char* pk, unsigned char* sk,
