@@ -10,11 +10,15 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "punchlab/control/client.h"
 #include "punchlab/control/frame.h"
 #include "punchlab/control/identity.h"
+#include "punchlab/control/messages.h"
 #include "punchlab/control/server.h"
+#include "punchlab/crypto/box.h"
 #include "support/raw-stream.h"
 #include "support/virtual-world.h"
 
@@ -126,6 +130,9 @@ class ControlPlaneTest : public ::testing::Test {
     ControlServerConfig c;
     c.trusted_issuers = {{idp_a_.verify_key(), {kDomainA}}, {idp_b_.verify_key(), {kDomainB}}};
     c.derp_map = derp_map_;
+    c.key_log = [this](ByteView nonce, ByteView message) {
+      server_key_log_.emplace(nonce.ToBytes(), message.ToBytes());
+    };
     return c;
   }
 
@@ -189,6 +196,7 @@ class ControlPlaneTest : public ::testing::Test {
   std::map<IpAddress, HostId> hosts_;
   std::vector<std::unique_ptr<RawStream>> raws_;
   std::vector<ServerEvent> server_events_;
+  std::map<Bytes, Bytes> server_key_log_;  // nonce -> message, of every frame the server sealed
   std::vector<std::unique_ptr<DeterministicRandom>> node_rngs_;
   std::deque<std::unique_ptr<TestNode>> nodes_;
 };
@@ -714,6 +722,52 @@ TEST_F(ControlPlaneTest, NothingAfterTheHelloIsPlaintext) {
   // Every frame after the hello is nonce || box: at least 24 + 16 bytes.
   for (size_t i = 1; i < frames.size(); ++i) EXPECT_GE(frames[i].size(), 40u);
   for (const Bytes& f : Frames(down)) EXPECT_GE(f.size(), 40u);
+}
+
+// The key log (key-log.h) names every sealed frame on the wire: its nonce is
+// the frame's first 24 bytes and its message the one the session sent next.
+TEST_F(ControlPlaneTest, TheKeyLogNamesEverySealedFrameWithItsMessage) {
+  std::vector<std::pair<Bytes, Bytes>> alice_log;
+  ControlClientConfig config;
+  config.key_log = [&](ByteView nonce, ByteView message) {
+    alice_log.emplace_back(nonce.ToBytes(), message.ToBytes());
+  };
+  TestNode& alice = AddNode("alice", "192.0.2.10:41641", config);
+  Register(alice, Token(idp_a_, "alice", kDomainA, alice.key.Public()));
+  Join("bob", "192.0.2.11:41641", kDomainA);
+  net_.RunFor(Duration::Seconds(1));
+  net_.Do(alice.id,
+          [&](Timestamp now) { alice.client->UpdateEndpoints(now, {Ep("203.0.113.9:9999")}); });
+  net_.RunFor(Duration::Seconds(45));  // pings and pongs too
+
+  const auto link = net_.StreamLinksFrom(alice.id).back();
+  std::string error;
+  // Alice's frames after the hello (seq 0, plaintext) are her log, in order
+  // (the last may still be on its way).
+  const std::vector<Bytes> up = Frames(net_.StreamBytesToServer(link));
+  ASSERT_GE(up.size(), 4u);
+  ASSERT_TRUE(alice_log.size() == up.size() - 1 || alice_log.size() == up.size());
+  for (size_t i = 1; i < up.size(); ++i) {
+    EXPECT_EQ(ByteView(up[i]).sub(0, kBoxNonceSize), ByteView(alice_log[i - 1].first));
+    auto m = DecodeMessage(alice_log[i - 1].second, error);
+    ASSERT_TRUE(m) << error;
+    EXPECT_EQ(m->seq, i);
+  }
+  EXPECT_EQ(MessageTypeName(DecodeMessage(alice_log[0].second, error)->msg), std::string("register"));
+  // The server's frames to alice: each one in its log, numbered from 0.
+  const std::vector<Bytes> down = Frames(net_.StreamBytesToClient(link));
+  ASSERT_GE(down.size(), 4u);
+  std::vector<std::string> types;
+  for (size_t i = 0; i < down.size(); ++i) {
+    auto it = server_key_log_.find(Bytes(down[i].begin(), down[i].begin() + kBoxNonceSize));
+    ASSERT_NE(it, server_key_log_.end()) << "frame " << i;
+    auto m = DecodeMessage(it->second, error);
+    ASSERT_TRUE(m) << error;
+    EXPECT_EQ(m->seq, i);
+    types.push_back(MessageTypeName(m->msg));
+  }
+  EXPECT_EQ(std::vector<std::string>(types.begin(), types.begin() + 3),
+            (std::vector<std::string>{"challenge", "registered", "netmap"}));
 }
 
 TEST_F(ControlPlaneTest, ConnectionThatNeverRegistersIsClosed) {
