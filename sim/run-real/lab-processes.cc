@@ -30,10 +30,10 @@ namespace {
 constexpr Duration kTokenSlack = Duration::Seconds(3600);
 constexpr Duration kStopGrace = Duration::Seconds(3);
 // The lab's own processes (nodes, DERP servers, control) at SCHED_FIFO, below
-// the wire (10, netns-lab.cc): under a loaded machine's compilers a node at a
-// normal priority answered 25-40 ms late now and then, which the simulation
-// never does (bench/README.md, fidelity). They are event-driven and light,
-// and the kernel's RT throttling still leaves the rest 5% of each second.
+// the wire (10, netns-lab.cc): under a loaded machine's compilers a node at
+// nice -10 answered up to 35 ms late now and then, which the simulation never
+// does (bench/README.md, fidelity). They are event-driven and light, and the
+// kernel's RT throttling leaves normal processes at least 5% of every second.
 constexpr int kLabProcessPriority = 5;
 
 std::string LastLines(const std::string& text, size_t max_lines) {
