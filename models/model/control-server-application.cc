@@ -46,6 +46,12 @@ TypeId ControlServerApplication::GetTypeId() {
                         TimeValue(Seconds(60)),
                         MakeTimeAccessor(&ControlServerApplication::m_idleTimeout),
                         MakeTimeChecker(NanoSeconds(1)))
+          .AddAttribute("BatchDelay",
+                        "How long a domain's changes wait to go out together, one message per "
+                        "member (0: each input's changes at once).",
+                        TimeValue(Seconds(0)),
+                        MakeTimeAccessor(&ControlServerApplication::m_batchDelay),
+                        MakeTimeChecker(Seconds(0)))
           .AddTraceSource("NodeRegistered", "A node registered (node, domain).",
                           MakeTraceSourceAccessor(&ControlServerApplication::m_registeredTrace),
                           "ns3::ControlServerApplication::NodeRegisteredTracedCallback")
@@ -124,6 +130,7 @@ void ControlServerApplication::StartApplication() {
   config.handshake_timeout = punchlab::Duration::Nanos(m_handshakeTimeout.GetNanoSeconds());
   config.idle_timeout = punchlab::Duration::Nanos(m_idleTimeout.GetNanoSeconds());
   config.key_log = m_keyLog;
+  config.batch_delay = punchlab::Duration::Nanos(m_batchDelay.GetNanoSeconds());
   m_random =
       std::make_unique<punchlab::DeterministicRandom>(ForkApplicationRandom(m_seed, *this, kKind));
   m_server =

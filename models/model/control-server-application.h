@@ -79,6 +79,7 @@ class ControlServerApplication : public Application {
   uint64_t m_seed;
   Time m_handshakeTimeout;
   Time m_idleTimeout;
+  Time m_batchDelay;
   std::vector<punchlab::control::TrustedIssuer> m_issuers;
   punchlab::control::DerpMap m_derpMap;
   punchlab::control::KeyLog m_keyLog;

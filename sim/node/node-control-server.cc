@@ -59,7 +59,9 @@ CommandSpec Spec() {
        "a DERP node for the DERP map (repeatable; the same ID again adds a node to "
        "that region; STUNPORT defaults to 3478; with @nodekey:HEX nodes refuse a "
        "server there that presents another key)")
-      ("duration", po::value<std::string>()->value_name("DURATION"), "stop after this long");
+      ("duration", po::value<std::string>()->value_name("DURATION"), "stop after this long")
+      ("batch-delay", po::value<std::string>()->value_name("DURATION"),
+       "send a domain's changes together, this long after the first (default 0: at once)");
   AddNodeKeyOptions(spec.options);
   return spec;
 }
@@ -222,6 +224,10 @@ int Run(const std::vector<std::string>& argv) {
   control::ControlServerConfig config;
   config.trusted_issuers = TrustFromFlags(vm);
   config.derp_map = DerpMapFromFlags(vm);
+  if (vm.count("batch-delay")) {
+    config.batch_delay = ParseDurationFlag("--batch-delay", vm["batch-delay"].as<std::string>(),
+                                           DurationRange{true, Duration::Seconds(60), false});
+  }
   std::optional<Duration> duration;
   if (vm.count("duration")) {
     duration =

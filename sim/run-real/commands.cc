@@ -85,6 +85,10 @@ std::vector<std::string> ControlServerArgv(const std::string& node_bin, const La
                                    private_key,
                                    "--duration",
                                    (scenario.stop_time + kProcessGrace).ToString()};
+  if (scenario.control.batch_delay > Duration::Zero()) {
+    argv.push_back("--batch-delay");
+    argv.push_back(scenario.control.batch_delay.ToString());
+  }
   for (size_t i = 0; i < scenario.derp_regions.size(); ++i) {
     const scenario::DerpRegion& r = scenario.derp_regions[i];
     argv.push_back("--derp");

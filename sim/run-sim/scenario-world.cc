@@ -277,6 +277,8 @@ void ScenarioWorld::BuildServers() {
   control_link = AddLink("control", onInternet, control_host, own, 1);
   ns3::ControlServerHelper helper(links[control_link].subnet.Lower());
   helper.SetAttribute("Seed", ns3::UintegerValue(seed_));
+  helper.SetAttribute("BatchDelay", ns3::TimeValue(ns3::NanoSeconds(
+                                        scenario_.control.batch_delay.nanos())));
   helper.SetDerpMap(derpMap);
   // Nodes' tokens come from one identity provider, trusted for every domain.
   DeterministicRandom idpRandom = DeterministicRandom(seed_).Fork("scenario/idp");

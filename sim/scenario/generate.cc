@@ -140,7 +140,11 @@ std::string CrowdScenarioYaml(const CrowdScenarioSpec& spec) {
     << "disco_log: false\n"
     << "internet: {latency: 20ms}\n"
     << "derp:\n  regions: [{id: 1, name: fra, latency: 10ms}]\n"
-    << "control:\n  domains: [";
+    << "control:\n";
+  if (spec.batch_delay > Duration::Zero()) {
+    y << "  batch_delay: " << spec.batch_delay.ToString() << "\n";
+  }
+  y << "  domains: [";
   for (uint32_t g = 0; g < groups; ++g) y << (g ? ", " : "") << Numbered("tailnet", g);
   y << "]\nnats:\n";
   for (uint32_t i = 0; i < spec.nodes; ++i) {

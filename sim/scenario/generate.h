@@ -77,6 +77,8 @@ struct CrowdScenarioSpec {
   Duration duration = Duration::Seconds(60);
   Duration every = Duration::Seconds(1);
   uint64_t seed = 1;
+  // control.batch_delay (0: each change at once).
+  Duration batch_delay = Duration::Zero();
 };
 std::string CrowdScenarioYaml(const CrowdScenarioSpec& spec);
 

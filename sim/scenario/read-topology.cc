@@ -168,6 +168,16 @@ void ReadInternetDerpControl(Reader& r, const Fields& top, Scenario& s) {
 
   if (auto control = SubMap(r, top, "control", "control", section::kControl)) {
     if (auto latency = r.GetDuration(*control, "latency")) s.control.latency = *latency;
+    if (auto delay = r.GetDuration(*control, "batch_delay")) {
+      // Longer would hold a node's first news of its peers past any
+      // reasonable run (headscale's default is 800 ms).
+      if (*delay > Duration::Seconds(60)) {
+        r.Error(r.Get(*control, "batch_delay")->mark,
+                "control.batch_delay " + delay->ToString() + " is longer than 60s");
+      } else {
+        s.control.batch_delay = *delay;
+      }
+    }
     auto domains_value = r.Get(*control, "domains");
     auto domains = domains_value ? r.NameList(*domains_value) : std::nullopt;
     for (const auto& [name, mark] : domains.value_or(decltype(domains)::value_type{})) {

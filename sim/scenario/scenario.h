@@ -50,6 +50,8 @@ struct DerpRegion {
 struct ControlServer {
   Duration latency;  // one way between the internet and the server
   std::vector<std::string> domains;
+  // How long a domain's changes wait to go out together (0: at once).
+  Duration batch_delay;
 };
 
 // One box between a host and the internet.

@@ -181,6 +181,12 @@ std::vector<SchemaKey> BuildKeys() {
       "The domains (tailnets) the server keeps apart: a node learns the keys and endpoints of "
       "the nodes in its own domain only.")
       .aliases = {"tailnets", "domain"};
+  add("batch_delay", V::kDuration, D::kLiteral, "0s", "batch_delay: 800ms",
+      "How long a domain's changes (nodes joining, leaving, new endpoints or home region) "
+      "wait to go out together, as one update per node covering all of them, as headscale's "
+      "batch_change_delay (800ms there) and a busy Tailscale map session coalesce them; a "
+      "new node's whole netmap still goes out at once. 0s: each change goes out at once.")
+      .aliases = {"batch", "coalesce", "batch_change_delay"};
 
   current = section::kNode;
   add("behind", V::kName, D::kLiteral, "internet", "behind: home",

@@ -63,6 +63,25 @@ TEST(Commands, ControlServerHoldsEveryDomainAndRegion) {
                           "9:nyc:203.0.113.3:3340:3478@nodekey:9,cert=sha256-raw:09"));
 }
 
+// control.batch_delay reaches the real server as the ns-3 one (its
+// BatchDelay attribute): the same ControlServerConfig::batch_delay.
+TEST(Commands, ControlServerBatchesAsTheScenarioSays) {
+  std::string yaml = kYaml;
+  const std::string domains = "control: {domains: [corp, Home_Net]}";
+  yaml.replace(yaml.find(domains), domains.size(),
+               "control: {domains: [corp, Home_Net], batch_delay: 800ms}");
+  const scenario::Scenario s = LoadOk(yaml);
+  EXPECT_EQ(s.control.batch_delay, Duration::Millis(800));
+  const std::vector<std::string> argv =
+      ControlServerArgv("/bin/node", PlanLab(s), s, "idpkey:x", "privkey:y",
+                        {"nodekey:7", "nodekey:9"},
+                        {{"", "", "sha256-raw:07", ""}, {"", "", "sha256-raw:09", ""}});
+  const auto flag = std::find(argv.begin(), argv.end(), "--batch-delay");
+  ASSERT_NE(flag, argv.end());
+  ASSERT_NE(flag + 1, argv.end());
+  EXPECT_EQ(*(flag + 1), "800ms");
+}
+
 TEST(Commands, NodeTokensNameTheNodeAndItsControlDomain) {
   const scenario::Scenario s = LoadOk(kYaml);
   const NodePublicKey key = *NodePublicKey::Parse("nodekey:" + std::string(64, 'b'));

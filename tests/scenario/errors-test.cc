@@ -245,6 +245,12 @@ TEST(Errors, Domains) {
                           "e.g. domains: [default]"));
 }
 
+TEST(Errors, ControlBatchDelay) {
+  EXPECT_THAT(Errors("control: {batch_delay: 2m}\nnodes: {a: {}}\n"),
+              ElementsAre("t.yaml:1:24: control.batch_delay 120s is longer than 60s"));
+  EXPECT_THAT(Errors("control: {batch_delay: 60s}\nnodes: {a: {}}\n"), ElementsAre());
+}
+
 TEST(Errors, DerpRegions) {
   EXPECT_THAT(Errors("derp: {regions: [{id: 1, name: a}, {id: 1, name: a}]}\nnodes: {n: {}}\n"),
               ElementsAre("t.yaml:1:41: DERP region id 1 is used twice (first at line 1); give "

@@ -21,6 +21,9 @@ struct ControlServer::Conn {
   Timestamp deadline;
   // A new session gets the whole netmap first, deltas after it.
   bool needs_netmap = true;
+  // change_seq_ when its last whole netmap was made: it holds every change
+  // up to that one.
+  uint64_t netmap_seq = 0;
 };
 
 ControlServer::ControlServer(NodePrivateKey key, ControlServerConfig config, RandomSource& rng)
@@ -73,13 +76,13 @@ void ControlServer::HandleStream(Timestamp now, ConnectionId conn, ByteView byte
     Close(conn, in.error);
     break;
   }
-  FlushNetmaps();
+  FlushNetmaps(now);
 }
 
-void ControlServer::HandleClosed(Timestamp /*now*/, ConnectionId conn) {
+void ControlServer::HandleClosed(Timestamp now, ConnectionId conn) {
   if (conns_.count(conn) == 0) return;
   Close(conn, "connection closed by the node", false);
-  FlushNetmaps();
+  FlushNetmaps(now);
 }
 
 void ControlServer::HandleTimeout(Timestamp now) {
@@ -102,7 +105,8 @@ void ControlServer::HandleTimeout(Timestamp now) {
     }
   }
   for (const auto& [id, reason] : expired) Close(id, reason);
-  FlushNetmaps();
+  FlushDueBatches(now);
+  FlushNetmaps(now);
 }
 
 std::optional<StreamAction> ControlServer::PollStreamAction() {
@@ -113,8 +117,12 @@ std::optional<StreamAction> ControlServer::PollStreamAction() {
 }
 
 std::optional<Timestamp> ControlServer::PollTimeout() const {
-  if (deadlines_.empty()) return std::nullopt;
-  return deadlines_.begin()->first;
+  std::optional<Timestamp> next;
+  if (!deadlines_.empty()) next = deadlines_.begin()->first;
+  if (!batch_due_.empty() && (!next || batch_due_.begin()->first < *next)) {
+    next = batch_due_.begin()->first;
+  }
+  return next;
 }
 
 void ControlServer::Refresh(ConnectionId conn, Conn& c, bool listed) {
@@ -126,12 +134,14 @@ void ControlServer::Refresh(ConnectionId conn, Conn& c, bool listed) {
   deadlines_.insert({c.deadline, conn});
 }
 
-void ControlServer::SetDerpMap(Timestamp /*now*/, DerpMap derp_map) {
+void ControlServer::SetDerpMap(Timestamp now, DerpMap derp_map) {
   config_.derp_map = std::move(derp_map);
   // Every session gets a whole netmap with the new DERP map.
-  for (auto& [id, c] : conns_) c->needs_netmap = true;
-  for (const auto& [domain, keys] : members_) pending_[domain];
-  FlushNetmaps();
+  for (auto& [id, c] : conns_) AskNetmap(id, *c);
+  if (config_.batch_delay <= Duration::Zero()) {
+    for (const auto& [domain, keys] : members_) pending_[domain];
+  }
+  FlushNetmaps(now);
 }
 
 std::optional<ServerEvent> ControlServer::PollEvent() {
@@ -235,7 +245,7 @@ void ControlServer::OnRegister(ConnectionId conn, Conn& c, RegisterMsg reg, Time
   }
   c.phase = Conn::Phase::kRegistered;
   Refresh(conn, c);  // the handshake deadline no longer applies
-  c.needs_netmap = true;
+  AskNetmap(conn, c);
   ++stats_.registrations;
   MarkChanged(r.domain, c.node_key);
   events_.push_back(NodeRegistered{conn, r.info, r.domain});
@@ -316,54 +326,126 @@ void ControlServer::LeaveDomain(const std::string& domain, const NodePublicKey& 
 
 void ControlServer::MarkChanged(const std::string& domain, const NodePublicKey& key) {
   DomainChanges& d = pending_[domain];
+  if (d.first == 0) {
+    d.first = change_seq_ + 1;
+    if (config_.batch_delay > Duration::Zero()) newly_pending_.push_back(domain);
+  }
   d.removed.erase(key);
-  d.changed.insert(key);
+  d.changed[key] = ++change_seq_;
 }
 
 void ControlServer::MarkRemoved(const std::string& domain, const NodePublicKey& key) {
   DomainChanges& d = pending_[domain];
+  if (d.first == 0) {
+    d.first = change_seq_ + 1;
+    if (config_.batch_delay > Duration::Zero()) newly_pending_.push_back(domain);
+  }
   d.changed.erase(key);
-  d.removed.insert(key);
+  d.removed[key] = ++change_seq_;
 }
 
-void ControlServer::FlushNetmaps() {
-  // Sending can close a connection (a message too large for a frame), which
-  // changes its domain again; loop until nothing is pending.
-  while (!pending_.empty()) {
-    const std::string domain = pending_.begin()->first;
-    const DomainChanges changes = std::move(pending_.begin()->second);
-    pending_.erase(pending_.begin());
+void ControlServer::FlushNetmaps(Timestamp now) {
+  if (config_.batch_delay <= Duration::Zero()) {
+    // Sending can close a connection (a message too large for a frame), which
+    // changes its domain again; loop until nothing is pending.
+    while (!pending_.empty()) FlushDomain(pending_.begin()->first);
+    return;
+  }
+  // A new session's netmap does not wait for the batch: it is what the
+  // node asked for (Tailscale's first map response answers the poll).
+  const std::vector<ConnectionId> due = std::move(netmap_due_);
+  netmap_due_.clear();
+  for (ConnectionId conn : due) {
+    auto c = conns_.find(conn);
+    if (c == conns_.end() || !c->second->needs_netmap ||
+        c->second->phase != Conn::Phase::kRegistered) {
+      continue;
+    }
+    auto node = nodes_.find(c->second->node_key);
+    if (node == nodes_.end() || node->second.conn != conn) continue;
+    SendNetmap(conn, *c->second, node->second);
+  }
+  // Changes wait: a domain's batch is due batch_delay after its first.
+  const std::vector<std::string> fresh = std::move(newly_pending_);
+  newly_pending_.clear();
+  for (const std::string& domain : fresh) {
+    if (pending_.count(domain) == 0 || batch_due_of_.count(domain) != 0) continue;
+    const Timestamp at = now + config_.batch_delay;
+    batch_due_of_.emplace(domain, at);
+    batch_due_.insert({at, domain});
+  }
+}
+
+void ControlServer::FlushDueBatches(Timestamp now) {
+  while (!batch_due_.empty() && batch_due_.begin()->first <= now) {
+    const std::string domain = batch_due_.begin()->second;
+    batch_due_.erase(batch_due_.begin());
+    batch_due_of_.erase(domain);
+    if (pending_.count(domain) != 0) FlushDomain(domain);
+  }
+}
+
+void ControlServer::AskNetmap(ConnectionId conn, Conn& c) {
+  c.needs_netmap = true;
+  if (config_.batch_delay > Duration::Zero()) netmap_due_.push_back(conn);
+}
+
+void ControlServer::FlushDomain(const std::string& domain_name) {
+  auto pending = pending_.find(domain_name);
+  if (pending == pending_.end()) return;
+  const std::string domain = domain_name;  // the key dies with its entry
+  const DomainChanges changes = std::move(pending->second);
+  pending_.erase(pending);
+  // `since`: only the changes after that one (0: all).
+  auto delta_of = [&](uint64_t since) {
     PeersChangedMsg delta;
-    for (const NodePublicKey& key : changes.changed) {
+    for (const auto& [key, seq] : changes.changed) {
+      if (seq <= since) continue;
       auto it = nodes_.find(key);
       if (it != nodes_.end()) delta.changed.push_back(it->second.info);
     }
-    delta.removed.assign(changes.removed.begin(), changes.removed.end());
-    // The same text for every member but for its sequence number: encoded
-    // once (at the first member that takes it), sealed per connection.
-    std::optional<PreparedMessage> prepared;
-    // A copy: sending can close a connection, which leaves the domain.
-    std::vector<NodePublicKey> members;
-    if (auto m = members_.find(domain); m != members_.end()) {
-      members.assign(m->second.begin(), m->second.end());
+    for (const auto& [key, seq] : changes.removed) {
+      if (seq > since) delta.removed.push_back(key);
     }
-    for (const NodePublicKey& key : members) {
-      auto it = nodes_.find(key);
-      if (it == nodes_.end()) continue;
-      const ConnectionId conn = it->second.conn;
-      auto c = conns_.find(conn);
-      if (c == conns_.end()) continue;
-      if (c->second->needs_netmap) {
-        c->second->needs_netmap = false;
-        Send(conn, NetmapMsg{NetmapFor(it->second)});
-        if (conns_.count(conn) != 0) ++stats_.netmaps_sent;
-      } else if (!delta.changed.empty() || !delta.removed.empty()) {
-        if (!prepared) prepared = PrepareMessage(delta);
-        Send(conn, *prepared, "peers_changed");
-        if (conns_.count(conn) != 0) ++stats_.deltas_sent;
-      }
+    return delta;
+  };
+  const PeersChangedMsg delta = delta_of(0);
+  const bool batching = config_.batch_delay > Duration::Zero();
+  // The same text for every member but for its sequence number: encoded
+  // once (at the first member that takes it), sealed per connection.
+  std::optional<PreparedMessage> prepared;
+  // A copy: sending can close a connection, which leaves the domain.
+  std::vector<NodePublicKey> members;
+  if (auto m = members_.find(domain); m != members_.end()) {
+    members.assign(m->second.begin(), m->second.end());
+  }
+  for (const NodePublicKey& key : members) {
+    auto it = nodes_.find(key);
+    if (it == nodes_.end()) continue;
+    const ConnectionId conn = it->second.conn;
+    auto c = conns_.find(conn);
+    if (c == conns_.end()) continue;
+    if (c->second->needs_netmap) {
+      SendNetmap(conn, *c->second, it->second);
+    } else if (batching && c->second->netmap_seq >= changes.first) {
+      // Its netmap, sent during the batch, holds the older changes already.
+      const PeersChangedMsg rest = delta_of(c->second->netmap_seq);
+      if (rest.changed.empty() && rest.removed.empty()) continue;
+      Send(conn, Message{rest});
+      if (conns_.count(conn) != 0) ++stats_.deltas_sent;
+    } else if (!delta.changed.empty() || !delta.removed.empty()) {
+      if (!prepared) prepared = PrepareMessage(delta);
+      Send(conn, *prepared, "peers_changed");
+      if (conns_.count(conn) != 0) ++stats_.deltas_sent;
     }
   }
+}
+
+void ControlServer::SendNetmap(ConnectionId conn, Conn& c, const Record& r) {
+  c.needs_netmap = false;
+  c.netmap_seq = change_seq_;
+  Send(conn, NetmapMsg{NetmapFor(r)});
+  if (conns_.count(conn) != 0) ++stats_.netmaps_sent;
 }
 
 }  // namespace punchlab::control

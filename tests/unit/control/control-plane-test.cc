@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -93,11 +94,11 @@ struct TestNode {
 
 class ControlPlaneTest : public ::testing::Test {
  protected:
-  ControlPlaneTest()
+  explicit ControlPlaneTest(Duration batch_delay = Duration::Zero())
       : idp_a_(SigningKey::Generate(rng_)),
         idp_b_(SigningKey::Generate(rng_)),
         server_rng_(rng_.Fork("server")),
-        server_(NodePrivateKey::Generate(rng_), Config(), server_rng_) {
+        server_(NodePrivateKey::Generate(rng_), Config(batch_delay), server_rng_) {
     net_.capture_streams = true;
     server_id_ = net_.Attach(HostAt(kServerAddr.ip),
                 MachineSpec{"control", nullptr, &server_, {}, {kServerAddr}, [this](Timestamp) {
@@ -126,8 +127,9 @@ class ControlPlaneTest : public ::testing::Test {
     return net_.StreamLinksFrom(id).back();
   }
 
-  ControlServerConfig Config() {
+  ControlServerConfig Config(Duration batch_delay) {
     ControlServerConfig c;
+    c.batch_delay = batch_delay;
     c.trusted_issuers = {{idp_a_.verify_key(), {kDomainA}}, {idp_b_.verify_key(), {kDomainB}}};
     c.derp_map = derp_map_;
     c.key_log = [this](ByteView nonce, ByteView message) {
@@ -818,6 +820,137 @@ TEST_F(ControlPlaneTest, NewDerpMapReachesEveryNode) {
   ASSERT_TRUE(alice.netmap().derp_map.FindRegion(3));
   EXPECT_EQ(alice.netmap().derp_map.FindRegion(3)->nodes[0].StunEndpoint(),
             Ep("203.0.113.30:3478"));
+}
+
+// A server with a batch delay (headscale's batch_change_delay, a busy
+// Tailscale map session): a domain's changes gather for that long and go out
+// as one update per member.
+class BatchedControlPlaneTest : public ControlPlaneTest {
+ protected:
+  static constexpr Duration kDelay = Duration::Millis(500);
+  BatchedControlPlaneTest() : ControlPlaneTest(kDelay) {}
+};
+
+TEST_F(BatchedControlPlaneTest, ChangesWithinTheDelayGoOutAsOneUpdatePerNode) {
+  TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
+  net_.RunFor(Duration::Seconds(1));
+  // Her own registration is in the netmap she got at once: nothing else.
+  ASSERT_EQ(alice.EventsOf<NetmapUpdated>().size(), 1u);
+  EXPECT_TRUE(alice.EventsOf<PeersChanged>().empty());
+
+  // Three nodes join within a few milliseconds; each gets its netmap at
+  // once (alice and whoever registered before it).
+  TestNode& bob = Join("bob", "192.0.2.11:41641", kDomainA);
+  TestNode& carol = Join("carol", "192.0.2.12:41641", kDomainA);
+  TestNode& dave = Join("dave", "192.0.2.13:41641", kDomainA);
+  // When the server registers the first of them, and when alice hears:
+  // stepping a millisecond at a time.
+  auto run_until = [&](const std::function<bool()>& done) {
+    for (int ms = 0; ms < 2000 && !done(); ++ms) net_.RunFor(Duration::Millis(1));
+    return net_.now();
+  };
+  const Timestamp first_registered =
+      run_until([&] { return server_.stats().registrations >= 2; });
+  const Timestamp all_registered =
+      run_until([&] { return server_.stats().registrations >= 4; });
+  EXPECT_LT(all_registered, first_registered + kDelay);
+  net_.RunFor(Duration::Millis(15));  // one hop back
+  for (TestNode* n : {&bob, &carol, &dave}) {
+    EXPECT_EQ(n->EventsOf<NetmapUpdated>().size(), 1u) << n->user;  // at once
+  }
+  EXPECT_TRUE(alice.EventsOf<PeersChanged>().empty());
+  const Timestamp alice_heard = run_until([&] { return !alice.EventsOf<PeersChanged>().empty(); });
+  // One update with all three, sent the delay after the first change (and
+  // one 10 ms hop later at alice).
+  EXPECT_GE(alice_heard, first_registered + kDelay);
+  EXPECT_LE(alice_heard, first_registered + kDelay + Duration::Millis(20));
+  net_.RunFor(Duration::Seconds(1));
+  ASSERT_EQ(alice.EventsOf<PeersChanged>().size(), 1u);
+  std::map<NodePublicKey, NodeInfo> heard;
+  const PeersChanged update = alice.EventsOf<PeersChanged>()[0];
+  for (const NodeInfo& p : update.changed) heard[p.node_key] = p;
+  EXPECT_EQ(heard, (std::map<NodePublicKey, NodeInfo>{
+                       {bob.key.Public(), bob.Expected(bob.address())},
+                       {carol.key.Public(), carol.Expected(carol.address())},
+                       {dave.key.Public(), dave.Expected(dave.address())}}));
+  EXPECT_EQ(server_.stats().netmaps_sent, 4u);
+  // Each newcomer hears only of those that registered after its netmap was
+  // made: dave (the last) of nobody, so no update at all.
+  EXPECT_EQ(dave.EventsOf<PeersChanged>().size(), 0u);
+  EXPECT_EQ(dave.netmap().peers.size(), 3u);
+  for (TestNode* n : {&alice, &bob, &carol, &dave}) {
+    EXPECT_EQ(n->netmap().peers.size(), 3u) << n->user;
+  }
+  ASSERT_EQ(bob.EventsOf<PeersChanged>().size(), 1u);
+  std::set<NodePublicKey> bob_heard;
+  const PeersChanged bob_update = bob.EventsOf<PeersChanged>()[0];
+  for (const NodeInfo& p : bob_update.changed) bob_heard.insert(p.node_key);
+  EXPECT_EQ(bob_heard, (std::set<NodePublicKey>{carol.key.Public(), dave.key.Public()}));
+
+  // Two changes of one node within the delay: one entry, as it is now.
+  const size_t bob_before = bob.EventsOf<PeersChanged>().size();
+  alice.endpoints = {Ep("203.0.113.77:6000")};
+  alice.region = 2;
+  net_.Do(alice.id, [&](Timestamp now) { alice.client->UpdateEndpoints(now, alice.endpoints); });
+  net_.RunFor(Duration::Millis(50));
+  net_.Do(alice.id, [&](Timestamp now) { alice.client->SetHomeRegion(now, 2); });
+  net_.RunFor(Duration::Millis(200));
+  EXPECT_EQ(bob.EventsOf<PeersChanged>().size(), bob_before);  // still gathering
+  net_.RunFor(Duration::Seconds(1));
+  ASSERT_EQ(bob.EventsOf<PeersChanged>().size(), bob_before + 1);
+  EXPECT_EQ(bob.EventsOf<PeersChanged>().back().changed,
+            std::vector<NodeInfo>{alice.Expected(alice.address())});
+  EXPECT_EQ(*bob.netmap().FindPeer(alice.key.Public()), alice.Expected(alice.address()));
+  EXPECT_EQ(alice.netmap().self, alice.Expected(alice.address()));
+
+  // A node that leaves and the one that joins within one batch: one update.
+  const size_t carol_before = carol.EventsOf<PeersChanged>().size();
+  net_.Do(bob.id, [&](Timestamp now) { bob.client->Leave(now); });
+  TestNode& erin = Join("erin", "192.0.2.14:41641", kDomainA);
+  net_.RunFor(Duration::Seconds(2));
+  ASSERT_EQ(carol.EventsOf<PeersChanged>().size(), carol_before + 1);
+  const PeersChanged last = carol.EventsOf<PeersChanged>().back();
+  EXPECT_EQ(last.changed, std::vector<NodeInfo>{erin.Expected(erin.address())});
+  EXPECT_EQ(last.removed, std::vector<NodePublicKey>{bob.key.Public()});
+  EXPECT_FALSE(carol.netmap().FindPeer(bob.key.Public()));
+  EXPECT_EQ(server_.stats().netmaps_sent, 5u);  // one per session, at once
+}
+
+// Domains batch apart: one domain's batch never carries or delays another's.
+TEST_F(BatchedControlPlaneTest, EachDomainBatchesItsOwnChanges) {
+  TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
+  TestNode& carol = Join("carol", "192.0.2.12:41641", kDomainB);
+  net_.RunFor(Duration::Seconds(1));
+  TestNode& bob = Join("bob", "192.0.2.11:41641", kDomainA);
+  net_.RunFor(Duration::Millis(250));
+  TestNode& dave = Join("dave", "192.0.2.13:41641", kDomainB);
+  // alice's batch (bob) is due 500 ms after bob registered; carol's (dave)
+  // 250 ms later.
+  net_.RunFor(Duration::Millis(400));
+  ASSERT_EQ(alice.EventsOf<PeersChanged>().size(), 1u);
+  EXPECT_EQ(alice.EventsOf<PeersChanged>()[0].changed,
+            std::vector<NodeInfo>{bob.Expected(bob.address())});
+  EXPECT_TRUE(carol.EventsOf<PeersChanged>().empty());
+  net_.RunFor(Duration::Millis(400));
+  ASSERT_EQ(carol.EventsOf<PeersChanged>().size(), 1u);
+  EXPECT_EQ(carol.EventsOf<PeersChanged>()[0].changed,
+            std::vector<NodeInfo>{dave.Expected(dave.address())});
+  EXPECT_EQ(alice.EventsOf<PeersChanged>().size(), 1u);
+}
+
+// A new DERP map is a whole netmap for every session, at once.
+TEST_F(BatchedControlPlaneTest, NewDerpMapReachesEveryNodeAtOnce) {
+  TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
+  TestNode& carol = Join("carol", "192.0.2.12:41641", kDomainB);
+  net_.RunFor(Duration::Seconds(1));
+  DerpMap next = derp_map_;
+  next.regions.pop_back();
+  net_.Do(server_id_, [&](Timestamp now) { server_.SetDerpMap(now, next); });
+  net_.RunFor(Duration::Millis(30));
+  for (TestNode* n : {&alice, &carol}) {
+    EXPECT_EQ(n->EventsOf<NetmapUpdated>().size(), 2u) << n->user;
+    EXPECT_EQ(n->netmap().derp_map, next) << n->user;
+  }
 }
 
 TEST(ControlClient, GarbageFromTheServerIsCountedAndTriggersAReconnect) {

@@ -20,7 +20,12 @@
 // first update (and every one after the DERP map changes) is the whole
 // netmap, later ones only the entries that changed and the keys that left,
 // so a change costs O(domain size) messages of one entry, not O(domain size)
-// whole netmaps. A broken, hostile or
+// whole netmaps. With a batch delay (ControlServerConfig::batch_delay), a
+// domain's changes wait that long from the first of them and then go out as
+// one message per member covering all of them (each entry once, as it is
+// then), as a busy Tailscale map session coalesces its updates (testcontrol:
+// a one-slot update channel) and headscale batches them (batch_change_delay);
+// a new session's whole netmap still goes out at once. A broken, hostile or
 // silent connection is closed with a reason (a ConnectionClosed event) and
 // counted; it never disturbs other connections.
 #pragma once
@@ -59,6 +64,9 @@ struct ControlServerConfig {
   Duration idle_timeout = Duration::Seconds(60);
   // Told every frame this server seals (key-log.h); for captures.
   KeyLog key_log;
+  // How long a domain's changes wait to be sent together (header comment).
+  // Zero: every input's changes go out at once, one message per member.
+  Duration batch_delay = Duration::Zero();
 };
 
 struct NodeRegistered {
@@ -143,7 +151,18 @@ class ControlServer final : public StreamMachine {
   // Closes `conn` and, if it carried a registered node, removes that node.
   // `send_close` is false when the peer already closed it.
   void Close(ConnectionId conn, const std::string& reason, bool send_close = true);
-  void FlushNetmaps();
+  // After an input: sends what is due (with no batch delay: every change;
+  // with one: new sessions' netmaps) and schedules the rest.
+  void FlushNetmaps(Timestamp now);
+  // Sends one domain's pending changes (and any whole netmap due there) to
+  // every member.
+  void FlushDomain(const std::string& domain);
+  // The session's whole netmap, sent now.
+  void SendNetmap(ConnectionId conn, Conn& c, const Record& r);
+  // With a batch delay: sends the batches due by `now`.
+  void FlushDueBatches(Timestamp now);
+  // The session gets a whole netmap at the next flush.
+  void AskNetmap(ConnectionId conn, Conn& c);
   void MarkChanged(const std::string& domain, const NodePublicKey& key);
   void MarkRemoved(const std::string& domain, const NodePublicKey& key);
   void LeaveDomain(const std::string& domain, const NodePublicKey& key);
@@ -166,11 +185,26 @@ class ControlServer final : public StreamMachine {
   // PollTimeout reads one entry and HandleTimeout visits only due ones.
   std::set<std::pair<Timestamp, ConnectionId>> deadlines_;
   // What changed per domain since the last flush.
+  // What changed per domain since the last flush: each key with the number
+  // of its latest change (change_seq_), so a session whose netmap came
+  // after some of them is sent only the rest.
   struct DomainChanges {
-    std::set<NodePublicKey> changed;  // added or changed
-    std::set<NodePublicKey> removed;
+    std::map<NodePublicKey, uint64_t> changed;  // added or changed
+    std::map<NodePublicKey, uint64_t> removed;
+    uint64_t first = 0;  // no change in the batch is older
   };
   std::map<std::string, DomainChanges> pending_;
+  // With a batch delay: when each domain with pending changes sends them,
+  // earliest first (PollTimeout reads one entry), and the domain's entry.
+  std::set<std::pair<Timestamp, std::string>> batch_due_;
+  std::map<std::string, Timestamp> batch_due_of_;
+  // Domains whose batch began during this input: FlushNetmaps schedules them.
+  std::vector<std::string> newly_pending_;
+  // With a batch delay: sessions that need a whole netmap now (registered or
+  // given a new DERP map), in the order they asked.
+  std::vector<ConnectionId> netmap_due_;
+  // Counts changes (MarkChanged, MarkRemoved); a session's netmap records it.
+  uint64_t change_seq_ = 0;
   std::deque<StreamAction> actions_;
   std::deque<ServerEvent> events_;
   ServerStats stats_;
