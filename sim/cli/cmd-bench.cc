@@ -59,6 +59,7 @@
 #include "run-sim/run-sim.h"
 #include "scenario/generate.h"
 #include "scenario/loader.h"
+#include "scenario/yaml-document.h"
 
 namespace punchlab::cli {
 namespace {
@@ -80,6 +81,11 @@ struct Measurement {
   bool stopped = false;     // stopped at the limit: wall_s is how long it had run
   std::string error;        // non-empty: the workload failed, and this is what happened
 };
+
+// The control server's batch delay in the tailnets and the crowd: headscale's
+// default batch_change_delay (a busy Tailscale map session coalesces too;
+// scenario schema, control.batch_delay).
+constexpr const char* kBenchBatchDelay = "800ms";
 
 // A matrix cell is two nodes (about 25 MiB resident): 1 GiB of address
 // space is room to spare, and two of them at once cannot hurt a machine.
@@ -199,16 +205,17 @@ Measurement Planned(uint32_t nodes, bool tailnet) {
 
 // The scenario of a tailnet of `nodes` (tailnet = true) or of a crowd of
 // tailnets of four.
-std::string NodesScenario(uint32_t nodes, bool tailnet) {
+std::string NodesScenario(uint32_t nodes, bool tailnet, Duration batch_delay) {
   scenario::CrowdScenarioSpec spec;
   spec.nodes = nodes;
+  spec.batch_delay = batch_delay;
   if (tailnet) spec.tailnet_size = nodes;
   return scenario::CrowdScenarioYaml(spec);
 }
 
-Measurement BenchNodes(uint32_t nodes, bool tailnet) {
+Measurement BenchNodes(uint32_t nodes, bool tailnet, Duration batch_delay) {
   const scenario::LoadResult loaded =
-      scenario::LoadScenarioText(NodesScenario(nodes, tailnet), "bench.yaml");
+      scenario::LoadScenarioText(NodesScenario(nodes, tailnet, batch_delay), "bench.yaml");
   if (!loaded.ok()) throw std::logic_error("bench scenario: " + loaded.errors.front().ToString());
   const Clock::time_point start = Clock::now();
   const results::Results r = runsim::RunInSimulation(*loaded.scenario, results::RunOptions{});
@@ -216,17 +223,27 @@ Measurement BenchNodes(uint32_t nodes, bool tailnet) {
   m.wall_s = Seconds(Clock::now() - start);
   m.events = r.events_executed;
   m.peak_rss_mib = PeakRssMib(RUSAGE_SELF);
-  size_t direct = 0, derp = 0;
+  // Pairs without traffic (listed in a small enough domain) have no path
+  // to speak of: they are counted apart, never as "derp at the end".
+  size_t talking = 0, direct = 0, derp = 0, silent = 0;
   uint64_t sent = 0, lost = 0;
   for (const results::PairSummary& p : r.pairs) {
+    if (p.probes_sent == 0) {
+      ++silent;
+      continue;
+    }
+    ++talking;
     direct += p.final_path == results::PathKind::kDirect ? 1 : 0;
     derp += p.final_path == results::PathKind::kDerp ? 1 : 0;
     sent += p.probes_sent;
     lost += p.probes_lost;
   }
-  m.outcome = std::to_string(r.pairs.size()) + " pairs: " + std::to_string(direct) + " direct, " +
-              std::to_string(derp) + " derp at the end; " + std::to_string(lost) + " of " +
-              std::to_string(sent) + " probes lost";
+  const size_t neither = talking - direct - derp;
+  m.outcome = std::to_string(talking) + " pairs with traffic: " + std::to_string(direct) +
+              " direct, " + std::to_string(derp) + " derp at the end" +
+              (neither > 0 ? ", " + std::to_string(neither) + " neither" : "") + "; " +
+              std::to_string(lost) + " of " + std::to_string(sent) + " probes lost" +
+              (silent > 0 ? "; " + std::to_string(silent) + " listed pairs without traffic" : "");
   return m;
 }
 
@@ -254,7 +271,8 @@ uint64_t MemoryCapMib(const Measurement& planned, std::optional<uint64_t> flag) 
 // Runs BenchNodes in a child process: its own peak memory, stopped after
 // `limit_s` (0: none), its address space capped at `cap_mib` (0: none). A
 // failure (the cap reached included) comes back as Measurement::error.
-Measurement BenchNodesInChild(uint32_t nodes, bool tailnet, double limit_s, uint64_t cap_mib) {
+Measurement BenchNodesInChild(uint32_t nodes, bool tailnet, Duration batch_delay, double limit_s,
+                              uint64_t cap_mib) {
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
   std::cout.flush();
@@ -273,7 +291,7 @@ Measurement BenchNodesInChild(uint32_t nodes, bool tailnet, double limit_s, uint
                                                  "needed more"}}
                         .dump());
       }
-      out = ToJson(BenchNodes(nodes, tailnet)).dump();
+      out = ToJson(BenchNodes(nodes, tailnet, batch_delay)).dump();
     } catch (const std::exception& e) {
       out = nlohmann::json{{"error", e.what()}}.dump();
     }
@@ -452,6 +470,9 @@ int RunBench(const std::vector<std::string>& argv) {
        "workload that needs more is FAILED")
       ("jobs,j", po::value<unsigned>()->value_name("N"),
        "matrix cells at once (default: the number of cores)")
+      ("batch-delay", po::value<std::string>()->default_value(kBenchBatchDelay)->value_name("DURATION"),
+       "the tailnets' and crowd's control.batch_delay: how long the control server lets a "
+       "tailnet's changes gather before sending them as one update per node (0s: each at once)")
       ("json", po::bool_switch(), "print the measurements as one JSON object")
       ("print-scenario", po::bool_switch(),
        "print the scenario of the first tailnet (or, with --only crowd, of the crowd) and "
@@ -480,10 +501,30 @@ int RunBench(const std::vector<std::string>& argv) {
   const unsigned jobs = vm.count("jobs") ? vm["jobs"].as<unsigned>() : cores;
   if (jobs < 1 || jobs > 64) throw UsageError("--jobs: must be from 1 to 64");
   const bool json = vm["json"].as<bool>();
+  const Duration batch_delay =
+      ParseDurationFlag("--batch-delay", vm["batch-delay"].as<std::string>(),
+                        DurationRange{true, Duration::Seconds(60), false});
+  // Every workload's scenario goes through the loader, which takes at most
+  // kMaxScenarioBytes: refuse a size it cannot hold now, not after the
+  // workloads before it ran.
+  auto check_fits = [&](const char* flag, uint32_t nodes, bool tailnet) {
+    const size_t bytes = NodesScenario(nodes, tailnet, batch_delay).size();
+    if (bytes > scenario::kMaxScenarioBytes) {
+      throw UsageError(std::string(flag) + ": " + std::to_string(nodes) +
+                       " nodes make a scenario of " + std::to_string(bytes) +
+                       " bytes, more than the scenario loader takes (" +
+                       std::to_string(scenario::kMaxScenarioBytes) +
+                       " bytes, sim/scenario/yaml-document.h: about 14,000 nodes)");
+    }
+  };
+  if (only.empty() || only == "tailnet" || vm["print-scenario"].as<bool>()) {
+    for (uint32_t n : tailnets) check_fits("--tailnet", n, true);
+  }
+  if (only.empty() || only == "crowd") check_fits(vm.count("nodes") ? "--nodes" : "--crowd", crowd, false);
   if (vm["print-scenario"].as<bool>()) {
     if (only == "matrix") throw UsageError("--print-scenario: the matrix is `punchlab matrix`");
-    std::cout << (only == "crowd" ? NodesScenario(crowd, false)
-                                  : NodesScenario(tailnets.front(), true));
+    std::cout << (only == "crowd" ? NodesScenario(crowd, false, batch_delay)
+                                  : NodesScenario(tailnets.front(), true, batch_delay));
     return kExitOk;
   }
 
@@ -526,7 +567,7 @@ int RunBench(const std::vector<std::string>& argv) {
       for (uint32_t n : tailnets) {
         const Measurement planned = Planned(n, true);
         attempt(planned, [&] {
-          return BenchNodesInChild(n, true, limit * planned.goal_wall_s,
+          return BenchNodesInChild(n, true, batch_delay, limit * planned.goal_wall_s,
                                    MemoryCapMib(planned, memory_limit));
         });
       }
@@ -534,7 +575,7 @@ int RunBench(const std::vector<std::string>& argv) {
     if (only.empty() || only == "crowd") {
       const Measurement planned = Planned(crowd, false);
       attempt(planned, [&] {
-        return BenchNodesInChild(crowd, false, limit * planned.goal_wall_s,
+        return BenchNodesInChild(crowd, false, batch_delay, limit * planned.goal_wall_s,
                                  MemoryCapMib(planned, memory_limit));
       });
     }
