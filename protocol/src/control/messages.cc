@@ -418,6 +418,33 @@ PreparedMessage PrepareMessage(const Message& msg) {
   return p;
 }
 
+std::string EncodeNodeInfo(const NodeInfo& node) {
+  return NodeToJson(node).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+PreparedMessage PreparePeersChanged(const std::vector<const std::string*>& changed,
+                                    const std::vector<NodePublicKey>& removed) {
+  // EncodeMessage's text: keys sorted (changed, removed, seq, type), no spaces.
+  json removed_json = json::array();
+  for (const NodePublicKey& k : removed) removed_json.push_back(k.ToString());
+  const std::string removed_text =
+      removed_json.dump(-1, ' ', false, json::error_handler_t::replace);
+  size_t size = 32 + removed_text.size();
+  for (const std::string* text : changed) size += text->size() + 1;
+  PreparedMessage p;
+  p.head.reserve(size);
+  p.head += "{\"changed\":[";
+  for (size_t i = 0; i < changed.size(); ++i) {
+    if (i > 0) p.head += ',';
+    p.head += *changed[i];
+  }
+  p.head += "],\"removed\":";
+  p.head += removed_text;
+  p.head += ",\"seq\":";
+  p.tail = std::string(",\"type\":\"") + MessageTypeName(Message{PeersChangedMsg{}}) + "\"}";
+  return p;
+}
+
 Bytes EncodePrepared(const PreparedMessage& prepared, uint64_t seq) {
   if (prepared.whole) return EncodeMessage(*prepared.whole, seq);
   const std::string number = std::to_string(seq);

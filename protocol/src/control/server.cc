@@ -396,20 +396,15 @@ void ControlServer::FlushDomain(const std::string& domain_name) {
   const std::string domain = domain_name;  // the key dies with its entry
   const DomainChanges changes = std::move(pending->second);
   pending_.erase(pending);
-  // `since`: only the changes after that one (0: all).
-  auto delta_of = [&](uint64_t since) {
-    PeersChangedMsg delta;
-    for (const auto& [key, seq] : changes.changed) {
-      if (seq <= since) continue;
-      auto it = nodes_.find(key);
-      if (it != nodes_.end()) delta.changed.push_back(it->second.info);
-    }
-    for (const auto& [key, seq] : changes.removed) {
-      if (seq > since) delta.removed.push_back(key);
-    }
-    return delta;
-  };
-  const PeersChangedMsg delta = delta_of(0);
+  PeersChangedMsg delta;
+  for (const auto& [key, seq] : changes.changed) {
+    auto it = nodes_.find(key);
+    if (it != nodes_.end()) delta.changed.push_back(it->second.info);
+  }
+  for (const auto& [key, seq] : changes.removed) delta.removed.push_back(key);
+  // Entries as JSON text, each encoded once per batch for the members that
+  // get only part of it.
+  std::map<NodePublicKey, std::string> entry_texts;
   const bool batching = config_.batch_delay > Duration::Zero();
   // The same text for every member but for its sequence number: encoded
   // once (at the first member that takes it), sealed per connection.
@@ -428,10 +423,26 @@ void ControlServer::FlushDomain(const std::string& domain_name) {
     if (c->second->needs_netmap) {
       SendNetmap(conn, *c->second, it->second);
     } else if (batching && c->second->netmap_seq >= changes.first) {
-      // Its netmap, sent during the batch, holds the older changes already.
-      const PeersChangedMsg rest = delta_of(c->second->netmap_seq);
-      if (rest.changed.empty() && rest.removed.empty()) continue;
-      Send(conn, Message{rest});
+      // Its netmap, sent during the batch, holds the older changes already:
+      // the rest, spliced from entries encoded once per batch.
+      const uint64_t since = c->second->netmap_seq;
+      std::vector<const std::string*> changed;
+      for (const auto& [peer, seq] : changes.changed) {
+        if (seq <= since) continue;
+        auto text = entry_texts.find(peer);
+        if (text == entry_texts.end()) {
+          auto node = nodes_.find(peer);
+          if (node == nodes_.end()) continue;
+          text = entry_texts.emplace(peer, EncodeNodeInfo(node->second.info)).first;
+        }
+        changed.push_back(&text->second);
+      }
+      std::vector<NodePublicKey> removed;
+      for (const auto& [peer, seq] : changes.removed) {
+        if (seq > since) removed.push_back(peer);
+      }
+      if (changed.empty() && removed.empty()) continue;
+      Send(conn, PreparePeersChanged(changed, removed), "peers_changed");
       if (conns_.count(conn) != 0) ++stats_.deltas_sent;
     } else if (!delta.changed.empty() || !delta.removed.empty()) {
       if (!prepared) prepared = PrepareMessage(delta);

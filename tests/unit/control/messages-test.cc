@@ -173,6 +173,31 @@ TEST(Messages, APreparedMessageIsTheSameBytesForEverySequenceNumber) {
   EXPECT_TRUE(PrepareMessage(HelloMsg{1, NodeKey(9)}).whole);
 }
 
+// A batch's entries encoded once each and spliced into each member's own
+// subset are the bytes EncodeMessage gives that subset: any number of
+// entries (none included), any removed keys, strings that need escaping.
+TEST(Messages, ASplicedPeersChangedIsTheSameBytesAsOneEncodedWhole) {
+  Netmap sample = SampleNetmap();
+  sample.peers[0].user = "\"seq\":0,\"changed\":[]}\\ \xc3\xa9";
+  const std::vector<NodeInfo> entries = {sample.peers.at(0), sample.self, sample.peers.back()};
+  std::vector<std::string> texts;
+  for (const NodeInfo& n : entries) texts.push_back(EncodeNodeInfo(n));
+  for (size_t count = 0; count <= entries.size(); ++count) {
+    for (const std::vector<NodePublicKey>& removed :
+         {std::vector<NodePublicKey>{}, std::vector<NodePublicKey>{NodeKey(7), NodeKey(8)}}) {
+      std::vector<const std::string*> spliced;
+      for (size_t i = 0; i < count; ++i) spliced.push_back(&texts[i]);
+      const PeersChangedMsg whole{{entries.begin(), entries.begin() + static_cast<long>(count)},
+                                  removed};
+      for (uint64_t seq : {uint64_t{0}, uint64_t{42}, uint64_t{1} << 62}) {
+        EXPECT_EQ(EncodePrepared(PreparePeersChanged(spliced, removed), seq),
+                  EncodeMessage(whole, seq))
+            << count << " entries, " << removed.size() << " removed, seq " << seq;
+      }
+    }
+  }
+}
+
 TEST(Messages, PeersChangedNeedsBothListsAndRealKeys) {
   std::string error;
   EXPECT_FALSE(DecodeMessage(Text(R"({"type":"peers_changed","seq":1,"changed":[]})"), error));

@@ -109,6 +109,15 @@ struct PreparedMessage {
 PreparedMessage PrepareMessage(const Message& msg);
 Bytes EncodePrepared(const PreparedMessage& prepared, uint64_t seq);
 
+// A peers_changed message spliced from entries encoded once each: a batch
+// goes to members whose netmaps came at different points of it, each a
+// different subset. EncodePrepared(PreparePeersChanged(texts, removed), seq)
+// == EncodeMessage(PeersChangedMsg{those entries, removed}, seq) when each
+// text is EncodeNodeInfo of its entry.
+std::string EncodeNodeInfo(const NodeInfo& node);
+PreparedMessage PreparePeersChanged(const std::vector<const std::string*>& changed,
+                                    const std::vector<NodePublicKey>& removed);
+
 struct DecodedMessage {
   uint64_t seq = 0;
   Message msg;
