@@ -100,7 +100,7 @@ std::vector<std::string> ControlServerArgv(const std::string& node_bin, const La
 }
 
 std::vector<cli::FlowSpec> FlowsFrom(const scenario::Scenario& scenario, const std::string& node,
-                                     const std::vector<NodeIdentity>& keys) {
+                                     const std::vector<NodeIdentity>& keys, uint64_t seed) {
   std::vector<cli::FlowSpec> flows;
   for (size_t i = 0; i < scenario.traffic.size(); ++i) {
     const scenario::Flow& f = scenario.traffic[i];
@@ -110,7 +110,7 @@ std::vector<cli::FlowSpec> FlowsFrom(const scenario::Scenario& scenario, const s
     cli::FlowSpec spec;
     spec.id = static_cast<uint32_t>(i);
     spec.to = *NodePublicKey::Parse(keys.at(to).public_key);
-    spec.schedule = scenario::ProbeSchedule::Of(scenario, f);
+    spec.schedule = scenario::ProbeSchedule::Of(scenario, f, seed);
     spec.size = static_cast<size_t>(f.size_bytes);
     flows.push_back(std::move(spec));
   }

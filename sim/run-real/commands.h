@@ -68,9 +68,10 @@ struct NodeIdentity {
 };
 
 // The flows `node` sends: one per traffic entry from it, id = the entry's
-// index in the file. `keys[i]` is node i's (scenario order) identity.
+// index in the file. `keys[i]` is node i's (scenario order) identity;
+// `seed` the run's (it picks the start skew, scenario/meaning/probe-schedule.h).
 std::vector<cli::FlowSpec> FlowsFrom(const scenario::Scenario& scenario, const std::string& node,
-                                     const std::vector<NodeIdentity>& keys);
+                                     const std::vector<NodeIdentity>& keys, uint64_t seed);
 
 // `timers`: the node's protocol timers from the scenario, as --timer flags;
 // `disco_log`: the scenario's disco_log, as --disco-log; `asks_gateway`:

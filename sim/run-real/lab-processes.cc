@@ -214,7 +214,7 @@ void LabProcesses::StopDerp(size_t region) {
 std::vector<std::string> LabProcesses::NodeCommand(size_t index, Duration at) const {
   const scenario::NodeDef& node = scenario_.nodes[index];
   return NodeArgv(node_bin_, plan_.nodes[index], plan_.control.uplink.address, control_key_,
-                  identities_[index], FlowsFrom(scenario_, node.name, identities_),
+                  identities_[index], FlowsFrom(scenario_, node.name, identities_, seed_),
                   epoch_unix_ns_, scenario_.stop_time, node.timers, scenario_.disco_log,
                   scenario::PortMappingGateway(scenario_, node) != nullptr,
                   node.data_plane, at);

@@ -18,7 +18,7 @@ TrafficDriver::TrafficDriver(ScenarioWorld& world, results::Results& results)
   for (const scenario::Flow& def : world_.scenario().traffic) {
     Flow f;
     f.def = &def;
-    f.schedule = scenario::ProbeSchedule::Of(world_.scenario(), def);
+    f.schedule = scenario::ProbeSchedule::Of(world_.scenario(), def, world_.seed());
     f.from = static_cast<size_t>(world_.FindNode(def.from) - world_.nodes.data());
     f.to = static_cast<size_t>(world_.FindNode(def.to) - world_.nodes.data());
     flows_.push_back(f);

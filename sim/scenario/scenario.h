@@ -141,10 +141,11 @@ struct NodeDef {
   Link link;               // the node's LAN link (or its link to the internet)
   std::string domain;
   Duration start;          // when the node's process starts
-  Duration start_skew;     // its flows start a seeded random 0 to this late (probe-schedule.h)
+  // Its flows start its turn k of n times this / n late (probe-schedule.h).
+  Duration start_skew = Duration::Seconds(1);
   NodeTimers timers;
   // What carries its data (punchlab/node/data-frame.h).
-  node::DataPlane data_plane = node::DataPlane::kSealedFrame;
+  node::DataPlane data_plane = node::DataPlane::kWireGuard;
   std::optional<Program> run;  // set: the node is this program, not punchlab-node
 };
 

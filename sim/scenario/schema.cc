@@ -226,16 +226,18 @@ std::vector<SchemaKey> BuildKeys() {
   add("ping_timeout", V::kDuration, D::kUnset, "5s (the protocol core's, Tailscale's)", "ping_timeout: 2s",
       "A disco ping without a pong is given up after this long.")
       .aliases = {"pong_timeout"};
-  add("start_skew", V::kDuration, D::kLiteral, "0s", "start_skew: 50ms",
-      "The node's flows start (and resume after idle gaps) a random 0 to this late, picked "
-      "by the seed and the node's name, the same in both worlds: real senders never start "
-      "at once (the real lab measured 8-48 ms). WireGuard peers whose first sends are "
-      "closer together than the one-way delay both initiate and collide (wireguard-go has "
-      "no tie-break; the next try is 5 s later, and senders with the same period under "
-      "a third of a second may collide again for minutes, as real wireguard-go does: "
-      "bench/README.md).")
+  add("start_skew", V::kDuration, D::kLiteral, "1s", "start_skew: 3s",
+      "Real senders never start at once: the seed puts the scenario's n nodes in an order, "
+      "and the node k-th in it starts its flows (and resumes them after idle gaps) k/n of "
+      "this late, the same in both worlds (on top of the real lab's own 8-48 ms). So with "
+      "the default two nodes start 500 ms apart, four 250 ms. It matters to WireGuard: peers "
+      "whose first sends are closer together than the one-way delay both initiate and "
+      "collide (wireguard-go has no tie-break; the next try is 5 s later, and senders with "
+      "the same period under a third of a second may collide again for minutes, as real "
+      "wireguard-go does: bench/README.md). 0s: the node's flows start exactly at their "
+      "start.")
       .aliases = {"skew", "send_skew"};
-  add("data_plane", V::kChoice, D::kLiteral, "sealed-frame", "data_plane: wireguard",
+  add("data_plane", V::kChoice, D::kLiteral, "wireguard", "data_plane: sealed-frame",
       "What carries the node's data: wireguard (WireGuard transport messages after a "
       "Noise_IKpsk2 handshake, keepalives, rekeys, as Tailscale's; its handshakes retry "
       "every 5 s) or sealed-frame (punchlab's own frame: each payload in a NaCl box, no "

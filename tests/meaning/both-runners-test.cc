@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,7 @@ using Slots = std::vector<std::pair<uint64_t, int64_t>>;  // (seq, ns)
 
 // a and b share a LAN behind one NAT (their path ends up local), c and d are
 // public in another domain; flows with idle gaps, one starting inside a gap.
+// a, c and d have the default start_skew (their turns shift their flows), b none.
 const char* kYaml = R"(
 stop_time: 8s
 internet: {latency: 10ms}
@@ -43,7 +45,7 @@ control: {domains: [Home_Net, corp.example]}
 nats: {home: {preset: port-restricted-cone}}
 nodes:
   a: {behind: home, domain: Home_Net}
-  b: {behind: home, domain: Home_Net}
+  b: {behind: home, domain: Home_Net, start_skew: 0s}
   c: {domain: corp.example}
   d: {domain: corp.example}
 traffic:
@@ -95,19 +97,24 @@ void WithSimWorld(const scenario::Scenario& s, F check) {
   ns3::Simulator::Destroy();
 }
 
-TEST(BothRunners, SendTheScenariosProbesAtTheSameTimes) {
+// `seed`: the run's, as `--seed` gives it (nullopt: the file's). It picks
+// the nodes' start turns, so both runners must use the run's, not the file's.
+void ExpectSameProbes(std::optional<uint64_t> seed) {
   const scenario::Scenario s = Load();
-  const results::Results sim = runsim::RunInSimulation(s, results::RunOptions{});
+  results::RunOptions options;
+  options.seed = seed;
+  const results::Results sim = runsim::RunInSimulation(s, options);
   const std::vector<runreal::NodeIdentity> ids = Identities(s.nodes.size());
+  const uint64_t run_seed = seed.value_or(s.seed);
   for (size_t i = 0; i < s.traffic.size(); ++i) {
     const scenario::Flow& f = s.traffic[i];
-    const Slots expected = Walk(scenario::ProbeSchedule::Of(s, f));
+    const Slots expected = Walk(scenario::ProbeSchedule::Of(s, f, run_seed));
     ASSERT_FALSE(expected.empty());
     // ns-3: the probes the run sent.
     EXPECT_EQ(SimProbes(sim, f.from, f.to), expected) << "flow " << i << " in ns-3";
     // The lab: the --flow punchlab-node is given, read back as the node reads it.
     bool found = false;
-    for (const cli::FlowSpec& spec : runreal::FlowsFrom(s, f.from, ids)) {
+    for (const cli::FlowSpec& spec : runreal::FlowsFrom(s, f.from, ids, run_seed)) {
       if (spec.id != i) continue;
       found = true;
       std::string error;
@@ -117,11 +124,37 @@ TEST(BothRunners, SendTheScenariosProbesAtTheSameTimes) {
     }
     EXPECT_TRUE(found) << "flow " << i << " has no --flow";
   }
+}
+
+TEST(BothRunners, SendTheScenariosProbesAtTheSameTimes) {
+  ExpectSameProbes(std::nullopt);
+  const scenario::Scenario s = Load();
   // b's flow, spelled out: it starts inside a gap, so at the gap's end.
-  EXPECT_EQ(Walk(scenario::ProbeSchedule::Of(s, s.traffic[1])),
+  EXPECT_EQ(Walk(scenario::ProbeSchedule::Of(s, s.traffic[1], s.seed)),
             (Slots{{0, 2'900'000'000}, {1, 3'600'000'000}, {2, 4'300'000'000},
                    {3, 5'000'000'000}, {4, 5'700'000'000}, {5, 6'400'000'000},
                    {6, 7'100'000'000}, {7, 7'800'000'000}}));
+  // a's and c's flows start in their turns: k/4 of 1 s late, k < 4.
+  for (size_t i : {size_t{0}, size_t{2}}) {
+    const Duration skew =
+        scenario::ProbeSchedule::Of(s, s.traffic[i], s.seed).start - s.traffic[i].start;
+    EXPECT_GE(skew, Duration::Zero());
+    EXPECT_LT(skew, Duration::Seconds(1));
+    EXPECT_EQ(skew.nanos() % 250'000'000, 0) << "flow " << i;
+  }
+}
+
+// `punchlab run --seed` (and --real --seed) shift the flows by the turns of
+// the run's seed in both runners (before, both used the file's).
+TEST(BothRunners, TheRunsSeedPicksTheStartTurnsInBoth) {
+  const scenario::Scenario s = Load();
+  bool differs = false;
+  for (uint64_t seed = 2; seed < 12 && !differs; ++seed) {
+    differs = scenario::ProbeSchedule::Of(s, s.traffic[0], seed).start !=
+              scenario::ProbeSchedule::Of(s, s.traffic[0], s.seed).start;
+    if (differs) ExpectSameProbes(seed);
+  }
+  EXPECT_TRUE(differs) << "no seed from 2 to 11 gives node a another turn";
 }
 
 // Every pair (from, to) and the paths a node could report to `to`: its own

@@ -106,15 +106,15 @@ TEST(Commands, PathsAreClassifiedAtTheNodesListenEndpoints) {
 
 TEST(Commands, FlowsAreTheSendersTrafficEntriesByIndex) {
   const scenario::Scenario s = LoadOk(kYaml);
-  const std::vector<cli::FlowSpec> flows = FlowsFrom(s, "a", Identities());
+  const std::vector<cli::FlowSpec> flows = FlowsFrom(s, "a", Identities(), s.seed);
   ASSERT_EQ(flows.size(), 2u);
   EXPECT_EQ(cli::FormatFlowSpec(flows[0]),
             "id=0,to=nodekey:" + std::string(64, 'b') +
                 ",start=5s,stop=60s,every=100ms,size=64,idle=20s+10s");
   EXPECT_EQ(cli::FormatFlowSpec(flows[1]),
             "id=2,to=nodekey:" + std::string(64, 'b') + ",start=30s,stop=40s,every=200ms,size=8");
-  ASSERT_EQ(FlowsFrom(s, "b", Identities()).size(), 1u);
-  EXPECT_EQ(FlowsFrom(s, "b", Identities())[0].id, 1u);
+  ASSERT_EQ(FlowsFrom(s, "b", Identities(), s.seed).size(), 1u);
+  EXPECT_EQ(FlowsFrom(s, "b", Identities(), s.seed)[0].id, 1u);
 }
 
 TEST(Commands, NodeGetsItsKeyTokenAddressEpochAndFlows) {
@@ -122,7 +122,7 @@ TEST(Commands, NodeGetsItsKeyTokenAddressEpochAndFlows) {
   const LabPlan plan = PlanLab(s);
   const std::vector<NodeIdentity> ids = Identities();
   const auto argv = NodeArgv("/bin/node", plan.nodes[1], plan.control.uplink.address,
-                             "nodekey:c", ids[1], FlowsFrom(s, "b", ids), 1234567890, s.stop_time);
+                             "nodekey:c", ids[1], FlowsFrom(s, "b", ids, s.seed), 1234567890, s.stop_time);
   EXPECT_THAT(argv, ElementsAre("/bin/node", "node", "--control", "203.0.113.4:8080",
                                 "--control-key", "nodekey:c", "--token", "pltoken1.b",
                                 "--private-key", "privkey:" + std::string(64, '2'), "--listen",

@@ -4,6 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "punchlab/control/identity.h"
 #include "scenario-test-util.h"
 #include "scenario/meaning/control-names.h"
@@ -86,47 +89,77 @@ traffic:
   - {from: a, to: b, start: 1s, stop: 3s, every: 500ms, idle: [{at: 2s, for: 700ms}]}
 )");
   ASSERT_EQ(sc.traffic.size(), 1u);
-  EXPECT_EQ(Walk(ProbeSchedule::Of(sc, sc.traffic[0])),
+  EXPECT_EQ(Walk(ProbeSchedule::Of(sc, sc.traffic[0], sc.seed)),
             (Slots{{0, 1000}, {1, 1500}, {2, 2700}}));
 }
 
-// A node's start_skew shifts all its flows, start and idle gaps alike, by one
-// seeded amount within it; the seed and the node's name pick it.
-TEST(ProbeSchedule, StartSkewShiftsEveryFlowOfTheNodeByOneSeededAmount) {
+// A node's start_skew shifts all its flows, start and idle gaps alike, by
+// its turn k of n in a seeded order of the scenario's nodes: k/n of it. Turns
+// differ, so no two nodes with the same start_skew start together.
+TEST(ProbeSchedule, StartSkewShiftsEveryFlowOfTheNodeByItsTurn) {
   const char* kText = R"(
 stop_time: 10s
 seed: %d
-nodes: {a: {start_skew: 50ms}, b: {start_skew: 50ms}, c: {}}
+nodes: {a: {start_skew: 400ms}, b: {start_skew: 400ms}, c: {start_skew: 400ms}, d: {start_skew: 0s}}
 traffic:
   - {from: a, to: b, start: 1s, stop: 3s, every: 500ms, idle: [{at: 2s, for: 700ms}]}
   - {from: a, to: c, start: 1s, stop: 3s, every: 500ms}
   - {from: b, to: a, start: 1s, stop: 3s, every: 500ms}
   - {from: c, to: a, start: 1s, stop: 3s, every: 500ms}
+  - {from: d, to: a, start: 1s, stop: 3s, every: 500ms}
 )";
   auto load = [&](int seed) {
-    char text[512];
+    char text[640];
     std::snprintf(text, sizeof text, kText, seed);
     return LoadOk(text);
   };
   const Scenario one = load(1);
-  const ProbeSchedule a_b = ProbeSchedule::Of(one, one.traffic[0]);
-  const ProbeSchedule a_c = ProbeSchedule::Of(one, one.traffic[1]);
-  const ProbeSchedule b_a = ProbeSchedule::Of(one, one.traffic[2]);
-  const Duration skew_a = a_b.start - Ms(1000);
-  EXPECT_GE(skew_a, Duration::Zero());
-  EXPECT_LE(skew_a, Ms(50));
-  EXPECT_EQ(a_c.start, a_b.start);  // one skew per node
+  auto skew = [](const Scenario& sc, size_t flow, uint64_t seed) {
+    return ProbeSchedule::Of(sc, sc.traffic[flow], seed).start - Ms(1000);
+  };
+  const ProbeSchedule a_b = ProbeSchedule::Of(one, one.traffic[0], one.seed);
+  const Duration skew_a = skew(one, 0, one.seed);
+  EXPECT_EQ(skew(one, 1, one.seed), skew_a);  // one turn per node
   ASSERT_EQ(a_b.idle.size(), 1u);
   EXPECT_EQ(a_b.idle[0].from, Ms(2000) + skew_a);
   EXPECT_EQ(a_b.idle[0].until, Ms(2700) + skew_a);
   EXPECT_EQ(a_b.stop, Ms(3000));
-  EXPECT_NE(b_a.start, a_b.start);  // another node, another skew
-  EXPECT_EQ(ProbeSchedule::Of(one, one.traffic[3]).start, Ms(1000));  // c: no skew
-  // The same seed gives the same skews; another seed others.
+  std::vector<Duration> turns = {skew_a, skew(one, 2, one.seed), skew(one, 3, one.seed)};
+  for (const Duration t : turns) {
+    EXPECT_GE(t, Duration::Zero());
+    EXPECT_LT(t, Ms(400));
+    EXPECT_EQ(t.nanos() % Ms(100).nanos(), 0);  // k/4 of 400 ms
+  }
+  std::sort(turns.begin(), turns.end());
+  EXPECT_EQ(std::adjacent_find(turns.begin(), turns.end()), turns.end()) << "two share a turn";
+  EXPECT_EQ(skew(one, 4, one.seed), Duration::Zero());  // d: start_skew 0s
+  // The same seed gives the same turns, another seed (the file's or --seed's) others.
   const Scenario again = load(1);
-  EXPECT_EQ(ProbeSchedule::Of(again, again.traffic[0]).start, a_b.start);
-  const Scenario other = load(2);
-  EXPECT_NE(ProbeSchedule::Of(other, other.traffic[0]).start, a_b.start);
+  EXPECT_EQ(skew(again, 0, again.seed), skew_a);
+  bool differs = false;
+  for (int seed = 2; seed < 20 && !differs; ++seed) {
+    const Scenario other = load(seed);
+    differs = skew(other, 0, other.seed) != skew_a;
+    EXPECT_EQ(skew(one, 0, static_cast<uint64_t>(seed)), skew(other, 0, other.seed));
+  }
+  EXPECT_TRUE(differs);
+}
+
+// By default (1 s) two nodes start their flows 500 ms apart, one of them first.
+TEST(ProbeSchedule, ByDefaultTwoNodesStartHalfASecondApart) {
+  const Scenario sc = LoadOk(R"(
+stop_time: 10s
+nodes: {a: {}, b: {}}
+traffic:
+  - {from: a, to: b, start: 1s, every: 100ms}
+  - {from: b, to: a, start: 1s, every: 100ms}
+)");
+  for (uint64_t seed = 1; seed <= 8; ++seed) {
+    const Duration a = ProbeSchedule::Of(sc, sc.traffic[0], seed).start;
+    const Duration b = ProbeSchedule::Of(sc, sc.traffic[1], seed).start;
+    EXPECT_EQ(std::min(a, b), Ms(1000)) << "seed " << seed;
+    EXPECT_EQ(std::max(a, b), Ms(1500)) << "seed " << seed;
+  }
 }
 
 TEST(ProbeSchedule, ANegativeStartSkewIsRefused) {

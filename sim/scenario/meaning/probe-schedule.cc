@@ -1,6 +1,7 @@
 #include "scenario/meaning/probe-schedule.h"
 
 #include <algorithm>
+#include <numeric>
 #include <string>
 
 #include "punchlab/random.h"
@@ -9,21 +10,35 @@ namespace punchlab {
 namespace scenario {
 namespace {
 
-// The node's skew: uniform in [0, start_skew], from the scenario seed and the
-// node's name alone.
-Duration StartSkew(const Scenario& scenario, const std::string& node) {
-  for (const NodeDef& n : scenario.nodes) {
-    if (n.name != node || n.start_skew <= Duration::Zero()) continue;
-    DeterministicRandom rng = DeterministicRandom(scenario.seed).Fork("start_skew/" + node);
-    return rng.UniformDuration(Duration::Zero(), n.start_skew);
+// The node's skew: its turn k of n (a seeded order of the scenario's nodes)
+// times start_skew / n. An order, not n independent draws: two draws can
+// fall within a WireGuard handshake's one-way delay of each other (4 of 20
+// seeds of the matrix did at 1 s), turns are start_skew / n apart. The order
+// is an affine permutation of the file's order, k = (a*i + b) mod n with a
+// coprime to n, so each node's turn costs O(1) (a crowd has 10,000 nodes),
+// and neighbours in the file, which generated crowds put in one tailnet,
+// land far apart.
+Duration StartSkew(const Scenario& scenario, const std::string& node, uint64_t seed) {
+  const uint64_t n = scenario.nodes.size();
+  for (uint64_t i = 0; i < n; ++i) {
+    const NodeDef& def = scenario.nodes[i];
+    if (def.name != node) continue;
+    if (def.start_skew <= Duration::Zero() || n < 2) return Duration::Zero();
+    DeterministicRandom rng = DeterministicRandom(seed).Fork("start_order");
+    uint64_t a = 1 + rng.NextU64() % (n - 1);
+    while (std::gcd(a, n) != 1) a = a % (n - 1) + 1;
+    const uint64_t b = rng.NextU64() % n;
+    const uint64_t turn = (a * i + b) % n;  // a, i, b < n: no overflow
+    const uint64_t skew = static_cast<uint64_t>(def.start_skew.nanos());
+    return Duration::Nanos(static_cast<int64_t>(skew / n * turn + skew % n * turn / n));
   }
   return Duration::Zero();
 }
 
 }  // namespace
 
-ProbeSchedule ProbeSchedule::Of(const Scenario& scenario, const Flow& flow) {
-  const Duration skew = StartSkew(scenario, flow.from);
+ProbeSchedule ProbeSchedule::Of(const Scenario& scenario, const Flow& flow, uint64_t seed) {
+  const Duration skew = StartSkew(scenario, flow.from, seed);
   ProbeSchedule s{flow.start + skew, flow.stop, flow.every, flow.idle};
   for (Interval& gap : s.idle) {
     gap.from = gap.from + skew;

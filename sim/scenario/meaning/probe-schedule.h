@@ -9,10 +9,11 @@
 //
 // Real senders never start at the same instant (the real lab measured 8-48
 // ms between two nodes' first sends): a node's flows are shifted, start and
-// idle gaps alike, by a seeded random 0 to its start_skew (the scenario seed
-// and the node's name pick it, so both worlds and every rerun agree). It
-// matters to WireGuard: two peers whose first sends are closer together than
-// the one-way delay both initiate, and wireguard-go has no tie-break.
+// idle gaps alike, by its turn k of n in a seeded order of the scenario's
+// nodes times start_skew / n (the run's seed picks the order, so both worlds
+// and every rerun agree). It matters to WireGuard: two peers whose first
+// sends are closer together than the one-way delay both initiate, and
+// wireguard-go has no tie-break; turns keep them start_skew / n apart.
 #pragma once
 
 #include <cstdint>
@@ -38,8 +39,9 @@ struct ProbeSchedule {
   Duration every = Duration::Seconds(1);  // above 0
   std::vector<Interval> idle;             // sorted by `from`, not overlapping
 
-  // The schedule of a scenario's traffic entry, shifted by its sender's start skew.
-  static ProbeSchedule Of(const Scenario& scenario, const Flow& flow);
+  // The schedule of a scenario's traffic entry, shifted by its sender's start
+  // skew. `seed` is the run's: the scenario's, or the one `--seed` gives.
+  static ProbeSchedule Of(const Scenario& scenario, const Flow& flow, uint64_t seed);
 
   // The first probe due at or after `t`; nullopt when the flow has none left.
   // A sender that missed slots (a late timer, a restarted process) resumes
