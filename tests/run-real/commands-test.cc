@@ -128,8 +128,10 @@ TEST(Commands, NodeGetsItsKeyTokenAddressEpochAndFlows) {
                                 "--private-key", "privkey:" + std::string(64, '2'), "--listen",
                                 "203.0.113.6:41641", "--epoch-unix-ns", "1234567890",
                                 "--duration", "90s", "--json", "--flow",
+                                // b's flow starts at 0s, shifted by its turn: with
+                                // seed 0 it is second of two, 500 ms (1 s / 2).
                                 "id=1,to=nodekey:" + std::string(64, 'a') +
-                                    ",start=0s,stop=60s,every=1s,size=200"));
+                                    ",start=500ms,stop=60s,every=1s,size=200"));
 }
 
 // The schedule step's instant reaches punchlab-node as --start-at, after the

@@ -62,7 +62,7 @@ TEST(RunSimWorld, NodesBehindOneNatTalkLocally) {
       "stop_time: 20s\n"
       "nats: {office: {preset: symmetric}}\n"
       "nodes: {alice: {behind: office}, bob: {behind: office}}\n"
-      "traffic: [{from: alice, to: bob, every: 200ms}]\n"
+      "traffic: [{from: alice, to: bob, start: 1s, every: 200ms}]\n"
       "expect: [{between: [alice, bob], path: local, by: 5s}]\n");
   EXPECT_TRUE(r.AllExpectationsOk()) << r.expectations[0].observed;
   // 1 ms each way over each node's LAN link: 4 ms round trip, no internet.
