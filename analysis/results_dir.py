@@ -30,7 +30,7 @@ CSV_HEADER = ["time_s", "src", "dst", "seq", "path", "echo_path", "round_trip", 
 # What a step of the disco log is (results.h DiscoStepKind).
 DISCO_STEPS = ("ping-sent", "ping-received", "pong-sent", "pong-received",
                "call-me-maybe-sent", "call-me-maybe-received", "candidate", "trust", "path",
-               "handshake")
+               "handshake", "portmap")
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ INCLUDE_RE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 # nat/: quoted includes of these only; angle includes of C++ standard headers only.
 NAT_ALLOWED = re.compile(
     r"^punchlab/(nat/[a-z0-9-]+\.h|endpoint\.h|time\.h|random\.h|bytes\.h|transmit\.h|"
-    r"stun/nat-discovery\.h|portmap/(pmp|pcp|mapping-protocol)\.h)$")
+    r"stream-machine\.h|stun/nat-discovery\.h|"
+    r"portmap/(pmp|pcp|mapping-protocol|upnp-device|upnp-errors|upnp-soap|upnp-ssdp)\.h)$")
 STD_HEADER = re.compile(r"^[a-z_]+$")  # <vector>, <cstdint>: no ".h", no "/"
 
 # What the real lab, the scenario model, results and the CLI may not include

@@ -48,7 +48,8 @@ void BindObservations(py::module_& m) {
       .def_readonly("peer", &DiscoStep::peer)
       .def_property_readonly("what", [](const DiscoStep& d) { return std::string(ToString(d.what)); },
                              "ping-sent, ping-received, pong-sent, pong-received, "
-                             "call-me-maybe-sent, call-me-maybe-received, candidate, trust, path, handshake")
+                             "call-me-maybe-sent, call-me-maybe-received, candidate, trust, path, handshake, "
+                             "portmap (the node's own port mapping: peer is empty)")
       .def_readonly("via", &DiscoStep::via)
       .def_readonly("endpoint", &DiscoStep::endpoint)
       .def_readonly("txid", &DiscoStep::txid)

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 
+#include "model/machine-host.h"
 #include "model/punchlab-ns3-convert.h"
 #include "ns3/abort.h"
 #include "ns3/inet-socket-address.h"
 #include "ns3/ipv4-route.h"
 #include "ns3/log.h"
+#include "ns3/node.h"
 #include "ns3/output-stream-wrapper.h"
 #include "ns3/simulator.h"
 #include "ns3/trace-source-accessor.h"
@@ -60,6 +62,8 @@ NatMiddlebox::~NatMiddlebox() = default;
 
 void NatMiddlebox::DoDispose() {
   m_expiryEvent.Cancel();
+  if (m_upnpHost) m_upnpHost->Dispose();
+  m_upnpHost = nullptr;
   if (m_inner) m_inner->Dispose();
   m_inner = nullptr;
   m_ipv4 = nullptr;
@@ -155,11 +159,24 @@ void NatMiddlebox::EnablePortMapping(const punchlab::nat::PortMappingConfig& con
   NS_ABORT_MSG_UNLESS(m_nat, "NatMiddlebox::EnablePortMapping: enable the NAT first");
   m_portMapping = std::make_unique<punchlab::nat::PortMappingServer>(
       config, *m_nat, ToPunchlab(Simulator::Now()));
+  m_upnp = std::make_unique<punchlab::nat::UpnpIgd>(config, *m_nat);
+  m_upnpHttp = std::make_unique<punchlab::nat::UpnpIgdHttp>(*m_upnp);
+  Ptr<Node> node = m_ipv4->GetObject<Node>();
+  NS_ABORT_MSG_UNLESS(node, "NatMiddlebox::EnablePortMapping: install the middlebox first");
+  m_upnpHost = CreateObject<MachineHost>(node, static_cast<punchlab::StreamMachine*>(m_upnpHttp.get()));
+  m_upnpHost->Listen(punchlab::Endpoint(punchlab::IpAddress::V4(0, 0, 0, 0),
+                                        punchlab::nat::UpnpIgd::kHttpPort));
+}
+
+const punchlab::nat::UpnpIgd& NatMiddlebox::GetUpnp() const {
+  NS_ABORT_MSG_UNLESS(m_upnp, "NatMiddlebox::GetUpnp: no port mapping here");
+  return *m_upnp;
 }
 
 void NatMiddlebox::SetPortMapping(const punchlab::nat::PortMappingConfig& config) {
   NS_ABORT_MSG_UNLESS(m_portMapping, "NatMiddlebox::SetPortMapping: no port mapping here");
   m_portMapping->SetConfig(config);
+  m_upnp->SetConfig(config);
 }
 
 const punchlab::nat::PortMappingServer& NatMiddlebox::GetPortMapping() const {
@@ -173,19 +190,46 @@ void NatMiddlebox::HandlePortMapping(const NatPacket& packet, uint32_t interface
   const uint32_t size = packet.body()->GetSize();
   std::vector<uint8_t> request(size);
   packet.body()->CopyData(request.data(), size);
-  // The LAN address of #5502's router: the inside subnet's last host address.
-  const Ipv4Address gateway = ToNs3Ipv4(packet.destination().ip);
-  Ipv4Mask mask("/32");
-  for (uint32_t i = 0; i < m_ipv4->GetNAddresses(interface); ++i) {
-    if (m_ipv4->GetAddress(interface, i).GetLocal() == gateway) {
-      mask = m_ipv4->GetAddress(interface, i).GetMask();
-    }
-  }
-  const Ipv4Address lan(gateway.CombineMask(mask).Get() | (~mask.Get() - 1));
+  Ipv4Address gateway;
+  Ipv4Address lan;
+  LanAddresses(interface, ToNs3Ipv4(packet.destination().ip), &gateway, &lan);
   auto answer = m_portMapping->HandleRequest(now, packet.source(), packet.destination().ip,
                                              ToPunchlab(lan),
                                              punchlab::ByteView(request.data(), request.size()));
   ArmExpiryTimer();  // a lease changes the table's next expiry
+  if (!answer) return;
+  Ipv4Header out;
+  Ptr<Packet> reply = NatPacket::MakeUdp(answer->source, answer->destination,
+                                         answer->payload.data(), answer->payload.size(), &out);
+  Forward(reply, out, ucb);
+}
+
+void NatMiddlebox::LanAddresses(uint32_t interface, Ipv4Address dst, Ipv4Address* gateway,
+                                Ipv4Address* lan) const {
+  // The LAN address of #5502's router: the inside subnet's last host address.
+  *gateway = m_ipv4->GetAddress(interface, 0).GetLocal();
+  Ipv4Mask mask = m_ipv4->GetAddress(interface, 0).GetMask();
+  for (uint32_t i = 0; i < m_ipv4->GetNAddresses(interface); ++i) {
+    if (m_ipv4->GetAddress(interface, i).GetLocal() == dst) {
+      *gateway = dst;
+      mask = m_ipv4->GetAddress(interface, i).GetMask();
+    }
+  }
+  *lan = Ipv4Address(gateway->CombineMask(mask).Get() | (~mask.Get() - 1));
+}
+
+void NatMiddlebox::HandleSsdp(const NatPacket& packet, uint32_t interface,
+                              UnicastForwardCallback& ucb) {
+  const punchlab::Timestamp now = ToPunchlab(Simulator::Now());
+  const uint32_t size = packet.body()->GetSize();
+  std::vector<uint8_t> datagram(size);
+  packet.body()->CopyData(datagram.data(), size);
+  Ipv4Address gateway;
+  Ipv4Address lan;
+  LanAddresses(interface, ToNs3Ipv4(packet.destination().ip), &gateway, &lan);
+  auto answer = m_upnp->HandleSsdp(now, packet.source(), packet.destination().ip,
+                                   ToPunchlab(gateway), ToPunchlab(lan),
+                                   punchlab::ByteView(datagram.data(), datagram.size()));
   if (!answer) return;
   Ipv4Header out;
   Ptr<Packet> reply = NatPacket::MakeUdp(answer->source, answer->destination,
@@ -228,6 +272,19 @@ bool NatMiddlebox::RouteInput(Ptr<const Packet> p, const Ipv4Header& header,
                               ErrorCallback ecb) {
   const int32_t iif = m_ipv4->GetInterfaceForDevice(idev);
   const Ipv4Address dst = header.GetDestination();
+  // SSDP from inside: to the box itself or to the group (which the box's own
+  // stack would otherwise take as a multicast it has no route for).
+  if (iif >= 0 && m_upnp && IsInside(static_cast<uint32_t>(iif)) &&
+      (dst == Ipv4Address("239.255.255.250") ||
+       m_ipv4->IsDestinationAddress(dst, static_cast<uint32_t>(iif)))) {
+    NatPacket packet;
+    if (NatPacket::Parse(p, header, &packet) == NatParseStatus::kOk &&
+        packet.protocol() == punchlab::nat::Protocol::kUdp &&
+        packet.destination().port == punchlab::portmap::upnp::kSsdpPort) {
+      HandleSsdp(packet, static_cast<uint32_t>(iif), ucb);
+      return true;
+    }
+  }
   if (iif >= 0 && !dst.IsBroadcast() && !dst.IsMulticast()) {
     const uint32_t in = static_cast<uint32_t>(iif);
     const bool inside = IsInside(in);

@@ -20,6 +20,11 @@
 //    delivered to the node's own stack.
 //  * inside -> the box's own address, UDP port 5351, with port mapping
 //    enabled: answered by the port-mapping server (NAT-PMP / PCP).
+//  * inside -> the box's own address or 239.255.255.250, UDP port 1900, with
+//    port mapping enabled: an SSDP search, answered by the UPnP IGD
+//    (nat/upnp-igd.h); its HTTP/SOAP control runs on a TCP listener of the
+//    box's own stack on port 2869 (a MachineHost), reached like any local
+//    address.
 //  * outside -> an inside address without translation: dropped (a NAT does
 //    not route into its private side); on a firewall-only node it is the
 //    inbound path and the firewall decides.
@@ -51,9 +56,13 @@
 #include "punchlab/nat/nat-config.h"
 #include "punchlab/nat/nat-table.h"
 #include "punchlab/nat/port-mapping-server.h"
+#include "punchlab/nat/upnp-igd.h"
+#include "punchlab/portmap/upnp-ssdp.h"
 #include "punchlab/random.h"
 
 namespace ns3 {
+
+class MachineHost;
 
 class NatMiddlebox : public Ipv4RoutingProtocol {
  public:
@@ -86,7 +95,8 @@ class NatMiddlebox : public Ipv4RoutingProtocol {
   // The router answers NAT-PMP / PCP (port-mapping-server.h) at its address
   // on every inside interface, port 5351, granting leases in its NAT table.
   // Needs EnableNat first. Answers "from the LAN address" come from the
-  // inside subnet's last host address.
+  // inside subnet's last host address. The UPnP IGD answers when the config
+  // offers upnp (its HTTP listener is there whenever port mapping is).
   void EnablePortMapping(const punchlab::nat::PortMappingConfig& config);
 
   // --- Faults, callable at any simulated time (e.g. via Simulator::Schedule) ---
@@ -107,6 +117,7 @@ class NatMiddlebox : public Ipv4RoutingProtocol {
   const punchlab::nat::Firewall& GetFirewall() const;  // only if HasFirewall()
   bool HasPortMapping() const { return m_portMapping != nullptr; }
   const punchlab::nat::PortMappingServer& GetPortMapping() const;  // only if HasPortMapping()
+  const punchlab::nat::UpnpIgd& GetUpnp() const;                   // only if HasPortMapping()
   const PacketCounters& GetPacketCounters() const { return m_counters; }
   std::vector<Ipv4Address> GetExternalAddresses() const;
 
@@ -163,6 +174,13 @@ class NatMiddlebox : public Ipv4RoutingProtocol {
   // A datagram from inside to the box's own address on `interface`, port 5351.
   void HandlePortMapping(const NatPacket& packet, uint32_t interface,
                          UnicastForwardCallback& ucb);
+  // An SSDP datagram from inside, to the box or the SSDP group, port 1900.
+  void HandleSsdp(const NatPacket& packet, uint32_t interface, UnicastForwardCallback& ucb);
+  // The router's address on `interface` that `dst` names (or its first one)
+  // and the LAN address answers come from with AnswerFrom::kLanAddress: the
+  // inside subnet's last host address.
+  void LanAddresses(uint32_t interface, Ipv4Address dst, Ipv4Address* gateway,
+                    Ipv4Address* lan) const;
   void ArmExpiryTimer();
   void OnExpiryTimer();
   void OnMappingExpired(punchlab::nat::Protocol protocol, const punchlab::Endpoint& inside,
@@ -176,6 +194,9 @@ class NatMiddlebox : public Ipv4RoutingProtocol {
   std::unique_ptr<punchlab::nat::NatTable> m_nat;
   std::unique_ptr<punchlab::nat::Firewall> m_firewall;
   std::unique_ptr<punchlab::nat::PortMappingServer> m_portMapping;
+  std::unique_ptr<punchlab::nat::UpnpIgd> m_upnp;
+  std::unique_ptr<punchlab::nat::UpnpIgdHttp> m_upnpHttp;
+  Ptr<MachineHost> m_upnpHost;  // the IGD's HTTP listener on this node
   PacketCounters m_counters;
   EventId m_expiryEvent;
 

@@ -172,7 +172,11 @@ void NodeApplication::DrainEvents() {
                                std::is_same_v<T, node::DiscoReceived> ||
                                std::is_same_v<T, node::CandidateLearned> ||
                                std::is_same_v<T, node::TrustChanged> ||
-                               std::is_same_v<T, node::WireGuardHandshake>) {
+                               std::is_same_v<T, node::WireGuardHandshake> ||
+                               std::is_same_v<T, node::PortMappingProbed> ||
+                               std::is_same_v<T, node::PortMappingCreated> ||
+                               std::is_same_v<T, node::PortMappingLost> ||
+                               std::is_same_v<T, node::PortMappingFailed>) {
             m_discoLogTrace(event->body);
           } else if constexpr (std::is_same_v<T, node::DataReceived>) {
             Ptr<const Packet> packet =

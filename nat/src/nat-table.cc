@@ -85,6 +85,20 @@ void NatTable::EndLease(std::map<LeaseKey, uint32_t>::iterator it) {
   if (bindings_[index].flows == 0) FreeBinding(index);
 }
 
+bool NatTable::PortAvailable(Protocol protocol, const Endpoint& inside, uint16_t port) {
+  if (port == 0 || config_.pooling != Pooling::kPaired) return false;
+  const std::optional<size_t> ip = PairedAddress(inside.ip);
+  return ip && pools_[PoolIndex(*ip, protocol)].CanTake(port, inside);
+}
+
+std::vector<std::pair<Endpoint, Endpoint>> NatTable::PortMappings(Protocol protocol) const {
+  std::vector<std::pair<Endpoint, Endpoint>> out;
+  for (const auto& [key, index] : leases_) {
+    if (key.protocol == protocol) out.emplace_back(key.inside, bindings_[index].external);
+  }
+  return out;
+}
+
 std::optional<Endpoint> NatTable::MapPort(Timestamp now, Protocol protocol, const Endpoint& inside,
                                           uint16_t suggested, Timestamp until) {
   Expire(now);

@@ -31,6 +31,23 @@ std::optional<AnswerFrom> ParseAnswerFrom(std::string_view text) {
   return std::nullopt;
 }
 
+const char* ToString(UpnpLeaseError e) {
+  switch (e) {
+    case UpnpLeaseError::kNone: return "none";
+    case UpnpLeaseError::kInvalidArgs: return "invalid-args";
+    case UpnpLeaseError::kOnlyPermanentLeases: return "only-permanent-leases";
+  }
+  return "?";
+}
+
+std::optional<UpnpLeaseError> ParseUpnpLeaseError(std::string_view text) {
+  for (UpnpLeaseError e : {UpnpLeaseError::kNone, UpnpLeaseError::kInvalidArgs,
+                           UpnpLeaseError::kOnlyPermanentLeases}) {
+    if (text == ToString(e)) return e;
+  }
+  return std::nullopt;
+}
+
 bool PortMappingConfig::offers(portmap::MappingProtocol p) const {
   switch (p) {
     case portmap::MappingProtocol::kPmp: return pmp;
@@ -42,7 +59,8 @@ bool PortMappingConfig::offers(portmap::MappingProtocol p) const {
 
 bool PortMappingConfig::operator==(const PortMappingConfig& o) const {
   return pmp == o.pmp && pcp == o.pcp && upnp == o.upnp && lease_limit == o.lease_limit &&
-         error == o.error && answer_from == o.answer_from && keep_on_reboot == o.keep_on_reboot;
+         error == o.error && answer_from == o.answer_from && keep_on_reboot == o.keep_on_reboot &&
+         upnp_lease_error == o.upnp_lease_error && multicast_only == o.multicast_only;
 }
 
 }  // namespace nat

@@ -473,7 +473,8 @@ int Run(const std::vector<std::string>& argv) {
                {"data_not_probe", probes.data_not_probe}};
   // The port-mapping client's counters (results/portmap-counters.h).
   if (node.portmap() != nullptr) {
-    summary["portmap"] = results::PortMapClientCounters(node.portmap()->stats());
+    summary["portmap"] = results::PortMapClientCounters(
+        node.portmap()->stats(), node.upnp() ? &node.upnp()->stats() : nullptr);
   }
   if (send_to) {
     const auto path = node.PathTo(*send_to);

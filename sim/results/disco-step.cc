@@ -2,8 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <variant>
 
 namespace punchlab {
@@ -20,6 +22,13 @@ DiscoStepKind KindOf(disco::MessageType type, bool sent) {
       return sent ? DiscoStepKind::kCallMeMaybeSent : DiscoStepKind::kCallMeMaybeReceived;
   }
   return DiscoStepKind::kPingSent;
+}
+
+// "7200.518s": a time of the run, to the millisecond.
+std::string Seconds(Timestamp t) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3fs", t.seconds());
+  return buf;
 }
 
 template <typename Container>
@@ -77,6 +86,40 @@ std::optional<NodeDiscoStep> DiscoStepOf(const node::EventBody& body) {
           }
           out.step.reason = e.initiator ? "wireguard: initiated, response came" : "wireguard: answered an initiation";
           return out;
+        } else if constexpr (std::is_same_v<T, node::PortMappingProbed>) {
+          NodeDiscoStep out;
+          out.step.what = DiscoStepKind::kPortMap;
+          std::string found;
+          for (const auto& [on, name] : {std::pair<bool, const char*>{e.pmp, "pmp"},
+                                         {e.pcp, "pcp"}, {e.upnp, "upnp"}}) {
+            if (on) found += std::string(found.empty() ? "" : " ") + name;
+          }
+          out.step.reason = "probe: " + (found.empty() ? std::string("nothing answered") : found);
+          return out;
+        } else if constexpr (std::is_same_v<T, node::PortMappingCreated>) {
+          NodeDiscoStep out;
+          out.step.what = DiscoStepKind::kPortMap;
+          out.step.via = portmap::ToString(e.mapping.protocol);
+          out.step.endpoint = e.mapping.external.ToString();
+          out.step.reason = std::string(e.renewal ? "renewed" : "granted") + ": good until " +
+                            Seconds(e.mapping.good_until) + ", renew after " +
+                            Seconds(e.mapping.renew_after);
+          return out;
+        } else if constexpr (std::is_same_v<T, node::PortMappingLost>) {
+          NodeDiscoStep out;
+          out.step.what = DiscoStepKind::kPortMap;
+          out.step.via = portmap::ToString(e.mapping.protocol);
+          out.step.endpoint = e.mapping.external.ToString();
+          out.step.reason = e.reason == portmap::LossReason::kReleased
+                                ? std::string("released")
+                                : std::string("lost: ") + portmap::ToString(e.reason);
+          return out;
+        } else if constexpr (std::is_same_v<T, node::PortMappingFailed>) {
+          NodeDiscoStep out;
+          out.step.what = DiscoStepKind::kPortMap;
+          out.step.via = portmap::ToString(e.protocol);
+          out.step.reason = "failed: " + e.reason;
+          return out;
         } else if constexpr (std::is_same_v<T, node::TrustChanged>) {
           NodeDiscoStep out;
           out.peer = e.peer;
@@ -100,8 +143,10 @@ std::optional<NodeDiscoStep> DiscoStepOf(const node::EventBody& body) {
 }
 
 std::string DiscoStepJsonLine(const NodeDiscoStep& d, double at_ms) {
+  // A port-mapping step is the node's own: no peer.
+  const std::string peer = d.step.what == DiscoStepKind::kPortMap ? "" : d.peer.ToString();
   const nlohmann::ordered_json line{
-      {"event", "disco"},          {"at_ms", at_ms},           {"peer", d.peer.ToString()},
+      {"event", "disco"},          {"at_ms", at_ms},           {"peer", peer},
       {"what", ToString(d.step.what)}, {"via", d.step.via},     {"endpoint", d.step.endpoint},
       {"txid", d.step.txid},       {"reason", d.step.reason}};
   return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -1,5 +1,7 @@
 // A Node's disco-log event (punchlab/node/events.h: DiscoSent, DiscoReceived,
-// CandidateLearned, TrustChanged, and PathChanged as the path decision) as a
+// CandidateLearned, TrustChanged, PathChanged as the path decision,
+// WireGuardHandshake, and the node's own port-mapping events PortMapping*,
+// which have no peer: DiscoStep::peer "") as a
 // step of the disco log (results.h: DiscoStep). The one translation both
 // runners use: the ns-3 runner's recorder, and punchlab-node, whose JSON
 // lines the real runner reads back.

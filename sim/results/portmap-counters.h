@@ -11,9 +11,13 @@
 #include <string>
 
 #include "punchlab/portmap/client.h"
+#include "punchlab/portmap/upnp-mapper.h"
 
 namespace punchlab::results {
 
-std::map<std::string, uint64_t> PortMapClientCounters(const portmap::ClientStats& stats);
+// With `upnp` (a node whose UPnP machine runs), its counters too, as
+// "upnp_<field>".
+std::map<std::string, uint64_t> PortMapClientCounters(const portmap::ClientStats& stats,
+                                                      const portmap::UpnpMapperStats* upnp = nullptr);
 
 }  // namespace punchlab::results

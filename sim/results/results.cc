@@ -39,7 +39,7 @@ constexpr DiscoStepKind kDiscoStepKinds[] = {
     DiscoStepKind::kPongSent,        DiscoStepKind::kPongReceived,
     DiscoStepKind::kCallMeMaybeSent, DiscoStepKind::kCallMeMaybeReceived,
     DiscoStepKind::kCandidate,       DiscoStepKind::kTrust,
-    DiscoStepKind::kPath,            DiscoStepKind::kHandshake};
+    DiscoStepKind::kPath,            DiscoStepKind::kHandshake,       DiscoStepKind::kPortMap};
 }  // namespace
 
 const char* ToString(DiscoStepKind k) {
@@ -54,6 +54,7 @@ const char* ToString(DiscoStepKind k) {
     case DiscoStepKind::kTrust: return "trust";
     case DiscoStepKind::kPath: return "path";
     case DiscoStepKind::kHandshake: return "handshake";
+    case DiscoStepKind::kPortMap: return "portmap";
   }
   return "?";
 }

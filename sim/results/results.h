@@ -76,10 +76,12 @@ enum class DiscoStepKind : uint8_t {
   kTrust,      // a direct endpoint became trusted (a pong) or stopped being so
   kPath,       // the node moved its data to the peer onto another path
   kHandshake,  // a WireGuard handshake completed (data_plane wireguard)
+  kPortMap,    // the node's port mapping at its gateway: probe, grant, renewal, loss,
+               // release, failure (peer ""; via the protocol; endpoint the mapped one)
 };
 // "ping-sent", "ping-received", "pong-sent", "pong-received",
 // "call-me-maybe-sent", "call-me-maybe-received", "candidate", "trust", "path",
-// "handshake".
+// "handshake", "portmap".
 const char* ToString(DiscoStepKind k);
 std::optional<DiscoStepKind> ParseDiscoStepKind(const std::string& text);
 

@@ -5,7 +5,8 @@
 //
 // time_s (6 decimals); what one of ping-sent, ping-received, pong-sent,
 // pong-received, call-me-maybe-sent, call-me-maybe-received, candidate,
-// trust, path (DiscoStepKind); the other columns as DiscoStep describes them.
+// trust, path, handshake, portmap (DiscoStepKind; portmap rows have no peer);
+// the other columns as DiscoStep describes them.
 // A field holding a comma, a double quote or a line break is quoted as
 // RFC 4180 says ("" for a quote inside).
 #pragma once

@@ -126,11 +126,17 @@ class NodeLogReader {
       ++unparsed_;
       return;
     }
+    // (value_or: GCC 12 sees the optional as maybe unset past the check.)
+    const results::DiscoStepKind k = kind.value_or(results::DiscoStepKind::kPortMap);
+    if (k == results::DiscoStepKind::kPortMap) {  // the node's own step: no peer
+      results_.disco_log.push_back({at, node_, "", k, *via, *endpoint, *txid, *reason});
+      return;
+    }
     if (peer == dir_.name_by_key.end()) {
       ++unknown_peer_lines_;
       return;
     }
-    results_.disco_log.push_back({at, node_, peer->second, *kind, *via, *endpoint, *txid, *reason});
+    results_.disco_log.push_back({at, node_, peer->second, k, *via, *endpoint, *txid, *reason});
   }
 
   void Path(const json& j, Duration at, const std::optional<std::string>& path,

@@ -28,6 +28,15 @@ std::vector<std::string> UnbuildableKnobs(const nat::PortMappingConfig& c) {
                   ": the lab's gateway is the router's LAN address, and miniupnpd answers "
                   "from the address it was asked at");
   }
+  if (c.upnp_lease_error != nat::UpnpLeaseError::kNone) {
+    out.push_back(std::string("port_mapping.upnp_lease_error=") + nat::ToString(c.upnp_lease_error) +
+                  ": miniupnpd (IGD v2) grants any lease duration up to a week, a permanent "
+                  "one included, so it never answers 402 or 725 for one");
+  }
+  if (c.multicast_only) {
+    out.push_back("port_mapping.multicast_only=true: miniupnpd answers an M-SEARCH sent to "
+                  "its own address as well as one sent to 239.255.255.250");
+  }
   if (c.lease_limit && c.pmp) {
     out.push_back("port_mapping.lease_limit=" + c.lease_limit->ToString() +
                   " with pmp: miniupnpd 2.3.1 grants NAT-PMP lifetimes as asked (its "

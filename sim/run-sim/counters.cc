@@ -69,6 +69,27 @@ void AddPortMappingServer(Group& g, const nat::PortMappingServerCounters& c) {
   for (const auto& [name, value] : fields) g[std::string("portmap_") + name] = value;
 }
 
+// The router's UPnP IGD, as "upnp_<field>" in the NAT's group (only when the
+// NAT offers upnp: the other port-mapping routers' groups stay as they were).
+void AddUpnpIgd(Group& g, const nat::UpnpIgdCounters& c) {
+  const std::pair<const char*, uint64_t> fields[] = {
+      {"searches", c.searches},
+      {"searches_answered", c.searches_answered},
+      {"searches_ignored", c.searches_ignored},
+      {"ssdp_malformed", c.ssdp_malformed},
+      {"http_requests", c.http_requests},
+      {"http_errors", c.http_errors},
+      {"descriptions", c.descriptions},
+      {"soap_calls", c.soap_calls},
+      {"granted", c.granted},
+      {"renewed", c.renewed},
+      {"faults", c.faults},
+      {"lease_refused", c.lease_refused},
+      {"deleted", c.deleted},
+      {"delete_absent", c.delete_absent}};
+  for (const auto& [name, value] : fields) g[std::string("upnp_") + name] = value;
+}
+
 Group NodeGroup(const node::NodeStats& c) {
   Group g;
   PL_COUNT(g, c, datagrams_received);
@@ -178,6 +199,9 @@ results::CounterGroups CollectCounters(const ScenarioWorld& world) {
       Group g = NatGroup(*b.box);
       AddPacketCounters(g, *b.box);
       if (b.box->HasPortMapping()) AddPortMappingServer(g, b.box->GetPortMapping().counters());
+      if (b.box->HasPortMapping() && b.box->GetUpnp().config().upnp) {
+        AddUpnpIgd(g, b.box->GetUpnp().counters());
+      }
       groups["nat/" + b.name] = std::move(g);
     } else {
       Group g = FirewallGroup(*b.box);
@@ -190,7 +214,8 @@ results::CounterGroups CollectCounters(const ScenarioWorld& world) {
     const node::Node* machine = n.app->GetMachine();
     if (machine == nullptr) continue;
     if (machine->portmap() != nullptr) {
-      groups["portmap/" + n.name] = results::PortMapClientCounters(machine->portmap()->stats());
+      groups["portmap/" + n.name] = results::PortMapClientCounters(
+          machine->portmap()->stats(), machine->upnp() ? &machine->upnp()->stats() : nullptr);
     }
     // WireGuard per pair and direction, for the peers a node's (last run's)
     // device knows: only with data_plane: wireguard.

@@ -23,11 +23,13 @@ DiscoRecorder::DiscoRecorder(ScenarioWorld& world, results::Results& results)
           }
           std::optional<results::NodeDiscoStep> step = results::DiscoStepOf(e);
           if (!step) return;
-          const WorldNode* peer = world_.FindNodeByKey(step->peer);
-          if (peer == nullptr) return;  // not one of the scenario's nodes: cannot happen
+          if (step->step.what != results::DiscoStepKind::kPortMap) {
+            const WorldNode* peer = world_.FindNodeByKey(step->peer);
+            if (peer == nullptr) return;  // not one of the scenario's nodes: cannot happen
+            step->step.peer = peer->name;
+          }
           step->step.at = Duration::Nanos(ns3::Simulator::Now().GetNanoSeconds());
           step->step.node = world_.nodes[i].name;
-          step->step.peer = peer->name;
           results_.disco_log.push_back(std::move(step->step));
         }));
   }

@@ -243,6 +243,8 @@ nat::PortMappingConfig ReadPortMapping(Reader& r, const Fields& f) {
   if (auto e = r.GetChoice(f, "error")) c.error = *nat::ParsePortMappingError(*e);
   if (auto a = r.GetChoice(f, "answer_from")) c.answer_from = *nat::ParseAnswerFrom(*a);
   if (auto keep = r.GetBool(f, "keep_on_reboot")) c.keep_on_reboot = *keep;
+  if (auto e = r.GetChoice(f, "upnp_lease_error")) c.upnp_lease_error = *nat::ParseUpnpLeaseError(*e);
+  if (auto m = r.GetBool(f, "multicast_only")) c.multicast_only = *m;
   return c;
 }
 

@@ -356,8 +356,8 @@ std::vector<SchemaKey> BuildKeys() {
   keys.back().aliases = {"uplink", "wan"};
   add("port_mapping", V::kMap, D::kUnset, "none: the router answers no port-mapping request",
       "port_mapping: {protocols: [pmp, pcp]}",
-      "The router answers port-mapping requests from the nodes behind it (NAT-PMP, PCP; UPnP "
-      "in the real lab): a granted mapping is an entry of this NAT's table, endpoint-"
+      "The router answers port-mapping requests from the nodes behind it (NAT-PMP, PCP, UPnP "
+      "IGD): a granted mapping is an entry of this NAT's table, endpoint-"
       "independent both ways for its lease (RFC 6886 3.3, RFC 6887 11). The nodes ask as "
       "Tailscale's portmapper does and publish the mapped endpoint.")
       .subsection = std::string(section::kPortMapping);
@@ -367,11 +367,14 @@ std::vector<SchemaKey> BuildKeys() {
   current = section::kPortMapping;
   add("protocols", V::kNameList, D::kRequired, "", "protocols: [pmp, pcp]",
       "What the router offers, any of pmp (NAT-PMP, RFC 6886), pcp (PCP, RFC 6887) and upnp "
-      "(UPnP IGD: the real lab's miniupnpd answers it; the simulated router does not yet).")
+      "(UPnP IGD: SSDP on port 1900, WANIPConnection:2 over HTTP on port 2869, as miniupnpd; "
+      "nat/upnp-igd.h).")
       .aliases = {"protocol", "services", "offers"};
   add("lease_limit", V::kDuration, D::kUnset, "what the client asks (Tailscale: 2h)",
       "lease_limit: 60s",
-      "The longest lease the router grants; clients renew at half of what they are granted.")
+      "The longest lease the router grants; clients renew at half of what they are granted "
+      "(UPnP: silently, and Tailscale, which never reads the lease back, renews after 3600 s "
+      "whatever it got).")
       .aliases = {"max_lease", "lifetime", "lease"};
   add("error", V::kChoice, D::kLiteral, nat::ToString(port_mapping.error),
       "error: out-of-resources",
@@ -382,8 +385,9 @@ std::vector<SchemaKey> BuildKeys() {
   add("answer_from", V::kChoice, D::kLiteral, nat::ToString(port_mapping.answer_from),
       "answer_from: lan-address",
       "Where answers come from: the gateway address the nodes asked, or the router's own LAN "
-      "address (a failover pair's virtual gateway, tailscale#5502), which clients that "
-      "accept only the gateway never hear.")
+      "address (a failover pair's virtual gateway, tailscale#5502). Tailscale never hears "
+      "such NAT-PMP/PCP answers; an SSDP answer it takes, and repoints its LOCATION at the "
+      "gateway.")
       .choices = {"gateway", "lan-address"};
   keys.back().aliases = {"source", "reply_from", "answers_from"};
   add("keep_on_reboot", V::kBool, D::kLiteral, port_mapping.keep_on_reboot ? "true" : "false",
@@ -391,6 +395,18 @@ std::vector<SchemaKey> BuildKeys() {
       "Whether a reboot keeps the leases (a router that stores them, as miniupnpd's lease "
       "file does) or loses them with every other mapping.")
       .aliases = {"persistent", "survives_reboot", "keep_mappings"};
+  add("upnp_lease_error", V::kChoice, D::kLiteral, nat::ToString(port_mapping.upnp_lease_error),
+      "upnp_lease_error: only-permanent-leases",
+      "UPnP: refuse a mapping with a lease duration, granting only permanent ones (lease 0): "
+      "invalid-args answers 402 (an ARRIS NVG578LX, tailscale#15223), only-permanent-leases "
+      "725 (MikroTik RouterOS, tailscale#9343). Tailscale retries with lease 0.")
+      .choices = {"none", "invalid-args", "only-permanent-leases"};
+  keys.back().aliases = {"lease_error", "permanent_only", "only_permanent"};
+  add("multicast_only", V::kBool, D::kLiteral, port_mapping.multicast_only ? "true" : "false",
+      "multicast_only: true",
+      "UPnP: answer only SSDP searches sent to 239.255.255.250, not those sent to the "
+      "router's own address (a strict IGD such as tailscale#3197's eero).")
+      .aliases = {"ssdp_multicast_only", "strict_ssdp"};
 
   const nat::FirewallConfig firewall;
   current = section::kFirewall;

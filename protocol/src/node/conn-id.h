@@ -1,7 +1,7 @@
 // How Node names the TCP connections of its sub-machines to its host: the
 // control client and every DERP client choose their own ids (1, 2, ...), so
 // the node puts a slot number in the top 32 bits. Slot 0 is control; each
-// DERP client instance gets a fresh slot, so a late byte for a connection of
+// DERP client instance gets a fresh slot (UPnP has the last one), so a late byte for a connection of
 // a retired client can never reach its successor.
 #pragma once
 
@@ -13,6 +13,9 @@ namespace punchlab {
 namespace node {
 
 constexpr uint32_t kControlSlot = 0;
+// The UPnP IGD client's connections (DERP slots count up from 1 and never
+// reach it).
+constexpr uint32_t kPortMapSlot = 0xffffffffu;
 
 struct ConnSplit {
   uint32_t slot = 0;

@@ -178,6 +178,13 @@ std::string Line(const PortMappingLost& e) {
 std::string Line(const PortMappingFailed& e) {
   return std::string("portmap ") + portmap::ToString(e.protocol) + " failed (" + e.reason + ")";
 }
+std::string Line(const PortMappingProbed& e) {
+  std::string found;
+  if (e.pmp) found += " pmp";
+  if (e.pcp) found += " pcp";
+  if (e.upnp) found += " upnp";
+  return "portmap probe:" + (found.empty() ? std::string(" nothing") : found);
+}
 
 }  // namespace
 

@@ -217,9 +217,10 @@ void Node::SetHome(Timestamp now, RegionId region, const std::string& reason) {
 void Node::OnPortMapEvent(Timestamp now, portmap::ClientEvent event) {
   std::visit(Overloaded{
                  [&](const portmap::Probed& p) {
+                   if (config_.disco_log) Emit(now, PortMappingProbed{p.pmp, p.pcp, p.upnp});
                    // magicsock's determineEndpoints asks for the mapping after
                    // every report; here only when there is something to ask.
-                   if (p.pmp || p.pcp || portmap_->mapping()) {
+                   if (p.pmp || p.pcp || p.upnp || portmap_->mapping()) {
                      portmap_->CachedMappingOrStartCreating(now);
                    }
                  },
@@ -234,7 +235,17 @@ void Node::OnPortMapEvent(Timestamp now, portmap::ClientEvent event) {
                  [&](const portmap::MappingFailed& f) {
                    Emit(now, PortMappingFailed{f.protocol, f.reason});
                  },
-                 [&](const portmap::UpnpWanted&) {},  // no UPnP machine in the node yet
+                 [&](const portmap::UpnpWanted& w) {
+                   if (upnp_) upnp_->Map(now, w);
+                 },
+             },
+             event);
+}
+
+void Node::OnUpnpEvent(Timestamp now, portmap::UpnpMapperEvent event) {
+  std::visit(Overloaded{
+                 [&](const portmap::UpnpMapped& m) { portmap_->AdoptMapping(now, m.mapping); },
+                 [&](const portmap::UpnpFailed& f) { portmap_->UpnpFailed(now, f.reason, f.code); },
              },
              event);
 }

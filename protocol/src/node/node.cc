@@ -82,6 +82,7 @@ void Node::Start(Timestamp now) {
     if (v4 != locals_.end()) {
       portmap_.emplace(rng_, config_.portmap);
       portmap_->SetGateway(now, *v4, *config_.gateway);
+      if (config_.portmap.upnp) upnp_.emplace(rng_, config_.upnp);
     }
   }
   endpoints_ = CurrentEndpoints(now);
@@ -94,7 +95,9 @@ void Node::Start(Timestamp now) {
 void Node::Stop(Timestamp now) {
   if (!started_ || stopped_) return;
   stopped_ = true;
-  if (portmap_) portmap_->Release(now);  // magicsock closes its portmapper
+  // magicsock closes its portmapper: the mapping is deleted at the router.
+  if (upnp_ && portmap_ && portmap_->mapping()) upnp_->Release(now, *portmap_->mapping());
+  if (portmap_) portmap_->Release(now);
   control_.Leave(now);
   derp_.Stop(now);
   netcheck_.SetActive(now, false);
@@ -187,7 +190,8 @@ void Node::HandleDatagram(Timestamp now, const Endpoint& local, const Endpoint& 
                           ByteView payload) {
   if (!started_ || stopped_) return;
   ++stats_.datagrams_received;
-  if (portmap_ && remote.port == portmap::kServerPort) {
+  if (portmap_ && (remote.port == portmap::kServerPort ||
+                   (upnp_ && remote.port == portmap::upnp::kSsdpPort))) {
     ++stats_.portmap_datagrams;
     portmap_->HandleDatagram(now, local, remote, payload);
   } else if (stun::LooksLikeStun(payload)) {
@@ -227,6 +231,8 @@ void Node::HandleConnected(Timestamp now, ConnectionId conn, const Endpoint& rem
   const ConnSplit s = SplitConn(conn);
   if (s.slot == kControlSlot) {
     control_.HandleConnected(now, s.sub, remote);
+  } else if (s.slot == kPortMapSlot) {
+    if (upnp_) upnp_->HandleConnected(now, s.sub, remote);
   } else if (derp::Client* client = derp_.BySlot(s.slot)) {
     client->HandleConnected(now, s.sub, remote);
   }
@@ -237,6 +243,8 @@ void Node::HandleStream(Timestamp now, ConnectionId conn, ByteView bytes) {
   const ConnSplit s = SplitConn(conn);
   if (s.slot == kControlSlot) {
     control_.HandleStream(now, s.sub, bytes);
+  } else if (s.slot == kPortMapSlot) {
+    if (upnp_) upnp_->HandleStream(now, s.sub, bytes);
   } else if (derp::Client* client = derp_.BySlot(s.slot)) {
     client->HandleStream(now, s.sub, bytes);
   }
@@ -247,6 +255,8 @@ void Node::HandleClosed(Timestamp now, ConnectionId conn) {
   const ConnSplit s = SplitConn(conn);
   if (s.slot == kControlSlot) {
     control_.HandleClosed(now, s.sub);
+  } else if (s.slot == kPortMapSlot) {
+    if (upnp_) upnp_->HandleClosed(now, s.sub);
   } else if (derp::Client* client = derp_.BySlot(s.slot)) {
     client->HandleClosed(now, s.sub);
   }
@@ -257,6 +267,10 @@ std::optional<StreamAction> Node::PollStreamAction() {
   if (auto a = derp_.PollClosing()) return a;
   if (auto a = control_.PollStreamAction()) {
     a->conn = ComposeConn(kControlSlot, a->conn);
+    return a;
+  }
+  if (auto a = upnp_ ? upnp_->PollStreamAction() : std::nullopt) {
+    a->conn = ComposeConn(kPortMapSlot, a->conn);
     return a;
   }
   return derp_.PollStreamAction();
@@ -270,6 +284,7 @@ void Node::HandleTimeout(Timestamp now) {
   if (due(control_.PollTimeout())) control_.HandleTimeout(now);
   if (due(netcheck_.PollTimeout())) netcheck_.HandleTimeout(now);
   if (portmap_ && due(portmap_->PollTimeout())) portmap_->HandleTimeout(now);
+  if (upnp_ && due(upnp_->PollTimeout())) upnp_->HandleTimeout(now);
   derp_.HandleTimeout(now);
   if (due(wg_.PollTimeout())) {
     wg_.HandleTimeout(now);
@@ -290,6 +305,7 @@ std::optional<Timestamp> Node::PollTimeout() const {
   consider(control_.PollTimeout());
   consider(netcheck_.PollTimeout());
   if (portmap_) consider(portmap_->PollTimeout());
+  if (upnp_) consider(upnp_->PollTimeout());
   consider(derp_.PollTimeout());
   consider(wg_.PollTimeout());
   // Busy peers are drained at the end of every input; a busy one left here
@@ -341,6 +357,10 @@ void Node::Pump(Timestamp now) {
     while (auto e = portmap_ ? portmap_->PollEvent() : std::nullopt) {
       progress = true;
       OnPortMapEvent(now, std::move(*e));
+    }
+    while (auto e = upnp_ ? upnp_->PollEvent() : std::nullopt) {
+      progress = true;
+      OnUpnpEvent(now, std::move(*e));
     }
     // Collected first: handling one may open another region's connection.
     for (auto& [region, e] : derp_.PollEvents()) {

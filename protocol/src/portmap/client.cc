@@ -1,7 +1,10 @@
 #include "punchlab/portmap/client.h"
 
 #include <algorithm>
+#include <tuple>
 #include <utility>
+
+#include "punchlab/portmap/upnp-ssdp.h"
 
 namespace punchlab {
 namespace portmap {
@@ -9,6 +12,14 @@ namespace {
 
 // RFC 6886 3.6's tolerance for an epoch below the estimate.
 constexpr int64_t kEpochSlackMs = 2000;
+// Tailscale's probe: how long it keeps reading after the first UPnP answer,
+// and how many answers it keeps.
+constexpr Duration kUpnpCollect = Duration::Millis(50);
+constexpr size_t kMaxUpnpAnswers = 10;
+
+bool Contains(ByteView bytes, const std::string& needle) {
+  return std::search(bytes.begin(), bytes.end(), needle.begin(), needle.end()) != bytes.end();
+}
 
 }  // namespace
 
@@ -35,6 +46,21 @@ void Client::SetGateway(Timestamp /*now*/, const Endpoint& local, const IpAddres
   pmp_seen_.reset();
   pmp_public_ip_.reset();
   pcp_seen_.reset();
+  upnp_seen_.reset();
+  upnp_locations_.clear();
+}
+
+bool Client::SawUpnpRecently(Timestamp now) const {
+  return upnp_seen_ && !upnp_locations_.empty() && now - *upnp_seen_ < config_.trust_service;
+}
+
+UpnpWanted Client::Wanted(uint16_t previous_port) const {
+  return UpnpWanted{*gateway_, mapping_ ? mapping_->internal : *local_, previous_port,
+                    upnp_locations_};
+}
+
+void Client::UpnpFailed(Timestamp now, std::string reason, std::optional<uint16_t> code) {
+  Fail(now, MappingProtocol::kUpnp, std::move(reason), code);
 }
 
 bool Client::SawPmpRecently(Timestamp now) const {
@@ -67,8 +93,10 @@ void Client::Probe(Timestamp now) {
   if (check_pmp || check_pcp) ++stats_.mapping_checks;
   p.result.pmp = config_.pmp && SawPmpRecently(now) && !check_pmp;
   p.result.pcp = config_.pcp && SawPcpRecently(now) && !check_pcp;
+  p.result.upnp = config_.upnp && SawUpnpRecently(now);
   p.want_pmp = config_.pmp && !p.result.pmp;
   p.want_pcp = config_.pcp && !p.result.pcp;
+  p.want_upnp = config_.upnp && !p.result.upnp;
   probe_ = p;
   if (p.want_pmp) Send(pmp::EncodeExternalAddressRequest(), MappingProtocol::kPmp);
   if (p.want_pcp) {
@@ -77,13 +105,66 @@ void Client::Probe(Timestamp now) {
     announce.client_ip = local_->ip;
     Send(pcp::EncodeRequest(announce), MappingProtocol::kPcp);
   }
-  FinishProbeIfComplete();
+  if (p.want_upnp) {
+    // Tailscale's order: unicast first, so a host firewall expects the
+    // router's unicast answer to the multicast search too.
+    const Endpoint unicast(*gateway_, upnp::kSsdpPort);
+    const Endpoint multicast(upnp::SsdpMulticastAddress(), upnp::kSsdpPort);
+    transmits_.push_back(Transmit{*local_, unicast, upnp::BuildMSearch("ssdp:all")});
+    transmits_.push_back(Transmit{*local_, multicast, upnp::BuildMSearch("ssdp:all")});
+    transmits_.push_back(Transmit{*local_, multicast, upnp::BuildMSearch(upnp::kIgdSearchTarget)});
+    stats_.ssdp_searches_sent += 3;
+  }
+  FinishProbeIfComplete(now);
 }
 
-void Client::FinishProbeIfComplete() {
+void Client::FinishProbeIfComplete(Timestamp now) {
   if (!probe_ || probe_->want_pmp || probe_->want_pcp) return;
+  // UPnP is waited for only while it is needed: NAT-PMP or PCP will map.
+  if (probe_->want_upnp && !probe_->result.pmp && !probe_->result.pcp) return;
+  if (!probe_->locations.empty()) {
+    probe_->result.upnp = true;
+    upnp_seen_ = now;
+    upnp_locations_ = std::move(probe_->locations);
+  }
+  last_probe_ = now;
   events_.push_back(probe_->result);
   probe_.reset();
+}
+
+void Client::HandleSsdp(Timestamp now, ByteView payload) {
+  // Tailscale reads answers only while its probe's socket is open, and
+  // keeps those that name an IGD.
+  if (!probe_ || !probe_->want_upnp || !Contains(payload, ":InternetGatewayDevice:")) {
+    ++stats_.ssdp_dropped;
+    return;
+  }
+  const std::optional<upnp::SsdpAnswer> answer = upnp::ParseSsdpAnswer(payload);
+  if (!answer) {
+    ++stats_.dropped_malformed;
+    return;
+  }
+  if (probe_->metas.size() >= kMaxUpnpAnswers) {
+    ++stats_.ssdp_dropped;  // "too many UPnP responses: skipping"
+    return;
+  }
+  ++stats_.ssdp_answers;
+  probe_->metas.push_back(*answer);
+  // processUPnPResponses: USN descending (IGD:2 before IGD:1), then
+  // LOCATION and SERVER; one per LOCATION and SERVER.
+  std::vector<upnp::SsdpAnswer> metas = probe_->metas;
+  std::sort(metas.begin(), metas.end(), [](const upnp::SsdpAnswer& a, const upnp::SsdpAnswer& b) {
+    if (a.usn != b.usn) return a.usn > b.usn;
+    return std::tie(a.location, a.server) < std::tie(b.location, b.server);
+  });
+  probe_->locations.clear();
+  for (size_t i = 0; i < metas.size(); ++i) {
+    if (i > 0 && metas[i].location == metas[i - 1].location && metas[i].server == metas[i - 1].server) {
+      continue;
+    }
+    probe_->locations.push_back(metas[i].location);
+  }
+  if (!probe_->upnp_until) probe_->upnp_until = now + kUpnpCollect;
 }
 
 std::optional<Endpoint> Client::CachedMappingOrStartCreating(Timestamp now) {
@@ -100,7 +181,7 @@ void Client::StartCreating(Timestamp now) {
   if (mapping_ && mapping_->protocol == MappingProtocol::kUpnp) {
     // The UPnP machine renews; ask again later unless it hands a mapping back.
     next_renewal_ = now + std::min(config_.renew_retry, (mapping_->good_until - now) / 2);
-    events_.push_back(UpnpWanted{*gateway_, mapping_->internal, mapping_->external.port});
+    events_.push_back(Wanted(mapping_->external.port));
     return;
   }
   const bool recent_pmp = config_.pmp && SawPmpRecently(now);
@@ -109,7 +190,7 @@ void Client::StartCreating(Timestamp now) {
   if ((!config_.pmp && !config_.pcp) ||
       (last_probe_ && now - *last_probe_ < config_.recent_probe && !recent_pmp && !recent_pcp)) {
     if (config_.upnp) {
-      events_.push_back(UpnpWanted{*gateway_, *local_, previous_port});
+      events_.push_back(Wanted(previous_port));
     } else {
       Fail(now, MappingProtocol::kPmp, "no-service", std::nullopt);
     }
@@ -258,6 +339,10 @@ void Client::Grant(Timestamp now, MappingProtocol protocol, const Endpoint& exte
 
 void Client::HandleDatagram(Timestamp now, const Endpoint& /*local*/, const Endpoint& remote,
                             ByteView payload) {
+  if (config_.upnp && remote.port == upnp::kSsdpPort) {
+    HandleSsdp(now, payload);
+    return;
+  }
   if (!gateway_ || remote != Endpoint(*gateway_, kServerPort)) {
     ++stats_.dropped_wrong_source;
     return;
@@ -293,7 +378,7 @@ void Client::HandlePmp(Timestamp now, const pmp::Response& res) {
       used = true;
     }
     if (!used) ++stats_.dropped_unexpected;
-    FinishProbeIfComplete();
+    FinishProbeIfComplete(now);
     return;
   }
   if (res.opcode == pmp::kOpExternalAddress) {
@@ -322,7 +407,7 @@ void Client::HandlePmp(Timestamp now, const pmp::Response& res) {
       }
     }
     if (!used) ++stats_.dropped_unexpected;
-    FinishProbeIfComplete();
+    FinishProbeIfComplete(now);
   } else if (res.opcode == pmp::kOpMapUdp) {
     if (!creating_ || creating_->protocol != MappingProtocol::kPmp ||
         (res.has_body && res.internal_port != local_->port)) {
@@ -368,7 +453,7 @@ void Client::HandlePcp(Timestamp now, const pcp::Response& res) {
       used = true;
     }
     if (!used) ++stats_.dropped_unexpected;
-    FinishProbeIfComplete();
+    FinishProbeIfComplete(now);
     return;
   }
   if (res.opcode == pcp::kOpAnnounce) {
@@ -380,7 +465,7 @@ void Client::HandlePcp(Timestamp now, const pcp::Response& res) {
     pcp_seen_ = now;
     probe_->want_pcp = false;
     probe_->result.pcp = ok;
-    FinishProbeIfComplete();
+    FinishProbeIfComplete(now);
     return;
   }
   if (res.opcode != pcp::kOpMap || !creating_ || creating_->protocol != MappingProtocol::kPcp) {
@@ -412,16 +497,16 @@ void Client::HandleTimeout(Timestamp now) {
   if (probe_ && now >= probe_->deadline) {
     probe_->want_pmp = false;
     probe_->want_pcp = false;
-    last_probe_ = now;
-    FinishProbeIfComplete();
+    probe_->want_upnp = false;
   }
+  if (probe_ && probe_->upnp_until && now >= *probe_->upnp_until) probe_->want_upnp = false;
+  FinishProbeIfComplete(now);
   if (creating_ && now >= creating_->deadline) {
     const MappingProtocol p = creating_->protocol;
     creating_.reset();
     ++stats_.timeouts;
     if (config_.upnp) {
-      events_.push_back(
-          UpnpWanted{*gateway_, *local_, mapping_ ? mapping_->external.port : uint16_t{0}});
+      events_.push_back(Wanted(mapping_ ? mapping_->external.port : uint16_t{0}));
     } else {
       Fail(now, p, "timeout", std::nullopt);
     }
@@ -444,6 +529,7 @@ std::optional<Timestamp> Client::PollTimeout() const {
   std::optional<Timestamp> t;
   auto consider = [&t](Timestamp at) { t = t ? std::min(*t, at) : at; };
   if (probe_) consider(probe_->deadline);
+  if (probe_ && probe_->upnp_until && probe_->want_upnp) consider(*probe_->upnp_until);
   if (creating_) consider(creating_->deadline);
   if (mapping_) {
     consider(mapping_->good_until);

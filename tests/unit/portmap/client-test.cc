@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
 #include <vector>
 
 #include "punchlab/portmap/client.h"
@@ -391,7 +392,22 @@ class UpnpClientTest : public ClientTest {
 
 TEST_F(UpnpClientTest, WithoutPmpOrPcpTheUpnpMachineIsAskedAndItsMappingAdopted) {
   client_.Probe(At(0));
-  Sent();
+  // NAT-PMP, PCP, then Tailscale's three SSDP searches: ssdp:all to the
+  // gateway, ssdp:all and InternetGatewayDevice:1 to the multicast group.
+  std::vector<Transmit> sent;
+  while (auto t = client_.PollTransmit()) sent.push_back(std::move(*t));
+  ASSERT_EQ(sent.size(), 5u);
+  EXPECT_EQ(sent[0].destination, kServer);
+  EXPECT_EQ(sent[1].destination, kServer);
+  const Endpoint group(upnp::SsdpMulticastAddress(), upnp::kSsdpPort);
+  EXPECT_EQ(sent[2].destination, Endpoint(kGateway, upnp::kSsdpPort));
+  EXPECT_EQ(sent[3].destination, group);
+  EXPECT_EQ(sent[4].destination, group);
+  EXPECT_EQ(std::string(sent[2].payload.begin(), sent[2].payload.end()),
+            std::string(sent[3].payload.begin(), sent[3].payload.end()));
+  const std::string igd(sent[4].payload.begin(), sent[4].payload.end());
+  EXPECT_NE(igd.find("ST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n"),
+            std::string::npos);
   client_.HandleTimeout(At(250));
   Events();
   client_.CachedMappingOrStartCreating(At(300));

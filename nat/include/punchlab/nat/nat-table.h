@@ -41,6 +41,7 @@
 #include <map>
 #include <optional>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "punchlab/endpoint.h"
@@ -116,6 +117,11 @@ class NatTable {
                                   uint16_t suggested, Timestamp until);
   // Ends `inside`'s lease now; false when it had none.
   bool UnmapPort(Timestamp now, Protocol protocol, const Endpoint& inside);
+  // Whether MapPort would put a new lease of `inside` on `port` (UPnP's
+  // AddPortMapping takes that port or none).
+  bool PortAvailable(Protocol protocol, const Endpoint& inside, uint16_t port);
+  // Every lease of `protocol`: inside endpoint and external endpoint.
+  std::vector<std::pair<Endpoint, Endpoint>> PortMappings(Protocol protocol) const;
   // The external endpoint `inside` is leased, if any.
   std::optional<Endpoint> PortMapped(Protocol protocol, const Endpoint& inside) const;
   size_t port_mapping_count() const { return leases_.size(); }

@@ -34,10 +34,18 @@ enum class AnswerFrom : uint8_t { kGateway, kLanAddress };
 const char* ToString(AnswerFrom a);  // gateway, lan-address
 std::optional<AnswerFrom> ParseAnswerFrom(std::string_view text);
 
+// How a UPnP IGD answers a mapping request that asks for a lease with a
+// duration (a permanent one, NewLeaseDuration 0, is granted): 402 Invalid
+// Args (an ARRIS NVG578LX, tailscale#15223) or 725
+// OnlyPermanentLeasesSupported (MikroTik RouterOS, tailscale#9343).
+enum class UpnpLeaseError : uint8_t { kNone, kInvalidArgs, kOnlyPermanentLeases };
+const char* ToString(UpnpLeaseError e);  // none, invalid-args, only-permanent-leases
+std::optional<UpnpLeaseError> ParseUpnpLeaseError(std::string_view text);
+
 struct PortMappingConfig {
   bool pmp = false;
   bool pcp = false;
-  bool upnp = false;  // the real lab's miniupnpd answers it; the simulated NAT does not yet
+  bool upnp = false;  // UPnP IGD (upnp-igd.h)
   // Longest lease granted; unset: what the client asks for.
   std::optional<Duration> lease_limit;
   PortMappingError error = PortMappingError::kNone;
@@ -45,6 +53,11 @@ struct PortMappingConfig {
   // A reboot loses every mapping (most home routers), or the router stores
   // its leases and puts them back (miniupnpd's lease file).
   bool keep_on_reboot = false;
+  // UPnP only: refuse leases with a duration (see UpnpLeaseError), and
+  // answer only SSDP searches sent to 239.255.255.250 (a strict IGD that
+  // ignores unicast M-SEARCH, tailscale#3197's eero).
+  UpnpLeaseError upnp_lease_error = UpnpLeaseError::kNone;
+  bool multicast_only = false;
 
   bool offers(portmap::MappingProtocol p) const;
   bool any() const { return pmp || pcp || upnp; }

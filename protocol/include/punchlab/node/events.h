@@ -211,6 +211,13 @@ struct PortMappingFailed {
   portmap::MappingProtocol protocol = portmap::MappingProtocol::kPmp;
   std::string reason;
 };
+// A probe of the gateway ended: which services answered (only with
+// NodeConfig::disco_log: a probe follows every netcheck report).
+struct PortMappingProbed {
+  bool pmp = false;
+  bool pcp = false;
+  bool upnp = false;
+};
 
 // A WireGuard handshake with the peer completed (data_plane wireguard):
 // `initiator` when we started it (its response came over `via`), else we
@@ -226,7 +233,8 @@ using EventBody =
                  PeerRestarted, EndpointsChanged, NetcheckDone, HomeRegionChanged, DerpConnected,
                  DerpDisconnected, PathChanged, DataReceived, RttMeasured, DiscoSent,
                  DiscoReceived, CandidateLearned, TrustChanged,
-                 PortMappingCreated, PortMappingLost, PortMappingFailed, WireGuardHandshake>;
+                 PortMappingCreated, PortMappingLost, PortMappingFailed, WireGuardHandshake,
+                 PortMappingProbed>;
 
 struct Event {
   Timestamp at;

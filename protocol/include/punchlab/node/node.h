@@ -70,7 +70,8 @@
 // candidates in their PeerPaths. With a default gateway (NodeConfig::gateway)
 // the node runs portmap::Client as magicsock runs net/portmapper: a probe
 // after every netcheck report, a mapping of the node's socket when the probe
-// found NAT-PMP or PCP; the mapped endpoint goes first among those published
+// found NAT-PMP, PCP or a UPnP IGD (portmap::UpnpMapper over TCP to the
+// gateway, connection slot kPortMapSlot); the mapped endpoint goes first among those published
 // (Tailscale's EndpointPortmapped) and every change republishes.
 //
 // Data (data-frame.h), one of two data planes (NodeConfig::data_plane).
@@ -110,6 +111,7 @@
 #include "punchlab/node/events.h"
 #include "punchlab/node/peer-scheduler.h"
 #include "punchlab/portmap/client.h"
+#include "punchlab/portmap/upnp-mapper.h"
 #include "punchlab/node/relayed-rtt.h"
 #include "punchlab/random.h"
 #include "punchlab/stream-machine.h"
@@ -149,7 +151,14 @@ struct NodeConfig {
   // local endpoint is mapped); unset: no port mapping (a node on the
   // internet, or a host that knows no gateway).
   std::optional<IpAddress> gateway;
-  portmap::ClientConfig portmap;
+  // NAT-PMP, PCP and UPnP IGD, all three on as in Tailscale (TS_DISABLE_UPNP
+  // unset).
+  portmap::ClientConfig portmap = [] {
+    portmap::ClientConfig c;
+    c.upnp = true;
+    return c;
+  }();
+  portmap::UpnpMapperConfig upnp;
 };
 
 enum class SendResult : uint8_t {
@@ -232,6 +241,8 @@ class Node final : public DatagramMachine, public StreamMachine {
   const netcheck::NetcheckClient& netcheck() const { return netcheck_; }
   // nullptr without a gateway.
   const portmap::Client* portmap() const { return portmap_ ? &*portmap_ : nullptr; }
+  // nullptr without a gateway or with UPnP off.
+  const portmap::UpnpMapper* upnp() const { return upnp_ ? &*upnp_ : nullptr; }
   const control::ControlClient& control() const { return control_; }
 
  private:
@@ -277,6 +288,7 @@ class Node final : public DatagramMachine, public StreamMachine {
   void RemovePeer(Timestamp now, const NodePublicKey& key);
   void OnNetcheckEvent(Timestamp now, netcheck::NetcheckEvent event);
   void OnPortMapEvent(Timestamp now, portmap::ClientEvent event);
+  void OnUpnpEvent(Timestamp now, portmap::UpnpMapperEvent event);
   void SetHome(Timestamp now, RegionId region, const std::string& reason);
   void PublishEndpoints(Timestamp now);
   std::vector<Endpoint> CurrentEndpoints(Timestamp now);
@@ -377,6 +389,7 @@ class Node final : public DatagramMachine, public StreamMachine {
   control::ControlClient control_;
   netcheck::NetcheckClient netcheck_;
   std::optional<portmap::Client> portmap_;
+  std::optional<portmap::UpnpMapper> upnp_;  // UPnP IGD: portmap_'s UpnpWanted
   bool started_ = false;
   bool stopped_ = false;
 

@@ -42,10 +42,24 @@
 // Everything malformed, from elsewhere or not awaited is dropped and counted
 // (ClientStats); nothing is thrown.
 //
-// UPnP IGD (protocol/portmap/upnp-*) plugs in where Tailscale falls back to
-// it: with `ClientConfig::upnp` set, the machine emits UpnpWanted instead of
-// failing, and the UPnP machine hands its result back with AdoptMapping, so
-// renewal times, loss and publication stay in this one place.
+// UPnP IGD. With `ClientConfig::upnp` the probe also sends Tailscale's
+// three SSDP M-SEARCHes (ssdp:all to gateway:1900, then ssdp:all and
+// InternetGatewayDevice:1 to 239.255.255.250:1900: some IGDs answer only the
+// multicast one, tailscale#3197). An answer counts from any address (the
+// failover pair of tailscale#5502 answers from its own LAN address;
+// Tailscale logs it and keeps it) when it comes from port 1900 and names
+// ":InternetGatewayDevice:"; its LOCATION is kept (sorted, duplicates
+// dropped, at most 10: processUPnPResponses). The probe waits 50 ms after
+// the first such answer for more, unless NAT-PMP or PCP already answered
+// (then their mapping is made and UPnP is not needed; Tailscale waits the
+// whole 250 ms there). A service seen within 10 minutes is not searched for
+// again. Where Tailscale falls back to UPnP (the probe saw neither NAT-PMP
+// nor PCP, or their map request timed out) the machine emits UpnpWanted
+// with the kept LOCATIONs; the UPnP machine (upnp-mapper.h) hands its result
+// back with AdoptMapping or UpnpFailed, so renewal times, loss and
+// publication stay in this one place. A UPnP mapping has no epoch, so
+// nothing notices a router that forgot it before the renewal (Tailscale's
+// behaviour, kept).
 #pragma once
 
 #include <cstdint>
@@ -53,11 +67,13 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "punchlab/datagram-machine.h"
 #include "punchlab/portmap/mapping-protocol.h"
 #include "punchlab/portmap/pcp.h"
 #include "punchlab/portmap/pmp.h"
+#include "punchlab/portmap/upnp-ssdp.h"
 #include "punchlab/random.h"
 
 namespace punchlab {
@@ -92,6 +108,7 @@ struct ClientConfig {
 struct Probed {  // a probe ended: which services answered with success
   bool pmp = false;
   bool pcp = false;
+  bool upnp = false;  // an IGD answered the search (or was seen recently)
 };
 struct MappingCreated {
   Mapping mapping;
@@ -112,6 +129,7 @@ struct UpnpWanted {  // Tailscale's getUPnPPortMapping call
   IpAddress gateway;
   Endpoint internal;
   uint16_t previous_external_port = 0;
+  std::vector<std::string> locations;  // the SSDP answers' LOCATIONs (uPnPMetas)
 };
 using ClientEvent = std::variant<Probed, MappingCreated, MappingFailed, MappingLost, UpnpWanted>;
 
@@ -132,6 +150,9 @@ struct ClientStats {
   uint64_t dropped_wrong_source = 0;    // not from gateway:5351
   uint64_t dropped_unexpected = 0;      // well formed but nothing awaits it
   uint64_t dropped_nonce_mismatch = 0;  // PCP MAP answer for another nonce
+  uint64_t ssdp_searches_sent = 0;
+  uint64_t ssdp_answers = 0;            // IGD answers kept
+  uint64_t ssdp_dropped = 0;            // from port 1900 but not an IGD answer, or too many
 };
 
 class Client final : public DatagramMachine {
@@ -151,6 +172,11 @@ class Client final : public DatagramMachine {
   void Release(Timestamp now);
   // A mapping another machine made (UPnP) becomes this client's.
   void AdoptMapping(Timestamp now, const Mapping& mapping);
+  // The UPnP machine could not make (or renew) one: MappingFailed, and a
+  // renewal is tried again after renew_retry.
+  void UpnpFailed(Timestamp now, std::string reason, std::optional<uint16_t> code);
+  // The IGDs' LOCATIONs the last searches found (empty: none).
+  const std::vector<std::string>& upnp_locations() const { return upnp_locations_; }
 
   void HandleDatagram(Timestamp now, const Endpoint& local, const Endpoint& remote,
                       ByteView payload) override;
@@ -170,6 +196,10 @@ class Client final : public DatagramMachine {
     Timestamp deadline;
     bool want_pmp = false;
     bool want_pcp = false;
+    bool want_upnp = false;
+    std::optional<Timestamp> upnp_until;  // 50 ms after the first IGD answer
+    std::vector<upnp::SsdpAnswer> metas;  // every IGD answer kept
+    std::vector<std::string> locations;   // their LOCATIONs, sorted and one each
     Probed result;
   };
   struct Creating {
@@ -183,6 +213,9 @@ class Client final : public DatagramMachine {
 
   bool SawPmpRecently(Timestamp now) const;
   bool SawPcpRecently(Timestamp now) const;
+  bool SawUpnpRecently(Timestamp now) const;
+  void HandleSsdp(Timestamp now, ByteView payload);
+  UpnpWanted Wanted(uint16_t previous_port) const;
   void StartCreating(Timestamp now);
   void Send(Bytes payload, MappingProtocol protocol);
   // Ends an attempt; a failed renewal is tried again after renew_retry.
@@ -196,7 +229,7 @@ class Client final : public DatagramMachine {
              uint32_t lifetime_seconds, uint32_t epoch);
   void HandlePmp(Timestamp now, const pmp::Response& res);
   void HandlePcp(Timestamp now, const pcp::Response& res);
-  void FinishProbeIfComplete();
+  void FinishProbeIfComplete(Timestamp now);
 
   RandomSource& rng_;
   ClientConfig config_;
@@ -208,6 +241,8 @@ class Client final : public DatagramMachine {
   std::optional<Timestamp> pmp_seen_;
   std::optional<IpAddress> pmp_public_ip_;
   std::optional<Timestamp> pcp_seen_;
+  std::optional<Timestamp> upnp_seen_;
+  std::vector<std::string> upnp_locations_;
 
   std::optional<Creating> creating_;
   std::optional<Mapping> mapping_;
