@@ -4,7 +4,9 @@ the lab's wire.
 
 symmetric+pmp x symmetric: nat-a's router runs Debian's miniupnpd (NAT-PMP),
 alice's node maps its port there as Tailscale's portmapper does and publishes
-the mapped endpoint, and the pair goes direct. symmetric x symmetric, the same
+the mapped endpoint, and the pair goes direct. symmetric+upnp x symmetric: the
+same with miniupnpd's UPnP IGD only (SSDP, then HTTP/SOAP to its port 2869):
+the node's UPnP machine is held against an implementation nobody here wrote. symmetric x symmetric, the same
 pair without port mapping: relayed throughout. The scenario files are the
 ones the simulation runs (scenarios/matrix/), cut from 60 s to 15 s: every
 expectation they hold ends by 10 s. The path expectations (path, time to
@@ -73,6 +75,26 @@ def test_symmetric_with_nat_pmp_goes_direct_by_the_wire(driver, node_bin, tmp_pa
     # miniupnpd serves NAT-PMP and PCP together; the lab says how a NAT-PMP-
     # only router is built.
     assert any("drops PCP requests unanswered" in n for n in results["notes"]), results["notes"]
+
+
+def test_symmetric_with_upnp_goes_direct_by_the_wire(driver, node_bin, tmp_path):  # noqa: F811
+    code, stdout, stderr, results, out = run(driver, node_bin, tmp_path,
+                                             library("symmetric+upnp--symmetric"), STOP_S)
+    assert results is not None, stderr + stdout
+    assert code in (0, 1) and path_expectations_hold(results), stderr + summary(stdout, results)
+    for src, dst in (("alice", "bob"), ("bob", "alice")):
+        assert wire_packets(results, src, dst, "direct") > 50, (src, dst, results["wire"][-20:])
+    assert pair(results, "alice", "bob")["final_path"] == "direct"
+    # bob reached alice at the endpoint miniupnpd's IGD mapped on nat-a's WAN.
+    bob_to_alice = [c for c in results["timeline"]
+                    if c["node"] == "bob" and c["peer"] == "alice" and c["path"] == "direct"]
+    assert bob_to_alice and bob_to_alice[0]["detail"].startswith("direct 11.0.0.2:"), \
+        results["timeline"]
+    # The mapping came through UPnP (the node's counters and disco log say so).
+    portmap = results["counters"]["portmap/alice"]
+    assert portmap["upnp_mapped"] >= 1 and portmap["mappings_created"] >= 1, portmap
+    steps = [d for d in results["disco_log"] if d["node"] == "alice" and d["what"] == "portmap"]
+    assert any(d["via"] == "upnp" and d["reason"].startswith("granted") for d in steps), steps
 
 
 def test_symmetric_without_port_mapping_stays_relayed_by_the_wire(driver, node_bin,  # noqa: F811

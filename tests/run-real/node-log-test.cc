@@ -199,6 +199,42 @@ TEST(NodeLog, DiscoLinesBecomeTheDiscoLogStepForStep) {
   EXPECT_EQ(bad.notes.size(), 2u);
 }
 
+// The node's own port-mapping steps (probe, grant, renewal, loss, release,
+// failure) have no peer; both runners record them with peer "".
+TEST(NodeLog, PortMappingStepsAreTheNodesOwn) {
+  const scenario::Scenario s = LoadOk(kYaml);
+  portmap::Mapping m;
+  m.protocol = portmap::MappingProtocol::kUpnp;
+  m.internal = *Endpoint::Parse("10.1.0.2:41641");
+  m.external = *Endpoint::Parse("11.0.0.2:40000");
+  m.renew_after = Timestamp::FromNanos(3600500000000);
+  m.good_until = Timestamp::FromNanos(7200500000000);
+  const auto line = [](const node::EventBody& e, double at_ms) {
+    return results::DiscoStepJsonLine(*results::DiscoStepOf(e), at_ms) + "\n";
+  };
+  results::Results r;
+  CollectNodeLog(s, Directory(), Paths(s), "a",
+                 {{line(node::PortMappingProbed{false, false, true}, 250) +
+                       line(node::PortMappingCreated{m, false}, 500) +
+                       line(node::PortMappingCreated{m, true}, 3600500) +
+                       line(node::PortMappingLost{m, portmap::LossReason::kReleased}, 9000000) +
+                       line(node::PortMappingFailed{portmap::MappingProtocol::kPmp, "timeout"}, 9000001),
+                   std::nullopt}},
+                 r);
+  std::vector<std::string> rows;
+  for (const results::DiscoStep& d : r.disco_log) {
+    rows.push_back(d.node + ">" + d.peer + " " + results::ToString(d.what) + " via=" + d.via +
+                   " ep=" + d.endpoint + " (" + d.reason + ")");
+  }
+  EXPECT_THAT(rows, ElementsAre(
+      "a> portmap via= ep= (probe: upnp)",
+      "a> portmap via=upnp ep=11.0.0.2:40000 (granted: good until 7200.500s, renew after 3600.500s)",
+      "a> portmap via=upnp ep=11.0.0.2:40000 (renewed: good until 7200.500s, renew after 3600.500s)",
+      "a> portmap via=upnp ep=11.0.0.2:40000 (released)",
+      "a> portmap via=pmp ep= (failed: timeout)"));
+  EXPECT_TRUE(r.notes.empty());
+}
+
 TEST(NodeLog, GarbageIsCountedInANoteNotFatal) {
   const scenario::Scenario s = LoadOk(kYaml);
   results::Results r;
