@@ -160,6 +160,12 @@ std::optional<Endpoint> NatTable::PortMapped(Protocol protocol, const Endpoint& 
   return bindings_[it->second].external;
 }
 
+std::optional<Timestamp> NatTable::PortMappedUntil(Protocol protocol, const Endpoint& inside) const {
+  auto it = leases_.find(LeaseKey{protocol, inside});
+  if (it == leases_.end()) return std::nullopt;
+  return bindings_[it->second].lease_until;
+}
+
 OutboundResult NatTable::Outbound(Timestamp now, Protocol protocol, const Endpoint& inside_src,
                                   const Endpoint& dst, TcpFlags flags) {
   Expire(now);

@@ -15,6 +15,7 @@ using upnp::ErrorCode;
 namespace {
 
 constexpr const char* kServer = "punchlab/1 UPnP/1.1 MiniUPnPd/2.3.1";
+constexpr const char* kGetSpecificPortMappingEntry = "GetSpecificPortMappingEntry";
 constexpr const char* kUdn = "uuid:70756e63-686c-6162-0000-000000000001";  // "punchlab"
 
 uint16_t Code(ErrorCode c) { return static_cast<uint16_t>(c); }
@@ -150,7 +151,41 @@ Bytes UpnpIgd::Soap(Timestamp now, const Endpoint& from, const upnp::SoapCall& c
     ++(found ? counters_.deleted : counters_.delete_absent);
     return ok({});
   }
+  if (call.action == kGetSpecificPortMappingEntry) return SpecificEntry(now, call);
   return Fault(Code(ErrorCode::kInvalidAction));
+}
+
+Bytes UpnpIgd::SpecificEntry(Timestamp now, const upnp::SoapCall& call) {
+  // As miniupnpd (not UPNP_STRICT): NewRemoteHost is not required; a port
+  // that is not a number or 0 is 402; any host's lease is reported.
+  const std::optional<uint32_t> port = ParseNumber(call.Argument("NewExternalPort"), 65535);
+  const std::optional<std::string> proto = call.Argument("NewProtocol");
+  if (!port || *port == 0 || !proto) return Fault(Code(ErrorCode::kInvalidArgs));
+  ++counters_.entries_asked;
+  if (*proto == "UDP" || *proto == "TCP") {
+    const Protocol protocol = *proto == "UDP" ? Protocol::kUdp : Protocol::kTcp;
+    table_.Expire(now);
+    for (const auto& [inside, external] : table_.PortMappings(protocol)) {
+      if (external.port != *port) continue;
+      const Timestamp until = table_.PortMappedUntil(protocol, inside).value_or(now);
+      // Seconds left, rounded up: a lease granted this instant reports
+      // what was asked, as miniupnpd's whole-second clock does.
+      const int64_t left = until > now ? ((until - now).nanos() + 999999999) / 1000000000 : 0;
+      return upnp::BuildHttpResponse(
+          200, "OK",
+          upnp::BuildSoapResponse(kServiceType, call.action,
+                                  {{"NewInternalPort", std::to_string(inside.port)},
+                                   {"NewInternalClient", inside.ip.ToString()},
+                                   {"NewEnabled", "1"},
+                                   // The table keeps no description.
+                                   {"NewPortMappingDescription", ""},
+                                   {"NewLeaseDuration", std::to_string(left)}}),
+          kServer);
+    }
+  }
+  // miniupnpd's upnp_get_redirection_infos finds nothing (an unknown
+  // protocol included).
+  return Fault(Code(ErrorCode::kNoSuchEntryInArray));
 }
 
 Bytes UpnpIgd::AddMapping(Timestamp now, const Endpoint& from, const upnp::SoapCall& call,

@@ -361,6 +361,76 @@ TEST_F(UpnpIgdTest, TheIgdAnswersAsMiniupnpdDoes) {
   EXPECT_EQ(fault_code(call("ForceTermination", unknown, kHost)), 401);
 }
 
+TEST_F(UpnpIgdTest, GetSpecificPortMappingEntryReportsTheLeaseAsMiniupnpdDoes) {
+  Offer({});
+  const std::string service = UpnpIgd::kServiceType;
+  auto call = [&](Timestamp now, const std::string& action, const std::string& body,
+                  const Endpoint& from) {
+    upnp::HttpRequest r;
+    r.method = "POST";
+    r.target = UpnpIgd::kControlPath;
+    r.head.fields.emplace_back("SOAPAction", "\"" + service + "#" + action + "\"");
+    r.body = body;
+    const Bytes response = igd_->HandleHttp(now, from, r);
+    upnp::HttpResponseReader reader;
+    reader.Feed(ByteView(response.data(), response.size()));
+    EXPECT_EQ(reader.state(), upnp::HttpResponseReader::State::kDone);
+    return upnp::ParseSoapBody(reader.body()).value_or(upnp::SoapFault{});
+  };
+  // The request has DeletePortMapping's arguments (NewRemoteHost,
+  // NewExternalPort, NewProtocol): its body, renamed.
+  auto entry = [&](Timestamp now, const std::string& port, const std::string& protocol) {
+    std::string body = upnp::BuildDeletePortMapping(service, "", 1, protocol);
+    for (size_t at; (at = body.find("DeletePortMapping")) != std::string::npos;) {
+      body.replace(at, 17, "GetSpecificPortMappingEntry");
+    }
+    body.replace(body.find(">1<"), 3, ">" + port + "<");
+    return call(now, "GetSpecificPortMappingEntry", body, kOtherHost);
+  };
+  auto fault_code = [](const upnp::SoapResult& r) {
+    const auto* f = std::get_if<upnp::SoapFault>(&r);
+    return f ? f->code : uint16_t{0};
+  };
+  // No lease on 40000 yet: 714.
+  EXPECT_EQ(fault_code(entry(Sec(1), "40000", "UDP")), 714);
+  upnp::PortMappingRequest m;
+  m.external_port = 40000;
+  m.internal_port = kHost.port;
+  m.internal_client = kHost.ip.ToString();
+  m.lease_seconds = 3600;
+  ASSERT_EQ(fault_code(call(Sec(1), "AddPortMapping", upnp::BuildAddPortMapping(service, m), kHost)),
+            0);
+  // Asked by another host (miniupnpd reports any host's entry), 10.5 s
+  // later: the lease's inside endpoint and its whole seconds left.
+  const upnp::SoapResult found = entry(Sec(1) + Duration::Millis(10500), "40000", "UDP");
+  ASSERT_TRUE(std::holds_alternative<upnp::SoapResponse>(found)) << fault_code(found);
+  const upnp::SoapResponse& r = std::get<upnp::SoapResponse>(found);
+  EXPECT_EQ(r.action, "GetSpecificPortMappingEntry");
+  EXPECT_EQ(r.Argument("NewInternalPort"), std::to_string(kHost.port));
+  EXPECT_EQ(r.Argument("NewInternalClient"), kHost.ip.ToString());
+  EXPECT_EQ(r.Argument("NewEnabled"), "1");
+  EXPECT_EQ(r.Argument("NewPortMappingDescription"), "");
+  EXPECT_EQ(r.Argument("NewLeaseDuration"), "3590");
+  // The same port over TCP, an unknown protocol: no such entry. Port 0 or
+  // not a number: 402.
+  EXPECT_EQ(fault_code(entry(Sec(2), "40000", "TCP")), 714);
+  EXPECT_EQ(fault_code(entry(Sec(2), "40000", "SCTP")), 714);
+  EXPECT_EQ(fault_code(entry(Sec(2), "0", "UDP")), 402);
+  EXPECT_EQ(fault_code(entry(Sec(2), "forty", "UDP")), 402);
+  EXPECT_EQ(igd_->counters().entries_asked, 4u);
+  // After the lease ran out: 714 again.
+  EXPECT_EQ(fault_code(entry(Sec(1) + Duration::Seconds(3601), "40000", "UDP")), 714);
+  // And after DeletePortMapping.
+  ASSERT_EQ(fault_code(call(Sec(3700), "AddPortMapping", upnp::BuildAddPortMapping(service, m),
+                            kHost)),
+            0);
+  EXPECT_EQ(fault_code(entry(Sec(3700), "40000", "UDP")), 0);
+  EXPECT_EQ(fault_code(call(Sec(3701), "DeletePortMapping",
+                            upnp::BuildDeletePortMapping(service, "", 40000, "UDP"), kHost)),
+            0);
+  EXPECT_EQ(fault_code(entry(Sec(3701), "40000", "UDP")), 714);
+}
+
 TEST_F(UpnpIgdTest, WhatIsNotHttpOrSsdpIsCountedAndDropped) {
   Offer({});
   const std::string junk = "NOTIFY * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\n\r\n";

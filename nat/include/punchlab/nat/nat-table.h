@@ -124,6 +124,9 @@ class NatTable {
   std::vector<std::pair<Endpoint, Endpoint>> PortMappings(Protocol protocol) const;
   // The external endpoint `inside` is leased, if any.
   std::optional<Endpoint> PortMapped(Protocol protocol, const Endpoint& inside) const;
+  // When `inside`'s lease ends, if it has one (UPnP's
+  // GetSpecificPortMappingEntry reports the time left).
+  std::optional<Timestamp> PortMappedUntil(Protocol protocol, const Endpoint& inside) const;
   size_t port_mapping_count() const { return leases_.size(); }
   const PortMappingCounters& port_mapping_counters() const { return lease_counters_; }
   void SetMappingBehaviour(Dependence mapping) { config_.mapping = mapping; }

@@ -31,8 +31,13 @@
 //   728 for not-authorized, network-failure, out-of-resources).
 // * DeletePortMapping ends the asker's lease on that port; an absent one is
 //   a success, as miniupnpd answers (not 714). GetExternalIPAddress is the
-//   NAT's first external address; GetStatusInfo says Connected. Other
-//   actions: 401.
+//   NAT's first external address; GetStatusInfo says Connected.
+// * GetSpecificPortMappingEntry (upnpc checks its AddPortMapping with it):
+//   the lease on that external port, any host's, as miniupnpd answers
+//   (NewInternalPort, NewInternalClient, NewEnabled 1, an empty
+//   NewPortMappingDescription: the table keeps none, NewLeaseDuration the
+//   seconds left); none is 714 NoSuchEntryInArray, a port that is missing,
+//   not a number or 0 is 402. Other actions: 401.
 // Everything that is not HTTP, not SOAP or not a search is dropped or
 // answered with an error and counted; nothing is thrown. Without `upnp` in
 // the config nothing answers (a connection is closed at once).
@@ -72,6 +77,7 @@ struct UpnpIgdCounters {
   uint64_t lease_refused = 0;     // of those, upnp_lease_error's 402 / 725
   uint64_t deleted = 0;
   uint64_t delete_absent = 0;     // DeletePortMapping of no lease: success anyway
+  uint64_t entries_asked = 0;     // GetSpecificPortMappingEntry calls with valid args
   uint64_t not_offered = 0;       // searches and connections while the router offers no UPnP
 };
 
@@ -107,6 +113,7 @@ class UpnpIgd {
  private:
   Bytes Soap(Timestamp now, const Endpoint& from, const portmap::upnp::SoapCall& call);
   Bytes Fault(uint16_t code);
+  Bytes SpecificEntry(Timestamp now, const portmap::upnp::SoapCall& call);
   // Add(Any)PortMapping: the reserved port, or the UPnP error code.
   Bytes AddMapping(Timestamp now, const Endpoint& from, const portmap::upnp::SoapCall& call,
                    bool any);
