@@ -42,6 +42,14 @@ std::vector<std::string> UnbuildableKnobs(const nat::PortMappingConfig& c) {
                   " with pmp: miniupnpd 2.3.1 grants NAT-PMP lifetimes as asked (its "
                   "min_lifetime/max_lifetime bound PCP only)");
   }
+  if (c.lease_limit && c.upnp) {
+    // The model caps an IGD lease at lease_limit; miniupnpd's IGD grants up
+    // to a week whatever max_lifetime says, so the limit would be silently
+    // not enforced.
+    out.push_back("port_mapping.lease_limit=" + c.lease_limit->ToString() +
+                  " with upnp: miniupnpd 2.3.1 grants UPnP lease durations as asked, up to a "
+                  "week (its min_lifetime/max_lifetime bound PCP only)");
+  }
   return out;
 }
 

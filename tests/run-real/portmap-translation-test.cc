@@ -117,16 +117,23 @@ TEST(PortMappingLab, TheDaemonIsConfiguredFromTheKnobs) {
 
   nat::PortMappingConfig pcp;
   pcp.pcp = true;
-  pcp.upnp = true;
   pcp.lease_limit = Duration::Seconds(60);
   LabPortMapping p = TranslatePortMapping(pcp, "10.1.0.0/24");
   EXPECT_TRUE(p.daemon.drop_pmp);
-  EXPECT_TRUE(p.daemon.upnp);
+  EXPECT_FALSE(p.daemon.upnp);
   EXPECT_EQ(p.daemon.max_lifetime, Duration::Seconds(60));
   EXPECT_EQ(p.daemon.min_lifetime, Duration::Seconds(60));
   const std::string conf = lab::MiniupnpdConf(p.daemon, "/d");
   EXPECT_THAT(conf, HasSubstr("max_lifetime=60\n"));
   EXPECT_THAT(conf, HasSubstr("system_uptime=no\n"));
+
+  // UPnP is miniupnpd's IGD; a lease limit on it is not (max_lifetime
+  // bounds PCP only), so that pair is refused rather than not enforced.
+  nat::PortMappingConfig igd;
+  igd.upnp = true;
+  EXPECT_TRUE(TranslatePortMapping(igd, "10.1.0.0/24").daemon.upnp);
+  igd.lease_limit = Duration::Seconds(60);
+  EXPECT_THROW(TranslatePortMapping(igd, "10.1.0.0/24"), results::RunError);
 }
 
 TEST(PortMappingLab, WhatMiniupnpdCannotDoIsRefusedByPosition) {
@@ -138,7 +145,8 @@ nats:
   low: {behind: top, port_mapping: {protocols: [pcp], answer_from: lan-address}}
   capped: {port_mapping: {protocols: [pmp, pcp], lease_limit: 60s}}
   moving: {port_mapping: {protocols: [pcp]}}
-nodes: {a: {behind: low}, b: {behind: capped}, c: {behind: moving}}
+  igd: {port_mapping: {protocols: [upnp, pcp], lease_limit: 60s}}
+nodes: {a: {behind: low}, b: {behind: capped}, c: {behind: moving}, d: {behind: igd}}
 events: [{at: 5s, nat: moving, action: change-address}]
 )"));
     FAIL() << "built";
@@ -155,6 +163,9 @@ events: [{at: 5s, nat: moving, action: change-address}]
         << what;
     EXPECT_THAT(what, HasSubstr("\nt.yaml:7:12: nat moving: port_mapping with a change-address "
                                 "event"))
+        << what;
+    EXPECT_THAT(what, HasSubstr("\nt.yaml:8:9: nat igd: port_mapping.lease_limit=60s with "
+                                "upnp: miniupnpd 2.3.1 grants UPnP lease durations as asked"))
         << what;
   }
   // The library's pair is buildable.
