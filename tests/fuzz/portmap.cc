@@ -2,7 +2,8 @@
 // and a sequence of datagrams "from the gateway" into the port-mapping client
 // in each of its states. Invariants: a decoded message re-encodes to one that
 // decodes to the same fields; the client only ever sends well-formed requests
-// from its socket to gateway:5351, its mapping (if any) maps its own socket,
+// from its socket to gateway:5351 (and, with UPnP on, M-SEARCHes to
+// gateway:1900 or 239.255.255.250:1900), its mapping (if any) maps its own socket,
 // and every datagram is either used or counted as dropped.
 #include <fuzzer/FuzzedDataProvider.h>
 
@@ -11,6 +12,8 @@
 
 #include "fuzz-check.h"
 #include "punchlab/portmap/client.h"
+#include "punchlab/portmap/upnp-device.h"
+#include "punchlab/portmap/upnp-ssdp.h"
 
 using namespace punchlab;
 using namespace punchlab::portmap;
@@ -64,7 +67,16 @@ void CheckCodecs(ByteView b) {
 
 void Drain(Client& c) {
   while (auto t = c.PollTransmit()) {
-    FUZZ_CHECK(t->source == kLocal && t->destination == kServer);
+    FUZZ_CHECK(t->source == kLocal);
+    if (t->destination.port == upnp::kSsdpPort) {
+      // UPnP's discovery: an M-SEARCH to the gateway or to SSDP's group.
+      FUZZ_CHECK(c.config().upnp);
+      FUZZ_CHECK(t->destination.ip == kGateway ||
+                 t->destination.ip == upnp::SsdpMulticastAddress());
+      FUZZ_CHECK(upnp::ParseMSearch(t->payload).has_value());
+      continue;
+    }
+    FUZZ_CHECK(t->destination == kServer);
     const bool pmp_ok = pmp::DecodeRequest(t->payload).has_value();
     const bool pcp_ok = pcp::DecodeRequest(t->payload).has_value();
     FUZZ_CHECK(pmp_ok || pcp_ok);
