@@ -229,7 +229,8 @@ std::vector<SchemaKey> BuildKeys() {
   add("start_skew", V::kDuration, D::kLiteral, "1s", "start_skew: 3s",
       "Real senders never start at once: the seed puts the scenario's n nodes in an order, "
       "and the node k-th in it starts its flows (and resumes them after idle gaps) k/n of "
-      "this late, the same in both worlds (on top of the real lab's own 8-48 ms). So with "
+      "this late, the same in both worlds (the real lab starts its nodes within about a "
+      "millisecond of their instant). So with "
       "the default two nodes start 500 ms apart, four 250 ms. It matters to WireGuard: peers "
       "whose first sends are closer together than the one-way delay both initiate and "
       "collide (wireguard-go has no tie-break; the next try is 5 s later, and senders with "

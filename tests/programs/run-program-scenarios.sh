@@ -60,14 +60,9 @@ if [ ${#agree[@]} -gt 0 ]; then
     || failed="$failed wire-agrees"
   echo "wire_agrees.py: $(( $(date +%s) - start ))s"
 fi
-# Nothing stays behind: the programs' working directories (in the lab's own
-# directory, /tmp/plab<pid>x<n>-tmp/programs) are gone with their labs.
-left=$(ls -d /tmp/punchlab-programs-* 2> /dev/null)
-for d in /tmp/plab*x*-tmp/programs; do
-  [ -e "$d" ] || continue
-  pid=${d#/tmp/plab}
-  [ -d "/proc/${pid%%x*}" ] || left="$left $d"
-done
+# Nothing stays behind: the programs' working directories are gone with their labs.
+source "$(dirname "$0")/../lab-leftovers.sh"
+left=$(program_dirs_left_behind)
 if [ -n "$left" ]; then
   echo "left behind: $left"
   failed="$failed leftovers"

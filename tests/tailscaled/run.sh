@@ -84,14 +84,9 @@ echo "real matrix: exit $code in $(( $(date +%s) - start )) s"
 /usr/bin/python3 "$here/agree.py" "$work_dir/sim" "$work_dir/real" --markdown "$work_dir/agree.md" \
   || exit 1
 [ "$code" -eq 0 ] || exit 1
-# Nothing stays behind: the programs' working directories (in the lab's own
-# directory, /tmp/plab<pid>x<n>-tmp/programs) are gone with their labs.
-left=$(ls -d /tmp/punchlab-programs-* 2> /dev/null)
-for d in /tmp/plab*x*-tmp/programs; do
-  [ -e "$d" ] || continue
-  pid=${d#/tmp/plab}
-  [ -d "/proc/${pid%%x*}" ] || left="$left $d"
-done
+# Nothing stays behind: the programs' working directories are gone with their labs.
+source "$here/../lab-leftovers.sh"
+left=$(program_dirs_left_behind)
 if [ -n "$left" ]; then
   echo "left behind: $left"
   exit 1

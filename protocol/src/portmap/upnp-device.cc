@@ -9,13 +9,8 @@ namespace portmap {
 namespace upnp {
 namespace {
 
-constexpr const char* kSoapEnvelope = "http://schemas.xmlsoap.org/soap/envelope/";
-constexpr const char* kSoapEncoding = "http://schemas.xmlsoap.org/soap/encoding/";
 constexpr const char* kDeviceNs = "urn:schemas-upnp-org:device-1-0";
 constexpr const char* kControlNs = "urn:schemas-upnp-org:control-1-0";
-
-const xmlChar* X(const char* s) { return reinterpret_cast<const xmlChar*>(s); }
-const xmlChar* X(const std::string& s) { return X(s.c_str()); }
 
 Bytes ToBytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
 
@@ -226,45 +221,9 @@ std::optional<SoapCall> ParseSoapCall(const std::string& xml, ParseError* error)
   return call;
 }
 
-namespace {
-
-// Envelope/Body around one element the caller fills.
-struct SoapDoc {
-  XmlDoc doc;
-  xmlNs* s = nullptr;
-  xmlNode* body = nullptr;
-};
-
-SoapDoc NewSoapDoc() {
-  SoapDoc d;
-  d.doc.reset(xmlNewDoc(X("1.0")));
-  xmlNode* envelope = xmlNewDocNode(d.doc.get(), nullptr, X("Envelope"), nullptr);
-  xmlDocSetRootElement(d.doc.get(), envelope);
-  d.s = xmlNewNs(envelope, X(kSoapEnvelope), X("s"));
-  xmlSetNs(envelope, d.s);
-  xmlSetNsProp(envelope, d.s, X("encodingStyle"), X(kSoapEncoding));
-  d.body = xmlNewDocNode(d.doc.get(), d.s, X("Body"), nullptr);
-  xmlAddChild(envelope, d.body);
-  return d;
-}
-
-// An unqualified child with text (escaped when written).
-void AddPlain(xmlDoc* doc, xmlNode* parent, const char* name, const std::string& text) {
-  xmlNode* n = xmlNewDocNode(doc, nullptr, X(name), nullptr);
-  xmlAddChild(parent, n);
-  if (!text.empty()) xmlNodeAddContent(n, X(text));
-}
-
-}  // namespace
-
 std::string BuildSoapResponse(const std::string& service_type, const std::string& action,
                               const std::vector<std::pair<std::string, std::string>>& arguments) {
-  SoapDoc d = NewSoapDoc();
-  xmlNode* response = xmlNewDocNode(d.doc.get(), nullptr, X(action + "Response"), nullptr);
-  xmlAddChild(d.body, response);
-  xmlSetNs(response, xmlNewNs(response, X(service_type), X("u")));
-  for (const auto& [name, value] : arguments) AddPlain(d.doc.get(), response, name.c_str(), value);
-  return Serialize(d.doc.get());
+  return SoapEnvelope(service_type, action + "Response", arguments);
 }
 
 std::string BuildSoapFault(uint16_t code, const std::string& description) {

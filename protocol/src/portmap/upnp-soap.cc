@@ -7,39 +7,7 @@ namespace portmap {
 namespace upnp {
 namespace {
 
-constexpr const char* kSoapEnvelope = "http://schemas.xmlsoap.org/soap/envelope/";
-constexpr const char* kSoapEncoding = "http://schemas.xmlsoap.org/soap/encoding/";
-
-const xmlChar* X(const char* s) { return reinterpret_cast<const xmlChar*>(s); }
-const xmlChar* X(const std::string& s) { return X(s.c_str()); }
-
 using Arguments = std::vector<std::pair<std::string, std::string>>;
-
-// <s:Envelope xmlns:s=... s:encodingStyle=...><s:Body><u:ACTION xmlns:u=TYPE>
-// <NAME>VALUE</NAME>...</u:ACTION></s:Body></s:Envelope>: the arguments are
-// unqualified, as the specification's examples and every IGD expect.
-std::string Envelope(const std::string& service_type, const std::string& action,
-                     const Arguments& arguments) {
-  XmlDoc doc(xmlNewDoc(X("1.0")));
-  xmlNode* envelope = xmlNewDocNode(doc.get(), nullptr, X("Envelope"), nullptr);
-  xmlDocSetRootElement(doc.get(), envelope);
-  xmlNs* s = xmlNewNs(envelope, X(kSoapEnvelope), X("s"));
-  xmlSetNs(envelope, s);
-  xmlSetNsProp(envelope, s, X("encodingStyle"), X(kSoapEncoding));
-  xmlNode* body = xmlNewDocNode(doc.get(), s, X("Body"), nullptr);
-  xmlAddChild(envelope, body);
-  xmlNode* call = xmlNewDocNode(doc.get(), nullptr, X(action), nullptr);
-  xmlAddChild(body, call);
-  xmlSetNs(call, xmlNewNs(call, X(service_type), X("u")));
-  for (const auto& [name, value] : arguments) {
-    // A node made without a namespace has none (xmlNewChild would give it
-    // the parent's); its text is escaped when written.
-    xmlNode* argument = xmlNewDocNode(doc.get(), nullptr, X(name), nullptr);
-    xmlAddChild(call, argument);
-    if (!value.empty()) xmlNodeAddContent(argument, X(value));
-  }
-  return Serialize(doc.get());
-}
 
 Arguments MappingArguments(const PortMappingRequest& m) {
   return {{"NewRemoteHost", m.remote_host},
@@ -82,20 +50,20 @@ std::optional<std::string> ArgumentOf(const SoapResponse& r, const char* action,
 }  // namespace
 
 std::string BuildGetExternalIpAddress(const std::string& service_type) {
-  return Envelope(service_type, kGetExternalIpAddress, {});
+  return SoapEnvelope(service_type, kGetExternalIpAddress, {});
 }
 
 std::string BuildAddPortMapping(const std::string& service_type, const PortMappingRequest& m) {
-  return Envelope(service_type, kAddPortMapping, MappingArguments(m));
+  return SoapEnvelope(service_type, kAddPortMapping, MappingArguments(m));
 }
 
 std::string BuildAddAnyPortMapping(const std::string& service_type, const PortMappingRequest& m) {
-  return Envelope(service_type, kAddAnyPortMapping, MappingArguments(m));
+  return SoapEnvelope(service_type, kAddAnyPortMapping, MappingArguments(m));
 }
 
 std::string BuildDeletePortMapping(const std::string& service_type, const std::string& remote_host,
                                    uint16_t external_port, const std::string& protocol) {
-  return Envelope(service_type, kDeletePortMapping,
+  return SoapEnvelope(service_type, kDeletePortMapping,
                   {{"NewRemoteHost", remote_host},
                    {"NewExternalPort", std::to_string(external_port)},
                    {"NewProtocol", protocol}});

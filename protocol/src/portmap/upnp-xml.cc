@@ -8,6 +8,9 @@ namespace portmap {
 namespace upnp {
 namespace {
 
+constexpr const char* kSoapEnvelope = "http://schemas.xmlsoap.org/soap/envelope/";
+constexpr const char* kSoapEncoding = "http://schemas.xmlsoap.org/soap/encoding/";
+
 // libxml2 sets up its global tables on first use; doing it once, up front,
 // keeps two threads from racing through that first use.
 void InitOnce() {
@@ -95,6 +98,37 @@ std::string Serialize(xmlDoc* doc) {
   }
   xmlBufferFree(buffer);
   return out;
+}
+
+SoapDoc NewSoapDoc() {
+  SoapDoc d;
+  d.doc.reset(xmlNewDoc(X("1.0")));
+  xmlNode* envelope = xmlNewDocNode(d.doc.get(), nullptr, X("Envelope"), nullptr);
+  xmlDocSetRootElement(d.doc.get(), envelope);
+  d.s = xmlNewNs(envelope, X(kSoapEnvelope), X("s"));
+  xmlSetNs(envelope, d.s);
+  xmlSetNsProp(envelope, d.s, X("encodingStyle"), X(kSoapEncoding));
+  d.body = xmlNewDocNode(d.doc.get(), d.s, X("Body"), nullptr);
+  xmlAddChild(envelope, d.body);
+  return d;
+}
+
+void AddPlain(xmlDoc* doc, xmlNode* parent, const char* name, const std::string& text) {
+  // A node made without a namespace has none (xmlNewChild would give it the
+  // parent's).
+  xmlNode* n = xmlNewDocNode(doc, nullptr, X(name), nullptr);
+  xmlAddChild(parent, n);
+  if (!text.empty()) xmlNodeAddContent(n, X(text));
+}
+
+std::string SoapEnvelope(const std::string& service_type, const std::string& element,
+                         const std::vector<std::pair<std::string, std::string>>& arguments) {
+  SoapDoc d = NewSoapDoc();
+  xmlNode* call = xmlNewDocNode(d.doc.get(), nullptr, X(element), nullptr);
+  xmlAddChild(d.body, call);
+  xmlSetNs(call, xmlNewNs(call, X(service_type), X("u")));
+  for (const auto& [name, value] : arguments) AddPlain(d.doc.get(), call, name.c_str(), value);
+  return Serialize(d.doc.get());
 }
 
 }  // namespace upnp

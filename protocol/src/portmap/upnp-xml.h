@@ -7,11 +7,16 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace punchlab {
 namespace portmap {
 namespace upnp {
+
+// libxml2's strings are unsigned char.
+inline const xmlChar* X(const char* s) { return reinterpret_cast<const xmlChar*>(s); }
+inline const xmlChar* X(const std::string& s) { return X(s.c_str()); }
 
 struct XmlDocFree {
   void operator()(xmlDoc* doc) const { xmlFreeDoc(doc); }
@@ -35,6 +40,23 @@ std::string Text(const xmlNode* node);
 // Serialises a built document: UTF-8, an XML declaration, and empty elements
 // written as <a></a> (what IGDs' own parsers expect; miniupnpc writes them so).
 std::string Serialize(xmlDoc* doc);
+
+// A SOAP document: <s:Envelope xmlns:s=... s:encodingStyle=...><s:Body/>;
+// the caller adds the one element the Body holds.
+struct SoapDoc {
+  XmlDoc doc;
+  xmlNs* s = nullptr;  // the envelope's namespace (for s:Fault)
+  xmlNode* body = nullptr;
+};
+SoapDoc NewSoapDoc();
+// An unqualified child with text (escaped when written).
+void AddPlain(xmlDoc* doc, xmlNode* parent, const char* name, const std::string& text);
+// <s:Envelope ...><s:Body><u:ELEMENT xmlns:u=TYPE><NAME>VALUE</NAME>...
+// </u:ELEMENT></s:Body></s:Envelope>: a call (ELEMENT = the action) or its
+// response (the action + "Response"); the arguments are unqualified, as the
+// specification's examples and every IGD expect.
+std::string SoapEnvelope(const std::string& service_type, const std::string& element,
+                         const std::vector<std::pair<std::string, std::string>>& arguments);
 
 }  // namespace upnp
 }  // namespace portmap

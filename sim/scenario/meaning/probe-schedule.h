@@ -7,8 +7,8 @@
 // instead, and the schedule continues from there; nothing at or after
 // `stop`. Probes are numbered 0, 1, 2, ... in that order (their seq).
 //
-// Real senders never start at the same instant (the real lab measured 8-48
-// ms between two nodes' first sends): a node's flows are shifted, start and
+// Real senders never start at the same instant (the real lab's own launch
+// jitter is now below a millisecond, sim/run-real/README.md): a node's flows are shifted, start and
 // idle gaps alike, by its turn k of n in a seeded order of the scenario's
 // nodes times start_skew / n (the run's seed picks the order, so both worlds
 // and every rerun agree). It matters to WireGuard: two peers whose first
