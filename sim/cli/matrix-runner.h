@@ -35,7 +35,8 @@ struct MatrixRunOptions {
   std::string program_file;  // where spec.program_yaml came from, for errors
   std::vector<std::string> service_files;  // where spec.services[i] came from
   // Non-zero: each cell's address space is capped at this many MiB
-  // (prlimit(1) starts it), and a cell that needs more fails (the bench).
+  // (set in the forked cell; prlimit(1) for a real one), and a cell that
+  // needs more fails (the bench).
   uint64_t cell_address_space_mib = 0;
 };
 

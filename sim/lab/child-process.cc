@@ -14,7 +14,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
+#include <iostream>
 
 #include "lab/interrupt.h"
 #include "lab/lab-error.h"
@@ -67,6 +69,34 @@ std::string ReadAll(int fd) {
 int ToPollMillis(Duration d) {
   const int64_t ms = (d.nanos() + 999999) / 1000000;
   return static_cast<int>(std::clamp<int64_t>(ms, 0, 60000));
+}
+
+// The forked child's life (ChildProcess's Forked constructor): what an exec
+// would have reset is reset here (the lab's signal handlers, which would
+// only record a SIGTERM from the parent's Stop), then body runs and the
+// child ends without this process's exit handlers and static destructors.
+int RunForked(const std::function<int()>& body) {
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    struct sigaction action {};
+    if (sigaction(sig, nullptr, &action) == 0 && action.sa_handler != SIG_IGN) {
+      signal(sig, SIG_DFL);
+    }
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  int code = 4;
+  try {
+    code = body();
+  } catch (const std::exception& e) {
+    std::cerr << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "unknown exception\n";
+  }
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  return code;
 }
 
 }  // namespace
@@ -128,7 +158,14 @@ void ChildProcess::WriteStdin(const std::string& text) {
   }
 }
 
-void ChildProcess::Start(realio::UniqueFd in) {
+ChildProcess::ChildProcess(std::string name, std::function<int()> body, Forked)
+    : argv_{std::move(name)} {
+  realio::UniqueFd in(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!in.valid()) throw LabError("open /dev/null: " + ErrnoText(errno));
+  Start(std::move(in), body);
+}
+
+void ChildProcess::Start(realio::UniqueFd in, const std::function<int()>& body) {
   stdout_ = MemoryFile("lab-stdout");
   stderr_ = MemoryFile("lab-stderr");
   // The child reports a failed exec through this pipe; a successful exec
@@ -142,6 +179,12 @@ void ChildProcess::Start(realio::UniqueFd in) {
   for (std::string& arg : argv_) args.push_back(arg.data());
   args.push_back(nullptr);
 
+  if (body) {
+    // Or the child would print what this process had buffered as its own.
+    std::cout.flush();
+    std::cerr.flush();
+    std::fflush(nullptr);
+  }
   const pid_t parent = getpid();
   pid_ = fork();
   if (pid_ < 0) throw LabError("fork for '" + command() + "': " + ErrnoText(errno));
@@ -154,6 +197,13 @@ void ChildProcess::Start(realio::UniqueFd in) {
     dup2(in.get(), STDIN_FILENO);
     dup2(stdout_.get(), STDOUT_FILENO);
     dup2(stderr_.get(), STDERR_FILENO);
+    if (body) {
+      // No exec will close the report pipe: close it, or the parent waits
+      // for this child's end to read end-of-file.
+      exec_write.Reset();
+      exec_read.Reset();
+      _exit(RunForked(body));
+    }
     execvp(args[0], args.data());
     const int error = errno;
     [[maybe_unused]] const ssize_t n = write(exec_write.get(), &error, sizeof error);
@@ -242,6 +292,22 @@ bool ChildProcess::WaitExit(Duration timeout, bool interruptible) {
     const Timestamp now = realio::MonotonicNow();
     if (now >= deadline) return false;
     PollOnce(deadline - now, interruptible);
+  }
+}
+
+bool ChildProcess::WaitAnyExit(const std::vector<ChildProcess*>& children, Duration timeout) {
+  const Timestamp deadline = realio::MonotonicNow() + timeout;
+  while (true) {
+    for (ChildProcess* c : children) {
+      if (c->Reap()) return true;
+    }
+    ThrowIfInterrupted();
+    const Timestamp now = realio::MonotonicNow();
+    if (now >= deadline || children.empty()) return false;
+    std::vector<pollfd> fds;
+    for (ChildProcess* c : children) fds.push_back({c->pidfd_.get(), POLLIN, 0});
+    if (InterruptFd() >= 0) fds.push_back({InterruptFd(), POLLIN, 0});
+    poll(fds.data(), fds.size(), ToPollMillis(deadline - now));
   }
 }
 

@@ -12,6 +12,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <regex>
 #include <string>
 #include <vector>
@@ -33,6 +34,16 @@ class ChildProcess {
   // CloseStdin (or the destructor) ends it.
   struct StdinPipe {};
   ChildProcess(std::vector<std::string> argv, StdinPipe);
+  // Runs `body` in a forked copy of this process instead of exec'ing a
+  // program: the same session, stdin (/dev/null), memory-file outputs and
+  // death signal, without paying a program's start (dynamic linking, static
+  // initialisers) again. The child ends with what body returns (4, with the
+  // message on stderr, when it throws), after flushing its streams and
+  // without running this process's exit handlers. Only for a
+  // single-threaded parent (a fork copies only the calling thread). `name`
+  // stands for the command in messages.
+  struct Forked {};
+  ChildProcess(std::string name, std::function<int()> body, Forked);
   // Stops it (SIGTERM, then SIGKILL): no child outlives its owner.
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
@@ -62,6 +73,10 @@ class ChildProcess {
   // Waits at most `timeout` for it to exit; true when it did. An
   // interruptible wait throws Interrupted when a lab signal arrives.
   bool WaitExit(Duration timeout, bool interruptible = true);
+  // Waits at most `timeout` until one of `children` has exited (true), so a
+  // runner of several notices whichever ends first at once. Interruptible
+  // like WaitExit.
+  static bool WaitAnyExit(const std::vector<ChildProcess*>& children, Duration timeout);
   // Waits until a complete line of stdout (or of stderr, for a daemon that
   // logs there) matches `pattern` and returns that line. Throws LabError
   // (quoting its output) when it exits first or `timeout` passes.
@@ -81,7 +96,8 @@ class ChildProcess {
   // Polls the child's pidfd (and the lab's signal pipe) up to `timeout`.
   void PollOnce(Duration timeout, bool interruptible);
   void Signal(int signal);
-  void Start(realio::UniqueFd in);
+  // Forks; the child execs argv_, or runs `body` when there is one.
+  void Start(realio::UniqueFd in, const std::function<int()>& body = {});
 
   std::vector<std::string> argv_;
   pid_t pid_ = -1;

@@ -18,5 +18,12 @@ namespace runsim {
 results::Results RunInSimulation(const scenario::Scenario& scenario,
                                  const results::RunOptions& options);
 
+// Does, once, the work ns-3 does once per process on first use (MRG32k3a's
+// jump matrices, the first random stream: some 41 M instructions, 9 % of a
+// matrix cell), so runs forked from this process after it (the matrix's
+// cells) do not each pay it. Changes no simulated result: it draws no
+// stream index.
+void WarmUpForForkedRuns();
+
 }  // namespace runsim
 }  // namespace punchlab
