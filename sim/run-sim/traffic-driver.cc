@@ -15,10 +15,13 @@ ns3::Time ToTime(Duration d) { return ns3::NanoSeconds(d.nanos()); }
 
 TrafficDriver::TrafficDriver(ScenarioWorld& world, results::Results& results)
     : world_(world), results_(results) {
-  for (const scenario::Flow& def : world_.scenario().traffic) {
+  std::vector<scenario::ProbeSchedule> schedules =
+      scenario::ProbeSchedule::OfAll(world_.scenario(), world_.seed());
+  for (size_t i = 0; i < world_.scenario().traffic.size(); ++i) {
+    const scenario::Flow& def = world_.scenario().traffic[i];
     Flow f;
     f.def = &def;
-    f.schedule = scenario::ProbeSchedule::Of(world_.scenario(), def, world_.seed());
+    f.schedule = std::move(schedules[i]);
     f.from = static_cast<size_t>(world_.FindNode(def.from) - world_.nodes.data());
     f.to = static_cast<size_t>(world_.FindNode(def.to) - world_.nodes.data());
     flows_.push_back(f);

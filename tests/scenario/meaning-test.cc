@@ -143,6 +143,16 @@ traffic:
     EXPECT_EQ(skew(one, 0, static_cast<uint64_t>(seed)), skew(other, 0, other.seed));
   }
   EXPECT_TRUE(differs);
+  // OfAll (the simulation's, linear in the scenario) gives every flow what Of gives it.
+  for (uint64_t seed = 1; seed <= 8; ++seed) {
+    const std::vector<ProbeSchedule> all = ProbeSchedule::OfAll(one, seed);
+    ASSERT_EQ(all.size(), one.traffic.size());
+    for (size_t f = 0; f < all.size(); ++f) {
+      const ProbeSchedule single = ProbeSchedule::Of(one, one.traffic[f], seed);
+      EXPECT_EQ(Walk(all[f]), Walk(single)) << "seed " << seed << " flow " << f;
+      EXPECT_EQ(all[f].start, single.start) << "seed " << seed << " flow " << f;
+    }
+  }
 }
 
 // By default (1 s) two nodes start their flows 500 ms apart, one of them first.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <numeric>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 
 #include "punchlab/random.h"
 
@@ -10,41 +12,69 @@ namespace punchlab {
 namespace scenario {
 namespace {
 
-// The node's skew: its turn k of n (a seeded order of the scenario's nodes)
+// A node's skew: its turn k of n (a seeded order of the scenario's nodes)
 // times start_skew / n. An order, not n independent draws: two draws can
 // fall within a WireGuard handshake's one-way delay of each other (4 of 20
 // seeds of the matrix did at 1 s), turns are start_skew / n apart. The order
 // is an affine permutation of the file's order, k = (a*i + b) mod n with a
 // coprime to n, so each node's turn costs O(1) (a crowd has 10,000 nodes),
 // and neighbours in the file, which generated crowds put in one tailnet,
-// land far apart.
-Duration StartSkew(const Scenario& scenario, const std::string& node, uint64_t seed) {
-  const uint64_t n = scenario.nodes.size();
-  for (uint64_t i = 0; i < n; ++i) {
-    const NodeDef& def = scenario.nodes[i];
-    if (def.name != node) continue;
-    if (def.start_skew <= Duration::Zero() || n < 2) return Duration::Zero();
+// land far apart. The map (a, b) is drawn once per run.
+struct StartOrder {
+  uint64_t n = 0, a = 1, b = 0;
+
+  StartOrder(uint64_t nodes, uint64_t seed) : n(nodes) {
+    if (n < 2) return;
     DeterministicRandom rng = DeterministicRandom(seed).Fork("start_order");
-    uint64_t a = 1 + rng.NextU64() % (n - 1);
+    a = 1 + rng.NextU64() % (n - 1);
     while (std::gcd(a, n) != 1) a = a % (n - 1) + 1;
-    const uint64_t b = rng.NextU64() % n;
+    b = rng.NextU64() % n;
+  }
+
+  // The skew of the node at index i of the file.
+  Duration SkewOf(const NodeDef& def, uint64_t i) const {
+    if (def.start_skew <= Duration::Zero() || n < 2) return Duration::Zero();
     const uint64_t turn = (a * i + b) % n;  // a, i, b < n: no overflow
     const uint64_t skew = static_cast<uint64_t>(def.start_skew.nanos());
     return Duration::Nanos(static_cast<int64_t>(skew / n * turn + skew % n * turn / n));
   }
-  return Duration::Zero();
-}
+};
 
-}  // namespace
-
-ProbeSchedule ProbeSchedule::Of(const Scenario& scenario, const Flow& flow, uint64_t seed) {
-  const Duration skew = StartSkew(scenario, flow.from, seed);
+ProbeSchedule Shifted(const Flow& flow, Duration skew) {
   ProbeSchedule s{flow.start + skew, flow.stop, flow.every, flow.idle};
   for (Interval& gap : s.idle) {
     gap.from = gap.from + skew;
     gap.until = gap.until + skew;
   }
   return s;
+}
+
+}  // namespace
+
+ProbeSchedule ProbeSchedule::Of(const Scenario& scenario, const Flow& flow, uint64_t seed) {
+  for (size_t i = 0; i < scenario.nodes.size(); ++i) {
+    if (scenario.nodes[i].name != flow.from) continue;
+    return Shifted(flow, StartOrder(scenario.nodes.size(), seed).SkewOf(scenario.nodes[i], i));
+  }
+  return Shifted(flow, Duration::Zero());
+}
+
+std::vector<ProbeSchedule> ProbeSchedule::OfAll(const Scenario& scenario, uint64_t seed) {
+  // One pass over the nodes, not one per flow: a crowd of 10,000 nodes has
+  // 30,000 flows.
+  const StartOrder order(scenario.nodes.size(), seed);
+  std::unordered_map<std::string_view, Duration> skews;
+  skews.reserve(scenario.nodes.size());
+  for (size_t i = 0; i < scenario.nodes.size(); ++i) {
+    skews.emplace(scenario.nodes[i].name, order.SkewOf(scenario.nodes[i], i));
+  }
+  std::vector<ProbeSchedule> out;
+  out.reserve(scenario.traffic.size());
+  for (const Flow& flow : scenario.traffic) {
+    const auto it = skews.find(flow.from);
+    out.push_back(Shifted(flow, it == skews.end() ? Duration::Zero() : it->second));
+  }
+  return out;
 }
 
 std::optional<ProbeSlot> ProbeSchedule::SlotAtOrAfter(Duration t) const {

@@ -42,6 +42,9 @@ struct ProbeSchedule {
   // The schedule of a scenario's traffic entry, shifted by its sender's start
   // skew. `seed` is the run's: the scenario's, or the one `--seed` gives.
   static ProbeSchedule Of(const Scenario& scenario, const Flow& flow, uint64_t seed);
+  // Of() of every traffic entry, in order, in time linear in the scenario
+  // (Of alone finds the sender by a scan of the nodes).
+  static std::vector<ProbeSchedule> OfAll(const Scenario& scenario, uint64_t seed);
 
   // The first probe due at or after `t`; nullopt when the flow has none left.
   // A sender that missed slots (a late timer, a restarted process) resumes
