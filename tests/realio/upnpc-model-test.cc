@@ -6,17 +6,13 @@
 // deletes it; each step is judged in the model's NAT table. Skipped when
 // upnpc is missing (package miniupnpc; scripts/setup.sh installs it).
 #include <gtest/gtest.h>
-#include <poll.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <csignal>
-#include <cstdlib>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "loopback-helpers.h"
+#include "run-tool.h"
 #include "punchlab/nat/nat-config.h"
 #include "punchlab/nat/nat-table.h"
 #include "punchlab/nat/upnp-igd.h"
@@ -29,50 +25,12 @@ namespace {
 
 const IpAddress kPublic = IpAddress::V4(203, 0, 113, 1);
 
-bool HaveUpnpc() { return std::system("command -v upnpc >/dev/null 2>&1") == 0; }
-
-// upnpc with `args`, its stdout and stderr collected, while `loop` serves
-// the IGD; nullopt when it did not end within the bound.
 std::optional<std::string> Upnpc(EventLoop& loop, std::vector<std::string> args) {
-  int out[2];
-  if (pipe(out) != 0) return std::nullopt;
-  const pid_t pid = fork();
-  if (pid == 0) {
-    dup2(out[1], 1);
-    dup2(out[1], 2);
-    close(out[0]);
-    close(out[1]);
-    std::vector<char*> argv;
-    args.insert(args.begin(), "upnpc");
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execvp("upnpc", argv.data());
-    _exit(127);
-  }
-  close(out[1]);
-  std::string text;
-  bool ended = false;
-  loop.Watch(out[0], POLLIN, [&](short) {
-    char buf[4096];
-    const ssize_t n = read(out[0], buf, sizeof buf);
-    if (n > 0) text.append(buf, static_cast<size_t>(n));
-    if (n <= 0) {
-      loop.Unwatch(out[0]);
-      ended = true;
-    }
-  });
-  const bool done = RunUntil(loop, [&] { return ended; });
-  int status = 0;
-  if (!done) kill(pid, SIGKILL);
-  waitpid(pid, &status, 0);
-  loop.Unwatch(out[0]);
-  close(out[0]);
-  if (!done) return std::nullopt;
-  return text;
+  return RunTool(loop, "upnpc", std::move(args));
 }
 
 TEST(UpnpcAgainstTheModel, AddsChecksAndDeletesAMapping) {
-  if (!HaveUpnpc()) GTEST_SKIP() << "upnpc is missing (Debian package miniupnpc)";
+  if (!HaveTool("upnpc")) GTEST_SKIP() << "upnpc is missing (Debian package miniupnpc)";
   DeterministicRandom rng(1);
   nat::NatTable table(*nat::ParseNatSpec("symmetric").config, {kPublic}, rng);
   nat::PortMappingConfig c;
