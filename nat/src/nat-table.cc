@@ -85,10 +85,38 @@ void NatTable::EndLease(std::map<LeaseKey, uint32_t>::iterator it) {
   if (bindings_[index].flows == 0) FreeBinding(index);
 }
 
+std::optional<size_t> NatTable::PoolForPort(Protocol protocol, const Endpoint& inside,
+                                            uint16_t port) {
+  if (port == 0) return std::nullopt;
+  if (config_.pooling == Pooling::kPaired) {
+    const std::optional<size_t> ip = PairedAddress(inside.ip);
+    if (ip && pools_[PoolIndex(*ip, protocol)].CanTake(port, inside)) return PoolIndex(*ip, protocol);
+    return std::nullopt;
+  }
+  for (size_t ip = 0; ip < external_.size(); ++ip) {
+    if (external_[ip].family() != inside.ip.family()) continue;
+    if (pools_[PoolIndex(ip, protocol)].CanTake(port, inside)) return PoolIndex(ip, protocol);
+  }
+  return std::nullopt;
+}
+
 bool NatTable::PortAvailable(Protocol protocol, const Endpoint& inside, uint16_t port) {
-  if (port == 0 || config_.pooling != Pooling::kPaired) return false;
-  const std::optional<size_t> ip = PairedAddress(inside.ip);
-  return ip && pools_[PoolIndex(*ip, protocol)].CanTake(port, inside);
+  return PoolForPort(protocol, inside, port).has_value();
+}
+
+std::vector<PortLease> NatTable::PortLeases() const {
+  std::vector<std::pair<uint64_t, PortLease>> by_serial;
+  for (const auto& [key, index] : leases_) {
+    const Binding& b = bindings_[index];
+    by_serial.emplace_back(b.lease_serial,
+                           PortLease{key.protocol, key.inside, b.external, *b.lease_until});
+  }
+  std::sort(by_serial.begin(), by_serial.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<PortLease> out;
+  out.reserve(by_serial.size());
+  for (auto& [serial, lease] : by_serial) out.push_back(lease);
+  return out;
 }
 
 std::vector<std::pair<Endpoint, Endpoint>> NatTable::PortMappings(Protocol protocol) const {
@@ -118,13 +146,8 @@ std::optional<Endpoint> NatTable::MapPort(Timestamp now, Protocol protocol, cons
     index = existing->second;
   } else {
     std::optional<Allocation> alloc;
-    if (suggested != 0) {
-      const std::optional<size_t> ip = config_.pooling == Pooling::kPaired
-                                           ? PairedAddress(inside.ip)
-                                           : std::optional<size_t>();
-      if (ip && pools_[PoolIndex(*ip, protocol)].CanTake(suggested, inside)) {
-        alloc = Allocation{PoolIndex(*ip, protocol), suggested};
-      }
+    if (const std::optional<size_t> pool = PoolForPort(protocol, inside, suggested)) {
+      alloc = Allocation{*pool, suggested};
     }
     if (!alloc) {
       // Allocate counts its failures as dropped packets; a refused request
@@ -140,6 +163,7 @@ std::optional<Endpoint> NatTable::MapPort(Timestamp now, Protocol protocol, cons
     index = Bind(key, *alloc);
   }
   bindings_[index].lease_until = until;
+  bindings_[index].lease_serial = ++last_lease_serial_;
   leases_.emplace(LeaseKey{protocol, inside}, index);
   ++lease_counters_.leases_granted;
   return bindings_[index].external;
@@ -388,11 +412,13 @@ void NatTable::Reboot(Timestamp now, std::optional<std::vector<IpAddress>> new_e
     LeaseKey key;
     Endpoint external;
     Timestamp until;
+    uint64_t serial;
   };
   std::vector<Kept> kept;
   if (keep_port_mappings) {
     for (const auto& [key, index] : leases_) {
-      kept.push_back(Kept{key, bindings_[index].external, *bindings_[index].lease_until});
+      const Binding& b = bindings_[index];
+      kept.push_back(Kept{key, b.external, *b.lease_until, b.lease_serial});
     }
   }
   counters_.mappings_lost += mappings_.size() - kept.size();
@@ -411,6 +437,7 @@ void NatTable::Reboot(Timestamp now, std::optional<std::vector<IpAddress>> new_e
         KeyFor(Dependence::kEndpointIndependent, k.key.protocol, k.key.inside, Endpoint()),
         Allocation{pool, k.external.port});
     bindings_[index].lease_until = k.until;
+    bindings_[index].lease_serial = k.serial;
     leases_.emplace(k.key, index);
     ++lease_counters_.leases_kept;
   }

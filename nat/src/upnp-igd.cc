@@ -1,6 +1,9 @@
 #include "punchlab/nat/upnp-igd.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <vector>
 
 #include "punchlab/portmap/upnp-errors.h"
 #include "punchlab/portmap/upnp-soap.h"
@@ -16,6 +19,7 @@ namespace {
 
 constexpr const char* kServer = "punchlab/1 UPnP/1.1 MiniUPnPd/2.3.1";
 constexpr const char* kGetSpecificPortMappingEntry = "GetSpecificPortMappingEntry";
+constexpr const char* kGetGenericPortMappingEntry = "GetGenericPortMappingEntry";
 constexpr const char* kUdn = "uuid:70756e63-686c-6162-0000-000000000001";  // "punchlab"
 
 uint16_t Code(ErrorCode c) { return static_cast<uint16_t>(c); }
@@ -30,6 +34,35 @@ std::optional<uint32_t> ParseNumber(const std::optional<std::string>& text, uint
   if (v > max) return std::nullopt;
   return static_cast<uint32_t>(v);
 }
+
+// NewPortMappingIndex as miniupnpd reads it (strtol: leading blanks, a
+// sign, digits, anything after ignored); nullopt where strtol finds no
+// digits or overflows a long (402). Indexes beyond an int match no entry.
+std::optional<int64_t> ParseIndex(const std::optional<std::string>& text) {
+  if (!text) return std::nullopt;
+  size_t i = 0;
+  while (i < text->size() && std::isspace(static_cast<unsigned char>((*text)[i]))) ++i;
+  bool negative = false;
+  if (i < text->size() && ((*text)[i] == '+' || (*text)[i] == '-')) negative = (*text)[i++] == '-';
+  const size_t first = i;
+  int64_t v = 0;
+  for (; i < text->size() && (*text)[i] >= '0' && (*text)[i] <= '9'; ++i) {
+    if (v > (INT64_MAX - 9) / 10) return std::nullopt;  // strtol's ERANGE
+    v = v * 10 + ((*text)[i] - '0');
+  }
+  if (i == first) return std::nullopt;
+  return negative ? -v : v;
+}
+
+// Whole seconds from `now` to `until`, rounded up: a lease granted this
+// instant reports what was asked, as miniupnpd's whole-second clock does.
+uint32_t SecondsLeft(Timestamp now, Timestamp until) {
+  if (until <= now) return 0;
+  return static_cast<uint32_t>(
+      std::min<int64_t>(((until - now).nanos() + 999999999) / 1000000000, UINT32_MAX));
+}
+
+const char* ProtocolName(Protocol p) { return p == Protocol::kUdp ? "UDP" : "TCP"; }
 
 std::optional<uint16_t> MappingErrorCode(PortMappingError e) {
   switch (e) {
@@ -123,6 +156,9 @@ Bytes UpnpIgd::Soap(Timestamp now, const Endpoint& from, const upnp::SoapCall& c
     const auto& external = table_.external_addresses();
     return ok({{"NewExternalIPAddress", external.empty() ? "" : external.front().ToString()}});
   }
+  if (call.action == "GetConnectionTypeInfo") {  // upnpc -l asks it first
+    return ok({{"NewConnectionType", "IP_Routed"}, {"NewPossibleConnectionTypes", "IP_Routed"}});
+  }
   if (call.action == "GetStatusInfo") {
     return ok({{"NewConnectionStatus", "Connected"},
                {"NewLastConnectionError", "ERROR_NONE"},
@@ -152,6 +188,7 @@ Bytes UpnpIgd::Soap(Timestamp now, const Endpoint& from, const upnp::SoapCall& c
     return ok({});
   }
   if (call.action == kGetSpecificPortMappingEntry) return SpecificEntry(now, call);
+  if (call.action == kGetGenericPortMappingEntry) return GenericEntry(now, call);
   return Fault(Code(ErrorCode::kInvalidAction));
 }
 
@@ -168,9 +205,7 @@ Bytes UpnpIgd::SpecificEntry(Timestamp now, const upnp::SoapCall& call) {
     for (const auto& [inside, external] : table_.PortMappings(protocol)) {
       if (external.port != *port) continue;
       const Timestamp until = table_.PortMappedUntil(protocol, inside).value_or(now);
-      // Seconds left, rounded up: a lease granted this instant reports
-      // what was asked, as miniupnpd's whole-second clock does.
-      const int64_t left = until > now ? ((until - now).nanos() + 999999999) / 1000000000 : 0;
+      const uint32_t left = SecondsLeft(now, until);
       return upnp::BuildHttpResponse(
           200, "OK",
           upnp::BuildSoapResponse(kServiceType, call.action,
@@ -186,6 +221,33 @@ Bytes UpnpIgd::SpecificEntry(Timestamp now, const upnp::SoapCall& call) {
   // miniupnpd's upnp_get_redirection_infos finds nothing (an unknown
   // protocol included).
   return Fault(Code(ErrorCode::kNoSuchEntryInArray));
+}
+
+Bytes UpnpIgd::GenericEntry(Timestamp now, const upnp::SoapCall& call) {
+  // As miniupnpd's upnpsoap.c: NewPortMappingIndex is read by strtol (no
+  // digits: 402) and names the index-th of the router's redirections, the
+  // newest first (NatTable::PortLeases); past the end (or negative) is 713.
+  const std::optional<int64_t> index = ParseIndex(call.Argument("NewPortMappingIndex"));
+  if (!index) return Fault(Code(ErrorCode::kInvalidArgs));
+  ++counters_.entries_listed;
+  table_.Expire(now);
+  const std::vector<PortLease> leases = table_.PortLeases();
+  if (*index < 0 || *index >= static_cast<int64_t>(leases.size())) {
+    return Fault(Code(ErrorCode::kSpecifiedArrayIndexInvalid));
+  }
+  const PortLease& lease = leases[static_cast<size_t>(*index)];
+  return upnp::BuildHttpResponse(
+      200, "OK",
+      upnp::BuildSoapResponse(kServiceType, call.action,
+                              {{"NewRemoteHost", ""},  // leases are for any remote host
+                               {"NewExternalPort", std::to_string(lease.external.port)},
+                               {"NewProtocol", ProtocolName(lease.protocol)},
+                               {"NewInternalPort", std::to_string(lease.inside.port)},
+                               {"NewInternalClient", lease.inside.ip.ToString()},
+                               {"NewEnabled", "1"},
+                               {"NewPortMappingDescription", ""},  // the table keeps none
+                               {"NewLeaseDuration", std::to_string(SecondsLeft(now, lease.until))}}),
+      kServer);
 }
 
 Bytes UpnpIgd::AddMapping(Timestamp now, const Endpoint& from, const upnp::SoapCall& call,

@@ -2,9 +2,10 @@
 // (nat/upnp-igd.h) served on loopback by realio's host: the simulated
 // router must be an IGD a real client nobody here wrote can use. upnpc is
 // given the description's URL (-u: no SSDP on loopback), adds a mapping
-// (AddPortMapping, then GetSpecificPortMappingEntry to check it), and
-// deletes it; each step is judged in the model's NAT table. Skipped when
-// upnpc is missing (package miniupnpc; scripts/setup.sh installs it).
+// (AddPortMapping, then GetSpecificPortMappingEntry to check it), lists
+// the mappings (-l: GetGenericPortMappingEntry by index) and deletes one;
+// each step is judged in the model's NAT table. Skipped when upnpc is
+// missing (package miniupnpc; scripts/setup.sh installs it).
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -29,7 +30,7 @@ std::optional<std::string> Upnpc(EventLoop& loop, std::vector<std::string> args)
   return RunTool(loop, "upnpc", std::move(args));
 }
 
-TEST(UpnpcAgainstTheModel, AddsChecksAndDeletesAMapping) {
+TEST(UpnpcAgainstTheModel, AddsChecksListsAndDeletesMappings) {
   if (!HaveTool("upnpc")) GTEST_SKIP() << "upnpc is missing (Debian package miniupnpc)";
   DeterministicRandom rng(1);
   nat::NatTable table(*nat::ParseNatSpec("symmetric").config, {kPublic}, rng);
@@ -64,6 +65,26 @@ TEST(UpnpcAgainstTheModel, AddsChecksAndDeletesAMapping) {
   EXPECT_NE(taken->find("failed with code 718 (ConflictInMappingEntry)"), std::string::npos)
       << *taken;
   EXPECT_EQ(table.PortMapped(nat::Protocol::kUdp, inside), Endpoint(kPublic, 40000));
+
+  // A TCP mapping, then the list (upnpc -l walks GetGenericPortMappingEntry
+  // from index 0 until an error): the newest first, as miniupnpd lists its
+  // rules, and 713 past the end.
+  const std::optional<std::string> tcp =
+      Upnpc(loop, {"-u", url, "-a", "127.0.0.1", "41643", "40001", "TCP", "1800"});
+  ASSERT_TRUE(tcp);
+  const Endpoint tcp_inside(IpAddress::V4(127, 0, 0, 1), 41643);
+  EXPECT_EQ(table.PortMapped(nat::Protocol::kTcp, tcp_inside), Endpoint(kPublic, 40001)) << *tcp;
+  const std::optional<std::string> list = Upnpc(loop, {"-u", url, "-l"});
+  ASSERT_TRUE(list) << "upnpc did not end";
+  EXPECT_NE(list->find("Connection Type : IP_Routed"), std::string::npos) << *list;
+  EXPECT_NE(list->find("ExternalIPAddress = 203.0.113.1"), std::string::npos) << *list;
+  EXPECT_NE(list->find("\n 0 TCP 40001->127.0.0.1:41643 '' '' 1800\n"), std::string::npos) << *list;
+  EXPECT_NE(list->find("\n 1 UDP 40000->127.0.0.1:41641 '' '' 3600\n"), std::string::npos) << *list;
+  EXPECT_NE(list->find("\nGetGenericPortMappingEntry() returned 713 (SpecifiedArrayIndexInvalid)"),
+            std::string::npos)
+      << *list;
+  EXPECT_EQ(list->find(" 2 "), std::string::npos) << *list;
+  EXPECT_EQ(igd.counters().entries_listed, 3u);
 
   const std::optional<std::string> del = Upnpc(loop, {"-u", url, "-d", "40000", "UDP"});
   ASSERT_TRUE(del);

@@ -11,12 +11,6 @@ namespace {
 
 Bytes ToBytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 std::string Trim(const std::string& s) {
   const size_t b = s.find_first_not_of(" \t");
   if (b == std::string::npos) return "";
@@ -25,7 +19,7 @@ std::string Trim(const std::string& s) {
 
 bool UpgradesToDerp(const HttpHead& head) {
   const auto upgrade = head.Field("Upgrade");
-  return upgrade && Lower(*upgrade) == "derp";
+  return upgrade && LowerAscii(*upgrade) == "derp";
 }
 
 }  // namespace
@@ -67,10 +61,16 @@ bool WantsFastStart(const HttpHead& head) {
   return v && *v == "1";
 }
 
+std::string LowerAscii(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
 std::optional<std::string> HttpHead::Field(const std::string& name) const {
-  const std::string want = Lower(name);
+  const std::string want = LowerAscii(name);
   for (const auto& [k, v] : fields) {
-    if (Lower(k) == want) return v;
+    if (LowerAscii(k) == want) return v;
   }
   return std::nullopt;
 }

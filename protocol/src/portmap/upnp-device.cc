@@ -14,11 +14,6 @@ constexpr const char* kControlNs = "urn:schemas-upnp-org:control-1-0";
 
 Bytes ToBytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // "urn:...:Name:3" -> ("urn:...:Name", 3); version 0 when there is none.
 std::pair<std::string, int> SplitVersion(const std::string& type) {
   const size_t colon = type.rfind(':');
@@ -63,7 +58,7 @@ std::optional<MSearch> ParseMSearch(ByteView datagram, ParseError* error) {
   if (head.start_line != "M-SEARCH * HTTP/1.1") return fail(ParseError::kHttp);
   const std::optional<std::string> man = head.Field("MAN");
   const std::optional<std::string> st = head.Field("ST");
-  if (!man || Lower(*man) != "\"ssdp:discover\"" || !st || st->empty()) {
+  if (!man || derp::LowerAscii(*man) != "\"ssdp:discover\"" || !st || st->empty()) {
     return fail(ParseError::kMissingHeader);
   }
   MSearch m;
@@ -248,6 +243,7 @@ const char* ErrorDescription(uint16_t code) {
     case ErrorCode::kInvalidArgs: return "Invalid Args";
     case ErrorCode::kActionFailed: return "Action Failed";
     case ErrorCode::kNotAuthorized: return "Action not authorized";
+    case ErrorCode::kSpecifiedArrayIndexInvalid: return "SpecifiedArrayIndexInvalid";
     case ErrorCode::kNoSuchEntryInArray: return "NoSuchEntryInArray";
     case ErrorCode::kWildCardNotPermittedInSrcIp: return "WildCardNotPermittedInSrcIP";
     case ErrorCode::kWildCardNotPermittedInExtPort: return "WildCardNotPermittedInExtPort";

@@ -7,11 +7,6 @@ namespace portmap {
 namespace upnp {
 namespace {
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // Printable ASCII without spaces: what a URL or a request line may carry.
 bool Clean(const std::string& s) {
   for (unsigned char c : s) {
@@ -75,7 +70,7 @@ std::optional<Endpoint> Url::ToEndpoint() const {
 
 std::optional<Url> ParseUrl(const std::string& text) {
   const std::string scheme = "http://";
-  if (text.size() <= scheme.size() || Lower(text.substr(0, scheme.size())) != scheme ||
+  if (text.size() <= scheme.size() || derp::LowerAscii(text.substr(0, scheme.size())) != scheme ||
       !Clean(text)) {
     return std::nullopt;
   }
@@ -95,7 +90,7 @@ std::optional<Url> ParseUrl(const std::string& text) {
     }
   } else {
     const size_t colon = authority.find(':');
-    url.host = Lower(authority.substr(0, colon));
+    url.host = derp::LowerAscii(authority.substr(0, colon));
     if (colon != std::string::npos && !ParsePort(authority.substr(colon + 1), url.port)) {
       return std::nullopt;
     }
@@ -169,8 +164,10 @@ HttpResponseReader::State HttpResponseReader::Feed(ByteView bytes) {
     status_ = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
     const std::optional<std::string> coding = head().Field("Transfer-Encoding");
     const std::optional<std::string> length = head().Field("Content-Length");
-    if (coding && Lower(*coding) != "identity") {
-      if (Lower(*coding) != "chunked") return Fail("unsupported transfer coding \"" + *coding + "\"");
+    if (coding && derp::LowerAscii(*coding) != "identity") {
+      if (derp::LowerAscii(*coding) != "chunked") {
+        return Fail("unsupported transfer coding \"" + *coding + "\"");
+      }
       framing_ = Framing::kChunked;
     } else if (length) {
       framing_ = Framing::kLength;

@@ -49,6 +49,11 @@ std::optional<std::string> ArgumentOf(const SoapResponse& r, const char* action,
 
 }  // namespace
 
+std::string BuildSoapCall(const std::string& service_type, const std::string& action,
+                          const Arguments& arguments) {
+  return SoapEnvelope(service_type, action, arguments);
+}
+
 std::string BuildGetExternalIpAddress(const std::string& service_type) {
   return SoapEnvelope(service_type, kGetExternalIpAddress, {});
 }

@@ -200,6 +200,49 @@ TEST_F(NatTableTest, ArbitraryPoolingPrefersAPreservedPortOnAnotherAddress) {
   EXPECT_NE(x.ip, y.ip);
 }
 
+TEST_F(NatTableTest, ArbitraryPoolingLeasesTheAskedPortOnTheFirstAddressWhereItIsFree) {
+  // Paired or not, a port mapping's suggested port is taken where it is
+  // free (before, arbitrary pooling refused every suggested port, so UPnP's
+  // AddPortMapping answered 718 for any port and NAT-PMP ignored it).
+  NatTable nat = Make("symmetric,pooling=arbitrary", {Ip("203.0.113.1"), Ip("203.0.113.2")});
+  EXPECT_TRUE(nat.PortAvailable(Protocol::kUdp, kX, 40000));
+  EXPECT_EQ(nat.MapPort(Sec(1), Protocol::kUdp, kX, 40000, Sec(100)),
+            Ep("203.0.113.1:40000"));
+  // Taken on the first address: the second one still has it.
+  EXPECT_TRUE(nat.PortAvailable(Protocol::kUdp, kY, 40000));
+  EXPECT_EQ(nat.MapPort(Sec(1), Protocol::kUdp, kY, 40000, Sec(100)),
+            Ep("203.0.113.2:40000"));
+  // Taken on both: not available, and the lease goes where the NAT puts it.
+  const Endpoint z = Ep("10.0.0.3:5000");
+  EXPECT_FALSE(nat.PortAvailable(Protocol::kUdp, z, 40000));
+  const std::optional<Endpoint> third = nat.MapPort(Sec(1), Protocol::kUdp, z, 40000, Sec(100));
+  ASSERT_TRUE(third);
+  EXPECT_NE(third->port, 40000);
+  EXPECT_FALSE(nat.PortAvailable(Protocol::kUdp, z, 0));
+}
+
+TEST_F(NatTableTest, PortLeasesListsTheNewestLeaseFirstAndARenewalKeepsItsPlace) {
+  NatTable nat = Make("symmetric");
+  const Endpoint z = Ep("10.0.0.3:5000");
+  ASSERT_TRUE(nat.MapPort(Sec(1), Protocol::kUdp, kX, 40000, Sec(100)));
+  ASSERT_TRUE(nat.MapPort(Sec(2), Protocol::kTcp, kY, 40001, Sec(100)));
+  ASSERT_TRUE(nat.MapPort(Sec(3), Protocol::kUdp, z, 40002, Sec(100)));
+  ASSERT_TRUE(nat.MapPort(Sec(4), Protocol::kUdp, kX, 40000, Sec(200)));  // renewal
+  std::vector<std::pair<Endpoint, Timestamp>> got;
+  for (const PortLease& l : nat.PortLeases()) got.emplace_back(l.external, l.until);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].first.port, 40002);
+  EXPECT_EQ(got[1].first.port, 40001);
+  EXPECT_EQ(got[2].first.port, 40000);
+  EXPECT_EQ(got[2].second, Sec(200));
+  EXPECT_EQ(nat.PortLeases()[1].protocol, Protocol::kTcp);
+  EXPECT_EQ(nat.PortLeases()[1].inside, kY);
+  // Deleted and granted again: the newest.
+  ASSERT_TRUE(nat.UnmapPort(Sec(5), Protocol::kUdp, kX));
+  ASSERT_TRUE(nat.MapPort(Sec(6), Protocol::kUdp, kX, 40000, Sec(300)));
+  EXPECT_EQ(nat.PortLeases()[0].inside, kX);
+}
+
 TEST_F(NatTableTest, PoolExhaustionIsACountedDrop) {
   NatTable nat = Make("port-restricted-cone,ports=sequential,port_range=7000-7001,udp_timeout=30s");
   EXPECT_EQ(Out(nat, kX, kA).port, 7000);

@@ -201,6 +201,22 @@ TEST_F(UpnpIgdTest, SearchDescriptionAddAnyAndExternalAddressMakeAMappingThePeer
   EXPECT_EQ(FromInternet(Sec(3701), m.external), InVerdict::kDrop);
 }
 
+TEST_F(UpnpIgdTest, AfterForgetTheNextMappingReadsTheDescriptionAgain) {
+  // The node calls Forget when its mapped socket or gateway changes: the
+  // cached IGD may be another network's, so it is found again from the
+  // LOCATION (a renewal without Forget goes straight to the control URL).
+  Offer({});
+  const std::optional<portmap::UpnpWanted> want = ProbeAndWant(Sec(1));
+  ASSERT_TRUE(want);
+  ASSERT_TRUE(Map(Sec(2), *want));
+  ASSERT_EQ(igd_->counters().descriptions, 1u);
+  mapper_.Forget();
+  const auto again = Map(Sec(10), *want);
+  ASSERT_TRUE(again && std::holds_alternative<portmap::UpnpMapped>(*again));
+  EXPECT_EQ(igd_->counters().descriptions, 2u);
+  EXPECT_EQ(connects_.size(), 6u);
+}
+
 TEST_F(UpnpIgdTest, OnlyPermanentLeasesIsRetriedWithLeaseZero) {
   for (UpnpLeaseError e : {UpnpLeaseError::kOnlyPermanentLeases, UpnpLeaseError::kInvalidArgs}) {
     SCOPED_TRACE(ToString(e));
@@ -429,6 +445,93 @@ TEST_F(UpnpIgdTest, GetSpecificPortMappingEntryReportsTheLeaseAsMiniupnpdDoes) {
                             upnp::BuildDeletePortMapping(service, "", 40000, "UDP"), kHost)),
             0);
   EXPECT_EQ(fault_code(entry(Sec(3701), "40000", "UDP")), 714);
+}
+
+TEST_F(UpnpIgdTest, GetGenericPortMappingEntryListsTheLeasesAsMiniupnpdDoes) {
+  Offer({});
+  const std::string service = UpnpIgd::kServiceType;
+  auto call = [&](Timestamp now, const std::string& action,
+                  const std::vector<std::pair<std::string, std::string>>& args, const Endpoint& from) {
+    upnp::HttpRequest r;
+    r.method = "POST";
+    r.target = UpnpIgd::kControlPath;
+    r.head.fields.emplace_back("SOAPAction", "\"" + service + "#" + action + "\"");
+    r.body = upnp::BuildSoapCall(service, action, args);
+    const Bytes response = igd_->HandleHttp(now, from, r);
+    upnp::HttpResponseReader reader;
+    reader.Feed(ByteView(response.data(), response.size()));
+    EXPECT_EQ(reader.state(), upnp::HttpResponseReader::State::kDone);
+    return upnp::ParseSoapBody(reader.body()).value_or(upnp::SoapFault{});
+  };
+  auto entry = [&](Timestamp now, const std::string& index) {
+    return call(now, "GetGenericPortMappingEntry", {{"NewPortMappingIndex", index}}, kOtherHost);
+  };
+  auto fault_code = [](const upnp::SoapResult& r) {
+    const auto* f = std::get_if<upnp::SoapFault>(&r);
+    return f ? f->code : uint16_t{0};
+  };
+  // No lease: index 0 is already past the end.
+  EXPECT_EQ(fault_code(entry(Sec(1), "0")), 713);
+  // A UDP lease by UPnP, then a TCP one, then a NAT-PMP-style lease straight
+  // in the table (miniupnpd lists every redirection, whoever made it).
+  ASSERT_EQ(fault_code(call(Sec(1), "AddPortMapping",
+                            {{"NewRemoteHost", ""}, {"NewExternalPort", "40000"},
+                             {"NewProtocol", "UDP"}, {"NewInternalPort", "41641"},
+                             {"NewInternalClient", kHost.ip.ToString()}, {"NewEnabled", "1"},
+                             {"NewPortMappingDescription", "a"}, {"NewLeaseDuration", "3600"}},
+                            kHost)),
+            0);
+  ASSERT_EQ(fault_code(call(Sec(2), "AddPortMapping",
+                            {{"NewRemoteHost", ""}, {"NewExternalPort", "40001"},
+                             {"NewProtocol", "TCP"}, {"NewInternalPort", "41641"},
+                             {"NewInternalClient", kHost.ip.ToString()}, {"NewEnabled", "1"},
+                             {"NewPortMappingDescription", "b"}, {"NewLeaseDuration", "600"}},
+                            kHost)),
+            0);
+  ASSERT_TRUE(table_.MapPort(Sec(3), Protocol::kUdp, kOtherHost, 40002, Sec(3) + Duration::Seconds(100)));
+  // Renewing the first keeps its place (miniupnpd updates the timestamp only).
+  ASSERT_TRUE(table_.MapPort(Sec(4), Protocol::kUdp, kHost, 40000, Sec(4) + Duration::Seconds(7200)));
+
+  struct Want {
+    std::string index, port, protocol, client, internal_port, lease;
+  };
+  for (const Want& w : {Want{"0", "40002", "UDP", kOtherHost.ip.ToString(), "41641", "99"},
+                        Want{"1", "40001", "TCP", kHost.ip.ToString(), "41641", "598"},
+                        Want{"2", "40000", "UDP", kHost.ip.ToString(), "41641", "7200"}}) {
+    const upnp::SoapResult found = entry(Sec(4), w.index);
+    ASSERT_TRUE(std::holds_alternative<upnp::SoapResponse>(found)) << w.index << " " << fault_code(found);
+    const upnp::SoapResponse& r = std::get<upnp::SoapResponse>(found);
+    EXPECT_EQ(r.action, "GetGenericPortMappingEntry");
+    // miniupnpd's order of fields.
+    std::vector<std::string> names;
+    for (const auto& [k, v] : r.arguments) names.push_back(k);
+    EXPECT_EQ(names, (std::vector<std::string>{"NewRemoteHost", "NewExternalPort", "NewProtocol",
+                                               "NewInternalPort", "NewInternalClient", "NewEnabled",
+                                               "NewPortMappingDescription", "NewLeaseDuration"}));
+    EXPECT_EQ(r.Argument("NewRemoteHost"), "");
+    EXPECT_EQ(r.Argument("NewExternalPort"), w.port) << w.index;
+    EXPECT_EQ(r.Argument("NewProtocol"), w.protocol) << w.index;
+    EXPECT_EQ(r.Argument("NewInternalPort"), w.internal_port) << w.index;
+    EXPECT_EQ(r.Argument("NewInternalClient"), w.client) << w.index;
+    EXPECT_EQ(r.Argument("NewEnabled"), "1");
+    EXPECT_EQ(r.Argument("NewPortMappingDescription"), "");
+    EXPECT_EQ(r.Argument("NewLeaseDuration"), w.lease) << w.index;
+  }
+  // Past the end and negative: 713. strtol's reading: blanks, a sign and
+  // trailing text are taken; no digits or a missing index is 402.
+  EXPECT_EQ(fault_code(entry(Sec(4), "3")), 713);
+  EXPECT_EQ(fault_code(entry(Sec(4), "-1")), 713);
+  EXPECT_EQ(fault_code(entry(Sec(4), "99999999999")), 713);
+  EXPECT_EQ(fault_code(entry(Sec(4), " +1x")), 0);
+  EXPECT_EQ(fault_code(entry(Sec(4), "one")), 402);
+  EXPECT_EQ(fault_code(entry(Sec(4), "")), 402);
+  EXPECT_EQ(fault_code(entry(Sec(4), "99999999999999999999")), 402);
+  EXPECT_EQ(fault_code(call(Sec(4), "GetGenericPortMappingEntry", {}, kOtherHost)), 402);
+  // Leases that ran out are gone from the list: at 105 s only the TCP
+  // lease (until 602 s) and the renewed one (until 7204 s) are left.
+  EXPECT_EQ(std::get<upnp::SoapResponse>(entry(Sec(105), "0")).Argument("NewExternalPort"),
+            "40001");
+  EXPECT_EQ(fault_code(entry(Sec(105), "2")), 713);
 }
 
 TEST_F(UpnpIgdTest, WhatIsNotHttpOrSsdpIsCountedAndDropped) {

@@ -69,6 +69,14 @@ struct OutboundResult {
   Endpoint inside_dst;
 };
 
+// One port-mapping lease (NatTable::PortLeases).
+struct PortLease {
+  Protocol protocol = Protocol::kUdp;
+  Endpoint inside;
+  Endpoint external;
+  Timestamp until;
+};
+
 struct InboundResult {
   enum class Verdict : uint8_t {
     kTranslate,  // rewrite the destination to `inside_dst`, send inside
@@ -118,10 +126,17 @@ class NatTable {
   // Ends `inside`'s lease now; false when it had none.
   bool UnmapPort(Timestamp now, Protocol protocol, const Endpoint& inside);
   // Whether MapPort would put a new lease of `inside` on `port` (UPnP's
-  // AddPortMapping takes that port or none).
+  // AddPortMapping takes that port or none): with paired pooling on the
+  // inside host's address, with arbitrary pooling on any external address
+  // of its family (the first, in order, where the port is free).
   bool PortAvailable(Protocol protocol, const Endpoint& inside, uint16_t port);
   // Every lease of `protocol`: inside endpoint and external endpoint.
   std::vector<std::pair<Endpoint, Endpoint>> PortMappings(Protocol protocol) const;
+  // Every lease of both protocols, the most recently granted first (a
+  // renewal keeps its place): miniupnpd's list of redirections, which UPnP's
+  // GetGenericPortMappingEntry walks by index (its nftables backend reads
+  // the rules in chain order into a list it fills from the head).
+  std::vector<PortLease> PortLeases() const;
   // The external endpoint `inside` is leased, if any.
   std::optional<Endpoint> PortMapped(Protocol protocol, const Endpoint& inside) const;
   // When `inside`'s lease ends, if it has one (UPnP's
@@ -182,6 +197,7 @@ class NatTable {
     uint32_t flows = 0;
     std::vector<MappingKey> keys;  // the mappings that lead here
     std::optional<Timestamp> lease_until;  // port mapping: explicit until then
+    uint64_t lease_serial = 0;             // port mapping: when granted (PortLeases' order)
   };
   struct LeaseKey {
     Protocol protocol;
@@ -198,6 +214,9 @@ class NatTable {
   static MappingKey KeyFor(Dependence d, Protocol protocol, const Endpoint& inside,
                            const Endpoint& dst);
   size_t PoolIndex(size_t ip_index, Protocol protocol) const;
+  // The pool where a new lease of `inside` can take `port`, if any
+  // (PortAvailable's rule).
+  std::optional<size_t> PoolForPort(Protocol protocol, const Endpoint& inside, uint16_t port);
   // The binding for a new mapping `key`, reusing a shared one when port
   // preservation allows; nullopt with `reason` set when none can be had.
   std::optional<uint32_t> NewMapping(const MappingKey& key, DropReason* reason);
@@ -239,6 +258,7 @@ class NatTable {
   size_t next_arbitrary_ = 0;  // arbitrary pooling: address a new mapping tries first
   std::map<LeaseKey, uint32_t> leases_;  // port mapping: inside endpoint -> binding
   PortMappingCounters lease_counters_;
+  uint64_t last_lease_serial_ = 0;
 };
 
 }  // namespace nat

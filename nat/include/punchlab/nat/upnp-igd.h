@@ -37,7 +37,14 @@
 //   (NewInternalPort, NewInternalClient, NewEnabled 1, an empty
 //   NewPortMappingDescription: the table keeps none, NewLeaseDuration the
 //   seconds left); none is 714 NoSuchEntryInArray, a port that is missing,
-//   not a number or 0 is 402. Other actions: 401.
+//   not a number or 0 is 402.
+// * GetGenericPortMappingEntry (upnpc -l walks it from index 0): the
+//   index-th lease of the NAT table, both protocols, the newest first as
+//   miniupnpd's nftables backend lists its rules (NatTable::PortLeases);
+//   the fields as miniupnpd fills them (NewRemoteHost empty, NewEnabled 1,
+//   the description empty, NewLeaseDuration the seconds left); past the
+//   end 713 SpecifiedArrayIndexInvalid; an index with no digits 402.
+//   GetConnectionTypeInfo is IP_Routed. Other actions: 401.
 // Everything that is not HTTP, not SOAP or not a search is dropped or
 // answered with an error and counted; nothing is thrown. Without `upnp` in
 // the config nothing answers (a connection is closed at once).
@@ -78,6 +85,7 @@ struct UpnpIgdCounters {
   uint64_t deleted = 0;
   uint64_t delete_absent = 0;     // DeletePortMapping of no lease: success anyway
   uint64_t entries_asked = 0;     // GetSpecificPortMappingEntry calls with valid args
+  uint64_t entries_listed = 0;    // GetGenericPortMappingEntry calls with an index
   uint64_t not_offered = 0;       // searches and connections while the router offers no UPnP
 };
 
@@ -114,6 +122,7 @@ class UpnpIgd {
   Bytes Soap(Timestamp now, const Endpoint& from, const portmap::upnp::SoapCall& call);
   Bytes Fault(uint16_t code);
   Bytes SpecificEntry(Timestamp now, const portmap::upnp::SoapCall& call);
+  Bytes GenericEntry(Timestamp now, const portmap::upnp::SoapCall& call);
   // Add(Any)PortMapping: the reserved port, or the UPnP error code.
   Bytes AddMapping(Timestamp now, const Endpoint& from, const portmap::upnp::SoapCall& call,
                    bool any);

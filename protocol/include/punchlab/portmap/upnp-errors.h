@@ -31,6 +31,7 @@ enum class ErrorCode : uint16_t {
   kInvalidArgs = 402,                     // e.g. a lease duration it will not grant
   kActionFailed = 501,
   kNotAuthorized = 606,
+  kSpecifiedArrayIndexInvalid = 713,      // GetGenericPortMappingEntry past the end
   kNoSuchEntryInArray = 714,
   kWildCardNotPermittedInSrcIp = 715,
   kWildCardNotPermittedInExtPort = 716,

@@ -40,6 +40,10 @@ std::string BuildAddPortMapping(const std::string& service_type, const PortMappi
 std::string BuildAddAnyPortMapping(const std::string& service_type, const PortMappingRequest& m);
 std::string BuildDeletePortMapping(const std::string& service_type, const std::string& remote_host,
                                    uint16_t external_port, const std::string& protocol);
+// Any action's envelope with `arguments` in order (what other clients
+// call: upnpc's GetSpecific/GetGenericPortMappingEntry, in tests and fuzzing).
+std::string BuildSoapCall(const std::string& service_type, const std::string& action,
+                          const std::vector<std::pair<std::string, std::string>>& arguments);
 
 // An action's response: "<u:ACTIONResponse>" and its arguments in order.
 struct SoapResponse {
