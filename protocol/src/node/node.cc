@@ -174,6 +174,17 @@ void Node::SetLocalEndpoints(Timestamp now, std::vector<Endpoint> locals) {
   locals_ = std::move(locals);
   netcheck_.SetLocalEndpoints(locals_);
   if (!started_ || stopped_) return;
+  // The mapped socket moved: as Tailscale's portmapper when its own address
+  // or the gateway changes, the mappings and the services seen are
+  // forgotten (the client's, and the UPnP machine's cached IGD); the
+  // netcheck below probes again and maps the new address.
+  if (portmap_) {
+    auto v4 = std::find_if(locals_.begin(), locals_.end(),
+                           [](const Endpoint& e) { return e.ip.is_v4(); });
+    if (v4 != locals_.end() && portmap_->SetGateway(now, *v4, *config_.gateway) && upnp_) {
+      upnp_->Forget();
+    }
+  }
   netcheck_.StartReport(now);
   for (auto& [key, peer] : peers_) {
     peer.reset_reason = PathChangeReason::kLocalChange;
@@ -190,8 +201,9 @@ void Node::HandleDatagram(Timestamp now, const Endpoint& local, const Endpoint& 
                           ByteView payload) {
   if (!started_ || stopped_) return;
   ++stats_.datagrams_received;
-  if (portmap_ && (remote.port == portmap::kServerPort ||
-                   (upnp_ && remote.port == portmap::upnp::kSsdpPort))) {
+  // Only the gateway's NAT-PMP / PCP and SSDP answers: a peer whose NAT
+  // gave it port 1900 or 5351 still reaches disco and WireGuard.
+  if (portmap_ && portmap_->Claims(remote, payload)) {
     ++stats_.portmap_datagrams;
     portmap_->HandleDatagram(now, local, remote, payload);
   } else if (stun::LooksLikeStun(payload)) {

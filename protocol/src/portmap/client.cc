@@ -35,8 +35,8 @@ const char* ToString(LossReason r) {
 
 Client::Client(RandomSource& rng, ClientConfig config) : rng_(rng), config_(config) {}
 
-void Client::SetGateway(Timestamp /*now*/, const Endpoint& local, const IpAddress& gateway) {
-  if (local_ == local && gateway_ == gateway) return;
+bool Client::SetGateway(Timestamp /*now*/, const Endpoint& local, const IpAddress& gateway) {
+  if (local_ == local && gateway_ == gateway) return false;
   if (mapping_) Lose(LossReason::kGatewayChanged);
   local_ = local;
   gateway_ = gateway;
@@ -48,6 +48,7 @@ void Client::SetGateway(Timestamp /*now*/, const Endpoint& local, const IpAddres
   pcp_seen_.reset();
   upnp_seen_.reset();
   upnp_locations_.clear();
+  return true;
 }
 
 bool Client::SawUpnpRecently(Timestamp now) const {
@@ -335,6 +336,13 @@ void Client::Grant(Timestamp now, MappingProtocol protocol, const Endpoint& exte
   next_renewal_ = m.renew_after;
   ++(renewal ? stats_.renewals : stats_.mappings_created);
   events_.push_back(MappingCreated{m, renewal});
+}
+
+bool Client::Claims(const Endpoint& remote, ByteView payload) const {
+  if (gateway_ && remote == Endpoint(*gateway_, kServerPort)) return true;
+  static constexpr char kHttp[] = "HTTP/";
+  return config_.upnp && remote.port == upnp::kSsdpPort && payload.size() >= sizeof kHttp - 1 &&
+         std::equal(kHttp, kHttp + sizeof kHttp - 1, payload.begin());
 }
 
 void Client::HandleDatagram(Timestamp now, const Endpoint& /*local*/, const Endpoint& remote,

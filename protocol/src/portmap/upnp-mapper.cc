@@ -46,6 +46,8 @@ void UpnpMapper::Forget() {
 }
 
 void UpnpMapper::Open(Timestamp now, Step step, const upnp::Url& url, Bytes request) {
+  // Every URL here was checked to be an address (NextCandidate's LOCATION,
+  // OnResponse's control URL).
   const std::optional<Endpoint> remote = url.ToEndpoint();
   const ConnectionId conn = next_conn_++;
   ++stats_.connects;
@@ -186,6 +188,16 @@ void UpnpMapper::OnResponse(Timestamp now, ConnectionId /*conn*/, Exchange ex) {
     if (!service) {
       ++stats_.bad_answers;
       NextCandidate(now, std::string("description: ") + upnp::ToString(e));
+      return;
+    }
+    // The SOAP calls go to the control URL: it must be an address this
+    // node can call from the gateway's LAN (no resolver here; and an IGD
+    // grants mappings only to the caller's own address, so an IPv4 client
+    // cannot call over IPv6). Else it fails now, as a LOCATION would.
+    const std::optional<Endpoint> control = service->control_url.ToEndpoint();
+    if (!control || control->ip.family() != a.want.gateway.family()) {
+      ++stats_.bad_answers;
+      NextCandidate(now, "bad-location");
       return;
     }
     ++stats_.descriptions;

@@ -284,6 +284,9 @@ class NodeWorld {
   bool disco_log = false;
   // NodeConfig::data_plane of the nodes started from here on.
   node::DataPlane data_plane = node::DataPlane::kSealedFrame;
+  // NodeConfig::gateway of the nodes started from here on, by node name
+  // (none: no port mapping).
+  std::map<std::string, IpAddress> gateways;
 
  private:
   void NewRun(NodeHost& n) {
@@ -298,6 +301,7 @@ class NodeWorld {
     c.local_endpoints = {n.local()};
     c.disco_log = disco_log;
     c.data_plane = data_plane;
+    if (auto gw = gateways.find(n.name); gw != gateways.end()) c.gateway = gw->second;
     n.node = std::make_unique<Node>(n.key.Clone(), *n.rng, std::move(c));
     NodeHost* h = &n;
     n.machine = world.Attach(

@@ -254,7 +254,8 @@ struct NodeStats {
   uint64_t disco_datagrams = 0;
   uint64_t data_datagrams = 0;
   uint64_t unknown_datagrams = 0;  // neither STUN, disco nor data: dropped
-  uint64_t portmap_datagrams = 0;  // from port 5351: the port-mapping client's
+  // The gateway's NAT-PMP / PCP answers and SSDP answers (portmap::Client::Claims).
+  uint64_t portmap_datagrams = 0;
 
   // Disco. Every dropped disco packet counts once in disco_dropped; the
   // sealer's stats say why for those that did not open.

@@ -161,8 +161,10 @@ class Client final : public DatagramMachine {
   explicit Client(RandomSource& rng, ClientConfig config = {});
 
   // The default gateway and the node's socket (requests leave from it, and it
-  // is what gets mapped). A change forgets every mapping and what was seen.
-  void SetGateway(Timestamp now, const Endpoint& local, const IpAddress& gateway);
+  // is what gets mapped). A change forgets every mapping and what was seen;
+  // true when it was one.
+  bool SetGateway(Timestamp now, const Endpoint& local, const IpAddress& gateway);
+  const std::optional<Endpoint>& local() const { return local_; }
   // Tailscale's Probe: no-op without a gateway or while one runs.
   void Probe(Timestamp now);
   // Tailscale's GetCachedMappingOrStartCreatingOne: the mapped endpoint while
@@ -178,6 +180,15 @@ class Client final : public DatagramMachine {
   // The IGDs' LOCATIONs the last searches found (empty: none).
   const std::vector<std::string>& upnp_locations() const { return upnp_locations_; }
 
+  // Whether a datagram that reached the node's socket is for this client
+  // (the node hands it here, else to STUN / disco / WireGuard). Tailscale
+  // reads the services' answers on sockets of their own, so a peer's
+  // traffic from port 1900 or 5351 never reaches its portmapper; on one
+  // socket the same holds by the answer's source and shape: NAT-PMP / PCP
+  // only from the gateway's port 5351 (as Tailscale reads them), SSDP only
+  // an HTTP answer from port 1900 (from any host: tailscale#5502's routers
+  // answer from another LAN address).
+  bool Claims(const Endpoint& remote, ByteView payload) const;
   void HandleDatagram(Timestamp now, const Endpoint& local, const Endpoint& remote,
                       ByteView payload) override;
   void HandleTimeout(Timestamp now) override;
