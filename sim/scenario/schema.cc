@@ -332,7 +332,9 @@ std::vector<SchemaKey> BuildKeys() {
       .aliases = {"hairpinning"};
   add("pooling", V::kChoice, D::kComputed, "the preset's", "pooling: arbitrary",
       "With several external addresses: paired keeps each inside host on one address, "
-      "arbitrary may use any address for each mapping.")
+      "arbitrary may use any address for each mapping. A port mapping's asked port "
+      "(NAT-PMP's suggested port, UPnP AddPortMapping's external port) is taken on the "
+      "inside host's address (paired) or on the first address where it is free (arbitrary).")
       .choices = EnumNames<nat::Pooling, 2>();
   add("refresh", V::kChoice, D::kComputed, "the preset's", "refresh: both",
       "Which packets keep a mapping alive: outbound only, or inbound too.")
@@ -375,7 +377,8 @@ std::vector<SchemaKey> BuildKeys() {
       "lease_limit: 60s",
       "The longest lease the router grants; clients renew at half of what they are granted "
       "(UPnP: silently, and Tailscale, which never reads the lease back, renews after 3600 s "
-      "whatever it got).")
+      "whatever it got). Simulation only with pmp or upnp: the real lab refuses it there "
+      "(miniupnpd's min_lifetime/max_lifetime bound PCP leases only).")
       .aliases = {"max_lease", "lifetime", "lease"};
   add("error", V::kChoice, D::kLiteral, nat::ToString(port_mapping.error),
       "error: out-of-resources",
