@@ -1,4 +1,4 @@
-// punchlab bench [--only matrix|tailnet|crowd] [--tailnet N,...] [--crowd N]
+// punchlab bench [--only matrix|tailnet|crowd] [--tailnet N,...] [--crowd N,...]
 //                [--limit FACTOR] [--memory-limit MIB] [--jobs N] [--json]
 //
 // Measures the simulator on the workloads the project promises numbers for,
@@ -13,9 +13,10 @@
 //            its own NAT, each sending to the next 3 every second for 60
 //            simulated seconds. Goal: 1,000 in 20 s and 1 GiB, 10,000 in
 //            5 minutes and 8 GiB; cost per node roughly flat between them.
-//   crowd    N nodes (default 10,000) in tailnets of four, each sending to
-//            its 3 peers every second for 60 simulated seconds.
-//            Goal: 5 minutes and 8 GiB.
+//   crowd    N nodes (default 1,000 and 10,000) in tailnets of four, each
+//            sending to its 3 peers every second for 60 simulated seconds.
+//            Goal: 10,000 in 5 minutes and 8 GiB; cost per node roughly
+//            flat from 1,000 to 10,000.
 //
 // Each simulated workload runs in a child process of its own, so its peak
 // memory is its own (wait4's ru_maxrss), and is stopped at --limit times its
@@ -71,6 +72,7 @@ struct Measurement {
   std::string name;
   std::string workload;
   double wall_s = 0;
+  double cpu_s = 0;  // user + system CPU of the workload's processes (the load inflates wall_s)
   double simulated_s = 0;
   uint64_t events = 0;
   double peak_rss_mib = 0;
@@ -100,6 +102,20 @@ double PeakRssMib(int who) {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 
+double CpuSeconds(const rusage& usage) {
+  auto s = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return s(usage.ru_utime) + s(usage.ru_stime);
+}
+
+// The CPU of this process's children that ended and were waited for so far.
+double ChildrenCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_CHILDREN, &usage);
+  return CpuSeconds(usage);
+}
+
 // The matrix's cells are `punchlab run` children (matrix-runner.h), each
 // started under prlimit(1) with its address space capped at `cap_mib`.
 Measurement BenchMatrix(unsigned jobs, const std::string& dir, uint64_t cap_mib) {
@@ -114,8 +130,10 @@ Measurement BenchMatrix(unsigned jobs, const std::string& dir, uint64_t cap_mib)
   options.jobs = jobs;
   options.out = dir;
   const Clock::time_point start = Clock::now();
+  const double cpu_before = ChildrenCpuSeconds();
   const MatrixRun run = RunMatrixCells(options);
   Measurement m;
+  m.cpu_s = ChildrenCpuSeconds() - cpu_before;
   m.name = "matrix";
   m.workload = "classic 4x4 NAT matrix, 60 s simulated per cell, 10 probes/s each way, " +
                std::to_string(jobs) + " jobs";
@@ -155,6 +173,7 @@ nlohmann::ordered_json ToJson(const Measurement& m) {
     return j;
   }
   j["wall_s"] = m.wall_s;
+  j["cpu_s"] = m.cpu_s;
   j["simulated_s"] = m.simulated_s;
   j["simulated_per_wall"] = m.simulated_s / m.wall_s;
   j["events"] = m.events;
@@ -169,6 +188,7 @@ nlohmann::ordered_json ToJson(const Measurement& m) {
   if (m.nodes > 0) {
     j["nodes"] = m.nodes;
     j["wall_ms_per_node"] = m.wall_s * 1000 / m.nodes;
+    j["cpu_ms_per_node"] = m.cpu_s * 1000 / m.nodes;
     j["rss_kib_per_node"] = m.peak_rss_mib * 1024 / m.nodes;
   }
   j["stopped"] = m.stopped;
@@ -329,6 +349,7 @@ Measurement BenchNodesInChild(uint32_t nodes, bool tailnet, Duration batch_delay
   wait4(pid, &status, 0, &usage);
   Measurement m = Planned(nodes, tailnet);
   m.peak_rss_mib = static_cast<double>(usage.ru_maxrss) / 1024.0;
+  m.cpu_s = CpuSeconds(usage);
   if (stopped) {
     m.stopped = true;
     m.wall_s = Seconds(Clock::now() - start);
@@ -375,6 +396,9 @@ void Print(const Measurement& m) {
                   m.goal_wall_s, m.wall_s <= m.goal_wall_s ? "met" : "missed");
   }
   std::cout << line;
+  std::snprintf(line, sizeof line, "  cpu %.2f s%s (user + system; wall exceeds it on a busy machine)\n",
+                m.cpu_s, m.stopped ? " until stopped" : "");
+  std::cout << line;
   if (!m.stopped) {
     std::snprintf(line, sizeof line, "  simulated/wall %.1f x, %.0f events/s (%llu events)\n",
                   m.simulated_s / m.wall_s, static_cast<double>(m.events) / m.wall_s,
@@ -390,38 +414,47 @@ void Print(const Measurement& m) {
   }
   std::cout << line;
   if (m.nodes > 0 && !m.stopped) {
-    std::snprintf(line, sizeof line, "  per node: %.2f ms wall, %.0f KiB\n",
-                  m.wall_s * 1000 / m.nodes, m.peak_rss_mib * 1024 / m.nodes);
+    std::snprintf(line, sizeof line, "  per node: %.2f ms wall, %.2f ms cpu, %.0f KiB\n",
+                  m.wall_s * 1000 / m.nodes, m.cpu_s * 1000 / m.nodes,
+                  m.peak_rss_mib * 1024 / m.nodes);
     std::cout << line;
   }
   std::cout << "  " << m.outcome << "\n";
 }
 
-// Cost per node from the smallest to the largest finished tailnet: the goal
-// is roughly flat (a tailnet must not cost the square of its size).
-std::string CostPerNode(const std::vector<Measurement>& measured) {
+// Cost per node from the smallest to the largest finished tailnet (kind
+// "tailnet") or crowd ("crowd"): the goal is roughly flat (a workload must
+// not cost the square of its size).
+std::string CostPerNode(const std::vector<Measurement>& measured, const std::string& kind) {
   const Measurement* small = nullptr;
   const Measurement* large = nullptr;
   for (const Measurement& m : measured) {
-    if (m.name.rfind("tailnet-", 0) != 0 || !m.error.empty()) continue;
+    if (m.name.rfind(kind + "-", 0) != 0 || !m.error.empty()) continue;
     if (!small || m.nodes < small->nodes) small = &m;
     if (!large || m.nodes > large->nodes) large = &m;
   }
   if (!small || !large || small == large) return "";
+  auto per_node = [](double large_figure, const Measurement& l, double small_figure,
+                     const Measurement& sm) {
+    return (large_figure / l.nodes) / (small_figure / sm.nodes);
+  };
   char line[320];
   if (large->stopped) {
     std::snprintf(line, sizeof line,
-                  "cost per node, tailnet %u -> %u: at least %.1f x the wall time per node "
-                  "(%u stopped after %.0f s; goal: roughly flat)",
-                  small->nodes, large->nodes,
-                  (large->wall_s / large->nodes) / (small->wall_s / small->nodes), large->nodes,
+                  "cost per node, %s %u -> %u: at least %.1f x the wall time, %.1f x the cpu per "
+                  "node (%u stopped after %.0f s; goal: roughly flat)",
+                  kind.c_str(), small->nodes, large->nodes,
+                  per_node(large->wall_s, *large, small->wall_s, *small),
+                  per_node(large->cpu_s, *large, small->cpu_s, *small), large->nodes,
                   large->wall_s);
   } else {
     std::snprintf(line, sizeof line,
-                  "cost per node, tailnet %u -> %u: wall x %.2f, memory x %.2f (goal: roughly flat)",
-                  small->nodes, large->nodes,
-                  (large->wall_s / large->nodes) / (small->wall_s / small->nodes),
-                  (large->peak_rss_mib / large->nodes) / (small->peak_rss_mib / small->nodes));
+                  "cost per node, %s %u -> %u: wall x %.2f, cpu x %.2f, memory x %.2f (goal: "
+                  "roughly flat)",
+                  kind.c_str(), small->nodes, large->nodes,
+                  per_node(large->wall_s, *large, small->wall_s, *small),
+                  per_node(large->cpu_s, *large, small->cpu_s, *small),
+                  per_node(large->peak_rss_mib, *large, small->peak_rss_mib, *small));
   }
   return line;
 }
@@ -446,9 +479,10 @@ int RunBench(const std::vector<std::string>& argv) {
                    "Measures the simulator beside its goals (60 simulated seconds, each node\n"
                    "sending to 3 peers every second, on 2 cores): the classic 4x4 NAT matrix\n"
                    "(<= 0.5 s), one tailnet of 1,000 nodes (<= 20 s, 1 GiB) and of 10,000\n"
-                   "(<= 5 min, 8 GiB; cost per node roughly flat), a crowd of 10,000 nodes in\n"
-                   "tailnets of 4 (<= 5 min, 8 GiB). Prints wall time, simulated/wall ratio,\n"
-                   "events per second, peak memory and cost per node. Each simulated workload\n"
+                   "(<= 5 min, 8 GiB; cost per node roughly flat), crowds of 1,000 and 10,000\n"
+                   "nodes in tailnets of 4 (<= 5 min, 8 GiB; cost per node roughly flat).\n"
+                   "Prints wall and CPU time, simulated/wall ratio, events per second, peak\n"
+                   "memory and cost per node. Each simulated workload\n"
                    "runs in a child process, is stopped at --limit times its goal, and may\n"
                    "have at most --memory-limit of address space (by default twice its\n"
                    "memory goal, at most half of this machine's memory): one that needs more\n"
@@ -459,8 +493,8 @@ int RunBench(const std::vector<std::string>& argv) {
       ("only", po::value<std::string>()->value_name("matrix|tailnet|crowd"), "run one workload")
       ("tailnet", po::value<std::string>()->default_value("1000,10000")->value_name("N,..."),
        "tailnet sizes (4 to 100000 nodes each)")
-      ("crowd", po::value<uint32_t>()->default_value(10000)->value_name("N"),
-       "nodes in the crowd (4 to 100000)")
+      ("crowd", po::value<std::string>()->default_value("1000,10000")->value_name("N,..."),
+       "crowd sizes (4 to 100000 nodes each; cost per node between the smallest and largest)")
       ("nodes", po::value<uint32_t>()->value_name("N"), "the same as --crowd (older spelling)")
       ("limit", po::value<double>()->default_value(2)->value_name("FACTOR"),
        "stop a simulated workload at FACTOR times its wall goal (0: never)")
@@ -484,10 +518,11 @@ int RunBench(const std::vector<std::string>& argv) {
     throw UsageError("--only: '" + only + "' is not a workload (matrix, tailnet, crowd)");
   }
   const std::vector<uint32_t> tailnets = ParseSizes("--tailnet", vm["tailnet"].as<std::string>());
-  const uint32_t crowd = vm.count("nodes") ? vm["nodes"].as<uint32_t>() : vm["crowd"].as<uint32_t>();
-  if (crowd < 4 || crowd > 100000) {
-    throw UsageError(std::string(vm.count("nodes") ? "--nodes" : "--crowd") +
-                     ": must be from 4 to 100000");
+  const std::vector<uint32_t> crowds =
+      vm.count("nodes") ? std::vector<uint32_t>{vm["nodes"].as<uint32_t>()}
+                        : ParseSizes("--crowd", vm["crowd"].as<std::string>());
+  if (vm.count("nodes") && (crowds.front() < 4 || crowds.front() > 100000)) {
+    throw UsageError("--nodes: must be from 4 to 100000");
   }
   const double limit = vm["limit"].as<double>();
   if (!(limit >= 0)) throw UsageError("--limit: must be 0 or more");
@@ -520,10 +555,12 @@ int RunBench(const std::vector<std::string>& argv) {
   if (only.empty() || only == "tailnet" || vm["print-scenario"].as<bool>()) {
     for (uint32_t n : tailnets) check_fits("--tailnet", n, true);
   }
-  if (only.empty() || only == "crowd") check_fits(vm.count("nodes") ? "--nodes" : "--crowd", crowd, false);
+  if (only.empty() || only == "crowd") {
+    for (uint32_t n : crowds) check_fits(vm.count("nodes") ? "--nodes" : "--crowd", n, false);
+  }
   if (vm["print-scenario"].as<bool>()) {
     if (only == "matrix") throw UsageError("--print-scenario: the matrix is `punchlab matrix`");
-    std::cout << (only == "crowd" ? NodesScenario(crowd, false, batch_delay)
+    std::cout << (only == "crowd" ? NodesScenario(crowds.front(), false, batch_delay)
                                   : NodesScenario(tailnets.front(), true, batch_delay));
     return kExitOk;
   }
@@ -573,11 +610,13 @@ int RunBench(const std::vector<std::string>& argv) {
       }
     }
     if (only.empty() || only == "crowd") {
-      const Measurement planned = Planned(crowd, false);
-      attempt(planned, [&] {
-        return BenchNodesInChild(crowd, false, batch_delay, limit * planned.goal_wall_s,
-                                 MemoryCapMib(planned, memory_limit));
-      });
+      for (uint32_t n : crowds) {
+        const Measurement planned = Planned(n, false);
+        attempt(planned, [&] {
+          return BenchNodesInChild(n, false, batch_delay, limit * planned.goal_wall_s,
+                                   MemoryCapMib(planned, memory_limit));
+        });
+      }
     }
   } catch (const lab::Interrupted&) {
     std::filesystem::remove_all(dir);
@@ -587,16 +626,19 @@ int RunBench(const std::vector<std::string>& argv) {
   std::filesystem::remove_all(dir);
   const auto failed = static_cast<size_t>(std::count_if(
       measured.begin(), measured.end(), [](const Measurement& m) { return !m.error.empty(); }));
-  const std::string cost = CostPerNode(measured);
+  const std::string cost = CostPerNode(measured, "tailnet");
+  const std::string crowd_cost = CostPerNode(measured, "crowd");
   if (json) {
     nlohmann::ordered_json j;
     j["cores"] = cores;
     j["benchmarks"] = nlohmann::ordered_json::array();
     for (const Measurement& m : measured) j["benchmarks"].push_back(ToJson(m));
     if (!cost.empty()) j["cost_per_node"] = cost;
+    if (!crowd_cost.empty()) j["crowd_cost_per_node"] = crowd_cost;
     std::cout << j.dump(2) << "\n";
-  } else if (!cost.empty()) {
-    std::cout << cost << "\n";
+  } else {
+    if (!cost.empty()) std::cout << cost << "\n";
+    if (!crowd_cost.empty()) std::cout << crowd_cost << "\n";
   }
   if (failed > 0) {
     std::cerr << "punchlab bench: " << failed << " of " << measured.size()

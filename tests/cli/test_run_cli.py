@@ -135,6 +135,7 @@ def test_bench_prints_its_numbers_as_json():
     assert matrix["name"] == "matrix"
     assert matrix["simulated_s"] == 16 * 60
     assert matrix["events"] > 0 and matrix["wall_s"] > 0 and matrix["peak_rss_mib"] > 0
+    assert matrix["cpu_s"] > 0  # the cells' CPU (the bench's own is not counted)
     assert matrix["outcome"].startswith("16 cells ran") and "0 failed" in matrix["outcome"]
 
 
@@ -153,11 +154,18 @@ def test_bench_measures_small_tailnets_and_crowds_in_children_and_stops_at_the_l
     assert small["goal_wall_s"] == 20 and small["goal_rss_mib"] == 1024
     assert small["peak_rss_mib"] > 0 and small["wall_ms_per_node"] > 0
     assert "cost per node, tailnet 8 -> 12" in out["cost_per_node"]
-    result = punchlab("bench", "--only", "crowd", "--crowd", "8", "--json")
-    [crowd] = json.loads(result.stdout)["benchmarks"]
+    result = punchlab("bench", "--only", "crowd", "--crowd", "8,12", "--json")
+    out = json.loads(result.stdout)
+    crowd, larger = out["benchmarks"]
     assert crowd["name"] == "crowd-8" and crowd["outcome"].startswith("12 pairs with traffic: ")
+    assert larger["name"] == "crowd-12" and larger["outcome"].startswith("18 pairs with traffic: ")
     assert "without traffic" not in crowd["outcome"]
     assert crowd["goal_wall_s"] == 300 and crowd["goal_rss_mib"] == 8192
+    # CPU beside wall (a busy machine inflates the wall time), per node too,
+    # and the cost per node from the smaller crowd to the larger.
+    assert 0 < crowd["cpu_s"] and 0 < crowd["cpu_ms_per_node"]
+    assert out["crowd_cost_per_node"].startswith("cost per node, crowd 8 -> 12: wall x ")
+    assert "cpu x " in out["crowd_cost_per_node"] and "cost_per_node" not in out
     # A workload far from its goal is stopped at --limit times it, and says so.
     result = punchlab("bench", "--only", "tailnet", "--tailnet", "400", "--limit", "0.001")
     assert result.returncode == 0, result
