@@ -19,6 +19,15 @@ class Channel {
  public:
   // Frames longer than `max_receive` break the connection.
   explicit Channel(size_t max_receive) : decoder_(max_receive) {}
+  // A copy of the session as it stands, its key included on purpose: for the
+  // machines' Clone() (see ControlServer::Clone).
+  Channel(const Channel& other)
+      : decoder_(other.decoder_),
+        key_(other.key_ ? std::optional<SharedKey>(other.key_->Clone()) : std::nullopt),
+        send_seq_(other.send_seq_),
+        recv_seq_(other.recv_seq_) {}
+  Channel(Channel&&) = default;
+  Channel& operator=(Channel&&) = default;
 
   // Until a key is set, incoming frames are read as plaintext (the server
   // before the hello) and only EncodePlain may be used.

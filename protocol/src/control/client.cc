@@ -20,6 +20,27 @@ ControlClient::ControlClient(ControlClientConfig config, RandomSource& rng)
   EnsureSodium();
 }
 
+ControlClient::ControlClient(const ControlClient& other, RandomSource& rng)
+    : config_(other.config_),
+      rng_(rng),
+      node_key_(other.node_key_ ? std::optional<NodePrivateKey>(other.node_key_->Clone())
+                                : std::nullopt),
+      registration_(other.registration_),
+      state_(other.state_),
+      session_(other.session_ ? std::make_unique<Session>(*other.session_) : nullptr),
+      next_conn_(other.next_conn_),
+      backoff_(other.backoff_),
+      retry_at_(other.retry_at_),
+      netmap_(other.netmap_),
+      have_netmap_(other.have_netmap_),
+      actions_(other.actions_),
+      events_(other.events_),
+      stats_(other.stats_) {}
+
+ControlClient ControlClient::Clone(RandomSource& rng) const { return ControlClient(*this, rng); }
+
+ControlClient::ControlClient(ControlClient&&) noexcept = default;
+
 ControlClient::~ControlClient() = default;
 
 void ControlClient::Register(Timestamp now, NodePrivateKey node_key, Registration registration) {

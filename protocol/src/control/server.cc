@@ -35,6 +35,29 @@ ControlServer::ControlServer(NodePrivateKey key, ControlServerConfig config, Ran
   EnsureSodium();
 }
 
+ControlServer::ControlServer(const ControlServer& other, RandomSource& rng)
+    : key_(other.key_.Clone()),
+      config_(other.config_),
+      rng_(rng),
+      verifier_(other.verifier_),
+      overlay_(other.overlay_),
+      nodes_(other.nodes_),
+      members_(other.members_),
+      deadlines_(other.deadlines_),
+      pending_(other.pending_),
+      batch_due_(other.batch_due_),
+      batch_due_of_(other.batch_due_of_),
+      newly_pending_(other.newly_pending_),
+      netmap_due_(other.netmap_due_),
+      change_seq_(other.change_seq_),
+      actions_(other.actions_),
+      events_(other.events_),
+      stats_(other.stats_) {
+  for (const auto& [id, conn] : other.conns_) conns_.emplace(id, std::make_unique<Conn>(*conn));
+}
+
+ControlServer ControlServer::Clone(RandomSource& rng) const { return ControlServer(*this, rng); }
+
 ControlServer::~ControlServer() = default;
 
 void ControlServer::HandleConnected(Timestamp now, ConnectionId conn, const Endpoint& /*remote*/) {

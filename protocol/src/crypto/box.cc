@@ -23,6 +23,12 @@ std::optional<SharedKey> SharedKey::ComputeRaw(ByteView secret, ByteView peer_pu
 
 SharedKey::~SharedKey() { sodium_memzero(key_.data(), key_.size()); }
 
+SharedKey SharedKey::Clone() const {
+  SharedKey copy;
+  copy.key_ = key_;
+  return copy;
+}
+
 SharedKey::SharedKey(SharedKey&& other) noexcept : key_(other.key_) {
   sodium_memzero(other.key_.data(), other.key_.size());
 }

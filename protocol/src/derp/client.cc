@@ -37,6 +37,30 @@ const char* ClientStateName(ClientState state) {
 Client::Client(NodePrivateKey key, RandomSource& rng, ClientConfig config)
     : key_(std::move(key)), rng_(rng), config_(std::move(config)) {}
 
+Client::Client(const Client& other, RandomSource& rng)
+    : key_(other.key_.Clone()),
+      rng_(rng),
+      config_(other.config_),
+      state_(other.state_),
+      conn_(other.conn_),
+      http_(other.http_),
+      frames_(other.frames_),
+      server_key_(other.server_key_),
+      shared_(other.shared_ ? std::optional<SharedKey>(other.shared_->Clone()) : std::nullopt),
+      handshake_deadline_(other.handshake_deadline_),
+      last_heard_(other.last_heard_),
+      retry_at_(other.retry_at_),
+      failures_(other.failures_),
+      restart_hint_(other.restart_hint_),
+      preferred_(other.preferred_),
+      actions_(other.actions_),
+      spare_buffers_(other.spare_buffers_),
+      spare_packets_(other.spare_packets_),
+      events_(other.events_),
+      stats_(other.stats_) {}
+
+Client Client::Clone(RandomSource& rng) const { return Client(*this, rng); }
+
 bool Client::Attempting() const {
   return state_ == ClientState::kConnecting || state_ == ClientState::kUpgrading ||
          state_ == ClientState::kHandshaking || state_ == ClientState::kConnected;

@@ -64,6 +64,23 @@ Bytes Server::FrameQueue::Take() {
 Server::Server(NodePrivateKey key, RandomSource& rng, ServerConfig config)
     : key_(std::move(key)), rng_(rng), config_(config) {}
 
+Server::Server(const Server& other, RandomSource& rng)
+    : key_(other.key_.Clone()),
+      rng_(rng),
+      config_(other.config_),
+      conns_(other.conns_),
+      clients_(other.clients_),
+      receivers_(other.receivers_),
+      senders_(other.senders_),
+      actions_(other.actions_),
+      spare_buffers_(other.spare_buffers_),
+      earliest_deadline_(other.earliest_deadline_),
+      deadlines_changed_(other.deadlines_changed_),
+      events_(other.events_),
+      stats_(other.stats_) {}
+
+Server Server::Clone(RandomSource& rng) const { return Server(*this, rng); }
+
 void Server::HandleConnected(Timestamp now, ConnectionId conn, const Endpoint& remote) {
   Connection c;
   c.id = conn;

@@ -120,7 +120,16 @@ class ControlClient final : public StreamMachine {
   const std::optional<Netmap>& netmap() const { return netmap_; }
   const ClientStats& stats() const { return stats_; }
 
+  // This machine exactly as it is now (its key, registration and session),
+  // drawing from `rng` from here on: a snapshot to start many runs from, as
+  // ControlServer::Clone. Call it between handler calls.
+  ControlClient Clone(RandomSource& rng) const;
+  ControlClient(ControlClient&&) noexcept;
+
  private:
+  // Clone()'s copy; lists every member below (keep it in step).
+  ControlClient(const ControlClient& other, RandomSource& rng);
+
   enum class State {
     kIdle,
     kConnecting,        // kConnect emitted

@@ -132,9 +132,18 @@ class ControlServer final : public StreamMachine {
   std::optional<NodeInfo> FindNode(const NodePublicKey& key) const;
   size_t node_count() const { return nodes_.size(); }
 
+  // This machine exactly as it is now (its sessions, nodes and pending
+  // changes), drawing from `rng` from here on: a snapshot to start many runs
+  // from (the fuzz target clones one set-up world per input instead of
+  // redoing its registrations). Call it between handler calls.
+  ControlServer Clone(RandomSource& rng) const;
+
   ~ControlServer() override;
 
  private:
+  // Clone()'s copy; lists every member below (keep it in step).
+  ControlServer(const ControlServer& other, RandomSource& rng);
+
   struct Conn;
   struct Record {
     NodeInfo info;

@@ -41,6 +41,8 @@ class SharedKey {
   // The moved-from key is wiped to zeros and must not be used again.
   SharedKey(SharedKey&& other) noexcept;
   SharedKey& operator=(SharedKey&& other) noexcept;
+  // A copy, on purpose (as PrivateKey::Clone): for a machine's Clone().
+  SharedKey Clone() const;
 
   // nonce (24, drawn from rng) || box(plaintext) (plaintext size + 16).
   Bytes Seal(RandomSource& rng, ByteView plaintext) const;

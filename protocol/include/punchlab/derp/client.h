@@ -164,7 +164,15 @@ class Client final : public StreamMachine {
   std::optional<ClientEvent> PollEvent();
   const ClientStats& stats() const { return stats_; }
 
+  // This machine exactly as it is now (its connection, handshake and
+  // session), drawing from `rng` from here on: a snapshot to start many runs
+  // from, as Server::Clone. Call it between handler calls.
+  Client Clone(RandomSource& rng) const;
+
  private:
+  // Clone()'s copy; lists every member below (keep it in step).
+  Client(const Client& other, RandomSource& rng);
+
   bool Attempting() const;
   void Connect(Timestamp now);
   void OnFrames(Timestamp now);

@@ -155,7 +155,16 @@ class Server final : public StreamMachine {
   size_t client_count() const { return clients_.size(); }
   std::optional<ServerClientView> FindClient(const NodePublicKey& key) const;
 
+  // This machine exactly as it is now, drawing from `rng` from here on: a
+  // snapshot to start many runs from (the fuzz targets clone one set-up
+  // world per input instead of redoing its handshakes). Call it between
+  // handler calls, never from inside one.
+  Server Clone(RandomSource& rng) const;
+
  private:
+  // Clone()'s copy; lists every member below (keep it in step).
+  Server(const Server& other, RandomSource& rng);
+
   enum class Phase : uint8_t { kHttp, kClientInfo, kActive };
 
   // Whole frames back to back, oldest first, that can lose their oldest
