@@ -10,6 +10,11 @@
 // closing. What the server sends mallory is opened and decoded as her
 // client would.
 //
+// The honest set-up (alice and carol registered, mallory's connection open)
+// is built once per process and cloned for each input (the machines'
+// Clone(): the same state, fresh random streams), so an input pays for its
+// own script, not for the registrations before it.
+//
 // Invariants:
 //  * a node registers only with a valid token for its key and domain:
 //    mallory's connection registers only her own key, and only into a
@@ -39,6 +44,7 @@
 #include "punchlab/crypto/box.h"
 #include "punchlab/random.h"
 #include "server-wiring.h"
+#include "set-up-coverage.h"
 
 using namespace punchlab;
 using namespace punchlab::control;
@@ -86,9 +92,26 @@ const Material& M() {
 }
 
 struct Honest {
+  Honest(std::string name_, std::string domain_, const NodePrivateKey& key_, uint8_t host_)
+      : name(std::move(name_)),
+        domain(std::move(domain_)),
+        key(key_.Clone()),
+        host(host_),
+        rng(host),
+        address(IpAddress::V4(203, 0, 113, host), 41641) {}
+  // The same node in the same state, with a fresh random stream.
+  Honest(const Honest& other)
+      : name(other.name),
+        domain(other.domain),
+        key(other.key.Clone()),
+        host(other.host),
+        rng(host),
+        client(std::make_unique<ControlClient>(other.client->Clone(rng))),
+        address(other.address) {}
   std::string name;
   std::string domain;
   NodePrivateKey key;
+  uint8_t host;
   DeterministicRandom rng;
   std::unique_ptr<ControlClient> client;
   Endpoint address;
@@ -96,6 +119,7 @@ struct Honest {
 
 class World {
  public:
+  // alice and carol registered; mallory's connection open.
   World()
       : server_rng_(2),
         server_(M().server.Clone(), Config(), server_rng_),
@@ -105,6 +129,43 @@ class World {
         wiring_(server_, kControlServerAddr, Timestamp::Zero() + Duration::Seconds(1000)) {
     AddHonest("alice", "a.example", M().alice, 10);
     AddHonest("carol", "b.example", M().carol, 11);
+    Hook();
+    Start();
+  }
+
+  // A copy of a set-up world (every machine cloned, in the same state) for
+  // one input to run on.
+  World(const World& set_up)
+      : server_rng_(2),
+        server_(set_up.server_.Clone(server_rng_)),
+        honest_(CloneHonest(set_up.honest_)),
+        mallory_key_(set_up.mallory_key_.Clone()),
+        mallory_rng_(3),
+        mallory_channel_(set_up.mallory_channel_),
+        hello_as_alice_(set_up.hello_as_alice_),
+        mallory_reads_(set_up.mallory_reads_),
+        challenge_(set_up.challenge_),
+        mallory_domain_(set_up.mallory_domain_),
+        valid_offers_(set_up.valid_offers_),
+        ever_in_(set_up.ever_in_),
+        wiring_(set_up.wiring_, server_, Clients(honest_)) {
+    Hook();
+  }
+
+ private:
+  static std::vector<std::unique_ptr<Honest>> CloneHonest(
+      const std::vector<std::unique_ptr<Honest>>& honest) {
+    std::vector<std::unique_ptr<Honest>> copies;
+    for (const auto& h : honest) copies.push_back(std::make_unique<Honest>(*h));
+    return copies;
+  }
+  static std::vector<StreamMachine*> Clients(const std::vector<std::unique_ptr<Honest>>& honest) {
+    std::vector<StreamMachine*> clients;
+    for (const auto& h : honest) clients.push_back(h->client.get());
+    return clients;
+  }
+
+  void Hook() {
     wiring_.to_mallory = [this](ByteView bytes) { ToMallory(bytes); };
     // The server's events first: a registration is known before the
     // netmaps it caused are delivered.
@@ -131,6 +192,7 @@ class World {
     wiring_.OpenMallory(Endpoint(IpAddress::V4(198, 18, 0, 66), 6666));
   }
 
+ public:
   void MalloryRaw(ByteView bytes) {
     // Bytes before the harness's hello may hold a hello of the fuzzer's: the
     // session's numbering is then unknown here, and her view is not checked.
@@ -188,9 +250,7 @@ class World {
 
   void AddHonest(const std::string& name, const std::string& domain, const NodePrivateKey& key,
                  uint8_t host) {
-    auto h = std::make_unique<Honest>(Honest{name, domain, key.Clone(),
-                                             DeterministicRandom(host), nullptr,
-                                             Endpoint(IpAddress::V4(203, 0, 113, host), 41641)});
+    auto h = std::make_unique<Honest>(name, domain, key, host);
     ControlClientConfig c;
     c.server = kControlServerAddr;
     c.server_key = server_.public_key();
@@ -275,9 +335,11 @@ class World {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  // The set-up, built once (never destroyed: the process exits with it).
+  static const World* const kSetUp = new World();
   FuzzedDataProvider in(data, size);
-  World w;
-  w.Start();
+  World w(*kSetUp);
+  fuzz::ForgetSetUpCoverage();
   for (int steps = 0; steps < 32 && in.remaining_bytes() > 0; ++steps) {
     switch (in.ConsumeIntegralInRange(0, 7)) {
       case 0: w.MalloryHello(in.ConsumeIntegralInRange(0, 3) == 0); break;

@@ -8,6 +8,11 @@
 // writes a chunk, an honest client sends a packet, time passes (keepalives,
 // handshake deadlines), mallory's connection closes.
 //
+// The honest set-up (alice and bob connected; mallory's connection open,
+// handshaken or not) is built once per process and cloned for each input
+// (the machines' Clone(): the same state, fresh random streams), so an input
+// pays for its own script, not for the handshakes before it.
+//
 // Invariants:
 //  * a relayed packet reaches only its destination's holder, with the right
 //    source: every packet an honest client receives is one that was sent to
@@ -33,6 +38,7 @@
 #include "punchlab/derp/server.h"
 #include "punchlab/random.h"
 #include "server-wiring.h"
+#include "set-up-coverage.h"
 
 using namespace punchlab;
 using namespace punchlab::derp;
@@ -53,15 +59,21 @@ ClientConfig HonestConfig(const NodePublicKey& server_key) {
 using Expected = std::map<std::pair<NodePublicKey, NodePublicKey>, std::multiset<Bytes>>;
 
 struct Honest {
-  Honest(uint8_t seed, const NodePublicKey& server_key)
-      : rng(seed), client(NodePrivateKey(Seed(seed)), rng, HonestConfig(server_key)) {}
+  Honest(uint8_t seed_byte, const NodePublicKey& server_key)
+      : seed(seed_byte),
+        rng(seed),
+        client(NodePrivateKey(Seed(seed)), rng, HonestConfig(server_key)) {}
+  // The same client in the same state, with a fresh random stream.
+  Honest(const Honest& other) : seed(other.seed), rng(seed), client(other.client.Clone(rng)) {}
+  uint8_t seed;
   DeterministicRandom rng;
   Client client;
 };
 
 class World {
  public:
-  World()
+  // alice and bob connected; mallory's connection open, handshaken or not.
+  explicit World(bool handshake_mallory)
       : server_rng_(1),
         server_(NodePrivateKey(Seed(1)), server_rng_),
         alice_(2, server_.public_key()),
@@ -69,17 +81,7 @@ class World {
         wiring_(server_, kDerpServerAddr, Timestamp::Zero() + Duration::Seconds(1000)) {
     wiring_.AddHonest(alice_.client, Endpoint(IpAddress::V4(203, 0, 113, 2), 40002));
     wiring_.AddHonest(bob_.client, Endpoint(IpAddress::V4(203, 0, 113, 3), 40003));
-    wiring_.to_mallory = [this](ByteView bytes) { ToMallory(bytes); };
-    wiring_.after_round = [this] {
-      for (Honest* h : {&alice_, &bob_}) {
-        while (auto e = h->client.PollEvent()) CheckDelivery(*h, *e);
-      }
-      while (auto e = server_.PollEvent()) (void)e;
-    };
-  }
-
-  // alice and bob connected; mallory's connection open, handshaken or not.
-  void Start(bool handshake_mallory) {
+    Hook();
     wiring_.Do([this](Timestamp now) {
       alice_.client.Start(now);
       bob_.client.Start(now);
@@ -87,6 +89,23 @@ class World {
     FUZZ_CHECK(alice_.client.connected() && bob_.client.connected());
     wiring_.OpenMallory(Endpoint(IpAddress::V4(198, 18, 0, 66), 6666));
     if (handshake_mallory) HandshakeMallory();
+  }
+
+  // A copy of a set-up world (every machine cloned, in the same state) for
+  // one input to run on.
+  World(const World& set_up)
+      : server_rng_(1),
+        server_(set_up.server_.Clone(server_rng_)),
+        alice_(set_up.alice_),
+        bob_(set_up.bob_),
+        wiring_(set_up.wiring_, server_, {&alice_.client, &bob_.client}),
+        mallory_key_(set_up.mallory_key_),
+        mallory_frames_(set_up.mallory_frames_),
+        mallory_head_(set_up.mallory_head_),
+        mallory_head_done_(set_up.mallory_head_done_),
+        to_mallory_frames_(set_up.to_mallory_frames_),
+        expected_(set_up.expected_) {
+    Hook();
   }
 
   void MalloryWrites(ByteView bytes) {
@@ -126,6 +145,16 @@ class World {
   }
 
  private:
+  void Hook() {
+    wiring_.to_mallory = [this](ByteView bytes) { ToMallory(bytes); };
+    wiring_.after_round = [this] {
+      for (Honest* h : {&alice_, &bob_}) {
+        while (auto e = h->client.PollEvent()) CheckDelivery(*h, *e);
+      }
+      while (auto e = server_.PollEvent()) (void)e;
+    };
+  }
+
   void HandshakeMallory() {
     // A real client does mallory's handshake; then her connection is the
     // fuzzer's. The client machine is dropped: only the server's view matters.
@@ -192,9 +221,12 @@ class World {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  // The two set-ups, built once (never destroyed: the process exits with them).
+  static const World* const kPlain = new World(false);
+  static const World* const kHandshaken = new World(true);
   FuzzedDataProvider in(data, size);
-  World w;
-  w.Start(in.ConsumeBool());
+  World w(in.ConsumeBool() ? *kHandshaken : *kPlain);
+  fuzz::ForgetSetUpCoverage();
   for (int steps = 0; steps < 64 && in.remaining_bytes() > 0; ++steps) {
     switch (in.ConsumeIntegralInRange(0, 7)) {
       case 0:

@@ -43,6 +43,22 @@ class ServerWiring {
   ServerWiring(StreamMachine& server, const Endpoint& server_address, Timestamp start)
       : server_(server), server_address_(server_address), now_(start) {}
 
+  // `other`'s state (its time, connections and ids) wiring copies of its
+  // machines: `server` is a clone of its server and `clients[i]` of the
+  // i-th honest client it was given (a set-up snapshot's world, run again
+  // per input). The hooks are not copied: the new world sets its own.
+  ServerWiring(const ServerWiring& other, StreamMachine& server,
+               const std::vector<StreamMachine*>& clients)
+      : server_(server),
+        server_address_(other.server_address_),
+        now_(other.now_),
+        honest_(other.honest_),
+        next_server_conn_(other.next_server_conn_),
+        mallory_open_(other.mallory_open_) {
+    FUZZ_CHECK(clients.size() == honest_.size());
+    for (size_t i = 0; i < honest_.size(); ++i) honest_[i].client = clients[i];
+  }
+
   // An honest client machine at `address`; it connects when it asks to.
   void AddHonest(StreamMachine& client, const Endpoint& address) {
     honest_.push_back(Honest{&client, address, 0, 0});
