@@ -25,10 +25,6 @@
 namespace punchlab::lab {
 namespace {
 
-// How often WaitForLine looks at the output again: output has no readiness
-// signal of its own when it goes to a memory file.
-constexpr Duration kOutputPollInterval = Duration::Millis(20);
-
 std::string ErrnoText(int error) { return std::strerror(error); }
 
 realio::UniqueFd MemoryFile(const char* name) {
@@ -312,7 +308,7 @@ bool ChildProcess::WaitAnyExit(const std::vector<ChildProcess*>& children, Durat
 }
 
 std::string ChildProcess::WaitForLine(const std::regex& pattern, Duration timeout,
-                                      Stream stream) {
+                                      Stream stream, Duration poll) {
   const Timestamp deadline = realio::MonotonicNow() + timeout;
   while (true) {
     // Look before reaping: a process may print the line and exit at once.
@@ -330,7 +326,7 @@ std::string ChildProcess::WaitForLine(const std::regex& pattern, Duration timeou
       throw LabError("'" + command() + "' " + why + " without printing the expected line; stdout: " +
                      out + " stderr: " + Stderr());
     }
-    PollOnce(std::min(deadline - now, kOutputPollInterval), true);
+    PollOnce(std::min(deadline - now, poll), true);
   }
 }
 

@@ -81,8 +81,11 @@ class ChildProcess {
   // logs there) matches `pattern` and returns that line. Throws LabError
   // (quoting its output) when it exits first or `timeout` passes.
   enum class Stream { kStdout, kStderr };
+  // `poll`: how often it looks again (output going to a memory file has no
+  // readiness signal of its own).
+  static constexpr Duration kOutputPoll = Duration::Millis(20);
   std::string WaitForLine(const std::regex& pattern, Duration timeout,
-                          Stream stream = Stream::kStdout);
+                          Stream stream = Stream::kStdout, Duration poll = kOutputPoll);
   // SIGTERM to its process group, then SIGKILL after `grace`; waits for it.
   // Never interrupted: teardown must finish.
   void Stop(Duration grace = Duration::Seconds(2));

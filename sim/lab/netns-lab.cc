@@ -342,11 +342,14 @@ CommandResult Lab::Exec(const Namespace& ns, const std::vector<std::string>& arg
   return RunCommand(full, options);
 }
 
-ChildProcess& Lab::Spawn(const Namespace& ns, const std::vector<std::string>& argv) {
+ChildProcess& Lab::Spawn(const Namespace& ns, const std::vector<std::string>& argv,
+                         bool stdin_pipe) {
   // `ip netns exec` execs argv in place: the child's pid is argv's pid.
   std::vector<std::string> full = {"ip", "netns", "exec", ns.full_name};
   full.insert(full.end(), argv.begin(), argv.end());
-  processes_.push_back(std::make_unique<ChildProcess>(full));
+  processes_.push_back(stdin_pipe
+                           ? std::make_unique<ChildProcess>(full, ChildProcess::StdinPipe{})
+                           : std::make_unique<ChildProcess>(full));
   return *processes_.back();
 }
 

@@ -93,7 +93,9 @@ class Lab {
   CommandResult Exec(const Namespace& ns, const std::vector<std::string>& argv,
                      const CommandOptions& options = {});
   // Starts argv inside ns; it runs until the lab is torn down (or is stopped).
-  ChildProcess& Spawn(const Namespace& ns, const std::vector<std::string>& argv);
+  // With `stdin_pipe` its stdin is a pipe the caller feeds (ChildProcess::WriteStdin).
+  ChildProcess& Spawn(const Namespace& ns, const std::vector<std::string>& argv,
+                      bool stdin_pipe = false);
 
   // The lab's own directory, /tmp/<prefix>tmp (made on first use, mode 0700),
   // for files its processes need; removed with the lab, also by the guard and

@@ -17,7 +17,10 @@
 // Scenario traffic. --flow (repeatable) sends numbered probes on a schedule;
 // every node echoes the probes it receives (probe-traffic.h). The older
 // --send-to traffic stays as it was: opaque bytes, counted by the receiver.
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <iostream>
@@ -54,6 +57,18 @@ namespace {
 
 namespace po = boost::program_options;
 using json = nlohmann::json;
+
+// --start-gate: blocks until a line (or the end) arrives on stdin. Bounded by
+// the runner: it writes the line at the node's instant, and its end (or its
+// death, PR_SET_PDEATHSIG) ends the wait too.
+void WaitForGate() {
+  char c = 0;
+  while (true) {
+    const ssize_t n = read(STDIN_FILENO, &c, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0 || c == '\n') return;
+  }
+}
 
 CommandSpec Spec() {
   CommandSpec spec{
@@ -120,6 +135,10 @@ CommandSpec Spec() {
        "when (run time, from --epoch-unix-ns) the node starts: a process launched earlier "
        "waits for it; one that came up later sends the probes due since then at once, in "
        "order (default: at once, resuming at the next slot due)")
+      ("start-gate", po::bool_switch(),
+       "after --start-at, also wait for a line on stdin (or its end) before starting: the "
+       "real runner's word that what it does before this node's start at the same instant "
+       "(an event's undo) is done")
       ("json", po::bool_switch(), "print events as JSON objects, one per line")
       ("disco-log", po::bool_switch(),
        "also print every disco message, candidate, trust change and path decision "
@@ -400,6 +419,7 @@ int Run(const std::vector<std::string>& argv) {
       std::this_thread::sleep_for(std::chrono::nanoseconds((due - now).nanos()));
     }
   }
+  if (vm["start-gate"].as<bool>()) WaitForGate();
   const Timestamp start = realio::MonotonicNow();
   if (as_json) {
     std::cout << json{{"event", "started"},

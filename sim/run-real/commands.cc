@@ -124,7 +124,7 @@ std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& n
                                   Duration stop_time, const scenario::NodeTimers& timers,
                                   bool disco_log, bool asks_gateway,
                                   node::DataPlane data_plane,
-                                  std::optional<Duration> start_at) {
+                                  std::optional<Duration> start_at, bool start_gate) {
   std::vector<std::string> argv = {node_bin,
                                    "node",
                                    "--control",
@@ -146,6 +146,7 @@ std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& n
     argv.push_back("--start-at");
     argv.push_back(start_at->ToString());
   }
+  if (start_gate) argv.push_back("--start-gate");
   for (const cli::FlowSpec& flow : flows) {
     argv.push_back("--flow");
     argv.push_back(cli::FormatFlowSpec(flow));

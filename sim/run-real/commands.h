@@ -80,6 +80,8 @@ std::vector<cli::FlowSpec> FlowsFrom(const scenario::Scenario& scenario, const s
 // `data_plane`: the node's, as --data-plane. `start_at`: the run time the
 // runner starts this process at (its schedule step), as --start-at: the
 // probes due from then go even though the process comes up milliseconds later.
+// `start_gate`: it also waits for the runner's line on stdin (schedule.h:
+// gated), as --start-gate.
 std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& node,
                                   const std::string& control_address,
                                   const std::string& control_key, const NodeIdentity& identity,
@@ -87,6 +89,7 @@ std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& n
                                   Duration stop_time, const scenario::NodeTimers& timers = {},
                                   bool disco_log = false, bool asks_gateway = false,
                                   node::DataPlane data_plane = node::DataPlane::kSealedFrame,
-                                  std::optional<Duration> start_at = std::nullopt);
+                                  std::optional<Duration> start_at = std::nullopt,
+                                  bool start_gate = false);
 
 }  // namespace punchlab::runreal

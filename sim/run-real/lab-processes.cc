@@ -29,6 +29,10 @@ namespace {
 // the wall clock).
 constexpr Duration kTokenSlack = Duration::Seconds(3600);
 constexpr Duration kStopGrace = Duration::Seconds(3);
+// A released node prints its first line within a millisecond (it is up and
+// waiting); the bound only keeps a broken one from holding the run.
+constexpr Duration kReleaseTimeout = Duration::Seconds(2);
+constexpr Duration kReleasePoll = Duration::Millis(1);
 // The lab's own processes (nodes, DERP servers, control) at SCHED_FIFO, below
 // the wire (10, netns-lab.cc): under a loaded machine's compilers a node at
 // nice -10 answered up to 35 ms late now and then, which the simulation never
@@ -137,8 +141,8 @@ void LabProcesses::KeepTime(lab::ChildProcess& child) {
 }
 
 lab::ChildProcess& LabProcesses::Spawn(const std::string& ns, const std::string& name,
-                                       const std::vector<std::string>& argv) {
-  lab::ChildProcess& child = world_.lab().Spawn(world_.Ns(ns), argv);
+                                       const std::vector<std::string>& argv, bool stdin_pipe) {
+  lab::ChildProcess& child = world_.lab().Spawn(world_.Ns(ns), argv, stdin_pipe);
   KeepTime(child);
   Proc p;
   p.name = name;
@@ -211,13 +215,13 @@ void LabProcesses::StopDerp(size_t region) {
   p.child->Stop(kStopGrace);
 }
 
-std::vector<std::string> LabProcesses::NodeCommand(size_t index, Duration at) const {
+std::vector<std::string> LabProcesses::NodeCommand(size_t index, Duration at, bool gated) const {
   const scenario::NodeDef& node = scenario_.nodes[index];
   return NodeArgv(node_bin_, plan_.nodes[index], plan_.control.uplink.address, control_key_,
                   identities_[index], FlowsFrom(scenario_, node.name, identities_, seed_),
                   epoch_unix_ns_, scenario_.stop_time, node.timers, scenario_.disco_log,
                   scenario::PortMappingGateway(scenario_, node) != nullptr,
-                  node.data_plane, at);
+                  node.data_plane, at, gated);
 }
 
 void LabProcesses::StartProgram(size_t index, Duration at) {
@@ -268,15 +272,27 @@ void LabProcesses::StopProc(Proc& p) {
   p.child->Stop(p.program_node ? scenario_.nodes[*p.program_node].run->stop_grace : kStopGrace);
 }
 
-void LabProcesses::StartNode(size_t index, Duration at) {
+void LabProcesses::StartNode(size_t index, Duration at, bool gated) {
   if (scenario_.nodes[index].run) {
     StartProgram(index, at);
     return;
   }
   const HostPlan& host = plan_.nodes[index];
   Spawn(host.ns, "node-" + host.name + "." + std::to_string(node_runs_[index].size()),
-        NodeCommand(index, at));
+        NodeCommand(index, at, gated), gated);
   node_runs_[index].push_back(procs_.size() - 1);
+}
+
+void LabProcesses::ReleaseNode(size_t index) {
+  if (node_runs_[index].empty()) return;
+  Proc& p = procs_[node_runs_[index].back()];
+  try {
+    p.child->WriteStdin("\n");
+    p.child->WaitForLine(std::regex(R"("event":"started")"), kReleaseTimeout,
+                         lab::ChildProcess::Stream::kStdout, kReleasePoll);
+  } catch (const lab::LabError& e) {
+    notes_.push_back(p.name + " did not start when released: " + e.what());
+  }
 }
 
 void LabProcesses::RestartNode(size_t index, Duration at) {

@@ -48,7 +48,13 @@ class LabProcesses {
 
   // A program node (scenario.h Program) starts its program: one that cannot
   // be executed is recorded as never started, and the run goes on.
-  void StartNode(size_t index, Duration at);
+  // A `gated` punchlab-node node (schedule.h) waits after its instant until
+  // ReleaseNode.
+  void StartNode(size_t index, Duration at, bool gated = false);
+  // Lets a gated node start and waits (bounded) until it says it started, so
+  // what the runner does next comes after its start; a node that does not
+  // start in time gets a note, and the run goes on.
+  void ReleaseNode(size_t index);
   // Ends the node's process (SIGTERM: it leaves control and DERP) and starts
   // a new one with the same key and flows; `at` is the run time of the stop.
   void RestartNode(size_t index, Duration at);
@@ -94,11 +100,11 @@ class LabProcesses {
   void StopProc(Proc& p);
 
   lab::ChildProcess& Spawn(const std::string& ns, const std::string& name,
-                           const std::vector<std::string>& argv);
+                           const std::vector<std::string>& argv, bool stdin_pipe = false);
   // Puts one of the lab's own processes at SCHED_FIFO (kLabProcessPriority);
   // where the kernel refuses (a container), a note says so, once.
   void KeepTime(lab::ChildProcess& child);
-  std::vector<std::string> NodeCommand(size_t index, Duration at) const;
+  std::vector<std::string> NodeCommand(size_t index, Duration at, bool gated) const;
 
   LabWorld& world_;
   const scenario::Scenario& scenario_;

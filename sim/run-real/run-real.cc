@@ -73,6 +73,9 @@ void NoteScenarioLimits(const scenario::Scenario& s, std::vector<std::string>& n
 
 std::string StepText(const scenario::Scenario& s, const Step& step) {
   if (step.kind == Step::Kind::kStartNode) return "the start of node " + s.nodes[step.index].name;
+  if (step.kind == Step::Kind::kReleaseNode) {
+    return "the release of node " + s.nodes[step.index].name;
+  }
   const scenario::Event& e = s.events[step.index];
   return std::string(step.kind == Step::Kind::kUndo ? "the end of " : "") + "the event at " +
          Position(s, e.where);
@@ -189,7 +192,10 @@ void Run(const scenario::Scenario& s, const results::RunOptions& options,
     }
     switch (step.kind) {
       case Step::Kind::kStartNode:
-        processes.StartNode(step.index, step.at);
+        processes.StartNode(step.index, step.at, step.gated);
+        break;
+      case Step::Kind::kReleaseNode:
+        processes.ReleaseNode(step.index);
         break;
       case Step::Kind::kEvent:
         actions.Apply(step.index, step.at);

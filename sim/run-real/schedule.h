@@ -10,6 +10,15 @@
 // launching a process takes 15-60 ms on a loaded machine, and the simulation
 // starts every node at its instant exactly. A program node (`run:`) cannot
 // wait, so it is launched at its start.
+//
+// A node that waits by itself would race the runner at an instant where the
+// runner also acts (an undo that must come first, an event that must come
+// after): such a node is launched `gated` and starts only on its
+// kReleaseNode step at its instant, which the runner takes in the order
+// above (it opens the gate, then waits for the node's first line before the
+// events). Nodes alone at their instant stay ungated: their own wake-up is
+// the more precise (a few hundred microseconds against the runner's
+// milliseconds).
 #pragma once
 
 #include <cstddef>
@@ -21,11 +30,13 @@
 namespace punchlab::runreal {
 
 struct Step {
-  enum class Kind { kUndo, kStartNode, kEvent };
+  // kStartNode launches a node's process; kReleaseNode lets a gated one start.
+  enum class Kind { kUndo, kStartNode, kReleaseNode, kEvent };
   Duration at;  // the scenario's instant
   Kind kind = Kind::kEvent;
-  size_t index = 0;  // into scenario.nodes (kStartNode) or scenario.events
+  size_t index = 0;  // into scenario.nodes (kStartNode, kReleaseNode) or scenario.events
   Duration due;      // when the runner acts: `at`, or a node's start minus node_lead (may be < 0)
+  bool gated = false;  // kStartNode: the node waits for its kReleaseNode step
 };
 
 // Every step before stop_time, in the order above by `due`. An undo due at or

@@ -268,6 +268,40 @@ def test_node_launched_early_waits_for_its_start_at():
     assert sent[0]["seq"] == 8 and sent[0]["at_ms"] >= 800, sent[:2]
 
 
+# Gated (the real runner does this where it also acts at the node's instant,
+# e.g. undoes an event that must end first): after --start-at the node also
+# waits for a line on stdin, and only then starts; the probes due since
+# --start-at go at once, as for a node that came up late.
+def test_node_with_a_start_gate_waits_for_the_runners_line():
+    key = "nodekey:" + "ab" * 32
+    epoch_ns = time.time_ns()
+    proc = subprocess.Popen(
+        [BIN, "node", "--control", "127.0.0.1:1", "--control-key", "nodekey:" + "11" * 32,
+         "--token", "t", "--listen", "127.0.0.1:0", "--json", "--duration", "0.3s",
+         "--epoch-unix-ns", str(epoch_ns), "--start-at", "200ms", "--start-gate",
+         "--flow", "id=0,to=%s,start=0s,stop=5s,every=100ms,size=40" % key],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.7)
+        assert proc.poll() is None, proc.communicate()  # still held at the gate
+        released_ms = (time.time_ns() - epoch_ns) / 1e6
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        out, err = proc.communicate(timeout=TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    lines = [json.loads(l) for l in out.splitlines() if l.strip()]
+    assert lines[0]["event"] == "started", lines[0]
+    assert released_ms <= lines[0]["at_ms"] < released_ms + 200, (released_ms, lines[0])
+    sent = [e for e in lines if e["event"] == "probe_sent"]
+    # From slot 2 (due at --start-at, 200 ms), the ones missed at the gate at once.
+    assert [e["seq"] for e in sent[:5]] == [2, 3, 4, 5, 6], sent[:5]
+    assert sent[0]["at_ms"] >= released_ms and sent[4]["at_ms"] - sent[0]["at_ms"] < 50, sent[:5]
+
+
 def test_node_start_at_must_be_a_duration():
     result = node("node", "--control", "127.0.0.1:1", "--control-key", "nodekey:" + "11" * 32,
                   "--token", "t", "--start-at", "soon")

@@ -363,6 +363,42 @@ def test_restart_link_down_and_derp_outage_are_played_and_recovered_from(driver,
     assert 20 <= probes_lost <= 60, probes_lost
 
 
+def test_an_undo_at_a_nodes_start_comes_before_the_start(driver, node_bin, tmp_path):
+    """schedule.h: at one instant, undos first, then node starts. bob's
+    process is launched 300 ms early and would wake by itself at 2 s, racing
+    the runner that brings work's uplink back at 2 s; gated, it starts only
+    once the link is up, so its first packet (the control connection's SYN)
+    does not die on the link, as in the simulation, where the link is up
+    when bob starts. A lost SYN is resent only after TCP's 1 s initial
+    timeout: bob would learn of alice at 3 s or later (it did, 3.22 s in 3
+    of 3 runs, before the gate), not within a few hundred ms of its start.
+    (The wire's dropped_down count cannot tell: the NAT's own IPv6
+    multicast reports die on the down link too.)"""
+    code, stdout, stderr, results, _ = run(driver, node_bin, tmp_path, """
+        name: undo-before-start
+        stop_time: 5s
+        derp: {regions: [{id: 1, name: fra}]}
+        nats:
+          home: {preset: full-cone}
+          work: {preset: full-cone}
+        nodes:
+          alice: {behind: home}
+          bob:   {behind: work, start: 2s}
+        events:
+          - {at: 0s, nat: work, action: link-down, for: 2s}
+        traffic:
+          - {from: bob, to: alice, start: 2s, every: 100ms}
+        """, 5)
+    assert code == 0, stderr + explain(stdout, results)
+    assert results["counters"]["node/bob"]["process_runs"] == 1
+    assert not any("release" in n or "late" in n for n in results["notes"]), results["notes"]
+    with open(tmp_path / "out" / "lab-logs" / "node-bob.0.out") as f:
+        started = json.loads(f.readline())
+    assert started["event"] == "started" and 2000 <= started["at_ms"] < 2250, started
+    added = [c for c in timeline(results, "bob", "alice") if c["reason"] == "peer-added"]
+    assert added and added[0]["t_s"] < 2.9, timeline(results, "bob", "alice")
+
+
 def test_link_loss_drops_that_share_of_packets(driver, node_bin, tmp_path):
     code, stdout, stderr, results, _ = run(driver, node_bin, tmp_path, """
         name: lossy

@@ -147,6 +147,12 @@ TEST(Commands, NodeGetsTheInstantItWasMeantToStart) {
   ASSERT_NE(at, argv.end());
   EXPECT_EQ(*(at + 1), "1500ms");
   EXPECT_EQ(*(at - 5), "--epoch-unix-ns");
+  EXPECT_EQ(std::count(argv.begin(), argv.end(), "--start-gate"), 0);
+  // Gated (schedule.h): it also waits for the runner's word on stdin.
+  const auto gated = NodeArgv("/bin/node", plan.nodes[1], plan.control.uplink.address,
+                              "nodekey:c", ids[1], {}, 1, s.stop_time, {}, false, false,
+                              node::DataPlane::kSealedFrame, Duration::Millis(1500), true);
+  EXPECT_EQ(std::count(gated.begin(), gated.end(), "--start-gate"), 1);
 }
 
 // The scenario's disco_log reaches punchlab-node as --disco-log, last.
