@@ -76,7 +76,7 @@ class NodeLogReader {
     }
     if (unparsed_ > 0) {
       results_.notes.push_back("node " + node_ + ": " + std::to_string(unparsed_) +
-                               " output lines were not JSON objects and were ignored");
+                               " output lines were not JSON objects (or lacked a field) and were ignored");
     }
     if (unknown_peer_lines_ > 0) {
       results_.notes.push_back("node " + node_ + ": " + std::to_string(unknown_peer_lines_) +
@@ -170,9 +170,15 @@ class NodeLogReader {
     const auto flow = Unsigned(j, "flow");
     const auto seq = Unsigned(j, "seq");
     const auto path = Text(j, "path");
+    const auto result = Text(j, "result");
+    const std::optional<node::SendResult> sent = result ? ParseSendResult(*result) : std::nullopt;
     const auto to = flow ? flow_to_.find(static_cast<uint32_t>(*flow)) : flow_to_.end();
     if (!seq || !path || to == flow_to_.end()) {
       ++unknown_peer_lines_;
+      return;
+    }
+    if (!sent) {
+      ++unparsed_;
       return;
     }
     results::Probe p;
@@ -180,7 +186,13 @@ class NodeLogReader {
     p.src = node_;
     p.dst = to->second;
     p.seq = *seq;
-    p.path = ClassifyPath(paths_, node_, p.dst, *path);
+    // As the simulation counts its probes (PathClassifier::ClassifyProbe).
+    const std::optional<node::Path> parsed = ParsePath(*path);
+    const size_t from = paths_.NodeIndex(node_);
+    const size_t dst = paths_.NodeIndex(p.dst);
+    p.path = parsed && from < paths_.size() && dst < paths_.size()
+                 ? paths_.ClassifyProbe(from, dst, *sent, *parsed)
+                 : PathKind::kNone;
     probes_[{*flow, *seq}] = std::move(p);
   }
 
@@ -231,6 +243,16 @@ class NodeLogReader {
 };
 
 }  // namespace
+
+std::optional<node::SendResult> ParseSendResult(const std::string& text) {
+  using node::SendResult;
+  for (SendResult r : {SendResult::kDirect, SendResult::kDerp, SendResult::kQueued,
+                       SendResult::kUnknownPeer, SendResult::kNoRoute, SendResult::kTooLarge,
+                       SendResult::kDropped}) {
+    if (text == node::SendResultName(r)) return r;
+  }
+  return std::nullopt;
+}
 
 std::optional<node::Path> ParsePath(const std::string& text) {
   if (text == "none") return node::Path::None();

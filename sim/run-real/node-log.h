@@ -56,6 +56,10 @@ void CollectNodeLog(const scenario::Scenario& scenario, const NodeDirectory& dir
 // for the same observations.
 void FinishObservations(const scenario::Scenario& scenario, results::Results& results);
 
+// A Send's result as punchlab-node prints it (node::SendResultName); nullopt
+// for any other text.
+std::optional<node::SendResult> ParseSendResult(const std::string& text);
+
 // A path as punchlab-node prints it (node::Path::ToString: "direct
 // 10.1.0.3:41641", "derp 1", "none"); nullopt for any other text.
 std::optional<node::Path> ParsePath(const std::string& text);

@@ -57,18 +57,8 @@ void TrafficDriver::SendProbe(size_t f, scenario::ProbeSlot slot) {
   const Bytes payload = results::EncodeProbe(
       {results::ProbeKind::kProbe, static_cast<uint32_t>(f), probe.seq}, flow.def->size_bytes);
   const node::SendResult sent = from.app->Send(to.key, payload);
-  switch (sent) {
-    case node::SendResult::kDirect:
-      probe.path = world_.paths().Classify(flow.from, flow.to, from.app->GetPathTo(to.key));
-      break;
-    case node::SendResult::kDerp:
-    case node::SendResult::kQueued:
-      probe.path = results::PathKind::kDerp;
-      break;
-    default:
-      probe.path = results::PathKind::kNone;  // dropped at the sender: lost
-      break;
-  }
+  probe.path =
+      world_.paths().ClassifyProbe(flow.from, flow.to, sent, from.app->GetPathTo(to.key));
   ++probes_sent_;
   flow.probes.push_back(results_.probes.size());
   results_.probes.push_back(std::move(probe));

@@ -120,11 +120,16 @@ TEST(NodeLog, ProbesAndTheirEchoesPairUpPerFlowAndSeq) {
       R"({"event":"echo_received","at_ms":2001.25,"flow":0,"seq":1,"path":"direct 203.0.113.6:41641"})" "\n"
       R"({"event":"echo_received","at_ms":1080,"flow":0,"seq":0,"path":"derp 1"})" "\n"
       R"({"event":"echo_received","at_ms":1090,"flow":0,"seq":0,"path":"derp 1"})" "\n"
-      R"({"event":"probe_sent","at_ms":3000,"flow":0,"seq":2,"path":"none","result":"no-route"})" "\n"
+      R"({"event":"probe_sent","at_ms":3000,"flow":0,"seq":2,"path":"none","result":"no route"})" "\n"
+      // Held for a WireGuard handshake: relayed, as the simulation counts it,
+      // though the node already has a direct path.
+      R"({"event":"probe_sent","at_ms":4000,"flow":0,"seq":3,"path":"direct 203.0.113.6:41641","result":"queued"})" "\n"
+      // No result: a line this runner cannot count.
+      R"({"event":"probe_sent","at_ms":5000,"flow":0,"seq":4,"path":"direct 203.0.113.6:41641"})" "\n"
       R"({"event":"probe_sent","at_ms":10000,"flow":0,"seq":9,"path":"derp 1","result":"derp"})" "\n";
   CollectNodeLog(s, Directory(), Paths(s), "a", {{out, std::nullopt}}, r);
   FinishObservations(s, r);
-  ASSERT_EQ(r.probes.size(), 3u);  // the one at stop_time does not count
+  ASSERT_EQ(r.probes.size(), 4u);  // the one at stop_time does not count
   EXPECT_EQ(r.probes[0].src, "a");
   EXPECT_EQ(r.probes[0].dst, "c");
   EXPECT_EQ(r.probes[0].path, scenario::PathKind::kDerp);
@@ -133,6 +138,8 @@ TEST(NodeLog, ProbesAndTheirEchoesPairUpPerFlowAndSeq) {
   EXPECT_EQ(r.probes[1].Rtt(), Duration::Micros(1250));
   EXPECT_EQ(r.probes[2].path, scenario::PathKind::kNone);
   EXPECT_FALSE(r.probes[2].echoed_at);
+  EXPECT_EQ(r.probes[3].path, scenario::PathKind::kDerp);
+  EXPECT_THAT(r.notes, ::testing::Contains(::testing::HasSubstr("node a: 1 output lines were not")));
 }
 
 // The disco log from the real lab: a node's events become punchlab-node's

@@ -236,6 +236,27 @@ TEST(PathClassifier, ADatagramSeenOnTheWireIsLocalOnlyWhenNeitherEndWasTranslate
   EXPECT_EQ(paths.Direct(0, 1, Endpoint(kA.ip, 50000), kB), PathKind::kDirect);
 }
 
+// A probe counts on the path its Send took at the time: queued (for the DERP
+// connection or a WireGuard handshake) is relayed, whatever direct path the
+// node already has, since it leaves only when the wait ends. Both runners
+// count their probes by this one rule; the real lab's used to take the
+// node's path for a queued probe, so a probe held 5 s behind a handshake
+// counted as having gone direct when it was sent.
+TEST(PathClassifier, AProbeCountsOnThePathItsSendTook) {
+  const Scenario s = LoadOk(kLan);
+  const PathClassifier paths(s, {kA, kB, kC, kD, kE});
+  const node::Path local = node::Path::Direct(kB);
+  EXPECT_EQ(paths.ClassifyProbe(0, 1, node::SendResult::kDirect, local), PathKind::kLocal);
+  EXPECT_EQ(paths.ClassifyProbe(0, 2, node::SendResult::kDirect, node::Path::Direct(kC)),
+            PathKind::kDirect);
+  EXPECT_EQ(paths.ClassifyProbe(0, 1, node::SendResult::kQueued, local), PathKind::kDerp);
+  EXPECT_EQ(paths.ClassifyProbe(0, 1, node::SendResult::kDerp, node::Path::Derp(1)),
+            PathKind::kDerp);
+  EXPECT_EQ(paths.ClassifyProbe(0, 1, node::SendResult::kNoRoute, local), PathKind::kNone);
+  EXPECT_EQ(paths.ClassifyProbe(0, 1, node::SendResult::kUnknownPeer, node::Path::None()),
+            PathKind::kNone);
+}
+
 TEST(PathClassifier, NamesAndCounts) {
   const Scenario s = LoadOk(kLan);
   const PathClassifier paths(s, {kA, kB, kC, kD, kE});

@@ -30,6 +30,19 @@ PathKind PathClassifier::Classify(size_t from, size_t to, const node::Path& path
   return Direct(from, to, own_.at(from), path.endpoint);
 }
 
+PathKind PathClassifier::ClassifyProbe(size_t from, size_t to, node::SendResult sent,
+                                        const node::Path& path) const {
+  switch (sent) {
+    case node::SendResult::kDirect:
+      return Classify(from, to, path);
+    case node::SendResult::kDerp:
+    case node::SendResult::kQueued:
+      return PathKind::kDerp;
+    default:
+      return PathKind::kNone;
+  }
+}
+
 size_t PathClassifier::NodeIndex(std::string_view name) const {
   for (size_t i = 0; i < scenario_.nodes.size(); ++i) {
     if (scenario_.nodes[i].name == name) return i;

@@ -16,6 +16,7 @@
 
 #include "punchlab/endpoint.h"
 #include "punchlab/node/events.h"
+#include "punchlab/node/node.h"
 #include "scenario/scenario.h"
 
 namespace punchlab {
@@ -37,6 +38,16 @@ class PathClassifier {
   // kNone, or for a direct path Direct(from, to, from's own endpoint, the
   // path's endpoint).
   PathKind Classify(size_t from, size_t to, const node::Path& path) const;
+
+  // The path a probe from `from` to `to` is counted on, from what the
+  // node's Send said and the path it had then: sent direct, Classify(path);
+  // handed to DERP or queued (waiting for its DERP connection or for a
+  // WireGuard handshake), kDerp: a queued probe leaves only when the wait is
+  // over, on whatever path the node has then, so it never counts as having
+  // crossed the direct path when it was sent; refused, kNone (lost at the
+  // sender).
+  PathKind ClassifyProbe(size_t from, size_t to, node::SendResult sent,
+                         const node::Path& path) const;
 
   // The node's index in scenario order; size() when there is none.
   size_t NodeIndex(std::string_view name) const;
