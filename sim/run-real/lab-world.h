@@ -91,6 +91,9 @@ class LabWorld {
     const Uplink* uplink = nullptr;
     scenario::Link link;
     bool down = false;
+    // A router's uplink while it reboots (wire only): nothing reaches the
+    // router from the internet (the direction towards the child is down).
+    bool inbound_held = false;
     std::unique_ptr<lab::ShapedLink> shaped;
   };
   struct NatState {
