@@ -106,9 +106,9 @@ punchlab::node::Path NodeApplication::GetPathTo(const punchlab::NodePublicKey& p
   return m_machine->PathTo(peer).value_or(punchlab::node::Path::None());
 }
 
-const punchlab::node::PeerStats* NodeApplication::FindPeerStats(
+std::optional<punchlab::node::PeerStats> NodeApplication::FindPeerStats(
     const punchlab::NodePublicKey& peer) const {
-  return m_machine ? m_machine->FindPeerStats(peer) : nullptr;
+  return m_machine ? m_machine->FindPeerStats(peer) : std::nullopt;
 }
 
 const punchlab::node::NodeStats& NodeApplication::GetStats() const {

@@ -60,7 +60,7 @@ class NodeApplication : public Application {
   // The path data to `peer` takes now; None before the start or when unknown.
   punchlab::node::Path GetPathTo(const punchlab::NodePublicKey& peer) const;
   // Per-path counters for `peer`; null when unknown.
-  const punchlab::node::PeerStats* FindPeerStats(const punchlab::NodePublicKey& peer) const;
+  std::optional<punchlab::node::PeerStats> FindPeerStats(const punchlab::NodePublicKey& peer) const;
   // The node's counters (zero before the start).
   const punchlab::node::NodeStats& GetStats() const;
   // Datagrams sent by the periodic traffic, whatever the node did with them.

@@ -52,8 +52,8 @@ TEST_F(NodeApplicationTest, SendsDirectMeasuresRttAndCountsPerPath) {
 
   const Path path = world.a->GetPathTo(keyB);
   ASSERT_TRUE(path.direct()) << path.ToString();
-  const punchlab::node::PeerStats* stats = world.a->FindPeerStats(keyB);
-  ASSERT_NE(stats, nullptr);
+  const std::optional<punchlab::node::PeerStats> stats = world.a->FindPeerStats(keyB);
+  ASSERT_TRUE(stats.has_value());
   const auto direct = stats->paths.find(path);
   ASSERT_NE(direct, stats->paths.end());
   EXPECT_GT(direct->second.packets_sent, 0u);

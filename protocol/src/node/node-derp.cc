@@ -27,7 +27,7 @@ void Node::CountDerpData(const NodePublicKey& to, RegionId region, size_t bytes)
   ++stats_.data_sent_derp;
   auto it = peers_.find(to);
   if (it == peers_.end()) return;
-  PathCounters& c = it->second.stats.paths[Path::Derp(region)];
+  PathCounters& c = Use(it->second).counters[Path::Derp(region)];
   ++c.packets_sent;
   c.bytes_sent += bytes;
 }
@@ -41,7 +41,7 @@ void Node::OnDerpEvent(Timestamp now, RegionId region, derp::ClientEvent event) 
     // Relayed-RTT pings that waited for this connection go out now.
     for (auto& [key, peer] : peers_) {
       if (RegionFor(peer) != region) continue;
-      peer.relayed.DueNow();
+      if (peer.use) peer.use->relayed.DueNow();
       scheduler_.MarkBusy(key);
     }
   } else if (auto* lost = std::get_if<derp::Disconnected>(&event)) {

@@ -137,7 +137,7 @@ void Node::UpdatePeer(Timestamp now, const NodePublicKey& key, Peer& peer,
       wg_.RemovePeer(key.raw());
       peer.wireguard_peer = false;
     }
-    peer.relayed.Reset();
+    if (peer.use) peer.use->relayed.Reset();
     Emit(now, PeerRestarted{key, peer.info.disco_key, info.disco_key});
   }
   if (peer.paths && info.endpoints != peer.info.endpoints) {

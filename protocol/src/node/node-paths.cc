@@ -81,9 +81,10 @@ bool Node::DataReady(Peer& peer) {
     }
     wg_.RemovePeer(key);
   } else {
-    if (peer.data_key) return true;
-    peer.data_key = SharedKey::Compute(key_, peer.info.node_key);
-    if (peer.data_key) {
+    PeerUse& use = Use(peer);
+    if (use.data_key) return true;
+    use.data_key = SharedKey::Compute(key_, peer.info.node_key);
+    if (use.data_key) {
       ++stats_.data_keys_derived;
       return true;
     }
@@ -107,9 +108,11 @@ bool Node::DrainPeer(Timestamp now, const NodePublicKey& key, Peer& peer) {
   const bool relayed = !(peer.paths && peer.paths->BestAddr(now)) && region != kNoRegion;
   const bool probing =
       peer.disco_ok && relayed && peer.paths && peer.paths->SessionActive(now);
+  // Not probing, an unused peer has nothing to reset.
+  if (!probing && !peer.use) return progress;
   if (std::optional<disco::TxId> txid =
-          peer.relayed.Due(now, probing, probing && DerpConnected(region), region, rng_,
-                           config_.paths.heartbeat_interval, config_.paths.ping_timeout)) {
+          Use(peer).relayed.Due(now, probing, probing && DerpConnected(region), region, rng_,
+                                config_.paths.heartbeat_interval, config_.paths.ping_timeout)) {
     SealedDisco sealed = SendDiscoDerp(now, peer, region, disco::Ping{*txid, public_key(), 0});
     ++stats_.disco_pings_sent;
     LogDisco<DiscoSent>(now, key, disco::MessageType::kPing, Path::Derp(region), *txid,
@@ -159,8 +162,9 @@ bool Node::DrainPaths(Timestamp now, const NodePublicKey& key, Peer& peer) {
 
 void Node::LogCandidatesAndTrust(Timestamp now, const NodePublicKey& key, Peer& peer) {
   if (!config_.disco_log) return;
+  PeerUse& use = Use(peer);
   for (const auto& [ep, c] : peer.paths->candidates()) {
-    if (peer.logged_candidates.insert(ep).second) {
+    if (use.logged_candidates.insert(ep).second) {
       // Where PeerPaths has it from (the first that applies).
       const char* source = c.in_netmap          ? "netmap"
                            : c.in_call_me_maybe ? "call-me-maybe"
@@ -168,13 +172,13 @@ void Node::LogCandidatesAndTrust(Timestamp now, const NodePublicKey& key, Peer& 
                                                 : "discovery";
       Emit(now, CandidateLearned{key, ep, source});
     }
-    if (c.Trusted(now) && peer.logged_trusted.insert(ep).second) {
+    if (c.Trusted(now) && use.logged_trusted.insert(ep).second) {
       Emit(now, TrustChanged{key, ep, true,
                              "a pong proved it; trusted for " + Millis(*c.trusted_until - now) +
                                  " unless a pong renews it"});
     }
   }
-  for (auto it = peer.logged_trusted.begin(); it != peer.logged_trusted.end();) {
+  for (auto it = use.logged_trusted.begin(); it != use.logged_trusted.end();) {
     const disco::Candidate* c = peer.paths->FindCandidate(*it);
     if (c != nullptr && c->Trusted(now)) {
       ++it;
@@ -184,10 +188,10 @@ void Node::LogCandidatesAndTrust(Timestamp now, const NodePublicKey& key, Peer& 
                       : c->trusted_until.has_value() ? "no pong within the trust window"
                                                      : "trust reset (peer restarted or our sockets changed)";
     Emit(now, TrustChanged{key, *it, false, why});
-    it = peer.logged_trusted.erase(it);
+    it = use.logged_trusted.erase(it);
   }
-  for (auto it = peer.logged_candidates.begin(); it != peer.logged_candidates.end();) {
-    it = peer.paths->FindCandidate(*it) == nullptr ? peer.logged_candidates.erase(it) : ++it;
+  for (auto it = use.logged_candidates.begin(); it != use.logged_candidates.end();) {
+    it = peer.paths->FindCandidate(*it) == nullptr ? use.logged_candidates.erase(it) : ++it;
   }
 }
 
@@ -196,7 +200,7 @@ void Node::ReportPath(Timestamp now, const NodePublicKey& key, Peer& peer, Path 
   if (to == peer.path) return;
   const Path from = peer.path;
   peer.path = to;
-  ++peer.stats.path_changes;
+  ++peer.path_changes;
   Emit(now, PathChanged{key, from, std::move(to), reason, std::move(detail), rtt});
 }
 
@@ -319,7 +323,8 @@ void Node::HandleDisco(Timestamp now, ByteView packet, const Endpoint* local,
     ++stats_.disco_pongs_received;
     if (via_derp) {
       const std::optional<RelayedRttProbe::Answer> answer =
-          peer.relayed.HandlePong(now, pong->txid, config_.paths.ping_timeout);
+          peer.use ? peer.use->relayed.HandlePong(now, pong->txid, config_.paths.ping_timeout)
+                   : std::nullopt;
       LogDisco<DiscoReceived>(now, key, disco::MessageType::kPong, came, pong->txid, [&] {
         return answer ? "relayed rtt " + Millis(answer->rtt)
                       : std::string("rejected: not an outstanding relayed ping");
@@ -364,7 +369,7 @@ void Node::HandleDisco(Timestamp now, ByteView packet, const Endpoint* local,
 
 void Node::RecordRtt(Timestamp now, const NodePublicKey& key, Peer& peer, const Path& path,
                      Duration rtt) {
-  peer.stats.paths[path].rtt.Add(rtt);
+  Use(peer).counters[path].rtt.Add(rtt);
   Emit(now, RttMeasured{key, path, rtt});
 }
 
@@ -391,7 +396,7 @@ void Node::HandleData(Timestamp now, ByteView frame, const Path& path,
     DropData(stats_.data_unknown_sender);  // a low-order key: anyone could have sealed it
     return;
   }
-  std::optional<Bytes> payload = OpenData(*it->second.data_key, frame);
+  std::optional<Bytes> payload = OpenData(*Use(it->second).data_key, frame);
   if (!payload) {
     DropData(stats_.data_bad_box);
     return;
@@ -402,7 +407,7 @@ void Node::HandleData(Timestamp now, ByteView frame, const Path& path,
 void Node::Deliver(Timestamp now, const NodePublicKey& sender, Peer& peer, Bytes payload,
                    const Path& path) {
   ++stats_.data_received;
-  PathCounters& c = peer.stats.paths[path];
+  PathCounters& c = Use(peer).counters[path];
   ++c.packets_received;
   c.bytes_received += payload.size();
   last_activity_ = now;

@@ -119,7 +119,7 @@ SendResult Node::RouteWireGuard(Timestamp now, wireguard::Outgoing out) {
   if (best && from) {
     transmits_.push_back(Transmit{*from, *best, std::move(out.message)});
     if (data) {
-      PathCounters& c = peer.stats.paths[Path::Direct(*best)];
+      PathCounters& c = Use(peer).counters[Path::Direct(*best)];
       ++c.packets_sent;
       c.bytes_sent += payload;
       ++stats_.data_sent_direct;
@@ -132,12 +132,12 @@ SendResult Node::RouteWireGuard(Timestamp now, wireguard::Outgoing out) {
       case DerpLinks::SendResult::kSent: return SendResult::kDerp;
       case DerpLinks::SendResult::kQueued: return SendResult::kQueued;
       case DerpLinks::SendResult::kDropped:
-        if (data) ++peer.stats.sends_dropped;
+        if (data) ++Use(peer).sends_dropped;
         return SendResult::kDropped;
     }
   }
   ++stats_.sends_no_route;
-  if (data) ++peer.stats.sends_dropped;
+  if (data) ++Use(peer).sends_dropped;
   return SendResult::kNoRoute;
 }
 

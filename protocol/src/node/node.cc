@@ -141,14 +141,14 @@ SendResult Node::Send(Timestamp now, const NodePublicKey& peer_key, ByteView pay
 
 SendResult Node::SendSealed(Timestamp now, const NodePublicKey& peer_key, Peer& peer,
                             ByteView payload) {
-  Bytes frame = SealData(rng_, public_key(), *peer.data_key, payload);
+  Bytes frame = SealData(rng_, public_key(), *Use(peer).data_key, payload);
   SendResult result = SendResult::kNoRoute;
   const std::optional<Endpoint> best =
       peer.paths ? peer.paths->BestAddr(now) : std::nullopt;
   const std::optional<Endpoint> from = best ? LocalFor(*best) : std::nullopt;
   if (best && from) {
     transmits_.push_back(Transmit{*from, *best, std::move(frame)});
-    PathCounters& c = peer.stats.paths[Path::Direct(*best)];
+    PathCounters& c = Use(peer).counters[Path::Direct(*best)];
     ++c.packets_sent;
     c.bytes_sent += payload.size();
     ++stats_.data_sent_direct;
@@ -158,13 +158,13 @@ SendResult Node::SendSealed(Timestamp now, const NodePublicKey& peer_key, Peer& 
       case DerpLinks::SendResult::kSent: result = SendResult::kDerp; break;
       case DerpLinks::SendResult::kQueued: result = SendResult::kQueued; break;
       case DerpLinks::SendResult::kDropped:
-        ++peer.stats.sends_dropped;
+        ++Use(peer).sends_dropped;
         result = SendResult::kDropped;
         break;
     }
   } else {
     ++stats_.sends_no_route;
-    ++peer.stats.sends_dropped;
+    ++Use(peer).sends_dropped;
   }
   return result;
 }
@@ -339,7 +339,7 @@ void Node::Reschedule(const NodePublicKey& key, Peer& peer) {
   std::optional<Timestamp> wake = peer.paths ? peer.paths->NextWakeup() : std::nullopt;
   // A relayed-RTT ping waits for its region's connection, whose kConnected
   // marks the peer busy; until then its due time would only wake us in a loop.
-  const std::optional<Timestamp> ping = peer.relayed.next();
+  const std::optional<Timestamp> ping = peer.use ? peer.use->relayed.next() : std::nullopt;
   if (ping && DerpConnected(RegionFor(peer)) && (!wake || *ping < *wake)) wake = ping;
   scheduler_.SetWake(key, wake);
 }
@@ -418,9 +418,16 @@ std::optional<Path> Node::PathTo(const NodePublicKey& peer) const {
   return it->second.path;
 }
 
-const PeerStats* Node::FindPeerStats(const NodePublicKey& peer) const {
+std::optional<PeerStats> Node::FindPeerStats(const NodePublicKey& peer) const {
   auto it = peers_.find(peer);
-  return it == peers_.end() ? nullptr : &it->second.stats;
+  if (it == peers_.end()) return std::nullopt;
+  PeerStats stats;
+  stats.path_changes = it->second.path_changes;
+  if (const PeerUse* use = it->second.use.get()) {  // else nothing counted yet
+    stats.paths = use->counters;
+    stats.sends_dropped = use->sends_dropped;
+  }
+  return stats;
 }
 
 const disco::PeerPaths* Node::FindPeerPaths(const NodePublicKey& peer) const {

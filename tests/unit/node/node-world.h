@@ -102,8 +102,8 @@ struct NodeHost {
     return n;
   }
   node::PathCounters Counters(const NodeHost& peer, const Path& path) const {
-    const node::PeerStats* s = node->FindPeerStats(peer.pub());
-    if (s == nullptr) return {};
+    const std::optional<node::PeerStats> s = node->FindPeerStats(peer.pub());
+    if (!s) return {};
     auto it = s->paths.find(path);
     return it == s->paths.end() ? node::PathCounters{} : it->second;
   }

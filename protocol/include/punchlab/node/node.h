@@ -224,7 +224,8 @@ class Node final : public DatagramMachine, public StreamMachine {
   bool HasPeer(const NodePublicKey& peer) const { return peers_.count(peer) != 0; }
   // The path data to `peer` takes now (as last reported by PathChanged).
   std::optional<Path> PathTo(const NodePublicKey& peer) const;
-  const PeerStats* FindPeerStats(const NodePublicKey& peer) const;
+  // nullopt when `peer` is not a peer.
+  std::optional<PeerStats> FindPeerStats(const NodePublicKey& peer) const;
   // nullptr until the peer is first used (node.h, Peer): then its paths.
   const disco::PeerPaths* FindPeerPaths(const NodePublicKey& peer) const;
   // The peer as the netmap last listed it.
@@ -252,25 +253,40 @@ class Node final : public DatagramMachine, public StreamMachine {
   // tailnet cost the square of its size. An unused PeerPaths holds nothing
   // but the netmap's endpoints, so making it later from peer.info gives the
   // same candidates (up to PathConfig::max_candidates of them).
-  struct Peer {
-    control::NodeInfo info;
-    // The data plane's per-peer state, made at the first data to or from it:
-    // a sealed-frame key, or the WireGuard device's peer.
+  // What only a used peer has, made at its first data, relayed probe or
+  // disco-log entry (Use): a node of a big tailnet lists every peer and
+  // talks to a few, and this was more than half of a listed peer's size
+  // (456 -> 200 bytes a peer; a tailnet of 1,000 lists a million).
+  struct PeerUse {
+    // The sealed-frame data key (the WireGuard device keeps its own peer).
     std::optional<SharedKey> data_key;
-    bool wireguard_peer = false;
-    bool node_key_low_order = false;    // found at that first use: no data either way
-    bool disco_ok = false;              // the sealer took its disco key (low-order: at first use)
-    std::unique_ptr<disco::PeerPaths> paths;  // direct paths, UDP pings, trust; Paths()
-    Path path;  // as last reported
     RelayedRttProbe relayed;
-    // Why PeerPaths was last Reset (its own reason only says "reset").
-    PathChangeReason reset_reason = PathChangeReason::kPeerRestarted;
-    PeerStats stats;
+    std::map<Path, PathCounters> counters;  // PeerStats::paths
+    uint64_t sends_dropped = 0;             // PeerStats::sends_dropped
     // The disco log's view of PeerPaths' candidates and trusted endpoints,
     // to report what changed (only kept with NodeConfig::disco_log).
     std::set<Endpoint> logged_candidates;
     std::set<Endpoint> logged_trusted;
   };
+  struct Peer {
+    control::NodeInfo info;
+    bool wireguard_peer = false;        // the WireGuard device has it (first data)
+    bool node_key_low_order = false;    // found at that first use: no data either way
+    bool disco_ok = false;              // the sealer took its disco key (low-order: at first use)
+    // Why PeerPaths was last Reset (its own reason only says "reset").
+    PathChangeReason reset_reason = PathChangeReason::kPeerRestarted;
+    std::unique_ptr<disco::PeerPaths> paths;  // direct paths, UDP pings, trust; Paths()
+    Path path;  // as last reported
+    // PeerStats::path_changes: every listed peer's path moves with its home
+    // region, so this is not kept in PeerUse.
+    uint64_t path_changes = 0;
+    std::unique_ptr<PeerUse> use;  // Use()
+  };
+  // The peer's PeerUse, made now if not yet.
+  static PeerUse& Use(Peer& peer) {
+    if (!peer.use) peer.use = std::make_unique<PeerUse>();
+    return *peer.use;
+  }
 
   // Runs every sub-machine's follow-up work until nothing is left.
   void Pump(Timestamp now);
