@@ -260,6 +260,7 @@ void ControlClient::ApplyPeersChanged(PeersChangedMsg delta) {
   Netmap& m = *netmap_;
   auto byKey = [](const NodeInfo& n, const NodePublicKey& k) { return n.node_key < k; };
   PeersChanged event;
+  event.changed.reserve(delta.changed.size());
   for (NodeInfo& info : delta.changed) {
     if (info.node_key == m.self.node_key) {
       m.self = std::move(info);

@@ -241,6 +241,7 @@ std::optional<Message> NetmapFromJson(const json& j, std::string& error) {
   if (!self_node || !derp_map) return std::nullopt;
   m.netmap.self = std::move(*self_node);
   m.netmap.derp_map = std::move(*derp_map);
+  m.netmap.peers.reserve(peers->size());
   for (size_t i = 0; i < peers->size(); ++i) {
     auto peer = NodeFromJson((*peers)[i], "netmap.peers[" + std::to_string(i) + "]", error);
     if (!peer) return std::nullopt;
@@ -255,6 +256,7 @@ std::optional<Message> PeersChangedFromJson(const json& j, std::string& error) {
   const json* removed = f.Array("removed");
   if (!f.ok()) return std::nullopt;
   PeersChangedMsg m;
+  m.changed.reserve(changed->size());
   for (size_t i = 0; i < changed->size(); ++i) {
     auto node = NodeFromJson((*changed)[i], "peers_changed.changed[" + std::to_string(i) + "]",
                              error);
@@ -420,6 +422,37 @@ PreparedMessage PrepareMessage(const Message& msg) {
 
 std::string EncodeNodeInfo(const NodeInfo& node) {
   return NodeToJson(node).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string EncodeDerpMap(const DerpMap& map) {
+  return DerpMapToJson(map).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+PreparedMessage PrepareNetmap(const std::string& domain, const std::string& self,
+                              const std::vector<const std::string*>& peers,
+                              const std::string& derp_map) {
+  // EncodeMessage's text: keys sorted (derp_map, domain, peers, self, seq,
+  // type), no spaces.
+  const std::string domain_text =
+      json(domain).dump(-1, ' ', false, json::error_handler_t::replace);
+  size_t size = 64 + derp_map.size() + domain_text.size() + self.size();
+  for (const std::string* text : peers) size += text->size() + 1;
+  PreparedMessage p;
+  p.head.reserve(size);
+  p.head += "{\"derp_map\":";
+  p.head += derp_map;
+  p.head += ",\"domain\":";
+  p.head += domain_text;
+  p.head += ",\"peers\":[";
+  for (size_t i = 0; i < peers.size(); ++i) {
+    if (i > 0) p.head += ',';
+    p.head += *peers[i];
+  }
+  p.head += "],\"self\":";
+  p.head += self;
+  p.head += ",\"seq\":";
+  p.tail = std::string(",\"type\":\"") + MessageTypeName(Message{NetmapMsg{}}) + "\"}";
+  return p;
 }
 
 PreparedMessage PreparePeersChanged(const std::vector<const std::string*>& changed,

@@ -159,6 +159,7 @@ void ControlServer::Refresh(ConnectionId conn, Conn& c, bool listed) {
 
 void ControlServer::SetDerpMap(Timestamp now, DerpMap derp_map) {
   config_.derp_map = std::move(derp_map);
+  derp_map_text_.clear();
   // Every session gets a whole netmap with the new DERP map.
   for (auto& [id, c] : conns_) AskNetmap(id, *c);
   if (config_.batch_delay <= Duration::Zero()) {
@@ -281,7 +282,10 @@ void ControlServer::OnUpdate(const Conn& c, const UpdateMsg& update) {
   if (update.endpoints) r.info.endpoints = *update.endpoints;
   if (update.disco_key) r.info.disco_key = *update.disco_key;
   if (update.home_region) r.info.home_region = *update.home_region;
-  if (r.info != before) MarkChanged(r.domain, c.node_key);
+  if (r.info != before) {
+    r.text.clear();
+    MarkChanged(r.domain, c.node_key);
+  }
 }
 
 void ControlServer::Send(ConnectionId conn, const Message& msg) {
@@ -325,19 +329,14 @@ void ControlServer::Close(ConnectionId conn, const std::string& reason, bool sen
   }
 }
 
-Netmap ControlServer::NetmapFor(const Record& r) const {
-  Netmap m;
-  m.domain = r.domain;
-  m.self = r.info;
-  m.derp_map = config_.derp_map;
-  auto members = members_.find(r.domain);
-  assert(members != members_.end());  // r is one of them
-  m.peers.reserve(members->second.size() - 1);
-  for (const NodePublicKey& key : members->second) {
-    if (key == r.info.node_key) continue;
-    m.peers.push_back(MustFind(nodes_, key).info);  // members_ and nodes_ change together
-  }
-  return m;
+const std::string& ControlServer::EntryText(const Record& r) const {
+  if (r.text.empty()) r.text = EncodeNodeInfo(r.info);
+  return r.text;
+}
+
+const std::string& ControlServer::DerpMapText() const {
+  if (derp_map_text_.empty()) derp_map_text_ = EncodeDerpMap(config_.derp_map);
+  return derp_map_text_;
 }
 
 void ControlServer::LeaveDomain(const std::string& domain, const NodePublicKey& key) {
@@ -419,19 +418,20 @@ void ControlServer::FlushDomain(const std::string& domain_name) {
   const std::string domain = domain_name;  // the key dies with its entry
   const DomainChanges changes = std::move(pending->second);
   pending_.erase(pending);
-  PeersChangedMsg delta;
+  // Every change, for the members that get all of it: spliced from the
+  // entries' texts now, before any send can close a connection (and remove
+  // its node).
+  std::vector<const std::string*> changed_texts;
   for (const auto& [key, seq] : changes.changed) {
     auto it = nodes_.find(key);
-    if (it != nodes_.end()) delta.changed.push_back(it->second.info);
+    if (it != nodes_.end()) changed_texts.push_back(&EntryText(it->second));
   }
-  for (const auto& [key, seq] : changes.removed) delta.removed.push_back(key);
-  // Entries as JSON text, each encoded once per batch for the members that
-  // get only part of it.
-  std::map<NodePublicKey, std::string> entry_texts;
+  std::vector<NodePublicKey> removed_keys;
+  for (const auto& [key, seq] : changes.removed) removed_keys.push_back(key);
+  const bool any_change = !changed_texts.empty() || !removed_keys.empty();
+  const PreparedMessage all = any_change ? PreparePeersChanged(changed_texts, removed_keys)
+                                         : PreparedMessage{};
   const bool batching = config_.batch_delay > Duration::Zero();
-  // The same text for every member but for its sequence number: encoded
-  // once (at the first member that takes it), sealed per connection.
-  std::optional<PreparedMessage> prepared;
   // A copy: sending can close a connection, which leaves the domain.
   std::vector<NodePublicKey> members;
   if (auto m = members_.find(domain); m != members_.end()) {
@@ -447,18 +447,13 @@ void ControlServer::FlushDomain(const std::string& domain_name) {
       SendNetmap(conn, *c->second, it->second);
     } else if (batching && c->second->netmap_seq >= changes.first) {
       // Its netmap, sent during the batch, holds the older changes already:
-      // the rest, spliced from entries encoded once per batch.
+      // the rest, spliced from the entries' texts (encoded once per change).
       const uint64_t since = c->second->netmap_seq;
       std::vector<const std::string*> changed;
       for (const auto& [peer, seq] : changes.changed) {
         if (seq <= since) continue;
-        auto text = entry_texts.find(peer);
-        if (text == entry_texts.end()) {
-          auto node = nodes_.find(peer);
-          if (node == nodes_.end()) continue;
-          text = entry_texts.emplace(peer, EncodeNodeInfo(node->second.info)).first;
-        }
-        changed.push_back(&text->second);
+        auto node = nodes_.find(peer);
+        if (node != nodes_.end()) changed.push_back(&EntryText(node->second));
       }
       std::vector<NodePublicKey> removed;
       for (const auto& [peer, seq] : changes.removed) {
@@ -467,9 +462,9 @@ void ControlServer::FlushDomain(const std::string& domain_name) {
       if (changed.empty() && removed.empty()) continue;
       Send(conn, PreparePeersChanged(changed, removed), "peers_changed");
       if (conns_.count(conn) != 0) ++stats_.deltas_sent;
-    } else if (!delta.changed.empty() || !delta.removed.empty()) {
-      if (!prepared) prepared = PrepareMessage(delta);
-      Send(conn, *prepared, "peers_changed");
+    } else if (any_change) {
+      // The same text for every member but for its sequence number.
+      Send(conn, all, "peers_changed");
       if (conns_.count(conn) != 0) ++stats_.deltas_sent;
     }
   }
@@ -478,7 +473,15 @@ void ControlServer::FlushDomain(const std::string& domain_name) {
 void ControlServer::SendNetmap(ConnectionId conn, Conn& c, const Record& r) {
   c.needs_netmap = false;
   c.netmap_seq = change_seq_;
-  Send(conn, NetmapMsg{NetmapFor(r)});
+  auto members = members_.find(r.domain);
+  assert(members != members_.end());  // r is one of them
+  std::vector<const std::string*> peers;
+  peers.reserve(members->second.size() - 1);
+  for (const NodePublicKey& key : members->second) {
+    if (key == r.info.node_key) continue;
+    peers.push_back(&EntryText(MustFind(nodes_, key)));  // members_ and nodes_ change together
+  }
+  Send(conn, PrepareNetmap(r.domain, EntryText(r), peers, DerpMapText()), "netmap");
   if (conns_.count(conn) != 0) ++stats_.netmaps_sent;
 }
 

@@ -198,6 +198,38 @@ TEST(Messages, ASplicedPeersChangedIsTheSameBytesAsOneEncodedWhole) {
   }
 }
 
+// A whole netmap spliced from entries encoded once each (the server keeps
+// them until the node changes) and the DERP map encoded once is the bytes
+// EncodeMessage gives it: no peers, some, strings that need escaping.
+TEST(Messages, ASplicedNetmapIsTheSameBytesAsOneEncodedWhole) {
+  Netmap sample = SampleNetmap();
+  sample.peers[0].user = "\"seq\":0,\"peers\":[]}\\ \xc3\xa9";
+  sample.domain = "a \"domain\"";
+  sample.peers.push_back(sample.self);
+  sample.peers.back().node_key = NodeKey(5);
+  std::vector<std::string> texts;
+  for (const NodeInfo& n : sample.peers) texts.push_back(EncodeNodeInfo(n));
+  const std::string self = EncodeNodeInfo(sample.self);
+  const std::string derp = EncodeDerpMap(sample.derp_map);
+  for (size_t count = 0; count <= sample.peers.size(); ++count) {
+    Netmap m = sample;
+    m.peers.resize(count);
+    std::vector<const std::string*> spliced;
+    for (size_t i = 0; i < count; ++i) spliced.push_back(&texts[i]);
+    for (uint64_t seq : {uint64_t{0}, uint64_t{42}, uint64_t{1} << 62}) {
+      EXPECT_EQ(EncodePrepared(PrepareNetmap(m.domain, self, spliced, derp), seq),
+                EncodeMessage(NetmapMsg{m}, seq))
+          << count << " peers, seq " << seq;
+    }
+  }
+  const DerpMap none;
+  Netmap bare = sample;
+  bare.derp_map = none;
+  bare.peers.clear();
+  EXPECT_EQ(EncodePrepared(PrepareNetmap(bare.domain, self, {}, EncodeDerpMap(none)), 7),
+            EncodeMessage(NetmapMsg{bare}, 7));
+}
+
 TEST(Messages, PeersChangedNeedsBothListsAndRealKeys) {
   std::string error;
   EXPECT_FALSE(DecodeMessage(Text(R"({"type":"peers_changed","seq":1,"changed":[]})"), error));

@@ -117,6 +117,15 @@ Bytes EncodePrepared(const PreparedMessage& prepared, uint64_t seq);
 std::string EncodeNodeInfo(const NodeInfo& node);
 PreparedMessage PreparePeersChanged(const std::vector<const std::string*>& changed,
                                     const std::vector<NodePublicKey>& removed);
+// A whole netmap spliced the same way: each text is EncodeNodeInfo of its
+// entry and `derp_map` is EncodeDerpMap of the map, so
+// EncodePrepared(PrepareNetmap(...), seq) == EncodeMessage(NetmapMsg{...}, seq).
+// The server keeps each node's entry text until the node changes: a tailnet
+// of N registering nodes encoded N^2/2 entries for their netmaps before.
+std::string EncodeDerpMap(const DerpMap& map);
+PreparedMessage PrepareNetmap(const std::string& domain, const std::string& self,
+                              const std::vector<const std::string*>& peers,
+                              const std::string& derp_map);
 
 struct DecodedMessage {
   uint64_t seq = 0;

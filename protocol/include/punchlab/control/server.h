@@ -149,6 +149,10 @@ class ControlServer final : public StreamMachine {
     NodeInfo info;
     std::string domain;
     ConnectionId conn = 0;
+    // EncodeNodeInfo(info), made at its first use after a change (EntryText):
+    // every netmap and change message is spliced from these, so an entry is
+    // encoded once per change, not once per recipient.
+    mutable std::string text;
   };
 
   void Dispatch(Timestamp now, ConnectionId conn, Message msg);
@@ -175,13 +179,15 @@ class ControlServer final : public StreamMachine {
   void MarkChanged(const std::string& domain, const NodePublicKey& key);
   void MarkRemoved(const std::string& domain, const NodePublicKey& key);
   void LeaveDomain(const std::string& domain, const NodePublicKey& key);
-  Netmap NetmapFor(const Record& r) const;
+  const std::string& EntryText(const Record& r) const;
+  const std::string& DerpMapText() const;
   // Recomputes the connection's deadline and its place in deadlines_
   // (`listed`: it has one there already).
   void Refresh(ConnectionId conn, Conn& c, bool listed = true);
 
   NodePrivateKey key_;
   ControlServerConfig config_;
+  mutable std::string derp_map_text_;  // EncodeDerpMap(config_.derp_map); DerpMapText()
   RandomSource& rng_;
   TokenVerifier verifier_;
   OverlayAllocator overlay_;
