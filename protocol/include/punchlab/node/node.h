@@ -256,7 +256,7 @@ class Node final : public DatagramMachine, public StreamMachine {
   // What only a used peer has, made at its first data, relayed probe or
   // disco-log entry (Use): a node of a big tailnet lists every peer and
   // talks to a few, and this was more than half of a listed peer's size
-  // (456 -> 200 bytes a peer; a tailnet of 1,000 lists a million).
+  // (456 -> 208 bytes a peer; a tailnet of 1,000 lists a million).
   struct PeerUse {
     // The sealed-frame data key (the WireGuard device keeps its own peer).
     std::optional<SharedKey> data_key;
