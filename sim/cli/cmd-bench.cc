@@ -116,10 +116,10 @@ double ChildrenCpuSeconds() {
   return CpuSeconds(usage);
 }
 
-// The matrix's cells are `punchlab run` children (matrix-runner.h), each
-// started under prlimit(1) with its address space capped at `cap_mib`.
+// The matrix's cells are forked copies of this process running `punchlab
+// run` (matrix-runner.h), each capping its own address space at `cap_mib`.
 Measurement BenchMatrix(unsigned jobs, const std::string& dir, uint64_t cap_mib) {
-  // prlimit(1) run as root could lift a cap this process was given: never.
+  // A cell's cap never lifts one this process was given.
   const uint64_t given = AddressSpaceLimitMib();
   if (given > 0 && (cap_mib == 0 || given < cap_mib)) cap_mib = given;
   MatrixRunOptions options;

@@ -181,8 +181,19 @@ void ChildProcess::Start(realio::UniqueFd in, const std::function<int()>& body) 
     std::cerr.flush();
     std::fflush(nullptr);
   }
+  // A forked body runs this process's code: until RunForked has reset the
+  // lab's handlers, a SIGTERM from Stop() would only be recorded (and
+  // written to the signal pipe it shares with us). Blocked over the fork, it
+  // waits in the child until RunForked clears the mask.
+  sigset_t lab_signals;
+  sigset_t before;
+  sigemptyset(&before);
+  sigemptyset(&lab_signals);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&lab_signals, sig);
+  if (body) sigprocmask(SIG_BLOCK, &lab_signals, &before);
   const pid_t parent = getpid();
   pid_ = fork();
+  if (body && pid_ != 0) sigprocmask(SIG_SETMASK, &before, nullptr);
   if (pid_ < 0) throw LabError("fork for '" + command() + "': " + ErrnoText(errno));
   if (pid_ == 0) {
     // Dies with its parent, however the parent ends (kept across exec; `ip

@@ -290,6 +290,8 @@ void LabProcesses::ReleaseNode(size_t index) {
     p.child->WriteStdin("\n");
     p.child->WaitForLine(std::regex(R"("event":"started")"), kReleaseTimeout,
                          lab::ChildProcess::Stream::kStdout, kReleasePoll);
+  } catch (const lab::Interrupted&) {
+    throw;  // a signal ends the run here, as in every other wait
   } catch (const lab::LabError& e) {
     notes_.push_back(p.name + " did not start when released: " + e.what());
   }

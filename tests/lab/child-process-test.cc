@@ -53,7 +53,6 @@ TEST(ForkedChild, AThrowingBodyEndsWithFourAndItsMessage) {
 // WaitAnyExit returns as soon as the quicker of two ends.
 TEST(ForkedChild, WaitAnyExitReturnsWithTheFirstToEndAndStopEndsTheOther) {
   InterruptGuard guard;
-  const auto start = std::chrono::steady_clock::now();
   ChildProcess slow("slow", SleepLong, ChildProcess::Forked{});
   ChildProcess quick("quick", [] { return 0; }, ChildProcess::Forked{});
   EXPECT_TRUE(ChildProcess::WaitAnyExit({&slow, &quick}, Duration::Seconds(20)));
@@ -62,7 +61,6 @@ TEST(ForkedChild, WaitAnyExitReturnsWithTheFirstToEndAndStopEndsTheOther) {
   EXPECT_FALSE(ChildProcess::WaitAnyExit({&slow}, Duration::Millis(50)));
   slow.Stop(Duration::Seconds(5));
   EXPECT_EQ(slow.DescribeStatus(), "killed by signal 15");
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
 }  // namespace

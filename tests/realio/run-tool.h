@@ -31,6 +31,11 @@ inline std::optional<std::string> RunTool(EventLoop& loop, const std::string& pr
   int out[2];
   if (pipe(out) != 0) return std::nullopt;
   const pid_t pid = fork();
+  if (pid < 0) {
+    close(out[0]);
+    close(out[1]);
+    return std::nullopt;
+  }
   if (pid == 0) {
     dup2(out[1], 1);
     dup2(out[1], 2);
