@@ -330,6 +330,14 @@ std::optional<Message> BodyFromJson(const std::string& type, const json& j,
   return out;
 }
 
+// `texts` as the inside of a JSON array: joined by commas.
+void AppendJoined(std::string& out, const std::vector<const std::string*>& texts) {
+  for (size_t i = 0; i < texts.size(); ++i) {
+    if (i > 0) out += ',';
+    out += *texts[i];
+  }
+}
+
 }  // namespace
 
 const char* MessageTypeName(const Message& msg) {
@@ -444,10 +452,7 @@ PreparedMessage PrepareNetmap(const std::string& domain, const std::string& self
   p.head += ",\"domain\":";
   p.head += domain_text;
   p.head += ",\"peers\":[";
-  for (size_t i = 0; i < peers.size(); ++i) {
-    if (i > 0) p.head += ',';
-    p.head += *peers[i];
-  }
+  AppendJoined(p.head, peers);
   p.head += "],\"self\":";
   p.head += self;
   p.head += ",\"seq\":";
@@ -467,10 +472,7 @@ PreparedMessage PreparePeersChanged(const std::vector<const std::string*>& chang
   PreparedMessage p;
   p.head.reserve(size);
   p.head += "{\"changed\":[";
-  for (size_t i = 0; i < changed.size(); ++i) {
-    if (i > 0) p.head += ',';
-    p.head += *changed[i];
-  }
+  AppendJoined(p.head, changed);
   p.head += "],\"removed\":";
   p.head += removed_text;
   p.head += ",\"seq\":";
