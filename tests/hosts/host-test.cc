@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "support/queued-datagram.h"
 #include "support/queued-stream.h"
 #include "worlds.h"
 
@@ -19,23 +20,14 @@ Bytes B(const std::string& s) { return Bytes(s.begin(), s.end()); }
 std::string S(ByteView b) { return std::string(b.begin(), b.end()); }
 
 // A datagram peer: sends what it is told, records what comes back.
-class Pinger final : public DatagramMachine {
+class Pinger final : public testsupport::QueuedDatagramMachine {
  public:
   void Send(const Endpoint& from, const Endpoint& to, Bytes payload) {
-    out.push_back(Transmit{from, to, std::move(payload)});
+    Queue(Transmit{from, to, std::move(payload)});
   }
   void HandleDatagram(Timestamp, const Endpoint&, const Endpoint&, ByteView p) override {
     replies.push_back(S(p));
   }
-  void HandleTimeout(Timestamp) override {}
-  std::optional<Transmit> PollTransmit() override {
-    if (out.empty()) return std::nullopt;
-    Transmit t = std::move(out.front());
-    out.pop_front();
-    return t;
-  }
-  std::optional<Timestamp> PollTimeout() const override { return std::nullopt; }
-  std::deque<Transmit> out;
   std::vector<std::string> replies;
 };
 

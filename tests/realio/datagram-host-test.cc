@@ -14,6 +14,7 @@
 #include "realio/socket-error.h"
 #include "realio/stop-on-signals.h"
 #include "realio/udp-socket.h"
+#include "support/queued-datagram.h"
 
 namespace punchlab::realio {
 namespace {
@@ -22,25 +23,15 @@ const Duration kBound = Duration::Seconds(5);
 
 // Answers every datagram with "echo:" + payload, from the address it arrived
 // on, and remembers what `local` each one reported.
-class EchoMachine final : public DatagramMachine {
+class EchoMachine final : public testsupport::QueuedDatagramMachine {
  public:
   void HandleDatagram(Timestamp, const Endpoint& local, const Endpoint& remote,
                       ByteView payload) override {
     locals.push_back(local);
     Bytes reply = {'e', 'c', 'h', 'o', ':'};
     reply.insert(reply.end(), payload.begin(), payload.end());
-    out.push_back(Transmit{local, remote, reply});
+    Queue(Transmit{local, remote, reply});
   }
-  void HandleTimeout(Timestamp) override {}
-  std::optional<Transmit> PollTransmit() override {
-    if (out.empty()) return std::nullopt;
-    Transmit t = out.front();
-    out.pop_front();
-    return t;
-  }
-  std::optional<Timestamp> PollTimeout() const override { return std::nullopt; }
-
-  std::deque<Transmit> out;
   std::vector<Endpoint> locals;
 };
 

@@ -15,7 +15,6 @@
 
 #include <cerrno>
 
-#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +31,7 @@
 #include "realio/monotonic-clock.h"
 #include "realio/socket-error.h"
 #include "run-tool.h"
+#include "support/queued-datagram.h"
 
 namespace punchlab::realio {
 namespace {
@@ -40,27 +40,18 @@ const IpAddress kPublic = IpAddress::V4(203, 0, 113, 1);
 
 // The server as a datagram machine: a request to the socket's address is
 // one to the gateway (answered from it: the default answer_from).
-class PmpServerMachine final : public DatagramMachine {
+class PmpServerMachine final : public testsupport::QueuedDatagramMachine {
  public:
   explicit PmpServerMachine(nat::PortMappingServer& server) : server_(server) {}
   void HandleDatagram(Timestamp now, const Endpoint& local, const Endpoint& remote,
                       ByteView payload) override {
     if (auto t = server_.HandleRequest(now, remote, local.ip, local.ip, payload)) {
-      out_.push_back(std::move(*t));
+      Queue(std::move(*t));
     }
   }
-  void HandleTimeout(Timestamp) override {}
-  std::optional<Transmit> PollTransmit() override {
-    if (out_.empty()) return std::nullopt;
-    Transmit t = std::move(out_.front());
-    out_.pop_front();
-    return t;
-  }
-  std::optional<Timestamp> PollTimeout() const override { return std::nullopt; }
 
  private:
   nat::PortMappingServer& server_;
-  std::deque<Transmit> out_;
 };
 
 bool Has(const std::string& text, const std::string& line) {

@@ -2,12 +2,12 @@
 // node tests rely on, additive latency, hairpinning, loss, streams.
 #include <gtest/gtest.h>
 
-#include <deque>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "support/mini-nat.h"
+#include "support/queued-datagram.h"
 #include "support/queued-stream.h"
 #include "support/virtual-world.h"
 
@@ -118,24 +118,16 @@ TEST(MiniNat, PreservingSymmetricNatSharesThePortAcrossDestinations) {
 }
 
 // Echoes every datagram back to its sender and remembers when it arrived.
-class Echo final : public DatagramMachine {
+class Echo final : public testsupport::QueuedDatagramMachine {
  public:
   explicit Echo(bool reply) : reply_(reply) {}
   void HandleDatagram(Timestamp now, const Endpoint& local, const Endpoint& remote,
                       ByteView payload) override {
     seen.push_back({now, remote, payload.ToBytes()});
-    if (reply_) out_.push_back(Transmit{local, remote, payload.ToBytes()});
+    if (reply_) Queue(Transmit{local, remote, payload.ToBytes()});
   }
-  void HandleTimeout(Timestamp) override {}
-  std::optional<Transmit> PollTransmit() override {
-    if (out_.empty()) return std::nullopt;
-    Transmit t = std::move(out_.front());
-    out_.pop_front();
-    return t;
-  }
-  std::optional<Timestamp> PollTimeout() const override { return std::nullopt; }
   void Send(const Endpoint& from, const Endpoint& to, const std::string& text) {
-    out_.push_back(Transmit{from, to, Bytes(text.begin(), text.end())});
+    Queue(Transmit{from, to, Bytes(text.begin(), text.end())});
   }
 
   struct Seen {
@@ -147,7 +139,6 @@ class Echo final : public DatagramMachine {
 
  private:
   bool reply_;
-  std::deque<Transmit> out_;
 };
 
 TEST(VirtualWorld, DatagramsCrossNatsWithAdditiveLatency) {
