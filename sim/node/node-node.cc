@@ -388,7 +388,12 @@ int Run(const std::vector<std::string>& argv) {
   EventPrinter printer(as_json, vm["disco-log"].as<bool>(), epoch);
   DataCounts counts;
   std::unique_ptr<ProbeTraffic> traffic;
+  // Until "started" is printed the node's events wait in the node: that line
+  // comes first in the output, and only after Start's first datagrams and
+  // connects have left (below).
+  bool announced = false;
   auto drain_events = [&] {
+    if (!announced) return;
     while (auto event = node.PollEvent()) {
       if (const auto* data = std::get_if<node::DataReceived>(&event->body)) {
         if (traffic) traffic->OnData(event->at, data->peer, data->data, data->path);
@@ -420,18 +425,23 @@ int Run(const std::vector<std::string>& argv) {
     }
   }
   if (vm["start-gate"].as<bool>()) WaitForGate();
+  // "started" is printed after Start has sent its first datagrams and
+  // connects (the Drain): the real runner waits for this line before it
+  // runs the events of the node's instant, so they come after the start.
   const Timestamp start = realio::MonotonicNow();
+  node.Start(start);
+  host.Drain();
   if (as_json) {
     std::cout << json{{"event", "started"},
-                      {"at_ms", printer.AtMs(realio::MonotonicNow())},
+                      {"at_ms", printer.AtMs(start)},
                       {"node_key", node.public_key().ToString()},
                       {"disco_key", node.disco_key().ToString()},
                       {"listen", host.LocalEndpoints()[0].ToString()}}
                      .dump()
               << std::endl;
   }
-  node.Start(realio::MonotonicNow());
-  host.Drain();
+  announced = true;
+  drain_events();
   // Came up after --start-at (launching takes milliseconds, more under load):
   // the slots due since then go now, as the simulation's node sends them.
   traffic->Start(start_at ? *start_at : realio::MonotonicNow() - epoch);
