@@ -2,6 +2,7 @@
 
 #include "ns3/abort.h"
 #include "ns3/inet-socket-address.h"
+#include "ns3/ipv4-end-point.h"
 #include "ns3/node.h"
 #include "ns3/object-factory.h"
 #include "ns3/rtt-estimator.h"
@@ -24,6 +25,28 @@ TypeId LinuxLikeTcpSocket::GetTypeId() {
 
 LinuxLikeTcpSocket::LinuxLikeTcpSocket() = default;
 
+LinuxLikeTcpSocket::LinuxLikeTcpSocket(const LinuxLikeTcpSocket& other)
+    : TcpSocketBase(other), m_index(other.m_index) {}
+
+LinuxLikeTcpSocket::~LinuxLikeTcpSocket() {
+  if (m_indexed) m_index->Remove(m_indexKey, this);
+}
+
+Ptr<TcpSocketBase> LinuxLikeTcpSocket::Fork() {
+  return CopyObject<LinuxLikeTcpSocket>(Ptr<LinuxLikeTcpSocket>(this));
+}
+
+void LinuxLikeTcpSocket::CompleteFork(Ptr<Packet> packet, const TcpHeader& tcpHeader,
+                                      const Address& fromAddress, const Address& toAddress) {
+  TcpSocketBase::CompleteFork(packet, tcpHeader, fromAddress, toAddress);
+  if (!m_index || m_endPoint == nullptr || m_indexed) return;
+  m_indexKey = TcpConnectionIndex::Key{
+      m_endPoint->GetLocalAddress().Get(), m_endPoint->GetPeerAddress().Get(),
+      m_endPoint->GetLocalPort(), m_endPoint->GetPeerPort()};
+  m_index->Add(m_indexKey, this);
+  m_indexed = true;
+}
+
 Ptr<LinuxLikeTcpSocket> LinuxLikeTcpSocket::CreateListener(Ptr<Node> node) {
   Ptr<TcpL4Protocol> tcp = node->GetObject<TcpL4Protocol>();
   NS_ABORT_MSG_UNLESS(tcp, "LinuxLikeTcpSocket: node " << node->GetId() << " has no TCP");
@@ -41,6 +64,7 @@ Ptr<LinuxLikeTcpSocket> LinuxLikeTcpSocket::CreateListener(Ptr<Node> node) {
   socket->SetCongestionControlAlgorithm(DynamicCast<TcpCongestionOps>(create("SocketType")));
   socket->SetRecoveryAlgorithm(DynamicCast<TcpRecoveryOps>(create("RecoveryType")));
   tcp->AddSocket(socket);
+  socket->m_index = TcpConnectionIndex::On(node);
   return socket;
 }
 

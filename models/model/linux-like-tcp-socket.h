@@ -13,12 +13,17 @@
 // TcpL4Protocol only ever creates TcpSocketBase (its "SocketType" attribute
 // names the congestion control), so CreateListener builds one the way
 // TcpL4Protocol::CreateSocket does; MachineHost listens on these.
-// Connections a listener accepts are forked as plain TcpSocketBase: only
-// the LISTEN state differs.
+// Connections a listener accepts are forked as LinuxLikeTcpSockets too (only
+// the LISTEN state behaves differently) so that each can keep its entry in
+// the node's TcpConnectionIndex (tcp-connection-index.h): added when the fork
+// allocates the connection's endpoint, removed when the socket dies. A
+// server's segments then find their connection in a hash map, not in ns-3's
+// list of every endpoint of the node.
 #pragma once
 
 #include <cstdint>
 
+#include "model/tcp-connection-index.h"
 #include "ns3/tcp-socket-base.h"
 
 namespace ns3 {
@@ -27,6 +32,8 @@ class LinuxLikeTcpSocket : public TcpSocketBase {
  public:
   static TypeId GetTypeId();
   LinuxLikeTcpSocket();
+  LinuxLikeTcpSocket(const LinuxLikeTcpSocket& other);  // Fork: a connection, not yet indexed
+  ~LinuxLikeTcpSocket() override;
 
   // A socket on `node`'s TCP with the protocol's RTT estimator, congestion
   // control and recovery types, registered with it as CreateSocket does.
@@ -35,12 +42,22 @@ class LinuxLikeTcpSocket : public TcpSocketBase {
   // RSTs sent for stray segments at a listener.
   uint64_t GetListenerResets() const { return m_listenerResets; }
 
+  // The connection's IPv4 endpoint (null before the fork allocates it and
+  // after TCP let it go); TcpConnectionIndex checks a hit against it.
+  Ipv4EndPoint* GetEndPoint() const { return m_endPoint; }
+
  protected:
   void DoForwardUp(Ptr<Packet> packet, const Address& fromAddress,
                    const Address& toAddress) override;
+  Ptr<TcpSocketBase> Fork() override;
+  void CompleteFork(Ptr<Packet> packet, const TcpHeader& tcpHeader, const Address& fromAddress,
+                    const Address& toAddress) override;
 
  private:
   uint64_t m_listenerResets = 0;
+  Ptr<TcpConnectionIndex> m_index;  // the node's; set on listeners and their forks
+  bool m_indexed = false;           // m_indexKey is in m_index
+  TcpConnectionIndex::Key m_indexKey;
 };
 
 }  // namespace ns3
