@@ -4,6 +4,8 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "control/message-reader.h"
+
 namespace punchlab::control {
 namespace {
 
@@ -183,18 +185,57 @@ class Fields {
   bool ok_ = true;
 };
 
-std::optional<NodeInfo> NodeFromJson(const json& j, const std::string& where,
-                                     std::string& error) {
-  Fields f(j, where, error);
-  NodeInfo n;
-  n.node_key = f.Key<NodeKeyRole>("node_key");
-  n.disco_key = f.Key<DiscoKeyRole>("disco_key");
-  n.endpoints = f.Endpoints("endpoints");
-  n.home_region = static_cast<RegionId>(f.Int("home_region", 0, kMaxRegionId));
-  n.address = f.Address("address");
-  n.user = f.String("user");
-  if (!f.ok()) return std::nullopt;
-  return n;
+// What is wrong with an entry as the reader took it (message-reader.h), as
+// Fields would say it after the entry's name (".node_key is missing"), the
+// fields judged in NodeInfo's order; empty when it is a good entry.
+std::string EntryProblem(const EntryRead& read) {
+  using Field = EntryRead::Field;
+  using Seen = EntryRead::Seen;
+  if (!read.object) return " is not an object";
+  struct Check {
+    Field field;
+    const char* key;
+    std::string wrong_type;
+    std::string bad_value;
+  };
+  static const std::string kNotString = "is not a string";
+  static const Check kChecks[] = {
+      {Field::kNodeKey, "node_key", kNotString,
+       std::string("is not a ") + NodeKeyRole::kPublicPrefix + " key"},
+      {Field::kDiscoKey, "disco_key", kNotString,
+       std::string("is not a ") + DiscoKeyRole::kPublicPrefix + " key"},
+      {Field::kEndpoints, "endpoints",
+       "is not an array of at most " + std::to_string(kMaxEndpoints) + " endpoints",
+       "holds something that is not an ip:port endpoint"},
+      {Field::kHomeRegion, "home_region",
+       "is not an integer in [0, " + std::to_string(kMaxRegionId) + "]",
+       "is not an integer in [0, " + std::to_string(kMaxRegionId) + "]"},
+      {Field::kAddress, "address", kNotString, "is not an IP address"},
+      {Field::kUser, "user", kNotString, ""},
+  };
+  for (const Check& c : kChecks) {
+    switch (read[c.field]) {
+      case Seen::kOk: continue;
+      case Seen::kMissing: return std::string(".") + c.key + " is missing";
+      case Seen::kWrongType: return std::string(".") + c.key + " " + c.wrong_type;
+      case Seen::kBadValue: return std::string(".") + c.key + " " + c.bad_value;
+    }
+  }
+  return {};
+}
+
+// A captured list's entries, judged in order; `where` names the list.
+bool NodesFromEntries(EntryList&& list, const std::string& where, std::vector<NodeInfo>& out,
+                      std::string& error) {
+  for (size_t i = 0; i < list.reads.size(); ++i) {
+    std::string problem = EntryProblem(list.reads[i]);
+    if (!problem.empty()) {
+      error = where + "[" + std::to_string(i) + "]" + problem;
+      return false;
+    }
+  }
+  out = std::move(list.nodes);
+  return true;
 }
 
 std::optional<DerpMap> DerpMapFromJson(const json& j, std::string& error) {
@@ -228,41 +269,37 @@ std::optional<DerpMap> DerpMapFromJson(const json& j, std::string& error) {
   return m;
 }
 
-std::optional<Message> NetmapFromJson(const json& j, std::string& error) {
-  Fields f(j, "netmap", error);
+std::optional<Message> NetmapFromJson(ReadMessage& read, std::string& error) {
+  Fields f(read.dom, "netmap", error);
   NetmapMsg m;
   m.netmap.domain = f.String("domain");
-  const json* self = f.Get("self");
-  const json* peers = f.Array("peers");
+  f.Get("self");  // read.self_read says what it was
+  f.Array("peers");
   const json* derp = f.Get("derp_map");
   if (!f.ok()) return std::nullopt;
-  auto self_node = NodeFromJson(*self, "netmap.self", error);
+  // Both are judged, the DERP map's error last (as it always was).
+  const std::string self_problem = EntryProblem(read.self_read);
+  if (!self_problem.empty()) error = "netmap.self" + self_problem;
   auto derp_map = DerpMapFromJson(*derp, error);
-  if (!self_node || !derp_map) return std::nullopt;
-  m.netmap.self = std::move(*self_node);
+  if (!self_problem.empty() || !derp_map) return std::nullopt;
+  m.netmap.self = std::move(*read.self);
   m.netmap.derp_map = std::move(*derp_map);
-  m.netmap.peers.reserve(peers->size());
-  for (size_t i = 0; i < peers->size(); ++i) {
-    auto peer = NodeFromJson((*peers)[i], "netmap.peers[" + std::to_string(i) + "]", error);
-    if (!peer) return std::nullopt;
-    m.netmap.peers.push_back(std::move(*peer));
+  if (!NodesFromEntries(std::move(read.peers), "netmap.peers", m.netmap.peers, error)) {
+    return std::nullopt;
   }
   return Message(std::move(m));
 }
 
-std::optional<Message> PeersChangedFromJson(const json& j, std::string& error) {
-  Fields f(j, "peers_changed", error);
-  const json* changed = f.Array("changed");
+std::optional<Message> PeersChangedFromJson(ReadMessage& read, std::string& error) {
+  Fields f(read.dom, "peers_changed", error);
+  f.Array("changed");
   const json* removed = f.Array("removed");
   if (!f.ok()) return std::nullopt;
   PeersChangedMsg m;
-  m.changed.reserve(changed->size());
-  for (size_t i = 0; i < changed->size(); ++i) {
-    auto node = NodeFromJson((*changed)[i], "peers_changed.changed[" + std::to_string(i) + "]",
-                             error);
-    if (!node) return std::nullopt;
-    m.changed.push_back(std::move(*node));
+  if (!NodesFromEntries(std::move(read.changed), "peers_changed.changed", m.changed, error)) {
+    return std::nullopt;
   }
+  m.removed.reserve(removed->size());
   for (size_t i = 0; i < removed->size(); ++i) {
     const json& k = (*removed)[i];
     auto key = k.is_string() ? NodePublicKey::Parse(k.get<std::string>()) : std::nullopt;
@@ -275,9 +312,9 @@ std::optional<Message> PeersChangedFromJson(const json& j, std::string& error) {
   return Message(std::move(m));
 }
 
-std::optional<Message> BodyFromJson(const std::string& type, const json& j,
+std::optional<Message> BodyFromJson(const std::string& type, ReadMessage& read,
                                     std::string& error) {
-  Fields f(j, type, error);
+  Fields f(read.dom, type, error);
   Message out;
   if (type == "hello") {
     HelloMsg m;
@@ -316,9 +353,9 @@ std::optional<Message> BodyFromJson(const std::string& type, const json& j,
   } else if (type == "refused") {
     out = RefusedMsg{f.String("reason")};
   } else if (type == "netmap") {
-    return NetmapFromJson(j, error);
+    return NetmapFromJson(read, error);
   } else if (type == "peers_changed") {
-    return PeersChangedFromJson(j, error);
+    return PeersChangedFromJson(read, error);
   } else if (type == "pong") {
     out = PongMsg{};
   } else if (type == "goodbye") {
@@ -492,16 +529,16 @@ Bytes EncodePrepared(const PreparedMessage& prepared, uint64_t seq) {
 }
 
 std::optional<DecodedMessage> DecodeMessage(ByteView bytes, std::string& error) {
-  const json j = json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) {
+  ReadMessage read;
+  if (!ReadMessageJson(bytes, read)) {
     error = "message is not valid JSON";
     return std::nullopt;
   }
-  Fields f(j, "message", error);
+  Fields f(read.dom, "message", error);
   const std::string type = f.String("type");
   const auto seq = static_cast<uint64_t>(f.Int("seq", 0, std::numeric_limits<int64_t>::max()));
   if (!f.ok()) return std::nullopt;
-  auto msg = BodyFromJson(type, j, error);
+  auto msg = BodyFromJson(type, read, error);
   if (!msg) return std::nullopt;
   return DecodedMessage{seq, std::move(*msg)};
 }

@@ -3,7 +3,6 @@
 // use); its DERP map becomes netcheck's
 // regions; netcheck's reports become published endpoints and the home region.
 #include <algorithm>
-#include <set>
 #include <type_traits>
 #include <utility>
 
@@ -24,9 +23,9 @@ void Node::OnControlEvent(Timestamp now, control::ClientEvent event) {
         } else if constexpr (std::is_same_v<T, control::RegistrationRefused>) {
           Emit(now, RegistrationRefused{e.reason});
         } else if constexpr (std::is_same_v<T, control::NetmapUpdated>) {
-          ApplyNetmap(now, e.netmap);
+          ApplyNetmap(now, std::move(e.netmap));
         } else if constexpr (std::is_same_v<T, control::PeersChanged>) {
-          ApplyPeersChanged(now, e);
+          ApplyPeersChanged(now, std::move(e));
         } else {
           static_assert(std::is_same_v<T, control::Disconnected>);
           Emit(now, ControlDisconnected{e.reason, e.will_reconnect});
@@ -35,35 +34,39 @@ void Node::OnControlEvent(Timestamp now, control::ClientEvent event) {
       event);
 }
 
-void Node::ApplyNetmap(Timestamp now, const control::Netmap& netmap) {
+// The entries are moved from: a netmap of a big domain is a NodeInfo per
+// peer, copied once per node before.
+void Node::ApplyNetmap(Timestamp now, control::Netmap&& netmap) {
   ApplyDerpMap(now, netmap.derp_map);
-  std::set<NodePublicKey> listed;
-  for (const control::NodeInfo& info : netmap.peers) {
+  std::vector<NodePublicKey> listed;
+  listed.reserve(netmap.peers.size());
+  for (control::NodeInfo& info : netmap.peers) {
     if (info.node_key == public_key()) continue;
-    listed.insert(info.node_key);
+    listed.push_back(info.node_key);
     auto it = peers_.find(info.node_key);
     if (it == peers_.end()) {
-      AddPeer(now, info);
+      AddPeer(now, std::move(info));
     } else {
-      UpdatePeer(now, it->first, it->second, info);
+      UpdatePeer(now, it->first, it->second, std::move(info));
     }
   }
+  std::sort(listed.begin(), listed.end());
   std::vector<NodePublicKey> gone;
   for (const auto& [key, peer] : peers_) {
-    if (listed.count(key) == 0) gone.push_back(key);
+    if (!std::binary_search(listed.begin(), listed.end(), key)) gone.push_back(key);
   }
   for (const NodePublicKey& key : gone) RemovePeer(now, key);
 }
 
 // Only what changed: one entry per changed peer, whatever the domain's size.
-void Node::ApplyPeersChanged(Timestamp now, const control::PeersChanged& change) {
-  for (const control::NodeInfo& info : change.changed) {
+void Node::ApplyPeersChanged(Timestamp now, control::PeersChanged&& change) {
+  for (control::NodeInfo& info : change.changed) {
     if (info.node_key == public_key()) continue;
     auto it = peers_.find(info.node_key);
     if (it == peers_.end()) {
-      AddPeer(now, info);
+      AddPeer(now, std::move(info));
     } else {
-      UpdatePeer(now, it->first, it->second, info);
+      UpdatePeer(now, it->first, it->second, std::move(info));
     }
   }
   for (const NodePublicKey& key : change.removed) {
@@ -96,24 +99,26 @@ void Node::ApplyDerpMap(Timestamp now, const control::DerpMap& map) {
 
 // No key is derived and no PeerPaths made here: both wait for first use
 // (node.h, Peer).
-void Node::AddPeer(Timestamp now, const control::NodeInfo& info) {
+void Node::AddPeer(Timestamp now, control::NodeInfo&& info) {
   Peer peer;
-  peer.info = info;
-  if (by_disco_.count(info.disco_key) == 0 &&
-      sealer_.AddPeer(info.disco_key) == disco::DiscoSealer::AddPeerResult::kAdded) {
+  peer.info = std::move(info);
+  const control::NodeInfo& i = peer.info;
+  if (by_disco_.count(i.disco_key) == 0 &&
+      sealer_.AddPeer(i.disco_key) == disco::DiscoSealer::AddPeerResult::kAdded) {
     peer.disco_ok = true;
-    by_disco_[info.disco_key] = info.node_key;
+    by_disco_[i.disco_key] = i.node_key;
   } else {
     ++stats_.peers_rejected;  // relayed data still works; no direct path
   }
   peer.path = FallbackPath(peer);
-  Emit(now, PeerAdded{info.node_key, info.disco_key, info.endpoints, info.home_region, peer.path});
-  peers_.emplace(info.node_key, std::move(peer));
-  scheduler_.MarkBusy(info.node_key);
+  Emit(now, PeerAdded{i.node_key, i.disco_key, i.endpoints, i.home_region, peer.path});
+  const NodePublicKey key = i.node_key;
+  peers_.emplace(key, std::move(peer));
+  scheduler_.MarkBusy(key);
 }
 
 void Node::UpdatePeer(Timestamp now, const NodePublicKey& key, Peer& peer,
-                      const control::NodeInfo& info) {
+                      control::NodeInfo&& info) {
   scheduler_.MarkBusy(key);
   if (info.disco_key != peer.info.disco_key) {
     // The peer restarted: pings, pongs and trust of its old run mean nothing.
@@ -143,7 +148,7 @@ void Node::UpdatePeer(Timestamp now, const NodePublicKey& key, Peer& peer,
   if (peer.paths && info.endpoints != peer.info.endpoints) {
     peer.paths->SetNetmapEndpoints(now, info.endpoints);
   }
-  peer.info = info;
+  peer.info = std::move(info);
 }
 
 void Node::RemovePeer(Timestamp now, const NodePublicKey& key) {

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace punchlab::control {
 namespace {
@@ -241,6 +244,146 @@ TEST(Messages, PeersChangedNeedsBothListsAndRealKeys) {
       Text(R"({"type":"peers_changed","seq":1,"changed":[{"node_key":"x"}],"removed":[]})"),
       error));
   EXPECT_NE(error.find("peers_changed.changed[0]"), std::string::npos) << error;
+}
+
+// Node entries (a netmap's self and peers, a peers_changed's changed) are
+// read straight into NodeInfo (message-reader.h), not through the DOM every
+// other field goes through; each way an entry can be wrong still gets the
+// words it always had, wherever the entry is, and the first wrong field in
+// NodeInfo's order is the one named.
+TEST(Messages, EachWayANodeEntryCanBeWrongIsNamedWhereverItIs) {
+  const std::string good_key = NodeKey(3).ToString();
+  const std::string good_disco = DiscoKey(4).ToString();
+  const auto entry = [&](const std::string& node_key, const std::string& endpoints,
+                         const std::string& rest) {
+    std::string text = "{";
+    if (!node_key.empty()) text += R"("node_key":)" + node_key + ",";
+    if (!endpoints.empty()) text += R"("endpoints":)" + endpoints + ",";
+    return text + rest + "}";
+  };
+  const std::string key = "\"" + good_key + "\"";
+  const std::string eps = R"(["192.0.2.1:1"])";
+  const std::string rest = R"("disco_key":")" + good_disco +
+                           R"(","home_region":1,"address":"100.64.0.2","user":"bob")";
+  std::string many = "[";
+  for (size_t i = 0; i <= kMaxEndpoints; ++i) many += std::string(i ? "," : "") + "\"192.0.2.1:1\"";
+  many += "]";
+  const std::string many_with_a_bad_one = "[\"x\"," + many.substr(1);
+  const std::string region = "is not an integer in [0, " +
+                             std::to_string(std::numeric_limits<RegionId>::max()) + "]";
+  const struct {
+    std::string entry;
+    std::string problem;  // after the entry's name; empty: decodes
+  } cases[] = {
+      {entry(key, eps, rest), ""},
+      {"5", " is not an object"},
+      {"null", " is not an object"},
+      {"[" + entry(key, eps, rest) + "]", " is not an object"},
+      {entry("", eps, rest), ".node_key is missing"},
+      {entry("5", eps, rest), ".node_key is not a string"},
+      {entry("{\"a\":[1]}", eps, rest), ".node_key is not a string"},
+      {entry(R"("nodekey:00")", eps, rest), ".node_key is not a nodekey: key"},
+      {entry("\"nodekey:" + std::string(64, '0') + "\"", eps, rest),
+       ".node_key is not a nodekey: key"},
+      {entry("\"" + good_disco + "\"", eps, rest), ".node_key is not a nodekey: key"},
+      {entry(key, eps, R"("home_region":1,"address":"100.64.0.2","user":"bob")"),
+       ".disco_key is missing"},
+      {entry(key, "", rest), ".endpoints is missing"},
+      {entry(key, R"("192.0.2.1:1")", rest),
+       ".endpoints is not an array of at most 32 endpoints"},
+      {entry(key, many, rest), ".endpoints is not an array of at most 32 endpoints"},
+      {entry(key, many_with_a_bad_one, rest),
+       ".endpoints is not an array of at most 32 endpoints"},
+      {entry(key, many.substr(0, many.size() - 15) + "]", rest), ""},
+      {entry(key, R"(["192.0.2.1"])", rest),
+       ".endpoints holds something that is not an ip:port endpoint"},
+      {entry(key, R"(["192.0.2.1:1",["192.0.2.1:1"]])", rest),
+       ".endpoints holds something that is not an ip:port endpoint"},
+      {entry(key, R"(["192.0.2.1:1",null])", rest),
+       ".endpoints holds something that is not an ip:port endpoint"},
+      {entry(key, eps, R"("disco_key":")" + good_disco + R"(","home_region":-1,"user":"b")"),
+       ".home_region " + region},
+      {entry(key, eps, R"("disco_key":")" + good_disco + R"(","home_region":1.0,"user":"b")"),
+       ".home_region " + region},
+      {entry(key, eps, R"("disco_key":")" + good_disco + R"(","home_region":"1","user":"b")"),
+       ".home_region " + region},
+      {entry(key, eps, R"("disco_key":")" + good_disco +
+                           R"(","home_region":2147483648,"user":"b")"),
+       ".home_region " + region},
+      {entry(key, eps, R"("disco_key":")" + good_disco +
+                           R"(","home_region":0,"address":"100.64.0.256","user":"b")"),
+       ".address is not an IP address"},
+      {entry(key, eps, R"("disco_key":")" + good_disco +
+                           R"(","home_region":0,"address":null,"user":"b")"),
+       ".address is not a string"},
+      {entry(key, eps, R"("disco_key":")" + good_disco +
+                           R"(","home_region":0,"address":"100.64.0.2","user":7)"),
+       ".user is not a string"},
+      {entry(key, eps, R"("disco_key":")" + good_disco + R"(","home_region":0,"address":"100.64.0.2")"),
+       ".user is missing"},
+      // The first wrong field in NodeInfo's order, not in the text's.
+      {entry("5", R"(["x"])", R"("user":1)"), ".node_key is not a string"},
+      {entry(key, R"(["x"])", R"("disco_key":")" + good_disco + R"(","user":1)"),
+       ".endpoints holds something that is not an ip:port endpoint"},
+      // The last of a duplicated key counts; unknown keys, however deep, do not.
+      {entry("5", eps, rest + ",\"node_key\":" + key), ""},
+      {entry(key, eps, rest + R"(,"node_key":"nodekey:00")"), ".node_key is not a nodekey: key"},
+      {entry(key, R"(["x"])", rest + ",\"endpoints\":" + eps), ""},
+      {entry(key, eps, rest + R"(,"future":{"node_key":5,"endpoints":[[{}],"x"],"user":[]})"), ""},
+  };
+  const std::string derp = R"({"regions":[]})";
+  const std::string self = entry(key, eps, rest);
+  for (const auto& c : cases) {
+    const std::string as_self =
+        R"({"type":"netmap","seq":1,"domain":"d","peers":[],"derp_map":)" + derp +
+        R"(,"self":)" + c.entry + "}";
+    const std::string as_peer = R"({"type":"netmap","seq":1,"domain":"d","self":)" + self +
+                                R"(,"derp_map":)" + derp + R"(,"peers":[)" + self + "," +
+                                c.entry + "]}";
+    const std::string as_change =
+        R"({"type":"peers_changed","seq":1,"removed":[],"changed":[)" + c.entry + "]}";
+    for (const auto& [text, where] : {std::pair{as_self, std::string("netmap.self")},
+                                      std::pair{as_peer, std::string("netmap.peers[1]")},
+                                      std::pair{as_change, std::string("peers_changed.changed[0]")}}) {
+      std::string error;
+      auto d = DecodeMessage(Text(text), error);
+      if (c.problem.empty()) {
+        EXPECT_TRUE(d) << text << ": " << error;
+      } else {
+        EXPECT_FALSE(d) << text;
+        EXPECT_EQ(error, where + c.problem) << text;
+      }
+    }
+  }
+  // A good entry reads as what it says.
+  std::string error;
+  auto d = DecodeMessage(
+      Text(R"({"type":"peers_changed","seq":1,"removed":[],"changed":[)" +
+           entry(key, R"(["192.0.2.1:1","[2001:db8::1]:5"])", rest) + "]}"),
+      error);
+  ASSERT_TRUE(d) << error;
+  const NodeInfo expected{NodeKey(3), DiscoKey(4),
+                          {*Endpoint::Parse("192.0.2.1:1"), *Endpoint::Parse("[2001:db8::1]:5")},
+                          1, IpAddress::V4(100, 64, 0, 2), "bob"};
+  EXPECT_EQ(std::get<PeersChangedMsg>(d->msg).changed, std::vector<NodeInfo>{expected});
+}
+
+// The lists themselves: not arrays, or absent, are named before any entry.
+TEST(Messages, ANetmapsListsAreJudgedBeforeTheirEntries) {
+  std::string error;
+  EXPECT_FALSE(DecodeMessage(
+      Text(R"({"type":"netmap","seq":1,"domain":"d","self":5,"peers":{},"derp_map":{}})"), error));
+  EXPECT_EQ(error, "netmap.peers is not an array");
+  EXPECT_FALSE(DecodeMessage(
+      Text(R"({"type":"netmap","seq":1,"domain":"d","peers":[5],"derp_map":{}})"), error));
+  EXPECT_EQ(error, "netmap.self is missing");
+  EXPECT_FALSE(DecodeMessage(
+      Text(R"({"type":"peers_changed","seq":1,"changed":"x","removed":[]})"), error));
+  EXPECT_EQ(error, "peers_changed.changed is not an array");
+  // "self", "peers" and "changed" mean nothing to other messages.
+  EXPECT_TRUE(DecodeMessage(
+      Text(R"({"type":"ping","seq":1,"self":5,"peers":[1,{"a":2}],"changed":{}})"), error))
+      << error;
 }
 
 TEST(Messages, UnknownFieldsAreIgnored) {

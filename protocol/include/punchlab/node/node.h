@@ -295,12 +295,12 @@ class Node final : public DatagramMachine, public StreamMachine {
 
   // Control and netcheck.
   void OnControlEvent(Timestamp now, control::ClientEvent event);
-  void ApplyNetmap(Timestamp now, const control::Netmap& netmap);
-  void ApplyPeersChanged(Timestamp now, const control::PeersChanged& change);
+  void ApplyNetmap(Timestamp now, control::Netmap&& netmap);
+  void ApplyPeersChanged(Timestamp now, control::PeersChanged&& change);
   void ApplyDerpMap(Timestamp now, const control::DerpMap& map);
-  void AddPeer(Timestamp now, const control::NodeInfo& info);
+  void AddPeer(Timestamp now, control::NodeInfo&& info);
   void UpdatePeer(Timestamp now, const NodePublicKey& key, Peer& peer,
-                  const control::NodeInfo& info);
+                  control::NodeInfo&& info);
   void RemovePeer(Timestamp now, const NodePublicKey& key);
   void OnNetcheckEvent(Timestamp now, netcheck::NetcheckEvent event);
   void OnPortMapEvent(Timestamp now, portmap::ClientEvent event);

@@ -1,0 +1,65 @@
+// Reads a control message's JSON with nlohmann's SAX interface. Node entries
+// (a netmap's "self" and the elements of its "peers", and of a
+// peers_changed's "changed") are decoded into NodeInfo as they are read;
+// everything else becomes the usual DOM, built by nlohmann's own DOM builder.
+// A netmap of N peers used to become a DOM of about 10 N small nodes (a
+// std::map and a string per field) that was turned into NodeInfo and freed:
+// a quarter of a tailnet of 1,000's CPU.
+//
+// The reader only records how each field of an entry read (missing, of the
+// wrong type, a bad value, fine); messages.cc judges them in the same order
+// and words as every other field, and only for the message types that have
+// entries. The message's "type" comes last (keys are sorted), so the reader
+// cannot know it while reading: it reads these keys of any message.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "punchlab/bytes.h"
+#include "punchlab/control/netmap.h"
+
+namespace punchlab::control {
+
+// How one node entry read.
+struct EntryRead {
+  enum class Field : uint8_t { kNodeKey, kDiscoKey, kEndpoints, kHomeRegion, kAddress, kUser };
+  static constexpr size_t kFields = 6;
+  enum class Seen : uint8_t {
+    kMissing,
+    kWrongType,  // endpoints: also more than kMaxEndpoints items
+    kBadValue,   // a string that does not parse; endpoints: an item that is not ip:port
+    kOk,
+  };
+  bool object = false;  // false: the entry is not a JSON object (no field read)
+  std::array<Seen, kFields> seen{};
+
+  Seen& operator[](Field f) { return seen[static_cast<size_t>(f)]; }
+  Seen operator[](Field f) const { return seen[static_cast<size_t>(f)]; }
+};
+
+// The entries of one array ("peers" or "changed"), in order: nodes[i] holds
+// what read well of entry i.
+struct EntryList {
+  std::vector<NodeInfo> nodes;
+  std::vector<EntryRead> reads;
+};
+
+struct ReadMessage {
+  // The message; a top-level "self" is null here and a top-level "peers" or
+  // "changed" that is an array is empty here: their contents are below.
+  nlohmann::json dom;
+  std::optional<NodeInfo> self;  // with self_read, when the message has "self"
+  EntryRead self_read;
+  EntryList peers;    // when dom["peers"] is an array
+  EntryList changed;  // when dom["changed"] is an array
+};
+
+// false when the bytes are not valid JSON (as nlohmann::json::parse judges).
+bool ReadMessageJson(ByteView json, ReadMessage& out);
+
+}  // namespace punchlab::control
