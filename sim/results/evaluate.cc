@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <set>
+#include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -101,17 +103,23 @@ class PairIndex {
     }
   };
 
+  // Gathered in a hash map (one lookup per probe: a crowd of 10,000 has
+  // 1.77 M probes in 15,000 pairs, and a std::map of name pairs spent
+  // seconds on its string comparisons), then kept ordered by name for
+  // all(). The vectors keep the run's order either way.
   explicit PairIndex(const Results& in) {
+    std::unordered_map<Key, Entry, KeyHash> gathered;
     for (const PathChange& c : in.timeline) {
-      if (c.node != c.peer) pairs_[KeyOf(c.node, c.peer)].changes.push_back(&c);
+      if (c.node != c.peer) gathered[KeyOf(c.node, c.peer)].changes.push_back(&c);
     }
     for (const Probe& p : in.probes) {
-      if (p.src != p.dst) pairs_[KeyOf(p.src, p.dst)].probes.push_back(&p);
+      if (p.src != p.dst) gathered[KeyOf(p.src, p.dst)].probes.push_back(&p);
     }
     for (const WireSample& w : in.wire) {
-      const auto it = pairs_.find(KeyOf(w.from, w.to));
-      if (it != pairs_.end()) it->second.wire.push_back(&w);
+      const auto it = gathered.find(KeyOf(w.from, w.to));
+      if (it != gathered.end()) it->second.wire.push_back(&w);
     }
+    for (auto& [key, entry] : gathered) pairs_.emplace(key, std::move(entry));
   }
 
   static Key KeyOf(const std::string& x, const std::string& y) { return std::minmax(x, y); }
@@ -123,6 +131,13 @@ class PairIndex {
   const std::map<Key, Entry>& all() const { return pairs_; }
 
  private:
+  struct KeyHash {
+    size_t operator()(const Key& k) const {
+      const size_t a = std::hash<std::string>()(k.first);
+      return a ^ (std::hash<std::string>()(k.second) + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
+    }
+  };
+
   std::map<Key, Entry> pairs_;
 };
 
