@@ -8,9 +8,10 @@
 --
 -- or copy it into ~/.local/lib/wireshark/plugins/. Disco packets on any UDP
 -- port are found by their magic; DERP runs on the DERP server's TCP port
--- (443 in the simulation, without TLS), which Wireshark takes for TLS, hence
--- "Decode As" (-d). Disco packets relayed inside DERP SendPacket/RecvPacket
--- frames are dissected too.
+-- (443 in the simulation, after a modelled TLS handshake whose records carry
+-- no secrets and are shown as such; the application bytes after it are
+-- plaintext), which Wireshark takes for TLS, hence "Decode As" (-d). Disco
+-- packets relayed inside DERP SendPacket/RecvPacket frames are dissected too.
 --
 -- Disco payloads are sealed (NaCl box). A simulated run with --pcap writes
 -- pcap/disco-keys.log beside the captures: per sealed message, its nonce and
@@ -185,8 +186,11 @@ local rf = {
   src = ProtoField.bytes("punchlab_derp.src", "Source key"),
   payload = ProtoField.bytes("punchlab_derp.payload", "Payload"),
   http = ProtoField.string("punchlab_derp.http", "HTTP upgrade"),
+  tls = ProtoField.string("punchlab_derp.tls", "TLS record (modelled handshake)"),
 }
-derp.fields = { rf.type, rf.length, rf.magic, rf.key, rf.dst, rf.src, rf.payload, rf.http }
+derp.fields = { rf.type, rf.length, rf.magic, rf.key, rf.dst, rf.src, rf.payload, rf.http, rf.tls }
+local tls_names = { [20] = "change_cipher_spec", [21] = "alert", [22] = "handshake",
+                    [23] = "application_data" }
 
 local MAX_FRAME = 64 * 1024 + 64
 
@@ -212,23 +216,52 @@ local function frame(tvb, pinfo, tree, offset, ftype, len)
   return name
 end
 
+-- A record of the simulation's modelled TLS handshake (models/model/tls-model.h):
+-- change_cipher_spec, alert, handshake or application_data with version
+-- 3.x. No DERP frame looks like one: the two version bytes would be the top
+-- of a frame length far above MAX_FRAME.
+local function is_tls_record(tvb, offset)
+  if tvb:len() - offset < 3 then return false end
+  local ctype = tvb(offset, 1):uint()
+  return ctype >= 20 and ctype <= 23 and tvb(offset + 1, 1):uint() == 3
+      and tvb(offset + 2, 1):uint() <= 4
+end
+
 function derp.dissector(tvb, pinfo, tree)
   local offset = 0
   local names = {}
   local total = tvb:len()
+  -- The simulation's modelled TLS handshake before the upgrade.
+  while offset < total and is_tls_record(tvb, offset) do
+    if total - offset < 5 then break end
+    local len = tvb(offset + 3, 2):uint()
+    if total - offset < 5 + len then
+      pinfo.desegment_offset = offset
+      pinfo.desegment_len = 5 + len - (total - offset)
+      return
+    end
+    tree:add(rf.tls, tvb(offset, 5 + len), tls_names[tvb(offset, 1):uint()])
+    names[#names + 1] = "TLS " .. tls_names[tvb(offset, 1):uint()] .. " (modelled)"
+    offset = offset + 5 + len
+  end
+  if offset >= total then
+    pinfo.cols.protocol = "DERP"
+    if #names > 0 then pinfo.cols.info = table.concat(names, ", ") end
+    return
+  end
   -- The HTTP/1.1 upgrade (GET /derp ... or HTTP/1.1 101 ...) before the frames.
-  local head = tvb(0, math.min(total, 5)):string()
+  local head = tvb(offset, math.min(total - offset, 5)):string()
   if head == "GET /" or head == "HTTP/" then
-    local text = tvb():string()
+    local text = tvb(offset):string()
     local stop = text:find("\r\n\r\n", 1, true)
     if not stop then
-      pinfo.desegment_offset = 0
+      pinfo.desegment_offset = offset
       pinfo.desegment_len = DESEGMENT_ONE_MORE_SEGMENT
       return
     end
-    tree:add(rf.http, tvb(0, stop + 3), text:sub(1, (text:find("\r\n", 1, true) or stop) - 1))
+    tree:add(rf.http, tvb(offset, stop + 3), text:sub(1, (text:find("\r\n", 1, true) or stop) - 1))
     names[#names + 1] = "HTTP upgrade"
-    offset = stop + 3
+    offset = offset + stop + 3
   end
   while offset < total do
     if total - offset < 5 then

@@ -55,9 +55,10 @@ punchlab::control::DerpRegion DerpServerHelper::MakeRegion(punchlab::control::Re
     node.derp = server->GetDerpEndpoint();
     node.stun_port = server->GetStunEndpoint().port;
     node.public_key = server->GetPublicKey();  // pinned: nodes refuse another key
-    // ns-3 does not model TLS: its hosts refuse a TLS connect, so the
-    // simulated map says plain HTTP (the lab's serves TLS, pinned).
-    node.plain_http = true;
+    // Over the modelled TLS handshake (model/tls-model.h), its certificate
+    // pinned, as the lab's map does.
+    node.cert_name = server->GetCertificatePin();
+    node.plain_http = node.cert_name.empty();
     region.nodes.push_back(node);
   }
   return region;

@@ -37,6 +37,18 @@ TypeId DerpClientApplication::GetTypeId() {
                         "refused. Empty: any key.",
                         StringValue(""), MakeStringAccessor(&DerpClientApplication::m_serverKey),
                         MakeStringChecker())
+          .AddAttribute("Tls",
+                        "Dial over the modelled TLS handshake (model/tls-model.h), as the "
+                        "lab's DERP servers (DerpServerApplication's Tls) want. false: plain "
+                        "HTTP.",
+                        BooleanValue(true), MakeBooleanAccessor(&DerpClientApplication::m_tls),
+                        MakeBooleanChecker())
+          .AddAttribute("CertName",
+                        "With Tls: what the server's certificate must be: \"sha256-raw:<hex>\" "
+                        "pins it (DerpServerApplication::GetCertificatePin), another name must "
+                        "be its name. Empty: nothing is checked (tests).",
+                        StringValue(""), MakeStringAccessor(&DerpClientApplication::m_certName),
+                        MakeStringChecker())
           .AddAttribute(
               "Preferred", "Tell the server it is this node's home region.", BooleanValue(false),
               MakeBooleanAccessor(&DerpClientApplication::m_preferred), MakeBooleanChecker())
@@ -128,6 +140,12 @@ void DerpClientApplication::StartApplication() {
     config.server_key = punchlab::NodePublicKey::Parse(m_serverKey);
     NS_ABORT_MSG_UNLESS(config.server_key, "DerpClientApplication: ServerKey '"
                                                << m_serverKey << "' is not nodekey:<64 hex>");
+  }
+  if (m_tls) {
+    punchlab::TlsDial dial;
+    dial.cert_name = m_certName;
+    dial.insecure_for_tests = m_certName.empty();
+    config.tls = dial;
   }
   if (!m_peer.empty()) {
     std::optional<punchlab::NodePublicKey> peer = punchlab::NodePublicKey::Parse(m_peer);

@@ -67,6 +67,8 @@ class DerpClientApplication : public Application {
 
   Address m_serverAddress;
   uint16_t m_serverPort;
+  bool m_tls;
+  std::string m_certName;
   std::string m_serverKey;
   bool m_preferred;
   uint64_t m_seed;

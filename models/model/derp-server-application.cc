@@ -2,6 +2,7 @@
 
 #include "model/application-setup.h"
 #include "punchlab/overloaded.h"
+#include "ns3/boolean.h"
 #include "ns3/log.h"
 #include "ns3/trace-source-accessor.h"
 #include "ns3/uinteger.h"
@@ -29,6 +30,12 @@ TypeId DerpServerApplication::GetTypeId() {
           .AddAttribute("Port", "DERP TCP port.", UintegerValue(443),
                         MakeUintegerAccessor(&DerpServerApplication::m_port),
                         MakeUintegerChecker<uint16_t>())
+          .AddAttribute("Tls",
+                        "Serve DERP over (modelled) TLS, as the lab does (model/tls-model.h): "
+                        "clients dial it with the pin GetCertificatePin() returns. false: plain "
+                        "HTTP.",
+                        BooleanValue(true), MakeBooleanAccessor(&DerpServerApplication::m_tls),
+                        MakeBooleanChecker())
           .AddAttribute("StunPort", "STUN UDP port on the same address; 0: no STUN.",
                         UintegerValue(3478),
                         MakeUintegerAccessor(&DerpServerApplication::m_stunPort),
@@ -99,6 +106,23 @@ MachineHostCounters DerpServerApplication::GetTcpCounters() const {
   return m_host ? m_host->GetCounters() : m_tcpCounters;
 }
 
+std::shared_ptr<const punchlab::tlsmodel::Certificate> DerpServerApplication::GetCertificate()
+    const {
+  if (!m_tls) return nullptr;
+  if (!m_certificate) {
+    // As the lab's: made once per server (kept across restarts), for its
+    // name and address; the key makes it differ per server.
+    m_certificate = std::make_shared<const punchlab::tlsmodel::Certificate>(
+        "derp-" + GetDerpEndpoint().ip.ToString(), GetPublicKey().ToString());
+  }
+  return m_certificate;
+}
+
+std::string DerpServerApplication::GetCertificatePin() const {
+  const auto certificate = GetCertificate();
+  return certificate ? certificate->Pin() : std::string();
+}
+
 size_t DerpServerApplication::GetClientCount() const {
   return m_region ? m_region->derp().client_count() : 0;
 }
@@ -115,7 +139,8 @@ void DerpServerApplication::StartApplication() {
       std::make_unique<punchlab::DeterministicRandom>(ForkApplicationRandom(m_seed, *this, kKind));
   m_down = false;
   StartProcess(ip);
-  const punchlab::Endpoint derp = m_host->Listen(punchlab::Endpoint(ip, m_port));
+  const punchlab::Endpoint local(ip, m_port);
+  const punchlab::Endpoint derp = m_tls ? m_host->ListenTls(local, GetCertificate()) : m_host->Listen(local);
   NS_LOG_INFO("DERP server " << m_region->derp().public_key().ShortString() << " on node "
                              << GetNode()->GetId() << ": derp " << derp.ToString() << ", stun "
                              << (m_stunPort ? GetStunEndpoint().ToString() : "off"));

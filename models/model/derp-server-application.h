@@ -6,7 +6,8 @@
 // timer); relaying, handshakes, PeerGone and queueing are the machine's
 // (protocol/include/punchlab/derp/server.h). The host reports socket
 // backpressure to the relay, which then queues (SendQueueDepth frames per
-// connection) and drops beyond that.
+// connection) and drops beyond that. DERP runs over the modelled TLS
+// handshake (Tls attribute, model/tls-model.h), as in the lab.
 //
 // The server's node key and its random stream (keepalive jitter) come from
 // the Seed attribute, forked per node and application (application-setup.h):
@@ -18,7 +19,7 @@
 #include <string>
 
 #include "model/machine-host.h"
-#include "model/machine-host.h"
+#include "model/tls-model.h"
 #include "ns3/address.h"
 #include "ns3/application.h"
 #include "ns3/nstime.h"
@@ -49,6 +50,10 @@ class DerpServerApplication : public Application {
   // resolves to the node's first IPv4 address. Available once installed.
   punchlab::Endpoint GetDerpEndpoint() const;
   punchlab::Endpoint GetStunEndpoint() const;
+  // The modelled TLS certificate (Tls attribute; null without TLS) and its
+  // "sha256-raw:" pin, for the DERP map; available once installed.
+  std::shared_ptr<const punchlab::tlsmodel::Certificate> GetCertificate() const;
+  std::string GetCertificatePin() const;
 
   // The machines' and the TCP host's counters; zero before the application
   // starts, still readable after it stops.
@@ -91,6 +96,8 @@ class DerpServerApplication : public Application {
   uint32_t m_sendQueueDepth;
   Time m_keepAliveInterval;
   Time m_handshakeTimeout;
+  bool m_tls;
+  mutable std::shared_ptr<const punchlab::tlsmodel::Certificate> m_certificate;
 
   std::unique_ptr<punchlab::DeterministicRandom> m_random;
   std::unique_ptr<punchlab::derp::RegionNode> m_region;

@@ -11,6 +11,7 @@
 #include "ns3/ipv6.h"
 #include "ns3/log.h"
 #include "ns3/simulator.h"
+#include "ns3/nstime.h"
 #include "ns3/tcp-socket-factory.h"
 #include "ns3/trace-source-accessor.h"
 #include "ns3/udp-socket-factory.h"
@@ -62,6 +63,12 @@ TypeId MachineHost::GetTypeId() {
                         MakeUintegerAccessor(&MachineHost::SetMaxOutput,
                                              &MachineHost::GetMaxOutput),
                         MakeUintegerChecker<uint32_t>())
+          .AddAttribute("TlsHandshakeTimeout",
+                        "A TLS handshake (either side) not done by then is given up, as "
+                        "realio::Host's Options::tls_handshake_timeout.",
+                        TimeValue(Seconds(10)),
+                        MakeTimeAccessor(&MachineHost::m_tlsHandshakeTimeout),
+                        MakeTimeChecker())
           .AddTraceSource("Rx", "A datagram was handed to the machine (packet, local, remote).",
                           MakeTraceSourceAccessor(&MachineHost::m_rxTrace),
                           "ns3::MachineHost::DatagramTracedCallback")
@@ -110,7 +117,10 @@ MachineHost::~MachineHost() {
   m_timer.Cancel();
   for (auto& s : m_sockets) s.socket->SetRecvCallback(MakeNullCallback<void, Ptr<Socket>>());
   for (auto& l : m_listeners) Unwatch(l.socket);
-  for (auto& [id, s] : m_streams) Unwatch(s.socket);
+  for (auto& [id, s] : m_streams) {
+    s.tlsDeadline.Cancel();
+    Unwatch(s.socket);
+  }
 }
 
 void MachineHost::SetHighWater(uint32_t v) {
@@ -170,6 +180,8 @@ MachineHostCounters MachineHost::GetCounters() const {
   c.writeBlocked = s.write_blocked;
   c.badActions = s.bad_actions;
   c.timeouts = s.timeouts;
+  c.tlsHandshakes = m_tlsHandshakes;
+  c.tlsFailures = m_tlsFailures;
   return c;
 }
 
@@ -298,6 +310,19 @@ void MachineHost::CloseDatagramSockets() {
 // ---- TCP -----------------------------------------------------------------------
 
 punchlab::Endpoint MachineHost::Listen(const punchlab::Endpoint& local) {
+  return ListenOn(local, nullptr);
+}
+
+punchlab::Endpoint MachineHost::ListenTls(
+    const punchlab::Endpoint& local,
+    std::shared_ptr<const punchlab::tlsmodel::Certificate> certificate) {
+  NS_ABORT_MSG_IF(!certificate, "ListenTls without a certificate");
+  return ListenOn(local, std::move(certificate));
+}
+
+punchlab::Endpoint MachineHost::ListenOn(
+    const punchlab::Endpoint& local,
+    std::shared_ptr<const punchlab::tlsmodel::Certificate> certificate) {
   NS_ABORT_MSG_IF(!m_core.has_streams(), "Listen after Close, or without a stream machine");
   // Listeners answer stray segments with a RST, as Linux does: see
   // linux-like-tcp-socket.h for why NAT scenarios need it.
@@ -305,8 +330,12 @@ punchlab::Endpoint MachineHost::Listen(const punchlab::Endpoint& local) {
   NS_ABORT_MSG_IF(socket->Bind(ToNs3Address(local)) != 0 || socket->Listen() != 0,
                   "cannot listen on " << local.ToString() << " on node " << m_node->GetId());
   // A null connection-request callback accepts every connection.
-  socket->SetAcceptCallback(MakeNullCallback<bool, Ptr<Socket>, const Address&>(),
-                            MakeCallback(&MachineHost::HandleAccept, this));
+  socket->SetAcceptCallback(
+      MakeNullCallback<bool, Ptr<Socket>, const Address&>(),
+      Callback<void, Ptr<Socket>, const Address&>(
+          [this, certificate](Ptr<Socket> accepted, const Address& from) {
+            HandleAccept(accepted, from, certificate);
+          }));
   Address name;
   socket->GetSockName(name);
   punchlab::Endpoint bound = ToPunchlabEndpoint(name);
@@ -321,23 +350,35 @@ std::vector<punchlab::Endpoint> MachineHost::GetListenEndpoints() const {
   return out;
 }
 
-void MachineHost::HandleAccept(Ptr<Socket> socket, const Address& from) {
+void MachineHost::HandleAccept(
+    Ptr<Socket> socket, const Address& from,
+    const std::shared_ptr<const punchlab::tlsmodel::Certificate>& certificate) {
   if (!m_core.has_streams()) {
     socket->Close();
     return;
   }
   const punchlab::Endpoint remote = ToPunchlabEndpoint(from);
   const punchlab::ConnectionId conn = m_core.Accept(remote);
-  m_streams[conn] = Stream{socket, false};
+  Stream& stream = m_streams[conn];
+  stream.socket = socket;
+  stream.accepted = true;
   Watch(conn, socket);
   NS_LOG_INFO("node " << m_node->GetId() << " accepted conn " << conn << " from "
                       << remote.ToString());
+  if (certificate) {
+    // The machine hears of it once the handshake is done (FeedTls).
+    stream.tls = std::make_shared<punchlab::tlsmodel::Session>(
+        punchlab::tlsmodel::Session::Server(certificate));
+    StartTlsDeadline(conn, stream);
+    return;
+  }
   m_core.OnConnected(Now(), conn);
 }
 
 bool MachineHost::Connect(punchlab::ConnectionId conn, const punchlab::Endpoint& remote) {
   Ptr<Socket> socket = Socket::CreateSocket(m_node, TcpSocketFactory::GetTypeId());
-  m_streams[conn] = Stream{socket, false};
+  Stream& stream = m_streams[conn] = Stream();
+  stream.socket = socket;
   // Each lambda only forwards: the callback holding it may be replaced
   // (destroyed) while the host handles the call.
   socket->SetConnectCallback(
@@ -363,10 +404,26 @@ void MachineHost::Watch(punchlab::ConnectionId conn, const Ptr<Socket>& socket) 
       Callback<void, Ptr<Socket>>([this, conn](Ptr<Socket>) { HandleErrorClose(conn); }));
 }
 
+bool MachineHost::ConnectTls(punchlab::ConnectionId conn, const punchlab::Endpoint& remote,
+                             const punchlab::TlsDial& dial) {
+  if (!Connect(conn, remote)) return false;
+  Stream& stream = m_streams.at(conn);
+  stream.tls =
+      std::make_shared<punchlab::tlsmodel::Session>(punchlab::tlsmodel::Session::Client(dial));
+  StartTlsDeadline(conn, stream);
+  return true;
+}
+
 void MachineHost::HandleConnectSucceeded(punchlab::ConnectionId conn) {
   auto it = m_streams.find(conn);
   if (it == m_streams.end() || !m_core.has_streams()) return;
   Watch(conn, it->second.socket);
+  if (it->second.tls) {
+    // TCP is up; the machine hears of it once TLS is (FeedTls).
+    it->second.tls->Start();
+    FlushTls(it->second);
+    return;
+  }
   m_core.OnConnected(Now(), conn);
 }
 
@@ -395,6 +452,10 @@ void MachineHost::HandleRecv(punchlab::ConnectionId conn) {
     if (!m_core.Reading(conn)) continue;  // the machine is done with it; discard
     m_rxBuffer.resize(packet->GetSize());
     packet->CopyData(m_rxBuffer.data(), static_cast<uint32_t>(m_rxBuffer.size()));
+    if (Handshaking(it->second)) {
+      if (!FeedTls(conn, it->second, m_rxBuffer)) return;
+      continue;
+    }
     m_streamRxTrace(conn, packet);
     NS_LOG_LOGIC("node " << m_node->GetId() << " conn " << conn << " <- " << m_rxBuffer.size()
                          << " bytes");
@@ -410,7 +471,12 @@ void MachineHost::HandleSendSpace(punchlab::ConnectionId conn) {
 void MachineHost::HandlePeerClose(punchlab::ConnectionId conn) {
   // Bytes that arrived before the FIN reach the machine first.
   HandleRecv(conn);
-  if (!m_streams.count(conn) || !m_core.has_streams()) return;
+  auto it = m_streams.find(conn);
+  if (it == m_streams.end() || !m_core.has_streams()) return;
+  if (Handshaking(it->second)) {
+    FailTls(conn, "tls handshake: the peer closed the connection");
+    return;
+  }
   NS_LOG_INFO("node " << m_node->GetId() << " conn " << conn << " closed by the peer");
   // Our side closes too (FIN), as a reading process does on EOF.
   m_core.OnClosed(Now(), conn, punchlab::hosts::CloseReason::kPeerClosed);
@@ -422,7 +488,66 @@ void MachineHost::HandleErrorClose(punchlab::ConnectionId conn) {
   NS_LOG_INFO("node " << m_node->GetId() << " conn " << conn << " reset or timed out, errno "
                       << it->second.socket->GetErrno());
   it->second.dead = true;
+  if (Handshaking(it->second)) {
+    FailTls(conn, "tls handshake: the connection was reset");
+    return;
+  }
   m_core.OnClosed(Now(), conn, punchlab::hosts::CloseReason::kError);
+}
+
+// ---- TLS (tls-model.h) ---------------------------------------------------------
+
+bool MachineHost::FeedTls(punchlab::ConnectionId conn, Stream& stream, punchlab::ByteView bytes) {
+  punchlab::tlsmodel::Session& tls = *stream.tls;
+  tls.Feed(bytes);
+  FlushTls(stream);
+  if (tls.state() == punchlab::tlsmodel::Session::State::kFailed) {
+    FailTls(conn, tls.error());
+    return false;
+  }
+  if (!tls.open()) return true;  // the handshake goes on
+  stream.tlsDeadline.Cancel();
+  ++m_tlsHandshakes;
+  // Application bytes that came with the last handshake record follow the
+  // connect, as realio delivers them.
+  const punchlab::Bytes early = tls.TakePlaintext();
+  m_core.OnConnected(Now(), conn);
+  if (!early.empty() && m_streams.count(conn) && m_core.Reading(conn)) {
+    m_core.OnStream(Now(), conn, early);
+  }
+  return m_streams.count(conn) != 0;
+}
+
+void MachineHost::FlushTls(Stream& stream) {
+  const punchlab::ByteView out = stream.tls->Output();
+  if (out.empty() || stream.dead) return;
+  // A handshake flight is far below any send buffer: it goes whole.
+  NS_ABORT_MSG_IF(stream.socket->GetTxAvailable() < out.size(),
+                  "TLS flight of " << out.size() << " bytes does not fit the send buffer");
+  stream.socket->Send(Create<Packet>(out.data(), static_cast<uint32_t>(out.size())));
+  stream.tls->ClearOutput();
+}
+
+void MachineHost::StartTlsDeadline(punchlab::ConnectionId conn, Stream& stream) {
+  stream.tlsDeadline = Simulator::Schedule(m_tlsHandshakeTimeout, [this, conn] {
+    auto it = m_streams.find(conn);
+    if (it == m_streams.end() || !Handshaking(it->second)) return;
+    FailTls(conn, "tls handshake not done within " +
+                      std::to_string(m_tlsHandshakeTimeout.GetSeconds()) + " s");
+  });
+}
+
+void MachineHost::FailTls(punchlab::ConnectionId conn, const std::string& why) {
+  auto it = m_streams.find(conn);
+  if (it == m_streams.end()) return;
+  ++m_tlsFailures;
+  it->second.tlsDeadline.Cancel();
+  NS_LOG_INFO("node " << m_node->GetId() << " conn " << conn << ": " << why);
+  if (it->second.accepted) {
+    m_core.Abandon(conn);  // CloseStream: the machine never knew it
+  } else {
+    m_core.OnClosed(Now(), conn, punchlab::hosts::CloseReason::kConnectFailed);
+  }
 }
 
 punchlab::hosts::WriteResult MachineHost::Write(punchlab::ConnectionId conn,
@@ -454,6 +579,7 @@ void MachineHost::CloseStream(punchlab::ConnectionId conn, punchlab::hosts::Clos
   if (it == m_streams.end()) return;
   Stream stream = it->second;
   m_streams.erase(it);
+  stream.tlsDeadline.Cancel();
   Unwatch(stream.socket);
   // TCP sends what the socket already holds before its FIN.
   if (!stream.dead) stream.socket->Close();
@@ -491,6 +617,7 @@ void MachineHost::Release(bool closeSockets) {
   }
   m_listeners.clear();
   for (auto& [id, s] : m_streams) {
+    s.tlsDeadline.Cancel();
     Unwatch(s.socket);
     if (closeSockets && !s.dead) s.socket->Close();
   }

@@ -37,10 +37,20 @@
 // A peer's FIN ends the connection (after the bytes before it), as does a
 // reset or a TCP timeout: HandleClosed. Listeners answer stray segments with a
 // RST, as Linux does (linux-like-tcp-socket.h).
+//
+// TLS (the lab's DERP runs over it): a kConnect with a TlsDial, and every
+// connection a ListenTls listener accepts, run the modelled TLS 1.3 handshake
+// (tls-model.h: OpenSSL's flights, byte for byte in size, and its certificate
+// check) before the machine hears HandleConnected, as realio::Host does. A
+// refused certificate sends an alert and fails the connect; an accepted
+// connection whose handshake fails is forgotten (the machine never knew it).
+// A handshake not done within TlsHandshakeTimeout (10 s, as realio) is given
+// up the same way.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -49,6 +59,8 @@
 #include "ns3/node.h"
 #include "ns3/object.h"
 #include "ns3/packet.h"
+#include "model/tls-model.h"
+#include "ns3/nstime.h"
 #include "ns3/ptr.h"
 #include "ns3/socket.h"
 #include "ns3/traced-callback.h"
@@ -78,6 +90,8 @@ struct MachineHostCounters {
   uint64_t outputOverflows = 0;  // waiting output above MaxOutput: closed
   uint64_t writeBlocked = 0;     // WriteBlocked callbacks
   uint64_t badActions = 0;       // write/close to an unknown id, connect to an id in use
+  uint64_t tlsHandshakes = 0;    // TLS connections that reached the machine
+  uint64_t tlsFailures = 0;      // TLS handshakes refused, broken off or timed out
   // Both.
   uint64_t timeouts = 0;  // HandleTimeout calls
 };
@@ -103,6 +117,10 @@ class MachineHost : public Object, private punchlab::hosts::Sockets {
   // Accepts TCP connections on `local` from now on; returns the endpoint
   // actually bound. Aborts when it cannot.
   punchlab::Endpoint Listen(const punchlab::Endpoint& local);
+  // The same, every accepted connection running the modelled TLS handshake
+  // as a server presenting `certificate`.
+  punchlab::Endpoint ListenTls(const punchlab::Endpoint& local,
+                               std::shared_ptr<const punchlab::tlsmodel::Certificate> certificate);
 
   // Called by every drain so the owner can drain the concrete machine's
   // PollEvent(); it may command the machine and call Drain() again.
@@ -171,12 +189,18 @@ class MachineHost : public Object, private punchlab::hosts::Sockets {
   struct Stream {
     Ptr<Socket> socket;
     bool dead = false;  // TCP closed it already (error, failed connect)
+    // TLS streams only: the handshake until the machine hears of it.
+    std::shared_ptr<punchlab::tlsmodel::Session> tls;
+    bool accepted = false;
+    EventId tlsDeadline;
   };
 
   // punchlab::hosts::Sockets
   punchlab::Timestamp Now() const override;
   punchlab::hosts::SendResult SendDatagram(const punchlab::Transmit& transmit) override;
   bool Connect(punchlab::ConnectionId conn, const punchlab::Endpoint& remote) override;
+  bool ConnectTls(punchlab::ConnectionId conn, const punchlab::Endpoint& remote,
+                  const punchlab::TlsDial& dial) override;
   punchlab::hosts::WriteResult Write(punchlab::ConnectionId conn,
                                      punchlab::ByteView bytes) override;
   void Established(punchlab::ConnectionId conn, const punchlab::Endpoint& remote) override;
@@ -184,7 +208,17 @@ class MachineHost : public Object, private punchlab::hosts::Sockets {
   void ArmTimer(std::optional<punchlab::Timestamp> at) override;
 
   void HandleRead(Ptr<Socket> socket);
-  void HandleAccept(Ptr<Socket> socket, const Address& from);
+  punchlab::Endpoint ListenOn(const punchlab::Endpoint& local,
+                              std::shared_ptr<const punchlab::tlsmodel::Certificate> certificate);
+  void HandleAccept(Ptr<Socket> socket, const Address& from,
+                    const std::shared_ptr<const punchlab::tlsmodel::Certificate>& certificate);
+  // TLS: feeds the handshake; false when the connection is gone.
+  bool FeedTls(punchlab::ConnectionId conn, Stream& stream, punchlab::ByteView bytes);
+  // Hands the handshake's bytes to the socket.
+  void FlushTls(Stream& stream);
+  void StartTlsDeadline(punchlab::ConnectionId conn, Stream& stream);
+  void FailTls(punchlab::ConnectionId conn, const std::string& why);
+  bool Handshaking(const Stream& stream) const { return stream.tls && !stream.tls->open(); }
   void HandleConnectSucceeded(punchlab::ConnectionId conn);
   void HandleConnectFailed(punchlab::ConnectionId conn);
   void HandleRecv(punchlab::ConnectionId conn);
@@ -217,6 +251,9 @@ class MachineHost : public Object, private punchlab::hosts::Sockets {
   Callback<void, punchlab::Timestamp, punchlab::ConnectionId> m_writeBlocked;
   Callback<void, punchlab::Timestamp, punchlab::ConnectionId> m_writable;
   EventId m_timer;
+  Time m_tlsHandshakeTimeout;
+  uint64_t m_tlsHandshakes = 0;
+  uint64_t m_tlsFailures = 0;
   punchlab::Bytes m_rxBuffer;  // reused for every datagram and stream read
   TracedCallback<Ptr<const Packet>, const Address&, const Address&> m_rxTrace;
   TracedCallback<Ptr<const Packet>, const Address&, const Address&> m_txTrace;

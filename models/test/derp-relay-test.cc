@@ -3,7 +3,8 @@
 // exchange packets through the relay; a forged ClientInfo is refused; a
 // client that disappears produces PeerGone for those that received from it; garbage
 // on a connection closes only that connection; and the DERP server answers
-// STUN on UDP.
+// STUN on UDP. Every connection, raw ones included, runs the modelled TLS
+// handshake first (the server's default, as the lab's).
 #include <gtest/gtest.h>
 
 #include <map>
@@ -16,6 +17,7 @@
 #include "model/derp-client-application.h"
 #include "model/derp-server-application.h"
 #include "model/punchlab-ns3-convert.h"
+#include "model/tls-model.h"
 #include "model/stun-client-application.h"
 #include "ns3/inet-socket-address.h"
 #include "ns3/simulator.h"
@@ -143,6 +145,12 @@ class DerpRelayTest : public ::testing::Test {
   const ClientLog& Log(Ptr<DerpClientApplication> app) { return logs[PeekPointer(app)]; }
 
   const punchlab::Endpoint kDerp{ToPunchlab(RelayWorld::DerpAddress()), 443};
+  // Raw connections speak the server's (modelled) TLS first, as any client.
+  const punchlab::TlsDial kTls = [] {
+    punchlab::TlsDial dial;
+    dial.insecure_for_tests = true;
+    return dial;
+  }();
   RelayWorld world;
   Ptr<DerpServerApplication> server;
   std::map<DerpClientApplication*, ClientLog> logs;
@@ -186,7 +194,8 @@ TEST_F(DerpRelayTest, ForgedClientInfoIsRefusedAndTheVictimKeepsItsSession) {
   punchlab::DeterministicRandom rng(99);
   const NodePrivateKey attacker = NodePrivateKey::Generate(rng);
   forger->ConnectAt(Seconds(1), 1, kDerp,
-                    RawHandshake(attacker, victim->GetPublicKey(), server->GetPublicKey(), rng));
+                    RawHandshake(attacker, victim->GetPublicKey(), server->GetPublicKey(), rng),
+                    kTls);
   SendAt(Seconds(2), peer, victim, "still yours");
   uint64_t victimConn = 0;
   Simulator::Schedule(Seconds(0.5),
@@ -242,12 +251,12 @@ TEST_F(DerpRelayTest, GarbageClosesOnlyItsOwnConnection) {
   Ptr<DerpClientApplication> b = InstallClient(world.b.Get(0));
   Ptr<StreamActor> raw = InstallStreamActor(world.a.Get(2));
   // Not an HTTP upgrade at all.
-  raw->ConnectAt(Seconds(1), 1, kDerp, ToBytes("GARBAGE / SMTP/9\r\n\r\n"));
+  raw->ConnectAt(Seconds(1), 1, kDerp, ToBytes("GARBAGE / SMTP/9\r\n\r\n"), kTls);
   // A proper client session, then a frame header announcing 4 GiB.
   punchlab::DeterministicRandom rng(7);
   const NodePrivateKey own = NodePrivateKey::Generate(rng);
   raw->ConnectAt(Seconds(1), 2, kDerp,
-                 RawHandshake(own, own.Public(), server->GetPublicKey(), rng));
+                 RawHandshake(own, own.Public(), server->GetPublicKey(), rng), kTls);
   raw->WriteAt(Seconds(1.5), 2, punchlab::Bytes{0x04, 0xff, 0xff, 0xff, 0xff, 0x00});
   SendAt(Seconds(2), a, b, "unaffected");
   SendAt(Seconds(2), b, a, "likewise");
@@ -281,15 +290,34 @@ TEST_F(DerpRelayTest, ClientThatStopsReadingCostsBoundedMemoryAndOthersStillFlow
   const NodePrivateKey stalled = NodePrivateKey::Generate(rng);
   const punchlab::Bytes handshake =
       RawHandshake(stalled, stalled.Public(), server->GetPublicKey(), rng);
-  // A bare socket with no receive callback: nothing ever reads its buffer.
+  // A bare socket with no receive callback: after the TLS handshake (read
+  // once, by hand) nothing ever reads its buffer.
   Ptr<Socket> sink = Socket::CreateSocket(world.a.Get(2), TcpSocketFactory::GetTypeId());
+  auto tls = punchlab::tlsmodel::Session::Client(kTls);
+  auto send = [](Ptr<Socket> s, punchlab::ByteView bytes) {
+    s->Send(Create<Packet>(bytes.data(), static_cast<uint32_t>(bytes.size())));
+  };
   Simulator::Schedule(Seconds(0.5), [&]() {
     sink->Bind();
     sink->SetConnectCallback(Callback<void, Ptr<Socket>>([&](Ptr<Socket> s) {
-                               s->Send(Create<Packet>(handshake.data(), handshake.size()));
+                               tls.Start();
+                               send(s, tls.Output());
+                               tls.ClearOutput();
                              }),
                              MakeNullCallback<void, Ptr<Socket>>());
     sink->Connect(InetSocketAddress(RelayWorld::DerpAddress(), 443));
+  });
+  // The server's flight is in by then (a round trip is 24 ms).
+  Simulator::Schedule(Seconds(0.7), [&]() {
+    while (Ptr<Packet> p = sink->Recv()) {
+      punchlab::Bytes bytes(p->GetSize());
+      p->CopyData(bytes.data(), p->GetSize());
+      tls.Feed(bytes);
+    }
+    ASSERT_TRUE(tls.open());
+    punchlab::Bytes out = tls.Output().ToBytes();
+    out.insert(out.end(), handshake.begin(), handshake.end());
+    send(sink, out);
   });
   constexpr uint32_t kFlood = 1000;
   Simulator::Schedule(Seconds(1), [&]() {

@@ -64,9 +64,9 @@ RelayWorld::RelayWorld() {
 }
 
 void ScriptedStream::Connect(punchlab::ConnectionId conn, const punchlab::Endpoint& remote,
-                             punchlab::Bytes greeting) {
+                             punchlab::Bytes greeting, std::optional<punchlab::TlsDial> tls) {
   m_greetings[conn] = std::move(greeting);
-  m_actions.push_back(punchlab::StreamAction::Connect(conn, remote));
+  m_actions.push_back(punchlab::StreamAction::Connect(conn, remote, std::move(tls)));
 }
 
 void ScriptedStream::Write(punchlab::ConnectionId conn, punchlab::Bytes bytes) {
@@ -114,9 +114,9 @@ void StreamActor::StartApplication() {
 }
 
 void StreamActor::ConnectAt(Time at, punchlab::ConnectionId conn, const punchlab::Endpoint& remote,
-                            punchlab::Bytes greeting) {
-  Simulator::Schedule(at - Simulator::Now(), [this, conn, remote, greeting]() {
-    m_script.Connect(conn, remote, greeting);
+                            punchlab::Bytes greeting, std::optional<punchlab::TlsDial> tls) {
+  Simulator::Schedule(at - Simulator::Now(), [this, conn, remote, greeting, tls]() {
+    m_script.Connect(conn, remote, greeting, tls);
     m_host->Drain();
   });
 }

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -48,8 +49,9 @@ struct RelayWorld {
 // comes back and when each connection ends.
 class ScriptedStream : public punchlab::StreamMachine {
  public:
+  // Over the modelled TLS handshake when `tls` is given (a DERP server).
   void Connect(punchlab::ConnectionId conn, const punchlab::Endpoint& remote,
-               punchlab::Bytes greeting);
+               punchlab::Bytes greeting, std::optional<punchlab::TlsDial> tls = std::nullopt);
   void Write(punchlab::ConnectionId conn, punchlab::Bytes bytes);
   void Close(punchlab::ConnectionId conn);
 
@@ -77,9 +79,10 @@ class StreamActor : public Application {
  public:
   static TypeId GetTypeId();
 
-  // At `at`: connect `conn` to `remote` and write `greeting` once it is up.
+  // At `at`: connect `conn` to `remote` (over TLS when `tls` is given) and
+  // write `greeting` once it is up.
   void ConnectAt(Time at, punchlab::ConnectionId conn, const punchlab::Endpoint& remote,
-                 punchlab::Bytes greeting);
+                 punchlab::Bytes greeting, std::optional<punchlab::TlsDial> tls = std::nullopt);
   void WriteAt(Time at, punchlab::ConnectionId conn, punchlab::Bytes bytes);
 
   const ScriptedStream& Script() const { return m_script; }

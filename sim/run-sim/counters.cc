@@ -168,6 +168,10 @@ Group DerpGroup(const ns3::DerpServerApplication& server) {
   g["stun_requests"] = s.requests;
   g["stun_success_responses"] = s.success_responses;
   g["stun_dropped_malformed"] = s.dropped_malformed;
+  // Named as the lab's (DERP runs over TLS in both; model/tls-model.h).
+  const ns3::MachineHostCounters t = server.GetTcpCounters();
+  g["tls_handshakes"] = t.tlsHandshakes;
+  g["tls_failures"] = t.tlsFailures;
   return g;
 }
 

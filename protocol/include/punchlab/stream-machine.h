@@ -13,8 +13,9 @@
 // TLS is the host's business, never the machine's: a kConnect may carry a
 // TlsDial (what the host must check of the server's certificate), and the
 // host runs TLS under the stream, so the machine still sees plaintext bytes
-// and hears HandleConnected only once the TLS handshake is done. A host that
-// cannot do TLS (ns-3, the virtual test world) fails such a connect at once.
+// and hears HandleConnected only once the TLS handshake is done. ns-3 runs a
+// modelled handshake (models/model/tls-model.h); a host that cannot do TLS
+// (the virtual test world) fails such a connect at once.
 #pragma once
 
 #include <cstdint>

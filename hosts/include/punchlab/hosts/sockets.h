@@ -65,7 +65,8 @@ class Sockets {
   // The same over TLS (a kConnect with a TlsDial): the world runs TLS under
   // the stream and calls Host::OnConnected only once the handshake is done
   // and the certificate passed `tls`'s checks, else OnClosed(kConnectFailed).
-  // A world without TLS (ns-3, the in-memory worlds) fails it at once.
+  // ns-3 runs a modelled handshake (models/model/tls-model.h); a world
+  // without TLS (the in-memory worlds) fails it at once.
   virtual bool ConnectTls(ConnectionId /*conn*/, const Endpoint& /*remote*/,
                           const TlsDial& /*tls*/) {
     return false;

@@ -27,8 +27,8 @@ struct DerpNode {
   // refuses a server that presents another. Zero: not pinned, any key goes
   // (Tailscale's DERP map can pin it too, through the TLS certificate).
   NodePublicKey public_key{};
-  // DERP runs over TLS unless plain_http (tests and the simulation, which
-  // does not model TLS). cert_name and insecure_for_tests say what a node
+  // DERP runs over TLS unless plain_http (tests only; the simulation runs a
+  // modelled TLS handshake, models/model/tls-model.h). cert_name and insecure_for_tests say what a node
   // checks of the server's certificate, as Tailscale's DERPNode fields of
   // those names do (TlsDial): "sha256-raw:<hex>" pins a self-signed one.
   bool plain_http = false;
