@@ -1,8 +1,6 @@
 #include "punchlab/derp/http-upgrade.h"
 
-#include <algorithm>
-#include <cctype>
-
+#include "punchlab/ascii.h"
 #include "punchlab/derp/frames.h"
 
 namespace punchlab {
@@ -59,12 +57,6 @@ bool IsProbeRequest(const HttpHead& head) {
 bool WantsFastStart(const HttpHead& head) {
   const auto v = head.Field(kFastStartHeader);
   return v && *v == "1";
-}
-
-std::string LowerAscii(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
 }
 
 std::optional<std::string> HttpHead::Field(const std::string& name) const {

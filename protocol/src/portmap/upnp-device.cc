@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "portmap/upnp-xml.h"
+#include "punchlab/ascii.h"
 
 namespace punchlab {
 namespace portmap {
@@ -58,7 +59,7 @@ std::optional<MSearch> ParseMSearch(ByteView datagram, ParseError* error) {
   if (head.start_line != "M-SEARCH * HTTP/1.1") return fail(ParseError::kHttp);
   const std::optional<std::string> man = head.Field("MAN");
   const std::optional<std::string> st = head.Field("ST");
-  if (!man || derp::LowerAscii(*man) != "\"ssdp:discover\"" || !st || st->empty()) {
+  if (!man || LowerAscii(*man) != "\"ssdp:discover\"" || !st || st->empty()) {
     return fail(ParseError::kMissingHeader);
   }
   MSearch m;

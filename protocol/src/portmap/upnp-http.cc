@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "punchlab/ascii.h"
+
 namespace punchlab {
 namespace portmap {
 namespace upnp {
@@ -70,7 +72,7 @@ std::optional<Endpoint> Url::ToEndpoint() const {
 
 std::optional<Url> ParseUrl(const std::string& text) {
   const std::string scheme = "http://";
-  if (text.size() <= scheme.size() || derp::LowerAscii(text.substr(0, scheme.size())) != scheme ||
+  if (text.size() <= scheme.size() || LowerAscii(text.substr(0, scheme.size())) != scheme ||
       !Clean(text)) {
     return std::nullopt;
   }
@@ -90,7 +92,7 @@ std::optional<Url> ParseUrl(const std::string& text) {
     }
   } else {
     const size_t colon = authority.find(':');
-    url.host = derp::LowerAscii(authority.substr(0, colon));
+    url.host = LowerAscii(authority.substr(0, colon));
     if (colon != std::string::npos && !ParsePort(authority.substr(colon + 1), url.port)) {
       return std::nullopt;
     }
@@ -164,8 +166,8 @@ HttpResponseReader::State HttpResponseReader::Feed(ByteView bytes) {
     status_ = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
     const std::optional<std::string> coding = head().Field("Transfer-Encoding");
     const std::optional<std::string> length = head().Field("Content-Length");
-    if (coding && derp::LowerAscii(*coding) != "identity") {
-      if (derp::LowerAscii(*coding) != "chunked") {
+    if (coding && LowerAscii(*coding) != "identity") {
+      if (LowerAscii(*coding) != "chunked") {
         return Fail("unsupported transfer coding \"" + *coding + "\"");
       }
       framing_ = Framing::kChunked;

@@ -32,10 +32,6 @@ Bytes BuildProbeResponse();
 
 constexpr const char* kFastStartHeader = "Derp-Fast-Start";
 
-// `s` with ASCII letters lowered: HTTP's field names, schemes and tokens
-// compare case-insensitively (used by every HTTP reader here: DERP's, UPnP's).
-std::string LowerAscii(std::string s);
-
 // The start line and header fields of a request or response.
 struct HttpHead {
   std::string start_line;
