@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "punchlab/clone-on-copy.h"
 #include "punchlab/control/frame.h"
 #include "punchlab/control/key-log.h"
 #include "punchlab/control/messages.h"
@@ -19,15 +20,6 @@ class Channel {
  public:
   // Frames longer than `max_receive` break the connection.
   explicit Channel(size_t max_receive) : decoder_(max_receive) {}
-  // A copy of the session as it stands, its key included on purpose: for the
-  // machines' Clone() (see ControlServer::Clone).
-  Channel(const Channel& other)
-      : decoder_(other.decoder_),
-        key_(other.key_ ? std::optional<SharedKey>(other.key_->Clone()) : std::nullopt),
-        send_seq_(other.send_seq_),
-        recv_seq_(other.recv_seq_) {}
-  Channel(Channel&&) = default;
-  Channel& operator=(Channel&&) = default;
 
   // Until a key is set, incoming frames are read as plaintext (the server
   // before the hello) and only EncodePlain may be used.
@@ -59,7 +51,9 @@ class Channel {
                             const KeyLog& log);
 
   FrameDecoder decoder_;
-  std::optional<SharedKey> key_;
+  // Copied with the session, on purpose: for the machines' Clone() (see
+  // ControlServer::Clone).
+  CloneOnCopy<std::optional<SharedKey>> key_;
   uint64_t send_seq_ = 0;
   uint64_t recv_seq_ = 0;
 };

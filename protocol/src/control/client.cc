@@ -16,26 +16,15 @@ struct ControlClient::Session {
 };
 
 ControlClient::ControlClient(ControlClientConfig config, RandomSource& rng)
-    : config_(std::move(config)), rng_(rng), backoff_(config_.backoff_initial) {
+    : config_(std::move(config)), rng_(&rng), backoff_(config_.backoff_initial) {
   EnsureSodium();
 }
 
-ControlClient::ControlClient(const ControlClient& other, RandomSource& rng)
-    : config_(other.config_),
-      rng_(rng),
-      node_key_(other.node_key_ ? std::optional<NodePrivateKey>(other.node_key_->Clone())
-                                : std::nullopt),
-      registration_(other.registration_),
-      state_(other.state_),
-      session_(other.session_ ? std::make_unique<Session>(*other.session_) : nullptr),
-      next_conn_(other.next_conn_),
-      backoff_(other.backoff_),
-      retry_at_(other.retry_at_),
-      netmap_(other.netmap_),
-      have_netmap_(other.have_netmap_),
-      actions_(other.actions_),
-      events_(other.events_),
-      stats_(other.stats_) {}
+ControlClient::ControlClient(const ControlClient&) = default;
+
+ControlClient::ControlClient(const ControlClient& other, RandomSource& rng) : ControlClient(other) {
+  rng_ = &rng;
+}
 
 ControlClient ControlClient::Clone(RandomSource& rng) const { return ControlClient(*this, rng); }
 
@@ -299,7 +288,7 @@ void ControlClient::SendUpdate(Timestamp now, const UpdateMsg& update) {
 void ControlClient::Send(Timestamp now, const Message& msg) {
   // Only an absurd token can exceed the server's limit; retrying would not
   // help.
-  auto frame = session_->channel.EncodeSealed(msg, rng_, kMaxNodeFrameSize, config_.key_log);
+  auto frame = session_->channel.EncodeSealed(msg, *rng_, kMaxNodeFrameSize, config_.key_log);
   if (!frame) return Drop(now, std::string(MessageTypeName(msg)) + " message too large", false);
   session_->last_tx = now;
   actions_.push_back(StreamAction::Write(session_->conn, std::move(*frame)));
@@ -317,7 +306,7 @@ void ControlClient::Drop(Timestamp now, const std::string& reason, bool reconnec
     return;
   }
   state_ = State::kBackoff;
-  retry_at_ = now + rng_.UniformDuration(backoff_ / 2, backoff_);
+  retry_at_ = now + rng_->UniformDuration(backoff_ / 2, backoff_);
   backoff_ = std::min(backoff_ * 2, config_.backoff_max);
 }
 

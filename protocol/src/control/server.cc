@@ -29,31 +29,16 @@ struct ControlServer::Conn {
 ControlServer::ControlServer(NodePrivateKey key, ControlServerConfig config, RandomSource& rng)
     : key_(std::move(key)),
       config_(std::move(config)),
-      rng_(rng),
+      rng_(&rng),
       verifier_(config_.trusted_issuers),
       overlay_(config_.overlay_base, config_.overlay_prefix_len) {
   EnsureSodium();
 }
 
-ControlServer::ControlServer(const ControlServer& other, RandomSource& rng)
-    : key_(other.key_.Clone()),
-      config_(other.config_),
-      rng_(rng),
-      verifier_(other.verifier_),
-      overlay_(other.overlay_),
-      nodes_(other.nodes_),
-      members_(other.members_),
-      deadlines_(other.deadlines_),
-      pending_(other.pending_),
-      batch_due_(other.batch_due_),
-      batch_due_of_(other.batch_due_of_),
-      newly_pending_(other.newly_pending_),
-      netmap_due_(other.netmap_due_),
-      change_seq_(other.change_seq_),
-      actions_(other.actions_),
-      events_(other.events_),
-      stats_(other.stats_) {
-  for (const auto& [id, conn] : other.conns_) conns_.emplace(id, std::make_unique<Conn>(*conn));
+ControlServer::ControlServer(const ControlServer&) = default;
+
+ControlServer::ControlServer(const ControlServer& other, RandomSource& rng) : ControlServer(other) {
+  rng_ = &rng;
 }
 
 ControlServer ControlServer::Clone(RandomSource& rng) const { return ControlServer(*this, rng); }
@@ -214,7 +199,7 @@ void ControlServer::OnHello(ConnectionId conn, Conn& c, const HelloMsg& hello) {
   c.node_key = hello.node_key;
   c.channel.SetKey(std::move(*shared));
   c.phase = Conn::Phase::kAwaitRegister;
-  rng_.Fill(c.challenge.data(), c.challenge.size());
+  rng_->Fill(c.challenge.data(), c.challenge.size());
   Send(conn, ChallengeMsg{c.challenge});
 }
 
@@ -291,7 +276,7 @@ void ControlServer::OnUpdate(const Conn& c, const UpdateMsg& update) {
 void ControlServer::Send(ConnectionId conn, const Message& msg) {
   auto it = conns_.find(conn);
   if (it == conns_.end()) return;
-  auto frame = it->second->channel.EncodeSealed(msg, rng_, kMaxFrameSize, config_.key_log);
+  auto frame = it->second->channel.EncodeSealed(msg, *rng_, kMaxFrameSize, config_.key_log);
   if (!frame) {
     return Close(conn, std::string(MessageTypeName(msg)) + " message exceeds the frame limit");
   }
@@ -301,7 +286,7 @@ void ControlServer::Send(ConnectionId conn, const Message& msg) {
 void ControlServer::Send(ConnectionId conn, const PreparedMessage& msg, const char* type) {
   auto it = conns_.find(conn);
   if (it == conns_.end()) return;
-  auto frame = it->second->channel.EncodeSealed(msg, rng_, kMaxFrameSize, config_.key_log);
+  auto frame = it->second->channel.EncodeSealed(msg, *rng_, kMaxFrameSize, config_.key_log);
   if (!frame) return Close(conn, std::string(type) + " message exceeds the frame limit");
   actions_.push_back(StreamAction::Write(conn, std::move(*frame)));
 }

@@ -35,29 +35,7 @@ const char* ClientStateName(ClientState state) {
 }
 
 Client::Client(NodePrivateKey key, RandomSource& rng, ClientConfig config)
-    : key_(std::move(key)), rng_(rng), config_(std::move(config)) {}
-
-Client::Client(const Client& other, RandomSource& rng)
-    : key_(other.key_.Clone()),
-      rng_(rng),
-      config_(other.config_),
-      state_(other.state_),
-      conn_(other.conn_),
-      http_(other.http_),
-      frames_(other.frames_),
-      server_key_(other.server_key_),
-      shared_(other.shared_ ? std::optional<SharedKey>(other.shared_->Clone()) : std::nullopt),
-      handshake_deadline_(other.handshake_deadline_),
-      last_heard_(other.last_heard_),
-      retry_at_(other.retry_at_),
-      failures_(other.failures_),
-      restart_hint_(other.restart_hint_),
-      preferred_(other.preferred_),
-      actions_(other.actions_),
-      spare_buffers_(other.spare_buffers_),
-      spare_packets_(other.spare_packets_),
-      events_(other.events_),
-      stats_(other.stats_) {}
+    : key_(std::move(key)), rng_(&rng), config_(std::move(config)) {}
 
 Client Client::Clone(RandomSource& rng) const { return Client(*this, rng); }
 
@@ -237,7 +215,7 @@ bool Client::OnHandshakeFrame(Timestamp now, const FrameView& frame) {
     nlohmann::json info_json{{"version", kProtocolVersion}, {"CanAckPings", true}};
     if (!config_.mesh_key.empty()) info_json["meshKey"] = config_.mesh_key;
     const std::string info = info_json.dump();
-    Write(Encode(ClientInfoFrame{public_key(), shared_->Seal(rng_, View(info))}));
+    Write(Encode(ClientInfoFrame{public_key(), shared_->Seal(*rng_, View(info))}));
     return true;
   }
   auto f = Decode<ServerInfoFrame>(frame);
@@ -364,7 +342,7 @@ void Client::Lost(Timestamp now, const std::string& reason) {
     Duration base = config_.initial_backoff;
     for (uint32_t i = 0; i < failures_ && base < config_.max_backoff; ++i) base = base * 2;
     base = std::min(base, config_.max_backoff);
-    delay = rng_.UniformDuration(base / 2, base + base / 2);
+    delay = rng_->UniformDuration(base / 2, base + base / 2);
   }
   ++failures_;
   state_ = ClientState::kBackoff;

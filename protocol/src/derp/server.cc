@@ -62,22 +62,7 @@ Bytes Server::FrameQueue::Take() {
 }
 
 Server::Server(NodePrivateKey key, RandomSource& rng, ServerConfig config)
-    : key_(std::move(key)), rng_(rng), config_(config) {}
-
-Server::Server(const Server& other, RandomSource& rng)
-    : key_(other.key_.Clone()),
-      rng_(rng),
-      config_(other.config_),
-      conns_(other.conns_),
-      clients_(other.clients_),
-      receivers_(other.receivers_),
-      senders_(other.senders_),
-      actions_(other.actions_),
-      spare_buffers_(other.spare_buffers_),
-      earliest_deadline_(other.earliest_deadline_),
-      deadlines_changed_(other.deadlines_changed_),
-      events_(other.events_),
-      stats_(other.stats_) {}
+    : key_(std::move(key)), rng_(&rng), config_(config) {}
 
 Server Server::Clone(RandomSource& rng) const { return Server(*this, rng); }
 
@@ -318,14 +303,14 @@ bool Server::OnClientInfo(Timestamp now, Connection& c, const FrameView& frame) 
   const std::string server_info = nlohmann::json{{"version", kProtocolVersion}}.dump();
   const ByteView server_info_bytes(reinterpret_cast<const uint8_t*>(server_info.data()),
                                    server_info.size());
-  Send(c, Encode(ServerInfoFrame{shared->Seal(rng_, server_info_bytes)}));
+  Send(c, Encode(ServerInfoFrame{shared->Seal(*rng_, server_info_bytes)}));
   Register(now, c);
   return true;
 }
 
 void Server::Register(Timestamp now, Connection& c) {
   c.phase = Phase::kActive;
-  c.keepalive_jitter = rng_.UniformDuration(Duration::Zero(), config_.keepalive_jitter);
+  c.keepalive_jitter = rng_->UniformDuration(Duration::Zero(), config_.keepalive_jitter);
   c.deadline = now + config_.keepalive_interval + c.keepalive_jitter;
   deadlines_changed_ = true;
   c.peer_gone_tokens = config_.peer_gone_burst;

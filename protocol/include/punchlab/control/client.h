@@ -13,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include "punchlab/clone-on-copy.h"
 #include "punchlab/control/derp-map.h"
 #include "punchlab/control/key-log.h"
 #include "punchlab/control/messages.h"
@@ -127,7 +128,9 @@ class ControlClient final : public StreamMachine {
   ControlClient(ControlClient&&) noexcept;
 
  private:
-  // Clone()'s copy; lists every member below (keep it in step).
+  // Clone()'s copy: the default copy (every member; the key and the
+  // session by CloneOnCopy), then `rng`.
+  ControlClient(const ControlClient&);
   ControlClient(const ControlClient& other, RandomSource& rng);
 
   enum class State {
@@ -153,11 +156,11 @@ class ControlClient final : public StreamMachine {
   void Drop(Timestamp now, const std::string& reason, bool reconnect, bool send_close = true);
 
   ControlClientConfig config_;
-  RandomSource& rng_;
-  std::optional<NodePrivateKey> node_key_;
+  RandomSource* rng_;  // never null; a pointer so the copy is the default one
+  CloneOnCopy<std::optional<NodePrivateKey>> node_key_;
   Registration registration_;
   State state_ = State::kIdle;
-  std::unique_ptr<Session> session_;  // the current connection, if any
+  CloneOnCopy<std::unique_ptr<Session>> session_;  // the current connection, if any
   ConnectionId next_conn_ = 1;
   Duration backoff_;
   Timestamp retry_at_;

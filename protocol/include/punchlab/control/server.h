@@ -40,6 +40,7 @@
 #include <variant>
 #include <vector>
 
+#include "punchlab/clone-on-copy.h"
 #include "punchlab/control/derp-map.h"
 #include "punchlab/control/identity.h"
 #include "punchlab/control/key-log.h"
@@ -141,7 +142,9 @@ class ControlServer final : public StreamMachine {
   ~ControlServer() override;
 
  private:
-  // Clone()'s copy; lists every member below (keep it in step).
+  // Clone()'s copy: the default copy (every member; the key and the
+  // connections' sessions by CloneOnCopy), then `rng`.
+  ControlServer(const ControlServer&);
   ControlServer(const ControlServer& other, RandomSource& rng);
 
   struct Conn;
@@ -185,13 +188,14 @@ class ControlServer final : public StreamMachine {
   // (`listed`: it has one there already).
   void Refresh(ConnectionId conn, Conn& c, bool listed = true);
 
-  NodePrivateKey key_;
+  CloneOnCopy<NodePrivateKey> key_;
   ControlServerConfig config_;
   mutable std::string derp_map_text_;  // EncodeDerpMap(config_.derp_map); DerpMapText()
-  RandomSource& rng_;
+  RandomSource* rng_;  // never null; a pointer so the copy is the default one
   TokenVerifier verifier_;
   OverlayAllocator overlay_;
-  std::map<ConnectionId, std::unique_ptr<Conn>> conns_;  // Conn holds src/ types
+  // Conn holds src/ types; a copy of the server copies each Conn.
+  std::map<ConnectionId, CloneOnCopy<std::unique_ptr<Conn>>> conns_;
   std::map<NodePublicKey, Record> nodes_;
   // Each domain's registered nodes, so a change costs the domain's size, not
   // every node's.

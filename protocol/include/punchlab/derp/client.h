@@ -25,6 +25,7 @@
 #include <variant>
 #include <vector>
 
+#include "punchlab/clone-on-copy.h"
 #include "punchlab/crypto/box.h"
 #include "punchlab/crypto/keys.h"
 #include "punchlab/derp/frame-reader.h"
@@ -168,10 +169,13 @@ class Client final : public StreamMachine {
   // session), drawing from `rng` from here on: a snapshot to start many runs
   // from, as Server::Clone. Call it between handler calls.
   Client Clone(RandomSource& rng) const;
+  Client(Client&&) = default;
 
  private:
-  // Clone()'s copy; lists every member below (keep it in step).
-  Client(const Client& other, RandomSource& rng);
+  // Clone()'s copy: the default copy (every member; the secrets by CloneOnCopy),
+  // then `rng`.
+  Client(const Client&) = default;
+  Client(const Client& other, RandomSource& rng) : Client(other) { rng_ = &rng; }
 
   bool Attempting() const;
   void Connect(Timestamp now);
@@ -190,15 +194,15 @@ class Client final : public StreamMachine {
   Bytes& WriteBuffer();
   void Emit(ClientEvent event) { events_.push_back(std::move(event)); }
 
-  NodePrivateKey key_;
-  RandomSource& rng_;
+  CloneOnCopy<NodePrivateKey> key_;
+  RandomSource* rng_;  // never null; a pointer so the copy is the default one
   ClientConfig config_;
   ClientState state_ = ClientState::kIdle;
   ConnectionId conn_ = 0;
   HttpHeadReader http_;
   FrameReader frames_;
   std::optional<NodePublicKey> server_key_;  // this attempt's, once ServerKey arrived
-  std::optional<SharedKey> shared_;
+  CloneOnCopy<std::optional<SharedKey>> shared_;
   Timestamp handshake_deadline_;
   Timestamp last_heard_;
   Timestamp retry_at_;

@@ -56,6 +56,7 @@
 #include <variant>
 #include <vector>
 
+#include "punchlab/clone-on-copy.h"
 #include "punchlab/crypto/keys.h"
 #include "punchlab/derp/frame-reader.h"
 #include "punchlab/derp/frames.h"
@@ -160,10 +161,13 @@ class Server final : public StreamMachine {
   // world per input instead of redoing its handshakes). Call it between
   // handler calls, never from inside one.
   Server Clone(RandomSource& rng) const;
+  Server(Server&&) = default;
 
  private:
-  // Clone()'s copy; lists every member below (keep it in step).
-  Server(const Server& other, RandomSource& rng);
+  // Clone()'s copy: the default copy (every member; the key by CloneOnCopy),
+  // then `rng`.
+  Server(const Server&) = default;
+  Server(const Server& other, RandomSource& rng) : Server(other) { rng_ = &rng; }
 
   enum class Phase : uint8_t { kHttp, kClientInfo, kActive };
 
@@ -243,8 +247,8 @@ class Server final : public StreamMachine {
   // Forgets `c`; notifies its correspondents if it was the key's current holder.
   void Forget(Timestamp now, ConnectionId id, const std::string& reason);
 
-  NodePrivateKey key_;
-  RandomSource& rng_;
+  CloneOnCopy<NodePrivateKey> key_;
+  RandomSource* rng_;  // never null; a pointer so the copy is the default one
   ServerConfig config_;
   std::map<ConnectionId, Connection> conns_;
   // The connections registered for each key, least recently active first:
