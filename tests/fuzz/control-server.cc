@@ -43,8 +43,8 @@
 #include "punchlab/control/server.h"
 #include "punchlab/crypto/box.h"
 #include "punchlab/random.h"
-#include "server-wiring.h"
 #include "set-up-coverage.h"
+#include "support/server-wiring.h"
 
 using namespace punchlab;
 using namespace punchlab::control;
@@ -166,6 +166,7 @@ class World {
   }
 
   void Hook() {
+    wiring_.stray = fuzz::CheckStray;
     wiring_.to_mallory = [this](ByteView bytes) { ToMallory(bytes); };
     // The server's events first: a registration is known before the
     // netmaps it caused are delivered.
@@ -264,7 +265,7 @@ class World {
 
   void OnServerEvent(const ServerEvent& e) {
     if (const auto* r = std::get_if<NodeRegistered>(&e)) {
-      if (r->conn == fuzz::ServerWiring::kMallory) {
+      if (r->conn == testsupport::ServerWiring::kMallory) {
         FUZZ_CHECK(r->node.node_key == mallory_key_.Public());
         FUZZ_CHECK(valid_offers_.count(r->domain) == 1);
       } else {
@@ -329,7 +330,7 @@ class World {
   std::optional<std::string> mallory_domain_;
   std::set<std::string> valid_offers_;  // domains she presented a valid token for
   std::map<NodePublicKey, std::set<std::string>> ever_in_;
-  fuzz::ServerWiring wiring_;
+  testsupport::ServerWiring wiring_;
 };
 
 }  // namespace

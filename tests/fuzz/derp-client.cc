@@ -21,12 +21,13 @@
 #include <utility>
 #include <vector>
 
+#include "fuzz-addresses.h"
 #include "fuzz-check.h"
 #include "punchlab/derp/client.h"
 #include "punchlab/derp/frame-reader.h"
 #include "punchlab/derp/server.h"
 #include "punchlab/random.h"
-#include "server-wiring.h"
+#include "support/server-wiring.h"
 
 using namespace punchlab;
 using namespace punchlab::derp;
@@ -58,7 +59,8 @@ class World {
     // then the stream is the fuzzer's.
     DeterministicRandom server_rng(1);
     Server server(NodePrivateKey(Seed(1)), server_rng);
-    fuzz::ServerWiring wiring(server, kDerpServerAddr, now_);
+    testsupport::ServerWiring wiring(server, kDerpServerAddr, now_);
+    wiring.stray = fuzz::CheckStray;
     wiring.AddHonest(client_, Endpoint(IpAddress::V4(203, 0, 113, 2), 40002));
     wiring.Do([this](Timestamp now) { client_.Start(now); });
     FUZZ_CHECK(client_.connected());

@@ -31,14 +31,15 @@
 #include <utility>
 #include <vector>
 
+#include "fuzz-addresses.h"
 #include "fuzz-check.h"
 #include "punchlab/derp/client.h"
 #include "punchlab/derp/frame-reader.h"
 #include "punchlab/derp/http-upgrade.h"
 #include "punchlab/derp/server.h"
 #include "punchlab/random.h"
-#include "server-wiring.h"
 #include "set-up-coverage.h"
+#include "support/server-wiring.h"
 
 using namespace punchlab;
 using namespace punchlab::derp;
@@ -146,6 +147,7 @@ class World {
 
  private:
   void Hook() {
+    wiring_.stray = fuzz::CheckStray;
     wiring_.to_mallory = [this](ByteView bytes) { ToMallory(bytes); };
     wiring_.after_round = [this] {
       for (Honest* h : {&alice_, &bob_}) {
@@ -209,7 +211,7 @@ class World {
   Server server_;
   Honest alice_;
   Honest bob_;
-  fuzz::ServerWiring wiring_;
+  testsupport::ServerWiring wiring_;
   std::optional<NodePublicKey> mallory_key_;
   FrameReader mallory_frames_;
   HttpHeadReader mallory_head_;

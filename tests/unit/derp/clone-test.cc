@@ -9,7 +9,7 @@
 #include "punchlab/derp/client.h"
 #include "punchlab/derp/server.h"
 #include "punchlab/random.h"
-#include "support/star-pump.h"
+#include "support/server-wiring.h"
 
 namespace punchlab::derp {
 namespace {
@@ -50,12 +50,14 @@ TEST(DerpClone, ClonesRelayOnTheOriginalsSessionsAndLeaveThemAlone) {
   Server server(Key(1), server_rng);
   Client alice(Key(2), alice_rng, To(server.public_key()));
   Client bob(Key(3), bob_rng, To(server.public_key()));
-  testsupport::StarPump pump(server, kServer);
-  pump.AddClient(alice, *Endpoint::Parse("198.51.100.2:4000"));
-  pump.AddClient(bob, *Endpoint::Parse("198.51.100.3:4000"));
+  testsupport::ServerWiring wiring(server, kServer, kNow);
+  // The server writes only to connections it holds (copied into wiring2).
+  wiring.stray = [](const StreamAction& a) { EXPECT_EQ(a.kind, StreamAction::Kind::kClose); };
+  wiring.AddHonest(alice, *Endpoint::Parse("198.51.100.2:4000"));
+  wiring.AddHonest(bob, *Endpoint::Parse("198.51.100.3:4000"));
   alice.Start(kNow);
   bob.Start(kNow);
-  pump.Flush(kNow);
+  wiring.Flush();
   ASSERT_TRUE(alice.connected() && bob.connected());
   ASSERT_EQ(server.client_count(), 2u);
   while (bob.PollEvent()) {
@@ -65,23 +67,23 @@ TEST(DerpClone, ClonesRelayOnTheOriginalsSessionsAndLeaveThemAlone) {
   Server server2 = server.Clone(server_rng2);
   Client alice2 = alice.Clone(alice_rng2);
   Client bob2 = bob.Clone(bob_rng2);
-  testsupport::StarPump pump2 = pump.Rewired(server2, {&alice2, &bob2});
+  testsupport::ServerWiring wiring2(wiring, server2, {&alice2, &bob2});
   EXPECT_TRUE(alice2.connected() && bob2.connected());
   EXPECT_EQ(server2.client_count(), 2u);
   EXPECT_EQ(alice2.public_key(), alice.public_key());
 
   // The clones relay on the sessions they inherited (no new handshake)...
   ASSERT_TRUE(alice2.Send(kNow, bob.public_key(), Text("to the clone")));
-  EXPECT_GT(pump2.Flush(kNow), 0);
+  EXPECT_GT(wiring2.Flush(), 0);
   EXPECT_EQ(ReceivedFrom(bob2, alice.public_key()), std::vector<std::string>{"to the clone"});
   EXPECT_EQ(server2.stats().packets_relayed, 1u);
   EXPECT_EQ(alice2.stats().protocol_errors + bob2.stats().protocol_errors, 0u);
 
   // ...and the originals saw none of it, and still work on their own.
-  EXPECT_EQ(pump.Flush(kNow), 0);
+  EXPECT_EQ(wiring.Flush(), 0);
   EXPECT_EQ(server.stats().packets_relayed, 0u);
   ASSERT_TRUE(alice.Send(kNow, bob.public_key(), Text("to the original")));
-  pump.Flush(kNow);
+  wiring.Flush();
   EXPECT_EQ(ReceivedFrom(bob, alice.public_key()), std::vector<std::string>{"to the original"});
   EXPECT_EQ(ReceivedFrom(bob2, alice.public_key()), std::vector<std::string>{});
 }
