@@ -37,7 +37,7 @@ class CloneOnCopy : public T {
   using T::T;
   using T::operator=;
   CloneOnCopy() = default;
-  CloneOnCopy(T&& value) : T(std::move(value)) {}  // NOLINT: implicit, as T
+  CloneOnCopy(T&& from) : T(std::move(from)) {}  // NOLINT: implicit, as T
   CloneOnCopy(const CloneOnCopy& other) : T(CloneOf(static_cast<const T&>(other))) {}
   CloneOnCopy(CloneOnCopy&&) = default;
   CloneOnCopy& operator=(const CloneOnCopy& other) {
