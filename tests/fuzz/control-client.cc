@@ -21,6 +21,7 @@
 #include "control/channel.h"
 #include "fuzz-addresses.h"
 #include "fuzz-check.h"
+#include "set-up-coverage.h"
 #include "punchlab/control/client.h"
 #include "punchlab/control/frame.h"
 #include "punchlab/crypto/box.h"
@@ -48,6 +49,22 @@ class World {
         }(), rng_) {
     for (int i = 0; i < 4; ++i) peers_.push_back(NodePrivateKey::Generate(keys_).Public());
   }
+
+  // A copy of a set-up world (the client cloned in the same state, its
+  // session's server end copied) for one input to run on, with fresh random
+  // streams (as the server targets' copies).
+  World(const World& set_up)
+      : now_(set_up.now_),
+        keys_(3),
+        server_key_(set_up.server_key_.Clone()),
+        node_key_(set_up.node_key_.Clone()),
+        rng_(4),
+        client_(set_up.client_.Clone(rng_)),
+        peers_(set_up.peers_),
+        conn_(set_up.conn_),
+        session_(set_up.session_),
+        challenge_(set_up.challenge_),
+        registered_in_session_(set_up.registered_in_session_) {}
 
   void Start() {
     Registration r{"pltoken1.x.y", DiscoPrivateKey::Generate(keys_).Public(),
@@ -197,12 +214,24 @@ class World {
   bool registered_in_session_ = false;
 };
 
+// The world after Start() (keys made, hello sent, the server's end keyed),
+// built once per process (never destroyed); each input runs on a copy, and
+// the set-up's coverage is forgotten (set-up-coverage.h).
+const World& SetUp() {
+  static const World* const kSetUp = [] {
+    auto* w = new World();
+    w->Start();
+    return w;
+  }();
+  return *kSetUp;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider in(data, size);
-  World w;
-  w.Start();
+  World w(SetUp());
+  fuzz::ForgetSetUpCoverage();
   for (int steps = 0; steps < 48 && in.remaining_bytes() > 0; ++steps) {
     switch (in.ConsumeIntegralInRange(0, 7)) {
       case 0: {
