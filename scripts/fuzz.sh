@@ -10,7 +10,9 @@
 #                                   the release run: each target (or the NAMEs) until N
 #                                   executions, one at a time at the lowest priority;
 #                                   prints executions, time and findings per target and
-#                                   keeps the logs in build-fuzz/tests/fuzz/logs/
+#                                   keeps the logs in build-fuzz/tests/fuzz/logs/; a target's
+#                                   tests/fuzz/NAME.release-flags adds libFuzzer flags to its
+#                                   release run (the file says why)
 # A crash, leak, timeout or out-of-memory fails the run; the input is left in
 # build-fuzz/tests/fuzz/artifacts/ (reproduce: build-fuzz/tests/fuzz/fuzz-NAME FILE).
 set -euo pipefail
@@ -48,6 +50,10 @@ for name in "${names[@]}"; do
   log="$fuzz_dir/logs/$name.log"
   dict=()
   [ -f "$root/tests/fuzz/$name.dict" ] && dict=(-dict="$root/tests/fuzz/$name.dict")
+  release_flags=()
+  if [ -f "$root/tests/fuzz/$name.release-flags" ]; then
+    read -r -a release_flags < <(grep -v '^#' "$root/tests/fuzz/$name.release-flags")
+  fi
   mkdir -p "$fuzz_dir/corpus/$name"
   seed_dirs=("$root/tests/fuzz/corpus/$name")
   if [ -f "$root/tests/fuzz/$name.seed-dirs" ]; then
@@ -57,7 +63,7 @@ for name in "${names[@]}"; do
   status=0
   ASAN_OPTIONS=detect_leaks=1 nice -n 19 "$fuzz_dir/fuzz-$name" -runs="$runs" -timeout=10 \
     -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$fuzz_dir/artifacts/$name-" \
-    "${dict[@]}" "$fuzz_dir/corpus/$name" "${seed_dirs[@]}" >"$log" 2>&1 || status=$?
+    "${release_flags[@]}" "${dict[@]}" "$fuzz_dir/corpus/$name" "${seed_dirs[@]}" >"$log" 2>&1 || status=$?
   elapsed=$(( $(date +%s) - start ))
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
   speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
