@@ -52,7 +52,8 @@ for name in "${names[@]}"; do
   [ -f "$root/tests/fuzz/$name.dict" ] && dict=(-dict="$root/tests/fuzz/$name.dict")
   release_flags=()
   if [ -f "$root/tests/fuzz/$name.release-flags" ]; then
-    read -r -a release_flags < <(grep -v '^#' "$root/tests/fuzz/$name.release-flags")
+    # Every word of every line that is not a comment (none is fine too).
+    release_flags=($(grep -v -e '^#' -e '^[[:space:]]*$' "$root/tests/fuzz/$name.release-flags" || true))
   fi
   mkdir -p "$fuzz_dir/corpus/$name"
   seed_dirs=("$root/tests/fuzz/corpus/$name")

@@ -13,8 +13,10 @@
 // Same results as the list, segment for segment: a segment whose 4-tuple is
 // an indexed connection's live, receiving endpoint (not bound to a device)
 // is exactly the case where Lookup returns that one endpoint (an exact
-// 4-tuple match is preferred over every wildcard, and ns-3 allocates no two
-// endpoints with the same 4-tuple); it is forwarded up as TcpL4Protocol does
+// 4-tuple match is preferred over every wildcard; two live endpoints with
+// the same 4-tuple, which ns-3's Allocate lets in only beside one bound to a
+// device or through Connect, make Lookup itself abort, and punchlab makes
+// neither); it is forwarded up as TcpL4Protocol does
 // (same checksum check, Ipv4EndPoint::ForwardUp). Every other segment (SYNs
 // to the listener, strays, bad checksums, connections not indexed) takes
 // ns-3's own path. The index is never iterated, so its order cannot leak.

@@ -3,8 +3,9 @@
 #include <sodium.h>
 
 #include <algorithm>
-#include <cctype>
 #include <utility>
+
+#include "punchlab/ascii.h"
 
 namespace punchlab::tlsmodel {
 
@@ -15,12 +16,6 @@ constexpr uint8_t kRecordVersion = 0x03;       // 0x0303 on every record ...
 constexpr uint8_t kClientHelloVersion = 0x01;  // ... but 0x0301 on a ClientHello
 // Records larger than TLS allows are not TLS (RFC 8446 5.2: 2^14 + 256).
 constexpr size_t kMaxRecord = (1u << 14) + 256;
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 }  // namespace
 
@@ -151,7 +146,7 @@ std::string Session::CheckCertificate(ByteView der) const {
   if (dial_.insecure_for_tests) return {};
   if (dial_.cert_name.rfind(TlsDial::kPinPrefix, 0) == 0) {
     const std::string pin = PinOf(der);
-    if (pin == Lower(dial_.cert_name)) return {};
+    if (pin == LowerAscii(dial_.cert_name)) return {};
     return "tls handshake: certificate " + pin + " is not the pinned " + dial_.cert_name;
   }
   // A name: the model certificate carries its name after the first line.

@@ -6,8 +6,9 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
-#include <cctype>
 #include <climits>
+
+#include "punchlab/ascii.h"
 
 namespace punchlab::realio {
 
@@ -32,13 +33,6 @@ bool IsPin(const std::string& cert_name) {
   return cert_name.rfind(TlsDial::kPinPrefix, 0) == 0;
 }
 
-// Pins compare as Tailscale's do (lowercase hex), but a pin written in
-// uppercase is the same pin.
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 }  // namespace
 
@@ -117,7 +111,9 @@ int TlsSession::Verify(int preverify_ok, X509_STORE_CTX* store) {
     return 0;
   }
   const std::string pin = PinOf(X509_STORE_CTX_get_current_cert(store));
-  if (pin != Lower(self->dial_.cert_name)) {
+  // Pins compare as Tailscale's do (lowercase hex), but a pin written in
+  // uppercase is the same pin.
+  if (pin != LowerAscii(self->dial_.cert_name)) {
     self->verify_error_ = "certificate " + pin + " is not the pinned " + self->dial_.cert_name;
     // The peer hears bad_certificate (not "unknown CA": a pin needs no CA).
     X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);

@@ -10,6 +10,10 @@ namespace punchlab::control {
 namespace {
 
 using nlohmann::json;
+
+static_assert(NLOHMANN_JSON_VERSION_MAJOR == 3 && NLOHMANN_JSON_VERSION_MINOR == 11,
+              "message-reader.cc uses nlohmann::detail::json_sax_dom_parser<json>, whose "
+              "template parameters changed in 3.12: recheck its use before this version");
 using Field = EntryRead::Field;
 using Seen = EntryRead::Seen;
 
@@ -318,6 +322,8 @@ class Reader {
 
   ReadMessage& out_;
   // nlohmann's own SAX-to-DOM builder (detail:: but what json::parse runs).
+  // Its template parameters changed in 3.12 (an input adapter was added):
+  // the static_assert below names the versions this line was written for.
   nlohmann::detail::json_sax_dom_parser<json> dom_;
   Mode mode_ = Mode::kDom;
   size_t dom_depth_ = 0;         // containers open in the DOM
