@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "fuzz-check.h"
 #include "punchlab/portmap/client.h"
@@ -65,6 +66,21 @@ void CheckCodecs(ByteView b) {
   }
 }
 
+// Whether `payload` reads as an M-SEARCH. ParseMSearch depends on the bytes
+// alone and the client sends the same two or three M-SEARCHes every probe, so
+// the bytes already read are remembered: parsing them anew, HTTP head and
+// all, was a fifth of this target's time (perf, session 11). A payload never
+// seen is parsed as before.
+bool IsMSearch(const Bytes& payload) {
+  static std::vector<Bytes> read_before;
+  for (const Bytes& b : read_before) {
+    if (b == payload) return true;
+  }
+  if (!upnp::ParseMSearch(payload).has_value()) return false;
+  if (read_before.size() < 8) read_before.push_back(payload);
+  return true;
+}
+
 void Drain(Client& c) {
   while (auto t = c.PollTransmit()) {
     FUZZ_CHECK(t->source == kLocal);
@@ -73,7 +89,7 @@ void Drain(Client& c) {
       FUZZ_CHECK(c.config().upnp);
       FUZZ_CHECK(t->destination.ip == kGateway ||
                  t->destination.ip == upnp::SsdpMulticastAddress());
-      FUZZ_CHECK(upnp::ParseMSearch(t->payload).has_value());
+      FUZZ_CHECK(IsMSearch(t->payload));
       continue;
     }
     FUZZ_CHECK(t->destination == kServer);
