@@ -4,6 +4,11 @@
 
 #include "model/machine-host.h"
 #include "model/punchlab-ns3-convert.h"
+#include "model/shaped-net-device.h"
+#include "ns3/ipv4-interface.h"
+#include "ns3/net-device-queue-interface.h"
+#include "ns3/queue-disc.h"
+#include "ns3/socket.h"
 #include "ns3/abort.h"
 #include "ns3/inet-socket-address.h"
 #include "ns3/ipv4-route.h"
@@ -62,6 +67,14 @@ NatMiddlebox::~NatMiddlebox() = default;
 
 void NatMiddlebox::DoDispose() {
   m_expiryEvent.Cancel();
+  for (Ptr<NetDevice>& device : m_fastDevices) {
+    DynamicCast<ShapedNetDevice>(device)->SetFastReceiveCallback(
+        ShapedNetDevice::FastReceiveCallback());
+  }
+  m_fastDevices.clear();
+  m_fastForward = UnicastForwardCallback();
+  m_tc = nullptr;
+  m_l3 = nullptr;
   if (m_upnpHost) m_upnpHost->Dispose();
   m_upnpHost = nullptr;
   if (m_inner) m_inner->Dispose();
@@ -270,13 +283,19 @@ bool NatMiddlebox::RouteInput(Ptr<const Packet> p, const Ipv4Header& header,
                               Ptr<const NetDevice> idev, UnicastForwardCallback ucb,
                               MulticastForwardCallback mcb, LocalDeliverCallback lcb,
                               ErrorCallback ecb) {
-  const int32_t iif = m_ipv4->GetInterfaceForDevice(idev);
+  if (Dispatch(p, header, m_ipv4->GetInterfaceForDevice(idev), ucb, false)) return true;
+  return m_inner->RouteInput(p, header, idev, ucb, mcb, lcb, ecb);
+}
+
+bool NatMiddlebox::Dispatch(Ptr<const Packet> p, const Ipv4Header& header, int32_t iif,
+                            UnicastForwardCallback& ucb, bool fast) {
   const Ipv4Address dst = header.GetDestination();
   // SSDP from inside: to the box itself or to the group (which the box's own
   // stack would otherwise take as a multicast it has no route for).
   if (iif >= 0 && m_upnp && IsInside(static_cast<uint32_t>(iif)) &&
       (dst == Ipv4Address("239.255.255.250") ||
        m_ipv4->IsDestinationAddress(dst, static_cast<uint32_t>(iif)))) {
+    if (fast) return false;
     NatPacket packet;
     if (NatPacket::Parse(p, header, &packet) == NatParseStatus::kOk &&
         packet.protocol() == punchlab::nat::Protocol::kUdp &&
@@ -291,6 +310,7 @@ bool NatMiddlebox::RouteInput(Ptr<const Packet> p, const Ipv4Header& header,
     const bool outside = IsOutside(in);
     if (IsExternal(dst) && (inside || outside)) {
       if (inside) {
+        if (fast) return false;
         HandleOutbound(p, header, nullptr, ucb);  // hairpin
       } else {
         HandleInbound(p, header, ucb);
@@ -298,6 +318,7 @@ bool NatMiddlebox::RouteInput(Ptr<const Packet> p, const Ipv4Header& header,
       return true;
     }
     if (inside && m_portMapping && m_ipv4->IsDestinationAddress(dst, in)) {
+      if (fast) return false;
       NatPacket packet;
       if (NatPacket::Parse(p, header, &packet) == NatParseStatus::kOk &&
           packet.protocol() == punchlab::nat::Protocol::kUdp &&
@@ -328,7 +349,80 @@ bool NatMiddlebox::RouteInput(Ptr<const Packet> p, const Ipv4Header& header,
       }
     }
   }
-  return m_inner->RouteInput(p, header, idev, ucb, mcb, lcb, ecb);
+  return false;
+}
+
+// --- The fast path ---
+
+void NatMiddlebox::EnableFastPath() {
+  m_l3 = DynamicCast<Ipv4L3Protocol>(m_ipv4);
+  NS_ABORT_MSG_UNLESS(m_l3, "NatMiddlebox::EnableFastPath: install the middlebox first");
+  Ptr<Node> node = m_l3->GetObject<Node>();
+  m_tc = node->GetObject<TrafficControlLayer>();
+  m_fastForward = MakeCallback(&NatMiddlebox::FastForward, this);
+  for (uint32_t i = 0; i < node->GetNDevices(); ++i) {
+    Ptr<ShapedNetDevice> device = DynamicCast<ShapedNetDevice>(node->GetDevice(i));
+    if (!device) continue;
+    device->SetFastReceiveCallback(MakeCallback(&NatMiddlebox::ReceiveFast, this));
+    m_fastDevices.push_back(device);
+  }
+}
+
+bool NatMiddlebox::ReceiveFast(Ptr<NetDevice> device, Ptr<const Packet> p) {
+  // Ipv4L3Protocol::Receive up to routing.
+  const int32_t iif = m_l3->GetInterfaceForDevice(device);
+  if (iif < 0 || !m_l3->IsUp(static_cast<uint32_t>(iif))) return false;
+  // IpForward fragments what exceeds the outgoing MTU (translation keeps the size).
+  for (uint32_t i = 0; i < m_l3->GetNInterfaces(); ++i) {
+    if (p->GetSize() > m_l3->GetMtu(i)) return false;
+  }
+  Ptr<Packet> packet = p->Copy();
+  Ipv4Header header;
+  if (Node::ChecksumEnabled()) header.EnableChecksum();
+  packet->RemoveHeader(header);
+  if (header.GetPayloadSize() < packet->GetSize()) {
+    packet->RemoveAtEnd(packet->GetSize() - header.GetPayloadSize());
+  }
+  if (!header.IsChecksumOk() || header.GetTtl() <= 1) return false;
+  return Dispatch(packet, header, iif, m_fastForward, true);
+}
+
+void NatMiddlebox::FastForward(Ptr<Ipv4Route> route, Ptr<const Packet> p,
+                               const Ipv4Header& header) {
+  // IpForward: the TTL (above 1, ReceiveFast checked), and no priority tag
+  // (IpForward replaces it with one for the TOS, which the traffic control
+  // layer removes again before a device without a queue disc).
+  Ipv4Header ipHeader = header;
+  Ptr<Packet> packet = p->Copy();
+  ipHeader.SetTtl(ipHeader.GetTtl() - 1);
+  SocketPriorityTag priorityTag;
+  packet->RemovePacketTag(priorityTag);
+  // SendRealOut.
+  Ptr<NetDevice> device = route->GetOutputDevice();
+  Ptr<Ipv4Interface> outInterface = m_l3->GetInterface(m_l3->GetInterfaceForDevice(device));
+  if (!outInterface->IsUp()) return;  // ns-3 drops it too (only its Drop trace would see it)
+  NS_ABORT_MSG_IF(packet->GetSize() + ipHeader.GetSerializedSize() > device->GetMtu(),
+                  "NatMiddlebox::FastForward: a packet larger than the MTU");
+  const Ipv4Address next = route->GetGateway() == Ipv4Address("0.0.0.0")
+                               ? ipHeader.GetDestination()
+                               : route->GetGateway();
+  // Ipv4Interface::Send and TrafficControlLayer::Send, when the device is one
+  // of this box's shaped devices (no ARP, not a loopback), the next hop is
+  // not one of the interface's own addresses and there is no queue disc or
+  // device queue interface; otherwise ns-3's own Send.
+  bool direct = std::find(m_fastDevices.begin(), m_fastDevices.end(), device) !=
+                    m_fastDevices.end() &&
+                !m_tc->GetRootQueueDiscOnDevice(device) &&
+                !device->GetObject<NetDeviceQueueInterface>();
+  for (uint32_t i = 0; direct && i < outInterface->GetNAddresses(); ++i) {
+    direct = outInterface->GetAddress(i).GetLocal() != next;
+  }
+  if (!direct) {
+    outInterface->Send(packet, ipHeader, next);
+    return;
+  }
+  packet->AddHeader(ipHeader);
+  device->Send(packet, device->GetBroadcast(), Ipv4L3Protocol::PROT_NUMBER);
 }
 
 bool NatMiddlebox::ParseOrDrop(Ptr<const Packet> p, const Ipv4Header& header, NatPacket* parsed) {

@@ -56,6 +56,7 @@ void ShapedNetDevice::DoDispose() {
   m_channel = nullptr;
   m_rx = NetDevice::ReceiveCallback();
   m_promiscRx = NetDevice::PromiscReceiveCallback();
+  m_fastRx = FastReceiveCallback();
   NetDevice::DoDispose();
 }
 
@@ -121,6 +122,7 @@ void ShapedNetDevice::Deliver(Ptr<Packet> packet) {
     m_promiscRx(this, packet, Ipv4L3Protocol::PROT_NUMBER, m_address, m_address,
                 NetDevice::PACKET_HOST);
   }
+  if (!m_fastRx.IsNull() && m_fastRx(this, packet)) return;
   if (!m_rx.IsNull()) m_rx(this, packet, Ipv4L3Protocol::PROT_NUMBER, m_address);
 }
 

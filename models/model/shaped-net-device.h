@@ -121,6 +121,10 @@ class ShapedNetDevice : public NetDevice {
   void SetNode(Ptr<Node> node) override { m_node = node; }
   bool NeedsArp() const override { return false; }
   void SetReceiveCallback(NetDevice::ReceiveCallback cb) override { m_rx = cb; }
+  // Offered every delivered packet before the node's protocol handlers; true:
+  // it took the packet (a NAT box's fast path, NatMiddlebox::EnableFastPath).
+  typedef Callback<bool, Ptr<NetDevice>, Ptr<const Packet>> FastReceiveCallback;
+  void SetFastReceiveCallback(FastReceiveCallback cb) { m_fastRx = cb; }
   void SetPromiscReceiveCallback(NetDevice::PromiscReceiveCallback cb) override;
   bool SupportsSendFrom() const override { return false; }
 
@@ -141,6 +145,7 @@ class ShapedNetDevice : public NetDevice {
   uint16_t m_mtu = 65535;
   NetDevice::ReceiveCallback m_rx;
   NetDevice::PromiscReceiveCallback m_promiscRx;
+  FastReceiveCallback m_fastRx;
 
   // Delay, jitter, loss, up/down and the queues' state; the rate stays
   // ns-3's DataRate so serialisation times are ns-3's to the nanosecond.

@@ -354,6 +354,9 @@ void ScenarioWorld::InstallBoxes() {
     }
     b.box = helper.Install(b.host, inside[b.host], InterfaceOf(links.at(b.uplink).lower));
     if (b.nat && b.nat_def->port_mapping.any()) b.box->EnablePortMapping(b.nat_def->port_mapping);
+    // Nothing here connects to the boxes' IPv4 traces or opens raw sockets
+    // on them: translated packets may skip ns-3's IPv4 stack.
+    b.box->EnableFastPath();
   }
 }
 
