@@ -92,7 +92,7 @@ bool ShapedNetDevice::Send(Ptr<Packet> packet, const Address&, uint16_t protocol
   if (protocolNumber != Ipv4L3Protocol::PROT_NUMBER) return false;
   m_snifferTrace(packet);
   const std::optional<punchlab::Duration> arrives = m_model.Transmit(
-      ToDuration(Simulator::Now()), ToDuration(m_rate.CalculateBytesTxTime(packet->GetSize())));
+      ToDuration(Simulator::Now()), TxTime(packet->GetSize(), 0));
   if (arrives) m_channel->Transmit(packet->Copy(), this, NanoSeconds(arrives->nanos()));
   return true;
 }
@@ -104,12 +104,20 @@ bool ShapedNetDevice::SendFrom(Ptr<Packet> packet, const Address&, const Address
 
 void ShapedNetDevice::Arrive(Ptr<Packet> packet, Time at, bool serialise) {
   const punchlab::Duration tx = serialise
-                                    ? ToDuration(m_rate.CalculateBytesTxTime(packet->GetSize()))
+                                    ? TxTime(packet->GetSize(), 1)
                                     : punchlab::Duration::Zero();
   const std::optional<punchlab::Duration> done = m_model.Receive(ToDuration(at), tx);
   if (!done) return;
   Simulator::ScheduleWithContext(m_node->GetId(), NanoSeconds(done->nanos()) - Simulator::Now(),
                                  &ShapedNetDevice::Deliver, this, packet);
+}
+
+punchlab::Duration ShapedNetDevice::TxTime(uint32_t bytes, int way) {
+  if (bytes != m_txTimeBytes[way]) {
+    m_txTime[way] = ToDuration(m_rate.CalculateBytesTxTime(bytes));
+    m_txTimeBytes[way] = bytes;
+  }
+  return m_txTime[way];
 }
 
 void ShapedNetDevice::Deliver(Ptr<Packet> packet) {

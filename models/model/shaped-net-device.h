@@ -84,7 +84,10 @@ class ShapedNetDevice : public NetDevice {
   void SetDelay(Time delay) { m_model.mutable_shape().delay = ToDuration(delay); }
   void SetJitter(Time jitter) { m_model.mutable_shape().jitter = ToDuration(jitter); }
   void SetLoss(double loss) { m_model.mutable_shape().loss = loss; }
-  void SetDataRate(DataRate rate) { m_rate = rate; }
+  void SetDataRate(DataRate rate) {
+    m_rate = rate;
+    m_txTimeBytes[0] = m_txTimeBytes[1] = kNoTxTime;
+  }
   void SetUp(bool up) { m_model.mutable_shape().down = !up; }
   Time GetDelay() const { return NanoSeconds(m_model.shape().delay.nanos()); }
   Time GetJitter() const { return NanoSeconds(m_model.shape().jitter.nanos()); }
@@ -137,6 +140,11 @@ class ShapedNetDevice : public NetDevice {
   // The receiving half: `packet` reaches this device's link at `at`.
   void Arrive(Ptr<Packet> packet, Time at, bool serialise);
   void Deliver(Ptr<Packet> packet);
+  // m_rate.CalculateBytesTxTime(bytes), remembered for the last size asked
+  // when sending (way 0) and when receiving (way 1): ns-3 divides in 128-bit
+  // fixed point, some 700 instructions, and a flow's packets mostly share a
+  // size.
+  punchlab::Duration TxTime(uint32_t bytes, int way);
 
   Ptr<Node> m_node;
   Ptr<ShapedChannel> m_channel;
@@ -151,6 +159,9 @@ class ShapedNetDevice : public NetDevice {
   // ns-3's DataRate so serialisation times are ns-3's to the nanosecond.
   punchlab::link::LinkModel m_model;
   DataRate m_rate{"100Gbps"};
+  static constexpr uint64_t kNoTxTime = ~uint64_t{0};
+  uint64_t m_txTimeBytes[2] = {kNoTxTime, kNoTxTime};  // the sizes m_txTime is for
+  punchlab::Duration m_txTime[2];
   TracedCallback<Ptr<const Packet>> m_snifferTrace;
 };
 
