@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "model/ipv4-fast-receive.h"
 #include "model/machine-host.h"
 #include "model/punchlab-ns3-convert.h"
 #include "model/shaped-net-device.h"
@@ -369,22 +370,13 @@ void NatMiddlebox::EnableFastPath() {
 }
 
 bool NatMiddlebox::ReceiveFast(Ptr<NetDevice> device, Ptr<const Packet> p) {
-  // Ipv4L3Protocol::Receive up to routing.
-  const int32_t iif = m_l3->GetInterfaceForDevice(device);
-  if (iif < 0 || !m_l3->IsUp(static_cast<uint32_t>(iif))) return false;
   // IpForward fragments what exceeds the outgoing MTU (translation keeps the size).
   for (uint32_t i = 0; i < m_l3->GetNInterfaces(); ++i) {
     if (p->GetSize() > m_l3->GetMtu(i)) return false;
   }
-  Ptr<Packet> packet = p->Copy();
-  Ipv4Header header;
-  if (Node::ChecksumEnabled()) header.EnableChecksum();
-  packet->RemoveHeader(header);
-  if (header.GetPayloadSize() < packet->GetSize()) {
-    packet->RemoveAtEnd(packet->GetSize() - header.GetPayloadSize());
-  }
-  if (!header.IsChecksumOk() || header.GetTtl() <= 1) return false;
-  return Dispatch(packet, header, iif, m_fastForward, true);
+  Ipv4Arrival a;
+  if (!TakeIpv4(*m_l3, device, p, &a) || a.header.GetTtl() <= 1) return false;
+  return Dispatch(a.packet, a.header, static_cast<int32_t>(a.interface), m_fastForward, true);
 }
 
 void NatMiddlebox::FastForward(Ptr<Ipv4Route> route, Ptr<const Packet> p,
