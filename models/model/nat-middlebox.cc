@@ -73,6 +73,7 @@ void NatMiddlebox::DoDispose() {
         ShapedNetDevice::FastReceiveCallback());
   }
   m_fastDevices.clear();
+  m_directDevices.clear();
   m_fastForward = UnicastForwardCallback();
   m_tc = nullptr;
   m_l3 = nullptr;
@@ -366,6 +367,8 @@ void NatMiddlebox::EnableFastPath() {
     if (!device) continue;
     device->SetFastReceiveCallback(MakeCallback(&NatMiddlebox::ReceiveFast, this));
     m_fastDevices.push_back(device);
+    // A device queue interface is aggregated when a device is set up, never later.
+    if (!device->GetObject<NetDeviceQueueInterface>()) m_directDevices.push_back(device);
   }
 }
 
@@ -395,17 +398,16 @@ void NatMiddlebox::FastForward(Ptr<Ipv4Route> route, Ptr<const Packet> p,
   if (!outInterface->IsUp()) return;  // ns-3 drops it too (only its Drop trace would see it)
   NS_ABORT_MSG_IF(packet->GetSize() + ipHeader.GetSerializedSize() > device->GetMtu(),
                   "NatMiddlebox::FastForward: a packet larger than the MTU");
-  const Ipv4Address next = route->GetGateway() == Ipv4Address("0.0.0.0")
+  const Ipv4Address next = route->GetGateway() == Ipv4Address::GetAny()
                                ? ipHeader.GetDestination()
                                : route->GetGateway();
   // Ipv4Interface::Send and TrafficControlLayer::Send, when the device is one
-  // of this box's shaped devices (no ARP, not a loopback), the next hop is
-  // not one of the interface's own addresses and there is no queue disc or
-  // device queue interface; otherwise ns-3's own Send.
-  bool direct = std::find(m_fastDevices.begin(), m_fastDevices.end(), device) !=
-                    m_fastDevices.end() &&
-                !m_tc->GetRootQueueDiscOnDevice(device) &&
-                !device->GetObject<NetDeviceQueueInterface>();
+  // of this box's shaped devices (no ARP, not a loopback) without a device
+  // queue interface, the next hop is not one of the interface's own
+  // addresses and there is no queue disc; otherwise ns-3's own Send.
+  bool direct = std::find(m_directDevices.begin(), m_directDevices.end(), device) !=
+                    m_directDevices.end() &&
+                !m_tc->GetRootQueueDiscOnDevice(device);
   for (uint32_t i = 0; direct && i < outInterface->GetNAddresses(); ++i) {
     direct = outInterface->GetAddress(i).GetLocal() != next;
   }

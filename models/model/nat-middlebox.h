@@ -223,6 +223,7 @@ class NatMiddlebox : public Ipv4RoutingProtocol {
   UnicastForwardCallback m_fastForward;       // FastForward, made once
   Ptr<TrafficControlLayer> m_tc;               // set by EnableFastPath
   std::vector<Ptr<NetDevice>> m_fastDevices;  // the devices that call ReceiveFast
+  std::vector<Ptr<NetDevice>> m_directDevices;  // those of them FastForward sends on itself
   Ptr<Ipv4RoutingProtocol> m_inner;
   std::set<uint32_t> m_inside;
   std::set<uint32_t> m_outside;
