@@ -60,6 +60,13 @@ void NoteSmallFlows(const scenario::Scenario& scenario, results::Results& r) {
 
 }  // namespace
 
+namespace {
+bool g_fast_paths = true;
+}  // namespace
+
+void SetIpv4FastPaths(bool on) { g_fast_paths = on; }
+bool Ipv4FastPaths() { return g_fast_paths; }
+
 void WarmUpForForkedRuns() {
   // A stream made directly: no random variable, so no stream index drawn.
   [[maybe_unused]] ns3::RngStream first(1, 0, 0);

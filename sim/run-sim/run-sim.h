@@ -25,5 +25,12 @@ results::Results RunInSimulation(const scenario::Scenario& scenario,
 // stream index.
 void WarmUpForForkedRuns();
 
+// Whether worlds built after this let packets skip ns-3.37's per-packet
+// detours (ipv4-fast-receive.h, NatMiddlebox::EnableFastPath): on by
+// default. Off, every packet takes ns-3's own IPv4 path; the results are the
+// same byte for byte (runsim.RunSimFastPaths holds the two against each other).
+void SetIpv4FastPaths(bool on);
+bool Ipv4FastPaths();
+
 }  // namespace runsim
 }  // namespace punchlab

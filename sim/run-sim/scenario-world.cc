@@ -22,6 +22,7 @@
 #include "punchlab/crypto/sign.h"
 #include "punchlab/random.h"
 #include "results/run-options.h"
+#include "run-sim/run-sim.h"
 #include "scenario/meaning/control-names.h"
 #include "scenario/meaning/port-mapping.h"
 
@@ -101,6 +102,7 @@ ScenarioWorld::ScenarioWorld(const scenario::Scenario& scenario, uint64_t seed)
   // them: packets to a host's own address may skip ns-3's detours
   // (ipv4-fast-receive.h; the boxes route with their middlebox and keep
   // ns-3's path for their own traffic).
+  if (!Ipv4FastPaths()) return;
   for (auto it = ns3::NodeList::Begin(); it != ns3::NodeList::End(); ++it) {
     ns3::EnableLocalFastPath(*it);
   }
@@ -365,7 +367,7 @@ void ScenarioWorld::InstallBoxes() {
     if (b.nat && b.nat_def->port_mapping.any()) b.box->EnablePortMapping(b.nat_def->port_mapping);
     // Nothing here connects to the boxes' IPv4 traces or opens raw sockets
     // on them: translated packets may skip ns-3's IPv4 stack.
-    b.box->EnableFastPath();
+    if (Ipv4FastPaths()) b.box->EnableFastPath();
   }
 }
 

@@ -1,0 +1,103 @@
+// The scenario worlds' fast paths into ns-3's IPv4 (a NAT box's translated
+// packets, a host's own: ipv4-fast-receive.h, NatMiddlebox::EnableFastPath)
+// against ns-3's own path: the same results and the same bytes on every
+// link, over NAT kinds, nested NATs and hairpins, port mapping (NAT-PMP,
+// PCP, UPnP and its SSDP), a firewall, faults (address changes, reboots, a
+// restarted node's ICMP port unreachables, links down), DERP and control over
+// TCP, with ns-3's checksums off (the default) and on.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <string>
+
+#include "ns3/boolean.h"
+#include "ns3/global-value.h"
+#include "results/write-json.h"
+#include "run-sim-test-util.h"
+
+namespace punchlab::runsim {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Run {
+  std::string json;
+  std::map<std::string, std::string> pcaps;  // file name -> bytes
+};
+
+Run RunWith(const scenario::Scenario& s, bool fast, const fs::path& dir) {
+  SetIpv4FastPaths(fast);
+  results::RunOptions options;
+  options.pcap = true;
+  options.out_dir = dir.string();
+  Run run;
+  run.json = results::ResultsJsonText(RunInSimulation(s, options));
+  SetIpv4FastPaths(true);
+  for (const fs::directory_entry& e : fs::directory_iterator(dir / "pcap")) {
+    std::ifstream in(e.path(), std::ios::binary);
+    run.pcaps[e.path().filename().string()] =
+        std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  return run;
+}
+
+void ExpectSameBothWays(const scenario::Scenario& s) {
+  std::string templ = (fs::temp_directory_path() / "punchlab-fastpath-XXXXXX").string();
+  ASSERT_NE(mkdtemp(templ.data()), nullptr);
+  const fs::path dir(templ);
+  const Run ns3 = RunWith(s, false, dir / "ns3");
+  const Run fast = RunWith(s, true, dir / "fast");
+  fs::remove_all(dir);
+  EXPECT_EQ(ns3.json, fast.json) << s.name;
+  ASSERT_FALSE(ns3.pcaps.empty());
+  ASSERT_EQ(ns3.pcaps.size(), fast.pcaps.size()) << s.name;
+  for (const auto& [name, bytes] : ns3.pcaps) {
+    const auto it = fast.pcaps.find(name);
+    ASSERT_NE(it, fast.pcaps.end()) << s.name << ": " << name;
+    EXPECT_GT(bytes.size(), 24u) << s.name << ": " << name << " carried nothing";
+    EXPECT_TRUE(bytes == it->second) << s.name << ": " << name << " differs";
+  }
+}
+
+scenario::Scenario Library(const std::string& path) {
+  scenario::LoadResult r = scenario::LoadScenarioFile(std::string(PUNCHLAB_SOURCE_DIR) + "/" + path);
+  for (const scenario::Diagnostic& d : r.errors) ADD_FAILURE() << d.ToString();
+  return r.scenario.value_or(scenario::Scenario{});
+}
+
+const char* const kLibrary[] = {
+    "scenarios/matrix/port-restricted--symmetric.yaml",  // DERP only
+    "scenarios/matrix/symmetric+upnp--symmetric.yaml",
+    "scenarios/matrix/symmetric+pcp--symmetric.yaml",
+    "scenarios/matrix/symmetric+pmp--symmetric.yaml",
+    "scenarios/field/cgnat-shared-no-hairpin.yaml",
+    "scenarios/field/corporate-udp-blocked.yaml",
+    "scenarios/field/fault-gauntlet.yaml",
+    "scenarios/field/peer-restart-new-disco-key.yaml",
+    "scenarios/field/public-address-change.yaml",
+    "scenarios/field/upnp-multicast-only.yaml",
+};
+
+TEST(RunSimFastPaths, SameResultsAndBytesAsNs3sOwnPath) {
+  for (const char* path : kLibrary) ExpectSameBothWays(Library(path));
+}
+
+TEST(RunSimFastPaths, SameWithNs3ChecksumsOn) {
+  ns3::BooleanValue before;
+  ns3::GlobalValue::GetValueByName("ChecksumEnabled", before);
+  ns3::GlobalValue::Bind("ChecksumEnabled", ns3::BooleanValue(true));
+  ExpectSameBothWays(testing::LoadOk(testing::PairYaml(
+      "port-restricted-cone", "full-cone",
+      "events:\n"
+      "  - {at: 8s, nat: home, action: change-address}\n"
+      "  - {at: 15s, node: bob, action: restart}\n")));
+  ExpectSameBothWays(Library("scenarios/matrix/symmetric+upnp--symmetric.yaml"));
+  ns3::GlobalValue::Bind("ChecksumEnabled", before);
+}
+
+}  // namespace
+}  // namespace punchlab::runsim
