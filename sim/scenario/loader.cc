@@ -94,16 +94,22 @@ LoadResult LoadScenarioText(std::string_view text, const std::string& file_name)
 LoadResult LoadScenarioFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   // At most one byte past the cap: enough to say the file is too big without
-  // reading all of it (a scenario path could name /dev/zero).
-  std::string text(kMaxScenarioBytes + 1, '\0');
-  if (in) in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  // reading all of it (a scenario path could name /dev/zero). Read in
+  // pieces: a buffer of the cap's size would be zeroed (4 MiB) for every
+  // file, a few KiB long (every matrix cell loads one).
+  std::string text;
+  char piece[64 << 10];
+  while (in && text.size() <= kMaxScenarioBytes) {
+    in.read(piece, sizeof piece);
+    text.append(piece, static_cast<std::size_t>(in.gcount()));
+  }
+  if (text.size() > kMaxScenarioBytes + 1) text.resize(kMaxScenarioBytes + 1);
   if (!in && !in.eof()) {
     LoadResult result;
     result.errors.push_back(
         Diagnostic{path, 0, 0, std::string("cannot read the file: ") + std::strerror(errno)});
     return result;
   }
-  text.resize(static_cast<std::size_t>(in.gcount()));
   return LoadScenarioText(text, path);
 }
 

@@ -1,11 +1,17 @@
 // What a valid file turns into: defaults applied, inheritance from
 // `defaults`, nesting resolved into chains, quantities converted, NATs built
 // through the NAT SPEC code path.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
 
 #include "punchlab/nat/nat-config.h"
 #include "scenario-test-util.h"
 #include "scenario/schema.h"
+#include "scenario/yaml-document.h"
 
 namespace punchlab::scenario {
 namespace {
@@ -412,6 +418,24 @@ nodes: {a: {}}
 )");
   EXPECT_EQ(s.FindNat("home")->link.latency, Duration::Millis(3));
   EXPECT_EQ(s.nodes[0].link.latency, Duration::Millis(3));
+}
+
+TEST(Loader, FilesAreReadWholeUpToTheCapAndNoFurther) {
+  // A file longer than one read piece loads whole; one past the cap and an
+  // endless one (/dev/zero) are refused as too big, not read to the end.
+  const std::string name = ::testing::TempDir() + "loader-test-long.yaml";
+  std::string text = "nodes: {a: {}}\n";
+  while (text.size() < 200 * 1024) text += "# padding of a long file\n";
+  std::ofstream(name, std::ios::binary) << text;
+  EXPECT_TRUE(LoadScenarioFile(name).ok());
+  std::ofstream(name, std::ios::binary) << text << std::string(kMaxScenarioBytes, '#');
+  auto big = LoadScenarioFile(name);
+  ASSERT_EQ(big.errors.size(), 1u);
+  EXPECT_THAT(big.errors[0].ToString(), ::testing::HasSubstr("the file holds more than"));
+  std::remove(name.c_str());
+  auto endless = LoadScenarioFile("/dev/zero");
+  ASSERT_EQ(endless.errors.size(), 1u);
+  EXPECT_THAT(endless.errors[0].ToString(), ::testing::HasSubstr("the file holds more than"));
 }
 
 TEST(Loader, FileThatCannotBeRead) {
