@@ -96,6 +96,7 @@ class Miniupnpd {
   Miniupnpd(Lab& lab, const Namespace& router, const MiniupnpdConfig& config);
 
   ChildProcess& process() { return *process_; }
+  const ChildProcess& process() const { return *process_; }
   // Its directory (configuration, leases, pid file).
   const std::string& dir() const { return dir_; }
   // Its log so far (stderr).

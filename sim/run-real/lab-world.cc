@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -313,7 +314,10 @@ void LabWorld::RebootNat(const std::string& name) {
     uplink->second.inbound_held = false;
     ApplyShape(uplink->second);
   }
-  if (n.daemon) StartMiniupnpd(n);
+  if (n.daemon) {
+    n.past_daemons.push_back(std::move(n.daemon));
+    StartMiniupnpd(n);
+  }
   ++n.reboots;
 }
 
@@ -461,6 +465,19 @@ std::map<std::string, std::map<std::string, uint64_t>> LabWorld::Counters() {
 std::optional<std::string> LabWorld::WireFlows() {
   if (!links_options_.wire || !lab_.has_wire()) return std::nullopt;
   return lab_.wire().Flows();
+}
+
+void LabWorld::SaveLogs(const std::string& dir) const {
+  for (const auto& [name, n] : nats_) {
+    std::vector<const lab::Miniupnpd*> runs;
+    for (const auto& d : n.past_daemons) runs.push_back(d.get());
+    if (n.daemon) runs.push_back(n.daemon.get());
+    for (size_t i = 0; i < runs.size(); ++i) {
+      const std::string base = dir + "/miniupnpd-" + name + "." + std::to_string(i);
+      std::ofstream(base + ".cmd") << runs[i]->process().command() << "\n";
+      std::ofstream(base + ".err") << runs[i]->Log();
+    }
+  }
 }
 
 }  // namespace punchlab::runreal

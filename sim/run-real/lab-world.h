@@ -81,6 +81,10 @@ class LabWorld {
   // The wire's per-address accounting (link/wire-protocol.h `flows`);
   // nullopt with the kernel's links (no wire).
   std::optional<std::string> WireFlows();
+  // Writes each miniupnpd's command and log (its stderr: it runs with -d)
+  // into `dir` as miniupnpd-<nat>.<run>.cmd/.err, run 0 first and one more
+  // per reboot, as the nodes' logs are named (lab-processes.h).
+  void SaveLogs(const std::string& dir) const;
 
   // Idempotent; the destructor calls it too.
   void Teardown() { lab_.Teardown(); }
@@ -104,6 +108,8 @@ class LabWorld {
     // Its router's port mapping (run-real/portmap-translation.h), when it offers any.
     std::optional<LabPortMapping> portmap;
     std::unique_ptr<lab::Miniupnpd> daemon;
+    // The daemons a reboot killed, oldest first, for their logs.
+    std::vector<std::unique_ptr<lab::Miniupnpd>> past_daemons;
     std::vector<std::string> addresses;  // the uplink's addresses now, main one first
     size_t spare_used = 0;
     uint64_t reboots = 0;

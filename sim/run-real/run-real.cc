@@ -229,6 +229,7 @@ void Run(const scenario::Scenario& s, const results::RunOptions& options,
     const std::string logs = options.out_dir + "/lab-logs";
     std::filesystem::create_directories(logs);
     processes.SaveLogs(logs);
+    world.SaveLogs(logs);
   }
   world.Teardown();
   if (!world.Leftovers().empty()) {
