@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -123,6 +125,14 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, StdinPipe) : argv_(std
   Start(std::move(in));
 }
 
+ChildProcess::ChildProcess(std::vector<std::string> argv, std::vector<BindMount> binds)
+    : argv_(std::move(argv)), binds_(std::move(binds)) {
+  if (argv_.empty()) throw LabError("cannot start an empty command");
+  realio::UniqueFd in = InputFile("");
+  if (!in.valid()) throw LabError("open /dev/null: " + ErrnoText(errno));
+  Start(std::move(in));
+}
+
 void ChildProcess::WriteStdin(const std::string& text) {
   if (!stdin_.valid()) throw LabError("'" + command() + "' has no stdin pipe");
   // A child that is gone must give EPIPE, not end the runner with SIGPIPE:
@@ -211,21 +221,42 @@ void ChildProcess::Start(realio::UniqueFd in, const std::function<int()>& body) 
       exec_read.Reset();
       _exit(RunForked(body));
     }
-    execvp(args[0], args.data());
-    const int error = errno;
-    [[maybe_unused]] const ssize_t n = write(exec_write.get(), &error, sizeof error);
+    // {errno, the bind that failed or -1 for exec}: what the parent reports.
+    int report[2] = {0, -1};
+    if (!binds_.empty()) {
+      if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
+        report[0] = errno;
+        report[1] = 0;
+      }
+      for (size_t i = 0; report[0] == 0 && i < binds_.size(); ++i) {
+        if (mount(binds_[i].source.c_str(), binds_[i].target.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+          report[0] = errno;
+          report[1] = static_cast<int>(i);
+        }
+      }
+    }
+    if (report[0] == 0) {
+      execvp(args[0], args.data());
+      report[0] = errno;
+    }
+    [[maybe_unused]] const ssize_t n = write(exec_write.get(), report, sizeof report);
     _exit(127);
   }
   exec_write.Reset();
-  int exec_error = 0;
+  int report[2] = {0, -1};
   ssize_t n;
   do {
-    n = read(exec_read.get(), &exec_error, sizeof exec_error);
+    n = read(exec_read.get(), report, sizeof report);
   } while (n < 0 && errno == EINTR);
-  if (n == static_cast<ssize_t>(sizeof exec_error)) {
+  if (n == static_cast<ssize_t>(sizeof report)) {
     waitpid(pid_, nullptr, 0);
     pid_ = -1;
-    throw LabError("cannot run '" + command() + "': " + ErrnoText(exec_error));
+    if (report[1] >= 0) {
+      const BindMount& b = binds_[static_cast<size_t>(report[1])];
+      throw LabError("cannot mount " + b.source + " over " + b.target + " for '" + command() +
+                     "': " + ErrnoText(report[0]));
+    }
+    throw LabError("cannot run '" + command() + "': " + ErrnoText(report[0]));
   }
   pidfd_ = realio::UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, pid_, 0)));
   if (!pidfd_.valid()) {

@@ -34,6 +34,16 @@ class ChildProcess {
   // CloseStdin (or the destructor) ends it.
   struct StdinPipe {};
   ChildProcess(std::vector<std::string> argv, StdinPipe);
+  // Starts argv (stdin /dev/null) in a mount namespace of its own, made after
+  // the fork, in which each bind's source is mounted over its target, for
+  // this child only (the namespace is a slave of the host's: nothing
+  // propagates back). E.g. /dev/null over /dev/console for a daemon whose
+  // syslog falls back to the console (lab/miniupnpd.h).
+  struct BindMount {
+    std::string source;
+    std::string target;
+  };
+  ChildProcess(std::vector<std::string> argv, std::vector<BindMount> binds);
   // Runs `body` in a forked copy of this process instead of exec'ing a
   // program: the same session, stdin (/dev/null), memory-file outputs and
   // death signal, without paying a program's start (dynamic linking, static
@@ -103,6 +113,7 @@ class ChildProcess {
   void Start(realio::UniqueFd in, const std::function<int()>& body = {});
 
   std::vector<std::string> argv_;
+  std::vector<BindMount> binds_;
   pid_t pid_ = -1;
   realio::UniqueFd pidfd_;
   realio::UniqueFd stdin_;  // the write end of the stdin pipe, when there is one

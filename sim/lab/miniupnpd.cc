@@ -1,13 +1,20 @@
 #include "lab/miniupnpd.h"
 
+#include <arpa/inet.h>
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <regex>
+#include <sstream>
+#include <thread>
 
+#include "lab/interrupt.h"
 #include "lab/lab-error.h"
+#include "realio/monotonic-clock.h"
 
 namespace punchlab::lab {
 namespace {
@@ -35,7 +42,69 @@ std::string Input(const MiniupnpdConfig& c) {
   return s + "  }\n";
 }
 
+std::string ReadProcFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+constexpr uint16_t kSsdpPort = 1900;
+constexpr uint16_t kPmpPort = 5351;
+constexpr const char* kSsdpGroup = "239.255.255.250";
+
 }  // namespace
+
+bool ProcNetHasPort(const std::string& table, uint16_t port, bool listening) {
+  // "  sl  local_address rem_address   st ...": "  12: 0100000A:076C 00000000:0000 07 ..."
+  std::istringstream lines(table);
+  std::string line;
+  std::getline(lines, line);  // the header
+  while (std::getline(lines, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state;
+    if (!(fields >> slot >> local >> remote >> state)) continue;
+    const size_t colon = local.find(':');
+    if (colon == std::string::npos) continue;
+    unsigned long local_port = 0;
+    try {
+      local_port = std::stoul(local.substr(colon + 1), nullptr, 16);
+    } catch (const std::exception&) {
+      continue;
+    }
+    if (local_port == port && (!listening || state == "0A")) return true;
+  }
+  return false;
+}
+
+bool ProcIgmpHasGroup(const std::string& igmp, const std::string& ifname,
+                      const std::string& group) {
+  // An interface's line ("3\tlan       :     2      V3") is followed by one
+  // line per group it joined ("\t\t\t\tFAFFFFEF     1 0:00000000\t\t0"): the
+  // address as the kernel's 32-bit word printed in hex, so on this
+  // little-endian machine 239.255.255.250 reads FAFFFFEF.
+  in_addr a{};
+  if (inet_pton(AF_INET, group.c_str(), &a) != 1) return false;
+  char want[9];
+  std::snprintf(want, sizeof want, "%08X", a.s_addr);
+  std::istringstream lines(igmp);
+  std::string line;
+  std::string device;
+  while (std::getline(lines, line)) {
+    if (line.empty()) continue;
+    if (line[0] != '\t') {
+      std::istringstream fields(line);
+      std::string index;
+      fields >> index >> device;
+      continue;
+    }
+    std::istringstream fields(line);
+    std::string address;
+    fields >> address;
+    if (device == ifname && address == want) return true;
+  }
+  return false;
+}
 
 std::string MiniupnpdRuleset(const MiniupnpdConfig& config) {
   CheckName("WAN interface", config.wan_if);
@@ -112,8 +181,10 @@ Miniupnpd::Miniupnpd(Lab& lab, const Namespace& router, const MiniupnpdConfig& c
     if (!out.flush()) throw LabError("cannot write " + dir_ + "/miniupnpd.conf");
   }
   lab.Nft(router, MiniupnpdRuleset(config));
-  process_ = &lab.Spawn(router, {"miniupnpd", "-d", "-f", dir_ + "/miniupnpd.conf", "-P",
-                                 dir_ + "/miniupnpd.pid"});
+  process_ = &lab.Spawn(router,
+                        {"miniupnpd", "-d", "-f", dir_ + "/miniupnpd.conf", "-P",
+                         dir_ + "/miniupnpd.pid"},
+                        {{"/dev/null", "/dev/console"}});
   // It opens HTTP before NAT-PMP/PCP: the last one it serves says it is up.
   const std::regex ready(config.natpmp ? "Listening for NAT-PMP/PCP traffic on port"
                                        : "HTTP listening on port");
@@ -123,6 +194,32 @@ Miniupnpd::Miniupnpd(Lab& lab, const Namespace& router, const MiniupnpdConfig& c
     throw LabError("miniupnpd in " + router.full_name +
                    " will not map ports: its WAN address is private or reserved (give the router "
                    "an address in " + std::string(kPublicRange) + "); its log: " + log);
+  }
+  // `ip netns exec` execs in place: the child's pid is the daemon's, and
+  // /proc/<pid>/net shows the router's namespace.
+  const std::string net = "/proc/" + std::to_string(process_->pid()) + "/net/";
+  auto sockets_open = [&] {
+    // miniupnpd's HTTP socket is an IPv6 one (accepting IPv4 too) where the
+    // kernel has IPv6, as here: /proc/net/tcp6.
+    const bool http = ProcNetHasPort(ReadProcFile(net + "tcp"), config.http_port, true) ||
+                      ProcNetHasPort(ReadProcFile(net + "tcp6"), config.http_port, true);
+    if (config.upnp && (!http ||
+                        !ProcNetHasPort(ReadProcFile(net + "udp"), kSsdpPort, false) ||
+                        !ProcIgmpHasGroup(ReadProcFile(net + "igmp"), config.lan_if, kSsdpGroup))) {
+      return false;
+    }
+    return !config.natpmp || ProcNetHasPort(ReadProcFile(net + "udp"), kPmpPort, false);
+  };
+  const Timestamp deadline = realio::MonotonicNow() + kReadyTimeout;
+  while (!sockets_open()) {
+    if (process_->exited() || realio::MonotonicNow() > deadline) {
+      throw LabError("miniupnpd in " + router.full_name + " " +
+                     (process_->exited() ? process_->DescribeStatus() : "is still not ready") +
+                     " after saying it listens (no SSDP, HTTP or NAT-PMP socket in " + net +
+                     "); its log: " + Log());
+    }
+    ThrowIfInterrupted();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
 }
 

@@ -35,6 +35,24 @@
 // its configuration, lease file and pid file in the lab's temp directory
 // (Lab::TempDir): /var/run is shared by every namespace, and two routers'
 // daemons writing /var/run/miniupnpd.pid would refuse to run side by side.
+//
+// Its log. With -d it logs every message, the whole text of each SSDP answer
+// included, to stderr (kept in lab-logs/miniupnpd-<nat>.<run>.err) and to
+// syslog; where nothing listens on /dev/log (this machine), glibc's syslog
+// writes each message to /dev/console instead (miniupnpd opens its log with
+// LOG_CONS). On a VM whose console is an emulated serial port that is slow:
+// 25 messages of 434 bytes took 144 ms here, one of them 80 ms. The ~12 KB
+// logged for the answers to one probe's three M-SEARCHes held the first
+// answer 77-146 ms and spread the rest over ~220 ms (four runs at load 5),
+// against the client's 250 ms wait: at a higher load the probe heard nothing
+// and the mapping waited for the next probe, 25 s later (session 9's
+// symmetric+upnp--symmetric, 26.3 s to direct against 0.7 s). So the daemon
+// runs with /dev/null mounted over /dev/console in a mount namespace of its
+// own (ChildProcess::BindMount); its stderr log is unchanged. Then all 27
+// answers leave together 69-82 ms after the search at load 10: miniupnpd
+// 2.3.1 holds every SSDP answer 50 ms (minissdp.c, "Non-zero default delay
+// to prevent flooding"), which the model's IGD does not (it answers at once;
+// both fall well inside the 250 ms wait, so neither world's outcome moves).
 #pragma once
 
 #include <cstdint>
@@ -83,6 +101,15 @@ std::string MiniupnpdRuleset(const MiniupnpdConfig& config);
 // name, no protocol, lifetimes out of order).
 std::string MiniupnpdConf(const MiniupnpdConfig& config, const std::string& dir);
 
+// Readiness, from the kernel's tables of the daemon's network namespace
+// (/proc/<pid>/net/...), pure: whether `table` (the text of /proc/net/udp or
+// /proc/net/tcp) holds a socket bound to local `port` (with `listening`, a TCP
+// socket in LISTEN); whether `igmp` (/proc/net/igmp) lists the IPv4 multicast
+// `group` ("239.255.255.250") as joined on interface `ifname`.
+bool ProcNetHasPort(const std::string& table, uint16_t port, bool listening);
+bool ProcIgmpHasGroup(const std::string& igmp, const std::string& ifname,
+                      const std::string& group);
+
 // miniupnpd started in `router`, running until the lab is torn down.
 class Miniupnpd {
  public:
@@ -91,8 +118,13 @@ class Miniupnpd {
 
   // Loads MiniupnpdRuleset into the router, writes the configuration into
   // lab.TempDir()/miniupnpd-<router>/ and starts the daemon; returns when it
-  // listens on every protocol it serves. Throws LabError (quoting its log)
-  // when it cannot start or says it will not map (a reserved WAN address).
+  // listens on every protocol it serves: its log says so, and the router's
+  // kernel holds each socket (UPnP: HTTP in LISTEN, SSDP bound to 1900 and
+  // joined to 239.255.255.250 on the LAN; NAT-PMP/PCP bound to 5351). The
+  // log alone is not enough: a UPnP-only daemon says "HTTP listening" before
+  // it opens its SSDP socket, and a search that came in between would get no
+  // answer. Throws LabError (quoting its log) when it cannot start or says it
+  // will not map (a reserved WAN address).
   Miniupnpd(Lab& lab, const Namespace& router, const MiniupnpdConfig& config);
 
   ChildProcess& process() { return *process_; }

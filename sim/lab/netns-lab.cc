@@ -353,6 +353,15 @@ ChildProcess& Lab::Spawn(const Namespace& ns, const std::vector<std::string>& ar
   return *processes_.back();
 }
 
+ChildProcess& Lab::Spawn(const Namespace& ns, const std::vector<std::string>& argv,
+                         std::vector<ChildProcess::BindMount> binds) {
+  std::vector<std::string> full = {"ip", "netns", "exec", ns.full_name};
+  full.insert(full.end(), argv.begin(), argv.end());
+  // `ip netns exec` makes a mount namespace from the child's, binds included.
+  processes_.push_back(std::make_unique<ChildProcess>(full, std::move(binds)));
+  return *processes_.back();
+}
+
 const std::string& Lab::TempDir() {
   if (temp_dir_.empty()) {
     const std::string dir = TempDirOf(prefix_);

@@ -96,6 +96,10 @@ class Lab {
   // With `stdin_pipe` its stdin is a pipe the caller feeds (ChildProcess::WriteStdin).
   ChildProcess& Spawn(const Namespace& ns, const std::vector<std::string>& argv,
                       bool stdin_pipe = false);
+  // The same (stdin /dev/null) in a mount namespace of its own with `binds`
+  // mounted (ChildProcess::BindMount).
+  ChildProcess& Spawn(const Namespace& ns, const std::vector<std::string>& argv,
+                      std::vector<ChildProcess::BindMount> binds);
 
   // The lab's own directory, /tmp/<prefix>tmp (made on first use, mode 0700),
   // for files its processes need; removed with the lab, also by the guard and

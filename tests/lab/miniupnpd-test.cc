@@ -72,4 +72,50 @@ TEST(Miniupnpd, ItsChainsRunBeforeTheLabNats) {
 }
 
 }  // namespace
+// The kernel's tables as a router with a UPnP-only daemon shows them
+// (/proc/<pid>/net/..., format of Linux 6.x).
+constexpr const char* kUdp =
+    "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops            \n"
+    "  113: 0100000A:076C 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 40112 2 0000000000000000 0         \n"
+    "  187: 00000000:14E7 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 40113 2 0000000000000000 0         \n";
+constexpr const char* kTcp =
+    "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+    "   0: 0100010A:0B35 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 40110 1 0000000000000000 100 0 0 10 0\n"
+    "   1: 0100010A:C350 0200010A:0B35 01 00000000:00000000 00:00000000 00000000     0        0 40111 1 0000000000000000 20 4 30 10 -1\n";
+constexpr const char* kIgmp =
+    "Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter\n"
+    "1\tlo        :     1      V3\n"
+    "\t\t\t\t010000E0     1 0:00000000\t\t0\n"
+    "3\tlan       :     2      V3\n"
+    "\t\t\t\tFAFFFFEF     1 0:00000000\t\t0\n"
+    "\t\t\t\t010000E0     1 0:00000000\t\t0\n"
+    "4\twan       :     1      V3\n"
+    "\t\t\t\t010000E0     1 0:00000000\t\t0\n";
+
+TEST(Miniupnpd, ReadinessReadsTheKernelsSocketTables) {
+  EXPECT_TRUE(ProcNetHasPort(kUdp, 1900, false));
+  EXPECT_TRUE(ProcNetHasPort(kUdp, 5351, false));
+  EXPECT_FALSE(ProcNetHasPort(kUdp, 2869, false));
+  // Listening on 2869 (state 0A); 50000 is a connection's local port, not a listener.
+  EXPECT_TRUE(ProcNetHasPort(kTcp, 2869, true));
+  EXPECT_FALSE(ProcNetHasPort(kTcp, 50000, true));
+  EXPECT_TRUE(ProcNetHasPort(kTcp, 50000, false));
+  // miniupnpd's HTTP socket where the kernel has IPv6 (/proc/net/tcp6).
+  EXPECT_TRUE(ProcNetHasPort(
+      "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+      "   0: 00000000000000000000000000000000:0B35 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 40110 1 0000000000000000 100 0 0 10 0\n",
+      2869, true));
+  // Only the header: nothing is open yet.
+  EXPECT_FALSE(ProcNetHasPort(std::string(kUdp).substr(0, std::string(kUdp).find('\n') + 1), 1900,
+                              false));
+}
+
+TEST(Miniupnpd, ReadinessNeedsTheSsdpGroupJoinedOnTheLan) {
+  EXPECT_TRUE(ProcIgmpHasGroup(kIgmp, "lan", "239.255.255.250"));
+  EXPECT_FALSE(ProcIgmpHasGroup(kIgmp, "wan", "239.255.255.250"));
+  EXPECT_FALSE(ProcIgmpHasGroup(kIgmp, "lo", "239.255.255.250"));
+  EXPECT_TRUE(ProcIgmpHasGroup(kIgmp, "wan", "224.0.0.1"));
+  EXPECT_FALSE(ProcIgmpHasGroup(kIgmp, "lan", "not an address"));
+}
+
 }  // namespace punchlab::lab
