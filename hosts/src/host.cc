@@ -340,12 +340,29 @@ bool Host::Flush(ConnectionId conn, Connection& c) {
     }
   }
   if (Pending(c) == 0) {
-    c.output.clear();
+    // Drained. A big buffer (a netmap for a tailnet of a thousand) goes back
+    // now rather than at the connection's next write: a server that has just
+    // written one to every member would otherwise keep them all.
     c.output_sent = 0;
+    if (c.output.capacity() > kKeptOutputCapacity) {
+      Recycle(std::exchange(c.output, Bytes()));
+    } else {
+      c.output.clear();
+    }
   } else if (c.output_sent > c.output.size() / 2) {
-    // Compact now and then, not on every partial write.
-    c.output.erase(c.output.begin(), c.output.begin() + static_cast<std::ptrdiff_t>(c.output_sent));
-    c.output_sent = 0;
+    // Compact now and then, not on every partial write. A big buffer is
+    // replaced by one that holds only what waits (erase would keep the
+    // capacity of what the socket has taken).
+    if (c.output.capacity() > kKeptOutputCapacity) {
+      Bytes rest(c.output.begin() + static_cast<std::ptrdiff_t>(c.output_sent), c.output.end());
+      c.output.swap(rest);
+      c.output_sent = 0;
+      Recycle(std::move(rest));
+    } else {
+      c.output.erase(c.output.begin(),
+                     c.output.begin() + static_cast<std::ptrdiff_t>(c.output_sent));
+      c.output_sent = 0;
+    }
   }
   return true;
 }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace punchlab::control {
 namespace {
 
@@ -62,6 +64,54 @@ TEST(Frame, ABigFrameDoesNotLeaveItsBufferBehind) {
   EXPECT_EQ(d.Next(), (Bytes{4, 5}));
   EXPECT_FALSE(d.Next());
   EXPECT_FALSE(d.broken());
+}
+
+// Many nodes are part-way through one big frame at once (every member's
+// netmap of a large tailnet): each holds at most that frame, not the doubling
+// past it, and at most twice what has arrived of it so far.
+TEST(Frame, APartialBigFrameHoldsNoMoreThanTheFrame) {
+  const Bytes big = EncodeFrame(Bytes(300000, 9));
+  FrameDecoder d;
+  size_t fed = 0;
+  while (fed < big.size()) {
+    const size_t n = std::min<size_t>(1448, big.size() - fed);
+    d.Feed(ByteView(big).sub(fed, n));
+    fed += n;
+    EXPECT_LE(d.capacity(), big.size());
+    EXPECT_LE(d.capacity(), std::max<size_t>(2 * fed, 2 * 1448));
+    if (fed < big.size()) {
+      EXPECT_FALSE(d.Next());
+    }
+  }
+  EXPECT_EQ(d.capacity(), big.size());
+  ASSERT_EQ(d.Next(), Bytes(300000, 9));
+  // The length prefix split across feeds, then a frame and a half in one.
+  const Bytes small = EncodeFrame(Bytes(100, 1));
+  Bytes joined = small;
+  joined.insert(joined.end(), big.begin(), big.begin() + 1000);
+  d.Feed(ByteView(small).sub(0, 2));
+  d.Feed(ByteView(joined).sub(2));
+  EXPECT_EQ(d.Next(), Bytes(100, 1));
+  EXPECT_FALSE(d.Next());
+  d.Feed(ByteView(big).sub(1000));
+  EXPECT_LE(d.capacity(), big.size());
+  EXPECT_EQ(d.Next(), Bytes(300000, 9));
+  EXPECT_FALSE(d.broken());
+}
+
+// A big frame followed in the same bytes by the start of a small one: the big
+// frame's buffer does not stay for the small one.
+TEST(Frame, TheRestAfterABigFrameMovesToABufferOfItsOwn) {
+  Bytes stream = EncodeFrame(Bytes(200000, 3));
+  const Bytes small = EncodeFrame(Bytes(10, 4));
+  stream.insert(stream.end(), small.begin(), small.begin() + 6);
+  FrameDecoder d;
+  d.Feed(stream);
+  ASSERT_EQ(d.Next(), Bytes(200000, 3));
+  EXPECT_EQ(d.buffered(), 6u);
+  EXPECT_LE(d.capacity(), 16u << 10);
+  d.Feed(ByteView(small).sub(6));
+  EXPECT_EQ(d.Next(), Bytes(10, 4));
 }
 
 TEST(Frame, OversizedLengthBreaksTheStreamWithoutWaitingForIt) {

@@ -21,8 +21,10 @@
 // connection's output queue: what the socket takes goes at once, the rest
 // waits, in order, and goes when the world reports room (OnWritable). A
 // write's buffer becomes the queue when nothing waits (no copy); the buffer
-// it replaces, and a buffer whose bytes were appended behind others, go to
-// Options::recycle. kClose closes once the queue is flushed (no HandleClosed:
+// it replaces, a buffer whose bytes were appended behind others, and a big
+// buffer the socket has emptied (or mostly emptied: the rest moves to a
+// buffer of its own size) go to Options::recycle, so a queue holds about
+// what waits, not the largest write it ever had. kClose closes once the queue is flushed (no HandleClosed:
 // the machine asked for it). Bytes that arrive after it are discarded.
 //
 // Flow control. Unsent output per connection is bounded by max_output: past
@@ -88,6 +90,9 @@ struct HostOptions {
 class Host {
  public:
   static constexpr ConnectionId kFirstAcceptedId = ConnectionId{1} << 63;
+  // A connection's output buffer keeps at most this capacity once drained or
+  // compacted; a bigger one goes (to Options::recycle, if set).
+  static constexpr size_t kKeptOutputCapacity = 64 * 1024;
 
   using DrainEvents = std::function<void()>;
   using ConnectionHook = hosts::ConnectionHook;
