@@ -37,6 +37,16 @@ void Unwatch(const Ptr<Socket>& socket) {
                             MakeNullCallback<void, Ptr<Socket>, const Address&>());
 }
 
+// The most bytes one ns-3 packet carries between a TCP socket and the host
+// (a full segment's payload with run-sim's SegmentSize). ns-3's Buffer keeps
+// a free list (buffer.cc, BUFFER_FREE_LIST) of up to 1,000 buffers of the
+// largest size it has ever freed, and hands them out for any packet, even an
+// ACK's headers: a single 128 KiB write (a netmap into an empty send buffer)
+// would make some thousand buffers circulate at 128 KiB each. Bytes, order
+// and timing are the same whatever the pieces: TCP cuts segments by
+// sequence number, and a read returns what is there.
+constexpr uint32_t kMaxPacketBytes = 1448;
+
 }  // namespace
 
 TypeId MachineHost::GetTypeId() {
@@ -447,7 +457,7 @@ void MachineHost::HandleRecv(punchlab::ConnectionId conn) {
   while (m_core.attached()) {
     auto it = m_streams.find(conn);
     if (it == m_streams.end()) return;
-    Ptr<Packet> packet = it->second.socket->Recv();
+    Ptr<Packet> packet = it->second.socket->Recv(kMaxPacketBytes, 0);
     if (!packet || packet->GetSize() == 0) return;
     if (!m_core.Reading(conn)) continue;  // the machine is done with it; discard
     m_rxBuffer.resize(packet->GetSize());
@@ -524,7 +534,11 @@ void MachineHost::FlushTls(Stream& stream) {
   // A handshake flight is far below any send buffer: it goes whole.
   NS_ABORT_MSG_IF(stream.socket->GetTxAvailable() < out.size(),
                   "TLS flight of " << out.size() << " bytes does not fit the send buffer");
-  stream.socket->Send(Create<Packet>(out.data(), static_cast<uint32_t>(out.size())));
+  for (size_t at = 0; at < out.size();) {
+    const uint32_t n = static_cast<uint32_t>(std::min<size_t>(kMaxPacketBytes, out.size() - at));
+    stream.socket->Send(Create<Packet>(out.data() + at, n));
+    at += n;
+  }
   stream.tls->ClearOutput();
 }
 
@@ -559,7 +573,8 @@ punchlab::hosts::WriteResult MachineHost::Write(punchlab::ConnectionId conn,
   while (result.taken < bytes.size()) {
     const uint32_t room = socket->GetTxAvailable();
     if (room == 0) break;
-    const uint32_t n = static_cast<uint32_t>(std::min<size_t>(room, bytes.size() - result.taken));
+    const uint32_t n = static_cast<uint32_t>(
+        std::min<size_t>({room, kMaxPacketBytes, bytes.size() - result.taken}));
     Ptr<Packet> packet = Create<Packet>(bytes.data() + result.taken, n);
     if (socket->Send(packet) < 0) {
       NS_LOG_INFO("node " << m_node->GetId() << " conn " << conn << " send refused, errno "
