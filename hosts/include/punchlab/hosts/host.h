@@ -22,9 +22,10 @@
 // waits, in order, and goes when the world reports room (OnWritable). A
 // write's buffer becomes the queue when nothing waits (no copy); the buffer
 // it replaces, a buffer whose bytes were appended behind others, and a big
-// buffer the socket has emptied (or mostly emptied: the rest moves to a
-// buffer of its own size) go to Options::recycle, so a queue holds about
-// what waits, not the largest write it ever had. kClose closes once the queue is flushed (no HandleClosed:
+// buffer (above kKeptOutputCapacity) the socket has emptied, or taken a
+// quarter of (the rest moves to a buffer of its own size), go to
+// Options::recycle, so a queue holds about what waits, not the largest write
+// it ever had. kClose closes once the queue is flushed (no HandleClosed:
 // the machine asked for it). Bytes that arrive after it are discarded.
 //
 // Flow control. Unsent output per connection is bounded by max_output: past
