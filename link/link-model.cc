@@ -1,6 +1,8 @@
 #include "link/link-model.h"
 
 #include <algorithm>
+#include <iterator>
+#include <utility>
 #include <stdexcept>
 
 namespace punchlab::link {
@@ -52,16 +54,26 @@ std::optional<Duration> LinkModel::Transmit(Duration now, Duration tx) {
   return tx_busy_until_ + DrawDelay();
 }
 
-std::optional<Duration> LinkModel::Receive(Duration at, Duration tx) {
+std::optional<Duration> LinkModel::Receive(Duration now, Duration at, Duration tx) {
+  // Every later packet reaches the link at `now` or after: of those that
+  // reached it before, only the last one can still be ahead of it.
+  auto& arrivals = rx_done_by_arrival_;
+  while (arrivals.size() > 1 && arrivals[1].first <= now) arrivals.pop_front();
   if (DrawLoss()) return std::nullopt;
-  const Duration done = std::max(at + DrawDelay(), rx_busy_until_) + tx;
-  rx_busy_until_ = done;
+  // FIFO by the time packets reach the link, not by when their senders sent
+  // them: a control server 150 ms away must not hold up a peer 20 ms away.
+  const auto ahead = std::upper_bound(
+      arrivals.begin(), arrivals.end(), at,
+      [](Duration t, const std::pair<Duration, Duration>& a) { return t < a.first; });
+  const Duration free_at = ahead == arrivals.begin() ? Duration::Zero() : std::prev(ahead)->second;
+  const Duration done = std::max(at + DrawDelay(), free_at) + tx;
+  arrivals.insert(ahead, {at, done});
   return done;
 }
 
 Duration LinkModel::InOrder(Duration at) {
-  rx_busy_until_ = std::max(at, rx_busy_until_);
-  return rx_busy_until_;
+  in_order_until_ = std::max(at, in_order_until_);
+  return in_order_until_;
 }
 
 }  // namespace punchlab::link

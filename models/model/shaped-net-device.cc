@@ -93,7 +93,11 @@ bool ShapedNetDevice::Send(Ptr<Packet> packet, const Address&, uint16_t protocol
   m_snifferTrace(packet);
   const std::optional<punchlab::Duration> arrives = m_model.Transmit(
       ToDuration(Simulator::Now()), TxTime(packet->GetSize(), 0));
-  if (arrives) m_channel->Transmit(packet->Copy(), this, NanoSeconds(arrives->nanos()));
+  // What this link carries stays in order (jitter varies delay, never
+  // order); the receiving link orders what reaches it from every sender.
+  if (arrives) {
+    m_channel->Transmit(packet->Copy(), this, NanoSeconds(m_model.InOrder(*arrives).nanos()));
+  }
   return true;
 }
 
@@ -106,7 +110,8 @@ void ShapedNetDevice::Arrive(Ptr<Packet> packet, Time at, bool serialise) {
   const punchlab::Duration tx = serialise
                                     ? TxTime(packet->GetSize(), 1)
                                     : punchlab::Duration::Zero();
-  const std::optional<punchlab::Duration> done = m_model.Receive(ToDuration(at), tx);
+  const std::optional<punchlab::Duration> done =
+      m_model.Receive(ToDuration(Simulator::Now()), ToDuration(at), tx);
   if (!done) return;
   Simulator::ScheduleWithContext(m_node->GetId(), NanoSeconds(done->nanos()) - Simulator::Now(),
                                  &ShapedNetDevice::Deliver, this, packet);

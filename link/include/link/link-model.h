@@ -5,20 +5,25 @@
 // (`punchlab-node wire`, sim/node/node-wire.cc) both call it, so "a link of
 // 20 ms with 5 ms jitter and 1% loss" means the same thing in both.
 //
-// A packet's way through one LinkModel, as the simulation has always done it:
+// A packet's way through one LinkModel:
 //
 //   Transmit(now, tx):  dropped while down; waits for the packets before it
 //                       to be serialised (a backlog over kMaxBacklog is a
 //                       tail drop); takes `tx` to serialise; lost at random;
 //                       then delayed (delay, varied uniformly by up to the
 //                       jitter either way, never below zero).
-//   Receive(at, tx):    lost at random; delayed again; never delivered before
-//                       the packet ahead of it (FIFO: jitter varies delay,
-//                       never order); optionally serialised again.
+//   InOrder(at):        never before the packet sent ahead of it on this
+//                       link (FIFO: jitter varies delay, never order).
+//   Receive(now, at, tx): (the simulation's access links, which packets
+//                       from many senders reach) lost at random; delayed
+//                       again; never delivered before the packet that
+//                       reached this link ahead of it; optionally
+//                       serialised again.
 //
-// The real lab's wire applies one Transmit per direction followed by
-// InOrder (the receive half with nothing of its own): a lab direction
-// already carries everything the crossing costs (lab-world.cc sums them).
+// The simulation's device applies Transmit and InOrder to what it sends and
+// Receive to what reaches it; the real lab's wire applies Transmit and
+// InOrder per direction: a lab direction already carries everything the
+// crossing costs (lab-world.cc sums them).
 //
 // Randomness is drawn only while loss or jitter is set, from the
 // DeterministicRandom the owner hands in, so turning jitter on for one
@@ -27,6 +32,8 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <utility>
 #include <memory>
 #include <optional>
 
@@ -80,10 +87,16 @@ class LinkModel {
   // The sending half: when the packet, taking `tx` to serialise, arrives at
   // the far end; nullopt when it is dropped (counted).
   std::optional<Duration> Transmit(Duration now, Duration tx);
-  // The receiving half: a packet that reached this link at `at`; when it is
-  // delivered, after the one before it; nullopt when lost (counted).
-  std::optional<Duration> Receive(Duration at, Duration tx);
-  // FIFO alone: `at`, or the previous delivery when that is later.
+  // The receiving half, asked at `now` about a packet that reaches this
+  // link at `at` (>= now; the simulator asks when the packet leaves its
+  // sender, so packets from slower senders can be asked about before ones
+  // from faster senders that reach the link first): when it is delivered,
+  // after the packet that reached the link before it; nullopt when lost
+  // (counted). The packets before it are those asked about so far, by `at`
+  // (equal `at`: in the order asked). A packet asked about later but
+  // reaching the link earlier does not move deliveries already answered.
+  std::optional<Duration> Receive(Duration now, Duration at, Duration tx);
+  // FIFO alone: `at`, or the previous packet's when that is later.
   Duration InOrder(Duration at);
 
   // The delay for one packet (draws only when jitter is set).
@@ -95,7 +108,12 @@ class LinkModel {
   Shape shape_;
   std::unique_ptr<DeterministicRandom> random_;
   Duration tx_busy_until_;  // egress serialisation
-  Duration rx_busy_until_;  // ingress: also keeps arrivals in order
+  Duration in_order_until_;  // InOrder: the last packet's time
+  // Receive: reach time -> delivery time of the packets asked about, from
+  // the last one that reached the link at or before the latest `now` (the
+  // earliest any later packet can follow) on.
+  // Sorted by reach time; nearly always appended at the back.
+  std::deque<std::pair<Duration, Duration>> rx_done_by_arrival_;
   Counters counters_;
 };
 

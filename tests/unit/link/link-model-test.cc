@@ -98,9 +98,33 @@ TEST(LinkModel, DownDropsEverythingAndUpRestores) {
 TEST(LinkModel, ReceiveAddsItsOwnDelayAfterThePacketAheadAndSerialisesAgain) {
   LinkModel m;
   m.SetShape({Ms(5), Duration::Zero(), 0, 0, false});
-  EXPECT_EQ(m.Receive(Ms(10), Ms(1)), Ms(16));
+  EXPECT_EQ(m.Receive(Ms(0), Ms(10), Ms(1)), Ms(16));
   // Arrives before the previous one is done: waits for it, then serialises.
-  EXPECT_EQ(m.Receive(Ms(10), Ms(1)), Ms(17));
+  EXPECT_EQ(m.Receive(Ms(0), Ms(10), Ms(1)), Ms(17));
+}
+
+TEST(LinkModel, ReceiveKeepsTheOrderPacketsReachTheLinkInNotTheOrderTheyWereSent) {
+  LinkModel m;
+  m.SetShape({Ms(20), Duration::Zero(), 0, 0, false});
+  // Sent at 0 by a sender 150 ms away, then at 30 ms by one 20 ms away: the
+  // second reaches the link first and is not held up behind the first.
+  EXPECT_EQ(m.Receive(Ms(0), Ms(150), Duration::Zero()), Ms(170));
+  EXPECT_EQ(m.Receive(Ms(30), Ms(50), Duration::Zero()), Ms(70));
+  // One reaching the link after the slow one still follows it.
+  EXPECT_EQ(m.Receive(Ms(40), Ms(160), Ms(15)), Ms(195));
+  // An earlier arrival waits only for what reached the link before it; the
+  // deliveries already answered for later arrivals (170, 195) stay.
+  EXPECT_EQ(m.Receive(Ms(60), Ms(100), Ms(5)), Ms(125));
+}
+
+TEST(LinkModel, ReceiveForgetsArrivalsNoLaterPacketCanPrecede) {
+  LinkModel m;
+  m.SetShape({Ms(1), Duration::Zero(), 0, 0, false});
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_EQ(m.Receive(Ms(i), Ms(i), Duration::Zero()), Ms(i + 1));
+  }
+  // Only the last arrival at or before `now` is kept, and it is still ahead.
+  EXPECT_EQ(m.Receive(Ms(1000), Ms(1000), Ms(2)), Ms(1003));
 }
 
 TEST(LinkModel, LossOrJitterWithoutRandomnessIsAnError) {
