@@ -33,6 +33,16 @@ def stun():
     put("stun", "coturn-padding", bytes.fromhex("000105e82112a442a65d6c7e808df3983347d307"
                                                 "0003000400000006002605dc") + bytes(1500))
     put("stun", "binding-request", bytes.fromhex("000100002112a442") + bytes(range(12)))
+    # Text one byte over RFC 5389's 763 (refused since session 11, when the
+    # target found a 1,500-byte USERNAME the encoder asserts on: finding-*).
+    for name, t, value in (("software-764", 0x8022, b"a" * 764),
+                           ("username-764", 0x0006, b"a" * 764),
+                           ("error-reason-764", 0x0009, bytes([0, 0, 4, 20]) + b"a" * 764)):
+        attr = t.to_bytes(2, "big") + len(value).to_bytes(2, "big") + value
+        attr += bytes(-len(attr) % 4)
+        cls = "0111" if t == 0x0009 else "0001"
+        put("stun", name, bytes.fromhex(cls) + len(attr).to_bytes(2, "big") +
+            bytes.fromhex("2112a442b7e7a701bc34d686fa87dfae") + attr)
 
 
 # FuzzedDataProvider takes integers from the END of the input: the targets'

@@ -4,6 +4,7 @@
 
 #include <cassert>
 #include <string_view>
+#include <utility>
 
 namespace punchlab {
 namespace stun {
@@ -14,7 +15,8 @@ constexpr uint8_t kFamilyV6 = 0x02;
 constexpr uint32_t kChangeIpFlag = 0x04;
 constexpr uint32_t kChangePortFlag = 0x02;
 // RFC 5389 15.3/15.6/15.10: "fewer than 128 characters (which can be as long
-// as 763 bytes)"; the encoder refuses to write more.
+// as 763 bytes)". The encoder's precondition (it asserts), so the decoder
+// refuses longer text too: what it decodes can always be written again.
 constexpr size_t kMaxTextBytes = 763;
 
 bool HasCookie(const std::array<uint8_t, 16>& wire) {
@@ -30,6 +32,11 @@ std::string Hex16(uint16_t v) {
   std::string s = "0x";
   for (int shift = 12; shift >= 0; shift -= 4) s.push_back(kDigits[(v >> shift) & 0xF]);
   return s;
+}
+
+std::string TooLong(const char* what, size_t bytes) {
+  return "has " + std::string(what) + " of " + std::to_string(bytes) + " bytes, at most " +
+         std::to_string(kMaxTextBytes);
 }
 
 // Every byte of a STUN text attribute is kept, except the NULs classic
@@ -328,8 +335,10 @@ DecodeResult DecodeMessage(ByteView d) {
           return bad("has class " + std::to_string(klass) + " number " + std::to_string(number) +
                      ", expected class 3-6 and number 0-99");
         }
+        std::string reason = Text(v.sub(4));
+        if (reason.size() > kMaxTextBytes) return bad(TooLong("reason", reason.size()));
         if (!m.error_code) {
-          m.error_code = ErrorCode{static_cast<uint16_t>(klass * 100 + number), Text(v.sub(4))};
+          m.error_code = ErrorCode{static_cast<uint16_t>(klass * 100 + number), std::move(reason)};
         }
         break;
       }
@@ -342,10 +351,14 @@ DecodeResult DecodeMessage(ByteView d) {
         }
         break;
       }
-      case attr::kSoftware:
-        if (!m.software) m.software = Text(v);
+      case attr::kSoftware: {
+        std::string text = Text(v);
+        if (text.size() > kMaxTextBytes) return bad(TooLong("text", text.size()));
+        if (!m.software) m.software = std::move(text);
         break;
+      }
       case attr::kUsername:
+        if (v.size() > kMaxTextBytes) return bad(TooLong("text", v.size()));
         if (!m.username) m.username = std::string(reinterpret_cast<const char*>(v.data()), v.size());
         break;
       case attr::kMessageIntegrity: {

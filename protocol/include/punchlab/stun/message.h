@@ -149,6 +149,8 @@ struct Message {
   // free-form and meaningless, so decoding keeps only the length and encoding
   // writes that many zero bytes.
   std::optional<uint16_t> padding;
+  // Text: at most 763 bytes (RFC 5389's limit) each, here and in an error's
+  // reason; the decoder refuses longer (kBadAttribute), the encoder asserts.
   std::optional<std::string> software;
   std::optional<std::string> username;
   std::optional<ErrorCode> error_code;
@@ -208,9 +210,9 @@ DecodeResult DecodeMessage(ByteView datagram);
 // RESPONSE-ORIGIN, OTHER-ADDRESS, SOURCE-ADDRESS, CHANGED-ADDRESS,
 // CHANGE-REQUEST, RESPONSE-PORT, USERNAME, ERROR-CODE, UNKNOWN-ATTRIBUTES,
 // SOFTWARE, PADDING), other_attributes, then FINGERPRINT if asked. Attribute
-// padding and PADDING's value are zeros. Strings longer than an attribute can
-// carry, and messages longer than the 16-bit length field, are the caller's
-// bug (asserted).
+// padding and PADDING's value are zeros. Text over 763 bytes, and messages
+// longer than the 16-bit length field, are the caller's bug (asserted); a
+// decoded message is never either.
 Bytes EncodeMessage(const Message& m);
 
 // Cheap demultiplexing test for a socket shared with disco and data (see
