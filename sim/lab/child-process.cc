@@ -27,6 +27,11 @@
 namespace punchlab::lab {
 namespace {
 
+// What a child that could not exec reports beside its errno (>= 0: the
+// index of the bind mount that failed).
+constexpr int kExecFailed = -1;
+constexpr int kNamespaceFailed = -2;
+
 std::string ErrnoText(int error) { return std::strerror(error); }
 
 realio::UniqueFd MemoryFile(const char* name) {
@@ -221,12 +226,13 @@ void ChildProcess::Start(realio::UniqueFd in, const std::function<int()>& body) 
       exec_read.Reset();
       _exit(RunForked(body));
     }
-    // {errno, the bind that failed or -1 for exec}: what the parent reports.
-    int report[2] = {0, -1};
+    // {errno, the bind that failed, kExecFailed or kNamespaceFailed}: what
+    // the parent reports.
+    int report[2] = {0, kExecFailed};
     if (!binds_.empty()) {
       if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
         report[0] = errno;
-        report[1] = 0;
+        report[1] = kNamespaceFailed;
       }
       for (size_t i = 0; report[0] == 0 && i < binds_.size(); ++i) {
         if (mount(binds_[i].source.c_str(), binds_[i].target.c_str(), nullptr, MS_BIND, nullptr) != 0) {
@@ -243,7 +249,7 @@ void ChildProcess::Start(realio::UniqueFd in, const std::function<int()>& body) 
     _exit(127);
   }
   exec_write.Reset();
-  int report[2] = {0, -1};
+  int report[2] = {0, kExecFailed};
   ssize_t n;
   do {
     n = read(exec_read.get(), report, sizeof report);
@@ -251,6 +257,10 @@ void ChildProcess::Start(realio::UniqueFd in, const std::function<int()>& body) 
   if (n == static_cast<ssize_t>(sizeof report)) {
     waitpid(pid_, nullptr, 0);
     pid_ = -1;
+    if (report[1] == kNamespaceFailed) {
+      throw LabError("cannot make a mount namespace for '" + command() + "': " +
+                     ErrnoText(report[0]));
+    }
     if (report[1] >= 0) {
       const BindMount& b = binds_[static_cast<size_t>(report[1])];
       throw LabError("cannot mount " + b.source + " over " + b.target + " for '" + command() +

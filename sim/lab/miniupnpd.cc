@@ -1,6 +1,7 @@
 #include "lab/miniupnpd.h"
 
 #include <arpa/inet.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -96,6 +97,8 @@ bool ProcIgmpHasGroup(const std::string& igmp, const std::string& ifname,
       std::istringstream fields(line);
       std::string index;
       fields >> index >> device;
+      // The kernel prints "%-10s:": a name of ten or more characters ends in ':'.
+      if (!device.empty() && device.back() == ':') device.pop_back();
       continue;
     }
     std::istringstream fields(line);
@@ -181,10 +184,14 @@ Miniupnpd::Miniupnpd(Lab& lab, const Namespace& router, const MiniupnpdConfig& c
     if (!out.flush()) throw LabError("cannot write " + dir_ + "/miniupnpd.conf");
   }
   lab.Nft(router, MiniupnpdRuleset(config));
+  // Where there is no /dev/console (a container without a tty) there is no
+  // slow console to keep its log off, and nothing to mount over.
+  std::vector<ChildProcess::BindMount> binds;
+  if (access("/dev/console", F_OK) == 0) binds.push_back({"/dev/null", "/dev/console"});
   process_ = &lab.Spawn(router,
                         {"miniupnpd", "-d", "-f", dir_ + "/miniupnpd.conf", "-P",
                          dir_ + "/miniupnpd.pid"},
-                        {{"/dev/null", "/dev/console"}});
+                        binds);
   // It opens HTTP before NAT-PMP/PCP: the last one it serves says it is up.
   const std::regex ready(config.natpmp ? "Listening for NAT-PMP/PCP traffic on port"
                                        : "HTTP listening on port");

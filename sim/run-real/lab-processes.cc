@@ -280,6 +280,7 @@ void LabProcesses::StartNode(size_t index, Duration at, bool gated) {
   const HostPlan& host = plan_.nodes[index];
   Spawn(host.ns, "node-" + host.name + "." + std::to_string(node_runs_[index].size()),
         NodeCommand(index, at, gated), gated);
+  procs_.back().started_at = at;
   node_runs_[index].push_back(procs_.size() - 1);
 }
 
@@ -348,7 +349,8 @@ std::vector<std::vector<ProcessRun>> LabProcesses::StopAll() {
   for (size_t n = 0; n < node_runs_.size(); ++n) {
     for (size_t i : node_runs_[n]) {
       const Proc& p = procs_[i];
-      out[n].push_back({p.child != nullptr ? p.child->Stdout() : "", node_stopped_at_[i]});
+      out[n].push_back({p.child != nullptr ? p.child->Stdout() : "", node_stopped_at_[i],
+                        p.started_at});
     }
   }
   return out;

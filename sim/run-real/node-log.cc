@@ -67,6 +67,7 @@ class NodeLogReader {
           ++unparsed_;
           continue;
         }
+        if (Text(j, "event") == "started") Started(j, r, runs[r].due);
         Line(j);
       }
       if (runs[r].stopped_at) EndRun(*runs[r].stopped_at);
@@ -109,6 +110,19 @@ class NodeLogReader {
     } else if (*event == "disco") {
       Disco(j, at);
     }
+  }
+
+  // The real lab's own start skew, which the simulation does not have: a
+  // run that started well after its instant (a loaded machine) says so, or a
+  // late first ping that died at a peer's NAT looks like the model's fault.
+  void Started(const json& j, size_t run, Duration due) {
+    const auto at_ms = Number(j, "at_ms");
+    if (!at_ms) return;  // counted by Line
+    const Duration late = FromMs(*at_ms) - due;
+    if (late < kLateStartNote) return;
+    results_.notes.push_back("node " + node_ + (run > 0 ? " (run " + std::to_string(run) + ")" : "") +
+                             " started " + late.ToString() + " after its instant " + due.ToString() +
+                             " (the lab's own start skew; the simulation starts it on time)");
   }
 
   // A step of the disco log (punchlab-node --disco-log: results/disco-step.h).

@@ -24,6 +24,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "punchlab/node/events.h"
@@ -34,11 +35,21 @@
 namespace punchlab::runreal {
 
 struct ProcessRun {
+  ProcessRun(std::string out_text, std::optional<Duration> stopped, Duration due_at = Duration::Zero())
+      : out(std::move(out_text)), stopped_at(stopped), due(due_at) {}
+
   std::string out;  // everything it printed on stdout
   // When the runner ended it to start another (a restart); unset for the
   // last run, which the runner stopped at stop_time.
   std::optional<Duration> stopped_at;
+  // The instant it was to start at (the node's start, or its restart).
+  Duration due;
 };
+
+// A node run whose "started" line says it started this much or more after
+// its instant gets a note: a few one-way delays, enough to change which of
+// two peers' first packets reaches the other's NAT first.
+inline constexpr Duration kLateStartNote = Duration::Millis(100);
 
 struct NodeDirectory {
   std::map<std::string, std::string> name_by_key;  // "nodekey:..." -> node name

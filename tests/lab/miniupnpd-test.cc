@@ -116,6 +116,13 @@ TEST(Miniupnpd, ReadinessNeedsTheSsdpGroupJoinedOnTheLan) {
   EXPECT_FALSE(ProcIgmpHasGroup(kIgmp, "lo", "239.255.255.250"));
   EXPECT_TRUE(ProcIgmpHasGroup(kIgmp, "wan", "224.0.0.1"));
   EXPECT_FALSE(ProcIgmpHasGroup(kIgmp, "lan", "not an address"));
+  // The kernel pads names to ten characters before the ':'; a longer one
+  // runs into it.
+  const std::string long_name =
+      "Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter\n"
+      "5\tlan-router0:     1      V3\n"
+      "\t\t\t\tFAFFFFEF     1 0:00000000\t\t0\n";
+  EXPECT_TRUE(ProcIgmpHasGroup(long_name, "lan-router0", "239.255.255.250"));
 }
 
 }  // namespace punchlab::lab

@@ -21,8 +21,13 @@ session confirms, and data stays staged until a retry gets through
 and can cross again; bench/README.md "Real wireguard-go collides the same
 way"). The session carries data from the first "initiated, response came"
 in the nodes' disco log (the initiator sends at once, which confirms the
-responder). Whether the flows got through in time is what the scenario's
-own expectations judge (time to direct, loss); this script judges the path.
+responder). A direct pair whose session never completes is a disagreement.
+This script judges the path, not the scenario's expectations (the run's
+own verdict, printed above its lines, is not held here): a crossing makes
+full--full's time to direct 10-26 s in the lab where its file says at most
+8 s, a known fault of the traffic's start turns (bench/README.md, session
+11), which the library's simulated runs (library.*, library-seeds.*) and
+`punchlab compare` judge.
 (Relayed packets while direct are not an error here: the wire tells paths
 by address, and the nodes' periodic STUN to the DERP server's address looks
 like relaying to it.)
@@ -79,7 +84,12 @@ def check(results):
     end_direct = next((t for t, s in states if t > switched and s != "direct"), stop - 1)
     flowing = data_flows_from(results, a, b)
     if flowing is None:
-        return problems  # no session ever: no data to hold against the path
+        # Crossed initiations end at a retry within seconds on a direct path
+        # (bench/README.md); a direct pair whose session never completed is
+        # a data plane that never worked, whatever the path.
+        problems.append("the nodes were direct from %.3fs, but no WireGuard handshake between "
+                        "them ever completed: no data could flow" % switched)
+        return problems
     for way in ((a, b), (b, a)):
         silent = [s for s in range(int(max(switched, flowing)) + 1, int(end_direct))
                   if s not in direct[way]]

@@ -93,6 +93,29 @@ TEST(NodeLog, ARestartEndsEveryPathAndTheNextRunStartsOver) {
   EXPECT_EQ(r.counters["node/a"].count("at_ms"), 0u);
 }
 
+// The lab's own start skew is said: a run whose "started" line comes 100 ms
+// or more after its instant (a loaded machine) gets a note, an earlier one
+// none; a restart's instant is its own.
+TEST(NodeLog, ARunThatStartedLateIsNoted) {
+  const scenario::Scenario s = LoadOk(kYaml);
+  results::Results r;
+  const auto started = [](double at_ms) {
+    return R"({"event":"started","at_ms":)" + std::to_string(at_ms) + R"(,"node_key":")" + kA +
+           R"("})" "\n";
+  };
+  CollectNodeLog(s, Directory(), Paths(s), "a",
+                 {{started(99.9), Duration::Seconds(4), Duration::Zero()},
+                  {started(4237), std::nullopt, Duration::Seconds(4)}},
+                 r);
+  ASSERT_EQ(r.notes.size(), 1u);
+  EXPECT_EQ(r.notes[0], "node a (run 1) started 237ms after its instant 4s (the lab's own start "
+                        "skew; the simulation starts it on time)");
+  results::Results on_time;
+  CollectNodeLog(s, Directory(), Paths(s), "a", {{started(0.061), std::nullopt, Duration::Zero()}},
+                 on_time);
+  EXPECT_TRUE(on_time.notes.empty());
+}
+
 // The summary's "portmap" object (results/portmap-counters.h) is the
 // group portmap/<node>, summed over the node's process runs as the
 // simulation names it; it is not a node/ counter.

@@ -18,7 +18,14 @@
 //                       from many senders reach) lost at random; delayed
 //                       again; never delivered before the packet that
 //                       reached this link ahead of it; optionally
-//                       serialised again.
+//                       serialised again. One exception: a packet asked
+//                       about after another that reaches the link later
+//                       does not move that one's delivery, already
+//                       answered; with receive jitter or serialisation the
+//                       two can then be delivered out of reach order or
+//                       overlap (packets from senders at different
+//                       distances whose reach times differ by less than a
+//                       serialisation time or the jitter).
 //
 // The simulation's device applies Transmit and InOrder to what it sends and
 // Receive to what reaches it; the real lab's wire applies Transmit and
@@ -96,6 +103,9 @@ class LinkModel {
   // (equal `at`: in the order asked). A packet asked about later but
   // reaching the link earlier does not move deliveries already answered.
   std::optional<Duration> Receive(Duration now, Duration at, Duration tx);
+  // How many arrivals Receive still keeps to order later ones behind (for
+  // tests: it stays at the packets on their way, not all ever received).
+  size_t arrivals_kept() const { return rx_done_by_arrival_.size(); }
   // FIFO alone: `at`, or the previous packet's when that is later.
   Duration InOrder(Duration at);
 

@@ -120,11 +120,15 @@ TEST(LinkModel, ReceiveKeepsTheOrderPacketsReachTheLinkInNotTheOrderTheyWereSent
 TEST(LinkModel, ReceiveForgetsArrivalsNoLaterPacketCanPrecede) {
   LinkModel m;
   m.SetShape({Ms(1), Duration::Zero(), 0, 0, false});
-  for (int i = 0; i < 1000; ++i) {
+  for (int i = 0; i < 999; ++i) {
     EXPECT_EQ(m.Receive(Ms(i), Ms(i), Duration::Zero()), Ms(i + 1));
   }
-  // Only the last arrival at or before `now` is kept, and it is still ahead.
-  EXPECT_EQ(m.Receive(Ms(1000), Ms(1000), Ms(2)), Ms(1003));
+  // The last one takes 5 ms to serialise: busy until 1,005 ms.
+  EXPECT_EQ(m.Receive(Ms(999), Ms(999), Ms(5)), Ms(1005));
+  EXPECT_LE(m.arrivals_kept(), 2u);  // not 1,000
+  // Asked at 1,000 ms: the arrival at 999 ms is the one ahead, kept.
+  EXPECT_EQ(m.Receive(Ms(1000), Ms(1000), Duration::Zero()), Ms(1005));
+  EXPECT_EQ(m.arrivals_kept(), 2u);
 }
 
 TEST(LinkModel, LossOrJitterWithoutRandomnessIsAnError) {
