@@ -10,6 +10,8 @@ namespace ns3 {
 
 namespace {
 
+Ipv4FastPathCounts g_counts;
+
 // Ipv4StaticRouting::RouteInput's local delivery, then Ipv4L3Protocol::
 // LocalDeliver for a packet that is not a fragment.
 bool DeliverLocally(Ptr<Ipv4L3Protocol> l3, Ptr<NetDevice> device, Ptr<const Packet> p) {
@@ -18,6 +20,7 @@ bool DeliverLocally(Ptr<Ipv4L3Protocol> l3, Ptr<NetDevice> device, Ptr<const Pac
   const Ipv4Address dst = a.header.GetDestination();
   if (dst.IsMulticast() || !l3->IsDestinationAddress(dst, a.interface)) return false;
   if (!a.header.IsLastFragment() || a.header.GetFragmentOffset() != 0) return false;
+  ++g_counts.delivered;
   Ptr<IpL4Protocol> protocol = l3->GetProtocol(a.header.GetProtocol(), a.interface);
   if (!protocol) return true;  // LocalDeliver drops it too
   Ptr<Packet> packet = a.packet->Copy();
@@ -40,6 +43,8 @@ bool DeliverLocally(Ptr<Ipv4L3Protocol> l3, Ptr<NetDevice> device, Ptr<const Pac
 }
 
 }  // namespace
+
+Ipv4FastPathCounts& Ipv4FastPathCountsSoFar() { return g_counts; }
 
 bool TakeIpv4(const Ipv4L3Protocol& l3, Ptr<NetDevice> device, Ptr<const Packet> p,
               Ipv4Arrival* out) {

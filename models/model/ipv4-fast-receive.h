@@ -50,4 +50,13 @@ bool TakeIpv4(const Ipv4L3Protocol& l3, Ptr<NetDevice> device, Ptr<const Packet>
 // Does nothing unless the node's routing protocol is an Ipv4StaticRouting.
 void EnableLocalFastPath(Ptr<Node> node);
 
+// Packets the fast paths took in this process, so a test that holds them
+// against ns-3's own path can tell they ran (a fast path never taken would
+// compare ns-3 with itself).
+struct Ipv4FastPathCounts {
+  uint64_t delivered = 0;  // to a host's own L4 protocol (EnableLocalFastPath)
+  uint64_t forwarded = 0;  // by a NAT box (NatMiddlebox::EnableFastPath)
+};
+Ipv4FastPathCounts& Ipv4FastPathCountsSoFar();
+
 }  // namespace ns3

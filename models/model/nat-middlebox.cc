@@ -396,6 +396,7 @@ void NatMiddlebox::FastForward(Ptr<Ipv4Route> route, Ptr<const Packet> p,
   Ptr<NetDevice> device = route->GetOutputDevice();
   Ptr<Ipv4Interface> outInterface = m_l3->GetInterface(m_l3->GetInterfaceForDevice(device));
   if (!outInterface->IsUp()) return;  // ns-3 drops it too (only its Drop trace would see it)
+  ++Ipv4FastPathCountsSoFar().forwarded;
   NS_ABORT_MSG_IF(packet->GetSize() + ipHeader.GetSerializedSize() > device->GetMtu(),
                   "NatMiddlebox::FastForward: a packet larger than the MTU");
   const Ipv4Address next = route->GetGateway() == Ipv4Address::GetAny()

@@ -64,7 +64,8 @@ namespace {
 bool g_fast_paths = true;
 }  // namespace
 
-void SetIpv4FastPaths(bool on) { g_fast_paths = on; }
+ScopedIpv4FastPaths::ScopedIpv4FastPaths(bool on) : before_(g_fast_paths) { g_fast_paths = on; }
+ScopedIpv4FastPaths::~ScopedIpv4FastPaths() { g_fast_paths = before_; }
 bool Ipv4FastPaths() { return g_fast_paths; }
 
 void WarmUpForForkedRuns() {

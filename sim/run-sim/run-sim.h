@@ -25,11 +25,22 @@ results::Results RunInSimulation(const scenario::Scenario& scenario,
 // stream index.
 void WarmUpForForkedRuns();
 
-// Whether worlds built after this let packets skip ns-3.37's per-packet
-// detours (ipv4-fast-receive.h, NatMiddlebox::EnableFastPath): on by
-// default. Off, every packet takes ns-3's own IPv4 path; the results are the
-// same byte for byte (runsim.RunSimFastPaths holds the two against each other).
-void SetIpv4FastPaths(bool on);
+// Whether worlds built let packets skip ns-3.37's per-packet detours
+// (ipv4-fast-receive.h, NatMiddlebox::EnableFastPath): on by default. Off,
+// every packet takes ns-3's own IPv4 path; the results are the same byte for
+// byte (runsim.RunSimFastPaths holds the two against each other). The
+// setting lasts as long as the object, so a test that fails or throws half
+// way leaves the next one the default.
+class ScopedIpv4FastPaths {
+ public:
+  explicit ScopedIpv4FastPaths(bool on);
+  ~ScopedIpv4FastPaths();
+  ScopedIpv4FastPaths(const ScopedIpv4FastPaths&) = delete;
+  ScopedIpv4FastPaths& operator=(const ScopedIpv4FastPaths&) = delete;
+
+ private:
+  bool before_;
+};
 bool Ipv4FastPaths();
 
 }  // namespace runsim

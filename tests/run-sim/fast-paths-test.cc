@@ -14,6 +14,7 @@
 #include <map>
 #include <string>
 
+#include "model/ipv4-fast-receive.h"
 #include "ns3/boolean.h"
 #include "ns3/global-value.h"
 #include "results/write-json.h"
@@ -27,16 +28,36 @@ namespace fs = std::filesystem;
 struct Run {
   std::string json;
   std::map<std::string, std::string> pcaps;  // file name -> bytes
+  uint64_t delivered_fast = 0;  // packets the fast paths took in the run
+  uint64_t forwarded_fast = 0;
+};
+
+// ns-3's ChecksumEnabled global value, set for the object's life.
+class ScopedChecksums {
+ public:
+  explicit ScopedChecksums(bool on) {
+    ns3::GlobalValue::GetValueByName("ChecksumEnabled", before_);
+    ns3::GlobalValue::Bind("ChecksumEnabled", ns3::BooleanValue(on));
+  }
+  ~ScopedChecksums() { ns3::GlobalValue::Bind("ChecksumEnabled", before_); }
+  ScopedChecksums(const ScopedChecksums&) = delete;
+  ScopedChecksums& operator=(const ScopedChecksums&) = delete;
+
+ private:
+  ns3::BooleanValue before_;
 };
 
 Run RunWith(const scenario::Scenario& s, bool fast, const fs::path& dir) {
-  SetIpv4FastPaths(fast);
+  const ScopedIpv4FastPaths setting(fast);
+  const ns3::Ipv4FastPathCounts before = ns3::Ipv4FastPathCountsSoFar();
   results::RunOptions options;
   options.pcap = true;
   options.out_dir = dir.string();
   Run run;
   run.json = results::ResultsJsonText(RunInSimulation(s, options));
-  SetIpv4FastPaths(true);
+  const ns3::Ipv4FastPathCounts after = ns3::Ipv4FastPathCountsSoFar();
+  run.delivered_fast = after.delivered - before.delivered;
+  run.forwarded_fast = after.forwarded - before.forwarded;
   for (const fs::directory_entry& e : fs::directory_iterator(dir / "pcap")) {
     std::ifstream in(e.path(), std::ios::binary);
     run.pcaps[e.path().filename().string()] =
@@ -52,6 +73,13 @@ void ExpectSameBothWays(const scenario::Scenario& s) {
   const Run ns3 = RunWith(s, false, dir / "ns3");
   const Run fast = RunWith(s, true, dir / "fast");
   fs::remove_all(dir);
+  // Off means off, and on means the fast paths carried the run: hosts took
+  // their own packets, and NAT boxes forwarded (every library scenario here
+  // has a NAT between its nodes).
+  EXPECT_EQ(ns3.delivered_fast, 0u) << s.name;
+  EXPECT_EQ(ns3.forwarded_fast, 0u) << s.name;
+  EXPECT_GT(fast.delivered_fast, 0u) << s.name;
+  EXPECT_GT(fast.forwarded_fast, 0u) << s.name;
   EXPECT_EQ(ns3.json, fast.json) << s.name;
   ASSERT_FALSE(ns3.pcaps.empty());
   ASSERT_EQ(ns3.pcaps.size(), fast.pcaps.size()) << s.name;
@@ -87,16 +115,13 @@ TEST(RunSimFastPaths, SameResultsAndBytesAsNs3sOwnPath) {
 }
 
 TEST(RunSimFastPaths, SameWithNs3ChecksumsOn) {
-  ns3::BooleanValue before;
-  ns3::GlobalValue::GetValueByName("ChecksumEnabled", before);
-  ns3::GlobalValue::Bind("ChecksumEnabled", ns3::BooleanValue(true));
+  const ScopedChecksums checksums(true);
   ExpectSameBothWays(testing::LoadOk(testing::PairYaml(
       "port-restricted-cone", "full-cone",
       "events:\n"
       "  - {at: 8s, nat: home, action: change-address}\n"
       "  - {at: 15s, node: bob, action: restart}\n")));
   ExpectSameBothWays(Library("scenarios/matrix/symmetric+upnp--symmetric.yaml"));
-  ns3::GlobalValue::Bind("ChecksumEnabled", before);
 }
 
 }  // namespace
