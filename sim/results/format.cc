@@ -1,5 +1,6 @@
 #include "results/format.h"
 
+#include <charconv>
 #include <cstdio>
 
 namespace punchlab {
@@ -22,6 +23,13 @@ std::string Trimmed(double value, const char* unit) {
 std::string FormatSeconds(Duration d) { return Trimmed(d.seconds(), "s"); }
 std::string FormatMillis(Duration d) { return Trimmed(d.millis(), "ms"); }
 std::string FormatPercent(double fraction) { return Trimmed(fraction * 100.0, "%"); }
+
+void AppendFixed(std::string& out, double value, int decimals) {
+  char buf[400];  // the longest double in fixed notation, 309 digits and the decimals
+  const std::to_chars_result r =
+      std::to_chars(buf, buf + sizeof buf, value, std::chars_format::fixed, decimals);
+  out.append(buf, r.ptr);
+}
 
 }  // namespace results
 }  // namespace punchlab

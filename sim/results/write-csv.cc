@@ -1,8 +1,7 @@
 #include "results/write-csv.h"
 
-#include <cstdio>
-
 #include "results/evaluate.h"
+#include "results/format.h"
 
 namespace punchlab {
 namespace results {
@@ -10,19 +9,19 @@ namespace results {
 std::string LatencyCsvText(const Results& results) {
   // Node names are scenario names (letters, digits, '-', '_', '.'): no quoting needed.
   std::string out = std::string(kLatencyCsvHeader) + "\n";
+  out.reserve(out.size() + results.probes.size() * 64);
   const Duration settled = results.stop_time - kInFlightGrace;
   for (const Probe& p : results.probes) {
-    char time[32];
-    std::snprintf(time, sizeof time, "%.6f", p.sent_at.seconds());
-    out += std::string(time) + "," + p.src + "," + p.dst + "," + std::to_string(p.seq) + "," +
-           scenario::ToString(p.path) + ",";
+    AppendFixed(out, p.sent_at.seconds(), 6);
+    ((((out += ',') += p.src) += ',') += p.dst) += ',';
+    (out += std::to_string(p.seq)) += ',';
+    (out += scenario::ToString(p.path)) += ',';
     if (p.echoed_at) {
-      char rtt[32];
-      std::snprintf(rtt, sizeof rtt, "%.3f", p.Rtt().millis());
-      out += std::string(scenario::ToString(p.echo_path)) + "," + ToString(*p.RoundTrip()) + "," +
-             rtt + "\n";
+      (((out += scenario::ToString(p.echo_path)) += ',') += ToString(*p.RoundTrip())) += ',';
+      AppendFixed(out, p.Rtt().millis(), 3);
+      out += '\n';
     } else {
-      out += std::string(",") + (p.sent_at < settled ? "lost" : "in-flight") + ",\n";
+      ((out += ',') += (p.sent_at < settled ? "lost" : "in-flight")) += ",\n";
     }
   }
   return out;

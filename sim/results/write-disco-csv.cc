@@ -1,6 +1,6 @@
 #include "results/write-disco-csv.h"
 
-#include <cstdio>
+#include "results/format.h"
 
 namespace punchlab {
 namespace results {
@@ -21,9 +21,8 @@ std::string Field(const std::string& text) {
 std::string DiscoCsvText(const Results& results) {
   std::string out = std::string(kDiscoCsvHeader) + "\n";
   for (const DiscoStep& d : results.disco_log) {
-    char time[32];
-    std::snprintf(time, sizeof time, "%.6f", d.at.seconds());
-    out += std::string(time) + "," + Field(d.node) + "," + Field(d.peer) + "," + ToString(d.what) +
+    AppendFixed(out, d.at.seconds(), 6);
+    out += "," + Field(d.node) + "," + Field(d.peer) + "," + ToString(d.what) +
            "," + Field(d.via) + "," + Field(d.endpoint) + "," + Field(d.txid) + "," +
            Field(d.reason) + "\n";
   }
