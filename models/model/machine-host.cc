@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "model/ipv4-fast-path.h"
 #include "model/linux-like-tcp-socket.h"
 #include "model/punchlab-ns3-convert.h"
 #include "ns3/abort.h"
@@ -268,7 +269,23 @@ punchlab::hosts::SendResult MachineHost::SendDatagram(const punchlab::Transmit& 
       Create<Packet>(transmit.payload.data(), static_cast<uint32_t>(transmit.payload.size()));
   Address source = ToNs3Address(transmit.source);
   Address destination = ToNs3Address(transmit.destination);
-  Ptr<Socket> socket = FindSocketFor(transmit.source);
+  bool exact = false;
+  Ptr<Socket> socket = FindSocketFor(transmit.source, &exact);
+  if (socket && exact && transmit.source.ip.is_v4() && transmit.destination.ip.is_v4()) {
+    // A socket bound to the source address: the node may send it past
+    // ns-3's detours (ipv4-fast-path.h), the same packet, or not take it.
+    if (!m_fastSendLooked) {
+      m_fastSend = m_node->GetObject<Ipv4FastSend>();
+      m_fastSendLooked = true;
+    }
+    if (m_fastSend && m_fastSend->SendUdp(packet, ToNs3Ipv4(transmit.source.ip),
+                                          transmit.source.port,
+                                          ToNs3Ipv4(transmit.destination.ip),
+                                          transmit.destination.port)) {
+      m_txTrace(packet, source, destination);
+      return {};
+    }
+  }
   if (!socket) {
     NS_LOG_WARN("node " << m_node->GetId() << ": no socket for source "
                         << transmit.source.ToString() << ", dropped");
@@ -286,9 +303,12 @@ punchlab::hosts::SendResult MachineHost::SendDatagram(const punchlab::Transmit& 
   return {};
 }
 
-Ptr<Socket> MachineHost::FindSocketFor(const punchlab::Endpoint& source) const {
+Ptr<Socket> MachineHost::FindSocketFor(const punchlab::Endpoint& source, bool* exact) const {
   for (const auto& s : m_sockets) {
-    if (s.bound == source) return s.socket;
+    if (s.bound == source) {
+      *exact = !source.ip.IsUnspecified();
+      return s.socket;
+    }
   }
   if (!NodeOwns(source.ip)) return nullptr;
   for (const auto& s : m_sockets) {
@@ -648,6 +668,7 @@ void MachineHost::Release(bool closeSockets) {
 void MachineHost::DoDispose() {
   Release(false);
   m_node = nullptr;
+  m_fastSend = nullptr;
   Object::DoDispose();
 }
 

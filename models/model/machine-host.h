@@ -96,6 +96,8 @@ struct MachineHostCounters {
   uint64_t timeouts = 0;  // HandleTimeout calls
 };
 
+class Ipv4FastSend;
+
 class MachineHost : public Object, private punchlab::hosts::Sockets {
  public:
   static constexpr punchlab::ConnectionId kFirstAcceptedId =
@@ -227,7 +229,9 @@ class MachineHost : public Object, private punchlab::hosts::Sockets {
   void HandleErrorClose(punchlab::ConnectionId conn);
   void HandleTimer();
   void Watch(punchlab::ConnectionId conn, const Ptr<Socket>& socket);
-  Ptr<Socket> FindSocketFor(const punchlab::Endpoint& source) const;
+  // The socket that sends from `source`; *exact: bound to its very address
+  // (not a wildcard).
+  Ptr<Socket> FindSocketFor(const punchlab::Endpoint& source, bool* exact) const;
   bool NodeOwns(const punchlab::IpAddress& ip) const;
   void CloseDatagramSockets();
   // Forgets machines, connections, listeners and timer; closes the TCP
@@ -245,6 +249,8 @@ class MachineHost : public Object, private punchlab::hosts::Sockets {
   punchlab::hosts::Host::Options m_options;
   punchlab::hosts::Host m_core;
   std::vector<BoundSocket> m_sockets;
+  Ptr<Ipv4FastSend> m_fastSend;  // the node's, looked up at the first datagram sent
+  bool m_fastSendLooked = false;
   std::vector<Listener> m_listeners;
   std::map<punchlab::ConnectionId, Stream> m_streams;
   Callback<void> m_drainEvents;

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "model/ipv4-fast-receive.h"
+#include "model/ipv4-fast-path.h"
 #include "model/machine-host.h"
 #include "model/punchlab-ns3-convert.h"
 #include "model/shaped-net-device.h"

@@ -26,7 +26,7 @@ results::Results RunInSimulation(const scenario::Scenario& scenario,
 void WarmUpForForkedRuns();
 
 // Whether worlds built let packets skip ns-3.37's per-packet detours
-// (ipv4-fast-receive.h, NatMiddlebox::EnableFastPath): on by default. Off,
+// (ipv4-fast-path.h, NatMiddlebox::EnableFastPath): on by default. Off,
 // every packet takes ns-3's own IPv4 path; the results are the same byte for
 // byte (runsim.RunSimFastPaths holds the two against each other). The
 // setting lasts as long as the object, so a test that fails or throws half

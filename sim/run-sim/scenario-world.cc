@@ -12,7 +12,7 @@
 #include "ns3/ipv4-static-routing-helper.h"
 #include "ns3/ipv4-static-routing.h"
 #include "ns3/ipv4.h"
-#include "model/ipv4-fast-receive.h"
+#include "model/ipv4-fast-path.h"
 #include "model/wire-channel.h"
 #include "ns3/node-list.h"
 #include "ns3/string.h"
@@ -98,9 +98,10 @@ ScenarioWorld::ScenarioWorld(const scenario::Scenario& scenario, uint64_t seed)
   RouteThroughFirewalls();
   InstallBoxes();
   InstallApplications();
-  // Nothing here connects to the hosts' IPv4 traces or opens raw sockets on
-  // them: packets to a host's own address may skip ns-3's detours
-  // (ipv4-fast-receive.h; the boxes route with their middlebox and keep
+  // Nothing here connects to the hosts' IPv4 traces, opens raw sockets on
+  // them or sets a UDP socket's send callbacks: packets to a host's own
+  // address, and its UDP datagrams out, may skip ns-3's detours
+  // (ipv4-fast-path.h; the boxes route with their middlebox and keep
   // ns-3's path for their own traffic).
   if (!Ipv4FastPaths()) return;
   for (auto it = ns3::NodeList::Begin(); it != ns3::NodeList::End(); ++it) {

@@ -1,0 +1,139 @@
+#include "model/ipv4-fast-path.h"
+
+#include "model/shaped-net-device.h"
+#include "ns3/icmpv4-l4-protocol.h"
+#include "ns3/ip-l4-protocol.h"
+#include "ns3/ipv4-interface.h"
+#include "ns3/ipv4-static-routing.h"
+#include "ns3/udp-header.h"
+#include "ns3/udp-l4-protocol.h"
+
+namespace ns3 {
+
+namespace {
+
+Ipv4FastPathCounts g_counts;
+
+// Ipv4StaticRouting::RouteInput's local delivery, then Ipv4L3Protocol::
+// LocalDeliver for a packet that is not a fragment.
+bool DeliverLocally(Ptr<Ipv4L3Protocol> l3, Ptr<NetDevice> device, Ptr<const Packet> p) {
+  Ipv4Arrival a;
+  if (!TakeIpv4(*l3, device, p, &a)) return false;
+  const Ipv4Address dst = a.header.GetDestination();
+  if (dst.IsMulticast() || !l3->IsDestinationAddress(dst, a.interface)) return false;
+  if (!a.header.IsLastFragment() || a.header.GetFragmentOffset() != 0) return false;
+  ++g_counts.delivered;
+  Ptr<IpL4Protocol> protocol = l3->GetProtocol(a.header.GetProtocol(), a.interface);
+  if (!protocol) return true;  // LocalDeliver drops it too
+  Ptr<Packet> packet = a.packet->Copy();
+  Ptr<Packet> copy = packet->Copy();  // what an ICMP port unreachable quotes
+  if (protocol->Receive(packet, a.header, l3->GetInterface(a.interface)) !=
+      IpL4Protocol::RX_ENDPOINT_UNREACH) {
+    return true;
+  }
+  if (dst.IsBroadcast()) return true;  // no answer to broadcasts
+  for (uint32_t i = 0; i < l3->GetNAddresses(a.interface); ++i) {
+    const Ipv4InterfaceAddress address = l3->GetAddress(a.interface, i);
+    if (address.GetLocal().CombineMask(address.GetMask()) == dst.CombineMask(address.GetMask()) &&
+        dst.IsSubnetDirectedBroadcast(address.GetMask())) {
+      return true;  // nor to subnet-directed ones
+    }
+  }
+  Ptr<IpL4Protocol> icmp = l3->GetProtocol(Icmpv4L4Protocol::GetStaticProtocolNumber());
+  icmp->GetObject<Icmpv4L4Protocol>()->SendDestUnreachPort(a.header, copy);
+  return true;
+}
+
+}  // namespace
+
+Ipv4FastPathCounts& Ipv4FastPathCountsSoFar() { return g_counts; }
+
+bool TakeIpv4(const Ipv4L3Protocol& l3, Ptr<NetDevice> device, Ptr<const Packet> p,
+              Ipv4Arrival* out) {
+  const int32_t interface = l3.GetInterfaceForDevice(device);
+  if (interface < 0 || !l3.IsUp(static_cast<uint32_t>(interface))) return false;
+  out->interface = static_cast<uint32_t>(interface);
+  out->packet = p->Copy();
+  if (Node::ChecksumEnabled()) out->header.EnableChecksum();
+  out->packet->RemoveHeader(out->header);
+  if (out->header.GetPayloadSize() < out->packet->GetSize()) {
+    out->packet->RemoveAtEnd(out->packet->GetSize() - out->header.GetPayloadSize());
+  }
+  return out->header.IsChecksumOk();
+}
+
+void EnableLocalFastPath(Ptr<Node> node) {
+  Ptr<Ipv4L3Protocol> l3 = node->GetObject<Ipv4L3Protocol>();
+  Ptr<Ipv4StaticRouting> routing =
+      l3 ? DynamicCast<Ipv4StaticRouting>(l3->GetRoutingProtocol()) : nullptr;
+  if (!routing) return;
+  for (uint32_t i = 0; i < node->GetNDevices(); ++i) {
+    Ptr<ShapedNetDevice> device = DynamicCast<ShapedNetDevice>(node->GetDevice(i));
+    if (device) device->SetFastReceiveCallback(MakeBoundCallback(&DeliverLocally, l3));
+  }
+  if (!node->GetObject<Ipv4FastSend>()) node->AggregateObject(CreateObject<Ipv4FastSend>(l3, routing));
+}
+
+NS_OBJECT_ENSURE_REGISTERED(Ipv4FastSend);
+
+TypeId Ipv4FastSend::GetTypeId() {
+  static TypeId tid = TypeId("ns3::Ipv4FastSend").SetParent<Object>().SetGroupName("Punchlab");
+  return tid;
+}
+
+Ipv4FastSend::Ipv4FastSend(Ptr<Ipv4L3Protocol> l3, Ptr<Ipv4StaticRouting> routing)
+    : m_l3(l3), m_routing(routing) {}
+
+void Ipv4FastSend::DoDispose() {
+  m_l3 = nullptr;
+  m_routing = nullptr;
+  Object::DoDispose();
+}
+
+bool Ipv4FastSend::SendUdp(Ptr<const Packet> payload, Ipv4Address source, uint16_t sourcePort,
+                           Ipv4Address destination, uint16_t destinationPort) {
+  // UdpSocketImpl::DoSendTo refuses more than MAX_IPV4_UDP_DATAGRAM_SIZE
+  // (65,507); what a socket bound to an address (no TTL, TOS or priority
+  // set) adds, a disabled don't-fragment tag, Ipv4L3Protocol::Send removes.
+  if (!m_l3 || payload->GetSize() > 65507) return false;
+  // Ipv4L3Protocol::Send without a route: limited broadcasts, link-local
+  // multicast and subnet-directed broadcasts are sent out of every interface
+  // they concern; multicast routes differently.
+  if (destination.IsBroadcast() || destination.IsMulticast()) return false;
+  for (uint32_t i = 0; i < m_l3->GetNInterfaces(); ++i) {
+    for (uint32_t j = 0; j < m_l3->GetNAddresses(i); ++j) {
+      const Ipv4InterfaceAddress address = m_l3->GetAddress(i, j);
+      const Ipv4Mask mask = address.GetMask();
+      if (destination.IsSubnetDirectedBroadcast(mask) &&
+          destination.CombineMask(mask) == address.GetLocal().CombineMask(mask)) {
+        return false;
+      }
+    }
+  }
+  // UdpL4Protocol::Send.
+  Ptr<Packet> packet = payload->Copy();
+  UdpHeader udp;
+  if (Node::ChecksumEnabled()) {
+    udp.EnableChecksums();
+    udp.InitializeChecksum(source, destination, UdpL4Protocol::PROT_NUMBER);
+  }
+  udp.SetDestinationPort(destinationPort);
+  udp.SetSourcePort(sourcePort);
+  packet->AddHeader(udp);
+  // Ipv4L3Protocol::Send's route lookup (Ipv4StaticRouting reads the
+  // destination and no output device). Without a route ns-3 drops the packet
+  // and gives the identification back: its own path does that.
+  Ipv4Header header;
+  header.SetSource(source);
+  header.SetDestination(destination);
+  header.SetProtocol(UdpL4Protocol::PROT_NUMBER);
+  header.SetPayloadSize(static_cast<uint16_t>(packet->GetSize()));
+  Socket::SocketErrno error;
+  Ptr<Ipv4Route> route = m_routing->RouteOutput(packet, header, nullptr, error);
+  if (!route) return false;
+  ++g_counts.sent;
+  m_l3->Send(packet, source, destination, UdpL4Protocol::PROT_NUMBER, route);
+  return true;
+}
+
+}  // namespace ns3
