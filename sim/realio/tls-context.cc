@@ -8,12 +8,6 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
 namespace punchlab::realio {
 
 namespace {
@@ -119,16 +113,14 @@ TlsServerContext::TlsServerContext(SSL_CTX* ctx) : ctx_(ctx) {
   SSL_CTX_set_options(ctx_, SSL_OP_NO_TICKET);
 }
 
-TlsServerContext::~TlsServerContext() {
-  SSL_CTX_free(ctx_);
-  if (keylog_fd_ >= 0) close(keylog_fd_);
-}
+TlsServerContext::~TlsServerContext() { SSL_CTX_free(ctx_); }
 
 void TlsServerContext::LogKeysTo(const std::string& file) {
-  const int fd = open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) throw TlsError("tls: key log " + file + ": " + std::strerror(errno));
-  if (keylog_fd_ >= 0) close(keylog_fd_);
-  keylog_fd_ = fd;
+  try {
+    keylog_ = std::make_unique<KeyLogFile>(file);
+  } catch (const std::runtime_error& e) {
+    throw TlsError(std::string("tls: ") + e.what());
+  }
   SSL_CTX_set_app_data(ctx_, this);
   SSL_CTX_set_keylog_callback(ctx_, &TlsServerContext::OnKeyLogLine);
 }
@@ -136,11 +128,8 @@ void TlsServerContext::LogKeysTo(const std::string& file) {
 void TlsServerContext::OnKeyLogLine(const SSL* ssl, const char* line) {
   const auto* self =
       static_cast<const TlsServerContext*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
-  if (self == nullptr || self->keylog_fd_ < 0) return;
-  // One write per line: O_APPEND keeps lines of processes sharing the file whole.
-  const std::string text = std::string(line) + "\n";
-  const ssize_t written = write(self->keylog_fd_, text.data(), text.size());
-  (void)written;  // a lost line only costs the decryption of that session
+  if (self == nullptr || !self->keylog_) return;
+  self->keylog_->Append(line);
 }
 
 std::string TlsServerContext::CertPin() const { return CertPinOf(cert_der_); }

@@ -21,6 +21,7 @@
 #include "punchlab/bytes.h"
 #include "punchlab/endpoint.h"
 #include "punchlab/stream-machine.h"
+#include "realio/key-log-file.h"
 
 struct ssl_ctx_st;
 struct ssl_st;
@@ -56,9 +57,9 @@ class TlsServerContext {
   std::string CertPem() const;
   // The private key as PEM (to hand to a server process; keep it 0600).
   std::string KeyPem() const;
-  // From now on, appends every session's secrets to `file` (created 0600),
-  // one key log line per write, so several processes may share the file.
-  // Throws TlsError when it cannot be opened.
+  // From now on, appends every session's secrets to `file` (a KeyLogFile:
+  // several processes may share it). Throws TlsError when it cannot be
+  // opened.
   void LogKeysTo(const std::string& file);
   ssl_ctx_st* ctx() const { return ctx_; }
 
@@ -67,7 +68,7 @@ class TlsServerContext {
   static void OnKeyLogLine(const ssl_st* ssl, const char* line);
   ssl_ctx_st* ctx_;
   Bytes cert_der_;
-  int keylog_fd_ = -1;
+  std::unique_ptr<KeyLogFile> keylog_;  // set by LogKeysTo
 };
 
 class TlsClientContext {
