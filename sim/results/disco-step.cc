@@ -8,6 +8,8 @@
 #include <utility>
 #include <variant>
 
+#include "results/key-log.h"
+
 namespace punchlab {
 namespace results {
 namespace {
@@ -31,17 +33,6 @@ std::string Seconds(Timestamp t) {
   return buf;
 }
 
-template <typename Container>
-std::string Hex(const Container& bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (uint8_t b : bytes) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
-}
-
 NodeDiscoStep Message(const node::DiscoMessageStep& m, bool sent) {
   NodeDiscoStep out;
   out.peer = m.peer;
@@ -52,7 +43,7 @@ NodeDiscoStep Message(const node::DiscoMessageStep& m, bool sent) {
   } else {
     out.step.via = m.via.ToString();  // "derp 1"
   }
-  if (m.txid) out.step.txid = Hex(*m.txid);
+  if (m.txid) out.step.txid = ToHex(ByteView(m.txid->data(), m.txid->size()));
   out.step.reason = m.why;
   return out;
 }
@@ -154,7 +145,7 @@ std::string DiscoStepJsonLine(const NodeDiscoStep& d, double at_ms) {
 
 std::string DiscoKeyLogLine(const node::DiscoSent& sent) {
   if (sent.nonce.empty() || sent.plaintext.empty()) return "";
-  return Hex(sent.nonce) + " " + Hex(sent.plaintext);
+  return KeyLogLine(sent.nonce, sent.plaintext);
 }
 
 }  // namespace results

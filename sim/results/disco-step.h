@@ -29,7 +29,7 @@ std::optional<NodeDiscoStep> DiscoStepOf(const node::EventBody& body);
 //  "endpoint":...,"txid":...,"reason":...}
 std::string DiscoStepJsonLine(const NodeDiscoStep& step, double at_ms);
 
-// A line of the disco key log (pcap/disco-keys.log beside a simulated run's
+// A line of the disco key log (key-log.h: pcap/disco-keys.log beside a run's
 // captures): "<nonce hex> <plaintext hex>" of a sealed disco message the
 // node sent, which analysis/wireshark/punchlab.lua reads to open it; "" when
 // the event carries none.
