@@ -13,8 +13,8 @@
 -- plaintext), which Wireshark takes for TLS, hence "Decode As" (-d). Disco
 -- packets relayed inside DERP SendPacket/RecvPacket frames are dissected too.
 --
--- Disco payloads are sealed (NaCl box). A simulated run with --pcap writes
--- pcap/disco-keys.log beside the captures: per sealed message, its nonce and
+-- Disco payloads are sealed (NaCl box). A run with --pcap (in either world)
+-- writes pcap/disco-keys.log beside the captures: per sealed message, its nonce and
 -- the message as sealed. Given that file, the dissector opens each packet
 -- whose nonce it lists and shows the message (Ping/Pong/CallMeMaybe, txid,
 -- node key, the pong's source, the CallMeMaybe's endpoints):
@@ -36,7 +36,7 @@
 --
 -- The control protocol (TCP port 8080, a preference; no HTTP, no TLS) shows
 -- each frame: the hello in plaintext; the rest sealed, opened with the key
--- log a simulated run writes beside its captures:
+-- log a run writes beside its captures (in either world):
 --
 --   tshark -X lua_script:analysis/wireshark/punchlab.lua \
 --          -o punchlab_control.keylog:results/<name>/pcap/control-keys.log \
@@ -68,7 +68,7 @@ df.endpoint = ProtoField.string("punchlab_disco.endpoint", "Endpoint")
 disco.fields = { df.magic, df.sender, df.nonce, df.sealed, df.sealed_len, df.type, df.version,
                  df.txid, df.node_key, df.source, df.endpoint }
 disco.prefs.keylog = Pref.string("Key log", "",
-                                 "pcap/disco-keys.log of a simulated run: nonce and message per line")
+                                 "pcap/disco-keys.log of a run: nonce and message per line")
 
 -- A key log (disco's or control's: "<nonce hex> <message hex>" per line) as
 -- a lookup nonce hex -> message hex, read again whenever the path that
@@ -295,9 +295,9 @@ DissectorTable.get("http.upgrade"):add("derp", derp)
 -- punchlab's control plane (protocol/include/punchlab/control/messages.h):
 -- on TCP (port 8080 in both runners), frames of a u32 big-endian length and
 -- a payload. The node's first frame, the hello, is plaintext JSON; every
--- other frame is sealed with the session's key (nonce || NaCl box). With the
--- simulation's pcap/control-keys.log (nonce and message per sealed frame,
--- the disco key log's format) each sealed frame shows its message.
+-- other frame is sealed with the session's key (nonce || NaCl box). With a
+-- run's pcap/control-keys.log (nonce and message per sealed frame, the disco
+-- key log's format) each sealed frame shows its message.
 -- Wireshark's JSON dissector reads each message; the message's type and key
 -- fields are read back from its tree (json.path_with_value), not parsed here.
 
@@ -327,7 +327,7 @@ control.fields = { cf.length, cf.nonce, cf.sealed, cf.sealed_len, cf.type, cf.se
                    cf.node_key, cf.disco_key, cf.endpoint, cf.home_region, cf.address, cf.user,
                    cf.domain, cf.reason, cf.peers, cf.peer, cf.changed, cf.removed }
 control.prefs.keylog = Pref.string("Key log", "",
-                                   "pcap/control-keys.log of a simulated run: nonce and message per line")
+                                   "pcap/control-keys.log of a run: nonce and message per line")
 control.prefs.port = Pref.uint("TCP port", 8080, "The coordination server's port (0: none)")
 
 local CONTROL_MAX_FRAME = 4 * 1024 * 1024  -- control::kMaxFrameSize

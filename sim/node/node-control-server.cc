@@ -16,6 +16,7 @@
 
 #include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
+#include "node/key-log-flags.h"
 #include "node/node-keys.h"
 #include "punchlab/control/server.h"
 #include "realio/event-loop.h"
@@ -63,6 +64,7 @@ CommandSpec Spec() {
       ("batch-delay", po::value<std::string>()->value_name("DURATION"),
        "send a domain's changes together, this long after the first (default 0: at once)");
   AddNodeKeyOptions(spec.options);
+  AddControlKeyLogOption(spec.options);
   return spec;
 }
 
@@ -224,6 +226,7 @@ int Run(const std::vector<std::string>& argv) {
   control::ControlServerConfig config;
   config.trusted_issuers = TrustFromFlags(vm);
   config.derp_map = DerpMapFromFlags(vm);
+  config.key_log = ControlKeyLogFromFlags(vm);
   if (vm.count("batch-delay")) {
     config.batch_delay = ParseDurationFlag("--batch-delay", vm["batch-delay"].as<std::string>(),
                                            DurationRange{true, Duration::Seconds(60), false});

@@ -36,6 +36,7 @@
 #include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
 #include "node/flow-spec.h"
+#include "node/key-log-flags.h"
 #include "node/node-keys.h"
 #include "node/probe-traffic.h"
 #include "punchlab/node/data-frame.h"
@@ -144,6 +145,8 @@ CommandSpec Spec() {
        "also print every disco message, candidate, trust change and path decision "
        "(with --json: {\"event\": \"disco\", \"what\": ...} lines)");
   AddNodeKeyOptions(spec.options);
+  AddControlKeyLogOption(spec.options);
+  AddDiscoKeyLogOption(spec.options);
   return spec;
 }
 
@@ -308,6 +311,8 @@ int Run(const std::vector<std::string>& argv) {
   config.token = vm["token"].as<std::string>();
   if (config.token.empty()) throw UsageError("--token: must not be empty");
   config.disco_log = vm["disco-log"].as<bool>();
+  config.control.key_log = ControlKeyLogFromFlags(vm);
+  const std::unique_ptr<realio::KeyLogFile> disco_keys = DiscoKeyLogFromFlags(vm);
   const std::string plane = vm["data-plane"].as<std::string>();
   if (plane == node::DataPlaneName(node::DataPlane::kWireGuard)) {
     config.data_plane = node::DataPlane::kWireGuard;
@@ -398,6 +403,7 @@ int Run(const std::vector<std::string>& argv) {
       if (const auto* data = std::get_if<node::DataReceived>(&event->body)) {
         if (traffic) traffic->OnData(event->at, data->peer, data->data, data->path);
       }
+      LogDiscoKey(disco_keys.get(), event->body);
       printer.Print(*event, counts);
     }
   };

@@ -68,7 +68,8 @@ std::vector<std::string> ControlServerArgv(const std::string& node_bin, const La
                                            const std::string& idp_public_key,
                                            const std::string& private_key,
                                            const std::vector<std::string>& derp_public_keys,
-                                           const std::vector<DerpTls>& derp_tls) {
+                                           const std::vector<DerpTls>& derp_tls,
+                                           const KeyLogFiles& key_logs) {
   std::string domains;
   for (const std::string& d : scenario.control.domains) {
     domains += (domains.empty() ? "" : ",") + scenario::ControlDomain(d);
@@ -95,6 +96,10 @@ std::vector<std::string> ControlServerArgv(const std::string& node_bin, const La
     argv.push_back(std::to_string(r.id) + ":" + r.name + ":" +
                    At(plan.derp[i].uplink.address, kDerpPort) + ":" + std::to_string(kStunPort) +
                    "@" + derp_public_keys.at(i) + ",cert=" + derp_tls.at(i).pin);
+  }
+  if (!key_logs.control.empty()) {
+    argv.push_back("--control-keylog");
+    argv.push_back(key_logs.control);
   }
   return argv;
 }
@@ -124,7 +129,8 @@ std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& n
                                   Duration stop_time, const scenario::NodeTimers& timers,
                                   bool disco_log, bool asks_gateway,
                                   node::DataPlane data_plane,
-                                  std::optional<Duration> start_at, bool start_gate) {
+                                  std::optional<Duration> start_at, bool start_gate,
+                                  const KeyLogFiles& key_logs) {
   std::vector<std::string> argv = {node_bin,
                                    "node",
                                    "--control",
@@ -156,6 +162,14 @@ std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& n
     argv.push_back(timer);
   }
   if (disco_log) argv.push_back("--disco-log");
+  if (!key_logs.control.empty()) {
+    argv.push_back("--control-keylog");
+    argv.push_back(key_logs.control);
+  }
+  if (disco_log && !key_logs.disco.empty()) {
+    argv.push_back("--disco-keylog");
+    argv.push_back(key_logs.disco);
+  }
   if (asks_gateway) {
     argv.push_back("--gateway");
     argv.push_back(node.uplink.gateway);

@@ -23,6 +23,14 @@ namespace punchlab::runreal {
 // run should have stopped, even if the runner could not stop it.
 constexpr Duration kProcessGrace = Duration::Seconds(30);
 
+// A captured run's key logs (results/key-log.h) as absolute paths the
+// processes append to; empty: not logged.
+struct KeyLogFiles {
+  std::string tls;      // the DERP servers' TLS sessions (DerpTls::keylog_file)
+  std::string control;  // every control frame the control server and nodes seal
+  std::string disco;    // every disco message the nodes send (needs --disco-log)
+};
+
 // A lab DERP server's TLS certificate (made by the lab, so a restarted server
 // keeps it and the DERP map's pin stays true): files, and the pin.
 struct DerpTls {
@@ -53,13 +61,15 @@ control::IdentityClaims NodeClaims(const scenario::Scenario& scenario, size_t no
                                    const NodePublicKey& key, Timestamp expires);
 
 // `derp_public_keys[i]` (nodekey:...) is pinned for region i in the DERP
-// map: nodes refuse a server there that presents another key.
+// map: nodes refuse a server there that presents another key. With
+// key_logs.control, --control-keylog.
 std::vector<std::string> ControlServerArgv(const std::string& node_bin, const LabPlan& plan,
                                            const scenario::Scenario& scenario,
                                            const std::string& idp_public_key,
                                            const std::string& private_key,
                                            const std::vector<std::string>& derp_public_keys,
-                                           const std::vector<DerpTls>& derp_tls);
+                                           const std::vector<DerpTls>& derp_tls,
+                                           const KeyLogFiles& key_logs = {});
 
 struct NodeIdentity {
   std::string private_key;  // privkey:...
@@ -81,7 +91,8 @@ std::vector<cli::FlowSpec> FlowsFrom(const scenario::Scenario& scenario, const s
 // runner starts this process at (its schedule step), as --start-at: the
 // probes due from then go even though the process comes up milliseconds later.
 // `start_gate`: it also waits for the runner's line on stdin (schedule.h:
-// gated), as --start-gate.
+// gated), as --start-gate. `key_logs`: control and disco, as
+// --control-keylog and --disco-keylog (this one only with `disco_log`).
 std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& node,
                                   const std::string& control_address,
                                   const std::string& control_key, const NodeIdentity& identity,
@@ -90,6 +101,6 @@ std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& n
                                   bool disco_log = false, bool asks_gateway = false,
                                   node::DataPlane data_plane = node::DataPlane::kSealedFrame,
                                   std::optional<Duration> start_at = std::nullopt,
-                                  bool start_gate = false);
+                                  bool start_gate = false, const KeyLogFiles& key_logs = {});
 
 }  // namespace punchlab::runreal

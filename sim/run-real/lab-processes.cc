@@ -166,7 +166,7 @@ void LabProcesses::StartServers() {
       std::filesystem::create_directories(tls_root_);
     }
     derp_tls_.push_back(MakeDerpTls(tls_root_, plan_.derp[i]));
-    derp_tls_.back().keylog_file = tls_keylog_;
+    derp_tls_.back().keylog_file = key_logs_.tls;
     StartDerp(i);
   }
   const SigningKey idp_key = SigningKey::Generate(rng);
@@ -176,7 +176,8 @@ void LabProcesses::StartServers() {
   lab::ChildProcess& control =
       Spawn(plan_.control.ns, "control",
             ControlServerArgv(node_bin_, plan_, scenario_, idp.verify_key().ToString(),
-                              control_key.ToSecretString(), derp_public_keys, derp_tls_));
+                              control_key.ToSecretString(), derp_public_keys, derp_tls_,
+                              key_logs_));
   control.WaitForLine(std::regex("^control-server listening on "), kServerReadyTimeout);
 
   const Timestamp expires = realio::UnixNow() + scenario_.stop_time + kTokenSlack;
@@ -221,7 +222,7 @@ std::vector<std::string> LabProcesses::NodeCommand(size_t index, Duration at, bo
                   identities_[index], FlowsFrom(scenario_, node.name, identities_, seed_),
                   epoch_unix_ns_, scenario_.stop_time, node.timers, scenario_.disco_log,
                   scenario::PortMappingGateway(scenario_, node) != nullptr,
-                  node.data_plane, at, gated);
+                  node.data_plane, at, gated, key_logs_);
 }
 
 void LabProcesses::StartProgram(size_t index, Duration at) {

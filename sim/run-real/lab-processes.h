@@ -35,9 +35,11 @@ class LabProcesses {
   LabProcesses(const LabProcesses&) = delete;
   LabProcesses& operator=(const LabProcesses&) = delete;
 
-  // Before StartServers: the DERP servers log their TLS sessions' secrets
-  // to `file` (a captured run's key log).
-  void LogTlsKeysTo(std::string file) { tls_keylog_ = std::move(file); }
+  // Before StartServers: the processes append to a captured run's key logs
+  // (the DERP servers to files.tls, the control server and the nodes to
+  // files.control, the nodes to files.disco when the scenario's disco_log
+  // is on).
+  void LogKeysTo(KeyLogFiles files) { key_logs_ = std::move(files); }
 
   // Starts the DERP servers and the control server and waits until each is
   // listening. Throws lab::LabError quoting a server that does not come up.
@@ -119,7 +121,7 @@ class LabProcesses {
   std::string control_key_;
   std::vector<std::string> derp_private_keys_;
   std::string tls_root_;  // the DERP servers' certificates and keys (in the lab's TempDir)
-  std::string tls_keylog_;
+  KeyLogFiles key_logs_;
   std::vector<DerpTls> derp_tls_;
   std::vector<NodeIdentity> identities_;
   std::vector<Proc> procs_;                     // every process ever started, in order

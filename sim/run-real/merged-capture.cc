@@ -6,6 +6,7 @@
 
 #include "lab/command.h"
 #include "lab/lab-error.h"
+#include "results/key-log.h"
 
 namespace punchlab::runreal {
 namespace {
@@ -76,7 +77,7 @@ std::string MergeCaptures(const LabPlan& plan, const std::string& dir) {
       argv.push_back(named);
     }
     Run(argv);
-    const std::string keys = dir + "/" + kTlsKeyLogFile;
+    const std::string keys = dir + "/" + results::kTlsKeyLogFile;
     const std::string out = dir + "/" + kMergedCaptureFile;
     if (std::filesystem::file_size(keys, ignored) > 0 && !ignored) {
       Run({"editcap", "--inject-secrets", "tls," + keys, work + "/merged.pcapng", out});

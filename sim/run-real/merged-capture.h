@@ -19,7 +19,6 @@
 namespace punchlab::runreal {
 
 constexpr const char* kMergedCaptureFile = "all.pcapng";
-constexpr const char* kTlsKeyLogFile = "tls-keys.log";
 
 // The capture interface description of `link`: what it is and what is on its
 // other side, e.g. "node alice (eth0 10.1.0.2), inside nat home" or
@@ -27,7 +26,9 @@ constexpr const char* kTlsKeyLogFile = "tls-keys.log";
 std::string CaptureDescription(const LabPlan& plan, const Uplink& link);
 
 // Writes <dir>/all.pcapng from <dir>/<label>.pcap of every uplink, with the
-// key log <dir>/tls-keys.log injected when it holds any line. Returns why it
+// TLS key log <dir>/tls-keys.log (results/key-log.h) injected when it holds
+// any line (editcap injects TLS secrets; the disco and control key logs stay
+// beside it, for the dissector's options). Returns why it
 // could not (a tool missing or failing), or "" when it did.
 std::string MergeCaptures(const LabPlan& plan, const std::string& dir);
 

@@ -6,14 +6,18 @@
 #include <algorithm>
 #include <filesystem>
 #include <memory>
+#include <stdexcept>
+#include <string>
 
 #include "lab/child-process.h"
 #include "lab/command.h"
 #include "lab/interrupt.h"
 #include "lab/lab-error.h"
+#include "realio/key-log-file.h"
 #include "realio/monotonic-clock.h"
 #include "realio/wall-clock.h"
 #include "results/evaluate.h"
+#include "results/key-log.h"
 #include "results/probe.h"
 #include "run-real/commands.h"
 #include "run-real/event-actions.h"
@@ -121,6 +125,27 @@ class Captures {
   std::vector<lab::ChildProcess*> children_;
 };
 
+// The key logs beside the captures (results/key-log.h), as the simulation
+// writes them: made empty here, then appended to by every process that
+// seals (the disco one only with the scenario's disco_log, whose events the
+// sent messages are).
+KeyLogFiles StartKeyLogs(const scenario::Scenario& s, const std::string& dir) {
+  auto path = [&](const char* file) {
+    const std::string p = std::filesystem::absolute(dir + "/" + file).string();
+    try {
+      realio::KeyLogFile::Empty(p);
+    } catch (const std::runtime_error& e) {
+      throw RunError(std::string("--pcap: ") + e.what());
+    }
+    return p;
+  };
+  KeyLogFiles files;
+  files.tls = path(results::kTlsKeyLogFile);
+  files.control = path(results::kControlKeyLogFile);
+  if (s.disco_log) files.disco = path(results::kDiscoKeyLogFile);
+  return files;
+}
+
 // The wire's view: what it delivered between nodes, program nodes' paths,
 // their send rates.
 void JudgeByWire(const scenario::Scenario& s, const LabPlan& plan, LabWorld& world,
@@ -174,10 +199,7 @@ void Run(const scenario::Scenario& s, const results::RunOptions& options,
     captures = std::make_unique<Captures>(world, plan, options.out_dir + "/pcap");
   }
   LabProcesses processes(world, s, plan, node_bin, results.seed, results.notes);
-  if (captures) {
-    processes.LogTlsKeysTo(
-        std::filesystem::absolute(options.out_dir + "/pcap/" + kTlsKeyLogFile).string());
-  }
+  if (captures) processes.LogKeysTo(StartKeyLogs(s, options.out_dir + "/pcap"));
   processes.StartServers();
   EventActions actions(s, world, processes);
 

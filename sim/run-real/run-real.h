@@ -40,9 +40,12 @@
 // (secrets blanked), stdout and stderr go to <out_dir>/lab-logs/; with pcap,
 // every link is captured (dumpcap, on the child side of each veth) into
 // <out_dir>/pcap/<link>.pcap, e.g. node-alice.pcap, nat-home.pcap, the DERP
-// servers log their TLS keys to pcap/tls-keys.log, and at the end
-// pcap/all.pcapng merges every link with named interfaces and the key log
-// inside (run-real/merged-capture.h).
+// servers log their TLS keys to pcap/tls-keys.log, the control server and
+// the nodes the control frames they seal to pcap/control-keys.log and (with
+// the scenario's disco_log) the nodes the disco messages they send to
+// pcap/disco-keys.log, as the simulation writes them (results/key-log.h),
+// and at the end pcap/all.pcapng merges every link with named interfaces
+// and the TLS key log inside (run-real/merged-capture.h).
 // punchlab-node is found via $PUNCHLAB_NODE_BIN, next to the running binary,
 // or on PATH.
 #pragma once

@@ -9,6 +9,7 @@ firewall that stops blocking UDP are recovered from. The lab is gone
 afterwards, also when the run fails or is interrupted.
 """
 
+import collections
 import csv
 import glob
 import json
@@ -434,8 +435,9 @@ def test_pcap_captures_every_link_from_the_first_packet(driver, node_bin, tmp_pa
         """, 4, flags=["--pcap"])
     assert code == 0, stderr + stdout
     files = sorted(os.listdir(out / "pcap"))
-    assert files == ["all.pcapng", "control.pcap", "derp-default.pcap", "nat-home.pcap",
-                     "node-a.pcap", "node-b.pcap", "tls-keys.log"]
+    assert files == ["all.pcapng", "control-keys.log", "control.pcap", "derp-default.pcap",
+                     "disco-keys.log", "nat-home.pcap", "node-a.pcap", "node-b.pcap",
+                     "tls-keys.log"]
     # tshark decodes the node's first STUN exchange with the DERP server's STUN.
     stun = subprocess.run(["tshark", "-r", str(out / "pcap" / "node-a.pcap"), "-Y", "stun"],
                           capture_output=True, text=True, timeout=60)
@@ -511,9 +513,8 @@ def test_pcap_merged_run_capture_names_links_and_decrypts_derp(driver, node_bin,
     keyed = DERP_OVER_TLS + ["-o", "tls.keylog_file:" + str(out / "pcap" / "tls-keys.log")]
     assert tshark_fields(link_file, ["frame.number"], keyed, "punchlab_derp.type == 0x02")
     # The control plane (TCP 8080, no TLS) dissects too: each node's
-    # plaintext hello with its node key, and the sealed frames by size (a
-    # real run writes no control key log; the simulation's cli.wireshark
-    # opens them).
+    # plaintext hello with its node key, and without the control key log the
+    # sealed frames by size (with it they open: the test below).
     control = tshark_fields(merged, ["punchlab_control.type", "punchlab_control.node_key",
                                      "punchlab_control.sealed_len"],
                             ["-X", "lua_script:" + DISSECTOR], "punchlab_control")
@@ -521,6 +522,87 @@ def test_pcap_merged_run_capture_names_links_and_decrypts_derp(driver, node_bin,
                   for t, key in zip(types.split(","), keys.split(",")) if t == "hello"}
     assert len(hello_keys) == 2 and all(k.startswith("nodekey:") for k in hello_keys), control
     assert any(sizes for _, _, sizes in control), control
+
+
+def test_pcap_key_logs_open_the_sealed_control_frames_and_disco_packets(driver, node_bin,
+                                                                       tmp_path):
+    """The key logs a real run writes beside its captures, as the simulation
+    does (pcap/control-keys.log and pcap/disco-keys.log: the same names and
+    lines, "<nonce hex> <message hex>", appended by the control server and
+    the nodes as they seal): given them, the dissector opens every sealed
+    control frame on the control server's link and every disco packet on a
+    node's link (and inside DERP over TLS) to what the run's disco log says.
+    tests/cli/test_wireshark.py holds the simulation's to the same."""
+    if shutil.which("tshark") is None:
+        pytest.skip("tshark is not installed (bash scripts/setup.sh)")
+    code, stdout, stderr, results, out = run(driver, node_bin, tmp_path, """
+        name: capture-keys
+        stop_time: 6s
+        nats: {home: {preset: full-cone}}
+        nodes: {a: {behind: home}, b: {}}
+        traffic: [{from: a, to: b, every: 200ms}]
+        """, 6, flags=["--pcap"])
+    assert code == 0, stderr + stdout
+    pcap = out / "pcap"
+    key_line = re.compile(r"[0-9a-f]{48} [0-9a-f]+")  # a 24-byte nonce, the message
+    lines = {log: (pcap / log).read_text().splitlines()
+             for log in ("control-keys.log", "disco-keys.log")}
+    for log, logged in lines.items():
+        assert logged and all(key_line.fullmatch(k) for k in logged), (log, logged[:3])
+    lua = ["-X", "lua_script:" + DISSECTOR]
+    control_keys = ["-o", "punchlab_control.keylog:" + str(pcap / "control-keys.log")]
+    disco_keys = ["-o", "punchlab_disco.keylog:" + str(pcap / "disco-keys.log")]
+
+    # Control: what the server and both nodes sealed (the key log's
+    # messages), each once with its type and sequence number on the control
+    # server's link (a frame is its TCP stream, type and seq: a segment TCP
+    # sent again shows it twice), and nothing there that does not open (a
+    # frame sealed by a process that logged nothing shows its size, no type).
+    sealed = [json.loads(bytes.fromhex(k.split(" ")[1])) for k in lines["control-keys.log"]]
+    logged = collections.Counter((m["type"], m["seq"]) for m in sealed)
+    rows = tshark_fields(pcap / "control.pcap", ["tcp.stream", "punchlab_control.type",
+                                                "punchlab_control.seq",
+                                                "punchlab_control.sealed_len"],
+                         lua + control_keys + ["-E", "occurrence=a", "-E", "aggregator=;"],
+                         "punchlab_control")
+    frames = set()
+    for stream, types, seqs, sizes in rows:
+        types, seqs = types.split(";"), seqs.split(";")
+        assert len(types) == len(seqs), rows
+        frames.update((stream, t, int(q)) for t, q in zip(types, seqs) if t != "hello")
+        # Every frame of the packet opened: as many types as frames.
+        assert len(types) == len([x for x in sizes.split(";") if x]) + types.count("hello"), rows
+    on_wire = collections.Counter((t, q) for _, t, q in frames)
+    assert on_wire == logged, (on_wire - logged, logged - on_wire)
+    kinds = collections.Counter(t for t, _ in on_wire.elements())
+    for t in ("challenge", "register", "registered", "netmap"):
+        assert kinds[t] == 2, (t, kinds)
+    registered = [m for m in sealed if m["type"] == "registered"]
+    assert sorted(m["user"] for m in registered) == ["a", "b"], registered
+    # Without the key log only the hellos have a type.
+    plain = tshark_fields(pcap / "control.pcap", ["punchlab_control.type"], lua, "punchlab_control")
+    assert {t for row in plain for t in row[0].split(",") if t} == {"hello"}, plain
+
+    # Disco: every disco packet on b's link opens; its pings and pongs are
+    # the ones b's disco log says b sent or received over UDP, by txid.
+    log = results["disco_log"]
+    rows = tshark_fields(pcap / "node-b.pcap", ["punchlab_disco.type", "punchlab_disco.txid"],
+                         lua + disco_keys + ["-E", "occurrence=l"], "udp && punchlab_disco")
+    assert rows and all(r[0] for r in rows), "a disco packet on b's link did not open: %s" % rows
+    for kind, code in (("ping", "0x01"), ("pong", "0x02")):
+        wire_txids = {r[1].replace(":", "") for r in rows if r[0] == code}
+        b_txids = {d["txid"] for d in log
+                   if d["node"] == "b" and d["via"] == "udp" and d["what"].startswith(kind)}
+        # (a packet that reached b's link as b stopped is in no log of b's)
+        any_txids = {d["txid"] for d in log if d["what"].startswith(kind)}
+        assert b_txids and b_txids <= wire_txids <= any_txids, (kind, b_txids, wire_txids)
+    # Inside DERP over TLS (all.pcapng holds the TLS keys): the relayed
+    # CallMeMaybes open too.
+    relayed = tshark_fields(pcap / "all.pcapng", ["punchlab_disco.type"],
+                            DERP_OVER_TLS + disco_keys, "punchlab_disco && tls")
+    relayed_types = collections.Counter(t for row in relayed for t in row[0].split(","))
+    assert sum(1 for d in log if d["what"] == "call-me-maybe-sent") > 0, log
+    assert relayed_types["0x03"] > 0, relayed_types
 
 
 def test_probe_rtt_reflects_link_latency(driver, node_bin, tmp_path):

@@ -63,6 +63,24 @@ TEST(Commands, ControlServerHoldsEveryDomainAndRegion) {
                           "9:nyc:203.0.113.3:3340:3478@nodekey:9,cert=sha256-raw:09"));
 }
 
+// A captured run's control server appends what it seals to the control key
+// log beside the captures (results/key-log.h).
+TEST(Commands, ControlServerLogsItsSealedFramesWhenCaptured) {
+  const scenario::Scenario s = LoadOk(kYaml);
+  KeyLogFiles keys;
+  keys.tls = "/out/pcap/tls-keys.log";
+  keys.control = "/out/pcap/control-keys.log";
+  keys.disco = "/out/pcap/disco-keys.log";
+  const std::vector<std::string> argv =
+      ControlServerArgv("/bin/node", PlanLab(s), s, "idpkey:x", "privkey:y",
+                        {"nodekey:7", "nodekey:9"},
+                        {{"", "", "sha256-raw:07", ""}, {"", "", "sha256-raw:09", ""}}, keys);
+  EXPECT_THAT(std::vector<std::string>(argv.end() - 2, argv.end()),
+              ElementsAre("--control-keylog", "/out/pcap/control-keys.log"));
+  EXPECT_EQ(std::count(argv.begin(), argv.end(), "/out/pcap/tls-keys.log"), 0);
+  EXPECT_EQ(std::count(argv.begin(), argv.end(), "/out/pcap/disco-keys.log"), 0);
+}
+
 // control.batch_delay reaches the real server as the ns-3 one (its
 // BatchDelay attribute): the same ControlServerConfig::batch_delay.
 TEST(Commands, ControlServerBatchesAsTheScenarioSays) {
@@ -166,6 +184,35 @@ TEST(Commands, DiscoLogBecomesTheDiscoLogFlag) {
   const auto without = NodeArgv("/bin/node", plan.nodes[1], plan.control.uplink.address,
                                 "nodekey:c", ids[1], {}, 1, s.stop_time, {}, false);
   EXPECT_EQ(std::count(without.begin(), without.end(), "--disco-log"), 0);
+}
+
+// A captured run's node appends the control frames it seals to the control
+// key log, and with the disco log on the disco messages it sends to the
+// disco key log (without it the node emits no such events: no flag).
+TEST(Commands, NodeLogsWhatItSealsWhenCaptured) {
+  const scenario::Scenario s = LoadOk(kYaml);
+  const LabPlan plan = PlanLab(s);
+  const std::vector<NodeIdentity> ids = Identities();
+  KeyLogFiles keys;
+  keys.tls = "/out/pcap/tls-keys.log";
+  keys.control = "/out/pcap/control-keys.log";
+  keys.disco = "/out/pcap/disco-keys.log";
+  auto argv_with = [&](bool disco_log, const KeyLogFiles& files) {
+    return NodeArgv("/bin/node", plan.nodes[1], plan.control.uplink.address, "nodekey:c", ids[1],
+                    {}, 1, s.stop_time, {}, disco_log, false, node::DataPlane::kSealedFrame,
+                    std::nullopt, false, files);
+  };
+  const auto with = argv_with(true, keys);
+  EXPECT_THAT(std::vector<std::string>(with.end() - 5, with.end()),
+              ElementsAre("--disco-log", "--control-keylog", "/out/pcap/control-keys.log",
+                          "--disco-keylog", "/out/pcap/disco-keys.log"));
+  EXPECT_EQ(std::count(with.begin(), with.end(), "/out/pcap/tls-keys.log"), 0);
+  const auto no_disco_log = argv_with(false, keys);
+  EXPECT_THAT(std::vector<std::string>(no_disco_log.end() - 2, no_disco_log.end()),
+              ElementsAre("--control-keylog", "/out/pcap/control-keys.log"));
+  EXPECT_EQ(std::count(no_disco_log.begin(), no_disco_log.end(), "--disco-keylog"), 0);
+  const auto uncaptured = argv_with(true, {});
+  EXPECT_EQ(uncaptured.back(), "--disco-log");
 }
 
 // The scenario's node timers reach punchlab-node as --timer flags, in a
