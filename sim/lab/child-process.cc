@@ -40,8 +40,13 @@ realio::UniqueFd MemoryFile(const char* name) {
   return fd;
 }
 
+// A child's stdin: `input` in a memory file, or /dev/null when empty.
 realio::UniqueFd InputFile(const std::string& input) {
-  if (input.empty()) return realio::UniqueFd(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (input.empty()) {
+    realio::UniqueFd null(open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!null.valid()) throw LabError("open /dev/null: " + ErrnoText(errno));
+    return null;
+  }
   realio::UniqueFd fd = MemoryFile("lab-stdin");
   size_t written = 0;
   while (written < input.size()) {
@@ -115,14 +120,10 @@ std::string JoinCommand(const std::vector<std::string>& argv) {
 
 ChildProcess::ChildProcess(std::vector<std::string> argv, const std::string& input)
     : argv_(std::move(argv)) {
-  if (argv_.empty()) throw LabError("cannot start an empty command");
-  realio::UniqueFd in = InputFile(input);
-  if (!in.valid()) throw LabError("open /dev/null: " + ErrnoText(errno));
-  Start(std::move(in));
+  Start(InputFile(input));
 }
 
 ChildProcess::ChildProcess(std::vector<std::string> argv, StdinPipe) : argv_(std::move(argv)) {
-  if (argv_.empty()) throw LabError("cannot start an empty command");
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) throw LabError("pipe2: " + ErrnoText(errno));
   realio::UniqueFd in(fds[0]);
@@ -132,10 +133,7 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, StdinPipe) : argv_(std
 
 ChildProcess::ChildProcess(std::vector<std::string> argv, std::vector<BindMount> binds)
     : argv_(std::move(argv)), binds_(std::move(binds)) {
-  if (argv_.empty()) throw LabError("cannot start an empty command");
-  realio::UniqueFd in = InputFile("");
-  if (!in.valid()) throw LabError("open /dev/null: " + ErrnoText(errno));
-  Start(std::move(in));
+  Start(InputFile(""));
 }
 
 void ChildProcess::WriteStdin(const std::string& text) {
@@ -171,12 +169,11 @@ void ChildProcess::WriteStdin(const std::string& text) {
 
 ChildProcess::ChildProcess(std::string name, std::function<int()> body, Forked)
     : argv_{std::move(name)} {
-  realio::UniqueFd in(open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (!in.valid()) throw LabError("open /dev/null: " + ErrnoText(errno));
-  Start(std::move(in), body);
+  Start(InputFile(""), body);
 }
 
 void ChildProcess::Start(realio::UniqueFd in, const std::function<int()>& body) {
+  if (argv_.empty()) throw LabError("cannot start an empty command");
   stdout_ = MemoryFile("lab-stdout");
   stderr_ = MemoryFile("lab-stderr");
   // The child reports a failed exec through this pipe; a successful exec

@@ -109,7 +109,8 @@ class ChildProcess {
   // Polls the child's pidfd (and the lab's signal pipe) up to `timeout`.
   void PollOnce(Duration timeout, bool interruptible);
   void Signal(int signal);
-  // Forks; the child execs argv_, or runs `body` when there is one.
+  // Forks (an empty argv_ is a LabError); the child execs argv_, or runs
+  // `body` when there is one.
   void Start(realio::UniqueFd in, const std::function<int()>& body = {});
 
   std::vector<std::string> argv_;

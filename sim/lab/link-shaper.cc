@@ -121,7 +121,7 @@ ShapeResult ShapedLink::ApplyDirection(const LinkEnd& from, EndState& from_state
   if (!nft.empty()) {
     CommandOptions o;
     o.input = nft;
-    RunCommand({"ip", "netns", "exec", to.ns.full_name, "nft", "-f", "-"}, o);
+    RunCommand(InNamespace(to.ns, {"nft", "-f", "-"}), o);
     to_state.table = NeedsIngress(shape);
   }
   return result;

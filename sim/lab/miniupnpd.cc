@@ -1,8 +1,8 @@
 #include "lab/miniupnpd.h"
 
 #include <arpa/inet.h>
-#include <unistd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -15,6 +15,8 @@
 
 #include "lab/interrupt.h"
 #include "lab/lab-error.h"
+#include "punchlab/portmap/pmp.h"
+#include "punchlab/portmap/upnp-ssdp.h"
 #include "realio/monotonic-clock.h"
 
 namespace punchlab::lab {
@@ -32,14 +34,16 @@ void CheckName(const std::string& what, const std::string& name) {
 
 int64_t WholeSeconds(Duration d) { return d.nanos() / 1000000000; }
 
-// The first byte of a request to 5351 is its version: 0 NAT-PMP, 2 PCP.
+// The first byte of a request to the NAT-PMP/PCP port is its version:
+// 0 NAT-PMP, 2 PCP.
 std::string Input(const MiniupnpdConfig& c) {
   if (!c.drop_pmp && !c.drop_pcp) return "";
+  const std::string port = std::to_string(portmap::kServerPort);
   std::string s =
       "  chain input {\n"
       "    type filter hook input priority filter - 10; policy accept;\n";
-  if (c.drop_pmp) s += "    udp dport 5351 @th,64,8 0 drop\n";
-  if (c.drop_pcp) s += "    udp dport 5351 @th,64,8 2 drop\n";
+  if (c.drop_pmp) s += "    udp dport " + port + " @th,64,8 0 drop\n";
+  if (c.drop_pcp) s += "    udp dport " + port + " @th,64,8 2 drop\n";
   return s + "  }\n";
 }
 
@@ -49,10 +53,6 @@ std::string ReadProcFile(const std::string& path) {
   text << in.rdbuf();
   return text.str();
 }
-
-constexpr uint16_t kSsdpPort = 1900;
-constexpr uint16_t kPmpPort = 5351;
-constexpr const char* kSsdpGroup = "239.255.255.250";
 
 }  // namespace
 
@@ -210,12 +210,14 @@ Miniupnpd::Miniupnpd(Lab& lab, const Namespace& router, const MiniupnpdConfig& c
     // kernel has IPv6, as here: /proc/net/tcp6.
     const bool http = ProcNetHasPort(ReadProcFile(net + "tcp"), config.http_port, true) ||
                       ProcNetHasPort(ReadProcFile(net + "tcp6"), config.http_port, true);
-    if (config.upnp && (!http ||
-                        !ProcNetHasPort(ReadProcFile(net + "udp"), kSsdpPort, false) ||
-                        !ProcIgmpHasGroup(ReadProcFile(net + "igmp"), config.lan_if, kSsdpGroup))) {
+    if (config.upnp &&
+        (!http || !ProcNetHasPort(ReadProcFile(net + "udp"), portmap::upnp::kSsdpPort, false) ||
+         !ProcIgmpHasGroup(ReadProcFile(net + "igmp"), config.lan_if,
+                           portmap::upnp::SsdpMulticastAddress().ToString()))) {
       return false;
     }
-    return !config.natpmp || ProcNetHasPort(ReadProcFile(net + "udp"), kPmpPort, false);
+    return !config.natpmp ||
+           ProcNetHasPort(ReadProcFile(net + "udp"), portmap::kServerPort, false);
   };
   const Timestamp deadline = realio::MonotonicNow() + kReadyTimeout;
   while (!sockets_open()) {

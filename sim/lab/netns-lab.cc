@@ -335,30 +335,31 @@ void Lab::Delay(const Namespace& ns, const std::string& ifname, Duration delay) 
                  "): " + TrimRight(r.err) + hint);
 }
 
-CommandResult Lab::Exec(const Namespace& ns, const std::vector<std::string>& argv,
-                        const CommandOptions& options) {
+std::vector<std::string> InNamespace(const Namespace& ns, const std::vector<std::string>& argv) {
   std::vector<std::string> full = {"ip", "netns", "exec", ns.full_name};
   full.insert(full.end(), argv.begin(), argv.end());
-  return RunCommand(full, options);
+  return full;
+}
+
+CommandResult Lab::Exec(const Namespace& ns, const std::vector<std::string>& argv,
+                        const CommandOptions& options) {
+  return RunCommand(InNamespace(ns, argv), options);
 }
 
 ChildProcess& Lab::Spawn(const Namespace& ns, const std::vector<std::string>& argv,
                          bool stdin_pipe) {
-  // `ip netns exec` execs argv in place: the child's pid is argv's pid.
-  std::vector<std::string> full = {"ip", "netns", "exec", ns.full_name};
-  full.insert(full.end(), argv.begin(), argv.end());
-  processes_.push_back(stdin_pipe
-                           ? std::make_unique<ChildProcess>(full, ChildProcess::StdinPipe{})
-                           : std::make_unique<ChildProcess>(full));
-  return *processes_.back();
+  std::vector<std::string> full = InNamespace(ns, argv);
+  return Keep(stdin_pipe ? std::make_unique<ChildProcess>(std::move(full), ChildProcess::StdinPipe{})
+                         : std::make_unique<ChildProcess>(std::move(full)));
 }
 
 ChildProcess& Lab::Spawn(const Namespace& ns, const std::vector<std::string>& argv,
                          std::vector<ChildProcess::BindMount> binds) {
-  std::vector<std::string> full = {"ip", "netns", "exec", ns.full_name};
-  full.insert(full.end(), argv.begin(), argv.end());
-  // `ip netns exec` makes a mount namespace from the child's, binds included.
-  processes_.push_back(std::make_unique<ChildProcess>(full, std::move(binds)));
+  return Keep(std::make_unique<ChildProcess>(InNamespace(ns, argv), std::move(binds)));
+}
+
+ChildProcess& Lab::Keep(std::unique_ptr<ChildProcess> child) {
+  processes_.push_back(std::move(child));
   return *processes_.back();
 }
 

@@ -55,6 +55,11 @@ struct Namespace {
   std::string full_name;  // "plab1234x1-router"
 };
 
+// argv run inside `ns`: "ip netns exec <ns> argv...". ip execs argv in place
+// (the child's pid is argv's pid) in a mount namespace made from the
+// child's (a ChildProcess's binds included).
+std::vector<std::string> InNamespace(const Namespace& ns, const std::vector<std::string>& argv);
+
 class Lab {
  public:
   // Needs root. Removes stale labs first (RemoveStaleLabs).
@@ -113,6 +118,8 @@ class Lab {
 
  private:
   void StartGuard();
+  // Owns `child` until the teardown stops it.
+  ChildProcess& Keep(std::unique_ptr<ChildProcess> child);
   void ConfigureEnds(const Namespace& a, const std::string& a_if,
                      const std::vector<std::string>& a_cidrs, const Namespace& b,
                      const std::string& b_if, const std::vector<std::string>& b_cidrs);
