@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <iterator>
-#include <utility>
 #include <stdexcept>
+#include <utility>
 
 namespace punchlab::link {
 

@@ -96,11 +96,11 @@ def check(results):
         if silent:
             problems.append("the nodes were direct and their session carried data (from %.3fs), "
                             "but the wire delivered nothing directly from %s to %s in second(s) "
-                            "%s" % (flowing, way[0], way[1], Seconds(silent)))
+                            "%s" % (flowing, way[0], way[1], seconds_text(silent)))
     return problems
 
 
-def Seconds(seconds):
+def seconds_text(seconds):
     return ", ".join(str(s) for s in seconds)
 
 

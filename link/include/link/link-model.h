@@ -40,9 +40,9 @@
 
 #include <cstdint>
 #include <deque>
-#include <utility>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include "punchlab/random.h"
 #include "punchlab/time.h"
