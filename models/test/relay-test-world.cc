@@ -66,15 +66,15 @@ RelayWorld::RelayWorld() {
 void ScriptedStream::Connect(punchlab::ConnectionId conn, const punchlab::Endpoint& remote,
                              punchlab::Bytes greeting, std::optional<punchlab::TlsDial> tls) {
   m_greetings[conn] = std::move(greeting);
-  m_actions.push_back(punchlab::StreamAction::Connect(conn, remote, std::move(tls)));
+  Queue(punchlab::StreamAction::Connect(conn, remote, std::move(tls)));
 }
 
 void ScriptedStream::Write(punchlab::ConnectionId conn, punchlab::Bytes bytes) {
-  m_actions.push_back(punchlab::StreamAction::Write(conn, std::move(bytes)));
+  Queue(punchlab::StreamAction::Write(conn, std::move(bytes)));
 }
 
 void ScriptedStream::Close(punchlab::ConnectionId conn) {
-  m_actions.push_back(punchlab::StreamAction::Close(conn, "script"));
+  Queue(punchlab::StreamAction::Close(conn, "script"));
 }
 
 void ScriptedStream::HandleConnected(punchlab::Timestamp, punchlab::ConnectionId conn,
@@ -92,13 +92,6 @@ void ScriptedStream::HandleStream(punchlab::Timestamp, punchlab::ConnectionId co
 
 void ScriptedStream::HandleClosed(punchlab::Timestamp now, punchlab::ConnectionId conn) {
   closedAt[conn] = now;
-}
-
-std::optional<punchlab::StreamAction> ScriptedStream::PollStreamAction() {
-  if (m_actions.empty()) return std::nullopt;
-  punchlab::StreamAction action = std::move(m_actions.front());
-  m_actions.pop_front();
-  return action;
 }
 
 TypeId StreamActor::GetTypeId() {

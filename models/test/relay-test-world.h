@@ -14,7 +14,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -27,6 +26,7 @@
 #include "ns3/node-container.h"
 #include "ns3/nstime.h"
 #include "punchlab/stream-machine.h"
+#include "support/queued-stream.h"
 
 namespace ns3 {
 namespace relaytest {
@@ -47,7 +47,7 @@ struct RelayWorld {
 // A test-only client machine: opens the connections it is told to, writes a
 // greeting once each is up and whatever else it is told, and records what
 // comes back and when each connection ends.
-class ScriptedStream : public punchlab::StreamMachine {
+class ScriptedStream : public punchlab::testsupport::QueuedStreamMachine {
  public:
   // Over the modelled TLS handshake when `tls` is given (a DERP server).
   void Connect(punchlab::ConnectionId conn, const punchlab::Endpoint& remote,
@@ -60,9 +60,6 @@ class ScriptedStream : public punchlab::StreamMachine {
   void HandleStream(punchlab::Timestamp now, punchlab::ConnectionId conn,
                     punchlab::ByteView bytes) override;
   void HandleClosed(punchlab::Timestamp now, punchlab::ConnectionId conn) override;
-  void HandleTimeout(punchlab::Timestamp) override {}
-  std::optional<punchlab::StreamAction> PollStreamAction() override;
-  std::optional<punchlab::Timestamp> PollTimeout() const override { return std::nullopt; }
 
   std::set<punchlab::ConnectionId> connected;  // ever established
   std::map<punchlab::ConnectionId, punchlab::Bytes> received;
@@ -70,7 +67,6 @@ class ScriptedStream : public punchlab::StreamMachine {
 
  private:
   std::map<punchlab::ConnectionId, punchlab::Bytes> m_greetings;
-  std::deque<punchlab::StreamAction> m_actions;
 };
 
 // A ScriptedStream on a node, as an application: the node disposes it (and

@@ -6,9 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include <deque>
 #include <map>
-#include <optional>
 #include <vector>
 
 #include "model/machine-host.h"
@@ -16,6 +14,7 @@
 #include "ns3/internet-module.h"
 #include "ns3/network-module.h"
 #include "ns3/point-to-point-module.h"
+#include "support/queued-stream.h"
 #include "test/relay-test-world.h"
 
 namespace ns3 {
@@ -31,26 +30,17 @@ punchlab::Bytes Pattern(size_t n, uint8_t salt) {
   return out;
 }
 
-// Echoes what it reads; closes a connection when told to.
-class EchoServer : public punchlab::StreamMachine {
+// Echoes what it reads; records what it accepted and what closed.
+class EchoServer final : public punchlab::testsupport::QueuedStreamMachine {
  public:
   void HandleConnected(Timestamp, ConnectionId conn, const Endpoint&) override {
     accepted.push_back(conn);
   }
   void HandleStream(Timestamp, ConnectionId conn, punchlab::ByteView bytes) override {
-    actions.push_back(punchlab::StreamAction::Write(conn, {bytes.begin(), bytes.end()}));
+    Queue(punchlab::StreamAction::Write(conn, {bytes.begin(), bytes.end()}));
   }
   void HandleClosed(Timestamp, ConnectionId conn) override { closed.push_back(conn); }
-  void HandleTimeout(Timestamp) override {}
-  std::optional<punchlab::StreamAction> PollStreamAction() override {
-    if (actions.empty()) return std::nullopt;
-    punchlab::StreamAction a = std::move(actions.front());
-    actions.pop_front();
-    return a;
-  }
-  std::optional<Timestamp> PollTimeout() const override { return std::nullopt; }
 
-  std::deque<punchlab::StreamAction> actions;
   std::vector<ConnectionId> accepted;
   std::vector<ConnectionId> closed;
 };
