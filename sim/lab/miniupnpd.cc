@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "lab/command.h"
 #include "lab/interrupt.h"
 #include "lab/lab-error.h"
 #include "punchlab/portmap/pmp.h"
@@ -45,13 +46,6 @@ std::string Input(const MiniupnpdConfig& c) {
   if (c.drop_pmp) s += "    udp dport " + port + " @th,64,8 0 drop\n";
   if (c.drop_pcp) s += "    udp dport " + port + " @th,64,8 2 drop\n";
   return s + "  }\n";
-}
-
-std::string ReadProcFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 }  // namespace
@@ -208,16 +202,16 @@ Miniupnpd::Miniupnpd(Lab& lab, const Namespace& router, const MiniupnpdConfig& c
   auto sockets_open = [&] {
     // miniupnpd's HTTP socket is an IPv6 one (accepting IPv4 too) where the
     // kernel has IPv6, as here: /proc/net/tcp6.
-    const bool http = ProcNetHasPort(ReadProcFile(net + "tcp"), config.http_port, true) ||
-                      ProcNetHasPort(ReadProcFile(net + "tcp6"), config.http_port, true);
+    const bool http = ProcNetHasPort(ReadWholeFile(net + "tcp"), config.http_port, true) ||
+                      ProcNetHasPort(ReadWholeFile(net + "tcp6"), config.http_port, true);
     if (config.upnp &&
-        (!http || !ProcNetHasPort(ReadProcFile(net + "udp"), portmap::upnp::kSsdpPort, false) ||
-         !ProcIgmpHasGroup(ReadProcFile(net + "igmp"), config.lan_if,
+        (!http || !ProcNetHasPort(ReadWholeFile(net + "udp"), portmap::upnp::kSsdpPort, false) ||
+         !ProcIgmpHasGroup(ReadWholeFile(net + "igmp"), config.lan_if,
                            portmap::upnp::SsdpMulticastAddress().ToString()))) {
       return false;
     }
     return !config.natpmp ||
-           ProcNetHasPort(ReadProcFile(net + "udp"), portmap::kServerPort, false);
+           ProcNetHasPort(ReadWholeFile(net + "udp"), portmap::kServerPort, false);
   };
   const Timestamp deadline = realio::MonotonicNow() + kReadyTimeout;
   while (!sockets_open()) {

@@ -1,8 +1,6 @@
 #include "run-real/merged-capture.h"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "lab/command.h"
 #include "lab/lab-error.h"
@@ -16,13 +14,6 @@ constexpr Duration kToolTimeout = Duration::Seconds(120);
 
 std::string BoxText(const BoxPlan& b) {
   return std::string(b.is_nat ? "nat " : "firewall ") + b.name;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 void Run(const std::vector<std::string>& argv, const std::string& input = "") {
@@ -73,7 +64,7 @@ std::string MergeCaptures(const LabPlan& plan, const std::string& dir) {
       // dumpcap reads the pcap as a pipe capture and names its interface.
       Run({"dumpcap", "-q", "-i", "-", "--ifname", u->label, "--ifdescr",
            CaptureDescription(plan, *u), "-w", named},
-          ReadFile(dir + "/" + u->label + ".pcap"));
+          lab::ReadWholeFile(dir + "/" + u->label + ".pcap"));
       argv.push_back(named);
     }
     Run(argv);
