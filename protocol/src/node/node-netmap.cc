@@ -3,6 +3,7 @@
 // use); its DERP map becomes netcheck's
 // regions; netcheck's reports become published endpoints and the home region.
 #include <algorithm>
+#include <cassert>
 #include <type_traits>
 #include <utility>
 
@@ -100,20 +101,22 @@ void Node::ApplyDerpMap(Timestamp now, const control::DerpMap& map) {
 // No key is derived and no PeerPaths made here: both wait for first use
 // (node.h, Peer).
 void Node::AddPeer(Timestamp now, control::NodeInfo&& info) {
-  Peer peer;
+  const NodePublicKey key = info.node_key;
+  auto [it, added] = peers_.emplace(key, Peer{});
+  assert(added);  // the netmap's peers are new (ApplyNetmap, ApplyPeersChanged)
+  (void)added;
+  Peer& peer = it->second;
   peer.info = std::move(info);
   const control::NodeInfo& i = peer.info;
   if (by_disco_.count(i.disco_key) == 0 &&
       sealer_.AddPeer(i.disco_key) == disco::DiscoSealer::AddPeerResult::kAdded) {
     peer.disco_ok = true;
-    by_disco_[i.disco_key] = i.node_key;
+    by_disco_[i.disco_key] = &it->first;
   } else {
     ++stats_.peers_rejected;  // relayed data still works; no direct path
   }
   peer.path = FallbackPath(peer);
   Emit(now, PeerAdded{i.node_key, i.disco_key, i.endpoints, i.home_region, peer.path});
-  const NodePublicKey key = i.node_key;
-  peers_.emplace(key, std::move(peer));
   scheduler_.MarkBusy(key);
 }
 
@@ -129,7 +132,7 @@ void Node::UpdatePeer(Timestamp now, const NodePublicKey& key, Peer& peer,
     peer.disco_ok = by_disco_.count(info.disco_key) == 0 &&
                     sealer_.AddPeer(info.disco_key) == disco::DiscoSealer::AddPeerResult::kAdded;
     if (peer.disco_ok) {
-      by_disco_[info.disco_key] = key;
+      by_disco_[info.disco_key] = &peers_.find(key)->first;
     } else {
       ++stats_.peers_rejected;
     }

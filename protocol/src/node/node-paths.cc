@@ -275,7 +275,7 @@ void Node::HandleDisco(Timestamp now, ByteView packet, const Endpoint* local,
     DropDisco(stats_.disco_not_opened);
     return;
   }
-  const NodePublicKey key = owner->second;
+  const NodePublicKey key = *owner->second;
   Peer& peer = MustFind(peers_, key);  // by_disco_ lists only peers
   const bool via_derp = derp_source != nullptr;
   if (via_derp && *derp_source != key) {
