@@ -14,36 +14,6 @@ namespace {
 
 Ipv4FastPathCounts g_counts;
 
-// Ipv4StaticRouting::RouteInput's local delivery, then Ipv4L3Protocol::
-// LocalDeliver for a packet that is not a fragment.
-bool DeliverLocally(Ptr<Ipv4L3Protocol> l3, Ptr<NetDevice> device, Ptr<const Packet> p) {
-  Ipv4Arrival a;
-  if (!TakeIpv4(*l3, device, p, &a)) return false;
-  const Ipv4Address dst = a.header.GetDestination();
-  if (dst.IsMulticast() || !l3->IsDestinationAddress(dst, a.interface)) return false;
-  if (!a.header.IsLastFragment() || a.header.GetFragmentOffset() != 0) return false;
-  ++g_counts.delivered;
-  Ptr<IpL4Protocol> protocol = l3->GetProtocol(a.header.GetProtocol(), a.interface);
-  if (!protocol) return true;  // LocalDeliver drops it too
-  Ptr<Packet> packet = a.packet->Copy();
-  Ptr<Packet> copy = packet->Copy();  // what an ICMP port unreachable quotes
-  if (protocol->Receive(packet, a.header, l3->GetInterface(a.interface)) !=
-      IpL4Protocol::RX_ENDPOINT_UNREACH) {
-    return true;
-  }
-  if (dst.IsBroadcast()) return true;  // no answer to broadcasts
-  for (uint32_t i = 0; i < l3->GetNAddresses(a.interface); ++i) {
-    const Ipv4InterfaceAddress address = l3->GetAddress(a.interface, i);
-    if (address.GetLocal().CombineMask(address.GetMask()) == dst.CombineMask(address.GetMask()) &&
-        dst.IsSubnetDirectedBroadcast(address.GetMask())) {
-      return true;  // nor to subnet-directed ones
-    }
-  }
-  Ptr<IpL4Protocol> icmp = l3->GetProtocol(Icmpv4L4Protocol::GetStaticProtocolNumber());
-  icmp->GetObject<Icmpv4L4Protocol>()->SendDestUnreachPort(a.header, copy);
-  return true;
-}
-
 }  // namespace
 
 Ipv4FastPathCounts& Ipv4FastPathCountsSoFar() { return g_counts; }
@@ -66,31 +36,92 @@ void EnableLocalFastPath(Ptr<Node> node) {
   Ptr<Ipv4L3Protocol> l3 = node->GetObject<Ipv4L3Protocol>();
   Ptr<Ipv4StaticRouting> routing =
       l3 ? DynamicCast<Ipv4StaticRouting>(l3->GetRoutingProtocol()) : nullptr;
-  if (!routing) return;
+  if (!routing || node->GetObject<Ipv4LocalFastPath>()) return;
+  Ptr<Ipv4LocalFastPath> fast = CreateObject<Ipv4LocalFastPath>(l3, routing);
+  node->AggregateObject(fast);
   for (uint32_t i = 0; i < node->GetNDevices(); ++i) {
     Ptr<ShapedNetDevice> device = DynamicCast<ShapedNetDevice>(node->GetDevice(i));
-    if (device) device->SetFastReceiveCallback(MakeBoundCallback(&DeliverLocally, l3));
+    if (device) device->SetFastReceiveCallback(MakeCallback(&Ipv4LocalFastPath::Receive, fast));
   }
-  if (!node->GetObject<Ipv4FastSend>()) node->AggregateObject(CreateObject<Ipv4FastSend>(l3, routing));
 }
 
-NS_OBJECT_ENSURE_REGISTERED(Ipv4FastSend);
+NS_OBJECT_ENSURE_REGISTERED(Ipv4LocalFastPath);
 
-TypeId Ipv4FastSend::GetTypeId() {
-  static TypeId tid = TypeId("ns3::Ipv4FastSend").SetParent<Object>().SetGroupName("Punchlab");
+TypeId Ipv4LocalFastPath::GetTypeId() {
+  static TypeId tid =
+      TypeId("ns3::Ipv4LocalFastPath").SetParent<Object>().SetGroupName("Punchlab");
   return tid;
 }
 
-Ipv4FastSend::Ipv4FastSend(Ptr<Ipv4L3Protocol> l3, Ptr<Ipv4StaticRouting> routing)
+Ipv4LocalFastPath::Ipv4LocalFastPath(Ptr<Ipv4L3Protocol> l3, Ptr<Ipv4StaticRouting> routing)
     : m_l3(l3), m_routing(routing) {}
 
-void Ipv4FastSend::DoDispose() {
+void Ipv4LocalFastPath::DoDispose() {
   m_l3 = nullptr;
   m_routing = nullptr;
+  m_udpReceivers.clear();
   Object::DoDispose();
 }
 
-bool Ipv4FastSend::SendUdp(Ptr<const Packet> payload, Ipv4Address source, uint16_t sourcePort,
+void Ipv4LocalFastPath::AddUdpReceiver(Ipv4Address address, uint16_t port, UdpReceiver receiver) {
+  m_udpReceivers[{address.Get(), port}] = receiver;
+}
+
+void Ipv4LocalFastPath::RemoveUdpReceiver(Ipv4Address address, uint16_t port) {
+  m_udpReceivers.erase({address.Get(), port});
+}
+
+bool Ipv4LocalFastPath::Receive(Ptr<NetDevice> device, Ptr<const Packet> p) {
+  if (!m_l3) return false;
+  Ipv4Arrival a;
+  if (!TakeIpv4(*m_l3, device, p, &a)) return false;
+  const Ipv4Address dst = a.header.GetDestination();
+  if (dst.IsMulticast() || !m_l3->IsDestinationAddress(dst, a.interface)) return false;
+  if (!a.header.IsLastFragment() || a.header.GetFragmentOffset() != 0) return false;
+  ++g_counts.delivered;
+  Ptr<IpL4Protocol> protocol = m_l3->GetProtocol(a.header.GetProtocol(), a.interface);
+  if (!protocol) return true;  // LocalDeliver drops it too
+  if (a.header.GetProtocol() == UdpL4Protocol::PROT_NUMBER && DeliverUdp(a)) return true;
+  Ptr<Packet> packet = a.packet->Copy();
+  Ptr<Packet> copy = packet->Copy();  // what an ICMP port unreachable quotes
+  if (protocol->Receive(packet, a.header, m_l3->GetInterface(a.interface)) !=
+      IpL4Protocol::RX_ENDPOINT_UNREACH) {
+    return true;
+  }
+  if (dst.IsBroadcast()) return true;  // no answer to broadcasts
+  for (uint32_t i = 0; i < m_l3->GetNAddresses(a.interface); ++i) {
+    const Ipv4InterfaceAddress address = m_l3->GetAddress(a.interface, i);
+    if (address.GetLocal().CombineMask(address.GetMask()) == dst.CombineMask(address.GetMask()) &&
+        dst.IsSubnetDirectedBroadcast(address.GetMask())) {
+      return true;  // nor to subnet-directed ones
+    }
+  }
+  Ptr<IpL4Protocol> icmp = m_l3->GetProtocol(Icmpv4L4Protocol::GetStaticProtocolNumber());
+  icmp->GetObject<Icmpv4L4Protocol>()->SendDestUnreachPort(a.header, copy);
+  return true;
+}
+
+bool Ipv4LocalFastPath::DeliverUdp(const Ipv4Arrival& a) {
+  if (m_udpReceivers.empty()) return false;
+  // UdpL4Protocol::Receive: the checksum (a bad one is ns-3's to drop), then
+  // the endpoint: a socket bound to this very address and port is the one
+  // ns-3's lookup returns (no UDP socket here is connected).
+  UdpHeader udp;
+  if (Node::ChecksumEnabled()) udp.EnableChecksums();
+  udp.InitializeChecksum(a.header.GetSource(), a.header.GetDestination(),
+                         UdpL4Protocol::PROT_NUMBER);
+  a.packet->PeekHeader(udp);
+  if (!udp.IsChecksumOk()) return false;
+  const auto it = m_udpReceivers.find({a.header.GetDestination().Get(), udp.GetDestinationPort()});
+  if (it == m_udpReceivers.end()) return false;
+  Ptr<Packet> payload = a.packet->Copy();
+  payload->RemoveHeader(udp);
+  if (!it->second(payload, a.header, udp.GetSourcePort())) return false;
+  ++g_counts.received;
+  return true;
+}
+
+bool Ipv4LocalFastPath::SendUdp(Ptr<const Packet> payload, Ipv4Address source, uint16_t sourcePort,
                            Ipv4Address destination, uint16_t destinationPort) {
   // UdpSocketImpl::DoSendTo refuses more than MAX_IPV4_UDP_DATAGRAM_SIZE
   // (65,507); what a socket bound to an address (no TTL, TOS or priority

@@ -19,11 +19,16 @@
 //                   unicast to one of its addresses is delivered as
 //                   Ipv4StaticRouting::RouteInput and Ipv4L3Protocol::
 //                   LocalDeliver deliver it (the L4 protocol's Receive, and
-//                   ICMP port unreachable when no endpoint takes it); and
-//                   its UDP sockets' unicasts may be sent by
-//                   Ipv4FastSend::SendUdp.
-//   Ipv4FastSend::SendUdp  UdpSocketImpl::DoSendTo and UdpL4Protocol::Send
-//                   for a socket bound to the source address (the UDP
+//                   ICMP port unreachable when no endpoint takes it), a
+//                   UDP datagram to a socket bound to its destination
+//                   address and port straight to the socket's owner
+//                   (Ipv4LocalFastPath::AddUdpReceiver: UdpL4Protocol::
+//                   Receive's checksum and lookup, UdpSocketImpl::
+//                   ForwardUp's queue and receive callback, when the queue
+//                   is empty); and its UDP sockets' unicasts may be sent by
+//                   Ipv4LocalFastPath::SendUdp.
+//   Ipv4LocalFastPath::SendUdp  UdpSocketImpl::DoSendTo and UdpL4Protocol::
+//                   Send for a socket bound to the source address (the UDP
 //                   header), Ipv4L3Protocol::Send's broadcast checks and
 //                   route lookup, then Ipv4L3Protocol::Send with the route:
 //                   the call that numbers, traces and sends the packet as
@@ -33,13 +38,15 @@
 // checksums, a down interface, no route) goes on to ns-3's stack as before,
 // unchanged. What the fast path skips is only what nothing in a scenario
 // world observes: Ipv4L3Protocol's Rx and LocalDeliver traces, raw sockets,
-// and a UDP socket's data-sent and send callbacks (MachineHost sets
-// neither). So only an owner that connects none of those enables it (the
+// a UDP socket's data-sent and send callbacks and its receive queue's
+// packet tags and drop trace (MachineHost uses none of them). So only an owner that connects none of those enables it (the
 // scenario runner). A NAT box's translated packets have their own fast path
 // (NatMiddlebox::EnableFastPath), built on TakeIpv4.
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <utility>
 
 #include "ns3/ipv4-header.h"
 #include "ns3/ipv4-l3-protocol.h"
@@ -62,17 +69,17 @@ bool TakeIpv4(const Ipv4L3Protocol& l3, Ptr<NetDevice> device, Ptr<const Packet>
               Ipv4Arrival* out);
 
 // Every ShapedNetDevice of `node` offers its packets to the local fast path,
-// and an Ipv4FastSend is aggregated to the node. Does nothing unless the
+// and an Ipv4LocalFastPath is aggregated to the node. Does nothing unless the
 // node's routing protocol is an Ipv4StaticRouting.
 void EnableLocalFastPath(Ptr<Node> node);
 
-// Aggregated to a node by EnableLocalFastPath: its UDP sockets' datagrams
-// may skip ns-3's detours (MachineHost looks for it).
-class Ipv4FastSend : public Object {
+// Aggregated to a node by EnableLocalFastPath: its packets in, and its UDP
+// sockets' datagrams out, may skip ns-3's detours (MachineHost looks for it).
+class Ipv4LocalFastPath : public Object {
  public:
   static TypeId GetTypeId();
-  Ipv4FastSend() = default;
-  Ipv4FastSend(Ptr<Ipv4L3Protocol> l3, Ptr<Ipv4StaticRouting> routing);
+  Ipv4LocalFastPath() = default;
+  Ipv4LocalFastPath(Ptr<Ipv4L3Protocol> l3, Ptr<Ipv4StaticRouting> routing);
 
   // Sends `payload` from a UDP socket bound to (source, sourcePort) to
   // (destination, destinationPort) as ns-3 would. False: not taken, nothing
@@ -80,12 +87,33 @@ class Ipv4FastSend : public Object {
   bool SendUdp(Ptr<const Packet> payload, Ipv4Address source, uint16_t sourcePort,
                Ipv4Address destination, uint16_t destinationPort);
 
+  // A UDP socket bound to (address, port), neither a wildcard, never
+  // connected, and its owner's way to take a datagram for it as the socket's
+  // receive callback would: (payload, IPv4 header, source port). The
+  // receiver returns false, having done nothing, when the socket must get
+  // it through ns-3 (e.g. datagrams are waiting in its queue). Every UDP
+  // socket of a node bound to one address is its owner's to add here (all
+  // of a scenario world's are MachineHost's), so that ns-3's endpoint
+  // lookup would pick exactly that socket: the most specific match, and
+  // ns-3 binds an address and port once.
+  typedef Callback<bool, Ptr<Packet>, const Ipv4Header&, uint16_t> UdpReceiver;
+  void AddUdpReceiver(Ipv4Address address, uint16_t port, UdpReceiver receiver);
+  void RemoveUdpReceiver(Ipv4Address address, uint16_t port);
+
+  // Ipv4StaticRouting::RouteInput's local delivery, then Ipv4L3Protocol::
+  // LocalDeliver for a packet that is not a fragment; UDP to an added
+  // receiver as UdpL4Protocol::Receive would. False: not taken.
+  bool Receive(Ptr<NetDevice> device, Ptr<const Packet> p);
+
  protected:
   void DoDispose() override;
 
  private:
+  bool DeliverUdp(const Ipv4Arrival& a);
+
   Ptr<Ipv4L3Protocol> m_l3;
   Ptr<Ipv4StaticRouting> m_routing;
+  std::map<std::pair<uint32_t, uint16_t>, UdpReceiver> m_udpReceivers;  // (address, port)
 };
 
 // Packets the fast paths took in this process, so a test that holds them
@@ -94,7 +122,8 @@ class Ipv4FastSend : public Object {
 struct Ipv4FastPathCounts {
   uint64_t delivered = 0;  // to a host's own L4 protocol (EnableLocalFastPath)
   uint64_t forwarded = 0;  // by a NAT box (NatMiddlebox::EnableFastPath)
-  uint64_t sent = 0;       // UDP datagrams by Ipv4FastSend::SendUdp
+  uint64_t sent = 0;       // UDP datagrams by Ipv4LocalFastPath::SendUdp
+  uint64_t received = 0;   // of `delivered`, UDP datagrams handed to a socket's owner
 };
 Ipv4FastPathCounts& Ipv4FastPathCountsSoFar();
 

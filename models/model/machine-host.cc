@@ -6,6 +6,7 @@
 #include "model/linux-like-tcp-socket.h"
 #include "model/punchlab-ns3-convert.h"
 #include "ns3/abort.h"
+#include "ns3/inet-socket-address.h"
 #include "ns3/ipv4-packet-info-tag.h"
 #include "ns3/ipv4.h"
 #include "ns3/ipv6-packet-info-tag.h"
@@ -126,6 +127,7 @@ MachineHost::MachineHost(Ptr<Node> node, punchlab::DatagramMachine* datagrams,
 // callback or timer may point at a destroyed host.
 MachineHost::~MachineHost() {
   m_timer.Cancel();
+  ForgetFastReceivers();
   for (auto& s : m_sockets) s.socket->SetRecvCallback(MakeNullCallback<void, Ptr<Socket>>());
   for (auto& l : m_listeners) Unwatch(l.socket);
   for (auto& [id, s] : m_streams) {
@@ -228,6 +230,17 @@ punchlab::Endpoint MachineHost::Bind(const punchlab::Endpoint& local) {
   punchlab::Endpoint bound = ToPunchlabEndpoint(name);
   NS_LOG_INFO("node " << m_node->GetId() << " bound " << bound.ToString());
   m_sockets.push_back({socket, bound});
+  Ipv4LocalFastPath* fast = FastPath();
+  if (fast && bound.ip.is_v4() && !bound.ip.IsUnspecified()) {
+    // Its datagrams may come past ns-3's detours (ipv4-fast-path.h). The
+    // lambda only forwards: the host outlives the entry (CloseDatagramSockets).
+    fast->AddUdpReceiver(ToNs3Ipv4(bound.ip), bound.port,
+                         Ipv4LocalFastPath::UdpReceiver(
+                             [this, socket, bound](Ptr<Packet> payload, const Ipv4Header& header,
+                                                   uint16_t sourcePort) {
+                               return TakeDatagram(socket, bound, payload, header, sourcePort);
+                             }));
+  }
   return bound;
 }
 
@@ -264,6 +277,32 @@ void MachineHost::HandleRead(Ptr<Socket> socket) {
   }
 }
 
+bool MachineHost::TakeDatagram(const Ptr<Socket>& socket, const punchlab::Endpoint& bound,
+                               Ptr<Packet> payload, const Ipv4Header& header,
+                               uint16_t sourcePort) {
+  // HandleRead, for a datagram that would be the only one in the socket's
+  // queue (UdpSocketImpl::ForwardUp queues it and calls HandleRead at once):
+  // with datagrams waiting, or no machine to take them, the socket keeps
+  // them in order.
+  if (!m_core.attached() || socket->GetRxAvailable() != 0) return false;
+  punchlab::Endpoint local = bound;
+  local.ip = ToPunchlab(header.GetDestination());
+  const Address from = InetSocketAddress(header.GetSource(), sourcePort);
+  m_rxBuffer.resize(payload->GetSize());
+  payload->CopyData(m_rxBuffer.data(), static_cast<uint32_t>(m_rxBuffer.size()));
+  m_rxTrace(payload, ToNs3Address(local), from);
+  m_core.OnDatagram(Now(), local, ToPunchlabEndpoint(from), m_rxBuffer);
+  return true;
+}
+
+Ipv4LocalFastPath* MachineHost::FastPath() {
+  if (!m_fastPathLooked) {
+    m_fastPath = m_node->GetObject<Ipv4LocalFastPath>();
+    m_fastPathLooked = true;
+  }
+  return PeekPointer(m_fastPath);
+}
+
 punchlab::hosts::SendResult MachineHost::SendDatagram(const punchlab::Transmit& transmit) {
   Ptr<Packet> packet =
       Create<Packet>(transmit.payload.data(), static_cast<uint32_t>(transmit.payload.size()));
@@ -274,14 +313,10 @@ punchlab::hosts::SendResult MachineHost::SendDatagram(const punchlab::Transmit& 
   if (socket && exact && transmit.source.ip.is_v4() && transmit.destination.ip.is_v4()) {
     // A socket bound to the source address: the node may send it past
     // ns-3's detours (ipv4-fast-path.h), the same packet, or not take it.
-    if (!m_fastSendLooked) {
-      m_fastSend = m_node->GetObject<Ipv4FastSend>();
-      m_fastSendLooked = true;
-    }
-    if (m_fastSend && m_fastSend->SendUdp(packet, ToNs3Ipv4(transmit.source.ip),
-                                          transmit.source.port,
-                                          ToNs3Ipv4(transmit.destination.ip),
-                                          transmit.destination.port)) {
+    Ipv4LocalFastPath* fast = FastPath();
+    if (fast && fast->SendUdp(packet, ToNs3Ipv4(transmit.source.ip),
+                              transmit.source.port, ToNs3Ipv4(transmit.destination.ip),
+                              transmit.destination.port)) {
       m_txTrace(packet, source, destination);
       return {};
     }
@@ -330,11 +365,21 @@ bool MachineHost::NodeOwns(const punchlab::IpAddress& ip) const {
 }
 
 void MachineHost::CloseDatagramSockets() {
+  ForgetFastReceivers();
   for (auto& s : m_sockets) {
     s.socket->SetRecvCallback(MakeNullCallback<void, Ptr<Socket>>());
     s.socket->Close();
   }
   m_sockets.clear();
+}
+
+void MachineHost::ForgetFastReceivers() {
+  if (!m_fastPath) return;
+  for (const auto& s : m_sockets) {
+    if (s.bound.ip.is_v4() && !s.bound.ip.IsUnspecified()) {
+      m_fastPath->RemoveUdpReceiver(ToNs3Ipv4(s.bound.ip), s.bound.port);
+    }
+  }
 }
 
 // ---- TCP -----------------------------------------------------------------------
@@ -668,7 +713,7 @@ void MachineHost::Release(bool closeSockets) {
 void MachineHost::DoDispose() {
   Release(false);
   m_node = nullptr;
-  m_fastSend = nullptr;
+  m_fastPath = nullptr;
   Object::DoDispose();
 }
 

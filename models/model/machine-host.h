@@ -96,7 +96,8 @@ struct MachineHostCounters {
   uint64_t timeouts = 0;  // HandleTimeout calls
 };
 
-class Ipv4FastSend;
+class Ipv4LocalFastPath;
+class Ipv4Header;
 
 class MachineHost : public Object, private punchlab::hosts::Sockets {
  public:
@@ -210,6 +211,14 @@ class MachineHost : public Object, private punchlab::hosts::Sockets {
   void ArmTimer(std::optional<punchlab::Timestamp> at) override;
 
   void HandleRead(Ptr<Socket> socket);
+  // A datagram for `socket` past ns-3's detours (Ipv4LocalFastPath's
+  // UdpReceiver): false, having done nothing, when the socket must queue it.
+  bool TakeDatagram(const Ptr<Socket>& socket, const punchlab::Endpoint& bound,
+                    Ptr<Packet> payload, const Ipv4Header& header, uint16_t sourcePort);
+  // The node's fast path (ipv4-fast-path.h), or null.
+  Ipv4LocalFastPath* FastPath();
+  // Takes this host's sockets out of the fast path's receivers.
+  void ForgetFastReceivers();
   punchlab::Endpoint ListenOn(const punchlab::Endpoint& local,
                               std::shared_ptr<const punchlab::tlsmodel::Certificate> certificate);
   void HandleAccept(Ptr<Socket> socket, const Address& from,
@@ -249,8 +258,8 @@ class MachineHost : public Object, private punchlab::hosts::Sockets {
   punchlab::hosts::Host::Options m_options;
   punchlab::hosts::Host m_core;
   std::vector<BoundSocket> m_sockets;
-  Ptr<Ipv4FastSend> m_fastSend;  // the node's, looked up at the first datagram sent
-  bool m_fastSendLooked = false;
+  Ptr<Ipv4LocalFastPath> m_fastPath;  // the node's, looked up at the first use
+  bool m_fastPathLooked = false;
   std::vector<Listener> m_listeners;
   std::map<punchlab::ConnectionId, Stream> m_streams;
   Callback<void> m_drainEvents;

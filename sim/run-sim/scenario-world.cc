@@ -99,7 +99,7 @@ ScenarioWorld::ScenarioWorld(const scenario::Scenario& scenario, uint64_t seed)
   InstallBoxes();
   InstallApplications();
   // Nothing here connects to the hosts' IPv4 traces, opens raw sockets on
-  // them or sets a UDP socket's send callbacks: packets to a host's own
+  // them or opens UDP sockets but MachineHost's: packets to a host's own
   // address, and its UDP datagrams out, may skip ns-3's detours
   // (ipv4-fast-path.h; the boxes route with their middlebox and keep
   // ns-3's path for their own traffic).

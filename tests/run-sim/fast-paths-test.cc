@@ -1,5 +1,6 @@
 // The scenario worlds' fast paths through ns-3's IPv4 (a NAT box's translated
-// packets, a host's own in and its UDP datagrams out: ipv4-fast-path.h,
+// packets, a host's own in (UDP to its sockets' owner) and its UDP datagrams
+// out: ipv4-fast-path.h,
 // NatMiddlebox::EnableFastPath)
 // against ns-3's own path: the same results and the same bytes on every
 // link, over NAT kinds, nested NATs and hairpins, port mapping (NAT-PMP,
@@ -32,6 +33,7 @@ struct Run {
   uint64_t delivered_fast = 0;  // packets the fast paths took in the run
   uint64_t forwarded_fast = 0;
   uint64_t sent_fast = 0;
+  uint64_t received_fast = 0;
 };
 
 // ns-3's ChecksumEnabled global value, set for the object's life.
@@ -61,6 +63,7 @@ Run RunWith(const scenario::Scenario& s, bool fast, const fs::path& dir) {
   run.delivered_fast = after.delivered - before.delivered;
   run.forwarded_fast = after.forwarded - before.forwarded;
   run.sent_fast = after.sent - before.sent;
+  run.received_fast = after.received - before.received;
   for (const fs::directory_entry& e : fs::directory_iterator(dir / "pcap")) {
     std::ifstream in(e.path(), std::ios::binary);
     run.pcaps[e.path().filename().string()] =
@@ -77,14 +80,17 @@ void ExpectSameBothWays(const scenario::Scenario& s) {
   const Run fast = RunWith(s, true, dir / "fast");
   fs::remove_all(dir);
   // Off means off, and on means the fast paths carried the run: hosts took
-  // their own packets and sent their datagrams, and NAT boxes forwarded
+  // their own packets, handed datagrams to their sockets' owners and sent
+  // their datagrams, and NAT boxes forwarded
   // (every library scenario here has a NAT between its nodes).
   EXPECT_EQ(ns3.delivered_fast, 0u) << s.name;
   EXPECT_EQ(ns3.forwarded_fast, 0u) << s.name;
   EXPECT_EQ(ns3.sent_fast, 0u) << s.name;
+  EXPECT_EQ(ns3.received_fast, 0u) << s.name;
   EXPECT_GT(fast.delivered_fast, 0u) << s.name;
   EXPECT_GT(fast.forwarded_fast, 0u) << s.name;
   EXPECT_GT(fast.sent_fast, 0u) << s.name;
+  EXPECT_GT(fast.received_fast, 0u) << s.name;
   EXPECT_EQ(ns3.json, fast.json) << s.name;
   ASSERT_FALSE(ns3.pcaps.empty());
   ASSERT_EQ(ns3.pcaps.size(), fast.pcaps.size()) << s.name;
