@@ -23,7 +23,7 @@ std::optional<PublicKey<Role>> PublicKey<Role>::FromBytes(ByteView bytes) {
 
 template <typename Role>
 std::optional<PublicKey<Role>> PublicKey<Role>::Parse(const std::string& text) {
-  auto raw = crypto_detail::ParseKeyText(Role::kPublicPrefix, text);
+  auto raw = crypto_detail::ParsePublicKeyText(Role::kPublicPrefix, text);
   if (!raw) return std::nullopt;
   return PublicKey(*raw);
 }
