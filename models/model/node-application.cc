@@ -70,6 +70,11 @@ TypeId NodeApplication::GetTypeId() {
           .AddTraceSource("PathChanged", "The path to a peer changed (peer, from, to, reason).",
                           MakeTraceSourceAccessor(&NodeApplication::m_pathChangedTrace),
                           "ns3::NodeApplication::PathChangedTracedCallback")
+          .AddTraceSource("Up",
+                          "The node is up: registered and connected to its home DERP region "
+                          "(home region); once per run of the node.",
+                          MakeTraceSourceAccessor(&NodeApplication::m_upTrace),
+                          "ns3::NodeApplication::UpTracedCallback")
           .AddTraceSource("DataReceived", "Application data arrived (peer, payload, path).",
                           MakeTraceSourceAccessor(&NodeApplication::m_dataReceivedTrace),
                           "ns3::NodeApplication::DataReceivedTracedCallback")
@@ -188,6 +193,8 @@ void NodeApplication::DrainEvents() {
             m_peerAddedTrace(e.peer, e.path);
           } else if constexpr (std::is_same_v<T, node::PeerRemoved>) {
             m_peerRemovedTrace(e.peer);
+          } else if constexpr (std::is_same_v<T, node::Up>) {
+            m_upTrace(e.home_region);
           }
         },
         event->body);

@@ -71,6 +71,8 @@ class NodeApplication : public Application {
                                             const punchlab::node::Path& from,
                                             const punchlab::node::Path& to,
                                             const std::string& reason);
+  // (home region): the node is up (punchlab::node::Up), once per run.
+  typedef void (*UpTracedCallback)(punchlab::node::RegionId home_region);
   // (peer, payload, path): application data arrived.
   typedef void (*DataReceivedTracedCallback)(const punchlab::NodePublicKey& peer,
                                              Ptr<const Packet> payload,
@@ -124,6 +126,7 @@ class NodeApplication : public Application {
       m_pathChangedTrace;
   TracedCallback<const punchlab::NodePublicKey&, Ptr<const Packet>, const punchlab::node::Path&>
       m_dataReceivedTrace;
+  TracedCallback<punchlab::node::RegionId> m_upTrace;
   TracedCallback<const punchlab::NodePublicKey&, const punchlab::node::Path&, Time> m_rttTrace;
   TracedCallback<const punchlab::NodePublicKey&, const punchlab::node::Path&> m_peerAddedTrace;
   TracedCallback<const punchlab::NodePublicKey&> m_peerRemovedTrace;

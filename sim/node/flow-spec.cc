@@ -40,6 +40,7 @@ std::string FormatFlowSpec(const FlowSpec& f) {
   const scenario::ProbeSchedule& t = f.schedule;
   out << "id=" << f.id << ",to=" << f.to.ToString() << ",start=" << t.start.ToString()
       << ",stop=" << t.stop.ToString() << ",every=" << t.every.ToString() << ",size=" << f.size;
+  if (t.turn != Duration::Zero()) out << ",turn=" << t.turn.ToString();
   for (const scenario::Interval& gap : t.idle) {
     out << ",idle=" << gap.from.ToString() << "+" << (gap.until - gap.from).ToString();
   }
@@ -79,6 +80,10 @@ std::optional<FlowSpec> ParseFlowSpec(const std::string& text, std::string& erro
       const auto d = ParseTime(key, value, error);
       if (!d) return std::nullopt;
       (key == "start" ? t.start : key == "stop" ? t.stop : t.every) = *d;
+    } else if (key == "turn") {
+      const auto d = ParseTime(key, value, error);
+      if (!d) return std::nullopt;
+      t.turn = *d;
     } else if (key == "size") {
       const auto size = ParseUnsigned(key, value, kMaxSize, error);
       if (!size) return std::nullopt;
@@ -99,7 +104,7 @@ std::optional<FlowSpec> ParseFlowSpec(const std::string& text, std::string& erro
       if (!length) return std::nullopt;
       t.idle.push_back({*at, *at + *length});
     } else {
-      error = "unknown key '" + key + "' (keys: id, to, start, stop, every, size, idle)";
+      error = "unknown key '" + key + "' (keys: id, to, start, stop, every, size, turn, idle)";
       return std::nullopt;
     }
   }

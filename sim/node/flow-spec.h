@@ -2,9 +2,10 @@
 // (sim/run-real) writes the text, the node parses it. Both sides use this
 // file, so the format has exactly one definition.
 //
-// SPEC: comma-separated key=value items, every key but idle exactly once:
+// SPEC: comma-separated key=value items, every key but turn and idle exactly
+// once (turn at most once):
 //
-//   id=0,to=nodekey:HEX,start=5s,stop=60s,every=100ms,size=200[,idle=20s+60s]...
+//   id=0,to=nodekey:HEX,start=5s,stop=60s,every=100ms,size=200[,turn=500ms][,idle=20s+60s]...
 //
 //   id     the flow number carried in every probe (results/probe.h), 0..2^32-1
 //   to     the peer's node key
@@ -12,10 +13,12 @@
 //   stop   no probe at or after this instant
 //   every  time between probes, at least 1ms
 //   size   payload bytes (a probe is never shorter than its 16-byte header)
+//   turn   the sender's turn (default 0s), already in start and idle: the
+//          flow starts no earlier than the node's up + turn (probe-schedule.h)
 //   idle   AT+FOR: no probes in [AT, AT+FOR); repeatable, gaps must not overlap
 //
 // Durations as Duration::Parse reads them ("100ms", "1.5s"). start, stop,
-// every and idle are a scenario::ProbeSchedule (scenario/meaning/
+// every, turn and idle are a scenario::ProbeSchedule (scenario/meaning/
 // probe-schedule.h), the ns-3 runner's schedule. A node process that starts
 // late (a restart) resumes with the next probe due, keeping its number, so
 // sequence numbers stay unique per flow across restarts (the ones due while

@@ -87,10 +87,13 @@ CommandSpec Spec() {
       "Probes (the scenario runner's traffic): each --flow sends numbered probes\n"
       "(sim/results/probe.h) to a peer on a schedule, and every node echoes each\n"
       "probe it receives back to its sender. SPEC is comma-separated key=value:\n"
-      "  id=0,to=nodekey:HEX,start=5s,stop=60s,every=100ms,size=200[,idle=20s+60s]...\n"
+      "  id=0,to=nodekey:HEX,start=5s,stop=60s,every=100ms,size=200[,turn=500ms][,idle=20s+60s]...\n"
       "id: the flow number in the probes; start/stop: the schedule, counted from\n"
       "--epoch-unix-ns (else from this process's start); probe k (seq k) is due at\n"
-      "start + k*every, none in an idle gap AT+FOR; size: payload bytes. A process\n"
+      "start + k*every, none in an idle gap AT+FOR; size: payload bytes; turn: the\n"
+      "node's turn, already in start and idle. No probe goes before the node is up\n"
+      "(registered and connected to its home DERP region: the \"up\" line) + turn, or\n"
+      "before --up-deadline + turn if it is not up by then. A process\n"
       "started late resumes at the next slot due; with --start-at it waits for that\n"
       "instant if launched before it, or sends the slots due since then at once if\n"
       "it came up after it. With --json every probe sent and\n"
@@ -136,6 +139,12 @@ CommandSpec Spec() {
        "when (run time, from --epoch-unix-ns) the node starts: a process launched earlier "
        "waits for it; one that came up later sends the probes due since then at once, in "
        "order (default: at once, resuming at the next slot due)")
+      ("up-deadline", po::value<std::string>()->value_name("DURATION"),
+       "when (run time) the flows start if the node is not up by then (default: its start "
+       "+ 5s, scenario::ProbeSchedule::kUpDeadline)")
+      ("up-at", po::value<std::string>()->value_name("DURATION"),
+       "an earlier run of this node was up then (run time): the flows keep the schedule "
+       "that up gave and do not wait (the real runner's restarts)")
       ("start-gate", po::bool_switch(),
        "after --start-at, also wait for a line on stdin (or its end) before starting: the "
        "real runner's word that what it does before this node's start at the same instant "
@@ -286,6 +295,8 @@ class EventPrinter {
                     {"reason", e.reason}};
           } else if constexpr (std::is_same_v<T, node::DerpConnected>) {
             return {{"event", "derp_connected"}, {"region", e.region}};
+          } else if constexpr (std::is_same_v<T, node::Up>) {
+            return {{"event", "up"}, {"home_region", e.home_region}};
           } else if constexpr (std::is_same_v<T, node::DerpDisconnected>) {
             return {{"event", "derp_disconnected"}, {"region", e.region}, {"reason", e.reason}};
           } else {
@@ -349,6 +360,16 @@ int Run(const std::vector<std::string>& argv) {
     start_at = ParseDurationFlag("--start-at", vm["start-at"].as<std::string>(),
                                  DurationRange{true, Duration::Seconds(86400), false});
   }
+  std::optional<Duration> up_deadline;
+  if (vm.count("up-deadline")) {
+    up_deadline = ParseDurationFlag("--up-deadline", vm["up-deadline"].as<std::string>(),
+                                    DurationRange{true, Duration::Seconds(86400), false});
+  }
+  std::optional<Duration> up_at;
+  if (vm.count("up-at")) {
+    up_at = ParseDurationFlag("--up-at", vm["up-at"].as<std::string>(),
+                              DurationRange{true, Duration::Seconds(86400), false});
+  }
   std::optional<Duration> duration;
   if (vm.count("duration")) {
     duration = ParseDurationFlag("--duration", vm["duration"].as<std::string>(), kSecondsOrDuration);
@@ -404,6 +425,7 @@ int Run(const std::vector<std::string>& argv) {
         if (traffic) traffic->OnData(event->at, data->peer, data->data, data->path);
       }
       LogDiscoKey(disco_keys.get(), event->body);
+      if (std::holds_alternative<node::Up>(event->body) && traffic) traffic->Up(event->at - epoch);
       printer.Print(*event, counts);
     }
   };
@@ -450,7 +472,10 @@ int Run(const std::vector<std::string>& argv) {
   drain_events();
   // Came up after --start-at (launching takes milliseconds, more under load):
   // the slots due since then go now, as the simulation's node sends them.
-  traffic->Start(start_at ? *start_at : realio::MonotonicNow() - epoch);
+  const Duration started_at = start_at ? *start_at : realio::MonotonicNow() - epoch;
+  traffic->Start(started_at,
+                 up_deadline ? *up_deadline : started_at + scenario::ProbeSchedule::kUpDeadline,
+                 up_at);
 
   const Bytes payload(size, 0x5a);
   const realio::EventLoop::TimerId send_timer = loop.CreateTimer([&](Timestamp now) {

@@ -1,5 +1,6 @@
 #include "node/probe-traffic.h"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -41,14 +42,40 @@ ProbeTraffic::ProbeTraffic(realio::EventLoop& loop, node::Node& node, std::vecto
       Arm(flow);
     });
   }
+  // The deadline's instant, not the timer's (late by a few ms under load):
+  // the schedule is the simulation's.
+  deadline_timer_ = loop_.CreateTimer([this](Timestamp) { Up(up_deadline_); });
 }
 
 ProbeTraffic::~ProbeTraffic() {
   for (const Flow& flow : flows_) loop_.DestroyTimer(flow.timer);
+  loop_.DestroyTimer(deadline_timer_);
 }
 
-void ProbeTraffic::Start(Duration from) {
-  for (Flow& flow : flows_) ArmAtOrAfter(flow, from);
+void ProbeTraffic::Start(Duration from, Duration up_deadline, std::optional<Duration> up_at) {
+  from_ = from;
+  up_deadline_ = up_deadline;
+  if (up_at && !up_) up_ = up_at;
+  if (up_) {
+    StartFlows(*up_);
+    return;
+  }
+  loop_.ArmTimer(deadline_timer_, epoch_ + up_deadline);
+}
+
+void ProbeTraffic::Up(Duration at) {
+  if (up_) return;
+  up_ = at;
+  if (!from_) return;  // Start arms the flows
+  loop_.ArmTimer(deadline_timer_, std::nullopt);
+  StartFlows(at);
+}
+
+void ProbeTraffic::StartFlows(Duration at) {
+  for (Flow& flow : flows_) {
+    flow.spec.schedule = flow.spec.schedule.AfterUp(at);
+    ArmAtOrAfter(flow, std::max(*from_, at));
+  }
 }
 
 void ProbeTraffic::ArmAtOrAfter(Flow& flow, Duration t) {

@@ -51,13 +51,17 @@ class ProbeTraffic {
   ProbeTraffic(const ProbeTraffic&) = delete;
   ProbeTraffic& operator=(const ProbeTraffic&) = delete;
 
-  // Arms each flow at its first slot due at or after `from` (run time): the
-  // instant this process was meant to start. Slots between `from` and now,
-  // which a process that took a few ms to start missed, are sent at once, in
-  // order, as a late timer sends them; the simulation's node starts at its
-  // instant and sends them then (a send before the netmap names the peer is a
-  // probe lost at the sender in both worlds).
-  void Start(Duration from);
+  // The process started, meant to at `from` (run time). The flows start when
+  // the node is up (Up), or at `up_deadline` (run time: the node's first
+  // start + ProbeSchedule::kUpDeadline) if it is not up by then, as the
+  // simulation's traffic driver starts them. `up_at`: an earlier run of this
+  // node (a restarted process) was up then; the flows keep that schedule.
+  // Each flow is armed at its first slot due at or after `from` (and after
+  // the up); slots between then and now, which a process that took a few ms
+  // to start missed, are sent at once, in order, as a late timer sends them.
+  void Start(Duration from, Duration up_deadline, std::optional<Duration> up_at);
+  // The node is up at `at` (run time): node::Up. The first call counts.
+  void Up(Duration at);
   // Application data from `peer` that arrived on `path`.
   void OnData(Timestamp now, const NodePublicKey& peer, ByteView data, const node::Path& path);
 
@@ -70,6 +74,8 @@ class ProbeTraffic {
     std::optional<scenario::ProbeSlot> next;  // the slot the timer is armed for
   };
 
+  // The flows start: each schedule from the up at `at` (run time).
+  void StartFlows(Duration at);
   // Arms the flow's timer for its first slot at or after `t` (run time).
   void ArmAtOrAfter(Flow& flow, Duration t);
   // Arms the flow's timer for flow.next (or disarms it).
@@ -81,6 +87,10 @@ class ProbeTraffic {
   node::Node& node_;
   std::vector<Flow> flows_;
   Timestamp epoch_;
+  std::optional<Duration> from_;  // set by Start
+  std::optional<Duration> up_;    // the up (or deadline) the flows started from
+  Duration up_deadline_;
+  realio::EventLoop::TimerId deadline_timer_ = 0;
   Print print_;
   std::function<void()> after_send_;
   ProbeCounts counts_;

@@ -1,7 +1,11 @@
 #include "run-real/commands.h"
 
+#include <cmath>
+#include <sstream>
 #include <stdexcept>
 #include <utility>
+
+#include <nlohmann/json.hpp>
 
 #include "scenario/meaning/control-names.h"
 #include "scenario/node-timers.h"
@@ -104,6 +108,19 @@ std::vector<std::string> ControlServerArgv(const std::string& node_bin, const La
   return argv;
 }
 
+std::optional<Duration> UpOf(const std::string& node_stdout) {
+  std::istringstream in(node_stdout);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find(R"("event":"up")") == std::string::npos) continue;
+    const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object() || j.value("event", "") != "up") continue;
+    const auto at = j.find("at_ms");
+    if (at == j.end() || !at->is_number()) continue;
+    return Duration::Nanos(std::llround(at->get<double>() * 1e6));
+  }
+  return std::nullopt;
+}
+
 std::vector<cli::FlowSpec> FlowsFrom(const scenario::Scenario& scenario, const std::string& node,
                                      const std::vector<NodeIdentity>& keys, uint64_t seed) {
   std::vector<cli::FlowSpec> flows;
@@ -130,7 +147,9 @@ std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& n
                                   bool disco_log, bool asks_gateway,
                                   node::DataPlane data_plane,
                                   std::optional<Duration> start_at, bool start_gate,
-                                  const KeyLogFiles& key_logs) {
+                                  const KeyLogFiles& key_logs,
+                                  std::optional<Duration> up_deadline,
+                                  std::optional<Duration> up_at) {
   std::vector<std::string> argv = {node_bin,
                                    "node",
                                    "--control",
@@ -153,6 +172,14 @@ std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& n
     argv.push_back(start_at->ToString());
   }
   if (start_gate) argv.push_back("--start-gate");
+  if (up_deadline) {
+    argv.push_back("--up-deadline");
+    argv.push_back(up_deadline->ToString());
+  }
+  if (up_at) {
+    argv.push_back("--up-at");
+    argv.push_back(up_at->ToString());
+  }
   for (const cli::FlowSpec& flow : flows) {
     argv.push_back("--flow");
     argv.push_back(cli::FormatFlowSpec(flow));

@@ -83,6 +83,10 @@ struct NodeIdentity {
 std::vector<cli::FlowSpec> FlowsFrom(const scenario::Scenario& scenario, const std::string& node,
                                      const std::vector<NodeIdentity>& keys, uint64_t seed);
 
+// When a run of punchlab-node was up: the at_ms of the first {"event":"up"}
+// line of its --json output; nullopt when it has none.
+std::optional<Duration> UpOf(const std::string& node_stdout);
+
 // `timers`: the node's protocol timers from the scenario, as --timer flags;
 // `disco_log`: the scenario's disco_log, as --disco-log; `asks_gateway`:
 // the node asks its gateway (its uplink's) for a port mapping, --gateway
@@ -93,6 +97,9 @@ std::vector<cli::FlowSpec> FlowsFrom(const scenario::Scenario& scenario, const s
 // `start_gate`: it also waits for the runner's line on stdin (schedule.h:
 // gated), as --start-gate. `key_logs`: control and disco, as
 // --control-keylog and --disco-keylog (this one only with `disco_log`).
+// `up_deadline`, `up_at`: --up-deadline (the node's
+// start + ProbeSchedule::kUpDeadline) and --up-at (an earlier run of the node
+// was up then: a restart keeps the flows' schedule).
 std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& node,
                                   const std::string& control_address,
                                   const std::string& control_key, const NodeIdentity& identity,
@@ -101,6 +108,8 @@ std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& n
                                   bool disco_log = false, bool asks_gateway = false,
                                   node::DataPlane data_plane = node::DataPlane::kSealedFrame,
                                   std::optional<Duration> start_at = std::nullopt,
-                                  bool start_gate = false, const KeyLogFiles& key_logs = {});
+                                  bool start_gate = false, const KeyLogFiles& key_logs = {},
+                                  std::optional<Duration> up_deadline = std::nullopt,
+                                  std::optional<Duration> up_at = std::nullopt);
 
 }  // namespace punchlab::runreal

@@ -26,6 +26,16 @@ TrafficDriver::TrafficDriver(ScenarioWorld& world, results::Results& results)
     f.to = static_cast<size_t>(world_.FindNode(def.to) - world_.nodes.data());
     flows_.push_back(f);
   }
+  flows_from_.resize(world_.nodes.size());
+  up_.assign(world_.nodes.size(), false);
+  for (size_t f = 0; f < flows_.size(); ++f) flows_from_[flows_[f].from].push_back(f);
+  for (size_t i = 0; i < world_.nodes.size(); ++i) {
+    if (flows_from_[i].empty()) continue;  // nothing waits for it
+    world_.nodes[i].app->TraceConnectWithoutContext(
+        "Up", ns3::Callback<void, node::RegionId>([this, i](node::RegionId) { NodeUp(i); }));
+    const Duration deadline = world_.nodes[i].def->start + scenario::ProbeSchedule::kUpDeadline;
+    ns3::Simulator::Schedule(ToTime(deadline), &TrafficDriver::NodeUp, this, i);
+  }
   for (size_t i = 0; i < world_.nodes.size(); ++i) {
     world_.nodes[i].app->TraceConnectWithoutContext(
         "DataReceived",
@@ -33,8 +43,16 @@ TrafficDriver::TrafficDriver(ScenarioWorld& world, results::Results& results)
             [this, i](const NodePublicKey& peer, ns3::Ptr<const ns3::Packet> packet,
                       const node::Path& path) { OnData(i, peer, packet, path); }));
   }
-  for (size_t f = 0; f < flows_.size(); ++f) {
-    ScheduleSlot(f, flows_[f].schedule.SlotAtOrAfter(Duration::Zero()));
+}
+
+void TrafficDriver::NodeUp(size_t node) {
+  // The first up of any of the node's runs, or the deadline: a restarted
+  // node's flows keep their schedule.
+  if (up_[node]) return;
+  up_[node] = true;
+  for (size_t f : flows_from_[node]) {
+    flows_[f].schedule = flows_[f].schedule.AfterUp(Now());
+    ScheduleSlot(f, flows_[f].schedule.SlotAtOrAfter(Now()));
   }
 }
 

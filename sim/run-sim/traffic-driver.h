@@ -1,6 +1,8 @@
 // Plays the scenario's traffic: every flow sends a numbered probe
 // (results/probe.h) from `from` to `to` in each slot of its schedule
-// (scenario/meaning/probe-schedule.h, shared with punchlab-node); `to` echoes each
+// (scenario/meaning/probe-schedule.h, shared with punchlab-node), which
+// starts when `from` is first up (the application's Up trace) or at its
+// start + ProbeSchedule::kUpDeadline, whichever comes first; `to` echoes each
 // probe back over whatever path it uses; the round trip completes when the
 // echo arrives. Each probe becomes a results::Probe with both legs: the path
 // the sender used (from what the node did with it: sent direct, or handed to
@@ -43,6 +45,8 @@ class TrafficDriver {
     std::vector<size_t> probes;  // index into results.probes, by seq
   };
 
+  // The node is up (or its deadline passed): its flows start. Once per node.
+  void NodeUp(size_t node);
   // Sends the flow's probe due now (`slot`) and schedules the next one.
   void SendProbe(size_t flow, scenario::ProbeSlot slot);
   void ScheduleSlot(size_t flow, const std::optional<scenario::ProbeSlot>& slot);
@@ -52,6 +56,8 @@ class TrafficDriver {
   ScenarioWorld& world_;
   results::Results& results_;
   std::vector<Flow> flows_;
+  std::vector<std::vector<size_t>> flows_from_;  // per node: the flows it sends
+  std::vector<bool> up_;                         // per node: NodeUp ran
   uint64_t probes_sent_ = 0;
   uint64_t echoes_sent_ = 0;
   uint64_t echoes_received_ = 0;

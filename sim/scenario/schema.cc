@@ -229,14 +229,20 @@ std::vector<SchemaKey> BuildKeys() {
   add("start_skew", V::kDuration, D::kLiteral, "1s", "start_skew: 3s",
       "Real senders never start at once: the seed puts the scenario's n nodes in an order, "
       "and the node k-th in it starts its flows (and resumes them after idle gaps) k/n of "
-      "this late, the same in both worlds (the real lab starts its nodes within about a "
-      "millisecond of their instant). So with "
-      "the default two nodes start 500 ms apart, four 250 ms. It matters to WireGuard: peers "
-      "whose first sends are closer together than the one-way delay both initiate and "
-      "collide (wireguard-go has no tie-break; the next try is 5 s later, and senders with "
-      "the same period under a third of a second may collide again for minutes, as real "
-      "wireguard-go does: bench/README.md). 0s: the node's flows start exactly at their "
-      "start.")
+      "this late, counted from when the node is up: registered with control and connected "
+      "to its home DERP region, as a user's program starts sending after `tailscale up` (a "
+      "node not up 5 s after its start sends from then; a flow whose start is later than "
+      "the up keeps its start; a restarted node keeps the schedule its first up gave). The "
+      "same in both worlds (the real lab starts its nodes within about a millisecond of "
+      "their instant). So with the default two nodes that come up together start 500 ms "
+      "apart, four 250 ms. It matters to WireGuard: peers whose first sends are closer "
+      "together than the one-way delay both initiate and collide (wireguard-go has no "
+      "tie-break; the next try is 5 s later, and senders with the same period under a third "
+      "of a second may collide again for minutes, as real wireguard-go does: "
+      "bench/README.md). Counted from the run's start instead, both nodes' first "
+      "initiations waited for the DERP connection and left together (bench/README.md, "
+      "session 12). 0s: the node's flows start as soon as it is up (or at their start, if "
+      "later).")
       .aliases = {"skew", "send_skew"};
   add("data_plane", V::kChoice, D::kLiteral, "wireguard", "data_plane: sealed-frame",
       "What carries the node's data: wireguard (WireGuard transport messages after a "
@@ -448,7 +454,8 @@ std::vector<SchemaKey> BuildKeys() {
   add("to", V::kName, D::kRequired, "", "to: server", "The receiving node, not the sender.")
       .aliases = {"dst", "destination", "receiver"};
   add("start", V::kDuration, D::kComputed, "when both nodes have started", "start: 5s",
-      "The first packet; not before both nodes have started.")
+      "The first packet; not before both nodes have started, and not before the sender is "
+      "up (registered, home DERP region connected) plus its turn (start_skew).")
       .aliases = {"at", "begin"};
   add("stop", V::kDuration, D::kComputed, "stop_time", "stop: 50s",
       "No packets from then on.")

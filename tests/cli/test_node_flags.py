@@ -220,8 +220,9 @@ def test_stun_server_rate_limit_drops_and_counts_a_flood():
 # `ip netns exec`, exec). With --start-at it still sends the probes due since
 # that instant, at once and in order, as the simulation's node sends them at
 # its instant; without it, it resumes at the next slot. Nothing answers on
-# 127.0.0.1:1, so every probe is "none" (no netmap), as in the simulation's
-# first slot.
+# 127.0.0.1:1, so the node is never up: --up-deadline 0s starts the flows at
+# once (the default waits 5 s for the up), and every probe is "none" (no
+# netmap).
 @pytest.mark.parametrize("start_at", [None, "0s"])
 def test_node_started_late_sends_the_probes_due_since_start_at(start_at):
     key = "nodekey:" + "ab" * 32
@@ -229,6 +230,7 @@ def test_node_started_late_sends_the_probes_due_since_start_at(start_at):
     args = ["node", "--control", "127.0.0.1:1", "--control-key", "nodekey:" + "11" * 32,
             "--token", "t", "--listen", "127.0.0.1:0", "--json", "--duration", "1.4s",
             "--epoch-unix-ns", str(epoch_ns),
+            "--up-deadline", "0s",
             "--flow", "id=3,to=%s,start=0s,stop=5s,every=100ms,size=40" % key]
     if start_at:
         args += ["--start-at", start_at]
@@ -250,6 +252,25 @@ def test_node_started_late_sends_the_probes_due_since_start_at(start_at):
         assert seqs[0] >= 10, seqs[:3]
 
 
+# A node's flows start when it is up (registered, home DERP connected: its
+# "up" line), plus its turn; one that is never up (nothing answers on
+# 127.0.0.1:1) sends from --up-deadline + turn, by default its start + 5 s.
+def test_node_never_up_sends_from_its_up_deadline():
+    key = "nodekey:" + "ab" * 32
+    epoch_ns = time.time_ns()
+    result = node("node", "--control", "127.0.0.1:1", "--control-key", "nodekey:" + "11" * 32,
+                  "--token", "t", "--listen", "127.0.0.1:0", "--json", "--duration", "1.2s",
+                  "--epoch-unix-ns", str(epoch_ns), "--start-at", "100ms", "--up-deadline", "700ms",
+                  "--flow", "id=0,to=%s,start=0s,stop=5s,every=100ms,size=40,turn=200ms" % key)
+    assert result.returncode == 0, result
+    lines = [json.loads(l) for l in result.stdout.splitlines() if l.strip()]
+    assert not [e for e in lines if e["event"] == "up"], lines
+    sent = [e for e in lines if e["event"] == "probe_sent"]
+    # The deadline (700 ms) plus the turn (200 ms): slot 0, numbered from there.
+    assert sent and sent[0]["seq"] == 0 and sent[0]["at_ms"] >= 900, sent[:2]
+    assert sent[0]["at_ms"] < 1000, sent[:2]
+
+
 # Launched ahead of its instant (the real runner launches nodes 300 ms early),
 # the node waits for it before it starts: its first line and first probe come
 # at --start-at, not when the process came up.
@@ -258,7 +279,7 @@ def test_node_launched_early_waits_for_its_start_at():
     epoch_ns = time.time_ns()
     result = node("node", "--control", "127.0.0.1:1", "--control-key", "nodekey:" + "11" * 32,
                   "--token", "t", "--listen", "127.0.0.1:0", "--json", "--duration", "0.5s",
-                  "--epoch-unix-ns", str(epoch_ns), "--start-at", "800ms",
+                  "--epoch-unix-ns", str(epoch_ns), "--start-at", "800ms", "--up-deadline", "0s",
                   "--flow", "id=0,to=%s,start=0s,stop=5s,every=100ms,size=40" % key)
     assert result.returncode == 0, result
     lines = [json.loads(l) for l in result.stdout.splitlines() if l.strip()]
@@ -279,6 +300,7 @@ def test_node_with_a_start_gate_waits_for_the_runners_line():
         [BIN, "node", "--control", "127.0.0.1:1", "--control-key", "nodekey:" + "11" * 32,
          "--token", "t", "--listen", "127.0.0.1:0", "--json", "--duration", "0.3s",
          "--epoch-unix-ns", str(epoch_ns), "--start-at", "200ms", "--start-gate",
+         "--up-deadline", "0s",
          "--flow", "id=0,to=%s,start=0s,stop=5s,every=100ms,size=40" % key],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -149,7 +149,31 @@ TEST(Commands, NodeGetsItsKeyTokenAddressEpochAndFlows) {
                                 // b's flow starts at 0s, shifted by its turn: with
                                 // seed 0 it is second of two, 500 ms (1 s / 2).
                                 "id=1,to=nodekey:" + std::string(64, 'a') +
-                                    ",start=500ms,stop=60s,every=1s,size=200"));
+                                    ",start=500ms,stop=60s,every=1s,size=200,turn=500ms"));
+}
+
+// The node's flows wait for it to be up until --up-deadline; a restarted
+// process is told its node's earlier up (--up-at), read from the earlier
+// run's output, and keeps the schedule it gave.
+TEST(Commands, NodeGetsItsUpDeadlineAndAnEarlierUp) {
+  const scenario::Scenario s = LoadOk(kYaml);
+  const LabPlan plan = PlanLab(s);
+  const std::vector<NodeIdentity> ids = Identities();
+  const auto argv = NodeArgv("/bin/node", plan.nodes[1], plan.control.uplink.address, "nodekey:c",
+                             ids[1], {}, 1, s.stop_time, {}, false, false,
+                             node::DataPlane::kSealedFrame, Duration::Seconds(20), false, {},
+                             Duration::Seconds(5), Duration::Millis(543));
+  const auto deadline = std::find(argv.begin(), argv.end(), "--up-deadline");
+  ASSERT_NE(deadline, argv.end());
+  EXPECT_EQ(*(deadline + 1), "5s");
+  const auto up = std::find(argv.begin(), argv.end(), "--up-at");
+  ASSERT_NE(up, argv.end());
+  EXPECT_EQ(*(up + 1), "543ms");
+  EXPECT_EQ(UpOf("{\"event\":\"started\",\"at_ms\":1.5}\n"
+                 "{\"event\":\"up\",\"home_region\":1,\"at_ms\":543.25}\n"
+                 "{\"event\":\"up\",\"home_region\":1,\"at_ms\":900}\n"),
+            Duration::Micros(543250));
+  EXPECT_EQ(UpOf("{\"event\":\"started\",\"at_ms\":1.5}\n{\"event\":\"up\"\n"), std::nullopt);
 }
 
 // The schedule step's instant reaches punchlab-node as --start-at, after the

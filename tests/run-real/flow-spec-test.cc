@@ -45,6 +45,22 @@ TEST(FlowSpec, FormatAndParseRoundTrip) {
   }
 }
 
+// The sender's turn goes with the flow: the node starts it from its up + turn.
+TEST(FlowSpec, TheTurnRoundTripsAndDefaultsToZero) {
+  FlowSpec f = Flow(Duration::Millis(500), Duration::Seconds(60), Duration::Millis(100));
+  f.schedule.turn = Duration::Millis(500);
+  const std::string text = FormatFlowSpec(f);
+  EXPECT_EQ(text, "id=3,to=" + kKey + ",start=500ms,stop=60s,every=100ms,size=200,turn=500ms");
+  std::string error;
+  const auto back = ParseFlowSpec(text, error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(back->schedule.turn, Duration::Millis(500));
+  EXPECT_EQ(back->schedule.AfterUp(Duration::Millis(600)).start, Duration::Millis(1100));
+  const auto none = ParseFlowSpec("id=0,to=" + kKey + ",start=0s,stop=10s,every=1s,size=10", error);
+  ASSERT_TRUE(none) << error;
+  EXPECT_EQ(none->schedule.turn, Duration::Zero());
+}
+
 TEST(FlowSpec, IdleGapsComeBackSortedAsFromUntil) {
   std::string error;
   const auto f = ParseFlowSpec(
@@ -62,6 +78,8 @@ TEST(FlowSpec, BadSpecsNameTheItem) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"id=0", "'to' is missing"},
       {ok + ",size=3", "'size' given twice"},
+      {ok + ",turn=1s,turn=2s", "'turn' given twice"},
+      {ok + ",turn=x", "turn='x' is not a duration"},
       {"id=x,to=" + kKey + ",start=0s,stop=1s,every=1s,size=1", "id='x' must be a whole number"},
       {"id=0,to=nodekey:zz,start=0s,stop=1s,every=1s,size=1", "not a node public key"},
       {"id=0,to=" + kKey + ",start=5,stop=1s,every=1s,size=1", "start='5' is not a duration"},

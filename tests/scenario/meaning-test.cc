@@ -172,6 +172,32 @@ traffic:
   }
 }
 
+// A node's flows start when it is up (or at its deadline): nothing before
+// up + turn; a flow that starts later, and the idle gaps, do not move; the
+// numbering starts at the first probe sent.
+TEST(ProbeSchedule, FlowsStartFromTheUpPlusTheTurn) {
+  const Scenario sc = LoadOk(R"(
+stop_time: 10s
+nodes: {a: {}, b: {}}
+traffic:
+  - {from: a, to: b, start: 0s, every: 100ms, idle: [{at: 2s, for: 1s}]}
+  - {from: a, to: b, start: 4s, every: 100ms}
+)");
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    const ProbeSchedule s = ProbeSchedule::Of(sc, sc.traffic[0], seed);
+    EXPECT_EQ(s.start, s.turn) << "seed " << seed;  // flow start 0 s + the turn
+    const ProbeSchedule up = s.AfterUp(Ms(543));
+    EXPECT_EQ(up.start, Ms(543) + s.turn);
+    EXPECT_EQ(up.SlotAtOrAfter(Duration::Zero()), (ProbeSlot{0, Ms(543) + s.turn}));
+    EXPECT_EQ(up.idle[0].from, Ms(2000) + s.turn);  // gaps keep their times
+    EXPECT_EQ(up.SlotAtOrAfter(Ms(2000) + s.turn)->at, Ms(3000) + s.turn);
+    const ProbeSchedule late = ProbeSchedule::Of(sc, sc.traffic[1], seed).AfterUp(Ms(543));
+    EXPECT_EQ(late.start, Ms(4000) + s.turn);  // up long before it: unchanged
+  }
+  // The deadline: a node that is never up sends from its start + 5 s.
+  EXPECT_EQ(ProbeSchedule::kUpDeadline, Duration::Seconds(5));
+}
+
 TEST(ProbeSchedule, ANegativeStartSkewIsRefused) {
   EXPECT_THAT(Errors("stop_time: 10s\nnodes: {a: {start_skew: -1ms}, b: {}}\n"),
               ElementsAre(HasSubstr("t.yaml:2:25: start_skew in nodes.a: '-1ms' is not a duration")));

@@ -118,6 +118,9 @@ std::string Line(const HomeRegionChanged& e) {
          e.reason + ")";
 }
 std::string Line(const DerpConnected& e) { return "derp " + std::to_string(e.region) + " connected"; }
+std::string Line(const Up& e) {
+  return "up: registered, home derp " + std::to_string(e.home_region) + " connected";
+}
 std::string Line(const DerpDisconnected& e) {
   return "derp " + std::to_string(e.region) + " disconnected: " + e.reason;
 }

@@ -387,7 +387,17 @@ void Node::Pump(Timestamp now) {
       Reschedule(*key, it->second);
     }
   }
+  CheckUp(now);
   UpdateActivity(now);
+}
+
+void Node::CheckUp(Timestamp now) {
+  // Registration, the home region and its connection come in any order (a
+  // slow control server registers after the first netcheck): checked after
+  // every pump, the first instant all three hold.
+  if (up_ || !registered() || home_ == kNoRegion || !derp_.Connected(home_)) return;
+  up_ = true;
+  Emit(now, Up{home_});
 }
 
 bool Node::Active(Timestamp now) const {

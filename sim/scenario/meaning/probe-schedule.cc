@@ -41,7 +41,7 @@ struct StartOrder {
 };
 
 ProbeSchedule Shifted(const Flow& flow, Duration skew) {
-  ProbeSchedule s{flow.start + skew, flow.stop, flow.every, flow.idle};
+  ProbeSchedule s{flow.start + skew, flow.stop, flow.every, flow.idle, skew};
   for (Interval& gap : s.idle) {
     gap.from = gap.from + skew;
     gap.until = gap.until + skew;
@@ -75,6 +75,12 @@ std::vector<ProbeSchedule> ProbeSchedule::OfAll(const Scenario& scenario, uint64
     out.push_back(Shifted(flow, it == skews.end() ? Duration::Zero() : it->second));
   }
   return out;
+}
+
+ProbeSchedule ProbeSchedule::AfterUp(Duration up) const {
+  ProbeSchedule s = *this;
+  s.start = std::max(start, up + turn);
+  return s;
 }
 
 std::optional<ProbeSlot> ProbeSchedule::SlotAtOrAfter(Duration t) const {

@@ -138,6 +138,14 @@ struct DerpDisconnected {
   RegionId region = kNoRegion;
   std::string reason;
 };
+// The node is up, once per Node (one run of it): registered with control and
+// connected to its home DERP region, so a peer in the netmap can be reached
+// at once (over DERP if nothing better). What `tailscale up` waits for before
+// a user's program starts sending; the scenario traffic of both worlds
+// starts a node's flows from here (scenario/meaning/probe-schedule.h).
+struct Up {
+  RegionId home_region = kNoRegion;
+};
 struct PathChanged {
   NodePublicKey peer;
   Path from;
@@ -231,7 +239,7 @@ struct WireGuardHandshake {
 using EventBody =
     std::variant<Registered, RegistrationRefused, ControlDisconnected, PeerAdded, PeerRemoved,
                  PeerRestarted, EndpointsChanged, NetcheckDone, HomeRegionChanged, DerpConnected,
-                 DerpDisconnected, PathChanged, DataReceived, RttMeasured, DiscoSent,
+                 DerpDisconnected, Up, PathChanged, DataReceived, RttMeasured, DiscoSent,
                  DiscoReceived, CandidateLearned, TrustChanged,
                  PortMappingCreated, PortMappingLost, PortMappingFailed, WireGuardHandshake,
                  PortMappingProbed>;

@@ -216,6 +216,9 @@ class Node final : public DatagramMachine, public StreamMachine {
   bool started() const { return started_; }
   bool stopped() const { return stopped_; }
   bool registered() const { return control_.registered(); }
+  // Registered and connected to the home DERP region, since the event Up
+  // (events.h); stays true once it was.
+  bool up() const { return up_; }
   RegionId home_region() const { return home_; }
   bool DerpConnected(RegionId region) const;
   // What this node publishes.
@@ -291,6 +294,9 @@ class Node final : public DatagramMachine, public StreamMachine {
   // Runs every sub-machine's follow-up work until nothing is left.
   void Pump(Timestamp now);
   void UpdateActivity(Timestamp now);
+  // Emits Up the first time the node is registered and its home region's
+  // connection is up.
+  void CheckUp(Timestamp now);
   bool Active(Timestamp now) const;
 
   // Control and netcheck.
@@ -408,6 +414,7 @@ class Node final : public DatagramMachine, public StreamMachine {
   std::optional<portmap::UpnpMapper> upnp_;  // UPnP IGD: portmap_'s UpnpWanted
   bool started_ = false;
   bool stopped_ = false;
+  bool up_ = false;
 
   // The relays: the map from control, our home region, a client per region.
   control::DerpMap derp_map_;
