@@ -221,6 +221,28 @@ TEST(Punching, SymmetricNatsRelayAcrossRegionsWithoutShowingDerpThePayload) {
   EXPECT_GT(scanned, (sent_a + sent_b) * secret.size());
 }
 
+// Up (what the scenario traffic waits for) comes once, at the first instant
+// the node is registered and its home region's connection is up, whichever
+// came last; also for a node whose home is the fallback (UDP blocked).
+TEST(Punching, UpComesOnceWhenRegisteredAndTheHomeRegionIsConnected) {
+  TwoNodes p(NatConfig::PortRestrictedCone(), NatConfig::PortRestrictedCone());
+  p.w.world.SetAccess(p.a->host, LinkParams{Ms(TwoNodes::kHostAccessMs), 1.0});  // UDP blocked
+  p.w.StartAll();
+  ASSERT_TRUE(p.w.world.RunUntilTrue(
+      [&] { return p.a->node->up() && p.b->node->up(); }, At(Sec(10))));
+  p.w.world.RunUntil(p.w.world.now() + Sec(30));
+  for (const auto* n : {p.a, p.b}) {
+    const auto ups = n->EventsOf<node::Up>();
+    ASSERT_EQ(ups.size(), 1u);
+    const auto registered = n->EventsOf<node::Registered>();
+    const auto connected = n->EventsOf<node::DerpConnected>();
+    ASSERT_FALSE(registered.empty());
+    ASSERT_FALSE(connected.empty());
+    EXPECT_EQ(ups[0].second.home_region, 1);
+    EXPECT_EQ(ups[0].first, std::max(registered[0].first, connected[0].first));
+  }
+}
+
 TEST(Punching, UdpBlockedNodeFallsBackToTheLowestRegionAndRelays) {
   TwoNodes p(NatConfig::PortRestrictedCone(), NatConfig::PortRestrictedCone());
   // A's host loses every datagram (a firewall that blocks UDP); TCP works.
