@@ -42,12 +42,17 @@ EVP_MAC* Blake2sMacAlgorithm() {
   return mac;
 }
 
-// HMAC-BLAKE2s set up once: the digest is named (and so fetched) here only;
-// each thread keys a copy of it afresh for every Hmac (a copy and a free per
-// call cost another ~4 k instructions). The template holds an all-zero key:
-// an HMAC context copies only once keyed, and a zero key is no secret. A
-// thread's copy keeps its last key's state until its next Hmac or its exit,
-// in a process that holds the private keys themselves anyway.
+// HMAC-BLAKE2s set up once: the digest is named (and so fetched) here only.
+// Every Hmac works in a context of its own, copied from this template (the
+// copy shares the fetched digest; a fresh EVP_MAC_CTX_new would name it again
+// and fetch it on every init) and freed when it is done: freeing an HMAC
+// context clears its key and its keyed digest states (OpenSSL's HMAC
+// provider: OPENSSL_secure_clear_free of the key; the BLAKE2s contexts
+// OPENSSL_clear_free). A context kept and re-keyed per call would keep its
+// last key (for a KDF's last Hmac, the secret the session's keys derive
+// from) in memory after the session, and the static private key does not
+// recover that. The template holds an all-zero key: an HMAC context copies
+// only once keyed, and a zero key is no secret.
 const EVP_MAC_CTX* HmacTemplate() {
   static EVP_MAC_CTX* ctx = [] {
     EVP_MAC_CTX* made = EVP_MAC_CTX_new(FetchMac("HMAC"));
@@ -114,7 +119,7 @@ Mac16 Mac(ByteView key, ByteView data) {
 }
 
 Key32 Hmac(ByteView key, std::initializer_list<ByteView> parts) {
-  thread_local const MacCtx ctx(EVP_MAC_CTX_dup(HmacTemplate()));
+  const MacCtx ctx(EVP_MAC_CTX_dup(HmacTemplate()));  // freed (and cleared) on return
   return RunMac<32>(ctx.get(), key, parts, nullptr);
 }
 
