@@ -13,6 +13,7 @@
 #include "results/probe.h"
 #include "results/write-directory.h"
 #include "results/format.h"
+#include "results/key-log.h"
 #include "run-sim/control-key-log.h"
 #include "run-sim/counters.h"
 #include "run-sim/disco-recorder.h"
@@ -112,10 +113,11 @@ results::Results RunInSimulation(const scenario::Scenario& scenario,
     // The key log beside the captures, so a reader can open the sealed
     // disco packets in them (analysis/wireshark/punchlab.lua).
     if (options.pcap && disco) {
-      results::WriteTextFile(options.out_dir + "/pcap/disco-keys.log", disco->KeyLog());
+      results::WriteTextFile(options.out_dir + "/pcap/" + results::kDiscoKeyLogFile, disco->KeyLog());
     }
     if (control_keys) {
-      results::WriteTextFile(options.out_dir + "/pcap/control-keys.log", control_keys->Text());
+      results::WriteTextFile(options.out_dir + "/pcap/" + results::kControlKeyLogFile,
+                             control_keys->Text());
     }
     r.counters = CollectCounters(world);
     r.counters["traffic"] = traffic.Counters();
