@@ -45,7 +45,9 @@
 // the scenario's disco_log) the nodes the disco messages they send to
 // pcap/disco-keys.log, as the simulation writes them (results/key-log.h),
 // and at the end pcap/all.pcapng merges every link with named interfaces
-// and the TLS key log inside (run-real/merged-capture.h).
+// and the TLS key log inside (run-real/merged-capture.h). The blanking of
+// secrets stops at lab-logs/: control-keys.log holds each node's sealed
+// register message, identity token and claims, in plain hex (files 0600).
 // punchlab-node is found via $PUNCHLAB_NODE_BIN, next to the running binary,
 // or on PATH.
 #pragma once
