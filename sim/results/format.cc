@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <system_error>
 
 namespace punchlab {
 namespace results {
@@ -25,10 +26,22 @@ std::string FormatMillis(Duration d) { return Trimmed(d.millis(), "ms"); }
 std::string FormatPercent(double fraction) { return Trimmed(fraction * 100.0, "%"); }
 
 void AppendFixed(std::string& out, double value, int decimals) {
-  char buf[400];  // the longest double in fixed notation, 309 digits and the decimals
+  // Room for the longest double in fixed notation (a sign and 309 digits)
+  // with up to ~85 decimals; more (or a failure of any kind) falls back on
+  // printf itself, sized to fit, rather than appending a cut number.
+  char buf[400];
   const std::to_chars_result r =
       std::to_chars(buf, buf + sizeof buf, value, std::chars_format::fixed, decimals);
-  out.append(buf, r.ptr);
+  if (r.ec == std::errc()) {
+    out.append(buf, r.ptr);
+    return;
+  }
+  const int size = std::snprintf(nullptr, 0, "%.*f", decimals, value);
+  if (size <= 0) return;
+  const size_t at = out.size();
+  out.resize(at + static_cast<size_t>(size) + 1);
+  std::snprintf(out.data() + at, static_cast<size_t>(size) + 1, "%.*f", decimals, value);
+  out.resize(at + static_cast<size_t>(size));
 }
 
 }  // namespace results
