@@ -114,9 +114,14 @@ bool Ipv4LocalFastPath::DeliverUdp(const Ipv4Arrival& a) {
   if (!udp.IsChecksumOk()) return false;
   const auto it = m_udpReceivers.find({a.header.GetDestination().Get(), udp.GetDestinationPort()});
   if (it == m_udpReceivers.end()) return false;
+  // Called through a copy (a counted reference to the same function): the
+  // receiver may close or rebind its socket while it runs, which erases or
+  // replaces its entry here and would destroy the callback (and what it
+  // captured) in mid-call.
+  const UdpReceiver receiver = it->second;
   Ptr<Packet> payload = a.packet->Copy();
   payload->RemoveHeader(udp);
-  if (!it->second(payload, a.header, udp.GetSourcePort())) return false;
+  if (!receiver(payload, a.header, udp.GetSourcePort())) return false;
   ++g_counts.received;
   return true;
 }
