@@ -119,6 +119,7 @@ std::string Line(const HomeRegionChanged& e) {
 }
 std::string Line(const DerpConnected& e) { return "derp " + std::to_string(e.region) + " connected"; }
 std::string Line(const Up& e) {
+  if (e.home_region == kNoRegion) return "up: registered, no derp region to connect to";
   return "up: registered, home derp " + std::to_string(e.home_region) + " connected";
 }
 std::string Line(const DerpDisconnected& e) {

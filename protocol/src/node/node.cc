@@ -394,8 +394,12 @@ void Node::Pump(Timestamp now) {
 void Node::CheckUp(Timestamp now) {
   // Registration, the home region and its connection come in any order (a
   // slow control server registers after the first netcheck): checked after
-  // every pump, the first instant all three hold.
-  if (up_ || !registered() || home_ == kNoRegion || !derp_.Connected(home_)) return;
+  // every pump, the first instant all three hold. A DERP map with no region
+  // that has a server (`derp: {regions: []}`) has nothing to connect to:
+  // registered is up then, or the node would never be.
+  if (up_ || !registered()) return;
+  const bool no_derp = have_derp_map_ && FallbackHome() == kNoRegion;
+  if (!no_derp && (home_ == kNoRegion || !derp_.Connected(home_))) return;
   up_ = true;
   Emit(now, Up{home_});
 }

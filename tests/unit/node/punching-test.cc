@@ -243,6 +243,25 @@ TEST(Punching, UpComesOnceWhenRegisteredAndTheHomeRegionIsConnected) {
   }
 }
 
+// A DERP map with no region (`derp: {regions: []}`): nothing to connect to,
+// so the node is up once registered, not never (its flows would all wait
+// for ProbeSchedule::kUpDeadline).
+TEST(Punching, UpComesAtRegistrationWhenTheDerpMapHasNoRegion) {
+  NodeWorld w(1, {});
+  const NatId nat = w.AddNat("nat-a", "192.0.2.10", NatConfig::PortRestrictedCone());
+  NodeHost& a = w.AddNode("a", w.world.InsideOf(nat), "10.1.0.2");
+  w.StartAll();
+  ASSERT_TRUE(w.world.RunUntilTrue([&] { return a.node->up(); }, At(Sec(10))));
+  w.world.RunUntil(w.world.now() + Sec(10));
+  const auto ups = a.EventsOf<node::Up>();
+  const auto registered = a.EventsOf<node::Registered>();
+  ASSERT_EQ(ups.size(), 1u);
+  ASSERT_FALSE(registered.empty());
+  EXPECT_EQ(ups[0].first, registered[0].first);
+  EXPECT_EQ(ups[0].second.home_region, node::kNoRegion);
+  EXPECT_TRUE(a.EventsOf<node::DerpConnected>().empty());
+}
+
 TEST(Punching, UdpBlockedNodeFallsBackToTheLowestRegionAndRelays) {
   TwoNodes p(NatConfig::PortRestrictedCone(), NatConfig::PortRestrictedCone());
   // A's host loses every datagram (a firewall that blocks UDP); TCP works.

@@ -142,7 +142,9 @@ struct DerpDisconnected {
 // connected to its home DERP region, so a peer in the netmap can be reached
 // at once (over DERP if nothing better). What `tailscale up` waits for before
 // a user's program starts sending; the scenario traffic of both worlds
-// starts a node's flows from here (scenario/meaning/probe-schedule.h).
+// starts a node's flows from here (scenario/meaning/probe-schedule.h). With a
+// DERP map that has no region with a server there is nothing to connect to:
+// registered (and the map received) is up, home_region kNoRegion.
 struct Up {
   RegionId home_region = kNoRegion;
 };

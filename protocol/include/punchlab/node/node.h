@@ -216,7 +216,8 @@ class Node final : public DatagramMachine, public StreamMachine {
   bool started() const { return started_; }
   bool stopped() const { return stopped_; }
   bool registered() const { return control_.registered(); }
-  // Registered and connected to the home DERP region, since the event Up
+  // Registered and connected to the home DERP region (or registered, when
+  // the DERP map has no region with a server), since the event Up
   // (events.h); stays true once it was.
   bool up() const { return up_; }
   RegionId home_region() const { return home_; }
