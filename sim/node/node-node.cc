@@ -93,7 +93,8 @@ CommandSpec Spec() {
       "start + k*every, none in an idle gap AT+FOR; size: payload bytes; turn: the\n"
       "node's turn, already in start and idle. No probe goes before the node is up\n"
       "(registered and connected to its home DERP region: the \"up\" line) + turn, or\n"
-      "before --up-deadline + turn if it is not up by then. A process\n"
+      "before --up-deadline + turn if it is not up by then (the \"flows_anchor\" line\n"
+      "says which, to the nanosecond; --up-at gives it to a restart). A process\n"
       "started late resumes at the next slot due; with --start-at it waits for that\n"
       "instant if launched before it, or sends the slots due since then at once if\n"
       "it came up after it. With --json every probe sent and\n"
@@ -143,8 +144,9 @@ CommandSpec Spec() {
        "when (run time) the flows start if the node is not up by then (default: its start "
        "+ 5s, scenario::ProbeSchedule::kUpDeadline)")
       ("up-at", po::value<std::string>()->value_name("DURATION"),
-       "an earlier run of this node was up then (run time): the flows keep the schedule "
-       "that up gave and do not wait (the real runner's restarts)")
+       "an earlier run of this node started its flows from then (run time, its "
+       "\"flows_anchor\" line): the flows keep that schedule, whatever this run's up, and "
+       "do not wait (the real runner's restarts)")
       ("start-gate", po::bool_switch(),
        "after --start-at, also wait for a line on stdin (or its end) before starting: the "
        "real runner's word that what it does before this node's start at the same instant "

@@ -44,7 +44,7 @@ ProbeTraffic::ProbeTraffic(realio::EventLoop& loop, node::Node& node, std::vecto
   }
   // The deadline's instant, not the timer's (late by a few ms under load):
   // the schedule is the simulation's.
-  deadline_timer_ = loop_.CreateTimer([this](Timestamp) { Up(up_deadline_); });
+  deadline_timer_ = loop_.CreateTimer([this](Timestamp) { Anchor(up_deadline_, "deadline"); });
 }
 
 ProbeTraffic::~ProbeTraffic() {
@@ -55,23 +55,37 @@ ProbeTraffic::~ProbeTraffic() {
 void ProbeTraffic::Start(Duration from, Duration up_deadline, std::optional<Duration> up_at) {
   from_ = from;
   up_deadline_ = up_deadline;
-  if (up_at && !up_) up_ = up_at;
-  if (up_) {
-    StartFlows(*up_);
+  // An earlier run's anchor wins over this run's own up (drained before
+  // Start): the flows keep the schedule they started with, as the
+  // simulation's traffic driver keeps a node's first.
+  if (up_at) anchor_ = Anchored{*up_at, "earlier run"};
+  if (anchor_) {
+    StartFlows();
     return;
   }
   loop_.ArmTimer(deadline_timer_, epoch_ + up_deadline);
 }
 
-void ProbeTraffic::Up(Duration at) {
-  if (up_) return;
-  up_ = at;
-  if (!from_) return;  // Start arms the flows
+void ProbeTraffic::Up(Duration at) { Anchor(at, "up"); }
+
+void ProbeTraffic::Anchor(Duration at, const char* by) {
+  if (anchor_) return;
+  anchor_ = Anchored{at, by};
+  if (!from_) return;  // Start starts the flows
   loop_.ArmTimer(deadline_timer_, std::nullopt);
-  StartFlows(at);
+  StartFlows();
 }
 
-void ProbeTraffic::StartFlows(Duration at) {
+void ProbeTraffic::StartFlows() {
+  const Duration at = anchor_->at;
+  // The anchor in whole nanoseconds: the real runner passes it to a restart
+  // of this node as --up-at (FlowsAnchorOf), exactly.
+  if (!flows_.empty()) {
+    print_(json{{"event", "flows_anchor"},
+                {"at_ms", Rounded(at.millis())},
+                {"at_ns", at.nanos()},
+                {"by", anchor_->by}});
+  }
   for (Flow& flow : flows_) {
     flow.spec.schedule = flow.spec.schedule.AfterUp(at);
     ArmAtOrAfter(flow, std::max(*from_, at));

@@ -8,6 +8,12 @@
 // Reported as JSON lines through `print` (times in ms since the run's epoch):
 //   {"event":"probe_sent","at_ms":5000.2,"flow":0,"seq":0,"path":"derp 1","result":"derp"}
 //   {"event":"echo_received","at_ms":5071.4,"flow":0,"seq":0,"path":"derp 1"}
+//   {"event":"flows_anchor","at_ms":543.25,"at_ns":543250117,"by":"up"}
+// flows_anchor, once when the flows start: the instant they count from (each
+// flow starts at it plus its turn, or at its own start if later), `by` "up"
+// (this run's node::Up), "deadline" (not up by --up-deadline) or "earlier
+// run" (--up-at); in nanoseconds too, so the real runner hands it to a
+// restart exactly.
 // `path` is the path this node used (probe_sent) or the echo arrived on;
 // `result` is node::SendResultName of the send (a probe the node could not
 // send has path "none"). Data that is not a probe or an echo is counted,
@@ -54,13 +60,16 @@ class ProbeTraffic {
   // The process started, meant to at `from` (run time). The flows start when
   // the node is up (Up), or at `up_deadline` (run time: the node's first
   // start + ProbeSchedule::kUpDeadline) if it is not up by then, as the
-  // simulation's traffic driver starts them. `up_at`: an earlier run of this
-  // node (a restarted process) was up then; the flows keep that schedule.
+  // simulation's traffic driver starts them. `up_at`: the anchor an earlier
+  // run of this node (a restarted process) started its flows from (its
+  // flows_anchor line); it wins over this run's up, and the flows keep that
+  // schedule.
   // Each flow is armed at its first slot due at or after `from` (and after
   // the up); slots between then and now, which a process that took a few ms
   // to start missed, are sent at once, in order, as a late timer sends them.
   void Start(Duration from, Duration up_deadline, std::optional<Duration> up_at);
-  // The node is up at `at` (run time): node::Up. The first call counts.
+  // The node is up at `at` (run time): node::Up. The first anchor counts
+  // (the up, the deadline or Start's `up_at`).
   void Up(Duration at);
   // Application data from `peer` that arrived on `path`.
   void OnData(Timestamp now, const NodePublicKey& peer, ByteView data, const node::Path& path);
@@ -74,8 +83,15 @@ class ProbeTraffic {
     std::optional<scenario::ProbeSlot> next;  // the slot the timer is armed for
   };
 
-  // The flows start: each schedule from the up at `at` (run time).
-  void StartFlows(Duration at);
+  struct Anchored {
+    Duration at;     // run time
+    const char* by;  // flows_anchor's "by"
+  };
+  // The flows count from `at` (run time), unless an anchor came first;
+  // they start now if Start ran, else in Start.
+  void Anchor(Duration at, const char* by);
+  // The flows start: each schedule from anchor_; prints flows_anchor.
+  void StartFlows();
   // Arms the flow's timer for its first slot at or after `t` (run time).
   void ArmAtOrAfter(Flow& flow, Duration t);
   // Arms the flow's timer for flow.next (or disarms it).
@@ -88,7 +104,7 @@ class ProbeTraffic {
   std::vector<Flow> flows_;
   Timestamp epoch_;
   std::optional<Duration> from_;  // set by Start
-  std::optional<Duration> up_;    // the up (or deadline) the flows started from
+  std::optional<Anchored> anchor_;  // the up (or deadline) the flows start from
   Duration up_deadline_;
   realio::EventLoop::TimerId deadline_timer_ = 0;
   Print print_;

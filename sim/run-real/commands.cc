@@ -1,6 +1,5 @@
 #include "run-real/commands.h"
 
-#include <cmath>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
@@ -108,15 +107,15 @@ std::vector<std::string> ControlServerArgv(const std::string& node_bin, const La
   return argv;
 }
 
-std::optional<Duration> UpOf(const std::string& node_stdout) {
+std::optional<Duration> FlowsAnchorOf(const std::string& node_stdout) {
   std::istringstream in(node_stdout);
   for (std::string line; std::getline(in, line);) {
-    if (line.find(R"("event":"up")") == std::string::npos) continue;
+    if (line.find(R"("event":"flows_anchor")") == std::string::npos) continue;
     const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_object() || j.value("event", "") != "up") continue;
-    const auto at = j.find("at_ms");
-    if (at == j.end() || !at->is_number()) continue;
-    return Duration::Nanos(std::llround(at->get<double>() * 1e6));
+    if (!j.is_object() || j.value("event", "") != "flows_anchor") continue;
+    const auto at = j.find("at_ns");
+    if (at == j.end() || !at->is_number_integer()) continue;
+    return Duration::Nanos(at->get<int64_t>());
   }
   return std::nullopt;
 }

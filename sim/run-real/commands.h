@@ -83,9 +83,12 @@ struct NodeIdentity {
 std::vector<cli::FlowSpec> FlowsFrom(const scenario::Scenario& scenario, const std::string& node,
                                      const std::vector<NodeIdentity>& keys, uint64_t seed);
 
-// When a run of punchlab-node was up: the at_ms of the first {"event":"up"}
-// line of its --json output; nullopt when it has none.
-std::optional<Duration> UpOf(const std::string& node_stdout);
+// The instant a run of punchlab-node started its flows from (its up, its
+// up deadline, or its own --up-at): the at_ns of the first
+// {"event":"flows_anchor"} line of its --json output (node/probe-traffic.h),
+// exact to the nanosecond; nullopt when it has none (no flows, or stopped
+// before they started).
+std::optional<Duration> FlowsAnchorOf(const std::string& node_stdout);
 
 // `timers`: the node's protocol timers from the scenario, as --timer flags;
 // `disco_log`: the scenario's disco_log, as --disco-log; `asks_gateway`:
@@ -98,8 +101,9 @@ std::optional<Duration> UpOf(const std::string& node_stdout);
 // gated), as --start-gate. `key_logs`: control and disco, as
 // --control-keylog and --disco-keylog (this one only with `disco_log`).
 // `up_deadline`, `up_at`: --up-deadline (the node's
-// start + ProbeSchedule::kUpDeadline) and --up-at (an earlier run of the node
-// was up then: a restart keeps the flows' schedule).
+// start + ProbeSchedule::kUpDeadline) and --up-at (the anchor an earlier run
+// of the node started its flows from, FlowsAnchorOf: a restart keeps the
+// flows' schedule).
 std::vector<std::string> NodeArgv(const std::string& node_bin, const HostPlan& node,
                                   const std::string& control_address,
                                   const std::string& control_key, const NodeIdentity& identity,

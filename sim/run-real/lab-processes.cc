@@ -218,12 +218,14 @@ void LabProcesses::StopDerp(size_t region) {
 
 std::vector<std::string> LabProcesses::NodeCommand(size_t index, Duration at, bool gated) const {
   const scenario::NodeDef& node = scenario_.nodes[index];
-  // A restart keeps the flows' schedule: the first up of the node's earlier
-  // runs, as the simulation's traffic driver keeps it.
+  // A restart keeps the flows' schedule: the anchor the node's earlier runs
+  // started their flows from (the first up, or the start + kUpDeadline if
+  // that came first; a restart given it prints it again), as the
+  // simulation's traffic driver keeps it.
   std::optional<Duration> up_at;
   for (size_t run : node_runs_[index]) {
     const Proc& p = procs_[run];
-    if (p.child != nullptr && (up_at = UpOf(p.child->Stdout()))) break;
+    if (p.child != nullptr && (up_at = FlowsAnchorOf(p.child->Stdout()))) break;
   }
   return NodeArgv(node_bin_, plan_.nodes[index], plan_.control.uplink.address, control_key_,
                   identities_[index], FlowsFrom(scenario_, node.name, identities_, seed_),

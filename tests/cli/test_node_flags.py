@@ -271,6 +271,112 @@ def test_node_never_up_sends_from_its_up_deadline():
     assert sent[0]["at_ms"] < 1000, sent[:2]
 
 
+CONTROL_READY = r"control-server listening on (127\.0\.0\.1:\d+), key (nodekey:[0-9a-f]{64})$"
+
+
+class ControlServer:
+    """A loopback control server with no DERP region: a node that registers
+    with it is up at once (nothing to connect to), so a run's own up is real."""
+
+    def __init__(self):
+        idp = json.loads(node("gen-key", "--kind", "idp", "--json").stdout)
+        self.idp_private = idp["private"]
+        self.proc = subprocess.Popen(
+            [BIN, "control-server", "--listen", "127.0.0.1:0", "--idp-key", idp["public"],
+             "--domains", "lab.example", "--duration", "60"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        match = re.match(CONTROL_READY, self.proc.stdout.readline().strip())
+        if not match:
+            self.stop()
+            raise AssertionError("control-server did not announce itself")
+        self.address, self.key = match.group(1), match.group(2)
+
+    def node_args(self):
+        """--control, --control-key, --private-key and --token for a new node."""
+        private, public = node("gen-key", "--kind", "node").stdout.split()
+        token = node("issue-token", "--idp-private-key", self.idp_private, "--user", "u",
+                     "--domain", "lab.example", "--node-key", public, "--valid-for", "1h").stdout
+        return ["--control", self.address, "--control-key", self.key, "--private-key", private,
+                "--token", token.strip()]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        self.proc.communicate(timeout=TIMEOUT)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def events(result, name):
+    return [e for e in (json.loads(l) for l in result.stdout.splitlines() if l.strip())
+            if e["event"] == name]
+
+
+# The real runner's restart: a node process given --up-at (the anchor its
+# earlier run's flows started from, that run's flows_anchor line) keeps that
+# schedule, even though this run comes up itself (its own up is earlier here:
+# registered at once with a DERP-less control server): the first probe is
+# slot 0 at up_at + turn, not at this run's up + turn.
+def test_restarted_node_keeps_the_anchor_it_is_given_over_its_own_up():
+    key = "nodekey:" + "ab" * 32
+    with ControlServer() as control:
+        result = node("node", *control.node_args(), "--listen", "127.0.0.1:0", "--json",
+                      "--duration", "1.2s", "--epoch-unix-ns", str(time.time_ns()),
+                      "--start-at", "100ms", "--up-deadline", "5s", "--up-at", "600ms",
+                      "--flow", "id=0,to=%s,start=0s,stop=5s,every=100ms,size=40,turn=200ms" % key)
+    assert result.returncode == 0, result
+    ups = events(result, "up")
+    assert ups and ups[0]["at_ms"] < 600, ups  # its own up came first, and lost
+    assert events(result, "flows_anchor") == [
+        {"event": "flows_anchor", "at_ms": 600.0, "at_ns": 600000000, "by": "earlier run"}]
+    sent = events(result, "probe_sent")
+    assert sent and sent[0]["seq"] == 0, sent[:2]
+    assert 800 <= sent[0]["at_ms"] < 900, sent[:2]
+
+
+# A run that comes up after its deadline started its flows from the deadline,
+# and says so (flows_anchor "deadline", not its up): a restart given that
+# anchor (--up-at, to the nanosecond, as the runner reads it) sends on the
+# deadline's grid, as the simulation's node keeps it.
+def test_restart_after_a_late_up_keeps_the_deadline_schedule():
+    key = "nodekey:" + "ab" * 32
+    flow = "id=0,to=%s,start=0s,stop=5s,every=100ms,size=40,turn=200ms" % key
+    epoch_ns = time.time_ns()
+    with ControlServer() as control:
+        args = control.node_args()
+        # The deadline at its start: the up (a round trip or more later) is late.
+        first = node("node", *args, "--listen", "127.0.0.1:0", "--json", "--duration", "0.6s",
+                     "--epoch-unix-ns", str(epoch_ns), "--start-at", "100ms",
+                     "--up-deadline", "100ms", "--flow", flow)
+        assert first.returncode == 0, first
+        anchors = events(first, "flows_anchor")
+        assert anchors == [{"event": "flows_anchor", "at_ms": 100.0, "at_ns": 100000000,
+                            "by": "deadline"}], anchors
+        ups = events(first, "up")
+        assert ups and ups[0]["at_ms"] > 100, ups
+        sent = events(first, "probe_sent")
+        assert sent and sent[0]["seq"] == 0 and 300 <= sent[0]["at_ms"] < 400, sent[:2]
+        # Restarted a little ahead of its instant, as the runner launches it.
+        restart_at = (time.time_ns() - epoch_ns) // 10**6 + 150
+        restart = node("node", *args, "--listen", "127.0.0.1:0", "--json", "--duration", "0.6s",
+                       "--epoch-unix-ns", str(epoch_ns), "--start-at", "%dms" % restart_at,
+                       "--up-deadline", "100ms", "--up-at", "%dns" % anchors[0]["at_ns"],
+                       "--flow", flow)
+    assert restart.returncode == 0, restart
+    assert events(restart, "up"), restart.stdout
+    assert [a["at_ns"] for a in events(restart, "flows_anchor")] == [100000000]
+    sent = events(restart, "probe_sent")
+    assert sent and sent[0]["seq"] > 0, sent[:2]
+    # Slot k is due at the deadline + turn + k * every: its grid and numbers,
+    # not those of the restart's own up (slot 0 at that up + turn).
+    for e in sent:
+        assert 0 <= e["at_ms"] - (300 + 100 * e["seq"]) < 80, e
+
+
 # Launched ahead of its instant (the real runner launches nodes 300 ms early),
 # the node waits for it before it starts: its first line and first probe come
 # at --start-at, not when the process came up.

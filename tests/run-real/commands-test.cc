@@ -153,8 +153,8 @@ TEST(Commands, NodeGetsItsKeyTokenAddressEpochAndFlows) {
 }
 
 // The node's flows wait for it to be up until --up-deadline; a restarted
-// process is told its node's earlier up (--up-at), read from the earlier
-// run's output, and keeps the schedule it gave.
+// process is told the anchor its node's earlier run started its flows from
+// (--up-at), read from that run's output, and keeps the schedule it gave.
 TEST(Commands, NodeGetsItsUpDeadlineAndAnEarlierUp) {
   const scenario::Scenario s = LoadOk(kYaml);
   const LabPlan plan = PlanLab(s);
@@ -169,11 +169,21 @@ TEST(Commands, NodeGetsItsUpDeadlineAndAnEarlierUp) {
   const auto up = std::find(argv.begin(), argv.end(), "--up-at");
   ASSERT_NE(up, argv.end());
   EXPECT_EQ(*(up + 1), "543ms");
-  EXPECT_EQ(UpOf("{\"event\":\"started\",\"at_ms\":1.5}\n"
-                 "{\"event\":\"up\",\"home_region\":1,\"at_ms\":543.25}\n"
-                 "{\"event\":\"up\",\"home_region\":1,\"at_ms\":900}\n"),
-            Duration::Micros(543250));
-  EXPECT_EQ(UpOf("{\"event\":\"started\",\"at_ms\":1.5}\n{\"event\":\"up\"\n"), std::nullopt);
+  // The anchor punchlab-node printed, exact to the nanosecond: its first
+  // flows_anchor line (a run that came up after its deadline prints the
+  // deadline, not its up).
+  EXPECT_EQ(FlowsAnchorOf("{\"event\":\"started\",\"at_ms\":1.5}\n"
+                          "{\"event\":\"up\",\"home_region\":1,\"at_ms\":7012.5}\n"
+                          "{\"event\":\"flows_anchor\",\"at_ms\":5000.0,"
+                          "\"at_ns\":5000000001,\"by\":\"deadline\"}\n"
+                          "{\"event\":\"flows_anchor\",\"at_ms\":900,\"at_ns\":900000000}\n"),
+            Duration::Nanos(5000000001));
+  // An up line is no anchor; nor is a cut or malformed line.
+  EXPECT_EQ(FlowsAnchorOf("{\"event\":\"started\",\"at_ms\":1.5}\n"
+                          "{\"event\":\"up\",\"home_region\":1,\"at_ms\":543.25}\n"
+                          "{\"event\":\"flows_anchor\",\"at_ms\":5000\n"),
+            std::nullopt);
+  EXPECT_EQ(FlowsAnchorOf("{\"event\":\"flows_anchor\",\"at_ns\":5.5}\n"), std::nullopt);
 }
 
 // The schedule step's instant reaches punchlab-node as --start-at, after the

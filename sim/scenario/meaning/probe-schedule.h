@@ -13,7 +13,8 @@
 // or before kUpDeadline after the node's start when it is not up by then (a
 // node that cannot reach control or DERP still sends, and its probes show
 // what happens to them). A restarted node keeps its schedule (the program
-// sending was not restarted): the first up of any of its runs counts.
+// sending was not restarted): the first up of any of its runs counts, or
+// the deadline if that came first.
 // Flows that start later than the up are not moved.
 //
 // Real senders never start at the same instant (the real lab's own launch
