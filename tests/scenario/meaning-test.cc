@@ -194,8 +194,6 @@ traffic:
     const ProbeSchedule late = ProbeSchedule::Of(sc, sc.traffic[1], seed).AfterUp(Ms(543));
     EXPECT_EQ(late.start, Ms(4000) + s.turn);  // up long before it: unchanged
   }
-  // The deadline: a node that is never up sends from its start + 5 s.
-  EXPECT_EQ(ProbeSchedule::kUpDeadline, Duration::Seconds(5));
 }
 
 TEST(ProbeSchedule, ANegativeStartSkewIsRefused) {
