@@ -9,13 +9,12 @@ NAT shows from outside.
 import json
 import os
 import re
-import subprocess
 
 import pytest
 
-BIN = os.path.join(os.environ.get("PUNCHLAB_BIN_DIR", ""), "punchlab")
-EXIT_USAGE = 2
-TIMEOUT = 60
+from cli_run import BIN, EXIT_USAGE, run
+from cli_run import assert_one_line_error as assert_error
+
 NAT_EXTERNAL_IP = "203.0.113.1"  # ClassifyTopology::NatExternalAddress()
 VOCABULARY = {
     "mapping": {"endpoint-independent", "address-dependent", "address-and-port-dependent"},
@@ -26,8 +25,7 @@ VOCABULARY = {
 
 
 def classify(*args):
-    return subprocess.run([BIN, "classify", *args], capture_output=True, text=True,
-                          timeout=TIMEOUT)
+    return run(BIN, "classify", *args)
 
 
 def classify_json(*args):
@@ -38,12 +36,7 @@ def classify_json(*args):
 
 
 def assert_one_line_error(result, fragment):
-    assert result.returncode == EXIT_USAGE, result
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("punchlab classify: "), lines[0]
-    assert fragment in lines[0], lines[0]
-    assert result.stdout == ""
+    assert_error(result, EXIT_USAGE, "classify", fragment, binary="punchlab")
 
 
 def test_binary_exists():
@@ -214,6 +207,6 @@ def test_help():
 
 
 def test_top_level_help_lists_classify():
-    result = subprocess.run([BIN, "--help"], capture_output=True, text=True, timeout=TIMEOUT)
+    result = run(BIN, "--help")
     assert result.returncode == 0
     assert re.search(r"^\s+classify\s", result.stdout, re.M)

@@ -8,35 +8,19 @@ the documented code (2 usage, 4 runtime, 1 an unanswered probe).
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import time
 
 import pytest
 
-BIN = os.path.join(os.environ.get("PUNCHLAB_BIN_DIR", ""), "punchlab-node")
-EXIT_USAGE = 2
-EXIT_RUNTIME = 4
-EXIT_EXPECTATION_FAILED = 1
-TIMEOUT = 20
-
-
-def node(*args):
-    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=TIMEOUT)
-
-
-def assert_one_line_error(result, code, subcommand, fragment):
-    assert result.returncode == code, result
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("punchlab-node %s: " % subcommand), lines[0]
-    assert fragment in lines[0], lines[0]
-    assert result.stdout == ""
+from cli_run import (CONTROL_READY, EXIT_EXPECTATION_FAILED, EXIT_RUNTIME, EXIT_USAGE, NODE_BIN,
+                     TIMEOUT, Server, assert_one_line_error, node)
 
 
 def test_binary_exists():
-    assert os.access(BIN, os.X_OK), "set PUNCHLAB_BIN_DIR to the build's sim/ dir (%s)" % BIN
+    assert os.access(NODE_BIN, os.X_OK), \
+        "set PUNCHLAB_BIN_DIR to the build's sim/ dir (%s)" % NODE_BIN
 
 
 @pytest.mark.parametrize("subcommand", ["stun-server", "stun-probe"])
@@ -151,51 +135,42 @@ def test_stun_server_duration_takes_units(duration):
     assert 1.4 <= elapsed < 10, elapsed
 
 
+STUN_READY = r"stun-server listening on (127\.0\.0\.1:(\d+))$"
+
+
 def test_loopback_server_and_probe_agree_and_sigterm_stops_cleanly():
-    server = subprocess.Popen([BIN, "stun-server", "--listen", "127.0.0.1:0", "--duration", "30"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = server.stdout.readline()  # the server prints it before serving
-        match = re.match(r"stun-server listening on (127\.0\.0\.1:\d+)$", line.strip())
-        assert match, line
-        result = node("stun-probe", match.group(1), "--json")
+    with Server(STUN_READY, "stun-server", "--listen", "127.0.0.1:0") as server:
+        address = server.match.group(1)  # the server prints it before serving
+        result = node("stun-probe", address, "--json")
         assert result.returncode == 0, result
         report = json.loads(result.stdout)
         assert report["result"] == "success"
         assert report["mapped"] == report["local"]
-        assert report["server"] == match.group(1)
-        assert report["response_origin"] == match.group(1)
+        assert report["server"] == address
+        assert report["response_origin"] == address
         assert isinstance(report["rtt_ms"], (int, float)) and report["rtt_ms"] >= 0
 
-        text = node("stun-probe", match.group(1))
+        text = node("stun-probe", address)
         assert text.returncode == 0, text
         fields = dict(line.split(" ", 1) for line in text.stdout.splitlines())
         assert fields["mapped"] == fields["local"]
         assert float(fields["rtt_ms"]) >= 0
-    finally:
-        server.send_signal(signal.SIGTERM)
-        out, err = server.communicate(timeout=TIMEOUT)
-    assert server.returncode == 0
-    assert "stun-server stopped by signal 15: 2 requests" in err
+        assert server.stop() == 0, server.stderr
+    assert "stun-server stopped by signal 15: 2 requests" in server.stderr
 
 
 def test_stun_server_rate_limit_drops_and_counts_a_flood():
     # RFC 5389 16.1.1: outside a lab a STUN server is a reflector for spoofed
     # sources; with --stun-rate-limit a source gets its burst, then the rate.
-    server = subprocess.Popen([BIN, "stun-server", "--listen", "127.0.0.1:0", "--duration", "30",
-                               "--stun-rate-limit", "1", "--stun-burst", "5"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sent = 50
-    try:
-        line = server.stdout.readline()
-        match = re.match(r"stun-server listening on 127\.0\.0\.1:(\d+)$", line.strip())
-        assert match, line
+    with Server(STUN_READY, "stun-server", "--listen", "127.0.0.1:0",
+                "--stun-rate-limit", "1", "--stun-burst", "5") as server:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
             started = time.monotonic()
             for i in range(sent):
                 # A bare Binding request: type, length 0, magic cookie, id.
                 client.sendto(bytes.fromhex("00010000 2112a442".replace(" ", ""))
-                              + i.to_bytes(12, "big"), ("127.0.0.1", int(match.group(1))))
+                              + i.to_bytes(12, "big"), ("127.0.0.1", int(server.match.group(2))))
             elapsed = time.monotonic() - started
             client.settimeout(1.0)
             answered = 0
@@ -206,14 +181,24 @@ def test_stun_server_rate_limit_drops_and_counts_a_flood():
                     answered += 1
             except socket.timeout:
                 pass
-    finally:
-        server.send_signal(signal.SIGTERM)
-        out, err = server.communicate(timeout=TIMEOUT)
-    assert server.returncode == 0, err
+        assert server.stop() == 0, server.stderr
     # The burst at once, plus one a second while the flood lasted.
     assert 5 <= answered <= 5 + int(elapsed) + 1, (answered, elapsed)
+    err = server.stderr
     assert "stun-server stopped by signal 15: %d requests" % answered in err, err
-    assert "%d rate-limited" % (sent - answered) in err, err
+
+
+# A node whose control server never answers (nothing listens on 127.0.0.1:1):
+# it is never up.
+NEVER_UP = ["node", "--control", "127.0.0.1:1", "--control-key", "nodekey:" + "11" * 32,
+            "--token", "t"]
+# The peer every test flow sends to (never reached: the node has no netmap).
+PEER = "nodekey:" + "ab" * 32
+
+
+def json_lines(text):
+    """punchlab-node --json's output: one event object a line."""
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 # A node process comes up milliseconds after the runner meant it to (fork,
@@ -225,18 +210,16 @@ def test_stun_server_rate_limit_drops_and_counts_a_flood():
 # netmap).
 @pytest.mark.parametrize("start_at", [None, "0s"])
 def test_node_started_late_sends_the_probes_due_since_start_at(start_at):
-    key = "nodekey:" + "ab" * 32
     epoch_ns = time.time_ns() - 1_000_000_000  # the run began a second ago
-    args = ["node", "--control", "127.0.0.1:1", "--control-key", "nodekey:" + "11" * 32,
-            "--token", "t", "--listen", "127.0.0.1:0", "--json", "--duration", "1.4s",
+    args = [*NEVER_UP, "--listen", "127.0.0.1:0", "--json", "--duration", "1.4s",
             "--epoch-unix-ns", str(epoch_ns),
             "--up-deadline", "0s",
-            "--flow", "id=3,to=%s,start=0s,stop=5s,every=100ms,size=40" % key]
+            "--flow", "id=3,to=%s,start=0s,stop=5s,every=100ms,size=40" % PEER]
     if start_at:
         args += ["--start-at", start_at]
     result = node(*args)
     assert result.returncode == 0, result
-    lines = [json.loads(l) for l in result.stdout.splitlines() if l.strip()]
+    lines = json_lines(result.stdout)
     started = next(e for e in lines if e["event"] == "started")
     sent = [e for e in lines if e["event"] == "probe_sent"]
     assert sent and all(e["path"] == "none" and e["flow"] == 3 for e in sent), sent
@@ -256,14 +239,12 @@ def test_node_started_late_sends_the_probes_due_since_start_at(start_at):
 # "up" line), plus its turn; one that is never up (nothing answers on
 # 127.0.0.1:1) sends from --up-deadline + turn, by default its start + 5 s.
 def test_node_never_up_sends_from_its_up_deadline():
-    key = "nodekey:" + "ab" * 32
     epoch_ns = time.time_ns()
-    result = node("node", "--control", "127.0.0.1:1", "--control-key", "nodekey:" + "11" * 32,
-                  "--token", "t", "--listen", "127.0.0.1:0", "--json", "--duration", "1.2s",
+    result = node(*NEVER_UP, "--listen", "127.0.0.1:0", "--json", "--duration", "1.2s",
                   "--epoch-unix-ns", str(epoch_ns), "--start-at", "100ms", "--up-deadline", "700ms",
-                  "--flow", "id=0,to=%s,start=0s,stop=5s,every=100ms,size=40,turn=200ms" % key)
+                  "--flow", "id=0,to=%s,start=0s,stop=5s,every=100ms,size=40,turn=200ms" % PEER)
     assert result.returncode == 0, result
-    lines = [json.loads(l) for l in result.stdout.splitlines() if l.strip()]
+    lines = json_lines(result.stdout)
     assert not [e for e in lines if e["event"] == "up"], lines
     sent = [e for e in lines if e["event"] == "probe_sent"]
     # The deadline (700 ms) plus the turn (200 ms): slot 0, numbered from there.
@@ -271,25 +252,16 @@ def test_node_never_up_sends_from_its_up_deadline():
     assert sent[0]["at_ms"] < 1000, sent[:2]
 
 
-CONTROL_READY = r"control-server listening on (127\.0\.0\.1:\d+), key (nodekey:[0-9a-f]{64})$"
-
-
-class ControlServer:
+class ControlServer(Server):
     """A loopback control server with no DERP region: a node that registers
     with it is up at once (nothing to connect to), so a run's own up is real."""
 
     def __init__(self):
         idp = json.loads(node("gen-key", "--kind", "idp", "--json").stdout)
         self.idp_private = idp["private"]
-        self.proc = subprocess.Popen(
-            [BIN, "control-server", "--listen", "127.0.0.1:0", "--idp-key", idp["public"],
-             "--domains", "lab.example", "--duration", "60"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        match = re.match(CONTROL_READY, self.proc.stdout.readline().strip())
-        if not match:
-            self.stop()
-            raise AssertionError("control-server did not announce itself")
-        self.address, self.key = match.group(1), match.group(2)
+        super().__init__(CONTROL_READY, "control-server", "--listen", "127.0.0.1:0",
+                         "--idp-key", idp["public"], "--domains", "lab.example")
+        self.address, self.key = self.match.group(1), self.match.group(2)
 
     def node_args(self):
         """--control, --control-key, --private-key and --token for a new node."""
@@ -299,21 +271,9 @@ class ControlServer:
         return ["--control", self.address, "--control-key", self.key, "--private-key", private,
                 "--token", token.strip()]
 
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        self.proc.communicate(timeout=TIMEOUT)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-
 
 def events(result, name):
-    return [e for e in (json.loads(l) for l in result.stdout.splitlines() if l.strip())
-            if e["event"] == name]
+    return [e for e in json_lines(result.stdout) if e["event"] == name]
 
 
 # The real runner's restart: a node process given --up-at (the anchor its
@@ -322,12 +282,11 @@ def events(result, name):
 # registered at once with a DERP-less control server): the first probe is
 # slot 0 at up_at + turn, not at this run's up + turn.
 def test_restarted_node_keeps_the_anchor_it_is_given_over_its_own_up():
-    key = "nodekey:" + "ab" * 32
     with ControlServer() as control:
         result = node("node", *control.node_args(), "--listen", "127.0.0.1:0", "--json",
                       "--duration", "1.2s", "--epoch-unix-ns", str(time.time_ns()),
                       "--start-at", "100ms", "--up-deadline", "5s", "--up-at", "600ms",
-                      "--flow", "id=0,to=%s,start=0s,stop=5s,every=100ms,size=40,turn=200ms" % key)
+                      "--flow", "id=0,to=%s,start=0s,stop=5s,every=100ms,size=40,turn=200ms" % PEER)
     assert result.returncode == 0, result
     ups = events(result, "up")
     assert ups and ups[0]["at_ms"] < 600, ups  # its own up came first, and lost
@@ -343,8 +302,7 @@ def test_restarted_node_keeps_the_anchor_it_is_given_over_its_own_up():
 # anchor (--up-at, to the nanosecond, as the runner reads it) sends on the
 # deadline's grid, as the simulation's node keeps it.
 def test_restart_after_a_late_up_keeps_the_deadline_schedule():
-    key = "nodekey:" + "ab" * 32
-    flow = "id=0,to=%s,start=0s,stop=5s,every=100ms,size=40,turn=200ms" % key
+    flow = "id=0,to=%s,start=0s,stop=5s,every=100ms,size=40,turn=200ms" % PEER
     epoch_ns = time.time_ns()
     with ControlServer() as control:
         args = control.node_args()
@@ -381,14 +339,12 @@ def test_restart_after_a_late_up_keeps_the_deadline_schedule():
 # the node waits for it before it starts: its first line and first probe come
 # at --start-at, not when the process came up.
 def test_node_launched_early_waits_for_its_start_at():
-    key = "nodekey:" + "ab" * 32
     epoch_ns = time.time_ns()
-    result = node("node", "--control", "127.0.0.1:1", "--control-key", "nodekey:" + "11" * 32,
-                  "--token", "t", "--listen", "127.0.0.1:0", "--json", "--duration", "0.5s",
+    result = node(*NEVER_UP, "--listen", "127.0.0.1:0", "--json", "--duration", "0.5s",
                   "--epoch-unix-ns", str(epoch_ns), "--start-at", "800ms", "--up-deadline", "0s",
-                  "--flow", "id=0,to=%s,start=0s,stop=5s,every=100ms,size=40" % key)
+                  "--flow", "id=0,to=%s,start=0s,stop=5s,every=100ms,size=40" % PEER)
     assert result.returncode == 0, result
-    lines = [json.loads(l) for l in result.stdout.splitlines() if l.strip()]
+    lines = json_lines(result.stdout)
     assert lines[0]["event"] == "started" and 800 <= lines[0]["at_ms"] < 900, lines[0]
     sent = [e for e in lines if e["event"] == "probe_sent"]
     # Slot 8 is due at 800 ms: none of the eight before it were this node's to send.
@@ -400,14 +356,12 @@ def test_node_launched_early_waits_for_its_start_at():
 # waits for a line on stdin, and only then starts; the probes due since
 # --start-at go at once, as for a node that came up late.
 def test_node_with_a_start_gate_waits_for_the_runners_line():
-    key = "nodekey:" + "ab" * 32
     epoch_ns = time.time_ns()
     proc = subprocess.Popen(
-        [BIN, "node", "--control", "127.0.0.1:1", "--control-key", "nodekey:" + "11" * 32,
-         "--token", "t", "--listen", "127.0.0.1:0", "--json", "--duration", "0.3s",
+        [NODE_BIN, *NEVER_UP, "--listen", "127.0.0.1:0", "--json", "--duration", "0.3s",
          "--epoch-unix-ns", str(epoch_ns), "--start-at", "200ms", "--start-gate",
          "--up-deadline", "0s",
-         "--flow", "id=0,to=%s,start=0s,stop=5s,every=100ms,size=40" % key],
+         "--flow", "id=0,to=%s,start=0s,stop=5s,every=100ms,size=40" % PEER],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         time.sleep(0.7)
@@ -421,7 +375,7 @@ def test_node_with_a_start_gate_waits_for_the_runners_line():
             proc.kill()
             proc.communicate()
     assert proc.returncode == 0, err
-    lines = [json.loads(l) for l in out.splitlines() if l.strip()]
+    lines = json_lines(out)
     assert lines[0]["event"] == "started", lines[0]
     assert released_ms <= lines[0]["at_ms"] < released_ms + 200, (released_ms, lines[0])
     sent = [e for e in lines if e["event"] == "probe_sent"]
@@ -431,6 +385,5 @@ def test_node_with_a_start_gate_waits_for_the_runners_line():
 
 
 def test_node_start_at_must_be_a_duration():
-    result = node("node", "--control", "127.0.0.1:1", "--control-key", "nodekey:" + "11" * 32,
-                  "--token", "t", "--start-at", "soon")
+    result = node(*NEVER_UP, "--start-at", "soon")
     assert_one_line_error(result, EXIT_USAGE, "node", "--start-at")

@@ -8,64 +8,19 @@ import base64
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import time
 
 import pytest
 
-BIN = os.path.join(os.environ.get("PUNCHLAB_BIN_DIR", ""), "punchlab-node")
-EXIT_USAGE = 2
-EXIT_RUNTIME = 4
-TIMEOUT = 30
+from cli_run import (CONTROL_READY, EXIT_RUNTIME, EXIT_USAGE, NODE_BIN, TIMEOUT, Server,
+                     assert_one_line_error, node)
 
 IDP_KEY = "idpkey:" + "11" * 32  # only parsed, never verified against
 NODE_KEY = "nodekey:" + "33" * 32  # the node a token is issued for
-
-
-def node(*args, timeout=TIMEOUT):
-    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=timeout)
-
-
-def assert_one_line_error(result, code, subcommand, fragment):
-    assert result.returncode == code, result
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("punchlab-node %s: " % subcommand), lines[0]
-    assert fragment in lines[0], lines[0]
-    assert result.stdout == ""
-
-
-class Server:
-    """A punchlab-node server subprocess; its first stdout line must match `ready`."""
-
-    def __init__(self, ready, *args):
-        self.proc = subprocess.Popen([BIN, *args, "--duration", "60"], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline().strip()
-        self.match = re.match(ready, line)
-        if not self.match:
-            self.stop()
-            raise AssertionError("no readiness line, got %r: %s" % (line, self.stderr))
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        _, self.stderr = self.proc.communicate(timeout=TIMEOUT)
-        return self.proc.returncode
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        if self.proc.poll() is None:
-            self.stop()
-
-
 DERP_READY = (r"derp-server listening on (127\.0\.0\.1:\d+)(?:, stun (127\.0\.0\.1:\d+))?, "
               r"key (nodekey:[0-9a-f]{64})(?:, cert (sha256-raw:[0-9a-f]{64}))?$")
-CONTROL_READY = r"control-server listening on (127\.0\.0\.1:\d+), key (nodekey:[0-9a-f]{64})$"
 RAW_READY = r"raw-relay listening on (127\.0\.0\.1:\d+)$"
 
 
@@ -272,7 +227,7 @@ def test_derp_client_refuses_a_certificate_it_did_not_pin():
     with Server(DERP_READY, "derp-server", "--listen", "127.0.0.1:0") as derp:
         pin = derp.match.group(4)
         other = "sha256-raw:" + "ab" * 32
-        proc = subprocess.Popen([BIN, "derp-client", "--server", derp.match.group(1),
+        proc = subprocess.Popen([NODE_BIN, "derp-client", "--server", derp.match.group(1),
                                  "--cert-name", other], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, text=True)
         events = [json.loads(proc.stdout.readline()) for _ in range(2)]
@@ -281,7 +236,7 @@ def test_derp_client_refuses_a_certificate_it_did_not_pin():
         assert events[0]["event"] == "tls_failed", events
         assert "is not the pinned " + other in events[0]["reason"], events
         assert events[1] == {"event": "disconnected", "reason": "connect failed"}, events
-        good = subprocess.Popen([BIN, "derp-client", "--server", derp.match.group(1),
+        good = subprocess.Popen([NODE_BIN, "derp-client", "--server", derp.match.group(1),
                                  "--cert-name", pin, "--server-key", derp.match.group(3)],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         connected = json.loads(good.stdout.readline())
