@@ -425,15 +425,29 @@ def test_link_loss_drops_that_share_of_packets(driver, node_bin, tmp_path):
     assert 0.08 <= direct["observed_value"] <= 0.32, direct
 
 
-def test_pcap_captures_every_link_from_the_first_packet(driver, node_bin, tmp_path):
-    code, stdout, stderr, results, out = run(driver, node_bin, tmp_path, """
-        name: capture
-        stop_time: 4s
-        nats: {home: {preset: full-cone}}
-        nodes: {a: {behind: home}, b: {}}
-        traffic: [{from: a, to: b, every: 200ms}]
-        """, 4, flags=["--pcap"])
+CAPTURE = """
+    name: capture
+    stop_time: 6s
+    nats: {home: {preset: full-cone}}
+    nodes: {a: {behind: home}, b: {}}
+    traffic: [{from: a, to: b, every: 200ms}]
+"""
+
+
+@pytest.fixture(scope="module")
+def capture(driver, node_bin, tmp_path_factory):
+    """The one real run with --pcap that the capture tests below read (each
+    reads its own part of it). Returns (results.json, out dir)."""
+    if shutil.which("tshark") is None:
+        pytest.skip("tshark is not installed (bash scripts/setup.sh)")
+    code, stdout, stderr, results, out = run(driver, node_bin, tmp_path_factory.mktemp("capture"),
+                                             CAPTURE, 6, flags=["--pcap"])
     assert code == 0, stderr + stdout
+    return results, out
+
+
+def test_pcap_captures_every_link_from_the_first_packet(capture):
+    _, out = capture
     files = sorted(os.listdir(out / "pcap"))
     assert files == ["all.pcapng", "control-keys.log", "control.pcap", "derp-default.pcap",
                      "disco-keys.log", "nat-home.pcap", "node-a.pcap", "node-b.pcap",
@@ -464,20 +478,11 @@ def tshark_fields(capture, fields, extra=(), display_filter=None):
     return [line.split("\t") for line in done.stdout.splitlines()]
 
 
-def test_pcap_merged_run_capture_names_links_and_decrypts_derp(driver, node_bin, tmp_path):
+def test_pcap_merged_run_capture_names_links_and_decrypts_derp(capture):
     """pcap/all.pcapng: every link's packets in one file, each interface named
     after its link and saying which side of which NAT it is, with the DERP
     servers' TLS key log inside, so tshark reads DERP frames out of TLS."""
-    if shutil.which("tshark") is None:
-        pytest.skip("tshark is not installed (bash scripts/setup.sh)")
-    code, stdout, stderr, results, out = run(driver, node_bin, tmp_path, """
-        name: capture-tls
-        stop_time: 4s
-        nats: {home: {preset: full-cone}}
-        nodes: {a: {behind: home}, b: {}}
-        traffic: [{from: a, to: b, every: 200ms}]
-        """, 4, flags=["--pcap"])
-    assert code == 0, stderr + stdout
+    results, out = capture
     assert not [n for n in results["notes"] if "merged capture" in n], results["notes"]
     merged = out / "pcap" / "all.pcapng"
     keys = (out / "pcap" / "tls-keys.log").read_text().splitlines()
@@ -524,8 +529,7 @@ def test_pcap_merged_run_capture_names_links_and_decrypts_derp(driver, node_bin,
     assert any(sizes for _, _, sizes in control), control
 
 
-def test_pcap_key_logs_open_the_sealed_control_frames_and_disco_packets(driver, node_bin,
-                                                                       tmp_path):
+def test_pcap_key_logs_open_the_sealed_control_frames_and_disco_packets(capture):
     """The key logs a real run writes beside its captures, as the simulation
     does (pcap/control-keys.log and pcap/disco-keys.log: the same names and
     lines, "<nonce hex> <message hex>", appended by the control server and
@@ -533,16 +537,7 @@ def test_pcap_key_logs_open_the_sealed_control_frames_and_disco_packets(driver, 
     control frame on the control server's link and every disco packet on a
     node's link (and inside DERP over TLS) to what the run's disco log says.
     tests/cli/test_wireshark.py holds the simulation's to the same."""
-    if shutil.which("tshark") is None:
-        pytest.skip("tshark is not installed (bash scripts/setup.sh)")
-    code, stdout, stderr, results, out = run(driver, node_bin, tmp_path, """
-        name: capture-keys
-        stop_time: 6s
-        nats: {home: {preset: full-cone}}
-        nodes: {a: {behind: home}, b: {}}
-        traffic: [{from: a, to: b, every: 200ms}]
-        """, 6, flags=["--pcap"])
-    assert code == 0, stderr + stdout
+    results, out = capture
     pcap = out / "pcap"
     key_line = re.compile(r"[0-9a-f]{48} [0-9a-f]+")  # a 24-byte nonce, the message
     lines = {log: (pcap / log).read_text().splitlines()
