@@ -11,6 +11,7 @@
 #include "ns3/internet-module.h"
 #include "ns3/network-module.h"
 #include "ns3/point-to-point-module.h"
+#include "test/two-node-link.h"
 
 namespace ns3 {
 namespace {
@@ -18,14 +19,9 @@ namespace {
 class Ipv4FastPathTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    nodes.Create(2);
-    PointToPointHelper p2p;
-    devices = p2p.Install(nodes);
-    InternetStackHelper stack;
-    stack.Install(nodes);
-    Ipv4AddressHelper ipv4;
-    ipv4.SetBase("10.1.1.0", "255.255.255.0");
-    ipv4.Assign(devices);
+    twonode::TwoNodeLink link = twonode::BuildTwoNodeLink();
+    nodes = link.nodes;
+    devices = link.devices;
   }
   void TearDown() override { Simulator::Destroy(); }
 

@@ -18,6 +18,7 @@
 #include "ns3/network-module.h"
 #include "ns3/point-to-point-module.h"
 #include "test/relay-test-world.h"
+#include "test/two-node-link.h"
 
 namespace ns3 {
 namespace {
@@ -86,15 +87,7 @@ class MachineTcpHostTest : public ::testing::Test {
     TypeId::AttributeInformation info;
     TcpSocket::GetTypeId().LookupAttributeByName("SndBufSize", &info);
     m_defaultSndBuf = info.initialValue;
-    nodes.Create(2);
-    InternetStackHelper().Install(nodes);
-    PointToPointHelper p2p;
-    p2p.SetDeviceAttribute("DataRate", StringValue("10Mbps"));
-    p2p.SetChannelAttribute("Delay", TimeValue(MilliSeconds(5)));
-    NetDeviceContainer devices = p2p.Install(nodes);
-    Ipv4AddressHelper ipv4;
-    ipv4.SetBase("10.1.1.0", "255.255.255.0");
-    ipv4.Assign(devices);
+    nodes = twonode::BuildTwoNodeLink("10Mbps", MilliSeconds(5)).nodes;
   }
   ~MachineTcpHostTest() override {
     for (auto& host : hosts) host->Dispose();

@@ -13,6 +13,7 @@
 #include "ns3/internet-module.h"
 #include "ns3/network-module.h"
 #include "ns3/point-to-point-module.h"
+#include "test/two-node-link.h"
 
 namespace ns3 {
 namespace {
@@ -79,18 +80,7 @@ class ScriptedMachine : public punchlab::DatagramMachine {
 // sends is scheduled inside the run: a node's stack initializes at time 0.
 class MachineUdpHostTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    nodes.Create(2);
-    PointToPointHelper p2p;
-    p2p.SetDeviceAttribute("DataRate", StringValue("1Gbps"));
-    p2p.SetChannelAttribute("Delay", StringValue("5ms"));
-    NetDeviceContainer devices = p2p.Install(nodes);
-    InternetStackHelper stack;
-    stack.Install(nodes);
-    Ipv4AddressHelper ipv4;
-    ipv4.SetBase("10.1.1.0", "255.255.255.0");
-    ipv4.Assign(devices);
-  }
+  void SetUp() override { nodes = twonode::BuildTwoNodeLink("1Gbps", MilliSeconds(5)).nodes; }
   void TearDown() override { Simulator::Destroy(); }
 
   NodeContainer nodes;

@@ -16,6 +16,7 @@
 #include "ns3/point-to-point-module.h"
 #include "support/queued-stream.h"
 #include "test/relay-test-world.h"
+#include "test/two-node-link.h"
 
 namespace ns3 {
 namespace {
@@ -49,14 +50,7 @@ class EchoServer final : public punchlab::testsupport::QueuedStreamMachine {
 class TcpConnectionIndexTest : public ::testing::Test {
  protected:
   TcpConnectionIndexTest() {
-    nodes.Create(2);
-    InternetStackHelper().Install(nodes);
-    PointToPointHelper p2p;
-    p2p.SetDeviceAttribute("DataRate", StringValue("10Mbps"));
-    p2p.SetChannelAttribute("Delay", TimeValue(MilliSeconds(5)));
-    Ipv4AddressHelper ipv4;
-    ipv4.SetBase("10.1.1.0", "255.255.255.0");
-    ipv4.Assign(p2p.Install(nodes));
+    nodes = twonode::BuildTwoNodeLink("10Mbps", MilliSeconds(5)).nodes;
     serverHost = CreateObject<MachineHost>(nodes.Get(1), &server);
     EXPECT_EQ(serverHost->Listen(kServer), kServer);
     clientHost = CreateObject<MachineHost>(nodes.Get(0), &client);
