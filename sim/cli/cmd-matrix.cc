@@ -19,9 +19,9 @@
 
 #include <boost/program_options.hpp>
 
-#include <fstream>
-
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -33,6 +33,7 @@
 #include "cli-common/shard.h"
 #include "cli-common/subcommand.h"
 #include "cli/matrix-runner.h"
+#include "files/read-whole-file.h"
 #include "lab/interrupt.h"
 #include "lab/lab-error.h"
 #include "punchlab/nat/nat-config.h"
@@ -74,6 +75,13 @@ std::vector<std::string> ParseNats(const std::string& text) {
   }
   if (nats.empty()) throw UsageError("--nats: give at least one preset (presets: " + PresetNames() + ")");
   return nats;
+}
+
+// The text of the file a flag names; a usage error saying why it cannot be read.
+std::string ReadFlagFile(const std::string& flag, const std::string& file) {
+  std::optional<std::string> text = files::ReadWholeFile(file);
+  if (!text) throw UsageError(flag + ": cannot read " + file + ": " + std::strerror(errno));
+  return std::move(*text);
 }
 
 int RunMatrix(const std::vector<std::string>& argv) {
@@ -126,11 +134,7 @@ int RunMatrix(const std::vector<std::string>& argv) {
       throw UsageError("--program: programs run only in the real lab; add --real");
     }
     const std::string file = vm["program"].as<std::string>();
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw UsageError("--program: cannot read " + file);
-    std::ostringstream text;
-    text << in.rdbuf();
-    cell.program_yaml = text.str();
+    cell.program_yaml = ReadFlagFile("--program", file);
     if (cell.program_yaml.find_first_not_of(" \t\r\n") == std::string::npos) {
       throw UsageError("--program: " + file + " is empty; write a run: map, e.g. command: [my-peer]");
     }
@@ -147,14 +151,11 @@ int RunMatrix(const std::vector<std::string>& argv) {
                          "' is not NAME=FILE with a node name other than alice and bob");
       }
       const std::string file = arg.substr(eq + 1);
-      std::ifstream in(file, std::ios::binary);
-      if (!in) throw UsageError("--service: cannot read " + file);
-      std::ostringstream text;
-      text << in.rdbuf();
+      std::string text = ReadFlagFile("--service", file);
       for (const auto& [other, run] : cell.services) {
         if (other == name) throw UsageError("--service: '" + name + "' is given twice");
       }
-      cell.services.emplace_back(name, text.str());
+      cell.services.emplace_back(name, std::move(text));
       service_files.push_back(file);
     }
   }

@@ -1,8 +1,5 @@
 #include "lab/command.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "lab/child-process.h"
 #include "lab/lab-error.h"
 
@@ -11,13 +8,6 @@ namespace punchlab::lab {
 std::string TrimRight(const std::string& text) {
   const size_t end = text.find_last_not_of(" \t\r\n");
   return end == std::string::npos ? std::string() : text.substr(0, end + 1);
-}
-
-std::string ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 CommandResult RunCommand(const std::vector<std::string>& argv, const CommandOptions& options) {

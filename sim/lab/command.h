@@ -27,10 +27,6 @@ struct CommandResult {
 // `text` without trailing blanks and newlines, for quoting output in messages.
 std::string TrimRight(const std::string& text);
 
-// The whole of file `path`, bytes as they are; "" when it cannot be read (a
-// /proc file of a process that is gone, a capture never written).
-std::string ReadWholeFile(const std::string& path);
-
 // Throws LabError when the command cannot be started, runs longer than
 // options.timeout (it is killed), or fails while options.check is set.
 CommandResult RunCommand(const std::vector<std::string>& argv, const CommandOptions& options = {});

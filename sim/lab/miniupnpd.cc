@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "files/read-whole-file.h"
 #include "lab/command.h"
 #include "lab/interrupt.h"
 #include "lab/lab-error.h"
@@ -47,6 +48,10 @@ std::string Input(const MiniupnpdConfig& c) {
   if (c.drop_pcp) s += "    udp dport " + port + " @th,64,8 2 drop\n";
   return s + "  }\n";
 }
+
+// A /proc table of the daemon's namespace; "" once the daemon (and its /proc
+// entry) is gone.
+std::string ReadProc(const std::string& path) { return files::ReadWholeFile(path).value_or(""); }
 
 }  // namespace
 
@@ -202,16 +207,16 @@ Miniupnpd::Miniupnpd(Lab& lab, const Namespace& router, const MiniupnpdConfig& c
   auto sockets_open = [&] {
     // miniupnpd's HTTP socket is an IPv6 one (accepting IPv4 too) where the
     // kernel has IPv6, as here: /proc/net/tcp6.
-    const bool http = ProcNetHasPort(ReadWholeFile(net + "tcp"), config.http_port, true) ||
-                      ProcNetHasPort(ReadWholeFile(net + "tcp6"), config.http_port, true);
+    const bool http = ProcNetHasPort(ReadProc(net + "tcp"), config.http_port, true) ||
+                      ProcNetHasPort(ReadProc(net + "tcp6"), config.http_port, true);
     if (config.upnp &&
-        (!http || !ProcNetHasPort(ReadWholeFile(net + "udp"), portmap::upnp::kSsdpPort, false) ||
-         !ProcIgmpHasGroup(ReadWholeFile(net + "igmp"), config.lan_if,
+        (!http || !ProcNetHasPort(ReadProc(net + "udp"), portmap::upnp::kSsdpPort, false) ||
+         !ProcIgmpHasGroup(ReadProc(net + "igmp"), config.lan_if,
                            portmap::upnp::SsdpMulticastAddress().ToString()))) {
       return false;
     }
     return !config.natpmp ||
-           ProcNetHasPort(ReadWholeFile(net + "udp"), portmap::kServerPort, false);
+           ProcNetHasPort(ReadProc(net + "udp"), portmap::kServerPort, false);
   };
   const Timestamp deadline = realio::MonotonicNow() + kReadyTimeout;
   while (!sockets_open()) {

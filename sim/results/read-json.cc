@@ -1,11 +1,13 @@
 #include "results/read-json.h"
 
+#include <cerrno>
 #include <cmath>
-#include <fstream>
-#include <sstream>
+#include <cstring>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
+#include "files/read-whole-file.h"
 #include "results/write-json.h"
 
 namespace punchlab {
@@ -325,11 +327,9 @@ Results ParseResultsJson(std::string_view text, const std::string& name) {
 }
 
 Results ReadResultsJson(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ResultsReadError(path + ": cannot open");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return ParseResultsJson(text.str(), path);
+  const std::optional<std::string> text = files::ReadWholeFile(path);
+  if (!text) throw ResultsReadError(path + ": cannot read: " + std::strerror(errno));
+  return ParseResultsJson(*text, path);
 }
 
 }  // namespace results

@@ -19,6 +19,8 @@ class ResultsReadError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Throws ResultsReadError "PATH: cannot read: <why>" for a file that cannot
+// be read, and names PATH in every other error.
 Results ReadResultsJson(const std::string& path);
 // `name` stands for the text in error messages.
 Results ParseResultsJson(std::string_view text, const std::string& name);

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "files/read-whole-file.h"
 #include "lab/command.h"
 #include "lab/lab-error.h"
 #include "results/key-log.h"
@@ -64,7 +65,7 @@ std::string MergeCaptures(const LabPlan& plan, const std::string& dir) {
       // dumpcap reads the pcap as a pipe capture and names its interface.
       Run({"dumpcap", "-q", "-i", "-", "--ifname", u->label, "--ifdescr",
            CaptureDescription(plan, *u), "-w", named},
-          lab::ReadWholeFile(dir + "/" + u->label + ".pcap"));
+          files::ReadWholeFile(dir + "/" + u->label + ".pcap").value_or(""));
       argv.push_back(named);
     }
     Run(argv);

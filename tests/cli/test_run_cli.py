@@ -79,7 +79,15 @@ def test_a_file_too_big_to_be_a_scenario_is_refused(tmp_path):
 
 
 def test_usage_errors_exit_2_with_one_line(tmp_path):
+    write(tmp_path, "peer.yaml", "command: [my-peer]\n")
     for args, fragment in [
+        # A directory opens but does not read: said so (not "is empty", not
+        # read as an empty run: map).
+        (["matrix", "--real", "--program", "."], "--program: cannot read .: Is a directory"),
+        (["matrix", "--real", "--program", "peer.yaml", "--service", "s=."],
+         "--service: cannot read .: Is a directory"),
+        (["matrix", "--real", "--program", "missing.yaml"],
+         "--program: cannot read missing.yaml: No such file or directory"),
         (["run"], "give at least one scenario file"),
         (["run", "x.yaml", "--sed", "1"], "unrecognised option '--sed'"),
         (["matrix", "--nats", "full-cone,open"], "'open' is not a NAT preset"),

@@ -593,7 +593,14 @@ TEST(ResultsJsonReader, ReadsAFileAndNamesItInErrors) {
     ReadResultsJson(missing);
     ADD_FAILURE() << "no error";
   } catch (const ResultsReadError& e) {
-    EXPECT_EQ(std::string(e.what()), missing + ": cannot open");
+    EXPECT_EQ(std::string(e.what()), missing + ": cannot read: No such file or directory");
+  }
+  // A directory opens but does not read: said so, not parsed as an empty file.
+  try {
+    ReadResultsJson(dir.path());
+    ADD_FAILURE() << "no error";
+  } catch (const ResultsReadError& e) {
+    EXPECT_EQ(std::string(e.what()), dir.path() + ": cannot read: Is a directory");
   }
 }
 
