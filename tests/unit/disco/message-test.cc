@@ -7,22 +7,14 @@
 
 #include "punchlab/bytes.h"
 #include "punchlab/disco/message.h"
+#include "support/text-values.h"
 
 namespace punchlab {
 namespace disco {
 namespace {
 
-Bytes Hex(const std::string& h) {
-  Bytes out;
-  EXPECT_TRUE(FromHex(h, out)) << h;
-  return out;
-}
-
-Endpoint Ep(const std::string& text) {
-  auto e = Endpoint::Parse(text);
-  EXPECT_TRUE(e) << text;
-  return e.value_or(Endpoint());
-}
+using testsupport::Hex;
+using testsupport::Ep;
 
 // txid 0x01..0x0c, node key 0x20..0x3f: easy to spot in a hex dump.
 const char* kTxIdHex = "0102030405060708090a0b0c";

@@ -4,16 +4,13 @@
 #include <string>
 
 #include "punchlab/disco/path-score.h"
+#include "support/text-values.h"
 
 namespace punchlab {
 namespace disco {
 namespace {
 
-Endpoint Ep(const std::string& text) {
-  auto e = Endpoint::Parse(text);
-  EXPECT_TRUE(e) << text;
-  return e.value_or(Endpoint());
-}
+using testsupport::Ep;
 
 Duration Ms(double ms) { return Duration::Nanos(static_cast<int64_t>(ms * 1e6)); }
 
@@ -68,7 +65,6 @@ TEST(PathScore, LoopbackAndIpv6Bonuses) {
   EXPECT_TRUE(IsBetterPath(kV6, Ms(10), kPublicA, Ms(10), 1));
   EXPECT_TRUE(IsBetterPath(kLoopback, Ms(10), kLan, Ms(10), 1));
 }
-
 
 // Tailscale's own cases for betterAddr (wgengine/magicsock/magicsock_test.go
 // TestBetterAddr, tailscale.com v1.102.5), with Tailscale's margin of 1: each

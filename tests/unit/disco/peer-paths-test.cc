@@ -11,16 +11,13 @@
 
 #include "punchlab/disco/peer-paths.h"
 #include "punchlab/random.h"
+#include "support/text-values.h"
 
 namespace punchlab {
 namespace disco {
 namespace {
 
-Endpoint Ep(const std::string& text) {
-  auto e = Endpoint::Parse(text);
-  EXPECT_TRUE(e) << text;
-  return e.value_or(Endpoint());
-}
+using testsupport::Ep;
 
 Duration Ms(int64_t ms) { return Duration::Millis(ms); }
 Duration Sec(int64_t s) { return Duration::Seconds(s); }

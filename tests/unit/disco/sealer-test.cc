@@ -10,22 +10,14 @@
 #include "punchlab/bytes.h"
 #include "punchlab/disco/sealer.h"
 #include "punchlab/random.h"
+#include "support/text-values.h"
 
 namespace punchlab {
 namespace disco {
 namespace {
 
-Bytes Hex(const std::string& h) {
-  Bytes out;
-  EXPECT_TRUE(FromHex(h, out)) << h;
-  return out;
-}
-
-Endpoint Ep(const std::string& text) {
-  auto e = Endpoint::Parse(text);
-  EXPECT_TRUE(e) << text;
-  return e.value_or(Endpoint());
-}
+using testsupport::Hex;
+using testsupport::Ep;
 
 // The NaCl crypto_box test keys (libsodium test/default/box.c), as disco keys.
 const char* kAliceSecret = "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a";

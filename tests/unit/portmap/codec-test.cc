@@ -4,16 +4,13 @@
 
 #include "punchlab/portmap/pcp.h"
 #include "punchlab/portmap/pmp.h"
+#include "support/text-values.h"
 
 namespace punchlab {
 namespace portmap {
 namespace {
 
-Bytes Hex(const std::string& h) {
-  Bytes b;
-  EXPECT_TRUE(FromHex(h, b)) << h;
-  return b;
-}
+using testsupport::Hex;
 
 // ---- NAT-PMP ----
 

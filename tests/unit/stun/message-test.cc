@@ -9,22 +9,14 @@
 #include "punchlab/bytes.h"
 #include "punchlab/random.h"
 #include "punchlab/stun/message.h"
+#include "support/text-values.h"
 
 namespace punchlab {
 namespace stun {
 namespace {
 
-Bytes Hex(const std::string& h) {
-  Bytes out;
-  EXPECT_TRUE(FromHex(h, out)) << h;
-  return out;
-}
-
-Endpoint Ep(const std::string& text) {
-  auto e = Endpoint::Parse(text);
-  EXPECT_TRUE(e) << text;
-  return e.value_or(Endpoint());
-}
+using testsupport::Hex;
+using testsupport::Ep;
 
 // RFC 5769 2.1 sample request (short-term credentials, ICE attributes).
 const char* kRfc5769Request =

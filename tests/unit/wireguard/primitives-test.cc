@@ -7,15 +7,13 @@
 #include <string>
 
 #include "punchlab/wireguard/messages.h"
+#include "support/text-values.h"
 
 namespace punchlab::wireguard {
 namespace {
 
-Bytes Hex(const std::string& h) {
-  Bytes out;
-  for (size_t i = 0; i + 1 < h.size(); i += 2) out.push_back(static_cast<uint8_t>(std::stoi(h.substr(i, 2), nullptr, 16)));
-  return out;
-}
+using testsupport::Hex;
+
 template <size_t N>
 std::string ToHex(const std::array<uint8_t, N>& a) {
   static const char* d = "0123456789abcdef";
