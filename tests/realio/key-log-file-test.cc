@@ -7,9 +7,10 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <string>
+
+#include "support/read-file.h"
 
 namespace punchlab::realio {
 namespace {
@@ -24,12 +25,7 @@ mode_t ModeOf(const std::string& path) {
   return st.st_mode & 07777;
 }
 
-std::string Read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using testsupport::ReadFile;
 
 TEST(KeyLogFile, EmptyMakesAnExistingReadableFileEmptyAnd0600) {
   const std::string path = TempPath("mode");
@@ -37,7 +33,7 @@ TEST(KeyLogFile, EmptyMakesAnExistingReadableFileEmptyAnd0600) {
   ASSERT_EQ(chmod(path.c_str(), 0644), 0);
   KeyLogFile::Empty(path);
   EXPECT_EQ(ModeOf(path), 0600u);
-  EXPECT_EQ(Read(path), "");
+  EXPECT_EQ(ReadFile(path), "");
   unlink(path.c_str());
 }
 
@@ -48,7 +44,7 @@ TEST(KeyLogFile, ASymlinkInItsPlaceIsRefusedAndItsTargetUntouched) {
   ASSERT_EQ(symlink(target.c_str(), link.c_str()), 0);
   EXPECT_THROW(KeyLogFile::Empty(link), std::runtime_error);
   EXPECT_THROW(KeyLogFile{link}, std::runtime_error);
-  EXPECT_EQ(Read(target), "not a key log\n");
+  EXPECT_EQ(ReadFile(target), "not a key log\n");
   unlink(link.c_str());
   unlink(target.c_str());
 }
@@ -64,7 +60,7 @@ TEST(KeyLogFile, LinesAppendWholeAfterWhatIsThere) {
     second.Append(big);
     first.Append("22 33");
   }
-  EXPECT_EQ(Read(path), "00 11\n" + big + "\n22 33\n");
+  EXPECT_EQ(ReadFile(path), "00 11\n" + big + "\n22 33\n");
   EXPECT_EQ(ModeOf(path), 0600u);
   unlink(path.c_str());
 }

@@ -7,15 +7,14 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "results/evaluate.h"
 #include "results/results.h"
 #include "scenario/scenario.h"
+#include "support/read-file.h"
 
 namespace punchlab::results::testing {
 
@@ -174,12 +173,6 @@ class ScratchDir {
   std::string path_;
 };
 
-inline std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in) << "cannot open " << path;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using testsupport::ReadFile;
 
 }  // namespace punchlab::results::testing

@@ -2,7 +2,6 @@
 // and say what they were asked to.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -12,16 +11,12 @@
 #include "scenario/generate.h"
 #include "scenario/yaml-document.h"
 #include "scenario/loader.h"
+#include "support/read-file.h"
 
 namespace punchlab::scenario {
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using testsupport::ReadFile;
 
 TEST(Generate, PairScenarioLoadsWithBothNatsAndTrafficBothWays) {
   PairScenarioSpec spec;

@@ -6,23 +6,18 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "scenario-test-util.h"
 #include "scenario/schema.h"
+#include "support/read-file.h"
 
 namespace punchlab::scenario {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using testsupport::ReadFile;
 
 std::vector<fs::path> Files(const fs::path& dir, std::string_view prefix = "") {
   std::vector<fs::path> files;

@@ -3,8 +3,6 @@
 // miniupnpd 2.3.1 wrote (miniupnpd-2.3.1/) and what Tailscale sends.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <variant>
 
@@ -13,6 +11,7 @@
 #include "punchlab/portmap/upnp-http.h"
 #include "punchlab/portmap/upnp-soap.h"
 #include "punchlab/portmap/upnp-ssdp.h"
+#include "support/read-file.h"
 
 namespace punchlab::portmap::upnp {
 namespace {
@@ -24,12 +23,8 @@ ByteView View(const std::string& s) {
 std::string Text(const Bytes& b) { return std::string(b.begin(), b.end()); }
 
 std::string Capture(const std::string& name) {
-  std::ifstream in(std::string(PUNCHLAB_SOURCE_DIR) + "/tests/unit/portmap/miniupnpd-2.3.1/" + name,
-                   std::ios::binary);
-  EXPECT_TRUE(in) << name;
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  return testsupport::ReadFile(std::string(PUNCHLAB_SOURCE_DIR) +
+                               "/tests/unit/portmap/miniupnpd-2.3.1/" + name);
 }
 
 // The body after libxml2's XML declaration line (miniupnpd writes none).

@@ -3,8 +3,6 @@
 // PUNCHLAB_CAPTURE_DIR set: the bytes as they came off the socket).
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <variant>
 
@@ -12,17 +10,14 @@
 #include "punchlab/portmap/upnp-http.h"
 #include "punchlab/portmap/upnp-soap.h"
 #include "punchlab/portmap/upnp-ssdp.h"
+#include "support/read-file.h"
 
 namespace punchlab::portmap::upnp {
 namespace {
 
 std::string Capture(const std::string& name) {
-  std::ifstream in(std::string(PUNCHLAB_SOURCE_DIR) + "/tests/unit/portmap/miniupnpd-2.3.1/" + name,
-                   std::ios::binary);
-  EXPECT_TRUE(in) << name;
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  return testsupport::ReadFile(std::string(PUNCHLAB_SOURCE_DIR) +
+                               "/tests/unit/portmap/miniupnpd-2.3.1/" + name);
 }
 
 ByteView View(const std::string& s) {
