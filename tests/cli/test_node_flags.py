@@ -23,7 +23,7 @@ def test_binary_exists():
         "set PUNCHLAB_BIN_DIR to the build's sim/ dir (%s)" % NODE_BIN
 
 
-@pytest.mark.parametrize("subcommand", ["stun-server", "stun-probe"])
+@pytest.mark.parametrize("subcommand", ["stun-server", "stun-probe", "node"])
 def test_help_exits_zero_and_lists_flags(subcommand):
     result = node(subcommand, "--help")
     assert result.returncode == 0
@@ -384,6 +384,21 @@ def test_node_with_a_start_gate_waits_for_the_runners_line():
     assert sent[0]["at_ms"] >= released_ms and sent[4]["at_ms"] - sent[0]["at_ms"] < 50, sent[:5]
 
 
-def test_node_start_at_must_be_a_duration():
-    result = node(*NEVER_UP, "--start-at", "soon")
-    assert_one_line_error(result, EXIT_USAGE, "node", "--start-at")
+# The node's own flags: each mistake is refused before anything is sent.
+@pytest.mark.parametrize("args,fragment", [
+    ([], "'--control' is required"),
+    (["--control", "x", "--control-key", "nodekey:" + "11" * 32, "--token", "t"], "--control: 'x'"),
+    (["--control", "127.0.0.1:1", "--control-key", "nodekey:zz", "--token", "t"],
+     "--control-key: not a node public key"),
+    ([*NEVER_UP[1:], "--every", "fast"], "--every: 'fast' is not a duration"),
+    ([*NEVER_UP[1:], "--listen", "0.0.0.0:0"], "--listen: give a specific address"),
+    ([*NEVER_UP[1:], "--size", "0"], "--size: must be from 1 to"),
+    ([*NEVER_UP[1:], "--start-at", "soon"], "--start-at"),
+    ([*NEVER_UP[1:], "--flow", "id=1"], "--flow: 'to' is missing in 'id=1'"),
+    ([*NEVER_UP[1:], "--flow", "id=1,to=%s,start=0s,stop=1s,every=1s,size=70000" % PEER],
+     "--flow: size='70000' must be a whole number from 0 to 65535"),
+    ([*NEVER_UP[1:], "--flow", "id=1,to=%s,start=0s,stop=1s,every=1s,size=65500" % PEER],
+     "--flow: size=65500 is above"),
+])
+def test_node_usage_errors(args, fragment):
+    assert_one_line_error(node("node", *args), EXIT_USAGE, "node", fragment)

@@ -815,24 +815,6 @@ def test_node_echoes_probes_and_counts_data_that_is_not_a_probe(node_bin, tmp_pa
     assert summary_b["data_not_probe"] == 0
 
 
-@pytest.mark.parametrize("flow, fragment", [
-    ("id=1", "--flow: 'to' is missing in 'id=1'"),
-    ("id=1,to=nodekey:" + "ab" * 32 + ",start=0s,stop=1s,every=1s,size=70000",
-     "--flow: size='70000' must be a whole number from 0 to 65535"),
-    ("id=1,to=nodekey:" + "ab" * 32 + ",start=0s,stop=1s,every=1s,size=65500",
-     "--flow: size=65500 is above"),
-])
-def test_node_rejects_a_bad_flow_in_one_line(node_bin, flow, fragment):
-    key = "nodekey:" + "11" * 32
-    result = subprocess.run([node_bin, "node", "--control", "203.0.113.1:1", "--control-key", key,
-                             "--token", "t", "--flow", flow], capture_output=True, text=True,
-                            timeout=10)
-    assert result.returncode == 2, result
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("punchlab-node node: "), result.stderr
-    assert fragment in lines[0], lines[0]
-
-
 def test_lab_clean_removes_a_dead_labs_namespaces_and_leaves_live_ones(node_bin, tmp_path):
     punchlab = os.path.join(os.path.dirname(node_bin), "punchlab")
     dead = subprocess.Popen(["true"])
