@@ -2,6 +2,8 @@
 
 #include "model/shaped-net-device.h"
 #include "ns3/icmpv4-l4-protocol.h"
+#include "ns3/inet-socket-address.h"
+#include "ns3/object-vector.h"
 #include "ns3/ip-l4-protocol.h"
 #include "ns3/ipv4-interface.h"
 #include "ns3/ipv4-static-routing.h"
@@ -63,12 +65,47 @@ void Ipv4LocalFastPath::DoDispose() {
   Object::DoDispose();
 }
 
-void Ipv4LocalFastPath::AddUdpReceiver(Ipv4Address address, uint16_t port, UdpReceiver receiver) {
-  m_udpReceivers[{address.Get(), port}] = receiver;
+bool Ipv4LocalFastPath::AddUdpReceiver(Ptr<Socket> socket, UdpReceiver receiver) {
+  Address name;
+  if (!m_l3 || socket->GetSockName(name) != 0 || !InetSocketAddress::IsMatchingType(name)) {
+    return false;
+  }
+  const InetSocketAddress bound = InetSocketAddress::ConvertFrom(name);
+  const Ipv4Address address = bound.GetIpv4();
+  if (address == Ipv4Address::GetAny() || bound.GetPort() == 0 || socket->GetBoundNetDevice()) {
+    ++g_counts.receivers_refused;
+    return false;
+  }
+  // The node's other UDP sockets, from UdpL4Protocol's socket list (its
+  // endpoints are private): none may be bound to this address and port.
+  Ptr<UdpL4Protocol> udp = m_l3->GetObject<UdpL4Protocol>();
+  ObjectVectorValue sockets;
+  if (!udp) return false;
+  udp->GetAttribute("SocketList", sockets);
+  for (auto it = sockets.Begin(); it != sockets.End(); ++it) {
+    Ptr<Socket> other = DynamicCast<Socket>(it->second);
+    Address otherName;
+    if (!other || other == socket || other->GetSockName(otherName) != 0 ||
+        !InetSocketAddress::IsMatchingType(otherName)) {
+      continue;
+    }
+    const InetSocketAddress o = InetSocketAddress::ConvertFrom(otherName);
+    if (o.GetIpv4() == address && o.GetPort() == bound.GetPort()) {
+      ++g_counts.receivers_refused;
+      return false;
+    }
+  }
+  m_udpReceivers[{address.Get(), bound.GetPort()}] = UdpEntry{socket, receiver};
+  return true;
 }
 
-void Ipv4LocalFastPath::RemoveUdpReceiver(Ipv4Address address, uint16_t port) {
-  m_udpReceivers.erase({address.Get(), port});
+void Ipv4LocalFastPath::RemoveUdpReceiver(Ptr<Socket> socket) {
+  for (auto it = m_udpReceivers.begin(); it != m_udpReceivers.end(); ++it) {
+    if (it->second.socket == socket) {
+      m_udpReceivers.erase(it);
+      return;
+    }
+  }
 }
 
 bool Ipv4LocalFastPath::Receive(Ptr<NetDevice> device, Ptr<const Packet> p) {
@@ -104,8 +141,9 @@ bool Ipv4LocalFastPath::Receive(Ptr<NetDevice> device, Ptr<const Packet> p) {
 bool Ipv4LocalFastPath::DeliverUdp(const Ipv4Arrival& a) {
   if (m_udpReceivers.empty()) return false;
   // UdpL4Protocol::Receive: the checksum (a bad one is ns-3's to drop), then
-  // the endpoint: a socket bound to this very address and port is the one
-  // ns-3's lookup returns (no UDP socket here is connected).
+  // the endpoint: a socket bound to this very address and port, alone
+  // (AddUdpReceiver), is the one ns-3's lookup returns while it is bound to
+  // no device.
   UdpHeader udp;
   if (Node::ChecksumEnabled()) udp.EnableChecksums();
   udp.InitializeChecksum(a.header.GetSource(), a.header.GetDestination(),
@@ -114,14 +152,21 @@ bool Ipv4LocalFastPath::DeliverUdp(const Ipv4Arrival& a) {
   if (!udp.IsChecksumOk()) return false;
   const auto it = m_udpReceivers.find({a.header.GetDestination().Get(), udp.GetDestinationPort()});
   if (it == m_udpReceivers.end()) return false;
+  if (it->second.socket->GetBoundNetDevice()) {
+    ++g_counts.udp_to_ns3;
+    return false;
+  }
   // Called through a copy (a counted reference to the same function): the
   // receiver may close or rebind its socket while it runs, which erases or
   // replaces its entry here and would destroy the callback (and what it
   // captured) in mid-call.
-  const UdpReceiver receiver = it->second;
+  const UdpReceiver receiver = it->second.receiver;
   Ptr<Packet> payload = a.packet->Copy();
   payload->RemoveHeader(udp);
-  if (!receiver(payload, a.header, udp.GetSourcePort())) return false;
+  if (!receiver(payload, a.header, udp.GetSourcePort())) {
+    ++g_counts.udp_to_ns3;
+    return false;
+  }
   ++g_counts.received;
   return true;
 }

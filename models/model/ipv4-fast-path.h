@@ -55,6 +55,7 @@
 #include "ns3/node.h"
 #include "ns3/object.h"
 #include "ns3/packet.h"
+#include "ns3/socket.h"
 
 namespace ns3 {
 
@@ -87,18 +88,28 @@ class Ipv4LocalFastPath : public Object {
   bool SendUdp(Ptr<const Packet> payload, Ipv4Address source, uint16_t sourcePort,
                Ipv4Address destination, uint16_t destinationPort);
 
-  // A UDP socket bound to (address, port), neither a wildcard, never
-  // connected, and its owner's way to take a datagram for it as the socket's
+  // A UDP socket of this node bound to an address and port (neither a
+  // wildcard) and its owner's way to take a datagram for it as the socket's
   // receive callback would: (payload, IPv4 header, source port). The
   // receiver returns false, having done nothing, when the socket must get
-  // it through ns-3 (e.g. datagrams are waiting in its queue). Every UDP
-  // socket of a node bound to one address is its owner's to add here (all
-  // of a scenario world's are MachineHost's), so that ns-3's endpoint
-  // lookup would pick exactly that socket: the most specific match, and
-  // ns-3 binds an address and port once.
+  // it through ns-3 (e.g. datagrams are waiting in its queue).
+  //
+  // Only a socket that ns-3.37's endpoint lookup (Ipv4EndPointDemux::Lookup)
+  // would pick alone for every datagram to its address and port is taken:
+  // false (nothing added; its datagrams keep ns-3's path) when it is bound
+  // to a device, or when another UDP socket of the node is bound to the same
+  // address and port (ns-3 lets one bound to a device share them with one
+  // that is not, and then delivers to both). Nothing can change that later
+  // but this socket itself: ns-3 refuses to bind an address and port already
+  // bound to no device (Ipv4EndPointDemux::Allocate looks for one with the
+  // same device and one with none), and a UDP socket's Connect only sets its
+  // default destination (no ns-3.37 UDP endpoint has a peer, so none is more
+  // specific than this one). A device bound later is checked per datagram;
+  // the owner removes the receiver before it shuts the socket's receiving
+  // down (ns-3 would skip it; MachineHost never does).
   typedef Callback<bool, Ptr<Packet>, const Ipv4Header&, uint16_t> UdpReceiver;
-  void AddUdpReceiver(Ipv4Address address, uint16_t port, UdpReceiver receiver);
-  void RemoveUdpReceiver(Ipv4Address address, uint16_t port);
+  bool AddUdpReceiver(Ptr<Socket> socket, UdpReceiver receiver);
+  void RemoveUdpReceiver(Ptr<Socket> socket);  // if added
 
   // Ipv4StaticRouting::RouteInput's local delivery, then Ipv4L3Protocol::
   // LocalDeliver for a packet that is not a fragment; UDP to an added
@@ -113,7 +124,11 @@ class Ipv4LocalFastPath : public Object {
 
   Ptr<Ipv4L3Protocol> m_l3;
   Ptr<Ipv4StaticRouting> m_routing;
-  std::map<std::pair<uint32_t, uint16_t>, UdpReceiver> m_udpReceivers;  // (address, port)
+  struct UdpEntry {
+    Ptr<Socket> socket;
+    UdpReceiver receiver;
+  };
+  std::map<std::pair<uint32_t, uint16_t>, UdpEntry> m_udpReceivers;  // (address, port)
 };
 
 // Packets the fast paths took in this process, so a test that holds them
@@ -124,6 +139,11 @@ struct Ipv4FastPathCounts {
   uint64_t forwarded = 0;  // by a NAT box (NatMiddlebox::EnableFastPath)
   uint64_t sent = 0;       // UDP datagrams by Ipv4LocalFastPath::SendUdp
   uint64_t received = 0;   // of `delivered`, UDP datagrams handed to a socket's owner
+  // UDP datagrams to an added receiver's address and port left to ns-3's path
+  // (its socket bound to a device since, or the receiver declined), and
+  // sockets AddUdpReceiver refused (ns-3 might not pick them alone).
+  uint64_t udp_to_ns3 = 0;
+  uint64_t receivers_refused = 0;
 };
 Ipv4FastPathCounts& Ipv4FastPathCountsSoFar();
 

@@ -234,7 +234,8 @@ punchlab::Endpoint MachineHost::Bind(const punchlab::Endpoint& local) {
   if (fast && bound.ip.is_v4() && !bound.ip.IsUnspecified()) {
     // Its datagrams may come past ns-3's detours (ipv4-fast-path.h). The
     // lambda only forwards: the host outlives the entry (CloseDatagramSockets).
-    fast->AddUdpReceiver(ToNs3Ipv4(bound.ip), bound.port,
+    // (Refused if ns-3 might not pick this socket alone: then ns-3's path.)
+    fast->AddUdpReceiver(socket,
                          Ipv4LocalFastPath::UdpReceiver(
                              [this, socket, bound](Ptr<Packet> payload, const Ipv4Header& header,
                                                    uint16_t sourcePort) {
@@ -377,7 +378,7 @@ void MachineHost::ForgetFastReceivers() {
   if (!m_fastPath) return;
   for (const auto& s : m_sockets) {
     if (s.bound.ip.is_v4() && !s.bound.ip.IsUnspecified()) {
-      m_fastPath->RemoveUdpReceiver(ToNs3Ipv4(s.bound.ip), s.bound.port);
+      m_fastPath->RemoveUdpReceiver(s.socket);
     }
   }
 }
