@@ -26,7 +26,8 @@ bool TakeIpv4(const Ipv4L3Protocol& l3, Ptr<NetDevice> device, Ptr<const Packet>
   if (interface < 0 || !l3.IsUp(static_cast<uint32_t>(interface))) return false;
   out->interface = static_cast<uint32_t>(interface);
   out->packet = p->Copy();
-  if (Node::ChecksumEnabled()) out->header.EnableChecksum();
+  out->checksums = Node::ChecksumEnabled();
+  if (out->checksums) out->header.EnableChecksum();
   out->packet->RemoveHeader(out->header);
   if (out->header.GetPayloadSize() < out->packet->GetSize()) {
     out->packet->RemoveAtEnd(out->packet->GetSize() - out->header.GetPayloadSize());
@@ -145,7 +146,7 @@ bool Ipv4LocalFastPath::DeliverUdp(const Ipv4Arrival& a) {
   // (AddUdpReceiver), is the one ns-3's lookup returns while it is bound to
   // no device.
   UdpHeader udp;
-  if (Node::ChecksumEnabled()) udp.EnableChecksums();
+  if (a.checksums) udp.EnableChecksums();
   udp.InitializeChecksum(a.header.GetSource(), a.header.GetDestination(),
                          UdpL4Protocol::PROT_NUMBER);
   a.packet->PeekHeader(udp);

@@ -73,6 +73,7 @@ NatParseStatus NatPacket::Parse(Ptr<const Packet> payload, const Ipv4Header& ip,
   uint8_t head[kTcpMaxHeaderSize];
   const uint32_t n = payload->CopyData(head, std::min<uint32_t>(size, sizeof head));
   const bool checksums = Node::ChecksumEnabled();
+  out->m_checksums = checksums;
   out->m_ip = ip;
   out->m_body = payload->Copy();
   out->m_source.ip = ToPunchlab(ip.GetSource());
@@ -116,7 +117,7 @@ Ptr<Packet> NatPacket::Rewrite(const punchlab::Endpoint& source,
                                const punchlab::Endpoint& destination, Ipv4Header* ip) const {
   const Ipv4Address from = ToNs3Ipv4(source.ip);
   const Ipv4Address to = ToNs3Ipv4(destination.ip);
-  const bool checksums = Node::ChecksumEnabled();
+  const bool checksums = m_checksums;
   Ptr<Packet> packet = m_body->Copy();
   if (m_protocol == punchlab::nat::Protocol::kUdp) {
     // A fresh header: ns-3 writes a stored checksum verbatim instead of recomputing it.

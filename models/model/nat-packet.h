@@ -63,6 +63,9 @@ class NatPacket {
   punchlab::Endpoint m_source;
   punchlab::Endpoint m_destination;
   punchlab::nat::TcpFlags m_flags;
+  // Node::ChecksumEnabled as Parse read it, for Rewrite: the same packet in the
+  // same event (reading ns-3's global value costs ~350 instructions).
+  bool m_checksums = false;
 };
 
 }  // namespace ns3
