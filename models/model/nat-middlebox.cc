@@ -74,6 +74,7 @@ void NatMiddlebox::DoDispose() {
   }
   m_fastDevices.clear();
   m_directDevices.clear();
+  m_interfaceDevices.clear();
   m_fastForward = UnicastForwardCallback();
   m_tc = nullptr;
   m_l3 = nullptr;
@@ -329,7 +330,7 @@ bool NatMiddlebox::Dispatch(Ptr<const Packet> p, const Ipv4Header& header, int32
         return true;
       }
     }
-    if ((inside || outside) && !m_ipv4->IsDestinationAddress(dst, in)) {
+    if ((inside || outside) && !IsOwnAddress(dst, in)) {
       Ptr<Ipv4Route> route = Lookup(header);
       const int32_t out = route ? m_ipv4->GetInterfaceForDevice(route->GetOutputDevice()) : -1;
       if (out >= 0 && inside && IsOutside(static_cast<uint32_t>(out))) {
@@ -373,9 +374,18 @@ void NatMiddlebox::EnableFastPath() {
 }
 
 bool NatMiddlebox::ReceiveFast(Ptr<NetDevice> device, Ptr<const Packet> p) {
-  // IpForward fragments what exceeds the outgoing MTU (translation keeps the size).
-  for (uint32_t i = 0; i < m_l3->GetNInterfaces(); ++i) {
-    if (p->GetSize() > m_l3->GetMtu(i)) return false;
+  // IpForward fragments what exceeds the outgoing MTU (translation keeps the
+  // size). An interface's MTU is its device's (Ipv4L3Protocol::GetMtu), read
+  // live; the devices are remembered, as ns-3 never removes an interface nor
+  // changes its device (asking the IPv4 stack per interface cost ~500
+  // instructions a packet).
+  const uint32_t interfaces = m_l3->GetNInterfaces();
+  while (m_interfaceDevices.size() < interfaces) {
+    m_interfaceDevices.push_back(
+        m_l3->GetInterface(static_cast<uint32_t>(m_interfaceDevices.size()))->GetDevice());
+  }
+  for (const Ptr<NetDevice>& d : m_interfaceDevices) {
+    if (p->GetSize() > d->GetMtu()) return false;
   }
   Ipv4Arrival a;
   if (!TakeIpv4(*m_l3, device, p, &a) || a.header.GetTtl() <= 1) return false;
@@ -588,21 +598,46 @@ Ptr<Ipv4Route> NatMiddlebox::RouteOutput(Ptr<Packet> p, const Ipv4Header& header
   return m_inner->RouteOutput(p, header, oif, sockerr);
 }
 
-void NatMiddlebox::NotifyInterfaceUp(uint32_t interface) { m_inner->NotifyInterfaceUp(interface); }
+bool NatMiddlebox::IsOwnAddress(Ipv4Address dst, uint32_t in) {
+  // Ipv4L3Protocol::IsDestinationAddress (~1.7 k instructions: every address
+  // of every interface, with ns-3's logging checks) depends only on the box's
+  // addresses, which change through Ipv4L3Protocol::AddAddress/RemoveAddress,
+  // and those tell this routing protocol (Notify*, which forget the answers).
+  // The table stays small (a box's interfaces times the addresses it sends
+  // to); past 4,096 answers it starts again.
+  const uint64_t key = (uint64_t{in} << 32) | dst.Get();
+  const auto it = m_ownAddress.find(key);
+  if (it != m_ownAddress.end()) return it->second;
+  if (m_ownAddress.size() >= 4096) m_ownAddress.clear();
+  const bool own = m_ipv4->IsDestinationAddress(dst, in);
+  m_ownAddress.emplace(key, own);
+  return own;
+}
+
+void NatMiddlebox::NotifyInterfaceUp(uint32_t interface) {
+  m_ownAddress.clear();
+  m_inner->NotifyInterfaceUp(interface);
+}
 
 void NatMiddlebox::NotifyInterfaceDown(uint32_t interface) {
+  m_ownAddress.clear();
   m_inner->NotifyInterfaceDown(interface);
 }
 
 void NatMiddlebox::NotifyAddAddress(uint32_t interface, Ipv4InterfaceAddress address) {
+  m_ownAddress.clear();
   m_inner->NotifyAddAddress(interface, address);
 }
 
 void NatMiddlebox::NotifyRemoveAddress(uint32_t interface, Ipv4InterfaceAddress address) {
+  m_ownAddress.clear();
   m_inner->NotifyRemoveAddress(interface, address);
 }
 
-void NatMiddlebox::SetIpv4(Ptr<Ipv4> ipv4) { m_ipv4 = ipv4; }
+void NatMiddlebox::SetIpv4(Ptr<Ipv4> ipv4) {
+  m_ownAddress.clear();
+  m_ipv4 = ipv4;
+}
 
 void NatMiddlebox::PrintRoutingTable(Ptr<OutputStreamWrapper> stream, Time::Unit unit) const {
   *stream->GetStream() << "NatMiddlebox (inside";

@@ -45,6 +45,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "model/nat-packet.h"
@@ -185,6 +186,7 @@ class NatMiddlebox : public Ipv4RoutingProtocol {
   bool Forward(Ptr<Packet> packet, const Ipv4Header& header, UnicastForwardCallback& ucb,
                Ptr<Ipv4Route> route = nullptr);
   Ptr<Ipv4Route> Lookup(const Ipv4Header& header);
+  bool IsOwnAddress(Ipv4Address dst, uint32_t in);  // IsDestinationAddress, remembered
   bool IsInside(uint32_t interface) const { return m_inside.count(interface) != 0; }
   bool IsOutside(uint32_t interface) const { return m_outside.count(interface) != 0; }
   bool IsExternal(Ipv4Address a) const;
@@ -224,6 +226,10 @@ class NatMiddlebox : public Ipv4RoutingProtocol {
   Ptr<TrafficControlLayer> m_tc;               // set by EnableFastPath
   std::vector<Ptr<NetDevice>> m_fastDevices;  // the devices that call ReceiveFast
   std::vector<Ptr<NetDevice>> m_directDevices;  // those of them FastForward sends on itself
+  // IsOwnAddress's answers by (interface << 32 | address), forgotten when
+  // the box's addresses or interfaces change.
+  std::unordered_map<uint64_t, bool> m_ownAddress;
+  std::vector<Ptr<NetDevice>> m_interfaceDevices;  // interface i's device, as ReceiveFast met them
   Ptr<Ipv4RoutingProtocol> m_inner;
   std::set<uint32_t> m_inside;
   std::set<uint32_t> m_outside;
