@@ -71,17 +71,34 @@ int TcpConnectionIndex::GetProtocolNumber() const { return TcpL4Protocol::PROT_N
 
 IpL4Protocol::RxStatus TcpConnectionIndex::Receive(Ptr<Packet> packet, const Ipv4Header& header,
                                                    Ptr<Ipv4Interface> incomingInterface) {
-  // As TcpL4Protocol::PacketReceived reads the header.
-  TcpHeader tcpHeader;
-  if (Node::ChecksumEnabled()) {
-    tcpHeader.EnableChecksums();
-    tcpHeader.InitializeChecksum(header.GetSource(), header.GetDestination(),
-                                 TcpL4Protocol::PROT_NUMBER);
+  // As TcpL4Protocol::PacketReceived reads the header: with checksums on,
+  // the whole header to check it; with them off that reading decides nothing
+  // but the ports, which are the segment's first four bytes (a TcpHeader's
+  // deserialisation makes an ns-3 object per option, ~5 k instructions).
+  uint16_t sourcePort = 0;
+  uint16_t destinationPort = 0;
+  bool ok = false;
+  if (!Node::ChecksumEnabled() && packet->GetSize() >= 20) {
+    uint8_t ports[4];
+    packet->CopyData(ports, sizeof ports);
+    sourcePort = static_cast<uint16_t>((ports[0] << 8) | ports[1]);
+    destinationPort = static_cast<uint16_t>((ports[2] << 8) | ports[3]);
+    ok = true;
+  } else {
+    TcpHeader tcpHeader;
+    if (Node::ChecksumEnabled()) {
+      tcpHeader.EnableChecksums();
+      tcpHeader.InitializeChecksum(header.GetSource(), header.GetDestination(),
+                                   TcpL4Protocol::PROT_NUMBER);
+    }
+    packet->PeekHeader(tcpHeader);
+    ok = tcpHeader.IsChecksumOk();
+    sourcePort = tcpHeader.GetSourcePort();
+    destinationPort = tcpHeader.GetDestinationPort();
   }
-  packet->PeekHeader(tcpHeader);
-  if (tcpHeader.IsChecksumOk()) {
-    const Key key{header.GetDestination().Get(), header.GetSource().Get(),
-                  tcpHeader.GetDestinationPort(), tcpHeader.GetSourcePort()};
+  if (ok) {
+    const Key key{header.GetDestination().Get(), header.GetSource().Get(), destinationPort,
+                  sourcePort};
     auto it = m_connections.find(key);
     if (it != m_connections.end()) {
       Ipv4EndPoint* endPoint = it->second->GetEndPoint();
