@@ -20,6 +20,7 @@
 #include "cli-common/flags.h"
 #include "cli-common/shard.h"
 #include "cli-common/subcommand.h"
+#include "cli/cmd-run.h"
 #include "cli/scenario-files.h"
 #include "results/run-options.h"
 #include "results/summary.h"
@@ -69,16 +70,29 @@ CommandSpec Spec() {
   return spec;
 }
 
-int RunRun(const std::vector<std::string>& argv) {
-  po::variables_map vm;
-  if (!ParseCommandLine(argv, Spec(), vm)) return kExitOk;
+// The command line, checked; false: --help was printed.
+bool ParseRunCommandLine(const std::vector<std::string>& argv, po::variables_map& vm) {
+  if (!ParseCommandLine(argv, Spec(), vm)) return false;
   if (!vm.count("file")) throw UsageError("give at least one scenario file");
-
   if (vm.count("junit") && vm["no-junit"].as<bool>()) {
     throw UsageError("--junit and --no-junit exclude each other");
   }
-  const std::optional<std::vector<scenario::Scenario>> scenarios = LoadScenarioFiles(
-      "punchlab run", ExpandScenarioPaths("punchlab run", vm["file"].as<std::vector<std::string>>()));
+  return true;
+}
+
+int RunScenarios(const po::variables_map& vm,
+                 const std::optional<std::vector<scenario::Scenario>>& scenarios);
+
+int RunRun(const std::vector<std::string>& argv) {
+  po::variables_map vm;
+  if (!ParseRunCommandLine(argv, vm)) return kExitOk;
+  return RunScenarios(
+      vm, LoadScenarioFiles("punchlab run", ExpandScenarioPaths("punchlab run",
+                                                                vm["file"].as<std::vector<std::string>>())));
+}
+
+int RunScenarios(const po::variables_map& vm,
+                 const std::optional<std::vector<scenario::Scenario>>& scenarios) {
   if (!scenarios) return kExitBadScenario;
 
   const std::string out = vm["out"].as<std::string>();
@@ -163,4 +177,11 @@ const SubcommandRegistration kRegistration("run", "run scenario files and judge 
                                            RunRun);
 
 }  // namespace
+
+int RunLoadedScenario(const std::vector<std::string>& argv, const scenario::Scenario& loaded) {
+  po::variables_map vm;
+  if (!ParseRunCommandLine(argv, vm)) return kExitOk;
+  return RunScenarios(vm, std::vector<scenario::Scenario>{loaded});
+}
+
 }  // namespace punchlab::cli

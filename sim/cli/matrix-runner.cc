@@ -13,6 +13,7 @@
 
 #include "cli-common/subcommand.h"
 #include "cli/address-space-cap.h"
+#include "cli/cmd-run.h"
 #include "lab/child-process.h"
 #include "lab/command.h"
 #include "lab/interrupt.h"
@@ -27,6 +28,7 @@ namespace {
 
 struct Cell {
   std::string a, b, name, file;
+  std::optional<scenario::Scenario> loaded;  // what `file` loads to (the check below)
   std::unique_ptr<lab::ChildProcess> child;
   std::chrono::steady_clock::time_point started;
   double wall_s = 0;
@@ -75,7 +77,7 @@ MatrixRun RunMatrixCells(const MatrixRunOptions& options) {
       c.file = options.out + "/scenarios/" + c.name + ".yaml";
       const std::string yaml = scenario::PairScenarioYaml(spec);
       // The generator and the loader must agree; a mismatch is our bug.
-      const scenario::LoadResult check = scenario::LoadScenarioText(yaml, c.file);
+      scenario::LoadResult check = scenario::LoadScenarioText(yaml, c.file);
       if (!check.ok() && !options.program_file.empty()) {
         // The user's program or service: point into their file.
         const std::vector<scenario::GeneratedBlock> blocks = scenario::PairScenarioBlocks(spec);
@@ -98,6 +100,7 @@ MatrixRun RunMatrixCells(const MatrixRunOptions& options) {
                                " does not load: " + check.errors.front().ToString());
       }
       results::WriteTextFile(c.file, yaml);
+      c.loaded = std::move(check.scenario);
       cells.push_back(std::move(c));
     }
   }
@@ -135,15 +138,16 @@ MatrixRun RunMatrixCells(const MatrixRunOptions& options) {
       } else {
         c.child = std::make_unique<lab::ChildProcess>(
             ProgramName() + " " + lab::JoinCommand(args),
-            [args, cap = options.cell_address_space_mib]() mutable {
+            // The cell runs the scenario this process loaded from the file
+            // (a fork shares it) instead of loading the file again.
+            [args, cap = options.cell_address_space_mib, loaded = &*c.loaded]() -> int {
               if (cap > 0) CapAddressSpace(cap);
-              std::vector<char*> argv;
-              std::string program = ProgramName();
-              argv.push_back(program.data());
-              for (std::string& arg : args) argv.push_back(arg.data());
-              argv.push_back(nullptr);
-              return DispatchSubcommand(program, "", static_cast<int>(argv.size() - 1),
-                                        argv.data());
+              try {
+                return RunLoadedScenario(args, *loaded);
+              } catch (const std::exception& e) {  // as DispatchSubcommand ends one
+                std::cerr << ProgramName() << " run: " << e.what() << "\n";
+                return kExitRuntime;
+              }
             },
             lab::ChildProcess::Forked{});
       }
