@@ -187,6 +187,7 @@ class NatMiddlebox : public Ipv4RoutingProtocol {
                Ptr<Ipv4Route> route = nullptr);
   Ptr<Ipv4Route> Lookup(const Ipv4Header& header);
   bool IsOwnAddress(Ipv4Address dst, uint32_t in);  // IsDestinationAddress, remembered
+  void ForgetAddressAnswers();  // IsOwnAddress's and Lookup's
   bool IsInside(uint32_t interface) const { return m_inside.count(interface) != 0; }
   bool IsOutside(uint32_t interface) const { return m_outside.count(interface) != 0; }
   bool IsExternal(Ipv4Address a) const;
@@ -229,6 +230,10 @@ class NatMiddlebox : public Ipv4RoutingProtocol {
   // IsOwnAddress's answers by (interface << 32 | address), forgotten when
   // the box's addresses or interfaces change.
   std::unordered_map<uint64_t, bool> m_ownAddress;
+  // Lookup's routes by destination, for as long as the inner static routing
+  // has m_routesCounted routes and no address or interface changed.
+  std::unordered_map<uint32_t, Ptr<Ipv4Route>> m_routes;
+  uint32_t m_routesCounted = 0;
   std::vector<Ptr<NetDevice>> m_interfaceDevices;  // interface i's device, as ReceiveFast met them
   Ptr<Ipv4RoutingProtocol> m_inner;
   std::set<uint32_t> m_inside;
