@@ -275,6 +275,14 @@ void NatMiddlebox::BlockUdp(bool block) {
 
 // --- Packet path ---
 
+namespace {
+// How many own-address answers and routes a box keeps (each), so that one
+// that sends to many addresses (a CGNAT before thousands of nodes) holds a
+// few tens of KB, not a copy per destination of a big world (a box sends to
+// a few tens of addresses in the bench's crowds and tailnets).
+constexpr size_t kRememberedAnswers = 256;
+}  // namespace
+
 Ptr<Ipv4Route> NatMiddlebox::Lookup(const Ipv4Header& header) {
   // Ipv4StaticRouting::RouteOutput for a unicast without an output device
   // (~2.8 k instructions: every route, the source address selection, a new
@@ -299,7 +307,7 @@ Ptr<Ipv4Route> NatMiddlebox::Lookup(const Ipv4Header& header) {
   if (it != m_routes.end()) return it->second;
   Ptr<Ipv4Route> route = m_inner->RouteOutput(nullptr, header, nullptr, error);
   if (route) {
-    if (m_routes.size() >= 4096) m_routes.clear();
+    if (m_routes.size() >= kRememberedAnswers) m_routes.clear();
     m_routes.emplace(dst.Get(), route);
   }
   return route;
@@ -639,11 +647,11 @@ bool NatMiddlebox::IsOwnAddress(Ipv4Address dst, uint32_t in) {
   // addresses, which change through Ipv4L3Protocol::AddAddress/RemoveAddress,
   // and those tell this routing protocol (Notify*, which forget the answers).
   // The table stays small (a box's interfaces times the addresses it sends
-  // to); past 4,096 answers it starts again.
+  // to); past kRememberedAnswers it starts again.
   const uint64_t key = (uint64_t{in} << 32) | dst.Get();
   const auto it = m_ownAddress.find(key);
   if (it != m_ownAddress.end()) return it->second;
-  if (m_ownAddress.size() >= 4096) m_ownAddress.clear();
+  if (m_ownAddress.size() >= kRememberedAnswers) m_ownAddress.clear();
   const bool own = m_ipv4->IsDestinationAddress(dst, in);
   m_ownAddress.emplace(key, own);
   return own;
