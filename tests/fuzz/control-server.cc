@@ -1,6 +1,8 @@
-// The control server machine fed one connection's bytes. Two honest nodes
-// (real ControlClient machines) are registered, alice in a.example and carol
-// in b.example. Mallory's connection is the fuzzer's: a script of raw bytes,
+// The control server machine fed one connection's bytes. Three honest nodes
+// (real ControlClient machines) are registered, alice and bob in a.example
+// and carol in b.example. a.example has access rules (kRules: alice may
+// reach mallory, so they see each other and bob sees no one); b.example has
+// none (everyone sees everyone). Mallory's connection is the fuzzer's: a script of raw bytes,
 // a hello (for her own key or for alice's, which she cannot prove),
 // plaintext of the fuzzer's choosing sealed with her session key (the
 // server's JSON decoder behind the box, which raw bytes never reach), a
@@ -21,7 +23,11 @@
 //    domain for which she presented a token valid for that key and domain;
 //  * netmaps never cross domains: every netmap or change a node receives
 //    (alice, carol, mallory) is of the domain the node registered in, and
-//    names only nodes that registered in that domain.
+//    names only nodes that registered in that domain;
+//  * a netmap never lists a peer the rules hide: every peer a node is told
+//    of (in the netmap an honest client keeps, and in every netmap or change
+//    mallory reads) is visible to it under the rules, judged here from the
+//    rules themselves (Sees), not from the server's index.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstddef>
@@ -66,10 +72,12 @@ struct Material {
         alice(NodePrivateKey::Generate(rng)),
         carol(NodePrivateKey::Generate(rng)),
         mallory(NodePrivateKey::Generate(rng)),
-        disco(DiscoPrivateKey::Generate(rng).Public()) {
+        disco(DiscoPrivateKey::Generate(rng).Public()),
+        bob(NodePrivateKey::Generate(rng)) {
     const NodePublicKey me = mallory.Public();
     honest_tokens = {*idp_a.Issue({"alice", "a.example", alice.Public(), kExpires}),
-                     *idp_b.Issue({"carol", "b.example", carol.Public(), kExpires})};
+                     *idp_b.Issue({"carol", "b.example", carol.Public(), kExpires}),
+                     *idp_a.Issue({"bob", "a.example", bob.Public(), kExpires})};
     mallory_tokens = {
         *idp_a.Issue({"mallory", "a.example", me, kExpires}),  // valid: the one way in
         *idp_a.Issue({"mallory", "b.example", me, kExpires}),  // provider not trusted there
@@ -82,13 +90,36 @@ struct Material {
   IdentityProvider idp_a, idp_b, stranger;
   NodePrivateKey server, alice, carol, mallory;
   DiscoPublicKey disco;
-  std::vector<std::string> honest_tokens;
+  NodePrivateKey bob;  // after the others: their keys stay what they were
+  std::vector<std::string> honest_tokens;  // in the order World adds them
   std::vector<std::string> mallory_tokens;
 };
 
 const Material& M() {
   static const Material m;
   return m;
+}
+
+// a.example's rules; b.example has none.
+const AccessRules kRules = {{"a.example", {{{"alice"}, {"mallory"}}}}};
+
+// Whether a node of `user` in `domain` may be told of a peer of `peer_user`:
+// some rule lets one reach the other. Straight from the rules.
+bool Sees(const std::string& domain, const std::string& user, const std::string& peer_user) {
+  auto d = kRules.find(domain);
+  if (d == kRules.end()) return true;
+  auto in = [](const std::vector<std::string>& side, const std::string& u) {
+    for (const std::string& e : side) {
+      if (e == "*" || e == u) return true;
+    }
+    return false;
+  };
+  for (const AccessRule& r : d->second) {
+    if ((in(r.src, user) && in(r.dst, peer_user)) || (in(r.src, peer_user) && in(r.dst, user))) {
+      return true;
+    }
+  }
+  return false;
 }
 
 struct Honest {
@@ -119,7 +150,7 @@ struct Honest {
 
 class World {
  public:
-  // alice and carol registered; mallory's connection open.
+  // alice, carol and bob registered; mallory's connection open.
   World()
       : server_rng_(2),
         server_(M().server.Clone(), Config(), server_rng_),
@@ -129,6 +160,7 @@ class World {
         wiring_(server_, kControlServerAddr, Timestamp::Zero() + Duration::Seconds(1000)) {
     AddHonest("alice", "a.example", M().alice, 10);
     AddHonest("carol", "b.example", M().carol, 11);
+    AddHonest("bob", "a.example", M().bob, 12);
     Hook();
     Start();
   }
@@ -246,6 +278,7 @@ class World {
     ControlServerConfig c;
     c.trusted_issuers = {{M().idp_a.verify_key(), {"a.example"}},
                          {M().idp_b.verify_key(), {"b.example"}}};
+    c.access_rules = kRules;
     return c;
   }
 
@@ -280,18 +313,21 @@ class World {
     }
   }
 
-  // Every peer named to a node of `domain` registered in `domain`.
-  void CheckPeers(const std::string& domain, const std::vector<NodeInfo>& peers) {
+  // Every peer named to a node of `user` in `domain` registered in `domain`
+  // and is visible to it under the rules.
+  void CheckPeers(const std::string& domain, const std::string& user,
+                  const std::vector<NodeInfo>& peers) {
     for (const NodeInfo& p : peers) {
       auto it = ever_in_.find(p.node_key);
       FUZZ_CHECK(it != ever_in_.end() && it->second.count(domain) == 1);
+      FUZZ_CHECK(Sees(domain, user, p.user));
     }
   }
 
   void CheckNetmap(const Honest& h) {
     if (!h.client->netmap()) return;
     FUZZ_CHECK(h.client->netmap()->domain == h.domain);
-    CheckPeers(h.domain, h.client->netmap()->peers);
+    CheckPeers(h.domain, h.name, h.client->netmap()->peers);
   }
 
   // What mallory's client would read.
@@ -308,11 +344,16 @@ class World {
       if (const auto* r = std::get_if<RegisteredMsg>(&in.msg)) mallory_domain_ = r->domain;
       if (const auto* n = std::get_if<NetmapMsg>(&in.msg)) {
         FUZZ_CHECK(mallory_domain_ && n->netmap.domain == *mallory_domain_);
-        CheckPeers(*mallory_domain_, n->netmap.peers);
+        CheckPeers(*mallory_domain_, "mallory", n->netmap.peers);
       }
       if (const auto* p = std::get_if<PeersChangedMsg>(&in.msg)) {
         FUZZ_CHECK(mallory_domain_.has_value());
-        CheckPeers(*mallory_domain_, p->changed);
+        // Her own entry comes back to her when it changes.
+        std::vector<NodeInfo> peers;
+        for (const NodeInfo& n : p->changed) {
+          if (n.node_key != mallory_key_.Public()) peers.push_back(n);
+        }
+        CheckPeers(*mallory_domain_, "mallory", peers);
       }
     }
   }

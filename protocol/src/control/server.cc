@@ -33,6 +33,9 @@ ControlServer::ControlServer(NodePrivateKey key, ControlServerConfig config, Ran
       verifier_(config_.trusted_issuers),
       overlay_(config_.overlay_base, config_.overlay_prefix_len) {
   EnsureSodium();
+  for (const auto& [domain, rules] : config_.access_rules) {
+    access_.emplace(domain, DomainAccess(rules));
+  }
 }
 
 ControlServer::ControlServer(const ControlServer&) = default;
@@ -239,9 +242,22 @@ void ControlServer::OnRegister(ConnectionId conn, Conn& c, RegisterMsg reg, Time
   if (old != nodes_.end()) {
     const ConnectionId old_conn = old->second.conn;
     if (old->second.domain != r.domain) {
-      MarkRemoved(old->second.domain, c.node_key);
-      LeaveDomain(old->second.domain, c.node_key);
-      members_[r.domain].insert(c.node_key);
+      MarkRemoved(old->second.domain, c.node_key, old->second.info.user);
+      LeaveDomain(old->second.domain, c.node_key, old->second.info.user);
+      JoinDomain(r.domain, c.node_key, r.info.user);
+    } else if (old->second.info.user != r.info.user) {
+      if (const DomainAccess* access = AccessOf(r.domain)) {
+        // Who saw it under its old user may not see it now: they get whole
+        // netmaps, which list exactly what they see.
+        for (const NodePublicKey& viewer :
+             VisibleKeys(*access, r.domain, old->second.info.user, c.node_key)) {
+          const ConnectionId viewer_conn = MustFind(nodes_, viewer).conn;
+          auto vc = conns_.find(viewer_conn);
+          if (vc != conns_.end()) AskNetmap(viewer_conn, *vc->second);
+        }
+      }
+      LeaveDomain(r.domain, c.node_key, old->second.info.user);
+      JoinDomain(r.domain, c.node_key, r.info.user);
     }
     old->second = r;
     if (old_conn != conn && conns_.count(old_conn) != 0) {
@@ -250,7 +266,7 @@ void ControlServer::OnRegister(ConnectionId conn, Conn& c, RegisterMsg reg, Time
     }
   } else {
     nodes_.emplace(c.node_key, r);
-    members_[r.domain].insert(c.node_key);
+    JoinDomain(r.domain, c.node_key, r.info.user);
   }
   c.phase = Conn::Phase::kRegistered;
   Refresh(conn, c);  // the handshake deadline no longer applies
@@ -300,8 +316,8 @@ void ControlServer::Close(ConnectionId conn, const std::string& reason, bool sen
     // Only if this connection still carries the node: a replaced session's
     // close must not remove the node its successor registered.
     if (node != nodes_.end() && node->second.conn == conn) {
-      MarkRemoved(node->second.domain, c.node_key);
-      LeaveDomain(node->second.domain, c.node_key);
+      MarkRemoved(node->second.domain, c.node_key, node->second.info.user);
+      LeaveDomain(node->second.domain, c.node_key, node->second.info.user);
       events_.push_back(NodeRemoved{c.node_key, node->second.domain, reason});
       nodes_.erase(node);
     }
@@ -324,11 +340,57 @@ const std::string& ControlServer::DerpMapText() const {
   return derp_map_text_;
 }
 
-void ControlServer::LeaveDomain(const std::string& domain, const NodePublicKey& key) {
+void ControlServer::JoinDomain(const std::string& domain, const NodePublicKey& key,
+                               const std::string& user) {
+  members_[domain].insert(key);
+  if (AccessOf(domain) != nullptr) users_[domain][user].insert(key);
+}
+
+void ControlServer::LeaveDomain(const std::string& domain, const NodePublicKey& key,
+                                const std::string& user) {
   auto it = members_.find(domain);
   assert(it != members_.end());
   it->second.erase(key);
   if (it->second.empty()) members_.erase(it);
+  if (auto d = users_.find(domain); d != users_.end()) {
+    if (auto u = d->second.find(user); u != d->second.end()) {
+      u->second.erase(key);
+      if (u->second.empty()) d->second.erase(u);
+    }
+    if (d->second.empty()) users_.erase(d);
+  }
+}
+
+const DomainAccess* ControlServer::AccessOf(const std::string& domain) const {
+  auto it = access_.find(domain);
+  return it == access_.end() ? nullptr : &it->second;
+}
+
+std::vector<NodePublicKey> ControlServer::VisibleKeys(const DomainAccess& access,
+                                                      const std::string& domain,
+                                                      const std::string& user,
+                                                      const NodePublicKey& self) const {
+  std::vector<NodePublicKey> keys;
+  const DomainAccess::Sight sight = access.Visible(user);
+  if (sight.all) {
+    if (auto m = members_.find(domain); m != members_.end()) {
+      for (const NodePublicKey& key : m->second) {
+        if (key != self) keys.push_back(key);
+      }
+    }
+    return keys;
+  }
+  auto d = users_.find(domain);
+  if (d == users_.end()) return keys;
+  for (const std::string& u : sight.users) {
+    auto it = d->second.find(u);
+    if (it == d->second.end()) continue;
+    for (const NodePublicKey& key : it->second) {
+      if (key != self) keys.push_back(key);
+    }
+  }
+  std::sort(keys.begin(), keys.end());
+  return keys;
 }
 
 void ControlServer::MarkChanged(const std::string& domain, const NodePublicKey& key) {
@@ -341,7 +403,8 @@ void ControlServer::MarkChanged(const std::string& domain, const NodePublicKey& 
   d.changed[key] = ++change_seq_;
 }
 
-void ControlServer::MarkRemoved(const std::string& domain, const NodePublicKey& key) {
+void ControlServer::MarkRemoved(const std::string& domain, const NodePublicKey& key,
+                                const std::string& user) {
   DomainChanges& d = pending_[domain];
   if (d.first == 0) {
     d.first = change_seq_ + 1;
@@ -349,6 +412,7 @@ void ControlServer::MarkRemoved(const std::string& domain, const NodePublicKey& 
   }
   d.changed.erase(key);
   d.removed[key] = ++change_seq_;
+  if (AccessOf(domain) != nullptr) d.removed_user[key] = user;
 }
 
 void ControlServer::FlushNetmaps(Timestamp now) {
@@ -403,6 +467,9 @@ void ControlServer::FlushDomain(const std::string& domain_name) {
   const std::string domain = domain_name;  // the key dies with its entry
   const DomainChanges changes = std::move(pending->second);
   pending_.erase(pending);
+  if (const DomainAccess* access = AccessOf(domain)) {
+    return FlushDomainWithRules(domain, *access, changes);
+  }
   // Every change, for the members that get all of it: spliced from the
   // entries' texts now, before any send can close a connection (and remove
   // its node).
@@ -455,12 +522,88 @@ void ControlServer::FlushDomain(const std::string& domain_name) {
   }
 }
 
+void ControlServer::FlushDomainWithRules(const std::string& domain, const DomainAccess& access,
+                                        const DomainChanges& changes) {
+  // Per recipient, the changes it sees with their numbers, in key order (as
+  // every member's message is in a domain without rules): a changed node
+  // goes to the nodes that see it and to itself, a removed one to the nodes
+  // that saw it. Visibility is symmetric, so the ones that see a node are
+  // the ones it sees: O(changes x what each sees), not O(members x rules).
+  struct Due {
+    std::vector<std::pair<uint64_t, NodePublicKey>> changed;
+    std::vector<std::pair<uint64_t, NodePublicKey>> removed;
+  };
+  std::map<NodePublicKey, Due> due;
+  for (const auto& [key, seq] : changes.changed) {
+    auto it = nodes_.find(key);
+    if (it == nodes_.end()) continue;
+    due[key].changed.emplace_back(seq, key);
+    for (const NodePublicKey& viewer : VisibleKeys(access, domain, it->second.info.user, key)) {
+      due[viewer].changed.emplace_back(seq, key);
+    }
+  }
+  for (const auto& [key, seq] : changes.removed) {
+    const std::string& user = MustFind(changes.removed_user, key);  // MarkRemoved records it
+    for (const NodePublicKey& viewer : VisibleKeys(access, domain, user, key)) {
+      due[viewer].removed.emplace_back(seq, key);
+    }
+  }
+  // Changes were visited in key order, so each list is in key order.
+  const bool batching = config_.batch_delay > Duration::Zero();
+  // A copy: sending can close a connection, which leaves the domain.
+  std::vector<NodePublicKey> members;
+  if (auto m = members_.find(domain); m != members_.end()) {
+    members.assign(m->second.begin(), m->second.end());
+  }
+  for (const NodePublicKey& key : members) {
+    auto it = nodes_.find(key);
+    if (it == nodes_.end()) continue;
+    const ConnectionId conn = it->second.conn;
+    auto c = conns_.find(conn);
+    if (c == conns_.end()) continue;
+    if (c->second->needs_netmap) {
+      SendNetmap(conn, *c->second, it->second);
+      continue;
+    }
+    auto d = due.find(key);
+    if (d == due.end()) continue;
+    // With a batch, a netmap sent during it holds the older changes already.
+    const uint64_t since =
+        batching && c->second->netmap_seq >= changes.first ? c->second->netmap_seq : 0;
+    std::vector<const std::string*> changed;
+    // Looked up now: a send before this one may have closed a connection
+    // and removed its node.
+    for (const auto& [seq, peer] : d->second.changed) {
+      if (seq <= since) continue;
+      if (auto node = nodes_.find(peer); node != nodes_.end()) {
+        changed.push_back(&EntryText(node->second));
+      }
+    }
+    std::vector<NodePublicKey> removed;
+    for (const auto& [seq, peer] : d->second.removed) {
+      if (seq > since) removed.push_back(peer);
+    }
+    if (changed.empty() && removed.empty()) continue;
+    Send(conn, PreparePeersChanged(changed, removed), "peers_changed");
+    if (conns_.count(conn) != 0) ++stats_.deltas_sent;
+  }
+}
+
 void ControlServer::SendNetmap(ConnectionId conn, Conn& c, const Record& r) {
   c.needs_netmap = false;
   c.netmap_seq = change_seq_;
+  std::vector<const std::string*> peers;
+  if (const DomainAccess* access = AccessOf(r.domain)) {
+    const std::vector<NodePublicKey> visible =
+        VisibleKeys(*access, r.domain, r.info.user, r.info.node_key);
+    peers.reserve(visible.size());
+    for (const NodePublicKey& key : visible) peers.push_back(&EntryText(MustFind(nodes_, key)));
+    Send(conn, PrepareNetmap(r.domain, EntryText(r), peers, DerpMapText()), "netmap");
+    if (conns_.count(conn) != 0) ++stats_.netmaps_sent;
+    return;
+  }
   auto members = members_.find(r.domain);
   assert(members != members_.end());  // r is one of them
-  std::vector<const std::string*> peers;
   peers.reserve(members->second.size() - 1);
   for (const NodePublicKey& key : members->second) {
     if (key == r.info.node_key) continue;

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "punchlab/control/access-rules.h"
 #include "punchlab/control/client.h"
 #include "punchlab/control/frame.h"
 #include "punchlab/control/identity.h"
@@ -94,11 +95,12 @@ struct TestNode {
 
 class ControlPlaneTest : public ::testing::Test {
  protected:
-  explicit ControlPlaneTest(Duration batch_delay = Duration::Zero())
+  explicit ControlPlaneTest(Duration batch_delay = Duration::Zero(), AccessRules rules = {})
       : idp_a_(SigningKey::Generate(rng_)),
         idp_b_(SigningKey::Generate(rng_)),
         server_rng_(rng_.Fork("server")),
-        server_(NodePrivateKey::Generate(rng_), Config(batch_delay), server_rng_) {
+        server_(NodePrivateKey::Generate(rng_), Config(batch_delay, std::move(rules)),
+                server_rng_) {
     net_.capture_streams = true;
     server_id_ = net_.Attach(HostAt(kServerAddr.ip),
                 MachineSpec{"control", nullptr, &server_, {}, {kServerAddr}, [this](Timestamp) {
@@ -127,9 +129,10 @@ class ControlPlaneTest : public ::testing::Test {
     return net_.StreamLinksFrom(id).back();
   }
 
-  ControlServerConfig Config(Duration batch_delay) {
+  ControlServerConfig Config(Duration batch_delay, AccessRules rules) {
     ControlServerConfig c;
     c.batch_delay = batch_delay;
+    c.access_rules = std::move(rules);
     c.trusted_issuers = {{idp_a_.verify_key(), {kDomainA}}, {idp_b_.verify_key(), {kDomainB}}};
     c.derp_map = derp_map_;
     c.key_log = [this](ByteView nonce, ByteView message) {
@@ -989,6 +992,207 @@ TEST(ControlClient, GarbageFromTheServerIsCountedAndTriggersAReconnect) {
   client.PollStreamAction();
   client.HandleStream(t0, again->conn, Bytes{0xff, 0xff, 0xff, 0xff});
   EXPECT_EQ(client.stats().oversized, 1u);
+}
+
+
+// ---- Access rules: peer visibility ----
+
+TEST(DomainAccess, ASeesBIffARuleLetsAReachBOrBReachA) {
+  const DomainAccess access(std::vector<AccessRule>{
+      {{"alice"}, {"bob"}}, {{"*"}, {"dave"}}, {{"erin"}, {"*"}}});
+  auto sees = [&](const std::string& user) {
+    const DomainAccess::Sight s = access.Visible(user);
+    return s.all ? std::vector<std::string>{"*"} : s.users;
+  };
+  EXPECT_EQ(sees("alice"), (std::vector<std::string>{"bob", "dave", "erin"}));
+  EXPECT_EQ(sees("bob"), (std::vector<std::string>{"alice", "dave", "erin"}));
+  EXPECT_EQ(sees("carol"), (std::vector<std::string>{"dave", "erin"}));
+  EXPECT_EQ(sees("dave"), std::vector<std::string>{"*"});  // everyone may reach dave
+  EXPECT_EQ(sees("erin"), std::vector<std::string>{"*"});  // erin may reach everyone
+  // No rule, or an empty one: nobody.
+  const DomainAccess none(std::vector<AccessRule>{});
+  EXPECT_TRUE(none.Visible("alice").users.empty());
+  EXPECT_FALSE(none.Visible("alice").all);
+  const DomainAccess empty_rule(std::vector<AccessRule>{AccessRule{}});
+  EXPECT_TRUE(empty_rule.Visible("alice").users.empty());
+  EXPECT_FALSE(empty_rule.Visible("alice").all);
+}
+
+TEST(AccessRulesText, RoundTripsAndRefusesAnyOtherShape) {
+  const AccessRules rules = {{"a.example", {{{"alice"}, {"bob", "*"}}}}, {"b.example", {}}};
+  std::string error;
+  EXPECT_EQ(ParseAccessRules(EncodeAccessRules(rules), error), rules) << error;
+  for (const std::string bad : {
+           "", "[]", R"({"a.example": {}})", R"({"a.example": [{"src": ["alice"]}]})",
+           R"({"a.example": [{"src": ["alice"], "dst": ["bob"], "ports": []}]})",
+           R"({"a.example": [{"src": [1], "dst": ["bob"]}]})",
+           R"({"a.example": [{"src": ["no spaces"], "dst": ["bob"]}]})",
+           R"({"A_Example": [{"src": ["alice"], "dst": ["bob"]}]})"}) {
+    error.clear();
+    EXPECT_FALSE(ParseAccessRules(bad, error)) << bad;
+    EXPECT_FALSE(error.empty()) << bad;
+  }
+}
+
+// Domain A: alice may reach bob, everyone may reach dave. So alice and bob
+// see each other and dave, carol sees only dave, dave sees everyone. Domain B
+// has no rules: everyone there sees everyone.
+class RulesControlPlaneTest : public ControlPlaneTest {
+ protected:
+  explicit RulesControlPlaneTest(Duration batch_delay = Duration::Zero())
+      : ControlPlaneTest(batch_delay, {{kDomainA, {{{"alice"}, {"bob"}}, {{"*"}, {"dave"}}}}}) {}
+
+  static std::set<NodePublicKey> Peers(const TestNode& n) {
+    std::set<NodePublicKey> keys;
+    for (const NodeInfo& p : n.netmap().peers) keys.insert(p.node_key);
+    return keys;
+  }
+  // Every key this node was ever told about, in any netmap or change.
+  static std::set<NodePublicKey> EverTold(const TestNode& n) {
+    std::set<NodePublicKey> keys;
+    for (const auto& u : n.EventsOf<NetmapUpdated>()) {
+      for (const NodeInfo& p : u.netmap.peers) keys.insert(p.node_key);
+    }
+    for (const auto& c : n.EventsOf<PeersChanged>()) {
+      for (const NodeInfo& p : c.changed) {
+        if (p.node_key != n.key.Public()) keys.insert(p.node_key);
+      }
+    }
+    return keys;
+  }
+};
+
+TEST_F(RulesControlPlaneTest, ANetmapListsOnlyThePeersTheRulesMakeVisible) {
+  TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
+  TestNode& bob = Join("bob", "192.0.2.11:41641", kDomainA);
+  TestNode& carol = Join("carol", "192.0.2.12:41641", kDomainA);
+  TestNode& dave = Join("dave", "192.0.2.13:41641", kDomainA);
+  TestNode& erin = Join("erin", "192.0.2.14:41641", kDomainB);
+  TestNode& frank = Join("frank", "192.0.2.15:41641", kDomainB);
+  net_.RunFor(Duration::Seconds(1));
+  const NodePublicKey a = alice.key.Public(), b = bob.key.Public(), c = carol.key.Public(),
+                      d = dave.key.Public(), e = erin.key.Public(), f = frank.key.Public();
+  EXPECT_EQ(Peers(alice), (std::set<NodePublicKey>{b, d}));
+  EXPECT_EQ(Peers(bob), (std::set<NodePublicKey>{a, d}));
+  EXPECT_EQ(Peers(carol), (std::set<NodePublicKey>{d}));
+  EXPECT_EQ(Peers(dave), (std::set<NodePublicKey>{a, b, c}));
+  EXPECT_EQ(Peers(erin), (std::set<NodePublicKey>{f}));  // no rules in B: everyone
+  EXPECT_EQ(Peers(frank), (std::set<NodePublicKey>{e}));
+  // Never told, in any netmap or change along the way.
+  EXPECT_EQ(EverTold(alice), Peers(alice));
+  EXPECT_EQ(EverTold(bob), Peers(bob));
+  EXPECT_EQ(EverTold(carol), Peers(carol));
+  EXPECT_EQ(EverTold(dave), Peers(dave));
+  // The entries are the nodes' own.
+  EXPECT_EQ(*alice.netmap().FindPeer(b), bob.Expected(bob.address()));
+  EXPECT_EQ(*carol.netmap().FindPeer(d), dave.Expected(dave.address()));
+}
+
+TEST_F(RulesControlPlaneTest, ChangesReachOnlyTheNodesThatSeeTheChangedNode) {
+  TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
+  TestNode& bob = Join("bob", "192.0.2.11:41641", kDomainA);
+  TestNode& carol = Join("carol", "192.0.2.12:41641", kDomainA);
+  TestNode& dave = Join("dave", "192.0.2.13:41641", kDomainA);
+  net_.RunFor(Duration::Seconds(1));
+  auto counts = [&] {
+    return std::vector<int>{alice.netmap_count(), bob.netmap_count(), carol.netmap_count(),
+                            dave.netmap_count()};
+  };
+
+  // carol's new endpoints: dave (and carol herself) hear, alice and bob not.
+  std::vector<int> before = counts();
+  carol.endpoints = {Ep("203.0.113.77:6000")};
+  net_.Do(carol.id, [&](Timestamp now) { carol.client->UpdateEndpoints(now, carol.endpoints); });
+  net_.RunFor(Duration::Millis(50));
+  EXPECT_EQ(dave.netmap().FindPeer(carol.key.Public())->endpoints, carol.endpoints);
+  EXPECT_EQ(carol.netmap().self.endpoints, carol.endpoints);
+  std::vector<int> after = counts();
+  EXPECT_EQ(after[0], before[0]);
+  EXPECT_EQ(after[1], before[1]);
+  EXPECT_EQ(after[2], before[2]);  // her own entry changes her self, no peer event
+  EXPECT_EQ(after[3], before[3] + 1);
+
+  // alice's: bob and dave hear, carol not.
+  before = after;
+  alice.region = 2;
+  net_.Do(alice.id, [&](Timestamp now) { alice.client->SetHomeRegion(now, 2); });
+  net_.RunFor(Duration::Millis(50));
+  EXPECT_EQ(*bob.netmap().FindPeer(alice.key.Public()), alice.Expected(alice.address()));
+  EXPECT_EQ(*dave.netmap().FindPeer(alice.key.Public()), alice.Expected(alice.address()));
+  after = counts();
+  EXPECT_EQ(after[2], before[2]);
+  EXPECT_EQ(after[1], before[1] + 1);
+
+  // carol leaves: only dave hears her key go.
+  before = after;
+  net_.Do(carol.id, [&](Timestamp now) { carol.client->Leave(now); });
+  net_.RunFor(Duration::Millis(50));
+  EXPECT_FALSE(dave.netmap().FindPeer(carol.key.Public()));
+  EXPECT_EQ(dave.EventsOf<PeersChanged>().back().removed,
+            std::vector<NodePublicKey>{carol.key.Public()});
+  after = counts();
+  EXPECT_EQ(after[0], before[0]);
+  EXPECT_EQ(after[1], before[1]);
+  EXPECT_EQ(after[3], before[3] + 1);
+  // One message per node that sees a change, none to the rest.
+  for (TestNode* n : {&alice, &bob}) {
+    for (const auto& change : n->EventsOf<PeersChanged>()) {
+      for (const NodeInfo& p : change.changed) EXPECT_NE(p.node_key, carol.key.Public());
+      for (const NodePublicKey& k : change.removed) EXPECT_NE(k, carol.key.Public());
+    }
+  }
+}
+
+// A node key registering again under another user: who saw the old user
+// but not the new one loses it (a whole netmap), who sees the new one hears.
+TEST_F(RulesControlPlaneTest, AKeyRegisteringUnderAnotherUserLeavesItsOldViewers) {
+  TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
+  TestNode& bob = Join("bob", "192.0.2.11:41641", kDomainA);
+  TestNode& carol = Join("carol", "192.0.2.12:41641", kDomainA);
+  TestNode& dave = Join("dave", "192.0.2.13:41641", kDomainA);
+  net_.RunFor(Duration::Seconds(1));
+  ASSERT_TRUE(alice.netmap().FindPeer(bob.key.Public()));
+  // bob's key comes back as user carol: alice no longer sees it, dave still.
+  TestNode& bob2 = AddNode("bob2", "192.0.2.21:41641");
+  bob2.key = bob.key.Clone();
+  bob2.user = "carol";
+  Register(bob2, Token(idp_a_, "carol", kDomainA, bob2.key.Public()));
+  net_.RunFor(Duration::Seconds(1));
+  ASSERT_TRUE(bob2.client->registered());
+  EXPECT_FALSE(alice.netmap().FindPeer(bob.key.Public()));
+  EXPECT_EQ(*dave.netmap().FindPeer(bob.key.Public()), bob2.Expected(bob2.address()));
+  EXPECT_FALSE(carol.netmap().FindPeer(bob.key.Public()));
+  EXPECT_EQ(Peers(bob2), (std::set<NodePublicKey>{dave.key.Public()}));
+}
+
+class BatchedRulesControlPlaneTest : public RulesControlPlaneTest {
+ protected:
+  BatchedRulesControlPlaneTest() : RulesControlPlaneTest(Duration::Millis(500)) {}
+};
+
+TEST_F(BatchedRulesControlPlaneTest, ABatchCarriesToEachNodeOnlyWhatItSees) {
+  TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
+  TestNode& dave = Join("dave", "192.0.2.13:41641", kDomainA);
+  net_.RunFor(Duration::Seconds(2));
+  // bob and carol join within the delay: dave hears both in one update,
+  // alice only bob.
+  TestNode& bob = Join("bob", "192.0.2.11:41641", kDomainA);
+  TestNode& carol = Join("carol", "192.0.2.12:41641", kDomainA);
+  const size_t alice_changes = alice.EventsOf<PeersChanged>().size();
+  const size_t dave_changes = dave.EventsOf<PeersChanged>().size();
+  net_.RunFor(Duration::Seconds(2));
+  ASSERT_EQ(alice.EventsOf<PeersChanged>().size(), alice_changes + 1);
+  ASSERT_EQ(dave.EventsOf<PeersChanged>().size(), dave_changes + 1);
+  std::set<NodePublicKey> to_dave, to_alice;
+  const PeersChanged last_to_dave = dave.EventsOf<PeersChanged>().back();
+  const PeersChanged last_to_alice = alice.EventsOf<PeersChanged>().back();
+  for (const NodeInfo& p : last_to_dave.changed) to_dave.insert(p.node_key);
+  for (const NodeInfo& p : last_to_alice.changed) to_alice.insert(p.node_key);
+  EXPECT_EQ(to_dave, (std::set<NodePublicKey>{bob.key.Public(), carol.key.Public()}));
+  EXPECT_EQ(to_alice, std::set<NodePublicKey>{bob.key.Public()});
+  EXPECT_EQ(Peers(carol), std::set<NodePublicKey>{dave.key.Public()});
+  EXPECT_EQ(EverTold(carol), Peers(carol));
+  EXPECT_EQ(EverTold(alice), (std::set<NodePublicKey>{bob.key.Public(), dave.key.Public()}));
 }
 
 }  // namespace

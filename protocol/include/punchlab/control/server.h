@@ -25,7 +25,18 @@
 // one message per member covering all of them (each entry once, as it is
 // then), as a busy Tailscale map session coalesces its updates (testcontrol:
 // a one-slot update channel) and headscale batches them (batch_change_delay);
-// a new session's whole netmap still goes out at once. A broken, hostile or
+// a new session's whole netmap still goes out at once.
+//
+// With access rules for a domain (ControlServerConfig::access_rules,
+// access-rules.h) a node's netmap lists only the peers visible to it (a rule
+// lets it reach them or them reach it), and a change goes only to the nodes
+// that see the changed node (and to that node itself): one message each with
+// the entries it sees. Visibility is symmetric and depends only on users, so
+// the nodes that see a node are the ones it sees. A node whose key registers
+// again under another user gets its old viewers whole netmaps (they may no
+// longer see it). Domains without rules work as above, unchanged.
+//
+// A broken, hostile or
 // silent connection is closed with a reason (a ConnectionClosed event) and
 // counted; it never disturbs other connections.
 #pragma once
@@ -41,6 +52,7 @@
 #include <vector>
 
 #include "punchlab/clone-on-copy.h"
+#include "punchlab/control/access-rules.h"
 #include "punchlab/control/derp-map.h"
 #include "punchlab/control/identity.h"
 #include "punchlab/control/key-log.h"
@@ -68,6 +80,9 @@ struct ControlServerConfig {
   // How long a domain's changes wait to be sent together (header comment).
   // Zero: every input's changes go out at once, one message per member.
   Duration batch_delay = Duration::Zero();
+  // Per domain: who may reach whom, and so who is listed in whose netmap
+  // (access-rules.h). A domain not listed: everyone sees everyone.
+  AccessRules access_rules;
 };
 
 struct NodeRegistered {
@@ -180,8 +195,17 @@ class ControlServer final : public StreamMachine {
   // The session gets a whole netmap at the next flush.
   void AskNetmap(ConnectionId conn, Conn& c);
   void MarkChanged(const std::string& domain, const NodePublicKey& key);
-  void MarkRemoved(const std::string& domain, const NodePublicKey& key);
-  void LeaveDomain(const std::string& domain, const NodePublicKey& key);
+  void MarkRemoved(const std::string& domain, const NodePublicKey& key, const std::string& user);
+  void JoinDomain(const std::string& domain, const NodePublicKey& key, const std::string& user);
+  void LeaveDomain(const std::string& domain, const NodePublicKey& key, const std::string& user);
+  // The domain's rules, or null when it has none (everyone sees everyone).
+  const DomainAccess* AccessOf(const std::string& domain) const;
+  // The registered nodes of `domain` that a node of `user` sees (its own key
+  // `self` left out), ordered by key. Only for a domain with rules.
+  std::vector<NodePublicKey> VisibleKeys(const DomainAccess& access, const std::string& domain,
+                                         const std::string& user,
+                                         const NodePublicKey& self) const;
+
   const std::string& EntryText(const Record& r) const;
   const std::string& DerpMapText() const;
   // Recomputes the connection's deadline and its place in deadlines_
@@ -200,6 +224,10 @@ class ControlServer final : public StreamMachine {
   // Each domain's registered nodes, so a change costs the domain's size, not
   // every node's.
   std::map<std::string, std::set<NodePublicKey>> members_;
+  // Each domain's registered nodes by user, for the domains with rules.
+  std::map<std::string, std::map<std::string, std::set<NodePublicKey>>> users_;
+  // config_.access_rules indexed, by domain.
+  std::map<std::string, DomainAccess> access_;
   // Every connection's deadline (handshake or idle), earliest first, so
   // PollTimeout reads one entry and HandleTimeout visits only due ones.
   std::set<std::pair<Timestamp, ConnectionId>> deadlines_;
@@ -210,9 +238,14 @@ class ControlServer final : public StreamMachine {
   struct DomainChanges {
     std::map<NodePublicKey, uint64_t> changed;  // added or changed
     std::map<NodePublicKey, uint64_t> removed;
+    // The user each removed node had (in a domain with rules: who saw it).
+    std::map<NodePublicKey, std::string> removed_user;
     uint64_t first = 0;  // no change in the batch is older
   };
   std::map<std::string, DomainChanges> pending_;
+  // FlushDomain for a domain with rules: to each member the changes it sees.
+  void FlushDomainWithRules(const std::string& domain, const DomainAccess& access,
+                            const DomainChanges& changes);
   // With a batch delay: when each domain with pending changes sends them,
   // earliest first (PollTimeout reads one entry), and the domain's entry.
   std::set<std::pair<Timestamp, std::string>> batch_due_;
