@@ -76,6 +76,11 @@ void ControlServerApplication::AddTrustedIssuer(const punchlab::VerifyKey& key,
   m_issuers.push_back({key, std::move(domains)});
 }
 
+void ControlServerApplication::SetAccessRules(punchlab::control::AccessRules rules) {
+  NS_ABORT_MSG_IF(m_server, "SetAccessRules after the control server started");
+  m_accessRules = std::move(rules);
+}
+
 void ControlServerApplication::SetKeyLog(punchlab::control::KeyLog keyLog) {
   m_keyLog = std::move(keyLog);
 }
@@ -127,6 +132,7 @@ void ControlServerApplication::StartApplication() {
   punchlab::control::ControlServerConfig config;
   config.trusted_issuers = m_issuers;
   config.derp_map = m_derpMap;
+  config.access_rules = m_accessRules;
   config.handshake_timeout = punchlab::Duration::Nanos(m_handshakeTimeout.GetNanoSeconds());
   config.idle_timeout = punchlab::Duration::Nanos(m_idleTimeout.GetNanoSeconds());
   config.key_log = m_keyLog;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "model/machine-host.h"
+#include "punchlab/control/access-rules.h"
 #include "ns3/address.h"
 #include "ns3/application.h"
 #include "ns3/nstime.h"
@@ -36,6 +37,8 @@ class ControlServerApplication : public Application {
 
   // Configuration, before the application starts.
   void AddTrustedIssuer(const punchlab::VerifyKey& key, std::vector<std::string> domains);
+  // Who sees whom per domain (punchlab/control/access-rules.h); none: everyone.
+  void SetAccessRules(punchlab::control::AccessRules rules);
   // Before the start, or while running: then every node gets a new netmap.
   void SetDerpMap(punchlab::control::DerpMap derpMap);
   // Told every frame the server seals (for --pcap's control key log). Set
@@ -82,6 +85,7 @@ class ControlServerApplication : public Application {
   Time m_batchDelay;
   std::vector<punchlab::control::TrustedIssuer> m_issuers;
   punchlab::control::DerpMap m_derpMap;
+  punchlab::control::AccessRules m_accessRules;
   punchlab::control::KeyLog m_keyLog;
 
   std::unique_ptr<punchlab::DeterministicRandom> m_random;

@@ -6,7 +6,9 @@
 // The machine runs on Unix time (Host clock_offset =
 // realio::UnixEpochOffset()): token expiry is wall-clock time, written by the
 // identity provider's host, so the server must judge it by its wall clock.
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -37,7 +39,8 @@ CommandSpec Spec() {
       "control-server --listen ADDR:PORT --idp-key idpkey:HEX --domains D1,D2 [options]",
       "Runs the coordination server: nodes connect over TCP, prove their node key,\n"
       "register with an identity token (see issue-token) and receive netmaps with\n"
-      "the other nodes of their own domain and the DERP map. Tokens are trusted\n"
+      "the other nodes of their own domain (with --acls: those visible to them)\n"
+      "and the DERP map. Tokens are trusted\n"
       "only from the identity providers given, each for its listed domains; their\n"
       "expiry is judged by this host's wall clock (Unix time).\n"
       "Prints one line to stdout when ready:\n"
@@ -62,10 +65,24 @@ CommandSpec Spec() {
        "server there that presents another key)")
       ("duration", po::value<std::string>()->value_name("DURATION"), "stop after this long")
       ("batch-delay", po::value<std::string>()->value_name("DURATION"),
-       "send a domain's changes together, this long after the first (default 0: at once)");
+       "send a domain's changes together, this long after the first (default 0: at once)")
+      ("acls", po::value<std::string>()->value_name("FILE"),
+       "access rules per domain, JSON {\"DOMAIN\": [{\"src\": [USER|*], \"dst\": [...]}]}: "
+       "a node of a listed domain is told only the peers a rule lets it reach or lets "
+       "reach it; other domains: everyone sees everyone");
   AddNodeKeyOptions(spec.options);
   AddControlKeyLogOption(spec.options);
   return spec;
+}
+
+control::AccessRules AccessRulesFromFlag(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError("--acls: cannot read '" + path + "'");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string error;
+  std::optional<control::AccessRules> rules = control::ParseAccessRules(text, error);
+  if (!rules) throw UsageError("--acls: " + path + ": " + error);
+  return std::move(*rules);
 }
 
 std::vector<std::string> SplitDomains(const std::string& flag, const std::string& text) {
@@ -227,6 +244,7 @@ int Run(const std::vector<std::string>& argv) {
   config.trusted_issuers = TrustFromFlags(vm);
   config.derp_map = DerpMapFromFlags(vm);
   config.key_log = ControlKeyLogFromFlags(vm);
+  if (vm.count("acls")) config.access_rules = AccessRulesFromFlag(vm["acls"].as<std::string>());
   if (vm.count("batch-delay")) {
     config.batch_delay = ParseDurationFlag("--batch-delay", vm["batch-delay"].as<std::string>(),
                                            DurationRange{true, Duration::Seconds(60), false});

@@ -72,7 +72,8 @@ std::vector<std::string> ControlServerArgv(const std::string& node_bin, const La
                                            const std::string& private_key,
                                            const std::vector<std::string>& derp_public_keys,
                                            const std::vector<DerpTls>& derp_tls,
-                                           const KeyLogFiles& key_logs) {
+                                           const KeyLogFiles& key_logs,
+                                           const std::string& acls_file) {
   std::string domains;
   for (const std::string& d : scenario.control.domains) {
     domains += (domains.empty() ? "" : ",") + scenario::ControlDomain(d);
@@ -103,6 +104,10 @@ std::vector<std::string> ControlServerArgv(const std::string& node_bin, const La
   if (!key_logs.control.empty()) {
     argv.push_back("--control-keylog");
     argv.push_back(key_logs.control);
+  }
+  if (!acls_file.empty()) {
+    argv.push_back("--acls");
+    argv.push_back(acls_file);
   }
   return argv;
 }

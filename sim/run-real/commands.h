@@ -69,7 +69,8 @@ std::vector<std::string> ControlServerArgv(const std::string& node_bin, const La
                                            const std::string& private_key,
                                            const std::vector<std::string>& derp_public_keys,
                                            const std::vector<DerpTls>& derp_tls,
-                                           const KeyLogFiles& key_logs = {});
+                                           const KeyLogFiles& key_logs = {},
+                                           const std::string& acls_file = {});
 
 struct NodeIdentity {
   std::string private_key;  // privkey:...

@@ -12,6 +12,7 @@
 #include <regex>
 
 #include "lab/lab-error.h"
+#include "punchlab/control/access-rules.h"
 #include "punchlab/control/identity.h"
 #include "punchlab/crypto/sign.h"
 #include "realio/os-random.h"
@@ -20,6 +21,7 @@
 #include "results/run-options.h"
 #include "run-real/programs.h"
 #include "scenario/facts.h"
+#include "scenario/meaning/control-names.h"
 #include "scenario/meaning/port-mapping.h"
 
 namespace punchlab::runreal {
@@ -173,11 +175,18 @@ void LabProcesses::StartServers() {
   const control::IdentityProvider idp(idp_key.Clone());
   const NodePrivateKey control_key = NodePrivateKey::Generate(rng);
   control_key_ = control_key.Public().ToString();
+  // The scenario's access rules, as the simulation's control server gets
+  // them (ControlAccessRules), in the lab's own directory.
+  std::string acls_file;
+  if (!scenario_.control.acls.empty()) {
+    acls_file = world_.lab().TempDir() + "/control-acls.json";
+    std::ofstream(acls_file) << control::EncodeAccessRules(scenario::ControlAccessRules(scenario_));
+  }
   lab::ChildProcess& control =
       Spawn(plan_.control.ns, "control",
             ControlServerArgv(node_bin_, plan_, scenario_, idp.verify_key().ToString(),
                               control_key.ToSecretString(), derp_public_keys, derp_tls_,
-                              key_logs_));
+                              key_logs_, acls_file));
   control.WaitForLine(std::regex("^control-server listening on "), kServerReadyTimeout);
 
   const Timestamp expires = realio::UnixNow() + scenario_.stop_time + kTokenSlack;

@@ -304,6 +304,7 @@ void ScenarioWorld::BuildServers() {
   for (const std::string& d : scenario_.control.domains) domains.push_back(scenario::ControlDomain(d));
   helper.AddTrustedIssuer(idp_->verify_key(), domains);
   control = ns3::DynamicCast<ns3::ControlServerApplication>(helper.Install(control_host).Get(0));
+  control->SetAccessRules(scenario::ControlAccessRules(scenario_));
 }
 
 void ScenarioWorld::BuildNodes() {

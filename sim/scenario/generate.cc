@@ -132,7 +132,8 @@ std::string CrowdScenarioYaml(const CrowdScenarioSpec& spec) {
   std::ostringstream y;
   y << "name: crowd-" << spec.nodes << "\n"
     << "description: " << spec.nodes << " nodes behind mixed NATs in tailnets of " << group
-    << ", each talking to the " << spec.peers_per_node << " others\n"
+    << ", each talking to the " << spec.peers_per_node << " others"
+    << (spec.acls ? ", access rules letting each see only those it talks with" : "") << "\n"
     << "stop_time: " << spec.duration.ToString() << "\n"
     << "seed: " << spec.seed << "\n"
     // Nobody reads a thousand nodes' heartbeats; recording them cost 5 %
@@ -144,9 +145,33 @@ std::string CrowdScenarioYaml(const CrowdScenarioSpec& spec) {
   if (spec.batch_delay > Duration::Zero()) {
     y << "  batch_delay: " << spec.batch_delay.ToString() << "\n";
   }
+  // The next peers_per_node of i's group after i, wrapping, in ascending order.
+  auto peers_of = [&](uint32_t i) {
+    const uint32_t first = i / group * group;
+    const uint32_t size = std::min(group, spec.nodes - first);
+    std::set<uint32_t> peers;
+    for (uint32_t k = 1; k <= spec.peers_per_node && k < size; ++k) {
+      peers.insert(first + (i - first + k) % size);
+    }
+    return peers;
+  };
   y << "  domains: [";
   for (uint32_t g = 0; g < groups; ++g) y << (g ? ", " : "") << Numbered("tailnet", g);
-  y << "]\nnats:\n";
+  y << "]\n";
+  if (spec.acls) {
+    y << "  acls:\n";
+    for (uint32_t i = 0; i < spec.nodes; ++i) {
+      // No domain: the rule's is its nodes' (its tailnet's).
+      y << "    - {src: [" << Numbered("n", i) << "], dst: [";
+      bool first = true;
+      for (uint32_t j : peers_of(i)) {
+        y << (first ? "" : ", ") << Numbered("n", j);
+        first = false;
+      }
+      y << "]}\n";
+    }
+  }
+  y << "nats:\n";
   for (uint32_t i = 0; i < spec.nodes; ++i) {
     y << "  " << Numbered("nat", i) << ": {preset: " << spec.presets[i % spec.presets.size()]
       << "}\n";
@@ -158,14 +183,7 @@ std::string CrowdScenarioYaml(const CrowdScenarioSpec& spec) {
   }
   y << "traffic:\n";
   for (uint32_t i = 0; i < spec.nodes; ++i) {
-    const uint32_t first = i / group * group;
-    const uint32_t size = std::min(group, spec.nodes - first);
-    // The next peers_per_node of the group after i, wrapping, in ascending order.
-    std::set<uint32_t> peers;
-    for (uint32_t k = 1; k <= spec.peers_per_node && k < size; ++k) {
-      peers.insert(first + (i - first + k) % size);
-    }
-    for (uint32_t j : peers) {
+    for (uint32_t j : peers_of(i)) {
       y << "  - {from: " << Numbered("n", i) << ", to: " << Numbered("n", j)
         << ", start: 1s, every: " << spec.every.ToString() << ", size: 200B}\n";
     }

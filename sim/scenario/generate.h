@@ -79,6 +79,10 @@ struct CrowdScenarioSpec {
   uint64_t seed = 1;
   // control.batch_delay (0: each change at once).
   Duration batch_delay = Duration::Zero();
+  // control.acls: one rule per node letting it reach the peers it sends to,
+  // so each node sees those and the ones that send to it (peer visibility),
+  // not its whole tailnet. false: no rules, everyone sees everyone.
+  bool acls = false;
 };
 std::string CrowdScenarioYaml(const CrowdScenarioSpec& spec);
 

@@ -129,7 +129,107 @@ std::vector<nat::PortRule> ReadPortRules(Reader& r, const Fields& f, std::string
   return rules;
 }
 
-void ReadInternetDerpControl(Reader& r, const Fields& top, Scenario& s) {
+// control.acls[] as written, with positions: its names are checked once the
+// nodes are known (CheckRuleNames).
+struct WrittenRule {
+  YAML::Mark mark;         // the entry
+  YAML::Mark domain_mark;  // its domain (the entry's when not written)
+  bool domain_written = false;
+  AccessRuleDef def;
+  std::vector<std::pair<std::string, YAML::Mark>> src, dst;
+};
+
+std::vector<WrittenRule> ReadAccessRules(Reader& r, const Fields& control) {
+  std::vector<WrittenRule> rules;
+  auto list_value = r.Get(control, "acls");
+  auto list = list_value ? r.List(*list_value, "control.acls") : std::nullopt;
+  for (const Value& entry : list.value_or(std::vector<Value>{})) {
+    auto f = r.Map(entry, entry.where, section::kAcl);
+    if (!f) continue;
+    WrittenRule w;
+    w.mark = entry.mark;
+    w.def.where = PositionOf(entry.mark);
+    // Unwritten: the domain of the nodes it names (CheckRuleNames).
+    const Value* own_domain = f->Own("domain");
+    std::optional<std::string> domain;
+    if (own_domain != nullptr) {
+      domain = r.Name(*own_domain);
+      if (!domain) continue;
+    }
+    w.domain_written = own_domain != nullptr;
+    w.domain_mark = own_domain != nullptr ? own_domain->mark : entry.mark;
+    auto src_value = r.Get(*f, "src");
+    auto dst_value = r.Get(*f, "dst");
+    auto src = src_value ? r.TextList(*src_value) : std::nullopt;
+    auto dst = dst_value ? r.TextList(*dst_value) : std::nullopt;
+    if (!src || !dst) continue;
+    w.def.domain = domain.value_or("");
+    w.src = std::move(*src);
+    w.dst = std::move(*dst);
+    rules.push_back(std::move(w));
+  }
+  return rules;
+}
+
+// Every rule's domain is a control domain; every entry * or a node of it.
+void CheckRuleNames(Reader& r, std::vector<WrittenRule>& written, Scenario& s) {
+  std::map<std::string, const NodeDef*> by_name;
+  std::vector<std::string> names;
+  for (const NodeDef& n : s.nodes) {
+    by_name.emplace(n.name, &n);
+    names.push_back(n.name);
+  }
+  for (WrittenRule& w : written) {
+    if (!w.domain_written) {
+      // The first node it names says; naming only * (or nothing): a node's
+      // default domain.
+      std::optional<std::string> first;
+      for (const auto* side : {&w.src, &w.dst}) {
+        for (const auto& entry : *side) {
+          auto node = by_name.find(entry.first);
+          if (!first && node != by_name.end()) first = node->second->domain;
+        }
+      }
+      w.def.domain = first ? *first : FindSchemaKey(section::kNode, "domain")->default_text;
+    }
+    const auto& known = s.control.domains;
+    if (std::find(known.begin(), known.end(), w.def.domain) == known.end()) {
+      r.UnknownName(w.domain_mark, "domain", "control.domains", "control.acls", w.def.domain,
+                    known, "; give the rule the domain of the nodes it names");
+      continue;
+    }
+    bool ok = true;
+    auto check = [&](const std::vector<std::pair<std::string, YAML::Mark>>& side,
+                     std::vector<std::string>& out) {
+      for (const auto& [name, mark] : side) {
+        if (name == "*") {
+          out.push_back(name);
+          continue;
+        }
+        auto node = by_name.find(name);
+        if (node == by_name.end()) {
+          r.UnknownName(mark, "node", "nodes", "control.acls", name, names,
+                        "; a rule names nodes or * (every node of its domain)");
+          ok = false;
+        } else if (node->second->domain != w.def.domain) {
+          r.Error(mark, "node '" + name + "' is in domain '" + node->second->domain +
+                            "', not in this rule's domain '" + w.def.domain +
+                            "'; rules never cross domains: give the rule domain: " +
+                            node->second->domain + " or name a node of " + w.def.domain);
+          ok = false;
+        } else {
+          out.push_back(name);
+        }
+      }
+    };
+    check(w.src, w.def.src);
+    check(w.dst, w.def.dst);
+    if (ok) s.control.acls.push_back(std::move(w.def));
+  }
+}
+
+std::vector<WrittenRule> ReadInternetDerpControl(Reader& r, const Fields& top, Scenario& s) {
+  std::vector<WrittenRule> rules;
   if (auto internet = SubMap(r, top, "internet", "internet", section::kInternet)) {
     s.internet = ReadLink(r, *internet);
   }
@@ -204,7 +304,9 @@ void ReadInternetDerpControl(Reader& r, const Fields& top, Scenario& s) {
       r.Error(domains_value->mark,
               "control.domains lists no domain; every node needs one, e.g. domains: [default]");
     }
+    rules = ReadAccessRules(r, *control);
   }
+  return rules;
 }
 
 // nats.NAME.port_mapping: what the router offers and how it answers.
@@ -475,7 +577,7 @@ SourcePos PositionOf(const YAML::Mark& mark) {
 }
 
 void ReadTopology(Reader& r, const Fields& top, Scenario& s) {
-  ReadInternetDerpControl(r, top, s);
+  std::vector<WrittenRule> rules = ReadInternetDerpControl(r, top, s);
 
   auto defaults = SubMap(r, top, "defaults", "defaults", section::kNode);
   std::optional<Fields> defaults_link;
@@ -588,6 +690,7 @@ void ReadTopology(Reader& r, const Fields& top, Scenario& s) {
   }
   chains.Resolve(node_behind);
   CheckProgramFacts(r, s, templates);
+  CheckRuleNames(r, rules, s);
 }
 
 }  // namespace scenario

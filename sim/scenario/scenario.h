@@ -47,11 +47,22 @@ struct DerpRegion {
   Duration latency;  // one way between the internet and the region's server
 };
 
+// control.acls[]: the nodes in src may reach those in dst ("*": every node
+// of the domain). Checked by the loader: every name a node of `domain`.
+struct AccessRuleDef {
+  SourcePos where;
+  std::string domain;
+  std::vector<std::string> src;
+  std::vector<std::string> dst;
+};
+
 struct ControlServer {
   Duration latency;  // one way between the internet and the server
   std::vector<std::string> domains;
   // How long a domain's changes wait to go out together (0: at once).
   Duration batch_delay;
+  // Access rules (peer visibility); a domain with none: everyone sees everyone.
+  std::vector<AccessRuleDef> acls;
 };
 
 // One box between a host and the internet.

@@ -187,6 +187,33 @@ std::vector<SchemaKey> BuildKeys() {
       "batch_change_delay (800ms there) and a busy Tailscale map session coalesce them; a "
       "new node's whole netmap still goes out at once. 0s: each change goes out at once.")
       .aliases = {"batch", "coalesce", "batch_change_delay"};
+  SchemaKey& acls = add("acls", V::kList, D::kLiteral, "[]",
+      "acls: [{domain: corp, src: [laptop], dst: [nas, printer]}]",
+      "Access rules, as the acls of Tailscale's policy file (every rule accepts): a domain "
+      "with rules tells each node only the peers visible to it, those a rule lets it reach "
+      "or lets reach it (peer visibility, as Tailscale and headscale's ReduceNodes do), so a "
+      "big domain where each node talks to a few costs what they talk to, not the square of "
+      "its size. A domain with no rule here lets everyone reach everyone (Tailscale's "
+      "default policy). A node not visible to another never learns its key or endpoints: "
+      "its probes to it are lost (path none; results.json's counters count them as "
+      "sends_unknown_peer) and no path forms. Both runners give the same rules to the "
+      "control server; it knows a node by its user, which is the node's name. Ports are "
+      "not modeled, nor is a packet filter: a node that sees a peer takes its traffic.");
+  acls.subsection = std::string(section::kAcl);
+  acls.aliases = {"acl", "rules", "policy", "access"};
+
+  current = section::kAcl;
+  add("domain", V::kName, D::kComputed,
+      "the domain of the first node it names (default if it names none)", "domain: corp",
+      "The domain the rule is for, one of control.domains; the nodes it names are in it "
+      "(rules never cross domains).");
+  add("src", V::kTextList, D::kRequired, "", "src: [laptop, phone]",
+      "Who may reach dst: node names, or * for every node of the domain. [] names nobody (a "
+      "rule {src: [], dst: []} gives a domain rules that let no one reach anyone).")
+      .aliases = {"from", "source", "sources"};
+  add("dst", V::kTextList, D::kRequired, "", "dst: [nas]",
+      "Whom src may reach: node names, or * for every node of the domain.")
+      .aliases = {"to", "destination", "destinations"};
 
   current = section::kNode;
   add("behind", V::kName, D::kLiteral, "internet", "behind: home",
@@ -583,6 +610,9 @@ std::vector<SchemaSection> BuildSections() {
       {std::string(section::kDerp), "derp", "The DERP relays."},
       {std::string(section::kDerpRegion), "each entry of derp.regions", "A DERP region."},
       {std::string(section::kControl), "control", "The coordination server."},
+      {std::string(section::kAcl), "each entry of control.acls",
+       "An access rule: the nodes in src may reach the nodes in dst (and so each sees the "
+       "other)."},
       {std::string(section::kNode), "each entry of nodes, and defaults",
        "A node is one peer running punchlab's client. A key a node does not set comes from "
        "defaults, else from the default below."},

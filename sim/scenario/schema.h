@@ -21,6 +21,7 @@ inline constexpr std::string_view kInternet = "internet";
 inline constexpr std::string_view kDerp = "derp";
 inline constexpr std::string_view kDerpRegion = "derp.regions[]";
 inline constexpr std::string_view kControl = "control";
+inline constexpr std::string_view kAcl = "control.acls[]";
 inline constexpr std::string_view kNat = "nats.NAME";
 inline constexpr std::string_view kPortMapping = "nats.NAME.port_mapping";
 inline constexpr std::string_view kFirewall = "firewalls.NAME";

@@ -170,6 +170,58 @@ def test_cones_go_direct_and_the_results_say_how(driver, node_bin, tmp_path):
         assert wire["up_delivered"] > 90 and wire["down_delivered"] > 90, wire
 
 
+ACCESS_RULES = """
+    name: access-rules
+    stop_time: 10s
+    derp: {regions: [{id: 1, name: fra}]}
+    # alice may reach bob; carol is in no rule: she sees nobody, nobody her.
+    control:
+      acls:
+        - {src: [alice], dst: [bob]}
+    nats:
+      nat-a: {preset: full-cone}
+      nat-b: {preset: full-cone}
+      nat-c: {preset: full-cone}
+    defaults: {start_skew: 0s}
+    nodes:
+      alice: {behind: nat-a}
+      bob:   {behind: nat-b}
+      carol: {behind: nat-c}
+    traffic:
+      - {from: bob, to: alice, start: 1s, every: 100ms}
+      - {from: alice, to: carol, start: 1s, every: 100ms}
+    expect:
+      - {between: [alice, bob], path: direct, by: 6s}
+      - {between: [alice, carol], path: none, from: 1s}
+"""
+
+
+def test_access_rules_tell_each_real_node_only_its_visible_peers(driver, node_bin, tmp_path):
+    code, stdout, stderr, results, out = run(driver, node_bin, tmp_path, ACCESS_RULES, 10)
+    assert code == 0, stderr + explain(stdout, results)
+    assert results["ok"] is True, explain(stdout, results)
+    # The lab gave the real control server the scenario's rules.
+    control_cmd = (out / "lab-logs" / "control.cmd").read_text()
+    assert "--acls" in control_cmd, control_cmd
+    # What each node reports: the peers its netmap gave it.
+    def node_lines(name):
+        text = (out / "lab-logs" / ("node-%s.0.out" % name)).read_text()
+        return [json.loads(l) for l in text.splitlines() if l.startswith("{")]
+    added = {name: [e["peer"] for e in node_lines(name) if e["event"] == "peer_added"]
+             for name in ("alice", "bob", "carol")}
+    assert len(added["alice"]) == 1 and len(added["bob"]) == 1, added
+    assert added["carol"] == [], added
+    counters = results["counters"]
+    assert counters["node/alice"]["peers"] == 1 and counters["node/bob"]["peers"] == 1
+    assert counters["node/carol"]["peers"] == 0
+    # alice's probes to carol were refused by her node (no such peer), all lost.
+    assert counters["node/alice"]["probes_send_failed"] > 50, counters["node/alice"]
+    hidden = pair(results, "alice", "carol")
+    assert hidden["final_path"] == "none" and hidden["probes_lost"] == hidden["probes_sent"]
+    assert timeline(results, "alice", "carol") == [] and timeline(results, "carol", "alice") == []
+    assert pair(results, "alice", "bob")["final_path"] == "direct"
+
+
 def test_two_symmetric_nats_stay_on_derp(driver, node_bin, tmp_path):
     code, stdout, stderr, results, _ = run(driver, node_bin, tmp_path, """
         name: symmetric-both

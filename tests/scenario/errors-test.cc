@@ -251,6 +251,37 @@ TEST(Errors, ControlBatchDelay) {
   EXPECT_THAT(Errors("control: {batch_delay: 60s}\nnodes: {a: {}}\n"), ElementsAre());
 }
 
+TEST(Errors, AccessRules) {
+  EXPECT_THAT(Errors("control: {acls: [{src: [alcie], dst: [bob]}]}\nnodes: {alice: {}, bob: {}}\n"),
+              ElementsAre("t.yaml:1:25: unknown node 'alcie' in control.acls; did you mean "
+                          "'alice'? (nodes: alice, bob); a rule names nodes or * (every node of "
+                          "its domain)"));
+  EXPECT_THAT(Errors("control:\n  domains: [home, corp]\n  acls: [{domain: home, src: [a], dst: [b]}]\n"
+                     "nodes: {a: {domain: home}, b: {domain: corp}}\n"),
+              ElementsAre("t.yaml:3:41: node 'b' is in domain 'corp', not in this rule's domain "
+                          "'home'; rules never cross domains: give the rule domain: corp or name "
+                          "a node of home"));
+  // Unwritten, the rule's domain is its first node's.
+  EXPECT_THAT(Errors("control:\n  domains: [home, corp]\n  acls: [{src: [a], dst: [b]}]\n"
+                     "nodes: {a: {domain: home}, b: {domain: corp}}\n"),
+              ElementsAre("t.yaml:3:27: node 'b' is in domain 'corp', not in this rule's domain "
+                          "'home'; rules never cross domains: give the rule domain: corp or name "
+                          "a node of home"));
+  EXPECT_THAT(Errors("control: {acls: [{domain: defualt, src: [a], dst: ['*']}]}\nnodes: {a: {}}\n"),
+              ElementsAre("t.yaml:1:27: unknown domain 'defualt' in control.acls; did you mean "
+                          "'default'? (control.domains: default); give the rule the domain of "
+                          "the nodes it names"));
+  EXPECT_THAT(Errors("control: {acls: [{src: [a]}]}\nnodes: {a: {}}\n"),
+              ElementsAre("t.yaml:1:18: missing key 'dst' in control.acls[0]; write e.g. dst: "
+                          "[nas]"));
+  EXPECT_THAT(Errors("control: {acls: [{src: [a], dst: [a], ports: [22]}]}\nnodes: {a: {}}\n"),
+              ElementsAre("t.yaml:1:39: unknown key 'ports' in control.acls[0] (keys: domain, "
+                          "src, dst)"));
+  EXPECT_THAT(Errors("control: {acls: [{src: ['*'], dst: ['*']}, {src: [], dst: []}]}\n"
+                     "nodes: {a: {}}\n"),
+              ElementsAre());
+}
+
 TEST(Errors, DerpRegions) {
   EXPECT_THAT(Errors("derp: {regions: [{id: 1, name: a}, {id: 1, name: a}]}\nnodes: {n: {}}\n"),
               ElementsAre("t.yaml:1:41: DERP region id 1 is used twice (first at line 1); give "

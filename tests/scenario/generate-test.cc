@@ -129,6 +129,15 @@ TEST(Generate, LargestCrowdAndTailnetFitTheLoadersCaps) {
     spec.tailnet_size = tailnet;
     EXPECT_LT(CrowdScenarioYaml(spec).size(), kMaxScenarioBytes * 3 / 4);
   }
+  {
+    // The tailnet with a rule per node (bench's tailnet-acl): 3.4 MB, so
+    // about 12,000 such nodes fit.
+    CrowdScenarioSpec spec;
+    spec.nodes = 10000;
+    spec.tailnet_size = 10000;
+    spec.acls = true;
+    EXPECT_LT(CrowdScenarioYaml(spec).size(), kMaxScenarioBytes * 7 / 8);
+  }
   CrowdScenarioSpec spec;
   spec.nodes = 2000;
   const LoadResult r = LoadScenarioText(CrowdScenarioYaml(spec), "crowd.yaml");
@@ -152,6 +161,29 @@ TEST(Generate, OneBigTailnetSendsToTheNextPeersWrappingAround) {
   EXPECT_EQ(to.size(), 10u);
   EXPECT_EQ(to["n00000"], (std::set<std::string>{"n00001", "n00002", "n00003"}));
   EXPECT_EQ(to["n00008"], (std::set<std::string>{"n00009", "n00000", "n00001"}));
+}
+
+// With acls each node gets one rule: it may reach the peers it sends to.
+TEST(Generate, ATailnetWithRulesLetsEachNodeReachExactlyThePeersItSendsTo) {
+  CrowdScenarioSpec spec;
+  spec.nodes = 10;
+  spec.tailnet_size = 10;
+  spec.acls = true;
+  const LoadResult r = LoadScenarioText(CrowdScenarioYaml(spec), "tailnet.yaml");
+  for (const Diagnostic& d : r.errors) ADD_FAILURE() << d.ToString();
+  ASSERT_TRUE(r.ok());
+  const Scenario& s = *r.scenario;
+  std::map<std::string, std::set<std::string>> to, may_reach;
+  for (const Flow& f : s.traffic) to[f.from].insert(f.to);
+  ASSERT_EQ(s.control.acls.size(), 10u);
+  for (const AccessRuleDef& rule : s.control.acls) {
+    ASSERT_EQ(rule.src.size(), 1u);
+    EXPECT_EQ(rule.domain, "tailnet00000");
+    may_reach[rule.src[0]].insert(rule.dst.begin(), rule.dst.end());
+  }
+  EXPECT_EQ(may_reach, to);
+  spec.acls = false;
+  EXPECT_TRUE(LoadScenarioText(CrowdScenarioYaml(spec), "t.yaml").scenario->control.acls.empty());
 }
 
 TEST(Generate, CrowdScenarioPutsEachGroupInItsOwnTailnetTalkingToItsPeers) {

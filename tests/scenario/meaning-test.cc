@@ -312,6 +312,35 @@ nodes:
   EXPECT_TRUE(control::IsValidUser(ControlUser(s.nodes[0])));
 }
 
+// control.acls as both runners hand them to the control server: by control
+// domain, nodes by their control user; domains without rules absent.
+TEST(ControlNames, AccessRulesGoToTheServerByControlDomainAndUser) {
+  const Scenario s = LoadOk(R"(
+stop_time: 10s
+control:
+  domains: [Home_Net, corp, open]
+  acls:
+    - {domain: Home_Net, src: [Alice_1], dst: ['*']}
+    - {src: [c], dst: [d]}
+    - {domain: corp, src: ['*'], dst: [d, c]}
+nodes:
+  Alice_1: {domain: Home_Net}
+  c: {domain: corp}
+  d: {domain: corp}
+  e: {domain: open}
+)");
+  const control::AccessRules rules = ControlAccessRules(s);
+  const control::AccessRules expected = {
+      {"home-net", {{{"Alice_1"}, {"*"}}}},
+      {"corp", {{{"c"}, {"d"}}, {{"*"}, {"d", "c"}}}}};
+  EXPECT_EQ(rules, expected);
+  EXPECT_EQ(control::CheckAccessRules(rules), "");
+  std::string error;
+  EXPECT_EQ(control::ParseAccessRules(control::EncodeAccessRules(rules), error), rules) << error;
+  // No rules: an empty map, the server's allow-all.
+  EXPECT_TRUE(ControlAccessRules(LoadOk("nodes: {a: {}}\n")).empty());
+}
+
 TEST(ControlNames, TheLoaderRefusesTwoDomainsWithOneControlName) {
   EXPECT_THAT(Errors(R"(
 stop_time: 10s

@@ -1,6 +1,7 @@
 #include "scenario/meaning/control-names.h"
 
 #include <cctype>
+#include <map>
 
 namespace punchlab {
 namespace scenario {
@@ -15,6 +16,23 @@ std::string ControlDomain(std::string_view scenario_domain) {
 }
 
 std::string ControlUser(const NodeDef& node) { return node.name; }
+
+control::AccessRules ControlAccessRules(const Scenario& s) {
+  control::AccessRules rules;
+  std::map<std::string, std::string> users;
+  for (const NodeDef& n : s.nodes) users.emplace(n.name, ControlUser(n));
+  auto user_of = [&](const std::string& name) {
+    auto it = users.find(name);
+    return it == users.end() ? name : it->second;  // "*" (the loader lets only nodes through)
+  };
+  for (const AccessRuleDef& def : s.control.acls) {
+    control::AccessRule rule;
+    for (const std::string& n : def.src) rule.src.push_back(user_of(n));
+    for (const std::string& n : def.dst) rule.dst.push_back(user_of(n));
+    rules[ControlDomain(def.domain)].push_back(std::move(rule));
+  }
+  return rules;
+}
 
 }  // namespace scenario
 }  // namespace punchlab

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "punchlab/control/access-rules.h"
 #include "scenario/scenario.h"
 
 namespace punchlab {
@@ -22,6 +23,11 @@ std::string ControlDomain(std::string_view scenario_domain);
 // The user a node's token names: its scenario name (every scenario name is
 // a valid control user, control::IsValidUser).
 std::string ControlUser(const NodeDef& node);
+
+// control.acls as the control server takes them: by control domain, nodes
+// by their ControlUser. A domain without rules is absent (everyone sees
+// everyone), so a scenario without acls gives an empty map.
+control::AccessRules ControlAccessRules(const Scenario& s);
 
 }  // namespace scenario
 }  // namespace punchlab
