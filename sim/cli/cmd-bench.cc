@@ -1,4 +1,4 @@
-// punchlab bench [--only matrix|tailnet|crowd] [--tailnet N,...] [--crowd N,...]
+// punchlab bench [--only matrix|tailnet|tailnet-acl|crowd] [--tailnet N,...] [--crowd N,...]
 //                [--limit FACTOR] [--memory-limit MIB] [--jobs N] [--json]
 //
 // Measures the simulator on the workloads the project promises numbers for,
@@ -13,6 +13,10 @@
 //            its own NAT, each sending to the next 3 every second for 60
 //            simulated seconds. Goal: 1,000 in 20 s and 1 GiB, 10,000 in
 //            5 minutes and 8 GiB; cost per node roughly flat between them.
+//   tailnet-acl  the same tailnets with access rules (control.acls) that
+//            let node i reach i+1..i+3, so each node is told only the 6
+//            peers it sends to or that send to it (peer visibility, as big
+//            real tailnets run), not all N. Same goals.
 //   crowd    N nodes (default 1,000 and 10,000) in tailnets of four, each
 //            sending to its 3 peers every second for 60 simulated seconds.
 //            Goal: 10,000 in 5 minutes and 8 GiB; cost per node roughly
@@ -79,6 +83,7 @@ struct Measurement {
   double goal_wall_s = 0;
   double goal_rss_mib = 0;  // 0: none
   std::string outcome;      // what the run produced, in words
+  std::string kind;         // matrix, tailnet, tailnet-acl, crowd
   uint32_t nodes = 0;       // tailnet and crowd
   bool stopped = false;     // stopped at the limit: wall_s is how long it had run
   std::string error;        // non-empty: the workload failed, and this is what happened
@@ -135,6 +140,7 @@ Measurement BenchMatrix(unsigned jobs, const std::string& dir, uint64_t cap_mib)
   Measurement m;
   m.cpu_s = ChildrenCpuSeconds() - cpu_before;
   m.name = "matrix";
+  m.kind = "matrix";
   m.workload = "classic 4x4 NAT matrix, 60 s simulated per cell, 10 probes/s each way, " +
                std::to_string(jobs) + " jobs";
   m.wall_s = Seconds(Clock::now() - start);
@@ -197,23 +203,38 @@ nlohmann::ordered_json ToJson(const Measurement& m) {
   return j;
 }
 
+// The simulated workloads of many nodes.
+enum class Nodes { kTailnet, kTailnetAcl, kCrowd };
+
+const char* KindName(Nodes kind) {
+  switch (kind) {
+    case Nodes::kTailnet: return "tailnet";
+    case Nodes::kTailnetAcl: return "tailnet-acl";
+    case Nodes::kCrowd: return "crowd";
+  }
+  return "";
+}
+
 // The workload's name, words and goals (the issue's: 60 simulated seconds,
 // each node sending to 3 peers every second, on 2 cores).
-Measurement Planned(uint32_t nodes, bool tailnet) {
+Measurement Planned(uint32_t nodes, Nodes kind) {
   Measurement m;
   m.nodes = nodes;
   m.simulated_s = 60;
+  m.kind = KindName(kind);
   char count[32];
   std::snprintf(count, sizeof count, "%u", nodes);
-  if (tailnet) {
-    m.name = "tailnet-" + std::string(count);
+  m.name = m.kind + "-" + count;
+  if (kind != Nodes::kCrowd) {
     m.workload = std::string(count) +
                  " nodes in one tailnet behind mixed NATs, each sending to the next 3 every "
-                 "second, 60 s simulated";
+                 "second, 60 s simulated" +
+                 (kind == Nodes::kTailnetAcl
+                      ? "; access rules: each sees only the 6 it sends to or hears from"
+                      : "; no access rules: each sees all");
     m.goal_wall_s = nodes <= 1000 ? 20 : 300;
     m.goal_rss_mib = nodes <= 1000 ? 1024 : 8192;
   } else {
-    m.name = "crowd-" + std::string(count);
     m.workload = std::string(count) +
                  " nodes behind mixed NATs in tailnets of 4, each sending to its 3 peers every "
                  "second, 60 s simulated";
@@ -223,23 +244,24 @@ Measurement Planned(uint32_t nodes, bool tailnet) {
   return m;
 }
 
-// The scenario of a tailnet of `nodes` (tailnet = true) or of a crowd of
-// tailnets of four.
-std::string NodesScenario(uint32_t nodes, bool tailnet, Duration batch_delay) {
+// The scenario of a tailnet of `nodes` (with or without access rules) or of
+// a crowd of tailnets of four.
+std::string NodesScenario(uint32_t nodes, Nodes kind, Duration batch_delay) {
   scenario::CrowdScenarioSpec spec;
   spec.nodes = nodes;
   spec.batch_delay = batch_delay;
-  if (tailnet) spec.tailnet_size = nodes;
+  if (kind != Nodes::kCrowd) spec.tailnet_size = nodes;
+  spec.acls = kind == Nodes::kTailnetAcl;
   return scenario::CrowdScenarioYaml(spec);
 }
 
-Measurement BenchNodes(uint32_t nodes, bool tailnet, Duration batch_delay) {
+Measurement BenchNodes(uint32_t nodes, Nodes kind, Duration batch_delay) {
   const scenario::LoadResult loaded =
-      scenario::LoadScenarioText(NodesScenario(nodes, tailnet, batch_delay), "bench.yaml");
+      scenario::LoadScenarioText(NodesScenario(nodes, kind, batch_delay), "bench.yaml");
   if (!loaded.ok()) throw std::logic_error("bench scenario: " + loaded.errors.front().ToString());
   const Clock::time_point start = Clock::now();
   const results::Results r = runsim::RunInSimulation(*loaded.scenario, results::RunOptions{});
-  Measurement m = Planned(nodes, tailnet);
+  Measurement m = Planned(nodes, kind);
   m.wall_s = Seconds(Clock::now() - start);
   m.events = r.events_executed;
   m.peak_rss_mib = PeakRssMib(RUSAGE_SELF);
@@ -291,7 +313,7 @@ uint64_t MemoryCapMib(const Measurement& planned, std::optional<uint64_t> flag) 
 // Runs BenchNodes in a child process: its own peak memory, stopped after
 // `limit_s` (0: none), its address space capped at `cap_mib` (0: none). A
 // failure (the cap reached included) comes back as Measurement::error.
-Measurement BenchNodesInChild(uint32_t nodes, bool tailnet, Duration batch_delay, double limit_s,
+Measurement BenchNodesInChild(uint32_t nodes, Nodes kind, Duration batch_delay, double limit_s,
                               uint64_t cap_mib) {
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
@@ -311,7 +333,7 @@ Measurement BenchNodesInChild(uint32_t nodes, bool tailnet, Duration batch_delay
                                                  "needed more"}}
                         .dump());
       }
-      out = ToJson(BenchNodes(nodes, tailnet, batch_delay)).dump();
+      out = ToJson(BenchNodes(nodes, kind, batch_delay)).dump();
     } catch (const std::exception& e) {
       out = nlohmann::json{{"error", e.what()}}.dump();
     }
@@ -347,7 +369,7 @@ Measurement BenchNodesInChild(uint32_t nodes, bool tailnet, Duration batch_delay
   int status = 0;
   rusage usage{};
   wait4(pid, &status, 0, &usage);
-  Measurement m = Planned(nodes, tailnet);
+  Measurement m = Planned(nodes, kind);
   m.peak_rss_mib = static_cast<double>(usage.ru_maxrss) / 1024.0;
   m.cpu_s = CpuSeconds(usage);
   if (stopped) {
@@ -422,14 +444,14 @@ void Print(const Measurement& m) {
   std::cout << "  " << m.outcome << "\n";
 }
 
-// Cost per node from the smallest to the largest finished tailnet (kind
-// "tailnet") or crowd ("crowd"): the goal is roughly flat (a workload must
-// not cost the square of its size).
+// Cost per node from the smallest to the largest finished workload of a
+// kind (tailnet, tailnet-acl, crowd): the goal is roughly flat (a workload
+// must not cost the square of its size).
 std::string CostPerNode(const std::vector<Measurement>& measured, const std::string& kind) {
   const Measurement* small = nullptr;
   const Measurement* large = nullptr;
   for (const Measurement& m : measured) {
-    if (m.name.rfind(kind + "-", 0) != 0 || !m.error.empty()) continue;
+    if (m.kind != kind || !m.error.empty()) continue;
     if (!small || m.nodes < small->nodes) small = &m;
     if (!large || m.nodes > large->nodes) large = &m;
   }
@@ -479,7 +501,9 @@ int RunBench(const std::vector<std::string>& argv) {
                    "Measures the simulator beside its goals (60 simulated seconds, each node\n"
                    "sending to 3 peers every second, on 2 cores): the classic 4x4 NAT matrix\n"
                    "(<= 0.5 s), one tailnet of 1,000 nodes (<= 20 s, 1 GiB) and of 10,000\n"
-                   "(<= 5 min, 8 GiB; cost per node roughly flat), crowds of 1,000 and 10,000\n"
+                   "(<= 5 min, 8 GiB; cost per node roughly flat), the same tailnets with\n"
+                   "access rules that let each node see only the 6 peers it talks with\n"
+                   "(tailnet-acl, same goals), crowds of 1,000 and 10,000\n"
                    "nodes in tailnets of 4 (<= 5 min, 8 GiB; cost per node roughly flat).\n"
                    "Prints wall and CPU time, simulated/wall ratio, events per second, peak\n"
                    "memory and cost per node. Each simulated workload\n"
@@ -490,9 +514,10 @@ int RunBench(const std::vector<std::string>& argv) {
                    po::options_description("Options"),
                    {}};
   spec.options.add_options()
-      ("only", po::value<std::string>()->value_name("matrix|tailnet|crowd"), "run one workload")
+      ("only", po::value<std::string>()->value_name("matrix|tailnet|tailnet-acl|crowd"),
+       "run one workload")
       ("tailnet", po::value<std::string>()->default_value("1000,10000")->value_name("N,..."),
-       "tailnet sizes (4 to 100000 nodes each)")
+       "tailnet sizes, with and without access rules (4 to 100000 nodes each)")
       ("crowd", po::value<std::string>()->default_value("1000,10000")->value_name("N,..."),
        "crowd sizes (4 to 100000 nodes each; cost per node between the smallest and largest)")
       ("nodes", po::value<uint32_t>()->value_name("N"), "the same as --crowd (older spelling)")
@@ -509,13 +534,16 @@ int RunBench(const std::vector<std::string>& argv) {
        "tailnet's changes gather before sending them as one update per node (0s: each at once)")
       ("json", po::bool_switch(), "print the measurements as one JSON object")
       ("print-scenario", po::bool_switch(),
-       "print the scenario of the first tailnet (or, with --only crowd, of the crowd) and "
-       "exit: to run or profile it with `punchlab run`");
+       "print the scenario of the first tailnet (with --only tailnet-acl, with its access "
+       "rules; with --only crowd, of the crowd) and exit: to run or profile it with "
+       "`punchlab run`");
   po::variables_map vm;
   if (!ParseCommandLine(argv, spec, vm)) return kExitOk;
   const std::string only = vm.count("only") ? vm["only"].as<std::string>() : "";
-  if (!only.empty() && only != "matrix" && only != "crowd" && only != "tailnet") {
-    throw UsageError("--only: '" + only + "' is not a workload (matrix, tailnet, crowd)");
+  if (!only.empty() && only != "matrix" && only != "crowd" && only != "tailnet" &&
+      only != "tailnet-acl") {
+    throw UsageError("--only: '" + only +
+                     "' is not a workload (matrix, tailnet, tailnet-acl, crowd)");
   }
   const std::vector<uint32_t> tailnets = ParseSizes("--tailnet", vm["tailnet"].as<std::string>());
   const std::vector<uint32_t> crowds =
@@ -542,8 +570,8 @@ int RunBench(const std::vector<std::string>& argv) {
   // Every workload's scenario goes through the loader, which takes at most
   // kMaxScenarioBytes: refuse a size it cannot hold now, not after the
   // workloads before it ran.
-  auto check_fits = [&](const char* flag, uint32_t nodes, bool tailnet) {
-    const size_t bytes = NodesScenario(nodes, tailnet, batch_delay).size();
+  auto check_fits = [&](const char* flag, uint32_t nodes, Nodes kind) {
+    const size_t bytes = NodesScenario(nodes, kind, batch_delay).size();
     if (bytes > scenario::kMaxScenarioBytes) {
       throw UsageError(std::string(flag) + ": " + std::to_string(nodes) +
                        " nodes make a scenario of " + std::to_string(bytes) +
@@ -552,16 +580,23 @@ int RunBench(const std::vector<std::string>& argv) {
                        " bytes, sim/scenario/yaml-document.h: about 14,000 nodes)");
     }
   };
-  if (only.empty() || only == "tailnet" || vm["print-scenario"].as<bool>()) {
-    for (uint32_t n : tailnets) check_fits("--tailnet", n, true);
+  if (only.empty() || only == "tailnet" || only == "tailnet-acl" ||
+      vm["print-scenario"].as<bool>()) {
+    // With rules the scenario is larger: the one that must fit.
+    for (uint32_t n : tailnets) check_fits("--tailnet", n, Nodes::kTailnetAcl);
   }
   if (only.empty() || only == "crowd") {
-    for (uint32_t n : crowds) check_fits(vm.count("nodes") ? "--nodes" : "--crowd", n, false);
+    for (uint32_t n : crowds) {
+      check_fits(vm.count("nodes") ? "--nodes" : "--crowd", n, Nodes::kCrowd);
+    }
   }
   if (vm["print-scenario"].as<bool>()) {
     if (only == "matrix") throw UsageError("--print-scenario: the matrix is `punchlab matrix`");
-    std::cout << (only == "crowd" ? NodesScenario(crowds.front(), false, batch_delay)
-                                  : NodesScenario(tailnets.front(), true, batch_delay));
+    std::cout << (only == "crowd"         ? NodesScenario(crowds.front(), Nodes::kCrowd, batch_delay)
+                  : only == "tailnet-acl" ? NodesScenario(tailnets.front(), Nodes::kTailnetAcl,
+                                                          batch_delay)
+                                          : NodesScenario(tailnets.front(), Nodes::kTailnet,
+                                                          batch_delay));
     return kExitOk;
   }
 
@@ -600,24 +635,19 @@ int RunBench(const std::vector<std::string>& argv) {
         return BenchMatrix(jobs, dir.string(), memory_limit ? *memory_limit : kMatrixCellCapMib);
       });
     }
-    if (only.empty() || only == "tailnet") {
-      for (uint32_t n : tailnets) {
-        const Measurement planned = Planned(n, true);
+    auto nodes = [&](Nodes kind, const std::vector<uint32_t>& sizes) {
+      if (!only.empty() && only != KindName(kind)) return;
+      for (uint32_t n : sizes) {
+        const Measurement planned = Planned(n, kind);
         attempt(planned, [&] {
-          return BenchNodesInChild(n, true, batch_delay, limit * planned.goal_wall_s,
+          return BenchNodesInChild(n, kind, batch_delay, limit * planned.goal_wall_s,
                                    MemoryCapMib(planned, memory_limit));
         });
       }
-    }
-    if (only.empty() || only == "crowd") {
-      for (uint32_t n : crowds) {
-        const Measurement planned = Planned(n, false);
-        attempt(planned, [&] {
-          return BenchNodesInChild(n, false, batch_delay, limit * planned.goal_wall_s,
-                                   MemoryCapMib(planned, memory_limit));
-        });
-      }
-    }
+    };
+    nodes(Nodes::kTailnet, tailnets);
+    nodes(Nodes::kTailnetAcl, tailnets);
+    nodes(Nodes::kCrowd, crowds);
   } catch (const lab::Interrupted&) {
     std::filesystem::remove_all(dir);
     lab::ReraiseCaughtSignal();
@@ -627,6 +657,7 @@ int RunBench(const std::vector<std::string>& argv) {
   const auto failed = static_cast<size_t>(std::count_if(
       measured.begin(), measured.end(), [](const Measurement& m) { return !m.error.empty(); }));
   const std::string cost = CostPerNode(measured, "tailnet");
+  const std::string acl_cost = CostPerNode(measured, "tailnet-acl");
   const std::string crowd_cost = CostPerNode(measured, "crowd");
   if (json) {
     nlohmann::ordered_json j;
@@ -634,10 +665,12 @@ int RunBench(const std::vector<std::string>& argv) {
     j["benchmarks"] = nlohmann::ordered_json::array();
     for (const Measurement& m : measured) j["benchmarks"].push_back(ToJson(m));
     if (!cost.empty()) j["cost_per_node"] = cost;
+    if (!acl_cost.empty()) j["tailnet_acl_cost_per_node"] = acl_cost;
     if (!crowd_cost.empty()) j["crowd_cost_per_node"] = crowd_cost;
     std::cout << j.dump(2) << "\n";
   } else {
     if (!cost.empty()) std::cout << cost << "\n";
+    if (!acl_cost.empty()) std::cout << acl_cost << "\n";
     if (!crowd_cost.empty()) std::cout << crowd_cost << "\n";
   }
   if (failed > 0) {
