@@ -580,10 +580,12 @@ int RunBench(const std::vector<std::string>& argv) {
                        " bytes, sim/scenario/yaml-document.h: about 14,000 nodes)");
     }
   };
-  if (only.empty() || only == "tailnet" || only == "tailnet-acl" ||
-      vm["print-scenario"].as<bool>()) {
-    // With rules the scenario is larger: the one that must fit.
+  const bool print = vm["print-scenario"].as<bool>();
+  if ((only.empty() && !print) || only == "tailnet-acl") {
+    // With its rules the tailnet's scenario is larger (tailnet-acl runs too).
     for (uint32_t n : tailnets) check_fits("--tailnet", n, Nodes::kTailnetAcl);
+  } else if (only == "tailnet" || print) {
+    for (uint32_t n : tailnets) check_fits("--tailnet", n, Nodes::kTailnet);
   }
   if (only.empty() || only == "crowd") {
     for (uint32_t n : crowds) {

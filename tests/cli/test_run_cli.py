@@ -180,6 +180,26 @@ def test_bench_measures_small_tailnets_and_crowds_in_children_and_stops_at_the_l
     assert "stopped after 0 s, unfinished (goal <= 20 s: missed)" in result.stdout
 
 
+def test_bench_measures_the_tailnet_with_access_rules_beside_it():
+    # Each node may reach the next 3: it is told only those and the 3 before
+    # it, and the workload has its own line of cost per node.
+    result = punchlab("bench", "--only", "tailnet-acl", "--tailnet", "8,12", "--json")
+    assert result.returncode == 0, result
+    out = json.loads(result.stdout)
+    small, large = out["benchmarks"]
+    assert (small["name"], small["nodes"], large["name"]) == ("tailnet-acl-8", 8, "tailnet-acl-12")
+    assert small["outcome"].startswith("24 pairs with traffic: ") and not small["stopped"]
+    assert small["goal_wall_s"] == 20 and small["goal_rss_mib"] == 1024
+    assert "access rules" in small["workload"]
+    assert out["tailnet_acl_cost_per_node"].startswith("cost per node, tailnet-acl 8 -> 12: ")
+    assert "cost_per_node" not in out  # the fully visible tailnet did not run
+    printed = punchlab("bench", "--only", "tailnet-acl", "--tailnet", "8", "--print-scenario")
+    assert printed.returncode == 0, printed
+    assert "  acls:\n    - {src: [n00000], dst: [n00001, n00002, n00003]}\n" in printed.stdout
+    plain = punchlab("bench", "--tailnet", "8", "--print-scenario").stdout
+    assert "acls" not in plain
+
+
 def test_bench_refuses_a_size_the_scenario_loader_cannot_hold():
     # 40,000 nodes make a scenario larger than the loader takes (4 MiB, about
     # 14,000 nodes): refused before any workload runs, with the sizes.

@@ -212,12 +212,14 @@ def test_access_rules_tell_each_real_node_only_its_visible_peers(driver, node_bi
     assert len(added["alice"]) == 1 and len(added["bob"]) == 1, added
     assert added["carol"] == [], added
     counters = results["counters"]
-    assert counters["node/alice"]["peers"] == 1 and counters["node/bob"]["peers"] == 1
+    # (At their ends alice and bob may have heard the other leave already.)
     assert counters["node/carol"]["peers"] == 0
     # alice's probes to carol were refused by her node (no such peer), all lost.
     assert counters["node/alice"]["probes_send_failed"] > 50, counters["node/alice"]
     hidden = pair(results, "alice", "carol")
-    assert hidden["final_path"] == "none" and hidden["probes_lost"] == hidden["probes_sent"]
+    # Not one round trip; every probe settled by the stop is lost.
+    assert hidden["final_path"] == "none" and hidden["probes_lost"] > 50, hidden
+    assert sum(r["samples"] for r in hidden["rtt"].values()) == 0, hidden
     assert timeline(results, "alice", "carol") == [] and timeline(results, "carol", "alice") == []
     assert pair(results, "alice", "bob")["final_path"] == "direct"
 
