@@ -17,8 +17,6 @@ static_assert(NLOHMANN_JSON_VERSION_MAJOR == 3 && NLOHMANN_JSON_VERSION_MINOR ==
 using Field = EntryRead::Field;
 using Seen = EntryRead::Seen;
 
-constexpr int64_t kMaxRegion = std::numeric_limits<RegionId>::max();
-
 // The SAX handler. Outside the captured places every event goes to
 // nlohmann's DOM builder (the one json::parse uses, so the DOM is the same;
 // as there, the last of duplicate keys wins, in captured entries too).
@@ -32,11 +30,11 @@ class Reader {
   bool null() { return Scalar({}, [&] { return dom_.null(); }); }
   bool boolean(bool v) { return Scalar({}, [&] { return dom_.boolean(v); }); }
   bool number_integer(json::number_integer_t v) {
-    return Scalar(Value::Int(v >= 0 && v <= kMaxRegion, v),
+    return Scalar(Value::Int(v >= 0 && v <= kMaxRegionId, v),
                   [&] { return dom_.number_integer(v); });
   }
   bool number_unsigned(json::number_unsigned_t v) {
-    return Scalar(Value::Int(v <= static_cast<uint64_t>(kMaxRegion), static_cast<int64_t>(v)),
+    return Scalar(Value::Int(v <= static_cast<uint64_t>(kMaxRegionId), static_cast<int64_t>(v)),
                   [&] { return dom_.number_unsigned(v); });
   }
   bool number_float(json::number_float_t v, const string_t& s) {
@@ -83,7 +81,7 @@ class Reader {
   struct Value {
     enum class Kind : uint8_t { kOther, kString, kInt } kind = Kind::kOther;
     const string_t* text = nullptr;  // kString
-    bool region_ok = false;          // kInt: within [0, kMaxRegion]
+    bool region_ok = false;          // kInt: within [0, kMaxRegionId]
     int64_t number = 0;
     static Value String(const string_t& s) { return {Kind::kString, &s, false, 0}; }
     static Value Int(bool ok, int64_t v) { return {Kind::kInt, nullptr, ok, v}; }

@@ -15,6 +15,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -24,6 +25,10 @@
 #include "punchlab/control/netmap.h"
 
 namespace punchlab::control {
+
+// The largest DERP region id a message may carry (a home region, a region of
+// the DERP map): what RegionId holds. The reader and messages.cc judge by it.
+inline constexpr int64_t kMaxRegionId = std::numeric_limits<RegionId>::max();
 
 // How one node entry read.
 struct EntryRead {

@@ -18,8 +18,6 @@ struct Overloaded : Fs... {
 template <class... Fs>
 Overloaded(Fs...) -> Overloaded<Fs...>;
 
-constexpr int64_t kMaxRegionId = std::numeric_limits<RegionId>::max();
-
 json EndpointsToJson(const std::vector<Endpoint>& eps) {
   json out = json::array();
   for (const Endpoint& e : eps) out.push_back(e.ToString());
