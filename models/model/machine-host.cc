@@ -39,15 +39,15 @@ void Unwatch(const Ptr<Socket>& socket) {
                             MakeNullCallback<void, Ptr<Socket>, const Address&>());
 }
 
-// The most bytes one ns-3 packet carries between a TCP socket and the host
-// (a full segment's payload with run-sim's SegmentSize). ns-3's Buffer keeps
+// The most bytes one ns-3 packet carries between a TCP socket and the host:
+// a full segment's payload (kTcpSegmentBytes). ns-3's Buffer keeps
 // a free list (buffer.cc, BUFFER_FREE_LIST) of up to 1,000 buffers of the
 // largest size it has ever freed, and hands them out for any packet, even an
 // ACK's headers: a single 128 KiB write (a netmap into an empty send buffer)
 // would make some thousand buffers circulate at 128 KiB each. Bytes, order
 // and timing are the same whatever the pieces: TCP cuts segments by
 // sequence number, and a read returns what is there.
-constexpr uint32_t kMaxPacketBytes = 1448;
+constexpr uint32_t kMaxPacketBytes = MachineHost::kTcpSegmentBytes;
 
 }  // namespace
 

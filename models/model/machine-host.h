@@ -103,6 +103,11 @@ class MachineHost : public Object, private punchlab::hosts::Sockets {
  public:
   static constexpr punchlab::ConnectionId kFirstAcceptedId =
       punchlab::hosts::Host::kFirstAcceptedId;
+  // A full TCP segment's payload: run-sim sets ns3::TcpSocket::SegmentSize to
+  // it (ns-3's default is 536), and the host moves at most this many bytes in
+  // one ns-3 packet between a TCP socket and its machine (machine-host.cc says
+  // why).
+  static constexpr uint32_t kTcpSegmentBytes = 1448;
 
   static TypeId GetTypeId();
 

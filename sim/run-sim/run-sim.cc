@@ -8,6 +8,7 @@
 #include "ns3/rng-seed-manager.h"
 #include "ns3/rng-stream.h"
 #include "ns3/simulator.h"
+#include "model/machine-host.h"
 #include "ns3/uinteger.h"
 #include "results/evaluate.h"
 #include "results/probe.h"
@@ -43,7 +44,8 @@ void ResetSimulator(uint64_t seed) {
   ns3::RngSeedManager::SetSeed(static_cast<uint32_t>(seed % 0xfffffffeu) + 1);
   ns3::RngSeedManager::SetRun(1);
   // Full-size TCP segments for control and DERP (ns-3's default is 536 bytes).
-  ns3::Config::SetDefault("ns3::TcpSocket::SegmentSize", ns3::UintegerValue(1448));
+  ns3::Config::SetDefault("ns3::TcpSocket::SegmentSize",
+                          ns3::UintegerValue(ns3::MachineHost::kTcpSegmentBytes));
 }
 
 void NoteSmallFlows(const scenario::Scenario& scenario, results::Results& r) {
