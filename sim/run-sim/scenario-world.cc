@@ -6,18 +6,17 @@
 #include "helper/control-helper.h"
 #include "helper/derp-helper.h"
 #include "helper/nat-helper.h"
+#include "model/ipv4-fast-path.h"
 #include "model/punchlab-ns3-convert.h"
+#include "model/wire-channel.h"
 #include "ns3/data-rate.h"
 #include "ns3/internet-stack-helper.h"
 #include "ns3/ipv4-static-routing-helper.h"
 #include "ns3/ipv4-static-routing.h"
 #include "ns3/ipv4.h"
-#include "model/ipv4-fast-path.h"
-#include "model/wire-channel.h"
 #include "ns3/node-list.h"
 #include "ns3/string.h"
 #include "ns3/uinteger.h"
-#include "scenario/node-timers.h"
 #include "punchlab/control/identity.h"
 #include "punchlab/crypto/sign.h"
 #include "punchlab/random.h"
@@ -25,6 +24,7 @@
 #include "run-sim/run-sim.h"
 #include "scenario/meaning/control-names.h"
 #include "scenario/meaning/port-mapping.h"
+#include "scenario/node-timers.h"
 
 namespace punchlab {
 namespace runsim {
