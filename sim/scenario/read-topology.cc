@@ -133,6 +133,7 @@ std::vector<nat::PortRule> ReadPortRules(Reader& r, const Fields& f, std::string
 // nodes are known (CheckRuleNames).
 struct WrittenRule {
   YAML::Mark mark;         // the entry
+  std::string where;       // control.acls[i]
   YAML::Mark domain_mark;  // its domain (the entry's when not written)
   bool domain_written = false;
   AccessRuleDef def;
@@ -148,6 +149,7 @@ std::vector<WrittenRule> ReadAccessRules(Reader& r, const Fields& control) {
     if (!f) continue;
     WrittenRule w;
     w.mark = entry.mark;
+    w.where = entry.where;
     w.def.where = PositionOf(entry.mark);
     // Unwritten: the domain of the nodes it names (CheckRuleNames).
     const Value* own_domain = f->Own("domain");
@@ -180,9 +182,11 @@ void CheckRuleNames(Reader& r, std::vector<WrittenRule>& written, Scenario& s) {
     names.push_back(n.name);
   }
   for (WrittenRule& w : written) {
+    const auto& known = s.control.domains;
     if (!w.domain_written) {
-      // The first node it names says; naming only * (or nothing): a node's
-      // default domain.
+      // The first node it names says. Naming only * (or nobody) says nothing:
+      // the only domain, else the rule must write one (guessing one would
+      // leave the meant domain without rules: everyone reaches everyone).
       std::optional<std::string> first;
       for (const auto* side : {&w.src, &w.dst}) {
         for (const auto& entry : *side) {
@@ -190,9 +194,17 @@ void CheckRuleNames(Reader& r, std::vector<WrittenRule>& written, Scenario& s) {
           if (!first && node != by_name.end()) first = node->second->domain;
         }
       }
-      w.def.domain = first ? *first : FindSchemaKey(section::kNode, "domain")->default_text;
+      if (!first && known.empty()) continue;  // control.domains said so already
+      if (!first && known.size() > 1) {
+        std::string list;
+        for (const std::string& d : known) list += (list.empty() ? "" : ", ") + d;
+        r.Error(w.mark, w.where + " names no node, so it says no domain, and control.domains "
+                        "lists " + std::to_string(known.size()) + " (" + list +
+                        "); write the rule's domain, e.g. domain: " + known.front());
+        continue;
+      }
+      w.def.domain = first ? *first : known.front();
     }
-    const auto& known = s.control.domains;
     if (std::find(known.begin(), known.end(), w.def.domain) == known.end()) {
       r.UnknownName(w.domain_mark, "domain", "control.domains", "control.acls", w.def.domain,
                     known, "; give the rule the domain of the nodes it names");

@@ -205,7 +205,8 @@ std::vector<SchemaKey> BuildKeys() {
 
   current = section::kAcl;
   add("domain", V::kName, D::kComputed,
-      "the domain of the first node it names (default if it names none)", "domain: corp",
+      "the domain of the first node it names; naming none, the only one of control.domains "
+      "(with more, write it)", "domain: corp",
       "The domain the rule is for, one of control.domains; the nodes it names are in it "
       "(rules never cross domains).");
   add("src", V::kTextList, D::kRequired, "", "src: [laptop, phone]",

@@ -280,6 +280,13 @@ TEST(Errors, AccessRules) {
   EXPECT_THAT(Errors("control: {acls: [{src: ['*'], dst: ['*']}, {src: [], dst: []}]}\n"
                      "nodes: {a: {}}\n"),
               ElementsAre());
+  // Naming no node, with two domains: no guess (a guess of `default` left
+  // corp, the defaults' domain, allow-all).
+  EXPECT_THAT(Errors("control:\n  domains: [default, corp]\n  acls: [{src: ['*'], dst: ['*']}]\n"
+                     "defaults: {domain: corp}\nnodes: {a: {}}\n"),
+              ElementsAre("t.yaml:3:10: control.acls[0] names no node, so it says no domain, "
+                          "and control.domains lists 2 (default, corp); write the rule's "
+                          "domain, e.g. domain: default"));
 }
 
 TEST(Errors, DerpRegions) {

@@ -408,6 +408,22 @@ expect: [{between: [a, b], path: none, from: 5s}]
   EXPECT_EQ(s.expectations[0].path, PathKind::kNone);
 }
 
+// A rule naming no node is for the only domain, whatever the nodes' default
+// domain would be (not `default`: defaults say corp here).
+TEST(Loader, AccessRuleNamingNoNodeIsForTheOnlyDomain) {
+  Scenario s = LoadOk("control:\n  domains: [corp]\n  acls: [{src: ['*'], dst: ['*']}]\n"
+                      "defaults: {domain: corp}\nnodes: {a: {}, b: {}}\n");
+  ASSERT_EQ(s.control.acls.size(), 1u);
+  EXPECT_EQ(s.control.acls[0].domain, "corp");
+  EXPECT_EQ(s.control.acls[0].src, std::vector<std::string>{"*"});
+  // Written, the domain is the written one.
+  s = LoadOk("control:\n  domains: [default, corp]\n"
+             "  acls: [{domain: corp, src: ['*'], dst: ['*']}]\n"
+             "defaults: {domain: corp}\nnodes: {a: {}, b: {domain: default}}\n");
+  ASSERT_EQ(s.control.acls.size(), 1u);
+  EXPECT_EQ(s.control.acls[0].domain, "corp");
+}
+
 TEST(Loader, ReferenceExampleLoads) { LoadOk(std::string(SchemaExample())); }
 
 TEST(Loader, YamlAnchorsAndQuotedValuesWork) {
