@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "punchlab/control/access-rules.h"
 #include "scenario/meaning/control-names.h"
 #include "scenario/sections.h"
 
@@ -214,7 +215,7 @@ void CheckRuleNames(Reader& r, std::vector<WrittenRule>& written, Scenario& s) {
     auto check = [&](const std::vector<std::pair<std::string, YAML::Mark>>& side,
                      std::vector<std::string>& out) {
       for (const auto& [name, mark] : side) {
-        if (name == "*") {
+        if (name == control::kAnyUser) {
           out.push_back(name);
           continue;
         }

@@ -21,9 +21,11 @@ control::AccessRules ControlAccessRules(const Scenario& s) {
   control::AccessRules rules;
   std::map<std::string, std::string> users;
   for (const NodeDef& n : s.nodes) users.emplace(n.name, ControlUser(n));
-  auto user_of = [&](const std::string& name) {
+  // The loader lets through node names and kAnyUser only.
+  auto user_of = [&](const std::string& name) -> std::string {
+    if (name == control::kAnyUser) return control::kAnyUser;
     auto it = users.find(name);
-    return it == users.end() ? name : it->second;  // "*" (the loader lets only nodes through)
+    return it == users.end() ? name : it->second;
   };
   for (const AccessRuleDef& def : s.control.acls) {
     control::AccessRule rule;
