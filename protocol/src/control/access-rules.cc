@@ -1,6 +1,7 @@
 #include "punchlab/control/access-rules.h"
 
 #include <algorithm>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -35,9 +36,34 @@ std::string EncodeAccessRules(const AccessRules& rules) {
 }
 
 std::optional<AccessRules> ParseAccessRules(const std::string& text, std::string& error) {
-  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  // nlohmann keeps the last of repeated keys: a domain listed twice would
+  // silently lose its first rules. The callback sees every key of every
+  // object (one set per object being read) and remembers the first repeat.
+  std::vector<std::set<std::string>> open_objects;
+  std::optional<std::pair<int, std::string>> repeated;  // depth, key
+  const nlohmann::json::parser_callback_t note_keys =
+      [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+        using E = nlohmann::json::parse_event_t;
+        if (event == E::object_start) {
+          open_objects.emplace_back();
+        } else if (event == E::object_end) {
+          if (!open_objects.empty()) open_objects.pop_back();
+        } else if (event == E::key && !open_objects.empty() && parsed.is_string()) {
+          const std::string& key = parsed.get_ref<const std::string&>();
+          if (!open_objects.back().insert(key).second && !repeated) repeated = {{depth, key}};
+        }
+        return true;
+      };
+  const nlohmann::json j = nlohmann::json::parse(text, note_keys, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
     error = "not JSON";
+    return std::nullopt;
+  }
+  if (repeated) {
+    // Depth 1: the top object's keys (domains); deeper: a rule's.
+    error = repeated->first <= 1
+                ? "domain '" + repeated->second + "' is listed twice; give each domain one list"
+                : "a rule names '" + repeated->second + "' twice; give it once";
     return std::nullopt;
   }
   if (!j.is_object()) {
