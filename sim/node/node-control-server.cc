@@ -6,10 +6,11 @@
 // The machine runs on Unix time (Host clock_offset =
 // realio::UnixEpochOffset()): token expiry is wall-clock time, written by the
 // identity provider's host, so the server must judge it by its wall clock.
-#include <fstream>
+#include <cerrno>
+#include <cstring>
 #include <iostream>
-#include <iterator>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -18,6 +19,7 @@
 
 #include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
+#include "files/read-whole-file.h"
 #include "node/key-log-flags.h"
 #include "node/node-keys.h"
 #include "punchlab/control/server.h"
@@ -75,13 +77,29 @@ CommandSpec Spec() {
   return spec;
 }
 
-control::AccessRules AccessRulesFromFlag(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError("--acls: cannot read '" + path + "'");
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+// The rules of --acls, each for a domain some trusted provider vouches for:
+// rules for a domain the server does not serve (a typo of the meant one)
+// would leave the meant domain allow-all.
+control::AccessRules AccessRulesFromFlag(const std::string& path,
+                                         const std::vector<control::TrustedIssuer>& issuers) {
+  const std::optional<std::string> text = files::ReadWholeFile(path);
+  if (!text) throw UsageError("--acls: cannot read " + path + ": " + std::strerror(errno));
   std::string error;
-  std::optional<control::AccessRules> rules = control::ParseAccessRules(text, error);
+  std::optional<control::AccessRules> rules = control::ParseAccessRules(*text, error);
   if (!rules) throw UsageError("--acls: " + path + ": " + error);
+  std::set<std::string> served;
+  for (const control::TrustedIssuer& issuer : issuers) {
+    served.insert(issuer.domains.begin(), issuer.domains.end());
+  }
+  for (const auto& rule : *rules) {
+    if (served.count(rule.first) == 0) {
+      std::string list;
+      for (const std::string& d : served) list += (list.empty() ? "" : ", ") + d;
+      throw UsageError("--acls: " + path + ": rules for domain '" + rule.first +
+                       "', which this server does not serve (its domains: " + list +
+                       "); name a domain of --domains or --trust");
+    }
+  }
   return std::move(*rules);
 }
 
@@ -244,7 +262,10 @@ int Run(const std::vector<std::string>& argv) {
   config.trusted_issuers = TrustFromFlags(vm);
   config.derp_map = DerpMapFromFlags(vm);
   config.key_log = ControlKeyLogFromFlags(vm);
-  if (vm.count("acls")) config.access_rules = AccessRulesFromFlag(vm["acls"].as<std::string>());
+  if (vm.count("acls")) {
+    config.access_rules =
+        AccessRulesFromFlag(vm["acls"].as<std::string>(), config.trusted_issuers);
+  }
   if (vm.count("batch-delay")) {
     config.batch_delay = ParseDurationFlag("--batch-delay", vm["batch-delay"].as<std::string>(),
                                            DurationRange{true, Duration::Seconds(60), false});

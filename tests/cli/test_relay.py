@@ -289,3 +289,46 @@ def test_control_server_announces_its_key_and_survives_garbage():
         assert control.stop() == 0
     assert len(re.findall(r"control-server: connection \d+ closed: ", control.stderr)) == 2
     assert "control-server stopped by signal 15: 2 connections, 0 registrations" in control.stderr
+
+
+# --acls: every file the server cannot take is one line naming the path and
+# why, exit 2, before it listens. A rules file for a domain it does not serve
+# (a typo of the meant one) is refused: it would leave the meant one allow-all.
+ACL_SERVER = ["--listen", "127.0.0.1:0", "--idp-key", IDP_KEY, "--domains",
+              "a.example,b.example"]
+GOOD_RULES = '{"a.example": [{"src": ["alice"], "dst": ["bob", "*"]}]}'
+
+
+@pytest.mark.parametrize("name,text,fragment", [
+    (None, None, "cannot read {path}: No such file or directory"),
+    ("", None, "cannot read {path}: Is a directory"),
+    ("rules.json", "{\"a.example\": [", "{path}: not JSON"),
+    ("rules.json", '{"a.example": [{"src": ["no spaces"], "dst": ["*"]}]}',
+     "{path}: rule 0 of domain a.example: 'no spaces' is neither * nor a user"),
+    ("rules.json", '{"A_Example": []}', "{path}: access rules for 'A_Example', which is not a domain"),
+    ("rules.json", '{"a.exmaple": []}',
+     "{path}: rules for domain 'a.exmaple', which this server does not serve (its domains: "
+     "a.example, b.example)"),
+    ("rules.json", '{"a.example": [{"src": ["alice"], "dst": ["bob"]}], "a.example": []}',
+     "{path}: domain 'a.example' is listed twice"),
+    ("rules.json", '{"a.example": [{"src": ["alice"], "dst": ["bob"], "dst": ["*"]}]}',
+     "{path}: a rule names 'dst' twice"),
+])
+def test_control_server_acls_usage_errors(tmp_path, name, text, fragment):
+    if name is None:
+        path = str(tmp_path / "missing.json")
+    elif text is None:
+        path = str(tmp_path)  # a directory
+    else:
+        path = str(tmp_path / name)
+        (tmp_path / name).write_text(text)
+    result = node("control-server", *ACL_SERVER, "--acls", path)
+    assert_one_line_error(result, EXIT_USAGE, "control-server",
+                          "--acls: " + fragment.format(path=path))
+
+
+def test_control_server_takes_good_acls(tmp_path):
+    rules = tmp_path / "rules.json"
+    rules.write_text(GOOD_RULES)
+    with Server(CONTROL_READY, "control-server", *ACL_SERVER, "--acls", str(rules)) as control:
+        assert control.stop() == 0
