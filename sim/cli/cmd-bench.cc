@@ -570,14 +570,21 @@ int RunBench(const std::vector<std::string>& argv) {
   // Every workload's scenario goes through the loader, which takes at most
   // kMaxScenarioBytes: refuse a size it cannot hold now, not after the
   // workloads before it ran.
+  // How many fit depends on the workload (rules make the tailnet's nodes
+  // bigger): the message says it for this one, from its bytes per node,
+  // rounded down to a thousand.
   auto check_fits = [&](const char* flag, uint32_t nodes, Nodes kind) {
     const size_t bytes = NodesScenario(nodes, kind, batch_delay).size();
     if (bytes > scenario::kMaxScenarioBytes) {
+      const uint64_t fit = uint64_t{scenario::kMaxScenarioBytes} * nodes / bytes / 1000;
       throw UsageError(std::string(flag) + ": " + std::to_string(nodes) +
                        " nodes make a scenario of " + std::to_string(bytes) +
                        " bytes, more than the scenario loader takes (" +
                        std::to_string(scenario::kMaxScenarioBytes) +
-                       " bytes, sim/scenario/yaml-document.h: about 14,000 nodes)");
+                       " bytes, sim/scenario/yaml-document.h): " +
+                       (fit == 0 ? std::string("fewer than 1,000")
+                                 : "about " + std::to_string(fit) + ",000") +
+                       " nodes of this workload fit");
     }
   };
   const bool print = vm["print-scenario"].as<bool>();

@@ -202,7 +202,8 @@ def test_bench_measures_the_tailnet_with_access_rules_beside_it():
 
 def test_bench_refuses_a_size_the_scenario_loader_cannot_hold():
     # 40,000 nodes make a scenario larger than the loader takes (4 MiB, about
-    # 14,000 nodes): refused before any workload runs, with the sizes.
+    # 14,000 nodes): refused before any workload runs, with the sizes and how
+    # many of that workload fit.
     for args, flag in [(["--only", "tailnet", "--tailnet", "8,40000"], "--tailnet"),
                        (["--only", "crowd", "--crowd", "40000"], "--crowd"),
                        (["--tailnet", "40000", "--print-scenario"], "--tailnet")]:
@@ -210,7 +211,12 @@ def test_bench_refuses_a_size_the_scenario_loader_cannot_hold():
         assert result.returncode == 2, result
         assert result.stdout == ""
         assert (f"{flag}: 40000 nodes make a scenario of " in result.stderr
-                and "more than the scenario loader takes (4194304 bytes" in result.stderr)
+                and "more than the scenario loader takes (4194304 bytes" in result.stderr
+                and "about 14,000 nodes of this workload fit" in result.stderr), result.stderr
+    # With access rules a node takes more text: fewer fit (14,000 make 4,693,873 bytes).
+    result = punchlab("bench", "--only", "tailnet-acl", "--tailnet", "14000")
+    assert result.returncode == 2, result
+    assert "about 12,000 nodes of this workload fit" in result.stderr, result.stderr
 
 
 def test_bench_reports_a_failed_workload_and_goes_on_to_the_next():
