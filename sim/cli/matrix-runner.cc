@@ -11,6 +11,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "cli-common/flags.h"
 #include "cli-common/subcommand.h"
 #include "cli/address-space-cap.h"
 #include "cli/cmd-run.h"
@@ -142,9 +143,14 @@ MatrixRun RunMatrixCells(const MatrixRunOptions& options) {
             // (a fork shares it) instead of loading the file again.
             [args, cap = options.cell_address_space_mib, loaded = &*c.loaded]() -> int {
               if (cap > 0) CapAddressSpace(cap);
+              // Ends as DispatchSubcommand ends `punchlab run`: a usage
+              // error exits 2, anything else 4 (the parent shows the code).
               try {
                 return RunLoadedScenario(args, *loaded);
-              } catch (const std::exception& e) {  // as DispatchSubcommand ends one
+              } catch (const UsageError& e) {
+                std::cerr << ProgramName() << " run: " << e.what() << "\n";
+                return kExitUsage;
+              } catch (const std::exception& e) {
                 std::cerr << ProgramName() << " run: " << e.what() << "\n";
                 return kExitRuntime;
               }
