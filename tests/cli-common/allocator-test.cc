@@ -2,13 +2,20 @@
 // block of 128 KiB or more still gets a mapping of its own, where glibc's
 // own rule would have raised the threshold above it and served it from the
 // heap. Each check runs in a child process of its own (a death test), where
-// glibc's threshold starts fresh.
+// glibc's threshold starts fresh: a fresh process (the threadsafe style
+// re-executes the test), started without the environment that would set
+// glibc's malloc knobs. Any of them (MALLOC_MMAP_THRESHOLD_ and the others
+// below, or GLIBC_TUNABLES' glibc.malloc.*) fixes the threshold, as mallopt
+// does, so glibc's own rule, which both checks depend on, would not run.
 #include "cli-common/allocator.h"
 
 #include <gtest/gtest.h>
 #include <malloc.h>
 
 #include <cstdlib>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace punchlab::cli {
 namespace {
@@ -32,7 +39,29 @@ size_t MappedBlocks() { return mallinfo2().hblks; }
   std::_Exit(mapped ? 0 : 1);
 }
 
-TEST(HoldMmapThreshold, ABlockOf256KiBIsMappedAfterA4MiBOneWasFreed) {
+// Clears glibc's malloc variables for the children, as re-executed; puts
+// them back afterwards.
+class HoldMmapThresholdTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    for (const char* name : {"GLIBC_TUNABLES", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_",
+                             "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_"}) {
+      if (const char* value = std::getenv(name)) {
+        saved_.emplace_back(name, value);
+        unsetenv(name);
+      }
+    }
+  }
+  void TearDown() override {
+    for (const auto& [name, value] : saved_) setenv(name.c_str(), value.c_str(), 1);
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> saved_;
+};
+
+TEST_F(HoldMmapThresholdTest, ABlockOf256KiBIsMappedAfterA4MiBOneWasFreed) {
   EXPECT_EXIT(
       {
         HoldMmapThreshold();
@@ -42,7 +71,7 @@ TEST(HoldMmapThreshold, ABlockOf256KiBIsMappedAfterA4MiBOneWasFreed) {
 }
 
 // What the call prevents: glibc's own rule.
-TEST(HoldMmapThreshold, WithoutItGlibcServesThatBlockFromTheHeap) {
+TEST_F(HoldMmapThresholdTest, WithoutItGlibcServesThatBlockFromTheHeap) {
   EXPECT_EXIT(ExitMappedAfterABigFree(), ::testing::ExitedWithCode(1), "");
 }
 #endif
