@@ -69,9 +69,10 @@ CommandSpec Spec() {
       ("batch-delay", po::value<std::string>()->value_name("DURATION"),
        "send a domain's changes together, this long after the first (default 0: at once)")
       ("acls", po::value<std::string>()->value_name("FILE"),
-       "access rules per domain, JSON {\"DOMAIN\": [{\"src\": [USER|*], \"dst\": [...]}]}: "
-       "a node of a listed domain is told only the peers a rule lets it reach or lets "
-       "reach it; other domains: everyone sees everyone");
+       "access rules per domain, JSON {\"DOMAIN\": [{\"src\": [USER|*], \"dst\": [...]}]}, "
+       "each DOMAIN one this server serves, listed once: a node of a listed domain is told "
+       "only the peers a rule lets it reach or lets reach it; other domains: everyone sees "
+       "everyone");
   AddNodeKeyOptions(spec.options);
   AddControlKeyLogOption(spec.options);
   return spec;
