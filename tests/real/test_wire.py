@@ -99,9 +99,13 @@ def test_delay_is_applied_one_way(pair):
     # Precision is bench/wire-bench.py's to measure (it depends on the
     # machine's load); here: applied once, not twice.
     assert delays[len(delays) // 2] < 40 * MS, delays[len(delays) // 2]
-    # The other direction keeps its own shape (none).
+    # The other direction keeps its own shape (none): no packet back waited
+    # the 20 ms. Judged by the fastest, as the delay above is: a loaded
+    # machine delays the userspace wire's packets (the median was 29 ms in
+    # one CI run beside builds and a fuzz run), it never makes one faster
+    # than its shape.
     back = sorted(d for _, d in probe(lab, b, a, 100, 1000, dst=A))
-    assert back[len(back) // 2] < 10 * MS, back[len(back) // 2]
+    assert back[0] < 20 * MS, back[0]
 
 
 def test_jitter_varies_delay_but_never_reorders(pair):
