@@ -399,6 +399,25 @@ void ControlServer::MarkChanged(const std::string& domain, const NodePublicKey& 
     d.first = change_seq_ + 1;
     if (config_.batch_delay > Duration::Zero()) newly_pending_.push_back(domain);
   }
+  if (auto gone = d.removed_user.find(key); gone != d.removed_user.end()) {
+    // The key left during this batch and is back: its removal is dropped
+    // for its change. Under another user, who saw the old user but does not
+    // see the new one would keep it: they get whole netmaps (as a user
+    // change in place does), which list exactly what they see.
+    if (const DomainAccess* access = AccessOf(domain)) {
+      const std::string& user = MustFind(nodes_, key).info.user;  // it registered again
+      if (gone->second != user) {
+        const std::vector<NodePublicKey> now_see = VisibleKeys(*access, domain, user, key);
+        for (const NodePublicKey& viewer : VisibleKeys(*access, domain, gone->second, key)) {
+          if (std::binary_search(now_see.begin(), now_see.end(), viewer)) continue;
+          const ConnectionId viewer_conn = MustFind(nodes_, viewer).conn;
+          auto vc = conns_.find(viewer_conn);
+          if (vc != conns_.end()) AskNetmap(viewer_conn, *vc->second);
+        }
+      }
+    }
+    d.removed_user.erase(gone);
+  }
   d.removed.erase(key);
   d.changed[key] = ++change_seq_;
 }
