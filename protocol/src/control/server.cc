@@ -477,7 +477,16 @@ void ControlServer::FlushDueBatches(Timestamp now) {
 
 void ControlServer::AskNetmap(ConnectionId conn, Conn& c) {
   c.needs_netmap = true;
-  if (config_.batch_delay > Duration::Zero()) netmap_due_.push_back(conn);
+  if (config_.batch_delay > Duration::Zero()) {
+    netmap_due_.push_back(conn);
+    return;
+  }
+  // A session not registered yet gets one when it registers.
+  if (c.phase != Conn::Phase::kRegistered) return;
+  auto node = nodes_.find(c.node_key);
+  if (node != nodes_.end() && node->second.conn == conn) {
+    pending_[node->second.domain].netmaps.insert(c.node_key);
+  }
 }
 
 void ControlServer::FlushDomain(const std::string& domain_name) {
@@ -567,16 +576,20 @@ void ControlServer::FlushDomainWithRules(const std::string& domain, const Domain
       due[viewer].removed.emplace_back(seq, key);
     }
   }
-  // Changes were visited in key order, so each list is in key order.
+  // And the members due a whole netmap. With a batch delay every whole
+  // netmap went out when asked for (netmap_due_); without one, AskNetmap
+  // listed each in `changes.netmaps`. So only these recipients, not every
+  // member, are visited: a change costs what sees the changed node.
+  for (const NodePublicKey& key : changes.netmaps) due[key];
+  // Changes were visited in key order, so each list is in key order; the
+  // recipients go in key order too (as a domain's members do).
   const bool batching = config_.batch_delay > Duration::Zero();
-  // A copy: sending can close a connection, which leaves the domain.
-  std::vector<NodePublicKey> members;
-  if (auto m = members_.find(domain); m != members_.end()) {
-    members.assign(m->second.begin(), m->second.end());
-  }
-  for (const NodePublicKey& key : members) {
+  for (const auto& [key, d] : due) {
+    // Looked up now: a send before this one may have closed a connection
+    // and removed its node; a node due a netmap here may have registered in
+    // another domain since (whose flush sends it).
     auto it = nodes_.find(key);
-    if (it == nodes_.end()) continue;
+    if (it == nodes_.end() || it->second.domain != domain) continue;
     const ConnectionId conn = it->second.conn;
     auto c = conns_.find(conn);
     if (c == conns_.end()) continue;
@@ -584,22 +597,18 @@ void ControlServer::FlushDomainWithRules(const std::string& domain, const Domain
       SendNetmap(conn, *c->second, it->second);
       continue;
     }
-    auto d = due.find(key);
-    if (d == due.end()) continue;
     // With a batch, a netmap sent during it holds the older changes already.
     const uint64_t since =
         batching && c->second->netmap_seq >= changes.first ? c->second->netmap_seq : 0;
     std::vector<const std::string*> changed;
-    // Looked up now: a send before this one may have closed a connection
-    // and removed its node.
-    for (const auto& [seq, peer] : d->second.changed) {
+    for (const auto& [seq, peer] : d.changed) {
       if (seq <= since) continue;
       if (auto node = nodes_.find(peer); node != nodes_.end()) {
         changed.push_back(&EntryText(node->second));
       }
     }
     std::vector<NodePublicKey> removed;
-    for (const auto& [seq, peer] : d->second.removed) {
+    for (const auto& [seq, peer] : d.removed) {
       if (seq > since) removed.push_back(peer);
     }
     if (changed.empty() && removed.empty()) continue;

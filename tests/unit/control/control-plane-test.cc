@@ -1165,6 +1165,27 @@ TEST_F(RulesControlPlaneTest, AKeyRegisteringUnderAnotherUserLeavesItsOldViewers
   EXPECT_EQ(Peers(bob2), (std::set<NodePublicKey>{dave.key.Public()}));
 }
 
+// A new DERP map: every node of a domain with rules gets a whole netmap
+// with it, still listing only what the node sees.
+TEST_F(RulesControlPlaneTest, ANewDerpMapReachesEveryNodeWithWhatItSees) {
+  TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
+  TestNode& bob = Join("bob", "192.0.2.11:41641", kDomainA);
+  TestNode& carol = Join("carol", "192.0.2.12:41641", kDomainA);
+  TestNode& dave = Join("dave", "192.0.2.13:41641", kDomainA);
+  net_.RunFor(Duration::Seconds(1));
+  DerpMap next = derp_map_;
+  next.regions.push_back({3, "sin", {{"3a", Ep("203.0.113.30:443"), 3478}}});
+  net_.Do(server_id_, [&](Timestamp now) { server_.SetDerpMap(now, next); });
+  net_.RunFor(Duration::Millis(10));
+  for (TestNode* n : {&alice, &bob, &carol, &dave}) {
+    EXPECT_EQ(n->EventsOf<NetmapUpdated>().size(), 2u) << n->user;
+    EXPECT_EQ(n->netmap().derp_map, next) << n->user;
+    EXPECT_EQ(EverTold(*n), Peers(*n)) << n->user;
+  }
+  EXPECT_EQ(Peers(carol), std::set<NodePublicKey>{dave.key.Public()});
+  EXPECT_EQ(Peers(dave).size(), 3u);
+}
+
 class BatchedRulesControlPlaneTest : public RulesControlPlaneTest {
  protected:
   BatchedRulesControlPlaneTest() : RulesControlPlaneTest(Duration::Millis(500)) {}

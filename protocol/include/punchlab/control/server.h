@@ -27,14 +27,14 @@
 // a one-slot update channel) and headscale batches them (batch_change_delay);
 // a new session's whole netmap still goes out at once.
 //
-// With access rules for a domain (ControlServerConfig::access_rules,
-// access-rules.h) a node's netmap lists only the peers visible to it (a rule
-// lets it reach them or them reach it), and a change goes only to the nodes
-// that see the changed node (and to that node itself): one message each with
-// the entries it sees. Visibility is symmetric and depends only on users, so
-// the nodes that see a node are the ones it sees. A node whose key registers
-// again under another user gets its old viewers whole netmaps (they may no
-// longer see it). Domains without rules work as above, unchanged.
+// With access rules for a domain (ControlServerConfig::access_rules, access-rules.h) a node's
+// netmap lists only the peers visible to it (a rule lets it reach them or them reach it), and a
+// change goes only to the nodes that see the changed node (and to it): one message each with the
+// entries it sees; a flush visits only those (and any due a whole netmap), so a change costs what
+// sees the changed node, not the domain. Visibility is symmetric and depends only on users. A key
+// registering again under another user gets its old viewers whole netmaps (they may no longer see
+// it): all of them in place, the ones that do not see the new user after it left in the same batch.
+// Domains without rules work as above, unchanged.
 //
 // A broken, hostile or
 // silent connection is closed with a reason (a ConnectionClosed event) and
@@ -185,8 +185,9 @@ class ControlServer final : public StreamMachine {
   // After an input: sends what is due (with no batch delay: every change;
   // with one: new sessions' netmaps) and schedules the rest.
   void FlushNetmaps(Timestamp now);
-  // Sends one domain's pending changes (and any whole netmap due there) to
-  // every member.
+  // Sends one domain's pending changes (and any whole netmap due there): to
+  // every member, or with rules to the ones they reach and the ones due a
+  // whole netmap.
   void FlushDomain(const std::string& domain);
   // The session's whole netmap, sent now.
   void SendNetmap(ConnectionId conn, Conn& c, const Record& r);
@@ -240,6 +241,11 @@ class ControlServer final : public StreamMachine {
     std::map<NodePublicKey, uint64_t> removed;
     // The user each removed node had (in a domain with rules: who saw it).
     std::map<NodePublicKey, std::string> removed_user;
+    // With no batch delay, the members (by key) that asked for a whole
+    // netmap (AskNetmap; with a delay netmap_due_ serves them at once), so a
+    // domain with rules visits these and the nodes its changes reach, not
+    // every member.
+    std::set<NodePublicKey> netmaps;
     uint64_t first = 0;  // no change in the batch is older
   };
   std::map<std::string, DomainChanges> pending_;
