@@ -489,6 +489,26 @@ void ControlServer::AskNetmap(ConnectionId conn, Conn& c) {
   }
 }
 
+template <class Changed, class Removed>
+void ControlServer::SendChangesSince(ConnectionId conn, const Changed& changed,
+                                     const Removed& removed, uint64_t since) {
+  // Spliced from the entries' texts (encoded once per change).
+  std::vector<const std::string*> changed_texts;
+  for (const auto& [peer, seq] : changed) {
+    if (seq <= since) continue;
+    if (auto node = nodes_.find(peer); node != nodes_.end()) {
+      changed_texts.push_back(&EntryText(node->second));
+    }
+  }
+  std::vector<NodePublicKey> removed_keys;
+  for (const auto& [peer, seq] : removed) {
+    if (seq > since) removed_keys.push_back(peer);
+  }
+  if (changed_texts.empty() && removed_keys.empty()) return;
+  Send(conn, PreparePeersChanged(changed_texts, removed_keys), "peers_changed");
+  if (conns_.count(conn) != 0) ++stats_.deltas_sent;
+}
+
 void ControlServer::FlushDomain(const std::string& domain_name) {
   auto pending = pending_.find(domain_name);
   if (pending == pending_.end()) return;
@@ -526,22 +546,8 @@ void ControlServer::FlushDomain(const std::string& domain_name) {
     if (c->second->needs_netmap) {
       SendNetmap(conn, *c->second, it->second);
     } else if (batching && c->second->netmap_seq >= changes.first) {
-      // Its netmap, sent during the batch, holds the older changes already:
-      // the rest, spliced from the entries' texts (encoded once per change).
-      const uint64_t since = c->second->netmap_seq;
-      std::vector<const std::string*> changed;
-      for (const auto& [peer, seq] : changes.changed) {
-        if (seq <= since) continue;
-        auto node = nodes_.find(peer);
-        if (node != nodes_.end()) changed.push_back(&EntryText(node->second));
-      }
-      std::vector<NodePublicKey> removed;
-      for (const auto& [peer, seq] : changes.removed) {
-        if (seq > since) removed.push_back(peer);
-      }
-      if (changed.empty() && removed.empty()) continue;
-      Send(conn, PreparePeersChanged(changed, removed), "peers_changed");
-      if (conns_.count(conn) != 0) ++stats_.deltas_sent;
+      // Its netmap, sent during the batch, holds the older changes already.
+      SendChangesSince(conn, changes.changed, changes.removed, c->second->netmap_seq);
     } else if (any_change) {
       // The same text for every member but for its sequence number.
       Send(conn, all, "peers_changed");
@@ -558,22 +564,22 @@ void ControlServer::FlushDomainWithRules(const std::string& domain, const Domain
   // that saw it. Visibility is symmetric, so the ones that see a node are
   // the ones it sees: O(changes x what each sees), not O(members x rules).
   struct Due {
-    std::vector<std::pair<uint64_t, NodePublicKey>> changed;
-    std::vector<std::pair<uint64_t, NodePublicKey>> removed;
+    std::vector<std::pair<NodePublicKey, uint64_t>> changed;
+    std::vector<std::pair<NodePublicKey, uint64_t>> removed;
   };
   std::map<NodePublicKey, Due> due;
   for (const auto& [key, seq] : changes.changed) {
     auto it = nodes_.find(key);
     if (it == nodes_.end()) continue;
-    due[key].changed.emplace_back(seq, key);
+    due[key].changed.emplace_back(key, seq);
     for (const NodePublicKey& viewer : VisibleKeys(access, domain, it->second.info.user, key)) {
-      due[viewer].changed.emplace_back(seq, key);
+      due[viewer].changed.emplace_back(key, seq);
     }
   }
   for (const auto& [key, seq] : changes.removed) {
     const std::string& user = MustFind(changes.removed_user, key);  // MarkRemoved records it
     for (const NodePublicKey& viewer : VisibleKeys(access, domain, user, key)) {
-      due[viewer].removed.emplace_back(seq, key);
+      due[viewer].removed.emplace_back(key, seq);
     }
   }
   // And the members due a whole netmap. With a batch delay every whole
@@ -600,20 +606,7 @@ void ControlServer::FlushDomainWithRules(const std::string& domain, const Domain
     // With a batch, a netmap sent during it holds the older changes already.
     const uint64_t since =
         batching && c->second->netmap_seq >= changes.first ? c->second->netmap_seq : 0;
-    std::vector<const std::string*> changed;
-    for (const auto& [seq, peer] : d.changed) {
-      if (seq <= since) continue;
-      if (auto node = nodes_.find(peer); node != nodes_.end()) {
-        changed.push_back(&EntryText(node->second));
-      }
-    }
-    std::vector<NodePublicKey> removed;
-    for (const auto& [seq, peer] : d.removed) {
-      if (seq > since) removed.push_back(peer);
-    }
-    if (changed.empty() && removed.empty()) continue;
-    Send(conn, PreparePeersChanged(changed, removed), "peers_changed");
-    if (conns_.count(conn) != 0) ++stats_.deltas_sent;
+    SendChangesSince(conn, d.changed, d.removed, since);
   }
 }
 

@@ -252,6 +252,12 @@ class ControlServer final : public StreamMachine {
   // FlushDomain for a domain with rules: to each member the changes it sees.
   void FlushDomainWithRules(const std::string& domain, const DomainAccess& access,
                             const DomainChanges& changes);
+  // One peers_changed to conn with the changed entries and removed keys
+  // numbered after `since`, in their order (ranges of (key, change number));
+  // nothing when there are none. Both flushes send through it.
+  template <class Changed, class Removed>
+  void SendChangesSince(ConnectionId conn, const Changed& changed, const Removed& removed,
+                        uint64_t since);
   // With a batch delay: when each domain with pending changes sends them,
   // earliest first (PollTimeout reads one entry), and the domain's entry.
   std::set<std::pair<Timestamp, std::string>> batch_due_;
