@@ -147,9 +147,30 @@ void BindParts(py::module_& m) {
         return "<DerpRegion " + std::to_string(r.id) + " " + r.name + ">";
       });
 
+  py::class_<AccessRuleDef>(m, "AccessRule",
+                            "One control.acls entry: the nodes in src may reach those in dst "
+                            "(so each sees the other); '*' is every node of the domain.")
+      .def_readonly("where", &AccessRuleDef::where)
+      .def_readonly("domain", &AccessRuleDef::domain,
+                    "as written, or (unwritten) the domain of the nodes it names")
+      .def_readonly("src", &AccessRuleDef::src)
+      .def_readonly("dst", &AccessRuleDef::dst)
+      .def("__repr__", [](const AccessRuleDef& a) {
+        auto list = [](const std::vector<std::string>& v) {
+          std::string out;
+          for (const std::string& x : v) out += (out.empty() ? "" : ", ") + x;
+          return "[" + out + "]";
+        };
+        return "<AccessRule " + a.domain + ": " + list(a.src) + " -> " + list(a.dst) + ">";
+      });
+
   py::class_<ControlServer>(m, "ControlServer")
       .def_property_readonly("latency_s", SecondsOf(&ControlServer::latency))
-      .def_readonly("domains", &ControlServer::domains);
+      .def_readonly("domains", &ControlServer::domains)
+      .def_property_readonly("batch_delay_s", SecondsOf(&ControlServer::batch_delay),
+                             "how long a domain's changes wait to go out together (0: at once)")
+      .def_readonly("acls", &ControlServer::acls,
+                    "the access rules; a domain with none: everyone sees everyone");
 
   py::class_<Hop>(m, "Hop", "One box between a host and the internet.")
       .def_readonly("kind", &Hop::kind)

@@ -98,3 +98,74 @@ def test_text_and_generated_cells():
     assert sorted(n.name for n in s.nodes) == ["alice", "bob"]
     assert s.find_nat(s.find_node("alice").behind).preset == "full-cone"
     assert punchlab.validate_scenario_text(yaml) == []
+
+
+# control.batch_delay and control.acls: two domains; the first rule writes no
+# domain (it is alice's), the second names every node of corp with '*'.
+ACLS = """\
+stop_time: 10s
+control:
+  domains: [home, corp]
+  batch_delay: 800ms
+  acls:
+    - {src: [alice], dst: [bob]}
+    - {domain: corp, src: ['*'], dst: [nas]}
+nodes:
+  alice: {domain: home}
+  bob: {domain: home}
+  carol: {domain: home}
+  ws: {domain: corp}
+  nas: {domain: corp}
+"""
+
+
+def _control_of(s):
+    return (s.control.batch_delay_s,
+            [(r.domain, list(r.src), list(r.dst)) for r in s.control.acls])
+
+
+def test_batch_delay_and_acls_become_the_model():
+    s = punchlab.load_scenario_text(ACLS, "acls.yaml")
+    assert s.control.batch_delay_s == pytest.approx(0.8)
+    assert _control_of(s)[1] == [("home", ["alice"], ["bob"]), ("corp", ["*"], ["nas"])]
+    lines = ACLS.splitlines()
+    assert [(r.where.line, r.where.column) for r in s.control.acls] == \
+        [(lines.index("    - {src: [alice], dst: [bob]}") + 1, 7),
+         (lines.index("    - {domain: corp, src: ['*'], dst: [nas]}") + 1, 7)]
+    assert repr(s.control.acls[1]) == "<AccessRule corp: [*] -> [nas]>"
+    # Unwritten: no batching, no rules (everyone sees everyone).
+    plain = punchlab.load_scenario_text("nodes:\n  a: {}\n", "plain.yaml")
+    assert (plain.control.batch_delay_s, plain.control.acls) == (0.0, [])
+
+
+def test_batch_delay_and_acls_round_trip_through_yaml():
+    """What the typed model holds, written back as YAML, loads as the same
+    model: nothing the file said is lost or changed (an unwritten domain
+    comes back written, as the one the loader gave it)."""
+    yaml = pytest.importorskip("yaml")
+    s = punchlab.load_scenario_text(ACLS, "acls.yaml")
+    doc = yaml.safe_load(ACLS)
+    doc["control"]["batch_delay"] = f"{round(s.control.batch_delay_s * 1000)}ms"
+    doc["control"]["acls"] = [{"domain": r.domain, "src": list(r.src), "dst": list(r.dst)}
+                              for r in s.control.acls]
+    again = punchlab.load_scenario_text(yaml.safe_dump(doc, sort_keys=False), "again.yaml")
+    assert _control_of(again) == _control_of(s)
+    assert again.control.domains == s.control.domains
+
+
+@pytest.mark.parametrize("change, where, message", [
+    ("batch_delay: 800ms", "batch_delay: 61s", r"acls\.yaml:4:16: control\.batch_delay 61s is longer than 60s"),
+    ("batch_delay: 800ms", "batch_delay: fast", r"acls\.yaml:4:16: .*duration"),
+    ("dst: [bob]", "dst: [bobb]", r"acls\.yaml:6:28: unknown node 'bobb' in control\.acls; did you mean 'bob'\?"),
+    ("dst: [bob]", "dst: [ws]", r"acls\.yaml:6:28: node 'ws' is in domain 'corp', not in this rule's "
+                                r"domain 'home'; rules never cross domains"),
+    ("domain: corp", "domain: work", r"acls\.yaml:7:16: unknown domain 'work' in control\.acls"),
+    ("{src: [alice], dst: [bob]}", "{src: ['*'], dst: ['*']}",
+     r"acls\.yaml:6:7: control\.acls\[0\] names no node, so it says no domain, and control\.domains "
+     r"lists 2 \(home, corp\); write the rule's domain, e\.g\. domain: home"),
+])
+def test_bad_batch_delay_or_acls_raise_the_positioned_error(change, where, message):
+    text = ACLS.replace(change, where, 1)
+    assert text != ACLS
+    with pytest.raises(punchlab.ScenarioError, match="^" + message):
+        punchlab.load_scenario_text(text, "acls.yaml")

@@ -268,3 +268,49 @@ def test_node_timers_from_yaml_defaults_and_python():
         s.with_node_timers("carol", heartbeat=1.0)
     with pytest.raises(punchlab.ScenarioError, match="must be longer than 0s"):
         punchlab.load_scenario_text(text.replace("heartbeat: 2s", "heartbeat: 0s"), "t.yaml")
+
+
+# alice may reach bob; carol is named by no rule, so she sees nobody and
+# nobody sees her (tests/run-sim/access-rules-test.cc runs the same world).
+HIDDEN = """\
+stop_time: 20s
+internet: {latency: 20ms}
+derp: {regions: [{id: 1, name: fra, latency: 10ms}]}
+control:
+  batch_delay: 200ms
+  acls:
+    - {src: [alice], dst: [bob]}
+nats:
+  na: {preset: full-cone}
+  nb: {preset: full-cone}
+  nc: {preset: full-cone}
+nodes:
+  alice: {behind: na}
+  bob: {behind: nb}
+  carol: {behind: nc}
+traffic:
+  - {from: alice, to: bob, start: 1s, every: 200ms}
+  - {from: alice, to: carol, start: 1s, every: 200ms}
+  - {from: carol, to: bob, start: 1s, every: 200ms}
+"""
+
+
+def test_a_run_with_access_rules_leaves_the_hidden_pairs_without_a_path():
+    s = punchlab.load_scenario_text(HIDDEN, "hidden.yaml")
+    assert [(r.domain, r.src, r.dst) for r in s.control.acls] == [("default", ["alice"], ["bob"])]
+    r = punchlab.run(s)
+    assert r.find_pair("alice", "bob").final_path == punchlab.PathKind.DIRECT
+    for x, y in [("alice", "carol"), ("carol", "bob")]:
+        pair = r.find_pair(x, y)
+        assert pair.final_path == punchlab.PathKind.NONE, (x, y)
+        assert pair.probes_sent > 80 and pair.probes_lost > 70, (x, y, pair)
+        assert not [c for c in r.timeline if {c.node, c.peer} == {x, y}], (x, y)
+    # Every probe to a hidden peer is a send its node refused, counted.
+    assert r.counters["node/alice"]["sends_unknown_peer"] >= 80
+    assert r.counters["node/carol"]["sends_unknown_peer"] >= 80
+    assert r.counters["node/bob"]["sends_unknown_peer"] == 0
+    # The same world without the rules: everyone sees everyone, and no pair
+    # stays without a path.
+    open_world = punchlab.run(punchlab.load_scenario_text(
+        HIDDEN.replace("    - {src: [alice], dst: [bob]}\n", "").replace("  acls:\n", ""), "open.yaml"))
+    assert all(p.final_path != punchlab.PathKind.NONE for p in open_world.pairs)
