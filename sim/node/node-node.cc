@@ -525,6 +525,13 @@ int Run(const std::vector<std::string>& argv) {
                {"call_me_maybes_sent", s.disco_call_me_maybes_sent},
                {"call_me_maybes_received", s.disco_call_me_maybes_received},
                {"disco_dropped", s.disco_dropped},
+               // Sends the core refused, by reason, under the names the
+               // simulation's node/NAME counters give them (run-sim/counters.cc):
+               // a peer the netmap does not name (hidden by access rules, or
+               // not told yet), no path at all, a payload too large.
+               {"sends_unknown_peer", s.sends_unknown_peer},
+               {"sends_no_route", s.sends_no_route},
+               {"sends_too_large", s.sends_too_large},
                {"udp_send_errors", host.stats().send_errors},
                {"udp_no_source_socket", host.stats().no_source_socket},
                {"probes_sent", probes.probes_sent},

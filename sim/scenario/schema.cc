@@ -195,9 +195,9 @@ std::vector<SchemaKey> BuildKeys() {
       "big domain where each node talks to a few costs what they talk to, not the square of "
       "its size. A domain with no rule here lets everyone reach everyone (Tailscale's "
       "default policy). A node not visible to another never learns its key or endpoints: "
-      "its probes to it are lost (path none), refused by the sender and counted (counters "
-      "node/NAME: sends_unknown_peer in the simulation, probes_send_failed in the real lab), "
-      "and no path forms. Both runners give the same rules to the "
+      "its probes to it are lost (path none), refused by the sender and counted (counter "
+      "node/NAME sends_unknown_peer, in both worlds), and no path forms. Both runners give "
+      "the same rules to the "
       "control server; it knows a node by its user, which is the node's name. Ports are "
       "not modeled, nor is a packet filter: a node that sees a peer takes its traffic.");
   acls.subsection = std::string(section::kAcl);

@@ -214,8 +214,12 @@ def test_access_rules_tell_each_real_node_only_its_visible_peers(driver, node_bi
     counters = results["counters"]
     # (At their ends alice and bob may have heard the other leave already.)
     assert counters["node/carol"]["peers"] == 0
-    # alice's probes to carol were refused by her node (no such peer), all lost.
+    # alice's probes to carol were refused by her node (no such peer), all lost:
+    # counted under the name the simulation gives it (sends_unknown_peer), and
+    # among her probe sends refused for any reason (probes_send_failed).
+    assert counters["node/alice"]["sends_unknown_peer"] > 50, counters["node/alice"]
     assert counters["node/alice"]["probes_send_failed"] > 50, counters["node/alice"]
+    assert counters["node/carol"]["sends_unknown_peer"] == 0, counters["node/carol"]
     hidden = pair(results, "alice", "carol")
     # Not one round trip; every probe settled by the stop is lost.
     assert hidden["final_path"] == "none" and hidden["probes_lost"] > 50, hidden

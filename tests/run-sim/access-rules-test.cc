@@ -1,8 +1,10 @@
 // control.acls in the simulation: the control server tells each node only
 // the peers visible to it (a rule lets it reach them or them reach it), so a
 // pair the rules hide never learns each other's keys: no path forms, its
-// probes are lost and counted as sends to an unknown peer, while a visible
-// pair in the same domain goes direct.
+// probes are lost and counted as sends to an unknown peer (node/NAME
+// sends_unknown_peer, the name the real lab's summary gives it too:
+// tests/real/test_run_real.py), while a visible pair in the same domain goes
+// direct.
 #include <gtest/gtest.h>
 
 #include <string>
