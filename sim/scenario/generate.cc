@@ -129,11 +129,27 @@ std::string Numbered(const char* prefix, uint32_t i) {
 std::string CrowdScenarioYaml(const CrowdScenarioSpec& spec) {
   const uint32_t group = spec.tailnet_size != 0 ? spec.tailnet_size : spec.peers_per_node + 1;
   const uint32_t groups = (spec.nodes + group - 1) / group;
+  // Named as `punchlab bench` names the workload (crowd, tailnet,
+  // tailnet-acl). A node of a group of `group` has group - 1 others; it
+  // talks to all of them only when peers_per_node reaches that (a crowd).
+  const bool tailnet = spec.tailnet_size != 0;
+  const uint32_t others = group - 1;
   std::ostringstream y;
-  y << "name: crowd-" << spec.nodes << "\n"
-    << "description: " << spec.nodes << " nodes behind mixed NATs in tailnets of " << group
-    << ", each talking to the " << spec.peers_per_node << " others"
-    << (spec.acls ? ", access rules letting each see only those it talks with" : "") << "\n"
+  y << "name: " << (tailnet ? (spec.acls ? "tailnet-acl-" : "tailnet-") : "crowd-") << spec.nodes
+    << "\n"
+    << "description: " << spec.nodes << " nodes behind mixed NATs in ";
+  if (tailnet && groups == 1) {
+    y << "one tailnet";
+  } else {
+    y << "tailnets of " << group;
+  }
+  y << ", each talking to ";
+  if (spec.peers_per_node >= others) {
+    y << "the " << others << " others";
+  } else {
+    y << "the next " << spec.peers_per_node << " of its " << others << " others";
+  }
+  y << (spec.acls ? ", access rules letting each see only those it talks with" : "") << "\n"
     << "stop_time: " << spec.duration.ToString() << "\n"
     << "seed: " << spec.seed << "\n"
     // Nobody reads a thousand nodes' heartbeats; recording them cost 5 %
