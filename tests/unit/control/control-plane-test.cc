@@ -1216,53 +1216,52 @@ TEST_F(BatchedRulesControlPlaneTest, ABatchCarriesToEachNodeOnlyWhatItSees) {
   EXPECT_EQ(EverTold(alice), (std::set<NodePublicKey>{bob.key.Public(), dave.key.Public()}));
 }
 
-// A key that leaves as one user and registers again as another within one
-// batch: who saw only the old user loses it (the removal is not dropped with
-// the pending change), who sees the new user hears the new entry.
-TEST_F(BatchedRulesControlPlaneTest, ALeaveThenARejoinAsAnotherUserInOneBatchLeavesTheOldViewers) {
+// A key that leaves as one user and registers again as another: who saw only
+// the old user loses it, who sees the new user hears the new entry. With a
+// batch (both within one delay: the removal must not be dropped with the
+// pending change) and without (each input's changes go out at its end).
+class LeaveRejoinControlPlaneTest : public RulesControlPlaneTest,
+                                    public ::testing::WithParamInterface<Duration> {
+ protected:
+  LeaveRejoinControlPlaneTest() : RulesControlPlaneTest(GetParam()) {}
+};
+
+TEST_P(LeaveRejoinControlPlaneTest, ALeaveThenARejoinAsAnotherUserLeavesTheOldViewers) {
+  const Duration batch_delay = GetParam();
+  // Long enough for every change (and a batch) to have gone out.
+  const Duration settle = Duration::Seconds(1) + batch_delay * 2;
   TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
   TestNode& bob = Join("bob", "192.0.2.11:41641", kDomainA);
   TestNode& dave = Join("dave", "192.0.2.13:41641", kDomainA);
-  net_.RunFor(Duration::Seconds(2));
+  net_.RunFor(settle);
   ASSERT_TRUE(alice.netmap().FindPeer(bob.key.Public()));
   net_.Do(bob.id, [&](Timestamp now) { bob.client->Leave(now); });
-  net_.RunFor(Duration::Millis(50));
+  // Batched: the leave has reached the server, its change still waits.
+  if (batch_delay > Duration::Zero()) net_.RunFor(Duration::Millis(50));
   TestNode& bob2 = AddNode("bob2", "192.0.2.21:41641");
   bob2.key = bob.key.Clone();
   bob2.user = "carol";
   Register(bob2, Token(idp_a_, "carol", kDomainA, bob2.key.Public()));
-  net_.RunFor(Duration::Seconds(2));
+  net_.RunFor(settle);
   ASSERT_TRUE(bob2.client->registered());
   // carol is visible to dave only; alice must not list bob's key any more.
   EXPECT_FALSE(alice.netmap().FindPeer(bob.key.Public()));
   EXPECT_EQ(*dave.netmap().FindPeer(bob.key.Public()), bob2.Expected(bob2.address()));
   EXPECT_EQ(Peers(bob2), (std::set<NodePublicKey>{dave.key.Public()}));
+  EXPECT_EQ(EverTold(bob2), Peers(bob2));
   // And it leaves again as carol: dave hears, alice has nothing left to hear.
   net_.Do(bob2.id, [&](Timestamp now) { bob2.client->Leave(now); });
-  net_.RunFor(Duration::Seconds(2));
+  net_.RunFor(settle);
   EXPECT_FALSE(dave.netmap().FindPeer(bob.key.Public()));
   EXPECT_FALSE(alice.netmap().FindPeer(bob.key.Public()));
 }
 
-// The same without a batch: each input's changes go out at its end.
-TEST_F(RulesControlPlaneTest, ALeaveThenARejoinAsAnotherUserLeavesTheOldViewers) {
-  TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
-  TestNode& bob = Join("bob", "192.0.2.11:41641", kDomainA);
-  TestNode& dave = Join("dave", "192.0.2.13:41641", kDomainA);
-  net_.RunFor(Duration::Seconds(1));
-  ASSERT_TRUE(alice.netmap().FindPeer(bob.key.Public()));
-  net_.Do(bob.id, [&](Timestamp now) { bob.client->Leave(now); });
-  TestNode& bob2 = AddNode("bob2", "192.0.2.21:41641");
-  bob2.key = bob.key.Clone();
-  bob2.user = "carol";
-  Register(bob2, Token(idp_a_, "carol", kDomainA, bob2.key.Public()));
-  net_.RunFor(Duration::Seconds(1));
-  ASSERT_TRUE(bob2.client->registered());
-  EXPECT_FALSE(alice.netmap().FindPeer(bob.key.Public()));
-  EXPECT_EQ(*dave.netmap().FindPeer(bob.key.Public()), bob2.Expected(bob2.address()));
-  EXPECT_EQ(Peers(bob2), (std::set<NodePublicKey>{dave.key.Public()}));
-  EXPECT_EQ(EverTold(bob2), Peers(bob2));
-}
+INSTANTIATE_TEST_SUITE_P(BatchedOrNot, LeaveRejoinControlPlaneTest,
+                         ::testing::Values(Duration::Zero(), Duration::Millis(500)),
+                         [](const ::testing::TestParamInfo<Duration>& param) {
+                           return param.param == Duration::Zero() ? std::string("AtOnce")
+                                                                 : std::string("Batched");
+                         });
 
 }  // namespace
 }  // namespace punchlab::control
