@@ -372,10 +372,13 @@ TEST(Errors, TrafficAcrossDomains) {
 
 // --- events ---
 
+// A world with one of each target (the events list follows, from line 6).
+const char* const kEventsWorld =
+    "derp: {regions: [{id: 1, name: fra}]}\nnats: {home: {}}\nfirewalls: {fw: {}}\n"
+    "nodes: {laptop: {behind: home}}\nevents:\n";
+
 TEST(Errors, EventTargets) {
-  const std::string base =
-      "derp: {regions: [{id: 1, name: fra}]}\nnats: {home: {}}\nfirewalls: {fw: {}}\n"
-      "nodes: {laptop: {behind: home}}\nevents:\n";
+  const std::string base = kEventsWorld;
   EXPECT_THAT(Errors(base + "  - {at: 1s, nat: laptop, action: reboot}\n"),
               ElementsAre("t.yaml:6:19: unknown NAT 'laptop' in events[0] (NATs: home); 'laptop' "
                           "is a node"));
@@ -397,9 +400,7 @@ TEST(Errors, EventTargets) {
 }
 
 TEST(Errors, EventActionsAndSettings) {
-  const std::string base =
-      "derp: {regions: [{id: 1, name: fra}]}\nnats: {home: {}}\nfirewalls: {fw: {}}\n"
-      "nodes: {laptop: {behind: home}}\nevents:\n";
+  const std::string base = kEventsWorld;
   EXPECT_THAT(Errors(base + "  - {at: 1s, node: laptop, action: reboot}\n"),
               ElementsAre("t.yaml:6:36: reboot does not apply to a node; a node's actions are "
                           "restart, link-down, link-up"));

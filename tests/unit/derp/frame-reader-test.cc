@@ -44,6 +44,14 @@ std::vector<Frame> ReadAll(FrameReader& reader) {
   return out;
 }
 
+// What one reader makes of the whole stream fed at once: the frames every
+// other way of cutting it must give.
+std::vector<Frame> ReadWhole(const Bytes& stream) {
+  FrameReader whole;
+  whole.Feed(stream);
+  return ReadAll(whole);
+}
+
 void ExpectSame(const std::vector<Frame>& a, const std::vector<Frame>& b) {
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) {
@@ -67,9 +75,7 @@ TEST(DerpFrameReader, SeveralFramesInOneRead) {
 
 TEST(DerpFrameReader, SplitAtEveryByteBoundaryParsesTheSame) {
   const Bytes stream = AllFrames();
-  FrameReader whole;
-  whole.Feed(stream);
-  const auto expected = ReadAll(whole);
+  const auto expected = ReadWhole(stream);
   for (size_t cut = 0; cut <= stream.size(); ++cut) {
     FrameReader reader;
     reader.Feed(ByteView(stream).sub(0, cut));
@@ -84,9 +90,7 @@ TEST(DerpFrameReader, SplitAtEveryByteBoundaryParsesTheSame) {
 
 TEST(DerpFrameReader, OneByteAtATime) {
   const Bytes stream = AllFrames();
-  FrameReader whole;
-  whole.Feed(stream);
-  const auto expected = ReadAll(whole);
+  const auto expected = ReadWhole(stream);
   FrameReader reader;
   std::vector<Frame> got;
   for (uint8_t b : stream) {
@@ -119,9 +123,7 @@ std::vector<Frame> ReadBorrowed(const Bytes& stream, const std::vector<size_t>& 
 
 TEST(DerpFrameReader, BorrowedSplitAtEveryByteBoundaryParsesTheSame) {
   const Bytes stream = AllFrames();
-  FrameReader whole;
-  whole.Feed(stream);
-  const auto expected = ReadAll(whole);
+  const auto expected = ReadWhole(stream);
   for (size_t cut = 0; cut <= stream.size(); ++cut) {
     FrameReader reader;
     ExpectSame(ReadBorrowed(stream, {cut}, reader), expected);
@@ -131,9 +133,7 @@ TEST(DerpFrameReader, BorrowedSplitAtEveryByteBoundaryParsesTheSame) {
 
 TEST(DerpFrameReader, BorrowedThreeWaySplitsParseTheSame) {
   const Bytes stream = AllFrames();
-  FrameReader whole;
-  whole.Feed(stream);
-  const auto expected = ReadAll(whole);
+  const auto expected = ReadWhole(stream);
   for (size_t a = 0; a <= stream.size(); a += 3) {
     for (size_t b = a; b <= stream.size(); b += 7) {
       FrameReader reader;
