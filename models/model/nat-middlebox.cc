@@ -91,6 +91,14 @@ void NatMiddlebox::DoDispose() {
 void NatMiddlebox::SetInnerRouting(Ptr<Ipv4RoutingProtocol> inner) {
   ForgetAddressAnswers();
   m_inner = inner;
+  m_innerIsStatic = DynamicCast<Ipv4StaticRouting>(inner) != nullptr;
+}
+
+void NatMiddlebox::ChangeInnerRoutes(const std::function<void(Ipv4StaticRouting&)>& change) {
+  Ptr<Ipv4StaticRouting> routes = Ipv4RoutingHelper::GetRouting<Ipv4StaticRouting>(m_inner);
+  NS_ABORT_MSG_UNLESS(routes, "NatMiddlebox::ChangeInnerRoutes: the inner routing is not static");
+  change(*routes);
+  ForgetAddressAnswers();
 }
 
 void NatMiddlebox::ForgetAddressAnswers() {
@@ -289,19 +297,12 @@ Ptr<Ipv4Route> NatMiddlebox::Lookup(const Ipv4Header& header) {
   // Ipv4Route) depends on the destination, the routes and the box's
   // addresses. Its answers are remembered per destination and forgotten when
   // an address or interface changes (Notify*, which also change the static
-  // routes) or the number of routes does (routes added or removed through
-  // GetInnerRouting(), which tell no one; a scenario world adds them only
-  // while it is built). Nothing that takes a route changes it.
+  // routes) or the routes do (ChangeInnerRoutes: the box holds the only
+  // pointer that may change them). Nothing that takes a route changes it.
   Socket::SocketErrno error;
-  Ptr<Ipv4StaticRouting> staticRouting = DynamicCast<Ipv4StaticRouting>(m_inner);
   const Ipv4Address dst = header.GetDestination();
-  if (!staticRouting || dst.IsMulticast()) {
+  if (!m_innerIsStatic || dst.IsMulticast()) {
     return m_inner->RouteOutput(nullptr, header, nullptr, error);
-  }
-  const uint32_t routes = staticRouting->GetNRoutes();
-  if (routes != m_routesCounted) {
-    m_routes.clear();
-    m_routesCounted = routes;
   }
   const auto it = m_routes.find(dst.Get());
   if (it != m_routes.end()) return it->second;
@@ -329,12 +330,15 @@ bool NatMiddlebox::RouteInput(Ptr<const Packet> p, const Ipv4Header& header,
                               Ptr<const NetDevice> idev, UnicastForwardCallback ucb,
                               MulticastForwardCallback mcb, LocalDeliverCallback lcb,
                               ErrorCallback ecb) {
-  if (Dispatch(p, header, m_ipv4->GetInterfaceForDevice(idev), ucb, false)) return true;
+  if (Dispatch(p, header, m_ipv4->GetInterfaceForDevice(idev), ucb, false,
+               Node::ChecksumEnabled())) {
+    return true;
+  }
   return m_inner->RouteInput(p, header, idev, ucb, mcb, lcb, ecb);
 }
 
 bool NatMiddlebox::Dispatch(Ptr<const Packet> p, const Ipv4Header& header, int32_t iif,
-                            UnicastForwardCallback& ucb, bool fast) {
+                            UnicastForwardCallback& ucb, bool fast, bool checksums) {
   const Ipv4Address dst = header.GetDestination();
   // SSDP from inside: to the box itself or to the group (which the box's own
   // stack would otherwise take as a multicast it has no route for).
@@ -343,7 +347,7 @@ bool NatMiddlebox::Dispatch(Ptr<const Packet> p, const Ipv4Header& header, int32
        m_ipv4->IsDestinationAddress(dst, static_cast<uint32_t>(iif)))) {
     if (fast) return false;
     NatPacket packet;
-    if (NatPacket::Parse(p, header, &packet) == NatParseStatus::kOk &&
+    if (NatPacket::Parse(p, header, checksums, &packet) == NatParseStatus::kOk &&
         packet.protocol() == punchlab::nat::Protocol::kUdp &&
         packet.destination().port == punchlab::portmap::upnp::kSsdpPort) {
       HandleSsdp(packet, static_cast<uint32_t>(iif), ucb);
@@ -357,16 +361,16 @@ bool NatMiddlebox::Dispatch(Ptr<const Packet> p, const Ipv4Header& header, int32
     if (IsExternal(dst) && (inside || outside)) {
       if (inside) {
         if (fast) return false;
-        HandleOutbound(p, header, nullptr, ucb);  // hairpin
+        HandleOutbound(p, header, checksums, nullptr, ucb);  // hairpin
       } else {
-        HandleInbound(p, header, ucb);
+        HandleInbound(p, header, checksums, ucb);
       }
       return true;
     }
     if (inside && m_portMapping && m_ipv4->IsDestinationAddress(dst, in)) {
       if (fast) return false;
       NatPacket packet;
-      if (NatPacket::Parse(p, header, &packet) == NatParseStatus::kOk &&
+      if (NatPacket::Parse(p, header, checksums, &packet) == NatParseStatus::kOk &&
           packet.protocol() == punchlab::nat::Protocol::kUdp &&
           packet.destination().port == punchlab::portmap::kServerPort) {
         HandlePortMapping(packet, in, ucb);
@@ -378,9 +382,9 @@ bool NatMiddlebox::Dispatch(Ptr<const Packet> p, const Ipv4Header& header, int32
       const int32_t out = route ? m_ipv4->GetInterfaceForDevice(route->GetOutputDevice()) : -1;
       if (out >= 0 && inside && IsOutside(static_cast<uint32_t>(out))) {
         if (m_nat) {
-          HandleOutbound(p, header, route, ucb);
+          HandleOutbound(p, header, checksums, route, ucb);
         } else {
-          HandleFiltered(p, header, Direction::kOutbound, route, ucb);
+          HandleFiltered(p, header, checksums, Direction::kOutbound, route, ucb);
         }
         return true;
       }
@@ -389,7 +393,7 @@ bool NatMiddlebox::Dispatch(Ptr<const Packet> p, const Ipv4Header& header, int32
           ++m_counters.not_routed;
           Drop(p, header, std::string("not-routed"));
         } else {
-          HandleFiltered(p, header, Direction::kInbound, route, ucb);
+          HandleFiltered(p, header, checksums, Direction::kInbound, route, ucb);
         }
         return true;
       }
@@ -432,7 +436,8 @@ bool NatMiddlebox::ReceiveFast(Ptr<NetDevice> device, Ptr<const Packet> p) {
   }
   Ipv4Arrival a;
   if (!TakeIpv4(*m_l3, device, p, &a) || a.header.GetTtl() <= 1) return false;
-  return Dispatch(a.packet, a.header, static_cast<int32_t>(a.interface), m_fastForward, true);
+  return Dispatch(a.packet, a.header, static_cast<int32_t>(a.interface), m_fastForward, true,
+                  a.checksums);
 }
 
 void NatMiddlebox::FastForward(Ptr<Ipv4Route> route, Ptr<const Packet> p,
@@ -473,8 +478,9 @@ void NatMiddlebox::FastForward(Ptr<Ipv4Route> route, Ptr<const Packet> p,
   device->Send(packet, device->GetBroadcast(), Ipv4L3Protocol::PROT_NUMBER);
 }
 
-bool NatMiddlebox::ParseOrDrop(Ptr<const Packet> p, const Ipv4Header& header, NatPacket* parsed) {
-  const NatParseStatus status = NatPacket::Parse(p, header, parsed);
+bool NatMiddlebox::ParseOrDrop(Ptr<const Packet> p, const Ipv4Header& header, bool checksums,
+                               NatPacket* parsed) {
+  const NatParseStatus status = NatPacket::Parse(p, header, checksums, parsed);
   if (status == NatParseStatus::kOk) return true;
   DropUnparsed(p, header, status);
   return false;
@@ -499,10 +505,10 @@ void NatMiddlebox::DropUnparsed(Ptr<const Packet> p, const Ipv4Header& header,
   Drop(p, header, std::string(ToString(status)));
 }
 
-void NatMiddlebox::HandleOutbound(Ptr<const Packet> p, const Ipv4Header& header,
+void NatMiddlebox::HandleOutbound(Ptr<const Packet> p, const Ipv4Header& header, bool checksums,
                                   Ptr<Ipv4Route> route, UnicastForwardCallback& ucb) {
   NatPacket packet;
-  if (!ParseOrDrop(p, header, &packet)) return;
+  if (!ParseOrDrop(p, header, checksums, &packet)) return;
   const punchlab::Timestamp now = ToPunchlab(Simulator::Now());
   if (m_firewall) {
     const DropReason refused = m_firewall->Outbound(now, packet.protocol(), packet.source(),
@@ -535,10 +541,10 @@ void NatMiddlebox::HandleOutbound(Ptr<const Packet> p, const Ipv4Header& header,
   }
 }
 
-void NatMiddlebox::HandleInbound(Ptr<const Packet> p, const Ipv4Header& header,
+void NatMiddlebox::HandleInbound(Ptr<const Packet> p, const Ipv4Header& header, bool checksums,
                                  UnicastForwardCallback& ucb) {
   NatPacket packet;
-  if (!ParseOrDrop(p, header, &packet)) return;
+  if (!ParseOrDrop(p, header, checksums, &packet)) return;
   const punchlab::Timestamp now = ToPunchlab(Simulator::Now());
   const InboundResult result = m_nat->Inbound(now, packet.protocol(), packet.source(),
                                               packet.destination(), packet.tcpFlags());
@@ -562,10 +568,11 @@ void NatMiddlebox::HandleInbound(Ptr<const Packet> p, const Ipv4Header& header,
   if (Forward(translated, out, ucb)) m_translatedTrace(out, translated);
 }
 
-void NatMiddlebox::HandleFiltered(Ptr<const Packet> p, const Ipv4Header& header, Direction dir,
-                                  Ptr<Ipv4Route> route, UnicastForwardCallback& ucb) {
+void NatMiddlebox::HandleFiltered(Ptr<const Packet> p, const Ipv4Header& header, bool checksums,
+                                  Direction dir, Ptr<Ipv4Route> route,
+                                  UnicastForwardCallback& ucb) {
   NatPacket packet;
-  const NatParseStatus status = NatPacket::Parse(p, header, &packet);
+  const NatParseStatus status = NatPacket::Parse(p, header, checksums, &packet);
   if (status == NatParseStatus::kOtherProtocol) {
     Forward(p->Copy(), header, ucb, route);  // a firewall judges UDP and TCP only
     return;

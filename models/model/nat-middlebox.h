@@ -42,6 +42,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -53,6 +54,8 @@
 #include "ns3/ipv4-routing-protocol.h"
 #include "ns3/ipv4.h"
 #include "ns3/ipv4-l3-protocol.h"
+#include "ns3/ipv4-routing-helper.h"
+#include "ns3/ipv4-static-routing.h"
 #include "ns3/traced-callback.h"
 #include "ns3/traffic-control-layer.h"
 #include "punchlab/nat/firewall.h"
@@ -84,10 +87,14 @@ class NatMiddlebox : public Ipv4RoutingProtocol {
   // --- Wiring (NatHelper does this) ---
   // The routing protocol the node had; it keeps routing everything not translated.
   // Ipv4StaticRoutingHelper::GetStaticRouting(ipv4) cannot see through the
-  // middlebox: reach the node's routes with
-  // Ipv4RoutingHelper::GetRouting<Ipv4StaticRouting>(box->GetInnerRouting()).
+  // middlebox: read the node's routes with GetInnerRouting() and change them
+  // with ChangeInnerRoutes(), which forgets the routes the box remembers
+  // (Ipv4StaticRouting tells no one of a change; a pointer to it kept from
+  // before NatHelper::Install must not change routes).
   void SetInnerRouting(Ptr<Ipv4RoutingProtocol> inner);
-  Ptr<Ipv4RoutingProtocol> GetInnerRouting() const { return m_inner; }
+  Ptr<const Ipv4RoutingProtocol> GetInnerRouting() const { return m_inner; }
+  // Calls `change` with the inner static routing (aborts if it is not one).
+  void ChangeInnerRoutes(const std::function<void(Ipv4StaticRouting&)>& change);
   void AddInsideInterface(uint32_t interface);
   void AddOutsideInterface(uint32_t interface);
   // Translate with `config`, using `external` (addresses of an outside
@@ -175,8 +182,10 @@ class NatMiddlebox : public Ipv4RoutingProtocol {
   // (-1: not an interface of this node) when it is the box's to handle;
   // false: the wrapped protocol's. With `fast` (ReceiveFast), the rarer
   // cases (SSDP, port mapping, hairpins) answer false too, for ns-3's stack.
+  // `checksums`: Node::ChecksumEnabled, read once per packet (~350
+  // instructions a read) and handed to every parse of it.
   bool Dispatch(Ptr<const Packet> p, const Ipv4Header& header, int32_t iif,
-                UnicastForwardCallback& ucb, bool fast);
+                UnicastForwardCallback& ucb, bool fast, bool checksums);
   // The fast path's forward callback: IpForward and what it calls, for a
   // packet whose TTL is above 1 and that fits every MTU (ReceiveFast checked).
   void FastForward(Ptr<Ipv4Route> route, Ptr<const Packet> p, const Ipv4Header& header);
@@ -194,14 +203,17 @@ class NatMiddlebox : public Ipv4RoutingProtocol {
 
   // `route`: the route to header's destination if RouteInput looked it up, so
   // a packet translated without changing its destination is routed once.
-  void HandleOutbound(Ptr<const Packet> p, const Ipv4Header& header, Ptr<Ipv4Route> route,
-                      UnicastForwardCallback& ucb);
-  void HandleInbound(Ptr<const Packet> p, const Ipv4Header& header, UnicastForwardCallback& ucb);
-  // Firewall-only box: check and pass without translation.
-  void HandleFiltered(Ptr<const Packet> p, const Ipv4Header& header, punchlab::nat::Direction dir,
+  void HandleOutbound(Ptr<const Packet> p, const Ipv4Header& header, bool checksums,
                       Ptr<Ipv4Route> route, UnicastForwardCallback& ucb);
+  void HandleInbound(Ptr<const Packet> p, const Ipv4Header& header, bool checksums,
+                     UnicastForwardCallback& ucb);
+  // Firewall-only box: check and pass without translation.
+  void HandleFiltered(Ptr<const Packet> p, const Ipv4Header& header, bool checksums,
+                      punchlab::nat::Direction dir, Ptr<Ipv4Route> route,
+                      UnicastForwardCallback& ucb);
   // Parses for the box; false (after counting and tracing the drop) if it can't be translated.
-  bool ParseOrDrop(Ptr<const Packet> p, const Ipv4Header& header, NatPacket* parsed);
+  bool ParseOrDrop(Ptr<const Packet> p, const Ipv4Header& header, bool checksums,
+                   NatPacket* parsed);
   void DropUnparsed(Ptr<const Packet> p, const Ipv4Header& header, NatParseStatus status);
   void Drop(Ptr<const Packet> p, const Ipv4Header& header, punchlab::nat::DropReason reason);
   void Drop(Ptr<const Packet> p, const Ipv4Header& header, const std::string& reason);
@@ -230,12 +242,12 @@ class NatMiddlebox : public Ipv4RoutingProtocol {
   // IsOwnAddress's answers by (interface << 32 | address), forgotten when
   // the box's addresses or interfaces change.
   std::unordered_map<uint64_t, bool> m_ownAddress;
-  // Lookup's routes by destination, for as long as the inner static routing
-  // has m_routesCounted routes and no address or interface changed.
+  // Lookup's routes by destination, until an address, an interface or the
+  // inner routes change (Notify*, ChangeInnerRoutes).
   std::unordered_map<uint32_t, Ptr<Ipv4Route>> m_routes;
-  uint32_t m_routesCounted = 0;
   std::vector<Ptr<NetDevice>> m_interfaceDevices;  // interface i's device, as ReceiveFast met them
   Ptr<Ipv4RoutingProtocol> m_inner;
+  bool m_innerIsStatic = false;  // an Ipv4StaticRouting: Lookup may remember its answers
   std::set<uint32_t> m_inside;
   std::set<uint32_t> m_outside;
   std::unique_ptr<punchlab::DeterministicRandom> m_random;  // before m_nat, which uses it

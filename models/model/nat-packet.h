@@ -7,6 +7,15 @@
 // numbers are only in the first one), and, with checksums enabled
 // (Node::ChecksumEnabled), bad UDP/TCP checksums. Rebuilt packets carry a
 // freshly computed checksum over the new pseudo-header when checksums are on.
+//
+// Two ways through, one result: with checksums off (every scenario world),
+// a UDP header, and a TCP header that ns-3's TcpHeader would write back
+// byte for byte, are read and rewritten in their bytes (ports, and the
+// checksum field ns-3 writes as zero); anything else (checksums on, reserved
+// bits set, NOPs or options ns-3 does not know, padding it would not write)
+// goes through ns-3's UdpHeader / TcpHeader as before. Deserialising a
+// TcpHeader builds an object per option (~5 k instructions a look), which was
+// most of a NAT hop's cost for the DERP relay's TCP.
 #pragma once
 
 #include <cstdint>
@@ -32,8 +41,10 @@ const char* ToString(NatParseStatus s);
 
 class NatPacket {
  public:
-  // `payload` is what follows `ip` (as RouteInput hands them over).
-  static NatParseStatus Parse(Ptr<const Packet> payload, const Ipv4Header& ip, NatPacket* out);
+  // `payload` is what follows `ip` (as RouteInput hands them over);
+  // `checksums` is Node::ChecksumEnabled (read by the caller once per packet).
+  static NatParseStatus Parse(Ptr<const Packet> payload, const Ipv4Header& ip, bool checksums,
+                              NatPacket* out);
 
   punchlab::nat::Protocol protocol() const { return m_protocol; }
   const punchlab::Endpoint& source() const { return m_source; }
@@ -46,7 +57,9 @@ class NatPacket {
   Ptr<Packet> Rewrite(const punchlab::Endpoint& source, const punchlab::Endpoint& destination,
                       Ipv4Header* ip) const;
   // What follows the UDP/TCP header.
-  Ptr<const Packet> body() const { return m_body; }
+  Ptr<const Packet> body() const;
+  // Whether Parse took the in-place way (for tests: both ways give the same bytes).
+  bool inPlace() const { return m_inPlace; }
 
   // A UDP datagram the box itself sends (its port-mapping server's answers):
   // the payload after the IP header, and that header (TTL 64).
@@ -54,17 +67,29 @@ class NatPacket {
                              const punchlab::Endpoint& destination, const uint8_t* data,
                              size_t size, Ipv4Header* ip);
 
+  // The largest UDP/TCP header (TCP with 40 bytes of options).
+  static constexpr uint32_t kMaxHeaderSize = 60;
+
  private:
+  void SetInPlace(Ptr<const Packet> segment, const uint8_t* header, uint32_t size);
+
   Ipv4Header m_ip;
-  Ptr<Packet> m_body;  // after the UDP/TCP header
+  // In place: the segment as it arrived (after the IP header), its UDP/TCP
+  // header's length and bytes.
+  bool m_inPlace = false;
+  Ptr<const Packet> m_segment;
+  uint32_t m_headerSize = 0;
+  uint8_t m_header[kMaxHeaderSize];
+  // Through ns-3's headers: what follows the header, and the header.
+  Ptr<Packet> m_body;
   UdpHeader m_udp;
   TcpHeader m_tcp;
   punchlab::nat::Protocol m_protocol = punchlab::nat::Protocol::kUdp;
   punchlab::Endpoint m_source;
   punchlab::Endpoint m_destination;
   punchlab::nat::TcpFlags m_flags;
-  // Node::ChecksumEnabled as Parse read it, for Rewrite: the same packet in the
-  // same event (reading ns-3's global value costs ~350 instructions).
+  // Node::ChecksumEnabled as Parse was given it, for Rewrite: the same packet
+  // in the same event.
   bool m_checksums = false;
 };
 

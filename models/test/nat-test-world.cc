@@ -115,6 +115,7 @@ LanWorld::LanWorld(const NatHelper& helper) {
   nat = CreateObject<Node>();
   server = CreateObject<Node>();
   InternetStackHelper stack;
+  stack.SetRoutingHelper(Ipv4StaticRoutingHelper());  // as a scenario world's hosts
   stack.Install(NodeContainer(h1, h2, nat, server));
 
   CsmaHelper csma;
@@ -138,6 +139,7 @@ NestedWorld::NestedWorld(const NatHelper& homeHelper, const NatHelper& cgnatHelp
   cgnat = CreateObject<Node>();
   server = CreateObject<Node>();
   InternetStackHelper stack;
+  stack.SetRoutingHelper(Ipv4StaticRoutingHelper());  // as a scenario world's hosts
   stack.Install(NodeContainer(h, home, cgnat, server));
 
   NetDeviceContainer lan = Link(home, h, "192.168.1.0");            // home .1, h .2

@@ -14,6 +14,7 @@
 #include "ns3/boolean.h"
 #include "ns3/global-value.h"
 #include "ns3/ipv4-routing-helper.h"
+#include "ns3/ipv4-routing-table-entry.h"
 #include "ns3/ipv4-static-routing-helper.h"
 #include "ns3/ipv4-static-routing.h"
 #include "ns3/ipv4.h"
@@ -216,9 +217,41 @@ TEST_F(NatNs3Test, OutsideTrafficToPrivateAddressesIsNotRoutedIn) {
   attacker.SendAt(Seconds(1), At(LanWorld::H1(), 5000), "direct");
   Run(Seconds(2));
   EXPECT_EQ(NatHelper::Get(w.nat), w.box);
-  EXPECT_TRUE(Ipv4RoutingHelper::GetRouting<Ipv4StaticRouting>(w.box->GetInnerRouting()));
+  EXPECT_TRUE(DynamicCast<const Ipv4StaticRouting>(w.box->GetInnerRouting()));
   EXPECT_EQ(client.received().size(), 0u);
   EXPECT_EQ(w.box->GetPacketCounters().not_routed, 1u);
+}
+
+// The box remembers its route per destination: a change of its routes that
+// keeps their number (one removed, another added) is not answered from memory.
+TEST_F(NatNs3Test, ChangedInnerRoutesAreNotAnsweredFromMemory) {
+  NatHelper helper;
+  helper.SetNat("full-cone");
+  LanWorld w(helper);
+  UdpActor server(w.server, At(LanWorld::Server(), 3478), false);
+  UdpActor client(w.h1, At(LanWorld::H1(), 5000), false);
+  client.SendAt(Seconds(1), At(LanWorld::Server(), 3478), "before");
+  uint32_t routes_before = 0;
+  uint32_t routes_after = 0;
+  Simulator::Schedule(Seconds(2), [&]() {
+    w.box->ChangeInnerRoutes([&](Ipv4StaticRouting& routes) {
+      routes_before = routes.GetNRoutes();
+      for (uint32_t i = 0; i < routes.GetNRoutes(); ++i) {
+        const Ipv4RoutingTableEntry route = routes.GetRoute(i);
+        if (route.GetDest() == Ipv4Address("203.0.113.0")) {
+          routes.RemoveRoute(i);
+          routes.AddHostRouteTo(Ipv4Address("198.51.100.7"), route.GetInterface());
+          break;
+        }
+      }
+      routes_after = routes.GetNRoutes();
+    });
+  });
+  client.SendAt(Seconds(3), At(LanWorld::Server(), 3478), "after");
+  Run(Seconds(4));
+  EXPECT_EQ(routes_after, routes_before);
+  ASSERT_EQ(server.received().size(), 1u);
+  EXPECT_EQ(server.received()[0].payload, "before");
 }
 
 class NatHairpinTest : public NatNs3Test, public ::testing::WithParamInterface<bool> {};
