@@ -1,6 +1,7 @@
 #include "model/shaped-net-device.h"
 
 #include <algorithm>
+#include <map>
 
 #include "ns3/abort.h"
 #include "ns3/ipv4-l3-protocol.h"
@@ -92,7 +93,7 @@ bool ShapedNetDevice::Send(Ptr<Packet> packet, const Address&, uint16_t protocol
   if (protocolNumber != Ipv4L3Protocol::PROT_NUMBER) return false;
   m_snifferTrace(packet);
   const std::optional<punchlab::Duration> arrives = m_model.Transmit(
-      ToDuration(Simulator::Now()), TxTime(packet->GetSize(), 0));
+      ToDuration(Simulator::Now()), TxTime(packet->GetSize()));
   // What this link carries stays in order (jitter varies delay, never
   // order); the receiving link orders what reaches it from every sender.
   if (arrives) {
@@ -108,7 +109,7 @@ bool ShapedNetDevice::SendFrom(Ptr<Packet> packet, const Address&, const Address
 
 void ShapedNetDevice::Arrive(Ptr<Packet> packet, Time at, bool serialise) {
   const punchlab::Duration tx = serialise
-                                    ? TxTime(packet->GetSize(), 1)
+                                    ? TxTime(packet->GetSize())
                                     : punchlab::Duration::Zero();
   const std::optional<punchlab::Duration> done =
       m_model.Receive(ToDuration(Simulator::Now()), ToDuration(at), tx);
@@ -117,12 +118,27 @@ void ShapedNetDevice::Arrive(Ptr<Packet> packet, Time at, bool serialise) {
                                  &ShapedNetDevice::Deliver, this, packet);
 }
 
-punchlab::Duration ShapedNetDevice::TxTime(uint32_t bytes, int way) {
-  if (bytes != m_txTimeBytes[way]) {
-    m_txTime[way] = ToDuration(m_rate.CalculateBytesTxTime(bytes));
-    m_txTimeBytes[way] = bytes;
-  }
-  return m_txTime[way];
+namespace {
+// Sizes TxTime remembers (every packet of a 1500-byte MTU); larger ones are computed.
+constexpr uint32_t kTxTimeSizes = 2048;
+
+// The table of serialisation times for devices of `bps`, for the process's
+// life (each a pure function of rate and size; ns-3 runs one simulation at a
+// time in a process).
+std::vector<std::optional<punchlab::Duration>>* TxTimesFor(uint64_t bps) {
+  static std::map<uint64_t, std::vector<std::optional<punchlab::Duration>>> tables;
+  std::vector<std::optional<punchlab::Duration>>& table = tables[bps];
+  if (table.empty()) table.resize(kTxTimeSizes);
+  return &table;
+}
+}  // namespace
+
+punchlab::Duration ShapedNetDevice::TxTime(uint32_t bytes) {
+  if (bytes >= kTxTimeSizes) return ToDuration(m_rate.CalculateBytesTxTime(bytes));
+  if (m_txTimes == nullptr) m_txTimes = TxTimesFor(m_rate.GetBitRate());
+  std::optional<punchlab::Duration>& known = (*m_txTimes)[bytes];
+  if (!known) known = ToDuration(m_rate.CalculateBytesTxTime(bytes));
+  return *known;
 }
 
 void ShapedNetDevice::Deliver(Ptr<Packet> packet) {

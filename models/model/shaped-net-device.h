@@ -29,6 +29,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "ns3/channel.h"
@@ -86,7 +87,7 @@ class ShapedNetDevice : public NetDevice {
   void SetLoss(double loss) { m_model.mutable_shape().loss = loss; }
   void SetDataRate(DataRate rate) {
     m_rate = rate;
-    m_txTimeBytes[0] = m_txTimeBytes[1] = kNoTxTime;
+    m_txTimes = nullptr;
   }
   void SetUp(bool up) { m_model.mutable_shape().down = !up; }
   Time GetDelay() const { return NanoSeconds(m_model.shape().delay.nanos()); }
@@ -140,11 +141,11 @@ class ShapedNetDevice : public NetDevice {
   // The receiving half: `packet` reaches this device's link at `at`.
   void Arrive(Ptr<Packet> packet, Time at, bool serialise);
   void Deliver(Ptr<Packet> packet);
-  // m_rate.CalculateBytesTxTime(bytes), remembered for the last size asked
-  // when sending (way 0) and when receiving (way 1): ns-3 divides in 128-bit
-  // fixed point, some 700 instructions, and a flow's packets mostly share a
-  // size.
-  punchlab::Duration TxTime(uint32_t bytes, int way);
+  // m_rate.CalculateBytesTxTime(bytes): ns-3 divides in 128-bit fixed point,
+  // some 700 instructions. Remembered per size in one table for all devices
+  // of a rate (a world has a handful of rates; its packets come in a few
+  // hundred sizes, and remembering only the last one missed 7 times in 10).
+  punchlab::Duration TxTime(uint32_t bytes);
 
   Ptr<Node> m_node;
   Ptr<ShapedChannel> m_channel;
@@ -159,9 +160,8 @@ class ShapedNetDevice : public NetDevice {
   // ns-3's DataRate so serialisation times are ns-3's to the nanosecond.
   punchlab::link::LinkModel m_model;
   DataRate m_rate{"100Gbps"};
-  static constexpr uint64_t kNoTxTime = ~uint64_t{0};
-  uint64_t m_txTimeBytes[2] = {kNoTxTime, kNoTxTime};  // the sizes m_txTime is for
-  punchlab::Duration m_txTime[2];
+  // TxTime's table for m_rate (by size), found on first use.
+  std::vector<std::optional<punchlab::Duration>>* m_txTimes = nullptr;
   TracedCallback<Ptr<const Packet>> m_snifferTrace;
 };
 
