@@ -101,6 +101,17 @@ bool Ipv4LocalFastPath::AddUdpReceiver(Ptr<Socket> socket, UdpReceiver receiver)
 }
 
 void Ipv4LocalFastPath::RemoveUdpReceiver(Ptr<Socket> socket) {
+  // Found by the address and port it is bound to (a socket stays bound to
+  // what AddUdpReceiver read); a socket whose name has gone is looked for.
+  Address name;
+  if (socket->GetSockName(name) == 0 && InetSocketAddress::IsMatchingType(name)) {
+    const InetSocketAddress bound = InetSocketAddress::ConvertFrom(name);
+    const auto it = m_udpReceivers.find({bound.GetIpv4().Get(), bound.GetPort()});
+    if (it != m_udpReceivers.end() && it->second.socket == socket) {
+      m_udpReceivers.erase(it);
+      return;
+    }
+  }
   for (auto it = m_udpReceivers.begin(); it != m_udpReceivers.end(); ++it) {
     if (it->second.socket == socket) {
       m_udpReceivers.erase(it);
