@@ -97,8 +97,11 @@ def test_delay_is_applied_one_way(pair):
     delays = sorted(d for _, d in got)
     assert delays[0] >= 20 * MS, delays[0]
     # Precision is bench/wire-bench.py's to measure (it depends on the
-    # machine's load); here: applied once, not twice.
-    assert delays[len(delays) // 2] < 40 * MS, delays[len(delays) // 2]
+    # machine's load); here: applied once, not twice. Judged by the fastest
+    # packet, not the median: a busy machine adds its own delay to most
+    # packets (a median of 20 ms + load can pass 40 ms), but never takes one
+    # below its shape, and a delay applied twice puts every packet >= 40 ms.
+    assert delays[0] < 40 * MS, delays[0]
     # The other direction keeps its own shape (none): no packet back waited
     # the 20 ms. Judged by the fastest, as the delay above is: a loaded
     # machine delays the userspace wire's packets (the median was 29 ms in
