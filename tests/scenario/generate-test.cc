@@ -219,44 +219,40 @@ TEST(Generate, CrowdScenarioPutsEachGroupInItsOwnTailnetTalkingToItsPeers) {
 // workload name, and how many others a node has and talks to (a tailnet of
 // N: N - 1 others, of which it talks to the next few).
 TEST(Generate, NamesAndDescriptionsSayWhichWorkloadAndHowManyOthers) {
-  CrowdScenarioSpec spec;
-  spec.nodes = 10;
-  spec.tailnet_size = 10;
-  auto loaded = [&spec] {
+  struct Case {
+    uint32_t nodes, tailnet_size;
+    bool acls;
+    const char* name;
+    const char* description;
+  };
+  const Case cases[] = {
+      {10, 10, false, "tailnet-10",
+       "10 nodes behind mixed NATs in one tailnet, each talking to the next 3 of its 9 others"},
+      {10, 10, true, "tailnet-acl-10",
+       "10 nodes behind mixed NATs in one tailnet, each talking to the next 3 of its 9 others, "
+       "access rules letting each see only those it talks with"},
+      // Tailnets smaller than the nodes: several, each node with tailnet_size - 1 others.
+      {12, 6, false, "tailnet-12",
+       "12 nodes behind mixed NATs in tailnets of 6, each talking to the next 3 of its 5 others"},
+      // A tailnet as small as a crowd's group: a node talks to all its others.
+      {4, 4, false, "tailnet-4",
+       "4 nodes behind mixed NATs in one tailnet, each talking to the 3 others"},
+      // A crowd keeps its words (its results are compared byte for byte).
+      {200, 0, false, "crowd-200",
+       "200 nodes behind mixed NATs in tailnets of 4, each talking to the 3 others"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    CrowdScenarioSpec spec;
+    spec.nodes = c.nodes;
+    spec.tailnet_size = c.tailnet_size;
+    spec.acls = c.acls;
     const LoadResult r = LoadScenarioText(CrowdScenarioYaml(spec), "t.yaml");
     for (const Diagnostic& d : r.errors) ADD_FAILURE() << d.ToString();
-    return *r.scenario;
-  };
-  Scenario s = loaded();
-  EXPECT_EQ(s.name, "tailnet-10");
-  EXPECT_EQ(s.description,
-            "10 nodes behind mixed NATs in one tailnet, each talking to the next 3 of its 9 others");
-  spec.acls = true;
-  s = loaded();
-  EXPECT_EQ(s.name, "tailnet-acl-10");
-  EXPECT_EQ(s.description,
-            "10 nodes behind mixed NATs in one tailnet, each talking to the next 3 of its 9 others, "
-            "access rules letting each see only those it talks with");
-  // Tailnets smaller than the nodes: several, each node with tailnet_size - 1 others.
-  spec.acls = false;
-  spec.nodes = 12;
-  spec.tailnet_size = 6;
-  s = loaded();
-  EXPECT_EQ(s.name, "tailnet-12");
-  EXPECT_EQ(s.description,
-            "12 nodes behind mixed NATs in tailnets of 6, each talking to the next 3 of its 5 others");
-  // A tailnet as small as a crowd's group: a node talks to all its others.
-  spec.nodes = 4;
-  spec.tailnet_size = 4;
-  s = loaded();
-  EXPECT_EQ(s.description, "4 nodes behind mixed NATs in one tailnet, each talking to the 3 others");
-  // A crowd keeps its words (its results are compared byte for byte).
-  spec.tailnet_size = 0;
-  spec.nodes = 200;
-  s = loaded();
-  EXPECT_EQ(s.name, "crowd-200");
-  EXPECT_EQ(s.description,
-            "200 nodes behind mixed NATs in tailnets of 4, each talking to the 3 others");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r.scenario->name, c.name);
+    EXPECT_EQ(r.scenario->description, c.description);
+  }
 }
 
 }  // namespace
