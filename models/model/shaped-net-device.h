@@ -112,7 +112,7 @@ class ShapedNetDevice : public NetDevice {
   bool IsLinkUp() const override { return true; }
   void AddLinkChangeCallback(Callback<void> callback) override;
   bool IsBroadcast() const override { return true; }
-  Address GetBroadcast() const override { return Mac48Address::GetBroadcast(); }
+  Address GetBroadcast() const override;
   bool IsMulticast() const override { return false; }
   Address GetMulticast(Ipv4Address multicastGroup) const override;
   Address GetMulticast(Ipv6Address addr) const override;
