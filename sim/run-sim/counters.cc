@@ -127,6 +127,7 @@ Group NodeGroup(const node::NodeStats& c) {
   PL_COUNT(g, c, derp_unknown_packets);
   PL_COUNT(g, c, derp_peer_gone);
   PL_COUNT(g, c, peers_rejected);
+  PL_COUNT(g, c, patches_unknown_peer);
   return g;
 }
 

@@ -110,6 +110,17 @@ class World {
         for (int i = in.ConsumeIntegralInRange(0, 3); i > 0; --i) {
           p.removed.push_back(peers_[in.ConsumeIntegralInRange<size_t>(0, peers_.size() - 1)]);
         }
+        // Patches, also of peers the client never heard of (counted, dropped).
+        for (int i = in.ConsumeIntegralInRange(0, 3); i > 0; --i) {
+          PeerPatch patch;
+          patch.node_key = peers_[in.ConsumeIntegralInRange<size_t>(0, peers_.size() - 1)];
+          if (in.ConsumeBool()) patch.home_region = in.ConsumeIntegralInRange<RegionId>(0, 9);
+          if (in.ConsumeBool()) patch.disco_key = DiscoPrivateKey::Generate(keys_).Public();
+          if (in.ConsumeBool() || (!patch.home_region && !patch.disco_key)) {
+            patch.endpoints = std::vector<Endpoint>{};
+          }
+          p.patched.push_back(std::move(patch));
+        }
         msg = p;
         break;
       }

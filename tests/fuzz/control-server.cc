@@ -27,7 +27,10 @@
 //  * a netmap never lists a peer the rules hide: every peer a node is told
 //    of (in the netmap an honest client keeps, and in every netmap or change
 //    mallory reads) is visible to it under the rules, judged here from the
-//    rules themselves (Sees), not from the server's index.
+//    rules themselves (Sees), not from the server's index;
+//  * a patch (PeerPatch) reaches only a session that holds the patched
+//    entry: an honest client never drops one as unknown, and mallory's name
+//    nodes of her domain.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstddef>
@@ -328,6 +331,8 @@ class World {
     if (!h.client->netmap()) return;
     FUZZ_CHECK(h.client->netmap()->domain == h.domain);
     CheckPeers(h.domain, h.name, h.client->netmap()->peers);
+    // A patch goes only to a session that holds the patched entry.
+    FUZZ_CHECK(h.client->stats().unknown_patches == 0);
   }
 
   // What mallory's client would read.
@@ -354,6 +359,10 @@ class World {
           if (n.node_key != mallory_key_.Public()) peers.push_back(n);
         }
         CheckPeers(*mallory_domain_, "mallory", peers);
+        for (const PeerPatch& patch : p->patched) {
+          auto it = ever_in_.find(patch.node_key);
+          FUZZ_CHECK(it != ever_in_.end() && it->second.count(*mallory_domain_) == 1);
+        }
       }
     }
   }

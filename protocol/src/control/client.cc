@@ -268,6 +268,23 @@ void ControlClient::ApplyPeersChanged(PeersChangedMsg delta) {
     }
     event.changed.push_back(std::move(info));
   }
+  for (PeerPatch& patch : delta.patched) {
+    if (patch.node_key == m.self.node_key) {
+      patch.ApplyTo(m.self);
+      continue;
+    }
+    if (!config_.keep_peers) {
+      event.patched.push_back(std::move(patch));
+      continue;
+    }
+    auto it = std::lower_bound(m.peers.begin(), m.peers.end(), patch.node_key, byKey);
+    if (it == m.peers.end() || it->node_key != patch.node_key) {
+      ++stats_.unknown_patches;
+      continue;
+    }
+    patch.ApplyTo(*it);
+    event.patched.push_back(std::move(patch));
+  }
   for (const NodePublicKey& key : delta.removed) {
     if (!config_.keep_peers) {
       event.removed.push_back(key);
@@ -278,7 +295,9 @@ void ControlClient::ApplyPeersChanged(PeersChangedMsg delta) {
     m.peers.erase(it);
     event.removed.push_back(key);
   }
-  if (!event.changed.empty() || !event.removed.empty()) events_.push_back(std::move(event));
+  if (!event.changed.empty() || !event.removed.empty() || !event.patched.empty()) {
+    events_.push_back(std::move(event));
+  }
 }
 
 void ControlClient::SendUpdate(Timestamp now, const UpdateMsg& update) {

@@ -71,11 +71,11 @@ class Reader {
  private:
   enum class Mode : uint8_t {
     kDom,    // building the DOM
-    kList,   // directly inside a captured "peers"/"changed" array
+    kList,   // directly inside a captured "peers"/"changed"/"patched" array
     kEntry,  // inside a captured entry (depth_ >= 1)
     kSkip,   // inside a value no one reads (depth_ >= 1), then back to skip_to_
   };
-  enum class Place : uint8_t { kNone, kSelf, kPeers, kChanged };
+  enum class Place : uint8_t { kNone, kSelf, kPeers, kChanged, kPatched };
 
   // A scalar as the entry fields see it.
   struct Value {
@@ -91,6 +91,7 @@ class Reader {
     if (k == "self") return Place::kSelf;
     if (k == "peers") return Place::kPeers;
     if (k == "changed") return Place::kChanged;
+    if (k == "patched") return Place::kPatched;
     return Place::kNone;
   }
 
@@ -103,6 +104,15 @@ class Reader {
       if (k == name) return field;
     }
     return std::nullopt;
+  }
+
+  // Where a captured list's entries go.
+  EntryList& ListAt(Place place) {
+    switch (place) {
+      case Place::kPeers: return out_.peers;
+      case Place::kChanged: return out_.changed;
+      default: return out_.patched;
+    }
   }
 
   // The value of a top-level key we capture comes now: which one (once).
@@ -120,9 +130,9 @@ class Reader {
           StartSelf(/*object=*/false);
           return dom_.null();
         }
-        // A scalar "peers"/"changed" stays in the DOM, for the judge to refuse.
-        if (place == Place::kPeers) out_.peers = {};
-        if (place == Place::kChanged) out_.changed = {};
+        // A scalar "peers"/"changed"/"patched" stays in the DOM, for the
+        // judge to refuse.
+        if (place != Place::kNone) ListAt(place) = {};
         return dom();
       }
       case Mode::kList:
@@ -155,8 +165,8 @@ class Reader {
           }
           return dom_.null();
         }
-        if (place == Place::kPeers || place == Place::kChanged) {
-          EntryList& list = place == Place::kPeers ? out_.peers : out_.changed;
+        if (place != Place::kNone) {
+          EntryList& list = ListAt(place);
           list = {};
           if (array) {
             // The DOM gets an empty array: the entries are read here.

@@ -47,7 +47,7 @@ struct EntryRead {
   Seen operator[](Field f) const { return seen[static_cast<size_t>(f)]; }
 };
 
-// The entries of one array ("peers" or "changed"), in order: nodes[i] holds
+// The entries of one array ("peers", "changed" or "patched"), in order: nodes[i] holds
 // what read well of entry i.
 struct EntryList {
   std::vector<NodeInfo> nodes;
@@ -55,13 +55,17 @@ struct EntryList {
 };
 
 struct ReadMessage {
-  // The message; a top-level "self" is null here and a top-level "peers" or
-  // "changed" that is an array is empty here: their contents are below.
+  // The message; a top-level "self" is null here and a top-level "peers",
+  // "changed" or "patched" that is an array is empty here: their contents are
+  // below.
   nlohmann::json dom;
   std::optional<NodeInfo> self;  // with self_read, when the message has "self"
   EntryRead self_read;
   EntryList peers;    // when dom["peers"] is an array
   EntryList changed;  // when dom["changed"] is an array
+  // A peers_changed's patches (PeerPatch), read as entries with only some
+  // fields; messages.cc judges them as patches.
+  EntryList patched;  // when dom["patched"] is an array
 };
 
 // false when the bytes are not valid JSON (as nlohmann::json::parse judges).

@@ -30,6 +30,15 @@ json NodeToJson(const NodeInfo& n) {
           {"address", n.address.ToString()},  {"user", n.user}};
 }
 
+// Only the fields the patch carries, with the key (message.h: PeerPatch).
+json PatchToJson(const PeerPatch& p) {
+  json out = {{"node_key", p.node_key.ToString()}};
+  if (p.endpoints) out["endpoints"] = EndpointsToJson(*p.endpoints);
+  if (p.disco_key) out["disco_key"] = p.disco_key->ToString();
+  if (p.home_region) out["home_region"] = *p.home_region;
+  return out;
+}
+
 json DerpMapToJson(const DerpMap& m) {
   json regions = json::array();
   for (const DerpRegion& r : m.regions) {
@@ -186,18 +195,18 @@ class Fields {
 // What is wrong with an entry as the reader took it (message-reader.h), as
 // Fields would say it after the entry's name (".node_key is missing"), the
 // fields judged in NodeInfo's order; empty when it is a good entry.
-std::string EntryProblem(const EntryRead& read) {
+struct EntryCheck {
+  EntryRead::Field field;
+  const char* key;
+  std::string wrong_type;
+  std::string bad_value;
+};
+
+// How each field of an entry is judged, in NodeInfo's order.
+const std::vector<EntryCheck>& EntryChecks() {
   using Field = EntryRead::Field;
-  using Seen = EntryRead::Seen;
-  if (!read.object) return " is not an object";
-  struct Check {
-    Field field;
-    const char* key;
-    std::string wrong_type;
-    std::string bad_value;
-  };
   static const std::string kNotString = "is not a string";
-  static const Check kChecks[] = {
+  static const std::vector<EntryCheck> kChecks = {
       {Field::kNodeKey, "node_key", kNotString,
        std::string("is not a ") + NodeKeyRole::kPublicPrefix + " key"},
       {Field::kDiscoKey, "disco_key", kNotString,
@@ -211,14 +220,50 @@ std::string EntryProblem(const EntryRead& read) {
       {Field::kAddress, "address", kNotString, "is not an IP address"},
       {Field::kUser, "user", kNotString, ""},
   };
-  for (const Check& c : kChecks) {
-    switch (read[c.field]) {
-      case Seen::kOk: continue;
-      case Seen::kMissing: return std::string(".") + c.key + " is missing";
-      case Seen::kWrongType: return std::string(".") + c.key + " " + c.wrong_type;
-      case Seen::kBadValue: return std::string(".") + c.key + " " + c.bad_value;
-    }
+  return kChecks;
+}
+
+// What is wrong with one field as read (empty: fine, or missing when
+// `optional`).
+std::string FieldProblem(const EntryRead& read, const EntryCheck& c, bool optional) {
+  using Seen = EntryRead::Seen;
+  switch (read[c.field]) {
+    case Seen::kOk: return {};
+    case Seen::kMissing: return optional ? std::string() : std::string(".") + c.key + " is missing";
+    case Seen::kWrongType: return std::string(".") + c.key + " " + c.wrong_type;
+    case Seen::kBadValue: return std::string(".") + c.key + " " + c.bad_value;
   }
+  return {};
+}
+
+std::string EntryProblem(const EntryRead& read) {
+  if (!read.object) return " is not an object";
+  for (const EntryCheck& c : EntryChecks()) {
+    std::string problem = FieldProblem(read, c, /*optional=*/false);
+    if (!problem.empty()) return problem;
+  }
+  return {};
+}
+
+// The same for a patch: its node key, then any of endpoints, disco key and
+// home region (at least one); an address or user cannot be patched.
+std::string PatchProblem(const EntryRead& read) {
+  using Field = EntryRead::Field;
+  if (!read.object) return " is not an object";
+  bool changes = false;
+  for (const EntryCheck& c : EntryChecks()) {
+    const bool key = c.field == Field::kNodeKey;
+    if (c.field == Field::kAddress || c.field == Field::kUser) {
+      if (read[c.field] != EntryRead::Seen::kMissing) {
+        return std::string(".") + c.key + " cannot be patched (a whole entry says it)";
+      }
+      continue;
+    }
+    std::string problem = FieldProblem(read, c, /*optional=*/!key);
+    if (!problem.empty()) return problem;
+    if (!key && read[c.field] == EntryRead::Seen::kOk) changes = true;
+  }
+  if (!changes) return " changes nothing";
   return {};
 }
 
@@ -233,6 +278,30 @@ bool NodesFromEntries(EntryList&& list, const std::string& where, std::vector<No
     }
   }
   out = std::move(list.nodes);
+  return true;
+}
+
+// A captured list of patches, judged in order; `where` names the list.
+bool PatchesFromEntries(EntryList&& list, const std::string& where, std::vector<PeerPatch>& out,
+                        std::string& error) {
+  using Field = EntryRead::Field;
+  using Seen = EntryRead::Seen;
+  out.reserve(list.reads.size());
+  for (size_t i = 0; i < list.reads.size(); ++i) {
+    const EntryRead& read = list.reads[i];
+    std::string problem = PatchProblem(read);
+    if (!problem.empty()) {
+      error = where + "[" + std::to_string(i) + "]" + problem;
+      return false;
+    }
+    NodeInfo& node = list.nodes[i];
+    PeerPatch patch;
+    patch.node_key = node.node_key;
+    if (read[Field::kEndpoints] == Seen::kOk) patch.endpoints = std::move(node.endpoints);
+    if (read[Field::kDiscoKey] == Seen::kOk) patch.disco_key = node.disco_key;
+    if (read[Field::kHomeRegion] == Seen::kOk) patch.home_region = node.home_region;
+    out.push_back(std::move(patch));
+  }
   return true;
 }
 
@@ -291,10 +360,12 @@ std::optional<Message> NetmapFromJson(ReadMessage& read, std::string& error) {
 std::optional<Message> PeersChangedFromJson(ReadMessage& read, std::string& error) {
   Fields f(read.dom, "peers_changed", error);
   f.Array("changed");
+  if (f.Has("patched")) f.Array("patched");  // absent: no patches
   const json* removed = f.Array("removed");
   if (!f.ok()) return std::nullopt;
   PeersChangedMsg m;
-  if (!NodesFromEntries(std::move(read.changed), "peers_changed.changed", m.changed, error)) {
+  if (!NodesFromEntries(std::move(read.changed), "peers_changed.changed", m.changed, error) ||
+      !PatchesFromEntries(std::move(read.patched), "peers_changed.patched", m.patched, error)) {
     return std::nullopt;
   }
   m.removed.reserve(removed->size());
@@ -431,7 +502,13 @@ Bytes EncodeMessage(const Message& msg, uint64_t seq) {
             for (const NodeInfo& n : m.changed) changed.push_back(NodeToJson(n));
             json removed = json::array();
             for (const NodePublicKey& k : m.removed) removed.push_back(k.ToString());
-            return {{"changed", std::move(changed)}, {"removed", std::move(removed)}};
+            json out = {{"changed", std::move(changed)}, {"removed", std::move(removed)}};
+            if (!m.patched.empty()) {
+              json patched = json::array();
+              for (const PeerPatch& p : m.patched) patched.push_back(PatchToJson(p));
+              out["patched"] = std::move(patched);
+            }
+            return out;
           },
           [](const GoodbyeMsg& m) -> json { return {{"reason", m.reason}}; },
           [](const auto&) -> json { return json::object(); }},
@@ -467,6 +544,10 @@ std::string EncodeNodeInfo(const NodeInfo& node) {
   return NodeToJson(node).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+std::string EncodePeerPatch(const PeerPatch& patch) {
+  return PatchToJson(patch).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 std::string EncodeDerpMap(const DerpMap& map) {
   return DerpMapToJson(map).dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -496,18 +577,25 @@ PreparedMessage PrepareNetmap(const std::string& domain, const std::string& self
 }
 
 PreparedMessage PreparePeersChanged(const std::vector<const std::string*>& changed,
-                                    const std::vector<NodePublicKey>& removed) {
-  // EncodeMessage's text: keys sorted (changed, removed, seq, type), no spaces.
+                                    const std::vector<NodePublicKey>& removed,
+                                    const std::vector<const std::string*>& patched) {
+  // EncodeMessage's text: keys sorted (changed, patched when there are any,
+  // removed, seq, type), no spaces.
   json removed_json = json::array();
   for (const NodePublicKey& k : removed) removed_json.push_back(k.ToString());
   const std::string removed_text =
       removed_json.dump(-1, ' ', false, json::error_handler_t::replace);
   size_t size = 32 + removed_text.size();
   for (const std::string* text : changed) size += text->size() + 1;
+  for (const std::string* text : patched) size += text->size() + 1;
   PreparedMessage p;
   p.head.reserve(size);
   p.head += "{\"changed\":[";
   AppendJoined(p.head, changed);
+  if (!patched.empty()) {
+    p.head += "],\"patched\":[";
+    AppendJoined(p.head, patched);
+  }
   p.head += "],\"removed\":";
   p.head += removed_text;
   p.head += ",\"seq\":";

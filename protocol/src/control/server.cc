@@ -272,7 +272,7 @@ void ControlServer::OnRegister(ConnectionId conn, Conn& c, RegisterMsg reg, Time
   Refresh(conn, c);  // the handshake deadline no longer applies
   AskNetmap(conn, c);
   ++stats_.registrations;
-  MarkChanged(r.domain, c.node_key);
+  MustFind(nodes_, c.node_key).registered = MarkChanged(r.domain, c.node_key);
   events_.push_back(NodeRegistered{conn, r.info, r.domain});
   Send(conn, RegisteredMsg{r.info.address, r.info.user, r.domain});
 }
@@ -285,7 +285,11 @@ void ControlServer::OnUpdate(const Conn& c, const UpdateMsg& update) {
   if (update.home_region) r.info.home_region = *update.home_region;
   if (r.info != before) {
     r.text.clear();
-    MarkChanged(r.domain, c.node_key);
+    for (std::string& text : r.patch_texts) text.clear();
+    const uint64_t seq = MarkChanged(r.domain, c.node_key);
+    if (r.info.endpoints != before.endpoints) r.endpoints_changed = seq;
+    if (r.info.disco_key != before.disco_key) r.disco_key_changed = seq;
+    if (r.info.home_region != before.home_region) r.home_region_changed = seq;
   }
 }
 
@@ -333,6 +337,25 @@ void ControlServer::Close(ConnectionId conn, const std::string& reason, bool sen
 const std::string& ControlServer::EntryText(const Record& r) const {
   if (r.text.empty()) r.text = EncodeNodeInfo(r.info);
   return r.text;
+}
+
+const std::string& ControlServer::ChangeText(const Record& r, uint64_t known,
+                                             bool& patch) const {
+  const unsigned fields = (r.endpoints_changed > known ? 1u : 0u) |
+                          (r.disco_key_changed > known ? 2u : 0u) |
+                          (r.home_region_changed > known ? 4u : 0u);
+  patch = r.registered <= known && fields != 0;
+  if (!patch) return EntryText(r);
+  std::string& text = r.patch_texts[fields];
+  if (text.empty()) {
+    PeerPatch p;
+    p.node_key = r.info.node_key;
+    if (fields & 1u) p.endpoints = r.info.endpoints;
+    if (fields & 2u) p.disco_key = r.info.disco_key;
+    if (fields & 4u) p.home_region = r.info.home_region;
+    text = EncodePeerPatch(p);
+  }
+  return text;
 }
 
 const std::string& ControlServer::DerpMapText() const {
@@ -393,7 +416,7 @@ std::vector<NodePublicKey> ControlServer::VisibleKeys(const DomainAccess& access
   return keys;
 }
 
-void ControlServer::MarkChanged(const std::string& domain, const NodePublicKey& key) {
+uint64_t ControlServer::MarkChanged(const std::string& domain, const NodePublicKey& key) {
   DomainChanges& d = pending_[domain];
   if (d.first == 0) {
     d.first = change_seq_ + 1;
@@ -420,6 +443,7 @@ void ControlServer::MarkChanged(const std::string& domain, const NodePublicKey& 
   }
   d.removed.erase(key);
   d.changed[key] = ++change_seq_;
+  return change_seq_;
 }
 
 void ControlServer::MarkRemoved(const std::string& domain, const NodePublicKey& key,
@@ -491,21 +515,24 @@ void ControlServer::AskNetmap(ConnectionId conn, Conn& c) {
 
 template <class Changed, class Removed>
 void ControlServer::SendChangesSince(ConnectionId conn, const Changed& changed,
-                                     const Removed& removed, uint64_t since) {
-  // Spliced from the entries' texts (encoded once per change).
+                                     const Removed& removed, uint64_t since, uint64_t known) {
+  // Spliced from the entries' and patches' texts (encoded once per change).
   std::vector<const std::string*> changed_texts;
+  std::vector<const std::string*> patch_texts;
   for (const auto& [peer, seq] : changed) {
     if (seq <= since) continue;
     if (auto node = nodes_.find(peer); node != nodes_.end()) {
-      changed_texts.push_back(&EntryText(node->second));
+      bool patch = false;
+      const std::string& text = ChangeText(node->second, known, patch);
+      (patch ? patch_texts : changed_texts).push_back(&text);
     }
   }
   std::vector<NodePublicKey> removed_keys;
   for (const auto& [peer, seq] : removed) {
     if (seq > since) removed_keys.push_back(peer);
   }
-  if (changed_texts.empty() && removed_keys.empty()) return;
-  Send(conn, PreparePeersChanged(changed_texts, removed_keys), "peers_changed");
+  if (changed_texts.empty() && removed_keys.empty() && patch_texts.empty()) return;
+  Send(conn, PreparePeersChanged(changed_texts, removed_keys, patch_texts), "peers_changed");
   if (conns_.count(conn) != 0) ++stats_.deltas_sent;
 }
 
@@ -518,19 +545,27 @@ void ControlServer::FlushDomain(const std::string& domain_name) {
   if (const DomainAccess* access = AccessOf(domain)) {
     return FlushDomainWithRules(domain, *access, changes);
   }
-  // Every change, for the members that get all of it: spliced from the
-  // entries' texts now, before any send can close a connection (and remove
-  // its node).
+  // Every change, for the members that get all of it (they know every
+  // change before the batch's first, so an entry they hold goes as a
+  // patch): spliced from the entries' and patches' texts now, before any
+  // send can close a connection (and remove its node).
+  const uint64_t known = changes.first == 0 ? 0 : changes.first - 1;  // 0: nothing changed
   std::vector<const std::string*> changed_texts;
+  std::vector<const std::string*> patch_texts;
   for (const auto& [key, seq] : changes.changed) {
     auto it = nodes_.find(key);
-    if (it != nodes_.end()) changed_texts.push_back(&EntryText(it->second));
+    if (it == nodes_.end()) continue;
+    bool patch = false;
+    const std::string& text = ChangeText(it->second, known, patch);
+    (patch ? patch_texts : changed_texts).push_back(&text);
   }
   std::vector<NodePublicKey> removed_keys;
   for (const auto& [key, seq] : changes.removed) removed_keys.push_back(key);
-  const bool any_change = !changed_texts.empty() || !removed_keys.empty();
-  const PreparedMessage all = any_change ? PreparePeersChanged(changed_texts, removed_keys)
-                                         : PreparedMessage{};
+  const bool any_change =
+      !changed_texts.empty() || !removed_keys.empty() || !patch_texts.empty();
+  const PreparedMessage all = any_change
+                                  ? PreparePeersChanged(changed_texts, removed_keys, patch_texts)
+                                  : PreparedMessage{};
   const bool batching = config_.batch_delay > Duration::Zero();
   // A copy: sending can close a connection, which leaves the domain.
   std::vector<NodePublicKey> members;
@@ -547,7 +582,8 @@ void ControlServer::FlushDomain(const std::string& domain_name) {
       SendNetmap(conn, *c->second, it->second);
     } else if (batching && c->second->netmap_seq >= changes.first) {
       // Its netmap, sent during the batch, holds the older changes already.
-      SendChangesSince(conn, changes.changed, changes.removed, c->second->netmap_seq);
+      SendChangesSince(conn, changes.changed, changes.removed, c->second->netmap_seq,
+                       c->second->netmap_seq);
     } else if (any_change) {
       // The same text for every member but for its sequence number.
       Send(conn, all, "peers_changed");
@@ -606,7 +642,8 @@ void ControlServer::FlushDomainWithRules(const std::string& domain, const Domain
     // With a batch, a netmap sent during it holds the older changes already.
     const uint64_t since =
         batching && c->second->netmap_seq >= changes.first ? c->second->netmap_seq : 0;
-    SendChangesSince(conn, d.changed, d.removed, since);
+    SendChangesSince(conn, d.changed, d.removed, since,
+                     std::max(since, changes.first == 0 ? 0 : changes.first - 1));
   }
 }
 

@@ -70,6 +70,18 @@ void Node::ApplyPeersChanged(Timestamp now, control::PeersChanged&& change) {
       UpdatePeer(now, it->first, it->second, std::move(info));
     }
   }
+  // A patch costs its fields: the entry is the one held, with them replaced.
+  for (const control::PeerPatch& patch : change.patched) {
+    if (patch.node_key == public_key()) continue;
+    auto it = peers_.find(patch.node_key);
+    if (it == peers_.end()) {
+      ++stats_.patches_unknown_peer;
+      continue;
+    }
+    control::NodeInfo info = it->second.info;
+    patch.ApplyTo(info);
+    UpdatePeer(now, it->first, it->second, std::move(info));
+  }
   for (const NodePublicKey& key : change.removed) {
     if (peers_.count(key) != 0) RemovePeer(now, key);
   }

@@ -293,6 +293,48 @@ TEST_F(ControlPlaneTest, ChangesTravelAsTheEntryThatChangedNotAWholeNetmap) {
   EXPECT_GE(server_.stats().deltas_sent, 4u);
 }
 
+// An update of a registered node travels as a patch of the fields it
+// changed (Tailscale's PeersChangedPatch), to a node that holds the entry
+// and to the node itself; whoever registers later gets the whole entry as
+// it is then. A client that keeps no peers reports the patch for its owner.
+TEST_F(ControlPlaneTest, AnUpdateTravelsAsAPatchOfTheFieldsThatChanged) {
+  ControlClientConfig lean;
+  lean.keep_peers = false;
+  TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
+  TestNode& bob = AddNode("bob", "192.0.2.11:41641", lean);
+  Register(bob, Token(idp_a_, "bob", kDomainA, bob.key.Public()));
+  net_.RunFor(Duration::Seconds(1));
+  const uint64_t deltas = server_.stats().deltas_sent;
+
+  alice.endpoints = {Ep("203.0.113.77:6000"), Ep("192.0.2.10:41641")};
+  net_.Do(alice.id, [&](Timestamp now) { alice.client->UpdateEndpoints(now, alice.endpoints); });
+  net_.RunFor(Duration::Millis(50));
+  const PeersChanged heard = bob.EventsOf<PeersChanged>().back();
+  EXPECT_TRUE(heard.changed.empty());
+  EXPECT_EQ(heard.patched, (std::vector<PeerPatch>{PeerPatch{alice.key.Public(), alice.endpoints,
+                                                            std::nullopt, std::nullopt}}));
+  EXPECT_EQ(alice.netmap().self, alice.Expected(alice.address()));  // her own, patched
+  EXPECT_EQ(server_.stats().deltas_sent, deltas + 2);
+
+  bob.region = 2;
+  net_.Do(bob.id, [&](Timestamp now) { bob.client->SetHomeRegion(now, 2); });
+  net_.RunFor(Duration::Millis(50));
+  EXPECT_EQ(alice.EventsOf<PeersChanged>().back().patched,
+            (std::vector<PeerPatch>{PeerPatch{bob.key.Public(), std::nullopt, std::nullopt, 2}}));
+  EXPECT_EQ(*alice.netmap().FindPeer(bob.key.Public()), bob.Expected(bob.address()));
+  EXPECT_EQ(bob.netmap().self, bob.Expected(bob.address()));
+
+  // A newcomer gets both as they are now, whole; the others hear it whole.
+  TestNode& dave = Join("dave", "192.0.2.13:41641", kDomainA);
+  net_.RunFor(Duration::Seconds(1));
+  EXPECT_EQ(*dave.netmap().FindPeer(alice.key.Public()), alice.Expected(alice.address()));
+  EXPECT_EQ(*dave.netmap().FindPeer(bob.key.Public()), bob.Expected(bob.address()));
+  EXPECT_EQ(alice.EventsOf<PeersChanged>().back().changed,
+            std::vector<NodeInfo>{dave.Expected(dave.address())});
+  EXPECT_TRUE(alice.EventsOf<PeersChanged>().back().patched.empty());
+  EXPECT_EQ(alice.client->stats().unknown_patches, 0u);
+}
+
 // An owner that keeps the peers itself (the Node) asks the client not to:
 // the same events (every entry, every key that left), and a netmap() with
 // self, domain and DERP map but no peer copies.
@@ -890,7 +932,8 @@ TEST_F(BatchedControlPlaneTest, ChangesWithinTheDelayGoOutAsOneUpdatePerNode) {
   for (const NodeInfo& p : bob_update.changed) bob_heard.insert(p.node_key);
   EXPECT_EQ(bob_heard, (std::set<NodePublicKey>{carol.key.Public(), dave.key.Public()}));
 
-  // Two changes of one node within the delay: one entry, as it is now.
+  // Two changes of one node within the delay: one patch of both fields, as
+  // they are now (bob holds alice's entry; only what changed travels).
   const size_t bob_before = bob.EventsOf<PeersChanged>().size();
   alice.endpoints = {Ep("203.0.113.77:6000")};
   alice.region = 2;
@@ -901,8 +944,10 @@ TEST_F(BatchedControlPlaneTest, ChangesWithinTheDelayGoOutAsOneUpdatePerNode) {
   EXPECT_EQ(bob.EventsOf<PeersChanged>().size(), bob_before);  // still gathering
   net_.RunFor(Duration::Seconds(1));
   ASSERT_EQ(bob.EventsOf<PeersChanged>().size(), bob_before + 1);
-  EXPECT_EQ(bob.EventsOf<PeersChanged>().back().changed,
-            std::vector<NodeInfo>{alice.Expected(alice.address())});
+  EXPECT_TRUE(bob.EventsOf<PeersChanged>().back().changed.empty());
+  EXPECT_EQ(bob.EventsOf<PeersChanged>().back().patched,
+            (std::vector<PeerPatch>{
+                PeerPatch{alice.key.Public(), alice.endpoints, std::nullopt, 2}}));
   EXPECT_EQ(*bob.netmap().FindPeer(alice.key.Public()), alice.Expected(alice.address()));
   EXPECT_EQ(alice.netmap().self, alice.Expected(alice.address()));
 
@@ -1057,6 +1102,7 @@ class RulesControlPlaneTest : public ControlPlaneTest {
       for (const NodeInfo& p : c.changed) {
         if (p.node_key != n.key.Public()) keys.insert(p.node_key);
       }
+      for (const PeerPatch& p : c.patched) keys.insert(p.node_key);
     }
     return keys;
   }
@@ -1106,6 +1152,10 @@ TEST_F(RulesControlPlaneTest, ChangesReachOnlyTheNodesThatSeeTheChangedNode) {
   net_.RunFor(Duration::Millis(50));
   EXPECT_EQ(dave.netmap().FindPeer(carol.key.Public())->endpoints, carol.endpoints);
   EXPECT_EQ(carol.netmap().self.endpoints, carol.endpoints);
+  // As a patch of her endpoints: dave holds her entry.
+  EXPECT_EQ(dave.EventsOf<PeersChanged>().back().patched,
+            (std::vector<PeerPatch>{
+                PeerPatch{carol.key.Public(), carol.endpoints, std::nullopt, std::nullopt}}));
   std::vector<int> after = counts();
   EXPECT_EQ(after[0], before[0]);
   EXPECT_EQ(after[1], before[1]);
@@ -1138,6 +1188,7 @@ TEST_F(RulesControlPlaneTest, ChangesReachOnlyTheNodesThatSeeTheChangedNode) {
   for (TestNode* n : {&alice, &bob}) {
     for (const auto& change : n->EventsOf<PeersChanged>()) {
       for (const NodeInfo& p : change.changed) EXPECT_NE(p.node_key, carol.key.Public());
+      for (const PeerPatch& p : change.patched) EXPECT_NE(p.node_key, carol.key.Public());
       for (const NodePublicKey& k : change.removed) EXPECT_NE(k, carol.key.Public());
     }
   }

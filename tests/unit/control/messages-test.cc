@@ -140,10 +140,19 @@ TEST(Messages, EveryMessageRoundTrips) {
   EXPECT_EQ(RoundTrip<GoodbyeMsg>(GoodbyeMsg{"replaced"}, 9).reason, "replaced");
   EXPECT_EQ(RoundTrip<NetmapMsg>(NetmapMsg{SampleNetmap()}, 2).netmap, SampleNetmap());
   const Netmap sample = SampleNetmap();
-  const PeersChangedMsg change{{sample.peers.at(0)}, {sample.self.node_key}};
+  PeerPatch moved{NodeKey(5), std::vector<Endpoint>{*Endpoint::Parse("198.51.100.7:41641")},
+                  std::nullopt, 2};
+  PeerPatch restarted{NodeKey(6), std::nullopt, DiscoKey(8), std::nullopt};
+  PeerPatch silent{NodeKey(7), std::vector<Endpoint>{}, std::nullopt, std::nullopt};
+  const PeersChangedMsg change{
+      {sample.peers.at(0)}, {sample.self.node_key}, {moved, restarted, silent}};
   const PeersChangedMsg back = RoundTrip<PeersChangedMsg>(change, 3);
   EXPECT_EQ(back.changed, change.changed);
   EXPECT_EQ(back.removed, change.removed);
+  EXPECT_EQ(back.patched, change.patched);
+  // Without patches the list is left out of the text.
+  const Bytes none = EncodeMessage(PeersChangedMsg{{sample.peers.at(0)}, {}, {}}, 1);
+  EXPECT_EQ(std::string(none.begin(), none.end()).find("patched"), std::string::npos);
   EXPECT_TRUE(RoundTrip<PeersChangedMsg>(PeersChangedMsg{}, 4).changed.empty());
 }
 
@@ -157,7 +166,8 @@ TEST(Messages, APreparedMessageIsTheSameBytesForEverySequenceNumber) {
   UpdateMsg update;
   update.home_region = 2;
   const std::vector<Message> messages = {
-      PeersChangedMsg{{sample.peers.at(0), sample.self}, {NodeKey(7)}},
+      PeersChangedMsg{{sample.peers.at(0), sample.self}, {NodeKey(7)}, {}},
+      PeersChangedMsg{{}, {}, {PeerPatch{NodeKey(3), std::nullopt, std::nullopt, 1}}},
       PeersChangedMsg{},
       NetmapMsg{sample},
       HelloMsg{1, NodeKey(9)},
@@ -185,17 +195,29 @@ TEST(Messages, ASplicedPeersChangedIsTheSameBytesAsOneEncodedWhole) {
   const std::vector<NodeInfo> entries = {sample.peers.at(0), sample.self, sample.peers.back()};
   std::vector<std::string> texts;
   for (const NodeInfo& n : entries) texts.push_back(EncodeNodeInfo(n));
+  const std::vector<PeerPatch> patches = {
+      PeerPatch{NodeKey(9), sample.self.endpoints, std::nullopt, 3},
+      PeerPatch{NodeKey(10), std::nullopt, DiscoKey(11), std::nullopt}};
+  std::vector<std::string> patch_texts;
+  for (const PeerPatch& p : patches) patch_texts.push_back(EncodePeerPatch(p));
   for (size_t count = 0; count <= entries.size(); ++count) {
     for (const std::vector<NodePublicKey>& removed :
          {std::vector<NodePublicKey>{}, std::vector<NodePublicKey>{NodeKey(7), NodeKey(8)}}) {
-      std::vector<const std::string*> spliced;
-      for (size_t i = 0; i < count; ++i) spliced.push_back(&texts[i]);
-      const PeersChangedMsg whole{{entries.begin(), entries.begin() + static_cast<long>(count)},
-                                  removed};
-      for (uint64_t seq : {uint64_t{0}, uint64_t{42}, uint64_t{1} << 62}) {
-        EXPECT_EQ(EncodePrepared(PreparePeersChanged(spliced, removed), seq),
-                  EncodeMessage(whole, seq))
-            << count << " entries, " << removed.size() << " removed, seq " << seq;
+      for (size_t patch_count = 0; patch_count <= patches.size(); ++patch_count) {
+        std::vector<const std::string*> spliced;
+        for (size_t i = 0; i < count; ++i) spliced.push_back(&texts[i]);
+        std::vector<const std::string*> spliced_patches;
+        for (size_t i = 0; i < patch_count; ++i) spliced_patches.push_back(&patch_texts[i]);
+        const PeersChangedMsg whole{
+            {entries.begin(), entries.begin() + static_cast<long>(count)},
+            removed,
+            {patches.begin(), patches.begin() + static_cast<long>(patch_count)}};
+        for (uint64_t seq : {uint64_t{0}, uint64_t{42}, uint64_t{1} << 62}) {
+          EXPECT_EQ(EncodePrepared(PreparePeersChanged(spliced, removed, spliced_patches), seq),
+                    EncodeMessage(whole, seq))
+              << count << " entries, " << removed.size() << " removed, " << patch_count
+              << " patches, seq " << seq;
+        }
       }
     }
   }
@@ -244,6 +266,62 @@ TEST(Messages, PeersChangedNeedsBothListsAndRealKeys) {
       Text(R"({"type":"peers_changed","seq":1,"changed":[{"node_key":"x"}],"removed":[]})"),
       error));
   EXPECT_NE(error.find("peers_changed.changed[0]"), std::string::npos) << error;
+}
+
+// A patch names its node and carries at least one of the fields an update
+// may change, each as strict as in a whole entry; an address or user cannot
+// be patched (a node with a new one registered again); a bad patch is named
+// by its place in the list, and the list must be an array when present.
+TEST(Messages, EachWayAPatchCanBeWrongIsNamed) {
+  const std::string key = NodeKey(3).ToString();
+  const std::string disco = DiscoKey(4).ToString();
+  const auto message = [](const std::string& patches) {
+    return R"({"type":"peers_changed","seq":1,"changed":[],"removed":[],"patched":)" + patches +
+           "}";
+  };
+  const std::string good = R"({"node_key":")" + key + R"(","home_region":2})";
+  const std::pair<std::string, std::string> cases[] = {
+      {"5", "peers_changed.patched is not an array"},
+      {"[5]", "peers_changed.patched[0] is not an object"},
+      {"[" + good + ",[]]", "peers_changed.patched[1] is not an object"},
+      {R"([{"home_region":2}])", "peers_changed.patched[0].node_key is missing"},
+      {R"([{"node_key":"nodekey:00","home_region":2}])",
+       "peers_changed.patched[0].node_key is not a nodekey: key"},
+      {R"([{"node_key":")" + key + R"("}])", "peers_changed.patched[0] changes nothing"},
+      {R"([{"node_key":")" + key + R"(","future":1}])", "peers_changed.patched[0] changes nothing"},
+      {R"([{"node_key":")" + key + R"(","home_region":-1}])",
+       "peers_changed.patched[0].home_region is not an integer in [0, " +
+           std::to_string(std::numeric_limits<RegionId>::max()) + "]"},
+      {R"([{"node_key":")" + key + R"(","endpoints":["x"]}])",
+       "peers_changed.patched[0].endpoints holds something that is not an ip:port endpoint"},
+      {R"([{"node_key":")" + key + R"(","endpoints":"x"}])",
+       "peers_changed.patched[0].endpoints is not an array of at most 32 endpoints"},
+      {R"([{"node_key":")" + key + R"(","disco_key":"discokey:00"}])",
+       "peers_changed.patched[0].disco_key is not a discokey: key"},
+      {R"([{"node_key":")" + key + R"(","home_region":1,"user":"eve"}])",
+       "peers_changed.patched[0].user cannot be patched (a whole entry says it)"},
+      {R"([{"node_key":")" + key + R"(","home_region":1,"address":"100.64.0.9"}])",
+       "peers_changed.patched[0].address cannot be patched (a whole entry says it)"},
+  };
+  for (const auto& [patches, problem] : cases) {
+    std::string error;
+    EXPECT_FALSE(DecodeMessage(Text(message(patches)), error)) << patches;
+    EXPECT_EQ(error, problem) << patches;
+  }
+  // Good ones read as what they say; an empty endpoint list is a change.
+  std::string error;
+  auto d = DecodeMessage(Text(message("[" + good + R"(,{"node_key":")" + key +
+                                      R"(","endpoints":[],"disco_key":")" + disco + R"("}])")),
+                         error);
+  ASSERT_TRUE(d) << error;
+  const std::vector<PeerPatch> expected = {
+      PeerPatch{NodeKey(3), std::nullopt, std::nullopt, 2},
+      PeerPatch{NodeKey(3), std::vector<Endpoint>{}, DiscoKey(4), std::nullopt}};
+  EXPECT_EQ(std::get<PeersChangedMsg>(d->msg).patched, expected);
+  // Absent: no patches.
+  d = DecodeMessage(Text(R"({"type":"peers_changed","seq":1,"changed":[],"removed":[]})"), error);
+  ASSERT_TRUE(d) << error;
+  EXPECT_TRUE(std::get<PeersChangedMsg>(d->msg).patched.empty());
 }
 
 // Node entries (a netmap's self and peers, a peers_changed's changed) are

@@ -67,12 +67,15 @@ struct NetmapUpdated {
   Netmap netmap;
 };
 // The server sent what changed in the domain (netmap() holds the result):
-// peers added or changed (whole entries), and peers that left (only those
-// netmap() had, unless keep_peers is false). Changes to this node's own
+// peers added or changed (whole entries), peers changed in some fields
+// (patches), and peers that left (patches and removals only for peers
+// netmap() had, unless keep_peers is false: then the owner applies them and
+// drops a patch for a peer it does not hold). Changes to this node's own
 // entry only update netmap().self and are not listed.
 struct PeersChanged {
   std::vector<NodeInfo> changed;
   std::vector<NodePublicKey> removed;
+  std::vector<PeerPatch> patched;
 };
 struct Disconnected {
   std::string reason;
@@ -91,6 +94,9 @@ struct ClientStats {
   uint64_t malformed = 0;
   uint64_t out_of_order = 0;
   uint64_t unexpected = 0;
+  // Patches for a peer the netmap does not hold (keep_peers), dropped: a
+  // server that sent one has lost track of what this session knows.
+  uint64_t unknown_patches = 0;
 };
 
 class ControlClient final : public StreamMachine {

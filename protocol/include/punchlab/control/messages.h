@@ -73,12 +73,16 @@ struct NetmapMsg {
 };
 // Since the last netmap or peers_changed on this session: these nodes of the
 // domain were added or changed (whole entries; the receiver's own entry may
-// be among them), these left. What Tailscale's map responses call
-// PeersChanged/PeersRemoved: a change costs one entry per node, not a whole
-// netmap, so a large domain stays cheap.
+// be among them), these changed only in some fields of an entry the receiver
+// holds (patches, keyed by node key; its own may be among them), these left.
+// What Tailscale's map responses call PeersChanged/PeersChangedPatch/
+// PeersRemoved: a change costs one entry (or less) per node, not a whole
+// netmap, so a large domain stays cheap. A key is in at most one of the
+// lists; on the wire "patched" is left out when empty.
 struct PeersChangedMsg {
   std::vector<NodeInfo> changed;
   std::vector<NodePublicKey> removed;
+  std::vector<PeerPatch> patched;
 };
 struct PongMsg {};
 // The server is closing this session and the client should not come back
@@ -111,12 +115,15 @@ Bytes EncodePrepared(const PreparedMessage& prepared, uint64_t seq);
 
 // A peers_changed message spliced from entries encoded once each: a batch
 // goes to members whose netmaps came at different points of it, each a
-// different subset. EncodePrepared(PreparePeersChanged(texts, removed), seq)
-// == EncodeMessage(PeersChangedMsg{those entries, removed}, seq) when each
-// text is EncodeNodeInfo of its entry.
+// different subset. EncodePrepared(PreparePeersChanged(texts, removed,
+// patches), seq) == EncodeMessage(PeersChangedMsg{those entries, removed,
+// those patches}, seq) when each text is EncodeNodeInfo of its entry or
+// EncodePeerPatch of its patch.
 std::string EncodeNodeInfo(const NodeInfo& node);
+std::string EncodePeerPatch(const PeerPatch& patch);
 PreparedMessage PreparePeersChanged(const std::vector<const std::string*>& changed,
-                                    const std::vector<NodePublicKey>& removed);
+                                    const std::vector<NodePublicKey>& removed,
+                                    const std::vector<const std::string*>& patched = {});
 // A whole netmap spliced the same way: each text is EncodeNodeInfo of its
 // entry and `derp_map` is EncodeDerpMap of the map, so
 // EncodePrepared(PrepareNetmap(...), seq) == EncodeMessage(NetmapMsg{...}, seq).

@@ -2,6 +2,7 @@
 // it, the peers of its own domain, and the DERP map.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,27 @@ struct NodeInfo {
            home_region == o.home_region && address == o.address && user == o.user;
   }
   bool operator!=(const NodeInfo& o) const { return !(*this == o); }
+};
+
+// What changed of a node its receiver already holds: its key and only the
+// fields that changed, each with its value now (Tailscale's
+// tailcfg.PeerChange in a MapResponse's PeersChangedPatch). A node's
+// endpoint or home-region update then costs its new endpoints, not its whole
+// entry again. The address and user never change this way: a node with a new
+// one registered again and is sent whole.
+struct PeerPatch {
+  NodePublicKey node_key;
+  std::optional<std::vector<Endpoint>> endpoints;
+  std::optional<DiscoPublicKey> disco_key;
+  std::optional<RegionId> home_region;
+
+  // `node` (the entry of node_key) with the patch's fields replaced.
+  void ApplyTo(NodeInfo& node) const;
+  bool operator==(const PeerPatch& o) const {
+    return node_key == o.node_key && endpoints == o.endpoints && disco_key == o.disco_key &&
+           home_region == o.home_region;
+  }
+  bool operator!=(const PeerPatch& o) const { return !(*this == o); }
 };
 
 struct Netmap {

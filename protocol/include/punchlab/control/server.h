@@ -41,6 +41,7 @@
 // counted; it never disturbs other connections.
 #pragma once
 
+#include <array>
 #include <deque>
 #include <map>
 #include <memory>
@@ -171,6 +172,17 @@ class ControlServer final : public StreamMachine {
     // every netmap and change message is spliced from these, so an entry is
     // encoded once per change, not once per recipient.
     mutable std::string text;
+    // The change number (change_seq_) of its registration, and of the last
+    // change of each field an update may change. A recipient that knows
+    // every change up to one at or after `registered` holds this entry and
+    // is sent a patch of the fields changed since (ChangeText).
+    uint64_t registered = 0;
+    uint64_t endpoints_changed = 0;
+    uint64_t disco_key_changed = 0;
+    uint64_t home_region_changed = 0;
+    // EncodePeerPatch of each subset of those fields (bit 0 endpoints, 1 disco
+    // key, 2 home region), made at first use after a change, as `text`.
+    mutable std::array<std::string, 8> patch_texts;
   };
 
   void Dispatch(Timestamp now, ConnectionId conn, Message msg);
@@ -195,7 +207,8 @@ class ControlServer final : public StreamMachine {
   void FlushDueBatches(Timestamp now);
   // The session gets a whole netmap at the next flush.
   void AskNetmap(ConnectionId conn, Conn& c);
-  void MarkChanged(const std::string& domain, const NodePublicKey& key);
+  // Returns the change's number.
+  uint64_t MarkChanged(const std::string& domain, const NodePublicKey& key);
   void MarkRemoved(const std::string& domain, const NodePublicKey& key, const std::string& user);
   void JoinDomain(const std::string& domain, const NodePublicKey& key, const std::string& user);
   void LeaveDomain(const std::string& domain, const NodePublicKey& key, const std::string& user);
@@ -208,6 +221,10 @@ class ControlServer final : public StreamMachine {
                                          const NodePublicKey& self) const;
 
   const std::string& EntryText(const Record& r) const;
+  // What a recipient that knows every change numbered up to `known` is sent
+  // for r's newer change: a patch of the fields changed after `known`
+  // (`patch` true) when it holds r's entry, else the whole entry.
+  const std::string& ChangeText(const Record& r, uint64_t known, bool& patch) const;
   const std::string& DerpMapText() const;
   // Recomputes the connection's deadline and its place in deadlines_
   // (`listed`: it has one there already).
@@ -254,10 +271,12 @@ class ControlServer final : public StreamMachine {
                             const DomainChanges& changes);
   // One peers_changed to conn with the changed entries and removed keys
   // numbered after `since`, in their order (ranges of (key, change number));
-  // nothing when there are none. Both flushes send through it.
+  // nothing when there are none. The recipient knows every change up to
+  // `known` (>= since), so an entry it holds goes as a patch. Both flushes
+  // send through it.
   template <class Changed, class Removed>
   void SendChangesSince(ConnectionId conn, const Changed& changed, const Removed& removed,
-                        uint64_t since);
+                        uint64_t since, uint64_t known);
   // With a batch delay: when each domain with pending changes sends them,
   // earliest first (PollTimeout reads one entry), and the domain's entry.
   std::set<std::pair<Timestamp, std::string>> batch_due_;

@@ -304,6 +304,9 @@ struct NodeStats {
 
   uint64_t data_keys_derived = 0;  // per-peer data keys made (at first data to or from it)
   uint64_t peers_rejected = 0;  // low-order node or disco key, or a disco key already in use
+  // A control patch for a peer the node does not hold, dropped (the server
+  // lost track of what this node knows).
+  uint64_t patches_unknown_peer = 0;
 };
 
 }  // namespace node
