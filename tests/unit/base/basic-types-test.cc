@@ -48,8 +48,10 @@ TEST(IpAddress, ParsesAndFormatsV4) {
   EXPECT_TRUE(a->is_v4());
   EXPECT_EQ(a->v4(), 0xC0000201u);
   EXPECT_EQ(a->ToString(), "192.0.2.1");
+  EXPECT_EQ(IpAddress::Parse("0.10.255.100"), IpAddress::V4(0, 10, 255, 100));
   for (const char* bad : {"", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "1.2.3.4 ", "a.b.c.d",
-                          "1..2.3"}) {
+                          "1..2.3", ".1.2.3", "1.2.3.", "1.2.3.4.", "...", "1.2.3.1000",
+                          "1.2.3.-1", "1.2.3.+1"}) {
     EXPECT_FALSE(IpAddress::Parse(bad)) << bad;
   }
 }
