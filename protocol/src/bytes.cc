@@ -99,16 +99,21 @@ static int HexValue(char c) {
   return -1;
 }
 
+bool FromHex(std::string_view hex, uint8_t* out, size_t size) {
+  if (hex.size() != 2 * size) return false;
+  for (size_t i = 0; i < size; ++i) {
+    int hi = HexValue(hex[2 * i]);
+    int lo = HexValue(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[i] = static_cast<uint8_t>((hi << 4) | lo);
+  }
+  return true;
+}
+
 bool FromHex(const std::string& hex, Bytes& out) {
   if (hex.size() % 2 != 0) return false;
-  Bytes result;
-  result.reserve(hex.size() / 2);
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    int hi = HexValue(hex[i]);
-    int lo = HexValue(hex[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    result.push_back(static_cast<uint8_t>((hi << 4) | lo));
-  }
+  Bytes result(hex.size() / 2);
+  if (!FromHex(hex, result.data(), result.size())) return false;
   out = std::move(result);
   return true;
 }

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace punchlab {
@@ -75,5 +76,8 @@ class ByteWriter {
 std::string ToHex(ByteView v);
 // Strict: even length, [0-9a-fA-F] only. Returns false on anything else.
 bool FromHex(const std::string& hex, Bytes& out);
+// The same into exactly `size` bytes at `out` (hex.size() must be 2 * size),
+// with no copy on the heap: a key in a control message is parsed this way.
+bool FromHex(std::string_view hex, uint8_t* out, size_t size);
 
 }  // namespace punchlab

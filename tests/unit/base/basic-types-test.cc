@@ -126,6 +126,14 @@ TEST(Hex, StrictRoundTrip) {
   EXPECT_EQ(ToHex(b), "00ff10ab");
   EXPECT_FALSE(FromHex("abc", b));
   EXPECT_FALSE(FromHex("zz", b));
+  EXPECT_EQ(ToHex(b), "00ff10ab");  // a failure leaves the output alone
+  // Into a fixed buffer: exactly twice its size in digits.
+  std::array<uint8_t, 3> fixed{};
+  EXPECT_TRUE(FromHex(std::string_view("0aFF7f"), fixed.data(), fixed.size()));
+  EXPECT_EQ(ToHex(ByteView(fixed.data(), fixed.size())), "0aff7f");
+  EXPECT_FALSE(FromHex(std::string_view("0aff"), fixed.data(), fixed.size()));
+  EXPECT_FALSE(FromHex(std::string_view("0aff7f00"), fixed.data(), fixed.size()));
+  EXPECT_FALSE(FromHex(std::string_view("0aff7g"), fixed.data(), fixed.size()));
 }
 
 TEST(DeterministicRandom, SameSeedSameStreamDifferentSeedDifferentStream) {
