@@ -23,6 +23,7 @@ FlowTracker::Flow& FlowTracker::Open(Timestamp now, const FlowKey& key, uint32_t
 
 void FlowTracker::Touch(Timestamp now, const FlowKey& key, Flow& flow, Direction dir,
                         TcpFlags flags, bool refresh) {
+  if (&flow == settled_) settled_ = nullptr;  // the head's flow may now expire later
   flow.tcp.Observe(dir, flags);
   if (refresh) flow.last_refresh = now;
   flow.expiry = flow.last_refresh + IdleTimeout(timeouts_, key.protocol, flow.tcp);
@@ -30,6 +31,7 @@ void FlowTracker::Touch(Timestamp now, const FlowKey& key, Flow& flow, Direction
 }
 
 void FlowTracker::Queue(const FlowKey& key, Flow& flow, Timestamp at) {
+  settled_ = nullptr;  // the new entry may be the head
   flow.queued_at = at;
   queue_.push(Entry{at, flow.generation, key});
 }
@@ -44,6 +46,7 @@ FlowTracker::Flow* FlowTracker::Live(const Entry& e) {
 
 bool FlowTracker::PopExpired(Timestamp now, FlowKey* key) {
   while (!queue_.empty() && queue_.top().at <= now) {
+    settled_ = nullptr;  // the head leaves the queue
     Entry e = queue_.top();
     queue_.pop();
     Flow* flow = Live(e);
@@ -58,12 +61,19 @@ bool FlowTracker::PopExpired(Timestamp now, FlowKey* key) {
 }
 
 Timestamp FlowTracker::NextExpiry() {
+  // Settled already and nothing changed since: the loop below would return
+  // at once, so skipping it leaves the queue exactly as it would be.
+  if (settled_ != nullptr) return settled_at_;
   // Settle the head so the answer is exact: drop stale entries and move
   // refreshed flows' entries to their real expiry.
   while (!queue_.empty()) {
     Entry e = queue_.top();
     Flow* flow = Live(e);
-    if (flow != nullptr && flow->expiry == e.at) return e.at;
+    if (flow != nullptr && flow->expiry == e.at) {
+      settled_ = flow;
+      settled_at_ = e.at;
+      return e.at;
+    }
     queue_.pop();
     if (flow != nullptr) Queue(e.key, *flow, flow->expiry);
   }
@@ -71,6 +81,7 @@ Timestamp FlowTracker::NextExpiry() {
 }
 
 void FlowTracker::Clear() {
+  settled_ = nullptr;
   flows_.clear();
   queue_ = decltype(queue_)();
 }

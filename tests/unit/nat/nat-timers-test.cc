@@ -59,6 +59,32 @@ TEST_F(NatTimersTest, UdpMappingExpiresAfterIdleTimeout) {
   EXPECT_EQ(late.reason, DropReason::kNoMapping);
 }
 
+// The next expiry is asked after every packet and remembered between
+// changes: refreshing the flow that expires first, or another one, opening a
+// flow and expiring one each give the exact answer at once.
+TEST_F(NatTimersTest, NextExpiryIsExactAfterEveryChange) {
+  NatTable nat = Make("symmetric,udp_timeout=30s");
+  nat.Outbound(Sec(0), Protocol::kUdp, kX, kA);  // flow A: expires at 30
+  EXPECT_EQ(nat.NextExpiry(), Sec(30));
+  nat.Outbound(Sec(5), Protocol::kUdp, kX, kP);  // flow P: expires at 35
+  EXPECT_EQ(nat.NextExpiry(), Sec(30));
+  EXPECT_EQ(nat.NextExpiry(), Sec(30));
+  nat.Outbound(Sec(10), Protocol::kUdp, kX, kA);  // A refreshed: P is next
+  EXPECT_EQ(nat.NextExpiry(), Sec(35));
+  nat.Outbound(Sec(12), Protocol::kUdp, kX, kA);  // A again: P still next
+  EXPECT_EQ(nat.NextExpiry(), Sec(35));
+  nat.Outbound(Sec(20), Protocol::kUdp, kX, kP);  // P refreshed: A (42) is next
+  EXPECT_EQ(nat.NextExpiry(), Sec(42));
+  nat.Expire(Sec(42));
+  EXPECT_EQ(nat.NextExpiry(), Sec(50));
+  nat.Outbound(Sec(43), Protocol::kTcp, kX, kA, kSyn);  // a TCP flow's transitory 240 s
+  EXPECT_EQ(nat.NextExpiry(), Sec(50));
+  nat.Expire(Sec(50));
+  EXPECT_EQ(nat.NextExpiry(), Sec(43 + 240));
+  nat.Outbound(Sec(60), Protocol::kTcp, kX, kA, kFin);  // closing: still transitory, from now
+  EXPECT_EQ(nat.NextExpiry(), Sec(60 + 240));
+}
+
 TEST_F(NatTimersTest, ExpiryObserverHearsOfEachExpiredBinding) {
   NatTable nat = Make("symmetric-port-preserving,udp_timeout=30s");
   std::vector<std::string> heard;

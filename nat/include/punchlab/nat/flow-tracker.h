@@ -54,6 +54,7 @@ class FlowTracker {
       auto it = flows_.find(key);
       on_expired(key, it->second);
       flows_.erase(it);
+      settled_ = nullptr;
     }
   }
   // The earliest expiry among tracked flows, or Timestamp::Max() if none.
@@ -78,6 +79,12 @@ class FlowTracker {
   bool PopExpired(Timestamp now, FlowKey* key);
 
   FlowTimeouts timeouts_;
+  // NextExpiry's last answer and the flow of the head entry it settled on,
+  // until anything that could change it happens (an entry queued or popped,
+  // that flow touched, Clear): a host asks after every packet, and settling
+  // costs a lookup of the head's flow even when nothing moved.
+  const Flow* settled_ = nullptr;
+  Timestamp settled_at_;
   std::unordered_map<FlowKey, Flow, FlowKeyHash> flows_;
   std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> queue_;
   uint64_t next_generation_ = 1;
