@@ -269,6 +269,13 @@ Measurement BenchNodes(uint32_t nodes, Nodes kind, Duration batch_delay) {
   // to speak of: they are counted apart, never as "derp at the end".
   size_t talking = 0, direct = 0, derp = 0, silent = 0;
   uint64_t sent = 0, lost = 0;
+  // A probe lost on path "none" never left its sender (it had no path to
+  // the peer yet: in a fully visible tailnet, a flow's first probe can be due
+  // before the batch naming the peer has arrived); said apart, so the line
+  // does not read as loss on the way.
+  uint64_t never_left = 0;
+  for (const results::Probe& p : r.probes)
+    never_left += !p.echoed_at && p.path == results::PathKind::kNone ? 1 : 0;
   for (const results::PairSummary& p : r.pairs) {
     if (p.probes_sent == 0) {
       ++silent;
@@ -285,6 +292,9 @@ Measurement BenchNodes(uint32_t nodes, Nodes kind, Duration batch_delay) {
               " direct, " + std::to_string(derp) + " derp at the end" +
               (neither > 0 ? ", " + std::to_string(neither) + " neither" : "") + "; " +
               std::to_string(lost) + " of " + std::to_string(sent) + " probes lost" +
+              (never_left > 0 ? " (" + std::to_string(never_left) +
+                                    " of them never left: the sender had no path to the peer yet)"
+                              : "") +
               (silent > 0 ? "; " + std::to_string(silent) + " listed pairs without traffic" : "");
   return m;
 }
