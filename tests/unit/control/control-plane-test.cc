@@ -964,6 +964,35 @@ TEST_F(BatchedControlPlaneTest, ChangesWithinTheDelayGoOutAsOneUpdatePerNode) {
   EXPECT_EQ(server_.stats().netmaps_sent, 5u);  // one per session, at once
 }
 
+// A node that registers and then updates within one batch: whoever hears of
+// it in that batch never held its entry, so it travels whole (as it is now),
+// not as a patch of an entry the recipient lacks.
+TEST_F(BatchedControlPlaneTest, ARegistrationAndAnUpdateInOneBatchTravelWhole) {
+  TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
+  TestNode& bob = Join("bob", "192.0.2.11:41641", kDomainA);
+  net_.RunFor(Duration::Seconds(2));
+  const size_t alice_before = alice.EventsOf<PeersChanged>().size();
+  const size_t bob_before = bob.EventsOf<PeersChanged>().size();
+
+  TestNode& carol = Join("carol", "192.0.2.12:41641", kDomainA);
+  net_.RunFor(Duration::Millis(100));  // registered, the batch still gathering
+  ASSERT_TRUE(carol.client->registered());
+  carol.endpoints = {Ep("203.0.113.88:7000")};
+  carol.region = 2;
+  net_.Do(carol.id, [&](Timestamp now) { carol.client->UpdateEndpoints(now, carol.endpoints); });
+  net_.Do(carol.id, [&](Timestamp now) { carol.client->SetHomeRegion(now, 2); });
+  net_.RunFor(Duration::Seconds(1));
+  for (TestNode* n : {&alice, &bob}) {
+    const size_t before = n == &alice ? alice_before : bob_before;
+    ASSERT_EQ(n->EventsOf<PeersChanged>().size(), before + 1) << n->user;
+    const PeersChanged heard = n->EventsOf<PeersChanged>().back();
+    EXPECT_EQ(heard.changed, std::vector<NodeInfo>{carol.Expected(carol.address())}) << n->user;
+    EXPECT_TRUE(heard.patched.empty()) << n->user;
+    EXPECT_EQ(*n->netmap().FindPeer(carol.key.Public()), carol.Expected(carol.address()));
+    EXPECT_EQ(n->client->stats().unknown_patches, 0u) << n->user;
+  }
+}
+
 // Domains batch apart: one domain's batch never carries or delays another's.
 TEST_F(BatchedControlPlaneTest, EachDomainBatchesItsOwnChanges) {
   TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
@@ -1039,6 +1068,54 @@ TEST(ControlClient, GarbageFromTheServerIsCountedAndTriggersAReconnect) {
   EXPECT_EQ(client.stats().oversized, 1u);
 }
 
+
+// A patch for a peer the netmap does not hold (a server that lost track of
+// what the session knows) is counted and dropped: no event, no peer made up.
+// The test is the server: it holds the server's key and seals for the session.
+TEST(ControlClient, APatchForAPeerNotHeldIsCountedAndDropped) {
+  DeterministicRandom r(13);
+  const NodePrivateKey server_key = NodePrivateKey::Generate(r);
+  const NodePrivateKey node_key = NodePrivateKey::Generate(r);
+  const NodePublicKey held = NodePrivateKey::Generate(r).Public();
+  const NodePublicKey stranger = NodePrivateKey::Generate(r).Public();
+  ControlClientConfig config;
+  config.server = kServerAddr;
+  config.server_key = server_key.Public();
+  ControlClient client(config, r);
+  const Timestamp t0 = Timestamp::Zero();
+  client.Register(t0, node_key.Clone(), Registration{"t", {}, {}, 0});
+  auto connect = client.PollStreamAction();
+  ASSERT_TRUE(connect && connect->kind == StreamAction::Kind::kConnect);
+  client.HandleConnected(t0, connect->conn, kServerAddr);
+  const auto key = SharedKey::Compute(server_key, node_key.Public());
+  ASSERT_TRUE(key);
+  uint64_t seq = 0;
+  auto send = [&](const Message& msg) {
+    client.HandleStream(t0, connect->conn, EncodeFrame(key->Seal(r, EncodeMessage(msg, seq++))));
+  };
+  send(ChallengeMsg{});
+  send(RegisteredMsg{IpAddress::V4(100, 64, 0, 1), "me", kDomainA});
+  NetmapMsg nm;
+  nm.netmap.domain = kDomainA;
+  nm.netmap.self = {node_key.Public(), DiscoPrivateKey::Generate(r).Public(), {}, 1,
+                    IpAddress::V4(100, 64, 0, 1), "me"};
+  const NodeInfo peer{held, DiscoPrivateKey::Generate(r).Public(), {Ep("192.0.2.20:41641")}, 1,
+                      IpAddress::V4(100, 64, 0, 2), "peer"};
+  nm.netmap.peers = {peer};
+  send(nm);
+  ASSERT_TRUE(client.registered());
+  while (client.PollEvent()) {
+  }
+
+  PeersChangedMsg change;
+  change.patched = {PeerPatch{stranger, std::vector<Endpoint>{Ep("192.0.2.99:1")}, std::nullopt, 2}};
+  send(change);
+  EXPECT_EQ(client.stats().unknown_patches, 1u);
+  EXPECT_EQ(client.stats().deltas, 1u);
+  EXPECT_FALSE(client.PollEvent());
+  EXPECT_TRUE(client.registered());  // counted, not a reason to reconnect
+  EXPECT_EQ(client.netmap()->peers, std::vector<NodeInfo>{peer});
+}
 
 // ---- Access rules: peer visibility ----
 
