@@ -322,10 +322,12 @@ local cf = {
   peer = ProtoField.string("punchlab_control.peer", "Peer node key"),
   changed = ProtoField.uint32("punchlab_control.changed", "Peers added or changed"),
   removed = ProtoField.uint32("punchlab_control.removed", "Peers removed"),
+  patched = ProtoField.uint32("punchlab_control.patched", "Peers patched (changed fields only)"),
 }
 control.fields = { cf.length, cf.nonce, cf.sealed, cf.sealed_len, cf.type, cf.seq, cf.version,
                    cf.node_key, cf.disco_key, cf.endpoint, cf.home_region, cf.address, cf.user,
-                   cf.domain, cf.reason, cf.peers, cf.peer, cf.changed, cf.removed }
+                   cf.domain, cf.reason, cf.peers, cf.peer, cf.changed, cf.removed,
+                   cf.patched }
 control.prefs.keylog = Pref.string("Key log", "",
                                    "pcap/control-keys.log of a run: nonce and message per line")
 control.prefs.port = Pref.uint("TCP port", 8080, "The coordination server's port (0: none)")
@@ -393,11 +395,15 @@ local function control_message(plain, pinfo, tree)
     tree:add(cf.peers, plain(), count("/peers/[]/node_key"))
     summary = summary .. " (" .. count("/peers/[]/node_key") .. " peers)"
   elseif mtype == "peers_changed" then
+    -- "patched" (left out when empty): the fields that changed in entries
+    -- the session already holds (Tailscale's PeersChangedPatch).
     add(cf.peer, "/changed/[]/node_key")
+    add(cf.peer, "/patched/[]/node_key")
     tree:add(cf.changed, plain(), count("/changed/[]/node_key"))
     tree:add(cf.removed, plain(), count("/removed/[]"))
+    tree:add(cf.patched, plain(), count("/patched/[]/node_key"))
     summary = summary .. " (" .. count("/changed/[]/node_key") .. " changed, " ..
-              count("/removed/[]") .. " removed)"
+              count("/patched/[]/node_key") .. " patched, " .. count("/removed/[]") .. " removed)"
   end
   return summary
 end

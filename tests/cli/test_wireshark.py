@@ -178,6 +178,20 @@ def test_with_the_key_log_every_control_message_shows_its_type_and_fields(run):
     assert named == set(hellos), (named, hellos)
     endpoints = [e for r in control_fields(out, "punchlab_control.endpoint") for e in r[0].split(";") if e]
     assert endpoints and all(":" in e for e in endpoints), endpoints
+    # Each peers_changed shows how many entries it carries whole, as patches
+    # (patched, left out of the JSON when empty) and removed, as sealed; the
+    # run has patches (updates after both registered), so a dissector that
+    # ignored them would show a patch-only message as "0 changed, 0 removed".
+    counts = control_fields(out, "punchlab_control.type", "punchlab_control.changed",
+                            "punchlab_control.patched", "punchlab_control.removed")
+    shown = collections.Counter()
+    for _, c, p, r in counts:
+        if c:  # the packet has peers_changed frames: one value each
+            shown.update(zip(*(map(int, v.split(";")) for v in (c, p, r))))
+    said = collections.Counter((len(m["changed"]), len(m.get("patched", [])), len(m["removed"]))
+                               for m in sealed if m["type"] == "peers_changed")
+    assert shown == said, (shown, said)
+    assert any(p > 0 for _, p, _ in said.elements()), said
 
 
 def test_without_the_key_log_control_frames_show_as_sealed(run):

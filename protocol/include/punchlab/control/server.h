@@ -9,7 +9,7 @@
 //   node   -> register {challenge, token, disco_key, endpoints, home_region}
 //   server -> registered {address, user, domain}  or refused {reason} + close
 //   server -> netmap {...}                        the whole netmap, now
-//   server -> peers_changed {changed, removed}    after every change
+//   server -> peers_changed {changed, removed, patched}  after every change
 //   node   -> update / ping / leave               server -> pong
 // Everything after the hello is nonce || crypto_box between the node key and
 // the server key, so a node also proves it holds the key it registers; the
@@ -18,9 +18,10 @@
 // Updates go out when an input changed a domain: once per input, after all
 // of its messages are handled, to every node of that domain: a session's
 // first update (and every one after the DERP map changes) is the whole
-// netmap, later ones only the entries that changed and the keys that left,
-// so a change costs O(domain size) messages of one entry, not O(domain size)
-// whole netmaps. With a batch delay (ControlServerConfig::batch_delay), a
+// netmap, later ones only the entries that changed, patches of the fields
+// that changed in entries the session already holds (patched), and the keys
+// that left, so a change costs O(domain size) messages of one entry or less,
+// not O(domain size) whole netmaps. With a batch delay (ControlServerConfig::batch_delay), a
 // domain's changes wait that long from the first of them and then go out as
 // one message per member covering all of them (each entry once, as it is
 // then), as a busy Tailscale map session coalesces its updates (testcontrol:
