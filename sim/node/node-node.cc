@@ -532,6 +532,12 @@ int Run(const std::vector<std::string>& argv) {
                {"sends_unknown_peer", s.sends_unknown_peer},
                {"sends_no_route", s.sends_no_route},
                {"sends_too_large", s.sends_too_large},
+               // Netmap entries the core could not use, under the
+               // simulation's names too: a peer whose disco key it refused
+               // (low-order, or already another peer's), and patches for a
+               // peer it does not hold (a server that lost track of it).
+               {"peers_rejected", s.peers_rejected},
+               {"patches_unknown_peer", s.patches_unknown_peer},
                {"udp_send_errors", host.stats().send_errors},
                {"udp_no_source_socket", host.stats().no_source_socket},
                {"probes_sent", probes.probes_sent},
