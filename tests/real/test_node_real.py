@@ -166,6 +166,10 @@ def test_two_port_restricted_cones_go_direct(lab, node_bin):
         summary = events(lines, "summary")[-1]
         assert summary["received_direct"] > 0, summary
         assert summary["sent_direct"] > 0, summary
+        # Every netmap entry used: no disco key refused, no patch for a
+        # peer the node lacks (the server patches only what a session holds).
+        assert summary["peers_rejected"] == 0, summary
+        assert summary["patches_unknown_peer"] == 0, summary
 
 
 def test_two_symmetric_nats_stay_on_derp_and_data_flows(lab, node_bin):
