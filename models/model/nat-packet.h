@@ -9,11 +9,15 @@
 // freshly computed checksum over the new pseudo-header when checksums are on.
 //
 // Two ways through, one result: with checksums off (every scenario world),
-// a UDP header, and a TCP header that ns-3's TcpHeader would write back
-// byte for byte, are read and rewritten in their bytes (ports, and the
-// checksum field ns-3 writes as zero); anything else (checksums on, reserved
-// bits set, NOPs or options ns-3 does not know, padding it would not write)
-// goes through ns-3's UdpHeader / TcpHeader as before. Deserialising a
+// a UDP header, and a TCP header whose options are all kinds ns-3's
+// TcpHeader knows (END, NOP, MSS, window scale, SACK-permitted, SACK,
+// timestamp) with nothing after an END but zeros up to the next 32-bit word,
+// are read and rewritten in their bytes: the ports, the checksum field
+// (zero, as ns-3 writes it with checksums off) and, for TCP, the reserved
+// bits (cleared: TcpHeader keeps only the flags byte), so NOPs and reserved
+// bits stay on this path. The rest goes through ns-3's UdpHeader / TcpHeader
+// as before: checksums on, an option kind ns-3 does not know, or padding
+// after END that is not zero or runs past the next word. Deserialising a
 // TcpHeader builds an object per option (~5 k instructions a look), which was
 // most of a NAT hop's cost for the DERP relay's TCP.
 #pragma once
