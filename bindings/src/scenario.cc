@@ -207,6 +207,11 @@ void BindParts(py::module_& m) {
       .def_readonly("link", &NodeDef::link)
       .def_readonly("domain", &NodeDef::domain)
       .def_property_readonly("start_s", SecondsOf(&NodeDef::start))
+      .def_property_readonly("start_skew_s", SecondsOf(&NodeDef::start_skew),
+                             "its flows start its turn k of n times this / n late")
+      .def_property_readonly(
+          "data_plane", [](const NodeDef& n) { return std::string(node::DataPlaneName(n.data_plane)); },
+          "what carries its data: 'wireguard' or 'sealed-frame', as the file writes it")
       .def_property_readonly(
           "timers",
           [](const NodeDef& n) {
@@ -298,6 +303,7 @@ void BindScenarioClass(py::module_& m) {
       .def_readonly("description", &Scenario::description)
       .def_property_readonly("stop_time_s", SecondsOf(&Scenario::stop_time))
       .def_readonly("seed", &Scenario::seed)
+      .def_readonly("disco_log", &Scenario::disco_log, "record the disco log in the results")
       .def_readonly("internet", &Scenario::internet)
       .def_readonly("derp_regions", &Scenario::derp_regions)
       .def_readonly("control", &Scenario::control)

@@ -100,6 +100,22 @@ def test_text_and_generated_cells():
     assert punchlab.validate_scenario_text(yaml) == []
 
 
+def test_disco_log_start_skew_and_data_plane_become_the_model():
+    s = punchlab.load_scenario_text("""\
+stop_time: 10s
+disco_log: false
+defaults: {data_plane: sealed-frame}
+nodes:
+  alice: {start_skew: 250ms}
+  bob: {data_plane: wireguard}
+""")
+    assert s.disco_log is False
+    alice, bob = s.find_node("alice"), s.find_node("bob")
+    assert (alice.start_skew_s, alice.data_plane) == (0.25, "sealed-frame")
+    assert (bob.start_skew_s, bob.data_plane) == (1.0, "wireguard")  # 1s: the default skew
+    assert punchlab.load_scenario_text("stop_time: 10s\nnodes: {a: {}}\n").disco_log is True
+
+
 # control.batch_delay and control.acls: two domains; the first rule writes no
 # domain (it is alice's), the second names every node of corp with '*'.
 ACLS = """\
