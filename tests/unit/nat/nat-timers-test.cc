@@ -2,9 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nat/nat-test-util.h"
+#include "punchlab/nat/flow-tracker.h"
 #include "punchlab/nat/nat-table.h"
 #include "punchlab/random.h"
 
@@ -83,6 +85,41 @@ TEST_F(NatTimersTest, NextExpiryIsExactAfterEveryChange) {
   EXPECT_EQ(nat.NextExpiry(), Sec(43 + 240));
   nat.Outbound(Sec(60), Protocol::kTcp, kX, kA, kFin);  // closing: still transitory, from now
   EXPECT_EQ(nat.NextExpiry(), Sec(60 + 240));
+}
+
+// NextExpiry remembers the head's flow by address: a copy of a tracker (and
+// so of a NatTable or Firewall) has flows of its own and must notice when
+// its head flow is touched; a move keeps the flows and the answer.
+TEST_F(NatTimersTest, CopiedOrMovedTrackerKeepsNextExpiryExact) {
+  FlowTimeouts timeouts;
+  timeouts.udp = Duration::Seconds(30);
+  const FlowKey a{Protocol::kUdp, kX, kA};
+  const FlowKey p{Protocol::kUdp, kX, kP};
+  FlowTracker original(timeouts);
+  original.Open(Sec(0), a, 1, Direction::kOutbound, TcpFlags());  // expires at 30
+  original.Open(Sec(5), p, 1, Direction::kOutbound, TcpFlags());  // expires at 35
+  ASSERT_EQ(original.NextExpiry(), Sec(30));  // settled on a
+
+  FlowTracker copy = original;
+  copy.Touch(Sec(10), a, *copy.Find(a), Direction::kOutbound, TcpFlags(), true);  // a: 40
+  EXPECT_EQ(copy.NextExpiry(), Sec(35));
+  EXPECT_EQ(original.NextExpiry(), Sec(30));
+
+  FlowTracker assigned(timeouts);
+  assigned = original;
+  assigned.Touch(Sec(12), a, *assigned.Find(a), Direction::kOutbound, TcpFlags(), true);
+  EXPECT_EQ(assigned.NextExpiry(), Sec(35));
+
+  ASSERT_EQ(copy.NextExpiry(), Sec(35));  // settled on p
+  FlowTracker moved = std::move(copy);
+  EXPECT_EQ(moved.NextExpiry(), Sec(35));
+  moved.Touch(Sec(20), p, *moved.Find(p), Direction::kOutbound, TcpFlags(), true);  // p: 50
+  EXPECT_EQ(moved.NextExpiry(), Sec(40));
+  FlowTracker move_assigned(timeouts);
+  move_assigned = std::move(moved);
+  EXPECT_EQ(move_assigned.NextExpiry(), Sec(40));
+  move_assigned.Touch(Sec(21), a, *move_assigned.Find(a), Direction::kOutbound, TcpFlags(), true);
+  EXPECT_EQ(move_assigned.NextExpiry(), Sec(50));
 }
 
 TEST_F(NatTimersTest, ExpiryObserverHearsOfEachExpiredBinding) {
