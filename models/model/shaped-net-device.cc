@@ -1,7 +1,9 @@
 #include "model/shaped-net-device.h"
 
 #include <algorithm>
+#include <deque>
 #include <map>
+#include <memory>
 
 #include "ns3/abort.h"
 #include "ns3/ipv4-l3-protocol.h"
@@ -65,6 +67,7 @@ void ShapedNetDevice::DoDispose() {
   m_rx = NetDevice::ReceiveCallback();
   m_promiscRx = NetDevice::PromiscReceiveCallback();
   m_fastRx = FastReceiveCallback();
+  m_txTimes = nullptr;  // an evicted rate's table goes with its last device
   NetDevice::DoDispose();
 }
 
@@ -126,19 +129,34 @@ void ShapedNetDevice::Arrive(Ptr<Packet> packet, Time at, bool serialise) {
 }
 
 namespace {
-// Sizes TxTime remembers (every packet of a 1500-byte MTU); larger ones are computed.
-constexpr uint32_t kTxTimeSizes = 2048;
-
-// The table of serialisation times for devices of `bps`, for the process's
-// life (each a pure function of rate and size; ns-3 runs one simulation at a
-// time in a process).
-std::vector<std::optional<punchlab::Duration>>* TxTimesFor(uint64_t bps) {
-  static std::map<uint64_t, std::vector<std::optional<punchlab::Duration>>> tables;
-  std::vector<std::optional<punchlab::Duration>>& table = tables[bps];
-  if (table.empty()) table.resize(kTxTimeSizes);
-  return &table;
+struct TxTimeCache {
+  std::map<uint64_t, std::shared_ptr<TxTimeTable>> tables;
+  std::deque<uint64_t> order;  // the rates in tables, oldest first
+};
+TxTimeCache& Cache() {
+  static TxTimeCache cache;
+  return cache;
 }
 }  // namespace
+
+// Each table is a pure function of rate and size, so a rate asked for again
+// after its eviction gets the same times (ns-3 runs one simulation at a time
+// in a process).
+std::shared_ptr<TxTimeTable> TxTimesFor(uint64_t bps) {
+  TxTimeCache& cache = Cache();
+  auto [it, added] = cache.tables.try_emplace(bps);
+  if (added) {
+    it->second = std::make_shared<TxTimeTable>(kTxTimeSizes);
+    cache.order.push_back(bps);
+    if (cache.order.size() > kTxTimeRates) {
+      cache.tables.erase(cache.order.front());
+      cache.order.pop_front();
+    }
+  }
+  return it->second;
+}
+
+size_t CachedTxTimeRates() { return Cache().tables.size(); }
 
 punchlab::Duration ShapedNetDevice::TxTime(uint32_t bytes) {
   if (bytes >= kTxTimeSizes) return ToDuration(m_rate.CalculateBytesTxTime(bytes));

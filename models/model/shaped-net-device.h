@@ -46,6 +46,18 @@ namespace ns3 {
 
 class ShapedNetDevice;
 
+// Serialisation times by packet size (below kTxTimeSizes) for one link rate,
+// shared by the devices of that rate; an entry is filled on first use.
+using TxTimeTable = std::vector<std::optional<punchlab::Duration>>;
+constexpr uint32_t kTxTimeSizes = 2048;  // every packet of a 1500-byte MTU
+// The process keeps the tables of the last kTxTimeRates rates it was asked
+// for (32 KiB each), so a sweep over many bandwidths in one process stays
+// bounded; a device holds its table while it uses it, so an evicted rate
+// costs only recomputing its entries, never a dangling table.
+constexpr size_t kTxTimeRates = 64;
+std::shared_ptr<TxTimeTable> TxTimesFor(uint64_t bps);
+size_t CachedTxTimeRates();  // how many rates' tables the process keeps now
+
 class ShapedChannel : public Channel {
  public:
   static TypeId GetTypeId();
@@ -161,7 +173,7 @@ class ShapedNetDevice : public NetDevice {
   punchlab::link::LinkModel m_model;
   DataRate m_rate{"100Gbps"};
   // TxTime's table for m_rate (by size), found on first use.
-  std::vector<std::optional<punchlab::Duration>>* m_txTimes = nullptr;
+  std::shared_ptr<TxTimeTable> m_txTimes;
   TracedCallback<Ptr<const Packet>> m_snifferTrace;
 };
 
