@@ -172,6 +172,18 @@ class ControlPlaneTest : public ::testing::Test {
     net_.Do(n.id, [&](Timestamp now) { n.client->Register(now, n.key.Clone(), r); });
   }
 
+  // The server's DERP map with a region 3 (sin) added, announced to every
+  // session now; returns it.
+  DerpMap AnnounceDerpMapWithRegion3() {
+    DerpMap next = derp_map_;
+    next.regions.push_back({3, "sin", {{"3a", Ep("203.0.113.30:443"), 3478}}});
+    AnnounceDerpMap(next);
+    return next;
+  }
+  void AnnounceDerpMap(const DerpMap& next) {
+    net_.Do(server_id_, [&](Timestamp now) { server_.SetDerpMap(now, next); });
+  }
+
   TestNode& Join(const std::string& name, const std::string& local, const char* domain) {
     TestNode& n = AddNode(name, local);
     Register(n, Token(domain == std::string(kDomainA) ? idp_a_ : idp_b_, name, domain,
@@ -856,9 +868,7 @@ TEST_F(ControlPlaneTest, NewDerpMapReachesEveryNode) {
   TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
   TestNode& carol = Join("carol", "192.0.2.12:41641", kDomainB);
   net_.RunFor(Duration::Seconds(1));
-  DerpMap next = derp_map_;
-  next.regions.push_back({3, "sin", {{"3a", Ep("203.0.113.30:443"), 3478}}});
-  net_.Do(server_id_, [&](Timestamp now) { server_.SetDerpMap(now, next); });
+  const DerpMap next = AnnounceDerpMapWithRegion3();
   net_.RunFor(Duration::Millis(10));
   EXPECT_EQ(alice.netmap().derp_map, next);
   EXPECT_EQ(carol.netmap().derp_map, next);
@@ -1022,7 +1032,7 @@ TEST_F(BatchedControlPlaneTest, NewDerpMapReachesEveryNodeAtOnce) {
   net_.RunFor(Duration::Seconds(1));
   DerpMap next = derp_map_;
   next.regions.pop_back();
-  net_.Do(server_id_, [&](Timestamp now) { server_.SetDerpMap(now, next); });
+  AnnounceDerpMap(next);
   net_.RunFor(Duration::Millis(30));
   for (TestNode* n : {&alice, &carol}) {
     EXPECT_EQ(n->EventsOf<NetmapUpdated>().size(), 2u) << n->user;
@@ -1301,9 +1311,7 @@ TEST_F(RulesControlPlaneTest, ANewDerpMapReachesEveryNodeWithWhatItSees) {
   TestNode& carol = Join("carol", "192.0.2.12:41641", kDomainA);
   TestNode& dave = Join("dave", "192.0.2.13:41641", kDomainA);
   net_.RunFor(Duration::Seconds(1));
-  DerpMap next = derp_map_;
-  next.regions.push_back({3, "sin", {{"3a", Ep("203.0.113.30:443"), 3478}}});
-  net_.Do(server_id_, [&](Timestamp now) { server_.SetDerpMap(now, next); });
+  const DerpMap next = AnnounceDerpMapWithRegion3();
   net_.RunFor(Duration::Millis(10));
   for (TestNode* n : {&alice, &bob, &carol, &dave}) {
     EXPECT_EQ(n->EventsOf<NetmapUpdated>().size(), 2u) << n->user;
