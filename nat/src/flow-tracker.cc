@@ -23,7 +23,7 @@ FlowTracker::Flow& FlowTracker::Open(Timestamp now, const FlowKey& key, uint32_t
 
 void FlowTracker::Touch(Timestamp now, const FlowKey& key, Flow& flow, Direction dir,
                         TcpFlags flags, bool refresh) {
-  if (&flow == settled_) settled_ = nullptr;  // the head's flow may now expire later
+  if (&flow == settled_.flow) settled_.flow = nullptr;  // the head's flow may now expire later
   flow.tcp.Observe(dir, flags);
   if (refresh) flow.last_refresh = now;
   flow.expiry = flow.last_refresh + IdleTimeout(timeouts_, key.protocol, flow.tcp);
@@ -31,7 +31,7 @@ void FlowTracker::Touch(Timestamp now, const FlowKey& key, Flow& flow, Direction
 }
 
 void FlowTracker::Queue(const FlowKey& key, Flow& flow, Timestamp at) {
-  settled_ = nullptr;  // the new entry may be the head
+  settled_.flow = nullptr;  // the new entry may be the head
   flow.queued_at = at;
   queue_.push(Entry{at, flow.generation, key});
 }
@@ -46,7 +46,7 @@ FlowTracker::Flow* FlowTracker::Live(const Entry& e) {
 
 bool FlowTracker::PopExpired(Timestamp now, FlowKey* key) {
   while (!queue_.empty() && queue_.top().at <= now) {
-    settled_ = nullptr;  // the head leaves the queue
+    settled_.flow = nullptr;  // the head leaves the queue
     Entry e = queue_.top();
     queue_.pop();
     Flow* flow = Live(e);
@@ -63,15 +63,15 @@ bool FlowTracker::PopExpired(Timestamp now, FlowKey* key) {
 Timestamp FlowTracker::NextExpiry() {
   // Settled already and nothing changed since: the loop below would return
   // at once, so skipping it leaves the queue exactly as it would be.
-  if (settled_ != nullptr) return settled_at_;
+  if (settled_.flow != nullptr) return settled_.at;
   // Settle the head so the answer is exact: drop stale entries and move
   // refreshed flows' entries to their real expiry.
   while (!queue_.empty()) {
     Entry e = queue_.top();
     Flow* flow = Live(e);
     if (flow != nullptr && flow->expiry == e.at) {
-      settled_ = flow;
-      settled_at_ = e.at;
+      settled_.flow = flow;
+      settled_.at = e.at;
       return e.at;
     }
     queue_.pop();
@@ -81,7 +81,7 @@ Timestamp FlowTracker::NextExpiry() {
 }
 
 void FlowTracker::Clear() {
-  settled_ = nullptr;
+  settled_.flow = nullptr;
   flows_.clear();
   queue_ = decltype(queue_)();
 }

@@ -38,34 +38,6 @@ class FlowTracker {
   };
 
   explicit FlowTracker(FlowTimeouts timeouts) : timeouts_(timeouts) {}
-  // settled_ points into flows_: a copy has its own nodes, so it settles
-  // afresh; a move takes the map's nodes along, so the answer stays valid
-  // there, and the emptied source forgets it.
-  FlowTracker(const FlowTracker& o)
-      : timeouts_(o.timeouts_), flows_(o.flows_), queue_(o.queue_),
-        next_generation_(o.next_generation_) {}
-  FlowTracker& operator=(const FlowTracker& o) {
-    if (this != &o) *this = FlowTracker(o);
-    return *this;
-  }
-  FlowTracker(FlowTracker&& o) noexcept
-      : timeouts_(o.timeouts_), settled_(o.settled_), settled_at_(o.settled_at_),
-        flows_(std::move(o.flows_)), queue_(std::move(o.queue_)),
-        next_generation_(o.next_generation_) {
-    o.settled_ = nullptr;
-  }
-  FlowTracker& operator=(FlowTracker&& o) noexcept {
-    if (this == &o) return *this;
-    timeouts_ = o.timeouts_;
-    settled_ = o.settled_;
-    settled_at_ = o.settled_at_;
-    flows_ = std::move(o.flows_);
-    queue_ = std::move(o.queue_);
-    next_generation_ = o.next_generation_;
-    o.settled_ = nullptr;
-    return *this;
-  }
-
   Flow* Find(const FlowKey& key);
   // Starts a flow with its first packet; `key` must not be tracked yet.
   Flow& Open(Timestamp now, const FlowKey& key, uint32_t owner, Direction dir, TcpFlags flags);
@@ -82,7 +54,7 @@ class FlowTracker {
       auto it = flows_.find(key);
       on_expired(key, it->second);
       flows_.erase(it);
-      settled_ = nullptr;
+      settled_.flow = nullptr;
     }
   }
   // The earliest expiry among tracked flows, or Timestamp::Max() if none.
@@ -110,10 +82,27 @@ class FlowTracker {
   // NextExpiry's last answer and the flow of the head entry it settled on,
   // until anything that could change it happens (an entry queued or popped,
   // that flow touched, Clear): a host asks after every packet, and settling
-  // costs a lookup of the head's flow even when nothing moved. Copies start
-  // without it (see the copy constructor).
-  const Flow* settled_ = nullptr;
-  Timestamp settled_at_;
+  // costs a lookup of the head's flow even when nothing moved. `flow` points
+  // into flows_: a copy of the tracker has its own nodes, so it settles
+  // afresh; a move takes the map's nodes along, so the answer goes with
+  // them and the emptied source forgets it.
+  struct Settled {
+    const Flow* flow = nullptr;
+    Timestamp at;
+    Settled() = default;
+    Settled(const Settled&) {}
+    Settled& operator=(const Settled&) {
+      flow = nullptr;
+      return *this;
+    }
+    Settled(Settled&& o) noexcept : flow(std::exchange(o.flow, nullptr)), at(o.at) {}
+    Settled& operator=(Settled&& o) noexcept {
+      flow = std::exchange(o.flow, nullptr);
+      at = o.at;
+      return *this;
+    }
+  };
+  Settled settled_;
   std::unordered_map<FlowKey, Flow, FlowKeyHash> flows_;
   std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> queue_;
   uint64_t next_generation_ = 1;
