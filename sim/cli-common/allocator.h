@@ -3,6 +3,35 @@
 
 namespace punchlab::cli {
 
+// The variable that turns heap huge pages off: PUNCHLAB_HEAP_HUGE_PAGES=0.
+inline constexpr char kHeapHugePagesVariable[] = "PUNCHLAB_HEAP_HUGE_PAGES";
+
+// Gives `punchlab`'s heap transparent huge pages (2 MiB) by re-executing the
+// program once (/proc/self/exe, the same argv) with glibc.malloc.hugetlb=1
+// added to GLIBC_TUNABLES: glibc then madvise(MADV_HUGEPAGE)s the heap it
+// grows, which the kernel's THP "madvise" mode (this machine's) needs before
+// it backs memory with huge pages. glibc reads its tunables only when a
+// process starts, so there is no other way for a program to ask for it while
+// keeping glibc's malloc. Why: a simulated tailnet of 1,000 or more nodes
+// spreads each event over many small heap objects of other nodes, so its
+// time goes to TLB misses and page walks (bench/README.md, "Session 14
+// (cache19)"); with huge pages the bench's tailnet-acl of 1,000 and 10,000
+// took 12-19 % less CPU for about a quarter more resident memory ("Session
+// 15 (alloc15)"). Simulated results do not depend on where the heap lives.
+//
+// Returns without re-executing (and so keeps 4 KiB pages) when
+// PUNCHLAB_HEAP_HUGE_PAGES is "0", when GLIBC_TUNABLES already says
+// glibc.malloc.hugetlb (the user's choice stands), when the kernel has no
+// THP or it is "never", under valgrind (it would lose the process: it does
+// not follow an exec by default) or a sanitizer's allocator, and when the
+// exec fails (the program goes on as it was). The re-executed process puts
+// the user's GLIBC_TUNABLES back (as it was, or unset) before main goes on,
+// so the programs it starts (punchlab-node in the lab, Python, tshark, ...)
+// get the environment the user gave, and re-executes never more than once.
+// Only a program's main can do this: the Python bindings run in the
+// interpreter's process, which reads GLIBC_TUNABLES when Python starts.
+void AdoptHeapHugePages(char** argv);
+
 // Holds glibc's mmap threshold at 128 KiB: every block of 128 KiB or more
 // gets a mapping of its own, returned to the system when freed. That is
 // glibc's starting threshold, but glibc raises it to the largest such block
@@ -14,7 +43,10 @@ namespace punchlab::cli {
 // tail19)"); the real control server (punchlab-node control-server) and
 // nodes build and read the same netmaps. Smaller blocks, where nearly all
 // allocations are, do not change; simulated results do not depend on
-// addresses. Does nothing where the C library has no such knob.
+// addresses. With AdoptHeapHugePages too, glibc madvises only mappings of a
+// huge page or more, so netmap-sized blocks keep 4 KiB pages and give all
+// of their memory back when freed. Does nothing where the C library has no
+// such knob.
 void HoldMmapThreshold();
 
 }  // namespace punchlab::cli
