@@ -6,7 +6,9 @@
 // re-executes the test), started without the environment that would set
 // glibc's malloc knobs. Any of them (MALLOC_MMAP_THRESHOLD_ and the others
 // below, or GLIBC_TUNABLES' glibc.malloc.*) fixes the threshold, as mallopt
-// does, so glibc's own rule, which both checks depend on, would not run.
+// does, so glibc's own rule, which every check depends on, would not run.
+// glibc.malloc.hugetlb does not fix it: punchlab runs with it
+// (AdoptHeapHugePages), and the checks of that case set it.
 #include "cli-common/allocator.h"
 
 #include <gtest/gtest.h>
@@ -28,12 +30,13 @@ void* volatile sink;
 size_t MappedBlocks() { return mallinfo2().hblks; }
 
 // Frees a 4 MiB block (mapped: above the starting threshold), then asks for
-// 256 KiB, and exits 0 when that block got its own mapping, 1 when not.
-[[noreturn]] void ExitMappedAfterABigFree() {
+// `size` (256 KiB unless told), and exits 0 when that block got its own
+// mapping, 1 when not.
+[[noreturn]] void ExitMappedAfterABigFree(size_t size = 256 << 10) {
   sink = std::malloc(4 << 20);
   std::free(sink);
   const size_t before = MappedBlocks();
-  sink = std::malloc(256 << 10);
+  sink = std::malloc(size);
   const bool mapped = MappedBlocks() == before + 1;
   std::free(sink);
   std::_Exit(mapped ? 0 : 1);
@@ -68,6 +71,35 @@ TEST_F(HoldMmapThresholdTest, ABlockOf256KiBIsMappedAfterA4MiBOneWasFreed) {
         ExitMappedAfterABigFree();
       },
       ::testing::ExitedWithCode(0), "");
+}
+
+// punchlab runs with heap huge pages (AdoptHeapHugePages: glibc.malloc.hugetlb=1).
+// glibc then grows the heap in whole huge pages, and a block that fits in
+// the up to 2 MiB free at its top comes from there, held threshold or not:
+TEST_F(HoldMmapThresholdTest, WithHeapHugePagesABlockThatFitsAtTheHeapsTopComesFromIt) {
+  setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1);
+  EXPECT_EXIT(
+      {
+        HoldMmapThreshold();
+        ExitMappedAfterABigFree(256 << 10);
+      },
+      ::testing::ExitedWithCode(1), "");
+  unsetenv("GLIBC_TUNABLES");
+}
+
+// ... and a bigger one (3 MiB: more than the top's 2 MiB, less than the 4
+// MiB glibc's rule raises the threshold to) still gets a mapping of its own
+// with the hold, and grows the heap without it.
+TEST_F(HoldMmapThresholdTest, WithHeapHugePagesABlockPastTheHeapsTopIsMapped) {
+  setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1);
+  EXPECT_EXIT(
+      {
+        HoldMmapThreshold();
+        ExitMappedAfterABigFree(3 << 20);
+      },
+      ::testing::ExitedWithCode(0), "");
+  EXPECT_EXIT(ExitMappedAfterABigFree(3 << 20), ::testing::ExitedWithCode(1), "");
+  unsetenv("GLIBC_TUNABLES");
 }
 
 // What the call prevents: glibc's own rule.
