@@ -42,6 +42,12 @@ size_t MappedBlocks() { return mallinfo2().hblks; }
   std::_Exit(mapped ? 0 : 1);
 }
 
+// The same after HoldMmapThreshold.
+[[noreturn]] void ExitMappedAfterABigFreeHeld(size_t size = 256 << 10) {
+  HoldMmapThreshold();
+  ExitMappedAfterABigFree(size);
+}
+
 // Clears glibc's malloc variables for the children, as re-executed; puts
 // them back afterwards.
 class HoldMmapThresholdTest : public ::testing::Test {
@@ -57,49 +63,36 @@ class HoldMmapThresholdTest : public ::testing::Test {
     }
   }
   void TearDown() override {
+    unsetenv("GLIBC_TUNABLES");
     for (const auto& [name, value] : saved_) setenv(name.c_str(), value.c_str(), 1);
   }
+  // The children start as punchlab runs: with heap huge pages
+  // (AdoptHeapHugePages), glibc.malloc.hugetlb=1.
+  static void WithHeapHugePages() { setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1); }
 
  private:
   std::vector<std::pair<std::string, std::string>> saved_;
 };
 
 TEST_F(HoldMmapThresholdTest, ABlockOf256KiBIsMappedAfterA4MiBOneWasFreed) {
-  EXPECT_EXIT(
-      {
-        HoldMmapThreshold();
-        ExitMappedAfterABigFree();
-      },
-      ::testing::ExitedWithCode(0), "");
+  EXPECT_EXIT(ExitMappedAfterABigFreeHeld(), ::testing::ExitedWithCode(0), "");
 }
 
-// punchlab runs with heap huge pages (AdoptHeapHugePages: glibc.malloc.hugetlb=1).
-// glibc then grows the heap in whole huge pages, and a block that fits in
-// the up to 2 MiB free at its top comes from there, held threshold or not:
+// With heap huge pages glibc grows the heap in whole huge pages, and a
+// block that fits in the up to 2 MiB free at its top comes from there,
+// held threshold or not ...
 TEST_F(HoldMmapThresholdTest, WithHeapHugePagesABlockThatFitsAtTheHeapsTopComesFromIt) {
-  setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1);
-  EXPECT_EXIT(
-      {
-        HoldMmapThreshold();
-        ExitMappedAfterABigFree(256 << 10);
-      },
-      ::testing::ExitedWithCode(1), "");
-  unsetenv("GLIBC_TUNABLES");
+  WithHeapHugePages();
+  EXPECT_EXIT(ExitMappedAfterABigFreeHeld(256 << 10), ::testing::ExitedWithCode(1), "");
 }
 
 // ... and a bigger one (3 MiB: more than the top's 2 MiB, less than the 4
 // MiB glibc's rule raises the threshold to) still gets a mapping of its own
 // with the hold, and grows the heap without it.
 TEST_F(HoldMmapThresholdTest, WithHeapHugePagesABlockPastTheHeapsTopIsMapped) {
-  setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1);
-  EXPECT_EXIT(
-      {
-        HoldMmapThreshold();
-        ExitMappedAfterABigFree(3 << 20);
-      },
-      ::testing::ExitedWithCode(0), "");
+  WithHeapHugePages();
+  EXPECT_EXIT(ExitMappedAfterABigFreeHeld(3 << 20), ::testing::ExitedWithCode(0), "");
   EXPECT_EXIT(ExitMappedAfterABigFree(3 << 20), ::testing::ExitedWithCode(1), "");
-  unsetenv("GLIBC_TUNABLES");
 }
 
 // What the call prevents: glibc's own rule.
