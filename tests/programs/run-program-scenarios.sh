@@ -48,7 +48,16 @@ for scenario in "$folder"/*.yaml; do
   "$bin_dir/punchlab" run --real --out "$out" "$scenario"
   code=$?
   echo "$(basename "$scenario"): exit $code in $(( $(date +%s) - start ))s"
-  [ "$code" -eq 0 ] || failed="$failed $(basename "$scenario")"
+  [ "$code" -eq 0 ] && continue
+  failed="$failed $(basename "$scenario")"
+  # The next run of this script empties $out: keep the programs' own logs in
+  # the test's output (ctest --output-on-failure), where a CI failure stays.
+  name=$(sed -n 's/^name: *//p' "$scenario" | head -n 1)
+  for log in "$out/$name"/lab-logs/node-*.out "$out/$name"/lab-logs/node-*.err; do
+    [ -s "$log" ] || continue
+    echo "--- $log (its last 100 lines)"
+    tail -n 100 "$log"
+  done
 done
 # Programs that exit early, never start, flood their output or the network:
 # each reported as such, the run never hung.
