@@ -415,8 +415,10 @@ def test_restart_link_down_and_derp_outage_are_played_and_recovered_from(driver,
     assert counters["node/laptop"]["process_runs"] == 1
     assert counters["derp/default"]["server_runs"] == 2
     # The restart ends the old process's paths at 8 s; the new one starts over.
+    # At the event's instant exactly: the runner records the schedule's time,
+    # not its clock's (a late step gets a note of its own).
     restart = [c for c in timeline(results, "server", "laptop") if c["reason"] == "restart"]
-    assert restart and restart[0]["t_s"] == pytest.approx(8.0, abs=0.3), restart
+    assert restart and restart[0]["t_s"] == 8.0, restart
     # Nothing crosses a link that is down: the probes sent then are lost.
     probes_lost = pair(results, "laptop", "server")["probes_lost"]
     assert 20 <= probes_lost <= 60, probes_lost
@@ -426,36 +428,52 @@ def test_an_undo_at_a_nodes_start_comes_before_the_start(driver, node_bin, tmp_p
     """schedule.h: at one instant, undos first, then node starts. bob's
     process is launched 300 ms early and would wake by itself at 2 s, racing
     the runner that brings work's uplink back at 2 s; gated, it starts only
-    once the link is up, so its first packet (the control connection's SYN)
-    does not die on the link, as in the simulation, where the link is up
-    when bob starts. A lost SYN is resent only after TCP's 1 s initial
-    timeout: bob would learn of alice at 3 s or later (it did, 3.22 s in 3
-    of 3 runs, before the gate), not within a few hundred ms of its start.
+    once the link is up, so its first packets (its control and DERP
+    connections' SYNs) do not die on the link, as in the simulation, where
+    the link is up when bob starts. A lost SYN is sent again after TCP's 1 s
+    initial timeout (bob learned of alice at 3.22 s in 3 of 3 runs before
+    the gate). The wire brings a link back within microseconds, which bob's
+    own wake-up (0.1-0.4 ms late) rarely beats; the firewall's undo first
+    (an nft command, milliseconds) makes the race one bob would win every
+    time without the gate (flake15: without it, 2 of 2 runs sent the control
+    connection's SYN twice; 1 of 1 without the firewall's undo did not).
+    Judged by the SYNs on bob's own link, not by the wall clock: a loaded
+    machine starts bob late now and then, which is not what this tests.
     (The wire's dropped_down count cannot tell: the NAT's own IPv6
     multicast reports die on the down link too.)"""
-    code, stdout, stderr, results, _ = run(driver, node_bin, tmp_path, """
+    code, stdout, stderr, results, out = run(driver, node_bin, tmp_path, """
         name: undo-before-start
         stop_time: 5s
         derp: {regions: [{id: 1, name: fra}]}
+        firewalls:
+          corp-fw: {}
         nats:
           home: {preset: full-cone}
-          work: {preset: full-cone}
+          work: {preset: full-cone, behind: corp-fw}
         nodes:
           alice: {behind: home}
           bob:   {behind: work, start: 2s}
         events:
+          - {at: 0s, firewall: corp-fw, block_udp: true, for: 2s}
           - {at: 0s, nat: work, action: link-down, for: 2s}
         traffic:
           - {from: bob, to: alice, start: 2s, every: 100ms}
-        """, 5)
+        """, 5, flags=["--pcap"])
     assert code == 0, stderr + explain(stdout, results)
     assert results["counters"]["node/bob"]["process_runs"] == 1
-    assert not any("release" in n or "late" in n for n in results["notes"]), results["notes"]
-    with open(tmp_path / "out" / "lab-logs" / "node-bob.0.out") as f:
+    assert not any("did not start when released" in n for n in results["notes"]), results["notes"]
+    with open(out / "lab-logs" / "node-bob.0.out") as f:
         started = json.loads(f.readline())
-    assert started["event"] == "started" and 2000 <= started["at_ms"] < 2250, started
+    assert started["event"] == "started" and started["at_ms"] >= 2000, started
+    # Each connection bob opened (control, DERP) took one SYN: none died.
+    syns = subprocess.run(["tshark", "-r", str(out / "pcap" / "node-bob.pcap"), "-Y",
+                           "tcp.flags.syn == 1 && tcp.flags.ack == 0", "-T", "fields",
+                           "-e", "ip.dst", "-e", "tcp.dstport", "-e", "tcp.srcport"],
+                          capture_output=True, text=True, timeout=60, check=True).stdout.split()
+    syns = [tuple(syns[i:i + 3]) for i in range(0, len(syns), 3)]
+    assert len(syns) >= 2 and len(set(syns)) == len(syns), syns
     added = [c for c in timeline(results, "bob", "alice") if c["reason"] == "peer-added"]
-    assert added and added[0]["t_s"] < 2.9, timeline(results, "bob", "alice")
+    assert added, timeline(results, "bob", "alice")
 
 
 def test_link_loss_drops_that_share_of_packets(driver, node_bin, tmp_path):
