@@ -10,6 +10,8 @@ PACKAGES=(
   libns3-dev ns3 libgsl-dev libsqlite3-dev libxml2-dev
   # protocol core and tools
   libsodium-dev zlib1g-dev nlohmann-json3-dev libyaml-cpp-dev libboost-program-options-dev
+  # control messages are read with simdjson (protocol/src/control/message-reader.h)
+  libsimdjson-dev
   # WireGuard's BLAKE2s (libsodium has none): OpenSSL's libcrypto
   libssl-dev
   # tests; clang and its runtime (libFuzzer, sanitizers) for the fuzz targets

@@ -2,7 +2,8 @@
 """Writes the parser targets' seed corpora (corpus/NAME/) from the tests'
 vectors: the STUN messages in tests/unit/stun/message-test.cc (RFC 5769 and
 captures of stund, the Vovida client and coturn), DERP frames and the HTTP
-upgrade as the protocol sends them, disco plaintexts, key/duration/endpoint
+upgrade as the protocol sends them, disco plaintexts, control messages' JSON
+(and the corners where the codec's two parsers meet), key/duration/endpoint
 text from PROTOCOL.md's forms, the inputs that once hung the scenario
 loader (which also reads every scenario and fixture where it is:
 scenario-loader.seed-dirs), and miniupnpd's captured UPnP answers. The
@@ -158,11 +159,51 @@ def upnp():
                 put("upnp", "body-" + path.stem, raw[head_end + 4:] + b"\x00\x00")
 
 
+def control_json():
+    # Control messages as the codec writes them (keys sorted, no spaces):
+    # each kind with node entries, patches and removals, and the corners
+    # where simdjson declines and nlohmann's parser reads (message-reader.h).
+    def key(prefix, fill):
+        return '"%s:%s"' % (prefix, ("%02x" % fill) * 32)
+
+    def entry(n, home='1'):
+        return ('{"address":"100.64.0.%d","disco_key":%s,"endpoints":["198.51.100.%d:41641",'
+                '"[2001:db8::%d]:41641"],"home_region":%s,"node_key":%s,"user":"user%d@a.example"}'
+                % (n, key("discokey", n + 100), n, n, home, key("nodekey", n), n))
+    derp_map = ('{"regions":[{"id":1,"name":"fra","nodes":[{"derp":"203.0.113.10:443","name":"1a",'
+                '"public_key":%s,"stun_port":3478}]},{"id":2,"name":"nyc","nodes":[{"cert_name":'
+                '"derp.example","derp":"203.0.113.20:443","name":"2a","plain_http":true,'
+                '"stun_port":3478}]}]}' % key("nodekey", 9))
+    patch = '{"endpoints":["192.0.2.7:1"],"home_region":2,"node_key":%s}' % key("nodekey", 2)
+    messages = {
+        "netmap": '{"derp_map":%s,"domain":"a.example","peers":[%s,%s],"self":%s,"seq":2,'
+                  '"type":"netmap"}' % (derp_map, entry(2), entry(3), entry(1)),
+        "peers-changed": '{"changed":[%s],"patched":[%s],"removed":[%s],"seq":3,'
+                         '"type":"peers_changed"}' % (entry(4), patch, key("nodekey", 5)),
+        "register": '{"challenge":"%s","disco_key":%s,"endpoints":["192.0.2.1:41641"],'
+                    '"home_region":1,"seq":1,"token":"t","type":"register"}'
+                    % ("ab" * 32, key("discokey", 1)),
+        "update": '{"disco_key":%s,"seq":4,"type":"update"}' % key("discokey", 7),
+        "ping": '{"seq":5,"type":"ping"}',
+        "minus-zero": '{"changed":[%s],"removed":[],"seq":-0,"type":"peers_changed"}'
+                      % entry(6, home="-0"),
+        "float": '{"seq":1e0,"type":"ping"}',
+        "big-integer": '{"seq":18446744073709551616,"type":"ping"}',
+        "bom": '\ufeff{"seq":0,"type":"ping"}',
+        "duplicate-keys": '{"seq":0,"type":"ping","type":"pong"}',
+        "escapes": '{"reason":"a\\u0000\\ud83d\\ude00\\n","seq":0,"type":"goodbye"}',
+        "deep": '{"seq":0,"type":"ping","x":%s%s}' % ("[" * 1100, "]" * 1100),
+    }
+    for name, text in messages.items():
+        put("control-json", name, text)
+
+
 (HERE / "corpus/scenario-loader").mkdir(parents=True, exist_ok=True)
 stun()
 derp()
 disco()
 text()
+control_json()
 portmap()
 scenarios()
 upnp()

@@ -1,8 +1,13 @@
 #include "control/message-reader.h"
 
+#include <algorithm>
 #include <utility>
 #include <limits>
 #include <string>
+#include <string_view>
+#include <vector>
+
+#include <simdjson.h>
 
 #include "punchlab/control/messages.h"
 
@@ -41,6 +46,13 @@ class Reader {
     return Scalar({}, [&] { return dom_.number_float(v, s); });
   }
   bool string(string_t& s) { return Scalar(Value::String(s), [&] { return dom_.string(s); }); }
+  // The same for text that is not in a string_t (simdjson's).
+  bool string(std::string_view s) {
+    return Scalar(Value::String(s), [&] {
+      string_t copy(s);
+      return dom_.string(copy);
+    });
+  }
   bool binary(binary_t& v) { return Scalar({}, [&] { return dom_.binary(v); }); }
 
   bool start_object(size_t n) { return Open(false, [&] { return dom_.start_object(n); }); }
@@ -48,7 +60,16 @@ class Reader {
   bool end_object() { return Close([&] { return dom_.end_object(); }); }
   bool end_array() { return Close([&] { return dom_.end_array(); }); }
 
-  bool key(string_t& k) {
+  bool key(string_t& k) { return Key(k, &k); }
+  bool key(std::string_view k) { return Key(k, nullptr); }
+
+  bool parse_error(size_t position, const std::string& token, const json::exception& e) {
+    return dom_.parse_error(position, token, e);
+  }
+
+ private:
+  // `owned` is k as a string_t when the caller has one (nlohmann's parser).
+  bool Key(std::string_view k, string_t* owned) {
     switch (mode_) {
       case Mode::kEntry:
         if (depth_ == 1) field_ = FieldNamed(k);
@@ -56,7 +77,11 @@ class Reader {
       case Mode::kDom:
         // Depth 1 has keys only when the message is an object.
         if (dom_depth_ == 1) place_ = PlaceNamed(k);
-        return dom_.key(k);
+        if (owned) return dom_.key(*owned);
+        {
+          string_t copy(k);
+          return dom_.key(copy);
+        }
       case Mode::kList:  // (an array has no keys)
       case Mode::kSkip:
         return true;
@@ -64,11 +89,6 @@ class Reader {
     return true;
   }
 
-  bool parse_error(size_t position, const std::string& token, const json::exception& e) {
-    return dom_.parse_error(position, token, e);
-  }
-
- private:
   enum class Mode : uint8_t {
     kDom,    // building the DOM
     kList,   // directly inside a captured "peers"/"changed"/"patched" array
@@ -80,14 +100,14 @@ class Reader {
   // A scalar as the entry fields see it.
   struct Value {
     enum class Kind : uint8_t { kOther, kString, kInt } kind = Kind::kOther;
-    const string_t* text = nullptr;  // kString
-    bool region_ok = false;          // kInt: within [0, kMaxRegionId]
+    std::string_view text;     // kString
+    bool region_ok = false;    // kInt: within [0, kMaxRegionId]
     int64_t number = 0;
-    static Value String(const string_t& s) { return {Kind::kString, &s, false, 0}; }
-    static Value Int(bool ok, int64_t v) { return {Kind::kInt, nullptr, ok, v}; }
+    static Value String(std::string_view s) { return {Kind::kString, s, false, 0}; }
+    static Value Int(bool ok, int64_t v) { return {Kind::kInt, {}, ok, v}; }
   };
 
-  static Place PlaceNamed(const string_t& k) {
+  static Place PlaceNamed(std::string_view k) {
     if (k == "self") return Place::kSelf;
     if (k == "peers") return Place::kPeers;
     if (k == "changed") return Place::kChanged;
@@ -95,7 +115,7 @@ class Reader {
     return Place::kNone;
   }
 
-  static std::optional<Field> FieldNamed(const string_t& k) {
+  static std::optional<Field> FieldNamed(std::string_view k) {
     static constexpr std::pair<const char*, Field> kNames[] = {
         {"node_key", Field::kNodeKey},       {"disco_key", Field::kDiscoKey},
         {"endpoints", Field::kEndpoints},    {"home_region", Field::kHomeRegion},
@@ -142,7 +162,7 @@ class Reader {
         if (depth_ == 1 && field_) {
           Judge(*field_, v);
         } else if (depth_ == 2 && in_endpoints_) {
-          EndpointItem(v.kind == Value::Kind::kString ? v.text : nullptr);
+          EndpointItem(v.kind == Value::Kind::kString ? &v.text : nullptr);
         }
         return true;
       case Mode::kSkip:
@@ -284,7 +304,9 @@ class Reader {
       seen = Seen::kWrongType;
       return;
     }
-    const string_t& s = *v.text;
+    // The parsers take a std::string: the entry's one scratch string holds
+    // the text (no allocation per field once it is long enough).
+    const std::string& s = scratch_.assign(v.text);
     seen = Seen::kBadValue;
     switch (f) {
       case Field::kNodeKey:
@@ -317,10 +339,10 @@ class Reader {
 
   // One item of an entry's endpoints array: its text, nullptr when it is not
   // a string.
-  void EndpointItem(const string_t* text) {
+  void EndpointItem(const std::string_view* text) {
     ++endpoint_items_;
     if (endpoints_bad_ || endpoint_items_ > kMaxEndpoints) return;
-    auto e = text ? Endpoint::Parse(*text) : std::nullopt;
+    auto e = text ? Endpoint::Parse(scratch_.assign(*text)) : std::nullopt;
     if (e) {
       node_->endpoints.push_back(*e);
     } else {
@@ -346,15 +368,113 @@ class Reader {
   bool in_endpoints_ = false;    // inside the entry's endpoints array
   size_t endpoint_items_ = 0;
   bool endpoints_bad_ = false;
+  std::string scratch_;  // the text being parsed (Judge, EndpointItem)
+};
+
+// Replays a document simdjson parsed as the SAX events nlohmann's parser
+// would send for the same text, in document order (duplicate keys too).
+// false: the document holds a number that is not an integer, which this
+// does not replay (nlohmann's parser reads those itself).
+class Replay {
+ public:
+  explicit Replay(Reader& reader) : reader_(reader) {}
+
+  bool Value(simdjson::dom::element e) {
+    using Type = simdjson::dom::element_type;
+    // nlohmann's parser does not know a container's size before its end.
+    constexpr size_t kUnknownSize = static_cast<size_t>(-1);
+    switch (e.type()) {
+      case Type::ARRAY: {
+        reader_.start_array(kUnknownSize);
+        const simdjson::dom::array items = e.get_array().value_unsafe();
+        for (simdjson::dom::element item : items) {
+          if (!Value(item)) return false;
+        }
+        reader_.end_array();
+        return true;
+      }
+      case Type::OBJECT: {
+        reader_.start_object(kUnknownSize);
+        const simdjson::dom::object fields = e.get_object().value_unsafe();
+        for (simdjson::dom::key_value_pair field : fields) {
+          reader_.key(field.key);
+          if (!Value(field.value)) return false;
+        }
+        reader_.end_object();
+        return true;
+      }
+      case Type::INT64: {
+        // nlohmann's lexer: unsigned unless there is a minus sign ("-0" is
+        // a double in simdjson, so a negative int64 here had one).
+        const int64_t v = e.get_int64().value_unsafe();
+        if (v < 0) {
+          reader_.number_integer(v);
+        } else {
+          reader_.number_unsigned(static_cast<uint64_t>(v));
+        }
+        return true;
+      }
+      case Type::UINT64:
+        reader_.number_unsigned(e.get_uint64().value_unsafe());
+        return true;
+      case Type::STRING:
+        reader_.string(e.get_string().value_unsafe());
+        return true;
+      case Type::BOOL:
+        reader_.boolean(e.get_bool().value_unsafe());
+        return true;
+      case Type::NULL_VALUE:
+        reader_.null();
+        return true;
+      case Type::DOUBLE:
+        return false;
+    }
+    return false;
+  }
+
+ private:
+  Reader& reader_;
+};
+
+// simdjson's reusable buffers (its parser keeps them between documents), and
+// the message copied with the padding simdjson reads past its end. Only
+// scratch: nothing in them outlives a call. They grow to the largest message
+// read and stay, one set per thread (not per connection: a tailnet of N
+// nodes would hold N of them).
+struct SimdjsonScratch {
+  simdjson::dom::parser parser;
+  std::vector<uint8_t> padded;
 };
 
 }  // namespace
 
-bool ReadMessageJson(ByteView bytes, ReadMessage& out) {
+bool ReadMessageJsonSimdjson(ByteView bytes, ReadMessage& out) {
+  out = ReadMessage{};
+  thread_local SimdjsonScratch scratch;
+  scratch.padded.resize(bytes.size() + simdjson::SIMDJSON_PADDING);
+  std::copy(bytes.begin(), bytes.end(), scratch.padded.begin());
+  std::fill(scratch.padded.begin() + static_cast<std::ptrdiff_t>(bytes.size()),
+            scratch.padded.end(), uint8_t{' '});
+  simdjson::dom::element root;
+  if (scratch.parser.parse(scratch.padded.data(), bytes.size(), /*realloc_if_needed=*/false)
+          .get(root) != simdjson::SUCCESS) {
+    return false;
+  }
+  Reader reader(out);
+  return Replay(reader).Value(root);
+}
+
+bool ReadMessageJsonNlohmann(ByteView bytes, ReadMessage& out) {
   out = ReadMessage{};
   Reader reader(out);
   // As json::parse: a parse error, or anything after the value, fails.
   return json::sax_parse(bytes.begin(), bytes.end(), &reader);
+}
+
+bool ReadMessageJson(ByteView bytes, ReadMessage& out) {
+  // What simdjson refused or did not replay, nlohmann's parser judges (its
+  // verdict is the codec's): not JSON, or a number that is not an integer.
+  return ReadMessageJsonSimdjson(bytes, out) || ReadMessageJsonNlohmann(bytes, out);
 }
 
 }  // namespace punchlab::control

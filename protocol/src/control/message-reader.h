@@ -1,10 +1,19 @@
-// Reads a control message's JSON with nlohmann's SAX interface. Node entries
-// (a netmap's "self" and the elements of its "peers", and of a
-// peers_changed's "changed") are decoded into NodeInfo as they are read;
-// everything else becomes the usual DOM, built by nlohmann's own DOM builder.
-// A netmap of N peers used to become a DOM of about 10 N small nodes (a
-// std::map and a string per field) that was turned into NodeInfo and freed:
-// a quarter of a tailnet of 1,000's CPU.
+// Reads a control message's JSON as a stream of SAX events (nlohmann's SAX
+// interface). Node entries (a netmap's "self" and the elements of its
+// "peers", and of a peers_changed's "changed" and "patched") are decoded into
+// NodeInfo as they are read; everything else becomes the usual DOM, built by
+// nlohmann's own DOM builder. A netmap of N peers used to become a DOM of
+// about 10 N small nodes (a std::map and a string per field) that was turned
+// into NodeInfo and freed: a quarter of a tailnet of 1,000's CPU.
+//
+// simdjson parses the text and its document is replayed as those events;
+// nlohmann's lexer took ~90 % of the decode and simdjson reads the same text
+// ~10x faster (bench/README.md, "Session 15 (json15)"). What simdjson refuses
+// (anything not JSON, nesting past 1,024, integers past 64 bits, a byte
+// order mark) or would read differently (numbers that are not integers:
+// simdjson reads "-0" as a double, nlohmann as the integer 0) is parsed by
+// nlohmann's parser instead, so every verdict and error stays nlohmann's: the
+// codec writes none of these, so they cost only malformed messages.
 //
 // The reader only records how each field of an entry read (missing, of the
 // wrong type, a bad value, fine); messages.cc judges them in the same order
@@ -68,7 +77,15 @@ struct ReadMessage {
   EntryList patched;  // when dom["patched"] is an array
 };
 
-// false when the bytes are not valid JSON (as nlohmann::json::parse judges).
+// false when the bytes are not valid JSON (as nlohmann::json::parse judges):
+// ReadMessageJsonSimdjson, or where it declines, ReadMessageJsonNlohmann.
 bool ReadMessageJson(ByteView json, ReadMessage& out);
+
+// The two parsers alone, for the fuzz target that holds them to the same
+// result (tests/fuzz/control-json.cc). simdjson's is false when simdjson
+// refuses the text or the text holds a number that is not an integer (see
+// above); then `out` is unspecified.
+bool ReadMessageJsonSimdjson(ByteView json, ReadMessage& out);
+bool ReadMessageJsonNlohmann(ByteView json, ReadMessage& out);
 
 }  // namespace punchlab::control

@@ -527,6 +527,69 @@ TEST(Messages, TooManyEndpointsAreRejected) {
   EXPECT_TRUE(DecodeMessage(EncodeMessage(u, 1), error)) << error;
 }
 
+// The codec reads with simdjson and leaves to nlohmann's parser what simdjson
+// refuses or reads otherwise (message-reader.cc): the verdicts at JSON's
+// corners are nlohmann's, as they always were.
+TEST(Messages, JsonsCornersReadAsNlohmannReadsThem) {
+  const std::string entry = R"({"address":"100.64.0.2","disco_key":")" + DiscoKey(4).ToString() +
+                            R"(","endpoints":["192.0.2.1:1"],"home_region":HOME,"node_key":")" +
+                            NodeKey(3).ToString() + R"(","user":USER})";
+  const auto peers_changed = [&](const std::string& home, const std::string& user) {
+    std::string e = entry;
+    e.replace(e.find("HOME"), 4, home);
+    e.replace(e.find("USER"), 4, user);
+    return R"({"changed":[)" + e + R"(],"removed":[],"seq":1,"type":"peers_changed"})";
+  };
+  const std::string seq_range =
+      " is not an integer in [0, " + std::to_string(std::numeric_limits<int64_t>::max()) + "]";
+  const std::string region_range =
+      " is not an integer in [0, " + std::to_string(std::numeric_limits<RegionId>::max()) + "]";
+  const struct {
+    std::string text;
+    std::string error;  // empty: decodes
+  } cases[] = {
+      // "-0" is the integer 0 to nlohmann (simdjson reads a double).
+      {R"({"seq":-0,"type":"ping"})", ""},
+      {peers_changed("-0", R"("bob")"), ""},
+      // Numbers that are not integers, and integers past 64 bits.
+      {R"({"seq":1e0,"type":"ping"})", "message.seq" + seq_range},
+      {R"({"seq":18446744073709551616,"type":"ping"})", "message.seq" + seq_range},
+      {R"({"seq":-9223372036854775809,"type":"ping"})", "message.seq" + seq_range},
+      {peers_changed("1.0", R"("bob")"), "peers_changed.changed[0].home_region" + region_range},
+      {R"({"seq":1e400,"type":"ping"})", "message is not valid JSON"},
+      // A byte order mark is skipped; nlohmann's lexer ends the text at a NUL
+      // (simdjson refuses both).
+      {"\xEF\xBB\xBF" R"({"seq":0,"type":"ping"})", ""},
+      {std::string(R"({"seq":0,"type":"ping"})") + '\0' + "x", ""},
+      {std::string(R"({"seq":0,)") + '\0' + R"("type":"ping"})", "message is not valid JSON"},
+      // An escaped NUL is text; a lone surrogate is not.
+      {peers_changed("1", R"("b\u0000b")"), ""},
+      {peers_changed("1", R"("b\udc00")"), "message is not valid JSON"},
+      // The last of duplicate keys counts, in an entry too.
+      {R"({"seq":0,"type":"ping","type":"pong"})", ""},
+      {peers_changed(R"(1,"home_region":"x")", R"("bob")"),
+       "peers_changed.changed[0].home_region" + region_range},
+  };
+  for (const auto& c : cases) {
+    std::string error;
+    const auto d = DecodeMessage(Text(c.text), error);
+    EXPECT_EQ(d.has_value(), c.error.empty()) << c.text << ": " << error;
+    if (!c.error.empty()) {
+      EXPECT_EQ(error, c.error) << c.text;
+    }
+  }
+  std::string error;
+  auto d = DecodeMessage(Text(R"({"seq":0,"type":"ping","type":"pong"})"), error);
+  ASSERT_TRUE(d) << error;
+  EXPECT_TRUE(std::holds_alternative<PongMsg>(d->msg));
+  d = DecodeMessage(Text(peers_changed("-0", R"("b\u0000b")")), error);
+  ASSERT_TRUE(d) << error;
+  const auto& changed = std::get<PeersChangedMsg>(d->msg).changed;
+  ASSERT_EQ(changed.size(), 1u);
+  EXPECT_EQ(changed[0].home_region, 0);
+  EXPECT_EQ(changed[0].user, std::string("b\0b", 3));
+}
+
 TEST(Messages, DeeplyNestedJsonIsRejectedWithoutCrashing) {
   const std::string deep = std::string(200000, '[') + std::string(200000, ']');
   std::string error;

@@ -1,4 +1,5 @@
-// Control-plane messages and their JSON encoding (nlohmann-json). Every frame
+// Control-plane messages and their JSON encoding (written with nlohmann-json,
+// read with simdjson: src/control/message-reader.h). Every frame
 // payload is one JSON object with a "type" and a "seq": each direction of a
 // connection numbers its messages 0, 1, 2, ... and the receiver accepts only
 // the next number, so a recorded frame cannot be replayed, dropped or
