@@ -30,6 +30,8 @@ inline constexpr char kHeapHugePagesVariable[] = "PUNCHLAB_HEAP_HUGE_PAGES";
 // the user's GLIBC_TUNABLES back (as it was, or unset) before main goes on,
 // so the programs it starts (punchlab-node in the lab, Python, tshark, ...)
 // get the environment the user gave, and re-executes never more than once.
+// (A debugger that follows the exec stops in main twice; the opt-out keeps
+// one program image.)
 // Only a program's main can do this: the Python bindings run in the
 // interpreter's process, which reads GLIBC_TUNABLES when Python starts.
 void AdoptHeapHugePages(char** argv);
@@ -49,7 +51,7 @@ void AdoptHeapHugePages(char** argv);
 // heap in whole huge pages, so up to 2 MiB at its top is free, and a block
 // that fits there comes from the heap even above the threshold; the hold
 // still maps every bigger one (at 1,000 nodes the fully visible tailnet
-// peaked 871 -> 898 MiB with both). Does nothing where the C library has no
+// peaked 871 -> ~900 MiB with both). Does nothing where the C library has no
 // such knob.
 void HoldMmapThreshold();
 
