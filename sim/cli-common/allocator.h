@@ -16,10 +16,10 @@ inline constexpr char kHeapHugePagesVariable[] = "PUNCHLAB_HEAP_HUGE_PAGES";
 // spreads each event over many small heap objects of other nodes, so its
 // time goes to TLB misses and page walks (bench/README.md, "Session 14
 // (cache19)"); with huge pages the bench's tailnet-acl of 1,000 and 10,000
-// took 18-19 % less CPU on a quiet machine ("Session 14 (lead)"; 4-10 % for
-// the tailnets and crowd of 1,000 on the shared one, "Session 15
-// (alloc15)") for about a quarter more resident memory. Simulated results
-// do not depend on where the heap lives.
+// took 18-19 % less CPU on a quiet machine ("Session 14 (lead)"; on the
+// shared one 2-9 % at 1,000 nodes, "Session 15 (alloc15)") for about a
+// quarter more resident memory. Simulated results do not depend on where
+// the heap lives.
 //
 // Returns without re-executing (and so keeps 4 KiB pages) when
 // PUNCHLAB_HEAP_HUGE_PAGES is "0", when GLIBC_TUNABLES already says
