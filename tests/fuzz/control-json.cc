@@ -5,7 +5,8 @@
 // Invariants: whatever simdjson reads, nlohmann's parser reads too, to the
 // same DOM and the same node entries, field by field (so the codec's verdict
 // and error words are nlohmann's for every text); decoding the message as a
-// whole yields a message or names its error, never both.
+// whole yields a message or names its error, never both, and text holding a
+// raw NUL byte never decodes.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -13,6 +14,7 @@
 #include "control/message-reader.h"
 #include "fuzz-check.h"
 #include "punchlab/control/messages.h"
+#include "punchlab/json.h"
 
 using namespace punchlab;
 using namespace punchlab::control;
@@ -49,5 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string error;
   const auto decoded = DecodeMessage(bytes, error);
   FUZZ_CHECK(decoded.has_value() == error.empty());
+  // A raw NUL is not JSON, though nlohmann's lexer would stop reading at it.
+  FUZZ_CHECK(!decoded || !HoldsRawNul(bytes));
   return 0;
 }

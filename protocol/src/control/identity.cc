@@ -7,6 +7,8 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "punchlab/json.h"
+
 namespace punchlab::control {
 namespace {
 
@@ -112,8 +114,7 @@ std::optional<ParsedToken> ParseToken(const std::string& text, std::string& erro
     error = "token signature is not " + std::to_string(kSignatureSize) + " bytes";
     return std::nullopt;
   }
-  const auto j = nlohmann::json::parse(claims_bytes->begin(), claims_bytes->end(), nullptr,
-                                       /*allow_exceptions=*/false);
+  const auto j = ParseJson(*claims_bytes);
   const auto user = j.is_object() ? j.find("user") : j.end();
   const auto domain = j.is_object() ? j.find("domain") : j.end();
   const auto node_key = j.is_object() ? j.find("node_key") : j.end();

@@ -10,6 +10,7 @@
 #include <simdjson.h>
 
 #include "punchlab/control/messages.h"
+#include "punchlab/json.h"
 
 namespace punchlab::control {
 namespace {
@@ -472,6 +473,11 @@ bool ReadMessageJsonNlohmann(ByteView bytes, ReadMessage& out) {
 }
 
 bool ReadMessageJson(ByteView bytes, ReadMessage& out) {
+  // Not JSON, though nlohmann's lexer would stop at the NUL (punchlab/json.h).
+  if (HoldsRawNul(bytes)) {
+    out = ReadMessage{};
+    return false;
+  }
   // What simdjson refused or did not replay, nlohmann's parser judges (its
   // verdict is the codec's): not JSON, or a number that is not an integer.
   return ReadMessageJsonSimdjson(bytes, out) || ReadMessageJsonNlohmann(bytes, out);

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "punchlab/json.h"
+
 namespace punchlab {
 namespace derp {
 namespace {
@@ -228,7 +230,7 @@ bool Client::OnHandshakeFrame(Timestamp now, const FrameView& frame) {
     ProtocolError(now, "ServerInfo box does not open with the server key");
     return false;
   }
-  const auto json = nlohmann::json::parse(plain->begin(), plain->end(), nullptr, false);
+  const auto json = ParseJson(*plain);
   if (json.is_discarded() || !json.is_object()) {
     ProtocolError(now, "ServerInfo does not hold a JSON object");
     return false;

@@ -9,6 +9,7 @@
 #include "punchlab/crypto/box.h"
 #include "must-find.h"
 #include "punchlab/disco/message.h"
+#include "punchlab/json.h"
 
 namespace punchlab {
 namespace derp {
@@ -294,7 +295,7 @@ bool Server::OnClientInfo(Timestamp now, Connection& c, const FrameView& frame) 
                   "ClientInfo box does not open with the claimed key " + info->key.ShortString());
     return false;
   }
-  const auto json = nlohmann::json::parse(plain->begin(), plain->end(), nullptr, false);
+  const auto json = ParseJson(*plain);
   if (json.is_discarded() || !json.is_object()) {
     ProtocolError(now, c, "ClientInfo does not hold a JSON object");
     return false;

@@ -188,6 +188,23 @@ TEST_F(IdentityTest, ParsingIsStrict) {
             (IdentityClaims{"alice", "a.example", node, Timestamp::FromNanos(1)}));
 }
 
+// Claims followed by a raw NUL and more are not JSON (JSON allows a raw NUL
+// nowhere; nlohmann's lexer alone would stop at it and read the claims, and
+// only the canonical-form check would refuse them): refused as claims that
+// are not the object they must be.
+TEST_F(IdentityTest, ClaimsWithARawNulAreNotJson) {
+  const std::string token = Token(idp_a, "alice", "a.example");
+  const std::string sig = token.substr(token.find('.', 9) + 1);
+  const std::string good_json = Claims("a.example", "1", "alice");
+  for (const std::string& claims :
+       {good_json + std::string(1, '\0') + "x", good_json + std::string(1, '\0')}) {
+    std::string error;
+    EXPECT_FALSE(ParseToken("pltoken1." + B64(claims) + "." + sig, error));
+    EXPECT_EQ(error,
+              "token claims must be an object with exactly user, domain, node_key and expires");
+  }
+}
+
 TEST_F(IdentityTest, ProviderRefusesToIssueInvalidNames) {
   EXPECT_FALSE(idp_a.Issue({"", "a.example", node, kExpiry}));
   EXPECT_FALSE(idp_a.Issue({"al ice", "a.example", node, kExpiry}));

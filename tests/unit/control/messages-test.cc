@@ -529,7 +529,8 @@ TEST(Messages, TooManyEndpointsAreRejected) {
 
 // The codec reads with simdjson and leaves to nlohmann's parser what simdjson
 // refuses or reads otherwise (message-reader.cc): the verdicts at JSON's
-// corners are nlohmann's, as they always were.
+// corners are nlohmann's, as they always were, but for a raw NUL, which the
+// codec refuses first (nlohmann's lexer would end the text there).
 TEST(Messages, JsonsCornersReadAsNlohmannReadsThem) {
   const std::string entry = R"({"address":"100.64.0.2","disco_key":")" + DiscoKey(4).ToString() +
                             R"(","endpoints":["192.0.2.1:1"],"home_region":HOME,"node_key":")" +
@@ -557,10 +558,11 @@ TEST(Messages, JsonsCornersReadAsNlohmannReadsThem) {
       {R"({"seq":-9223372036854775809,"type":"ping"})", "message.seq" + seq_range},
       {peers_changed("1.0", R"("bob")"), "peers_changed.changed[0].home_region" + region_range},
       {R"({"seq":1e400,"type":"ping"})", "message is not valid JSON"},
-      // A byte order mark is skipped; nlohmann's lexer ends the text at a NUL
-      // (simdjson refuses both).
+      // A byte order mark is skipped (simdjson refuses it). A raw NUL is not
+      // JSON anywhere, though nlohmann's lexer would end the text at it.
       {"\xEF\xBB\xBF" R"({"seq":0,"type":"ping"})", ""},
-      {std::string(R"({"seq":0,"type":"ping"})") + '\0' + "x", ""},
+      {std::string(R"({"seq":0,"type":"ping"})") + '\0' + "x", "message is not valid JSON"},
+      {std::string(R"({"seq":0,"type":"ping"})") + '\0', "message is not valid JSON"},
       {std::string(R"({"seq":0,)") + '\0' + R"("type":"ping"})", "message is not valid JSON"},
       // An escaped NUL is text; a lone surrogate is not.
       {peers_changed("1", R"("b\u0000b")"), ""},

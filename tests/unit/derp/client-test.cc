@@ -278,6 +278,46 @@ TEST(DerpClient, HandshakeAndEveryServerFrameAgainstAScriptedServer) {
   EXPECT_EQ(a.client->state(), ClientState::kBackoff);
 }
 
+// A ServerInfo whose JSON is followed by a NUL and more is not JSON (JSON
+// allows a raw NUL nowhere; nlohmann's lexer alone would stop at it and
+// accept the object): the client ends the connection as for any bad
+// ServerInfo.
+TEST(DerpClient, AServerInfoWithARawNulIsNotJson) {
+  for (const bool nul : {false, true}) {
+    DerpWorld world;
+    DeterministicRandom rng(78);
+    auto server_key = NodePrivateKey::Generate(rng);
+    RawStream script;
+    const auto script_id = world.AddRaw(kServer, script, /*listen=*/true);
+    auto& a = world.AddClient("198.51.100.10:40000", 10, *Endpoint::Parse(kServer));
+    ConnectionId conn = 0;
+    script.on_connected = [&](ConnectionId c) {
+      conn = c;
+      Bytes hello = BuildUpgradeResponse(server_key.Public());
+      AppendFrame(hello, ServerKeyFrame{server_key.Public()});
+      script.Write(c, hello);
+    };
+    a.Start();
+    world.RunFor(Duration::Seconds(1));
+    ASSERT_EQ(a.client->state(), ClientState::kHandshaking);
+    auto shared = SharedKey::Compute(server_key, a.key());
+    const std::string info = nul ? std::string("{\"version\":2}\0x", 15) : "{\"version\":2}";
+    world.Do(script_id, [&](Timestamp) {
+      script.Write(conn, Encode(ServerInfoFrame{shared->Seal(rng, Text(info))}));
+    });
+    world.RunFor(Duration::Millis(25));  // there and back; backoff is >= 50 ms
+    if (!nul) {
+      EXPECT_TRUE(a.client->connected());
+      continue;
+    }
+    EXPECT_FALSE(a.client->connected());
+    EXPECT_TRUE(a.Events<Connected>().empty());
+    auto lost = a.Events<Disconnected>();
+    ASSERT_EQ(lost.size(), 1u);
+    EXPECT_EQ(lost[0].event.reason, "protocol error: ServerInfo does not hold a JSON object");
+  }
+}
+
 TEST(DerpClient, ReceivedPacketsReuseBuffersTheApplicationHandsBack) {
   DerpWorld world;
   auto& server = world.AddServer(kServer, 1);

@@ -24,12 +24,14 @@ using testing::Text;
 
 constexpr const char* kServer = "192.0.2.1:443";
 
-// HTTP upgrade + ClientInfo claiming `claimed`, its box sealed by `sealer`.
+// HTTP upgrade + ClientInfo claiming `claimed`, its box (holding `info`)
+// sealed by `sealer`.
 Bytes RawHandshake(const NodePrivateKey& sealer, const NodePublicKey& claimed,
-                   const NodePublicKey& server, RandomSource& rng) {
+                   const NodePublicKey& server, RandomSource& rng,
+                   const std::string& info = "{\"version\":2}") {
   Bytes out = BuildUpgradeRequest("derp");
   auto shared = SharedKey::Compute(sealer, server);
-  AppendFrame(out, ClientInfoFrame{claimed, shared->Seal(rng, Text("{\"version\":2}"))});
+  AppendFrame(out, ClientInfoFrame{claimed, shared->Seal(rng, Text(info))});
   return out;
 }
 
@@ -145,6 +147,34 @@ TEST(DerpServer, ForgedClientInfoIsRefusedAndClosed) {
   ASSERT_TRUE(opened);
   EXPECT_EQ(std::string(opened->begin(), opened->end()), "{\"version\":2}");
   EXPECT_TRUE(server.server->FindClient(victim.Public()));
+}
+
+// A ClientInfo whose JSON is followed by a NUL and more is not JSON (JSON
+// allows a raw NUL nowhere; nlohmann's lexer alone would stop at it and
+// accept the object): refused and closed like any bad ClientInfo.
+TEST(DerpServer, AClientInfoWithARawNulIsNotJson) {
+  DerpWorld world;
+  auto& server = world.AddServer(kServer, 1);
+  DeterministicRandom rng(98);
+  auto client = NodePrivateKey::Generate(rng);
+  const NodePublicKey server_key = server.server->public_key();
+  RawStream raw;
+  const auto raw_id = world.AddRaw("203.0.113.66:1", raw);
+  raw.on_connected = [&](ConnectionId c) {
+    raw.Write(c, RawHandshake(client, client.Public(), server_key, rng,
+                              std::string("{\"version\":2}\0x", 15)));
+  };
+  world.Do(raw_id, [&](Timestamp) { raw.Connect(1, *Endpoint::Parse(kServer)); });
+  world.RunFor(Duration::Seconds(1));
+
+  EXPECT_TRUE(raw.closed.count(1));
+  auto frames = FramesAfterHttp(raw.received[1]);
+  ASSERT_EQ(frames.size(), 1u);  // ServerKey, and no ServerInfo
+  auto errors = server.Events<ProtocolViolation>();
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].event.reason, "ClientInfo does not hold a JSON object");
+  EXPECT_TRUE(server.Events<ClientConnected>().empty());
+  EXPECT_FALSE(server.server->FindClient(client.Public()));
 }
 
 TEST(DerpServer, UnknownDestinationGetsRateLimitedPeerGoneNotHere) {
