@@ -375,7 +375,9 @@ class Reader {
 // Replays a document simdjson parsed as the SAX events nlohmann's parser
 // would send for the same text, in document order (duplicate keys too).
 // false: the document holds a number that is not an integer, which this
-// does not replay (nlohmann's parser reads those itself).
+// does not replay (nlohmann's parser reads those itself), or a callback of
+// the reader returned false, where nlohmann's sax_parse would stop (its
+// parser then judges the text too).
 class Replay {
  public:
   explicit Replay(Reader& reader) : reader_(reader) {}
@@ -386,47 +388,36 @@ class Replay {
     constexpr size_t kUnknownSize = static_cast<size_t>(-1);
     switch (e.type()) {
       case Type::ARRAY: {
-        reader_.start_array(kUnknownSize);
+        if (!reader_.start_array(kUnknownSize)) return false;
         const simdjson::dom::array items = e.get_array().value_unsafe();
         for (simdjson::dom::element item : items) {
           if (!Value(item)) return false;
         }
-        reader_.end_array();
-        return true;
+        return reader_.end_array();
       }
       case Type::OBJECT: {
-        reader_.start_object(kUnknownSize);
+        if (!reader_.start_object(kUnknownSize)) return false;
         const simdjson::dom::object fields = e.get_object().value_unsafe();
         for (simdjson::dom::key_value_pair field : fields) {
-          reader_.key(field.key);
-          if (!Value(field.value)) return false;
+          if (!reader_.key(field.key) || !Value(field.value)) return false;
         }
-        reader_.end_object();
-        return true;
+        return reader_.end_object();
       }
       case Type::INT64: {
         // nlohmann's lexer: unsigned unless there is a minus sign ("-0" is
         // a double in simdjson, so a negative int64 here had one).
         const int64_t v = e.get_int64().value_unsafe();
-        if (v < 0) {
-          reader_.number_integer(v);
-        } else {
-          reader_.number_unsigned(static_cast<uint64_t>(v));
-        }
-        return true;
+        return v < 0 ? reader_.number_integer(v)
+                     : reader_.number_unsigned(static_cast<uint64_t>(v));
       }
       case Type::UINT64:
-        reader_.number_unsigned(e.get_uint64().value_unsafe());
-        return true;
+        return reader_.number_unsigned(e.get_uint64().value_unsafe());
       case Type::STRING:
-        reader_.string(e.get_string().value_unsafe());
-        return true;
+        return reader_.string(e.get_string().value_unsafe());
       case Type::BOOL:
-        reader_.boolean(e.get_bool().value_unsafe());
-        return true;
+        return reader_.boolean(e.get_bool().value_unsafe());
       case Type::NULL_VALUE:
-        reader_.null();
-        return true;
+        return reader_.null();
       case Type::DOUBLE:
         return false;
     }
