@@ -1,14 +1,18 @@
 #include "cli-common/allocator.h"
 
 #include <malloc.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "cli-common/subcommand.h"
 
 extern char** environ;
 
@@ -47,14 +51,11 @@ bool SaysHugetlb(std::string_view tunables) {
   return false;
 }
 
-// Whether the kernel backs madvised memory with transparent huge pages: its
-// mode is "[always]" or "[madvise]" (not "[never]", nor a kernel without THP).
-bool KernelHasTransparentHugePages() {
-  std::ifstream mode("/sys/kernel/mm/transparent_hugepage/enabled");
-  std::string text;
-  if (!std::getline(mode, text)) return false;
-  return text.find("[always]") != std::string::npos ||
-         text.find("[madvise]") != std::string::npos;
+// The program's name as its argv[0] says it, without the directories.
+std::string_view ProgramName(const char* argv0) {
+  const std::string_view path(argv0);
+  const size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
 // valgrind preloads its vgpreload_*.so into the program it runs.
@@ -64,6 +65,16 @@ bool UnderValgrind() {
 }
 
 }  // namespace
+
+bool KernelThpModeIsMadvise() {
+  std::ifstream file("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string text;  // "always [madvise] never": the selected mode in brackets
+  if (!std::getline(file, text)) return false;
+  const size_t open = text.find('[');
+  const size_t close = text.find(']', open);
+  return open != std::string::npos && close != std::string::npos &&
+         text.compare(open + 1, close - open - 1, "madvise") == 0;
+}
 
 void AdoptHeapHugePages(char** argv) {
   if (const char* user = std::getenv(kUserTunables)) {
@@ -76,14 +87,28 @@ void AdoptHeapHugePages(char** argv) {
       setenv(kTunables, before.c_str(), 1);
     }
     unsetenv(kUserTunables);
+    // The exec of /proc/self/exe named the process "exe" (comm: what ps, top
+    // and pgrep show); give it the program's name back (at most 15 bytes).
+    if (argv != nullptr && argv[0] != nullptr) {
+      const std::string name(ProgramName(argv[0]).substr(0, 15));
+      prctl(PR_SET_NAME, name.c_str(), 0, 0, 0);
+    }
     return;
   }
+  const char* setting = std::getenv(kHeapHugePagesVariable);
+  const std::string_view on_off = setting != nullptr ? setting : "";
+  if (!on_off.empty() && on_off != "0" && on_off != "1") {
+    const std::string program(argv != nullptr && argv[0] != nullptr ? ProgramName(argv[0])
+                                                                    : "punchlab");
+    std::fprintf(stderr, "%s: %s='%s': write 0 or 1\n", program.c_str(), kHeapHugePagesVariable,
+                 setting);
+    std::exit(kExitUsage);
+  }
   if (kSanitizerAllocator || argv == nullptr || argv[0] == nullptr) return;
-  const char* off = std::getenv(kHeapHugePagesVariable);
-  if (off != nullptr && std::string_view(off) == "0") return;
+  if (on_off == "0") return;
   const char* user = std::getenv(kTunables);
   if (user != nullptr && SaysHugetlb(user)) return;
-  if (UnderValgrind() || !KernelHasTransparentHugePages()) return;
+  if (UnderValgrind() || !KernelThpModeIsMadvise()) return;
 
   const std::string user_text = user != nullptr ? user : "";
   std::vector<std::string> entries;

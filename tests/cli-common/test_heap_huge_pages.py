@@ -3,16 +3,19 @@ program re-executes itself once with glibc.malloc.hugetlb=1 added to
 GLIBC_TUNABLES, so glibc madvises its heap for transparent huge pages; the
 user's own GLIBC_TUNABLES is kept (and put back for the programs it starts),
 glibc.malloc.hugetlb set by the user is left alone, and
-PUNCHLAB_HEAP_HUGE_PAGES=0 turns it off.
+PUNCHLAB_HEAP_HUGE_PAGES=0 turns it off (any value but 0, 1 or empty is an
+error, exit 2).
 
 heap-huge-pages-probe starts as punchlab's main does and says what its heap
 got; `punchlab` itself is checked while it waits to read a scenario from a
-FIFO (after any re-exec, before it runs anything). Skipped where the kernel
-has no transparent huge pages or they are "never" (there the program keeps
-4 KiB pages by design and nothing re-executes).
+FIFO (after any re-exec, before it runs anything). Skipped unless the
+kernel's transparent huge pages mode is "madvise": glibc (2.36) acts on
+glibc.malloc.hugetlb=1 only then, so elsewhere the program keeps its heap
+as it is by design and nothing re-executes.
 """
 
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -24,9 +27,17 @@ PROBE = Path(os.environ.get("PUNCHLAB_HUGE_PAGES_PROBE", ""))
 HUGETLB = "glibc.malloc.hugetlb=1"
 THP = Path("/sys/kernel/mm/transparent_hugepage/enabled")
 
-pytestmark = pytest.mark.skipif(
-    not THP.exists() or "[never]" in THP.read_text(),
-    reason="the kernel has no transparent huge pages, or they are 'never'")
+
+def thp_mode():
+    """The kernel's selected transparent huge pages mode, or "none"."""
+    selected = re.search(r"\[(\w+)\]", THP.read_text()) if THP.exists() else None
+    return selected.group(1) if selected else "none"
+
+
+needs_madvise = pytest.mark.skipif(
+    thp_mode() != "madvise",
+    reason="THP mode is '%s', not 'madvise': glibc ignores glibc.malloc.hugetlb=1 there and "
+           "nothing re-executes" % thp_mode())
 
 
 def environment(**changes):
@@ -38,14 +49,20 @@ def environment(**changes):
     return env
 
 
+def run_probe(**changes):
+    """The probe run in this environment plus `changes`."""
+    return subprocess.run([str(PROBE)], env=environment(**changes), capture_output=True,
+                          text=True, timeout=60)
+
+
 def probe(**changes):
-    """The probe's three lines, run in this environment plus `changes`."""
-    result = subprocess.run([str(PROBE)], env=environment(**changes), capture_output=True,
-                            text=True, timeout=60)
+    """The probe's four lines, run in this environment plus `changes`."""
+    result = run_probe(**changes)
     assert result.returncode == 0, result
     return result.stdout.splitlines()
 
 
+@needs_madvise
 def test_a_program_reexecutes_itself_once_and_its_heap_is_advised():
     assert probe() == [
         "re-executed 1",
@@ -55,6 +72,7 @@ def test_a_program_reexecutes_itself_once_and_its_heap_is_advised():
     ]
 
 
+@needs_madvise
 def test_a_users_glibc_tunables_are_kept():
     user = "glibc.malloc.perturb=90"  # 0x5a
     assert probe(GLIBC_TUNABLES=user) == [
@@ -65,6 +83,7 @@ def test_a_users_glibc_tunables_are_kept():
     ]
 
 
+@needs_madvise
 @pytest.mark.parametrize("value", ["0", "1"])
 def test_a_users_own_hugetlb_setting_stands(value):
     user = "glibc.malloc.perturb=90:glibc.malloc.hugetlb=" + value
@@ -76,6 +95,7 @@ def test_a_users_own_hugetlb_setting_stands(value):
     ]
 
 
+@needs_madvise
 def test_the_opt_out_keeps_4_kib_pages():
     assert probe(PUNCHLAB_HEAP_HUGE_PAGES="0") == [
         "re-executed 0",
@@ -105,8 +125,8 @@ def heap_huge_page_advised(pid):
 
 def punchlab_waiting_for_its_scenario(tmp_path, env):
     """Starts `punchlab validate` on a FIFO; once it opened the FIFO to read
-    (after any re-exec) returns the environment it was exec'd with and
-    whether its heap is advised, then lets it finish."""
+    (after any re-exec) returns the environment it was exec'd with, whether
+    its heap is advised and its name (comm), then lets it finish."""
     fifo = tmp_path / "scenario.yaml"
     os.mkfifo(fifo)
     process = subprocess.Popen([str(BIN_DIR / "punchlab"), "validate", str(fifo)], env=env,
@@ -121,7 +141,8 @@ def punchlab_waiting_for_its_scenario(tmp_path, env):
                 assert process.poll() is None, process.communicate()
                 assert time.monotonic() < deadline, "punchlab never opened its scenario"
                 time.sleep(0.01)
-        seen = started_with(process.pid), heap_huge_page_advised(process.pid)
+        seen = (started_with(process.pid), heap_huge_page_advised(process.pid),
+                Path("/proc/%d/comm" % process.pid).read_text().rstrip("\n"))
         os.write(writer, b"nodes:\n  a: {}\n  b: {}\n")
         os.close(writer)
         out, err = process.communicate(timeout=60)
@@ -133,21 +154,42 @@ def punchlab_waiting_for_its_scenario(tmp_path, env):
     return seen
 
 
+@needs_madvise
 def test_punchlab_runs_with_heap_huge_pages(tmp_path):
-    env, advised = punchlab_waiting_for_its_scenario(tmp_path, environment())
+    env, advised, comm = punchlab_waiting_for_its_scenario(tmp_path, environment())
     assert env.get("PUNCHLAB_USER_GLIBC_TUNABLES") == ""  # re-executed; the user had none
     assert advised
+    assert comm == "punchlab"  # not "exe", the name the exec of /proc/self/exe gave it
 
 
+@needs_madvise
 def test_punchlab_keeps_a_users_glibc_tunables(tmp_path):
     user = "glibc.malloc.perturb=90"
-    env, advised = punchlab_waiting_for_its_scenario(tmp_path, environment(GLIBC_TUNABLES=user))
+    env, advised, _ = punchlab_waiting_for_its_scenario(tmp_path,
+                                                        environment(GLIBC_TUNABLES=user))
     assert env.get("PUNCHLAB_USER_GLIBC_TUNABLES") == user
     assert advised
 
 
+@needs_madvise
 def test_punchlab_without_heap_huge_pages_when_opted_out(tmp_path):
-    env, advised = punchlab_waiting_for_its_scenario(
+    env, advised, _ = punchlab_waiting_for_its_scenario(
         tmp_path, environment(PUNCHLAB_HEAP_HUGE_PAGES="0"))
     assert "PUNCHLAB_USER_GLIBC_TUNABLES" not in env and "GLIBC_TUNABLES" not in env
     assert not advised
+
+
+@pytest.mark.parametrize("value", ["yes", "2", "true", " 1"])
+def test_any_other_value_of_the_variable_is_an_error(value):
+    """Checked before anything else, in any THP mode."""
+    result = run_probe(PUNCHLAB_HEAP_HUGE_PAGES=value)
+    assert result.returncode == 2, result
+    assert result.stdout == ""
+    assert result.stderr == ("heap_huge_pages_probe: PUNCHLAB_HEAP_HUGE_PAGES='%s': write 0 or 1\n"
+                             % value)
+
+
+def test_1_and_empty_mean_on():
+    expected = probe()
+    assert probe(PUNCHLAB_HEAP_HUGE_PAGES="1") == expected
+    assert probe(PUNCHLAB_HEAP_HUGE_PAGES="") == expected
