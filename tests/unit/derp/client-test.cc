@@ -191,6 +191,18 @@ TEST(DerpClient, TlsDialIsCarriedInTheConnectAndAWorldWithoutTlsRefusesIt) {
   EXPECT_EQ(server.server->stats().connections_accepted, 0u);
 }
 
+// Makes `script` a hand-written DERP server's start: it answers each
+// connection's upgrade request and sends `server_key` (ServerKey), and keeps
+// the connection in `conn` for the test to write to.
+void AnswerUpgrades(RawStream& script, const NodePublicKey& server_key, ConnectionId& conn) {
+  script.on_connected = [&script, server_key, &conn](ConnectionId c) {
+    conn = c;
+    Bytes hello = BuildUpgradeResponse(server_key);
+    AppendFrame(hello, ServerKeyFrame{server_key});
+    script.Write(c, hello);
+  };
+}
+
 // A hand-written server: checks what the client says and says everything a
 // DERP server may say.
 TEST(DerpClient, HandshakeAndEveryServerFrameAgainstAScriptedServer) {
@@ -203,12 +215,7 @@ TEST(DerpClient, HandshakeAndEveryServerFrameAgainstAScriptedServer) {
   auto& a = world.AddClient("198.51.100.10:40000", 10, *Endpoint::Parse(kServer));
   a.SetPreferred(true);
   ConnectionId conn = 0;
-  script.on_connected = [&](ConnectionId c) {
-    conn = c;
-    Bytes hello = BuildUpgradeResponse(server_key.Public());
-    AppendFrame(hello, ServerKeyFrame{server_key.Public()});
-    script.Write(c, hello);
-  };
+  AnswerUpgrades(script, server_key.Public(), conn);
   a.Start();
   world.RunFor(Duration::Seconds(1));
   EXPECT_EQ(a.client->state(), ClientState::kHandshaking);
@@ -291,12 +298,7 @@ TEST(DerpClient, AServerInfoWithARawNulIsNotJson) {
     const auto script_id = world.AddRaw(kServer, script, /*listen=*/true);
     auto& a = world.AddClient("198.51.100.10:40000", 10, *Endpoint::Parse(kServer));
     ConnectionId conn = 0;
-    script.on_connected = [&](ConnectionId c) {
-      conn = c;
-      Bytes hello = BuildUpgradeResponse(server_key.Public());
-      AppendFrame(hello, ServerKeyFrame{server_key.Public()});
-      script.Write(c, hello);
-    };
+    AnswerUpgrades(script, server_key.Public(), conn);
     a.Start();
     world.RunFor(Duration::Seconds(1));
     ASSERT_EQ(a.client->state(), ClientState::kHandshaking);
