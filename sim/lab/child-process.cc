@@ -203,6 +203,12 @@ void ChildProcess::Start(realio::UniqueFd in, const std::function<int()>& body) 
   sigemptyset(&lab_signals);
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&lab_signals, sig);
   if (body) sigprocmask(SIG_BLOCK, &lab_signals, &before);
+  // Whatever a child forks and leaves behind when it ends becomes this
+  // process's child instead of init's, so Stop can reap it and see its group
+  // empty (an init that does not reap, as in some containers, would keep its
+  // zombies in the group for ever). Not inherited by the children.
+  static const bool subreaper = prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0;
+  (void)subreaper;
   const pid_t parent = getpid();
   pid_ = fork();
   if (body && pid_ != 0) sigprocmask(SIG_SETMASK, &before, nullptr);
@@ -380,23 +386,54 @@ std::string ChildProcess::WaitForLine(const std::regex& pattern, Duration timeou
 }
 
 void ChildProcess::Signal(int signal) {
+  if (group_gone_) return;  // its id may be another's by now
   // The child leads its own process group (setsid): signal the group, so
-  // whatever it forked goes too. It is not reaped yet, so the id is still ours.
-  if (kill(-pid_, signal) != 0) kill(pid_, signal);
+  // whatever it forked goes too. Before its setsid there is no such group
+  // yet: signal the child alone, which is not reaped yet, so its id is still
+  // ours (a reaped leader's id is held only by what is left of its group).
+  if (kill(-pid_, signal) != 0 && exit_code_ < 0) kill(pid_, signal);
+}
+
+bool ChildProcess::GroupGone() {
+  if (pid_ < 0 || group_gone_) return true;
+  // The leader first: until its setsid the group is not its own.
+  if (!Reap()) return false;
+  // What the leader forked and left behind is this process's now (the
+  // subreaper, Start): reap what of it has ended, or its zombies would keep
+  // the group alive.
+  for (pid_t r = 0; (r = waitpid(-pid_, nullptr, WNOHANG)) > 0 || (r < 0 && errno == EINTR);) {
+  }
+  if (kill(-pid_, 0) != 0 && errno == ESRCH) group_gone_ = true;
+  return group_gone_;
+}
+
+bool ChildProcess::WaitGroupGone(Duration timeout) {
+  const Timestamp deadline = realio::MonotonicNow() + timeout;
+  while (true) {
+    if (GroupGone()) return true;
+    const Timestamp now = realio::MonotonicNow();
+    if (now >= deadline) return false;
+    if (exit_code_ < 0) {
+      PollOnce(deadline - now, false);  // the leader's pidfd says when it ends
+    } else {
+      // The rest of the group has no descriptor to wait on: look again shortly.
+      poll(nullptr, 0, ToPollMillis(std::min(deadline - now, kGroupPoll)));
+    }
+  }
 }
 
 void ChildProcess::Stop(Duration grace) {
-  if (Reap()) return;
+  if (GroupGone()) return;
   Signal(SIGTERM);
-  if (WaitExit(grace, false)) return;
+  if (WaitGroupGone(grace)) return;
   Signal(SIGKILL);
-  WaitExit(grace, false);
+  WaitGroupGone(grace);
 }
 
 void ChildProcess::Kill(Duration timeout) {
-  if (Reap()) return;
+  if (GroupGone()) return;
   Signal(SIGKILL);
-  WaitExit(timeout, false);
+  WaitGroupGone(timeout);
 }
 
 }  // namespace punchlab::lab

@@ -5,6 +5,9 @@
 // into memory files: the child never blocks on a full pipe, and its output can
 // be read at any time, also after it exited. Every wait is bounded.
 //
+// Stopping it stops its whole process group and waits for all of it; what
+// the child forked and left behind becomes this process's child (the first
+// start makes it a subreaper, PR_SET_CHILD_SUBREAPER), so it is reaped here.
 // A child dies with the thread that started it (PR_SET_PDEATHSIG, SIGKILL),
 // so `kill -9` of the runner leaves no process behind; the namespaces it
 // made are removed by the Lab's guard (netns-lab.h).
@@ -96,19 +99,32 @@ class ChildProcess {
   static constexpr Duration kOutputPoll = Duration::Millis(20);
   std::string WaitForLine(const std::regex& pattern, Duration timeout,
                           Stream stream = Stream::kStdout, Duration poll = kOutputPoll);
-  // SIGTERM to its process group, then SIGKILL after `grace`; waits for it.
-  // Never interrupted: teardown must finish.
+  // SIGTERM to its process group; waits up to `grace` for the whole group
+  // to end (not only the child: what it forked too, e.g. a shell's program
+  // that ignores SIGTERM and still holds its port), then SIGKILL to the group
+  // and waits up to `grace` again. Also when the child itself has already
+  // exited but left processes in its group. Never interrupted: teardown must
+  // finish.
   void Stop(Duration grace = Duration::Seconds(2));
   // SIGKILL to its process group at once (a power cut: no clean-up of its
-  // own), then waits at most `timeout` for it. Never interrupted.
+  // own), then waits at most `timeout` for the group to end. Never interrupted.
   void Kill(Duration timeout = Duration::Seconds(2));
+  // How often Stop and Kill look whether the rest of the group has ended
+  // once the child has (those processes have no descriptor to wait on).
+  static constexpr Duration kGroupPoll = Duration::Millis(10);
 
  private:
   // Reaps it if it exited; true when it is gone.
   bool Reap();
   // Polls the child's pidfd (and the lab's signal pipe) up to `timeout`.
   void PollOnce(Duration timeout, bool interruptible);
+  // Signals its process group (the child alone before its setsid); nothing
+  // once the group is gone.
   void Signal(int signal);
+  // True once the child is reaped and no process of its group is left
+  // (reaping those that ended).
+  bool GroupGone();
+  bool WaitGroupGone(Duration timeout);
   // Forks (an empty argv_ is a LabError); the child execs argv_, or runs
   // `body` when there is one.
   void Start(realio::UniqueFd in, const std::function<int()>& body = {});
@@ -122,6 +138,7 @@ class ChildProcess {
   realio::UniqueFd stderr_;
   int exit_code_ = -1;
   int term_signal_ = 0;
+  bool group_gone_ = false;  // then its id may be another's: never signal it again
 };
 
 }  // namespace punchlab::lab

@@ -132,7 +132,8 @@ struct Program {
   bool service = false;
   // A path counts as in use this long after the last packet that crossed it.
   Duration path_window = Duration::Seconds(3);
-  // SIGTERM at the end of the run, SIGKILL this long after.
+  // SIGTERM to its process group at the end of the run (or a restart),
+  // SIGKILL to what is left of it this long after.
   Duration stop_grace = Duration::Seconds(2);
   // Unset: it must run until the end. Set: it must exit by itself with this.
   std::optional<int> expect_exit;

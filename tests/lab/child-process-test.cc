@@ -1,8 +1,14 @@
 // ChildProcess's forked mode (a function run in a fork instead of an exec'd
-// program: the matrix's simulated cells) and WaitAnyExit.
+// program: the matrix's simulated cells), WaitAnyExit, and Stop ending the
+// child's whole process group.
 #include "lab/child-process.h"
 
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <regex>
+#include <string>
 
 #include <chrono>
 #include <cstdio>
@@ -61,6 +67,41 @@ TEST(ForkedChild, WaitAnyExitReturnsWithTheFirstToEndAndStopEndsTheOther) {
   EXPECT_FALSE(ChildProcess::WaitAnyExit({&slow}, Duration::Millis(50)));
   slow.Stop(Duration::Seconds(5));
   EXPECT_EQ(slow.DescribeStatus(), "killed by signal 15");
+}
+
+// A shell whose program ignores SIGTERM: the shell ends at the SIGTERM, its
+// program only at the SIGKILL after the grace, and Stop returns only then,
+// with the program reaped (it became ours when the shell ended), not left
+// running with its port, nor as a zombie.
+TEST(Stop, WaitsForTheWholeGroupAndKillsWhatIgnoresSigterm) {
+  // The program prints its id once SIGTERM is ignored (inherited across exec).
+  ChildProcess shell({"sh", "-c", "(trap '' TERM; exec sh -c 'echo $$; exec sleep 30') & wait"});
+  const std::string line = shell.WaitForLine(std::regex("^[0-9]+$"), Duration::Seconds(10));
+  const pid_t program = std::stoi(line);
+  ASSERT_EQ(kill(program, 0), 0);
+  const auto start = std::chrono::steady_clock::now();
+  shell.Stop(Duration::Millis(300));
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(shell.DescribeStatus(), "killed by signal 15");
+  EXPECT_EQ(kill(program, 0), -1);
+  EXPECT_EQ(errno, ESRCH);
+  EXPECT_GE(took, std::chrono::milliseconds(300));
+  EXPECT_LT(took, std::chrono::seconds(5));
+}
+
+// The same when the shell has already exited by itself: its program still
+// runs in the group and is stopped with it.
+TEST(Stop, StopsWhatTheChildLeftBehind) {
+  ChildProcess shell({"sh", "-c", "(trap '' TERM; exec sh -c 'echo $$; exec sleep 30') &"});
+  ASSERT_TRUE(shell.WaitExit(Duration::Seconds(10)));
+  for (int i = 0; i < 1000 && shell.Stdout().find('\n') == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const pid_t program = std::stoi(shell.Stdout());
+  ASSERT_EQ(kill(program, 0), 0);
+  shell.Stop(Duration::Millis(100));
+  EXPECT_EQ(kill(program, 0), -1);
+  EXPECT_EQ(errno, ESRCH);
 }
 
 }  // namespace

@@ -50,6 +50,22 @@ def main():
     expect(runs["fine"]["status"] == "ran", "fine: %r" % runs["fine"])
     expect(("program fine prints a line matching /never printed/", False) in checks,
            "fine's output check did not fail")
+    stubborn = [p for p in results["programs"] if p["node"] == "stubborn"]
+    expect(len(stubborn) == 2 and all(p["status"] == "ran" for p in stubborn),
+           "stubborn: the restart did not stop its whole group: %r" % stubborn)
+    expect(("program stubborn runs until stop_time", True) in checks,
+           "stubborn's run check failed")
+    # Its child ignores SIGTERM: only the lab's SIGKILL ends it, in the
+    # restart and at the end.
+    alive = []
+    for cmdline in glob.glob("/proc/[0-9]*/cmdline"):
+        try:
+            with open(cmdline, "rb") as f:
+                if b"stubborn-child.py" in f.read():
+                    alive.append(cmdline.split("/")[2])
+        except OSError:
+            pass  # ended meanwhile
+    expect(not alive, "stubborn's child outlived the run: pid %s" % ", ".join(alive))
     for name in ("early", "missing", "not-executable", "chatty"):
         expect(("program %s runs until stop_time" % name, False) in checks,
                "%s's run check did not fail" % name)
