@@ -437,10 +437,13 @@ def test_an_undo_at_a_nodes_start_comes_before_the_start(driver, node_bin, tmp_p
     (an nft command, milliseconds) makes the race one bob would win every
     time without the gate (flake15: without it, 2 of 2 runs sent the control
     connection's SYN twice; 1 of 1 without the firewall's undo did not).
-    Judged by the SYNs on bob's own link, not by the wall clock: a loaded
-    machine starts bob late now and then, which is not what this tests.
-    (The wire's dropped_down count cannot tell: the NAT's own IPv6
-    multicast reports die on the down link too.)"""
+    Judged by the SYNs on bob's own link, not by the wall clock. A loaded
+    machine starts bob late now and then: then the race was not run, and
+    the test is skipped rather than passed. (The wire's dropped_down count
+    cannot tell: the NAT's own IPv6 multicast reports die on the down link
+    too.)"""
+    if shutil.which("tshark") is None:
+        pytest.skip("tshark is not installed (bash scripts/setup.sh)")
     code, stdout, stderr, results, out = run(driver, node_bin, tmp_path, """
         name: undo-before-start
         stop_time: 5s
@@ -465,12 +468,14 @@ def test_an_undo_at_a_nodes_start_comes_before_the_start(driver, node_bin, tmp_p
     with open(out / "lab-logs" / "node-bob.0.out") as f:
         started = json.loads(f.readline())
     assert started["event"] == "started" and started["at_ms"] >= 2000, started
+    if started["at_ms"] > 2050:
+        pytest.skip("bob started late: the race was not run (started at %d ms)"
+                    % started["at_ms"])
     # Each connection bob opened (control, DERP) took one SYN: none died.
-    syns = subprocess.run(["tshark", "-r", str(out / "pcap" / "node-bob.pcap"), "-Y",
-                           "tcp.flags.syn == 1 && tcp.flags.ack == 0", "-T", "fields",
-                           "-e", "ip.dst", "-e", "tcp.dstport", "-e", "tcp.srcport"],
-                          capture_output=True, text=True, timeout=60, check=True).stdout.split()
-    syns = [tuple(syns[i:i + 3]) for i in range(0, len(syns), 3)]
+    syns = [tuple(f) for f in tshark_fields(out / "pcap" / "node-bob.pcap",
+                                            ["ip.dst", "tcp.dstport", "tcp.srcport"],
+                                            display_filter="tcp.flags.syn == 1 && "
+                                                           "tcp.flags.ack == 0")]
     assert len(syns) >= 2 and len(set(syns)) == len(syns), syns
     added = [c for c in timeline(results, "bob", "alice") if c["reason"] == "peer-added"]
     assert added, timeline(results, "bob", "alice")
