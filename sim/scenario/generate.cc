@@ -71,7 +71,14 @@ std::string PairScenarioYaml(const PairScenarioSpec& spec) {
     << "  nat-b: " << MatrixNatYaml(spec.nat_b) << "\n"
     << "nodes:\n"
     << "  alice: {behind: nat-a}\n"
-    << "  bob: {behind: nat-b}\n";
+    // Two programs with the same start are launched within a millisecond;
+    // peers that both initiate (WireGuard) then cross their first
+    // initiations and may stay silent for good (sim/run-real/README.md,
+    // "Peers that start together"). No one starts two peers that close:
+    // bob 1 s after alice, as scenarios/programs/ has it. punchlab's own
+    // nodes start together: start_skew spreads their flows.
+    << "  bob: {behind: nat-b" << (spec.program_yaml.empty() ? "" : ", start: " + kProgramPeerStart.ToString())
+    << "}\n";
   if (!spec.program_yaml.empty()) {
     // Services on the internet side, then both sides' program; each text
     // goes in indented as written (PairScenarioBlocks says where).

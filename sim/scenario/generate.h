@@ -38,13 +38,17 @@ struct PairScenarioSpec {
   // Non-empty: both nodes run this program instead of punchlab's client: the
   // YAML of a node's `run:` map (a block map, as written in a file), with
   // {{peer.public_address}} and the other facts (scenario/facts.h). Then
-  // there is no traffic: the wire judges the program's own packets.
+  // there is no traffic: the wire judges the program's own packets, and bob
+  // starts kProgramPeerStart after alice.
   std::string program_yaml;
   // Service programs on the internet side (a coordination server the
   // programs register with; each `run:` map says `service: true`): name and
   // the YAML of its run: map. Only with program_yaml.
   std::vector<std::pair<std::string, std::string>> services;
 };
+// When a program cell's bob starts (alice at 0s): programs started together
+// cross their first handshakes (generate.cc).
+inline constexpr Duration kProgramPeerStart = Duration::Seconds(1);
 // Where a generated pair scenario's text came from a user's file: lines
 // [first_line, last_line] (1-based) are that file's, indented by `indent`.
 struct GeneratedBlock {

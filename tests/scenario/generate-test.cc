@@ -38,10 +38,16 @@ TEST(Generate, PairScenarioLoadsWithBothNatsAndTrafficBothWays) {
   ASSERT_EQ(s.traffic.size(), 2u);
   EXPECT_EQ(s.traffic[0].every, Duration::Millis(250));
   EXPECT_EQ(s.traffic[1].from, "bob");
+  // punchlab's own nodes start together (start_skew spreads their flows).
+  ASSERT_EQ(s.nodes.size(), 2u);
+  EXPECT_EQ(s.nodes[0].start, Duration());
+  EXPECT_EQ(s.nodes[1].start, Duration());
 }
 
 // `punchlab matrix --program`: both nodes run the program, no probes; the
-// committed WireGuard program fits every cell.
+// committed WireGuard program fits every cell. bob starts 1 s after alice:
+// WireGuard peers launched together cross their first initiations
+// (sim/run-real/README.md, "Peers that start together").
 TEST(Generate, PairScenarioWithAProgramOnBothSides) {
   PairScenarioSpec spec;
   spec.nat_a = "symmetric";
@@ -60,6 +66,10 @@ TEST(Generate, PairScenarioWithAProgramOnBothSides) {
     ASSERT_EQ(n.run->files.size(), 1u);
     EXPECT_NE(n.run->files[0].second.find("{{peer.public_address}}"), std::string::npos);
   }
+  EXPECT_EQ(s.nodes[0].name, "alice");
+  EXPECT_EQ(s.nodes[0].start, Duration());
+  EXPECT_EQ(s.nodes[1].name, "bob");
+  EXPECT_EQ(s.nodes[1].start, Duration::Seconds(1));
 }
 
 // `punchlab matrix --program --service NAME=FILE`: Tailscale's client on both
