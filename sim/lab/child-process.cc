@@ -1,5 +1,6 @@
 #include "lab/child-process.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
@@ -18,7 +19,9 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "lab/interrupt.h"
 #include "lab/lab-error.h"
@@ -203,12 +206,6 @@ void ChildProcess::Start(realio::UniqueFd in, const std::function<int()>& body) 
   sigemptyset(&lab_signals);
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&lab_signals, sig);
   if (body) sigprocmask(SIG_BLOCK, &lab_signals, &before);
-  // Whatever a child forks and leaves behind when it ends becomes this
-  // process's child instead of init's, so Stop can reap it and see its group
-  // empty (an init that does not reap, as in some containers, would keep its
-  // zombies in the group for ever). Not inherited by the children.
-  static const bool subreaper = prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0;
-  (void)subreaper;
   const pid_t parent = getpid();
   pid_ = fork();
   if (body && pid_ != 0) sigprocmask(SIG_SETMASK, &before, nullptr);
@@ -385,6 +382,37 @@ std::string ChildProcess::WaitForLine(const std::regex& pattern, Duration timeou
   }
 }
 
+namespace {
+
+// Whether any process of group `pgid` is still running (not a zombie):
+// /proc/PID/stat's fields after the command's closing parenthesis are the
+// state, the parent and the process group.
+bool GroupHasLiveMember(pid_t pgid) {
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return kill(-pgid, 0) == 0 || errno != ESRCH;
+  bool live = false;
+  while (const dirent* entry = readdir(proc)) {
+    if (entry->d_name[0] < '1' || entry->d_name[0] > '9') continue;
+    std::ifstream stat(std::string("/proc/") + entry->d_name + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;  // ended meanwhile
+    const size_t paren = line.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream fields(line.substr(paren + 1));
+    char state = 0;
+    long parent = 0, group = 0;
+    if (!(fields >> state >> parent >> group)) continue;
+    if (group == pgid && state != 'Z' && state != 'X') {
+      live = true;
+      break;
+    }
+  }
+  closedir(proc);
+  return live;
+}
+
+}  // namespace
+
 void ChildProcess::Signal(int signal) {
   if (group_gone_) return;  // its id may be another's by now
   // The child leads its own process group (setsid): signal the group, so
@@ -398,12 +426,10 @@ bool ChildProcess::GroupGone() {
   if (pid_ < 0 || group_gone_) return true;
   // The leader first: until its setsid the group is not its own.
   if (!Reap()) return false;
-  // What the leader forked and left behind is this process's now (the
-  // subreaper, Start): reap what of it has ended, or its zombies would keep
-  // the group alive.
-  for (pid_t r = 0; (r = waitpid(-pid_, nullptr, WNOHANG)) > 0 || (r < 0 && errno == EINTR);) {
-  }
-  if (kill(-pid_, 0) != 0 && errno == ESRCH) group_gone_ = true;
+  // What the leader forked and left behind went to init (or to a subreaper
+  // above us), which may never reap it: a zombie holds no port and no
+  // namespace, so only members still running count.
+  if (!GroupHasLiveMember(pid_)) group_gone_ = true;
   return group_gone_;
 }
 

@@ -5,9 +5,11 @@
 // into memory files: the child never blocks on a full pipe, and its output can
 // be read at any time, also after it exited. Every wait is bounded.
 //
-// Stopping it stops its whole process group and waits for all of it; what
-// the child forked and left behind becomes this process's child (the first
-// start makes it a subreaper, PR_SET_CHILD_SUBREAPER), so it is reaped here.
+// Stopping it stops its whole process group and waits until no member of it
+// is still running (what the child forked and left behind belongs to init
+// then; a zombie there holds no port or namespace, so it does not count). No
+// subreaper: a process that embeds the lab (a test, the runner) would keep
+// every orphan of every lab as its zombie.
 // A child dies with the thread that started it (PR_SET_PDEATHSIG, SIGKILL),
 // so `kill -9` of the runner leaves no process behind; the namespaces it
 // made are removed by the Lab's guard (netns-lab.h).
@@ -121,8 +123,8 @@ class ChildProcess {
   // Signals its process group (the child alone before its setsid); nothing
   // once the group is gone.
   void Signal(int signal);
-  // True once the child is reaped and no process of its group is left
-  // (reaping those that ended).
+  // True once the child is reaped and no process of its group is still
+  // running (zombies do not count).
   bool GroupGone();
   bool WaitGroupGone(Duration timeout);
   // Forks (an empty argv_ is a LabError); the child execs argv_, or runs
