@@ -18,6 +18,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -382,27 +383,33 @@ std::string ChildProcess::WaitForLine(const std::regex& pattern, Duration timeou
   }
 }
 
+std::optional<ProcStat> ReadProcStat(pid_t pid) {
+  std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(file, line)) return std::nullopt;
+  // The fields after the command's closing parenthesis (the command itself
+  // may hold spaces and parentheses): state, parent, process group.
+  const size_t paren = line.rfind(')');
+  if (paren == std::string::npos) return std::nullopt;
+  std::istringstream fields(line.substr(paren + 1));
+  ProcStat stat;
+  long parent = 0, group = 0;  // the parent is read past, not kept
+  if (!(fields >> stat.state >> parent >> group)) return std::nullopt;
+  stat.group = static_cast<pid_t>(group);
+  return stat;
+}
+
 namespace {
 
-// Whether any process of group `pgid` is still running (not a zombie):
-// /proc/PID/stat's fields after the command's closing parenthesis are the
-// state, the parent and the process group.
+// Whether any process of group `pgid` is still running (not a zombie).
 bool GroupHasLiveMember(pid_t pgid) {
   DIR* proc = opendir("/proc");
   if (proc == nullptr) return kill(-pgid, 0) == 0 || errno != ESRCH;
   bool live = false;
   while (const dirent* entry = readdir(proc)) {
     if (entry->d_name[0] < '1' || entry->d_name[0] > '9') continue;
-    std::ifstream stat(std::string("/proc/") + entry->d_name + "/stat");
-    std::string line;
-    if (!std::getline(stat, line)) continue;  // ended meanwhile
-    const size_t paren = line.rfind(')');
-    if (paren == std::string::npos) continue;
-    std::istringstream fields(line.substr(paren + 1));
-    char state = 0;
-    long parent = 0, group = 0;
-    if (!(fields >> state >> parent >> group)) continue;
-    if (group == pgid && state != 'Z' && state != 'X') {
+    const std::optional<ProcStat> stat = ReadProcStat(std::atoi(entry->d_name));
+    if (stat && stat->group == pgid && stat->state != 'Z' && stat->state != 'X') {
       live = true;
       break;
     }

@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <optional>
 #include <regex>
 #include <string>
 #include <vector>
@@ -29,6 +30,15 @@ namespace punchlab::lab {
 
 // "ip netns exec plab1x1-router nft -f -", for messages.
 std::string JoinCommand(const std::vector<std::string>& argv);
+
+// What /proc/PID/stat says of a process: its state ('Z': a zombie, ended
+// but not reaped) and process group; nullopt once it is gone (or its entry
+// could not be read).
+struct ProcStat {
+  char state = 0;
+  pid_t group = 0;
+};
+std::optional<ProcStat> ReadProcStat(pid_t pid);
 
 class ChildProcess {
  public:

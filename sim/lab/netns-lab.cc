@@ -19,6 +19,7 @@
 #include <regex>
 #include <sstream>
 
+#include "lab/child-process.h"
 #include "lab/lab-error.h"
 #include "punchlab/endpoint.h"
 #include "realio/monotonic-clock.h"
@@ -53,11 +54,8 @@ CommandOptions TeardownOptions() {
 bool ProcessGone(pid_t pid) {
   if (kill(pid, 0) != 0 && errno == ESRCH) return true;
   // A zombie still answers kill(); its parent will reap it, it holds no namespace.
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  std::getline(stat, line);
-  const size_t paren = line.rfind(')');
-  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z';
+  const std::optional<ProcStat> stat = ReadProcStat(pid);
+  return stat.has_value() && stat->state == 'Z';
 }
 
 bool PidAlive(const std::string& digits) {

@@ -12,8 +12,8 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -74,11 +74,8 @@ TEST(ForkedChild, WaitAnyExitReturnsWithTheFirstToEndAndStopEndsTheOther) {
 // never; it holds no port), a reaped process is gone.
 bool StillRunning(pid_t pid) {
   if (kill(pid, 0) != 0) return false;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  std::getline(stat, line);
-  const size_t paren = line.rfind(')');
-  return paren == std::string::npos || paren + 2 >= line.size() || line[paren + 2] != 'Z';
+  const std::optional<ProcStat> stat = ReadProcStat(pid);
+  return !stat.has_value() || stat->state != 'Z';
 }
 
 // A shell whose program ignores SIGTERM: the shell ends at the SIGTERM, its
