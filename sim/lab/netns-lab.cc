@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,17 +13,20 @@
 #include <atomic>
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <regex>
-#include <sstream>
+#include <set>
 
 #include "lab/child-process.h"
 #include "lab/lab-error.h"
 #include "punchlab/endpoint.h"
 #include "realio/monotonic-clock.h"
+#include "realio/unique-fd.h"
 
 namespace punchlab::lab {
 namespace {
@@ -33,7 +37,12 @@ constexpr const char* kTempRoot = "/tmp/";
 // "plab<pid>x<n>-<name>": the pid tells a stale lab from a live one.
 const std::regex kLabName(R"(^plab(\d+)x\d+-)");
 constexpr Duration kTeardownTimeout = Duration::Seconds(10);
+// Processes still inside a lab's namespaces at its teardown (what the
+// lab's own processes left behind): how long they have after SIGTERM, how
+// long after SIGKILL, and how often the lab looks for them.
 constexpr Duration kStrayGrace = Duration::Seconds(1);
+constexpr Duration kStrayKillTimeout = Duration::Seconds(5);
+constexpr Duration kStrayPoll = Duration::Millis(10);
 constexpr size_t kMaxInterfaceName = 15;  // IFNAMSIZ - 1
 // The wire's SCHED_FIFO priority: above every normal process (the nodes,
 // other builds), below the kernel's own threads (50).
@@ -64,34 +73,122 @@ bool PidAlive(const std::string& digits) {
   return !ProcessGone(static_cast<pid_t>(std::stol(digits)));
 }
 
-// Ends every process inside `full_name`. Only called for namespaces a lab
-// made, so every process in it was started by that lab, directly or not.
-void EndProcessesIn(const std::string& full_name) {
-  const CommandResult r = RunCommand({"ip", "netns", "pids", full_name}, TeardownOptions());
-  std::vector<pid_t> pids;
-  std::istringstream in(r.out);
-  for (long pid; in >> pid;) pids.push_back(static_cast<pid_t>(pid));
-  if (pids.empty()) return;
-  for (pid_t pid : pids) kill(pid, SIGTERM);
-  const Timestamp deadline = realio::MonotonicNow() + kStrayGrace;
-  while (realio::MonotonicNow() < deadline) {
-    pids.erase(std::remove_if(pids.begin(), pids.end(), ProcessGone), pids.end());
-    if (pids.empty()) return;
-    poll(nullptr, 0, 20);
+// A namespace as its members see it: the device and inode of its file in
+// /run/netns, which every member's /proc/PID/ns/net shares (what `ip netns
+// pids` compares).
+struct NamespaceId {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  std::string name;
+};
+
+std::optional<NamespaceId> IdOf(const std::string& full_name) {
+  struct stat st {};
+  if (stat((std::string(kNetnsDir) + "/" + full_name).c_str(), &st) != 0) return std::nullopt;
+  return NamespaceId{st.st_dev, st.st_ino, full_name};
+}
+
+// Which of `ids` process `pid` is inside; nullptr when none (or it is gone,
+// or a zombie: an ended process has left its namespaces).
+const NamespaceId* NamespaceOf(pid_t pid, const std::vector<NamespaceId>& ids) {
+  struct stat st {};
+  if (stat(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), &st) != 0) return nullptr;
+  for (const NamespaceId& id : ids) {
+    if (id.dev == st.st_dev && id.ino == st.st_ino) return &id;
   }
-  for (pid_t pid : pids) kill(pid, SIGKILL);
+  return nullptr;
+}
+
+// Every process inside any of `ids`, by one pass over /proc: a process the
+// lab did not start itself (a program's daemon, setsid'd and re-parented to
+// init) is found by where it lives, not by whose child it is.
+std::vector<pid_t> ProcessesIn(const std::vector<NamespaceId>& ids) {
+  std::vector<pid_t> pids;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return pids;
+  while (const dirent* entry = readdir(proc)) {
+    if (entry->d_name[0] < '1' || entry->d_name[0] > '9') continue;
+    const pid_t pid = static_cast<pid_t>(std::atol(entry->d_name));
+    if (NamespaceOf(pid, ids) != nullptr) pids.push_back(pid);
+  }
+  closedir(proc);
+  return pids;
+}
+
+// Signals `pid` if it is still inside one of `ids`. The pidfd holds the
+// process, so the check and the signal are about the same one even when
+// the pid seen in /proc has ended and been reused since.
+void SignalInside(pid_t pid, int signal, const std::vector<NamespaceId>& ids) {
+  const realio::UniqueFd fd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+  if (!fd.valid() || NamespaceOf(pid, ids) == nullptr) return;
+  syscall(SYS_pidfd_send_signal, fd.get(), signal, nullptr, 0);
+}
+
+// Ends every process inside the namespaces `full_names` (SIGTERM, up to
+// kStrayGrace for them to end, then SIGKILL, up to kStrayKillTimeout) and
+// waits until none is left; returns what is still running after that, or
+// empty. Only called for namespaces a lab made, so every process in them
+// was started by that lab, directly or not. Looked for again on every
+// round, not once: a process may fork while it is being stopped (a daemon
+// that answers SIGTERM with a fresh copy of itself), and its new child must
+// not live on in a namespace that is no longer named anywhere. Why not a
+// cgroup per lab (cgroup.kill, which also catches a process that leaves
+// its namespace with setns): where the cgroup v2 tree is mounted differs
+// (/sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid hosts as this
+// one), containers often mount it read-only, and a systemd host expects
+// delegation, so the namespaces would still be needed where it is missing:
+// two mechanisms for one job. Every process the lab starts lives in one of
+// its namespaces, so this one is enough wherever the lab runs at all.
+std::string EndProcessesIn(const std::vector<std::string>& full_names) {
+  std::vector<NamespaceId> ids;
+  for (const std::string& name : full_names) {
+    if (const std::optional<NamespaceId> id = IdOf(name)) ids.push_back(*id);
+  }
+  if (ids.empty()) return {};
+  std::set<pid_t> asked;  // SIGTERM once each; what ignores it gets SIGKILL
+  const Timestamp term_deadline = realio::MonotonicNow() + kStrayGrace;
+  const Timestamp kill_deadline = term_deadline + kStrayKillTimeout;
+  while (true) {
+    const std::vector<pid_t> pids = ProcessesIn(ids);
+    if (pids.empty()) return {};
+    const Timestamp now = realio::MonotonicNow();
+    if (now >= kill_deadline) {
+      std::string left;
+      for (pid_t pid : pids) {
+        const NamespaceId* id = NamespaceOf(pid, ids);
+        if (id == nullptr) continue;  // ended just now
+        left += (left.empty() ? "" : ", ") + std::to_string(pid) + " in " + id->name;
+      }
+      if (left.empty()) return {};
+      return "still running " + kStrayKillTimeout.ToString() + " after SIGKILL: " + left;
+    }
+    const bool terminate = now < term_deadline;
+    for (pid_t pid : pids) {
+      if (!terminate) {
+        SignalInside(pid, SIGKILL, ids);
+      } else if (asked.insert(pid).second) {
+        SignalInside(pid, SIGTERM, ids);
+      }
+    }
+    poll(nullptr, 0, static_cast<int>(kStrayPoll.nanos() / 1000000));
+  }
 }
 
 bool NamespaceExists(const std::string& full_name) {
   return access((std::string(kNetnsDir) + "/" + full_name).c_str(), F_OK) == 0;
 }
 
-// Empty on success, else what went wrong.
-std::string DeleteNamespace(const std::string& full_name) {
-  EndProcessesIn(full_name);
-  const CommandResult r = RunCommand({"ip", "netns", "delete", full_name}, TeardownOptions());
-  if (NamespaceExists(full_name)) return "ip netns delete " + full_name + ": " + TrimRight(r.err);
-  return {};
+// Ends every process inside `full_names`, then deletes them; the failures,
+// "; "-joined, or empty.
+std::string DeleteNamespaces(const std::vector<std::string>& full_names) {
+  std::string failures = EndProcessesIn(full_names);
+  for (const std::string& name : full_names) {
+    const CommandResult r = RunCommand({"ip", "netns", "delete", name}, TeardownOptions());
+    if (NamespaceExists(name)) {
+      failures += (failures.empty() ? "" : "; ") + ("ip netns delete " + name + ": " + TrimRight(r.err));
+    }
+  }
+  return failures;
 }
 
 void CheckInterfaceName(const std::string& ifname) {
@@ -163,12 +260,15 @@ std::vector<std::string> ListNamespaces() {
 }
 
 std::vector<std::string> RemoveStaleLabs() {
-  std::vector<std::string> removed;
+  std::vector<std::string> stale;
   for (const std::string& name : ListNamespaces()) {
     std::smatch m;
-    if (!std::regex_search(name, m, kLabName) || PidAlive(m[1].str())) continue;
-    // Another lab starting at the same moment may delete it first: fine.
-    DeleteNamespace(name);
+    if (std::regex_search(name, m, kLabName) && !PidAlive(m[1].str())) stale.push_back(name);
+  }
+  // Another lab starting at the same moment may delete them first: fine.
+  DeleteNamespaces(stale);
+  std::vector<std::string> removed;
+  for (const std::string& name : stale) {
     if (!NamespaceExists(name)) removed.push_back(name);
   }
   std::error_code error;
@@ -217,9 +317,11 @@ void Lab::StartGuard() {
     if (n == 1) _exit(0);  // the lab tore itself down
     // The lab's process is gone without a teardown: delete what it made.
     try {
+      std::vector<std::string> mine;
       for (const std::string& name : ListNamespaces()) {
-        if (name.compare(0, prefix_.size(), prefix_) == 0) DeleteNamespace(name);
+        if (name.compare(0, prefix_.size(), prefix_) == 0) mine.push_back(name);
       }
+      DeleteNamespaces(mine);
     } catch (...) {
     }
     RemoveTree(TempDirOf(prefix_));
@@ -378,11 +480,13 @@ void Lab::Teardown() {
   wire_.reset();
   for (auto it = processes_.rbegin(); it != processes_.rend(); ++it) (*it)->Stop();
   processes_.clear();
-  std::string failures;
+  // Then whatever they left in the namespaces (a daemon that left its
+  // program's process group), all namespaces at once.
+  std::vector<std::string> names;
   for (auto it = namespaces_.rbegin(); it != namespaces_.rend(); ++it) {
-    const std::string failure = DeleteNamespace(it->full_name);
-    if (!failure.empty()) failures += (failures.empty() ? "" : "; ") + failure;
+    names.push_back(it->full_name);
   }
+  std::string failures = DeleteNamespaces(names);
   if (!temp_dir_.empty()) {
     std::error_code error;
     std::filesystem::remove_all(temp_dir_, error);

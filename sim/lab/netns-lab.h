@@ -17,7 +17,11 @@
 //
 // Teardown (explicit, or in the destructor, including while an exception or
 // an Interrupted unwinds) stops the processes the lab spawned, then any
-// process still inside its namespaces, then deletes the namespaces; the veth
+// process still inside its namespaces (found by its /proc/PID/ns/net, as
+// `ip netns pids` does: a program's daemon that left its process group with
+// setsid and a double fork too; SIGTERM, a second, SIGKILL, looking again
+// every round until none is left, so one that forks when told to stop goes
+// as well), then deletes the namespaces; the veth
 // pairs, addresses, routes, nftables rules and qdiscs go with them. Then the
 // lab's temp directory (TempDir) goes: files the lab's daemons need (their
 // configurations, pid and lease files) live there, never in /var/run, which
@@ -27,7 +31,8 @@
 // stays: every process the lab started dies with it (PR_SET_PDEATHSIG, see
 // child-process.h; the wire's TAP devices go with the wire), and a guard
 // process forked by the Lab, which waits on a pipe only the lab's process
-// holds, sees the pipe close and deletes the lab's namespaces (with their
+// holds, sees the pipe close, ends every process still inside the lab's
+// namespaces as Teardown does, and deletes the namespaces (with their
 // nftables tables) and its temp directory. `punchlab lab clean` removes what
 // a lab left behind otherwise (the guard itself killed too, a reboot of /run, ...).
 //

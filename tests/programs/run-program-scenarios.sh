@@ -3,8 +3,9 @@
 # in the real lab with `punchlab run --real`; fails when any expectation of
 # any of them fails. Then, for each --agree SCENARIO (a library scenario
 # with punchlab's own nodes), checks that the wire's view and the nodes' own
-# path events agree (wire_agrees.py); and that misbehaving programs are
-# reported and hang nothing (check_misbehaving.py). Exit 77 (ctest: skipped) with the reason when they
+# path events agree (wire_agrees.py); that misbehaving programs are
+# reported and hang nothing (check_misbehaving.py); and that no program's
+# daemon outlives the lab (check_escapees.py). Exit 77 (ctest: skipped) with the reason when they
 # cannot run here: they need root (network namespaces) and the programs
 # they run (Debian's wireguard-go, wireguard-tools and coturn).
 set -uo pipefail
@@ -63,6 +64,11 @@ done
 # each reported as such, the run never hung.
 /usr/bin/python3 "$(dirname "$0")/check_misbehaving.py" "$bin_dir/punchlab" "$out/misbehaving" \
   || failed="$failed misbehaving"
+# Daemons that leave their program's process group (double fork, setsid)
+# and resist SIGTERM: none outlives the lab, ended normally, by a failure
+# or by kill -9 of the runner.
+/usr/bin/python3 "$(dirname "$0")/check_escapees.py" "$bin_dir/punchlab" "$out/escapees" \
+  || failed="$failed escapees"
 # WireGuard peers that start together: crossed initiations, then silence
 # (why the WireGuard scenarios start bob 1 s after alice).
 /usr/bin/python3 "$(dirname "$0")/check_collision.py" "$bin_dir/punchlab" "$out/collision" \
