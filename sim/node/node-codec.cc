@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "cli-common/subcommand.h"
@@ -23,6 +24,7 @@
 #include "punchlab/crypto/keys.h"
 #include "punchlab/disco/message.h"
 #include "punchlab/disco/sealer.h"
+#include "punchlab/json.h"
 
 namespace punchlab::cli {
 namespace {
@@ -171,6 +173,10 @@ json DiscoOpen(const json& req) {
 }
 
 json Serve(const std::string& line) {
+  // nlohmann would stop at a NUL and serve what came before it.
+  if (const std::optional<std::string> nul = RawNulError(line)) {
+    throw BadRequest("not JSON: " + *nul);
+  }
   const json req = json::parse(line, nullptr, false);
   if (req.is_discarded() || !req.is_object()) throw BadRequest("not a JSON object");
   const std::string op = TextField(req, "op");

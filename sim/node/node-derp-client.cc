@@ -31,6 +31,7 @@
 #include "node/tls-flags.h"
 #include "cli-common/flags.h"
 #include "punchlab/derp/client.h"
+#include "punchlab/json.h"
 #include "punchlab/overloaded.h"
 #include "realio/event-loop.h"
 #include "realio/monotonic-clock.h"
@@ -99,6 +100,11 @@ json EventJson(const derp::ClientEvent& ev, const derp::Client& client) {
 
 // Carries out one stdin command; false on quit.
 bool Command(const std::string& line, derp::Client& client) {
+  // nlohmann would stop at a NUL and carry out what came before it.
+  if (const std::optional<std::string> nul = RawNulError(line)) {
+    Print({{"event", "error"}, {"error", "not a JSON command: " + *nul}});
+    return true;
+  }
   const json cmd = json::parse(line, nullptr, false);
   if (cmd.is_discarded() || !cmd.is_object() || !cmd.contains("op")) {
     Print({{"event", "error"}, {"error", "not a JSON command: " + line}});

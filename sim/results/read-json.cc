@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "files/read-whole-file.h"
+#include "punchlab/json.h"
 #include "results/write-json.h"
 
 namespace punchlab {
@@ -129,6 +130,8 @@ int Int(const Reader& r, const Json& obj, const std::string& where, const char* 
 
 Results ParseResultsJson(std::string_view text, const std::string& name) {
   const Reader r(name);
+  // nlohmann would stop at a NUL and read only what came before it.
+  if (const std::optional<std::string> nul = RawNulError(text)) r.Fail("", *nul);
   Json doc = Json::parse(text.begin(), text.end(), nullptr, false);
   if (doc.is_discarded()) r.Fail("", "not valid JSON");
   r.Object(doc, "");

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "punchlab/json.h"
 #include "scenario/facts.h"
 
 namespace punchlab::runreal {
@@ -108,7 +109,9 @@ std::vector<results::ProgramReport::ReportedPath> ReportedPaths(const std::strin
   std::string line;
   while (std::getline(in, line)) {
     if (line.empty() || line.front() != '{') continue;
-    const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    // A line with a raw NUL is not JSON, so the program's own (nlohmann
+    // would read up to the NUL and take it as a report).
+    const nlohmann::json j = ParseJson(line);
     if (j.is_discarded() || !j.is_object() || j.value("punchlab", "") != "path") continue;
     const auto peer = j.find("peer");
     const auto path = j.find("path");

@@ -402,3 +402,17 @@ def test_node_with_a_start_gate_waits_for_the_runners_line():
 ])
 def test_node_usage_errors(args, fragment):
     assert_one_line_error(node("node", *args), EXIT_USAGE, "node", fragment)
+
+
+def test_codec_refuses_a_request_with_a_raw_nul():
+    """A request, a NUL and more is not JSON (nlohmann would stop at the NUL
+    and serve the request before it); answered as such, and the service goes
+    on with the next line."""
+    key = '{"op":"key","text":"nodekey:%s"}' % ("33" * 32)
+    result = subprocess.run([NODE_BIN, "codec"], input=key + "\0 and more\n" + key + "\n",
+                            capture_output=True, text=True, timeout=TIMEOUT)
+    assert result.returncode == 0, result
+    first, second = [json.loads(line) for line in result.stdout.splitlines()]
+    assert first == {"ok": False, "error": "not JSON: a raw NUL byte at line 1, column %d (JSON "
+                     "has none; in a string it is written \\u0000)" % (len(key) + 1)}
+    assert second["ok"] is True, second

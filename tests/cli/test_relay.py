@@ -248,6 +248,27 @@ def test_derp_client_refuses_a_certificate_it_did_not_pin():
     assert "1 failed" in derp.stderr, derp.stderr
 
 
+def test_derp_client_refuses_a_command_with_a_raw_nul():
+    """A quit, a NUL and more is no command (nlohmann would stop at the NUL
+    and quit); the client says so and goes on."""
+    proc = subprocess.Popen([NODE_BIN, "derp-client", "--server", "127.0.0.1:1", "--plain-http"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc.stdin.write('{"op":"quit"}\0 and more\n')
+    proc.stdin.flush()
+    errors = []
+    while not errors:
+        line = proc.stdout.readline()
+        assert line, "derp-client ended without an error event"
+        event = json.loads(line)
+        if event["event"] == "error":
+            errors.append(event)
+    assert errors == [{"event": "error", "error": "not a JSON command: a raw NUL byte at line 1, "
+                       "column 14 (JSON has none; in a string it is written \\u0000)"}]
+    assert proc.poll() is None, "it quit"
+    proc.stdin.close()  # EOF: quit
+    assert proc.wait(timeout=TIMEOUT) == 0
+
+
 def test_derp_garbage_closes_only_that_connection():
     with Server(DERP_READY, "derp-server", "--listen", "127.0.0.1:0", "--plain-http") as derp:
         host, port = split(derp.match.group(1))
@@ -313,6 +334,9 @@ GOOD_RULES = '{"a.example": [{"src": ["alice"], "dst": ["bob", "*"]}]}'
      "{path}: domain 'a.example' is listed twice"),
     ("rules.json", '{"a.example": [{"src": ["alice"], "dst": ["bob"], "dst": ["*"]}]}',
      "{path}: a rule names 'dst' twice"),
+    # nlohmann would read up to the NUL and ignore the rest.
+    ("rules.json", GOOD_RULES + '\n\0{"b.example": []}',
+     "{path}: a raw NUL byte at line 2, column 1 (JSON has none"),
 ])
 def test_control_server_acls_usage_errors(tmp_path, name, text, fragment):
     if name is None:

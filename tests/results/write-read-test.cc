@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <limits>
 #include <optional>
@@ -439,6 +440,16 @@ std::string ReadError(const std::string& text) {
 
 TEST(ResultsJsonReader, TheUneditedExampleReads) {
   EXPECT_EQ(ReadError(Edited([](auto&) {})), "(no error)");
+}
+
+// A NUL after the document: nlohmann would stop there and read the file as
+// if nothing followed.
+TEST(ResultsJsonReader, ARawNulIsRefusedWithItsPosition) {
+  const std::string text = Edited([](auto&) {}) + "\n" + '\0' + "and whatever follows";
+  const size_t lines = static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+  EXPECT_EQ(ReadError(text), "out/results.json: a raw NUL byte at line " +
+                                 std::to_string(lines + 1) +
+                                 ", column 1 (JSON has none; in a string it is written \\u0000)");
 }
 
 TEST(ResultsJsonReader, WrongFormatTag) {

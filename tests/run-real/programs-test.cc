@@ -80,6 +80,7 @@ TEST(Programs, MatchOutputFindsTheFirstLinePerPattern) {
 }
 
 TEST(Programs, ReportedPathsAreTheProgramsOwnView) {
+  using namespace std::string_literals;
   const int64_t epoch = int64_t{1765000000000} * 1000000;  // Unix ns
   size_t malformed = 0;
   const auto paths = ReportedPaths(
@@ -88,7 +89,11 @@ TEST(Programs, ReportedPathsAreTheProgramsOwnView) {
       "{\"other\": 1}\n"
       "{\"punchlab\": \"path\", \"peer\": \"bob\", \"path\": \"sideways\", \"unix_ms\": 1}\n"
       "{\"punchlab\": \"path\", \"path\": \"none\", \"unix_ms\": 1765000003000}\n"
-      "{\"punchlab\": \"path\", \"peer\": \"bob\", \"path\": \"none\", \"unix_ms\": 1765000009000}\n",
+      "{\"punchlab\": \"path\", \"peer\": \"bob\", \"path\": \"none\", \"unix_ms\": 1765000009000}\n"
+      // Not JSON (a raw NUL), so not a report, though what comes before the
+      // NUL would be one.
+      "{\"punchlab\": \"path\", \"peer\": \"bob\", \"path\": \"derp\", \"unix_ms\": 1765000010000}"s +
+          '\0' + " and more\n",
       epoch, malformed);
   ASSERT_EQ(paths.size(), 2u);
   EXPECT_EQ(paths[0].at, Duration::Millis(2500));

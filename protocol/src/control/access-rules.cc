@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "punchlab/control/identity.h"
+#include "punchlab/json.h"
 
 namespace punchlab::control {
 
@@ -36,6 +37,11 @@ std::string EncodeAccessRules(const AccessRules& rules) {
 }
 
 std::optional<AccessRules> ParseAccessRules(const std::string& text, std::string& error) {
+  // nlohmann would stop at a NUL and take what came before (punchlab/json.h).
+  if (std::optional<std::string> nul = RawNulError(text)) {
+    error = *nul;
+    return std::nullopt;
+  }
   // nlohmann keeps the last of repeated keys: a domain listed twice would
   // silently lose its first rules. The callback sees every key of every
   // object (one set per object being read) and remembers the first repeat.
