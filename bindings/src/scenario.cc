@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "bind.h"
+#include "punchlab/nat/port-mapping.h"
+#include "punchlab/portmap/mapping-protocol.h"
 #include "scenario/generate.h"
 #include "scenario/loader.h"
 #include "scenario/node-timers.h"
@@ -50,6 +52,30 @@ auto OptionalSecondsOf(std::optional<Duration> C::*field) {
     if (!(c.*field)) return std::nullopt;
     return Seconds(*(c.*field));
   };
+}
+
+// A NAT's `port_mapping` as the model holds it: the router's offer and
+// where the file wrote it (NatDef keeps the two apart).
+struct PortMappingDef {
+  SourcePos where;
+  nat::PortMappingConfig config;
+};
+
+// The protocols a router offers, by the file's words, in one order.
+std::vector<std::string> Protocols(const nat::PortMappingConfig& c) {
+  std::vector<std::string> out;
+  for (auto protocol : {portmap::MappingProtocol::kPmp, portmap::MappingProtocol::kPcp,
+                        portmap::MappingProtocol::kUpnp}) {
+    if (c.offers(protocol)) out.push_back(portmap::ToString(protocol));
+  }
+  return out;
+}
+
+// NAME: value pairs in the file's order, as a dict (which keeps it).
+py::dict PairsDict(const std::vector<std::pair<std::string, std::string>>& pairs) {
+  py::dict out;
+  for (const auto& [name, value] : pairs) out[py::str(name)] = py::str(value);
+  return out;
 }
 
 // Enums whose str() is the word the scenario file (and results.json) uses.
@@ -179,6 +205,43 @@ void BindParts(py::module_& m) {
         return std::string("<Hop ") + (h.kind == Hop::Kind::kNat ? "nat " : "firewall ") + h.name + ">";
       });
 
+  py::class_<PortMappingDef>(m, "PortMapping",
+                             "A NAT's `port_mapping`: what its router offers (NAT-PMP, PCP, UPnP "
+                             "IGD) and how it answers; the words are the file's.")
+      .def_readonly("where", &PortMappingDef::where, "its `port_mapping:` key")
+      .def_property_readonly(
+          "protocols", [](const PortMappingDef& p) { return Protocols(p.config); },
+          "what it offers, of 'pmp', 'pcp', 'upnp' (in that order)")
+      .def_property_readonly(
+          "lease_limit_s",
+          [](const PortMappingDef& p) -> std::optional<double> {
+            if (!p.config.lease_limit) return std::nullopt;
+            return Seconds(*p.config.lease_limit);
+          },
+          "the longest lease it grants; None: what the client asks")
+      .def_property_readonly(
+          "error", [](const PortMappingDef& p) { return std::string(nat::ToString(p.config.error)); },
+          "'none', or the answer it refuses every mapping with")
+      .def_property_readonly(
+          "answer_from",
+          [](const PortMappingDef& p) { return std::string(nat::ToString(p.config.answer_from)); },
+          "'gateway' or 'lan-address'")
+      .def_property_readonly("keep_on_reboot",
+                             [](const PortMappingDef& p) { return p.config.keep_on_reboot; })
+      .def_property_readonly(
+          "upnp_lease_error",
+          [](const PortMappingDef& p) { return std::string(nat::ToString(p.config.upnp_lease_error)); },
+          "'none', 'invalid-args' or 'only-permanent-leases'")
+      .def_property_readonly("multicast_only",
+                             [](const PortMappingDef& p) { return p.config.multicast_only; })
+      .def("__repr__", [](const PortMappingDef& p) {
+        std::string protocols;
+        for (const std::string& name : Protocols(p.config)) {
+          protocols += (protocols.empty() ? "" : ", ") + name;
+        }
+        return "<PortMapping [" + protocols + "]>";
+      });
+
   py::class_<NatDef>(m, "NatDef")
       .def_readonly("where", &NatDef::where)
       .def_readonly("name", &NatDef::name)
@@ -188,6 +251,13 @@ void BindParts(py::module_& m) {
       .def_readonly("behind", &NatDef::behind, "'' = the internet")
       .def_readonly("chain", &NatDef::chain, "the boxes above this one, nearest first")
       .def_readonly("link", &NatDef::link)
+      .def_property_readonly(
+          "port_mapping",
+          [](const NatDef& n) -> std::optional<PortMappingDef> {
+            if (!n.port_mapping.any()) return std::nullopt;
+            return PortMappingDef{n.port_mapping_where, n.port_mapping};
+          },
+          "None: the router answers no port-mapping request")
       .def("__repr__", [](const NatDef& n) { return "<NatDef " + n.name + ": " + n.config.ToString() + ">"; });
 
   py::class_<FirewallDef>(m, "FirewallDef")
@@ -198,6 +268,28 @@ void BindParts(py::module_& m) {
       .def_readonly("chain", &FirewallDef::chain)
       .def_readonly("link", &FirewallDef::link)
       .def("__repr__", [](const FirewallDef& f) { return "<FirewallDef " + f.name + ">"; });
+
+  py::class_<Program>(m, "Program",
+                      "A node's `run` (real lab only): the program that is the node instead of "
+                      "punchlab's client. command, env and files are as written, their "
+                      "{{facts}} filled in only when the lab starts it.")
+      .def_readonly("where", &Program::where, "its `run:` entry's value")
+      .def_readonly("command", &Program::command, "argv; the first looked up in PATH")
+      .def_property_readonly("env", [](const Program& p) { return PairsDict(p.env); },
+                             "{NAME: value}, in the file's order")
+      .def_property_readonly("files", [](const Program& p) { return PairsDict(p.files); },
+                             "{relative path: contents}, in the file's order")
+      .def_readonly("relay", &Program::relay)
+      .def_readonly("service", &Program::service)
+      .def_property_readonly("path_window_s", SecondsOf(&Program::path_window))
+      .def_property_readonly("stop_grace_s", SecondsOf(&Program::stop_grace))
+      .def_readonly("expect_exit", &Program::expect_exit, "None: it must run until stop_time")
+      .def_readonly("expect_output", &Program::expect_output)
+      .def_readonly("max_output_bytes", &Program::max_output_bytes)
+      .def_readonly("max_packet_rate", &Program::max_packet_rate)
+      .def("__repr__", [](const Program& p) {
+        return "<Program " + (p.command.empty() ? std::string() : p.command.front()) + ">";
+      });
 
   py::class_<NodeDef>(m, "NodeDef")
       .def_readonly("where", &NodeDef::where)
@@ -224,6 +316,7 @@ void BindParts(py::module_& m) {
           },
           "the protocol timers the scenario sets for this node, {name: seconds}; the rest "
           "are the core's defaults")
+      .def_readonly("run", &NodeDef::run, "the program that is this node; None: punchlab's client")
       .def("__repr__", [](const NodeDef& n) {
         return "<NodeDef " + n.name + (n.behind.empty() ? "" : " behind " + n.behind) + ">";
       });

@@ -185,3 +185,115 @@ def test_bad_batch_delay_or_acls_raise_the_positioned_error(change, where, messa
     assert text != ACLS
     with pytest.raises(punchlab.ScenarioError, match="^" + message):
         punchlab.load_scenario_text(text, "acls.yaml")
+
+
+# A program node (nodes.NAME.run, real lab only) and a NAT whose router maps
+# ports (nats.NAME.port_mapping): every key written, and their unwritten
+# counterparts.
+PROGRAM_AND_PORT_MAPPING = """\
+stop_time: 10s
+nats:
+  home:
+    preset: symmetric
+    port_mapping:
+      protocols: [upnp, pmp]
+      lease_limit: 10m
+      error: out-of-resources
+      answer_from: lan-address
+      keep_on_reboot: true
+      upnp_lease_error: only-permanent-leases
+      multicast_only: true
+  office: {preset: full-cone}
+nodes:
+  alice:
+    behind: home
+    run:
+      command: [sh, peer.sh, "{{peer.public_address}}"]
+      env: {ROLE: dialer, PEER: "{{nodes.bob.address}}"}
+      files: {peer.sh: "exec my-peer \\"$@\\"\\n", conf/a.txt: "x"}
+      path_window: 5s
+      stop_grace: 500ms
+      expect_exit: 3
+      expect_output: ["^up$", "peer [0-9]+"]
+      max_output: 1MiB
+      max_packet_rate: 1000
+  bob:
+    behind: office
+    run: {command: [turnserver], relay: true}
+  carol: {behind: office}
+"""
+
+
+def test_run_and_port_mapping_become_the_model():
+    s = punchlab.load_scenario_text(PROGRAM_AND_PORT_MAPPING, "programs.yaml")
+    lines = PROGRAM_AND_PORT_MAPPING.splitlines()
+    alice = s.find_node("alice").run
+    assert alice.command == ["sh", "peer.sh", "{{peer.public_address}}"]  # facts filled in by the lab
+    assert alice.env == {"ROLE": "dialer", "PEER": "{{nodes.bob.address}}"}
+    assert list(alice.env) == ["ROLE", "PEER"]
+    assert alice.files == {"peer.sh": 'exec my-peer "$@"\n', "conf/a.txt": "x"}
+    assert (alice.path_window_s, alice.stop_grace_s) == (5.0, 0.5)
+    assert (alice.expect_exit, alice.expect_output) == (3, ["^up$", "peer [0-9]+"])
+    assert (alice.max_output_bytes, alice.max_packet_rate) == (1 << 20, 1000)
+    assert (alice.relay, alice.service) == (False, False)
+    assert (alice.where.line, alice.where.column) == (lines.index("    run:") + 2, 7)
+    assert repr(alice) == "<Program sh>"
+    # bob's defaults: it must run until stop_time, 3 s path window, 2 s grace.
+    bob = s.find_node("bob").run
+    assert (bob.command, bob.relay, bob.env, bob.files) == (["turnserver"], True, {}, {})
+    assert (bob.expect_exit, bob.path_window_s, bob.stop_grace_s) == (None, 3.0, 2.0)
+    assert (bob.max_output_bytes, bob.max_packet_rate) == (16 << 20, 20000)
+    assert s.find_node("carol").run is None  # punchlab's own client
+
+    home = {n.name: n for n in s.nats}["home"].port_mapping
+    assert home.protocols == ["pmp", "upnp"]
+    assert home.lease_limit_s == 600.0
+    assert (home.error, home.answer_from, home.upnp_lease_error) == \
+        ("out-of-resources", "lan-address", "only-permanent-leases")
+    assert (home.keep_on_reboot, home.multicast_only) == (True, True)
+    assert (home.where.line, home.where.column) == (lines.index("    port_mapping:") + 1, 5)
+    assert repr(home) == "<PortMapping [pmp, upnp]>"
+    assert {n.name: n for n in s.nats}["office"].port_mapping is None
+    plain = punchlab.load_scenario_text(
+        "nats: {n: {preset: symmetric, port_mapping: {protocols: [pcp]}}}\nnodes: {a: {behind: n}}\n")
+    pcp = plain.nats[0].port_mapping
+    assert (pcp.protocols, pcp.lease_limit_s, pcp.error, pcp.answer_from) == \
+        (["pcp"], None, "none", "gateway")
+    assert (pcp.keep_on_reboot, pcp.upnp_lease_error, pcp.multicast_only) == (False, "none", False)
+
+
+def _programs_and_mappings(s):
+    return ([(n.name, n.run.command, n.run.env, n.run.files, n.run.relay, n.run.service,
+              n.run.path_window_s, n.run.stop_grace_s, n.run.expect_exit, n.run.expect_output,
+              n.run.max_output_bytes, n.run.max_packet_rate) for n in s.nodes if n.run],
+            [(n.name, p.protocols, p.lease_limit_s, p.error, p.answer_from, p.keep_on_reboot,
+              p.upnp_lease_error, p.multicast_only)
+             for n in s.nats if (p := n.port_mapping)])
+
+
+def test_run_and_port_mapping_round_trip_through_yaml():
+    """Written back as YAML from the model alone, they load as the same model."""
+    yaml = pytest.importorskip("yaml")
+    s = punchlab.load_scenario_text(PROGRAM_AND_PORT_MAPPING, "programs.yaml")
+    doc = yaml.safe_load(PROGRAM_AND_PORT_MAPPING)
+    for n in s.nodes:
+        if n.run:
+            r = n.run
+            run = {"command": list(r.command), "env": dict(r.env), "files": dict(r.files),
+                   "relay": r.relay, "service": r.service,
+                   "path_window": f"{round(r.path_window_s * 1000)}ms",
+                   "stop_grace": f"{round(r.stop_grace_s * 1000)}ms",
+                   "expect_output": list(r.expect_output), "max_output": f"{r.max_output_bytes}B",
+                   "max_packet_rate": r.max_packet_rate}
+            if r.expect_exit is not None:
+                run["expect_exit"] = r.expect_exit
+            doc["nodes"][n.name]["run"] = run
+    for n in s.nats:
+        if p := n.port_mapping:
+            doc["nats"][n.name]["port_mapping"] = {
+                "protocols": list(p.protocols), "lease_limit": f"{round(p.lease_limit_s)}s",
+                "error": p.error, "answer_from": p.answer_from,
+                "keep_on_reboot": p.keep_on_reboot, "upnp_lease_error": p.upnp_lease_error,
+                "multicast_only": p.multicast_only}
+    again = punchlab.load_scenario_text(yaml.safe_dump(doc, sort_keys=False), "again.yaml")
+    assert _programs_and_mappings(again) == _programs_and_mappings(s)
