@@ -170,6 +170,40 @@ TEST(Keys, ShortStringZeroCompareAndHash) {
   EXPECT_EQ(std::hash<NodePublicKey>{}(lo), std::hash<NodePublicKey>{}(NodePublicKey(Fill(1))));
 }
 
+// The word-at-a-time comparisons are the bytes' own: == is byte equality,
+// < is lexicographic byte order (ordered maps of keys, and everything done
+// in key order, rely on it). Pairs that differ in one byte at every
+// position, by one in either direction and with the high bit, and random
+// pairs that share a prefix of every length.
+TEST(Keys, ComparisonsAreTheBytesOrder) {
+  auto check = [](const KeyBytes& a, const KeyBytes& b) {
+    const NodePublicKey x(a), y(b);
+    EXPECT_EQ(x == y, a == b);
+    EXPECT_EQ(x != y, a != b);
+    EXPECT_EQ(x < y, a < b);
+    EXPECT_EQ(y < x, b < a);
+  };
+  DeterministicRandom rng(5);
+  for (size_t at = 0; at < kCurve25519KeySize; ++at) {
+    for (uint8_t base : {uint8_t{0x00}, uint8_t{0x7f}, uint8_t{0x80}, uint8_t{0xfe}}) {
+      KeyBytes a = Fill(0x41), b = a;
+      a[at] = base;
+      b[at] = static_cast<uint8_t>(base + 1);
+      check(a, b);
+      b[at] = static_cast<uint8_t>(base ^ 0x80);
+      check(a, b);
+      check(a, a);
+    }
+    for (int i = 0; i < 20; ++i) {
+      KeyBytes a{}, b{};
+      rng.Fill(a.data(), a.size());
+      rng.Fill(b.data(), b.size());
+      std::copy(a.begin(), a.begin() + at, b.begin());  // equal up to `at`
+      check(a, b);
+    }
+  }
+}
+
 TEST(Keys, MoveWipesTheSource) {
   DeterministicRandom rng(9);
   auto a = NodePrivateKey::Generate(rng);
