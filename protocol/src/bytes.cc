@@ -1,6 +1,7 @@
 #include "punchlab/bytes.h"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <cstring>
 
@@ -92,22 +93,33 @@ std::string ToHex(ByteView v) {
   return s;
 }
 
-static int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+namespace {
+
+// Each character's value as a hex digit, 0xff for any other character: one
+// load a digit, no branches (a node of a fully visible tailnet of 1,000
+// decodes two keys of 64 digits for each of its 999 peers; the branchy
+// version was 1.7 % of that run).
+constexpr std::array<uint8_t, 256> kHexValue = [] {
+  std::array<uint8_t, 256> t{};
+  for (uint8_t& v : t) v = 0xff;
+  for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<uint8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) t[c] = static_cast<uint8_t>(c - 'a' + 10);
+  for (int c = 'A'; c <= 'F'; ++c) t[c] = static_cast<uint8_t>(c - 'A' + 10);
+  return t;
+}();
+
+}  // namespace
 
 bool FromHex(std::string_view hex, uint8_t* out, size_t size) {
   if (hex.size() != 2 * size) return false;
+  uint8_t bad = 0;  // any non-digit sets bits above the low nibble
   for (size_t i = 0; i < size; ++i) {
-    int hi = HexValue(hex[2 * i]);
-    int lo = HexValue(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i] = static_cast<uint8_t>((hi << 4) | lo);
+    const uint8_t hi = kHexValue[static_cast<uint8_t>(hex[2 * i])];
+    const uint8_t lo = kHexValue[static_cast<uint8_t>(hex[2 * i + 1])];
+    bad |= hi | lo;
+    out[i] = static_cast<uint8_t>((hi << 4) | (lo & 0x0f));
   }
-  return true;
+  return (bad & 0xf0) == 0;
 }
 
 bool FromHex(const std::string& hex, Bytes& out) {

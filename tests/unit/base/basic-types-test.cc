@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <string>
 
 #include "punchlab/bytes.h"
 #include "punchlab/endpoint.h"
@@ -134,6 +135,35 @@ TEST(Hex, StrictRoundTrip) {
   EXPECT_FALSE(FromHex(std::string_view("0aff"), fixed.data(), fixed.size()));
   EXPECT_FALSE(FromHex(std::string_view("0aff7f00"), fixed.data(), fixed.size()));
   EXPECT_FALSE(FromHex(std::string_view("0aff7g"), fixed.data(), fixed.size()));
+}
+
+// Every byte value in either place of a pair: only [0-9a-fA-F] is a digit
+// (the decoder is a table, so each of its 256 entries is checked here),
+// with the value it has in hex.
+TEST(Hex, EveryCharacterInEitherPlace) {
+  auto digit = [](int c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  int digits = 0;
+  for (int c = 0; c < 256; ++c) {
+    const int v = digit(c);
+    digits += v >= 0 ? 1 : 0;
+    for (int place = 0; place < 2; ++place) {
+      std::string text = "5a7";
+      // "5a" then the pair (c, 7) or (7, c).
+      text.insert(text.begin() + 2 + place, static_cast<char>(c));
+      uint8_t out[2] = {};
+      const bool ok = FromHex(std::string_view(text), out, 2);
+      EXPECT_EQ(ok, v >= 0) << "character " << c << " place " << place;
+      if (!ok) continue;
+      EXPECT_EQ(out[0], 0x5a);
+      EXPECT_EQ(out[1], place == 0 ? (v << 4 | 7) : (7 << 4 | v)) << "character " << c;
+    }
+  }
+  EXPECT_EQ(digits, 22);
 }
 
 TEST(DeterministicRandom, SameSeedSameStreamDifferentSeedDifferentStream) {
