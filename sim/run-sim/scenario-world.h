@@ -30,6 +30,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "model/control-server-application.h"
@@ -161,7 +162,9 @@ class ScenarioWorld {
   std::optional<scenario::PathClassifier> paths_;  // from BuildNodes on
   std::map<std::string, size_t> box_index_;
   std::map<std::string, size_t> node_index_;
-  std::map<punchlab::NodePublicKey, size_t> node_by_key_;
+  // Hashed: looked up for every path change of every node (a million at a
+  // fully visible tailnet of 1,000), never iterated.
+  std::unordered_map<punchlab::NodePublicKey, size_t> node_by_key_;
 };
 
 }  // namespace runsim

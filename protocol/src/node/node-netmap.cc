@@ -56,6 +56,7 @@ void Node::ApplyNetmap(Timestamp now, control::Netmap&& netmap) {
   for (const auto& [key, peer] : peers_) {
     if (!std::binary_search(listed.begin(), listed.end(), key)) gone.push_back(key);
   }
+  std::sort(gone.begin(), gone.end());  // removed (and reported) in key order
   for (const NodePublicKey& key : gone) RemovePeer(now, key);
 }
 

@@ -422,7 +422,9 @@ bool Node::DerpConnected(RegionId region) const { return derp_.Connected(region)
 
 std::vector<NodePublicKey> Node::Peers() const {
   std::vector<NodePublicKey> out;
+  out.reserve(peers_.size());
   for (const auto& [key, peer] : peers_) out.push_back(key);
+  std::sort(out.begin(), out.end());
   return out;
 }
 

@@ -4,9 +4,9 @@
 // (inputs that give a peer's PeerPaths work mark it busy).
 #pragma once
 
-#include <map>
 #include <optional>
 #include <set>
+#include <unordered_map>
 #include <utility>
 
 #include "punchlab/crypto/keys.h"
@@ -68,7 +68,7 @@ class PeerScheduler {
  private:
   std::set<NodePublicKey> busy_;
   std::set<std::pair<Timestamp, NodePublicKey>> wakes_;  // ordered wake-ups
-  std::map<NodePublicKey, Timestamp> wake_of_;           // each peer's entry in wakes_
+  std::unordered_map<NodePublicKey, Timestamp> wake_of_;  // each peer's entry in wakes_
 };
 
 }  // namespace node
