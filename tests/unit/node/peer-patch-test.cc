@@ -5,6 +5,7 @@
 // check what the node does with one.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -120,6 +121,40 @@ class PatchedNode : public ::testing::Test {
   uint64_t seq_ = 0;
   std::vector<node::EventBody> events_;
 };
+
+// The node keeps its peers hashed; what it does in key order stays so:
+// Peers() lists them in key order, and a netmap that drops peers removes
+// (and reports) them in key order.
+TEST_F(PatchedNode, PeersAreListedAndRemovedInKeyOrder) {
+  control::NetmapMsg nm;
+  nm.netmap.domain = "lab.example";
+  nm.netmap.self = {node_.public_key(), node_.disco_key(), {kLocal}, 1,
+                    IpAddress::V4(100, 64, 0, 1), "me"};
+  nm.netmap.derp_map.regions = {{1, "fra", {{"1a", *Endpoint::Parse("198.51.100.1:443"), 3478}}}};
+  nm.netmap.peers = {PeerInfo()};
+  std::vector<NodePublicKey> extra;
+  for (uint8_t i = 0; i < 40; ++i) {
+    extra.push_back(NodePrivateKey::Generate(keys_).Public());
+    nm.netmap.peers.push_back({extra.back(), DiscoPrivateKey::Generate(keys_).Public(),
+                               {Endpoint(IpAddress::V4(192, 0, 2, i), 41641)}, 1,
+                               IpAddress::V4(100, 64, 1, i), "extra"});
+  }
+  ToNode(nm);
+  std::vector<NodePublicKey> all = extra;
+  all.push_back(peer_key_.Public());
+  std::sort(all.begin(), all.end());
+  ASSERT_FALSE(std::is_sorted(extra.begin(), extra.end()));  // the netmap's order is not
+  EXPECT_EQ(node_.Peers(), all);
+
+  events_.clear();
+  nm.netmap.peers = {PeerInfo()};
+  ToNode(nm);
+  std::vector<NodePublicKey> removed;
+  for (const node::PeerRemoved& r : EventsOf<node::PeerRemoved>()) removed.push_back(r.peer);
+  std::sort(extra.begin(), extra.end());
+  EXPECT_EQ(removed, extra);
+  EXPECT_EQ(node_.Peers(), std::vector<NodePublicKey>{peer_key_.Public()});
+}
 
 TEST_F(PatchedNode, APatchForAPeerNotHeldIsCountedAndChangesNothing) {
   const size_t events = events_.size();
