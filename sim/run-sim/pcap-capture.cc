@@ -9,18 +9,22 @@
 namespace punchlab {
 namespace runsim {
 
-void EnablePcapCapture(const ScenarioWorld& world, const std::string& dir) {
+std::vector<ns3::Ptr<ns3::PcapFileWrapper>> EnablePcapCapture(const ScenarioWorld& world,
+                                                              const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw results::RunError("cannot create " + dir + ": " + ec.message());
   ns3::PcapHelper helper;
+  std::vector<ns3::Ptr<ns3::PcapFileWrapper>> files;
   for (const WorldLink& link : world.links) {
     const std::string path = dir + "/" + link.name + ".pcap";
     ns3::Ptr<ns3::PcapFileWrapper> file =
         helper.CreateFile(path, std::ios::out, ns3::PcapHelper::DLT_RAW);
     if (file->Fail()) throw results::RunError("cannot write " + path);
     helper.HookDefaultSink<ns3::NetDevice>(link.lower, "PromiscSniffer", file);
+    files.push_back(file);
   }
+  return files;
 }
 
 }  // namespace runsim

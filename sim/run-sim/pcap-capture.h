@@ -6,14 +6,21 @@
 #pragma once
 
 #include <string>
+#include <vector>
+
+#include "ns3/pcap-file-wrapper.h"
+#include "ns3/ptr.h"
 
 #include "run-sim/scenario-world.h"
 
 namespace punchlab {
 namespace runsim {
 
-// Creates `dir` as needed; throws results::RunError when it cannot.
-void EnablePcapCapture(const ScenarioWorld& world, const std::string& dir);
+// Creates `dir` as needed; throws results::RunError when it cannot. The
+// files, for the run to close when it ends (they are written to the end
+// then, whether or not the world is ever freed: RunOptions::process_ends_after).
+std::vector<ns3::Ptr<ns3::PcapFileWrapper>> EnablePcapCapture(const ScenarioWorld& world,
+                                                              const std::string& dir);
 
 }  // namespace runsim
 }  // namespace punchlab
