@@ -12,6 +12,8 @@ PACKAGES=(
   libsodium-dev zlib1g-dev nlohmann-json3-dev libyaml-cpp-dev libboost-program-options-dev
   # control messages are read with simdjson (protocol/src/control/message-reader.h)
   libsimdjson-dev
+  # the control server zstd-compresses what it sends (protocol/.../control/compression.h)
+  libzstd-dev
   # WireGuard's BLAKE2s (libsodium has none): OpenSSL's libcrypto
   libssl-dev
   # tests; clang and its runtime (libFuzzer, sanitizers) for the fuzz targets

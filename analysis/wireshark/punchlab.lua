@@ -297,7 +297,13 @@ DissectorTable.get("http.upgrade"):add("derp", derp)
 -- a payload. The node's first frame, the hello, is plaintext JSON; every
 -- other frame is sealed with the session's key (nonce || NaCl box). With a
 -- run's pcap/control-keys.log (nonce and message per sealed frame, the disco
--- key log's format) each sealed frame shows its message.
+-- key log's format) each sealed frame shows its message. A session whose
+-- register asked for compression ("compress": "zstd") gets every later
+-- server frame's message as one zstd frame inside the box
+-- (protocol/include/punchlab/control/compression.h); the key log holds the
+-- JSON, so those show their message too, marked zstd with both sizes (told
+-- by the box holding fewer bytes than the logged JSON: a compressed
+-- message of exactly its JSON's size would show as plain).
 -- Wireshark's JSON dissector reads each message; the message's type and key
 -- fields are read back from its tree (json.path_with_value), not parsed here.
 
@@ -307,6 +313,8 @@ local cf = {
   nonce = ProtoField.bytes("punchlab_control.nonce", "Nonce"),
   sealed = ProtoField.bytes("punchlab_control.sealed", "Sealed message (NaCl box)"),
   sealed_len = ProtoField.uint32("punchlab_control.sealed_len", "Sealed length"),
+  compression = ProtoField.string("punchlab_control.compression", "Compression"),
+  message_len = ProtoField.uint32("punchlab_control.message_len", "Message length (JSON)"),
   type = ProtoField.string("punchlab_control.type", "Message type"),
   seq = ProtoField.uint64("punchlab_control.seq", "Sequence number"),
   version = ProtoField.uint32("punchlab_control.version", "Protocol version"),
@@ -324,7 +332,8 @@ local cf = {
   removed = ProtoField.uint32("punchlab_control.removed", "Peers removed"),
   patched = ProtoField.uint32("punchlab_control.patched", "Peers patched (changed fields only)"),
 }
-control.fields = { cf.length, cf.nonce, cf.sealed, cf.sealed_len, cf.type, cf.seq, cf.version,
+control.fields = { cf.length, cf.nonce, cf.sealed, cf.sealed_len, cf.compression,
+                   cf.message_len, cf.type, cf.seq, cf.version,
                    cf.node_key, cf.disco_key, cf.endpoint, cf.home_region, cf.address, cf.user,
                    cf.domain, cf.reason, cf.peers, cf.peer, cf.changed, cf.removed,
                    cf.patched }
@@ -420,7 +429,15 @@ local function control_frame(tvb, pinfo, tree, offset, len)
   if plain_hex then
     t:add(cf.nonce, tvb(offset + 4, NONCE_SIZE))
     t:add(cf.sealed_len, payload, len - NONCE_SIZE)
-    return control_message(ByteArray.new(plain_hex):tvb("Control message"), pinfo, t)
+    local message = ByteArray.new(plain_hex)
+    local boxed = len - NONCE_SIZE - BOX_OVERHEAD  -- what the box holds
+    t:add(cf.message_len, payload, message:len())
+    if boxed ~= message:len() then t:add(cf.compression, payload, "zstd") end
+    local summary = control_message(message:tvb("Control message"), pinfo, t)
+    if boxed ~= message:len() then
+      summary = summary .. " [zstd " .. boxed .. " of " .. message:len() .. " bytes]"
+    end
+    return summary
   end
   local text = payload:string()
   if text:sub(1, 1) == "{" and text:sub(-1) == "}" then  -- the hello: plaintext

@@ -7,7 +7,9 @@ frame, with the disco packets inside them, and with the run's key log
 disco log says it was. The control link shows every control frame: the
 hellos in plaintext, and with the run's control key log
 (pcap/control-keys.log) every sealed message with its type and key fields,
-one for one with what the machines sealed. Skipped (77) without tshark."""
+one for one with what the machines sealed, the server's answers to a
+register (which asks for compression) marked zstd. Skipped (77) without
+tshark."""
 
 import collections
 import json
@@ -192,6 +194,38 @@ def test_with_the_key_log_every_control_message_shows_its_type_and_fields(run):
                                for m in sealed if m["type"] == "peers_changed")
     assert shown == said, (shown, said)
     assert any(p > 0 for _, p, _ in said.elements()), said
+
+
+def test_the_servers_answers_to_a_register_show_compressed(run):
+    out, _ = run
+    # Every client asks for compression (as Tailscale's), so every frame the
+    # server sends after a register holds a zstd frame of its message; the
+    # challenge before it and the nodes' own messages are plain.
+    rows = control_fields(out, "punchlab_control.type", "punchlab_control.compression",
+                          "punchlab_control.message_len", "punchlab_control.sealed_len")
+    seen = collections.Counter()
+    netmap_sizes = []
+    for types, comps, message_lens, sealed_lens in rows:
+        if not message_lens:
+            continue  # only hellos (plaintext)
+        frames = [t for t in types.split(";") if t != "hello"]
+        zstd = iter(comps.split(";") if comps else [])
+        for t, m, s in zip(frames, message_lens.split(";"), sealed_lens.split(";")):
+            boxed = int(s) - 16
+            compressed = boxed != int(m)
+            if compressed:
+                assert next(zstd) == "zstd"
+            seen[(t, compressed)] += 1
+            if t == "netmap":
+                netmap_sizes.append((boxed, int(m)))
+    compressed = {t for t, c in seen if c}
+    plain = {t for t, c in seen if not c}
+    assert {"registered", "netmap", "peers_changed"} <= compressed <= {
+        "registered", "netmap", "peers_changed", "pong"}, seen
+    assert {"challenge", "register", "update"} <= plain <= {
+        "challenge", "register", "update", "ping"}, seen
+    # A netmap's JSON (hex keys, field names) shrinks.
+    assert netmap_sizes and all(boxed < m for boxed, m in netmap_sizes), netmap_sizes
 
 
 def test_without_the_key_log_control_frames_show_as_sealed(run):

@@ -3,12 +3,17 @@
 // fuzzer's choosing sealed for the session (the JSON decoder behind the box)
 // and well-formed messages in and out of order (challenge, registered,
 // netmap, peers_changed, pong, goodbye) with fuzzer-chosen content; time
-// passes; the connection closes.
+// passes; the connection closes. A client that asks for compression (the
+// default) is answered as the server answers it, each message after its
+// register one zstd frame, and also gets fuzzer-chosen plaintext compressed
+// (the decompressor behind the box, with the JSON decoder behind it); one
+// that does not ask gets plain messages (the first input byte picks).
 //
 // Invariants: everything the client writes parses as the session's messages
 // (hello in plaintext first, then sealed, numbered in order); it registers
-// only by echoing the challenge this connection's server sent; and it never
-// holds a netmap from a session that did not register.
+// only by echoing the challenge this connection's server sent, asking for
+// compression as configured; and it never holds a netmap from a session
+// that did not register.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstddef>
@@ -36,7 +41,7 @@ using fuzz::kControlServerAddr;
 
 class World {
  public:
-  World()
+  explicit World(bool compress)
       : keys_(1),
         server_key_(NodePrivateKey::Generate(keys_)),
         node_key_(NodePrivateKey::Generate(keys_)),
@@ -45,8 +50,10 @@ class World {
           ControlClientConfig c;
           c.server = kControlServerAddr;
           c.server_key = server_key_.Public();
+          c.compress = compress;
           return c;
-        }(), rng_) {
+        }(), rng_),
+        compress_(compress) {
     for (int i = 0; i < 4; ++i) peers_.push_back(NodePrivateKey::Generate(keys_).Public());
   }
 
@@ -64,7 +71,9 @@ class World {
         conn_(set_up.conn_),
         session_(set_up.session_),
         challenge_(set_up.challenge_),
-        registered_in_session_(set_up.registered_in_session_) {}
+        registered_in_session_(set_up.registered_in_session_),
+        compress_(set_up.compress_),
+        session_compresses_(set_up.session_compresses_) {}
 
   void Start() {
     Registration r{"pltoken1.x.y", DiscoPrivateKey::Generate(keys_).Public(),
@@ -80,6 +89,9 @@ class World {
     const auto key = SharedKey::Compute(server_key_, node_key_.Public());
     ToClient(EncodeFrame(key->Seal(rng_, plain)));
   }
+
+  // `plain` compressed as one zstd frame, sealed.
+  void SealedCompressed(ByteView plain) { SealedPlaintext(zstd_.Compress(plain)); }
 
   void Send(FuzzedDataProvider& in) {
     if (!session_ || !session_->has_key()) return;
@@ -128,7 +140,9 @@ class World {
       case 5: msg = GoodbyeMsg{in.ConsumeRandomLengthString(16)}; break;
       default: msg = RefusedMsg{in.ConsumeRandomLengthString(16)};
     }
-    if (auto frame = session_->EncodeSealed(msg, rng_, kMaxFrameSize)) ToClient(*frame);
+    auto frame = session_->EncodeSealed(msg, rng_, kMaxFrameSize, KeyLog(),
+                                        session_compresses_ ? &zstd_ : nullptr);
+    if (frame) ToClient(*frame);
   }
 
   void Advance(Duration d) {
@@ -173,6 +187,7 @@ class World {
           session_.emplace(kMaxNodeFrameSize);  // a new connection, a new session
           challenge_.reset();
           registered_in_session_ = false;
+          session_compresses_ = false;
           client_.HandleConnected(now_, conn_, kControlServerAddr);
           break;
         case StreamAction::Kind::kWrite:
@@ -208,6 +223,8 @@ class World {
       FUZZ_CHECK(!std::holds_alternative<HelloMsg>(in.msg));
       if (const auto* reg = std::get_if<RegisterMsg>(&in.msg)) {
         FUZZ_CHECK(challenge_ && reg->challenge == *challenge_);
+        FUZZ_CHECK(reg->compress == (compress_ ? Compression::kZstd : Compression::kNone));
+        session_compresses_ = reg->compress == Compression::kZstd;
       }
     }
   }
@@ -223,28 +240,37 @@ class World {
   std::optional<Channel> session_;  // the server's end of the current connection
   std::optional<Challenge> challenge_;
   bool registered_in_session_ = false;
+  bool compress_ = false;            // the client asks for compression
+  bool session_compresses_ = false;  // this session's register asked
+  ZstdCompressor zstd_;
 };
 
 // The world after Start() (keys made, hello sent, the server's end keyed),
-// built once per process (never destroyed); each input runs on a copy, and
-// the set-up's coverage is forgotten (set-up-coverage.h).
-const World& SetUp() {
-  static const World* const kSetUp = [] {
-    auto* w = new World();
-    w->Start();
-    return w;
-  }();
-  return *kSetUp;
+// with a client that asks for compression or one that does not, each built
+// once per process (never destroyed); each input runs on a copy, and the
+// set-up's coverage is forgotten (set-up-coverage.h).
+const World& SetUp(bool compress) {
+  static const World* const kSetUp[2] = {[] {
+                                           auto* w = new World(false);
+                                           w->Start();
+                                           return w;
+                                         }(),
+                                         [] {
+                                           auto* w = new World(true);
+                                           w->Start();
+                                           return w;
+                                         }()};
+  return *kSetUp[compress ? 1 : 0];
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider in(data, size);
-  World w(SetUp());
+  World w(SetUp(in.ConsumeBool()));
   fuzz::ForgetSetUpCoverage();
   for (int steps = 0; steps < 48 && in.remaining_bytes() > 0; ++steps) {
-    switch (in.ConsumeIntegralInRange(0, 7)) {
+    switch (in.ConsumeIntegralInRange(0, 8)) {
       case 0: {
         const std::string raw = in.ConsumeRandomLengthString(256);
         w.Raw(ByteView(reinterpret_cast<const uint8_t*>(raw.data()), raw.size()));
@@ -256,6 +282,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       }
       case 2: w.Advance(Duration::Millis(in.ConsumeIntegralInRange(0, 90000))); break;
+      case 8: {
+        const std::string plain = in.ConsumeRandomLengthString(1024);
+        w.SealedCompressed(ByteView(reinterpret_cast<const uint8_t*>(plain.data()), plain.size()));
+        break;
+      }
       case 3: w.Close(); break;
       default: w.Send(in);
     }

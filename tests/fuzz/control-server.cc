@@ -8,9 +8,10 @@
 // server's JSON decoder behind the box, which raw bytes never reach), a
 // register carrying one of several tokens (valid for her key and domain,
 // from a provider not trusted for the domain, from a stranger, alice's,
-// expired, or the fuzzer's text), time passing, honest nodes changing, and
-// closing. What the server sends mallory is opened and decoded as her
-// client would.
+// expired, or the fuzzer's text) and asking for compression or not, time
+// passing, honest nodes changing, and closing. What the server sends mallory
+// is opened (and decompressed, when a register of hers asked) and decoded as
+// her client would. The honest clients ask for compression (the default).
 //
 // The honest set-up (alice and carol registered, mallory's connection open)
 // is built once per process and cloned for each input (the machines'
@@ -252,9 +253,16 @@ class World {
     if (!mallory_channel_.has_key()) mallory_reads_ = false;
     const auto key = SharedKey::Compute(mallory_key_, server_.public_key());
     ToServerFrame(EncodeFrame(key->Seal(mallory_rng_, plaintext)));
+    // A register of the fuzzer's that asks for compression: what the server
+    // answers (if it takes it) comes compressed.
+    std::string error;
+    const auto m = DecodeMessage(plaintext, error);
+    const auto* reg = m ? std::get_if<RegisterMsg>(&m->msg) : nullptr;
+    if (reg && reg->compress == Compression::kZstd) mallory_channel_.ExpectCompressed();
   }
 
-  void MalloryRegisters(uint8_t which, const std::string& text, bool echo_challenge) {
+  void MalloryRegisters(uint8_t which, const std::string& text, bool echo_challenge,
+                        bool compress) {
     if (!mallory_channel_.has_key()) return;
     RegisterMsg reg;
     if (echo_challenge && challenge_) reg.challenge = *challenge_;
@@ -263,7 +271,9 @@ class World {
     const size_t choice = which % (M().mallory_tokens.size() + 1);
     reg.token = choice < M().mallory_tokens.size() ? M().mallory_tokens[choice] : text;
     if (choice == 0 && !hello_as_alice_) valid_offers_.insert("a.example");
+    if (compress) reg.compress = Compression::kZstd;
     const auto frame = mallory_channel_.EncodeSealed(reg, mallory_rng_, kMaxNodeFrameSize);
+    if (compress) mallory_channel_.ExpectCompressed();
     if (frame) ToServerFrame(*frame);
   }
 
@@ -397,7 +407,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 1: {
         const uint8_t which = in.ConsumeIntegral<uint8_t>();
         const bool echo = in.ConsumeIntegralInRange(0, 7) != 0;
-        w.MalloryRegisters(which, in.ConsumeRandomLengthString(256), echo);
+        const bool compress = in.ConsumeBool();
+        w.MalloryRegisters(which, in.ConsumeRandomLengthString(256), echo, compress);
         break;
       }
       case 2: w.Advance(Duration::Millis(in.ConsumeIntegralInRange(0, 90000))); break;

@@ -5,18 +5,27 @@ namespace punchlab::control {
 Bytes Channel::EncodePlain(const Message& msg) { return EncodeFrame(EncodeMessage(msg, send_seq_++)); }
 
 std::optional<Bytes> Channel::EncodeSealed(const Message& msg, RandomSource& rng,
-                                          size_t max_size, const KeyLog& log) {
-  return Seal(EncodeMessage(msg, send_seq_), rng, max_size, log);
+                                          size_t max_size, const KeyLog& log,
+                                          ZstdCompressor* compressor) {
+  return Seal(EncodeMessage(msg, send_seq_), rng, max_size, log, compressor);
 }
 
 std::optional<Bytes> Channel::EncodeSealed(const PreparedMessage& msg, RandomSource& rng,
-                                          size_t max_size, const KeyLog& log) {
-  return Seal(EncodePrepared(msg, send_seq_), rng, max_size, log);
+                                          size_t max_size, const KeyLog& log,
+                                          ZstdCompressor* compressor) {
+  return Seal(EncodePrepared(msg, send_seq_), rng, max_size, log, compressor);
 }
 
 std::optional<Bytes> Channel::Seal(const Bytes& message, RandomSource& rng, size_t max_size,
-                                   const KeyLog& log) {
-  const Bytes sealed = key_->Seal(rng, message);
+                                   const KeyLog& log, ZstdCompressor* compressor) {
+  Bytes sealed;
+  if (compressor) {
+    // The receiver refuses to expand a frame past its limit.
+    if (message.size() > max_size) return std::nullopt;
+    sealed = key_->Seal(rng, compressor->Compress(message));
+  } else {
+    sealed = key_->Seal(rng, message);
+  }
   if (sealed.size() > max_size) return std::nullopt;
   ++send_seq_;
   if (log) log(ByteView(sealed.data(), kBoxNonceSize), message);
@@ -44,6 +53,14 @@ Channel::Incoming Channel::Next() {
     }
   } else {
     plain = std::move(frame);
+  }
+  if (compressed_) {
+    bool too_large = false;
+    plain = ZstdDecompress(*plain, decoder_.max_frame_size(), in.error, too_large);
+    if (!plain) {
+      in.kind = too_large ? Kind::kOversized : Kind::kMalformed;
+      return in;
+    }
   }
   auto decoded = DecodeMessage(*plain, in.error);
   if (!decoded) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "punchlab/clone-on-copy.h"
+#include "punchlab/control/compression.h"
 #include "punchlab/control/frame.h"
 #include "punchlab/control/key-log.h"
 #include "punchlab/control/messages.h"
@@ -28,12 +29,21 @@ class Channel {
 
   // A whole frame ready to write.
   Bytes EncodePlain(const Message& msg);
-  // nullopt if the sealed message would exceed `max_size` (the receiver's
-  // limit). A sealed frame is reported to `log` (when set), nonce and message.
+  // nullopt if the message or the sealed frame would exceed `max_size` (the
+  // receiver's limit, which bounds a compressed message's size too). With a
+  // `compressor` the message is sealed as one zstd frame (compression.h). A
+  // sealed frame is reported to `log` (when set): its nonce and the message
+  // (the JSON, before compression).
   std::optional<Bytes> EncodeSealed(const Message& msg, RandomSource& rng, size_t max_size,
-                                    const KeyLog& log = KeyLog());
+                                    const KeyLog& log = KeyLog(),
+                                    ZstdCompressor* compressor = nullptr);
   std::optional<Bytes> EncodeSealed(const PreparedMessage& msg, RandomSource& rng,
-                                    size_t max_size, const KeyLog& log = KeyLog());
+                                    size_t max_size, const KeyLog& log = KeyLog(),
+                                    ZstdCompressor* compressor = nullptr);
+  // Every sealed frame received from now on must hold one zstd frame of a
+  // message of at most `max_receive` bytes: the client, once it asked for
+  // compression in its register.
+  void ExpectCompressed() { compressed_ = true; }
 
   struct Incoming {
     enum class Kind { kNone, kMessage, kOversized, kUndecryptable, kMalformed, kOutOfOrder };
@@ -48,7 +58,7 @@ class Channel {
 
  private:
   std::optional<Bytes> Seal(const Bytes& message, RandomSource& rng, size_t max_size,
-                            const KeyLog& log);
+                            const KeyLog& log, ZstdCompressor* compressor);
 
   FrameDecoder decoder_;
   // Copied with the session, on purpose: for the machines' Clone() (see
@@ -56,6 +66,7 @@ class Channel {
   CloneOnCopy<std::optional<SharedKey>> key_;
   uint64_t send_seq_ = 0;
   uint64_t recv_seq_ = 0;
+  bool compressed_ = false;
 };
 
 }  // namespace punchlab::control

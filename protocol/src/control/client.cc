@@ -196,8 +196,12 @@ void ControlClient::OnMessage(Timestamp now, Message msg) {
   if (state_ == State::kAwaitChallenge) {
     if (auto* ch = std::get_if<ChallengeMsg>(&msg)) {
       state_ = State::kAwaitRegistered;
-      return Send(now, RegisterMsg{ch->challenge, registration_.token, registration_.disco_key,
-                                   registration_.endpoints, registration_.home_region});
+      const Compression compress = config_.compress ? Compression::kZstd : Compression::kNone;
+      Send(now, RegisterMsg{ch->challenge, registration_.token, registration_.disco_key,
+                            registration_.endpoints, registration_.home_region, compress});
+      // The server answers the register already compressed.
+      if (session_ && compress != Compression::kNone) session_->channel.ExpectCompressed();
+      return;
     }
   }
   if (state_ == State::kAwaitRegistered) {

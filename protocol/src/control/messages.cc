@@ -397,6 +397,13 @@ std::optional<Message> BodyFromJson(const std::string& type, ReadMessage& read,
     m.disco_key = f.Key<DiscoKeyRole>("disco_key");
     m.endpoints = f.Endpoints("endpoints");
     m.home_region = static_cast<RegionId>(f.Int("home_region", 0, kMaxRegionId));
+    if (f.Has("compress")) {
+      if (f.String("compress") == CompressionName(Compression::kZstd)) {
+        m.compress = Compression::kZstd;
+      } else if (f.ok()) {
+        f.Fail("compress", "is not \"zstd\"");
+      }
+    }
     out = std::move(m);
   } else if (type == "update") {
     UpdateMsg m;
@@ -472,11 +479,13 @@ Bytes EncodeMessage(const Message& msg, uint64_t seq) {
             return {{"challenge", ToHex(ByteView(m.challenge.data(), m.challenge.size()))}};
           },
           [](const RegisterMsg& m) -> json {
-            return {{"challenge", ToHex(ByteView(m.challenge.data(), m.challenge.size()))},
-                    {"token", m.token},
-                    {"disco_key", m.disco_key.ToString()},
-                    {"endpoints", EndpointsToJson(m.endpoints)},
-                    {"home_region", m.home_region}};
+            json r = {{"challenge", ToHex(ByteView(m.challenge.data(), m.challenge.size()))},
+                      {"token", m.token},
+                      {"disco_key", m.disco_key.ToString()},
+                      {"endpoints", EndpointsToJson(m.endpoints)},
+                      {"home_region", m.home_region}};
+            if (m.compress != Compression::kNone) r["compress"] = CompressionName(m.compress);
+            return r;
           },
           [](const UpdateMsg& m) -> json {
             json u = json::object();

@@ -24,6 +24,8 @@ struct ControlServer::Conn {
   // change_seq_ when its last whole netmap was made: it holds every change
   // up to that one.
   uint64_t netmap_seq = 0;
+  // The register asked for compression: every message from its answer on.
+  bool compress = false;
 };
 
 ControlServer::ControlServer(NodePrivateKey key, ControlServerConfig config, RandomSource& rng)
@@ -207,6 +209,7 @@ void ControlServer::OnHello(ConnectionId conn, Conn& c, const HelloMsg& hello) {
 }
 
 void ControlServer::OnRegister(ConnectionId conn, Conn& c, RegisterMsg reg, Timestamp now) {
+  c.compress = reg.compress == Compression::kZstd;  // the refusal too
   std::string error;
   std::optional<IdentityClaims> claims;
   if (reg.challenge != c.challenge) {
@@ -296,7 +299,8 @@ void ControlServer::OnUpdate(const Conn& c, const UpdateMsg& update) {
 void ControlServer::Send(ConnectionId conn, const Message& msg) {
   auto it = conns_.find(conn);
   if (it == conns_.end()) return;
-  auto frame = it->second->channel.EncodeSealed(msg, *rng_, kMaxFrameSize, config_.key_log);
+  auto frame = it->second->channel.EncodeSealed(msg, *rng_, kMaxFrameSize, config_.key_log,
+                                                it->second->compress ? &compressor_ : nullptr);
   if (!frame) {
     return Close(conn, std::string(MessageTypeName(msg)) + " message exceeds the frame limit");
   }
@@ -306,7 +310,8 @@ void ControlServer::Send(ConnectionId conn, const Message& msg) {
 void ControlServer::Send(ConnectionId conn, const PreparedMessage& msg, const char* type) {
   auto it = conns_.find(conn);
   if (it == conns_.end()) return;
-  auto frame = it->second->channel.EncodeSealed(msg, *rng_, kMaxFrameSize, config_.key_log);
+  auto frame = it->second->channel.EncodeSealed(msg, *rng_, kMaxFrameSize, config_.key_log,
+                                                it->second->compress ? &compressor_ : nullptr);
   if (!frame) return Close(conn, std::string(type) + " message exceeds the frame limit");
   actions_.push_back(StreamAction::Write(conn, std::move(*frame)));
 }

@@ -829,6 +829,47 @@ TEST_F(ControlPlaneTest, TheKeyLogNamesEverySealedFrameWithItsMessage) {
             (std::vector<std::string>{"challenge", "registered", "netmap"}));
 }
 
+// A session whose register asked for zstd (the default, as Tailscale's
+// clients) gets every answer to it compressed, one zstd frame per message
+// inside the box; one that did not gets plain JSON. Both see the same peers,
+// and the key log names each frame with its JSON either way.
+TEST_F(ControlPlaneTest, SessionsThatAskGetCompressedMessagesOthersPlainOnes) {
+  TestNode& alice = Join("alice", "192.0.2.10:41641", kDomainA);
+  ControlClientConfig plain;
+  plain.compress = false;
+  TestNode& bob = AddNode("bob", "192.0.2.11:41641", plain);
+  Register(bob, Token(idp_a_, "bob", kDomainA, bob.key.Public()));
+  net_.RunFor(Duration::Seconds(1));
+  net_.Do(alice.id,
+          [&](Timestamp now) { alice.client->UpdateEndpoints(now, {Ep("203.0.113.9:9999")}); });
+  alice.endpoints = {Ep("203.0.113.9:9999")};
+  net_.RunFor(Duration::Seconds(45));  // pings and pongs too
+  EXPECT_EQ(alice.netmap().peers, std::vector<NodeInfo>{bob.Expected(bob.address())});
+  EXPECT_EQ(bob.netmap().peers, std::vector<NodeInfo>{alice.Expected(alice.address())});
+
+  for (TestNode* n : {&alice, &bob}) {
+    const auto key = SharedKey::Compute(n->key, server_.public_key());
+    const std::vector<Bytes> down =
+        Frames(net_.StreamBytesToClient(net_.StreamLinksFrom(n->id).back()));
+    ASSERT_GE(down.size(), 5u);  // challenge, registered, netmap, peers_changed, pong...
+    for (size_t i = 0; i < down.size(); ++i) {
+      const Bytes message =
+          server_key_log_.at(Bytes(down[i].begin(), down[i].begin() + kBoxNonceSize));
+      const Bytes sealed = *key->Open(down[i]);
+      // Only the challenge, sent before the register, goes plain to alice.
+      if (n == &bob || i == 0) {
+        EXPECT_EQ(sealed, message) << n->name << " frame " << i;
+        continue;
+      }
+      std::string error;
+      bool too_large = false;
+      EXPECT_EQ(ZstdDecompress(sealed, kMaxFrameSize, error, too_large), message)
+          << n->name << " frame " << i << ": " << error;
+    }
+  }
+  EXPECT_EQ(alice.client->stats().malformed + bob.client->stats().malformed, 0u);
+}
+
 TEST_F(ControlPlaneTest, ConnectionThatNeverRegistersIsClosed) {
   const auto idle = OpenRaw(Ep("192.0.2.66:5000"), kServerAddr);
   net_.RunFor(Duration::Seconds(9));
@@ -1100,8 +1141,12 @@ TEST(ControlClient, APatchForAPeerNotHeldIsCountedAndDropped) {
   const auto key = SharedKey::Compute(server_key, node_key.Public());
   ASSERT_TRUE(key);
   uint64_t seq = 0;
+  ZstdCompressor zstd;
   auto send = [&](const Message& msg) {
-    client.HandleStream(t0, connect->conn, EncodeFrame(key->Seal(r, EncodeMessage(msg, seq++))));
+    Bytes message = EncodeMessage(msg, seq++);
+    // The register asked for compression: everything after the challenge.
+    if (!std::holds_alternative<ChallengeMsg>(msg)) message = zstd.Compress(message);
+    client.HandleStream(t0, connect->conn, EncodeFrame(key->Seal(r, message)));
   };
   send(ChallengeMsg{});
   send(RegisteredMsg{IpAddress::V4(100, 64, 0, 1), "me", kDomainA});

@@ -11,6 +11,7 @@ namespace punchlab::control {
 namespace {
 
 Bytes Text(const std::string& s) { return Bytes(s.begin(), s.end()); }
+std::string Str(const Bytes& b) { return std::string(b.begin(), b.end()); }
 
 NodePublicKey NodeKey(uint8_t fill) {
   KeyBytes k;
@@ -112,6 +113,12 @@ TEST(Messages, EveryMessageRoundTrips) {
   EXPECT_EQ(reg2.disco_key, reg.disco_key);
   EXPECT_EQ(reg2.endpoints, reg.endpoints);
   EXPECT_EQ(reg2.home_region, 3);
+  EXPECT_EQ(reg2.compress, Compression::kNone);
+  // Asking for compression is one more member; not asking leaves it out.
+  EXPECT_EQ(Str(EncodeMessage(reg, 1)).find("compress"), std::string::npos);
+  reg.compress = Compression::kZstd;
+  EXPECT_NE(Str(EncodeMessage(reg, 1)).find(R"("compress":"zstd")"), std::string::npos);
+  EXPECT_EQ(RoundTrip<RegisterMsg>(reg, 1).compress, Compression::kZstd);
 
   UpdateMsg only_region;
   only_region.home_region = 0;
@@ -502,6 +509,10 @@ TEST(Messages, MalformedInputIsRejectedWithAReason) {
           disco + R"(","endpoints":[],"home_region":-3})",
       R"({"type":"register","seq":1,"challenge":")" + ch + R"(","disco_key":")" + disco +
           R"(","endpoints":[],"home_region":1})",
+      R"({"type":"register","seq":1,"challenge":")" + ch + R"(","token":"t","disco_key":")" +
+          disco + R"(","endpoints":[],"home_region":1,"compress":"gzip"})",
+      R"({"type":"register","seq":1,"challenge":")" + ch + R"(","token":"t","disco_key":")" +
+          disco + R"(","endpoints":[],"home_region":1,"compress":true})",
       R"({"type":"update","seq":2})",
       R"({"type":"update","seq":2,"home_region":"1"})",
       R"({"type":"registered","seq":0,"address":"100.64.0.256","user":"a","domain":"b"})",

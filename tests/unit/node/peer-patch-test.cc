@@ -71,11 +71,14 @@ class PatchedNode : public ::testing::Test {
             IpAddress::V4(100, 64, 0, 2), "peer"};
   }
 
-  // Seals `msg` as the server's next message of the session and hands it in.
+  // Seals `msg` as the server's next message of the session and hands it in:
+  // compressed after the challenge, as the node's register asks.
   void ToNode(const control::Message& msg) {
     const auto key = SharedKey::Compute(server_key_, node_.public_key());
     ASSERT_TRUE(key);
-    const Bytes frame = control::EncodeFrame(key->Seal(keys_, control::EncodeMessage(msg, seq_++)));
+    Bytes message = control::EncodeMessage(msg, seq_++);
+    if (!std::holds_alternative<control::ChallengeMsg>(msg)) message = zstd_.Compress(message);
+    const Bytes frame = control::EncodeFrame(key->Seal(keys_, message));
     node_.HandleStream(now_, control_conn_, frame);
     Pump();
   }
@@ -119,6 +122,7 @@ class PatchedNode : public ::testing::Test {
   Timestamp now_ = Timestamp::Zero();
   ConnectionId control_conn_ = 0;
   uint64_t seq_ = 0;
+  control::ZstdCompressor zstd_;
   std::vector<node::EventBody> events_;
 };
 

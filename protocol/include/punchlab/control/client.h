@@ -44,6 +44,10 @@ struct ControlClientConfig {
   bool keep_peers = true;
   // Told every frame this client seals (key-log.h); for captures.
   KeyLog key_log;
+  // Ask the server to zstd-compress what it sends (compression.h), as every
+  // Tailscale client does (MapRequest.Compress "zstd", unconditionally).
+  // false: plain JSON, as a client that does not know compression.
+  bool compress = true;
 };
 
 // What the node tells the server about itself.

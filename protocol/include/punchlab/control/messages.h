@@ -5,7 +5,8 @@
 // the next number, so a recorded frame cannot be replayed, dropped or
 // reordered within a session unnoticed.
 //
-// Client -> server: hello (seq 0, the only plaintext frame), register, update,
+// Client -> server: hello (seq 0, the only plaintext frame), register (which
+// may ask for compressed answers: compression.h), update,
 // leave, ping. Server -> client: challenge, registered, refused, netmap (the
 // whole netmap), peers_changed (what changed since the last one), pong,
 // goodbye. The register must echo the challenge the server drew for this
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "punchlab/bytes.h"
+#include "punchlab/control/compression.h"
 #include "punchlab/control/derp-map.h"
 #include "punchlab/control/netmap.h"
 #include "punchlab/crypto/keys.h"
@@ -52,6 +54,10 @@ struct RegisterMsg {
   DiscoPublicKey disco_key;
   std::vector<Endpoint> endpoints;
   RegionId home_region = kNoRegion;
+  // "compress": "zstd" asks the server to compress every message it sends
+  // on this session from its answer to this register on (compression.h);
+  // left out on the wire for kNone.
+  Compression compress = Compression::kNone;
 };
 // Any subset of what a node may change after registering (at least one).
 struct UpdateMsg {

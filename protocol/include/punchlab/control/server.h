@@ -6,8 +6,9 @@
 // Session on one connection (frames: frame.h, messages: messages.h):
 //   node   -> hello {node_key}                    plaintext, the only one
 //   server -> challenge {32 random bytes}
-//   node   -> register {challenge, token, disco_key, endpoints, home_region}
+//   node   -> register {challenge, token, disco_key, endpoints, home_region[, compress]}
 //   server -> registered {address, user, domain}  or refused {reason} + close
+//             (from here on each zstd-compressed if the register asked: compression.h)
 //   server -> netmap {...}                        the whole netmap, now
 //   server -> peers_changed {changed, removed, patched}  after every change
 //   node   -> update / ping / leave               server -> pong
@@ -55,6 +56,7 @@
 
 #include "punchlab/clone-on-copy.h"
 #include "punchlab/control/access-rules.h"
+#include "punchlab/control/compression.h"
 #include "punchlab/control/derp-map.h"
 #include "punchlab/control/identity.h"
 #include "punchlab/control/key-log.h"
@@ -233,6 +235,8 @@ class ControlServer final : public StreamMachine {
 
   CloneOnCopy<NodePrivateKey> key_;
   ControlServerConfig config_;
+  // Compresses for every session that asked (one context, reused).
+  ZstdCompressor compressor_;
   mutable std::string derp_map_text_;  // EncodeDerpMap(config_.derp_map); DerpMapText()
   RandomSource* rng_;  // never null; a pointer so the copy is the default one
   TokenVerifier verifier_;
