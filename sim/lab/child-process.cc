@@ -388,14 +388,15 @@ std::optional<ProcStat> ReadProcStat(pid_t pid) {
   std::string line;
   if (!std::getline(file, line)) return std::nullopt;
   // The fields after the command's closing parenthesis (the command itself
-  // may hold spaces and parentheses): state, parent, process group.
+  // may hold spaces and parentheses): state, parent, process group, session.
   const size_t paren = line.rfind(')');
   if (paren == std::string::npos) return std::nullopt;
   std::istringstream fields(line.substr(paren + 1));
   ProcStat stat;
-  long parent = 0, group = 0;  // the parent is read past, not kept
-  if (!(fields >> stat.state >> parent >> group)) return std::nullopt;
+  long parent = 0, group = 0, session = 0;  // the parent is read past, not kept
+  if (!(fields >> stat.state >> parent >> group >> session)) return std::nullopt;
   stat.group = static_cast<pid_t>(group);
+  stat.session = static_cast<pid_t>(session);
   return stat;
 }
 

@@ -32,11 +32,13 @@ namespace punchlab::lab {
 std::string JoinCommand(const std::vector<std::string>& argv);
 
 // What /proc/PID/stat says of a process: its state ('Z': a zombie, ended
-// but not reaped) and process group; nullopt once it is gone (or its entry
-// could not be read).
+// but not reaped), process group and session (a ChildProcess leads its own:
+// the session id is its pid); nullopt once it is gone (or its entry could
+// not be read).
 struct ProcStat {
   char state = 0;
   pid_t group = 0;
+  pid_t session = 0;
 };
 std::optional<ProcStat> ReadProcStat(pid_t pid);
 

@@ -99,17 +99,27 @@ const NamespaceId* NamespaceOf(pid_t pid, const std::vector<NamespaceId>& ids) {
   return nullptr;
 }
 
+// Processes EndProcessesIn leaves alone: the sessions of processes the lab
+// started that still run (each leads its own, lab/child-process.h), so a
+// program's namespace can be cleared while a capture runs there too.
+using SparedSessions = std::set<pid_t>;
+
 // Every process inside any of `ids`, by one pass over /proc: a process the
 // lab did not start itself (a program's daemon, setsid'd and re-parented to
 // init) is found by where it lives, not by whose child it is.
-std::vector<pid_t> ProcessesIn(const std::vector<NamespaceId>& ids) {
+std::vector<pid_t> ProcessesIn(const std::vector<NamespaceId>& ids, const SparedSessions& spared) {
   std::vector<pid_t> pids;
   DIR* proc = opendir("/proc");
   if (proc == nullptr) return pids;
   while (const dirent* entry = readdir(proc)) {
     if (entry->d_name[0] < '1' || entry->d_name[0] > '9') continue;
     const pid_t pid = static_cast<pid_t>(std::atol(entry->d_name));
-    if (NamespaceOf(pid, ids) != nullptr) pids.push_back(pid);
+    if (NamespaceOf(pid, ids) == nullptr) continue;
+    if (!spared.empty()) {
+      const std::optional<ProcStat> stat = ReadProcStat(pid);
+      if (!stat || spared.count(stat->session) != 0) continue;
+    }
+    pids.push_back(pid);
   }
   closedir(proc);
   return pids;
@@ -124,10 +134,10 @@ void SignalInside(pid_t pid, int signal, const std::vector<NamespaceId>& ids) {
   syscall(SYS_pidfd_send_signal, fd.get(), signal, nullptr, 0);
 }
 
-// Ends every process inside the namespaces `full_names` (SIGTERM, up to
-// kStrayGrace for them to end, then SIGKILL, up to kStrayKillTimeout) and
-// waits until none is left; returns what is still running after that, or
-// empty. Only called for namespaces a lab made, so every process in them
+// Ends every process inside the namespaces `full_names` but the `spared`
+// sessions' (SIGTERM, up to `grace` for them to end, then SIGKILL, up to
+// kStrayKillTimeout) and waits until none is left; returns what is still
+// running after that, or empty. Only called for namespaces a lab made, so every process in them
 // was started by that lab, directly or not. Looked for again on every
 // round, not once: a process may fork while it is being stopped (a daemon
 // that answers SIGTERM with a fresh copy of itself), and its new child must
@@ -139,17 +149,18 @@ void SignalInside(pid_t pid, int signal, const std::vector<NamespaceId>& ids) {
 // delegation, so the namespaces would still be needed where it is missing:
 // two mechanisms for one job. Every process the lab starts lives in one of
 // its namespaces, so this one is enough wherever the lab runs at all.
-std::string EndProcessesIn(const std::vector<std::string>& full_names) {
+std::string EndProcessesIn(const std::vector<std::string>& full_names, Duration grace,
+                           const SparedSessions& spared = {}) {
   std::vector<NamespaceId> ids;
   for (const std::string& name : full_names) {
     if (const std::optional<NamespaceId> id = IdOf(name)) ids.push_back(*id);
   }
   if (ids.empty()) return {};
   std::set<pid_t> asked;  // SIGTERM once each; what ignores it gets SIGKILL
-  const Timestamp term_deadline = realio::MonotonicNow() + kStrayGrace;
+  const Timestamp term_deadline = realio::MonotonicNow() + grace;
   const Timestamp kill_deadline = term_deadline + kStrayKillTimeout;
   while (true) {
-    const std::vector<pid_t> pids = ProcessesIn(ids);
+    const std::vector<pid_t> pids = ProcessesIn(ids, spared);
     if (pids.empty()) return {};
     const Timestamp now = realio::MonotonicNow();
     if (now >= kill_deadline) {
@@ -181,7 +192,7 @@ bool NamespaceExists(const std::string& full_name) {
 // Ends every process inside `full_names`, then deletes them; the failures,
 // "; "-joined, or empty.
 std::string DeleteNamespaces(const std::vector<std::string>& full_names) {
-  std::string failures = EndProcessesIn(full_names);
+  std::string failures = EndProcessesIn(full_names, kStrayGrace);
   for (const std::string& name : full_names) {
     const CommandResult r = RunCommand({"ip", "netns", "delete", name}, TeardownOptions());
     if (NamespaceExists(name)) {
@@ -461,6 +472,15 @@ ChildProcess& Lab::Spawn(const Namespace& ns, const std::vector<std::string>& ar
 ChildProcess& Lab::Keep(std::unique_ptr<ChildProcess> child) {
   processes_.push_back(std::move(child));
   return *processes_.back();
+}
+
+void Lab::EndStrays(const Namespace& ns, Duration grace) {
+  SparedSessions spared;
+  for (const auto& child : processes_) {
+    if (!child->exited()) spared.insert(child->pid());
+  }
+  const std::string failure = EndProcessesIn({ns.full_name}, grace, spared);
+  if (!failure.empty()) throw LabError("ending what was left in " + ns.full_name + ": " + failure);
 }
 
 const std::string& Lab::TempDir() {

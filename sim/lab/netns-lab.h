@@ -111,6 +111,14 @@ class Lab {
   ChildProcess& Spawn(const Namespace& ns, const std::vector<std::string>& argv,
                       std::vector<ChildProcess::BindMount> binds);
 
+  // Ends every process inside `ns` that is not of a process the lab started
+  // and that still runs (by session: each leads its own): what a program
+  // stopped there left behind outside its process group (a daemon: double
+  // fork and setsid). SIGTERM, up to `grace`, SIGKILL, as the teardown
+  // does; throws LabError when one still runs after that. For a namespace
+  // that one program has to itself, besides the lab's own processes.
+  void EndStrays(const Namespace& ns, Duration grace);
+
   // The lab's own directory, /tmp/<prefix>tmp (made on first use, mode 0700),
   // for files its processes need; removed with the lab, also by the guard and
   // by RemoveStaleLabs when the lab's process died.

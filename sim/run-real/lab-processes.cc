@@ -289,7 +289,16 @@ void LabProcesses::StartProgram(size_t index, Duration at) {
 void LabProcesses::StopProc(Proc& p) {
   p.stopped_by_us = true;
   if (p.child == nullptr) return;
-  p.child->Stop(p.program_node ? scenario_.nodes[*p.program_node].run->stop_grace : kStopGrace);
+  if (!p.program_node) {
+    p.child->Stop(kStopGrace);
+    return;
+  }
+  const Duration grace = scenario_.nodes[*p.program_node].run->stop_grace;
+  p.child->Stop(grace);
+  // And what it left outside its process group (a daemon: double fork and
+  // setsid), before a restart's run wants its port: the node's namespace
+  // is the program's alone, but for the lab's own processes (a capture).
+  world_.lab().EndStrays(world_.Ns(plan_.nodes[*p.program_node].ns), grace);
 }
 
 void LabProcesses::StartNode(size_t index, Duration at, bool gated) {

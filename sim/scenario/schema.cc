@@ -327,7 +327,8 @@ std::vector<SchemaKey> BuildKeys() {
       .aliases = {"window", "hold"};
   add("stop_grace", V::kDuration, D::kLiteral, "2s", "stop_grace: 5s",
       "At stop_time (and at a restart) the program's process group gets SIGTERM, and "
-      "SIGKILL this long after if any of it is left: what it forked must end too.")
+      "SIGKILL this long after if any of it is left: what it forked must end too; so must "
+      "what left the group (a daemon: double fork and setsid), found in the node's namespace.")
       .aliases = {"grace", "kill_after"};
   add("expect_exit", V::kInteger, D::kUnset, "not set: it must run until stop_time",
       "expect_exit: 0",

@@ -78,6 +78,21 @@ bool StillRunning(pid_t pid) {
   return !stat.has_value() || stat->state != 'Z';
 }
 
+// A child leads its own session and process group (ReadProcStat tells a
+// process's: Lab::EndStrays spares the lab's own children by session).
+TEST(ReadProcStat, AChildLeadsItsOwnSessionAndGroup) {
+  ChildProcess child({"sleep", "30"});
+  const std::optional<ProcStat> stat = ReadProcStat(child.pid());
+  ASSERT_TRUE(stat.has_value());
+  EXPECT_EQ(stat->session, child.pid());
+  EXPECT_EQ(stat->group, child.pid());
+  const std::optional<ProcStat> self = ReadProcStat(getpid());
+  ASSERT_TRUE(self.has_value());
+  EXPECT_NE(self->session, child.pid());
+  child.Stop(Duration::Seconds(5));
+  EXPECT_FALSE(ReadProcStat(child.pid()).has_value());  // reaped: gone
+}
+
 // A shell whose program ignores SIGTERM: the shell ends at the SIGTERM, its
 // program only at the SIGKILL after the grace, and Stop returns only then,
 // with the program ended, not left running with its port.

@@ -7,12 +7,14 @@ lives in a lab's network namespace goes before the namespace does.
 Two daemons, each holding a UDP port: `ignorer` ignores SIGTERM; `respawner`
 answers SIGTERM with a fresh copy of itself (a new pid, forked while the
 lab is stopping it), which a single look at the namespace's processes
-misses. Three ways the lab ends:
+misses. Three ways the lab ends, and a restart of both programs:
   - normally at stop_time;
   - after a failure (the results directory's lab-logs is a file, so saving
     the logs throws after the programs were stopped, and the lab is torn
     down while that error unwinds);
-  - the runner killed with SIGKILL mid-run (the lab's guard cleans up).
+  - the runner killed with SIGKILL mid-run (the lab's guard cleans up);
+  - a restart mid-run: the second run binds the same port, so the first
+    run's daemon must be gone by then (both runs exit 0).
 After each, no daemon may be left (at once for the first two; within 5 s
 for the guard, which works after the runner is gone), nor a namespace.
 
@@ -20,6 +22,7 @@ Usage: check_escapees.py PUNCHLAB OUT_DIR   (root; exit 1 naming what is wrong)
 """
 
 import glob
+import json
 import os
 import re
 import shutil
@@ -43,12 +46,21 @@ nodes:
       files: {{daemon.py: {program}}}
       expect_exit: 0
       expect_output: ["^bound 7001$"]
+      stop_grace: 500ms
   respawner:
     run:
       command: [python3, daemon.py, respawn, "{token}", "{out}"]
       files: {{daemon.py: {program}}}
       expect_exit: 0
       expect_output: ["^bound 7001$"]
+      stop_grace: 500ms
+{events}"""
+
+# Both restarted mid-run: the second run binds the same port, which only a
+# stop that ends the first run's daemon too leaves free.
+RESTARTS = """events:
+  - {at: 2s, node: ignorer, action: restart}
+  - {at: 2s, node: respawner, action: restart}
 """
 
 # Forks, the child calls setsid and forks the daemon, which binds its port,
@@ -77,7 +89,8 @@ if os.fork() == 0:
             time.sleep(1)
     os._exit(0)
 os.close(ready_write)
-os.read(ready_read, 2)  # until the daemon is up
+# Until the daemon is up; it failed (e.g. its port was taken) if it never said so.
+sys.exit(0 if os.read(ready_read, 2) == b"up" else 1)
 '''
 
 LAB_NAMESPACE = re.compile(r"^plab(\d+)x\d+-")
@@ -111,13 +124,13 @@ def lab_namespaces(pid):
     return [n for n in names if LAB_NAMESPACE.match(n) and LAB_NAMESPACE.match(n).group(1) == str(pid)]
 
 
-def write_scenario(out, stop):
+def write_scenario(out, stop, events=""):
     shutil.rmtree(out, ignore_errors=True)  # no earlier run's files
     os.makedirs(out)
     path = os.path.join(out, "escapees.yaml")
     with open(path, "w") as f:
         f.write(SCENARIO.format(stop=stop, token=TOKEN, out=os.path.abspath(out),
-                                program=yaml_text(DAEMON)))
+                                program=yaml_text(DAEMON), events=events))
     return path
 
 
@@ -156,6 +169,22 @@ def failure(punchlab, out):
     return problems
 
 
+def restarted(punchlab, out):
+    scenario = write_scenario(out, "5s", RESTARTS)
+    r = subprocess.run([punchlab, "run", "--real", "--quiet", "--out", out, scenario],
+                       capture_output=True, text=True, timeout=120)
+    problems = []
+    if r.returncode != 0:
+        problems.append("exit %d, expected 0: %s%s" % (r.returncode, r.stdout, r.stderr))
+    with open(os.path.join(out, "escapees", "results.json")) as f:
+        runs = [(p["node"], p["status"], p.get("exit_code")) for p in json.load(f)["programs"]]
+    for node in ("ignorer", "respawner"):
+        mine = [run for run in runs if run[0] == node]
+        if mine != [(node, "exited", 0)] * 2:
+            problems.append("%s: both runs must bring their daemon up and exit 0: %r" % (node, mine))
+    return problems
+
+
 def killed(punchlab, out):
     scenario = write_scenario(out, "60s")
     proc = subprocess.Popen([punchlab, "run", "--real", "--quiet", "--out", out, scenario],
@@ -179,7 +208,8 @@ def killed(punchlab, out):
 def main():
     punchlab, out = sys.argv[1], sys.argv[2]
     problems = []
-    for name, case in (("normal end", normal), ("failure", failure), ("kill -9", killed)):
+    for name, case in (("normal end", normal), ("failure", failure), ("restart", restarted),
+                       ("kill -9", killed)):
         start = time.monotonic()
         found = case(punchlab, os.path.join(out, name.replace(" ", "-")))
         left = daemons()
