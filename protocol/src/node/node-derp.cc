@@ -42,7 +42,7 @@ void Node::OnDerpEvent(Timestamp now, RegionId region, derp::ClientEvent event) 
     for (auto& [key, peer] : peers_) {
       if (RegionFor(peer) != region) continue;
       if (peer.use) peer.use->relayed.DueNow();
-      scheduler_.MarkBusy(key);
+      if (!DrainIsNoop(peer)) scheduler_.MarkBusy(key);
     }
   } else if (auto* lost = std::get_if<derp::Disconnected>(&event)) {
     Emit(now, DerpDisconnected{region, lost->reason});

@@ -66,6 +66,57 @@ TEST(FirstUse, KeysAndPathsAreMadeOnlyForPeersInUse) {
   }
 }
 
+// A peer never used is left out of the "all peers busy" passes while it is
+// where the regions say (Node::DrainIsNoop), yet still follows them. The
+// DERP map drops region 1, both nodes' home; a moves (a new local address:
+// a netcheck), both end homed in region 2, and each one's path to the other
+// (never used) moves there, whichever of the two homes moved first.
+TEST(FirstUse, PeerNeverUsedFollowsTheRegionsItIsReachedThrough) {
+  TwoNodes p(NatConfig::PortRestrictedCone(), NatConfig::PortRestrictedCone(), 1,
+             {Ip("10.1.0.3")});
+  p.w.StartAndSettle();
+  for (NodeHost* h : {p.a, p.b}) {
+    ASSERT_EQ(h->node->home_region(), 1) << h->name;  // "near"
+    ASSERT_EQ(h->PathTo(h == p.a ? *p.b : *p.a), Path::Derp(1)) << h->name;
+  }
+  control::DerpMap map;
+  const RegionSpec& far = p.w.Region(2);
+  map.regions.push_back(control::DerpRegion{far.id, far.name, {NodeWorld::PlainDerpNode(far)}});
+  p.w.control_server().SetDerpMap(p.w.world.now(), map);
+  p.w.world.RunFor(Sec(2));
+  // Region 1 left the map, yet no region moved for either peer: no change.
+  EXPECT_EQ(p.a->PathTo(*p.b), Path::Derp(1));
+  EXPECT_EQ(p.b->PathTo(*p.a), Path::Derp(1));
+
+  const Endpoint moved(Ip("10.1.0.3"), kNodePort);
+  p.w.world.Bind(p.a->machine, moved);
+  p.w.world.Unbind(p.a->local());
+  p.w.world.Do(p.a->machine, [&](Timestamp now) { p.a->node->SetLocalEndpoints(now, {moved}); });
+  p.w.world.RunFor(Sec(10));
+  for (auto [h, peer] : {std::pair{p.a, p.b}, std::pair{p.b, p.a}}) {
+    EXPECT_EQ(h->node->home_region(), 2) << h->name;
+    EXPECT_EQ(h->node->FindPeerPaths(peer->pub()), nullptr) << h->name;  // still never used
+    EXPECT_EQ(h->PathTo(*peer), Path::Derp(2)) << h->name;
+    const auto changes = h->EventsOf<node::PathChanged>();
+    ASSERT_EQ(changes.size(), 2u) << h->name;  // none -> 1 at the start, then 1 -> 2
+    const node::PathChanged& c = changes[1].second;
+    EXPECT_EQ(c.peer, peer->pub());
+    EXPECT_EQ(c.from, Path::Derp(1));
+    EXPECT_EQ(c.to, Path::Derp(2));
+    EXPECT_EQ(c.reason, node::PathChangeReason::kDerpRegion);
+  }
+  // The first to move home moves its path to the other at once (that peer's
+  // home is out of the map): the home change marks it, not the peer's update.
+  auto moved_home = [](const NodeHost& h) {
+    const auto homes = h.EventsOf<node::HomeRegionChanged>();
+    return homes.empty() ? Timestamp::Zero() : homes.back().first;
+  };
+  NodeHost* first = moved_home(*p.a) <= moved_home(*p.b) ? p.a : p.b;
+  const auto [at, c] = first->EventsOf<node::PathChanged>().back();
+  EXPECT_EQ(at, moved_home(*first)) << first->name;
+  EXPECT_EQ(c.detail, "our home region") << first->name;
+}
+
 }  // namespace
 }  // namespace node_test
 }  // namespace punchlab

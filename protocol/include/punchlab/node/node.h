@@ -327,7 +327,11 @@ class Node final : public DatagramMachine, public StreamMachine {
   // The peer's data-plane state (a sealed-frame key or a WireGuard peer),
   // made now if not yet; false (counted once) when its node key is low-order.
   bool DataReady(Peer& peer);
+  // Marks every peer busy whose drain would do something (DrainIsNoop).
   void MarkAllBusy();
+  // The peer's drain (DrainPeer, CheckDerpPath, Reschedule) would change
+  // nothing, and stays so until something marks it busy.
+  bool DrainIsNoop(const Peer& peer) const;
   // After a drain: when the peer next needs one (PeerPaths' timers, its
   // relayed-RTT ping while its region is connected).
   void Reschedule(const NodePublicKey& key, Peer& peer);
