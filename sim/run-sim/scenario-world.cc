@@ -376,11 +376,14 @@ void ScenarioWorld::InstallBoxes() {
 void ScenarioWorld::InstallApplications() {
   const punchlab::Endpoint controlEndpoint = control->GetEndpoint();
   const ns3::Time expires = ns3::NanoSeconds(scenario_.stop_time.nanos()) + ns3::Hours(1);
+  // Derived from the control server's seed on every call (an X25519 base
+  // multiplication): once, not once a node.
+  const std::string controlKey = control->GetPublicKey().ToString();
   for (WorldNode& n : nodes) {
     n.app = ns3::CreateObject<ns3::NodeApplication>();
     n.app->SetAttribute("ControlAddress", ns3::AddressValue(links[control_link].subnet.Lower()));
     n.app->SetAttribute("ControlPort", ns3::UintegerValue(controlEndpoint.port));
-    n.app->SetAttribute("ControlKey", ns3::StringValue(control->GetPublicKey().ToString()));
+    n.app->SetAttribute("ControlKey", ns3::StringValue(controlKey));
     n.app->SetAttribute("Seed", ns3::UintegerValue(seed_));
     n.app->SetAttribute("LocalAddress", ns3::AddressValue(n.address));
     n.app->SetAttribute("LocalPort", ns3::UintegerValue(kNodePort));
