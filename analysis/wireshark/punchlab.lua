@@ -302,8 +302,9 @@ DissectorTable.get("http.upgrade"):add("derp", derp)
 -- server frame's message as one zstd frame inside the box
 -- (protocol/include/punchlab/control/compression.h); the key log holds the
 -- JSON, so those show their message too, marked zstd with both sizes (told
--- by the box holding fewer bytes than the logged JSON: a compressed
--- message of exactly its JSON's size would show as plain).
+-- by the box holding another number of bytes than the logged JSON, fewer
+-- or, for a short message, more: a compressed message of exactly its JSON's
+-- size would show as plain).
 -- Wireshark's JSON dissector reads each message; the message's type and key
 -- fields are read back from its tree (json.path_with_value), not parsed here.
 

@@ -91,7 +91,7 @@ class World {
   }
 
   // `plain` compressed as one zstd frame, sealed.
-  void SealedCompressed(ByteView plain) { SealedPlaintext(zstd_.Compress(plain)); }
+  void SealedCompressed(ByteView plain) { SealedPlaintext(*zstd_.Compress(plain)); }
 
   void Send(FuzzedDataProvider& in) {
     if (!session_ || !session_->has_key()) return;

@@ -2,31 +2,42 @@
 
 namespace punchlab::control {
 
+const char* SealFailureText(SealFailure f) {
+  return f == SealFailure::kUncompressible ? "could not be compressed" : "exceeds the frame limit";
+}
+
 Bytes Channel::EncodePlain(const Message& msg) { return EncodeFrame(EncodeMessage(msg, send_seq_++)); }
 
 std::optional<Bytes> Channel::EncodeSealed(const Message& msg, RandomSource& rng,
                                           size_t max_size, const KeyLog& log,
-                                          ZstdCompressor* compressor) {
-  return Seal(EncodeMessage(msg, send_seq_), rng, max_size, log, compressor);
+                                          ZstdCompressor* compressor, SealFailure* failure) {
+  return Seal(EncodeMessage(msg, send_seq_), rng, max_size, log, compressor, failure);
 }
 
 std::optional<Bytes> Channel::EncodeSealed(const PreparedMessage& msg, RandomSource& rng,
                                           size_t max_size, const KeyLog& log,
-                                          ZstdCompressor* compressor) {
-  return Seal(EncodePrepared(msg, send_seq_), rng, max_size, log, compressor);
+                                          ZstdCompressor* compressor, SealFailure* failure) {
+  return Seal(EncodePrepared(msg, send_seq_), rng, max_size, log, compressor, failure);
 }
 
 std::optional<Bytes> Channel::Seal(const Bytes& message, RandomSource& rng, size_t max_size,
-                                   const KeyLog& log, ZstdCompressor* compressor) {
+                                   const KeyLog& log, ZstdCompressor* compressor,
+                                   SealFailure* failure) {
+  auto fail = [failure](SealFailure why) -> std::optional<Bytes> {
+    if (failure) *failure = why;
+    return std::nullopt;
+  };
   Bytes sealed;
   if (compressor) {
     // The receiver refuses to expand a frame past its limit.
-    if (message.size() > max_size) return std::nullopt;
-    sealed = key_->Seal(rng, compressor->Compress(message));
+    if (message.size() > max_size) return fail(SealFailure::kTooLarge);
+    std::optional<Bytes> compressed = compressor->Compress(message);
+    if (!compressed) return fail(SealFailure::kUncompressible);
+    sealed = key_->Seal(rng, *compressed);
   } else {
     sealed = key_->Seal(rng, message);
   }
-  if (sealed.size() > max_size) return std::nullopt;
+  if (sealed.size() > max_size) return fail(SealFailure::kTooLarge);
   ++send_seq_;
   if (log) log(ByteView(sealed.data(), kBoxNonceSize), message);
   return EncodeFrame(sealed);

@@ -17,6 +17,14 @@
 
 namespace punchlab::control {
 
+// Why EncodeSealed made no frame.
+enum class SealFailure {
+  kTooLarge,        // the message or its sealed frame is above the limit
+  kUncompressible,  // the compressor failed (compression.h)
+};
+// "exceeds the frame limit", "could not be compressed".
+const char* SealFailureText(SealFailure f);
+
 class Channel {
  public:
   // Frames longer than `max_receive` break the connection.
@@ -30,16 +38,20 @@ class Channel {
   // A whole frame ready to write.
   Bytes EncodePlain(const Message& msg);
   // nullopt if the message or the sealed frame would exceed `max_size` (the
-  // receiver's limit, which bounds a compressed message's size too). With a
-  // `compressor` the message is sealed as one zstd frame (compression.h). A
-  // sealed frame is reported to `log` (when set): its nonce and the message
-  // (the JSON, before compression).
+  // receiver's limit, which bounds a compressed message's size too) or the
+  // compressor failed; then `failure` (when given) says which, and nothing
+  // was consumed (no sequence number, no log). With a `compressor` the
+  // message is sealed as one zstd frame (compression.h). A sealed frame is
+  // reported to `log` (when set): its nonce and the message (the JSON,
+  // before compression).
   std::optional<Bytes> EncodeSealed(const Message& msg, RandomSource& rng, size_t max_size,
                                     const KeyLog& log = KeyLog(),
-                                    ZstdCompressor* compressor = nullptr);
+                                    ZstdCompressor* compressor = nullptr,
+                                    SealFailure* failure = nullptr);
   std::optional<Bytes> EncodeSealed(const PreparedMessage& msg, RandomSource& rng,
                                     size_t max_size, const KeyLog& log = KeyLog(),
-                                    ZstdCompressor* compressor = nullptr);
+                                    ZstdCompressor* compressor = nullptr,
+                                    SealFailure* failure = nullptr);
   // Every sealed frame received from now on must hold one zstd frame of a
   // message of at most `max_receive` bytes: the client, once it asked for
   // compression in its register.
@@ -58,7 +70,7 @@ class Channel {
 
  private:
   std::optional<Bytes> Seal(const Bytes& message, RandomSource& rng, size_t max_size,
-                            const KeyLog& log, ZstdCompressor* compressor);
+                            const KeyLog& log, ZstdCompressor* compressor, SealFailure* failure);
 
   FrameDecoder decoder_;
   // Copied with the session, on purpose: for the machines' Clone() (see

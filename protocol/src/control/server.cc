@@ -299,21 +299,28 @@ void ControlServer::OnUpdate(const Conn& c, const UpdateMsg& update) {
 void ControlServer::Send(ConnectionId conn, const Message& msg) {
   auto it = conns_.find(conn);
   if (it == conns_.end()) return;
+  SealFailure failure{};
   auto frame = it->second->channel.EncodeSealed(msg, *rng_, kMaxFrameSize, config_.key_log,
-                                                it->second->compress ? &compressor_ : nullptr);
-  if (!frame) {
-    return Close(conn, std::string(MessageTypeName(msg)) + " message exceeds the frame limit");
-  }
+                                                it->second->compress ? &compressor_ : nullptr,
+                                                &failure);
+  if (!frame) return CloseUnsendable(conn, MessageTypeName(msg), failure);
   actions_.push_back(StreamAction::Write(conn, std::move(*frame)));
 }
 
 void ControlServer::Send(ConnectionId conn, const PreparedMessage& msg, const char* type) {
   auto it = conns_.find(conn);
   if (it == conns_.end()) return;
+  SealFailure failure{};
   auto frame = it->second->channel.EncodeSealed(msg, *rng_, kMaxFrameSize, config_.key_log,
-                                                it->second->compress ? &compressor_ : nullptr);
-  if (!frame) return Close(conn, std::string(type) + " message exceeds the frame limit");
+                                                it->second->compress ? &compressor_ : nullptr,
+                                                &failure);
+  if (!frame) return CloseUnsendable(conn, type, failure);
   actions_.push_back(StreamAction::Write(conn, std::move(*frame)));
+}
+
+void ControlServer::CloseUnsendable(ConnectionId conn, const char* type, SealFailure failure) {
+  if (failure == SealFailure::kUncompressible) ++stats_.uncompressible;
+  Close(conn, std::string(type) + " message " + SealFailureText(failure));
 }
 
 void ControlServer::Close(ConnectionId conn, const std::string& reason, bool send_close) {

@@ -27,8 +27,8 @@ TEST(Zstd, FramesStandAloneAndDecompressToTheMessage) {
   ZstdCompressor z;
   const Bytes a = Text(std::string(3000, 'a') + "{\"type\":\"pong\"}");
   const Bytes b = Text("{\"type\":\"pong\",\"seq\":7}");
-  const Bytes za = z.Compress(a);
-  const Bytes zb = z.Compress(b);
+  const Bytes za = *z.Compress(a);
+  const Bytes zb = *z.Compress(b);
   EXPECT_LT(za.size(), a.size() / 10);
   // Each frame decodes alone (no history between them), and the same
   // message always compresses to the same bytes (results stay reproducible).
@@ -40,12 +40,26 @@ TEST(Zstd, FramesStandAloneAndDecompressToTheMessage) {
   EXPECT_EQ(ZstdCompressor().Compress(a), za);
   ZstdCompressor copy = z;  // a copy has its own context
   EXPECT_EQ(copy.Compress(b), zb);
-  EXPECT_EQ(ZstdDecompress(z.Compress(Bytes{}), 0, error, too_large), Bytes{}) << error;
+  EXPECT_EQ(ZstdDecompress(*z.Compress(Bytes{}), 0, error, too_large), Bytes{}) << error;
+}
+
+// libzstd out of memory (for its context, or for the workspace of the first
+// frame) is a failure Compress reports, never an exception: the server closes
+// that one connection (ControlServer, "message could not be compressed").
+TEST(Zstd, CompressReportsFailureWithoutThrowing) {
+  const Bytes message = Text(std::string(100000, 'a') + "{\"type\":\"pong\"}");
+  ZstdCompressor no_context(0);
+  EXPECT_EQ(no_context.Compress(message), std::nullopt);
+  ZstdCompressor no_workspace(16 * 1024);  // a context, no room for its tables
+  EXPECT_EQ(no_workspace.Compress(message), std::nullopt);
+  EXPECT_EQ(ZstdCompressor(no_workspace).Compress(message), std::nullopt);  // a copy: same limit
+  // Room enough: the frame is the one an unlimited compressor makes.
+  EXPECT_EQ(ZstdCompressor(64 << 20).Compress(message), ZstdCompressor().Compress(message));
 }
 
 TEST(Zstd, ABombIsRefusedByItsDeclaredSizeAndBadFramesSayWhy) {
   ZstdCompressor z;
-  const Bytes bomb = z.Compress(Bytes(kMaxFrameSize + 1, ' '));
+  const Bytes bomb = *z.Compress(Bytes(kMaxFrameSize + 1, ' '));
   EXPECT_LT(bomb.size(), 1000u);
   std::string error;
   bool too_large = false;
@@ -55,7 +69,7 @@ TEST(Zstd, ABombIsRefusedByItsDeclaredSizeAndBadFramesSayWhy) {
                    "limit");
 
   const Bytes msg = Text("{\"type\":\"pong\",\"seq\":1}");
-  const Bytes good = z.Compress(msg);
+  const Bytes good = *z.Compress(msg);
   struct Case {
     const char* name;
     Bytes frame;
@@ -165,7 +179,7 @@ TEST(ControlClientCompression, TheRegisterAsksForZstdUnlessConfiguredNotTo) {
 TEST(ControlClientCompression, CompressedAnswersAreReadAndPlainOnesToo) {
   ZstdCompressor z;
   FakeServer asked(true);
-  asked.Sealed(z.Compress(EncodeMessage(RegisteredMsg{IpAddress::V4(100, 64, 0, 1), "me", "d"},
+  asked.Sealed(*z.Compress(EncodeMessage(RegisteredMsg{IpAddress::V4(100, 64, 0, 1), "me", "d"},
                                         asked.next_seq())));
   EXPECT_TRUE(asked.client().registered());
   FakeServer plain(false);
@@ -178,7 +192,7 @@ TEST(ControlClientCompression, CompressedAnswersAreReadAndPlainOnesToo) {
 // oversized before anything is allocated for it; the client reconnects.
 TEST(ControlClientCompression, ABombIsCountedAsOversizedAndDropsTheConnection) {
   FakeServer server(true);
-  server.Sealed(ZstdCompressor().Compress(Bytes(kMaxFrameSize + 1, ' ')));
+  server.Sealed(*ZstdCompressor().Compress(Bytes(kMaxFrameSize + 1, ' ')));
   EXPECT_EQ(server.client().stats().oversized, 1u);
   EXPECT_FALSE(server.client().registered());
   EXPECT_EQ(server.LastDisconnect(),
@@ -188,12 +202,12 @@ TEST(ControlClientCompression, ABombIsCountedAsOversizedAndDropsTheConnection) {
 TEST(ControlClientCompression, WhatIsNotOneGoodZstdFrameIsMalformed) {
   ZstdCompressor z;
   const Bytes registered = EncodeMessage(RegisteredMsg{IpAddress::V4(100, 64, 0, 1), "me", "d"}, 1);
-  Bytes trailing = z.Compress(registered);
+  Bytes trailing = *z.Compress(registered);
   trailing.push_back('x');
   const std::pair<Bytes, std::string> cases[] = {
       {registered, "not a zstd frame"},  // the server forgot to compress
       {trailing, "1 bytes after the zstd frame"},
-      {z.Compress(Text("{\"type\":")), "message is not valid JSON"},
+      {*z.Compress(Text("{\"type\":")), "message is not valid JSON"},
   };
   for (const auto& [payload, why] : cases) {
     FakeServer server(true);
@@ -205,7 +219,7 @@ TEST(ControlClientCompression, WhatIsNotOneGoodZstdFrameIsMalformed) {
   }
   // A compressed answer to a client that did not ask is not JSON.
   FakeServer plain(false);
-  plain.Sealed(z.Compress(registered));
+  plain.Sealed(*z.Compress(registered));
   EXPECT_EQ(plain.client().stats().malformed, 1u);
   EXPECT_FALSE(plain.client().registered());
 }

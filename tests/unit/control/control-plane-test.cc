@@ -1145,7 +1145,7 @@ TEST(ControlClient, APatchForAPeerNotHeldIsCountedAndDropped) {
   auto send = [&](const Message& msg) {
     Bytes message = EncodeMessage(msg, seq++);
     // The register asked for compression: everything after the challenge.
-    if (!std::holds_alternative<ChallengeMsg>(msg)) message = zstd.Compress(message);
+    if (!std::holds_alternative<ChallengeMsg>(msg)) message = *zstd.Compress(message);
     client.HandleStream(t0, connect->conn, EncodeFrame(key->Seal(r, message)));
   };
   send(ChallengeMsg{});

@@ -77,7 +77,7 @@ class PatchedNode : public ::testing::Test {
     const auto key = SharedKey::Compute(server_key_, node_.public_key());
     ASSERT_TRUE(key);
     Bytes message = control::EncodeMessage(msg, seq_++);
-    if (!std::holds_alternative<control::ChallengeMsg>(msg)) message = zstd_.Compress(message);
+    if (!std::holds_alternative<control::ChallengeMsg>(msg)) message = *zstd_.Compress(message);
     const Bytes frame = control::EncodeFrame(key->Seal(keys_, message));
     node_.HandleStream(now_, control_conn_, frame);
     Pump();

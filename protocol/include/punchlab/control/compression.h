@@ -36,19 +36,35 @@ const char* CompressionName(Compression c);
 class ZstdCompressor {
  public:
   ZstdCompressor();
+  // For tests: a compressor whose context may allocate at most `budget`
+  // bytes in all (frees do not give any back), so that compression fails as
+  // it would when memory runs out.
+  explicit ZstdCompressor(size_t budget);
   ZstdCompressor(const ZstdCompressor&);
   ZstdCompressor& operator=(const ZstdCompressor&);
   ZstdCompressor(ZstdCompressor&&) noexcept;
   ZstdCompressor& operator=(ZstdCompressor&&) noexcept;
   ~ZstdCompressor();
 
-  // One zstd frame holding `message`, its size in the frame header.
-  Bytes Compress(ByteView message);
+  // One zstd frame holding `message`, its size in the frame header; nullopt
+  // if libzstd could not make it (no memory for its context or workspace,
+  // or a parameter it refused): never throws.
+  std::optional<Bytes> Compress(ByteView message);
 
  private:
   struct Free {
     void operator()(ZSTD_CCtx_s* ctx) const;
   };
+  static void* BudgetAlloc(void* opaque, size_t size);
+  static void BudgetFree(void* opaque, void* address);
+  // The test constructor's limit and what the context allocated so far (a
+  // copy starts again at zero); null: no limit. On the heap, so the
+  // context's allocator keeps pointing at it when the compressor moves.
+  struct Budget {
+    size_t limit;
+    size_t allocated = 0;
+  };
+  std::unique_ptr<Budget> budget_;
   std::unique_ptr<ZSTD_CCtx_s, Free> ctx_;  // made at first use
 };
 

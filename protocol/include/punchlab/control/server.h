@@ -70,6 +70,8 @@
 
 namespace punchlab::control {
 
+enum class SealFailure;  // control/channel.h
+
 struct ControlServerConfig {
   std::vector<TrustedIssuer> trusted_issuers;
   DerpMap derp_map;
@@ -127,6 +129,8 @@ struct ServerStats {
   uint64_t deltas_sent = 0;    // peers_changed messages
   uint64_t handshake_timeouts = 0;
   uint64_t idle_timeouts = 0;
+  // a message zstd could not compress (no memory): its connection closed
+  uint64_t uncompressible = 0;
 };
 
 class ControlServer final : public StreamMachine {
@@ -197,6 +201,8 @@ class ControlServer final : public StreamMachine {
   // Closes `conn` and, if it carried a registered node, removes that node.
   // `send_close` is false when the peer already closed it.
   void Close(ConnectionId conn, const std::string& reason, bool send_close = true);
+  // Closes a connection whose `type` message could not be sealed.
+  void CloseUnsendable(ConnectionId conn, const char* type, SealFailure failure);
   // After an input: sends what is due (with no batch delay: every change;
   // with one: new sessions' netmaps) and schedules the rest.
   void FlushNetmaps(Timestamp now);
