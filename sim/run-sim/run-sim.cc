@@ -3,6 +3,7 @@
 #include <cassert>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <vector>
 
 #include "ns3/config.h"
@@ -66,7 +67,7 @@ void NoteSmallFlows(const scenario::Scenario& scenario, results::Results& r) {
 // RunOptions::process_ends_after: the world stays allocated until the process
 // ends. Held here, so leak checkers (LeakSanitizer, valgrind) see it as
 // reachable, not lost; one at a time (a second would lose the first: that
-// caller would have broken the option's promise).
+// caller broke the option's promise, refused before it runs: RunInSimulation).
 ScenarioWorld* g_left_for_exit = nullptr;
 
 void LeaveForExit(std::unique_ptr<ScenarioWorld> world) {
@@ -91,6 +92,11 @@ void WarmUpForForkedRuns() {
 
 results::Results RunInSimulation(const scenario::Scenario& scenario,
                                  const results::RunOptions& options) {
+  if (options.process_ends_after && g_left_for_exit != nullptr) {
+    // Not an assert: a release build would run on and lose the first world.
+    throw std::logic_error("RunOptions::process_ends_after for a second run of the process (" +
+                           scenario.name + "): the first run's world was left for its end");
+  }
   results::Results r;
   r.scenario = scenario.name;
   r.file = scenario.file;

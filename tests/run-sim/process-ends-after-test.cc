@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <stdexcept>
 #include <string>
 
 #include "results/write-json.h"
@@ -58,6 +59,26 @@ TEST(RunSimProcessEndsAfter, SameResultsAndCapturesAndTheProcessEndsCleanly) {
     EXPECT_GT(bytes.size(), 24u) << name << " carried nothing";
     EXPECT_TRUE(left_pcaps.count(name) && left_pcaps.at(name) == bytes) << name << " differs";
   }
+}
+
+// The option promises the process ends after the run: a second such run is
+// the caller's bug, refused (in every build type) before it runs, not a
+// silent loss of the first world.
+TEST(RunSimProcessEndsAfter, ASecondRunThatEndsTheProcessIsALogicError) {
+  const scenario::Scenario s = testing::LoadOk(testing::PairYaml("full-cone", "symmetric"));
+  EXPECT_EXIT(
+      {
+        results::RunOptions options;
+        options.process_ends_after = true;
+        RunInSimulation(s, options);
+        try {
+          RunInSimulation(s, options);
+        } catch (const std::logic_error& e) {
+          std::exit(std::string(e.what()).find("second run") != std::string::npos ? 0 : 2);
+        }
+        std::exit(1);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace
