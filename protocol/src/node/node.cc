@@ -186,7 +186,14 @@ void Node::SetLocalEndpoints(Timestamp now, std::vector<Endpoint> locals) {
     }
   }
   netcheck_.StartReport(now);
-  for (auto& [key, peer] : peers_) {
+  // In key order, not the hash map's: a reset runs an overdue heartbeat,
+  // whose pings draw their ids from rng_. Rare (a local address change).
+  std::vector<NodePublicKey> keys;
+  keys.reserve(peers_.size());
+  for (const auto& [key, peer] : peers_) keys.push_back(key);
+  std::sort(keys.begin(), keys.end());
+  for (const NodePublicKey& key : keys) {
+    Peer& peer = peers_.at(key);
     peer.reset_reason = PathChangeReason::kLocalChange;
     if (peer.paths) peer.paths->Reset(now);
   }

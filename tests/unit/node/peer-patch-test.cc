@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "punchlab/control/frame.h"
 #include "punchlab/control/messages.h"
 #include "punchlab/crypto/box.h"
+#include "punchlab/disco/sealer.h"
 #include "punchlab/node/node.h"
 #include "punchlab/random.h"
 
@@ -24,6 +26,20 @@ using control::PeerPatch;
 
 const Endpoint kServer = *Endpoint::Parse("203.0.113.1:443");
 const Endpoint kLocal = *Endpoint::Parse("10.0.0.2:41641");
+
+// The node's randomness, every draw kept (which draw a ping id came from).
+class RecordingRandom final : public RandomSource {
+ public:
+  explicit RecordingRandom(uint64_t seed) : rng_(seed) {}
+  void Fill(uint8_t* out, size_t n) override {
+    rng_.Fill(out, n);
+    draws.emplace_back(out, out + n);
+  }
+  std::vector<Bytes> draws;
+
+ private:
+  DeterministicRandom rng_;
+};
 
 class PatchedNode : public ::testing::Test {
  protected:
@@ -117,7 +133,7 @@ class PatchedNode : public ::testing::Test {
   NodePrivateKey peer_key_;
   DiscoPublicKey peer_disco_;
   NodePublicKey stranger_;
-  DeterministicRandom node_rng_;
+  RecordingRandom node_rng_;
   node::Node node_;
   Timestamp now_ = Timestamp::Zero();
   ConnectionId control_conn_ = 0;
@@ -158,6 +174,67 @@ TEST_F(PatchedNode, PeersAreListedAndRemovedInKeyOrder) {
   std::sort(extra.begin(), extra.end());
   EXPECT_EQ(removed, extra);
   EXPECT_EQ(node_.Peers(), std::vector<NodePublicKey>{peer_key_.Public()});
+}
+
+// A local endpoint change resets every peer's paths; a peer whose heartbeat
+// is overdue pings as it resets, drawing the ping's id from the node's one
+// random stream. The peers are hashed: they must be visited in key order, or
+// which peer gets which id (and so every later draw) follows hash buckets.
+TEST_F(PatchedNode, OverdueHeartbeatsAtALocalChangeDrawPingIdsInKeyOrder) {
+  control::NetmapMsg nm;
+  nm.netmap.domain = "lab.example";
+  nm.netmap.self = {node_.public_key(), node_.disco_key(), {kLocal}, 1,
+                    IpAddress::V4(100, 64, 0, 1), "me"};
+  nm.netmap.derp_map.regions = {{1, "fra", {{"1a", *Endpoint::Parse("198.51.100.1:443"), 3478}}}};
+  struct Extra {
+    NodePublicKey key;
+    Endpoint endpoint;
+    std::unique_ptr<disco::DiscoSealer> sealer;  // the peer's side, to read its pings
+  };
+  std::vector<Extra> extra;
+  for (uint8_t i = 0; i < 40; ++i) {
+    DiscoPrivateKey disco = DiscoPrivateKey::Generate(keys_);
+    const DiscoPublicKey disco_public = disco.Public();
+    extra.push_back({NodePrivateKey::Generate(keys_).Public(),
+                     Endpoint(IpAddress::V4(192, 0, 2, i), 41641),
+                     std::make_unique<disco::DiscoSealer>(std::move(disco))});
+    extra.back().sealer->AddPeer(node_.disco_key());
+    nm.netmap.peers.push_back({extra.back().key, disco_public, {extra.back().endpoint}, 1,
+                               IpAddress::V4(100, 64, 1, i), "extra"});
+  }
+  ToNode(nm);
+  std::sort(extra.begin(), extra.end(),
+            [](const Extra& a, const Extra& b) { return a.key < b.key; });
+  // Each peer used (its paths made, its session active, its heartbeat set)...
+  for (const Extra& e : extra) {
+    EXPECT_EQ(node_.Send(now_, e.key, Bytes{1, 2, 3}), node::SendResult::kQueued);
+    Pump();
+  }
+  // ...and its heartbeat overdue (no timeout handled), when the local
+  // address changes.
+  now_ = now_ + Duration::Seconds(6);
+  const size_t draws_before = node_rng_.draws.size();
+  node_.SetLocalEndpoints(now_, {*Endpoint::Parse("10.0.0.3:41641")});
+  std::vector<std::optional<size_t>> draw_of(extra.size());  // each peer's ping id's draw
+  while (auto t = node_.PollTransmit()) {
+    for (size_t i = 0; i < extra.size(); ++i) {
+      if (t->destination != extra[i].endpoint) continue;
+      disco::OpenResult opened = extra[i].sealer->Open(t->payload);
+      ASSERT_TRUE(opened.ok());
+      const auto* ping = std::get_if<disco::Ping>(&opened.opened->message);
+      ASSERT_NE(ping, nullptr);
+      const Bytes id(ping->txid.begin(), ping->txid.end());
+      for (size_t d = draws_before; d < node_rng_.draws.size(); ++d) {
+        if (node_rng_.draws[d] == id) draw_of[i] = d;
+      }
+    }
+  }
+  for (size_t i = 0; i < extra.size(); ++i) {
+    ASSERT_TRUE(draw_of[i]) << "peer " << i << " sent no ping drawn at the change";
+    if (i > 0) {
+      EXPECT_LT(*draw_of[i - 1], *draw_of[i]) << "peer " << i << " out of key order";
+    }
+  }
 }
 
 TEST_F(PatchedNode, APatchForAPeerNotHeldIsCountedAndChangesNothing) {

@@ -433,7 +433,8 @@ class Node final : public DatagramMachine, public StreamMachine {
   // by key for every netmap entry, disco packet and drain, and a tree's ten
   // key comparisons a lookup were the run's biggest cost (memcmp 10.7 %).
   // Nothing may depend on its order: what is done in key order (removals,
-  // Peers()) sorts the keys first; the drain order is PeerScheduler's.
+  // Peers(), a local change's resets) sorts the keys first; the drain order
+  // is PeerScheduler's.
   std::unordered_map<NodePublicKey, Peer> peers_;
   // Each disco key's peer, by its key in peers_ (a node's key and value stay
   // put in an unordered_map too): a tailnet of 1,000 lists a million peers,
