@@ -388,13 +388,19 @@ std::optional<ProcStat> ReadProcStat(pid_t pid) {
   std::string line;
   if (!std::getline(file, line)) return std::nullopt;
   // The fields after the command's closing parenthesis (the command itself
-  // may hold spaces and parentheses): state, parent, process group, session.
+  // may hold spaces and parentheses): state (field 3), parent, process
+  // group, session (6), then fields 7 to 21, then the start time (22).
   const size_t paren = line.rfind(')');
   if (paren == std::string::npos) return std::nullopt;
   std::istringstream fields(line.substr(paren + 1));
   ProcStat stat;
   long parent = 0, group = 0, session = 0;  // the parent is read past, not kept
   if (!(fields >> stat.state >> parent >> group >> session)) return std::nullopt;
+  std::string skipped;
+  for (int field = 7; field <= 21; ++field) {
+    if (!(fields >> skipped)) return std::nullopt;
+  }
+  if (!(fields >> stat.start_time)) return std::nullopt;
   stat.group = static_cast<pid_t>(group);
   stat.session = static_cast<pid_t>(session);
   return stat;

@@ -33,12 +33,14 @@ std::string JoinCommand(const std::vector<std::string>& argv);
 
 // What /proc/PID/stat says of a process: its state ('Z': a zombie, ended
 // but not reaped), process group and session (a ChildProcess leads its own:
-// the session id is its pid); nullopt once it is gone (or its entry could
-// not be read).
+// the session id is its pid), and when it started (clock ticks since boot,
+// field 22: tells a process from an earlier one that had the same pid);
+// nullopt once it is gone (or its entry could not be read).
 struct ProcStat {
   char state = 0;
   pid_t group = 0;
   pid_t session = 0;
+  unsigned long long start_time = 0;
 };
 std::optional<ProcStat> ReadProcStat(pid_t pid);
 

@@ -73,19 +73,11 @@ bool PidAlive(const std::string& digits) {
   return !ProcessGone(static_cast<pid_t>(std::stol(digits)));
 }
 
-// A namespace as its members see it: the device and inode of its file in
-// /run/netns, which every member's /proc/PID/ns/net shares (what `ip netns
-// pids` compares).
-struct NamespaceId {
-  dev_t dev = 0;
-  ino_t ino = 0;
-  std::string name;
-};
+using sweep::NamespaceId;
+using sweep::SparedSessions;
 
 std::optional<NamespaceId> IdOf(const std::string& full_name) {
-  struct stat st {};
-  if (stat((std::string(kNetnsDir) + "/" + full_name).c_str(), &st) != 0) return std::nullopt;
-  return NamespaceId{st.st_dev, st.st_ino, full_name};
+  return sweep::OpenNamespaceId(std::string(kNetnsDir) + "/" + full_name, full_name);
 }
 
 // Which of `ids` process `pid` is inside; nullptr when none (or it is gone,
@@ -99,14 +91,10 @@ const NamespaceId* NamespaceOf(pid_t pid, const std::vector<NamespaceId>& ids) {
   return nullptr;
 }
 
-// Processes EndProcessesIn leaves alone: the sessions of processes the lab
-// started that still run (each leads its own, lab/child-process.h), so a
-// program's namespace can be cleared while a capture runs there too.
-using SparedSessions = std::set<pid_t>;
-
 // Every process inside any of `ids`, by one pass over /proc: a process the
 // lab did not start itself (a program's daemon, setsid'd and re-parented to
-// init) is found by where it lives, not by whose child it is.
+// init) is found by where it lives, not by whose child it is. Those of the
+// `spared` sessions (sweep::IsSpared) are left out.
 std::vector<pid_t> ProcessesIn(const std::vector<NamespaceId>& ids, const SparedSessions& spared) {
   std::vector<pid_t> pids;
   DIR* proc = opendir("/proc");
@@ -117,21 +105,12 @@ std::vector<pid_t> ProcessesIn(const std::vector<NamespaceId>& ids, const Spared
     if (NamespaceOf(pid, ids) == nullptr) continue;
     if (!spared.empty()) {
       const std::optional<ProcStat> stat = ReadProcStat(pid);
-      if (!stat || spared.count(stat->session) != 0) continue;
+      if (!stat || sweep::IsSpared(*stat, spared)) continue;
     }
     pids.push_back(pid);
   }
   closedir(proc);
   return pids;
-}
-
-// Signals `pid` if it is still inside one of `ids`. The pidfd holds the
-// process, so the check and the signal are about the same one even when
-// the pid seen in /proc has ended and been reused since.
-void SignalInside(pid_t pid, int signal, const std::vector<NamespaceId>& ids) {
-  const realio::UniqueFd fd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
-  if (!fd.valid() || NamespaceOf(pid, ids) == nullptr) return;
-  syscall(SYS_pidfd_send_signal, fd.get(), signal, nullptr, 0);
 }
 
 // Ends every process inside the namespaces `full_names` but the `spared`
@@ -151,9 +130,10 @@ void SignalInside(pid_t pid, int signal, const std::vector<NamespaceId>& ids) {
 // its namespaces, so this one is enough wherever the lab runs at all.
 std::string EndProcessesIn(const std::vector<std::string>& full_names, Duration grace,
                            const SparedSessions& spared = {}) {
+  // Held open until the sweep ends (NamespaceId): the ids stay these namespaces'.
   std::vector<NamespaceId> ids;
   for (const std::string& name : full_names) {
-    if (const std::optional<NamespaceId> id = IdOf(name)) ids.push_back(*id);
+    if (std::optional<NamespaceId> id = IdOf(name)) ids.push_back(std::move(*id));
   }
   if (ids.empty()) return {};
   std::set<pid_t> asked;  // SIGTERM once each; what ignores it gets SIGKILL
@@ -176,9 +156,9 @@ std::string EndProcessesIn(const std::vector<std::string>& full_names, Duration 
     const bool terminate = now < term_deadline;
     for (pid_t pid : pids) {
       if (!terminate) {
-        SignalInside(pid, SIGKILL, ids);
+        sweep::SignalInside(pid, SIGKILL, ids);
       } else if (asked.insert(pid).second) {
-        SignalInside(pid, SIGTERM, ids);
+        sweep::SignalInside(pid, SIGTERM, ids);
       }
     }
     poll(nullptr, 0, static_cast<int>(kStrayPoll.nanos() / 1000000));
@@ -222,6 +202,49 @@ void RemoveTree(const std::string& path) {
 }
 
 }  // namespace
+
+namespace sweep {
+
+std::optional<NamespaceId> OpenNamespaceId(const std::string& path, const std::string& name) {
+  NamespaceId id;
+  id.fd.Reset(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat st {};
+  if (!id.fd.valid() || fstat(id.fd.get(), &st) != 0) return std::nullopt;
+  id.dev = st.st_dev;
+  id.ino = st.st_ino;
+  id.name = name;
+  return id;
+}
+
+void SignalInside(pid_t pid, int signal, const std::vector<NamespaceId>& ids, SignalVia via) {
+  if (via == SignalVia::kPidfd) {
+    // The pidfd holds the process, so the check and the signal are about
+    // the same one even when the pid seen in /proc has ended and been
+    // reused since.
+    const realio::UniqueFd fd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+    if (fd.valid()) {
+      if (NamespaceOf(pid, ids) != nullptr) syscall(SYS_pidfd_send_signal, fd.get(), signal, nullptr, 0);
+      return;
+    }
+    const int error = errno;
+    if (error != ENOSYS && error != EPERM) return;  // ESRCH: gone
+    static std::atomic<bool> noted{false};
+    if (!noted.exchange(true)) {
+      std::cerr << "lab: pidfd_open unavailable (" << std::strerror(error)
+                << "): ending processes in the lab's namespaces by pid\n";
+    }
+  }
+  // By pid: the pid may be reused between the check and the kill (the
+  // window is the two system calls; a pidfd closes it where there is one).
+  if (NamespaceOf(pid, ids) != nullptr) kill(pid, signal);
+}
+
+bool IsSpared(const ProcStat& process, const SparedSessions& spared) {
+  const auto leader = spared.find(process.session);
+  return leader != spared.end() && process.start_time >= leader->second;
+}
+
+}  // namespace sweep
 
 void CheckLabAddress(const std::string& cidr) {
   const size_t slash = cidr.find('/');
@@ -475,9 +498,12 @@ ChildProcess& Lab::Keep(std::unique_ptr<ChildProcess> child) {
 }
 
 void Lab::EndStrays(const Namespace& ns, Duration grace) {
+  // A child not reaped yet keeps its pid: the session id is its own.
   SparedSessions spared;
   for (const auto& child : processes_) {
-    if (!child->exited()) spared.insert(child->pid());
+    if (child->exited()) continue;
+    const std::optional<ProcStat> stat = ReadProcStat(child->pid());
+    if (stat && stat->state != 'Z') spared.emplace(child->pid(), stat->start_time);
   }
   const std::string failure = EndProcessesIn({ns.full_name}, grace, spared);
   if (!failure.empty()) throw LabError("ending what was left in " + ns.full_name + ": " + failure);

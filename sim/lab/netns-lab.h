@@ -43,7 +43,9 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -112,7 +114,8 @@ class Lab {
                       std::vector<ChildProcess::BindMount> binds);
 
   // Ends every process inside `ns` that is not of a process the lab started
-  // and that still runs (by session: each leads its own): what a program
+  // and that still runs (by session, each leads its own, and start time:
+  // sweep::IsSpared): what a program
   // stopped there left behind outside its process group (a daemon: double
   // fork and setsid). SIGTERM, up to `grace`, SIGKILL, as the teardown
   // does; throws LabError when one still runs after that. For a namespace
@@ -157,4 +160,44 @@ std::vector<std::string> RemoveStaleLabs();
 // Throws LabError unless `cidr` ("address/prefix") lies in the ranges above.
 void CheckLabAddress(const std::string& cidr);
 
+// The namespace sweep's parts (what the teardown, the guard,
+// RemoveStaleLabs and EndStrays end processes with), here for their tests.
+namespace sweep {
+
+// A namespace as its members see it: the device and inode of its file,
+// which every member's /proc/PID/ns/net shares (what `ip netns pids`
+// compares). The file is held open for as long as the id is used: an open
+// descriptor keeps the namespace alive, so even when another lab deletes it
+// meanwhile its inode number cannot go to a namespace made since (whose
+// processes would then be taken for this one's).
+struct NamespaceId {
+  realio::UniqueFd fd;
+  dev_t dev = 0;
+  ino_t ino = 0;
+  std::string name;
+};
+// `path`'s id (e.g. /run/netns/<name>, or /proc/self/ns/net), named `name`
+// in messages; nullopt when it cannot be opened.
+std::optional<NamespaceId> OpenNamespaceId(const std::string& path, const std::string& name);
+
+// How SignalInside signals: by a pidfd (the check and the signal are about
+// one process even if its pid is reused meanwhile), or by pid (kill), which
+// is what it falls back to where pidfd_open is missing or forbidden (an old
+// kernel, a seccomp filter); kKill lets the tests take that path.
+enum class SignalVia { kPidfd, kKill };
+// Sends `signal` to `pid` if it is inside one of `ids`.
+void SignalInside(pid_t pid, int signal, const std::vector<NamespaceId>& ids,
+                  SignalVia via = SignalVia::kPidfd);
+
+// The sessions a sweep leaves alone: each live process the lab started
+// leads its own, mapped to that leader's start time (ProcStat::start_time).
+using SparedSessions = std::map<pid_t, unsigned long long>;
+// Whether `process` belongs to a spared session: its session's leader is one
+// of them and it started no earlier than that leader. A member of a session
+// starts after its leader; a daemon that kept the session id of a program
+// that ended, whose pid the kernel then gave to a new lab process, started
+// before that process, and is not spared.
+bool IsSpared(const ProcStat& process, const SparedSessions& spared);
+
+}  // namespace sweep
 }  // namespace punchlab::lab
